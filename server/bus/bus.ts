@@ -1,0 +1,51 @@
+// The Bus connects server nodes: who is signed in where (one session per user,
+// cluster-wide), and events that must reach users on other nodes. One node uses
+// LocalBus; a cluster uses RedisBus. Nothing here knows about sockets or commands.
+//
+// Guarantees:
+// - claimSession MUST be atomic across all nodes: of two concurrent claims for
+//   one user, exactly one resolves true.
+// - A claim held by a node that stops heartbeating MUST expire within
+//   `sessionTtlMs` so its users can sign in elsewhere.
+// - publish() is best effort: a lost bus event never loses a message, because
+//   every delivery is in the store first and clients resume from it.
+// - Events published by a node are not handed back to that node's subscriber.
+
+import type { StoredDelivery } from '../store/store';
+
+export type BusEvent =
+  /** Deliveries to users who may be signed in on another node. */
+  | { kind: 'deliver'; deliveries: StoredDelivery[] }
+  | { kind: 'presence'; user: string; online: boolean; at: number }
+  /** Group membership changed; `notify` are the users to tell. */
+  | {
+      kind: 'group';
+      name: string;
+      change: 'created' | 'added' | 'removed' | 'left' | 'deleted';
+      actor: string;
+      members: string[];
+      notify: string[];
+    }
+  /** Someone blocked or unblocked; nodes drop cached block lists for `user`. */
+  | { kind: 'blocks-changed'; user: string };
+
+export interface Bus {
+  /** This node's id (random per process). */
+  readonly nodeId: string;
+  start(): Promise<void>;
+  /** Releases this node's claims and stops. */
+  close(): Promise<void>;
+
+  /** Claims the single session of `username` for this node. Resolves false if held anywhere. */
+  claimSession(username: string): Promise<boolean>;
+  /** Releases this node's claim (no-op when not held by this node). */
+  releaseSession(username: string): Promise<void>;
+  /** Users with a live session on any node, sorted by name. */
+  onlineUsers(): Promise<string[]>;
+  isOnline(username: string): Promise<boolean>;
+
+  /** Sends an event to every other node. */
+  publish(event: BusEvent): Promise<void>;
+  /** Registers the handler for events from other nodes (one handler). */
+  subscribe(handler: (event: BusEvent) => void): void;
+}

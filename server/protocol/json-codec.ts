@@ -1,0 +1,81 @@
+// JSON codec for WebSocket frames: one request or server frame per frame.
+// Requests: {"id": 1, "type": "message", "to": "bob", "text": "hi"}.
+// Replies:  {"type":"reply","id":1,"ok":true,"result":{...}} or {"type":"reply","id":1,"ok":false,"error":{...}}.
+// Events:   {"type":"event","event":"message","seq":7,"offline":false,"message":{...}}.
+import { ErrorCode, ProtocolError, type WireError } from './errors';
+import { RequestId, type ChatMessage, type Command, type EventFrame, type RequestId as Id } from './schemas';
+import { parseCommand } from './validate';
+
+export interface DecodedRequest {
+  id: Id;
+  command: Command;
+}
+
+/**
+ * Decodes one request frame. On failure throws a ProtocolError that carries the
+ * request id when one could be read, so the error reply can still be matched.
+ */
+export function decodeRequest(frame: string): DecodedRequest {
+  let value: unknown;
+  try {
+    value = JSON.parse(frame);
+  } catch {
+    throw new RequestError(null, new ProtocolError(ErrorCode.INVALID_JSON, 'The frame is not valid JSON'));
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new RequestError(null, new ProtocolError(ErrorCode.BAD_REQUEST, 'A request must be a JSON object'));
+  }
+  const { id: rawId, ...rest } = value as Record<string, unknown>;
+  const id = RequestId.safeParse(rawId);
+  if (!id.success) {
+    throw new RequestError(
+      null,
+      new ProtocolError(ErrorCode.BAD_REQUEST, 'Every request needs an "id": a non-negative integer or a string of 1-64 characters'),
+    );
+  }
+  try {
+    return { id: id.data, command: parseCommand(rest) };
+  } catch (err) {
+    if (err instanceof ProtocolError) throw new RequestError(id.data, err);
+    throw err;
+  }
+}
+
+/** A decoding failure, with the request id if the frame had a usable one. */
+export class RequestError extends Error {
+  constructor(
+    readonly id: Id | null,
+    readonly error: ProtocolError,
+  ) {
+    super(error.message);
+    this.name = 'RequestError';
+  }
+}
+
+export function encodeRequest(id: Id, command: Command): string {
+  return JSON.stringify({ id, ...command });
+}
+
+export function encodeOk(id: Id, result: unknown): string {
+  return JSON.stringify({ type: 'reply', id, ok: true, result });
+}
+
+export function encodeError(id: Id | null, error: WireError): string {
+  return JSON.stringify({ type: 'reply', id, ok: false, error });
+}
+
+export function encodeEvent(event: EventFrame): string {
+  return JSON.stringify(event);
+}
+
+/**
+ * Encodes a message delivery. The message body is encoded once per fan-out and
+ * shared by every recipient; only the sequence number and offline flag differ.
+ */
+export function encodeDelivery(seq: number, offline: boolean, encodedMessage: string): string {
+  return `{"type":"event","event":"message","seq":${seq},"offline":${offline},"message":${encodedMessage}}`;
+}
+
+export function encodeMessageBody(message: ChatMessage): string {
+  return JSON.stringify(message);
+}

@@ -1,0 +1,32 @@
+// Wire limits shared by every side. The server enforces them; clients use them
+// to refuse bad input before it is sent. Changing one is a protocol change.
+
+/** Protocol version announced in the `hello` event. */
+export const PROTOCOL_VERSION = 1;
+
+/** Longest TCP line or WebSocket frame the server accepts, in bytes (64 KiB). */
+export const MAX_FRAME_BYTES = 64 * 1024;
+
+/** Longest chat message text, in characters (UTF-16 code units). */
+export const MAX_TEXT_LENGTH = 4000;
+
+/** Longest password accepted, in characters. */
+export const MAX_PASSWORD_LENGTH = 256;
+
+/** Usernames and group names: 1-32 letters, digits, `_`, `.` or `-`, starting with a letter or digit. */
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
+
+/** Names that would make the text command language ambiguous (`message group ...`). */
+export const RESERVED_NAMES: ReadonlySet<string> = new Set(['group', 'everyone', 'server']);
+
+/** Most members named in one group command. */
+export const MAX_GROUP_MEMBERS_PER_REQUEST = 1000;
+
+/** Largest page of history or offline messages one request returns. */
+export const MAX_PAGE_SIZE = 200;
+
+/** Default page size for `history`. */
+export const DEFAULT_PAGE_SIZE = 50;
+
+/** Longest request id a client may use (string ids). */
+export const MAX_REQUEST_ID_LENGTH = 64;

@@ -1,0 +1,147 @@
+// The storage interface every backend implements (SQLite by default, PostgreSQL
+// for several nodes, memory for benchmarks). Services talk only to this.
+//
+// Guarantees every implementation MUST give:
+// - A method's promise resolves only after its writes are committed; the server
+//   acknowledges nothing to a client before that.
+// - saveMessage is atomic: the message and all of its deliveries exist, or none.
+// - Sequence numbers are per recipient, start at 1, increase by exactly 1 per
+//   delivery and are never reused, even across restarts and across nodes.
+// - Timestamps are milliseconds since the Unix epoch. Names are case-sensitive.
+
+export interface UserRecord {
+  username: string;
+  passwordHash: string;
+  createdAt: number;
+  /** Last successful sign-in, or null if never. */
+  lastLoginAt: number | null;
+}
+
+export interface LockState {
+  /** Consecutive failed attempts since the last success or lock expiry. */
+  failures: number;
+  /** While now < lockedUntil the account refuses every sign-in; null when not locked. */
+  lockedUntil: number | null;
+}
+
+export interface GroupRecord {
+  name: string;
+  owner: string;
+  /** Members in the order they joined; always includes the owner unless the owner left. */
+  members: string[];
+  createdAt: number;
+}
+
+export type StoredKind = 'private' | 'broadcast' | 'group';
+
+export interface NewMessage {
+  kind: StoredKind;
+  from: string;
+  /** Recipient of a private message. */
+  to?: string;
+  /** Group of a group message. */
+  group?: string;
+  text: string;
+  ts: number;
+}
+
+export interface StoredMessage extends NewMessage {
+  /** Global, increasing message id (ids of later messages are larger). */
+  id: number;
+}
+
+export interface Recipient {
+  username: string;
+  /** The recipient was offline when the message was sent: it waits in their mailbox. */
+  offline: boolean;
+}
+
+export interface StoredDelivery {
+  username: string;
+  seq: number;
+  offline: boolean;
+  message: StoredMessage;
+}
+
+export interface Store {
+  /** Creates or upgrades the schema. Idempotent; safe when several nodes start at once. */
+  migrate(): Promise<void>;
+  /** Flushes and closes. No method may be called afterwards. */
+  close(): Promise<void>;
+
+  // ---- accounts
+  /** Creates a user; resolves false when the name is taken by a user or a group. */
+  createUser(username: string, passwordHash: string, now: number): Promise<boolean>;
+  getUser(username: string): Promise<UserRecord | null>;
+  /** Replaces the hash (password change). Resolves false for an unknown user. */
+  setPasswordHash(username: string, passwordHash: string): Promise<boolean>;
+  /** Sets lastLoginAt = now. */
+  recordLogin(username: string, now: number): Promise<void>;
+  /** Users whose lastLoginAt >= since, any order. */
+  usersLoggedInSince(since: number): Promise<{ username: string; lastLoginAt: number }[]>;
+  /** Subset of `usernames` that exist, in input order. */
+  existingUsers(usernames: readonly string[]): Promise<string[]>;
+
+  // ---- lockout (keyed by the username typed, which need not exist)
+  getLockState(username: string, now: number): Promise<LockState>;
+  /**
+   * Atomically records a failed attempt. When failures reach maxAttempts the
+   * account is locked until now + lockMs and the counter restarts at 0.
+   */
+  recordFailedLogin(username: string, now: number, maxAttempts: number, lockMs: number): Promise<LockState>;
+  clearFailedLogins(username: string): Promise<void>;
+
+  // ---- sign-in tokens (only hashes are stored)
+  createToken(username: string, tokenHash: string, expiresAt: number, now: number): Promise<void>;
+  /** The token's user if it exists and expiresAt > now, else null. */
+  findToken(tokenHash: string, now: number): Promise<string | null>;
+  revokeToken(tokenHash: string): Promise<void>;
+  revokeTokensOf(username: string): Promise<void>;
+
+  // ---- blocks
+  /** Resolves false if already blocked. */
+  block(blocker: string, blocked: string): Promise<boolean>;
+  /** Resolves false if it was not blocked. */
+  unblock(blocker: string, blocked: string): Promise<boolean>;
+  /** Whom `blocker` has blocked, sorted by name. */
+  blockedBy(blocker: string): Promise<string[]>;
+  /** Who has blocked `user`, any order. */
+  blockersOf(user: string): Promise<string[]>;
+  isBlocked(blocker: string, blocked: string): Promise<boolean>;
+
+  // ---- groups
+  /** Resolves false when the name is taken by a group or a user. Members are de-duplicated. */
+  createGroup(name: string, owner: string, members: readonly string[], now: number): Promise<boolean>;
+  getGroup(name: string): Promise<GroupRecord | null>;
+  /** Adds members not already in; resolves the updated group, or null if it does not exist. */
+  addGroupMembers(name: string, members: readonly string[]): Promise<GroupRecord | null>;
+  /** Removes members; deletes the group when none remain. Resolves the updated group or null. */
+  removeGroupMembers(name: string, members: readonly string[]): Promise<GroupRecord | null>;
+  /** Groups `username` belongs to, sorted by name. */
+  groupsOf(username: string): Promise<GroupRecord[]>;
+
+  // ---- messages and mailboxes
+  /**
+   * Stores a message and one delivery per recipient, each with the recipient's
+   * next sequence number. Recipients must be distinct. Deliveries come back in
+   * recipient order.
+   */
+  saveMessage(message: NewMessage, recipients: readonly Recipient[]): Promise<{ message: StoredMessage; deliveries: StoredDelivery[] }>;
+  /** Deliveries for `username` with seq > afterSeq, ascending, at most `limit`. */
+  deliveriesAfter(username: string, afterSeq: number, limit: number): Promise<StoredDelivery[]>;
+  /** Highest sequence number ever assigned to `username` (0 if none). */
+  lastSeq(username: string): Promise<number>;
+  /** Highest sequence number `username` acknowledged (0 if none). */
+  lastAcked(username: string): Promise<number>;
+  /** Raises the acknowledged seq to `seq` (never lowers it, never above lastSeq). */
+  ack(username: string, seq: number): Promise<void>;
+  /** The newest `limit` deliveries queued while `username` was offline, ascending by seq. */
+  offlineDeliveries(username: string, limit: number): Promise<StoredDelivery[]>;
+  /** Number of offline deliveries with seq > afterSeq. */
+  countOfflineAfter(username: string, afterSeq: number): Promise<number>;
+  /**
+   * One page of a conversation, newest first, ids < before (when given).
+   * Private: messages between `viewer` and `peer` both ways. Group: all messages of the group.
+   */
+  history(query: { viewer: string; peer?: string; group?: string; before?: number; limit: number }): Promise<StoredMessage[]>;
+}
