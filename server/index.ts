@@ -1,7 +1,14 @@
 // Public entry of the chat server: startServer() wires config, store, bus,
 // services and both transports. The CLI (cli.ts), the desktop app's bundled
 // server and the tests all start the server through this function only.
-import type { ServerConfig, ServerOptions } from './config';
+import type net from 'node:net';
+import { createBus } from './bus/create-bus';
+import { resolveConfig, type ServerConfig, type ServerOptions } from './config';
+import { ChatCore } from './core';
+import { createLogger, type Logger } from './log';
+import { createStore } from './store/create-store';
+import { listenTcp } from './transport/tcp';
+import { listenWs, type WsListener } from './transport/ws';
 
 export interface RunningServer {
   readonly config: ServerConfig;
@@ -9,6 +16,7 @@ export interface RunningServer {
   readonly tcpPort: number | null;
   /** Actual HTTP/WebSocket port, or null when off. */
   readonly wsPort: number | null;
+  readonly log: Logger;
   /**
    * Graceful stop: tells clients the server is shutting down, stops accepting,
    * closes connections, flushes and closes the store. Idempotent.
@@ -18,4 +26,96 @@ export interface RunningServer {
 
 export type { ServerOptions, ServerConfig };
 
-export declare function startServer(options: ServerOptions): Promise<RunningServer>;
+function portOf(server: net.Server): number {
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('listener has no port');
+  return address.port;
+}
+
+/**
+ * Starts a server node. Rejects (after releasing what it opened) when the
+ * configuration is invalid, the store cannot be opened or a port is taken.
+ */
+export async function startServer(options: ServerOptions, logger?: Logger): Promise<RunningServer> {
+  const config = resolveConfig(options);
+  const log = logger ?? createLogger(config.logLevel);
+  const store = await createStore(config);
+  let bus;
+  try {
+    bus = await createBus(config, log);
+    await bus.start();
+  } catch (err) {
+    await store.close().catch(() => {});
+    throw err;
+  }
+  const core = new ChatCore(config, store, bus, log);
+
+  let tcp: net.Server | null = null;
+  let ws: WsListener | null = null;
+  try {
+    if (config.usersFile) {
+      const counts = await core.services.accounts.importUsersFile(config.usersFile);
+      log.info({ file: config.usersFile, ...counts }, 'imported users');
+    }
+    if (config.port !== null) {
+      tcp = await listenTcp({
+        host: config.host,
+        port: config.port,
+        core,
+        log,
+        idleMs: config.idleSeconds * 1000,
+        loginTimeoutMs: config.loginTimeoutSeconds * 1000,
+        maxSendQueueBytes: config.maxSendQueueBytes,
+        allowRegister: config.allowRegister,
+        serverName: config.serverName,
+      });
+    }
+    if (config.wsPort !== null) {
+      ws = await listenWs({
+        host: config.host,
+        port: config.wsPort,
+        core,
+        log,
+        heartbeatMs: config.heartbeatSeconds * 1000,
+        loginTimeoutMs: config.loginTimeoutSeconds * 1000,
+        maxSendQueueBytes: config.maxSendQueueBytes,
+        allowRegister: config.allowRegister,
+        serverName: config.serverName,
+        webRoot: config.webRoot,
+      });
+    }
+  } catch (err) {
+    tcp?.close();
+    await ws?.close();
+    await bus.close().catch(() => {});
+    await store.close().catch(() => {});
+    throw err;
+  }
+
+  const tcpPort = tcp ? portOf(tcp) : null;
+  const wsPort = ws ? portOf(ws.server) : null;
+  log.info({ tcpPort, wsPort, store: config.store, cluster: Boolean(config.redisUrl), node: bus.nodeId }, 'server started');
+
+  let closing: Promise<void> | null = null;
+  const activeBus = bus;
+  return {
+    config,
+    tcpPort,
+    wsPort,
+    log,
+    close(reason = 'server shutting down') {
+      closing ??= (async () => {
+        // Stop accepting first, then tell and end every session, then flush storage.
+        const tcpClosed = tcp ? new Promise<void>((done) => tcp!.close(() => done())) : Promise.resolve();
+        await core.shutdown(reason);
+        await Promise.race([tcpClosed, new Promise((done) => setTimeout(done, 2_000).unref())]);
+        await ws?.close();
+        await activeBus.close().catch((err: unknown) => log.warn({ err }, 'closing bus failed'));
+        await store.close();
+        log.info('server stopped');
+        log.flush?.();
+      })();
+      return closing;
+    },
+  };
+}

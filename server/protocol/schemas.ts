@@ -58,6 +58,8 @@ export const commandSchemas = {
     remember: z.boolean().optional(),
     /** Resume after this per-recipient sequence number; default: the last acknowledged one. */
     resumeFrom: Seq.optional(),
+    /** Receive `presence` events (default true). Bots and load tests switch them off. */
+    presence: z.boolean().optional(),
   }),
   /** Create an account and sign in (only with --allow-register). */
   register: z.strictObject({

@@ -115,7 +115,11 @@ export interface Store {
   getGroup(name: string): Promise<GroupRecord | null>;
   /** Adds members not already in; resolves the updated group, or null if it does not exist. */
   addGroupMembers(name: string, members: readonly string[]): Promise<GroupRecord | null>;
-  /** Removes members; deletes the group when none remain. Resolves the updated group or null. */
+  /**
+   * Removes members; deletes the group when none remain. When the owner is
+   * removed, ownership passes to the earliest-joined remaining member.
+   * Resolves the updated group, or null if it does not exist or was deleted.
+   */
   removeGroupMembers(name: string, members: readonly string[]): Promise<GroupRecord | null>;
   /** Groups `username` belongs to, sorted by name. */
   groupsOf(username: string): Promise<GroupRecord[]>;

@@ -1,0 +1,15 @@
+// Picks the bus: Redis when configured (several nodes), else the in-process one.
+import type { ServerConfig } from '../config';
+import type { Logger } from '../log';
+import type { Bus } from './bus';
+import { LocalBus } from './local';
+
+export async function createBus(config: ServerConfig, log: Logger): Promise<Bus> {
+  if (!config.redisUrl) return new LocalBus();
+  const { RedisBus } = await import('./redis');
+  return new RedisBus({
+    url: config.redisUrl,
+    keyPrefix: config.redisKeyPrefix,
+    onError: (err, context) => log.warn({ err, context }, 'redis bus problem'),
+  });
+}

@@ -1,0 +1,62 @@
+// Wire format of RedisBus pub/sub messages: a JSON envelope naming the sending
+// node around one BusEvent. Decoding validates the shape, because a message on
+// the channel may come from another version of the server (or anyone with access).
+import { z } from 'zod';
+import type { BusEvent } from './bus';
+
+/** Sender id used for events the cluster announces on behalf of a dead node. */
+export const SWEEPER_ORIGIN = 'sweeper';
+
+const Int = z.number().int();
+
+const StoredMessageSchema = z.object({
+  id: Int,
+  kind: z.enum(['private', 'broadcast', 'group']),
+  from: z.string(),
+  to: z.string().optional(),
+  group: z.string().optional(),
+  text: z.string(),
+  ts: Int,
+});
+
+const BusEventSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('deliver'),
+    deliveries: z.array(z.object({ username: z.string(), seq: Int, offline: z.boolean(), message: StoredMessageSchema })),
+  }),
+  z.object({ kind: z.literal('presence'), user: z.string(), online: z.boolean(), at: Int }),
+  z.object({
+    kind: z.literal('group'),
+    name: z.string(),
+    change: z.enum(['created', 'added', 'removed', 'left', 'deleted']),
+    actor: z.string(),
+    members: z.array(z.string()),
+    notify: z.array(z.string()),
+  }),
+  z.object({ kind: z.literal('blocks-changed'), user: z.string() }),
+]);
+
+const EnvelopeSchema = z.object({ origin: z.string(), event: BusEventSchema });
+
+export interface Envelope {
+  /** nodeId of the publisher, or SWEEPER_ORIGIN (delivered to every node). */
+  origin: string;
+  event: BusEvent;
+}
+
+export function encodeEnvelope(envelope: Envelope): string {
+  return JSON.stringify(envelope);
+}
+
+/** The envelope, or null when the payload is not valid JSON of the right shape. */
+export function decodeEnvelope(payload: string): Envelope | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(payload);
+  } catch {
+    return null;
+  }
+  const parsed = EnvelopeSchema.safeParse(value);
+  // The schema strips unknown keys; the result matches BusEvent structurally.
+  return parsed.success ? (parsed.data as Envelope) : null;
+}

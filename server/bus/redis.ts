@@ -1,0 +1,230 @@
+// Bus for a cluster of server nodes sharing one Redis: session claims are keys
+// with a TTL that their node keeps refreshing, events travel on one pub/sub
+// channel, and a periodic sweep announces users of dead nodes as offline.
+//
+// Keys (all under keyPrefix, default "chat:"):
+//   session:<user>  -> nodeId of the holder, PX sessionTtlMs, refreshed every heartbeat
+//   online          -> set of usernames with a claim (may briefly hold dead ones; reads check session keys)
+//   node:<nodeId>   -> this node's liveness, PX sessionTtlMs
+//   sweep-lock      -> SET NX by the node that sweeps this round, PX heartbeatMs
+//   events          -> the pub/sub channel
+//
+// MUST: only the holder of a claim extends or deletes it (checked inside Lua).
+// MUST: a node that stops heartbeating loses its claims within sessionTtlMs, and
+//       its users are announced offline within sessionTtlMs + heartbeatMs.
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { Bus, BusEvent } from './bus';
+import { decodeEnvelope, encodeEnvelope, SWEEPER_ORIGIN } from './redis-codec';
+import { CLAIM, REFRESH, RELEASE, SWEEP } from './redis-scripts';
+
+export interface RedisBusOptions {
+  /** Redis URL, e.g. redis://127.0.0.1:6379 or rediss://user:pass@host:6380/0. */
+  url: string;
+  /** How long a claim outlives its node's last heartbeat, in ms. Default 10_000. */
+  sessionTtlMs?: number;
+  /** Interval of claim refresh and dead-node sweep, in ms; must be below sessionTtlMs. Default 3_000. */
+  heartbeatMs?: number;
+  /** Prefix of every key and of the channel. Default "chat:". Tests use a random one each. */
+  keyPrefix?: string;
+  /**
+   * Called with background failures (heartbeat, sweep, a bad bus message, a
+   * throwing handler) that have no caller to reject. Default: ignored.
+   */
+  onError?: (err: Error, context: string) => void;
+}
+
+/** Most claims refreshed by one script call, so one call never blocks Redis for long. */
+const REFRESH_BATCH = 500;
+
+export class RedisBus implements Bus {
+  readonly nodeId = randomUUID();
+  private readonly url: string;
+  private readonly ttlMs: number;
+  private readonly heartbeatMs: number;
+  private readonly prefix: string;
+  private readonly onError: (err: Error, context: string) => void;
+  private readonly channel: string;
+  private readonly onlineKey: string;
+  /** Usernames this node holds a claim for. */
+  private readonly claims = new Set<string>();
+  private commands: Redis | null = null;
+  private subscriber: Redis | null = null;
+  private handler: ((event: BusEvent) => void) | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  /** The heartbeat in flight, so ticks never overlap and close() can wait for it. */
+  private tick: Promise<void> | null = null;
+  private state: 'new' | 'running' | 'closed' = 'new';
+
+  constructor(options: RedisBusOptions) {
+    this.url = options.url;
+    this.ttlMs = options.sessionTtlMs ?? 10_000;
+    this.heartbeatMs = options.heartbeatMs ?? 3_000;
+    this.prefix = options.keyPrefix ?? 'chat:';
+    this.onError = options.onError ?? (() => undefined);
+    if (!Number.isInteger(this.ttlMs) || this.ttlMs < 10) throw new Error(`sessionTtlMs must be an integer >= 10, got ${this.ttlMs}`);
+    if (!(this.heartbeatMs > 0 && this.heartbeatMs < this.ttlMs)) {
+      throw new Error(`heartbeatMs (${this.heartbeatMs}) must be positive and below sessionTtlMs (${this.ttlMs})`);
+    }
+    this.channel = `${this.prefix}events`;
+    this.onlineKey = `${this.prefix}online`;
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new Error('RedisBus.start() may be called once');
+    this.state = 'running';
+    // Retry commands across short Redis outages, but fail them rather than
+    // queueing without bound: a sign-in must not hang forever.
+    const commands = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 3 });
+    const subscriber = commands.duplicate();
+    this.commands = commands;
+    this.subscriber = subscriber;
+    commands.on('error', (err: Error) => this.onError(err, 'redis commands connection'));
+    subscriber.on('error', (err: Error) => this.onError(err, 'redis subscriber connection'));
+    subscriber.on('message', (_channel: string, payload: string) => this.receive(payload));
+    try {
+      await Promise.all([commands.connect(), subscriber.connect()]);
+      await subscriber.subscribe(this.channel);
+      await commands.set(this.nodeKey(), String(Date.now()), 'PX', this.ttlMs);
+    } catch (err) {
+      this.state = 'closed';
+      commands.disconnect();
+      subscriber.disconnect();
+      throw err;
+    }
+    this.timer = setInterval(() => {
+      if (this.tick === null) this.tick = this.heartbeat().finally(() => (this.tick = null));
+    }, this.heartbeatMs);
+    // The listeners keep a server alive; the heartbeat alone should not.
+    this.timer.unref();
+  }
+
+  async close(): Promise<void> {
+    if (this.state !== 'running') {
+      this.state = 'closed';
+      return;
+    }
+    this.state = 'closed';
+    if (this.timer) clearInterval(this.timer);
+    await this.tick;
+    const commands = this.commands;
+    if (commands === null) return;
+    try {
+      const pipeline = commands.pipeline();
+      for (const user of this.claims) pipeline.eval(RELEASE, 2, this.sessionKey(user), this.onlineKey, this.nodeId, user);
+      pipeline.del(this.nodeKey());
+      await pipeline.exec();
+    } catch (err) {
+      // Unreleased claims still expire after sessionTtlMs.
+      this.onError(err as Error, 'releasing claims on close');
+    }
+    this.claims.clear();
+    await Promise.all([commands.quit().catch(() => undefined), this.subscriber?.quit().catch(() => undefined)]);
+  }
+
+  async claimSession(username: string): Promise<boolean> {
+    const claimed = await this.redis().eval(CLAIM, 2, this.sessionKey(username), this.onlineKey, this.nodeId, this.ttlMs, username);
+    if (claimed !== 1) return false;
+    this.claims.add(username);
+    return true;
+  }
+
+  async releaseSession(username: string): Promise<void> {
+    // Forget it first, then let an in-flight heartbeat finish: that heartbeat
+    // may have copied the claim list before the delete, and it re-creates a
+    // missing key it believes is ours. Later heartbeats no longer see the user.
+    this.claims.delete(username);
+    await this.tick;
+    await this.redis().eval(RELEASE, 2, this.sessionKey(username), this.onlineKey, this.nodeId, username);
+  }
+
+  async onlineUsers(): Promise<string[]> {
+    const redis = this.redis();
+    const members = await redis.smembers(this.onlineKey);
+    if (members.length === 0) return [];
+    // The set may still list users of a node that died since the last sweep;
+    // their session keys have expired, so checking them keeps the answer exact.
+    const holders = await redis.mget(...members.map((u) => this.sessionKey(u)));
+    return members.filter((_, i) => holders[i] !== null).sort();
+  }
+
+  async isOnline(username: string): Promise<boolean> {
+    return (await this.redis().exists(this.sessionKey(username))) === 1;
+  }
+
+  async publish(event: BusEvent): Promise<void> {
+    await this.redis().publish(this.channel, encodeEnvelope({ origin: this.nodeId, event }));
+  }
+
+  subscribe(handler: (event: BusEvent) => void): void {
+    this.handler = handler;
+  }
+
+  // ---- internals
+
+  private redis(): Redis {
+    if (this.state !== 'running' || this.commands === null) throw new Error('RedisBus is not running');
+    return this.commands;
+  }
+
+  private sessionKey(username: string): string {
+    return `${this.prefix}session:${username}`;
+  }
+
+  private nodeKey(): string {
+    return `${this.prefix}node:${this.nodeId}`;
+  }
+
+  private receive(payload: string): void {
+    const envelope = decodeEnvelope(payload);
+    if (envelope === null) {
+      this.onError(new Error(`Ignored a malformed bus message (${payload.length} bytes)`), 'bus message');
+      return;
+    }
+    if (envelope.origin === this.nodeId || this.handler === null) return;
+    try {
+      this.handler(envelope.event);
+    } catch (err) {
+      this.onError(err as Error, 'bus event handler');
+    }
+  }
+
+  /** One heartbeat: liveness key, claim refresh, then (on one node per round) the dead-node sweep. */
+  private async heartbeat(): Promise<void> {
+    try {
+      const redis = this.redis();
+      await redis.set(this.nodeKey(), String(Date.now()), 'PX', this.ttlMs);
+      const users = [...this.claims];
+      for (let i = 0; i < users.length; i += REFRESH_BATCH) {
+        const batch = users.slice(i, i + REFRESH_BATCH);
+        const keys = batch.map((u) => this.sessionKey(u));
+        const lost = (await redis.eval(REFRESH, keys.length + 1, this.onlineKey, ...keys, this.nodeId, this.ttlMs, ...batch)) as string[];
+        for (const user of lost) {
+          // Another node took the user while we were stalled past the TTL.
+          this.claims.delete(user);
+          this.onError(new Error(`Session claim of ${user} was lost to another node`), 'claim lost');
+        }
+      }
+      await this.sweep(redis);
+    } catch (err) {
+      if (this.state === 'running') this.onError(err as Error, 'heartbeat');
+    }
+  }
+
+  /**
+   * Announces users whose claim expired without a release (their node died).
+   * The lock makes one node per heartbeat do it, so each user is announced once.
+   * The announcement goes to every node, this one included: its own clients
+   * need to see the presence change too.
+   */
+  private async sweep(redis: Redis): Promise<void> {
+    const won = await redis.set(`${this.prefix}sweep-lock`, this.nodeId, 'PX', this.heartbeatMs, 'NX');
+    if (won !== 'OK') return;
+    const gone = (await redis.eval(SWEEP, 1, this.onlineKey, `${this.prefix}session:`)) as string[];
+    const at = Date.now();
+    for (const user of gone) {
+      const event: BusEvent = { kind: 'presence', user, online: false, at };
+      await redis.publish(this.channel, encodeEnvelope({ origin: SWEEPER_ORIGIN, event }));
+    }
+  }
+}

@@ -1,0 +1,90 @@
+// Sign-in, registration and sign-out.
+import { ErrorCode, ProtocolError, type CommandOf, type ResultOf } from '../protocol';
+import { endSession, startSession } from '../services/lifecycle';
+import type { CommandContext, CommandSpec } from './types';
+
+async function signIn(
+  ctx: CommandContext,
+  username: string,
+  options: { remember?: boolean; resumeFrom?: number; presence?: boolean },
+): Promise<ResultOf<'login'>> {
+  const { services, client } = ctx;
+  const started = await startSession(services, client, username, {
+    ...(options.resumeFrom !== undefined ? { resumeFrom: options.resumeFrom } : {}),
+    wantsPresence: options.presence ?? true,
+  });
+  const result: ResultOf<'login'> = {
+    username,
+    resumeFrom: started.resumeFrom,
+    lastSeq: started.lastSeq,
+    offlineCount: started.offlineCount,
+  };
+  if (options.remember) {
+    const { token, expiresAt } = await services.accounts.issueToken(username);
+    result.token = token;
+    result.tokenExpiresAt = expiresAt;
+    client.token = token;
+  }
+  ctx.afterReply(() => started.session.catchUp());
+  return result;
+}
+
+function guard(ctx: CommandContext): void {
+  if (ctx.client.session) throw new ProtocolError(ErrorCode.ALREADY_AUTHENTICATED, `You are already signed in as ${ctx.client.session.username}`);
+  if (ctx.client.signingIn) throw new ProtocolError(ErrorCode.BAD_REQUEST, 'A sign-in is already in progress on this connection');
+}
+
+/** login <username> (password | token) [remember] [resumeFrom] */
+export const login: CommandSpec<'login'> = {
+  needsAuth: false,
+  async handle(ctx, cmd: CommandOf<'login'>) {
+    guard(ctx);
+    if ((cmd.password === undefined) === (cmd.token === undefined)) {
+      throw new ProtocolError(ErrorCode.BAD_REQUEST, 'login: give either a password or a token');
+    }
+    ctx.client.signingIn = true;
+    try {
+      if (cmd.token !== undefined) {
+        await ctx.services.accounts.verifyToken(cmd.username, cmd.token);
+        // Signing in with a token keeps using it; "remember" would only add a second one.
+        ctx.client.token = cmd.token;
+        return await signIn(ctx, cmd.username, { ...cmd, remember: false });
+      }
+      await ctx.services.accounts.verify(cmd.username, cmd.password!);
+      return await signIn(ctx, cmd.username, cmd);
+    } finally {
+      ctx.client.signingIn = false;
+    }
+  },
+};
+
+/** register <username> <password> — only with --allow-register */
+export const register: CommandSpec<'register'> = {
+  needsAuth: false,
+  async handle(ctx, cmd) {
+    guard(ctx);
+    if (!ctx.services.config.allowRegister) {
+      throw new ProtocolError(ErrorCode.REGISTRATION_DISABLED, 'This server does not allow registration. Ask an administrator for an account.');
+    }
+    ctx.client.signingIn = true;
+    try {
+      await ctx.services.accounts.create(cmd.username, cmd.password);
+      return await signIn(ctx, cmd.username, cmd);
+    } finally {
+      ctx.client.signingIn = false;
+    }
+  },
+};
+
+/** logout — ends the session and revokes its sign-in token; the connection closes after the reply. */
+export const logout: CommandSpec<'logout'> = {
+  needsAuth: true,
+  async handle(ctx) {
+    const token = ctx.client.token;
+    ctx.client.token = null;
+    if (token) await ctx.services.accounts.revokeToken(token);
+    await endSession(ctx.services, ctx.client, 'logout');
+    ctx.afterReply(() => ctx.client.connection.close('logout'));
+    return {};
+  },
+};

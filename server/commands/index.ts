@@ -1,0 +1,33 @@
+// The command table: every wire command, its handler and whether it needs a
+// signed-in session. The dispatcher checks these once for all commands.
+import { ack, help, history, offline } from './mailbox';
+import { login, logout, register } from './auth';
+import { block, blocklist, unblock } from './blocks';
+import { createGroup, groupAdd, grouplist, groupLeave, groupRemove } from './groups';
+import { broadcast, message, messageGroup } from './messaging';
+import { ping, whoelse, wholasthr } from './presence';
+import type { CommandTable } from './types';
+
+export const commands: CommandTable = {
+  login,
+  register,
+  logout,
+  message,
+  broadcast,
+  whoelse,
+  wholasthr,
+  block,
+  unblock,
+  blocklist,
+  ping,
+  offline,
+  'create-group': createGroup,
+  'message-group': messageGroup,
+  grouplist,
+  'group-add': groupAdd,
+  'group-remove': groupRemove,
+  'group-leave': groupLeave,
+  history,
+  ack,
+  help,
+};

@@ -1,0 +1,58 @@
+// Blocks: who refuses messages from whom. Fan-out asks "who blocked the sender?"
+// for every message, so that answer is cached per sender and dropped whenever
+// a block changes (here, or on another node via the bus).
+import { ErrorCode, ProtocolError } from '../protocol';
+import type { Bus } from '../bus/bus';
+import type { Store } from '../store/store';
+
+export class BlockService {
+  private readonly blockersCache = new Map<string, Promise<ReadonlySet<string>>>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly bus: Bus,
+  ) {}
+
+  /** Users who blocked `sender`. */
+  blockersOf(sender: string): Promise<ReadonlySet<string>> {
+    let cached = this.blockersCache.get(sender);
+    if (!cached) {
+      cached = this.store.blockersOf(sender).then((list) => new Set(list));
+      cached.catch(() => this.blockersCache.delete(sender));
+      this.blockersCache.set(sender, cached);
+    }
+    return cached;
+  }
+
+  /** Drops the cached blockers of `user` (a block involving them as the blocked one changed). */
+  invalidate(user: string): void {
+    this.blockersCache.delete(user);
+  }
+
+  async block(blocker: string, target: string): Promise<void> {
+    if (blocker === target) throw new ProtocolError(ErrorCode.SELF_TARGET, 'You cannot block yourself');
+    await this.requireUser(target);
+    await this.store.block(blocker, target);
+    this.changed(target);
+  }
+
+  async unblock(blocker: string, target: string): Promise<void> {
+    if (blocker === target) throw new ProtocolError(ErrorCode.SELF_TARGET, 'You cannot unblock yourself');
+    await this.requireUser(target);
+    await this.store.unblock(blocker, target);
+    this.changed(target);
+  }
+
+  list(blocker: string): Promise<string[]> {
+    return this.store.blockedBy(blocker);
+  }
+
+  private changed(target: string): void {
+    this.invalidate(target);
+    void this.bus.publish({ kind: 'blocks-changed', user: target }).catch(() => {});
+  }
+
+  private async requireUser(username: string): Promise<void> {
+    if (!(await this.store.getUser(username))) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user "${username}"`);
+  }
+}

@@ -1,0 +1,36 @@
+// The sessions signed in on this node, by username. Cluster-wide uniqueness is
+// the Bus's job (claimSession); this map only finds local connections.
+import type { EventFrame } from '../protocol';
+import type { Session } from './session';
+
+export class SessionRegistry {
+  private readonly byUser = new Map<string, Session>();
+
+  add(session: Session): void {
+    this.byUser.set(session.username, session);
+  }
+
+  /** Removes the entry only if it is this session (a newer one may have replaced it). */
+  remove(session: Session): void {
+    if (this.byUser.get(session.username) === session) this.byUser.delete(session.username);
+  }
+
+  get(username: string): Session | undefined {
+    return this.byUser.get(username);
+  }
+
+  get size(): number {
+    return this.byUser.size;
+  }
+
+  all(): IterableIterator<Session> {
+    return this.byUser.values();
+  }
+
+  /** Sends an event to every local session that wants presence events, except `except`. */
+  presenceToAll(event: EventFrame, except?: string): void {
+    for (const s of this.byUser.values()) {
+      if (s.wantsPresence && s.username !== except) s.connection.event(event);
+    }
+  }
+}

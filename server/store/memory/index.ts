@@ -1,0 +1,2 @@
+// The in-memory store (no persistence; for benchmarks and fast tests).
+export { MemoryStore } from './memory-store';

@@ -1,0 +1,395 @@
+// A Store kept entirely in process memory: same semantics as the durable
+// backends, nothing persisted. Benchmarks use it to show what durability costs.
+import type {
+  GroupRecord,
+  LockState,
+  NewMessage,
+  Recipient,
+  Store,
+  StoredDelivery,
+  StoredMessage,
+  UserRecord,
+} from '../store';
+
+interface UserState {
+  record: UserRecord;
+  lastSeq: number;
+  ackedSeq: number;
+  /** Every delivery, indexed by seq - 1 (seqs are gap-free, so the index is the seq). */
+  deliveries: StoredDelivery[];
+  /** The offline subset of `deliveries`, ascending by seq. */
+  offline: StoredDelivery[];
+}
+
+interface GroupState {
+  name: string;
+  owner: string;
+  createdAt: number;
+  /** Join order; `memberSet` mirrors it for O(1) membership tests. */
+  members: string[];
+  memberSet: Set<string>;
+}
+
+/**
+ * Every method is synchronous inside, so each one is atomic with respect to the
+ * others and calls made in one tick take effect in call order. Returned objects
+ * are copies or frozen, so callers cannot change the store's state by mutation.
+ */
+export class MemoryStore implements Store {
+  private readonly users = new Map<string, UserState>();
+  private readonly locks = new Map<string, LockState>();
+  private readonly tokens = new Map<string, { username: string; expiresAt: number }>();
+  private readonly tokensByUser = new Map<string, Set<string>>();
+  private readonly blocking = new Map<string, Set<string>>();
+  private readonly blockedByIndex = new Map<string, Set<string>>();
+  private readonly groups = new Map<string, GroupState>();
+  private readonly groupsByMember = new Map<string, Set<string>>();
+  /** Private conversations by pairKey, and group conversations by name; ascending by id. */
+  private readonly privateLog = new Map<string, StoredMessage[]>();
+  private readonly groupLog = new Map<string, StoredMessage[]>();
+  private nextMessageId = 1;
+  private closed = false;
+
+  private ready(): void {
+    if (this.closed) throw new Error('Memory store is closed');
+  }
+
+  async migrate(): Promise<void> {
+    this.ready();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  // ---------------------------------------------------------------- accounts
+
+  async createUser(username: string, passwordHash: string, now: number): Promise<boolean> {
+    this.ready();
+    if (this.users.has(username) || this.groups.has(username)) return false;
+    this.users.set(username, {
+      record: { username, passwordHash, createdAt: now, lastLoginAt: null },
+      lastSeq: 0,
+      ackedSeq: 0,
+      deliveries: [],
+      offline: [],
+    });
+    return true;
+  }
+
+  async getUser(username: string): Promise<UserRecord | null> {
+    this.ready();
+    const user = this.users.get(username);
+    return user ? { ...user.record } : null;
+  }
+
+  async setPasswordHash(username: string, passwordHash: string): Promise<boolean> {
+    this.ready();
+    const user = this.users.get(username);
+    if (!user) return false;
+    user.record.passwordHash = passwordHash;
+    return true;
+  }
+
+  async recordLogin(username: string, now: number): Promise<void> {
+    this.ready();
+    const user = this.users.get(username);
+    if (user) user.record.lastLoginAt = now;
+  }
+
+  async usersLoggedInSince(since: number): Promise<{ username: string; lastLoginAt: number }[]> {
+    this.ready();
+    const out: { username: string; lastLoginAt: number }[] = [];
+    for (const { record } of this.users.values()) {
+      if (record.lastLoginAt !== null && record.lastLoginAt >= since) out.push({ username: record.username, lastLoginAt: record.lastLoginAt });
+    }
+    return out;
+  }
+
+  async existingUsers(usernames: readonly string[]): Promise<string[]> {
+    this.ready();
+    return usernames.filter((name) => this.users.has(name));
+  }
+
+  // ---------------------------------------------------------------- lockout
+
+  async getLockState(username: string, now: number): Promise<LockState> {
+    this.ready();
+    return currentLock(this.locks.get(username), now);
+  }
+
+  async recordFailedLogin(username: string, now: number, maxAttempts: number, lockMs: number): Promise<LockState> {
+    this.ready();
+    const state = currentLock(this.locks.get(username), now);
+    const failures = state.failures + 1;
+    const next: LockState = failures >= maxAttempts ? { failures: 0, lockedUntil: now + lockMs } : { failures, lockedUntil: state.lockedUntil };
+    this.locks.set(username, next);
+    return { ...next };
+  }
+
+  async clearFailedLogins(username: string): Promise<void> {
+    this.ready();
+    this.locks.delete(username);
+  }
+
+  // ---------------------------------------------------------------- tokens
+
+  async createToken(username: string, tokenHash: string, expiresAt: number, now: number): Promise<void> {
+    this.ready();
+    const own = setIn(this.tokensByUser, username);
+    // Housekeeping, as in SQLite: a user's dead tokens go when they get a new one.
+    for (const hash of own) {
+      if ((this.tokens.get(hash)?.expiresAt ?? 0) <= now) {
+        this.tokens.delete(hash);
+        own.delete(hash);
+      }
+    }
+    const previous = this.tokens.get(tokenHash);
+    if (previous) this.tokensByUser.get(previous.username)?.delete(tokenHash);
+    this.tokens.set(tokenHash, { username, expiresAt });
+    own.add(tokenHash);
+  }
+
+  async findToken(tokenHash: string, now: number): Promise<string | null> {
+    this.ready();
+    const token = this.tokens.get(tokenHash);
+    return token && token.expiresAt > now ? token.username : null;
+  }
+
+  async revokeToken(tokenHash: string): Promise<void> {
+    this.ready();
+    const token = this.tokens.get(tokenHash);
+    if (!token) return;
+    this.tokens.delete(tokenHash);
+    this.tokensByUser.get(token.username)?.delete(tokenHash);
+  }
+
+  async revokeTokensOf(username: string): Promise<void> {
+    this.ready();
+    for (const hash of this.tokensByUser.get(username) ?? []) this.tokens.delete(hash);
+    this.tokensByUser.delete(username);
+  }
+
+  // ---------------------------------------------------------------- blocks
+
+  async block(blocker: string, blocked: string): Promise<boolean> {
+    this.ready();
+    const set = setIn(this.blocking, blocker);
+    if (set.has(blocked)) return false;
+    set.add(blocked);
+    setIn(this.blockedByIndex, blocked).add(blocker);
+    return true;
+  }
+
+  async unblock(blocker: string, blocked: string): Promise<boolean> {
+    this.ready();
+    if (!this.blocking.get(blocker)?.delete(blocked)) return false;
+    this.blockedByIndex.get(blocked)?.delete(blocker);
+    return true;
+  }
+
+  async blockedBy(blocker: string): Promise<string[]> {
+    this.ready();
+    return [...(this.blocking.get(blocker) ?? [])].sort(byCodeUnit);
+  }
+
+  async blockersOf(user: string): Promise<string[]> {
+    this.ready();
+    return [...(this.blockedByIndex.get(user) ?? [])];
+  }
+
+  async isBlocked(blocker: string, blocked: string): Promise<boolean> {
+    this.ready();
+    return this.blocking.get(blocker)?.has(blocked) ?? false;
+  }
+
+  // ---------------------------------------------------------------- groups
+
+  async createGroup(name: string, owner: string, members: readonly string[], now: number): Promise<boolean> {
+    this.ready();
+    if (this.groups.has(name) || this.users.has(name)) return false;
+    const group: GroupState = { name, owner, createdAt: now, members: [], memberSet: new Set() };
+    this.groups.set(name, group);
+    this.join(group, [owner, ...members]);
+    return true;
+  }
+
+  async getGroup(name: string): Promise<GroupRecord | null> {
+    this.ready();
+    const group = this.groups.get(name);
+    return group ? groupRecord(group) : null;
+  }
+
+  async addGroupMembers(name: string, members: readonly string[]): Promise<GroupRecord | null> {
+    this.ready();
+    const group = this.groups.get(name);
+    if (!group) return null;
+    this.join(group, members);
+    return groupRecord(group);
+  }
+
+  async removeGroupMembers(name: string, members: readonly string[]): Promise<GroupRecord | null> {
+    this.ready();
+    const group = this.groups.get(name);
+    if (!group) return null;
+    const leaving = new Set(members.filter((m) => group.memberSet.has(m)));
+    if (leaving.size > 0) {
+      group.members = group.members.filter((m) => !leaving.has(m));
+      for (const m of leaving) {
+        group.memberSet.delete(m);
+        this.groupsByMember.get(m)?.delete(name);
+      }
+    }
+    if (group.members.length > 0) return groupRecord(group);
+    this.groups.delete(name);
+    return null;
+  }
+
+  async groupsOf(username: string): Promise<GroupRecord[]> {
+    this.ready();
+    const names = [...(this.groupsByMember.get(username) ?? [])].sort(byCodeUnit);
+    return names.map((n) => groupRecord(this.groups.get(n) as GroupState));
+  }
+
+  private join(group: GroupState, members: readonly string[]): void {
+    for (const m of members) {
+      if (group.memberSet.has(m)) continue;
+      group.memberSet.add(m);
+      group.members.push(m);
+      setIn(this.groupsByMember, m).add(group.name);
+    }
+  }
+
+  // ---------------------------------------------------------------- messages and mailboxes
+
+  async saveMessage(message: NewMessage, recipients: readonly Recipient[]): Promise<{ message: StoredMessage; deliveries: StoredDelivery[] }> {
+    this.ready();
+    // Check everything before changing anything: that is what makes this atomic.
+    const targets = recipients.map((r) => {
+      const user = this.users.get(r.username);
+      if (!user) throw new Error(`saveMessage: recipient "${r.username}" is not a user`);
+      return user;
+    });
+    if (new Set(targets).size !== targets.length) throw new Error('saveMessage: a recipient is listed twice');
+
+    const stored = storedMessage(message, this.nextMessageId++);
+    if (stored.kind === 'private' && stored.to !== undefined) pushIn(this.privateLog, pairKey(stored.from, stored.to), stored);
+    if (stored.kind === 'group' && stored.group !== undefined) pushIn(this.groupLog, stored.group, stored);
+    const deliveries = targets.map((user, i) => {
+      const offline = (recipients[i] as Recipient).offline;
+      const delivery: StoredDelivery = Object.freeze({ username: user.record.username, seq: ++user.lastSeq, offline, message: stored });
+      user.deliveries.push(delivery);
+      if (offline) user.offline.push(delivery);
+      return delivery;
+    });
+    return { message: stored, deliveries };
+  }
+
+  async deliveriesAfter(username: string, afterSeq: number, limit: number): Promise<StoredDelivery[]> {
+    this.ready();
+    const user = this.users.get(username);
+    const n = pageSize(limit);
+    if (!user || n === 0) return [];
+    // deliveries[i].seq === i + 1, so seq > afterSeq starts at index floor(afterSeq).
+    const start = Math.max(0, Math.floor(afterSeq));
+    return user.deliveries.slice(start, start + n);
+  }
+
+  async lastSeq(username: string): Promise<number> {
+    this.ready();
+    return this.users.get(username)?.lastSeq ?? 0;
+  }
+
+  async lastAcked(username: string): Promise<number> {
+    this.ready();
+    return this.users.get(username)?.ackedSeq ?? 0;
+  }
+
+  async ack(username: string, seq: number): Promise<void> {
+    this.ready();
+    const user = this.users.get(username);
+    if (user) user.ackedSeq = Math.max(user.ackedSeq, Math.min(seq, user.lastSeq));
+  }
+
+  async offlineDeliveries(username: string, limit: number): Promise<StoredDelivery[]> {
+    this.ready();
+    const offline = this.users.get(username)?.offline ?? [];
+    const n = pageSize(limit);
+    return n === 0 ? [] : offline.slice(Math.max(0, offline.length - n));
+  }
+
+  async countOfflineAfter(username: string, afterSeq: number): Promise<number> {
+    this.ready();
+    const offline = this.users.get(username)?.offline ?? [];
+    return offline.length - firstIndex(offline, (d) => d.seq > afterSeq);
+  }
+
+  async history(query: { viewer: string; peer?: string; group?: string; before?: number; limit: number }): Promise<StoredMessage[]> {
+    this.ready();
+    let log: StoredMessage[] | undefined;
+    if (query.group !== undefined) log = this.groupLog.get(query.group);
+    else if (query.peer !== undefined) log = this.privateLog.get(pairKey(query.viewer, query.peer));
+    else throw new Error('history: give either `peer` or `group`');
+    const n = pageSize(query.limit);
+    if (!log || n === 0) return [];
+    const before = query.before;
+    const end = before === undefined ? log.length : firstIndex(log, (m) => m.id >= before);
+    return log.slice(Math.max(0, end - n), end).reverse();
+  }
+}
+
+// ---------------------------------------------------------------- helpers
+
+function currentLock(state: LockState | undefined, now: number): LockState {
+  if (!state || (state.lockedUntil !== null && now >= state.lockedUntil)) return { failures: 0, lockedUntil: null };
+  return { ...state };
+}
+
+function groupRecord(group: GroupState): GroupRecord {
+  return { name: group.name, owner: group.owner, members: [...group.members], createdAt: group.createdAt };
+}
+
+function storedMessage(message: NewMessage, id: number): StoredMessage {
+  const stored: StoredMessage = { id, kind: message.kind, from: message.from, text: message.text, ts: message.ts };
+  if (message.to !== undefined) stored.to = message.to;
+  if (message.group !== undefined) stored.group = message.group;
+  return Object.freeze(stored);
+}
+
+/** One key per unordered pair; NUL cannot occur in a name. */
+function pairKey(a: string, b: string): string {
+  return a < b ? `${a}\0${b}` : `${b}\0${a}`;
+}
+
+/** Sorted by UTF-16 code unit, the same order as SQL's binary / "C" collation for ASCII names. */
+function byCodeUnit(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function pageSize(limit: number): number {
+  return Number.isFinite(limit) && limit > 0 ? Math.floor(limit) : 0;
+}
+
+/** Index of the first element satisfying a predicate that is false, then true, along the array. */
+function firstIndex<T>(items: readonly T[], isAtOrAfter: (item: T) => boolean): number {
+  let lo = 0;
+  let hi = items.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (isAtOrAfter(items[mid] as T)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+function setIn<K, V>(map: Map<K, Set<V>>, key: K): Set<V> {
+  let set = map.get(key);
+  if (!set) map.set(key, (set = new Set()));
+  return set;
+}
+
+function pushIn<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}

@@ -1,0 +1,168 @@
+// Messages, per-recipient mailboxes (sequence counters) and deliveries in
+// PostgreSQL. saveMessage is one SQL statement, hence one transaction and one
+// round trip, however many recipients a broadcast has.
+import type { NewMessage, Recipient, StoredDelivery, StoredKind, StoredMessage } from '../store';
+import { rows, toNumber, type Queryable } from './db';
+
+interface MessageRow {
+  id: string;
+  kind: StoredKind;
+  sender: string;
+  recipient: string | null;
+  group_name: string | null;
+  body: string;
+  ts: string;
+}
+
+interface DeliveryRow extends MessageRow {
+  username: string;
+  seq: string;
+  offline: boolean;
+}
+
+const MESSAGE_COLUMNS = 'm.id, m.kind, m.sender, m.recipient, m.group_name, m.body, m.ts';
+const DELIVERY_SELECT = `SELECT d.username, d.seq, d.offline, ${MESSAGE_COLUMNS} FROM deliveries d JOIN messages m ON m.id = d.message_id`;
+
+function toMessage(row: MessageRow): StoredMessage {
+  const message: StoredMessage = { id: toNumber(row.id), kind: row.kind, from: row.sender, text: row.body, ts: toNumber(row.ts) };
+  // Optional fields are left out rather than set to undefined, like the other backends.
+  if (row.recipient !== null) message.to = row.recipient;
+  if (row.group_name !== null) message.group = row.group_name;
+  return message;
+}
+
+function toDelivery(row: DeliveryRow): StoredDelivery {
+  return { username: row.username, seq: toNumber(row.seq), offline: row.offline, message: toMessage(row) };
+}
+
+/**
+ * Concurrency (several nodes, one database):
+ * - The mailbox upsert takes a row lock per recipient and increments last_seq
+ *   under it, so two concurrent messages to one user get consecutive seqs.
+ * - Recipients are upserted in byte order of name (ORDER BY ... COLLATE "C"),
+ *   so two overlapping broadcasts lock rows in the same order and cannot deadlock.
+ * - A failure anywhere rolls back the whole statement: no message without its
+ *   deliveries, and no seq is consumed.
+ */
+export async function saveMessage(
+  db: Queryable,
+  message: NewMessage,
+  recipients: readonly Recipient[],
+): Promise<{ message: StoredMessage; deliveries: StoredDelivery[] }> {
+  const names = recipients.map((r) => r.username);
+  if (new Set(names).size !== names.length) throw new Error('saveMessage: recipients must be distinct');
+  const offline = recipients.map((r) => r.offline);
+  const found = await rows<{ id: string; username: string | null; seq: string | null }>(
+    db,
+    `WITH msg AS (
+       INSERT INTO messages (kind, sender, recipient, group_name, body, ts)
+       VALUES ($1, $2, $3, $4, $5, $6)
+       RETURNING id
+     ), seqs AS (
+       INSERT INTO mailboxes (username, last_seq)
+       SELECT u, 1 FROM unnest($7::text[]) AS t(u) ORDER BY u COLLATE "C"
+       ON CONFLICT (username) DO UPDATE SET last_seq = mailboxes.last_seq + 1
+       RETURNING username, last_seq
+     ), ins AS (
+       INSERT INTO deliveries (username, seq, message_id, offline)
+       SELECT s.username, s.last_seq, msg.id, r.offline
+       FROM seqs s
+       JOIN unnest($7::text[], $8::boolean[]) AS r(username, offline) ON r.username = s.username
+       CROSS JOIN msg
+       RETURNING username, seq
+     )
+     SELECT msg.id, ins.username, ins.seq FROM msg LEFT JOIN ins ON true`,
+    [message.kind, message.from, message.to ?? null, message.group ?? null, message.text, message.ts, names, offline],
+  );
+  const first = found[0];
+  if (!first) throw new Error('saveMessage: the insert returned no row');
+  const stored = toMessage({
+    id: first.id,
+    kind: message.kind,
+    sender: message.from,
+    recipient: message.to ?? null,
+    group_name: message.group ?? null,
+    body: message.text,
+    ts: String(message.ts),
+  });
+  const seqOf = new Map<string, number>();
+  for (const row of found) if (row.username !== null && row.seq !== null) seqOf.set(row.username, toNumber(row.seq));
+  const deliveries = recipients.map((r): StoredDelivery => {
+    const seq = seqOf.get(r.username);
+    if (seq === undefined) throw new Error(`saveMessage: no sequence number came back for ${r.username}`);
+    return { username: r.username, seq, offline: r.offline, message: stored };
+  });
+  return { message: stored, deliveries };
+}
+
+export async function deliveriesAfter(db: Queryable, username: string, afterSeq: number, limit: number): Promise<StoredDelivery[]> {
+  const found = await rows<DeliveryRow>(db, `${DELIVERY_SELECT} WHERE d.username = $1 AND d.seq > $2 ORDER BY d.seq LIMIT $3`, [
+    username,
+    afterSeq,
+    limit,
+  ]);
+  return found.map(toDelivery);
+}
+
+export async function lastSeq(db: Queryable, username: string): Promise<number> {
+  const [row] = await rows<{ last_seq: string }>(db, 'SELECT last_seq FROM mailboxes WHERE username = $1', [username]);
+  return row ? toNumber(row.last_seq) : 0;
+}
+
+export async function lastAcked(db: Queryable, username: string): Promise<number> {
+  const [row] = await rows<{ last_acked: string }>(db, 'SELECT last_acked FROM mailboxes WHERE username = $1', [username]);
+  return row ? toNumber(row.last_acked) : 0;
+}
+
+/** Monotonic and capped at last_seq in one UPDATE, so racing acks from two connections cannot lower it. */
+export async function ack(db: Queryable, username: string, seq: number): Promise<void> {
+  await db.query(
+    'UPDATE mailboxes SET last_acked = GREATEST(last_acked, LEAST($2::bigint, last_seq)) WHERE username = $1',
+    [username, seq],
+  );
+}
+
+export async function offlineDeliveries(db: Queryable, username: string, limit: number): Promise<StoredDelivery[]> {
+  const found = await rows<DeliveryRow>(
+    db,
+    `SELECT * FROM (${DELIVERY_SELECT} WHERE d.username = $1 AND d.offline ORDER BY d.seq DESC LIMIT $2) newest ORDER BY seq`,
+    [username, limit],
+  );
+  return found.map(toDelivery);
+}
+
+export async function countOfflineAfter(db: Queryable, username: string, afterSeq: number): Promise<number> {
+  const [row] = await rows<{ n: string }>(db, 'SELECT count(*) AS n FROM deliveries WHERE username = $1 AND offline AND seq > $2', [
+    username,
+    afterSeq,
+  ]);
+  return row ? toNumber(row.n) : 0;
+}
+
+export async function history(
+  db: Queryable,
+  query: { viewer: string; peer?: string; group?: string; before?: number; limit: number },
+): Promise<StoredMessage[]> {
+  const before = query.before ?? null;
+  if (query.group !== undefined) {
+    const found = await rows<MessageRow>(
+      db,
+      `SELECT ${MESSAGE_COLUMNS} FROM messages m
+       WHERE m.kind = 'group' AND m.group_name = $1 AND ($2::bigint IS NULL OR m.id < $2)
+       ORDER BY m.id DESC LIMIT $3`,
+      [query.group, before, query.limit],
+    );
+    return found.map(toMessage);
+  }
+  if (query.peer === undefined) return [];
+  const found = await rows<MessageRow>(
+    db,
+    `SELECT ${MESSAGE_COLUMNS} FROM messages m
+     WHERE m.kind = 'private'
+       AND ((m.sender = $1 AND m.recipient = $2) OR (m.sender = $2 AND m.recipient = $1))
+       AND ($3::bigint IS NULL OR m.id < $3)
+     ORDER BY m.id DESC LIMIT $4`,
+    [query.viewer, query.peer, before, query.limit],
+  );
+  return found.map(toMessage);
+}

@@ -1,0 +1,158 @@
+// Versioned schema steps for the PostgreSQL store and the runner that applies
+// them. Several nodes may start at once: the runner serialises them with a
+// transaction-level advisory lock, so each step runs exactly once per schema.
+import type { PoolClient } from 'pg';
+
+export interface Migration {
+  /** Strictly increasing, starting at 1. Never renumber or edit a released step. */
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+      -- One namespace for users and groups, so "message alice" can never mean both.
+      CREATE TABLE names (
+        name text PRIMARY KEY,
+        kind text NOT NULL CHECK (kind IN ('user', 'group'))
+      );
+
+      CREATE TABLE users (
+        username text PRIMARY KEY REFERENCES names (name),
+        password_hash text NOT NULL,
+        created_at bigint NOT NULL,
+        last_login_at bigint
+      );
+      CREATE INDEX users_last_login_idx ON users (last_login_at) WHERE last_login_at IS NOT NULL;
+
+      -- Keyed by the name typed at sign-in, which need not exist.
+      CREATE TABLE login_failures (
+        username text PRIMARY KEY,
+        failures integer NOT NULL,
+        locked_until bigint
+      );
+
+      CREATE TABLE tokens (
+        token_hash text PRIMARY KEY,
+        username text NOT NULL,
+        expires_at bigint NOT NULL,
+        created_at bigint NOT NULL
+      );
+      CREATE INDEX tokens_username_idx ON tokens (username);
+
+      CREATE TABLE blocks (
+        blocker text NOT NULL,
+        blocked text NOT NULL,
+        PRIMARY KEY (blocker, blocked)
+      );
+      CREATE INDEX blocks_blocked_idx ON blocks (blocked);
+
+      CREATE TABLE groups (
+        name text PRIMARY KEY REFERENCES names (name),
+        owner text NOT NULL,
+        created_at bigint NOT NULL
+      );
+
+      -- position comes from one sequence, so ORDER BY position is join order.
+      CREATE TABLE group_members (
+        group_name text NOT NULL REFERENCES groups (name) ON DELETE CASCADE,
+        username text NOT NULL,
+        position bigserial NOT NULL,
+        PRIMARY KEY (group_name, username)
+      );
+      CREATE INDEX group_members_username_idx ON group_members (username);
+
+      CREATE TABLE messages (
+        id bigserial PRIMARY KEY,
+        kind text NOT NULL CHECK (kind IN ('private', 'broadcast', 'group')),
+        sender text NOT NULL,
+        recipient text,
+        group_name text,
+        body text NOT NULL,
+        ts bigint NOT NULL
+      );
+      CREATE INDEX messages_private_idx ON messages (sender, recipient, id) WHERE kind = 'private';
+      CREATE INDEX messages_group_idx ON messages (group_name, id) WHERE kind = 'group';
+
+      -- One row per recipient that ever got a delivery: the per-recipient sequence
+      -- counter. Rows are locked by the saveMessage upsert, which makes seq atomic
+      -- across nodes.
+      CREATE TABLE mailboxes (
+        username text PRIMARY KEY,
+        last_seq bigint NOT NULL DEFAULT 0,
+        last_acked bigint NOT NULL DEFAULT 0
+      );
+
+      CREATE TABLE deliveries (
+        username text NOT NULL,
+        seq bigint NOT NULL,
+        message_id bigint NOT NULL REFERENCES messages (id),
+        offline boolean NOT NULL,
+        PRIMARY KEY (username, seq)
+      );
+      CREATE INDEX deliveries_offline_idx ON deliveries (username, seq) WHERE offline;
+    `,
+  },
+];
+
+/** Highest schema version this code knows. */
+export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
+
+export class MigrationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MigrationError';
+  }
+}
+
+/**
+ * Brings `schema` up to LATEST_VERSION inside one transaction on `client`.
+ * Creates the schema when missing. Idempotent; concurrent callers wait on the
+ * advisory lock and then find nothing left to do. Throws MigrationError when
+ * the database is newer than this code (an older node must not write to it).
+ * `schema` must already be a validated identifier.
+ * @returns the versions applied by this call, ascending (empty when up to date)
+ */
+export async function runMigrations(client: PoolClient, schema: string): Promise<number[]> {
+  const applied: number[] = [];
+  await client.query('BEGIN');
+  try {
+    // Keyed by schema, so test runs in separate schemas do not wait on each other.
+    await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`chat-migrations:${schema}`]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS ${schema}.schema_migrations (
+         version integer PRIMARY KEY,
+         name text NOT NULL,
+         applied_at timestamptz NOT NULL DEFAULT now()
+       )`,
+    );
+    const { rows } = await client.query<{ version: unknown }>(`SELECT max(version) AS version FROM ${schema}.schema_migrations`);
+    const raw = rows[0]?.version ?? null;
+    const current = raw === null ? 0 : Number(raw);
+    if (!Number.isInteger(current) || current < 0) {
+      throw new MigrationError(`schema_migrations holds an invalid version: ${String(raw)}`);
+    }
+    if (current > LATEST_VERSION) {
+      throw new MigrationError(
+        `Database schema "${schema}" is at version ${current}, newer than this server knows (${LATEST_VERSION}). Upgrade the server.`,
+      );
+    }
+    await client.query(`SET LOCAL search_path TO ${schema}`);
+    for (const step of [...MIGRATIONS].sort((a, b) => a.version - b.version)) {
+      if (step.version <= current) continue;
+      await client.query(step.sql);
+      await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [step.version, step.name]);
+      applied.push(step.version);
+    }
+    await client.query('COMMIT');
+    return applied;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}

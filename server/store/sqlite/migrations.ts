@@ -1,0 +1,169 @@
+// Versioned schema steps for the SQLite store, tracked with PRAGMA user_version.
+// Steps are append-only: a released step is never edited, a change is a new step.
+import type { Database } from 'better-sqlite3';
+
+export interface Migration {
+  /** The user_version the database has after this step; steps are numbered 1, 2, 3… */
+  version: number;
+  /** One line on what the step does (shown in errors). */
+  name: string;
+  /** Runs inside the step's transaction; must not change PRAGMA user_version itself. */
+  up(db: Database): void;
+}
+
+/** Thrown when the file was written by a newer release: we refuse rather than risk corrupting it. */
+export class SchemaTooNewError extends Error {
+  constructor(
+    readonly file: string,
+    readonly found: number,
+    readonly supported: number,
+  ) {
+    super(
+      `SQLite database ${file} has schema version ${found}, but this server only knows versions up to ${supported}. ` +
+        'It was written by a newer release: upgrade the server, or point it at another data directory.',
+    );
+    this.name = 'SchemaTooNewError';
+  }
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema: users, lockout, tokens, blocks, groups, messages, deliveries',
+    up(db) {
+      db.exec(`
+        -- last_seq is the per-recipient sequence counter; it lives here (not as
+        -- max(deliveries.seq)) so a number is never reused even if deliveries are pruned.
+        CREATE TABLE users (
+          username      TEXT PRIMARY KEY,
+          password_hash TEXT NOT NULL,
+          created_at    INTEGER NOT NULL,
+          last_login_at INTEGER,
+          last_seq      INTEGER NOT NULL DEFAULT 0,
+          acked_seq     INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX users_last_login ON users (last_login_at);
+
+        -- Keyed by the name typed at sign-in, which need not be a user.
+        CREATE TABLE login_failures (
+          username     TEXT PRIMARY KEY,
+          failures     INTEGER NOT NULL,
+          locked_until INTEGER
+        ) WITHOUT ROWID;
+
+        CREATE TABLE tokens (
+          token_hash TEXT PRIMARY KEY,
+          username   TEXT NOT NULL,
+          expires_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX tokens_username ON tokens (username);
+
+        CREATE TABLE blocks (
+          blocker TEXT NOT NULL,
+          blocked TEXT NOT NULL,
+          PRIMARY KEY (blocker, blocked)
+        ) WITHOUT ROWID;
+        CREATE INDEX blocks_blocked ON blocks (blocked, blocker);
+
+        CREATE TABLE groups (
+          name       TEXT PRIMARY KEY,
+          owner      TEXT NOT NULL,
+          created_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+
+        -- position keeps join order (members are listed in the order they joined).
+        CREATE TABLE group_members (
+          group_name TEXT NOT NULL REFERENCES groups (name) ON DELETE CASCADE,
+          username   TEXT NOT NULL,
+          joined_at  INTEGER NOT NULL,
+          position   INTEGER NOT NULL,
+          PRIMARY KEY (group_name, username)
+        ) WITHOUT ROWID;
+        CREATE UNIQUE INDEX group_members_order ON group_members (group_name, position);
+        CREATE INDEX group_members_user ON group_members (username, group_name);
+
+        -- AUTOINCREMENT: ids are never reused, even after the newest rows are deleted.
+        CREATE TABLE messages (
+          id         INTEGER PRIMARY KEY AUTOINCREMENT,
+          kind       TEXT NOT NULL CHECK (kind IN ('private', 'broadcast', 'group')),
+          sender     TEXT NOT NULL,
+          recipient  TEXT,
+          group_name TEXT,
+          text       TEXT NOT NULL,
+          ts         INTEGER NOT NULL
+        );
+        CREATE INDEX messages_private ON messages (kind, sender, recipient, id);
+        CREATE INDEX messages_group ON messages (group_name, id) WHERE group_name IS NOT NULL;
+
+        CREATE TABLE deliveries (
+          username   TEXT NOT NULL REFERENCES users (username),
+          seq        INTEGER NOT NULL,
+          message_id INTEGER NOT NULL REFERENCES messages (id),
+          offline    INTEGER NOT NULL CHECK (offline IN (0, 1)),
+          PRIMARY KEY (username, seq)
+        ) WITHOUT ROWID;
+        CREATE INDEX deliveries_offline ON deliveries (username, offline, seq);
+        CREATE INDEX deliveries_message ON deliveries (message_id);
+      `);
+    },
+  },
+];
+
+/** The newest schema version this code can read and write. */
+export const LATEST_SCHEMA_VERSION: number = MIGRATIONS.at(-1)?.version ?? 0;
+
+export function readSchemaVersion(db: Database): number {
+  const value = db.pragma('user_version', { simple: true });
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw new Error(`SQLite database ${db.name} has an unreadable user_version (${String(value)})`);
+  }
+  return value;
+}
+
+/**
+ * Brings the database up to the last step of `steps` (default: MIGRATIONS).
+ * Each pending step runs in its own IMMEDIATE transaction together with the
+ * user_version bump, so a failed step leaves the file at the previous version
+ * and two processes opening one file at once apply every step exactly once.
+ * Throws SchemaTooNewError (changing nothing) when the file is newer than `steps`.
+ * Returns the versions applied, ascending (empty when already current).
+ */
+export function applyMigrations(db: Database, steps: readonly Migration[] = MIGRATIONS): number[] {
+  assertOrdered(steps);
+  const latest = steps.at(-1)?.version ?? 0;
+  const current = readSchemaVersion(db);
+  if (current > latest) throw new SchemaTooNewError(db.name, current, latest);
+
+  const applied: number[] = [];
+  for (const step of steps) {
+    if (step.version <= current) continue;
+    const run = db.transaction(() => {
+      // Re-read under the write lock: another process may have applied it meanwhile.
+      const now = readSchemaVersion(db);
+      if (now > latest) throw new SchemaTooNewError(db.name, now, latest);
+      if (now >= step.version) return false;
+      if (now !== step.version - 1) {
+        throw new Error(`SQLite database ${db.name} is at schema version ${now}; cannot apply step ${step.version} (${step.name})`);
+      }
+      step.up(db);
+      // PRAGMA takes no bound parameters; the value is a checked integer.
+      db.pragma(`user_version = ${step.version}`);
+      return true;
+    });
+    try {
+      if (run.immediate()) applied.push(step.version);
+    } catch (error) {
+      if (error instanceof SchemaTooNewError) throw error;
+      throw new Error(`SQLite migration ${step.version} (${step.name}) failed on ${db.name}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+  return applied;
+}
+
+function assertOrdered(steps: readonly Migration[]): void {
+  steps.forEach((step, index) => {
+    if (step.version !== index + 1) {
+      throw new Error(`Migration list out of order: entry ${index} has version ${step.version}, expected ${index + 1}`);
+    }
+  });
+}

@@ -1,0 +1,108 @@
+// Group commit: writes queued in the same tick run in ONE transaction, so one
+// fsync covers many messages, while each caller still learns of its own commit.
+import type { Database } from 'better-sqlite3';
+
+/** Default number of queued writes that forces a flush without waiting for the tick to end. */
+export const DEFAULT_MAX_BATCH = 512;
+
+export interface WriteBatchStats {
+  /** Transactions committed by the batcher (successful flushes). */
+  commits: number;
+  /** Writes that resolved (committed). */
+  writes: number;
+  /** Writes that rejected (their own error, or a failed commit). */
+  failures: number;
+  /** Largest number of writes one flush carried. */
+  largestBatch: number;
+}
+
+interface Job {
+  work: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/**
+ * Queues write closures and runs them together.
+ * MUST: jobs run in enqueue order (so sequence numbers follow call order).
+ * MUST: each job runs in its own savepoint: a job that throws is rolled back
+ *       alone and rejects; the others in the batch still commit.
+ * MUST: promises settle only after the batch's COMMIT returned (or failed).
+ * SHOULD: callers that read call flush() first so reads see queued writes.
+ */
+export class WriteBatch {
+  private queue: Job[] = [];
+  private timer: NodeJS.Immediate | null = null;
+  private readonly runAll: (jobs: Job[]) => Outcome[];
+  private readonly stats: WriteBatchStats = { commits: 0, writes: 0, failures: 0, largestBatch: 0 };
+
+  constructor(
+    db: Database,
+    private readonly maxBatch: number = DEFAULT_MAX_BATCH,
+  ) {
+    // A transaction function called inside another one becomes a SAVEPOINT.
+    const inSavepoint = db.transaction((work: () => unknown) => work());
+    this.runAll = db.transaction((jobs: Job[]) =>
+      jobs.map((job): Outcome => {
+        try {
+          return { ok: true, value: inSavepoint(job.work) };
+        } catch (error) {
+          return { ok: false, error };
+        }
+      }),
+    );
+  }
+
+  /** Queues `work`; resolves with its result once the batch holding it has committed. */
+  enqueue<T>(work: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      if (this.queue.length >= this.maxBatch) this.flush();
+      else this.timer ??= setImmediate(() => this.flush());
+    });
+  }
+
+  /** Number of writes waiting for the next flush. */
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  /** Runs every queued write now, in one transaction. Synchronous; never throws. */
+  flush(): void {
+    if (this.timer) {
+      clearImmediate(this.timer);
+      this.timer = null;
+    }
+    const jobs = this.queue;
+    if (jobs.length === 0) return;
+    this.queue = [];
+    let outcomes: Outcome[];
+    try {
+      outcomes = this.runAll(jobs);
+    } catch (error) {
+      // BEGIN or COMMIT failed (disk full, I/O error): nothing in the batch is durable.
+      this.stats.failures += jobs.length;
+      for (const job of jobs) job.reject(error);
+      return;
+    }
+    this.stats.commits++;
+    this.stats.largestBatch = Math.max(this.stats.largestBatch, jobs.length);
+    outcomes.forEach((outcome, i) => {
+      const job = jobs[i] as Job;
+      if (outcome.ok) {
+        this.stats.writes++;
+        job.resolve(outcome.value);
+      } else {
+        this.stats.failures++;
+        job.reject(outcome.error);
+      }
+    });
+  }
+
+  /** A snapshot of the counters (for tests, logs and benchmarks). */
+  getStats(): WriteBatchStats {
+    return { ...this.stats };
+  }
+}

@@ -1,0 +1,318 @@
+// Plain TCP line protocol, usable with `nc` or telnet: prompts for a username
+// and password, then one text command per line; every reply, event and
+// delivered message is one line (or a few, for lists).
+//
+// Framing rules:
+// - A line ends with LF (a preceding CR is dropped). Lines longer than
+//   MAX_FRAME_BYTES get FRAME_TOO_LARGE and are skipped up to the next LF.
+// - Bytes that are not valid UTF-8 get INVALID_UTF8; the session stays usable.
+// - Output beyond maxSendQueueBytes not yet taken by the peer disconnects it
+//   (a slow consumer must not make the server buffer without limit).
+import net from 'node:net';
+import type { Client } from '../commands/types';
+import type { ChatCore } from '../core';
+import type { Logger } from '../log';
+import {
+  ErrorCode,
+  MAX_FRAME_BYTES,
+  Password,
+  ProtocolError,
+  Username,
+  formatDelivery,
+  formatError,
+  formatEvent,
+  formatResult,
+  parseTextCommand,
+  type CommandType,
+  type EventFrame,
+  type RequestId,
+  type ResultOf,
+  type WireError,
+} from '../protocol';
+import type { OutboundMessage } from '../services/outbound';
+import type { Connection } from './connection';
+import { nextConnectionId } from './ids';
+
+const LF = 0x0a;
+
+type PromptState =
+  | { kind: 'username' }
+  | { kind: 'password'; username: string }
+  | { kind: 'register-username' }
+  | { kind: 'register-password'; username: string }
+  | { kind: 'authenticating'; username: string; registering: boolean }
+  | { kind: 'ready' };
+
+export interface TcpOptions {
+  host: string;
+  port: number;
+  core: ChatCore;
+  log: Logger;
+  idleMs: number;
+  loginTimeoutMs: number;
+  maxSendQueueBytes: number;
+  allowRegister: boolean;
+  serverName: string;
+}
+
+class TcpConnection implements Connection {
+  readonly id = nextConnectionId();
+  readonly kind = 'tcp' as const;
+  readonly remoteAddress: string;
+  private client!: Client;
+  private state: PromptState = { kind: 'username' };
+  /** Lines typed while a sign-in is being checked; handled afterwards in order. */
+  private held: Buffer[] = [];
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private discarding = false;
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+  private loginTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly socket: net.Socket,
+    private readonly options: TcpOptions,
+  ) {
+    this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+  }
+
+  get open(): boolean {
+    return !this.socket.destroyed && this.socket.writable;
+  }
+
+  start(): void {
+    const { core, log, serverName, allowRegister } = this.options;
+    this.client = core.open(this);
+    this.socket.setNoDelay(true);
+    this.socket.setKeepAlive(true, 30_000);
+    this.socket.setTimeout(this.options.idleMs);
+    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.socket.on('timeout', () => this.close('idle for too long'));
+    this.socket.on('error', (err) => log.debug({ conn: this.id, err: err.message }, 'tcp socket error'));
+    this.socket.on('close', () => {
+      clearTimeout(this.loginTimer);
+      void core.close(this.client, 'disconnected');
+    });
+    this.loginTimer = setTimeout(() => {
+      if (!this.client.session) this.close('sign-in took too long');
+    }, this.options.loginTimeoutMs);
+    this.loginTimer.unref();
+    this.writeLine(`Welcome to ${serverName}. Sign in to chat; type "help" once signed in.`);
+    if (allowRegister) this.writeLine('New here? Type "register" at the username prompt to create an account.');
+    this.prompt();
+  }
+
+  // ---------------------------------------------------------------- input
+
+  private onData(chunk: Buffer): void {
+    let start = 0;
+    for (;;) {
+      const lf = chunk.indexOf(LF, start);
+      if (lf === -1) break;
+      const piece = chunk.subarray(start, lf);
+      start = lf + 1;
+      if (this.discarding) {
+        this.discarding = false;
+        this.chunks = [];
+        this.buffered = 0;
+        continue;
+      }
+      if (this.buffered + piece.length > MAX_FRAME_BYTES) {
+        this.chunks = [];
+        this.buffered = 0;
+        this.tooLong();
+        continue;
+      }
+      const line = this.chunks.length === 0 ? piece : Buffer.concat([...this.chunks, piece]);
+      this.chunks = [];
+      this.buffered = 0;
+      this.onLine(line);
+      if (this.socket.destroyed) return;
+    }
+    const rest = chunk.subarray(start);
+    if (rest.length === 0 || this.discarding) return;
+    if (this.buffered + rest.length > MAX_FRAME_BYTES) {
+      // Tell the client now, then drop everything up to the next line end.
+      this.chunks = [];
+      this.buffered = 0;
+      this.discarding = true;
+      this.tooLong();
+      return;
+    }
+    // Copy: the chunk's memory may be reused by the caller.
+    this.chunks.push(Buffer.from(rest));
+    this.buffered += rest.length;
+  }
+
+  private tooLong(): void {
+    this.options.core.rejectInput(this.client, null, {
+      code: ErrorCode.FRAME_TOO_LARGE,
+      message: `Line longer than ${MAX_FRAME_BYTES} bytes; it was ignored.`,
+    });
+    if (this.state.kind !== 'ready' && this.state.kind !== 'authenticating') this.prompt();
+  }
+
+  private onLine(raw: Buffer): void {
+    if (this.state.kind === 'authenticating') {
+      if (this.held.length < 64) this.held.push(Buffer.from(raw));
+      return;
+    }
+    let line: string;
+    try {
+      line = this.decoder.decode(raw);
+    } catch {
+      this.options.core.rejectInput(this.client, null, { code: ErrorCode.INVALID_UTF8, message: 'The line is not valid UTF-8; it was ignored.' });
+      if (this.state.kind !== 'ready') this.prompt();
+      return;
+    }
+    if (line.endsWith('\r')) line = line.slice(0, -1);
+    switch (this.state.kind) {
+      case 'ready':
+        return this.onCommandLine(line);
+      case 'username':
+        return this.onUsername(line.trim());
+      case 'register-username':
+        return this.onRegisterUsername(line.trim());
+      case 'password':
+      case 'register-password':
+        return this.onPassword(line, this.state.username, this.state.kind === 'register-password');
+    }
+  }
+
+  private onCommandLine(line: string): void {
+    if (line.trim() === '') return;
+    try {
+      this.options.core.submit(this.client, null, parseTextCommand(line));
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.options.core.rejectInput(this.client, null, err.toWire());
+    }
+  }
+
+  private onUsername(name: string): void {
+    if (name === '') return this.prompt();
+    if (name.toLowerCase() === 'register' && this.options.allowRegister) {
+      this.state = { kind: 'register-username' };
+      return this.prompt();
+    }
+    if (!Username.safeParse(name).success) {
+      this.writeLine(formatError({ code: ErrorCode.BAD_REQUEST, message: 'Usernames are 1-32 letters, digits, "_", "." or "-".' }));
+      return this.prompt();
+    }
+    this.state = { kind: 'password', username: name };
+    this.prompt();
+  }
+
+  private onRegisterUsername(name: string): void {
+    if (!Username.safeParse(name).success) {
+      this.writeLine(formatError({ code: ErrorCode.BAD_REQUEST, message: 'Usernames are 1-32 letters, digits, "_", "." or "-".' }));
+      return this.prompt();
+    }
+    this.state = { kind: 'register-password', username: name };
+    this.prompt();
+  }
+
+  private onPassword(password: string, username: string, registering: boolean): void {
+    if (!Password.safeParse(password).success) {
+      this.writeLine(formatError({ code: ErrorCode.BAD_REQUEST, message: 'Passwords are 1-256 characters.' }));
+      return this.prompt();
+    }
+    this.state = { kind: 'authenticating', username, registering };
+    this.options.core.submit(
+      this.client,
+      null,
+      registering ? { type: 'register', username, password } : { type: 'login', username, password },
+    );
+  }
+
+  private prompt(): void {
+    const text: Record<PromptState['kind'], string> = {
+      username: 'Username: ',
+      password: 'Password: ',
+      'register-username': 'New username: ',
+      'register-password': 'Choose a password: ',
+      authenticating: '',
+      ready: '',
+    };
+    this.write(text[this.state.kind]);
+  }
+
+  /** After a sign-in answer: handle lines typed meanwhile. */
+  private releaseHeld(): void {
+    const held = this.held;
+    this.held = [];
+    for (const line of held) this.onLine(line);
+  }
+
+  // ---------------------------------------------------------------- output
+
+  reply(_id: RequestId | null, type: CommandType, result: unknown): void {
+    for (const line of formatResult(type, result as ResultOf<CommandType>)) this.writeLine(line);
+    if (this.state.kind === 'authenticating' && (type === 'login' || type === 'register')) {
+      this.state = { kind: 'ready' };
+      clearTimeout(this.loginTimer);
+      this.releaseHeld();
+    }
+  }
+
+  replyError(_id: RequestId | null, error: WireError): void {
+    this.writeLine(formatError(error));
+    if (this.state.kind === 'authenticating') {
+      const { username, registering } = this.state;
+      // A wrong password asks for the password again; anything else starts over.
+      if (!registering) {
+        this.state = error.code === ErrorCode.INVALID_CREDENTIALS ? { kind: 'password', username } : { kind: 'username' };
+      } else if (error.code === ErrorCode.REGISTRATION_DISABLED) {
+        this.state = { kind: 'username' };
+      } else {
+        this.state = error.code === ErrorCode.BAD_REQUEST ? { kind: 'register-password', username } : { kind: 'register-username' };
+      }
+      this.prompt();
+      this.releaseHeld();
+    }
+  }
+
+  event(event: EventFrame): void {
+    const line = formatEvent(event);
+    if (line !== null && (this.state.kind === 'ready' || event.event === 'shutdown')) this.writeLine(line);
+  }
+
+  deliver(seq: number, offline: boolean, message: OutboundMessage, onWritten?: () => void): void {
+    this.writeLine(formatDelivery(seq, offline, message.message), onWritten);
+  }
+
+  close(reason: string): void {
+    if (this.socket.destroyed) return;
+    this.options.log.debug({ conn: this.id, reason }, 'closing tcp connection');
+    if (reason !== 'logout' && reason !== 'server shutting down') this.writeLine(`Disconnected: ${reason}.`);
+    this.socket.end();
+    // A peer that never reads would keep the socket half-closed forever.
+    setTimeout(() => this.socket.destroy(), 5_000).unref();
+  }
+
+  private writeLine(line: string, onWritten?: () => void): void {
+    this.write(`${line}\n`, onWritten);
+  }
+
+  private write(text: string, onWritten?: () => void): void {
+    if (text === '' || !this.open) return;
+    this.socket.write(text, onWritten ? (err) => (err ? undefined : onWritten()) : undefined);
+    if (this.socket.writableLength > this.options.maxSendQueueBytes) {
+      this.options.log.warn({ conn: this.id, queued: this.socket.writableLength }, 'slow consumer disconnected');
+      this.socket.destroy();
+    }
+  }
+}
+
+/** Starts the TCP listener. Resolves with the server once it is listening. */
+export function listenTcp(options: TcpOptions): Promise<net.Server> {
+  const server = net.createServer((socket) => new TcpConnection(socket, options).start());
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      server.on('error', (err) => options.log.error({ err }, 'tcp server error'));
+      resolve(server);
+    });
+  });
+}

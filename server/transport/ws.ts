@@ -1,0 +1,232 @@
+// HTTP listener: WebSocket at /ws (one JSON request or server frame per text
+// frame), /healthz for load balancers, and the built web client as static files.
+//
+// Limits:
+// - Frames over MAX_FRAME_BYTES get FRAME_TOO_LARGE and are ignored; frames
+//   over HARD_MAX_PAYLOAD close the connection (ws refuses to buffer them).
+// - UTF-8 is checked here (not by ws) so a bad frame gets an error reply
+//   instead of a dropped connection.
+// - A peer that misses a heartbeat pong is terminated; one whose unsent
+//   output exceeds maxSendQueueBytes is terminated as a slow consumer.
+import http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket, type RawData } from 'ws';
+import type { Client } from '../commands/types';
+import type { ChatCore } from '../core';
+import type { Logger } from '../log';
+import {
+  ErrorCode,
+  MAX_FRAME_BYTES,
+  PROTOCOL_VERSION,
+  RequestError,
+  decodeRequest,
+  encodeDelivery,
+  encodeError,
+  encodeEvent,
+  encodeOk,
+  type CommandType,
+  type EventFrame,
+  type RequestId,
+  type WireError,
+} from '../protocol';
+import type { OutboundMessage } from '../services/outbound';
+import type { Connection } from './connection';
+import { nextConnectionId } from './ids';
+import { serveStatic } from './static';
+
+/** Frames above this are refused by ws itself (close 1009), without buffering them. */
+const HARD_MAX_PAYLOAD = 1024 * 1024;
+
+export interface WsOptions {
+  host: string;
+  port: number;
+  core: ChatCore;
+  log: Logger;
+  heartbeatMs: number;
+  loginTimeoutMs: number;
+  maxSendQueueBytes: number;
+  allowRegister: boolean;
+  serverName: string;
+  webRoot: string | null;
+}
+
+class WsConnection implements Connection {
+  readonly id = nextConnectionId();
+  readonly kind = 'ws' as const;
+  readonly remoteAddress: string;
+  client!: Client;
+  alive = true;
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+
+  constructor(
+    private readonly ws: WebSocket,
+    remote: string,
+    private readonly options: WsOptions,
+  ) {
+    this.remoteAddress = remote;
+  }
+
+  get open(): boolean {
+    return this.ws.readyState === this.ws.OPEN;
+  }
+
+  start(): void {
+    const { core, log } = this.options;
+    this.client = core.open(this);
+    this.ws.on('pong', () => (this.alive = true));
+    this.ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
+    this.ws.on('error', (err) => log.debug({ conn: this.id, err: err.message }, 'websocket error'));
+    this.ws.on('close', () => void core.close(this.client, 'disconnected'));
+    const timer = setTimeout(() => {
+      if (!this.client.session) this.close('sign-in took too long');
+    }, this.options.loginTimeoutMs);
+    timer.unref();
+    this.ws.once('close', () => clearTimeout(timer));
+    this.event({
+      type: 'event',
+      event: 'hello',
+      server: this.options.serverName,
+      protocol: PROTOCOL_VERSION,
+      allowRegister: this.options.allowRegister,
+      maxFrameBytes: MAX_FRAME_BYTES,
+    });
+  }
+
+  private onFrame(data: RawData, isBinary: boolean): void {
+    this.alive = true;
+    const { core } = this.options;
+    const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+    if (isBinary) {
+      return core.rejectInput(this.client, null, { code: ErrorCode.BAD_REQUEST, message: 'Binary frames are not supported; send JSON text frames.' });
+    }
+    if (bytes.length > MAX_FRAME_BYTES) {
+      return core.rejectInput(this.client, null, { code: ErrorCode.FRAME_TOO_LARGE, message: `Frame larger than ${MAX_FRAME_BYTES} bytes; it was ignored.` });
+    }
+    let text: string;
+    try {
+      text = this.decoder.decode(bytes);
+    } catch {
+      return core.rejectInput(this.client, null, { code: ErrorCode.INVALID_UTF8, message: 'The frame is not valid UTF-8; it was ignored.' });
+    }
+    try {
+      const { id, command } = decodeRequest(text);
+      core.submit(this.client, id, command);
+    } catch (err) {
+      if (!(err instanceof RequestError)) throw err;
+      core.rejectInput(this.client, err.id, err.error.toWire());
+    }
+  }
+
+  reply(id: RequestId | null, _type: CommandType, result: unknown): void {
+    this.send(id === null ? encodeError(null, { code: ErrorCode.INTERNAL, message: 'reply without id' }) : encodeOk(id, result));
+  }
+
+  replyError(id: RequestId | null, error: WireError): void {
+    this.send(encodeError(id, error));
+  }
+
+  event(event: EventFrame): void {
+    this.send(encodeEvent(event));
+  }
+
+  deliver(seq: number, offline: boolean, message: OutboundMessage, onWritten?: () => void): void {
+    this.send(encodeDelivery(seq, offline, message.jsonBody), onWritten);
+  }
+
+  close(reason: string): void {
+    if (this.ws.readyState === this.ws.CLOSED || this.ws.readyState === this.ws.CLOSING) return;
+    this.ws.close(reason === 'server shutting down' ? 1001 : 1000, reason.slice(0, 120));
+    // A peer that never answers the close handshake is cut off.
+    setTimeout(() => this.ws.terminate(), 5_000).unref();
+  }
+
+  terminate(): void {
+    this.ws.terminate();
+  }
+
+  /** Heartbeat: a peer that has not answered the previous ping is dead. */
+  ping(): void {
+    if (!this.alive) {
+      this.options.log.info({ conn: this.id }, 'no heartbeat; closing');
+      this.ws.terminate();
+      return;
+    }
+    this.alive = false;
+    this.ws.ping();
+  }
+
+  private send(frame: string, onWritten?: () => void): void {
+    if (!this.open) return;
+    this.ws.send(frame, onWritten ? (err) => (err ? undefined : onWritten()) : undefined);
+    if (this.ws.bufferedAmount > this.options.maxSendQueueBytes) {
+      this.options.log.warn({ conn: this.id, queued: this.ws.bufferedAmount }, 'slow consumer disconnected');
+      this.ws.terminate();
+    }
+  }
+}
+
+export interface WsListener {
+  server: http.Server;
+  close(): Promise<void>;
+}
+
+/** Starts the HTTP + WebSocket listener. */
+export function listenWs(options: WsOptions): Promise<WsListener> {
+  const { core, log } = options;
+  const connections = new Set<WsConnection>();
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: HARD_MAX_PAYLOAD,
+    skipUTF8Validation: true,
+    perMessageDeflate: false,
+    clientTracking: false,
+  });
+
+  const server = http.createServer((req, res) => {
+    if (req.url === '/healthz') {
+      const status = core.shuttingDown ? 503 : 200;
+      res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(JSON.stringify({ status: core.shuttingDown ? 'shutting-down' : 'ok', connections: core.clientCount, sessions: core.services.registry.size }));
+      return;
+    }
+    serveStatic(options.webRoot, req, res);
+  });
+
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== '/ws' || core.shuttingDown) {
+      socket.end(`HTTP/1.1 ${core.shuttingDown ? '503 Service Unavailable' : '404 Not Found'}\r\nConnection: close\r\n\r\n`);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const conn = new WsConnection(ws, `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`, options);
+      connections.add(conn);
+      ws.once('close', () => connections.delete(conn));
+      conn.start();
+    });
+  });
+
+  const heartbeat = setInterval(() => {
+    for (const conn of connections) conn.ping();
+  }, options.heartbeatMs);
+  heartbeat.unref();
+
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      server.on('error', (err) => log.error({ err }, 'http server error'));
+      resolve({
+        server,
+        async close() {
+          clearInterval(heartbeat);
+          await new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeAllConnections();
+          });
+          for (const c of connections) c.terminate();
+        },
+      });
+    });
+  });
+}
