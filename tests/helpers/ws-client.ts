@@ -140,6 +140,37 @@ export class WsClient {
     return got;
   }
 
+  /** Waits for (and removes) the first error reply that carried no request id. */
+  async waitOrphanError(timeoutMs = 5_000): Promise<WireError> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const first = this.orphanErrors.shift();
+      if (first) return first;
+      if (this.closed) throw new Error(`connection closed (${this.closed.code}) while waiting for an error reply`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no error reply without id within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Sends a raw frame carrying `id` and waits for the reply with that id. */
+  sendRawWithId(id: string | number, frame: string, timeoutMs = 5_000): Promise<Reply> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no reply to raw frame ${String(id)} within ${timeoutMs} ms`)), timeoutMs);
+      this.pending.set(id, (reply) => {
+        clearTimeout(timer);
+        resolve(reply);
+      });
+      this.ws.send(frame);
+    });
+  }
+
   async waitClosed(timeoutMs = 5_000): Promise<{ code: number; reason: string }> {
     const deadline = Date.now() + timeoutMs;
     while (!this.closed) {

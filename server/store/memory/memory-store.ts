@@ -240,9 +240,14 @@ export class MemoryStore implements Store {
         this.groupsByMember.get(m)?.delete(name);
       }
     }
-    if (group.members.length > 0) return groupRecord(group);
-    this.groups.delete(name);
-    return null;
+    const [successor] = group.members;
+    if (successor === undefined) {
+      this.groups.delete(name);
+      return null;
+    }
+    // The owner left: the earliest-joined remaining member takes over.
+    if (!group.memberSet.has(group.owner)) group.owner = successor;
+    return groupRecord(group);
   }
 
   async groupsOf(username: string): Promise<GroupRecord[]> {

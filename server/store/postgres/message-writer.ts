@@ -10,6 +10,7 @@
 // Cross-node safety: the only row locks taken are on `mailboxes`, all in one
 // statement and in byte order of username, so overlapping batches on several
 // nodes queue behind each other instead of deadlocking.
+import type { QueryResultRow } from 'pg';
 import type { NewMessage, Recipient, StoredDelivery, StoredMessage } from '../store';
 import { rows, toNumber, type Queryable } from './db';
 
@@ -51,6 +52,14 @@ const WRITE_BATCH = `
   )
   SELECT username, last_seq FROM bumped`;
 
+/** A statement of the batch failed; PostgreSQL rolled it back, nothing was written. */
+class StatementFailed extends Error {
+  constructor(override readonly cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause));
+    this.name = 'StatementFailed';
+  }
+}
+
 export class MessageWriter {
   private queue: Job[] = [];
   private running: Promise<void> | null = null;
@@ -79,8 +88,11 @@ export class MessageWriter {
           const results = await this.write(batch);
           batch.forEach((job, i) => job.resolve(results[i]!));
         } catch (batchError) {
-          if (batch.length === 1) {
-            batch[0]!.reject(batchError);
+          // Only a statement that failed (and so rolled back) may be retried;
+          // anything else would write the batch twice.
+          if (batch.length === 1 || !(batchError instanceof StatementFailed)) {
+            const reason = batchError instanceof StatementFailed ? batchError.cause : batchError;
+            for (const job of batch) job.reject(reason);
             continue;
           }
           // Find the culprit(s): each save on its own, still in call order.
@@ -88,7 +100,7 @@ export class MessageWriter {
             try {
               job.resolve((await this.write([job]))[0]!);
             } catch (err) {
-              job.reject(err);
+              job.reject(err instanceof StatementFailed ? err.cause : err);
             }
           }
         }
@@ -110,11 +122,19 @@ export class MessageWriter {
     return this.queue.splice(0, count);
   }
 
+  private async query<T extends QueryResultRow>(sql: string, params: unknown[]): Promise<T[]> {
+    try {
+      return await rows<T>(this.db, sql, params);
+    } catch (err) {
+      throw new StatementFailed(err);
+    }
+  }
+
   /** Writes `jobs` in one statement; results are in job order. */
   private async write(jobs: readonly Job[]): Promise<SaveResult[]> {
     // Ids come from the sequence up front so they follow call order; a failed
     // batch leaves gaps, which ids may have (only seqs must be gap-free).
-    const idRows = await rows<{ id: string }>(this.db, "SELECT nextval('messages_id_seq') AS id FROM generate_series(1, $1)", [jobs.length]);
+    const idRows = await this.query<{ id: string }>("SELECT nextval('messages_id_seq') AS id FROM generate_series(1, $1)", [jobs.length]);
     const ids = idRows.map((r) => toNumber(r.id)).sort((a, b) => a - b);
     const messages: StoredMessage[] = jobs.map((job, i) => {
       const m: StoredMessage = { id: ids[i]!, kind: job.message.kind, from: job.message.from, text: job.message.text, ts: job.message.ts };
@@ -133,7 +153,7 @@ export class MessageWriter {
         dOffline.push(r.offline);
       }
     });
-    const bumped = await rows<{ username: string; last_seq: string }>(this.db, WRITE_BATCH, [
+    const bumped = await this.query<{ username: string; last_seq: string }>(WRITE_BATCH, [
       messages.map((m) => m.id),
       messages.map((m) => m.kind),
       messages.map((m) => m.from),

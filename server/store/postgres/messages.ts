@@ -1,7 +1,7 @@
-// Messages, per-recipient mailboxes (sequence counters) and deliveries in
-// PostgreSQL. saveMessage is one SQL statement, hence one transaction and one
-// round trip, however many recipients a broadcast has.
-import type { NewMessage, Recipient, StoredDelivery, StoredKind, StoredMessage } from '../store';
+// Reads of messages, mailboxes (per-recipient sequence counters) and
+// deliveries in PostgreSQL, plus ack. Writes of messages go through
+// message-writer.ts (group commit).
+import type { StoredDelivery, StoredKind, StoredMessage } from '../store';
 import { rows, toNumber, type Queryable } from './db';
 
 interface MessageRow {
@@ -33,66 +33,6 @@ function toMessage(row: MessageRow): StoredMessage {
 
 function toDelivery(row: DeliveryRow): StoredDelivery {
   return { username: row.username, seq: toNumber(row.seq), offline: row.offline, message: toMessage(row) };
-}
-
-/**
- * Concurrency (several nodes, one database):
- * - The mailbox upsert takes a row lock per recipient and increments last_seq
- *   under it, so two concurrent messages to one user get consecutive seqs.
- * - Recipients are upserted in byte order of name (ORDER BY ... COLLATE "C"),
- *   so two overlapping broadcasts lock rows in the same order and cannot deadlock.
- * - A failure anywhere rolls back the whole statement: no message without its
- *   deliveries, and no seq is consumed.
- */
-export async function saveMessage(
-  db: Queryable,
-  message: NewMessage,
-  recipients: readonly Recipient[],
-): Promise<{ message: StoredMessage; deliveries: StoredDelivery[] }> {
-  const names = recipients.map((r) => r.username);
-  if (new Set(names).size !== names.length) throw new Error('saveMessage: recipients must be distinct');
-  const offline = recipients.map((r) => r.offline);
-  const found = await rows<{ id: string; username: string | null; seq: string | null }>(
-    db,
-    `WITH msg AS (
-       INSERT INTO messages (kind, sender, recipient, group_name, body, ts)
-       VALUES ($1, $2, $3, $4, $5, $6)
-       RETURNING id
-     ), seqs AS (
-       INSERT INTO mailboxes (username, last_seq)
-       SELECT u, 1 FROM unnest($7::text[]) AS t(u) ORDER BY u COLLATE "C"
-       ON CONFLICT (username) DO UPDATE SET last_seq = mailboxes.last_seq + 1
-       RETURNING username, last_seq
-     ), ins AS (
-       INSERT INTO deliveries (username, seq, message_id, offline)
-       SELECT s.username, s.last_seq, msg.id, r.offline
-       FROM seqs s
-       JOIN unnest($7::text[], $8::boolean[]) AS r(username, offline) ON r.username = s.username
-       CROSS JOIN msg
-       RETURNING username, seq
-     )
-     SELECT msg.id, ins.username, ins.seq FROM msg LEFT JOIN ins ON true`,
-    [message.kind, message.from, message.to ?? null, message.group ?? null, message.text, message.ts, names, offline],
-  );
-  const first = found[0];
-  if (!first) throw new Error('saveMessage: the insert returned no row');
-  const stored = toMessage({
-    id: first.id,
-    kind: message.kind,
-    sender: message.from,
-    recipient: message.to ?? null,
-    group_name: message.group ?? null,
-    body: message.text,
-    ts: String(message.ts),
-  });
-  const seqOf = new Map<string, number>();
-  for (const row of found) if (row.username !== null && row.seq !== null) seqOf.set(row.username, toNumber(row.seq));
-  const deliveries = recipients.map((r): StoredDelivery => {
-    const seq = seqOf.get(r.username);
-    if (seq === undefined) throw new Error(`saveMessage: no sequence number came back for ${r.username}`);
-    return { username: r.username, seq, offline: r.offline, message: stored };
-  });
-  return { message: stored, deliveries };
 }
 
 export async function deliveriesAfter(db: Queryable, username: string, afterSeq: number, limit: number): Promise<StoredDelivery[]> {

@@ -81,8 +81,9 @@ export const MIGRATIONS: readonly Migration[] = [
       -- One row per recipient that ever got a delivery: the per-recipient sequence
       -- counter. Rows are locked by the saveMessage upsert, which makes seq atomic
       -- across nodes.
+      -- The foreign key makes a save naming a non-user fail as a whole.
       CREATE TABLE mailboxes (
-        username text PRIMARY KEY,
+        username text PRIMARY KEY REFERENCES users (username),
         last_seq bigint NOT NULL DEFAULT 0,
         last_acked bigint NOT NULL DEFAULT 0
       );

@@ -1,6 +1,6 @@
 // PostgresStore: the Store interface over a pg Pool, for clusters of server
-// nodes sharing one database. The SQL lives in accounts.ts, social.ts and
-// messages.ts; this class owns the pool and its lifecycle.
+// nodes sharing one database. The SQL lives in accounts.ts, social.ts,
+// messages.ts and message-writer.ts; this class owns the pool and its lifecycle.
 import type { Pool } from 'pg';
 import type {
   GroupRecord,
@@ -13,18 +13,22 @@ import type {
   UserRecord,
 } from '../store';
 import * as accounts from './accounts';
+import { MessageWriter } from './message-writer';
 import * as messages from './messages';
 import { runMigrations } from './migrations';
 import * as social from './social';
 
 export class PostgresStore implements Store {
   private closed = false;
+  private readonly writer: MessageWriter;
 
   /** `schema` must be a validated identifier; the pool's search_path points at it. */
   constructor(
     private readonly pool: Pool,
     private readonly schema: string,
-  ) {}
+  ) {
+    this.writer = new MessageWriter(pool);
+  }
 
   async migrate(): Promise<void> {
     const client = await this.pool.connect();
@@ -38,6 +42,7 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.writer.flush();
     await this.pool.end();
   }
 
@@ -122,7 +127,7 @@ export class PostgresStore implements Store {
 
   // ---- messages and mailboxes
   saveMessage(message: NewMessage, recipients: readonly Recipient[]): Promise<{ message: StoredMessage; deliveries: StoredDelivery[] }> {
-    return messages.saveMessage(this.pool, message, recipients);
+    return this.writer.save(message, recipients);
   }
   deliveriesAfter(username: string, afterSeq: number, limit: number): Promise<StoredDelivery[]> {
     return messages.deliveriesAfter(this.pool, username, afterSeq, limit);

@@ -287,9 +287,17 @@ export class SqliteStore implements Store {
       if (!row) return null;
       for (const member of members) this.s.removeMember.run(name, member);
       const group = this.groupRecord(row);
-      if (group.members.length > 0) return group;
-      this.s.deleteGroup.run(name);
-      return null;
+      const [successor] = group.members;
+      if (successor === undefined) {
+        this.s.deleteGroup.run(name);
+        return null;
+      }
+      // The owner left: the earliest-joined remaining member takes over.
+      if (!group.members.includes(group.owner)) {
+        this.s.setOwner.run(successor, name);
+        group.owner = successor;
+      }
+      return group;
     })();
   }
 

@@ -93,6 +93,7 @@ export function prepareStatements(db: Database) {
     insertGroup: p<[string, string, number]>('INSERT INTO groups (name, owner, created_at) VALUES (?, ?, ?)'),
     getGroup: p<[string], GroupRow>('SELECT name, owner, created_at FROM groups WHERE name = ?'),
     deleteGroup: p<[string]>('DELETE FROM groups WHERE name = ?'),
+    setOwner: p<[string, string]>('UPDATE groups SET owner = ? WHERE name = ?'),
     membersOf: p<[string], { username: string }>('SELECT username FROM group_members WHERE group_name = ? ORDER BY position'),
     nextPosition: p<[string], { next: number }>('SELECT coalesce(max(position), 0) + 1 AS next FROM group_members WHERE group_name = ?'),
     addMember: p<[string, string, number, number]>(

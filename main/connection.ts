@@ -1,0 +1,220 @@
+// Owns the desktop app's ChatSession (over `ws`): signs in / resumes with a remembered
+// token, forwards server events, state and outbox to the renderer unchanged, shows
+// desktop notifications while the window is in the background and keeps the unread count.
+import WebSocket from 'ws';
+import { ErrorCode, MAX_FRAME_BYTES, ProtocolError, type Command, type CommandType, type EventFrame, type ResultOf } from '../server/protocol';
+import { ChatSession, toWebSocketUrl, type ChatSessionOptions, type SocketFactory, type SocketLike } from '../server/protocol/client-session';
+import type { CredentialStore } from './credentials';
+import type { OutboxItem, Push, PushChannel, SendResult, SignInRequest, SignInResult } from './ipc/contract';
+import type { NotificationPort } from './platform/seams';
+
+/** Node socket factory: `ws` speaks the same onopen/onmessage/onclose API as the browser's. */
+export function wsSocketFactory(handshakeTimeoutMs = 15_000): SocketFactory {
+  return (url) =>
+    new WebSocket(url, {
+      handshakeTimeout: handshakeTimeoutMs,
+      // The server never sends frames larger than this; refuse anything bigger.
+      maxPayload: MAX_FRAME_BYTES * 4,
+      perMessageDeflate: false,
+    }) as unknown as SocketLike;
+}
+
+export interface ConnectionOptions {
+  credentials: CredentialStore;
+  notifications: NotificationPort;
+  /** Sends a push to the renderer (dropped when there is no window). */
+  push: <C extends PushChannel>(channel: C, payload: Push[C]) => void;
+  /** Whether the main window is visible and focused right now. */
+  isWindowFocused: () => boolean;
+  /** Brings the window to the front (notification click). */
+  revealWindow: () => void;
+  /** Called with the new unread count after each change. */
+  onUnread?: (count: number) => void;
+  /** Logged, never thrown: token persistence problems and refused outbox items. */
+  onWarning?: (message: string, err?: unknown) => void;
+  /** Overrides for the session (tests shorten backoff and timeouts). */
+  session?: Partial<ChatSessionOptions>;
+}
+
+/** Longest notification body, in characters; the rest is cut with an ellipsis. */
+const NOTIFICATION_BODY_MAX = 180;
+
+export class Connection {
+  readonly session: ChatSession;
+  private readonly options: ConnectionOptions;
+  /** The account signed in now: what the person typed as server, and whether to remember. */
+  private current: { server: string; username: string; remember: boolean } | null = null;
+  private savedToken: string | null = null;
+  private unreadCount = 0;
+
+  constructor(options: ConnectionOptions) {
+    this.options = options;
+    this.session = new ChatSession({
+      createSocket: options.session?.createSocket ?? wsSocketFactory(options.session?.requestTimeoutMs),
+      ...options.session,
+    });
+    this.session.onEvent((event) => this.onServerEvent(event));
+    this.session.onState((state) => {
+      options.push('connection:state', state);
+      // The server may hand out a fresh token on a silent reconnect: keep the stored one current.
+      if (state.state === 'online') void this.persistToken();
+    });
+    this.session.onOutbox((items) => options.push('outbox:changed', items));
+    this.session.onOutboxFailure((item, error) =>
+      this.warn(`Queued ${item.command.type} ${item.localId} was refused by the server: ${error.code} ${error.message}`),
+    );
+  }
+
+  get unread(): number {
+    return this.unreadCount;
+  }
+
+  /** Signs in with a password; with `remember` the issued token (never the password) is stored. */
+  async signIn(request: SignInRequest): Promise<SignInResult> {
+    const url = toWebSocketUrl(request.server);
+    const previous = this.current;
+    this.current = { server: request.server, username: request.username, remember: request.remember };
+    this.savedToken = null;
+    let result: ResultOf<'login'>;
+    try {
+      result = await this.session.signIn({ url, username: request.username, password: request.password, remember: request.remember });
+    } catch (err) {
+      this.current = previous;
+      throw err;
+    }
+    this.afterSignIn(result);
+    if (request.remember) await this.persistToken();
+    else await this.forgetStored(request.server, request.username);
+    return { ...omitToken(result), server: request.server };
+  }
+
+  /** Signs in with the remembered token; null when nothing is stored. INVALID_TOKEN forgets it. */
+  async resume(): Promise<SignInResult | null> {
+    const stored = await this.options.credentials.load();
+    if (!stored) return null;
+    this.current = { server: stored.server, username: stored.username, remember: true };
+    this.savedToken = stored.token;
+    try {
+      const result = await this.session.signIn({ url: toWebSocketUrl(stored.server), username: stored.username, token: stored.token, remember: true });
+      this.afterSignIn(result);
+      await this.persistToken();
+      return { ...omitToken(result), server: stored.server };
+    } catch (err) {
+      this.current = null;
+      if (err instanceof ProtocolError && err.code === ErrorCode.INVALID_TOKEN) {
+        await this.forgetStored(stored.server, stored.username);
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Logs out and closes the socket. The server revokes the session's token on logout, so
+   * the stored token is removed whatever `forget` says (a revoked token is useless);
+   * `forget` is kept in the contract for a future "keep my username" option.
+   */
+  async signOut(_forget: boolean): Promise<void> {
+    const current = this.current;
+    this.current = null;
+    this.savedToken = null;
+    await this.session.signOut();
+    if (current) await this.forgetStored(current.server, current.username);
+    this.setUnread(0);
+  }
+
+  retry(): void {
+    this.session.retry();
+  }
+
+  request(command: Command): Promise<ResultOf<CommandType>> {
+    return this.session.request(command) as Promise<ResultOf<CommandType>>;
+  }
+
+  send(command: OutboxItem['command']): Promise<SendResult> {
+    return this.session.send(command);
+  }
+
+  /** The renderer's own count (it knows what was read) replaces main's. */
+  setUnread(count: number): void {
+    if (count === this.unreadCount) return;
+    this.unreadCount = count;
+    this.options.onUnread?.(count);
+  }
+
+  /** The window came to the front: everything has been seen. */
+  windowFocused(): void {
+    this.setUnread(0);
+  }
+
+  /**
+   * For quitting. Not remembered: logs out (bounded by the request timeout), which also
+   * revokes the token. Remembered: only closes the socket — the server ends the session
+   * on disconnect, and a logout would revoke the stored token and break the silent
+   * sign-in at the next start.
+   */
+  async shutdown(): Promise<void> {
+    const current = this.current;
+    this.current = null;
+    if (current?.remember) this.session.close();
+    else await this.session.signOut();
+  }
+
+  private afterSignIn(result: ResultOf<'login'>): void {
+    if (result.offlineCount > 0 && !this.options.isWindowFocused()) {
+      this.notify('Chat', `${result.offlineCount} message(s) arrived while you were away`);
+    }
+  }
+
+  private onServerEvent(event: EventFrame): void {
+    this.options.push('server:event', event);
+    if (event.event !== 'message') return;
+    const me = this.current?.username;
+    if (event.message.from === me || this.options.isWindowFocused()) return;
+    this.setUnread(this.unreadCount + 1);
+    // Replays of offline messages are summarised once at sign-in instead of one popup each.
+    if (event.offline) return;
+    const m = event.message;
+    const title = m.kind === 'group' ? `${m.from} in ${m.group ?? 'a group'}` : m.kind === 'broadcast' ? `${m.from} (everyone)` : m.from;
+    this.notify(title, m.text);
+  }
+
+  private notify(title: string, body: string): void {
+    try {
+      if (!this.options.notifications.isSupported()) return;
+      const short = body.length > NOTIFICATION_BODY_MAX ? `${body.slice(0, NOTIFICATION_BODY_MAX - 1)}…` : body;
+      this.options.notifications.show(title, short, () => this.options.revealWindow());
+    } catch (err) {
+      this.warn('Showing a notification failed', err);
+    }
+  }
+
+  private async persistToken(): Promise<void> {
+    const current = this.current;
+    const token = this.session.token;
+    if (!current?.remember || !token || token === this.savedToken) return;
+    try {
+      await this.options.credentials.save({ server: current.server, username: current.username, token });
+      this.savedToken = token;
+    } catch (err) {
+      this.warn('Could not store the sign-in token', err);
+    }
+  }
+
+  private async forgetStored(server: string, username: string): Promise<void> {
+    try {
+      await this.options.credentials.forget(server, username);
+    } catch (err) {
+      this.warn('Could not remove the stored sign-in token', err);
+    }
+  }
+
+  private warn(message: string, err?: unknown): void {
+    this.options.onWarning?.(message, err);
+  }
+}
+
+/** The token stays in main: the renderer has no use for it and should never see it. */
+function omitToken(result: ResultOf<'login'>): ResultOf<'login'> {
+  const { token: _token, ...rest } = result;
+  return rest;
+}

@@ -1,0 +1,145 @@
+// The seams between the app's logic and Electron / the OS: small interfaces that
+// main/platform/electron.ts implements for real and tests implement with fakes.
+// Nothing outside main/platform/ and main/index.ts imports `electron` at runtime.
+
+/** What the app logic needs from Electron's `app`. */
+export interface AppPort {
+  readonly platform: NodeJS.Platform;
+  /** True in a packaged build (electron-builder), false when run from the repo. */
+  readonly isPackaged: boolean;
+  getVersion(): string;
+  /** Absolute path of the per-user data directory. */
+  getUserDataPath(): string;
+  /** Asks to quit; emits before-quit (which lifecycle.ts intercepts once). */
+  quit(): void;
+  /** Exits at once with `code`, without emitting before-quit again. */
+  exit(code: number): void;
+  /** Dock / taskbar badge (macOS, Linux Unity); returns false where unsupported. */
+  setBadgeCount(count: number): boolean;
+  /**
+   * Subscribes to an app event. `before-quit` passes a preventDefault function; the
+   * others pass nothing. Returns unsubscribe.
+   */
+  on(event: 'before-quit', cb: (preventDefault: () => void) => void): () => void;
+  on(event: 'window-all-closed' | 'second-instance' | 'activate', cb: () => void): () => void;
+}
+
+/** Who sent an IPC invoke: the URL of the sending frame (null when the frame is gone). */
+export interface IpcSender {
+  frameUrl: string | null;
+}
+
+/** ipcMain.handle / removeHandler. The handler's resolved value is what the renderer receives. */
+export interface IpcPort {
+  handle(channel: string, handler: (sender: IpcSender, arg: unknown) => Promise<unknown>): void;
+  removeHandler(channel: string): void;
+}
+
+/** Decision for a request to open a new window. */
+export type WindowOpenDecision = { action: 'deny' };
+
+/** The main window and its web contents, reduced to what window.ts and connection.ts use. */
+export interface AppWindow {
+  isDestroyed(): boolean;
+  isFocused(): boolean;
+  /** Shows, restores (if minimized) and focuses the window. */
+  reveal(): void;
+  /** webContents.send; silently dropped once the window is destroyed. */
+  send(channel: string, payload: unknown): void;
+  loadFile(path: string): Promise<void>;
+  loadURL(url: string): Promise<void>;
+  setWindowOpenHandler(handler: (url: string) => WindowOpenDecision): void;
+  /** will-navigate (and will-redirect): call `prevent` to stop it. */
+  onWillNavigate(cb: (url: string, prevent: () => void) => void): void;
+  /** Replaces response headers of every request from this window's session. */
+  onHeadersReceived(rewrite: (headers: Record<string, string[]>, url: string) => Record<string, string[]>): void;
+  /** Decides permission requests (and checks) from the window's session. */
+  setPermissionHandler(decide: (permission: string, requestingUrl: string) => boolean): void;
+  onFocus(cb: () => void): void;
+  onClosed(cb: () => void): void;
+  close(): void;
+}
+
+export interface WindowOptions {
+  width: number;
+  height: number;
+  minWidth: number;
+  minHeight: number;
+  title: string;
+  /** Absolute path of the CommonJS preload. */
+  preload: string;
+  /** Absolute path of the window icon, or null for the default. */
+  icon: string | null;
+  backgroundColor: string;
+}
+
+export interface WindowFactory {
+  /** Creates a hidden-until-ready window with the hardened webPreferences of window.ts. */
+  create(options: WindowOptions): AppWindow;
+}
+
+export interface NotificationPort {
+  isSupported(): boolean;
+  /** Shows a notification; `onClick` runs when the person clicks it. */
+  show(title: string, body: string, onClick: () => void): void;
+}
+
+export interface TrayHandle {
+  setToolTip(text: string): void;
+  /** macOS menu-bar text next to the icon ('' clears it); ignored elsewhere. */
+  setTitle(text: string): void;
+  setMenu(items: Array<{ label: string; click: () => void }>): void;
+  onClick(cb: () => void): void;
+  destroy(): void;
+}
+
+export interface TrayFactory {
+  /** Returns null where the platform has no tray (e.g. some Linux desktops). */
+  create(iconPath: string): TrayHandle | null;
+}
+
+/** Electron safeStorage. `backend` is Linux's selected store ('basic_text' = not really encrypted). */
+export interface SafeStoragePort {
+  isEncryptionAvailable(): boolean;
+  backend(): string;
+  encryptString(plain: string): Uint8Array;
+  decryptString(encrypted: Uint8Array): string;
+}
+
+export interface PowerMonitorPort {
+  /** The OS is shutting down or the user is logging off (Linux, macOS). Returns unsubscribe. */
+  onShutdown(cb: () => void): () => void;
+}
+
+/** Opens a URL in the system browser / mail client. */
+export interface ShellPort {
+  openExternal(url: string): Promise<void>;
+}
+
+/** POSIX signals of this process. */
+export interface SignalPort {
+  /** Returns unsubscribe. */
+  on(signal: 'SIGINT' | 'SIGTERM', cb: () => void): () => void;
+}
+
+/** The subset of keytar the credential store uses (all async, rejecting when no keychain). */
+export interface KeytarPort {
+  getPassword(service: string, account: string): Promise<string | null>;
+  setPassword(service: string, account: string, password: string): Promise<void>;
+  deletePassword(service: string, account: string): Promise<boolean>;
+}
+
+/** Everything main/index.ts hands to the app logic. */
+export interface Platform {
+  app: AppPort;
+  ipc: IpcPort;
+  windows: WindowFactory;
+  notifications: NotificationPort;
+  tray: TrayFactory;
+  safeStorage: SafeStoragePort;
+  powerMonitor: PowerMonitorPort;
+  shell: ShellPort;
+  signals: SignalPort;
+  /** Loads keytar; null when the optional native module is missing or fails to load. */
+  loadKeytar(): Promise<KeytarPort | null>;
+}

@@ -1,0 +1,156 @@
+// Conversation actions: open (and load history), page back, send, mark read,
+// and the "Offline messages" list.
+import { ErrorCode, type Delivery, type ResultOf } from '../../../server/protocol';
+import type { SendCommand, SendResult } from '../client/client';
+import { toWireError } from '../client/errors';
+import {
+  conversations,
+  directKey,
+  entryFromMessage,
+  localEntry,
+  type Conversation,
+  type DeliveryState,
+  type Entry,
+} from '../state/conversations.svelte';
+import { notices } from '../state/notices.svelte';
+import { session } from '../state/session.svelte';
+import { client } from './client-ref';
+import { describeError } from './describe-error';
+
+/** Messages per history page. */
+export const PAGE_SIZE = 50;
+
+function me(): string {
+  return session.username ?? '';
+}
+
+function historyCommand(c: Conversation, before: number | null) {
+  return {
+    type: 'history' as const,
+    with: c.name,
+    limit: PAGE_SIZE,
+    ...(c.kind === 'group' ? { group: true } : {}),
+    ...(before !== null ? { before } : {}),
+  };
+}
+
+/** Shows a conversation, clears its unread count and loads its first page once. */
+export async function openConversation(key: string): Promise<void> {
+  const c = conversations.ensure(key);
+  conversations.activeKey = key;
+  session.view = 'chat';
+  c.unread = 0;
+  if (!c.loaded) await loadOlder(c);
+}
+
+export async function startDirectChat(user: string): Promise<void> {
+  await openConversation(directKey(user));
+}
+
+/** Marks the conversation on screen as read (window refocused, view switched back). */
+export function markActiveRead(): void {
+  const c = conversations.active;
+  if (c && session.view === 'chat') c.unread = 0;
+}
+
+/** Loads the page before the oldest message shown. No-op while loading or when nothing older exists. */
+export async function loadOlder(c: Conversation): Promise<void> {
+  if (c.loading || !c.hasMore || c.kind === 'everyone') return;
+  c.loading = true;
+  try {
+    const result = await client().request(historyCommand(c, c.oldestId));
+    c.merge(result.messages.map((m) => entryFromMessage(m, me())));
+    c.hasMore = result.hasMore;
+    c.loaded = true;
+  } catch (err) {
+    const error = toWireError(err);
+    // A closed group or an unknown peer has no history to page; stop asking.
+    if (error.code === ErrorCode.UNKNOWN_GROUP || error.code === ErrorCode.NOT_GROUP_MEMBER || error.code === ErrorCode.UNKNOWN_USER) {
+      c.hasMore = false;
+      c.loaded = true;
+    }
+    if (error.code !== ErrorCode.NOT_CONNECTED) notices.error(`Could not load history: ${describeError(error)}`);
+  } finally {
+    c.loading = false;
+  }
+}
+
+/** Fetches the newest page again (after messages left the outbox) and merges it. */
+export async function refreshLatest(c: Conversation): Promise<void> {
+  try {
+    const result = await client().request(historyCommand(c, null));
+    c.merge(result.messages.map((m) => entryFromMessage(m, me())));
+  } catch {
+    // The local "sent" entry stays; the next page load fixes it.
+  }
+}
+
+function commandFor(c: Conversation, text: string): SendCommand {
+  if (c.kind === 'everyone') return { type: 'broadcast', text };
+  if (c.kind === 'group') return { type: 'message-group', group: c.name, text };
+  return { type: 'message', to: c.name, text };
+}
+
+/** Delivery state of a sent message from the server's reply. */
+function describeSent(command: SendCommand, outcome: Extract<SendResult, { sent: true }>): Entry {
+  let state: DeliveryState = 'delivered';
+  let detail: string | null = null;
+  if (command.type === 'message') {
+    const r = outcome.result as ResultOf<'message'>;
+    if (r.queued) {
+      state = 'queued';
+      detail = `${command.to} is offline: delivered when they sign in`;
+    }
+  } else if (command.type === 'broadcast') {
+    const r = outcome.result as ResultOf<'broadcast'>;
+    detail = `Reached ${r.delivered} online user${r.delivered === 1 ? '' : 's'}`;
+    if (r.blockedBy > 0) {
+      state = 'partial';
+      detail += `; ${r.blockedBy} have blocked you`;
+    }
+  } else {
+    const r = outcome.result as ResultOf<'message-group'>;
+    const parts: string[] = [];
+    if (r.queued.length > 0) {
+      state = 'queued';
+      parts.push(`queued for ${r.queued.join(', ')} (offline)`);
+    }
+    if (r.blockedBy > 0) {
+      state = 'partial';
+      parts.push(`${r.blockedBy} member(s) have blocked you`);
+    }
+    detail = parts.length > 0 ? parts.join('; ') : null;
+  }
+  return { ...entryFromMessage(outcome.result.message, me()), state, detail };
+}
+
+/**
+ * Sends `command` and records the outcome in its conversation: delivered,
+ * queued for an offline recipient, waiting in the outbox, or failed.
+ * Resolves the human result line; never rejects.
+ */
+export async function sendCommand(c: Conversation, command: SendCommand): Promise<{ ok: boolean; line: string }> {
+  try {
+    const outcome = await client().send(command);
+    if (!outcome.sent) return { ok: true, line: 'Offline: the message waits in the outbox and goes out on reconnect.' };
+    const entry = describeSent(command, outcome);
+    c.merge([entry]);
+    return { ok: true, line: entry.detail ?? 'Delivered.' };
+  } catch (err) {
+    const error = toWireError(err);
+    const text = describeError(error);
+    c.merge([localEntry(me(), command.text, error.code === ErrorCode.BLOCKED ? 'blocked' : 'failed', text)]);
+    notices.error(text);
+    return { ok: false, line: text };
+  }
+}
+
+export async function sendText(c: Conversation, text: string): Promise<void> {
+  await sendCommand(c, commandFor(c, text));
+}
+
+/** The `offline` command: what waited in my mailbox, oldest first. */
+export async function loadOfflineMessages(): Promise<Delivery[]> {
+  const result = await client().request({ type: 'offline' });
+  return result.messages;
+}

@@ -1,0 +1,68 @@
+// Group actions: list, create, add and remove members, leave.
+import { toWireError } from '../client/errors';
+import { groupKey } from '../state/conversations.svelte';
+import { notices } from '../state/notices.svelte';
+import { applyResult } from './apply';
+import { openConversation } from './chat';
+import { client } from './client-ref';
+import { describeError } from './describe-error';
+
+function report(err: unknown, what: string): string {
+  const text = `${what}: ${describeError(toWireError(err))}`;
+  notices.error(text);
+  return text;
+}
+
+/** Splits "a, b c" into distinct names. */
+export function parseNames(input: string): string[] {
+  return [...new Set(input.split(/[\s,]+/).filter((n) => n.length > 0))];
+}
+
+export async function refreshGroups(): Promise<void> {
+  try {
+    applyResult('grouplist', await client().request({ type: 'grouplist' }));
+  } catch (err) {
+    report(err, 'Could not load your groups');
+  }
+}
+
+/** Creates a group and opens its chat. Resolves an error sentence, or null on success. */
+export async function createGroup(group: string, members: string[]): Promise<string | null> {
+  try {
+    applyResult('create-group', await client().request({ type: 'create-group', group, members }));
+    notices.info(`Group ${group} created.`);
+    await openConversation(groupKey(group));
+    return null;
+  } catch (err) {
+    return report(err, `Could not create ${group}`);
+  }
+}
+
+export async function addMembers(group: string, members: string[]): Promise<string | null> {
+  try {
+    applyResult('group-add', await client().request({ type: 'group-add', group, members }));
+    notices.info(`Added ${members.join(', ')} to ${group}.`);
+    return null;
+  } catch (err) {
+    return report(err, `Could not add to ${group}`);
+  }
+}
+
+export async function removeMembers(group: string, members: string[]): Promise<string | null> {
+  try {
+    applyResult('group-remove', await client().request({ type: 'group-remove', group, members }));
+    notices.info(`Removed ${members.join(', ')} from ${group}.`);
+    return null;
+  } catch (err) {
+    return report(err, `Could not remove from ${group}`);
+  }
+}
+
+export async function leaveGroup(group: string): Promise<void> {
+  try {
+    applyResult('group-leave', await client().request({ type: 'group-leave', group }));
+    notices.info(`You left ${group}.`);
+  } catch (err) {
+    report(err, `Could not leave ${group}`);
+  }
+}

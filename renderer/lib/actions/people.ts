@@ -1,0 +1,59 @@
+// People actions: presence lists, ping, block and unblock.
+import { toWireError } from '../client/errors';
+import { notices } from '../state/notices.svelte';
+import { applyResult } from './apply';
+import { client } from './client-ref';
+import { describeError } from './describe-error';
+
+function report(err: unknown, what: string): void {
+  notices.error(`${what}: ${describeError(toWireError(err))}`);
+}
+
+/** Reloads who is online now and who was seen in the last hour. */
+export async function refreshPeople(): Promise<void> {
+  try {
+    const [now, hour] = await Promise.all([client().request({ type: 'whoelse' }), client().request({ type: 'wholasthr' })]);
+    applyResult('wholasthr', hour);
+    applyResult('whoelse', now);
+  } catch (err) {
+    report(err, 'Could not load who is online');
+  }
+}
+
+export async function refreshBlocks(): Promise<void> {
+  try {
+    applyResult('blocklist', await client().request({ type: 'blocklist' }));
+  } catch (err) {
+    report(err, 'Could not load your block list');
+  }
+}
+
+export async function ping(user: string): Promise<void> {
+  try {
+    applyResult('ping', await client().request({ type: 'ping', user }));
+  } catch (err) {
+    report(err, `Could not ping ${user}`);
+  }
+}
+
+export async function block(user: string): Promise<boolean> {
+  try {
+    applyResult('block', await client().request({ type: 'block', user }));
+    notices.info(`${user} is blocked: their messages will not reach you.`);
+    return true;
+  } catch (err) {
+    report(err, `Could not block ${user}`);
+    return false;
+  }
+}
+
+export async function unblock(user: string): Promise<boolean> {
+  try {
+    applyResult('unblock', await client().request({ type: 'unblock', user }));
+    notices.info(`${user} is unblocked.`);
+    return true;
+  } catch (err) {
+    report(err, `Could not unblock ${user}`);
+    return false;
+  }
+}

@@ -1,0 +1,178 @@
+// ChatClient for the web client: the page talks WebSocket to the server itself,
+// through the protocol's ChatSession (reconnect, resume, acks, outbox).
+//
+// Security: "remember me" keeps the sign-in token (never the password) in
+// localStorage, readable by any script on this origin. The page's CSP allows
+// only its own scripts, which is what keeps that acceptable; the desktop app
+// keeps its token in the OS keychain instead.
+import { ErrorCode, ProtocolError, type Command, type CommandOf, type EventFrame, type ResultOf } from '../../../server/protocol';
+import { ChatSession, toWebSocketUrl, type SocketLike } from '../../../server/protocol/client-session';
+import type { WireError } from '../../../server/protocol';
+import type { ChatClient, ConnectionState, OutboxItem, SignInRequest, SignInResult } from './client';
+import { withServer } from './one-shot';
+
+const REMEMBER_KEY = 'chat.remember';
+const LAST_SERVER_KEY = 'chat.lastServer';
+
+interface Remembered {
+  server: string;
+  username: string;
+  token: string;
+}
+
+function readRemembered(): Remembered | null {
+  try {
+    const value = JSON.parse(localStorage.getItem(REMEMBER_KEY) ?? 'null') as unknown;
+    if (typeof value !== 'object' || value === null) return null;
+    const r = value as Record<string, unknown>;
+    if (typeof r.server === 'string' && typeof r.username === 'string' && typeof r.token === 'string') {
+      return { server: r.server, username: r.username, token: r.token };
+    }
+  } catch {
+    // A corrupt entry is the same as none.
+  }
+  return null;
+}
+
+/**
+ * Adapts the DOM WebSocket to the session's SocketLike: the DOM handler types take
+ * an event argument that SocketLike's handlers do not declare, so TypeScript
+ * (strictFunctionTypes) does not accept a WebSocket as a SocketLike directly.
+ */
+function openSocket(url: string): SocketLike {
+  const ws = new WebSocket(url);
+  const socket: SocketLike = {
+    get readyState() {
+      return ws.readyState;
+    },
+    send: (data) => ws.send(data),
+    close: (code, reason) => ws.close(code, reason),
+    onopen: null,
+    onmessage: null,
+    onclose: null,
+    onerror: null,
+  };
+  ws.onopen = () => socket.onopen?.();
+  ws.onmessage = (ev) => socket.onmessage?.({ data: ev.data });
+  ws.onclose = (ev) => socket.onclose?.({ code: ev.code, reason: ev.reason });
+  ws.onerror = (ev) => socket.onerror?.(ev);
+  return socket;
+}
+
+/** WebSocket URL for what was typed; a bare host:port on an https page must use wss (mixed content). */
+function urlOf(server: string): string {
+  const typed = server.trim();
+  const secure = location.protocol === 'https:' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(typed);
+  return toWebSocketUrl(secure ? `wss://${typed}` : typed);
+}
+
+/** The address the page itself came from (the server serving the web client), or null under file://. */
+function pageServer(): string | null {
+  return location.protocol === 'http:' || location.protocol === 'https:' ? location.host : null;
+}
+
+export function createBrowserClient(): ChatClient {
+  const session = new ChatSession({ createSocket: openSocket });
+  let lastState: ConnectionState = { state: 'signed-out' };
+  let lastOutbox: OutboxItem[] = [];
+  const states = new Set<(s: ConnectionState) => void>();
+  const outboxes = new Set<(items: OutboxItem[]) => void>();
+  const failures = new Set<(item: OutboxItem, error: WireError) => void>();
+  session.onState((s: ConnectionState) => {
+    lastState = s;
+    for (const l of states) l(s);
+  });
+  session.onOutbox((items: OutboxItem[]) => {
+    lastOutbox = items;
+    for (const l of outboxes) l(items);
+  });
+  session.onOutboxFailure((item: OutboxItem, error: WireError) => {
+    for (const l of failures) l(item, error);
+  });
+
+  const finishSignIn = (request: SignInRequest, result: ResultOf<'login'>): SignInResult => {
+    localStorage.setItem(LAST_SERVER_KEY, request.server);
+    const token = result.token ?? session.token;
+    if (request.remember && token) {
+      const entry: Remembered = { server: request.server, username: result.username, token };
+      localStorage.setItem(REMEMBER_KEY, JSON.stringify(entry));
+    } else {
+      localStorage.removeItem(REMEMBER_KEY);
+    }
+    return { ...result, server: request.server };
+  };
+
+  return {
+    kind: 'browser',
+    host: null,
+    rememberHint: 'Keeps a sign-in token (never your password) in this browser.',
+    defaultServer: () => localStorage.getItem(LAST_SERVER_KEY) ?? pageServer() ?? 'localhost:4001',
+    probe: async (server) => {
+      const hello = await withServer(urlOf(server), async (x) => x.hello);
+      return { serverName: hello.server, allowRegister: hello.allowRegister };
+    },
+    register: async (request) => {
+      const url = urlOf(request.server);
+      // Create the account on a throwaway connection and sign out there, so the
+      // real session below never meets ALREADY_SIGNED_IN.
+      await withServer(url, async (x) => {
+        await x.call({ type: 'register', username: request.username, password: request.password });
+        await x.call({ type: 'logout' });
+      });
+      const result = await session.signIn({ url, username: request.username, password: request.password, remember: request.remember });
+      return finishSignIn(request, result);
+    },
+    signIn: async (request) => {
+      const result = await session.signIn({
+        url: urlOf(request.server),
+        username: request.username,
+        password: request.password,
+        remember: request.remember,
+      });
+      return finishSignIn(request, result);
+    },
+    resume: async () => {
+      const saved = readRemembered();
+      if (!saved) return null;
+      try {
+        const result = await session.signIn({ url: urlOf(saved.server), username: saved.username, token: saved.token, remember: true });
+        return finishSignIn({ server: saved.server, username: saved.username, password: '', remember: true }, result);
+      } catch (err) {
+        // A refused token is forgotten; anything else (server down) keeps it for next time.
+        if (err instanceof ProtocolError && (err.code === ErrorCode.INVALID_TOKEN || err.code === ErrorCode.INVALID_CREDENTIALS)) {
+          localStorage.removeItem(REMEMBER_KEY);
+          return null;
+        }
+        throw err;
+      }
+    },
+    signOut: async (forget) => {
+      if (forget) localStorage.removeItem(REMEMBER_KEY);
+      try {
+        await session.signOut();
+      } catch {
+        // Signing out of a dead connection still ends the local session.
+      }
+    },
+    request: <C extends Command>(command: C) => session.request(command as CommandOf<C['type']>),
+    send: (command) => session.send(command),
+    retry: async () => session.retry(),
+    onEvent: (listener: (e: EventFrame) => void) => session.onEvent(listener),
+    onState: (listener) => {
+      states.add(listener);
+      listener(lastState);
+      return () => void states.delete(listener);
+    },
+    onOutbox: (listener) => {
+      outboxes.add(listener);
+      listener(lastOutbox);
+      return () => void outboxes.delete(listener);
+    },
+    onOutboxFailure: (listener) => {
+      failures.add(listener);
+      return () => void failures.delete(listener);
+    },
+    // The tab title carries the count in the browser (see App.svelte).
+    setUnread: () => undefined,
+  };
+}

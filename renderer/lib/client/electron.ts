@@ -1,0 +1,76 @@
+// ChatClient over the Electron preload bridge (`window.chat`). Main owns the
+// socket, the outbox and the keychain; this file only unwraps IpcResult values
+// into results or thrown ProtocolErrors and fans pushes out to listeners.
+import type { Command, EventFrame, ResultOf } from '../../../server/protocol';
+import type { ChatBridge, ConnectionState, IpcResult, OutboxItem, Push, PushChannel } from '../../../main/ipc/contract';
+import type { ChatClient, HostControl } from './client';
+import { fromWireError } from './errors';
+
+async function unwrap<T>(call: Promise<IpcResult<T>>): Promise<T> {
+  const result = await call;
+  if (!result.ok) throw fromWireError(result.error);
+  return result.value;
+}
+
+type Listener<T> = (value: T) => void;
+
+export function createElectronClient(bridge: ChatBridge): ChatClient {
+  const events = new Set<Listener<EventFrame>>();
+  const states = new Set<Listener<ConnectionState>>();
+  const outboxes = new Set<Listener<OutboxItem[]>>();
+  let lastState: ConnectionState = { state: 'signed-out' };
+  let lastOutbox: OutboxItem[] = [];
+
+  // One bridge subscription for the page's lifetime; the renderer never unloads it.
+  bridge.onEvent(<C extends PushChannel>(channel: C, payload: Push[C]) => {
+    if (channel === 'server:event') for (const l of events) l(payload as EventFrame);
+    else if (channel === 'connection:state') {
+      lastState = payload as ConnectionState;
+      for (const l of states) l(lastState);
+    } else if (channel === 'outbox:changed') {
+      lastOutbox = payload as OutboxItem[];
+      for (const l of outboxes) l(lastOutbox);
+    }
+  });
+
+  const subscribe = <T>(set: Set<Listener<T>>, listener: Listener<T>, current?: T) => {
+    set.add(listener);
+    if (current !== undefined) listener(current);
+    return () => void set.delete(listener);
+  };
+
+  const host: HostControl = {
+    status: () => unwrap(bridge.hostStatus()),
+    start: (port, wsPort) => unwrap(bridge.hostStart(port, wsPort)),
+    stop: () => unwrap(bridge.hostStop()),
+  };
+
+  return {
+    kind: 'electron',
+    host,
+    rememberHint: "Stores a sign-in token in your system's keychain, never your password.",
+    defaultServer: () => localStorage.getItem('chat.lastServer') ?? 'localhost:4001',
+    // The IPC contract has no pre-sign-in channel, so the desktop app cannot read
+    // the hello (and so cannot offer registration) before signing in.
+    probe: async () => null,
+    register: null,
+    signIn: async (request) => {
+      const result = await unwrap(bridge.signIn(request));
+      localStorage.setItem('chat.lastServer', request.server);
+      return result;
+    },
+    resume: () => unwrap(bridge.resume()),
+    signOut: async (forget) => {
+      await unwrap(bridge.signOut(forget)).catch(() => undefined);
+    },
+    request: <C extends Command>(command: C) => unwrap(bridge.request(command)) as Promise<ResultOf<C['type']>>,
+    send: (command) => unwrap(bridge.send(command)),
+    retry: () => unwrap(bridge.retry()),
+    onEvent: (listener) => subscribe(events, listener),
+    onState: (listener) => subscribe(states, listener, lastState),
+    onOutbox: (listener) => subscribe(outboxes, listener, lastOutbox),
+    // The IPC contract has no push for refused outbox items; main only drops them.
+    onOutboxFailure: () => () => undefined,
+    setUnread: (count) => void bridge.setUnread(count).catch(() => undefined),
+  };
+}

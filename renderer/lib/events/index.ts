@@ -1,0 +1,23 @@
+// Routes each server event to its handler. Events arrive already validated,
+// acknowledged and de-duplicated by the ChatClient, in server order.
+import type { EventFrame } from '../../../server/protocol';
+import { handleGroup } from './group';
+import { handleHello } from './hello';
+import { handleMessage } from './message';
+import { handlePresence } from './presence';
+import { handleShutdown } from './shutdown';
+
+export function handleEvent(event: EventFrame): void {
+  switch (event.event) {
+    case 'hello':
+      return handleHello(event);
+    case 'message':
+      return handleMessage(event);
+    case 'presence':
+      return handlePresence(event);
+    case 'group':
+      return handleGroup(event);
+    case 'shutdown':
+      return handleShutdown(event);
+  }
+}

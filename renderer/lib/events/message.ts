@@ -1,0 +1,27 @@
+// `message` event: a delivery to me (live, resumed, or from my offline mailbox).
+// Files it under its conversation and counts it unread unless it is on screen.
+import type { EventOf } from '../../../server/protocol';
+import { conversations, entryFromMessage, keyOfMessage } from '../state/conversations.svelte';
+import { notices } from '../state/notices.svelte';
+import { session } from '../state/session.svelte';
+
+/** True when the user can see `key` right now. */
+function isVisible(key: string): boolean {
+  return session.view === 'chat' && conversations.activeKey === key && document.visibilityState === 'visible';
+}
+
+export function handleMessage(event: EventOf<'message'>): void {
+  const me = session.username;
+  if (me === null) return;
+  const { message, offline } = event;
+  const key = keyOfMessage(message, me);
+  const conversation = conversations.ensure(key);
+  const before = conversation.entries.length;
+  conversation.merge([entryFromMessage(message, me, offline)]);
+  // A resumed delivery we already showed (same id) changes nothing.
+  if (conversation.entries.length === before || message.from === me) return;
+  if (!isVisible(key)) conversation.unread += 1;
+  const where = message.kind === 'group' ? ` in ${message.group}` : message.kind === 'broadcast' ? ' to everyone' : '';
+  const preview = message.text.length > 140 ? `${message.text.slice(0, 140)}…` : message.text;
+  notices.announce(`${offline ? 'While you were offline, ' : ''}${message.from}${where}: ${preview}`);
+}

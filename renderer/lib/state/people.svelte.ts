@@ -1,0 +1,54 @@
+// Presence of other users: who is online now (`whoelse` + presence events), who
+// was seen within the hour (`wholasthr`), and the last `ping` answer per user.
+import type { PresenceInfo, ResultOf } from '../../../server/protocol';
+
+export type Presence = 'online' | 'recent' | 'unknown';
+
+const HOUR_MS = 60 * 60 * 1000;
+
+class PeopleState {
+  /** Online now, excluding me, sorted by name. */
+  online = $state<string[]>([]);
+  /** Last time each user was seen (sign-in or going offline), ms since epoch; null = never. */
+  lastSeen = $state<Record<string, number | null>>({});
+  pings = $state<Record<string, ResultOf<'ping'> & { at: number }>>({});
+  /** Seen within the hour but not online now, most recent first. */
+  recent = $derived(
+    Object.entries(this.lastSeen)
+      .filter(([name, at]) => at !== null && Date.now() - at < HOUR_MS && !this.online.includes(name))
+      .sort((a, b) => (b[1] ?? 0) - (a[1] ?? 0))
+      .map(([name]) => name),
+  );
+
+  presenceOf(name: string): Presence {
+    if (this.online.includes(name)) return 'online';
+    const at = this.lastSeen[name];
+    return at !== undefined && at !== null && Date.now() - at < HOUR_MS ? 'recent' : 'unknown';
+  }
+
+  setOnline(users: string[]): void {
+    this.online = [...new Set(users)].sort();
+  }
+
+  setLastHour(users: PresenceInfo[]): void {
+    const next = { ...this.lastSeen };
+    for (const u of users) next[u.username] = u.lastLoginAt ?? next[u.username] ?? null;
+    this.lastSeen = next;
+    const online = users.filter((u) => u.online).map((u) => u.username);
+    this.setOnline([...this.online.filter((n) => !users.some((u) => u.username === n)), ...online]);
+  }
+
+  /** Applies a presence event; `at` is when it happened (ms). */
+  presence(user: string, isOnline: boolean, at: number): void {
+    this.setOnline(isOnline ? [...this.online, user] : this.online.filter((n) => n !== user));
+    this.lastSeen = { ...this.lastSeen, [user]: at };
+  }
+
+  reset(): void {
+    this.online = [];
+    this.lastSeen = {};
+    this.pings = {};
+  }
+}
+
+export const people = new PeopleState();

@@ -1,0 +1,62 @@
+// Per-test backend and client bookkeeping for the server behaviour suite: each
+// test gets a fresh backend, and every client it opened is dropped afterwards.
+import { afterEach, beforeEach } from 'vitest';
+import type { ServerOptions } from '../../../server/index';
+import type { Backend, RunningBackend } from '../../helpers/backends';
+import { TcpClient } from '../../helpers/tcp-client';
+import { WsClient } from '../../helpers/ws-client';
+
+export const PASSWORDS: Record<string, string> = { alice: 'alice-pw', bob: 'bob-pw', carol: 'carol-pw', dave: 'dave-pw', erin: 'erin-pw' };
+
+export interface Harness {
+  readonly backend: RunningBackend;
+  /** A WebSocket client on node(k), after the hello event. */
+  ws(k: number): Promise<WsClient>;
+  /** A TCP client on node(k), before the username prompt. */
+  tcp(k: number): Promise<TcpClient>;
+  /** A WebSocket client on node(k) signed in as `user` (password '<user>-pw'). */
+  wsUser(k: number, user: string, extra?: { resumeFrom?: number; presence?: boolean }): Promise<WsClient>;
+  /** A TCP client on node(k) signed in as `user`. */
+  tcpUser(k: number, user: string): Promise<TcpClient>;
+}
+
+/** Registers beforeEach/afterEach hooks that start `backend` with `options` for every test. */
+export function useBackend(backend: Backend, options: Partial<ServerOptions> = {}): Harness {
+  let running: RunningBackend | null = null;
+  const open: { kill(): void }[] = [];
+  beforeEach(async () => {
+    running = await backend.start(options);
+  });
+  afterEach(async () => {
+    for (const c of open.splice(0)) c.kill();
+    await running?.close();
+    running = null;
+  });
+  const h: Harness = {
+    get backend() {
+      if (!running) throw new Error('backend not started');
+      return running;
+    },
+    async ws(k) {
+      const c = await WsClient.connect(h.backend.node(k).wsUrl);
+      open.push(c);
+      return c;
+    },
+    async tcp(k) {
+      const c = await TcpClient.connect(h.backend.node(k).tcpPort);
+      open.push(c);
+      return c;
+    },
+    async wsUser(k, user, extra = {}) {
+      const c = await h.ws(k);
+      await c.login(user, PASSWORDS[user]!, extra);
+      return c;
+    },
+    async tcpUser(k, user) {
+      const c = await h.tcp(k);
+      await c.login(user, PASSWORDS[user]!);
+      return c;
+    },
+  };
+  return h;
+}

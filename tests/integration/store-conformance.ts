@@ -1,0 +1,715 @@
+// One behaviour suite every Store backend must pass (memory, SQLite, PostgreSQL):
+// each method and each guarantee written in server/store/store.ts.
+//
+// Backend-neutral on purpose: no SQL, no files. Every test makes its own names
+// (a random tag per test), so a backend whose open() hands out a shared
+// database still works; nothing assumes the store is empty.
+//
+// Conventions the suite pins down beyond store.ts (all backends follow them):
+// - "sorted by name" means UTF-16 code-unit order ('B' < 'a'); in PostgreSQL use COLLATE "C".
+// - saveMessage rejects, storing nothing, when a recipient is not a user.
+// - A lock expires at now >= lockedUntil and then reads as { failures: 0, lockedUntil: null }.
+// - createGroup makes the owner the first member; removing every member deletes the group.
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { NewMessage, Recipient, Store, StoredDelivery, StoredMessage } from '../../server/store/store';
+
+export interface OpenedStore {
+  store: Store;
+  /**
+   * Opens the same data again, as a server restart would. The suite calls it
+   * only after it has closed `store`, and closes what it returns itself.
+   * Omit it for backends that keep nothing (memory).
+   */
+  reopen?: () => Promise<Store>;
+  /** Removes whatever open() created (temp dir, schema). Called after the last store is closed. */
+  cleanup: () => Promise<void>;
+}
+
+/** A fixed clock: the suite passes `now` explicitly everywhere. */
+const T0 = 1_700_000_000_000;
+const HOUR = 3_600_000;
+
+export function describeStoreConformance(name: string, open: () => Promise<OpenedStore>): void {
+  describe(`Store conformance: ${name}`, () => {
+    let opened: OpenedStore;
+    let store: Store;
+    let isOpen = false;
+    /** `n('alice')` → a name unique to this test, e.g. "alice_k3f9a2". */
+    let n: (base: string) => string;
+
+    beforeEach(async () => {
+      opened = await open();
+      store = opened.store;
+      isOpen = true;
+      await store.migrate();
+      const tag = Math.random().toString(36).slice(2, 8);
+      n = (base) => `${base}_${tag}`;
+    });
+
+    afterEach(async () => {
+      if (isOpen) await store.close();
+      isOpen = false;
+      await opened.cleanup();
+    });
+
+    /** Closes the store and opens the same data again; only for backends with `reopen`. */
+    async function restart(): Promise<void> {
+      if (!opened.reopen) throw new Error('restart() needs reopen');
+      await store.close();
+      isOpen = false;
+      store = await opened.reopen();
+      isOpen = true;
+    }
+
+    async function users(...bases: string[]): Promise<string[]> {
+      const names = bases.map(n);
+      for (const u of names) expect(await store.createUser(u, `hash-of-${u}`, T0)).toBe(true);
+      return names;
+    }
+
+    function privateMessage(from: string, to: string, text: string, ts = T0): NewMessage {
+      return { kind: 'private', from, to, text, ts };
+    }
+
+    const online = (...names: string[]): Recipient[] => names.map((username) => ({ username, offline: false }));
+    const seqsOf = (ds: readonly StoredDelivery[]): number[] => ds.map((d) => d.seq);
+    const textsOf = (ms: readonly { text: string }[]): string[] => ms.map((m) => m.text);
+
+    // ------------------------------------------------------------ schema
+
+    it('migrate() is idempotent', async () => {
+      await store.migrate();
+      await store.migrate();
+      const [a] = await users('a');
+      expect(await store.getUser(a as string)).not.toBeNull();
+    });
+
+    // ------------------------------------------------------------ accounts
+
+    describe('accounts', () => {
+      it('creates a user once; a second create with the same name resolves false and changes nothing', async () => {
+        const alice = n('alice');
+        expect(await store.createUser(alice, 'h1', T0)).toBe(true);
+        expect(await store.createUser(alice, 'h2', T0 + 5)).toBe(false);
+        expect(await store.getUser(alice)).toEqual({ username: alice, passwordHash: 'h1', createdAt: T0, lastLoginAt: null });
+      });
+
+      it('getUser resolves null for an unknown name', async () => {
+        expect(await store.getUser(n('nobody'))).toBeNull();
+      });
+
+      it('names are case-sensitive', async () => {
+        const lower = n('carol');
+        const upper = n('Carol');
+        expect(await store.createUser(lower, 'h-lower', T0)).toBe(true);
+        expect(await store.createUser(upper, 'h-upper', T0)).toBe(true);
+        expect((await store.getUser(lower))?.passwordHash).toBe('h-lower');
+        expect((await store.getUser(upper))?.passwordHash).toBe('h-upper');
+      });
+
+      it('a user name and a group name never collide, whichever came first', async () => {
+        const [owner, taken] = await users('owner', 'taken');
+        expect(await store.createGroup(taken as string, owner as string, [], T0)).toBe(false);
+        expect(await store.getGroup(taken as string)).toBeNull();
+
+        const team = n('team');
+        expect(await store.createGroup(team, owner as string, [], T0)).toBe(true);
+        expect(await store.createUser(team, 'h', T0)).toBe(false);
+        expect(await store.getUser(team)).toBeNull();
+      });
+
+      it('setPasswordHash replaces the hash, and resolves false for an unknown user', async () => {
+        const [a] = await users('a');
+        expect(await store.setPasswordHash(a as string, 'new-hash')).toBe(true);
+        expect((await store.getUser(a as string))?.passwordHash).toBe('new-hash');
+        expect(await store.setPasswordHash(n('ghost'), 'x')).toBe(false);
+        expect(await store.getUser(n('ghost'))).toBeNull();
+      });
+
+      it('recordLogin sets lastLoginAt; usersLoggedInSince includes lastLoginAt >= since only', async () => {
+        const [early, exact, late, never] = (await users('early', 'exact', 'late', 'never')) as [string, string, string, string];
+        await store.recordLogin(early, T0 + 1_000);
+        await store.recordLogin(exact, T0 + 2_000);
+        await store.recordLogin(late, T0 + 2_500);
+        expect((await store.getUser(exact))?.lastLoginAt).toBe(T0 + 2_000);
+        expect((await store.getUser(never))?.lastLoginAt).toBeNull();
+
+        const mine = new Set([early, exact, late, never]);
+        const since = (await store.usersLoggedInSince(T0 + 2_000)).filter((u) => mine.has(u.username));
+        expect(since.sort((x, y) => x.lastLoginAt - y.lastLoginAt)).toEqual([
+          { username: exact, lastLoginAt: T0 + 2_000 },
+          { username: late, lastLoginAt: T0 + 2_500 },
+        ]);
+
+        // A later sign-in moves the user forward.
+        await store.recordLogin(early, T0 + 3_000);
+        const again = (await store.usersLoggedInSince(T0 + 2_800)).filter((u) => mine.has(u.username));
+        expect(again).toEqual([{ username: early, lastLoginAt: T0 + 3_000 }]);
+      });
+
+      it('recordLogin for an unknown user creates nothing', async () => {
+        await store.recordLogin(n('ghost'), T0);
+        expect(await store.getUser(n('ghost'))).toBeNull();
+      });
+
+      it('existingUsers keeps input order and drops unknown names', async () => {
+        const [a, b, c] = (await users('a', 'b', 'c')) as [string, string, string];
+        expect(await store.existingUsers([c, n('x'), a, n('y'), b])).toEqual([c, a, b]);
+        expect(await store.existingUsers([])).toEqual([]);
+        expect(await store.existingUsers([n('x')])).toEqual([]);
+      });
+    });
+
+    // ------------------------------------------------------------ lockout
+
+    describe('lockout', () => {
+      const MAX = 3;
+      const LOCK_MS = 60_000;
+
+      it('starts unlocked, for any name (it need not be a user)', async () => {
+        expect(await store.getLockState(n('anyone'), T0)).toEqual({ failures: 0, lockedUntil: null });
+      });
+
+      it('counts failures, locks at maxAttempts with the counter restarted, and unlocks when the lock expires', async () => {
+        const who = n('victim');
+        expect(await store.recordFailedLogin(who, T0, MAX, LOCK_MS)).toEqual({ failures: 1, lockedUntil: null });
+        expect(await store.recordFailedLogin(who, T0 + 1, MAX, LOCK_MS)).toEqual({ failures: 2, lockedUntil: null });
+        expect(await store.getLockState(who, T0 + 2)).toEqual({ failures: 2, lockedUntil: null });
+
+        const locked = await store.recordFailedLogin(who, T0 + 10, MAX, LOCK_MS);
+        expect(locked).toEqual({ failures: 0, lockedUntil: T0 + 10 + LOCK_MS });
+        expect(await store.getLockState(who, T0 + 11)).toEqual({ failures: 0, lockedUntil: T0 + 10 + LOCK_MS });
+        expect(await store.getLockState(who, T0 + 10 + LOCK_MS - 1)).toEqual({ failures: 0, lockedUntil: T0 + 10 + LOCK_MS });
+
+        // now >= lockedUntil: the lock is over and the count starts again.
+        const after = T0 + 10 + LOCK_MS;
+        expect(await store.getLockState(who, after)).toEqual({ failures: 0, lockedUntil: null });
+        expect(await store.recordFailedLogin(who, after, MAX, LOCK_MS)).toEqual({ failures: 1, lockedUntil: null });
+        expect(await store.recordFailedLogin(who, after + 1, MAX, LOCK_MS)).toEqual({ failures: 2, lockedUntil: null });
+        expect(await store.recordFailedLogin(who, after + 2, MAX, LOCK_MS)).toEqual({ failures: 0, lockedUntil: after + 2 + LOCK_MS });
+      });
+
+      it('clearFailedLogins resets the counter; counters are per name and case-sensitive', async () => {
+        const who = n('who');
+        const other = n('Who');
+        await store.recordFailedLogin(who, T0, MAX, LOCK_MS);
+        await store.recordFailedLogin(who, T0, MAX, LOCK_MS);
+        await store.recordFailedLogin(other, T0, MAX, LOCK_MS);
+        await store.clearFailedLogins(who);
+        expect(await store.getLockState(who, T0)).toEqual({ failures: 0, lockedUntil: null });
+        expect(await store.getLockState(other, T0)).toEqual({ failures: 1, lockedUntil: null });
+        expect(await store.recordFailedLogin(who, T0, MAX, LOCK_MS)).toEqual({ failures: 1, lockedUntil: null });
+      });
+
+      it('recordFailedLogin is atomic: concurrent failures are all counted', async () => {
+        const who = n('racer');
+        const results = await Promise.all(Array.from({ length: 6 }, (_, i) => store.recordFailedLogin(who, T0 + i, 10, LOCK_MS)));
+        expect(results.map((r) => r.failures).sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6]);
+        expect(await store.getLockState(who, T0 + 10)).toEqual({ failures: 6, lockedUntil: null });
+      });
+    });
+
+    // ------------------------------------------------------------ tokens
+
+    describe('sign-in tokens', () => {
+      it('finds a token until it expires (expiresAt > now), and never an unknown one', async () => {
+        const [a] = await users('a');
+        const hash = n('tokenhash');
+        await store.createToken(a as string, hash, T0 + HOUR, T0);
+        expect(await store.findToken(hash, T0)).toBe(a);
+        expect(await store.findToken(hash, T0 + HOUR - 1)).toBe(a);
+        expect(await store.findToken(hash, T0 + HOUR)).toBeNull();
+        expect(await store.findToken(n('unknown'), T0)).toBeNull();
+      });
+
+      it('revokeToken revokes only that token', async () => {
+        const [a] = await users('a');
+        const [t1, t2] = [n('t1'), n('t2')];
+        await store.createToken(a as string, t1, T0 + HOUR, T0);
+        await store.createToken(a as string, t2, T0 + HOUR, T0);
+        await store.revokeToken(t1);
+        expect(await store.findToken(t1, T0)).toBeNull();
+        expect(await store.findToken(t2, T0)).toBe(a);
+        await store.revokeToken(n('never-issued'));
+      });
+
+      it("revokeTokensOf revokes every token of that user and nobody else's", async () => {
+        const [a, b] = (await users('a', 'b')) as [string, string];
+        const [a1, a2, b1] = [n('a1'), n('a2'), n('b1')];
+        await store.createToken(a, a1, T0 + HOUR, T0);
+        await store.createToken(a, a2, T0 + 2 * HOUR, T0);
+        await store.createToken(b, b1, T0 + HOUR, T0);
+        await store.revokeTokensOf(a);
+        expect(await store.findToken(a1, T0)).toBeNull();
+        expect(await store.findToken(a2, T0)).toBeNull();
+        expect(await store.findToken(b1, T0)).toBe(b);
+        // A new token after revoking works.
+        const a3 = n('a3');
+        await store.createToken(a, a3, T0 + HOUR, T0 + 1);
+        expect(await store.findToken(a3, T0 + 1)).toBe(a);
+      });
+    });
+
+    // ------------------------------------------------------------ blocks
+
+    describe('blocks', () => {
+      it('block and unblock are idempotent and report whether they changed anything', async () => {
+        const [a, b] = (await users('a', 'b')) as [string, string];
+        expect(await store.block(a, b)).toBe(true);
+        expect(await store.block(a, b)).toBe(false);
+        expect(await store.isBlocked(a, b)).toBe(true);
+        expect(await store.isBlocked(b, a)).toBe(false); // directional
+        expect(await store.unblock(a, b)).toBe(true);
+        expect(await store.unblock(a, b)).toBe(false);
+        expect(await store.isBlocked(a, b)).toBe(false);
+        expect(await store.unblock(b, a)).toBe(false);
+      });
+
+      it('blockedBy is sorted by code unit (upper case first); blockersOf lists who blocked a user', async () => {
+        const [me, zed, Bob, amy, Carl] = (await users('me', 'zed', 'Bob', 'amy', 'Carl')) as [string, string, string, string, string];
+        for (const target of [zed, amy, Carl, Bob]) expect(await store.block(me, target)).toBe(true);
+        expect(await store.blockedBy(me)).toEqual([Bob, Carl, amy, zed]);
+        expect(await store.blockedBy(zed)).toEqual([]);
+
+        await store.block(zed, amy);
+        await store.block(Bob, amy);
+        expect((await store.blockersOf(amy)).sort()).toEqual([Bob, me, zed].sort());
+        expect(await store.blockersOf(me)).toEqual([]);
+        await store.unblock(me, amy);
+        expect((await store.blockersOf(amy)).sort()).toEqual([Bob, zed].sort());
+        expect(await store.blockedBy(me)).toEqual([Bob, Carl, zed]);
+      });
+    });
+
+    // ------------------------------------------------------------ groups
+
+    describe('groups', () => {
+      it('createGroup stores the owner first and de-duplicates members in join order', async () => {
+        const [owner, b, c] = (await users('owner', 'b', 'c')) as [string, string, string];
+        const team = n('team');
+        expect(await store.createGroup(team, owner, [b, owner, c, b], T0)).toBe(true);
+        expect(await store.getGroup(team)).toEqual({ name: team, owner, members: [owner, b, c], createdAt: T0 });
+        expect(await store.createGroup(team, b, [], T0 + 1)).toBe(false);
+        expect((await store.getGroup(team))?.owner).toBe(owner);
+        expect(await store.getGroup(n('nogroup'))).toBeNull();
+      });
+
+      it('addGroupMembers appends only new members, in order; null for an unknown group', async () => {
+        const [owner, b, c, d] = (await users('owner', 'b', 'c', 'd')) as [string, string, string, string];
+        const team = n('team');
+        await store.createGroup(team, owner, [b], T0);
+        const updated = await store.addGroupMembers(team, [d, b, c, d]);
+        expect(updated).toEqual({ name: team, owner, members: [owner, b, d, c], createdAt: T0 });
+        expect(await store.getGroup(team)).toEqual(updated);
+        expect(await store.addGroupMembers(n('nogroup'), [b])).toBeNull();
+        expect(await store.getGroup(n('nogroup'))).toBeNull();
+      });
+
+      it('removeGroupMembers keeps join order, ignores non-members, deletes the group when empty', async () => {
+        const [owner, b, c, outsider] = (await users('owner', 'b', 'c', 'outsider')) as [string, string, string, string];
+        const team = n('team');
+        await store.createGroup(team, owner, [b, c], T0);
+        expect(await store.removeGroupMembers(team, [b, outsider])).toEqual({ name: team, owner, members: [owner, c], createdAt: T0 });
+        expect(await store.getGroup(team)).toEqual({ name: team, owner, members: [owner, c], createdAt: T0 });
+        // A member who left and rejoins goes to the end.
+        expect((await store.addGroupMembers(team, [b]))?.members).toEqual([owner, c, b]);
+        await store.removeGroupMembers(team, [owner]);
+        expect(await store.removeGroupMembers(team, [c, b])).toBeNull();
+        expect(await store.getGroup(team)).toBeNull();
+        expect(await store.groupsOf(c)).toEqual([]);
+        expect(await store.removeGroupMembers(team, [c])).toBeNull();
+        // The name is free again, for a group or a user.
+        expect(await store.createUser(team, 'h', T0)).toBe(true);
+      });
+
+      it('when the owner is removed, the earliest-joined remaining member becomes owner', async () => {
+        const [owner, b, c, d] = (await users('owner', 'b', 'c', 'd')) as [string, string, string, string];
+        const team = n('team');
+        await store.createGroup(team, owner, [b, c], T0);
+        await store.addGroupMembers(team, [d]);
+        // The owner and the next in line leave together: c is the earliest who stays.
+        const after = { name: team, owner: c, members: [c, d], createdAt: T0 };
+        expect(await store.removeGroupMembers(team, [b, owner])).toEqual(after);
+        expect(await store.getGroup(team)).toEqual(after);
+        expect(await store.groupsOf(d)).toEqual([after]);
+        // Removing someone else keeps the new owner; the old owner rejoining is a plain member.
+        expect(await store.addGroupMembers(team, [owner])).toEqual({ ...after, members: [c, d, owner] });
+        expect(await store.removeGroupMembers(team, [d])).toEqual({ ...after, members: [c, owner] });
+        expect(await store.removeGroupMembers(team, [c])).toEqual({ ...after, owner, members: [owner] });
+      });
+
+      it('groupsOf lists the groups a user belongs to, sorted by name, with members', async () => {
+        const [u, v] = (await users('u', 'v')) as [string, string];
+        const [gB, ga, gc] = [n('Bgroup'), n('agroup'), n('cgroup')];
+        await store.createGroup(ga, u, [v], T0);
+        await store.createGroup(gc, v, [u], T0 + 1);
+        await store.createGroup(gB, u, [], T0 + 2);
+        expect(await store.groupsOf(u)).toEqual([
+          { name: gB, owner: u, members: [u], createdAt: T0 + 2 },
+          { name: ga, owner: u, members: [u, v], createdAt: T0 },
+          { name: gc, owner: v, members: [v, u], createdAt: T0 + 1 },
+        ]);
+        expect((await store.groupsOf(v)).map((g) => g.name)).toEqual([ga, gc]);
+        await store.removeGroupMembers(gc, [u]);
+        expect((await store.groupsOf(u)).map((g) => g.name)).toEqual([gB, ga]);
+        expect(await store.groupsOf(n('nobody'))).toEqual([]);
+      });
+    });
+
+    // ------------------------------------------------------------ messages and mailboxes
+
+    describe('saveMessage', () => {
+      it('stores a message with an increasing id and one delivery per recipient, seqs from 1', async () => {
+        const [a, b] = (await users('a', 'b')) as [string, string];
+        const first = await store.saveMessage(privateMessage(a, b, 'hello', T0), [{ username: b, offline: true }]);
+        expect(first.message).toEqual({ id: first.message.id, kind: 'private', from: a, to: b, text: 'hello', ts: T0 });
+        expect(first.deliveries).toEqual([{ username: b, seq: 1, offline: true, message: first.message }]);
+
+        const second = await store.saveMessage(privateMessage(b, a, 'hi back', T0 + 1), online(a));
+        expect(second.message.id).toBeGreaterThan(first.message.id);
+        expect(second.deliveries).toEqual([{ username: a, seq: 1, offline: false, message: second.message }]);
+
+        const third = await store.saveMessage(privateMessage(a, b, 'again', T0 + 2), online(b));
+        expect(third.message.id).toBeGreaterThan(second.message.id);
+        expect(seqsOf(third.deliveries)).toEqual([2]);
+        expect(await store.lastSeq(b)).toBe(2);
+        expect(await store.lastSeq(a)).toBe(1);
+      });
+
+      it('returns deliveries in recipient order, each with that recipient’s next seq', async () => {
+        const [s, x, y, z] = (await users('s', 'x', 'y', 'z')) as [string, string, string, string];
+        await store.saveMessage(privateMessage(s, y, 'warm-up'), online(y));
+        const { message, deliveries } = await store.saveMessage(
+          { kind: 'broadcast', from: s, text: 'to all', ts: T0 + 5 },
+          [
+            { username: z, offline: false },
+            { username: x, offline: true },
+            { username: y, offline: false },
+          ],
+        );
+        expect(message).toEqual({ id: message.id, kind: 'broadcast', from: s, text: 'to all', ts: T0 + 5 });
+        expect(message.to).toBeUndefined();
+        expect(message.group).toBeUndefined();
+        expect(deliveries.map((d) => [d.username, d.seq, d.offline])).toEqual([
+          [z, 1, false],
+          [x, 1, true],
+          [y, 2, false],
+        ]);
+        for (const d of deliveries) expect(d.message).toEqual(message);
+      });
+
+      it('stores group messages with their group', async () => {
+        const [owner, m] = (await users('owner', 'm')) as [string, string];
+        const team = n('team');
+        await store.createGroup(team, owner, [m], T0);
+        const { message, deliveries } = await store.saveMessage({ kind: 'group', from: owner, group: team, text: 'standup', ts: T0 }, online(m));
+        expect(message).toEqual({ id: message.id, kind: 'group', from: owner, group: team, text: 'standup', ts: T0 });
+        expect((await store.deliveriesAfter(m, 0, 10)).map((d) => d.message)).toEqual([message]);
+        expect(seqsOf(deliveries)).toEqual([1]);
+      });
+
+      it('saves with no recipients (everyone blocked or away) still get an id', async () => {
+        const [a] = (await users('a')) as [string];
+        const lonely = await store.saveMessage({ kind: 'broadcast', from: a, text: 'anyone?', ts: T0 }, []);
+        expect(lonely.deliveries).toEqual([]);
+        expect(lonely.message.id).toBeGreaterThan(0);
+      });
+
+      it('is atomic: a save naming a recipient who is not a user rejects and leaves nothing behind', async () => {
+        const [a, b] = (await users('a', 'b')) as [string, string];
+        await expect(store.saveMessage(privateMessage(a, b, 'doomed'), online(b, n('ghost')))).rejects.toThrow();
+        expect(await store.lastSeq(b)).toBe(0);
+        expect(await store.deliveriesAfter(b, 0, 10)).toEqual([]);
+        expect(await store.countOfflineAfter(b, 0)).toBe(0);
+        expect(await store.history({ viewer: a, peer: b, limit: 10 })).toEqual([]);
+
+        // The next save is unaffected: b's first seq is still 1.
+        const ok = await store.saveMessage(privateMessage(a, b, 'fine'), online(b));
+        expect(seqsOf(ok.deliveries)).toEqual([1]);
+        expect(textsOf(await store.history({ viewer: a, peer: b, limit: 10 }))).toEqual(['fine']);
+      });
+
+      it('a failing save among saves made in the same tick fails alone', async () => {
+        const [a, b] = (await users('a', 'b')) as [string, string];
+        const results = await Promise.allSettled([
+          store.saveMessage(privateMessage(a, b, 'one'), online(b)),
+          store.saveMessage(privateMessage(a, b, 'bad'), online(b, n('ghost'))),
+          store.saveMessage(privateMessage(a, b, 'two'), online(b)),
+        ]);
+        expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+        expect(textsOf((await store.deliveriesAfter(b, 0, 10)).map((d) => d.message))).toEqual(['one', 'two']);
+        expect(seqsOf(await store.deliveriesAfter(b, 0, 10))).toEqual([1, 2]);
+      });
+
+      it('saves made in one tick get gap-free seqs and increasing ids in call order', async () => {
+        const [a, b] = (await users('a', 'b')) as [string, string];
+        const COUNT = 40;
+        const saved = await Promise.all(
+          Array.from({ length: COUNT }, (_, i) => store.saveMessage(privateMessage(a, b, `m${i}`, T0 + i), online(b))),
+        );
+        expect(saved.map((s) => s.deliveries[0]?.seq)).toEqual(Array.from({ length: COUNT }, (_, i) => i + 1));
+        const ids = saved.map((s) => s.message.id);
+        expect([...ids].sort((x, y) => x - y)).toEqual(ids);
+        expect(new Set(ids).size).toBe(COUNT);
+        expect(await store.lastSeq(b)).toBe(COUNT);
+        expect(textsOf((await store.deliveriesAfter(b, 0, COUNT)).map((d) => d.message))).toEqual(saved.map((s) => s.message.text));
+      });
+
+      it('a broadcast to 1000 recipients gives each its next seq', async () => {
+        const sender = n('sender');
+        await store.createUser(sender, 'h', T0);
+        const everyone = Array.from({ length: 1000 }, (_, i) => n(`r${i}`));
+        for (const u of everyone) await store.createUser(u, 'h', T0);
+        await store.saveMessage(privateMessage(sender, everyone[7] as string, 'first'), online(everyone[7] as string));
+
+        const recipients = everyone.map((username, i) => ({ username, offline: i % 3 === 0 }));
+        const { message, deliveries } = await store.saveMessage({ kind: 'broadcast', from: sender, text: 'all hands', ts: T0 }, recipients);
+        expect(deliveries.map((d) => d.username)).toEqual(everyone);
+        expect(deliveries.map((d) => d.seq)).toEqual(everyone.map((_, i) => (i === 7 ? 2 : 1)));
+        expect(deliveries.every((d, i) => d.offline === (i % 3 === 0) && d.message.id === message.id)).toBe(true);
+        expect(await store.lastSeq(everyone[999] as string)).toBe(1);
+        expect(await store.countOfflineAfter(everyone[999] as string, 0)).toBe(1);
+        expect((await store.deliveriesAfter(everyone[500] as string, 0, 5)).map((d) => d.message)).toEqual([message]);
+      });
+    });
+
+    describe('mailboxes', () => {
+      it('deliveriesAfter pages ascending by seq, seq > afterSeq, at most limit', async () => {
+        const [a, b] = (await users('a', 'b')) as [string, string];
+        const saved: StoredMessage[] = [];
+        for (let i = 1; i <= 7; i++) saved.push((await store.saveMessage(privateMessage(a, b, `m${i}`, T0 + i), online(b))).message);
+
+        const page1 = await store.deliveriesAfter(b, 0, 3);
+        expect(seqsOf(page1)).toEqual([1, 2, 3]);
+        expect(page1.map((d) => d.message)).toEqual(saved.slice(0, 3));
+        expect(page1.every((d) => d.username === b && d.offline === false)).toBe(true);
+        expect(seqsOf(await store.deliveriesAfter(b, 3, 3))).toEqual([4, 5, 6]);
+        expect(seqsOf(await store.deliveriesAfter(b, 6, 3))).toEqual([7]);
+        expect(await store.deliveriesAfter(b, 7, 3)).toEqual([]);
+        expect(seqsOf(await store.deliveriesAfter(b, 2, 100))).toEqual([3, 4, 5, 6, 7]);
+        expect(await store.deliveriesAfter(n('nobody'), 0, 10)).toEqual([]);
+        expect(await store.deliveriesAfter(a, 0, 10)).toEqual([]);
+      });
+
+      it('lastSeq and lastAcked are 0 for a user with nothing, and for unknown names', async () => {
+        const [a] = (await users('a')) as [string];
+        expect(await store.lastSeq(a)).toBe(0);
+        expect(await store.lastAcked(a)).toBe(0);
+        expect(await store.lastSeq(n('nobody'))).toBe(0);
+        expect(await store.lastAcked(n('nobody'))).toBe(0);
+        await store.ack(n('nobody'), 5); // harmless
+        expect(await store.lastAcked(n('nobody'))).toBe(0);
+      });
+
+      it('ack raises the acknowledged seq, never lowers it, never above lastSeq', async () => {
+        const [a, b] = (await users('a', 'b')) as [string, string];
+        await store.ack(b, 3);
+        expect(await store.lastAcked(b)).toBe(0); // nothing assigned yet
+        for (let i = 0; i < 5; i++) await store.saveMessage(privateMessage(a, b, `m${i}`), online(b));
+        await store.ack(b, 2);
+        expect(await store.lastAcked(b)).toBe(2);
+        await store.ack(b, 1);
+        expect(await store.lastAcked(b)).toBe(2);
+        await store.ack(b, 4);
+        expect(await store.lastAcked(b)).toBe(4);
+        await store.ack(b, 99);
+        expect(await store.lastAcked(b)).toBe(5);
+        expect(await store.lastSeq(b)).toBe(5);
+        // Acks in one tick, out of order: the highest wins.
+        await store.saveMessage(privateMessage(a, b, 'm5'), online(b));
+        await store.saveMessage(privateMessage(a, b, 'm6'), online(b));
+        await Promise.all([store.ack(b, 7), store.ack(b, 6)]);
+        expect(await store.lastAcked(b)).toBe(7);
+      });
+
+      it('offlineDeliveries gives the newest `limit` offline deliveries ascending; countOfflineAfter counts them', async () => {
+        const [a, b] = (await users('a', 'b')) as [string, string];
+        const offlineFlags = [true, false, true, true, false, true, true]; // seqs 1..7
+        for (const [i, offline] of offlineFlags.entries()) {
+          await store.saveMessage(privateMessage(a, b, `m${i + 1}`), [{ username: b, offline }]);
+        }
+        const offlineSeqs = [1, 3, 4, 6, 7];
+        const all = await store.offlineDeliveries(b, 100);
+        expect(seqsOf(all)).toEqual(offlineSeqs);
+        expect(all.every((d) => d.offline && d.username === b)).toBe(true);
+        expect(textsOf(all.map((d) => d.message))).toEqual(['m1', 'm3', 'm4', 'm6', 'm7']);
+        expect(seqsOf(await store.offlineDeliveries(b, 2))).toEqual([6, 7]);
+        expect(await store.offlineDeliveries(a, 10)).toEqual([]);
+
+        expect(await store.countOfflineAfter(b, 0)).toBe(5);
+        expect(await store.countOfflineAfter(b, 3)).toBe(3);
+        expect(await store.countOfflineAfter(b, 6)).toBe(1);
+        expect(await store.countOfflineAfter(b, 7)).toBe(0);
+        expect(await store.countOfflineAfter(n('nobody'), 0)).toBe(0);
+      });
+    });
+
+    describe('history', () => {
+      it('private history holds only messages between the pair, both ways, newest first', async () => {
+        const [a, b, c] = (await users('a', 'b', 'c')) as [string, string, string];
+        const team = n('team');
+        await store.createGroup(team, a, [b, c], T0);
+        await store.saveMessage(privateMessage(a, b, 'a→b 1'), online(b));
+        await store.saveMessage(privateMessage(a, c, 'a→c'), online(c));
+        await store.saveMessage(privateMessage(b, a, 'b→a'), online(a));
+        await store.saveMessage(privateMessage(c, b, 'c→b'), online(b));
+        await store.saveMessage({ kind: 'broadcast', from: a, text: 'broadcast', ts: T0 }, online(b, c));
+        await store.saveMessage({ kind: 'group', from: a, group: team, text: 'group', ts: T0 }, online(b, c));
+        await store.saveMessage(privateMessage(a, b, 'a→b 2'), online(b));
+
+        expect(textsOf(await store.history({ viewer: a, peer: b, limit: 50 }))).toEqual(['a→b 2', 'b→a', 'a→b 1']);
+        expect(await store.history({ viewer: b, peer: a, limit: 50 })).toEqual(await store.history({ viewer: a, peer: b, limit: 50 }));
+        expect(textsOf(await store.history({ viewer: c, peer: b, limit: 50 }))).toEqual(['c→b']);
+        expect(textsOf(await store.history({ viewer: c, peer: a, limit: 50 }))).toEqual(['a→c']);
+        expect(await store.history({ viewer: b, peer: n('stranger'), limit: 50 })).toEqual([]);
+
+        const [newest] = await store.history({ viewer: a, peer: b, limit: 50 });
+        expect(newest).toEqual({ id: newest?.id, kind: 'private', from: a, to: b, text: 'a→b 2', ts: T0 });
+      });
+
+      it('pages with `before` (ids strictly older) and `limit`', async () => {
+        const [a, b] = (await users('a', 'b')) as [string, string];
+        const ids: number[] = [];
+        for (let i = 1; i <= 9; i++) {
+          const from = i % 2 ? a : b;
+          const to = i % 2 ? b : a;
+          ids.push((await store.saveMessage(privateMessage(from, to, `m${i}`, T0 + i), online(to))).message.id);
+        }
+        const page1 = await store.history({ viewer: a, peer: b, limit: 4 });
+        expect(textsOf(page1)).toEqual(['m9', 'm8', 'm7', 'm6']);
+        const page2 = await store.history({ viewer: a, peer: b, before: page1.at(-1)?.id, limit: 4 });
+        expect(textsOf(page2)).toEqual(['m5', 'm4', 'm3', 'm2']);
+        const page3 = await store.history({ viewer: b, peer: a, before: page2.at(-1)?.id, limit: 4 });
+        expect(textsOf(page3)).toEqual(['m1']);
+        expect(await store.history({ viewer: a, peer: b, before: page3[0]?.id, limit: 4 })).toEqual([]);
+        // `before` need not be an id of this conversation.
+        expect(textsOf(await store.history({ viewer: a, peer: b, before: (ids[4] as number) + 1, limit: 2 }))).toEqual(['m5', 'm4']);
+        expect(page1.map((m) => m.id)).toEqual([...ids].reverse().slice(0, 4));
+      });
+
+      it('group history holds every message of that group only, newest first, with paging', async () => {
+        const [a, b] = (await users('a', 'b')) as [string, string];
+        const [g1, g2] = [n('g1'), n('g2')];
+        await store.createGroup(g1, a, [b], T0);
+        await store.createGroup(g2, a, [b], T0);
+        for (let i = 1; i <= 5; i++) {
+          await store.saveMessage({ kind: 'group', from: i % 2 ? a : b, group: g1, text: `g1-${i}`, ts: T0 + i }, online(i % 2 ? b : a));
+          await store.saveMessage({ kind: 'group', from: a, group: g2, text: `g2-${i}`, ts: T0 + i }, online(b));
+        }
+        await store.saveMessage(privateMessage(a, b, 'private'), online(b));
+
+        const page1 = await store.history({ viewer: b, group: g1, limit: 3 });
+        expect(textsOf(page1)).toEqual(['g1-5', 'g1-4', 'g1-3']);
+        expect(page1.every((m) => m.kind === 'group' && m.group === g1)).toBe(true);
+        expect(textsOf(await store.history({ viewer: b, group: g1, before: page1.at(-1)?.id, limit: 3 }))).toEqual(['g1-2', 'g1-1']);
+        expect(textsOf(await store.history({ viewer: a, group: g2, limit: 1 }))).toEqual(['g2-5']);
+        expect(await store.history({ viewer: a, group: n('nogroup'), limit: 10 })).toEqual([]);
+      });
+    });
+
+    // ------------------------------------------------------------ properties
+
+    describe('properties', () => {
+      const USERS = 4;
+      const saveOp = fc.record({
+        /** Which of the USERS receive it (bit i = user i); empty sets are skipped. */
+        mask: fc.integer({ min: 1, max: (1 << USERS) - 1 }),
+        offline: fc.boolean(),
+        /** Await everything issued so far after this call (ends the "tick"). */
+        settle: fc.boolean(),
+      });
+
+      it('any interleaving of saves gives each user seqs 1..n in call order; deliveriesAfter(k) returns exactly those > k', async () => {
+        let run = 0;
+        await fc.assert(
+          fc.asyncProperty(fc.array(saveOp, { minLength: 1, maxLength: 25 }), fc.nat({ max: 30 }), async (ops, k) => {
+            run++;
+            const who = Array.from({ length: USERS }, (_, i) => n(`p${run}u${i}`));
+            const sender = n(`p${run}s`);
+            for (const u of [sender, ...who]) await store.createUser(u, 'h', T0);
+
+            const expected = new Map<string, { text: string; offline: boolean }[]>(who.map((u) => [u, []]));
+            const inFlight: Promise<unknown>[] = [];
+            for (const [i, op] of ops.entries()) {
+              const recipients = who.filter((_, bit) => op.mask & (1 << bit)).map((username) => ({ username, offline: op.offline }));
+              const text = `op${i}`;
+              for (const r of recipients) expected.get(r.username)?.push({ text, offline: op.offline });
+              const save = store.saveMessage({ kind: 'broadcast', from: sender, text, ts: T0 + i }, recipients);
+              inFlight.push(
+                save.then((saved) => {
+                  // Each call's own view agrees with its recipients' running counts.
+                  expect(saved.deliveries.map((d) => d.username)).toEqual(recipients.map((r) => r.username));
+                }),
+              );
+              if (op.settle) await Promise.all(inFlight.splice(0));
+            }
+            await Promise.all(inFlight);
+
+            for (const u of who) {
+              const mine = expected.get(u) ?? [];
+              const all = await store.deliveriesAfter(u, 0, 1000);
+              expect(seqsOf(all)).toEqual(mine.map((_, i) => i + 1));
+              expect(all.map((d) => [d.message.text, d.offline])).toEqual(mine.map((m) => [m.text, m.offline]));
+              const ids = all.map((d) => d.message.id);
+              expect([...ids].sort((x, y) => x - y)).toEqual(ids);
+              expect(await store.lastSeq(u)).toBe(mine.length);
+              expect(await store.deliveriesAfter(u, k, 1000)).toEqual(all.filter((d) => d.seq > k));
+              expect(await store.countOfflineAfter(u, k)).toBe(all.filter((d) => d.offline && d.seq > k).length);
+            }
+          }),
+          { numRuns: 25 },
+        );
+      });
+    });
+
+    // ------------------------------------------------------------ restart
+
+    describe('restart', () => {
+      it('everything survives close and reopen, and seqs and ids continue without reuse (skipped when open() gives no reopen)', async (ctx) => {
+        if (!opened.reopen) {
+          const reason = `skipped: ${name} keeps nothing across close (open() gives no reopen), so there is no restart to check`;
+          console.info(reason);
+          ctx.skip(reason);
+          return;
+        }
+        const [a, b, c] = (await users('a', 'b', 'c')) as [string, string, string];
+        const team = n('team');
+        const tokenHash = n('token');
+        await store.setPasswordHash(a, 'changed');
+        await store.recordLogin(a, T0 + 100);
+        await store.recordFailedLogin(c, T0, 3, 60_000);
+        await store.createToken(a, tokenHash, T0 + HOUR, T0);
+        await store.block(b, c);
+        await store.createGroup(team, a, [b, c], T0);
+        await store.removeGroupMembers(team, [b]);
+        const m1 = await store.saveMessage(privateMessage(a, b, 'before restart', T0 + 1), [{ username: b, offline: true }]);
+        const m2 = await store.saveMessage({ kind: 'group', from: a, group: team, text: 'group before', ts: T0 + 2 }, online(c));
+        await store.saveMessage(privateMessage(c, b, 'second for b', T0 + 3), online(b));
+        // Unawaited writes right before close must still be committed by close().
+        const last = store.saveMessage(privateMessage(a, b, 'just before close', T0 + 4), online(b));
+        const ack = store.ack(b, 2);
+        await Promise.all([last, ack]);
+
+        await restart();
+
+        expect(await store.getUser(a)).toEqual({ username: a, passwordHash: 'changed', createdAt: T0, lastLoginAt: T0 + 100 });
+        expect(await store.getLockState(c, T0 + 1)).toEqual({ failures: 1, lockedUntil: null });
+        expect(await store.findToken(tokenHash, T0)).toBe(a);
+        expect(await store.isBlocked(b, c)).toBe(true);
+        expect(await store.getGroup(team)).toEqual({ name: team, owner: a, members: [a, c], createdAt: T0 });
+        expect(seqsOf(await store.deliveriesAfter(b, 0, 10))).toEqual([1, 2, 3]);
+        expect((await store.offlineDeliveries(b, 10)).map((d) => d.message)).toEqual([m1.message]);
+        expect(await store.lastSeq(b)).toBe(3);
+        expect(await store.lastAcked(b)).toBe(2);
+        expect(textsOf(await store.history({ viewer: b, peer: a, limit: 10 }))).toEqual(['just before close', 'before restart']);
+        expect(await store.history({ viewer: c, group: team, limit: 10 })).toEqual([m2.message]);
+
+        const after = await store.saveMessage(privateMessage(a, b, 'after restart', T0 + 5), online(b));
+        expect(seqsOf(after.deliveries)).toEqual([4]);
+        const newest = Math.max(...(await store.deliveriesAfter(b, 0, 10)).slice(0, 3).map((d) => d.message.id));
+        expect(after.message.id).toBeGreaterThan(newest);
+      });
+    });
+  });
+}

@@ -1,0 +1,338 @@
+// Runs the Store conformance suite against the memory and SQLite stores, plus
+// what only SQLite has: migrations, durable pragmas and group commit.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../server/store/memory';
+import { LATEST_SCHEMA_VERSION, openSqliteStore, SchemaTooNewError, SQLITE_FILE_NAME, type SqliteStore } from '../../server/store/sqlite';
+import { applyMigrations, MIGRATIONS, readSchemaVersion, type Migration } from '../../server/store/sqlite/migrations';
+import type { Recipient } from '../../server/store/store';
+import { describeStoreConformance } from './store-conformance';
+
+const T0 = 1_700_000_000_000;
+
+describeStoreConformance('memory', async () => ({ store: new MemoryStore(), cleanup: async () => {} }));
+
+describeStoreConformance('sqlite', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'chat-store-'));
+  return {
+    store: openSqliteStore({ dataDir: dir }),
+    reopen: async () => openSqliteStore({ dataDir: dir }),
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
+});
+
+describe('SQLite store specifics', () => {
+  let dir: string;
+  let file: string;
+  const open: SqliteStore[] = [];
+
+  /** Opens a store on this test's directory; afterEach closes it. */
+  function openStore(options: { maxBatch?: number } = {}): SqliteStore {
+    const store = openSqliteStore({ dataDir: dir, ...options });
+    open.push(store);
+    return store;
+  }
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'chat-sqlite-'));
+    file = join(dir, SQLITE_FILE_NAME);
+  });
+
+  afterEach(async () => {
+    for (const store of open.splice(0)) await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const online = (...names: string[]): Recipient[] => names.map((username) => ({ username, offline: false }));
+  const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
+
+  describe('opening', () => {
+    it('creates the data directory recursively and applies the durable settings', async () => {
+      dir = join(dir, 'nested', 'deeper');
+      file = join(dir, SQLITE_FILE_NAME);
+      const store = openStore();
+      expect(store.file).toBe(file);
+      expect(existsSync(file)).toBe(true);
+      expect(store.settings()).toEqual({
+        journalMode: 'wal',
+        synchronous: 2, // FULL
+        foreignKeys: true,
+        busyTimeoutMs: 5000,
+        schemaVersion: LATEST_SCHEMA_VERSION,
+      });
+      // WAL is a property of the file: another connection sees it too.
+      const raw = new Database(file, { readonly: true });
+      try {
+        expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+      } finally {
+        raw.close();
+      }
+    });
+
+    it('accepts an explicit file path', async () => {
+      const custom = join(dir, 'sub', 'custom.db');
+      const store = openSqliteStore({ file: custom });
+      open.push(store);
+      expect(await store.createUser('alice', 'h', T0)).toBe(true);
+      expect(store.file).toBe(custom);
+      expect(existsSync(custom)).toBe(true);
+    });
+
+    it('close() folds the WAL back into chat.db, and later calls reject', async () => {
+      const store = openSqliteStore({ dataDir: dir });
+      await store.createUser('alice', 'h', T0);
+      await store.close();
+      await store.close(); // idempotent
+      expect(existsSync(`${file}-wal`)).toBe(false);
+      await expect(store.getUser('alice')).rejects.toThrow(/closed/);
+      await expect(store.saveMessage({ kind: 'broadcast', from: 'alice', text: 'x', ts: T0 }, [])).rejects.toThrow(/closed/);
+      await expect(store.ack('alice', 1)).rejects.toThrow(/closed/);
+    });
+  });
+
+  describe('migrations', () => {
+    it('are numbered 1..n with nothing missing', () => {
+      expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
+      expect(LATEST_SCHEMA_VERSION).toBe(MIGRATIONS.length);
+    });
+
+    it('upgrade a version-0 file (empty, zero bytes) to the latest version', async () => {
+      writeFileSync(file, '');
+      const store = openStore();
+      expect(store.settings().schemaVersion).toBe(LATEST_SCHEMA_VERSION);
+      expect(await store.createUser('alice', 'h', T0)).toBe(true);
+    });
+
+    it('upgrade a version-0 file that already holds unrelated tables, keeping them', async () => {
+      const raw = new Database(file);
+      raw.exec("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('keep me')");
+      raw.close();
+      const store = openStore();
+      expect(store.settings().schemaVersion).toBe(LATEST_SCHEMA_VERSION);
+      await store.close();
+      const check = new Database(file, { readonly: true });
+      try {
+        expect(check.prepare('SELECT body FROM notes').pluck().all()).toEqual(['keep me']);
+      } finally {
+        check.close();
+      }
+    });
+
+    it('are idempotent: migrate() and reopening apply nothing twice and keep the data', async () => {
+      const store = openStore();
+      await store.createUser('alice', 'h', T0);
+      await store.migrate();
+      await store.migrate();
+      await store.close();
+
+      const raw = new Database(file);
+      try {
+        expect(readSchemaVersion(raw)).toBe(LATEST_SCHEMA_VERSION);
+        expect(applyMigrations(raw)).toEqual([]);
+        expect(readSchemaVersion(raw)).toBe(LATEST_SCHEMA_VERSION);
+      } finally {
+        raw.close();
+      }
+      const again = openStore();
+      expect((await again.getUser('alice'))?.passwordHash).toBe('h');
+    });
+
+    it('apply a failing step not at all: the version and the schema stay as they were', () => {
+      const raw = new Database(file);
+      try {
+        applyMigrations(raw);
+        const broken: Migration = {
+          version: LATEST_SCHEMA_VERSION + 1,
+          name: 'test step that fails half-way',
+          up(db) {
+            db.exec('CREATE TABLE half_done (x INTEGER)');
+            throw new Error('boom');
+          },
+        };
+        expect(() => applyMigrations(raw, [...MIGRATIONS, broken])).toThrow(/migration .* failed.*boom/i);
+        expect(readSchemaVersion(raw)).toBe(LATEST_SCHEMA_VERSION);
+        expect(raw.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'half_done'").pluck().get()).toBe(0);
+      } finally {
+        raw.close();
+      }
+    });
+
+    it('refuse a migration list with a gap', () => {
+      const raw = new Database(file);
+      try {
+        const gap: Migration = { version: LATEST_SCHEMA_VERSION + 2, name: 'skips a number', up() {} };
+        expect(() => applyMigrations(raw, [...MIGRATIONS, gap])).toThrow(/out of order/);
+        expect(readSchemaVersion(raw)).toBe(0);
+      } finally {
+        raw.close();
+      }
+    });
+
+    it('refuse a file written by a newer release with a clear error, leaving it byte-for-byte unchanged', () => {
+      const newer = LATEST_SCHEMA_VERSION + 1;
+      const raw = new Database(file);
+      raw.exec("CREATE TABLE from_the_future (x TEXT); INSERT INTO from_the_future VALUES ('data')");
+      raw.pragma(`user_version = ${newer}`);
+      raw.close();
+      const before = sha256(file);
+
+      let caught: unknown;
+      try {
+        open.push(openSqliteStore({ dataDir: dir }));
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(SchemaTooNewError);
+      const message = (caught as Error).message;
+      expect(message).toContain(file);
+      expect(message).toContain(`schema version ${newer}`);
+      expect(message).toContain(`up to ${LATEST_SCHEMA_VERSION}`);
+      expect(message).toMatch(/newer release/);
+      expect(sha256(file)).toBe(before);
+      expect(existsSync(`${file}-wal`)).toBe(false);
+    });
+
+    it('read a frozen version-1 database (tests/fixtures/sqlite-v1.sql) through the current code', async () => {
+      const raw = new Database(file);
+      raw.exec(readFileSync(new URL('../fixtures/sqlite-v1.sql', import.meta.url), 'utf8'));
+      expect(readSchemaVersion(raw)).toBe(1);
+      raw.close();
+
+      const store = openStore();
+      expect(store.settings().schemaVersion).toBe(LATEST_SCHEMA_VERSION);
+      expect(await store.getUser('alice')).toEqual({ username: 'alice', passwordHash: 'hash-a', createdAt: T0, lastLoginAt: T0 + 60_000 });
+      expect(await store.getGroup('team')).toEqual({ name: 'team', owner: 'alice', members: ['alice', 'bob'], createdAt: T0 });
+      expect(await store.blockedBy('bob')).toEqual(['carol']);
+      expect(await store.findToken('tokenhash-a', T0)).toBe('alice');
+      expect(await store.getLockState('carol', T0)).toEqual({ failures: 2, lockedUntil: null });
+      expect(await store.lastSeq('bob')).toBe(2);
+      expect(await store.lastAcked('bob')).toBe(1);
+      expect((await store.deliveriesAfter('bob', 0, 10)).map((d) => [d.seq, d.offline, d.message.text])).toEqual([
+        [1, false, 'hi bob'],
+        [2, true, 'team meeting'],
+      ]);
+      expect((await store.history({ viewer: 'bob', group: 'team', limit: 10 }))[0]).toEqual({
+        id: 2,
+        kind: 'group',
+        from: 'alice',
+        group: 'team',
+        text: 'team meeting',
+        ts: T0 + 2,
+      });
+      // New writes continue from the stored counters.
+      const next = await store.saveMessage({ kind: 'private', from: 'alice', to: 'bob', text: 'new', ts: T0 + 3 }, online('bob'));
+      expect(next.message.id).toBe(3);
+      expect(next.deliveries[0]?.seq).toBe(3);
+    });
+  });
+
+  describe('group commit', () => {
+    async function seedUsers(store: SqliteStore, names: string[]): Promise<void> {
+      for (const name of names) await store.createUser(name, 'h', T0);
+    }
+
+    it('writes the saves and acks of one tick in one transaction', async () => {
+      const store = openStore();
+      await seedUsers(store, ['alice', 'bob']);
+      const before = store.batchStats().commits;
+      const saves = Array.from({ length: 100 }, (_, i) =>
+        store.saveMessage({ kind: 'private', from: 'alice', to: 'bob', text: `m${i}`, ts: T0 + i }, online('bob')),
+      );
+      const ack = store.ack('bob', 50);
+      const saved = await Promise.all(saves);
+      await ack;
+      expect(store.batchStats().commits - before).toBe(1);
+      expect(saved.map((s) => s.deliveries[0]?.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+      // The ack was queued after 100 saves, so it saw lastSeq = 100.
+      expect(await store.lastAcked('bob')).toBe(50);
+    });
+
+    it('splits a large tick into batches of maxBatch, and every write is durable after reopen', async () => {
+      const store = openStore({ maxBatch: 512 });
+      await seedUsers(store, ['alice', 'bob']);
+      const before = store.batchStats();
+      const COUNT = 1200;
+      const saved = await Promise.all(
+        Array.from({ length: COUNT }, (_, i) => store.saveMessage({ kind: 'private', from: 'alice', to: 'bob', text: `m${i}`, ts: T0 + i }, online('bob'))),
+      );
+      const after = store.batchStats();
+      expect(after.commits - before.commits).toBe(3); // 512 + 512 + 176
+      expect(after.writes - before.writes).toBe(COUNT);
+      expect(after.largestBatch).toBe(512);
+      expect(saved.at(-1)?.deliveries[0]?.seq).toBe(COUNT);
+      await store.close();
+
+      const reopened = openStore();
+      expect(await reopened.lastSeq('bob')).toBe(COUNT);
+      const all = await reopened.deliveriesAfter('bob', 0, COUNT + 10);
+      expect(all.map((d) => d.seq)).toEqual(Array.from({ length: COUNT }, (_, i) => i + 1));
+      expect(all.map((d) => d.message.text)).toEqual(Array.from({ length: COUNT }, (_, i) => `m${i}`));
+    });
+
+    it('a 1000-recipient broadcast is one transaction, and rolls back whole when one recipient is bad', async () => {
+      const store = openStore();
+      const everyone = Array.from({ length: 1000 }, (_, i) => `user${i}`);
+      await seedUsers(store, everyone);
+      const before = store.batchStats().commits;
+      const { deliveries } = await store.saveMessage({ kind: 'broadcast', from: 'user0', text: 'hi all', ts: T0 }, online(...everyone));
+      expect(deliveries).toHaveLength(1000);
+      expect(store.batchStats().commits - before).toBe(1);
+
+      const withGhost = [...everyone.slice(1), 'ghost'];
+      await expect(store.saveMessage({ kind: 'broadcast', from: 'user0', text: 'doomed', ts: T0 }, online(...withGhost))).rejects.toThrow(/ghost/);
+      expect(await store.lastSeq('user1')).toBe(1);
+      expect(await store.lastSeq('user999')).toBe(1);
+    });
+
+    it('reads flush queued writes first, so they see writes made earlier in the same tick', async () => {
+      const store = openStore();
+      await seedUsers(store, ['alice', 'bob']);
+      const save = store.saveMessage({ kind: 'private', from: 'alice', to: 'bob', text: 'hi', ts: T0 }, online('bob'));
+      const seq = store.lastSeq('bob'); // same tick, before the setImmediate flush
+      const history = store.history({ viewer: 'bob', peer: 'alice', limit: 5 });
+      expect(await seq).toBe(1);
+      expect((await history).map((m) => m.text)).toEqual(['hi']);
+      await save;
+    });
+
+    it('resolves only once committed: a second connection sees the write when the promise resolves', async () => {
+      const store = openStore();
+      await seedUsers(store, ['alice', 'bob']);
+      const reader = new Database(file, { readonly: true });
+      try {
+        const count = reader.prepare("SELECT count(*) FROM deliveries WHERE username = 'bob'").pluck();
+        const pending = store.saveMessage({ kind: 'private', from: 'alice', to: 'bob', text: 'hi', ts: T0 }, online('bob'));
+        expect(count.get()).toBe(0); // queued, not yet written
+        await pending;
+        expect(count.get()).toBe(1);
+      } finally {
+        reader.close();
+      }
+    });
+
+    it('close() commits writes still queued', async () => {
+      const store = openSqliteStore({ dataDir: dir });
+      await seedUsers(store, ['alice', 'bob']);
+      const pending = store.saveMessage({ kind: 'private', from: 'alice', to: 'bob', text: 'last words', ts: T0 }, online('bob'));
+      const ack = store.ack('bob', 1);
+      await store.close();
+      await Promise.all([pending, ack]);
+
+      const reopened = openStore();
+      expect((await reopened.deliveriesAfter('bob', 0, 5)).map((d) => d.message.text)).toEqual(['last words']);
+      expect(await reopened.lastAcked('bob')).toBe(1);
+    });
+
+    it('rejects a save that lists a recipient twice, before queueing it', async () => {
+      const store = openStore();
+      await seedUsers(store, ['alice', 'bob']);
+      await expect(store.saveMessage({ kind: 'broadcast', from: 'alice', text: 'x', ts: T0 }, online('bob', 'bob'))).rejects.toThrow(/twice/);
+      expect(await store.lastSeq('bob')).toBe(0);
+    });
+  });
+});

@@ -1,0 +1,99 @@
+// WriteBatch (SQLite group commit) on a real database file: ordering, per-job
+// savepoints, synchronous flushes, and what callers see when COMMIT fails.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { WriteBatch } from '../../../server/store/sqlite/write-batch';
+
+describe('WriteBatch', () => {
+  let dir: string;
+  let db: Database.Database;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'chat-batch-'));
+    db = new Database(join(dir, 'batch.db'));
+    db.pragma('journal_mode = WAL');
+    db.pragma('foreign_keys = ON');
+    db.exec(`
+      CREATE TABLE log (at INTEGER PRIMARY KEY AUTOINCREMENT, n INTEGER NOT NULL UNIQUE);
+      CREATE TABLE parent (id INTEGER PRIMARY KEY);
+      -- Deferred: a violation is only noticed at COMMIT, which lets a test make COMMIT fail.
+      CREATE TABLE child (parent_id INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED);
+    `);
+  });
+
+  afterEach(async () => {
+    db.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const insert = (n: number) => () => db.prepare('INSERT INTO log (n) VALUES (?)').run(n).changes;
+  const rows = (): number[] => db.prepare('SELECT n FROM log ORDER BY at').pluck().all() as number[];
+
+  it('runs the jobs of one tick in call order, in one commit, and resolves each with its result', async () => {
+    const batch = new WriteBatch(db);
+    const results = Promise.all([3, 1, 2].map((n) => batch.enqueue(insert(n))));
+    expect(batch.pending).toBe(3);
+    expect(rows()).toEqual([]); // nothing written before the tick ends
+    expect(await results).toEqual([1, 1, 1]);
+    expect(rows()).toEqual([3, 1, 2]);
+    expect(batch.getStats()).toEqual({ commits: 1, writes: 3, failures: 0, largestBatch: 3 });
+  });
+
+  it('rolls back only the job that threw; the rest of the batch commits', async () => {
+    const batch = new WriteBatch(db);
+    const outcomes = await Promise.allSettled([
+      batch.enqueue(insert(1)),
+      batch.enqueue(() => {
+        insert(2)();
+        throw new Error('job failed after writing');
+      }),
+      batch.enqueue(insert(3)),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toHaveProperty('message', 'job failed after writing');
+    expect(rows()).toEqual([1, 3]);
+    expect(batch.getStats()).toMatchObject({ commits: 1, writes: 2, failures: 1 });
+  });
+
+  it('flush() writes synchronously, so a read right after it sees the jobs', () => {
+    const batch = new WriteBatch(db);
+    void batch.enqueue(insert(7));
+    batch.flush();
+    expect(batch.pending).toBe(0);
+    expect(rows()).toEqual([7]);
+    batch.flush(); // nothing queued: a no-op
+    expect(batch.getStats().commits).toBe(1);
+  });
+
+  it('flushes as soon as maxBatch jobs are queued', async () => {
+    const batch = new WriteBatch(db, 4);
+    const first = [1, 2, 3, 4].map((n) => batch.enqueue(insert(n)));
+    expect(rows()).toEqual([1, 2, 3, 4]); // the 4th enqueue flushed, still in this tick
+    const fifth = batch.enqueue(insert(5));
+    expect(batch.pending).toBe(1);
+    await Promise.all([...first, fifth]);
+    expect(rows()).toEqual([1, 2, 3, 4, 5]);
+    expect(batch.getStats()).toMatchObject({ commits: 2, largestBatch: 4 });
+  });
+
+  it('rejects every job of a batch whose COMMIT fails, and keeps none of them', async () => {
+    const batch = new WriteBatch(db);
+    const outcomes = await Promise.allSettled([
+      batch.enqueue(insert(1)),
+      batch.enqueue(() => db.prepare('INSERT INTO child (parent_id) VALUES (99)').run().changes),
+      batch.enqueue(insert(2)),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(String((outcomes[0] as PromiseRejectedResult).reason)).toMatch(/FOREIGN KEY/);
+    expect(rows()).toEqual([]);
+    expect(db.inTransaction).toBe(false);
+    expect(batch.getStats()).toMatchObject({ commits: 0, writes: 0, failures: 3 });
+
+    // The batcher keeps working afterwards.
+    await batch.enqueue(insert(3));
+    expect(rows()).toEqual([3]);
+  });
+});
