@@ -8,6 +8,9 @@
 // - Sequence numbers are per recipient, start at 1, increase by exactly 1 per
 //   delivery and are never reused, even across restarts and across nodes.
 // - Timestamps are milliseconds since the Unix epoch. Names are case-sensitive.
+// - "Sorted by name" means UTF-16 code-unit order ('B' < 'a'; COLLATE "C" in SQL).
+// - saveMessage rejects, storing nothing, when a recipient is not a user.
+// - A lock ends at now >= lockedUntil; it then reads { failures: 0, lockedUntil: null }.
 
 export interface UserRecord {
   username: string;

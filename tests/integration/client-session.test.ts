@@ -1,0 +1,186 @@
+// ChatSession against the real server over real WebSockets on loopback: sign-in/out,
+// errors, requests, deliveries, and the delivery guarantees across a server restart
+// (same data dir and port) and across a dropped socket: nothing lost, nothing twice.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { ChatSession, type ChatSessionOptions, type SocketLike } from '../../server/protocol/client-session';
+import type { EventOf } from '../../server/protocol';
+import { startTestServer, type TestServer } from '../helpers/test-server';
+import { waitUntil } from '../helpers/wait';
+
+const USERS = { alice: 'pw1', bob: 'pw2' };
+
+let server: TestServer;
+const sessions: ChatSession[] = [];
+
+beforeEach(async () => {
+  server = await startTestServer({ users: USERS });
+});
+
+afterEach(async () => {
+  for (const s of sessions.splice(0)) s.close();
+  await server.stop();
+});
+
+/** A session on real `ws` sockets; `sockets` lets a test cut the line. */
+function newSession(options: Partial<ChatSessionOptions> = {}) {
+  const sockets: WebSocket[] = [];
+  const session = new ChatSession({
+    createSocket: (url) => {
+      const ws = new WebSocket(url);
+      sockets.push(ws);
+      return ws as unknown as SocketLike;
+    },
+    backoff: { initialMs: 50, maxMs: 200, jitter: 0 },
+    requestTimeoutMs: 5000,
+    ackDelayMs: 20,
+    ...options,
+  });
+  sessions.push(session);
+  const received: Array<EventOf<'message'>> = [];
+  session.onEvent((e) => {
+    if (e.event === 'message') received.push(e);
+  });
+  return { session, sockets, received, texts: () => received.map((e) => e.message.text) };
+}
+
+const signIn = (session: ChatSession, username: keyof typeof USERS, password = USERS[username]) =>
+  session.signIn({ url: server.wsUrl, username, password });
+
+describe('ChatSession against the real server', () => {
+  it('signs in and out', async () => {
+    const alice = newSession();
+    const bob = newSession();
+    const states: string[] = [];
+    alice.session.onState((s) => states.push(s.state));
+    const result = await signIn(alice.session, 'alice');
+    expect(result.username).toBe('alice');
+    expect(alice.session.token).toEqual(expect.any(String));
+    await signIn(bob.session, 'bob');
+    expect(await bob.session.request({ type: 'whoelse' })).toEqual({ users: ['alice'] });
+
+    await alice.session.signOut();
+    expect(alice.session.state).toEqual({ state: 'signed-out' });
+    expect(alice.session.token).toBeNull();
+    await waitUntil(async () => (await bob.session.request({ type: 'whoelse' })).users.length === 0, 'alice to be gone');
+    expect(states).toEqual(['connecting', 'online', 'signed-out']);
+  });
+
+  it('rejects a wrong password with INVALID_CREDENTIALS and an unreachable server with UNREACHABLE', async () => {
+    const alice = newSession();
+    await expect(signIn(alice.session, 'alice', 'wrong')).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    expect(alice.session.state.state).toBe('signed-out');
+    const nowhere = newSession();
+    // Port 1 on loopback: nothing listens there, the connection is refused.
+    await expect(nowhere.session.signIn({ url: 'ws://127.0.0.1:1/ws', username: 'alice', password: 'pw1' })).rejects.toMatchObject({
+      code: 'UNREACHABLE',
+    });
+  });
+
+  it('matches replies to requests and rejects refused commands with the server code', async () => {
+    const alice = newSession();
+    await signIn(alice.session, 'alice');
+    const [ping, blocked, help] = await Promise.all([
+      alice.session.request({ type: 'ping', user: 'bob' }),
+      alice.session.request({ type: 'blocklist' }),
+      alice.session.request({ type: 'help' }),
+    ]);
+    expect(ping).toMatchObject({ user: 'bob', online: false });
+    expect(blocked).toEqual({ users: [] });
+    expect(help.commands.length).toBeGreaterThan(5);
+    await expect(alice.session.request({ type: 'ping', user: 'nobody' })).rejects.toMatchObject({ code: 'UNKNOWN_USER' });
+  });
+
+  it('receives messages and acknowledges them', async () => {
+    const alice = newSession();
+    const bob = newSession();
+    await signIn(alice.session, 'alice');
+    await signIn(bob.session, 'bob');
+    const sent = await bob.session.send({ type: 'message', to: 'alice', text: 'hello alice' });
+    expect(sent).toMatchObject({ sent: true, result: { queued: false } });
+    await waitUntil(() => alice.received.length === 1, 'the message to arrive');
+    expect(alice.received[0]).toMatchObject({ offline: false, message: { from: 'bob', to: 'alice', kind: 'private', text: 'hello alice' } });
+    // After the ack, a fresh sign-in elsewhere starts after it: nothing is replayed.
+    await waitUntil(() => alice.session.lastSeq === alice.received[0]!.seq, 'lastSeq to advance');
+    await new Promise((r) => setTimeout(r, 100)); // let the debounced ack (20 ms) reach the server
+    alice.session.close();
+    const again = newSession();
+    const result = await waitForSignIn(again.session, 'alice');
+    expect(result.offlineCount).toBe(0);
+    expect(result.resumeFrom).toBe(alice.received[0]!.seq);
+  });
+
+  it('survives a server restart on the same port and data dir: nothing lost, no duplicates, outbox flushed in order', async () => {
+    // Long backoff: the test decides when each client reconnects, with retry().
+    const slow = { backoff: { initialMs: 60_000, maxMs: 60_000, jitter: 0 } };
+    const alice = newSession(slow);
+    const bob = newSession(slow);
+    await signIn(alice.session, 'alice');
+    await signIn(bob.session, 'bob');
+    await bob.session.send({ type: 'message', to: 'alice', text: 'm1' });
+    await bob.session.send({ type: 'message', to: 'alice', text: 'm2' });
+    await waitUntil(() => alice.received.length === 2, 'm1 and m2');
+
+    const wsPort = server.wsPort;
+    await server.server.close('restart for the test');
+    await waitUntil(() => alice.session.state.state === 'reconnecting' && bob.session.state.state === 'reconnecting', 'both to notice');
+    const outbox: number[] = [];
+    alice.session.onOutbox((items) => outbox.push(items.length));
+    expect(await alice.session.send({ type: 'message', to: 'bob', text: 'q1' })).toMatchObject({ sent: false });
+    expect(await alice.session.send({ type: 'message', to: 'bob', text: 'q2' })).toMatchObject({ sent: false });
+
+    await server.restart();
+    expect(server.wsPort).toBe(wsPort);
+    bob.session.retry();
+    await waitUntil(() => bob.session.state.state === 'online', 'bob back online');
+    // Alice is still away: m3 waits for her on the server.
+    expect(await bob.session.send({ type: 'message', to: 'alice', text: 'm3' })).toMatchObject({ sent: true, result: { queued: true } });
+
+    alice.session.retry();
+    await waitUntil(() => alice.session.state.state === 'online', 'alice back online');
+    await waitUntil(() => alice.received.length >= 3 && bob.received.length >= 2, 'the replay and the outbox');
+    await new Promise((r) => setTimeout(r, 150)); // would expose a late duplicate
+    expect(alice.texts()).toEqual(['m1', 'm2', 'm3']);
+    expect(new Set(alice.received.map((e) => e.seq)).size).toBe(3);
+    expect(bob.texts()).toEqual(['q1', 'q2']);
+    expect(alice.session.pendingOutbox).toEqual([]);
+    expect(outbox).toEqual([1, 2, 1, 0]);
+  });
+
+  it('resumes after a dropped socket and gets what was sent meanwhile exactly once', async () => {
+    const alice = newSession();
+    const bob = newSession();
+    await signIn(alice.session, 'alice');
+    await signIn(bob.session, 'bob');
+    await bob.session.send({ type: 'message', to: 'alice', text: 'before' });
+    await waitUntil(() => alice.received.length === 1, 'the first message');
+
+    // Cut the TCP connection without a close handshake, as a network failure would.
+    alice.sockets.at(-1)!.terminate();
+    await waitUntil(() => alice.session.state.state !== 'online', 'alice to notice the drop');
+    await bob.session.send({ type: 'message', to: 'alice', text: 'during-1' });
+    await bob.session.send({ type: 'message', to: 'alice', text: 'during-2' });
+    await waitUntil(() => alice.session.state.state === 'online', 'alice to resume', 10_000);
+    await waitUntil(() => alice.received.length >= 3, 'the missed messages');
+    await bob.session.send({ type: 'message', to: 'alice', text: 'after' });
+    await waitUntil(() => alice.received.length >= 4, 'the live message');
+    await new Promise((r) => setTimeout(r, 150));
+    expect(alice.texts()).toEqual(['before', 'during-1', 'during-2', 'after']);
+    expect(alice.sockets.length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+/** Signing in again right after close() can race the server noticing the old socket. */
+async function waitForSignIn(session: ChatSession, username: keyof typeof USERS) {
+  let last: unknown;
+  for (let i = 0; i < 50; i++) {
+    try {
+      return await session.signIn({ url: server.wsUrl, username, password: USERS[username] });
+    } catch (err) {
+      last = err;
+      if ((err as { code?: string }).code !== 'ALREADY_SIGNED_IN') throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw last;
+}

@@ -1,0 +1,255 @@
+// Sign-in behaviour on every backend and both transports: passwords, lockout,
+// one session per user, tokens, registration and the sign-in timeout.
+import { describe, expect, it } from 'vitest';
+import { backends } from '../../helpers/backends';
+import { waitUntil } from '../../helpers/wait';
+import { useBackend } from './harness';
+
+for (const backend of backends) {
+  describe(`sign-in [${backend.name}]`, () => {
+    describe('passwords and sessions', () => {
+      const h = useBackend(backend);
+
+      it('signs in on both transports and reports the mailbox position', async () => {
+        const ws = await h.ws(0);
+        const result = await ws.login('alice', 'alice-pw');
+        expect(result).toMatchObject({ username: 'alice', resumeFrom: 0, lastSeq: 0, offlineCount: 0 });
+        expect(result.token).toBeUndefined();
+        const tcp = await h.tcp(1);
+        await tcp.waitLine(/^Welcome to chat\./);
+        await tcp.login('bob', 'bob-pw');
+        tcp.send('whoelse');
+        await tcp.waitLine('Online now (1): alice');
+      });
+
+      it('refuses a wrong password and says how many attempts are left (WS and TCP)', async () => {
+        const ws = await h.ws(0);
+        const err = await ws.expectError({ type: 'login', username: 'alice', password: 'nope' });
+        expect(err.code).toBe('INVALID_CREDENTIALS');
+        expect(err.message).toMatch(/2 attempts left/);
+        const tcp = await h.tcp(1);
+        await tcp.waitPrompt('Username: ');
+        tcp.send('alice');
+        await tcp.waitPrompt('Password: ');
+        tcp.send('still-wrong');
+        await tcp.waitLine(/^error INVALID_CREDENTIALS: .*1 attempt left/);
+        // A wrong password asks for the password again, and the right one then works.
+        await tcp.waitPrompt('Password: ');
+        tcp.send('alice-pw');
+        await tcp.waitLine('Welcome, alice!');
+      });
+
+      it('a command typed at the TCP username prompt is taken as a name, never run', async () => {
+        const tcp = await h.tcp(0);
+        await tcp.waitPrompt('Username: ');
+        tcp.send('whoelse');
+        await tcp.waitPrompt('Password: ');
+        tcp.send('x');
+        await tcp.waitLine(/^error INVALID_CREDENTIALS/);
+        expect(tcp.unread().some((l) => l.startsWith('Online'))).toBe(false);
+      });
+
+      it('commands before sign-in get NOT_SIGNED_IN on WS; help works without it', async () => {
+        const ws = await h.ws(0);
+        for (const cmd of [{ type: 'whoelse' }, { type: 'message', to: 'bob', text: 'x' }, { type: 'logout' }, { type: 'ack', seq: 1 }] as const) {
+          expect((await ws.expectError(cmd)).code).toBe('NOT_SIGNED_IN');
+        }
+        expect((await ws.request({ type: 'help' })).commands).toContain('message <user> <text>');
+        await ws.login('alice', 'alice-pw');
+        expect((await ws.request({ type: 'whoelse' })).users).toEqual([]);
+      });
+
+      it('refuses a second session with ALREADY_SIGNED_IN and the first keeps working', async () => {
+        const first = await h.wsUser(0, 'alice');
+        const bob = await h.wsUser(0, 'bob');
+        const second = await h.ws(1);
+        const err = await second.expectError({ type: 'login', username: 'alice', password: 'alice-pw' });
+        expect(err.code).toBe('ALREADY_SIGNED_IN');
+        const tcp = await h.tcp(1);
+        await tcp.waitPrompt('Username: ');
+        tcp.send('alice');
+        await tcp.waitPrompt('Password: ');
+        tcp.send('alice-pw');
+        await tcp.waitLine(/^error ALREADY_SIGNED_IN: /);
+        await tcp.waitPrompt('Username: ');
+        await first.request({ type: 'message', to: 'bob', text: 'still here' });
+        const [m] = await bob.waitMessages(1);
+        expect(m!.message.text).toBe('still here');
+        // The refused connection can sign in as someone else.
+        await second.login('carol', 'carol-pw');
+      });
+
+      it('signs in again at once after the first session dropped', async () => {
+        const watcher = await h.wsUser(0, 'bob');
+        const first = await h.wsUser(1, 'alice');
+        first.kill();
+        await watcher.waitEvent('presence', (e) => e.user === 'alice' && !e.online);
+        const again = await h.ws(1);
+        await again.login('alice', 'alice-pw');
+        const tcpFirst = await h.tcpUser(0, 'carol');
+        tcpFirst.kill();
+        await watcher.waitEvent('presence', (e) => e.user === 'carol' && !e.online);
+        const tcpAgain = await h.tcp(1);
+        await tcpAgain.login('carol', 'carol-pw');
+      });
+
+      it('remember issues a token; it signs in, is revoked by logout', async () => {
+        const watcher = await h.wsUser(1, 'bob');
+        const a = await h.ws(0);
+        const first = await a.login('alice', 'alice-pw', { remember: true });
+        expect(first.token).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+        expect(first.tokenExpiresAt).toBeGreaterThan(Date.now());
+        a.close();
+        await watcher.waitEvent('presence', (e) => e.user === 'alice' && !e.online);
+        const b = await h.ws(1);
+        const second = await b.request({ type: 'login', username: 'alice', token: first.token! });
+        expect(second.username).toBe('alice');
+        expect(second.token).toBeUndefined();
+        // A token belongs to its user only.
+        const c = await h.ws(0);
+        expect((await c.expectError({ type: 'login', username: 'carol', token: first.token! })).code).toBe('INVALID_TOKEN');
+        await b.request({ type: 'logout' });
+        await b.waitClosed();
+        const d = await h.ws(0);
+        expect((await d.expectError({ type: 'login', username: 'alice', token: first.token! })).code).toBe('INVALID_TOKEN');
+        expect((await d.expectError({ type: 'login', username: 'alice' })).code).toBe('BAD_REQUEST');
+        await d.login('alice', 'alice-pw');
+      });
+
+      it('refuses registration without --allow-register', async () => {
+        const ws = await h.ws(0);
+        expect(ws.events).toEqual([]);
+        const err = await ws.expectError({ type: 'register', username: 'frank', password: 'frank-pw' });
+        expect(err.code).toBe('REGISTRATION_DISABLED');
+        expect((await ws.expectError({ type: 'login', username: 'frank', password: 'frank-pw' })).code).toBe('INVALID_CREDENTIALS');
+      });
+    });
+
+    describe('lockout (maxAttempts 3, lockoutSeconds 1.5)', () => {
+      const h = useBackend(backend, { lockoutSeconds: 1.5 });
+
+      it('locks across connections and transports, tells the seconds left, unlocks after expiry', async () => {
+        const a = await h.ws(0);
+        for (const left of [2, 1]) {
+          const err = await a.expectError({ type: 'login', username: 'alice', password: 'bad' });
+          expect(err).toMatchObject({ code: 'INVALID_CREDENTIALS' });
+          expect(err.message).toContain(`${left} attempt`);
+        }
+        const third = await a.expectError({ type: 'login', username: 'alice', password: 'bad' });
+        expect(third.code).toBe('ACCOUNT_LOCKED');
+        expect(third.retryAfter).toBeGreaterThanOrEqual(1);
+        expect(third.retryAfter).toBeLessThanOrEqual(2);
+        // Another connection, on another node, with the right password: still locked.
+        const b = await h.ws(1);
+        const locked = await b.expectError({ type: 'login', username: 'alice', password: 'alice-pw' });
+        expect(locked.code).toBe('ACCOUNT_LOCKED');
+        expect(locked.message).toMatch(/Try again in [12] s/);
+        const tcp = await h.tcp(1);
+        await tcp.waitPrompt('Username: ');
+        tcp.send('alice');
+        await tcp.waitPrompt('Password: ');
+        tcp.send('alice-pw');
+        await tcp.waitLine(/^error ACCOUNT_LOCKED: .*Try again in [12] s\./);
+        await tcp.waitPrompt('Username: ');
+        // Other accounts are not affected.
+        await b.login('bob', 'bob-pw');
+        // After the lock expires the right password works (bounded wait on the lock's own clock).
+        const c = await h.ws(0);
+        await waitUntil(
+          async () => {
+            const reply = await c.send({ type: 'login', username: 'alice', password: 'alice-pw' });
+            if (!reply.ok && reply.error.code !== 'ACCOUNT_LOCKED') throw new Error(`unexpected ${reply.error.code}`);
+            return reply.ok;
+          },
+          'the lock to expire',
+          4_000,
+          250,
+        );
+      });
+
+      it('failures on TCP lock the WebSocket sign-in too', async () => {
+        const tcp = await h.tcp(0);
+        await tcp.waitPrompt('Username: ');
+        tcp.send('bob');
+        for (let i = 0; i < 3; i++) {
+          await tcp.waitPrompt('Password: ');
+          tcp.send(`wrong-${i}`);
+          await tcp.waitLine(/^error (INVALID_CREDENTIALS|ACCOUNT_LOCKED): /);
+        }
+        const ws = await h.ws(1);
+        const err = await ws.expectError({ type: 'login', username: 'bob', password: 'bob-pw' });
+        expect(err.code).toBe('ACCOUNT_LOCKED');
+        expect(err.retryAfter).toBeGreaterThanOrEqual(1);
+      });
+
+      it('locks unknown usernames the same way, without revealing whether they exist', async () => {
+        const ws = await h.ws(0);
+        const unknown = await ws.expectError({ type: 'login', username: 'nobody', password: 'x' });
+        const known = await ws.expectError({ type: 'login', username: 'carol', password: 'x' });
+        expect(unknown.code).toBe('INVALID_CREDENTIALS');
+        expect(unknown).toEqual(known);
+        await ws.expectError({ type: 'login', username: 'nobody', password: 'x' });
+        const third = await ws.expectError({ type: 'login', username: 'nobody', password: 'x' });
+        expect(third.code).toBe('ACCOUNT_LOCKED');
+        const other = await h.ws(1);
+        const locked = await other.expectError({ type: 'login', username: 'nobody', password: 'x' });
+        expect(locked).toMatchObject({ code: 'ACCOUNT_LOCKED' });
+        expect(locked.retryAfter).toBeGreaterThanOrEqual(1);
+      });
+    });
+
+    describe('registration (--allow-register)', () => {
+      const h = useBackend(backend, { allowRegister: true });
+
+      it('registers over WS and the new account signs in over TCP', async () => {
+        const ws = await h.ws(0);
+        const result = await ws.request({ type: 'register', username: 'frank', password: 'frank-pw' });
+        expect(result).toMatchObject({ username: 'frank', lastSeq: 0 });
+        const other = await h.ws(1);
+        expect((await other.expectError({ type: 'register', username: 'alice', password: 'whatever' })).code).toBe('USERNAME_TAKEN');
+        expect((await other.expectError({ type: 'register', username: 'group', password: 'whatever' })).code).toBe('USERNAME_TAKEN');
+        await ws.request({ type: 'logout' });
+        await ws.waitClosed();
+        const tcp = await h.tcp(1);
+        await tcp.waitLine(/Type "register" at the username prompt/);
+        await tcp.login('frank', 'frank-pw');
+      });
+
+      it('registers over TCP with the register prompt', async () => {
+        const tcp = await h.tcp(0);
+        await tcp.waitPrompt('Username: ');
+        tcp.send('register');
+        await tcp.waitPrompt('New username: ');
+        tcp.send('alice');
+        await tcp.waitPrompt('Choose a password: ');
+        tcp.send('pw-of-gina');
+        await tcp.waitLine(/^error USERNAME_TAKEN: /);
+        await tcp.waitPrompt('New username: ');
+        tcp.send('gina');
+        await tcp.waitPrompt('Choose a password: ');
+        tcp.send('pw-of-gina');
+        await tcp.waitLine('Welcome, gina!');
+        const ws = await h.wsUser(1, 'alice');
+        expect((await ws.request({ type: 'whoelse' })).users).toEqual(['gina']);
+      });
+    });
+
+    describe('sign-in timeout (loginTimeoutSeconds 0.5)', () => {
+      const h = useBackend(backend, { loginTimeoutSeconds: 0.5 });
+
+      it('closes idle unauthenticated connections on both transports, not signed-in ones', async () => {
+        const idleWs = await h.ws(0);
+        const idleTcp = await h.tcp(1);
+        const signedIn = await h.wsUser(0, 'alice');
+        const signedInTcp = await h.tcpUser(1, 'bob');
+        const closed = await idleWs.waitClosed(5_000);
+        expect(closed.reason).toMatch(/sign-in took too long/);
+        await idleTcp.waitLine('Disconnected: sign-in took too long.');
+        await idleTcp.waitClosed();
+        expect((await signedIn.request({ type: 'whoelse' })).users).toEqual(['bob']);
+        signedInTcp.send('whoelse');
+        await signedInTcp.waitLine('Online now (1): alice');
+      });
+    });
+  });
+}
