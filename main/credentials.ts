@@ -53,7 +53,7 @@ export async function createCredentialStore(options: CredentialStoreOptions): Pr
   } else {
     skip('keytar', 'keytar could not be loaded');
   }
-  let available = false;
+  let available: boolean;
   try {
     available = options.safeStorage.isEncryptionAvailable();
   } catch {

@@ -61,6 +61,9 @@ interface Flags {
   rateBurst?: number;
   idleSeconds?: number;
   heartbeatSeconds?: number;
+  loginTimeoutSeconds?: number;
+  tokenDays?: number;
+  maxSendQueueBytes?: number;
   store?: 'sqlite' | 'memory' | 'postgres';
   postgres?: string;
   postgresSchema?: string;
@@ -89,6 +92,9 @@ function toOptions(flags: Flags, env: NodeJS.ProcessEnv, webRoot: string | null)
   set('rateBurst', flags.rateBurst);
   set('idleSeconds', flags.idleSeconds);
   set('heartbeatSeconds', flags.heartbeatSeconds);
+  set('loginTimeoutSeconds', flags.loginTimeoutSeconds);
+  set('tokenDays', flags.tokenDays);
+  set('maxSendQueueBytes', flags.maxSendQueueBytes);
   set('store', flags.store);
   set('postgresUrl', flags.postgres);
   set('postgresSchema', flags.postgresSchema);
@@ -153,6 +159,9 @@ function addServerOptions(cmd: Command): Command {
     .option('--rate-burst <n>', 'burst allowance of the rate limit (default 40)', integer)
     .option('--idle-seconds <s>', 'close TCP connections silent this long (default 300)', positive)
     .option('--heartbeat-seconds <s>', 'WebSocket ping interval; a missed pong closes the connection (default 30)', positive)
+    .option('--login-timeout-seconds <s>', 'close connections that have not signed in after this long (default 60)', positive)
+    .option('--token-days <days>', 'lifetime of saved sign-in tokens (default 30)', positive)
+    .option('--max-send-queue-bytes <n>', 'unsent output a slow client may have before it is disconnected (default 4194304)', integer)
     .option('--store <kind>', 'sqlite (default), memory (loses everything on exit) or postgres')
     .option('--postgres <url>', 'PostgreSQL URL: share state between several nodes (env CHAT_POSTGRES_URL)')
     .option('--postgres-schema <name>', 'PostgreSQL schema (default public)')
@@ -172,6 +181,9 @@ export async function runCli(argv: string[], defaults: { webRoot?: string | null
   const program = new Command('chat-server')
     .description('Chat server: plain TCP line protocol (nc-friendly) and WebSocket (JSON), one core.')
     .showHelpAfterError('(run with --help for every option)')
+    // Without this, commander gives flags written after `adduser` (e.g. --data)
+    // to the top-level command, and adduser silently uses the default data dir.
+    .enablePositionalOptions()
     .exitOverride();
   addServerOptions(program);
   program.action(async (flags: Flags) => {

@@ -3,23 +3,10 @@
 // renderer may `import type` from here.
 import type { Command, CommandType, EventFrame, ResultOf, WireError } from '../../server/protocol';
 
-/** Connection state as main (or the browser client) sees it. */
-export type ConnectionState =
-  | { state: 'signed-out' }
-  | { state: 'connecting'; server: string }
-  | { state: 'online'; server: string; username: string }
-  /** Lost the connection; retrying in `retryInMs` (attempt counts from 1). */
-  | { state: 'reconnecting'; server: string; username: string; attempt: number; retryInMs: number; lastError: string }
-  /** Gave up or the network is down; `retry()` tries again at once. */
-  | { state: 'offline'; server: string; username: string; lastError: string };
-
-/** A chat message typed while offline, waiting to go out on reconnect. */
-export interface OutboxItem {
-  /** Client-side id (unique per app run). */
-  localId: string;
-  command: Extract<Command, { type: 'message' | 'broadcast' | 'message-group' }>;
-  createdAt: number;
-}
+// Connection state and outbox items are produced by the shared ChatSession (used by main
+// and by the browser client alike), so their shapes live with it in the protocol layer.
+export type { ConnectionState, OutboxItem } from '../../server/protocol/client-session';
+import type { ConnectionState, OutboxItem } from '../../server/protocol/client-session';
 
 export interface SignInRequest {
   /** `host:port` of the server's WebSocket (HTTP) port, or a ws:// / wss:// URL. */

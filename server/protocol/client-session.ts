@@ -1,7 +1,6 @@
 // The one WebSocket chat client, shared by Electron main and the browser web client.
 // Owns sign-in, id-matched requests, silent reconnect with resume-from-seq, duplicate
 // suppression, debounced acks and the offline outbox. Pure TS: the socket is injected.
-import type { ConnectionState, OutboxItem } from '../../main/ipc/contract';
 import { ErrorCode, ProtocolError, type WireError } from './errors';
 import { encodeRequest } from './json-codec';
 import {
@@ -72,10 +71,30 @@ export interface SignInOptions {
   remember?: boolean;
 }
 
-export type ChatCommand = OutboxItem['command'];
 export type ChatSendResult =
   | { sent: true; result: ResultOf<'message'> | ResultOf<'broadcast'> | ResultOf<'message-group'> }
   | { sent: false; queued: OutboxItem };
+
+/** The chat messages that may wait in the outbox: private, broadcast and group messages. */
+export type ChatCommand = Extract<Command, { type: 'message' | 'broadcast' | 'message-group' }>;
+
+/** Connection state as main (or the browser client) sees it. */
+export type ConnectionState =
+  | { state: 'signed-out' }
+  | { state: 'connecting'; server: string }
+  | { state: 'online'; server: string; username: string }
+  /** Lost the connection; retrying in `retryInMs` (attempt counts from 1). */
+  | { state: 'reconnecting'; server: string; username: string; attempt: number; retryInMs: number; lastError: string }
+  /** Gave up or the network is down; `retry()` tries again at once. */
+  | { state: 'offline'; server: string; username: string; lastError: string };
+
+/** A chat message typed while offline, waiting to go out on reconnect. */
+export interface OutboxItem {
+  /** Client-side id (unique per app run). */
+  localId: string;
+  command: ChatCommand;
+  createdAt: number;
+}
 
 /** WebSocket.OPEN in both the browser and `ws`. */
 const OPEN = 1;
@@ -323,15 +342,15 @@ export class ChatSession {
   // ------------------------------------------------------------ requests
 
   /**
-   * Sends a command and resolves with its validated result. Rejects with the server's
+   * Sends a command and resolves with its validated result (typed by `command.type`). Rejects with the server's
    * error, TIMEOUT after requestTimeoutMs, or NOT_CONNECTED at once when not online
    * (or when the socket drops before the reply).
    */
-  request<K extends CommandType>(command: CommandOf<K>): Promise<ResultOf<K>> {
+  request<C extends Command>(command: C): Promise<ResultOf<C['type']>> {
     if (this.stateValue.state !== 'online' || !this.link) {
       return Promise.reject(new ProtocolError(ErrorCode.NOT_CONNECTED, 'Not connected to the server'));
     }
-    return this.rawRequest(this.link, command as Command) as Promise<ResultOf<K>>;
+    return this.rawRequest(this.link, command) as Promise<ResultOf<C['type']>>;
   }
 
   /**

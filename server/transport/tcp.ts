@@ -145,11 +145,22 @@ class TcpConnection implements Connection {
   }
 
   private tooLong(): void {
-    this.options.core.rejectInput(this.client, null, {
-      code: ErrorCode.FRAME_TOO_LARGE,
-      message: `Line longer than ${MAX_FRAME_BYTES} bytes; it was ignored.`,
-    });
-    if (this.state.kind !== 'ready' && this.state.kind !== 'authenticating') this.prompt();
+    this.rejectLine({ code: ErrorCode.FRAME_TOO_LARGE, message: `Line longer than ${MAX_FRAME_BYTES} bytes; it was ignored.` });
+  }
+
+  /**
+   * Answers a line that could not be read. Signed in (or signing in), the error
+   * goes through the command queue to stay in order with earlier replies. At a
+   * prompt nothing is queued, so the error is written now and the prompt shown
+   * again after it (queueing it would print the prompt before the error).
+   */
+  private rejectLine(error: WireError): void {
+    if (this.state.kind === 'ready' || this.state.kind === 'authenticating') {
+      this.options.core.rejectInput(this.client, null, error);
+      return;
+    }
+    this.writeLine(formatError(error));
+    this.prompt();
   }
 
   private onLine(raw: Buffer): void {
@@ -161,8 +172,7 @@ class TcpConnection implements Connection {
     try {
       line = this.decoder.decode(raw);
     } catch {
-      this.options.core.rejectInput(this.client, null, { code: ErrorCode.INVALID_UTF8, message: 'The line is not valid UTF-8; it was ignored.' });
-      if (this.state.kind !== 'ready') this.prompt();
+      this.rejectLine({ code: ErrorCode.INVALID_UTF8, message: 'The line is not valid UTF-8; it was ignored.' });
       return;
     }
     if (line.endsWith('\r')) line = line.slice(0, -1);

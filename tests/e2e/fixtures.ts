@@ -7,7 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test as base, expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
-import { startServer, type RunningServer } from '../../server/index';
+import WebSocket from 'ws';
+import { startServer, type RunningServer, type ServerOptions } from '../../server/index';
+import { encodeRequest, ServerFrame, type Command } from '../../server/protocol';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const webRoot = path.join(repoRoot, 'dist/renderer');
@@ -33,8 +35,9 @@ export interface ChatServer {
   start(): Promise<void>;
 }
 
-async function launch(dataDir: string, usersFile: string, wsPort: number): Promise<RunningServer> {
+async function launch(dataDir: string, usersFile: string, wsPort: number, extra: Partial<ServerOptions>): Promise<RunningServer> {
   return startServer({
+    ...extra,
     host: '127.0.0.1',
     port: 0,
     wsPort,
@@ -47,16 +50,17 @@ async function launch(dataDir: string, usersFile: string, wsPort: number): Promi
   });
 }
 
-export const test = base.extend<{ chat: ChatServer }>({
-  // eslint-disable-next-line no-empty-pattern
-  chat: async ({}, use) => {
+export const test = base.extend<{ chat: ChatServer; serverOptions: Partial<ServerOptions> }>({
+  /** Extra server options for a file or describe block (`test.use({ serverOptions: {...} })`). */
+  serverOptions: [{}, { option: true }],
+  chat: async ({ serverOptions }, use) => {
     if (!existsSync(path.join(webRoot, 'index.html'))) {
       throw new Error(`No web client in ${webRoot}: run "npm run build:renderer" first (npm run test:e2e does).`);
     }
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'chat-e2e-'));
     const usersFile = path.join(dataDir, 'clients.txt');
     await writeFile(usersFile, Object.entries(USERS).map(([u, p]) => `${u} ${p}`).join('\n') + '\n');
-    let running: RunningServer | null = await launch(dataDir, usersFile, 0);
+    let running: RunningServer | null = await launch(dataDir, usersFile, 0, serverOptions);
     const wsPort = running.wsPort;
     if (wsPort === null) throw new Error('server has no HTTP port');
     const server: ChatServer = {
@@ -68,7 +72,7 @@ export const test = base.extend<{ chat: ChatServer }>({
         running = null;
       },
       start: async () => {
-        if (!running) running = await launch(dataDir, usersFile, wsPort);
+        if (!running) running = await launch(dataDir, usersFile, wsPort, serverOptions);
       },
     };
     await use(server);
@@ -131,4 +135,52 @@ export function messageWithText(page: Page, text: string) {
 
 export function conversationButton(page: Page, key: string) {
   return page.locator(`[data-testid="conversation"][data-key="${key}"]`);
+}
+
+/**
+ * A scripted client over a plain WebSocket (the `ws` package), for traffic the
+ * test needs but no page should produce, such as a long history.
+ */
+export async function scriptedClient(chat: ChatServer, user: UserName) {
+  const socket = new WebSocket(`ws://127.0.0.1:${chat.wsPort}/ws`);
+  let nextId = 1;
+  const waiting = new Map<number, (frame: ServerFrame) => void>();
+  let greeted!: () => void;
+  const hello = new Promise<void>((resolve) => (greeted = resolve));
+  socket.on('message', (data) => {
+    const frame = ServerFrame.parse(JSON.parse(String(data)));
+    if (frame.type === 'event') {
+      if (frame.event === 'hello') greeted();
+      return;
+    }
+    if (typeof frame.id === 'number') waiting.get(frame.id)?.(frame);
+  });
+  await hello;
+  const call = (command: Command) =>
+    new Promise<ServerFrame>((resolve) => {
+      const id = nextId++;
+      waiting.set(id, resolve);
+      socket.send(encodeRequest(id, command));
+    });
+  const login = await call({ type: 'login', username: user, password: USERS[user] });
+  if (login.type !== 'reply' || !login.ok) throw new Error(`scripted sign-in of ${user} failed`);
+  return {
+    /** Sends a command; on RATE_LIMITED waits as told and tries again (at most 20 times). */
+    async send(command: Command): Promise<void> {
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const reply = await call(command);
+        if (reply.type === 'reply' && reply.ok) return;
+        if (reply.type === 'reply' && !reply.ok && reply.error.code === 'RATE_LIMITED') {
+          await new Promise((r) => setTimeout(r, (reply.error.retryAfter ?? 1) * 1000));
+          continue;
+        }
+        throw new Error(`scripted ${command.type} failed: ${JSON.stringify(reply)}`);
+      }
+      throw new Error(`scripted ${command.type} stayed rate limited`);
+    },
+    async close(): Promise<void> {
+      await call({ type: 'logout' });
+      socket.close();
+    },
+  };
 }

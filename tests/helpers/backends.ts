@@ -23,12 +23,15 @@ export interface RunningBackend {
 
 export interface Backend {
   readonly name: string;
+  /** True when start() returns a backend with restart() (single node only). */
+  readonly canRestart: boolean;
   /** Starts a fresh backend (fresh data, users alice..erin with '<name>-pw'); `options` apply to every node. */
   start(options?: Partial<ServerOptions>): Promise<RunningBackend>;
 }
 
 export const sqliteBackend: Backend = {
   name: 'sqlite',
+  canRestart: true,
   async start(options = {}) {
     const srv = await startTestServer(options);
     const node: BackendNode = {
@@ -52,6 +55,7 @@ export const sqliteBackend: Backend = {
 
 export const clusterBackend: Backend = {
   name: 'cluster (2 nodes, PostgreSQL + Redis)',
+  canRestart: false,
   async start(options = {}) {
     // Imported lazily: the cluster helper loads pg and ioredis, which a SQLite-only run never needs.
     let mod: typeof import('./cluster');

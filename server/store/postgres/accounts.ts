@@ -1,8 +1,7 @@
 // Users, failed-login counters and sign-in tokens in PostgreSQL. User names
 // share the `names` table with groups so the two kinds can never collide.
-import type { Pool } from 'pg';
 import type { LockState, UserRecord } from '../store';
-import { changed, inTransaction, rows, toNumber, toNumberOrNull, type Queryable } from './db';
+import { changed, rows, toNumber, toNumberOrNull, type Queryable } from './db';
 
 interface UserRow {
   username: string;
@@ -11,15 +10,19 @@ interface UserRow {
   last_login_at: string | null;
 }
 
-export async function createUser(pool: Pool, username: string, passwordHash: string, now: number): Promise<boolean> {
-  return inTransaction(pool, async (client) => {
-    // The primary key on names is the cluster-wide arbiter: a concurrent
-    // createUser/createGroup of the same name waits here and then sees the conflict.
-    const claimed = await changed(client, `INSERT INTO names (name, kind) VALUES ($1, 'user') ON CONFLICT DO NOTHING`, [username]);
-    if (claimed === 0) return false;
-    await client.query('INSERT INTO users (username, password_hash, created_at) VALUES ($1, $2, $3)', [username, passwordHash, now]);
-    return true;
-  });
+export async function createUser(db: Queryable, username: string, passwordHash: string, now: number): Promise<boolean> {
+  // One statement, so one round trip and atomic. The primary key on names is
+  // the cluster-wide arbiter: a concurrent createUser/createGroup of the same
+  // name waits on it and then sees the conflict, and no user row is written.
+  const created = await changed(
+    db,
+    `WITH claimed AS (
+       INSERT INTO names (name, kind) VALUES ($1, 'user') ON CONFLICT DO NOTHING RETURNING name
+     )
+     INSERT INTO users (username, password_hash, created_at) SELECT name, $2, $3 FROM claimed`,
+    [username, passwordHash, now],
+  );
+  return created > 0;
 }
 
 export async function getUser(db: Queryable, username: string): Promise<UserRecord | null> {

@@ -3,6 +3,7 @@
 // Needs CHAT_TEST_POSTGRES_URL and CHAT_TEST_REDIS_URL.
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../helpers/cluster';
+import { TcpClient } from '../../helpers/tcp-client';
 import { describeWithServices } from '../../helpers/services';
 import { waitUntil } from '../../helpers/wait';
 import { WsClient } from '../../helpers/ws-client';
@@ -11,6 +12,7 @@ import { WsClient } from '../../helpers/ws-client';
 // never collides with the next.
 const NAMES = [
   'pm_a', 'pm_b',
+  'tcp_a', 'tcp_b',
   'bc_a', 'bc_b', 'bc_c',
   'gr_a', 'gr_b', 'gr_c',
   'who_a', 'who_b', 'who_c',
@@ -23,7 +25,7 @@ const USERS = Object.fromEntries(NAMES.map((n) => [n, `${n}-pw`]));
 
 await describeWithServices('Cluster: three nodes on PostgreSQL + Redis', ['postgres', 'redis'], () => {
   let cluster: Cluster;
-  const clients: WsClient[] = [];
+  const clients: { close(): void }[] = [];
 
   beforeAll(async () => {
     cluster = await startCluster({ nodes: 3, users: USERS });
@@ -53,6 +55,18 @@ await describeWithServices('Cluster: three nodes on PostgreSQL + Redis', ['postg
     // And back the other way.
     await b.request({ type: 'message', to: 'pm_a', text: 'got it' });
     expect((await a.waitMessages(1))[0]!.message.text).toBe('got it');
+  });
+
+  it('connects a TCP (nc) user on one node with a WebSocket user on another', async () => {
+    const tcp = await TcpClient.connect(cluster.nodes[0]!.tcpPort);
+    clients.push(tcp);
+    await tcp.login('tcp_a', USERS.tcp_a!);
+    const ws = await signIn(2, 'tcp_b');
+    tcp.send('message tcp_b hello from a terminal');
+    await tcp.waitLine('Sent to tcp_b.');
+    expect((await ws.waitMessages(1))[0]!.message).toMatchObject({ from: 'tcp_a', text: 'hello from a terminal' });
+    await ws.request({ type: 'message', to: 'tcp_a', text: 'hello from a browser' });
+    await tcp.waitLine(/^#1 \[\d\d:\d\d\] tcp_b \(private\): hello from a browser$/);
   });
 
   it('fans a broadcast out to users on every node', async () => {

@@ -1,0 +1,244 @@
+// A lean load-generating client for one connection: the WebSocket JSON protocol,
+// the TCP line protocol, or the baseline relay (raw text frames, no sign-in).
+// It parses only what the benchmark needs, so the load generator stays cheap.
+import net from 'node:net';
+import WebSocket from 'ws';
+
+export type Transport = 'ws' | 'tcp' | 'relay';
+
+export interface ClientOptions {
+  transport: Transport;
+  host: string;
+  /** WebSocket/relay port or TCP port, per transport. */
+  port: number;
+  /** Source address (127.0.0.x) to spread connections over more ephemeral ports. */
+  localAddress?: string;
+  /** Deadline for connecting (and the hello frame), ms. */
+  connectTimeoutMs: number;
+}
+
+/** A delivered chat message: its text and the server's per-recipient seq (null on the relay). */
+export type DeliveryHandler = (text: string, seq: number | null) => void;
+/** A reply to a command sent without waiting: ok, or the error code. */
+export type ReplyHandler = (ok: boolean, code: string | null) => void;
+
+interface Pending {
+  resolve: (result: unknown) => void;
+  reject: (err: Error) => void;
+}
+
+const MESSAGE_PREFIX = '{"type":"event","event":"message"';
+
+export class BenchClient {
+  onDelivery: DeliveryHandler = () => {};
+  onReply: ReplyHandler = () => {};
+  onClose: () => void = () => {};
+  closed = false;
+  private nextId = 1;
+  /** WebSocket: awaited requests by id. TCP: FIFO of replies (null = not awaited). */
+  private readonly pending = new Map<number, Pending>();
+  private readonly tcpQueue: (Pending | null)[] = [];
+  private tcpRest = '';
+  private loginWaiter: { username: string; pending: Pending } | null = null;
+
+  private constructor(
+    readonly transport: Transport,
+    private readonly ws: WebSocket | null,
+    private readonly socket: net.Socket | null,
+  ) {}
+
+  static connect(options: ClientOptions): Promise<BenchClient> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => fail(new Error(`connect timed out after ${options.connectTimeoutMs} ms`)), options.connectTimeoutMs);
+      let settled = false;
+      const fail = (err: Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        ws?.terminate();
+        socket?.destroy();
+        reject(err);
+      };
+      const done = (client: BenchClient) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(client);
+      };
+      let ws: WebSocket | null = null;
+      let socket: net.Socket | null = null;
+      if (options.transport === 'tcp') {
+        socket = net.connect({ host: options.host, port: options.port, ...(options.localAddress ? { localAddress: options.localAddress } : {}) });
+        socket.setNoDelay(true);
+        socket.setEncoding('utf8');
+        const client = new BenchClient('tcp', null, socket);
+        socket.once('connect', () => done(client));
+        socket.once('error', (err) => fail(err));
+        socket.on('data', (chunk: string) => client.onTcpData(chunk));
+        socket.on('error', () => {});
+        socket.on('close', () => client.markClosed());
+        return;
+      }
+      const path = options.transport === 'ws' ? '/ws' : '/';
+      ws = new WebSocket(`ws://${options.host}:${options.port}${path}`, {
+        perMessageDeflate: false,
+        ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+      });
+      const client = new BenchClient(options.transport, ws, null);
+      ws.once('error', (err) => fail(err));
+      ws.on('error', () => {});
+      ws.on('close', () => client.markClosed());
+      if (options.transport === 'relay') {
+        ws.once('open', () => done(client));
+        ws.on('message', (data) => client.onDelivery(data.toString(), null));
+        return;
+      }
+      // The server's first frame is `hello`; the connection is usable after it.
+      ws.on('message', (data) => {
+        const text = data.toString();
+        if (!settled && text.includes('"event":"hello"')) done(client);
+        else client.onWsFrame(text);
+      });
+    });
+  }
+
+  private markClosed(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const err = new Error('connection closed');
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    for (const p of this.tcpQueue) p?.reject(err);
+    this.tcpQueue.length = 0;
+    this.loginWaiter?.pending.reject(err);
+    this.loginWaiter = null;
+    this.onClose();
+  }
+
+  // ---------------------------------------------------------------- WebSocket
+
+  private onWsFrame(text: string): void {
+    if (text.startsWith(MESSAGE_PREFIX)) {
+      // Fast path: pull seq and text out without a full JSON.parse (benchmark texts need no escapes).
+      const seqAt = text.indexOf('"seq":') + 6;
+      const seq = Number(text.slice(seqAt, text.indexOf(',', seqAt)));
+      const textAt = text.indexOf('"text":"') + 8;
+      this.onDelivery(text.slice(textAt, text.indexOf('"', textAt)), seq);
+      return;
+    }
+    const frame = JSON.parse(text) as { type: string; id?: number | null; ok?: boolean; result?: unknown; error?: { code: string; message: string } };
+    if (frame.type !== 'reply') return;
+    const waiter = typeof frame.id === 'number' ? this.pending.get(frame.id) : undefined;
+    if (waiter) {
+      this.pending.delete(frame.id as number);
+      if (frame.ok) waiter.resolve(frame.result);
+      else waiter.reject(new Error(`${frame.error?.code}: ${frame.error?.message}`));
+    } else {
+      this.onReply(frame.ok === true, frame.ok ? null : (frame.error?.code ?? 'UNKNOWN'));
+    }
+  }
+
+  private wsSend(command: Record<string, unknown>, await_: boolean): Promise<unknown> | undefined {
+    const id = this.nextId++;
+    this.ws!.send(JSON.stringify({ id, ...command }));
+    if (!await_) return undefined;
+    return new Promise((resolve, reject) => this.pending.set(id, { resolve, reject }));
+  }
+
+  // ---------------------------------------------------------------- TCP
+
+  private onTcpData(chunk: string): void {
+    const data = this.tcpRest + chunk;
+    let start = 0;
+    for (;;) {
+      const lf = data.indexOf('\n', start);
+      if (lf === -1) break;
+      this.onTcpLine(data.slice(start, lf));
+      start = lf + 1;
+    }
+    this.tcpRest = data.slice(start);
+  }
+
+  private onTcpLine(line: string): void {
+    if (line.startsWith('#')) {
+      // `#17 [12:31] alice (broadcast): text`
+      const space = line.indexOf(' ');
+      const textAt = line.indexOf('): ', space);
+      if (textAt !== -1) this.onDelivery(line.slice(textAt + 3), Number(line.slice(1, space)));
+      return;
+    }
+    if (this.loginWaiter) {
+      // Prompts carry no line end, so the answer to a sign-in follows them on the same line.
+      if (line.includes(`Welcome, ${this.loginWaiter.username}!`)) {
+        this.loginWaiter.pending.resolve(undefined);
+        this.loginWaiter = null;
+      } else if (line.includes('error ')) {
+        this.loginWaiter.pending.reject(new Error(line.slice(line.indexOf('error '))));
+        this.loginWaiter = null;
+      }
+      return;
+    }
+    if (line.startsWith('* ') || line.startsWith('Queued for') || line.startsWith('Your message could not')) return;
+    const isError = line.startsWith('error ');
+    if (!isError && !/^(Broadcast sent|Sent to|Group \S+ created|\S+ is offline;)/.test(line)) return;
+    if (this.tcpQueue.length === 0) return;
+    const waiter = this.tcpQueue.shift()!;
+    const code = isError ? (line.slice(6, line.indexOf(':')) || 'UNKNOWN') : null;
+    if (waiter) {
+      if (isError) waiter.reject(new Error(line));
+      else waiter.resolve(undefined);
+    } else {
+      this.onReply(!isError, code);
+    }
+  }
+
+  private tcpSend(line: string, await_: boolean): Promise<unknown> | undefined {
+    this.socket!.write(`${line}\n`);
+    if (!await_) {
+      this.tcpQueue.push(null);
+      return undefined;
+    }
+    return new Promise((resolve, reject) => this.tcpQueue.push({ resolve, reject }));
+  }
+
+  // ---------------------------------------------------------------- commands
+
+  /** Signs in (WebSocket: without presence events). Rejects with the server's error. */
+  login(username: string, password: string): Promise<void> {
+    if (this.transport === 'relay') return Promise.resolve();
+    if (this.transport === 'ws') return this.wsSend({ type: 'login', username, password, presence: false }, true) as Promise<never>;
+    return new Promise((resolve, reject) => {
+      this.loginWaiter = { username, pending: { resolve: () => resolve(), reject } };
+      this.socket!.write(`${username}\n${password}\n`);
+    });
+  }
+
+  /** Broadcast (relay: a raw frame to every other client). The reply goes to onReply. */
+  broadcast(text: string): void {
+    if (this.transport === 'relay') this.ws!.send(text);
+    else if (this.transport === 'ws') this.wsSend({ type: 'broadcast', text }, false);
+    else this.tcpSend(`broadcast ${text}`, false);
+  }
+
+  private(to: string, text: string): void {
+    if (this.transport === 'relay') this.ws!.send(text);
+    else if (this.transport === 'ws') this.wsSend({ type: 'message', to, text }, false);
+    else this.tcpSend(`message ${to} ${text}`, false);
+  }
+
+  group(name: string, text: string): void {
+    if (this.transport === 'relay') this.ws!.send(text);
+    else if (this.transport === 'ws') this.wsSend({ type: 'message-group', group: name, text }, false);
+    else this.tcpSend(`message group ${name} ${text}`, false);
+  }
+
+  async createGroup(name: string, members: readonly string[]): Promise<void> {
+    if (this.transport === 'ws') await this.wsSend({ type: 'create-group', group: name, members }, true);
+    else if (this.transport === 'tcp') await this.tcpSend(`create group ${name} ${members.join(' ')}`, true);
+  }
+
+  close(): void {
+    this.ws?.terminate();
+    this.socket?.destroy();
+  }
+}

@@ -1,0 +1,328 @@
+// Load-generator process. The runner sends `setup` (connect and sign in this
+// worker's share of clients), then `go` (run the role), and gets `ready` and
+// `result` back. Every phase has a deadline; `stop` closes everything and exits.
+//
+// Roles:
+// - receivers: each connection expects `expected` numbered messages from one sender.
+// - fanout-sender: one sender plus one probe receiver; the sender keeps at most
+//   `window` messages ahead of what the probe has received (a closed loop, the same
+//   for the baseline relay and our server, so queues stay bounded).
+// - pairs: both ends of each pair; each sends `expected` private messages to the
+//   other, at most `window` unanswered, optionally one every `intervalMs`.
+// - idle: connect and sign in, then hold the connections.
+// - storm: connect without signing in; on `go` every connection signs in at once.
+import { BenchClient, type Transport } from './bench-client';
+import { Histogram, StreamCheck, addTotals, benchText, emptyTotals, nowUs, parseBenchText, type StreamTotals } from './stats';
+
+export interface Cred {
+  username: string;
+  password: string;
+}
+
+interface SetupCommon {
+  type: 'setup';
+  transport: Transport;
+  host: string;
+  port: number;
+  /** Source addresses, used round-robin (spreads connections over more ephemeral ports). */
+  localAddresses: string[];
+  connectTimeoutMs: number;
+  /** Connections opened (and signed in) at the same time during setup. */
+  concurrency: number;
+}
+
+export type Setup = SetupCommon &
+  (
+    | { role: 'receivers'; users: Cred[]; expected: number }
+    | { role: 'fanout-sender'; sender: Cred; probe: Cred; expected: number; window: number; kind: 'broadcast' | 'group'; group?: { name: string; members: string[] } }
+    | { role: 'pairs'; pairs: [Cred, Cred][]; expected: number; window: number; intervalMs: number }
+    | { role: 'idle'; users: Cred[] }
+    | { role: 'storm'; users: Cred[] }
+  );
+
+export interface WorkerResult {
+  type: 'result';
+  totals: StreamTotals;
+  hist: ReturnType<Histogram['toJSON']>;
+  /** Monotonic µs: when sending started (go) and when the last message arrived. */
+  startUs: number;
+  lastUs: number;
+  sent: number;
+  /** Error replies to sends, by code. */
+  sendErrors: Record<string, number>;
+  /** Connections that closed during the run. */
+  disconnects: number;
+  timedOut: boolean;
+  /** storm: sign-ins that succeeded / failed. */
+  signedIn?: number;
+  signInFailures?: Record<string, number>;
+}
+
+type Msg = { type: 'setup' } & Setup | { type: 'go'; deadlineMs: number } | { type: 'halt' } | { type: 'stop' };
+
+function send(msg: Record<string, unknown>): void {
+  process.send?.(msg);
+}
+
+let clients: BenchClient[] = [];
+let disconnects = 0;
+let running = false;
+const hist = new Histogram();
+const sendErrors: Record<string, number> = {};
+let lastUs = 0;
+let halted = false;
+
+function countError(code: string | null): void {
+  const key = code ?? 'UNKNOWN';
+  sendErrors[key] = (sendErrors[key] ?? 0) + 1;
+}
+
+/** Runs `task` for every index with at most `limit` in flight; collects failures. */
+async function pool(count: number, limit: number, task: (i: number) => Promise<void>): Promise<{ failed: number; firstError: string | null }> {
+  let next = 0;
+  let failed = 0;
+  let firstError: string | null = null;
+  const lane = async () => {
+    while (next < count) {
+      const i = next++;
+      try {
+        await task(i);
+      } catch (err) {
+        failed++;
+        firstError ??= err instanceof Error ? err.message : String(err);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, count) }, lane));
+  return { failed, firstError };
+}
+
+async function open(s: Setup, index: number, cred: Cred | null): Promise<BenchClient> {
+  const localAddress = s.localAddresses.length > 0 ? s.localAddresses[index % s.localAddresses.length] : undefined;
+  const client = await BenchClient.connect({ transport: s.transport, host: s.host, port: s.port, connectTimeoutMs: s.connectTimeoutMs, ...(localAddress ? { localAddress } : {}) });
+  client.onClose = () => {
+    if (running) disconnects++;
+  };
+  if (cred) await client.login(cred.username, cred.password);
+  return client;
+}
+
+/** Attaches a checker that records latency and order of benchText messages. */
+function receiver(client: BenchClient, expected: number, onMessage?: () => void): StreamCheck {
+  const check = new StreamCheck(expected);
+  client.onDelivery = (text, seq) => {
+    const at = nowUs();
+    const parsed = parseBenchText(text);
+    if (!parsed) return;
+    check.record(parsed.n, seq);
+    hist.record(at - parsed.sentUs);
+    lastUs = at;
+    onMessage?.();
+  };
+  return check;
+}
+
+// ---------------------------------------------------------------- roles
+
+let checks: StreamCheck[] = [];
+let runRole: (finish: () => void) => { sent: () => number; extra?: () => Partial<WorkerResult> } = () => ({ sent: () => 0 });
+
+async function doSetup(s: Setup): Promise<void> {
+  if (s.role === 'receivers' || s.role === 'idle') {
+    const users = s.users;
+    clients = new Array<BenchClient>(users.length);
+    const r = await pool(users.length, s.concurrency, async (i) => {
+      clients[i] = await open(s, i, users[i]!);
+    });
+    clients = clients.filter(Boolean);
+    if (s.role === 'receivers') {
+      checks = clients.map((c) => receiver(c, s.expected, () => maybeDone?.()));
+      runRole = (finish) => {
+        maybeDone = () => {
+          if (checks.every((c) => c.complete)) finish();
+        };
+        return { sent: () => 0 };
+      };
+    }
+    send({ type: 'ready', connected: clients.length, failed: r.failed, firstError: r.firstError });
+    return;
+  }
+  if (s.role === 'storm') {
+    clients = new Array<BenchClient>(s.users.length);
+    const r = await pool(s.users.length, s.concurrency, async (i) => {
+      clients[i] = await open(s, i, null);
+    });
+    send({ type: 'ready', connected: clients.filter(Boolean).length, failed: r.failed, firstError: r.firstError });
+    runRole = (finish) => {
+      const signIn = new Histogram();
+      const failures: Record<string, number> = {};
+      let pending = s.users.length;
+      let ok = 0;
+      const start = nowUs();
+      s.users.forEach((cred, i) => {
+        const client = clients[i];
+        const settle = () => {
+          lastUs = nowUs();
+          if (--pending === 0) finish();
+        };
+        if (!client) {
+          failures.CONNECT = (failures.CONNECT ?? 0) + 1;
+          return settle();
+        }
+        client.login(cred.username, cred.password).then(
+          () => {
+            ok++;
+            signIn.record(nowUs() - start);
+            settle();
+          },
+          (err: Error) => {
+            const code = /^(\w+):/.exec(err.message)?.[1] ?? 'ERROR';
+            failures[code] = (failures[code] ?? 0) + 1;
+            settle();
+          },
+        );
+      });
+      return { sent: () => s.users.length, extra: () => ({ signedIn: ok, signInFailures: failures, hist: signIn.toJSON() }) };
+    };
+    return;
+  }
+  if (s.role === 'fanout-sender') {
+    const probe = await open(s, 0, s.probe);
+    const sender = await open(s, 1, s.sender);
+    clients = [probe, sender];
+    if (s.kind === 'group' && s.group) await sender.createGroup(s.group.name, s.group.members);
+    sender.onReply = (ok, code) => {
+      if (!ok) countError(code);
+    };
+    send({ type: 'ready', connected: 2, failed: 0, firstError: null });
+    runRole = (finish) => {
+      let sent = 0;
+      const pump = () => {
+        while (sent < s.expected && sent - check.distinct < s.window && !sender.closed) {
+          const text = benchText(sent++, nowUs());
+          if (s.kind === 'group') sender.group(s.group!.name, text);
+          else sender.broadcast(text);
+        }
+        if (check.complete) finish();
+      };
+      const check = receiver(probe, s.expected, pump);
+      checks = [check];
+      pump();
+      return { sent: () => sent };
+    };
+    return;
+  }
+  // pairs
+  const flat = s.pairs.flat();
+  clients = new Array<BenchClient>(flat.length);
+  const r = await pool(flat.length, s.concurrency, async (i) => {
+    clients[i] = await open(s, i, flat[i]!);
+  });
+  send({ type: 'ready', connected: clients.filter(Boolean).length, failed: r.failed, firstError: r.firstError });
+  runRole = (finish) => {
+    const sentBy = new Array<number>(flat.length).fill(0);
+    const replied = new Array<number>(flat.length).fill(0);
+    let timer: NodeJS.Timeout | undefined;
+    const allSent = () => halted || sentBy.every((n) => n >= s.expected);
+    const checkDone = () => {
+      if (!allSent()) return;
+      // A stream is complete when it holds everything its partner sent.
+      if (checks.every((c, i) => c.distinct >= sentBy[i ^ 1]!)) {
+        clearInterval(timer);
+        finish();
+      }
+    };
+    const pump = (i: number) => {
+      const client = clients[i];
+      if (!client || client.closed) return;
+      const to = flat[i ^ 1]!.username;
+      while (!halted && sentBy[i]! < s.expected && sentBy[i]! - replied[i]! < s.window) {
+        client.private(to, benchText(sentBy[i]!++, nowUs()));
+        if (s.intervalMs > 0) break;
+      }
+    };
+    checks = clients.map((c) => receiver(c, s.expected, checkDone));
+    clients.forEach((c, i) => {
+      c.onReply = (ok, code) => {
+        replied[i]!++;
+        if (!ok) countError(code);
+        if (s.intervalMs === 0) pump(i);
+        checkDone();
+      };
+    });
+    if (s.intervalMs > 0) {
+      timer = setInterval(() => {
+        for (let i = 0; i < clients.length; i++) pump(i);
+        checkDone();
+      }, s.intervalMs);
+    } else {
+      for (let i = 0; i < clients.length; i++) pump(i);
+    }
+    return {
+      sent: () => sentBy.reduce((a, b) => a + b, 0),
+      extra: () => {
+        // Expected per stream is what the partner actually sent (a halted run sends fewer).
+        checks.forEach((c, i) => (c.expected = sentBy[i ^ 1]!));
+        clearInterval(timer);
+        return {};
+      },
+    };
+  };
+}
+
+let maybeDone: (() => void) | undefined;
+
+function go(deadlineMs: number): void {
+  running = true;
+  const startUs = nowUs();
+  let finished = false;
+  let timedOut = false;
+  let role: ReturnType<typeof runRole>;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    clearTimeout(deadline);
+    running = false;
+    const extra = role?.extra?.() ?? {};
+    const totals = emptyTotals();
+    for (const c of checks) addTotals(totals, c.totals());
+    const result: WorkerResult = {
+      type: 'result',
+      totals,
+      hist: hist.toJSON(),
+      startUs,
+      lastUs,
+      sent: role?.sent() ?? 0,
+      sendErrors,
+      disconnects,
+      timedOut,
+      ...extra,
+    };
+    send(result as unknown as Record<string, unknown>);
+  };
+  const deadline = setTimeout(() => {
+    timedOut = true;
+    finish();
+  }, deadlineMs);
+  role = runRole(finish);
+  maybeDone?.();
+}
+
+process.on('message', (msg: Msg) => {
+  switch (msg.type) {
+    case 'setup':
+      doSetup(msg as Setup).catch((err: unknown) => send({ type: 'error', message: err instanceof Error ? err.message : String(err) }));
+      break;
+    case 'go':
+      go(msg.deadlineMs);
+      break;
+    case 'halt':
+      halted = true;
+      break;
+    case 'stop':
+      for (const c of clients) c?.close();
+      setTimeout(() => process.exit(0), 100);
+      break;
+  }
+});
+process.on('disconnect', () => process.exit(0));

@@ -1,0 +1,69 @@
+// Child-process entry that runs the real chat server for a benchmark, so its
+// RSS and CPU are its own. IPC messages in: launch (options), gc, loop-reset,
+// loop-stats, stop; out: ready (ports), gc-done, loop-stats, error.
+import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { resolveConfig, type ServerOptions } from '../../server/config';
+import { startServer } from '../../server/index';
+import { createStore } from '../../server/store/create-store';
+
+interface Launch {
+  options: ServerOptions;
+  /** `username hash` lines to create before starting (store must be persistent: sqlite). */
+  seedFile?: string;
+}
+
+function send(msg: Record<string, unknown>): void {
+  process.send?.(msg);
+}
+
+const launch = await new Promise<Launch>((resolve) => {
+  const onLaunch = (msg: { type: string; launch?: Launch }) => {
+    if (msg.type !== 'launch' || !msg.launch) return;
+    process.off('message', onLaunch);
+    resolve(msg.launch);
+  };
+  process.on('message', onLaunch);
+  process.on('disconnect', () => process.exit(0));
+});
+try {
+  if (launch.seedFile) {
+    // Accounts whose production-cost hashes were computed ahead of time (see hash-cache.ts).
+    const store = await createStore(resolveConfig(launch.options));
+    const now = Date.now();
+    for (const line of readFileSync(launch.seedFile, 'utf8').split('\n')) {
+      const [username, hash] = line.split(' ');
+      if (username && hash) await store.createUser(username, hash, now);
+    }
+    await store.close();
+  }
+  const server = await startServer(launch.options);
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
+  process.on('message', (msg: { type: string }) => {
+    switch (msg.type) {
+      case 'gc':
+        // Two passes: the first may only queue finalizers.
+        globalThis.gc?.();
+        globalThis.gc?.();
+        send({ type: 'gc-done', heapUsed: process.memoryUsage().heapUsed });
+        break;
+      case 'loop-reset':
+        loop.reset();
+        send({ type: 'loop-reset-done' });
+        break;
+      case 'loop-stats':
+        send({ type: 'loop-stats', p50Ms: loop.percentile(50) / 1e6, p99Ms: loop.percentile(99) / 1e6, maxMs: loop.max / 1e6 });
+        break;
+      case 'stop':
+        void server.close('benchmark finished').finally(() => process.exit(0));
+        break;
+    }
+  });
+  process.removeAllListeners('disconnect');
+  process.on('disconnect', () => void server.close().finally(() => process.exit(0)));
+  send({ type: 'ready', tcpPort: server.tcpPort, wsPort: server.wsPort, pid: process.pid });
+} catch (err) {
+  send({ type: 'error', message: err instanceof Error ? err.stack ?? err.message : String(err) });
+  process.exit(1);
+}

@@ -1,0 +1,153 @@
+// Measurement helpers shared by load workers and the runner: a mergeable
+// latency histogram, a per-stream loss/duplicate/order checker, and the clock.
+
+/** Monotonic microseconds, the same clock in every process on this machine (CLOCK_MONOTONIC). */
+export function nowUs(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
+const LINEAR_LIMIT = 1000; // µs: exact up to 1 ms
+const GROWTH = Math.log(1.01); // then 1% wide buckets
+
+/** Serialised form sent over IPC: bucket index → count. */
+export interface HistogramData {
+  buckets: [number, number][];
+  count: number;
+  max: number;
+}
+
+/** Latencies in microseconds, bucketed (exact below 1 ms, 1% resolution above). */
+export class Histogram {
+  private readonly counts = new Map<number, number>();
+  count = 0;
+  max = 0;
+
+  record(us: number): void {
+    const v = Math.max(0, Math.round(us));
+    const bucket = v < LINEAR_LIMIT ? v : LINEAR_LIMIT + Math.floor(Math.log(v / LINEAR_LIMIT) / GROWTH);
+    this.counts.set(bucket, (this.counts.get(bucket) ?? 0) + 1);
+    this.count++;
+    if (v > this.max) this.max = v;
+  }
+
+  merge(data: HistogramData): void {
+    for (const [bucket, n] of data.buckets) this.counts.set(bucket, (this.counts.get(bucket) ?? 0) + n);
+    this.count += data.count;
+    this.max = Math.max(this.max, data.max);
+  }
+
+  /** Value (µs) at quantile q in [0, 1]; 0 when empty. Upper edge of the bucket, capped at max. */
+  quantile(q: number): number {
+    if (this.count === 0) return 0;
+    const rank = Math.max(1, Math.ceil(q * this.count));
+    let seen = 0;
+    for (const bucket of [...this.counts.keys()].sort((a, b) => a - b)) {
+      seen += this.counts.get(bucket)!;
+      if (seen >= rank) {
+        const edge = bucket < LINEAR_LIMIT ? bucket : LINEAR_LIMIT * Math.exp((bucket - LINEAR_LIMIT + 1) * GROWTH);
+        return Math.min(edge, this.max);
+      }
+    }
+    return this.max;
+  }
+
+  toJSON(): HistogramData {
+    return { buckets: [...this.counts.entries()], count: this.count, max: this.max };
+  }
+}
+
+/** Totals of StreamCheck over many streams; summed across workers. */
+export interface StreamTotals {
+  expected: number;
+  received: number;
+  lost: number;
+  duplicated: number;
+  reordered: number;
+  /** Server sequence numbers that did not go up by exactly 1 (server transports only). */
+  seqErrors: number;
+}
+
+export function emptyTotals(): StreamTotals {
+  return { expected: 0, received: 0, lost: 0, duplicated: 0, reordered: 0, seqErrors: 0 };
+}
+
+export function addTotals(into: StreamTotals, more: StreamTotals): void {
+  into.expected += more.expected;
+  into.received += more.received;
+  into.lost += more.lost;
+  into.duplicated += more.duplicated;
+  into.reordered += more.reordered;
+  into.seqErrors += more.seqErrors;
+}
+
+/**
+ * Checks one stream of numbered messages (0..expected-1, from one sender) as a
+ * receiver sees it: each must arrive once, in order. Lost = never arrived.
+ */
+export class StreamCheck {
+  private seen: Uint8Array;
+  private last = -1;
+  private lastSeq: number | null = null;
+  distinct = 0;
+  received = 0;
+  duplicated = 0;
+  reordered = 0;
+  seqErrors = 0;
+
+  constructor(public expected: number) {
+    this.seen = new Uint8Array(Math.max(1, expected));
+  }
+
+  /** `seq` is the server's per-recipient sequence number, or null (baseline relay). */
+  record(n: number, seq: number | null): void {
+    this.received++;
+    if (seq !== null) {
+      if (this.lastSeq !== null && seq !== this.lastSeq + 1) this.seqErrors++;
+      this.lastSeq = seq;
+    }
+    if (n >= this.seen.length) {
+      // A sender paced by time may send more than first announced.
+      const grown = new Uint8Array(Math.max(n + 1, this.seen.length * 2));
+      grown.set(this.seen);
+      this.seen = grown;
+    }
+    if (this.seen[n]) {
+      this.duplicated++;
+      return;
+    }
+    this.seen[n] = 1;
+    this.distinct++;
+    if (n !== this.last + 1) this.reordered++;
+    if (n > this.last) this.last = n;
+  }
+
+  get complete(): boolean {
+    return this.distinct >= this.expected;
+  }
+
+  totals(): StreamTotals {
+    return {
+      expected: this.expected,
+      received: this.received,
+      lost: Math.max(0, this.expected - this.distinct),
+      duplicated: this.duplicated,
+      reordered: this.reordered,
+      seqErrors: this.seqErrors,
+    };
+  }
+}
+
+/** Text of a benchmark message: its number in the stream and the send time (µs, monotonic). */
+export function benchText(n: number, sentUs: number): string {
+  return `b ${n} ${sentUs}`;
+}
+
+/** Parses benchText(); null for anything else. */
+export function parseBenchText(text: string): { n: number; sentUs: number } | null {
+  if (!text.startsWith('b ')) return null;
+  const space = text.indexOf(' ', 2);
+  if (space === -1) return null;
+  const n = Number(text.slice(2, space));
+  const sentUs = Number(text.slice(space + 1));
+  return Number.isInteger(n) && Number.isFinite(sentUs) ? { n, sentUs } : null;
+}

@@ -1,0 +1,63 @@
+// Server restart with clients connected: the banner shows the reconnect, a
+// message typed during the outage waits in the outbox and goes out afterwards,
+// and messages sent to the user while they were cut off still arrive.
+import { conversationButton, expect, messageWithText, openDirectChat, sendMessage, signedIn, test } from './fixtures';
+
+test('reconnects after a server restart without losing messages', async ({ browser, chat }) => {
+  const alice = await signedIn(browser, chat, 'alice');
+  const bob = await signedIn(browser, chat, 'bob');
+  await openDirectChat(alice.page, 'bob');
+  await sendMessage(alice.page, 'before the restart');
+  await expect(conversationButton(bob.page, 'u:alice').getByTestId('unread')).toHaveText('1');
+
+  await chat.stop();
+  const banner = alice.page.getByTestId('connection-banner');
+  await expect(banner).toContainText(/Reconnecting|Connection lost|offline/i);
+
+  // Typed during the outage: waits in the outbox.
+  await sendMessage(alice.page, 'typed while the server was down');
+  await expect(alice.page.getByTestId('pending-message')).toContainText('typed while the server was down');
+  await expect(banner).toContainText('1 message waiting to send');
+
+  await chat.start();
+  // "Retry now" skips the backoff wait.
+  const retry = alice.page.getByRole('button', { name: 'Retry now' });
+  if (await retry.isVisible()) await retry.click().catch(() => undefined);
+  await expect(banner).toBeHidden({ timeout: 30_000 });
+  await expect(alice.page.getByTestId('pending-message')).toHaveCount(0);
+  await expect(messageWithText(alice.page, 'typed while the server was down')).toBeVisible();
+
+  // Bob reconnects by himself and gets the outbox message.
+  await expect(bob.page.getByTestId('connection-banner')).toBeHidden({ timeout: 30_000 });
+  await conversationButton(bob.page, 'u:alice').click();
+  await expect(messageWithText(bob.page, 'before the restart')).toBeVisible();
+  await expect(messageWithText(bob.page, 'typed while the server was down')).toBeVisible();
+
+  // After the restart messages flow both ways as before.
+  await sendMessage(bob.page, 'after the restart');
+  await expect(messageWithText(alice.page, 'after the restart')).toBeVisible();
+  await alice.context.close();
+  await bob.context.close();
+});
+
+test('messages sent while a user was disconnected arrive when they reconnect', async ({ browser, chat }) => {
+  const alice = await signedIn(browser, chat, 'alice');
+  const bob = await signedIn(browser, chat, 'bob');
+  await chat.stop();
+  // Wait until bob's backoff has grown (attempt 5 waits about 8 s) so he stays
+  // disconnected while alice, who retries at once, writes to him.
+  await expect(bob.page.getByTestId('connection-banner')).toContainText('attempt 5', { timeout: 30_000 });
+  await chat.start();
+  await alice.page.getByRole('button', { name: 'Retry now' }).click();
+  await expect(alice.page.getByTestId('connection-banner')).toBeHidden({ timeout: 30_000 });
+  await openDirectChat(alice.page, 'bob');
+  await sendMessage(alice.page, 'did you miss me?');
+  // Queued: the server saw bob as offline when it arrived.
+  await expect(messageWithText(alice.page, 'did you miss me?').getByTestId('delivery-state')).toContainText('Queued');
+  await expect(bob.page.getByTestId('connection-banner')).toBeHidden({ timeout: 30_000 });
+  await expect(conversationButton(bob.page, 'u:alice').getByTestId('unread')).toHaveText('1');
+  await conversationButton(bob.page, 'u:alice').click();
+  await expect(messageWithText(bob.page, 'did you miss me?')).toBeVisible();
+  await alice.context.close();
+  await bob.context.close();
+});

@@ -1,0 +1,64 @@
+// Fixtures for the Electron suite: a real chat server per test (fresh SQLite dir and
+// users file) and the real desktop app launched with a temporary --user-data-dir,
+// outside network blocked (host resolver maps everything but loopback to nowhere).
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { _electron, test as base, type ElectronApplication, type Page } from '@playwright/test';
+import { startServer, type RunningServer } from '../../server/index';
+import { findElectron, repoRoot, skipMessage } from './electron-binary';
+
+export const USERS = { alice: 'alice-pw', bob: 'bob-pw' } as const;
+
+const electron = findElectron();
+export const electronMissing = electron.found ? null : skipMessage(electron.reason);
+
+export interface Fixtures {
+  server: RunningServer;
+  app: ElectronApplication;
+  page: Page;
+}
+
+export const test = base.extend<Fixtures>({
+  // eslint-disable-next-line no-empty-pattern
+  server: async ({}, use) => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'chat-electron-server-'));
+    const usersFile = path.join(dataDir, 'users.txt');
+    await writeFile(usersFile, Object.entries(USERS).map(([u, p]) => `${u} ${p}`).join('\n') + '\n');
+    const server = await startServer({ host: '127.0.0.1', port: 0, wsPort: 0, dataDir, usersFile, hashCost: 4, logLevel: 'silent' });
+    await use(server);
+    await server.close();
+    await rm(dataDir, { recursive: true, force: true });
+  },
+  // eslint-disable-next-line no-empty-pattern
+  app: async ({}, use) => {
+    if (!electron.found) throw new Error(electronMissing ?? 'no electron');
+    const profile = await mkdtemp(path.join(os.tmpdir(), 'chat-electron-profile-'));
+    const args = [
+      // The repo root as the app: Electron reads package.json ("main": dist/main/index.cjs, name, version).
+      repoRoot,
+      `--user-data-dir=${profile}`,
+      // No outside network from the page: only loopback resolves.
+      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
+    ];
+    // Chromium refuses to run as root with its OS sandbox (CI containers often are root).
+    if (process.getuid?.() === 0) args.push('--no-sandbox');
+    const app = await _electron.launch({
+      executablePath: electron.executablePath,
+      args,
+      cwd: repoRoot,
+      env: { ...process.env, CHAT_LOG_LEVEL: 'warn', ELECTRON_ENABLE_LOGGING: '1' } as Record<string, string>,
+      timeout: 30_000,
+    });
+    await use(app);
+    await app.close().catch(() => undefined);
+    await rm(profile, { recursive: true, force: true });
+  },
+  page: async ({ app }, use) => {
+    const page = await app.firstWindow();
+    await page.waitForLoadState('domcontentloaded');
+    await use(page);
+  },
+});
+
+export { expect } from '@playwright/test';

@@ -1,0 +1,189 @@
+// main/connection.ts against the real server: sign-in with a remembered token, events
+// forwarded to the renderer unchanged, notifications and unread count while the window
+// is in the background, reconnect + resume + outbox across a restart, and quitting.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { Connection } from '../../../main/connection';
+import { createCredentialStore, type CredentialStore } from '../../../main/credentials';
+import type { Push, PushChannel } from '../../../main/ipc/contract';
+import { ChatSession, type SocketLike } from '../../../server/protocol/client-session';
+import { startTestServer, type TestServer } from '../../helpers/test-server';
+import { waitUntil } from '../../helpers/wait';
+import { FakeNotifications, FakeSafeStorage } from '../../unit/main/fakes';
+
+const USERS = { alice: 'pw1', bob: 'pw2' };
+let server: TestServer;
+let userData: string;
+const cleanups: Array<() => void | Promise<void>> = [];
+
+beforeEach(async () => {
+  server = await startTestServer({ users: USERS });
+  userData = await mkdtemp(path.join(os.tmpdir(), 'chat-userdata-'));
+});
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+  await server.stop();
+  await rm(userData, { recursive: true, force: true });
+});
+
+async function desktop(credentials?: CredentialStore) {
+  const store = credentials ?? (await createCredentialStore({ dir: userData, loadKeytar: async () => null, safeStorage: new FakeSafeStorage() }));
+  const pushes: Array<{ channel: PushChannel; payload: unknown }> = [];
+  const notifications = new FakeNotifications();
+  const unread: number[] = [];
+  let focused = false;
+  let revealed = 0;
+  const connection = new Connection({
+    credentials: store,
+    notifications,
+    push: <C extends PushChannel>(channel: C, payload: Push[C]) => pushes.push({ channel, payload }),
+    isWindowFocused: () => focused,
+    revealWindow: () => revealed++,
+    onUnread: (n) => unread.push(n),
+    session: { backoff: { initialMs: 50, maxMs: 200, jitter: 0 }, requestTimeoutMs: 5000, ackDelayMs: 20 },
+  });
+  cleanups.push(() => connection.session.close());
+  return {
+    connection,
+    store,
+    pushes,
+    notifications,
+    unread,
+    focus: (f: boolean) => (focused = f),
+    revealed: () => revealed,
+    of: <C extends PushChannel>(channel: C) => pushes.filter((p) => p.channel === channel).map((p) => p.payload as Push[C]),
+  };
+}
+
+async function peer(username: keyof typeof USERS) {
+  const session = new ChatSession({ createSocket: (u) => new WebSocket(u) as unknown as SocketLike, backoff: { initialMs: 50, maxMs: 200, jitter: 0 } });
+  cleanups.push(() => session.close());
+  await session.signIn({ url: server.wsUrl, username, password: USERS[username] });
+  return session;
+}
+
+const serverAddress = () => `127.0.0.1:${server.wsPort}`;
+
+describe('Connection (main) against the real server', () => {
+  it('signs in, stores only the token, and forwards state and events unchanged', async () => {
+    const d = await desktop();
+    const result = await d.connection.signIn({ server: serverAddress(), username: 'alice', password: 'pw1', remember: true });
+    expect(result).toMatchObject({ username: 'alice', server: serverAddress() });
+    expect(result).not.toHaveProperty('token');
+    expect(d.of('connection:state').map((s) => s.state)).toEqual(['connecting', 'online']);
+    const stored = await d.store.load();
+    expect(stored).toMatchObject({ server: serverAddress(), username: 'alice', token: expect.any(String) });
+
+    const bob = await peer('bob');
+    await bob.send({ type: 'message', to: 'alice', text: 'hi from bob' });
+    await waitUntil(() => d.of('server:event').some((e) => e.event === 'message'), 'the forwarded message');
+    const forwarded = d.of('server:event').find((e) => e.event === 'message');
+    expect(forwarded).toEqual({
+      type: 'event',
+      event: 'message',
+      seq: expect.any(Number),
+      offline: false,
+      message: { id: expect.any(Number), kind: 'private', from: 'bob', to: 'alice', text: 'hi from bob', ts: expect.any(Number) },
+    });
+    expect(d.of('server:event')[0]).toMatchObject({ event: 'hello' });
+  });
+
+  it('notifies and counts unread only while the window is in the background', async () => {
+    const d = await desktop();
+    await d.connection.signIn({ server: serverAddress(), username: 'alice', password: 'pw1', remember: false });
+    const bob = await peer('bob');
+    d.focus(true);
+    await bob.send({ type: 'message', to: 'alice', text: 'seen right away' });
+    await waitUntil(() => d.of('server:event').filter((e) => e.event === 'message').length === 1, 'first message');
+    expect(d.notifications.shown).toEqual([]);
+    d.focus(false);
+    await bob.send({ type: 'broadcast', text: 'x'.repeat(500) });
+    await bob.send({ type: 'message', to: 'alice', text: 'are you there?' });
+    await waitUntil(() => d.notifications.shown.length === 2, 'two notifications');
+    expect(d.notifications.shown.map((n) => n.title)).toEqual(['bob (everyone)', 'bob']);
+    expect(d.notifications.shown[0]!.body.length).toBeLessThanOrEqual(180);
+    expect(d.connection.unread).toBe(2);
+    d.notifications.shown[1]!.click();
+    expect(d.revealed()).toBe(1);
+    d.connection.windowFocused();
+    expect(d.unread).toEqual([1, 2, 0]);
+    // Nothing remembered without "remember".
+    expect(await d.store.load()).toBeNull();
+  });
+
+  it('resumes with the stored token in a new app run, and forgets it on sign-out', async () => {
+    const first = await desktop();
+    await first.connection.signIn({ server: serverAddress(), username: 'alice', password: 'pw1', remember: true });
+    await first.connection.shutdown(); // quitting with "remember": no logout, the token stays valid
+    const second = await desktop(first.store);
+    const resumed = await waitForResume(second.connection);
+    expect(resumed).toMatchObject({ username: 'alice', server: serverAddress() });
+    expect(resumed).not.toHaveProperty('token');
+    await second.connection.signOut(false);
+    expect(await second.store.load()).toBeNull();
+    const third = await desktop(first.store);
+    expect(await third.connection.resume()).toBeNull();
+  });
+
+  it('quitting without "remember" logs out, which revokes the token', async () => {
+    const d = await desktop();
+    await d.connection.signIn({ server: serverAddress(), username: 'alice', password: 'pw1', remember: false });
+    const token = d.connection.session.token!;
+    await d.connection.shutdown();
+    expect(d.connection.session.state.state).toBe('signed-out');
+    const probe = new ChatSession({ createSocket: (u) => new WebSocket(u) as unknown as SocketLike });
+    cleanups.push(() => probe.close());
+    await expect(probe.signIn({ url: server.wsUrl, username: 'alice', token })).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+  });
+
+  it('reconnects after a server restart, resumes, and flushes the outbox', async () => {
+    const d = await desktop();
+    await d.connection.signIn({ server: serverAddress(), username: 'alice', password: 'pw1', remember: false });
+    const bob = await peer('bob');
+    const bobGot: string[] = [];
+    bob.onEvent((e) => {
+      if (e.event === 'message') bobGot.push(e.message.text);
+    });
+
+    await server.server.close('restart');
+    await waitUntil(() => d.connection.session.state.state === 'reconnecting', 'alice reconnecting');
+    const queued = await d.connection.send({ type: 'message', to: 'bob', text: 'written offline' });
+    expect(queued).toMatchObject({ sent: false, queued: { command: { text: 'written offline' } } });
+    await server.restart();
+    await waitUntil(() => d.connection.session.state.state === 'online' && bob.state.state === 'online', 'both back', 10_000);
+    await waitUntil(() => bobGot.includes('written offline'), 'the outbox to be delivered');
+    const outboxes = d.of('outbox:changed');
+    expect(outboxes.map((o) => o.length)).toEqual([1, 0]);
+    const states = d.of('connection:state').map((s) => s.state);
+    expect(states).toContain('reconnecting');
+    expect(states.at(-1)).toBe('online');
+    await bob.send({ type: 'message', to: 'alice', text: 'after restart' });
+    await waitUntil(() => d.of('server:event').some((e) => e.event === 'message' && e.message.text === 'after restart'), 'live delivery');
+  });
+
+  it('chat requests need a connection; refusals keep their wire code', async () => {
+    const d = await desktop();
+    await expect(d.connection.request({ type: 'whoelse' })).rejects.toMatchObject({ code: 'NOT_CONNECTED' });
+    await expect(d.connection.send({ type: 'broadcast', text: 'x' })).rejects.toMatchObject({ code: 'NOT_CONNECTED' });
+    await expect(d.connection.signIn({ server: serverAddress(), username: 'alice', password: 'nope', remember: true })).rejects.toMatchObject({
+      code: 'INVALID_CREDENTIALS',
+    });
+    await d.connection.signIn({ server: serverAddress(), username: 'alice', password: 'pw1', remember: false });
+    await expect(d.connection.request({ type: 'ping', user: 'zed' })).rejects.toMatchObject({ code: 'UNKNOWN_USER' });
+  });
+});
+
+/** Right after a socket closes the server may briefly still hold the session. */
+async function waitForResume(connection: Connection) {
+  for (let i = 0; ; i++) {
+    try {
+      return await connection.resume();
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ALREADY_SIGNED_IN' || i >= 50) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}

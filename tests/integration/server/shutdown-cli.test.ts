@@ -1,0 +1,213 @@
+// Stopping the server (in process and through the CLI's SIGTERM path) and the
+// CLI itself: --help, bad flags, adduser. Single SQLite node: these are about
+// one process's lifecycle, not about the backend.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigSchema } from '../../../server/config';
+import { startServer } from '../../../server/index';
+import { TcpClient } from '../../helpers/tcp-client';
+import { startTestServer, type TestServer } from '../../helpers/test-server';
+import { WsClient } from '../../helpers/ws-client';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const CLI = path.join(ROOT, 'server', 'cli.ts');
+/** tsx compiles on start; on 2 busy cores that can take a while. */
+const CLI_TIMEOUT_MS = 25_000;
+
+interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI to completion with `stdin` (if any); bounded by CLI_TIMEOUT_MS. */
+function runCli(args: string[], stdin?: string): Promise<CliRun> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
+  child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+  child.stdin.end(stdin ?? '');
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`CLI ${args.join(' ')} did not finish within ${CLI_TIMEOUT_MS} ms: ${stdout} ${stderr}`));
+    }, CLI_TIMEOUT_MS);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Starts the CLI server and resolves once it printed both ports. */
+async function spawnServer(args: string[]) {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out: string[] = [];
+  child.stderr.setEncoding('utf8').on('data', (t: string) => out.push(t));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const lines = createInterface({ input: child.stdout });
+  lines.on('line', (l) => out.push(l));
+  const ports = await new Promise<{ tcp: number; ws: number }>((resolve, reject) => {
+    let tcp = 0;
+    let ws = 0;
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server printed no ports: ${out.join('\n')}`));
+    }, CLI_TIMEOUT_MS);
+    void exited.then((code) => reject(new Error(`server exited early (${code}): ${out.join('\n')}`)));
+    lines.on('line', (line) => {
+      tcp ||= Number(/^TCP listening on 127\.0\.0\.1:(\d+)/.exec(line)?.[1] ?? 0);
+      ws ||= Number(/^WebSocket listening on ws:\/\/127\.0\.0\.1:(\d+)\/ws/.exec(line)?.[1] ?? 0);
+      if (tcp && ws) {
+        clearTimeout(timer);
+        resolve({ tcp, ws });
+      }
+    });
+  });
+  return { child, ports, out, exited };
+}
+
+describe('shutdown (in process)', () => {
+  let srv: TestServer;
+  beforeEach(async () => {
+    srv = await startTestServer();
+  });
+  afterEach(async () => {
+    await srv.stop();
+  });
+
+  it('close(): WS clients get a shutdown event and code 1001, TCP clients the shutdown line and EOF', async () => {
+    const ws = await WsClient.connect(srv.wsUrl);
+    await ws.login('alice', 'alice-pw');
+    const idleWs = await WsClient.connect(srv.wsUrl);
+    const tcp = await TcpClient.connect(srv.tcpPort);
+    await tcp.login('bob', 'bob-pw');
+    const tcpAtPrompt = await TcpClient.connect(srv.tcpPort);
+    await tcpAtPrompt.waitPrompt('Username: ');
+    await srv.server.close('maintenance');
+    expect(await ws.waitEvent('shutdown')).toMatchObject({ reason: 'maintenance' });
+    expect((await ws.waitClosed()).code).toBe(1001);
+    expect((await idleWs.waitClosed()).code).toBe(1001);
+    expect(idleWs.events.map((e) => e.event)).toEqual(['shutdown']);
+    await tcp.waitLine('* Server is shutting down: maintenance');
+    await tcp.waitClosed();
+    await tcpAtPrompt.waitLine('* Server is shutting down: maintenance');
+    await tcpAtPrompt.waitClosed();
+    // close() is idempotent.
+    await srv.server.close();
+  });
+});
+
+describe('CLI', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'chat-cli-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('SIGTERM: tells clients, exits 0, and queued data is there after starting again', async () => {
+    const users = path.join(dir, 'users.txt');
+    await writeFile(users, 'alice alice-pw\nbob bob-pw\ncarol carol-pw\n');
+    const args = ['--host', '127.0.0.1', '--port', '0', '--ws-port', '0', '--data', path.join(dir, 'data'), '--users', users, '--hash-cost', '4', '--no-web-root', '--log-level', 'silent'];
+    const first = await spawnServer(args);
+    const alice = await WsClient.connect(`ws://127.0.0.1:${first.ports.ws}/ws`);
+    await alice.login('alice', 'alice-pw');
+    expect((await alice.request({ type: 'message', to: 'carol', text: 'kept over restart' })).queued).toBe(true);
+    const bob = await TcpClient.connect(first.ports.tcp);
+    await bob.login('bob', 'bob-pw');
+    first.child.kill('SIGTERM');
+    await bob.waitLine('* Server is shutting down: server shutting down (SIGTERM)', 10_000);
+    await bob.waitClosed(10_000);
+    expect((await alice.waitClosed(10_000)).code).toBe(1001);
+    expect(await first.exited).toBe(0);
+    expect(first.out.join('\n')).toMatch(/SIGTERM: shutting down\.\.\.[\s\S]*Stopped\./);
+
+    const second = await spawnServer(args);
+    try {
+      const carol = await TcpClient.connect(second.ports.tcp);
+      await carol.login('carol', 'carol-pw');
+      await carol.waitLine(/^#1 \[\d\d:\d\d\] alice \(private, offline\): kept over restart$/);
+      carol.close();
+    } finally {
+      second.child.kill('SIGTERM');
+      expect(await second.exited).toBe(0);
+    }
+  });
+
+  it('--help lists every flag, and every configuration option has one', async () => {
+    const run = await runCli(['--help']);
+    expect(run.code).toBe(0);
+    const flags = [...run.stdout.matchAll(/--[a-z-]+/g)].map((m) => m[0]);
+    // Options whose flag is not the kebab-case of the key.
+    const renamed: Record<string, string> = {
+      dataDir: '--data',
+      usersFile: '--users',
+      postgresUrl: '--postgres',
+      redisUrl: '--redis',
+      redisKeyPrefix: '--redis-prefix',
+      serverName: '--name',
+    };
+    for (const key of Object.keys(ConfigSchema.shape)) {
+      const flag = renamed[key] ?? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+      expect(flags, `flag for ${key}`).toContain(flag);
+    }
+    expect(flags).toEqual(expect.arrayContaining(['--no-port', '--no-ws-port', '--no-web-root', '--help']));
+    expect(run.stdout).toMatch(/adduser \[options\] <name>/);
+  });
+
+  it('bad flags and contradictory options give a clear error and exit 2', async () => {
+    // Contradictions are covered in tests/unit/server/config.test.ts; here one of each path through the CLI.
+    const cases: [string[], RegExp][] = [
+      [['--port', 'abc'], /--port <port>' argument 'abc' is invalid\. must be a port number/],
+      [['--bogus'], /unknown option '--bogus'/],
+      [['--redis', 'redis://127.0.0.1:1', '--data', dir], /--redis needs --postgres/],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => runCli(args)));
+    runs.forEach((run, i) => {
+      expect(run.code, cases[i]![0].join(' ')).toBe(2);
+      expect(run.stderr).toMatch(cases[i]![1]);
+    });
+  });
+
+  it('adduser reads the password from stdin; the user can sign in; --update revokes saved sign-ins', async () => {
+    const data = path.join(dir, 'data');
+    const created = await runCli(['adduser', 'frank', '--data', data, '--hash-cost', '4'], 'frank-pw\n');
+    expect(created).toMatchObject({ code: 0 });
+    expect(created.stdout).toContain('User frank created.');
+    // Flags after the subcommand belong to it: the database is in --data, not the default dir.
+    expect(existsSync(path.join(data, 'chat.db'))).toBe(true);
+    const again = await runCli(['adduser', 'frank', '--data', data, '--hash-cost', '4'], 'other\n');
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/taken/);
+    const bad = await runCli(['adduser', 'bad name!', '--data', data, '--hash-cost', '4'], 'pw\n');
+    expect(bad.code).toBe(2);
+
+    const server = await startServer({ host: '127.0.0.1', port: 0, wsPort: 0, dataDir: data, hashCost: 4, logLevel: 'silent', webRoot: null });
+    try {
+      const c = await WsClient.connect(`ws://127.0.0.1:${server.wsPort}/ws`);
+      const { token } = await c.login('frank', 'frank-pw', { remember: true });
+      c.close();
+      await c.waitClosed();
+      // The password changes while the server runs: the saved sign-in stops working.
+      const updated = await runCli(['adduser', 'frank', '--update', '--data', data, '--hash-cost', '4'], 'new-frank-pw\n');
+      expect(updated.code).toBe(0);
+      expect(updated.stdout).toContain('Password of frank updated.');
+      const d = await WsClient.connect(`ws://127.0.0.1:${server.wsPort}/ws`);
+      expect((await d.expectError({ type: 'login', username: 'frank', token: token! })).code).toBe('INVALID_TOKEN');
+      expect((await d.expectError({ type: 'login', username: 'frank', password: 'frank-pw' })).code).toBe('INVALID_CREDENTIALS');
+      await d.login('frank', 'new-frank-pw');
+      d.close();
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -1,0 +1,259 @@
+// The text command language: every command, malformed variants, properties
+// (no exception but ProtocolError; message text round-trips) and rendering.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  COMMAND_TYPES,
+  ProtocolError,
+  TEXT_SYNTAX,
+  formatDelivery,
+  formatError,
+  formatEvent,
+  formatHistoryLine,
+  formatResult,
+  oneLine,
+  parseTextCommand,
+  type ChatMessage,
+  type Command,
+  type EventFrame,
+} from '../../../server/protocol';
+
+/** The error a line produces, or fails the test if it parses. */
+function errorOf(line: string): ProtocolError {
+  try {
+    parseTextCommand(line);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ProtocolError);
+    return err as ProtocolError;
+  }
+  throw new Error(`"${line}" parsed`);
+}
+
+const time = () => '12:34';
+
+describe('parseTextCommand: every command', () => {
+  const cases: [string, Command][] = [
+    ['message bob hi there', { type: 'message', to: 'bob', text: 'hi there' }],
+    ['MESSAGE bob  two  spaces', { type: 'message', to: 'bob', text: ' two  spaces' }],
+    ['  message\tbob tabbed  ', { type: 'message', to: 'bob', text: 'tabbed' }],
+    ['message group team hello all', { type: 'message-group', group: 'team', text: 'hello all' }],
+    ['message GROUP team x', { type: 'message-group', group: 'team', text: 'x' }],
+    ['broadcast   hello   world', { type: 'broadcast', text: 'hello   world' }],
+    ['whoelse', { type: 'whoelse' }],
+    ['wholasthr', { type: 'wholasthr' }],
+    ['block bob', { type: 'block', user: 'bob' }],
+    ['unblock bob', { type: 'unblock', user: 'bob' }],
+    ['blocklist', { type: 'blocklist' }],
+    ['ping carol', { type: 'ping', user: 'carol' }],
+    ['offline', { type: 'offline' }],
+    ['create group team bob carol', { type: 'create-group', group: 'team', members: ['bob', 'carol'] }],
+    ['create group solo', { type: 'create-group', group: 'solo', members: [] }],
+    ['add group team dave', { type: 'group-add', group: 'team', members: ['dave'] }],
+    ['remove group team dave erin', { type: 'group-remove', group: 'team', members: ['dave', 'erin'] }],
+    ['leave group team', { type: 'group-leave', group: 'team' }],
+    ['grouplist', { type: 'grouplist' }],
+    ['history bob', { type: 'history', with: 'bob' }],
+    ['history bob 42', { type: 'history', with: 'bob', before: 42 }],
+    ['history group team', { type: 'history', with: 'team', group: true }],
+    ['history group team 7', { type: 'history', with: 'team', group: true, before: 7 }],
+    ['ack 17', { type: 'ack', seq: 17 }],
+    ['ack 0', { type: 'ack', seq: 0 }],
+    ['logout', { type: 'logout' }],
+    ['help', { type: 'help' }],
+    ['HELP\r', { type: 'help' }],
+  ];
+  it.each(cases)('%j', (line, expected) => {
+    expect(parseTextCommand(line)).toEqual(expected);
+  });
+
+  it('covers every command type except sign-in (done by prompts on TCP)', () => {
+    const covered = new Set(cases.map(([, c]) => c.type));
+    expect(COMMAND_TYPES.filter((t) => !covered.has(t)).sort()).toEqual(['login', 'register']);
+  });
+});
+
+describe('parseTextCommand: malformed lines', () => {
+  const usage: [string, string][] = [
+    ['message', 'message'],
+    ['message bob', 'message'],
+    ['message bob    ', 'message'],
+    ['message group', 'message group'],
+    ['message group team', 'message group'],
+    ['broadcast', 'broadcast'],
+    ['broadcast    ', 'broadcast'],
+    ['whoelse now', 'whoelse'],
+    ['logout please', 'logout'],
+    ['block', 'block'],
+    ['block a b', 'block'],
+    ['ping', 'ping'],
+    ['create', 'create group'],
+    ['create team bob', 'create group'],
+    ['create group', 'create group'],
+    ['add group team', 'add group'],
+    ['remove group team', 'remove group'],
+    ['leave group', 'leave group'],
+    ['leave group team extra', 'leave group'],
+    ['history', 'history'],
+    ['history bob x', 'history'],
+    ['history bob 1 2', 'history'],
+    ['history bob -1', 'history'],
+    ['history bob 1234567890123456', 'history'],
+    ['ack', 'ack'],
+    ['ack x', 'ack'],
+    ['ack 1 2', 'ack'],
+    ['ack -5', 'ack'],
+  ];
+  it.each(usage)('%j → BAD_REQUEST with the usage of %s', (line, key) => {
+    const err = errorOf(line);
+    expect(err.code).toBe('BAD_REQUEST');
+    expect(err.message).toBe(`Usage: ${TEXT_SYNTAX[key]}`);
+  });
+
+  it.each([
+    ['message bad!name hi', /^to: must be 1-32 letters.*\(usage: message <user> <text>\)$/],
+    [`message bob ${'x'.repeat(4001)}`, /^text: must be at most 4000 characters/],
+    ['message bob a\0b', /^text: must not contain NUL/],
+    ['block -bob', /^user: must be 1-32 letters/],
+    ['create group team bad!', /^members\.0: must be 1-32 letters.*\(usage: create group <name> <member> \.\.\.\)$/],
+    ['history bob 0', /^before: /],
+  ])('%j → BAD_REQUEST naming the field and the syntax', (line, pattern) => {
+    const err = errorOf(line);
+    expect(err.code).toBe('BAD_REQUEST');
+    expect(err.message).toMatch(pattern);
+  });
+
+  it('empty, blank and unknown lines', () => {
+    expect(errorOf('').code).toBe('BAD_REQUEST');
+    expect(errorOf(' \t ').message).toMatch(/^Empty command/);
+    const unknown = errorOf('dance with me');
+    expect(unknown).toMatchObject({ code: 'UNKNOWN_COMMAND', message: 'Unknown command "dance". Type "help" for the list.' });
+    expect(errorOf(`${'v'.repeat(100)} x`).message).toContain(`"${'v'.repeat(40)}"`);
+    // JSON verbs are not text verbs.
+    expect(errorOf('create-group team').code).toBe('UNKNOWN_COMMAND');
+    expect(errorOf('login alice pw').code).toBe('UNKNOWN_COMMAND');
+  });
+});
+
+describe('parseTextCommand: properties', () => {
+  const verbs = ['message', 'group', 'broadcast', 'whoelse', 'block', 'ping', 'create', 'add', 'remove', 'leave', 'history', 'ack', 'help', 'GROUP', ''];
+  const word = fc.oneof(fc.constantFrom(...verbs), fc.string({ maxLength: 12 }), fc.string({ unit: 'binary', maxLength: 12 }), fc.nat().map(String));
+  const lineFromWords = fc.array(word, { maxLength: 8 }).map((ws) => ws.join(' '));
+
+  it('never throws anything but ProtocolError, and what it returns is a valid command', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' }), lineFromWords), (line) => {
+        try {
+          const cmd = parseTextCommand(line);
+          expect(COMMAND_TYPES).toContain(cmd.type);
+        } catch (err) {
+          if (!(err instanceof ProtocolError)) throw err;
+          expect(['BAD_REQUEST', 'UNKNOWN_COMMAND']).toContain(err.code);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  // Text a person can type on one line: no control characters, nothing trim() would drop at the ends.
+  const text = fc
+    .oneof(fc.string({ minLength: 1, maxLength: 300 }), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 100 }))
+    // eslint-disable-next-line no-control-regex
+    .filter((t) => t === t.trim() && t.length > 0 && t.length <= 4000 && !/[\u0000-\u001f\u007f]/.test(t));
+  const name = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/).filter((n) => n.toLowerCase() !== 'group');
+
+  it('round-trips message, group message and broadcast text', () => {
+    fc.assert(
+      fc.property(name, text, (to, t) => {
+        expect(parseTextCommand(`message ${to} ${t}`)).toEqual({ type: 'message', to, text: t });
+        expect(parseTextCommand(`message group ${to} ${t}`)).toEqual({ type: 'message-group', group: to, text: t });
+        expect(parseTextCommand(`broadcast ${t}`)).toEqual({ type: 'broadcast', text: t });
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('oneLine never leaves a line break or control character', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (s) => {
+        // eslint-disable-next-line no-control-regex
+        expect(oneLine(s)).not.toMatch(/[\u0000-\u001f\u007f]/);
+      }),
+    );
+  });
+});
+
+describe('format functions', () => {
+  const msg: ChatMessage = { id: 42, kind: 'private', from: 'alice', to: 'bob', text: 'hi\nthere', ts: 0 };
+
+  it('formatDelivery, formatHistoryLine and formatError render one line each', () => {
+    expect(formatDelivery(7, false, msg, time)).toBe('#7 [12:34] alice (private): hi there');
+    expect(formatDelivery(8, true, { ...msg, kind: 'group', group: 'team' }, time)).toBe('#8 [12:34] alice (group team, offline): hi there');
+    expect(formatDelivery(9, false, { ...msg, kind: 'broadcast' }, time)).toBe('#9 [12:34] alice (broadcast): hi there');
+    expect(formatHistoryLine(msg, time)).toBe('42 [12:34] alice: hi there');
+    expect(formatError({ code: 'BLOCKED', message: 'a\r\nb' })).toBe('error BLOCKED: a b');
+  });
+
+  it('formatResult renders every command result', () => {
+    const group = { name: 'team', owner: 'alice', members: ['alice', 'bob'], createdAt: 0 };
+    const login = { username: 'alice', resumeFrom: 0, lastSeq: 3, offlineCount: 3 };
+    expect(formatResult('login', login)).toEqual(['Welcome, alice! Type "help" for commands.', '3 message(s) arrived while you were offline; they follow.']);
+    expect(formatResult('register', { ...login, offlineCount: 0 })).toEqual(['Welcome, alice! Type "help" for commands.']);
+    expect(formatResult('logout', {})).toEqual(['Goodbye.']);
+    expect(formatResult('message', { message: msg, queued: false })).toEqual(['Sent to bob.']);
+    expect(formatResult('message', { message: msg, queued: true })).toEqual(['bob is offline; the message is queued and will be delivered when they sign in.']);
+    expect(formatResult('broadcast', { message: msg, delivered: 2, blockedBy: 0 })).toEqual(['Broadcast sent to 2 user(s).']);
+    expect(formatResult('broadcast', { message: msg, delivered: 0, blockedBy: 1 })[1]).toBe('Your message could not be delivered to some recipients (1 have blocked you).');
+    expect(formatResult('whoelse', { users: [] })).toEqual(['No one else is online.']);
+    expect(formatResult('whoelse', { users: ['a', 'b'] })).toEqual(['Online now (2): a, b']);
+    expect(formatResult('wholasthr', { users: [] })).toEqual(['No one else was online in the last hour.']);
+    expect(
+      formatResult('wholasthr', { users: [{ username: 'a', online: true, lastLoginAt: 1 }, { username: 'b', online: false, lastLoginAt: 1 }, { username: 'c', online: false, lastLoginAt: null }] }, time),
+    ).toEqual(['Online in the last hour (3): a (online), b (last login 12:34), c (last login never)']);
+    expect(formatResult('block', { user: 'b' })).toEqual(['b is blocked: their messages will not reach you.']);
+    expect(formatResult('unblock', { user: 'b' })).toEqual(['b is unblocked.']);
+    expect(formatResult('blocklist', { users: [] })).toEqual(['You have blocked no one.']);
+    expect(formatResult('blocklist', { users: ['b'] })).toEqual(['Blocked (1): b']);
+    expect(formatResult('ping', { user: 'b', online: true, lastLoginAt: 1, blockedByMe: true, blockedMe: true })).toEqual(['b is online; you have blocked b; b has blocked you.']);
+    expect(formatResult('ping', { user: 'b', online: false, lastLoginAt: null, blockedByMe: false, blockedMe: false })).toEqual(['b is offline (last login never).']);
+    expect(formatResult('offline', { messages: [] })).toEqual(['No messages waited for you while you were offline.']);
+    expect(formatResult('offline', { messages: [{ seq: 1, offline: true, message: msg }] }, time)).toEqual([
+      'Messages that waited for you while you were offline (1):',
+      '#1 [12:34] alice (private, offline): hi there',
+    ]);
+    expect(formatResult('create-group', { group })).toEqual(['Group team created. Members: alice, bob']);
+    expect(formatResult('message-group', { message: { ...msg, kind: 'group', group: 'team' }, queued: ['c'], blockedBy: 1 })).toEqual([
+      'Sent to group team.',
+      'Queued for offline member(s): c',
+      'Your message could not be delivered to some members (1 have blocked you).',
+    ]);
+    expect(formatResult('grouplist', { groups: [] })).toEqual(['You are in no groups.']);
+    expect(formatResult('grouplist', { groups: [group] })).toEqual(['Your groups (1):', '  team (owner alice): alice, bob']);
+    expect(formatResult('group-add', { group })).toEqual(['Group team members: alice, bob']);
+    expect(formatResult('group-remove', { group })).toEqual(['Group team members: alice, bob']);
+    expect(formatResult('group-leave', { group: 'team' })).toEqual(['You left group team.']);
+    expect(formatResult('history', { messages: [], hasMore: false })).toEqual(['No messages.']);
+    expect(formatResult('history', { messages: [{ ...msg, id: 5 }, { ...msg, id: 4 }], hasMore: true }, time)).toEqual([
+      '4 [12:34] alice: hi there',
+      '5 [12:34] alice: hi there',
+      '(older messages: history <name> 4)',
+    ]);
+    expect(formatResult('ack', { seq: 3 })).toEqual(['Acknowledged up to #3.']);
+    expect(formatResult('help', { commands: [] })).toEqual(['Commands:', ...Object.values(TEXT_SYNTAX).map((s) => `  ${s}`)]);
+  });
+
+  it('formatEvent renders every event', () => {
+    const events: [EventFrame, string | null][] = [
+      [{ type: 'event', event: 'hello', server: 'chat', protocol: 1, allowRegister: false, maxFrameBytes: 1 }, 'Welcome to chat (protocol 1).'],
+      [{ type: 'event', event: 'message', seq: 3, offline: false, message: msg }, '#3 [12:34] alice (private): hi there'],
+      [{ type: 'event', event: 'presence', user: 'bob', online: true, at: 0 }, '* bob is online'],
+      [{ type: 'event', event: 'presence', user: 'bob', online: false, at: 0 }, '* bob went offline'],
+      [{ type: 'event', event: 'group', name: 'g', change: 'created', actor: 'a', members: ['a', 'b'], group: null }, '* a created group g with you in it'],
+      [{ type: 'event', event: 'group', name: 'g', change: 'added', actor: 'a', members: ['b', 'c'], group: null }, '* a added b, c to group g'],
+      [{ type: 'event', event: 'group', name: 'g', change: 'removed', actor: 'a', members: ['b'], group: null }, '* a removed b from group g'],
+      [{ type: 'event', event: 'group', name: 'g', change: 'left', actor: 'b', members: ['b'], group: null }, '* b left group g'],
+      [{ type: 'event', event: 'group', name: 'g', change: 'deleted', actor: 'b', members: [], group: null }, '* group g was deleted'],
+      [{ type: 'event', event: 'shutdown', reason: 'bye' }, '* Server is shutting down: bye'],
+    ];
+    for (const [event, line] of events) expect(formatEvent(event, time)).toBe(line);
+  });
+});
