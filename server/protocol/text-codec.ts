@@ -127,7 +127,7 @@ export function parseTextCommand(line: string): Command {
       }
       if (!first || third !== undefined) throw usage('history');
       const before = second === undefined ? undefined : parseInteger(second, 'history');
-      return build('history', { type: 'history', with: first, ...(group ? { group } : {}), ...(before ? { before } : {}) });
+      return build('history', { type: 'history', with: first, ...(group ? { group } : {}), ...(before !== undefined ? { before } : {}) });
     }
     case 'ack':
       if (args.length !== 1) throw usage('ack');

@@ -107,11 +107,20 @@ export class AccountService {
     for (let i = 0; i < entries.length; i += BATCH) {
       await Promise.all(
         entries.slice(i, i + BATCH).map(async ({ username, password }) => {
-          const existing = await this.store.getUser(username);
+          let existing = await this.store.getUser(username);
           if (!existing) {
-            await this.create(username, password);
-            counts.created++;
-          } else if (await verifyPassword(password, existing.passwordHash)) {
+            try {
+              await this.create(username, password);
+              counts.created++;
+              return;
+            } catch (err) {
+              // Another node importing the same file at the same moment created it first.
+              if (!(err instanceof ProtocolError) || err.code !== ErrorCode.USERNAME_TAKEN) throw err;
+              existing = await this.store.getUser(username);
+              if (!existing) throw err;
+            }
+          }
+          if (await verifyPassword(password, existing.passwordHash)) {
             counts.unchanged++;
           } else {
             await this.setPassword(username, password);

@@ -5,8 +5,9 @@
 // Roles:
 // - receivers: each connection expects `expected` numbered messages from one sender.
 // - fanout-sender: one sender plus one probe receiver; the sender keeps at most
-//   `window` messages ahead of what the probe has received (a closed loop, the same
-//   for the baseline relay and our server, so queues stay bounded).
+//   `window` messages ahead of what every receiver has received (the probe, and
+//   the other workers' `progress` relayed by the runner): a closed loop, the same
+//   for the baseline relay and our server, so queues stay bounded.
 // - pairs: both ends of each pair; each sends `expected` private messages to the
 //   other, at most `window` unanswered, optionally one every `intervalMs`.
 // - idle: connect and sign in, then hold the connections.
@@ -58,7 +59,7 @@ export interface WorkerResult {
   signInFailures?: Record<string, number>;
 }
 
-type Msg = { type: 'setup' } & Setup | { type: 'go'; deadlineMs: number } | { type: 'halt' } | { type: 'stop' };
+type Msg = ({ type: 'setup' } & Setup) | { type: 'go'; deadlineMs: number } | { type: 'progress'; value: number } | { type: 'halt' } | { type: 'stop' };
 
 function send(msg: Record<string, unknown>): void {
   process.send?.(msg);
@@ -136,7 +137,20 @@ async function doSetup(s: Setup): Promise<void> {
     });
     clients = clients.filter(Boolean);
     if (s.role === 'receivers') {
-      checks = clients.map((c) => receiver(c, s.expected, () => maybeDone?.()));
+      // Progress = messages every connection of this worker has received; the
+      // runner relays it to the sender, whose window then covers all receivers.
+      const reached = new Uint32Array(s.expected + 2);
+      let progress = 0;
+      checks = clients.map((c) => {
+        const check: StreamCheck = receiver(c, s.expected, () => {
+          if (check.distinct <= s.expected && ++reached[check.distinct]! === clients.length && check.distinct === progress + 1) {
+            while (progress < s.expected && reached[progress + 1] === clients.length) progress++;
+            send({ type: 'progress', value: progress });
+          }
+          maybeDone?.();
+        });
+        return check;
+      });
       runRole = (finish) => {
         maybeDone = () => {
           if (checks.every((c) => c.complete)) finish();
@@ -194,11 +208,17 @@ async function doSetup(s: Setup): Promise<void> {
     sender.onReply = (ok, code) => {
       if (!ok) countError(code);
     };
+    let othersDone = s.expected;
+    progressHandler = (value) => {
+      othersDone = value;
+      pumpNow?.();
+    };
     send({ type: 'ready', connected: 2, failed: 0, firstError: null });
     runRole = (finish) => {
       let sent = 0;
+      othersDone = 0;
       const pump = () => {
-        while (sent < s.expected && sent - check.distinct < s.window && !sender.closed) {
+        while (sent < s.expected && sent - Math.min(check.distinct, othersDone) < s.window && !sender.closed) {
           const text = benchText(sent++, nowUs());
           if (s.kind === 'group') sender.group(s.group!.name, text);
           else sender.broadcast(text);
@@ -207,6 +227,7 @@ async function doSetup(s: Setup): Promise<void> {
       };
       const check = receiver(probe, s.expected, pump);
       checks = [check];
+      pumpNow = pump;
       pump();
       return { sent: () => sent };
     };
@@ -271,6 +292,9 @@ async function doSetup(s: Setup): Promise<void> {
 }
 
 let maybeDone: (() => void) | undefined;
+/** fanout-sender: progress of the other receivers (min over workers), relayed by the runner. */
+let progressHandler: ((value: number) => void) | undefined;
+let pumpNow: (() => void) | undefined;
 
 function go(deadlineMs: number): void {
   running = true;
@@ -315,6 +339,9 @@ process.on('message', (msg: Msg) => {
       break;
     case 'go':
       go(msg.deadlineMs);
+      break;
+    case 'progress':
+      progressHandler?.((msg as unknown as { value: number }).value);
       break;
     case 'halt':
       halted = true;

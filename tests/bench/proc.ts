@@ -20,12 +20,16 @@ export class BenchProcess {
   private readonly inbox: IpcMessage[] = [];
   private waiters: (() => void)[] = [];
   exited: { code: number | null; signal: string | null } | null = null;
+  /** Message types handled as they arrive instead of queued for waitFor(). */
+  readonly handlers = new Map<string, (msg: IpcMessage) => void>();
 
   constructor(
     public name: string,
     readonly child: ChildProcess,
   ) {
     child.on('message', (msg: IpcMessage) => {
+      const handler = this.handlers.get(msg.type);
+      if (handler) return handler(msg);
       this.inbox.push(msg);
       this.wake();
     });

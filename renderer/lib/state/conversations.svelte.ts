@@ -107,24 +107,25 @@ export class Conversation {
    * (same text, sent from the outbox) is replaced by the real one.
    */
   merge(incoming: Entry[]): void {
-    const byId = new Map<number, Entry>();
-    for (const e of this.entries) if (e.id !== null) byId.set(e.id, e);
+    // A plain record, not a Map: this is scratch space, not reactive state.
+    const byId: Record<number, Entry> = {};
+    for (const e of this.entries) if (e.id !== null) byId[e.id] = e;
     const added: Entry[] = [];
+    let changed = false;
     for (const e of incoming) {
-      if (e.id === null) {
-        added.push(e);
+      const existing = e.id === null ? undefined : byId[e.id];
+      if (e.id !== null && existing) {
+        if (existing.state === null && e.state !== null) {
+          byId[e.id] = { ...existing, state: e.state, detail: e.detail };
+          changed = true;
+        }
         continue;
       }
-      const existing = byId.get(e.id);
-      if (existing) {
-        if (existing.state === null && e.state !== null) byId.set(e.id, { ...existing, state: e.state, detail: e.detail });
-        continue;
-      }
-      byId.set(e.id, e);
+      if (e.id !== null) byId[e.id] = e;
       added.push(e);
     }
-    if (added.length === 0 && byId.size === this.entries.filter((e) => e.id !== null).length) {
-      this.entries = this.entries.map((e) => (e.id !== null ? (byId.get(e.id) ?? e) : e));
+    if (added.length === 0) {
+      if (changed) this.entries = this.entries.map((e) => (e.id !== null ? (byId[e.id] ?? e) : e));
       return;
     }
     const realMine = added.filter((e) => e.id !== null && e.mine).map((e) => e.text);
@@ -136,7 +137,7 @@ export class Conversation {
       realMine.splice(i, 1);
       return false;
     });
-    const next = [...byId.values(), ...locals, ...added.filter((e) => e.id === null)];
+    const next = [...Object.values(byId), ...locals, ...added.filter((e) => e.id === null)];
     this.entries = next.sort(byTime);
   }
 }

@@ -11,7 +11,7 @@ export interface FanoutParams {
   messages: number;
   kind: 'broadcast' | 'group';
   store: 'memory' | 'sqlite';
-  /** Messages the sender may be ahead of the probe receiver. */
+  /** Messages the sender may be ahead of the slowest receiver. */
   window: number;
 }
 
@@ -46,6 +46,16 @@ export async function measureFanout(ctx: RunContext, p: FanoutParams): Promise<F
     workers.push(
       ...(await startWorkers(ctx, target, [{ role: 'fanout-sender', sender, probe: receivers[0]!, expected: p.messages, window: p.window, kind: p.kind, concurrency: 1, localAddresses: [], ...(group ? { group } : {}) }], setupMs)),
     );
+    // Relay each receiver worker's progress to the sender as the minimum over workers.
+    const senderProc = workers[workers.length - 1]!.proc;
+    const progress = workers.slice(0, -1).map(() => 0);
+    workers.slice(0, -1).forEach((w, i) =>
+      w.proc.handlers.set('progress', (msg) => {
+        progress[i] = msg.value as number;
+        senderProc.send({ type: 'progress', value: Math.min(...progress) });
+      }),
+    );
+    if (progress.length === 0) senderProc.send({ type: 'progress', value: p.messages });
     const m = merge(await runWorkers(workers, ctx.deadlineMs));
     const durationS = Math.max(1e-6, (m.lastUs - m.startUs) / 1e6);
     return {

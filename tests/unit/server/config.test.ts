@@ -1,0 +1,43 @@
+// Configuration: defaults, validation, contradictions rejected, frozen result.
+import { describe, expect, it } from 'vitest';
+import { ConfigError, optionsFromEnv, resolveConfig, type ServerOptions } from '../../../server/config';
+
+describe('resolveConfig', () => {
+  it('fills documented defaults and freezes the result', () => {
+    const c = resolveConfig({ dataDir: '/tmp/x' });
+    expect(c).toMatchObject({ host: '0.0.0.0', port: 4000, wsPort: 4001, store: 'sqlite', maxAttempts: 3, lockoutSeconds: 60, hashCost: 17, rateLimit: 20, rateBurst: 40, allowRegister: false });
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('a PostgreSQL URL implies the postgres store', () => {
+    expect(resolveConfig({ postgresUrl: 'postgres://x/y' }).store).toBe('postgres');
+    expect(resolveConfig({ postgresUrl: 'postgres://x/y', redisUrl: 'redis://r' }).redisUrl).toBe('redis://r');
+  });
+
+  it.each<[string, ServerOptions, RegExp]>([
+    ['redis without postgres', { redisUrl: 'redis://r' }, /--redis needs --postgres/],
+    ['postgres store without URL', { store: 'postgres' }, /--store postgres needs --postgres URL/],
+    ['same TCP and WS port', { port: 5000, wsPort: 5000 }, /must differ/],
+    ['no listener', { port: null, wsPort: null }, /At least one of --port and --ws-port/],
+    ['unknown option', { colour: 'red' } as ServerOptions, /unexpected field\(s\): colour/],
+    ['hash cost too low', { hashCost: 3 }, /hashCost/],
+    ['negative rate', { rateLimit: -1 }, /rateLimit/],
+    ['port out of range', { port: 70000 }, /port/],
+    ['unknown store', { store: 'floppy' } as unknown as ServerOptions, /store/],
+    ['bad schema name', { postgresSchema: 'Drop Table' }, /postgresSchema/],
+  ])('rejects %s', (_name, options, message) => {
+    expect(() => resolveConfig(options)).toThrow(ConfigError);
+    expect(() => resolveConfig(options)).toThrow(message);
+  });
+
+  it('allows both ports 0 (each picks a free one)', () => {
+    expect(resolveConfig({ port: 0, wsPort: 0 })).toMatchObject({ port: 0, wsPort: 0 });
+  });
+});
+
+describe('optionsFromEnv', () => {
+  it('reads CHAT_* variables and ignores empty ones', () => {
+    expect(optionsFromEnv({ CHAT_PORT: '5000', CHAT_WS_PORT: '', CHAT_LOG_LEVEL: 'warn', CHAT_DATA_DIR: '/d' })).toEqual({ port: 5000, logLevel: 'warn', dataDir: '/d' });
+    expect(optionsFromEnv({})).toEqual({});
+  });
+});

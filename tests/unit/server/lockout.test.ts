@@ -1,0 +1,87 @@
+// Lockout timing through AccountService on the MemoryStore, with an injected
+// clock: no sleeping, exact boundaries.
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ProtocolError, type WireError } from '../../../server/protocol';
+import { AccountService } from '../../../server/services/accounts';
+import { MemoryStore } from '../../../server/store/memory';
+
+let now = 1_000_000;
+let accounts: AccountService;
+
+beforeEach(async () => {
+  now = 1_000_000;
+  const store = new MemoryStore();
+  await store.migrate();
+  accounts = new AccountService(store, { maxAttempts: 3, lockMs: 1_500, hashCost: 4, tokenMs: 60_000 }, () => now);
+  await accounts.create('alice', 'right');
+});
+
+async function attempt(user: string, password: string): Promise<WireError | 'ok'> {
+  try {
+    await accounts.verify(user, password);
+    return 'ok';
+  } catch (err) {
+    if (!(err instanceof ProtocolError)) throw err;
+    return err.toWire();
+  }
+}
+
+describe('lockout', () => {
+  it('counts down attempts, locks on the third failure, unlocks exactly at expiry', async () => {
+    expect(await attempt('alice', 'x')).toMatchObject({ code: 'INVALID_CREDENTIALS', message: expect.stringContaining('2 attempts left') });
+    expect(await attempt('alice', 'x')).toMatchObject({ code: 'INVALID_CREDENTIALS', message: expect.stringContaining('1 attempt left') });
+    expect(await attempt('alice', 'x')).toMatchObject({ code: 'ACCOUNT_LOCKED', retryAfter: 2 });
+    // Locked: even the right password is refused, and retryAfter counts down.
+    now += 600;
+    expect(await attempt('alice', 'right')).toMatchObject({ code: 'ACCOUNT_LOCKED', retryAfter: 1, message: expect.stringContaining('Try again in 1 s') });
+    now += 899;
+    expect(await attempt('alice', 'right')).toMatchObject({ code: 'ACCOUNT_LOCKED', retryAfter: 1 });
+    now += 1;
+    expect(await attempt('alice', 'right')).toBe('ok');
+  });
+
+  it('attempts while locked do not extend the lock', async () => {
+    for (let i = 0; i < 3; i++) await attempt('alice', 'x');
+    for (let i = 0; i < 5; i++) {
+      now += 200;
+      expect(await attempt('alice', 'x')).toMatchObject({ code: 'ACCOUNT_LOCKED' });
+    }
+    now += 500;
+    expect(await attempt('alice', 'right')).toBe('ok');
+  });
+
+  it('after expiry the counter starts again; a success resets it', async () => {
+    for (let i = 0; i < 3; i++) await attempt('alice', 'x');
+    now += 1_500;
+    expect(await attempt('alice', 'x')).toMatchObject({ message: expect.stringContaining('2 attempts left') });
+    expect(await attempt('alice', 'right')).toBe('ok');
+    expect(await attempt('alice', 'x')).toMatchObject({ message: expect.stringContaining('2 attempts left') });
+  });
+
+  it('unknown usernames lock the same way and get the same answers', async () => {
+    const unknown = await attempt('ghost', 'x');
+    const known = await attempt('alice', 'x');
+    expect(unknown).toEqual(known);
+    await attempt('ghost', 'x');
+    expect(await attempt('ghost', 'x')).toMatchObject({ code: 'ACCOUNT_LOCKED', retryAfter: 2 });
+    // The lock is per name: alice is not locked by ghost's failures.
+    expect(await attempt('alice', 'right')).toBe('ok');
+  });
+
+  it('tokens: valid for their user until expiry or revocation; a password change revokes them', async () => {
+    const { token, expiresAt } = await accounts.issueToken('alice');
+    expect(expiresAt).toBe(now + 60_000);
+    await expect(accounts.verifyToken('alice', token)).resolves.toBeUndefined();
+    await expect(accounts.verifyToken('bob', token)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    now += 60_000;
+    await expect(accounts.verifyToken('alice', token)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    now -= 60_000;
+    const second = await accounts.issueToken('alice');
+    await accounts.revokeToken(second.token);
+    await expect(accounts.verifyToken('alice', second.token)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    const third = await accounts.issueToken('alice');
+    await accounts.setPassword('alice', 'new-one');
+    await expect(accounts.verifyToken('alice', third.token)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    expect(await attempt('alice', 'new-one')).toBe('ok');
+  });
+});
