@@ -1,9 +1,10 @@
 // The one WebSocket chat client, shared by Electron main and the browser web client.
 // Owns sign-in, id-matched requests, silent reconnect with resume-from-seq, duplicate
 // suppression, debounced acks and the offline outbox. Pure TS: the socket is injected.
-import { ErrorCode, ProtocolError, type WireError } from './errors';
-import { encodeRequest } from './json-codec';
 import {
+  encodeRequest,
+  ErrorCode,
+  ProtocolError,
   resultSchemas,
   ServerFrame,
   type Command,
@@ -11,7 +12,8 @@ import {
   type CommandType,
   type EventFrame,
   type ResultOf,
-} from './schemas';
+  type WireError,
+} from './index';
 
 /** The part of the WebSocket API the session uses (browser WebSocket and `ws` both fit). */
 export interface SocketLike {

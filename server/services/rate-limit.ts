@@ -3,6 +3,8 @@
 
 export type Clock = () => number;
 
+const TOKEN_EPSILON = 1e-9;
+
 export class TokenBucket {
   private tokens: number;
   private last: number;
@@ -22,8 +24,11 @@ export class TokenBucket {
     const now = this.now();
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.rate) / 1000);
     this.last = now;
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
+    // Refills add fractions (0.1 + 0.1 + ... falls just short of 1 in floating
+    // point), so "a whole token" allows for rounding error; without it the
+    // effective rate drops below the configured one.
+    if (this.tokens >= 1 - TOKEN_EPSILON) {
+      this.tokens = Math.max(0, this.tokens - 1);
       return 0;
     }
     return Math.ceil(((1 - this.tokens) * 1000) / this.rate);

@@ -50,6 +50,30 @@ export interface WsOptions {
   webRoot: string | null;
 }
 
+/**
+ * Sockets corked during this event-loop turn. Frames for one peer produced in
+ * the same turn (replies, fan-out deliveries) then leave in one writev instead
+ * of one syscall each; one setImmediate uncorks them all after the poll phase.
+ */
+const corked = new Set<Duplex>();
+let uncorkScheduled = false;
+
+function uncorkAll(): void {
+  uncorkScheduled = false;
+  for (const socket of corked) socket.uncork();
+  corked.clear();
+}
+
+function corkForThisTurn(socket: Duplex): void {
+  if (corked.has(socket)) return;
+  socket.cork();
+  corked.add(socket);
+  if (!uncorkScheduled) {
+    uncorkScheduled = true;
+    setImmediate(uncorkAll);
+  }
+}
+
 class WsConnection implements Connection {
   readonly id = nextConnectionId();
   readonly kind = 'ws' as const;
@@ -60,6 +84,8 @@ class WsConnection implements Connection {
 
   constructor(
     private readonly ws: WebSocket,
+    /** The upgraded socket under `ws`, corked per turn to batch writes. */
+    private readonly socket: Duplex,
     remote: string,
     private readonly options: WsOptions,
   ) {
@@ -157,6 +183,7 @@ class WsConnection implements Connection {
 
   private send(frame: string, onWritten?: () => void): void {
     if (!this.open) return;
+    corkForThisTurn(this.socket);
     this.ws.send(frame, onWritten ? (err) => (err ? undefined : onWritten()) : undefined);
     if (this.ws.bufferedAmount > this.options.maxSendQueueBytes) {
       this.options.log.warn({ conn: this.id, queued: this.ws.bufferedAmount }, 'slow consumer disconnected');
@@ -199,7 +226,7 @@ export function listenWs(options: WsOptions): Promise<WsListener> {
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const conn = new WsConnection(ws, `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`, options);
+      const conn = new WsConnection(ws, socket, `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`, options);
       connections.add(conn);
       ws.once('close', () => connections.delete(conn));
       conn.start();

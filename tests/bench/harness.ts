@@ -134,6 +134,8 @@ export interface Merged {
   sendErrors: Record<string, number>;
   disconnects: number;
   timedOut: boolean;
+  /** CPU used by all load workers during the run, ms. */
+  workerCpuMs: number;
 }
 
 export function merge(results: readonly WorkerResult[]): Merged {
@@ -145,7 +147,9 @@ export function merge(results: readonly WorkerResult[]): Merged {
   let sent = 0;
   let disconnects = 0;
   let timedOut = false;
+  let workerCpuMs = 0;
   for (const r of results) {
+    workerCpuMs += r.cpuMs;
     addTotals(totals, r.totals);
     hist.merge(r.hist);
     startUs = Math.min(startUs, r.startUs);
@@ -155,7 +159,7 @@ export function merge(results: readonly WorkerResult[]): Merged {
     timedOut ||= r.timedOut;
     for (const [code, n] of Object.entries(r.sendErrors)) sendErrors[code] = (sendErrors[code] ?? 0) + n;
   }
-  return { totals, hist, startUs, lastUs, sent, sendErrors, disconnects, timedOut };
+  return { totals, hist, startUs, lastUs, sent, sendErrors, disconnects, timedOut, workerCpuMs };
 }
 
 /** Splits `items` into `parts` nearly equal consecutive chunks (none empty unless items are fewer). */

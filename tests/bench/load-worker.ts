@@ -54,6 +54,8 @@ export interface WorkerResult {
   /** Connections that closed during the run. */
   disconnects: number;
   timedOut: boolean;
+  /** CPU time this worker used between go and result, ms. */
+  cpuMs: number;
   /** storm: sign-ins that succeeded / failed. */
   signedIn?: number;
   signInFailures?: Record<string, number>;
@@ -208,7 +210,7 @@ async function doSetup(s: Setup): Promise<void> {
     sender.onReply = (ok, code) => {
       if (!ok) countError(code);
     };
-    let othersDone = s.expected;
+    let othersDone = 0;
     progressHandler = (value) => {
       othersDone = value;
       pumpNow?.();
@@ -216,7 +218,6 @@ async function doSetup(s: Setup): Promise<void> {
     send({ type: 'ready', connected: 2, failed: 0, firstError: null });
     runRole = (finish) => {
       let sent = 0;
-      othersDone = 0;
       const pump = () => {
         while (sent < s.expected && sent - Math.min(check.distinct, othersDone) < s.window && !sender.closed) {
           const text = benchText(sent++, nowUs());
@@ -299,6 +300,7 @@ let pumpNow: (() => void) | undefined;
 function go(deadlineMs: number): void {
   running = true;
   const startUs = nowUs();
+  const cpuStart = process.cpuUsage();
   let finished = false;
   let timedOut = false;
   let role: ReturnType<typeof runRole>;
@@ -320,6 +322,10 @@ function go(deadlineMs: number): void {
       sendErrors,
       disconnects,
       timedOut,
+      cpuMs: (() => {
+        const used = process.cpuUsage(cpuStart);
+        return (used.user + used.system) / 1000;
+      })(),
       ...extra,
     };
     send(result as unknown as Record<string, unknown>);

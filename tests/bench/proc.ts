@@ -154,3 +154,13 @@ export class ProcessPool {
     await Promise.all(all.map((p) => p.stop(1_000)));
   }
 }
+
+/** CPU time (user + system) a process has used so far, in ms, from /proc/PID/stat (10 ms ticks). */
+export async function cpuMsOf(pid: number): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may contain spaces) start at ") ".
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return ticks * 10;
+}

@@ -97,7 +97,7 @@ if (wanted('fanout')) {
 if (wanted('pairs')) {
   const pairs = flags.clients ?? (smoke ? 4 : 200);
   const messages = flags.messages ?? (smoke ? 20 : 500);
-  for (const transport of transports) plan.push({ label: `pairs ${transport} ${pairs}`, run: () => pairsScenario(ctx, { transport, pairs, messages, window: 16, smoke }) });
+  for (const transport of transports) plan.push({ label: `pairs ${transport} ${pairs}`, run: () => pairsScenario(ctx, { transport, pairs, messages, window: 4, smoke }) });
 }
 if (wanted('idle')) {
   const sizes = flags.clients ? [flags.clients] : smoke ? [50] : [10_000, 50_000, 100_000];

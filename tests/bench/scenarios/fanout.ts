@@ -3,6 +3,7 @@
 // every message arrives once and in order, and measure latency.
 import type { Transport } from '../bench-client';
 import { merge, ms, problems, split, startRelayTarget, startServerTarget, startWorkers, stopWorkers, runWorkers, users, type RunContext, type Target } from '../harness';
+import { cpuMsOf } from '../proc';
 import type { ScenarioResult } from '../report';
 
 export interface FanoutParams {
@@ -22,6 +23,11 @@ export interface FanoutMeasure {
   maxMs: number;
   problems: string[];
   durationS: number;
+  /** CPU time of the server (or relay) process per delivery, µs: robust on a busy machine. */
+  cpuUsPerDelivery: number;
+  /** CPU use of the server and of all load workers during the run, % of one core. */
+  serverCpuPercent: number;
+  loadGenCpuPercent: number;
   lost: number;
   duplicated: number;
   reordered: number;
@@ -56,7 +62,9 @@ export async function measureFanout(ctx: RunContext, p: FanoutParams): Promise<F
       }),
     );
     if (progress.length === 0) senderProc.send({ type: 'progress', value: p.messages });
+    const cpuBefore = await cpuMsOf(target.proc.pid);
     const m = merge(await runWorkers(workers, ctx.deadlineMs));
+    const cpuMs = (await cpuMsOf(target.proc.pid)) - cpuBefore;
     const durationS = Math.max(1e-6, (m.lastUs - m.startUs) / 1e6);
     return {
       deliveriesPerSec: m.totals.received / durationS,
@@ -65,6 +73,9 @@ export async function measureFanout(ctx: RunContext, p: FanoutParams): Promise<F
       maxMs: ms(m.hist.max),
       problems: problems(m),
       durationS: Math.round(durationS * 100) / 100,
+      cpuUsPerDelivery: Math.round((cpuMs * 1000 * 100) / Math.max(1, m.totals.received)) / 100,
+      serverCpuPercent: Math.round(cpuMs / 10 / durationS),
+      loadGenCpuPercent: Math.round(m.workerCpuMs / 10 / durationS),
       lost: m.totals.lost,
       duplicated: m.totals.duplicated,
       reordered: m.totals.reordered + m.totals.seqErrors,
@@ -105,9 +116,13 @@ export async function fanoutScenario(ctx: RunContext, p: Omit<FanoutParams, 'sto
   return {
     name,
     params,
-    metrics: { deliveriesPerSec: Math.round(ours.deliveriesPerSec), p50Ms: ours.p50Ms, p99Ms: ours.p99Ms, maxMs: ours.maxMs, durationS: ours.durationS, lost: ours.lost, duplicated: ours.duplicated, reordered: ours.reordered },
-    baseline: { deliveriesPerSec: Math.round(base.deliveriesPerSec), p50Ms: base.p50Ms, p99Ms: base.p99Ms, maxMs: base.maxMs },
-    ratio: { deliveriesPerSec: Math.round(ratio.deliveriesPerSec * 1000) / 1000, p99Ms: Math.round(ratio.p99Ms * 1000) / 1000 },
+    metrics: { deliveriesPerSec: Math.round(ours.deliveriesPerSec), p50Ms: ours.p50Ms, p99Ms: ours.p99Ms, maxMs: ours.maxMs, durationS: ours.durationS, cpuUsPerDelivery: ours.cpuUsPerDelivery, serverCpuPercent: ours.serverCpuPercent, loadGenCpuPercent: ours.loadGenCpuPercent, lost: ours.lost, duplicated: ours.duplicated, reordered: ours.reordered },
+    baseline: { deliveriesPerSec: Math.round(base.deliveriesPerSec), p50Ms: base.p50Ms, p99Ms: base.p99Ms, maxMs: base.maxMs, cpuUsPerDelivery: base.cpuUsPerDelivery },
+    ratio: {
+      deliveriesPerSec: Math.round(ratio.deliveriesPerSec * 1000) / 1000,
+      p99Ms: Math.round(ratio.p99Ms * 1000) / 1000,
+      cpuUsPerDelivery: Math.round((ours.cpuUsPerDelivery / Math.max(0.01, base.cpuUsPerDelivery)) * 1000) / 1000,
+    },
     target: judged ? '>= 0.5x the relay floor deliveries/s, p99 < 2x the floor; nothing lost/duplicated/reordered' : 'nothing lost/duplicated/reordered (rate targets apply at 1000 receivers)',
     status: ours.problems.length > 0 ? 'fail' : judged && !targetMet ? 'target-missed' : 'pass',
     notes: ours.problems.length > 0 ? [...notes, `problems: ${ours.problems.join('; ')}`] : notes,

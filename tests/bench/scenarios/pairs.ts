@@ -2,6 +2,7 @@
 // unanswered requests allows. Measures messages delivered per second and latency.
 import { merge, ms, problems, split, startServerTarget, startWorkers, stopWorkers, runWorkers, users, type RunContext, type Worker } from '../harness';
 import type { Cred } from '../load-worker';
+import { cpuMsOf } from '../proc';
 import type { ScenarioResult } from '../report';
 
 export async function pairsScenario(ctx: RunContext, p: { transport: 'ws' | 'tcp'; pairs: number; messages: number; window: number; smoke: boolean }): Promise<ScenarioResult> {
@@ -18,7 +19,9 @@ export async function pairsScenario(ctx: RunContext, p: { transport: 'ws' | 'tcp
       split(pairs, ctx.workers).map((chunk) => ({ role: 'pairs' as const, pairs: chunk, expected: p.messages, window: p.window, intervalMs: 0, concurrency: 50, localAddresses: [] })),
       60_000 + p.pairs * 100,
     );
+    const cpuBefore = await cpuMsOf(target.proc.pid);
     const m = merge(await runWorkers(workers, ctx.deadlineMs));
+    const cpuMs = (await cpuMsOf(target.proc.pid)) - cpuBefore;
     const durationS = Math.max(1e-6, (m.lastUs - m.startUs) / 1e6);
     const rate = m.totals.received / durationS;
     const p99 = ms(m.hist.quantile(0.99));
@@ -34,6 +37,9 @@ export async function pairsScenario(ctx: RunContext, p: { transport: 'ws' | 'tcp
         p99Ms: p99,
         maxMs: ms(m.hist.max),
         delivered: m.totals.received,
+        cpuUsPerMessage: Math.round((cpuMs * 1000 * 100) / Math.max(1, m.totals.received)) / 100,
+        serverCpuPercent: Math.round(cpuMs / 10 / Math.max(1e-6, durationS)),
+        loadGenCpuPercent: Math.round(m.workerCpuMs / 10 / Math.max(1e-6, durationS)),
         durationS: Math.round(durationS * 100) / 100,
         lost: m.totals.lost,
         duplicated: m.totals.duplicated,

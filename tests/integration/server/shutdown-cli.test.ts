@@ -188,8 +188,6 @@ describe('CLI', () => {
     const again = await runCli(['adduser', 'frank', '--data', data, '--hash-cost', '4'], 'other\n');
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/taken/);
-    const bad = await runCli(['adduser', 'bad name!', '--data', data, '--hash-cost', '4'], 'pw\n');
-    expect(bad.code).toBe(2);
 
     const server = await startServer({ host: '127.0.0.1', port: 0, wsPort: 0, dataDir: data, hashCost: 4, logLevel: 'silent', webRoot: null });
     try {
