@@ -71,7 +71,9 @@ export class HostController {
           wsPort: ports.wsPort,
           dataDir: this.options.dataDir,
           webRoot: this.options.webRoot,
-          // An optional seed-format credentials file next to the database creates accounts.
+          // A server hosted from the app starts empty: people on the LAN create their own
+          // accounts. An optional seed-format credentials file next to the database adds more.
+          allowRegister: true,
           ...(existsSync(usersFile) ? { usersFile } : {}),
           ...this.options.serverOptions,
         });

@@ -55,6 +55,30 @@ export interface TcpOptions {
   serverName: string;
 }
 
+/**
+ * Sockets corked during this event-loop turn: lines for one peer produced in the
+ * same turn (replies, deliveries, presence) leave in one writev instead of one
+ * syscall each. One setImmediate uncorks them all after the poll phase.
+ */
+const corked = new Set<net.Socket>();
+let uncorkScheduled = false;
+
+function uncorkAll(): void {
+  uncorkScheduled = false;
+  for (const socket of corked) socket.uncork();
+  corked.clear();
+}
+
+function corkForThisTurn(socket: net.Socket): void {
+  if (corked.has(socket)) return;
+  socket.cork();
+  corked.add(socket);
+  if (!uncorkScheduled) {
+    uncorkScheduled = true;
+    setImmediate(uncorkAll);
+  }
+}
+
 class TcpConnection implements Connection {
   readonly id = nextConnectionId();
   readonly kind = 'tcp' as const;
@@ -306,6 +330,7 @@ class TcpConnection implements Connection {
 
   private write(text: string, onWritten?: () => void): void {
     if (text === '' || !this.open) return;
+    corkForThisTurn(this.socket);
     this.socket.write(text, onWritten ? (err) => (err ? undefined : onWritten()) : undefined);
     if (this.socket.writableLength > this.options.maxSendQueueBytes) {
       this.options.log.warn({ conn: this.id, queued: this.socket.writableLength }, 'slow consumer disconnected');

@@ -303,13 +303,16 @@ function go(deadlineMs: number): void {
   const cpuStart = process.cpuUsage();
   let finished = false;
   let timedOut = false;
-  let role: ReturnType<typeof runRole>;
+  const current: { role?: ReturnType<typeof runRole> } = {};
   const finish = () => {
     if (finished) return;
+    // A role may finish while it is still starting (nothing to wait for): report once it has.
+    if (!current.role) return void setImmediate(finish);
+    const role = current.role;
     finished = true;
     clearTimeout(deadline);
     running = false;
-    const extra = role?.extra?.() ?? {};
+    const extra = role.extra?.() ?? {};
     const totals = emptyTotals();
     for (const c of checks) addTotals(totals, c.totals());
     const result: WorkerResult = {
@@ -318,7 +321,7 @@ function go(deadlineMs: number): void {
       hist: hist.toJSON(),
       startUs,
       lastUs,
-      sent: role?.sent() ?? 0,
+      sent: role.sent(),
       sendErrors,
       disconnects,
       timedOut,
@@ -334,7 +337,7 @@ function go(deadlineMs: number): void {
     timedOut = true;
     finish();
   }, deadlineMs);
-  role = runRole(finish);
+  current.role = runRole(finish);
   maybeDone?.();
 }
 

@@ -13,7 +13,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { RunContext } from './harness';
-import { ProcessPool } from './proc';
+import { ProcessPool, childFdLimit } from './proc';
 import { jsonLine, table, type ScenarioResult } from './report';
 import { durableScenario } from './scenarios/durable';
 import { fanoutScenario } from './scenarios/fanout';
@@ -41,6 +41,7 @@ interface Flags {
   workers: number;
   deadline: number;
   hashCost?: number;
+  store: 'memory' | 'sqlite';
   profile?: string;
 }
 
@@ -56,6 +57,7 @@ const program = new Command('bench')
   .option('--workers <n>', 'load-generator processes per scenario', positiveInt, Math.max(2, os.availableParallelism()))
   .option('--deadline <seconds>', 'hard limit of each measured phase', positiveInt, 180)
   .option('--hash-cost <n>', 'scrypt cost for the login storm (default 17; 4 with --smoke)', positiveInt)
+  .addOption(new Option('--store <store>', 'store for the login storm (fanout/pairs use memory; durable compares both)').choices(['memory', 'sqlite']).default('memory'))
   .option('--profile <dir>', 'write a CPU profile (.cpuprofile) of every server process into <dir>')
   .parse();
 
@@ -102,11 +104,17 @@ if (wanted('pairs')) {
 if (wanted('idle')) {
   const sizes = flags.clients ? [flags.clients] : smoke ? [50] : [10_000, 50_000, 100_000];
   for (const connections of sizes) plan.push({ label: `idle ${connections}`, run: () => idleScenario(ctx, { connections, smoke }) });
+  // Sizes above this machine's open-files limit are skipped; measure the largest that fits instead.
+  const limit = await childFdLimit();
+  const largestFitting = Math.floor((limit - 1_000) / 1_000) * 1_000;
+  if (!flags.clients && !smoke && sizes.some((n) => n + 200 > limit) && largestFitting > 10_000) {
+    plan.push({ label: `idle ${largestFitting} (largest under the fd limit ${limit})`, run: () => idleScenario(ctx, { connections: largestFitting, smoke }) });
+  }
 }
 if (wanted('storm')) {
   const logins = flags.clients ?? (smoke ? 10 : 1000);
   const hashCost = flags.hashCost ?? (smoke ? 4 : 17);
-  plan.push({ label: `storm ${logins}`, run: () => stormScenario(ctx, { logins, hashCost, chatPairs: smoke ? 2 : 10, chatIntervalMs: 20, smoke }) });
+  plan.push({ label: `storm ${logins}`, run: () => stormScenario(ctx, { logins, hashCost, chatPairs: smoke ? 2 : 10, chatIntervalMs: 20, store: flags.store, smoke }) });
 }
 if (wanted('durable')) {
   const receivers = flags.clients ?? (smoke ? 5 : 1000);

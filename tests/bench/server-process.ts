@@ -9,7 +9,7 @@ import { createStore } from '../../server/store/create-store';
 
 interface Launch {
   options: ServerOptions;
-  /** `username hash` lines to create before starting (store must be persistent: sqlite). */
+  /** `username hash` lines: accounts created before the server accepts connections. */
   seedFile?: string;
 }
 
@@ -27,7 +27,20 @@ const launch = await new Promise<Launch>((resolve) => {
   process.on('disconnect', () => process.exit(0));
 });
 try {
-  if (launch.seedFile) {
+  if (launch.seedFile && launch.options.store === 'memory') {
+    // The memory store lives inside startServer(), so accounts are added as it
+    // migrates: a benchmark-only hook that leaves the server code untouched.
+    const { MemoryStore } = await import('../../server/store/memory/index');
+    const migrate = MemoryStore.prototype.migrate;
+    const lines = readFileSync(launch.seedFile, 'utf8').split('\n');
+    MemoryStore.prototype.migrate = async function (this: InstanceType<typeof MemoryStore>) {
+      await migrate.call(this);
+      for (const line of lines) {
+        const [username, hash] = line.split(' ');
+        if (username && hash) await this.createUser(username, hash, Date.now());
+      }
+    };
+  } else if (launch.seedFile) {
     // Accounts whose production-cost hashes were computed ahead of time (see hash-cache.ts).
     const store = await createStore(resolveConfig(launch.options));
     const now = Date.now();

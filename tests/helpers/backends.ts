@@ -3,7 +3,10 @@
 // CHAT_TEST_REDIS_URL are set. Client k connects to node(k), so on the cluster
 // every interaction between two clients crosses nodes.
 import type { ServerOptions } from '../../server/index';
+import type * as ClusterHelper from './cluster';
 import { startTestServer } from './test-server';
+
+type ClusterModule = typeof ClusterHelper;
 
 export interface BackendNode {
   readonly tcpPort: number;
@@ -58,11 +61,11 @@ export const clusterBackend: Backend = {
   canRestart: false,
   async start(options = {}) {
     // Imported lazily: the cluster helper loads pg and ioredis, which a SQLite-only run never needs.
-    let mod: typeof import('./cluster');
+    let mod: ClusterModule;
     try {
       mod = await import('./cluster');
     } catch (err) {
-      throw new Error(`cluster backend: tests/helpers/cluster.ts could not be loaded (${(err as Error).message})`);
+      throw new Error(`cluster backend: tests/helpers/cluster.ts could not be loaded (${(err as Error).message})`, { cause: err });
     }
     const cluster = await mod.startCluster({ nodes: 2, options });
     return {

@@ -7,16 +7,19 @@ import type { Cred, WorkerResult } from '../load-worker';
 import type { ScenarioResult } from '../report';
 import { Histogram } from '../stats';
 
-export async function stormScenario(ctx: RunContext, p: { logins: number; hashCost: number; chatPairs: number; chatIntervalMs: number; smoke: boolean }): Promise<ScenarioResult> {
-  const name = `login-storm-${p.logins}`;
+export async function stormScenario(
+  ctx: RunContext,
+  p: { logins: number; hashCost: number; chatPairs: number; chatIntervalMs: number; store: 'memory' | 'sqlite'; smoke: boolean },
+): Promise<ScenarioResult> {
+  const name = `login-storm-${p.store}-${p.logins}`;
   ctx.log(`  ${name}: preparing ${p.logins + 2 * p.chatPairs} accounts at hash cost ${p.hashCost} (cached in ~/.cache/chat-bench)`);
   const prepared = await cachedHashes('storm', p.logins + 2 * p.chatPairs, p.hashCost, 2);
   const stormUsers: Cred[] = prepared.slice(0, p.logins);
   const chatters = prepared.slice(p.logins);
   const pairs: [Cred, Cred][] = Array.from({ length: p.chatPairs }, (_, i) => [chatters[2 * i]!, chatters[2 * i + 1]!]);
   ctx.log(`  ${name}`);
-  // SQLite (the production default) so the accounts exist before the server starts.
-  const server = await startServerTarget(ctx, 'ws', { store: 'sqlite', users: [], seed: prepared, hashCost: p.hashCost, extra: { port: null } });
+  // Accounts are created from the cached hashes before the server accepts connections.
+  const server = await startServerTarget(ctx, 'ws', { store: p.store, users: [], seed: prepared, hashCost: p.hashCost, extra: { port: null } });
   let workers: Worker[] = [];
   try {
     const [chat, storm] = (workers = await startWorkers(
@@ -50,7 +53,7 @@ export async function stormScenario(ctx: RunContext, p: { logins: number; hashCo
     const judged = !p.smoke && p.hashCost >= 17 && p.logins >= 1000;
     return {
       name,
-      params: { transport: 'ws', logins: p.logins, hashCost: p.hashCost, store: 'sqlite', chatPairs: p.chatPairs, chatIntervalMs: p.chatIntervalMs },
+      params: { transport: 'ws', logins: p.logins, hashCost: p.hashCost, store: p.store, chatPairs: p.chatPairs, chatIntervalMs: p.chatIntervalMs },
       metrics: {
         signedIn: stormResult.signedIn ?? 0,
         allSignedInS: Math.round(((stormResult.lastUs - stormResult.startUs) / 1e6) * 100) / 100,

@@ -18,6 +18,8 @@ export interface Harness {
   wsUser(k: number, user: string, extra?: { resumeFrom?: number; presence?: boolean }): Promise<WsClient>;
   /** A TCP client on node(k) signed in as `user`. */
   tcpUser(k: number, user: string): Promise<TcpClient>;
+  /** Replaces this test's backend with a fresh one started with `extra` options on top of the suite's. */
+  startFresh(extra: Partial<ServerOptions>): Promise<void>;
 }
 
 /** Registers beforeEach/afterEach hooks that start `backend` with `options` for every test. */
@@ -56,6 +58,11 @@ export function useBackend(backend: Backend, options: Partial<ServerOptions> = {
       const c = await h.tcp(k);
       await c.login(user, PASSWORDS[user]!);
       return c;
+    },
+    async startFresh(extra) {
+      await running?.close();
+      running = null;
+      running = await backend.start({ ...options, ...extra });
     },
   };
   return h;

@@ -105,6 +105,26 @@ describe('shutdown (in process)', () => {
   });
 });
 
+describe('HTTP endpoints (in process)', () => {
+  let srv: TestServer;
+  beforeEach(async () => {
+    srv = await startTestServer();
+  });
+  afterEach(async () => {
+    await srv.stop();
+  });
+
+  it('/healthz reports sessions; WebSocket upgrades elsewhere than /ws are refused', async () => {
+    const alice = await WsClient.connect(srv.wsUrl);
+    await alice.login('alice', 'alice-pw');
+    const res = await fetch(`http://127.0.0.1:${srv.wsPort}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'ok', sessions: 1 });
+    await expect(WsClient.connect(`ws://127.0.0.1:${srv.wsPort}/other`)).rejects.toThrow(/404/);
+    alice.close();
+  });
+});
+
 describe('CLI', () => {
   let dir: string;
   beforeEach(async () => {

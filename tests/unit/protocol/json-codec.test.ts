@@ -69,7 +69,7 @@ describe('decodeRequest', () => {
       fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
         decodeOutcome(Buffer.from(bytes).toString('utf8'));
       }),
-      { numRuns: 2000 },
+      { numRuns: 1000 },
     );
   });
 
@@ -78,7 +78,7 @@ describe('decodeRequest', () => {
       fc.property(fc.jsonValue(), (value) => {
         decodeOutcome(JSON.stringify(value) ?? 'undefined');
       }),
-      { numRuns: 2000 },
+      { numRuns: 1000 },
     );
   });
 
@@ -103,7 +103,7 @@ describe('decodeRequest', () => {
           expect(out.error.id).toBe(id);
         }
       }),
-      { numRuns: 3000 },
+      { numRuns: 1500 },
     );
   });
 });
