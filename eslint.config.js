@@ -59,8 +59,9 @@ export default tseslint.config(
           paths: [{ name: 'electron', message: 'The renderer talks to main only through window.chat (the preload bridge).' }],
           patterns: [
             nodeBuiltins,
-            { group: ['**/main/**', '!**/main/ipc/contract'], message: 'Only `import type` from main/ipc/contract is allowed in the renderer.' },
-            { group: ['**/main/ipc/contract'], allowTypeImports: true, message: 'Only `import type` from main/ipc/contract.' },
+            // Anything from main/ other than `import type` of the IPC contract.
+            { regex: '(^|/)main/(?!ipc/contract$)', message: 'The renderer may only `import type` from main/ipc/contract.' },
+            { regex: '(^|/)main/ipc/contract$', allowTypeImports: true, message: 'Only `import type` from main/ipc/contract.' },
             { group: ['**/server/**', '!**/server/protocol', '!**/server/protocol/**'], message: 'The renderer may import only server/protocol.' },
           ],
         },

@@ -51,7 +51,7 @@ export async function startServerTarget(ctx: RunContext, transport: 'ws' | 'tcp'
     rateLimit: 0,
     logLevel: 'silent',
     // Benchmarks hold many idle connections; keep the server from closing them meanwhile.
-    loginTimeoutSeconds: 600,
+    loginTimeoutSeconds: 3600,
     idleSeconds: 3600,
     ...launch.extra,
   };

@@ -62,7 +62,8 @@ for (const backend of backends) {
       );
       await watcher.waitEvent('presence', (e) => e.user === 'bob' && !e.online);
       await sending;
-      const again = await h.ws(0);
+      // Back on the other node (on the cluster): the resume comes from the shared store.
+      const again = await h.ws(1);
       const login = await again.login('bob', 'bob-pw', { resumeFrom: lastSeen });
       expect(login).toMatchObject({ resumeFrom: lastSeen, lastSeq: 200 });
       const rest = await again.waitMessages(200 - lastSeen, 10_000);
