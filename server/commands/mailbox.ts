@@ -35,7 +35,7 @@ export const history: CommandSpec<'history'> = {
       if (!(await store.getUser(cmd.with))) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user "${cmd.with}"`);
       page = await store.history({ ...query, peer: cmd.with });
     }
-    return { messages: page.slice(0, limit).map(toChatMessage), hasMore: page.length > limit };
+    return { with: cmd.with, group: isGroup, messages: page.slice(0, limit).map(toChatMessage), hasMore: page.length > limit };
   },
 };
 
@@ -43,8 +43,8 @@ export const history: CommandSpec<'history'> = {
 export const ack: CommandSpec<'ack'> = {
   needsAuth: true,
   async handle(ctx, cmd) {
-    ctx.client.session!.acknowledge(cmd.seq);
-    return { seq: cmd.seq };
+    // The reply names what was actually acknowledged: never beyond what was sent.
+    return { seq: ctx.client.session!.acknowledge(cmd.seq) };
   },
 };
 

@@ -203,7 +203,13 @@ export const resultSchemas = {
   'group-add': z.object({ group: GroupInfo }),
   'group-remove': z.object({ group: GroupInfo }),
   'group-leave': z.object({ group: GroupName }),
-  history: z.object({ messages: z.array(ChatMessage), hasMore: z.boolean() }),
+  history: z.object({
+    /** The conversation: a user, or a group when `group` is true. */
+    with: z.string(),
+    group: z.boolean(),
+    messages: z.array(ChatMessage),
+    hasMore: z.boolean(),
+  }),
   ack: z.object({ seq: Seq }),
   help: z.object({ commands: z.array(z.string()) }),
 } as const satisfies Record<CommandType, z.ZodType>;

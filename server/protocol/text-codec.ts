@@ -253,10 +253,10 @@ export function formatResult<K extends CommandType>(type: K, result: ResultOf<K>
     case 'group-leave':
       return [`You left group ${(r as ResultOf<'group-leave'>).group}.`];
     case 'history': {
-      const { messages, hasMore } = r as ResultOf<'history'>;
+      const { messages, hasMore, with: peer, group } = r as ResultOf<'history'>;
       if (messages.length === 0) return ['No messages.'];
       const lines = [...messages].reverse().map((m) => formatHistoryLine(m, time));
-      if (hasMore) lines.push(`(older messages: history <name> ${messages[messages.length - 1]!.id})`);
+      if (hasMore) lines.push(`(older messages: history ${group ? 'group ' : ''}${peer} ${messages[messages.length - 1]!.id})`);
       return lines;
     }
     case 'ack':

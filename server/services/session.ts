@@ -132,9 +132,9 @@ export class Session {
     }
   }
 
-  /** Records an acknowledgement; written to the store in batches (at most one write per 200 ms). */
-  acknowledge(seq: number): void {
-    if (seq <= this.ackedSeq) return;
+  /** Records an acknowledgement (written to the store at most every 200 ms); returns the highest acknowledged seq. */
+  acknowledge(seq: number): number {
+    if (seq <= this.ackedSeq) return this.ackedSeq;
     this.ackedSeq = Math.min(seq, this.lastSent);
     if (!this.ackTimer) {
       this.ackTimer = setTimeout(() => {
@@ -143,6 +143,7 @@ export class Session {
       }, 200);
       this.ackTimer.unref();
     }
+    return this.ackedSeq;
   }
 
   private flushedAck = 0;

@@ -377,9 +377,8 @@ for (const backend of backends) {
         bob.send('history alice');
         const first = await bob.waitLine(/^\d+ \[\d\d:\d\d\] alice: n3$/);
         await bob.waitLine(/^\d+ \[\d\d:\d\d\] alice: n52$/);
-        // The hint is a template: the reply does not carry the peer's name.
-        const more = await bob.waitLine(/^\(older messages: history <name> \d+\)$/);
-        const before = /history <name> (\d+)/.exec(more)![1]!;
+        const more = await bob.waitLine(/^\(older messages: history alice \d+\)$/);
+        const before = /history alice (\d+)/.exec(more)![1]!;
         expect(first.startsWith(`${before} `)).toBe(true);
         bob.send(`history alice ${before}`);
         await bob.waitLine(/^\d+ \[\d\d:\d\d\] alice: n1$/);
@@ -398,6 +397,8 @@ for (const backend of backends) {
         await alice.request({ type: 'message', to: 'bob', text: 'x' });
         await bob.waitMessages(1);
         expect(await bob.request({ type: 'ack', seq: 1 })).toEqual({ seq: 1 });
+        // Acknowledging beyond what was delivered is clamped to the last delivered seq.
+        expect(await bob.request({ type: 'ack', seq: 999 })).toEqual({ seq: 1 });
         const help = await bob.request({ type: 'help' });
         expect(help.commands).toEqual(expect.arrayContaining(['message <user> <text>', 'create group <name> <member> ...', 'logout']));
         expect(await bob.request({ type: 'logout' })).toEqual({});

@@ -86,6 +86,8 @@ for (const backend of backends) {
       await sendMany(alice, 'bob', 10, 'x');
       await bob.waitMessages(10);
       await bob.request({ type: 'ack', seq: 6 });
+      // An acknowledgement never runs ahead of what was delivered, and the reply says so.
+      expect(await bob.request({ type: 'ack', seq: 4 })).toEqual({ seq: 6 });
       bob.kill();
       await watcher.waitEvent('presence', (e) => e.user === 'bob' && !e.online);
       const again = await h.ws(0);

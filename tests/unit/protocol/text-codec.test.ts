@@ -231,11 +231,15 @@ describe('format functions', () => {
     expect(formatResult('group-add', { group })).toEqual(['Group team members: alice, bob']);
     expect(formatResult('group-remove', { group })).toEqual(['Group team members: alice, bob']);
     expect(formatResult('group-leave', { group: 'team' })).toEqual(['You left group team.']);
-    expect(formatResult('history', { messages: [], hasMore: false })).toEqual(['No messages.']);
-    expect(formatResult('history', { messages: [{ ...msg, id: 5 }, { ...msg, id: 4 }], hasMore: true }, time)).toEqual([
+    expect(formatResult('history', { with: 'alice', group: false, messages: [], hasMore: false })).toEqual(['No messages.']);
+    expect(formatResult('history', { with: 'alice', group: false, messages: [{ ...msg, id: 5 }, { ...msg, id: 4 }], hasMore: true }, time)).toEqual([
       '4 [12:34] alice: hi there',
       '5 [12:34] alice: hi there',
-      '(older messages: history <name> 4)',
+      '(older messages: history alice 4)',
+    ]);
+    expect(formatResult('history', { with: 'team', group: true, messages: [{ ...msg, id: 9 }], hasMore: true }, time)).toEqual([
+      '9 [12:34] alice: hi there',
+      '(older messages: history group team 9)',
     ]);
     expect(formatResult('ack', { seq: 3 })).toEqual(['Acknowledged up to #3.']);
     expect(formatResult('help', { commands: [] })).toEqual(['Commands:', ...Object.values(TEXT_SYNTAX).map((s) => `  ${s}`)]);
