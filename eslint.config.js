@@ -52,6 +52,8 @@ export default tseslint.config(
   // The renderer runs in a sandboxed page (and a plain browser): no Electron, no Node, no server internals.
   {
     files: ['renderer/**/*.ts', 'renderer/**/*.svelte'],
+    // The Vite config runs in Node at build time, never in the page.
+    ignores: ['renderer/vite.config.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

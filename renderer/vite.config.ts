@@ -1,8 +1,7 @@
 // Builds the Svelte renderer once for both hosts: Electron loads it from file://
 // and the chat server serves it over HTTP, so every asset URL is relative.
-// This file runs in Node at build time, never in the renderer, so the
-// renderer's "no Node built-ins" rule does not apply to it.
-// eslint-disable-next-line no-restricted-imports
+// This file runs in Node at build time, never in the renderer (eslint.config.js
+// exempts it from the renderer's "no Node built-ins" rule).
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';

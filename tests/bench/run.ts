@@ -43,6 +43,7 @@ interface Flags {
   hashCost?: number;
   store: 'memory' | 'sqlite';
   profile?: string;
+  serverRoot?: string;
 }
 
 const program = new Command('bench')
@@ -58,10 +59,13 @@ const program = new Command('bench')
   .option('--deadline <seconds>', 'hard limit of each measured phase', positiveInt, 180)
   .option('--hash-cost <n>', 'scrypt cost for the login storm (default 17; 4 with --smoke)', positiveInt)
   .addOption(new Option('--store <store>', 'store for the login storm (fanout/pairs use memory; durable compares both)').choices(['memory', 'sqlite']).default('memory'))
+  .option('--server-root <dir>', "benchmark another copy of the server's sources (a server/ directory), for before/after runs")
   .option('--profile <dir>', 'write a CPU profile (.cpuprofile) of every server process into <dir>')
   .parse();
 
 const flags = program.opts<Flags>();
+// Read by server-process.ts in every server child.
+if (flags.serverRoot) process.env.CHAT_BENCH_SERVER_ROOT = path.resolve(flags.serverRoot);
 const out = flags.json ? process.stderr : process.stdout;
 const log = (line: string) => out.write(`${line}\n`);
 const smoke = flags.smoke === true;
@@ -85,13 +89,13 @@ if (wanted('fanout')) {
     // Smoke covers each transport once and each kind once: ws broadcast, tcp group.
     if (!smoke || t === 0) {
       for (const receivers of sizes) {
-        const messages = flags.messages ?? (smoke ? 20 : receivers >= 1000 ? 300 : 2000);
+        const messages = flags.messages ?? (smoke ? 20 : receivers >= 1000 ? 1000 : 3000);
         plan.push({ label: `fanout ${transport} ${receivers}`, run: () => fanoutScenario(ctx, { transport, receivers, messages, kind: 'broadcast', window: 10, smoke }) });
       }
     }
     if (!smoke || t === transports.length - 1) {
       const groupSize = Math.min(flags.clients ?? (smoke ? 5 : 1000), 1000);
-      const messages = flags.messages ?? (smoke ? 20 : 300);
+      const messages = flags.messages ?? (smoke ? 20 : 1000);
       plan.push({ label: `fanout group ${transport} ${groupSize}`, run: () => fanoutScenario(ctx, { transport, receivers: groupSize, messages, kind: 'group', window: 10, smoke }) });
     }
   });
@@ -99,7 +103,7 @@ if (wanted('fanout')) {
 if (wanted('pairs')) {
   const pairs = flags.clients ?? (smoke ? 4 : 200);
   const messages = flags.messages ?? (smoke ? 20 : 500);
-  for (const transport of transports) plan.push({ label: `pairs ${transport} ${pairs}`, run: () => pairsScenario(ctx, { transport, pairs, messages, window: 4, smoke }) });
+  for (const transport of transports) plan.push({ label: `pairs ${transport} ${pairs}`, run: () => pairsScenario(ctx, { transport, pairs, messages, window: 2, smoke }) });
 }
 if (wanted('idle')) {
   const sizes = flags.clients ? [flags.clients] : smoke ? [50] : [10_000, 50_000, 100_000];

@@ -2,10 +2,17 @@
 // RSS and CPU are its own. IPC messages in: launch (options), gc, loop-reset,
 // loop-stats, stop; out: ready (ports), gc-done, loop-stats, error.
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { resolveConfig, type ServerOptions } from '../../server/config';
-import { startServer } from '../../server/index';
-import { createStore } from '../../server/store/create-store';
+import { pathToFileURL } from 'node:url';
+import type { ServerOptions } from '../../server/config';
+
+// The server under test: this checkout, or another copy of server/ for A/B runs (--server-root).
+const root = process.env.CHAT_BENCH_SERVER_ROOT ? path.resolve(process.env.CHAT_BENCH_SERVER_ROOT) : path.resolve(import.meta.dirname, '..', '..', 'server');
+const load = <T>(file: string): Promise<T> => import(pathToFileURL(path.join(root, file)).href) as Promise<T>;
+const { resolveConfig } = await load<typeof import('../../server/config')>('config.ts');
+const { startServer } = await load<typeof import('../../server/index')>('index.ts');
+const { createStore } = await load<typeof import('../../server/store/create-store')>('store/create-store.ts');
 
 interface Launch {
   options: ServerOptions;
@@ -30,7 +37,7 @@ try {
   if (launch.seedFile && launch.options.store === 'memory') {
     // The memory store lives inside startServer(), so accounts are added as it
     // migrates: a benchmark-only hook that leaves the server code untouched.
-    const { MemoryStore } = await import('../../server/store/memory/index');
+    const { MemoryStore } = await load<typeof import('../../server/store/memory/index')>('store/memory/index.ts');
     const migrate = MemoryStore.prototype.migrate;
     const lines = readFileSync(launch.seedFile, 'utf8').split('\n');
     MemoryStore.prototype.migrate = async function (this: InstanceType<typeof MemoryStore>) {
