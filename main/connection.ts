@@ -60,9 +60,10 @@ export class Connection {
       if (state.state === 'online') void this.persistToken();
     });
     this.session.onOutbox((items) => options.push('outbox:changed', items));
-    this.session.onOutboxFailure((item, error) =>
-      this.warn(`Queued ${item.command.type} ${item.localId} was refused by the server: ${error.code} ${error.message}`),
-    );
+    this.session.onOutboxFailure((item, error) => {
+      this.warn(`Queued ${item.command.type} ${item.localId} was refused by the server: ${error.code} ${error.message}`);
+      options.push('outbox:failed', { item, error });
+    });
   }
 
   get unread(): number {

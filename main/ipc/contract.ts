@@ -69,6 +69,8 @@ export interface Push {
   'server:event': EventFrame;
   'connection:state': ConnectionState;
   'outbox:changed': OutboxItem[];
+  /** A queued message the server refused when the outbox was flushed (e.g. BLOCKED); it was dropped. */
+  'outbox:failed': { item: OutboxItem; error: WireError };
 }
 
 export type InvokeChannel = keyof Invoke;
@@ -88,7 +90,7 @@ export const INVOKE_CHANNELS = [
   'host:status',
 ] as const satisfies readonly InvokeChannel[];
 
-export const PUSH_CHANNELS = ['server:event', 'connection:state', 'outbox:changed'] as const satisfies readonly PushChannel[];
+export const PUSH_CHANNELS = ['server:event', 'connection:state', 'outbox:changed', 'outbox:failed'] as const satisfies readonly PushChannel[];
 
 /** What the preload exposes as `window.chat`: one named function per channel. */
 export interface ChatBridge {

@@ -5,14 +5,18 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
+import type * as ConfigModule from '../../server/config';
 import type { ServerOptions } from '../../server/config';
+import type * as IndexModule from '../../server/index';
+import type * as CreateStoreModule from '../../server/store/create-store';
+import type * as MemoryModule from '../../server/store/memory/index';
 
 // The server under test: this checkout, or another copy of server/ for A/B runs (--server-root).
 const root = process.env.CHAT_BENCH_SERVER_ROOT ? path.resolve(process.env.CHAT_BENCH_SERVER_ROOT) : path.resolve(import.meta.dirname, '..', '..', 'server');
 const load = <T>(file: string): Promise<T> => import(pathToFileURL(path.join(root, file)).href) as Promise<T>;
-const { resolveConfig } = await load<typeof import('../../server/config')>('config.ts');
-const { startServer } = await load<typeof import('../../server/index')>('index.ts');
-const { createStore } = await load<typeof import('../../server/store/create-store')>('store/create-store.ts');
+const { resolveConfig } = await load<typeof ConfigModule>('config.ts');
+const { startServer } = await load<typeof IndexModule>('index.ts');
+const { createStore } = await load<typeof CreateStoreModule>('store/create-store.ts');
 
 interface Launch {
   options: ServerOptions;
@@ -37,7 +41,7 @@ try {
   if (launch.seedFile && launch.options.store === 'memory') {
     // The memory store lives inside startServer(), so accounts are added as it
     // migrates: a benchmark-only hook that leaves the server code untouched.
-    const { MemoryStore } = await load<typeof import('../../server/store/memory/index')>('store/memory/index.ts');
+    const { MemoryStore } = await load<typeof MemoryModule>('store/memory/index.ts');
     const migrate = MemoryStore.prototype.migrate;
     const lines = readFileSync(launch.seedFile, 'utf8').split('\n');
     MemoryStore.prototype.migrate = async function (this: InstanceType<typeof MemoryStore>) {

@@ -1,10 +1,12 @@
 // ChatClient over the Electron preload bridge (`window.chat`). Main owns the
 // socket, the outbox and the keychain; this file only unwraps IpcResult values
 // into results or thrown ProtocolErrors and fans pushes out to listeners.
-import type { Command, EventFrame, ResultOf } from '../../../server/protocol';
+import type { Command, EventFrame, ResultOf, WireError } from '../../../server/protocol';
+import { toWebSocketUrl } from '../../../server/protocol/client-session';
 import type { ChatBridge, ConnectionState, IpcResult, OutboxItem, Push, PushChannel } from '../../../main/ipc/contract';
 import type { ChatClient, HostControl } from './client';
 import { fromWireError } from './errors';
+import { withServer } from './one-shot';
 
 async function unwrap<T>(call: Promise<IpcResult<T>>): Promise<T> {
   const result = await call;
@@ -18,6 +20,7 @@ export function createElectronClient(bridge: ChatBridge): ChatClient {
   const events = new Set<Listener<EventFrame>>();
   const states = new Set<Listener<ConnectionState>>();
   const outboxes = new Set<Listener<OutboxItem[]>>();
+  const failures = new Set<(item: OutboxItem, error: WireError) => void>();
   let lastState: ConnectionState = { state: 'signed-out' };
   let lastOutbox: OutboxItem[] = [];
 
@@ -30,6 +33,9 @@ export function createElectronClient(bridge: ChatBridge): ChatClient {
     } else if (channel === 'outbox:changed') {
       lastOutbox = payload as OutboxItem[];
       for (const l of outboxes) l(lastOutbox);
+    } else if (channel === 'outbox:failed') {
+      const { item, error } = payload as Push['outbox:failed'];
+      for (const l of failures) l(item, error);
     }
   });
 
@@ -50,10 +56,22 @@ export function createElectronClient(bridge: ChatBridge): ChatClient {
     host,
     rememberHint: "Stores a sign-in token in your system's keychain, never your password.",
     defaultServer: () => localStorage.getItem('chat.lastServer') ?? 'localhost:4001',
-    // The IPC contract has no pre-sign-in channel, so the desktop app cannot read
-    // the hello (and so cannot offer registration) before signing in.
-    probe: async () => null,
-    register: null,
+    // Reading the server's hello and creating an account are one-shot exchanges made
+    // before any session exists, so they use a short-lived socket from the page (the
+    // CSP allows ws:/wss:). The chat session itself, with its token, stays in main.
+    probe: async (server) => {
+      const hello = await withServer(toWebSocketUrl(server), async (x) => x.hello);
+      return { serverName: hello.server, allowRegister: hello.allowRegister };
+    },
+    register: async (request) => {
+      await withServer(toWebSocketUrl(request.server), async (x) => {
+        await x.call({ type: 'register', username: request.username, password: request.password });
+        await x.call({ type: 'logout' });
+      });
+      const result = await unwrap(bridge.signIn(request));
+      localStorage.setItem('chat.lastServer', request.server);
+      return result;
+    },
     signIn: async (request) => {
       const result = await unwrap(bridge.signIn(request));
       localStorage.setItem('chat.lastServer', request.server);
@@ -69,8 +87,10 @@ export function createElectronClient(bridge: ChatBridge): ChatClient {
     onEvent: (listener) => subscribe(events, listener),
     onState: (listener) => subscribe(states, listener, lastState),
     onOutbox: (listener) => subscribe(outboxes, listener, lastOutbox),
-    // The IPC contract has no push for refused outbox items; main only drops them.
-    onOutboxFailure: () => () => undefined,
+    onOutboxFailure: (listener) => {
+      failures.add(listener);
+      return () => void failures.delete(listener);
+    },
     setUnread: (count) => void bridge.setUnread(count).catch(() => undefined),
   };
 }
