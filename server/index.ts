@@ -7,6 +7,7 @@ import { resolveConfig, type ServerConfig, type ServerOptions } from './config';
 import { ChatCore } from './core';
 import { createLogger, type Logger } from './log';
 import { createStore } from './store/create-store';
+import type { ListenerOptions } from './transport/connection';
 import { listenTcp } from './transport/tcp';
 import { listenWs, type WsListener } from './transport/ws';
 
@@ -57,32 +58,20 @@ export async function startServer(options: ServerOptions, logger?: Logger): Prom
       const counts = await core.services.accounts.importUsersFile(config.usersFile);
       log.info({ file: config.usersFile, ...counts }, 'imported users');
     }
+    const common: Omit<ListenerOptions, 'port'> = {
+      host: config.host,
+      core,
+      log,
+      loginTimeoutMs: config.loginTimeoutSeconds * 1000,
+      maxSendQueueBytes: config.maxSendQueueBytes,
+      allowRegister: config.allowRegister,
+      serverName: config.serverName,
+    };
     if (config.port !== null) {
-      tcp = await listenTcp({
-        host: config.host,
-        port: config.port,
-        core,
-        log,
-        idleMs: config.idleSeconds * 1000,
-        loginTimeoutMs: config.loginTimeoutSeconds * 1000,
-        maxSendQueueBytes: config.maxSendQueueBytes,
-        allowRegister: config.allowRegister,
-        serverName: config.serverName,
-      });
+      tcp = await listenTcp({ ...common, port: config.port, idleMs: config.idleSeconds * 1000 });
     }
     if (config.wsPort !== null) {
-      ws = await listenWs({
-        host: config.host,
-        port: config.wsPort,
-        core,
-        log,
-        heartbeatMs: config.heartbeatSeconds * 1000,
-        loginTimeoutMs: config.loginTimeoutSeconds * 1000,
-        maxSendQueueBytes: config.maxSendQueueBytes,
-        allowRegister: config.allowRegister,
-        serverName: config.serverName,
-        webRoot: config.webRoot,
-      });
+      ws = await listenWs({ ...common, port: config.wsPort, heartbeatMs: config.heartbeatSeconds * 1000, webRoot: config.webRoot });
     }
   } catch (err) {
     tcp?.close();

@@ -1,10 +1,26 @@
 // A client connection as the command core sees it: whole messages in and out,
 // whatever the framing. tcp.ts and ws.ts implement it; each renders replies and
 // events in its own wire format (text lines or JSON frames).
+import type { ChatCore } from '../core';
+import type { Logger } from '../log';
 import type { CommandType, EventFrame, RequestId, WireError } from '../protocol';
 import type { OutboundMessage } from '../services/outbound';
 
 export type TransportKind = 'tcp' | 'ws';
+
+/** What every listener needs, whatever its framing. */
+export interface ListenerOptions {
+  host: string;
+  port: number;
+  core: ChatCore;
+  log: Logger;
+  /** Unauthenticated connections are closed after this long (ms). */
+  loginTimeoutMs: number;
+  /** Unsent output beyond this many bytes disconnects the peer. */
+  maxSendQueueBytes: number;
+  allowRegister: boolean;
+  serverName: string;
+}
 
 export interface Connection {
   /** Process-unique id, for logs. */

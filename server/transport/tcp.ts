@@ -10,8 +10,6 @@
 //   (a slow consumer must not make the server buffer without limit).
 import net from 'node:net';
 import type { Client } from '../commands/types';
-import type { ChatCore } from '../core';
-import type { Logger } from '../log';
 import {
   ErrorCode,
   MAX_FRAME_BYTES,
@@ -30,7 +28,8 @@ import {
   type WireError,
 } from '../protocol';
 import type { OutboundMessage } from '../services/outbound';
-import type { Connection } from './connection';
+import type { Connection, ListenerOptions } from './connection';
+import { corkForThisTurn } from './cork';
 import { nextConnectionId } from './ids';
 
 const LF = 0x0a;
@@ -43,40 +42,9 @@ type PromptState =
   | { kind: 'authenticating'; username: string; registering: boolean }
   | { kind: 'ready' };
 
-export interface TcpOptions {
-  host: string;
-  port: number;
-  core: ChatCore;
-  log: Logger;
+export interface TcpOptions extends ListenerOptions {
+  /** A connection silent this long (ms) is closed. */
   idleMs: number;
-  loginTimeoutMs: number;
-  maxSendQueueBytes: number;
-  allowRegister: boolean;
-  serverName: string;
-}
-
-/**
- * Sockets corked during this event-loop turn: lines for one peer produced in the
- * same turn (replies, deliveries, presence) leave in one writev instead of one
- * syscall each. One setImmediate uncorks them all after the poll phase.
- */
-const corked = new Set<net.Socket>();
-let uncorkScheduled = false;
-
-function uncorkAll(): void {
-  uncorkScheduled = false;
-  for (const socket of corked) socket.uncork();
-  corked.clear();
-}
-
-function corkForThisTurn(socket: net.Socket): void {
-  if (corked.has(socket)) return;
-  socket.cork();
-  corked.add(socket);
-  if (!uncorkScheduled) {
-    uncorkScheduled = true;
-    setImmediate(uncorkAll);
-  }
 }
 
 class TcpConnection implements Connection {

@@ -12,8 +12,6 @@ import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import type { Client } from '../commands/types';
-import type { ChatCore } from '../core';
-import type { Logger } from '../log';
 import {
   ErrorCode,
   MAX_FRAME_BYTES,
@@ -30,48 +28,18 @@ import {
   type WireError,
 } from '../protocol';
 import type { OutboundMessage } from '../services/outbound';
-import type { Connection } from './connection';
+import type { Connection, ListenerOptions } from './connection';
+import { corkForThisTurn } from './cork';
 import { nextConnectionId } from './ids';
 import { serveStatic } from './static';
 
 /** Frames above this are refused by ws itself (close 1009), without buffering them. */
 const HARD_MAX_PAYLOAD = 1024 * 1024;
 
-export interface WsOptions {
-  host: string;
-  port: number;
-  core: ChatCore;
-  log: Logger;
+export interface WsOptions extends ListenerOptions {
+  /** Heartbeat interval (ms): a peer that misses a pong is terminated. */
   heartbeatMs: number;
-  loginTimeoutMs: number;
-  maxSendQueueBytes: number;
-  allowRegister: boolean;
-  serverName: string;
   webRoot: string | null;
-}
-
-/**
- * Sockets corked during this event-loop turn. Frames for one peer produced in
- * the same turn (replies, fan-out deliveries) then leave in one writev instead
- * of one syscall each; one setImmediate uncorks them all after the poll phase.
- */
-const corked = new Set<Duplex>();
-let uncorkScheduled = false;
-
-function uncorkAll(): void {
-  uncorkScheduled = false;
-  for (const socket of corked) socket.uncork();
-  corked.clear();
-}
-
-function corkForThisTurn(socket: Duplex): void {
-  if (corked.has(socket)) return;
-  socket.cork();
-  corked.add(socket);
-  if (!uncorkScheduled) {
-    uncorkScheduled = true;
-    setImmediate(uncorkAll);
-  }
 }
 
 class WsConnection implements Connection {
