@@ -5,7 +5,6 @@
 //
 // Unexpected exceptions are logged with the connection id and answered with
 // INTERNAL; they never reach another connection.
-import os from 'node:os';
 import { ErrorCode, ProtocolError, type Command, type CommandType, type RequestId, type WireError } from '../protocol';
 import { commands } from './index';
 import type { Client, CommandContext, CommandSpec, Services } from './types';
@@ -13,21 +12,8 @@ import type { Client, CommandContext, CommandSpec, Services } from './types';
 /** Commands waiting per connection before new ones are refused outright. */
 const MAX_QUEUED = 64;
 
-/**
- * Password sign-ins (scrypt on libuv's pool) running at once, server-wide. One
- * core is left to the event loop so signed-in users stay responsive during a
- * login storm; the others queue here in arrival order.
- */
-const MAX_CONCURRENT_SIGN_INS = Math.max(1, os.availableParallelism() - 1);
-
-function hashesPassword(command: Command): boolean {
-  return (command.type === 'login' && command.password !== undefined) || command.type === 'register';
-}
-
 export class Dispatcher {
   private readonly queues = new WeakMap<Client, { tail: Promise<void>; length: number }>();
-  private signInsRunning = 0;
-  private readonly signInWaiters: (() => void)[] = [];
 
   constructor(private readonly services: Services) {}
 
@@ -78,14 +64,7 @@ export class Dispatcher {
         user: client.session?.username ?? '',
         afterReply: (fn) => after.push(fn),
       };
-      const hashing = hashesPassword(command);
-      if (hashing) await this.acquireSignIn();
-      let result;
-      try {
-        result = await spec.handle(ctx, command as never);
-      } finally {
-        if (hashing) this.releaseSignIn();
-      }
+      const result = await spec.handle(ctx, command as never);
       client.connection.reply(id, command.type, result);
       for (const fn of after) fn();
     } catch (err) {
@@ -96,21 +75,6 @@ export class Dispatcher {
         client.connection.replyError(id, { code: ErrorCode.INTERNAL, message: 'The server failed to handle this command. Try again later.' });
       }
     }
-  }
-
-  /** Waits for a sign-in slot; slots are handed over in arrival order. */
-  private async acquireSignIn(): Promise<void> {
-    if (this.signInsRunning < MAX_CONCURRENT_SIGN_INS) {
-      this.signInsRunning++;
-      return;
-    }
-    await new Promise<void>((resolve) => this.signInWaiters.push(resolve));
-  }
-
-  private releaseSignIn(): void {
-    const next = this.signInWaiters.shift();
-    if (next) next();
-    else this.signInsRunning--;
   }
 
   /** Resolves when every queued command of `client` has finished. */

@@ -2,14 +2,40 @@
 // (N = 2^17, r = 8, p = 1), computed on libuv's thread pool so the event loop
 // keeps serving other clients while a hash runs.
 import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import os from 'node:os';
 
 const KEY_LENGTH = 32;
 const SALT_BYTES = 16;
 
+/**
+ * Hashes running at once, process-wide. One core is left to the event loop so
+ * signed-in users stay responsive during a login storm (a production-cost hash
+ * keeps a core busy for most of a second); further hashes wait in arrival order.
+ */
+const MAX_CONCURRENT_HASHES = Math.max(1, os.availableParallelism() - 1);
+let running = 0;
+const waiting: (() => void)[] = [];
+
+async function withHashSlot<T>(work: () => Promise<T>): Promise<T> {
+  if (running < MAX_CONCURRENT_HASHES) running++;
+  else await new Promise<void>((resolve) => waiting.push(resolve));
+  try {
+    return await work();
+  } finally {
+    // Hand the slot straight to the next waiter, or give it back.
+    const next = waiting.shift();
+    if (next) next();
+    else running--;
+  }
+}
+
 function scryptAsync(password: string, salt: Buffer, options: ScryptOptions): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    scrypt(password, salt, KEY_LENGTH, options, (err, key) => (err ? reject(err) : resolve(key)));
-  });
+  return withHashSlot(
+    () =>
+      new Promise((resolve, reject) => {
+        scrypt(password, salt, KEY_LENGTH, options, (err, key) => (err ? reject(err) : resolve(key)));
+      }),
+  );
 }
 
 function optionsFor(logN: number, r: number, p: number): ScryptOptions {
