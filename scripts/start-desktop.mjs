@@ -57,7 +57,7 @@ if (!electron) {
       : '  It is downloaded from GitHub (github.com/electron/electron/releases) on first start, and that download failed:',
     '  this machine probably has no access to the Electron download host.',
     'To fix it, either:',
-    '  - point to a reachable mirror:   ELECTRON_MIRROR=https://npmmirror.com/mirrors/electron/ npm start',
+    '  - point to a reachable mirror:   ELECTRON_MIRROR=https://mirror.example.org/electron/ npm start',
     '  - or use an Electron you already have:   ELECTRON_OVERRIDE_DIST_PATH=/path/to/electron-dir npm start',
     '    (the directory holding the electron executable, same version as node_modules/electron/package.json)',
     'Meanwhile the web client works without Electron:',
