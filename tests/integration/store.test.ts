@@ -328,6 +328,86 @@ describe('SQLite store specifics', () => {
       expect(await reopened.lastAcked('bob')).toBe(1);
     });
 
+    it('set-based fan-out: deliveries follow recipient order (not key order), rows match them exactly', async () => {
+      const store = openStore();
+      // Names that need JSON escaping, and an order that is neither sorted nor insertion order.
+      const names = ['zed', 'Quote"d', 'back\\slash', 'ünï', 'Alpha', 'mid'];
+      await seedUsers(store, [...names, 'sender']);
+      await store.saveMessage({ kind: 'private', from: 'sender', to: 'mid', text: 'warm-up', ts: T0 }, online('mid'));
+      const recipients: Recipient[] = names.map((username, i) => ({ username, offline: i % 2 === 0 }));
+      const { message, deliveries } = await store.saveMessage({ kind: 'broadcast', from: 'sender', text: 'hi', ts: T0 + 1 }, recipients);
+      expect(deliveries.map((d) => [d.username, d.seq, d.offline])).toEqual(
+        names.map((username, i) => [username, username === 'mid' ? 2 : 1, i % 2 === 0]),
+      );
+      expect(deliveries.every((d) => d.message.id === message.id)).toBe(true);
+
+      const raw = new Database(file, { readonly: true });
+      try {
+        const rows = raw.prepare('SELECT username, seq, offline FROM deliveries WHERE message_id = ? ORDER BY username').all(message.id);
+        const expected = deliveries
+          .map((d) => ({ username: d.username, seq: d.seq, offline: d.offline ? 1 : 0 }))
+          .sort((a, b) => (a.username < b.username ? -1 : a.username > b.username ? 1 : 0));
+        expect(rows).toEqual(expected);
+      } finally {
+        raw.close();
+      }
+    });
+
+    it('a save with an unknown recipient fails alone inside its batch; seqs stay gap-free in call order', async () => {
+      const store = openStore();
+      await seedUsers(store, ['alice', 'bob', 'carol']);
+      const before = store.batchStats().commits;
+      const first = store.saveMessage({ kind: 'broadcast', from: 'alice', text: 'one', ts: T0 }, online('carol', 'bob'));
+      const doomed = store.saveMessage({ kind: 'broadcast', from: 'alice', text: 'two', ts: T0 }, online('bob', 'ghost', 'carol'));
+      const third = store.saveMessage({ kind: 'broadcast', from: 'alice', text: 'three', ts: T0 }, online('bob', 'carol'));
+      await expect(doomed).rejects.toThrow(/"ghost" is not a user/);
+      const [a, c] = await Promise.all([first, third]);
+      expect(store.batchStats().commits - before).toBe(1);
+      expect(a.deliveries.map((d) => [d.username, d.seq])).toEqual([['carol', 1], ['bob', 1]]);
+      expect(c.deliveries.map((d) => [d.username, d.seq])).toEqual([['bob', 2], ['carol', 2]]);
+      expect((await store.deliveriesAfter('bob', 0, 10)).map((d) => d.message.text)).toEqual(['one', 'three']);
+      expect((await store.deliveriesAfter('carol', 0, 10)).map((d) => d.message.text)).toEqual(['one', 'three']);
+      // The doomed message's own row went with its savepoint: ids of the survivors are adjacent.
+      expect(c.message.id - a.message.id).toBe(1);
+    });
+
+    it('recordLogin is group-committed with other writes, and reads in the same tick see it', async () => {
+      const store = openStore();
+      await seedUsers(store, ['alice', 'bob']);
+      const before = store.batchStats().commits;
+      const reader = new Database(file, { readonly: true });
+      try {
+        const lastLogin = reader.prepare("SELECT last_login_at FROM users WHERE username = 'alice'").pluck();
+        const logins = [store.recordLogin('alice', T0 + 5), store.recordLogin('bob', T0 + 6)];
+        const save = store.saveMessage({ kind: 'private', from: 'alice', to: 'bob', text: 'hi', ts: T0 }, online('bob'));
+        expect(lastLogin.get()).toBeNull(); // queued, not yet written
+        await Promise.all([...logins, save]);
+        expect(lastLogin.get()).toBe(T0 + 5);
+        expect(store.batchStats().commits - before).toBe(1);
+
+        const again = store.recordLogin('alice', T0 + 9);
+        // Same tick, before the batch's own flush: the read flushes first.
+        expect((await store.getUser('alice'))?.lastLoginAt).toBe(T0 + 9);
+        expect(await store.usersLoggedInSince(T0 + 6)).toEqual(
+          expect.arrayContaining([{ username: 'alice', lastLoginAt: T0 + 9 }, { username: 'bob', lastLoginAt: T0 + 6 }]),
+        );
+        await again;
+      } finally {
+        reader.close();
+      }
+    });
+
+    it('close() commits a queued recordLogin; recordLogin after close rejects', async () => {
+      const store = openSqliteStore({ dataDir: dir });
+      await seedUsers(store, ['alice']);
+      const pending = store.recordLogin('alice', T0 + 1);
+      await store.close();
+      await pending;
+      await expect(store.recordLogin('alice', T0 + 2)).rejects.toThrow(/closed/);
+      const reopened = openStore();
+      expect((await reopened.getUser('alice'))?.lastLoginAt).toBe(T0 + 1);
+    });
+
     it('rejects a save that lists a recipient twice, before queueing it', async () => {
       const store = openStore();
       await seedUsers(store, ['alice', 'bob']);

@@ -1,5 +1,5 @@
 // The default Store: one SQLite file (chat.db) in the data directory, opened
-// with durable settings; message and ack writes are group-committed.
+// with durable settings; message, ack and sign-in writes are group-committed.
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -154,9 +154,14 @@ export class SqliteStore implements Store {
     return this.s.setPasswordHash.run(passwordHash, username).changes > 0;
   }
 
-  async recordLogin(username: string, now: number): Promise<void> {
-    this.ready();
-    this.s.recordLogin.run(now, username);
+  recordLogin(username: string, now: number): Promise<void> {
+    if (this.closed) return Promise.reject(new Error(`SQLite store ${this.db.name} is closed`));
+    const { s } = this;
+    // Group-committed like messages: a burst of sign-ins shares one fsync.
+    // Readers still see it at once, since every read method flushes first.
+    return this.batch.enqueue(() => {
+      s.recordLogin.run(now, username);
+    });
   }
 
   async usersLoggedInSince(since: number): Promise<{ username: string; lastLoginAt: number }[]> {
@@ -326,13 +331,19 @@ export class SqliteStore implements Store {
       const inserted = s.insertMessage.get(message.kind, message.from, message.to ?? null, message.group ?? null, message.text, message.ts);
       if (!inserted) throw new Error('saveMessage: INSERT returned no id');
       const stored = storedMessage(message, inserted.id);
-      const deliveries = recipients.map((r): StoredDelivery => {
-        const next = s.nextSeq.get(r.username);
-        // Rolls back this message's savepoint: nothing of it remains.
-        if (!next) throw new Error(`saveMessage: recipient "${r.username}" is not a user`);
-        s.insertDelivery.run(r.username, next.seq, inserted.id, r.offline ? 1 : 0);
-        return { username: r.username, seq: next.seq, offline: r.offline, message: stored };
-      });
+      if (recipients.length === 0) return { message: stored, deliveries: [] };
+      const seqOf = new Map<string, number>();
+      for (const row of s.bumpSeqs.all(JSON.stringify(recipients.map((r) => r.username)))) seqOf.set(row.username, row.seq);
+      const deliveries: StoredDelivery[] = [];
+      const triples: [string, number, 0 | 1][] = [];
+      for (const r of recipients) {
+        const seq = seqOf.get(r.username);
+        // Throwing rolls back this message's savepoint (seq bumps included): nothing of it remains.
+        if (seq === undefined) throw new Error(`saveMessage: recipient "${r.username}" is not a user`);
+        deliveries.push({ username: r.username, seq, offline: r.offline, message: stored });
+        triples.push([r.username, seq, r.offline ? 1 : 0]);
+      }
+      s.insertDeliveries.run(inserted.id, JSON.stringify(triples));
       return { message: stored, deliveries };
     });
   }

@@ -114,8 +114,23 @@ export function prepareStatements(db: Database) {
     insertMessage: p<[string, string, string | null, string | null, string, number], { id: number }>(
       'INSERT INTO messages (kind, sender, recipient, group_name, text, ts) VALUES (?, ?, ?, ?, ?, ?) RETURNING id',
     ),
-    nextSeq: p<[string], { seq: number }>('UPDATE users SET last_seq = last_seq + 1 WHERE username = ? RETURNING last_seq AS seq'),
-    insertDelivery: p<[string, number, number, number]>('INSERT INTO deliveries (username, seq, message_id, offline) VALUES (?, ?, ?, ?)'),
+    // Fan-out in two statements whatever the recipient count: one parameter
+    // (a JSON array) each, so SQLITE_MAX_VARIABLE_NUMBER never applies. Rows
+    // come back in no particular order; the caller pairs them up by name.
+    /** Param: JSON array of usernames. Bumps each existing user's last_seq by 1. */
+    bumpSeqs: p<[string], { username: string; seq: number }>(
+      `UPDATE users SET last_seq = last_seq + 1
+       WHERE username IN (SELECT value FROM json_each(?))
+       RETURNING username, last_seq AS seq`,
+    ),
+    /**
+     * Params: message id, JSON array of [username, seq, offline 0|1] triples.
+     * Inserted in key order so consecutive rows land on neighbouring B-tree pages.
+     */
+    insertDeliveries: p<[number, string]>(
+      `INSERT INTO deliveries (username, seq, message_id, offline)
+       SELECT value ->> 0, value ->> 1, ?, value ->> 2 FROM json_each(?) ORDER BY value ->> 0`,
+    ),
     deliveriesAfter: p<[string, number, number], DeliveryRow>(
       `SELECT ${DELIVERY_COLUMNS} FROM deliveries d JOIN messages m ON m.id = d.message_id
        WHERE d.username = ? AND d.seq > ? ORDER BY d.seq LIMIT ?`,
