@@ -15,7 +15,11 @@ import {
   type WireError,
 } from './index';
 
-/** The part of the WebSocket API the session uses (browser WebSocket and `ws` both fit). */
+/**
+ * The part of the WebSocket API the session uses. `ws`'s WebSocket fits as it is;
+ * the DOM WebSocket's handler types declare event arguments this interface does
+ * not, so the browser client wraps it (renderer/lib/client/browser.ts).
+ */
 export interface SocketLike {
   readonly readyState: number;
   send(data: string): void;
@@ -26,7 +30,7 @@ export interface SocketLike {
   onerror: ((ev: unknown) => void) | null;
 }
 
-/** Browser: `(u) => new WebSocket(u)`; Node: `(u) => new WebSocket(u)` from 'ws'. */
+/** Node: `(u) => new WebSocket(u)` from 'ws'; browser: an adapter around the DOM WebSocket. */
 export type SocketFactory = (url: string) => SocketLike;
 
 /** Timer functions, injectable so tests can drive time by hand. */
