@@ -42,6 +42,7 @@ export class ChatCore {
     };
     this.dispatcher = new Dispatcher(this.services);
     bus.subscribe((event) => this.onBusEvent(event));
+    bus.onClaimLost((username) => this.onClaimLost(username));
   }
 
   get shuttingDown(): boolean {
@@ -88,6 +89,19 @@ export class ChatCore {
     // A sign-in or logout may still be running; let it finish before ending the session.
     await this.dispatcher.drain(client).catch(() => {});
     await endSession(this.services, client, why).catch((err: unknown) => this.services.log.error({ err }, 'ending session failed'));
+  }
+
+  /** Another node holds this user's session now: end ours so there is only one. */
+  private onClaimLost(username: string): void {
+    for (const client of this.clients) {
+      if (client.session?.username !== username) continue;
+      this.services.log.warn({ conn: client.connection.id, user: username }, 'session taken over by another node; disconnecting');
+      // Forget the session without releasing the claim: it belongs to the other node now.
+      this.services.registry.remove(client.session);
+      void client.session.end();
+      client.session = null;
+      client.connection.close('signed in elsewhere after this server stalled');
+    }
   }
 
   private onBusEvent(event: BusEvent): void {

@@ -48,4 +48,10 @@ export interface Bus {
   publish(event: BusEvent): Promise<void>;
   /** Registers the handler for events from other nodes (one handler). */
   subscribe(handler: (event: BusEvent) => void): void;
+  /**
+   * Registers the handler called when this node finds that another node now holds
+   * a session it thought it held (it stalled past the claim's TTL). The node MUST
+   * then end its own session for that user, so there is never more than one.
+   */
+  onClaimLost(handler: (username: string) => void): void;
 }

@@ -34,4 +34,7 @@ export class LocalBus implements Bus {
   async publish(_event: BusEvent): Promise<void> {}
 
   subscribe(_handler: (event: BusEvent) => void): void {}
+
+  /** One process cannot lose its own claims. */
+  onClaimLost(_handler: (username: string) => void): void {}
 }

@@ -39,6 +39,7 @@ const REFRESH_BATCH = 500;
 
 export class RedisBus implements Bus {
   readonly nodeId = randomUUID();
+  private claimLostHandler: ((username: string) => void) | undefined;
   private readonly url: string;
   private readonly ttlMs: number;
   private readonly heartbeatMs: number;
@@ -159,6 +160,10 @@ export class RedisBus implements Bus {
   subscribe(handler: (event: BusEvent) => void): void {
     this.handler = handler;
   }
+  onClaimLost(handler: (username: string) => void): void {
+    this.claimLostHandler = handler;
+  }
+
 
   // ---- internals
 
@@ -203,6 +208,7 @@ export class RedisBus implements Bus {
           // Another node took the user while we were stalled past the TTL.
           this.claims.delete(user);
           this.onError(new Error(`Session claim of ${user} was lost to another node`), 'claim lost');
+          this.claimLostHandler?.(user);
         }
       }
       await this.sweep(redis);

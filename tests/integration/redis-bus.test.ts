@@ -158,6 +158,25 @@ await describeWithServices('RedisBus (two nodes, real Redis)', ['redis'], ({ red
     expect(errors).toEqual(['bus message', 'bus message']);
   });
 
+  it('tells the node that lost a claim while it stalled, so it can end its own session', async () => {
+    const { prefix, buses } = await nodes(2);
+    const [a, b] = buses as [RedisBus, RedisBus];
+    const lost: string[] = [];
+    a.onClaimLost((user) => lost.push(user));
+    expect(await a.claimSession('alice')).toBe(true);
+    // As if node a stalled past the TTL and node b signed alice in meanwhile.
+    const raw = new Redis(redisUrl);
+    cleanups.push(async () => void (await raw.quit()));
+    await raw.del(`${prefix}session:alice`);
+    expect(await b.claimSession('alice')).toBe(true);
+    await waitFor('node a to notice the lost claim', async () => (lost.length > 0 ? true : undefined));
+    expect(lost).toEqual(['alice']);
+    // b keeps the session; a releasing it afterwards must not take it from b.
+    await a.releaseSession('alice');
+    expect(await b.isOnline('alice')).toBe(true);
+    expect(await a.claimSession('alice')).toBe(false);
+  });
+
   it('frees the claims of a node killed with SIGKILL within the TTL', async () => {
     const { prefix, buses } = await nodes(1);
     const a = buses[0]!;

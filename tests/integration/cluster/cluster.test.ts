@@ -1,6 +1,7 @@
 // Several server nodes sharing PostgreSQL and Redis, driven by real WebSocket
 // clients: everything a user sees must not depend on which node they reached.
 // Needs CHAT_TEST_POSTGRES_URL and CHAT_TEST_REDIS_URL.
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../helpers/cluster';
 import { TcpClient } from '../../helpers/tcp-client';
@@ -20,6 +21,7 @@ const NAMES = [
   'lock_a',
   'off_a', 'off_b',
   'res_a', 'res_b',
+  'stall_a', 'stall_b',
 ];
 const USERS = Object.fromEntries(NAMES.map((n) => [n, `${n}-pw`]));
 
@@ -44,6 +46,24 @@ await describeWithServices('Cluster: three nodes on PostgreSQL + Redis', ['postg
     await client.login(user, USERS[user]!, extra);
     return client;
   }
+
+  it('a node that lost a session claim while stalled disconnects its copy: one session per user', async () => {
+    const first = await signIn(0, 'stall_a');
+    // As if node 0 stalled past the claim's TTL: the claim expires and node 1 signs the user in.
+    const raw = new Redis(cluster.redisUrl);
+    try {
+      await raw.del(`${cluster.keyPrefix}session:stall_a`);
+    } finally {
+      await raw.quit();
+    }
+    const second = await signIn(1, 'stall_a');
+    // Node 0 notices at its next heartbeat (every 3 s) and closes the old connection.
+    const closed = await first.waitClosed(10_000);
+    expect(closed.reason).toMatch(/signed in elsewhere/);
+    expect(await second.request({ type: 'whoelse' })).toBeDefined();
+    const other = await signIn(2, 'stall_b');
+    expect((await other.request({ type: 'ping', user: 'stall_a' })).online).toBe(true);
+  });
 
   it('delivers a private message to a user on another node', async () => {
     const a = await signIn(0, 'pm_a');
