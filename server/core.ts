@@ -16,7 +16,7 @@ import { PresenceService } from './services/presence';
 import { TokenBucket } from './services/rate-limit';
 import { SessionRegistry } from './services/registry';
 import type { Store } from './store/store';
-import type { Connection } from './transport/connection';
+import { CloseReason, type Connection } from './transport/connection';
 
 export class ChatCore {
   readonly services: Services;
@@ -129,6 +129,6 @@ export class ChatCore {
     const all = [...this.clients];
     for (const c of all) c.connection.event({ type: 'event', event: 'shutdown', reason });
     await Promise.all(all.map((c) => this.close(c, 'shutdown')));
-    for (const c of all) c.connection.close('server shutting down');
+    for (const c of all) c.connection.close(CloseReason.shutdown);
   }
 }

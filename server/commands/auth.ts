@@ -1,6 +1,7 @@
 // Sign-in, registration and sign-out.
 import { ErrorCode, ProtocolError, type CommandOf, type ResultOf } from '../protocol';
 import { endSession, startSession } from '../services/lifecycle';
+import { CloseReason } from '../transport/connection';
 import type { CommandContext, CommandSpec } from './types';
 
 async function signIn(
@@ -84,7 +85,7 @@ export const logout: CommandSpec<'logout'> = {
     ctx.client.token = null;
     if (token) await ctx.services.accounts.revokeToken(token);
     await endSession(ctx.services, ctx.client, 'logout');
-    ctx.afterReply(() => ctx.client.connection.close('logout'));
+    ctx.afterReply(() => ctx.client.connection.close(CloseReason.logout));
     return {};
   },
 };

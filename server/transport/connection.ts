@@ -8,6 +8,16 @@ import type { OutboundMessage } from '../services/outbound';
 
 export type TransportKind = 'tcp' | 'ws';
 
+/**
+ * Close reasons the transports recognise: they already told the client why
+ * (a logout reply, a shutdown event), so no "Disconnected" line is added, and
+ * WebSocket uses 1001 (going away) for a shutdown.
+ */
+export const CloseReason = {
+  logout: 'logout',
+  shutdown: 'server shutting down',
+} as const;
+
 /** What every listener needs, whatever its framing. */
 export interface ListenerOptions {
   host: string;

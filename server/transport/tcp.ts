@@ -28,7 +28,7 @@ import {
   type WireError,
 } from '../protocol';
 import type { OutboundMessage } from '../services/outbound';
-import type { Connection, ListenerOptions } from './connection';
+import { CloseReason, type Connection, type ListenerOptions } from './connection';
 import { corkForThisTurn } from './cork';
 import { nextConnectionId } from './ids';
 
@@ -197,19 +197,21 @@ class TcpConnection implements Connection {
       this.state = { kind: 'register-username' };
       return this.prompt();
     }
-    if (!Username.safeParse(name).success) {
-      this.writeLine(formatError({ code: ErrorCode.BAD_REQUEST, message: 'Usernames are 1-32 letters, digits, "_", "." or "-".' }));
-      return this.prompt();
-    }
+    if (!this.acceptableUsername(name)) return;
     this.state = { kind: 'password', username: name };
     this.prompt();
   }
 
+  /** Says why and prompts again when `name` cannot be a username. */
+  private acceptableUsername(name: string): boolean {
+    if (Username.safeParse(name).success) return true;
+    this.writeLine(formatError({ code: ErrorCode.BAD_REQUEST, message: 'Usernames are 1-32 letters, digits, "_", "." or "-".' }));
+    this.prompt();
+    return false;
+  }
+
   private onRegisterUsername(name: string): void {
-    if (!Username.safeParse(name).success) {
-      this.writeLine(formatError({ code: ErrorCode.BAD_REQUEST, message: 'Usernames are 1-32 letters, digits, "_", "." or "-".' }));
-      return this.prompt();
-    }
+    if (!this.acceptableUsername(name)) return;
     this.state = { kind: 'register-password', username: name };
     this.prompt();
   }
@@ -286,7 +288,7 @@ class TcpConnection implements Connection {
   close(reason: string): void {
     if (this.socket.destroyed) return;
     this.options.log.debug({ conn: this.id, reason }, 'closing tcp connection');
-    if (reason !== 'logout' && reason !== 'server shutting down') this.writeLine(`Disconnected: ${reason}.`);
+    if (reason !== CloseReason.logout && reason !== CloseReason.shutdown) this.writeLine(`Disconnected: ${reason}.`);
     this.socket.end();
     // A peer that never reads would keep the socket half-closed forever.
     setTimeout(() => this.socket.destroy(), 5_000).unref();

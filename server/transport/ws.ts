@@ -28,7 +28,7 @@ import {
   type WireError,
 } from '../protocol';
 import type { OutboundMessage } from '../services/outbound';
-import type { Connection, ListenerOptions } from './connection';
+import { CloseReason, type Connection, type ListenerOptions } from './connection';
 import { corkForThisTurn } from './cork';
 import { nextConnectionId } from './ids';
 import { serveStatic } from './static';
@@ -129,7 +129,7 @@ class WsConnection implements Connection {
 
   close(reason: string): void {
     if (this.ws.readyState === this.ws.CLOSED || this.ws.readyState === this.ws.CLOSING) return;
-    this.ws.close(reason === 'server shutting down' ? 1001 : 1000, reason.slice(0, 120));
+    this.ws.close(reason === CloseReason.shutdown ? 1001 : 1000, reason.slice(0, 120));
     // A peer that never answers the close handshake is cut off.
     setTimeout(() => this.ws.terminate(), 5_000).unref();
   }
