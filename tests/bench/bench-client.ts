@@ -28,6 +28,27 @@ interface Pending {
 }
 
 const MESSAGE_PREFIX = '{"type":"event","event":"message"';
+const OK_REPLY_PREFIX = '{"type":"reply","id":';
+
+// The load generator batches its own writes per event-loop turn, as the server
+// does: a client that answers several replies in one turn sends one TCP segment,
+// so the load workers spend less of the shared cores on syscalls. The same
+// applies to every target (server and relay), so ratios stay fair.
+const corked = new Set<net.Socket>();
+let uncorkScheduled = false;
+function corkForThisTurn(socket: net.Socket): void {
+  if (corked.has(socket)) return;
+  socket.cork();
+  corked.add(socket);
+  if (!uncorkScheduled) {
+    uncorkScheduled = true;
+    setImmediate(() => {
+      uncorkScheduled = false;
+      for (const s of corked) s.uncork();
+      corked.clear();
+    });
+  }
+}
 
 export class BenchClient {
   onDelivery: DeliveryHandler = () => {};
@@ -38,6 +59,8 @@ export class BenchClient {
   /** WebSocket: awaited requests by id. TCP: FIFO of replies (null = not awaited). */
   private readonly pending = new Map<number, Pending>();
   private readonly tcpQueue: (Pending | null)[] = [];
+  /** The TCP socket under the WebSocket, corked per turn. */
+  private wsSocket: net.Socket | null = null;
   private tcpRest = '';
   private loginWaiter: { username: string; pending: Pending } | null = null;
 
@@ -85,12 +108,13 @@ export class BenchClient {
         ...(options.localAddress ? { localAddress: options.localAddress } : {}),
       });
       const client = new BenchClient(options.transport, ws, null);
+      ws.once('upgrade', (response) => (client.wsSocket = response.socket as net.Socket));
       ws.once('error', (err) => fail(err));
       ws.on('error', () => {});
       ws.on('close', () => client.markClosed());
       if (options.transport === 'relay') {
         ws.once('open', () => done(client));
-        ws.on('message', (data) => client.onDelivery(data.toString(), null));
+        ws.on('message', (data) => client.onRelayFrame(data.toString()));
         return;
       }
       // The server's first frame is `hello`; the connection is usable after it.
@@ -115,6 +139,26 @@ export class BenchClient {
     this.onClose();
   }
 
+  private wsWrite(data: string): void {
+    if (this.wsSocket) corkForThisTurn(this.wsSocket);
+    this.ws!.send(data);
+  }
+
+  private tcpWrite(data: string): void {
+    corkForThisTurn(this.socket!);
+    this.socket!.write(data);
+  }
+
+  // ---------------------------------------------------------------- relay
+
+  private onRelayFrame(text: string): void {
+    if (text === '+') this.onReply(true, null);
+    else if (text === '@ok') {
+      this.loginWaiter?.pending.resolve(undefined);
+      this.loginWaiter = null;
+    } else this.onDelivery(text, null);
+  }
+
   // ---------------------------------------------------------------- WebSocket
 
   private onWsFrame(text: string): void {
@@ -125,6 +169,16 @@ export class BenchClient {
       const textAt = text.indexOf('"text":"') + 8;
       this.onDelivery(text.slice(textAt, text.indexOf('"', textAt)), seq);
       return;
+    }
+    if (text.startsWith(OK_REPLY_PREFIX)) {
+      // Fast path for successful replies: only the id matters, the result is not read.
+      const idEnd = text.indexOf(',', OK_REPLY_PREFIX.length);
+      if (text.startsWith('"ok":true', idEnd + 1)) {
+        const id = Number(text.slice(OK_REPLY_PREFIX.length, idEnd));
+        const waiter = this.pending.get(id);
+        if (!waiter) return this.onReply(true, null);
+        // Awaited requests (sign-in, group creation) want the result: parse those in full.
+      }
     }
     const frame = JSON.parse(text) as { type: string; id?: number | null; ok?: boolean; result?: unknown; error?: { code: string; message: string } };
     if (frame.type !== 'reply') return;
@@ -140,7 +194,7 @@ export class BenchClient {
 
   private wsSend(command: Record<string, unknown>, await_: boolean): Promise<unknown> | undefined {
     const id = this.nextId++;
-    this.ws!.send(JSON.stringify({ id, ...command }));
+    this.wsWrite(JSON.stringify({ id, ...command }));
     if (!await_) return undefined;
     return new Promise((resolve, reject) => this.pending.set(id, { resolve, reject }));
   }
@@ -193,7 +247,7 @@ export class BenchClient {
   }
 
   private tcpSend(line: string, await_: boolean): Promise<unknown> | undefined {
-    this.socket!.write(`${line}\n`);
+    this.tcpWrite(`${line}\n`);
     if (!await_) {
       this.tcpQueue.push(null);
       return undefined;
@@ -205,29 +259,35 @@ export class BenchClient {
 
   /** Signs in (WebSocket: without presence events). Rejects with the server's error. */
   login(username: string, password: string): Promise<void> {
-    if (this.transport === 'relay') return Promise.resolve();
+    if (this.transport === 'relay') {
+      // Registers the name for routed (private) frames; the relay answers `@ok`.
+      return new Promise((resolve, reject) => {
+        this.loginWaiter = { username, pending: { resolve: () => resolve(), reject } };
+        this.wsWrite(`@${username}`);
+      });
+    }
     if (this.transport === 'ws') return this.wsSend({ type: 'login', username, password, presence: false }, true) as Promise<never>;
     return new Promise((resolve, reject) => {
       this.loginWaiter = { username, pending: { resolve: () => resolve(), reject } };
-      this.socket!.write(`${username}\n${password}\n`);
+      this.tcpWrite(`${username}\n${password}\n`);
     });
   }
 
   /** Broadcast (relay: a raw frame to every other client). The reply goes to onReply. */
   broadcast(text: string): void {
-    if (this.transport === 'relay') this.ws!.send(text);
+    if (this.transport === 'relay') this.wsWrite(text);
     else if (this.transport === 'ws') this.wsSend({ type: 'broadcast', text }, false);
     else this.tcpSend(`broadcast ${text}`, false);
   }
 
   private(to: string, text: string): void {
-    if (this.transport === 'relay') this.ws!.send(text);
+    if (this.transport === 'relay') this.wsWrite(`>${to}\t${text}`);
     else if (this.transport === 'ws') this.wsSend({ type: 'message', to, text }, false);
     else this.tcpSend(`message ${to} ${text}`, false);
   }
 
   group(name: string, text: string): void {
-    if (this.transport === 'relay') this.ws!.send(text);
+    if (this.transport === 'relay') this.wsWrite(text);
     else if (this.transport === 'ws') this.wsSend({ type: 'message-group', group: name, text }, false);
     else this.tcpSend(`message group ${name} ${text}`, false);
   }

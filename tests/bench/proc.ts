@@ -157,10 +157,15 @@ export class ProcessPool {
 
 /** CPU time (user + system) a process has used so far, in ms, from /proc/PID/stat (10 ms ticks). */
 export async function cpuMsOf(pid: number): Promise<number> {
+  const { userMs, systemMs } = await cpuSplitOf(pid);
+  return userMs + systemMs;
+}
+
+/** CPU time a process has used so far in user space and in the kernel (syscalls: mostly socket I/O here), ms. */
+export async function cpuSplitOf(pid: number): Promise<{ userMs: number; systemMs: number }> {
   const { readFile } = await import('node:fs/promises');
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
   // Fields after the command name (which may contain spaces) start at ") ".
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return ticks * 10;
+  return { userMs: Number(fields[11]) * 10, systemMs: Number(fields[12]) * 10 };
 }
