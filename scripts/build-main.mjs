@@ -1,6 +1,8 @@
 // Bundles the Electron main process (with the chat server inside) and the preload with
 // esbuild, both to CommonJS: main/index.ts → dist/main/index.cjs and main/preload.ts →
-// dist/main/preload.cjs (a sandboxed preload must be one CJS file requiring only 'electron').
+// dist/main/preload.cjs (a sandboxed preload must be one CJS file requiring only 'electron'),
+// and the SQLite writer thread's entry → dist/main/sqlite-writer.cjs, which index.cjs starts
+// as a worker_threads Worker from its own directory.
 // Also copies main/assets (icons) to dist/main/assets. Usage: node scripts/build-main.mjs [--watch]
 import { cp, mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -35,10 +37,19 @@ const builds = [
     entryPoints: { index: 'main/index.ts' },
     outdir,
     outExtension: { '.js': '.cjs' },
-    external,
+    // esbuild: the SQLite store bundles its writer thread in memory when run from sources; never in the bundle.
+    external: [...external, 'esbuild'],
     // server/cli.ts reads import.meta.url (to find dist/renderer); in CJS it is derived from __filename.
     define: { 'import.meta.url': '__importMetaUrl' },
     banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  },
+  {
+    ...common,
+    // Runs in a worker thread; better-sqlite3 stays external like in index.cjs.
+    entryPoints: { 'sqlite-writer': 'server/store/sqlite/writer-thread.ts' },
+    outdir,
+    outExtension: { '.js': '.cjs' },
+    external,
   },
   {
     ...common,
@@ -75,5 +86,5 @@ if (watch) {
 } else {
   const started = Date.now();
   await Promise.all([...builds.map((options) => esbuild.build(options)), copyAssets()]);
-  console.log(`build-main: dist/main/index.cjs and dist/main/preload.cjs built in ${Date.now() - started} ms`);
+  console.log(`build-main: dist/main/index.cjs, sqlite-writer.cjs and preload.cjs built in ${Date.now() - started} ms`);
 }

@@ -1,9 +1,11 @@
 // Picks the storage backend from the configuration. Backends other than the
 // default are imported lazily so an embedded server never loads `pg`.
 import type { ServerConfig } from '../config';
+import { createLogger, type Logger } from '../log';
 import type { Store } from './store';
 
-export async function createStore(config: ServerConfig): Promise<Store> {
+/** `log` receives what a backend reports outside any call (the SQLite writer thread dying); default: a logger at config.logLevel. */
+export async function createStore(config: ServerConfig, log?: Pick<Logger, 'error'>): Promise<Store> {
   switch (config.store) {
     case 'memory': {
       const { MemoryStore } = await import('./memory/index');
@@ -17,7 +19,7 @@ export async function createStore(config: ServerConfig): Promise<Store> {
     }
     case 'sqlite': {
       const { openSqliteStore } = await import('./sqlite/index');
-      const store = openSqliteStore({ dataDir: config.dataDir });
+      const store = await openSqliteStore({ dataDir: config.dataDir, log: log ?? { error: (details, message) => createLogger(config.logLevel).error(details, message) } });
       await store.migrate();
       return store;
     }

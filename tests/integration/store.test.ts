@@ -20,8 +20,8 @@ describeStoreConformance('memory', async () => ({ store: new MemoryStore(), clea
 describeStoreConformance('sqlite', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'chat-store-'));
   return {
-    store: openSqliteStore({ dataDir: dir }),
-    reopen: async () => openSqliteStore({ dataDir: dir }),
+    store: await openSqliteStore({ dataDir: dir }),
+    reopen: () => openSqliteStore({ dataDir: dir }),
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
 });
@@ -32,8 +32,8 @@ describe('SQLite store specifics', () => {
   const open: SqliteStore[] = [];
 
   /** Opens a store on this test's directory; afterEach closes it. */
-  function openStore(options: { maxBatch?: number } = {}): SqliteStore {
-    const store = openSqliteStore({ dataDir: dir, ...options });
+  async function openStore(options: { maxBatch?: number } = {}): Promise<SqliteStore> {
+    const store = await openSqliteStore({ dataDir: dir, ...options });
     open.push(store);
     return store;
   }
@@ -55,7 +55,7 @@ describe('SQLite store specifics', () => {
     it('creates the data directory recursively and applies the durable settings', async () => {
       dir = join(dir, 'nested', 'deeper');
       file = join(dir, SQLITE_FILE_NAME);
-      const store = openStore();
+      const store = await openStore();
       expect(store.file).toBe(file);
       expect(existsSync(file)).toBe(true);
       expect(store.settings()).toEqual({
@@ -76,7 +76,7 @@ describe('SQLite store specifics', () => {
 
     it('accepts an explicit file path', async () => {
       const custom = join(dir, 'sub', 'custom.db');
-      const store = openSqliteStore({ file: custom });
+      const store = await openSqliteStore({ file: custom });
       open.push(store);
       expect(await store.createUser('alice', 'h', T0)).toBe(true);
       expect(store.file).toBe(custom);
@@ -84,7 +84,7 @@ describe('SQLite store specifics', () => {
     });
 
     it('close() folds the WAL back into chat.db, and later calls reject', async () => {
-      const store = openSqliteStore({ dataDir: dir });
+      const store = await openSqliteStore({ dataDir: dir });
       await store.createUser('alice', 'h', T0);
       await store.close();
       await store.close(); // idempotent
@@ -103,7 +103,7 @@ describe('SQLite store specifics', () => {
 
     it('upgrade a version-0 file (empty, zero bytes) to the latest version', async () => {
       writeFileSync(file, '');
-      const store = openStore();
+      const store = await openStore();
       expect(store.settings().schemaVersion).toBe(LATEST_SCHEMA_VERSION);
       expect(await store.createUser('alice', 'h', T0)).toBe(true);
     });
@@ -112,7 +112,7 @@ describe('SQLite store specifics', () => {
       const raw = new Database(file);
       raw.exec("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('keep me')");
       raw.close();
-      const store = openStore();
+      const store = await openStore();
       expect(store.settings().schemaVersion).toBe(LATEST_SCHEMA_VERSION);
       await store.close();
       const check = new Database(file, { readonly: true });
@@ -124,7 +124,7 @@ describe('SQLite store specifics', () => {
     });
 
     it('are idempotent: migrate() and reopening apply nothing twice and keep the data', async () => {
-      const store = openStore();
+      const store = await openStore();
       await store.createUser('alice', 'h', T0);
       await store.migrate();
       await store.migrate();
@@ -138,7 +138,7 @@ describe('SQLite store specifics', () => {
       } finally {
         raw.close();
       }
-      const again = openStore();
+      const again = await openStore();
       expect((await again.getUser('alice'))?.passwordHash).toBe('h');
     });
 
@@ -173,7 +173,7 @@ describe('SQLite store specifics', () => {
       }
     });
 
-    it('refuse a file written by a newer release with a clear error, leaving it byte-for-byte unchanged', () => {
+    it('refuse a file written by a newer release with a clear error, leaving it byte-for-byte unchanged', async () => {
       const newer = LATEST_SCHEMA_VERSION + 1;
       const raw = new Database(file);
       raw.exec("CREATE TABLE from_the_future (x TEXT); INSERT INTO from_the_future VALUES ('data')");
@@ -183,7 +183,7 @@ describe('SQLite store specifics', () => {
 
       let caught: unknown;
       try {
-        open.push(openSqliteStore({ dataDir: dir }));
+        open.push(await openSqliteStore({ dataDir: dir }));
       } catch (error) {
         caught = error;
       }
@@ -203,7 +203,7 @@ describe('SQLite store specifics', () => {
       expect(readSchemaVersion(raw)).toBe(1);
       raw.close();
 
-      const store = openStore();
+      const store = await openStore();
       expect(store.settings().schemaVersion).toBe(LATEST_SCHEMA_VERSION);
       expect(await store.getUser('alice')).toEqual({ username: 'alice', passwordHash: 'hash-a', createdAt: T0, lastLoginAt: T0 + 60_000 });
       expect(await store.getGroup('team')).toEqual({ name: 'team', owner: 'alice', members: ['alice', 'bob'], createdAt: T0 });
@@ -237,7 +237,7 @@ describe('SQLite store specifics', () => {
     }
 
     it('writes the saves and acks of one tick in one transaction', async () => {
-      const store = openStore();
+      const store = await openStore();
       await seedUsers(store, ['alice', 'bob']);
       const before = store.batchStats().commits;
       const saves = Array.from({ length: 100 }, (_, i) =>
@@ -253,7 +253,7 @@ describe('SQLite store specifics', () => {
     });
 
     it('splits a large tick into batches of maxBatch, and every write is durable after reopen', async () => {
-      const store = openStore({ maxBatch: 512 });
+      const store = await openStore({ maxBatch: 512 });
       await seedUsers(store, ['alice', 'bob']);
       const before = store.batchStats();
       const COUNT = 1200;
@@ -267,7 +267,7 @@ describe('SQLite store specifics', () => {
       expect(saved.at(-1)?.deliveries[0]?.seq).toBe(COUNT);
       await store.close();
 
-      const reopened = openStore();
+      const reopened = await openStore();
       expect(await reopened.lastSeq('bob')).toBe(COUNT);
       const all = await reopened.deliveriesAfter('bob', 0, COUNT + 10);
       expect(all.map((d) => d.seq)).toEqual(Array.from({ length: COUNT }, (_, i) => i + 1));
@@ -275,7 +275,7 @@ describe('SQLite store specifics', () => {
     });
 
     it('a 1000-recipient broadcast is one transaction, and rolls back whole when one recipient is bad', async () => {
-      const store = openStore();
+      const store = await openStore();
       const everyone = Array.from({ length: 1000 }, (_, i) => `user${i}`);
       await seedUsers(store, everyone);
       const before = store.batchStats().commits;
@@ -289,19 +289,19 @@ describe('SQLite store specifics', () => {
       expect(await store.lastSeq('user999')).toBe(1);
     });
 
-    it('reads flush queued writes first, so they see writes made earlier in the same tick', async () => {
-      const store = openStore();
+    it('reads do not wait for writes in flight, and see every write whose promise resolved', async () => {
+      const store = await openStore();
       await seedUsers(store, ['alice', 'bob']);
       const save = store.saveMessage({ kind: 'private', from: 'alice', to: 'bob', text: 'hi', ts: T0 }, online('bob'));
-      const seq = store.lastSeq('bob'); // same tick, before the setImmediate flush
-      const history = store.history({ viewer: 'bob', peer: 'alice', limit: 5 });
-      expect(await seq).toBe(1);
-      expect((await history).map((m) => m.text)).toEqual(['hi']);
+      // Same turn: the job has not even left this thread yet. (Same as the PostgreSQL store.)
+      expect(await store.lastSeq('bob')).toBe(0);
       await save;
+      expect(await store.lastSeq('bob')).toBe(1);
+      expect((await store.history({ viewer: 'bob', peer: 'alice', limit: 5 })).map((m) => m.text)).toEqual(['hi']);
     });
 
     it('resolves only once committed: a second connection sees the write when the promise resolves', async () => {
-      const store = openStore();
+      const store = await openStore();
       await seedUsers(store, ['alice', 'bob']);
       const reader = new Database(file, { readonly: true });
       try {
@@ -316,20 +316,20 @@ describe('SQLite store specifics', () => {
     });
 
     it('close() commits writes still queued', async () => {
-      const store = openSqliteStore({ dataDir: dir });
+      const store = await openSqliteStore({ dataDir: dir });
       await seedUsers(store, ['alice', 'bob']);
       const pending = store.saveMessage({ kind: 'private', from: 'alice', to: 'bob', text: 'last words', ts: T0 }, online('bob'));
       const ack = store.ack('bob', 1);
       await store.close();
       await Promise.all([pending, ack]);
 
-      const reopened = openStore();
+      const reopened = await openStore();
       expect((await reopened.deliveriesAfter('bob', 0, 5)).map((d) => d.message.text)).toEqual(['last words']);
       expect(await reopened.lastAcked('bob')).toBe(1);
     });
 
     it('set-based fan-out: deliveries follow recipient order (not key order), rows match them exactly', async () => {
-      const store = openStore();
+      const store = await openStore();
       // Names that need JSON escaping, and an order that is neither sorted nor insertion order.
       const names = ['zed', 'Quote"d', 'back\\slash', 'ünï', 'Alpha', 'mid'];
       await seedUsers(store, [...names, 'sender']);
@@ -354,7 +354,7 @@ describe('SQLite store specifics', () => {
     });
 
     it('a save with an unknown recipient fails alone inside its batch; seqs stay gap-free in call order', async () => {
-      const store = openStore();
+      const store = await openStore();
       await seedUsers(store, ['alice', 'bob', 'carol']);
       const before = store.batchStats().commits;
       const first = store.saveMessage({ kind: 'broadcast', from: 'alice', text: 'one', ts: T0 }, online('carol', 'bob'));
@@ -371,8 +371,8 @@ describe('SQLite store specifics', () => {
       expect(c.message.id - a.message.id).toBe(1);
     });
 
-    it('recordLogin is group-committed with other writes, and reads in the same tick see it', async () => {
-      const store = openStore();
+    it('recordLogin is group-committed with other writes, and visible once it resolved', async () => {
+      const store = await openStore();
       await seedUsers(store, ['alice', 'bob']);
       const before = store.batchStats().commits;
       const reader = new Database(file, { readonly: true });
@@ -385,31 +385,29 @@ describe('SQLite store specifics', () => {
         expect(lastLogin.get()).toBe(T0 + 5);
         expect(store.batchStats().commits - before).toBe(1);
 
-        const again = store.recordLogin('alice', T0 + 9);
-        // Same tick, before the batch's own flush: the read flushes first.
+        await store.recordLogin('alice', T0 + 9);
         expect((await store.getUser('alice'))?.lastLoginAt).toBe(T0 + 9);
         expect(await store.usersLoggedInSince(T0 + 6)).toEqual(
           expect.arrayContaining([{ username: 'alice', lastLoginAt: T0 + 9 }, { username: 'bob', lastLoginAt: T0 + 6 }]),
         );
-        await again;
       } finally {
         reader.close();
       }
     });
 
     it('close() commits a queued recordLogin; recordLogin after close rejects', async () => {
-      const store = openSqliteStore({ dataDir: dir });
+      const store = await openSqliteStore({ dataDir: dir });
       await seedUsers(store, ['alice']);
       const pending = store.recordLogin('alice', T0 + 1);
       await store.close();
       await pending;
       await expect(store.recordLogin('alice', T0 + 2)).rejects.toThrow(/closed/);
-      const reopened = openStore();
+      const reopened = await openStore();
       expect((await reopened.getUser('alice'))?.lastLoginAt).toBe(T0 + 1);
     });
 
     it('rejects a save that lists a recipient twice, before queueing it', async () => {
-      const store = openStore();
+      const store = await openStore();
       await seedUsers(store, ['alice', 'bob']);
       await expect(store.saveMessage({ kind: 'broadcast', from: 'alice', text: 'x', ts: T0 }, online('bob', 'bob'))).rejects.toThrow(/twice/);
       expect(await store.lastSeq('bob')).toBe(0);

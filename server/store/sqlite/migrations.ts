@@ -107,6 +107,30 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    name: 'per-user counters in their own table; offline index only over offline deliveries',
+    up(db) {
+      db.exec(`
+        -- A fan-out bumps one counter per recipient. In a narrow WITHOUT ROWID table
+        -- (about 20 bytes a row) a 1000-recipient message dirties a handful of pages;
+        -- as columns of the wide users row (next to password_hash) it dirtied dozens.
+        CREATE TABLE counters (
+          username  TEXT PRIMARY KEY REFERENCES users (username),
+          last_seq  INTEGER NOT NULL DEFAULT 0,
+          acked_seq INTEGER NOT NULL DEFAULT 0
+        ) WITHOUT ROWID;
+        INSERT INTO counters (username, last_seq, acked_seq) SELECT username, last_seq, acked_seq FROM users;
+        ALTER TABLE users DROP COLUMN last_seq;
+        ALTER TABLE users DROP COLUMN acked_seq;
+
+        -- Only offline deliveries are ever looked up by this index, so only they get
+        -- an entry: a delivery to an online user no longer writes a second B-tree leaf.
+        DROP INDEX deliveries_offline;
+        CREATE INDEX deliveries_offline ON deliveries (username, seq) WHERE offline = 1;
+      `);
+    },
+  },
 ];
 
 /** The newest schema version this code can read and write. */

@@ -1,7 +1,8 @@
 // Maps SQLite rows to the Store's records. Optional columns become absent
 // properties (never `undefined` or null), so records compare equal across backends.
-import type { StoredDelivery, StoredKind, StoredMessage } from '../store';
-import type { DeliveryRow, MessageRow } from './statements';
+// Used by both threads: the main thread's reads and the writer thread's writes.
+import type { GroupRecord, LockState, NewMessage, StoredDelivery, StoredKind, StoredMessage } from '../store';
+import type { DeliveryRow, GroupRow, MessageRow, Statements } from './statements';
 
 const KINDS: ReadonlySet<string> = new Set<StoredKind>(['private', 'broadcast', 'group']);
 
@@ -16,4 +17,25 @@ export function toStoredMessage(row: MessageRow): StoredMessage {
 
 export function toStoredDelivery(row: DeliveryRow): StoredDelivery {
   return { username: row.username, seq: row.seq, offline: row.offline === 1, message: toStoredMessage(row) };
+}
+
+/** The stored form of a message that was just inserted with `id`. */
+export function storedMessage(message: NewMessage, id: number): StoredMessage {
+  const stored: StoredMessage = { id, kind: message.kind, from: message.from, text: message.text, ts: message.ts };
+  if (message.to !== undefined) stored.to = message.to;
+  if (message.group !== undefined) stored.group = message.group;
+  return stored;
+}
+
+/** A group with its members in join order. Call inside a transaction when consistency with `row` matters. */
+export function toGroupRecord(s: Statements, row: GroupRow): GroupRecord {
+  const members = s.membersOf.all(row.name).map((r) => r.username);
+  return { name: row.name, owner: row.owner, members, createdAt: row.created_at };
+}
+
+/** Lock state as of `now`: an expired lock reads as no lock and a fresh counter. */
+export function currentLock(row: { failures: number; locked_until: number | null } | undefined, now: number): LockState {
+  if (!row) return { failures: 0, lockedUntil: null };
+  if (row.locked_until !== null && now >= row.locked_until) return { failures: 0, lockedUntil: null };
+  return { failures: row.failures, lockedUntil: row.locked_until };
 }

@@ -1,8 +1,9 @@
-// The default Store: one SQLite file (chat.db) in the data directory, opened
-// with durable settings; message, ack and sign-in writes are group-committed.
+// The default Store: one SQLite file (chat.db) in the data directory. Writes run
+// in a writer thread (writer-thread.ts) that group-commits them with durable
+// settings; reads run here, on the main thread's own read-only connection.
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type {
   GroupRecord,
   LockState,
@@ -13,16 +14,16 @@ import type {
   StoredMessage,
   UserRecord,
 } from '../store';
-import { applyMigrations, LATEST_SCHEMA_VERSION, readSchemaVersion, SchemaTooNewError } from './migrations';
-import { toStoredDelivery, toStoredMessage } from './rows';
-import { prepareStatements, type GroupRow, type Statements } from './statements';
-import { DEFAULT_MAX_BATCH, WriteBatch, type WriteBatchStats } from './write-batch';
+import { openReaderConnection, type SqliteSettings } from './connection';
+import { readSchemaVersion } from './migrations';
+import { currentLock, storedMessage, toGroupRecord, toStoredDelivery, toStoredMessage } from './rows';
+import { prepareStatements, type Statements } from './statements';
+import { DEFAULT_MAX_BATCH, type WriteBatchStats } from './write-batch';
+import type { WriteOp, WriteOps } from './write-ops';
+import { SqliteWriter, type WriterLog } from './writer-client';
 
 /** File name of the database inside a data directory. */
 export const SQLITE_FILE_NAME = 'chat.db';
-
-/** How long a statement waits for another connection's lock before failing, in ms. */
-const BUSY_TIMEOUT_MS = 5000;
 
 export type SqliteStoreOptions = (
   | {
@@ -34,60 +35,56 @@ export type SqliteStoreOptions = (
       file: string;
     }
 ) & {
-  /** Queued writes that force a flush before the tick ends. Default 512. */
+  /** Writes that force a commit without waiting for the writer's turn to end. Default 512. */
   maxBatch?: number;
+  /** Where the death of the writer thread is reported. Default: console.error. */
+  log?: WriterLog;
 };
 
-/** Connection settings as SQLite reports them (for startup logs and tests). */
-export interface SqliteSettings {
-  /** 'wal' once opened. */
-  journalMode: string;
-  /** 2 = FULL: every commit is fsynced before it returns. */
-  synchronous: number;
-  foreignKeys: boolean;
-  busyTimeoutMs: number;
-  schemaVersion: number;
+const consoleLog: WriterLog = {
+  error: (details, message) => console.error(message, details),
+};
+
+/**
+ * Opens (creating and migrating when needed) the SQLite store: starts its
+ * writer thread, which opens the file and upgrades the schema, then opens this
+ * thread's read-only connection.
+ * Rejects with SchemaTooNewError, leaving the file untouched, when it was written
+ * by a newer release; rejects on any other open or migration failure.
+ */
+export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteStore> {
+  const file = 'dataDir' in options ? join(options.dataDir, SQLITE_FILE_NAME) : options.file;
+  mkdirSync(dirname(file), { recursive: true });
+  const { writer, settings } = await SqliteWriter.start(file, { maxBatch: options.maxBatch ?? DEFAULT_MAX_BATCH, log: options.log ?? consoleLog });
+  let reader: Database.Database;
+  try {
+    reader = openReaderConnection(file);
+  } catch (error) {
+    await writer.close();
+    throw error;
+  }
+  return new SqliteStore(reader, writer, settings);
 }
 
 /**
- * Opens (creating and migrating when needed) the SQLite store.
- * Throws SchemaTooNewError, leaving the file untouched, when it was written by a
- * newer release; throws on any other open or migration failure.
+ * Concurrency (the same as the PostgreSQL store's):
+ * MUST: a write's promise resolves only after its transaction committed (and was fsynced).
+ * MUST: writes take effect in call order, across all write methods.
+ * MUST: a read that starts after a write resolved sees that write.
+ * Reads do not wait for writes still in flight: a read issued in the same turn
+ * as a write may or may not see it. Every caller awaits its writes first.
  */
-export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
-  const file = 'dataDir' in options ? join(options.dataDir, SQLITE_FILE_NAME) : options.file;
-  mkdirSync(dirname(file), { recursive: true });
-  const db = new Database(file);
-  try {
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    // Check before any pragma that writes to the file: a newer file stays byte-for-byte as it was.
-    const found = readSchemaVersion(db);
-    if (found > LATEST_SCHEMA_VERSION) throw new SchemaTooNewError(file, found, LATEST_SCHEMA_VERSION);
-    const mode = db.pragma('journal_mode = WAL', { simple: true });
-    if (mode !== 'wal') throw new Error(`SQLite refused WAL mode for ${file} (journal_mode is ${String(mode)})`);
-    // FULL: a resolved write survives a power cut (the server acknowledges only after commit).
-    db.pragma('synchronous = FULL');
-    db.pragma('foreign_keys = ON');
-    applyMigrations(db);
-    return new SqliteStore(db, options.maxBatch ?? DEFAULT_MAX_BATCH);
-  } catch (error) {
-    db.close();
-    throw error;
-  }
-}
-
 export class SqliteStore implements Store {
   private readonly s: Statements;
-  private readonly batch: WriteBatch;
   private closed = false;
 
-  /** Use openSqliteStore(); the connection must already be configured and migrated. */
+  /** Use openSqliteStore(). */
   constructor(
     private readonly db: Database.Database,
-    maxBatch: number,
+    private readonly writer: SqliteWriter,
+    private readonly writerSettings: SqliteSettings,
   ) {
     this.s = prepareStatements(db);
-    this.batch = new WriteBatch(db, maxBatch);
   }
 
   /** Path of the database file. */
@@ -95,51 +92,51 @@ export class SqliteStore implements Store {
     return this.db.name;
   }
 
+  /** The writer connection's settings, with the schema version as of now. */
   settings(): SqliteSettings {
     this.ready();
-    return {
-      journalMode: String(this.db.pragma('journal_mode', { simple: true })),
-      synchronous: Number(this.db.pragma('synchronous', { simple: true })),
-      foreignKeys: this.db.pragma('foreign_keys', { simple: true }) === 1,
-      busyTimeoutMs: Number(this.db.pragma('busy_timeout', { simple: true })),
-      schemaVersion: readSchemaVersion(this.db),
-    };
+    return { ...this.writerSettings, schemaVersion: readSchemaVersion(this.db) };
   }
 
-  /** Group-commit counters since open. */
+  /** Group-commit counters of the writer thread since open. */
   batchStats(): WriteBatchStats {
-    return this.batch.getStats();
+    return this.writer.batchStats();
   }
 
-  /** Throws after close; otherwise runs queued writes so what follows sees them. */
+  /** Test seam: kills the writer thread as a crash would. */
+  terminateWriterForTests(): Promise<void> {
+    return this.writer.terminateForTests();
+  }
+
+  /** Throws once closed. */
   private ready(): void {
     if (this.closed) throw new Error(`SQLite store ${this.db.name} is closed`);
-    this.batch.flush();
+  }
+
+  /** Runs a write in the writer thread; rejects at once when closed. */
+  private write<K extends WriteOp>(op: K, ...args: Parameters<WriteOps[K]>): Promise<ReturnType<WriteOps[K]>> {
+    if (this.closed) return Promise.reject(new Error(`SQLite store ${this.db.name} is closed`));
+    return this.writer.run(op, args);
   }
 
   async migrate(): Promise<void> {
     this.ready();
-    applyMigrations(this.db);
+    await this.writer.migrate();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
-    this.batch.flush();
     this.closed = true;
-    // Fold the WAL back into chat.db so the directory holds one self-contained file.
-    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    // The reader goes first, so the writer's connection is the last one and its
+    // close removes the checkpointed WAL: the directory holds one self-contained file.
     this.db.close();
+    await this.writer.close();
   }
 
   // ---------------------------------------------------------------- accounts
 
-  async createUser(username: string, passwordHash: string, now: number): Promise<boolean> {
-    this.ready();
-    return this.db.transaction(() => {
-      if (this.s.nameTaken.get(username, username)) return false;
-      this.s.insertUser.run(username, passwordHash, now);
-      return true;
-    })();
+  createUser(username: string, passwordHash: string, now: number): Promise<boolean> {
+    return this.write('createUser', username, passwordHash, now);
   }
 
   async getUser(username: string): Promise<UserRecord | null> {
@@ -149,19 +146,12 @@ export class SqliteStore implements Store {
     return { username: row.username, passwordHash: row.password_hash, createdAt: row.created_at, lastLoginAt: row.last_login_at };
   }
 
-  async setPasswordHash(username: string, passwordHash: string): Promise<boolean> {
-    this.ready();
-    return this.s.setPasswordHash.run(passwordHash, username).changes > 0;
+  setPasswordHash(username: string, passwordHash: string): Promise<boolean> {
+    return this.write('setPasswordHash', username, passwordHash);
   }
 
   recordLogin(username: string, now: number): Promise<void> {
-    if (this.closed) return Promise.reject(new Error(`SQLite store ${this.db.name} is closed`));
-    const { s } = this;
-    // Group-committed like messages: a burst of sign-ins shares one fsync.
-    // Readers still see it at once, since every read method flushes first.
-    return this.batch.enqueue(() => {
-      s.recordLogin.run(now, username);
-    });
+    return this.write('recordLogin', username, now);
   }
 
   async usersLoggedInSince(since: number): Promise<{ username: string; lastLoginAt: number }[]> {
@@ -182,29 +172,18 @@ export class SqliteStore implements Store {
     return currentLock(this.s.getLock.get(username), now);
   }
 
-  async recordFailedLogin(username: string, now: number, maxAttempts: number, lockMs: number): Promise<LockState> {
-    this.ready();
-    return this.db.transaction(() => {
-      const next = nextLockAfterFailure(currentLock(this.s.getLock.get(username), now), now, maxAttempts, lockMs);
-      this.s.putLock.run(username, next.failures, next.lockedUntil);
-      return next;
-    })();
+  recordFailedLogin(username: string, now: number, maxAttempts: number, lockMs: number): Promise<LockState> {
+    return this.write('recordFailedLogin', username, now, maxAttempts, lockMs);
   }
 
-  async clearFailedLogins(username: string): Promise<void> {
-    this.ready();
-    this.s.clearLock.run(username);
+  clearFailedLogins(username: string): Promise<void> {
+    return this.write('clearFailedLogins', username);
   }
 
   // ---------------------------------------------------------------- tokens
 
-  async createToken(username: string, tokenHash: string, expiresAt: number, now: number): Promise<void> {
-    this.ready();
-    this.db.transaction(() => {
-      // Housekeeping: a user's dead tokens go when they get a new one.
-      this.s.purgeExpiredTokensOf.run(username, now);
-      this.s.insertToken.run(tokenHash, username, expiresAt);
-    })();
+  createToken(username: string, tokenHash: string, expiresAt: number, now: number): Promise<void> {
+    return this.write('createToken', username, tokenHash, expiresAt, now);
   }
 
   async findToken(tokenHash: string, now: number): Promise<string | null> {
@@ -212,26 +191,22 @@ export class SqliteStore implements Store {
     return this.s.findToken.get(tokenHash, now)?.username ?? null;
   }
 
-  async revokeToken(tokenHash: string): Promise<void> {
-    this.ready();
-    this.s.revokeToken.run(tokenHash);
+  revokeToken(tokenHash: string): Promise<void> {
+    return this.write('revokeToken', tokenHash);
   }
 
-  async revokeTokensOf(username: string): Promise<void> {
-    this.ready();
-    this.s.revokeTokensOf.run(username);
+  revokeTokensOf(username: string): Promise<void> {
+    return this.write('revokeTokensOf', username);
   }
 
   // ---------------------------------------------------------------- blocks
 
-  async block(blocker: string, blocked: string): Promise<boolean> {
-    this.ready();
-    return this.s.block.run(blocker, blocked).changes > 0;
+  block(blocker: string, blocked: string): Promise<boolean> {
+    return this.write('block', blocker, blocked);
   }
 
-  async unblock(blocker: string, blocked: string): Promise<boolean> {
-    this.ready();
-    return this.s.unblock.run(blocker, blocked).changes > 0;
+  unblock(blocker: string, blocked: string): Promise<boolean> {
+    return this.write('unblock', blocker, blocked);
   }
 
   async blockedBy(blocker: string): Promise<string[]> {
@@ -251,101 +226,51 @@ export class SqliteStore implements Store {
 
   // ---------------------------------------------------------------- groups
 
-  async createGroup(name: string, owner: string, members: readonly string[], now: number): Promise<boolean> {
-    this.ready();
-    return this.db.transaction(() => {
-      if (this.s.nameTaken.get(name, name)) return false;
-      this.s.insertGroup.run(name, owner, now);
-      let position = 1;
-      for (const member of [owner, ...members]) {
-        if (this.s.addMember.run(name, member, now, position).changes > 0) position++;
-      }
-      return true;
-    })();
+  createGroup(name: string, owner: string, members: readonly string[], now: number): Promise<boolean> {
+    return this.write('createGroup', name, owner, [...members], now);
   }
 
   async getGroup(name: string): Promise<GroupRecord | null> {
     this.ready();
-    const row = this.s.getGroup.get(name);
-    return row ? this.groupRecord(row) : null;
-  }
-
-  async addGroupMembers(name: string, members: readonly string[]): Promise<GroupRecord | null> {
-    this.ready();
+    // One read transaction: the group row and its members come from the same commit.
     return this.db.transaction(() => {
       const row = this.s.getGroup.get(name);
-      if (!row) return null;
-      // The interface takes no clock here; joined_at is informational only.
-      const now = Date.now();
-      let position = this.s.nextPosition.get(name)?.next ?? 1;
-      for (const member of members) {
-        if (this.s.addMember.run(name, member, now, position).changes > 0) position++;
-      }
-      return this.groupRecord(row);
+      return row ? toGroupRecord(this.s, row) : null;
     })();
   }
 
-  async removeGroupMembers(name: string, members: readonly string[]): Promise<GroupRecord | null> {
-    this.ready();
-    return this.db.transaction(() => {
-      const row = this.s.getGroup.get(name);
-      if (!row) return null;
-      for (const member of members) this.s.removeMember.run(name, member);
-      const group = this.groupRecord(row);
-      const [successor] = group.members;
-      if (successor === undefined) {
-        this.s.deleteGroup.run(name);
-        return null;
-      }
-      // The owner left: the earliest-joined remaining member takes over.
-      if (!group.members.includes(group.owner)) {
-        this.s.setOwner.run(successor, name);
-        group.owner = successor;
-      }
-      return group;
-    })();
+  addGroupMembers(name: string, members: readonly string[]): Promise<GroupRecord | null> {
+    // The interface takes no clock here; joined_at is informational only.
+    return this.write('addGroupMembers', name, [...members], Date.now());
+  }
+
+  removeGroupMembers(name: string, members: readonly string[]): Promise<GroupRecord | null> {
+    return this.write('removeGroupMembers', name, [...members]);
   }
 
   async groupsOf(username: string): Promise<GroupRecord[]> {
     this.ready();
-    const groups = this.s.groupsOf.all(username).map((row): GroupRecord => ({ name: row.name, owner: row.owner, members: [], createdAt: row.created_at }));
-    const byName = new Map(groups.map((g) => [g.name, g]));
-    for (const m of this.s.membersOfGroupsOf.all(username)) byName.get(m.group_name)?.members.push(m.username);
-    return groups;
-  }
-
-  private groupRecord(row: GroupRow): GroupRecord {
-    const members = this.s.membersOf.all(row.name).map((r) => r.username);
-    return { name: row.name, owner: row.owner, members, createdAt: row.created_at };
+    return this.db.transaction(() => {
+      const groups = this.s.groupsOf.all(username).map((row): GroupRecord => ({ name: row.name, owner: row.owner, members: [], createdAt: row.created_at }));
+      const byName = new Map(groups.map((g) => [g.name, g]));
+      for (const m of this.s.membersOfGroupsOf.all(username)) byName.get(m.group_name)?.members.push(m.username);
+      return groups;
+    })();
   }
 
   // ---------------------------------------------------------------- messages and mailboxes
 
-  saveMessage(message: NewMessage, recipients: readonly Recipient[]): Promise<{ message: StoredMessage; deliveries: StoredDelivery[] }> {
-    if (this.closed) return Promise.reject(new Error(`SQLite store ${this.db.name} is closed`));
+  async saveMessage(message: NewMessage, recipients: readonly Recipient[]): Promise<{ message: StoredMessage; deliveries: StoredDelivery[] }> {
+    this.ready();
     const duplicate = findDuplicate(recipients);
-    if (duplicate !== null) return Promise.reject(new Error(`saveMessage: recipient "${duplicate}" is listed twice`));
-    const { s } = this;
-    // Runs at flush time, in call order, inside its own savepoint of the batch transaction.
-    return this.batch.enqueue(() => {
-      const inserted = s.insertMessage.get(message.kind, message.from, message.to ?? null, message.group ?? null, message.text, message.ts);
-      if (!inserted) throw new Error('saveMessage: INSERT returned no id');
-      const stored = storedMessage(message, inserted.id);
-      if (recipients.length === 0) return { message: stored, deliveries: [] };
-      const seqOf = new Map<string, number>();
-      for (const row of s.bumpSeqs.all(JSON.stringify(recipients.map((r) => r.username)))) seqOf.set(row.username, row.seq);
-      const deliveries: StoredDelivery[] = [];
-      const triples: [string, number, 0 | 1][] = [];
-      for (const r of recipients) {
-        const seq = seqOf.get(r.username);
-        // Throwing rolls back this message's savepoint (seq bumps included): nothing of it remains.
-        if (seq === undefined) throw new Error(`saveMessage: recipient "${r.username}" is not a user`);
-        deliveries.push({ username: r.username, seq, offline: r.offline, message: stored });
-        triples.push([r.username, seq, r.offline ? 1 : 0]);
-      }
-      s.insertDeliveries.run(inserted.id, JSON.stringify(triples));
-      return { message: stored, deliveries };
-    });
+    if (duplicate !== null) throw new Error(`saveMessage: recipient "${duplicate}" is listed twice`);
+    // Names and flags travel as an array of strings and a byte array: cheaper to copy than 1000 objects.
+    const names = recipients.map((r) => r.username);
+    const offline = Uint8Array.from(recipients, (r) => (r.offline ? 1 : 0));
+    const { id, seqs } = await this.write('saveMessage', plainMessage(message), names, offline);
+    const stored = storedMessage(message, id);
+    const deliveries = recipients.map((r, i): StoredDelivery => ({ username: r.username, seq: seqs[i] as number, offline: r.offline, message: stored }));
+    return { message: stored, deliveries };
   }
 
   async deliveriesAfter(username: string, afterSeq: number, limit: number): Promise<StoredDelivery[]> {
@@ -365,11 +290,7 @@ export class SqliteStore implements Store {
   }
 
   ack(username: string, seq: number): Promise<void> {
-    if (this.closed) return Promise.reject(new Error(`SQLite store ${this.db.name} is closed`));
-    const { s } = this;
-    return this.batch.enqueue(() => {
-      s.ack.run(seq, username);
-    });
+    return this.write('ack', username, seq);
   }
 
   async offlineDeliveries(username: string, limit: number): Promise<StoredDelivery[]> {
@@ -396,31 +317,19 @@ export class SqliteStore implements Store {
   }
 }
 
-// ---------------------------------------------------------------- helpers shared by the methods
-
-/** Lock state as of `now`: an expired lock reads as no lock and a fresh counter. */
-function currentLock(row: { failures: number; locked_until: number | null } | undefined, now: number): LockState {
-  if (!row) return { failures: 0, lockedUntil: null };
-  if (row.locked_until !== null && now >= row.locked_until) return { failures: 0, lockedUntil: null };
-  return { failures: row.failures, lockedUntil: row.locked_until };
-}
-
-function nextLockAfterFailure(state: LockState, now: number, maxAttempts: number, lockMs: number): LockState {
-  const failures = state.failures + 1;
-  if (failures >= maxAttempts) return { failures: 0, lockedUntil: now + lockMs };
-  return { failures, lockedUntil: state.lockedUntil };
-}
+// ---------------------------------------------------------------- helpers
 
 /** SQLite treats a negative LIMIT as "no limit"; the Store means "nothing". */
 function pageSize(limit: number): number {
   return Number.isFinite(limit) && limit > 0 ? Math.floor(limit) : 0;
 }
 
-function storedMessage(message: NewMessage, id: number): StoredMessage {
-  const stored: StoredMessage = { id, kind: message.kind, from: message.from, text: message.text, ts: message.ts };
-  if (message.to !== undefined) stored.to = message.to;
-  if (message.group !== undefined) stored.group = message.group;
-  return stored;
+/** Only the fields the writer needs: a caller's object may carry more, and everything posted is copied. */
+function plainMessage(message: NewMessage): NewMessage {
+  const plain: NewMessage = { kind: message.kind, from: message.from, text: message.text, ts: message.ts };
+  if (message.to !== undefined) plain.to = message.to;
+  if (message.group !== undefined) plain.group = message.group;
+  return plain;
 }
 
 function findDuplicate(recipients: readonly Recipient[]): string | null {

@@ -55,6 +55,7 @@ export function prepareStatements(db: Database) {
       'SELECT 1 AS taken WHERE EXISTS (SELECT 1 FROM users WHERE username = ?) OR EXISTS (SELECT 1 FROM groups WHERE name = ?)',
     ),
     insertUser: p<[string, string, number]>('INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?)'),
+    insertCounters: p<[string]>('INSERT INTO counters (username) VALUES (?)'),
     getUser: p<[string], UserRow>('SELECT username, password_hash, created_at, last_login_at FROM users WHERE username = ?'),
     userExists: p<[string], { one: 1 }>('SELECT 1 AS one FROM users WHERE username = ?'),
     setPasswordHash: p<[string, string]>('UPDATE users SET password_hash = ? WHERE username = ?'),
@@ -119,7 +120,7 @@ export function prepareStatements(db: Database) {
     // come back in no particular order; the caller pairs them up by name.
     /** Param: JSON array of usernames. Bumps each existing user's last_seq by 1. */
     bumpSeqs: p<[string], { username: string; seq: number }>(
-      `UPDATE users SET last_seq = last_seq + 1
+      `UPDATE counters SET last_seq = last_seq + 1
        WHERE username IN (SELECT value FROM json_each(?))
        RETURNING username, last_seq AS seq`,
     ),
@@ -135,10 +136,11 @@ export function prepareStatements(db: Database) {
       `SELECT ${DELIVERY_COLUMNS} FROM deliveries d JOIN messages m ON m.id = d.message_id
        WHERE d.username = ? AND d.seq > ? ORDER BY d.seq LIMIT ?`,
     ),
-    seqs: p<[string], { last_seq: number; acked_seq: number }>('SELECT last_seq, acked_seq FROM users WHERE username = ?'),
+    seqs: p<[string], { last_seq: number; acked_seq: number }>('SELECT last_seq, acked_seq FROM counters WHERE username = ?'),
     ack: p<[number, string]>(
-      'UPDATE users SET acked_seq = min(max(acked_seq, ?), last_seq) WHERE username = ? AND acked_seq < last_seq',
+      'UPDATE counters SET acked_seq = min(max(acked_seq, ?), last_seq) WHERE username = ? AND acked_seq < last_seq',
     ),
+    // These two name `offline = 1` so SQLite can use the partial index deliveries_offline.
     newestOffline: p<[string, number], DeliveryRow>(
       `SELECT ${DELIVERY_COLUMNS} FROM deliveries d JOIN messages m ON m.id = d.message_id
        WHERE d.username = ? AND d.offline = 1 ORDER BY d.seq DESC LIMIT ?`,

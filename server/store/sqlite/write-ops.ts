@@ -1,0 +1,140 @@
+// Every write of the SQLite store as a plain function of the prepared statements.
+// The writer thread runs them by name, each inside its own savepoint of a group
+// commit, so none of them opens a transaction of its own.
+import type { GroupRecord, LockState, NewMessage } from '../store';
+import { currentLock, toGroupRecord } from './rows';
+import type { Statements } from './statements';
+
+/** What saveMessage returns across the thread boundary: numbers only; the main thread builds the records. */
+export interface SavedMessage {
+  /** messages.id of the new row. */
+  id: number;
+  /** Sequence number of each recipient's delivery, in recipient order. */
+  seqs: Float64Array;
+}
+
+/**
+ * The write operations, keyed by the name the main thread sends. Arguments and
+ * results must survive structured cloning (no functions, no class instances).
+ */
+export function writeOps(s: Statements) {
+  return {
+    createUser(username: string, passwordHash: string, now: number): boolean {
+      if (s.nameTaken.get(username, username)) return false;
+      s.insertUser.run(username, passwordHash, now);
+      s.insertCounters.run(username);
+      return true;
+    },
+
+    setPasswordHash(username: string, passwordHash: string): boolean {
+      return s.setPasswordHash.run(passwordHash, username).changes > 0;
+    },
+
+    recordLogin(username: string, now: number): void {
+      s.recordLogin.run(now, username);
+    },
+
+    recordFailedLogin(username: string, now: number, maxAttempts: number, lockMs: number): LockState {
+      const state = currentLock(s.getLock.get(username), now);
+      const failures = state.failures + 1;
+      const next: LockState = failures >= maxAttempts ? { failures: 0, lockedUntil: now + lockMs } : { failures, lockedUntil: state.lockedUntil };
+      s.putLock.run(username, next.failures, next.lockedUntil);
+      return next;
+    },
+
+    clearFailedLogins(username: string): void {
+      s.clearLock.run(username);
+    },
+
+    createToken(username: string, tokenHash: string, expiresAt: number, now: number): void {
+      // Housekeeping: a user's dead tokens go when they get a new one.
+      s.purgeExpiredTokensOf.run(username, now);
+      s.insertToken.run(tokenHash, username, expiresAt);
+    },
+
+    revokeToken(tokenHash: string): void {
+      s.revokeToken.run(tokenHash);
+    },
+
+    revokeTokensOf(username: string): void {
+      s.revokeTokensOf.run(username);
+    },
+
+    block(blocker: string, blocked: string): boolean {
+      return s.block.run(blocker, blocked).changes > 0;
+    },
+
+    unblock(blocker: string, blocked: string): boolean {
+      return s.unblock.run(blocker, blocked).changes > 0;
+    },
+
+    createGroup(name: string, owner: string, members: string[], now: number): boolean {
+      if (s.nameTaken.get(name, name)) return false;
+      s.insertGroup.run(name, owner, now);
+      let position = 1;
+      for (const member of [owner, ...members]) {
+        if (s.addMember.run(name, member, now, position).changes > 0) position++;
+      }
+      return true;
+    },
+
+    /** `now` is informational only (joined_at); the Store interface takes no clock here. */
+    addGroupMembers(name: string, members: string[], now: number): GroupRecord | null {
+      const row = s.getGroup.get(name);
+      if (!row) return null;
+      let position = s.nextPosition.get(name)?.next ?? 1;
+      for (const member of members) {
+        if (s.addMember.run(name, member, now, position).changes > 0) position++;
+      }
+      return toGroupRecord(s, row);
+    },
+
+    removeGroupMembers(name: string, members: string[]): GroupRecord | null {
+      const row = s.getGroup.get(name);
+      if (!row) return null;
+      for (const member of members) s.removeMember.run(name, member);
+      const group = toGroupRecord(s, row);
+      const [successor] = group.members;
+      if (successor === undefined) {
+        s.deleteGroup.run(name);
+        return null;
+      }
+      // The owner left: the earliest-joined remaining member takes over.
+      if (!group.members.includes(group.owner)) {
+        s.setOwner.run(successor, name);
+        group.owner = successor;
+      }
+      return group;
+    },
+
+    /**
+     * Inserts the message, bumps every recipient's counter and inserts one delivery each.
+     * `names` are distinct (the caller checks); `offline[i]` is 1 when names[i] was offline.
+     * Throws, so the job's savepoint undoes all of it, when a recipient is not a user.
+     */
+    saveMessage(message: NewMessage, names: string[], offline: Uint8Array): SavedMessage {
+      const inserted = s.insertMessage.get(message.kind, message.from, message.to ?? null, message.group ?? null, message.text, message.ts);
+      if (!inserted) throw new Error('saveMessage: INSERT returned no id');
+      const seqs = new Float64Array(names.length);
+      if (names.length === 0) return { id: inserted.id, seqs };
+      const seqOf = new Map<string, number>();
+      for (const row of s.bumpSeqs.all(JSON.stringify(names))) seqOf.set(row.username, row.seq);
+      const triples: [string, number, number][] = [];
+      names.forEach((name, i) => {
+        const seq = seqOf.get(name);
+        if (seq === undefined) throw new Error(`saveMessage: recipient "${name}" is not a user`);
+        seqs[i] = seq;
+        triples.push([name, seq, offline[i] === 1 ? 1 : 0]);
+      });
+      s.insertDeliveries.run(inserted.id, JSON.stringify(triples));
+      return { id: inserted.id, seqs };
+    },
+
+    ack(username: string, seq: number): void {
+      s.ack.run(seq, username);
+    },
+  };
+}
+
+export type WriteOps = ReturnType<typeof writeOps>;
+export type WriteOp = keyof WriteOps;
