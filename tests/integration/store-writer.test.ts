@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LATEST_SCHEMA_VERSION, openSqliteStore, SQLITE_FILE_NAME, type SqliteStore } from '../../server/store/sqlite';
+import { NEW_FILE_PAGE_SIZE } from '../../server/store/sqlite/connection';
 import { applyMigrations, MIGRATIONS, readSchemaVersion } from '../../server/store/sqlite/migrations';
 import type { NewMessage, Recipient } from '../../server/store/store';
 
@@ -219,7 +220,7 @@ describe('SQLite writer thread', () => {
     open.length = 0;
     const raw = new Database(file, { readonly: true });
     try {
-      expect(raw.pragma('page_size', { simple: true })).toBe(32768);
+      expect(raw.pragma('page_size', { simple: true })).toBe(NEW_FILE_PAGE_SIZE);
     } finally {
       raw.close();
     }
