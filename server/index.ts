@@ -40,7 +40,7 @@ function portOf(server: net.Server): number {
 export async function startServer(options: ServerOptions, logger?: Logger): Promise<RunningServer> {
   const config = resolveConfig(options);
   const log = logger ?? createLogger(config.logLevel);
-  const store = await createStore(config);
+  const store = await createStore(config, log);
   let bus;
   try {
     bus = await createBus(config, log);

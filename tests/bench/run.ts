@@ -58,7 +58,7 @@ const program = new Command('bench')
   .option('--workers <n>', 'load-generator processes per scenario', positiveInt, Math.max(2, os.availableParallelism()))
   .option('--deadline <seconds>', 'hard limit of each measured phase', positiveInt, 180)
   .option('--hash-cost <n>', 'scrypt cost for the login storm (default 17; 4 with --smoke)', positiveInt)
-  .addOption(new Option('--store <store>', 'store for the login storm (fanout/pairs use memory; durable compares both)').choices(['memory', 'sqlite']).default('memory'))
+  .addOption(new Option('--store <store>', 'store for the login storm, default SQLite as in the server (fanout/pairs use memory; durable compares both)').choices(['memory', 'sqlite']).default('sqlite'))
   .option('--server-root <dir>', "benchmark another copy of the server's sources (a server/ directory), for before/after runs")
   .option('--profile <dir>', 'write a CPU profile (.cpuprofile) of every server process into <dir>')
   .parse();
