@@ -27,6 +27,16 @@ export interface LockState {
   lockedUntil: number | null;
 }
 
+/**
+ * The lock state after one more failed attempt (recordFailedLogin's rule, for
+ * the backends that apply it in code): at maxAttempts the account locks until
+ * now + lockMs and the counter restarts at 0.
+ */
+export function nextLockAfterFailure(state: LockState, now: number, maxAttempts: number, lockMs: number): LockState {
+  const failures = state.failures + 1;
+  return failures >= maxAttempts ? { failures: 0, lockedUntil: now + lockMs } : { failures, lockedUntil: state.lockedUntil };
+}
+
 export interface GroupRecord {
   name: string;
   owner: string;

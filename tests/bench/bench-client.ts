@@ -1,8 +1,9 @@
 // A lean load-generating client for one connection: the WebSocket JSON protocol,
-// the TCP line protocol, or the baseline relay (raw text frames, no sign-in).
+// the TCP line protocol, or the baseline relay (raw text frames; sign-in only registers a name for routing).
 // It parses only what the benchmark needs, so the load generator stays cheap.
 import net from 'node:net';
 import WebSocket from 'ws';
+import { corkForThisTurn } from '../../server/transport/cork';
 
 export type Transport = 'ws' | 'tcp' | 'relay';
 
@@ -30,25 +31,10 @@ interface Pending {
 const MESSAGE_PREFIX = '{"type":"event","event":"message"';
 const OK_REPLY_PREFIX = '{"type":"reply","id":';
 
-// The load generator batches its own writes per event-loop turn, as the server
-// does: a client that answers several replies in one turn sends one TCP segment,
-// so the load workers spend less of the shared cores on syscalls. The same
-// applies to every target (server and relay), so ratios stay fair.
-const corked = new Set<net.Socket>();
-let uncorkScheduled = false;
-function corkForThisTurn(socket: net.Socket): void {
-  if (corked.has(socket)) return;
-  socket.cork();
-  corked.add(socket);
-  if (!uncorkScheduled) {
-    uncorkScheduled = true;
-    setImmediate(() => {
-      uncorkScheduled = false;
-      for (const s of corked) s.uncork();
-      corked.clear();
-    });
-  }
-}
+// The load generator batches its own writes per event-loop turn with the
+// server's own helper: a client that answers several replies in one turn sends
+// one TCP segment, so the load workers spend less of the shared cores on
+// syscalls. The same applies to every target (server and relay), so ratios stay fair.
 
 export class BenchClient {
   onDelivery: DeliveryHandler = () => {};

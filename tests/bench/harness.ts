@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { ServerOptions } from '../../server/config';
 import type { Transport } from './bench-client';
 import type { Cred, Setup, WorkerResult } from './load-worker';
-import type { BenchProcess, ProcessPool } from './proc';
+import { cpuSplitOf, type BenchProcess, type ProcessPool } from './proc';
 import { Histogram, addTotals, emptyTotals, type StreamTotals } from './stats';
 
 export interface RunContext {
@@ -123,6 +123,29 @@ export async function stopWorkers(workers: readonly Worker[]): Promise<void> {
 export async function runWorkers(workers: readonly Worker[], deadlineMs: number): Promise<WorkerResult[]> {
   for (const w of workers) w.proc.send({ type: 'go', deadlineMs });
   return Promise.all(workers.map((w) => w.proc.waitFor<WorkerResult>('result', deadlineMs + 15_000)));
+}
+
+export interface MeasuredRun {
+  m: Merged;
+  /** First send to last arrival, s (never 0). */
+  durationS: number;
+  /** CPU the target process used during the run, ms: all of it, and the part in the kernel. */
+  targetCpuMs: number;
+  targetSystemMs: number;
+}
+
+/** Runs the workers and reads the target's CPU time around the run. */
+export async function runMeasured(target: Target, workers: readonly Worker[], deadlineMs: number): Promise<MeasuredRun> {
+  const before = await cpuSplitOf(target.proc.pid);
+  const m = merge(await runWorkers(workers, deadlineMs));
+  const after = await cpuSplitOf(target.proc.pid);
+  const targetSystemMs = after.systemMs - before.systemMs;
+  return {
+    m,
+    durationS: Math.max(1e-6, (m.lastUs - m.startUs) / 1e6),
+    targetCpuMs: after.userMs - before.userMs + targetSystemMs,
+    targetSystemMs,
+  };
 }
 
 export interface Merged {

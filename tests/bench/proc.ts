@@ -155,13 +155,7 @@ export class ProcessPool {
   }
 }
 
-/** CPU time (user + system) a process has used so far, in ms, from /proc/PID/stat (10 ms ticks). */
-export async function cpuMsOf(pid: number): Promise<number> {
-  const { userMs, systemMs } = await cpuSplitOf(pid);
-  return userMs + systemMs;
-}
-
-/** CPU time a process has used so far in user space and in the kernel (syscalls: mostly socket I/O here), ms. */
+/** CPU time a process has used so far in user space and in the kernel (syscalls: mostly socket I/O here), ms, from /proc/PID/stat (10 ms ticks). */
 export async function cpuSplitOf(pid: number): Promise<{ userMs: number; systemMs: number }> {
   const { readFile } = await import('node:fs/promises');
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');

@@ -1,14 +1,15 @@
 // A Store kept entirely in process memory: same semantics as the durable
 // backends, nothing persisted. Benchmarks use it to show what durability costs.
-import type {
-  GroupRecord,
-  LockState,
-  NewMessage,
-  Recipient,
-  Store,
-  StoredDelivery,
-  StoredMessage,
-  UserRecord,
+import {
+  nextLockAfterFailure,
+  type GroupRecord,
+  type LockState,
+  type NewMessage,
+  type Recipient,
+  type Store,
+  type StoredDelivery,
+  type StoredMessage,
+  type UserRecord,
 } from '../store';
 
 interface UserState {
@@ -120,9 +121,7 @@ export class MemoryStore implements Store {
 
   async recordFailedLogin(username: string, now: number, maxAttempts: number, lockMs: number): Promise<LockState> {
     this.ready();
-    const state = currentLock(this.locks.get(username), now);
-    const failures = state.failures + 1;
-    const next: LockState = failures >= maxAttempts ? { failures: 0, lockedUntil: now + lockMs } : { failures, lockedUntil: state.lockedUntil };
+    const next = nextLockAfterFailure(currentLock(this.locks.get(username), now), now, maxAttempts, lockMs);
     this.locks.set(username, next);
     return { ...next };
   }

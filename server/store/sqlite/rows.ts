@@ -19,12 +19,12 @@ export function toStoredDelivery(row: DeliveryRow): StoredDelivery {
   return { username: row.username, seq: row.seq, offline: row.offline === 1, message: toStoredMessage(row) };
 }
 
-/** The stored form of a message that was just inserted with `id`. */
-export function storedMessage(message: NewMessage, id: number): StoredMessage {
-  const stored: StoredMessage = { id, kind: message.kind, from: message.from, text: message.text, ts: message.ts };
-  if (message.to !== undefined) stored.to = message.to;
-  if (message.group !== undefined) stored.group = message.group;
-  return stored;
+/** Only the NewMessage fields of `message` (a caller's object may carry more; optional ones stay absent). */
+export function newMessageFields(message: NewMessage): NewMessage {
+  const fields: NewMessage = { kind: message.kind, from: message.from, text: message.text, ts: message.ts };
+  if (message.to !== undefined) fields.to = message.to;
+  if (message.group !== undefined) fields.group = message.group;
+  return fields;
 }
 
 /** A group with its members in join order. Call inside a transaction when consistency with `row` matters. */

@@ -16,7 +16,7 @@ import type {
 } from '../store';
 import { openReaderConnection, type SqliteSettings } from './connection';
 import { readSchemaVersion } from './migrations';
-import { currentLock, storedMessage, toGroupRecord, toStoredDelivery, toStoredMessage } from './rows';
+import { currentLock, newMessageFields, toGroupRecord, toStoredDelivery, toStoredMessage } from './rows';
 import { prepareStatements, type Statements } from './statements';
 import { DEFAULT_MAX_BATCH, type WriteBatchStats } from './write-batch';
 import type { WriteOp, WriteOps } from './write-ops';
@@ -267,8 +267,10 @@ export class SqliteStore implements Store {
     // Names and flags travel as an array of strings and a byte array: cheaper to copy than 1000 objects.
     const names = recipients.map((r) => r.username);
     const offline = Uint8Array.from(recipients, (r) => (r.offline ? 1 : 0));
-    const { id, seqs } = await this.write('saveMessage', plainMessage(message), names, offline);
-    const stored = storedMessage(message, id);
+    // Only the fields the writer needs: everything posted is copied.
+    const fields = newMessageFields(message);
+    const { id, seqs } = await this.write('saveMessage', fields, names, offline);
+    const stored: StoredMessage = { id, ...fields };
     const deliveries = recipients.map((r, i): StoredDelivery => ({ username: r.username, seq: seqs[i] as number, offline: r.offline, message: stored }));
     return { message: stored, deliveries };
   }
@@ -322,14 +324,6 @@ export class SqliteStore implements Store {
 /** SQLite treats a negative LIMIT as "no limit"; the Store means "nothing". */
 function pageSize(limit: number): number {
   return Number.isFinite(limit) && limit > 0 ? Math.floor(limit) : 0;
-}
-
-/** Only the fields the writer needs: a caller's object may carry more, and everything posted is copied. */
-function plainMessage(message: NewMessage): NewMessage {
-  const plain: NewMessage = { kind: message.kind, from: message.from, text: message.text, ts: message.ts };
-  if (message.to !== undefined) plain.to = message.to;
-  if (message.group !== undefined) plain.group = message.group;
-  return plain;
 }
 
 function findDuplicate(recipients: readonly Recipient[]): string | null {

@@ -1,7 +1,7 @@
 // Every write of the SQLite store as a plain function of the prepared statements.
 // The writer thread runs them by name, each inside its own savepoint of a group
 // commit, so none of them opens a transaction of its own.
-import type { GroupRecord, LockState, NewMessage } from '../store';
+import { nextLockAfterFailure, type GroupRecord, type LockState, type NewMessage } from '../store';
 import { currentLock, toGroupRecord } from './rows';
 import type { Statements } from './statements';
 
@@ -35,9 +35,7 @@ export function writeOps(s: Statements) {
     },
 
     recordFailedLogin(username: string, now: number, maxAttempts: number, lockMs: number): LockState {
-      const state = currentLock(s.getLock.get(username), now);
-      const failures = state.failures + 1;
-      const next: LockState = failures >= maxAttempts ? { failures: 0, lockedUntil: now + lockMs } : { failures, lockedUntil: state.lockedUntil };
+      const next = nextLockAfterFailure(currentLock(s.getLock.get(username), now), now, maxAttempts, lockMs);
       s.putLock.run(username, next.failures, next.lockedUntil);
       return next;
     },

@@ -2,8 +2,7 @@
 // our server over WebSocket or TCP and on the baseline relay. Receivers check
 // every message arrives once and in order, and measure latency.
 import type { Transport } from '../bench-client';
-import { merge, ms, problems, split, startRelayTarget, startServerTarget, startWorkers, stopWorkers, runWorkers, users, type RunContext, type Target } from '../harness';
-import { cpuMsOf } from '../proc';
+import { ms, problems, runMeasured, split, startRelayTarget, startServerTarget, startWorkers, stopWorkers, users, type RunContext, type Target } from '../harness';
 import type { ScenarioResult } from '../report';
 
 export interface FanoutParams {
@@ -62,10 +61,7 @@ export async function measureFanout(ctx: RunContext, p: FanoutParams): Promise<F
       }),
     );
     if (progress.length === 0) senderProc.send({ type: 'progress', value: p.messages });
-    const cpuBefore = await cpuMsOf(target.proc.pid);
-    const m = merge(await runWorkers(workers, ctx.deadlineMs));
-    const cpuMs = (await cpuMsOf(target.proc.pid)) - cpuBefore;
-    const durationS = Math.max(1e-6, (m.lastUs - m.startUs) / 1e6);
+    const { m, durationS, targetCpuMs: cpuMs } = await runMeasured(target, workers, ctx.deadlineMs);
     return {
       deliveriesPerSec: m.totals.received / durationS,
       p50Ms: ms(m.hist.quantile(0.5)),

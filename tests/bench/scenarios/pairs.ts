@@ -3,9 +3,8 @@
 // baseline relay (routed frames: one in, one to the peer, one reply). Measures
 // messages delivered per second and latency, and our figures as ratios to the relay's.
 import type { Transport } from '../bench-client';
-import { merge, ms, problems, split, startRelayTarget, startServerTarget, startWorkers, stopWorkers, runWorkers, users, type RunContext, type Target, type Worker } from '../harness';
+import { ms, problems, runMeasured, split, startRelayTarget, startServerTarget, startWorkers, stopWorkers, users, type RunContext, type Target, type Worker } from '../harness';
 import type { Cred } from '../load-worker';
-import { cpuSplitOf } from '../proc';
 import type { ScenarioResult } from '../report';
 
 export interface PairsParams {
@@ -48,12 +47,7 @@ export async function measurePairs(ctx: RunContext, p: PairsParams): Promise<Pai
       split(pairs, ctx.workers).map((chunk) => ({ role: 'pairs' as const, pairs: chunk, expected: p.messages, window: p.window, intervalMs: 0, concurrency: 50, localAddresses: [] })),
       60_000 + p.pairs * 100,
     );
-    const before = await cpuSplitOf(target.proc.pid);
-    const m = merge(await runWorkers(workers, ctx.deadlineMs));
-    const after = await cpuSplitOf(target.proc.pid);
-    const systemMs = after.systemMs - before.systemMs;
-    const cpuMs = after.userMs - before.userMs + systemMs;
-    const durationS = Math.max(1e-6, (m.lastUs - m.startUs) / 1e6);
+    const { m, durationS, targetCpuMs: cpuMs, targetSystemMs: systemMs } = await runMeasured(target, workers, ctx.deadlineMs);
     return {
       messagesPerSec: m.totals.received / durationS,
       p50Ms: ms(m.hist.quantile(0.5)),
