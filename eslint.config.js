@@ -32,21 +32,46 @@ export default tseslint.config(
   {
     files: ['server/protocol/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [nodeBuiltins, { group: ['../*', 'ws', 'pg', 'ioredis', 'better-sqlite3', 'pino', 'electron'], message: 'server/protocol may import only zod and itself.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            nodeBuiltins,
+            { group: ['../*', 'ws', 'pg', 'ioredis', 'better-sqlite3', 'pino', 'electron'], message: 'server/protocol may import only zod and itself.' },
+          ],
+        },
+      ],
     },
   },
   // Storage and bus know nothing about commands, sockets or services.
   {
     files: ['server/store/**/*.ts', 'server/bus/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/commands/*', '**/transport/*', '**/services/*', '**/core'], message: 'store/ and bus/ sit below commands, services and transports.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/commands/*', '**/transport/*', '**/services/*', '**/core'], message: 'store/ and bus/ sit below commands, services and transports.' },
+          ],
+        },
+      ],
     },
   },
   // Services never reach up into transports' implementations or commands' handlers.
   {
     files: ['server/services/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/transport/tcp', '**/transport/ws', '**/commands/index', '**/commands/dispatcher'], message: 'services/ must not depend on transports or the command table.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/transport/tcp', '**/transport/ws', '**/commands/index', '**/commands/dispatcher'],
+              message: 'services/ must not depend on transports or the command table.',
+            },
+          ],
+        },
+      ],
     },
   },
   // The renderer runs in a sandboxed page (and a plain browser): no Electron, no Node, no server internals.

@@ -72,7 +72,12 @@ function run(label, args) {
 }
 
 if (process.env.CHAT_SKIP_BUILD !== '1') {
-  run('vite build --config renderer/vite.config.ts', [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'renderer/vite.config.ts']);
+  run('vite build --config renderer/vite.config.ts', [
+    path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'),
+    'build',
+    '--config',
+    'renderer/vite.config.ts',
+  ]);
   run('node scripts/build-main.mjs', [path.join(root, 'scripts', 'build-main.mjs')]);
 }
 

@@ -200,7 +200,12 @@ export async function runCli(argv: string[], defaults: { webRoot?: string | null
     const config = resolveConfig(toOptions(flags, process.env, null));
     const store = await createStore(config);
     try {
-      const accounts = new AccountService(store, { maxAttempts: config.maxAttempts, lockMs: config.lockoutSeconds * 1000, hashCost: config.hashCost, tokenMs: config.tokenDays * 86_400_000 });
+      const accounts = new AccountService(store, {
+        maxAttempts: config.maxAttempts,
+        lockMs: config.lockoutSeconds * 1000,
+        hashCost: config.hashCost,
+        tokenMs: config.tokenDays * 86_400_000,
+      });
       const password = await readPassword(name);
       if (flags.update && (await store.getUser(name))) {
         await accounts.setPassword(name, password);
@@ -249,7 +254,10 @@ async function serve(options: ServerOptions): Promise<void> {
     return;
   }
   const { config } = server;
-  if (server.tcpPort !== null) console.log(`TCP listening on ${describeListen(config.host, server.tcpPort, '')}  (try: nc ${config.host === '0.0.0.0' ? 'localhost' : config.host} ${server.tcpPort})`);
+  if (server.tcpPort !== null)
+    console.log(
+      `TCP listening on ${describeListen(config.host, server.tcpPort, '')}  (try: nc ${config.host === '0.0.0.0' ? 'localhost' : config.host} ${server.tcpPort})`,
+    );
   if (server.wsPort !== null) {
     console.log(`WebSocket listening on ${describeListen(config.host, server.wsPort, 'ws://', '/ws')}`);
     if (config.webRoot) console.log(`Web client at ${describeListen(config.host, server.wsPort, 'http://', '/')}`);

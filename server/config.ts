@@ -41,13 +41,20 @@ export const ConfigSchema = z.strictObject({
   /** Seconds to sign in before an unauthenticated connection is closed. Default 60. */
   loginTimeoutSeconds: z.number().min(0.1).default(60),
   /** Bytes queued for a slow client before it is disconnected. Default 4 MiB. */
-  maxSendQueueBytes: z.number().int().min(1024).default(4 * 1024 * 1024),
+  maxSendQueueBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(4 * 1024 * 1024),
   /** Store backend: sqlite (default), memory (benchmarks, loses everything on exit) or postgres. */
   store: z.enum(['sqlite', 'memory', 'postgres']).default('sqlite'),
   /** PostgreSQL connection URL (implies store = postgres). */
   postgresUrl: z.string().min(1).nullable().default(null),
   /** PostgreSQL schema to use (tests isolate runs with it). Default public. */
-  postgresSchema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('public'),
+  postgresSchema: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/)
+    .default('public'),
   /** Redis connection URL for cross-node presence and delivery. */
   redisUrl: z.string().min(1).nullable().default(null),
   /** Prefix of every Redis key and channel (tests isolate runs with it). Default "chat:". */

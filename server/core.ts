@@ -35,7 +35,11 @@ export class ChatCore {
       registry,
       blocks,
       now,
-      accounts: new AccountService(store, { maxAttempts: config.maxAttempts, lockMs: config.lockoutSeconds * 1000, hashCost: config.hashCost, tokenMs: config.tokenDays * 86_400_000 }, now),
+      accounts: new AccountService(
+        store,
+        { maxAttempts: config.maxAttempts, lockMs: config.lockoutSeconds * 1000, hashCost: config.hashCost, tokenMs: config.tokenDays * 86_400_000 },
+        now,
+      ),
       groups: new GroupService(store, bus, registry, now),
       delivery: new DeliveryService(store, bus, registry, blocks, now),
       presence: new PresenceService(store, bus, registry, now),

@@ -63,9 +63,9 @@ function inRoundRect(x, y, x0, y0, x1, y1, r) {
 function inTriangle(x, y, [ax, ay], [bx, by], [cx, cy]) {
   const s = (ax - cx) * (y - cy) - (ay - cy) * (x - cx);
   const t = (bx - ax) * (y - ay) - (by - ay) * (x - ax);
-  if ((s < 0) !== (t < 0) && s !== 0 && t !== 0) return false;
+  if (s < 0 !== t < 0 && s !== 0 && t !== 0) return false;
   const d = (cx - bx) * (y - by) - (cy - by) * (x - bx);
-  return d === 0 || (d < 0) === (s + t <= 0);
+  return d === 0 || d < 0 === s + t <= 0;
 }
 
 function icon(px, py, size) {

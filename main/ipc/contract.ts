@@ -39,9 +39,7 @@ export interface HostStatus {
 }
 
 /** Result of sending a chat message: sent (with the server's reply) or queued in the outbox. */
-export type SendResult =
-  | { sent: true; result: ResultOf<'message'> | ResultOf<'broadcast'> | ResultOf<'message-group'> }
-  | { sent: false; queued: OutboxItem };
+export type SendResult = { sent: true; result: ResultOf<'message'> | ResultOf<'broadcast'> | ResultOf<'message-group'> } | { sent: false; queued: OutboxItem };
 
 /** Renderer → main requests: channel → [argument, result]. */
 export interface Invoke {

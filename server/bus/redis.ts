@@ -164,7 +164,6 @@ export class RedisBus implements Bus {
     this.claimLostHandler = handler;
   }
 
-
   // ---- internals
 
   private redis(): Redis {

@@ -34,13 +34,21 @@ export class Dispatcher {
     const wait = client.bucket.take();
     if (wait > 0) {
       const seconds = Math.max(1, Math.ceil(wait / 1000));
-      client.connection.replyError(id, { code: ErrorCode.RATE_LIMITED, message: `Too many commands. Slow down (try again in ${seconds} s).`, retryAfter: seconds });
+      client.connection.replyError(id, {
+        code: ErrorCode.RATE_LIMITED,
+        message: `Too many commands. Slow down (try again in ${seconds} s).`,
+        retryAfter: seconds,
+      });
       return;
     }
     let queue = this.queues.get(client);
     if (!queue) this.queues.set(client, (queue = { tail: Promise.resolve(), length: 0 }));
     if (queue.length >= MAX_QUEUED) {
-      client.connection.replyError(id, { code: ErrorCode.RATE_LIMITED, message: 'Too many commands waiting. Wait for replies before sending more.', retryAfter: 1 });
+      client.connection.replyError(id, {
+        code: ErrorCode.RATE_LIMITED,
+        message: 'Too many commands waiting. Wait for replies before sending more.',
+        retryAfter: 1,
+      });
       return;
     }
     queue.length++;

@@ -78,8 +78,7 @@ export interface SignInOptions {
 }
 
 export type ChatSendResult =
-  | { sent: true; result: ResultOf<'message'> | ResultOf<'broadcast'> | ResultOf<'message-group'> }
-  | { sent: false; queued: OutboxItem };
+  { sent: true; result: ResultOf<'message'> | ResultOf<'broadcast'> | ResultOf<'message-group'> } | { sent: false; queued: OutboxItem };
 
 /** The chat messages that may wait in the outbox: private, broadcast and group messages. */
 export type ChatCommand = Extract<Command, { type: 'message' | 'broadcast' | 'message-group' }>;

@@ -84,9 +84,7 @@ export class ProtocolError extends Error {
   }
 
   toWire(): WireError {
-    return this.retryAfter === undefined
-      ? { code: this.code, message: this.message }
-      : { code: this.code, message: this.message, retryAfter: this.retryAfter };
+    return this.retryAfter === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, retryAfter: this.retryAfter };
   }
 }
 

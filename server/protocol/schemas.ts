@@ -4,20 +4,11 @@
 // `ServerFrame` before trusting them.
 import { z } from 'zod';
 import { ERROR_CODES, type ErrorCode } from './errors';
-import {
-  MAX_GROUP_MEMBERS_PER_REQUEST,
-  MAX_PAGE_SIZE,
-  MAX_PASSWORD_LENGTH,
-  MAX_REQUEST_ID_LENGTH,
-  MAX_TEXT_LENGTH,
-  NAME_PATTERN,
-} from './limits';
+import { MAX_GROUP_MEMBERS_PER_REQUEST, MAX_PAGE_SIZE, MAX_PASSWORD_LENGTH, MAX_REQUEST_ID_LENGTH, MAX_TEXT_LENGTH, NAME_PATTERN } from './limits';
 
 // ---------------------------------------------------------------- primitives
 
-export const Username = z
-  .string()
-  .regex(NAME_PATTERN, 'must be 1-32 letters, digits, "_", "." or "-", starting with a letter or digit');
+export const Username = z.string().regex(NAME_PATTERN, 'must be 1-32 letters, digits, "_", "." or "-", starting with a letter or digit');
 export const GroupName = Username;
 
 export const Password = z
@@ -37,10 +28,7 @@ export const Seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 export const MessageId = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 export const Timestamp = z.number().int().min(0); // milliseconds since the Unix epoch
 
-export const RequestId = z.union([
-  z.string().min(1).max(MAX_REQUEST_ID_LENGTH),
-  z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-]);
+export const RequestId = z.union([z.string().min(1).max(MAX_REQUEST_ID_LENGTH), z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)]);
 export type RequestId = z.infer<typeof RequestId>;
 
 const Members = z.array(Username).max(MAX_GROUP_MEMBERS_PER_REQUEST);
@@ -261,13 +249,7 @@ const GroupEvent = z.object({
 const ShutdownEvent = z.object({ type: z.literal('event'), event: z.literal('shutdown'), reason: z.string() });
 
 /** Every event the server pushes, discriminated by `event`. `hello` is the first frame on every connection. */
-export const EventFrame = z.discriminatedUnion('event', [
-  HelloEvent,
-  MessageEvent,
-  PresenceEvent,
-  GroupEvent,
-  ShutdownEvent,
-]);
+export const EventFrame = z.discriminatedUnion('event', [HelloEvent, MessageEvent, PresenceEvent, GroupEvent, ShutdownEvent]);
 export type EventFrame = z.infer<typeof EventFrame>;
 export type EventName = EventFrame['event'];
 export type EventOf<K extends EventName> = Extract<EventFrame, { event: K }>;

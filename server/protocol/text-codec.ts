@@ -207,7 +207,9 @@ export function formatResult<K extends CommandType>(type: K, result: ResultOf<K>
     case 'wholasthr': {
       const { users } = r as ResultOf<'wholasthr'>;
       if (users.length === 0) return ['No one else was online in the last hour.'];
-      const shown = users.map((u) => (u.online ? `${u.username} (online)` : `${u.username} (last login ${u.lastLoginAt === null ? 'never' : time(u.lastLoginAt)})`));
+      const shown = users.map((u) =>
+        u.online ? `${u.username} (online)` : `${u.username} (last login ${u.lastLoginAt === null ? 'never' : time(u.lastLoginAt)})`,
+      );
       return [`Online in the last hour (${users.length}): ${shown.join(', ')}`];
     }
     case 'block':
@@ -227,7 +229,10 @@ export function formatResult<K extends CommandType>(type: K, result: ResultOf<K>
     case 'offline': {
       const { messages } = r as ResultOf<'offline'>;
       if (messages.length === 0) return ['No messages waited for you while you were offline.'];
-      return [`Messages that waited for you while you were offline (${messages.length}):`, ...messages.map((d) => formatDelivery(d.seq, true, d.message, time))];
+      return [
+        `Messages that waited for you while you were offline (${messages.length}):`,
+        ...messages.map((d) => formatDelivery(d.seq, true, d.message, time)),
+      ];
     }
     case 'create-group': {
       const { group } = r as ResultOf<'create-group'>;

@@ -19,7 +19,10 @@ export async function createStore(config: ServerConfig, log?: Pick<Logger, 'erro
     }
     case 'sqlite': {
       const { openSqliteStore } = await import('./sqlite/index');
-      const store = await openSqliteStore({ dataDir: config.dataDir, log: log ?? { error: (details, message) => createLogger(config.logLevel).error(details, message) } });
+      const store = await openSqliteStore({
+        dataDir: config.dataDir,
+        log: log ?? { error: (details, message) => createLogger(config.logLevel).error(details, message) },
+      });
       await store.migrate();
       return store;
     }

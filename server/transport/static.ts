@@ -59,5 +59,7 @@ export function serveStatic(root: string | null, req: http.IncomingMessage, res:
     'cache-control': type.startsWith('text/html') ? 'no-cache' : 'public, max-age=3600',
   });
   if (req.method === 'HEAD') return void res.end();
-  createReadStream(file).on('error', () => res.destroy()).pipe(res);
+  createReadStream(file)
+    .on('error', () => res.destroy())
+    .pipe(res);
 }

@@ -222,11 +222,7 @@ class TcpConnection implements Connection {
       return this.prompt();
     }
     this.state = { kind: 'authenticating', username, registering };
-    this.options.core.submit(
-      this.client,
-      null,
-      registering ? { type: 'register', username, password } : { type: 'login', username, password },
-    );
+    this.options.core.submit(this.client, null, registering ? { type: 'register', username, password } : { type: 'login', username, password });
   }
 
   private prompt(): void {

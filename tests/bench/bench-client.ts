@@ -223,7 +223,7 @@ export class BenchClient {
     if (!isError && !/^(Broadcast sent|Sent to|Group \S+ created|\S+ is offline;)/.test(line)) return;
     if (this.tcpQueue.length === 0) return;
     const waiter = this.tcpQueue.shift()!;
-    const code = isError ? (line.slice(6, line.indexOf(':')) || 'UNKNOWN') : null;
+    const code = isError ? line.slice(6, line.indexOf(':')) || 'UNKNOWN' : null;
     if (waiter) {
       if (isError) waiter.reject(new Error(line));
       else waiter.resolve(undefined);

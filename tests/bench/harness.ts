@@ -68,11 +68,13 @@ export async function startServerTarget(ctx: RunContext, transport: 'ws' | 'tcp'
   const proc = ctx.pool.take('server', 'server-process.ts', nodeArgs);
   proc.send({ type: 'launch', launch: { options, ...(seedFile ? { seedFile } : {}) } } as never);
   // Importing many accounts or creating seeded ones takes a while before the server listens.
-  const ready = await proc.waitFor<{ type: 'ready'; tcpPort: number; wsPort: number }>('ready', 60_000 + launch.users.length * 5).catch(async (err: unknown) => {
-    await proc.stop(1_000);
-    await rm(dataDir, { recursive: true, force: true });
-    throw err;
-  });
+  const ready = await proc
+    .waitFor<{ type: 'ready'; tcpPort: number; wsPort: number }>('ready', 60_000 + launch.users.length * 5)
+    .catch(async (err: unknown) => {
+      await proc.stop(1_000);
+      await rm(dataDir, { recursive: true, force: true });
+      throw err;
+    });
   return {
     proc,
     transport,

@@ -35,7 +35,15 @@ interface SetupCommon {
 export type Setup = SetupCommon &
   (
     | { role: 'receivers'; users: Cred[]; expected: number }
-    | { role: 'fanout-sender'; sender: Cred; probe: Cred; expected: number; window: number; kind: 'broadcast' | 'group'; group?: { name: string; members: string[] } }
+    | {
+        role: 'fanout-sender';
+        sender: Cred;
+        probe: Cred;
+        expected: number;
+        window: number;
+        kind: 'broadcast' | 'group';
+        group?: { name: string; members: string[] };
+      }
     | { role: 'pairs'; pairs: [Cred, Cred][]; expected: number; window: number; intervalMs: number }
     | { role: 'idle'; users: Cred[] }
     | { role: 'storm'; users: Cred[] }
@@ -102,7 +110,13 @@ async function pool(count: number, limit: number, task: (i: number) => Promise<v
 
 async function open(s: Setup, index: number, cred: Cred | null): Promise<BenchClient> {
   const localAddress = s.localAddresses.length > 0 ? s.localAddresses[index % s.localAddresses.length] : undefined;
-  const client = await BenchClient.connect({ transport: s.transport, host: s.host, port: s.port, connectTimeoutMs: s.connectTimeoutMs, ...(localAddress ? { localAddress } : {}) });
+  const client = await BenchClient.connect({
+    transport: s.transport,
+    host: s.host,
+    port: s.port,
+    connectTimeoutMs: s.connectTimeoutMs,
+    ...(localAddress ? { localAddress } : {}),
+  });
   client.onClose = () => {
     if (running) disconnects++;
   };

@@ -43,14 +43,25 @@ function summarize(r: ScenarioResult): string {
 export function table(results: readonly ScenarioResult[]): string {
   const lines: string[] = [];
   const head = ['scenario', 'status', 'params'];
-  const rows = results.map((r) => [r.name, r.status.toUpperCase(), Object.entries(r.params).map(([k, v]) => `${k}=${v}`).join(' ')]);
+  const rows = results.map((r) => [
+    r.name,
+    r.status.toUpperCase(),
+    Object.entries(r.params)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' '),
+  ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
   lines.push(line(head), widths.map((w) => '-'.repeat(w)).join('  '));
   results.forEach((r, i) => {
     lines.push(line(rows[i]!));
     lines.push(`    metrics: ${summarize(r)}`);
-    if (r.ratio) lines.push(`    vs raw ws relay: ${Object.entries(r.ratio).map(([k, v]) => `${k}=${fmt(v)}x`).join(' ')}`);
+    if (r.ratio)
+      lines.push(
+        `    vs raw ws relay: ${Object.entries(r.ratio)
+          .map(([k, v]) => `${k}=${fmt(v)}x`)
+          .join(' ')}`,
+      );
     if (r.target) lines.push(`    target: ${r.target}`);
     for (const n of r.notes) lines.push(`    note: ${n}`);
   });
@@ -58,5 +69,15 @@ export function table(results: readonly ScenarioResult[]): string {
 }
 
 export function jsonLine(r: ScenarioResult): string {
-  return JSON.stringify({ name: r.name, params: r.params, metrics: r.metrics, baseline: r.baseline ?? null, ratio: r.ratio ?? null, target: r.target, pass: r.status === 'pass' ? true : r.status === 'skipped' ? null : false, status: r.status, notes: r.notes });
+  return JSON.stringify({
+    name: r.name,
+    params: r.params,
+    metrics: r.metrics,
+    baseline: r.baseline ?? null,
+    ratio: r.ratio ?? null,
+    target: r.target,
+    pass: r.status === 'pass' ? true : r.status === 'skipped' ? null : false,
+    status: r.status,
+    notes: r.notes,
+  });
 }

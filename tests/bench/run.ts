@@ -58,7 +58,11 @@ const program = new Command('bench')
   .option('--workers <n>', 'load-generator processes per scenario', positiveInt, Math.max(2, os.availableParallelism()))
   .option('--deadline <seconds>', 'hard limit of each measured phase', positiveInt, 180)
   .option('--hash-cost <n>', 'scrypt cost for the login storm (default 17; 4 with --smoke)', positiveInt)
-  .addOption(new Option('--store <store>', 'store for the login storm, default SQLite as in the server (fanout/pairs use memory; durable compares both)').choices(['memory', 'sqlite']).default('sqlite'))
+  .addOption(
+    new Option('--store <store>', 'store for the login storm, default SQLite as in the server (fanout/pairs use memory; durable compares both)')
+      .choices(['memory', 'sqlite'])
+      .default('sqlite'),
+  )
   .option('--server-root <dir>', "benchmark another copy of the server's sources (a server/ directory), for before/after runs")
   .option('--profile <dir>', 'write a CPU profile (.cpuprofile) of every server process into <dir>')
   .parse();
@@ -90,20 +94,27 @@ if (wanted('fanout')) {
     if (!smoke || t === 0) {
       for (const receivers of sizes) {
         const messages = flags.messages ?? (smoke ? 20 : receivers >= 1000 ? 1000 : 3000);
-        plan.push({ label: `fanout ${transport} ${receivers}`, run: () => fanoutScenario(ctx, { transport, receivers, messages, kind: 'broadcast', window: 10, smoke }) });
+        plan.push({
+          label: `fanout ${transport} ${receivers}`,
+          run: () => fanoutScenario(ctx, { transport, receivers, messages, kind: 'broadcast', window: 10, smoke }),
+        });
       }
     }
     if (!smoke || t === transports.length - 1) {
       const groupSize = Math.min(flags.clients ?? (smoke ? 5 : 1000), 1000);
       const messages = flags.messages ?? (smoke ? 20 : 1000);
-      plan.push({ label: `fanout group ${transport} ${groupSize}`, run: () => fanoutScenario(ctx, { transport, receivers: groupSize, messages, kind: 'group', window: 10, smoke }) });
+      plan.push({
+        label: `fanout group ${transport} ${groupSize}`,
+        run: () => fanoutScenario(ctx, { transport, receivers: groupSize, messages, kind: 'group', window: 10, smoke }),
+      });
     }
   });
 }
 if (wanted('pairs')) {
   const pairs = flags.clients ?? (smoke ? 4 : 200);
   const messages = flags.messages ?? (smoke ? 20 : 500);
-  for (const transport of transports) plan.push({ label: `pairs ${transport} ${pairs}`, run: () => pairsScenario(ctx, { transport, pairs, messages, window: 2, smoke }) });
+  for (const transport of transports)
+    plan.push({ label: `pairs ${transport} ${pairs}`, run: () => pairsScenario(ctx, { transport, pairs, messages, window: 2, smoke }) });
 }
 if (wanted('idle')) {
   const sizes = flags.clients ? [flags.clients] : smoke ? [50] : [10_000, 50_000, 100_000];
@@ -118,7 +129,10 @@ if (wanted('idle')) {
 if (wanted('storm')) {
   const logins = flags.clients ?? (smoke ? 10 : 1000);
   const hashCost = flags.hashCost ?? (smoke ? 4 : 17);
-  plan.push({ label: `storm ${logins}`, run: () => stormScenario(ctx, { logins, hashCost, chatPairs: smoke ? 2 : 10, chatIntervalMs: 20, store: flags.store, smoke }) });
+  plan.push({
+    label: `storm ${logins}`,
+    run: () => stormScenario(ctx, { logins, hashCost, chatPairs: smoke ? 2 : 10, chatIntervalMs: 20, store: flags.store, smoke }),
+  });
 }
 if (wanted('durable')) {
   const receivers = flags.clients ?? (smoke ? 5 : 1000);
@@ -127,7 +141,9 @@ if (wanted('durable')) {
 }
 
 const started = Date.now();
-log(`chat benchmark: ${plan.length} measurement(s), ${os.availableParallelism()} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${new Date().toISOString()}${smoke ? ' (smoke sizes)' : ''}`);
+log(
+  `chat benchmark: ${plan.length} measurement(s), ${os.availableParallelism()} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${new Date().toISOString()}${smoke ? ' (smoke sizes)' : ''}`,
+);
 const results: ScenarioResult[] = [];
 for (const step of plan) {
   log(`> ${step.label}`);

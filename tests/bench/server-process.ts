@@ -88,6 +88,6 @@ try {
   process.on('disconnect', () => void server.close().finally(() => process.exit(0)));
   send({ type: 'ready', tcpPort: server.tcpPort, wsPort: server.wsPort, pid: process.pid });
 } catch (err) {
-  send({ type: 'error', message: err instanceof Error ? err.stack ?? err.message : String(err) });
+  send({ type: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
   process.exit(1);
 }

@@ -59,7 +59,12 @@ export const test = base.extend<{ chat: ChatServer; serverOptions: Partial<Serve
     }
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'chat-e2e-'));
     const usersFile = path.join(dataDir, 'clients.txt');
-    await writeFile(usersFile, Object.entries(USERS).map(([u, p]) => `${u} ${p}`).join('\n') + '\n');
+    await writeFile(
+      usersFile,
+      Object.entries(USERS)
+        .map(([u, p]) => `${u} ${p}`)
+        .join('\n') + '\n',
+    );
     let running: RunningServer | null = await launch(dataDir, usersFile, 0, serverOptions);
     const wsPort = running.wsPort;
     if (wsPort === null) throw new Error('server has no HTTP port');
@@ -84,7 +89,11 @@ export const test = base.extend<{ chat: ChatServer; serverOptions: Partial<Serve
 export { expect };
 
 /** Opens the web client in a fresh browser context (its own localStorage). */
-export async function openClient(browser: Browser, chat: ChatServer, colorScheme: 'light' | 'dark' = 'light'): Promise<{ context: BrowserContext; page: Page }> {
+export async function openClient(
+  browser: Browser,
+  chat: ChatServer,
+  colorScheme: 'light' | 'dark' = 'light',
+): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ colorScheme, viewport: { width: 1200, height: 780 } });
   const page = await context.newPage();
   await page.goto(chat.url);

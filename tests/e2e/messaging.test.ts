@@ -35,9 +35,7 @@ test('a message to an offline user is queued, then shown to them on sign-in as r
   const alice = await signedIn(browser, chat, 'alice');
   await openDirectChat(alice.page, 'carol');
   await sendMessage(alice.page, 'Carol, read this when you are back');
-  await expect(messageWithText(alice.page, 'Carol, read this when you are back').getByTestId('delivery-state')).toHaveText(
-    /Queued for offline recipient/,
-  );
+  await expect(messageWithText(alice.page, 'Carol, read this when you are back').getByTestId('delivery-state')).toHaveText(/Queued for offline recipient/);
   await sendMessage(alice.page, 'And a second one');
 
   const carol = await openClient(browser, chat);

@@ -83,9 +83,9 @@ test.describe('desktop app', () => {
     await expect
       .poll(() =>
         page.evaluate(() =>
-          window.__pushes!.filter((p) => p.channel === 'server:event' && (p.payload as { event: string }).event === 'message').map(
-            (p) => (p.payload as { message: { text: string } }).message.text,
-          ),
+          window
+            .__pushes!.filter((p) => p.channel === 'server:event' && (p.payload as { event: string }).event === 'message')
+            .map((p) => (p.payload as { message: { text: string } }).message.text),
         ),
       )
       .toEqual(['hello from ws']);

@@ -22,7 +22,8 @@ export function findElectron(): ElectronLookup {
   if (!relative) {
     return {
       found: false,
-      reason: 'node_modules/electron/path.txt is missing (the binary is downloaded by `npm start` or `node node_modules/electron/install.js`; no access to the Electron download host here)',
+      reason:
+        'node_modules/electron/path.txt is missing (the binary is downloaded by `npm start` or `node node_modules/electron/install.js`; no access to the Electron download host here)',
     };
   }
   const candidate = path.join(electronDir, 'dist', relative);

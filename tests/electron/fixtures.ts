@@ -24,7 +24,12 @@ export const test = base.extend<Fixtures>({
   server: async ({}, use) => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'chat-electron-server-'));
     const usersFile = path.join(dataDir, 'users.txt');
-    await writeFile(usersFile, Object.entries(USERS).map(([u, p]) => `${u} ${p}`).join('\n') + '\n');
+    await writeFile(
+      usersFile,
+      Object.entries(USERS)
+        .map(([u, p]) => `${u} ${p}`)
+        .join('\n') + '\n',
+    );
     const server = await startServer({ host: '127.0.0.1', port: 0, wsPort: 0, dataDir, usersFile, hashCost: 4, logLevel: 'silent' });
     await use(server);
     await server.close();

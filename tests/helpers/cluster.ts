@@ -83,7 +83,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'chat-cluster-'));
   const usersFile = path.join(dir, 'users.txt');
   const users = options.users ?? DEFAULT_USERS;
-  await writeFile(usersFile, Object.entries(users).map(([u, p]) => `${u} ${p}\n`).join(''));
+  await writeFile(
+    usersFile,
+    Object.entries(users)
+      .map(([u, p]) => `${u} ${p}\n`)
+      .join(''),
+  );
 
   const base: ServerOptions = {
     host: '127.0.0.1',
@@ -119,15 +124,30 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   }
 
   async function spawnNode(extraArgs: string[] = []): Promise<ChildNode> {
-    const node = await spawnCliNode(
-      [
-        '--host', '127.0.0.1', '--port', '0', '--ws-port', '0',
-        '--postgres', postgresUrl, '--postgres-schema', schema.schema,
-        '--redis', redisUrl, '--redis-prefix', keys.prefix,
-        '--hash-cost', '4', '--rate-limit', '0', '--no-web-root', '--log-level', 'warn',
-        ...extraArgs,
-      ],
-    );
+    const node = await spawnCliNode([
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--ws-port',
+      '0',
+      '--postgres',
+      postgresUrl,
+      '--postgres-schema',
+      schema.schema,
+      '--redis',
+      redisUrl,
+      '--redis-prefix',
+      keys.prefix,
+      '--hash-cost',
+      '4',
+      '--rate-limit',
+      '0',
+      '--no-web-root',
+      '--log-level',
+      'warn',
+      ...extraArgs,
+    ]);
     children.push(node);
     return node;
   }

@@ -47,7 +47,9 @@ export class TcpClient {
         }
       }
       if (Date.now() > deadline) {
-        throw new Error(`no line matching ${re} within ${timeoutMs} ms; unread: ${JSON.stringify(this.lines.slice(this.consumed))} partial: ${JSON.stringify(this.partial)}`);
+        throw new Error(
+          `no line matching ${re} within ${timeoutMs} ms; unread: ${JSON.stringify(this.lines.slice(this.consumed))} partial: ${JSON.stringify(this.partial)}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 10));
     }

@@ -23,7 +23,12 @@ export async function startTestServer(options: Partial<ServerOptions> & { users?
   const { users = DEFAULT_USERS, ...rest } = options;
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'chat-test-'));
   const usersFile = path.join(dataDir, 'clients.txt');
-  await writeFile(usersFile, Object.entries(users).map(([u, p]) => `${u} ${p}`).join('\n') + '\n');
+  await writeFile(
+    usersFile,
+    Object.entries(users)
+      .map(([u, p]) => `${u} ${p}`)
+      .join('\n') + '\n',
+  );
   const base: ServerOptions = {
     host: '127.0.0.1',
     port: 0,

@@ -124,7 +124,7 @@ export class WsClient {
   /** Message events received so far (removed from the queue). */
   takeMessages(): EventOf<'message'>[] {
     const out: EventOf<'message'>[] = [];
-    for (let i = 0; i < this.events.length; ) {
+    for (let i = 0; i < this.events.length;) {
       const e = this.events[i]!;
       if (e.event === 'message') {
         out.push(e);

@@ -44,8 +44,7 @@ function newSession(options: Partial<ChatSessionOptions> = {}) {
   return { session, sockets, received, texts: () => received.map((e) => e.message.text) };
 }
 
-const signIn = (session: ChatSession, username: keyof typeof USERS, password = USERS[username]) =>
-  session.signIn({ url: server.wsUrl, username, password });
+const signIn = (session: ChatSession, username: keyof typeof USERS, password = USERS[username]) => session.signIn({ url: server.wsUrl, username, password });
 
 describe('ChatSession against the real server', () => {
   it('signs in and out', async () => {

@@ -75,9 +75,7 @@ await describeWithServices('PostgreSQL store', ['postgres'], ({ postgresUrl }) =
     const store = stores[0]!;
     await store.createUser('alice', 'hash', 1_700_000_000_123);
     await store.createUser('bob', 'hash', 1_700_000_000_123);
-    await store.saveMessage({ kind: 'private', from: 'bob', to: 'alice', text: 'hi', ts: 1_700_000_000_456 }, [
-      { username: 'alice', offline: true },
-    ]);
+    await store.saveMessage({ kind: 'private', from: 'bob', to: 'alice', text: 'hi', ts: 1_700_000_000_456 }, [{ username: 'alice', offline: true }]);
     await store.close();
     const again = await openPostgresStore({ url: postgresUrl, schema });
     cleanups.push(() => again.close());

@@ -209,9 +209,7 @@ await describeWithServices('RedisBus (two nodes, real Redis)', ['redis'], ({ red
         .filter((e): e is Extract<BusEvent, { kind: 'presence' }> => e.kind === 'presence' && !e.online)
         .map((e) => e.user)
         .sort();
-    await waitFor('offline announcements on both nodes', () =>
-      offline(seenByA).length >= 2 && offline(seenByB).length >= 2 ? true : undefined,
-    );
+    await waitFor('offline announcements on both nodes', () => (offline(seenByA).length >= 2 && offline(seenByB).length >= 2 ? true : undefined));
     // A few more sweeps must not announce them again, nor touch live users.
     await new Promise((r) => setTimeout(r, HEARTBEAT_MS * 4));
     expect(offline(seenByA)).toEqual(['erin', 'finn']);

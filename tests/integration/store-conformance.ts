@@ -380,14 +380,11 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
       it('returns deliveries in recipient order, each with that recipient’s next seq', async () => {
         const [s, x, y, z] = (await users('s', 'x', 'y', 'z')) as [string, string, string, string];
         await store.saveMessage(privateMessage(s, y, 'warm-up'), online(y));
-        const { message, deliveries } = await store.saveMessage(
-          { kind: 'broadcast', from: s, text: 'to all', ts: T0 + 5 },
-          [
-            { username: z, offline: false },
-            { username: x, offline: true },
-            { username: y, offline: false },
-          ],
-        );
+        const { message, deliveries } = await store.saveMessage({ kind: 'broadcast', from: s, text: 'to all', ts: T0 + 5 }, [
+          { username: z, offline: false },
+          { username: x, offline: true },
+          { username: y, offline: false },
+        ]);
         expect(message).toEqual({ id: message.id, kind: 'broadcast', from: s, text: 'to all', ts: T0 + 5 });
         expect(message.to).toBeUndefined();
         expect(message.group).toBeUndefined();
@@ -445,9 +442,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
       it('saves made in one tick get gap-free seqs and increasing ids in call order', async () => {
         const [a, b] = (await users('a', 'b')) as [string, string];
         const COUNT = 40;
-        const saved = await Promise.all(
-          Array.from({ length: COUNT }, (_, i) => store.saveMessage(privateMessage(a, b, `m${i}`, T0 + i), online(b))),
-        );
+        const saved = await Promise.all(Array.from({ length: COUNT }, (_, i) => store.saveMessage(privateMessage(a, b, `m${i}`, T0 + i), online(b))));
         expect(saved.map((s) => s.deliveries[0]?.seq)).toEqual(Array.from({ length: COUNT }, (_, i) => i + 1));
         const ids = saved.map((s) => s.message.id);
         expect([...ids].sort((x, y) => x - y)).toEqual(ids);

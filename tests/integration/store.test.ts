@@ -336,9 +336,7 @@ describe('SQLite store specifics', () => {
       await store.saveMessage({ kind: 'private', from: 'sender', to: 'mid', text: 'warm-up', ts: T0 }, online('mid'));
       const recipients: Recipient[] = names.map((username, i) => ({ username, offline: i % 2 === 0 }));
       const { message, deliveries } = await store.saveMessage({ kind: 'broadcast', from: 'sender', text: 'hi', ts: T0 + 1 }, recipients);
-      expect(deliveries.map((d) => [d.username, d.seq, d.offline])).toEqual(
-        names.map((username, i) => [username, username === 'mid' ? 2 : 1, i % 2 === 0]),
-      );
+      expect(deliveries.map((d) => [d.username, d.seq, d.offline])).toEqual(names.map((username, i) => [username, username === 'mid' ? 2 : 1, i % 2 === 0]));
       expect(deliveries.every((d) => d.message.id === message.id)).toBe(true);
 
       const raw = new Database(file, { readonly: true });
@@ -363,8 +361,14 @@ describe('SQLite store specifics', () => {
       await expect(doomed).rejects.toThrow(/"ghost" is not a user/);
       const [a, c] = await Promise.all([first, third]);
       expect(store.batchStats().commits - before).toBe(1);
-      expect(a.deliveries.map((d) => [d.username, d.seq])).toEqual([['carol', 1], ['bob', 1]]);
-      expect(c.deliveries.map((d) => [d.username, d.seq])).toEqual([['bob', 2], ['carol', 2]]);
+      expect(a.deliveries.map((d) => [d.username, d.seq])).toEqual([
+        ['carol', 1],
+        ['bob', 1],
+      ]);
+      expect(c.deliveries.map((d) => [d.username, d.seq])).toEqual([
+        ['bob', 2],
+        ['carol', 2],
+      ]);
       expect((await store.deliveriesAfter('bob', 0, 10)).map((d) => d.message.text)).toEqual(['one', 'three']);
       expect((await store.deliveriesAfter('carol', 0, 10)).map((d) => d.message.text)).toEqual(['one', 'three']);
       // The doomed message's own row went with its savepoint: ids of the survivors are adjacent.
@@ -388,7 +392,10 @@ describe('SQLite store specifics', () => {
         await store.recordLogin('alice', T0 + 9);
         expect((await store.getUser('alice'))?.lastLoginAt).toBe(T0 + 9);
         expect(await store.usersLoggedInSince(T0 + 6)).toEqual(
-          expect.arrayContaining([{ username: 'alice', lastLoginAt: T0 + 9 }, { username: 'bob', lastLoginAt: T0 + 6 }]),
+          expect.arrayContaining([
+            { username: 'alice', lastLoginAt: T0 + 9 },
+            { username: 'bob', lastLoginAt: T0 + 6 },
+          ]),
         );
       } finally {
         reader.close();

@@ -3,15 +3,7 @@
 import { ErrorCode, type Delivery, type ResultOf } from '../../../server/protocol';
 import type { SendCommand, SendResult } from '../client/client';
 import { toWireError } from '../client/errors';
-import {
-  conversations,
-  directKey,
-  entryFromMessage,
-  localEntry,
-  type Conversation,
-  type DeliveryState,
-  type Entry,
-} from '../state/conversations.svelte';
+import { conversations, directKey, entryFromMessage, localEntry, type Conversation, type DeliveryState, type Entry } from '../state/conversations.svelte';
 import { notices } from '../state/notices.svelte';
 import { session } from '../state/session.svelte';
 import { client } from './client-ref';

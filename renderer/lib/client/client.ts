@@ -2,14 +2,7 @@
 // Electron IPC (electron.ts) or a WebSocket straight from the page (browser.ts).
 // Failures are thrown as ProtocolError (code, message, retryAfter in seconds).
 import type { Command, EventFrame, ResultOf, WireError } from '../../../server/protocol';
-import type {
-  ConnectionState,
-  HostStatus,
-  OutboxItem,
-  SendResult,
-  SignInRequest,
-  SignInResult,
-} from '../../../main/ipc/contract';
+import type { ConnectionState, HostStatus, OutboxItem, SendResult, SignInRequest, SignInResult } from '../../../main/ipc/contract';
 
 export type { ConnectionState, HostStatus, OutboxItem, SendResult, SignInRequest, SignInResult };
 

@@ -1,14 +1,7 @@
 // Short-lived WebSocket exchanges the browser client needs before a session
 // exists: reading the server's hello, and creating an account. Every frame is
 // validated with the protocol's ServerFrame schema before it is trusted.
-import {
-  encodeRequest,
-  ErrorCode,
-  ProtocolError,
-  ServerFrame,
-  type Command,
-  type EventOf,
-} from '../../../server/protocol';
+import { encodeRequest, ErrorCode, ProtocolError, ServerFrame, type Command, type EventOf } from '../../../server/protocol';
 
 /** How long a one-shot exchange may take before it fails with TIMEOUT, in ms. */
 export const ONE_SHOT_TIMEOUT_MS = 8000;
@@ -43,10 +36,7 @@ export function withServer<T>(url: string, work: (exchange: Exchange) => Promise
       for (const p of pending.values()) p.reject(new ProtocolError(ErrorCode.NOT_CONNECTED, 'Connection closed'));
       fn();
     };
-    const timer = setTimeout(
-      () => finish(() => reject(new ProtocolError(ErrorCode.TIMEOUT, 'The server did not answer in time'))),
-      ONE_SHOT_TIMEOUT_MS,
-    );
+    const timer = setTimeout(() => finish(() => reject(new ProtocolError(ErrorCode.TIMEOUT, 'The server did not answer in time'))), ONE_SHOT_TIMEOUT_MS);
     socket.onerror = () => finish(() => reject(new ProtocolError(ErrorCode.UNREACHABLE, `Cannot reach the server at ${url}`)));
     socket.onclose = () => finish(() => reject(new ProtocolError(ErrorCode.UNREACHABLE, 'The server closed the connection')));
     socket.onmessage = (msg) => {

@@ -45,11 +45,7 @@ export async function recordLogin(db: Queryable, username: string, now: number):
 }
 
 export async function usersLoggedInSince(db: Queryable, since: number): Promise<{ username: string; lastLoginAt: number }[]> {
-  const found = await rows<{ username: string; last_login_at: string }>(
-    db,
-    'SELECT username, last_login_at FROM users WHERE last_login_at >= $1',
-    [since],
-  );
+  const found = await rows<{ username: string; last_login_at: string }>(db, 'SELECT username, last_login_at FROM users WHERE last_login_at >= $1', [since]);
   return found.map((r) => ({ username: r.username, lastLoginAt: toNumber(r.last_login_at) }));
 }
 
@@ -70,11 +66,9 @@ function lockState(failures: unknown, lockedUntil: unknown, now: number): LockSt
 }
 
 export async function getLockState(db: Queryable, username: string, now: number): Promise<LockState> {
-  const [row] = await rows<{ failures: number; locked_until: string | null }>(
-    db,
-    'SELECT failures, locked_until FROM login_failures WHERE username = $1',
-    [username],
-  );
+  const [row] = await rows<{ failures: number; locked_until: string | null }>(db, 'SELECT failures, locked_until FROM login_failures WHERE username = $1', [
+    username,
+  ]);
   return row ? lockState(row.failures, row.locked_until, now) : { failures: 0, lockedUntil: null };
 }
 
@@ -82,13 +76,7 @@ export async function getLockState(db: Queryable, username: string, now: number)
  * One UPSERT, so failures recorded concurrently on several nodes all count:
  * the row lock taken by ON CONFLICT DO UPDATE serialises them.
  */
-export async function recordFailedLogin(
-  db: Queryable,
-  username: string,
-  now: number,
-  maxAttempts: number,
-  lockMs: number,
-): Promise<LockState> {
+export async function recordFailedLogin(db: Queryable, username: string, now: number, maxAttempts: number, lockMs: number): Promise<LockState> {
   // The failure count before this attempt, treating an expired lock as 0.
   const previous = `(CASE WHEN login_failures.locked_until IS NOT NULL AND login_failures.locked_until <= $2
                           THEN 0 ELSE login_failures.failures END)`;
@@ -118,19 +106,11 @@ export async function clearFailedLogins(db: Queryable, username: string): Promis
 // ---- tokens
 
 export async function createToken(db: Queryable, username: string, tokenHash: string, expiresAt: number, now: number): Promise<void> {
-  await db.query('INSERT INTO tokens (token_hash, username, expires_at, created_at) VALUES ($1, $2, $3, $4)', [
-    tokenHash,
-    username,
-    expiresAt,
-    now,
-  ]);
+  await db.query('INSERT INTO tokens (token_hash, username, expires_at, created_at) VALUES ($1, $2, $3, $4)', [tokenHash, username, expiresAt, now]);
 }
 
 export async function findToken(db: Queryable, tokenHash: string, now: number): Promise<string | null> {
-  const [row] = await rows<{ username: string }>(db, 'SELECT username FROM tokens WHERE token_hash = $1 AND expires_at > $2', [
-    tokenHash,
-    now,
-  ]);
+  const [row] = await rows<{ username: string }>(db, 'SELECT username FROM tokens WHERE token_hash = $1 AND expires_at > $2', [tokenHash, now]);
   return row?.username ?? null;
 }
 

@@ -36,11 +36,7 @@ function toDelivery(row: DeliveryRow): StoredDelivery {
 }
 
 export async function deliveriesAfter(db: Queryable, username: string, afterSeq: number, limit: number): Promise<StoredDelivery[]> {
-  const found = await rows<DeliveryRow>(db, `${DELIVERY_SELECT} WHERE d.username = $1 AND d.seq > $2 ORDER BY d.seq LIMIT $3`, [
-    username,
-    afterSeq,
-    limit,
-  ]);
+  const found = await rows<DeliveryRow>(db, `${DELIVERY_SELECT} WHERE d.username = $1 AND d.seq > $2 ORDER BY d.seq LIMIT $3`, [username, afterSeq, limit]);
   return found.map(toDelivery);
 }
 
@@ -56,10 +52,7 @@ export async function lastAcked(db: Queryable, username: string): Promise<number
 
 /** Monotonic and capped at last_seq in one UPDATE, so racing acks from two connections cannot lower it. */
 export async function ack(db: Queryable, username: string, seq: number): Promise<void> {
-  await db.query(
-    'UPDATE mailboxes SET last_acked = GREATEST(last_acked, LEAST($2::bigint, last_seq)) WHERE username = $1',
-    [username, seq],
-  );
+  await db.query('UPDATE mailboxes SET last_acked = GREATEST(last_acked, LEAST($2::bigint, last_seq)) WHERE username = $1', [username, seq]);
 }
 
 export async function offlineDeliveries(db: Queryable, username: string, limit: number): Promise<StoredDelivery[]> {
@@ -72,10 +65,7 @@ export async function offlineDeliveries(db: Queryable, username: string, limit: 
 }
 
 export async function countOfflineAfter(db: Queryable, username: string, afterSeq: number): Promise<number> {
-  const [row] = await rows<{ n: string }>(db, 'SELECT count(*) AS n FROM deliveries WHERE username = $1 AND offline AND seq > $2', [
-    username,
-    afterSeq,
-  ]);
+  const [row] = await rows<{ n: string }>(db, 'SELECT count(*) AS n FROM deliveries WHERE username = $1 AND offline AND seq > $2', [username, afterSeq]);
   return row ? toNumber(row.n) : 0;
 }
 

@@ -139,9 +139,7 @@ export async function runMigrations(client: PoolClient, schema: string): Promise
       throw new MigrationError(`schema_migrations holds an invalid version: ${String(raw)}`);
     }
     if (current > LATEST_VERSION) {
-      throw new MigrationError(
-        `Database schema "${schema}" is at version ${current}, newer than this server knows (${LATEST_VERSION}). Upgrade the server.`,
-      );
+      throw new MigrationError(`Database schema "${schema}" is at version ${current}, newer than this server knows (${LATEST_VERSION}). Upgrade the server.`);
     }
     await client.query(`SET LOCAL search_path TO ${schema}`);
     for (const step of [...MIGRATIONS].sort((a, b) => a.version - b.version)) {

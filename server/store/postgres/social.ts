@@ -16,9 +16,7 @@ export async function unblock(db: Queryable, blocker: string, blocked: string): 
 
 export async function blockedBy(db: Queryable, blocker: string): Promise<string[]> {
   // COLLATE "C": byte order, the same on every node and every backend.
-  const found = await rows<{ blocked: string }>(db, 'SELECT blocked FROM blocks WHERE blocker = $1 ORDER BY blocked COLLATE "C"', [
-    blocker,
-  ]);
+  const found = await rows<{ blocked: string }>(db, 'SELECT blocked FROM blocks WHERE blocker = $1 ORDER BY blocked COLLATE "C"', [blocker]);
   return found.map((r) => r.blocked);
 }
 

@@ -2,16 +2,7 @@
 // nodes sharing one database. The SQL lives in accounts.ts, social.ts,
 // messages.ts and message-writer.ts; this class owns the pool and its lifecycle.
 import type { Pool } from 'pg';
-import type {
-  GroupRecord,
-  LockState,
-  NewMessage,
-  Recipient,
-  Store,
-  StoredDelivery,
-  StoredMessage,
-  UserRecord,
-} from '../store';
+import type { GroupRecord, LockState, NewMessage, Recipient, Store, StoredDelivery, StoredMessage, UserRecord } from '../store';
 import * as accounts from './accounts';
 import { MessageWriter } from './message-writer';
 import * as messages from './messages';

@@ -4,16 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type Database from 'better-sqlite3';
-import type {
-  GroupRecord,
-  LockState,
-  NewMessage,
-  Recipient,
-  Store,
-  StoredDelivery,
-  StoredMessage,
-  UserRecord,
-} from '../store';
+import type { GroupRecord, LockState, NewMessage, Recipient, Store, StoredDelivery, StoredMessage, UserRecord } from '../store';
 import { openReaderConnection, type SqliteSettings } from './connection';
 import { readSchemaVersion } from './migrations';
 import { currentLock, newMessageFields, toGroupRecord, toStoredDelivery, toStoredMessage } from './rows';

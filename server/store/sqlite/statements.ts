@@ -60,9 +60,7 @@ export function prepareStatements(db: Database) {
     userExists: p<[string], { one: 1 }>('SELECT 1 AS one FROM users WHERE username = ?'),
     setPasswordHash: p<[string, string]>('UPDATE users SET password_hash = ? WHERE username = ?'),
     recordLogin: p<[number, string]>('UPDATE users SET last_login_at = ? WHERE username = ?'),
-    usersLoggedInSince: p<[number], { username: string; last_login_at: number }>(
-      'SELECT username, last_login_at FROM users WHERE last_login_at >= ?',
-    ),
+    usersLoggedInSince: p<[number], { username: string; last_login_at: number }>('SELECT username, last_login_at FROM users WHERE last_login_at >= ?'),
 
     // ---- lockout
     getLock: p<[string], LockRow>('SELECT failures, locked_until FROM login_failures WHERE username = ?'),
@@ -137,17 +135,13 @@ export function prepareStatements(db: Database) {
        WHERE d.username = ? AND d.seq > ? ORDER BY d.seq LIMIT ?`,
     ),
     seqs: p<[string], { last_seq: number; acked_seq: number }>('SELECT last_seq, acked_seq FROM counters WHERE username = ?'),
-    ack: p<[number, string]>(
-      'UPDATE counters SET acked_seq = min(max(acked_seq, ?), last_seq) WHERE username = ? AND acked_seq < last_seq',
-    ),
+    ack: p<[number, string]>('UPDATE counters SET acked_seq = min(max(acked_seq, ?), last_seq) WHERE username = ? AND acked_seq < last_seq'),
     // These two name `offline = 1` so SQLite can use the partial index deliveries_offline.
     newestOffline: p<[string, number], DeliveryRow>(
       `SELECT ${DELIVERY_COLUMNS} FROM deliveries d JOIN messages m ON m.id = d.message_id
        WHERE d.username = ? AND d.offline = 1 ORDER BY d.seq DESC LIMIT ?`,
     ),
-    countOfflineAfter: p<[string, number], { n: number }>(
-      'SELECT count(*) AS n FROM deliveries WHERE username = ? AND offline = 1 AND seq > ?',
-    ),
+    countOfflineAfter: p<[string, number], { n: number }>('SELECT count(*) AS n FROM deliveries WHERE username = ? AND offline = 1 AND seq > ?'),
     // Two index range scans (one per direction) merged; UNION also folds the
     // viewer == peer case, where both halves return the same rows.
     privateHistory: p<[{ a: string; b: string; before: number; limit: number }], MessageRow>(

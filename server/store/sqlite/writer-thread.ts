@@ -61,10 +61,12 @@ function runWriter(): void {
       return;
     }
     const op = ops[job.op] as (...args: unknown[]) => unknown;
-    batch.enqueue(() => op(...job.args)).then(
-      (value) => settle({ id: job.id, ok: true, value }),
-      (error: unknown) => settle({ id: job.id, ok: false, error: toWireError(error) }),
-    );
+    batch
+      .enqueue(() => op(...job.args))
+      .then(
+        (value) => settle({ id: job.id, ok: true, value }),
+        (error: unknown) => settle({ id: job.id, ok: false, error: toWireError(error) }),
+      );
   };
 
   port.on('message', (message: ToWriter) => {

@@ -4,7 +4,10 @@ import type { RunContext } from '../harness';
 import type { ScenarioResult } from '../report';
 import { measureFanout } from './fanout';
 
-export async function durableScenario(ctx: RunContext, p: { receivers: number; messages: number; window: number; transport: 'ws' | 'tcp' }): Promise<ScenarioResult> {
+export async function durableScenario(
+  ctx: RunContext,
+  p: { receivers: number; messages: number; window: number; transport: 'ws' | 'tcp' },
+): Promise<ScenarioResult> {
   const name = `durable-${p.transport}-${p.receivers}`;
   ctx.log(`  ${name}: memory store`);
   const memory = await measureFanout(ctx, { ...p, kind: 'broadcast', store: 'memory' });

@@ -2,7 +2,19 @@
 // our server over WebSocket or TCP and on the baseline relay. Receivers check
 // every message arrives once and in order, and measure latency.
 import type { Transport } from '../bench-client';
-import { ms, problems, runMeasured, split, startRelayTarget, startServerTarget, startWorkers, stopWorkers, users, type RunContext, type Target } from '../harness';
+import {
+  ms,
+  problems,
+  runMeasured,
+  split,
+  startRelayTarget,
+  startServerTarget,
+  startWorkers,
+  stopWorkers,
+  users,
+  type RunContext,
+  type Target,
+} from '../harness';
 import type { ScenarioResult } from '../report';
 
 export interface FanoutParams {
@@ -44,12 +56,36 @@ export async function measureFanout(ctx: RunContext, p: FanoutParams): Promise<F
     // The probe (u0) lives with the sender; the other receivers are split across workers.
     const rest = receivers.slice(1);
     const setupMs = 60_000 + p.receivers * 60;
-    workers.push(...(await startWorkers(ctx, target, split(rest, ctx.workers).map((chunk) => ({ role: 'receivers' as const, users: chunk, expected: p.messages, concurrency: 50, localAddresses: [] })), setupMs)));
+    workers.push(
+      ...(await startWorkers(
+        ctx,
+        target,
+        split(rest, ctx.workers).map((chunk) => ({ role: 'receivers' as const, users: chunk, expected: p.messages, concurrency: 50, localAddresses: [] })),
+        setupMs,
+      )),
+    );
     const connectFailures = workers.reduce((n, w) => n + w.ready.failed, 0);
     if (connectFailures > 0) throw new Error(`${connectFailures} receivers could not connect: ${workers.find((w) => w.ready.firstError)?.ready.firstError}`);
     const group = p.kind === 'group' ? { name: 'fanout', members: receivers.map((u) => u.username) } : undefined;
     workers.push(
-      ...(await startWorkers(ctx, target, [{ role: 'fanout-sender', sender, probe: receivers[0]!, expected: p.messages, window: p.window, kind: p.kind, concurrency: 1, localAddresses: [], ...(group ? { group } : {}) }], setupMs)),
+      ...(await startWorkers(
+        ctx,
+        target,
+        [
+          {
+            role: 'fanout-sender',
+            sender,
+            probe: receivers[0]!,
+            expected: p.messages,
+            window: p.window,
+            kind: p.kind,
+            concurrency: 1,
+            localAddresses: [],
+            ...(group ? { group } : {}),
+          },
+        ],
+        setupMs,
+      )),
     );
     // Relay each receiver worker's progress to the sender as the minimum over workers.
     const senderProc = workers[workers.length - 1]!.proc;
@@ -112,14 +148,34 @@ export async function fanoutScenario(ctx: RunContext, p: Omit<FanoutParams, 'sto
   return {
     name,
     params,
-    metrics: { deliveriesPerSec: Math.round(ours.deliveriesPerSec), p50Ms: ours.p50Ms, p99Ms: ours.p99Ms, maxMs: ours.maxMs, durationS: ours.durationS, cpuUsPerDelivery: ours.cpuUsPerDelivery, serverCpuPercent: ours.serverCpuPercent, loadGenCpuPercent: ours.loadGenCpuPercent, lost: ours.lost, duplicated: ours.duplicated, reordered: ours.reordered },
-    baseline: { deliveriesPerSec: Math.round(base.deliveriesPerSec), p50Ms: base.p50Ms, p99Ms: base.p99Ms, maxMs: base.maxMs, cpuUsPerDelivery: base.cpuUsPerDelivery },
+    metrics: {
+      deliveriesPerSec: Math.round(ours.deliveriesPerSec),
+      p50Ms: ours.p50Ms,
+      p99Ms: ours.p99Ms,
+      maxMs: ours.maxMs,
+      durationS: ours.durationS,
+      cpuUsPerDelivery: ours.cpuUsPerDelivery,
+      serverCpuPercent: ours.serverCpuPercent,
+      loadGenCpuPercent: ours.loadGenCpuPercent,
+      lost: ours.lost,
+      duplicated: ours.duplicated,
+      reordered: ours.reordered,
+    },
+    baseline: {
+      deliveriesPerSec: Math.round(base.deliveriesPerSec),
+      p50Ms: base.p50Ms,
+      p99Ms: base.p99Ms,
+      maxMs: base.maxMs,
+      cpuUsPerDelivery: base.cpuUsPerDelivery,
+    },
     ratio: {
       deliveriesPerSec: Math.round(ratio.deliveriesPerSec * 1000) / 1000,
       p99Ms: Math.round(ratio.p99Ms * 1000) / 1000,
       cpuUsPerDelivery: Math.round((ours.cpuUsPerDelivery / Math.max(0.01, base.cpuUsPerDelivery)) * 1000) / 1000,
     },
-    target: judged ? '>= 0.5x the relay floor deliveries/s, p99 < 2x the floor; nothing lost/duplicated/reordered' : 'nothing lost/duplicated/reordered (rate targets apply at 1000 receivers)',
+    target: judged
+      ? '>= 0.5x the relay floor deliveries/s, p99 < 2x the floor; nothing lost/duplicated/reordered'
+      : 'nothing lost/duplicated/reordered (rate targets apply at 1000 receivers)',
     status: ours.problems.length > 0 ? 'fail' : judged && !targetMet ? 'target-missed' : 'pass',
     notes: ours.problems.length > 0 ? [...notes, `problems: ${ours.problems.join('; ')}`] : notes,
   };

@@ -3,7 +3,20 @@
 // baseline relay (routed frames: one in, one to the peer, one reply). Measures
 // messages delivered per second and latency, and our figures as ratios to the relay's.
 import type { Transport } from '../bench-client';
-import { ms, problems, runMeasured, split, startRelayTarget, startServerTarget, startWorkers, stopWorkers, users, type RunContext, type Target, type Worker } from '../harness';
+import {
+  ms,
+  problems,
+  runMeasured,
+  split,
+  startRelayTarget,
+  startServerTarget,
+  startWorkers,
+  stopWorkers,
+  users,
+  type RunContext,
+  type Target,
+  type Worker,
+} from '../harness';
 import type { Cred } from '../load-worker';
 import type { ScenarioResult } from '../report';
 
@@ -38,13 +51,22 @@ export interface PairsMeasure {
 export async function measurePairs(ctx: RunContext, p: PairsParams): Promise<PairsMeasure> {
   const all = users('p', p.pairs * 2);
   const pairs: [Cred, Cred][] = Array.from({ length: p.pairs }, (_, i) => [all[2 * i]!, all[2 * i + 1]!]);
-  const target: Target = p.transport === 'relay' ? await startRelayTarget(ctx) : await startServerTarget(ctx, p.transport, { store: 'memory', users: all, hashCost: 4 });
+  const target: Target =
+    p.transport === 'relay' ? await startRelayTarget(ctx) : await startServerTarget(ctx, p.transport, { store: 'memory', users: all, hashCost: 4 });
   let workers: Worker[] = [];
   try {
     workers = await startWorkers(
       ctx,
       target,
-      split(pairs, ctx.workers).map((chunk) => ({ role: 'pairs' as const, pairs: chunk, expected: p.messages, window: p.window, intervalMs: 0, concurrency: 50, localAddresses: [] })),
+      split(pairs, ctx.workers).map((chunk) => ({
+        role: 'pairs' as const,
+        pairs: chunk,
+        expected: p.messages,
+        window: p.window,
+        intervalMs: 0,
+        concurrency: 50,
+        localAddresses: [],
+      })),
       60_000 + p.pairs * 100,
     );
     const { m, durationS, targetCpuMs: cpuMs, targetSystemMs: systemMs } = await runMeasured(target, workers, ctx.deadlineMs);
@@ -62,7 +84,10 @@ export async function measurePairs(ctx: RunContext, p: PairsParams): Promise<Pai
       lost: m.totals.lost,
       duplicated: m.totals.duplicated,
       reordered: m.totals.reordered + m.totals.seqErrors,
-      problems: problems(m, workers.reduce((n, w) => n + w.ready.failed, 0)),
+      problems: problems(
+        m,
+        workers.reduce((n, w) => n + w.ready.failed, 0),
+      ),
     };
   } finally {
     await stopWorkers(workers);
@@ -102,9 +127,24 @@ export async function pairsScenario(ctx: RunContext, p: PairsParams & { transpor
     name,
     params: { transport: p.transport, pairs: p.pairs, messagesPerClient: p.messages, window: p.window, store: 'memory', hashCost: 4 },
     metrics: { ...metrics, messagesPerSec: Math.round(m.messagesPerSec) },
-    baseline: { messagesPerSec: Math.round(floor.messagesPerSec), p50Ms: floor.p50Ms, p99Ms: floor.p99Ms, maxMs: floor.maxMs, cpuUsPerMessage: floor.cpuUsPerMessage, serverCpuPercent: floor.serverCpuPercent, serverKernelShare: floor.serverKernelShare, loadGenCpuPercent: floor.loadGenCpuPercent },
-    ratio: { messagesPerSec: round2(m.messagesPerSec / Math.max(1e-6, floor.messagesPerSec)), p99: round2(m.p99Ms / Math.max(1e-6, floor.p99Ms)), cpuPerMessage: round2(m.cpuUsPerMessage / Math.max(1e-6, floor.cpuUsPerMessage)) },
-    target: judged ? '> 50,000 private messages/s delivered, p99 < 20 ms; nothing lost/duplicated/reordered' : 'nothing lost/duplicated/reordered (rate targets apply at 200 pairs)',
+    baseline: {
+      messagesPerSec: Math.round(floor.messagesPerSec),
+      p50Ms: floor.p50Ms,
+      p99Ms: floor.p99Ms,
+      maxMs: floor.maxMs,
+      cpuUsPerMessage: floor.cpuUsPerMessage,
+      serverCpuPercent: floor.serverCpuPercent,
+      serverKernelShare: floor.serverKernelShare,
+      loadGenCpuPercent: floor.loadGenCpuPercent,
+    },
+    ratio: {
+      messagesPerSec: round2(m.messagesPerSec / Math.max(1e-6, floor.messagesPerSec)),
+      p99: round2(m.p99Ms / Math.max(1e-6, floor.p99Ms)),
+      cpuPerMessage: round2(m.cpuUsPerMessage / Math.max(1e-6, floor.cpuUsPerMessage)),
+    },
+    target: judged
+      ? '> 50,000 private messages/s delivered, p99 < 20 ms; nothing lost/duplicated/reordered'
+      : 'nothing lost/duplicated/reordered (rate targets apply at 200 pairs)',
     status: m.problems.length > 0 ? 'fail' : judged && !met ? 'target-missed' : 'pass',
     notes,
   };

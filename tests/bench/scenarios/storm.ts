@@ -68,9 +68,14 @@ export async function stormScenario(
         duplicated: chatMerged.totals.duplicated,
         reordered: chatMerged.totals.reordered + chatMerged.totals.seqErrors,
       },
-      target: judged ? "signed-in users' message p99 < 50 ms while 1000 logins hash at cost 17; every login succeeds" : 'every login succeeds; chatter loses nothing',
+      target: judged
+        ? "signed-in users' message p99 < 50 ms while 1000 logins hash at cost 17; every login succeeds"
+        : 'every login succeeds; chatter loses nothing',
       status: bad.length > 0 ? 'fail' : judged && chatP99 >= 50 ? 'target-missed' : 'pass',
-      notes: [...(p.hashCost < 17 ? [`hashCost ${p.hashCost} (smoke size; production is 17)`] : []), ...(bad.length > 0 ? [`problems: ${bad.join('; ')}`] : [])],
+      notes: [
+        ...(p.hashCost < 17 ? [`hashCost ${p.hashCost} (smoke size; production is 17)`] : []),
+        ...(bad.length > 0 ? [`problems: ${bad.join('; ')}`] : []),
+      ],
     };
   } finally {
     await stopWorkers(workers);

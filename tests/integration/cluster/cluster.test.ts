@@ -12,16 +12,27 @@ import { WsClient } from '../../helpers/ws-client';
 // Every test signs in its own users, so a session still closing from one test
 // never collides with the next.
 const NAMES = [
-  'pm_a', 'pm_b',
-  'tcp_a', 'tcp_b',
-  'bc_a', 'bc_b', 'bc_c',
-  'gr_a', 'gr_b', 'gr_c',
-  'who_a', 'who_b', 'who_c',
+  'pm_a',
+  'pm_b',
+  'tcp_a',
+  'tcp_b',
+  'bc_a',
+  'bc_b',
+  'bc_c',
+  'gr_a',
+  'gr_b',
+  'gr_c',
+  'who_a',
+  'who_b',
+  'who_c',
   'dup_a',
   'lock_a',
-  'off_a', 'off_b',
-  'res_a', 'res_b',
-  'stall_a', 'stall_b',
+  'off_a',
+  'off_b',
+  'res_a',
+  'res_b',
+  'stall_a',
+  'stall_b',
 ];
 const USERS = Object.fromEntries(NAMES.map((n) => [n, `${n}-pw`]));
 

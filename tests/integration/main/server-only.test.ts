@@ -40,7 +40,27 @@ describe('main bundle', () => {
   it('--server-only runs the bundled server with the CLI flags and stops on SIGTERM', async () => {
     const child: ChildProcess = spawn(
       process.execPath,
-      ['-r', stub, bundle, '--server-only', '--host', '127.0.0.1', '--port', '0', '--ws-port', '0', '--data', dir, '--users', path.join(dir, 'users.txt'), '--hash-cost', '4', '--log-level', 'warn', '--no-web-root'],
+      [
+        '-r',
+        stub,
+        bundle,
+        '--server-only',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--ws-port',
+        '0',
+        '--data',
+        dir,
+        '--users',
+        path.join(dir, 'users.txt'),
+        '--hash-cost',
+        '4',
+        '--log-level',
+        'warn',
+        '--no-web-root',
+      ],
       { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';

@@ -137,7 +137,23 @@ describe('CLI', () => {
   it('SIGTERM: tells clients, exits 0, and queued data is there after starting again', async () => {
     const users = path.join(dir, 'users.txt');
     await writeFile(users, 'alice alice-pw\nbob bob-pw\ncarol carol-pw\n');
-    const args = ['--host', '127.0.0.1', '--port', '0', '--ws-port', '0', '--data', path.join(dir, 'data'), '--users', users, '--hash-cost', '4', '--no-web-root', '--log-level', 'silent'];
+    const args = [
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--ws-port',
+      '0',
+      '--data',
+      path.join(dir, 'data'),
+      '--users',
+      users,
+      '--hash-cost',
+      '4',
+      '--no-web-root',
+      '--log-level',
+      'silent',
+    ];
     const first = await spawnServer(args);
     const alice = await WsClient.connect(`ws://127.0.0.1:${first.ports.ws}/ws`);
     await alice.login('alice', 'alice-pw');

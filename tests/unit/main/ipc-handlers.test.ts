@@ -123,8 +123,7 @@ describe('argument validation', () => {
   });
 
   it.each(['login', 'register', 'logout'])('chat:request refuses %s: it belongs to session:*', async (type) => {
-    const arg =
-      type === 'logout' ? { type } : { type, username: 'alice', password: 'pw1', remember: true };
+    const arg = type === 'logout' ? { type } : { type, username: 'alice', password: 'pw1', remember: true };
     const result = await call('chat:request', arg);
     expect(result).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST', message: expect.stringContaining('session:') } });
     expect(calls).toEqual([]);

@@ -107,7 +107,10 @@ describe('preload bridge', () => {
     ipc.emit('connection:state', { state: 'signed-out' });
     ipc.emit('outbox:changed', []);
     ipc.emit('server:event', { type: 'event', event: 'shutdown', reason: 'bye' });
-    const refused = { item: { localId: 'l1', command: { type: 'message', to: 'bob', text: 'hi' }, createdAt: 1 }, error: { code: 'BLOCKED', message: 'blocked' } };
+    const refused = {
+      item: { localId: 'l1', command: { type: 'message', to: 'bob', text: 'hi' }, createdAt: 1 },
+      error: { code: 'BLOCKED', message: 'blocked' },
+    };
     ipc.emit('outbox:failed', refused);
     expect(got).toEqual([
       ['connection:state', { state: 'signed-out' }],

@@ -52,7 +52,7 @@ describe('main window policy', () => {
 
   it('sets the CSP on responses, replacing any other CSP header', () => {
     const { window } = open();
-    const out = window.headersRewrite!({ 'content-security-policy': ["default-src *"], 'X-Other': ['1'] }, 'file:///app/index.html');
+    const out = window.headersRewrite!({ 'content-security-policy': ['default-src *'], 'X-Other': ['1'] }, 'file:///app/index.html');
     expect(out).toEqual({ 'X-Other': ['1'], 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] });
     expect(withCsp({})).toEqual({ 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] });
     expect(CONTENT_SECURITY_POLICY).toContain("script-src 'self'");

@@ -83,8 +83,30 @@ describe('decodeRequest', () => {
   });
 
   it('near-valid requests either decode to a schema-valid command or fail with a code', () => {
-    const field = fc.constantFrom('to', 'text', 'user', 'group', 'members', 'seq', 'with', 'before', 'limit', 'username', 'password', 'token', 'remember', 'extra');
-    const value = fc.oneof(fc.string({ maxLength: 10 }), fc.constantFrom('bob', 'team', 'pw-123456789'), fc.integer(), fc.boolean(), fc.array(fc.constantFrom('bob', 'carol', '!')), fc.constant(null));
+    const field = fc.constantFrom(
+      'to',
+      'text',
+      'user',
+      'group',
+      'members',
+      'seq',
+      'with',
+      'before',
+      'limit',
+      'username',
+      'password',
+      'token',
+      'remember',
+      'extra',
+    );
+    const value = fc.oneof(
+      fc.string({ maxLength: 10 }),
+      fc.constantFrom('bob', 'team', 'pw-123456789'),
+      fc.integer(),
+      fc.boolean(),
+      fc.array(fc.constantFrom('bob', 'carol', '!')),
+      fc.constant(null),
+    );
     const request = fc.record({
       id: fc.oneof(fc.nat(), fc.string({ minLength: 1, maxLength: 5 })),
       type: fc.constantFrom(...COMMAND_TYPES),

@@ -202,19 +202,35 @@ describe('format functions', () => {
     expect(formatResult('message', { message: msg, queued: false })).toEqual(['Sent to bob.']);
     expect(formatResult('message', { message: msg, queued: true })).toEqual(['bob is offline; the message is queued and will be delivered when they sign in.']);
     expect(formatResult('broadcast', { message: msg, delivered: 2, blockedBy: 0 })).toEqual(['Broadcast sent to 2 user(s).']);
-    expect(formatResult('broadcast', { message: msg, delivered: 0, blockedBy: 1 })[1]).toBe('Your message could not be delivered to some recipients (1 have blocked you).');
+    expect(formatResult('broadcast', { message: msg, delivered: 0, blockedBy: 1 })[1]).toBe(
+      'Your message could not be delivered to some recipients (1 have blocked you).',
+    );
     expect(formatResult('whoelse', { users: [] })).toEqual(['No one else is online.']);
     expect(formatResult('whoelse', { users: ['a', 'b'] })).toEqual(['Online now (2): a, b']);
     expect(formatResult('wholasthr', { users: [] })).toEqual(['No one else was online in the last hour.']);
     expect(
-      formatResult('wholasthr', { users: [{ username: 'a', online: true, lastLoginAt: 1 }, { username: 'b', online: false, lastLoginAt: 1 }, { username: 'c', online: false, lastLoginAt: null }] }, time),
+      formatResult(
+        'wholasthr',
+        {
+          users: [
+            { username: 'a', online: true, lastLoginAt: 1 },
+            { username: 'b', online: false, lastLoginAt: 1 },
+            { username: 'c', online: false, lastLoginAt: null },
+          ],
+        },
+        time,
+      ),
     ).toEqual(['Online in the last hour (3): a (online), b (last login 12:34), c (last login never)']);
     expect(formatResult('block', { user: 'b' })).toEqual(['b is blocked: their messages will not reach you.']);
     expect(formatResult('unblock', { user: 'b' })).toEqual(['b is unblocked.']);
     expect(formatResult('blocklist', { users: [] })).toEqual(['You have blocked no one.']);
     expect(formatResult('blocklist', { users: ['b'] })).toEqual(['Blocked (1): b']);
-    expect(formatResult('ping', { user: 'b', online: true, lastLoginAt: 1, blockedByMe: true, blockedMe: true })).toEqual(['b is online; you have blocked b; b has blocked you.']);
-    expect(formatResult('ping', { user: 'b', online: false, lastLoginAt: null, blockedByMe: false, blockedMe: false })).toEqual(['b is offline (last login never).']);
+    expect(formatResult('ping', { user: 'b', online: true, lastLoginAt: 1, blockedByMe: true, blockedMe: true })).toEqual([
+      'b is online; you have blocked b; b has blocked you.',
+    ]);
+    expect(formatResult('ping', { user: 'b', online: false, lastLoginAt: null, blockedByMe: false, blockedMe: false })).toEqual([
+      'b is offline (last login never).',
+    ]);
     expect(formatResult('offline', { messages: [] })).toEqual(['No messages waited for you while you were offline.']);
     expect(formatResult('offline', { messages: [{ seq: 1, offline: true, message: msg }] }, time)).toEqual([
       'Messages that waited for you while you were offline (1):',
@@ -232,11 +248,21 @@ describe('format functions', () => {
     expect(formatResult('group-remove', { group })).toEqual(['Group team members: alice, bob']);
     expect(formatResult('group-leave', { group: 'team' })).toEqual(['You left group team.']);
     expect(formatResult('history', { with: 'alice', group: false, messages: [], hasMore: false })).toEqual(['No messages.']);
-    expect(formatResult('history', { with: 'alice', group: false, messages: [{ ...msg, id: 5 }, { ...msg, id: 4 }], hasMore: true }, time)).toEqual([
-      '4 [12:34] alice: hi there',
-      '5 [12:34] alice: hi there',
-      '(older messages: history alice 4)',
-    ]);
+    expect(
+      formatResult(
+        'history',
+        {
+          with: 'alice',
+          group: false,
+          messages: [
+            { ...msg, id: 5 },
+            { ...msg, id: 4 },
+          ],
+          hasMore: true,
+        },
+        time,
+      ),
+    ).toEqual(['4 [12:34] alice: hi there', '5 [12:34] alice: hi there', '(older messages: history alice 4)']);
     expect(formatResult('history', { with: 'team', group: true, messages: [{ ...msg, id: 9 }], hasMore: true }, time)).toEqual([
       '9 [12:34] alice: hi there',
       '(older messages: history group team 9)',

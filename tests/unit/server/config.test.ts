@@ -5,7 +5,18 @@ import { ConfigError, optionsFromEnv, resolveConfig, type ServerOptions } from '
 describe('resolveConfig', () => {
   it('fills documented defaults and freezes the result', () => {
     const c = resolveConfig({ dataDir: '/tmp/x' });
-    expect(c).toMatchObject({ host: '0.0.0.0', port: 4000, wsPort: 4001, store: 'sqlite', maxAttempts: 3, lockoutSeconds: 60, hashCost: 17, rateLimit: 20, rateBurst: 40, allowRegister: false });
+    expect(c).toMatchObject({
+      host: '0.0.0.0',
+      port: 4000,
+      wsPort: 4001,
+      store: 'sqlite',
+      maxAttempts: 3,
+      lockoutSeconds: 60,
+      hashCost: 17,
+      rateLimit: 20,
+      rateBurst: 40,
+      allowRegister: false,
+    });
     expect(Object.isFrozen(c)).toBe(true);
   });
 
@@ -37,7 +48,11 @@ describe('resolveConfig', () => {
 
 describe('optionsFromEnv', () => {
   it('reads CHAT_* variables and ignores empty ones', () => {
-    expect(optionsFromEnv({ CHAT_PORT: '5000', CHAT_WS_PORT: '', CHAT_LOG_LEVEL: 'warn', CHAT_DATA_DIR: '/d' })).toEqual({ port: 5000, logLevel: 'warn', dataDir: '/d' });
+    expect(optionsFromEnv({ CHAT_PORT: '5000', CHAT_WS_PORT: '', CHAT_LOG_LEVEL: 'warn', CHAT_DATA_DIR: '/d' })).toEqual({
+      port: 5000,
+      logLevel: 'warn',
+      dataDir: '/d',
+    });
     expect(optionsFromEnv({})).toEqual({});
   });
 });
