@@ -1,10 +1,12 @@
 // Host mode: runs the chat server inside the desktop app so others on the LAN can
-// join, on ports the person picks, with its data under userData/server.
+// join, on ports the person picks, with its data under userData/server, and advertises
+// it on the LAN (mDNS/DNS-SD, discovery.ts) while it runs.
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ErrorCode, ProtocolError } from '../server/protocol';
 import type { RunningServer, ServerOptions } from '../server/index';
+import type { Advertisement } from './discovery';
 import type { HostStatus } from './ipc/contract';
 
 export type StartServer = (options: ServerOptions) => Promise<RunningServer>;
@@ -19,6 +21,18 @@ export interface HostOptions {
   serverOptions?: Partial<ServerOptions>;
   /** Default: os.networkInterfaces. */
   networkInterfaces?: () => NodeJS.Dict<os.NetworkInterfaceInfo[]>;
+  /** Announces the running server on the LAN (LanAdvertiser); none: not advertised. */
+  advertiser?: HostAdvertiser;
+  /** The DNS-SD instance name. Default "Chat on <hostname>" (set by the caller). */
+  instanceName?: string;
+  /** Advertising failed; the server keeps running. */
+  onWarning?: (message: string, err?: unknown) => void;
+}
+
+/** What HostController needs of LanAdvertiser. */
+export interface HostAdvertiser {
+  start(ad: Advertisement): Promise<void>;
+  stop(): Promise<void>;
 }
 
 /** IPv4 addresses of non-internal interfaces, sorted: what others type to reach this machine. */
@@ -38,6 +52,7 @@ export function lanAddresses(interfaces: NodeJS.Dict<os.NetworkInterfaceInfo[]> 
  */
 export class HostController {
   private server: RunningServer | null = null;
+  private advertisedAs: string | null = null;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: HostOptions) {}
@@ -49,6 +64,7 @@ export class HostController {
       tcpPort: server?.tcpPort ?? null,
       wsPort: server?.wsPort ?? null,
       addresses: server ? lanAddresses(this.options.networkInterfaces?.()) : [],
+      advertisedAs: server ? this.advertisedAs : null,
     };
   }
 
@@ -83,8 +99,22 @@ export class HostController {
         if (code === 'EACCES') throw new ProtocolError(ErrorCode.BAD_REQUEST, `Not allowed to listen on port ${ports.port} or ${ports.wsPort}`);
         throw err;
       }
+      await this.advertise(this.server);
       return this.status();
     });
+  }
+
+  private async advertise(server: RunningServer): Promise<void> {
+    const advertiser = this.options.advertiser;
+    if (!advertiser || server.wsPort === null) return;
+    const name = this.options.instanceName ?? 'Chat';
+    try {
+      // TLS is not there yet: the TXT record's `tls` slot stays empty until it is.
+      await advertiser.start({ name, wsPort: server.wsPort, tcpPort: server.tcpPort, tlsFingerprint: null });
+      this.advertisedAs = name;
+    } catch (err) {
+      this.options.onWarning?.('Could not advertise the server on the LAN', err);
+    }
   }
 
   /** Stops the server gracefully (clients get a shutdown event). Idempotent. */
@@ -98,6 +128,11 @@ export class HostController {
   private async closeServer(reason: string): Promise<void> {
     const server = this.server;
     this.server = null;
+    if (this.advertisedAs !== null) {
+      this.advertisedAs = null;
+      // Goodbye packets first, so browsers drop the entry before the port closes.
+      await this.options.advertiser?.stop().catch((err: unknown) => this.options.onWarning?.('Could not withdraw the LAN advertisement', err));
+    }
     if (server) await server.close(reason);
   }
 

@@ -1,21 +1,33 @@
 // Entry of the Electron main process: `--server-only` runs the headless chat server
-// (same flags as `npm run server`); otherwise it wires platform seams, credentials,
-// connection, host mode, IPC, window, tray and the quit lifecycle together.
+// (same flags as `npm run server`); otherwise it wires platform seams, settings, credentials,
+// connection, host mode and LAN discovery, deep links, updates, IPC, window, tray and the
+// quit lifecycle together.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { app } from 'electron';
 import { startServer } from '../server/index';
 import { runCli } from '../server/cli';
+import { APP_SCHEME, createAppProtocolHandler } from './app-protocol';
+import { HIDDEN_ARG } from './autostart';
+import { installCloseToTray } from './close-to-tray';
 import { Connection } from './connection';
 import { createCredentialStore } from './credentials';
+import { DEEP_LINK_SCHEME, DeepLinkRouter, deepLinkInArgv } from './deep-links';
+import { DesktopSettingsService } from './desktop-settings';
+import { LanAdvertiser, LanBrowser, defaultInstanceName } from './discovery';
 import { HostController } from './host';
 import { createSenderCheck, registerIpcHandlers, type IpcRoutes } from './ipc/handlers';
 import type { Push, PushChannel } from './ipc/contract';
 import { createShutdown, installLifecycle } from './lifecycle';
 import { log, warn } from './log';
-import { createElectronPlatform } from './platform/electron';
+import { withNotificationSettings } from './notification-settings';
+import { createElectronPlatform, registerPrivilegedSchemes } from './platform/electron';
 import type { AppWindow, TrayHandle } from './platform/seams';
-import { createMainWindow } from './window';
+import { SettingsStore } from './settings';
+import { showUnread } from './unread-badge';
+import { UpdateController } from './updates';
+import { CONTENT_SECURITY_POLICY, DEFAULT_SIZE, MIN_SIZE, createMainWindow } from './window';
+import { restorePlacement, trackWindowState } from './window-state';
 
 /** dist/main when bundled (this file becomes dist/main/index.cjs). */
 const HERE = __dirname;
@@ -59,14 +71,78 @@ async function runDesktop(): Promise<void> {
   if (userDataArg) app.setPath('userData', path.resolve(userDataArg.slice('--user-data-dir='.length)));
 
   if (!app.requestSingleInstanceLock()) {
-    // Another instance owns the profile (and its socket); it gets focused via second-instance.
+    // Another instance owns the profile (and its socket); it gets our argv (and any chat://
+    // link in it) through second-instance, and comes to the front.
     app.quit();
     return;
   }
+  // Before `ready`: app:// must be privileged before the first window exists.
+  registerPrivilegedSchemes();
+
+  const platform = createElectronPlatform({
+    onKeytarError: (err) => log.info({ err }, 'keytar is not available'),
+    onUpdaterError: (err) => log.warn({ err }, 'electron-updater could not be loaded'),
+    updaterLog: (message) => log.info(`updater: ${message}`),
+  });
+
+  let mainWindow: AppWindow | null = null;
+  let tray: TrayHandle | null = null;
+  const reveal = () => mainWindow?.reveal();
+  const push = <C extends PushChannel>(channel: C, payload: Push[C]) => mainWindow?.send(channel, payload);
+
+  // chat:// links: from our own command line (Windows, Linux), from later launches
+  // (second-instance) and from macOS (open-url, which may fire before `ready`).
+  const links = new DeepLinkRouter({
+    deliver: (link) => push('link:open', link),
+    reveal,
+    onRejected: (raw) => log.warn(`Ignored a chat:// link that is not one of the supported forms: ${raw}`),
+  });
+  platform.app.on('open-url', (url) => links.accept(url));
+  platform.app.on('second-instance', (secondArgv) => {
+    reveal();
+    const raw = deepLinkInArgv(secondArgv);
+    if (raw) links.accept(raw);
+  });
+  const launchLink = deepLinkInArgv(argv);
+  if (launchLink) links.accept(launchLink);
+
   await app.whenReady();
 
-  const platform = createElectronPlatform((err) => log.info({ err }, 'keytar is not available'));
+  platform.protocol.handle(APP_SCHEME, createAppProtocolHandler({ root: RENDERER_DIR, contentSecurityPolicy: CONTENT_SECURITY_POLICY }));
+  // Run from sources the OS would start a bare Electron for chat:// links: packaged builds only.
+  if (platform.app.isPackaged && !platform.app.setAsDefaultProtocolClient(DEEP_LINK_SCHEME)) {
+    log.warn(`Could not register as the handler of ${DEEP_LINK_SCHEME}:// links`);
+  }
+
+  if (existsSync(TRAY_ICON)) {
+    tray = platform.tray.create(TRAY_ICON);
+    tray?.setToolTip('Chat');
+    tray?.onClick(reveal);
+    tray?.setMenu([
+      { label: 'Show Chat', click: reveal },
+      { label: 'Quit', click: () => platform.app.quit() },
+    ]);
+  }
+
   const userData = platform.app.getUserDataPath();
+  const store = await SettingsStore.open({ dir: userData, trayAvailable: tray !== null, onWarning: warn });
+  const updates = new UpdateController({
+    isPackaged: platform.app.isPackaged,
+    loadUpdater: platform.loadUpdater,
+    onStatus: (status) => push('updates:status', status),
+  });
+  const settings = new DesktopSettingsService({
+    store,
+    loginItems: platform.loginItems,
+    capabilities: { tray: tray !== null, updates: platform.app.isPackaged },
+    onChange: (snapshot) => {
+      updates.apply(snapshot.settings.updates);
+      push('settings:changed', snapshot);
+    },
+  });
+  await settings.syncLoginItem().catch((err: unknown) => warn('Could not read the login item', err));
+  updates.apply(settings.settings.updates);
+
   const credentials = await createCredentialStore({
     dir: userData,
     loadKeytar: platform.loadKeytar,
@@ -75,24 +151,13 @@ async function runDesktop(): Promise<void> {
   });
   log.info(`Credential store: ${credentials.backend}`);
 
-  let mainWindow: AppWindow | null = null;
-  let tray: TrayHandle | null = null;
-  const reveal = () => mainWindow?.reveal();
-
-  const updateBadge = (count: number) => {
-    // Dock badge on macOS, launcher badge on Linux (Unity); Windows has no count badge.
-    if (platform.app.platform !== 'win32') platform.app.setBadgeCount(count);
-    tray?.setToolTip(count > 0 ? `Chat: ${count} unread` : 'Chat');
-    tray?.setTitle(count > 0 ? String(count) : '');
-  };
-
   const connection = new Connection({
     credentials,
-    notifications: platform.notifications,
-    push: <C extends PushChannel>(channel: C, payload: Push[C]) => mainWindow?.send(channel, payload),
+    notifications: withNotificationSettings(platform.notifications, () => settings.settings.notifications),
+    push,
     isWindowFocused: () => mainWindow?.isFocused() ?? false,
     revealWindow: reveal,
-    onUnread: updateBadge,
+    onUnread: (count) => showUnread(count, { app: platform.app, window: mainWindow, tray }),
     onWarning: warn,
   });
 
@@ -100,7 +165,11 @@ async function runDesktop(): Promise<void> {
     startServer,
     dataDir: path.join(userData, 'server'),
     webRoot: existsSync(RENDERER_INDEX) ? RENDERER_DIR : null,
+    advertiser: new LanAdvertiser({ onError: (err) => warn('LAN advertisement failed', err) }),
+    instanceName: defaultInstanceName(),
+    onWarning: warn,
   });
+  const nearby = new LanBrowser((servers) => push('discovery:servers', servers), { onError: (err) => warn('LAN discovery failed', err) });
 
   const routes: IpcRoutes = {
     'app:info': () => ({ version: platform.app.getVersion(), platform: platform.app.platform, credentialStore: credentials.backend }),
@@ -114,20 +183,37 @@ async function runDesktop(): Promise<void> {
     'host:start': (ports) => host.start(ports),
     'host:stop': () => host.stop(),
     'host:status': () => host.status(),
+    'settings:get': () => settings.snapshot(),
+    'settings:set': (patch) => settings.update(patch),
+    'links:take': () => links.take(),
+    'discovery:start': () => nearby.start(),
+    'discovery:stop': () => nearby.stop(),
+    'updates:status': () => updates.status(),
+    'updates:check': () => updates.check(),
+    'updates:install': () => updates.install(),
   };
   const devServerUrl = platform.app.isPackaged ? null : (process.env.CHAT_DEV_SERVER_URL ?? null);
   registerIpcHandlers(platform.ipc, routes, {
-    isTrustedSender: createSenderCheck({ rendererIndexPath: RENDERER_INDEX, devServerUrl }),
+    isTrustedSender: createSenderCheck({ devServerUrl }),
     onError: (channel, err) => log.error({ err, channel }, 'IPC handler failed'),
   });
 
   const shutdown = createShutdown({
     app: platform.app,
-    steps: { disconnect: () => connection.shutdown(), stopServer: () => host.stop() },
+    steps: {
+      disconnect: () => connection.shutdown(),
+      stopServer: async () => {
+        updates.stop();
+        await nearby.stop();
+        return host.stop();
+      },
+    },
     log: (message, err) => (err === undefined ? log.info(message) : log.warn({ err }, message)),
   });
   installLifecycle({ app: platform.app, signals: platform.signals, powerMonitor: platform.powerMonitor, shutdown });
 
+  // Started at login: straight to the tray, unless there is no tray to come back from.
+  let startHidden = argv.includes(HIDDEN_ARG) && tray !== null && settings.settings.closeToTray;
   const openWindow = () => {
     if (!existsSync(RENDERER_INDEX) && !devServerUrl) {
       log.error(`The renderer is not built (${RENDERER_INDEX} is missing): run "npm run build:renderer"`);
@@ -136,31 +222,25 @@ async function runDesktop(): Promise<void> {
       windows: platform.windows,
       shell: platform.shell,
       preloadPath: PRELOAD,
-      rendererIndexPath: RENDERER_INDEX,
       devServerUrl,
       iconPath: existsSync(ICON) ? ICON : null,
+      placement: restorePlacement(store.window, platform.screen.workAreas(), { defaultSize: DEFAULT_SIZE, minSize: MIN_SIZE }),
+      startHidden,
       onWarning: warn,
     });
+    startHidden = false;
     mainWindow = window;
+    trackWindowState({ window, save: (state) => void store.saveWindow(state).catch(() => undefined) });
+    installCloseToTray({ app: platform.app, window, enabled: () => settings.settings.closeToTray, hasTray: () => tray !== null });
     window.onFocus(() => connection.windowFocused());
     window.onClosed(() => {
+      links.pageGone();
       if (mainWindow === window) mainWindow = null;
     });
     loaded.catch((err: unknown) => log.error({ err }, 'Loading the renderer failed'));
   };
   openWindow();
 
-  platform.app.on('second-instance', reveal);
   // macOS: clicking the dock icon with no window open brings one back.
   platform.app.on('activate', () => (mainWindow ? reveal() : openWindow()));
-
-  if (existsSync(TRAY_ICON)) {
-    tray = platform.tray.create(TRAY_ICON);
-    tray?.setToolTip('Chat');
-    tray?.onClick(reveal);
-    tray?.setMenu([
-      { label: 'Show Chat', click: reveal },
-      { label: 'Quit', click: () => platform.app.quit() },
-    ]);
-  }
 }

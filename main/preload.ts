@@ -20,6 +20,14 @@ const bridge: ChatBridge = {
   hostStart: (port, wsPort) => invoke('host:start', { port, wsPort }),
   hostStop: () => invoke('host:stop'),
   hostStatus: () => invoke('host:status'),
+  getSettings: () => invoke('settings:get'),
+  setSettings: (patch) => invoke('settings:set', patch),
+  takeLinks: () => invoke('links:take'),
+  startDiscovery: () => invoke('discovery:start'),
+  stopDiscovery: () => invoke('discovery:stop'),
+  updateStatus: () => invoke('updates:status'),
+  checkForUpdates: () => invoke('updates:check'),
+  installUpdate: () => invoke('updates:install'),
   onEvent(listener) {
     // One wrapper per channel, so the IpcRendererEvent (which carries `sender`) never
     // reaches page code and exactly these listeners are removed on unsubscribe.

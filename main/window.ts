@@ -1,12 +1,12 @@
 // The main window and its security policy: sandboxed renderer, strict CSP, no new
 // windows, no navigation away from the app, links opened outside through a scheme
 // allow-list, and every permission denied except notifications.
-import path from 'node:path';
-import type { AppWindow, ShellPort, WindowFactory } from './platform/seams';
+import { APP_INDEX_URL } from './app-protocol';
+import type { AppWindow, ShellPort, WindowFactory, WindowPlacement } from './platform/seams';
 
 /**
- * Content Security Policy for the app page. renderer/index.html carries the same string
- * in a <meta> tag (that copy also covers file:// loads, where no HTTP headers exist).
+ * Content Security Policy for the app page: sent with every app:// response (app-protocol.ts)
+ * and every response of the window's session; renderer/index.html carries it in a <meta> tag too.
  * `connect-src ws: wss:` is needed by the web client build, which talks to the server
  * directly; in Electron the page talks only to main, but one renderer build serves both.
  */
@@ -44,30 +44,37 @@ export function withCsp(headers: Record<string, string[]>): Record<string, strin
   return out;
 }
 
+/** The window's size on first start, and its minimum size (CSS pixels). */
+export const DEFAULT_SIZE = { width: 1100, height: 720 } as const;
+export const MIN_SIZE = { width: 480, height: 360 } as const;
+
 export interface MainWindowOptions {
   windows: WindowFactory;
   shell: ShellPort;
   /** Absolute path of dist/main/preload.cjs. */
   preloadPath: string;
-  /** Absolute path of dist/renderer/index.html. */
-  rendererIndexPath: string;
-  /** Vite dev server URL (development only) or null to load the built file. */
+  /** Vite dev server URL (development only) or null to load the built page from app://chat/. */
   devServerUrl: string | null;
   iconPath: string | null;
+  /** Size and position (window-state.ts); default 1100x720, placed by the OS. */
+  placement?: WindowPlacement;
+  /** Load without showing (started at login into the tray). */
+  startHidden?: boolean;
   onWarning?: (message: string, err?: unknown) => void;
 }
 
 /** Creates the hardened main window and starts loading the renderer. */
 export function createMainWindow(options: MainWindowOptions): { window: AppWindow; loaded: Promise<void> } {
+  const placement = options.placement ?? { width: DEFAULT_SIZE.width, height: DEFAULT_SIZE.height, maximized: false };
   const window = options.windows.create({
-    width: 1100,
-    height: 720,
-    minWidth: 480,
-    minHeight: 360,
+    ...placement,
+    minWidth: MIN_SIZE.width,
+    minHeight: MIN_SIZE.height,
     title: 'Chat',
     preload: options.preloadPath,
     icon: options.iconPath,
     backgroundColor: '#1e1f22',
+    startHidden: options.startHidden ?? false,
   });
 
   // Security: the app never opens a second window. A link with target=_blank (a URL in a
@@ -91,6 +98,6 @@ export function createMainWindow(options: MainWindowOptions): { window: AppWindo
   window.onHeadersReceived((headers) => withCsp(headers));
   window.setPermissionHandler((permission) => isAllowedPermission(permission));
 
-  const loaded = options.devServerUrl ? window.loadURL(options.devServerUrl) : window.loadFile(path.resolve(options.rendererIndexPath));
+  const loaded = window.loadURL(options.devServerUrl ?? APP_INDEX_URL);
   return { window, loaded };
 }

@@ -36,7 +36,85 @@ export interface HostStatus {
   wsPort: number | null;
   /** LAN addresses others can use to join. */
   addresses: string[];
+  /** The mDNS/DNS-SD instance name the server is advertised under, or null when it is not. */
+  advertisedAs: string | null;
 }
+
+/** Notification preferences: the same three the web client keeps in its own settings. */
+export interface NotificationSettings {
+  /** Desktop notifications for messages that arrive while the window is in the background. Default true. */
+  enabled: boolean;
+  /** Play the system's notification sound. Default true. */
+  sound: boolean;
+  /** Show the message text; false shows only who wrote. Default true. */
+  preview: boolean;
+}
+
+export interface UpdateSettings {
+  /** Check for updates (at start, then every 6 hours). Default false. */
+  enabled: boolean;
+  /** Generic-provider feed: the https:// folder holding latest.yml / latest-mac.yml / latest-linux.yml. Default ''. */
+  url: string;
+}
+
+/** The desktop app's settings (userData/settings.json), as main applies them. */
+export interface DesktopSettings {
+  /** Closing the window hides it to the tray; Quit is in the tray menu. Default: true where a tray exists. */
+  closeToTray: boolean;
+  /** Start the app when the person logs in to the computer. Default false. */
+  startAtLogin: boolean;
+  notifications: NotificationSettings;
+  updates: UpdateSettings;
+}
+
+/** A change to some settings; omitted fields keep their value. */
+export interface DesktopSettingsPatch {
+  closeToTray?: boolean;
+  startAtLogin?: boolean;
+  notifications?: Partial<NotificationSettings>;
+  updates?: Partial<UpdateSettings>;
+}
+
+/** What this computer offers, so the UI shows only options that do something. */
+export interface DesktopCapabilities {
+  tray: boolean;
+  startAtLogin: boolean;
+  /** Updates can only be installed into a packaged build. */
+  updates: boolean;
+}
+
+export interface SettingsSnapshot {
+  settings: DesktopSettings;
+  capabilities: DesktopCapabilities;
+}
+
+/**
+ * A chat:// link, parsed and validated by main (main/deep-links.ts):
+ * chat://open?user=NAME, chat://open?group=NAME, chat://join?server=HOST:PORT.
+ */
+export type DeepLink = { kind: 'open'; user: string } | { kind: 'open'; group: string } | { kind: 'join'; server: string };
+
+/** A chat server found on the LAN through mDNS/DNS-SD (`_chat._tcp`). */
+export interface DiscoveredServer {
+  /** Stable while the server is up: its DNS-SD instance name. */
+  id: string;
+  /** Human-readable instance name, e.g. "Chat on alice-laptop". */
+  name: string;
+  /** What to type as the server: `address:port` of the HTTP/WebSocket port. */
+  address: string;
+  /** TCP line-protocol port, or null when the server has none. */
+  tcpPort: number | null;
+  /** SHA-256 fingerprint of its TLS certificate (TXT `tls`), or null (TLS not offered). */
+  tlsFingerprint: string | null;
+}
+
+export type UpdateStatus =
+  | { state: 'disabled'; reason: string }
+  | { state: 'idle'; lastChecked: number | null }
+  | { state: 'checking' }
+  | { state: 'downloading'; version: string; percent: number }
+  | { state: 'ready'; version: string }
+  | { state: 'error'; message: string };
 
 /** Result of sending a chat message: sent (with the server's reply) or queued in the outbox. */
 export type SendResult = { sent: true; result: ResultOf<'message'> | ResultOf<'broadcast'> | ResultOf<'message-group'> } | { sent: false; queued: OutboxItem };
@@ -59,6 +137,19 @@ export interface Invoke {
   'host:start': [{ port: number; wsPort: number }, HostStatus];
   'host:stop': [void, HostStatus];
   'host:status': [void, HostStatus];
+  'settings:get': [void, SettingsSnapshot];
+  /** Validates and saves the change, applies it (login item, updater), returns the result. */
+  'settings:set': [DesktopSettingsPatch, SettingsSnapshot];
+  /** The links that arrived before the page was ready; later ones come as `link:open` pushes. */
+  'links:take': [void, DeepLink[]];
+  /** Starts browsing the LAN for servers (idempotent); returns those known now. */
+  'discovery:start': [void, DiscoveredServer[]];
+  'discovery:stop': [void, void];
+  'updates:status': [void, UpdateStatus];
+  /** Checks now (when updates are enabled); the outcome arrives as `updates:status` pushes. */
+  'updates:check': [void, UpdateStatus];
+  /** Quits and installs a downloaded update (state `ready`); BAD_REQUEST otherwise. */
+  'updates:install': [void, void];
 }
 
 /** Main → renderer pushes: channel → payload. */
@@ -69,6 +160,12 @@ export interface Push {
   'outbox:changed': OutboxItem[];
   /** A queued message the server refused when the outbox was flushed (e.g. BLOCKED); it was dropped. */
   'outbox:failed': { item: OutboxItem; error: WireError };
+  'settings:changed': SettingsSnapshot;
+  /** A chat:// link opened while the page was ready. */
+  'link:open': DeepLink;
+  /** Every change of the list of servers found nearby (while browsing). */
+  'discovery:servers': DiscoveredServer[];
+  'updates:status': UpdateStatus;
 }
 
 export type InvokeChannel = keyof Invoke;
@@ -86,9 +183,26 @@ export const INVOKE_CHANNELS = [
   'host:start',
   'host:stop',
   'host:status',
+  'settings:get',
+  'settings:set',
+  'links:take',
+  'discovery:start',
+  'discovery:stop',
+  'updates:status',
+  'updates:check',
+  'updates:install',
 ] as const satisfies readonly InvokeChannel[];
 
-export const PUSH_CHANNELS = ['server:event', 'connection:state', 'outbox:changed', 'outbox:failed'] as const satisfies readonly PushChannel[];
+export const PUSH_CHANNELS = [
+  'server:event',
+  'connection:state',
+  'outbox:changed',
+  'outbox:failed',
+  'settings:changed',
+  'link:open',
+  'discovery:servers',
+  'updates:status',
+] as const satisfies readonly PushChannel[];
 
 /** What the preload exposes as `window.chat`: one named function per channel. */
 export interface ChatBridge {
@@ -103,6 +217,14 @@ export interface ChatBridge {
   hostStart(port: number, wsPort: number): Promise<IpcResult<HostStatus>>;
   hostStop(): Promise<IpcResult<HostStatus>>;
   hostStatus(): Promise<IpcResult<HostStatus>>;
+  getSettings(): Promise<IpcResult<SettingsSnapshot>>;
+  setSettings(patch: DesktopSettingsPatch): Promise<IpcResult<SettingsSnapshot>>;
+  takeLinks(): Promise<IpcResult<DeepLink[]>>;
+  startDiscovery(): Promise<IpcResult<DiscoveredServer[]>>;
+  stopDiscovery(): Promise<IpcResult<void>>;
+  updateStatus(): Promise<IpcResult<UpdateStatus>>;
+  checkForUpdates(): Promise<IpcResult<UpdateStatus>>;
+  installUpdate(): Promise<IpcResult<void>>;
   /** Subscribes to every push channel; returns the unsubscribe function. */
   onEvent(listener: <C extends PushChannel>(channel: C, payload: Push[C]) => void): () => void;
 }

@@ -1,12 +1,13 @@
 // Registers every renderer → main invoke channel through one helper that checks the
 // sending frame, validates the argument and turns every outcome into an IpcResult,
 // so nothing ever throws across IPC and no unvalidated value reaches the app logic.
-import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { describeIssue, ErrorCode, Password, ProtocolError, Username, parseCommand, type Command, type WireError } from '../../server/protocol';
 import type { Invoke, InvokeChannel, IpcResult, OutboxItem } from './contract';
 import { INVOKE_CHANNELS } from './contract';
 import type { IpcPort, IpcSender } from '../platform/seams';
+import { APP_HOST, APP_INDEX_URL, APP_SCHEME } from '../app-protocol';
+import { SettingsPatchSchema } from '../settings';
 
 /** One function per invoke channel, already given a validated argument. */
 export type IpcRoutes = { [C in InvokeChannel]: (arg: Invoke[C][0]) => Promise<Invoke[C][1]> | Invoke[C][1] };
@@ -50,6 +51,14 @@ const validators: { [C in InvokeChannel]: (arg: unknown) => Invoke[C][0] } = {
   'host:start': zod(z.strictObject({ port: Port, wsPort: Port })),
   'host:stop': zod(NoArgument),
   'host:status': zod(NoArgument),
+  'settings:get': zod(NoArgument),
+  'settings:set': zod(SettingsPatchSchema),
+  'links:take': zod(NoArgument),
+  'discovery:start': zod(NoArgument),
+  'discovery:stop': zod(NoArgument),
+  'updates:status': zod(NoArgument),
+  'updates:check': zod(NoArgument),
+  'updates:install': zod(NoArgument),
 };
 
 function zod<T>(schema: z.ZodType<T>): (arg: unknown) => T {
@@ -61,20 +70,18 @@ function zod<T>(schema: z.ZodType<T>): (arg: unknown) => T {
 }
 
 export interface TrustedOrigins {
-  /** Absolute path of the renderer's index.html (the packaged/built app page). */
-  rendererIndexPath: string;
   /** Vite dev server URL in development, or null (always null in a packaged build). */
   devServerUrl: string | null;
 }
 
 /**
- * Only the app's own page may call main: its exact file:// URL (any hash or query), or
- * the dev server's origin in development. Any other frame — an iframe, a page reached
- * by a navigation that slipped through, a devtools extension — is refused, so a
+ * Only the app's own page may call main: app://chat/index.html (any hash or query), or the
+ * dev server's origin in development. Any other frame — an iframe, a file:// page, a page
+ * reached by a navigation that slipped through, a devtools extension — is refused, so a
  * compromised or foreign page cannot sign in, read messages or start a server.
  */
 export function createSenderCheck(origins: TrustedOrigins): (frameUrl: string | null) => boolean {
-  const ownPage = pathToFileURL(origins.rendererIndexPath).href;
+  const ownPage = new URL(APP_INDEX_URL);
   const devOrigin = origins.devServerUrl ? new URL(origins.devServerUrl).origin : null;
   return (frameUrl) => {
     if (!frameUrl) return false;
@@ -84,10 +91,8 @@ export function createSenderCheck(origins: TrustedOrigins): (frameUrl: string | 
     } catch {
       return false;
     }
-    if (url.protocol === 'file:') {
-      url.hash = '';
-      url.search = '';
-      return url.href === ownPage;
+    if (url.protocol === `${APP_SCHEME}:`) {
+      return url.hostname === APP_HOST && url.port === '' && url.username === '' && url.password === '' && url.pathname === ownPage.pathname;
     }
     return devOrigin !== null && (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === devOrigin;
   };

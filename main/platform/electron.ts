@@ -1,11 +1,29 @@
-// The real seams: Electron's app, BrowserWindow, ipcMain, Notification, Tray,
-// safeStorage, powerMonitor and shell, plus process signals and keytar.
-// Created once, in main/index.ts; everything else only sees the interfaces in seams.ts.
-import { BrowserWindow, Menu, Notification, Tray, app, ipcMain, nativeImage, powerMonitor, safeStorage, shell } from 'electron';
+// The real seams: Electron's app, BrowserWindow, ipcMain, Notification, Tray, safeStorage,
+// powerMonitor, shell, screen, protocol and login items, plus process signals, keytar and
+// electron-updater. Created once, in main/index.ts; everything else only sees seams.ts.
+import path from 'node:path';
+import { BrowserWindow, Menu, Notification, Tray, app, ipcMain, nativeImage, powerMonitor, protocol, safeStorage, screen, shell } from 'electron';
+import { APP_SCHEME, APP_SCHEME_PRIVILEGES } from '../app-protocol';
+import { HIDDEN_ARG, xdgAutostart } from '../autostart';
 import { loadKeytar } from './keytar';
-import type { AppPort, AppWindow, Platform, TrayHandle, WindowOptions } from './seams';
+import { loadUpdater } from './updater';
+import type { AppEvents, AppPort, AppWindow, LoginItemsPort, Platform, TrayHandle, WindowOptions } from './seams';
 
-export function createElectronPlatform(onKeytarError?: (err: unknown) => void): Platform {
+/**
+ * Must run before the app is ready: app:// gets an origin, a secure context and fetch
+ * (see APP_SCHEME_PRIVILEGES); protocol.handle serves it once the app is ready.
+ */
+export function registerPrivilegedSchemes(): void {
+  protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { ...APP_SCHEME_PRIVILEGES } }]);
+}
+
+export interface ElectronPlatformOptions {
+  onKeytarError?: (err: unknown) => void;
+  onUpdaterError?: (err: unknown) => void;
+  updaterLog?: (message: string) => void;
+}
+
+export function createElectronPlatform(options: ElectronPlatformOptions = {}): Platform {
   const appPort: AppPort = {
     platform: process.platform,
     isPackaged: app.isPackaged,
@@ -14,11 +32,16 @@ export function createElectronPlatform(onKeytarError?: (err: unknown) => void): 
     quit: () => app.quit(),
     exit: (code) => app.exit(code),
     setBadgeCount: (count) => app.setBadgeCount(count),
-    on: ((event: 'before-quit' | 'window-all-closed' | 'second-instance' | 'activate', cb: (preventDefault: () => void) => void) => {
-      const listener = (e?: { preventDefault(): void }) => cb(() => e?.preventDefault());
-      app.on(event as 'before-quit', listener);
+    setAsDefaultProtocolClient: (scheme) =>
+      // Run from sources, Electron is the executable and the repo its first argument.
+      app.isPackaged || process.defaultApp !== true
+        ? app.setAsDefaultProtocolClient(scheme)
+        : app.setAsDefaultProtocolClient(scheme, process.execPath, [path.resolve(process.argv[1] ?? '.')]),
+    on: ((event: keyof AppEvents, cb: (...args: never[]) => void) => {
+      const listener = adaptAppEvent(event, cb);
+      app.on(event as 'activate', listener);
       return () => {
-        app.removeListener(event as 'before-quit', listener);
+        app.removeListener(event as 'activate', listener);
       };
     }) as AppPort['on'],
   };
@@ -32,8 +55,8 @@ export function createElectronPlatform(onKeytarError?: (err: unknown) => void): 
     windows: { create: createWindow },
     notifications: {
       isSupported: () => Notification.isSupported(),
-      show(title, body, onClick) {
-        const n = new Notification({ title, body, silent: false });
+      show(title, body, onClick, options) {
+        const n = new Notification({ title, body, silent: options?.silent === true });
         n.on('click', onClick);
         n.show();
       },
@@ -70,12 +93,55 @@ export function createElectronPlatform(onKeytarError?: (err: unknown) => void): 
         };
       },
     },
-    loadKeytar: () => loadKeytar(onKeytarError),
+    screen: { workAreas: () => screen.getAllDisplays().map((d) => ({ ...d.workArea })) },
+    loginItems: createLoginItems(),
+    protocol: { handle: (scheme, handler) => protocol.handle(scheme, handler) },
+    loadUpdater: () => (app.isPackaged ? loadUpdater(options.onUpdaterError, options.updaterLog) : Promise.resolve(null)),
+    loadKeytar: () => loadKeytar(options.onKeytarError),
   };
+}
+
+/** Electron's listener arguments → what AppEvents promise (before-quit: preventDefault; second-instance: argv; open-url: url). */
+function adaptAppEvent(event: keyof AppEvents, cb: (...args: never[]) => void): (...args: unknown[]) => void {
+  const call = cb as (...args: unknown[]) => void;
+  switch (event) {
+    case 'before-quit':
+      return (e) => call(() => (e as { preventDefault(): void }).preventDefault());
+    case 'second-instance':
+      return (_e, argv) => call(Array.isArray(argv) ? argv.map(String) : []);
+    case 'open-url':
+      return (e, url) => {
+        // macOS: without preventDefault the OS is told the app did not handle the URL.
+        (e as { preventDefault(): void }).preventDefault();
+        call(String(url));
+      };
+    default:
+      return () => call();
+  }
+}
+
+/** Login items: Electron's API on macOS and Windows, an XDG autostart entry on Linux. */
+function createLoginItems(): LoginItemsPort {
+  if (process.platform === 'linux') {
+    // An AppImage runs from a temporary mount; $APPIMAGE is the file to start at login.
+    const executable = process.env.APPIMAGE ?? process.execPath;
+    const command = app.isPackaged ? [executable, HIDDEN_ARG] : [executable, path.resolve(process.argv[1] ?? '.'), HIDDEN_ARG];
+    return xdgAutostart({ id: 'chat-desktop', name: 'Chat', command });
+  }
+  if (process.platform === 'darwin' || process.platform === 'win32') {
+    const args = process.platform === 'win32' ? [HIDDEN_ARG] : [];
+    return {
+      supported: true,
+      isEnabled: () => app.getLoginItemSettings({ args }).openAtLogin,
+      setEnabled: (enabled) => app.setLoginItemSettings({ openAtLogin: enabled, args }),
+    };
+  }
+  return { supported: false, isEnabled: () => false, setEnabled: () => undefined };
 }
 
 function createWindow(options: WindowOptions): AppWindow {
   const win = new BrowserWindow({
+    ...(options.x !== undefined && options.y !== undefined ? { x: options.x, y: options.y } : {}),
     width: options.width,
     height: options.height,
     minWidth: options.minWidth,
@@ -101,7 +167,8 @@ function createWindow(options: WindowOptions): AppWindow {
       spellcheck: true,
     },
   });
-  win.once('ready-to-show', () => win.show());
+  if (options.maximized) win.maximize();
+  if (!options.startHidden) win.once('ready-to-show', () => win.show());
   const contents = win.webContents;
   const ses = contents.session;
   return {
@@ -116,7 +183,9 @@ function createWindow(options: WindowOptions): AppWindow {
     send(channel, payload) {
       if (!win.isDestroyed() && !contents.isDestroyed()) contents.send(channel, payload);
     },
-    loadFile: (file) => win.loadFile(file),
+    hide: () => {
+      if (!win.isDestroyed()) win.hide();
+    },
     loadURL: (url) => win.loadURL(url),
     setWindowOpenHandler: (handler) => contents.setWindowOpenHandler(({ url }) => handler(url)),
     onWillNavigate(cb) {
@@ -136,8 +205,21 @@ function createWindow(options: WindowOptions): AppWindow {
     onFocus: (cb) => {
       win.on('focus', cb);
     },
+    onClose: (cb) => {
+      win.on('close', (event) => cb(() => event.preventDefault()));
+    },
     onClosed: (cb) => {
       win.on('closed', cb);
+    },
+    onBoundsChanged: (cb) => {
+      win.on('resize', cb);
+      win.on('move', cb);
+    },
+    getPlacement: () => ({ bounds: win.getNormalBounds(), maximized: win.isMaximized() }),
+    setOverlayIcon: (png, description) => {
+      if (process.platform === 'win32' && !win.isDestroyed()) {
+        win.setOverlayIcon(png ? nativeImage.createFromBuffer(Buffer.from(png)) : null, description);
+      }
     },
     close: () => {
       if (!win.isDestroyed()) win.close();

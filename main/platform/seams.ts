@@ -16,12 +16,23 @@ export interface AppPort {
   exit(code: number): void;
   /** Dock / taskbar badge (macOS, Linux Unity); returns false where unsupported. */
   setBadgeCount(count: number): boolean;
-  /**
-   * Subscribes to an app event. `before-quit` passes a preventDefault function; the
-   * others pass nothing. Returns unsubscribe.
-   */
-  on(event: 'before-quit', cb: (preventDefault: () => void) => void): () => void;
-  on(event: 'window-all-closed' | 'second-instance' | 'activate', cb: () => void): () => void;
+  /** Registers this app as the OS handler of `scheme://` links (chat://); false when refused. */
+  setAsDefaultProtocolClient(scheme: string): boolean;
+  /** Subscribes to an app event (see AppEvents). Returns unsubscribe. */
+  on<E extends keyof AppEvents>(event: E, cb: AppEvents[E]): () => void;
+}
+
+/** The app events the logic listens to, with what each passes. */
+export interface AppEvents {
+  /** Quitting was asked for; call preventDefault to hold it (lifecycle.ts). */
+  'before-quit': (preventDefault: () => void) => void;
+  'window-all-closed': () => void;
+  /** A second launch handed over its command line (Windows/Linux deep links arrive here). */
+  'second-instance': (argv: string[]) => void;
+  /** macOS: the OS opened a link of a scheme this app handles (chat://…). */
+  'open-url': (url: string) => void;
+  /** macOS: the dock icon was clicked. */
+  activate: () => void;
 }
 
 /** Who sent an IPC invoke: the URL of the sending frame (null when the frame is gone). */
@@ -46,7 +57,8 @@ export interface AppWindow {
   reveal(): void;
   /** webContents.send; silently dropped once the window is destroyed. */
   send(channel: string, payload: unknown): void;
-  loadFile(path: string): Promise<void>;
+  /** Hides the window (close to tray); reveal() brings it back. */
+  hide(): void;
   loadURL(url: string): Promise<void>;
   setWindowOpenHandler(handler: (url: string) => WindowOpenDecision): void;
   /** will-navigate (and will-redirect): call `prevent` to stop it. */
@@ -56,13 +68,36 @@ export interface AppWindow {
   /** Decides permission requests (and checks) from the window's session. */
   setPermissionHandler(decide: (permission: string, requestingUrl: string) => boolean): void;
   onFocus(cb: () => void): void;
+  /** The person (or the OS) asks to close the window; `prevent` keeps it open. */
+  onClose(cb: (prevent: () => void) => void): void;
   onClosed(cb: () => void): void;
+  /** Resized or moved (fires often while dragging). */
+  onBoundsChanged(cb: () => void): void;
+  /** Size and position when not maximized (screen coordinates), and whether it is maximized now. */
+  getPlacement(): { bounds: Rect; maximized: boolean };
+  /** Windows taskbar overlay: a small PNG over the app's button, or null to clear it. */
+  setOverlayIcon(png: Uint8Array | null, description: string): void;
   close(): void;
 }
 
-export interface WindowOptions {
+/** A rectangle in screen coordinates (DIP). */
+export interface Rect {
+  x: number;
+  y: number;
   width: number;
   height: number;
+}
+
+/** Where a window opens: x/y absent means "let the OS place it". */
+export interface WindowPlacement {
+  x?: number;
+  y?: number;
+  width: number;
+  height: number;
+  maximized: boolean;
+}
+
+export interface WindowOptions extends WindowPlacement {
   minWidth: number;
   minHeight: number;
   title: string;
@@ -71,6 +106,8 @@ export interface WindowOptions {
   /** Absolute path of the window icon, or null for the default. */
   icon: string | null;
   backgroundColor: string;
+  /** Stay hidden once loaded (started at login into the tray); default false: shown when ready. */
+  startHidden?: boolean;
 }
 
 export interface WindowFactory {
@@ -80,8 +117,8 @@ export interface WindowFactory {
 
 export interface NotificationPort {
   isSupported(): boolean;
-  /** Shows a notification; `onClick` runs when the person clicks it. */
-  show(title: string, body: string, onClick: () => void): void;
+  /** Shows a notification; `onClick` runs when the person clicks it. `silent`: no sound (default false). */
+  show(title: string, body: string, onClick: () => void, options?: { silent?: boolean }): void;
 }
 
 export interface TrayHandle {
@@ -122,6 +159,45 @@ export interface SignalPort {
   on(signal: 'SIGINT' | 'SIGTERM', cb: () => void): () => void;
 }
 
+/** The displays' work areas (screen minus taskbar / menu bar), for placing windows. */
+export interface ScreenPort {
+  workAreas(): Rect[];
+}
+
+/** "Open at login": macOS and Windows through app.setLoginItemSettings, Linux through XDG autostart. */
+export interface LoginItemsPort {
+  /** False where this platform has no way to do it. */
+  readonly supported: boolean;
+  isEnabled(): boolean;
+  setEnabled(enabled: boolean): void;
+}
+
+/** Custom URL schemes served by main (protocol.handle on the default session). */
+export interface ProtocolPort {
+  handle(scheme: string, handler: (request: Request) => Promise<Response>): void;
+}
+
+/** What electron-updater reports, reduced to what updates.ts needs. */
+export type UpdaterEvent =
+  | { type: 'checking' }
+  | { type: 'available'; version: string }
+  | { type: 'not-available' }
+  | { type: 'progress'; percent: number }
+  | { type: 'downloaded'; version: string }
+  | { type: 'error'; message: string };
+
+/** electron-updater's autoUpdater with the generic provider. */
+export interface UpdaterPort {
+  /** Points the updater at a generic-provider feed (the folder holding latest*.yml). */
+  setFeedUrl(url: string): void;
+  /** Checks and, when there is a newer version, downloads it. Rejects on network / feed errors. */
+  check(): Promise<void>;
+  /** Quits and installs the downloaded update. */
+  quitAndInstall(): void;
+  /** Returns unsubscribe. */
+  onEvent(cb: (event: UpdaterEvent) => void): () => void;
+}
+
 /** The subset of keytar the credential store uses (all async, rejecting when no keychain). */
 export interface KeytarPort {
   getPassword(service: string, account: string): Promise<string | null>;
@@ -140,6 +216,11 @@ export interface Platform {
   powerMonitor: PowerMonitorPort;
   shell: ShellPort;
   signals: SignalPort;
+  screen: ScreenPort;
+  loginItems: LoginItemsPort;
+  protocol: ProtocolPort;
+  /** Loads electron-updater; null where it cannot run (not packaged, or it fails to load). */
+  loadUpdater(): Promise<UpdaterPort | null>;
   /** Loads keytar; null when the optional native module is missing or fails to load. */
   loadKeytar(): Promise<KeytarPort | null>;
 }

@@ -40,7 +40,7 @@ afterEach(async () => {
 
 describe('HostController', () => {
   it('starts the server, which accepts sign-ins, and stops it', async () => {
-    expect(host.status()).toEqual({ running: false, tcpPort: null, wsPort: null, addresses: [] });
+    expect(host.status()).toEqual({ running: false, tcpPort: null, wsPort: null, addresses: [], advertisedAs: null });
     const status = await host.start({ port: 0, wsPort: 0 });
     expect(status).toMatchObject({ running: true, tcpPort: expect.any(Number), wsPort: expect.any(Number), addresses: ['192.168.1.20'] });
     // Asking again for "any port" keeps the running server.
@@ -51,7 +51,7 @@ describe('HostController', () => {
       await session.signIn({ url: `ws://127.0.0.1:${status.wsPort}/ws`, username: 'alice', password: 'pw1' });
       expect(session.state.state).toBe('online');
       const stopped = await host.stop();
-      expect(stopped).toEqual({ running: false, tcpPort: null, wsPort: null, addresses: [] });
+      expect(stopped).toEqual({ running: false, tcpPort: null, wsPort: null, addresses: [], advertisedAs: null });
       // The server said goodbye: the client is trying to come back.
       await waitUntil(() => session.state.state === 'reconnecting', 'the client to notice the stop');
     } finally {

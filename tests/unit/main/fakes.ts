@@ -1,8 +1,14 @@
 // Fakes of the main/platform seams (the only place the project allows test doubles).
 // Each records what the app did so tests can assert on it.
 import type {
+  AppEvents,
   AppPort,
   AppWindow,
+  LoginItemsPort,
+  Rect,
+  ScreenPort,
+  UpdaterEvent,
+  UpdaterPort,
   IpcPort,
   IpcSender,
   KeytarPort,
@@ -35,7 +41,8 @@ export class FakeIpc implements IpcPort {
   }
 }
 
-type AppEvent = 'before-quit' | 'window-all-closed' | 'second-instance' | 'activate';
+type AppEvent = keyof AppEvents;
+type AnyListener = (...args: never[]) => void;
 
 export class FakeApp implements AppPort {
   platform: NodeJS.Platform = 'linux';
@@ -43,7 +50,8 @@ export class FakeApp implements AppPort {
   exits: number[] = [];
   quits = 0;
   badge: number[] = [];
-  private readonly listeners = new Map<AppEvent, Set<(preventDefault: () => void) => void>>();
+  protocolClients: string[] = [];
+  private readonly listeners = new Map<AppEvent, Set<AnyListener>>();
   getVersion(): string {
     return '0.1.0-test';
   }
@@ -66,14 +74,20 @@ export class FakeApp implements AppPort {
     this.badge.push(count);
     return true;
   }
-  on(event: AppEvent, cb: (preventDefault: () => void) => void): () => void {
-    const set = this.listeners.get(event) ?? new Set();
-    set.add(cb);
-    this.listeners.set(event, set);
-    return () => set.delete(cb);
+  setAsDefaultProtocolClient(scheme: string): boolean {
+    this.protocolClients.push(scheme);
+    return true;
   }
-  emit(event: AppEvent, preventDefault: () => void = () => undefined): void {
-    for (const cb of [...(this.listeners.get(event) ?? [])]) cb(preventDefault);
+  on<E extends AppEvent>(event: E, cb: AppEvents[E]): () => void {
+    const set = this.listeners.get(event) ?? new Set<AnyListener>();
+    set.add(cb as AnyListener);
+    this.listeners.set(event, set);
+    return () => set.delete(cb as AnyListener);
+  }
+  /** Emits like Electron; before-quit gets a preventDefault (default: a no-op). */
+  emit<E extends AppEvent>(event: E, ...args: Parameters<AppEvents[E]> | []): void {
+    const callArgs = event === 'before-quit' && args.length === 0 ? [() => undefined] : args;
+    for (const cb of [...(this.listeners.get(event) ?? [])]) (cb as (...a: unknown[]) => void)(...callArgs);
   }
   listenerCount(event: AppEvent): number {
     return this.listeners.get(event)?.size ?? 0;
@@ -106,12 +120,12 @@ export class FakePowerMonitor implements PowerMonitorPort {
 
 export class FakeNotifications implements NotificationPort {
   supported = true;
-  shown: Array<{ title: string; body: string; click: () => void }> = [];
+  shown: Array<{ title: string; body: string; click: () => void; silent: boolean }> = [];
   isSupported(): boolean {
     return this.supported;
   }
-  show(title: string, body: string, onClick: () => void): void {
-    this.shown.push({ title, body, click: onClick });
+  show(title: string, body: string, onClick: () => void, options?: { silent?: boolean }): void {
+    this.shown.push({ title, body, click: onClick, silent: options?.silent === true });
   }
 }
 
@@ -168,8 +182,11 @@ export class FakeWindow implements AppWindow {
   destroyed = false;
   focused = false;
   revealed = 0;
+  hidden = false;
+  maximized = false;
+  bounds: Rect;
+  overlays: Array<{ png: Uint8Array | null; description: string }> = [];
   sent: Array<{ channel: string; payload: unknown }> = [];
-  loadedFile: string | null = null;
   loadedUrl: string | null = null;
   openHandler: ((url: string) => WindowOpenDecision) | null = null;
   navigateHandler: ((url: string, prevent: () => void) => void) | null = null;
@@ -177,7 +194,12 @@ export class FakeWindow implements AppWindow {
   permissionHandler: ((permission: string, url: string) => boolean) | null = null;
   private readonly focusListeners: Array<() => void> = [];
   private readonly closedListeners: Array<() => void> = [];
-  constructor(readonly options: WindowOptions) {}
+  private readonly closeListeners: Array<(prevent: () => void) => void> = [];
+  private readonly boundsListeners: Array<() => void> = [];
+  constructor(readonly options: WindowOptions) {
+    this.bounds = { x: options.x ?? 100, y: options.y ?? 100, width: options.width, height: options.height };
+    this.maximized = options.maximized;
+  }
   isDestroyed(): boolean {
     return this.destroyed;
   }
@@ -186,14 +208,16 @@ export class FakeWindow implements AppWindow {
   }
   reveal(): void {
     this.revealed++;
+    this.hidden = false;
     this.focused = true;
     for (const cb of this.focusListeners) cb();
   }
   send(channel: string, payload: unknown): void {
     if (!this.destroyed) this.sent.push({ channel, payload });
   }
-  async loadFile(file: string): Promise<void> {
-    this.loadedFile = file;
+  hide(): void {
+    this.hidden = true;
+    this.focused = false;
   }
   async loadURL(url: string): Promise<void> {
     this.loadedUrl = url;
@@ -213,12 +237,85 @@ export class FakeWindow implements AppWindow {
   onFocus(cb: () => void): void {
     this.focusListeners.push(cb);
   }
+  onClose(cb: (prevent: () => void) => void): void {
+    this.closeListeners.push(cb);
+  }
   onClosed(cb: () => void): void {
     this.closedListeners.push(cb);
   }
+  onBoundsChanged(cb: () => void): void {
+    this.boundsListeners.push(cb);
+  }
+  getPlacement(): { bounds: Rect; maximized: boolean } {
+    return { bounds: { ...this.bounds }, maximized: this.maximized };
+  }
+  setOverlayIcon(png: Uint8Array | null, description: string): void {
+    this.overlays.push({ png, description });
+  }
+  /** The person moves or resizes the window (Electron fires move/resize). */
+  moveTo(bounds: Partial<Rect>): void {
+    this.bounds = { ...this.bounds, ...bounds };
+    for (const cb of this.boundsListeners) cb();
+  }
+  /** Like BrowserWindow.close(): `close` listeners may prevent it; otherwise it is destroyed. */
   close(): void {
+    let prevented = false;
+    for (const cb of this.closeListeners) {
+      cb(() => {
+        prevented = true;
+      });
+    }
+    if (prevented) return;
     this.destroyed = true;
     for (const cb of this.closedListeners) cb();
+  }
+}
+
+export class FakeScreen implements ScreenPort {
+  constructor(public areas: Rect[] = [{ x: 0, y: 0, width: 1920, height: 1040 }]) {}
+  workAreas(): Rect[] {
+    return this.areas.map((a) => ({ ...a }));
+  }
+}
+
+export class FakeLoginItems implements LoginItemsPort {
+  enabled = false;
+  calls: boolean[] = [];
+  constructor(readonly supported = true) {}
+  isEnabled(): boolean {
+    return this.enabled;
+  }
+  setEnabled(enabled: boolean): void {
+    this.calls.push(enabled);
+    this.enabled = enabled;
+  }
+}
+
+/** electron-updater stand-in: `check` plays the scripted events; feed URLs and installs are recorded. */
+export class FakeUpdater implements UpdaterPort {
+  feeds: string[] = [];
+  checks = 0;
+  installs = 0;
+  /** What the next check reports (before resolving), or an error to reject with. */
+  script: UpdaterEvent[] | Error = [{ type: 'checking' }, { type: 'not-available' }];
+  private readonly listeners = new Set<(event: UpdaterEvent) => void>();
+  setFeedUrl(url: string): void {
+    this.feeds.push(url);
+  }
+  async check(): Promise<void> {
+    this.checks++;
+    if (this.script instanceof Error) throw this.script;
+    for (const event of this.script) this.emit(event);
+  }
+  quitAndInstall(): void {
+    this.installs++;
+  }
+  onEvent(cb: (event: UpdaterEvent) => void): () => void {
+    this.listeners.add(cb);
+    return () => this.listeners.delete(cb);
+  }
+  emit(event: UpdaterEvent): void {
+    for (const l of this.listeners) l(event);
   }
 }
 

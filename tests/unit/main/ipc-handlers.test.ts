@@ -3,12 +3,21 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { INVOKE_CHANNELS, type Invoke, type InvokeChannel } from '../../../main/ipc/contract';
+import { INVOKE_CHANNELS, type Invoke, type InvokeChannel, type SettingsSnapshot } from '../../../main/ipc/contract';
 import { createSenderCheck, registerIpcHandlers, type IpcRoutes } from '../../../main/ipc/handlers';
 import { FakeIpc } from './fakes';
 
 const INDEX = path.resolve('/opt/chat/resources/app.asar/dist/renderer/index.html');
-const APP_URL = pathToFileURL(INDEX).href;
+const APP_URL = 'app://chat/index.html';
+const SETTINGS: SettingsSnapshot = {
+  settings: {
+    closeToTray: true,
+    startAtLogin: false,
+    notifications: { enabled: true, sound: true, preview: true },
+    updates: { enabled: false, url: '' },
+  },
+  capabilities: { tray: true, startAtLogin: true, updates: false },
+};
 
 /** Routes that record what reached them; chat:request echoes, session:sign-in can throw. */
 function recordingRoutes() {
@@ -30,9 +39,17 @@ function recordingRoutes() {
     'session:retry': rec('session:retry', undefined),
     'chat:request': rec('chat:request', { users: ['bob'] }),
     'chat:send': rec('chat:send', { sent: false, queued: { localId: 'l1', command: { type: 'broadcast', text: 'x' }, createdAt: 1 } }),
-    'host:start': rec('host:start', { running: true, tcpPort: 4000, wsPort: 4001, addresses: [] }),
-    'host:stop': rec('host:stop', { running: false, tcpPort: null, wsPort: null, addresses: [] }),
-    'host:status': rec('host:status', { running: false, tcpPort: null, wsPort: null, addresses: [] }),
+    'host:start': rec('host:start', { running: true, tcpPort: 4000, wsPort: 4001, addresses: [], advertisedAs: null }),
+    'host:stop': rec('host:stop', { running: false, tcpPort: null, wsPort: null, addresses: [], advertisedAs: null }),
+    'host:status': rec('host:status', { running: false, tcpPort: null, wsPort: null, addresses: [], advertisedAs: null }),
+    'settings:get': rec('settings:get', SETTINGS),
+    'settings:set': rec('settings:set', SETTINGS),
+    'links:take': rec('links:take', [{ kind: 'open', user: 'bob' }]),
+    'discovery:start': rec('discovery:start', []),
+    'discovery:stop': rec('discovery:stop', undefined),
+    'updates:status': rec('updates:status', { state: 'disabled', reason: 'off' }),
+    'updates:check': rec('updates:check', { state: 'checking' }),
+    'updates:install': rec('updates:install', undefined),
   };
   return { routes, calls };
 }
@@ -47,7 +64,7 @@ beforeEach(() => {
   calls = r.calls;
   errors = [];
   registerIpcHandlers(ipc, r.routes, {
-    isTrustedSender: createSenderCheck({ rendererIndexPath: INDEX, devServerUrl: null }),
+    isTrustedSender: createSenderCheck({ devServerUrl: null }),
     onError: (channel, err) => errors.push({ channel, err }),
   });
 });
@@ -73,7 +90,12 @@ describe('sender check', () => {
   it.each([
     ['a remote page', 'https://evil.example/index.html'],
     ['another local file', pathToFileURL('/tmp/evil.html').href],
-    ['a file next to the app page', pathToFileURL(path.join(path.dirname(INDEX), 'other.html')).href],
+    ['the built page loaded from file://', pathToFileURL(INDEX).href],
+    ['another page of the app scheme', 'app://chat/other.html'],
+    ['another host of the app scheme', 'app://evil/index.html'],
+    ['the app scheme with a port', 'app://chat:8080/index.html'],
+    ['the app scheme with credentials', 'app://x:y@chat/index.html'],
+    ['a lookalike scheme', 'apps://chat/index.html'],
     ['no frame (destroyed)', null],
     ['a data: URL', 'data:text/html,<script>1</script>'],
     ['garbage', 'not a url'],
@@ -85,11 +107,11 @@ describe('sender check', () => {
 
   it("accepts the app's page with a hash or query, and the dev server only when configured", async () => {
     expect(await call('app:info', undefined, `${APP_URL}#/chat/bob`)).toMatchObject({ ok: true });
-    const check = createSenderCheck({ rendererIndexPath: INDEX, devServerUrl: 'http://localhost:5173/' });
+    const check = createSenderCheck({ devServerUrl: 'http://localhost:5173/' });
     expect(check('http://localhost:5173/some/route')).toBe(true);
     expect(check('http://localhost:5174/')).toBe(false);
     expect(check('https://localhost:5173/')).toBe(false);
-    expect(createSenderCheck({ rendererIndexPath: INDEX, devServerUrl: null })('http://localhost:5173/')).toBe(false);
+    expect(createSenderCheck({ devServerUrl: null })('http://localhost:5173/')).toBe(false);
   });
 });
 
@@ -112,6 +134,16 @@ describe('argument validation', () => {
     ['chat:send', { type: 'whoelse' }],
     ['host:start', { port: 70000, wsPort: 4001 }],
     ['host:start', { port: '4000', wsPort: 4001 }],
+    ['settings:set', { closeToTray: 'yes' }],
+    ['settings:set', { theme: 'dark' }],
+    ['settings:set', { notifications: { enabled: true, volume: 3 } }],
+    ['settings:set', { updates: { url: 'http://updates.example.org/chat/' } }],
+    ['settings:set', { updates: { url: 'https://user:pw@updates.example.org/' } }],
+    ['settings:set', { updates: { url: 'file:///tmp/feed' } }],
+    ['settings:set', null],
+    ['links:take', { all: true }],
+    ['discovery:start', 1],
+    ['updates:install', { force: true }],
   ])('%s refuses %j with BAD_REQUEST', async (channel, arg) => {
     const result = await call(channel, arg);
     expect(result).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
@@ -133,10 +165,18 @@ describe('argument validation', () => {
     expect(await call('chat:request', { type: 'whoelse' })).toEqual({ ok: true, value: { users: ['bob'] } });
     expect(await call('app:set-unread', { count: 4 })).toEqual({ ok: true, value: undefined });
     expect(await call('host:start', { port: 0, wsPort: 0 })).toMatchObject({ ok: true, value: { running: true } });
+    expect(await call('settings:set', { notifications: { sound: false }, updates: { url: ' https://updates.example.org/chat/ ' } })).toEqual({
+      ok: true,
+      value: SETTINGS,
+    });
+    expect(await call('links:take')).toEqual({ ok: true, value: [{ kind: 'open', user: 'bob' }] });
     expect(calls).toEqual([
       { channel: 'chat:request', arg: { type: 'whoelse' } },
       { channel: 'app:set-unread', arg: { count: 4 } },
       { channel: 'host:start', arg: { port: 0, wsPort: 0 } },
+      // The URL arrives trimmed; nothing else is added.
+      { channel: 'settings:set', arg: { notifications: { sound: false }, updates: { url: 'https://updates.example.org/chat/' } } },
+      { channel: 'links:take', arg: undefined },
     ]);
   });
 });

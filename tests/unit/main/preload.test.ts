@@ -83,6 +83,14 @@ describe('preload bridge', () => {
     await bridge.hostStart(4000, 4001);
     await bridge.hostStop();
     expect(await bridge.hostStatus()).toEqual({ ok: true, value: 'host:status' });
+    await bridge.getSettings();
+    await bridge.setSettings({ closeToTray: false, notifications: { sound: false } });
+    await bridge.takeLinks();
+    await bridge.startDiscovery();
+    await bridge.stopDiscovery();
+    await bridge.updateStatus();
+    await bridge.checkForUpdates();
+    await bridge.installUpdate();
     expect(ipc.invoked).toEqual([
       { channel: 'app:info', arg: undefined },
       { channel: 'app:set-unread', arg: { count: 3 } },
@@ -95,6 +103,14 @@ describe('preload bridge', () => {
       { channel: 'host:start', arg: { port: 4000, wsPort: 4001 } },
       { channel: 'host:stop', arg: undefined },
       { channel: 'host:status', arg: undefined },
+      { channel: 'settings:get', arg: undefined },
+      { channel: 'settings:set', arg: { closeToTray: false, notifications: { sound: false } } },
+      { channel: 'links:take', arg: undefined },
+      { channel: 'discovery:start', arg: undefined },
+      { channel: 'discovery:stop', arg: undefined },
+      { channel: 'updates:status', arg: undefined },
+      { channel: 'updates:check', arg: undefined },
+      { channel: 'updates:install', arg: undefined },
     ]);
     expect(new Set(ipc.invoked.map((i) => i.channel))).toEqual(new Set(INVOKE_CHANNELS));
   });
@@ -112,15 +128,21 @@ describe('preload bridge', () => {
       error: { code: 'BLOCKED', message: 'blocked' },
     };
     ipc.emit('outbox:failed', refused);
+    ipc.emit('link:open', { kind: 'join', server: 'chat.lan:4001' });
+    ipc.emit('discovery:servers', []);
+    ipc.emit('updates:status', { state: 'checking' });
     expect(got).toEqual([
       ['connection:state', { state: 'signed-out' }],
       ['outbox:changed', []],
       ['server:event', { type: 'event', event: 'shutdown', reason: 'bye' }],
       ['outbox:failed', refused],
+      ['link:open', { kind: 'join', server: 'chat.lan:4001' }],
+      ['discovery:servers', []],
+      ['updates:status', { state: 'checking' }],
     ]);
     off();
     expect(ipc.count()).toBe(0);
     ipc.emit('connection:state', { state: 'signed-out' });
-    expect(got).toHaveLength(4);
+    expect(got).toHaveLength(7);
   });
 });

@@ -12,7 +12,6 @@ function open(devServerUrl: string | null = null) {
     windows,
     shell,
     preloadPath: '/app/dist/main/preload.cjs',
-    rendererIndexPath: '/app/dist/renderer/index.html',
     devServerUrl,
     iconPath: null,
   });
@@ -20,12 +19,28 @@ function open(devServerUrl: string | null = null) {
 }
 
 describe('main window policy', () => {
-  it('loads the built renderer with the preload', () => {
+  it('loads the built renderer from app://chat/ (never file://) with the preload', () => {
     const { window } = open();
     expect(window.options.preload).toBe('/app/dist/main/preload.cjs');
-    expect(window.loadedFile).toBe('/app/dist/renderer/index.html');
-    expect(window.loadedUrl).toBeNull();
+    expect(window.loadedUrl).toBe('app://chat/index.html');
     expect(open('http://localhost:5173/').window.loadedUrl).toBe('http://localhost:5173/');
+  });
+
+  it('opens at the given placement, or 1100x720 placed by the OS, never below the minimum size', () => {
+    const { window } = open();
+    expect(window.options).toMatchObject({ width: 1100, height: 720, maximized: false, minWidth: 480, minHeight: 360, startHidden: false });
+    expect(window.options.x).toBeUndefined();
+    const windows = new FakeWindowFactory();
+    createMainWindow({
+      windows,
+      shell: new FakeShell(),
+      preloadPath: '/p.cjs',
+      devServerUrl: null,
+      iconPath: null,
+      placement: { x: -1200, y: 40, width: 900, height: 700, maximized: true },
+      startHidden: true,
+    });
+    expect(windows.created[0]!.options).toMatchObject({ x: -1200, y: 40, width: 900, height: 700, maximized: true, startHidden: true });
   });
 
   it('denies every new window and sends safe links to the OS', async () => {
