@@ -32,36 +32,60 @@ function locateElectron() {
   return existsSync(candidate) ? candidate : null;
 }
 
+function electronVersion() {
+  try {
+    return JSON.parse(readFileSync(path.join(electronDir, 'package.json'), 'utf8')).version;
+  } catch {
+    return '(unknown version)';
+  }
+}
+
 function fail(lines) {
   console.error(['', ...lines, ''].join('\n'));
   process.exit(1);
 }
 
+/** The download's error in one line: install.js prints a stack trace, which helps nobody here. */
+function summarise(stderr) {
+  const lines = stderr
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('at ') && !/^[-=^~]+$/.test(l));
+  const detail = lines.find((l) => /E[A-Z]{3,}|ENOTFOUND|certificate|status|404|403|timed? ?out/i.test(l));
+  return detail ?? lines[0] ?? 'no error message';
+}
+
 let electron = locateElectron();
+let downloadError = null;
 if (!electron && !process.env.ELECTRON_OVERRIDE_DIST_PATH) {
   // `npm install` skips Electron's download on purpose (package.json allowScripts) so it
   // never fails without access to GitHub; fetch it now, once, with Electron's own script.
-  console.log('Electron binary not installed yet: downloading it with node_modules/electron/install.js ...');
+  console.log(`Electron binary not installed yet: downloading Electron ${electronVersion()} (once) ...`);
   const result = spawnSync(process.execPath, [path.join(electronDir, 'install.js')], {
     cwd: electronDir,
-    stdio: 'inherit',
+    stdio: ['ignore', 'inherit', 'pipe'],
+    encoding: 'utf8',
     timeout: DOWNLOAD_TIMEOUT_MS,
   });
   if (result.status === 0) electron = locateElectron();
+  else downloadError = result.error ? result.error.message : summarise(result.stderr ?? '');
 }
 if (!electron) {
+  const mirror = process.env.ELECTRON_MIRROR;
   fail([
     'Cannot start the desktop app: the Electron binary is missing.',
-    process.env.ELECTRON_OVERRIDE_DIST_PATH
-      ? `  ELECTRON_OVERRIDE_DIST_PATH=${process.env.ELECTRON_OVERRIDE_DIST_PATH} does not contain ${executableName()}.`
-      : '  It is downloaded from GitHub (github.com/electron/electron/releases) on first start, and that download failed:',
-    '  this machine probably has no access to the Electron download host.',
+    ...(process.env.ELECTRON_OVERRIDE_DIST_PATH
+      ? [`  ELECTRON_OVERRIDE_DIST_PATH=${process.env.ELECTRON_OVERRIDE_DIST_PATH} does not contain ${executableName()}.`]
+      : [
+          `  It is downloaded on first start from ${mirror ?? 'GitHub (github.com/electron/electron/releases)'}, and that failed: ${downloadError ?? 'the binary was not found afterwards'}.`,
+          '  This machine probably cannot reach the Electron download host.',
+        ]),
     'To fix it, either:',
     '  - point to a reachable mirror:   ELECTRON_MIRROR=https://mirror.example.org/electron/ npm start',
     '  - or use an Electron you already have:   ELECTRON_OVERRIDE_DIST_PATH=/path/to/electron-dir npm start',
-    '    (the directory holding the electron executable, same version as node_modules/electron/package.json)',
+    `    (the directory holding the ${executableName()} executable of Electron ${electronVersion()})`,
     'Meanwhile the web client works without Electron:',
-    '  npm run build:renderer && npm run server    then open http://localhost:4001 in a browser',
+    '  npm run server    then open http://localhost:4001 in a browser',
   ]);
 }
 
