@@ -50,11 +50,46 @@ test.describe('desktop app', () => {
       require: 'undefined',
       process: 'undefined',
       ipc: 'undefined',
-      bridge: ['appInfo', 'hostStart', 'hostStatus', 'hostStop', 'onEvent', 'request', 'resume', 'retry', 'send', 'setUnread', 'signIn', 'signOut'],
+      bridge: [
+        'appInfo',
+        'checkForUpdates',
+        'getSettings',
+        'hostStart',
+        'hostStatus',
+        'hostStop',
+        'installUpdate',
+        'onEvent',
+        'request',
+        'resume',
+        'retry',
+        'send',
+        'setSettings',
+        'setUnread',
+        'signIn',
+        'signOut',
+        'startDiscovery',
+        'stopDiscovery',
+        'takeLinks',
+        'updateStatus',
+      ],
       popup: true,
     });
+    // The page comes from the privileged app:// scheme, not file://, with the CSP header.
+    expect(await page.evaluate(() => location.href)).toBe('app://chat/index.html');
+    expect(await page.evaluate(() => window.isSecureContext)).toBe(true);
     const info = await page.evaluate(() => window.chat.appInfo());
     expect(info).toMatchObject({ ok: true, value: { version: expect.any(String), credentialStore: expect.stringMatching(/keytar|safe-storage|none/) } });
+  });
+
+  test('settings persist in the profile through the bridge; updates are off in a build run from sources', async ({ page }) => {
+    const first = await page.evaluate(() => window.chat.getSettings());
+    expect(first).toMatchObject({ ok: true, value: { settings: { startAtLogin: false, notifications: { enabled: true, sound: true, preview: true } } } });
+    const changed = await page.evaluate(() => window.chat.setSettings({ notifications: { preview: false }, closeToTray: false }));
+    expect(changed).toMatchObject({ ok: true, value: { settings: { closeToTray: false, notifications: { preview: false } } } });
+    const refused = await page.evaluate(() => window.chat.setSettings({ updates: { enabled: true, url: 'https://updates.example.org/' } }));
+    expect(refused).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+    expect(await page.evaluate(() => window.chat.updateStatus())).toMatchObject({ ok: true, value: { state: 'disabled' } });
+    expect(await page.evaluate(() => window.chat.takeLinks())).toEqual({ ok: true, value: [] });
   });
 
   test('sign in, send, receive, sign out', async ({ page, server }) => {

@@ -1,5 +1,6 @@
 // Before the Electron suite: build the main bundle (and the renderer when dist/renderer
-// is missing) — but only when there is an Electron binary to run them with.
+// is missing) — but only when there is an Electron binary to run them with. Where the suite
+// is required (CHAT_TEST_REQUIRE_ELECTRON=1, the desktop workflow), a missing binary fails.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -13,6 +14,9 @@ function run(label: string, args: string[]): void {
 export default function globalSetup(): void {
   const electron = findElectron();
   if (!electron.found) {
+    if (process.env.CHAT_TEST_REQUIRE_ELECTRON === '1') {
+      throw new Error(`CHAT_TEST_REQUIRE_ELECTRON=1 but there is no Electron binary: ${electron.reason}`);
+    }
     console.log(skipMessage(electron.reason));
     return;
   }
