@@ -8,7 +8,7 @@ import type { ChatClient, HostControl } from './client';
 import { fromWireError } from './errors';
 import { withServer } from './one-shot';
 
-async function unwrap<T>(call: Promise<IpcResult<T>>): Promise<T> {
+export async function unwrap<T>(call: Promise<IpcResult<T>>): Promise<T> {
   const result = await call;
   if (!result.ok) throw fromWireError(result.error);
   return result.value;

@@ -6,7 +6,17 @@ import { FakeApp, FakeWindow } from './fakes';
 
 function setup(enabled: boolean, hasTray: boolean) {
   const app = new FakeApp();
-  const window = new FakeWindow({ width: 800, height: 600, maximized: false, minWidth: 480, minHeight: 360, title: 'Chat', preload: '/p', icon: null, backgroundColor: '#000' });
+  const window = new FakeWindow({
+    width: 800,
+    height: 600,
+    maximized: false,
+    minWidth: 480,
+    minHeight: 360,
+    title: 'Chat',
+    preload: '/p',
+    icon: null,
+    backgroundColor: '#000',
+  });
   const settings = { enabled, hasTray };
   installCloseToTray({ app, window, enabled: () => settings.enabled, hasTray: () => settings.hasTray });
   return { app, window, settings };

@@ -49,13 +49,21 @@ describe('parseDeepLink', () => {
 
   it('never throws and only ever returns one of the three forms', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.webUrl(), fc.string().map((s) => `chat://${s}`), fc.string().map((s) => `chat://open?user=${s}`)), (raw) => {
-        const link = parseDeepLink(raw);
-        if (link === null) return;
-        expect(link.kind === 'open' || link.kind === 'join').toBe(true);
-        if ('user' in link) expect(link.user).toMatch(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/);
-        if ('server' in link) expect(isJoinableServer(link.server)).toBe(true);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.webUrl(),
+          fc.string().map((s) => `chat://${s}`),
+          fc.string().map((s) => `chat://open?user=${s}`),
+        ),
+        (raw) => {
+          const link = parseDeepLink(raw);
+          if (link === null) return;
+          expect(link.kind === 'open' || link.kind === 'join').toBe(true);
+          if ('user' in link) expect(link.user).toMatch(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/);
+          if ('server' in link) expect(isJoinableServer(link.server)).toBe(true);
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -38,7 +38,10 @@ describe('DNS-SD records', () => {
   it('falls back to an advertised IPv4, then to the .local name; reads Buffer TXT values', () => {
     expect(toDiscoveredServer({ ...service, referer: undefined, addresses: ['10.0.0.7'] })?.address).toBe('10.0.0.7:4001');
     expect(toDiscoveredServer({ ...service, referer: undefined, addresses: [] })?.address).toBe('alice-laptop.local:4001');
-    expect(toDiscoveredServer({ ...service, txt: { v: Buffer.from('1'), tls: Buffer.from('sha256:AA') } })).toMatchObject({ tcpPort: null, tlsFingerprint: 'sha256:AA' });
+    expect(toDiscoveredServer({ ...service, txt: { v: Buffer.from('1'), tls: Buffer.from('sha256:AA') } })).toMatchObject({
+      tcpPort: null,
+      tlsFingerprint: 'sha256:AA',
+    });
   });
 
   it('drops records it cannot use: another TXT version, no port, a bogus TCP port', () => {

@@ -78,7 +78,18 @@ describe('badge image', () => {
 });
 
 describe('showUnread', () => {
-  const window = () => new FakeWindow({ width: 800, height: 600, maximized: false, minWidth: 480, minHeight: 360, title: 'Chat', preload: '/p', icon: null, backgroundColor: '#000' });
+  const window = () =>
+    new FakeWindow({
+      width: 800,
+      height: 600,
+      maximized: false,
+      minWidth: 480,
+      minHeight: 360,
+      title: 'Chat',
+      preload: '/p',
+      icon: null,
+      backgroundColor: '#000',
+    });
 
   it('Windows: an overlay icon on the taskbar button, cleared at zero; no badge count call', () => {
     const app = new FakeApp();

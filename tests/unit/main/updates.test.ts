@@ -67,11 +67,7 @@ describe('UpdateController', () => {
   it('found, downloading, ready; install restarts into it', async () => {
     const t = setup();
     t.controller.apply({ enabled: true, url: 'https://u.example.org/' });
-    t.updater.script = [
-      { type: 'checking' },
-      { type: 'available', version: '2.0.0' },
-      { type: 'progress', percent: 41.6 },
-    ];
+    t.updater.script = [{ type: 'checking' }, { type: 'available', version: '2.0.0' }, { type: 'progress', percent: 41.6 }];
     await expect(t.controller.install()).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     expect(await t.controller.check()).toEqual({ state: 'downloading', version: '2.0.0', percent: 42 });
     // A second check while downloading changes nothing.

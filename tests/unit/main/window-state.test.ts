@@ -54,7 +54,18 @@ describe('trackWindowState', () => {
   afterEach(() => {
     vi.useRealTimers();
   });
-  const window = () => new FakeWindow({ width: 1100, height: 720, maximized: false, minWidth: 480, minHeight: 360, title: 'Chat', preload: '/p', icon: null, backgroundColor: '#000' });
+  const window = () =>
+    new FakeWindow({
+      width: 1100,
+      height: 720,
+      maximized: false,
+      minWidth: 480,
+      minHeight: 360,
+      title: 'Chat',
+      preload: '/p',
+      icon: null,
+      backgroundColor: '#000',
+    });
 
   it('saves once after a burst of moves, and on close', () => {
     vi.useFakeTimers();

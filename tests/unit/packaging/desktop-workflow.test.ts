@@ -59,16 +59,19 @@ describe('.github/workflows/desktop.yml', () => {
   });
 
   const installed = findElectron().found;
-  it.skipIf(installed)(`where the suite is required, a missing binary fails instead of skipping${installed ? ' — skipped: an Electron binary is installed' : ''}`, () => {
-    const before = process.env.CHAT_TEST_REQUIRE_ELECTRON;
-    process.env.CHAT_TEST_REQUIRE_ELECTRON = '1';
-    try {
-      expect(() => globalSetup()).toThrow(/CHAT_TEST_REQUIRE_ELECTRON=1 but there is no Electron binary/);
-    } finally {
-      if (before === undefined) delete process.env.CHAT_TEST_REQUIRE_ELECTRON;
-      else process.env.CHAT_TEST_REQUIRE_ELECTRON = before;
-    }
-  });
+  it.skipIf(installed)(
+    `where the suite is required, a missing binary fails instead of skipping${installed ? ' — skipped: an Electron binary is installed' : ''}`,
+    () => {
+      const before = process.env.CHAT_TEST_REQUIRE_ELECTRON;
+      process.env.CHAT_TEST_REQUIRE_ELECTRON = '1';
+      try {
+        expect(() => globalSetup()).toThrow(/CHAT_TEST_REQUIRE_ELECTRON=1 but there is no Electron binary/);
+      } finally {
+        if (before === undefined) delete process.env.CHAT_TEST_REQUIRE_ELECTRON;
+        else process.env.CHAT_TEST_REQUIRE_ELECTRON = before;
+      }
+    },
+  );
 
   it('builds the installers and uploads them from electron-builder’s output folder', () => {
     const dist = runs.indexOf('npm run dist');

@@ -15,7 +15,9 @@ const { getConfig, validateConfiguration } = fromBuilder('app-builder-lib/out/ut
   validateConfiguration(config: unknown, debugLogger: unknown): Promise<void>;
 };
 const { PlatformPackager } = fromBuilder('app-builder-lib') as {
-  PlatformPackager: { prototype: { generateFuseConfig(fuses: unknown): Promise<unknown>; addElectronFuses(context: unknown, fuses: unknown): Promise<unknown> } };
+  PlatformPackager: {
+    prototype: { generateFuseConfig(fuses: unknown): Promise<unknown>; addElectronFuses(context: unknown, fuses: unknown): Promise<unknown> };
+  };
 };
 const { DebugLogger } = fromBuilder('builder-util') as { DebugLogger: new (enabled: boolean) => unknown };
 
@@ -37,7 +39,13 @@ const NAMES = Object.keys(STOCK_WIRE);
 
 function fakeElectron(): Buffer {
   const wire = Object.values(STOCK_WIRE).join('');
-  return Buffer.concat([Buffer.from('\x7fELF junk before'), Buffer.from(SENTINEL), Buffer.from([1, wire.length]), Buffer.from(wire), Buffer.from('junk after')]);
+  return Buffer.concat([
+    Buffer.from('\x7fELF junk before'),
+    Buffer.from(SENTINEL),
+    Buffer.from([1, wire.length]),
+    Buffer.from(wire),
+    Buffer.from('junk after'),
+  ]);
 }
 
 function readWire(binary: Buffer): Record<string, string> {
