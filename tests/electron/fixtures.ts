@@ -17,9 +17,37 @@ export interface Fixtures {
   server: RunningServer;
   app: ElectronApplication;
   page: Page;
+  /** The temporary profile (--user-data-dir) the app runs with. */
+  profile: string;
+  /** Extra command-line arguments for the app (e.g. a chat:// link). */
+  launchArgs: string[];
 }
 
+/** The arguments the fixture launches Electron with, for tests that start a second instance. */
+export function appArgs(profile: string, extra: string[] = []): string[] {
+  const args = [
+    // The repo root as the app: Electron reads package.json ("main": dist/main/index.cjs, name, version).
+    repoRoot,
+    `--user-data-dir=${profile}`,
+    // No outside network from the page: only loopback resolves.
+    '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
+    ...extra,
+  ];
+  // Chromium refuses to run as root with its OS sandbox (CI containers often are root).
+  if (process.getuid?.() === 0) args.push('--no-sandbox');
+  return args;
+}
+
+export const electronExecutable = electron.found ? electron.executablePath : null;
+
 export const test = base.extend<Fixtures>({
+  launchArgs: [[], { option: true }],
+  // eslint-disable-next-line no-empty-pattern
+  profile: async ({}, use) => {
+    const profile = await mkdtemp(path.join(os.tmpdir(), 'chat-electron-profile-'));
+    await use(profile);
+    await rm(profile, { recursive: true, force: true });
+  },
   // eslint-disable-next-line no-empty-pattern
   server: async ({}, use) => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'chat-electron-server-'));
@@ -35,29 +63,17 @@ export const test = base.extend<Fixtures>({
     await server.close();
     await rm(dataDir, { recursive: true, force: true });
   },
-  // eslint-disable-next-line no-empty-pattern
-  app: async ({}, use) => {
+  app: async ({ profile, launchArgs }, use) => {
     if (!electron.found) throw new Error(electronMissing ?? 'no electron');
-    const profile = await mkdtemp(path.join(os.tmpdir(), 'chat-electron-profile-'));
-    const args = [
-      // The repo root as the app: Electron reads package.json ("main": dist/main/index.cjs, name, version).
-      repoRoot,
-      `--user-data-dir=${profile}`,
-      // No outside network from the page: only loopback resolves.
-      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
-    ];
-    // Chromium refuses to run as root with its OS sandbox (CI containers often are root).
-    if (process.getuid?.() === 0) args.push('--no-sandbox');
     const app = await _electron.launch({
       executablePath: electron.executablePath,
-      args,
+      args: appArgs(profile, launchArgs),
       cwd: repoRoot,
       env: { ...process.env, CHAT_LOG_LEVEL: 'warn', ELECTRON_ENABLE_LOGGING: '1' } as Record<string, string>,
       timeout: 30_000,
     });
     await use(app);
     await app.close().catch(() => undefined);
-    await rm(profile, { recursive: true, force: true });
   },
   page: async ({ app }, use) => {
     const page = await app.firstWindow();
