@@ -1,4 +1,4 @@
-// Builds the Svelte renderer once for both hosts: Electron loads it from file://
+// Builds the Svelte renderer once for both hosts: Electron loads it from app://chat/
 // and the chat server serves it over HTTP, so every asset URL is relative.
 // This file runs in Node at build time, never in the renderer (eslint.config.js
 // exempts it from the renderer's "no Node built-ins" rule).
