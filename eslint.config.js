@@ -51,7 +51,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['**/commands/*', '**/transport/*', '**/services/*', '**/core'], message: 'store/ and bus/ sit below commands, services and transports.' },
+            {
+              group: ['**/commands/*', '**/transport/*', '**/services/*', '**/ops/*', '**/core'],
+              message: 'store/ and bus/ sit below commands, services, ops and transports.',
+            },
           ],
         },
       ],
@@ -59,7 +62,7 @@ export default tseslint.config(
   },
   // Services never reach up into transports' implementations or commands' handlers.
   {
-    files: ['server/services/**/*.ts'],
+    files: ['server/services/**/*.ts', 'server/ops/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -67,7 +70,7 @@ export default tseslint.config(
           patterns: [
             {
               group: ['**/transport/tcp', '**/transport/ws', '**/commands/index', '**/commands/dispatcher'],
-              message: 'services/ must not depend on transports or the command table.',
+              message: 'services/ and ops/ must not depend on transports or the command table.',
             },
           ],
         },

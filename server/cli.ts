@@ -36,12 +36,15 @@ function integer(value: string): number {
   return n;
 }
 
-/** The built web client next to the sources, when there is one. */
+/**
+ * The built web client, when there is one: dist/renderer beside the sources
+ * (server/cli.ts), or beside the server bundle (dist/server/cli.cjs).
+ */
 function defaultWebRoot(): string | null {
   try {
     const here = path.dirname(fileURLToPath(import.meta.url));
-    const root = path.resolve(here, '..', 'dist', 'renderer');
-    return existsSync(path.join(root, 'index.html')) ? root : null;
+    const candidates = [path.resolve(here, '..', 'dist', 'renderer'), path.resolve(here, '..', 'renderer')];
+    return candidates.find((root) => existsSync(path.join(root, 'index.html'))) ?? null;
   } catch {
     return null;
   }
@@ -71,6 +74,8 @@ interface Flags {
   redisPrefix?: string;
   webRoot?: string | false;
   logLevel?: string;
+  logFormat?: string;
+  serveSourceMaps?: boolean;
   name?: string;
 }
 
@@ -103,6 +108,8 @@ function toOptions(flags: Flags, env: NodeJS.ProcessEnv, webRoot: string | null)
   if (flags.webRoot === false) o.webRoot = null;
   else set('webRoot', flags.webRoot && path.resolve(flags.webRoot));
   set('logLevel', flags.logLevel);
+  set('logFormat', flags.logFormat);
+  set('serveSourceMaps', flags.serveSourceMaps);
   set('serverName', flags.name);
   return o as ServerOptions;
 }
@@ -170,6 +177,8 @@ function addServerOptions(cmd: Command): Command {
     .option('--web-root <dir>', 'directory of the built web client to serve (default dist/renderer when built)')
     .option('--no-web-root', 'do not serve the web client')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info; env CHAT_LOG_LEVEL)')
+    .option('--log-format <format>', 'auto (readable on a terminal, JSON otherwise), pretty or json (env CHAT_LOG_FORMAT)')
+    .option('--serve-source-maps', "serve the web client's .map files (development only; env CHAT_SERVE_SOURCE_MAPS=1)")
     .option('--name <name>', 'server name shown to clients (default chat)');
 }
 
@@ -219,6 +228,27 @@ export async function runCli(argv: string[], defaults: { webRoot?: string | null
     }
   });
 
+  program
+    .command('backup <file>')
+    .description('write a consistent copy of the SQLite database to FILE; safe while the server runs')
+    .option('-d, --data <dir>', `data directory of the server (default ${defaultDataDir()}; env CHAT_DATA_DIR)`)
+    .option('--force', 'replace FILE if it exists')
+    .action(async (file: string, flags: { data?: string; force?: boolean }) => {
+      const config = resolveConfig({ ...optionsFromEnv(process.env), ...(flags.data ? { dataDir: path.resolve(flags.data) } : {}) });
+      if (config.store !== 'sqlite') {
+        throw new ConfigError('backup copies the SQLite store; this configuration uses PostgreSQL: use pg_dump (see the README, "Backups")');
+      }
+      // Loaded here: better-sqlite3 is native, and no other command needs it at start.
+      const { backupSqlite, BackupError } = await import('./ops/backup');
+      try {
+        const result = backupSqlite(config.dataDir, file, { overwrite: flags.force === true });
+        console.log(`Backup of ${result.source} written to ${result.file} (${result.bytes} bytes).`);
+      } catch (err) {
+        if (err instanceof BackupError) throw new ConfigError(err.message);
+        throw err;
+      }
+    });
+
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
@@ -254,17 +284,9 @@ async function serve(options: ServerOptions): Promise<void> {
     return;
   }
   const { config } = server;
-  if (server.tcpPort !== null)
-    console.log(
-      `TCP listening on ${describeListen(config.host, server.tcpPort, '')}  (try: nc ${config.host === '0.0.0.0' ? 'localhost' : config.host} ${server.tcpPort})`,
-    );
-  if (server.wsPort !== null) {
-    console.log(`WebSocket listening on ${describeListen(config.host, server.wsPort, 'ws://', '/ws')}`);
-    if (config.webRoot) console.log(`Web client at ${describeListen(config.host, server.wsPort, 'http://', '/')}`);
-  }
-  console.log(`Data: ${config.store === 'sqlite' ? config.dataDir : config.store}. Press Ctrl+C to stop.`);
-
-  await new Promise<void>((resolve) => {
+  // Handlers first, then the lines a supervisor or test waits for: a SIGTERM sent
+  // as soon as they appear must find the graceful path.
+  const stopped = new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) {
@@ -288,11 +310,22 @@ async function serve(options: ServerOptions): Promise<void> {
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
+  if (server.tcpPort !== null)
+    console.log(
+      `TCP listening on ${describeListen(config.host, server.tcpPort, '')}  (try: nc ${config.host === '0.0.0.0' ? 'localhost' : config.host} ${server.tcpPort})`,
+    );
+  if (server.wsPort !== null) {
+    console.log(`WebSocket listening on ${describeListen(config.host, server.wsPort, 'ws://', '/ws')}`);
+    if (config.webRoot) console.log(`Web client at ${describeListen(config.host, server.wsPort, 'http://', '/')}`);
+  }
+  console.log(`Data: ${config.store === 'sqlite' ? config.dataDir : config.store}. Press Ctrl+C to stop.`);
+  for (const notice of server.notices) console.error(`${notice.level === 'warn' ? 'warning' : 'note'}: ${notice.text}`);
+  await stopped;
 }
 
-// Run when executed directly (tsx server/cli.ts), not when imported by Electron main.
+// Run when executed directly (tsx server/cli.ts, or the bundle dist/server/cli.cjs), not when imported by Electron main.
 const invoked = process.argv[1] ? path.resolve(process.argv[1]) : '';
-if (invoked && /server[\\/]cli\.(ts|js|mjs)$/.test(invoked)) {
+if (invoked && /server[\\/]cli\.(ts|js|mjs|cjs)$/.test(invoked)) {
   runCli(process.argv.slice(2)).then(
     () => process.exit(process.exitCode ?? 0),
     (err: unknown) => {

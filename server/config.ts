@@ -63,6 +63,10 @@ export const ConfigSchema = z.strictObject({
   webRoot: z.string().nullable().default(null),
   /** pino log level. Default info. */
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Log lines: readable (pretty), JSON, or auto (readable when stderr is a terminal). Default auto. */
+  logFormat: z.enum(['auto', 'pretty', 'json']).default('auto'),
+  /** Serve the web client's *.map source maps (a development aid; they expose the sources). Default false. */
+  serveSourceMaps: z.boolean().default(false),
   /** Name announced to clients. */
   serverName: z.string().min(1).max(64).default('chat'),
 });
@@ -88,6 +92,8 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): ServerOptions {
   set('redisUrl', env.CHAT_REDIS_URL || undefined);
   set('dataDir', env.CHAT_DATA_DIR || undefined);
   set('logLevel', env.CHAT_LOG_LEVEL || undefined);
+  set('logFormat', env.CHAT_LOG_FORMAT || undefined);
+  set('serveSourceMaps', env.CHAT_SERVE_SOURCE_MAPS ? env.CHAT_SERVE_SOURCE_MAPS === '1' || env.CHAT_SERVE_SOURCE_MAPS === 'true' : undefined);
   set('port', num(env.CHAT_PORT));
   set('wsPort', num(env.CHAT_WS_PORT));
   return out as ServerOptions;

@@ -6,6 +6,7 @@ import { createBus } from './bus/create-bus';
 import { resolveConfig, type ServerConfig, type ServerOptions } from './config';
 import { ChatCore } from './core';
 import { createLogger, type Logger } from './log';
+import { prepareAccounts, type StartupNotice } from './ops/startup';
 import { createStore } from './store/create-store';
 import type { ListenerOptions } from './transport/connection';
 import { listenTcp } from './transport/tcp';
@@ -18,6 +19,8 @@ export interface RunningServer {
   /** Actual HTTP/WebSocket port, or null when off. */
   readonly wsPort: number | null;
   readonly log: Logger;
+  /** What the operator should know (no accounts yet, a readable --users file); also logged. */
+  readonly notices: readonly StartupNotice[];
   /**
    * Graceful stop: tells clients the server is shutting down, stops accepting,
    * closes connections, flushes and closes the store. Idempotent.
@@ -25,7 +28,7 @@ export interface RunningServer {
   close(reason?: string): Promise<void>;
 }
 
-export type { ServerOptions, ServerConfig };
+export type { ServerOptions, ServerConfig, StartupNotice };
 
 function portOf(server: net.Server): number {
   const address = server.address();
@@ -39,7 +42,7 @@ function portOf(server: net.Server): number {
  */
 export async function startServer(options: ServerOptions, logger?: Logger): Promise<RunningServer> {
   const config = resolveConfig(options);
-  const log = logger ?? createLogger(config.logLevel);
+  const log = logger ?? createLogger(config.logLevel, config.logFormat);
   const store = await createStore(config, log);
   let bus;
   try {
@@ -51,13 +54,11 @@ export async function startServer(options: ServerOptions, logger?: Logger): Prom
   }
   const core = new ChatCore(config, store, bus, log);
 
+  let notices: StartupNotice[];
   let tcp: net.Server | null = null;
   let ws: WsListener | null = null;
   try {
-    if (config.usersFile) {
-      const counts = await core.services.accounts.importUsersFile(config.usersFile);
-      log.info({ file: config.usersFile, ...counts }, 'imported users');
-    }
+    notices = await prepareAccounts(config, store, core.services.accounts, log);
     const common: Omit<ListenerOptions, 'port'> = {
       host: config.host,
       core,
@@ -71,7 +72,13 @@ export async function startServer(options: ServerOptions, logger?: Logger): Prom
       tcp = await listenTcp({ ...common, port: config.port, idleMs: config.idleSeconds * 1000 });
     }
     if (config.wsPort !== null) {
-      ws = await listenWs({ ...common, port: config.wsPort, heartbeatMs: config.heartbeatSeconds * 1000, webRoot: config.webRoot });
+      ws = await listenWs({
+        ...common,
+        port: config.wsPort,
+        heartbeatMs: config.heartbeatSeconds * 1000,
+        webRoot: config.webRoot,
+        serveSourceMaps: config.serveSourceMaps,
+      });
     }
   } catch (err) {
     tcp?.close();
@@ -92,6 +99,7 @@ export async function startServer(options: ServerOptions, logger?: Logger): Prom
     tcpPort,
     wsPort,
     log,
+    notices,
     close(reason = 'server shutting down') {
       closing ??= (async () => {
         // Stop accepting first, then tell and end every session, then flush storage.

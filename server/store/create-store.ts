@@ -21,7 +21,7 @@ export async function createStore(config: ServerConfig, log?: Pick<Logger, 'erro
       const { openSqliteStore } = await import('./sqlite/index');
       const store = await openSqliteStore({
         dataDir: config.dataDir,
-        log: log ?? { error: (details, message) => createLogger(config.logLevel).error(details, message) },
+        log: log ?? { error: (details, message) => createLogger(config.logLevel, config.logFormat).error(details, message) },
       });
       await store.migrate();
       return store;

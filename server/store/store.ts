@@ -94,6 +94,8 @@ export interface Store {
   usersLoggedInSince(since: number): Promise<{ username: string; lastLoginAt: number }[]>;
   /** Subset of `usernames` that exist, in input order. */
   existingUsers(usernames: readonly string[]): Promise<string[]>;
+  /** True when at least one account exists (the first-run notice asks). */
+  hasUsers(): Promise<boolean>;
 
   // ---- lockout (keyed by the username typed, which need not exist)
   getLockState(username: string, now: number): Promise<LockState>;

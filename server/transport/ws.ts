@@ -32,7 +32,7 @@ import type { OutboundMessage } from '../services/outbound';
 import { CloseReason, type Connection, type ListenerOptions } from './connection';
 import { corkForThisTurn } from './cork';
 import { nextConnectionId } from './ids';
-import { serveStatic } from './static';
+import { createStaticHandler } from './static';
 
 /** Frames above this are refused by ws itself (close 1009), without buffering them. */
 const HARD_MAX_PAYLOAD = 1024 * 1024;
@@ -41,6 +41,8 @@ export interface WsOptions extends ListenerOptions {
   /** Heartbeat interval (ms): a peer that misses a pong is terminated. */
   heartbeatMs: number;
   webRoot: string | null;
+  /** Serve the web client's source maps (development only). Default false. */
+  serveSourceMaps?: boolean;
 }
 
 class WsConnection implements Connection {
@@ -176,6 +178,7 @@ export function listenWs(options: WsOptions): Promise<WsListener> {
     clientTracking: false,
   });
 
+  const serveStatic = createStaticHandler({ root: options.webRoot, serveSourceMaps: options.serveSourceMaps ?? false });
   const server = http.createServer((req, res) => {
     if (req.url === '/healthz') {
       const status = core.shuttingDown ? 503 : 200;
@@ -183,7 +186,7 @@ export function listenWs(options: WsOptions): Promise<WsListener> {
       res.end(JSON.stringify({ status: core.shuttingDown ? 'shutting-down' : 'ok', connections: core.clientCount, sessions: core.services.registry.size }));
       return;
     }
-    serveStatic(options.webRoot, req, res);
+    serveStatic(req, res);
   });
 
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {

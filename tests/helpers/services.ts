@@ -2,10 +2,12 @@
 // Unset URL -> the suite is skipped with the reason in its name; in CI (or with
 // CHAT_TEST_REQUIRE_SERVICES=1) a missing or unreachable service fails instead.
 // Each run gets a fresh PostgreSQL schema and a random Redis key prefix.
-import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { describe, it } from 'vitest';
+
+// Fresh schemas and key prefixes live in ./isolation (no vitest there: the browser suite uses them too).
+export { createTestKeyPrefix, createTestSchema, randomTag } from './isolation';
 
 export type Service = 'postgres' | 'redis';
 
@@ -84,55 +86,4 @@ export async function describeWithServices(
   } else {
     describe.skip(`${name} (${reason})`, () => body({ postgresUrl: '', redisUrl: '' }));
   }
-}
-
-/** A short random tag, safe in SQL identifiers and Redis keys. */
-export function randomTag(): string {
-  return randomBytes(6).toString('hex');
-}
-
-/** Creates `chat_test_<random>`; drop() removes it with everything in it. */
-export async function createTestSchema(url: string): Promise<{ schema: string; drop(): Promise<void> }> {
-  const schema = `chat_test_${randomTag()}`;
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(`CREATE SCHEMA ${schema}`);
-  } finally {
-    await client.end();
-  }
-  return {
-    schema,
-    async drop() {
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      try {
-        await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      } finally {
-        await c.end();
-      }
-    },
-  };
-}
-
-/** A fresh `chat_test:<random>:` prefix; clear() deletes every key under it. */
-export function createTestKeyPrefix(url: string): { prefix: string; clear(): Promise<void> } {
-  const prefix = `chat_test:${randomTag()}:`;
-  return {
-    prefix,
-    async clear() {
-      const redis = new Redis(url, { maxRetriesPerRequest: 1 });
-      try {
-        let cursor = '0';
-        // SCAN is bounded by the key count; the loop ends when the cursor wraps to 0.
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-          if (keys.length > 0) await redis.del(...keys);
-          cursor = next;
-        } while (cursor !== '0');
-      } finally {
-        await redis.quit().catch(() => undefined);
-      }
-    },
-  };
 }

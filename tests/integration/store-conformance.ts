@@ -159,6 +159,11 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(await store.existingUsers([])).toEqual([]);
         expect(await store.existingUsers([n('x')])).toEqual([]);
       });
+
+      it('hasUsers is true once a user exists', async () => {
+        await users('a');
+        expect(await store.hasUsers()).toBe(true);
+      });
     });
 
     // ------------------------------------------------------------ lockout

@@ -112,6 +112,11 @@ export class MemoryStore implements Store {
     return usernames.filter((name) => this.users.has(name));
   }
 
+  async hasUsers(): Promise<boolean> {
+    this.ready();
+    return this.users.size > 0;
+  }
+
   // ---------------------------------------------------------------- lockout
 
   async getLockState(username: string, now: number): Promise<LockState> {

@@ -56,6 +56,10 @@ export async function existingUsers(db: Queryable, usernames: readonly string[])
   return usernames.filter((u) => present.has(u));
 }
 
+export async function hasUsers(db: Queryable): Promise<boolean> {
+  return (await rows(db, 'SELECT 1 FROM users LIMIT 1', [])).length > 0;
+}
+
 // ---- lockout
 
 function lockState(failures: unknown, lockedUntil: unknown, now: number): LockState {

@@ -56,6 +56,9 @@ export class PostgresStore implements Store {
   existingUsers(usernames: readonly string[]): Promise<string[]> {
     return accounts.existingUsers(this.pool, usernames);
   }
+  hasUsers(): Promise<boolean> {
+    return accounts.hasUsers(this.pool);
+  }
 
   // ---- lockout
   getLockState(username: string, now: number): Promise<LockState> {

@@ -1,11 +1,11 @@
 // The default Store: one SQLite file (chat.db) in the data directory. Writes run
 // in a writer thread (writer-thread.ts) that group-commits them with durable
 // settings; reads run here, on the main thread's own read-only connection.
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { GroupRecord, LockState, NewMessage, Recipient, Store, StoredDelivery, StoredMessage, UserRecord } from '../store';
 import { openReaderConnection, type SqliteSettings } from './connection';
+import { prepareDatabaseFiles } from './file-modes';
 import { readSchemaVersion } from './migrations';
 import { currentLock, newMessageFields, toGroupRecord, toStoredDelivery, toStoredMessage } from './rows';
 import { prepareStatements, type Statements } from './statements';
@@ -18,7 +18,7 @@ export const SQLITE_FILE_NAME = 'chat.db';
 
 export type SqliteStoreOptions = (
   | {
-      /** Directory holding chat.db; created (recursively) when missing. */
+      /** Directory holding chat.db; created (recursively, mode 0700) when missing. */
       dataDir: string;
     }
   | {
@@ -45,7 +45,7 @@ const consoleLog: WriterLog = {
  */
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteStore> {
   const file = 'dataDir' in options ? join(options.dataDir, SQLITE_FILE_NAME) : options.file;
-  mkdirSync(dirname(file), { recursive: true });
+  prepareDatabaseFiles(file);
   const { writer, settings } = await SqliteWriter.start(file, { maxBatch: options.maxBatch ?? DEFAULT_MAX_BATCH, log: options.log ?? consoleLog });
   let reader: Database.Database;
   try {
@@ -154,6 +154,11 @@ export class SqliteStore implements Store {
     this.ready();
     // In-process lookups on the primary key: no round trips, and input order for free.
     return usernames.filter((name) => this.s.userExists.get(name) !== undefined);
+  }
+
+  async hasUsers(): Promise<boolean> {
+    this.ready();
+    return this.s.anyUser.get() !== undefined;
   }
 
   // ---------------------------------------------------------------- lockout

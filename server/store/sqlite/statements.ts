@@ -58,6 +58,7 @@ export function prepareStatements(db: Database) {
     insertCounters: p<[string]>('INSERT INTO counters (username) VALUES (?)'),
     getUser: p<[string], UserRow>('SELECT username, password_hash, created_at, last_login_at FROM users WHERE username = ?'),
     userExists: p<[string], { one: 1 }>('SELECT 1 AS one FROM users WHERE username = ?'),
+    anyUser: p<[], { one: 1 }>('SELECT 1 AS one FROM users LIMIT 1'),
     setPasswordHash: p<[string, string]>('UPDATE users SET password_hash = ? WHERE username = ?'),
     recordLogin: p<[number, string]>('UPDATE users SET last_login_at = ? WHERE username = ?'),
     usersLoggedInSince: p<[number], { username: string; last_login_at: number }>('SELECT username, last_login_at FROM users WHERE last_login_at >= ?'),
