@@ -1,0 +1,79 @@
+// The user's preferences (theme, notifications, sound), how they are read back
+// safely, and the small storage interface behind them: localStorage in the
+// browser today; the desktop app can back the same interface with main later.
+
+export type Theme = 'system' | 'light' | 'dark';
+export const THEMES: readonly Theme[] = ['system', 'light', 'dark'];
+
+/**
+ * Every preference with its type. Later options (read receipts, the desktop
+ * app's close-to-tray and start-at-login) are added here with a default, and
+ * older saved settings keep loading: missing keys take their defaults.
+ */
+export interface Settings {
+  /** 'system' follows the operating system's light or dark mode. Default 'system'. */
+  theme: Theme;
+  /** A system notification for a message that arrives while its conversation is not on screen. Default false (the browser asks permission first). */
+  notifications: boolean;
+  /** A short sound for such a message. Default false. */
+  sound: boolean;
+}
+
+export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({ theme: 'system', notifications: false, sound: false });
+
+/** Reads settings from anything (a stored JSON value): bad or missing fields take their defaults. */
+export function parseSettings(raw: unknown): Settings {
+  const r = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : {};
+  return {
+    theme: THEMES.includes(r.theme as Theme) ? (r.theme as Theme) : DEFAULT_SETTINGS.theme,
+    notifications: typeof r.notifications === 'boolean' ? r.notifications : DEFAULT_SETTINGS.notifications,
+    sound: typeof r.sound === 'boolean' ? r.sound : DEFAULT_SETTINGS.sound,
+  };
+}
+
+/** Where settings live. Implementations never throw: storage that fails reads as "nothing saved". */
+export interface SettingsStore {
+  /** The saved value (not yet validated), or null when nothing is saved. Synchronous, so the theme applies before the first paint. */
+  load(): unknown;
+  /** Saves the whole set. */
+  save(settings: Settings): void;
+  /** Calls `listener` with the new saved value when it changes elsewhere (another tab, or main). Returns unsubscribe. */
+  subscribe(listener: (raw: unknown) => void): () => void;
+}
+
+/** localStorage key of the browser's settings. */
+export const SETTINGS_KEY = 'chat.settings';
+
+/** Settings in the page's localStorage; other tabs of the same origin see changes through `storage` events. */
+export function localSettingsStore(storage: Storage = localStorage, target: Pick<Window, 'addEventListener' | 'removeEventListener'> = window): SettingsStore {
+  const read = (text: string | null): unknown => {
+    try {
+      return text === null ? null : (JSON.parse(text) as unknown);
+    } catch {
+      return null;
+    }
+  };
+  return {
+    load: () => {
+      try {
+        return read(storage.getItem(SETTINGS_KEY));
+      } catch {
+        return null;
+      }
+    },
+    save: (settings) => {
+      try {
+        storage.setItem(SETTINGS_KEY, JSON.stringify(settings));
+      } catch {
+        // Storage full or disabled: the setting still applies until the page closes.
+      }
+    },
+    subscribe: (listener) => {
+      const onStorage = (event: StorageEvent) => {
+        if (event.key === SETTINGS_KEY) listener(read(event.newValue));
+      };
+      target.addEventListener('storage', onStorage as EventListener);
+      return () => target.removeEventListener('storage', onStorage as EventListener);
+    },
+  };
+}
