@@ -4,7 +4,7 @@ import { mount } from 'svelte';
 import App from './App.svelte';
 import { start } from './lib/actions/session';
 import { pickClient } from './lib/client';
-import { localSettingsStore } from './lib/settings/settings';
+import { localSettingsStore } from './lib/settings/local-store';
 import { settings } from './lib/state/settings.svelte';
 import './styles.css';
 

@@ -126,7 +126,9 @@ test('axe finds no serious or critical violation in any view, theme or width', a
   }
 
   for (const f of findings) console.log(`[axe] ${f.impact} ${f.rule} in ${f.where}: ${f.nodes.slice(0, 3).join(' | ')}`);
-  console.log(`[axe] ${findings.length} finding(s) in total; serious or critical: ${findings.filter((f) => f.impact === 'serious' || f.impact === 'critical').length}`);
+  console.log(
+    `[axe] ${findings.length} finding(s) in total; serious or critical: ${findings.filter((f) => f.impact === 'serious' || f.impact === 'critical').length}`,
+  );
   expect(findings.filter((f) => f.impact === 'serious' || f.impact === 'critical')).toEqual([]);
   await context.close();
   await bob.context.close();

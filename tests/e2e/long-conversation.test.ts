@@ -154,7 +154,8 @@ test(`${MESSAGES.toLocaleString('en')} messages: bounded DOM, new message and ty
   await list.press('Home');
   await expect(page.getByText('This is the beginning of the conversation.')).toBeInViewport();
   await expect(list.locator('[aria-posinset="1"]')).toBeInViewport();
-  const countDom = () => page.evaluate((): [number, number] => [document.getElementsByTagName('*').length, document.querySelectorAll('[data-testid="message"]').length]);
+  const countDom = () =>
+    page.evaluate((): [number, number] => [document.getElementsByTagName('*').length, document.querySelectorAll('[data-testid="message"]').length]);
   const [domAtTop, rowsAtTop] = await countDom();
 
   // Back to the newest message, where a reader waits for replies.
@@ -172,7 +173,10 @@ test(`${MESSAGES.toLocaleString('en')} messages: bounded DOM, new message and ty
     const sentAt = Date.now();
     await carol.send({ type: 'message', to: 'alice', text });
     const shownAt = await page.evaluate(() => window.onScreenAt);
-    const { frameAt, origin } = await page.evaluate((t) => ({ frameAt: window.chatFrames.find((f) => f.data.includes(`"${t}"`))?.at ?? NaN, origin: performance.timeOrigin }), text);
+    const { frameAt, origin } = await page.evaluate(
+      (t) => ({ frameAt: window.chatFrames.find((f) => f.data.includes(`"${t}"`))?.at ?? NaN, origin: performance.timeOrigin }),
+      text,
+    );
     fromFrame.push(shownAt - frameAt);
     fromSend.push(origin + shownAt - sentAt);
   }

@@ -1,6 +1,7 @@
 // The user's preferences (theme, notifications, sound), how they are read back
 // safely, and the small storage interface behind them: localStorage in the
-// browser today; the desktop app can back the same interface with main later.
+// browser today (local-store.ts); the desktop app can back the same interface
+// with main later. Pure TypeScript, unit-tested.
 
 export type Theme = 'system' | 'light' | 'dark';
 export const THEMES: readonly Theme[] = ['system', 'light', 'dark'];
@@ -39,41 +40,4 @@ export interface SettingsStore {
   save(settings: Settings): void;
   /** Calls `listener` with the new saved value when it changes elsewhere (another tab, or main). Returns unsubscribe. */
   subscribe(listener: (raw: unknown) => void): () => void;
-}
-
-/** localStorage key of the browser's settings. */
-export const SETTINGS_KEY = 'chat.settings';
-
-/** Settings in the page's localStorage; other tabs of the same origin see changes through `storage` events. */
-export function localSettingsStore(storage: Storage = localStorage, target: Pick<Window, 'addEventListener' | 'removeEventListener'> = window): SettingsStore {
-  const read = (text: string | null): unknown => {
-    try {
-      return text === null ? null : (JSON.parse(text) as unknown);
-    } catch {
-      return null;
-    }
-  };
-  return {
-    load: () => {
-      try {
-        return read(storage.getItem(SETTINGS_KEY));
-      } catch {
-        return null;
-      }
-    },
-    save: (settings) => {
-      try {
-        storage.setItem(SETTINGS_KEY, JSON.stringify(settings));
-      } catch {
-        // Storage full or disabled: the setting still applies until the page closes.
-      }
-    },
-    subscribe: (listener) => {
-      const onStorage = (event: StorageEvent) => {
-        if (event.key === SETTINGS_KEY) listener(read(event.newValue));
-      };
-      target.addEventListener('storage', onStorage as EventListener);
-      return () => target.removeEventListener('storage', onStorage as EventListener);
-    },
-  };
 }
