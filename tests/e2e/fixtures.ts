@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test as base, expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import Database from 'better-sqlite3';
 import WebSocket from 'ws';
 import { startServer, type RunningServer, type ServerOptions } from '../../server/index';
 import { encodeRequest, ServerFrame, type Command } from '../../server/protocol';
@@ -144,6 +145,32 @@ export function messageWithText(page: Page, text: string) {
 
 export function conversationButton(page: Page, key: string) {
   return page.locator(`[data-testid="conversation"][data-key="${key}"]`);
+}
+
+/**
+ * Writes `count` private messages between `a` and `b` straight into the
+ * server's SQLite file (with the server stopped, then started again): the fast
+ * way to give a conversation a long history. Message i is from `a` when
+ * i % 10 !== 0 (else from `b`), with text `${prefix} i`, one minute apart and
+ * ending a minute ago, so the history spans days. Clients then page it in with
+ * `history` as they would any history.
+ */
+export async function seedConversation(chat: ChatServer, a: UserName, b: UserName, count: number, prefix = 'msg'): Promise<void> {
+  await chat.stop();
+  const db = new Database(path.join(chat.dataDir, 'chat.db'));
+  try {
+    const insert = db.prepare("INSERT INTO messages (kind, sender, recipient, group_name, text, ts) VALUES ('private', ?, ?, NULL, ?, ?)");
+    const start = Date.now() - (count + 1) * 60_000;
+    db.transaction(() => {
+      for (let i = 1; i <= count; i++) {
+        const [from, to] = i % 10 === 0 ? [b, a] : [a, b];
+        insert.run(from, to, `${prefix} ${i}`, start + i * 60_000);
+      }
+    })();
+  } finally {
+    db.close();
+  }
+  await chat.start();
 }
 
 /**

@@ -1,5 +1,6 @@
-// Sign-in screen against a real server: success, wrong password, lockout with a
-// live countdown, a second session for the same user refused, and unreachable.
+// Sign-in screen against a real server: what a first visit shows (favicon, the
+// server's name and address), success, wrong password, lockout with a live
+// countdown, a second session for the same user refused, and unreachable.
 import { expect, openClient, signedIn, submitSignIn, test, USERS } from './fixtures';
 
 test('signs in with the right password and shows the chat shell', async ({ browser, chat }) => {
@@ -9,6 +10,25 @@ test('signs in with the right password and shows the chat shell', async ({ brows
   await submitSignIn(page, 'alice', USERS.alice);
   await expect(page.getByTestId('me')).toHaveText('alice');
   await expect(page.getByRole('heading', { level: 1, name: 'Everyone' })).toBeVisible();
+  await context.close();
+});
+
+test('a first visit: a favicon, and a heading that names the server and where it is', async ({ browser, chat }) => {
+  const { context, page } = await openClient(browser, chat);
+  const icon = page.locator('link[rel="icon"]');
+  const href = await icon.evaluate((link: HTMLLinkElement) => link.href);
+  const response = await page.request.get(href);
+  expect(response.status()).toBe(200);
+  expect(response.headers()['content-type']).toBe('image/svg+xml');
+  expect(await response.text()).toContain('<svg');
+
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Sign in');
+  const status = page.getByTestId('server-status');
+  await expect(status).toHaveText(`to the server “chat” at 127.0.0.1:${chat.wsPort}`);
+  // Another address: checked again, and said plainly when nothing answers there.
+  await page.getByTestId('server').fill('127.0.0.1:1');
+  await page.getByTestId('server').blur();
+  await expect(status).toHaveText('127.0.0.1:1 is not answering. Check the server address below.');
   await context.close();
 });
 

@@ -1,16 +1,22 @@
 // Conversation actions: open (and load history), page back, send, mark read,
 // and the "Offline messages" list.
-import { ErrorCode, type Delivery, type ResultOf } from '../../../server/protocol';
+import { ErrorCode, MAX_PAGE_SIZE, type Delivery, type ResultOf } from '../../../server/protocol';
 import type { SendCommand, SendResult } from '../client/client';
 import { toWireError } from '../client/errors';
 import { conversations, directKey, entryFromMessage, localEntry, type Conversation, type DeliveryState, type Entry } from '../state/conversations.svelte';
 import { notices } from '../state/notices.svelte';
 import { session } from '../state/session.svelte';
+import { activeOnScreen, ui } from '../state/ui.svelte';
 import { client } from './client-ref';
 import { describeError } from './describe-error';
 
-/** Messages per history page. */
+/** Messages in the first history page of a conversation: enough to fill the screen quickly. */
 export const PAGE_SIZE = 50;
+/**
+ * Messages per older page when scrolling back. The list is virtualized, so a
+ * big page costs little to show and means fewer round trips.
+ */
+export const OLDER_PAGE_SIZE = MAX_PAGE_SIZE;
 
 function me(): string {
   return session.username ?? '';
@@ -20,17 +26,25 @@ function historyCommand(c: Conversation, before: number | null) {
   return {
     type: 'history' as const,
     with: c.name,
-    limit: PAGE_SIZE,
+    limit: before === null ? PAGE_SIZE : OLDER_PAGE_SIZE,
     ...(c.kind === 'group' ? { group: true } : {}),
     ...(before !== null ? { before } : {}),
   };
 }
 
-/** Shows a conversation, clears its unread count and loads its first page once. */
-export async function openConversation(key: string): Promise<void> {
+/**
+ * Shows a conversation, clears its unread count and loads its first page once.
+ * `reveal` (default) also brings it on screen on a narrow window and sends
+ * keyboard focus to its composer.
+ */
+export async function openConversation(key: string, { reveal = true }: { reveal?: boolean } = {}): Promise<void> {
   const c = conversations.ensure(key);
   conversations.activeKey = key;
   session.view = 'chat';
+  if (reveal) {
+    ui.pane = 'content';
+    ui.focusComposer = true;
+  }
   c.unread = 0;
   if (!c.loaded) await loadOlder(c);
 }
@@ -42,7 +56,7 @@ export async function startDirectChat(user: string): Promise<void> {
 /** Marks the conversation on screen as read (window refocused, view switched back). */
 export function markActiveRead(): void {
   const c = conversations.active;
-  if (c && session.view === 'chat') c.unread = 0;
+  if (c && activeOnScreen()) c.unread = 0;
 }
 
 /** Loads the page before the oldest message shown. No-op while loading or when nothing older exists. */
@@ -131,8 +145,9 @@ export async function sendCommand(c: Conversation, command: SendCommand): Promis
   } catch (err) {
     const error = toWireError(err);
     const text = describeError(error);
+    // The message row shows the failure; screen readers hear it once, no toast repeats it.
     c.merge([localEntry(me(), command.text, error.code === ErrorCode.BLOCKED ? 'blocked' : 'failed', text)]);
-    notices.error(text);
+    notices.alert(text);
     return { ok: false, line: text };
   }
 }

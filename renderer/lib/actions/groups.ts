@@ -7,8 +7,13 @@ import { openConversation } from './chat';
 import { client } from './client-ref';
 import { describeError } from './describe-error';
 
+function explain(err: unknown, what: string): string {
+  return `${what}: ${describeError(toWireError(err))}`;
+}
+
+/** For failures no form shows inline: a toast. */
 function report(err: unknown, what: string): string {
-  const text = `${what}: ${describeError(toWireError(err))}`;
+  const text = explain(err, what);
   notices.error(text);
   return text;
 }
@@ -26,7 +31,10 @@ export async function refreshGroups(): Promise<void> {
   }
 }
 
-/** Creates a group and opens its chat. Resolves an error sentence, or null on success. */
+/**
+ * Creates a group and opens its chat (focus goes to its composer). Resolves an
+ * error sentence for the form to show, or null on success.
+ */
 export async function createGroup(group: string, members: string[]): Promise<string | null> {
   try {
     applyResult('create-group', await client().request({ type: 'create-group', group, members }));
@@ -34,7 +42,8 @@ export async function createGroup(group: string, members: string[]): Promise<str
     await openConversation(groupKey(group));
     return null;
   } catch (err) {
-    return report(err, `Could not create ${group}`);
+    // The form shows it (role="alert"); no toast repeats it.
+    return explain(err, `Could not create ${group}`);
   }
 }
 

@@ -11,7 +11,9 @@ import { groups } from '../state/groups.svelte';
 import { notices } from '../state/notices.svelte';
 import { outbox } from '../state/outbox.svelte';
 import { people } from '../state/people.svelte';
+import { profiles } from '../state/profiles.svelte';
 import { session } from '../state/session.svelte';
+import { isNarrow, ui } from '../state/ui.svelte';
 import { refreshLatest, openConversation } from './chat';
 import { client, setClient } from './client-ref';
 import { describeError } from './describe-error';
@@ -67,8 +69,9 @@ function onOutbox(items: OutboxItem[]): void {
       refused.delete(item.localId);
       if (error) {
         const text = describeError(error);
+        // Shown once: in the message row; screen readers hear it.
         conversations.ensure(key).merge([localEntry(me, item.command.text, error.code === ErrorCode.BLOCKED ? 'blocked' : 'failed', text)]);
-        notices.error(text);
+        notices.alert(text);
         continue;
       }
       // Sent: show it at once, then fetch the newest page so it gets its real id and time.
@@ -86,8 +89,10 @@ function resetAll(): void {
   session.reset();
   conversations.reset();
   people.reset();
+  profiles.reset();
   groups.reset();
   blocks.reset();
+  ui.reset();
 }
 
 /** Wires the client to state and tries a remembered session. Call once at startup. */
@@ -123,7 +128,11 @@ async function afterSignIn(result: SignInResult): Promise<void> {
     notices.info(`${result.offlineCount} message${result.offlineCount === 1 ? '' : 's'} arrived while you were offline.`);
   }
   await Promise.allSettled([refreshPeople(), refreshGroups(), refreshBlocks()]);
-  await openConversation(conversations.activeKey);
+  // Wide windows open the conversation and put the cursor in its composer; narrow
+  // ones start on the conversation list, with focus on the open conversation.
+  const narrow = isNarrow();
+  if (narrow) ui.focusSidebar = `conv:${conversations.activeKey}`;
+  await openConversation(conversations.activeKey, { reveal: !narrow });
 }
 
 /** Signs in; rejects with the ProtocolError so the form can show it (and the lock countdown). */

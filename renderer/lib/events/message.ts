@@ -1,13 +1,15 @@
 // `message` event: a delivery to me (live, resumed, or from my offline mailbox).
 // Files it under its conversation and counts it unread unless it is on screen.
 import type { EventOf } from '../../../server/protocol';
+import { alertIncoming } from '../alerts';
 import { conversations, entryFromMessage, keyOfMessage } from '../state/conversations.svelte';
 import { notices } from '../state/notices.svelte';
 import { session } from '../state/session.svelte';
+import { activeOnScreen } from '../state/ui.svelte';
 
 /** True when the user can see `key` right now. */
 function isVisible(key: string): boolean {
-  return session.view === 'chat' && conversations.activeKey === key && document.visibilityState === 'visible';
+  return activeOnScreen() && conversations.activeKey === key && document.visibilityState === 'visible';
 }
 
 export function handleMessage(event: EventOf<'message'>): void {
@@ -20,8 +22,12 @@ export function handleMessage(event: EventOf<'message'>): void {
   conversation.merge([entryFromMessage(message, me, offline)]);
   // A resumed delivery we already showed (same id) changes nothing.
   if (conversation.entries.length === before || message.from === me) return;
-  if (!isVisible(key)) conversation.unread += 1;
   const where = message.kind === 'group' ? ` in ${message.group}` : message.kind === 'broadcast' ? ' to everyone' : '';
   const preview = message.text.length > 140 ? `${message.text.slice(0, 140)}…` : message.text;
+  if (!isVisible(key)) {
+    conversation.unread += 1;
+    // The mailbox replayed at sign-in is summed up in one toast instead.
+    if (!offline) alertIncoming(`${message.from}${where}`, preview);
+  }
   notices.announce(`${offline ? 'While you were offline, ' : ''}${message.from}${where}: ${preview}`);
 }

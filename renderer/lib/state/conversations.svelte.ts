@@ -3,29 +3,12 @@
 // paging state. Message lists are $state.raw and replaced, never mutated.
 import type { ChatMessage } from '../../../server/protocol';
 import type { SendCommand } from '../client/client';
+import { mergeEntries, type EntriesChange, type Entry } from './entries';
 
 export type ConversationKind = 'everyone' | 'direct' | 'group';
 
-/** How far one of my messages got. */
-export type DeliveryState = 'delivered' | 'queued' | 'sent' | 'partial' | 'blocked' | 'failed';
-
-export interface Entry {
-  /** Render key: `m<id>` for server messages, `l<n>` for local-only ones. */
-  key: string;
-  /** Server message id; null for a message that never reached the server. */
-  id: number | null;
-  from: string;
-  text: string;
-  /** ms since the Unix epoch. */
-  ts: number;
-  mine: boolean;
-  /** Delivered from my offline mailbox ("received while you were offline"). */
-  offline: boolean;
-  /** Delivery state of my own messages; null for others' messages and history. */
-  state: DeliveryState | null;
-  /** Human detail for `state` (who it was queued for, why it failed). */
-  detail: string | null;
-}
+export type { DeliveryState, EntriesChange, Entry } from './entries';
+export { entryFromMessage, localEntry } from './entries';
 
 export const EVERYONE = 'everyone';
 export const directKey = (user: string): string => `u:${user}`;
@@ -44,37 +27,14 @@ export function keyOfCommand(command: SendCommand): string {
   return directKey(command.to);
 }
 
-let localCounter = 0;
-
-export function entryFromMessage(message: ChatMessage, me: string, offline = false): Entry {
-  return {
-    key: `m${message.id}`,
-    id: message.id,
-    from: message.from,
-    text: message.text,
-    ts: message.ts,
-    mine: message.from === me,
-    offline,
-    state: null,
-    detail: null,
-  };
-}
-
-/** A message of mine that has no server id (failed, or sent from the outbox). */
-export function localEntry(from: string, text: string, state: DeliveryState, detail: string | null): Entry {
-  return { key: `l${++localCounter}`, id: null, from, text, ts: Date.now(), mine: true, offline: false, state, detail };
-}
-
-function byTime(a: Entry, b: Entry): number {
-  return a.ts - b.ts || (a.id ?? Number.MAX_SAFE_INTEGER) - (b.id ?? Number.MAX_SAFE_INTEGER);
-}
-
 export class Conversation {
   readonly key: string;
   readonly kind: ConversationKind;
   /** Peer username, group name, or "Everyone". */
   readonly name: string;
   entries = $state.raw<Entry[]>([]);
+  /** How the last merge changed `entries` (the message list anchors prepends from the end). */
+  lastChange = $state.raw<EntriesChange>('replace');
   unread = $state(0);
   /** Older history may exist on the server (false for Everyone: broadcasts have no history). */
   hasMore = $state(true);
@@ -83,13 +43,19 @@ export class Conversation {
   loaded = $state(false);
   /** For groups: I am no longer a member (removed, left or deleted). */
   closed = $state(false);
-  /** ms of the newest entry, for sorting the sidebar. */
+  /** Server ids already in `entries`: de-duplication without rebuilding a map per message. */
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping beside `entries`, deliberately not reactive
+  readonly #known = new Map<number, Entry>();
+  readonly #onActivity: ((c: Conversation) => void) | undefined;
+  /** ms of the newest entry, for ordering the sidebar. */
   lastActivity = $derived(this.entries.at(-1)?.ts ?? 0);
   /** Oldest server message id loaded: the `before` of the next history page. */
   oldestId = $derived(this.entries.find((e) => e.id !== null)?.id ?? null);
 
-  constructor(key: string) {
+  /** `onActivity` runs when the newest entry changes (the sidebar moves the conversation up). */
+  constructor(key: string, onActivity?: (c: Conversation) => void) {
     this.key = key;
+    this.#onActivity = onActivity;
     if (key === EVERYONE) {
       this.kind = 'everyone';
       this.name = 'Everyone';
@@ -101,58 +67,39 @@ export class Conversation {
     }
   }
 
-  /**
-   * Merges entries, de-duplicated by server id. An entry already shown keeps
-   * its delivery state; a local "sent" twin of an incoming message of mine
-   * (same text, sent from the outbox) is replaced by the real one.
-   */
+  /** Merges entries (see mergeEntries); a newer last entry reports activity for the sidebar order. */
   merge(incoming: Entry[]): void {
-    // A plain record, not a Map: this is scratch space, not reactive state.
-    const byId: Record<number, Entry> = {};
-    for (const e of this.entries) if (e.id !== null) byId[e.id] = e;
-    const added: Entry[] = [];
-    let changed = false;
-    for (const e of incoming) {
-      const existing = e.id === null ? undefined : byId[e.id];
-      if (e.id !== null && existing) {
-        if (existing.state === null && e.state !== null) {
-          byId[e.id] = { ...existing, state: e.state, detail: e.detail };
-          changed = true;
-        }
-        continue;
-      }
-      if (e.id !== null) byId[e.id] = e;
-      added.push(e);
-    }
-    if (added.length === 0) {
-      if (changed) this.entries = this.entries.map((e) => (e.id !== null ? (byId[e.id] ?? e) : e));
-      return;
-    }
-    const realMine = added.filter((e) => e.id !== null && e.mine).map((e) => e.text);
-    const locals = this.entries.filter((e) => {
-      if (e.id !== null) return false;
-      if (e.state !== 'sent') return true;
-      const i = realMine.indexOf(e.text);
-      if (i === -1) return true;
-      realMine.splice(i, 1);
-      return false;
-    });
-    const next = [...Object.values(byId), ...locals, ...added.filter((e) => e.id === null)];
-    this.entries = next.sort(byTime);
+    const result = mergeEntries(this.entries, incoming, this.#known);
+    if (!result) return;
+    const before = this.entries.at(-1);
+    this.lastChange = result.change;
+    this.entries = result.entries;
+    if (this.entries.at(-1) !== before) this.#onActivity?.(this);
   }
 }
 
+/** Sidebar order: Everyone first, then the most recently active, then by name. */
+function sidebarOrder(a: Conversation, b: Conversation): number {
+  if (a.kind === 'everyone' || b.kind === 'everyone') return a.kind === 'everyone' ? (b.kind === 'everyone' ? 0 : -1) : 1;
+  return b.lastActivity - a.lastActivity || a.name.localeCompare(b.name);
+}
+
 class ConversationsState {
-  byKey = $state<Record<string, Conversation>>({ [EVERYONE]: new Conversation(EVERYONE) });
+  byKey = $state<Record<string, Conversation>>({});
   activeKey = $state(EVERYONE);
   active = $derived(this.byKey[this.activeKey] ?? null);
-  /** Everyone first, then the most recently active. */
-  list = $derived(
-    Object.values(this.byKey).sort((a, b) =>
-      a.kind === 'everyone' ? -1 : b.kind === 'everyone' ? 1 : b.lastActivity - a.lastActivity || a.name.localeCompare(b.name),
-    ),
-  );
+  /**
+   * Conversation keys in sidebar order. Kept in order as things change: a new
+   * message moves only its own conversation, and only when it is not already
+   * in place, so the sidebar is neither re-sorted nor re-rendered per message.
+   */
+  order = $state.raw<string[]>([]);
+  list = $derived(this.order.map((key) => this.byKey[key]).filter((c): c is Conversation => c !== undefined));
   totalUnread = $derived(Object.values(this.byKey).reduce((sum, c) => sum + c.unread, 0));
+
+  constructor() {
+    this.reset();
+  }
 
   get(key: string): Conversation | null {
     return this.byKey[key] ?? null;
@@ -161,20 +108,46 @@ class ConversationsState {
   ensure(key: string): Conversation {
     const existing = this.byKey[key];
     if (existing) return existing;
-    const created = new Conversation(key);
+    const created = new Conversation(key, (c) => this.#reposition(c));
     this.byKey[key] = created;
+    this.#reposition(created);
     return created;
   }
 
   remove(key: string): void {
     if (key === EVERYONE) return;
     delete this.byKey[key];
+    this.order = this.order.filter((k) => k !== key);
     if (this.activeKey === key) this.activeKey = EVERYONE;
   }
 
   reset(): void {
     this.byKey = { [EVERYONE]: new Conversation(EVERYONE) };
+    this.order = [EVERYONE];
     this.activeKey = EVERYONE;
+  }
+
+  /** Puts `c` where sidebarOrder says; leaves `order` untouched when `c` is already in place (the usual case). */
+  #reposition(c: Conversation): void {
+    const at = this.order.indexOf(c.key);
+    const neighbour = (i: number) => {
+      const key = this.order[i];
+      return key === undefined ? undefined : this.byKey[key];
+    };
+    if (at !== -1) {
+      const before = neighbour(at - 1);
+      const after = neighbour(at + 1);
+      if ((!before || sidebarOrder(before, c) <= 0) && (!after || sidebarOrder(c, after) <= 0)) return;
+    }
+    const rest = this.order.filter((k) => k !== c.key);
+    let i = 0;
+    while (i < rest.length) {
+      const other = this.byKey[rest[i] as string];
+      if (other && sidebarOrder(c, other) < 0) break;
+      i++;
+    }
+    rest.splice(i, 0, c.key);
+    this.order = rest;
   }
 }
 

@@ -1,7 +1,7 @@
 // Who is signed in, to which server, and which view is on screen.
 // Reset on sign-out; the rest of the state modules hang off `username`.
 
-export type ViewName = 'chat' | 'people' | 'groups' | 'blocked';
+export type ViewName = 'chat' | 'people' | 'groups' | 'blocked' | 'settings';
 
 class SessionState {
   /** Signed-in user, or null on the sign-in screen. */
