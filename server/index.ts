@@ -7,7 +7,7 @@ import { resolveConfig, type ServerConfig, type ServerOptions } from './config';
 import { ChatCore } from './core';
 import { createLogger, type Logger } from './log';
 import { createStore } from './store/create-store';
-import type { ListenerOptions } from './transport/connection';
+import type { ListenerOptions } from './transport/listener';
 import { listenTcp } from './transport/tcp';
 import { listenWs, type WsListener } from './transport/ws';
 
@@ -60,9 +60,8 @@ export async function startServer(options: ServerOptions, logger?: Logger): Prom
     }
     const common: Omit<ListenerOptions, 'port'> = {
       host: config.host,
-      core,
+      inbound: core,
       log,
-      loginTimeoutMs: config.loginTimeoutSeconds * 1000,
       maxSendQueueBytes: config.maxSendQueueBytes,
       allowRegister: config.allowRegister,
       serverName: config.serverName,

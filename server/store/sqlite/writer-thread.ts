@@ -5,7 +5,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import { openWriterConnection, readSettings } from './connection';
-import { applyMigrations } from './migrations';
 import { prepareStatements } from './statements';
 import { WriteBatch } from './write-batch';
 import { writeOps, type WriteOps } from './write-ops';
@@ -73,16 +72,6 @@ function runWriter(): void {
     switch (message.type) {
       case 'jobs':
         for (const job of message.jobs) runJob(job);
-        break;
-      case 'migrate':
-        // Migrations run in their own IMMEDIATE transactions: commit what is queued first.
-        batch.flush();
-        try {
-          applyMigrations(db);
-          settle({ id: message.id, ok: true, value: undefined });
-        } catch (error) {
-          settle({ id: message.id, ok: false, error: toWireError(error) });
-        }
         break;
       case 'close':
         batch.flush();

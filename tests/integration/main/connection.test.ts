@@ -6,10 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { Connection } from '../../../main/connection';
+import { Connection, wsSocketFactory } from '../../../main/connection';
 import { createCredentialStore, type CredentialStore } from '../../../main/credentials';
 import type { Push, PushChannel } from '../../../main/ipc/contract';
-import { ChatSession, type SocketLike } from '../../../server/protocol/client-session';
+import { ChatSession } from '../../../server/client';
 import { startTestServer, type TestServer } from '../../helpers/test-server';
 import { waitUntil } from '../../helpers/wait';
 import { FakeNotifications, FakeSafeStorage } from '../../unit/main/fakes';
@@ -59,7 +59,7 @@ async function desktop(credentials?: CredentialStore) {
 }
 
 async function peer(username: keyof typeof USERS) {
-  const session = new ChatSession({ createSocket: (u) => new WebSocket(u) as unknown as SocketLike, backoff: { initialMs: 50, maxMs: 200, jitter: 0 } });
+  const session = new ChatSession({ createSocket: wsSocketFactory(), backoff: { initialMs: 50, maxMs: 200, jitter: 0 } });
   cleanups.push(() => session.close());
   await session.signIn({ url: server.wsUrl, username, password: USERS[username] });
   return session;
@@ -134,7 +134,7 @@ describe('Connection (main) against the real server', () => {
     const token = d.connection.session.token!;
     await d.connection.shutdown();
     expect(d.connection.session.state.state).toBe('signed-out');
-    const probe = new ChatSession({ createSocket: (u) => new WebSocket(u) as unknown as SocketLike });
+    const probe = new ChatSession({ createSocket: wsSocketFactory() });
     cleanups.push(() => probe.close());
     await expect(probe.signIn({ url: server.wsUrl, username: 'alice', token })).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
   });

@@ -8,7 +8,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { HostController, lanAddresses } from '../../../main/host';
-import { ChatSession, type SocketLike } from '../../../server/protocol/client-session';
+import { wsSocketFactory } from '../../../main/connection';
+import { ChatSession } from '../../../server/client';
 import { startServer } from '../../../server/index';
 import { waitUntil } from '../../helpers/wait';
 
@@ -46,7 +47,7 @@ describe('HostController', () => {
     // Asking again for "any port" keeps the running server.
     expect(await host.start({ port: 0, wsPort: 0 })).toEqual(status);
 
-    const session = new ChatSession({ createSocket: (u) => new WebSocket(u) as unknown as SocketLike, backoff: { initialMs: 60_000 } });
+    const session = new ChatSession({ createSocket: wsSocketFactory(), backoff: { initialMs: 60_000 } });
     try {
       await session.signIn({ url: `ws://127.0.0.1:${status.wsPort}/ws`, username: 'alice', password: 'pw1' });
       expect(session.state.state).toBe('online');

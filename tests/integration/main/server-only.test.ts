@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { ChatSession, type SocketLike } from '../../../server/protocol/client-session';
+import { wsSocketFactory } from '../../../main/connection';
+import { ChatSession } from '../../../server/client';
 import { waitUntil } from '../../helpers/wait';
 
 const root = path.resolve(__dirname, '..', '..', '..');
@@ -68,7 +69,7 @@ describe('main bundle', () => {
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const session = new ChatSession({ createSocket: (u) => new WebSocket(u) as unknown as SocketLike, backoff: { initialMs: 60_000 } });
+    const session = new ChatSession({ createSocket: wsSocketFactory(), backoff: { initialMs: 60_000 } });
     try {
       await waitUntil(() => /WebSocket listening on ws:\/\/127\.0\.0\.1:\d+\/ws/.test(stdout) || child.exitCode !== null, 'the server to listen', 15_000);
       const match = /WebSocket listening on ws:\/\/127\.0\.0\.1:(\d+)\/ws/.exec(stdout);

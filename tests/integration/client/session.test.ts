@@ -2,11 +2,11 @@
 // errors, requests, deliveries, and the delivery guarantees across a server restart
 // (same data dir and port) and across a dropped socket: nothing lost, nothing twice.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { ChatSession, type ChatSessionOptions, type SocketLike } from '../../server/protocol/client-session';
-import type { EventOf } from '../../server/protocol';
-import { startTestServer, type TestServer } from '../helpers/test-server';
-import { waitUntil } from '../helpers/wait';
+import { wsSocketFactory, type WsSocketHandle } from '../../../main/connection';
+import { ChatSession, type ChatSessionOptions } from '../../../server/client';
+import type { EventOf } from '../../../server/protocol';
+import { startTestServer, type TestServer } from '../../helpers/test-server';
+import { waitUntil } from '../../helpers/wait';
 
 const USERS = { alice: 'pw1', bob: 'pw2' };
 
@@ -22,14 +22,15 @@ afterEach(async () => {
   await server.stop();
 });
 
-/** A session on real `ws` sockets; `sockets` lets a test cut the line. */
+/** A session on real `ws` sockets (the desktop app's adapter); `sockets` lets a test cut the line. */
 function newSession(options: Partial<ChatSessionOptions> = {}) {
-  const sockets: WebSocket[] = [];
+  const sockets: WsSocketHandle[] = [];
+  const open = wsSocketFactory();
   const session = new ChatSession({
-    createSocket: (url) => {
-      const ws = new WebSocket(url);
-      sockets.push(ws);
-      return ws as unknown as SocketLike;
+    createSocket: (url, events) => {
+      const socket = open(url, events);
+      sockets.push(socket);
+      return socket;
     },
     backoff: { initialMs: 50, maxMs: 200, jitter: 0 },
     requestTimeoutMs: 5000,
