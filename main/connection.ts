@@ -153,7 +153,7 @@ export class Connection {
   }
 
   request(command: Command): Promise<ResultOf<CommandType>> {
-    return this.session.request(command) as Promise<ResultOf<CommandType>>;
+    return this.session.request(command);
   }
 
   send(command: OutboxItem['command']): Promise<SendResult> {

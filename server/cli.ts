@@ -104,7 +104,7 @@ function toOptions(flags: Flags, env: NodeJS.ProcessEnv, webRoot: string | null)
   else set('webRoot', flags.webRoot && path.resolve(flags.webRoot));
   set('logLevel', flags.logLevel);
   set('serverName', flags.name);
-  return o as ServerOptions;
+  return o;
 }
 
 function describeListen(host: string, port: number, scheme: string, suffix = ''): string {

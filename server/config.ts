@@ -90,7 +90,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): ServerOptions {
   set('logLevel', env.CHAT_LOG_LEVEL || undefined);
   set('port', num(env.CHAT_PORT));
   set('wsPort', num(env.CHAT_WS_PORT));
-  return out as ServerOptions;
+  return out;
 }
 
 export class ConfigError extends Error {

@@ -94,7 +94,7 @@ export async function startServer(options: ServerOptions, logger?: Logger): Prom
     close(reason = 'server shutting down') {
       closing ??= (async () => {
         // Stop accepting first, then tell and end every session, then flush storage.
-        const tcpClosed = tcp ? new Promise<void>((done) => tcp!.close(() => done())) : Promise.resolve();
+        const tcpClosed = tcp ? new Promise<void>((done) => tcp.close(() => done())) : Promise.resolve();
         await core.shutdown(reason);
         await Promise.race([tcpClosed, new Promise((done) => setTimeout(done, 2_000).unref())]);
         await ws?.close();

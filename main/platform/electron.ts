@@ -14,13 +14,13 @@ export function createElectronPlatform(onKeytarError?: (err: unknown) => void): 
     quit: () => app.quit(),
     exit: (code) => app.exit(code),
     setBadgeCount: (count) => app.setBadgeCount(count),
-    on: ((event: 'before-quit' | 'window-all-closed' | 'second-instance' | 'activate', cb: (preventDefault: () => void) => void) => {
+    on: (event: 'before-quit' | 'window-all-closed' | 'second-instance' | 'activate', cb: (preventDefault: () => void) => void) => {
       const listener = (e?: { preventDefault(): void }) => cb(() => e?.preventDefault());
       app.on(event as 'before-quit', listener);
       return () => {
         app.removeListener(event as 'before-quit', listener);
       };
-    }) as AppPort['on'],
+    },
   };
 
   return {

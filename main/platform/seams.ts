@@ -141,5 +141,5 @@ export interface Platform {
   shell: ShellPort;
   signals: SignalPort;
   /** Loads keytar; null when the optional native module is missing or fails to load. */
-  loadKeytar(): Promise<KeytarPort | null>;
+  loadKeytar: () => Promise<KeytarPort | null>;
 }

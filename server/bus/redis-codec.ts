@@ -50,5 +50,5 @@ export function decodeEnvelope(payload: string): Envelope | null {
   }
   const parsed = EnvelopeSchema.safeParse(value);
   // The schema strips unknown keys; the result matches BusEvent structurally.
-  return parsed.success ? (parsed.data as Envelope) : null;
+  return parsed.success ? parsed.data : null;
 }

@@ -101,7 +101,7 @@ export class Link {
         if (!this.pending.delete(id)) return;
         reject(new ProtocolError(ErrorCode.TIMEOUT, `No reply to "${command.type}" within ${this.options.timeoutMs} ms`));
       }, this.options.timeoutMs);
-      this.pending.set(id, { type: command.type, resolve: resolve as (value: unknown) => void, reject, timer });
+      this.pending.set(id, { type: command.type, resolve: resolve, reject, timer });
       try {
         socket.send(encodeRequest(id, command));
       } catch (err) {

@@ -247,8 +247,7 @@ export class ChatSession {
       throw new ProtocolError(ErrorCode.NOT_CONNECTED, 'Sign in before sending messages');
     }
     if (s === 'online' && this.outbox.length === 0 && !this.outbox.busy) {
-      const result = (await this.request(command)) as ResultOf<'message'> | ResultOf<'broadcast'> | ResultOf<'message-group'>;
-      return { sent: true, result };
+      return { sent: true, result: await this.request(command) };
     }
     const item = this.outbox.add(command, this.now());
     if (s === 'online') this.flushOutbox();

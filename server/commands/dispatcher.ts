@@ -103,7 +103,7 @@ export class Dispatcher {
         user: client.session?.username ?? '',
         afterReply: (fn) => after.push(fn),
       };
-      const result = await spec.handle(ctx, command as never);
+      const result = await spec.handle(ctx, command);
       client.connection.reply(id, command.type, result);
       for (const fn of after) fn();
       return { ok: true, type: command.type, result };

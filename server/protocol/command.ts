@@ -16,7 +16,7 @@ export interface TextSyntax {
    * fields, without `type`. Returns null when the line does not fit the syntax
    * (answered with `Usage: ...`); the fields are then validated by the schema.
    */
-  parse(rest: string): Record<string, unknown> | null;
+  parse: (rest: string) => Record<string, unknown> | null;
 }
 
 export interface WireCommand<Schema extends z.ZodObject = z.ZodObject, Result extends z.ZodType = z.ZodType> {
@@ -27,7 +27,7 @@ export interface WireCommand<Schema extends z.ZodObject = z.ZodObject, Result ex
   /** Null for commands that are not typed as a line (sign-in happens at the TCP prompts). */
   text: TextSyntax | null;
   /** The result as text lines (TCP replies and the desktop command bar). */
-  render(result: z.infer<Result>, time: TimeFormatter): string[];
+  render: (result: z.infer<Result>, time: TimeFormatter) => string[];
 }
 
 /** Checks a command definition and keeps its exact schema types. */

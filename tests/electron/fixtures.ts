@@ -52,7 +52,7 @@ export const test = base.extend<Fixtures>({
       executablePath: electron.executablePath,
       args,
       cwd: repoRoot,
-      env: { ...process.env, CHAT_LOG_LEVEL: 'warn', ELECTRON_ENABLE_LOGGING: '1' } as Record<string, string>,
+      env: { ...process.env, CHAT_LOG_LEVEL: 'warn', ELECTRON_ENABLE_LOGGING: '1' },
       timeout: 30_000,
     });
     await use(app);

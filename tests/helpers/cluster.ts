@@ -191,8 +191,8 @@ export async function spawnCliNode(args: string[]): Promise<ChildNode> {
   });
   const output: string[] = [];
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.stderr!.setEncoding('utf8').on('data', (text: string) => output.push(text));
-  const lines = createInterface({ input: child.stdout! });
+  child.stderr.setEncoding('utf8').on('data', (text: string) => output.push(text));
+  const lines = createInterface({ input: child.stdout });
   let tcpPort: number | null = null;
   let wsPort: number | null = null;
   try {

@@ -92,7 +92,7 @@ export function randomTag(): string {
 }
 
 /** Creates `chat_test_<random>`; drop() removes it with everything in it. */
-export async function createTestSchema(url: string): Promise<{ schema: string; drop(): Promise<void> }> {
+export async function createTestSchema(url: string): Promise<{ schema: string; drop: () => Promise<void> }> {
   const schema = `chat_test_${randomTag()}`;
   const client = new pg.Client({ connectionString: url });
   await client.connect();

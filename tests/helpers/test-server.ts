@@ -64,6 +64,6 @@ export async function startTestServer(options: Partial<ServerOptions> & { users?
       await server.close();
       await rm(dataDir, { recursive: true, force: true });
     },
-  } as TestServer;
+  };
   return handle;
 }

@@ -44,7 +44,7 @@ await describeWithServices('PostgreSQL store', ['postgres'], ({ postgresUrl }) =
   }
 
   it('migrates once when several nodes start at the same time, and again is a no-op', async () => {
-    const { schema, stores } = await nodes(4);
+    const { schema } = await nodes(4);
     const applied = await sql<{ version: number }>(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`);
     expect(applied.map((r) => r.version)).toEqual(Array.from({ length: LATEST_VERSION }, (_, i) => i + 1));
     // Opening again (what every node does at start) applies nothing.

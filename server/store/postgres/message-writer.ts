@@ -68,12 +68,8 @@ export class MessageWriter {
 
   constructor(private readonly db: Queryable) {}
 
-  save(message: NewMessage, recipients: readonly Recipient[]): Promise<SaveResult> {
-    try {
-      assertDistinctRecipients(recipients);
-    } catch (err) {
-      return Promise.reject(err as Error);
-    }
+  async save(message: NewMessage, recipients: readonly Recipient[]): Promise<SaveResult> {
+    assertDistinctRecipients(recipients);
     return new Promise<SaveResult>((resolve, reject) => {
       this.queue.push({ message, recipients, resolve, reject });
       this.running ??= this.drain();

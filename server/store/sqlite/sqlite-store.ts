@@ -64,9 +64,9 @@ interface Sides {
   db: Database.Database;
   s: Statements;
   /** Throws once the store is closed. */
-  ready(): void;
+  ready: () => void;
   /** A write operation bound by name: runs in the writer thread, with the store method's own arguments. */
-  op<K extends WriteOp>(op: K): (...args: Parameters<WriteOps[K]>) => Promise<ReturnType<WriteOps[K]>>;
+  op: <K extends WriteOp>(op: K) => (...args: Parameters<WriteOps[K]>) => Promise<ReturnType<WriteOps[K]>>;
 }
 
 function accounts({ s, ready, op }: Sides): AccountStore {

@@ -5,7 +5,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { Connection, wsSocketFactory } from '../../../main/connection';
 import { createCredentialStore, type CredentialStore } from '../../../main/credentials';
 import type { Push, PushChannel } from '../../../main/ipc/contract';

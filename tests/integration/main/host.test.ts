@@ -6,7 +6,6 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { HostController, lanAddresses } from '../../../main/host';
 import { wsSocketFactory } from '../../../main/connection';
 import { ChatSession } from '../../../server/client';

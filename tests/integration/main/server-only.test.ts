@@ -8,7 +8,6 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { wsSocketFactory } from '../../../main/connection';
 import { ChatSession } from '../../../server/client';
 import { waitUntil } from '../../helpers/wait';
