@@ -6,7 +6,8 @@ import { MAX_PASSWORD_LENGTH, MAX_REQUEST_ID_LENGTH, MAX_TEXT_LENGTH, NAME_PATTE
 // ---------------------------------------------------------------- primitives
 
 export const Username = z.string().regex(NAME_PATTERN, 'must be 1-32 letters, digits, "_", "." or "-", starting with a letter or digit');
-export const GroupName = Username;
+/** Group names follow the username rules: users and groups share one namespace. */
+export const GroupName = Username.describe('group name');
 
 export const Password = z
   .string()
