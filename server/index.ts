@@ -36,8 +36,10 @@ function portOf(server: net.Server): number {
 /**
  * Starts a server node. Rejects (after releasing what it opened) when the
  * configuration is invalid, the store cannot be opened or a port is taken.
+ * `logger` defaults to pino at config.logLevel on stderr; `clock` (ms since the
+ * epoch, default Date.now) drives timestamps, lockouts, token expiry and the rate limit.
  */
-export async function startServer(options: ServerOptions, logger?: Logger): Promise<RunningServer> {
+export async function startServer(options: ServerOptions, logger?: Logger, clock: () => number = Date.now): Promise<RunningServer> {
   const config = resolveConfig(options);
   const log = logger ?? createLogger(config.logLevel);
   const store = await createStore(config, log);
@@ -49,7 +51,7 @@ export async function startServer(options: ServerOptions, logger?: Logger): Prom
     await store.close().catch(() => {});
     throw err;
   }
-  const core = new ChatCore(config, store, bus, log);
+  const core = new ChatCore(config, store, bus, log, clock);
 
   let tcp: net.Server | null = null;
   let ws: WsListener | null = null;

@@ -6,15 +6,14 @@ import { wsSocketFactory, type WsSocketHandle } from '../../../main/connection';
 import { ChatSession, type ChatSessionOptions } from '../../../server/client';
 import type { EventOf } from '../../../server/protocol';
 import { startTestServer, type TestServer } from '../../helpers/test-server';
+import { USERS } from '../../helpers/users';
 import { waitUntil } from '../../helpers/wait';
-
-const USERS = { alice: 'pw1', bob: 'pw2' };
 
 let server: TestServer;
 const sessions: ChatSession[] = [];
 
 beforeEach(async () => {
-  server = await startTestServer({ users: USERS });
+  server = await startTestServer();
 });
 
 afterEach(async () => {
@@ -72,7 +71,7 @@ describe('ChatSession against the real server', () => {
     expect(alice.session.state.state).toBe('signed-out');
     const nowhere = newSession();
     // Port 1 on loopback: nothing listens there, the connection is refused.
-    await expect(nowhere.session.signIn({ url: 'ws://127.0.0.1:1/ws', username: 'alice', password: 'pw1' })).rejects.toMatchObject({
+    await expect(nowhere.session.signIn({ url: 'ws://127.0.0.1:1/ws', username: 'alice', password: USERS.alice })).rejects.toMatchObject({
       code: 'UNREACHABLE',
     });
   });

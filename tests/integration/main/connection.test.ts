@@ -10,16 +10,16 @@ import { createCredentialStore, type CredentialStore } from '../../../main/crede
 import type { Push, PushChannel } from '../../../main/ipc/contract';
 import { ChatSession } from '../../../server/client';
 import { startTestServer, type TestServer } from '../../helpers/test-server';
+import { USERS } from '../../helpers/users';
 import { waitUntil } from '../../helpers/wait';
 import { FakeNotifications, FakeSafeStorage } from '../../unit/main/fakes';
 
-const USERS = { alice: 'pw1', bob: 'pw2' };
 let server: TestServer;
 let userData: string;
 const cleanups: Array<() => void | Promise<void>> = [];
 
 beforeEach(async () => {
-  server = await startTestServer({ users: USERS });
+  server = await startTestServer();
   userData = await mkdtemp(path.join(os.tmpdir(), 'chat-userdata-'));
 });
 afterEach(async () => {
@@ -69,7 +69,7 @@ const serverAddress = () => `127.0.0.1:${server.wsPort}`;
 describe('Connection (main) against the real server', () => {
   it('signs in, stores only the token, and forwards state and events unchanged', async () => {
     const d = await desktop();
-    const result = await d.connection.signIn({ server: serverAddress(), username: 'alice', password: 'pw1', remember: true });
+    const result = await d.connection.signIn({ server: serverAddress(), username: 'alice', password: USERS.alice, remember: true });
     expect(result).toMatchObject({ username: 'alice', server: serverAddress() });
     expect(result).not.toHaveProperty('token');
     expect(d.of('connection:state').map((s) => s.state)).toEqual(['connecting', 'online']);
@@ -92,7 +92,7 @@ describe('Connection (main) against the real server', () => {
 
   it('notifies and counts unread only while the window is in the background', async () => {
     const d = await desktop();
-    await d.connection.signIn({ server: serverAddress(), username: 'alice', password: 'pw1', remember: false });
+    await d.connection.signIn({ server: serverAddress(), username: 'alice', password: USERS.alice, remember: false });
     const bob = await peer('bob');
     d.focus(true);
     await bob.send({ type: 'message', to: 'alice', text: 'seen right away' });
@@ -115,7 +115,7 @@ describe('Connection (main) against the real server', () => {
 
   it('resumes with the stored token in a new app run, and forgets it on sign-out', async () => {
     const first = await desktop();
-    await first.connection.signIn({ server: serverAddress(), username: 'alice', password: 'pw1', remember: true });
+    await first.connection.signIn({ server: serverAddress(), username: 'alice', password: USERS.alice, remember: true });
     await first.connection.shutdown(); // quitting with "remember": no logout, the token stays valid
     const second = await desktop(first.store);
     const resumed = await waitForResume(second.connection);
@@ -129,7 +129,7 @@ describe('Connection (main) against the real server', () => {
 
   it('quitting without "remember" logs out, which revokes the token', async () => {
     const d = await desktop();
-    await d.connection.signIn({ server: serverAddress(), username: 'alice', password: 'pw1', remember: false });
+    await d.connection.signIn({ server: serverAddress(), username: 'alice', password: USERS.alice, remember: false });
     const token = d.connection.session.token!;
     await d.connection.shutdown();
     expect(d.connection.session.state.state).toBe('signed-out');
@@ -140,7 +140,7 @@ describe('Connection (main) against the real server', () => {
 
   it('reconnects after a server restart, resumes, and flushes the outbox', async () => {
     const d = await desktop();
-    await d.connection.signIn({ server: serverAddress(), username: 'alice', password: 'pw1', remember: false });
+    await d.connection.signIn({ server: serverAddress(), username: 'alice', password: USERS.alice, remember: false });
     const bob = await peer('bob');
     const bobGot: string[] = [];
     bob.onEvent((e) => {
@@ -170,7 +170,7 @@ describe('Connection (main) against the real server', () => {
     await expect(d.connection.signIn({ server: serverAddress(), username: 'alice', password: 'nope', remember: true })).rejects.toMatchObject({
       code: 'INVALID_CREDENTIALS',
     });
-    await d.connection.signIn({ server: serverAddress(), username: 'alice', password: 'pw1', remember: false });
+    await d.connection.signIn({ server: serverAddress(), username: 'alice', password: USERS.alice, remember: false });
     await expect(d.connection.request({ type: 'ping', user: 'zed' })).rejects.toMatchObject({ code: 'UNKNOWN_USER' });
   });
 });
