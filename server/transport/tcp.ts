@@ -22,6 +22,7 @@ import {
   formatEvent,
   formatResult,
   parseTextCommand,
+  type ChatMessage,
   type Command,
   type CommandType,
   type EventFrame,
@@ -49,8 +50,8 @@ export interface TcpOptions extends ListenerOptions {
 }
 
 /** Delivery lines differ only in their `#<seq>` prefix: the rest is rendered once per message (online and offline variants). */
-const onlineLine = (m: Parameters<typeof formatDeliveryBody>[1]) => formatDeliveryBody(false, m);
-const offlineLine = (m: Parameters<typeof formatDeliveryBody>[1]) => formatDeliveryBody(true, m);
+const onlineLine = (m: ChatMessage) => formatDeliveryBody(false, m);
+const offlineLine = (m: ChatMessage) => formatDeliveryBody(true, m);
 
 class TcpConnection implements Connection {
   readonly id = nextConnectionId();
