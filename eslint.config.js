@@ -47,6 +47,11 @@ const serverLayers = [
     patterns: [
       up('commands|transport|services|bus|client', 'The store knows nothing about commands, sockets, services or the bus.'),
       topLevel('core|index|cli|connection', 'The store sits at the bottom.'),
+      {
+        regex: '^(\\.\\./)+protocol(/index)?$',
+        allowTypeImports: true,
+        message: 'Import protocol values from their own module (../protocol/errors): the SQLite writer thread bundles the store, and the index would load zod into it.',
+      },
     ],
   },
   {

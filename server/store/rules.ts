@@ -1,7 +1,9 @@
 // Rules every backend applies the same way, written once: lock expiry and the
 // lockout step, page sizes, distinct recipients, the shape of a history query,
 // and the one way optional message fields are left out.
-import { ErrorCode, ProtocolError, type ChatMessage } from '../protocol';
+// errors.ts directly, not the protocol's index: the SQLite writer thread bundles this file and must not load zod.
+import { ErrorCode, ProtocolError } from '../protocol/errors';
+import type { ChatMessage } from '../protocol/models';
 import type { HistoryQuery, LockState, NewMessage, Recipient } from './store';
 
 const UNLOCKED: LockState = { failures: 0, lockedUntil: null };

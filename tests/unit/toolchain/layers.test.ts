@@ -24,6 +24,7 @@ describe('lint enforces the layers', () => {
   it.each([
     ['server/store/rules.ts', "import '../services/index';"],
     ['server/store/sqlite/rows.ts', "import '../../commands/index';"],
+    ['server/store/rules.ts', "import { ErrorCode } from '../protocol';"],
     ['server/bus/local.ts', "import '../store/store';"],
     ['server/services/blocks.ts', "import '../commands/index';"],
     ['server/services/blocks.ts', "import '../transport/tcp';"],
@@ -52,7 +53,7 @@ describe('lint enforces the layers', () => {
       ['server/transport/tcp.ts', "import '../connection';"],
       ['server/commands/blocks.ts', "import '../services/index';"],
       ['server/services/blocks.ts', "import '../store/store';"],
-      ['server/store/rules.ts', "import '../protocol';"],
+      ['server/store/rules.ts', "import type { ChatMessage } from '../protocol';"],
       ['renderer/lib/format.ts', "import '../../server/client';"],
     ]) {
       expect(await rulesFiredWith(file!, line!), `${file}: ${line}`).toEqual([]);
