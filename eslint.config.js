@@ -50,7 +50,8 @@ const serverLayers = [
       {
         regex: '^(\\.\\./)+protocol(/index)?$',
         allowTypeImports: true,
-        message: 'Import protocol values from their own module (../protocol/errors): the SQLite writer thread bundles the store, and the index would load zod into it.',
+        message:
+          'Import protocol values from their own module (../protocol/errors): the SQLite writer thread bundles the store, and the index would load zod into it.',
       },
     ],
   },
