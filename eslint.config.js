@@ -1,82 +1,179 @@
-// Lint: TypeScript and Svelte recommended rules, plus the import boundaries of
-// STYLE.md ("Dependency rules"), so the layering can't erode unnoticed.
+// Lint: TypeScript (type-aware) and Svelte recommended rules, the import
+// boundaries of every layer (README "Architecture"), and no import cycles, so
+// the layering can't erode unnoticed. `npm run lint:eslint` fails on any warning.
 import js from '@eslint/js';
+import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import svelte from 'eslint-plugin-svelte';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 const nodeBuiltins = { group: ['node:*'], message: 'This layer must stay free of Node built-ins.' };
+/** Any package but zod (bare specifiers; relative imports start with "."). */
+const packagesButZod = { regex: '^(?!zod$)[^.]', message: 'Only zod may be imported from packages here.' };
+
+/**
+ * The server's layers, top to bottom: transports → commands → services → store / bus,
+ * with connection.ts (what a connection is to the core) below them all, and the
+ * protocol, config and log usable by every layer. core.ts, index.ts and cli.ts wire
+ * everything together and may import anything. Each entry lists what the folder
+ * must NOT import (regexes on the import path).
+ */
+const up = (names, message) => ({ regex: `(^|/)(${names})(/|$)`, message });
+const topLevel = (names, message) => ({ regex: `^(\\.\\./)+(${names})$`, message });
+const serverLayers = [
+  {
+    files: ['server/transport/**/*.ts'],
+    patterns: [
+      up('commands|services|store|bus|client', 'Transports reach the core only through the Inbound interface of server/connection.ts.'),
+      topLevel('core|index|cli', 'Transports reach the core only through the Inbound interface of server/connection.ts.'),
+    ],
+  },
+  {
+    files: ['server/commands/**/*.ts'],
+    patterns: [
+      up('transport|store|bus|client', 'Commands change state only through services; they know no transport.'),
+      topLevel('core|index|cli', 'Commands sit below the core.'),
+    ],
+  },
+  {
+    files: ['server/ops/**/*.ts'],
+    patterns: [
+      up('commands|transport|client', 'ops/ (start-up checks, --users import, backups) works through services and the store, never a transport or a command.'),
+      topLevel('core|index|cli', 'ops/ sits below the entry points that call it.'),
+    ],
+  },
+  {
+    files: ['server/services/**/*.ts'],
+    patterns: [
+      up('commands|transport|ops|client', 'Services know nothing about commands, transports or ops.'),
+      topLevel('core|index|cli', 'Services sit below the core.'),
+    ],
+  },
+  {
+    files: ['server/store/**/*.ts'],
+    patterns: [
+      up('commands|transport|services|ops|bus|client', 'The store knows nothing about commands, sockets, services or the bus.'),
+      topLevel('core|index|cli|connection', 'The store sits at the bottom.'),
+      {
+        regex: '^(\\.\\./)+protocol(/index)?$',
+        allowTypeImports: true,
+        message:
+          'Import protocol values from their own module (../protocol/errors): the SQLite writer thread bundles the store, and the index would load zod into it.',
+      },
+    ],
+  },
+  {
+    files: ['server/bus/**/*.ts'],
+    patterns: [
+      up('commands|transport|services|ops|store|client', 'The bus knows nothing about commands, sockets, services or the store.'),
+      topLevel('core|index|cli|connection', 'The bus sits at the bottom.'),
+    ],
+  },
+  {
+    files: ['server/connection.ts', 'server/config.ts', 'server/log.ts'],
+    patterns: [
+      up('commands|transport|services|store|bus|client', 'connection.ts, config.ts and log.ts sit below every layer: they may import only the protocol.'),
+      { regex: '^\\./(core|index|cli|connection|config|log)$', message: 'These bottom modules do not import each other or the top level.' },
+    ],
+  },
+];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'out/**', 'release/**', 'node_modules/**', 'test-results/**', 'playwright-report/**', '.cache/**'] },
+  {
+    ignores: ['dist/**', 'out/**', 'release/**', 'node_modules/**', 'test-results/**', 'playwright-report/**', '.cache/**', 'tests/toolchain-fixtures/**'],
+  },
   js.configs.recommended,
-  ...tseslint.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
   ...svelte.configs['flat/recommended'],
   {
-    languageOptions: { globals: { ...globals.node } },
+    languageOptions: {
+      globals: { ...globals.node },
+      // The Vite config is outside the renderer's tsconfig (it runs in Node): the default project covers it.
+      parserOptions: { projectService: { allowDefaultProject: ['renderer/vite.config.ts'] }, tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { 'import-x': importX },
+    settings: {
+      // Parse TypeScript modules to follow their imports; resolve extensionless relative paths to .ts files.
+      'import-x/extensions': ['.ts', '.js', '.mjs', '.cjs'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js', '.mjs', '.svelte'] })],
+    },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'separate-type-imports' }],
       'no-constant-condition': ['error', { checkLoops: false }],
+      // An upward import anywhere closes a loop; every cycle fails lint, type-only imports included.
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      // Handlers and store methods are async by contract (they return promises) even when a body needs no await.
+      '@typescript-eslint/require-await': 'off',
+      // ws hands text frames over as Buffers; RawData's ArrayBuffer member only occurs with a binaryType we never set.
+      '@typescript-eslint/no-base-to-string': ['error', { ignoredTypeNames: ['Error', 'RegExp', 'URL', 'URLSearchParams', 'ArrayBuffer'] }],
     },
   },
+  // Plain JavaScript (build scripts, this file) is outside every tsconfig: no type information.
   {
-    files: ['**/*.svelte', '**/*.svelte.ts'],
+    files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  // Svelte components are type-checked by svelte-check; ESLint lints them without type information.
+  {
+    files: ['**/*.svelte'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    files: ['**/*.svelte'],
+    languageOptions: { parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.svelte'], projectService: false }, globals: { ...globals.browser } },
+  },
+  // Rune modules (*.svelte.ts) are TypeScript read by the Svelte parser, with type information.
+  {
+    files: ['**/*.svelte.ts'],
     languageOptions: { parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.svelte'] }, globals: { ...globals.browser } },
+  },
+  // Tests: vitest's asymmetric matchers (expect.any, expect.objectContaining) are typed `any` by design.
+  {
+    files: ['tests/**/*.ts'],
+    rules: { '@typescript-eslint/no-unsafe-assignment': 'off', '@typescript-eslint/no-unsafe-argument': 'off' },
   },
   {
     files: ['renderer/**'],
     languageOptions: { globals: { ...globals.browser } },
   },
-  // The wire contract imports nothing local outside itself and nothing from Node or the DOM.
+  // The wire contract imports only zod and itself: no Node, no DOM, nothing else local.
   {
-    files: ['server/protocol/**/*.ts'],
+    files: ['server/protocol/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [nodeBuiltins, packagesButZod, { regex: '^\\.\\./', message: 'server/protocol may import only zod and itself.' }] },
+      ],
+    },
+  },
+  {
+    files: ['server/protocol/commands/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [nodeBuiltins, packagesButZod, { regex: '^\\.\\./\\.\\./', message: 'server/protocol may import only zod and itself.' }] },
+      ],
+    },
+  },
+  // The client library runs in browsers, Electron and terminals: it imports only the protocol (the host injects the socket).
+  {
+    files: ['server/client/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
             nodeBuiltins,
-            { group: ['../*', 'ws', 'pg', 'ioredis', 'better-sqlite3', 'pino', 'electron'], message: 'server/protocol may import only zod and itself.' },
+            { regex: '^[^.]', message: 'server/client imports no packages; the host injects the socket.' },
+            { regex: '^\\.\\./(?!protocol$)', message: 'server/client may import only server/protocol and itself.' },
           ],
         },
       ],
     },
   },
-  // Storage and bus know nothing about commands, sockets or services.
-  {
-    files: ['server/store/**/*.ts', 'server/bus/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['**/commands/*', '**/transport/*', '**/services/*', '**/ops/*', '**/core'],
-              message: 'store/ and bus/ sit below commands, services, ops and transports.',
-            },
-          ],
-        },
-      ],
-    },
-  },
-  // Services never reach up into transports' implementations or commands' handlers.
-  {
-    files: ['server/services/**/*.ts', 'server/ops/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['**/transport/tcp', '**/transport/ws', '**/commands/index', '**/commands/dispatcher'],
-              message: 'services/ and ops/ must not depend on transports or the command table.',
-            },
-          ],
-        },
-      ],
-    },
-  },
+  ...serverLayers.map(({ files, patterns }) => ({ files, rules: { 'no-restricted-imports': ['error', { patterns }] } })),
   // The renderer runs in a sandboxed page (and a plain browser): no Electron, no Node, no server internals.
   {
     files: ['renderer/**/*.ts', 'renderer/**/*.svelte'],
@@ -92,13 +189,13 @@ export default tseslint.config(
             // Anything from main/ other than `import type` of the IPC contract.
             { regex: '(^|/)main/(?!ipc/contract$)', message: 'The renderer may only `import type` from main/ipc/contract.' },
             { regex: '(^|/)main/ipc/contract$', allowTypeImports: true, message: 'Only `import type` from main/ipc/contract.' },
-            { group: ['**/server/**', '!**/server/protocol', '!**/server/protocol/**'], message: 'The renderer may import only server/protocol.' },
+            { regex: '(^|/)server/(?!(protocol|client)(/|$))', message: 'The renderer may import only server/protocol and server/client.' },
           ],
         },
       ],
     },
   },
-  // Main uses the server only through its public entry points.
+  // Main uses the server only through its public entry points, the protocol and the client library.
   {
     files: ['main/**/*.ts'],
     rules: {
@@ -107,8 +204,8 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['**/server/**', '!**/server/protocol', '!**/server/protocol/**', '!**/server/index', '!**/server/cli'],
-              message: 'main/ may import server/protocol, server/index (startServer) and server/cli (runCli) only.',
+              regex: '(^|/)server/(?!(protocol|client)(/|$)|index$|cli$)',
+              message: 'main/ may import server/protocol, server/client, server/index (startServer) and server/cli (runCli) only.',
             },
           ],
         },

@@ -128,7 +128,7 @@ async function runDesktop(): Promise<void> {
   const store = await SettingsStore.open({ dir: userData, trayAvailable: tray !== null, onWarning: warn });
   const updates = new UpdateController({
     isPackaged: platform.app.isPackaged,
-    loadUpdater: platform.loadUpdater,
+    loadUpdater: () => platform.loadUpdater(),
     onStatus: (status) => push('updates:status', status),
   });
   const settings = new DesktopSettingsService({

@@ -32,7 +32,7 @@ const bridge: ChatBridge = {
     // One wrapper per channel, so the IpcRendererEvent (which carries `sender`) never
     // reaches page code and exactly these listeners are removed on unsubscribe.
     const wrappers = PUSH_CHANNELS.map((channel) => {
-      const wrapper = (_event: IpcRendererEvent, payload: unknown) => listener(channel as PushChannel, payload as Push[PushChannel]);
+      const wrapper = (_event: IpcRendererEvent, payload: unknown) => listener(channel, payload as Push[PushChannel]);
       ipcRenderer.on(channel, wrapper);
       return [channel, wrapper] as const;
     });

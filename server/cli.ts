@@ -111,7 +111,7 @@ function toOptions(flags: Flags, env: NodeJS.ProcessEnv, webRoot: string | null)
   set('logFormat', flags.logFormat);
   set('serveSourceMaps', flags.serveSourceMaps);
   set('serverName', flags.name);
-  return o as ServerOptions;
+  return o;
 }
 
 function describeListen(host: string, port: number, scheme: string, suffix = ''): string {
@@ -209,14 +209,14 @@ export async function runCli(argv: string[], defaults: { webRoot?: string | null
     const config = resolveConfig(toOptions(flags, process.env, null));
     const store = await createStore(config);
     try {
-      const accounts = new AccountService(store, {
+      const accounts = new AccountService(store.accounts, {
         maxAttempts: config.maxAttempts,
         lockMs: config.lockoutSeconds * 1000,
         hashCost: config.hashCost,
         tokenMs: config.tokenDays * 86_400_000,
       });
       const password = await readPassword(name);
-      if (flags.update && (await store.getUser(name))) {
+      if (flags.update && (await store.accounts.getUser(name))) {
         await accounts.setPassword(name, password);
         console.log(`Password of ${name} updated.`);
       } else {

@@ -96,7 +96,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): ServerOptions {
   set('serveSourceMaps', env.CHAT_SERVE_SOURCE_MAPS ? env.CHAT_SERVE_SOURCE_MAPS === '1' || env.CHAT_SERVE_SOURCE_MAPS === 'true' : undefined);
   set('port', num(env.CHAT_PORT));
   set('wsPort', num(env.CHAT_WS_PORT));
-  return out as ServerOptions;
+  return out;
 }
 
 export class ConfigError extends Error {

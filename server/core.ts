@@ -1,49 +1,24 @@
-// The transport-independent heart of a server node: builds the services,
-// tracks clients, routes decoded commands to the dispatcher and events from
-// other nodes to local sessions. tcp.ts and ws.ts call into it.
+// The transport-independent heart of a server node: builds the services, keeps
+// the per-connection state, routes decoded commands to the dispatcher and
+// events from other nodes to local sessions. Transports reach it only through
+// the Inbound interface (connection.ts).
 import type { Bus, BusEvent } from './bus/bus';
-import type { Client, Services } from './commands/types';
 import { Dispatcher } from './commands/dispatcher';
 import type { ServerConfig } from './config';
+import { CloseReason, type Client, type Connection, type ConnectionInput, type Inbound, type Outcome } from './connection';
 import type { Logger } from './log';
-import { ErrorCode, type Command, type RequestId, type WireError } from './protocol';
-import { AccountService } from './services/accounts';
-import { BlockService } from './services/blocks';
-import { DeliveryService } from './services/delivery';
-import { GroupService } from './services/groups';
-import { endSession } from './services/lifecycle';
-import { PresenceService } from './services/presence';
-import { TokenBucket } from './services/rate-limit';
-import { SessionRegistry } from './services/registry';
+import { ErrorCode, type Command, type RequestId } from './protocol';
+import { createServices, type Services } from './services/index';
 import type { Store } from './store/store';
-import { CloseReason, type Connection } from './transport/connection';
 
-export class ChatCore {
+export class ChatCore implements Inbound {
   readonly services: Services;
   private readonly dispatcher: Dispatcher;
   private readonly clients = new Set<Client>();
   private stopping = false;
 
   constructor(config: ServerConfig, store: Store, bus: Bus, log: Logger, now: () => number = Date.now) {
-    const registry = new SessionRegistry();
-    const blocks = new BlockService(store, bus);
-    this.services = {
-      config,
-      log,
-      store,
-      bus,
-      registry,
-      blocks,
-      now,
-      accounts: new AccountService(
-        store,
-        { maxAttempts: config.maxAttempts, lockMs: config.lockoutSeconds * 1000, hashCost: config.hashCost, tokenMs: config.tokenDays * 86_400_000 },
-        now,
-      ),
-      groups: new GroupService(store, bus, registry, now),
-      delivery: new DeliveryService(store, bus, registry, blocks, now),
-      presence: new PresenceService(store, bus, registry, now),
-    };
+    this.services = createServices(config, store, bus, log, now);
     this.dispatcher = new Dispatcher(this.services);
     bus.subscribe((event) => this.onBusEvent(event));
     bus.onClaimLost((username) => this.onClaimLost(username));
@@ -53,46 +28,43 @@ export class ChatCore {
     return this.stopping;
   }
 
-  get clientCount(): number {
-    return this.clients.size;
+  health(): { connections: number; sessions: number } {
+    return { connections: this.clients.size, sessions: this.services.registry.size };
   }
 
-  /** Registers a new connection. The transport keeps the Client and passes it back. */
-  open(connection: Connection): Client {
-    const { config } = this.services;
-    const client: Client = {
-      connection,
-      session: null,
-      signingIn: false,
-      closed: false,
-      token: null,
-      bucket: new TokenBucket(config.rateLimit, config.rateBurst),
-    };
+  open(connection: Connection): ConnectionInput {
+    const client: Client = { connection, session: null, signingIn: false, closed: false, token: null };
     this.clients.add(client);
-    return client;
+    // Whatever the transport: a connection nobody signs in on is closed after the sign-in timeout.
+    const signInTimer = setTimeout(() => {
+      if (!client.session) connection.close('sign-in took too long');
+    }, this.services.config.loginTimeoutSeconds * 1000);
+    signInTimer.unref();
+    return {
+      submit: (id, command) => this.submit(client, id, command),
+      reject: (id, error) => this.dispatcher.reject(client, id, error),
+      closed: (why) => {
+        clearTimeout(signInTimer);
+        return this.close(client, why);
+      },
+    };
   }
 
-  submit(client: Client, id: RequestId | null, command: Command): void {
+  private submit(client: Client, id: RequestId | null, command: Command): Promise<Outcome> {
     if (this.stopping) {
-      client.connection.replyError(id, { code: ErrorCode.SHUTTING_DOWN, message: 'The server is shutting down' });
-      return;
+      return Promise.resolve(this.dispatcher.refuse(client, id, { code: ErrorCode.SHUTTING_DOWN, message: 'The server is shutting down' }));
     }
-    this.dispatcher.submit(client, id, command);
-  }
-
-  /** A frame or line that could not be decoded. Counts against the rate limit like a command. */
-  rejectInput(client: Client, id: RequestId | null, error: WireError): void {
-    this.dispatcher.reject(client, id, error);
+    return this.dispatcher.submit(client, id, command);
   }
 
   /** The connection is gone (or going): end its session at once so everyone sees the user offline. */
-  async close(client: Client, why: string): Promise<void> {
+  private async close(client: Client, why: string): Promise<void> {
     if (client.closed) return;
     client.closed = true;
     this.clients.delete(client);
     // A sign-in or logout may still be running; let it finish before ending the session.
     await this.dispatcher.drain(client).catch(() => {});
-    await endSession(this.services, client, why).catch((err: unknown) => this.services.log.error({ err }, 'ending session failed'));
+    await this.services.sessions.end(client, why).catch((err: unknown) => this.services.log.error({ err }, 'ending session failed'));
   }
 
   /** Another node holds this user's session now: end ours so there is only one. */
@@ -100,10 +72,7 @@ export class ChatCore {
     for (const client of this.clients) {
       if (client.session?.username !== username) continue;
       this.services.log.warn({ conn: client.connection.id, user: username }, 'session taken over by another node; disconnecting');
-      // Forget the session without releasing the claim: it belongs to the other node now.
-      this.services.registry.remove(client.session);
-      void client.session.end();
-      client.session = null;
+      this.services.sessions.forget(client);
       client.connection.close('signed in elsewhere after this server stalled');
     }
   }

@@ -8,7 +8,7 @@ import { ChatCore } from './core';
 import { createLogger, type Logger } from './log';
 import { prepareAccounts, type StartupNotice } from './ops/startup';
 import { createStore } from './store/create-store';
-import type { ListenerOptions } from './transport/connection';
+import type { ListenerOptions } from './transport/listener';
 import { listenTcp } from './transport/tcp';
 import { listenWs, type WsListener } from './transport/ws';
 
@@ -39,8 +39,10 @@ function portOf(server: net.Server): number {
 /**
  * Starts a server node. Rejects (after releasing what it opened) when the
  * configuration is invalid, the store cannot be opened or a port is taken.
+ * `logger` defaults to pino at config.logLevel on stderr; `clock` (ms since the
+ * epoch, default Date.now) drives timestamps, lockouts, token expiry and the rate limit.
  */
-export async function startServer(options: ServerOptions, logger?: Logger): Promise<RunningServer> {
+export async function startServer(options: ServerOptions, logger?: Logger, clock: () => number = Date.now): Promise<RunningServer> {
   const config = resolveConfig(options);
   const log = logger ?? createLogger(config.logLevel, config.logFormat);
   const store = await createStore(config, log);
@@ -52,7 +54,7 @@ export async function startServer(options: ServerOptions, logger?: Logger): Prom
     await store.close().catch(() => {});
     throw err;
   }
-  const core = new ChatCore(config, store, bus, log);
+  const core = new ChatCore(config, store, bus, log, clock);
 
   let notices: StartupNotice[];
   let tcp: net.Server | null = null;
@@ -61,9 +63,8 @@ export async function startServer(options: ServerOptions, logger?: Logger): Prom
     notices = await prepareAccounts(config, store, core.services.accounts, log);
     const common: Omit<ListenerOptions, 'port'> = {
       host: config.host,
-      core,
+      inbound: core,
       log,
-      loginTimeoutMs: config.loginTimeoutSeconds * 1000,
       maxSendQueueBytes: config.maxSendQueueBytes,
       allowRegister: config.allowRegister,
       serverName: config.serverName,
@@ -103,7 +104,7 @@ export async function startServer(options: ServerOptions, logger?: Logger): Prom
     close(reason = 'server shutting down') {
       closing ??= (async () => {
         // Stop accepting first, then tell and end every session, then flush storage.
-        const tcpClosed = tcp ? new Promise<void>((done) => tcp!.close(() => done())) : Promise.resolve();
+        const tcpClosed = tcp ? new Promise<void>((done) => tcp.close(() => done())) : Promise.resolve();
         await core.shutdown(reason);
         await Promise.race([tcpClosed, new Promise((done) => setTimeout(done, 2_000).unref())]);
         await ws?.close();

@@ -3,10 +3,10 @@
 // renderer may `import type` from here.
 import type { Command, CommandType, EventFrame, ResultOf, WireError } from '../../server/protocol';
 
-// Connection state and outbox items are produced by the shared ChatSession (used by main
-// and by the browser client alike), so their shapes live with it in the protocol layer.
-export type { ConnectionState, OutboxItem } from '../../server/protocol/client-session';
-import type { ConnectionState, OutboxItem } from '../../server/protocol/client-session';
+// Connection state and outbox items are produced by the shared ChatSession of the client
+// library (used by main and by the browser client alike), so their shapes live there.
+export type { ConnectionState, OutboxItem } from '../../server/client';
+import type { ConnectionState, OutboxItem } from '../../server/client';
 
 export interface SignInRequest {
   /** `host:port` of the server's WebSocket (HTTP) port, or a ws:// / wss:// URL. */

@@ -37,13 +37,13 @@ export function createElectronPlatform(options: ElectronPlatformOptions = {}): P
       app.isPackaged || process.defaultApp !== true
         ? app.setAsDefaultProtocolClient(scheme)
         : app.setAsDefaultProtocolClient(scheme, process.execPath, [path.resolve(process.argv[1] ?? '.')]),
-    on: ((event: keyof AppEvents, cb: (...args: never[]) => void) => {
+    on: (event: keyof AppEvents, cb: (...args: never[]) => void) => {
       const listener = adaptAppEvent(event, cb);
       app.on(event as 'activate', listener);
       return () => {
         app.removeListener(event as 'activate', listener);
       };
-    }) as AppPort['on'],
+    },
   };
 
   return {

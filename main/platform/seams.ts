@@ -222,5 +222,5 @@ export interface Platform {
   /** Loads electron-updater; null where it cannot run (not packaged, or it fails to load). */
   loadUpdater(): Promise<UpdaterPort | null>;
   /** Loads keytar; null when the optional native module is missing or fails to load. */
-  loadKeytar(): Promise<KeytarPort | null>;
+  loadKeytar: () => Promise<KeytarPort | null>;
 }

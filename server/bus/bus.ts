@@ -11,11 +11,11 @@
 //   every delivery is in the store first and clients resume from it.
 // - Events published by a node are not handed back to that node's subscriber.
 
-import type { StoredDelivery } from '../store/store';
+import type { Delivery } from '../protocol';
 
 export type BusEvent =
   /** Deliveries to users who may be signed in on another node. */
-  | { kind: 'deliver'; deliveries: StoredDelivery[] }
+  | { kind: 'deliver'; deliveries: (Delivery & { username: string })[] }
   | { kind: 'presence'; user: string; online: boolean; at: number }
   /** Group membership changed; `notify` are the users to tell. */
   | {

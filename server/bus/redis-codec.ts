@@ -2,6 +2,7 @@
 // node around one BusEvent. Decoding validates the shape, because a message on
 // the channel may come from another version of the server (or anyone with access).
 import { z } from 'zod';
+import { Delivery } from '../protocol';
 import type { BusEvent } from './bus';
 
 /** Sender id used for events the cluster announces on behalf of a dead node. */
@@ -9,20 +10,11 @@ export const SWEEPER_ORIGIN = 'sweeper';
 
 const Int = z.number().int();
 
-const StoredMessageSchema = z.object({
-  id: Int,
-  kind: z.enum(['private', 'broadcast', 'group']),
-  from: z.string(),
-  to: z.string().optional(),
-  group: z.string().optional(),
-  text: z.string(),
-  ts: Int,
-});
-
 const BusEventSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('deliver'),
-    deliveries: z.array(z.object({ username: z.string(), seq: Int, offline: z.boolean(), message: StoredMessageSchema })),
+    // The protocol's own shapes: a delivery is what the recipient's client receives, plus whose it is.
+    deliveries: z.array(Delivery.extend({ username: z.string() })),
   }),
   z.object({ kind: z.literal('presence'), user: z.string(), online: z.boolean(), at: Int }),
   z.object({
@@ -58,5 +50,5 @@ export function decodeEnvelope(payload: string): Envelope | null {
   }
   const parsed = EnvelopeSchema.safeParse(value);
   // The schema strips unknown keys; the result matches BusEvent structurally.
-  return parsed.success ? (parsed.data as Envelope) : null;
+  return parsed.success ? parsed.data : null;
 }

@@ -1,7 +1,6 @@
 // Sign-in, registration and sign-out.
+import { CloseReason } from '../connection';
 import { ErrorCode, ProtocolError, type CommandOf, type ResultOf } from '../protocol';
-import { endSession, startSession } from '../services/lifecycle';
-import { CloseReason } from '../transport/connection';
 import type { CommandContext, CommandSpec } from './types';
 
 async function signIn(
@@ -10,7 +9,7 @@ async function signIn(
   options: { remember?: boolean; resumeFrom?: number; presence?: boolean },
 ): Promise<ResultOf<'login'>> {
   const { services, client } = ctx;
-  const started = await startSession(services, client, username, {
+  const started = await services.sessions.start(client, username, {
     ...(options.resumeFrom !== undefined ? { resumeFrom: options.resumeFrom } : {}),
     wantsPresence: options.presence ?? true,
   });
@@ -84,7 +83,7 @@ export const logout: CommandSpec<'logout'> = {
     const token = ctx.client.token;
     ctx.client.token = null;
     if (token) await ctx.services.accounts.revokeToken(token);
-    await endSession(ctx.services, ctx.client, 'logout');
+    await ctx.services.sessions.end(ctx.client, 'logout');
     ctx.afterReply(() => ctx.client.connection.close(CloseReason.logout));
     return {};
   },

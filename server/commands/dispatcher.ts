@@ -5,21 +5,31 @@
 //
 // Unexpected exceptions are logged with the connection id and answered with
 // INTERNAL; they never reach another connection.
+import type { Client, Outcome } from '../connection';
 import { ErrorCode, ProtocolError, type Command, type CommandType, type RequestId, type WireError } from '../protocol';
+import type { Services } from '../services/index';
+import { TokenBucket } from '../services/rate-limit';
 import { commands } from './index';
-import type { Client, CommandContext, CommandSpec, Services } from './types';
+import type { CommandContext, CommandSpec } from './types';
 
 /** Commands waiting per connection before new ones are refused outright. */
 const MAX_QUEUED = 64;
 
+/** Per-connection state of the dispatcher: the command queue and the rate limit. */
+interface Lane {
+  tail: Promise<unknown>;
+  length: number;
+  bucket: TokenBucket;
+}
+
 export class Dispatcher {
-  private readonly queues = new WeakMap<Client, { tail: Promise<void>; length: number }>();
+  private readonly lanes = new WeakMap<Client, Lane>();
 
   constructor(private readonly services: Services) {}
 
-  /** Queues a decoded command; its reply is written when it has run. */
-  submit(client: Client, id: RequestId | null, command: Command): void {
-    this.enqueue(client, id, () => this.run(client, id, command));
+  /** Queues a decoded command; resolves with its outcome once its reply is written. */
+  submit(client: Client, id: RequestId | null, command: Command): Promise<Outcome> {
+    return this.enqueue(client, id, () => this.run(client, id, command));
   }
 
   /**
@@ -27,39 +37,60 @@ export class Dispatcher {
    * in order with the replies to the commands before it.
    */
   reject(client: Client, id: RequestId | null, error: WireError): void {
-    this.enqueue(client, id, async () => client.connection.replyError(id, error));
+    void this.enqueue(client, id, async () => this.fail(client, id, error));
   }
 
-  private enqueue(client: Client, id: RequestId | null, work: () => Promise<void>): void {
-    const wait = client.bucket.take();
+  /** Answers `error` now, without queueing (refusals that must not wait behind other commands). */
+  refuse(client: Client, id: RequestId | null, error: WireError): Outcome {
+    return this.fail(client, id, error);
+  }
+
+  private lane(client: Client): Lane {
+    let lane = this.lanes.get(client);
+    if (!lane) {
+      const { config, now } = this.services;
+      this.lanes.set(client, (lane = { tail: Promise.resolve(), length: 0, bucket: new TokenBucket(config.rateLimit, config.rateBurst, now) }));
+    }
+    return lane;
+  }
+
+  private enqueue(client: Client, id: RequestId | null, work: () => Promise<Outcome>): Promise<Outcome> {
+    const lane = this.lane(client);
+    const wait = lane.bucket.take();
     if (wait > 0) {
       const seconds = Math.max(1, Math.ceil(wait / 1000));
-      client.connection.replyError(id, {
-        code: ErrorCode.RATE_LIMITED,
-        message: `Too many commands. Slow down (try again in ${seconds} s).`,
-        retryAfter: seconds,
-      });
-      return;
+      return Promise.resolve(
+        this.fail(client, id, {
+          code: ErrorCode.RATE_LIMITED,
+          message: `Too many commands. Slow down (try again in ${seconds} s).`,
+          retryAfter: seconds,
+        }),
+      );
     }
-    let queue = this.queues.get(client);
-    if (!queue) this.queues.set(client, (queue = { tail: Promise.resolve(), length: 0 }));
-    if (queue.length >= MAX_QUEUED) {
-      client.connection.replyError(id, {
-        code: ErrorCode.RATE_LIMITED,
-        message: 'Too many commands waiting. Wait for replies before sending more.',
-        retryAfter: 1,
-      });
-      return;
+    if (lane.length >= MAX_QUEUED) {
+      return Promise.resolve(
+        this.fail(client, id, {
+          code: ErrorCode.RATE_LIMITED,
+          message: 'Too many commands waiting. Wait for replies before sending more.',
+          retryAfter: 1,
+        }),
+      );
     }
-    queue.length++;
-    const q = queue;
-    q.tail = q.tail.then(work).finally(() => {
-      q.length--;
+    lane.length++;
+    const done = lane.tail.then(work).finally(() => {
+      lane.length--;
     });
+    lane.tail = done;
+    return done;
   }
 
-  private async run(client: Client, id: RequestId | null, command: Command): Promise<void> {
-    if (client.closed && command.type !== 'logout') return;
+  private fail(client: Client, id: RequestId | null, error: WireError): Outcome {
+    client.connection.replyError(id, error);
+    return { ok: false, error };
+  }
+
+  private async run(client: Client, id: RequestId | null, command: Command): Promise<Outcome> {
+    if (client.closed && command.type !== 'logout') return { ok: false, error: { code: ErrorCode.NOT_SIGNED_IN, message: 'Connection closed' } };
     const after: (() => void)[] = [];
     const spec = commands[command.type] as CommandSpec<CommandType>;
     try {
@@ -72,21 +103,19 @@ export class Dispatcher {
         user: client.session?.username ?? '',
         afterReply: (fn) => after.push(fn),
       };
-      const result = await spec.handle(ctx, command as never);
+      const result = await spec.handle(ctx, command);
       client.connection.reply(id, command.type, result);
       for (const fn of after) fn();
+      return { ok: true, type: command.type, result };
     } catch (err) {
-      if (err instanceof ProtocolError) {
-        client.connection.replyError(id, err.toWire());
-      } else {
-        this.services.log.error({ err, conn: client.connection.id, command: command.type }, 'command failed');
-        client.connection.replyError(id, { code: ErrorCode.INTERNAL, message: 'The server failed to handle this command. Try again later.' });
-      }
+      if (err instanceof ProtocolError) return this.fail(client, id, err.toWire());
+      this.services.log.error({ err, conn: client.connection.id, command: command.type }, 'command failed');
+      return this.fail(client, id, { code: ErrorCode.INTERNAL, message: 'The server failed to handle this command. Try again later.' });
     }
   }
 
   /** Resolves when every queued command of `client` has finished. */
   async drain(client: Client): Promise<void> {
-    await this.queues.get(client)?.tail;
+    await this.lanes.get(client)?.tail;
   }
 }

@@ -1,5 +1,4 @@
 // Private messages, broadcasts and group messages.
-import { toChatMessage } from '../services/outbound';
 import type { CommandSpec } from './types';
 
 /** message <user> <text> */
@@ -7,7 +6,7 @@ export const message: CommandSpec<'message'> = {
   needsAuth: true,
   async handle(ctx, cmd) {
     const out = await ctx.services.delivery.sendPrivate(ctx.user, cmd.to, cmd.text);
-    return { message: toChatMessage(out.message), queued: out.queued.length > 0 };
+    return { message: out.message, queued: out.queued.length > 0 };
   },
 };
 
@@ -16,7 +15,7 @@ export const broadcast: CommandSpec<'broadcast'> = {
   needsAuth: true,
   async handle(ctx, cmd) {
     const out = await ctx.services.delivery.sendBroadcast(ctx.user, cmd.text);
-    return { message: toChatMessage(out.message), delivered: out.delivered, blockedBy: out.blockedBy };
+    return { message: out.message, delivered: out.delivered, blockedBy: out.blockedBy };
   },
 };
 
@@ -26,6 +25,6 @@ export const messageGroup: CommandSpec<'message-group'> = {
   async handle(ctx, cmd) {
     const group = await ctx.services.groups.requireGroup(cmd.group, ctx.user);
     const out = await ctx.services.delivery.sendGroup(ctx.user, group.name, group.members, cmd.text);
-    return { message: toChatMessage(out.message), queued: out.queued, blockedBy: out.blockedBy };
+    return { message: out.message, queued: out.queued, blockedBy: out.blockedBy };
   },
 };

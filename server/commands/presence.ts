@@ -1,5 +1,4 @@
 // whoelse, wholasthr and ping.
-import { ErrorCode, ProtocolError } from '../protocol';
 import type { CommandSpec } from './types';
 
 /** whoelse — users online now, except me */
@@ -22,14 +21,6 @@ export const wholasthr: CommandSpec<'wholasthr'> = {
 export const ping: CommandSpec<'ping'> = {
   needsAuth: true,
   async handle(ctx, cmd) {
-    const { store, presence } = ctx.services;
-    const user = await store.getUser(cmd.user);
-    if (!user) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user "${cmd.user}"`);
-    const [online, blockedByMe, blockedMe] = await Promise.all([
-      presence.isOnline(cmd.user),
-      store.isBlocked(ctx.user, cmd.user),
-      store.isBlocked(cmd.user, ctx.user),
-    ]);
-    return { user: cmd.user, online, lastLoginAt: user.lastLoginAt, blockedByMe, blockedMe };
+    return ctx.services.presence.ping(ctx.user, cmd.user);
   },
 };

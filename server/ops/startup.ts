@@ -67,7 +67,7 @@ export async function prepareAccounts(config: ServerConfig, store: Store, accoun
     const counts = await importUsersAtStart(accounts, store, config.usersFile, config.dataDir, log);
     log.info({ file: config.usersFile, ...counts }, 'imported users');
   }
-  if (!(await store.hasUsers())) notices.push(noAccounts(config));
+  if (!(await store.accounts.hasUsers())) notices.push(noAccounts(config));
   for (const notice of notices) log[notice.level]({ notice: notice.code }, notice.text);
   return notices;
 }

@@ -105,7 +105,7 @@ export async function importUsersAtStart(
   // file's. Harmless, and not worth a store API for reading hashes atomically.
   const users: Record<string, string> = {};
   for (const { username } of parseUsersFile(text, file)) {
-    const user = await store.getUser(username);
+    const user = await store.accounts.getUser(username);
     if (user) users[username] = digest(user.passwordHash);
   }
   try {

@@ -1,7 +1,9 @@
-// The wire contract shared by the server, the Electron main process and the
-// renderer. Pure TypeScript: it imports only zod, never node:* or the DOM.
+// The wire contract shared by the server, the Electron main process, the
+// renderer and the client library. Pure TypeScript: it imports only zod, never
+// node:* or the DOM.
 export * from './limits';
 export * from './errors';
+export * from './models';
 export * from './schemas';
 export * from './validate';
 export * from './json-codec';

@@ -3,7 +3,8 @@
 // Replies:  {"type":"reply","id":1,"ok":true,"result":{...}} or {"type":"reply","id":1,"ok":false,"error":{...}}.
 // Events:   {"type":"event","event":"message","seq":7,"offline":false,"message":{...}}.
 import { ErrorCode, ProtocolError, type WireError } from './errors';
-import { RequestId, type ChatMessage, type Command, type EventFrame, type RequestId as Id } from './schemas';
+import { RequestId, type ChatMessage, type RequestId as Id } from './models';
+import type { Command, EventFrame } from './schemas';
 import { parseCommand } from './validate';
 
 export interface DecodedRequest {

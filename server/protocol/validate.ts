@@ -31,5 +31,5 @@ export function parseCommand(input: unknown): Command {
   if (!parsed.success) {
     throw new ProtocolError(ErrorCode.BAD_REQUEST, `${type}: ${describeIssue(parsed.error)}`);
   }
-  return parsed.data as Command;
+  return parsed.data;
 }

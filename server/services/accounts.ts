@@ -3,7 +3,7 @@
 // every connection and every node.
 import { readFile } from 'node:fs/promises';
 import { ErrorCode, ProtocolError, RESERVED_NAMES, Username, Password } from '../protocol';
-import type { Store } from '../store/store';
+import type { AccountStore } from '../store/store';
 import { hashPassword, hashToken, newToken, verifyPassword } from './passwords';
 
 export interface AccountPolicy {
@@ -18,7 +18,7 @@ export class AccountService {
   private dummyHash: Promise<string> | undefined;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: AccountStore,
     private readonly policy: AccountPolicy,
     private readonly now: () => number = Date.now,
   ) {}

@@ -3,13 +3,14 @@
 // a block changes (here, or on another node via the bus).
 import { ErrorCode, ProtocolError } from '../protocol';
 import type { Bus } from '../bus/bus';
-import type { Store } from '../store/store';
+import type { AccountStore, BlockStore } from '../store/store';
 
 export class BlockService {
   private readonly blockersCache = new Map<string, Promise<ReadonlySet<string>>>();
 
   constructor(
-    private readonly store: Store,
+    private readonly store: BlockStore,
+    private readonly accounts: AccountStore,
     private readonly bus: Bus,
   ) {}
 
@@ -47,12 +48,18 @@ export class BlockService {
     return this.store.blockedBy(blocker);
   }
 
+  /** Whether `a` blocked `b` and whether `b` blocked `a`. */
+  async between(a: string, b: string): Promise<{ aBlockedB: boolean; bBlockedA: boolean }> {
+    const [aBlockedB, bBlockedA] = await Promise.all([this.store.isBlocked(a, b), this.store.isBlocked(b, a)]);
+    return { aBlockedB, bBlockedA };
+  }
+
   private changed(target: string): void {
     this.invalidate(target);
     void this.bus.publish({ kind: 'blocks-changed', user: target }).catch(() => {});
   }
 
   private async requireUser(username: string): Promise<void> {
-    if (!(await this.store.getUser(username))) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user "${username}"`);
+    if (!(await this.accounts.getUser(username))) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user "${username}"`);
   }
 }

@@ -2,15 +2,16 @@
 // stores the message with one delivery per recipient, then hands each delivery
 // to the local session or, for users signed in on another node, to the bus.
 // Nothing is sent to anyone before the store has committed.
-import { ErrorCode, ProtocolError } from '../protocol';
 import type { Bus } from '../bus/bus';
-import type { NewMessage, Recipient, Store, StoredDelivery, StoredMessage } from '../store/store';
+import { OutboundMessage } from '../connection';
+import { ErrorCode, ProtocolError, type ChatMessage } from '../protocol';
+import type { AccountStore, MessageStore, NewMessage, Recipient, StoredDelivery } from '../store/store';
 import type { BlockService } from './blocks';
-import { OutboundMessage } from './outbound';
+import type { PresenceService } from './presence';
 import type { SessionRegistry } from './registry';
 
 export interface SendOutcome {
-  message: StoredMessage;
+  message: ChatMessage;
   /** Recipients who were offline (queued in their mailbox). */
   queued: string[];
   /** Recipients who got a delivery (online or queued). */
@@ -21,26 +22,28 @@ export interface SendOutcome {
 
 export class DeliveryService {
   constructor(
-    private readonly store: Store,
+    private readonly messages: MessageStore,
+    private readonly accounts: AccountStore,
     private readonly bus: Bus,
     private readonly registry: SessionRegistry,
     private readonly blocks: BlockService,
+    private readonly presence: PresenceService,
     private readonly now: () => number = Date.now,
   ) {}
 
   async sendPrivate(from: string, to: string, text: string): Promise<SendOutcome> {
     if (from === to) throw new ProtocolError(ErrorCode.SELF_TARGET, 'You cannot message yourself');
-    if (!(await this.store.getUser(to))) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user "${to}"`);
+    if (!(await this.accounts.getUser(to))) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user "${to}"`);
     if ((await this.blocks.blockersOf(from)).has(to)) {
       throw new ProtocolError(ErrorCode.BLOCKED, 'Your message could not be delivered as the recipient has blocked you');
     }
-    const online = this.registry.get(to) !== undefined || (await this.bus.isOnline(to));
+    const online = await this.presence.isOnline(to);
     return this.send({ kind: 'private', from, to, text, ts: this.now() }, [{ username: to, offline: !online }], 0);
   }
 
   /** To everyone online except the sender and those who blocked the sender (as in the seed: not queued). */
   async sendBroadcast(from: string, text: string): Promise<SendOutcome> {
-    const [online, blockers] = await Promise.all([this.bus.onlineUsers(), this.blocks.blockersOf(from)]);
+    const [online, blockers] = await Promise.all([this.presence.online(), this.blocks.blockersOf(from)]);
     const recipients: Recipient[] = [];
     let blockedBy = 0;
     for (const user of online) {
@@ -53,7 +56,7 @@ export class DeliveryService {
 
   /** To every member but the sender; offline members get it in their mailbox. */
   async sendGroup(from: string, group: string, members: readonly string[], text: string): Promise<SendOutcome> {
-    const [online, blockers] = await Promise.all([this.bus.onlineUsers(), this.blocks.blockersOf(from)]);
+    const [online, blockers] = await Promise.all([this.presence.online(), this.blocks.blockersOf(from)]);
     const onlineSet = new Set(online);
     const recipients: Recipient[] = [];
     let blockedBy = 0;
@@ -66,7 +69,7 @@ export class DeliveryService {
   }
 
   private async send(message: NewMessage, recipients: Recipient[], blockedBy: number): Promise<SendOutcome> {
-    const saved = await this.store.saveMessage(message, recipients);
+    const saved = await this.messages.saveMessage(message, recipients);
     this.route(saved.deliveries, new OutboundMessage(saved.message));
     return {
       message: saved.message,

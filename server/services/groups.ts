@@ -2,7 +2,7 @@
 // removes members; any member may leave (ownership then passes on).
 import { ErrorCode, ProtocolError, RESERVED_NAMES, type EventFrame, type GroupInfo } from '../protocol';
 import type { Bus, BusEvent } from '../bus/bus';
-import type { GroupRecord, Store } from '../store/store';
+import type { AccountStore, GroupRecord, GroupStore } from '../store/store';
 import type { SessionRegistry } from './registry';
 
 type GroupChange = Extract<BusEvent, { kind: 'group' }>;
@@ -13,7 +13,8 @@ export function toGroupInfo(g: GroupRecord): GroupInfo {
 
 export class GroupService {
   constructor(
-    private readonly store: Store,
+    private readonly store: GroupStore,
+    private readonly accounts: AccountStore,
     private readonly bus: Bus,
     private readonly registry: SessionRegistry,
     private readonly now: () => number = Date.now,
@@ -73,6 +74,11 @@ export class GroupService {
     return this.store.groupsOf(username);
   }
 
+  /** Whether a group of this name exists (users and groups share one namespace). */
+  async exists(name: string): Promise<boolean> {
+    return (await this.store.getGroup(name)) !== null;
+  }
+
   private async requireOwner(name: string, actor: string): Promise<GroupRecord> {
     const group = await this.requireGroup(name, actor);
     if (group.owner !== actor) throw new ProtocolError(ErrorCode.NOT_GROUP_OWNER, `Only ${group.owner}, the owner, can change the members of "${name}"`);
@@ -81,7 +87,7 @@ export class GroupService {
 
   private async requireUsers(names: readonly string[]): Promise<void> {
     const unique = [...new Set(names)];
-    const existing = new Set(await this.store.existingUsers(unique));
+    const existing = new Set(await this.accounts.existingUsers(unique));
     const missing = unique.filter((n) => !existing.has(n));
     if (missing.length > 0) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No such user(s): ${missing.join(', ')}`);
   }

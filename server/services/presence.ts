@@ -1,27 +1,40 @@
-// Presence: who is online (on any node), who was on in the last hour, and the
-// online/offline events other users see.
+// Presence: who is online (on any node), who was on in the last hour, the
+// `ping` answer, and the online/offline events other users see. The one place
+// that decides whether a user is online.
 import type { Bus } from '../bus/bus';
-import type { PresenceInfo } from '../protocol';
-import type { Store } from '../store/store';
+import { ErrorCode, ProtocolError, type PresenceInfo, type ResultOf } from '../protocol';
+import type { AccountStore } from '../store/store';
+import type { BlockService } from './blocks';
 import type { SessionRegistry } from './registry';
 
 const HOUR_MS = 60 * 60 * 1000;
 
 export class PresenceService {
   constructor(
-    private readonly store: Store,
+    private readonly accounts: AccountStore,
+    private readonly blocks: BlockService,
     private readonly bus: Bus,
     private readonly registry: SessionRegistry,
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** Users with a session on any node, sorted by name. */
+  online(): Promise<string[]> {
+    return this.bus.onlineUsers();
+  }
+
+  /** Whether `user` has a session: here (no round trip) or on another node. */
+  isOnline(user: string): Promise<boolean> {
+    return this.registry.get(user) ? Promise.resolve(true) : this.bus.isOnline(user);
+  }
+
   async othersOnline(me: string): Promise<string[]> {
-    return (await this.bus.onlineUsers()).filter((u) => u !== me);
+    return (await this.online()).filter((u) => u !== me);
   }
 
   /** Users online now or signed in within the last hour, except `me`, sorted by name. */
   async lastHour(me: string): Promise<PresenceInfo[]> {
-    const [online, recent] = await Promise.all([this.bus.onlineUsers(), this.store.usersLoggedInSince(this.now() - HOUR_MS)]);
+    const [online, recent] = await Promise.all([this.online(), this.accounts.usersLoggedInSince(this.now() - HOUR_MS)]);
     const byName = new Map<string, PresenceInfo>();
     for (const r of recent) byName.set(r.username, { username: r.username, online: false, lastLoginAt: r.lastLoginAt });
     for (const u of online) {
@@ -32,8 +45,12 @@ export class PresenceService {
     return [...byName.values()].sort((a, b) => (a.username < b.username ? -1 : a.username > b.username ? 1 : 0));
   }
 
-  isOnline(user: string): Promise<boolean> {
-    return this.registry.get(user) ? Promise.resolve(true) : this.bus.isOnline(user);
+  /** `user` as `me` sees them: online or not, last sign-in, and blocks either way. Throws UNKNOWN_USER. */
+  async ping(me: string, user: string): Promise<ResultOf<'ping'>> {
+    const record = await this.accounts.getUser(user);
+    if (!record) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user "${user}"`);
+    const [online, blocks] = await Promise.all([this.isOnline(user), this.blocks.between(me, user)]);
+    return { user, online, lastLoginAt: record.lastLoginAt, blockedByMe: blocks.aBlockedB, blockedMe: blocks.bBlockedA };
   }
 
   /** Tells local sessions and other nodes that `user` came online or went offline. */

@@ -1,5 +1,6 @@
 // The sessions signed in on this node, by username. Cluster-wide uniqueness is
 // the Bus's job (claimSession); this map only finds local connections.
+import type { SessionHandle } from '../connection';
 import type { EventFrame } from '../protocol';
 import type { Session } from './session';
 
@@ -11,7 +12,7 @@ export class SessionRegistry {
   }
 
   /** Removes the entry only if it is this session (a newer one may have replaced it). */
-  remove(session: Session): void {
+  remove(session: SessionHandle): void {
     if (this.byUser.get(session.username) === session) this.byUser.delete(session.username);
   }
 

@@ -6,10 +6,9 @@
 //   the store (deliveries saved on another node, or by concurrent writes).
 // - MUST NOT repeat: anything at or below the last sent seq is dropped.
 // - Catch-up after sign-in replays from the store, then live deliveries continue.
+import { OutboundMessage, type Connection, type SessionHandle } from '../connection';
 import type { Logger } from '../log';
-import type { Store, StoredDelivery } from '../store/store';
-import type { Connection } from '../transport/connection';
-import { OutboundMessage } from './outbound';
+import type { MessageStore, StoredDelivery } from '../store/store';
 
 const CATCH_UP_PAGE = 500;
 const GAP_WAIT_MS = 150;
@@ -17,23 +16,23 @@ const GAP_WAIT_MS = 150;
 export interface SessionOptions {
   username: string;
   connection: Connection;
-  store: Store;
+  store: MessageStore;
   log: Logger;
   /** Deliveries after this seq are sent by catchUp(). */
   resumeFrom: number;
-  /** Wants presence events (TCP always; WebSocket clients may opt out). */
+  /** Wants presence events (the default; a client may opt out at sign-in). */
   wantsPresence: boolean;
 }
 
-export class Session {
+export class Session implements SessionHandle {
   readonly username: string;
   readonly connection: Connection;
   readonly wantsPresence: boolean;
-  private readonly store: Store;
+  private readonly store: MessageStore;
   private readonly log: Logger;
   /** Highest seq written to the connection. */
   private lastSent: number;
-  /** Highest seq acknowledged to the store (TCP acknowledges on write). */
+  /** Highest seq acknowledged to the store (a connection that acknowledges on write does so as bytes leave). */
   private ackedSeq: number;
   private ackTimer: NodeJS.Timeout | undefined;
   private catchingUp = false;
@@ -124,12 +123,8 @@ export class Session {
 
   private write(seq: number, offline: boolean, message: OutboundMessage): void {
     this.lastSent = seq;
-    if (this.connection.kind === 'tcp') {
-      // A line-protocol client cannot acknowledge; the kernel accepting the bytes is the acknowledgement.
-      this.connection.deliver(seq, offline, message, () => this.acknowledge(seq));
-    } else {
-      this.connection.deliver(seq, offline, message);
-    }
+    if (this.connection.acknowledgesOnWrite) this.connection.deliver(seq, offline, message, () => this.acknowledge(seq));
+    else this.connection.deliver(seq, offline, message);
   }
 
   /** Records an acknowledgement (written to the store at most every 200 ms); returns the highest acknowledged seq. */

@@ -1,5 +1,6 @@
-// Picks the storage backend from the configuration. Backends other than the
-// default are imported lazily so an embedded server never loads `pg`.
+// Picks the storage backend from the configuration and opens it ready to use
+// (each backend's open function creates or upgrades its schema). Backends other
+// than the default are imported lazily so an embedded server never loads `pg`.
 import type { ServerConfig } from '../config';
 import { createLogger, type Logger } from '../log';
 import type { Store } from './store';
@@ -9,9 +10,7 @@ export async function createStore(config: ServerConfig, log?: Pick<Logger, 'erro
   switch (config.store) {
     case 'memory': {
       const { MemoryStore } = await import('./memory/index');
-      const store = new MemoryStore();
-      await store.migrate();
-      return store;
+      return MemoryStore.open();
     }
     case 'postgres': {
       const { openPostgresStore } = await import('./postgres/index');
@@ -19,12 +18,10 @@ export async function createStore(config: ServerConfig, log?: Pick<Logger, 'erro
     }
     case 'sqlite': {
       const { openSqliteStore } = await import('./sqlite/index');
-      const store = await openSqliteStore({
+      return openSqliteStore({
         dataDir: config.dataDir,
         log: log ?? { error: (details, message) => createLogger(config.logLevel, config.logFormat).error(details, message) },
       });
-      await store.migrate();
-      return store;
     }
   }
 }

@@ -1,5 +1,7 @@
-// The storage interface every backend implements (SQLite by default, PostgreSQL
-// for several nodes, memory for benchmarks). Services talk only to this.
+// The storage interfaces every backend implements (SQLite by default,
+// PostgreSQL for several nodes, memory for benchmarks), split by role:
+// accounts (with lockout and sign-in tokens), blocks, groups, and messages with
+// the per-recipient mailboxes. Services talk only to these.
 //
 // Guarantees every implementation MUST give:
 // - A method's promise resolves only after its writes are committed; the server
@@ -11,6 +13,10 @@
 // - "Sorted by name" means UTF-16 code-unit order ('B' < 'a'; COLLATE "C" in SQL).
 // - saveMessage rejects, storing nothing, when a recipient is not a user.
 // - A lock ends at now >= lockedUntil; it then reads { failures: 0, lockedUntil: null }.
+// - Users and groups share one namespace: a name is taken by either, never both.
+// - A store is opened ready to use: its open function (see create-store.ts)
+//   creates or upgrades the schema, so nothing else runs migrations.
+import type { ChatMessage, Delivery } from '../protocol';
 
 export interface UserRecord {
   username: string;
@@ -27,16 +33,6 @@ export interface LockState {
   lockedUntil: number | null;
 }
 
-/**
- * The lock state after one more failed attempt (recordFailedLogin's rule, for
- * the backends that apply it in code): at maxAttempts the account locks until
- * now + lockMs and the counter restarts at 0.
- */
-export function nextLockAfterFailure(state: LockState, now: number, maxAttempts: number, lockMs: number): LockState {
-  const failures = state.failures + 1;
-  return failures >= maxAttempts ? { failures: 0, lockedUntil: now + lockMs } : { failures, lockedUntil: state.lockedUntil };
-}
-
 export interface GroupRecord {
   name: string;
   owner: string;
@@ -45,23 +41,8 @@ export interface GroupRecord {
   createdAt: number;
 }
 
-export type StoredKind = 'private' | 'broadcast' | 'group';
-
-export interface NewMessage {
-  kind: StoredKind;
-  from: string;
-  /** Recipient of a private message. */
-  to?: string;
-  /** Group of a group message. */
-  group?: string;
-  text: string;
-  ts: number;
-}
-
-export interface StoredMessage extends NewMessage {
-  /** Global, increasing message id (ids of later messages are larger). */
-  id: number;
-}
+/** A message before it is stored: everything but its id. */
+export type NewMessage = Omit<ChatMessage, 'id'>;
 
 export interface Recipient {
   username: string;
@@ -69,20 +50,21 @@ export interface Recipient {
   offline: boolean;
 }
 
-export interface StoredDelivery {
+/** One recipient's delivery of a message. */
+export interface StoredDelivery extends Delivery {
   username: string;
-  seq: number;
-  offline: boolean;
-  message: StoredMessage;
 }
 
-export interface Store {
-  /** Creates or upgrades the schema. Idempotent; safe when several nodes start at once. */
-  migrate(): Promise<void>;
-  /** Flushes and closes. No method may be called afterwards. */
-  close(): Promise<void>;
+/** A page of one conversation: private with `peer`, or a group's. */
+export type HistoryQuery = {
+  viewer: string;
+  /** Only messages with id < before. */
+  before?: number;
+  limit: number;
+} & ({ peer: string; group?: undefined } | { group: string; peer?: undefined });
 
-  // ---- accounts
+/** Users, the lockout counters and sign-in tokens (only token hashes are stored). */
+export interface AccountStore {
   /** Creates a user; resolves false when the name is taken by a user or a group. */
   createUser(username: string, passwordHash: string, now: number): Promise<boolean>;
   getUser(username: string): Promise<UserRecord | null>;
@@ -97,7 +79,7 @@ export interface Store {
   /** True when at least one account exists (the first-run notice asks). */
   hasUsers(): Promise<boolean>;
 
-  // ---- lockout (keyed by the username typed, which need not exist)
+  // Lockout, keyed by the username typed (which need not exist).
   getLockState(username: string, now: number): Promise<LockState>;
   /**
    * Atomically records a failed attempt. When failures reach maxAttempts the
@@ -106,14 +88,16 @@ export interface Store {
   recordFailedLogin(username: string, now: number, maxAttempts: number, lockMs: number): Promise<LockState>;
   clearFailedLogins(username: string): Promise<void>;
 
-  // ---- sign-in tokens (only hashes are stored)
+  // Sign-in tokens.
   createToken(username: string, tokenHash: string, expiresAt: number, now: number): Promise<void>;
   /** The token's user if it exists and expiresAt > now, else null. */
   findToken(tokenHash: string, now: number): Promise<string | null>;
   revokeToken(tokenHash: string): Promise<void>;
   revokeTokensOf(username: string): Promise<void>;
+}
 
-  // ---- blocks
+/** Who refuses messages from whom. */
+export interface BlockStore {
   /** Resolves false if already blocked. */
   block(blocker: string, blocked: string): Promise<boolean>;
   /** Resolves false if it was not blocked. */
@@ -123,9 +107,10 @@ export interface Store {
   /** Who has blocked `user`, any order. */
   blockersOf(user: string): Promise<string[]>;
   isBlocked(blocker: string, blocked: string): Promise<boolean>;
+}
 
-  // ---- groups
-  /** Resolves false when the name is taken by a group or a user. Members are de-duplicated. */
+export interface GroupStore {
+  /** Resolves false when the name is taken by a group or a user. The owner comes first; members are de-duplicated. */
   createGroup(name: string, owner: string, members: readonly string[], now: number): Promise<boolean>;
   getGroup(name: string): Promise<GroupRecord | null>;
   /** Adds members not already in; resolves the updated group, or null if it does not exist. */
@@ -138,14 +123,16 @@ export interface Store {
   removeGroupMembers(name: string, members: readonly string[]): Promise<GroupRecord | null>;
   /** Groups `username` belongs to, sorted by name. */
   groupsOf(username: string): Promise<GroupRecord[]>;
+}
 
-  // ---- messages and mailboxes
+/** Messages and every user's mailbox: the deliveries with their sequence numbers. */
+export interface MessageStore {
   /**
    * Stores a message and one delivery per recipient, each with the recipient's
    * next sequence number. Recipients must be distinct. Deliveries come back in
    * recipient order.
    */
-  saveMessage(message: NewMessage, recipients: readonly Recipient[]): Promise<{ message: StoredMessage; deliveries: StoredDelivery[] }>;
+  saveMessage(message: NewMessage, recipients: readonly Recipient[]): Promise<{ message: ChatMessage; deliveries: StoredDelivery[] }>;
   /** Deliveries for `username` with seq > afterSeq, ascending, at most `limit`. */
   deliveriesAfter(username: string, afterSeq: number, limit: number): Promise<StoredDelivery[]>;
   /** Highest sequence number ever assigned to `username` (0 if none). */
@@ -159,8 +146,18 @@ export interface Store {
   /** Number of offline deliveries with seq > afterSeq. */
   countOfflineAfter(username: string, afterSeq: number): Promise<number>;
   /**
-   * One page of a conversation, newest first, ids < before (when given).
-   * Private: messages between `viewer` and `peer` both ways. Group: all messages of the group.
+   * One page of a conversation, newest first. Private: messages between
+   * `viewer` and `peer` both ways. Group: all messages of the group. A query
+   * naming neither a peer nor a group is rejected with BAD_REQUEST.
    */
-  history(query: { viewer: string; peer?: string; group?: string; before?: number; limit: number }): Promise<StoredMessage[]>;
+  history(query: HistoryQuery): Promise<ChatMessage[]>;
+}
+
+export interface Store {
+  readonly accounts: AccountStore;
+  readonly blocks: BlockStore;
+  readonly groups: GroupStore;
+  readonly messages: MessageStore;
+  /** Flushes and closes. No method may be called afterwards. */
+  close(): Promise<void>;
 }

@@ -1,6 +1,7 @@
-// Plain TCP line protocol, usable with `nc` or telnet: prompts for a username
-// and password, then one text command per line; every reply, event and
-// delivered message is one line (or a few, for lists).
+// Plain TCP line protocol, usable with `nc` or telnet: framing (one line per
+// message) plus the text wire adapter. The adapter owns the sign-in prompts
+// (username, then password), renders replies, events and deliveries as lines,
+// and acknowledges deliveries on write: a line client cannot send `ack`.
 //
 // Framing rules:
 // - A line ends with LF (a preceding CR is dropped). Lines longer than
@@ -9,28 +10,29 @@
 // - Output beyond maxSendQueueBytes not yet taken by the peer disconnects it
 //   (a slow consumer must not make the server buffer without limit).
 import net from 'node:net';
-import type { Client } from '../commands/types';
+import { CloseReason, type Connection, type ConnectionInput, type OutboundMessage } from '../connection';
 import {
   ErrorCode,
   MAX_FRAME_BYTES,
   Password,
   ProtocolError,
   Username,
-  formatDelivery,
+  formatDeliveryBody,
   formatError,
   formatEvent,
   formatResult,
   parseTextCommand,
+  type ChatMessage,
+  type Command,
   type CommandType,
   type EventFrame,
   type RequestId,
   type ResultOf,
   type WireError,
 } from '../protocol';
-import type { OutboundMessage } from '../services/outbound';
-import { CloseReason, type Connection, type ListenerOptions } from './connection';
 import { corkForThisTurn } from './cork';
 import { nextConnectionId } from './ids';
+import type { ListenerOptions } from './listener';
 
 const LF = 0x0a;
 
@@ -47,11 +49,16 @@ export interface TcpOptions extends ListenerOptions {
   idleMs: number;
 }
 
+/** Delivery lines differ only in their `#<seq>` prefix: the rest is rendered once per message (online and offline variants). */
+const onlineLine = (m: ChatMessage) => formatDeliveryBody(false, m);
+const offlineLine = (m: ChatMessage) => formatDeliveryBody(true, m);
+
 class TcpConnection implements Connection {
   readonly id = nextConnectionId();
-  readonly kind = 'tcp' as const;
+  readonly kind = 'tcp';
+  readonly acknowledgesOnWrite = true;
   readonly remoteAddress: string;
-  private client!: Client;
+  private input!: ConnectionInput;
   private state: PromptState = { kind: 'username' };
   /** Lines typed while a sign-in is being checked; handled afterwards in order. */
   private held: Buffer[] = [];
@@ -59,7 +66,6 @@ class TcpConnection implements Connection {
   private buffered = 0;
   private discarding = false;
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });
-  private loginTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly socket: net.Socket,
@@ -73,22 +79,15 @@ class TcpConnection implements Connection {
   }
 
   start(): void {
-    const { core, log, serverName, allowRegister } = this.options;
-    this.client = core.open(this);
+    const { inbound, log, serverName, allowRegister } = this.options;
+    this.input = inbound.open(this);
     this.socket.setNoDelay(true);
     this.socket.setKeepAlive(true, 30_000);
     this.socket.setTimeout(this.options.idleMs);
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.socket.on('timeout', () => this.close('idle for too long'));
     this.socket.on('error', (err) => log.debug({ conn: this.id, err: err.message }, 'tcp socket error'));
-    this.socket.on('close', () => {
-      clearTimeout(this.loginTimer);
-      void core.close(this.client, 'disconnected');
-    });
-    this.loginTimer = setTimeout(() => {
-      if (!this.client.session) this.close('sign-in took too long');
-    }, this.options.loginTimeoutMs);
-    this.loginTimer.unref();
+    this.socket.on('close', () => void this.input.closed('disconnected'));
     this.writeLine(`Welcome to ${serverName}. Sign in to chat; type "help" once signed in.`);
     if (allowRegister) this.writeLine('New here? Type "register" at the username prompt to create an account.');
     this.prompt();
@@ -148,7 +147,7 @@ class TcpConnection implements Connection {
    */
   private rejectLine(error: WireError): void {
     if (this.state.kind === 'ready' || this.state.kind === 'authenticating') {
-      this.options.core.rejectInput(this.client, null, error);
+      this.input.reject(null, error);
       return;
     }
     this.writeLine(formatError(error));
@@ -184,10 +183,10 @@ class TcpConnection implements Connection {
   private onCommandLine(line: string): void {
     if (line.trim() === '') return;
     try {
-      this.options.core.submit(this.client, null, parseTextCommand(line));
+      void this.input.submit(null, parseTextCommand(line));
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
-      this.options.core.rejectInput(this.client, null, err.toWire());
+      this.input.reject(null, err.toWire());
     }
   }
 
@@ -221,8 +220,27 @@ class TcpConnection implements Connection {
       this.writeLine(formatError({ code: ErrorCode.BAD_REQUEST, message: 'Passwords are 1-256 characters.' }));
       return this.prompt();
     }
+    void this.signIn(username, registering, registering ? { type: 'register', username, password } : { type: 'login', username, password });
+  }
+
+  /**
+   * Runs the sign-in typed at the prompts. Its reply (welcome or error) is
+   * written by the core; the outcome then decides the next prompt: a wrong
+   * password asks for the password again, anything else starts over.
+   */
+  private async signIn(username: string, registering: boolean, command: Command): Promise<void> {
     this.state = { kind: 'authenticating', username, registering };
-    this.options.core.submit(this.client, null, registering ? { type: 'register', username, password } : { type: 'login', username, password });
+    const outcome = await this.input.submit(null, command);
+    if (outcome.ok) {
+      this.state = { kind: 'ready' };
+    } else {
+      const { code } = outcome.error;
+      if (!registering) this.state = code === ErrorCode.INVALID_CREDENTIALS ? { kind: 'password', username } : { kind: 'username' };
+      else if (code === ErrorCode.REGISTRATION_DISABLED) this.state = { kind: 'username' };
+      else this.state = code === ErrorCode.BAD_REQUEST ? { kind: 'register-password', username } : { kind: 'register-username' };
+      this.prompt();
+    }
+    this.releaseHeld();
   }
 
   private prompt(): void {
@@ -248,28 +266,10 @@ class TcpConnection implements Connection {
 
   reply(_id: RequestId | null, type: CommandType, result: unknown): void {
     for (const line of formatResult(type, result as ResultOf<CommandType>)) this.writeLine(line);
-    if (this.state.kind === 'authenticating' && (type === 'login' || type === 'register')) {
-      this.state = { kind: 'ready' };
-      clearTimeout(this.loginTimer);
-      this.releaseHeld();
-    }
   }
 
   replyError(_id: RequestId | null, error: WireError): void {
     this.writeLine(formatError(error));
-    if (this.state.kind === 'authenticating') {
-      const { username, registering } = this.state;
-      // A wrong password asks for the password again; anything else starts over.
-      if (!registering) {
-        this.state = error.code === ErrorCode.INVALID_CREDENTIALS ? { kind: 'password', username } : { kind: 'username' };
-      } else if (error.code === ErrorCode.REGISTRATION_DISABLED) {
-        this.state = { kind: 'username' };
-      } else {
-        this.state = error.code === ErrorCode.BAD_REQUEST ? { kind: 'register-password', username } : { kind: 'register-username' };
-      }
-      this.prompt();
-      this.releaseHeld();
-    }
   }
 
   event(event: EventFrame): void {
@@ -278,7 +278,8 @@ class TcpConnection implements Connection {
   }
 
   deliver(seq: number, offline: boolean, message: OutboundMessage, onWritten?: () => void): void {
-    this.writeLine(formatDelivery(seq, offline, message.message), onWritten);
+    const body = offline ? message.encoded('text-offline', offlineLine) : message.encoded('text', onlineLine);
+    this.writeLine(`#${seq} ${body}`, onWritten);
   }
 
   close(reason: string): void {

@@ -12,7 +12,7 @@ import { isUtf8 } from 'node:buffer';
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
-import type { Client } from '../commands/types';
+import { CloseReason, type Connection, type ConnectionInput, type OutboundMessage } from '../connection';
 import {
   ErrorCode,
   MAX_FRAME_BYTES,
@@ -22,16 +22,16 @@ import {
   encodeDelivery,
   encodeError,
   encodeEvent,
+  encodeMessageBody,
   encodeOk,
   type CommandType,
   type EventFrame,
   type RequestId,
   type WireError,
 } from '../protocol';
-import type { OutboundMessage } from '../services/outbound';
-import { CloseReason, type Connection, type ListenerOptions } from './connection';
 import { corkForThisTurn } from './cork';
 import { nextConnectionId } from './ids';
+import type { ListenerOptions } from './listener';
 import { createStaticHandler } from './static';
 
 /** Frames above this are refused by ws itself (close 1009), without buffering them. */
@@ -47,9 +47,11 @@ export interface WsOptions extends ListenerOptions {
 
 class WsConnection implements Connection {
   readonly id = nextConnectionId();
-  readonly kind = 'ws' as const;
+  readonly kind = 'ws';
+  /** WebSocket clients acknowledge with `ack` once they processed a delivery. */
+  readonly acknowledgesOnWrite = false;
   readonly remoteAddress: string;
-  client!: Client;
+  private input!: ConnectionInput;
   alive = true;
 
   constructor(
@@ -67,17 +69,12 @@ class WsConnection implements Connection {
   }
 
   start(): void {
-    const { core, log } = this.options;
-    this.client = core.open(this);
+    const { inbound, log } = this.options;
+    this.input = inbound.open(this);
     this.ws.on('pong', () => (this.alive = true));
     this.ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
     this.ws.on('error', (err) => log.debug({ conn: this.id, err: err.message }, 'websocket error'));
-    this.ws.on('close', () => void core.close(this.client, 'disconnected'));
-    const timer = setTimeout(() => {
-      if (!this.client.session) this.close('sign-in took too long');
-    }, this.options.loginTimeoutMs);
-    timer.unref();
-    this.ws.once('close', () => clearTimeout(timer));
+    this.ws.on('close', () => void this.input.closed('disconnected'));
     this.event({
       type: 'event',
       event: 'hello',
@@ -90,25 +87,25 @@ class WsConnection implements Connection {
 
   private onFrame(data: RawData, isBinary: boolean): void {
     this.alive = true;
-    const { core } = this.options;
+    const { input } = this;
     const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
     if (isBinary) {
-      return core.rejectInput(this.client, null, { code: ErrorCode.BAD_REQUEST, message: 'Binary frames are not supported; send JSON text frames.' });
+      return input.reject(null, { code: ErrorCode.BAD_REQUEST, message: 'Binary frames are not supported; send JSON text frames.' });
     }
     if (bytes.length > MAX_FRAME_BYTES) {
-      return core.rejectInput(this.client, null, { code: ErrorCode.FRAME_TOO_LARGE, message: `Frame larger than ${MAX_FRAME_BYTES} bytes; it was ignored.` });
+      return input.reject(null, { code: ErrorCode.FRAME_TOO_LARGE, message: `Frame larger than ${MAX_FRAME_BYTES} bytes; it was ignored.` });
     }
     // One native check instead of a fatal TextDecoder per connection (less memory per idle connection).
     if (!isUtf8(bytes)) {
-      return core.rejectInput(this.client, null, { code: ErrorCode.INVALID_UTF8, message: 'The frame is not valid UTF-8; it was ignored.' });
+      return input.reject(null, { code: ErrorCode.INVALID_UTF8, message: 'The frame is not valid UTF-8; it was ignored.' });
     }
     const text = bytes.toString('utf8');
     try {
       const { id, command } = decodeRequest(text);
-      core.submit(this.client, id, command);
+      void input.submit(id, command);
     } catch (err) {
       if (!(err instanceof RequestError)) throw err;
-      core.rejectInput(this.client, err.id, err.error.toWire());
+      input.reject(err.id, err.error.toWire());
     }
   }
 
@@ -125,7 +122,7 @@ class WsConnection implements Connection {
   }
 
   deliver(seq: number, offline: boolean, message: OutboundMessage, onWritten?: () => void): void {
-    this.send(encodeDelivery(seq, offline, message.jsonBody), onWritten);
+    this.send(encodeDelivery(seq, offline, message.encoded('json', encodeMessageBody)), onWritten);
   }
 
   close(reason: string): void {
@@ -168,7 +165,7 @@ export interface WsListener {
 
 /** Starts the HTTP + WebSocket listener. */
 export function listenWs(options: WsOptions): Promise<WsListener> {
-  const { core, log } = options;
+  const { inbound, log } = options;
   const connections = new Set<WsConnection>();
   const wss = new WebSocketServer({
     noServer: true,
@@ -181,9 +178,10 @@ export function listenWs(options: WsOptions): Promise<WsListener> {
   const serveStatic = createStaticHandler({ root: options.webRoot, serveSourceMaps: options.serveSourceMaps ?? false });
   const server = http.createServer((req, res) => {
     if (req.url === '/healthz') {
-      const status = core.shuttingDown ? 503 : 200;
+      const status = inbound.shuttingDown ? 503 : 200;
+      const { connections, sessions } = inbound.health();
       res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-      res.end(JSON.stringify({ status: core.shuttingDown ? 'shutting-down' : 'ok', connections: core.clientCount, sessions: core.services.registry.size }));
+      res.end(JSON.stringify({ status: inbound.shuttingDown ? 'shutting-down' : 'ok', connections, sessions }));
       return;
     }
     serveStatic(req, res);
@@ -191,8 +189,8 @@ export function listenWs(options: WsOptions): Promise<WsListener> {
 
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? '').split('?')[0];
-    if (path !== '/ws' || core.shuttingDown) {
-      socket.end(`HTTP/1.1 ${core.shuttingDown ? '503 Service Unavailable' : '404 Not Found'}\r\nConnection: close\r\n\r\n`);
+    if (path !== '/ws' || inbound.shuttingDown) {
+      socket.end(`HTTP/1.1 ${inbound.shuttingDown ? '503 Service Unavailable' : '404 Not Found'}\r\nConnection: close\r\n\r\n`);
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {

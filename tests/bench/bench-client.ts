@@ -94,7 +94,7 @@ export class BenchClient {
         ...(options.localAddress ? { localAddress: options.localAddress } : {}),
       });
       const client = new BenchClient(options.transport, ws, null);
-      ws.once('upgrade', (response) => (client.wsSocket = response.socket as net.Socket));
+      ws.once('upgrade', (response) => (client.wsSocket = response.socket));
       ws.once('error', (err) => fail(err));
       ws.on('error', () => {});
       ws.on('close', () => client.markClosed());
@@ -262,20 +262,20 @@ export class BenchClient {
   /** Broadcast (relay: a raw frame to every other client). The reply goes to onReply. */
   broadcast(text: string): void {
     if (this.transport === 'relay') this.wsWrite(text);
-    else if (this.transport === 'ws') this.wsSend({ type: 'broadcast', text }, false);
-    else this.tcpSend(`broadcast ${text}`, false);
+    else if (this.transport === 'ws') void this.wsSend({ type: 'broadcast', text }, false);
+    else void this.tcpSend(`broadcast ${text}`, false);
   }
 
   private(to: string, text: string): void {
     if (this.transport === 'relay') this.wsWrite(`>${to}\t${text}`);
-    else if (this.transport === 'ws') this.wsSend({ type: 'message', to, text }, false);
-    else this.tcpSend(`message ${to} ${text}`, false);
+    else if (this.transport === 'ws') void this.wsSend({ type: 'message', to, text }, false);
+    else void this.tcpSend(`message ${to} ${text}`, false);
   }
 
   group(name: string, text: string): void {
     if (this.transport === 'relay') this.wsWrite(text);
-    else if (this.transport === 'ws') this.wsSend({ type: 'message-group', group: name, text }, false);
-    else this.tcpSend(`message group ${name} ${text}`, false);
+    else if (this.transport === 'ws') void this.wsSend({ type: 'message-group', group: name, text }, false);
+    else void this.tcpSend(`message group ${name} ${text}`, false);
   }
 
   async createGroup(name: string, members: readonly string[]): Promise<void> {

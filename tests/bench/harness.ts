@@ -66,7 +66,7 @@ export async function startServerTarget(ctx: RunContext, transport: 'ws' | 'tcp'
   const nodeArgs = ['--expose-gc'];
   if (ctx.profileDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${ctx.profileDir}`);
   const proc = ctx.pool.take('server', 'server-process.ts', nodeArgs);
-  proc.send({ type: 'launch', launch: { options, ...(seedFile ? { seedFile } : {}) } } as never);
+  proc.send({ type: 'launch', launch: { options, ...(seedFile ? { seedFile } : {}) } });
   // Importing many accounts or creating seeded ones takes a while before the server listens.
   const ready = await proc
     .waitFor<{ type: 'ready'; tcpPort: number; wsPort: number }>('ready', 60_000 + launch.users.length * 5)
@@ -106,7 +106,7 @@ export async function startWorkers(ctx: RunContext, target: Target, bodies: Setu
   try {
     return await Promise.all(
       procs.map(async (proc, i) => {
-        proc.send({ type: 'setup', transport: target.transport, host: '127.0.0.1', port: target.port, connectTimeoutMs: 30_000, ...bodies[i]! } as never);
+        proc.send({ type: 'setup', transport: target.transport, host: '127.0.0.1', port: target.port, connectTimeoutMs: 30_000, ...bodies[i]! });
         const ready = await proc.waitFor<{ type: 'ready'; connected: number; failed: number; firstError: string | null }>('ready', setupTimeoutMs);
         return { proc, ready };
       }),

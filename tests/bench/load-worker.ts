@@ -358,7 +358,7 @@ function go(deadlineMs: number): void {
 process.on('message', (msg: Msg) => {
   switch (msg.type) {
     case 'setup':
-      doSetup(msg as Setup).catch((err: unknown) => send({ type: 'error', message: err instanceof Error ? err.message : String(err) }));
+      doSetup(msg).catch((err: unknown) => send({ type: 'error', message: err instanceof Error ? err.message : String(err) }));
       break;
     case 'go':
       go(msg.deadlineMs);

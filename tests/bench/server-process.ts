@@ -40,16 +40,17 @@ const launch = await new Promise<Launch>((resolve) => {
 try {
   if (launch.seedFile && launch.options.store === 'memory') {
     // The memory store lives inside startServer(), so accounts are added as it
-    // migrates: a benchmark-only hook that leaves the server code untouched.
+    // opens: a benchmark-only hook that leaves the server code untouched.
     const { MemoryStore } = await load<typeof MemoryModule>('store/memory/index.ts');
-    const migrate = MemoryStore.prototype.migrate;
+    const open = MemoryStore.open.bind(MemoryStore);
     const lines = readFileSync(launch.seedFile, 'utf8').split('\n');
-    MemoryStore.prototype.migrate = async function (this: InstanceType<typeof MemoryStore>) {
-      await migrate.call(this);
+    MemoryStore.open = async () => {
+      const store = await open();
       for (const line of lines) {
         const [username, hash] = line.split(' ');
-        if (username && hash) await this.createUser(username, hash, Date.now());
+        if (username && hash) await store.accounts.createUser(username, hash, Date.now());
       }
+      return store;
     };
   } else if (launch.seedFile) {
     // Accounts whose production-cost hashes were computed ahead of time (see hash-cache.ts).
@@ -57,7 +58,7 @@ try {
     const now = Date.now();
     for (const line of readFileSync(launch.seedFile, 'utf8').split('\n')) {
       const [username, hash] = line.split(' ');
-      if (username && hash) await store.createUser(username, hash, now);
+      if (username && hash) await store.accounts.createUser(username, hash, now);
     }
     await store.close();
   }

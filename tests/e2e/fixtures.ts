@@ -1,28 +1,23 @@
-// Test fixtures: a real chat server per test (fresh SQLite data dir, a users
-// file with known accounts, fast hashing, a 3 s lockout) serving the built web
-// client, plus helpers to open a signed-in page for one user.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+// Test fixtures: a real chat server per test (the shared test server: fresh
+// SQLite data dir, the shared accounts, fast hashing; here with a 3 s lockout)
+// serving the built web client, plus helpers to open a signed-in page for one user.
 import { existsSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test as base, expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import Database from 'better-sqlite3';
 import WebSocket from 'ws';
-import { startServer, type RunningServer, type ServerOptions } from '../../server/index';
+import type { ServerOptions } from '../../server/index';
 import { encodeRequest, ServerFrame, type Command } from '../../server/protocol';
+import { startTestServer } from '../helpers/test-server';
+import { accounts } from '../helpers/users';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const webRoot = path.join(repoRoot, 'dist/renderer');
 export const screenshotDir = path.join(repoRoot, 'test-results/e2e/screenshots');
 
-/** Accounts in the users file, username → password. */
-export const USERS = {
-  alice: 'alice-pass',
-  bob: 'bob-pass',
-  carol: 'carol-pass',
-  dave: 'dave-pass',
-} as const;
+/** Accounts in the users file, username → password (the shared test accounts, without erin: a test registers her). */
+export const USERS = accounts('alice', 'bob', 'carol', 'dave');
 export type UserName = keyof typeof USERS;
 
 export interface ChatServer {
@@ -36,21 +31,6 @@ export interface ChatServer {
   start(): Promise<void>;
 }
 
-async function launch(dataDir: string, usersFile: string, wsPort: number, extra: Partial<ServerOptions>): Promise<RunningServer> {
-  return startServer({
-    ...extra,
-    host: '127.0.0.1',
-    port: 0,
-    wsPort,
-    dataDir,
-    usersFile,
-    hashCost: 4,
-    lockoutSeconds: 3,
-    logLevel: 'silent',
-    webRoot,
-  });
-}
-
 export const test = base.extend<{ chat: ChatServer; serverOptions: Partial<ServerOptions> }>({
   /** Extra server options for a file or describe block (`test.use({ serverOptions: {...} })`). */
   serverOptions: [{}, { option: true }],
@@ -58,32 +38,16 @@ export const test = base.extend<{ chat: ChatServer; serverOptions: Partial<Serve
     if (!existsSync(path.join(webRoot, 'index.html'))) {
       throw new Error(`No web client in ${webRoot}: run "npm run build:renderer" first (npm run test:e2e does).`);
     }
-    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'chat-e2e-'));
-    const usersFile = path.join(dataDir, 'clients.txt');
-    await writeFile(
-      usersFile,
-      Object.entries(USERS)
-        .map(([u, p]) => `${u} ${p}`)
-        .join('\n') + '\n',
-    );
-    let running: RunningServer | null = await launch(dataDir, usersFile, 0, serverOptions);
-    const wsPort = running.wsPort;
-    if (wsPort === null) throw new Error('server has no HTTP port');
-    const server: ChatServer = {
-      url: `http://127.0.0.1:${wsPort}/`,
-      wsPort,
-      dataDir,
-      stop: async () => {
-        await running?.close('test restart');
-        running = null;
-      },
-      start: async () => {
-        if (!running) running = await launch(dataDir, usersFile, wsPort, serverOptions);
-      },
-    };
-    await use(server);
-    await running?.close();
-    await rm(dataDir, { recursive: true, force: true });
+    // A real server as people run it (default rate limit), with a short lockout so tests can wait it out.
+    const server = await startTestServer({ users: USERS, lockoutSeconds: 3, rateLimit: 20, webRoot, ...serverOptions });
+    await use({
+      url: server.httpUrl,
+      wsPort: server.wsPort,
+      dataDir: server.dataDir,
+      stop: () => server.pause('test restart'),
+      start: () => server.resume(),
+    });
+    await server.stop();
   },
 });
 

@@ -52,7 +52,7 @@ test('notifications and sound are remembered; a notification shows only when all
         super(title, options);
         shown.push(`${title}: ${options?.body ?? ''}`);
       }
-    } as typeof Notification;
+    };
   });
   const shown = () => page.evaluate(() => (window as unknown as { shown: string[] }).shown);
   const bob = await signedIn(browser, chat, 'bob');

@@ -1,14 +1,16 @@
 // Fixtures for the Electron suite: a real chat server per test (fresh SQLite dir and
 // users file) and the real desktop app launched with a temporary --user-data-dir,
 // outside network blocked (host resolver maps everything but loopback to nowhere).
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { _electron, test as base, type ElectronApplication, type Page } from '@playwright/test';
-import { startServer, type RunningServer } from '../../server/index';
+import type { RunningServer } from '../../server/index';
+import { startTestServer } from '../helpers/test-server';
+import { USERS } from '../helpers/users';
 import { findElectron, repoRoot, skipMessage } from './electron-binary';
 
-export const USERS = { alice: 'alice-pw', bob: 'bob-pw' } as const;
+export { USERS };
 
 const electron = findElectron();
 export const electronMissing = electron.found ? null : skipMessage(electron.reason);
@@ -50,18 +52,9 @@ export const test = base.extend<Fixtures>({
   },
   // eslint-disable-next-line no-empty-pattern
   server: async ({}, use) => {
-    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'chat-electron-server-'));
-    const usersFile = path.join(dataDir, 'users.txt');
-    await writeFile(
-      usersFile,
-      Object.entries(USERS)
-        .map(([u, p]) => `${u} ${p}`)
-        .join('\n') + '\n',
-    );
-    const server = await startServer({ host: '127.0.0.1', port: 0, wsPort: 0, dataDir, usersFile, hashCost: 4, logLevel: 'silent' });
-    await use(server);
-    await server.close();
-    await rm(dataDir, { recursive: true, force: true });
+    const server = await startTestServer();
+    await use(server.server);
+    await server.stop();
   },
   app: async ({ profile, launchArgs }, use) => {
     if (!electron.found) throw new Error(electronMissing ?? 'no electron');
@@ -69,7 +62,7 @@ export const test = base.extend<Fixtures>({
       executablePath: electron.executablePath,
       args: appArgs(profile, launchArgs),
       cwd: repoRoot,
-      env: { ...process.env, CHAT_LOG_LEVEL: 'warn', ELECTRON_ENABLE_LOGGING: '1' } as Record<string, string>,
+      env: { ...process.env, CHAT_LOG_LEVEL: 'warn', ELECTRON_ENABLE_LOGGING: '1' },
       timeout: 30_000,
     });
     await use(app);

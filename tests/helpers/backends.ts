@@ -4,7 +4,7 @@
 // every interaction between two clients crosses nodes.
 import type { ServerOptions } from '../../server/index';
 import type * as ClusterHelper from './cluster';
-import { startTestServer } from './test-server';
+import { startTestServer, type TestServerOptions } from './test-server';
 
 type ClusterModule = typeof ClusterHelper;
 
@@ -28,15 +28,15 @@ export interface Backend {
   readonly name: string;
   /** True when start() returns a backend with restart() (single node only). */
   readonly canRestart: boolean;
-  /** Starts a fresh backend (fresh data, users alice..erin with '<name>-pw'); `options` apply to every node. */
-  start(options?: Partial<ServerOptions>): Promise<RunningBackend>;
+  /** Starts a fresh backend (fresh data, the shared USERS); `options` apply to every node, `clock` drives them. */
+  start(options?: Partial<ServerOptions>, clock?: TestServerOptions['clock']): Promise<RunningBackend>;
 }
 
 export const sqliteBackend: Backend = {
   name: 'sqlite',
   canRestart: true,
-  async start(options = {}) {
-    const srv = await startTestServer(options);
+  async start(options = {}, clock) {
+    const srv = await startTestServer({ ...options, clock });
     const node: BackendNode = {
       get tcpPort() {
         return srv.tcpPort;
@@ -59,7 +59,7 @@ export const sqliteBackend: Backend = {
 export const clusterBackend: Backend = {
   name: 'cluster (2 nodes, PostgreSQL + Redis)',
   canRestart: false,
-  async start(options = {}) {
+  async start(options = {}, clock) {
     // Imported lazily: the cluster helper loads pg and ioredis, which a SQLite-only run never needs.
     let mod: ClusterModule;
     try {
@@ -67,7 +67,7 @@ export const clusterBackend: Backend = {
     } catch (err) {
       throw new Error(`cluster backend: tests/helpers/cluster.ts could not be loaded (${(err as Error).message})`, { cause: err });
     }
-    const cluster = await mod.startCluster({ nodes: 2, options });
+    const cluster = await mod.startCluster({ nodes: 2, options, clock });
     return {
       node: (i) => cluster.nodes[i % cluster.nodes.length]!,
       close: () => cluster.close(),

@@ -75,11 +75,11 @@ export async function spawnCliServer(args: string[], options: Omit<CliOptions, '
   });
   let stdout = '';
   let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+  child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let tcpPort: number | null = null;
   let wsPort: number | null = null;
-  const lines = createInterface({ input: child.stdout! });
+  const lines = createInterface({ input: child.stdout });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');

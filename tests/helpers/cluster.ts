@@ -5,14 +5,14 @@
 // Needs CHAT_TEST_POSTGRES_URL and CHAT_TEST_REDIS_URL: gate callers with
 // describeWithServices(..., ['postgres', 'redis'], ...) from ./services.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { startServer, type RunningServer, type ServerOptions } from '../../server/index';
 import { createTestKeyPrefix, createTestSchema } from './services';
-import { DEFAULT_USERS } from './test-server';
+import { USERS, writeUsersFile } from './users';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = path.join(REPO_ROOT, 'server', 'cli.ts');
@@ -57,10 +57,12 @@ export interface Cluster {
 export interface ClusterOptions {
   /** In-process nodes to start (at least 1). */
   nodes: number;
-  /** Accounts imported by the first node. Default: DEFAULT_USERS of ./test-server. */
+  /** Accounts imported by the first node. Default: USERS of ./users. */
   users?: Record<string, string>;
   /** Extra server options for every in-process node. */
   options?: Partial<ServerOptions>;
+  /** The in-process nodes' clock (see TestServerOptions.clock). Default Date.now. */
+  clock?: () => number;
 }
 
 function requiredEnv(name: string): string {
@@ -82,13 +84,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const keys = createTestKeyPrefix(redisUrl);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'chat-cluster-'));
   const usersFile = path.join(dir, 'users.txt');
-  const users = options.users ?? DEFAULT_USERS;
-  await writeFile(
-    usersFile,
-    Object.entries(users)
-      .map(([u, p]) => `${u} ${p}\n`)
-      .join(''),
-  );
+  await writeUsersFile(usersFile, options.users ?? USERS);
 
   const base: ServerOptions = {
     host: '127.0.0.1',
@@ -110,7 +106,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const children: ChildNode[] = [];
 
   async function addNode(extra: Partial<ServerOptions> = {}): Promise<InProcessNode> {
-    const server = await startServer({ ...base, ...extra });
+    const server = await startServer({ ...base, ...extra }, undefined, options.clock);
     let closed: Promise<void> | null = null;
     const node: InProcessNode = {
       server,
@@ -191,8 +187,8 @@ export async function spawnCliNode(args: string[]): Promise<ChildNode> {
   });
   const output: string[] = [];
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.stderr!.setEncoding('utf8').on('data', (text: string) => output.push(text));
-  const lines = createInterface({ input: child.stdout! });
+  child.stderr.setEncoding('utf8').on('data', (text: string) => output.push(text));
+  const lines = createInterface({ input: child.stdout });
   let tcpPort: number | null = null;
   let wsPort: number | null = null;
   try {

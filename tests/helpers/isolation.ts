@@ -11,7 +11,7 @@ export function randomTag(): string {
 }
 
 /** Creates `chat_test_<random>`; drop() removes it with everything in it. */
-export async function createTestSchema(url: string): Promise<{ schema: string; drop(): Promise<void> }> {
+export async function createTestSchema(url: string): Promise<{ schema: string; drop: () => Promise<void> }> {
   const schema = `chat_test_${randomTag()}`;
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -35,7 +35,7 @@ export async function createTestSchema(url: string): Promise<{ schema: string; d
 }
 
 /** A fresh `chat_test:<random>:` prefix; clear() deletes every key under it. */
-export function createTestKeyPrefix(url: string): { prefix: string; clear(): Promise<void> } {
+export function createTestKeyPrefix(url: string): { prefix: string; clear: () => Promise<void> } {
   const prefix = `chat_test:${randomTag()}:`;
   return {
     prefix,

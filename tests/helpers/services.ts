@@ -7,7 +7,7 @@ import pg from 'pg';
 import { describe, it } from 'vitest';
 
 // Fresh schemas and key prefixes live in ./isolation (no vitest there: the browser suite uses them too).
-export { createTestKeyPrefix, createTestSchema, randomTag } from './isolation';
+export { createTestKeyPrefix, createTestSchema } from './isolation';
 
 export type Service = 'postgres' | 'redis';
 

@@ -5,7 +5,8 @@
 import pg from 'pg';
 import { afterEach, expect, it } from 'vitest';
 import { LATEST_VERSION, MigrationError, openPostgresStore } from '../../server/store/postgres/index';
-import type { Recipient, Store, StoredKind } from '../../server/store/store';
+import type { MessageKind } from '../../server/protocol';
+import type { Recipient, Store } from '../../server/store/store';
 import { createTestSchema, describeWithServices } from '../helpers/services';
 import { describeStoreConformance } from './store-conformance';
 
@@ -43,10 +44,12 @@ await describeWithServices('PostgreSQL store', ['postgres'], ({ postgresUrl }) =
   }
 
   it('migrates once when several nodes start at the same time, and again is a no-op', async () => {
-    const { schema, stores } = await nodes(4);
+    const { schema } = await nodes(4);
     const applied = await sql<{ version: number }>(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`);
     expect(applied.map((r) => r.version)).toEqual(Array.from({ length: LATEST_VERSION }, (_, i) => i + 1));
-    await Promise.all(stores.map((s) => s.migrate()));
+    // Opening again (what every node does at start) applies nothing.
+    const again = await openPostgresStore({ url: postgresUrl, schema });
+    await again.close();
     expect(await sql(`SELECT version FROM ${schema}.schema_migrations`)).toHaveLength(LATEST_VERSION);
   });
 
@@ -56,7 +59,7 @@ await describeWithServices('PostgreSQL store', ['postgres'], ({ postgresUrl }) =
     cleanups.push(drop);
     const store = await openPostgresStore({ url: postgresUrl, schema });
     cleanups.push(() => store.close());
-    expect(await store.createUser('alice', 'h', 1)).toBe(true);
+    expect(await store.accounts.createUser('alice', 'h', 1)).toBe(true);
   });
 
   it('refuses a database whose schema is newer than the code', async () => {
@@ -73,37 +76,37 @@ await describeWithServices('PostgreSQL store', ['postgres'], ({ postgresUrl }) =
   it('keeps everything across a reopen (another node or a restart)', async () => {
     const { schema, stores } = await nodes(1);
     const store = stores[0]!;
-    await store.createUser('alice', 'hash', 1_700_000_000_123);
-    await store.createUser('bob', 'hash', 1_700_000_000_123);
-    await store.saveMessage({ kind: 'private', from: 'bob', to: 'alice', text: 'hi', ts: 1_700_000_000_456 }, [{ username: 'alice', offline: true }]);
+    await store.accounts.createUser('alice', 'hash', 1_700_000_000_123);
+    await store.accounts.createUser('bob', 'hash', 1_700_000_000_123);
+    await store.messages.saveMessage({ kind: 'private', from: 'bob', to: 'alice', text: 'hi', ts: 1_700_000_000_456 }, [{ username: 'alice', offline: true }]);
     await store.close();
     const again = await openPostgresStore({ url: postgresUrl, schema });
     cleanups.push(() => again.close());
-    expect(await again.getUser('alice')).toEqual({ username: 'alice', passwordHash: 'hash', createdAt: 1_700_000_000_123, lastLoginAt: null });
-    const [delivery] = await again.offlineDeliveries('alice', 10);
+    expect(await again.accounts.getUser('alice')).toEqual({ username: 'alice', passwordHash: 'hash', createdAt: 1_700_000_000_123, lastLoginAt: null });
+    const [delivery] = await again.messages.offlineDeliveries('alice', 10);
     expect(delivery).toMatchObject({ seq: 1, offline: true, message: { from: 'bob', to: 'alice', text: 'hi', ts: 1_700_000_000_456 } });
-    expect(await again.lastSeq('alice')).toBe(1);
+    expect(await again.messages.lastSeq('alice')).toBe(1);
   });
 
   it('gives gap-free per-recipient sequence numbers under concurrent broadcasts from two nodes', async () => {
     const { stores } = await nodes(2);
     const users = Array.from({ length: 60 }, (_, i) => `user${String(i).padStart(2, '0')}`);
-    for (const u of ['sender', ...users]) await stores[0]!.createUser(u, 'h', 1);
+    for (const u of ['sender', ...users]) await stores[0]!.accounts.createUser(u, 'h', 1);
     // Overlapping recipient sets in opposite orders: the case that deadlocks
     // when rows are locked in input order.
     const sends = Array.from({ length: 30 }, (_, k) => {
       const recipients: Recipient[] = (k % 2 === 0 ? users : [...users].reverse())
         .filter((_, i) => (i + k) % 3 !== 0)
         .map((username, i) => ({ username, offline: i % 4 === 0 }));
-      return stores[k % 2]!.saveMessage({ kind: 'broadcast', from: 'sender', text: `m${k}`, ts: 1000 + k }, recipients);
+      return stores[k % 2]!.messages.saveMessage({ kind: 'broadcast', from: 'sender', text: `m${k}`, ts: 1000 + k }, recipients);
     });
     const results = await Promise.all(sends);
     for (const user of users) {
       const mine = results.flatMap((r) => r.deliveries.filter((d) => d.username === user)).map((d) => d.seq);
       const expected = Array.from({ length: mine.length }, (_, i) => i + 1);
       expect([...mine].sort((a, b) => a - b)).toEqual(expected);
-      expect(await stores[0]!.lastSeq(user)).toBe(mine.length);
-      const stored = await stores[1]!.deliveriesAfter(user, 0, 1000);
+      expect(await stores[0]!.messages.lastSeq(user)).toBe(mine.length);
+      const stored = await stores[1]!.messages.deliveriesAfter(user, 0, 1000);
       expect(stored.map((d) => d.seq)).toEqual(expected);
     }
     // Message ids are unique and every delivery points at its own message.
@@ -118,37 +121,37 @@ await describeWithServices('PostgreSQL store', ['postgres'], ({ postgresUrl }) =
     const names = recipients.map((r) => r.username);
     await sql(`INSERT INTO ${schema}.names (name, kind) SELECT unnest($1::text[]), 'user'`, [names]);
     await sql(`INSERT INTO ${schema}.users (username, password_hash, created_at) SELECT unnest($1::text[]), 'h', 1`, [names]);
-    const { message, deliveries } = await store.saveMessage({ kind: 'broadcast', from: 'boss', text: 'all hands', ts: 5 }, recipients);
+    const { message, deliveries } = await store.messages.saveMessage({ kind: 'broadcast', from: 'boss', text: 'all hands', ts: 5 }, recipients);
     expect(deliveries.map((d) => d.username)).toEqual(recipients.map((r) => r.username));
     expect(deliveries.every((d) => d.seq === 1 && d.message.id === message.id)).toBe(true);
     expect(deliveries.map((d) => d.offline)).toEqual(recipients.map((r) => r.offline));
-    expect(await store.countOfflineAfter('u999', 0)).toBe(1);
-    expect(await store.countOfflineAfter('u998', 0)).toBe(0);
+    expect(await store.messages.countOfflineAfter('u999', 0)).toBe(1);
+    expect(await store.messages.countOfflineAfter('u998', 0)).toBe(0);
   });
 
   it('rolls back a failed saveMessage entirely: no message, no delivery, no seq used', async () => {
     const { schema, stores } = await nodes(1);
     const store = stores[0]!;
-    await store.createUser('b', 'h', 1);
-    await store.saveMessage({ kind: 'private', from: 'a', to: 'b', text: 'one', ts: 1 }, [{ username: 'b', offline: false }]);
+    await store.accounts.createUser('b', 'h', 1);
+    await store.messages.saveMessage({ kind: 'private', from: 'a', to: 'b', text: 'one', ts: 1 }, [{ username: 'b', offline: false }]);
     // The CHECK constraint on kind fails inside the same statement as the mailbox upsert.
-    const bad = { kind: 'bogus' as StoredKind, from: 'a', to: 'b', text: 'two', ts: 2 };
-    await expect(store.saveMessage(bad, [{ username: 'b', offline: false }])).rejects.toThrow();
-    expect(await store.lastSeq('b')).toBe(1);
+    const bad = { kind: 'bogus' as MessageKind, from: 'a', to: 'b', text: 'two', ts: 2 };
+    await expect(store.messages.saveMessage(bad, [{ username: 'b', offline: false }])).rejects.toThrow();
+    expect(await store.messages.lastSeq('b')).toBe(1);
     expect(await sql(`SELECT id FROM ${schema}.messages`)).toHaveLength(1);
-    const next = await store.saveMessage({ kind: 'private', from: 'a', to: 'b', text: 'three', ts: 3 }, [{ username: 'b', offline: false }]);
+    const next = await store.messages.saveMessage({ kind: 'private', from: 'a', to: 'b', text: 'three', ts: 3 }, [{ username: 'b', offline: false }]);
     expect(next.deliveries[0]!.seq).toBe(2);
   });
 
   it('counts failed sign-ins from several nodes atomically', async () => {
     const { stores } = await nodes(2);
     const now = 10_000;
-    const results = await Promise.all(Array.from({ length: 3 }, (_, i) => stores[i % 2]!.recordFailedLogin('carol', now, 3, 60_000)));
+    const results = await Promise.all(Array.from({ length: 3 }, (_, i) => stores[i % 2]!.accounts.recordFailedLogin('carol', now, 3, 60_000)));
     expect(results.filter((r) => r.lockedUntil === now + 60_000)).toHaveLength(1);
-    for (const store of stores) expect(await store.getLockState('carol', now + 1)).toEqual({ failures: 0, lockedUntil: now + 60_000 });
+    for (const store of stores) expect(await store.accounts.getLockState('carol', now + 1)).toEqual({ failures: 0, lockedUntil: now + 60_000 });
     // Once the lock has expired the count starts again from zero.
-    expect(await stores[1]!.getLockState('carol', now + 60_000)).toEqual({ failures: 0, lockedUntil: null });
-    expect(await stores[1]!.recordFailedLogin('carol', now + 60_001, 3, 60_000)).toEqual({ failures: 1, lockedUntil: null });
+    expect(await stores[1]!.accounts.getLockState('carol', now + 60_000)).toEqual({ failures: 0, lockedUntil: null });
+    expect(await stores[1]!.accounts.recordFailedLogin('carol', now + 60_001, 3, 60_000)).toEqual({ failures: 1, lockedUntil: null });
   });
 
   it('never lets a user and a group share a name, even when created concurrently on two nodes', async () => {
@@ -156,22 +159,22 @@ await describeWithServices('PostgreSQL store', ['postgres'], ({ postgresUrl }) =
     const [a, b] = stores as [Store, Store];
     for (let i = 0; i < 10; i++) {
       const name = `name${i}`;
-      const [user, group] = await Promise.all([a.createUser(name, 'h', 1), b.createGroup(name, 'owner', [], 1)]);
+      const [user, group] = await Promise.all([a.accounts.createUser(name, 'h', 1), b.groups.createGroup(name, 'owner', [], 1)]);
       expect(Number(user) + Number(group)).toBe(1);
     }
-    expect(await a.createUser('name0', 'h', 1)).toBe(false);
+    expect(await a.accounts.createUser('name0', 'h', 1)).toBe(false);
   });
 
   it('passes ownership on when the owner is removed, and frees the name when the group empties', async () => {
     const { stores } = await nodes(2);
     const [a, b] = stores as [Store, Store];
-    expect(await a.createGroup('team', 'alice', ['bob', 'alice', 'carol', 'bob'], 7)).toBe(true);
-    expect(await b.getGroup('team')).toEqual({ name: 'team', owner: 'alice', members: ['alice', 'bob', 'carol'], createdAt: 7 });
-    expect(await b.removeGroupMembers('team', ['alice'])).toEqual({ name: 'team', owner: 'bob', members: ['bob', 'carol'], createdAt: 7 });
-    expect(await a.addGroupMembers('team', ['alice', 'bob'])).toMatchObject({ owner: 'bob', members: ['bob', 'carol', 'alice'] });
-    expect(await a.removeGroupMembers('team', ['bob', 'carol', 'alice'])).toBeNull();
-    expect(await b.getGroup('team')).toBeNull();
-    expect(await b.groupsOf('carol')).toEqual([]);
-    expect(await b.createUser('team', 'h', 1)).toBe(true);
+    expect(await a.groups.createGroup('team', 'alice', ['bob', 'alice', 'carol', 'bob'], 7)).toBe(true);
+    expect(await b.groups.getGroup('team')).toEqual({ name: 'team', owner: 'alice', members: ['alice', 'bob', 'carol'], createdAt: 7 });
+    expect(await b.groups.removeGroupMembers('team', ['alice'])).toEqual({ name: 'team', owner: 'bob', members: ['bob', 'carol'], createdAt: 7 });
+    expect(await a.groups.addGroupMembers('team', ['alice', 'bob'])).toMatchObject({ owner: 'bob', members: ['bob', 'carol', 'alice'] });
+    expect(await a.groups.removeGroupMembers('team', ['bob', 'carol', 'alice'])).toBeNull();
+    expect(await b.groups.getGroup('team')).toBeNull();
+    expect(await b.groups.groupsOf('carol')).toEqual([]);
+    expect(await b.accounts.createUser('team', 'h', 1)).toBe(true);
   });
 });

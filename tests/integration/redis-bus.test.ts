@@ -59,7 +59,7 @@ await describeWithServices('RedisBus (two nodes, real Redis)', ['redis'], ({ red
     cleanups.push(async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     });
-    const lines = createInterface({ input: child.stdout! });
+    const lines = createInterface({ input: child.stdout });
     const first = await Promise.race([
       new Promise<string>((resolve) => lines.once('line', resolve)),
       new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`bus node exited early (${code})`)))),

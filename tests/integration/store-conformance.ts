@@ -6,13 +6,15 @@
 // database still works; nothing assumes the store is empty.
 //
 // Conventions the suite pins down beyond store.ts (all backends follow them):
+// - A store is ready when its open function returns (there is no separate migrate step).
 // - "sorted by name" means UTF-16 code-unit order ('B' < 'a'); in PostgreSQL use COLLATE "C".
 // - saveMessage rejects, storing nothing, when a recipient is not a user.
 // - A lock expires at now >= lockedUntil and then reads as { failures: 0, lockedUntil: null }.
 // - createGroup makes the owner the first member; removing every member deletes the group.
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { NewMessage, Recipient, Store, StoredDelivery, StoredMessage } from '../../server/store/store';
+import type { ChatMessage } from '../../server/protocol';
+import type { HistoryQuery, NewMessage, Recipient, Store, StoredDelivery } from '../../server/store/store';
 
 export interface OpenedStore {
   store: Store;
@@ -42,7 +44,6 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
       opened = await open();
       store = opened.store;
       isOpen = true;
-      await store.migrate();
       const tag = Math.random().toString(36).slice(2, 8);
       n = (base) => `${base}_${tag}`;
     });
@@ -64,7 +65,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
 
     async function users(...bases: string[]): Promise<string[]> {
       const names = bases.map(n);
-      for (const u of names) expect(await store.createUser(u, `hash-of-${u}`, T0)).toBe(true);
+      for (const u of names) expect(await store.accounts.createUser(u, `hash-of-${u}`, T0)).toBe(true);
       return names;
     }
 
@@ -78,11 +79,12 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
 
     // ------------------------------------------------------------ schema
 
-    it('migrate() is idempotent', async () => {
-      await store.migrate();
-      await store.migrate();
+    it('opens ready to use, and reopening keeps the data', async () => {
       const [a] = await users('a');
-      expect(await store.getUser(a as string)).not.toBeNull();
+      expect(await store.accounts.getUser(a as string)).not.toBeNull();
+      if (!opened.reopen) return;
+      await restart();
+      expect(await store.accounts.getUser(a as string)).not.toBeNull();
     });
 
     // ------------------------------------------------------------ accounts
@@ -90,79 +92,79 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
     describe('accounts', () => {
       it('creates a user once; a second create with the same name resolves false and changes nothing', async () => {
         const alice = n('alice');
-        expect(await store.createUser(alice, 'h1', T0)).toBe(true);
-        expect(await store.createUser(alice, 'h2', T0 + 5)).toBe(false);
-        expect(await store.getUser(alice)).toEqual({ username: alice, passwordHash: 'h1', createdAt: T0, lastLoginAt: null });
+        expect(await store.accounts.createUser(alice, 'h1', T0)).toBe(true);
+        expect(await store.accounts.createUser(alice, 'h2', T0 + 5)).toBe(false);
+        expect(await store.accounts.getUser(alice)).toEqual({ username: alice, passwordHash: 'h1', createdAt: T0, lastLoginAt: null });
       });
 
       it('getUser resolves null for an unknown name', async () => {
-        expect(await store.getUser(n('nobody'))).toBeNull();
+        expect(await store.accounts.getUser(n('nobody'))).toBeNull();
       });
 
       it('names are case-sensitive', async () => {
         const lower = n('carol');
         const upper = n('Carol');
-        expect(await store.createUser(lower, 'h-lower', T0)).toBe(true);
-        expect(await store.createUser(upper, 'h-upper', T0)).toBe(true);
-        expect((await store.getUser(lower))?.passwordHash).toBe('h-lower');
-        expect((await store.getUser(upper))?.passwordHash).toBe('h-upper');
+        expect(await store.accounts.createUser(lower, 'h-lower', T0)).toBe(true);
+        expect(await store.accounts.createUser(upper, 'h-upper', T0)).toBe(true);
+        expect((await store.accounts.getUser(lower))?.passwordHash).toBe('h-lower');
+        expect((await store.accounts.getUser(upper))?.passwordHash).toBe('h-upper');
       });
 
       it('a user name and a group name never collide, whichever came first', async () => {
         const [owner, taken] = await users('owner', 'taken');
-        expect(await store.createGroup(taken as string, owner as string, [], T0)).toBe(false);
-        expect(await store.getGroup(taken as string)).toBeNull();
+        expect(await store.groups.createGroup(taken as string, owner as string, [], T0)).toBe(false);
+        expect(await store.groups.getGroup(taken as string)).toBeNull();
 
         const team = n('team');
-        expect(await store.createGroup(team, owner as string, [], T0)).toBe(true);
-        expect(await store.createUser(team, 'h', T0)).toBe(false);
-        expect(await store.getUser(team)).toBeNull();
+        expect(await store.groups.createGroup(team, owner as string, [], T0)).toBe(true);
+        expect(await store.accounts.createUser(team, 'h', T0)).toBe(false);
+        expect(await store.accounts.getUser(team)).toBeNull();
       });
 
       it('setPasswordHash replaces the hash, and resolves false for an unknown user', async () => {
         const [a] = await users('a');
-        expect(await store.setPasswordHash(a as string, 'new-hash')).toBe(true);
-        expect((await store.getUser(a as string))?.passwordHash).toBe('new-hash');
-        expect(await store.setPasswordHash(n('ghost'), 'x')).toBe(false);
-        expect(await store.getUser(n('ghost'))).toBeNull();
+        expect(await store.accounts.setPasswordHash(a as string, 'new-hash')).toBe(true);
+        expect((await store.accounts.getUser(a as string))?.passwordHash).toBe('new-hash');
+        expect(await store.accounts.setPasswordHash(n('ghost'), 'x')).toBe(false);
+        expect(await store.accounts.getUser(n('ghost'))).toBeNull();
       });
 
       it('recordLogin sets lastLoginAt; usersLoggedInSince includes lastLoginAt >= since only', async () => {
         const [early, exact, late, never] = (await users('early', 'exact', 'late', 'never')) as [string, string, string, string];
-        await store.recordLogin(early, T0 + 1_000);
-        await store.recordLogin(exact, T0 + 2_000);
-        await store.recordLogin(late, T0 + 2_500);
-        expect((await store.getUser(exact))?.lastLoginAt).toBe(T0 + 2_000);
-        expect((await store.getUser(never))?.lastLoginAt).toBeNull();
+        await store.accounts.recordLogin(early, T0 + 1_000);
+        await store.accounts.recordLogin(exact, T0 + 2_000);
+        await store.accounts.recordLogin(late, T0 + 2_500);
+        expect((await store.accounts.getUser(exact))?.lastLoginAt).toBe(T0 + 2_000);
+        expect((await store.accounts.getUser(never))?.lastLoginAt).toBeNull();
 
         const mine = new Set([early, exact, late, never]);
-        const since = (await store.usersLoggedInSince(T0 + 2_000)).filter((u) => mine.has(u.username));
+        const since = (await store.accounts.usersLoggedInSince(T0 + 2_000)).filter((u) => mine.has(u.username));
         expect(since.sort((x, y) => x.lastLoginAt - y.lastLoginAt)).toEqual([
           { username: exact, lastLoginAt: T0 + 2_000 },
           { username: late, lastLoginAt: T0 + 2_500 },
         ]);
 
         // A later sign-in moves the user forward.
-        await store.recordLogin(early, T0 + 3_000);
-        const again = (await store.usersLoggedInSince(T0 + 2_800)).filter((u) => mine.has(u.username));
+        await store.accounts.recordLogin(early, T0 + 3_000);
+        const again = (await store.accounts.usersLoggedInSince(T0 + 2_800)).filter((u) => mine.has(u.username));
         expect(again).toEqual([{ username: early, lastLoginAt: T0 + 3_000 }]);
       });
 
       it('recordLogin for an unknown user creates nothing', async () => {
-        await store.recordLogin(n('ghost'), T0);
-        expect(await store.getUser(n('ghost'))).toBeNull();
+        await store.accounts.recordLogin(n('ghost'), T0);
+        expect(await store.accounts.getUser(n('ghost'))).toBeNull();
       });
 
       it('existingUsers keeps input order and drops unknown names', async () => {
         const [a, b, c] = (await users('a', 'b', 'c')) as [string, string, string];
-        expect(await store.existingUsers([c, n('x'), a, n('y'), b])).toEqual([c, a, b]);
-        expect(await store.existingUsers([])).toEqual([]);
-        expect(await store.existingUsers([n('x')])).toEqual([]);
+        expect(await store.accounts.existingUsers([c, n('x'), a, n('y'), b])).toEqual([c, a, b]);
+        expect(await store.accounts.existingUsers([])).toEqual([]);
+        expect(await store.accounts.existingUsers([n('x')])).toEqual([]);
       });
 
       it('hasUsers is true once a user exists', async () => {
         await users('a');
-        expect(await store.hasUsers()).toBe(true);
+        expect(await store.accounts.hasUsers()).toBe(true);
       });
     });
 
@@ -173,45 +175,45 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
       const LOCK_MS = 60_000;
 
       it('starts unlocked, for any name (it need not be a user)', async () => {
-        expect(await store.getLockState(n('anyone'), T0)).toEqual({ failures: 0, lockedUntil: null });
+        expect(await store.accounts.getLockState(n('anyone'), T0)).toEqual({ failures: 0, lockedUntil: null });
       });
 
       it('counts failures, locks at maxAttempts with the counter restarted, and unlocks when the lock expires', async () => {
         const who = n('victim');
-        expect(await store.recordFailedLogin(who, T0, MAX, LOCK_MS)).toEqual({ failures: 1, lockedUntil: null });
-        expect(await store.recordFailedLogin(who, T0 + 1, MAX, LOCK_MS)).toEqual({ failures: 2, lockedUntil: null });
-        expect(await store.getLockState(who, T0 + 2)).toEqual({ failures: 2, lockedUntil: null });
+        expect(await store.accounts.recordFailedLogin(who, T0, MAX, LOCK_MS)).toEqual({ failures: 1, lockedUntil: null });
+        expect(await store.accounts.recordFailedLogin(who, T0 + 1, MAX, LOCK_MS)).toEqual({ failures: 2, lockedUntil: null });
+        expect(await store.accounts.getLockState(who, T0 + 2)).toEqual({ failures: 2, lockedUntil: null });
 
-        const locked = await store.recordFailedLogin(who, T0 + 10, MAX, LOCK_MS);
+        const locked = await store.accounts.recordFailedLogin(who, T0 + 10, MAX, LOCK_MS);
         expect(locked).toEqual({ failures: 0, lockedUntil: T0 + 10 + LOCK_MS });
-        expect(await store.getLockState(who, T0 + 11)).toEqual({ failures: 0, lockedUntil: T0 + 10 + LOCK_MS });
-        expect(await store.getLockState(who, T0 + 10 + LOCK_MS - 1)).toEqual({ failures: 0, lockedUntil: T0 + 10 + LOCK_MS });
+        expect(await store.accounts.getLockState(who, T0 + 11)).toEqual({ failures: 0, lockedUntil: T0 + 10 + LOCK_MS });
+        expect(await store.accounts.getLockState(who, T0 + 10 + LOCK_MS - 1)).toEqual({ failures: 0, lockedUntil: T0 + 10 + LOCK_MS });
 
         // now >= lockedUntil: the lock is over and the count starts again.
         const after = T0 + 10 + LOCK_MS;
-        expect(await store.getLockState(who, after)).toEqual({ failures: 0, lockedUntil: null });
-        expect(await store.recordFailedLogin(who, after, MAX, LOCK_MS)).toEqual({ failures: 1, lockedUntil: null });
-        expect(await store.recordFailedLogin(who, after + 1, MAX, LOCK_MS)).toEqual({ failures: 2, lockedUntil: null });
-        expect(await store.recordFailedLogin(who, after + 2, MAX, LOCK_MS)).toEqual({ failures: 0, lockedUntil: after + 2 + LOCK_MS });
+        expect(await store.accounts.getLockState(who, after)).toEqual({ failures: 0, lockedUntil: null });
+        expect(await store.accounts.recordFailedLogin(who, after, MAX, LOCK_MS)).toEqual({ failures: 1, lockedUntil: null });
+        expect(await store.accounts.recordFailedLogin(who, after + 1, MAX, LOCK_MS)).toEqual({ failures: 2, lockedUntil: null });
+        expect(await store.accounts.recordFailedLogin(who, after + 2, MAX, LOCK_MS)).toEqual({ failures: 0, lockedUntil: after + 2 + LOCK_MS });
       });
 
       it('clearFailedLogins resets the counter; counters are per name and case-sensitive', async () => {
         const who = n('who');
         const other = n('Who');
-        await store.recordFailedLogin(who, T0, MAX, LOCK_MS);
-        await store.recordFailedLogin(who, T0, MAX, LOCK_MS);
-        await store.recordFailedLogin(other, T0, MAX, LOCK_MS);
-        await store.clearFailedLogins(who);
-        expect(await store.getLockState(who, T0)).toEqual({ failures: 0, lockedUntil: null });
-        expect(await store.getLockState(other, T0)).toEqual({ failures: 1, lockedUntil: null });
-        expect(await store.recordFailedLogin(who, T0, MAX, LOCK_MS)).toEqual({ failures: 1, lockedUntil: null });
+        await store.accounts.recordFailedLogin(who, T0, MAX, LOCK_MS);
+        await store.accounts.recordFailedLogin(who, T0, MAX, LOCK_MS);
+        await store.accounts.recordFailedLogin(other, T0, MAX, LOCK_MS);
+        await store.accounts.clearFailedLogins(who);
+        expect(await store.accounts.getLockState(who, T0)).toEqual({ failures: 0, lockedUntil: null });
+        expect(await store.accounts.getLockState(other, T0)).toEqual({ failures: 1, lockedUntil: null });
+        expect(await store.accounts.recordFailedLogin(who, T0, MAX, LOCK_MS)).toEqual({ failures: 1, lockedUntil: null });
       });
 
       it('recordFailedLogin is atomic: concurrent failures are all counted', async () => {
         const who = n('racer');
-        const results = await Promise.all(Array.from({ length: 6 }, (_, i) => store.recordFailedLogin(who, T0 + i, 10, LOCK_MS)));
+        const results = await Promise.all(Array.from({ length: 6 }, (_, i) => store.accounts.recordFailedLogin(who, T0 + i, 10, LOCK_MS)));
         expect(results.map((r) => r.failures).sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6]);
-        expect(await store.getLockState(who, T0 + 10)).toEqual({ failures: 6, lockedUntil: null });
+        expect(await store.accounts.getLockState(who, T0 + 10)).toEqual({ failures: 6, lockedUntil: null });
       });
     });
 
@@ -221,38 +223,38 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
       it('finds a token until it expires (expiresAt > now), and never an unknown one', async () => {
         const [a] = await users('a');
         const hash = n('tokenhash');
-        await store.createToken(a as string, hash, T0 + HOUR, T0);
-        expect(await store.findToken(hash, T0)).toBe(a);
-        expect(await store.findToken(hash, T0 + HOUR - 1)).toBe(a);
-        expect(await store.findToken(hash, T0 + HOUR)).toBeNull();
-        expect(await store.findToken(n('unknown'), T0)).toBeNull();
+        await store.accounts.createToken(a as string, hash, T0 + HOUR, T0);
+        expect(await store.accounts.findToken(hash, T0)).toBe(a);
+        expect(await store.accounts.findToken(hash, T0 + HOUR - 1)).toBe(a);
+        expect(await store.accounts.findToken(hash, T0 + HOUR)).toBeNull();
+        expect(await store.accounts.findToken(n('unknown'), T0)).toBeNull();
       });
 
       it('revokeToken revokes only that token', async () => {
         const [a] = await users('a');
         const [t1, t2] = [n('t1'), n('t2')];
-        await store.createToken(a as string, t1, T0 + HOUR, T0);
-        await store.createToken(a as string, t2, T0 + HOUR, T0);
-        await store.revokeToken(t1);
-        expect(await store.findToken(t1, T0)).toBeNull();
-        expect(await store.findToken(t2, T0)).toBe(a);
-        await store.revokeToken(n('never-issued'));
+        await store.accounts.createToken(a as string, t1, T0 + HOUR, T0);
+        await store.accounts.createToken(a as string, t2, T0 + HOUR, T0);
+        await store.accounts.revokeToken(t1);
+        expect(await store.accounts.findToken(t1, T0)).toBeNull();
+        expect(await store.accounts.findToken(t2, T0)).toBe(a);
+        await store.accounts.revokeToken(n('never-issued'));
       });
 
       it("revokeTokensOf revokes every token of that user and nobody else's", async () => {
         const [a, b] = (await users('a', 'b')) as [string, string];
         const [a1, a2, b1] = [n('a1'), n('a2'), n('b1')];
-        await store.createToken(a, a1, T0 + HOUR, T0);
-        await store.createToken(a, a2, T0 + 2 * HOUR, T0);
-        await store.createToken(b, b1, T0 + HOUR, T0);
-        await store.revokeTokensOf(a);
-        expect(await store.findToken(a1, T0)).toBeNull();
-        expect(await store.findToken(a2, T0)).toBeNull();
-        expect(await store.findToken(b1, T0)).toBe(b);
+        await store.accounts.createToken(a, a1, T0 + HOUR, T0);
+        await store.accounts.createToken(a, a2, T0 + 2 * HOUR, T0);
+        await store.accounts.createToken(b, b1, T0 + HOUR, T0);
+        await store.accounts.revokeTokensOf(a);
+        expect(await store.accounts.findToken(a1, T0)).toBeNull();
+        expect(await store.accounts.findToken(a2, T0)).toBeNull();
+        expect(await store.accounts.findToken(b1, T0)).toBe(b);
         // A new token after revoking works.
         const a3 = n('a3');
-        await store.createToken(a, a3, T0 + HOUR, T0 + 1);
-        expect(await store.findToken(a3, T0 + 1)).toBe(a);
+        await store.accounts.createToken(a, a3, T0 + HOUR, T0 + 1);
+        expect(await store.accounts.findToken(a3, T0 + 1)).toBe(a);
       });
     });
 
@@ -261,29 +263,29 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
     describe('blocks', () => {
       it('block and unblock are idempotent and report whether they changed anything', async () => {
         const [a, b] = (await users('a', 'b')) as [string, string];
-        expect(await store.block(a, b)).toBe(true);
-        expect(await store.block(a, b)).toBe(false);
-        expect(await store.isBlocked(a, b)).toBe(true);
-        expect(await store.isBlocked(b, a)).toBe(false); // directional
-        expect(await store.unblock(a, b)).toBe(true);
-        expect(await store.unblock(a, b)).toBe(false);
-        expect(await store.isBlocked(a, b)).toBe(false);
-        expect(await store.unblock(b, a)).toBe(false);
+        expect(await store.blocks.block(a, b)).toBe(true);
+        expect(await store.blocks.block(a, b)).toBe(false);
+        expect(await store.blocks.isBlocked(a, b)).toBe(true);
+        expect(await store.blocks.isBlocked(b, a)).toBe(false); // directional
+        expect(await store.blocks.unblock(a, b)).toBe(true);
+        expect(await store.blocks.unblock(a, b)).toBe(false);
+        expect(await store.blocks.isBlocked(a, b)).toBe(false);
+        expect(await store.blocks.unblock(b, a)).toBe(false);
       });
 
       it('blockedBy is sorted by code unit (upper case first); blockersOf lists who blocked a user', async () => {
         const [me, zed, Bob, amy, Carl] = (await users('me', 'zed', 'Bob', 'amy', 'Carl')) as [string, string, string, string, string];
-        for (const target of [zed, amy, Carl, Bob]) expect(await store.block(me, target)).toBe(true);
-        expect(await store.blockedBy(me)).toEqual([Bob, Carl, amy, zed]);
-        expect(await store.blockedBy(zed)).toEqual([]);
+        for (const target of [zed, amy, Carl, Bob]) expect(await store.blocks.block(me, target)).toBe(true);
+        expect(await store.blocks.blockedBy(me)).toEqual([Bob, Carl, amy, zed]);
+        expect(await store.blocks.blockedBy(zed)).toEqual([]);
 
-        await store.block(zed, amy);
-        await store.block(Bob, amy);
-        expect((await store.blockersOf(amy)).sort()).toEqual([Bob, me, zed].sort());
-        expect(await store.blockersOf(me)).toEqual([]);
-        await store.unblock(me, amy);
-        expect((await store.blockersOf(amy)).sort()).toEqual([Bob, zed].sort());
-        expect(await store.blockedBy(me)).toEqual([Bob, Carl, zed]);
+        await store.blocks.block(zed, amy);
+        await store.blocks.block(Bob, amy);
+        expect((await store.blocks.blockersOf(amy)).sort()).toEqual([Bob, me, zed].sort());
+        expect(await store.blocks.blockersOf(me)).toEqual([]);
+        await store.blocks.unblock(me, amy);
+        expect((await store.blocks.blockersOf(amy)).sort()).toEqual([Bob, zed].sort());
+        expect(await store.blocks.blockedBy(me)).toEqual([Bob, Carl, zed]);
       });
     });
 
@@ -293,72 +295,72 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
       it('createGroup stores the owner first and de-duplicates members in join order', async () => {
         const [owner, b, c] = (await users('owner', 'b', 'c')) as [string, string, string];
         const team = n('team');
-        expect(await store.createGroup(team, owner, [b, owner, c, b], T0)).toBe(true);
-        expect(await store.getGroup(team)).toEqual({ name: team, owner, members: [owner, b, c], createdAt: T0 });
-        expect(await store.createGroup(team, b, [], T0 + 1)).toBe(false);
-        expect((await store.getGroup(team))?.owner).toBe(owner);
-        expect(await store.getGroup(n('nogroup'))).toBeNull();
+        expect(await store.groups.createGroup(team, owner, [b, owner, c, b], T0)).toBe(true);
+        expect(await store.groups.getGroup(team)).toEqual({ name: team, owner, members: [owner, b, c], createdAt: T0 });
+        expect(await store.groups.createGroup(team, b, [], T0 + 1)).toBe(false);
+        expect((await store.groups.getGroup(team))?.owner).toBe(owner);
+        expect(await store.groups.getGroup(n('nogroup'))).toBeNull();
       });
 
       it('addGroupMembers appends only new members, in order; null for an unknown group', async () => {
         const [owner, b, c, d] = (await users('owner', 'b', 'c', 'd')) as [string, string, string, string];
         const team = n('team');
-        await store.createGroup(team, owner, [b], T0);
-        const updated = await store.addGroupMembers(team, [d, b, c, d]);
+        await store.groups.createGroup(team, owner, [b], T0);
+        const updated = await store.groups.addGroupMembers(team, [d, b, c, d]);
         expect(updated).toEqual({ name: team, owner, members: [owner, b, d, c], createdAt: T0 });
-        expect(await store.getGroup(team)).toEqual(updated);
-        expect(await store.addGroupMembers(n('nogroup'), [b])).toBeNull();
-        expect(await store.getGroup(n('nogroup'))).toBeNull();
+        expect(await store.groups.getGroup(team)).toEqual(updated);
+        expect(await store.groups.addGroupMembers(n('nogroup'), [b])).toBeNull();
+        expect(await store.groups.getGroup(n('nogroup'))).toBeNull();
       });
 
       it('removeGroupMembers keeps join order, ignores non-members, deletes the group when empty', async () => {
         const [owner, b, c, outsider] = (await users('owner', 'b', 'c', 'outsider')) as [string, string, string, string];
         const team = n('team');
-        await store.createGroup(team, owner, [b, c], T0);
-        expect(await store.removeGroupMembers(team, [b, outsider])).toEqual({ name: team, owner, members: [owner, c], createdAt: T0 });
-        expect(await store.getGroup(team)).toEqual({ name: team, owner, members: [owner, c], createdAt: T0 });
+        await store.groups.createGroup(team, owner, [b, c], T0);
+        expect(await store.groups.removeGroupMembers(team, [b, outsider])).toEqual({ name: team, owner, members: [owner, c], createdAt: T0 });
+        expect(await store.groups.getGroup(team)).toEqual({ name: team, owner, members: [owner, c], createdAt: T0 });
         // A member who left and rejoins goes to the end.
-        expect((await store.addGroupMembers(team, [b]))?.members).toEqual([owner, c, b]);
-        await store.removeGroupMembers(team, [owner]);
-        expect(await store.removeGroupMembers(team, [c, b])).toBeNull();
-        expect(await store.getGroup(team)).toBeNull();
-        expect(await store.groupsOf(c)).toEqual([]);
-        expect(await store.removeGroupMembers(team, [c])).toBeNull();
+        expect((await store.groups.addGroupMembers(team, [b]))?.members).toEqual([owner, c, b]);
+        await store.groups.removeGroupMembers(team, [owner]);
+        expect(await store.groups.removeGroupMembers(team, [c, b])).toBeNull();
+        expect(await store.groups.getGroup(team)).toBeNull();
+        expect(await store.groups.groupsOf(c)).toEqual([]);
+        expect(await store.groups.removeGroupMembers(team, [c])).toBeNull();
         // The name is free again, for a group or a user.
-        expect(await store.createUser(team, 'h', T0)).toBe(true);
+        expect(await store.accounts.createUser(team, 'h', T0)).toBe(true);
       });
 
       it('when the owner is removed, the earliest-joined remaining member becomes owner', async () => {
         const [owner, b, c, d] = (await users('owner', 'b', 'c', 'd')) as [string, string, string, string];
         const team = n('team');
-        await store.createGroup(team, owner, [b, c], T0);
-        await store.addGroupMembers(team, [d]);
+        await store.groups.createGroup(team, owner, [b, c], T0);
+        await store.groups.addGroupMembers(team, [d]);
         // The owner and the next in line leave together: c is the earliest who stays.
         const after = { name: team, owner: c, members: [c, d], createdAt: T0 };
-        expect(await store.removeGroupMembers(team, [b, owner])).toEqual(after);
-        expect(await store.getGroup(team)).toEqual(after);
-        expect(await store.groupsOf(d)).toEqual([after]);
+        expect(await store.groups.removeGroupMembers(team, [b, owner])).toEqual(after);
+        expect(await store.groups.getGroup(team)).toEqual(after);
+        expect(await store.groups.groupsOf(d)).toEqual([after]);
         // Removing someone else keeps the new owner; the old owner rejoining is a plain member.
-        expect(await store.addGroupMembers(team, [owner])).toEqual({ ...after, members: [c, d, owner] });
-        expect(await store.removeGroupMembers(team, [d])).toEqual({ ...after, members: [c, owner] });
-        expect(await store.removeGroupMembers(team, [c])).toEqual({ ...after, owner, members: [owner] });
+        expect(await store.groups.addGroupMembers(team, [owner])).toEqual({ ...after, members: [c, d, owner] });
+        expect(await store.groups.removeGroupMembers(team, [d])).toEqual({ ...after, members: [c, owner] });
+        expect(await store.groups.removeGroupMembers(team, [c])).toEqual({ ...after, owner, members: [owner] });
       });
 
       it('groupsOf lists the groups a user belongs to, sorted by name, with members', async () => {
         const [u, v] = (await users('u', 'v')) as [string, string];
         const [gB, ga, gc] = [n('Bgroup'), n('agroup'), n('cgroup')];
-        await store.createGroup(ga, u, [v], T0);
-        await store.createGroup(gc, v, [u], T0 + 1);
-        await store.createGroup(gB, u, [], T0 + 2);
-        expect(await store.groupsOf(u)).toEqual([
+        await store.groups.createGroup(ga, u, [v], T0);
+        await store.groups.createGroup(gc, v, [u], T0 + 1);
+        await store.groups.createGroup(gB, u, [], T0 + 2);
+        expect(await store.groups.groupsOf(u)).toEqual([
           { name: gB, owner: u, members: [u], createdAt: T0 + 2 },
           { name: ga, owner: u, members: [u, v], createdAt: T0 },
           { name: gc, owner: v, members: [v, u], createdAt: T0 + 1 },
         ]);
-        expect((await store.groupsOf(v)).map((g) => g.name)).toEqual([ga, gc]);
-        await store.removeGroupMembers(gc, [u]);
-        expect((await store.groupsOf(u)).map((g) => g.name)).toEqual([gB, ga]);
-        expect(await store.groupsOf(n('nobody'))).toEqual([]);
+        expect((await store.groups.groupsOf(v)).map((g) => g.name)).toEqual([ga, gc]);
+        await store.groups.removeGroupMembers(gc, [u]);
+        expect((await store.groups.groupsOf(u)).map((g) => g.name)).toEqual([gB, ga]);
+        expect(await store.groups.groupsOf(n('nobody'))).toEqual([]);
       });
     });
 
@@ -367,25 +369,25 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
     describe('saveMessage', () => {
       it('stores a message with an increasing id and one delivery per recipient, seqs from 1', async () => {
         const [a, b] = (await users('a', 'b')) as [string, string];
-        const first = await store.saveMessage(privateMessage(a, b, 'hello', T0), [{ username: b, offline: true }]);
+        const first = await store.messages.saveMessage(privateMessage(a, b, 'hello', T0), [{ username: b, offline: true }]);
         expect(first.message).toEqual({ id: first.message.id, kind: 'private', from: a, to: b, text: 'hello', ts: T0 });
         expect(first.deliveries).toEqual([{ username: b, seq: 1, offline: true, message: first.message }]);
 
-        const second = await store.saveMessage(privateMessage(b, a, 'hi back', T0 + 1), online(a));
+        const second = await store.messages.saveMessage(privateMessage(b, a, 'hi back', T0 + 1), online(a));
         expect(second.message.id).toBeGreaterThan(first.message.id);
         expect(second.deliveries).toEqual([{ username: a, seq: 1, offline: false, message: second.message }]);
 
-        const third = await store.saveMessage(privateMessage(a, b, 'again', T0 + 2), online(b));
+        const third = await store.messages.saveMessage(privateMessage(a, b, 'again', T0 + 2), online(b));
         expect(third.message.id).toBeGreaterThan(second.message.id);
         expect(seqsOf(third.deliveries)).toEqual([2]);
-        expect(await store.lastSeq(b)).toBe(2);
-        expect(await store.lastSeq(a)).toBe(1);
+        expect(await store.messages.lastSeq(b)).toBe(2);
+        expect(await store.messages.lastSeq(a)).toBe(1);
       });
 
       it('returns deliveries in recipient order, each with that recipient’s next seq', async () => {
         const [s, x, y, z] = (await users('s', 'x', 'y', 'z')) as [string, string, string, string];
-        await store.saveMessage(privateMessage(s, y, 'warm-up'), online(y));
-        const { message, deliveries } = await store.saveMessage({ kind: 'broadcast', from: s, text: 'to all', ts: T0 + 5 }, [
+        await store.messages.saveMessage(privateMessage(s, y, 'warm-up'), online(y));
+        const { message, deliveries } = await store.messages.saveMessage({ kind: 'broadcast', from: s, text: 'to all', ts: T0 + 5 }, [
           { username: z, offline: false },
           { username: x, offline: true },
           { username: y, offline: false },
@@ -404,144 +406,144 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
       it('stores group messages with their group', async () => {
         const [owner, m] = (await users('owner', 'm')) as [string, string];
         const team = n('team');
-        await store.createGroup(team, owner, [m], T0);
-        const { message, deliveries } = await store.saveMessage({ kind: 'group', from: owner, group: team, text: 'standup', ts: T0 }, online(m));
+        await store.groups.createGroup(team, owner, [m], T0);
+        const { message, deliveries } = await store.messages.saveMessage({ kind: 'group', from: owner, group: team, text: 'standup', ts: T0 }, online(m));
         expect(message).toEqual({ id: message.id, kind: 'group', from: owner, group: team, text: 'standup', ts: T0 });
-        expect((await store.deliveriesAfter(m, 0, 10)).map((d) => d.message)).toEqual([message]);
+        expect((await store.messages.deliveriesAfter(m, 0, 10)).map((d) => d.message)).toEqual([message]);
         expect(seqsOf(deliveries)).toEqual([1]);
       });
 
       it('saves with no recipients (everyone blocked or away) still get an id', async () => {
         const [a] = (await users('a')) as [string];
-        const lonely = await store.saveMessage({ kind: 'broadcast', from: a, text: 'anyone?', ts: T0 }, []);
+        const lonely = await store.messages.saveMessage({ kind: 'broadcast', from: a, text: 'anyone?', ts: T0 }, []);
         expect(lonely.deliveries).toEqual([]);
         expect(lonely.message.id).toBeGreaterThan(0);
       });
 
       it('is atomic: a save naming a recipient who is not a user rejects and leaves nothing behind', async () => {
         const [a, b] = (await users('a', 'b')) as [string, string];
-        await expect(store.saveMessage(privateMessage(a, b, 'doomed'), online(b, n('ghost')))).rejects.toThrow();
-        expect(await store.lastSeq(b)).toBe(0);
-        expect(await store.deliveriesAfter(b, 0, 10)).toEqual([]);
-        expect(await store.countOfflineAfter(b, 0)).toBe(0);
-        expect(await store.history({ viewer: a, peer: b, limit: 10 })).toEqual([]);
+        await expect(store.messages.saveMessage(privateMessage(a, b, 'doomed'), online(b, n('ghost')))).rejects.toThrow();
+        expect(await store.messages.lastSeq(b)).toBe(0);
+        expect(await store.messages.deliveriesAfter(b, 0, 10)).toEqual([]);
+        expect(await store.messages.countOfflineAfter(b, 0)).toBe(0);
+        expect(await store.messages.history({ viewer: a, peer: b, limit: 10 })).toEqual([]);
 
         // The next save is unaffected: b's first seq is still 1.
-        const ok = await store.saveMessage(privateMessage(a, b, 'fine'), online(b));
+        const ok = await store.messages.saveMessage(privateMessage(a, b, 'fine'), online(b));
         expect(seqsOf(ok.deliveries)).toEqual([1]);
-        expect(textsOf(await store.history({ viewer: a, peer: b, limit: 10 }))).toEqual(['fine']);
+        expect(textsOf(await store.messages.history({ viewer: a, peer: b, limit: 10 }))).toEqual(['fine']);
       });
 
       it('a failing save among saves made in the same tick fails alone', async () => {
         const [a, b] = (await users('a', 'b')) as [string, string];
         const results = await Promise.allSettled([
-          store.saveMessage(privateMessage(a, b, 'one'), online(b)),
-          store.saveMessage(privateMessage(a, b, 'bad'), online(b, n('ghost'))),
-          store.saveMessage(privateMessage(a, b, 'two'), online(b)),
+          store.messages.saveMessage(privateMessage(a, b, 'one'), online(b)),
+          store.messages.saveMessage(privateMessage(a, b, 'bad'), online(b, n('ghost'))),
+          store.messages.saveMessage(privateMessage(a, b, 'two'), online(b)),
         ]);
         expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-        expect(textsOf((await store.deliveriesAfter(b, 0, 10)).map((d) => d.message))).toEqual(['one', 'two']);
-        expect(seqsOf(await store.deliveriesAfter(b, 0, 10))).toEqual([1, 2]);
+        expect(textsOf((await store.messages.deliveriesAfter(b, 0, 10)).map((d) => d.message))).toEqual(['one', 'two']);
+        expect(seqsOf(await store.messages.deliveriesAfter(b, 0, 10))).toEqual([1, 2]);
       });
 
       it('saves made in one tick get gap-free seqs and increasing ids in call order', async () => {
         const [a, b] = (await users('a', 'b')) as [string, string];
         const COUNT = 40;
-        const saved = await Promise.all(Array.from({ length: COUNT }, (_, i) => store.saveMessage(privateMessage(a, b, `m${i}`, T0 + i), online(b))));
+        const saved = await Promise.all(Array.from({ length: COUNT }, (_, i) => store.messages.saveMessage(privateMessage(a, b, `m${i}`, T0 + i), online(b))));
         expect(saved.map((s) => s.deliveries[0]?.seq)).toEqual(Array.from({ length: COUNT }, (_, i) => i + 1));
         const ids = saved.map((s) => s.message.id);
         expect([...ids].sort((x, y) => x - y)).toEqual(ids);
         expect(new Set(ids).size).toBe(COUNT);
-        expect(await store.lastSeq(b)).toBe(COUNT);
-        expect(textsOf((await store.deliveriesAfter(b, 0, COUNT)).map((d) => d.message))).toEqual(saved.map((s) => s.message.text));
+        expect(await store.messages.lastSeq(b)).toBe(COUNT);
+        expect(textsOf((await store.messages.deliveriesAfter(b, 0, COUNT)).map((d) => d.message))).toEqual(saved.map((s) => s.message.text));
       });
 
       it('a broadcast to 1000 recipients gives each its next seq', async () => {
         const sender = n('sender');
-        await store.createUser(sender, 'h', T0);
+        await store.accounts.createUser(sender, 'h', T0);
         const everyone = Array.from({ length: 1000 }, (_, i) => n(`r${i}`));
-        for (const u of everyone) await store.createUser(u, 'h', T0);
-        await store.saveMessage(privateMessage(sender, everyone[7] as string, 'first'), online(everyone[7] as string));
+        for (const u of everyone) await store.accounts.createUser(u, 'h', T0);
+        await store.messages.saveMessage(privateMessage(sender, everyone[7] as string, 'first'), online(everyone[7] as string));
 
         const recipients = everyone.map((username, i) => ({ username, offline: i % 3 === 0 }));
-        const { message, deliveries } = await store.saveMessage({ kind: 'broadcast', from: sender, text: 'all hands', ts: T0 }, recipients);
+        const { message, deliveries } = await store.messages.saveMessage({ kind: 'broadcast', from: sender, text: 'all hands', ts: T0 }, recipients);
         expect(deliveries.map((d) => d.username)).toEqual(everyone);
         expect(deliveries.map((d) => d.seq)).toEqual(everyone.map((_, i) => (i === 7 ? 2 : 1)));
         expect(deliveries.every((d, i) => d.offline === (i % 3 === 0) && d.message.id === message.id)).toBe(true);
-        expect(await store.lastSeq(everyone[999] as string)).toBe(1);
-        expect(await store.countOfflineAfter(everyone[999] as string, 0)).toBe(1);
-        expect((await store.deliveriesAfter(everyone[500] as string, 0, 5)).map((d) => d.message)).toEqual([message]);
+        expect(await store.messages.lastSeq(everyone[999] as string)).toBe(1);
+        expect(await store.messages.countOfflineAfter(everyone[999] as string, 0)).toBe(1);
+        expect((await store.messages.deliveriesAfter(everyone[500] as string, 0, 5)).map((d) => d.message)).toEqual([message]);
       });
     });
 
     describe('mailboxes', () => {
       it('deliveriesAfter pages ascending by seq, seq > afterSeq, at most limit', async () => {
         const [a, b] = (await users('a', 'b')) as [string, string];
-        const saved: StoredMessage[] = [];
-        for (let i = 1; i <= 7; i++) saved.push((await store.saveMessage(privateMessage(a, b, `m${i}`, T0 + i), online(b))).message);
+        const saved: ChatMessage[] = [];
+        for (let i = 1; i <= 7; i++) saved.push((await store.messages.saveMessage(privateMessage(a, b, `m${i}`, T0 + i), online(b))).message);
 
-        const page1 = await store.deliveriesAfter(b, 0, 3);
+        const page1 = await store.messages.deliveriesAfter(b, 0, 3);
         expect(seqsOf(page1)).toEqual([1, 2, 3]);
         expect(page1.map((d) => d.message)).toEqual(saved.slice(0, 3));
         expect(page1.every((d) => d.username === b && d.offline === false)).toBe(true);
-        expect(seqsOf(await store.deliveriesAfter(b, 3, 3))).toEqual([4, 5, 6]);
-        expect(seqsOf(await store.deliveriesAfter(b, 6, 3))).toEqual([7]);
-        expect(await store.deliveriesAfter(b, 7, 3)).toEqual([]);
-        expect(seqsOf(await store.deliveriesAfter(b, 2, 100))).toEqual([3, 4, 5, 6, 7]);
-        expect(await store.deliveriesAfter(n('nobody'), 0, 10)).toEqual([]);
-        expect(await store.deliveriesAfter(a, 0, 10)).toEqual([]);
+        expect(seqsOf(await store.messages.deliveriesAfter(b, 3, 3))).toEqual([4, 5, 6]);
+        expect(seqsOf(await store.messages.deliveriesAfter(b, 6, 3))).toEqual([7]);
+        expect(await store.messages.deliveriesAfter(b, 7, 3)).toEqual([]);
+        expect(seqsOf(await store.messages.deliveriesAfter(b, 2, 100))).toEqual([3, 4, 5, 6, 7]);
+        expect(await store.messages.deliveriesAfter(n('nobody'), 0, 10)).toEqual([]);
+        expect(await store.messages.deliveriesAfter(a, 0, 10)).toEqual([]);
       });
 
       it('lastSeq and lastAcked are 0 for a user with nothing, and for unknown names', async () => {
         const [a] = (await users('a')) as [string];
-        expect(await store.lastSeq(a)).toBe(0);
-        expect(await store.lastAcked(a)).toBe(0);
-        expect(await store.lastSeq(n('nobody'))).toBe(0);
-        expect(await store.lastAcked(n('nobody'))).toBe(0);
-        await store.ack(n('nobody'), 5); // harmless
-        expect(await store.lastAcked(n('nobody'))).toBe(0);
+        expect(await store.messages.lastSeq(a)).toBe(0);
+        expect(await store.messages.lastAcked(a)).toBe(0);
+        expect(await store.messages.lastSeq(n('nobody'))).toBe(0);
+        expect(await store.messages.lastAcked(n('nobody'))).toBe(0);
+        await store.messages.ack(n('nobody'), 5); // harmless
+        expect(await store.messages.lastAcked(n('nobody'))).toBe(0);
       });
 
       it('ack raises the acknowledged seq, never lowers it, never above lastSeq', async () => {
         const [a, b] = (await users('a', 'b')) as [string, string];
-        await store.ack(b, 3);
-        expect(await store.lastAcked(b)).toBe(0); // nothing assigned yet
-        for (let i = 0; i < 5; i++) await store.saveMessage(privateMessage(a, b, `m${i}`), online(b));
-        await store.ack(b, 2);
-        expect(await store.lastAcked(b)).toBe(2);
-        await store.ack(b, 1);
-        expect(await store.lastAcked(b)).toBe(2);
-        await store.ack(b, 4);
-        expect(await store.lastAcked(b)).toBe(4);
-        await store.ack(b, 99);
-        expect(await store.lastAcked(b)).toBe(5);
-        expect(await store.lastSeq(b)).toBe(5);
+        await store.messages.ack(b, 3);
+        expect(await store.messages.lastAcked(b)).toBe(0); // nothing assigned yet
+        for (let i = 0; i < 5; i++) await store.messages.saveMessage(privateMessage(a, b, `m${i}`), online(b));
+        await store.messages.ack(b, 2);
+        expect(await store.messages.lastAcked(b)).toBe(2);
+        await store.messages.ack(b, 1);
+        expect(await store.messages.lastAcked(b)).toBe(2);
+        await store.messages.ack(b, 4);
+        expect(await store.messages.lastAcked(b)).toBe(4);
+        await store.messages.ack(b, 99);
+        expect(await store.messages.lastAcked(b)).toBe(5);
+        expect(await store.messages.lastSeq(b)).toBe(5);
         // Acks in one tick, out of order: the highest wins.
-        await store.saveMessage(privateMessage(a, b, 'm5'), online(b));
-        await store.saveMessage(privateMessage(a, b, 'm6'), online(b));
-        await Promise.all([store.ack(b, 7), store.ack(b, 6)]);
-        expect(await store.lastAcked(b)).toBe(7);
+        await store.messages.saveMessage(privateMessage(a, b, 'm5'), online(b));
+        await store.messages.saveMessage(privateMessage(a, b, 'm6'), online(b));
+        await Promise.all([store.messages.ack(b, 7), store.messages.ack(b, 6)]);
+        expect(await store.messages.lastAcked(b)).toBe(7);
       });
 
       it('offlineDeliveries gives the newest `limit` offline deliveries ascending; countOfflineAfter counts them', async () => {
         const [a, b] = (await users('a', 'b')) as [string, string];
         const offlineFlags = [true, false, true, true, false, true, true]; // seqs 1..7
         for (const [i, offline] of offlineFlags.entries()) {
-          await store.saveMessage(privateMessage(a, b, `m${i + 1}`), [{ username: b, offline }]);
+          await store.messages.saveMessage(privateMessage(a, b, `m${i + 1}`), [{ username: b, offline }]);
         }
         const offlineSeqs = [1, 3, 4, 6, 7];
-        const all = await store.offlineDeliveries(b, 100);
+        const all = await store.messages.offlineDeliveries(b, 100);
         expect(seqsOf(all)).toEqual(offlineSeqs);
         expect(all.every((d) => d.offline && d.username === b)).toBe(true);
         expect(textsOf(all.map((d) => d.message))).toEqual(['m1', 'm3', 'm4', 'm6', 'm7']);
-        expect(seqsOf(await store.offlineDeliveries(b, 2))).toEqual([6, 7]);
-        expect(await store.offlineDeliveries(a, 10)).toEqual([]);
+        expect(seqsOf(await store.messages.offlineDeliveries(b, 2))).toEqual([6, 7]);
+        expect(await store.messages.offlineDeliveries(a, 10)).toEqual([]);
 
-        expect(await store.countOfflineAfter(b, 0)).toBe(5);
-        expect(await store.countOfflineAfter(b, 3)).toBe(3);
-        expect(await store.countOfflineAfter(b, 6)).toBe(1);
-        expect(await store.countOfflineAfter(b, 7)).toBe(0);
-        expect(await store.countOfflineAfter(n('nobody'), 0)).toBe(0);
+        expect(await store.messages.countOfflineAfter(b, 0)).toBe(5);
+        expect(await store.messages.countOfflineAfter(b, 3)).toBe(3);
+        expect(await store.messages.countOfflineAfter(b, 6)).toBe(1);
+        expect(await store.messages.countOfflineAfter(b, 7)).toBe(0);
+        expect(await store.messages.countOfflineAfter(n('nobody'), 0)).toBe(0);
       });
     });
 
@@ -549,22 +551,22 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
       it('private history holds only messages between the pair, both ways, newest first', async () => {
         const [a, b, c] = (await users('a', 'b', 'c')) as [string, string, string];
         const team = n('team');
-        await store.createGroup(team, a, [b, c], T0);
-        await store.saveMessage(privateMessage(a, b, 'a→b 1'), online(b));
-        await store.saveMessage(privateMessage(a, c, 'a→c'), online(c));
-        await store.saveMessage(privateMessage(b, a, 'b→a'), online(a));
-        await store.saveMessage(privateMessage(c, b, 'c→b'), online(b));
-        await store.saveMessage({ kind: 'broadcast', from: a, text: 'broadcast', ts: T0 }, online(b, c));
-        await store.saveMessage({ kind: 'group', from: a, group: team, text: 'group', ts: T0 }, online(b, c));
-        await store.saveMessage(privateMessage(a, b, 'a→b 2'), online(b));
+        await store.groups.createGroup(team, a, [b, c], T0);
+        await store.messages.saveMessage(privateMessage(a, b, 'a→b 1'), online(b));
+        await store.messages.saveMessage(privateMessage(a, c, 'a→c'), online(c));
+        await store.messages.saveMessage(privateMessage(b, a, 'b→a'), online(a));
+        await store.messages.saveMessage(privateMessage(c, b, 'c→b'), online(b));
+        await store.messages.saveMessage({ kind: 'broadcast', from: a, text: 'broadcast', ts: T0 }, online(b, c));
+        await store.messages.saveMessage({ kind: 'group', from: a, group: team, text: 'group', ts: T0 }, online(b, c));
+        await store.messages.saveMessage(privateMessage(a, b, 'a→b 2'), online(b));
 
-        expect(textsOf(await store.history({ viewer: a, peer: b, limit: 50 }))).toEqual(['a→b 2', 'b→a', 'a→b 1']);
-        expect(await store.history({ viewer: b, peer: a, limit: 50 })).toEqual(await store.history({ viewer: a, peer: b, limit: 50 }));
-        expect(textsOf(await store.history({ viewer: c, peer: b, limit: 50 }))).toEqual(['c→b']);
-        expect(textsOf(await store.history({ viewer: c, peer: a, limit: 50 }))).toEqual(['a→c']);
-        expect(await store.history({ viewer: b, peer: n('stranger'), limit: 50 })).toEqual([]);
+        expect(textsOf(await store.messages.history({ viewer: a, peer: b, limit: 50 }))).toEqual(['a→b 2', 'b→a', 'a→b 1']);
+        expect(await store.messages.history({ viewer: b, peer: a, limit: 50 })).toEqual(await store.messages.history({ viewer: a, peer: b, limit: 50 }));
+        expect(textsOf(await store.messages.history({ viewer: c, peer: b, limit: 50 }))).toEqual(['c→b']);
+        expect(textsOf(await store.messages.history({ viewer: c, peer: a, limit: 50 }))).toEqual(['a→c']);
+        expect(await store.messages.history({ viewer: b, peer: n('stranger'), limit: 50 })).toEqual([]);
 
-        const [newest] = await store.history({ viewer: a, peer: b, limit: 50 });
+        const [newest] = await store.messages.history({ viewer: a, peer: b, limit: 50 });
         expect(newest).toEqual({ id: newest?.id, kind: 'private', from: a, to: b, text: 'a→b 2', ts: T0 });
       });
 
@@ -574,37 +576,45 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         for (let i = 1; i <= 9; i++) {
           const from = i % 2 ? a : b;
           const to = i % 2 ? b : a;
-          ids.push((await store.saveMessage(privateMessage(from, to, `m${i}`, T0 + i), online(to))).message.id);
+          ids.push((await store.messages.saveMessage(privateMessage(from, to, `m${i}`, T0 + i), online(to))).message.id);
         }
-        const page1 = await store.history({ viewer: a, peer: b, limit: 4 });
+        const page1 = await store.messages.history({ viewer: a, peer: b, limit: 4 });
         expect(textsOf(page1)).toEqual(['m9', 'm8', 'm7', 'm6']);
-        const page2 = await store.history({ viewer: a, peer: b, before: page1.at(-1)?.id, limit: 4 });
+        const page2 = await store.messages.history({ viewer: a, peer: b, before: page1.at(-1)?.id, limit: 4 });
         expect(textsOf(page2)).toEqual(['m5', 'm4', 'm3', 'm2']);
-        const page3 = await store.history({ viewer: b, peer: a, before: page2.at(-1)?.id, limit: 4 });
+        const page3 = await store.messages.history({ viewer: b, peer: a, before: page2.at(-1)?.id, limit: 4 });
         expect(textsOf(page3)).toEqual(['m1']);
-        expect(await store.history({ viewer: a, peer: b, before: page3[0]?.id, limit: 4 })).toEqual([]);
+        expect(await store.messages.history({ viewer: a, peer: b, before: page3[0]?.id, limit: 4 })).toEqual([]);
         // `before` need not be an id of this conversation.
-        expect(textsOf(await store.history({ viewer: a, peer: b, before: (ids[4] as number) + 1, limit: 2 }))).toEqual(['m5', 'm4']);
+        expect(textsOf(await store.messages.history({ viewer: a, peer: b, before: (ids[4] as number) + 1, limit: 2 }))).toEqual(['m5', 'm4']);
         expect(page1.map((m) => m.id)).toEqual([...ids].reverse().slice(0, 4));
       });
 
       it('group history holds every message of that group only, newest first, with paging', async () => {
         const [a, b] = (await users('a', 'b')) as [string, string];
         const [g1, g2] = [n('g1'), n('g2')];
-        await store.createGroup(g1, a, [b], T0);
-        await store.createGroup(g2, a, [b], T0);
+        await store.groups.createGroup(g1, a, [b], T0);
+        await store.groups.createGroup(g2, a, [b], T0);
         for (let i = 1; i <= 5; i++) {
-          await store.saveMessage({ kind: 'group', from: i % 2 ? a : b, group: g1, text: `g1-${i}`, ts: T0 + i }, online(i % 2 ? b : a));
-          await store.saveMessage({ kind: 'group', from: a, group: g2, text: `g2-${i}`, ts: T0 + i }, online(b));
+          await store.messages.saveMessage({ kind: 'group', from: i % 2 ? a : b, group: g1, text: `g1-${i}`, ts: T0 + i }, online(i % 2 ? b : a));
+          await store.messages.saveMessage({ kind: 'group', from: a, group: g2, text: `g2-${i}`, ts: T0 + i }, online(b));
         }
-        await store.saveMessage(privateMessage(a, b, 'private'), online(b));
+        await store.messages.saveMessage(privateMessage(a, b, 'private'), online(b));
 
-        const page1 = await store.history({ viewer: b, group: g1, limit: 3 });
+        const page1 = await store.messages.history({ viewer: b, group: g1, limit: 3 });
         expect(textsOf(page1)).toEqual(['g1-5', 'g1-4', 'g1-3']);
         expect(page1.every((m) => m.kind === 'group' && m.group === g1)).toBe(true);
-        expect(textsOf(await store.history({ viewer: b, group: g1, before: page1.at(-1)?.id, limit: 3 }))).toEqual(['g1-2', 'g1-1']);
-        expect(textsOf(await store.history({ viewer: a, group: g2, limit: 1 }))).toEqual(['g2-5']);
-        expect(await store.history({ viewer: a, group: n('nogroup'), limit: 10 })).toEqual([]);
+        expect(textsOf(await store.messages.history({ viewer: b, group: g1, before: page1.at(-1)?.id, limit: 3 }))).toEqual(['g1-2', 'g1-1']);
+        expect(textsOf(await store.messages.history({ viewer: a, group: g2, limit: 1 }))).toEqual(['g2-5']);
+        expect(await store.messages.history({ viewer: a, group: n('nogroup'), limit: 10 })).toEqual([]);
+      });
+
+      it('a query naming neither a peer nor a group is refused with BAD_REQUEST, on every backend', async () => {
+        const [a, b] = await users('a', 'b');
+        await store.messages.saveMessage(privateMessage(a as string, b as string, 'hi'), online(b as string));
+        // The type forbids it; a caller bypassing the type still gets a coded error, never a silent [] or a crash.
+        const neither = { viewer: a, limit: 10 } as unknown as HistoryQuery;
+        await expect(store.messages.history(neither)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
       });
     });
 
@@ -627,7 +637,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
             run++;
             const who = Array.from({ length: USERS }, (_, i) => n(`p${run}u${i}`));
             const sender = n(`p${run}s`);
-            for (const u of [sender, ...who]) await store.createUser(u, 'h', T0);
+            for (const u of [sender, ...who]) await store.accounts.createUser(u, 'h', T0);
 
             const expected = new Map<string, { text: string; offline: boolean }[]>(who.map((u) => [u, []]));
             const inFlight: Promise<unknown>[] = [];
@@ -635,7 +645,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
               const recipients = who.filter((_, bit) => op.mask & (1 << bit)).map((username) => ({ username, offline: op.offline }));
               const text = `op${i}`;
               for (const r of recipients) expected.get(r.username)?.push({ text, offline: op.offline });
-              const save = store.saveMessage({ kind: 'broadcast', from: sender, text, ts: T0 + i }, recipients);
+              const save = store.messages.saveMessage({ kind: 'broadcast', from: sender, text, ts: T0 + i }, recipients);
               inFlight.push(
                 save.then((saved) => {
                   // Each call's own view agrees with its recipients' running counts.
@@ -648,14 +658,14 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
 
             for (const u of who) {
               const mine = expected.get(u) ?? [];
-              const all = await store.deliveriesAfter(u, 0, 1000);
+              const all = await store.messages.deliveriesAfter(u, 0, 1000);
               expect(seqsOf(all)).toEqual(mine.map((_, i) => i + 1));
               expect(all.map((d) => [d.message.text, d.offline])).toEqual(mine.map((m) => [m.text, m.offline]));
               const ids = all.map((d) => d.message.id);
               expect([...ids].sort((x, y) => x - y)).toEqual(ids);
-              expect(await store.lastSeq(u)).toBe(mine.length);
-              expect(await store.deliveriesAfter(u, k, 1000)).toEqual(all.filter((d) => d.seq > k));
-              expect(await store.countOfflineAfter(u, k)).toBe(all.filter((d) => d.offline && d.seq > k).length);
+              expect(await store.messages.lastSeq(u)).toBe(mine.length);
+              expect(await store.messages.deliveriesAfter(u, k, 1000)).toEqual(all.filter((d) => d.seq > k));
+              expect(await store.messages.countOfflineAfter(u, k)).toBe(all.filter((d) => d.offline && d.seq > k).length);
             }
           }),
           { numRuns: 25 },
@@ -676,38 +686,38 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         const [a, b, c] = (await users('a', 'b', 'c')) as [string, string, string];
         const team = n('team');
         const tokenHash = n('token');
-        await store.setPasswordHash(a, 'changed');
-        await store.recordLogin(a, T0 + 100);
-        await store.recordFailedLogin(c, T0, 3, 60_000);
-        await store.createToken(a, tokenHash, T0 + HOUR, T0);
-        await store.block(b, c);
-        await store.createGroup(team, a, [b, c], T0);
-        await store.removeGroupMembers(team, [b]);
-        const m1 = await store.saveMessage(privateMessage(a, b, 'before restart', T0 + 1), [{ username: b, offline: true }]);
-        const m2 = await store.saveMessage({ kind: 'group', from: a, group: team, text: 'group before', ts: T0 + 2 }, online(c));
-        await store.saveMessage(privateMessage(c, b, 'second for b', T0 + 3), online(b));
+        await store.accounts.setPasswordHash(a, 'changed');
+        await store.accounts.recordLogin(a, T0 + 100);
+        await store.accounts.recordFailedLogin(c, T0, 3, 60_000);
+        await store.accounts.createToken(a, tokenHash, T0 + HOUR, T0);
+        await store.blocks.block(b, c);
+        await store.groups.createGroup(team, a, [b, c], T0);
+        await store.groups.removeGroupMembers(team, [b]);
+        const m1 = await store.messages.saveMessage(privateMessage(a, b, 'before restart', T0 + 1), [{ username: b, offline: true }]);
+        const m2 = await store.messages.saveMessage({ kind: 'group', from: a, group: team, text: 'group before', ts: T0 + 2 }, online(c));
+        await store.messages.saveMessage(privateMessage(c, b, 'second for b', T0 + 3), online(b));
         // Unawaited writes right before close must still be committed by close().
-        const last = store.saveMessage(privateMessage(a, b, 'just before close', T0 + 4), online(b));
-        const ack = store.ack(b, 2);
+        const last = store.messages.saveMessage(privateMessage(a, b, 'just before close', T0 + 4), online(b));
+        const ack = store.messages.ack(b, 2);
         await Promise.all([last, ack]);
 
         await restart();
 
-        expect(await store.getUser(a)).toEqual({ username: a, passwordHash: 'changed', createdAt: T0, lastLoginAt: T0 + 100 });
-        expect(await store.getLockState(c, T0 + 1)).toEqual({ failures: 1, lockedUntil: null });
-        expect(await store.findToken(tokenHash, T0)).toBe(a);
-        expect(await store.isBlocked(b, c)).toBe(true);
-        expect(await store.getGroup(team)).toEqual({ name: team, owner: a, members: [a, c], createdAt: T0 });
-        expect(seqsOf(await store.deliveriesAfter(b, 0, 10))).toEqual([1, 2, 3]);
-        expect((await store.offlineDeliveries(b, 10)).map((d) => d.message)).toEqual([m1.message]);
-        expect(await store.lastSeq(b)).toBe(3);
-        expect(await store.lastAcked(b)).toBe(2);
-        expect(textsOf(await store.history({ viewer: b, peer: a, limit: 10 }))).toEqual(['just before close', 'before restart']);
-        expect(await store.history({ viewer: c, group: team, limit: 10 })).toEqual([m2.message]);
+        expect(await store.accounts.getUser(a)).toEqual({ username: a, passwordHash: 'changed', createdAt: T0, lastLoginAt: T0 + 100 });
+        expect(await store.accounts.getLockState(c, T0 + 1)).toEqual({ failures: 1, lockedUntil: null });
+        expect(await store.accounts.findToken(tokenHash, T0)).toBe(a);
+        expect(await store.blocks.isBlocked(b, c)).toBe(true);
+        expect(await store.groups.getGroup(team)).toEqual({ name: team, owner: a, members: [a, c], createdAt: T0 });
+        expect(seqsOf(await store.messages.deliveriesAfter(b, 0, 10))).toEqual([1, 2, 3]);
+        expect((await store.messages.offlineDeliveries(b, 10)).map((d) => d.message)).toEqual([m1.message]);
+        expect(await store.messages.lastSeq(b)).toBe(3);
+        expect(await store.messages.lastAcked(b)).toBe(2);
+        expect(textsOf(await store.messages.history({ viewer: b, peer: a, limit: 10 }))).toEqual(['just before close', 'before restart']);
+        expect(await store.messages.history({ viewer: c, group: team, limit: 10 })).toEqual([m2.message]);
 
-        const after = await store.saveMessage(privateMessage(a, b, 'after restart', T0 + 5), online(b));
+        const after = await store.messages.saveMessage(privateMessage(a, b, 'after restart', T0 + 5), online(b));
         expect(seqsOf(after.deliveries)).toEqual([4]);
-        const newest = Math.max(...(await store.deliveriesAfter(b, 0, 10)).slice(0, 3).map((d) => d.message.id));
+        const newest = Math.max(...(await store.messages.deliveriesAfter(b, 0, 10)).slice(0, 3).map((d) => d.message.id));
         expect(after.message.id).toBeGreaterThan(newest);
       });
     });

@@ -45,14 +45,14 @@ describe('SQLite writer thread', () => {
   it('many concurrent callers: writes apply in call order, seqs stay gap-free, ids follow call order', async () => {
     const store = await openStore();
     const people = ['ann', 'ben', 'cat', 'dan'];
-    await Promise.all(people.map((name) => store.createUser(name, 'h', T0)));
+    await Promise.all(people.map((name) => store.accounts.createUser(name, 'h', T0)));
     // 40 callers, each sending 10 messages with turns in between, so jobs from
     // different callers interleave across many batches.
-    const calls: { caller: number; i: number; promise: ReturnType<SqliteStore['saveMessage']> }[] = [];
+    const calls: { caller: number; i: number; promise: ReturnType<SqliteStore['messages']['saveMessage']> }[] = [];
     await Promise.all(
       Array.from({ length: 40 }, async (_, caller) => {
         for (let i = 0; i < 10; i++) {
-          calls.push({ caller, i, promise: store.saveMessage(note('ann', `${caller}:${i}`), online('ben', 'cat', 'dan')) });
+          calls.push({ caller, i, promise: store.messages.saveMessage(note('ann', `${caller}:${i}`), online('ben', 'cat', 'dan')) });
           if ((caller + i) % 3 === 0) await tick();
         }
       }),
@@ -63,8 +63,8 @@ describe('SQLite writer thread', () => {
     for (const name of ['ben', 'cat', 'dan']) {
       const seqs = saved.map((s) => s.deliveries.find((d) => d.username === name)?.seq);
       expect(seqs).toEqual(Array.from({ length: 400 }, (_, i) => i + 1));
-      expect(await store.lastSeq(name)).toBe(400);
-      const stored = await store.deliveriesAfter(name, 0, 1000);
+      expect(await store.messages.lastSeq(name)).toBe(400);
+      const stored = await store.messages.deliveriesAfter(name, 0, 1000);
       expect(stored.map((d) => d.message.text)).toEqual(calls.map((c) => `${c.caller}:${c.i}`));
     }
     expect(store.batchStats().commits).toBeLessThan(400); // they were group-committed
@@ -72,13 +72,13 @@ describe('SQLite writer thread', () => {
 
   it('a job that fails rejects alone, with the SQLite error code carried across; its batch commits', async () => {
     const store = await openStore();
-    await Promise.all(['ann', 'ben'].map((name) => store.createUser(name, 'h', T0)));
+    await Promise.all(['ann', 'ben'].map((name) => store.accounts.createUser(name, 'h', T0)));
     const before = store.batchStats();
-    const first = store.saveMessage(note('ann', 'one'), online('ben'));
+    const first = store.messages.saveMessage(note('ann', 'one'), online('ben'));
     // The CHECK on messages.kind fails inside SQLite.
-    const bad = store.saveMessage({ ...note('ann', 'bad'), kind: 'shout' as NewMessage['kind'] }, online('ben'));
-    const login = store.recordLogin('ben', T0 + 1);
-    const third = store.saveMessage(note('ann', 'three'), online('ben'));
+    const bad = store.messages.saveMessage({ ...note('ann', 'bad'), kind: 'shout' as NewMessage['kind'] }, online('ben'));
+    const login = store.accounts.recordLogin('ben', T0 + 1);
+    const third = store.messages.saveMessage(note('ann', 'three'), online('ben'));
     const error: unknown = await bad.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toMatch(/CHECK constraint failed/);
@@ -89,63 +89,63 @@ describe('SQLite writer thread', () => {
     expect(after.commits - before.commits).toBe(1);
     expect(after.failures - before.failures).toBe(1);
     expect(after.writes - before.writes).toBe(3);
-    expect((await store.getUser('ben'))?.lastLoginAt).toBe(T0 + 1);
+    expect((await store.accounts.getUser('ben'))?.lastLoginAt).toBe(T0 + 1);
   });
 
   it('every write method is visible to reads as soon as its promise resolved', async () => {
     const store = await openStore();
-    expect(await store.createUser('ann', 'h1', T0)).toBe(true);
-    expect(await store.getUser('ann')).toMatchObject({ passwordHash: 'h1' });
-    expect(await store.createUser('ben', 'h', T0)).toBe(true);
-    expect(await store.setPasswordHash('ann', 'h2')).toBe(true);
-    expect((await store.getUser('ann'))?.passwordHash).toBe('h2');
-    expect(await store.recordFailedLogin('ann', T0, 3, 1000)).toEqual({ failures: 1, lockedUntil: null });
-    expect(await store.getLockState('ann', T0)).toEqual({ failures: 1, lockedUntil: null });
-    await store.clearFailedLogins('ann');
-    expect(await store.getLockState('ann', T0)).toEqual({ failures: 0, lockedUntil: null });
-    await store.createToken('ann', 'tok', T0 + 1000, T0);
-    expect(await store.findToken('tok', T0)).toBe('ann');
-    await store.revokeToken('tok');
-    expect(await store.findToken('tok', T0)).toBeNull();
-    expect(await store.block('ann', 'ben')).toBe(true);
-    expect(await store.isBlocked('ann', 'ben')).toBe(true);
-    expect(await store.createGroup('crew', 'ann', ['ben'], T0)).toBe(true);
-    expect((await store.getGroup('crew'))?.members).toEqual(['ann', 'ben']);
-    expect(await store.removeGroupMembers('crew', ['ann'])).toMatchObject({ owner: 'ben', members: ['ben'] });
-    expect((await store.groupsOf('ben')).map((g) => g.owner)).toEqual(['ben']);
-    await store.saveMessage(note('ann', 'hi'), [{ username: 'ben', offline: true }]);
-    await store.ack('ben', 1);
-    expect(await store.lastAcked('ben')).toBe(1);
-    expect(await store.countOfflineAfter('ben', 0)).toBe(1);
+    expect(await store.accounts.createUser('ann', 'h1', T0)).toBe(true);
+    expect(await store.accounts.getUser('ann')).toMatchObject({ passwordHash: 'h1' });
+    expect(await store.accounts.createUser('ben', 'h', T0)).toBe(true);
+    expect(await store.accounts.setPasswordHash('ann', 'h2')).toBe(true);
+    expect((await store.accounts.getUser('ann'))?.passwordHash).toBe('h2');
+    expect(await store.accounts.recordFailedLogin('ann', T0, 3, 1000)).toEqual({ failures: 1, lockedUntil: null });
+    expect(await store.accounts.getLockState('ann', T0)).toEqual({ failures: 1, lockedUntil: null });
+    await store.accounts.clearFailedLogins('ann');
+    expect(await store.accounts.getLockState('ann', T0)).toEqual({ failures: 0, lockedUntil: null });
+    await store.accounts.createToken('ann', 'tok', T0 + 1000, T0);
+    expect(await store.accounts.findToken('tok', T0)).toBe('ann');
+    await store.accounts.revokeToken('tok');
+    expect(await store.accounts.findToken('tok', T0)).toBeNull();
+    expect(await store.blocks.block('ann', 'ben')).toBe(true);
+    expect(await store.blocks.isBlocked('ann', 'ben')).toBe(true);
+    expect(await store.groups.createGroup('crew', 'ann', ['ben'], T0)).toBe(true);
+    expect((await store.groups.getGroup('crew'))?.members).toEqual(['ann', 'ben']);
+    expect(await store.groups.removeGroupMembers('crew', ['ann'])).toMatchObject({ owner: 'ben', members: ['ben'] });
+    expect((await store.groups.groupsOf('ben')).map((g) => g.owner)).toEqual(['ben']);
+    await store.messages.saveMessage(note('ann', 'hi'), [{ username: 'ben', offline: true }]);
+    await store.messages.ack('ben', 1);
+    expect(await store.messages.lastAcked('ben')).toBe(1);
+    expect(await store.messages.countOfflineAfter('ben', 0)).toBe(1);
   });
 
   it('close() drains writes still queued or in flight, then the file reopens with all of them', async () => {
     const store = await openSqliteStore({ dataDir: dir, log });
-    await Promise.all(['ann', 'ben'].map((name) => store.createUser(name, 'h', T0)));
-    const saves = Array.from({ length: 300 }, (_, i) => store.saveMessage(note('ann', `m${i}`), online('ben')));
+    await Promise.all(['ann', 'ben'].map((name) => store.accounts.createUser(name, 'h', T0)));
+    const saves = Array.from({ length: 300 }, (_, i) => store.messages.saveMessage(note('ann', `m${i}`), online('ben')));
     await tick(); // some jobs are in the writer thread now, the rest still queued here
-    const more = Array.from({ length: 300 }, (_, i) => store.saveMessage(note('ann', `n${i}`), online('ben')));
-    const ack = store.ack('ben', 600);
+    const more = Array.from({ length: 300 }, (_, i) => store.messages.saveMessage(note('ann', `n${i}`), online('ben')));
+    const ack = store.messages.ack('ben', 600);
     await store.close();
     await Promise.all([...saves, ...more, ack]);
-    await expect(store.createUser('cat', 'h', T0)).rejects.toThrow(/closed/);
+    await expect(store.accounts.createUser('cat', 'h', T0)).rejects.toThrow(/closed/);
     expect(existsSync(`${file}-wal`)).toBe(false);
 
     const reopened = await openStore();
     expect(reopened.settings()).toMatchObject({ journalMode: 'wal', synchronous: 2, schemaVersion: LATEST_SCHEMA_VERSION });
-    expect(await reopened.lastSeq('ben')).toBe(600);
-    expect(await reopened.lastAcked('ben')).toBe(600);
-    const texts = (await reopened.deliveriesAfter('ben', 0, 1000)).map((d) => d.message.text);
+    expect(await reopened.messages.lastSeq('ben')).toBe(600);
+    expect(await reopened.messages.lastAcked('ben')).toBe(600);
+    const texts = (await reopened.messages.deliveriesAfter('ben', 0, 1000)).map((d) => d.message.text);
     expect(texts).toEqual([...Array.from({ length: 300 }, (_, i) => `m${i}`), ...Array.from({ length: 300 }, (_, i) => `n${i}`)]);
     // And it keeps going from there.
-    expect((await reopened.saveMessage(note('ann', 'after'), online('ben'))).deliveries[0]?.seq).toBe(601);
+    expect((await reopened.messages.saveMessage(note('ann', 'after'), online('ben'))).deliveries[0]?.seq).toBe(601);
   });
 
   it('a writer thread that dies rejects pending and later writes with a clear error, logs once, and reads go on', async () => {
     const store = await openStore();
-    await Promise.all(['ann', 'ben'].map((name) => store.createUser(name, 'h', T0)));
-    await store.saveMessage(note('ann', 'kept'), online('ben'));
-    const pending = Array.from({ length: 20 }, (_, i) => store.saveMessage(note('ann', `lost${i}`), online('ben')));
+    await Promise.all(['ann', 'ben'].map((name) => store.accounts.createUser(name, 'h', T0)));
+    await store.messages.saveMessage(note('ann', 'kept'), online('ben'));
+    const pending = Array.from({ length: 20 }, (_, i) => store.messages.saveMessage(note('ann', `lost${i}`), online('ben')));
     const outcomes = Promise.allSettled(pending);
     await store.terminateWriterForTests();
     // Queued in this turn, so none can have reached the thread before it was killed.
@@ -153,12 +153,12 @@ describe('SQLite writer thread', () => {
       expect(outcome.status).toBe('rejected');
       expect(String((outcome as PromiseRejectedResult).reason)).toMatch(/SQLite writer thread for .*chat\.db stopped unexpectedly/);
     }
-    await expect(store.ack('ben', 1)).rejects.toThrow(/stopped unexpectedly/);
-    await expect(store.createUser('cat', 'h', T0)).rejects.toThrow(/accepts no more writes/);
+    await expect(store.messages.ack('ben', 1)).rejects.toThrow(/stopped unexpectedly/);
+    await expect(store.accounts.createUser('cat', 'h', T0)).rejects.toThrow(/accepts no more writes/);
     expect(logged).toHaveLength(1);
     expect(logged[0]?.message).toBe('SQLite writer thread died');
     // The main thread's connection still reads what was committed.
-    expect((await store.deliveriesAfter('ben', 0, 10)).map((d) => d.message.text)).toEqual(['kept']);
+    expect((await store.messages.deliveriesAfter('ben', 0, 10)).map((d) => d.message.text)).toEqual(['kept']);
     await store.close(); // resolves; nothing left to drain
   });
 
@@ -181,19 +181,24 @@ describe('SQLite writer thread', () => {
 
     const store = await openStore();
     expect(store.settings().schemaVersion).toBe(2);
-    expect(await store.getUser('ann')).toEqual({ username: 'ann', passwordHash: 'ha', createdAt: T0, lastLoginAt: T0 + 5 });
-    expect([await store.lastSeq('ben'), await store.lastAcked('ben'), await store.lastSeq('cat'), await store.lastSeq('ann')]).toEqual([3, 2, 1, 0]);
-    expect((await store.deliveriesAfter('ben', 0, 10)).map((d) => [d.seq, d.offline, d.message.text])).toEqual([
+    expect(await store.accounts.getUser('ann')).toEqual({ username: 'ann', passwordHash: 'ha', createdAt: T0, lastLoginAt: T0 + 5 });
+    expect([
+      await store.messages.lastSeq('ben'),
+      await store.messages.lastAcked('ben'),
+      await store.messages.lastSeq('cat'),
+      await store.messages.lastSeq('ann'),
+    ]).toEqual([3, 2, 1, 0]);
+    expect((await store.messages.deliveriesAfter('ben', 0, 10)).map((d) => [d.seq, d.offline, d.message.text])).toEqual([
       [1, false, 'one'],
       [2, true, 'two'],
       [3, true, 'three'],
     ]);
     // The rebuilt (partial) offline index answers the mailbox queries.
-    expect((await store.offlineDeliveries('ben', 10)).map((d) => d.seq)).toEqual([2, 3]);
-    expect(await store.countOfflineAfter('ben', 2)).toBe(1);
-    expect(await store.countOfflineAfter('cat', 0)).toBe(1);
+    expect((await store.messages.offlineDeliveries('ben', 10)).map((d) => d.seq)).toEqual([2, 3]);
+    expect(await store.messages.countOfflineAfter('ben', 2)).toBe(1);
+    expect(await store.messages.countOfflineAfter('cat', 0)).toBe(1);
     // Counters continue where version 1 left them.
-    const next = await store.saveMessage(note('ann', 'four'), online('ben', 'cat', 'ann'));
+    const next = await store.messages.saveMessage(note('ann', 'four'), online('ben', 'cat', 'ann'));
     expect(next.deliveries.map((d) => d.seq)).toEqual([4, 2, 1]);
     expect(next.message.id).toBe(4);
     await store.close();
@@ -214,7 +219,7 @@ describe('SQLite writer thread', () => {
 
   it('a new file gets the large page size; reopening after close finds everything and the same settings', async () => {
     const store = await openStore();
-    await store.createUser('ann', 'h', T0);
+    await store.accounts.createUser('ann', 'h', T0);
     const settings = store.settings();
     await store.close();
     open.length = 0;
@@ -226,7 +231,7 @@ describe('SQLite writer thread', () => {
     }
     const again = await openStore();
     expect(again.settings()).toEqual(settings);
-    expect((await again.getUser('ann'))?.passwordHash).toBe('h');
-    expect(await again.createUser('ann', 'h', T0)).toBe(false);
+    expect((await again.accounts.getUser('ann'))?.passwordHash).toBe('h');
+    expect(await again.accounts.createUser('ann', 'h', T0)).toBe(false);
   });
 });

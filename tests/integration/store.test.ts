@@ -15,7 +15,7 @@ import { describeStoreConformance } from './store-conformance';
 
 const T0 = 1_700_000_000_000;
 
-describeStoreConformance('memory', async () => ({ store: new MemoryStore(), cleanup: async () => {} }));
+describeStoreConformance('memory', async () => ({ store: await MemoryStore.open(), cleanup: async () => {} }));
 
 describeStoreConformance('sqlite', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'chat-store-'));
@@ -78,20 +78,20 @@ describe('SQLite store specifics', () => {
       const custom = join(dir, 'sub', 'custom.db');
       const store = await openSqliteStore({ file: custom });
       open.push(store);
-      expect(await store.createUser('alice', 'h', T0)).toBe(true);
+      expect(await store.accounts.createUser('alice', 'h', T0)).toBe(true);
       expect(store.file).toBe(custom);
       expect(existsSync(custom)).toBe(true);
     });
 
     it('close() folds the WAL back into chat.db, and later calls reject', async () => {
       const store = await openSqliteStore({ dataDir: dir });
-      await store.createUser('alice', 'h', T0);
+      await store.accounts.createUser('alice', 'h', T0);
       await store.close();
       await store.close(); // idempotent
       expect(existsSync(`${file}-wal`)).toBe(false);
-      await expect(store.getUser('alice')).rejects.toThrow(/closed/);
-      await expect(store.saveMessage({ kind: 'broadcast', from: 'alice', text: 'x', ts: T0 }, [])).rejects.toThrow(/closed/);
-      await expect(store.ack('alice', 1)).rejects.toThrow(/closed/);
+      await expect(store.accounts.getUser('alice')).rejects.toThrow(/closed/);
+      await expect(store.messages.saveMessage({ kind: 'broadcast', from: 'alice', text: 'x', ts: T0 }, [])).rejects.toThrow(/closed/);
+      await expect(store.messages.ack('alice', 1)).rejects.toThrow(/closed/);
     });
   });
 
@@ -105,7 +105,7 @@ describe('SQLite store specifics', () => {
       writeFileSync(file, '');
       const store = await openStore();
       expect(store.settings().schemaVersion).toBe(LATEST_SCHEMA_VERSION);
-      expect(await store.createUser('alice', 'h', T0)).toBe(true);
+      expect(await store.accounts.createUser('alice', 'h', T0)).toBe(true);
     });
 
     it('upgrade a version-0 file that already holds unrelated tables, keeping them', async () => {
@@ -123,12 +123,11 @@ describe('SQLite store specifics', () => {
       }
     });
 
-    it('are idempotent: migrate() and reopening apply nothing twice and keep the data', async () => {
+    it('are idempotent: reopening applies nothing twice and keeps the data', async () => {
       const store = await openStore();
-      await store.createUser('alice', 'h', T0);
-      await store.migrate();
-      await store.migrate();
+      await store.accounts.createUser('alice', 'h', T0);
       await store.close();
+      await (await openStore()).close();
 
       const raw = new Database(file);
       try {
@@ -139,7 +138,7 @@ describe('SQLite store specifics', () => {
         raw.close();
       }
       const again = await openStore();
-      expect((await again.getUser('alice'))?.passwordHash).toBe('h');
+      expect((await again.accounts.getUser('alice'))?.passwordHash).toBe('h');
     });
 
     it('apply a failing step not at all: the version and the schema stay as they were', () => {
@@ -205,18 +204,18 @@ describe('SQLite store specifics', () => {
 
       const store = await openStore();
       expect(store.settings().schemaVersion).toBe(LATEST_SCHEMA_VERSION);
-      expect(await store.getUser('alice')).toEqual({ username: 'alice', passwordHash: 'hash-a', createdAt: T0, lastLoginAt: T0 + 60_000 });
-      expect(await store.getGroup('team')).toEqual({ name: 'team', owner: 'alice', members: ['alice', 'bob'], createdAt: T0 });
-      expect(await store.blockedBy('bob')).toEqual(['carol']);
-      expect(await store.findToken('tokenhash-a', T0)).toBe('alice');
-      expect(await store.getLockState('carol', T0)).toEqual({ failures: 2, lockedUntil: null });
-      expect(await store.lastSeq('bob')).toBe(2);
-      expect(await store.lastAcked('bob')).toBe(1);
-      expect((await store.deliveriesAfter('bob', 0, 10)).map((d) => [d.seq, d.offline, d.message.text])).toEqual([
+      expect(await store.accounts.getUser('alice')).toEqual({ username: 'alice', passwordHash: 'hash-a', createdAt: T0, lastLoginAt: T0 + 60_000 });
+      expect(await store.groups.getGroup('team')).toEqual({ name: 'team', owner: 'alice', members: ['alice', 'bob'], createdAt: T0 });
+      expect(await store.blocks.blockedBy('bob')).toEqual(['carol']);
+      expect(await store.accounts.findToken('tokenhash-a', T0)).toBe('alice');
+      expect(await store.accounts.getLockState('carol', T0)).toEqual({ failures: 2, lockedUntil: null });
+      expect(await store.messages.lastSeq('bob')).toBe(2);
+      expect(await store.messages.lastAcked('bob')).toBe(1);
+      expect((await store.messages.deliveriesAfter('bob', 0, 10)).map((d) => [d.seq, d.offline, d.message.text])).toEqual([
         [1, false, 'hi bob'],
         [2, true, 'team meeting'],
       ]);
-      expect((await store.history({ viewer: 'bob', group: 'team', limit: 10 }))[0]).toEqual({
+      expect((await store.messages.history({ viewer: 'bob', group: 'team', limit: 10 }))[0]).toEqual({
         id: 2,
         kind: 'group',
         from: 'alice',
@@ -225,7 +224,7 @@ describe('SQLite store specifics', () => {
         ts: T0 + 2,
       });
       // New writes continue from the stored counters.
-      const next = await store.saveMessage({ kind: 'private', from: 'alice', to: 'bob', text: 'new', ts: T0 + 3 }, online('bob'));
+      const next = await store.messages.saveMessage({ kind: 'private', from: 'alice', to: 'bob', text: 'new', ts: T0 + 3 }, online('bob'));
       expect(next.message.id).toBe(3);
       expect(next.deliveries[0]?.seq).toBe(3);
     });
@@ -233,7 +232,7 @@ describe('SQLite store specifics', () => {
 
   describe('group commit', () => {
     async function seedUsers(store: SqliteStore, names: string[]): Promise<void> {
-      for (const name of names) await store.createUser(name, 'h', T0);
+      for (const name of names) await store.accounts.createUser(name, 'h', T0);
     }
 
     it('writes the saves and acks of one tick in one transaction', async () => {
@@ -241,15 +240,15 @@ describe('SQLite store specifics', () => {
       await seedUsers(store, ['alice', 'bob']);
       const before = store.batchStats().commits;
       const saves = Array.from({ length: 100 }, (_, i) =>
-        store.saveMessage({ kind: 'private', from: 'alice', to: 'bob', text: `m${i}`, ts: T0 + i }, online('bob')),
+        store.messages.saveMessage({ kind: 'private', from: 'alice', to: 'bob', text: `m${i}`, ts: T0 + i }, online('bob')),
       );
-      const ack = store.ack('bob', 50);
+      const ack = store.messages.ack('bob', 50);
       const saved = await Promise.all(saves);
       await ack;
       expect(store.batchStats().commits - before).toBe(1);
       expect(saved.map((s) => s.deliveries[0]?.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
       // The ack was queued after 100 saves, so it saw lastSeq = 100.
-      expect(await store.lastAcked('bob')).toBe(50);
+      expect(await store.messages.lastAcked('bob')).toBe(50);
     });
 
     it('splits a large tick into batches of maxBatch, and every write is durable after reopen', async () => {
@@ -258,7 +257,9 @@ describe('SQLite store specifics', () => {
       const before = store.batchStats();
       const COUNT = 1200;
       const saved = await Promise.all(
-        Array.from({ length: COUNT }, (_, i) => store.saveMessage({ kind: 'private', from: 'alice', to: 'bob', text: `m${i}`, ts: T0 + i }, online('bob'))),
+        Array.from({ length: COUNT }, (_, i) =>
+          store.messages.saveMessage({ kind: 'private', from: 'alice', to: 'bob', text: `m${i}`, ts: T0 + i }, online('bob')),
+        ),
       );
       const after = store.batchStats();
       expect(after.commits - before.commits).toBe(3); // 512 + 512 + 176
@@ -268,8 +269,8 @@ describe('SQLite store specifics', () => {
       await store.close();
 
       const reopened = await openStore();
-      expect(await reopened.lastSeq('bob')).toBe(COUNT);
-      const all = await reopened.deliveriesAfter('bob', 0, COUNT + 10);
+      expect(await reopened.messages.lastSeq('bob')).toBe(COUNT);
+      const all = await reopened.messages.deliveriesAfter('bob', 0, COUNT + 10);
       expect(all.map((d) => d.seq)).toEqual(Array.from({ length: COUNT }, (_, i) => i + 1));
       expect(all.map((d) => d.message.text)).toEqual(Array.from({ length: COUNT }, (_, i) => `m${i}`));
     });
@@ -279,25 +280,25 @@ describe('SQLite store specifics', () => {
       const everyone = Array.from({ length: 1000 }, (_, i) => `user${i}`);
       await seedUsers(store, everyone);
       const before = store.batchStats().commits;
-      const { deliveries } = await store.saveMessage({ kind: 'broadcast', from: 'user0', text: 'hi all', ts: T0 }, online(...everyone));
+      const { deliveries } = await store.messages.saveMessage({ kind: 'broadcast', from: 'user0', text: 'hi all', ts: T0 }, online(...everyone));
       expect(deliveries).toHaveLength(1000);
       expect(store.batchStats().commits - before).toBe(1);
 
       const withGhost = [...everyone.slice(1), 'ghost'];
-      await expect(store.saveMessage({ kind: 'broadcast', from: 'user0', text: 'doomed', ts: T0 }, online(...withGhost))).rejects.toThrow(/ghost/);
-      expect(await store.lastSeq('user1')).toBe(1);
-      expect(await store.lastSeq('user999')).toBe(1);
+      await expect(store.messages.saveMessage({ kind: 'broadcast', from: 'user0', text: 'doomed', ts: T0 }, online(...withGhost))).rejects.toThrow(/ghost/);
+      expect(await store.messages.lastSeq('user1')).toBe(1);
+      expect(await store.messages.lastSeq('user999')).toBe(1);
     });
 
     it('reads do not wait for writes in flight, and see every write whose promise resolved', async () => {
       const store = await openStore();
       await seedUsers(store, ['alice', 'bob']);
-      const save = store.saveMessage({ kind: 'private', from: 'alice', to: 'bob', text: 'hi', ts: T0 }, online('bob'));
+      const save = store.messages.saveMessage({ kind: 'private', from: 'alice', to: 'bob', text: 'hi', ts: T0 }, online('bob'));
       // Same turn: the job has not even left this thread yet. (Same as the PostgreSQL store.)
-      expect(await store.lastSeq('bob')).toBe(0);
+      expect(await store.messages.lastSeq('bob')).toBe(0);
       await save;
-      expect(await store.lastSeq('bob')).toBe(1);
-      expect((await store.history({ viewer: 'bob', peer: 'alice', limit: 5 })).map((m) => m.text)).toEqual(['hi']);
+      expect(await store.messages.lastSeq('bob')).toBe(1);
+      expect((await store.messages.history({ viewer: 'bob', peer: 'alice', limit: 5 })).map((m) => m.text)).toEqual(['hi']);
     });
 
     it('resolves only once committed: a second connection sees the write when the promise resolves', async () => {
@@ -306,7 +307,7 @@ describe('SQLite store specifics', () => {
       const reader = new Database(file, { readonly: true });
       try {
         const count = reader.prepare("SELECT count(*) FROM deliveries WHERE username = 'bob'").pluck();
-        const pending = store.saveMessage({ kind: 'private', from: 'alice', to: 'bob', text: 'hi', ts: T0 }, online('bob'));
+        const pending = store.messages.saveMessage({ kind: 'private', from: 'alice', to: 'bob', text: 'hi', ts: T0 }, online('bob'));
         expect(count.get()).toBe(0); // queued, not yet written
         await pending;
         expect(count.get()).toBe(1);
@@ -318,14 +319,14 @@ describe('SQLite store specifics', () => {
     it('close() commits writes still queued', async () => {
       const store = await openSqliteStore({ dataDir: dir });
       await seedUsers(store, ['alice', 'bob']);
-      const pending = store.saveMessage({ kind: 'private', from: 'alice', to: 'bob', text: 'last words', ts: T0 }, online('bob'));
-      const ack = store.ack('bob', 1);
+      const pending = store.messages.saveMessage({ kind: 'private', from: 'alice', to: 'bob', text: 'last words', ts: T0 }, online('bob'));
+      const ack = store.messages.ack('bob', 1);
       await store.close();
       await Promise.all([pending, ack]);
 
       const reopened = await openStore();
-      expect((await reopened.deliveriesAfter('bob', 0, 5)).map((d) => d.message.text)).toEqual(['last words']);
-      expect(await reopened.lastAcked('bob')).toBe(1);
+      expect((await reopened.messages.deliveriesAfter('bob', 0, 5)).map((d) => d.message.text)).toEqual(['last words']);
+      expect(await reopened.messages.lastAcked('bob')).toBe(1);
     });
 
     it('set-based fan-out: deliveries follow recipient order (not key order), rows match them exactly', async () => {
@@ -333,9 +334,9 @@ describe('SQLite store specifics', () => {
       // Names that need JSON escaping, and an order that is neither sorted nor insertion order.
       const names = ['zed', 'Quote"d', 'back\\slash', 'ünï', 'Alpha', 'mid'];
       await seedUsers(store, [...names, 'sender']);
-      await store.saveMessage({ kind: 'private', from: 'sender', to: 'mid', text: 'warm-up', ts: T0 }, online('mid'));
+      await store.messages.saveMessage({ kind: 'private', from: 'sender', to: 'mid', text: 'warm-up', ts: T0 }, online('mid'));
       const recipients: Recipient[] = names.map((username, i) => ({ username, offline: i % 2 === 0 }));
-      const { message, deliveries } = await store.saveMessage({ kind: 'broadcast', from: 'sender', text: 'hi', ts: T0 + 1 }, recipients);
+      const { message, deliveries } = await store.messages.saveMessage({ kind: 'broadcast', from: 'sender', text: 'hi', ts: T0 + 1 }, recipients);
       expect(deliveries.map((d) => [d.username, d.seq, d.offline])).toEqual(names.map((username, i) => [username, username === 'mid' ? 2 : 1, i % 2 === 0]));
       expect(deliveries.every((d) => d.message.id === message.id)).toBe(true);
 
@@ -355,9 +356,9 @@ describe('SQLite store specifics', () => {
       const store = await openStore();
       await seedUsers(store, ['alice', 'bob', 'carol']);
       const before = store.batchStats().commits;
-      const first = store.saveMessage({ kind: 'broadcast', from: 'alice', text: 'one', ts: T0 }, online('carol', 'bob'));
-      const doomed = store.saveMessage({ kind: 'broadcast', from: 'alice', text: 'two', ts: T0 }, online('bob', 'ghost', 'carol'));
-      const third = store.saveMessage({ kind: 'broadcast', from: 'alice', text: 'three', ts: T0 }, online('bob', 'carol'));
+      const first = store.messages.saveMessage({ kind: 'broadcast', from: 'alice', text: 'one', ts: T0 }, online('carol', 'bob'));
+      const doomed = store.messages.saveMessage({ kind: 'broadcast', from: 'alice', text: 'two', ts: T0 }, online('bob', 'ghost', 'carol'));
+      const third = store.messages.saveMessage({ kind: 'broadcast', from: 'alice', text: 'three', ts: T0 }, online('bob', 'carol'));
       await expect(doomed).rejects.toThrow(/"ghost" is not a user/);
       const [a, c] = await Promise.all([first, third]);
       expect(store.batchStats().commits - before).toBe(1);
@@ -369,8 +370,8 @@ describe('SQLite store specifics', () => {
         ['bob', 2],
         ['carol', 2],
       ]);
-      expect((await store.deliveriesAfter('bob', 0, 10)).map((d) => d.message.text)).toEqual(['one', 'three']);
-      expect((await store.deliveriesAfter('carol', 0, 10)).map((d) => d.message.text)).toEqual(['one', 'three']);
+      expect((await store.messages.deliveriesAfter('bob', 0, 10)).map((d) => d.message.text)).toEqual(['one', 'three']);
+      expect((await store.messages.deliveriesAfter('carol', 0, 10)).map((d) => d.message.text)).toEqual(['one', 'three']);
       // The doomed message's own row went with its savepoint: ids of the survivors are adjacent.
       expect(c.message.id - a.message.id).toBe(1);
     });
@@ -382,16 +383,16 @@ describe('SQLite store specifics', () => {
       const reader = new Database(file, { readonly: true });
       try {
         const lastLogin = reader.prepare("SELECT last_login_at FROM users WHERE username = 'alice'").pluck();
-        const logins = [store.recordLogin('alice', T0 + 5), store.recordLogin('bob', T0 + 6)];
-        const save = store.saveMessage({ kind: 'private', from: 'alice', to: 'bob', text: 'hi', ts: T0 }, online('bob'));
+        const logins = [store.accounts.recordLogin('alice', T0 + 5), store.accounts.recordLogin('bob', T0 + 6)];
+        const save = store.messages.saveMessage({ kind: 'private', from: 'alice', to: 'bob', text: 'hi', ts: T0 }, online('bob'));
         expect(lastLogin.get()).toBeNull(); // queued, not yet written
         await Promise.all([...logins, save]);
         expect(lastLogin.get()).toBe(T0 + 5);
         expect(store.batchStats().commits - before).toBe(1);
 
-        await store.recordLogin('alice', T0 + 9);
-        expect((await store.getUser('alice'))?.lastLoginAt).toBe(T0 + 9);
-        expect(await store.usersLoggedInSince(T0 + 6)).toEqual(
+        await store.accounts.recordLogin('alice', T0 + 9);
+        expect((await store.accounts.getUser('alice'))?.lastLoginAt).toBe(T0 + 9);
+        expect(await store.accounts.usersLoggedInSince(T0 + 6)).toEqual(
           expect.arrayContaining([
             { username: 'alice', lastLoginAt: T0 + 9 },
             { username: 'bob', lastLoginAt: T0 + 6 },
@@ -405,19 +406,19 @@ describe('SQLite store specifics', () => {
     it('close() commits a queued recordLogin; recordLogin after close rejects', async () => {
       const store = await openSqliteStore({ dataDir: dir });
       await seedUsers(store, ['alice']);
-      const pending = store.recordLogin('alice', T0 + 1);
+      const pending = store.accounts.recordLogin('alice', T0 + 1);
       await store.close();
       await pending;
-      await expect(store.recordLogin('alice', T0 + 2)).rejects.toThrow(/closed/);
+      await expect(store.accounts.recordLogin('alice', T0 + 2)).rejects.toThrow(/closed/);
       const reopened = await openStore();
-      expect((await reopened.getUser('alice'))?.lastLoginAt).toBe(T0 + 1);
+      expect((await reopened.accounts.getUser('alice'))?.lastLoginAt).toBe(T0 + 1);
     });
 
     it('rejects a save that lists a recipient twice, before queueing it', async () => {
       const store = await openStore();
       await seedUsers(store, ['alice', 'bob']);
-      await expect(store.saveMessage({ kind: 'broadcast', from: 'alice', text: 'x', ts: T0 }, online('bob', 'bob'))).rejects.toThrow(/twice/);
-      expect(await store.lastSeq('bob')).toBe(0);
+      await expect(store.messages.saveMessage({ kind: 'broadcast', from: 'alice', text: 'x', ts: T0 }, online('bob', 'bob'))).rejects.toThrow(/twice/);
+      expect(await store.messages.lastSeq('bob')).toBe(0);
     });
   });
 });

@@ -1,14 +1,15 @@
 // ChatClient for the web client: the page talks WebSocket to the server itself,
-// through the protocol's ChatSession (reconnect, resume, acks, outbox).
+// through the client library's ChatSession (reconnect, resume, acks, outbox).
 //
 // Security: "remember me" keeps the sign-in token (never the password) in
 // localStorage, readable by any script on this origin. The page's CSP allows
 // only its own scripts, which is what keeps that acceptable; the desktop app
 // keeps its token in the OS keychain instead.
 import { ErrorCode, ProtocolError, type Command, type CommandOf, type EventFrame, type ResultOf } from '../../../server/protocol';
-import { ChatSession, toWebSocketUrl, type SocketLike } from '../../../server/protocol/client-session';
+import { ChatSession, toWebSocketUrl } from '../../../server/client';
 import type { WireError } from '../../../server/protocol';
 import type { ChatClient, ConnectionState, OutboxItem, SignInRequest, SignInResult } from './client';
+import { domSocket } from './dom-socket';
 import { withServer } from './one-shot';
 
 const REMEMBER_KEY = 'chat.remember';
@@ -34,31 +35,6 @@ function readRemembered(): Remembered | null {
   return null;
 }
 
-/**
- * Adapts the DOM WebSocket to the session's SocketLike: the DOM handler types take
- * an event argument that SocketLike's handlers do not declare, so TypeScript
- * (strictFunctionTypes) does not accept a WebSocket as a SocketLike directly.
- */
-function openSocket(url: string): SocketLike {
-  const ws = new WebSocket(url);
-  const socket: SocketLike = {
-    get readyState() {
-      return ws.readyState;
-    },
-    send: (data) => ws.send(data),
-    close: (code, reason) => ws.close(code, reason),
-    onopen: null,
-    onmessage: null,
-    onclose: null,
-    onerror: null,
-  };
-  ws.onopen = () => socket.onopen?.();
-  ws.onmessage = (ev) => socket.onmessage?.({ data: ev.data });
-  ws.onclose = (ev) => socket.onclose?.({ code: ev.code, reason: ev.reason });
-  ws.onerror = (ev) => socket.onerror?.(ev);
-  return socket;
-}
-
 /** WebSocket URL for what was typed; a bare host:port on an https page must use wss (mixed content). */
 function urlOf(server: string): string {
   const typed = server.trim();
@@ -72,7 +48,7 @@ function pageServer(): string | null {
 }
 
 export function createBrowserClient(): ChatClient {
-  const session = new ChatSession({ createSocket: openSocket });
+  const session = new ChatSession({ createSocket: domSocket });
   let lastState: ConnectionState = { state: 'signed-out' };
   let lastOutbox: OutboxItem[] = [];
   const states = new Set<(s: ConnectionState) => void>();

@@ -1,15 +1,24 @@
 // A Store kept entirely in process memory: same semantics as the durable
 // backends, nothing persisted. Benchmarks use it to show what durability costs.
-import {
-  nextLockAfterFailure,
-  type GroupRecord,
-  type LockState,
-  type NewMessage,
-  type Recipient,
-  type Store,
-  type StoredDelivery,
-  type StoredMessage,
-  type UserRecord,
+//
+// Every method is synchronous inside, so each one is atomic with respect to the
+// others and calls made in one tick take effect in call order. Returned objects
+// are copies or frozen, so callers cannot change the store's state by mutation.
+import type { ChatMessage } from '../../protocol';
+import { assertDistinctRecipients, currentLock, historyTarget, messageRecord, nextLockAfterFailure, pageSize } from '../rules';
+import type {
+  AccountStore,
+  BlockStore,
+  GroupRecord,
+  GroupStore,
+  HistoryQuery,
+  LockState,
+  MessageStore,
+  NewMessage,
+  Recipient,
+  Store,
+  StoredDelivery,
+  UserRecord,
 } from '../store';
 
 interface UserState {
@@ -31,44 +40,28 @@ interface GroupState {
   memberSet: Set<string>;
 }
 
-/**
- * Every method is synchronous inside, so each one is atomic with respect to the
- * others and calls made in one tick take effect in call order. Returned objects
- * are copies or frozen, so callers cannot change the store's state by mutation.
- */
-export class MemoryStore implements Store {
-  private readonly users = new Map<string, UserState>();
+/** The state all roles share (users and groups share one namespace). */
+class MemoryData {
+  readonly users = new Map<string, UserState>();
+  readonly groups = new Map<string, GroupState>();
+  closed = false;
+
+  ready(): void {
+    if (this.closed) throw new Error('Memory store is closed');
+  }
+}
+
+class MemoryAccounts implements AccountStore {
   private readonly locks = new Map<string, LockState>();
   private readonly tokens = new Map<string, { username: string; expiresAt: number }>();
   private readonly tokensByUser = new Map<string, Set<string>>();
-  private readonly blocking = new Map<string, Set<string>>();
-  private readonly blockedByIndex = new Map<string, Set<string>>();
-  private readonly groups = new Map<string, GroupState>();
-  private readonly groupsByMember = new Map<string, Set<string>>();
-  /** Private conversations by pairKey, and group conversations by name; ascending by id. */
-  private readonly privateLog = new Map<string, StoredMessage[]>();
-  private readonly groupLog = new Map<string, StoredMessage[]>();
-  private nextMessageId = 1;
-  private closed = false;
 
-  private ready(): void {
-    if (this.closed) throw new Error('Memory store is closed');
-  }
-
-  async migrate(): Promise<void> {
-    this.ready();
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-  }
-
-  // ---------------------------------------------------------------- accounts
+  constructor(private readonly data: MemoryData) {}
 
   async createUser(username: string, passwordHash: string, now: number): Promise<boolean> {
-    this.ready();
-    if (this.users.has(username) || this.groups.has(username)) return false;
-    this.users.set(username, {
+    this.data.ready();
+    if (this.data.users.has(username) || this.data.groups.has(username)) return false;
+    this.data.users.set(username, {
       record: { username, passwordHash, createdAt: now, lastLoginAt: null },
       lastSeq: 0,
       ackedSeq: 0,
@@ -79,67 +72,63 @@ export class MemoryStore implements Store {
   }
 
   async getUser(username: string): Promise<UserRecord | null> {
-    this.ready();
-    const user = this.users.get(username);
+    this.data.ready();
+    const user = this.data.users.get(username);
     return user ? { ...user.record } : null;
   }
 
   async setPasswordHash(username: string, passwordHash: string): Promise<boolean> {
-    this.ready();
-    const user = this.users.get(username);
+    this.data.ready();
+    const user = this.data.users.get(username);
     if (!user) return false;
     user.record.passwordHash = passwordHash;
     return true;
   }
 
   async recordLogin(username: string, now: number): Promise<void> {
-    this.ready();
-    const user = this.users.get(username);
+    this.data.ready();
+    const user = this.data.users.get(username);
     if (user) user.record.lastLoginAt = now;
   }
 
   async usersLoggedInSince(since: number): Promise<{ username: string; lastLoginAt: number }[]> {
-    this.ready();
+    this.data.ready();
     const out: { username: string; lastLoginAt: number }[] = [];
-    for (const { record } of this.users.values()) {
+    for (const { record } of this.data.users.values()) {
       if (record.lastLoginAt !== null && record.lastLoginAt >= since) out.push({ username: record.username, lastLoginAt: record.lastLoginAt });
     }
     return out;
   }
 
   async existingUsers(usernames: readonly string[]): Promise<string[]> {
-    this.ready();
-    return usernames.filter((name) => this.users.has(name));
+    this.data.ready();
+    return usernames.filter((name) => this.data.users.has(name));
   }
 
   async hasUsers(): Promise<boolean> {
-    this.ready();
-    return this.users.size > 0;
+    this.data.ready();
+    return this.data.users.size > 0;
   }
 
-  // ---------------------------------------------------------------- lockout
-
   async getLockState(username: string, now: number): Promise<LockState> {
-    this.ready();
+    this.data.ready();
     return currentLock(this.locks.get(username), now);
   }
 
   async recordFailedLogin(username: string, now: number, maxAttempts: number, lockMs: number): Promise<LockState> {
-    this.ready();
+    this.data.ready();
     const next = nextLockAfterFailure(currentLock(this.locks.get(username), now), now, maxAttempts, lockMs);
     this.locks.set(username, next);
     return { ...next };
   }
 
   async clearFailedLogins(username: string): Promise<void> {
-    this.ready();
+    this.data.ready();
     this.locks.delete(username);
   }
 
-  // ---------------------------------------------------------------- tokens
-
   async createToken(username: string, tokenHash: string, expiresAt: number, now: number): Promise<void> {
-    this.ready();
+    this.data.ready();
     const own = setIn(this.tokensByUser, username);
     // Housekeeping, as in SQLite: a user's dead tokens go when they get a new one.
     for (const hash of own) {
@@ -155,13 +144,13 @@ export class MemoryStore implements Store {
   }
 
   async findToken(tokenHash: string, now: number): Promise<string | null> {
-    this.ready();
+    this.data.ready();
     const token = this.tokens.get(tokenHash);
     return token && token.expiresAt > now ? token.username : null;
   }
 
   async revokeToken(tokenHash: string): Promise<void> {
-    this.ready();
+    this.data.ready();
     const token = this.tokens.get(tokenHash);
     if (!token) return;
     this.tokens.delete(tokenHash);
@@ -169,15 +158,20 @@ export class MemoryStore implements Store {
   }
 
   async revokeTokensOf(username: string): Promise<void> {
-    this.ready();
+    this.data.ready();
     for (const hash of this.tokensByUser.get(username) ?? []) this.tokens.delete(hash);
     this.tokensByUser.delete(username);
   }
+}
 
-  // ---------------------------------------------------------------- blocks
+class MemoryBlocks implements BlockStore {
+  private readonly blocking = new Map<string, Set<string>>();
+  private readonly blockedByIndex = new Map<string, Set<string>>();
+
+  constructor(private readonly data: MemoryData) {}
 
   async block(blocker: string, blocked: string): Promise<boolean> {
-    this.ready();
+    this.data.ready();
     const set = setIn(this.blocking, blocker);
     if (set.has(blocked)) return false;
     set.add(blocked);
@@ -186,55 +180,59 @@ export class MemoryStore implements Store {
   }
 
   async unblock(blocker: string, blocked: string): Promise<boolean> {
-    this.ready();
+    this.data.ready();
     if (!this.blocking.get(blocker)?.delete(blocked)) return false;
     this.blockedByIndex.get(blocked)?.delete(blocker);
     return true;
   }
 
   async blockedBy(blocker: string): Promise<string[]> {
-    this.ready();
+    this.data.ready();
     return [...(this.blocking.get(blocker) ?? [])].sort(byCodeUnit);
   }
 
   async blockersOf(user: string): Promise<string[]> {
-    this.ready();
+    this.data.ready();
     return [...(this.blockedByIndex.get(user) ?? [])];
   }
 
   async isBlocked(blocker: string, blocked: string): Promise<boolean> {
-    this.ready();
+    this.data.ready();
     return this.blocking.get(blocker)?.has(blocked) ?? false;
   }
+}
 
-  // ---------------------------------------------------------------- groups
+class MemoryGroups implements GroupStore {
+  private readonly groupsByMember = new Map<string, Set<string>>();
+
+  constructor(private readonly data: MemoryData) {}
 
   async createGroup(name: string, owner: string, members: readonly string[], now: number): Promise<boolean> {
-    this.ready();
-    if (this.groups.has(name) || this.users.has(name)) return false;
+    this.data.ready();
+    if (this.data.groups.has(name) || this.data.users.has(name)) return false;
     const group: GroupState = { name, owner, createdAt: now, members: [], memberSet: new Set() };
-    this.groups.set(name, group);
+    this.data.groups.set(name, group);
     this.join(group, [owner, ...members]);
     return true;
   }
 
   async getGroup(name: string): Promise<GroupRecord | null> {
-    this.ready();
-    const group = this.groups.get(name);
+    this.data.ready();
+    const group = this.data.groups.get(name);
     return group ? groupRecord(group) : null;
   }
 
   async addGroupMembers(name: string, members: readonly string[]): Promise<GroupRecord | null> {
-    this.ready();
-    const group = this.groups.get(name);
+    this.data.ready();
+    const group = this.data.groups.get(name);
     if (!group) return null;
     this.join(group, members);
     return groupRecord(group);
   }
 
   async removeGroupMembers(name: string, members: readonly string[]): Promise<GroupRecord | null> {
-    this.ready();
-    const group = this.groups.get(name);
+    this.data.ready();
+    const group = this.data.groups.get(name);
     if (!group) return null;
     const leaving = new Set(members.filter((m) => group.memberSet.has(m)));
     if (leaving.size > 0) {
@@ -246,7 +244,7 @@ export class MemoryStore implements Store {
     }
     const [successor] = group.members;
     if (successor === undefined) {
-      this.groups.delete(name);
+      this.data.groups.delete(name);
       return null;
     }
     // The owner left: the earliest-joined remaining member takes over.
@@ -255,9 +253,9 @@ export class MemoryStore implements Store {
   }
 
   async groupsOf(username: string): Promise<GroupRecord[]> {
-    this.ready();
+    this.data.ready();
     const names = [...(this.groupsByMember.get(username) ?? [])].sort(byCodeUnit);
-    return names.map((n) => groupRecord(this.groups.get(n) as GroupState));
+    return names.map((n) => groupRecord(this.data.groups.get(n)!));
   }
 
   private join(group: GroupState, members: readonly string[]): void {
@@ -268,24 +266,31 @@ export class MemoryStore implements Store {
       setIn(this.groupsByMember, m).add(group.name);
     }
   }
+}
 
-  // ---------------------------------------------------------------- messages and mailboxes
+class MemoryMessages implements MessageStore {
+  /** Private conversations by pairKey, and group conversations by name; ascending by id. */
+  private readonly privateLog = new Map<string, ChatMessage[]>();
+  private readonly groupLog = new Map<string, ChatMessage[]>();
+  private nextMessageId = 1;
 
-  async saveMessage(message: NewMessage, recipients: readonly Recipient[]): Promise<{ message: StoredMessage; deliveries: StoredDelivery[] }> {
-    this.ready();
+  constructor(private readonly data: MemoryData) {}
+
+  async saveMessage(message: NewMessage, recipients: readonly Recipient[]): Promise<{ message: ChatMessage; deliveries: StoredDelivery[] }> {
+    this.data.ready();
     // Check everything before changing anything: that is what makes this atomic.
+    assertDistinctRecipients(recipients);
     const targets = recipients.map((r) => {
-      const user = this.users.get(r.username);
+      const user = this.data.users.get(r.username);
       if (!user) throw new Error(`saveMessage: recipient "${r.username}" is not a user`);
       return user;
     });
-    if (new Set(targets).size !== targets.length) throw new Error('saveMessage: a recipient is listed twice');
 
-    const stored = storedMessage(message, this.nextMessageId++);
+    const stored = Object.freeze(messageRecord(this.nextMessageId++, message));
     if (stored.kind === 'private' && stored.to !== undefined) pushIn(this.privateLog, pairKey(stored.from, stored.to), stored);
     if (stored.kind === 'group' && stored.group !== undefined) pushIn(this.groupLog, stored.group, stored);
     const deliveries = targets.map((user, i) => {
-      const offline = (recipients[i] as Recipient).offline;
+      const offline = recipients[i]!.offline;
       const delivery: StoredDelivery = Object.freeze({ username: user.record.username, seq: ++user.lastSeq, offline, message: stored });
       user.deliveries.push(delivery);
       if (offline) user.offline.push(delivery);
@@ -295,8 +300,8 @@ export class MemoryStore implements Store {
   }
 
   async deliveriesAfter(username: string, afterSeq: number, limit: number): Promise<StoredDelivery[]> {
-    this.ready();
-    const user = this.users.get(username);
+    this.data.ready();
+    const user = this.data.users.get(username);
     const n = pageSize(limit);
     if (!user || n === 0) return [];
     // deliveries[i].seq === i + 1, so seq > afterSeq starts at index floor(afterSeq).
@@ -305,40 +310,38 @@ export class MemoryStore implements Store {
   }
 
   async lastSeq(username: string): Promise<number> {
-    this.ready();
-    return this.users.get(username)?.lastSeq ?? 0;
+    this.data.ready();
+    return this.data.users.get(username)?.lastSeq ?? 0;
   }
 
   async lastAcked(username: string): Promise<number> {
-    this.ready();
-    return this.users.get(username)?.ackedSeq ?? 0;
+    this.data.ready();
+    return this.data.users.get(username)?.ackedSeq ?? 0;
   }
 
   async ack(username: string, seq: number): Promise<void> {
-    this.ready();
-    const user = this.users.get(username);
+    this.data.ready();
+    const user = this.data.users.get(username);
     if (user) user.ackedSeq = Math.max(user.ackedSeq, Math.min(seq, user.lastSeq));
   }
 
   async offlineDeliveries(username: string, limit: number): Promise<StoredDelivery[]> {
-    this.ready();
-    const offline = this.users.get(username)?.offline ?? [];
+    this.data.ready();
+    const offline = this.data.users.get(username)?.offline ?? [];
     const n = pageSize(limit);
     return n === 0 ? [] : offline.slice(Math.max(0, offline.length - n));
   }
 
   async countOfflineAfter(username: string, afterSeq: number): Promise<number> {
-    this.ready();
-    const offline = this.users.get(username)?.offline ?? [];
+    this.data.ready();
+    const offline = this.data.users.get(username)?.offline ?? [];
     return offline.length - firstIndex(offline, (d) => d.seq > afterSeq);
   }
 
-  async history(query: { viewer: string; peer?: string; group?: string; before?: number; limit: number }): Promise<StoredMessage[]> {
-    this.ready();
-    let log: StoredMessage[] | undefined;
-    if (query.group !== undefined) log = this.groupLog.get(query.group);
-    else if (query.peer !== undefined) log = this.privateLog.get(pairKey(query.viewer, query.peer));
-    else throw new Error('history: give either `peer` or `group`');
+  async history(query: HistoryQuery): Promise<ChatMessage[]> {
+    this.data.ready();
+    const target = historyTarget(query);
+    const log = 'group' in target ? this.groupLog.get(target.group) : this.privateLog.get(pairKey(query.viewer, target.peer));
     const n = pageSize(query.limit);
     if (!log || n === 0) return [];
     const before = query.before;
@@ -347,22 +350,27 @@ export class MemoryStore implements Store {
   }
 }
 
-// ---------------------------------------------------------------- helpers
+export class MemoryStore implements Store {
+  /** Opens an empty store: the memory backend's counterpart of the durable backends' open functions (nothing to migrate). */
+  static async open(): Promise<MemoryStore> {
+    return new MemoryStore();
+  }
 
-function currentLock(state: LockState | undefined, now: number): LockState {
-  if (!state || (state.lockedUntil !== null && now >= state.lockedUntil)) return { failures: 0, lockedUntil: null };
-  return { ...state };
+  private readonly data = new MemoryData();
+  readonly accounts: AccountStore = new MemoryAccounts(this.data);
+  readonly blocks: BlockStore = new MemoryBlocks(this.data);
+  readonly groups: GroupStore = new MemoryGroups(this.data);
+  readonly messages: MessageStore = new MemoryMessages(this.data);
+
+  async close(): Promise<void> {
+    this.data.closed = true;
+  }
 }
+
+// ---------------------------------------------------------------- helpers
 
 function groupRecord(group: GroupState): GroupRecord {
   return { name: group.name, owner: group.owner, members: [...group.members], createdAt: group.createdAt };
-}
-
-function storedMessage(message: NewMessage, id: number): StoredMessage {
-  const stored: StoredMessage = { id, kind: message.kind, from: message.from, text: message.text, ts: message.ts };
-  if (message.to !== undefined) stored.to = message.to;
-  if (message.group !== undefined) stored.group = message.group;
-  return Object.freeze(stored);
 }
 
 /** One key per unordered pair; NUL cannot occur in a name. */
@@ -373,10 +381,6 @@ function pairKey(a: string, b: string): string {
 /** Sorted by UTF-16 code unit, the same order as SQL's binary / "C" collation for ASCII names. */
 function byCodeUnit(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function pageSize(limit: number): number {
-  return Number.isFinite(limit) && limit > 0 ? Math.floor(limit) : 0;
 }
 
 /** Index of the first element satisfying a predicate that is false, then true, along the array. */

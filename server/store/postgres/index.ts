@@ -1,7 +1,9 @@
 // Entry point of the PostgreSQL store: validates options, opens the pool with
-// the schema on its search_path, runs migrations, and returns a Store.
+// the schema on its search_path, runs migrations (the store's only migration
+// entry point), and returns a Store.
 import pg from 'pg';
 import type { Store } from '../store';
+import { runMigrations } from './migrations';
 import { PostgresStore } from './store';
 
 export { LATEST_VERSION, MigrationError } from './migrations';
@@ -39,12 +41,16 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   // An idle client losing its connection emits 'error' on the pool; without a
   // listener that would crash the process. The next query gets a fresh client.
   pool.on('error', () => undefined);
-  const store = new PostgresStore(pool, schema);
   try {
-    await store.migrate();
+    const client = await pool.connect();
+    try {
+      await runMigrations(client, schema);
+    } finally {
+      client.release();
+    }
   } catch (err) {
-    await store.close().catch(() => undefined);
+    await pool.end().catch(() => undefined);
     throw err;
   }
-  return store;
+  return new PostgresStore(pool);
 }

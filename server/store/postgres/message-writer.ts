@@ -11,11 +11,13 @@
 // statement and in byte order of username, so overlapping batches on several
 // nodes queue behind each other instead of deadlocking.
 import type { QueryResultRow } from 'pg';
-import type { NewMessage, Recipient, StoredDelivery, StoredMessage } from '../store';
+import type { ChatMessage } from '../../protocol';
+import { assertDistinctRecipients, messageRecord } from '../rules';
+import type { NewMessage, Recipient, StoredDelivery } from '../store';
 import { rows, toNumber, type Queryable } from './db';
 
 export interface SaveResult {
-  message: StoredMessage;
+  message: ChatMessage;
   deliveries: StoredDelivery[];
 }
 
@@ -66,9 +68,8 @@ export class MessageWriter {
 
   constructor(private readonly db: Queryable) {}
 
-  save(message: NewMessage, recipients: readonly Recipient[]): Promise<SaveResult> {
-    const names = recipients.map((r) => r.username);
-    if (new Set(names).size !== names.length) return Promise.reject(new Error('saveMessage: recipients must be distinct'));
+  async save(message: NewMessage, recipients: readonly Recipient[]): Promise<SaveResult> {
+    assertDistinctRecipients(recipients);
     return new Promise<SaveResult>((resolve, reject) => {
       this.queue.push({ message, recipients, resolve, reject });
       this.running ??= this.drain();
@@ -136,12 +137,8 @@ export class MessageWriter {
     // batch leaves gaps, which ids may have (only seqs must be gap-free).
     const idRows = await this.query<{ id: string }>("SELECT nextval('messages_id_seq') AS id FROM generate_series(1, $1)", [jobs.length]);
     const ids = idRows.map((r) => toNumber(r.id)).sort((a, b) => a - b);
-    const messages: StoredMessage[] = jobs.map((job, i) => {
-      const m: StoredMessage = { id: ids[i]!, kind: job.message.kind, from: job.message.from, text: job.message.text, ts: job.message.ts };
-      // Optional fields are left out rather than set to undefined, like the other backends.
-      if (job.message.to !== undefined) m.to = job.message.to;
-      if (job.message.group !== undefined) m.group = job.message.group;
-      return m;
+    const messages: ChatMessage[] = jobs.map((job, i) => {
+      return messageRecord(ids[i]!, job.message);
     });
     const dNames: string[] = [];
     const dMessage: number[] = [];

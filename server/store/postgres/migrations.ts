@@ -136,7 +136,7 @@ export async function runMigrations(client: PoolClient, schema: string): Promise
     const raw = rows[0]?.version ?? null;
     const current = raw === null ? 0 : Number(raw);
     if (!Number.isInteger(current) || current < 0) {
-      throw new MigrationError(`schema_migrations holds an invalid version: ${String(raw)}`);
+      throw new MigrationError(`schema_migrations holds an invalid version: ${JSON.stringify(raw)}`);
     }
     if (current > LATEST_VERSION) {
       throw new MigrationError(`Database schema "${schema}" is at version ${current}, newer than this server knows (${LATEST_VERSION}). Upgrade the server.`);

@@ -1,6 +1,3 @@
 // The SQLite store's public face: open it, and the error a too-new file raises.
 export { openSqliteStore, SqliteStore, SQLITE_FILE_NAME } from './sqlite-store';
-export type { SqliteStoreOptions } from './sqlite-store';
-export type { SqliteSettings } from './connection';
 export { SchemaTooNewError, LATEST_SCHEMA_VERSION } from './migrations';
-export type { WriteBatchStats } from './write-batch';

@@ -3,11 +3,13 @@
 // settings; reads run here, on the main thread's own read-only connection.
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
-import type { GroupRecord, LockState, NewMessage, Recipient, Store, StoredDelivery, StoredMessage, UserRecord } from '../store';
+import type { ChatMessage } from '../../protocol';
+import { assertDistinctRecipients, currentLock, historyTarget, newMessageFields, pageSize } from '../rules';
+import type { AccountStore, BlockStore, GroupRecord, GroupStore, MessageStore, Store, StoredDelivery } from '../store';
 import { openReaderConnection, type SqliteSettings } from './connection';
 import { prepareDatabaseFiles } from './file-modes';
 import { readSchemaVersion } from './migrations';
-import { currentLock, newMessageFields, toGroupRecord, toStoredDelivery, toStoredMessage } from './rows';
+import { lockOf, toDelivery, toGroupRecord, toMessage } from './rows';
 import { prepareStatements, type Statements } from './statements';
 import { DEFAULT_MAX_BATCH, type WriteBatchStats } from './write-batch';
 import type { WriteOp, WriteOps } from './write-ops';
@@ -38,8 +40,8 @@ const consoleLog: WriterLog = {
 
 /**
  * Opens (creating and migrating when needed) the SQLite store: starts its
- * writer thread, which opens the file and upgrades the schema, then opens this
- * thread's read-only connection.
+ * writer thread, which opens the file and upgrades the schema (the store's
+ * only migration entry point), then opens this thread's read-only connection.
  * Rejects with SchemaTooNewError, leaving the file untouched, when it was written
  * by a newer release; rejects on any other open or migration failure.
  */
@@ -57,6 +59,151 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
   return new SqliteStore(reader, writer, settings);
 }
 
+/** What the role objects share: the read connection's statements and the writer. */
+interface Sides {
+  db: Database.Database;
+  s: Statements;
+  /** Throws once the store is closed. */
+  ready: () => void;
+  /** A write operation bound by name: runs in the writer thread, with the store method's own arguments. */
+  op: <K extends WriteOp>(op: K) => (...args: Parameters<WriteOps[K]>) => Promise<ReturnType<WriteOps[K]>>;
+}
+
+function accounts({ s, ready, op }: Sides): AccountStore {
+  return {
+    createUser: op('createUser'),
+    setPasswordHash: op('setPasswordHash'),
+    recordLogin: op('recordLogin'),
+    recordFailedLogin: op('recordFailedLogin'),
+    clearFailedLogins: op('clearFailedLogins'),
+    createToken: op('createToken'),
+    revokeToken: op('revokeToken'),
+    revokeTokensOf: op('revokeTokensOf'),
+    async getUser(username) {
+      ready();
+      const row = s.getUser.get(username);
+      if (!row) return null;
+      return { username: row.username, passwordHash: row.password_hash, createdAt: row.created_at, lastLoginAt: row.last_login_at };
+    },
+    async usersLoggedInSince(since) {
+      ready();
+      return s.usersLoggedInSince.all(since).map((r) => ({ username: r.username, lastLoginAt: r.last_login_at }));
+    },
+    async existingUsers(usernames) {
+      ready();
+      // In-process lookups on the primary key: no round trips, and input order for free.
+      return usernames.filter((name) => s.userExists.get(name) !== undefined);
+    },
+    async hasUsers() {
+      ready();
+      return s.anyUser.get() !== undefined;
+    },
+    async getLockState(username, now) {
+      ready();
+      return currentLock(lockOf(s.getLock.get(username)), now);
+    },
+    async findToken(tokenHash, now) {
+      ready();
+      return s.findToken.get(tokenHash, now)?.username ?? null;
+    },
+  };
+}
+
+function blocks({ s, ready, op }: Sides): BlockStore {
+  return {
+    block: op('block'),
+    unblock: op('unblock'),
+    async blockedBy(blocker) {
+      ready();
+      return s.blockedBy.all(blocker).map((r) => r.blocked);
+    },
+    async blockersOf(user) {
+      ready();
+      return s.blockersOf.all(user).map((r) => r.blocker);
+    },
+    async isBlocked(blocker, blocked) {
+      ready();
+      return s.isBlocked.get(blocker, blocked) !== undefined;
+    },
+  };
+}
+
+function groups({ db, s, ready, op }: Sides): GroupStore {
+  return {
+    createGroup: op('createGroup'),
+    addGroupMembers: op('addGroupMembers'),
+    removeGroupMembers: op('removeGroupMembers'),
+    async getGroup(name) {
+      ready();
+      // One read transaction: the group row and its members come from the same commit.
+      return db.transaction(() => {
+        const row = s.getGroup.get(name);
+        return row ? toGroupRecord(s, row) : null;
+      })();
+    },
+    async groupsOf(username) {
+      ready();
+      return db.transaction(() => {
+        const found = s.groupsOf.all(username).map((row): GroupRecord => ({ name: row.name, owner: row.owner, members: [], createdAt: row.created_at }));
+        const byName = new Map(found.map((g) => [g.name, g]));
+        for (const m of s.membersOfGroupsOf.all(username)) byName.get(m.group_name)?.members.push(m.username);
+        return found;
+      })();
+    },
+  };
+}
+
+function messages({ s, ready, op }: Sides): MessageStore {
+  const save = op('saveMessage');
+  return {
+    ack: op('ack'),
+    async saveMessage(message, recipients) {
+      ready();
+      assertDistinctRecipients(recipients);
+      // Names and flags travel as an array of strings and a byte array: cheaper to copy than 1000 objects.
+      const names = recipients.map((r) => r.username);
+      const offline = Uint8Array.from(recipients, (r) => (r.offline ? 1 : 0));
+      // Only the fields the writer needs: everything posted is copied.
+      const fields = newMessageFields(message);
+      const { id, seqs } = await save(fields, names, offline);
+      const stored: ChatMessage = { id, ...fields };
+      const deliveries = recipients.map((r, i): StoredDelivery => ({ username: r.username, seq: seqs[i]!, offline: r.offline, message: stored }));
+      return { message: stored, deliveries };
+    },
+    async deliveriesAfter(username, afterSeq, limit) {
+      ready();
+      const n = pageSize(limit);
+      return n === 0 ? [] : s.deliveriesAfter.all(username, afterSeq, n).map(toDelivery);
+    },
+    async lastSeq(username) {
+      ready();
+      return s.seqs.get(username)?.last_seq ?? 0;
+    },
+    async lastAcked(username) {
+      ready();
+      return s.seqs.get(username)?.acked_seq ?? 0;
+    },
+    async offlineDeliveries(username, limit) {
+      ready();
+      const n = pageSize(limit);
+      return n === 0 ? [] : s.newestOffline.all(username, n).map(toDelivery).reverse();
+    },
+    async countOfflineAfter(username, afterSeq) {
+      ready();
+      return s.countOfflineAfter.get(username, afterSeq)?.n ?? 0;
+    },
+    async history(query) {
+      ready();
+      const target = historyTarget(query);
+      const limit = pageSize(query.limit);
+      const before = query.before ?? Number.MAX_SAFE_INTEGER;
+      if (limit === 0) return [];
+      if ('group' in target) return s.groupHistory.all(target.group, before, limit).map(toMessage);
+      return s.privateHistory.all({ a: query.viewer, b: target.peer, before, limit }).map(toMessage);
+    },
+  };
+}
+
 /**
  * Concurrency (the same as the PostgreSQL store's):
  * MUST: a write's promise resolves only after its transaction committed (and was fsynced).
@@ -66,7 +213,10 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
  * as a write may or may not see it. Every caller awaits its writes first.
  */
 export class SqliteStore implements Store {
-  private readonly s: Statements;
+  readonly accounts: AccountStore;
+  readonly blocks: BlockStore;
+  readonly groups: GroupStore;
+  readonly messages: MessageStore;
   private closed = false;
 
   /** Use openSqliteStore(). */
@@ -75,7 +225,19 @@ export class SqliteStore implements Store {
     private readonly writer: SqliteWriter,
     private readonly writerSettings: SqliteSettings,
   ) {
-    this.s = prepareStatements(db);
+    const sides: Sides = {
+      db,
+      s: prepareStatements(db),
+      ready: () => this.ready(),
+      op:
+        (op) =>
+        (...args) =>
+          this.closed ? Promise.reject(new Error(`SQLite store ${db.name} is closed`)) : this.writer.run(op, args),
+    };
+    this.accounts = accounts(sides);
+    this.blocks = blocks(sides);
+    this.groups = groups(sides);
+    this.messages = messages(sides);
   }
 
   /** Path of the database file. */
@@ -99,22 +261,6 @@ export class SqliteStore implements Store {
     return this.writer.terminateForTests();
   }
 
-  /** Throws once closed. */
-  private ready(): void {
-    if (this.closed) throw new Error(`SQLite store ${this.db.name} is closed`);
-  }
-
-  /** Runs a write in the writer thread; rejects at once when closed. */
-  private write<K extends WriteOp>(op: K, ...args: Parameters<WriteOps[K]>): Promise<ReturnType<WriteOps[K]>> {
-    if (this.closed) return Promise.reject(new Error(`SQLite store ${this.db.name} is closed`));
-    return this.writer.run(op, args);
-  }
-
-  async migrate(): Promise<void> {
-    this.ready();
-    await this.writer.migrate();
-  }
-
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -124,209 +270,8 @@ export class SqliteStore implements Store {
     await this.writer.close();
   }
 
-  // ---------------------------------------------------------------- accounts
-
-  createUser(username: string, passwordHash: string, now: number): Promise<boolean> {
-    return this.write('createUser', username, passwordHash, now);
+  /** Throws once closed. */
+  private ready(): void {
+    if (this.closed) throw new Error(`SQLite store ${this.db.name} is closed`);
   }
-
-  async getUser(username: string): Promise<UserRecord | null> {
-    this.ready();
-    const row = this.s.getUser.get(username);
-    if (!row) return null;
-    return { username: row.username, passwordHash: row.password_hash, createdAt: row.created_at, lastLoginAt: row.last_login_at };
-  }
-
-  setPasswordHash(username: string, passwordHash: string): Promise<boolean> {
-    return this.write('setPasswordHash', username, passwordHash);
-  }
-
-  recordLogin(username: string, now: number): Promise<void> {
-    return this.write('recordLogin', username, now);
-  }
-
-  async usersLoggedInSince(since: number): Promise<{ username: string; lastLoginAt: number }[]> {
-    this.ready();
-    return this.s.usersLoggedInSince.all(since).map((r) => ({ username: r.username, lastLoginAt: r.last_login_at }));
-  }
-
-  async existingUsers(usernames: readonly string[]): Promise<string[]> {
-    this.ready();
-    // In-process lookups on the primary key: no round trips, and input order for free.
-    return usernames.filter((name) => this.s.userExists.get(name) !== undefined);
-  }
-
-  async hasUsers(): Promise<boolean> {
-    this.ready();
-    return this.s.anyUser.get() !== undefined;
-  }
-
-  // ---------------------------------------------------------------- lockout
-
-  async getLockState(username: string, now: number): Promise<LockState> {
-    this.ready();
-    return currentLock(this.s.getLock.get(username), now);
-  }
-
-  recordFailedLogin(username: string, now: number, maxAttempts: number, lockMs: number): Promise<LockState> {
-    return this.write('recordFailedLogin', username, now, maxAttempts, lockMs);
-  }
-
-  clearFailedLogins(username: string): Promise<void> {
-    return this.write('clearFailedLogins', username);
-  }
-
-  // ---------------------------------------------------------------- tokens
-
-  createToken(username: string, tokenHash: string, expiresAt: number, now: number): Promise<void> {
-    return this.write('createToken', username, tokenHash, expiresAt, now);
-  }
-
-  async findToken(tokenHash: string, now: number): Promise<string | null> {
-    this.ready();
-    return this.s.findToken.get(tokenHash, now)?.username ?? null;
-  }
-
-  revokeToken(tokenHash: string): Promise<void> {
-    return this.write('revokeToken', tokenHash);
-  }
-
-  revokeTokensOf(username: string): Promise<void> {
-    return this.write('revokeTokensOf', username);
-  }
-
-  // ---------------------------------------------------------------- blocks
-
-  block(blocker: string, blocked: string): Promise<boolean> {
-    return this.write('block', blocker, blocked);
-  }
-
-  unblock(blocker: string, blocked: string): Promise<boolean> {
-    return this.write('unblock', blocker, blocked);
-  }
-
-  async blockedBy(blocker: string): Promise<string[]> {
-    this.ready();
-    return this.s.blockedBy.all(blocker).map((r) => r.blocked);
-  }
-
-  async blockersOf(user: string): Promise<string[]> {
-    this.ready();
-    return this.s.blockersOf.all(user).map((r) => r.blocker);
-  }
-
-  async isBlocked(blocker: string, blocked: string): Promise<boolean> {
-    this.ready();
-    return this.s.isBlocked.get(blocker, blocked) !== undefined;
-  }
-
-  // ---------------------------------------------------------------- groups
-
-  createGroup(name: string, owner: string, members: readonly string[], now: number): Promise<boolean> {
-    return this.write('createGroup', name, owner, [...members], now);
-  }
-
-  async getGroup(name: string): Promise<GroupRecord | null> {
-    this.ready();
-    // One read transaction: the group row and its members come from the same commit.
-    return this.db.transaction(() => {
-      const row = this.s.getGroup.get(name);
-      return row ? toGroupRecord(this.s, row) : null;
-    })();
-  }
-
-  addGroupMembers(name: string, members: readonly string[]): Promise<GroupRecord | null> {
-    // The interface takes no clock here; joined_at is informational only.
-    return this.write('addGroupMembers', name, [...members], Date.now());
-  }
-
-  removeGroupMembers(name: string, members: readonly string[]): Promise<GroupRecord | null> {
-    return this.write('removeGroupMembers', name, [...members]);
-  }
-
-  async groupsOf(username: string): Promise<GroupRecord[]> {
-    this.ready();
-    return this.db.transaction(() => {
-      const groups = this.s.groupsOf.all(username).map((row): GroupRecord => ({ name: row.name, owner: row.owner, members: [], createdAt: row.created_at }));
-      const byName = new Map(groups.map((g) => [g.name, g]));
-      for (const m of this.s.membersOfGroupsOf.all(username)) byName.get(m.group_name)?.members.push(m.username);
-      return groups;
-    })();
-  }
-
-  // ---------------------------------------------------------------- messages and mailboxes
-
-  async saveMessage(message: NewMessage, recipients: readonly Recipient[]): Promise<{ message: StoredMessage; deliveries: StoredDelivery[] }> {
-    this.ready();
-    const duplicate = findDuplicate(recipients);
-    if (duplicate !== null) throw new Error(`saveMessage: recipient "${duplicate}" is listed twice`);
-    // Names and flags travel as an array of strings and a byte array: cheaper to copy than 1000 objects.
-    const names = recipients.map((r) => r.username);
-    const offline = Uint8Array.from(recipients, (r) => (r.offline ? 1 : 0));
-    // Only the fields the writer needs: everything posted is copied.
-    const fields = newMessageFields(message);
-    const { id, seqs } = await this.write('saveMessage', fields, names, offline);
-    const stored: StoredMessage = { id, ...fields };
-    const deliveries = recipients.map((r, i): StoredDelivery => ({ username: r.username, seq: seqs[i] as number, offline: r.offline, message: stored }));
-    return { message: stored, deliveries };
-  }
-
-  async deliveriesAfter(username: string, afterSeq: number, limit: number): Promise<StoredDelivery[]> {
-    this.ready();
-    const n = pageSize(limit);
-    return n === 0 ? [] : this.s.deliveriesAfter.all(username, afterSeq, n).map(toStoredDelivery);
-  }
-
-  async lastSeq(username: string): Promise<number> {
-    this.ready();
-    return this.s.seqs.get(username)?.last_seq ?? 0;
-  }
-
-  async lastAcked(username: string): Promise<number> {
-    this.ready();
-    return this.s.seqs.get(username)?.acked_seq ?? 0;
-  }
-
-  ack(username: string, seq: number): Promise<void> {
-    return this.write('ack', username, seq);
-  }
-
-  async offlineDeliveries(username: string, limit: number): Promise<StoredDelivery[]> {
-    this.ready();
-    const n = pageSize(limit);
-    return n === 0 ? [] : this.s.newestOffline.all(username, n).map(toStoredDelivery).reverse();
-  }
-
-  async countOfflineAfter(username: string, afterSeq: number): Promise<number> {
-    this.ready();
-    return this.s.countOfflineAfter.get(username, afterSeq)?.n ?? 0;
-  }
-
-  async history(query: { viewer: string; peer?: string; group?: string; before?: number; limit: number }): Promise<StoredMessage[]> {
-    this.ready();
-    const limit = pageSize(query.limit);
-    const before = query.before ?? Number.MAX_SAFE_INTEGER;
-    if (limit === 0) return [];
-    if (query.group !== undefined) return this.s.groupHistory.all(query.group, before, limit).map(toStoredMessage);
-    if (query.peer !== undefined) {
-      return this.s.privateHistory.all({ a: query.viewer, b: query.peer, before, limit }).map(toStoredMessage);
-    }
-    throw new Error('history: give either `peer` or `group`');
-  }
-}
-
-// ---------------------------------------------------------------- helpers
-
-/** SQLite treats a negative LIMIT as "no limit"; the Store means "nothing". */
-function pageSize(limit: number): number {
-  return Number.isFinite(limit) && limit > 0 ? Math.floor(limit) : 0;
-}
-
-function findDuplicate(recipients: readonly Recipient[]): string | null {
-  const seen = new Set<string>();
-  for (const r of recipients) {
-    if (seen.has(r.username)) return r.username;
-    seen.add(r.username);
-  }
-  return null;
 }

@@ -1,8 +1,9 @@
 // Every write of the SQLite store as a plain function of the prepared statements.
 // The writer thread runs them by name, each inside its own savepoint of a group
 // commit, so none of them opens a transaction of its own.
-import { nextLockAfterFailure, type GroupRecord, type LockState, type NewMessage } from '../store';
-import { currentLock, toGroupRecord } from './rows';
+import { currentLock, nextLockAfterFailure } from '../rules';
+import type { GroupRecord, LockState, NewMessage } from '../store';
+import { lockOf, toGroupRecord } from './rows';
 import type { Statements } from './statements';
 
 /** What saveMessage returns across the thread boundary: numbers only; the main thread builds the records. */
@@ -16,6 +17,8 @@ export interface SavedMessage {
 /**
  * The write operations, keyed by the name the main thread sends. Arguments and
  * results must survive structured cloning (no functions, no class instances).
+ * Each takes the arguments of the store method of the same name, so the store
+ * binds them directly (saveMessage alone is reshaped for the thread boundary).
  */
 export function writeOps(s: Statements) {
   return {
@@ -35,7 +38,7 @@ export function writeOps(s: Statements) {
     },
 
     recordFailedLogin(username: string, now: number, maxAttempts: number, lockMs: number): LockState {
-      const next = nextLockAfterFailure(currentLock(s.getLock.get(username), now), now, maxAttempts, lockMs);
+      const next = nextLockAfterFailure(currentLock(lockOf(s.getLock.get(username)), now), now, maxAttempts, lockMs);
       s.putLock.run(username, next.failures, next.lockedUntil);
       return next;
     },
@@ -66,7 +69,7 @@ export function writeOps(s: Statements) {
       return s.unblock.run(blocker, blocked).changes > 0;
     },
 
-    createGroup(name: string, owner: string, members: string[], now: number): boolean {
+    createGroup(name: string, owner: string, members: readonly string[], now: number): boolean {
       if (s.nameTaken.get(name, name)) return false;
       s.insertGroup.run(name, owner, now);
       let position = 1;
@@ -76,10 +79,11 @@ export function writeOps(s: Statements) {
       return true;
     },
 
-    /** `now` is informational only (joined_at); the Store interface takes no clock here. */
-    addGroupMembers(name: string, members: string[], now: number): GroupRecord | null {
+    addGroupMembers(name: string, members: readonly string[]): GroupRecord | null {
       const row = s.getGroup.get(name);
       if (!row) return null;
+      // joined_at is informational only; the store interface takes no clock here.
+      const now = Date.now();
       let position = s.nextPosition.get(name)?.next ?? 1;
       for (const member of members) {
         if (s.addMember.run(name, member, now, position).changes > 0) position++;
@@ -87,7 +91,7 @@ export function writeOps(s: Statements) {
       return toGroupRecord(s, row);
     },
 
-    removeGroupMembers(name: string, members: string[]): GroupRecord | null {
+    removeGroupMembers(name: string, members: readonly string[]): GroupRecord | null {
       const row = s.getGroup.get(name);
       if (!row) return null;
       for (const member of members) s.removeMember.run(name, member);

@@ -153,16 +153,6 @@ export class SqliteWriter {
     });
   }
 
-  /** Applies pending schema steps in the writer thread, after every write queued before it. */
-  migrate(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const id = this.track({ resolve: () => resolve(), reject });
-      if (id === null) return;
-      this.send();
-      this.post({ type: 'migrate', id });
-    });
-  }
-
   /** The writer's group-commit counters as of its latest report. */
   batchStats(): WriteBatchStats {
     return { ...this.stats };

@@ -21,7 +21,7 @@ export interface JobRequest {
 }
 
 /** Main thread → writer thread. Messages are handled in the order they were posted. */
-export type ToWriter = { type: 'jobs'; jobs: JobRequest[] } | { type: 'migrate'; id: number } | { type: 'close' };
+export type ToWriter = { type: 'jobs'; jobs: JobRequest[] } | { type: 'close' };
 
 export type JobResult = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WireError };
 

@@ -31,7 +31,7 @@ export async function idleScenario(ctx: RunContext, p: { connections: number; sm
   const server = await startServerTarget(ctx, 'ws', { store: 'memory', users: all, hashCost: 4, extra: { port: null } });
   let workers: Worker[] = [];
   try {
-    await server.proc.send({ type: 'gc' });
+    server.proc.send({ type: 'gc' });
     await server.proc.waitFor('gc-done', 30_000);
     const before = await rssOf(server.proc.pid);
     const chunks = Math.ceil(p.connections / PER_WORKER);

@@ -7,6 +7,7 @@ import { startCluster, type Cluster } from '../../helpers/cluster';
 import { TcpClient } from '../../helpers/tcp-client';
 import { describeWithServices } from '../../helpers/services';
 import { waitUntil } from '../../helpers/wait';
+import { accounts } from '../../helpers/users';
 import { WsClient } from '../../helpers/ws-client';
 
 // Every test signs in its own users, so a session still closing from one test
@@ -34,7 +35,7 @@ const NAMES = [
   'stall_a',
   'stall_b',
 ];
-const USERS = Object.fromEntries(NAMES.map((n) => [n, `${n}-pw`]));
+const USERS = accounts(...NAMES);
 
 await describeWithServices('Cluster: three nodes on PostgreSQL + Redis', ['postgres', 'redis'], () => {
   let cluster: Cluster;

@@ -7,9 +7,10 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { EventOf } from '../../../server/protocol';
 import { startCluster, type Cluster } from '../../helpers/cluster';
 import { describeWithServices } from '../../helpers/services';
+import { accounts } from '../../helpers/users';
 import { WsClient } from '../../helpers/ws-client';
 
-const USERS = { carol: 'carol-pw', dave: 'dave-pw', erin: 'erin-pw' };
+const USERS = accounts('carol', 'dave', 'erin');
 /** The product promise: a dead node's users show offline within this long. */
 const OFFLINE_WITHIN_MS = 15_000;
 const BURST = 20;

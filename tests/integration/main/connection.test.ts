@@ -5,22 +5,21 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { Connection } from '../../../main/connection';
+import { Connection, wsSocketFactory } from '../../../main/connection';
 import { createCredentialStore, type CredentialStore } from '../../../main/credentials';
 import type { Push, PushChannel } from '../../../main/ipc/contract';
-import { ChatSession, type SocketLike } from '../../../server/protocol/client-session';
+import { ChatSession } from '../../../server/client';
 import { startTestServer, type TestServer } from '../../helpers/test-server';
+import { USERS } from '../../helpers/users';
 import { waitUntil } from '../../helpers/wait';
 import { FakeNotifications, FakeSafeStorage } from '../../unit/main/fakes';
 
-const USERS = { alice: 'pw1', bob: 'pw2' };
 let server: TestServer;
 let userData: string;
 const cleanups: Array<() => void | Promise<void>> = [];
 
 beforeEach(async () => {
-  server = await startTestServer({ users: USERS });
+  server = await startTestServer();
   userData = await mkdtemp(path.join(os.tmpdir(), 'chat-userdata-'));
 });
 afterEach(async () => {
@@ -59,7 +58,7 @@ async function desktop(credentials?: CredentialStore) {
 }
 
 async function peer(username: keyof typeof USERS) {
-  const session = new ChatSession({ createSocket: (u) => new WebSocket(u) as unknown as SocketLike, backoff: { initialMs: 50, maxMs: 200, jitter: 0 } });
+  const session = new ChatSession({ createSocket: wsSocketFactory(), backoff: { initialMs: 50, maxMs: 200, jitter: 0 } });
   cleanups.push(() => session.close());
   await session.signIn({ url: server.wsUrl, username, password: USERS[username] });
   return session;
@@ -70,7 +69,7 @@ const serverAddress = () => `127.0.0.1:${server.wsPort}`;
 describe('Connection (main) against the real server', () => {
   it('signs in, stores only the token, and forwards state and events unchanged', async () => {
     const d = await desktop();
-    const result = await d.connection.signIn({ server: serverAddress(), username: 'alice', password: 'pw1', remember: true });
+    const result = await d.connection.signIn({ server: serverAddress(), username: 'alice', password: USERS.alice, remember: true });
     expect(result).toMatchObject({ username: 'alice', server: serverAddress() });
     expect(result).not.toHaveProperty('token');
     expect(d.of('connection:state').map((s) => s.state)).toEqual(['connecting', 'online']);
@@ -93,7 +92,7 @@ describe('Connection (main) against the real server', () => {
 
   it('notifies and counts unread only while the window is in the background', async () => {
     const d = await desktop();
-    await d.connection.signIn({ server: serverAddress(), username: 'alice', password: 'pw1', remember: false });
+    await d.connection.signIn({ server: serverAddress(), username: 'alice', password: USERS.alice, remember: false });
     const bob = await peer('bob');
     d.focus(true);
     await bob.send({ type: 'message', to: 'alice', text: 'seen right away' });
@@ -116,7 +115,7 @@ describe('Connection (main) against the real server', () => {
 
   it('resumes with the stored token in a new app run, and forgets it on sign-out', async () => {
     const first = await desktop();
-    await first.connection.signIn({ server: serverAddress(), username: 'alice', password: 'pw1', remember: true });
+    await first.connection.signIn({ server: serverAddress(), username: 'alice', password: USERS.alice, remember: true });
     await first.connection.shutdown(); // quitting with "remember": no logout, the token stays valid
     const second = await desktop(first.store);
     const resumed = await waitForResume(second.connection);
@@ -130,18 +129,18 @@ describe('Connection (main) against the real server', () => {
 
   it('quitting without "remember" logs out, which revokes the token', async () => {
     const d = await desktop();
-    await d.connection.signIn({ server: serverAddress(), username: 'alice', password: 'pw1', remember: false });
+    await d.connection.signIn({ server: serverAddress(), username: 'alice', password: USERS.alice, remember: false });
     const token = d.connection.session.token!;
     await d.connection.shutdown();
     expect(d.connection.session.state.state).toBe('signed-out');
-    const probe = new ChatSession({ createSocket: (u) => new WebSocket(u) as unknown as SocketLike });
+    const probe = new ChatSession({ createSocket: wsSocketFactory() });
     cleanups.push(() => probe.close());
     await expect(probe.signIn({ url: server.wsUrl, username: 'alice', token })).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
   });
 
   it('reconnects after a server restart, resumes, and flushes the outbox', async () => {
     const d = await desktop();
-    await d.connection.signIn({ server: serverAddress(), username: 'alice', password: 'pw1', remember: false });
+    await d.connection.signIn({ server: serverAddress(), username: 'alice', password: USERS.alice, remember: false });
     const bob = await peer('bob');
     const bobGot: string[] = [];
     bob.onEvent((e) => {
@@ -171,7 +170,7 @@ describe('Connection (main) against the real server', () => {
     await expect(d.connection.signIn({ server: serverAddress(), username: 'alice', password: 'nope', remember: true })).rejects.toMatchObject({
       code: 'INVALID_CREDENTIALS',
     });
-    await d.connection.signIn({ server: serverAddress(), username: 'alice', password: 'pw1', remember: false });
+    await d.connection.signIn({ server: serverAddress(), username: 'alice', password: USERS.alice, remember: false });
     await expect(d.connection.request({ type: 'ping', user: 'zed' })).rejects.toMatchObject({ code: 'UNKNOWN_USER' });
   });
 });

@@ -1,15 +1,16 @@
 // Host mode with the real bundled server: start on chosen (here: free) ports, accept a
 // sign-in from the users file next to its data, report addresses, refuse a taken port,
 // and stop cleanly.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { HostController, lanAddresses } from '../../../main/host';
-import { ChatSession, type SocketLike } from '../../../server/protocol/client-session';
+import { wsSocketFactory } from '../../../main/connection';
+import { ChatSession } from '../../../server/client';
 import { startServer } from '../../../server/index';
+import { USERS, writeUsersFile } from '../../helpers/users';
 import { waitUntil } from '../../helpers/wait';
 
 let dataDir: string;
@@ -17,7 +18,7 @@ let host: HostController;
 
 beforeEach(async () => {
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'chat-host-'));
-  await writeFile(path.join(dataDir, 'users.txt'), 'alice pw1\nbob pw2\n');
+  await writeUsersFile(path.join(dataDir, 'users.txt'));
   host = new HostController({
     startServer,
     dataDir,
@@ -46,9 +47,9 @@ describe('HostController', () => {
     // Asking again for "any port" keeps the running server.
     expect(await host.start({ port: 0, wsPort: 0 })).toEqual(status);
 
-    const session = new ChatSession({ createSocket: (u) => new WebSocket(u) as unknown as SocketLike, backoff: { initialMs: 60_000 } });
+    const session = new ChatSession({ createSocket: wsSocketFactory(), backoff: { initialMs: 60_000 } });
     try {
-      await session.signIn({ url: `ws://127.0.0.1:${status.wsPort}/ws`, username: 'alice', password: 'pw1' });
+      await session.signIn({ url: `ws://127.0.0.1:${status.wsPort}/ws`, username: 'alice', password: USERS.alice });
       expect(session.state.state).toBe('online');
       const stopped = await host.stop();
       expect(stopped).toEqual({ running: false, tcpPort: null, wsPort: null, addresses: [], advertisedAs: null });

@@ -54,13 +54,13 @@ function inNamespace(ns: string, script: string, args: string[] = []): { child: 
   const lines: string[] = [];
   let buffered = '';
   let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => {
+  child.stdout.on('data', (d: Buffer) => {
     buffered += d.toString();
     const parts = buffered.split('\n');
     buffered = parts.pop() ?? '';
     lines.push(...parts.filter((l) => l.trim() !== ''));
   });
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   return { child, lines, stderr: () => stderr };
 }
 
@@ -85,7 +85,7 @@ describe.skipIf(unavailable !== null)(`LAN discovery across network namespaces${
 
   afterAll(async () => {
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once('exit', r)) : null)));
+    await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once('exit', r)) : Promise.resolve())));
     // Deleting a namespace removes its end of the veth pair, and with it the other end.
     for (const ns of created) ip('netns', 'del', ns);
     const left = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;

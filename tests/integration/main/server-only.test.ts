@@ -4,12 +4,13 @@
 // Electron itself is replaced by fixtures/electron-stub.cjs: no Electron binary here.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { ChatSession, type SocketLike } from '../../../server/protocol/client-session';
+import { wsSocketFactory } from '../../../main/connection';
+import { ChatSession } from '../../../server/client';
+import { USERS, writeUsersFile } from '../../helpers/users';
 import { waitUntil } from '../../helpers/wait';
 
 const root = path.resolve(__dirname, '..', '..', '..');
@@ -21,7 +22,7 @@ beforeAll(async () => {
   const built = spawnSync(process.execPath, [path.join(root, 'scripts', 'build-main.mjs')], { cwd: root, encoding: 'utf8', timeout: 60_000 });
   if (built.status !== 0) throw new Error(`build-main failed: ${built.stderr}`);
   dir = await mkdtemp(path.join(os.tmpdir(), 'chat-server-only-'));
-  await writeFile(path.join(dir, 'users.txt'), 'alice pw1\nbob pw2\n');
+  await writeUsersFile(path.join(dir, 'users.txt'));
 }, 60_000);
 
 afterAll(async () => {
@@ -68,13 +69,13 @@ describe('main bundle', () => {
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const session = new ChatSession({ createSocket: (u) => new WebSocket(u) as unknown as SocketLike, backoff: { initialMs: 60_000 } });
+    const session = new ChatSession({ createSocket: wsSocketFactory(), backoff: { initialMs: 60_000 } });
     try {
       await waitUntil(() => /WebSocket listening on ws:\/\/127\.0\.0\.1:\d+\/ws/.test(stdout) || child.exitCode !== null, 'the server to listen', 15_000);
       const match = /WebSocket listening on ws:\/\/127\.0\.0\.1:(\d+)\/ws/.exec(stdout);
       if (!match) throw new Error(`server-only did not start.\nstdout: ${stdout}\nstderr: ${stderr}`);
       expect(stdout).toMatch(/TCP listening on 127\.0\.0\.1:\d+/);
-      await session.signIn({ url: `ws://127.0.0.1:${match[1]}/ws`, username: 'alice', password: 'pw1' });
+      await session.signIn({ url: `ws://127.0.0.1:${match[1]}/ws`, username: 'alice', password: USERS.alice });
       expect(await session.request({ type: 'whoelse' })).toEqual({ users: [] });
 
       child.kill('SIGTERM');

@@ -5,6 +5,7 @@ import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
 import { MAX_FRAME_BYTES } from '../../../server/protocol';
 import { backends } from '../../helpers/backends';
+import { testClock } from '../../helpers/test-server';
 import type { TcpClient } from '../../helpers/tcp-client';
 import type { WsClient } from '../../helpers/ws-client';
 import { useBackend } from './harness';
@@ -158,7 +159,9 @@ for (const backend of backends) {
     });
 
     describe('rate limit (5 per second, burst 5)', () => {
-      const h = useBackend(backend, { rateLimit: 5, rateBurst: 5 });
+      // The servers' clock moves forward when a test "waits": no sleeping.
+      const clock = testClock();
+      const h = useBackend(backend, { rateLimit: 5, rateBurst: 5 }, clock.now);
 
       it('WS: a flood gets RATE_LIMITED with retryAfter; later commands work again', async () => {
         const c = await h.ws(0);
@@ -171,7 +174,7 @@ for (const backend of backends) {
         if (first.ok) return;
         expect(first.error.code).toBe('RATE_LIMITED');
         expect(first.error.retryAfter).toBeGreaterThanOrEqual(1);
-        await new Promise((r) => setTimeout(r, first.error.retryAfter! * 1000));
+        clock.advance(first.error.retryAfter! * 1000);
         await usableWs(c);
       });
 
@@ -179,9 +182,9 @@ for (const backend of backends) {
         const c = await h.tcpUser(0, 'bob');
         for (let i = 0; i < 12; i++) c.send('whoelse');
         const line = await c.waitLine(/^error RATE_LIMITED: Too many commands\. Slow down \(try again in \d+ s\)\.$/);
-        // Wait as long as the server asked.
+        // Let as much time pass as the server asked for.
         const seconds = Number(/in (\d+) s/.exec(line)![1]);
-        await new Promise((r) => setTimeout(r, seconds * 1000));
+        clock.advance(seconds * 1000);
         c.send('blocklist');
         await c.waitLine('You have blocked no one.');
       });

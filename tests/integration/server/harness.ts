@@ -4,9 +4,9 @@ import { afterEach, beforeEach } from 'vitest';
 import type { ServerOptions } from '../../../server/index';
 import type { Backend, RunningBackend } from '../../helpers/backends';
 import { TcpClient } from '../../helpers/tcp-client';
+import type { TestServerOptions } from '../../helpers/test-server';
+import { passwordOf } from '../../helpers/users';
 import { WsClient } from '../../helpers/ws-client';
-
-export const PASSWORDS: Record<string, string> = { alice: 'alice-pw', bob: 'bob-pw', carol: 'carol-pw', dave: 'dave-pw', erin: 'erin-pw' };
 
 export interface Harness {
   readonly backend: RunningBackend;
@@ -14,7 +14,7 @@ export interface Harness {
   ws(k: number): Promise<WsClient>;
   /** A TCP client on node(k), before the username prompt. */
   tcp(k: number): Promise<TcpClient>;
-  /** A WebSocket client on node(k) signed in as `user` (password '<user>-pw'). */
+  /** A WebSocket client on node(k) signed in as `user` (one of USERS). */
   wsUser(k: number, user: string, extra?: { resumeFrom?: number; presence?: boolean }): Promise<WsClient>;
   /** A TCP client on node(k) signed in as `user`. */
   tcpUser(k: number, user: string): Promise<TcpClient>;
@@ -22,12 +22,12 @@ export interface Harness {
   startFresh(extra: Partial<ServerOptions>): Promise<void>;
 }
 
-/** Registers beforeEach/afterEach hooks that start `backend` with `options` for every test. */
-export function useBackend(backend: Backend, options: Partial<ServerOptions> = {}): Harness {
+/** Registers beforeEach/afterEach hooks that start `backend` with `options` (and `clock`) for every test. */
+export function useBackend(backend: Backend, options: Partial<ServerOptions> = {}, clock?: TestServerOptions['clock']): Harness {
   let running: RunningBackend | null = null;
   const open: { kill(): void }[] = [];
   beforeEach(async () => {
-    running = await backend.start(options);
+    running = await backend.start(options, clock);
   });
   afterEach(async () => {
     for (const c of open.splice(0)) c.kill();
@@ -51,18 +51,18 @@ export function useBackend(backend: Backend, options: Partial<ServerOptions> = {
     },
     async wsUser(k, user, extra = {}) {
       const c = await h.ws(k);
-      await c.login(user, PASSWORDS[user]!, extra);
+      await c.login(user, passwordOf(user), extra);
       return c;
     },
     async tcpUser(k, user) {
       const c = await h.tcp(k);
-      await c.login(user, PASSWORDS[user]!);
+      await c.login(user, passwordOf(user));
       return c;
     },
     async startFresh(extra) {
       await running?.close();
       running = null;
-      running = await backend.start({ ...options, ...extra });
+      running = await backend.start({ ...options, ...extra }, clock);
     },
   };
   return h;

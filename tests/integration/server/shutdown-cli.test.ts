@@ -3,7 +3,7 @@
 // one process's lifecycle, not about the backend.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -13,6 +13,7 @@ import { ConfigSchema } from '../../../server/config';
 import { startServer } from '../../../server/index';
 import { TcpClient } from '../../helpers/tcp-client';
 import { startTestServer, type TestServer } from '../../helpers/test-server';
+import { accounts, writeUsersFile } from '../../helpers/users';
 import { WsClient } from '../../helpers/ws-client';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -136,7 +137,7 @@ describe('CLI', () => {
 
   it('SIGTERM: tells clients, exits 0, and queued data is there after starting again', async () => {
     const users = path.join(dir, 'users.txt');
-    await writeFile(users, 'alice alice-pw\nbob bob-pw\ncarol carol-pw\n');
+    await writeUsersFile(users, accounts('alice', 'bob', 'carol'));
     const args = [
       '--host',
       '127.0.0.1',

@@ -98,7 +98,8 @@ describe('Dockerfile', () => {
   it('the build runs scripts that exist, and .dockerignore keeps secrets, data and local builds out', () => {
     for (const i of instructions.filter((x) => x.op === 'RUN')) {
       for (const [, script] of i.args.matchAll(/node (scripts\/\S+\.mjs)/g)) expect(existsSync(path.join(REPO_ROOT, script!)), script).toBe(true);
-      for (const [, name] of i.args.matchAll(/npm run (\S+)/g)) expect(JSON.parse(read('package.json')).scripts[name!], `npm run ${name}`).toBeDefined();
+      for (const [, name] of i.args.matchAll(/npm run (\S+)/g))
+        expect((JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts[name!], `npm run ${name}`).toBeDefined();
     }
     const ignored = read('.dockerignore')
       .split('\n')

@@ -6,7 +6,6 @@ import type {
   AppWindow,
   LoginItemsPort,
   Rect,
-  ScreenPort,
   UpdaterEvent,
   UpdaterPort,
   IpcPort,
@@ -80,9 +79,9 @@ export class FakeApp implements AppPort {
   }
   on<E extends AppEvent>(event: E, cb: AppEvents[E]): () => void {
     const set = this.listeners.get(event) ?? new Set<AnyListener>();
-    set.add(cb as AnyListener);
+    set.add(cb);
     this.listeners.set(event, set);
-    return () => set.delete(cb as AnyListener);
+    return () => set.delete(cb);
   }
   /** Emits like Electron; before-quit gets a preventDefault (default: a no-op). */
   emit<E extends AppEvent>(event: E, ...args: Parameters<AppEvents[E]> | []): void {
@@ -268,13 +267,6 @@ export class FakeWindow implements AppWindow {
     if (prevented) return;
     this.destroyed = true;
     for (const cb of this.closedListeners) cb();
-  }
-}
-
-export class FakeScreen implements ScreenPort {
-  constructor(public areas: Rect[] = [{ x: 0, y: 0, width: 1920, height: 1040 }]) {}
-  workAreas(): Rect[] {
-    return this.areas.map((a) => ({ ...a }));
   }
 }
 

@@ -11,8 +11,8 @@ const root = path.resolve(__dirname, '..', '..', '..');
 // The copies electron-builder itself uses (app-builder-lib and builder-util are its dependencies).
 const fromBuilder = createRequire(path.join(root, 'node_modules', 'electron-builder', 'package.json'));
 const { getConfig, validateConfiguration } = fromBuilder('app-builder-lib/out/util/config/config') as {
-  getConfig(projectDir: string, configPath: string | null): Promise<Record<string, unknown> & { electronFuses?: Record<string, boolean> }>;
-  validateConfiguration(config: unknown, debugLogger: unknown): Promise<void>;
+  getConfig: (projectDir: string, configPath: string | null) => Promise<Record<string, unknown> & { electronFuses?: Record<string, boolean> }>;
+  validateConfiguration: (config: unknown, debugLogger: unknown) => Promise<void>;
 };
 const { PlatformPackager } = fromBuilder('app-builder-lib') as {
   PlatformPackager: {

@@ -6,6 +6,7 @@ import {
   COMMAND_TYPES,
   ProtocolError,
   TEXT_SYNTAX,
+  TEXT_USAGES,
   formatDelivery,
   formatError,
   formatEvent,
@@ -69,6 +70,33 @@ describe('parseTextCommand: every command', () => {
   it('covers every command type except sign-in (done by prompts on TCP)', () => {
     const covered = new Set(cases.map(([, c]) => c.type));
     expect(COMMAND_TYPES.filter((t) => !covered.has(t)).sort()).toEqual(['login', 'register']);
+  });
+});
+
+describe('help', () => {
+  it('lists every typed command in the documented order', () => {
+    expect(TEXT_USAGES).toEqual([
+      'message <user> <text>',
+      'message group <name> <text>',
+      'broadcast <text>',
+      'whoelse',
+      'wholasthr',
+      'block <user>',
+      'unblock <user>',
+      'blocklist',
+      'ping <user>',
+      'offline',
+      'create group <name> <member> ...',
+      'add group <name> <member> ...',
+      'remove group <name> <member> ...',
+      'leave group <name>',
+      'grouplist',
+      'history <user|group> [before-id]',
+      'ack <seq>',
+      'logout',
+      'help',
+    ]);
+    expect(Object.values(TEXT_SYNTAX)).toEqual(TEXT_USAGES);
   });
 });
 
@@ -268,7 +296,7 @@ describe('format functions', () => {
       '(older messages: history group team 9)',
     ]);
     expect(formatResult('ack', { seq: 3 })).toEqual(['Acknowledged up to #3.']);
-    expect(formatResult('help', { commands: [] })).toEqual(['Commands:', ...Object.values(TEXT_SYNTAX).map((s) => `  ${s}`)]);
+    expect(formatResult('help', { commands: ['ack <seq>', 'help'] })).toEqual(['Commands:', '  ack <seq>', '  help']);
   });
 
   it('formatEvent renders every event', () => {

@@ -10,9 +10,8 @@ let accounts: AccountService;
 
 beforeEach(async () => {
   now = 1_000_000;
-  const store = new MemoryStore();
-  await store.migrate();
-  accounts = new AccountService(store, { maxAttempts: 3, lockMs: 1_500, hashCost: 4, tokenMs: 60_000 }, () => now);
+  const store = await MemoryStore.open();
+  accounts = new AccountService(store.accounts, { maxAttempts: 3, lockMs: 1_500, hashCost: 4, tokenMs: 60_000 }, () => now);
   await accounts.create('alice', 'right');
 });
 

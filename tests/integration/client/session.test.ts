@@ -2,19 +2,18 @@
 // errors, requests, deliveries, and the delivery guarantees across a server restart
 // (same data dir and port) and across a dropped socket: nothing lost, nothing twice.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { ChatSession, type ChatSessionOptions, type SocketLike } from '../../server/protocol/client-session';
-import type { EventOf } from '../../server/protocol';
-import { startTestServer, type TestServer } from '../helpers/test-server';
-import { waitUntil } from '../helpers/wait';
-
-const USERS = { alice: 'pw1', bob: 'pw2' };
+import { wsSocketFactory, type WsSocketHandle } from '../../../main/connection';
+import { ChatSession, type ChatSessionOptions } from '../../../server/client';
+import type { EventOf } from '../../../server/protocol';
+import { startTestServer, type TestServer } from '../../helpers/test-server';
+import { USERS } from '../../helpers/users';
+import { waitUntil } from '../../helpers/wait';
 
 let server: TestServer;
 const sessions: ChatSession[] = [];
 
 beforeEach(async () => {
-  server = await startTestServer({ users: USERS });
+  server = await startTestServer();
 });
 
 afterEach(async () => {
@@ -22,14 +21,15 @@ afterEach(async () => {
   await server.stop();
 });
 
-/** A session on real `ws` sockets; `sockets` lets a test cut the line. */
+/** A session on real `ws` sockets (the desktop app's adapter); `sockets` lets a test cut the line. */
 function newSession(options: Partial<ChatSessionOptions> = {}) {
-  const sockets: WebSocket[] = [];
+  const sockets: WsSocketHandle[] = [];
+  const open = wsSocketFactory();
   const session = new ChatSession({
-    createSocket: (url) => {
-      const ws = new WebSocket(url);
-      sockets.push(ws);
-      return ws as unknown as SocketLike;
+    createSocket: (url, events) => {
+      const socket = open(url, events);
+      sockets.push(socket);
+      return socket;
     },
     backoff: { initialMs: 50, maxMs: 200, jitter: 0 },
     requestTimeoutMs: 5000,
@@ -71,7 +71,7 @@ describe('ChatSession against the real server', () => {
     expect(alice.session.state.state).toBe('signed-out');
     const nowhere = newSession();
     // Port 1 on loopback: nothing listens there, the connection is refused.
-    await expect(nowhere.session.signIn({ url: 'ws://127.0.0.1:1/ws', username: 'alice', password: 'pw1' })).rejects.toMatchObject({
+    await expect(nowhere.session.signIn({ url: 'ws://127.0.0.1:1/ws', username: 'alice', password: USERS.alice })).rejects.toMatchObject({
       code: 'UNREACHABLE',
     });
   });

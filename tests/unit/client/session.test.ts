@@ -1,8 +1,8 @@
-// ChatSession against a scripted in-memory server (fake SocketLike + manual clock):
+// ChatSession against a scripted in-memory server (fake socket + manual clock):
 // reconnect backoff, duplicate suppression, ack debouncing and outbox order, which a
 // real server cannot make happen on demand. The real-server suite is in tests/integration.
 import { describe, expect, it } from 'vitest';
-import { ChatSession, toWebSocketUrl, type SessionTimers, type SocketLike } from '../../../server/protocol/client-session';
+import { ChatSession, toWebSocketUrl, type SessionTimers, type SocketEvents, type SocketHandle } from '../../../server/client';
 import { ProtocolError, type Command, type ChatMessage } from '../../../server/protocol';
 import type { ConnectionState } from '../../../main/ipc/contract';
 
@@ -43,15 +43,17 @@ async function flush(): Promise<void> {
 }
 
 /** One fake socket; the test plays the server through `deliver` and reads `sent`. */
-class FakeSocket implements SocketLike {
+class FakeSocket implements SocketHandle {
   readyState = 0;
   sent: Array<{ id: number } & Command> = [];
   closedWith: number | undefined;
-  onopen: (() => void) | null = null;
-  onmessage: ((ev: { data: unknown }) => void) | null = null;
-  onclose: ((ev: { code: number; reason: string }) => void) | null = null;
-  onerror: ((ev: unknown) => void) | null = null;
-  constructor(readonly url: string) {}
+  constructor(
+    readonly url: string,
+    private readonly events: SocketEvents,
+  ) {}
+  get open(): boolean {
+    return this.readyState === 1;
+  }
   send(data: string): void {
     if (this.readyState !== 1) throw new Error('not open');
     this.sent.push(JSON.parse(data));
@@ -60,25 +62,23 @@ class FakeSocket implements SocketLike {
     if (this.readyState === 3) return;
     this.closedWith = code ?? 1005;
     this.readyState = 3;
-    queueMicrotask(() => this.onclose?.({ code: code ?? 1005, reason: '' }));
+    queueMicrotask(() => this.events.close(code ?? 1005, ''));
   }
   // ---- server side
   accept(): void {
     this.readyState = 1;
-    this.onopen?.();
     this.deliver({ type: 'event', event: 'hello', server: 'fake', protocol: 1, allowRegister: false, maxFrameBytes: 65536 });
   }
   refuse(): void {
     this.readyState = 3;
-    this.onerror?.(new Error('ECONNREFUSED'));
-    this.onclose?.({ code: 1006, reason: '' });
+    this.events.close(1006, '');
   }
   drop(): void {
     this.readyState = 3;
-    this.onclose?.({ code: 1006, reason: '' });
+    this.events.close(1006, '');
   }
   deliver(frame: unknown): void {
-    this.onmessage?.({ data: JSON.stringify(frame) });
+    this.events.message(JSON.stringify(frame));
   }
   last(): { id: number } & Command {
     const f = this.sent[this.sent.length - 1];
@@ -106,8 +106,8 @@ function setup(options: { jitter?: number; random?: number } = {}) {
   const timers = new ManualTimers();
   const sockets: FakeSocket[] = [];
   const session = new ChatSession({
-    createSocket: (url) => {
-      const s = new FakeSocket(url);
+    createSocket: (url, events) => {
+      const s = new FakeSocket(url, events);
       sockets.push(s);
       return s;
     },

@@ -1,0 +1,99 @@
+// Chat messages typed while offline, waiting to go out in order on reconnect.
+import { ErrorCode, ProtocolError, type Command, type WireError } from '../protocol';
+import { describe, Listeners } from './listeners';
+
+/** The chat messages that may wait in the outbox: private, broadcast and group messages. */
+export type ChatCommand = Extract<Command, { type: 'message' | 'broadcast' | 'message-group' }>;
+
+/** A chat message typed while offline, waiting to go out on reconnect. */
+export interface OutboxItem {
+  /** Client-side id (unique per app run). */
+  localId: string;
+  command: ChatCommand;
+  createdAt: number;
+}
+
+let localIdCounter = 0;
+
+/**
+ * MUST: items go out one at a time, oldest first, each only after the one before
+ * it was answered.
+ * MUST: an item leaves the outbox when the server accepted or refused it; one
+ * that failed for lack of a connection stays, in place, for the next flush.
+ */
+export class Outbox {
+  private list: OutboxItem[] = [];
+  private flushing = false;
+  private readonly changes = new Listeners<[OutboxItem[]]>();
+  private readonly failures = new Listeners<[OutboxItem, WireError]>();
+
+  /** A copy of the queued items, oldest first. */
+  get items(): OutboxItem[] {
+    return [...this.list];
+  }
+
+  get length(): number {
+    return this.list.length;
+  }
+
+  /** True while flush() is sending. */
+  get busy(): boolean {
+    return this.flushing;
+  }
+
+  /** The whole outbox (oldest first) after each change. Returns unsubscribe. */
+  onChange(listener: (items: OutboxItem[]) => void): () => void {
+    return this.changes.add(listener);
+  }
+
+  /** An item the server refused when flushed (e.g. BLOCKED); it was dropped. Returns unsubscribe. */
+  onFailure(listener: (item: OutboxItem, error: WireError) => void): () => void {
+    return this.failures.add(listener);
+  }
+
+  /** Queues `command` and returns its item. */
+  add(command: ChatCommand, now: number): OutboxItem {
+    const item: OutboxItem = { localId: `local-${++localIdCounter}`, command, createdAt: now };
+    this.set([...this.list, item]);
+    return item;
+  }
+
+  clear(): void {
+    this.set([]);
+  }
+
+  /**
+   * Sends queued items with `send`, oldest first, while `keepGoing()` holds.
+   * Stops (keeping the rest) when an item fails with NOT_CONNECTED or TIMEOUT.
+   */
+  async flush(send: (command: ChatCommand) => Promise<unknown>, keepGoing: () => boolean): Promise<void> {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      while (keepGoing()) {
+        const item = this.list[0];
+        if (!item) break;
+        try {
+          await send(item.command);
+        } catch (err) {
+          const error = err instanceof ProtocolError ? err : new ProtocolError(ErrorCode.INTERNAL, describe(err));
+          if (error.code === ErrorCode.NOT_CONNECTED || error.code === ErrorCode.TIMEOUT) break;
+          // The server refused it (e.g. BLOCKED, UNKNOWN_USER): retrying will not help.
+          this.set(this.list.filter((i) => i !== item));
+          this.failures.emit(item, error.toWire());
+          continue;
+        }
+        if (!keepGoing()) break;
+        this.set(this.list.filter((i) => i !== item));
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private set(items: OutboxItem[]): void {
+    const changed = items.length !== this.list.length || items.some((item, i) => item !== this.list[i]);
+    this.list = items;
+    if (changed) this.changes.emit([...items]);
+  }
+}

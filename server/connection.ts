@@ -1,0 +1,120 @@
+// The bottom layer of the server: what a client connection is to the core, in
+// both directions. Transports implement Connection (outbound: replies, events,
+// deliveries) and call the core only through Inbound; commands and services see
+// the per-connection Client and the handler context. Imports only the protocol.
+import type { ChatMessage, Command, CommandType, EventFrame, RequestId, WireError } from './protocol';
+
+/**
+ * A message prepared for fan-out: each wire format encodes its body at most once,
+ * however many recipients it goes to (Ergo's message cache idea). The key names
+ * the encoding (a transport may keep several, e.g. online and offline lines).
+ */
+export class OutboundMessage {
+  private readonly encodings = new Map<string, string>();
+
+  constructor(readonly message: ChatMessage) {}
+
+  /** The body encoded by `encode`, computed on first use per key. */
+  encoded(key: string, encode: (message: ChatMessage) => string): string {
+    let body = this.encodings.get(key);
+    if (body === undefined) this.encodings.set(key, (body = encode(this.message)));
+    return body;
+  }
+}
+
+/**
+ * Close reasons the transports recognise: they already told the client why
+ * (a logout reply, a shutdown event), so no "Disconnected" line is added, and
+ * WebSocket uses 1001 (going away) for a shutdown.
+ */
+export const CloseReason = {
+  logout: 'logout',
+  shutdown: 'server shutting down',
+} as const;
+
+/**
+ * A client connection as the core sees it: whole messages out, whatever the
+ * framing. Each transport renders replies and events in its own wire format.
+ */
+export interface Connection {
+  /** Process-unique id, for logs. */
+  readonly id: number;
+  /** Transport name for logs ('tcp', 'ws'); the core never branches on it. */
+  readonly kind: string;
+  readonly remoteAddress: string;
+  /** False once closed; sends after that are dropped. */
+  readonly open: boolean;
+  /**
+   * True when the client cannot acknowledge deliveries itself (a line-protocol
+   * client just reads): a delivery then counts as acknowledged once its bytes
+   * were handed to the kernel, reported through deliver()'s `onWritten`.
+   */
+  readonly acknowledgesOnWrite: boolean;
+
+  /** Answers a request. `id` is null for TCP (replies follow commands in order) and for frames without a usable id. */
+  reply(id: RequestId | null, type: CommandType, result: unknown): void;
+  replyError(id: RequestId | null, error: WireError): void;
+  /** Pushes an event (not `message`: deliveries go through deliver()). */
+  event(event: EventFrame): void;
+  /**
+   * Delivers a chat message. `onWritten` runs once the bytes were handed to the
+   * kernel; it is passed only to connections that acknowledge on write.
+   */
+  deliver(seq: number, offline: boolean, message: OutboundMessage, onWritten?: () => void): void;
+  /** Closes after flushing what is queued. */
+  close(reason: string): void;
+}
+
+/** How a submitted command ended; its reply has been written by then. */
+export type Outcome = { ok: true; type: CommandType; result: unknown } | { ok: false; error: WireError };
+
+/** What a transport calls for one of its connections, from open to close. */
+export interface ConnectionInput {
+  /** Runs a decoded command; resolves after its reply was written. Commands of a connection run one at a time, in order. */
+  submit(id: RequestId | null, command: Command): Promise<Outcome>;
+  /** Input that could not be decoded: answered with `error`, in order with earlier replies; counts against the rate limit. */
+  reject(id: RequestId | null, error: WireError): void;
+  /** The connection is gone: ends its session at once. Idempotent. */
+  closed(why: string): Promise<void>;
+}
+
+/** The core as transports see it: the narrow inbound interface. */
+export interface Inbound {
+  /** Registers a new connection; the core closes it if nobody signs in on it in time. */
+  open(connection: Connection): ConnectionInput;
+  /** True once the node is stopping (health checks answer 503, new connections are refused). */
+  readonly shuttingDown: boolean;
+  /** Counts for `/healthz`. */
+  health(): { connections: number; sessions: number };
+}
+
+/** The signed-in session of a client, as commands see it (services/session.ts implements it). */
+export interface SessionHandle {
+  readonly username: string;
+  /** Records that deliveries up to `seq` were processed; returns the highest acknowledged seq (never beyond what was sent). */
+  acknowledge(seq: number): number;
+  /** Stops deliveries and stores the last acknowledgement. Idempotent. */
+  end(): Promise<void>;
+}
+
+/** Per-connection state, owned by the core. */
+export interface Client {
+  readonly connection: Connection;
+  session: SessionHandle | null;
+  /** A sign-in is in progress (a second one is refused until it ends). */
+  signingIn: boolean;
+  /** Set once the connection closed; a sign-in finishing after that is undone. */
+  closed: boolean;
+  /** The sign-in token this session used or was issued; revoked on logout. */
+  token: string | null;
+}
+
+/** What a command handler sees, besides the services (`S`) it may use. */
+export interface HandlerContext<S> {
+  services: S;
+  client: Client;
+  /** The signed-in user (handlers with needsAuth only). */
+  user: string;
+  /** Runs after the reply is written (e.g. replaying the mailbox after a sign-in reply). */
+  afterReply(fn: () => void): void;
+}

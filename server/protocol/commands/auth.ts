@@ -1,0 +1,64 @@
+// Sign-in, registration and sign-out. Sign-in has no text syntax: on TCP it
+// happens at the username and password prompts.
+import { z } from 'zod';
+import { defineCommand } from '../command';
+import { Password, Seq, Timestamp, Username } from '../models';
+import { noArguments } from '../text';
+
+/** What a successful sign-in (or registration) answers. */
+const SignedIn = z.object({
+  username: Username,
+  /** Present when `remember` was asked: sign in again with it instead of the password. */
+  token: z.string().optional(),
+  tokenExpiresAt: Timestamp.optional(),
+  /** Deliveries after this sequence number follow as `message` events. */
+  resumeFrom: Seq,
+  /** Highest sequence number assigned to this user so far. */
+  lastSeq: Seq,
+  /** How many queued messages waited while this user was offline. */
+  offlineCount: z.number().int().min(0),
+});
+
+function renderSignedIn({ username, offlineCount }: z.infer<typeof SignedIn>): string[] {
+  const lines = [`Welcome, ${username}! Type "help" for commands.`];
+  if (offlineCount > 0) lines.push(`${offlineCount} message(s) arrived while you were offline; they follow.`);
+  return lines;
+}
+
+/** Sign in with a password or a sign-in token; `remember` asks for a token. */
+export const login = defineCommand({
+  schema: z.strictObject({
+    type: z.literal('login'),
+    username: Username,
+    password: Password.optional(),
+    token: z.string().min(16).max(256).optional(),
+    remember: z.boolean().optional(),
+    /** Resume after this per-recipient sequence number; default: the last acknowledged one. */
+    resumeFrom: Seq.optional(),
+    /** Receive `presence` events (default true). Bots and load tests switch them off. */
+    presence: z.boolean().optional(),
+  }),
+  result: SignedIn,
+  text: null,
+  render: renderSignedIn,
+});
+
+/** Create an account and sign in (only with --allow-register). */
+export const register = defineCommand({
+  schema: z.strictObject({
+    type: z.literal('register'),
+    username: Username,
+    password: Password,
+    remember: z.boolean().optional(),
+  }),
+  result: SignedIn,
+  text: null,
+  render: renderSignedIn,
+});
+
+export const logout = defineCommand({
+  schema: z.strictObject({ type: z.literal('logout') }),
+  result: z.object({}),
+  text: { words: ['logout'], usage: 'logout', parse: noArguments },
+  render: () => ['Goodbye.'],
+});

@@ -1,0 +1,66 @@
+// Private messages, broadcasts and group messages.
+import { z } from 'zod';
+import { defineCommand } from '../command';
+import { ChatMessage, GroupName, Text, Username } from '../models';
+import { list, splitWord } from '../text';
+
+export const message = defineCommand({
+  schema: z.strictObject({ type: z.literal('message'), to: Username, text: Text }),
+  result: z.object({ message: ChatMessage, queued: z.boolean() }),
+  text: {
+    words: ['message'],
+    usage: 'message <user> <text>',
+    parse(rest) {
+      const [to, text] = splitWord(rest);
+      return to && text.trim() ? { to, text } : null;
+    },
+  },
+  render: ({ message, queued }) => [
+    queued ? `${message.to} is offline; the message is queued and will be delivered when they sign in.` : `Sent to ${message.to}.`,
+  ],
+});
+
+export const broadcast = defineCommand({
+  schema: z.strictObject({ type: z.literal('broadcast'), text: Text }),
+  result: z.object({
+    message: ChatMessage,
+    delivered: z.number().int().min(0),
+    /** Online users who blocked the sender and so did not get it. */
+    blockedBy: z.number().int().min(0),
+  }),
+  text: {
+    words: ['broadcast'],
+    usage: 'broadcast <text>',
+    parse: (rest) => (rest.trim() ? { text: rest.replace(/^ +/, '') } : null),
+  },
+  render: ({ delivered, blockedBy }) => {
+    const lines = [`Broadcast sent to ${delivered} user(s).`];
+    if (blockedBy > 0) lines.push(`Your message could not be delivered to some recipients (${blockedBy} have blocked you).`);
+    return lines;
+  },
+});
+
+/** Members only. */
+export const messageGroup = defineCommand({
+  schema: z.strictObject({ type: z.literal('message-group'), group: GroupName, text: Text }),
+  result: z.object({
+    message: ChatMessage,
+    /** Members who were offline; they get it when they next sign in. */
+    queued: z.array(Username),
+    blockedBy: z.number().int().min(0),
+  }),
+  text: {
+    words: ['message', 'group'],
+    usage: 'message group <name> <text>',
+    parse(rest) {
+      const [group, text] = splitWord(rest);
+      return group && text.trim() ? { group, text } : null;
+    },
+  },
+  render: ({ message, queued, blockedBy }) => {
+    const lines = [`Sent to group ${message.group}.`];
+    if (queued.length > 0) lines.push(`Queued for offline member(s): ${list(queued)}`);
+    if (blockedBy > 0) lines.push(`Your message could not be delivered to some members (${blockedBy} have blocked you).`);
+    return lines;
+  },
+});

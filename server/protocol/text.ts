@@ -1,0 +1,77 @@
+// Building blocks of the text command language shared by the per-command
+// modules: splitting a line into words, and rendering values on one line.
+import type { ChatMessage } from './models';
+
+/** Renders a timestamp for a text line. Injected so tests and clients can pick a zone. */
+export type TimeFormatter = (ts: number) => string;
+
+export const formatClock: TimeFormatter = (ts) => {
+  const d = new Date(ts);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+};
+
+/** Splits off the first space-separated word; runs of spaces count as one. */
+export function splitWord(input: string): [string, string] {
+  const s = input.replace(/^ +/, '');
+  const i = s.indexOf(' ');
+  return i === -1 ? [s, ''] : [s.slice(0, i), s.slice(i + 1)];
+}
+
+/** The space-separated words of `input`. */
+export function words(input: string): string[] {
+  return input.split(' ').filter((w) => w.length > 0);
+}
+
+/** A non-negative integer of at most 15 digits, or null. */
+export function parseInteger(word: string | undefined): number | null {
+  if (word === undefined || !/^\d{1,15}$/.test(word)) return null;
+  return Number(word);
+}
+
+/** Control characters (including line breaks) would split or corrupt a line. */
+export function oneLine(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ');
+}
+
+/** `a, b, c`, or `(none)`. */
+export function list(names: readonly string[]): string {
+  return names.length === 0 ? '(none)' : names.join(', ');
+}
+
+/** Parser of a command that takes no arguments. */
+export function noArguments(rest: string): Record<string, unknown> | null {
+  return words(rest).length > 0 ? null : {};
+}
+
+/** Parser of a command that takes exactly one word, stored under `field`. */
+export function oneWord(field: string): (rest: string) => Record<string, unknown> | null {
+  return (rest) => {
+    const args = words(rest);
+    return args.length === 1 ? { [field]: args[0] } : null;
+  };
+}
+
+function describeSource(message: ChatMessage, offline: boolean): string {
+  const kind = message.kind === 'group' ? `group ${message.group}` : message.kind;
+  return offline ? `${kind}, offline` : kind;
+}
+
+/**
+ * Everything of a delivery line after its `#<seq> `: the same for every
+ * recipient of a message, so a fan-out renders it once (see formatDelivery).
+ */
+export function formatDeliveryBody(offline: boolean, message: ChatMessage, time: TimeFormatter = formatClock): string {
+  return `[${time(message.ts)}] ${message.from} (${describeSource(message, offline)}): ${oneLine(message.text)}`;
+}
+
+/** `#17 [12:31] alice (private): hi` */
+export function formatDelivery(seq: number, offline: boolean, message: ChatMessage, time: TimeFormatter = formatClock): string {
+  return `#${seq} ${formatDeliveryBody(offline, message, time)}`;
+}
+
+/** `42 [12:31] alice: hi` — a history line, keyed by message id for paging. */
+export function formatHistoryLine(message: ChatMessage, time: TimeFormatter = formatClock): string {
+  return `${message.id} [${time(message.ts)}] ${message.from}: ${oneLine(message.text)}`;
+}

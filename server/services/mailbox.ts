@@ -1,0 +1,55 @@
+// Reading the mailbox and conversations: the offline list and history pages,
+// with the rules of who may read what (members only, blocked senders hidden).
+import { DEFAULT_PAGE_SIZE, ErrorCode, MAX_PAGE_SIZE, ProtocolError, type Delivery, type ResultOf } from '../protocol';
+import type { AccountStore, MessageStore } from '../store/store';
+import type { BlockService } from './blocks';
+import type { GroupService } from './groups';
+
+export interface HistoryRequest {
+  /** A user, or a group. */
+  with: string;
+  /** True: `with` is a group. Absent: a group only when no user has the name. */
+  group?: boolean;
+  /** Only messages with a smaller id. */
+  before?: number;
+  /** Page size; default DEFAULT_PAGE_SIZE. */
+  limit?: number;
+}
+
+export class MailboxService {
+  constructor(
+    private readonly messages: MessageStore,
+    private readonly accounts: AccountStore,
+    private readonly groups: GroupService,
+    private readonly blocks: BlockService,
+  ) {}
+
+  /** The messages that waited for `user` while offline (the newest MAX_PAGE_SIZE), oldest first. */
+  async offline(user: string): Promise<Delivery[]> {
+    const list = await this.messages.offlineDeliveries(user, MAX_PAGE_SIZE);
+    return list.map((d) => ({ seq: d.seq, offline: true, message: d.message }));
+  }
+
+  /** A page of `viewer`'s conversation with a user or a group, newest first. Throws UNKNOWN_USER, UNKNOWN_GROUP, NOT_GROUP_MEMBER. */
+  async history(viewer: string, request: HistoryRequest): Promise<ResultOf<'history'>> {
+    const limit = request.limit ?? DEFAULT_PAGE_SIZE;
+    let isGroup = request.group ?? false;
+    if (request.group === undefined && !(await this.accounts.getUser(request.with))) {
+      // Users and groups share one namespace, so an unknown user may be a group.
+      isGroup = await this.groups.exists(request.with);
+      if (!isGroup) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user or group "${request.with}"`);
+    }
+    const page = { viewer, limit: limit + 1, ...(request.before !== undefined ? { before: request.before } : {}) };
+    let found;
+    if (isGroup) {
+      await this.groups.requireGroup(request.with, viewer);
+      // Messages from people I block never reach me, history included.
+      const blocked = new Set(await this.blocks.list(viewer));
+      found = (await this.messages.history({ ...page, group: request.with })).filter((m) => !blocked.has(m.from));
+    } else {
+      if (!(await this.accounts.getUser(request.with))) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user "${request.with}"`);
+      found = await this.messages.history({ ...page, peer: request.with });
+    }
+    return { with: request.with, group: isGroup, messages: found.slice(0, limit), hasMore: found.length > limit };
+  }
+}

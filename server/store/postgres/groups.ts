@@ -1,0 +1,97 @@
+// Groups in PostgreSQL. Group names share the `names` table with users;
+// deleting the last member deletes the group and frees its name.
+import type { Pool } from 'pg';
+import type { GroupRecord, GroupStore } from '../store';
+import { changed, inTransaction, rows, toNumber, type Queryable } from './db';
+
+interface GroupRow {
+  name: string;
+  owner: string;
+  created_at: string;
+  members: string[] | null;
+}
+
+const GROUP_SELECT = `
+  SELECT g.name, g.owner, g.created_at,
+         (SELECT array_agg(m.username ORDER BY m.position) FROM group_members m WHERE m.group_name = g.name) AS members
+  FROM groups g`;
+
+function toGroup(row: GroupRow): GroupRecord {
+  return { name: row.name, owner: row.owner, createdAt: toNumber(row.created_at), members: row.members ?? [] };
+}
+
+/** The group with its members in join order, read through `db` (the pool, or a client inside a transaction). */
+async function readGroup(db: Queryable, name: string): Promise<GroupRecord | null> {
+  const [row] = await rows<GroupRow>(db, `${GROUP_SELECT} WHERE g.name = $1`, [name]);
+  return row ? toGroup(row) : null;
+}
+
+export class PostgresGroups implements GroupStore {
+  constructor(private readonly pool: Pool) {}
+
+  async getGroup(name: string): Promise<GroupRecord | null> {
+    return readGroup(this.pool, name);
+  }
+
+  async groupsOf(username: string): Promise<GroupRecord[]> {
+    const found = await rows<GroupRow>(
+      this.pool,
+      `${GROUP_SELECT} WHERE g.name IN (SELECT group_name FROM group_members WHERE username = $1) ORDER BY g.name COLLATE "C"`,
+      [username],
+    );
+    return found.map(toGroup);
+  }
+
+  /** The owner comes first, then `members` in order, without duplicates. */
+  async createGroup(name: string, owner: string, members: readonly string[], now: number): Promise<boolean> {
+    const ordered = [...new Set([owner, ...members])];
+    return inTransaction(this.pool, async (client) => {
+      const claimed = await changed(client, `INSERT INTO names (name, kind) VALUES ($1, 'group') ON CONFLICT DO NOTHING`, [name]);
+      if (claimed === 0) return false;
+      await client.query('INSERT INTO groups (name, owner, created_at) VALUES ($1, $2, $3)', [name, owner, now]);
+      // WITH ORDINALITY + ORDER BY keeps the join order in `position`.
+      await client.query(
+        `INSERT INTO group_members (group_name, username)
+         SELECT $1, u FROM unnest($2::text[]) WITH ORDINALITY AS t(u, i) ORDER BY i`,
+        [name, ordered],
+      );
+      return true;
+    });
+  }
+
+  async addGroupMembers(name: string, members: readonly string[]): Promise<GroupRecord | null> {
+    const ordered = [...new Set(members)];
+    return inTransaction(this.pool, async (client) => {
+      // The row lock keeps a concurrent removal from deleting the group under us.
+      const locked = await rows(client, 'SELECT 1 FROM groups WHERE name = $1 FOR UPDATE', [name]);
+      if (locked.length === 0) return null;
+      await client.query(
+        `INSERT INTO group_members (group_name, username)
+         SELECT $1, u FROM unnest($2::text[]) WITH ORDINALITY AS t(u, i) ORDER BY i
+         ON CONFLICT DO NOTHING`,
+        [name, ordered],
+      );
+      return readGroup(client, name);
+    });
+  }
+
+  async removeGroupMembers(name: string, members: readonly string[]): Promise<GroupRecord | null> {
+    return inTransaction(this.pool, async (client) => {
+      const locked = await rows(client, 'SELECT 1 FROM groups WHERE name = $1 FOR UPDATE', [name]);
+      if (locked.length === 0) return null;
+      await client.query('DELETE FROM group_members WHERE group_name = $1 AND username = ANY($2::text[])', [name, [...members]]);
+      const group = await readGroup(client, name);
+      if (group && group.members.length > 0) {
+        const [heir] = group.members;
+        if (group.members.includes(group.owner) || heir === undefined) return group;
+        // The owner was removed: ownership passes to the earliest-joined member.
+        await client.query('UPDATE groups SET owner = $2 WHERE name = $1', [name, heir]);
+        return { ...group, owner: heir };
+      }
+      // Last member gone: the group and its name go too (members cascade).
+      await client.query('DELETE FROM groups WHERE name = $1', [name]);
+      await client.query(`DELETE FROM names WHERE name = $1 AND kind = 'group'`, [name]);
+      return null;
+    });
+  }
+}
