@@ -2,12 +2,14 @@
 // generated config with the PID of the server itself (what CPU and RSS are read
 // from), registers the load generator's clients, fans a PRIVMSG out to a
 // channel and routes one to a nick, and stops cleanly. A peer that is not
-// installed is skipped, with how to install it in the test name.
+// installed is skipped, with how to install it in the test name; in CI (where
+// .ci/run installs both) it fails instead.
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BenchClient } from '../../bench/bench-client';
 import { PEER_NAMES, findPeer, startPeer, type PeerProcess } from '../../bench/peers';
 import { benchText, parseBenchText } from '../../bench/stats';
+import { servicesRequired } from '../../helpers/services';
 
 function nextDelivery(client: BenchClient): Promise<string> {
   return new Promise((resolve) => {
@@ -17,6 +19,14 @@ function nextDelivery(client: BenchClient): Promise<string> {
 
 for (const name of PEER_NAMES) {
   const found = findPeer(name);
+  if (!found.available && servicesRequired()) {
+    describe(`bench peer ${name}`, () => {
+      it('is installed (CI or CHAT_TEST_REQUIRE_SERVICES=1)', () => {
+        throw new Error(found.reason);
+      });
+    });
+    continue;
+  }
   describe.skipIf(!found.available)(`bench peer ${name}${found.available ? '' : ` (skipped: ${found.reason})`}`, () => {
     let peer: PeerProcess | null = null;
     const clients: BenchClient[] = [];
