@@ -72,7 +72,10 @@ export interface ServerSummary {
 
 export interface RatioSummary {
   server: string;
+  /** The server divided by. */
   reference: string;
+  /** The table column it goes in (the peers and the relay: their id; our memory store: `memory`, whatever the transport). */
+  column: string;
   referenceLabel: string;
   metric: string;
   spread: Spread | null;
@@ -93,15 +96,15 @@ export interface Summary {
   notes: string[];
 }
 
-/** The servers our figures are divided by, in column order: the peers, the ws floor, and (for SQLite) our memory store. */
-export function referencesOf(spec: ServerSpec, servers: readonly ServerSpec[]): { id: string; label: string }[] {
+/** The servers our figures are divided by, in column order: the peers, the ws floor, and (for SQLite) our memory store on the same transport. */
+export function referencesOf(spec: ServerSpec, servers: readonly ServerSpec[]): { id: string; column: string; label: string }[] {
   if (spec.kind !== 'ours') return [];
-  const refs: { id: string; label: string }[] = [];
-  for (const other of servers) if (other.kind === 'peer') refs.push({ id: other.id, label: serverLabel(other) });
-  for (const other of servers) if (other.kind === 'relay') refs.push({ id: other.id, label: serverLabel(other) });
+  const refs: { id: string; column: string; label: string }[] = [];
+  for (const other of servers) if (other.kind === 'peer') refs.push({ id: other.id, column: other.id, label: serverLabel(other) });
+  for (const other of servers) if (other.kind === 'relay') refs.push({ id: other.id, column: other.id, label: serverLabel(other) });
   if (spec.store === 'sqlite') {
     const memory = servers.find((o) => o.kind === 'ours' && o.transport === spec.transport && o.store === 'memory');
-    if (memory) refs.push({ id: memory.id, label: 'ours memory' });
+    if (memory) refs.push({ id: memory.id, column: 'memory', label: 'ours memory (same transport)' });
   }
   return refs;
 }
@@ -141,7 +144,7 @@ export function summarize(scenario: Scenario, byServer: ReadonlyMap<string, (Mea
         const mine = byServer.get(spec.id) ?? [];
         const theirs = byServer.get(ref.id) ?? [];
         const perRepeat = Array.from({ length: repeats }, (_, i) => ratio(mine[i]?.metrics[c.key], theirs[i]?.metrics[c.key]));
-        ratios.push({ server: spec.id, reference: ref.id, referenceLabel: ref.label, metric: c.key, spread: spreadOf(perRepeat) });
+        ratios.push({ server: spec.id, reference: ref.id, column: ref.column, referenceLabel: ref.label, metric: c.key, spread: spreadOf(perRepeat) });
       }
     }
   }
@@ -243,14 +246,14 @@ export function renderSummary(s: Summary, scenario: Pick<Scenario, 'columns' | '
       );
     }
   }
-  const refs = [...new Map(s.ratios.map((r) => [r.reference, r.referenceLabel])).entries()];
+  const refs = [...new Map(s.ratios.map((r) => [r.column, r.referenceLabel])).entries()];
   if (refs.length > 0) {
     lines.push('');
     lines.push(row(['ours / reference', 'store', 'metric', ...refs.map(([, label]) => `vs ${label}`)]));
     lines.push(row(Array.from({ length: refs.length + 3 }, () => '---')));
     for (const srv of s.servers) {
       for (const c of scenario.compared) {
-        const cells = refs.map(([ref]) => s.ratios.find((r) => r.server === srv.id && r.reference === ref && r.metric === c.key));
+        const cells = refs.map(([column]) => s.ratios.find((r) => r.server === srv.id && r.column === column && r.metric === c.key));
         if (cells.every((x) => !x?.spread)) continue;
         lines.push(row([srv.label, srv.store, c.label, ...cells.map((x) => (x ? fmtSpread(x.spread, true) : '-'))]));
       }

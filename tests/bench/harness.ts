@@ -323,17 +323,31 @@ export function ms(us: number): number {
   return Math.round(us / 10) / 100;
 }
 
-/** Correctness problems of a merged run, as readable strings (empty = clean). */
-export function problems(m: Merged, connectFailures = 0): string[] {
+/**
+ * Correctness problems of a merged run, as readable strings (empty = clean).
+ * With `receiversPerSend` (fan-out), sends the server refused are told apart
+ * from losses: a refused message is missing at every receiver and leaves a gap
+ * there, which the stream checks count as lost and out of order.
+ */
+export function problems(m: Merged, connectFailures = 0, receiversPerSend = 0): string[] {
   const out: string[] = [];
-  if (m.totals.lost > 0) out.push(`${m.totals.lost} lost`);
-  if (m.totals.duplicated > 0) out.push(`${m.totals.duplicated} duplicated`);
-  if (m.totals.reordered > 0) out.push(`${m.totals.reordered} out of order`);
-  if (m.totals.seqErrors > 0) out.push(`${m.totals.seqErrors} seq gaps`);
   const errors = Object.entries(m.sendErrors);
-  if (errors.length > 0) out.push(`error replies: ${errors.map(([c, n]) => `${c}×${n}`).join(', ')}`);
+  const refused = errors.reduce((n, [, k]) => n + k, 0);
+  const codes = errors.map(([c, n]) => `${c}×${n}`).join(', ');
+  const explained = receiversPerSend > 0 && refused > 0 && m.totals.lost === refused * receiversPerSend && m.totals.reordered <= m.totals.lost;
+  if (explained) {
+    out.push(
+      `${refused} sends refused (${codes}): their ${m.totals.lost} deliveries are missing (${refused} × ${receiversPerSend} receivers) and the gaps count ${m.totals.reordered} out of order; nothing the server accepted was lost`,
+    );
+  } else {
+    if (m.totals.lost > 0) out.push(`${m.totals.lost} lost`);
+    if (m.totals.reordered > 0) out.push(`${m.totals.reordered} out of order`);
+    if (errors.length > 0) out.push(`error replies: ${codes}`);
+  }
+  if (m.totals.duplicated > 0) out.push(`${m.totals.duplicated} duplicated`);
+  if (m.totals.seqErrors > 0) out.push(`${m.totals.seqErrors} seq broke the rule`);
   if (m.disconnects > 0) out.push(`${m.disconnects} disconnected`);
-  if (m.timedOut) out.push('deadline reached');
+  if (m.timedOut) out.push(explained ? 'deadline reached (waiting for the refused messages)' : 'deadline reached');
   if (connectFailures > 0) out.push(`${connectFailures} failed to connect/sign in`);
   return out;
 }

@@ -108,7 +108,7 @@ export async function measureFanout(ctx: RunContext, spec: ServerSpec, p: Fanout
         reordered: m.totals.reordered,
         seqErrors: m.totals.seqErrors,
       },
-      { problems: problems(m) },
+      { problems: problems(m, 0, p.receivers) },
     );
   } finally {
     await stopWorkers(workers);

@@ -193,10 +193,12 @@ export function signinScenario(
     skipped: p.skipped,
     columns: [
       { key: 'totalSeconds', label: 'total s' },
+      { key: 'tcpSignedIn', label: 'TCP signed in' },
       { key: 'tcpSeconds', label: 'TCP s' },
       { key: 'tcpFirstKPerSec', label: `TCP first ${k}/s` },
       { key: 'tcpLastKPerSec', label: `TCP last ${k}/s` },
       { key: 'tcpCpuUsPerSignIn', label: 'TCP server CPU µs/sign-in' },
+      { key: 'wsSignedIn', label: 'WS signed in' },
       { key: 'wsSeconds', label: 'WS s' },
       { key: 'wsFirstKPerSec', label: `WS first ${k}/s` },
       { key: 'wsLastKPerSec', label: `WS last ${k}/s` },

@@ -30,6 +30,8 @@ describe('referencesOf', () => {
   it('compares ours with the peers, then the relay, and SQLite also with memory on the same transport', () => {
     const servers = [ours('tcp', 'memory'), ours('tcp', 'sqlite'), ours('ws', 'memory'), RELAY, peer('ngircd'), peer('inspircd')];
     expect(referencesOf(servers[1]!, servers).map((r) => r.id)).toEqual(['ngircd', 'inspircd', 'relay', 'ours-tcp-memory']);
+    // Our memory store is one column whatever the transport.
+    expect(referencesOf(servers[1]!, servers).map((r) => r.column)).toEqual(['ngircd', 'inspircd', 'relay', 'memory']);
     expect(referencesOf(servers[0]!, servers).map((r) => r.id)).toEqual(['ngircd', 'inspircd', 'relay']);
     expect(referencesOf(RELAY, servers)).toEqual([]);
   });
