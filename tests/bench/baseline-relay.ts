@@ -43,6 +43,12 @@ wss.on('listening', () => {
   send({ type: 'ready', wsPort: address !== null && typeof address === 'object' ? address.port : 0, pid: process.pid });
 });
 process.on('message', (msg: { type: string }) => {
+  if (msg.type === 'gc') {
+    // The idle scenario measures RSS after a full GC, as for our server.
+    globalThis.gc?.();
+    globalThis.gc?.();
+    send({ type: 'gc-done' });
+  }
   if (msg.type === 'stop') {
     for (const c of wss.clients) c.terminate();
     wss.close(() => process.exit(0));

@@ -1,11 +1,15 @@
-// A lean load-generating client for one connection: the WebSocket JSON protocol,
-// the TCP line protocol, or the baseline relay (raw text frames; sign-in only registers a name for routing).
-// It parses only what the benchmark needs, so the load generator stays cheap.
+// A lean load-generating client for one connection: our WebSocket JSON protocol,
+// our TCP line protocol, the baseline relay (raw text frames; sign-in only
+// registers a name for routing) or IRC (ngIRCd, InspIRCd: sign-in is NICK/USER
+// registration, a broadcast is a PRIVMSG to the channel joined, a private
+// message a PRIVMSG to a nick). It parses only what the benchmark needs, so the
+// load generator stays cheap.
 import net from 'node:net';
 import WebSocket from 'ws';
 import { corkForThisTurn } from '../../server/transport/cork';
+import { ircJoin, ircPrivmsg, ircRegister, isIrcError, parseIrcLine, privmsgText } from './irc-lines';
 
-export type Transport = 'ws' | 'tcp' | 'relay';
+export type Transport = 'ws' | 'tcp' | 'relay' | 'irc';
 
 export interface ClientOptions {
   transport: Transport;
@@ -29,6 +33,7 @@ interface Pending {
 }
 
 const MESSAGE_PREFIX = '{"type":"event","event":"message"';
+const PRESENCE_PREFIX = '{"type":"event","event":"presence"';
 const OK_REPLY_PREFIX = '{"type":"reply","id":';
 
 // The load generator batches its own writes per event-loop turn with the
@@ -49,6 +54,9 @@ export class BenchClient {
   private wsSocket: net.Socket | null = null;
   private tcpRest = '';
   private loginWaiter: { username: string; pending: Pending } | null = null;
+  /** IRC: the JOIN awaiting its end-of-NAMES, and the channel broadcasts go to. */
+  private joinWaiter: { channel: string; pending: Pending } | null = null;
+  private channel: string | null = null;
 
   private constructor(
     readonly transport: Transport,
@@ -76,11 +84,11 @@ export class BenchClient {
       };
       let ws: WebSocket | null = null;
       let socket: net.Socket | null = null;
-      if (options.transport === 'tcp') {
+      if (options.transport === 'tcp' || options.transport === 'irc') {
         socket = net.connect({ host: options.host, port: options.port, ...(options.localAddress ? { localAddress: options.localAddress } : {}) });
         socket.setNoDelay(true);
         socket.setEncoding('utf8');
-        const client = new BenchClient('tcp', null, socket);
+        const client = new BenchClient(options.transport, null, socket);
         socket.once('connect', () => done(client));
         socket.once('error', (err) => fail(err));
         socket.on('data', (chunk: string) => client.onTcpData(chunk));
@@ -122,6 +130,8 @@ export class BenchClient {
     this.tcpQueue.length = 0;
     this.loginWaiter?.pending.reject(err);
     this.loginWaiter = null;
+    this.joinWaiter?.pending.reject(err);
+    this.joinWaiter = null;
     this.onClose();
   }
 
@@ -148,6 +158,8 @@ export class BenchClient {
   // ---------------------------------------------------------------- WebSocket
 
   private onWsFrame(text: string): void {
+    // Presence events (sign-in scenario) are not measured: skip them without parsing.
+    if (text.startsWith(PRESENCE_PREFIX)) return;
     if (text.startsWith(MESSAGE_PREFIX)) {
       // Fast path: pull seq and text out without a full JSON.parse (benchmark texts need no escapes).
       const seqAt = text.indexOf('"seq":') + 6;
@@ -189,11 +201,13 @@ export class BenchClient {
 
   private onTcpData(chunk: string): void {
     const data = this.tcpRest + chunk;
+    const irc = this.transport === 'irc';
     let start = 0;
     for (;;) {
       const lf = data.indexOf('\n', start);
       if (lf === -1) break;
-      this.onTcpLine(data.slice(start, lf));
+      if (irc) this.onIrcLine(data.slice(start, data.charCodeAt(lf - 1) === 13 ? lf - 1 : lf));
+      else this.onTcpLine(data.slice(start, lf));
       start = lf + 1;
     }
     this.tcpRest = data.slice(start);
@@ -232,6 +246,46 @@ export class BenchClient {
     }
   }
 
+  // ---------------------------------------------------------------- IRC
+
+  private onIrcLine(line: string): void {
+    const text = privmsgText(line);
+    if (text !== null) return this.onDelivery(text, null);
+    const msg = parseIrcLine(line);
+    if (!msg) return;
+    if (msg.command === 'PING') return this.tcpWrite(`PONG :${msg.params[0] ?? ''}\r\n`);
+    if (msg.command === '001' && this.loginWaiter) {
+      this.loginWaiter.pending.resolve(undefined);
+      this.loginWaiter = null;
+      return;
+    }
+    if (msg.command === '366' && this.joinWaiter && msg.params[1]?.toLowerCase() === this.joinWaiter.channel.toLowerCase()) {
+      this.channel = this.joinWaiter.channel;
+      this.joinWaiter.pending.resolve(undefined);
+      this.joinWaiter = null;
+      return;
+    }
+    if (!isIrcError(msg.command)) return;
+    const waiter = this.loginWaiter ?? this.joinWaiter;
+    if (waiter) {
+      waiter.pending.reject(new Error(`IRC_${msg.command}: ${msg.params.slice(1).join(' ')}`));
+      this.loginWaiter = null;
+      this.joinWaiter = null;
+    } else {
+      // No success replies in IRC: only refusals (401 no such nick, 404 cannot send, ...) come back.
+      this.onReply(false, `IRC_${msg.command}`);
+    }
+  }
+
+  /** IRC: joins `channel` and resolves once the server listed its members (366). */
+  join(channel: string): Promise<void> {
+    if (this.transport !== 'irc') return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.joinWaiter = { channel, pending: { resolve: () => resolve(), reject } };
+      this.tcpWrite(ircJoin(channel));
+    });
+  }
+
   private tcpSend(line: string, await_: boolean): Promise<unknown> | undefined {
     this.tcpWrite(`${line}\n`);
     if (!await_) {
@@ -243,8 +297,17 @@ export class BenchClient {
 
   // ---------------------------------------------------------------- commands
 
-  /** Signs in (WebSocket: without presence events). Rejects with the server's error. */
-  login(username: string, password: string): Promise<void> {
+  /**
+   * Signs in; rejects with the server's error. WebSocket: presence events only
+   * with `presence` (default off, as load tests do). IRC: registers the nick.
+   */
+  login(username: string, password: string, options: { presence?: boolean } = {}): Promise<void> {
+    if (this.transport === 'irc') {
+      return new Promise((resolve, reject) => {
+        this.loginWaiter = { username, pending: { resolve: () => resolve(), reject } };
+        this.tcpWrite(ircRegister(username));
+      });
+    }
     if (this.transport === 'relay') {
       // Registers the name for routed (private) frames; the relay answers `@ok`.
       return new Promise((resolve, reject) => {
@@ -252,28 +315,32 @@ export class BenchClient {
         this.wsWrite(`@${username}`);
       });
     }
-    if (this.transport === 'ws') return this.wsSend({ type: 'login', username, password, presence: false }, true) as Promise<never>;
+    if (this.transport === 'ws') return this.wsSend({ type: 'login', username, password, presence: options.presence === true }, true) as Promise<never>;
     return new Promise((resolve, reject) => {
       this.loginWaiter = { username, pending: { resolve: () => resolve(), reject } };
       this.tcpWrite(`${username}\n${password}\n`);
     });
   }
 
-  /** Broadcast (relay: a raw frame to every other client). The reply goes to onReply. */
+  /** Broadcast (relay: a raw frame to every other client; IRC: to the channel joined). The reply goes to onReply. */
   broadcast(text: string): void {
-    if (this.transport === 'relay') this.wsWrite(text);
+    if (this.transport === 'irc') this.tcpWrite(ircPrivmsg(this.channel ?? '#bench', text));
+    else if (this.transport === 'relay') this.wsWrite(text);
     else if (this.transport === 'ws') void this.wsSend({ type: 'broadcast', text }, false);
     else void this.tcpSend(`broadcast ${text}`, false);
   }
 
   private(to: string, text: string): void {
-    if (this.transport === 'relay') this.wsWrite(`>${to}\t${text}`);
+    if (this.transport === 'irc') this.tcpWrite(ircPrivmsg(to, text));
+    else if (this.transport === 'relay') this.wsWrite(`>${to}\t${text}`);
     else if (this.transport === 'ws') void this.wsSend({ type: 'message', to, text }, false);
     else void this.tcpSend(`message ${to} ${text}`, false);
   }
 
+  /** A group message (IRC has only channels: the channel joined). */
   group(name: string, text: string): void {
-    if (this.transport === 'relay') this.wsWrite(text);
+    if (this.transport === 'irc') this.broadcast(text);
+    else if (this.transport === 'relay') this.wsWrite(text);
     else if (this.transport === 'ws') void this.wsSend({ type: 'message-group', group: name, text }, false);
     else void this.tcpSend(`message group ${name} ${text}`, false);
   }

@@ -1,19 +1,24 @@
 // Load-generator process. The runner sends `setup` (connect and sign in this
 // worker's share of clients), then `go` (run the role), and gets `ready` and
 // `result` back. Every phase has a deadline; `stop` closes everything and exits.
+// The same code drives every server under test (ours, the ws relay, IRC peers).
 //
 // Roles:
 // - receivers: each connection expects `expected` numbered messages from one sender.
-// - fanout-sender: one sender plus one probe receiver; the sender keeps at most
-//   `window` messages ahead of what every receiver has received (the probe, and
-//   the other workers' `progress` relayed by the runner): a closed loop, the same
-//   for the baseline relay and our server, so queues stay bounded.
+// - fanout-sender: one sender plus one probe receiver. Closed loop (intervalMs 0):
+//   the sender keeps at most `window` messages ahead of what every receiver has
+//   received (the probe, and the other workers' `progress` relayed by the runner),
+//   so queues stay bounded. Paced (intervalMs > 0): one message every intervalMs,
+//   whatever the receivers do; latency counts from the scheduled send time.
 // - pairs: both ends of each pair; each sends `expected` private messages to the
-//   other, at most `window` unanswered, optionally one every `intervalMs`.
+//   other, at most `window` not yet delivered to the partner (the same rule for
+//   every server: IRC has no replies), optionally one every `intervalMs`.
 // - idle: connect and sign in, then hold the connections.
 // - storm: connect without signing in; on `go` every connection signs in at once.
+// - signin: on `go`, connect and sign in `users` with `concurrency` in flight, then
+//   hold them; reports when each sign-in completed.
 import { BenchClient, type Transport } from './bench-client';
-import { Histogram, StreamCheck, addTotals, benchText, emptyTotals, nowUs, parseBenchText, type StreamTotals } from './stats';
+import { Histogram, StreamCheck, addTotals, benchText, emptyTotals, nowUs, parseBenchText, type SeqRule, type StreamTotals } from './stats';
 
 export interface Cred {
   username: string;
@@ -28,8 +33,12 @@ interface SetupCommon {
   /** Source addresses, used round-robin (spreads connections over more ephemeral ports). */
   localAddresses: string[];
   connectTimeoutMs: number;
-  /** Connections opened (and signed in) at the same time during setup. */
+  /** Connections opened (and signed in) at the same time. */
   concurrency: number;
+  /** The rule our server's seq must follow (ignored where deliveries carry none). */
+  seqRule: SeqRule;
+  /** IRC: the channel every connection joins after registering (the fan-out audience). */
+  channel: string | null;
 }
 
 export type Setup = SetupCommon &
@@ -41,12 +50,17 @@ export type Setup = SetupCommon &
         probe: Cred;
         expected: number;
         window: number;
+        /** 0: closed loop with `window`; > 0: one message every intervalMs (paced). */
+        intervalMs: number;
         kind: 'broadcast' | 'group';
         group?: { name: string; members: string[] };
       }
     | { role: 'pairs'; pairs: [Cred, Cred][]; expected: number; window: number; intervalMs: number }
-    | { role: 'idle'; users: Cred[] }
+    /** `setupDeadlineMs`: report ready with what signed in by then instead of waiting for all. */
+    | { role: 'idle'; users: Cred[]; setupDeadlineMs: number }
     | { role: 'storm'; users: Cred[] }
+    /** WebSocket sign-ins ask for presence events when `presence` (as the desktop app does). */
+    | { role: 'signin'; users: Cred[]; presence: boolean }
   );
 
 export interface WorkerResult {
@@ -64,9 +78,13 @@ export interface WorkerResult {
   timedOut: boolean;
   /** CPU time this worker used between go and result, ms. */
   cpuMs: number;
-  /** storm: sign-ins that succeeded / failed. */
+  /** storm, signin: sign-ins that succeeded / failed. */
   signedIn?: number;
   signInFailures?: Record<string, number>;
+  /** signin: monotonic µs at which each successful sign-in completed, ascending. */
+  signInDoneUs?: number[];
+  /** paced fanout-sender: the most the sender fell behind its schedule, µs. */
+  maxSendLagUs?: number;
 }
 
 type Msg = ({ type: 'setup' } & Setup) | { type: 'go'; deadlineMs: number } | { type: 'progress'; value: number } | { type: 'halt' } | { type: 'stop' };
@@ -88,13 +106,18 @@ function countError(code: string | null): void {
   sendErrors[key] = (sendErrors[key] ?? 0) + 1;
 }
 
-/** Runs `task` for every index with at most `limit` in flight; collects failures. */
-async function pool(count: number, limit: number, task: (i: number) => Promise<void>): Promise<{ failed: number; firstError: string | null }> {
+/** Runs `task` for every index with at most `limit` in flight; collects failures. Stops starting new tasks once `stop()` is true. */
+async function pool(
+  count: number,
+  limit: number,
+  task: (i: number) => Promise<void>,
+  stop: () => boolean = () => false,
+): Promise<{ failed: number; firstError: string | null }> {
   let next = 0;
   let failed = 0;
   let firstError: string | null = null;
   const lane = async () => {
-    while (next < count) {
+    while (next < count && !stop()) {
       const i = next++;
       try {
         await task(i);
@@ -108,7 +131,7 @@ async function pool(count: number, limit: number, task: (i: number) => Promise<v
   return { failed, firstError };
 }
 
-async function open(s: Setup, index: number, cred: Cred | null): Promise<BenchClient> {
+async function open(s: Setup, index: number, cred: Cred | null, presence = false): Promise<BenchClient> {
   const localAddress = s.localAddresses.length > 0 ? s.localAddresses[index % s.localAddresses.length] : undefined;
   const client = await BenchClient.connect({
     transport: s.transport,
@@ -120,13 +143,20 @@ async function open(s: Setup, index: number, cred: Cred | null): Promise<BenchCl
   client.onClose = () => {
     if (running) disconnects++;
   };
-  if (cred) await client.login(cred.username, cred.password);
+  if (cred) await client.login(cred.username, cred.password, { presence });
+  return client;
+}
+
+/** Opens, signs in and (IRC) joins the fan-out channel. */
+async function openMember(s: Setup, index: number, cred: Cred): Promise<BenchClient> {
+  const client = await open(s, index, cred);
+  if (s.channel) await client.join(s.channel);
   return client;
 }
 
 /** Attaches a checker that records latency and order of benchText messages. */
-function receiver(client: BenchClient, expected: number, onMessage?: () => void): StreamCheck {
-  const check = new StreamCheck(expected);
+function receiver(client: BenchClient, expected: number, seqRule: SeqRule, onMessage?: () => void): StreamCheck {
+  const check = new StreamCheck(expected, seqRule);
   client.onDelivery = (text, seq) => {
     const at = nowUs();
     const parsed = parseBenchText(text);
@@ -148,9 +178,15 @@ async function doSetup(s: Setup): Promise<void> {
   if (s.role === 'receivers' || s.role === 'idle') {
     const users = s.users;
     clients = new Array<BenchClient>(users.length);
-    const r = await pool(users.length, s.concurrency, async (i) => {
-      clients[i] = await open(s, i, users[i]!);
-    });
+    const setupEnds = s.role === 'idle' ? Date.now() + s.setupDeadlineMs : Infinity;
+    const r = await pool(
+      users.length,
+      s.concurrency,
+      async (i) => {
+        clients[i] = s.role === 'receivers' ? await openMember(s, i, users[i]!) : await open(s, i, users[i]!);
+      },
+      () => Date.now() > setupEnds,
+    );
     clients = clients.filter(Boolean);
     if (s.role === 'receivers') {
       // Progress = messages every connection of this worker has received; the
@@ -158,7 +194,7 @@ async function doSetup(s: Setup): Promise<void> {
       const reached = new Uint32Array(s.expected + 2);
       let progress = 0;
       checks = clients.map((c) => {
-        const check: StreamCheck = receiver(c, s.expected, () => {
+        const check: StreamCheck = receiver(c, s.expected, s.seqRule, () => {
           if (check.distinct <= s.expected && ++reached[check.distinct]! === clients.length && check.distinct === progress + 1) {
             while (progress < s.expected && reached[progress + 1] === clients.length) progress++;
             send({ type: 'progress', value: progress });
@@ -174,7 +210,7 @@ async function doSetup(s: Setup): Promise<void> {
         return { sent: () => 0 };
       };
     }
-    send({ type: 'ready', connected: clients.length, failed: r.failed, firstError: r.firstError });
+    send({ type: 'ready', connected: clients.length, failed: r.failed, firstError: r.firstError, incomplete: clients.length + r.failed < users.length });
     return;
   }
   if (s.role === 'storm') {
@@ -216,9 +252,38 @@ async function doSetup(s: Setup): Promise<void> {
     };
     return;
   }
+  if (s.role === 'signin') {
+    send({ type: 'ready', connected: 0, failed: 0, firstError: null });
+    runRole = (finish) => {
+      const done: number[] = [];
+      const failures: Record<string, number> = {};
+      const held: BenchClient[] = [];
+      clients = held;
+      // Sign-ins run until all are done or the worker's deadline ends the phase.
+      void pool(
+        s.users.length,
+        s.concurrency,
+        async (i) => {
+          const cred = s.users[i]!;
+          try {
+            held.push(await open(s, i, cred, s.presence));
+            const at = nowUs();
+            done.push(at);
+            lastUs = at;
+          } catch (err) {
+            const code = /^(\w+):/.exec(err instanceof Error ? err.message : '')?.[1] ?? 'ERROR';
+            failures[code] = (failures[code] ?? 0) + 1;
+          }
+        },
+        () => !running,
+      ).then(() => finish());
+      return { sent: () => done.length, extra: () => ({ signedIn: done.length, signInFailures: failures, signInDoneUs: done }) };
+    };
+    return;
+  }
   if (s.role === 'fanout-sender') {
-    const probe = await open(s, 0, s.probe);
-    const sender = await open(s, 1, s.sender);
+    const probe = await openMember(s, 0, s.probe);
+    const sender = await openMember(s, 1, s.sender);
     clients = [probe, sender];
     if (s.kind === 'group' && s.group) await sender.createGroup(s.group.name, s.group.members);
     sender.onReply = (ok, code) => {
@@ -232,19 +297,48 @@ async function doSetup(s: Setup): Promise<void> {
     send({ type: 'ready', connected: 2, failed: 0, firstError: null });
     runRole = (finish) => {
       let sent = 0;
-      const pump = () => {
-        while (sent < s.expected && sent - Math.min(check.distinct, othersDone) < s.window && !sender.closed) {
-          const text = benchText(sent++, nowUs());
-          if (s.kind === 'group') sender.group(s.group!.name, text);
-          else sender.broadcast(text);
-        }
-        if (check.complete) finish();
+      let maxLagUs = 0;
+      let timer: NodeJS.Timeout | undefined;
+      const emit = (sentUs: number) => {
+        const text = benchText(sent++, sentUs);
+        if (s.kind === 'group') sender.group(s.group?.name ?? 'fanout', text);
+        else sender.broadcast(text);
       };
-      const check = receiver(probe, s.expected, pump);
+      const startUs = nowUs();
+      const paced = s.intervalMs > 0;
+      const pump = () => {
+        if (paced) {
+          // Open loop: every message due by now goes out, stamped with its scheduled time.
+          const now = nowUs();
+          while (sent < s.expected && !sender.closed && startUs + sent * s.intervalMs * 1000 <= now) {
+            const due = startUs + sent * s.intervalMs * 1000;
+            maxLagUs = Math.max(maxLagUs, now - due);
+            emit(due);
+          }
+          if (sent < s.expected && !sender.closed) {
+            const nextDue = startUs + sent * s.intervalMs * 1000;
+            clearTimeout(timer);
+            timer = setTimeout(pump, Math.max(0, (nextDue - nowUs()) / 1000));
+          }
+        } else {
+          while (sent < s.expected && sent - Math.min(check.distinct, othersDone) < s.window && !sender.closed) emit(nowUs());
+        }
+        if (check.complete) {
+          clearTimeout(timer);
+          finish();
+        }
+      };
+      const check = receiver(probe, s.expected, s.seqRule, paced ? () => check.complete && finish() : pump);
       checks = [check];
-      pumpNow = pump;
+      pumpNow = paced ? undefined : pump;
       pump();
-      return { sent: () => sent };
+      return {
+        sent: () => sent,
+        extra: () => {
+          clearTimeout(timer);
+          return paced ? { maxSendLagUs: maxLagUs } : {};
+        },
+      };
     };
     return;
   }
@@ -257,7 +351,6 @@ async function doSetup(s: Setup): Promise<void> {
   send({ type: 'ready', connected: clients.filter(Boolean).length, failed: r.failed, firstError: r.firstError });
   runRole = (finish) => {
     const sentBy = new Array<number>(flat.length).fill(0);
-    const replied = new Array<number>(flat.length).fill(0);
     let timer: NodeJS.Timeout | undefined;
     const allSent = () => halted || sentBy.every((n) => n >= s.expected);
     const checkDone = () => {
@@ -268,22 +361,27 @@ async function doSetup(s: Setup): Promise<void> {
         finish();
       }
     };
+    // User i may have at most `window` messages not yet delivered to its partner (i ^ 1).
     const pump = (i: number) => {
       const client = clients[i];
       if (!client || client.closed) return;
       const to = flat[i ^ 1]!.username;
-      while (!halted && sentBy[i]! < s.expected && sentBy[i]! - replied[i]! < s.window) {
+      const delivered = checks[i ^ 1]!;
+      while (!halted && sentBy[i]! < s.expected && sentBy[i]! - delivered.distinct < s.window) {
         client.private(to, benchText(sentBy[i]!++, nowUs()));
         if (s.intervalMs > 0) break;
       }
     };
-    checks = clients.map((c) => receiver(c, s.expected, checkDone));
-    clients.forEach((c, i) => {
-      c.onReply = (ok, code) => {
-        replied[i]!++;
-        if (!ok) countError(code);
-        if (s.intervalMs === 0) pump(i);
+    checks = clients.map((c, i) =>
+      receiver(c, s.expected, s.seqRule, () => {
+        // A delivery to i frees a slot in its partner's window.
+        if (s.intervalMs === 0) pump(i ^ 1);
         checkDone();
+      }),
+    );
+    clients.forEach((c) => {
+      c.onReply = (ok, code) => {
+        if (!ok) countError(code);
       };
     });
     if (s.intervalMs > 0) {

@@ -1,5 +1,6 @@
 // Measurement helpers shared by load workers and the runner: a mergeable
-// latency histogram, a per-stream loss/duplicate/order checker, and the clock.
+// latency histogram, a per-stream loss/duplicate/order checker with the rule
+// for our server's seq, the 64-byte payload, the clock, and median/range.
 
 /** Monotonic microseconds, the same clock in every process on this machine (CLOCK_MONOTONIC). */
 export function nowUs(): number {
@@ -63,7 +64,7 @@ export interface StreamTotals {
   lost: number;
   duplicated: number;
   reordered: number;
-  /** Server sequence numbers that did not go up by exactly 1 (server transports only). */
+  /** Server sequence numbers that broke the seq rule (our server only; the relay and IRC peers have none). */
   seqErrors: number;
 }
 
@@ -81,8 +82,30 @@ export function addTotals(into: StreamTotals, more: StreamTotals): void {
 }
 
 /**
+ * How our server numbers the deliveries of one recipient (`seq`):
+ * - `consecutive`: per recipient, +1 each (today's store: a gap means a lost delivery);
+ * - `increasing`: increasing per recipient but may skip (a position in one global stream).
+ */
+export type SeqRule = 'consecutive' | 'increasing';
+
+/**
+ * The rule the benchmark applies to our server. The store redesign that numbers
+ * messages by stream position switches this one line to 'increasing'
+ * (`--seq-rule` overrides it for one run).
+ */
+export const OUR_SEQ_RULE: SeqRule = 'consecutive';
+
+/** True when `seq` may follow `previous` (null: the first delivery seen) under `rule`. */
+export function seqFollows(previous: number | null, seq: number, rule: SeqRule): boolean {
+  if (!Number.isSafeInteger(seq) || seq < 0) return false;
+  if (previous === null) return true;
+  return rule === 'consecutive' ? seq === previous + 1 : seq > previous;
+}
+
+/**
  * Checks one stream of numbered messages (0..expected-1, from one sender) as a
  * receiver sees it: each must arrive once, in order. Lost = never arrived.
+ * Server seqs (when the target has them) must follow `seqRule`.
  */
 export class StreamCheck {
   private seen: Uint8Array;
@@ -94,15 +117,18 @@ export class StreamCheck {
   reordered = 0;
   seqErrors = 0;
 
-  constructor(public expected: number) {
+  constructor(
+    public expected: number,
+    private readonly seqRule: SeqRule = OUR_SEQ_RULE,
+  ) {
     this.seen = new Uint8Array(Math.max(1, expected));
   }
 
-  /** `seq` is the server's per-recipient sequence number, or null (baseline relay). */
+  /** `seq` is the server's per-recipient sequence number, or null (relay, IRC peers). */
   record(n: number, seq: number | null): void {
     this.received++;
     if (seq !== null) {
-      if (this.lastSeq !== null && seq !== this.lastSeq + 1) this.seqErrors++;
+      if (!seqFollows(this.lastSeq, seq, this.seqRule)) this.seqErrors++;
       this.lastSeq = seq;
     }
     if (n >= this.seen.length) {
@@ -137,9 +163,14 @@ export class StreamCheck {
   }
 }
 
-/** Text of a benchmark message: its number in the stream and the send time (µs, monotonic). */
+/** Every benchmark message text is exactly this long, for every server (the peers' comparison used 64 bytes). */
+export const PAYLOAD_BYTES = 64;
+const PADDING = 'x'.repeat(PAYLOAD_BYTES);
+
+/** Text of a benchmark message: its number in the stream and the send time (µs, monotonic), padded to PAYLOAD_BYTES. */
 export function benchText(n: number, sentUs: number): string {
-  return `b ${n} ${sentUs}`;
+  const head = `b ${n} ${sentUs} `;
+  return head.length >= PAYLOAD_BYTES ? head : head + PADDING.slice(head.length);
 }
 
 /** Parses benchText(); null for anything else. */
@@ -147,7 +178,39 @@ export function parseBenchText(text: string): { n: number; sentUs: number } | nu
   if (!text.startsWith('b ')) return null;
   const space = text.indexOf(' ', 2);
   if (space === -1) return null;
+  const end = text.indexOf(' ', space + 1);
   const n = Number(text.slice(2, space));
-  const sentUs = Number(text.slice(space + 1));
-  return Number.isInteger(n) && Number.isFinite(sentUs) ? { n, sentUs } : null;
+  const sentUs = Number(text.slice(space + 1, end === -1 ? undefined : end));
+  return Number.isInteger(n) && n >= 0 && Number.isFinite(sentUs) ? { n, sentUs } : null;
+}
+
+/** Median and range of repeated measurements (nulls, i.e. not measured, are left out). */
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+  count: number;
+}
+
+export function spreadOf(values: readonly (number | null | undefined)[]): Spread | null {
+  const xs = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v)).sort((a, b) => a - b);
+  if (xs.length === 0) return null;
+  const mid = xs.length >> 1;
+  const median = xs.length % 2 === 1 ? xs[mid]! : (xs[mid - 1]! + xs[mid]!) / 2;
+  return { median, min: xs[0]!, max: xs[xs.length - 1]!, count: xs.length };
+}
+
+/**
+ * Completions per second over the first `k` and over the last `k` of a sorted
+ * list of completion times (µs) that started at `startUs`: equal when each
+ * completion costs the same however many came before. Null when fewer than k.
+ */
+export function firstAndLastRates(doneUs: readonly number[], startUs: number, k: number): { first: number | null; last: number | null } {
+  const n = doneUs.length;
+  if (k < 1 || n < k) return { first: null, last: null };
+  const firstS = (doneUs[k - 1]! - startUs) / 1e6;
+  // The last k: from the completion just before them to the last one (with n == k, from the start).
+  const lastFromUs = n > k ? doneUs[n - k - 1]! : startUs;
+  const lastS = (doneUs[n - 1]! - lastFromUs) / 1e6;
+  return { first: firstS > 0 ? k / firstS : null, last: lastS > 0 ? k / lastS : null };
 }

@@ -1,57 +1,46 @@
-// Fan-out: one sender to N receivers (broadcast, or a group of N members), on
-// our server over WebSocket or TCP and on the baseline relay. Receivers check
-// every message arrives once and in order, and measure latency.
-import type { Transport } from '../bench-client';
+// Fan-out: one sender to N receivers. Ours: `broadcast` (or a group of all N);
+// the relay: a frame to every other client; the IRC peers: PRIVMSG to a channel
+// all N joined. Closed loop (the sender stays `window` messages ahead of the
+// slowest receiver: deliveries/s) or paced (one message every intervalMs:
+// latency at a fixed rate). Receivers check every message arrives once, in order.
+import { measurement, ratioTarget, type Measurement, type Scenario, type TargetRule } from '../compare';
 import {
   ms,
   problems,
   runMeasured,
   split,
-  startRelayTarget,
-  startServerTarget,
+  startTarget,
   startWorkers,
   stopWorkers,
   users,
   type RunContext,
+  type ServerSpec,
   type Target,
+  type Worker,
 } from '../harness';
-import type { ScenarioResult } from '../report';
+import { PAYLOAD_BYTES } from '../stats';
 
 export interface FanoutParams {
-  transport: Transport;
   receivers: number;
   messages: number;
-  kind: 'broadcast' | 'group';
-  store: 'memory' | 'sqlite';
-  /** Messages the sender may be ahead of the slowest receiver. */
+  /** Closed loop: messages the sender may be ahead of the slowest receiver. */
   window: number;
+  /** 0: closed loop; > 0: one message every intervalMs (paced, open loop). */
+  intervalMs: number;
+  /** Ours: broadcast, or a group holding every receiver (the peers always use a channel). */
+  kind: 'broadcast' | 'group';
 }
 
-export interface FanoutMeasure {
-  deliveriesPerSec: number;
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  problems: string[];
-  durationS: number;
-  /** CPU time of the server (or relay) process per delivery, µs: robust on a busy machine. */
-  cpuUsPerDelivery: number;
-  /** CPU use of the server and of all load workers during the run, % of one core. */
-  serverCpuPercent: number;
-  loadGenCpuPercent: number;
-  lost: number;
-  duplicated: number;
-  reordered: number;
-}
-
-/** Runs one fan-out measurement against a fresh target. */
-export async function measureFanout(ctx: RunContext, p: FanoutParams): Promise<FanoutMeasure> {
+/** Runs one fan-out measurement against a fresh server. */
+export async function measureFanout(ctx: RunContext, spec: ServerSpec, p: FanoutParams, profileName?: string): Promise<Measurement> {
   const receivers = users('u', p.receivers);
   const sender = { username: 'sender', password: 'pw-sender' };
-  let target: Target;
-  if (p.transport === 'relay') target = await startRelayTarget(ctx);
-  else target = await startServerTarget(ctx, p.transport, { store: p.store, users: [...receivers, sender], hashCost: 4 });
-  const workers = [];
+  const target: Target = await startTarget(ctx, spec, {
+    users: [...receivers, sender],
+    connections: p.receivers + 1,
+    ...(profileName ? { profileName } : {}),
+  });
+  const workers: Worker[] = [];
   try {
     // The probe (u0) lives with the sender; the other receivers are split across workers.
     const rest = receivers.slice(1);
@@ -78,6 +67,7 @@ export async function measureFanout(ctx: RunContext, p: FanoutParams): Promise<F
             probe: receivers[0]!,
             expected: p.messages,
             window: p.window,
+            intervalMs: p.intervalMs,
             kind: p.kind,
             concurrency: 1,
             localAddresses: [],
@@ -97,86 +87,123 @@ export async function measureFanout(ctx: RunContext, p: FanoutParams): Promise<F
       }),
     );
     if (progress.length === 0) senderProc.send({ type: 'progress', value: p.messages });
-    const { m, durationS, targetCpuMs: cpuMs } = await runMeasured(target, workers, ctx.deadlineMs);
-    return {
-      deliveriesPerSec: m.totals.received / durationS,
-      p50Ms: ms(m.hist.quantile(0.5)),
-      p99Ms: ms(m.hist.quantile(0.99)),
-      maxMs: ms(m.hist.max),
-      problems: problems(m),
-      durationS: Math.round(durationS * 100) / 100,
-      cpuUsPerDelivery: Math.round((cpuMs * 1000 * 100) / Math.max(1, m.totals.received)) / 100,
-      serverCpuPercent: Math.round(cpuMs / 10 / durationS),
-      loadGenCpuPercent: Math.round(m.workerCpuMs / 10 / durationS),
-      lost: m.totals.lost,
-      duplicated: m.totals.duplicated,
-      reordered: m.totals.reordered + m.totals.seqErrors,
-    };
+    const deadlineMs = Math.max(ctx.deadlineMs, p.intervalMs * p.messages + 30_000);
+    const { m, durationS, targetCpuMs: cpuMs } = await runMeasured(target, workers, deadlineMs);
+    const refused = Object.values(m.sendErrors).reduce((a, b) => a + b, 0) + m.disconnects;
+    return measurement(
+      {
+        deliveriesPerSec: Math.round(m.totals.received / durationS),
+        p50Ms: ms(m.hist.quantile(0.5)),
+        p99Ms: ms(m.hist.quantile(0.99)),
+        maxMs: ms(m.hist.max),
+        cpuUsPerDelivery: Math.round((cpuMs * 1000 * 100) / Math.max(1, m.totals.received)) / 100,
+        serverCpuPercent: Math.round(cpuMs / 10 / durationS),
+        loadGenCpuPercent: Math.round(m.workerCpuMs / 10 / durationS),
+        delivered: m.totals.received,
+        refused,
+        durationS: Math.round(durationS * 100) / 100,
+        ...(p.intervalMs > 0 ? { maxSendLagMs: ms(m.maxSendLagUs) } : {}),
+        lost: m.totals.lost,
+        duplicated: m.totals.duplicated,
+        reordered: m.totals.reordered,
+        seqErrors: m.totals.seqErrors,
+      },
+      { problems: problems(m, 0, p.receivers) },
+    );
   } finally {
     await stopWorkers(workers);
     await target.stop();
   }
 }
 
-/** Baseline results by receivers/messages, measured once per run and shared by the scenarios. */
-const baselines = new Map<string, Promise<FanoutMeasure>>();
+const FANOUT_COLUMNS = [
+  { key: 'deliveriesPerSec', label: 'deliveries/s' },
+  { key: 'p50Ms', label: 'p50 ms' },
+  { key: 'p99Ms', label: 'p99 ms' },
+  { key: 'maxMs', label: 'max ms' },
+  { key: 'cpuUsPerDelivery', label: 'server CPU µs/delivery' },
+  { key: 'serverCpuPercent', label: 'server CPU %' },
+  { key: 'loadGenCpuPercent', label: 'load-gen CPU %' },
+];
 
-export function baselineFor(ctx: RunContext, receivers: number, messages: number, window: number): Promise<FanoutMeasure> {
-  const key = `${receivers}/${messages}/${window}`;
-  let b = baselines.get(key);
-  if (!b) {
-    ctx.log(`  baseline relay: ${receivers} receivers, ${messages} messages`);
-    b = measureFanout(ctx, { transport: 'relay', receivers, messages, kind: 'broadcast', store: 'memory', window });
-    baselines.set(key, b);
-  }
-  return b;
+/** Pairs (ours SQLite on each transport, reference) that a target compares. */
+function sqliteVs(reference: (transport: 'tcp' | 'ws') => string): [string, string][] {
+  return (['tcp', 'ws'] as const).map((t) => [`ours-${t}-sqlite`, reference(t)]);
 }
 
-/** The fan-out scenario: our server vs the relay, with the issue's targets at 1000 receivers. */
-export async function fanoutScenario(ctx: RunContext, p: Omit<FanoutParams, 'store'> & { transport: 'ws' | 'tcp'; smoke: boolean }): Promise<ScenarioResult> {
-  const name = `fanout-${p.kind}-${p.transport}-${p.receivers}`;
-  const params = { transport: p.transport, receivers: p.receivers, messages: p.messages, kind: p.kind, store: 'memory', window: p.window, hashCost: 4 };
-  const notes = ['hashCost 4: this scenario is not about password hashing'];
-  if (p.transport === 'tcp') notes.push('TCP compared with the WebSocket relay floor (there is no raw TCP floor)');
-  const base = await baselineFor(ctx, p.receivers, p.messages, p.window);
-  if (base.problems.length > 0) notes.push(`baseline relay problems: ${base.problems.join('; ')}`);
-  ctx.log(`  ${name}`);
-  const ours = await measureFanout(ctx, { ...p, store: 'memory' });
-  const ratio = { deliveriesPerSec: ours.deliveriesPerSec / base.deliveriesPerSec, p99Ms: ours.p99Ms / Math.max(0.01, base.p99Ms) };
-  const judged = p.receivers >= 1000 && !p.smoke;
-  const targetMet = ratio.deliveriesPerSec >= 0.5 && ratio.p99Ms < 2;
+/** The closed-loop fan-out scenario with the issue's targets at 100 and 1000 receivers. */
+export function fanoutScenario(
+  ctx: RunContext,
+  p: Omit<FanoutParams, 'intervalMs'> & { servers: ServerSpec[]; skipped: string[]; smoke: boolean; name?: string; title?: string },
+): Scenario {
+  const judged = !p.smoke;
+  const targets: TargetRule[] = [];
+  if (p.receivers === 1000) {
+    targets.push(
+      ratioTarget(
+        'fan-out to 1000 on SQLite >= 1x InspIRCd deliveries/s',
+        sqliteVs(() => 'inspircd'),
+        'deliveriesPerSec',
+        (r) => r >= 1,
+        judged,
+      ),
+      ratioTarget(
+        'fan-out to 1000 on SQLite: p99 <= 2x InspIRCd',
+        sqliteVs(() => 'inspircd'),
+        'p99Ms',
+        (r) => r <= 2,
+        judged,
+      ),
+    );
+  }
+  if (p.receivers === 100) {
+    targets.push(
+      ratioTarget(
+        'fan-out to 100 on SQLite >= 0.5x InspIRCd deliveries/s',
+        sqliteVs(() => 'inspircd'),
+        'deliveriesPerSec',
+        (r) => r >= 0.5,
+        judged,
+      ),
+    );
+  }
+  if (p.receivers === 100 || p.receivers === 1000) {
+    targets.push(
+      ratioTarget(
+        'SQLite >= 0.7x the memory store deliveries/s',
+        sqliteVs((t) => `ours-${t}-memory`),
+        'deliveriesPerSec',
+        (r) => r >= 0.7,
+        judged,
+      ),
+    );
+  }
+  const kind = p.kind === 'group' ? 'a group of all receivers' : 'broadcast';
   return {
-    name,
-    params,
-    metrics: {
-      deliveriesPerSec: Math.round(ours.deliveriesPerSec),
-      p50Ms: ours.p50Ms,
-      p99Ms: ours.p99Ms,
-      maxMs: ours.maxMs,
-      durationS: ours.durationS,
-      cpuUsPerDelivery: ours.cpuUsPerDelivery,
-      serverCpuPercent: ours.serverCpuPercent,
-      loadGenCpuPercent: ours.loadGenCpuPercent,
-      lost: ours.lost,
-      duplicated: ours.duplicated,
-      reordered: ours.reordered,
-    },
-    baseline: {
-      deliveriesPerSec: Math.round(base.deliveriesPerSec),
-      p50Ms: base.p50Ms,
-      p99Ms: base.p99Ms,
-      maxMs: base.maxMs,
-      cpuUsPerDelivery: base.cpuUsPerDelivery,
-    },
-    ratio: {
-      deliveriesPerSec: Math.round(ratio.deliveriesPerSec * 1000) / 1000,
-      p99Ms: Math.round(ratio.p99Ms * 1000) / 1000,
-      cpuUsPerDelivery: Math.round((ours.cpuUsPerDelivery / Math.max(0.01, base.cpuUsPerDelivery)) * 1000) / 1000,
-    },
-    target: judged
-      ? '>= 0.5x the relay floor deliveries/s, p99 < 2x the floor; nothing lost/duplicated/reordered'
-      : 'nothing lost/duplicated/reordered (rate targets apply at 1000 receivers)',
-    status: ours.problems.length > 0 ? 'fail' : judged && !targetMet ? 'target-missed' : 'pass',
-    notes: ours.problems.length > 0 ? [...notes, `problems: ${ours.problems.join('; ')}`] : notes,
+    name: p.name ?? `fanout-${p.receivers}`,
+    title:
+      p.title ??
+      `Fan-out to ${p.receivers} receivers: ${p.messages} messages of ${PAYLOAD_BYTES} bytes, window ${p.window} (ours: ${kind}; IRC peers: PRIVMSG to a channel)`,
+    params: { receivers: p.receivers, messages: p.messages, window: p.window, kind: p.kind, payloadBytes: PAYLOAD_BYTES, hashCost: 4 },
+    servers: p.servers,
+    skipped: p.skipped,
+    columns: FANOUT_COLUMNS,
+    compared: [
+      { key: 'deliveriesPerSec', label: 'deliveries/s' },
+      { key: 'p99Ms', label: 'p99' },
+      { key: 'cpuUsPerDelivery', label: 'CPU/delivery' },
+    ],
+    targets,
+    notes: [
+      'deliveries/s = deliveries received / (first send -> last arrival); CPU = utime + stime of the server PID from /proc/PID/stat over the measured phase',
+      'the peers and the relay persist nothing; ours on SQLite commits every message to disk before it is acknowledged',
+    ],
+    measure: (spec, repeat) =>
+      measureFanout(
+        ctx,
+        spec,
+        { receivers: p.receivers, messages: p.messages, window: p.window, intervalMs: 0, kind: p.kind },
+        `${p.name ?? `fanout-${p.receivers}`}-${spec.id}-r${repeat}`,
+      ),
   };
 }
