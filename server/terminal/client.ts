@@ -83,13 +83,19 @@ export class TerminalClient {
   private finish!: (code: number) => void;
   private readonly finished = new Promise<number>((resolve) => (this.finish = resolve));
   private readonly signalHandlers = new Map<NodeJS.Signals, () => void>();
+  private terminalGone = false;
 
   constructor(options: TerminalOptions, io: TerminalIO) {
     this.options = options;
     this.io = io;
     this.remember = options.remember;
     this.screen = new Screen(io.stdout, wantsColour(io.stdout, io.env, options.color));
-    this.input = new Input(io.stdin, io.stdout, (line: string) => complete(line, this.names));
+    this.input = new Input(
+      io.stdin,
+      io.stdout,
+      (line: string) => complete(line, this.names),
+      () => (this.terminalGone = true),
+    );
     this.session = new ChatSession({ createSocket: this.socketFactory() });
     this.session.onEvent((event) => this.onEvent(event));
     this.session.onState((state) => this.onState(state));
@@ -97,10 +103,18 @@ export class TerminalClient {
     this.session.onOutboxFailure((item, error) => this.onOutboxFailure(item, error));
   }
 
+  /** True when the client quit because its terminal went away (SIGHUP, or reading it failed). */
+  get hungUp(): boolean {
+    return this.terminalGone;
+  }
+
   /** Runs until the person quits; resolves with the exit code. */
   async run(): Promise<number> {
     for (const signal of SIGNALS) {
-      const handler = () => void this.quit('signal');
+      const handler = () => {
+        if (signal === 'SIGHUP') this.terminalGone = true;
+        void this.quit('signal');
+      };
       this.signalHandlers.set(signal, handler);
       process.on(signal, handler);
     }
@@ -242,8 +256,7 @@ export class TerminalClient {
     this.names.setSelf(result.username);
     await this.saveToken();
     this.printRendered(renderResult('login', result));
-    for (const event of this.held ?? []) this.showEvent(event);
-    this.held = null;
+    this.releaseHeld();
     // Seed completion with who is around and my groups; nothing is printed.
     for (const command of [{ type: 'whoelse' }, { type: 'grouplist' }] as const) {
       this.session.request(command).then(
@@ -376,6 +389,13 @@ export class TerminalClient {
     else this.showEvent(event);
   }
 
+  /** Prints the events held back while a sign-in (or a resume) had not said so yet. */
+  private releaseHeld(): void {
+    const held = this.held ?? [];
+    this.held = null;
+    for (const event of held) this.showEvent(event);
+  }
+
   private showEvent(event: EventFrame): void {
     if (event.event === 'message') {
       this.screen.printRaw([paintDelivery(event, this.screen.paint)]);
@@ -389,6 +409,9 @@ export class TerminalClient {
     if (!this.chatting && !this.reauthenticating) return;
     switch (state.state) {
       case 'reconnecting':
+        // The replay of a resume arrives with the login reply, before the session says it is
+        // online: hold it until "Reconnected" is printed.
+        this.held ??= [];
         // retryInMs is 0 when an attempt starts at once (after "offline"); it says nothing new.
         if (state.retryInMs > 0) {
           const when = `${(state.retryInMs / 1000).toFixed(1)} s`;
@@ -403,6 +426,7 @@ export class TerminalClient {
         if (!this.reauthenticating) {
           const waiting = this.session.pendingOutbox.length;
           this.notice(`Reconnected.${waiting > 0 ? ` Sending ${waiting} queued message(s).` : ''}`);
+          this.releaseHeld();
         }
         void this.saveToken();
         break;

@@ -48,11 +48,32 @@ export class Input {
   private history: string[] = [];
   private promptText = '> ';
 
-  constructor(stdin: InputStream, stdout: OutputStream, completer: Completer) {
+  private cancelPrompt: (() => void) | null = null;
+  private gone = false;
+
+  /** @param onGone called when reading the input fails (the terminal went away); input then counts as ended. */
+  constructor(stdin: InputStream, stdout: OutputStream, completer: Completer, onGone?: () => void) {
     this.stdin = stdin;
     this.stdout = stdout;
     this.completer = completer;
     this.piped = stdin.isTTY ? null : this.readPiped();
+    // A terminal that went away fails reads and mode changes with EIO; readline passes those
+    // on as 'error' on the editor too. Either means: no more input.
+    this.onGone = onGone ?? (() => undefined);
+    stdin.on('error', () => this.inputGone());
+  }
+
+  private readonly onGone: () => void;
+
+  /** Reading failed: any prompt answers null and the chat ends (once). */
+  private inputGone(): void {
+    if (this.gone) return;
+    this.gone = true;
+    this.onGone();
+    this.cancelPrompt?.();
+    const chat = this.chat;
+    this.stopChat();
+    chat?.handlers.end();
   }
 
   /** The line editor while chatting on a terminal (the screen redraws it), else null. */
@@ -100,6 +121,7 @@ export class Input {
       tabSize: 4,
     });
     editor.on('history', (history: string[]) => (this.history = history));
+    editor.on('error', () => this.inputGone());
     editor.on('line', (line) => this.chat?.handlers.line(line));
     editor.on('SIGINT', () => this.chat?.handlers.interrupt());
     editor.on('close', () => {
@@ -180,6 +202,7 @@ export class Input {
     let value = '';
     return new Promise((resolve) => {
       const finish = (result: string | null) => {
+        this.cancelPrompt = null;
         stdin.off('keypress', onKey);
         stdin.setRawMode!(false);
         stdin.pause();
@@ -214,6 +237,7 @@ export class Input {
         }
       };
       stdin.on('keypress', onKey);
+      this.cancelPrompt = () => finish(null);
     });
   }
 }
