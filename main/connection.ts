@@ -8,7 +8,7 @@ import type { CredentialStore } from './credentials';
 import type { OutboxItem, Push, PushChannel, SendResult, SignInRequest, SignInResult } from './ipc/contract';
 import type { NotificationPort } from './platform/seams';
 
-export { wsSocketFactory, type WsSocketHandle } from '../server/client/node';
+export { wsSocketFactory } from '../server/client/node';
 
 export interface ConnectionOptions {
   credentials: CredentialStore;

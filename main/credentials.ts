@@ -15,7 +15,6 @@ import type { CredentialBackend } from './ipc/contract';
 import type { KeytarPort, SafeStoragePort } from './platform/seams';
 
 export { account } from '../server/client/node';
-export type { StoredCredentials } from '../server/client/node';
 
 /** keytar service name; the account is `${username}@${server}`. */
 export const KEYCHAIN_SERVICE = 'chat-desktop';

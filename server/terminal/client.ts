@@ -70,6 +70,8 @@ export class TerminalClient {
   private readonly sockets = new Set<WsSocketHandle>();
   private url = '';
   private store: CredentialStore | null = null;
+  /** Why "remember me" uses a file, not the keychain (null: the keychain). */
+  private whyFile: string | null = null;
   private username: string | null = null;
   /** Remember this sign-in (keep its token saved); null until decided. */
   private remember: boolean | null;
@@ -80,6 +82,10 @@ export class TerminalClient {
   private chatting = false;
   private reauthenticating = false;
   private quitting: Promise<number> | null = null;
+  /** Set once quitting no longer runs typed lines. */
+  private stopped = false;
+  /** `logout` was typed: the token is revoked and forgotten even when remembered. */
+  private logoutAsked = false;
   private finish!: (code: number) => void;
   private readonly finished = new Promise<number>((resolve) => (this.finish = resolve));
   private readonly signalHandlers = new Map<NodeJS.Signals, () => void>();
@@ -119,34 +125,37 @@ export class TerminalClient {
       process.on(signal, handler);
     }
     try {
-      const started = await Promise.race([this.start(), this.finished]);
-      return started === true ? await this.finished : started === false ? await this.quit('end', EXIT.notSignedIn) : started;
+      const started = await Promise.race([this.start(), this.finished.then((code) => ({ finished: code }))]);
+      if (typeof started === 'object') return started.finished;
+      return started === true ? await this.finished : await this.quit('end', started);
     } finally {
       for (const [signal, handler] of this.signalHandlers) process.off(signal, handler);
     }
   }
 
-  /** Greets the server and signs in; true once chatting, false when that failed (already said why). */
-  private async start(): Promise<boolean> {
+  /** Greets the server and signs in; true once chatting, else the exit code (having said why). */
+  private async start(): Promise<true | number> {
     try {
       this.url = toWebSocketUrl(this.options.address);
     } catch (err) {
       this.io.stderr.write(`error: ${describe(err)}\n`);
-      return false;
+      return EXIT.usage;
     }
-    this.store = await openCredentialStore(this.options.configDir, this.options.keychain, (message) => this.notice(message));
+    const credentials = await openCredentialStore(this.options.configDir, this.options.keychain, (message) => this.notice(message));
+    this.store = credentials.store;
+    this.whyFile = credentials.whyFile;
     if (this.options.forget) await this.forgetSaved();
     let hello: EventOf<'hello'>;
     try {
       hello = await withServer(this.url, { createSocket: this.socketFactory() }, async (exchange) => exchange.hello);
     } catch (err) {
       this.screen.print([`Cannot reach the chat server at ${this.url}: ${describe(err)}`], 'error');
-      return false;
+      return EXIT.notSignedIn;
     }
     this.screen.print([`Connected to ${hello.server} at ${this.url}.`]);
     if (hello.allowRegister) this.screen.print(['New here? Type "register" at the username prompt to create an account.']);
     const signedIn = (await this.signInWithSavedToken()) || (await this.signInWithPassword(hello.allowRegister));
-    if (!signedIn) return false;
+    if (!signedIn) return EXIT.notSignedIn;
     this.startChat();
     return true;
   }
@@ -275,9 +284,9 @@ export class TerminalClient {
     }
     try {
       await this.store!.save({ server: this.url, username: this.username, token });
-      if (this.savedToken === null && this.store!.backend === 'file') {
+      if (this.savedToken === null && this.whyFile !== null) {
         this.notice(
-          `No keychain is available: your sign-in token is kept in ${credentialsFile(this.options.configDir)}, readable only by you. Type "logout" to sign out and remove it.`,
+          `No keychain (${this.whyFile}): your sign-in token is kept in ${credentialsFile(this.options.configDir)}, readable only by you. Type "logout" to sign out and remove it.`,
         );
       }
       this.savedToken = token;
@@ -325,7 +334,7 @@ export class TerminalClient {
   }
 
   private async handleLine(text: string): Promise<void> {
-    if (this.quitting) return;
+    if (this.stopped) return;
     let command: Command;
     try {
       command = parseTextCommand(text);
@@ -335,7 +344,8 @@ export class TerminalClient {
     }
     switch (command.type) {
       case 'logout':
-        await this.quit('logout');
+        // Not awaited: at the end of piped input, quitting is already waiting for this line.
+        void this.quit('logout');
         return;
       case 'message':
       case 'broadcast':
@@ -490,15 +500,17 @@ export class TerminalClient {
    * the session at once) so the saved token works next time, like quitting the desktop app.
    */
   private quit(kind: QuitKind, code: number = EXIT.ok): Promise<number> {
+    if (kind === 'logout') this.logoutAsked = true;
     this.quitting ??= (async () => {
       if (kind === 'end') await this.lines; // Piped input: what was typed before the end still runs.
+      this.stopped = true;
       const signedIn = this.session.state.state !== 'signed-out';
       this.stopChat();
       this.input.close();
       const unsent = this.session.pendingOutbox;
       if (unsent.length > 0) this.notice(`${unsent.length} queued message(s) were not sent: ${unsent.map(describeItem).join('; ')}.`);
       if (signedIn) {
-        if (kind === 'logout' || this.remember !== true) {
+        if (this.logoutAsked || this.remember !== true) {
           const username = this.username;
           await withTimeout(this.session.signOut(), QUIT_WAIT_MS);
           this.session.close();
@@ -509,7 +521,7 @@ export class TerminalClient {
         await withTimeout(Promise.all([...this.sockets].map((s) => s.closed)), QUIT_WAIT_MS);
         this.printRendered(renderResult('logout', {}));
       }
-      const exitCode = signedIn ? code : EXIT.notSignedIn;
+      const exitCode = signedIn || code !== EXIT.ok ? code : EXIT.notSignedIn;
       this.finish(exitCode);
       return exitCode;
     })();

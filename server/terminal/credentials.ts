@@ -13,15 +13,26 @@ export function credentialsFile(configDir: string): string {
   return path.join(configDir, 'credentials.json');
 }
 
+export interface TerminalCredentials {
+  store: CredentialStore;
+  /** Why the token is kept in a file rather than the keychain (null when the keychain is used). */
+  whyFile: string | null;
+}
+
 /**
  * The keychain store when `useKeychain` and a keychain works, else the private file.
- * `warn` hears why the keychain was skipped only when it was wanted, and when the
- * file was found readable by others (its mode is then set back to 0600).
+ * `warn` hears when the file was found readable by others (its mode is then set back to 0600).
  */
-export async function openCredentialStore(configDir: string, useKeychain: boolean, warn: (message: string) => void): Promise<CredentialStore> {
+export async function openCredentialStore(configDir: string, useKeychain: boolean, warn: (message: string) => void): Promise<TerminalCredentials> {
+  let whyFile = '--no-keychain';
   if (useKeychain) {
-    const keychain = await openKeychain(TERMINAL_KEYCHAIN_SERVICE, () => loadKeytar());
-    if (keychain) return new KeychainStore(keychain, TERMINAL_KEYCHAIN_SERVICE, path.join(configDir, 'account.json'));
+    const keychain = await openKeychain(
+      TERMINAL_KEYCHAIN_SERVICE,
+      () => loadKeytar(),
+      (reason) => (whyFile = reason),
+    );
+    if (keychain) return { store: new KeychainStore(keychain, TERMINAL_KEYCHAIN_SERVICE, path.join(configDir, 'account.json')), whyFile: null };
   }
-  return new PrivateFileStore(credentialsFile(configDir), (file) => warn(`${file} was readable by others; it is now readable only by you (mode 0600).`));
+  const store = new PrivateFileStore(credentialsFile(configDir), (file) => warn(`${file} was readable by others; it is now readable only by you (mode 0600).`));
+  return { store, whyFile };
 }

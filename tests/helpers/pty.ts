@@ -28,9 +28,9 @@ export interface PtySession {
   readonly raw: string;
   /** Types text (use \r for Enter, \x03 for Ctrl+C, \t for Tab). */
   type(text: string): void;
-  /** The whole buffer (scrollback and screen) as the emulator shows it: one string per row, right-trimmed. */
+  /** The whole buffer (scrollback and screen) as the emulator shows it: one string per line (rows a long line wrapped onto are joined), right-trimmed. */
   rows(): Promise<string[]>;
-  /** The screen rows joined with newlines, trailing empty rows dropped. */
+  /** The lines joined with newlines, trailing empty lines dropped. */
   text(): Promise<string>;
   /** Waits until the rendered text matches. */
   waitFor(pattern: RegExp | string, what?: string, timeoutMs?: number): Promise<void>;
@@ -73,9 +73,16 @@ export function spawnInPty(args: string[], options: PtyOptions = {}): PtySession
     await written;
     const buffer = emulator.buffer.active;
     const out: string[] = [];
-    for (let i = 0; i < buffer.length; i++) out.push((buffer.getLine(i)?.translateToString(true) ?? '').trimEnd());
-    while (out.length > 0 && out[out.length - 1] === '') out.pop();
-    return out;
+    for (let i = 0; i < buffer.length; i++) {
+      const line = buffer.getLine(i);
+      if (!line) continue;
+      // A row that continues the one above (the text wrapped) belongs to the same line.
+      if (line.isWrapped && out.length > 0) out[out.length - 1] += line.translateToString(false);
+      else out.push(line.translateToString(false));
+    }
+    const lines = out.map((l) => l.trimEnd());
+    while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+    return lines;
   };
 
   const waitUntil = async (check: (rows: string[]) => boolean, what: string, timeoutMs = WAIT_TIMEOUT_MS): Promise<void> => {

@@ -13,17 +13,18 @@ export interface KeychainPort {
 export async function loadKeytar(onError?: (err: unknown) => void): Promise<KeychainPort | null> {
   try {
     // esbuild (format cjs, keytar external) turns this into a lazy require().
-    // CJS interop: the functions sit on the namespace or on its `default`, depending on the loader.
+    // CJS interop: the functions sit on the namespace or on its `default`, depending on the
+    // loader; Node's ESM loader may find only some of them as named exports (it did for
+    // getPassword alone), so take whichever object has all three.
     const mod = (await import('keytar')) as unknown as Partial<KeychainPort> & { default?: Partial<KeychainPort> };
-    const api = typeof mod.getPassword === 'function' ? mod : (mod.default ?? {});
-    const { getPassword, setPassword, deletePassword } = api;
-    if (typeof getPassword !== 'function' || typeof setPassword !== 'function' || typeof deletePassword !== 'function') {
-      throw new Error('keytar loaded without its API');
-    }
+    const api = [mod, mod.default].find(
+      (c): c is KeychainPort => typeof c?.getPassword === 'function' && typeof c.setPassword === 'function' && typeof c.deletePassword === 'function',
+    );
+    if (!api) throw new Error('keytar loaded without its API');
     return {
-      getPassword: (s, a) => getPassword(s, a),
-      setPassword: (s, a, p) => setPassword(s, a, p),
-      deletePassword: (s, a) => deletePassword(s, a),
+      getPassword: (s, a) => api.getPassword(s, a),
+      setPassword: (s, a, p) => api.setPassword(s, a, p),
+      deletePassword: (s, a) => api.deletePassword(s, a),
     };
   } catch (err) {
     onError?.(err);
