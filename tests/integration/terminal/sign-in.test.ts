@@ -14,14 +14,16 @@ import { TERMINAL_KEYCHAIN_SERVICE } from '../../../server/terminal/credentials'
 import { REPO_ROOT } from '../../helpers/cli';
 import { CLIENT_FROM_SOURCES, SGR, spawnInPty, type PtySession } from '../../helpers/pty';
 import { startTestServer, type TestServer } from '../../helpers/test-server';
-import { passwordOf } from '../../helpers/users';
+import { accounts, passwordOf, USERS, writeUsersFile } from '../../helpers/users';
 
+/** frank's password changes in one test (which revokes his tokens); nobody else uses him. */
+const USERS_HERE = { ...USERS, ...accounts('frank') };
 let server: TestServer;
 let root: string;
 const ptys: PtySession[] = [];
 
 beforeAll(async () => {
-  server = await startTestServer({ allowRegister: true });
+  server = await startTestServer({ allowRegister: true, users: USERS_HERE });
   root = await mkdtemp(path.join(os.tmpdir(), 'chat-terminal-sign-in-'));
 });
 
@@ -207,5 +209,23 @@ describe('terminal client sign-in', { timeout: 90_000 }, () => {
     expect(help.code).toBe(0);
     for (const flag of ['--user', '--remember', '--no-remember', '--forget', '--no-keychain', '--no-color', '--config-dir'])
       expect(help.stdout).toContain(flag);
+  });
+
+  it("asks for the password again when the server no longer accepts the session's token", async () => {
+    const term = terminal(await configDir(), ['--user', 'frank', '--no-remember']);
+    await term.waitFor('Password:');
+    term.type(`${passwordOf('frank')}\r`);
+    await term.waitFor('frank>');
+    // A new password in the users file: the restarted server imports it and revokes frank's tokens.
+    await writeUsersFile(path.join(server.dataDir, 'clients.txt'), { ...USERS_HERE, frank: 'frank-new-pw' });
+    await server.restart();
+    await term.waitFor('* Signed out by the server (', 'the session to be refused', 30_000);
+    await term.waitUntil((rows) => rows.filter((r) => r.startsWith('Password:')).length === 2, 'the password prompt again');
+    term.type('frank-new-pw\r');
+    await term.waitUntil((rows) => rows[rows.length - 1] === 'frank>', 'the chat prompt again');
+    term.type('ping frank\r');
+    await term.waitFor('frank is online.');
+    term.type('\x03');
+    expect((await term.waitForExit()).code).toBe(0);
   });
 });
