@@ -90,6 +90,9 @@ export class TerminalClient {
   private readonly finished = new Promise<number>((resolve) => (this.finish = resolve));
   private readonly signalHandlers = new Map<NodeJS.Signals, () => void>();
   private terminalGone = false;
+  /** The outbox as last shown, and the items the server refused (not reported as sent). */
+  private outboxShown: OutboxItem[] = [];
+  private readonly outboxFailed = new Set<string>();
 
   constructor(options: TerminalOptions, io: TerminalIO) {
     this.options = options;
@@ -263,7 +266,9 @@ export class TerminalClient {
   private async signedIn(result: ResultOf<'login'>): Promise<void> {
     this.username = result.username;
     this.names.setSelf(result.username);
-    await this.saveToken();
+    // Not remembered: a sign-in saved earlier for this account is stale now.
+    if (this.remember === false) await this.store?.forget(this.url, result.username).catch(() => undefined);
+    else await this.saveToken();
     this.printRendered(renderResult('login', result));
     this.releaseHeld();
     // Seed completion with who is around and my groups; nothing is printed.
@@ -278,10 +283,7 @@ export class TerminalClient {
   /** Keeps the saved token equal to the session's (the server may hand out a new one on every sign-in). */
   private async saveToken(): Promise<void> {
     const token = this.session.token;
-    if (!this.remember || !token || !this.username || token === this.savedToken) {
-      if (this.remember === false && this.username) await this.store?.forget(this.url, this.username).catch(() => undefined);
-      return;
-    }
+    if (!this.remember || !token || !this.username || token === this.savedToken) return;
     try {
       await this.store!.save({ server: this.url, username: this.username, token });
       if (this.savedToken === null && this.whyFile !== null) {
@@ -483,9 +485,6 @@ export class TerminalClient {
     });
   }
 
-  private outboxShown: OutboxItem[] = [];
-  private readonly outboxFailed = new Set<string>();
-
   private onOutboxFailure(item: OutboxItem, error: WireError): void {
     this.outboxFailed.add(item.localId);
     this.printRendered(renderError({ ...error, message: `${error.message} (${describeItem(item)}, queued while offline, was not sent)` }));
@@ -550,7 +549,7 @@ export class TerminalClient {
   }
 }
 
-/** `message to bob: "hi"` for outbox notices (the text cut to 40 characters). */
+/** `your message to bob "hi"` for outbox notices (the text cut to 40 characters). */
 function describeItem(item: OutboxItem): string {
   const c = item.command;
   const text = c.text.length > 40 ? `${c.text.slice(0, 39)}…` : c.text;

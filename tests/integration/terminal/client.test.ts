@@ -40,6 +40,8 @@ async function client(args: string[] = [], env: NodeJS.ProcessEnv = { NO_COLOR: 
   const baseEnv: NodeJS.ProcessEnv = { ...process.env };
   delete baseEnv.NO_COLOR;
   delete baseEnv.FORCE_COLOR;
+  // Node counts a terminal under CI=true as two-coloured (tty.getColorDepth); a person's terminal is not.
+  delete baseEnv.CI;
   const session = spawnInPty([server.wsUrl, '--config-dir', configDir, '--no-keychain', ...args], { env: { ...baseEnv, ...env }, ...size });
   ptys.push(session);
   return session;
