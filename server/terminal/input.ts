@@ -47,9 +47,10 @@ export class Input {
   private chat: { handlers: ChatHandlers; editor: Interface | null } | null = null;
   private history: string[] = [];
   private promptText = '> ';
-
+  /** Answers the raw prompt being shown with null (the terminal went away). */
   private cancelPrompt: (() => void) | null = null;
   private gone = false;
+  private readonly onGone: () => void;
 
   /** @param onGone called when reading the input fails (the terminal went away); input then counts as ended. */
   constructor(stdin: InputStream, stdout: OutputStream, completer: Completer, onGone?: () => void) {
@@ -57,13 +58,11 @@ export class Input {
     this.stdout = stdout;
     this.completer = completer;
     this.piped = stdin.isTTY ? null : this.readPiped();
+    this.onGone = onGone ?? (() => undefined);
     // A terminal that went away fails reads and mode changes with EIO; readline passes those
     // on as 'error' on the editor too. Either means: no more input.
-    this.onGone = onGone ?? (() => undefined);
     stdin.on('error', () => this.inputGone());
   }
-
-  private readonly onGone: () => void;
 
   /** Reading failed: any prompt answers null and the chat ends (once). */
   private inputGone(): void {
