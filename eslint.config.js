@@ -24,35 +24,38 @@ const serverLayers = [
   {
     files: ['server/transport/**/*.ts'],
     patterns: [
-      up('commands|services|store|bus|client', 'Transports reach the core only through the Inbound interface of server/connection.ts.'),
+      up('commands|services|store|bus|client|terminal', 'Transports reach the core only through the Inbound interface of server/connection.ts.'),
       topLevel('core|index|cli', 'Transports reach the core only through the Inbound interface of server/connection.ts.'),
     ],
   },
   {
     files: ['server/commands/**/*.ts'],
     patterns: [
-      up('transport|store|bus|client', 'Commands change state only through services; they know no transport.'),
+      up('transport|store|bus|client|terminal', 'Commands change state only through services; they know no transport.'),
       topLevel('core|index|cli', 'Commands sit below the core.'),
     ],
   },
   {
     files: ['server/ops/**/*.ts'],
     patterns: [
-      up('commands|transport|client', 'ops/ (start-up checks, --users import, backups) works through services and the store, never a transport or a command.'),
+      up(
+        'commands|transport|client|terminal',
+        'ops/ (start-up checks, --users import, backups) works through services and the store, never a transport or a command.',
+      ),
       topLevel('core|index|cli', 'ops/ sits below the entry points that call it.'),
     ],
   },
   {
     files: ['server/services/**/*.ts'],
     patterns: [
-      up('commands|transport|ops|client', 'Services know nothing about commands, transports or ops.'),
+      up('commands|transport|ops|client|terminal', 'Services know nothing about commands, transports or ops.'),
       topLevel('core|index|cli', 'Services sit below the core.'),
     ],
   },
   {
     files: ['server/store/**/*.ts'],
     patterns: [
-      up('commands|transport|services|ops|bus|client', 'The store knows nothing about commands, sockets, services or the bus.'),
+      up('commands|transport|services|ops|bus|client|terminal', 'The store knows nothing about commands, sockets, services or the bus.'),
       topLevel('core|index|cli|connection', 'The store sits at the bottom.'),
       {
         regex: '^(\\.\\./)+protocol(/index)?$',
@@ -65,14 +68,17 @@ const serverLayers = [
   {
     files: ['server/bus/**/*.ts'],
     patterns: [
-      up('commands|transport|services|ops|store|client', 'The bus knows nothing about commands, sockets, services or the store.'),
+      up('commands|transport|services|ops|store|client|terminal', 'The bus knows nothing about commands, sockets, services or the store.'),
       topLevel('core|index|cli|connection', 'The bus sits at the bottom.'),
     ],
   },
   {
     files: ['server/connection.ts', 'server/config.ts', 'server/log.ts'],
     patterns: [
-      up('commands|transport|services|store|bus|client', 'connection.ts, config.ts and log.ts sit below every layer: they may import only the protocol.'),
+      up(
+        'commands|transport|services|store|bus|client|terminal',
+        'connection.ts, config.ts and log.ts sit below every layer: they may import only the protocol.',
+      ),
       { regex: '^\\./(core|index|cli|connection|config|log)$', message: 'These bottom modules do not import each other or the top level.' },
     ],
   },
@@ -159,7 +165,7 @@ export default tseslint.config(
   },
   // The client library runs in browsers, Electron and terminals: it imports only the protocol (the host injects the socket).
   {
-    files: ['server/client/**/*.ts'],
+    files: ['server/client/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -168,6 +174,39 @@ export default tseslint.config(
             nodeBuiltins,
             { regex: '^[^.]', message: 'server/client imports no packages; the host injects the socket.' },
             { regex: '^\\.\\./(?!protocol$)', message: 'server/client may import only server/protocol and itself.' },
+            { regex: '^\\./node(/|$)', message: 'The browser-safe library never imports its Node part (server/client/node).' },
+          ],
+        },
+      ],
+    },
+  },
+  // The library's Node part (ws socket, keychain, remember-me files) may use Node, ws, keytar and zod; never the browser-safe core's hosts.
+  {
+    files: ['server/client/node/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^(?!node:|ws$|keytar$|zod$)[^.]', message: 'server/client/node imports only Node built-ins, ws, keytar and zod from packages.' },
+            { regex: '^\\.\\./\\.\\./(?!protocol$)', message: 'server/client/node may import only server/protocol and the client library.' },
+          ],
+        },
+      ],
+    },
+  },
+  // The terminal client is a client like the others: it reaches the server only through the client library and the protocol.
+  {
+    files: ['server/terminal/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^\\.\\./(?!(protocol|client|client/node)$)',
+              message: 'server/terminal may import only server/protocol, server/client and server/client/node.',
+            },
           ],
         },
       ],
@@ -190,6 +229,7 @@ export default tseslint.config(
             { regex: '(^|/)main/(?!ipc/contract$)', message: 'The renderer may only `import type` from main/ipc/contract.' },
             { regex: '(^|/)main/ipc/contract$', allowTypeImports: true, message: 'Only `import type` from main/ipc/contract.' },
             { regex: '(^|/)server/(?!(protocol|client)(/|$))', message: 'The renderer may import only server/protocol and server/client.' },
+            { regex: '(^|/)server/client/node(/|$)', message: 'server/client/node is for Node programs; the page uses server/client.' },
           ],
         },
       ],
@@ -204,8 +244,9 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: '(^|/)server/(?!(protocol|client)(/|$)|index$|cli$)',
-              message: 'main/ may import server/protocol, server/client, server/index (startServer) and server/cli (runCli) only.',
+              regex: '(^|/)server/(?!(protocol|client)(/|$)|index$|cli$|terminal/index$)',
+              message:
+                'main/ may import server/protocol, server/client, server/index (startServer), server/cli (runCli) and server/terminal/index (runTerminalClient) only.',
             },
           ],
         },

@@ -1,48 +1,14 @@
 // Owns the desktop app's ChatSession (over `ws`): signs in / resumes with a remembered
 // token, forwards server events, state and outbox to the renderer unchanged, shows
 // desktop notifications while the window is in the background and keeps the unread count.
-import WebSocket, { type RawData } from 'ws';
-import { ChatSession, toWebSocketUrl, type ChatSessionOptions, type SocketEvents, type SocketHandle } from '../server/client';
-import { ErrorCode, MAX_FRAME_BYTES, ProtocolError, type Command, type CommandType, type EventFrame, type ResultOf } from '../server/protocol';
+import { ChatSession, toWebSocketUrl, type ChatSessionOptions } from '../server/client';
+import { wsSocketFactory } from '../server/client/node';
+import { ErrorCode, ProtocolError, type Command, type CommandType, type EventFrame, type ResultOf } from '../server/protocol';
 import type { CredentialStore } from './credentials';
 import type { OutboxItem, Push, PushChannel, SendResult, SignInRequest, SignInResult } from './ipc/contract';
 import type { NotificationPort } from './platform/seams';
 
-/** A socket of wsSocketFactory: the library's handle, plus cutting the line without a close handshake. */
-export interface WsSocketHandle extends SocketHandle {
-  terminate(): void;
-}
-
-/** The client library's socket over `ws` (Node): text frames in, text frames out. */
-export function wsSocketFactory(handshakeTimeoutMs = 15_000): (url: string, events: SocketEvents) => WsSocketHandle {
-  return (url, events) => {
-    const ws = new WebSocket(url, {
-      handshakeTimeout: handshakeTimeoutMs,
-      // The server never sends frames larger than this; refuse anything bigger.
-      maxPayload: MAX_FRAME_BYTES * 4,
-      perMessageDeflate: false,
-    });
-    ws.on('message', (data: RawData, isBinary: boolean) => {
-      if (!isBinary) events.message(textOf(data));
-    });
-    ws.on('close', (code: number, reason: Buffer) => events.close(code, reason.toString('utf8')));
-    // Every error is followed by 'close', which reports it; without a listener ws would throw.
-    ws.on('error', () => undefined);
-    return {
-      get open() {
-        return ws.readyState === WebSocket.OPEN;
-      },
-      send: (text) => ws.send(text),
-      close: (code, reason) => ws.close(code, reason),
-      terminate: () => ws.terminate(),
-    };
-  };
-}
-
-function textOf(data: RawData): string {
-  if (Buffer.isBuffer(data)) return data.toString('utf8');
-  return Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
-}
+export { wsSocketFactory } from '../server/client/node';
 
 export interface ConnectionOptions {
   credentials: CredentialStore;

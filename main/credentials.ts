@@ -1,31 +1,27 @@
 // Remembers the server-issued sign-in token (never the password) so the app can sign in
 // silently at start. Backends in order of preference: the OS keychain through keytar,
 // an Electron safeStorage-encrypted file in userData, or nothing (the UI says so).
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import {
+  KeychainStore,
+  openKeychain,
+  parseStoredCredentials,
+  writePrivate,
+  type CredentialStore as StoreOf,
+  type StoredCredentials,
+} from '../server/client/node';
 import type { CredentialBackend } from './ipc/contract';
 import type { KeytarPort, SafeStoragePort } from './platform/seams';
+
+export { account } from '../server/client/node';
 
 /** keytar service name; the account is `${username}@${server}`. */
 export const KEYCHAIN_SERVICE = 'chat-desktop';
 
-export interface StoredCredentials {
-  /** What the person typed as the server (host:port or URL). */
-  server: string;
-  username: string;
-  /** The server-issued sign-in token. */
-  token: string;
-}
-
-export interface CredentialStore {
+/** The client library's credential store, with the app's backend names. */
+export interface CredentialStore extends StoreOf {
   readonly backend: CredentialBackend;
-  /** Stores the token and makes this account the one load() returns. */
-  save(credentials: StoredCredentials): Promise<void>;
-  /** The remembered account with its token, or null when nothing (readable) is stored. */
-  load(): Promise<StoredCredentials | null>;
-  /** Forgets this account's token; a no-op when nothing is stored for it. */
-  forget(server: string, username: string): Promise<void>;
 }
 
 export interface CredentialStoreOptions {
@@ -40,19 +36,8 @@ export interface CredentialStoreOptions {
 /** Picks the first working backend: keytar (probed once), safeStorage, then none. */
 export async function createCredentialStore(options: CredentialStoreOptions): Promise<CredentialStore> {
   const skip = options.onSkip ?? (() => undefined);
-  const keytar = await options.loadKeytar();
-  if (keytar) {
-    try {
-      // Loading is not enough: without a Secret Service (no D-Bus session, locked or
-      // missing keyring) every call rejects, so probe before trusting it.
-      await keytar.getPassword(KEYCHAIN_SERVICE, '__probe__');
-      return new KeytarStore(keytar, options.dir);
-    } catch (err) {
-      skip('keytar', `keychain not reachable: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  } else {
-    skip('keytar', 'keytar could not be loaded');
-  }
+  const keytar = await openKeychain(KEYCHAIN_SERVICE, options.loadKeytar, (reason) => skip('keytar', reason));
+  if (keytar) return new KeychainStore(keytar, KEYCHAIN_SERVICE, path.join(options.dir, 'account.json'));
   let available: boolean;
   try {
     available = options.safeStorage.isEncryptionAvailable();
@@ -68,49 +53,12 @@ export async function createCredentialStore(options: CredentialStoreOptions): Pr
   return NONE;
 }
 
-const AccountFile = z.strictObject({ server: z.string().min(1).max(300), username: z.string().min(1).max(64) });
-const SecretFile = AccountFile.extend({ token: z.string().min(1).max(1024) });
-
 const NONE: CredentialStore = {
   backend: 'none',
   save: async () => undefined,
   load: async () => null,
   forget: async () => undefined,
 };
-
-/** Token in the OS keychain; a small non-secret pointer file says which account to resume. */
-class KeytarStore implements CredentialStore {
-  readonly backend = 'keytar' as const;
-  private readonly pointer: string;
-
-  constructor(
-    private readonly keytar: KeytarPort,
-    dir: string,
-  ) {
-    this.pointer = path.join(dir, 'account.json');
-  }
-
-  async save(c: StoredCredentials): Promise<void> {
-    await this.keytar.setPassword(KEYCHAIN_SERVICE, account(c.server, c.username), c.token);
-    await writePrivate(this.pointer, JSON.stringify({ server: c.server, username: c.username }));
-  }
-
-  async load(): Promise<StoredCredentials | null> {
-    const raw = await readJson(this.pointer);
-    const parsed = AccountFile.safeParse(raw);
-    if (!parsed.success) return null;
-    const token = await this.keytar.getPassword(KEYCHAIN_SERVICE, account(parsed.data.server, parsed.data.username));
-    return token ? { ...parsed.data, token } : null;
-  }
-
-  async forget(server: string, username: string): Promise<void> {
-    await this.keytar.deletePassword(KEYCHAIN_SERVICE, account(server, username));
-    const current = AccountFile.safeParse(await readJson(this.pointer));
-    if (current.success && current.data.server === server && current.data.username === username) {
-      await rm(this.pointer, { force: true });
-    }
-  }
-}
 
 /** One encrypted file holding the remembered account and its token. */
 class SafeStorageStore implements CredentialStore {
@@ -137,8 +85,7 @@ class SafeStorageStore implements CredentialStore {
       return null;
     }
     try {
-      const parsed = SecretFile.safeParse(JSON.parse(this.safeStorage.decryptString(bytes)));
-      return parsed.success ? parsed.data : null;
+      return parseStoredCredentials(JSON.parse(this.safeStorage.decryptString(bytes)));
     } catch {
       // Encrypted with another key (profile copied to another machine/user): unusable.
       return null;
@@ -151,24 +98,4 @@ class SafeStorageStore implements CredentialStore {
       await rm(this.file, { force: true });
     }
   }
-}
-
-export function account(server: string, username: string): string {
-  return `${username}@${server}`;
-}
-
-async function readJson(file: string): Promise<unknown> {
-  try {
-    return JSON.parse(await readFile(file, 'utf8'));
-  } catch {
-    return null;
-  }
-}
-
-/** Writes via a temp file + rename so a crash never leaves half a file; owner-only mode. */
-async function writePrivate(file: string, data: string | Uint8Array): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, data, { mode: 0o600 });
-  await rename(tmp, file);
 }

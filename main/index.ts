@@ -1,5 +1,6 @@
 // Entry of the Electron main process: `--server-only` runs the headless chat server
-// (same flags as `npm run server`); otherwise it wires platform seams, settings, credentials,
+// (same flags as `npm run server`), `--client` the terminal client (same arguments as
+// `npm run client`); otherwise it wires platform seams, settings, credentials,
 // connection, host mode and LAN discovery, deep links, updates, IPC, window, tray and the
 // quit lifecycle together.
 import { existsSync } from 'node:fs';
@@ -7,6 +8,7 @@ import path from 'node:path';
 import { app } from 'electron';
 import { startServer } from '../server/index';
 import { runCli } from '../server/cli';
+import { runTerminalClient } from '../server/terminal/index';
 import { APP_SCHEME, createAppProtocolHandler } from './app-protocol';
 import { HIDDEN_ARG } from './autostart';
 import { installCloseToTray } from './close-to-tray';
@@ -39,8 +41,11 @@ const TRAY_ICON = path.join(HERE, 'assets', 'tray.png');
 
 const argv = process.argv;
 const serverOnly = argv.indexOf('--server-only');
+const terminalClient = argv.indexOf('--client');
 if (serverOnly >= 0) {
   runServerOnly(argv.slice(serverOnly + 1));
+} else if (terminalClient >= 0) {
+  runClientOnly(argv.slice(terminalClient + 1));
 } else {
   runDesktop().catch((err: unknown) => {
     log.fatal({ err }, 'The desktop app failed to start');
@@ -58,6 +63,20 @@ function runServerOnly(args: string[]): void {
   // runCli resolves once the server has stopped (or after --help / a flag error).
   runCli(args, { webRoot: existsSync(RENDERER_INDEX) ? RENDERER_DIR : null }).then(
     () => app.exit(typeof process.exitCode === 'number' ? process.exitCode : 0),
+    (err: unknown) => {
+      process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+      app.exit(1);
+    },
+  );
+}
+
+/** The terminal client on the terminal the app was started from: no window, no tray, no lock. */
+function runClientOnly(args: string[]): void {
+  app.dock?.hide();
+  // A closed terminal makes writes fail with EIO while the client is quitting; nothing to report.
+  process.stdout.on('error', () => undefined);
+  runTerminalClient(args).then(
+    (code) => app.exit(code),
     (err: unknown) => {
       process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
       app.exit(1);

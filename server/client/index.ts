@@ -7,7 +7,7 @@
 //   session.onEvent((event) => ...);
 //   await session.send({ type: 'message', to: 'bob', text: 'hi' });
 export { toWebSocketUrl, DEFAULT_WS_PORT } from './address';
-export { withServer, ONE_SHOT_TIMEOUT_MS, type Exchange, type OneShotOptions } from './one-shot';
+export { createAccount, withServer, ONE_SHOT_TIMEOUT_MS, type Exchange, type OneShotOptions } from './one-shot';
 export type { ChatCommand, OutboxItem } from './outbox';
 export type { BackoffOptions } from './reconnect';
 export { ChatSession, type ChatSendResult, type ChatSessionOptions, type ConnectionState, type SignInOptions } from './session';

@@ -42,3 +42,16 @@ export async function withServer<T>(url: string, options: OneShotOptions, work: 
     link.close();
   }
 }
+
+/**
+ * Creates an account (`register`, where the server allows it) on a throwaway
+ * connection and signs out there, so a session signing in right after never
+ * meets ALREADY_SIGNED_IN. Rejects with the server's error (REGISTRATION_DISABLED,
+ * USERNAME_TAKEN, BAD_REQUEST for a weak password, ...) or as withServer does.
+ */
+export async function createAccount(url: string, options: OneShotOptions, username: string, password: string): Promise<void> {
+  await withServer(url, options, async (exchange) => {
+    await exchange.call({ type: 'register', username, password });
+    await exchange.call({ type: 'logout' });
+  });
+}

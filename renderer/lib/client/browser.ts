@@ -10,7 +10,7 @@ import { ChatSession, toWebSocketUrl } from '../../../server/client';
 import type { WireError } from '../../../server/protocol';
 import type { ChatClient, ConnectionState, OutboxItem, SignInRequest, SignInResult } from './client';
 import { domSocket } from './dom-socket';
-import { withServer } from './one-shot';
+import { createAccount, withServer } from './one-shot';
 
 const REMEMBER_KEY = 'chat.remember';
 const LAST_SERVER_KEY = 'chat.lastServer';
@@ -89,12 +89,8 @@ export function createBrowserClient(): ChatClient {
     },
     register: async (request) => {
       const url = urlOf(request.server);
-      // Create the account on a throwaway connection and sign out there, so the
-      // real session below never meets ALREADY_SIGNED_IN.
-      await withServer(url, async (x) => {
-        await x.call({ type: 'register', username: request.username, password: request.password });
-        await x.call({ type: 'logout' });
-      });
+      // Create the account on a throwaway connection, so the real session below never meets ALREADY_SIGNED_IN.
+      await createAccount(url, request.username, request.password);
       const result = await session.signIn({ url, username: request.username, password: request.password, remember: request.remember });
       return finishSignIn(request, result);
     },

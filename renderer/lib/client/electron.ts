@@ -6,7 +6,7 @@ import { toWebSocketUrl } from '../../../server/client';
 import type { ChatBridge, ConnectionState, IpcResult, OutboxItem, Push, PushChannel } from '../../../main/ipc/contract';
 import type { ChatClient, HostControl } from './client';
 import { fromWireError } from './errors';
-import { withServer } from './one-shot';
+import { createAccount, withServer } from './one-shot';
 
 export async function unwrap<T>(call: Promise<IpcResult<T>>): Promise<T> {
   const result = await call;
@@ -64,10 +64,7 @@ export function createElectronClient(bridge: ChatBridge): ChatClient {
       return { serverName: hello.server, allowRegister: hello.allowRegister };
     },
     register: async (request) => {
-      await withServer(toWebSocketUrl(request.server), async (x) => {
-        await x.call({ type: 'register', username: request.username, password: request.password });
-        await x.call({ type: 'logout' });
-      });
+      await createAccount(toWebSocketUrl(request.server), request.username, request.password);
       const result = await unwrap(bridge.signIn(request));
       localStorage.setItem('chat.lastServer', request.server);
       return result;

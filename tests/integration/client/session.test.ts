@@ -2,7 +2,7 @@
 // errors, requests, deliveries, and the delivery guarantees across a server restart
 // (same data dir and port) and across a dropped socket: nothing lost, nothing twice.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { wsSocketFactory, type WsSocketHandle } from '../../../main/connection';
+import { wsSocketFactory, type WsSocketHandle } from '../../../server/client/node';
 import { ChatSession, type ChatSessionOptions } from '../../../server/client';
 import type { EventOf } from '../../../server/protocol';
 import { startTestServer, type TestServer } from '../../helpers/test-server';

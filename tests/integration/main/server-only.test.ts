@@ -1,6 +1,7 @@
 // The real main bundle (dist/main/index.cjs, built here by scripts/build-main.mjs) in
 // `--server-only` mode: the bundled server (pino, better-sqlite3, ws inside the bundle)
-// starts from the same flags as `npm run server`, serves a client, and stops on SIGTERM.
+// starts from the same flags as `npm run server`, serves a client, and stops on SIGTERM;
+// in `--client` mode it is the terminal client, run here in a pseudo-terminal.
 // Electron itself is replaced by fixtures/electron-stub.cjs: no Electron binary here.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -10,7 +11,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wsSocketFactory } from '../../../main/connection';
 import { ChatSession } from '../../../server/client';
-import { USERS, writeUsersFile } from '../../helpers/users';
+import { spawnInPty } from '../../helpers/pty';
+import { startTestServer } from '../../helpers/test-server';
+import { passwordOf, USERS, writeUsersFile } from '../../helpers/users';
 import { waitUntil } from '../../helpers/wait';
 
 const root = path.resolve(__dirname, '..', '..', '..');
@@ -86,6 +89,27 @@ describe('main bundle', () => {
     } finally {
       session.close();
       if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  it('--client runs the terminal client with the arguments of npm run client', async () => {
+    const server = await startTestServer();
+    const term = spawnInPty([server.wsUrl, '--user', 'alice', '--no-remember', '--no-keychain', '--config-dir', path.join(dir, 'client')], {
+      entry: ['-r', stub, bundle, '--client'],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    try {
+      await term.waitFor('Password:');
+      term.type(`${passwordOf('alice')}\r`);
+      await term.waitFor('alice>');
+      term.type('whoelse\r');
+      await term.waitFor('No one else is online.');
+      term.type('\x03');
+      expect((await term.waitForExit()).code).toBe(0);
+      expect(await term.text()).toContain('Goodbye.');
+    } finally {
+      term.dispose();
+      await server.stop();
     }
   });
 });

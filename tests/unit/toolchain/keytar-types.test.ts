@@ -15,7 +15,11 @@ function diagnosticsWithout(hidden: string | null): string[] {
   const hides = (file: string) => hidden !== null && file.split(path.sep).join('/').includes(`/node_modules/${hidden}/`);
   host.fileExists = (file) => !hides(file) && ts.sys.fileExists(file);
   host.directoryExists = (dir) => !hides(`${dir}/`) && (ts.sys.directoryExists?.(dir) ?? true);
-  const program = ts.createProgram([path.join(root, 'main/platform/keytar.ts'), path.join(root, 'main/platform/keytar-module.d.ts')], parsed.options, host);
+  const program = ts.createProgram(
+    [path.join(root, 'main/platform/keytar.ts'), path.join(root, 'server/client/node/keytar-module.d.ts')],
+    parsed.options,
+    host,
+  );
   return ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
 }
 

@@ -37,6 +37,13 @@ describe('lint enforces the layers', () => {
     ['server/protocol/limits.ts', "import 'node:fs';"],
     ['server/client/link.ts', "import '../connection';"],
     ['server/client/link.ts', "import 'ws';"],
+    ['server/client/link.ts', "import './node/ws-socket';"],
+    ['server/client/node/credentials.ts', "import '../../store/store';"],
+    ['server/client/node/credentials.ts', "import 'pg';"],
+    ['server/terminal/client.ts', "import '../services/index';"],
+    ['server/terminal/client.ts', "import '../transport/tcp';"],
+    ['server/transport/tcp.ts', "import '../terminal/index';"],
+    ['renderer/lib/format.ts', "import '../../server/client/node';"],
     ['renderer/lib/format.ts', "import '../../server/core';"],
     ['main/host.ts', "import '../server/services/index';"],
   ])('%s may not `%s`', async (file, line) => {
@@ -55,6 +62,9 @@ describe('lint enforces the layers', () => {
       ['server/services/blocks.ts', "import '../store/store';"],
       ['server/store/rules.ts', "import type { ChatMessage } from '../protocol';"],
       ['renderer/lib/format.ts', "import '../../server/client';"],
+      ['server/terminal/client.ts', "import '../client/node';"],
+      ['server/client/node/credentials.ts', "import '../../protocol';"],
+      ['main/index.ts', "import '../server/terminal/index';"],
     ]) {
       expect(await rulesFiredWith(file!, line!), `${file}: ${line}`).toEqual([]);
     }

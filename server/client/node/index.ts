@@ -1,0 +1,6 @@
+// The client library's Node part, for programs that run on Node (Electron main,
+// the terminal client): the `ws` socket, the OS keychain and "remember me" files.
+// Browsers use ../index.ts only; nothing there imports this folder.
+export { wsSocketFactory, type WsSocketHandle } from './ws-socket';
+export { loadKeytar, openKeychain, type KeychainPort } from './keychain';
+export { account, KeychainStore, parseStoredCredentials, PrivateFileStore, writePrivate, type CredentialStore, type StoredCredentials } from './credentials';
