@@ -76,7 +76,14 @@ interface Flags {
   logLevel?: string;
   logFormat?: string;
   serveSourceMaps?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  allowedOrigin?: string[];
   name?: string;
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 function toOptions(flags: Flags, env: NodeJS.ProcessEnv, webRoot: string | null): ServerOptions {
@@ -110,6 +117,9 @@ function toOptions(flags: Flags, env: NodeJS.ProcessEnv, webRoot: string | null)
   set('logLevel', flags.logLevel);
   set('logFormat', flags.logFormat);
   set('serveSourceMaps', flags.serveSourceMaps);
+  set('tlsCert', flags.tlsCert && path.resolve(flags.tlsCert));
+  set('tlsKey', flags.tlsKey && path.resolve(flags.tlsKey));
+  set('allowedOrigins', flags.allowedOrigin);
   set('serverName', flags.name);
   return o;
 }
@@ -179,6 +189,13 @@ function addServerOptions(cmd: Command): Command {
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info; env CHAT_LOG_LEVEL)')
     .option('--log-format <format>', 'auto (readable on a terminal, JSON otherwise), pretty or json (env CHAT_LOG_FORMAT)')
     .option('--serve-source-maps', "serve the web client's .map files (development only; env CHAT_SERVE_SOURCE_MAPS=1)")
+    .option('--tls-cert <file>', 'PEM certificate: TLS on both ports, TCP and HTTPS/WSS (with --tls-key; env CHAT_TLS_CERT; SIGHUP reloads it)')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert (env CHAT_TLS_KEY)')
+    .option(
+      '--allowed-origin <origin>',
+      "a web origin (https://host[:port]) whose pages may open WebSockets here, besides the server's own; repeatable (env CHAT_ALLOWED_ORIGINS, comma-separated)",
+      collect,
+    )
     .option('--name <name>', 'server name shown to clients (default chat)');
 }
 
@@ -310,14 +327,27 @@ async function serve(options: ServerOptions): Promise<void> {
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
-  if (server.tcpPort !== null)
-    console.log(
-      `TCP listening on ${describeListen(config.host, server.tcpPort, '')}  (try: nc ${config.host === '0.0.0.0' ? 'localhost' : config.host} ${server.tcpPort})`,
-    );
-  if (server.wsPort !== null) {
-    console.log(`WebSocket listening on ${describeListen(config.host, server.wsPort, 'ws://', '/ws')}`);
-    if (config.webRoot) console.log(`Web client at ${describeListen(config.host, server.wsPort, 'http://', '/')}`);
+  // SIGHUP re-reads the certificate (renewals), keeping every session. Without TLS it keeps
+  // its default meaning (the process ends), as before.
+  if (server.tlsFingerprint !== null) {
+    process.on('SIGHUP', () => {
+      server.reloadTls().then(
+        (fingerprint) => console.log(`SIGHUP: TLS certificate reloaded (SHA-256 ${fingerprint}).`),
+        (err: unknown) => console.error(`SIGHUP: TLS certificate not reloaded, the current one stays: ${err instanceof Error ? err.message : String(err)}`),
+      );
+    });
   }
+  const tlsOn = server.tlsFingerprint !== null;
+  const shownHost = config.host === '0.0.0.0' ? 'localhost' : config.host;
+  if (server.tcpPort !== null) {
+    const tryIt = tlsOn ? `openssl s_client -quiet -connect ${shownHost}:${server.tcpPort}` : `nc ${shownHost} ${server.tcpPort}`;
+    console.log(`TCP listening on ${describeListen(config.host, server.tcpPort, '')}${tlsOn ? ' with TLS' : ''}  (try: ${tryIt})`);
+  }
+  if (server.wsPort !== null) {
+    console.log(`WebSocket listening on ${describeListen(config.host, server.wsPort, tlsOn ? 'wss://' : 'ws://', '/ws')}`);
+    if (config.webRoot) console.log(`Web client at ${describeListen(config.host, server.wsPort, tlsOn ? 'https://' : 'http://', '/')}`);
+  }
+  if (tlsOn) console.log(`TLS certificate SHA-256 fingerprint: ${server.tlsFingerprint}`);
   console.log(`Data: ${config.store === 'sqlite' ? config.dataDir : config.store}. Press Ctrl+C to stop.`);
   for (const notice of server.notices) console.error(`${notice.level === 'warn' ? 'warning' : 'note'}: ${notice.text}`);
   await stopped;

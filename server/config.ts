@@ -67,6 +67,15 @@ export const ConfigSchema = z.strictObject({
   logFormat: z.enum(['auto', 'pretty', 'json']).default('auto'),
   /** Serve the web client's *.map source maps (a development aid; they expose the sources). Default false. */
   serveSourceMaps: z.boolean().default(false),
+  /** PEM certificate file: TLS on both ports (needs tlsKey). Default null: no TLS. */
+  tlsCert: z.string().min(1).nullable().default(null),
+  /** PEM private key file of tlsCert. Default null. */
+  tlsKey: z.string().min(1).nullable().default(null),
+  /**
+   * Origins (`scheme://host[:port]`) whose pages may open a WebSocket, besides upgrades with
+   * no Origin (native clients) or one naming the host the request was sent to. Default none.
+   */
+  allowedOrigins: z.array(z.string().min(1)).default([]),
   /** Name announced to clients. */
   serverName: z.string().min(1).max(64).default('chat'),
 });
@@ -94,6 +103,9 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): ServerOptions {
   set('logLevel', env.CHAT_LOG_LEVEL || undefined);
   set('logFormat', env.CHAT_LOG_FORMAT || undefined);
   set('serveSourceMaps', env.CHAT_SERVE_SOURCE_MAPS ? env.CHAT_SERVE_SOURCE_MAPS === '1' || env.CHAT_SERVE_SOURCE_MAPS === 'true' : undefined);
+  set('tlsCert', env.CHAT_TLS_CERT || undefined);
+  set('tlsKey', env.CHAT_TLS_KEY || undefined);
+  set('allowedOrigins', env.CHAT_ALLOWED_ORIGINS ? env.CHAT_ALLOWED_ORIGINS.split(/[\s,]+/).filter(Boolean) : undefined);
   set('port', num(env.CHAT_PORT));
   set('wsPort', num(env.CHAT_WS_PORT));
   return out;
@@ -104,6 +116,25 @@ export class ConfigError extends Error {
     super(message);
     this.name = 'ConfigError';
   }
+}
+
+/**
+ * An --allowed-origin entry as browsers send it in the Origin header: `scheme://host[:port]`,
+ * lower-case, default port left out. Throws ConfigError for anything with a path, query or
+ * credentials, or a scheme other than http(s).
+ */
+export function normalizeOrigin(entry: string): string {
+  let url: URL;
+  try {
+    url = new URL(entry);
+  } catch {
+    throw new ConfigError(`--allowed-origin "${entry}" is not an origin like https://chat.example.com`);
+  }
+  const bare = url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password;
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !bare) {
+    throw new ConfigError(`--allowed-origin "${entry}" must be scheme://host[:port] with http or https and nothing after the host`);
+  }
+  return url.origin;
 }
 
 /** Validates and freezes options. Throws ConfigError with a readable message. */
@@ -120,5 +151,7 @@ export function resolveConfig(options: ServerOptions): ServerConfig {
     throw new ConfigError(`--port and --ws-port must differ (both are ${config.port})`);
   }
   if (config.port === null && config.wsPort === null) throw new ConfigError('At least one of --port and --ws-port is needed');
+  if ((config.tlsCert === null) !== (config.tlsKey === null)) throw new ConfigError('--tls-cert and --tls-key go together: give both or neither');
+  config.allowedOrigins = config.allowedOrigins.map(normalizeOrigin);
   return Object.freeze(config);
 }

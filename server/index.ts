@@ -2,6 +2,7 @@
 // services and both transports. The CLI (cli.ts), the desktop app's bundled
 // server and the tests all start the server through this function only.
 import type net from 'node:net';
+import tls from 'node:tls';
 import { createBus } from './bus/create-bus';
 import { resolveConfig, type ServerConfig, type ServerOptions } from './config';
 import { ChatCore } from './core';
@@ -10,6 +11,7 @@ import { prepareAccounts, type StartupNotice } from './ops/startup';
 import { createStore } from './store/create-store';
 import type { ListenerOptions } from './transport/listener';
 import { listenTcp } from './transport/tcp';
+import { loadTlsMaterial, secureContextOptions, TlsConfigError, type TlsMaterial } from './transport/tls';
 import { listenWs, type WsListener } from './transport/ws';
 
 export interface RunningServer {
@@ -19,6 +21,15 @@ export interface RunningServer {
   /** Actual HTTP/WebSocket port, or null when off. */
   readonly wsPort: number | null;
   readonly log: Logger;
+  /** SHA-256 fingerprint (`AB:CD:...`) of the certificate served now, or null without TLS. */
+  readonly tlsFingerprint: string | null;
+  /**
+   * Reads --tls-cert and --tls-key again and serves them to new handshakes; connections
+   * already open keep theirs (SIGHUP in the CLI). Resolves with the new fingerprint.
+   * Rejects with TlsConfigError, keeping the current certificate, when the files are
+   * unusable or TLS is off.
+   */
+  reloadTls(): Promise<string>;
   /** What the operator should know (no accounts yet, a readable --users file); also logged. */
   readonly notices: readonly StartupNotice[];
   /**
@@ -29,6 +40,7 @@ export interface RunningServer {
 }
 
 export type { ServerOptions, ServerConfig, StartupNotice };
+export { TlsConfigError };
 
 function portOf(server: net.Server): number {
   const address = server.address();
@@ -44,6 +56,8 @@ function portOf(server: net.Server): number {
  */
 export async function startServer(options: ServerOptions, logger?: Logger, clock: () => number = Date.now): Promise<RunningServer> {
   const config = resolveConfig(options);
+  // Checked before anything is opened: a bad certificate is a configuration error.
+  let tlsMaterial: TlsMaterial | null = config.tlsCert && config.tlsKey ? loadTlsMaterial(config.tlsCert, config.tlsKey) : null;
   const log = logger ?? createLogger(config.logLevel, config.logFormat);
   const store = await createStore(config, log);
   let bus;
@@ -68,6 +82,7 @@ export async function startServer(options: ServerOptions, logger?: Logger, clock
       maxSendQueueBytes: config.maxSendQueueBytes,
       allowRegister: config.allowRegister,
       serverName: config.serverName,
+      tls: tlsMaterial,
     };
     if (config.port !== null) {
       tcp = await listenTcp({ ...common, port: config.port, idleMs: config.idleSeconds * 1000 });
@@ -79,6 +94,7 @@ export async function startServer(options: ServerOptions, logger?: Logger, clock
         heartbeatMs: config.heartbeatSeconds * 1000,
         webRoot: config.webRoot,
         serveSourceMaps: config.serveSourceMaps,
+        allowedOrigins: config.allowedOrigins,
       });
     }
   } catch (err) {
@@ -91,7 +107,10 @@ export async function startServer(options: ServerOptions, logger?: Logger, clock
 
   const tcpPort = tcp ? portOf(tcp) : null;
   const wsPort = ws ? portOf(ws.server) : null;
-  log.info({ tcpPort, wsPort, store: config.store, cluster: Boolean(config.redisUrl), node: bus.nodeId }, 'server started');
+  log.info(
+    { tcpPort, wsPort, tls: tlsMaterial?.fingerprint ?? false, store: config.store, cluster: Boolean(config.redisUrl), node: bus.nodeId },
+    'server started',
+  );
 
   let closing: Promise<void> | null = null;
   const activeBus = bus;
@@ -101,6 +120,21 @@ export async function startServer(options: ServerOptions, logger?: Logger, clock
     wsPort,
     log,
     notices,
+    get tlsFingerprint() {
+      return tlsMaterial?.fingerprint ?? null;
+    },
+    reloadTls() {
+      // Promise-shaped so a future source of certificates (ACME, a secret store) can be asynchronous.
+      return Promise.resolve().then(() => {
+        if (!config.tlsCert || !config.tlsKey) throw new TlsConfigError('TLS is off: start with --tls-cert and --tls-key');
+        const next = loadTlsMaterial(config.tlsCert, config.tlsKey);
+        const context = secureContextOptions(next);
+        for (const listener of [tcp, ws?.server]) if (listener instanceof tls.Server) listener.setSecureContext(context);
+        tlsMaterial = next;
+        log.info({ tls: next.fingerprint }, 'tls certificate reloaded');
+        return next.fingerprint;
+      });
+    },
     close(reason = 'server shutting down') {
       closing ??= (async () => {
         // Stop accepting first, then tell and end every session, then flush storage.

@@ -10,6 +10,7 @@
 // - Output beyond maxSendQueueBytes not yet taken by the peer disconnects it
 //   (a slow consumer must not make the server buffer without limit).
 import net from 'node:net';
+import tls from 'node:tls';
 import { CloseReason, type Connection, type ConnectionInput, type OutboundMessage } from '../connection';
 import {
   ErrorCode,
@@ -33,6 +34,7 @@ import {
 import { corkForThisTurn } from './cork';
 import { nextConnectionId } from './ids';
 import type { ListenerOptions } from './listener';
+import { TLS_HANDSHAKE_TIMEOUT_MS, secureContextOptions } from './tls';
 
 const LF = 0x0a;
 
@@ -306,9 +308,23 @@ class TcpConnection implements Connection {
   }
 }
 
-/** Starts the TCP listener. Resolves with the server once it is listening. */
+/**
+ * Starts the TCP listener: plain, or TLS only when `options.tls` is set (the connection
+ * starts once the handshake is done, so nothing is written in clear). Resolves with the
+ * server once it is listening.
+ */
 export function listenTcp(options: TcpOptions): Promise<net.Server> {
-  const server = net.createServer((socket) => new TcpConnection(socket, options).start());
+  const onConnection = (socket: net.Socket) => new TcpConnection(socket, options).start();
+  let server: net.Server;
+  if (options.tls) {
+    const secure = tls.createServer({ ...secureContextOptions(options.tls), handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, onConnection);
+    secure.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => {
+      options.log.debug({ err: err.message, remote: socket.remoteAddress }, 'tls handshake failed');
+    });
+    server = secure;
+  } else {
+    server = net.createServer(onConnection);
+  }
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {

@@ -10,6 +10,8 @@
 //   output exceeds maxSendQueueBytes is terminated as a slow consumer.
 import { isUtf8 } from 'node:buffer';
 import http from 'node:http';
+import https from 'node:https';
+import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import { CloseReason, type Connection, type ConnectionInput, type OutboundMessage } from '../connection';
@@ -32,7 +34,9 @@ import {
 import { corkForThisTurn } from './cork';
 import { nextConnectionId } from './ids';
 import type { ListenerOptions } from './listener';
+import { originAllowed } from './origin';
 import { createStaticHandler } from './static';
+import { TLS_HANDSHAKE_TIMEOUT_MS, secureContextOptions } from './tls';
 
 /** Frames above this are refused by ws itself (close 1009), without buffering them. */
 const HARD_MAX_PAYLOAD = 1024 * 1024;
@@ -43,6 +47,8 @@ export interface WsOptions extends ListenerOptions {
   webRoot: string | null;
   /** Serve the web client's source maps (development only). Default false. */
   serveSourceMaps?: boolean;
+  /** Origins allowed besides none and the request's own host (see origin.ts). Default none. */
+  allowedOrigins?: readonly string[];
 }
 
 class WsConnection implements Connection {
@@ -159,7 +165,8 @@ class WsConnection implements Connection {
 }
 
 export interface WsListener {
-  server: http.Server;
+  /** An http.Server, or an https.Server when TLS is on. */
+  server: net.Server;
   close(): Promise<void>;
 }
 
@@ -176,7 +183,7 @@ export function listenWs(options: WsOptions): Promise<WsListener> {
   });
 
   const serveStatic = createStaticHandler({ root: options.webRoot, serveSourceMaps: options.serveSourceMaps ?? false });
-  const server = http.createServer((req, res) => {
+  const handleRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
     if (req.url === '/healthz') {
       const status = inbound.shuttingDown ? 503 : 200;
       const { connections, sessions } = inbound.health();
@@ -185,12 +192,28 @@ export function listenWs(options: WsOptions): Promise<WsListener> {
       return;
     }
     serveStatic(req, res);
-  });
+  };
+  const server = options.tls
+    ? https.createServer({ ...secureContextOptions(options.tls), handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, handleRequest)
+    : http.createServer(handleRequest);
+  if (options.tls) {
+    server.on('tlsClientError', (err: Error, socket: net.Socket) => {
+      log.debug({ err: err.message, remote: socket.remoteAddress }, 'tls handshake failed');
+    });
+  }
 
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? '').split('?')[0];
     if (path !== '/ws' || inbound.shuttingDown) {
       socket.end(`HTTP/1.1 ${inbound.shuttingDown ? '503 Service Unavailable' : '404 Not Found'}\r\nConnection: close\r\n\r\n`);
+      return;
+    }
+    if (!originAllowed(req.headers.origin, req.headers.host, options.allowedOrigins ?? [])) {
+      log.info({ origin: req.headers.origin?.slice(0, 200), remote: req.socket.remoteAddress }, 'websocket upgrade refused: origin not allowed');
+      const body = 'Origin not allowed: this server accepts WebSocket connections from its own pages and --allowed-origin entries.\n';
+      socket.end(
+        `HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {

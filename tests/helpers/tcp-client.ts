@@ -1,6 +1,7 @@
 // A line-protocol test client behaving like `nc`: sends lines, collects lines
 // (and the last unterminated prompt), and waits for patterns with deadlines.
 import net from 'node:net';
+import tls from 'node:tls';
 
 export class TcpClient {
   readonly lines: string[] = [];
@@ -23,6 +24,14 @@ export class TcpClient {
   static connect(port: number): Promise<TcpClient> {
     return new Promise((resolve, reject) => {
       const socket = net.connect(port, '127.0.0.1', () => resolve(new TcpClient(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  /** Connects over TLS (the server's --tls-cert): `options` carry `ca` or a verification override. */
+  static connectTls(port: number, options: tls.ConnectionOptions = {}): Promise<TcpClient> {
+    return new Promise((resolve, reject) => {
+      const socket = tls.connect({ port, host: '127.0.0.1', servername: 'localhost', ...options }, () => resolve(new TcpClient(socket)));
       socket.once('error', reject);
     });
   }
