@@ -43,6 +43,7 @@ export class ChatCore implements Inbound {
     return {
       submit: (id, command) => this.submit(client, id, command),
       reject: (id, error) => this.dispatcher.reject(client, id, error),
+      charge: () => this.dispatcher.charge(client),
       closed: (why) => {
         clearTimeout(signInTimer);
         return this.close(client, why);

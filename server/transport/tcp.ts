@@ -58,6 +58,7 @@ class TcpConnection implements Connection {
   readonly kind = 'tcp';
   readonly acknowledgesOnWrite = true;
   readonly remoteAddress: string;
+  readonly address: string;
   private input!: ConnectionInput;
   private state: PromptState = { kind: 'username' };
   /** Lines typed while a sign-in is being checked; handled afterwards in order. */
@@ -71,7 +72,8 @@ class TcpConnection implements Connection {
     private readonly socket: net.Socket,
     private readonly options: TcpOptions,
   ) {
-    this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    this.address = socket.remoteAddress ?? '?';
+    this.remoteAddress = `${this.address}:${socket.remotePort ?? '?'}`;
   }
 
   get open(): boolean {
@@ -167,9 +169,13 @@ class TcpConnection implements Connection {
       return;
     }
     if (line.endsWith('\r')) line = line.slice(0, -1);
+    if (this.state.kind === 'ready') return this.onCommandLine(line);
+    // Prompt lines are answered here, not by the dispatcher: count them like
+    // commands (a password line that becomes a sign-in is counted as that command).
+    const submitsSignIn = (this.state.kind === 'password' || this.state.kind === 'register-password') && Password.safeParse(line).success;
+    const limited = submitsSignIn ? null : this.input.charge();
+    if (limited) return this.rejectLine(limited);
     switch (this.state.kind) {
-      case 'ready':
-        return this.onCommandLine(line);
       case 'username':
         return this.onUsername(line.trim());
       case 'register-username':
@@ -235,7 +241,9 @@ class TcpConnection implements Connection {
       this.state = { kind: 'ready' };
     } else {
       const { code } = outcome.error;
-      if (!registering) this.state = code === ErrorCode.INVALID_CREDENTIALS ? { kind: 'password', username } : { kind: 'username' };
+      // A wrong password, or a refusal to try now (busy, over a budget), asks for the password again.
+      const retryPassword = code === ErrorCode.INVALID_CREDENTIALS || code === ErrorCode.RATE_LIMITED || code === ErrorCode.SERVER_BUSY;
+      if (!registering) this.state = retryPassword ? { kind: 'password', username } : { kind: 'username' };
       else if (code === ErrorCode.REGISTRATION_DISABLED) this.state = { kind: 'username' };
       else this.state = code === ErrorCode.BAD_REQUEST ? { kind: 'register-password', username } : { kind: 'register-username' };
       this.prompt();

@@ -51,6 +51,7 @@ class WsConnection implements Connection {
   /** WebSocket clients acknowledge with `ack` once they processed a delivery. */
   readonly acknowledgesOnWrite = false;
   readonly remoteAddress: string;
+  readonly address: string;
   private input!: ConnectionInput;
   alive = true;
 
@@ -58,10 +59,12 @@ class WsConnection implements Connection {
     private readonly ws: WebSocket,
     /** The upgraded socket under `ws`, corked per turn to batch writes. */
     private readonly socket: Duplex,
-    remote: string,
+    address: string,
+    port: number | undefined,
     private readonly options: WsOptions,
   ) {
-    this.remoteAddress = remote;
+    this.address = address;
+    this.remoteAddress = `${address}:${port ?? '?'}`;
   }
 
   get open(): boolean {
@@ -194,7 +197,7 @@ export function listenWs(options: WsOptions): Promise<WsListener> {
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const conn = new WsConnection(ws, socket, `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`, options);
+      const conn = new WsConnection(ws, socket, req.socket.remoteAddress ?? '?', req.socket.remotePort, options);
       connections.add(conn);
       ws.once('close', () => connections.delete(conn));
       conn.start();
