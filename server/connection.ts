@@ -87,6 +87,12 @@ export interface ConnectionInput {
 
 /** The core as transports see it: the narrow inbound interface. */
 export interface Inbound {
+  /**
+   * Asks whether a new connection from `address` (an IP) may open, before the
+   * transport spends anything on it: null, or the TOO_MANY_CONNECTIONS error to
+   * refuse it with. The answer holds until open() within the same turn.
+   */
+  admit(address: string): WireError | null;
   /** Registers a new connection; the core closes it if nobody signs in on it in time. */
   open(connection: Connection): ConnectionInput;
   /** True once the node is stopping (health checks answer 503, new connections are refused). */

@@ -316,7 +316,15 @@ class TcpConnection implements Connection {
 
 /** Starts the TCP listener. Resolves with the server once it is listening. */
 export function listenTcp(options: TcpOptions): Promise<net.Server> {
-  const server = net.createServer((socket) => new TcpConnection(socket, options).start());
+  const server = net.createServer((socket) => {
+    const refusal = options.inbound.admit(socket.remoteAddress ?? '?');
+    if (!refusal) return new TcpConnection(socket, options).start();
+    // Refused before any per-connection state exists: one line, then gone.
+    options.log.debug({ address: socket.remoteAddress, code: refusal.code }, 'tcp connection refused');
+    socket.on('error', () => {});
+    socket.end(`${formatError(refusal)}\n`);
+    setTimeout(() => socket.destroy(), 2_000).unref();
+  });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {

@@ -5,6 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { MAX_FRAME_BYTES } from '../../../server/protocol';
 import type { ServerOptions } from '../../../server/index';
 import { TcpClient } from '../../helpers/tcp-client';
 import { startTestServer, type TestServer } from '../../helpers/test-server';
@@ -149,5 +151,69 @@ describe('TCP sign-in prompts are rate-limited like commands', () => {
     for (let i = 0; i < 10; i++) c.send('!bad name!');
     // Each answer is followed by the prompt again, so it starts with "Username: ".
     await c.waitLine(/error RATE_LIMITED: Too many commands\. Slow down \(try again in \d+ s\)\.$/);
+  });
+});
+
+/** Opens a raw WebSocket and resolves with how it ended: open (then hello) or closed with a code. */
+function rawWs(localAddress?: string): Promise<{ ws: WebSocket; closed: Promise<{ code: number; reason: string }> }> {
+  const socket = new WebSocket(server!.wsUrl, localAddress ? { localAddress } : {});
+  open.push({ kill: () => socket.terminate() });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
+  socket.on('error', () => {});
+  return new Promise((resolve, reject) => {
+    socket.once('open', () => resolve({ ws: socket, closed }));
+    socket.once('unexpected-response', () => reject(new Error('upgrade refused')));
+  });
+}
+
+describe('connection caps', () => {
+  it('unauthenticated WebSocket connections from one address are refused beyond the default cap (64) with 1008 TOO_MANY_CONNECTIONS', async () => {
+    await start({});
+    const accepted = await Promise.all(Array.from({ length: 64 }, () => ws()));
+    const refused = await rawWs();
+    const ended = await refused.closed;
+    expect(ended.code).toBe(1008);
+    expect(ended.reason).toMatch(/^TOO_MANY_CONNECTIONS: Too many connections from your address that have not signed in \(at most 64\)/);
+    // Another address is not affected.
+    await (await ws(VICTIM)).login('bob', 'bob-pw');
+    // Signing in on one of them makes room for one more.
+    await accepted[0]!.login('alice', 'alice-pw');
+    await ws();
+    expect((await (await rawWs()).closed).code).toBe(1008);
+    // TCP shares the count: refused with a coded line.
+    const t = await tcp();
+    await t.waitLine(/^error TOO_MANY_CONNECTIONS: /);
+    await t.waitClosed();
+    // Closing one gives its place back.
+    accepted[1]!.close();
+    await waitUntil(
+      async () => server!.server && (await fetch(`${server!.httpUrl}healthz`).then((r) => r.json() as Promise<{ connections: number }>)).connections === 65,
+      'the close to be seen',
+    );
+    await ws();
+  });
+
+  it('caps connections per address and not-signed-in connections in total (flags)', async () => {
+    await start({ maxConnectionsPerAddress: 3, maxUnauthenticated: 4 });
+    const three = await Promise.all([ws(), ws(), ws()]);
+    await Promise.all(three.map((c, i) => c.login(['alice', 'bob', 'carol'][i]!, `${['alice', 'bob', 'carol'][i]!}-pw`)));
+    const perAddress = await (await rawWs()).closed;
+    expect(perAddress).toMatchObject({
+      code: 1008,
+      reason: expect.stringMatching(/^TOO_MANY_CONNECTIONS: Too many connections from your address \(at most 3\)/),
+    });
+    // Four not signed in from other addresses fill the node-wide cap.
+    await Promise.all(['127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6'].map((a) => ws(a)));
+    const total = await (await rawWs('127.0.0.7')).closed;
+    expect(total).toMatchObject({ code: 1008, reason: expect.stringMatching(/^TOO_MANY_CONNECTIONS: Too many connections are waiting to sign in/) });
+  });
+
+  it('a WebSocket frame over the protocol limit (64 KiB) closes the connection with 1009 before it is buffered', async () => {
+    await start({});
+    const c = await ws();
+    c.sendRaw('z'.repeat(MAX_FRAME_BYTES + 1));
+    expect((await c.waitClosed()).code).toBe(1009);
   });
 });
