@@ -30,6 +30,12 @@ function nonNegative(value: string): number {
   return n;
 }
 
+function count(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a whole number >= 0');
+  return n;
+}
+
 function integer(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n)) throw new InvalidArgumentError('must be an integer');
@@ -65,6 +71,12 @@ interface Flags {
   idleSeconds?: number;
   heartbeatSeconds?: number;
   loginTimeoutSeconds?: number;
+  signInBudgetPerAddress?: number;
+  signInBudgetTotal?: number;
+  maxHashQueue?: number;
+  maxConnectionsPerAddress?: number;
+  maxUnauthenticatedPerAddress?: number;
+  maxUnauthenticated?: number;
   tokenDays?: number;
   maxSendQueueBytes?: number;
   store?: 'sqlite' | 'memory' | 'postgres';
@@ -105,6 +117,12 @@ function toOptions(flags: Flags, env: NodeJS.ProcessEnv, webRoot: string | null)
   set('idleSeconds', flags.idleSeconds);
   set('heartbeatSeconds', flags.heartbeatSeconds);
   set('loginTimeoutSeconds', flags.loginTimeoutSeconds);
+  set('signInBudgetPerAddress', flags.signInBudgetPerAddress);
+  set('signInBudgetTotal', flags.signInBudgetTotal);
+  set('maxHashQueue', flags.maxHashQueue);
+  set('maxConnectionsPerAddress', flags.maxConnectionsPerAddress);
+  set('maxUnauthenticatedPerAddress', flags.maxUnauthenticatedPerAddress);
+  set('maxUnauthenticated', flags.maxUnauthenticated);
   set('tokenDays', flags.tokenDays);
   set('maxSendQueueBytes', flags.maxSendQueueBytes);
   set('store', flags.store);
@@ -176,7 +194,13 @@ function addServerOptions(cmd: Command): Command {
     .option('--rate-burst <n>', 'burst allowance of the rate limit (default 40)', integer)
     .option('--idle-seconds <s>', 'close TCP connections silent this long (default 300)', positive)
     .option('--heartbeat-seconds <s>', 'WebSocket ping interval; a missed pong closes the connection (default 30)', positive)
-    .option('--login-timeout-seconds <s>', 'close connections that have not signed in after this long (default 60)', positive)
+    .option('--login-timeout-seconds <s>', 'close connections that have not signed in after this long (default 30)', positive)
+    .option('--sign-in-budget-per-address <n>', 'failed sign-in attempts per minute from one address before RATE_LIMITED, 0 = no limit (default 30)', count)
+    .option('--sign-in-budget-total <n>', 'failed sign-in attempts per minute on this node before SERVER_BUSY, 0 = no limit (default 600)', count)
+    .option('--max-hash-queue <n>', 'password hashes that may wait for a slot before SERVER_BUSY, 0 = no bound (default 100)', count)
+    .option('--max-connections-per-address <n>', 'open connections from one address, 0 = no cap (default 256)', count)
+    .option('--max-unauthenticated-per-address <n>', 'connections from one address not signed in yet, 0 = no cap (default 64)', count)
+    .option('--max-unauthenticated <n>', 'connections not signed in yet, all addresses together, 0 = no cap (default 1024)', count)
     .option('--token-days <days>', 'lifetime of saved sign-in tokens (default 30)', positive)
     .option('--max-send-queue-bytes <n>', 'unsent output a slow client may have before it is disconnected (default 4194304)', integer)
     .option('--store <kind>', 'sqlite (default), memory (loses everything on exit) or postgres')

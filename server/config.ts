@@ -38,8 +38,24 @@ export const ConfigSchema = z.strictObject({
   idleSeconds: z.number().min(0.1).default(300),
   /** WebSocket heartbeat interval, in seconds. Default 30. */
   heartbeatSeconds: z.number().min(0.05).default(30),
-  /** Seconds to sign in before an unauthenticated connection is closed. Default 60. */
-  loginTimeoutSeconds: z.number().min(0.1).default(60),
+  /** Seconds to sign in before an unauthenticated connection is closed. Default 30. */
+  loginTimeoutSeconds: z.number().min(0.1).default(30),
+  /**
+   * Sign-in attempts per minute from one address (IP), checked before any hash
+   * work; an attempt that succeeds is given back, so this counts failures and
+   * attempts in flight. Burst = the same number. 0 = no limit. Default 30.
+   */
+  signInBudgetPerAddress: z.number().int().min(0).default(30),
+  /** The same budget for all addresses together (per minute). 0 = no limit. Default 600. */
+  signInBudgetTotal: z.number().int().min(0).default(600),
+  /** Password hashes (sign-ins, registrations) that may wait for a hashing slot; more get SERVER_BUSY. 0 = no bound. Default 100. */
+  maxHashQueue: z.number().int().min(0).default(100),
+  /** Open connections from one address (both transports together). 0 = no cap. Default 256. */
+  maxConnectionsPerAddress: z.number().int().min(0).default(256),
+  /** Connections from one address that have not signed in yet. 0 = no cap. Default 64. */
+  maxUnauthenticatedPerAddress: z.number().int().min(0).default(64),
+  /** Connections that have not signed in yet, from all addresses together. 0 = no cap. Default 1024. */
+  maxUnauthenticated: z.number().int().min(0).default(1024),
   /** Bytes queued for a slow client before it is disconnected. Default 4 MiB. */
   maxSendQueueBytes: z
     .number()

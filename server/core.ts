@@ -7,7 +7,7 @@ import { Dispatcher } from './commands/dispatcher';
 import type { ServerConfig } from './config';
 import { CloseReason, type Client, type Connection, type ConnectionInput, type Inbound, type Outcome } from './connection';
 import type { Logger } from './log';
-import { ErrorCode, type Command, type RequestId } from './protocol';
+import { ErrorCode, type Command, type RequestId, type WireError } from './protocol';
 import { createServices, type Services } from './services/index';
 import type { Store } from './store/store';
 
@@ -15,6 +15,10 @@ export class ChatCore implements Inbound {
   readonly services: Services;
   private readonly dispatcher: Dispatcher;
   private readonly clients = new Set<Client>();
+  /** Open and not-yet-signed-in connections per address, for the connection caps. */
+  private readonly perAddress = new Map<string, { open: number; unauthenticated: number }>();
+  /** Connections not signed in yet (each is counted once, until it signs in or closes). */
+  private readonly unauthenticated = new Set<Client>();
   private stopping = false;
 
   constructor(config: ServerConfig, store: Store, bus: Bus, log: Logger, now: () => number = Date.now) {
@@ -32,9 +36,30 @@ export class ChatCore implements Inbound {
     return { connections: this.clients.size, sessions: this.services.registry.size };
   }
 
+  admit(address: string): WireError | null {
+    const { maxConnectionsPerAddress, maxUnauthenticatedPerAddress, maxUnauthenticated } = this.services.config;
+    const counts = this.perAddress.get(address);
+    const refuse = (message: string): WireError => ({ code: ErrorCode.TOO_MANY_CONNECTIONS, message });
+    if (maxConnectionsPerAddress > 0 && (counts?.open ?? 0) >= maxConnectionsPerAddress) {
+      return refuse(`Too many connections from your address (at most ${maxConnectionsPerAddress}). Close one first.`);
+    }
+    if (maxUnauthenticatedPerAddress > 0 && (counts?.unauthenticated ?? 0) >= maxUnauthenticatedPerAddress) {
+      return refuse(`Too many connections from your address that have not signed in (at most ${maxUnauthenticatedPerAddress}). Sign in on one first.`);
+    }
+    if (maxUnauthenticated > 0 && this.unauthenticated.size >= maxUnauthenticated) {
+      return refuse('Too many connections are waiting to sign in. Try again shortly.');
+    }
+    return null;
+  }
+
   open(connection: Connection): ConnectionInput {
     const client: Client = { connection, session: null, signingIn: false, closed: false, token: null };
     this.clients.add(client);
+    this.unauthenticated.add(client);
+    const counts = this.perAddress.get(connection.address) ?? { open: 0, unauthenticated: 0 };
+    counts.open++;
+    counts.unauthenticated++;
+    this.perAddress.set(connection.address, counts);
     // Whatever the transport: a connection nobody signs in on is closed after the sign-in timeout.
     const signInTimer = setTimeout(() => {
       if (!client.session) connection.close('sign-in took too long');
@@ -43,6 +68,7 @@ export class ChatCore implements Inbound {
     return {
       submit: (id, command) => this.submit(client, id, command),
       reject: (id, error) => this.dispatcher.reject(client, id, error),
+      charge: () => this.dispatcher.charge(client),
       closed: (why) => {
         clearTimeout(signInTimer);
         return this.close(client, why);
@@ -54,7 +80,24 @@ export class ChatCore implements Inbound {
     if (this.stopping) {
       return Promise.resolve(this.dispatcher.refuse(client, id, { code: ErrorCode.SHUTTING_DOWN, message: 'The server is shutting down' }));
     }
-    return this.dispatcher.submit(client, id, command);
+    return this.dispatcher.submit(client, id, command).then((outcome) => {
+      if (client.session && !client.closed) this.signedIn(client);
+      return outcome;
+    });
+  }
+
+  /** The connection no longer counts against the caps on connections that have not signed in. */
+  private signedIn(client: Client): void {
+    if (!this.unauthenticated.delete(client)) return;
+    const counts = this.perAddress.get(client.connection.address);
+    if (counts) counts.unauthenticated--;
+  }
+
+  private forgetCounts(client: Client): void {
+    this.signedIn(client);
+    const { address } = client.connection;
+    const counts = this.perAddress.get(address);
+    if (counts && --counts.open <= 0) this.perAddress.delete(address);
   }
 
   /** The connection is gone (or going): end its session at once so everyone sees the user offline. */
@@ -62,6 +105,7 @@ export class ChatCore implements Inbound {
     if (client.closed) return;
     client.closed = true;
     this.clients.delete(client);
+    this.forgetCounts(client);
     // A sign-in or logout may still be running; let it finish before ending the session.
     await this.dispatcher.drain(client).catch(() => {});
     await this.services.sessions.end(client, why).catch((err: unknown) => this.services.log.error({ err }, 'ending session failed'));

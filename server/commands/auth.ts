@@ -34,7 +34,10 @@ function guard(ctx: CommandContext): void {
   if (ctx.client.signingIn) throw new ProtocolError(ErrorCode.BAD_REQUEST, 'A sign-in is already in progress on this connection');
 }
 
-/** login <username> (password | token) [remember] [resumeFrom] */
+/**
+ * login <username> (password | token) [remember] [resumeFrom]
+ * Checked against the sign-in budgets (services/sign-in-budget.ts) before any store or hash work.
+ */
 export const login: CommandSpec<'login'> = {
   needsAuth: false,
   async handle(ctx, cmd: CommandOf<'login'>) {
@@ -44,14 +47,16 @@ export const login: CommandSpec<'login'> = {
     }
     ctx.client.signingIn = true;
     try {
-      if (cmd.token !== undefined) {
-        await ctx.services.accounts.verifyToken(cmd.username, cmd.token);
-        // Signing in with a token keeps using it; "remember" would only add a second one.
-        ctx.client.token = cmd.token;
-        return await signIn(ctx, cmd.username, { ...cmd, remember: false });
-      }
-      await ctx.services.accounts.verify(cmd.username, cmd.password!);
-      return await signIn(ctx, cmd.username, cmd);
+      return await ctx.services.signInBudget.attempt(ctx.client.connection.address, async () => {
+        if (cmd.token !== undefined) {
+          await ctx.services.accounts.verifyToken(cmd.username, cmd.token);
+          // Signing in with a token keeps using it; "remember" would only add a second one.
+          ctx.client.token = cmd.token;
+          return await signIn(ctx, cmd.username, { ...cmd, remember: false });
+        }
+        await ctx.services.accounts.verify(cmd.username, cmd.password!);
+        return await signIn(ctx, cmd.username, cmd);
+      });
     } finally {
       ctx.client.signingIn = false;
     }
@@ -68,8 +73,10 @@ export const register: CommandSpec<'register'> = {
     }
     ctx.client.signingIn = true;
     try {
-      await ctx.services.accounts.create(cmd.username, cmd.password);
-      return await signIn(ctx, cmd.username, cmd);
+      return await ctx.services.signInBudget.attempt(ctx.client.connection.address, async () => {
+        await ctx.services.accounts.create(cmd.username, cmd.password);
+        return await signIn(ctx, cmd.username, cmd);
+      });
     } finally {
       ctx.client.signingIn = false;
     }

@@ -13,6 +13,7 @@ import { MailboxService } from './mailbox';
 import { PresenceService } from './presence';
 import { SessionRegistry } from './registry';
 import { SessionService } from './sessions';
+import { SignInBudget } from './sign-in-budget';
 
 export interface Services {
   config: ServerConfig;
@@ -26,6 +27,8 @@ export interface Services {
   delivery: DeliveryService;
   mailbox: MailboxService;
   sessions: SessionService;
+  /** Failed sign-in budgets per address and per node, checked before hashing. */
+  signInBudget: SignInBudget;
   /** The sessions signed in on this node. */
   registry: SessionRegistry;
 }
@@ -40,6 +43,7 @@ export function createServices(config: ServerConfig, store: Store, bus: Bus, log
     log,
     now,
     registry,
+    signInBudget: new SignInBudget({ perAddress: config.signInBudgetPerAddress, total: config.signInBudgetTotal, maxHashQueue: config.maxHashQueue }, now),
     blocks,
     groups,
     presence,

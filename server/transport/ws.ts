@@ -2,8 +2,11 @@
 // frame), /healthz for load balancers, and the built web client as static files.
 //
 // Limits:
-// - Frames over MAX_FRAME_BYTES get FRAME_TOO_LARGE and are ignored; frames
-//   over HARD_MAX_PAYLOAD close the connection (ws refuses to buffer them).
+// - Frames (messages) over MAX_FRAME_BYTES close the connection with 1009
+//   (ws's maxPayload: it stops reading them, so no peer can make the server
+//   buffer more than the protocol allows).
+// - A connection refused by the connection caps is upgraded and closed at once
+//   with 1008 and the coded reason, so browsers can show why.
 // - UTF-8 is checked here (not by ws) so a bad frame gets an error reply
 //   instead of a dropped connection.
 // - A peer that misses a heartbeat pong is terminated; one whose unsent
@@ -38,9 +41,6 @@ import { originAllowed } from './origin';
 import { createStaticHandler } from './static';
 import { TLS_HANDSHAKE_TIMEOUT_MS, secureContextOptions } from './tls';
 
-/** Frames above this are refused by ws itself (close 1009), without buffering them. */
-const HARD_MAX_PAYLOAD = 1024 * 1024;
-
 export interface WsOptions extends ListenerOptions {
   /** Heartbeat interval (ms): a peer that misses a pong is terminated. */
   heartbeatMs: number;
@@ -57,6 +57,7 @@ class WsConnection implements Connection {
   /** WebSocket clients acknowledge with `ack` once they processed a delivery. */
   readonly acknowledgesOnWrite = false;
   readonly remoteAddress: string;
+  readonly address: string;
   private input!: ConnectionInput;
   alive = true;
 
@@ -64,10 +65,12 @@ class WsConnection implements Connection {
     private readonly ws: WebSocket,
     /** The upgraded socket under `ws`, corked per turn to batch writes. */
     private readonly socket: Duplex,
-    remote: string,
+    address: string,
+    port: number | undefined,
     private readonly options: WsOptions,
   ) {
-    this.remoteAddress = remote;
+    this.address = address;
+    this.remoteAddress = `${address}:${port ?? '?'}`;
   }
 
   get open(): boolean {
@@ -97,9 +100,6 @@ class WsConnection implements Connection {
     const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
     if (isBinary) {
       return input.reject(null, { code: ErrorCode.BAD_REQUEST, message: 'Binary frames are not supported; send JSON text frames.' });
-    }
-    if (bytes.length > MAX_FRAME_BYTES) {
-      return input.reject(null, { code: ErrorCode.FRAME_TOO_LARGE, message: `Frame larger than ${MAX_FRAME_BYTES} bytes; it was ignored.` });
     }
     // One native check instead of a fatal TextDecoder per connection (less memory per idle connection).
     if (!isUtf8(bytes)) {
@@ -176,7 +176,7 @@ export function listenWs(options: WsOptions): Promise<WsListener> {
   const connections = new Set<WsConnection>();
   const wss = new WebSocketServer({
     noServer: true,
-    maxPayload: HARD_MAX_PAYLOAD,
+    maxPayload: MAX_FRAME_BYTES,
     skipUTF8Validation: true,
     perMessageDeflate: false,
     clientTracking: false,
@@ -216,8 +216,18 @@ export function listenWs(options: WsOptions): Promise<WsListener> {
       );
       return;
     }
+    const refusal = inbound.admit(req.socket.remoteAddress ?? '?');
+    if (refusal) {
+      log.debug({ address: req.socket.remoteAddress, code: refusal.code }, 'websocket connection refused');
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        ws.on('error', () => {});
+        ws.close(1008, `${refusal.code}: ${refusal.message}`.slice(0, 123));
+        setTimeout(() => ws.terminate(), 5_000).unref();
+      });
+      return;
+    }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const conn = new WsConnection(ws, socket, `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`, options);
+      const conn = new WsConnection(ws, socket, req.socket.remoteAddress ?? '?', req.socket.remotePort, options);
       connections.add(conn);
       ws.once('close', () => connections.delete(conn));
       conn.start();

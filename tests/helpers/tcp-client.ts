@@ -21,9 +21,10 @@ export class TcpClient {
     socket.on('error', () => {});
   }
 
-  static connect(port: number): Promise<TcpClient> {
+  /** Connects to 127.0.0.1:`port`, from `localAddress` when given (any 127.x.y.z works on Linux). */
+  static connect(port: number, localAddress?: string): Promise<TcpClient> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect(port, '127.0.0.1', () => resolve(new TcpClient(socket)));
+      const socket = net.connect({ port, host: '127.0.0.1', ...(localAddress ? { localAddress } : {}) }, () => resolve(new TcpClient(socket)));
       socket.once('error', reject);
     });
   }
