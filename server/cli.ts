@@ -77,6 +77,7 @@ interface Flags {
   logFormat?: string;
   serveSourceMaps?: boolean;
   name?: string;
+  metrics?: string;
 }
 
 function toOptions(flags: Flags, env: NodeJS.ProcessEnv, webRoot: string | null): ServerOptions {
@@ -111,6 +112,7 @@ function toOptions(flags: Flags, env: NodeJS.ProcessEnv, webRoot: string | null)
   set('logFormat', flags.logFormat);
   set('serveSourceMaps', flags.serveSourceMaps);
   set('serverName', flags.name);
+  set('metrics', flags.metrics);
   return o;
 }
 
@@ -179,7 +181,11 @@ function addServerOptions(cmd: Command): Command {
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info; env CHAT_LOG_LEVEL)')
     .option('--log-format <format>', 'auto (readable on a terminal, JSON otherwise), pretty or json (env CHAT_LOG_FORMAT)')
     .option('--serve-source-maps', "serve the web client's .map files (development only; env CHAT_SERVE_SOURCE_MAPS=1)")
-    .option('--name <name>', 'server name shown to clients (default chat)');
+    .option('--name <name>', 'server name shown to clients (default chat)')
+    .option(
+      '--metrics <where>',
+      'Prometheus metrics: off (default), on (/metrics on the HTTP port: public!) or HOST:PORT (own listener, e.g. 127.0.0.1:9464; env CHAT_METRICS)',
+    );
 }
 
 /**
@@ -318,6 +324,8 @@ async function serve(options: ServerOptions): Promise<void> {
     console.log(`WebSocket listening on ${describeListen(config.host, server.wsPort, 'ws://', '/ws')}`);
     if (config.webRoot) console.log(`Web client at ${describeListen(config.host, server.wsPort, 'http://', '/')}`);
   }
+  if (server.metricsPort !== null) console.log(`Metrics at http://${config.metrics.slice(0, config.metrics.lastIndexOf(':'))}:${server.metricsPort}/metrics`);
+  else if (config.metrics === 'on' && server.wsPort !== null) console.log(`Metrics at ${describeListen(config.host, server.wsPort, 'http://', '/metrics')}`);
   console.log(`Data: ${config.store === 'sqlite' ? config.dataDir : config.store}. Press Ctrl+C to stop.`);
   for (const notice of server.notices) console.error(`${notice.level === 'warn' ? 'warning' : 'note'}: ${notice.text}`);
   await stopped;

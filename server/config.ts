@@ -67,6 +67,16 @@ export const ConfigSchema = z.strictObject({
   logFormat: z.enum(['auto', 'pretty', 'json']).default('auto'),
   /** Serve the web client's *.map source maps (a development aid; they expose the sources). Default false. */
   serveSourceMaps: z.boolean().default(false),
+  /**
+   * Prometheus metrics: 'off' (default), 'on' (GET /metrics on the HTTP port,
+   * beside /healthz) or 'HOST:PORT' (a listener of their own, e.g.
+   * 127.0.0.1:9464, which also answers /healthz and /readyz). Off by default:
+   * the figures (user counts, traffic) are not for the public port.
+   */
+  metrics: z
+    .string()
+    .regex(/^(off|on|(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5})$/, 'expected off, on or HOST:PORT')
+    .default('off'),
   /** Name announced to clients. */
   serverName: z.string().min(1).max(64).default('chat'),
 });
@@ -94,9 +104,21 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): ServerOptions {
   set('logLevel', env.CHAT_LOG_LEVEL || undefined);
   set('logFormat', env.CHAT_LOG_FORMAT || undefined);
   set('serveSourceMaps', env.CHAT_SERVE_SOURCE_MAPS ? env.CHAT_SERVE_SOURCE_MAPS === '1' || env.CHAT_SERVE_SOURCE_MAPS === 'true' : undefined);
+  set('metrics', env.CHAT_METRICS || undefined);
   set('port', num(env.CHAT_PORT));
   set('wsPort', num(env.CHAT_WS_PORT));
   return out;
+}
+
+/** Where metrics are served: nowhere, on the public HTTP port, or on a listener of their own. */
+export type MetricsTarget = { kind: 'off' } | { kind: 'public' } | { kind: 'listen'; host: string; port: number };
+
+export function metricsTarget(config: ServerConfig): MetricsTarget {
+  if (config.metrics === 'off') return { kind: 'off' };
+  if (config.metrics === 'on') return { kind: 'public' };
+  const colon = config.metrics.lastIndexOf(':');
+  const host = config.metrics.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  return { kind: 'listen', host, port: Number(config.metrics.slice(colon + 1)) };
 }
 
 export class ConfigError extends Error {
@@ -120,5 +142,8 @@ export function resolveConfig(options: ServerOptions): ServerConfig {
     throw new ConfigError(`--port and --ws-port must differ (both are ${config.port})`);
   }
   if (config.port === null && config.wsPort === null) throw new ConfigError('At least one of --port and --ws-port is needed');
+  const metrics = metricsTarget(config);
+  if (metrics.kind === 'public' && config.wsPort === null) throw new ConfigError('--metrics on serves /metrics on the HTTP port: it needs --ws-port');
+  if (metrics.kind === 'listen' && metrics.port > 65535) throw new ConfigError(`--metrics ${config.metrics}: the port must be 0-65535`);
   return Object.freeze(config);
 }

@@ -5,11 +5,16 @@
 import type { Bus, BusEvent } from './bus/bus';
 import { Dispatcher } from './commands/dispatcher';
 import type { ServerConfig } from './config';
-import { CloseReason, type Client, type Connection, type ConnectionInput, type Inbound, type Outcome } from './connection';
+import { CloseReason, type Client, type Connection, type ConnectionInput, type Inbound, type Outcome, type Readiness } from './connection';
 import type { Logger } from './log';
+import { Metrics } from './metrics';
 import { ErrorCode, type Command, type RequestId } from './protocol';
 import { createServices, type Services } from './services/index';
+import { hashQueueDepth } from './services/passwords';
 import type { Store } from './store/store';
+
+/** How long /readyz waits for the store or the bus before calling it unreachable. */
+const READY_TIMEOUT_MS = 2_000;
 
 export class ChatCore implements Inbound {
   readonly services: Services;
@@ -17,8 +22,24 @@ export class ChatCore implements Inbound {
   private readonly clients = new Set<Client>();
   private stopping = false;
 
-  constructor(config: ServerConfig, store: Store, bus: Bus, log: Logger, now: () => number = Date.now) {
-    this.services = createServices(config, store, bus, log, now);
+  constructor(
+    config: ServerConfig,
+    private readonly store: Store,
+    private readonly bus: Bus,
+    log: Logger,
+    now: () => number = Date.now,
+    readonly metricsRegistry: Metrics = new Metrics(),
+  ) {
+    this.services = createServices(config, store, bus, log, metricsRegistry, now);
+    metricsRegistry.setSources({
+      connections: () => {
+        const counts: Record<string, number> = {};
+        for (const c of this.clients) counts[c.connection.kind] = (counts[c.connection.kind] ?? 0) + 1;
+        return counts;
+      },
+      sessions: () => this.services.registry.size,
+      hashQueue: hashQueueDepth,
+    });
     this.dispatcher = new Dispatcher(this.services);
     bus.subscribe((event) => this.onBusEvent(event));
     bus.onClaimLost((username) => this.onClaimLost(username));
@@ -30,6 +51,34 @@ export class ChatCore implements Inbound {
 
   health(): { connections: number; sessions: number } {
     return { connections: this.clients.size, sessions: this.services.registry.size };
+  }
+
+  /** Asks the store and the bus, each within READY_TIMEOUT_MS. A stopping node is never ready. */
+  async readiness(): Promise<Readiness> {
+    const checks: Record<string, string> = {};
+    const check = async (name: string, probe: () => Promise<void>) => {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          probe(),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`no answer within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+          }),
+        ]);
+        checks[name] = 'ok';
+      } catch (err) {
+        checks[name] = (err as Error).message || String(err);
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+    await Promise.all([check('store', () => this.store.ping()), check('bus', () => this.bus.ping())]);
+    if (this.stopping) checks.node = 'shutting down';
+    return { ready: Object.values(checks).every((v) => v === 'ok'), checks };
+  }
+
+  metrics(): Promise<{ contentType: string; body: string }> {
+    return this.metricsRegistry.render();
   }
 
   open(connection: Connection): ConnectionInput {

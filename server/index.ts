@@ -3,13 +3,16 @@
 // server and the tests all start the server through this function only.
 import type net from 'node:net';
 import { createBus } from './bus/create-bus';
-import { resolveConfig, type ServerConfig, type ServerOptions } from './config';
+import { metricsTarget, resolveConfig, type ServerConfig, type ServerOptions } from './config';
 import { ChatCore } from './core';
 import { createLogger, type Logger } from './log';
+import { Metrics } from './metrics';
 import { prepareAccounts, type StartupNotice } from './ops/startup';
 import { createStore } from './store/create-store';
+import { timeStoreWrites } from './store/timed';
 import type { ListenerOptions } from './transport/listener';
 import { listenTcp } from './transport/tcp';
+import { listenMetrics, type MetricsListener } from './transport/probes';
 import { listenWs, type WsListener } from './transport/ws';
 
 export interface RunningServer {
@@ -18,6 +21,8 @@ export interface RunningServer {
   readonly tcpPort: number | null;
   /** Actual HTTP/WebSocket port, or null when off. */
   readonly wsPort: number | null;
+  /** Port of the metrics listener (`--metrics HOST:PORT`), or null when there is none. */
+  readonly metricsPort: number | null;
   readonly log: Logger;
   /** What the operator should know (no accounts yet, a readable --users file); also logged. */
   readonly notices: readonly StartupNotice[];
@@ -45,20 +50,23 @@ function portOf(server: net.Server): number {
 export async function startServer(options: ServerOptions, logger?: Logger, clock: () => number = Date.now): Promise<RunningServer> {
   const config = resolveConfig(options);
   const log = logger ?? createLogger(config.logLevel, config.logFormat);
-  const store = await createStore(config, log);
+  const metrics = new Metrics();
+  const store = timeStoreWrites(await createStore(config, log), (operation, seconds) => metrics.storeCommit.observe({ operation }, seconds));
   let bus;
   try {
-    bus = await createBus(config, log);
+    bus = await createBus(config, log, (ms) => metrics.busLag.observe(ms / 1000));
     await bus.start();
   } catch (err) {
     await store.close().catch(() => {});
     throw err;
   }
-  const core = new ChatCore(config, store, bus, log, clock);
+  const core = new ChatCore(config, store, bus, log, clock, metrics);
 
   let notices: StartupNotice[];
   let tcp: net.Server | null = null;
   let ws: WsListener | null = null;
+  let metricsListener: MetricsListener | null = null;
+  const metricsAt = metricsTarget(config);
   try {
     notices = await prepareAccounts(config, store, core.services.accounts, log);
     const common: Omit<ListenerOptions, 'port'> = {
@@ -79,11 +87,14 @@ export async function startServer(options: ServerOptions, logger?: Logger, clock
         heartbeatMs: config.heartbeatSeconds * 1000,
         webRoot: config.webRoot,
         serveSourceMaps: config.serveSourceMaps,
+        serveMetrics: metricsAt.kind === 'public',
       });
     }
+    if (metricsAt.kind === 'listen') metricsListener = await listenMetrics({ host: metricsAt.host, port: metricsAt.port, inbound: core, log });
   } catch (err) {
     tcp?.close();
     await ws?.close();
+    await metricsListener?.close();
     await bus.close().catch(() => {});
     await store.close().catch(() => {});
     throw err;
@@ -91,7 +102,8 @@ export async function startServer(options: ServerOptions, logger?: Logger, clock
 
   const tcpPort = tcp ? portOf(tcp) : null;
   const wsPort = ws ? portOf(ws.server) : null;
-  log.info({ tcpPort, wsPort, store: config.store, cluster: Boolean(config.redisUrl), node: bus.nodeId }, 'server started');
+  const metricsPort = metricsListener ? portOf(metricsListener.server) : null;
+  log.info({ tcpPort, wsPort, metricsPort, store: config.store, cluster: Boolean(config.redisUrl), node: bus.nodeId }, 'server started');
 
   let closing: Promise<void> | null = null;
   const activeBus = bus;
@@ -99,6 +111,7 @@ export async function startServer(options: ServerOptions, logger?: Logger, clock
     config,
     tcpPort,
     wsPort,
+    metricsPort,
     log,
     notices,
     close(reason = 'server shutting down') {
@@ -108,6 +121,7 @@ export async function startServer(options: ServerOptions, logger?: Logger, clock
         await core.shutdown(reason);
         await Promise.race([tcpClosed, new Promise((done) => setTimeout(done, 2_000).unref())]);
         await ws?.close();
+        await metricsListener?.close();
         await activeBus.close().catch((err: unknown) => log.warn({ err }, 'closing bus failed'));
         await store.close();
         log.info('server stopped');

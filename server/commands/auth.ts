@@ -43,14 +43,21 @@ export const login: CommandSpec<'login'> = {
       throw new ProtocolError(ErrorCode.BAD_REQUEST, 'login: give either a password or a token');
     }
     ctx.client.signingIn = true;
+    const signIns = ctx.services.metrics.signIns;
     try {
+      try {
+        if (cmd.token !== undefined) await ctx.services.accounts.verifyToken(cmd.username, cmd.token);
+        else await ctx.services.accounts.verify(cmd.username, cmd.password!);
+      } catch (err) {
+        signIns.inc({ result: err instanceof ProtocolError && err.code === ErrorCode.ACCOUNT_LOCKED ? 'locked' : 'failed' });
+        throw err;
+      }
+      signIns.inc({ result: 'ok' });
       if (cmd.token !== undefined) {
-        await ctx.services.accounts.verifyToken(cmd.username, cmd.token);
         // Signing in with a token keeps using it; "remember" would only add a second one.
         ctx.client.token = cmd.token;
         return await signIn(ctx, cmd.username, { ...cmd, remember: false });
       }
-      await ctx.services.accounts.verify(cmd.username, cmd.password!);
       return await signIn(ctx, cmd.username, cmd);
     } finally {
       ctx.client.signingIn = false;

@@ -58,6 +58,7 @@ export class Dispatcher {
     const lane = this.lane(client);
     const wait = lane.bucket.take();
     if (wait > 0) {
+      this.services.metrics.rateLimited.inc({ transport: client.connection.kind });
       const seconds = Math.max(1, Math.ceil(wait / 1000));
       return Promise.resolve(
         this.fail(client, id, {
@@ -68,6 +69,7 @@ export class Dispatcher {
       );
     }
     if (lane.length >= MAX_QUEUED) {
+      this.services.metrics.rateLimited.inc({ transport: client.connection.kind });
       return Promise.resolve(
         this.fail(client, id, {
           code: ErrorCode.RATE_LIMITED,

@@ -29,6 +29,11 @@ async function withHashSlot<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Hashes waiting for a slot right now, process-wide (the hash queue depth metric). */
+export function hashQueueDepth(): number {
+  return waiting.length;
+}
+
 function scryptAsync(password: string, salt: Buffer, options: ScryptOptions): Promise<Buffer> {
   return withHashSlot(
     () =>

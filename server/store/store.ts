@@ -158,6 +158,12 @@ export interface Store {
   readonly blocks: BlockStore;
   readonly groups: GroupStore;
   readonly messages: MessageStore;
+  /**
+   * Resolves when the backend can serve reads and writes right now (readiness
+   * checks): the database answers a trivial query and, for SQLite, the writer
+   * thread is alive. Rejects with the reason otherwise. Writes nothing.
+   */
+  ping(): Promise<void>;
   /** Flushes and closes. No method may be called afterwards. */
   close(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 // HTTP listener: WebSocket at /ws (one JSON request or server frame per text
-// frame), /healthz for load balancers, and the built web client as static files.
+// frame), /healthz and /readyz for load balancers (and /metrics when asked, see
+// probes.ts), and the built web client as static files.
 //
 // Limits:
 // - Frames over MAX_FRAME_BYTES get FRAME_TOO_LARGE and are ignored; frames
@@ -32,6 +33,7 @@ import {
 import { corkForThisTurn } from './cork';
 import { nextConnectionId } from './ids';
 import type { ListenerOptions } from './listener';
+import { serveProbe } from './probes';
 import { createStaticHandler } from './static';
 
 /** Frames above this are refused by ws itself (close 1009), without buffering them. */
@@ -43,6 +45,8 @@ export interface WsOptions extends ListenerOptions {
   webRoot: string | null;
   /** Serve the web client's source maps (development only). Default false. */
   serveSourceMaps?: boolean;
+  /** Serve /metrics here (`--metrics on`). Default false. */
+  serveMetrics?: boolean;
 }
 
 class WsConnection implements Connection {
@@ -177,13 +181,7 @@ export function listenWs(options: WsOptions): Promise<WsListener> {
 
   const serveStatic = createStaticHandler({ root: options.webRoot, serveSourceMaps: options.serveSourceMaps ?? false });
   const server = http.createServer((req, res) => {
-    if (req.url === '/healthz') {
-      const status = inbound.shuttingDown ? 503 : 200;
-      const { connections, sessions } = inbound.health();
-      res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-      res.end(JSON.stringify({ status: inbound.shuttingDown ? 'shutting-down' : 'ok', connections, sessions }));
-      return;
-    }
+    if (serveProbe(req, res, inbound, options.serveMetrics ?? false)) return;
     serveStatic(req, res);
   });
 

@@ -362,6 +362,10 @@ export class MemoryStore implements Store {
   readonly groups: GroupStore = new MemoryGroups(this.data);
   readonly messages: MessageStore = new MemoryMessages(this.data);
 
+  async ping(): Promise<void> {
+    this.data.ready();
+  }
+
   async close(): Promise<void> {
     this.data.closed = true;
   }

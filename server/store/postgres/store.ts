@@ -23,6 +23,11 @@ export class PostgresStore implements Store {
     this.messages = new PostgresMessages(pool);
   }
 
+  async ping(): Promise<void> {
+    if (this.closed) throw new Error('PostgreSQL store is closed');
+    await this.pool.query('SELECT 1');
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

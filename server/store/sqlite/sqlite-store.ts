@@ -261,6 +261,12 @@ export class SqliteStore implements Store {
     return this.writer.terminateForTests();
   }
 
+  async ping(): Promise<void> {
+    this.ready();
+    this.writer.assertAlive();
+    this.db.prepare('SELECT 1').get();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
