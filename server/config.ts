@@ -77,6 +77,8 @@ export const ConfigSchema = z.strictObject({
     .string()
     .regex(/^(off|on|(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5})$/, 'expected off, on or HOST:PORT')
     .default('off'),
+  /** Days the audit log keeps entries; 0 keeps them forever. Default 365. */
+  auditDays: z.number().min(0).max(36_500).default(365),
   /** Name announced to clients. */
   serverName: z.string().min(1).max(64).default('chat'),
 });
@@ -105,6 +107,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): ServerOptions {
   set('logFormat', env.CHAT_LOG_FORMAT || undefined);
   set('serveSourceMaps', env.CHAT_SERVE_SOURCE_MAPS ? env.CHAT_SERVE_SOURCE_MAPS === '1' || env.CHAT_SERVE_SOURCE_MAPS === 'true' : undefined);
   set('metrics', env.CHAT_METRICS || undefined);
+  set('auditDays', num(env.CHAT_AUDIT_DAYS));
   set('port', num(env.CHAT_PORT));
   set('wsPort', num(env.CHAT_WS_PORT));
   return out;

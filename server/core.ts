@@ -13,6 +13,9 @@ import { createServices, type Services } from './services/index';
 import { hashQueueDepth } from './services/passwords';
 import type { Store } from './store/store';
 
+/** Who group events name as the actor of an administrator's change: a reserved name, so never a user's. */
+const ADMIN_ACTOR = 'server';
+
 /** How long /readyz waits for the store or the bus before calling it unreachable. */
 const READY_TIMEOUT_MS = 2_000;
 
@@ -114,6 +117,20 @@ export class ChatCore implements Inbound {
     // A sign-in or logout may still be running; let it finish before ending the session.
     await this.dispatcher.drain(client).catch(() => {});
     await this.services.sessions.end(client, why).catch((err: unknown) => this.services.log.error({ err }, 'ending session failed'));
+  }
+
+  /** An administrator ended this user's session (or locked, deleted or renamed the account): end it here if it is here. */
+  endSessionOf(username: string, reason: string): void {
+    for (const client of this.clients) {
+      if (client.session?.username !== username) continue;
+      this.services.log.info({ conn: client.connection.id, user: username, reason }, 'session ended by an administrator');
+      void this.services.sessions.end(client, reason).finally(() => client.connection.close(reason));
+    }
+  }
+
+  /** An administrator deleted a group: tell its members signed in here. */
+  groupDeleted(name: string, members: string[]): void {
+    void this.services.groups.notifyLocal({ kind: 'group', name, change: 'deleted', actor: ADMIN_ACTOR, members: [], notify: members });
   }
 
   /** Another node holds this user's session now: end ours so there is only one. */

@@ -7,6 +7,7 @@ import { metricsTarget, resolveConfig, type ServerConfig, type ServerOptions } f
 import { ChatCore } from './core';
 import { createLogger, type Logger } from './log';
 import { Metrics } from './metrics';
+import { ControlLoop } from './ops/control';
 import { prepareAccounts, type StartupNotice } from './ops/startup';
 import { createStore } from './store/create-store';
 import { timeStoreWrites } from './store/timed';
@@ -67,8 +68,18 @@ export async function startServer(options: ServerOptions, logger?: Logger, clock
   let ws: WsListener | null = null;
   let metricsListener: MetricsListener | null = null;
   const metricsAt = metricsTarget(config);
+  const control = new ControlLoop(
+    store.admin,
+    bus.nodeId,
+    core.services.registry,
+    { endSession: (user, reason) => core.endSessionOf(user, reason), groupDeleted: (name, members) => core.groupDeleted(name, members) },
+    log,
+    { auditRetentionMs: config.auditDays > 0 ? config.auditDays * 86_400_000 : null },
+    clock,
+  );
   try {
     notices = await prepareAccounts(config, store, core.services.accounts, log);
+    await control.start();
     const common: Omit<ListenerOptions, 'port'> = {
       host: config.host,
       inbound: core,
@@ -95,6 +106,7 @@ export async function startServer(options: ServerOptions, logger?: Logger, clock
     tcp?.close();
     await ws?.close();
     await metricsListener?.close();
+    await control.stop();
     await bus.close().catch(() => {});
     await store.close().catch(() => {});
     throw err;
@@ -122,6 +134,7 @@ export async function startServer(options: ServerOptions, logger?: Logger, clock
         await Promise.race([tcpClosed, new Promise((done) => setTimeout(done, 2_000).unref())]);
         await ws?.close();
         await metricsListener?.close();
+        await control.stop();
         await activeBus.close().catch((err: unknown) => log.warn({ err }, 'closing bus failed'));
         await store.close();
         log.info('server stopped');

@@ -7,6 +7,7 @@ import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import type { Store } from '../store/store';
 import { AccountService } from './accounts';
+import { AuditService } from './audit';
 import { BlockService } from './blocks';
 import { DeliveryService } from './delivery';
 import { GroupService } from './groups';
@@ -23,6 +24,8 @@ export interface Services {
   /** Milliseconds since the epoch; injected so tests can move time. */
   now: () => number;
   accounts: AccountService;
+  /** The audit log (sign-ins, lockouts, registrations, ...). */
+  audit: AuditService;
   blocks: BlockService;
   groups: GroupService;
   presence: PresenceService;
@@ -44,6 +47,7 @@ export function createServices(config: ServerConfig, store: Store, bus: Bus, log
     metrics,
     now,
     registry,
+    audit: new AuditService(store.admin, log, now),
     blocks,
     groups,
     presence,

@@ -9,7 +9,7 @@ const WRITES: Record<string, ReadonlySet<string>> = {
   blocks: new Set(['block', 'unblock']),
   groups: new Set(['createGroup', 'addGroupMembers', 'removeGroupMembers']),
   messages: new Set(['saveMessage', 'ack']),
-  admin: new Set(['appendAudit', 'pruneAudit', 'setLock', 'deleteUser', 'renameUser', 'deleteGroup', 'postSignal', 'pruneSignals']),
+  admin: new Set(['appendAudit', 'pruneAudit', 'setLock', 'deleteUser', 'renameUser', 'deleteGroup', 'putNodeSessions', 'postSignal', 'pruneSignals']),
 };
 
 function timedRole<T extends object>(role: string, target: T, observe: (operation: string, seconds: number) => void): T {
