@@ -2,13 +2,16 @@
 // app's `--server-only`). Parses flags into ServerOptions, starts the server,
 // prints where it listens and stops cleanly on SIGINT/SIGTERM.
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, defaultDataDir, optionsFromEnv, resolveConfig, type ServerOptions } from './config';
-import { isProtocolError } from './protocol';
+import * as admin from './ops/admin';
+import { isProtocolError, Username } from './protocol';
 import { AccountService } from './services/accounts';
+import { AuditService } from './services/audit';
 import { createStore } from './store/create-store';
 import { startServer, type RunningServer } from './index';
 
@@ -92,6 +95,8 @@ interface Flags {
   tlsKey?: string;
   allowedOrigin?: string[];
   name?: string;
+  metrics?: string;
+  auditDays?: number;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -139,6 +144,8 @@ function toOptions(flags: Flags, env: NodeJS.ProcessEnv, webRoot: string | null)
   set('tlsKey', flags.tlsKey && path.resolve(flags.tlsKey));
   set('allowedOrigins', flags.allowedOrigin);
   set('serverName', flags.name);
+  set('metrics', flags.metrics);
+  set('auditDays', flags.auditDays);
   return o;
 }
 
@@ -220,7 +227,130 @@ function addServerOptions(cmd: Command): Command {
       "a web origin (https://host[:port]) whose pages may open WebSockets here, besides the server's own; repeatable (env CHAT_ALLOWED_ORIGINS, comma-separated)",
       collect,
     )
-    .option('--name <name>', 'server name shown to clients (default chat)');
+    .option('--name <name>', 'server name shown to clients (default chat)')
+    .option('--audit-days <days>', 'days the audit log keeps entries, 0 = forever (default 365; env CHAT_AUDIT_DAYS)', nonNegative)
+    .option(
+      '--metrics <where>',
+      'Prometheus metrics: off (default), on (/metrics on the HTTP port: public!) or HOST:PORT (own listener, e.g. 127.0.0.1:9464; env CHAT_METRICS)',
+    );
+}
+
+interface AdminFlags {
+  data?: string;
+  postgres?: string;
+  postgresSchema?: string;
+  hashCost?: number;
+  json?: boolean;
+}
+
+/** The store options every admin command takes (the same as the server's), and --json. */
+function addAdminOptions(cmd: Command, json = false): Command {
+  cmd
+    .option('-d, --data <dir>', `data directory of the SQLite store (default ${defaultDataDir()}; env CHAT_DATA_DIR)`)
+    .option('--postgres <url>', "the cluster's PostgreSQL (env CHAT_POSTGRES_URL)")
+    .option('--postgres-schema <name>', 'PostgreSQL schema (default public)')
+    .option('--hash-cost <log2N>', 'scrypt cost for new passwords (default 17)', integer);
+  if (json) cmd.option('--json', 'one JSON object per line instead of a table');
+  return cmd;
+}
+
+/** `admin:<OS user>`: who ran an admin command, for the audit log. */
+function adminActor(): string {
+  try {
+    return `admin:${os.userInfo().username}`;
+  } catch {
+    return 'admin';
+  }
+}
+
+/** Opens the store the flags name, runs one admin operation, prints its lines, closes the store. */
+async function runAdmin(flags: AdminFlags, operation: (ctx: admin.AdminContext) => Promise<string[]>): Promise<void> {
+  const config = resolveConfig(
+    toOptions(
+      { data: flags.data, postgres: flags.postgres, postgresSchema: flags.postgresSchema, hashCost: flags.hashCost, logLevel: 'silent' },
+      process.env,
+      null,
+    ),
+  );
+  const store = await createStore(config);
+  try {
+    const now = Date.now;
+    const accounts = new AccountService(
+      store.accounts,
+      { maxAttempts: config.maxAttempts, lockMs: config.lockoutSeconds * 1000, hashCost: config.hashCost, tokenMs: config.tokenDays * 86_400_000 },
+      now,
+    );
+    const audit = new AuditService(store.admin, { error: (details: object, message: string) => console.error(`warning: ${message}`, details) }, now);
+    const lines = await operation({ store, accounts, audit, actor: adminActor(), now, json: flags.json === true });
+    for (const line of lines) console.log(line);
+  } catch (err) {
+    if (err instanceof admin.AdminError) throw new ConfigError(err.message);
+    throw err;
+  } finally {
+    await store.close();
+  }
+}
+
+/** The admin commands: users, sessions, groups, audit (README, "Administration"). */
+function addAdminCommands(program: Command): void {
+  const users = program.command('users').description('accounts: list, add, passwd, lock, unlock, delete, rename (works while the server runs)');
+  addAdminOptions(users.command('list').description('every account: created, last sign-in, online, locked'), true).action((f: AdminFlags) =>
+    runAdmin(f, admin.listUsers),
+  );
+  addAdminOptions(users.command('add <name>').description('create an account (password from a hidden prompt, or the first line of stdin)')).action(
+    async (name: string, f: AdminFlags) => {
+      const password = await readPassword(name);
+      await runAdmin(f, (ctx) => admin.addUser(ctx, name, password));
+    },
+  );
+  addAdminOptions(
+    users.command('passwd <name>').description("set a new password (prompt or stdin); revokes saved sign-ins and ends the user's session"),
+  ).action(async (name: string, f: AdminFlags) => {
+    const password = await readPassword(name);
+    await runAdmin(f, (ctx) => admin.setPassword(ctx, name, password));
+  });
+  addAdminOptions(users.command('lock <name>').description('lock the account until unlocked; revokes saved sign-ins, ends the session')).action(
+    (name: string, f: AdminFlags) => runAdmin(f, (ctx) => admin.lockUser(ctx, name)),
+  );
+  addAdminOptions(users.command('unlock <name>').description("clear an administrator's lock and failed sign-ins")).action((name: string, f: AdminFlags) =>
+    runAdmin(f, (ctx) => admin.unlockUser(ctx, name)),
+  );
+  addAdminOptions(users.command('delete <name>').description('delete the account (sent messages stay in their recipients’ history)')).action(
+    (name: string, f: AdminFlags) => runAdmin(f, (ctx) => admin.deleteUser(ctx, name)),
+  );
+  addAdminOptions(users.command('rename <name> <new-name>').description('rename the account everywhere; ends its session')).action(
+    (name: string, to: string, f: AdminFlags) => runAdmin(f, (ctx) => admin.renameUser(ctx, name, to, (n) => Username.safeParse(n).success)),
+  );
+
+  const sessions = program.command('sessions').description('signed-in sessions: list, end');
+  addAdminOptions(sessions.command('list').description('who is signed in, on which node, from where'), true).action((f: AdminFlags) =>
+    runAdmin(f, admin.listSessions),
+  );
+  addAdminOptions(sessions.command('end <name>').description("disconnect the user's session and revoke their saved sign-ins")).action(
+    (name: string, f: AdminFlags) => runAdmin(f, (ctx) => admin.endSession(ctx, name)),
+  );
+
+  const groups = program.command('groups').description('groups: list, delete');
+  addAdminOptions(groups.command('list').description('every group with its owner and members'), true).action((f: AdminFlags) => runAdmin(f, admin.listGroups));
+  addAdminOptions(groups.command('delete <name>').description('delete a group; its members are told')).action((name: string, f: AdminFlags) =>
+    runAdmin(f, (ctx) => admin.deleteGroup(ctx, name)),
+  );
+
+  addAdminOptions(program.command('audit').description('read the audit log, newest first'), true)
+    .option('--user <name>', 'only entries about this account')
+    .option('--action <action>', 'only this action (sign-in, sign-in-failed, lockout, ...)')
+    .option('--since <when>', 'only entries since a date (2026-11-30T14:00Z) or a duration ago (30m, 12h, 7d)')
+    .option('--limit <n>', 'at most this many entries (default 50)', integer)
+    .action((f: AdminFlags & { user?: string; action?: string; since?: string; limit?: number }) =>
+      runAdmin(f, (ctx) =>
+        admin.readAudit(ctx, {
+          limit: f.limit ?? 50,
+          ...(f.user !== undefined ? { username: f.user } : {}),
+          ...(f.action !== undefined ? { action: f.action } : {}),
+          ...(f.since !== undefined ? { since: admin.parseSince(f.since, ctx.now()) } : {}),
+        }),
+      ),
+    );
 }
 
 /**
@@ -256,18 +386,23 @@ export async function runCli(argv: string[], defaults: { webRoot?: string | null
         hashCost: config.hashCost,
         tokenMs: config.tokenDays * 86_400_000,
       });
+      const audit = new AuditService(store.admin, { error: (details: object, message: string) => console.error(`warning: ${message}`, details) });
       const password = await readPassword(name);
       if (flags.update && (await store.accounts.getUser(name))) {
         await accounts.setPassword(name, password);
+        await audit.record({ action: 'password-changed', actor: adminActor(), username: name });
         console.log(`Password of ${name} updated.`);
       } else {
         await accounts.create(name, password);
+        await audit.record({ action: 'user-added', actor: adminActor(), username: name });
         console.log(`User ${name} created.`);
       }
     } finally {
       await store.close();
     }
   });
+
+  addAdminCommands(program);
 
   program
     .command('backup <file>')
@@ -372,6 +507,8 @@ async function serve(options: ServerOptions): Promise<void> {
     if (config.webRoot) console.log(`Web client at ${describeListen(config.host, server.wsPort, tlsOn ? 'https://' : 'http://', '/')}`);
   }
   if (tlsOn) console.log(`TLS certificate SHA-256 fingerprint: ${server.tlsFingerprint}`);
+  if (server.metricsPort !== null) console.log(`Metrics at http://${config.metrics.slice(0, config.metrics.lastIndexOf(':'))}:${server.metricsPort}/metrics`);
+  else if (config.metrics === 'on' && server.wsPort !== null) console.log(`Metrics at ${describeListen(config.host, server.wsPort, 'http://', '/metrics')}`);
   console.log(`Data: ${config.store === 'sqlite' ? config.dataDir : config.store}. Press Ctrl+C to stop.`);
   for (const notice of server.notices) console.error(`${notice.level === 'warn' ? 'warning' : 'note'}: ${notice.text}`);
   await stopped;

@@ -92,6 +92,18 @@ export const ConfigSchema = z.strictObject({
    * no Origin (native clients) or one naming the host the request was sent to. Default none.
    */
   allowedOrigins: z.array(z.string().min(1)).default([]),
+  /**
+   * Prometheus metrics: 'off' (default), 'on' (GET /metrics on the HTTP port,
+   * beside /healthz) or 'HOST:PORT' (a listener of their own, e.g.
+   * 127.0.0.1:9464, which also answers /healthz and /readyz). Off by default:
+   * the figures (user counts, traffic) are not for the public port.
+   */
+  metrics: z
+    .string()
+    .regex(/^(off|on|(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5})$/, 'expected off, on or HOST:PORT')
+    .default('off'),
+  /** Days the audit log keeps entries; 0 keeps them forever. Default 365. */
+  auditDays: z.number().min(0).max(36_500).default(365),
   /** Name announced to clients. */
   serverName: z.string().min(1).max(64).default('chat'),
 });
@@ -122,9 +134,22 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): ServerOptions {
   set('tlsCert', env.CHAT_TLS_CERT || undefined);
   set('tlsKey', env.CHAT_TLS_KEY || undefined);
   set('allowedOrigins', env.CHAT_ALLOWED_ORIGINS ? env.CHAT_ALLOWED_ORIGINS.split(/[\s,]+/).filter(Boolean) : undefined);
+  set('metrics', env.CHAT_METRICS || undefined);
+  set('auditDays', num(env.CHAT_AUDIT_DAYS));
   set('port', num(env.CHAT_PORT));
   set('wsPort', num(env.CHAT_WS_PORT));
   return out;
+}
+
+/** Where metrics are served: nowhere, on the public HTTP port, or on a listener of their own. */
+export type MetricsTarget = { kind: 'off' } | { kind: 'public' } | { kind: 'listen'; host: string; port: number };
+
+export function metricsTarget(config: ServerConfig): MetricsTarget {
+  if (config.metrics === 'off') return { kind: 'off' };
+  if (config.metrics === 'on') return { kind: 'public' };
+  const colon = config.metrics.lastIndexOf(':');
+  const host = config.metrics.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  return { kind: 'listen', host, port: Number(config.metrics.slice(colon + 1)) };
 }
 
 export class ConfigError extends Error {
@@ -169,5 +194,8 @@ export function resolveConfig(options: ServerOptions): ServerConfig {
   if (config.port === null && config.wsPort === null) throw new ConfigError('At least one of --port and --ws-port is needed');
   if ((config.tlsCert === null) !== (config.tlsKey === null)) throw new ConfigError('--tls-cert and --tls-key go together: give both or neither');
   config.allowedOrigins = config.allowedOrigins.map(normalizeOrigin);
+  const metrics = metricsTarget(config);
+  if (metrics.kind === 'public' && config.wsPort === null) throw new ConfigError('--metrics on serves /metrics on the HTTP port: it needs --ws-port');
+  if (metrics.kind === 'listen' && metrics.port > 65535) throw new ConfigError(`--metrics ${config.metrics}: the port must be 0-65535`);
   return Object.freeze(config);
 }

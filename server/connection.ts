@@ -99,6 +99,16 @@ export interface Inbound {
   readonly shuttingDown: boolean;
   /** Counts for `/healthz`. */
   health(): { connections: number; sessions: number };
+  /** For `/readyz`: whether the store (and the bus) answer right now, with each check's result ('ok' or why not). */
+  readiness(): Promise<Readiness>;
+  /** The Prometheus exposition (`/metrics`). */
+  metrics(): Promise<{ contentType: string; body: string }>;
+}
+
+export interface Readiness {
+  ready: boolean;
+  /** 'ok', or the reason the check failed; keyed by what was checked ('store', 'bus'). */
+  checks: Record<string, string>;
 }
 
 /** The signed-in session of a client, as commands see it (services/session.ts implements it). */

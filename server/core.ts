@@ -5,11 +5,19 @@
 import type { Bus, BusEvent } from './bus/bus';
 import { Dispatcher } from './commands/dispatcher';
 import type { ServerConfig } from './config';
-import { CloseReason, type Client, type Connection, type ConnectionInput, type Inbound, type Outcome } from './connection';
+import { CloseReason, type Client, type Connection, type ConnectionInput, type Inbound, type Outcome, type Readiness } from './connection';
 import type { Logger } from './log';
+import { Metrics } from './metrics';
 import { ErrorCode, type Command, type RequestId, type WireError } from './protocol';
 import { createServices, type Services } from './services/index';
+import { hashQueueDepth } from './services/passwords';
 import type { Store } from './store/store';
+
+/** Who group events name as the actor of an administrator's change: a reserved name, so never a user's. */
+const ADMIN_ACTOR = 'server';
+
+/** How long /readyz waits for the store or the bus before calling it unreachable. */
+const READY_TIMEOUT_MS = 2_000;
 
 export class ChatCore implements Inbound {
   readonly services: Services;
@@ -21,8 +29,24 @@ export class ChatCore implements Inbound {
   private readonly unauthenticated = new Set<Client>();
   private stopping = false;
 
-  constructor(config: ServerConfig, store: Store, bus: Bus, log: Logger, now: () => number = Date.now) {
-    this.services = createServices(config, store, bus, log, now);
+  constructor(
+    config: ServerConfig,
+    private readonly store: Store,
+    private readonly bus: Bus,
+    log: Logger,
+    now: () => number = Date.now,
+    readonly metricsRegistry: Metrics = new Metrics(),
+  ) {
+    this.services = createServices(config, store, bus, log, metricsRegistry, now);
+    metricsRegistry.setSources({
+      connections: () => {
+        const counts: Record<string, number> = {};
+        for (const c of this.clients) counts[c.connection.kind] = (counts[c.connection.kind] ?? 0) + 1;
+        return counts;
+      },
+      sessions: () => this.services.registry.size,
+      hashQueue: hashQueueDepth,
+    });
     this.dispatcher = new Dispatcher(this.services);
     bus.subscribe((event) => this.onBusEvent(event));
     bus.onClaimLost((username) => this.onClaimLost(username));
@@ -50,6 +74,34 @@ export class ChatCore implements Inbound {
       return refuse('Too many connections are waiting to sign in. Try again shortly.');
     }
     return null;
+  }
+
+  /** Asks the store and the bus, each within READY_TIMEOUT_MS. A stopping node is never ready. */
+  async readiness(): Promise<Readiness> {
+    const checks: Record<string, string> = {};
+    const check = async (name: string, probe: () => Promise<void>) => {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          probe(),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`no answer within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+          }),
+        ]);
+        checks[name] = 'ok';
+      } catch (err) {
+        checks[name] = (err as Error).message || String(err);
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+    await Promise.all([check('store', () => this.store.ping()), check('bus', () => this.bus.ping())]);
+    if (this.stopping) checks.node = 'shutting down';
+    return { ready: Object.values(checks).every((v) => v === 'ok'), checks };
+  }
+
+  metrics(): Promise<{ contentType: string; body: string }> {
+    return this.metricsRegistry.render();
   }
 
   open(connection: Connection): ConnectionInput {
@@ -109,6 +161,20 @@ export class ChatCore implements Inbound {
     // A sign-in or logout may still be running; let it finish before ending the session.
     await this.dispatcher.drain(client).catch(() => {});
     await this.services.sessions.end(client, why).catch((err: unknown) => this.services.log.error({ err }, 'ending session failed'));
+  }
+
+  /** An administrator ended this user's session (or locked, deleted or renamed the account): end it here if it is here. */
+  endSessionOf(username: string, reason: string): void {
+    for (const client of this.clients) {
+      if (client.session?.username !== username) continue;
+      this.services.log.info({ conn: client.connection.id, user: username, reason }, 'session ended by an administrator');
+      void this.services.sessions.end(client, reason).finally(() => client.connection.close(reason));
+    }
+  }
+
+  /** An administrator deleted a group: tell its members signed in here. */
+  groupDeleted(name: string, members: string[]): void {
+    void this.services.groups.notifyLocal({ kind: 'group', name, change: 'deleted', actor: ADMIN_ACTOR, members: [], notify: members });
   }
 
   /** Another node holds this user's session now: end ours so there is only one. */

@@ -4,14 +4,18 @@
 import type net from 'node:net';
 import tls from 'node:tls';
 import { createBus } from './bus/create-bus';
-import { resolveConfig, type ServerConfig, type ServerOptions } from './config';
+import { metricsTarget, resolveConfig, type ServerConfig, type ServerOptions } from './config';
 import { ChatCore } from './core';
 import { createLogger, type Logger } from './log';
+import { Metrics } from './metrics';
+import { ControlLoop } from './ops/control';
 import { prepareAccounts, type StartupNotice } from './ops/startup';
 import { createStore } from './store/create-store';
+import { timeStoreWrites } from './store/timed';
 import type { ListenerOptions } from './transport/listener';
 import { listenTcp } from './transport/tcp';
 import { loadTlsMaterial, secureContextOptions, TlsConfigError, type TlsMaterial } from './transport/tls';
+import { listenMetrics, type MetricsListener } from './transport/probes';
 import { listenWs, type WsListener } from './transport/ws';
 
 export interface RunningServer {
@@ -20,6 +24,8 @@ export interface RunningServer {
   readonly tcpPort: number | null;
   /** Actual HTTP/WebSocket port, or null when off. */
   readonly wsPort: number | null;
+  /** Port of the metrics listener (`--metrics HOST:PORT`), or null when there is none. */
+  readonly metricsPort: number | null;
   readonly log: Logger;
   /** SHA-256 fingerprint (`AB:CD:...`) of the certificate served now, or null without TLS. */
   readonly tlsFingerprint: string | null;
@@ -59,22 +65,35 @@ export async function startServer(options: ServerOptions, logger?: Logger, clock
   // Checked before anything is opened: a bad certificate is a configuration error.
   let tlsMaterial: TlsMaterial | null = config.tlsCert && config.tlsKey ? loadTlsMaterial(config.tlsCert, config.tlsKey) : null;
   const log = logger ?? createLogger(config.logLevel, config.logFormat);
-  const store = await createStore(config, log);
+  const metrics = new Metrics();
+  const store = timeStoreWrites(await createStore(config, log), (operation, seconds) => metrics.storeCommit.observe({ operation }, seconds));
   let bus;
   try {
-    bus = await createBus(config, log);
+    bus = await createBus(config, log, (ms) => metrics.busLag.observe(ms / 1000));
     await bus.start();
   } catch (err) {
     await store.close().catch(() => {});
     throw err;
   }
-  const core = new ChatCore(config, store, bus, log, clock);
+  const core = new ChatCore(config, store, bus, log, clock, metrics);
 
   let notices: StartupNotice[];
   let tcp: net.Server | null = null;
   let ws: WsListener | null = null;
+  let metricsListener: MetricsListener | null = null;
+  const metricsAt = metricsTarget(config);
+  const control = new ControlLoop(
+    store.admin,
+    bus.nodeId,
+    core.services.registry,
+    { endSession: (user, reason) => core.endSessionOf(user, reason), groupDeleted: (name, members) => core.groupDeleted(name, members) },
+    log,
+    { auditRetentionMs: config.auditDays > 0 ? config.auditDays * 86_400_000 : null },
+    clock,
+  );
   try {
     notices = await prepareAccounts(config, store, core.services.accounts, log);
+    await control.start();
     const common: Omit<ListenerOptions, 'port'> = {
       host: config.host,
       inbound: core,
@@ -95,11 +114,15 @@ export async function startServer(options: ServerOptions, logger?: Logger, clock
         webRoot: config.webRoot,
         serveSourceMaps: config.serveSourceMaps,
         allowedOrigins: config.allowedOrigins,
+        serveMetrics: metricsAt.kind === 'public',
       });
     }
+    if (metricsAt.kind === 'listen') metricsListener = await listenMetrics({ host: metricsAt.host, port: metricsAt.port, inbound: core, log });
   } catch (err) {
     tcp?.close();
     await ws?.close();
+    await metricsListener?.close();
+    await control.stop();
     await bus.close().catch(() => {});
     await store.close().catch(() => {});
     throw err;
@@ -107,8 +130,9 @@ export async function startServer(options: ServerOptions, logger?: Logger, clock
 
   const tcpPort = tcp ? portOf(tcp) : null;
   const wsPort = ws ? portOf(ws.server) : null;
+  const metricsPort = metricsListener ? portOf(metricsListener.server) : null;
   log.info(
-    { tcpPort, wsPort, tls: tlsMaterial?.fingerprint ?? false, store: config.store, cluster: Boolean(config.redisUrl), node: bus.nodeId },
+    { tcpPort, wsPort, metricsPort, tls: tlsMaterial?.fingerprint ?? false, store: config.store, cluster: Boolean(config.redisUrl), node: bus.nodeId },
     'server started',
   );
 
@@ -118,6 +142,7 @@ export async function startServer(options: ServerOptions, logger?: Logger, clock
     config,
     tcpPort,
     wsPort,
+    metricsPort,
     log,
     notices,
     get tlsFingerprint() {
@@ -142,6 +167,8 @@ export async function startServer(options: ServerOptions, logger?: Logger, clock
         await core.shutdown(reason);
         await Promise.race([tcpClosed, new Promise((done) => setTimeout(done, 2_000).unref())]);
         await ws?.close();
+        await metricsListener?.close();
+        await control.stop();
         await activeBus.close().catch((err: unknown) => log.warn({ err }, 'closing bus failed'));
         await store.close();
         log.info('server stopped');

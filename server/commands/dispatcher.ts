@@ -62,6 +62,7 @@ export class Dispatcher {
   charge(client: Client): WireError | null {
     const wait = this.lane(client).bucket.take();
     if (wait <= 0) return null;
+    this.services.metrics.rateLimited.inc({ transport: client.connection.kind });
     const seconds = Math.max(1, Math.ceil(wait / 1000));
     return { code: ErrorCode.RATE_LIMITED, message: `Too many commands. Slow down (try again in ${seconds} s).`, retryAfter: seconds };
   }
@@ -71,6 +72,7 @@ export class Dispatcher {
     const limited = this.charge(client);
     if (limited) return Promise.resolve(this.fail(client, id, limited));
     if (lane.length >= MAX_QUEUED) {
+      this.services.metrics.rateLimited.inc({ transport: client.connection.kind });
       return Promise.resolve(
         this.fail(client, id, {
           code: ErrorCode.RATE_LIMITED,

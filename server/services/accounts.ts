@@ -6,6 +6,15 @@ import { ErrorCode, ProtocolError, RESERVED_NAMES, Username, Password } from '..
 import type { AccountStore } from '../store/store';
 import { hashPassword, hashToken, newToken, verifyPassword } from './passwords';
 
+/**
+ * The lock an administrator sets (`users lock`): the latest time a Date can
+ * hold, so it never expires by itself; `users unlock` clears it.
+ */
+export const ADMIN_LOCK_UNTIL = 8_640_000_000_000_000;
+
+/** ACCOUNT_LOCKED thrown by the attempt that locked the account (the audit log records a lockout). */
+export class LockoutError extends ProtocolError {}
+
 export interface AccountPolicy {
   maxAttempts: number;
   lockMs: number;
@@ -24,6 +33,7 @@ export class AccountService {
   ) {}
 
   private lockedError(lockedUntil: number, now: number, prefix: string): ProtocolError {
+    if (lockedUntil >= ADMIN_LOCK_UNTIL) return new ProtocolError(ErrorCode.ACCOUNT_LOCKED, 'This account is locked by an administrator.');
     const seconds = Math.max(1, Math.ceil((lockedUntil - now) / 1000));
     return new ProtocolError(ErrorCode.ACCOUNT_LOCKED, `${prefix}Your account is locked. Try again in ${seconds} s.`, seconds);
   }
@@ -45,7 +55,8 @@ export class AccountService {
     const now = this.now();
     const after = await this.store.recordFailedLogin(username, now, this.policy.maxAttempts, this.policy.lockMs);
     if (after.lockedUntil !== null && after.lockedUntil > now) {
-      throw this.lockedError(after.lockedUntil, now, 'Invalid password. Too many failed attempts. ');
+      const locked = this.lockedError(after.lockedUntil, now, 'Invalid password. Too many failed attempts. ');
+      throw new LockoutError(locked.code, locked.message, locked.retryAfter);
     }
     const left = this.policy.maxAttempts - after.failures;
     throw new ProtocolError(

@@ -3,6 +3,7 @@
 // to the local session or, for users signed in on another node, to the bus.
 // Nothing is sent to anyone before the store has committed.
 import type { Bus } from '../bus/bus';
+import type { Metrics } from '../metrics';
 import { OutboundMessage } from '../connection';
 import { ErrorCode, ProtocolError, type ChatMessage } from '../protocol';
 import type { AccountStore, MessageStore, NewMessage, Recipient, StoredDelivery } from '../store/store';
@@ -28,6 +29,7 @@ export class DeliveryService {
     private readonly registry: SessionRegistry,
     private readonly blocks: BlockService,
     private readonly presence: PresenceService,
+    private readonly metrics: Metrics,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -70,6 +72,7 @@ export class DeliveryService {
 
   private async send(message: NewMessage, recipients: Recipient[], blockedBy: number): Promise<SendOutcome> {
     const saved = await this.messages.saveMessage(message, recipients);
+    this.metrics.messages.inc({ kind: message.kind });
     this.route(saved.deliveries, new OutboundMessage(saved.message));
     return {
       message: saved.message,
@@ -84,8 +87,10 @@ export class DeliveryService {
     let remote: StoredDelivery[] | undefined;
     for (const d of deliveries) {
       const session = this.registry.get(d.username);
-      if (session) session.deliver(d.seq, d.offline, outbound);
-      else if (!d.offline) (remote ??= []).push(d);
+      if (session) {
+        session.deliver(d.seq, d.offline, outbound);
+        if (!d.offline) this.observeLatency(d.message.ts);
+      } else if (!d.offline) (remote ??= []).push(d);
     }
     if (remote) void this.bus.publish({ kind: 'deliver', deliveries: remote }).catch(() => {});
   }
@@ -99,6 +104,12 @@ export class DeliveryService {
       let out = outbound.get(d.message.id);
       if (!out) outbound.set(d.message.id, (out = new OutboundMessage(d.message)));
       session.deliver(d.seq, d.offline, out);
+      if (!d.offline) this.observeLatency(d.message.ts);
     }
+  }
+
+  /** Message timestamp to hand-off (live deliveries; queued ones wait for their user by design). */
+  private observeLatency(sentAt: number): void {
+    this.metrics.deliveryLatency.observe(Math.max(0, this.now() - sentAt) / 1000);
   }
 }

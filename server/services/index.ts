@@ -4,8 +4,10 @@
 import type { Bus } from '../bus/bus';
 import type { ServerConfig } from '../config';
 import type { Logger } from '../log';
+import type { Metrics } from '../metrics';
 import type { Store } from '../store/store';
 import { AccountService } from './accounts';
+import { AuditService } from './audit';
 import { BlockService } from './blocks';
 import { DeliveryService } from './delivery';
 import { GroupService } from './groups';
@@ -18,9 +20,13 @@ import { SignInBudget } from './sign-in-budget';
 export interface Services {
   config: ServerConfig;
   log: Logger;
+  /** The node's Prometheus metrics. */
+  metrics: Metrics;
   /** Milliseconds since the epoch; injected so tests can move time. */
   now: () => number;
   accounts: AccountService;
+  /** The audit log (sign-ins, lockouts, registrations, ...). */
+  audit: AuditService;
   blocks: BlockService;
   groups: GroupService;
   presence: PresenceService;
@@ -33,7 +39,7 @@ export interface Services {
   registry: SessionRegistry;
 }
 
-export function createServices(config: ServerConfig, store: Store, bus: Bus, log: Logger, now: () => number = Date.now): Services {
+export function createServices(config: ServerConfig, store: Store, bus: Bus, log: Logger, metrics: Metrics, now: () => number = Date.now): Services {
   const registry = new SessionRegistry();
   const blocks = new BlockService(store.blocks, store.accounts, bus);
   const groups = new GroupService(store.groups, store.accounts, bus, registry, now);
@@ -41,9 +47,11 @@ export function createServices(config: ServerConfig, store: Store, bus: Bus, log
   return {
     config,
     log,
+    metrics,
     now,
     registry,
     signInBudget: new SignInBudget({ perAddress: config.signInBudgetPerAddress, total: config.signInBudgetTotal, maxHashQueue: config.maxHashQueue }, now),
+    audit: new AuditService(store.admin, log, now),
     blocks,
     groups,
     presence,
@@ -52,7 +60,7 @@ export function createServices(config: ServerConfig, store: Store, bus: Bus, log
       { maxAttempts: config.maxAttempts, lockMs: config.lockoutSeconds * 1000, hashCost: config.hashCost, tokenMs: config.tokenDays * 86_400_000 },
       now,
     ),
-    delivery: new DeliveryService(store.messages, store.accounts, bus, registry, blocks, presence, now),
+    delivery: new DeliveryService(store.messages, store.accounts, bus, registry, blocks, presence, metrics, now),
     mailbox: new MailboxService(store.messages, store.accounts, groups, blocks),
     sessions: new SessionService(store.messages, store.accounts, bus, registry, presence, log, now),
   };

@@ -112,6 +112,11 @@ async function withHashSlot<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Hashes waiting for a slot right now, process-wide (the hash queue depth metric). */
+export function hashQueueDepth(): number {
+  return waitingCount;
+}
+
 function scryptAsync(password: string, salt: Buffer, options: ScryptOptions): Promise<Buffer> {
   return withHashSlot(
     () =>

@@ -153,11 +153,121 @@ export interface MessageStore {
   history(query: HistoryQuery): Promise<ChatMessage[]>;
 }
 
+/** One line of the audit log. */
+export interface AuditEntry {
+  /** Increases with every entry (newest = highest). */
+  id: number;
+  /** When it happened, ms since the epoch. */
+  at: number;
+  /** What happened: 'sign-in', 'sign-in-failed', 'lockout', 'user-locked', ... (README, "Audit log"). */
+  action: string;
+  /** Who did it: the user themselves, or `admin:<os user>` for the admin CLI; null when unknown. */
+  actor: string | null;
+  /** The account concerned (the name typed, for failed sign-ins), or null. */
+  username: string | null;
+  /** The client's address (host:port) for network events, else null. */
+  address: string | null;
+  /** Free text: the transport, a group name, the new name of a renamed user... */
+  detail: string | null;
+}
+
+export interface AuditQuery {
+  /** At most this many, newest first. */
+  limit: number;
+  username?: string;
+  action?: string;
+  /** Only entries with id < before (paging backwards). */
+  before?: number;
+  /** Only entries with at >= since. */
+  since?: number;
+}
+
+/** A user as the admin tools list them. */
+export interface UserSummary {
+  username: string;
+  createdAt: number;
+  lastLoginAt: number | null;
+  /** The stored lock's end (past values included: the caller compares with its clock), or null. */
+  lockedUntil: number | null;
+}
+
+/** A session signed in on some node, as that node last reported it. */
+export interface LiveSession {
+  node: string;
+  username: string;
+  /** 'tcp' or 'ws'. */
+  transport: string;
+  address: string;
+  /** When the node first reported the session, ms since the epoch. */
+  since: number;
+  /** The node's last report, ms since the epoch. */
+  seenAt: number;
+}
+
+/** A request from the admin CLI to the running nodes, polled by each of them. */
+export interface AdminSignal {
+  id: number;
+  /** 'end-session': disconnect `subject`'s session; 'group-deleted': tell the group's members (`detail`: members, comma-separated). */
+  kind: 'end-session' | 'group-deleted';
+  subject: string;
+  detail: string;
+  at: number;
+}
+
+/** Operator tooling: the audit log, account administration and the signals running nodes poll. */
+export interface AdminStore {
+  appendAudit(entry: Omit<AuditEntry, 'id'>): Promise<void>;
+  /** Matching entries, newest first. */
+  readAudit(query: AuditQuery): Promise<AuditEntry[]>;
+  /** Deletes entries with at < before; resolves how many went. */
+  pruneAudit(before: number): Promise<number>;
+
+  /** Every user, sorted by name. */
+  listUsers(): Promise<UserSummary[]>;
+  /** Locks the account until `until` (whatever its failure count). Resolves false for an unknown user. */
+  setLock(username: string, until: number): Promise<boolean>;
+  /**
+   * Deletes the account: its tokens, lock, blocks (both ways), group memberships
+   * (ownership passes on as in removeGroupMembers; emptied groups go) and mailbox.
+   * Messages it sent stay in their recipients' history. Resolves false for an unknown user.
+   */
+  deleteUser(username: string): Promise<boolean>;
+  /**
+   * Renames a user everywhere (account, tokens, lock, blocks, groups, messages and
+   * mailbox). 'taken' when `to` is a user or a group, 'unknown' when `from` is no user.
+   */
+  renameUser(from: string, to: string): Promise<'ok' | 'unknown' | 'taken'>;
+  /** Every group, sorted by name. */
+  listGroups(): Promise<GroupRecord[]>;
+  /** Deletes the group (its messages stay in history); resolves it as it was, or null if there was none. */
+  deleteGroup(name: string): Promise<GroupRecord | null>;
+
+  /** Replaces what `node` reports as signed in, refreshing seenAt = now for all of them. */
+  putNodeSessions(node: string, sessions: readonly Omit<LiveSession, 'node' | 'seenAt'>[], now: number): Promise<void>;
+  /** Sessions reported at or after `since` (stale reports of dead nodes drop out), sorted by username. */
+  liveSessions(since: number): Promise<LiveSession[]>;
+  /** Queues a signal; resolves its id. */
+  postSignal(kind: AdminSignal['kind'], subject: string, detail: string, now: number): Promise<number>;
+  /** Signals with id > afterId, ascending. */
+  signalsAfter(afterId: number): Promise<AdminSignal[]>;
+  /** The highest signal id (0 when none): a starting node ignores what came before it. */
+  lastSignalId(): Promise<number>;
+  /** Deletes signals with at < before. */
+  pruneSignals(before: number): Promise<void>;
+}
+
 export interface Store {
   readonly accounts: AccountStore;
+  readonly admin: AdminStore;
   readonly blocks: BlockStore;
   readonly groups: GroupStore;
   readonly messages: MessageStore;
+  /**
+   * Resolves when the backend can serve reads and writes right now (readiness
+   * checks): the database answers a trivial query and, for SQLite, the writer
+   * thread is alive. Rejects with the reason otherwise. Writes nothing.
+   */
+  ping(): Promise<void>;
   /** Flushes and closes. No method may be called afterwards. */
   close(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 // HTTP listener: WebSocket at /ws (one JSON request or server frame per text
-// frame), /healthz for load balancers, and the built web client as static files.
+// frame), /healthz and /readyz for load balancers (and /metrics when asked, see
+// probes.ts), and the built web client as static files.
 //
 // Limits:
 // - Frames (messages) over MAX_FRAME_BYTES close the connection with 1009
@@ -38,6 +39,7 @@ import { corkForThisTurn } from './cork';
 import { nextConnectionId } from './ids';
 import type { ListenerOptions } from './listener';
 import { originAllowed } from './origin';
+import { serveProbe } from './probes';
 import { createStaticHandler } from './static';
 import { TLS_HANDSHAKE_TIMEOUT_MS, secureContextOptions } from './tls';
 
@@ -49,6 +51,8 @@ export interface WsOptions extends ListenerOptions {
   serveSourceMaps?: boolean;
   /** Origins allowed besides none and the request's own host (see origin.ts). Default none. */
   allowedOrigins?: readonly string[];
+  /** Serve /metrics here (`--metrics on`). Default false. */
+  serveMetrics?: boolean;
 }
 
 class WsConnection implements Connection {
@@ -184,13 +188,7 @@ export function listenWs(options: WsOptions): Promise<WsListener> {
 
   const serveStatic = createStaticHandler({ root: options.webRoot, serveSourceMaps: options.serveSourceMaps ?? false });
   const handleRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
-    if (req.url === '/healthz') {
-      const status = inbound.shuttingDown ? 503 : 200;
-      const { connections, sessions } = inbound.health();
-      res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-      res.end(JSON.stringify({ status: inbound.shuttingDown ? 'shutting-down' : 'ok', connections, sessions }));
-      return;
-    }
+    if (serveProbe(req, res, inbound, options.serveMetrics ?? false)) return;
     serveStatic(req, res);
   };
   const server = options.tls

@@ -675,6 +675,141 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
 
     // ------------------------------------------------------------ restart
 
+    describe('admin', () => {
+      it('ping resolves on an open store', async () => {
+        await expect(store.ping()).resolves.toBeUndefined();
+      });
+
+      it('audit: appends, reads newest first with filters, prunes by age', async () => {
+        const [a, b] = [n('a'), n('b')];
+        await store.admin.appendAudit({ at: T0, action: 'sign-in-failed', actor: null, username: a, address: '10.0.0.1:5000', detail: 'tcp' });
+        await store.admin.appendAudit({ at: T0 + 1, action: 'lockout', actor: null, username: a, address: '10.0.0.1:5000', detail: null });
+        await store.admin.appendAudit({ at: T0 + 2, action: 'sign-in', actor: b, username: b, address: null, detail: null });
+        const mine = await store.admin.readAudit({ limit: 10, username: a });
+        expect(mine.map((e) => e.action)).toEqual(['lockout', 'sign-in-failed']);
+        expect(mine[1]).toMatchObject({ at: T0, actor: null, username: a, address: '10.0.0.1:5000', detail: 'tcp' });
+        expect(mine[0]!.id).toBeGreaterThan(mine[1]!.id);
+        expect((await store.admin.readAudit({ limit: 10, username: a, action: 'lockout' })).map((e) => e.at)).toEqual([T0 + 1]);
+        expect((await store.admin.readAudit({ limit: 10, username: a, before: mine[0]!.id })).map((e) => e.action)).toEqual(['sign-in-failed']);
+        expect((await store.admin.readAudit({ limit: 10, username: a, since: T0 + 1 })).map((e) => e.action)).toEqual(['lockout']);
+        expect(await store.admin.readAudit({ limit: 1, username: a })).toHaveLength(1);
+        expect(await store.admin.pruneAudit(T0 + 1)).toBeGreaterThanOrEqual(1);
+        expect((await store.admin.readAudit({ limit: 10, username: a })).map((e) => e.action)).toEqual(['lockout']);
+      });
+
+      it('listUsers and setLock', async () => {
+        const [a, b] = await users('a', 'b');
+        expect(await store.admin.setLock(b as string, T0 + HOUR)).toBe(true);
+        expect(await store.admin.setLock(n('nobody'), T0)).toBe(false);
+        const listed = (await store.admin.listUsers()).filter((u) => u.username === a || u.username === b);
+        expect(listed).toEqual([
+          { username: a, createdAt: T0, lastLoginAt: null, lockedUntil: null },
+          { username: b, createdAt: T0, lastLoginAt: null, lockedUntil: T0 + HOUR },
+        ]);
+        expect(await store.accounts.getLockState(b as string, T0)).toEqual({ failures: 0, lockedUntil: T0 + HOUR });
+        await store.accounts.clearFailedLogins(b as string);
+        expect(await store.accounts.getLockState(b as string, T0)).toEqual({ failures: 0, lockedUntil: null });
+      });
+
+      it('deleteUser removes the account and what hangs on it, keeps sent messages, frees the name', async () => {
+        const [a, b, c] = (await users('a', 'b', 'c')) as [string, string, string];
+        const team = n('team');
+        await store.groups.createGroup(team, a, [b, c], T0);
+        await store.blocks.block(b, a);
+        await store.blocks.block(a, c);
+        await store.accounts.createToken(a, n('tok'), T0 + HOUR, T0);
+        await store.messages.saveMessage(privateMessage(a, b, 'from a'), online(b));
+        await store.messages.saveMessage(privateMessage(b, a, 'to a'), online(a));
+        expect(await store.admin.deleteUser(a)).toBe(true);
+        expect(await store.admin.deleteUser(a)).toBe(false);
+        expect(await store.accounts.getUser(a)).toBeNull();
+        expect(await store.accounts.findToken(n('tok'), T0)).toBeNull();
+        expect(await store.blocks.blockedBy(b)).toEqual([]);
+        expect(await store.blocks.blockersOf(c)).toEqual([]);
+        expect(await store.groups.getGroup(team)).toEqual({ name: team, owner: b, members: [b, c], createdAt: T0 });
+        expect(textsOf(await store.messages.history({ viewer: b, peer: a, limit: 10 }))).toEqual(['to a', 'from a']);
+        expect(await store.messages.lastSeq(a)).toBe(0);
+        expect(await store.accounts.createUser(a, 'new', T0 + 1)).toBe(true);
+      });
+
+      it('renameUser moves the account, groups, blocks, tokens and messages; refuses taken names', async () => {
+        const [a, b, c] = (await users('a', 'b', 'c')) as [string, string, string];
+        const team = n('team');
+        const renamed = n('renamed');
+        await store.groups.createGroup(team, a, [b], T0);
+        await store.blocks.block(c, a);
+        await store.accounts.createToken(a, n('tok'), T0 + HOUR, T0);
+        await store.messages.saveMessage(privateMessage(a, b, 'from a'), online(b));
+        await store.messages.saveMessage(privateMessage(b, a, 'to a'), [{ username: a, offline: true }]);
+        expect(await store.admin.renameUser(a, b)).toBe('taken');
+        expect(await store.admin.renameUser(a, team)).toBe('taken');
+        expect(await store.admin.renameUser(n('nobody'), n('other'))).toBe('unknown');
+        expect(await store.admin.renameUser(a, renamed)).toBe('ok');
+        expect(await store.accounts.getUser(a)).toBeNull();
+        expect(await store.accounts.getUser(renamed)).toEqual({ username: renamed, passwordHash: `hash-of-${a}`, createdAt: T0, lastLoginAt: null });
+        expect(await store.accounts.findToken(n('tok'), T0)).toBe(renamed);
+        expect(await store.blocks.isBlocked(c, renamed)).toBe(true);
+        expect(await store.groups.getGroup(team)).toEqual({ name: team, owner: renamed, members: [renamed, b], createdAt: T0 });
+        const history = await store.messages.history({ viewer: b, peer: renamed, limit: 10 });
+        expect(history.map((m) => [m.from, m.to, m.text])).toEqual([
+          [b, renamed, 'to a'],
+          [renamed, b, 'from a'],
+        ]);
+        expect(await store.messages.lastSeq(renamed)).toBe(1);
+        expect((await store.messages.offlineDeliveries(renamed, 10)).map((d) => [d.username, d.message.to])).toEqual([[renamed, renamed]]);
+        expect(await store.accounts.createUser(a, 'new', T0 + 1)).toBe(true);
+      });
+
+      it('listGroups and deleteGroup', async () => {
+        const [a, b] = (await users('a', 'b')) as [string, string];
+        const [g1, g2] = [n('g1'), n('g2')];
+        await store.groups.createGroup(g2, a, [b], T0);
+        await store.groups.createGroup(g1, b, [], T0);
+        const mine = (await store.admin.listGroups()).filter((g) => g.name === g1 || g.name === g2);
+        expect(mine).toEqual([
+          { name: g1, owner: b, members: [b], createdAt: T0 },
+          { name: g2, owner: a, members: [a, b], createdAt: T0 },
+        ]);
+        expect(await store.admin.deleteGroup(g2)).toEqual({ name: g2, owner: a, members: [a, b], createdAt: T0 });
+        expect(await store.admin.deleteGroup(g2)).toBeNull();
+        expect(await store.groups.getGroup(g2)).toBeNull();
+        expect((await store.groups.groupsOf(a)).map((g) => g.name)).toEqual([]);
+        expect(await store.groups.createGroup(g2, a, [], T0)).toBe(true);
+      });
+
+      it('live sessions: replaced per node, stale reports drop out', async () => {
+        const [node1, node2] = [n('node1'), n('node2')];
+        const [a, b] = [n('a'), n('b')];
+        await store.admin.putNodeSessions(node1, [{ username: a, transport: 'tcp', address: '127.0.0.1:1', since: T0 }], T0);
+        await store.admin.putNodeSessions(node2, [{ username: b, transport: 'ws', address: '127.0.0.1:2', since: T0 }], T0 + 10);
+        const mine = async (since: number) => (await store.admin.liveSessions(since)).filter((s) => s.node === node1 || s.node === node2);
+        expect(await mine(T0)).toEqual([
+          { node: node1, username: a, transport: 'tcp', address: '127.0.0.1:1', since: T0, seenAt: T0 },
+          { node: node2, username: b, transport: 'ws', address: '127.0.0.1:2', since: T0, seenAt: T0 + 10 },
+        ]);
+        expect((await mine(T0 + 5)).map((s) => s.username)).toEqual([b]);
+        await store.admin.putNodeSessions(node2, [], T0 + 20);
+        expect(await mine(T0)).toEqual([{ node: node1, username: a, transport: 'tcp', address: '127.0.0.1:1', since: T0, seenAt: T0 }]);
+      });
+
+      it('signals: ids increase, read after an id, pruned by age', async () => {
+        const start = await store.admin.lastSignalId();
+        const id1 = await store.admin.postSignal('end-session', n('a'), 'locked', T0);
+        const id2 = await store.admin.postSignal('group-deleted', n('g'), `${n('a')},${n('b')}`, T0 + 5);
+        expect(id2).toBeGreaterThan(id1);
+        expect(id1).toBeGreaterThan(start);
+        expect(await store.admin.lastSignalId()).toBe(id2);
+        const after = await store.admin.signalsAfter(start);
+        expect(after).toEqual([
+          { id: id1, kind: 'end-session', subject: n('a'), detail: 'locked', at: T0 },
+          { id: id2, kind: 'group-deleted', subject: n('g'), detail: `${n('a')},${n('b')}`, at: T0 + 5 },
+        ]);
+        expect((await store.admin.signalsAfter(id1)).map((s) => s.id)).toEqual([id2]);
+        await store.admin.pruneSignals(T0 + 1);
+        expect((await store.admin.signalsAfter(start)).map((s) => s.id)).toEqual([id2]);
+      });
+    });
+
     describe('restart', () => {
       it('everything survives close and reopen, and seqs and ids continue without reuse (skipped when open() gives no reopen)', async (ctx) => {
         if (!opened.reopen) {

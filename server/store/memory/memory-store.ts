@@ -8,6 +8,12 @@ import type { ChatMessage } from '../../protocol';
 import { assertDistinctRecipients, currentLock, historyTarget, messageRecord, nextLockAfterFailure, pageSize } from '../rules';
 import type {
   AccountStore,
+  AdminSignal,
+  AdminStore,
+  AuditEntry,
+  AuditQuery,
+  LiveSession,
+  UserSummary,
   BlockStore,
   GroupRecord,
   GroupStore,
@@ -52,9 +58,10 @@ class MemoryData {
 }
 
 class MemoryAccounts implements AccountStore {
-  private readonly locks = new Map<string, LockState>();
-  private readonly tokens = new Map<string, { username: string; expiresAt: number }>();
-  private readonly tokensByUser = new Map<string, Set<string>>();
+  // Not private: MemoryAdmin deletes and renames across them.
+  readonly locks = new Map<string, LockState>();
+  readonly tokens = new Map<string, { username: string; expiresAt: number }>();
+  readonly tokensByUser = new Map<string, Set<string>>();
 
   constructor(private readonly data: MemoryData) {}
 
@@ -165,8 +172,9 @@ class MemoryAccounts implements AccountStore {
 }
 
 class MemoryBlocks implements BlockStore {
-  private readonly blocking = new Map<string, Set<string>>();
-  private readonly blockedByIndex = new Map<string, Set<string>>();
+  // Not private: MemoryAdmin deletes and renames across them.
+  readonly blocking = new Map<string, Set<string>>();
+  readonly blockedByIndex = new Map<string, Set<string>>();
 
   constructor(private readonly data: MemoryData) {}
 
@@ -203,7 +211,8 @@ class MemoryBlocks implements BlockStore {
 }
 
 class MemoryGroups implements GroupStore {
-  private readonly groupsByMember = new Map<string, Set<string>>();
+  // Not private: MemoryAdmin renames members.
+  readonly groupsByMember = new Map<string, Set<string>>();
 
   constructor(private readonly data: MemoryData) {}
 
@@ -270,7 +279,7 @@ class MemoryGroups implements GroupStore {
 
 class MemoryMessages implements MessageStore {
   /** Private conversations by pairKey, and group conversations by name; ascending by id. */
-  private readonly privateLog = new Map<string, ChatMessage[]>();
+  private privateLog = new Map<string, ChatMessage[]>();
   private readonly groupLog = new Map<string, ChatMessage[]>();
   private nextMessageId = 1;
 
@@ -338,6 +347,36 @@ class MemoryMessages implements MessageStore {
     return offline.length - firstIndex(offline, (d) => d.seq > afterSeq);
   }
 
+  /** Rewrites every message and delivery naming `from` (the user record itself is moved by the caller). */
+  renameUser(from: string, to: string): void {
+    const renamed = new Map<ChatMessage, ChatMessage>();
+    const rename = (m: ChatMessage): ChatMessage => {
+      if (m.from !== from && m.to !== from) return m;
+      let out = renamed.get(m);
+      if (!out) {
+        out = Object.freeze({ ...m, ...(m.from === from ? { from: to } : {}), ...(m.to === from ? { to } : {}) });
+        renamed.set(m, out);
+      }
+      return out;
+    };
+    const privateLog = new Map<string, ChatMessage[]>();
+    for (const log of this.privateLog.values()) {
+      const next = log.map(rename);
+      const first = next[0];
+      if (first?.to !== undefined) privateLog.set(pairKey(first.from, first.to), next);
+    }
+    this.privateLog = privateLog;
+    for (const [name, log] of this.groupLog) this.groupLog.set(name, log.map(rename));
+    for (const user of this.data.users.values()) {
+      const redo = (d: StoredDelivery): StoredDelivery => {
+        const message = rename(d.message);
+        return message === d.message && d.username !== from ? d : Object.freeze({ ...d, username: d.username === from ? to : d.username, message });
+      };
+      user.deliveries = user.deliveries.map(redo);
+      user.offline = user.offline.map(redo);
+    }
+  }
+
   async history(query: HistoryQuery): Promise<ChatMessage[]> {
     this.data.ready();
     const target = historyTarget(query);
@@ -350,6 +389,175 @@ class MemoryMessages implements MessageStore {
   }
 }
 
+class MemoryAdmin implements AdminStore {
+  private readonly audit: AuditEntry[] = [];
+  private nextAuditId = 1;
+  private readonly sessions = new Map<string, LiveSession[]>();
+  private signals: AdminSignal[] = [];
+  private nextSignalId = 1;
+
+  constructor(
+    private readonly data: MemoryData,
+    private readonly accounts: MemoryAccounts,
+    private readonly blocks: MemoryBlocks,
+    private readonly groups: MemoryGroups,
+    private readonly messages: MemoryMessages,
+  ) {}
+
+  async appendAudit(entry: Omit<AuditEntry, 'id'>): Promise<void> {
+    this.data.ready();
+    this.audit.push(Object.freeze({ id: this.nextAuditId++, ...entry }));
+  }
+
+  async readAudit(query: AuditQuery): Promise<AuditEntry[]> {
+    this.data.ready();
+    const out: AuditEntry[] = [];
+    for (let i = this.audit.length - 1; i >= 0 && out.length < query.limit; i--) {
+      const e = this.audit[i]!;
+      if (query.username !== undefined && e.username !== query.username) continue;
+      if (query.action !== undefined && e.action !== query.action) continue;
+      if (query.before !== undefined && e.id >= query.before) continue;
+      if (query.since !== undefined && e.at < query.since) continue;
+      out.push({ ...e });
+    }
+    return out;
+  }
+
+  async pruneAudit(before: number): Promise<number> {
+    this.data.ready();
+    const keep = this.audit.filter((e) => e.at >= before);
+    const gone = this.audit.length - keep.length;
+    this.audit.splice(0, this.audit.length, ...keep);
+    return gone;
+  }
+
+  async listUsers(): Promise<UserSummary[]> {
+    this.data.ready();
+    return [...this.data.users.values()]
+      .map(({ record }) => ({
+        username: record.username,
+        createdAt: record.createdAt,
+        lastLoginAt: record.lastLoginAt,
+        lockedUntil: this.accounts.locks.get(record.username)?.lockedUntil ?? null,
+      }))
+      .sort((a, b) => byCodeUnit(a.username, b.username));
+  }
+
+  async setLock(username: string, until: number): Promise<boolean> {
+    this.data.ready();
+    if (!this.data.users.has(username)) return false;
+    this.accounts.locks.set(username, { failures: 0, lockedUntil: until });
+    return true;
+  }
+
+  async deleteUser(username: string): Promise<boolean> {
+    this.data.ready();
+    if (!this.data.users.has(username)) return false;
+    for (const name of [...(this.groups.groupsByMember.get(username) ?? [])]) await this.groups.removeGroupMembers(name, [username]);
+    this.groups.groupsByMember.delete(username);
+    await this.accounts.revokeTokensOf(username);
+    this.accounts.locks.delete(username);
+    for (const blocked of this.blocks.blocking.get(username) ?? []) this.blocks.blockedByIndex.get(blocked)?.delete(username);
+    for (const blocker of this.blocks.blockedByIndex.get(username) ?? []) this.blocks.blocking.get(blocker)?.delete(username);
+    this.blocks.blocking.delete(username);
+    this.blocks.blockedByIndex.delete(username);
+    this.data.users.delete(username);
+    return true;
+  }
+
+  async renameUser(from: string, to: string): Promise<'ok' | 'unknown' | 'taken'> {
+    this.data.ready();
+    const user = this.data.users.get(from);
+    if (!user) return 'unknown';
+    if (this.data.users.has(to) || this.data.groups.has(to)) return 'taken';
+    this.messages.renameUser(from, to);
+    this.data.users.delete(from);
+    user.record = { ...user.record, username: to };
+    this.data.users.set(to, user);
+    const { accounts, blocks, groups } = this;
+    const moveKey = <V>(map: Map<string, V>) => {
+      const value = map.get(from);
+      map.delete(to);
+      if (value === undefined) return;
+      map.delete(from);
+      map.set(to, value);
+    };
+    moveKey(accounts.locks);
+    moveKey(accounts.tokensByUser);
+    for (const hash of accounts.tokensByUser.get(to) ?? []) {
+      const token = accounts.tokens.get(hash);
+      if (token) token.username = to;
+    }
+    for (const index of [blocks.blocking, blocks.blockedByIndex]) {
+      moveKey(index);
+      for (const set of index.values()) if (set.delete(from)) set.add(to);
+    }
+    moveKey(groups.groupsByMember);
+    for (const group of this.data.groups.values()) {
+      if (group.owner === from) group.owner = to;
+      if (group.memberSet.delete(from)) {
+        group.memberSet.add(to);
+        group.members = group.members.map((m) => (m === from ? to : m));
+      }
+    }
+    return 'ok';
+  }
+
+  async listGroups(): Promise<GroupRecord[]> {
+    this.data.ready();
+    return [...this.data.groups.values()].map(groupRecord).sort((a, b) => byCodeUnit(a.name, b.name));
+  }
+
+  async deleteGroup(name: string): Promise<GroupRecord | null> {
+    this.data.ready();
+    const group = this.data.groups.get(name);
+    if (!group) return null;
+    const record = groupRecord(group);
+    await this.groups.removeGroupMembers(name, group.members);
+    this.data.groups.delete(name);
+    return record;
+  }
+
+  async putNodeSessions(node: string, sessions: readonly Omit<LiveSession, 'node' | 'seenAt'>[], now: number): Promise<void> {
+    this.data.ready();
+    this.sessions.set(
+      node,
+      sessions.map((s) => ({ ...s, node, seenAt: now })),
+    );
+  }
+
+  async liveSessions(since: number): Promise<LiveSession[]> {
+    this.data.ready();
+    return [...this.sessions.values()]
+      .flat()
+      .filter((s) => s.seenAt >= since)
+      .map((s) => ({ ...s }))
+      .sort((a, b) => byCodeUnit(a.username, b.username) || byCodeUnit(a.node, b.node));
+  }
+
+  async postSignal(kind: AdminSignal['kind'], subject: string, detail: string, now: number): Promise<number> {
+    this.data.ready();
+    const id = this.nextSignalId++;
+    this.signals.push({ id, kind, subject, detail, at: now });
+    return id;
+  }
+
+  async signalsAfter(afterId: number): Promise<AdminSignal[]> {
+    this.data.ready();
+    return this.signals.filter((s) => s.id > afterId).map((s) => ({ ...s }));
+  }
+
+  async lastSignalId(): Promise<number> {
+    this.data.ready();
+    return this.nextSignalId - 1;
+  }
+
+  async pruneSignals(before: number): Promise<void> {
+    this.data.ready();
+    this.signals = this.signals.filter((s) => s.at >= before);
+  }
+}
+
 export class MemoryStore implements Store {
   /** Opens an empty store: the memory backend's counterpart of the durable backends' open functions (nothing to migrate). */
   static async open(): Promise<MemoryStore> {
@@ -357,10 +565,21 @@ export class MemoryStore implements Store {
   }
 
   private readonly data = new MemoryData();
-  readonly accounts: AccountStore = new MemoryAccounts(this.data);
-  readonly blocks: BlockStore = new MemoryBlocks(this.data);
-  readonly groups: GroupStore = new MemoryGroups(this.data);
-  readonly messages: MessageStore = new MemoryMessages(this.data);
+  private readonly roles = {
+    accounts: new MemoryAccounts(this.data),
+    blocks: new MemoryBlocks(this.data),
+    groups: new MemoryGroups(this.data),
+    messages: new MemoryMessages(this.data),
+  };
+  readonly accounts: AccountStore = this.roles.accounts;
+  readonly blocks: BlockStore = this.roles.blocks;
+  readonly groups: GroupStore = this.roles.groups;
+  readonly messages: MessageStore = this.roles.messages;
+  readonly admin: AdminStore = new MemoryAdmin(this.data, this.roles.accounts, this.roles.blocks, this.roles.groups, this.roles.messages);
+
+  async ping(): Promise<void> {
+    this.data.ready();
+  }
 
   async close(): Promise<void> {
     this.data.closed = true;

@@ -4,24 +4,24 @@ import type { Pool } from 'pg';
 import type { GroupRecord, GroupStore } from '../store';
 import { changed, inTransaction, rows, toNumber, type Queryable } from './db';
 
-interface GroupRow {
+export interface GroupRow {
   name: string;
   owner: string;
   created_at: string;
   members: string[] | null;
 }
 
-const GROUP_SELECT = `
+export const GROUP_SELECT = `
   SELECT g.name, g.owner, g.created_at,
          (SELECT array_agg(m.username ORDER BY m.position) FROM group_members m WHERE m.group_name = g.name) AS members
   FROM groups g`;
 
-function toGroup(row: GroupRow): GroupRecord {
+export function toGroup(row: GroupRow): GroupRecord {
   return { name: row.name, owner: row.owner, createdAt: toNumber(row.created_at), members: row.members ?? [] };
 }
 
 /** The group with its members in join order, read through `db` (the pool, or a client inside a transaction). */
-async function readGroup(db: Queryable, name: string): Promise<GroupRecord | null> {
+export async function readGroup(db: Queryable, name: string): Promise<GroupRecord | null> {
   const [row] = await rows<GroupRow>(db, `${GROUP_SELECT} WHERE g.name = $1`, [name]);
   return row ? toGroup(row) : null;
 }

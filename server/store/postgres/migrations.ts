@@ -98,6 +98,44 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX deliveries_offline_idx ON deliveries (username, seq) WHERE offline;
     `,
   },
+  {
+    version: 2,
+    name: 'operations: audit log, sessions reported by nodes, signals from the admin CLI',
+    sql: `
+      -- Append-only apart from pruning by age (--audit-days).
+      CREATE TABLE audit_log (
+        id bigserial PRIMARY KEY,
+        at bigint NOT NULL,
+        action text NOT NULL,
+        actor text,
+        username text,
+        address text,
+        detail text
+      );
+      CREATE INDEX audit_log_at_idx ON audit_log (at);
+      CREATE INDEX audit_log_user_idx ON audit_log (username, id);
+
+      -- What each node last reported as signed in (replaced as a whole, refreshed periodically).
+      CREATE TABLE live_sessions (
+        node text NOT NULL,
+        username text NOT NULL,
+        transport text NOT NULL,
+        address text NOT NULL,
+        since bigint NOT NULL,
+        seen_at bigint NOT NULL,
+        PRIMARY KEY (node, username)
+      );
+
+      -- Requests of the admin CLI that every running node polls (end a session, a group was deleted).
+      CREATE TABLE admin_signals (
+        id bigserial PRIMARY KEY,
+        kind text NOT NULL,
+        subject text NOT NULL,
+        detail text NOT NULL,
+        at bigint NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Highest schema version this code knows. */

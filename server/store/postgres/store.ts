@@ -4,12 +4,14 @@
 import type { Pool } from 'pg';
 import type { Store } from '../store';
 import { PostgresAccounts } from './accounts';
+import { PostgresAdmin } from './admin';
 import { PostgresBlocks } from './blocks';
 import { PostgresGroups } from './groups';
 import { PostgresMessages } from './messages';
 
 export class PostgresStore implements Store {
   readonly accounts: PostgresAccounts;
+  readonly admin: PostgresAdmin;
   readonly blocks: PostgresBlocks;
   readonly groups: PostgresGroups;
   readonly messages: PostgresMessages;
@@ -18,9 +20,15 @@ export class PostgresStore implements Store {
   /** Use openPostgresStore(): it migrates the schema first. The pool's search_path points at the store's schema. */
   constructor(private readonly pool: Pool) {
     this.accounts = new PostgresAccounts(pool);
+    this.admin = new PostgresAdmin(pool);
     this.blocks = new PostgresBlocks(pool);
     this.groups = new PostgresGroups(pool);
     this.messages = new PostgresMessages(pool);
+  }
+
+  async ping(): Promise<void> {
+    if (this.closed) throw new Error('PostgreSQL store is closed');
+    await this.pool.query('SELECT 1');
   }
 
   async close(): Promise<void> {

@@ -131,6 +131,46 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    name: 'operations: audit log, sessions reported by nodes, signals from the admin CLI',
+    up(db) {
+      db.exec(`
+        -- Append-only apart from pruning by age (--audit-days).
+        CREATE TABLE audit_log (
+          id       INTEGER PRIMARY KEY AUTOINCREMENT,
+          at       INTEGER NOT NULL,
+          action   TEXT NOT NULL,
+          actor    TEXT,
+          username TEXT,
+          address  TEXT,
+          detail   TEXT
+        );
+        CREATE INDEX audit_log_at ON audit_log (at);
+        CREATE INDEX audit_log_user ON audit_log (username, id);
+
+        -- What each node last reported as signed in (replaced as a whole, refreshed periodically).
+        CREATE TABLE live_sessions (
+          node      TEXT NOT NULL,
+          username  TEXT NOT NULL,
+          transport TEXT NOT NULL,
+          address   TEXT NOT NULL,
+          since     INTEGER NOT NULL,
+          seen_at   INTEGER NOT NULL,
+          PRIMARY KEY (node, username)
+        ) WITHOUT ROWID;
+
+        -- Requests of the admin CLI that running nodes poll (end a session, a group was deleted).
+        CREATE TABLE admin_signals (
+          id      INTEGER PRIMARY KEY AUTOINCREMENT,
+          kind    TEXT NOT NULL,
+          subject TEXT NOT NULL,
+          detail  TEXT NOT NULL,
+          at      INTEGER NOT NULL
+        );
+      `);
+    },
+  },
 ];
 
 /** The newest schema version this code can read and write. */

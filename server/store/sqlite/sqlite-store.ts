@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { ChatMessage } from '../../protocol';
 import { assertDistinctRecipients, currentLock, historyTarget, newMessageFields, pageSize } from '../rules';
-import type { AccountStore, BlockStore, GroupRecord, GroupStore, MessageStore, Store, StoredDelivery } from '../store';
+import type { AccountStore, AdminStore, BlockStore, GroupRecord, GroupStore, MessageStore, Store, StoredDelivery } from '../store';
+import { adminReads } from './admin';
 import { openReaderConnection, type SqliteSettings } from './connection';
 import { prepareDatabaseFiles } from './file-modes';
 import { readSchemaVersion } from './migrations';
@@ -106,6 +107,21 @@ function accounts({ s, ready, op }: Sides): AccountStore {
       ready();
       return s.findToken.get(tokenHash, now)?.username ?? null;
     },
+  };
+}
+
+function admin({ db, s, ready, op }: Sides): AdminStore {
+  return {
+    ...adminReads(db, s, ready),
+    appendAudit: op('appendAudit'),
+    pruneAudit: op('pruneAudit'),
+    setLock: op('setLock'),
+    deleteUser: op('deleteUser'),
+    renameUser: op('renameUser'),
+    deleteGroup: op('deleteGroup'),
+    putNodeSessions: op('putNodeSessions'),
+    postSignal: op('postSignal'),
+    pruneSignals: op('pruneSignals'),
   };
 }
 
@@ -214,6 +230,7 @@ function messages({ s, ready, op }: Sides): MessageStore {
  */
 export class SqliteStore implements Store {
   readonly accounts: AccountStore;
+  readonly admin: AdminStore;
   readonly blocks: BlockStore;
   readonly groups: GroupStore;
   readonly messages: MessageStore;
@@ -235,6 +252,7 @@ export class SqliteStore implements Store {
           this.closed ? Promise.reject(new Error(`SQLite store ${db.name} is closed`)) : this.writer.run(op, args),
     };
     this.accounts = accounts(sides);
+    this.admin = admin(sides);
     this.blocks = blocks(sides);
     this.groups = groups(sides);
     this.messages = messages(sides);
@@ -259,6 +277,12 @@ export class SqliteStore implements Store {
   /** Test seam: kills the writer thread as a crash would. */
   terminateWriterForTests(): Promise<void> {
     return this.writer.terminateForTests();
+  }
+
+  async ping(): Promise<void> {
+    this.ready();
+    this.writer.assertAlive();
+    this.db.prepare('SELECT 1').get();
   }
 
   async close(): Promise<void> {

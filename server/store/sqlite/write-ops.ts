@@ -3,6 +3,7 @@
 // commit, so none of them opens a transaction of its own.
 import { currentLock, nextLockAfterFailure } from '../rules';
 import type { GroupRecord, LockState, NewMessage } from '../store';
+import type { AdminWriteOps } from './admin';
 import { lockOf, toGroupRecord } from './rows';
 import type { Statements } from './statements';
 
@@ -138,5 +139,6 @@ export function writeOps(s: Statements) {
   };
 }
 
-export type WriteOps = ReturnType<typeof writeOps>;
+/** The operation table of the writer thread: the roles' writes here, plus AdminStore's (admin.ts). */
+export type WriteOps = ReturnType<typeof writeOps> & AdminWriteOps;
 export type WriteOp = keyof WriteOps;
