@@ -13,6 +13,7 @@ import { MailboxService } from './mailbox';
 import { PresenceService } from './presence';
 import { SessionRegistry } from './registry';
 import { SessionService } from './sessions';
+import { TypingService } from './typing';
 
 export interface Services {
   config: ServerConfig;
@@ -26,6 +27,7 @@ export interface Services {
   delivery: DeliveryService;
   mailbox: MailboxService;
   sessions: SessionService;
+  typing: TypingService;
   /** The sessions signed in on this node. */
   registry: SessionRegistry;
 }
@@ -51,5 +53,6 @@ export function createServices(config: ServerConfig, store: Store, bus: Bus, log
     delivery: new DeliveryService(store.messages, store.accounts, bus, registry, blocks, presence, now),
     mailbox: new MailboxService(store.messages, store.accounts, groups, blocks),
     sessions: new SessionService(store.messages, store.accounts, bus, registry, presence, log, now),
+    typing: new TypingService(store.accounts, blocks, groups, presence, bus, registry, now),
   };
 }
