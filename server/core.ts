@@ -188,7 +188,7 @@ export class ChatCore implements Inbound {
   }
 
   private onBusEvent(event: BusEvent): void {
-    const { delivery, presence, groups, blocks } = this.services;
+    const { delivery, presence, groups, blocks, typing } = this.services;
     switch (event.kind) {
       case 'deliver':
         delivery.deliverFromBus(event.deliveries);
@@ -201,6 +201,9 @@ export class ChatCore implements Inbound {
         break;
       case 'blocks-changed':
         blocks.invalidate(event.user);
+        break;
+      case 'typing':
+        typing.showLocally(event.from, event.group, event.to);
         break;
     }
   }

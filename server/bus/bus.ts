@@ -26,6 +26,8 @@ export type BusEvent =
       members: string[];
       notify: string[];
     }
+  /** A typing notice (never stored) for users signed in on other nodes. */
+  | { kind: 'typing'; from: string; group?: string; to: string[] }
   /** Someone blocked or unblocked; nodes drop cached block lists for `user`. */
   | { kind: 'blocks-changed'; user: string };
 

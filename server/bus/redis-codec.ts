@@ -25,6 +25,7 @@ const BusEventSchema = z.discriminatedUnion('kind', [
     members: z.array(z.string()),
     notify: z.array(z.string()),
   }),
+  z.object({ kind: z.literal('typing'), from: z.string(), group: z.string().optional(), to: z.array(z.string()) }),
   z.object({ kind: z.literal('blocks-changed'), user: z.string() }),
 ]);
 

@@ -5,6 +5,7 @@ import { login, logout, register } from './auth';
 import { block, blocklist, unblock } from './blocks';
 import { createGroup, groupAdd, grouplist, groupLeave, groupRemove } from './groups';
 import { broadcast, message, messageGroup } from './messaging';
+import { typing, users } from './people';
 import { ping, whoelse, wholasthr } from './presence';
 import type { CommandTable } from './types';
 
@@ -20,6 +21,8 @@ export const commands: CommandTable = {
   unblock,
   blocklist,
   ping,
+  users,
+  typing,
   offline,
   'create-group': createGroup,
   'message-group': messageGroup,

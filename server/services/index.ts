@@ -16,6 +16,7 @@ import { PresenceService } from './presence';
 import { SessionRegistry } from './registry';
 import { SessionService } from './sessions';
 import { SignInBudget } from './sign-in-budget';
+import { TypingService } from './typing';
 
 export interface Services {
   config: ServerConfig;
@@ -35,6 +36,7 @@ export interface Services {
   sessions: SessionService;
   /** Failed sign-in budgets per address and per node, checked before hashing. */
   signInBudget: SignInBudget;
+  typing: TypingService;
   /** The sessions signed in on this node. */
   registry: SessionRegistry;
 }
@@ -63,5 +65,6 @@ export function createServices(config: ServerConfig, store: Store, bus: Bus, log
     delivery: new DeliveryService(store.messages, store.accounts, bus, registry, blocks, presence, metrics, now),
     mailbox: new MailboxService(store.messages, store.accounts, groups, blocks),
     sessions: new SessionService(store.messages, store.accounts, bus, registry, presence, log, now),
+    typing: new TypingService(store.accounts, blocks, groups, presence, bus, registry, now),
   };
 }

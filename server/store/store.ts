@@ -74,6 +74,12 @@ export interface AccountStore {
   recordLogin(username: string, now: number): Promise<void>;
   /** Users whose lastLoginAt >= since, any order. */
   usersLoggedInSince(since: number): Promise<{ username: string; lastLoginAt: number }[]>;
+  /**
+   * Accounts whose name contains `query` (case-insensitive; '' matches all),
+   * sorted by name in code-point order, at most `limit` of them. The people
+   * directory reads this.
+   */
+  listUsers(query: string, limit: number): Promise<{ username: string; lastLoginAt: number | null }[]>;
   /** Subset of `usernames` that exist, in input order. */
   existingUsers(usernames: readonly string[]): Promise<string[]>;
   /** True when at least one account exists (the first-run notice asks). */

@@ -150,6 +150,26 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(again).toEqual([{ username: early, lastLoginAt: T0 + 3_000 }]);
       });
 
+      it('listUsers finds every account containing the query (any case, never-signed-in included), sorted by name, up to limit', async () => {
+        const tag = n('');
+        const [zed, amy, bob] = (await users('Zed', 'amy', 'bob')) as [string, string, string];
+        await store.accounts.recordLogin(amy, T0 + 5);
+        // The tag is unique to this test, so only our three accounts contain it.
+        expect(await store.accounts.listUsers(tag.toUpperCase(), 10)).toEqual([
+          { username: zed, lastLoginAt: null },
+          { username: amy, lastLoginAt: T0 + 5 },
+          { username: bob, lastLoginAt: null },
+        ]);
+        expect(await store.accounts.listUsers(`b${tag}`, 10)).toEqual([{ username: bob, lastLoginAt: null }]);
+        expect((await store.accounts.listUsers(tag, 2)).map((u) => u.username)).toEqual([zed, amy]);
+        // LIKE wildcards are plain characters here.
+        expect(await store.accounts.listUsers('%', 10)).toEqual([]);
+        expect(await store.accounts.listUsers(`_${tag.slice(1, 4)}_`, 10)).toEqual([]);
+        const all = (await store.accounts.listUsers('', 100_000)).map((u) => u.username);
+        expect(all).toEqual(expect.arrayContaining([zed, amy, bob]));
+        expect([...all].sort()).toEqual(all);
+      });
+
       it('recordLogin for an unknown user creates nothing', async () => {
         await store.accounts.recordLogin(n('ghost'), T0);
         expect(await store.accounts.getUser(n('ghost'))).toBeNull();

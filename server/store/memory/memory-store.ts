@@ -107,6 +107,16 @@ class MemoryAccounts implements AccountStore {
     return out;
   }
 
+  async listUsers(query: string, limit: number): Promise<{ username: string; lastLoginAt: number | null }[]> {
+    this.data.ready();
+    const needle = query.toLowerCase();
+    const out: { username: string; lastLoginAt: number | null }[] = [];
+    for (const { record } of this.data.users.values()) {
+      if (record.username.toLowerCase().includes(needle)) out.push({ username: record.username, lastLoginAt: record.lastLoginAt });
+    }
+    return out.sort((a, b) => (a.username < b.username ? -1 : a.username > b.username ? 1 : 0)).slice(0, limit);
+  }
+
   async existingUsers(usernames: readonly string[]): Promise<string[]> {
     this.data.ready();
     return usernames.filter((name) => this.data.users.has(name));

@@ -60,6 +60,16 @@ export class PostgresAccounts implements AccountStore {
     return found.map((r) => ({ username: r.username, lastLoginAt: toNumber(r.last_login_at) }));
   }
 
+  async listUsers(query: string, limit: number): Promise<{ username: string; lastLoginAt: number | null }[]> {
+    // strpos() rather than LIKE (the query may hold `%` or `_`); COLLATE "C" sorts by code point, as the other stores do.
+    const found = await rows<{ username: string; last_login_at: string | null }>(
+      this.db,
+      'SELECT username, last_login_at FROM users WHERE strpos(lower(username), lower($1)) > 0 ORDER BY username COLLATE "C" LIMIT $2',
+      [query, limit],
+    );
+    return found.map((r) => ({ username: r.username, lastLoginAt: toNumberOrNull(r.last_login_at) }));
+  }
+
   async existingUsers(usernames: readonly string[]): Promise<string[]> {
     if (usernames.length === 0) return [];
     const found = await rows<{ username: string }>(this.db, 'SELECT username FROM users WHERE username = ANY($1::text[])', [[...usernames]]);

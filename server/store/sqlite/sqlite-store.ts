@@ -90,6 +90,10 @@ function accounts({ s, ready, op }: Sides): AccountStore {
       ready();
       return s.usersLoggedInSince.all(since).map((r) => ({ username: r.username, lastLoginAt: r.last_login_at }));
     },
+    async listUsers(query, limit) {
+      ready();
+      return s.listUsers.all(query, limit).map((r) => ({ username: r.username, lastLoginAt: r.last_login_at }));
+    },
     async existingUsers(usernames) {
       ready();
       // In-process lookups on the primary key: no round trips, and input order for free.

@@ -61,6 +61,10 @@ export function prepareStatements(db: Database) {
     anyUser: p<[], { one: 1 }>('SELECT 1 AS one FROM users LIMIT 1'),
     setPasswordHash: p<[string, string]>('UPDATE users SET password_hash = ? WHERE username = ?'),
     recordLogin: p<[number, string]>('UPDATE users SET last_login_at = ? WHERE username = ?'),
+    // instr() rather than LIKE: the query may hold `%` or `_`, and usernames are ASCII so lower() is exact.
+    listUsers: p<[string, number], { username: string; last_login_at: number | null }>(
+      'SELECT username, last_login_at FROM users WHERE instr(lower(username), lower(?)) > 0 ORDER BY username LIMIT ?',
+    ),
     usersLoggedInSince: p<[number], { username: string; last_login_at: number }>('SELECT username, last_login_at FROM users WHERE last_login_at >= ?'),
 
     // ---- lockout
