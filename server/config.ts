@@ -67,6 +67,31 @@ export const ConfigSchema = z.strictObject({
   logFormat: z.enum(['auto', 'pretty', 'json']).default('auto'),
   /** Serve the web client's *.map source maps (a development aid; they expose the sources). Default false. */
   serveSourceMaps: z.boolean().default(false),
+  /** Largest file upload (POST /api/files), in bytes; larger ones get 413. Default 25 MiB. */
+  maxUploadBytes: z
+    .number()
+    .int()
+    .min(1)
+    .default(25 * 1024 * 1024),
+  /** Hours an upload no message carries is kept before garbage collection deletes it. Default 24. */
+  uploadGraceHours: z.number().min(0).default(24),
+  /** Minutes between garbage collections of unsent uploads (fractions allowed). Default 15. */
+  fileGcMinutes: z.number().min(0.0001).default(15),
+  /** Minutes a signed download link (in messages, TCP lines) keeps working. Default 60. */
+  fileLinkMinutes: z
+    .number()
+    .min(0.01)
+    .max(7 * 24 * 60)
+    .default(60),
+  /**
+   * Base URL of the HTTP port as clients reach it (e.g. https://chat.example.com), used for
+   * the download links on TCP lines. Default: the address the TCP client connected to, with --ws-port.
+   */
+  publicUrl: z
+    .string()
+    .regex(/^https?:\/\/[^/?#]+$/, 'must be http(s)://host[:port] without a path')
+    .nullable()
+    .default(null),
   /** Name announced to clients. */
   serverName: z.string().min(1).max(64).default('chat'),
 });
@@ -94,6 +119,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): ServerOptions {
   set('logLevel', env.CHAT_LOG_LEVEL || undefined);
   set('logFormat', env.CHAT_LOG_FORMAT || undefined);
   set('serveSourceMaps', env.CHAT_SERVE_SOURCE_MAPS ? env.CHAT_SERVE_SOURCE_MAPS === '1' || env.CHAT_SERVE_SOURCE_MAPS === 'true' : undefined);
+  set('publicUrl', env.CHAT_PUBLIC_URL || undefined);
   set('port', num(env.CHAT_PORT));
   set('wsPort', num(env.CHAT_WS_PORT));
   return out;

@@ -5,7 +5,7 @@
 import type { Bus, BusEvent } from './bus/bus';
 import { Dispatcher } from './commands/dispatcher';
 import type { ServerConfig } from './config';
-import { CloseReason, type Client, type Connection, type ConnectionInput, type Inbound, type Outcome } from './connection';
+import { CloseReason, type Client, type Connection, type ConnectionInput, type FileEndpoints, type Inbound, type Outcome } from './connection';
 import type { Logger } from './log';
 import { ErrorCode, type Command, type RequestId } from './protocol';
 import { createServices, type Services } from './services/index';
@@ -14,14 +14,28 @@ import type { Store } from './store/store';
 export class ChatCore implements Inbound {
   readonly services: Services;
   private readonly dispatcher: Dispatcher;
+  readonly files: FileEndpoints;
   private readonly clients = new Set<Client>();
   private stopping = false;
+  private readonly gcTimer: NodeJS.Timeout;
 
   constructor(config: ServerConfig, store: Store, bus: Bus, log: Logger, now: () => number = Date.now) {
     this.services = createServices(config, store, bus, log, now);
     this.dispatcher = new Dispatcher(this.services);
     bus.subscribe((event) => this.onBusEvent(event));
     bus.onClaimLost((username) => this.onClaimLost(username));
+    const { files, accounts } = this.services;
+    this.files = {
+      maxUploadBytes: config.maxUploadBytes,
+      userForToken: (token) => accounts.userForToken(token),
+      upload: (user, name, body) => files.upload(user, name, body),
+      open: (id, variant, access) => files.open(id, variant, access),
+    };
+    // Unsent uploads past their grace period go; every node may run this (deleting twice is harmless).
+    this.gcTimer = setInterval(() => {
+      files.collectGarbage().catch((err: unknown) => log.warn({ err }, 'file garbage collection failed'));
+    }, config.fileGcMinutes * 60_000);
+    this.gcTimer.unref();
   }
 
   get shuttingDown(): boolean {
@@ -99,6 +113,7 @@ export class ChatCore implements Inbound {
   async shutdown(reason: string): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    clearInterval(this.gcTimer);
     const all = [...this.clients];
     for (const c of all) c.connection.event({ type: 'event', event: 'shutdown', reason });
     await Promise.all(all.map((c) => this.close(c, 'shutdown')));

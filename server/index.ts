@@ -36,6 +36,12 @@ function portOf(server: net.Server): number {
   return address.port;
 }
 
+/** An address as a URL host: IPv4-mapped IPv6 as plain IPv4, other IPv6 in brackets. */
+function urlHost(address: string): string {
+  const plain = address.replace(/^::ffff:(?=\d+\.)/, '');
+  return plain.includes(':') ? `[${plain}]` : plain;
+}
+
 /**
  * Starts a server node. Rejects (after releasing what it opened) when the
  * configuration is invalid, the store cannot be opened or a port is taken.
@@ -59,6 +65,9 @@ export async function startServer(options: ServerOptions, logger?: Logger, clock
   let notices: StartupNotice[];
   let tcp: net.Server | null = null;
   let ws: WsListener | null = null;
+  // Attachment links on TCP lines point at the HTTP port, which starts after TCP.
+  let httpPort: number | null = null;
+  const fileLinkBase = (localAddress: string): string => config.publicUrl ?? (httpPort === null ? '' : `http://${urlHost(localAddress)}:${httpPort}`);
   try {
     notices = await prepareAccounts(config, store, core.services.accounts, log);
     const common: Omit<ListenerOptions, 'port'> = {
@@ -70,7 +79,7 @@ export async function startServer(options: ServerOptions, logger?: Logger, clock
       serverName: config.serverName,
     };
     if (config.port !== null) {
-      tcp = await listenTcp({ ...common, port: config.port, idleMs: config.idleSeconds * 1000 });
+      tcp = await listenTcp({ ...common, port: config.port, idleMs: config.idleSeconds * 1000, fileLinkBase });
     }
     if (config.wsPort !== null) {
       ws = await listenWs({
@@ -80,6 +89,7 @@ export async function startServer(options: ServerOptions, logger?: Logger, clock
         webRoot: config.webRoot,
         serveSourceMaps: config.serveSourceMaps,
       });
+      httpPort = portOf(ws.server);
     }
   } catch (err) {
     tcp?.close();

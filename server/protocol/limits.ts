@@ -30,3 +30,12 @@ export const DEFAULT_PAGE_SIZE = 50;
 
 /** Longest request id a client may use (string ids). */
 export const MAX_REQUEST_ID_LENGTH = 64;
+
+/** Most files one message may carry. */
+export const MAX_ATTACHMENTS = 10;
+
+/** File ids are 22 characters of base64url (128 random bits). */
+export const FILE_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
+
+/** Longest file name kept with an upload, in characters (longer names are shortened). */
+export const MAX_FILE_NAME_LENGTH = 255;

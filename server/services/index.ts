@@ -7,7 +7,9 @@ import type { Logger } from '../log';
 import type { Store } from '../store/store';
 import { AccountService } from './accounts';
 import { BlockService } from './blocks';
+import { withAttachments } from './attached-messages';
 import { DeliveryService } from './delivery';
+import { FileService } from './files';
 import { GroupService } from './groups';
 import { MailboxService } from './mailbox';
 import { PresenceService } from './presence';
@@ -25,6 +27,7 @@ export interface Services {
   presence: PresenceService;
   delivery: DeliveryService;
   mailbox: MailboxService;
+  files: FileService;
   sessions: SessionService;
   /** The sessions signed in on this node. */
   registry: SessionRegistry;
@@ -35,11 +38,21 @@ export function createServices(config: ServerConfig, store: Store, bus: Bus, log
   const blocks = new BlockService(store.blocks, store.accounts, bus);
   const groups = new GroupService(store.groups, store.accounts, bus, registry, now);
   const presence = new PresenceService(store.accounts, blocks, bus, registry, now);
+  const files = new FileService(
+    store.files,
+    store.blobs,
+    { maxUploadBytes: config.maxUploadBytes, linkMs: config.fileLinkMinutes * 60_000, graceMs: config.uploadGraceHours * 3_600_000 },
+    log,
+    now,
+  );
+  // Messages read back (replays, offline list, history) come with their attachments.
+  const messages = withAttachments(store.messages, files);
   return {
     config,
     log,
     now,
     registry,
+    files,
     blocks,
     groups,
     presence,
@@ -48,8 +61,8 @@ export function createServices(config: ServerConfig, store: Store, bus: Bus, log
       { maxAttempts: config.maxAttempts, lockMs: config.lockoutSeconds * 1000, hashCost: config.hashCost, tokenMs: config.tokenDays * 86_400_000 },
       now,
     ),
-    delivery: new DeliveryService(store.messages, store.accounts, bus, registry, blocks, presence, now),
-    mailbox: new MailboxService(store.messages, store.accounts, groups, blocks),
-    sessions: new SessionService(store.messages, store.accounts, bus, registry, presence, log, now),
+    delivery: new DeliveryService(messages, store.accounts, bus, registry, blocks, presence, files, now),
+    mailbox: new MailboxService(messages, store.accounts, groups, blocks),
+    sessions: new SessionService(messages, store.accounts, bus, registry, presence, log, now),
   };
 }

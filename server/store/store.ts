@@ -17,6 +17,7 @@
 // - A store is opened ready to use: its open function (see create-store.ts)
 //   creates or upgrades the schema, so nothing else runs migrations.
 import type { ChatMessage, Delivery } from '../protocol';
+import type { BlobStore, FileStore } from './file-store';
 
 export interface UserRecord {
   username: string;
@@ -158,6 +159,10 @@ export interface Store {
   readonly blocks: BlockStore;
   readonly groups: GroupStore;
   readonly messages: MessageStore;
+  /** Uploads: metadata, references from messages and read grants (file-store.ts). */
+  readonly files: FileStore;
+  /** The bytes of uploads and thumbnails, content-addressed (file-store.ts). */
+  readonly blobs: BlobStore;
   /** Flushes and closes. No method may be called afterwards. */
   close(): Promise<void>;
 }

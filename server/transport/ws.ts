@@ -1,5 +1,6 @@
 // HTTP listener: WebSocket at /ws (one JSON request or server frame per text
-// frame), /healthz for load balancers, and the built web client as static files.
+// frame), /healthz for load balancers, file uploads and downloads under
+// /api/files (files-http.ts), and the built web client as static files.
 //
 // Limits:
 // - Frames over MAX_FRAME_BYTES get FRAME_TOO_LARGE and are ignored; frames
@@ -32,6 +33,7 @@ import {
 import { corkForThisTurn } from './cork';
 import { nextConnectionId } from './ids';
 import type { ListenerOptions } from './listener';
+import { createFilesHandler } from './files-http';
 import { createStaticHandler } from './static';
 
 /** Frames above this are refused by ws itself (close 1009), without buffering them. */
@@ -176,7 +178,9 @@ export function listenWs(options: WsOptions): Promise<WsListener> {
   });
 
   const serveStatic = createStaticHandler({ root: options.webRoot, serveSourceMaps: options.serveSourceMaps ?? false });
+  const serveFiles = createFilesHandler(inbound.files, log);
   const server = http.createServer((req, res) => {
+    if (serveFiles(req, res)) return;
     if (req.url === '/healthz') {
       const status = inbound.shuttingDown ? 503 : 200;
       const { connections, sessions } = inbound.health();

@@ -6,6 +6,9 @@
 // are copies or frozen, so callers cannot change the store's state by mutation.
 import type { ChatMessage } from '../../protocol';
 import { assertDistinctRecipients, currentLock, historyTarget, messageRecord, nextLockAfterFailure, pageSize } from '../rules';
+import { MemoryBlobStore } from '../blobs/memory';
+import { MemoryFiles } from './memory-files';
+import type { BlobStore, FileStore } from '../file-store';
 import type {
   AccountStore,
   BlockStore,
@@ -361,6 +364,11 @@ export class MemoryStore implements Store {
   readonly blocks: BlockStore = new MemoryBlocks(this.data);
   readonly groups: GroupStore = new MemoryGroups(this.data);
   readonly messages: MessageStore = new MemoryMessages(this.data);
+  readonly files: FileStore = new MemoryFiles(
+    () => this.data.ready(),
+    (group, user) => this.data.groups.get(group)?.memberSet.has(user) ?? false,
+  );
+  readonly blobs: BlobStore = new MemoryBlobStore();
 
   async close(): Promise<void> {
     this.data.closed = true;

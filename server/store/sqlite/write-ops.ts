@@ -3,6 +3,7 @@
 // commit, so none of them opens a transaction of its own.
 import { currentLock, nextLockAfterFailure } from '../rules';
 import type { GroupRecord, LockState, NewMessage } from '../store';
+import { fileWriteOps } from './file-ops';
 import { lockOf, toGroupRecord } from './rows';
 import type { Statements } from './statements';
 
@@ -22,6 +23,8 @@ export interface SavedMessage {
  */
 export function writeOps(s: Statements) {
   return {
+    ...fileWriteOps(s),
+
     createUser(username: string, passwordHash: string, now: number): boolean {
       if (s.nameTaken.get(username, username)) return false;
       s.insertUser.run(username, passwordHash, now);

@@ -59,6 +59,7 @@ describe('parseTextCommand: every command', () => {
     ['history group team 7', { type: 'history', with: 'team', group: true, before: 7 }],
     ['ack 17', { type: 'ack', seq: 17 }],
     ['ack 0', { type: 'ack', seq: 0 }],
+    ['file-token', { type: 'file-token' }],
     ['logout', { type: 'logout' }],
     ['help', { type: 'help' }],
     ['HELP\r', { type: 'help' }],
@@ -93,6 +94,7 @@ describe('help', () => {
       'grouplist',
       'history <user|group> [before-id]',
       'ack <seq>',
+      'file-token',
       'logout',
       'help',
     ]);
