@@ -2,12 +2,16 @@
 // processing), sending with message / message-group / broadcast, what
 // recipients see on WebSocket and TCP, downloads (who may, signed links,
 // headers, ranges), history and offline replay, and garbage collection.
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { backends } from '../../helpers/backends';
 import { download, pngBytes, sidewaysJpegWithGps, unsigned, upload } from '../../helpers/files';
+import { startTestServer } from '../../helpers/test-server';
+import { passwordOf } from '../../helpers/users';
 import { waitUntil } from '../../helpers/wait';
-import type { WsClient } from '../../helpers/ws-client';
+import { WsClient } from '../../helpers/ws-client';
 import { useBackend } from './harness';
 
 async function tokenOf(client: WsClient): Promise<string> {
@@ -232,3 +236,42 @@ for (const backend of backends) {
     });
   });
 }
+
+describe('files: one stored copy however many receive it [sqlite]', () => {
+  it('a file sent to a 1,000-member group (and uploaded twice) is stored once, and members can download it', async () => {
+    const names = Array.from({ length: 1000 }, (_, i) => `m${i}`);
+    const srv = await startTestServer({ users: Object.fromEntries(names.map((u) => [u, passwordOf('alice')])) });
+    const clients: WsClient[] = [];
+    try {
+      const base = `http://127.0.0.1:${srv.wsPort}`;
+      const owner = await WsClient.connect(srv.wsUrl);
+      clients.push(owner);
+      await owner.login('m0', passwordOf('alice'));
+      await owner.request({ type: 'create-group', group: 'everyone-here', members: names.slice(1) });
+      const bytes = Buffer.alloc(300_000, 7);
+      const ownerToken = await tokenOf(owner);
+      const first = await upload(base, ownerToken, 'big.bin', bytes);
+      const sent = await owner.request({ type: 'message-group', group: 'everyone-here', text: 'for all', attachments: [first.body.id] });
+      expect(sent.queued).toHaveLength(999);
+
+      const member = await WsClient.connect(srv.wsUrl);
+      clients.push(member);
+      await member.login('m999', passwordOf('alice'));
+      const [waiting] = (await member.request({ type: 'offline' })).messages;
+      const memberToken = await tokenOf(member);
+      const got = await download(base, unsigned(waiting!.message.attachments![0]!.url), memberToken);
+      expect(got.bytes.equals(bytes)).toBe(true);
+      // The same bytes uploaded again by someone else: a new file id, no new copy.
+      const again = await upload(base, memberToken, 'copy.bin', bytes);
+      expect(again.body.id).not.toBe(first.body.id);
+
+      const blobFiles = await readdir(path.join(srv.dataDir, 'files'), { recursive: true });
+      const stored = blobFiles.filter((f) => /[0-9a-f]{64}$/.test(f));
+      expect(stored).toHaveLength(1);
+      expect((await stat(path.join(srv.dataDir, 'files', stored[0]!))).size).toBe(bytes.length);
+    } finally {
+      for (const c of clients) c.kill();
+      await srv.stop();
+    }
+  }, 60_000);
+});
