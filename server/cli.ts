@@ -77,6 +77,11 @@ interface Flags {
   logFormat?: string;
   serveSourceMaps?: boolean;
   name?: string;
+  maxUploadMib?: number;
+  uploadGraceHours?: number;
+  fileLinkMinutes?: number;
+  fileGcMinutes?: number;
+  publicUrl?: string;
 }
 
 function toOptions(flags: Flags, env: NodeJS.ProcessEnv, webRoot: string | null): ServerOptions {
@@ -111,6 +116,11 @@ function toOptions(flags: Flags, env: NodeJS.ProcessEnv, webRoot: string | null)
   set('logFormat', flags.logFormat);
   set('serveSourceMaps', flags.serveSourceMaps);
   set('serverName', flags.name);
+  set('maxUploadBytes', flags.maxUploadMib === undefined ? undefined : Math.round(flags.maxUploadMib * 1024 * 1024));
+  set('uploadGraceHours', flags.uploadGraceHours);
+  set('fileLinkMinutes', flags.fileLinkMinutes);
+  set('fileGcMinutes', flags.fileGcMinutes);
+  set('publicUrl', flags.publicUrl);
   return o;
 }
 
@@ -179,7 +189,12 @@ function addServerOptions(cmd: Command): Command {
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info; env CHAT_LOG_LEVEL)')
     .option('--log-format <format>', 'auto (readable on a terminal, JSON otherwise), pretty or json (env CHAT_LOG_FORMAT)')
     .option('--serve-source-maps', "serve the web client's .map files (development only; env CHAT_SERVE_SOURCE_MAPS=1)")
-    .option('--name <name>', 'server name shown to clients (default chat)');
+    .option('--name <name>', 'server name shown to clients (default chat)')
+    .option('--max-upload-mib <MiB>', 'largest file upload; larger ones get 413 (default 25)', positive)
+    .option('--upload-grace-hours <h>', 'uploads no message carries are deleted after this long (default 24)', nonNegative)
+    .option('--file-link-minutes <m>', 'lifetime of signed download links in messages (default 60)', positive)
+    .option('--file-gc-minutes <m>', 'how often unsent uploads are garbage-collected (default 15)', positive)
+    .option('--public-url <url>', 'http(s)://host[:port] of the HTTP port as clients reach it, for links on TCP lines (env CHAT_PUBLIC_URL)');
 }
 
 /**
