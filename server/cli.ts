@@ -97,6 +97,11 @@ interface Flags {
   name?: string;
   metrics?: string;
   auditDays?: number;
+  maxUploadMib?: number;
+  uploadGraceHours?: number;
+  fileLinkMinutes?: number;
+  fileGcMinutes?: number;
+  publicUrl?: string;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -146,6 +151,11 @@ function toOptions(flags: Flags, env: NodeJS.ProcessEnv, webRoot: string | null)
   set('serverName', flags.name);
   set('metrics', flags.metrics);
   set('auditDays', flags.auditDays);
+  set('maxUploadBytes', flags.maxUploadMib === undefined ? undefined : Math.round(flags.maxUploadMib * 1024 * 1024));
+  set('uploadGraceHours', flags.uploadGraceHours);
+  set('fileLinkMinutes', flags.fileLinkMinutes);
+  set('fileGcMinutes', flags.fileGcMinutes);
+  set('publicUrl', flags.publicUrl);
   return o;
 }
 
@@ -228,6 +238,11 @@ function addServerOptions(cmd: Command): Command {
       collect,
     )
     .option('--name <name>', 'server name shown to clients (default chat)')
+    .option('--max-upload-mib <MiB>', 'largest file upload; larger ones get 413 (default 25)', positive)
+    .option('--upload-grace-hours <h>', 'uploads no message carries are deleted after this long (default 24)', nonNegative)
+    .option('--file-link-minutes <m>', 'lifetime of signed download links in messages (default 60)', positive)
+    .option('--file-gc-minutes <m>', 'how often unsent uploads are garbage-collected (default 15)', positive)
+    .option('--public-url <url>', 'http(s)://host[:port] of the HTTP port as clients reach it, for links on TCP lines (env CHAT_PUBLIC_URL)')
     .option('--audit-days <days>', 'days the audit log keeps entries, 0 = forever (default 365; env CHAT_AUDIT_DAYS)', nonNegative)
     .option(
       '--metrics <where>',

@@ -104,6 +104,31 @@ export const ConfigSchema = z.strictObject({
     .default('off'),
   /** Days the audit log keeps entries; 0 keeps them forever. Default 365. */
   auditDays: z.number().min(0).max(36_500).default(365),
+  /** Largest file upload (POST /api/files), in bytes; larger ones get 413. Default 25 MiB. */
+  maxUploadBytes: z
+    .number()
+    .int()
+    .min(1)
+    .default(25 * 1024 * 1024),
+  /** Hours an upload no message carries is kept before garbage collection deletes it. Default 24. */
+  uploadGraceHours: z.number().min(0).default(24),
+  /** Minutes between garbage collections of unsent uploads (fractions allowed). Default 15. */
+  fileGcMinutes: z.number().min(0.0001).default(15),
+  /** Minutes a signed download link (in messages, TCP lines) keeps working. Default 60. */
+  fileLinkMinutes: z
+    .number()
+    .min(0.01)
+    .max(7 * 24 * 60)
+    .default(60),
+  /**
+   * Base URL of the HTTP port as clients reach it (e.g. https://chat.example.com), used for
+   * the download links on TCP lines. Default: the address the TCP client connected to, with --ws-port.
+   */
+  publicUrl: z
+    .string()
+    .regex(/^https?:\/\/[^/?#]+$/, 'must be http(s)://host[:port] without a path')
+    .nullable()
+    .default(null),
   /** Name announced to clients. */
   serverName: z.string().min(1).max(64).default('chat'),
 });
@@ -136,6 +161,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): ServerOptions {
   set('allowedOrigins', env.CHAT_ALLOWED_ORIGINS ? env.CHAT_ALLOWED_ORIGINS.split(/[\s,]+/).filter(Boolean) : undefined);
   set('metrics', env.CHAT_METRICS || undefined);
   set('auditDays', num(env.CHAT_AUDIT_DAYS));
+  set('publicUrl', env.CHAT_PUBLIC_URL || undefined);
   set('port', num(env.CHAT_PORT));
   set('wsPort', num(env.CHAT_WS_PORT));
   return out;

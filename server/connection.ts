@@ -2,7 +2,8 @@
 // both directions. Transports implement Connection (outbound: replies, events,
 // deliveries) and call the core only through Inbound; commands and services see
 // the per-connection Client and the handler context. Imports only the protocol.
-import type { ChatMessage, Command, CommandType, EventFrame, RequestId, WireError } from './protocol';
+import type { Readable } from 'node:stream';
+import type { Attachment, ChatMessage, Command, CommandType, EventFrame, RequestId, WireError } from './protocol';
 
 /**
  * A message prepared for fan-out: each wire format encodes its body at most once,
@@ -103,12 +104,43 @@ export interface Inbound {
   readiness(): Promise<Readiness>;
   /** The Prometheus exposition (`/metrics`). */
   metrics(): Promise<{ contentType: string; body: string }>;
+  /** What the HTTP listener serves under /api/files. */
+  readonly files: FileEndpoints;
 }
 
 export interface Readiness {
   ready: boolean;
   /** 'ok', or the reason the check failed; keyed by what was checked ('store', 'bus'). */
   checks: Record<string, string>;
+}
+
+/** A file's bytes and headers, once a download's credentials were checked. */
+export interface DownloadableFile {
+  name: string;
+  /** Media type sniffed at upload. */
+  type: string;
+  size: number;
+  /** Shown in the browser (raster images); anything else is sent as an attachment. */
+  inline: boolean;
+  /** Strong ETag (quoted content hash). */
+  etag: string;
+  /** Bytes start..end, inclusive. */
+  read(start: number, end: number): Readable;
+}
+
+/**
+ * The core's side of /api/files (services/files.ts holds the rules). Expected
+ * failures are ProtocolErrors: BAD_REQUEST, FILE_TOO_LARGE.
+ */
+export interface FileEndpoints {
+  /** Largest upload in bytes. */
+  readonly maxUploadBytes: number;
+  /** The user of a sign-in token, or null when it is unknown, expired or revoked. */
+  userForToken(token: string): Promise<string | null>;
+  /** Stores an upload streamed from `body`; never buffers it whole. */
+  upload(user: string, name: string, body: AsyncIterable<Uint8Array>): Promise<Attachment>;
+  /** The file (or its thumbnail) if the credentials reach it, else null (answered 404). */
+  open(id: string, variant: 'file' | 'thumbnail', access: { user: string } | { expires: number; signature: string }): Promise<DownloadableFile | null>;
 }
 
 /** The signed-in session of a client, as commands see it (services/session.ts implements it). */

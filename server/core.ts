@@ -5,7 +5,7 @@
 import type { Bus, BusEvent } from './bus/bus';
 import { Dispatcher } from './commands/dispatcher';
 import type { ServerConfig } from './config';
-import { CloseReason, type Client, type Connection, type ConnectionInput, type Inbound, type Outcome, type Readiness } from './connection';
+import { CloseReason, type Client, type Connection, type ConnectionInput, type FileEndpoints, type Inbound, type Outcome, type Readiness } from './connection';
 import type { Logger } from './log';
 import { Metrics } from './metrics';
 import { ErrorCode, type Command, type RequestId, type WireError } from './protocol';
@@ -22,12 +22,14 @@ const READY_TIMEOUT_MS = 2_000;
 export class ChatCore implements Inbound {
   readonly services: Services;
   private readonly dispatcher: Dispatcher;
+  readonly files: FileEndpoints;
   private readonly clients = new Set<Client>();
   /** Open and not-yet-signed-in connections per address, for the connection caps. */
   private readonly perAddress = new Map<string, { open: number; unauthenticated: number }>();
   /** Connections not signed in yet (each is counted once, until it signs in or closes). */
   private readonly unauthenticated = new Set<Client>();
   private stopping = false;
+  private readonly gcTimer: NodeJS.Timeout;
 
   constructor(
     config: ServerConfig,
@@ -50,6 +52,18 @@ export class ChatCore implements Inbound {
     this.dispatcher = new Dispatcher(this.services);
     bus.subscribe((event) => this.onBusEvent(event));
     bus.onClaimLost((username) => this.onClaimLost(username));
+    const { files, accounts } = this.services;
+    this.files = {
+      maxUploadBytes: config.maxUploadBytes,
+      userForToken: (token) => accounts.userForToken(token),
+      upload: (user, name, body) => files.upload(user, name, body),
+      open: (id, variant, access) => files.open(id, variant, access),
+    };
+    // Unsent uploads past their grace period go; every node may run this (deleting twice is harmless).
+    this.gcTimer = setInterval(() => {
+      files.collectGarbage().catch((err: unknown) => log.warn({ err }, 'file garbage collection failed'));
+    }, config.fileGcMinutes * 60_000);
+    this.gcTimer.unref();
   }
 
   get shuttingDown(): boolean {
@@ -212,6 +226,7 @@ export class ChatCore implements Inbound {
   async shutdown(reason: string): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    clearInterval(this.gcTimer);
     const all = [...this.clients];
     for (const c of all) c.connection.event({ type: 'event', event: 'shutdown', reason });
     await Promise.all(all.map((c) => this.close(c, 'shutdown')));

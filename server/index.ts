@@ -54,6 +54,12 @@ function portOf(server: net.Server): number {
   return address.port;
 }
 
+/** An address as a URL host: IPv4-mapped IPv6 as plain IPv4, other IPv6 in brackets. */
+function urlHost(address: string): string {
+  const plain = address.replace(/^::ffff:(?=\d+\.)/, '');
+  return plain.includes(':') ? `[${plain}]` : plain;
+}
+
 /**
  * Starts a server node. Rejects (after releasing what it opened) when the
  * configuration is invalid, the store cannot be opened or a port is taken.
@@ -91,6 +97,9 @@ export async function startServer(options: ServerOptions, logger?: Logger, clock
     { auditRetentionMs: config.auditDays > 0 ? config.auditDays * 86_400_000 : null },
     clock,
   );
+  // Attachment links on TCP lines point at the HTTP port, which starts after TCP.
+  let httpPort: number | null = null;
+  const fileLinkBase = (localAddress: string): string => config.publicUrl ?? (httpPort === null ? '' : `http://${urlHost(localAddress)}:${httpPort}`);
   try {
     notices = await prepareAccounts(config, store, core.services.accounts, log);
     await control.start();
@@ -104,7 +113,7 @@ export async function startServer(options: ServerOptions, logger?: Logger, clock
       tls: tlsMaterial,
     };
     if (config.port !== null) {
-      tcp = await listenTcp({ ...common, port: config.port, idleMs: config.idleSeconds * 1000 });
+      tcp = await listenTcp({ ...common, port: config.port, idleMs: config.idleSeconds * 1000, fileLinkBase });
     }
     if (config.wsPort !== null) {
       ws = await listenWs({
@@ -116,6 +125,7 @@ export async function startServer(options: ServerOptions, logger?: Logger, clock
         allowedOrigins: config.allowedOrigins,
         serveMetrics: metricsAt.kind === 'public',
       });
+      httpPort = portOf(ws.server);
     }
     if (metricsAt.kind === 'listen') metricsListener = await listenMetrics({ host: metricsAt.host, port: metricsAt.port, inbound: core, log });
   } catch (err) {

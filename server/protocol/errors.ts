@@ -42,6 +42,10 @@ export const ErrorCode = {
   NOT_GROUP_MEMBER: 'NOT_GROUP_MEMBER',
   /** Only the group's owner may do this. */
   NOT_GROUP_OWNER: 'NOT_GROUP_OWNER',
+  /** No such file, or you may not send it (upload it first, or attach only files you can see). */
+  UNKNOWN_FILE: 'UNKNOWN_FILE',
+  /** The upload is larger than the server's limit (HTTP 413). */
+  FILE_TOO_LARGE: 'FILE_TOO_LARGE',
   /** Too many requests; `retryAfter` says when to try again (seconds). */
   RATE_LIMITED: 'RATE_LIMITED',
   /**

@@ -75,10 +75,16 @@ export class AccountService {
     if (owner !== username) throw new ProtocolError(ErrorCode.INVALID_TOKEN, 'The saved sign-in has expired or was revoked. Sign in with your password.');
   }
 
-  async issueToken(username: string): Promise<{ token: string; expiresAt: number }> {
+  /** The user a sign-in token belongs to, or null when it is unknown, expired or revoked (HTTP file requests). */
+  async userForToken(token: string): Promise<string | null> {
+    return this.store.findToken(hashToken(token), this.now());
+  }
+
+  /** A new sign-in token; `lifetimeMs` defaults to the policy's (tokenDays). */
+  async issueToken(username: string, lifetimeMs: number = this.policy.tokenMs): Promise<{ token: string; expiresAt: number }> {
     const token = newToken();
     const now = this.now();
-    const expiresAt = now + this.policy.tokenMs;
+    const expiresAt = now + lifetimeMs;
     await this.store.createToken(username, hashToken(token), expiresAt, now);
     return { token, expiresAt };
   }

@@ -9,7 +9,9 @@ import type { Store } from '../store/store';
 import { AccountService } from './accounts';
 import { AuditService } from './audit';
 import { BlockService } from './blocks';
+import { withAttachments } from './attached-messages';
 import { DeliveryService } from './delivery';
+import { FileService } from './files';
 import { GroupService } from './groups';
 import { MailboxService } from './mailbox';
 import { PresenceService } from './presence';
@@ -33,6 +35,7 @@ export interface Services {
   presence: PresenceService;
   delivery: DeliveryService;
   mailbox: MailboxService;
+  files: FileService;
   sessions: SessionService;
   /** Failed sign-in budgets per address and per node, checked before hashing. */
   signInBudget: SignInBudget;
@@ -46,6 +49,15 @@ export function createServices(config: ServerConfig, store: Store, bus: Bus, log
   const blocks = new BlockService(store.blocks, store.accounts, bus);
   const groups = new GroupService(store.groups, store.accounts, bus, registry, now);
   const presence = new PresenceService(store.accounts, blocks, bus, registry, now);
+  const files = new FileService(
+    store.files,
+    store.blobs,
+    { maxUploadBytes: config.maxUploadBytes, linkMs: config.fileLinkMinutes * 60_000, graceMs: config.uploadGraceHours * 3_600_000 },
+    log,
+    now,
+  );
+  // Messages read back (replays, offline list, history) come with their attachments.
+  const messages = withAttachments(store.messages, files);
   return {
     config,
     log,
@@ -54,6 +66,7 @@ export function createServices(config: ServerConfig, store: Store, bus: Bus, log
     registry,
     signInBudget: new SignInBudget({ perAddress: config.signInBudgetPerAddress, total: config.signInBudgetTotal, maxHashQueue: config.maxHashQueue }, now),
     audit: new AuditService(store.admin, log, now),
+    files,
     blocks,
     groups,
     presence,
@@ -62,9 +75,9 @@ export function createServices(config: ServerConfig, store: Store, bus: Bus, log
       { maxAttempts: config.maxAttempts, lockMs: config.lockoutSeconds * 1000, hashCost: config.hashCost, tokenMs: config.tokenDays * 86_400_000 },
       now,
     ),
-    delivery: new DeliveryService(store.messages, store.accounts, bus, registry, blocks, presence, metrics, now),
-    mailbox: new MailboxService(store.messages, store.accounts, groups, blocks),
-    sessions: new SessionService(store.messages, store.accounts, bus, registry, presence, log, now),
+    delivery: new DeliveryService(messages, store.accounts, bus, registry, blocks, presence, metrics, files, now),
+    mailbox: new MailboxService(messages, store.accounts, groups, blocks),
+    sessions: new SessionService(messages, store.accounts, bus, registry, presence, log, now),
     typing: new TypingService(store.accounts, blocks, groups, presence, bus, registry, now),
   };
 }

@@ -17,6 +17,7 @@
 // - A store is opened ready to use: its open function (see create-store.ts)
 //   creates or upgrades the schema, so nothing else runs migrations.
 import type { ChatMessage, Delivery } from '../protocol';
+import type { BlobStore, FileStore } from './file-store';
 
 export interface UserRecord {
   username: string;
@@ -274,6 +275,10 @@ export interface Store {
    * thread is alive. Rejects with the reason otherwise. Writes nothing.
    */
   ping(): Promise<void>;
+  /** Uploads: metadata, references from messages and read grants (file-store.ts). */
+  readonly files: FileStore;
+  /** The bytes of uploads and thumbnails, content-addressed (file-store.ts). */
+  readonly blobs: BlobStore;
   /** Flushes and closes. No method may be called afterwards. */
   close(): Promise<void>;
 }

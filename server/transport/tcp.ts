@@ -49,11 +49,12 @@ type PromptState =
 export interface TcpOptions extends ListenerOptions {
   /** A connection silent this long (ms) is closed. */
   idleMs: number;
+  /**
+   * Base URL of the HTTP port for attachment links on this connection's lines,
+   * given the local address the client reached (e.g. `http://192.0.2.1:4001`).
+   */
+  fileLinkBase: (localAddress: string) => string;
 }
-
-/** Delivery lines differ only in their `#<seq>` prefix: the rest is rendered once per message (online and offline variants). */
-const onlineLine = (m: ChatMessage) => formatDeliveryBody(false, m);
-const offlineLine = (m: ChatMessage) => formatDeliveryBody(true, m);
 
 class TcpConnection implements Connection {
   readonly id = nextConnectionId();
@@ -76,6 +77,11 @@ class TcpConnection implements Connection {
   ) {
     this.address = socket.remoteAddress ?? '?';
     this.remoteAddress = `${this.address}:${socket.remotePort ?? '?'}`;
+  }
+
+  /** Prefix of attachment links on this connection's lines (asked each time: the HTTP port may start after TCP). */
+  private linkBase(): string {
+    return this.options.fileLinkBase(this.socket.localAddress ?? '127.0.0.1');
   }
 
   get open(): boolean {
@@ -275,7 +281,7 @@ class TcpConnection implements Connection {
   // ---------------------------------------------------------------- output
 
   reply(_id: RequestId | null, type: CommandType, result: unknown): void {
-    for (const line of formatResult(type, result as ResultOf<CommandType>)) this.writeLine(line);
+    for (const line of formatResult(type, result as ResultOf<CommandType>, undefined, this.linkBase())) this.writeLine(line);
   }
 
   replyError(_id: RequestId | null, error: WireError): void {
@@ -288,7 +294,10 @@ class TcpConnection implements Connection {
   }
 
   deliver(seq: number, offline: boolean, message: OutboundMessage, onWritten?: () => void): void {
-    const body = offline ? message.encoded('text-offline', offlineLine) : message.encoded('text', onlineLine);
+    // Delivery lines differ only in their `#<seq>` prefix: the rest is rendered once per
+    // message, per variant (online, offline) and per link base (clients on one address share it).
+    const base = this.linkBase();
+    const body = message.encoded(`${offline ? 'text-offline' : 'text'} ${base}`, (m: ChatMessage) => formatDeliveryBody(offline, m, undefined, base));
     this.writeLine(`#${seq} ${body}`, onWritten);
   }
 

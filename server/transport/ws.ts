@@ -1,6 +1,7 @@
 // HTTP listener: WebSocket at /ws (one JSON request or server frame per text
 // frame), /healthz and /readyz for load balancers (and /metrics when asked, see
-// probes.ts), and the built web client as static files.
+// probes.ts), file uploads and downloads under /api/files (files-http.ts), and
+// the built web client as static files.
 //
 // Limits:
 // - Frames (messages) over MAX_FRAME_BYTES close the connection with 1009
@@ -38,6 +39,7 @@ import {
 import { corkForThisTurn } from './cork';
 import { nextConnectionId } from './ids';
 import type { ListenerOptions } from './listener';
+import { createFilesHandler } from './files-http';
 import { originAllowed } from './origin';
 import { serveProbe } from './probes';
 import { createStaticHandler } from './static';
@@ -187,7 +189,9 @@ export function listenWs(options: WsOptions): Promise<WsListener> {
   });
 
   const serveStatic = createStaticHandler({ root: options.webRoot, serveSourceMaps: options.serveSourceMaps ?? false });
+  const serveFiles = createFilesHandler(inbound.files, log);
   const handleRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (serveFiles(req, res)) return;
     if (serveProbe(req, res, inbound, options.serveMetrics ?? false)) return;
     serveStatic(req, res);
   };

@@ -11,9 +11,14 @@
 // - saveMessage rejects, storing nothing, when a recipient is not a user.
 // - A lock expires at now >= lockedUntil and then reads as { failures: 0, lockedUntil: null }.
 // - createGroup makes the owner the first member; removing every member deletes the group.
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../../server/protocol';
+import type { FileRecord } from '../../server/store/file-store';
 import type { HistoryQuery, NewMessage, Recipient, Store, StoredDelivery } from '../../server/store/store';
 
 export interface OpenedStore {
@@ -639,6 +644,115 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
     });
 
     // ------------------------------------------------------------ properties
+
+    // ------------------------------------------------------------ files
+
+    describe('files', () => {
+      function fileRecord(id: string, uploader: string, content: string, createdAt = T0): FileRecord {
+        const hash = createHash('sha256').update(content).digest('hex');
+        return { id, uploader, name: `${id}.txt`, size: content.length, type: 'text/plain', hash, width: null, height: null, thumbHash: null, createdAt };
+      }
+
+      async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+        const chunks: Buffer[] = [];
+        for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
+        return Buffer.concat(chunks).toString();
+      }
+
+      it('creates records, reads them back in input order, and skips unknown ids', async () => {
+        const [a] = (await users('a')) as [string];
+        const f1 = { ...fileRecord(n('f1'), a, 'one'), width: 4, height: 3, thumbHash: 'ab'.repeat(32) };
+        const f2 = fileRecord(n('f2'), a, 'two', T0 + 1);
+        await store.files.createFile(f1);
+        await store.files.createFile(f2);
+        expect(await store.files.getFiles([f2.id, n('none'), f1.id])).toEqual([f2, f1]);
+        expect(await store.files.getFiles([])).toEqual([]);
+      });
+
+      it('attaches files to messages in order and grants users and groups (current members only)', async () => {
+        const [a, b, c, d] = (await users('a', 'b', 'c', 'd')) as [string, string, string, string];
+        const team = n('team');
+        await store.groups.createGroup(team, a, [c], T0);
+        const f1 = fileRecord(n('f1'), a, 'one');
+        const f2 = fileRecord(n('f2'), a, 'two');
+        await store.files.createFile(f1);
+        await store.files.createFile(f2);
+        const m = await store.messages.saveMessage(privateMessage(a, b, ''), online(b));
+        await store.files.attachFiles(m.message.id, [f2.id, f1.id], { users: [a, b, b], group: null });
+        const g = await store.messages.saveMessage({ kind: 'group', from: a, group: team, text: '', ts: T0 }, online(c));
+        await store.files.attachFiles(g.message.id, [f1.id], { users: [a], group: team });
+        const found = await store.files.attachmentsOf([g.message.id, m.message.id, 999_999_999]);
+        expect([...found.keys()].sort((x, y) => x - y)).toEqual([m.message.id, g.message.id].sort((x, y) => x - y));
+        expect(found.get(m.message.id)).toEqual([f2, f1]);
+        expect(found.get(g.message.id)).toEqual([f1]);
+        expect(await store.files.canRead(f2.id, a)).toBe(true);
+        expect(await store.files.canRead(f2.id, b)).toBe(true);
+        expect(await store.files.canRead(f2.id, c)).toBe(false);
+        expect(await store.files.canRead(f1.id, c)).toBe(true);
+        expect(await store.files.canRead(f1.id, d)).toBe(false);
+        expect(await store.files.canRead(n('none'), a)).toBe(false);
+        await store.groups.removeGroupMembers(team, [c]);
+        expect(await store.files.canRead(f1.id, c)).toBe(false);
+        await store.groups.addGroupMembers(team, [d]);
+        expect(await store.files.canRead(f1.id, d)).toBe(true);
+      });
+
+      it('attachFiles naming an unknown file stores nothing', async () => {
+        const [a, b] = (await users('a', 'b')) as [string, string];
+        const f1 = fileRecord(n('f1'), a, 'one');
+        await store.files.createFile(f1);
+        const m = await store.messages.saveMessage(privateMessage(a, b, ''), online(b));
+        await expect(store.files.attachFiles(m.message.id, [f1.id, n('none')], { users: [b], group: null })).rejects.toThrow();
+        expect((await store.files.attachmentsOf([m.message.id])).size).toBe(0);
+        expect(await store.files.canRead(f1.id, b)).toBe(false);
+      });
+
+      it('lists and deletes only old files no message carries; hashInUse follows the records', async () => {
+        const [a, b] = (await users('a', 'b')) as [string, string];
+        const old = fileRecord(n('old'), a, `old-${n('x')}`, T0);
+        const carried = fileRecord(n('carried'), a, `carried-${n('x')}`, T0);
+        const fresh = fileRecord(n('fresh'), a, `fresh-${n('x')}`, T0 + HOUR);
+        for (const f of [old, carried, fresh]) await store.files.createFile(f);
+        const m = await store.messages.saveMessage(privateMessage(a, b, ''), online(b));
+        await store.files.attachFiles(m.message.id, [carried.id], { users: [b], group: null });
+        const stale = (await store.files.unreferencedFiles(T0 + 1, 1000)).map((f) => f.id);
+        expect(stale).toContain(old.id);
+        expect(stale).not.toContain(carried.id);
+        expect(stale).not.toContain(fresh.id);
+        expect(await store.files.hashInUse(old.hash)).toBe(true);
+        expect(await store.files.deleteUnreferenced([old.id, carried.id])).toEqual([old.id]);
+        expect(await store.files.getFiles([old.id, carried.id])).toEqual([carried]);
+        expect(await store.files.hashInUse(old.hash)).toBe(false);
+        expect(await store.files.hashInUse(carried.hash)).toBe(true);
+      });
+
+      it('keeps the first link key it is given', async () => {
+        const first = await store.files.linkKey(n('key1'));
+        expect(await store.files.linkKey(n('key2'))).toBe(first);
+      });
+
+      it('stores blobs once by hash and reads byte ranges', async () => {
+        const dir = await mkdtemp(join(tmpdir(), 'blob-src-'));
+        try {
+          const content = `0123456789-${n('blob')}`;
+          const hash = createHash('sha256').update(content).digest('hex');
+          const source = join(dir, 'src');
+          await writeFile(source, content);
+          expect(await store.blobs.has(hash)).toBe(false);
+          await store.blobs.put(hash, source);
+          await store.blobs.put(hash, source);
+          expect(await store.blobs.has(hash)).toBe(true);
+          expect((await store.blobs.list()).filter((h) => h === hash)).toEqual([hash]);
+          expect(await readAll(store.blobs.read(hash, 0, content.length - 1))).toBe(content);
+          expect(await readAll(store.blobs.read(hash, 3, 6))).toBe('3456');
+          await store.blobs.delete(hash);
+          expect(await store.blobs.has(hash)).toBe(false);
+          await store.blobs.delete(hash);
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+      });
+    });
 
     describe('properties', () => {
       const USERS = 4;

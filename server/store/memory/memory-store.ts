@@ -6,6 +6,9 @@
 // are copies or frozen, so callers cannot change the store's state by mutation.
 import type { ChatMessage } from '../../protocol';
 import { assertDistinctRecipients, currentLock, historyTarget, messageRecord, nextLockAfterFailure, pageSize } from '../rules';
+import { MemoryBlobStore } from '../blobs/memory';
+import { MemoryFiles } from './memory-files';
+import type { BlobStore, FileStore } from '../file-store';
 import type {
   AccountStore,
   AdminSignal,
@@ -586,6 +589,11 @@ export class MemoryStore implements Store {
   readonly groups: GroupStore = this.roles.groups;
   readonly messages: MessageStore = this.roles.messages;
   readonly admin: AdminStore = new MemoryAdmin(this.data, this.roles.accounts, this.roles.blocks, this.roles.groups, this.roles.messages);
+  readonly files: FileStore = new MemoryFiles(
+    () => this.data.ready(),
+    (group, user) => this.data.groups.get(group)?.memberSet.has(user) ?? false,
+  );
+  readonly blobs: BlobStore = new MemoryBlobStore();
 
   async ping(): Promise<void> {
     this.data.ready();

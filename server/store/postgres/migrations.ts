@@ -136,6 +136,64 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'file attachments: uploads, message references, grants, chunked blobs',
+    sql: `
+      -- One row per upload; hash and thumb_hash name content-addressed blobs
+      -- (file_blobs): identical bytes are stored once, whoever sent them to how many.
+      CREATE TABLE files (
+        id text PRIMARY KEY,
+        uploader text NOT NULL,
+        name text NOT NULL,
+        size bigint NOT NULL,
+        type text NOT NULL,
+        hash text NOT NULL,
+        width integer,
+        height integer,
+        thumb_hash text,
+        created_at bigint NOT NULL
+      );
+      CREATE INDEX files_hash_idx ON files (hash);
+      CREATE INDEX files_thumb_hash_idx ON files (thumb_hash) WHERE thumb_hash IS NOT NULL;
+      CREATE INDEX files_created_idx ON files (created_at);
+
+      -- Keyed by message id only: no foreign key into messages, whose layout may change on its own.
+      CREATE TABLE message_files (
+        message_id bigint NOT NULL,
+        position integer NOT NULL,
+        file_id text NOT NULL REFERENCES files (id),
+        PRIMARY KEY (message_id, position)
+      );
+      CREATE INDEX message_files_file_idx ON message_files (file_id);
+
+      CREATE TABLE file_grants (
+        file_id text NOT NULL REFERENCES files (id),
+        kind text NOT NULL CHECK (kind IN ('user', 'group')),
+        grantee text NOT NULL,
+        PRIMARY KEY (file_id, kind, grantee)
+      );
+
+      CREATE TABLE file_settings (
+        key text PRIMARY KEY,
+        value text NOT NULL
+      );
+
+      -- Blob bytes for clusters, in chunks of at most 256 KiB so a range request
+      -- reads only the chunks it needs. A file_blobs row is written in the same
+      -- transaction as its chunks: it exists only for complete blobs.
+      CREATE TABLE file_blobs (
+        hash text PRIMARY KEY,
+        size bigint NOT NULL
+      );
+      CREATE TABLE file_chunks (
+        hash text NOT NULL REFERENCES file_blobs (hash) ON DELETE CASCADE,
+        n integer NOT NULL,
+        data bytea NOT NULL,
+        PRIMARY KEY (hash, n)
+      );
+    `,
+  },
 ];
 
 /** Highest schema version this code knows. */

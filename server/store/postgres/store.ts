@@ -5,7 +5,9 @@ import type { Pool } from 'pg';
 import type { Store } from '../store';
 import { PostgresAccounts } from './accounts';
 import { PostgresAdmin } from './admin';
+import { PostgresBlobStore } from './blobs';
 import { PostgresBlocks } from './blocks';
+import { PostgresFiles } from './files';
 import { PostgresGroups } from './groups';
 import { PostgresMessages } from './messages';
 
@@ -15,6 +17,8 @@ export class PostgresStore implements Store {
   readonly blocks: PostgresBlocks;
   readonly groups: PostgresGroups;
   readonly messages: PostgresMessages;
+  readonly files: PostgresFiles;
+  readonly blobs: PostgresBlobStore;
   private closed = false;
 
   /** Use openPostgresStore(): it migrates the schema first. The pool's search_path points at the store's schema. */
@@ -24,6 +28,8 @@ export class PostgresStore implements Store {
     this.blocks = new PostgresBlocks(pool);
     this.groups = new PostgresGroups(pool);
     this.messages = new PostgresMessages(pool);
+    this.files = new PostgresFiles(pool);
+    this.blobs = new PostgresBlobStore(pool);
   }
 
   async ping(): Promise<void> {

@@ -171,6 +171,54 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    name: 'file attachments: uploads, the messages carrying them, read grants, the link-signing key',
+    up(db) {
+      db.exec(`
+        -- One row per upload. hash and thumb_hash name content-addressed blobs
+        -- (files/ in the data directory): identical bytes are stored once.
+        CREATE TABLE files (
+          id         TEXT PRIMARY KEY,
+          uploader   TEXT NOT NULL,
+          name       TEXT NOT NULL,
+          size       INTEGER NOT NULL,
+          type       TEXT NOT NULL,
+          hash       TEXT NOT NULL,
+          width      INTEGER,
+          height     INTEGER,
+          thumb_hash TEXT,
+          created_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX files_hash ON files (hash);
+        CREATE INDEX files_thumb_hash ON files (thumb_hash) WHERE thumb_hash IS NOT NULL;
+        CREATE INDEX files_created ON files (created_at);
+
+        -- Which messages carry which files, keyed by message id only (no foreign
+        -- key into messages, whose layout may change independently).
+        CREATE TABLE message_files (
+          message_id INTEGER NOT NULL,
+          position   INTEGER NOT NULL,
+          file_id    TEXT NOT NULL REFERENCES files (id),
+          PRIMARY KEY (message_id, position)
+        ) WITHOUT ROWID;
+        CREATE INDEX message_files_file ON message_files (file_id);
+
+        -- Who may download a file besides its uploader: users, or the current members of a group.
+        CREATE TABLE file_grants (
+          file_id TEXT NOT NULL REFERENCES files (id),
+          kind    TEXT NOT NULL CHECK (kind IN ('user', 'group')),
+          grantee TEXT NOT NULL,
+          PRIMARY KEY (file_id, kind, grantee)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE file_settings (
+          key   TEXT PRIMARY KEY,
+          value TEXT NOT NULL
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
 ];
 
 /** The newest schema version this code can read and write. */

@@ -1,14 +1,17 @@
 // The default Store: one SQLite file (chat.db) in the data directory. Writes run
 // in a writer thread (writer-thread.ts) that group-commits them with durable
 // settings; reads run here, on the main thread's own read-only connection.
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { ChatMessage } from '../../protocol';
 import { assertDistinctRecipients, currentLock, historyTarget, newMessageFields, pageSize } from '../rules';
+import { LocalBlobStore } from '../blobs/local';
+import type { BlobStore, FileRecord, FileStore } from '../file-store';
 import type { AccountStore, AdminStore, BlockStore, GroupRecord, GroupStore, MessageStore, Store, StoredDelivery } from '../store';
 import { adminReads } from './admin';
 import { openReaderConnection, type SqliteSettings } from './connection';
 import { prepareDatabaseFiles } from './file-modes';
+import { toFileRecord } from './file-statements';
 import { readSchemaVersion } from './migrations';
 import { lockOf, toDelivery, toGroupRecord, toMessage } from './rows';
 import { prepareStatements, type Statements } from './statements';
@@ -18,6 +21,9 @@ import { SqliteWriter, type WriterLog } from './writer-client';
 
 /** File name of the database inside a data directory. */
 export const SQLITE_FILE_NAME = 'chat.db';
+
+/** Folder of the uploads' blobs, beside the database. */
+export const FILES_DIR_NAME = 'files';
 
 export type SqliteStoreOptions = (
   | {
@@ -224,6 +230,45 @@ function messages({ s, ready, op }: Sides): MessageStore {
   };
 }
 
+function files({ s, ready, op }: Sides): FileStore {
+  return {
+    createFile: op('createFile'),
+    attachFiles: op('attachFiles'),
+    deleteUnreferenced: op('deleteUnreferenced'),
+    linkKey: op('linkKey'),
+    async getFiles(ids) {
+      ready();
+      return ids.flatMap((id) => {
+        const row = s.getFile.get(id);
+        return row ? [toFileRecord(row)] : [];
+      });
+    },
+    async attachmentsOf(messageIds) {
+      ready();
+      const out = new Map<number, FileRecord[]>();
+      if (messageIds.length === 0) return out;
+      for (const row of s.attachmentsOf.all(JSON.stringify(messageIds))) {
+        const list = out.get(row.message_id);
+        if (list) list.push(toFileRecord(row));
+        else out.set(row.message_id, [toFileRecord(row)]);
+      }
+      return out;
+    },
+    async canRead(id, username) {
+      ready();
+      return s.canRead.get({ id, user: username }) !== undefined;
+    },
+    async unreferencedFiles(createdBefore, limit) {
+      ready();
+      return s.unreferencedFiles.all(createdBefore, limit).map(toFileRecord);
+    },
+    async hashInUse(hash) {
+      ready();
+      return s.hashInUse.get(hash, hash) !== undefined;
+    },
+  };
+}
+
 /**
  * Concurrency (the same as the PostgreSQL store's):
  * MUST: a write's promise resolves only after its transaction committed (and was fsynced).
@@ -238,6 +283,9 @@ export class SqliteStore implements Store {
   readonly blocks: BlockStore;
   readonly groups: GroupStore;
   readonly messages: MessageStore;
+  readonly files: FileStore;
+  /** Uploads live beside the database, in files/ (content-addressed). */
+  readonly blobs: BlobStore;
   private closed = false;
 
   /** Use openSqliteStore(). */
@@ -260,6 +308,8 @@ export class SqliteStore implements Store {
     this.blocks = blocks(sides);
     this.groups = groups(sides);
     this.messages = messages(sides);
+    this.files = files(sides);
+    this.blobs = new LocalBlobStore(join(dirname(db.name), FILES_DIR_NAME));
   }
 
   /** Path of the database file. */

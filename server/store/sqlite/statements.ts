@@ -1,6 +1,7 @@
 // Every SQL statement of the SQLite store, prepared once per connection, with
 // the row shapes they return. The schema itself lives in migrations.ts.
 import type { Database, Statement } from 'better-sqlite3';
+import { prepareFileStatements } from './file-statements';
 
 export interface UserRow {
   username: string;
@@ -50,6 +51,8 @@ const MESSAGE_COLUMNS = 'id, kind, sender, recipient, group_name, text, ts';
 export function prepareStatements(db: Database) {
   const p = <Params extends unknown[], Row = unknown>(sql: string): Statement<Params, Row> => db.prepare<Params, Row>(sql);
   return {
+    // ---- files (file-statements.ts)
+    ...prepareFileStatements(db),
     // ---- accounts
     nameTaken: p<[string, string], { taken: 1 }>(
       'SELECT 1 AS taken WHERE EXISTS (SELECT 1 FROM users WHERE username = ?) OR EXISTS (SELECT 1 FROM groups WHERE name = ?)',

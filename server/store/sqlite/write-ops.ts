@@ -4,6 +4,7 @@
 import { currentLock, nextLockAfterFailure } from '../rules';
 import type { GroupRecord, LockState, NewMessage } from '../store';
 import type { AdminWriteOps } from './admin';
+import { fileWriteOps } from './file-ops';
 import { lockOf, toGroupRecord } from './rows';
 import type { Statements } from './statements';
 
@@ -23,6 +24,8 @@ export interface SavedMessage {
  */
 export function writeOps(s: Statements) {
   return {
+    ...fileWriteOps(s),
+
     createUser(username: string, passwordHash: string, now: number): boolean {
       if (s.nameTaken.get(username, username)) return false;
       s.insertUser.run(username, passwordHash, now);

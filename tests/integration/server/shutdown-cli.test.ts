@@ -193,6 +193,7 @@ describe('CLI', () => {
       redisKeyPrefix: '--redis-prefix',
       serverName: '--name',
       allowedOrigins: '--allowed-origin',
+      maxUploadBytes: '--max-upload-mib',
     };
     for (const key of Object.keys(ConfigSchema.shape)) {
       const flag = renamed[key] ?? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
