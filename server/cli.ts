@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, defaultDataDir, optionsFromEnv, resolveConfig, type ServerOptions } from './config';
 import { isProtocolError } from './protocol';
-import { AccountService } from './services/accounts';
+import { AccountService, accountPolicyOf } from './services/accounts';
 import { createStore } from './store/create-store';
 import { startServer, type RunningServer } from './index';
 
@@ -59,6 +59,7 @@ interface Flags {
   allowRegister?: boolean;
   maxAttempts?: number;
   lockoutSeconds?: number;
+  maxFailuresPerHour?: number;
   hashCost?: number;
   rateLimit?: number;
   rateBurst?: number;
@@ -92,6 +93,7 @@ function toOptions(flags: Flags, env: NodeJS.ProcessEnv, webRoot: string | null)
   set('allowRegister', flags.allowRegister);
   set('maxAttempts', flags.maxAttempts);
   set('lockoutSeconds', flags.lockoutSeconds);
+  set('maxFailuresPerHour', flags.maxFailuresPerHour);
   set('hashCost', flags.hashCost);
   set('rateLimit', flags.rateLimit);
   set('rateBurst', flags.rateBurst);
@@ -161,6 +163,7 @@ function addServerOptions(cmd: Command): Command {
     .option('--allow-register', 'let clients create accounts')
     .option('--max-attempts <n>', 'failed sign-ins before the account locks (default 3)', integer)
     .option('--lockout-seconds <s>', 'how long a lock lasts (default 60)', positive)
+    .option('--max-failures-per-hour <n>', 'failed sign-ins per name in one hour before it locks for an hour (default 100)', integer)
     .option('--hash-cost <log2N>', 'scrypt cost as log2 of N (default 17, OWASP); lower only for tests', integer)
     .option('--rate-limit <perSecond>', 'commands per second per connection, 0 = unlimited (default 20)', nonNegative)
     .option('--rate-burst <n>', 'burst allowance of the rate limit (default 40)', integer)
@@ -209,12 +212,7 @@ export async function runCli(argv: string[], defaults: { webRoot?: string | null
     const config = resolveConfig(toOptions(flags, process.env, null));
     const store = await createStore(config);
     try {
-      const accounts = new AccountService(store.accounts, {
-        maxAttempts: config.maxAttempts,
-        lockMs: config.lockoutSeconds * 1000,
-        hashCost: config.hashCost,
-        tokenMs: config.tokenDays * 86_400_000,
-      });
+      const accounts = new AccountService(store.accounts, accountPolicyOf(config));
       const password = await readPassword(name);
       if (flags.update && (await store.accounts.getUser(name))) {
         await accounts.setPassword(name, password);

@@ -3,15 +3,41 @@
 // every connection and every node.
 import { readFile } from 'node:fs/promises';
 import { ErrorCode, ProtocolError, RESERVED_NAMES, Username, Password } from '../protocol';
+import type { ServerConfig } from '../config';
 import type { AccountStore } from '../store/store';
 import { hashPassword, hashToken, newToken, verifyPassword } from './passwords';
 
 export interface AccountPolicy {
+  /** Failed sign-ins in a row that lock a name for lockMs. */
   maxAttempts: number;
   lockMs: number;
+  /** Failed sign-ins inside one hour that lock a name for an hour (ASVS V2.2.1). */
+  maxFailuresPerHour: number;
   hashCost: number;
   tokenMs: number;
 }
+
+/** The account rules a server configuration asks for. */
+export function accountPolicyOf(config: ServerConfig): AccountPolicy {
+  return {
+    maxAttempts: config.maxAttempts,
+    lockMs: config.lockoutSeconds * 1000,
+    maxFailuresPerHour: config.maxFailuresPerHour,
+    hashCost: config.hashCost,
+    tokenMs: config.tokenDays * 86_400_000,
+  };
+}
+
+/**
+ * How long a reserved verification holds its name. It ends when the check ends;
+ * the lease only matters when a node dies mid-check, and bounds how long the
+ * name then refuses other checks.
+ */
+const ATTEMPT_LEASE_MS = 30_000;
+/** How long a sign-in waits for another node's check of the same name before RATE_LIMITED. */
+const ATTEMPT_WAIT_MS = 10_000;
+/** Poll interval while another node holds the name's lease. */
+const ATTEMPT_POLL_MS = 25;
 
 export class AccountService {
   /** A real hash to verify against for unknown users, so timing does not reveal who exists. */
@@ -28,30 +54,69 @@ export class AccountService {
     return new ProtocolError(ErrorCode.ACCOUNT_LOCKED, `${prefix}Your account is locked. Try again in ${seconds} s.`, seconds);
   }
 
+  /** Per-name queue of this node's password checks: one in flight per name, the rest wait their turn here. */
+  private readonly checking = new Map<string, Promise<void>>();
+
   /**
    * Checks a password. Throws ACCOUNT_LOCKED while locked (whatever the password),
-   * INVALID_CREDENTIALS on a mismatch (locking the account at the limit).
+   * INVALID_CREDENTIALS on a mismatch (locking the account at the limit), and
+   * RATE_LIMITED when another node's check of the same name does not end in time.
+   *
+   * Concurrency (the lockout must hold against parallel guesses, on every node):
+   * - MUST reserve the attempt in the store before hashing, so no more checks
+   *   start than the lock allows: one verification per name is in flight
+   *   cluster-wide, and a reservation is refused while the name is locked.
+   * - MUST record the result in the same store operation that ends the
+   *   reservation, and refuse even a right password when that finds a lock.
    */
-  async verify(username: string, password: string): Promise<void> {
-    const start = this.now();
-    const lock = await this.store.getLockState(username, start);
-    if (lock.lockedUntil !== null && lock.lockedUntil > start) throw this.lockedError(lock.lockedUntil, start, '');
+  verify(username: string, password: string): Promise<void> {
+    const previous = this.checking.get(username) ?? Promise.resolve();
+    const mine = previous.then(() => this.verifyReserved(username, password));
+    const settled = mine.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.checking.set(username, settled);
+    void settled.then(() => {
+      if (this.checking.get(username) === settled) this.checking.delete(username);
+    });
+    return mine;
+  }
+
+  private async verifyReserved(username: string, password: string): Promise<void> {
+    await this.reserveAttempt(username);
     const user = await this.store.getUser(username);
-    const ok = await verifyPassword(password, user?.passwordHash ?? (await this.getDummyHash()));
-    if (ok && user) {
-      if (lock.failures > 0) await this.store.clearFailedLogins(username);
-      return;
-    }
+    const ok = (await verifyPassword(password, user?.passwordHash ?? (await this.getDummyHash()))) && user !== null;
     const now = this.now();
-    const after = await this.store.recordFailedLogin(username, now, this.policy.maxAttempts, this.policy.lockMs);
-    if (after.lockedUntil !== null && after.lockedUntil > now) {
-      throw this.lockedError(after.lockedUntil, now, 'Invalid password. Too many failed attempts. ');
+    const lock = await this.store.finishLoginAttempt(username, now, ok, {
+      maxAttempts: this.policy.maxAttempts,
+      lockMs: this.policy.lockMs,
+      maxPerHour: this.policy.maxFailuresPerHour,
+    });
+    if (lock.lockedUntil !== null && lock.lockedUntil > now) {
+      throw this.lockedError(lock.lockedUntil, now, ok ? '' : 'Invalid password. Too many failed attempts. ');
     }
-    const left = this.policy.maxAttempts - after.failures;
+    if (ok) return;
+    const left = this.policy.maxAttempts - lock.failures;
     throw new ProtocolError(
       ErrorCode.INVALID_CREDENTIALS,
       `Invalid username or password. ${left} attempt${left === 1 ? '' : 's'} left before the account is locked.`,
     );
+  }
+
+  /** Takes the name's one verification slot in the store, waiting (bounded) while another node holds it. */
+  private async reserveAttempt(username: string): Promise<void> {
+    const deadline = Date.now() + ATTEMPT_WAIT_MS;
+    for (;;) {
+      const now = this.now();
+      const reservation = await this.store.beginLoginAttempt(username, now, ATTEMPT_LEASE_MS);
+      if (reservation.granted) return;
+      if (reservation.lockedUntil !== null) throw this.lockedError(reservation.lockedUntil, now, '');
+      if (Date.now() >= deadline) {
+        throw new ProtocolError(ErrorCode.RATE_LIMITED, 'Another sign-in for this name is being checked. Try again in a moment.', 1);
+      }
+      await new Promise((resolve) => setTimeout(resolve, ATTEMPT_POLL_MS));
+    }
   }
 
   private getDummyHash(): Promise<string> {

@@ -5,7 +5,7 @@ import type { Bus } from '../bus/bus';
 import type { ServerConfig } from '../config';
 import type { Logger } from '../log';
 import type { Store } from '../store/store';
-import { AccountService } from './accounts';
+import { AccountService, accountPolicyOf } from './accounts';
 import { BlockService } from './blocks';
 import { DeliveryService } from './delivery';
 import { GroupService } from './groups';
@@ -43,11 +43,7 @@ export function createServices(config: ServerConfig, store: Store, bus: Bus, log
     blocks,
     groups,
     presence,
-    accounts: new AccountService(
-      store.accounts,
-      { maxAttempts: config.maxAttempts, lockMs: config.lockoutSeconds * 1000, hashCost: config.hashCost, tokenMs: config.tokenDays * 86_400_000 },
-      now,
-    ),
+    accounts: new AccountService(store.accounts, accountPolicyOf(config), now),
     delivery: new DeliveryService(store.messages, store.accounts, bus, registry, blocks, presence, now),
     mailbox: new MailboxService(store.messages, store.accounts, groups, blocks),
     sessions: new SessionService(store.messages, store.accounts, bus, registry, presence, log, now),

@@ -33,6 +33,31 @@ export interface LockState {
   lockedUntil: number | null;
 }
 
+/** The whole lockout row of one name, as the backends keep it. */
+export interface LoginGuard extends LockState {
+  /** Start of the current hour of the hourly cap (first failure in it), or null. */
+  hourStart: number | null;
+  /** Failures since hourStart. */
+  hourFailures: number;
+  /** A verification holds the name until then (one in flight per name), or null. */
+  leaseUntil: number | null;
+}
+
+/** The lockout rules the service applies through the store. */
+export interface LockoutPolicy {
+  /** Failures in a row that lock the name for lockMs. */
+  maxAttempts: number;
+  lockMs: number;
+  /** Failures inside one hour that lock the name for an hour (ASVS V2.2.1). */
+  maxPerHour: number;
+}
+
+/** The answer to beginLoginAttempt. */
+export type AttemptReservation =
+  | { granted: true }
+  /** lockedUntil: the name is locked until then; null: another verification is in flight. */
+  | { granted: false; lockedUntil: number | null };
+
 export interface GroupRecord {
   name: string;
   owner: string;
@@ -87,6 +112,19 @@ export interface AccountStore {
    */
   recordFailedLogin(username: string, now: number, maxAttempts: number, lockMs: number): Promise<LockState>;
   clearFailedLogins(username: string): Promise<void>;
+  /**
+   * Atomically reserves the one password verification allowed in flight for
+   * `username` (across every node sharing the store), before any hashing.
+   * Refused while the name is locked or another reservation's lease (until
+   * now + leaseMs) has not ended. See rules.beginAttempt.
+   */
+  beginLoginAttempt(username: string, now: number, leaseMs: number): Promise<AttemptReservation>;
+  /**
+   * Atomically ends a reservation with its result: a failure counts toward
+   * both limits, a success clears the short counter. Resolves the lock as of
+   * `now`, which a success must respect. See rules.finishAttempt.
+   */
+  finishLoginAttempt(username: string, now: number, ok: boolean, policy: LockoutPolicy): Promise<LockState>;
 
   // Sign-in tokens.
   createToken(username: string, tokenHash: string, expiresAt: number, now: number): Promise<void>;

@@ -180,7 +180,7 @@ describe('SQLite writer thread', () => {
     raw.close();
 
     const store = await openStore();
-    expect(store.settings().schemaVersion).toBe(2);
+    expect(store.settings().schemaVersion).toBe(LATEST_SCHEMA_VERSION);
     expect(await store.accounts.getUser('ann')).toEqual({ username: 'ann', passwordHash: 'ha', createdAt: T0, lastLoginAt: T0 + 5 });
     expect([
       await store.messages.lastSeq('ben'),

@@ -5,14 +5,17 @@
 // others and calls made in one tick take effect in call order. Returned objects
 // are copies or frozen, so callers cannot change the store's state by mutation.
 import type { ChatMessage } from '../../protocol';
-import { assertDistinctRecipients, currentLock, historyTarget, messageRecord, nextLockAfterFailure, pageSize } from '../rules';
+import { assertDistinctRecipients, beginAttempt, currentLock, finishAttempt, historyTarget, messageRecord, nextLockAfterFailure, pageSize } from '../rules';
 import type {
   AccountStore,
+  AttemptReservation,
   BlockStore,
   GroupRecord,
   GroupStore,
   HistoryQuery,
   LockState,
+  LockoutPolicy,
+  LoginGuard,
   MessageStore,
   NewMessage,
   Recipient,
@@ -52,7 +55,7 @@ class MemoryData {
 }
 
 class MemoryAccounts implements AccountStore {
-  private readonly locks = new Map<string, LockState>();
+  private readonly locks = new Map<string, LoginGuard>();
   private readonly tokens = new Map<string, { username: string; expiresAt: number }>();
   private readonly tokensByUser = new Map<string, Set<string>>();
 
@@ -117,9 +120,24 @@ class MemoryAccounts implements AccountStore {
 
   async recordFailedLogin(username: string, now: number, maxAttempts: number, lockMs: number): Promise<LockState> {
     this.data.ready();
-    const next = nextLockAfterFailure(currentLock(this.locks.get(username), now), now, maxAttempts, lockMs);
-    this.locks.set(username, next);
+    const row = this.locks.get(username);
+    const next = nextLockAfterFailure(currentLock(row, now), now, maxAttempts, lockMs);
+    this.locks.set(username, { hourStart: null, hourFailures: 0, leaseUntil: null, ...row, ...next });
     return { ...next };
+  }
+
+  async beginLoginAttempt(username: string, now: number, leaseMs: number): Promise<AttemptReservation> {
+    this.data.ready();
+    const { next, outcome } = beginAttempt(this.locks.get(username), now, leaseMs);
+    this.locks.set(username, next);
+    return outcome;
+  }
+
+  async finishLoginAttempt(username: string, now: number, ok: boolean, policy: LockoutPolicy): Promise<LockState> {
+    this.data.ready();
+    const { next, lock } = finishAttempt(this.locks.get(username), now, ok, policy);
+    this.locks.set(username, next);
+    return lock;
   }
 
   async clearFailedLogins(username: string): Promise<void> {

@@ -1,8 +1,9 @@
 // Users, failed-login counters and sign-in tokens in PostgreSQL. User names
 // share the `names` table with groups so the two kinds can never collide.
-import { currentLock } from '../rules';
-import type { AccountStore, LockState, UserRecord } from '../store';
-import { changed, rows, toNumber, toNumberOrNull, type Queryable } from './db';
+import type { Pool, PoolClient } from 'pg';
+import { beginAttempt, currentLock, finishAttempt } from '../rules';
+import type { AccountStore, AttemptReservation, LockState, LockoutPolicy, LoginGuard, UserRecord } from '../store';
+import { changed, inTransaction, rows, toNumber, toNumberOrNull } from './db';
 
 interface UserRow {
   username: string;
@@ -16,8 +17,68 @@ function lockState(failures: unknown, lockedUntil: unknown, now: number): LockSt
   return currentLock({ failures: toNumber(failures), lockedUntil: toNumberOrNull(lockedUntil) }, now);
 }
 
+interface GuardRow {
+  failures: number;
+  locked_until: string | null;
+  hour_start: string | null;
+  hour_failures: number;
+  lease_until: string | null;
+}
+
+/**
+ * Reads the guard row of `username` locked FOR UPDATE (created first when
+ * missing), so concurrent reservations on every node queue on the row lock.
+ */
+async function lockGuard(client: PoolClient, username: string): Promise<LoginGuard> {
+  await client.query('INSERT INTO login_failures (username, failures) VALUES ($1, 0) ON CONFLICT DO NOTHING', [username]);
+  const [row] = await rows<GuardRow>(
+    client,
+    'SELECT failures, locked_until, hour_start, hour_failures, lease_until FROM login_failures WHERE username = $1 FOR UPDATE',
+    [username],
+  );
+  if (!row) throw new Error('lockGuard: the row vanished inside its transaction');
+  return {
+    failures: toNumber(row.failures),
+    lockedUntil: toNumberOrNull(row.locked_until),
+    hourStart: toNumberOrNull(row.hour_start),
+    hourFailures: toNumber(row.hour_failures),
+    leaseUntil: toNumberOrNull(row.lease_until),
+  };
+}
+
+async function putGuard(client: PoolClient, username: string, g: LoginGuard): Promise<void> {
+  await client.query('UPDATE login_failures SET failures = $2, locked_until = $3, hour_start = $4, hour_failures = $5, lease_until = $6 WHERE username = $1', [
+    username,
+    g.failures,
+    g.lockedUntil,
+    g.hourStart,
+    g.hourFailures,
+    g.leaseUntil,
+  ]);
+}
+
 export class PostgresAccounts implements AccountStore {
-  constructor(private readonly db: Queryable) {}
+  private readonly db: Pool;
+
+  constructor(pool: Pool) {
+    this.db = pool;
+  }
+
+  beginLoginAttempt(username: string, now: number, leaseMs: number): Promise<AttemptReservation> {
+    return inTransaction(this.db, async (client) => {
+      const { next, outcome } = beginAttempt(await lockGuard(client, username), now, leaseMs);
+      if (outcome.granted) await putGuard(client, username, next);
+      return outcome;
+    });
+  }
+
+  finishLoginAttempt(username: string, now: number, ok: boolean, policy: LockoutPolicy): Promise<LockState> {
+    return inTransaction(this.db, async (client) => {
+      const { next, lock } = finishAttempt(await lockGuard(client, username), now, ok, policy);
+      await putGuard(client, username, next);
+      return lock;
+    });
+  }
 
   async createUser(username: string, passwordHash: string, now: number): Promise<boolean> {
     // One statement, so one round trip and atomic. The primary key on names is

@@ -98,6 +98,15 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX deliveries_offline_idx ON deliveries (username, seq) WHERE offline;
     `,
   },
+  {
+    version: 2,
+    name: 'lockout: hourly failure cap and one verification in flight per name',
+    sql: `
+      ALTER TABLE login_failures ADD COLUMN hour_start bigint;
+      ALTER TABLE login_failures ADD COLUMN hour_failures integer NOT NULL DEFAULT 0;
+      ALTER TABLE login_failures ADD COLUMN lease_until bigint;
+    `,
+  },
 ];
 
 /** Highest schema version this code knows. */

@@ -131,6 +131,17 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    name: 'lockout: hourly failure cap and one verification in flight per name',
+    up(db) {
+      db.exec(`
+        ALTER TABLE login_failures ADD COLUMN hour_start INTEGER;
+        ALTER TABLE login_failures ADD COLUMN hour_failures INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE login_failures ADD COLUMN lease_until INTEGER;
+      `);
+    },
+  },
 ];
 
 /** The newest schema version this code can read and write. */

@@ -76,6 +76,8 @@ function accounts({ s, ready, op }: Sides): AccountStore {
     recordLogin: op('recordLogin'),
     recordFailedLogin: op('recordFailedLogin'),
     clearFailedLogins: op('clearFailedLogins'),
+    beginLoginAttempt: op('beginLoginAttempt'),
+    finishLoginAttempt: op('finishLoginAttempt'),
     createToken: op('createToken'),
     revokeToken: op('revokeToken'),
     revokeTokensOf: op('revokeTokensOf'),

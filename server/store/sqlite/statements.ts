@@ -14,6 +14,12 @@ export interface LockRow {
   locked_until: number | null;
 }
 
+export interface GuardRow extends LockRow {
+  hour_start: number | null;
+  hour_failures: number;
+  lease_until: number | null;
+}
+
 export interface GroupRow {
   name: string;
   owner: string;
@@ -70,6 +76,12 @@ export function prepareStatements(db: Database) {
        ON CONFLICT (username) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until`,
     ),
     clearLock: p<[string]>('DELETE FROM login_failures WHERE username = ?'),
+    getGuard: p<[string], GuardRow>('SELECT failures, locked_until, hour_start, hour_failures, lease_until FROM login_failures WHERE username = ?'),
+    putGuard: p<[string, number, number | null, number | null, number, number | null]>(
+      `INSERT INTO login_failures (username, failures, locked_until, hour_start, hour_failures, lease_until) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (username) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until,
+         hour_start = excluded.hour_start, hour_failures = excluded.hour_failures, lease_until = excluded.lease_until`,
+    ),
 
     // ---- tokens
     insertToken: p<[string, string, number]>(

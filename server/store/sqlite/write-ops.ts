@@ -1,9 +1,9 @@
 // Every write of the SQLite store as a plain function of the prepared statements.
 // The writer thread runs them by name, each inside its own savepoint of a group
 // commit, so none of them opens a transaction of its own.
-import { currentLock, nextLockAfterFailure } from '../rules';
-import type { GroupRecord, LockState, NewMessage } from '../store';
-import { lockOf, toGroupRecord } from './rows';
+import { beginAttempt, currentLock, finishAttempt, nextLockAfterFailure } from '../rules';
+import type { AttemptReservation, GroupRecord, LockState, LockoutPolicy, LoginGuard, NewMessage } from '../store';
+import { guardOf, lockOf, toGroupRecord } from './rows';
 import type { Statements } from './statements';
 
 /** What saveMessage returns across the thread boundary: numbers only; the main thread builds the records. */
@@ -21,6 +21,7 @@ export interface SavedMessage {
  * binds them directly (saveMessage alone is reshaped for the thread boundary).
  */
 export function writeOps(s: Statements) {
+  const putGuard = (username: string, g: LoginGuard) => s.putGuard.run(username, g.failures, g.lockedUntil, g.hourStart, g.hourFailures, g.leaseUntil);
   return {
     createUser(username: string, passwordHash: string, now: number): boolean {
       if (s.nameTaken.get(username, username)) return false;
@@ -45,6 +46,18 @@ export function writeOps(s: Statements) {
 
     clearFailedLogins(username: string): void {
       s.clearLock.run(username);
+    },
+
+    beginLoginAttempt(username: string, now: number, leaseMs: number): AttemptReservation {
+      const { next, outcome } = beginAttempt(guardOf(s.getGuard.get(username)), now, leaseMs);
+      if (outcome.granted) putGuard(username, next);
+      return outcome;
+    },
+
+    finishLoginAttempt(username: string, now: number, ok: boolean, policy: LockoutPolicy): LockState {
+      const { next, lock } = finishAttempt(guardOf(s.getGuard.get(username)), now, ok, policy);
+      putGuard(username, next);
+      return lock;
     },
 
     createToken(username: string, tokenHash: string, expiresAt: number, now: number): void {

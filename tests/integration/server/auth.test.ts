@@ -218,6 +218,29 @@ for (const backend of backends) {
       });
     });
 
+    // A real hash cost (2^14), so checks overlap: the old code read the lock before hashing and let all six through.
+    describe('lockout under concurrency (maxAttempts 3, hashCost 14)', () => {
+      const h = useBackend(backend, { hashCost: 14 });
+
+      it('six sign-ins for one name at once, over both nodes: three are checked, the rest refused unchecked', async () => {
+        const clients = await Promise.all(Array.from({ length: 6 }, (_, k) => h.ws(k)));
+        const replies = await Promise.all(clients.map((c, k) => c.send({ type: 'login', username: 'alice', password: `wrong-${k}` })));
+        const errors = replies.map((r) => {
+          if (r.ok) throw new Error('a wrong password signed in');
+          return r.error;
+        });
+        // A checked attempt says "Invalid ... password"; a refused one only that the account is locked.
+        const checked = errors.filter((e) => /Invalid (username or )?password/.test(e.message));
+        expect(checked).toHaveLength(3);
+        expect(errors.filter((e) => e.code === 'ACCOUNT_LOCKED')).toHaveLength(4);
+        // The lock holds for the right password, on either node.
+        for (const k of [0, 1]) {
+          const after = await h.ws(k);
+          expect((await after.expectError({ type: 'login', username: 'alice', password: 'alice-pw' })).code).toBe('ACCOUNT_LOCKED');
+        }
+      });
+    });
+
     describe('registration (--allow-register)', () => {
       const h = useBackend(backend, { allowRegister: true });
 
