@@ -45,13 +45,14 @@ export const login: CommandSpec<'login'> = {
     ctx.client.signingIn = true;
     try {
       if (cmd.token !== undefined) {
-        await ctx.services.accounts.verifyToken(cmd.username, cmd.token);
+        const username = await ctx.services.accounts.verifyToken(cmd.username, cmd.token);
         // Signing in with a token keeps using it; "remember" would only add a second one.
         ctx.client.token = cmd.token;
-        return await signIn(ctx, cmd.username, { ...cmd, remember: false });
+        return await signIn(ctx, username, { ...cmd, remember: false });
       }
-      await ctx.services.accounts.verify(cmd.username, cmd.password!);
-      return await signIn(ctx, cmd.username, cmd);
+      // The name is matched in any case; the session uses the registered spelling.
+      const username = await ctx.services.accounts.verify(cmd.username, cmd.password!);
+      return await signIn(ctx, username, cmd);
     } finally {
       ctx.client.signingIn = false;
     }

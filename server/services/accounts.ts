@@ -2,7 +2,7 @@
 // seed's credentials file. Lock state lives in the store, so a lock holds on
 // every connection and every node.
 import { readFile } from 'node:fs/promises';
-import { ErrorCode, ProtocolError, RESERVED_NAMES, Username, Password } from '../protocol';
+import { canonicalName, ErrorCode, ProtocolError, RESERVED_NAMES, Username, Password } from '../protocol';
 import type { ServerConfig } from '../config';
 import type { AccountStore } from '../store/store';
 import { hashPassword, hashToken, newToken, verifyPassword } from './passwords';
@@ -69,26 +69,29 @@ export class AccountService {
    * - MUST record the result in the same store operation that ends the
    *   reservation, and refuse even a right password when that finds a lock.
    */
-  verify(username: string, password: string): Promise<void> {
-    const previous = this.checking.get(username) ?? Promise.resolve();
-    const mine = previous.then(() => this.verifyReserved(username, password));
+  verify(typed: string, password: string): Promise<string> {
+    // Names are matched, and locked, by their canonical form: ALICE and alice share one lock.
+    const key = canonicalName(typed);
+    const previous = this.checking.get(key) ?? Promise.resolve();
+    const mine = previous.then(() => this.verifyReserved(typed, key, password));
     const settled = mine.then(
       () => undefined,
       () => undefined,
     );
-    this.checking.set(username, settled);
+    this.checking.set(key, settled);
     void settled.then(() => {
-      if (this.checking.get(username) === settled) this.checking.delete(username);
+      if (this.checking.get(key) === settled) this.checking.delete(key);
     });
     return mine;
   }
 
-  private async verifyReserved(username: string, password: string): Promise<void> {
-    await this.reserveAttempt(username);
-    const user = await this.store.getUser(username);
+  /** Resolves the registered spelling of the user signed in. */
+  private async verifyReserved(typed: string, key: string, password: string): Promise<string> {
+    await this.reserveAttempt(key);
+    const user = await this.store.getUser(typed);
     const ok = (await verifyPassword(password, user?.passwordHash ?? (await this.getDummyHash()))) && user !== null;
     const now = this.now();
-    const lock = await this.store.finishLoginAttempt(username, now, ok, {
+    const lock = await this.store.finishLoginAttempt(key, now, ok, {
       maxAttempts: this.policy.maxAttempts,
       lockMs: this.policy.lockMs,
       maxPerHour: this.policy.maxFailuresPerHour,
@@ -96,7 +99,7 @@ export class AccountService {
     if (lock.lockedUntil !== null && lock.lockedUntil > now) {
       throw this.lockedError(lock.lockedUntil, now, ok ? '' : 'Invalid password. Too many failed attempts. ');
     }
-    if (ok) return;
+    if (user && ok) return user.username;
     const left = this.policy.maxAttempts - lock.failures;
     throw new ProtocolError(
       ErrorCode.INVALID_CREDENTIALS,
@@ -123,10 +126,11 @@ export class AccountService {
     return (this.dummyHash ??= hashPassword('not-a-real-password', this.policy.hashCost));
   }
 
-  /** Resolves the user a token belongs to; throws INVALID_TOKEN if it is not theirs or has expired. */
-  async verifyToken(username: string, token: string): Promise<void> {
+  /** Resolves the registered spelling of the token's user; throws INVALID_TOKEN if it is not `typed`'s (in any case) or has expired. */
+  async verifyToken(typed: string, token: string): Promise<string> {
     const owner = await this.store.findToken(hashToken(token), this.now());
-    if (owner !== username) throw new ProtocolError(ErrorCode.INVALID_TOKEN, 'The saved sign-in has expired or was revoked. Sign in with your password.');
+    if (owner !== null && canonicalName(owner) === canonicalName(typed)) return owner;
+    throw new ProtocolError(ErrorCode.INVALID_TOKEN, 'The saved sign-in has expired or was revoked. Sign in with your password.');
   }
 
   async issueToken(username: string): Promise<{ token: string; expiresAt: number }> {
@@ -144,19 +148,20 @@ export class AccountService {
   /** Creates an account. Throws USERNAME_TAKEN when the name is used or reserved. */
   async create(username: string, password: string): Promise<void> {
     assertValid(username, password);
-    if (RESERVED_NAMES.has(username.toLowerCase())) throw new ProtocolError(ErrorCode.USERNAME_TAKEN, `"${username}" is reserved`);
+    if (RESERVED_NAMES.has(canonicalName(username))) throw new ProtocolError(ErrorCode.USERNAME_TAKEN, `"${username}" is reserved`);
     const hash = await hashPassword(password, this.policy.hashCost);
     if (!(await this.store.createUser(username, hash, this.now()))) {
       throw new ProtocolError(ErrorCode.USERNAME_TAKEN, `The name "${username}" is taken`);
     }
   }
 
-  /** Sets a new password and revokes every sign-in token of the user. */
-  async setPassword(username: string, password: string): Promise<void> {
-    assertValid(username, password);
+  /** Sets a new password and revokes every sign-in token of the user (`typed` in any case). */
+  async setPassword(typed: string, password: string): Promise<void> {
+    assertValid(typed, password);
+    const user = await this.store.getUser(typed);
     const hash = await hashPassword(password, this.policy.hashCost);
-    if (!(await this.store.setPasswordHash(username, hash))) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user "${username}"`);
-    await this.store.revokeTokensOf(username);
+    if (!user || !(await this.store.setPasswordHash(user.username, hash))) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user "${typed}"`);
+    await this.store.revokeTokensOf(user.username);
   }
 
   /**
@@ -222,8 +227,9 @@ export function parseUsersFile(text: string, name = 'users file'): { username: s
     if (parts.length !== 2) throw new Error(`${name}:${index + 1}: expected "username password"`);
     const [username, password] = parts as [string, string];
     if (!Username.safeParse(username).success) throw new Error(`${name}:${index + 1}: invalid username "${username.slice(0, 40)}"`);
-    if (seen.has(username)) throw new Error(`${name}:${index + 1}: duplicate user "${username}"`);
-    seen.add(username);
+    // One account per canonical form: "Alice" and "alice" are the same user.
+    if (seen.has(canonicalName(username))) throw new Error(`${name}:${index + 1}: duplicate user "${username}"`);
+    seen.add(canonicalName(username));
     out.push({ username, password });
   });
   return out;

@@ -9,7 +9,11 @@
 // - saveMessage is atomic: the message and all of its deliveries exist, or none.
 // - Sequence numbers are per recipient, start at 1, increase by exactly 1 per
 //   delivery and are never reused, even across restarts and across nodes.
-// - Timestamps are milliseconds since the Unix epoch. Names are case-sensitive.
+// - Timestamps are milliseconds since the Unix epoch. Names are case-sensitive,
+//   except where a user is looked up by a typed name: createUser, getUser,
+//   existingUsers, setPasswordHash and recordLogin match users by
+//   canonicalName() (NFKC + case folding), and a user's registered spelling is
+//   what every other method takes and returns.
 // - "Sorted by name" means UTF-16 code-unit order ('B' < 'a'; COLLATE "C" in SQL).
 // - saveMessage rejects, storing nothing, when a recipient is not a user.
 // - A lock ends at now >= lockedUntil; it then reads { failures: 0, lockedUntil: null }.
@@ -90,8 +94,9 @@ export type HistoryQuery = {
 
 /** Users, the lockout counters and sign-in tokens (only token hashes are stored). */
 export interface AccountStore {
-  /** Creates a user; resolves false when the name is taken by a user or a group. */
+  /** Creates a user; resolves false when the name is taken by a group, or by a user in any case or Unicode form. */
   createUser(username: string, passwordHash: string, now: number): Promise<boolean>;
+  /** The user `username` names in any case or Unicode form; the record carries the registered spelling. */
   getUser(username: string): Promise<UserRecord | null>;
   /** Replaces the hash (password change). Resolves false for an unknown user. */
   setPasswordHash(username: string, passwordHash: string): Promise<boolean>;
@@ -99,7 +104,7 @@ export interface AccountStore {
   recordLogin(username: string, now: number): Promise<void>;
   /** Users whose lastLoginAt >= since, any order. */
   usersLoggedInSince(since: number): Promise<{ username: string; lastLoginAt: number }[]>;
-  /** Subset of `usernames` that exist, in input order. */
+  /** The registered spelling of each of `usernames` that names a user (by canonical form), in input order; unknown names are left out. */
   existingUsers(usernames: readonly string[]): Promise<string[]>;
   /** True when at least one account exists (the first-run notice asks). */
   hasUsers(): Promise<boolean>;

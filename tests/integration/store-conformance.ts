@@ -101,13 +101,23 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(await store.accounts.getUser(n('nobody'))).toBeNull();
       });
 
-      it('names are case-sensitive', async () => {
-        const lower = n('carol');
-        const upper = n('Carol');
-        expect(await store.accounts.createUser(lower, 'h-lower', T0)).toBe(true);
-        expect(await store.accounts.createUser(upper, 'h-upper', T0)).toBe(true);
-        expect((await store.accounts.getUser(lower))?.passwordHash).toBe('h-lower');
-        expect((await store.accounts.getUser(upper))?.passwordHash).toBe('h-upper');
+      it('user names are unique by canonical form (NFKC + case folding); lookups match it, the registered spelling is kept', async () => {
+        const registered = n('Carol');
+        expect(await store.accounts.createUser(registered, 'h-first', T0)).toBe(true);
+        expect(await store.accounts.createUser(registered.toLowerCase(), 'h-lower', T0)).toBe(false);
+        expect(await store.accounts.createUser(registered.toUpperCase(), 'h-upper', T0)).toBe(false);
+        const expected = { username: registered, passwordHash: 'h-first', createdAt: T0, lastLoginAt: null };
+        expect(await store.accounts.getUser(registered.toUpperCase())).toEqual(expected);
+        expect(await store.accounts.getUser(registered.toLowerCase())).toEqual(expected);
+        // Fullwidth letters are the same name under NFKC.
+        const fullwidth = registered.replace('C', '\uFF23');
+        expect(await store.accounts.getUser(fullwidth)).toEqual(expected);
+        expect(await store.accounts.existingUsers([n('x'), registered.toLowerCase(), registered.toUpperCase()])).toEqual([registered, registered]);
+        expect(await store.accounts.setPasswordHash(registered.toUpperCase(), 'h-new')).toBe(true);
+        await store.accounts.recordLogin(registered.toLowerCase(), T0 + 7);
+        expect(await store.accounts.getUser(registered)).toEqual({ ...expected, passwordHash: 'h-new', lastLoginAt: T0 + 7 });
+        // A group cannot take a user's name in another case either.
+        expect(await store.groups.createGroup(registered.toLowerCase(), registered, [], T0)).toBe(false);
       });
 
       it('a user name and a group name never collide, whichever came first', async () => {

@@ -4,6 +4,7 @@
 // Every method is synchronous inside, so each one is atomic with respect to the
 // others and calls made in one tick take effect in call order. Returned objects
 // are copies or frozen, so callers cannot change the store's state by mutation.
+import { canonicalName } from '../../protocol/canonical-name';
 import type { ChatMessage } from '../../protocol';
 import { assertDistinctRecipients, beginAttempt, currentLock, finishAttempt, historyTarget, messageRecord, nextLockAfterFailure, pageSize } from '../rules';
 import type {
@@ -47,7 +48,15 @@ interface GroupState {
 class MemoryData {
   readonly users = new Map<string, UserState>();
   readonly groups = new Map<string, GroupState>();
+  /** canonicalName(user) → the registered spelling, which keys `users` and everything else. */
+  readonly userKeys = new Map<string, string>();
   closed = false;
+
+  /** The user a typed name means (matched by canonical form), or undefined. */
+  user(typed: string): UserState | undefined {
+    const registered = this.userKeys.get(canonicalName(typed));
+    return registered === undefined ? undefined : this.users.get(registered);
+  }
 
   ready(): void {
     if (this.closed) throw new Error('Memory store is closed');
@@ -63,7 +72,9 @@ class MemoryAccounts implements AccountStore {
 
   async createUser(username: string, passwordHash: string, now: number): Promise<boolean> {
     this.data.ready();
-    if (this.data.users.has(username) || this.data.groups.has(username)) return false;
+    const key = canonicalName(username);
+    if (this.data.userKeys.has(key) || this.data.groups.has(username)) return false;
+    this.data.userKeys.set(key, username);
     this.data.users.set(username, {
       record: { username, passwordHash, createdAt: now, lastLoginAt: null },
       lastSeq: 0,
@@ -76,13 +87,13 @@ class MemoryAccounts implements AccountStore {
 
   async getUser(username: string): Promise<UserRecord | null> {
     this.data.ready();
-    const user = this.data.users.get(username);
+    const user = this.data.user(username);
     return user ? { ...user.record } : null;
   }
 
   async setPasswordHash(username: string, passwordHash: string): Promise<boolean> {
     this.data.ready();
-    const user = this.data.users.get(username);
+    const user = this.data.user(username);
     if (!user) return false;
     user.record.passwordHash = passwordHash;
     return true;
@@ -90,7 +101,7 @@ class MemoryAccounts implements AccountStore {
 
   async recordLogin(username: string, now: number): Promise<void> {
     this.data.ready();
-    const user = this.data.users.get(username);
+    const user = this.data.user(username);
     if (user) user.record.lastLoginAt = now;
   }
 
@@ -105,7 +116,7 @@ class MemoryAccounts implements AccountStore {
 
   async existingUsers(usernames: readonly string[]): Promise<string[]> {
     this.data.ready();
-    return usernames.filter((name) => this.data.users.has(name));
+    return usernames.flatMap((name) => this.data.user(name)?.record.username ?? []);
   }
 
   async hasUsers(): Promise<boolean> {
@@ -227,7 +238,7 @@ class MemoryGroups implements GroupStore {
 
   async createGroup(name: string, owner: string, members: readonly string[], now: number): Promise<boolean> {
     this.data.ready();
-    if (this.data.groups.has(name) || this.data.users.has(name)) return false;
+    if (this.data.groups.has(name) || this.data.userKeys.has(canonicalName(name))) return false;
     const group: GroupState = { name, owner, createdAt: now, members: [], memberSet: new Set() };
     this.data.groups.set(name, group);
     this.join(group, [owner, ...members]);

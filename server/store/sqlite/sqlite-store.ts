@@ -3,6 +3,7 @@
 // settings; reads run here, on the main thread's own read-only connection.
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
+import { canonicalName } from '../../protocol/canonical-name';
 import type { ChatMessage } from '../../protocol';
 import { assertDistinctRecipients, currentLock, historyTarget, newMessageFields, pageSize } from '../rules';
 import type { AccountStore, BlockStore, GroupRecord, GroupStore, MessageStore, Store, StoredDelivery } from '../store';
@@ -83,7 +84,7 @@ function accounts({ s, ready, op }: Sides): AccountStore {
     revokeTokensOf: op('revokeTokensOf'),
     async getUser(username) {
       ready();
-      const row = s.getUser.get(username);
+      const row = s.getUser.get(canonicalName(username));
       if (!row) return null;
       return { username: row.username, passwordHash: row.password_hash, createdAt: row.created_at, lastLoginAt: row.last_login_at };
     },
@@ -94,7 +95,7 @@ function accounts({ s, ready, op }: Sides): AccountStore {
     async existingUsers(usernames) {
       ready();
       // In-process lookups on the primary key: no round trips, and input order for free.
-      return usernames.filter((name) => s.userExists.get(name) !== undefined);
+      return usernames.flatMap((name) => s.registeredName.get(canonicalName(name))?.username ?? []);
     },
     async hasUsers() {
       ready();

@@ -58,15 +58,16 @@ export function prepareStatements(db: Database) {
   return {
     // ---- accounts
     nameTaken: p<[string, string], { taken: 1 }>(
-      'SELECT 1 AS taken WHERE EXISTS (SELECT 1 FROM users WHERE username = ?) OR EXISTS (SELECT 1 FROM groups WHERE name = ?)',
+      'SELECT 1 AS taken WHERE EXISTS (SELECT 1 FROM users WHERE name_key = ?) OR EXISTS (SELECT 1 FROM groups WHERE name = ?)',
     ),
-    insertUser: p<[string, string, number]>('INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?)'),
+    // Users are found by name_key (canonicalName of what was typed); every other table keys them by the registered spelling.
+    insertUser: p<[string, string, string, number]>('INSERT INTO users (username, name_key, password_hash, created_at) VALUES (?, ?, ?, ?)'),
     insertCounters: p<[string]>('INSERT INTO counters (username) VALUES (?)'),
-    getUser: p<[string], UserRow>('SELECT username, password_hash, created_at, last_login_at FROM users WHERE username = ?'),
-    userExists: p<[string], { one: 1 }>('SELECT 1 AS one FROM users WHERE username = ?'),
+    getUser: p<[string], UserRow>('SELECT username, password_hash, created_at, last_login_at FROM users WHERE name_key = ?'),
+    registeredName: p<[string], { username: string }>('SELECT username FROM users WHERE name_key = ?'),
     anyUser: p<[], { one: 1 }>('SELECT 1 AS one FROM users LIMIT 1'),
-    setPasswordHash: p<[string, string]>('UPDATE users SET password_hash = ? WHERE username = ?'),
-    recordLogin: p<[number, string]>('UPDATE users SET last_login_at = ? WHERE username = ?'),
+    setPasswordHash: p<[string, string]>('UPDATE users SET password_hash = ? WHERE name_key = ?'),
+    recordLogin: p<[number, string]>('UPDATE users SET last_login_at = ? WHERE name_key = ?'),
     usersLoggedInSince: p<[number], { username: string; last_login_at: number }>('SELECT username, last_login_at FROM users WHERE last_login_at >= ?'),
 
     // ---- lockout

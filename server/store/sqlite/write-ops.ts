@@ -1,6 +1,7 @@
 // Every write of the SQLite store as a plain function of the prepared statements.
 // The writer thread runs them by name, each inside its own savepoint of a group
 // commit, so none of them opens a transaction of its own.
+import { canonicalName } from '../../protocol/canonical-name';
 import { beginAttempt, currentLock, finishAttempt, nextLockAfterFailure } from '../rules';
 import type { AttemptReservation, GroupRecord, LockState, LockoutPolicy, LoginGuard, NewMessage } from '../store';
 import { guardOf, lockOf, toGroupRecord } from './rows';
@@ -24,18 +25,19 @@ export function writeOps(s: Statements) {
   const putGuard = (username: string, g: LoginGuard) => s.putGuard.run(username, g.failures, g.lockedUntil, g.hourStart, g.hourFailures, g.leaseUntil);
   return {
     createUser(username: string, passwordHash: string, now: number): boolean {
-      if (s.nameTaken.get(username, username)) return false;
-      s.insertUser.run(username, passwordHash, now);
+      const key = canonicalName(username);
+      if (s.nameTaken.get(key, username)) return false;
+      s.insertUser.run(username, key, passwordHash, now);
       s.insertCounters.run(username);
       return true;
     },
 
     setPasswordHash(username: string, passwordHash: string): boolean {
-      return s.setPasswordHash.run(passwordHash, username).changes > 0;
+      return s.setPasswordHash.run(passwordHash, canonicalName(username)).changes > 0;
     },
 
     recordLogin(username: string, now: number): void {
-      s.recordLogin.run(now, username);
+      s.recordLogin.run(now, canonicalName(username));
     },
 
     recordFailedLogin(username: string, now: number, maxAttempts: number, lockMs: number): LockState {
@@ -83,7 +85,7 @@ export function writeOps(s: Statements) {
     },
 
     createGroup(name: string, owner: string, members: readonly string[], now: number): boolean {
-      if (s.nameTaken.get(name, name)) return false;
+      if (s.nameTaken.get(canonicalName(name), name)) return false;
       s.insertGroup.run(name, owner, now);
       let position = 1;
       for (const member of [owner, ...members]) {

@@ -244,6 +244,34 @@ for (const backend of backends) {
     describe('registration (--allow-register)', () => {
       const h = useBackend(backend, { allowRegister: true });
 
+      it('user names are unique by canonical form; sign-in and lookups match it; others see the registered spelling', async () => {
+        const ws = await h.ws(0);
+        const other = await h.ws(1);
+        for (const taken of ['ALICE', 'Alice', '\uFF21lice']) {
+          expect((await other.expectError({ type: 'register', username: taken, password: 'whatever-1' })).code).toMatch(/USERNAME_TAKEN|BAD_REQUEST/);
+        }
+        expect((await other.expectError({ type: 'register', username: 'ALICE', password: 'whatever-1' })).code).toBe('USERNAME_TAKEN');
+        await ws.request({ type: 'register', username: 'Frank', password: 'frank-pw-1' });
+        // Sign-in in another case, on the other node: the session is bob's, spelled as registered.
+        const signedIn = await other.request({ type: 'login', username: 'BOB', password: 'bob-pw' });
+        expect(signedIn.username).toBe('bob');
+        expect((await ws.request({ type: 'whoelse' })).users).toEqual(['bob']);
+        const sent = await other.request({ type: 'message', to: 'frank', text: 'hi' });
+        expect(sent.message.to).toBe('Frank');
+        const [m] = await ws.waitMessages(1);
+        expect(m!.message).toMatchObject({ from: 'bob', to: 'Frank', text: 'hi' });
+        expect((await other.request({ type: 'ping', user: 'FRANK' })).user).toBe('Frank');
+        expect((await other.request({ type: 'block', user: 'fRaNk' })).user).toBe('Frank');
+        expect((await other.request({ type: 'blocklist' })).users).toEqual(['Frank']);
+        expect((await other.request({ type: 'unblock', user: 'FRANK' })).user).toBe('Frank');
+        const group = await ws.request({ type: 'create-group', group: 'crew', members: ['BOB', 'Carol'] });
+        expect(group.group.members).toEqual(['Frank', 'bob', 'carol']);
+        expect((await ws.request({ type: 'group-remove', group: 'crew', members: ['CAROL'] })).group.members).toEqual(['Frank', 'bob']);
+        expect((await ws.request({ type: 'history', with: 'BOB' })).with).toBe('bob');
+        // A group cannot take a user's name in another case.
+        expect((await ws.expectError({ type: 'create-group', group: 'ALICE', members: [] })).code).toBe('GROUP_EXISTS');
+      });
+
       it('registers over WS and the new account signs in over TCP', async () => {
         const ws = await h.ws(0);
         const result = await ws.request({ type: 'register', username: 'frank', password: 'frank-pw' });

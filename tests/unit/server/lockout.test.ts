@@ -110,7 +110,8 @@ describe('lockout', () => {
   it('tokens: valid for their user until expiry or revocation; a password change revokes them', async () => {
     const { token, expiresAt } = await accounts.issueToken('alice');
     expect(expiresAt).toBe(now + 60_000);
-    await expect(accounts.verifyToken('alice', token)).resolves.toBeUndefined();
+    await expect(accounts.verifyToken('alice', token)).resolves.toBe('alice');
+    await expect(accounts.verifyToken('ALICE', token)).resolves.toBe('alice');
     await expect(accounts.verifyToken('bob', token)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
     now += 60_000;
     await expect(accounts.verifyToken('alice', token)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
