@@ -10,7 +10,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, defaultDataDir, optionsFromEnv, resolveConfig, type ServerOptions } from './config';
 import * as admin from './ops/admin';
 import { isProtocolError, Username } from './protocol';
-import { AccountService } from './services/accounts';
+import { AccountService, accountPolicyOf } from './services/accounts';
 import { AuditService } from './services/audit';
 import { createStore } from './store/create-store';
 import { startServer, type RunningServer } from './index';
@@ -68,6 +68,7 @@ interface Flags {
   allowRegister?: boolean;
   maxAttempts?: number;
   lockoutSeconds?: number;
+  maxFailuresPerHour?: number;
   hashCost?: number;
   rateLimit?: number;
   rateBurst?: number;
@@ -121,6 +122,7 @@ function toOptions(flags: Flags, env: NodeJS.ProcessEnv, webRoot: string | null)
   set('allowRegister', flags.allowRegister);
   set('maxAttempts', flags.maxAttempts);
   set('lockoutSeconds', flags.lockoutSeconds);
+  set('maxFailuresPerHour', flags.maxFailuresPerHour);
   set('hashCost', flags.hashCost);
   set('rateLimit', flags.rateLimit);
   set('rateBurst', flags.rateBurst);
@@ -206,6 +208,7 @@ function addServerOptions(cmd: Command): Command {
     .option('--allow-register', 'let clients create accounts')
     .option('--max-attempts <n>', 'failed sign-ins before the account locks (default 3)', integer)
     .option('--lockout-seconds <s>', 'how long a lock lasts (default 60)', positive)
+    .option('--max-failures-per-hour <n>', 'failed sign-ins per name in one hour before it locks for an hour (default 100)', integer)
     .option('--hash-cost <log2N>', 'scrypt cost as log2 of N (default 17, OWASP); lower only for tests', integer)
     .option('--rate-limit <perSecond>', 'commands per second per connection, 0 = unlimited (default 20)', nonNegative)
     .option('--rate-burst <n>', 'burst allowance of the rate limit (default 40)', integer)
@@ -290,11 +293,7 @@ async function runAdmin(flags: AdminFlags, operation: (ctx: admin.AdminContext) 
   const store = await createStore(config);
   try {
     const now = Date.now;
-    const accounts = new AccountService(
-      store.accounts,
-      { maxAttempts: config.maxAttempts, lockMs: config.lockoutSeconds * 1000, hashCost: config.hashCost, tokenMs: config.tokenDays * 86_400_000 },
-      now,
-    );
+    const accounts = new AccountService(store.accounts, accountPolicyOf(config), now);
     const audit = new AuditService(store.admin, { error: (details: object, message: string) => console.error(`warning: ${message}`, details) }, now);
     const lines = await operation({ store, accounts, audit, actor: adminActor(), now, json: flags.json === true });
     for (const line of lines) console.log(line);
@@ -395,12 +394,7 @@ export async function runCli(argv: string[], defaults: { webRoot?: string | null
     const config = resolveConfig(toOptions(flags, process.env, null));
     const store = await createStore(config);
     try {
-      const accounts = new AccountService(store.accounts, {
-        maxAttempts: config.maxAttempts,
-        lockMs: config.lockoutSeconds * 1000,
-        hashCost: config.hashCost,
-        tokenMs: config.tokenDays * 86_400_000,
-      });
+      const accounts = new AccountService(store.accounts, accountPolicyOf(config));
       const audit = new AuditService(store.admin, { error: (details: object, message: string) => console.error(`warning: ${message}`, details) });
       const password = await readPassword(name);
       if (flags.update && (await store.accounts.getUser(name))) {

@@ -26,6 +26,8 @@ export const ConfigSchema = z.strictObject({
   maxAttempts: z.number().int().min(1).max(100).default(3),
   /** How long a lock lasts, in seconds. Default 60. */
   lockoutSeconds: z.number().min(0.01).max(86_400).default(60),
+  /** Failed sign-ins per name inside one hour before it locks for an hour (ASVS V2.2.1: at most 100). Default 100. */
+  maxFailuresPerHour: z.number().int().min(1).max(100_000).default(100),
   /** log2 of scrypt's N. Default 17 (OWASP). Lower values are for tests only. */
   hashCost: z.number().int().min(4).max(20).default(PRODUCTION_HASH_COST),
   /** Sign-in token lifetime, in days. Default 30. */

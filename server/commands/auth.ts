@@ -53,9 +53,11 @@ export const login: CommandSpec<'login'> = {
     const detail = `${connection.kind}, ${cmd.token !== undefined ? 'token' : 'password'}`;
     try {
       return await ctx.services.signInBudget.attempt(ctx.client.connection.address, async () => {
+        let username: string;
         try {
-          if (cmd.token !== undefined) await ctx.services.accounts.verifyToken(cmd.username, cmd.token);
-          else await ctx.services.accounts.verify(cmd.username, cmd.password!);
+          // The name is matched in any case; the session uses the registered spelling.
+          if (cmd.token !== undefined) username = await ctx.services.accounts.verifyToken(cmd.username, cmd.token);
+          else username = await ctx.services.accounts.verify(cmd.username, cmd.password!);
         } catch (err) {
           const locked = err instanceof ProtocolError && err.code === ErrorCode.ACCOUNT_LOCKED && !(err instanceof LockoutError);
           metrics.signIns.inc({ result: locked ? 'locked' : 'failed' });
@@ -64,13 +66,13 @@ export const login: CommandSpec<'login'> = {
           throw err;
         }
         metrics.signIns.inc({ result: 'ok' });
-        await audit.record({ action: 'sign-in', actor: cmd.username, ...who, detail });
+        await audit.record({ action: 'sign-in', actor: username, ...who, username, detail });
         if (cmd.token !== undefined) {
           // Signing in with a token keeps using it; "remember" would only add a second one.
           ctx.client.token = cmd.token;
-          return await signIn(ctx, cmd.username, { ...cmd, remember: false });
+          return await signIn(ctx, username, { ...cmd, remember: false });
         }
-        return await signIn(ctx, cmd.username, cmd);
+        return await signIn(ctx, username, cmd);
       });
     } finally {
       ctx.client.signingIn = false;

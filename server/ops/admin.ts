@@ -54,8 +54,11 @@ async function liveSessions(ctx: AdminContext): Promise<LiveSession[]> {
   return ctx.store.admin.liveSessions(ctx.now() - REPORT_STALE_MS);
 }
 
-async function mustExist(ctx: AdminContext, username: string): Promise<void> {
-  if (!(await ctx.store.accounts.getUser(username))) throw new AdminError(`No user "${username}".`);
+/** The registered spelling of a user name typed in any case (names are matched by canonical form). */
+async function registered(ctx: AdminContext, typed: string): Promise<string> {
+  const user = await ctx.store.accounts.getUser(typed);
+  if (!user) throw new AdminError(`No user "${typed}".`);
+  return user.username;
 }
 
 /** Asks the running nodes to end `username`'s session; they poll within about a second. */
@@ -104,7 +107,7 @@ export async function addUser(ctx: AdminContext, username: string, password: str
 }
 
 export async function setPassword(ctx: AdminContext, username: string, password: string): Promise<string[]> {
-  await mustExist(ctx, username);
+  username = await registered(ctx, username);
   await ctx.accounts.setPassword(username, password);
   await ctx.audit.record({ action: 'password-changed', actor: ctx.actor, username });
   const online = await endLiveSession(ctx, username, 'your password was changed by an administrator');
@@ -112,6 +115,7 @@ export async function setPassword(ctx: AdminContext, username: string, password:
 }
 
 export async function lockUser(ctx: AdminContext, username: string): Promise<string[]> {
+  username = await registered(ctx, username);
   if (!(await ctx.store.admin.setLock(username, ADMIN_LOCK_UNTIL))) throw new AdminError(`No user "${username}".`);
   await ctx.store.accounts.revokeTokensOf(username);
   await ctx.audit.record({ action: 'user-locked', actor: ctx.actor, username });
@@ -120,13 +124,14 @@ export async function lockUser(ctx: AdminContext, username: string): Promise<str
 }
 
 export async function unlockUser(ctx: AdminContext, username: string): Promise<string[]> {
-  await mustExist(ctx, username);
+  username = await registered(ctx, username);
   await ctx.store.accounts.clearFailedLogins(username);
   await ctx.audit.record({ action: 'user-unlocked', actor: ctx.actor, username });
   return [`${username} is unlocked (an administrator's lock and failed sign-ins both cleared).`];
 }
 
 export async function deleteUser(ctx: AdminContext, username: string): Promise<string[]> {
+  username = await registered(ctx, username);
   if (!(await ctx.store.admin.deleteUser(username))) throw new AdminError(`No user "${username}".`);
   await ctx.audit.record({ action: 'user-deleted', actor: ctx.actor, username });
   const online = await endLiveSession(ctx, username, 'your account was deleted');
@@ -138,6 +143,7 @@ export async function deleteUser(ctx: AdminContext, username: string): Promise<s
 
 export async function renameUser(ctx: AdminContext, from: string, to: string, valid: (name: string) => boolean): Promise<string[]> {
   if (!valid(to)) throw new AdminError(`Invalid username "${to.slice(0, 40)}": use 1-32 letters, digits, "_", "." or "-".`);
+  from = await registered(ctx, from);
   const result = await ctx.store.admin.renameUser(from, to);
   if (result === 'unknown') throw new AdminError(`No user "${from}".`);
   if (result === 'taken') throw new AdminError(`The name "${to}" is taken by a user or a group.`);
@@ -158,7 +164,7 @@ export async function listSessions(ctx: AdminContext): Promise<string[]> {
 }
 
 export async function endSession(ctx: AdminContext, username: string): Promise<string[]> {
-  await mustExist(ctx, username);
+  username = await registered(ctx, username);
   await ctx.store.accounts.revokeTokensOf(username);
   await ctx.audit.record({ action: 'session-ended', actor: ctx.actor, username });
   const online = await endLiveSession(ctx, username, 'your session was ended by an administrator');

@@ -35,10 +35,15 @@ export class DeliveryService {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** `attachments`: ids of files `from` uploaded or can read (UNKNOWN_FILE otherwise). */
-  async sendPrivate(from: string, to: string, text: string, attachments?: readonly string[]): Promise<SendOutcome> {
-    if (from === to) throw new ProtocolError(ErrorCode.SELF_TARGET, 'You cannot message yourself');
-    if (!(await this.accounts.getUser(to))) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user "${to}"`);
+  /**
+   * `typed` is matched by canonical form; the message names the recipient's registered spelling.
+   * `attachments`: ids of files `from` uploaded or can read (UNKNOWN_FILE otherwise).
+   */
+  async sendPrivate(from: string, typed: string, text: string, attachments?: readonly string[]): Promise<SendOutcome> {
+    const user = await this.accounts.getUser(typed);
+    if (user?.username === from) throw new ProtocolError(ErrorCode.SELF_TARGET, 'You cannot message yourself');
+    if (!user) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user "${typed}"`);
+    const to = user.username;
     if ((await this.blocks.blockersOf(from)).has(to)) {
       throw new ProtocolError(ErrorCode.BLOCKED, 'Your message could not be delivered as the recipient has blocked you');
     }

@@ -6,7 +6,7 @@ import type { ServerConfig } from '../config';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import type { Store } from '../store/store';
-import { AccountService } from './accounts';
+import { AccountService, accountPolicyOf } from './accounts';
 import { AuditService } from './audit';
 import { BlockService } from './blocks';
 import { withAttachments } from './attached-messages';
@@ -70,11 +70,7 @@ export function createServices(config: ServerConfig, store: Store, bus: Bus, log
     blocks,
     groups,
     presence,
-    accounts: new AccountService(
-      store.accounts,
-      { maxAttempts: config.maxAttempts, lockMs: config.lockoutSeconds * 1000, hashCost: config.hashCost, tokenMs: config.tokenDays * 86_400_000 },
-      now,
-    ),
+    accounts: new AccountService(store.accounts, accountPolicyOf(config), now),
     delivery: new DeliveryService(messages, store.accounts, bus, registry, blocks, presence, metrics, files, now),
     mailbox: new MailboxService(messages, store.accounts, groups, blocks),
     sessions: new SessionService(messages, store.accounts, bus, registry, presence, log, now),

@@ -9,7 +9,11 @@
 // - saveMessage is atomic: the message and all of its deliveries exist, or none.
 // - Sequence numbers are per recipient, start at 1, increase by exactly 1 per
 //   delivery and are never reused, even across restarts and across nodes.
-// - Timestamps are milliseconds since the Unix epoch. Names are case-sensitive.
+// - Timestamps are milliseconds since the Unix epoch. Names are case-sensitive,
+//   except where a user is looked up by a typed name: createUser, getUser,
+//   existingUsers, setPasswordHash and recordLogin match users by
+//   canonicalName() (NFKC + case folding), and a user's registered spelling is
+//   what every other method takes and returns.
 // - "Sorted by name" means UTF-16 code-unit order ('B' < 'a'; COLLATE "C" in SQL).
 // - saveMessage rejects, storing nothing, when a recipient is not a user.
 // - A lock ends at now >= lockedUntil; it then reads { failures: 0, lockedUntil: null }.
@@ -33,6 +37,31 @@ export interface LockState {
   /** While now < lockedUntil the account refuses every sign-in; null when not locked. */
   lockedUntil: number | null;
 }
+
+/** The whole lockout row of one name, as the backends keep it. */
+export interface LoginGuard extends LockState {
+  /** Start of the current hour of the hourly cap (first failure in it), or null. */
+  hourStart: number | null;
+  /** Failures since hourStart. */
+  hourFailures: number;
+  /** A verification holds the name until then (one in flight per name), or null. */
+  leaseUntil: number | null;
+}
+
+/** The lockout rules the service applies through the store. */
+export interface LockoutPolicy {
+  /** Failures in a row that lock the name for lockMs. */
+  maxAttempts: number;
+  lockMs: number;
+  /** Failures inside one hour that lock the name for an hour (ASVS V2.2.1). */
+  maxPerHour: number;
+}
+
+/** The answer to beginLoginAttempt. */
+export type AttemptReservation =
+  | { granted: true }
+  /** lockedUntil: the name is locked until then; null: another verification is in flight. */
+  | { granted: false; lockedUntil: number | null };
 
 export interface GroupRecord {
   name: string;
@@ -66,8 +95,9 @@ export type HistoryQuery = {
 
 /** Users, the lockout counters and sign-in tokens (only token hashes are stored). */
 export interface AccountStore {
-  /** Creates a user; resolves false when the name is taken by a user or a group. */
+  /** Creates a user; resolves false when the name is taken by a group, or by a user in any case or Unicode form. */
   createUser(username: string, passwordHash: string, now: number): Promise<boolean>;
+  /** The user `username` names in any case or Unicode form; the record carries the registered spelling. */
   getUser(username: string): Promise<UserRecord | null>;
   /** Replaces the hash (password change). Resolves false for an unknown user. */
   setPasswordHash(username: string, passwordHash: string): Promise<boolean>;
@@ -81,7 +111,7 @@ export interface AccountStore {
    * directory reads this.
    */
   listUsers(query: string, limit: number): Promise<{ username: string; lastLoginAt: number | null }[]>;
-  /** Subset of `usernames` that exist, in input order. */
+  /** The registered spelling of each of `usernames` that names a user (by canonical form), in input order; unknown names are left out. */
   existingUsers(usernames: readonly string[]): Promise<string[]>;
   /** True when at least one account exists (the first-run notice asks). */
   hasUsers(): Promise<boolean>;
@@ -94,6 +124,19 @@ export interface AccountStore {
    */
   recordFailedLogin(username: string, now: number, maxAttempts: number, lockMs: number): Promise<LockState>;
   clearFailedLogins(username: string): Promise<void>;
+  /**
+   * Atomically reserves the one password verification allowed in flight for
+   * `username` (across every node sharing the store), before any hashing.
+   * Refused while the name is locked or another reservation's lease (until
+   * now + leaseMs) has not ended. See rules.beginAttempt.
+   */
+  beginLoginAttempt(username: string, now: number, leaseMs: number): Promise<AttemptReservation>;
+  /**
+   * Atomically ends a reservation with its result: a failure counts toward
+   * both limits, a success clears the short counter. Resolves the lock as of
+   * `now`, which a success must respect. See rules.finishAttempt.
+   */
+  finishLoginAttempt(username: string, now: number, ok: boolean, policy: LockoutPolicy): Promise<LockState>;
 
   // Sign-in tokens.
   createToken(username: string, tokenHash: string, expiresAt: number, now: number): Promise<void>;

@@ -106,13 +106,23 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(await store.accounts.getUser(n('nobody'))).toBeNull();
       });
 
-      it('names are case-sensitive', async () => {
-        const lower = n('carol');
-        const upper = n('Carol');
-        expect(await store.accounts.createUser(lower, 'h-lower', T0)).toBe(true);
-        expect(await store.accounts.createUser(upper, 'h-upper', T0)).toBe(true);
-        expect((await store.accounts.getUser(lower))?.passwordHash).toBe('h-lower');
-        expect((await store.accounts.getUser(upper))?.passwordHash).toBe('h-upper');
+      it('user names are unique by canonical form (NFKC + case folding); lookups match it, the registered spelling is kept', async () => {
+        const registered = n('Carol');
+        expect(await store.accounts.createUser(registered, 'h-first', T0)).toBe(true);
+        expect(await store.accounts.createUser(registered.toLowerCase(), 'h-lower', T0)).toBe(false);
+        expect(await store.accounts.createUser(registered.toUpperCase(), 'h-upper', T0)).toBe(false);
+        const expected = { username: registered, passwordHash: 'h-first', createdAt: T0, lastLoginAt: null };
+        expect(await store.accounts.getUser(registered.toUpperCase())).toEqual(expected);
+        expect(await store.accounts.getUser(registered.toLowerCase())).toEqual(expected);
+        // Fullwidth letters are the same name under NFKC.
+        const fullwidth = registered.replace('C', '\uFF23');
+        expect(await store.accounts.getUser(fullwidth)).toEqual(expected);
+        expect(await store.accounts.existingUsers([n('x'), registered.toLowerCase(), registered.toUpperCase()])).toEqual([registered, registered]);
+        expect(await store.accounts.setPasswordHash(registered.toUpperCase(), 'h-new')).toBe(true);
+        await store.accounts.recordLogin(registered.toLowerCase(), T0 + 7);
+        expect(await store.accounts.getUser(registered)).toEqual({ ...expected, passwordHash: 'h-new', lastLoginAt: T0 + 7 });
+        // A group cannot take a user's name in another case either.
+        expect(await store.groups.createGroup(registered.toLowerCase(), registered, [], T0)).toBe(false);
       });
 
       it('a user name and a group name never collide, whichever came first', async () => {
@@ -239,6 +249,60 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         const results = await Promise.all(Array.from({ length: 6 }, (_, i) => store.accounts.recordFailedLogin(who, T0 + i, 10, LOCK_MS)));
         expect(results.map((r) => r.failures).sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6]);
         expect(await store.accounts.getLockState(who, T0 + 10)).toEqual({ failures: 6, lockedUntil: null });
+      });
+
+      const POLICY = { maxAttempts: MAX, lockMs: LOCK_MS, maxPerHour: 5 };
+
+      it('beginLoginAttempt: one reservation at a time per name, until finished or the lease ends', async () => {
+        const who = n('guess');
+        const results = await Promise.all(Array.from({ length: 6 }, () => store.accounts.beginLoginAttempt(who, T0, 1_000)));
+        expect(results.filter((r) => r.granted)).toHaveLength(1);
+        expect(results.filter((r) => !r.granted)).toEqual(Array.from({ length: 5 }, () => ({ granted: false, lockedUntil: null })));
+        // Another name is independent.
+        expect(await store.accounts.beginLoginAttempt(n('other'), T0, 1_000)).toEqual({ granted: true });
+        // Finishing gives the slot back.
+        expect(await store.accounts.finishLoginAttempt(who, T0 + 1, false, POLICY)).toEqual({ failures: 1, lockedUntil: null });
+        expect(await store.accounts.beginLoginAttempt(who, T0 + 2, 1_000)).toEqual({ granted: true });
+        // A lease left behind (a node died mid-check) ends at now >= leaseUntil.
+        expect(await store.accounts.beginLoginAttempt(who, T0 + 1_001, 1_000)).toEqual({ granted: false, lockedUntil: null });
+        expect(await store.accounts.beginLoginAttempt(who, T0 + 1_002, 1_000)).toEqual({ granted: true });
+      });
+
+      it('finishLoginAttempt counts failures, locks at maxAttempts; a locked name refuses reservations', async () => {
+        const who = n('victim');
+        for (let i = 0; i < MAX; i++) {
+          expect(await store.accounts.beginLoginAttempt(who, T0 + i, 1_000)).toEqual({ granted: true });
+          const lock = await store.accounts.finishLoginAttempt(who, T0 + i, false, POLICY);
+          expect(lock).toEqual(i < MAX - 1 ? { failures: i + 1, lockedUntil: null } : { failures: 0, lockedUntil: T0 + i + LOCK_MS });
+        }
+        const until = T0 + MAX - 1 + LOCK_MS;
+        expect(await store.accounts.beginLoginAttempt(who, T0 + 10, 1_000)).toEqual({ granted: false, lockedUntil: until });
+        expect(await store.accounts.getLockState(who, T0 + 10)).toEqual({ failures: 0, lockedUntil: until });
+        expect(await store.accounts.beginLoginAttempt(who, until, 1_000)).toEqual({ granted: true });
+        // A success clears the short counter.
+        expect(await store.accounts.finishLoginAttempt(who, until, true, POLICY)).toEqual({ failures: 0, lockedUntil: null });
+      });
+
+      it('finishLoginAttempt: the hourly cap locks for an hour, and a success does not reset it', async () => {
+        const who = n('slow');
+        let t = T0;
+        const fail = async () => {
+          expect(await store.accounts.beginLoginAttempt(who, t, 1_000)).toEqual({ granted: true });
+          return store.accounts.finishLoginAttempt(who, t, false, POLICY);
+        };
+        await fail();
+        await fail();
+        expect(await store.accounts.beginLoginAttempt(who, t, 1_000)).toEqual({ granted: true });
+        expect(await store.accounts.finishLoginAttempt(who, t, true, POLICY)).toEqual({ failures: 0, lockedUntil: null });
+        await fail();
+        await fail();
+        t += 10;
+        // Fifth failure inside the hour (maxPerHour 5): locked for an hour from now.
+        expect(await fail()).toEqual({ failures: 0, lockedUntil: t + HOUR });
+        expect(await store.accounts.beginLoginAttempt(who, t + HOUR - 1, 1_000)).toEqual({ granted: false, lockedUntil: t + HOUR });
+        t += HOUR;
+        // A new hour: counting starts again.
+        expect(await fail()).toEqual({ failures: 1, lockedUntil: null });
       });
     });
 

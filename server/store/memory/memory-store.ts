@@ -4,8 +4,19 @@
 // Every method is synchronous inside, so each one is atomic with respect to the
 // others and calls made in one tick take effect in call order. Returned objects
 // are copies or frozen, so callers cannot change the store's state by mutation.
+import { canonicalName } from '../../protocol/canonical-name';
 import type { ChatMessage } from '../../protocol';
-import { assertDistinctRecipients, currentLock, historyTarget, messageRecord, nextLockAfterFailure, pageSize } from '../rules';
+import {
+  assertDistinctRecipients,
+  beginAttempt,
+  currentLock,
+  finishAttempt,
+  FRESH_GUARD,
+  historyTarget,
+  messageRecord,
+  nextLockAfterFailure,
+  pageSize,
+} from '../rules';
 import { MemoryBlobStore } from '../blobs/memory';
 import { MemoryFiles } from './memory-files';
 import type { BlobStore, FileStore } from '../file-store';
@@ -13,6 +24,7 @@ import type {
   AccountStore,
   AdminSignal,
   AdminStore,
+  AttemptReservation,
   AuditEntry,
   AuditQuery,
   LiveSession,
@@ -22,6 +34,8 @@ import type {
   GroupStore,
   HistoryQuery,
   LockState,
+  LockoutPolicy,
+  LoginGuard,
   MessageStore,
   NewMessage,
   Recipient,
@@ -53,7 +67,15 @@ interface GroupState {
 class MemoryData {
   readonly users = new Map<string, UserState>();
   readonly groups = new Map<string, GroupState>();
+  /** canonicalName(user) → the registered spelling, which keys `users` and everything else. */
+  readonly userKeys = new Map<string, string>();
   closed = false;
+
+  /** The user a typed name means (matched by canonical form), or undefined. */
+  user(typed: string): UserState | undefined {
+    const registered = this.userKeys.get(canonicalName(typed));
+    return registered === undefined ? undefined : this.users.get(registered);
+  }
 
   ready(): void {
     if (this.closed) throw new Error('Memory store is closed');
@@ -62,7 +84,7 @@ class MemoryData {
 
 class MemoryAccounts implements AccountStore {
   // Not private: MemoryAdmin deletes and renames across them.
-  readonly locks = new Map<string, LockState>();
+  readonly locks = new Map<string, LoginGuard>();
   readonly tokens = new Map<string, { username: string; expiresAt: number }>();
   readonly tokensByUser = new Map<string, Set<string>>();
 
@@ -70,7 +92,9 @@ class MemoryAccounts implements AccountStore {
 
   async createUser(username: string, passwordHash: string, now: number): Promise<boolean> {
     this.data.ready();
-    if (this.data.users.has(username) || this.data.groups.has(username)) return false;
+    const key = canonicalName(username);
+    if (this.data.userKeys.has(key) || this.data.groups.has(username)) return false;
+    this.data.userKeys.set(key, username);
     this.data.users.set(username, {
       record: { username, passwordHash, createdAt: now, lastLoginAt: null },
       lastSeq: 0,
@@ -83,13 +107,13 @@ class MemoryAccounts implements AccountStore {
 
   async getUser(username: string): Promise<UserRecord | null> {
     this.data.ready();
-    const user = this.data.users.get(username);
+    const user = this.data.user(username);
     return user ? { ...user.record } : null;
   }
 
   async setPasswordHash(username: string, passwordHash: string): Promise<boolean> {
     this.data.ready();
-    const user = this.data.users.get(username);
+    const user = this.data.user(username);
     if (!user) return false;
     user.record.passwordHash = passwordHash;
     return true;
@@ -97,7 +121,7 @@ class MemoryAccounts implements AccountStore {
 
   async recordLogin(username: string, now: number): Promise<void> {
     this.data.ready();
-    const user = this.data.users.get(username);
+    const user = this.data.user(username);
     if (user) user.record.lastLoginAt = now;
   }
 
@@ -122,7 +146,7 @@ class MemoryAccounts implements AccountStore {
 
   async existingUsers(usernames: readonly string[]): Promise<string[]> {
     this.data.ready();
-    return usernames.filter((name) => this.data.users.has(name));
+    return usernames.flatMap((name) => this.data.user(name)?.record.username ?? []);
   }
 
   async hasUsers(): Promise<boolean> {
@@ -137,9 +161,24 @@ class MemoryAccounts implements AccountStore {
 
   async recordFailedLogin(username: string, now: number, maxAttempts: number, lockMs: number): Promise<LockState> {
     this.data.ready();
-    const next = nextLockAfterFailure(currentLock(this.locks.get(username), now), now, maxAttempts, lockMs);
-    this.locks.set(username, next);
+    const row = this.locks.get(username);
+    const next = nextLockAfterFailure(currentLock(row, now), now, maxAttempts, lockMs);
+    this.locks.set(username, { hourStart: null, hourFailures: 0, leaseUntil: null, ...row, ...next });
     return { ...next };
+  }
+
+  async beginLoginAttempt(username: string, now: number, leaseMs: number): Promise<AttemptReservation> {
+    this.data.ready();
+    const { next, outcome } = beginAttempt(this.locks.get(username), now, leaseMs);
+    this.locks.set(username, next);
+    return outcome;
+  }
+
+  async finishLoginAttempt(username: string, now: number, ok: boolean, policy: LockoutPolicy): Promise<LockState> {
+    this.data.ready();
+    const { next, lock } = finishAttempt(this.locks.get(username), now, ok, policy);
+    this.locks.set(username, next);
+    return lock;
   }
 
   async clearFailedLogins(username: string): Promise<void> {
@@ -231,7 +270,7 @@ class MemoryGroups implements GroupStore {
 
   async createGroup(name: string, owner: string, members: readonly string[], now: number): Promise<boolean> {
     this.data.ready();
-    if (this.data.groups.has(name) || this.data.users.has(name)) return false;
+    if (this.data.groups.has(name) || this.data.userKeys.has(canonicalName(name))) return false;
     const group: GroupState = { name, owner, createdAt: now, members: [], memberSet: new Set() };
     this.data.groups.set(name, group);
     this.join(group, [owner, ...members]);
@@ -451,7 +490,7 @@ class MemoryAdmin implements AdminStore {
         username: record.username,
         createdAt: record.createdAt,
         lastLoginAt: record.lastLoginAt,
-        lockedUntil: this.accounts.locks.get(record.username)?.lockedUntil ?? null,
+        lockedUntil: this.accounts.locks.get(canonicalName(record.username))?.lockedUntil ?? null,
       }))
       .sort((a, b) => byCodeUnit(a.username, b.username));
   }
@@ -459,7 +498,9 @@ class MemoryAdmin implements AdminStore {
   async setLock(username: string, until: number): Promise<boolean> {
     this.data.ready();
     if (!this.data.users.has(username)) return false;
-    this.accounts.locks.set(username, { failures: 0, lockedUntil: until });
+    // The lockout keys its state by the canonical name.
+    const key = canonicalName(username);
+    this.accounts.locks.set(key, { ...(this.accounts.locks.get(key) ?? FRESH_GUARD), failures: 0, lockedUntil: until });
     return true;
   }
 
@@ -469,7 +510,8 @@ class MemoryAdmin implements AdminStore {
     for (const name of [...(this.groups.groupsByMember.get(username) ?? [])]) await this.groups.removeGroupMembers(name, [username]);
     this.groups.groupsByMember.delete(username);
     await this.accounts.revokeTokensOf(username);
-    this.accounts.locks.delete(username);
+    this.accounts.locks.delete(canonicalName(username));
+    this.data.userKeys.delete(canonicalName(username));
     for (const blocked of this.blocks.blocking.get(username) ?? []) this.blocks.blockedByIndex.get(blocked)?.delete(username);
     for (const blocker of this.blocks.blockedByIndex.get(username) ?? []) this.blocks.blocking.get(blocker)?.delete(username);
     this.blocks.blocking.delete(username);
@@ -482,8 +524,11 @@ class MemoryAdmin implements AdminStore {
     this.data.ready();
     const user = this.data.users.get(from);
     if (!user) return 'unknown';
-    if (this.data.users.has(to) || this.data.groups.has(to)) return 'taken';
+    // Another spelling of a user's name (the renamed user's own included) counts as taken too.
+    if (this.data.userKeys.has(canonicalName(to)) || this.data.groups.has(to)) return 'taken';
     this.messages.renameUser(from, to);
+    this.data.userKeys.delete(canonicalName(from));
+    this.data.userKeys.set(canonicalName(to), to);
     this.data.users.delete(from);
     user.record = { ...user.record, username: to };
     this.data.users.set(to, user);
@@ -495,7 +540,10 @@ class MemoryAdmin implements AdminStore {
       map.delete(from);
       map.set(to, value);
     };
-    moveKey(accounts.locks);
+    accounts.locks.delete(canonicalName(to));
+    const lock = accounts.locks.get(canonicalName(from));
+    accounts.locks.delete(canonicalName(from));
+    if (lock) accounts.locks.set(canonicalName(to), lock);
     moveKey(accounts.tokensByUser);
     for (const hash of accounts.tokensByUser.get(to) ?? []) {
       const token = accounts.tokens.get(hash);

@@ -2,6 +2,7 @@
 // delete, rename), groups for the admin tools, the sessions each node reports
 // and the signals the admin CLI leaves for the running nodes (every node polls them).
 import type { Pool, PoolClient } from 'pg';
+import { canonicalName } from '../../protocol/canonical-name';
 import type { AdminSignal, AdminStore, AuditEntry, AuditQuery, GroupRecord, LiveSession, UserSummary } from '../store';
 import { changed, inTransaction, rows, toNumber, toNumberOrNull } from './db';
 import { GROUP_SELECT, readGroup, toGroup, type GroupRow } from './groups';
@@ -71,7 +72,7 @@ export class PostgresAdmin implements AdminStore {
     const found = await rows<{ username: string; created_at: string; last_login_at: string | null; locked_until: string | null }>(
       this.pool,
       `SELECT u.username, u.created_at, u.last_login_at, f.locked_until
-       FROM users u LEFT JOIN login_failures f ON f.username = u.username ORDER BY u.username COLLATE "C"`,
+       FROM users u LEFT JOIN login_failures f ON f.username = u.name_key ORDER BY u.username COLLATE "C"`,
     );
     return found.map((r) => ({
       username: r.username,
@@ -84,9 +85,9 @@ export class PostgresAdmin implements AdminStore {
   async setLock(username: string, until: number): Promise<boolean> {
     const done = await changed(
       this.pool,
-      `INSERT INTO login_failures (username, failures, locked_until) SELECT username, 0, $2 FROM users WHERE username = $1
+      `INSERT INTO login_failures (username, failures, locked_until) SELECT name_key, 0, $2 FROM users WHERE name_key = $1
        ON CONFLICT (username) DO UPDATE SET failures = 0, locked_until = excluded.locked_until`,
-      [username, until],
+      [canonicalName(username), until],
     );
     return done > 0;
   }
@@ -98,7 +99,7 @@ export class PostgresAdmin implements AdminStore {
       const groups = await rows<{ group_name: string }>(client, 'SELECT group_name FROM group_members WHERE username = $1 ORDER BY group_name', [username]);
       for (const { group_name } of groups) await leaveGroup(client, group_name, username);
       await client.query('DELETE FROM tokens WHERE username = $1', [username]);
-      await client.query('DELETE FROM login_failures WHERE username = $1', [username]);
+      await client.query('DELETE FROM login_failures WHERE username = $1', [canonicalName(username)]);
       await client.query('DELETE FROM blocks WHERE blocker = $1 OR blocked = $1', [username]);
       await client.query('DELETE FROM deliveries WHERE username = $1', [username]);
       await client.query('DELETE FROM mailboxes WHERE username = $1', [username]);
@@ -113,12 +114,17 @@ export class PostgresAdmin implements AdminStore {
       const found = await rows(client, 'SELECT 1 FROM users WHERE username = $1 FOR UPDATE', [from]);
       if (found.length === 0) return 'unknown';
       // The names primary key arbitrates against a concurrent createUser/createGroup of `to`.
+      // Another spelling of a user's name (the renamed user's own included) counts as taken too.
+      const sameKey = await rows(client, 'SELECT 1 FROM users WHERE name_key = $1', [canonicalName(to)]);
+      if (sameKey.length > 0) return 'taken';
       const claimed = await changed(client, `INSERT INTO names (name, kind) VALUES ($1, 'user') ON CONFLICT DO NOTHING`, [to]);
       if (claimed === 0) return 'taken';
-      await client.query('DELETE FROM login_failures WHERE username = $1', [to]);
+      // The lockout keys its rows by the canonical name: attempts typed under the new name belong to nobody.
+      await client.query('DELETE FROM login_failures WHERE username = $1', [canonicalName(to)]);
+      await client.query('UPDATE login_failures SET username = $1 WHERE username = $2', [canonicalName(to), canonicalName(from)]);
       await client.query(
-        'INSERT INTO users (username, password_hash, created_at, last_login_at) SELECT $1, password_hash, created_at, last_login_at FROM users WHERE username = $2',
-        [to, from],
+        'INSERT INTO users (username, name_key, password_hash, created_at, last_login_at) SELECT $1, $3, password_hash, created_at, last_login_at FROM users WHERE username = $2',
+        [to, from, canonicalName(to)],
       );
       await client.query('INSERT INTO mailboxes (username, last_seq, last_acked) SELECT $1, last_seq, last_acked FROM mailboxes WHERE username = $2', [
         to,
@@ -127,7 +133,6 @@ export class PostgresAdmin implements AdminStore {
       for (const sql of [
         'UPDATE deliveries SET username = $1 WHERE username = $2',
         'UPDATE tokens SET username = $1 WHERE username = $2',
-        'UPDATE login_failures SET username = $1 WHERE username = $2',
         'UPDATE blocks SET blocker = $1 WHERE blocker = $2',
         'UPDATE blocks SET blocked = $1 WHERE blocked = $2',
         'UPDATE groups SET owner = $1 WHERE owner = $2',

@@ -2,6 +2,7 @@
 // deleting the last member deletes the group and frees its name.
 import type { Pool } from 'pg';
 import type { GroupRecord, GroupStore } from '../store';
+import { canonicalName } from '../../protocol/canonical-name';
 import { changed, inTransaction, rows, toNumber, type Queryable } from './db';
 
 export interface GroupRow {
@@ -46,7 +47,12 @@ export class PostgresGroups implements GroupStore {
   async createGroup(name: string, owner: string, members: readonly string[], now: number): Promise<boolean> {
     const ordered = [...new Set([owner, ...members])];
     return inTransaction(this.pool, async (client) => {
-      const claimed = await changed(client, `INSERT INTO names (name, kind) VALUES ($1, 'group') ON CONFLICT DO NOTHING`, [name]);
+      // A user's name taken in another case or Unicode form is taken too (users.name_key).
+      const claimed = await changed(
+        client,
+        `INSERT INTO names (name, kind) SELECT $1, 'group' WHERE NOT EXISTS (SELECT 1 FROM users WHERE name_key = $2) ON CONFLICT DO NOTHING`,
+        [name, canonicalName(name)],
+      );
       if (claimed === 0) return false;
       await client.query('INSERT INTO groups (name, owner, created_at) VALUES ($1, $2, $3)', [name, owner, now]);
       // WITH ORDINALITY + ORDER BY keeps the join order in `position`.

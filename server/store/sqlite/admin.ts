@@ -4,6 +4,7 @@
 // the writer thread (adminWriteOps, merged into its operation table); reads on
 // the main thread's read-only connection (adminReads).
 import type { Database, Statement } from 'better-sqlite3';
+import { canonicalName } from '../../protocol/canonical-name';
 import type { AdminSignal, AdminStore, AuditEntry, AuditQuery, GroupRecord, LiveSession, UserSummary } from '../store';
 import { toGroupRecord } from './rows';
 import type { GroupRow, Statements } from './statements';
@@ -41,8 +42,8 @@ export function adminWriteOps(db: Database, s: Statements, base: ReturnType<type
     deleteCounters: p<[string]>('DELETE FROM counters WHERE username = ?'),
     deleteUser: p<[string]>('DELETE FROM users WHERE username = ?'),
     // Renaming: a new users row first, children moved, then the old row goes (foreign keys stay satisfied throughout).
-    copyUser: p<[string, string]>(
-      'INSERT INTO users (username, password_hash, created_at, last_login_at) SELECT ?, password_hash, created_at, last_login_at FROM users WHERE username = ?',
+    copyUser: p<[string, string, string]>(
+      'INSERT INTO users (username, name_key, password_hash, created_at, last_login_at) SELECT ?, ?, password_hash, created_at, last_login_at FROM users WHERE username = ?',
     ),
     copyCounters: p<[string, string]>('INSERT INTO counters (username, last_seq, acked_seq) SELECT ?, last_seq, acked_seq FROM counters WHERE username = ?'),
     moveDeliveries: p<[string, string]>('UPDATE deliveries SET username = ? WHERE username = ?'),
@@ -71,17 +72,18 @@ export function adminWriteOps(db: Database, s: Statements, base: ReturnType<type
       return w.pruneAudit.run(before).changes;
     },
 
+    // Users arrive here by their registered spelling; the lockout keys its rows by the canonical name.
     setLock(username: string, until: number): boolean {
-      if (!s.userExists.get(username)) return false;
-      w.setLock.run(username, until);
+      if (!s.registeredName.get(canonicalName(username))) return false;
+      w.setLock.run(canonicalName(username), until);
       return true;
     },
 
     deleteUser(username: string): boolean {
-      if (!s.userExists.get(username)) return false;
+      if (!s.registeredName.get(canonicalName(username))) return false;
       for (const { group_name } of w.groupsOfUser.all(username)) base.removeGroupMembers(group_name, [username]);
       w.deleteTokens.run(username);
-      w.deleteLock.run(username);
+      w.deleteLock.run(canonicalName(username));
       w.deleteBlocks.run(username, username);
       w.deleteDeliveries.run(username);
       w.deleteCounters.run(username);
@@ -90,15 +92,17 @@ export function adminWriteOps(db: Database, s: Statements, base: ReturnType<type
     },
 
     renameUser(from: string, to: string): 'ok' | 'unknown' | 'taken' {
-      if (!s.userExists.get(from)) return 'unknown';
-      if (s.nameTaken.get(to, to)) return 'taken';
+      if (!s.registeredName.get(canonicalName(from))) return 'unknown';
+      // Another spelling of the same name counts as taken too (even the user's own: the old row still holds it).
+      if (s.nameTaken.get(canonicalName(to), to)) return 'taken';
       // Failed attempts typed under the new name belong to nobody; the user's own lock moves over.
-      w.deleteLock.run(to);
-      w.copyUser.run(to, from);
+      w.deleteLock.run(canonicalName(to));
+      w.moveLock.run(canonicalName(to), canonicalName(from));
+      w.copyUser.run(to, canonicalName(to), from);
       w.copyCounters.run(to, from);
       w.moveDeliveries.run(to, from);
       w.deleteCounters.run(from);
-      for (const move of [w.moveTokens, w.moveLock, w.moveBlocker, w.moveBlocked, w.moveOwner, w.moveMember, w.moveSender, w.moveRecipient]) {
+      for (const move of [w.moveTokens, w.moveBlocker, w.moveBlocked, w.moveOwner, w.moveMember, w.moveSender, w.moveRecipient]) {
         move.run(to, from);
       }
       w.deleteUser.run(from);
@@ -163,7 +167,7 @@ export function adminReads(db: Database, s: Statements, ready: () => void): Admi
     async listUsers(): Promise<UserSummary[]> {
       ready();
       return p<[], { username: string; created_at: number; last_login_at: number | null; locked_until: number | null }>(
-        'SELECT u.username, u.created_at, u.last_login_at, f.locked_until FROM users u LEFT JOIN login_failures f ON f.username = u.username ORDER BY u.username',
+        'SELECT u.username, u.created_at, u.last_login_at, f.locked_until FROM users u LEFT JOIN login_failures f ON f.username = u.name_key ORDER BY u.username',
       )
         .all()
         .map((r) => ({ username: r.username, createdAt: r.created_at, lastLoginAt: r.last_login_at, lockedUntil: r.locked_until }));

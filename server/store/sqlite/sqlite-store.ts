@@ -3,6 +3,7 @@
 // settings; reads run here, on the main thread's own read-only connection.
 import { dirname, join } from 'node:path';
 import type Database from 'better-sqlite3';
+import { canonicalName } from '../../protocol/canonical-name';
 import type { ChatMessage } from '../../protocol';
 import { assertDistinctRecipients, currentLock, historyTarget, newMessageFields, pageSize } from '../rules';
 import { LocalBlobStore } from '../blobs/local';
@@ -83,12 +84,14 @@ function accounts({ s, ready, op }: Sides): AccountStore {
     recordLogin: op('recordLogin'),
     recordFailedLogin: op('recordFailedLogin'),
     clearFailedLogins: op('clearFailedLogins'),
+    beginLoginAttempt: op('beginLoginAttempt'),
+    finishLoginAttempt: op('finishLoginAttempt'),
     createToken: op('createToken'),
     revokeToken: op('revokeToken'),
     revokeTokensOf: op('revokeTokensOf'),
     async getUser(username) {
       ready();
-      const row = s.getUser.get(username);
+      const row = s.getUser.get(canonicalName(username));
       if (!row) return null;
       return { username: row.username, passwordHash: row.password_hash, createdAt: row.created_at, lastLoginAt: row.last_login_at };
     },
@@ -103,7 +106,7 @@ function accounts({ s, ready, op }: Sides): AccountStore {
     async existingUsers(usernames) {
       ready();
       // In-process lookups on the primary key: no round trips, and input order for free.
-      return usernames.filter((name) => s.userExists.get(name) !== undefined);
+      return usernames.flatMap((name) => s.registeredName.get(canonicalName(name))?.username ?? []);
     },
     async hasUsers() {
       ready();
