@@ -62,8 +62,12 @@ export interface Connection {
   /**
    * Delivers a chat message. `onWritten` runs once the bytes were handed to the
    * kernel; it is passed only to connections that acknowledge on write.
+   * `catchUp`: part of a catch-up the server streams with drained(); such
+   * writes never count against the slow-consumer limit.
    */
-  deliver(seq: number, offline: boolean, message: OutboundMessage, onWritten?: () => void): void;
+  deliver(seq: number, offline: boolean, message: OutboundMessage, onWritten?: () => void, catchUp?: boolean): void;
+  /** Resolves once little output is queued (at once when so), or the connection is gone: a catch-up waits on it between messages. */
+  drained(): Promise<void>;
   /** Closes after flushing what is queued. */
   close(reason: string): void;
 }
@@ -146,8 +150,8 @@ export interface FileEndpoints {
 /** The signed-in session of a client, as commands see it (services/session.ts implements it). */
 export interface SessionHandle {
   readonly username: string;
-  /** Records that deliveries up to `seq` were processed; returns the highest acknowledged seq (never beyond what was sent). */
-  acknowledge(seq: number): number;
+  /** Records that deliveries up to `seq` were processed; resolves, once that is durable, with the highest acknowledged seq (never beyond what was sent). */
+  acknowledge(seq: number): Promise<number>;
   /** Stops deliveries and stores the last acknowledgement. Idempotent. */
   end(): Promise<void>;
 }

@@ -205,7 +205,7 @@ export class ChatCore implements Inbound {
     const { delivery, presence, groups, blocks, typing } = this.services;
     switch (event.kind) {
       case 'deliver':
-        delivery.deliverFromBus(event.deliveries);
+        delivery.deliverFromBus(event);
         break;
       case 'presence':
         presence.showLocally(event.user, event.online, event.at);

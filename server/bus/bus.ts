@@ -11,11 +11,14 @@
 //   every delivery is in the store first and clients resume from it.
 // - Events published by a node are not handed back to that node's subscriber.
 
-import type { Delivery } from '../protocol';
+import type { ChatMessage } from '../protocol';
 
 export type BusEvent =
-  /** Deliveries to users who may be signed in on another node. */
-  | { kind: 'deliver'; deliveries: (Delivery & { username: string })[] }
+  /**
+   * A stored message for users who may be signed in on another node: `users`,
+   * or (null) everyone signed in there; never those in `skip`, nor the sender.
+   */
+  | { kind: 'deliver'; message: ChatMessage; users: string[] | null; skip: string[] }
   | { kind: 'presence'; user: string; online: boolean; at: number }
   /** Group membership changed; `notify` are the users to tell. */
   | {
@@ -34,6 +37,12 @@ export type BusEvent =
 export interface Bus {
   /** This node's id (random per process). */
   readonly nodeId: string;
+  /**
+   * True when no other node exists: every message is saved and routed by this
+   * process, in stream order, so live deliveries arrive in order. False in a
+   * cluster, where sessions confirm the order from the store.
+   */
+  readonly singleNode: boolean;
   start(): Promise<void>;
   /** Releases this node's claims and stops. */
   close(): Promise<void>;

@@ -5,6 +5,7 @@ import type { Bus, BusEvent } from './bus';
 
 export class LocalBus implements Bus {
   readonly nodeId = randomUUID();
+  readonly singleNode = true;
   private readonly sessions = new Set<string>();
 
   async start(): Promise<void> {}

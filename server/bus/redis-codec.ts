@@ -2,7 +2,7 @@
 // node around one BusEvent. Decoding validates the shape, because a message on
 // the channel may come from another version of the server (or anyone with access).
 import { z } from 'zod';
-import { Delivery } from '../protocol';
+import { ChatMessage } from '../protocol';
 import type { BusEvent } from './bus';
 
 /** Sender id used for events the cluster announces on behalf of a dead node. */
@@ -13,8 +13,10 @@ const Int = z.number().int();
 const BusEventSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('deliver'),
-    // The protocol's own shapes: a delivery is what the recipient's client receives, plus whose it is.
-    deliveries: z.array(Delivery.extend({ username: z.string() })),
+    // The protocol's own message shape: what the recipients' clients receive.
+    message: ChatMessage,
+    users: z.array(z.string()).nullable(),
+    skip: z.array(z.string()),
   }),
   z.object({ kind: z.literal('presence'), user: z.string(), online: z.boolean(), at: Int }),
   z.object({

@@ -41,6 +41,7 @@ const REFRESH_BATCH = 500;
 
 export class RedisBus implements Bus {
   readonly nodeId = randomUUID();
+  readonly singleNode = false;
   private claimLostHandler: ((username: string) => void) | undefined;
   private readonly url: string;
   private readonly ttlMs: number;

@@ -23,8 +23,9 @@ export const history: CommandSpec<'history'> = {
 export const ack: CommandSpec<'ack'> = {
   needsAuth: true,
   async handle(ctx, cmd) {
-    // The reply names what was actually acknowledged: never beyond what was sent.
-    return { seq: ctx.client.session!.acknowledge(cmd.seq) };
+    // The reply names what was actually acknowledged (never beyond what was sent),
+    // and is sent only once that is stored: a crash after the reply repeats nothing.
+    return { seq: await ctx.client.session!.acknowledge(cmd.seq) };
   },
 };
 

@@ -24,7 +24,7 @@ export const messageGroup: CommandSpec<'message-group'> = {
   needsAuth: true,
   async handle(ctx, cmd) {
     const group = await ctx.services.groups.requireGroup(cmd.group, ctx.user);
-    const out = await ctx.services.delivery.sendGroup(ctx.user, group.name, group.members, cmd.text ?? '', cmd.attachments);
+    const out = await ctx.services.delivery.sendGroup(ctx.user, group, cmd.text ?? '', cmd.attachments);
     return { message: out.message, queued: out.queued, blockedBy: out.blockedBy };
   },
 };

@@ -71,7 +71,7 @@ export function encodeEvent(event: EventFrame): string {
 
 /**
  * Encodes a message delivery. The message body is encoded once per fan-out and
- * shared by every recipient; only the sequence number and offline flag differ.
+ * shared by every recipient; only the offline flag differs.
  */
 export function encodeDelivery(seq: number, offline: boolean, encodedMessage: string): string {
   return `{"type":"event","event":"message","seq":${seq},"offline":${offline},"message":${encodedMessage}}`;

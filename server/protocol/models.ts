@@ -91,7 +91,7 @@ export const ChatMessage = z.object({
 });
 export type ChatMessage = z.infer<typeof ChatMessage>;
 
-/** A message delivered to one recipient, with that recipient's sequence number. */
+/** A message delivered to one recipient. `seq` is its position in the server's one stream: the message id. */
 export const Delivery = z.object({
   seq: Seq,
   /** True when it was queued because the recipient was offline. */

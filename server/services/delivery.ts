@@ -1,16 +1,28 @@
 // Fan-out: works out who receives a message (blocks, membership, who is online),
-// stores the message with one delivery per recipient, then hands each delivery
-// to the local session or, for users signed in on another node, to the bus.
+// stores the message once (its id is its position in the stream), then hands it
+// to the recipients' local sessions and, for users signed in on other nodes, to
+// the bus. Offline recipients read it from the stream when they sign in.
 // Nothing is sent to anyone before the store has committed.
+//
+// MUST: routing happens after the commit and looks up sessions then, not when
+// the recipients were worked out: a recipient who signed in meanwhile (after
+// their catch-up read) still gets it live, so no position is skipped.
 import type { Bus } from '../bus/bus';
 import type { Metrics } from '../metrics';
 import { OutboundMessage } from '../connection';
 import { ErrorCode, ProtocolError, type ChatMessage } from '../protocol';
-import type { AccountStore, MessageStore, NewMessage, Recipient, StoredDelivery } from '../store/store';
+import type { AccountStore, MessageStore, NewMessage } from '../store/store';
 import type { BlockService } from './blocks';
 import type { FileService } from './files';
 import type { PresenceService } from './presence';
 import type { SessionRegistry } from './registry';
+
+/** Who a message goes to, as worked out before it is stored. */
+interface Recipient {
+  username: string;
+  /** Not signed in anywhere when the message was sent: it waits in the stream for them. */
+  offline: boolean;
+}
 
 export interface SendOutcome {
   message: ChatMessage;
@@ -48,7 +60,7 @@ export class DeliveryService {
       throw new ProtocolError(ErrorCode.BLOCKED, 'Your message could not be delivered as the recipient has blocked you');
     }
     const online = await this.presence.isOnline(to);
-    return this.send({ kind: 'private', from, to, text, ts: this.now() }, [{ username: to, offline: !online }], 0, attachments);
+    return this.send({ kind: 'private', from, to, text, ts: this.now() }, [{ username: to, offline: !online }], 0, null, attachments);
   }
 
   /** To everyone online except the sender and those who blocked the sender (as in the seed: not queued). */
@@ -61,11 +73,18 @@ export class DeliveryService {
       if (blockers.has(user)) blockedBy++;
       else recipients.push({ username: user, offline: false });
     }
-    return this.send({ kind: 'broadcast', from, text, ts: this.now() }, recipients, blockedBy, attachments);
+    // Routed to everyone signed in when it is stored (but the blockers), not only to those online now.
+    return this.send({ kind: 'broadcast', from, text, ts: this.now() }, recipients, blockedBy, blockers, attachments);
   }
 
   /** To every member but the sender; offline members get it in their mailbox. */
-  async sendGroup(from: string, group: string, members: readonly string[], text: string, attachments?: readonly string[]): Promise<SendOutcome> {
+  async sendGroup(
+    from: string,
+    group: { id: number; name: string; members: readonly string[] },
+    text: string,
+    attachments?: readonly string[],
+  ): Promise<SendOutcome> {
+    const { id: groupId, name: groupName, members } = group;
     const [online, blockers] = await Promise.all([this.presence.online(), this.blocks.blockersOf(from)]);
     const onlineSet = new Set(online);
     const recipients: Recipient[] = [];
@@ -75,56 +94,91 @@ export class DeliveryService {
       if (blockers.has(user)) blockedBy++;
       else recipients.push({ username: user, offline: !onlineSet.has(user) });
     }
-    return this.send({ kind: 'group', from, group, text, ts: this.now() }, recipients, blockedBy, attachments);
+    return this.send({ kind: 'group', from, group: groupName, text, ts: this.now() }, recipients, blockedBy, null, attachments, groupId);
   }
 
   /**
-   * Stores the message, then (when it carries files) which files it carries and
-   * who may read them, and only then hands it to anyone. Group files are granted
-   * to the group (its members now and later), not to 1000 names one by one.
+   * Stores the message once, then (when it carries files) which files it carries
+   * and who may read them, and only then routes it. Group files are granted to
+   * the group by its surrogate id (its members now and later, but not a later
+   * group that takes the same name), not to 1000 names one by one.
+   * `everyoneBut` set: a broadcast, routed to every session but the sender and those in the set.
    */
-  private async send(message: NewMessage, recipients: Recipient[], blockedBy: number, attachmentIds?: readonly string[]): Promise<SendOutcome> {
+  private async send(
+    message: NewMessage,
+    recipients: Recipient[],
+    blockedBy: number,
+    everyoneBut: ReadonlySet<string> | null,
+    attachmentIds?: readonly string[],
+    groupId?: number,
+  ): Promise<SendOutcome> {
     const files = attachmentIds?.length ? await this.files.checkAttachable(message.from, attachmentIds) : [];
-    let saved = await this.messages.saveMessage(message, recipients);
+    let stored = await this.messages.saveMessage(message);
     if (files.length > 0) {
       const users = message.kind === 'group' ? [message.from] : [message.from, ...recipients.map((r) => r.username)];
-      await this.files.attach(saved.message.id, attachmentIds!, { users, group: message.group ?? null });
-      const withFiles: ChatMessage = { ...saved.message, attachments: await this.files.describe(files) };
-      saved = { message: withFiles, deliveries: saved.deliveries.map((d) => ({ ...d, message: withFiles })) };
+      await this.files.attach(stored.id, attachmentIds!, { users, group: groupId ?? null });
+      stored = { ...stored, attachments: await this.files.describe(files) };
     }
     this.metrics.messages.inc({ kind: message.kind });
-    this.route(saved.deliveries, new OutboundMessage(saved.message));
+    const outbound = new OutboundMessage(stored);
+    if (everyoneBut) this.routeToAll(outbound, everyoneBut);
+    else this.route(outbound, recipients);
     return {
-      message: saved.message,
+      message: stored,
       queued: recipients.filter((r) => r.offline).map((r) => r.username),
-      delivered: saved.deliveries.length,
+      delivered: recipients.length,
       blockedBy,
     };
   }
 
-  /** Hands stored deliveries of one message to local sessions; the rest go over the bus. */
-  private route(deliveries: StoredDelivery[], outbound: OutboundMessage): void {
-    let remote: StoredDelivery[] | undefined;
-    for (const d of deliveries) {
-      const session = this.registry.get(d.username);
+  /** Hands a stored message to the recipients' local sessions; the rest go over the bus (offline ones too: they may have signed in elsewhere since). */
+  private route(outbound: OutboundMessage, recipients: readonly Recipient[]): void {
+    let remote: string[] | undefined;
+    const position = outbound.message.id;
+    for (const r of recipients) {
+      const session = this.registry.get(r.username);
       if (session) {
-        session.deliver(d.seq, d.offline, outbound);
-        if (!d.offline) this.observeLatency(d.message.ts);
-      } else if (!d.offline) (remote ??= []).push(d);
+        session.deliver(position, outbound);
+        if (!r.offline) this.observeLatency(outbound.message.ts);
+      } else (remote ??= []).push(r.username);
     }
-    if (remote) void this.bus.publish({ kind: 'deliver', deliveries: remote }).catch(() => {});
+    if (remote && !this.bus.singleNode) this.publish(outbound, remote, []);
   }
 
-  /** Deliveries published by another node: hand over those whose user is signed in here. */
-  deliverFromBus(deliveries: StoredDelivery[]): void {
-    const outbound = new Map<number, OutboundMessage>();
-    for (const d of deliveries) {
-      const session = this.registry.get(d.username);
-      if (!session) continue;
-      let out = outbound.get(d.message.id);
-      if (!out) outbound.set(d.message.id, (out = new OutboundMessage(d.message)));
-      session.deliver(d.seq, d.offline, out);
-      if (!d.offline) this.observeLatency(d.message.ts);
+  private routeToAll(outbound: OutboundMessage, skip: ReadonlySet<string>): void {
+    const from = outbound.message.from;
+    for (const session of this.registry.all()) {
+      if (session.username !== from && !skip.has(session.username)) {
+        session.deliver(outbound.message.id, outbound);
+        this.observeLatency(outbound.message.ts);
+      }
+    }
+    if (!this.bus.singleNode) this.publish(outbound, null, [...skip]);
+  }
+
+  private publish(outbound: OutboundMessage, users: string[] | null, skip: string[]): void {
+    void this.bus.publish({ kind: 'deliver', message: outbound.message, users, skip }).catch(() => {});
+  }
+
+  /** A message stored by another node: hand it to those of its users signed in here. */
+  deliverFromBus(event: { message: ChatMessage; users: string[] | null; skip: string[] }): void {
+    const outbound = new OutboundMessage(event.message);
+    const skip = new Set(event.skip);
+    skip.add(event.message.from);
+    if (event.users === null) {
+      for (const session of this.registry.all()) {
+        if (skip.has(session.username)) continue;
+        session.deliver(event.message.id, outbound);
+        this.observeLatency(event.message.ts);
+      }
+      return;
+    }
+    for (const user of event.users) {
+      const session = this.registry.get(user);
+      if (session && !skip.has(user)) {
+        session.deliver(event.message.id, outbound);
+        this.observeLatency(event.message.ts);
+      }
     }
   }
 

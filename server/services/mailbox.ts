@@ -24,10 +24,11 @@ export class MailboxService {
     private readonly blocks: BlockService,
   ) {}
 
-  /** The messages that waited for `user` while offline (the newest MAX_PAGE_SIZE), oldest first. */
+  /** The messages that arrived while `user` was last away (the newest MAX_PAGE_SIZE), oldest first. */
   async offline(user: string): Promise<Delivery[]> {
-    const list = await this.messages.offlineDeliveries(user, MAX_PAGE_SIZE);
-    return list.map((d) => ({ seq: d.seq, offline: true, message: d.message }));
+    const away = await this.messages.lastAway(user);
+    if (away.to <= away.from) return [];
+    return this.messages.mailbox({ username: user, after: away.from, upTo: away.to, away, limit: MAX_PAGE_SIZE, newest: true });
   }
 
   /** A page of `viewer`'s conversation with a user or a group, newest first. Throws UNKNOWN_USER, UNKNOWN_GROUP, NOT_GROUP_MEMBER. */

@@ -1,25 +1,36 @@
-// One signed-in user on one connection, and the ordering of what it receives.
+// One signed-in user on one connection, and the order of what it receives.
 //
+// Every message has a position in one stream (its id); a delivery's seq is that
+// position, and the user's resume point is the last position they acknowledged.
 // Guarantees for a session's deliveries:
-// - MUST arrive in sequence order with no gaps: a delivery whose predecessor
-//   has not been sent yet waits, and a short timer fetches missing ones from
-//   the store (deliveries saved on another node, or by concurrent writes).
-// - MUST NOT repeat: anything at or below the last sent seq is dropped.
-// - Catch-up after sign-in replays from the store, then live deliveries continue.
+// - MUST arrive in ascending position order, each at most once: anything at or
+//   below the last sent position is dropped.
+// - MUST NOT skip a message of the user's conversations: the catch-up reads the
+//   stream after the last sent position (the store shows positions in order,
+//   without holes). On a single node live deliveries arrive in stream order and
+//   are sent at once; in a cluster they may not, so a live delivery only
+//   triggers a catch-up read, and the store decides what comes next.
+// - Catch-up pages wait for the connection to drain (backpressure) and never
+//   count against the slow-consumer limit.
 import { OutboundMessage, type Connection, type SessionHandle } from '../connection';
 import type { Logger } from '../log';
-import type { MessageStore, StoredDelivery } from '../store/store';
+import type { AwayWindow, MessageStore } from '../store/store';
 
 const CATCH_UP_PAGE = 500;
-const GAP_WAIT_MS = 150;
 
 export interface SessionOptions {
   username: string;
   connection: Connection;
   store: MessageStore;
   log: Logger;
-  /** Deliveries after this seq are sent by catchUp(). */
+  /** Deliveries after this position are sent by catchUp(). */
   resumeFrom: number;
+  /** The user's acknowledged position when the session started. */
+  acked: number;
+  /** Away window at sign-in: decides which broadcasts are theirs and which messages are marked offline. */
+  away: AwayWindow;
+  /** Live deliveries arrive in stream order (a single node). */
+  liveInOrder: boolean;
   /** Wants presence events (the default; a client may opt out at sign-in). */
   wantsPresence: boolean;
 }
@@ -30,16 +41,21 @@ export class Session implements SessionHandle {
   readonly wantsPresence: boolean;
   private readonly store: MessageStore;
   private readonly log: Logger;
-  /** Highest seq written to the connection. */
+  private readonly away: AwayWindow;
+  private readonly liveInOrder: boolean;
+  /** Highest position written to the connection. */
   private lastSent: number;
-  /** Highest seq acknowledged to the store (a connection that acknowledges on write does so as bytes leave). */
+  /** Highest position acknowledged (in memory; `stored` is what the store holds). */
   private ackedSeq: number;
-  private ackTimer: NodeJS.Timeout | undefined;
+  private storedAck: number;
+  /** The ack write in flight, if any: at most one at a time, the next one carries the newest position. */
+  private ackWrite: Promise<void> | null = null;
   private catchingUp = false;
   private catchUpAgain = false;
-  private gapTimer: NodeJS.Timeout | undefined;
-  /** Live deliveries that arrived ahead of their predecessors, by seq. */
-  private readonly waiting = new Map<number, { offline: boolean; message: OutboundMessage }>();
+  /** The sign-in catch-up has completed. */
+  private caughtUp = false;
+  /** Live deliveries that arrived during a catch-up, by position (single node only). */
+  private readonly waiting = new Map<number, OutboundMessage>();
   private ended = false;
 
   constructor(options: SessionOptions) {
@@ -48,11 +64,14 @@ export class Session implements SessionHandle {
     this.store = options.store;
     this.log = options.log;
     this.lastSent = options.resumeFrom;
-    this.ackedSeq = options.resumeFrom;
+    this.ackedSeq = Math.max(options.acked, 0);
+    this.storedAck = this.ackedSeq;
+    this.away = options.away;
+    this.liveInOrder = options.liveInOrder;
     this.wantsPresence = options.wantsPresence;
   }
 
-  /** Replays everything after resumeFrom from the store, then releases waiting live deliveries. */
+  /** Sends everything of the user's conversations after the last sent position, then releases waiting live deliveries. */
   catchUp(): void {
     if (this.catchingUp) {
       this.catchUpAgain = true;
@@ -69,99 +88,100 @@ export class Session implements SessionHandle {
   }
 
   private async runCatchUp(): Promise<void> {
+    // The first catch-up (the mailbox after sign-in) is the server's own doing: paced
+    // by drain and exempt from the slow-consumer limit. Later ones (gap fills, and
+    // every live delivery in a cluster) are ordinary output a client must keep up with.
+    const paced = !this.caughtUp;
     try {
       for (;;) {
         if (this.ended) return;
-        const page = await this.store.deliveriesAfter(this.username, this.lastSent, CATCH_UP_PAGE);
-        for (const d of page) this.sendStored(d);
+        const page = await this.store.mailbox({ username: this.username, after: this.lastSent, limit: CATCH_UP_PAGE, away: this.away });
+        for (const d of page) {
+          if (this.ended) return;
+          if (d.seq <= this.lastSent) continue;
+          this.waiting.delete(d.seq);
+          this.write(d.seq, d.offline, new OutboundMessage(d.message), paced);
+          // Backpressure: no more than the transport's high-water mark is queued at a time.
+          if (paced) await this.connection.drained();
+        }
         if (page.length < CATCH_UP_PAGE) break;
       }
+      this.caughtUp = true;
       this.drainWaiting();
     } catch (err) {
       if (!this.ended) this.log.error({ err, user: this.username }, 'catch-up failed');
     }
   }
 
-  private sendStored(d: StoredDelivery): void {
-    if (d.seq <= this.lastSent) return;
-    this.waiting.delete(d.seq);
-    this.write(d.seq, d.offline, new OutboundMessage(d.message));
-  }
-
-  /** A live delivery for this user. Sent now if in order, else held until the gap fills. */
-  deliver(seq: number, offline: boolean, message: OutboundMessage): void {
-    if (this.ended || seq <= this.lastSent) return;
-    if (!this.catchingUp && seq === this.lastSent + 1) {
-      this.write(seq, offline, message);
-      this.drainWaiting();
+  /** A live delivery of the message at `position`. */
+  deliver(position: number, message: OutboundMessage): void {
+    if (this.ended || position <= this.lastSent) return;
+    if (!this.liveInOrder) {
+      // Another node may still be publishing a smaller position: let the store say what is next.
+      this.catchUp();
       return;
     }
-    this.waiting.set(seq, { offline, message });
-    if (!this.catchingUp) this.scheduleGapFill();
+    if (this.catchingUp) {
+      this.waiting.set(position, message);
+      return;
+    }
+    this.write(position, false, message);
   }
 
   private drainWaiting(): void {
-    for (;;) {
-      const next = this.waiting.get(this.lastSent + 1);
-      if (!next) break;
-      this.waiting.delete(this.lastSent + 1);
-      this.write(this.lastSent + 1, next.offline, next.message);
+    if (this.waiting.size === 0) return;
+    const positions = [...this.waiting.keys()].sort((a, b) => a - b);
+    for (const position of positions) {
+      const message = this.waiting.get(position)!;
+      this.waiting.delete(position);
+      if (position > this.lastSent) this.write(position, false, message);
     }
-    // Anything still waiting is behind a gap (or stale): fetch the gap from the store.
-    for (const seq of this.waiting.keys()) if (seq <= this.lastSent) this.waiting.delete(seq);
-    if (this.waiting.size > 0) this.scheduleGapFill();
   }
 
-  private scheduleGapFill(): void {
-    if (this.gapTimer) return;
-    this.gapTimer = setTimeout(() => {
-      this.gapTimer = undefined;
-      if (this.waiting.size > 0) this.catchUp();
-    }, GAP_WAIT_MS);
-    this.gapTimer.unref();
-  }
-
-  private write(seq: number, offline: boolean, message: OutboundMessage): void {
+  private write(seq: number, offline: boolean, message: OutboundMessage, catchUp = false): void {
     this.lastSent = seq;
-    if (this.connection.acknowledgesOnWrite) this.connection.deliver(seq, offline, message, () => this.acknowledge(seq));
-    else this.connection.deliver(seq, offline, message);
+    const onWritten = this.connection.acknowledgesOnWrite ? () => void this.acknowledge(seq).catch(() => {}) : undefined;
+    this.connection.deliver(seq, offline, message, onWritten, catchUp);
   }
 
-  /** Records an acknowledgement (written to the store at most every 200 ms); returns the highest acknowledged seq. */
-  acknowledge(seq: number): number {
-    if (seq <= this.ackedSeq) return this.ackedSeq;
-    this.ackedSeq = Math.min(seq, this.lastSent);
-    if (!this.ackTimer) {
-      this.ackTimer = setTimeout(() => {
-        this.ackTimer = undefined;
-        void this.flushAck();
-      }, 200);
-      this.ackTimer.unref();
+  /**
+   * Records that everything up to `seq` was processed (never beyond what was
+   * sent) and writes it to the store; resolves with the acknowledged position
+   * once it is durable. Writes are coalesced: one in flight per session, the
+   * next carries the newest position (and rides the store's group commit).
+   */
+  async acknowledge(seq: number): Promise<number> {
+    if (seq > this.ackedSeq) this.ackedSeq = Math.min(seq, this.lastSent);
+    const target = this.ackedSeq;
+    while (this.storedAck < target) {
+      if (!this.ackWrite) this.ackWrite = this.writeAck().finally(() => (this.ackWrite = null));
+      await this.ackWrite;
     }
     return this.ackedSeq;
   }
 
-  private flushedAck = 0;
-
-  async flushAck(): Promise<void> {
-    const seq = this.ackedSeq;
-    if (seq <= this.flushedAck) return;
-    this.flushedAck = seq;
+  private async writeAck(): Promise<void> {
+    const position = this.ackedSeq;
     try {
-      await this.store.ack(this.username, seq);
+      await this.store.ack(this.username, position);
+      this.storedAck = Math.max(this.storedAck, position);
     } catch (err) {
       this.log.warn({ err, user: this.username }, 'could not store acknowledgement');
+      throw err;
     }
   }
 
-  /** Stops deliveries and writes the last acknowledgement. */
+  /** Stops deliveries and records the sign-out with the last acknowledgement. */
   async end(): Promise<void> {
     if (this.ended) return;
     this.ended = true;
-    clearTimeout(this.gapTimer);
-    clearTimeout(this.ackTimer);
     this.waiting.clear();
-    await this.flushAck();
+    await this.ackWrite?.catch(() => {});
+    try {
+      await this.store.signOut(this.username, this.ackedSeq);
+    } catch (err) {
+      this.log.warn({ err, user: this.username }, 'could not record sign-out');
+    }
   }
 
   get isEnded(): boolean {

@@ -12,7 +12,9 @@ import { Session } from './session';
 
 export interface StartedSession {
   session: Session;
+  /** Position after which the catch-up starts. */
   resumeFrom: number;
+  /** The stream's head at sign-in. */
   lastSeq: number;
   offlineCount: number;
 }
@@ -38,9 +40,10 @@ export class SessionService {
       throw new ProtocolError(ErrorCode.ALREADY_SIGNED_IN, `${username} is already signed in on another connection. Sign out there first.`);
     }
     try {
-      const [lastSeq, lastAcked] = await Promise.all([this.messages.lastSeq(username), this.messages.lastAcked(username)]);
-      const resumeFrom = Math.min(options.resumeFrom ?? lastAcked, lastSeq);
-      const offlineCount = await this.messages.countOfflineAfter(username, resumeFrom);
+      const { head, acked, away } = await this.messages.signIn(username);
+      const resumeFrom = Math.min(options.resumeFrom ?? acked, head);
+      // Offline: what arrived in the away window that the client has not seen yet.
+      const offlineCount = await this.messages.countMailbox({ username, after: Math.max(resumeFrom, away.from), upTo: away.to, away });
       await this.accounts.recordLogin(username, this.now());
       if (client.closed) throw new ProtocolError(ErrorCode.BAD_REQUEST, 'Connection closed during sign-in');
       const session = new Session({
@@ -49,13 +52,16 @@ export class SessionService {
         store: this.messages,
         log: this.log,
         resumeFrom,
+        acked,
+        away,
+        liveInOrder: this.bus.singleNode,
         wantsPresence: options.wantsPresence,
       });
       client.session = session;
       this.registry.add(session);
       this.presence.announce(username, true);
       this.log.info({ conn: client.connection.id, user: username, transport: client.connection.kind }, 'signed in');
-      return { session, resumeFrom, lastSeq, offlineCount };
+      return { session, resumeFrom, lastSeq: head, offlineCount };
     } catch (err) {
       await this.bus.releaseSession(username).catch(() => {});
       throw err;

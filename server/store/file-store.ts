@@ -36,8 +36,11 @@ export interface FileRecord {
 export interface FileGrants {
   /** Users (sender and recipients); duplicates are ignored. */
   users: readonly string[];
-  /** A group whose current members may read them (group messages), or null. */
-  group: string | null;
+  /**
+   * The surrogate id of a group whose current members may read them (group
+   * messages), or null. By id, not name: a later group with the same name gets none.
+   */
+  group: number | null;
 }
 
 export interface FileStore {

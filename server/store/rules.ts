@@ -1,10 +1,10 @@
 // Rules every backend applies the same way, written once: lock expiry and the
-// lockout step, page sizes, distinct recipients, the shape of a history query,
-// and the one way optional message fields are left out.
+// lockout step, page sizes, the away window at sign-in, the shape of a history
+// query, and the one way optional message fields are left out.
 // errors.ts directly, not the protocol's index: the SQLite writer thread bundles this file and must not load zod.
 import { ErrorCode, ProtocolError } from '../protocol/errors';
 import type { ChatMessage } from '../protocol/models';
-import type { AttemptReservation, HistoryQuery, LockState, LockoutPolicy, LoginGuard, NewMessage, Recipient } from './store';
+import type { AttemptReservation, AwayWindow, HistoryQuery, LockState, LockoutPolicy, LoginGuard, NewMessage } from './store';
 
 const UNLOCKED: LockState = { failures: 0, lockedUntil: null };
 
@@ -77,13 +77,28 @@ export function pageSize(limit: number): number {
   return Number.isFinite(limit) && limit > 0 ? Math.floor(limit) : 0;
 }
 
-/** Throws (before anything is stored) when a recipient is listed twice. */
-export function assertDistinctRecipients(recipients: readonly Recipient[]): void {
-  const seen = new Set<string>();
-  for (const r of recipients) {
-    if (seen.has(r.username)) throw new Error(`saveMessage: recipient "${r.username}" is listed twice`);
-    seen.add(r.username);
-  }
+/** A user's recorded positions: the last sign-in and sign-out (stream positions, 0 before the first). */
+export interface SessionPositions {
+  acked: number;
+  signedIn: number;
+  signedOut: number;
+}
+
+/**
+ * The away window of a sign-in at `head`: from the last sign-out to now. When
+ * the last session never signed out (its node was killed), when it ended is
+ * unknown; the window is then empty, so nothing is dropped as "sent while away"
+ * (broadcasts since are replayed rather than lost).
+ */
+export function awayAtSignIn(p: SessionPositions, head: number): AwayWindow {
+  const clean = p.signedOut >= p.signedIn;
+  const from = clean ? Math.min(p.signedOut, head) : head;
+  return { from, to: head };
+}
+
+/** True when `position` lies in the away window (from, to]. */
+export function inAway(position: number, away: AwayWindow | undefined): boolean {
+  return away !== undefined && position > away.from && position <= away.to;
 }
 
 /** Which conversation a history query reads; BAD_REQUEST when it names neither a peer nor a group. */

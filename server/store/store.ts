@@ -1,19 +1,24 @@
 // The storage interfaces every backend implements (SQLite by default,
 // PostgreSQL for several nodes, memory for benchmarks), split by role:
-// accounts (with lockout and sign-in tokens), blocks, groups, and messages with
-// the per-recipient mailboxes. Services talk only to these.
+// accounts (with lockout and sign-in tokens), blocks, groups, and messages in
+// one ordered stream. Services talk only to these.
 //
 // Guarantees every implementation MUST give:
 // - A method's promise resolves only after its writes are committed; the server
 //   acknowledges nothing to a client before that.
-// - saveMessage is atomic: the message and all of its deliveries exist, or none.
-// - Sequence numbers are per recipient, start at 1, increase by exactly 1 per
-//   delivery and are never reused, even across restarts and across nodes.
+// - Every message is stored once, whatever its audience (no per-recipient rows):
+//   its id is its position in the one stream. Positions start at 1, increase,
+//   are never reused, and become visible in order: a reader that sees position
+//   N also sees every committed position below N (so "after my position" never
+//   skips a message that commits later with a smaller id).
+// - A user's mailbox is computed when read: the messages of their conversations
+//   after a position, with group membership at the time of each message, and
+//   without senders the reader blocks now or blocked when the message was sent.
 // - Timestamps are milliseconds since the Unix epoch. Names are case-sensitive,
 //   except where a user is looked up by a typed name: createUser, getUser,
 //   existingUsers, setPasswordHash and recordLogin match users by
 //   canonicalName() (NFKC + case folding), and a user's registered spelling is
-//   what every other method takes and returns.
+//   what every other method takes and returns (messages, mailboxes, positions).
 // - "Sorted by name" means UTF-16 code-unit order ('B' < 'a'; COLLATE "C" in SQL).
 // - saveMessage rejects, storing nothing, when a recipient is not a user.
 // - A lock ends at now >= lockedUntil; it then reads { failures: 0, lockedUntil: null }.
@@ -64,6 +69,8 @@ export type AttemptReservation =
   | { granted: false; lockedUntil: number | null };
 
 export interface GroupRecord {
+  /** Surrogate id: keys the group's messages. A new group with an old name gets a new id (and no old messages). */
+  id: number;
   name: string;
   owner: string;
   /** Members in the order they joined; always includes the owner unless the owner left. */
@@ -74,15 +81,39 @@ export interface GroupRecord {
 /** A message before it is stored: everything but its id. */
 export type NewMessage = Omit<ChatMessage, 'id'>;
 
-export interface Recipient {
-  username: string;
-  /** The recipient was offline when the message was sent: it waits in their mailbox. */
-  offline: boolean;
+/**
+ * The positions (message ids) between which a user had no session: broadcasts
+ * in (from, to] were sent while they were away and are not theirs (broadcasts
+ * are never queued); other messages in that range are marked `offline`.
+ */
+export interface AwayWindow {
+  from: number;
+  to: number;
 }
 
-/** One recipient's delivery of a message. */
-export interface StoredDelivery extends Delivery {
+/** One read of a user's mailbox: the messages of their conversations. */
+export interface MailboxQuery {
   username: string;
+  /** Only positions > after. */
+  after: number;
+  /** Only positions <= upTo (default: no bound). */
+  upTo?: number;
+  /** At most this many. */
+  limit: number;
+  /** The user's last away window (decides broadcasts and the offline flag); none: every broadcast counts, nothing is offline. */
+  away?: AwayWindow;
+  /** True: the newest `limit` of the range (still returned ascending). Default: the oldest. */
+  newest?: boolean;
+}
+
+/** What a sign-in reads and records in one step. */
+export interface SignInPositions {
+  /** The stream's head (highest committed position) as the session starts. */
+  head: number;
+  /** The user's acknowledged position. */
+  acked: number;
+  /** Since the last sign-out (or since the beginning): away = (last sign-out position, head]. */
+  away: AwayWindow;
 }
 
 /** A page of one conversation: private with `peer`, or a group's. */
@@ -175,29 +206,40 @@ export interface GroupStore {
   groupsOf(username: string): Promise<GroupRecord[]>;
 }
 
-/** Messages and every user's mailbox: the deliveries with their sequence numbers. */
+/** The message stream, every user's position in it, and the mailbox read from it. */
 export interface MessageStore {
   /**
-   * Stores a message and one delivery per recipient, each with the recipient's
-   * next sequence number. Recipients must be distinct. Deliveries come back in
-   * recipient order.
+   * Stores a message once (O(1) whatever the audience) at the next position.
+   * A group message is keyed by the group's current surrogate id; rejects,
+   * storing nothing, when no group of that name exists.
    */
-  saveMessage(message: NewMessage, recipients: readonly Recipient[]): Promise<{ message: ChatMessage; deliveries: StoredDelivery[] }>;
-  /** Deliveries for `username` with seq > afterSeq, ascending, at most `limit`. */
-  deliveriesAfter(username: string, afterSeq: number, limit: number): Promise<StoredDelivery[]>;
-  /** Highest sequence number ever assigned to `username` (0 if none). */
-  lastSeq(username: string): Promise<number>;
-  /** Highest sequence number `username` acknowledged (0 if none). */
+  saveMessage(message: NewMessage): Promise<ChatMessage>;
+  /**
+   * The user's mailbox, ascending by position: private messages to them,
+   * broadcasts by others (outside the away window), and group messages of the
+   * groups they belonged to when each was sent (not their own); senders they
+   * block now, or blocked when the message was sent, are left out. Each
+   * delivery's seq is the message id.
+   */
+  mailbox(query: MailboxQuery): Promise<Delivery[]>;
+  /** How many messages mailbox() would return for `query` without a limit. */
+  countMailbox(query: Omit<MailboxQuery, 'limit' | 'newest'>): Promise<number>;
+  /** Highest committed position (0 when no message exists). */
+  head(): Promise<number>;
+  /** Highest position `username` acknowledged (0 if none, or unknown user). */
   lastAcked(username: string): Promise<number>;
-  /** Raises the acknowledged seq to `seq` (never lowers it, never above lastSeq). */
-  ack(username: string, seq: number): Promise<void>;
-  /** The newest `limit` deliveries queued while `username` was offline, ascending by seq. */
-  offlineDeliveries(username: string, limit: number): Promise<StoredDelivery[]>;
-  /** Number of offline deliveries with seq > afterSeq. */
-  countOfflineAfter(username: string, afterSeq: number): Promise<number>;
+  /** Raises the acknowledged position (never lowers it, never above head). */
+  ack(username: string, position: number): Promise<void>;
+  /** Starts a session: records the head as the sign-in position and returns the away window since the last sign-out. */
+  signIn(username: string): Promise<SignInPositions>;
+  /** Ends a session: raises the acknowledged position to `acked` and records the head as the sign-out position. */
+  signOut(username: string, acked: number): Promise<void>;
+  /** The away window computed at the user's last sign-in (empty { from: 0, to: 0 } before the first). */
+  lastAway(username: string): Promise<AwayWindow>;
   /**
    * One page of a conversation, newest first. Private: messages between
-   * `viewer` and `peer` both ways. Group: all messages of the group. A query
+   * `viewer` and `peer` both ways. Group: all messages of the group that now
+   * has that name (not of an ended group that had it). A query
    * naming neither a peer nor a group is rejected with BAD_REQUEST.
    */
   history(query: HistoryQuery): Promise<ChatMessage[]>;

@@ -31,6 +31,7 @@ import {
   type ResultOf,
   type WireError,
 } from '../protocol';
+import { Backlog } from './backlog';
 import { corkForThisTurn } from './cork';
 import { nextConnectionId } from './ids';
 import type { ListenerOptions } from './listener';
@@ -70,11 +71,13 @@ class TcpConnection implements Connection {
   private buffered = 0;
   private discarding = false;
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+  private readonly backlog: Backlog;
 
   constructor(
     private readonly socket: net.Socket,
     private readonly options: TcpOptions,
   ) {
+    this.backlog = new Backlog(socket);
     this.address = socket.remoteAddress ?? '?';
     this.remoteAddress = `${this.address}:${socket.remotePort ?? '?'}`;
   }
@@ -293,12 +296,26 @@ class TcpConnection implements Connection {
     if (line !== null && (this.state.kind === 'ready' || event.event === 'shutdown')) this.writeLine(line);
   }
 
-  deliver(seq: number, offline: boolean, message: OutboundMessage, onWritten?: () => void): void {
+  deliver(seq: number, offline: boolean, message: OutboundMessage, onWritten?: () => void, catchUp = false): void {
     // Delivery lines differ only in their `#<seq>` prefix: the rest is rendered once per
     // message, per variant (online, offline) and per link base (clients on one address share it).
     const base = this.linkBase();
     const body = message.encoded(`${offline ? 'text-offline' : 'text'} ${base}`, (m: ChatMessage) => formatDeliveryBody(offline, m, undefined, base));
-    this.writeLine(`#${seq} ${body}`, onWritten);
+    const line = `#${seq} ${body}\n`;
+    if (!catchUp) return this.write(line, onWritten);
+    const flushed = this.backlog.catchUpWrite(Buffer.byteLength(line));
+    this.write(
+      line,
+      () => {
+        flushed();
+        onWritten?.();
+      },
+      flushed,
+    );
+  }
+
+  drained(): Promise<void> {
+    return this.backlog.drained(() => this.socket.writableLength);
   }
 
   close(reason: string): void {
@@ -314,11 +331,11 @@ class TcpConnection implements Connection {
     this.write(`${line}\n`, onWritten);
   }
 
-  private write(text: string, onWritten?: () => void): void {
-    if (text === '' || !this.open) return;
+  private write(text: string, onWritten?: () => void, onFailed?: () => void): void {
+    if (text === '' || !this.open) return onFailed?.();
     corkForThisTurn(this.socket);
-    this.socket.write(text, onWritten ? (err) => (err ? undefined : onWritten()) : undefined);
-    if (this.socket.writableLength > this.options.maxSendQueueBytes) {
+    this.socket.write(text, onWritten || onFailed ? (err) => (err ? onFailed?.() : onWritten?.()) : undefined);
+    if (this.backlog.over(this.socket.writableLength, this.options.maxSendQueueBytes)) {
       this.options.log.warn({ conn: this.id, queued: this.socket.writableLength }, 'slow consumer disconnected');
       this.socket.destroy();
     }

@@ -36,6 +36,7 @@ import {
   type RequestId,
   type WireError,
 } from '../protocol';
+import { Backlog } from './backlog';
 import { corkForThisTurn } from './cork';
 import { nextConnectionId } from './ids';
 import type { ListenerOptions } from './listener';
@@ -66,6 +67,7 @@ class WsConnection implements Connection {
   readonly address: string;
   private input!: ConnectionInput;
   alive = true;
+  private readonly backlog: Backlog;
 
   constructor(
     private readonly ws: WebSocket,
@@ -77,6 +79,7 @@ class WsConnection implements Connection {
   ) {
     this.address = address;
     this.remoteAddress = `${address}:${port ?? '?'}`;
+    this.backlog = new Backlog(socket);
   }
 
   get open(): boolean {
@@ -133,8 +136,23 @@ class WsConnection implements Connection {
     this.send(encodeEvent(event));
   }
 
-  deliver(seq: number, offline: boolean, message: OutboundMessage, onWritten?: () => void): void {
-    this.send(encodeDelivery(seq, offline, message.encoded('json', encodeMessageBody)), onWritten);
+  deliver(seq: number, offline: boolean, message: OutboundMessage, onWritten?: () => void, catchUp = false): void {
+    const frame = encodeDelivery(seq, offline, message.encoded('json', encodeMessageBody));
+    if (!catchUp) return this.send(frame, onWritten);
+    // Frame header and UTF-8 may add a little; the count only has to be close and symmetric.
+    const flushed = this.backlog.catchUpWrite(frame.length);
+    this.send(
+      frame,
+      () => {
+        flushed();
+        onWritten?.();
+      },
+      flushed,
+    );
+  }
+
+  drained(): Promise<void> {
+    return this.backlog.drained(() => this.ws.bufferedAmount);
   }
 
   close(reason: string): void {
@@ -159,11 +177,11 @@ class WsConnection implements Connection {
     this.ws.ping();
   }
 
-  private send(frame: string, onWritten?: () => void): void {
-    if (!this.open) return;
+  private send(frame: string, onWritten?: () => void, onFailed?: () => void): void {
+    if (!this.open) return onFailed?.();
     corkForThisTurn(this.socket);
-    this.ws.send(frame, onWritten ? (err) => (err ? undefined : onWritten()) : undefined);
-    if (this.ws.bufferedAmount > this.options.maxSendQueueBytes) {
+    this.ws.send(frame, onWritten || onFailed ? (err) => (err ? onFailed?.() : onWritten?.()) : undefined);
+    if (this.backlog.over(this.ws.bufferedAmount, this.options.maxSendQueueBytes)) {
       this.options.log.warn({ conn: this.id, queued: this.ws.bufferedAmount }, 'slow consumer disconnected');
       this.ws.terminate();
     }

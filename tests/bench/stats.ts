@@ -82,18 +82,18 @@ export function addTotals(into: StreamTotals, more: StreamTotals): void {
 }
 
 /**
- * How our server numbers the deliveries of one recipient (`seq`):
- * - `consecutive`: per recipient, +1 each (today's store: a gap means a lost delivery);
- * - `increasing`: increasing per recipient but may skip (a position in one global stream).
+ * How a server numbers the deliveries of one recipient (`seq`):
+ * - `consecutive`: per recipient, +1 each (the old per-recipient counters: a gap means a lost delivery);
+ * - `increasing`: increasing per recipient but may skip (a position in one global stream: ours).
  */
 export type SeqRule = 'consecutive' | 'increasing';
 
 /**
- * The rule the benchmark applies to our server. The store redesign that numbers
- * messages by stream position switches this one line to 'increasing'
- * (`--seq-rule` overrides it for one run).
+ * The rule the benchmark applies to our server: a delivery's seq is the
+ * message's position in the one stream (`--seq-rule` overrides it for one run).
+ * Lost deliveries are counted by the scenario's expected totals instead.
  */
-export const OUR_SEQ_RULE: SeqRule = 'consecutive';
+export const OUR_SEQ_RULE: SeqRule = 'increasing';
 
 /** True when `seq` may follow `previous` (null: the first delivery seen) under `rule`. */
 export function seqFollows(previous: number | null, seq: number, rule: SeqRule): boolean {

@@ -1,13 +1,15 @@
-// PostgreSQL store against a real server: migrations under concurrent startup,
-// and the cross-node guarantees (sequence numbers, lockout, name uniqueness)
-// exercised through two stores with separate pools, as two nodes would hold.
+// PostgreSQL store against a real server: migrations under concurrent startup
+// and from a frozen v1 database, and the cross-node guarantees (positions that
+// become visible in order, lockout, name uniqueness) exercised through stores
+// with separate pools, as several nodes would hold.
 // Needs CHAT_TEST_POSTGRES_URL; each test works in its own fresh schema.
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterEach, expect, it } from 'vitest';
 import { LATEST_VERSION, MigrationError, openPostgresStore } from '../../server/store/postgres/index';
 import { MIGRATIONS } from '../../server/store/postgres/migrations';
 import type { MessageKind } from '../../server/protocol';
-import type { Recipient, Store } from '../../server/store/store';
+import type { Store } from '../../server/store/store';
 import { createTestSchema, describeWithServices } from '../helpers/services';
 import { describeStoreConformance } from './store-conformance';
 
@@ -126,69 +128,105 @@ await describeWithServices('PostgreSQL store', ['postgres'], ({ postgresUrl }) =
     const store = stores[0]!;
     await store.accounts.createUser('alice', 'hash', 1_700_000_000_123);
     await store.accounts.createUser('bob', 'hash', 1_700_000_000_123);
-    await store.messages.saveMessage({ kind: 'private', from: 'bob', to: 'alice', text: 'hi', ts: 1_700_000_000_456 }, [{ username: 'alice', offline: true }]);
+    await store.messages.saveMessage({ kind: 'private', from: 'bob', to: 'alice', text: 'hi', ts: 1_700_000_000_456 });
     await store.close();
     const again = await openPostgresStore({ url: postgresUrl, schema });
     cleanups.push(() => again.close());
     expect(await again.accounts.getUser('alice')).toEqual({ username: 'alice', passwordHash: 'hash', createdAt: 1_700_000_000_123, lastLoginAt: null });
-    const [delivery] = await again.messages.offlineDeliveries('alice', 10);
-    expect(delivery).toMatchObject({ seq: 1, offline: true, message: { from: 'bob', to: 'alice', text: 'hi', ts: 1_700_000_000_456 } });
-    expect(await again.messages.lastSeq('alice')).toBe(1);
+    const [delivery] = await again.messages.mailbox({ username: 'alice', after: 0, limit: 10 });
+    expect(delivery).toMatchObject({ seq: 1, offline: false, message: { from: 'bob', to: 'alice', text: 'hi', ts: 1_700_000_000_456 } });
+    expect(await again.messages.head()).toBe(1);
   });
 
-  it('gives gap-free per-recipient sequence numbers under concurrent broadcasts from two nodes', async () => {
-    const { stores } = await nodes(2);
-    const users = Array.from({ length: 60 }, (_, i) => `user${String(i).padStart(2, '0')}`);
-    for (const u of ['sender', ...users]) await stores[0]!.accounts.createUser(u, 'h', 1);
-    // Overlapping recipient sets in opposite orders: the case that deadlocks
-    // when rows are locked in input order.
-    const sends = Array.from({ length: 30 }, (_, k) => {
-      const recipients: Recipient[] = (k % 2 === 0 ? users : [...users].reverse())
-        .filter((_, i) => (i + k) % 3 !== 0)
-        .map((username, i) => ({ username, offline: i % 4 === 0 }));
-      return stores[k % 2]!.messages.saveMessage({ kind: 'broadcast', from: 'sender', text: `m${k}`, ts: 1000 + k }, recipients);
-    });
-    const results = await Promise.all(sends);
-    for (const user of users) {
-      const mine = results.flatMap((r) => r.deliveries.filter((d) => d.username === user)).map((d) => d.seq);
-      const expected = Array.from({ length: mine.length }, (_, i) => i + 1);
-      expect([...mine].sort((a, b) => a - b)).toEqual(expected);
-      expect(await stores[0]!.messages.lastSeq(user)).toBe(mine.length);
-      const stored = await stores[1]!.messages.deliveriesAfter(user, 0, 1000);
-      expect(stored.map((d) => d.seq)).toEqual(expected);
-    }
-    // Message ids are unique and every delivery points at its own message.
-    expect(new Set(results.map((r) => r.message.id)).size).toBe(results.length);
+  it('positions become visible in order across nodes: a reader never sees a position before a smaller one', async () => {
+    const { stores } = await nodes(3);
+    const [a, b, reader] = stores as [Store, Store, Store];
+    for (const u of ['sender', 'bob']) await a.accounts.createUser(u, 'h', 1);
+    let done = false;
+    const seen: number[][] = [];
+    const reading = (async () => {
+      while (!done) seen.push((await reader.messages.mailbox({ username: 'bob', after: 0, limit: 1000 })).map((d) => d.seq));
+    })();
+    const saves = Array.from({ length: 80 }, (_, k) =>
+      (k % 2 ? a : b).messages.saveMessage({ kind: 'private', from: 'sender', to: 'bob', text: `m${k}`, ts: k }),
+    );
+    const saved = await Promise.all(saves);
+    done = true;
+    await reading;
+    const final = (await reader.messages.mailbox({ username: 'bob', after: 0, limit: 1000 })).map((d) => d.seq);
+    expect(final).toEqual(saved.map((m) => m.id).sort((x, y) => x - y));
+    expect(seen.length).toBeGreaterThan(0);
+    // Every read was a prefix of the final order: no hole that a later commit filled.
+    for (const read of seen) expect(read).toEqual(final.slice(0, read.length));
   });
 
-  it('stores a 1000-recipient broadcast with deliveries in recipient order', async () => {
+  it('a broadcast is one row whatever the audience', async () => {
     const { schema, stores } = await nodes(1);
     const store = stores[0]!;
-    const recipients = Array.from({ length: 1000 }, (_, i) => ({ username: `u${999 - i}`, offline: i % 2 === 0 }));
+    const names = Array.from({ length: 1000 }, (_, i) => `u${i}`);
     // Bulk-created accounts (createUser commits one at a time, which is slow for 1000).
-    const names = recipients.map((r) => r.username);
-    await sql(`INSERT INTO ${schema}.names (name, kind) SELECT unnest($1::text[]), 'user'`, [names]);
-    await sql(`INSERT INTO ${schema}.users (username, name_key, password_hash, created_at) SELECT n, n, 'h', 1 FROM unnest($1::text[]) AS n`, [names]);
-    const { message, deliveries } = await store.messages.saveMessage({ kind: 'broadcast', from: 'boss', text: 'all hands', ts: 5 }, recipients);
-    expect(deliveries.map((d) => d.username)).toEqual(recipients.map((r) => r.username));
-    expect(deliveries.every((d) => d.seq === 1 && d.message.id === message.id)).toBe(true);
-    expect(deliveries.map((d) => d.offline)).toEqual(recipients.map((r) => r.offline));
-    expect(await store.messages.countOfflineAfter('u999', 0)).toBe(1);
-    expect(await store.messages.countOfflineAfter('u998', 0)).toBe(0);
+    await sql(`INSERT INTO ${schema}.names (name, kind) SELECT unnest($1::text[]), 'user'`, [[...names, 'boss']]);
+    await sql(`INSERT INTO ${schema}.users (username, name_key, password_hash, created_at) SELECT n, n, 'h', 1 FROM unnest($1::text[]) AS n`, [
+      [...names, 'boss'],
+    ]);
+    const message = await store.messages.saveMessage({ kind: 'broadcast', from: 'boss', text: 'all hands', ts: 5 });
+    expect(await sql(`SELECT id FROM ${schema}.messages`)).toHaveLength(1);
+    expect((await store.messages.mailbox({ username: 'u999', after: 0, limit: 10 })).map((d) => d.message)).toEqual([message]);
   });
 
-  it('rolls back a failed saveMessage entirely: no message, no delivery, no seq used', async () => {
+  it('rolls back a failed saveMessage entirely: no message; the next one commits', async () => {
     const { schema, stores } = await nodes(1);
     const store = stores[0]!;
     await store.accounts.createUser('b', 'h', 1);
-    await store.messages.saveMessage({ kind: 'private', from: 'a', to: 'b', text: 'one', ts: 1 }, [{ username: 'b', offline: false }]);
-    // The CHECK constraint on kind fails inside the same statement as the mailbox upsert.
+    await store.messages.saveMessage({ kind: 'private', from: 'a', to: 'b', text: 'one', ts: 1 });
+    // The CHECK constraint on kind fails inside the batch's transaction.
     const bad = { kind: 'bogus' as MessageKind, from: 'a', to: 'b', text: 'two', ts: 2 };
-    await expect(store.messages.saveMessage(bad, [{ username: 'b', offline: false }])).rejects.toThrow();
-    expect(await store.messages.lastSeq('b')).toBe(1);
+    await expect(store.messages.saveMessage(bad)).rejects.toThrow();
     expect(await sql(`SELECT id FROM ${schema}.messages`)).toHaveLength(1);
-    const next = await store.messages.saveMessage({ kind: 'private', from: 'a', to: 'b', text: 'three', ts: 3 }, [{ username: 'b', offline: false }]);
-    expect(next.deliveries[0]!.seq).toBe(2);
+    const next = await store.messages.saveMessage({ kind: 'private', from: 'a', to: 'b', text: 'three', ts: 3 });
+    expect((await store.messages.mailbox({ username: 'b', after: 0, limit: 10 })).map((d) => d.message)).toEqual([
+      expect.objectContaining({ text: 'one' }),
+      next,
+    ]);
+  });
+
+  it('upgrades a frozen version-1 database (tests/fixtures/postgres-v1.sql): per-recipient rows become positions, ended groups stay ended', async () => {
+    const { schema, drop } = await createTestSchema(postgresUrl);
+    cleanups.push(drop);
+    const client = new pg.Client({ connectionString: postgresUrl });
+    await client.connect();
+    try {
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      await client.query(`SET search_path TO ${schema}`);
+      await client.query(readFileSync(new URL('../fixtures/postgres-v1.sql', import.meta.url), 'utf8'));
+    } finally {
+      await client.end();
+    }
+    const store = await openPostgresStore({ url: postgresUrl, schema });
+    cleanups.push(() => store.close());
+    expect(await sql(`SELECT max(version) AS v FROM ${schema}.schema_migrations`)).toEqual([{ v: LATEST_VERSION }]);
+    expect(await store.accounts.getUser('bob')).toEqual({
+      username: 'bob',
+      passwordHash: 'hash-b',
+      createdAt: 1_700_000_000_000,
+      lastLoginAt: 1_700_000_000_005,
+    });
+    expect(await store.groups.getGroup('team')).toMatchObject({ name: 'team', owner: 'alice', members: ['alice', 'bob'] });
+    expect(await store.accounts.findToken('tokenhash-a', 1_700_000_000_000)).toBe('alice');
+    // bob acknowledged his seq 2, which was message 3: what he had not acknowledged still waits, exactly once.
+    expect(await store.messages.lastAcked('bob')).toBe(3);
+    const bob = await store.messages.signIn('bob');
+    expect(bob.head).toBe(5);
+    expect((await store.messages.mailbox({ username: 'bob', after: bob.acked, limit: 10, away: bob.away })).map((d) => [d.seq, d.message.text])).toEqual([
+      [4, 'team meeting'],
+      [5, 'from dave'],
+    ]);
+    // The ended group's message is unreachable from the current "team".
+    expect((await store.messages.history({ viewer: 'alice', group: 'team', limit: 10 })).map((m) => m.text)).toEqual(['team meeting']);
+    expect(await store.messages.mailbox({ username: 'carol', after: 1, limit: 10 })).toEqual([]);
+    const next = await store.messages.saveMessage({ kind: 'group', from: 'alice', group: 'team', text: 'next', ts: 1_700_000_000_020 });
+    expect(next.id).toBe(6);
+    expect((await store.messages.mailbox({ username: 'bob', after: 5, limit: 10 })).map((d) => d.message)).toEqual([next]);
   });
 
   it('counts failed sign-ins from several nodes atomically', async () => {
@@ -217,8 +255,8 @@ await describeWithServices('PostgreSQL store', ['postgres'], ({ postgresUrl }) =
     const { stores } = await nodes(2);
     const [a, b] = stores as [Store, Store];
     expect(await a.groups.createGroup('team', 'alice', ['bob', 'alice', 'carol', 'bob'], 7)).toBe(true);
-    expect(await b.groups.getGroup('team')).toEqual({ name: 'team', owner: 'alice', members: ['alice', 'bob', 'carol'], createdAt: 7 });
-    expect(await b.groups.removeGroupMembers('team', ['alice'])).toEqual({ name: 'team', owner: 'bob', members: ['bob', 'carol'], createdAt: 7 });
+    expect(await b.groups.getGroup('team')).toMatchObject({ name: 'team', owner: 'alice', members: ['alice', 'bob', 'carol'], createdAt: 7 });
+    expect(await b.groups.removeGroupMembers('team', ['alice'])).toMatchObject({ name: 'team', owner: 'bob', members: ['bob', 'carol'], createdAt: 7 });
     expect(await a.groups.addGroupMembers('team', ['alice', 'bob'])).toMatchObject({ owner: 'bob', members: ['bob', 'carol', 'alice'] });
     expect(await a.groups.removeGroupMembers('team', ['bob', 'carol', 'alice'])).toBeNull();
     expect(await b.groups.getGroup('team')).toBeNull();

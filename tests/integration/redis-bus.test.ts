@@ -128,7 +128,9 @@ await describeWithServices('RedisBus (two nodes, real Redis)', ['redis'], ({ red
     b.subscribe((e) => seenByB.push(e));
     const event: BusEvent = {
       kind: 'deliver',
-      deliveries: [{ username: 'bob', seq: 3, offline: false, message: { id: 9, kind: 'private', from: 'alice', to: 'bob', text: 'hi', ts: 1 } }],
+      message: { id: 9, kind: 'private', from: 'alice', to: 'bob', text: 'hi', ts: 1 },
+      users: ['bob'],
+      skip: [],
     };
     await a.publish(event);
     await waitFor('the event on node B', () => (seenByB.length > 0 ? true : undefined));

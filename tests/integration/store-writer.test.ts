@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LATEST_SCHEMA_VERSION, openSqliteStore, SQLITE_FILE_NAME, type SqliteStore } from '../../server/store/sqlite';
 import { NEW_FILE_PAGE_SIZE } from '../../server/store/sqlite/connection';
 import { applyMigrations, MIGRATIONS, readSchemaVersion } from '../../server/store/sqlite/migrations';
-import type { NewMessage, Recipient } from '../../server/store/store';
+import type { NewMessage } from '../../server/store/store';
 
 const T0 = 1_700_000_000_000;
 
@@ -38,11 +38,11 @@ describe('SQLite writer thread', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const online = (...names: string[]): Recipient[] => names.map((username) => ({ username, offline: false }));
   const note = (from: string, text: string): NewMessage => ({ kind: 'broadcast', from, text, ts: T0 });
+  const all = (store: SqliteStore, username: string) => store.messages.mailbox({ username, after: 0, limit: 10_000 });
   const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-  it('many concurrent callers: writes apply in call order, seqs stay gap-free, ids follow call order', async () => {
+  it('many concurrent callers: writes apply in call order, ids follow call order', async () => {
     const store = await openStore();
     const people = ['ann', 'ben', 'cat', 'dan'];
     await Promise.all(people.map((name) => store.accounts.createUser(name, 'h', T0)));
@@ -52,20 +52,18 @@ describe('SQLite writer thread', () => {
     await Promise.all(
       Array.from({ length: 40 }, async (_, caller) => {
         for (let i = 0; i < 10; i++) {
-          calls.push({ caller, i, promise: store.messages.saveMessage(note('ann', `${caller}:${i}`), online('ben', 'cat', 'dan')) });
+          calls.push({ caller, i, promise: store.messages.saveMessage(note('ann', `${caller}:${i}`)) });
           if ((caller + i) % 3 === 0) await tick();
         }
       }),
     );
     const saved = await Promise.all(calls.map((c) => c.promise));
-    // Call order (the order of `calls`) is commit order: ids and every recipient's seqs increase along it.
-    expect(saved.map((s) => s.message.id)).toEqual(saved.map((_, i) => (saved[0]?.message.id ?? 0) + i));
+    // Call order (the order of `calls`) is commit order: ids increase along it.
+    expect(saved.map((m) => m.id)).toEqual(saved.map((_, i) => (saved[0]?.id ?? 0) + i));
     for (const name of ['ben', 'cat', 'dan']) {
-      const seqs = saved.map((s) => s.deliveries.find((d) => d.username === name)?.seq);
-      expect(seqs).toEqual(Array.from({ length: 400 }, (_, i) => i + 1));
-      expect(await store.messages.lastSeq(name)).toBe(400);
-      const stored = await store.messages.deliveriesAfter(name, 0, 1000);
+      const stored = await all(store, name);
       expect(stored.map((d) => d.message.text)).toEqual(calls.map((c) => `${c.caller}:${c.i}`));
+      expect(stored.map((d) => d.seq)).toEqual(saved.map((m) => m.id));
     }
     expect(store.batchStats().commits).toBeLessThan(400); // they were group-committed
   });
@@ -74,17 +72,17 @@ describe('SQLite writer thread', () => {
     const store = await openStore();
     await Promise.all(['ann', 'ben'].map((name) => store.accounts.createUser(name, 'h', T0)));
     const before = store.batchStats();
-    const first = store.messages.saveMessage(note('ann', 'one'), online('ben'));
+    const first = store.messages.saveMessage(note('ann', 'one'));
     // The CHECK on messages.kind fails inside SQLite.
-    const bad = store.messages.saveMessage({ ...note('ann', 'bad'), kind: 'shout' as NewMessage['kind'] }, online('ben'));
+    const bad = store.messages.saveMessage({ ...note('ann', 'bad'), kind: 'shout' as NewMessage['kind'] });
     const login = store.accounts.recordLogin('ben', T0 + 1);
-    const third = store.messages.saveMessage(note('ann', 'three'), online('ben'));
+    const third = store.messages.saveMessage(note('ann', 'three'));
     const error: unknown = await bad.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toMatch(/CHECK constraint failed/);
     expect((error as { code?: string }).code).toBe('SQLITE_CONSTRAINT_CHECK');
     const [a, , c] = await Promise.all([first, login, third]);
-    expect([a.deliveries[0]?.seq, c.deliveries[0]?.seq]).toEqual([1, 2]);
+    expect(c.id - a.id).toBe(1);
     const after = store.batchStats();
     expect(after.commits - before.commits).toBe(1);
     expect(after.failures - before.failures).toBe(1);
@@ -113,18 +111,23 @@ describe('SQLite writer thread', () => {
     expect((await store.groups.getGroup('crew'))?.members).toEqual(['ann', 'ben']);
     expect(await store.groups.removeGroupMembers('crew', ['ann'])).toMatchObject({ owner: 'ben', members: ['ben'] });
     expect((await store.groups.groupsOf('ben')).map((g) => g.owner)).toEqual(['ben']);
-    await store.messages.saveMessage(note('ann', 'hi'), [{ username: 'ben', offline: true }]);
-    await store.messages.ack('ben', 1);
-    expect(await store.messages.lastAcked('ben')).toBe(1);
-    expect(await store.messages.countOfflineAfter('ben', 0)).toBe(1);
+    const hi = await store.messages.saveMessage(note('ann', 'hi'));
+    expect(await store.messages.head()).toBe(hi.id);
+    expect((await all(store, 'ben')).map((d) => d.message)).toEqual([hi]);
+    await store.messages.ack('ben', hi.id);
+    expect(await store.messages.lastAcked('ben')).toBe(hi.id);
+    const signed = await store.messages.signIn('ben');
+    expect(signed).toEqual({ head: hi.id, acked: hi.id, away: { from: 0, to: hi.id } });
+    await store.messages.signOut('ben', hi.id);
+    expect(await store.messages.lastAway('ben')).toEqual({ from: 0, to: hi.id });
   });
 
   it('close() drains writes still queued or in flight, then the file reopens with all of them', async () => {
     const store = await openSqliteStore({ dataDir: dir, log });
     await Promise.all(['ann', 'ben'].map((name) => store.accounts.createUser(name, 'h', T0)));
-    const saves = Array.from({ length: 300 }, (_, i) => store.messages.saveMessage(note('ann', `m${i}`), online('ben')));
+    const saves = Array.from({ length: 300 }, (_, i) => store.messages.saveMessage(note('ann', `m${i}`)));
     await tick(); // some jobs are in the writer thread now, the rest still queued here
-    const more = Array.from({ length: 300 }, (_, i) => store.messages.saveMessage(note('ann', `n${i}`), online('ben')));
+    const more = Array.from({ length: 300 }, (_, i) => store.messages.saveMessage(note('ann', `n${i}`)));
     const ack = store.messages.ack('ben', 600);
     await store.close();
     await Promise.all([...saves, ...more, ack]);
@@ -133,19 +136,19 @@ describe('SQLite writer thread', () => {
 
     const reopened = await openStore();
     expect(reopened.settings()).toMatchObject({ journalMode: 'wal', synchronous: 2, schemaVersion: LATEST_SCHEMA_VERSION });
-    expect(await reopened.messages.lastSeq('ben')).toBe(600);
+    expect(await reopened.messages.head()).toBe(600);
     expect(await reopened.messages.lastAcked('ben')).toBe(600);
-    const texts = (await reopened.messages.deliveriesAfter('ben', 0, 1000)).map((d) => d.message.text);
+    const texts = (await all(reopened, 'ben')).map((d) => d.message.text);
     expect(texts).toEqual([...Array.from({ length: 300 }, (_, i) => `m${i}`), ...Array.from({ length: 300 }, (_, i) => `n${i}`)]);
     // And it keeps going from there.
-    expect((await reopened.messages.saveMessage(note('ann', 'after'), online('ben'))).deliveries[0]?.seq).toBe(601);
+    expect((await reopened.messages.saveMessage(note('ann', 'after'))).id).toBe(601);
   });
 
   it('a writer thread that dies rejects pending and later writes with a clear error, logs once, and reads go on', async () => {
     const store = await openStore();
     await Promise.all(['ann', 'ben'].map((name) => store.accounts.createUser(name, 'h', T0)));
-    await store.messages.saveMessage(note('ann', 'kept'), online('ben'));
-    const pending = Array.from({ length: 20 }, (_, i) => store.messages.saveMessage(note('ann', `lost${i}`), online('ben')));
+    await store.messages.saveMessage(note('ann', 'kept'));
+    const pending = Array.from({ length: 20 }, (_, i) => store.messages.saveMessage(note('ann', `lost${i}`)));
     const outcomes = Promise.allSettled(pending);
     await expect(store.ping()).resolves.toBeUndefined();
     await store.terminateWriterForTests();
@@ -161,11 +164,11 @@ describe('SQLite writer thread', () => {
     expect(logged).toHaveLength(1);
     expect(logged[0]?.message).toBe('SQLite writer thread died');
     // The main thread's connection still reads what was committed.
-    expect((await store.messages.deliveriesAfter('ben', 0, 10)).map((d) => d.message.text)).toEqual(['kept']);
+    expect((await all(store, 'ben')).map((d) => d.message.text)).toEqual(['kept']);
     await store.close(); // resolves; nothing left to drain
   });
 
-  it('upgrades a version-1 file made by the old migration code, keeping users, seqs, acks and deliveries', async () => {
+  it('upgrades a version-1 file made by the old migration code to the stream: acks become positions, nothing waiting is lost', async () => {
     const raw = new Database(file);
     raw.pragma('journal_mode = WAL');
     applyMigrations(raw, MIGRATIONS.slice(0, 1));
@@ -185,25 +188,19 @@ describe('SQLite writer thread', () => {
     const store = await openStore();
     expect(store.settings().schemaVersion).toBe(LATEST_SCHEMA_VERSION);
     expect(await store.accounts.getUser('ann')).toEqual({ username: 'ann', passwordHash: 'ha', createdAt: T0, lastLoginAt: T0 + 5 });
-    expect([
-      await store.messages.lastSeq('ben'),
-      await store.messages.lastAcked('ben'),
-      await store.messages.lastSeq('cat'),
-      await store.messages.lastSeq('ann'),
-    ]).toEqual([3, 2, 1, 0]);
-    expect((await store.messages.deliveriesAfter('ben', 0, 10)).map((d) => [d.seq, d.offline, d.message.text])).toEqual([
-      [1, false, 'one'],
-      [2, true, 'two'],
-      [3, true, 'three'],
+    // ben acknowledged seq 2 = message 2; cat nothing.
+    expect([await store.messages.lastAcked('ben'), await store.messages.lastAcked('cat'), await store.messages.lastAcked('ann')]).toEqual([2, 0, 0]);
+    const ben = await store.messages.signIn('ben');
+    expect((await store.messages.mailbox({ username: 'ben', after: ben.acked, limit: 10, away: ben.away })).map((d) => [d.seq, d.message.text])).toEqual([
+      [3, 'three'],
     ]);
-    // The rebuilt (partial) offline index answers the mailbox queries.
-    expect((await store.messages.offlineDeliveries('ben', 10)).map((d) => d.seq)).toEqual([2, 3]);
-    expect(await store.messages.countOfflineAfter('ben', 2)).toBe(1);
-    expect(await store.messages.countOfflineAfter('cat', 0)).toBe(1);
-    // Counters continue where version 1 left them.
-    const next = await store.messages.saveMessage(note('ann', 'four'), online('ben', 'cat', 'ann'));
-    expect(next.deliveries.map((d) => d.seq)).toEqual([4, 2, 1]);
-    expect(next.message.id).toBe(4);
+    const cat = await store.messages.signIn('cat');
+    expect((await store.messages.mailbox({ username: 'cat', after: cat.acked, limit: 10, away: cat.away })).map((d) => [d.seq, d.message.text])).toEqual([
+      [2, 'two'],
+    ]);
+    // The stream continues where version 1 left it.
+    const next = await store.messages.saveMessage(note('ann', 'four'));
+    expect(next.id).toBe(4);
     await store.close();
     open.length = 0;
 
@@ -211,8 +208,9 @@ describe('SQLite writer thread', () => {
     try {
       const userColumns = check.prepare("SELECT name FROM pragma_table_info('users')").pluck().all();
       expect(userColumns).toEqual(['username', 'password_hash', 'created_at', 'last_login_at', 'name_key']);
-      const index = check.prepare("SELECT sql FROM sqlite_master WHERE name = 'deliveries_offline'").pluck().get();
-      expect(index).toMatch(/WHERE offline = 1/);
+      const tables = check.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all();
+      expect(tables).not.toContain('deliveries');
+      expect(tables).not.toContain('counters');
       expect(check.pragma('foreign_key_check')).toEqual([]);
       expect(check.pragma('integrity_check', { simple: true })).toBe('ok');
     } finally {

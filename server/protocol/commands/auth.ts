@@ -11,9 +11,9 @@ const SignedIn = z.object({
   /** Present when `remember` was asked: sign in again with it instead of the password. */
   token: z.string().optional(),
   tokenExpiresAt: Timestamp.optional(),
-  /** Deliveries after this sequence number follow as `message` events. */
+  /** Messages of the user's mailbox after this position follow as `message` events. */
   resumeFrom: Seq,
-  /** Highest sequence number assigned to this user so far. */
+  /** The stream's head (highest position) when the session started. */
   lastSeq: Seq,
   /** How many queued messages waited while this user was offline. */
   offlineCount: z.number().int().min(0),
@@ -33,7 +33,7 @@ export const login = defineCommand({
     password: Password.optional(),
     token: z.string().min(16).max(256).optional(),
     remember: z.boolean().optional(),
-    /** Resume after this per-recipient sequence number; default: the last acknowledged one. */
+    /** Resume after this position (the last `seq` processed); default: the last acknowledged one. */
     resumeFrom: Seq.optional(),
     /** Receive `presence` events (default true). Bots and load tests switch them off. */
     presence: z.boolean().optional(),

@@ -9,13 +9,13 @@ export class MemoryFiles implements FileStore {
   /** file id -> number of messages carrying it */
   private readonly carried = new Map<string, number>();
   private readonly userGrants = new Map<string, Set<string>>();
-  private readonly groupGrants = new Map<string, Set<string>>();
+  private readonly groupGrants = new Map<string, Set<number>>();
   private key: string | null = null;
 
-  /** `isMember(group, user)`: current group membership, from the store's groups. */
+  /** `isMember(groupId, user)`: membership of the current group with that surrogate id, from the store's groups. */
   constructor(
     private readonly ready: () => void,
-    private readonly isMember: (group: string, user: string) => boolean,
+    private readonly isMember: (groupId: number, user: string) => boolean,
   ) {}
 
   async createFile(record: FileRecord): Promise<void> {
@@ -102,7 +102,7 @@ export class MemoryFiles implements FileStore {
   }
 }
 
-function setOf(map: Map<string, Set<string>>, key: string): Set<string> {
+function setOf<V>(map: Map<string, Set<V>>, key: string): Set<V> {
   let set = map.get(key);
   if (!set) map.set(key, (set = new Set()));
   return set;

@@ -5,14 +5,15 @@
 // others and calls made in one tick take effect in call order. Returned objects
 // are copies or frozen, so callers cannot change the store's state by mutation.
 import { canonicalName } from '../../protocol/canonical-name';
-import type { ChatMessage } from '../../protocol';
+import type { ChatMessage, Delivery } from '../../protocol';
 import {
-  assertDistinctRecipients,
+  awayAtSignIn,
   beginAttempt,
   currentLock,
   finishAttempt,
   FRESH_GUARD,
   historyTarget,
+  inAway,
   messageRecord,
   nextLockAfterFailure,
   pageSize,
@@ -27,6 +28,7 @@ import type {
   AttemptReservation,
   AuditEntry,
   AuditQuery,
+  AwayWindow,
   LiveSession,
   UserSummary,
   BlockStore,
@@ -36,25 +38,28 @@ import type {
   LockState,
   LockoutPolicy,
   LoginGuard,
+  MailboxQuery,
   MessageStore,
   NewMessage,
-  Recipient,
+  SignInPositions,
   Store,
-  StoredDelivery,
   UserRecord,
 } from '../store';
 
 interface UserState {
   record: UserRecord;
-  lastSeq: number;
-  ackedSeq: number;
-  /** Every delivery, indexed by seq - 1 (seqs are gap-free, so the index is the seq). */
-  deliveries: StoredDelivery[];
-  /** The offline subset of `deliveries`, ascending by seq. */
-  offline: StoredDelivery[];
+  acked: number;
+  signedIn: number;
+  signedOut: number;
+  away: AwayWindow;
+  /** Private messages to this user, ascending by id. */
+  inbox: ChatMessage[];
+  /** Group memberships over time: positions (from, to], `to` null while still a member. */
+  spans: { groupId: number; from: number; to: number | null }[];
 }
 
 interface GroupState {
+  id: number;
   name: string;
   owner: string;
   createdAt: number;
@@ -69,7 +74,21 @@ class MemoryData {
   readonly groups = new Map<string, GroupState>();
   /** canonicalName(user) → the registered spelling, which keys `users` and everything else. */
   readonly userKeys = new Map<string, string>();
+  /** blocker -> whom they block. */
+  readonly blocking = new Map<string, Set<string>>();
+  /** blocker -> blocked -> block spans over stream positions (from, to], `to` null while blocked. */
+  readonly blockSpans = new Map<string, Map<string, { from: number; to: number | null }[]>>();
+  /** Every message; messages[i].id === i + 1. */
+  readonly stream: ChatMessage[] = [];
+  /** Broadcasts, and each group's messages by group id; ascending by id. */
+  readonly broadcasts: ChatMessage[] = [];
+  readonly groupLog = new Map<number, ChatMessage[]>();
+  nextGroupId = 1;
   closed = false;
+
+  get head(): number {
+    return this.stream.length;
+  }
 
   /** The user a typed name means (matched by canonical form), or undefined. */
   user(typed: string): UserState | undefined {
@@ -97,10 +116,12 @@ class MemoryAccounts implements AccountStore {
     this.data.userKeys.set(key, username);
     this.data.users.set(username, {
       record: { username, passwordHash, createdAt: now, lastLoginAt: null },
-      lastSeq: 0,
-      ackedSeq: 0,
-      deliveries: [],
-      offline: [],
+      acked: 0,
+      signedIn: 0,
+      signedOut: 0,
+      away: { from: 0, to: 0 },
+      inbox: [],
+      spans: [],
     });
     return true;
   }
@@ -224,17 +245,23 @@ class MemoryAccounts implements AccountStore {
 }
 
 class MemoryBlocks implements BlockStore {
-  // Not private: MemoryAdmin deletes and renames across them.
-  readonly blocking = new Map<string, Set<string>>();
+  // Not private: MemoryAdmin deletes and renames across it.
   readonly blockedByIndex = new Map<string, Set<string>>();
 
   constructor(private readonly data: MemoryData) {}
+
+  private get blocking(): Map<string, Set<string>> {
+    return this.data.blocking;
+  }
 
   async block(blocker: string, blocked: string): Promise<boolean> {
     this.data.ready();
     const set = setIn(this.blocking, blocker);
     if (set.has(blocked)) return false;
     set.add(blocked);
+    let spans = this.data.blockSpans.get(blocker);
+    if (!spans) this.data.blockSpans.set(blocker, (spans = new Map<string, { from: number; to: number | null }[]>()));
+    pushIn(spans, blocked, { from: this.data.head, to: null });
     setIn(this.blockedByIndex, blocked).add(blocker);
     return true;
   }
@@ -242,6 +269,11 @@ class MemoryBlocks implements BlockStore {
   async unblock(blocker: string, blocked: string): Promise<boolean> {
     this.data.ready();
     if (!this.blocking.get(blocker)?.delete(blocked)) return false;
+    const open = this.data.blockSpans
+      .get(blocker)
+      ?.get(blocked)
+      ?.find((span) => span.to === null);
+    if (open) open.to = this.data.head;
     this.blockedByIndex.get(blocked)?.delete(blocker);
     return true;
   }
@@ -271,7 +303,7 @@ class MemoryGroups implements GroupStore {
   async createGroup(name: string, owner: string, members: readonly string[], now: number): Promise<boolean> {
     this.data.ready();
     if (this.data.groups.has(name) || this.data.userKeys.has(canonicalName(name))) return false;
-    const group: GroupState = { name, owner, createdAt: now, members: [], memberSet: new Set() };
+    const group: GroupState = { id: this.data.nextGroupId++, name, owner, createdAt: now, members: [], memberSet: new Set() };
     this.data.groups.set(name, group);
     this.join(group, [owner, ...members]);
     return true;
@@ -301,6 +333,8 @@ class MemoryGroups implements GroupStore {
       for (const m of leaving) {
         group.memberSet.delete(m);
         this.groupsByMember.get(m)?.delete(name);
+        const span = this.data.users.get(m)?.spans.find((sp) => sp.groupId === group.id && sp.to === null);
+        if (span) span.to = this.data.head;
       }
     }
     const [successor] = group.members;
@@ -325,81 +359,131 @@ class MemoryGroups implements GroupStore {
       group.memberSet.add(m);
       group.members.push(m);
       setIn(this.groupsByMember, m).add(group.name);
+      this.data.users.get(m)?.spans.push({ groupId: group.id, from: this.data.head, to: null });
     }
   }
 }
 
 class MemoryMessages implements MessageStore {
-  /** Private conversations by pairKey, and group conversations by name; ascending by id. */
+  /** Private conversations by pairKey; ascending by id. */
   private privateLog = new Map<string, ChatMessage[]>();
-  private readonly groupLog = new Map<string, ChatMessage[]>();
-  private nextMessageId = 1;
 
   constructor(private readonly data: MemoryData) {}
 
-  async saveMessage(message: NewMessage, recipients: readonly Recipient[]): Promise<{ message: ChatMessage; deliveries: StoredDelivery[] }> {
+  async saveMessage(message: NewMessage): Promise<ChatMessage> {
     this.data.ready();
-    // Check everything before changing anything: that is what makes this atomic.
-    assertDistinctRecipients(recipients);
-    const targets = recipients.map((r) => {
-      const user = this.data.users.get(r.username);
-      if (!user) throw new Error(`saveMessage: recipient "${r.username}" is not a user`);
-      return user;
-    });
+    // Check before changing anything: that is what makes this atomic.
+    let groupId: number | undefined;
+    if (message.kind === 'group') {
+      groupId = this.data.groups.get(message.group ?? '')?.id;
+      if (groupId === undefined) throw new Error(`saveMessage: no group "${String(message.group)}"`);
+    }
+    const recipient = message.kind === 'private' ? this.data.users.get(message.to ?? '') : undefined;
+    if (message.kind === 'private' && !recipient) throw new Error(`saveMessage: recipient "${String(message.to)}" is not a user`);
 
-    const stored = Object.freeze(messageRecord(this.nextMessageId++, message));
-    if (stored.kind === 'private' && stored.to !== undefined) pushIn(this.privateLog, pairKey(stored.from, stored.to), stored);
-    if (stored.kind === 'group' && stored.group !== undefined) pushIn(this.groupLog, stored.group, stored);
-    const deliveries = targets.map((user, i) => {
-      const offline = recipients[i]!.offline;
-      const delivery: StoredDelivery = Object.freeze({ username: user.record.username, seq: ++user.lastSeq, offline, message: stored });
-      user.deliveries.push(delivery);
-      if (offline) user.offline.push(delivery);
-      return delivery;
-    });
-    return { message: stored, deliveries };
+    const stored = Object.freeze(messageRecord(this.data.head + 1, message));
+    this.data.stream.push(stored);
+    if (recipient && stored.to !== undefined) {
+      recipient.inbox.push(stored);
+      pushIn(this.privateLog, pairKey(stored.from, stored.to), stored);
+    }
+    if (stored.kind === 'broadcast') this.data.broadcasts.push(stored);
+    if (groupId !== undefined) pushIn(this.data.groupLog, groupId, stored);
+    return stored;
   }
 
-  async deliveriesAfter(username: string, afterSeq: number, limit: number): Promise<StoredDelivery[]> {
+  async mailbox(query: MailboxQuery): Promise<Delivery[]> {
     this.data.ready();
-    const user = this.data.users.get(username);
-    const n = pageSize(limit);
-    if (!user || n === 0) return [];
-    // deliveries[i].seq === i + 1, so seq > afterSeq starts at index floor(afterSeq).
-    const start = Math.max(0, Math.floor(afterSeq));
-    return user.deliveries.slice(start, start + n);
+    const n = pageSize(query.limit);
+    if (n === 0) return [];
+    const found = this.collect(query, n, query.newest === true);
+    return found.map((m) => ({ seq: m.id, offline: inAway(m.id, query.away), message: m }));
   }
 
-  async lastSeq(username: string): Promise<number> {
+  async countMailbox(query: Omit<MailboxQuery, 'limit' | 'newest'>): Promise<number> {
     this.data.ready();
-    return this.data.users.get(username)?.lastSeq ?? 0;
+    return this.collect(query, Number.MAX_SAFE_INTEGER, false).length;
+  }
+
+  /** The first (or last) `n` mailbox messages in (after, upTo], ascending. */
+  private collect(query: Omit<MailboxQuery, 'limit' | 'newest'>, n: number, newest: boolean): ChatMessage[] {
+    const user = this.data.users.get(query.username);
+    if (!user) return [];
+    const spans = this.data.blockSpans.get(query.username);
+    const after = query.after;
+    const upTo = query.upTo ?? Number.MAX_SAFE_INTEGER;
+    // Left out: senders blocked now, or blocked when the message was sent.
+    const keep = (m: ChatMessage) => !spans?.get(m.from)?.some((span) => span.to === null || (m.id > span.from && m.id <= span.to));
+    const found: ChatMessage[] = [];
+    const take = (log: readonly ChatMessage[], lo: number, hi: number, extra: (m: ChatMessage) => boolean) => {
+      // Each source is ascending by id; walk (lo, hi] from the wanted end, keeping at most n.
+      const first = firstIndex(log, (m) => m.id > lo);
+      const last = firstIndex(log, (m) => m.id > hi);
+      let kept = 0;
+      const step = newest ? -1 : 1;
+      for (let i = newest ? last - 1 : first; i >= first && i < last && kept < n; i += step) {
+        const m = log[i]!;
+        if (keep(m) && extra(m)) {
+          found.push(m);
+          kept++;
+        }
+      }
+    };
+    take(user.inbox, after, upTo, () => true);
+    take(this.data.broadcasts, after, upTo, (m) => m.from !== query.username && !inAway(m.id, query.away));
+    for (const span of user.spans) {
+      const log = this.data.groupLog.get(span.groupId);
+      if (log) take(log, Math.max(after, span.from), Math.min(upTo, span.to ?? upTo), (m) => m.from !== query.username);
+    }
+    found.sort((a, b) => a.id - b.id);
+    return newest ? found.slice(Math.max(0, found.length - n)) : found.slice(0, n);
+  }
+
+  async head(): Promise<number> {
+    this.data.ready();
+    return this.data.head;
   }
 
   async lastAcked(username: string): Promise<number> {
     this.data.ready();
-    return this.data.users.get(username)?.ackedSeq ?? 0;
+    return this.data.users.get(username)?.acked ?? 0;
   }
 
-  async ack(username: string, seq: number): Promise<void> {
+  async ack(username: string, position: number): Promise<void> {
     this.data.ready();
     const user = this.data.users.get(username);
-    if (user) user.ackedSeq = Math.max(user.ackedSeq, Math.min(seq, user.lastSeq));
+    if (user) user.acked = Math.max(user.acked, Math.min(position, this.data.head));
   }
 
-  async offlineDeliveries(username: string, limit: number): Promise<StoredDelivery[]> {
+  async signIn(username: string): Promise<SignInPositions> {
     this.data.ready();
-    const offline = this.data.users.get(username)?.offline ?? [];
-    const n = pageSize(limit);
-    return n === 0 ? [] : offline.slice(Math.max(0, offline.length - n));
+    const head = this.data.head;
+    const user = this.data.users.get(username);
+    if (!user) return { head, acked: 0, away: { from: head, to: head } };
+    const away = awayAtSignIn(user, head);
+    user.signedIn = head;
+    user.away = away;
+    return { head, acked: user.acked, away: { ...away } };
   }
 
-  async countOfflineAfter(username: string, afterSeq: number): Promise<number> {
+  async signOut(username: string, acked: number): Promise<void> {
     this.data.ready();
-    const offline = this.data.users.get(username)?.offline ?? [];
-    return offline.length - firstIndex(offline, (d) => d.seq > afterSeq);
+    const user = this.data.users.get(username);
+    if (!user) return;
+    user.acked = Math.max(user.acked, Math.min(acked, this.data.head));
+    user.signedOut = this.data.head;
   }
 
-  /** Rewrites every message and delivery naming `from` (the user record itself is moved by the caller). */
+  async lastAway(username: string): Promise<AwayWindow> {
+    this.data.ready();
+    const away = this.data.users.get(username)?.away;
+    return away ? { ...away } : { from: 0, to: 0 };
+  }
+
+  /**
+   * Rewrites every message naming `from` as sender or recipient, in the stream
+   * and in each index into it (the user record itself is moved by the caller).
+   */
   renameUser(from: string, to: string): void {
     const renamed = new Map<ChatMessage, ChatMessage>();
     const rename = (m: ChatMessage): ChatMessage => {
@@ -411,6 +495,11 @@ class MemoryMessages implements MessageStore {
       }
       return out;
     };
+    const { data } = this;
+    data.stream.splice(0, data.stream.length, ...data.stream.map(rename));
+    data.broadcasts.splice(0, data.broadcasts.length, ...data.broadcasts.map(rename));
+    for (const [id, log] of data.groupLog) data.groupLog.set(id, log.map(rename));
+    for (const user of data.users.values()) user.inbox = user.inbox.map(rename);
     const privateLog = new Map<string, ChatMessage[]>();
     for (const log of this.privateLog.values()) {
       const next = log.map(rename);
@@ -418,21 +507,18 @@ class MemoryMessages implements MessageStore {
       if (first?.to !== undefined) privateLog.set(pairKey(first.from, first.to), next);
     }
     this.privateLog = privateLog;
-    for (const [name, log] of this.groupLog) this.groupLog.set(name, log.map(rename));
-    for (const user of this.data.users.values()) {
-      const redo = (d: StoredDelivery): StoredDelivery => {
-        const message = rename(d.message);
-        return message === d.message && d.username !== from ? d : Object.freeze({ ...d, username: d.username === from ? to : d.username, message });
-      };
-      user.deliveries = user.deliveries.map(redo);
-      user.offline = user.offline.map(redo);
-    }
   }
 
   async history(query: HistoryQuery): Promise<ChatMessage[]> {
     this.data.ready();
     const target = historyTarget(query);
-    const log = 'group' in target ? this.groupLog.get(target.group) : this.privateLog.get(pairKey(query.viewer, target.peer));
+    let log: ChatMessage[] | undefined;
+    if ('group' in target) {
+      const group = this.data.groups.get(target.group);
+      log = group ? this.data.groupLog.get(group.id) : undefined;
+    } else {
+      log = this.privateLog.get(pairKey(query.viewer, target.peer));
+    }
     const n = pageSize(query.limit);
     if (!log || n === 0) return [];
     const before = query.before;
@@ -512,9 +598,19 @@ class MemoryAdmin implements AdminStore {
     await this.accounts.revokeTokensOf(username);
     this.accounts.locks.delete(canonicalName(username));
     this.data.userKeys.delete(canonicalName(username));
-    for (const blocked of this.blocks.blocking.get(username) ?? []) this.blocks.blockedByIndex.get(blocked)?.delete(username);
-    for (const blocker of this.blocks.blockedByIndex.get(username) ?? []) this.blocks.blocking.get(blocker)?.delete(username);
-    this.blocks.blocking.delete(username);
+    const { blocking, blockSpans } = this.data;
+    for (const blocked of blocking.get(username) ?? []) this.blocks.blockedByIndex.get(blocked)?.delete(username);
+    for (const blocker of this.blocks.blockedByIndex.get(username) ?? []) {
+      blocking.get(blocker)?.delete(username);
+      // Their block ends now; what was sent while it lasted stays hidden from the blocker.
+      const open = blockSpans
+        .get(blocker)
+        ?.get(username)
+        ?.find((span) => span.to === null);
+      if (open) open.to = this.data.head;
+    }
+    blocking.delete(username);
+    blockSpans.delete(username);
     this.blocks.blockedByIndex.delete(username);
     this.data.users.delete(username);
     return true;
@@ -549,10 +645,13 @@ class MemoryAdmin implements AdminStore {
       const token = accounts.tokens.get(hash);
       if (token) token.username = to;
     }
-    for (const index of [blocks.blocking, blocks.blockedByIndex]) {
+    for (const index of [this.data.blocking, blocks.blockedByIndex]) {
       moveKey(index);
       for (const set of index.values()) if (set.delete(from)) set.add(to);
     }
+    // Block spans (blocker -> blocked -> spans) are keyed by name on both levels.
+    moveKey(this.data.blockSpans);
+    for (const spans of this.data.blockSpans.values()) moveKey(spans);
     moveKey(groups.groupsByMember);
     for (const group of this.data.groups.values()) {
       if (group.owner === from) group.owner = to;
@@ -639,7 +738,7 @@ export class MemoryStore implements Store {
   readonly admin: AdminStore = new MemoryAdmin(this.data, this.roles.accounts, this.roles.blocks, this.roles.groups, this.roles.messages);
   readonly files: FileStore = new MemoryFiles(
     () => this.data.ready(),
-    (group, user) => this.data.groups.get(group)?.memberSet.has(user) ?? false,
+    (groupId, user) => [...this.data.groups.values()].some((g) => g.id === groupId && g.memberSet.has(user)),
   );
   readonly blobs: BlobStore = new MemoryBlobStore();
 
@@ -655,7 +754,7 @@ export class MemoryStore implements Store {
 // ---------------------------------------------------------------- helpers
 
 function groupRecord(group: GroupState): GroupRecord {
-  return { name: group.name, owner: group.owner, members: [...group.members], createdAt: group.createdAt };
+  return { id: group.id, name: group.name, owner: group.owner, members: [...group.members], createdAt: group.createdAt };
 }
 
 /** One key per unordered pair; NUL cannot occur in a name. */

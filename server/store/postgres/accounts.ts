@@ -97,8 +97,13 @@ export class PostgresAccounts implements AccountStore {
         `WITH claimed AS (
            INSERT INTO names (name, kind) SELECT $1, 'user' WHERE NOT EXISTS (SELECT 1 FROM users WHERE name_key = $4)
            ON CONFLICT DO NOTHING RETURNING name
+         ), made AS (
+           INSERT INTO users (username, name_key, password_hash, created_at) SELECT name, $4, $2, $3 FROM claimed RETURNING username
          )
-         INSERT INTO users (username, name_key, password_hash, created_at) SELECT name, $4, $2, $3 FROM claimed`,
+         -- A name used before (a deleted or renamed account) starts after the private messages its
+         -- former holder was sent: they stay in the stream (and in history), never in this mailbox.
+         INSERT INTO positions (username, acked)
+         SELECT username, (SELECT coalesce(max(id), 0) FROM messages WHERE kind = 'private' AND recipient = made.username) FROM made`,
         [username, passwordHash, now, key],
       );
       return created > 0;

@@ -17,9 +17,16 @@ interface AuditRow {
   detail: string | null;
 }
 
-/** Takes `username` out of `group` (in the caller's transaction): ownership passes on, an emptied group goes. */
+/** The stream's head, where a membership or block span ends (as in groups.ts and blocks.ts). */
+const HEAD = '(SELECT coalesce(max(id), 0) FROM messages)';
+
+/** Takes `username` out of `group` (in the caller's transaction): their span ends, ownership passes on, an emptied group goes. */
 async function leaveGroup(client: PoolClient, group: string, username: string): Promise<void> {
   await client.query('DELETE FROM group_members WHERE group_name = $1 AND username = $2', [group, username]);
+  await client.query(`UPDATE member_spans SET to_pos = ${HEAD} WHERE username = $2 AND to_pos IS NULL AND group_id = (SELECT id FROM groups WHERE name = $1)`, [
+    group,
+    username,
+  ]);
   const after = await readGroup(client, group);
   if (after && after.members.length > 0) {
     const [heir] = after.members;
@@ -101,8 +108,12 @@ export class PostgresAdmin implements AdminStore {
       await client.query('DELETE FROM tokens WHERE username = $1', [username]);
       await client.query('DELETE FROM login_failures WHERE username = $1', [canonicalName(username)]);
       await client.query('DELETE FROM blocks WHERE blocker = $1 OR blocked = $1', [username]);
-      await client.query('DELETE FROM deliveries WHERE username = $1', [username]);
-      await client.query('DELETE FROM mailboxes WHERE username = $1', [username]);
+      // The stream keeps the user's messages; what is theirs alone is their positions and spans. Others'
+      // blocks of the user end now, and what was sent while they lasted stays hidden from the blocker.
+      await client.query('DELETE FROM member_spans WHERE username = $1', [username]);
+      await client.query('DELETE FROM block_spans WHERE blocker = $1', [username]);
+      await client.query(`UPDATE block_spans SET to_pos = ${HEAD} WHERE blocked = $1 AND to_pos IS NULL`, [username]);
+      await client.query('DELETE FROM positions WHERE username = $1', [username]);
       await client.query('DELETE FROM users WHERE username = $1', [username]);
       await client.query(`DELETE FROM names WHERE name = $1 AND kind = 'user'`, [username]);
       return true;
@@ -126,12 +137,17 @@ export class PostgresAdmin implements AdminStore {
         'INSERT INTO users (username, name_key, password_hash, created_at, last_login_at) SELECT $1, $3, password_hash, created_at, last_login_at FROM users WHERE username = $2',
         [to, from, canonicalName(to)],
       );
-      await client.query('INSERT INTO mailboxes (username, last_seq, last_acked) SELECT $1, last_seq, last_acked FROM mailboxes WHERE username = $2', [
-        to,
-        from,
-      ]);
+      await client.query(
+        `INSERT INTO positions (username, acked, signed_in, signed_out, away_from, away_to)
+         SELECT $1, acked, signed_in, signed_out, away_from, away_to FROM positions WHERE username = $2`,
+        [to, from],
+      );
       for (const sql of [
-        'UPDATE deliveries SET username = $1 WHERE username = $2',
+        'UPDATE member_spans SET username = $1 WHERE username = $2',
+        'UPDATE block_spans SET blocker = $1 WHERE blocker = $2',
+        'UPDATE block_spans SET blocked = $1 WHERE blocked = $2',
+        'UPDATE files SET uploader = $1 WHERE uploader = $2',
+        "UPDATE file_grants SET grantee = $1 WHERE kind = 'user' AND grantee = $2",
         'UPDATE tokens SET username = $1 WHERE username = $2',
         'UPDATE blocks SET blocker = $1 WHERE blocker = $2',
         'UPDATE blocks SET blocked = $1 WHERE blocked = $2',
@@ -142,7 +158,7 @@ export class PostgresAdmin implements AdminStore {
       ]) {
         await client.query(sql, [to, from]);
       }
-      await client.query('DELETE FROM mailboxes WHERE username = $1', [from]);
+      await client.query('DELETE FROM positions WHERE username = $1', [from]);
       await client.query('DELETE FROM users WHERE username = $1', [from]);
       await client.query(`DELETE FROM names WHERE name = $1 AND kind = 'user'`, [from]);
       return 'ok';
@@ -158,6 +174,8 @@ export class PostgresAdmin implements AdminStore {
       const locked = await rows(client, 'SELECT 1 FROM groups WHERE name = $1 FOR UPDATE', [name]);
       if (locked.length === 0) return null;
       const group = await readGroup(client, name);
+      // Every member's span ends here; the group's id is never reused, so its messages end with it.
+      await client.query(`UPDATE member_spans SET to_pos = ${HEAD} WHERE to_pos IS NULL AND group_id = (SELECT id FROM groups WHERE name = $1)`, [name]);
       await client.query('DELETE FROM groups WHERE name = $1', [name]);
       await client.query(`DELETE FROM names WHERE name = $1 AND kind = 'group'`, [name]);
       return group;

@@ -1,16 +1,35 @@
-// Blocks in PostgreSQL: who refuses messages from whom.
+// Blocks in PostgreSQL: who refuses messages from whom, and since when (block
+// spans in stream positions: what was sent during a block stays hidden after it).
 import type { BlockStore } from '../store';
 import { changed, rows, type Queryable } from './db';
+
+/** The stream's head, where a block span starts or ends. */
+const HEAD = '(SELECT coalesce(max(id), 0) FROM messages)';
 
 export class PostgresBlocks implements BlockStore {
   constructor(private readonly pool: Queryable) {}
 
   async block(blocker: string, blocked: string): Promise<boolean> {
-    return (await changed(this.pool, 'INSERT INTO blocks (blocker, blocked) VALUES ($1, $2) ON CONFLICT DO NOTHING', [blocker, blocked])) > 0;
+    return (
+      (await changed(
+        this.pool,
+        `WITH added AS (INSERT INTO blocks (blocker, blocked) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING blocker, blocked)
+         INSERT INTO block_spans (blocker, blocked, from_pos) SELECT blocker, blocked, ${HEAD} FROM added`,
+        [blocker, blocked],
+      )) > 0
+    );
   }
 
   async unblock(blocker: string, blocked: string): Promise<boolean> {
-    return (await changed(this.pool, 'DELETE FROM blocks WHERE blocker = $1 AND blocked = $2', [blocker, blocked])) > 0;
+    return (
+      (await changed(
+        this.pool,
+        `WITH removed AS (DELETE FROM blocks WHERE blocker = $1 AND blocked = $2 RETURNING blocker, blocked)
+         UPDATE block_spans s SET to_pos = ${HEAD} FROM removed r
+         WHERE s.blocker = r.blocker AND s.blocked = r.blocked AND s.to_pos IS NULL`,
+        [blocker, blocked],
+      )) > 0
+    );
   }
 
   async blockedBy(blocker: string): Promise<string[]> {

@@ -67,7 +67,7 @@ export class PostgresFiles implements FileStore {
          SELECT f, 'user', u FROM unnest($1::text[]) f CROSS JOIN unnest($2::text[]) u
          UNION ALL SELECT f, 'group', $3 FROM unnest($1::text[]) f WHERE $3::text IS NOT NULL
          ON CONFLICT DO NOTHING`,
-        [fileIds, [...new Set(grants.users)], grants.group],
+        [fileIds, [...new Set(grants.users)], grants.group === null ? null : String(grants.group)],
       );
     });
   }
@@ -96,7 +96,7 @@ export class PostgresFiles implements FileStore {
       `SELECT 1 FROM files f WHERE f.id = $1 AND (
          f.uploader = $2
          OR EXISTS (SELECT 1 FROM file_grants g WHERE g.file_id = f.id AND g.kind = 'user' AND g.grantee = $2)
-         OR EXISTS (SELECT 1 FROM file_grants g JOIN group_members m ON m.group_name = g.grantee
+         OR EXISTS (SELECT 1 FROM file_grants g JOIN groups gr ON gr.id::text = g.grantee JOIN group_members m ON m.group_name = gr.name
                     WHERE g.file_id = f.id AND g.kind = 'group' AND m.username = $2))`,
       [id, username],
     );

@@ -6,19 +6,23 @@ import { canonicalName } from '../../protocol/canonical-name';
 import { changed, inTransaction, rows, toNumber, type Queryable } from './db';
 
 export interface GroupRow {
+  id: string;
   name: string;
   owner: string;
   created_at: string;
   members: string[] | null;
 }
 
+/** The stream's head, where a membership span starts or ends. */
+const HEAD = '(SELECT coalesce(max(id), 0) FROM messages)';
+
 export const GROUP_SELECT = `
-  SELECT g.name, g.owner, g.created_at,
+  SELECT g.id, g.name, g.owner, g.created_at,
          (SELECT array_agg(m.username ORDER BY m.position) FROM group_members m WHERE m.group_name = g.name) AS members
   FROM groups g`;
 
 export function toGroup(row: GroupRow): GroupRecord {
-  return { name: row.name, owner: row.owner, createdAt: toNumber(row.created_at), members: row.members ?? [] };
+  return { id: toNumber(row.id), name: row.name, owner: row.owner, createdAt: toNumber(row.created_at), members: row.members ?? [] };
 }
 
 /** The group with its members in join order, read through `db` (the pool, or a client inside a transaction). */
@@ -54,13 +58,14 @@ export class PostgresGroups implements GroupStore {
         [name, canonicalName(name)],
       );
       if (claimed === 0) return false;
-      await client.query('INSERT INTO groups (name, owner, created_at) VALUES ($1, $2, $3)', [name, owner, now]);
+      const [group] = await rows<{ id: string }>(client, 'INSERT INTO groups (name, owner, created_at) VALUES ($1, $2, $3) RETURNING id', [name, owner, now]);
       // WITH ORDINALITY + ORDER BY keeps the join order in `position`.
       await client.query(
         `INSERT INTO group_members (group_name, username)
          SELECT $1, u FROM unnest($2::text[]) WITH ORDINALITY AS t(u, i) ORDER BY i`,
         [name, ordered],
       );
+      await client.query(`INSERT INTO member_spans (group_id, username, from_pos) SELECT $1, u, ${HEAD} FROM unnest($2::text[]) AS t(u)`, [group!.id, ordered]);
       return true;
     });
   }
@@ -69,23 +74,36 @@ export class PostgresGroups implements GroupStore {
     const ordered = [...new Set(members)];
     return inTransaction(this.pool, async (client) => {
       // The row lock keeps a concurrent removal from deleting the group under us.
-      const locked = await rows(client, 'SELECT 1 FROM groups WHERE name = $1 FOR UPDATE', [name]);
-      if (locked.length === 0) return null;
-      await client.query(
+      const [locked] = await rows<{ id: string }>(client, 'SELECT id FROM groups WHERE name = $1 FOR UPDATE', [name]);
+      if (!locked) return null;
+      const added = await rows<{ username: string }>(
+        client,
         `INSERT INTO group_members (group_name, username)
          SELECT $1, u FROM unnest($2::text[]) WITH ORDINALITY AS t(u, i) ORDER BY i
-         ON CONFLICT DO NOTHING`,
+         ON CONFLICT DO NOTHING RETURNING username`,
         [name, ordered],
       );
+      await client.query(`INSERT INTO member_spans (group_id, username, from_pos) SELECT $1, u, ${HEAD} FROM unnest($2::text[]) AS t(u)`, [
+        locked.id,
+        added.map((r) => r.username),
+      ]);
       return readGroup(client, name);
     });
   }
 
   async removeGroupMembers(name: string, members: readonly string[]): Promise<GroupRecord | null> {
     return inTransaction(this.pool, async (client) => {
-      const locked = await rows(client, 'SELECT 1 FROM groups WHERE name = $1 FOR UPDATE', [name]);
-      if (locked.length === 0) return null;
-      await client.query('DELETE FROM group_members WHERE group_name = $1 AND username = ANY($2::text[])', [name, [...members]]);
+      const [locked] = await rows<{ id: string }>(client, 'SELECT id FROM groups WHERE name = $1 FOR UPDATE', [name]);
+      if (!locked) return null;
+      const removed = await rows<{ username: string }>(
+        client,
+        'DELETE FROM group_members WHERE group_name = $1 AND username = ANY($2::text[]) RETURNING username',
+        [name, [...members]],
+      );
+      await client.query(`UPDATE member_spans SET to_pos = ${HEAD} WHERE group_id = $1 AND username = ANY($2::text[]) AND to_pos IS NULL`, [
+        locked.id,
+        removed.map((r) => r.username),
+      ]);
       const group = await readGroup(client, name);
       if (group && group.members.length > 0) {
         const [heir] = group.members;

@@ -1,64 +1,44 @@
 // Group commit for saveMessage in PostgreSQL: saves queued while a batch is in
-// flight are written together by ONE statement (one transaction, one commit),
-// however many messages and recipients the batch holds.
+// flight are written together (one transaction, one commit), however many
+// messages the batch holds. A message is one row whatever its audience.
 //
-// MUST: saves take effect in call order on this node: ids increase and each
-//       recipient's seqs follow the order of the calls.
-// MUST: a save settles only after the statement that wrote it has committed.
-// MUST: a failing save (e.g. a recipient that is not a user) fails alone: the
-//       batch is rolled back and its saves are retried one by one, in order.
-// Cross-node safety: the only row locks taken are on `mailboxes`, all in one
-// statement and in byte order of username, so overlapping batches on several
-// nodes queue behind each other instead of deadlocking.
-import type { QueryResultRow } from 'pg';
+// MUST: saves take effect in call order on this node: ids increase with calls.
+// MUST: a save settles only after the transaction that wrote it has committed.
+// MUST: positions become visible in order across all nodes: ids are drawn and
+//       committed under one transaction-level advisory lock per schema, so a
+//       reader that sees id N also sees every smaller id (no later commit can
+//       fill a hole below what a client already resumed past).
+// MUST: a failing save (a group or recipient that does not exist) fails alone:
+//       the batch is rolled back and its saves are retried one by one, in order.
+import type { Pool } from 'pg';
 import type { ChatMessage } from '../../protocol';
-import { assertDistinctRecipients, messageRecord } from '../rules';
-import type { NewMessage, Recipient, StoredDelivery } from '../store';
-import { rows, toNumber, type Queryable } from './db';
-
-export interface SaveResult {
-  message: ChatMessage;
-  deliveries: StoredDelivery[];
-}
+import { messageRecord } from '../rules';
+import type { NewMessage } from '../store';
+import { inTransaction, rows, toNumber } from './db';
 
 interface Job {
   message: NewMessage;
-  recipients: readonly Recipient[];
-  resolve: (result: SaveResult) => void;
+  resolve: (result: ChatMessage) => void;
   reject: (error: unknown) => void;
 }
 
-/** Largest batch written by one statement, counted in deliveries (messages count as one at least). */
-const MAX_BATCH_WEIGHT = 20_000;
+/** Largest batch written by one transaction. */
+const MAX_BATCH = 2_000;
 
-const WRITE_BATCH = `
-  WITH msgs AS (
-    INSERT INTO messages (id, kind, sender, recipient, group_name, body, ts)
-    SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])
-  ), wanted AS (
-    SELECT username, count(*) AS n FROM unnest($8::text[]) AS t(username) GROUP BY username
-  ), bumped AS (
-    INSERT INTO mailboxes (username, last_seq)
-    SELECT username, n FROM wanted ORDER BY username COLLATE "C"
-    ON CONFLICT (username) DO UPDATE SET last_seq = mailboxes.last_seq + excluded.last_seq
-    RETURNING username, last_seq
-  ), numbered AS (
-    -- The k-th delivery to a user in this batch gets (new last_seq - n + k).
-    SELECT d.username, b.last_seq - w.n + row_number() OVER (PARTITION BY d.username ORDER BY d.ord) AS seq, d.message_id, d.offline
-    FROM unnest($8::text[], $9::bigint[], $10::boolean[]) WITH ORDINALITY AS d(username, message_id, offline, ord)
-    JOIN bumped b ON b.username = d.username
-    JOIN wanted w ON w.username = d.username
-  ), stored AS (
-    INSERT INTO deliveries (username, seq, message_id, offline)
-    SELECT username, seq, message_id, offline FROM numbered
-  )
-  SELECT username, last_seq FROM bumped`;
+const INSERT_BATCH = `
+  INSERT INTO messages (id, kind, sender, recipient, group_name, group_id, body, ts)
+  SELECT t.id, t.kind, t.sender, t.recipient, t.group_name, g.id, t.body, t.ts
+  FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])
+       AS t(id, kind, sender, recipient, group_name, body, ts)
+  LEFT JOIN groups g ON t.kind = 'group' AND g.name = t.group_name
+  ORDER BY t.id
+  RETURNING id, kind, group_id, (recipient IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.username = recipient)) AS recipient_ok`;
 
-/** A statement of the batch failed; PostgreSQL rolled it back, nothing was written. */
-class StatementFailed extends Error {
+/** The batch failed inside its transaction; PostgreSQL rolled it back, nothing was written. */
+class BatchFailed extends Error {
   constructor(override readonly cause: unknown) {
     super(cause instanceof Error ? cause.message : String(cause));
-    this.name = 'StatementFailed';
+    this.name = 'BatchFailed';
   }
 }
 
@@ -66,12 +46,11 @@ export class MessageWriter {
   private queue: Job[] = [];
   private running: Promise<void> | null = null;
 
-  constructor(private readonly db: Queryable) {}
+  constructor(private readonly pool: Pool) {}
 
-  async save(message: NewMessage, recipients: readonly Recipient[]): Promise<SaveResult> {
-    assertDistinctRecipients(recipients);
-    return new Promise<SaveResult>((resolve, reject) => {
-      this.queue.push({ message, recipients, resolve, reject });
+  save(message: NewMessage): Promise<ChatMessage> {
+    return new Promise<ChatMessage>((resolve, reject) => {
+      this.queue.push({ message, resolve, reject });
       this.running ??= this.drain();
     });
   }
@@ -84,15 +63,14 @@ export class MessageWriter {
   private async drain(): Promise<void> {
     try {
       while (this.queue.length > 0) {
-        const batch = this.takeBatch();
+        const batch = this.queue.splice(0, MAX_BATCH);
         try {
           const results = await this.write(batch);
           batch.forEach((job, i) => job.resolve(results[i]!));
         } catch (batchError) {
-          // Only a statement that failed (and so rolled back) may be retried;
-          // anything else would write the batch twice.
-          if (batch.length === 1 || !(batchError instanceof StatementFailed)) {
-            const reason = batchError instanceof StatementFailed ? batchError.cause : batchError;
+          // Only a batch that was rolled back may be retried; anything else could write it twice.
+          if (batch.length === 1 || !(batchError instanceof BatchFailed)) {
+            const reason = batchError instanceof BatchFailed ? batchError.cause : batchError;
             for (const job of batch) job.reject(reason);
             continue;
           }
@@ -101,7 +79,7 @@ export class MessageWriter {
             try {
               job.resolve((await this.write([job]))[0]!);
             } catch (err) {
-              job.reject(err instanceof StatementFailed ? err.cause : err);
+              job.reject(err instanceof BatchFailed ? err.cause : err);
             }
           }
         }
@@ -111,71 +89,36 @@ export class MessageWriter {
     }
   }
 
-  private takeBatch(): Job[] {
-    let weight = 0;
-    let count = 0;
-    for (const job of this.queue) {
-      const w = Math.max(1, job.recipients.length);
-      if (count > 0 && weight + w > MAX_BATCH_WEIGHT) break;
-      weight += w;
-      count++;
-    }
-    return this.queue.splice(0, count);
-  }
-
-  private async query<T extends QueryResultRow>(sql: string, params: unknown[]): Promise<T[]> {
+  /** Writes `jobs` in one transaction; results are in job order. */
+  private async write(jobs: readonly Job[]): Promise<ChatMessage[]> {
+    let committed = false;
     try {
-      return await rows<T>(this.db, sql, params);
-    } catch (err) {
-      throw new StatementFailed(err);
-    }
-  }
-
-  /** Writes `jobs` in one statement; results are in job order. */
-  private async write(jobs: readonly Job[]): Promise<SaveResult[]> {
-    // Ids come from the sequence up front so they follow call order; a failed
-    // batch leaves gaps, which ids may have (only seqs must be gap-free).
-    const idRows = await this.query<{ id: string }>("SELECT nextval('messages_id_seq') AS id FROM generate_series(1, $1)", [jobs.length]);
-    const ids = idRows.map((r) => toNumber(r.id)).sort((a, b) => a - b);
-    const messages: ChatMessage[] = jobs.map((job, i) => {
-      return messageRecord(ids[i]!, job.message);
-    });
-    const dNames: string[] = [];
-    const dMessage: number[] = [];
-    const dOffline: boolean[] = [];
-    jobs.forEach((job, i) => {
-      for (const r of job.recipients) {
-        dNames.push(r.username);
-        dMessage.push(messages[i]!.id);
-        dOffline.push(r.offline);
-      }
-    });
-    const bumped = await this.query<{ username: string; last_seq: string }>(WRITE_BATCH, [
-      messages.map((m) => m.id),
-      messages.map((m) => m.kind),
-      messages.map((m) => m.from),
-      messages.map((m) => m.to ?? null),
-      messages.map((m) => m.group ?? null),
-      messages.map((m) => m.text),
-      messages.map((m) => m.ts),
-      dNames,
-      dMessage,
-      dOffline,
-    ]);
-    // Replay the numbering: each user's first seq in this batch is last_seq - n + 1.
-    const next = new Map<string, number>();
-    const counts = new Map<string, number>();
-    for (const name of dNames) counts.set(name, (counts.get(name) ?? 0) + 1);
-    for (const row of bumped) next.set(row.username, toNumber(row.last_seq) - (counts.get(row.username) ?? 0) + 1);
-    return jobs.map((job, i) => {
-      const message = messages[i]!;
-      const deliveries = job.recipients.map((r): StoredDelivery => {
-        const seq = next.get(r.username);
-        if (seq === undefined) throw new Error(`saveMessage: no sequence number came back for ${r.username}`);
-        next.set(r.username, seq + 1);
-        return { username: r.username, seq, offline: r.offline, message };
+      const messages = await inTransaction(this.pool, async (client) => {
+        // Keyed by schema, so separate chat systems (and test runs) in one database do not wait on each other.
+        await client.query("SELECT pg_advisory_xact_lock(hashtextextended('chat-stream:' || current_schema(), 0))");
+        const idRows = await rows<{ id: string }>(client, "SELECT nextval('messages_id_seq') AS id FROM generate_series(1, $1)", [jobs.length]);
+        const ids = idRows.map((r) => toNumber(r.id)).sort((a, b) => a - b);
+        const stored = jobs.map((job, i) => messageRecord(ids[i]!, job.message));
+        const inserted = await rows<{ id: string; kind: string; group_id: string | null; recipient_ok: boolean }>(client, INSERT_BATCH, [
+          stored.map((m) => m.id),
+          stored.map((m) => m.kind),
+          stored.map((m) => m.from),
+          stored.map((m) => m.to ?? null),
+          stored.map((m) => m.group ?? null),
+          stored.map((m) => m.text),
+          stored.map((m) => m.ts),
+        ]);
+        for (const row of inserted) {
+          if (row.kind === 'group' && row.group_id === null) throw new Error(`saveMessage: no group for message ${row.id}`);
+          if (!row.recipient_ok) throw new Error(`saveMessage: the recipient of message ${row.id} is not a user`);
+        }
+        return stored;
       });
-      return { message, deliveries };
-    });
+      committed = true;
+      return messages;
+    } catch (err) {
+      // inTransaction rolled back unless the COMMIT itself is what failed (then the outcome is unknown).
+      throw committed ? err : new BatchFailed(err);
+    }
   }
 }

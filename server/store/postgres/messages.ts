@@ -1,11 +1,12 @@
-// Messages, mailboxes (per-recipient sequence counters) and deliveries in
-// PostgreSQL. Saving goes through message-writer.ts (group commit); the reads
-// and ack are single statements.
-import type { ChatMessage, MessageKind } from '../../protocol';
-import { historyTarget, messageRecord, pageSize } from '../rules';
-import type { HistoryQuery, MessageStore, NewMessage, Recipient, StoredDelivery } from '../store';
-import { rows, toNumber, type Queryable } from './db';
-import { MessageWriter, type SaveResult } from './message-writer';
+// The message stream and every user's position in it, in PostgreSQL. Saving
+// goes through message-writer.ts (group commit, one row per message); the
+// mailbox is read from the stream with membership spans and blocks applied.
+import type { Pool } from 'pg';
+import type { ChatMessage, Delivery, MessageKind } from '../../protocol';
+import { awayAtSignIn, historyTarget, inAway, messageRecord, pageSize } from '../rules';
+import type { AwayWindow, HistoryQuery, MailboxQuery, MessageStore, NewMessage, SignInPositions } from '../store';
+import { inTransaction, rows, toNumber } from './db';
+import { MessageWriter } from './message-writer';
 
 interface MessageRow {
   id: string;
@@ -17,32 +18,48 @@ interface MessageRow {
   ts: string;
 }
 
-interface DeliveryRow extends MessageRow {
-  username: string;
-  seq: string;
-  offline: boolean;
-}
-
 const MESSAGE_COLUMNS = 'm.id, m.kind, m.sender, m.recipient, m.group_name, m.body, m.ts';
-const DELIVERY_SELECT = `SELECT d.username, d.seq, d.offline, ${MESSAGE_COLUMNS} FROM deliveries d JOIN messages m ON m.id = d.message_id`;
+const HEAD = '(SELECT coalesce(max(id), 0) FROM messages)';
+
+/**
+ * A user's mailbox: the private inbox, broadcasts outside the away window and
+ * each group over the spans of membership, merged, leaving out senders the
+ * reader blocks now or blocked when the message was sent. Params: $1 user, $2 after, $3 upTo, $4 away from, $5 away to.
+ */
+const MAILBOX = `
+  SELECT * FROM (
+    SELECT ${MESSAGE_COLUMNS} FROM messages m
+     WHERE m.kind = 'private' AND m.recipient = $1 AND m.id > $2 AND m.id <= $3
+    UNION ALL
+    SELECT ${MESSAGE_COLUMNS} FROM messages m
+     WHERE m.kind = 'broadcast' AND m.id > $2 AND m.id <= $3 AND m.sender <> $1
+       AND NOT (m.id > $4 AND m.id <= $5)
+    UNION ALL
+    SELECT ${MESSAGE_COLUMNS} FROM member_spans s JOIN messages m
+        ON m.kind = 'group' AND m.group_id = s.group_id
+       AND m.id > GREATEST(s.from_pos, $2) AND m.id <= LEAST(coalesce(s.to_pos, $3), $3)
+     WHERE s.username = $1 AND (s.to_pos IS NULL OR s.to_pos > $2) AND m.sender <> $1
+  ) mb WHERE NOT EXISTS (
+    SELECT 1 FROM block_spans b WHERE b.blocker = $1 AND b.blocked = mb.sender
+       AND (b.to_pos IS NULL OR (mb.id > b.from_pos AND mb.id <= b.to_pos)))`;
 
 function toMessage(row: MessageRow): ChatMessage {
   return messageRecord(toNumber(row.id), { kind: row.kind, from: row.sender, to: row.recipient, group: row.group_name, text: row.body, ts: toNumber(row.ts) });
 }
 
-function toDelivery(row: DeliveryRow): StoredDelivery {
-  return { username: row.username, seq: toNumber(row.seq), offline: row.offline, message: toMessage(row) };
+function mailboxParams(q: Omit<MailboxQuery, 'limit' | 'newest'>): unknown[] {
+  return [q.username, q.after, q.upTo ?? Number.MAX_SAFE_INTEGER, q.away?.from ?? 0, q.away?.to ?? 0];
 }
 
 export class PostgresMessages implements MessageStore {
   private readonly writer: MessageWriter;
 
-  constructor(private readonly db: Queryable) {
-    this.writer = new MessageWriter(db);
+  constructor(private readonly pool: Pool) {
+    this.writer = new MessageWriter(pool);
   }
 
-  saveMessage(message: NewMessage, recipients: readonly Recipient[]): Promise<SaveResult> {
-    return this.writer.save(message, recipients);
+  saveMessage(message: NewMessage): Promise<ChatMessage> {
+    return this.writer.save(message);
   }
 
   /** Resolves when every save queued so far has settled (before closing the pool). */
@@ -50,42 +67,71 @@ export class PostgresMessages implements MessageStore {
     return this.writer.flush();
   }
 
-  async deliveriesAfter(username: string, afterSeq: number, limit: number): Promise<StoredDelivery[]> {
-    const found = await rows<DeliveryRow>(this.db, `${DELIVERY_SELECT} WHERE d.username = $1 AND d.seq > $2 ORDER BY d.seq LIMIT $3`, [
-      username,
-      afterSeq,
-      pageSize(limit),
-    ]);
-    return found.map(toDelivery);
+  async mailbox(query: MailboxQuery): Promise<Delivery[]> {
+    const n = pageSize(query.limit);
+    if (n === 0) return [];
+    const sql = query.newest ? `SELECT * FROM (${MAILBOX} ORDER BY id DESC LIMIT $6) newest ORDER BY id` : `${MAILBOX} ORDER BY id LIMIT $6`;
+    const found = await rows<MessageRow>(this.pool, sql, [...mailboxParams(query), n]);
+    return found.map((row) => {
+      const message = toMessage(row);
+      return { seq: message.id, offline: inAway(message.id, query.away), message };
+    });
   }
 
-  async lastSeq(username: string): Promise<number> {
-    const [row] = await rows<{ last_seq: string }>(this.db, 'SELECT last_seq FROM mailboxes WHERE username = $1', [username]);
-    return row ? toNumber(row.last_seq) : 0;
+  async countMailbox(query: Omit<MailboxQuery, 'limit' | 'newest'>): Promise<number> {
+    const [row] = await rows<{ n: string }>(this.pool, `SELECT count(*) AS n FROM (${MAILBOX}) counted`, mailboxParams(query));
+    return row ? toNumber(row.n) : 0;
+  }
+
+  async head(): Promise<number> {
+    const [row] = await rows<{ head: string }>(this.pool, `SELECT ${HEAD} AS head`);
+    return row ? toNumber(row.head) : 0;
   }
 
   async lastAcked(username: string): Promise<number> {
-    const [row] = await rows<{ last_acked: string }>(this.db, 'SELECT last_acked FROM mailboxes WHERE username = $1', [username]);
-    return row ? toNumber(row.last_acked) : 0;
+    const [row] = await rows<{ acked: string }>(this.pool, 'SELECT acked FROM positions WHERE username = $1', [username]);
+    return row ? toNumber(row.acked) : 0;
   }
 
-  /** Monotonic and capped at last_seq in one UPDATE, so racing acks from two connections cannot lower it. */
-  async ack(username: string, seq: number): Promise<void> {
-    await this.db.query('UPDATE mailboxes SET last_acked = GREATEST(last_acked, LEAST($2::bigint, last_seq)) WHERE username = $1', [username, seq]);
-  }
-
-  async offlineDeliveries(username: string, limit: number): Promise<StoredDelivery[]> {
-    const found = await rows<DeliveryRow>(
-      this.db,
-      `SELECT * FROM (${DELIVERY_SELECT} WHERE d.username = $1 AND d.offline ORDER BY d.seq DESC LIMIT $2) newest ORDER BY seq`,
-      [username, pageSize(limit)],
+  /** Monotonic and capped at the head in one statement, so racing acks from two connections cannot lower it. */
+  async ack(username: string, position: number): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO positions (username, acked) SELECT $1, LEAST($2::bigint, ${HEAD}) WHERE EXISTS (SELECT 1 FROM users WHERE username = $1)
+       ON CONFLICT (username) DO UPDATE SET acked = GREATEST(positions.acked, excluded.acked)`,
+      [username, position],
     );
-    return found.map(toDelivery);
   }
 
-  async countOfflineAfter(username: string, afterSeq: number): Promise<number> {
-    const [row] = await rows<{ n: string }>(this.db, 'SELECT count(*) AS n FROM deliveries WHERE username = $1 AND offline AND seq > $2', [username, afterSeq]);
-    return row ? toNumber(row.n) : 0;
+  async signIn(username: string): Promise<SignInPositions> {
+    return inTransaction(this.pool, async (client) => {
+      const [headRow] = await rows<{ head: string }>(client, `SELECT ${HEAD} AS head`);
+      const head = toNumber(headRow?.head ?? 0);
+      await client.query('INSERT INTO positions (username) SELECT $1 WHERE EXISTS (SELECT 1 FROM users WHERE username = $1) ON CONFLICT DO NOTHING', [
+        username,
+      ]);
+      const [row] = await rows<{ acked: string; signed_in: string; signed_out: string }>(
+        client,
+        'SELECT acked, signed_in, signed_out FROM positions WHERE username = $1 FOR UPDATE',
+        [username],
+      );
+      if (!row) return { head, acked: 0, away: { from: head, to: head } };
+      const acked = toNumber(row.acked);
+      const away = awayAtSignIn({ acked, signedIn: toNumber(row.signed_in), signedOut: toNumber(row.signed_out) }, head);
+      await client.query('UPDATE positions SET signed_in = $2, away_from = $3, away_to = $4 WHERE username = $1', [username, head, away.from, away.to]);
+      return { head, acked, away };
+    });
+  }
+
+  async signOut(username: string, acked: number): Promise<void> {
+    await this.pool.query(`UPDATE positions SET acked = GREATEST(acked, LEAST($2::bigint, ${HEAD})), signed_out = ${HEAD} WHERE username = $1`, [
+      username,
+      acked,
+    ]);
+  }
+
+  async lastAway(username: string): Promise<AwayWindow> {
+    const [row] = await rows<{ away_from: string; away_to: string }>(this.pool, 'SELECT away_from, away_to FROM positions WHERE username = $1', [username]);
+    return row ? { from: toNumber(row.away_from), to: toNumber(row.away_to) } : { from: 0, to: 0 };
   }
 
   async history(query: HistoryQuery): Promise<ChatMessage[]> {
@@ -93,17 +139,18 @@ export class PostgresMessages implements MessageStore {
     const before = query.before ?? null;
     const limit = pageSize(query.limit);
     if ('group' in target) {
+      // By the current group's id: an ended group's messages stay with the ended group.
       const found = await rows<MessageRow>(
-        this.db,
+        this.pool,
         `SELECT ${MESSAGE_COLUMNS} FROM messages m
-         WHERE m.kind = 'group' AND m.group_name = $1 AND ($2::bigint IS NULL OR m.id < $2)
+         WHERE m.kind = 'group' AND m.group_id = (SELECT id FROM groups WHERE name = $1) AND ($2::bigint IS NULL OR m.id < $2)
          ORDER BY m.id DESC LIMIT $3`,
         [target.group, before, limit],
       );
       return found.map(toMessage);
     }
     const found = await rows<MessageRow>(
-      this.db,
+      this.pool,
       `SELECT ${MESSAGE_COLUMNS} FROM messages m
        WHERE m.kind = 'private'
          AND ((m.sender = $1 AND m.recipient = $2) OR (m.sender = $2 AND m.recipient = $1))

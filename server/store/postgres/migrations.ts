@@ -228,6 +228,82 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX users_name_key_idx ON users (name_key);
     `,
   },
+  {
+    version: 6,
+    name: 'one message stream: mailboxes read from it; positions per user; group surrogate ids and membership spans',
+    sql: `
+      -- Group ids come from a sequence and are never reused: messages keep the id of
+      -- the group they were sent to, and a later group with the same name starts empty.
+      ALTER TABLE groups ADD COLUMN id bigserial;
+      CREATE UNIQUE INDEX groups_id_idx ON groups (id);
+
+      -- Group messages sent before the current group of that name was created
+      -- belonged to an ended group: no id, unreachable.
+      ALTER TABLE messages ADD COLUMN group_id bigint;
+      UPDATE messages m SET group_id = g.id FROM groups g
+        WHERE m.kind = 'group' AND g.name = m.group_name AND g.created_at <= m.ts;
+
+      -- Membership over time, in stream positions: a member sees the group's messages
+      -- in (from_pos, to_pos]; to_pos is NULL while still a member. (v1 kept no join
+      -- time: current members see the group's messages since its creation.)
+      CREATE TABLE member_spans (
+        group_id bigint NOT NULL,
+        username text NOT NULL,
+        from_pos bigint NOT NULL,
+        to_pos bigint
+      );
+      CREATE INDEX member_spans_user_idx ON member_spans (username, group_id);
+      INSERT INTO member_spans (group_id, username, from_pos)
+        SELECT g.id, gm.username, coalesce((SELECT max(m.id) FROM messages m WHERE m.ts < g.created_at), 0)
+        FROM group_members gm JOIN groups g ON g.name = gm.group_name;
+
+      CREATE INDEX messages_inbox_idx ON messages (recipient, id) WHERE kind = 'private';
+      CREATE INDEX messages_broadcast_idx ON messages (id) WHERE kind = 'broadcast';
+      CREATE INDEX messages_group_id_idx ON messages (group_id, id) WHERE kind = 'group';
+      DROP INDEX messages_group_idx;
+
+      -- One row per user: positions in the stream. A per-user seq became the position
+      -- of the message it delivered; the last delivery marks a clean sign-out, so
+      -- broadcasts after it count as sent while away (never queued), as before.
+      CREATE TABLE positions (
+        username text PRIMARY KEY REFERENCES users (username),
+        acked bigint NOT NULL DEFAULT 0,
+        signed_in bigint NOT NULL DEFAULT 0,
+        signed_out bigint NOT NULL DEFAULT 0,
+        away_from bigint NOT NULL DEFAULT 0,
+        away_to bigint NOT NULL DEFAULT 0
+      );
+      INSERT INTO positions (username, acked, signed_in, signed_out)
+        SELECT mb.username,
+               coalesce((SELECT max(d.message_id) FROM deliveries d WHERE d.username = mb.username AND d.seq <= mb.last_acked), 0),
+               coalesce((SELECT max(d.message_id) FROM deliveries d WHERE d.username = mb.username), 0),
+               coalesce((SELECT max(d.message_id) FROM deliveries d WHERE d.username = mb.username), 0)
+        FROM mailboxes mb;
+      DROP TABLE deliveries;
+      DROP TABLE mailboxes;
+
+      -- Blocks over time, in stream positions: while a span is open (to_pos NULL)
+      -- the blocker reads nothing from the blocked user; after it closes, what was
+      -- sent during it (from_pos, to_pos] stays hidden.
+      CREATE TABLE block_spans (
+        blocker text NOT NULL,
+        blocked text NOT NULL,
+        from_pos bigint NOT NULL,
+        to_pos bigint
+      );
+      CREATE INDEX block_spans_blocker_idx ON block_spans (blocker, blocked);
+      INSERT INTO block_spans (blocker, blocked, from_pos) SELECT blocker, blocked, 0 FROM blocks;
+
+      -- File grants to a group named it; now they name the group's surrogate id.
+      -- A grant stands only if a message of that very group carries the file: a
+      -- grant by a group that ended goes, so the group now using its name reads none.
+      DELETE FROM file_grants fg WHERE fg.kind = 'group' AND NOT EXISTS (
+        SELECT 1 FROM groups g JOIN messages m ON m.group_id = g.id AND m.kind = 'group'
+          JOIN message_files mf ON mf.message_id = m.id
+        WHERE g.name = fg.grantee AND mf.file_id = fg.file_id);
+      UPDATE file_grants fg SET grantee = g.id::text FROM groups g WHERE fg.kind = 'group' AND g.name = fg.grantee;
+    `,
+  },
 ];
 
 /** Highest schema version this code knows. */

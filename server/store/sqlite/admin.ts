@@ -38,15 +38,25 @@ export function adminWriteOps(db: Database, s: Statements, base: ReturnType<type
     deleteTokens: p<[string]>('DELETE FROM tokens WHERE username = ?'),
     deleteLock: p<[string]>('DELETE FROM login_failures WHERE username = ?'),
     deleteBlocks: p<[string, string]>('DELETE FROM blocks WHERE blocker = ? OR blocked = ?'),
-    deleteDeliveries: p<[string]>('DELETE FROM deliveries WHERE username = ?'),
-    deleteCounters: p<[string]>('DELETE FROM counters WHERE username = ?'),
+    // The stream keeps the user's messages; what is theirs alone is their positions and spans.
+    deletePositions: p<[string]>('DELETE FROM positions WHERE username = ?'),
+    deleteMemberSpans: p<[string]>('DELETE FROM member_spans WHERE username = ?'),
+    deleteOwnBlockSpans: p<[string]>('DELETE FROM block_spans WHERE blocker = ?'),
+    // Others' blocks of the user end now; what was sent while they lasted stays hidden from the blocker.
+    closeBlockSpansOf: p<[string]>('UPDATE block_spans SET to_pos = (SELECT coalesce(max(id), 0) FROM messages) WHERE blocked = ? AND to_pos IS NULL'),
     deleteUser: p<[string]>('DELETE FROM users WHERE username = ?'),
     // Renaming: a new users row first, children moved, then the old row goes (foreign keys stay satisfied throughout).
     copyUser: p<[string, string, string]>(
       'INSERT INTO users (username, name_key, password_hash, created_at, last_login_at) SELECT ?, ?, password_hash, created_at, last_login_at FROM users WHERE username = ?',
     ),
-    copyCounters: p<[string, string]>('INSERT INTO counters (username, last_seq, acked_seq) SELECT ?, last_seq, acked_seq FROM counters WHERE username = ?'),
-    moveDeliveries: p<[string, string]>('UPDATE deliveries SET username = ? WHERE username = ?'),
+    copyPositions: p<[string, string]>(
+      'INSERT INTO positions (username, acked, signed_in, signed_out, away_from, away_to) SELECT ?, acked, signed_in, signed_out, away_from, away_to FROM positions WHERE username = ?',
+    ),
+    moveMemberSpans: p<[string, string]>('UPDATE member_spans SET username = ? WHERE username = ?'),
+    moveBlockerSpans: p<[string, string]>('UPDATE block_spans SET blocker = ? WHERE blocker = ?'),
+    moveBlockedSpans: p<[string, string]>('UPDATE block_spans SET blocked = ? WHERE blocked = ?'),
+    moveUploader: p<[string, string]>('UPDATE files SET uploader = ? WHERE uploader = ?'),
+    moveFileGrantee: p<[string, string]>("UPDATE file_grants SET grantee = ? WHERE kind = 'user' AND grantee = ?"),
     moveTokens: p<[string, string]>('UPDATE tokens SET username = ? WHERE username = ?'),
     moveLock: p<[string, string]>('UPDATE login_failures SET username = ? WHERE username = ?'),
     moveBlocker: p<[string, string]>('UPDATE blocks SET blocker = ? WHERE blocker = ?'),
@@ -85,8 +95,10 @@ export function adminWriteOps(db: Database, s: Statements, base: ReturnType<type
       w.deleteTokens.run(username);
       w.deleteLock.run(canonicalName(username));
       w.deleteBlocks.run(username, username);
-      w.deleteDeliveries.run(username);
-      w.deleteCounters.run(username);
+      w.deleteMemberSpans.run(username);
+      w.deleteOwnBlockSpans.run(username);
+      w.closeBlockSpansOf.run(username);
+      w.deletePositions.run(username);
       w.deleteUser.run(username);
       return true;
     },
@@ -99,12 +111,11 @@ export function adminWriteOps(db: Database, s: Statements, base: ReturnType<type
       w.deleteLock.run(canonicalName(to));
       w.moveLock.run(canonicalName(to), canonicalName(from));
       w.copyUser.run(to, canonicalName(to), from);
-      w.copyCounters.run(to, from);
-      w.moveDeliveries.run(to, from);
-      w.deleteCounters.run(from);
-      for (const move of [w.moveTokens, w.moveBlocker, w.moveBlocked, w.moveOwner, w.moveMember, w.moveSender, w.moveRecipient]) {
-        move.run(to, from);
-      }
+      w.copyPositions.run(to, from);
+      w.deletePositions.run(from);
+      const moves = [w.moveTokens, w.moveBlocker, w.moveBlocked, w.moveOwner, w.moveMember, w.moveSender, w.moveRecipient];
+      moves.push(w.moveMemberSpans, w.moveBlockerSpans, w.moveBlockedSpans, w.moveUploader, w.moveFileGrantee);
+      for (const move of moves) move.run(to, from);
       w.deleteUser.run(from);
       return 'ok';
     },
@@ -113,6 +124,8 @@ export function adminWriteOps(db: Database, s: Statements, base: ReturnType<type
       const row = s.getGroup.get(name);
       if (!row) return null;
       const group = toGroupRecord(s, row);
+      // Through the membership rules, so every member's span ends here and the group ends with its last member.
+      base.removeGroupMembers(name, group.members);
       s.deleteGroup.run(name);
       return group;
     },
@@ -175,7 +188,7 @@ export function adminReads(db: Database, s: Statements, ready: () => void): Admi
     async listGroups(): Promise<GroupRecord[]> {
       ready();
       return db.transaction(() =>
-        p<[], GroupRow>('SELECT name, owner, created_at FROM groups ORDER BY name')
+        p<[], GroupRow>('SELECT id, name, owner, created_at FROM groups ORDER BY name')
           .all()
           .map((row) => toGroupRecord(s, row)),
       )();

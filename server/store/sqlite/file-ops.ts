@@ -30,7 +30,7 @@ export function fileWriteOps(s: FileStatements) {
         if (!s.fileExists.get(id)) throw new Error(`attachFiles: no file ${id}`);
         s.insertMessageFile.run(messageId, position++, id);
         for (const user of grants.users) s.insertGrant.run(id, 'user', user);
-        if (grants.group !== null) s.insertGrant.run(id, 'group', grants.group);
+        if (grants.group !== null) s.insertGrant.run(id, 'group', String(grants.group));
       }
     },
 

@@ -55,7 +55,7 @@ export function prepareFileStatements(db: Database) {
       `SELECT 1 AS one FROM files f WHERE f.id = @id AND (
          f.uploader = @user
          OR EXISTS (SELECT 1 FROM file_grants g WHERE g.file_id = f.id AND g.kind = 'user' AND g.grantee = @user)
-         OR EXISTS (SELECT 1 FROM file_grants g JOIN group_members m ON m.group_name = g.grantee
+         OR EXISTS (SELECT 1 FROM file_grants g JOIN groups gr ON gr.id = CAST(g.grantee AS INTEGER) JOIN group_members m ON m.group_name = gr.name
                     WHERE g.file_id = f.id AND g.kind = 'group' AND m.username = @user))`,
     ),
     unreferencedFiles: p<[number, number], FileRow>(

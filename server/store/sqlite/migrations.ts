@@ -266,6 +266,93 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec('CREATE UNIQUE INDEX users_name_key ON users (name_key)');
     },
   },
+  {
+    version: 7,
+    name: 'one message stream: mailboxes read from it; positions per user; group surrogate ids and membership spans',
+    up(db) {
+      db.exec(`
+        -- Every group ever created, so a group id is never reused: messages keep the id
+        -- of the group they were sent to, and a later group with the same name starts empty.
+        CREATE TABLE group_ids (
+          id         INTEGER PRIMARY KEY AUTOINCREMENT,
+          name       TEXT NOT NULL,
+          created_at INTEGER NOT NULL
+        );
+        INSERT INTO group_ids (name, created_at) SELECT name, created_at FROM groups ORDER BY created_at, name;
+        ALTER TABLE groups ADD COLUMN id INTEGER;
+        UPDATE groups SET id = (SELECT max(i.id) FROM group_ids i WHERE i.name = groups.name);
+        CREATE UNIQUE INDEX groups_id ON groups (id);
+
+        -- Group messages are keyed by the group's id. Messages sent before the current
+        -- group of that name was created belonged to an ended group: no id, unreachable.
+        ALTER TABLE messages ADD COLUMN group_id INTEGER;
+        UPDATE messages SET group_id = (SELECT g.id FROM groups g WHERE g.name = messages.group_name AND g.created_at <= messages.ts)
+          WHERE kind = 'group';
+
+        -- Membership over time, in stream positions: a member sees the group's messages
+        -- in (from_pos, to_pos]; to_pos is NULL while still a member.
+        CREATE TABLE member_spans (
+          group_id INTEGER NOT NULL,
+          username TEXT NOT NULL,
+          from_pos INTEGER NOT NULL,
+          to_pos   INTEGER
+        );
+        CREATE INDEX member_spans_user ON member_spans (username, group_id);
+        INSERT INTO member_spans (group_id, username, from_pos)
+          SELECT g.id, gm.username, coalesce((SELECT max(m.id) FROM messages m WHERE m.ts < gm.joined_at), 0)
+          FROM group_members gm JOIN groups g ON g.name = gm.group_name;
+
+        -- The mailbox is read from the stream, so it needs these three range scans.
+        CREATE INDEX messages_inbox ON messages (recipient, id) WHERE kind = 'private';
+        CREATE INDEX messages_broadcast ON messages (kind, id) WHERE kind = 'broadcast';
+        CREATE INDEX messages_group_id ON messages (group_id, id) WHERE kind = 'group';
+        DROP INDEX messages_group;
+
+        -- One row per user: positions in the stream. A per-user seq became the position
+        -- of the message it delivered; the last delivery marks a clean sign-out, so
+        -- broadcasts after it count as sent while away (never queued), as before.
+        CREATE TABLE positions (
+          username   TEXT PRIMARY KEY REFERENCES users (username),
+          acked      INTEGER NOT NULL DEFAULT 0,
+          signed_in  INTEGER NOT NULL DEFAULT 0,
+          signed_out INTEGER NOT NULL DEFAULT 0,
+          away_from  INTEGER NOT NULL DEFAULT 0,
+          away_to    INTEGER NOT NULL DEFAULT 0
+        ) WITHOUT ROWID;
+        INSERT INTO positions (username, acked, signed_in, signed_out, away_from, away_to)
+          SELECT c.username,
+                 coalesce((SELECT max(d.message_id) FROM deliveries d WHERE d.username = c.username AND d.seq <= c.acked_seq), 0),
+                 coalesce((SELECT max(d.message_id) FROM deliveries d WHERE d.username = c.username), 0),
+                 coalesce((SELECT max(d.message_id) FROM deliveries d WHERE d.username = c.username), 0),
+                 0, 0
+          FROM counters c;
+        DROP TABLE deliveries;
+        DROP TABLE counters;
+
+        -- Blocks over time, in stream positions: while a span is open (to_pos NULL)
+        -- the blocker reads nothing from the blocked user; after it closes, what was
+        -- sent during it (from_pos, to_pos] stays hidden.
+        CREATE TABLE block_spans (
+          blocker  TEXT NOT NULL,
+          blocked  TEXT NOT NULL,
+          from_pos INTEGER NOT NULL,
+          to_pos   INTEGER
+        );
+        CREATE INDEX block_spans_blocker ON block_spans (blocker, blocked);
+        INSERT INTO block_spans (blocker, blocked, from_pos) SELECT blocker, blocked, 0 FROM blocks;
+
+        -- File grants to a group named it; now they name the group's surrogate id.
+        -- A grant stands only if a message of that very group carries the file: a
+        -- grant by a group that ended goes, so the group now using its name reads none.
+        DELETE FROM file_grants WHERE kind = 'group' AND NOT EXISTS (
+          SELECT 1 FROM groups g JOIN messages m ON m.group_id = g.id AND m.kind = 'group'
+            JOIN message_files mf ON mf.message_id = m.id
+          WHERE g.name = file_grants.grantee AND mf.file_id = file_grants.file_id);
+        UPDATE file_grants SET grantee = (SELECT CAST(g.id AS TEXT) FROM groups g WHERE g.name = file_grants.grantee)
+          WHERE kind = 'group';
+      `);
+    },
+  },
 ];
 
 /** The newest schema version this code can read and write. */

@@ -2,8 +2,8 @@
 // thread's reads and the writer thread's writes.
 import type { ChatMessage, MessageKind } from '../../protocol';
 import { messageRecord } from '../rules';
-import type { GroupRecord, LockState, LoginGuard, StoredDelivery } from '../store';
-import type { DeliveryRow, GroupRow, GuardRow, LockRow, MessageRow, Statements } from './statements';
+import type { GroupRecord, LockState, LoginGuard } from '../store';
+import type { GroupRow, GuardRow, LockRow, MessageRow, Statements } from './statements';
 
 const KINDS: ReadonlySet<string> = new Set<MessageKind>(['private', 'broadcast', 'group']);
 
@@ -13,14 +13,10 @@ export function toMessage(row: MessageRow): ChatMessage {
   return messageRecord(row.id, { kind: row.kind as MessageKind, from: row.sender, to: row.recipient, group: row.group_name, text: row.text, ts: row.ts });
 }
 
-export function toDelivery(row: DeliveryRow): StoredDelivery {
-  return { username: row.username, seq: row.seq, offline: row.offline === 1, message: toMessage(row) };
-}
-
 /** A group with its members in join order. Call inside a transaction when consistency with `row` matters. */
 export function toGroupRecord(s: Statements, row: GroupRow): GroupRecord {
   const members = s.membersOf.all(row.name).map((r) => r.username);
-  return { name: row.name, owner: row.owner, members, createdAt: row.created_at };
+  return { id: row.id, name: row.name, owner: row.owner, members, createdAt: row.created_at };
 }
 
 /** A login_failures row as a LockState (not yet checked for expiry: see rules.currentLock). */

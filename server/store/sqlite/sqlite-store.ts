@@ -4,18 +4,18 @@
 import { dirname, join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { canonicalName } from '../../protocol/canonical-name';
-import type { ChatMessage } from '../../protocol';
-import { assertDistinctRecipients, currentLock, historyTarget, newMessageFields, pageSize } from '../rules';
+import type { Delivery } from '../../protocol';
+import { currentLock, historyTarget, inAway, newMessageFields, pageSize } from '../rules';
 import { LocalBlobStore } from '../blobs/local';
 import type { BlobStore, FileRecord, FileStore } from '../file-store';
-import type { AccountStore, AdminStore, BlockStore, GroupRecord, GroupStore, MessageStore, Store, StoredDelivery } from '../store';
+import type { AccountStore, AdminStore, BlockStore, GroupRecord, GroupStore, MailboxQuery, MessageStore, Store } from '../store';
 import { adminReads } from './admin';
 import { openReaderConnection, type SqliteSettings } from './connection';
 import { prepareDatabaseFiles } from './file-modes';
 import { toFileRecord } from './file-statements';
 import { readSchemaVersion } from './migrations';
-import { lockOf, toDelivery, toGroupRecord, toMessage } from './rows';
-import { prepareStatements, type Statements } from './statements';
+import { lockOf, toGroupRecord, toMessage } from './rows';
+import { prepareStatements, type MailboxParams, type Statements } from './statements';
 import { DEFAULT_MAX_BATCH, type WriteBatchStats } from './write-batch';
 import type { WriteOp, WriteOps } from './write-ops';
 import { SqliteWriter, type WriterLog } from './writer-client';
@@ -173,7 +173,9 @@ function groups({ db, s, ready, op }: Sides): GroupStore {
     async groupsOf(username) {
       ready();
       return db.transaction(() => {
-        const found = s.groupsOf.all(username).map((row): GroupRecord => ({ name: row.name, owner: row.owner, members: [], createdAt: row.created_at }));
+        const found = s.groupsOf
+          .all(username)
+          .map((row): GroupRecord => ({ id: row.id, name: row.name, owner: row.owner, members: [], createdAt: row.created_at }));
         const byName = new Map(found.map((g) => [g.name, g]));
         for (const m of s.membersOfGroupsOf.all(username)) byName.get(m.group_name)?.members.push(m.username);
         return found;
@@ -182,44 +184,55 @@ function groups({ db, s, ready, op }: Sides): GroupStore {
   };
 }
 
+/** The mailbox statements' parameters for a query (no away window: an empty one). */
+function mailboxParams(q: Omit<MailboxQuery, 'limit' | 'newest'>, limit: number): MailboxParams {
+  return {
+    user: q.username,
+    after: q.after,
+    upTo: q.upTo ?? Number.MAX_SAFE_INTEGER,
+    awayFrom: q.away?.from ?? 0,
+    awayTo: q.away?.to ?? 0,
+    limit,
+  };
+}
+
 function messages({ s, ready, op }: Sides): MessageStore {
   const save = op('saveMessage');
   return {
     ack: op('ack'),
-    async saveMessage(message, recipients) {
+    signIn: op('signIn'),
+    signOut: op('signOut'),
+    async saveMessage(message) {
       ready();
-      assertDistinctRecipients(recipients);
-      // Names and flags travel as an array of strings and a byte array: cheaper to copy than 1000 objects.
-      const names = recipients.map((r) => r.username);
-      const offline = Uint8Array.from(recipients, (r) => (r.offline ? 1 : 0));
       // Only the fields the writer needs: everything posted is copied.
       const fields = newMessageFields(message);
-      const { id, seqs } = await save(fields, names, offline);
-      const stored: ChatMessage = { id, ...fields };
-      const deliveries = recipients.map((r, i): StoredDelivery => ({ username: r.username, seq: seqs[i]!, offline: r.offline, message: stored }));
-      return { message: stored, deliveries };
+      const id = await save(fields);
+      return { id, ...fields };
     },
-    async deliveriesAfter(username, afterSeq, limit) {
+    async mailbox(query) {
       ready();
-      const n = pageSize(limit);
-      return n === 0 ? [] : s.deliveriesAfter.all(username, afterSeq, n).map(toDelivery);
+      const n = pageSize(query.limit);
+      if (n === 0) return [];
+      const rows = (query.newest ? s.mailboxNewest : s.mailbox).all(mailboxParams(query, n));
+      return rows.map((row): Delivery => ({ seq: row.id, offline: inAway(row.id, query.away), message: toMessage(row) }));
     },
-    async lastSeq(username) {
+    async countMailbox(query) {
       ready();
-      return s.seqs.get(username)?.last_seq ?? 0;
+      const { limit: _limit, ...params } = mailboxParams(query, 0);
+      return s.countMailbox.get(params)?.n ?? 0;
+    },
+    async head() {
+      ready();
+      return s.head.get()?.head ?? 0;
     },
     async lastAcked(username) {
       ready();
-      return s.seqs.get(username)?.acked_seq ?? 0;
+      return s.positions.get(username)?.acked ?? 0;
     },
-    async offlineDeliveries(username, limit) {
+    async lastAway(username) {
       ready();
-      const n = pageSize(limit);
-      return n === 0 ? [] : s.newestOffline.all(username, n).map(toDelivery).reverse();
-    },
-    async countOfflineAfter(username, afterSeq) {
-      ready();
-      return s.countOfflineAfter.get(username, afterSeq)?.n ?? 0;
+      const row = s.positions.get(username);
+      return row ? { from: row.away_from, to: row.away_to } : { from: 0, to: 0 };
     },
     async history(query) {
       ready();

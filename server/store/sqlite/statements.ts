@@ -22,6 +22,7 @@ export interface GuardRow extends LockRow {
 }
 
 export interface GroupRow {
+  id: number;
   name: string;
   owner: string;
   created_at: number;
@@ -42,16 +43,48 @@ export interface MessageRow {
   ts: number;
 }
 
-/** A delivery joined with its message. */
-export interface DeliveryRow extends MessageRow {
-  username: string;
-  seq: number;
-  offline: number;
+export interface PositionsRow {
+  acked: number;
+  signed_in: number;
+  signed_out: number;
+  away_from: number;
+  away_to: number;
 }
 
-const DELIVERY_COLUMNS = `d.username, d.seq, d.offline,
-  m.id, m.kind, m.sender, m.recipient, m.group_name, m.text, m.ts`;
+/** Named parameters of the mailbox statements. */
+export interface MailboxParams {
+  user: string;
+  after: number;
+  upTo: number;
+  /** The away window (from, to]: broadcasts inside it are not the user's. */
+  awayFrom: number;
+  awayTo: number;
+  limit: number;
+}
+
 const MESSAGE_COLUMNS = 'id, kind, sender, recipient, group_name, text, ts';
+const M_COLUMNS = 'm.id, m.kind, m.sender, m.recipient, m.group_name, m.text, m.ts';
+
+/**
+ * A user's mailbox, read from the one stream: three index range scans (the
+ * private inbox, broadcasts, each group over the spans of membership) merged
+ * by id, with the reader's blocks applied. Nothing per recipient is written.
+ */
+const MAILBOX = `
+  SELECT ${MESSAGE_COLUMNS} FROM messages
+   WHERE kind = 'private' AND recipient = @user AND id > @after AND id <= @upTo
+  UNION ALL
+  SELECT ${MESSAGE_COLUMNS} FROM messages
+   WHERE kind = 'broadcast' AND id > @after AND id <= @upTo AND sender <> @user
+     AND NOT (id > @awayFrom AND id <= @awayTo)
+  UNION ALL
+  SELECT ${M_COLUMNS} FROM member_spans s JOIN messages m
+      ON m.kind = 'group' AND m.group_id = s.group_id
+     AND m.id > max(s.from_pos, @after) AND m.id <= min(coalesce(s.to_pos, @upTo), @upTo)
+   WHERE s.username = @user AND (s.to_pos IS NULL OR s.to_pos > @after) AND m.sender <> @user`;
+/** Senders the reader blocks now, or blocked when the message was sent, are left out. */
+const NOT_BLOCKED = `NOT EXISTS (SELECT 1 FROM block_spans b WHERE b.blocker = @user AND b.blocked = sender
+  AND (b.to_pos IS NULL OR (id > b.from_pos AND id <= b.to_pos)))`;
 
 /** Prepares every statement; the inferred map is the `Statements` type. */
 export function prepareStatements(db: Database) {
@@ -65,9 +98,10 @@ export function prepareStatements(db: Database) {
     ),
     // Users are found by name_key (canonicalName of what was typed); every other table keys them by the registered spelling.
     insertUser: p<[string, string, string, number]>('INSERT INTO users (username, name_key, password_hash, created_at) VALUES (?, ?, ?, ?)'),
-    insertCounters: p<[string]>('INSERT INTO counters (username) VALUES (?)'),
     getUser: p<[string], UserRow>('SELECT username, password_hash, created_at, last_login_at FROM users WHERE name_key = ?'),
     registeredName: p<[string], { username: string }>('SELECT username FROM users WHERE name_key = ?'),
+    // By registered spelling (a message's recipient, already resolved).
+    userExists: p<[string], { one: 1 }>('SELECT 1 AS one FROM users WHERE username = ?'),
     anyUser: p<[], { one: 1 }>('SELECT 1 AS one FROM users LIMIT 1'),
     setPasswordHash: p<[string, string]>('UPDATE users SET password_hash = ? WHERE name_key = ?'),
     recordLogin: p<[number, string]>('UPDATE users SET last_login_at = ? WHERE name_key = ?'),
@@ -104,14 +138,24 @@ export function prepareStatements(db: Database) {
     // ---- blocks
     block: p<[string, string]>('INSERT INTO blocks (blocker, blocked) VALUES (?, ?) ON CONFLICT DO NOTHING'),
     unblock: p<[string, string]>('DELETE FROM blocks WHERE blocker = ? AND blocked = ?'),
+    openBlockSpan: p<[string, string]>('INSERT INTO block_spans (blocker, blocked, from_pos) VALUES (?, ?, (SELECT coalesce(max(id), 0) FROM messages))'),
+    closeBlockSpan: p<[string, string]>(
+      'UPDATE block_spans SET to_pos = (SELECT coalesce(max(id), 0) FROM messages) WHERE blocker = ? AND blocked = ? AND to_pos IS NULL',
+    ),
     // BINARY collation = code-unit order for the ASCII names the protocol allows.
     blockedBy: p<[string], { blocked: string }>('SELECT blocked FROM blocks WHERE blocker = ? ORDER BY blocked'),
     blockersOf: p<[string], { blocker: string }>('SELECT blocker FROM blocks WHERE blocked = ?'),
     isBlocked: p<[string, string], { one: 1 }>('SELECT 1 AS one FROM blocks WHERE blocker = ? AND blocked = ?'),
 
     // ---- groups
-    insertGroup: p<[string, string, number]>('INSERT INTO groups (name, owner, created_at) VALUES (?, ?, ?)'),
-    getGroup: p<[string], GroupRow>('SELECT name, owner, created_at FROM groups WHERE name = ?'),
+    newGroupId: p<[string, number], { id: number }>('INSERT INTO group_ids (name, created_at) VALUES (?, ?) RETURNING id'),
+    insertGroup: p<[number, string, string, number]>('INSERT INTO groups (id, name, owner, created_at) VALUES (?, ?, ?, ?)'),
+    getGroup: p<[string], GroupRow>('SELECT id, name, owner, created_at FROM groups WHERE name = ?'),
+    groupIdOf: p<[string], { id: number }>('SELECT id FROM groups WHERE name = ?'),
+    openSpan: p<[number, string]>(`INSERT INTO member_spans (group_id, username, from_pos) VALUES (?, ?, (SELECT coalesce(max(id), 0) FROM messages))`),
+    closeSpan: p<[number, string]>(
+      'UPDATE member_spans SET to_pos = (SELECT coalesce(max(id), 0) FROM messages) WHERE group_id = ? AND username = ? AND to_pos IS NULL',
+    ),
     deleteGroup: p<[string]>('DELETE FROM groups WHERE name = ?'),
     setOwner: p<[string, string]>('UPDATE groups SET owner = ? WHERE name = ?'),
     membersOf: p<[string], { username: string }>('SELECT username FROM group_members WHERE group_name = ? ORDER BY position'),
@@ -121,7 +165,7 @@ export function prepareStatements(db: Database) {
     ),
     removeMember: p<[string, string]>('DELETE FROM group_members WHERE group_name = ? AND username = ?'),
     groupsOf: p<[string], GroupRow>(
-      `SELECT g.name, g.owner, g.created_at FROM group_members gm JOIN groups g ON g.name = gm.group_name
+      `SELECT g.id, g.name, g.owner, g.created_at FROM group_members gm JOIN groups g ON g.name = gm.group_name
        WHERE gm.username = ? ORDER BY g.name`,
     ),
     membersOfGroupsOf: p<[string], MemberRow>(
@@ -130,39 +174,27 @@ export function prepareStatements(db: Database) {
        ORDER BY group_name, position`,
     ),
 
-    // ---- messages and mailboxes
-    insertMessage: p<[string, string, string | null, string | null, string, number], { id: number }>(
-      'INSERT INTO messages (kind, sender, recipient, group_name, text, ts) VALUES (?, ?, ?, ?, ?, ?) RETURNING id',
+    // ---- the message stream and users' positions in it
+    insertMessage: p<[string, string, string | null, string | null, number | null, string, number], { id: number }>(
+      'INSERT INTO messages (kind, sender, recipient, group_name, group_id, text, ts) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id',
     ),
-    // Fan-out in two statements whatever the recipient count: one parameter
-    // (a JSON array) each, so SQLITE_MAX_VARIABLE_NUMBER never applies. Rows
-    // come back in no particular order; the caller pairs them up by name.
-    /** Param: JSON array of usernames. Bumps each existing user's last_seq by 1. */
-    bumpSeqs: p<[string], { username: string; seq: number }>(
-      `UPDATE counters SET last_seq = last_seq + 1
-       WHERE username IN (SELECT value FROM json_each(?))
-       RETURNING username, last_seq AS seq`,
+    head: p<[], { head: number }>('SELECT coalesce(max(id), 0) AS head FROM messages'),
+    // A name used before (a deleted or renamed account) starts after the private messages its former
+    // holder was sent: they stay in the stream (and in history), never in the new account's mailbox.
+    insertPositions: p<[string, string]>(
+      "INSERT INTO positions (username, acked) VALUES (?, (SELECT coalesce(max(id), 0) FROM messages WHERE kind = 'private' AND recipient = ?))",
     ),
-    /**
-     * Params: message id, JSON array of [username, seq, offline 0|1] triples.
-     * Inserted in key order so consecutive rows land on neighbouring B-tree pages.
-     */
-    insertDeliveries: p<[number, string]>(
-      `INSERT INTO deliveries (username, seq, message_id, offline)
-       SELECT value ->> 0, value ->> 1, ?, value ->> 2 FROM json_each(?) ORDER BY value ->> 0`,
+    positions: p<[string], PositionsRow>('SELECT acked, signed_in, signed_out, away_from, away_to FROM positions WHERE username = ?'),
+    ack: p<[number, string]>('UPDATE positions SET acked = min(max(acked, ?), (SELECT coalesce(max(id), 0) FROM messages)) WHERE username = ?'),
+    signIn: p<[number, number, number, string]>('UPDATE positions SET signed_in = ?, away_from = ?, away_to = ? WHERE username = ?'),
+    signOut: p<[number, string]>(
+      `UPDATE positions SET acked = min(max(acked, ?), (SELECT coalesce(max(id), 0) FROM messages)),
+                            signed_out = (SELECT coalesce(max(id), 0) FROM messages)
+       WHERE username = ?`,
     ),
-    deliveriesAfter: p<[string, number, number], DeliveryRow>(
-      `SELECT ${DELIVERY_COLUMNS} FROM deliveries d JOIN messages m ON m.id = d.message_id
-       WHERE d.username = ? AND d.seq > ? ORDER BY d.seq LIMIT ?`,
-    ),
-    seqs: p<[string], { last_seq: number; acked_seq: number }>('SELECT last_seq, acked_seq FROM counters WHERE username = ?'),
-    ack: p<[number, string]>('UPDATE counters SET acked_seq = min(max(acked_seq, ?), last_seq) WHERE username = ? AND acked_seq < last_seq'),
-    // These two name `offline = 1` so SQLite can use the partial index deliveries_offline.
-    newestOffline: p<[string, number], DeliveryRow>(
-      `SELECT ${DELIVERY_COLUMNS} FROM deliveries d JOIN messages m ON m.id = d.message_id
-       WHERE d.username = ? AND d.offline = 1 ORDER BY d.seq DESC LIMIT ?`,
-    ),
-    countOfflineAfter: p<[string, number], { n: number }>('SELECT count(*) AS n FROM deliveries WHERE username = ? AND offline = 1 AND seq > ?'),
+    mailbox: p<[MailboxParams], MessageRow>(`SELECT * FROM (${MAILBOX}) WHERE ${NOT_BLOCKED} ORDER BY id LIMIT @limit`),
+    mailboxNewest: p<[MailboxParams], MessageRow>(`SELECT * FROM (SELECT * FROM (${MAILBOX}) WHERE ${NOT_BLOCKED} ORDER BY id DESC LIMIT @limit) ORDER BY id`),
+    countMailbox: p<[Omit<MailboxParams, 'limit'>], { n: number }>(`SELECT count(*) AS n FROM (${MAILBOX}) WHERE ${NOT_BLOCKED}`),
     // Two index range scans (one per direction) merged; UNION also folds the
     // viewer == peer case, where both halves return the same rows.
     privateHistory: p<[{ a: string; b: string; before: number; limit: number }], MessageRow>(
@@ -175,8 +207,9 @@ export function prepareStatements(db: Database) {
                       ORDER BY id DESC LIMIT @limit)
        ORDER BY id DESC LIMIT @limit`,
     ),
+    // By the current group's id: an ended group's messages stay with the ended group.
     groupHistory: p<[string, number, number], MessageRow>(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE group_name = ? AND kind = 'group' AND id < ?
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE kind = 'group' AND group_id = (SELECT id FROM groups WHERE name = ?) AND id < ?
        ORDER BY id DESC LIMIT ?`,
     ),
   };

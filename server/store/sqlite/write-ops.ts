@@ -2,20 +2,12 @@
 // The writer thread runs them by name, each inside its own savepoint of a group
 // commit, so none of them opens a transaction of its own.
 import { canonicalName } from '../../protocol/canonical-name';
-import { beginAttempt, currentLock, finishAttempt, nextLockAfterFailure } from '../rules';
-import type { AttemptReservation, GroupRecord, LockState, LockoutPolicy, LoginGuard, NewMessage } from '../store';
+import { awayAtSignIn, beginAttempt, currentLock, finishAttempt, nextLockAfterFailure } from '../rules';
+import type { AttemptReservation, GroupRecord, LockState, LockoutPolicy, LoginGuard, NewMessage, SignInPositions } from '../store';
 import type { AdminWriteOps } from './admin';
 import { fileWriteOps } from './file-ops';
 import { guardOf, lockOf, toGroupRecord } from './rows';
 import type { Statements } from './statements';
-
-/** What saveMessage returns across the thread boundary: numbers only; the main thread builds the records. */
-export interface SavedMessage {
-  /** messages.id of the new row. */
-  id: number;
-  /** Sequence number of each recipient's delivery, in recipient order. */
-  seqs: Float64Array;
-}
 
 /**
  * The write operations, keyed by the name the main thread sends. Arguments and
@@ -32,7 +24,7 @@ export function writeOps(s: Statements) {
       const key = canonicalName(username);
       if (s.nameTaken.get(key, username)) return false;
       s.insertUser.run(username, key, passwordHash, now);
-      s.insertCounters.run(username);
+      s.insertPositions.run(username, username);
       return true;
     },
 
@@ -80,20 +72,29 @@ export function writeOps(s: Statements) {
       s.revokeTokensOf.run(username);
     },
 
+    /** Also opens a block span: what the blocked user sends from now on stays hidden from the blocker, even after an unblock. */
     block(blocker: string, blocked: string): boolean {
-      return s.block.run(blocker, blocked).changes > 0;
+      if (s.block.run(blocker, blocked).changes === 0) return false;
+      s.openBlockSpan.run(blocker, blocked);
+      return true;
     },
 
     unblock(blocker: string, blocked: string): boolean {
-      return s.unblock.run(blocker, blocked).changes > 0;
+      if (s.unblock.run(blocker, blocked).changes === 0) return false;
+      s.closeBlockSpan.run(blocker, blocked);
+      return true;
     },
 
     createGroup(name: string, owner: string, members: readonly string[], now: number): boolean {
       if (s.nameTaken.get(canonicalName(name), name)) return false;
-      s.insertGroup.run(name, owner, now);
+      const id = s.newGroupId.get(name, now)!.id;
+      s.insertGroup.run(id, name, owner, now);
       let position = 1;
       for (const member of [owner, ...members]) {
-        if (s.addMember.run(name, member, now, position).changes > 0) position++;
+        if (s.addMember.run(name, member, now, position).changes > 0) {
+          s.openSpan.run(id, member);
+          position++;
+        }
       }
       return true;
     },
@@ -105,7 +106,10 @@ export function writeOps(s: Statements) {
       const now = Date.now();
       let position = s.nextPosition.get(name)?.next ?? 1;
       for (const member of members) {
-        if (s.addMember.run(name, member, now, position).changes > 0) position++;
+        if (s.addMember.run(name, member, now, position).changes > 0) {
+          s.openSpan.run(row.id, member);
+          position++;
+        }
       }
       return toGroupRecord(s, row);
     },
@@ -113,7 +117,9 @@ export function writeOps(s: Statements) {
     removeGroupMembers(name: string, members: readonly string[]): GroupRecord | null {
       const row = s.getGroup.get(name);
       if (!row) return null;
-      for (const member of members) s.removeMember.run(name, member);
+      for (const member of members) {
+        if (s.removeMember.run(name, member).changes > 0) s.closeSpan.run(row.id, member);
+      }
       const group = toGroupRecord(s, row);
       const [successor] = group.members;
       if (successor === undefined) {
@@ -129,30 +135,40 @@ export function writeOps(s: Statements) {
     },
 
     /**
-     * Inserts the message, bumps every recipient's counter and inserts one delivery each.
-     * `names` are distinct (the caller checks); `offline[i]` is 1 when names[i] was offline.
-     * Throws, so the job's savepoint undoes all of it, when a recipient is not a user.
+     * Appends the message to the stream: one row whatever the audience. A group
+     * message takes the group's current id. Throws (the savepoint undoes it) when
+     * the group or a private recipient does not exist.
      */
-    saveMessage(message: NewMessage, names: string[], offline: Uint8Array): SavedMessage {
-      const inserted = s.insertMessage.get(message.kind, message.from, message.to ?? null, message.group ?? null, message.text, message.ts);
+    saveMessage(message: NewMessage): number {
+      let groupId: number | null = null;
+      if (message.kind === 'group') {
+        groupId = s.groupIdOf.get(message.group ?? '')?.id ?? null;
+        if (groupId === null) throw new Error(`saveMessage: no group "${String(message.group)}"`);
+      }
+      if (message.kind === 'private' && !s.userExists.get(message.to ?? '')) {
+        throw new Error(`saveMessage: recipient "${String(message.to)}" is not a user`);
+      }
+      const inserted = s.insertMessage.get(message.kind, message.from, message.to ?? null, message.group ?? null, groupId, message.text, message.ts);
       if (!inserted) throw new Error('saveMessage: INSERT returned no id');
-      const seqs = new Float64Array(names.length);
-      if (names.length === 0) return { id: inserted.id, seqs };
-      const seqOf = new Map<string, number>();
-      for (const row of s.bumpSeqs.all(JSON.stringify(names))) seqOf.set(row.username, row.seq);
-      const triples: [string, number, number][] = [];
-      names.forEach((name, i) => {
-        const seq = seqOf.get(name);
-        if (seq === undefined) throw new Error(`saveMessage: recipient "${name}" is not a user`);
-        seqs[i] = seq;
-        triples.push([name, seq, offline[i] === 1 ? 1 : 0]);
-      });
-      s.insertDeliveries.run(inserted.id, JSON.stringify(triples));
-      return { id: inserted.id, seqs };
+      return inserted.id;
     },
 
-    ack(username: string, seq: number): void {
-      s.ack.run(seq, username);
+    ack(username: string, position: number): void {
+      s.ack.run(position, username);
+    },
+
+    /** Reads the head and the user's positions and records the sign-in, in one step of the writer (so no commit slips between). */
+    signIn(username: string): SignInPositions {
+      const head = s.head.get()!.head;
+      const row = s.positions.get(username);
+      if (!row) return { head, acked: 0, away: { from: head, to: head } };
+      const away = awayAtSignIn({ acked: row.acked, signedIn: row.signed_in, signedOut: row.signed_out }, head);
+      s.signIn.run(head, away.from, away.to, username);
+      return { head, acked: row.acked, away };
+    },
+
+    signOut(username: string, acked: number): void {
+      s.signOut.run(acked, username);
     },
   };
 }

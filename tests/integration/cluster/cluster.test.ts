@@ -83,7 +83,7 @@ await describeWithServices('Cluster: three nodes on PostgreSQL + Redis', ['postg
     const sent = await a.request({ type: 'message', to: 'pm_b', text: 'across nodes' });
     expect(sent.queued).toBe(false);
     const [m] = await b.waitMessages(1);
-    expect(m).toMatchObject({ seq: 1, offline: false, message: { kind: 'private', from: 'pm_a', to: 'pm_b', text: 'across nodes' } });
+    expect(m).toMatchObject({ seq: sent.message.id, offline: false, message: { kind: 'private', from: 'pm_a', to: 'pm_b', text: 'across nodes' } });
     // And back the other way.
     await b.request({ type: 'message', to: 'pm_a', text: 'got it' });
     expect((await a.waitMessages(1))[0]!.message.text).toBe('got it');
@@ -98,7 +98,9 @@ await describeWithServices('Cluster: three nodes on PostgreSQL + Redis', ['postg
     await tcp.waitLine('Sent to tcp_b.');
     expect((await ws.waitMessages(1))[0]!.message).toMatchObject({ from: 'tcp_a', text: 'hello from a terminal' });
     await ws.request({ type: 'message', to: 'tcp_a', text: 'hello from a browser' });
-    await tcp.waitLine(/^#1 \[\d\d:\d\d\] tcp_b \(private\): hello from a browser$/);
+    const reply = await ws.request({ type: 'message', to: 'tcp_a', text: 'hello again' });
+    await tcp.waitLine(/^#\d+ \[\d\d:\d\d\] tcp_b \(private\): hello from a browser$/);
+    await tcp.waitLine(new RegExp(`^#${reply.message.id} \\[\\d\\d:\\d\\d\\] tcp_b \\(private\\): hello again$`));
   });
 
   it('fans a broadcast out to users on every node', async () => {
@@ -186,7 +188,7 @@ await describeWithServices('Cluster: three nodes on PostgreSQL + Redis', ['postg
     const login = await b.login('off_b', USERS.off_b!);
     expect(login.offlineCount).toBe(1);
     const [m] = await b.waitMessages(1);
-    expect(m).toMatchObject({ seq: 1, offline: true, message: { from: 'off_a', text: 'while you were out' } });
+    expect(m).toMatchObject({ seq: sent.message.id, offline: true, message: { from: 'off_a', text: 'while you were out' } });
     const { messages } = await b.request({ type: 'offline' });
     expect(messages.map((d) => d.message.text)).toEqual(['while you were out']);
   });
@@ -194,19 +196,20 @@ await describeWithServices('Cluster: three nodes on PostgreSQL + Redis', ['postg
   it('resumes from the last acknowledged seq when the user comes back on another node', async () => {
     const a = await signIn(0, 'res_a');
     let b = await signIn(1, 'res_b');
-    for (const text of ['one', 'two', 'three']) await a.request({ type: 'message', to: 'res_b', text });
+    const ids: number[] = [];
+    for (const text of ['one', 'two', 'three']) ids.push((await a.request({ type: 'message', to: 'res_b', text })).message.id);
     const first = await b.waitMessages(3);
-    expect(first.map((m) => m.seq)).toEqual([1, 2, 3]);
-    await b.request({ type: 'ack', seq: 2 });
+    expect(first.map((m) => m.seq)).toEqual(ids);
+    await b.request({ type: 'ack', seq: ids[1]! });
     b.close();
     // a may still see res_b online for a moment; wait until node 0 knows it left.
     await waitUntil(async () => !(await a.request({ type: 'ping', user: 'res_b' })).online, 'res_b to go offline');
-    await a.request({ type: 'message', to: 'res_b', text: 'four' });
+    const four = await a.request({ type: 'message', to: 'res_b', text: 'four' });
     b = await signIn(2, 'res_b');
     const replay = await b.waitMessages(2);
     expect(replay.map((m) => [m.seq, m.message.text])).toEqual([
-      [3, 'three'],
-      [4, 'four'],
+      [ids[2], 'three'],
+      [four.message.id, 'four'],
     ]);
   });
 });

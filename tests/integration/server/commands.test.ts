@@ -25,16 +25,17 @@ for (const backend of backends) {
         const sent = await alice.request({ type: 'message', to: 'bob', text: 'hi  bob' });
         expect(sent).toMatchObject({ queued: false, message: { kind: 'private', from: 'alice', to: 'bob', text: 'hi  bob' } });
         const [m] = await bob.waitMessages(1);
-        expect(m).toMatchObject({ seq: 1, offline: false, message: { id: sent.message.id, from: 'alice', to: 'bob' } });
+        // A delivery's seq is the message's position in the stream: its id.
+        expect(m).toMatchObject({ seq: sent.message.id, offline: false, message: { id: sent.message.id, from: 'alice', to: 'bob' } });
         const queued = await alice.request({ type: 'message', to: 'dave', text: 'for later' });
         expect(queued.queued).toBe(true);
         expect((await alice.expectError({ type: 'message', to: 'zed', text: 'x' })).code).toBe('UNKNOWN_USER');
         expect((await alice.expectError({ type: 'message', to: 'alice', text: 'x' })).code).toBe('SELF_TARGET');
         const dave = await h.ws(1);
         const login = await dave.login('dave', 'dave-pw');
-        expect(login).toMatchObject({ offlineCount: 1, lastSeq: 1, resumeFrom: 0 });
+        expect(login).toMatchObject({ offlineCount: 1, lastSeq: queued.message.id, resumeFrom: 0 });
         const [d] = await dave.waitMessages(1);
-        expect(d).toMatchObject({ seq: 1, offline: true, message: { from: 'alice', text: 'for later' } });
+        expect(d).toMatchObject({ seq: queued.message.id, offline: true, message: { from: 'alice', text: 'for later' } });
       });
 
       it('TCP: the same, in text', async () => {
@@ -42,7 +43,7 @@ for (const backend of backends) {
         const bob = await h.tcpUser(1, 'bob');
         alice.send('message bob hello   there');
         await alice.waitLine('Sent to bob.');
-        await bob.waitLine(new RegExp(`^#1 ${CLOCK} alice \\(private\\): hello   there$`));
+        await bob.waitLine(new RegExp(`^#\\d+ ${CLOCK} alice \\(private\\): hello   there$`));
         alice.send('message dave see you');
         await alice.waitLine('dave is offline; the message is queued and will be delivered when they sign in.');
         alice.send('message zed hi');
@@ -54,7 +55,7 @@ for (const backend of backends) {
         const dave = await h.tcp(1);
         await dave.login('dave', 'dave-pw');
         await dave.waitLine('1 message(s) arrived while you were offline; they follow.');
-        await dave.waitLine(new RegExp(`^#1 ${CLOCK} alice \\(private, offline\\): see you$`));
+        await dave.waitLine(new RegExp(`^#\\d+ ${CLOCK} alice \\(private, offline\\): see you$`));
       });
     });
 
@@ -66,14 +67,16 @@ for (const backend of backends) {
         await carol.request({ type: 'block', user: 'alice' });
         const out = await alice.request({ type: 'broadcast', text: 'hello all' });
         expect(out).toMatchObject({ delivered: 1, blockedBy: 1, message: { kind: 'broadcast', from: 'alice' } });
-        expect(await nextText(bob, 'hello all')).toBe(1);
+        expect(await nextText(bob, 'hello all')).toBe(out.message.id);
         await bob.request({ type: 'message', to: 'carol', text: 'after' });
         await nextText(carol, 'after');
         await bob.request({ type: 'message', to: 'alice', text: 'after' });
         await nextText(alice, 'after');
         // dave was offline: a broadcast is not queued.
         const dave = await h.ws(1);
-        expect((await dave.login('dave', 'dave-pw')).lastSeq).toBe(0);
+        expect((await dave.login('dave', 'dave-pw')).offlineCount).toBe(0);
+        await bob.request({ type: 'message', to: 'dave', text: 'first for dave' });
+        await nextText(dave, 'first for dave');
       });
 
       it('TCP: reports the blocked-by count with the seed text', async () => {
@@ -82,7 +85,7 @@ for (const backend of backends) {
         const carol = await h.wsUser(1, 'carol');
         alice.send('broadcast nobody blocks me yet');
         await alice.waitLine('Broadcast sent to 2 user(s).');
-        await bob.waitLine(new RegExp(`^#1 ${CLOCK} alice \\(broadcast\\): nobody blocks me yet$`));
+        await bob.waitLine(new RegExp(`^#\\d+ ${CLOCK} alice \\(broadcast\\): nobody blocks me yet$`));
         await nextText(carol, 'nobody blocks me yet');
         bob.send('block alice');
         await bob.waitLine('alice is blocked: their messages will not reach you.');
@@ -156,8 +159,9 @@ for (const backend of backends) {
         expect((await bob.expectError({ type: 'block', user: 'zed' })).code).toBe('UNKNOWN_USER');
         await bob.request({ type: 'unblock', user: 'alice' });
         expect((await bob.request({ type: 'blocklist' })).users).toEqual([]);
-        await alice.request({ type: 'message', to: 'bob', text: 'unblocked' });
-        expect(await nextText(bob, 'unblocked')).toBe(1);
+        const unblocked = await alice.request({ type: 'message', to: 'bob', text: 'unblocked' });
+        // Nothing alice sent while blocked reaches bob, not even now.
+        expect(await nextText(bob, 'unblocked')).toBe(unblocked.message.id);
       });
 
       it('TCP: the same, in text', async () => {
@@ -177,7 +181,7 @@ for (const backend of backends) {
         await bob.waitLine('alice is unblocked.');
         alice.send('message bob back again');
         await alice.waitLine('Sent to bob.');
-        await bob.waitLine(/^#1 .* alice \(private\): back again$/);
+        await bob.waitLine(/^#\d+ .* alice \(private\): back again$/);
         bob.send('block');
         await bob.waitLine('error BAD_REQUEST: Usage: block <user>');
       });
@@ -222,23 +226,23 @@ for (const backend of backends) {
     describe('offline', () => {
       it('WS and TCP: lists the messages queued while I was offline', async () => {
         const alice = await h.wsUser(0, 'alice');
-        await alice.request({ type: 'message', to: 'bob', text: 'one' });
-        await alice.request({ type: 'message', to: 'bob', text: 'two' });
-        await alice.request({ type: 'message', to: 'carol', text: 'three' });
+        const one = await alice.request({ type: 'message', to: 'bob', text: 'one' });
+        const two = await alice.request({ type: 'message', to: 'bob', text: 'two' });
+        const three = await alice.request({ type: 'message', to: 'carol', text: 'three' });
         const bob = await h.wsUser(1, 'bob');
         await bob.waitMessages(2);
         await alice.request({ type: 'message', to: 'bob', text: 'live' });
         await nextText(bob, 'live');
         const list = (await bob.request({ type: 'offline' })).messages;
         expect(list.map((d) => [d.seq, d.offline, d.message.text])).toEqual([
-          [1, true, 'one'],
-          [2, true, 'two'],
+          [one.message.id, true, 'one'],
+          [two.message.id, true, 'two'],
         ]);
         const carol = await h.tcpUser(1, 'carol');
         await carol.waitLine(/\(private, offline\): three$/);
         carol.send('offline');
         await carol.waitLine('Messages that waited for you while you were offline (1):');
-        await carol.waitLine(new RegExp(`^#1 ${CLOCK} alice \\(private, offline\\): three$`));
+        await carol.waitLine(new RegExp(`^#${three.message.id} ${CLOCK} alice \\(private, offline\\): three$`));
         const dave = await h.tcpUser(0, 'dave');
         dave.send('offline');
         await dave.waitLine('No messages waited for you while you were offline.');
@@ -263,7 +267,7 @@ for (const backend of backends) {
         const sent = await alice.request({ type: 'message-group', group: 'team', text: 'team hi' });
         expect(sent).toMatchObject({ queued: ['carol'], blockedBy: 0, message: { kind: 'group', group: 'team', from: 'alice' } });
         const [m] = await bob.waitMessages(1);
-        expect(m).toMatchObject({ seq: 1, offline: false, message: { kind: 'group', group: 'team', text: 'team hi' } });
+        expect(m).toMatchObject({ seq: sent.message.id, offline: false, message: { kind: 'group', group: 'team', text: 'team hi' } });
         const dave = await h.wsUser(0, 'dave');
         expect((await dave.expectError({ type: 'message-group', group: 'team', text: 'x' })).code).toBe('NOT_GROUP_MEMBER');
         expect((await dave.expectError({ type: 'message-group', group: 'nope', text: 'x' })).code).toBe('UNKNOWN_GROUP');
@@ -303,6 +307,23 @@ for (const backend of backends) {
         expect((await alice.request({ type: 'grouplist' })).groups).toEqual([]);
       });
 
+      it('a group ends when its last member leaves: a new group with the same name starts empty', async () => {
+        const alice = await h.wsUser(0, 'alice');
+        const bob = await h.wsUser(1, 'bob');
+        await alice.request({ type: 'create-group', group: 'secret', members: ['bob'] });
+        await alice.request({ type: 'message-group', group: 'secret', text: 'the old plan' });
+        await nextText(bob, 'the old plan');
+        await alice.request({ type: 'group-leave', group: 'secret' });
+        await bob.request({ type: 'group-leave', group: 'secret' });
+        // carol takes the free name: she must not read the ended group's messages.
+        const carol = await h.wsUser(0, 'carol');
+        await carol.request({ type: 'create-group', group: 'secret', members: ['alice'] });
+        expect((await carol.request({ type: 'history', with: 'secret', group: true })).messages).toEqual([]);
+        expect((await alice.request({ type: 'history', with: 'secret', group: true })).messages).toEqual([]);
+        const fresh = await carol.request({ type: 'message-group', group: 'secret', text: 'new start' });
+        expect((await alice.request({ type: 'history', with: 'secret', group: true })).messages.map((m) => m.id)).toEqual([fresh.message.id]);
+      });
+
       it('TCP: create, message, list, add, remove, leave in text', async () => {
         const alice = await h.tcpUser(0, 'alice');
         const bob = await h.tcpUser(1, 'bob');
@@ -315,7 +336,7 @@ for (const backend of backends) {
         await alice.waitLine('error UNKNOWN_USER: No such user(s): zed');
         alice.send('message group team hello   team');
         await alice.waitLine('Sent to group team.');
-        await bob.waitLine(new RegExp(`^#1 ${CLOCK} alice \\(group team\\): hello   team$`));
+        await bob.waitLine(new RegExp(`^#\\d+ ${CLOCK} alice \\(group team\\): hello   team$`));
         alice.send('add group team carol');
         await alice.waitLine('Group team members: alice, bob, carol');
         await bob.waitLine('* alice added carol to group team');

@@ -181,21 +181,21 @@ for (const backend of backends) {
 
     it.runIf(backend.canRestart)(`offline messages survive a restart (runs only where the backend can restart: single node)`, async () => {
       const alice = await h.wsUser(0, 'alice');
-      await alice.request({ type: 'message', to: 'bob', text: 'before restart' });
+      const before = await alice.request({ type: 'message', to: 'bob', text: 'before restart' });
       await alice.request({ type: 'message', to: 'carol', text: 'tcp before restart' });
       alice.kill();
       await h.backend.restart!();
       const bob = await h.ws(0);
-      expect(await bob.login('bob', 'bob-pw')).toMatchObject({ offlineCount: 1, lastSeq: 1 });
+      expect(await bob.login('bob', 'bob-pw')).toMatchObject({ offlineCount: 1, lastSeq: 2 });
       const [m] = await bob.waitMessages(1);
-      expect(m).toMatchObject({ seq: 1, offline: true, message: { from: 'alice', text: 'before restart' } });
+      expect(m).toMatchObject({ seq: before.message.id, offline: true, message: { from: 'alice', text: 'before restart' } });
       const carol = await h.tcp(0);
       await carol.login('carol', 'carol-pw');
-      await carol.waitLine(/^#1 \[\d\d:\d\d\] alice \(private, offline\): tcp before restart$/);
-      // Sequence numbers continue after the restart.
+      await carol.waitLine(/^#2 \[\d\d:\d\d\] alice \(private, offline\): tcp before restart$/);
+      // Positions continue after the restart.
       const again = await h.wsUser(0, 'alice');
       await again.request({ type: 'message', to: 'bob', text: 'after' });
-      expect((await bob.waitMessages(1))[0]!.seq).toBe(2);
+      expect((await bob.waitMessages(1))[0]!.seq).toBe(3);
     });
   });
 }

@@ -23,7 +23,8 @@ describe('smoke', () => {
     expect(m!.message).toMatchObject({ kind: 'private', from: 'alice', to: 'bob', text: 'hello bob' });
     expect(m!.seq).toBe(1);
     await bob.request({ type: 'message', to: 'alice', text: 'hi alice' });
-    await alice.waitLine(/^#1 \[\d\d:\d\d\] bob \(private\): hi alice$/);
+    // seq is the position in the one stream: the second message is #2 for whoever receives it.
+    await alice.waitLine(/^#2 \[\d\d:\d\d\] bob \(private\): hi alice$/);
     alice.close();
     bob.close();
   });

@@ -28,8 +28,8 @@ describe('seqFollows', () => {
     }
   });
 
-  it('applies the strict rule to our server today', () => {
-    expect(OUR_SEQ_RULE).toBe('consecutive');
+  it('applies the stream rule to our server: seq is a position in one stream, increasing, may skip', () => {
+    expect(OUR_SEQ_RULE).toBe('increasing');
   });
 });
 
