@@ -44,6 +44,8 @@ export const ErrorCode = {
   NOT_GROUP_OWNER: 'NOT_GROUP_OWNER',
   /** Too many requests; `retryAfter` says when to try again (seconds). */
   RATE_LIMITED: 'RATE_LIMITED',
+  /** The connection's command queue (--command-queue) is full: wait for replies before sending more. */
+  COMMAND_QUEUE_FULL: 'COMMAND_QUEUE_FULL',
   /** The server is shutting down and takes no new work. */
   SHUTTING_DOWN: 'SHUTTING_DOWN',
   /** Something failed inside the server; nothing was acknowledged. */

@@ -8,7 +8,7 @@
 // the recipients were worked out: a recipient who signed in meanwhile (after
 // their catch-up read) still gets it live, so no position is skipped.
 import type { Bus } from '../bus/bus';
-import { OutboundMessage } from '../connection';
+import { OutboundMessage, type StoreTurn } from '../connection';
 import { ErrorCode, ProtocolError, type ChatMessage } from '../protocol';
 import type { AccountStore, MessageStore, NewMessage } from '../store/store';
 import type { BlockService } from './blocks';
@@ -43,18 +43,18 @@ export class DeliveryService {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async sendPrivate(from: string, to: string, text: string): Promise<SendOutcome> {
+  async sendPrivate(from: string, to: string, text: string, turn?: StoreTurn): Promise<SendOutcome> {
     if (from === to) throw new ProtocolError(ErrorCode.SELF_TARGET, 'You cannot message yourself');
     if (!(await this.accounts.getUser(to))) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user "${to}"`);
     if ((await this.blocks.blockersOf(from)).has(to)) {
       throw new ProtocolError(ErrorCode.BLOCKED, 'Your message could not be delivered as the recipient has blocked you');
     }
     const online = await this.presence.isOnline(to);
-    return this.send({ kind: 'private', from, to, text, ts: this.now() }, [{ username: to, offline: !online }], 0, null);
+    return this.send({ kind: 'private', from, to, text, ts: this.now() }, [{ username: to, offline: !online }], 0, null, turn);
   }
 
   /** To everyone online except the sender and those who blocked the sender (as in the seed: not queued). */
-  async sendBroadcast(from: string, text: string): Promise<SendOutcome> {
+  async sendBroadcast(from: string, text: string, turn?: StoreTurn): Promise<SendOutcome> {
     const [online, blockers] = await Promise.all([this.presence.online(), this.blocks.blockersOf(from)]);
     const recipients: Recipient[] = [];
     let blockedBy = 0;
@@ -64,11 +64,11 @@ export class DeliveryService {
       else recipients.push({ username: user, offline: false });
     }
     // Routed to everyone signed in when it is stored (but the blockers), not only to those online now.
-    return this.send({ kind: 'broadcast', from, text, ts: this.now() }, recipients, blockedBy, blockers);
+    return this.send({ kind: 'broadcast', from, text, ts: this.now() }, recipients, blockedBy, blockers, turn);
   }
 
   /** To every member but the sender; offline members get it in their mailbox. */
-  async sendGroup(from: string, group: string, members: readonly string[], text: string): Promise<SendOutcome> {
+  async sendGroup(from: string, group: string, members: readonly string[], text: string, turn?: StoreTurn): Promise<SendOutcome> {
     const [online, blockers] = await Promise.all([this.presence.online(), this.blocks.blockersOf(from)]);
     const onlineSet = new Set(online);
     const recipients: Recipient[] = [];
@@ -78,15 +78,29 @@ export class DeliveryService {
       if (blockers.has(user)) blockedBy++;
       else recipients.push({ username: user, offline: !onlineSet.has(user) });
     }
-    return this.send({ kind: 'group', from, group, text, ts: this.now() }, recipients, blockedBy, null);
+    return this.send({ kind: 'group', from, group, text, ts: this.now() }, recipients, blockedBy, null, turn);
   }
 
   /**
    * Stores the message once, then routes it. `everyoneBut` set: a broadcast,
    * routed to every session but the sender and those in the set.
    */
-  private async send(message: NewMessage, recipients: Recipient[], blockedBy: number, everyoneBut: ReadonlySet<string> | null): Promise<SendOutcome> {
-    const stored = await this.messages.saveMessage(message);
+  private async send(
+    message: NewMessage,
+    recipients: Recipient[],
+    blockedBy: number,
+    everyoneBut: ReadonlySet<string> | null,
+    turn: StoreTurn | undefined,
+  ): Promise<SendOutcome> {
+    // Pipelined sends of one connection issue their writes in command order (they then share a commit).
+    await turn?.wait();
+    let saving: Promise<ChatMessage>;
+    try {
+      saving = this.messages.saveMessage({ ...message, ts: this.now() });
+    } finally {
+      turn?.done();
+    }
+    const stored = await saving;
     const outbound = new OutboundMessage(stored);
     if (everyoneBut) this.routeToAll(outbound, everyoneBut);
     else this.route(outbound, recipients);
