@@ -72,6 +72,7 @@ interface Flags {
   hashCost?: number;
   rateLimit?: number;
   rateBurst?: number;
+  commandQueue?: number;
   idleSeconds?: number;
   heartbeatSeconds?: number;
   loginTimeoutSeconds?: number;
@@ -126,6 +127,7 @@ function toOptions(flags: Flags, env: NodeJS.ProcessEnv, webRoot: string | null)
   set('hashCost', flags.hashCost);
   set('rateLimit', flags.rateLimit);
   set('rateBurst', flags.rateBurst);
+  set('commandQueue', flags.commandQueue);
   set('idleSeconds', flags.idleSeconds);
   set('heartbeatSeconds', flags.heartbeatSeconds);
   set('loginTimeoutSeconds', flags.loginTimeoutSeconds);
@@ -212,6 +214,7 @@ function addServerOptions(cmd: Command): Command {
     .option('--hash-cost <log2N>', 'scrypt cost as log2 of N (default 17, OWASP); lower only for tests', integer)
     .option('--rate-limit <perSecond>', 'commands per second per connection, 0 = unlimited (default 20)', nonNegative)
     .option('--rate-burst <n>', 'burst allowance of the rate limit (default 40)', integer)
+    .option('--command-queue <n>', 'commands per connection that may wait for the ones before them; more get COMMAND_QUEUE_FULL (default 64)', integer)
     .option('--idle-seconds <s>', 'close TCP connections silent this long (default 300)', positive)
     .option('--heartbeat-seconds <s>', 'WebSocket ping interval; a missed pong closes the connection (default 30)', positive)
     .option('--login-timeout-seconds <s>', 'close connections that have not signed in after this long (default 30)', positive)

@@ -36,6 +36,13 @@ export const ConfigSchema = z.strictObject({
   rateLimit: z.number().min(0).default(20),
   /** Burst allowance of the rate limit, in commands. Default 40. */
   rateBurst: z.number().int().min(1).default(40),
+  /**
+   * Commands of one connection that may wait to start before new ones get
+   * COMMAND_QUEUE_FULL. Consecutive sends run pipelined and do not wait; at
+   * most 8x this many of them (or, with a rate limit, what 30 s at the limit
+   * allow: burst + 30 x rate, when more) are in flight. Default 64.
+   */
+  commandQueue: z.number().int().min(1).max(100_000).default(64),
   /** Seconds a connection may stay silent before it is closed (TCP) or pinged (WS). Default 300 / 30. */
   idleSeconds: z.number().min(0.1).default(300),
   /** WebSocket heartbeat interval, in seconds. Default 30. */

@@ -168,6 +168,18 @@ export interface Client {
   token: string | null;
 }
 
+/**
+ * The order in which a connection's pipelined commands (consecutive sends) reach
+ * the store: each waits for the one before it to have issued its write, so the
+ * writes keep command order although the commands run concurrently.
+ */
+export interface StoreTurn {
+  /** Resolves once the previous pipelined command of this connection has issued its write (or given up). */
+  wait(): Promise<void>;
+  /** This command has issued its write, or will issue none: the next may go. Idempotent. */
+  done(): void;
+}
+
 /** What a command handler sees, besides the services (`S`) it may use. */
 export interface HandlerContext<S> {
   services: S;
@@ -176,4 +188,6 @@ export interface HandlerContext<S> {
   user: string;
   /** Runs after the reply is written (e.g. replaying the mailbox after a sign-in reply). */
   afterReply(fn: () => void): void;
+  /** Keeps this command's store write in command order with the connection's other pipelined commands. */
+  turn: StoreTurn;
 }

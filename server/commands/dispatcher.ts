@@ -1,24 +1,47 @@
 // Runs commands for one client: rate limit, sign-in check, the handler, then
-// exactly one reply. Commands of a connection run one at a time, in order, so
-// replies keep the order of requests (TCP replies carry no id) and a command
-// sees the effects of the one before it.
+// exactly one reply.
+//
+// The ordering rule, per connection:
+// MUST: replies keep the order of requests (TCP replies carry no id).
+// MUST: a command that is not pipelined starts only after every command before
+//       it has finished, so it sees all their effects; the commands after it
+//       wait for it in turn.
+// MUST: consecutive pipelined commands (sends) start without waiting for each
+//       other's commits and issue their store writes in command order, so one
+//       group commit can hold many of them; each still sees every effect of
+//       the non-pipelined commands before it. A send does not depend on the
+//       sends before it, only on their order, which the store keeps.
 //
 // Unexpected exceptions are logged with the connection id and answered with
 // INTERNAL; they never reach another connection.
-import type { Client, Outcome } from '../connection';
+import type { Client, Outcome, StoreTurn } from '../connection';
 import { ErrorCode, ProtocolError, type Command, type CommandType, type RequestId, type WireError } from '../protocol';
 import type { Services } from '../services/index';
 import { TokenBucket } from '../services/rate-limit';
 import { commands } from './index';
 import type { CommandContext, CommandSpec } from './types';
 
-/** Commands waiting per connection before new ones are refused outright. */
-const MAX_QUEUED = 64;
+/** Pipelined commands in flight per connection, as a multiple of the command queue. */
+const PIPELINE_FACTOR = 8;
+/** Seconds of sending at the rate limit that may be in flight: a sender within the limit is never refused while commits are slow. */
+const SLOW_COMMIT_SECONDS = 30;
 
-/** Per-connection state of the dispatcher: the command queue and the rate limit. */
+/** Per-connection state of the dispatcher: the command queue, the pipeline and the rate limit. */
 interface Lane {
+  /** Settles when every command so far has finished. */
   tail: Promise<unknown>;
-  length: number;
+  /** Settles when the last non-pipelined command has finished: where the next pipelined one may start. */
+  barrier: Promise<unknown>;
+  /** The last command queued was pipelined (the next pipelined one joins its run). */
+  pipelining: boolean;
+  /** Settles when the last queued command's reply was written. */
+  replied: Promise<unknown>;
+  /** Settles when the last pipelined command issued its store write. */
+  turn: Promise<void>;
+  /** Commands waiting to start. */
+  waiting: number;
+  /** Pipelined commands started and not finished. */
+  inFlight: number;
   bucket: TokenBucket;
 }
 
@@ -29,7 +52,8 @@ export class Dispatcher {
 
   /** Queues a decoded command; resolves with its outcome once its reply is written. */
   submit(client: Client, id: RequestId | null, command: Command): Promise<Outcome> {
-    return this.enqueue(client, id, () => this.run(client, id, command));
+    const pipelined = (commands[command.type] as CommandSpec<CommandType>).pipelined === true;
+    return this.enqueue(client, id, pipelined, (turn, replied) => this.run(client, id, command, turn, replied));
   }
 
   /**
@@ -37,7 +61,10 @@ export class Dispatcher {
    * in order with the replies to the commands before it.
    */
   reject(client: Client, id: RequestId | null, error: WireError): void {
-    void this.enqueue(client, id, async () => this.fail(client, id, error));
+    void this.enqueue(client, id, false, async (_turn, replied) => {
+      await replied;
+      return this.fail(client, id, error);
+    });
   }
 
   /** Answers `error` now, without queueing (refusals that must not wait behind other commands). */
@@ -49,7 +76,18 @@ export class Dispatcher {
     let lane = this.lanes.get(client);
     if (!lane) {
       const { config, now } = this.services;
-      this.lanes.set(client, (lane = { tail: Promise.resolve(), length: 0, bucket: new TokenBucket(config.rateLimit, config.rateBurst, now) }));
+      const settled = Promise.resolve();
+      lane = {
+        tail: settled,
+        barrier: settled,
+        pipelining: false,
+        replied: settled,
+        turn: settled,
+        waiting: 0,
+        inFlight: 0,
+        bucket: new TokenBucket(config.rateLimit, config.rateBurst, now),
+      };
+      this.lanes.set(client, lane);
     }
     return lane;
   }
@@ -67,25 +105,52 @@ export class Dispatcher {
     return { code: ErrorCode.RATE_LIMITED, message: `Too many commands. Slow down (try again in ${seconds} s).`, retryAfter: seconds };
   }
 
-  private enqueue(client: Client, id: RequestId | null, work: () => Promise<Outcome>): Promise<Outcome> {
+  private enqueue(
+    client: Client,
+    id: RequestId | null,
+    pipelined: boolean,
+    work: (turn: StoreTurn, replied: Promise<unknown>) => Promise<Outcome>,
+  ): Promise<Outcome> {
     const lane = this.lane(client);
     const limited = this.charge(client);
     if (limited) return Promise.resolve(this.fail(client, id, limited));
-    if (lane.length >= MAX_QUEUED) {
+    const { commandQueue, rateLimit, rateBurst } = this.services.config;
+    const joins = pipelined && lane.pipelining;
+    // With a rate limit, a sender within it has at most burst + rate x t commands out after t seconds.
+    const inFlightCap = Math.max(commandQueue * PIPELINE_FACTOR, rateLimit > 0 ? rateBurst + Math.ceil(rateLimit * SLOW_COMMIT_SECONDS) : 0);
+    if (joins ? lane.inFlight >= inFlightCap : lane.waiting >= commandQueue) {
       this.services.metrics.rateLimited.inc({ transport: client.connection.kind });
       return Promise.resolve(
         this.fail(client, id, {
-          code: ErrorCode.RATE_LIMITED,
-          message: 'Too many commands waiting. Wait for replies before sending more.',
+          code: ErrorCode.COMMAND_QUEUE_FULL,
+          message: `Too many commands waiting (the command queue holds ${commandQueue}). Wait for replies before sending more.`,
           retryAfter: 1,
         }),
       );
     }
-    lane.length++;
-    const done = lane.tail.then(work).finally(() => {
-      lane.length--;
+    // Where this command may start: a pipelined one that follows another joins its
+    // run (after the last non-pipelined command); anything else waits for all before it.
+    const start = joins ? lane.barrier : lane.tail;
+    const previousTurn = lane.turn;
+    let turnDone!: () => void;
+    const myTurn = new Promise<void>((resolve) => (turnDone = resolve));
+    const turn: StoreTurn = { wait: () => previousTurn, done: () => turnDone() };
+    const previousReply = lane.replied;
+    lane.waiting++;
+    const done = start.then(() => {
+      lane.waiting--;
+      if (pipelined) lane.inFlight++;
+      return work(turn, previousReply).finally(() => {
+        turnDone();
+        if (pipelined) lane.inFlight--;
+      });
     });
-    lane.tail = done;
+    if (pipelined) lane.turn = previousTurn.then(() => myTurn);
+    else turnDone();
+    lane.replied = done;
+    lane.tail = Promise.all([lane.tail, done]).then(() => undefined);
+    if (!pipelined) lane.barrier = done;
+    lane.pipelining = pipelined;
     return done;
   }
 
@@ -94,7 +159,8 @@ export class Dispatcher {
     return { ok: false, error };
   }
 
-  private async run(client: Client, id: RequestId | null, command: Command): Promise<Outcome> {
+  /** Runs the handler, then writes its reply once the replies before it (`replied`) are out. */
+  private async run(client: Client, id: RequestId | null, command: Command, turn: StoreTurn, replied: Promise<unknown>): Promise<Outcome> {
     if (client.closed && command.type !== 'logout') return { ok: false, error: { code: ErrorCode.NOT_SIGNED_IN, message: 'Connection closed' } };
     const after: (() => void)[] = [];
     const spec = commands[command.type] as CommandSpec<CommandType>;
@@ -107,12 +173,16 @@ export class Dispatcher {
         client,
         user: client.session?.username ?? '',
         afterReply: (fn) => after.push(fn),
+        turn,
       };
       const result = await spec.handle(ctx, command);
+      await replied;
       client.connection.reply(id, command.type, result);
       for (const fn of after) fn();
       return { ok: true, type: command.type, result };
     } catch (err) {
+      turn.done();
+      await replied;
       if (err instanceof ProtocolError) return this.fail(client, id, err.toWire());
       this.services.log.error({ err, conn: client.connection.id, command: command.type }, 'command failed');
       return this.fail(client, id, { code: ErrorCode.INTERNAL, message: 'The server failed to handle this command. Try again later.' });

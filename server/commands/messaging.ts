@@ -4,8 +4,9 @@ import type { CommandSpec } from './types';
 /** message <user> <text>  (JSON: {to, text?, attachments?: [fileId, ...]}) */
 export const message: CommandSpec<'message'> = {
   needsAuth: true,
+  pipelined: true,
   async handle(ctx, cmd) {
-    const out = await ctx.services.delivery.sendPrivate(ctx.user, cmd.to, cmd.text ?? '', cmd.attachments);
+    const out = await ctx.services.delivery.sendPrivate(ctx.user, cmd.to, cmd.text ?? '', cmd.attachments, ctx.turn);
     return { message: out.message, queued: out.queued.length > 0 };
   },
 };
@@ -13,8 +14,9 @@ export const message: CommandSpec<'message'> = {
 /** broadcast <text> */
 export const broadcast: CommandSpec<'broadcast'> = {
   needsAuth: true,
+  pipelined: true,
   async handle(ctx, cmd) {
-    const out = await ctx.services.delivery.sendBroadcast(ctx.user, cmd.text ?? '', cmd.attachments);
+    const out = await ctx.services.delivery.sendBroadcast(ctx.user, cmd.text ?? '', cmd.attachments, ctx.turn);
     return { message: out.message, delivered: out.delivered, blockedBy: out.blockedBy };
   },
 };
@@ -22,9 +24,10 @@ export const broadcast: CommandSpec<'broadcast'> = {
 /** message group <name> <text> — members only */
 export const messageGroup: CommandSpec<'message-group'> = {
   needsAuth: true,
+  pipelined: true,
   async handle(ctx, cmd) {
     const group = await ctx.services.groups.requireGroup(cmd.group, ctx.user);
-    const out = await ctx.services.delivery.sendGroup(ctx.user, group, cmd.text ?? '', cmd.attachments);
+    const out = await ctx.services.delivery.sendGroup(ctx.user, group, cmd.text ?? '', cmd.attachments, ctx.turn);
     return { message: out.message, queued: out.queued, blockedBy: out.blockedBy };
   },
 };

@@ -9,6 +9,13 @@ export type CommandContext = HandlerContext<Services>;
 export interface CommandSpec<K extends CommandType> {
   /** Refused with NOT_SIGNED_IN before a sign-in. */
   needsAuth: boolean;
+  /**
+   * Consecutive pipelined commands of a connection run concurrently: each issues
+   * its store write in command order (ctx.turn) and its reply waits for the
+   * replies before it. Only for commands whose outcome does not depend on the
+   * pipelined commands before them (sends).
+   */
+  pipelined?: true;
   handle(ctx: CommandContext, command: CommandOf<K>): Promise<ResultOf<K>>;
 }
 

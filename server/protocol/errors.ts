@@ -55,6 +55,8 @@ export const ErrorCode = {
   SERVER_BUSY: 'SERVER_BUSY',
   /** The connection was refused: too many connections (or not yet signed-in ones) from this address or in total. */
   TOO_MANY_CONNECTIONS: 'TOO_MANY_CONNECTIONS',
+  /** The connection's command queue (--command-queue) is full: wait for replies before sending more. */
+  COMMAND_QUEUE_FULL: 'COMMAND_QUEUE_FULL',
   /** The server is shutting down and takes no new work. */
   SHUTTING_DOWN: 'SHUTTING_DOWN',
   /** Something failed inside the server; nothing was acknowledged. */

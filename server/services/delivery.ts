@@ -9,7 +9,7 @@
 // their catch-up read) still gets it live, so no position is skipped.
 import type { Bus } from '../bus/bus';
 import type { Metrics } from '../metrics';
-import { OutboundMessage } from '../connection';
+import { OutboundMessage, type StoreTurn } from '../connection';
 import { ErrorCode, ProtocolError, type ChatMessage } from '../protocol';
 import type { AccountStore, MessageStore, NewMessage } from '../store/store';
 import type { BlockService } from './blocks';
@@ -51,7 +51,7 @@ export class DeliveryService {
    * `typed` is matched by canonical form; the message names the recipient's registered spelling.
    * `attachments`: ids of files `from` uploaded or can read (UNKNOWN_FILE otherwise).
    */
-  async sendPrivate(from: string, typed: string, text: string, attachments?: readonly string[]): Promise<SendOutcome> {
+  async sendPrivate(from: string, typed: string, text: string, attachments?: readonly string[], turn?: StoreTurn): Promise<SendOutcome> {
     const user = await this.accounts.getUser(typed);
     if (user?.username === from) throw new ProtocolError(ErrorCode.SELF_TARGET, 'You cannot message yourself');
     if (!user) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user "${typed}"`);
@@ -60,11 +60,11 @@ export class DeliveryService {
       throw new ProtocolError(ErrorCode.BLOCKED, 'Your message could not be delivered as the recipient has blocked you');
     }
     const online = await this.presence.isOnline(to);
-    return this.send({ kind: 'private', from, to, text, ts: this.now() }, [{ username: to, offline: !online }], 0, null, attachments);
+    return this.send({ kind: 'private', from, to, text, ts: this.now() }, [{ username: to, offline: !online }], 0, null, turn, attachments);
   }
 
   /** To everyone online except the sender and those who blocked the sender (as in the seed: not queued). */
-  async sendBroadcast(from: string, text: string, attachments?: readonly string[]): Promise<SendOutcome> {
+  async sendBroadcast(from: string, text: string, attachments?: readonly string[], turn?: StoreTurn): Promise<SendOutcome> {
     const [online, blockers] = await Promise.all([this.presence.online(), this.blocks.blockersOf(from)]);
     const recipients: Recipient[] = [];
     let blockedBy = 0;
@@ -74,7 +74,7 @@ export class DeliveryService {
       else recipients.push({ username: user, offline: false });
     }
     // Routed to everyone signed in when it is stored (but the blockers), not only to those online now.
-    return this.send({ kind: 'broadcast', from, text, ts: this.now() }, recipients, blockedBy, blockers, attachments);
+    return this.send({ kind: 'broadcast', from, text, ts: this.now() }, recipients, blockedBy, blockers, turn, attachments);
   }
 
   /** To every member but the sender; offline members get it in their mailbox. */
@@ -83,6 +83,7 @@ export class DeliveryService {
     group: { id: number; name: string; members: readonly string[] },
     text: string,
     attachments?: readonly string[],
+    turn?: StoreTurn,
   ): Promise<SendOutcome> {
     const { id: groupId, name: groupName, members } = group;
     const [online, blockers] = await Promise.all([this.presence.online(), this.blocks.blockersOf(from)]);
@@ -94,7 +95,7 @@ export class DeliveryService {
       if (blockers.has(user)) blockedBy++;
       else recipients.push({ username: user, offline: !onlineSet.has(user) });
     }
-    return this.send({ kind: 'group', from, group: groupName, text, ts: this.now() }, recipients, blockedBy, null, attachments, groupId);
+    return this.send({ kind: 'group', from, group: groupName, text, ts: this.now() }, recipients, blockedBy, null, turn, attachments, groupId);
   }
 
   /**
@@ -109,11 +110,20 @@ export class DeliveryService {
     recipients: Recipient[],
     blockedBy: number,
     everyoneBut: ReadonlySet<string> | null,
+    turn: StoreTurn | undefined,
     attachmentIds?: readonly string[],
     groupId?: number,
   ): Promise<SendOutcome> {
     const files = attachmentIds?.length ? await this.files.checkAttachable(message.from, attachmentIds) : [];
-    let stored = await this.messages.saveMessage(message);
+    // Pipelined sends of one connection issue their writes in command order (they then share a commit).
+    await turn?.wait();
+    let saving: Promise<ChatMessage>;
+    try {
+      saving = this.messages.saveMessage({ ...message, ts: this.now() });
+    } finally {
+      turn?.done();
+    }
+    let stored = await saving;
     if (files.length > 0) {
       const users = message.kind === 'group' ? [message.from] : [message.from, ...recipients.map((r) => r.username)];
       await this.files.attach(stored.id, attachmentIds!, { users, group: groupId ?? null });

@@ -54,6 +54,8 @@ export class Session implements SessionHandle {
   private catchUpAgain = false;
   /** The sign-in catch-up has completed. */
   private caughtUp = false;
+  /** catchUp() was called: the sign-in reply is out. */
+  private started = false;
   /** Live deliveries that arrived during a catch-up, by position (single node only). */
   private readonly waiting = new Map<number, OutboundMessage>();
   private ended = false;
@@ -73,6 +75,7 @@ export class Session implements SessionHandle {
 
   /** Sends everything of the user's conversations after the last sent position, then releases waiting live deliveries. */
   catchUp(): void {
+    this.started = true;
     if (this.catchingUp) {
       this.catchUpAgain = true;
       return;
@@ -116,6 +119,12 @@ export class Session implements SessionHandle {
   /** A live delivery of the message at `position`. */
   deliver(position: number, message: OutboundMessage): void {
     if (this.ended || position <= this.lastSent) return;
+    if (!this.started) {
+      // Before the sign-in reply is out: nothing may precede it, and the first
+      // catch-up (which reads the stream after this commit) will send it in order.
+      if (this.liveInOrder) this.waiting.set(position, message);
+      return;
+    }
     if (!this.liveInOrder) {
       // Another node may still be publishing a smaller position: let the store say what is next.
       this.catchUp();
