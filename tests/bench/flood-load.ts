@@ -29,6 +29,8 @@ export interface FloodOptions {
 }
 
 export interface FloodResult {
+  /** Probe messages sent, and received by the other user. */
+  sent: number;
   messages: number;
   messageP50Ms: number;
   messageP99Ms: number;
@@ -172,13 +174,15 @@ export async function runFlood(target: FloodTarget, o: FloodOptions): Promise<Fl
     }
   })();
   await Promise.all([probe, healthProbe]);
-  // The last messages get a moment to arrive.
-  await new Promise((r) => setTimeout(r, 300));
+  // The last messages get up to 5 s to arrive.
+  const waitUntil = performance.now() + 5_000;
+  while (latencies.length < n && performance.now() < waitUntil) await new Promise((r) => setTimeout(r, 20));
   stop = true;
   await Promise.all(floods);
   sender.terminate();
   receiver.terminate();
   return {
+    sent: n,
     messages: latencies.length,
     messageP50Ms: round(quantile(latencies, 0.5)),
     messageP99Ms: round(quantile(latencies, 0.99)),

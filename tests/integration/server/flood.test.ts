@@ -28,7 +28,9 @@ it("four flooders (TCP and WebSocket, before and after sign-in) leave others' me
     },
   );
   console.log(`flood: ${JSON.stringify(result)}`);
-  expect(result.messages).toBeGreaterThanOrEqual(30);
+  // Every probe message arrives.
+  expect(result.sent).toBeGreaterThanOrEqual(20);
+  expect(result.messages).toBe(result.sent);
   expect(result.messageP99Ms).toBeLessThan(1000);
   expect(result.healthChecks).toBeGreaterThanOrEqual(10);
   expect(result.healthP99Ms).toBeLessThan(1000);
