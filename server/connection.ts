@@ -79,9 +79,15 @@ export interface ConnectionInput {
   reject(id: RequestId | null, error: WireError): void;
   /**
    * Counts input the transport answers itself (the TCP sign-in prompts) against
-   * the rate limit, like a command: null when allowed, else the RATE_LIMITED error to answer.
+   * the rate limit, like a command. When refused, `answer` says whether to write
+   * the error (refusals in a row beyond a bound are dropped silently, and a
+   * flood of them closes the connection).
    */
-  charge(): WireError | null;
+  charge(): { refused: false } | { refused: true; error: WireError; answer: boolean };
+  /** Milliseconds until the rate limit lets input through (0 = now), and commands queued or running. */
+  pressure(): { backoffMs: number; inFlight: number };
+  /** Resolves once every command submitted so far has finished. */
+  drained(): Promise<void>;
   /** The connection is gone: ends its session at once. Idempotent. */
   closed(why: string): Promise<void>;
 }

@@ -135,6 +135,8 @@ export class ChatCore implements Inbound {
       submit: (id, command) => this.submit(client, id, command),
       reject: (id, error) => this.dispatcher.reject(client, id, error),
       charge: () => this.dispatcher.charge(client),
+      pressure: () => this.dispatcher.pressure(client),
+      drained: () => this.dispatcher.drain(client),
       closed: (why) => {
         clearTimeout(signInTimer);
         return this.close(client, why);

@@ -9,6 +9,8 @@
 // - Bytes that are not valid UTF-8 get INVALID_UTF8; the session stays usable.
 // - Output beyond maxSendQueueBytes not yet taken by the peer disconnects it
 //   (a slow consumer must not make the server buffer without limit).
+// - Lines are handled a few per event-loop turn, and reading pauses while the
+//   connection presses too hard (input-pump.ts).
 import net from 'node:net';
 import tls from 'node:tls';
 import { CloseReason, type Connection, type ConnectionInput, type OutboundMessage } from '../connection';
@@ -32,6 +34,8 @@ import {
   type WireError,
 } from '../protocol';
 import { corkForThisTurn } from './cork';
+import { InputPump } from './input-pump';
+import { outputPauseBytes } from './output';
 import { nextConnectionId } from './ids';
 import type { ListenerOptions } from './listener';
 import { TLS_HANDSHAKE_TIMEOUT_MS, secureContextOptions } from './tls';
@@ -70,6 +74,8 @@ class TcpConnection implements Connection {
   private buffered = 0;
   private discarding = false;
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+  /** Lines wait here and are handled a few per turn (see input-pump.ts). */
+  private readonly pump: InputPump<Buffer>;
 
   constructor(
     private readonly socket: net.Socket,
@@ -77,6 +83,18 @@ class TcpConnection implements Connection {
   ) {
     this.address = socket.remoteAddress ?? '?';
     this.remoteAddress = `${this.address}:${socket.remotePort ?? '?'}`;
+    this.pump = new InputPump<Buffer>(
+      {
+        handle: (line) => this.onLine(line),
+        pauseReading: () => socket.pause(),
+        resumeReading: () => socket.resume(),
+        outputQueued: () => socket.writableLength,
+        onceDrained: (fn) => socket.once('drain', fn),
+        isOpen: () => this.open,
+      },
+      () => this.input,
+      outputPauseBytes(options.maxSendQueueBytes),
+    );
   }
 
   /** Prefix of attachment links on this connection's lines (asked each time: the HTTP port may start after TCP). */
@@ -127,8 +145,7 @@ class TcpConnection implements Connection {
       const line = this.chunks.length === 0 ? piece : Buffer.concat([...this.chunks, piece]);
       this.chunks = [];
       this.buffered = 0;
-      this.onLine(line);
-      if (this.socket.destroyed) return;
+      this.pump.push(line);
     }
     const rest = chunk.subarray(start);
     if (rest.length === 0 || this.discarding) return;
@@ -181,8 +198,11 @@ class TcpConnection implements Connection {
     // Prompt lines are answered here, not by the dispatcher: count them like
     // commands (a password line that becomes a sign-in is counted as that command).
     const submitsSignIn = (this.state.kind === 'password' || this.state.kind === 'register-password') && Password.safeParse(line).success;
-    const limited = submitsSignIn ? null : this.input.charge();
-    if (limited) return this.rejectLine(limited);
+    const charge = submitsSignIn ? null : this.input.charge();
+    if (charge?.refused) {
+      if (charge.answer) this.rejectLine(charge.error);
+      return;
+    }
     switch (this.state.kind) {
       case 'username':
         return this.onUsername(line.trim());

@@ -11,6 +11,8 @@
 //   with 1008 and the coded reason, so browsers can show why.
 // - UTF-8 is checked here (not by ws) so a bad frame gets an error reply
 //   instead of a dropped connection.
+// - Frames are handled a few per event-loop turn, and reading pauses while
+//   the connection presses too hard (input-pump.ts).
 // - A peer that misses a heartbeat pong is terminated; one whose unsent
 //   output exceeds maxSendQueueBytes is terminated as a slow consumer.
 import { isUtf8 } from 'node:buffer';
@@ -37,6 +39,8 @@ import {
   type WireError,
 } from '../protocol';
 import { corkForThisTurn } from './cork';
+import { InputPump } from './input-pump';
+import { outputPauseBytes } from './output';
 import { nextConnectionId } from './ids';
 import type { ListenerOptions } from './listener';
 import { createFilesHandler } from './files-http';
@@ -65,6 +69,8 @@ class WsConnection implements Connection {
   readonly remoteAddress: string;
   readonly address: string;
   private input!: ConnectionInput;
+  /** Frames wait here and are handled a few per turn (see input-pump.ts). */
+  private readonly pump: InputPump<{ data: RawData; isBinary: boolean }>;
   alive = true;
 
   constructor(
@@ -77,6 +83,18 @@ class WsConnection implements Connection {
   ) {
     this.address = address;
     this.remoteAddress = `${address}:${port ?? '?'}`;
+    this.pump = new InputPump(
+      {
+        handle: ({ data, isBinary }) => this.onFrame(data, isBinary),
+        pauseReading: () => ws.pause(),
+        resumeReading: () => ws.resume(),
+        outputQueued: () => ws.bufferedAmount,
+        onceDrained: (fn) => socket.once('drain', fn),
+        isOpen: () => this.open,
+      },
+      () => this.input,
+      outputPauseBytes(options.maxSendQueueBytes),
+    );
   }
 
   get open(): boolean {
@@ -87,7 +105,10 @@ class WsConnection implements Connection {
     const { inbound, log } = this.options;
     this.input = inbound.open(this);
     this.ws.on('pong', () => (this.alive = true));
-    this.ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
+    this.ws.on('message', (data, isBinary) => {
+      this.alive = true;
+      this.pump.push({ data, isBinary });
+    });
     this.ws.on('error', (err) => log.debug({ conn: this.id, err: err.message }, 'websocket error'));
     this.ws.on('close', () => void this.input.closed('disconnected'));
     this.event({
