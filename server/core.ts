@@ -24,6 +24,7 @@ export class ChatCore implements Inbound {
   private readonly dispatcher: Dispatcher;
   private readonly clients = new Set<Client>();
   private stopping = false;
+  private accountsExist = true;
 
   constructor(
     config: ServerConfig,
@@ -50,6 +51,15 @@ export class ChatCore implements Inbound {
 
   get shuttingDown(): boolean {
     return this.stopping;
+  }
+
+  get hasAccounts(): boolean {
+    return this.accountsExist;
+  }
+
+  /** Re-reads whether any account exists (at start, then from the control loop); keeps the last answer on a store error. */
+  async refreshAccounts(): Promise<void> {
+    this.accountsExist = await this.store.accounts.hasUsers().catch(() => this.accountsExist);
   }
 
   health(): { connections: number; sessions: number } {
