@@ -104,6 +104,8 @@ export interface Inbound {
   open(connection: Connection): ConnectionInput;
   /** True once the node is stopping (health checks answer 503, new connections are refused). */
   readonly shuttingDown: boolean;
+  /** False while the store has no accounts (announced in `hello`; re-checked about every second). */
+  readonly hasAccounts: boolean;
   /** Counts for `/healthz`. */
   health(): { connections: number; sessions: number };
   /** For `/readyz`: whether the store (and the bus) answer right now, with each check's result ('ok' or why not). */

@@ -30,6 +30,7 @@ export class ChatCore implements Inbound {
   private readonly unauthenticated = new Set<Client>();
   private stopping = false;
   private readonly gcTimer: NodeJS.Timeout;
+  private accountsExist = true;
 
   constructor(
     config: ServerConfig,
@@ -68,6 +69,15 @@ export class ChatCore implements Inbound {
 
   get shuttingDown(): boolean {
     return this.stopping;
+  }
+
+  get hasAccounts(): boolean {
+    return this.accountsExist;
+  }
+
+  /** Re-reads whether any account exists (at start, then from the control loop); keeps the last answer on a store error. */
+  async refreshAccounts(): Promise<void> {
+    this.accountsExist = await this.store.accounts.hasUsers().catch(() => this.accountsExist);
   }
 
   health(): { connections: number; sessions: number } {

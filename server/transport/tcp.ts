@@ -116,8 +116,14 @@ class TcpConnection implements Connection {
     this.socket.on('timeout', () => this.close('idle for too long'));
     this.socket.on('error', (err) => log.debug({ conn: this.id, err: err.message }, 'tcp socket error'));
     this.socket.on('close', () => void this.input.closed('disconnected'));
-    this.writeLine(`Welcome to ${serverName}. Sign in to chat; type "help" once signed in.`);
-    if (allowRegister) this.writeLine('New here? Type "register" at the username prompt to create an account.');
+    this.writeLine(`Welcome to ${serverName}. Sign in below; type "help" once signed in.`);
+    if (!inbound.hasAccounts) {
+      this.writeLine(
+        allowRegister
+          ? 'This server has no accounts yet: be the first, type "register" at the username prompt.'
+          : 'This server has no accounts yet. Its administrator adds one with "adduser NAME" (or "users add NAME"), a --users file, or --allow-register.',
+      );
+    } else if (allowRegister) this.writeLine('New here? Type "register" at the username prompt to create an account.');
     this.prompt();
   }
 

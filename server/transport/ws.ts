@@ -118,6 +118,7 @@ class WsConnection implements Connection {
       protocol: PROTOCOL_VERSION,
       allowRegister: this.options.allowRegister,
       maxFrameBytes: MAX_FRAME_BYTES,
+      hasAccounts: inbound.hasAccounts,
     });
   }
 

@@ -50,7 +50,7 @@ test('axe finds no serious or critical violation in any view, theme or width', a
   const signIn = await browser.newContext({ viewport: WIDE, bypassCSP: true });
   const page0 = await signIn.newPage();
   await page0.goto(chat.url);
-  await expect(page0.getByTestId('server-status')).toContainText('“chat”');
+  await expect(page0.getByRole('heading', { level: 1 })).toHaveText('Sign in to chat');
   await audit(page0, 'sign-in, wide', findings);
   await page0.setViewportSize(NARROW);
   await audit(page0, 'sign-in, narrow', findings);

@@ -85,7 +85,7 @@ export function createBrowserClient(): ChatClient {
     defaultServer: () => localStorage.getItem(LAST_SERVER_KEY) ?? pageServer() ?? 'localhost:4001',
     probe: async (server) => {
       const hello = await withServer(urlOf(server), async (x) => x.hello);
-      return { serverName: hello.server, allowRegister: hello.allowRegister };
+      return { serverName: hello.server, allowRegister: hello.allowRegister, hasAccounts: hello.hasAccounts ?? null };
     },
     register: async (request) => {
       const url = urlOf(request.server);

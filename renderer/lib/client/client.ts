@@ -13,6 +13,8 @@ export type SendCommand = OutboxItem['command'];
 export interface ServerProbe {
   serverName: string;
   allowRegister: boolean;
+  /** False while the server has no accounts (a first run); null when the server does not say. */
+  hasAccounts: boolean | null;
 }
 
 /** Starts and stops the server bundled with the desktop app. */

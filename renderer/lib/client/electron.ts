@@ -61,7 +61,7 @@ export function createElectronClient(bridge: ChatBridge): ChatClient {
     // CSP allows ws:/wss:). The chat session itself, with its token, stays in main.
     probe: async (server) => {
       const hello = await withServer(toWebSocketUrl(server), async (x) => x.hello);
-      return { serverName: hello.server, allowRegister: hello.allowRegister };
+      return { serverName: hello.server, allowRegister: hello.allowRegister, hasAccounts: hello.hasAccounts ?? null };
     },
     register: async (request) => {
       await createAccount(toWebSocketUrl(request.server), request.username, request.password);
