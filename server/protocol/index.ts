@@ -4,6 +4,7 @@
 export * from './limits';
 export * from './errors';
 export * from './models';
+export * from './attention';
 export * from './schemas';
 export * from './validate';
 export * from './json-codec';

@@ -2,7 +2,18 @@
 // notices, the people directory, message formatting (and that no message can
 // inject markup), mentions, notifications with per-conversation mute, and the
 // quick switcher.
-import { expect, messageWithText, openDirectChat, sendMessage, signedIn, test } from './fixtures';
+import {
+  conversationButton,
+  expect,
+  messageWithText,
+  openDirectChat,
+  recordNotifications,
+  scriptedClient,
+  sendMessage,
+  setTabHidden,
+  signedIn,
+  test,
+} from './fixtures';
 
 test('typing: bob sees "alice is typing…", which expires by itself and goes when her message arrives', async ({ browser, chat }) => {
   const alice = await signedIn(browser, chat, 'alice');
@@ -115,4 +126,59 @@ test('no message injects markup or script: HTML, javascript: links and formattin
   await expect(rows.nth(1)).toContainText('<script>window.__xss=2</script>');
   await alice.context.close();
   await bob.context.close();
+});
+
+test('mentions are highlighted and notify even in a muted conversation; mute silences the rest', async ({ browser, chat }) => {
+  const alice = await signedIn(browser, chat, 'alice');
+  const page = alice.page;
+  const shown = await recordNotifications(alice.context, page, chat.url);
+  await page.getByRole('button', { name: 'Settings' }).click();
+  await page.getByRole('checkbox', { name: 'Show a notification for new messages' }).check();
+
+  const bob = await scriptedClient(chat, 'bob');
+  await bob.send({ type: 'create-group', group: 'team', members: ['alice', 'carol'] });
+  await bob.send({ type: 'message-group', group: 'team', text: 'welcome' });
+  await conversationButton(page, 'g:team').click();
+  await expect(messageWithText(page, 'welcome')).toBeVisible();
+  const mute = page.getByTestId('mute');
+  await expect(mute).toHaveText('Mute');
+  await mute.click();
+  await expect(mute).toHaveText('Muted');
+  await expect(mute).toHaveAttribute('aria-pressed', 'true');
+  expect((JSON.parse((await page.evaluate(() => localStorage.getItem('chat.settings'))) ?? '{}') as { muted?: string[] }).muted).toEqual(['g:team']);
+
+  // Away from the group, with the tab in the background.
+  await conversationButton(page, 'everyone').click();
+  await setTabHidden(page, true);
+  await bob.send({ type: 'message-group', group: 'team', text: 'muted chatter' });
+  await expect(conversationButton(page, 'g:team').getByTestId('unread')).toHaveText('1');
+  expect(await shown()).toEqual([]);
+  await bob.send({ type: 'message-group', group: 'team', text: 'need you here @alice' });
+  await expect.poll(shown).toEqual(['bob in team (mentioned you): need you here @alice']);
+  // Someone else's mention does not break the mute.
+  await bob.send({ type: 'message-group', group: 'team', text: 'and @carol too' });
+  await expect(conversationButton(page, 'g:team').getByTestId('unread')).toHaveText('3');
+  // A conversation that is not muted notifies as usual.
+  await bob.send({ type: 'message', to: 'alice', text: 'direct' });
+  await expect.poll(shown).toEqual(['bob in team (mentioned you): need you here @alice', 'bob: direct']);
+  await setTabHidden(page, false);
+
+  // The mention of me is highlighted; another person's is marked too, differently.
+  await conversationButton(page, 'g:team').click();
+  const mine = messageWithText(page, 'need you here @alice').getByTestId('mention');
+  await expect(mine).toHaveText('@alice');
+  await expect(mine).toHaveClass(/\bme\b/);
+  const other = messageWithText(page, 'and @carol too').getByTestId('mention');
+  await expect(other).toHaveText('@carol');
+  await expect(other).not.toHaveClass(/\bme\b/);
+
+  // Unmuted, the group notifies again.
+  await page.getByTestId('mute').click();
+  await expect(page.getByTestId('mute')).toHaveText('Mute');
+  await conversationButton(page, 'everyone').click();
+  await setTabHidden(page, true);
+  await bob.send({ type: 'message-group', group: 'team', text: 'back to normal' });
+  await expect.poll(shown).toContain('bob in team: back to normal');
+  await bob.close();
+  await alice.context.close();
 });
