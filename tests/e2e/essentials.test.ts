@@ -182,3 +182,53 @@ test('mentions are highlighted and notify even in a muted conversation; mute sil
   await bob.close();
   await alice.context.close();
 });
+
+test('quick switcher: Ctrl+K, type part of a name, arrows and Enter open it; Esc closes and focus returns', async ({ browser, chat }) => {
+  const alice = await signedIn(browser, chat, 'alice');
+  const page = alice.page;
+  const bob = await scriptedClient(chat, 'bob');
+  await bob.send({ type: 'create-group', group: 'backend', members: ['alice'] });
+  await expect(conversationButton(page, 'g:backend')).toBeVisible();
+  const composer = page.getByRole('textbox', { name: 'Message everyone' });
+  await composer.focus();
+
+  await page.keyboard.press('Control+k');
+  const dialog = page.getByRole('dialog', { name: 'Jump to a conversation' });
+  await expect(dialog).toBeVisible();
+  const box = dialog.getByRole('combobox', { name: 'Conversation or person' });
+  await expect(box).toBeFocused();
+  // Everyone the directory knows is there, not only open conversations (carol never signed in).
+  await box.fill('CAR');
+  await expect(dialog.getByRole('option')).toHaveText([/carol/]);
+  await box.press('Enter');
+  await expect(dialog).toBeHidden();
+  await expect(page.getByRole('heading', { level: 1, name: 'carol' })).toBeVisible();
+  await expect(page.getByRole('textbox', { name: 'Message carol' })).toBeFocused();
+
+  // Arrow keys move the choice; the chosen row is the active descendant.
+  await page.keyboard.press('Control+k');
+  await box.fill('b');
+  const options = dialog.getByRole('option');
+  await expect(options).toHaveText([/# backend/, /bob/]);
+  await expect(options.nth(0)).toHaveAttribute('aria-selected', 'true');
+  await box.press('ArrowDown');
+  await expect(options.nth(1)).toHaveAttribute('aria-selected', 'true');
+  await expect(box).toHaveAttribute('aria-activedescendant', (await options.nth(1).getAttribute('id')) ?? '');
+  await box.press('ArrowUp');
+  await box.press('Enter');
+  await expect(page.getByRole('heading', { level: 1, name: '# backend' })).toBeVisible();
+
+  // Esc closes without moving, and focus goes back where it was.
+  const groupComposer = page.getByRole('textbox', { name: 'Message group backend' });
+  await groupComposer.focus();
+  await page.keyboard.press('Control+k');
+  await expect(dialog).toBeVisible();
+  await box.fill('zzz');
+  await expect(dialog).toContainText('No conversation or person matches.');
+  await page.keyboard.press('Escape');
+  await expect(dialog).toBeHidden();
+  await expect(groupComposer).toBeFocused();
+  await expect(page.getByRole('heading', { level: 1, name: '# backend' })).toBeVisible();
+  await bob.close();
+  await alice.context.close();
+});
