@@ -18,7 +18,7 @@ const watch = process.argv.includes('--watch');
  * node_modules (electron-builder unpacks the native ones from the asar). ws's optional
  * speed-ups and pg's native binding are loaded inside try/catch by their libraries.
  */
-const external = ['electron', 'better-sqlite3', 'keytar', 'pg-native', 'bufferutil', 'utf-8-validate', 'cpu-features', 'ssh2'];
+const external = ['electron', 'better-sqlite3', 'sharp', 'keytar', 'pg-native', 'bufferutil', 'utf-8-validate', 'cpu-features', 'ssh2'];
 
 /** @type {esbuild.BuildOptions} */
 const common = {

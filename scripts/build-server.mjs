@@ -12,7 +12,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = path.join(root, 'dist', 'server');
 
 /** Loaded at run time from node_modules, or inside try/catch by the libraries that use them. */
-const external = ['better-sqlite3', 'pg-native', 'bufferutil', 'utf-8-validate', 'cpu-features', 'ssh2'];
+const external = ['better-sqlite3', 'sharp', 'pg-native', 'bufferutil', 'utf-8-validate', 'cpu-features', 'ssh2'];
 
 /** @type {esbuild.BuildOptions} */
 const common = {

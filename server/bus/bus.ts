@@ -37,6 +37,8 @@ export interface Bus {
   start(): Promise<void>;
   /** Releases this node's claims and stops. */
   close(): Promise<void>;
+  /** Resolves when the bus answers right now (readiness checks); rejects with the reason otherwise. */
+  ping(): Promise<void>;
 
   /** Claims the single session of `username` for this node. Resolves false if held anywhere. */
   claimSession(username: string): Promise<boolean>;

@@ -3,6 +3,7 @@
 import { ack, help, history, offline } from './mailbox';
 import { login, logout, register } from './auth';
 import { block, blocklist, unblock } from './blocks';
+import { fileToken } from './files';
 import { createGroup, groupAdd, grouplist, groupLeave, groupRemove } from './groups';
 import { broadcast, message, messageGroup } from './messaging';
 import { typing, users } from './people';
@@ -32,5 +33,6 @@ export const commands: CommandTable = {
   'group-leave': groupLeave,
   history,
   ack,
+  'file-token': fileToken,
   help,
 };

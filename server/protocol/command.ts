@@ -26,8 +26,11 @@ export interface WireCommand<Schema extends z.ZodObject = z.ZodObject, Result ex
   result: Result;
   /** Null for commands that are not typed as a line (sign-in happens at the TCP prompts). */
   text: TextSyntax | null;
-  /** The result as text lines (TCP replies and the desktop command bar). */
-  render: (result: z.infer<Result>, time: TimeFormatter) => string[];
+  /**
+   * The result as text lines (TCP replies and the desktop command bar). `linkBase`
+   * (e.g. `http://chat.example:4001`) prefixes the paths of attachment links.
+   */
+  render: (result: z.infer<Result>, time: TimeFormatter, linkBase?: string) => string[];
 }
 
 /** Checks a command definition and keeps its exact schema types. */

@@ -42,3 +42,11 @@ export const TYPING_INTERVAL_MS = 2000;
 
 /** How long a client shows "… is typing" after the last notice, in milliseconds. */
 export const TYPING_SHOWN_MS = 5000;
+/** Most files one message may carry. */
+export const MAX_ATTACHMENTS = 10;
+
+/** File ids are 22 characters of base64url (128 random bits). */
+export const FILE_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
+
+/** Longest file name kept with an upload, in characters (longer names are shortened). */
+export const MAX_FILE_NAME_LENGTH = 255;

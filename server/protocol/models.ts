@@ -1,7 +1,7 @@
 // Field schemas and the models every side shares (messages, deliveries, groups,
 // presence). Commands, results and events are built from these.
 import { z } from 'zod';
-import { MAX_PASSWORD_LENGTH, MAX_REQUEST_ID_LENGTH, MAX_TEXT_LENGTH, NAME_PATTERN } from './limits';
+import { FILE_ID_PATTERN, MAX_ATTACHMENTS, MAX_PASSWORD_LENGTH, MAX_REQUEST_ID_LENGTH, MAX_TEXT_LENGTH, NAME_PATTERN } from './limits';
 
 // ---------------------------------------------------------------- primitives
 
@@ -22,6 +22,13 @@ export const Text = z
   .refine((s) => s.trim().length > 0, 'must not be empty')
   .refine((s) => !s.includes('\0'), 'must not contain NUL');
 
+/** Text of a message that carries files: may be left out or blank, otherwise as Text. */
+export const OptionalText = z
+  .string()
+  .max(MAX_TEXT_LENGTH, `must be at most ${MAX_TEXT_LENGTH} characters`)
+  .refine((s) => !s.includes('\0'), 'must not contain NUL')
+  .optional();
+
 export const Seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 export const MessageId = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 export const Timestamp = z.number().int().min(0); // milliseconds since the Unix epoch
@@ -30,6 +37,38 @@ export const RequestId = z.union([z.string().min(1).max(MAX_REQUEST_ID_LENGTH), 
 export type RequestId = z.infer<typeof RequestId>;
 
 // ---------------------------------------------------------------- shared models
+
+/** An uploaded file's id, as `POST /api/files` returned it. */
+export const FileId = z.string().regex(FILE_ID_PATTERN, 'must be a file id returned by POST /api/files');
+
+/** The files a message carries, by id: at least one, at most MAX_ATTACHMENTS, no repeats. */
+export const AttachmentIds = z
+  .array(FileId)
+  .min(1, 'must name at least one file')
+  .max(MAX_ATTACHMENTS, `must name at most ${MAX_ATTACHMENTS} files`)
+  .refine((ids) => new Set(ids).size === ids.length, 'must not repeat a file');
+
+/**
+ * A file carried by a message, as recipients see it. `url` and `thumbnailUrl`
+ * are paths on the server's HTTP port with a short-lived signature (anyone
+ * holding them can download until `linkExpires`); with a bearer token the same
+ * path works without the query. Images have `width`, `height` and a thumbnail.
+ */
+export const Attachment = z.object({
+  id: FileId,
+  name: z.string(),
+  /** Bytes. */
+  size: z.number().int().min(0),
+  /** Media type sniffed from the bytes (application/octet-stream when unknown). */
+  type: z.string(),
+  width: z.number().int().min(1).optional(),
+  height: z.number().int().min(1).optional(),
+  url: z.string(),
+  thumbnailUrl: z.string().optional(),
+  /** When the signatures in the URLs stop working (ms since the epoch). */
+  linkExpires: Timestamp,
+});
+export type Attachment = z.infer<typeof Attachment>;
 
 export const MessageKind = z.enum(['private', 'broadcast', 'group']);
 export type MessageKind = z.infer<typeof MessageKind>;
@@ -47,6 +86,8 @@ export const ChatMessage = z.object({
   group: GroupName.optional(),
   text: z.string(),
   ts: Timestamp,
+  /** Files the message carries, in the order sent; absent when it carries none. */
+  attachments: z.array(Attachment).optional(),
 });
 export type ChatMessage = z.infer<typeof ChatMessage>;
 

@@ -10,7 +10,7 @@ import type { CommandType, Command, EventFrame, ResultOf } from './schemas';
 import { formatClock, formatDelivery, list, oneLine, splitWord, type TimeFormatter } from './text';
 import { parseCommand } from './validate';
 
-export { formatClock, formatDelivery, formatDeliveryBody, formatHistoryLine, oneLine, type TimeFormatter } from './text';
+export { formatClock, formatDelivery, formatDeliveryBody, formatHistoryLine, formatSize, oneLine, type TimeFormatter } from './text';
 
 interface TypedSyntax extends TextSyntax {
   type: CommandType;
@@ -88,9 +88,9 @@ export function formatError(error: WireError): string {
 }
 
 /** Renders a successful reply as one or more lines, with the command's own renderer. */
-export function formatResult<K extends CommandType>(type: K, result: ResultOf<K>, time: TimeFormatter = formatClock): string[] {
-  const render = wireCommands[type].render as (result: ResultOf<K>, time: TimeFormatter) => string[];
-  return render(result, time);
+export function formatResult<K extends CommandType>(type: K, result: ResultOf<K>, time: TimeFormatter = formatClock, linkBase = ''): string[] {
+  const render = wireCommands[type].render as (result: ResultOf<K>, time: TimeFormatter, linkBase: string) => string[];
+  return render(result, time, linkBase);
 }
 
 /** Renders a pushed event as a line, or null for events the text transport does not show. */

@@ -58,20 +58,38 @@ function describeSource(message: ChatMessage, offline: boolean): string {
   return offline ? `${kind}, offline` : kind;
 }
 
+/** `512 B`, `12.3 KiB`, `4.0 MiB`. */
+export function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+}
+
+/**
+ * A message's text and files on one line: `hi [file: cat.png (12.3 KiB)] <link>`.
+ * `linkBase` (e.g. `http://chat.example:4001`) turns the attachments' signed
+ * paths into links a line client can open; without it the paths stay relative.
+ */
+export function formatMessageContent(message: ChatMessage, linkBase = ''): string {
+  const parts = message.text.trim() ? [oneLine(message.text)] : [];
+  for (const file of message.attachments ?? []) parts.push(`[file: ${oneLine(file.name)} (${formatSize(file.size)})] ${linkBase}${file.url}`);
+  return parts.join(' ');
+}
+
 /**
  * Everything of a delivery line after its `#<seq> `: the same for every
  * recipient of a message, so a fan-out renders it once (see formatDelivery).
  */
-export function formatDeliveryBody(offline: boolean, message: ChatMessage, time: TimeFormatter = formatClock): string {
-  return `[${time(message.ts)}] ${message.from} (${describeSource(message, offline)}): ${oneLine(message.text)}`;
+export function formatDeliveryBody(offline: boolean, message: ChatMessage, time: TimeFormatter = formatClock, linkBase = ''): string {
+  return `[${time(message.ts)}] ${message.from} (${describeSource(message, offline)}): ${formatMessageContent(message, linkBase)}`;
 }
 
 /** `#17 [12:31] alice (private): hi` */
-export function formatDelivery(seq: number, offline: boolean, message: ChatMessage, time: TimeFormatter = formatClock): string {
-  return `#${seq} ${formatDeliveryBody(offline, message, time)}`;
+export function formatDelivery(seq: number, offline: boolean, message: ChatMessage, time: TimeFormatter = formatClock, linkBase = ''): string {
+  return `#${seq} ${formatDeliveryBody(offline, message, time, linkBase)}`;
 }
 
 /** `42 [12:31] alice: hi` — a history line, keyed by message id for paging. */
-export function formatHistoryLine(message: ChatMessage, time: TimeFormatter = formatClock): string {
-  return `${message.id} [${time(message.ts)}] ${message.from}: ${oneLine(message.text)}`;
+export function formatHistoryLine(message: ChatMessage, time: TimeFormatter = formatClock, linkBase = ''): string {
+  return `${message.id} [${time(message.ts)}] ${message.from}: ${formatMessageContent(message, linkBase)}`;
 }

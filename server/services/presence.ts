@@ -57,9 +57,10 @@ export class PresenceService {
   }
 
   /** `user` as `me` sees them: online or not, last sign-in, and blocks either way. Throws UNKNOWN_USER. */
-  async ping(me: string, user: string): Promise<ResultOf<'ping'>> {
-    const record = await this.accounts.getUser(user);
-    if (!record) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user "${user}"`);
+  async ping(me: string, typed: string): Promise<ResultOf<'ping'>> {
+    const record = await this.accounts.getUser(typed);
+    if (!record) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user "${typed}"`);
+    const user = record.username;
     const [online, blocks] = await Promise.all([this.isOnline(user), this.blocks.between(me, user)]);
     return { user, online, lastLoginAt: record.lastLoginAt, blockedByMe: blocks.aBlockedB, blockedMe: blocks.bBlockedA };
   }

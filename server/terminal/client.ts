@@ -552,7 +552,8 @@ export class TerminalClient {
 /** `your message to bob "hi"` for outbox notices (the text cut to 40 characters). */
 function describeItem(item: OutboxItem): string {
   const c = item.command;
-  const text = c.text.length > 40 ? `${c.text.slice(0, 39)}…` : c.text;
+  const full = c.text ?? '';
+  const text = full.length > 40 ? `${full.slice(0, 39)}…` : full;
   const to = c.type === 'message' ? `to ${c.to}` : c.type === 'message-group' ? `to group ${c.group}` : 'to everyone';
   return `your message ${to} "${text}"`;
 }

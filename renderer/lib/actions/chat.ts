@@ -146,7 +146,7 @@ export async function sendCommand(c: Conversation, command: SendCommand): Promis
     const error = toWireError(err);
     const text = describeError(error);
     // The message row shows the failure; screen readers hear it once, no toast repeats it.
-    c.merge([localEntry(me(), command.text, error.code === ErrorCode.BLOCKED ? 'blocked' : 'failed', text)]);
+    c.merge([localEntry(me(), command.text ?? '', error.code === ErrorCode.BLOCKED ? 'blocked' : 'failed', text)]);
     notices.alert(text);
     return { ok: false, line: text };
   }

@@ -71,12 +71,12 @@ function onOutbox(items: OutboxItem[]): void {
       if (error) {
         const text = describeError(error);
         // Shown once: in the message row; screen readers hear it.
-        conversations.ensure(key).merge([localEntry(me, item.command.text, error.code === ErrorCode.BLOCKED ? 'blocked' : 'failed', text)]);
+        conversations.ensure(key).merge([localEntry(me, item.command.text ?? '', error.code === ErrorCode.BLOCKED ? 'blocked' : 'failed', text)]);
         notices.alert(text);
         continue;
       }
       // Sent: show it at once, then fetch the newest page so it gets its real id and time.
-      conversations.ensure(key).merge([localEntry(me, item.command.text, 'sent', 'Sent when the connection came back')]);
+      conversations.ensure(key).merge([localEntry(me, item.command.text ?? '', 'sent', 'Sent when the connection came back')]);
       touched.add(key);
     }
     for (const key of touched) {

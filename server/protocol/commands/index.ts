@@ -4,6 +4,7 @@
 // server/commands/index.ts; the compiler points at whatever is missing.
 import { login, logout, register } from './auth';
 import { block, blocklist, unblock } from './blocks';
+import { fileToken } from './files';
 import { createGroup, groupAdd, grouplist, groupLeave, groupRemove } from './groups';
 import { ack, help, history, offline } from './mailbox';
 import { broadcast, message, messageGroup } from './messaging';
@@ -32,6 +33,7 @@ export const wireCommands = {
   grouplist,
   history,
   ack,
+  'file-token': fileToken,
   logout,
   help,
 } as const;

@@ -11,9 +11,12 @@ export const offline = defineCommand({
   schema: z.strictObject({ type: z.literal('offline') }),
   result: z.object({ messages: z.array(Delivery) }),
   text: { words: ['offline'], usage: 'offline', parse: noArguments },
-  render: ({ messages }, time) => {
+  render: ({ messages }, time, linkBase) => {
     if (messages.length === 0) return ['No messages waited for you while you were offline.'];
-    return [`Messages that waited for you while you were offline (${messages.length}):`, ...messages.map((d) => formatDelivery(d.seq, true, d.message, time))];
+    return [
+      `Messages that waited for you while you were offline (${messages.length}):`,
+      ...messages.map((d) => formatDelivery(d.seq, true, d.message, time, linkBase)),
+    ];
   },
 });
 
@@ -54,9 +57,9 @@ export const history = defineCommand({
       return { with: first, ...(group ? { group } : {}), ...(before !== undefined ? { before } : {}) };
     },
   },
-  render: ({ messages, hasMore, with: peer, group }, time) => {
+  render: ({ messages, hasMore, with: peer, group }, time, linkBase) => {
     if (messages.length === 0) return ['No messages.'];
-    const lines = [...messages].reverse().map((m) => formatHistoryLine(m, time));
+    const lines = [...messages].reverse().map((m) => formatHistoryLine(m, time, linkBase));
     if (hasMore) lines.push(`(older messages: history ${group ? 'group ' : ''}${peer} ${messages[messages.length - 1]!.id})`);
     return lines;
   },

@@ -1,11 +1,17 @@
 // Private messages, broadcasts and group messages.
 import { z } from 'zod';
 import { defineCommand } from '../command';
-import { ChatMessage, GroupName, Text, Username } from '../models';
+import { AttachmentIds, ChatMessage, GroupName, OptionalText, Username } from '../models';
 import { list, splitWord } from '../text';
 
+/** Text is needed unless the message carries files. */
+const textOrFiles = (cmd: { text?: string; attachments?: string[] }) => Boolean(cmd.text?.trim()) || (cmd.attachments?.length ?? 0) > 0;
+const TEXT_OR_FILES = { message: 'text must not be empty unless the message carries attachments', path: ['text'] };
+
 export const message = defineCommand({
-  schema: z.strictObject({ type: z.literal('message'), to: Username, text: Text }),
+  schema: z
+    .strictObject({ type: z.literal('message'), to: Username, text: OptionalText, attachments: AttachmentIds.optional() })
+    .refine(textOrFiles, TEXT_OR_FILES),
   result: z.object({ message: ChatMessage, queued: z.boolean() }),
   text: {
     words: ['message'],
@@ -21,7 +27,7 @@ export const message = defineCommand({
 });
 
 export const broadcast = defineCommand({
-  schema: z.strictObject({ type: z.literal('broadcast'), text: Text }),
+  schema: z.strictObject({ type: z.literal('broadcast'), text: OptionalText, attachments: AttachmentIds.optional() }).refine(textOrFiles, TEXT_OR_FILES),
   result: z.object({
     message: ChatMessage,
     delivered: z.number().int().min(0),
@@ -42,7 +48,9 @@ export const broadcast = defineCommand({
 
 /** Members only. */
 export const messageGroup = defineCommand({
-  schema: z.strictObject({ type: z.literal('message-group'), group: GroupName, text: Text }),
+  schema: z
+    .strictObject({ type: z.literal('message-group'), group: GroupName, text: OptionalText, attachments: AttachmentIds.optional() })
+    .refine(textOrFiles, TEXT_OR_FILES),
   result: z.object({
     message: ChatMessage,
     /** Members who were offline; they get it when they next sign in. */

@@ -1,13 +1,18 @@
 // The default Store: one SQLite file (chat.db) in the data directory. Writes run
 // in a writer thread (writer-thread.ts) that group-commits them with durable
 // settings; reads run here, on the main thread's own read-only connection.
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type Database from 'better-sqlite3';
+import { canonicalName } from '../../protocol/canonical-name';
 import type { ChatMessage } from '../../protocol';
 import { assertDistinctRecipients, currentLock, historyTarget, newMessageFields, pageSize } from '../rules';
-import type { AccountStore, BlockStore, GroupRecord, GroupStore, MessageStore, Store, StoredDelivery } from '../store';
+import { LocalBlobStore } from '../blobs/local';
+import type { BlobStore, FileRecord, FileStore } from '../file-store';
+import type { AccountStore, AdminStore, BlockStore, GroupRecord, GroupStore, MessageStore, Store, StoredDelivery } from '../store';
+import { adminReads } from './admin';
 import { openReaderConnection, type SqliteSettings } from './connection';
 import { prepareDatabaseFiles } from './file-modes';
+import { toFileRecord } from './file-statements';
 import { readSchemaVersion } from './migrations';
 import { lockOf, toDelivery, toGroupRecord, toMessage } from './rows';
 import { prepareStatements, type Statements } from './statements';
@@ -17,6 +22,9 @@ import { SqliteWriter, type WriterLog } from './writer-client';
 
 /** File name of the database inside a data directory. */
 export const SQLITE_FILE_NAME = 'chat.db';
+
+/** Folder of the uploads' blobs, beside the database. */
+export const FILES_DIR_NAME = 'files';
 
 export type SqliteStoreOptions = (
   | {
@@ -76,12 +84,14 @@ function accounts({ s, ready, op }: Sides): AccountStore {
     recordLogin: op('recordLogin'),
     recordFailedLogin: op('recordFailedLogin'),
     clearFailedLogins: op('clearFailedLogins'),
+    beginLoginAttempt: op('beginLoginAttempt'),
+    finishLoginAttempt: op('finishLoginAttempt'),
     createToken: op('createToken'),
     revokeToken: op('revokeToken'),
     revokeTokensOf: op('revokeTokensOf'),
     async getUser(username) {
       ready();
-      const row = s.getUser.get(username);
+      const row = s.getUser.get(canonicalName(username));
       if (!row) return null;
       return { username: row.username, passwordHash: row.password_hash, createdAt: row.created_at, lastLoginAt: row.last_login_at };
     },
@@ -96,7 +106,7 @@ function accounts({ s, ready, op }: Sides): AccountStore {
     async existingUsers(usernames) {
       ready();
       // In-process lookups on the primary key: no round trips, and input order for free.
-      return usernames.filter((name) => s.userExists.get(name) !== undefined);
+      return usernames.flatMap((name) => s.registeredName.get(canonicalName(name))?.username ?? []);
     },
     async hasUsers() {
       ready();
@@ -110,6 +120,21 @@ function accounts({ s, ready, op }: Sides): AccountStore {
       ready();
       return s.findToken.get(tokenHash, now)?.username ?? null;
     },
+  };
+}
+
+function admin({ db, s, ready, op }: Sides): AdminStore {
+  return {
+    ...adminReads(db, s, ready),
+    appendAudit: op('appendAudit'),
+    pruneAudit: op('pruneAudit'),
+    setLock: op('setLock'),
+    deleteUser: op('deleteUser'),
+    renameUser: op('renameUser'),
+    deleteGroup: op('deleteGroup'),
+    putNodeSessions: op('putNodeSessions'),
+    postSignal: op('postSignal'),
+    pruneSignals: op('pruneSignals'),
   };
 }
 
@@ -208,6 +233,45 @@ function messages({ s, ready, op }: Sides): MessageStore {
   };
 }
 
+function files({ s, ready, op }: Sides): FileStore {
+  return {
+    createFile: op('createFile'),
+    attachFiles: op('attachFiles'),
+    deleteUnreferenced: op('deleteUnreferenced'),
+    linkKey: op('linkKey'),
+    async getFiles(ids) {
+      ready();
+      return ids.flatMap((id) => {
+        const row = s.getFile.get(id);
+        return row ? [toFileRecord(row)] : [];
+      });
+    },
+    async attachmentsOf(messageIds) {
+      ready();
+      const out = new Map<number, FileRecord[]>();
+      if (messageIds.length === 0) return out;
+      for (const row of s.attachmentsOf.all(JSON.stringify(messageIds))) {
+        const list = out.get(row.message_id);
+        if (list) list.push(toFileRecord(row));
+        else out.set(row.message_id, [toFileRecord(row)]);
+      }
+      return out;
+    },
+    async canRead(id, username) {
+      ready();
+      return s.canRead.get({ id, user: username }) !== undefined;
+    },
+    async unreferencedFiles(createdBefore, limit) {
+      ready();
+      return s.unreferencedFiles.all(createdBefore, limit).map(toFileRecord);
+    },
+    async hashInUse(hash) {
+      ready();
+      return s.hashInUse.get(hash, hash) !== undefined;
+    },
+  };
+}
+
 /**
  * Concurrency (the same as the PostgreSQL store's):
  * MUST: a write's promise resolves only after its transaction committed (and was fsynced).
@@ -218,9 +282,13 @@ function messages({ s, ready, op }: Sides): MessageStore {
  */
 export class SqliteStore implements Store {
   readonly accounts: AccountStore;
+  readonly admin: AdminStore;
   readonly blocks: BlockStore;
   readonly groups: GroupStore;
   readonly messages: MessageStore;
+  readonly files: FileStore;
+  /** Uploads live beside the database, in files/ (content-addressed). */
+  readonly blobs: BlobStore;
   private closed = false;
 
   /** Use openSqliteStore(). */
@@ -239,9 +307,12 @@ export class SqliteStore implements Store {
           this.closed ? Promise.reject(new Error(`SQLite store ${db.name} is closed`)) : this.writer.run(op, args),
     };
     this.accounts = accounts(sides);
+    this.admin = admin(sides);
     this.blocks = blocks(sides);
     this.groups = groups(sides);
     this.messages = messages(sides);
+    this.files = files(sides);
+    this.blobs = new LocalBlobStore(join(dirname(db.name), FILES_DIR_NAME));
   }
 
   /** Path of the database file. */
@@ -263,6 +334,12 @@ export class SqliteStore implements Store {
   /** Test seam: kills the writer thread as a crash would. */
   terminateWriterForTests(): Promise<void> {
     return this.writer.terminateForTests();
+  }
+
+  async ping(): Promise<void> {
+    this.ready();
+    this.writer.assertAlive();
+    this.db.prepare('SELECT 1').get();
   }
 
   async close(): Promise<void> {

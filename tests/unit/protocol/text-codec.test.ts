@@ -12,6 +12,7 @@ import {
   formatEvent,
   formatHistoryLine,
   formatResult,
+  formatSize,
   oneLine,
   parseTextCommand,
   type ChatMessage,
@@ -64,6 +65,7 @@ describe('parseTextCommand: every command', () => {
     ['history group team 7', { type: 'history', with: 'team', group: true, before: 7 }],
     ['ack 17', { type: 'ack', seq: 17 }],
     ['ack 0', { type: 'ack', seq: 0 }],
+    ['file-token', { type: 'file-token' }],
     ['logout', { type: 'logout' }],
     ['help', { type: 'help' }],
     ['HELP\r', { type: 'help' }],
@@ -100,6 +102,7 @@ describe('help', () => {
       'grouplist',
       'history <user|group> [before-id]',
       'ack <seq>',
+      'file-token',
       'logout',
       'help',
     ]);
@@ -327,5 +330,31 @@ describe('format functions', () => {
       [{ type: 'event', event: 'shutdown', reason: 'bye' }, '* Server is shutting down: bye'],
     ];
     for (const [event, line] of events) expect(formatEvent(event, time)).toBe(line);
+  });
+});
+
+describe('attachments on text lines', () => {
+  const file = {
+    id: 'AAAAAAAAAAAAAAAAAAAAAA',
+    name: 'cat\nphoto.png',
+    size: 12_595,
+    type: 'image/png',
+    url: '/api/files/AAAAAAAAAAAAAAAAAAAAAA?expires=1&sig=x',
+    linkExpires: 1,
+  };
+  const message = { id: 5, kind: 'private' as const, from: 'alice', to: 'bob', text: '', ts: 0, attachments: [file] };
+  const utc = () => '12:00';
+
+  it('shows [file: name (size)] and the link, after the text, on one line', () => {
+    expect(formatDelivery(3, false, message, utc, 'http://h:4001')).toBe(
+      '#3 [12:00] alice (private): [file: cat photo.png (12.3 KiB)] http://h:4001/api/files/AAAAAAAAAAAAAAAAAAAAAA?expires=1&sig=x',
+    );
+    expect(formatHistoryLine({ ...message, text: 'look' }, utc)).toBe(
+      '5 [12:00] alice: look [file: cat photo.png (12.3 KiB)] /api/files/AAAAAAAAAAAAAAAAAAAAAA?expires=1&sig=x',
+    );
+  });
+
+  it('formats sizes in B, KiB and MiB', () => {
+    expect([formatSize(512), formatSize(2048), formatSize(25 * 1024 * 1024)]).toEqual(['512 B', '2.0 KiB', '25.0 MiB']);
   });
 });

@@ -1,0 +1,235 @@
+// File attachments: uploads (limit, sniffing, image processing, one stored copy
+// per distinct content), the attachment list recipients see (with signed
+// links), who may download what, and garbage collection of files no message
+// carries. HTTP is the transport's business; this service sees bytes and names.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { stat, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Logger } from '../log';
+import { ErrorCode, MAX_FILE_NAME_LENGTH, ProtocolError, type Attachment, type ChatMessage } from '../protocol';
+import type { BlobStore, FileGrants, FileRecord, FileStore } from '../store/file-store';
+import { IMAGE_TYPES, processImage, receiveLimited, sha256Of, sniffType } from './file-processing';
+
+export interface FilePolicy {
+  /** Largest upload, in bytes. */
+  maxUploadBytes: number;
+  /** How long signed download links work, in ms. */
+  linkMs: number;
+  /** Uploads no message carries are deleted once older than this, in ms. */
+  graceMs: number;
+}
+
+/** What a download needs: the bytes (by range), and what to say about them. */
+export interface FileContent {
+  name: string;
+  type: string;
+  size: number;
+  /** Shown in the browser (raster images); anything else is sent as an attachment to save. */
+  inline: boolean;
+  /** Strong validator (the content hash). */
+  etag: string;
+  /** Bytes start..end, inclusive. */
+  read(start: number, end: number): Readable;
+}
+
+export type FileVariant = 'file' | 'thumbnail';
+
+/** A download's credentials: a signed-in user, or a signed link. */
+export type FileAccess = { user: string } | { expires: number; signature: string };
+
+const THUMBNAIL_TYPE = 'image/webp';
+
+/** A name safe to show and to put in Content-Disposition: no path, no control characters, bounded. */
+export function cleanFileName(raw: string): string {
+  // eslint-disable-next-line no-control-regex
+  const base = (raw.split(/[/\\]/).pop() ?? '').replace(/[\u0000-\u001f\u007f]/g, '').trim();
+  return base.slice(0, MAX_FILE_NAME_LENGTH);
+}
+
+export class FileService {
+  private key: Promise<Buffer> | null = null;
+
+  constructor(
+    private readonly files: FileStore,
+    private readonly blobs: BlobStore,
+    readonly policy: FilePolicy,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The HMAC key of download links: one per database, so every node of a cluster checks the others' links. */
+  private linkKey(): Promise<Buffer> {
+    this.key ??= this.files.linkKey(randomBytes(32).toString('base64url')).then((k) => Buffer.from(k, 'base64url'));
+    return this.key;
+  }
+
+  /**
+   * Stores an upload by `user`. Throws FILE_TOO_LARGE beyond the limit and
+   * BAD_REQUEST for an empty name; stores nothing then.
+   */
+  async upload(user: string, rawName: string, body: AsyncIterable<Uint8Array>): Promise<Attachment> {
+    const name = cleanFileName(rawName);
+    if (!name) throw new ProtocolError(ErrorCode.BAD_REQUEST, 'X-File-Name must name the file');
+    const dir = await mkdtemp(join(tmpdir(), 'chat-upload-'));
+    try {
+      const received = join(dir, 'upload');
+      await receiveLimited(body, received, this.policy.maxUploadBytes);
+      const type = await sniffType(received);
+      let content = received;
+      let image = null;
+      if (IMAGE_TYPES.has(type)) {
+        image = await processImage(received, dir);
+        if (image) content = image.content;
+        else this.log.info({ user, type }, 'upload looks like an image but could not be decoded; stored as a plain file');
+      }
+      const hash = await sha256Of(content);
+      const thumbHash = image ? await sha256Of(image.thumbnail) : null;
+      const record: FileRecord = {
+        id: randomBytes(16).toString('base64url'),
+        uploader: user,
+        name,
+        size: (await stat(content)).size,
+        type,
+        hash,
+        width: image?.width ?? null,
+        height: image?.height ?? null,
+        thumbHash,
+        createdAt: this.now(),
+      };
+      // The record first: garbage collection keeps any blob a record names.
+      await this.files.createFile(record);
+      await this.blobs.put(hash, content);
+      if (image && thumbHash) await this.blobs.put(thumbHash, image.thumbnail);
+      return (await this.describe([record]))[0]!;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** The files `ids` if `user` may send them all (uploaded them, or can read them); else UNKNOWN_FILE. */
+  async checkAttachable(user: string, ids: readonly string[]): Promise<FileRecord[]> {
+    const found = await this.files.getFiles(ids);
+    for (const id of ids) {
+      const file = found.find((f) => f.id === id);
+      if (!file || (file.uploader !== user && !(await this.files.canRead(id, user)))) {
+        throw new ProtocolError(ErrorCode.UNKNOWN_FILE, `No file "${id}" you can send: upload it first with POST /api/files`);
+      }
+    }
+    return found;
+  }
+
+  attach(messageId: number, ids: readonly string[], grants: FileGrants): Promise<void> {
+    return this.files.attachFiles(messageId, ids, grants);
+  }
+
+  /** The attachment list recipients see, with links signed now. */
+  async describe(records: readonly FileRecord[]): Promise<Attachment[]> {
+    const expires = this.now() + this.policy.linkMs;
+    const key = await this.linkKey();
+    return records.map((r) => {
+      const attachment: Attachment = {
+        id: r.id,
+        name: r.name,
+        size: r.size,
+        type: r.type,
+        url: this.signedPath(key, r.id, 'file', expires),
+        linkExpires: expires,
+      };
+      if (r.width !== null && r.height !== null) {
+        attachment.width = r.width;
+        attachment.height = r.height;
+      }
+      if (r.thumbHash !== null) attachment.thumbnailUrl = this.signedPath(key, r.id, 'thumbnail', expires);
+      return attachment;
+    });
+  }
+
+  /** `messages` with their attachments filled in (the store keeps them apart). */
+  async withAttachments<M extends ChatMessage>(messages: M[]): Promise<M[]> {
+    if (messages.length === 0) return messages;
+    const found = await this.files.attachmentsOf([...new Set(messages.map((m) => m.id))]);
+    if (found.size === 0) return messages;
+    const described = new Map<number, Attachment[]>();
+    for (const [id, records] of found) described.set(id, await this.describe(records));
+    return messages.map((m) => {
+      const attachments = described.get(m.id);
+      return attachments ? { ...m, attachments } : m;
+    });
+  }
+
+  /** The path of a file (or its thumbnail) on the HTTP port, without credentials. */
+  static pathOf(id: string, variant: FileVariant): string {
+    return variant === 'file' ? `/api/files/${id}` : `/api/files/${id}/thumbnail`;
+  }
+
+  private signature(key: Buffer, id: string, variant: FileVariant, expires: number): string {
+    return createHmac('sha256', key).update(`${id}/${variant}/${expires}`).digest('base64url');
+  }
+
+  private signedPath(key: Buffer, id: string, variant: FileVariant, expires: number): string {
+    return `${FileService.pathOf(id, variant)}?expires=${expires}&sig=${this.signature(key, id, variant, expires)}`;
+  }
+
+  /**
+   * A file's content for a download, or null when it does not exist or the
+   * credentials do not reach it (the caller answers 404 either way, so nobody
+   * learns which files exist).
+   */
+  async open(id: string, variant: FileVariant, access: FileAccess): Promise<FileContent | null> {
+    const [file] = await this.files.getFiles([id]);
+    if (!file) return null;
+    if ('user' in access) {
+      if (!(await this.files.canRead(id, access.user))) return null;
+    } else {
+      if (!Number.isSafeInteger(access.expires) || access.expires <= this.now()) return null;
+      const expected = Buffer.from(this.signature(await this.linkKey(), id, variant, access.expires));
+      const given = Buffer.from(access.signature);
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+    }
+    const hash = variant === 'file' ? file.hash : file.thumbHash;
+    if (hash === null) return null;
+    const size = variant === 'file' ? file.size : await this.thumbnailSize(hash);
+    return {
+      name: variant === 'file' ? file.name : `${file.name}.thumbnail.webp`,
+      type: variant === 'file' ? file.type : THUMBNAIL_TYPE,
+      size,
+      inline: variant === 'thumbnail' || IMAGE_TYPES.has(file.type),
+      etag: `"${hash}"`,
+      read: (start, end) => this.blobs.read(hash, start, end),
+    };
+  }
+
+  private async thumbnailSize(hash: string): Promise<number> {
+    // Thumbnails are small: count their bytes rather than store a second size column.
+    let size = 0;
+    for await (const chunk of this.blobs.read(hash, 0, Number.MAX_SAFE_INTEGER - 1)) size += (chunk as Buffer).length;
+    return size;
+  }
+
+  /**
+   * Deletes uploads no message carries that are older than the grace period,
+   * then the blobs no remaining record names. Resolves what it deleted.
+   */
+  async collectGarbage(): Promise<{ files: number; blobs: number }> {
+    const cutoff = this.now() - this.policy.graceMs;
+    let files = 0;
+    let blobs = 0;
+    for (;;) {
+      const stale = await this.files.unreferencedFiles(cutoff, 500);
+      if (stale.length === 0) break;
+      const deleted = new Set(await this.files.deleteUnreferenced(stale.map((f) => f.id)));
+      files += deleted.size;
+      const hashes = new Set(stale.filter((f) => deleted.has(f.id)).flatMap((f) => (f.thumbHash ? [f.hash, f.thumbHash] : [f.hash])));
+      for (const hash of hashes) {
+        if (await this.files.hashInUse(hash)) continue;
+        await this.blobs.delete(hash);
+        blobs++;
+      }
+      if (stale.length < 500) break;
+    }
+    if (files > 0) this.log.info({ files, blobs }, 'unsent uploads deleted');
+    return { files, blobs };
+  }
+}

@@ -1,0 +1,77 @@
+// The storage roles behind file attachments: FileStore keeps what is known
+// about each upload (metadata, which messages carry it, who may read it);
+// BlobStore keeps the bytes, content-addressed, so identical bytes are stored
+// once however many uploads and messages refer to them.
+//
+// Guarantees every implementation MUST give (besides those of store.ts):
+// - Blobs are keyed by the SHA-256 of their bytes (64 lower-case hex digits);
+//   put() of a hash already present stores nothing new.
+// - attachFiles() is atomic: all references and grants, or none.
+// - canRead() is true for the uploader, a user granted the file, and the
+//   current members of a group granted the file; false for unknown files.
+import type { Readable } from 'node:stream';
+
+export interface FileRecord {
+  /** 22 characters of base64url, chosen by the server at upload. */
+  id: string;
+  uploader: string;
+  /** The name given at upload (shown to recipients; never used as a path). */
+  name: string;
+  /** Bytes of the stored content. */
+  size: number;
+  /** Media type sniffed from the bytes. */
+  type: string;
+  /** SHA-256 (hex) of the stored content: its blob's key. */
+  hash: string;
+  /** Image dimensions after EXIF orientation, or null for non-images. */
+  width: number | null;
+  height: number | null;
+  /** Blob key of the thumbnail (images only), else null. */
+  thumbHash: string | null;
+  /** ms since the epoch. */
+  createdAt: number;
+}
+
+/** Who may read the files of one message besides their uploaders. */
+export interface FileGrants {
+  /** Users (sender and recipients); duplicates are ignored. */
+  users: readonly string[];
+  /** A group whose current members may read them (group messages), or null. */
+  group: string | null;
+}
+
+export interface FileStore {
+  /** Records a new upload; the id must be new. */
+  createFile(record: FileRecord): Promise<void>;
+  /** The records of `ids` that exist, in input order. */
+  getFiles(ids: readonly string[]): Promise<FileRecord[]>;
+  /** Records that message `messageId` carries `fileIds` (in that order) and grants read access. */
+  attachFiles(messageId: number, fileIds: readonly string[], grants: FileGrants): Promise<void>;
+  /** The files each of `messageIds` carries, in attach order; messages without files are absent from the map. */
+  attachmentsOf(messageIds: readonly number[]): Promise<Map<number, FileRecord[]>>;
+  /** True when `username` may read file `id` (see the guarantees above). */
+  canRead(id: string, username: string): Promise<boolean>;
+  /** Up to `limit` files created before `createdBefore` that no message carries, oldest first. */
+  unreferencedFiles(createdBefore: number, limit: number): Promise<FileRecord[]>;
+  /** Deletes the records (and their grants) of files no message carries; ids that are carried are kept. Resolves the ids deleted. */
+  deleteUnreferenced(ids: readonly string[]): Promise<string[]>;
+  /** True while some file record uses `hash` as its content or its thumbnail. */
+  hashInUse(hash: string): Promise<boolean>;
+  /**
+   * The key that signs download links, shared by every node of a cluster:
+   * the stored one, or `candidate` when none was stored yet (it is then stored).
+   */
+  linkKey(candidate: string): Promise<string>;
+}
+
+export interface BlobStore {
+  /** Stores the bytes of the file at `source` (left in place) under `hash`, unless that hash is already stored. */
+  put(hash: string, source: string): Promise<void>;
+  /** Bytes `start`..`end` (inclusive) of the blob; the stream errors if it does not exist. */
+  read(hash: string, start: number, end: number): Readable;
+  has(hash: string): Promise<boolean>;
+  /** Removes the blob; no-op when absent. */
+  delete(hash: string): Promise<void>;
+  /** Every stored hash (tests and garbage collection audits). */
+  list(): Promise<string[]>;
+}

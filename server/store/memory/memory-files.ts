@@ -1,0 +1,109 @@
+// The memory store's FileStore: upload records, message references and grants
+// in maps. Same semantics as the SQL backends; nothing persisted.
+import type { FileGrants, FileRecord, FileStore } from '../file-store';
+
+export class MemoryFiles implements FileStore {
+  private readonly files = new Map<string, FileRecord>();
+  /** message id -> file ids in attach order */
+  private readonly byMessage = new Map<number, string[]>();
+  /** file id -> number of messages carrying it */
+  private readonly carried = new Map<string, number>();
+  private readonly userGrants = new Map<string, Set<string>>();
+  private readonly groupGrants = new Map<string, Set<string>>();
+  private key: string | null = null;
+
+  /** `isMember(group, user)`: current group membership, from the store's groups. */
+  constructor(
+    private readonly ready: () => void,
+    private readonly isMember: (group: string, user: string) => boolean,
+  ) {}
+
+  async createFile(record: FileRecord): Promise<void> {
+    this.ready();
+    if (this.files.has(record.id)) throw new Error(`File ${record.id} exists`);
+    this.files.set(record.id, { ...record });
+  }
+
+  async getFiles(ids: readonly string[]): Promise<FileRecord[]> {
+    this.ready();
+    return ids.flatMap((id) => {
+      const f = this.files.get(id);
+      return f ? [{ ...f }] : [];
+    });
+  }
+
+  async attachFiles(messageId: number, fileIds: readonly string[], grants: FileGrants): Promise<void> {
+    this.ready();
+    const missing = fileIds.find((id) => !this.files.has(id));
+    if (missing !== undefined) throw new Error(`attachFiles: no file ${missing}`);
+    this.byMessage.set(messageId, [...(this.byMessage.get(messageId) ?? []), ...fileIds]);
+    for (const id of fileIds) {
+      this.carried.set(id, (this.carried.get(id) ?? 0) + 1);
+      const users = setOf(this.userGrants, id);
+      for (const u of grants.users) users.add(u);
+      if (grants.group !== null) setOf(this.groupGrants, id).add(grants.group);
+    }
+  }
+
+  async attachmentsOf(messageIds: readonly number[]): Promise<Map<number, FileRecord[]>> {
+    this.ready();
+    const out = new Map<number, FileRecord[]>();
+    for (const messageId of messageIds) {
+      const ids = this.byMessage.get(messageId);
+      if (ids)
+        out.set(
+          messageId,
+          ids.map((id) => ({ ...this.files.get(id)! })),
+        );
+    }
+    return out;
+  }
+
+  async canRead(id: string, username: string): Promise<boolean> {
+    this.ready();
+    const file = this.files.get(id);
+    if (!file) return false;
+    if (file.uploader === username || this.userGrants.get(id)?.has(username)) return true;
+    for (const group of this.groupGrants.get(id) ?? []) if (this.isMember(group, username)) return true;
+    return false;
+  }
+
+  async unreferencedFiles(createdBefore: number, limit: number): Promise<FileRecord[]> {
+    this.ready();
+    return [...this.files.values()]
+      .filter((f) => f.createdAt < createdBefore && !this.carried.get(f.id))
+      .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))
+      .slice(0, limit)
+      .map((f) => ({ ...f }));
+  }
+
+  async deleteUnreferenced(ids: readonly string[]): Promise<string[]> {
+    this.ready();
+    const deleted: string[] = [];
+    for (const id of ids) {
+      if (!this.files.has(id) || this.carried.get(id)) continue;
+      this.files.delete(id);
+      this.userGrants.delete(id);
+      this.groupGrants.delete(id);
+      deleted.push(id);
+    }
+    return deleted;
+  }
+
+  async hashInUse(hash: string): Promise<boolean> {
+    this.ready();
+    for (const f of this.files.values()) if (f.hash === hash || f.thumbHash === hash) return true;
+    return false;
+  }
+
+  async linkKey(candidate: string): Promise<string> {
+    this.ready();
+    return (this.key ??= candidate);
+  }
+}
+
+function setOf(map: Map<string, Set<string>>, key: string): Set<string> {
+  let set = map.get(key);
+  if (!set) map.set(key, (set = new Set()));
+  return set;
+}

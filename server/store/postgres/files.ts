@@ -1,0 +1,146 @@
+// Upload records, message references and read grants in PostgreSQL (the
+// cluster's FileStore). Schema: migrations.ts step 2.
+import type { Pool } from 'pg';
+import type { FileGrants, FileRecord, FileStore } from '../file-store';
+import { changed, inTransaction, rows, toNumber, toNumberOrNull } from './db';
+
+interface FileRow {
+  id: string;
+  uploader: string;
+  name: string;
+  size: string | number;
+  type: string;
+  hash: string;
+  width: number | null;
+  height: number | null;
+  thumb_hash: string | null;
+  created_at: string | number;
+}
+
+const COLUMNS = 'f.id, f.uploader, f.name, f.size, f.type, f.hash, f.width, f.height, f.thumb_hash, f.created_at';
+const LINK_KEY = 'link-key';
+
+function toRecord(row: FileRow): FileRecord {
+  return {
+    id: row.id,
+    uploader: row.uploader,
+    name: row.name,
+    size: toNumber(row.size),
+    type: row.type,
+    hash: row.hash,
+    width: toNumberOrNull(row.width),
+    height: toNumberOrNull(row.height),
+    thumbHash: row.thumb_hash,
+    createdAt: toNumber(row.created_at),
+  };
+}
+
+export class PostgresFiles implements FileStore {
+  constructor(private readonly pool: Pool) {}
+
+  async createFile(r: FileRecord): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO files (id, uploader, name, size, type, hash, width, height, thumb_hash, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [r.id, r.uploader, r.name, r.size, r.type, r.hash, r.width, r.height, r.thumbHash, r.createdAt],
+    );
+  }
+
+  async getFiles(ids: readonly string[]): Promise<FileRecord[]> {
+    if (ids.length === 0) return [];
+    const found = await rows<FileRow>(this.pool, `SELECT ${COLUMNS} FROM files f WHERE f.id = ANY($1::text[])`, [ids]);
+    const byId = new Map(found.map((r) => [r.id, toRecord(r)]));
+    return ids.flatMap((id) => byId.get(id) ?? []);
+  }
+
+  async attachFiles(messageId: number, fileIds: readonly string[], grants: FileGrants): Promise<void> {
+    await inTransaction(this.pool, async (client) => {
+      // The foreign key on file_id makes an unknown file fail the whole transaction.
+      await client.query(
+        `INSERT INTO message_files (message_id, position, file_id)
+         SELECT $1, coalesce((SELECT max(position) FROM message_files WHERE message_id = $1), 0) + t.ord, t.id
+         FROM unnest($2::text[]) WITH ORDINALITY AS t(id, ord)`,
+        [messageId, fileIds],
+      );
+      await client.query(
+        `INSERT INTO file_grants (file_id, kind, grantee)
+         SELECT f, 'user', u FROM unnest($1::text[]) f CROSS JOIN unnest($2::text[]) u
+         UNION ALL SELECT f, 'group', $3 FROM unnest($1::text[]) f WHERE $3::text IS NOT NULL
+         ON CONFLICT DO NOTHING`,
+        [fileIds, [...new Set(grants.users)], grants.group],
+      );
+    });
+  }
+
+  async attachmentsOf(messageIds: readonly number[]): Promise<Map<number, FileRecord[]>> {
+    const out = new Map<number, FileRecord[]>();
+    if (messageIds.length === 0) return out;
+    const found = await rows<FileRow & { message_id: string }>(
+      this.pool,
+      `SELECT mf.message_id, ${COLUMNS} FROM message_files mf JOIN files f ON f.id = mf.file_id
+       WHERE mf.message_id = ANY($1::bigint[]) ORDER BY mf.message_id, mf.position`,
+      [messageIds],
+    );
+    for (const row of found) {
+      const id = toNumber(row.message_id);
+      const list = out.get(id);
+      if (list) list.push(toRecord(row));
+      else out.set(id, [toRecord(row)]);
+    }
+    return out;
+  }
+
+  async canRead(id: string, username: string): Promise<boolean> {
+    const found = await rows(
+      this.pool,
+      `SELECT 1 FROM files f WHERE f.id = $1 AND (
+         f.uploader = $2
+         OR EXISTS (SELECT 1 FROM file_grants g WHERE g.file_id = f.id AND g.kind = 'user' AND g.grantee = $2)
+         OR EXISTS (SELECT 1 FROM file_grants g JOIN group_members m ON m.group_name = g.grantee
+                    WHERE g.file_id = f.id AND g.kind = 'group' AND m.username = $2))`,
+      [id, username],
+    );
+    return found.length > 0;
+  }
+
+  async unreferencedFiles(createdBefore: number, limit: number): Promise<FileRecord[]> {
+    const found = await rows<FileRow>(
+      this.pool,
+      `SELECT ${COLUMNS} FROM files f
+       WHERE f.created_at < $1 AND NOT EXISTS (SELECT 1 FROM message_files mf WHERE mf.file_id = f.id)
+       ORDER BY f.created_at, f.id LIMIT $2`,
+      [createdBefore, limit],
+    );
+    return found.map(toRecord);
+  }
+
+  async deleteUnreferenced(ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    return inTransaction(this.pool, async (client) => {
+      // Lock the rows first: a message attaching one of them meanwhile waits, then fails on the foreign key.
+      const candidates = await rows<{ id: string }>(
+        client,
+        `SELECT id FROM files f WHERE id = ANY($1::text[]) AND NOT EXISTS (SELECT 1 FROM message_files mf WHERE mf.file_id = f.id) FOR UPDATE`,
+        [ids],
+      );
+      const doomed = candidates.map((r) => r.id);
+      if (doomed.length === 0) return [];
+      await client.query('DELETE FROM file_grants WHERE file_id = ANY($1::text[])', [doomed]);
+      await changed(client, 'DELETE FROM files WHERE id = ANY($1::text[])', [doomed]);
+      return ids.filter((id) => doomed.includes(id));
+    });
+  }
+
+  async hashInUse(hash: string): Promise<boolean> {
+    const found = await rows(this.pool, 'SELECT 1 WHERE EXISTS (SELECT 1 FROM files WHERE hash = $1) OR EXISTS (SELECT 1 FROM files WHERE thumb_hash = $1)', [
+      hash,
+    ]);
+    return found.length > 0;
+  }
+
+  async linkKey(candidate: string): Promise<string> {
+    await this.pool.query('INSERT INTO file_settings (key, value) VALUES ($1, $2) ON CONFLICT DO NOTHING', [LINK_KEY, candidate]);
+    const [row] = await rows<{ value: string }>(this.pool, 'SELECT value FROM file_settings WHERE key = $1', [LINK_KEY]);
+    return row!.value;
+  }
+}
