@@ -3,7 +3,7 @@
 // desktop notifications while the window is in the background and keeps the unread count.
 import { ChatSession, toWebSocketUrl, type ChatSessionOptions } from '../server/client';
 import { wsSocketFactory } from '../server/client/node';
-import { ErrorCode, ProtocolError, type Command, type CommandType, type EventFrame, type ResultOf } from '../server/protocol';
+import { alertReason, ErrorCode, ProtocolError, type Command, type CommandType, type EventFrame, type ResultOf } from '../server/protocol';
 import type { CredentialStore } from './credentials';
 import type { OutboxItem, Push, PushChannel, SendResult, SignInRequest, SignInResult } from './ipc/contract';
 import type { NotificationPort } from './platform/seams';
@@ -17,6 +17,8 @@ export interface ConnectionOptions {
   push: <C extends PushChannel>(channel: C, payload: Push[C]) => void;
   /** Whether the main window is visible and focused right now. */
   isWindowFocused: () => boolean;
+  /** Muted conversation keys right now (the notification settings); default none. */
+  muted?: () => readonly string[];
   /** Brings the window to the front (notification click). */
   revealWindow: () => void;
   /** Called with the new unread count after each change. */
@@ -166,8 +168,11 @@ export class Connection {
     // Replays of offline messages are summarised once at sign-in instead of one popup each.
     if (event.offline) return;
     const m = event.message;
+    // Muted conversations stay quiet unless the message mentions me (the web client's rule).
+    const reason = alertReason(m, me ?? '', this.options.muted?.() ?? []);
+    if (reason === null) return;
     const title = m.kind === 'group' ? `${m.from} in ${m.group ?? 'a group'}` : m.kind === 'broadcast' ? `${m.from} (everyone)` : m.from;
-    this.notify(title, m.text);
+    this.notify(reason === 'mention' ? `${title} (mentioned you)` : title, m.text);
   }
 
   private notify(title: string, body: string): void {

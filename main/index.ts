@@ -173,6 +173,7 @@ async function runDesktop(): Promise<void> {
   const connection = new Connection({
     credentials,
     notifications: withNotificationSettings(platform.notifications, () => settings.settings.notifications),
+    muted: () => settings.settings.notifications.muted,
     push,
     isWindowFocused: () => mainWindow?.isFocused() ?? false,
     revealWindow: reveal,

@@ -40,7 +40,7 @@ export interface HostStatus {
   advertisedAs: string | null;
 }
 
-/** Notification preferences: the same three the web client keeps in its own settings. */
+/** Notification preferences: the same ones the web client keeps in its own settings. */
 export interface NotificationSettings {
   /** Desktop notifications for messages that arrive while the window is in the background. Default true. */
   enabled: boolean;
@@ -48,6 +48,11 @@ export interface NotificationSettings {
   sound: boolean;
   /** Show the message text; false shows only who wrote. Default true. */
   preview: boolean;
+  /**
+   * Muted conversations (`everyone`, `u:<user>`, `g:<group>`): no notification,
+   * except a group message or broadcast that mentions me. Default [].
+   */
+  muted: string[];
 }
 
 export interface UpdateSettings {

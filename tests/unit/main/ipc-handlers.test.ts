@@ -13,7 +13,7 @@ const SETTINGS: SettingsSnapshot = {
   settings: {
     closeToTray: true,
     startAtLogin: false,
-    notifications: { enabled: true, sound: true, preview: true },
+    notifications: { enabled: true, sound: true, preview: true, muted: [] },
     updates: { enabled: false, url: '' },
   },
   capabilities: { tray: true, startAtLogin: true, updates: false },
