@@ -3,16 +3,18 @@
 // links to stored files, and saving a file (a native "Save as" on the desktop).
 import { MAX_ATTACHMENTS, type Attachment } from '../../../server/protocol';
 import { notices } from '../state/notices.svelte';
+import { session } from '../state/session.svelte';
 import { PendingUpload, uploads } from '../state/uploads.svelte';
 import { client } from './client-ref';
 
-let token: { base: string; value: string } | null = null;
+let token: { owner: string; value: string } | null = null;
 
-/** The bearer token for /api/files (asked once per server with `file-token`). */
+/** The bearer token for /api/files, asked once per server and user with `file-token` (logout revokes it). */
 async function fileToken(base: string, fresh = false): Promise<string> {
-  if (!fresh && token?.base === base) return token.value;
+  const owner = `${session.username ?? ''}@${base}`;
+  if (!fresh && token?.owner === owner) return token.value;
   const { token: value } = await client().request({ type: 'file-token' });
-  token = { base, value };
+  token = { owner, value };
   return value;
 }
 
