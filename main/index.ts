@@ -27,6 +27,7 @@ import { createElectronPlatform, registerPrivilegedSchemes } from './platform/el
 import type { AppWindow, TrayHandle } from './platform/seams';
 import { SettingsStore } from './settings';
 import { showUnread } from './unread-badge';
+import { saveFileAs } from './file-save';
 import { UpdateController } from './updates';
 import { CONTENT_SECURITY_POLICY, DEFAULT_SIZE, MIN_SIZE, createMainWindow } from './window';
 import { restorePlacement, trackWindowState } from './window-state';
@@ -211,6 +212,7 @@ async function runDesktop(): Promise<void> {
     'updates:status': () => updates.status(),
     'updates:check': () => updates.check(),
     'updates:install': () => updates.install(),
+    'file:save-as': (request) => saveFileAs(platform.dialogs, request),
   };
   const devServerUrl = platform.app.isPackaged ? null : (process.env.CHAT_DEV_SERVER_URL ?? null);
   registerIpcHandlers(platform.ipc, routes, {

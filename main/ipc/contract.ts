@@ -155,6 +155,8 @@ export interface Invoke {
   'updates:check': [void, UpdateStatus];
   /** Quits and installs a downloaded update (state `ready`); BAD_REQUEST otherwise. */
   'updates:install': [void, void];
+  /** Native "Save as" for an attachment (an http(s) /api/files URL); false when cancelled. */
+  'file:save-as': [{ url: string; name: string }, boolean];
 }
 
 /** Main → renderer pushes: channel → payload. */
@@ -196,6 +198,7 @@ export const INVOKE_CHANNELS = [
   'updates:status',
   'updates:check',
   'updates:install',
+  'file:save-as',
 ] as const satisfies readonly InvokeChannel[];
 
 export const PUSH_CHANNELS = [
@@ -230,6 +233,7 @@ export interface ChatBridge {
   updateStatus(): Promise<IpcResult<UpdateStatus>>;
   checkForUpdates(): Promise<IpcResult<UpdateStatus>>;
   installUpdate(): Promise<IpcResult<void>>;
+  saveFile(request: { url: string; name: string }): Promise<IpcResult<boolean>>;
   /** Subscribes to every push channel; returns the unsubscribe function. */
   onEvent(listener: <C extends PushChannel>(channel: C, payload: Push[C]) => void): () => void;
 }

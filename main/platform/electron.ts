@@ -2,7 +2,7 @@
 // powerMonitor, shell, screen, protocol and login items, plus process signals, keytar and
 // electron-updater. Created once, in main/index.ts; everything else only sees seams.ts.
 import path from 'node:path';
-import { BrowserWindow, Menu, Notification, Tray, app, ipcMain, nativeImage, powerMonitor, protocol, safeStorage, screen, shell } from 'electron';
+import { BrowserWindow, Menu, Notification, Tray, app, dialog, ipcMain, nativeImage, powerMonitor, protocol, safeStorage, screen, shell } from 'electron';
 import { APP_SCHEME, APP_SCHEME_PRIVILEGES } from '../app-protocol';
 import { HIDDEN_ARG, xdgAutostart } from '../autostart';
 import { loadKeytar } from './keytar';
@@ -85,6 +85,14 @@ export function createElectronPlatform(options: ElectronPlatformOptions = {}): P
       },
     },
     shell: { openExternal: (url) => shell.openExternal(url) },
+    dialogs: {
+      async showSaveDialog(defaultName) {
+        const owner = BrowserWindow.getFocusedWindow();
+        const options = { defaultPath: path.join(app.getPath('downloads'), defaultName) };
+        const result = owner ? await dialog.showSaveDialog(owner, options) : await dialog.showSaveDialog(options);
+        return result.canceled || !result.filePath ? null : result.filePath;
+      },
+    },
     signals: {
       on(signal, cb) {
         process.on(signal, cb);

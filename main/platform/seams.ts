@@ -153,6 +153,12 @@ export interface ShellPort {
   openExternal(url: string): Promise<void>;
 }
 
+/** Native file dialogs. */
+export interface DialogPort {
+  /** Shows "Save as" with `defaultName` suggested; resolves the chosen path, or null when cancelled. */
+  showSaveDialog(defaultName: string): Promise<string | null>;
+}
+
 /** POSIX signals of this process. */
 export interface SignalPort {
   /** Returns unsubscribe. */
@@ -215,6 +221,7 @@ export interface Platform {
   safeStorage: SafeStoragePort;
   powerMonitor: PowerMonitorPort;
   shell: ShellPort;
+  dialogs: DialogPort;
   signals: SignalPort;
   screen: ScreenPort;
   loginItems: LoginItemsPort;

@@ -7,6 +7,7 @@
 // keeps its token in the OS keychain instead.
 import { ErrorCode, ProtocolError, type Command, type CommandOf, type EventFrame, type ResultOf } from '../../../server/protocol';
 import { ChatSession, toWebSocketUrl } from '../../../server/client';
+import { httpOrigin } from './http-origin';
 import type { WireError } from '../../../server/protocol';
 import type { ChatClient, ConnectionState, OutboxItem, SignInRequest, SignInResult } from './client';
 import { domSocket } from './dom-socket';
@@ -66,8 +67,10 @@ export function createBrowserClient(): ChatClient {
     for (const l of failures) l(item, error);
   });
 
+  let signedInTo: string | null = null;
   const finishSignIn = (request: SignInRequest, result: ResultOf<'login'>): SignInResult => {
     localStorage.setItem(LAST_SERVER_KEY, request.server);
+    signedInTo = urlOf(request.server);
     const token = result.token ?? session.token;
     if (request.remember && token) {
       const entry: Remembered = { server: request.server, username: result.username, token };
@@ -127,6 +130,8 @@ export function createBrowserClient(): ChatClient {
       }
     },
     request: <C extends Command>(command: C) => session.request(command as CommandOf<C['type']>),
+    fileBase: () => (signedInTo === null ? null : httpOrigin(signedInTo)),
+    saveFile: null,
     send: (command) => session.send(command),
     retry: async () => session.retry(),
     onEvent: (listener: (e: EventFrame) => void) => session.onEvent(listener),

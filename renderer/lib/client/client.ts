@@ -64,6 +64,17 @@ export interface ChatClient {
    * already left the outbox (onOutbox fired first). Returns unsubscribe.
    */
   onOutboxFailure(listener: (item: OutboxItem, error: WireError) => void): () => void;
+  /**
+   * The HTTP origin of the server signed in to (`http://host:4001`), where
+   * /api/files lives; null before a sign-in.
+   */
+  fileBase(): string | null;
+  /**
+   * Desktop only: downloads `url` into a file the user picks in the native
+   * "Save as" dialog (suggesting `name`). Resolves false when the dialog was
+   * cancelled. Null in the browser, which saves through the download link.
+   */
+  saveFile: ((url: string, name: string) => Promise<boolean>) | null;
   /** Unread total for the dock/tray badge; a no-op in the browser (the tab title shows it). */
   setUnread(count: number): void;
 }

@@ -3,6 +3,7 @@
 // into results or thrown ProtocolErrors and fans pushes out to listeners.
 import type { Command, EventFrame, ResultOf, WireError } from '../../../server/protocol';
 import { toWebSocketUrl } from '../../../server/client';
+import { httpOrigin } from './http-origin';
 import type { ChatBridge, ConnectionState, IpcResult, OutboxItem, Push, PushChannel } from '../../../main/ipc/contract';
 import type { ChatClient, HostControl } from './client';
 import { fromWireError } from './errors';
@@ -79,6 +80,11 @@ export function createElectronClient(bridge: ChatBridge): ChatClient {
       await unwrap(bridge.signOut(forget)).catch(() => undefined);
     },
     request: <C extends Command>(command: C) => unwrap(bridge.request(command)) as Promise<ResultOf<C['type']>>,
+    fileBase: () => {
+      const server = localStorage.getItem('chat.lastServer');
+      return server === null ? null : httpOrigin(toWebSocketUrl(server));
+    },
+    saveFile: (url, name) => unwrap(bridge.saveFile({ url, name })),
     send: (command) => unwrap(bridge.send(command)),
     retry: () => unwrap(bridge.retry()),
     onEvent: (listener) => subscribe(events, listener),

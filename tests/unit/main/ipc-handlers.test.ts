@@ -50,6 +50,7 @@ function recordingRoutes() {
     'updates:status': rec('updates:status', { state: 'disabled', reason: 'off' }),
     'updates:check': rec('updates:check', { state: 'checking' }),
     'updates:install': rec('updates:install', undefined),
+    'file:save-as': rec('file:save-as', true),
   };
   return { routes, calls };
 }
@@ -144,6 +145,9 @@ describe('argument validation', () => {
     ['links:take', { all: true }],
     ['discovery:start', 1],
     ['updates:install', { force: true }],
+    ['file:save-as', { url: 'file:///etc/passwd', name: 'passwd' }],
+    ['file:save-as', { url: 'https://evil.example/anything', name: 'x' }],
+    ['file:save-as', { url: 'http://h:4001/api/files/AAAAAAAAAAAAAAAAAAAAAA', name: '' }],
   ])('%s refuses %j with BAD_REQUEST', async (channel, arg) => {
     const result = await call(channel, arg);
     expect(result).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
