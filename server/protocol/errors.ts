@@ -66,6 +66,11 @@ export const ErrorCode = {
   TIMEOUT: 'TIMEOUT',
   /** The request needs a live connection and there is none right now. */
   NOT_CONNECTED: 'NOT_CONNECTED',
+  /**
+   * The server's TLS certificate is not the one pinned for its address (a new certificate,
+   * or someone in between): nothing was sent. The message names both fingerprints.
+   */
+  CERTIFICATE_CHANGED: 'CERTIFICATE_CHANGED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

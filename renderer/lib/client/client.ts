@@ -35,6 +35,11 @@ export interface ChatClient {
   /** Server address to prefill in the sign-in form (host:port or ws:// URL). */
   defaultServer(): string;
   /**
+   * The WebSocket URL this client would connect to for what was typed in the Server field
+   * (wss:// for every host but this machine unless ws:// is typed). Throws BAD_REQUEST on garbage.
+   */
+  endpoint(server: string): string;
+  /**
    * Reads the server's hello without signing in. Resolves null when this
    * client cannot probe; rejects (UNREACHABLE) when the server is down.
    */

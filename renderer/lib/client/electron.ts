@@ -57,6 +57,7 @@ export function createElectronClient(bridge: ChatBridge): ChatClient {
     host,
     rememberHint: "Stores a sign-in token in your system's keychain, never your password.",
     defaultServer: () => localStorage.getItem('chat.lastServer') ?? 'localhost:4001',
+    endpoint: toWebSocketUrl,
     // Reading the server's hello and creating an account are one-shot exchanges made
     // before any session exists, so they use a short-lived socket from the page (the
     // CSP allows ws:/wss:). The chat session itself, with its token, stays in main.
