@@ -73,13 +73,13 @@ const serverLayers = [
     ],
   },
   {
-    files: ['server/connection.ts', 'server/config.ts', 'server/log.ts'],
+    files: ['server/connection.ts', 'server/config.ts', 'server/log.ts', 'server/metrics.ts'],
     patterns: [
       up(
         'commands|transport|services|store|bus|client|terminal',
-        'connection.ts, config.ts and log.ts sit below every layer: they may import only the protocol.',
+        'connection.ts, config.ts, log.ts and metrics.ts sit below every layer: they may import only the protocol.',
       ),
-      { regex: '^\\./(core|index|cli|connection|config|log)$', message: 'These bottom modules do not import each other or the top level.' },
+      { regex: '^\\./(core|index|cli|connection|config|log|metrics)$', message: 'These bottom modules do not import each other or the top level.' },
     ],
   },
 ];

@@ -2,13 +2,16 @@
 // app's `--server-only`). Parses flags into ServerOptions, starts the server,
 // prints where it listens and stops cleanly on SIGINT/SIGTERM.
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, defaultDataDir, optionsFromEnv, resolveConfig, type ServerOptions } from './config';
-import { isProtocolError } from './protocol';
-import { AccountService } from './services/accounts';
+import * as admin from './ops/admin';
+import { isProtocolError, Username } from './protocol';
+import { AccountService, accountPolicyOf } from './services/accounts';
+import { AuditService } from './services/audit';
 import { createStore } from './store/create-store';
 import { startServer, type RunningServer } from './index';
 
@@ -27,6 +30,12 @@ function positive(value: string): number {
 function nonNegative(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a number >= 0');
+  return n;
+}
+
+function count(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a whole number >= 0');
   return n;
 }
 
@@ -59,12 +68,19 @@ interface Flags {
   allowRegister?: boolean;
   maxAttempts?: number;
   lockoutSeconds?: number;
+  maxFailuresPerHour?: number;
   hashCost?: number;
   rateLimit?: number;
   rateBurst?: number;
   idleSeconds?: number;
   heartbeatSeconds?: number;
   loginTimeoutSeconds?: number;
+  signInBudgetPerAddress?: number;
+  signInBudgetTotal?: number;
+  maxHashQueue?: number;
+  maxConnectionsPerAddress?: number;
+  maxUnauthenticatedPerAddress?: number;
+  maxUnauthenticated?: number;
   tokenDays?: number;
   maxSendQueueBytes?: number;
   store?: 'sqlite' | 'memory' | 'postgres';
@@ -76,12 +92,21 @@ interface Flags {
   logLevel?: string;
   logFormat?: string;
   serveSourceMaps?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  allowedOrigin?: string[];
   name?: string;
+  metrics?: string;
+  auditDays?: number;
   maxUploadMib?: number;
   uploadGraceHours?: number;
   fileLinkMinutes?: number;
   fileGcMinutes?: number;
   publicUrl?: string;
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 function toOptions(flags: Flags, env: NodeJS.ProcessEnv, webRoot: string | null): ServerOptions {
@@ -97,12 +122,19 @@ function toOptions(flags: Flags, env: NodeJS.ProcessEnv, webRoot: string | null)
   set('allowRegister', flags.allowRegister);
   set('maxAttempts', flags.maxAttempts);
   set('lockoutSeconds', flags.lockoutSeconds);
+  set('maxFailuresPerHour', flags.maxFailuresPerHour);
   set('hashCost', flags.hashCost);
   set('rateLimit', flags.rateLimit);
   set('rateBurst', flags.rateBurst);
   set('idleSeconds', flags.idleSeconds);
   set('heartbeatSeconds', flags.heartbeatSeconds);
   set('loginTimeoutSeconds', flags.loginTimeoutSeconds);
+  set('signInBudgetPerAddress', flags.signInBudgetPerAddress);
+  set('signInBudgetTotal', flags.signInBudgetTotal);
+  set('maxHashQueue', flags.maxHashQueue);
+  set('maxConnectionsPerAddress', flags.maxConnectionsPerAddress);
+  set('maxUnauthenticatedPerAddress', flags.maxUnauthenticatedPerAddress);
+  set('maxUnauthenticated', flags.maxUnauthenticated);
   set('tokenDays', flags.tokenDays);
   set('maxSendQueueBytes', flags.maxSendQueueBytes);
   set('store', flags.store);
@@ -115,7 +147,12 @@ function toOptions(flags: Flags, env: NodeJS.ProcessEnv, webRoot: string | null)
   set('logLevel', flags.logLevel);
   set('logFormat', flags.logFormat);
   set('serveSourceMaps', flags.serveSourceMaps);
+  set('tlsCert', flags.tlsCert && path.resolve(flags.tlsCert));
+  set('tlsKey', flags.tlsKey && path.resolve(flags.tlsKey));
+  set('allowedOrigins', flags.allowedOrigin);
   set('serverName', flags.name);
+  set('metrics', flags.metrics);
+  set('auditDays', flags.auditDays);
   set('maxUploadBytes', flags.maxUploadMib === undefined ? undefined : Math.round(flags.maxUploadMib * 1024 * 1024));
   set('uploadGraceHours', flags.uploadGraceHours);
   set('fileLinkMinutes', flags.fileLinkMinutes);
@@ -171,12 +208,19 @@ function addServerOptions(cmd: Command): Command {
     .option('--allow-register', 'let clients create accounts')
     .option('--max-attempts <n>', 'failed sign-ins before the account locks (default 3)', integer)
     .option('--lockout-seconds <s>', 'how long a lock lasts (default 60)', positive)
+    .option('--max-failures-per-hour <n>', 'failed sign-ins per name in one hour before it locks for an hour (default 100)', integer)
     .option('--hash-cost <log2N>', 'scrypt cost as log2 of N (default 17, OWASP); lower only for tests', integer)
     .option('--rate-limit <perSecond>', 'commands per second per connection, 0 = unlimited (default 20)', nonNegative)
     .option('--rate-burst <n>', 'burst allowance of the rate limit (default 40)', integer)
     .option('--idle-seconds <s>', 'close TCP connections silent this long (default 300)', positive)
     .option('--heartbeat-seconds <s>', 'WebSocket ping interval; a missed pong closes the connection (default 30)', positive)
-    .option('--login-timeout-seconds <s>', 'close connections that have not signed in after this long (default 60)', positive)
+    .option('--login-timeout-seconds <s>', 'close connections that have not signed in after this long (default 30)', positive)
+    .option('--sign-in-budget-per-address <n>', 'failed sign-in attempts per minute from one address before RATE_LIMITED, 0 = no limit (default 30)', count)
+    .option('--sign-in-budget-total <n>', 'failed sign-in attempts per minute on this node before SERVER_BUSY, 0 = no limit (default 600)', count)
+    .option('--max-hash-queue <n>', 'password hashes that may wait for a slot before SERVER_BUSY, 0 = no bound (default 100)', count)
+    .option('--max-connections-per-address <n>', 'open connections from one address, 0 = no cap (default 256)', count)
+    .option('--max-unauthenticated-per-address <n>', 'connections from one address not signed in yet, 0 = no cap (default 64)', count)
+    .option('--max-unauthenticated <n>', 'connections not signed in yet, all addresses together, 0 = no cap (default 1024)', count)
     .option('--token-days <days>', 'lifetime of saved sign-in tokens (default 30)', positive)
     .option('--max-send-queue-bytes <n>', 'unsent output a slow client may have before it is disconnected (default 4194304)', integer)
     .option('--store <kind>', 'sqlite (default), memory (loses everything on exit) or postgres')
@@ -189,12 +233,138 @@ function addServerOptions(cmd: Command): Command {
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info; env CHAT_LOG_LEVEL)')
     .option('--log-format <format>', 'auto (readable on a terminal, JSON otherwise), pretty or json (env CHAT_LOG_FORMAT)')
     .option('--serve-source-maps', "serve the web client's .map files (development only; env CHAT_SERVE_SOURCE_MAPS=1)")
+    .option('--tls-cert <file>', 'PEM certificate: TLS on both ports, TCP and HTTPS/WSS (with --tls-key; env CHAT_TLS_CERT; SIGHUP reloads it)')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert (env CHAT_TLS_KEY)')
+    .option(
+      '--allowed-origin <origin>',
+      "a web origin (https://host[:port]) whose pages may open WebSockets here, besides the server's own; repeatable (env CHAT_ALLOWED_ORIGINS, comma-separated)",
+      collect,
+    )
     .option('--name <name>', 'server name shown to clients (default chat)')
     .option('--max-upload-mib <MiB>', 'largest file upload; larger ones get 413 (default 25)', positive)
     .option('--upload-grace-hours <h>', 'uploads no message carries are deleted after this long (default 24)', nonNegative)
     .option('--file-link-minutes <m>', 'lifetime of signed download links in messages (default 60)', positive)
     .option('--file-gc-minutes <m>', 'how often unsent uploads are garbage-collected (default 15)', positive)
-    .option('--public-url <url>', 'http(s)://host[:port] of the HTTP port as clients reach it, for links on TCP lines (env CHAT_PUBLIC_URL)');
+    .option('--public-url <url>', 'http(s)://host[:port] of the HTTP port as clients reach it, for links on TCP lines (env CHAT_PUBLIC_URL)')
+    .option('--audit-days <days>', 'days the audit log keeps entries, 0 = forever (default 365; env CHAT_AUDIT_DAYS)', nonNegative)
+    .option(
+      '--metrics <where>',
+      'Prometheus metrics: off (default), on (/metrics on the HTTP port: public!) or HOST:PORT (own listener, e.g. 127.0.0.1:9464; env CHAT_METRICS)',
+    );
+}
+
+interface AdminFlags {
+  data?: string;
+  postgres?: string;
+  postgresSchema?: string;
+  hashCost?: number;
+  json?: boolean;
+}
+
+/** The store options every admin command takes (the same as the server's), and --json. */
+function addAdminOptions(cmd: Command, json = false): Command {
+  cmd
+    .option('-d, --data <dir>', `data directory of the SQLite store (default ${defaultDataDir()}; env CHAT_DATA_DIR)`)
+    .option('--postgres <url>', "the cluster's PostgreSQL (env CHAT_POSTGRES_URL)")
+    .option('--postgres-schema <name>', 'PostgreSQL schema (default public)')
+    .option('--hash-cost <log2N>', 'scrypt cost for new passwords (default 17)', integer);
+  if (json) cmd.option('--json', 'one JSON object per line instead of a table');
+  return cmd;
+}
+
+/** `admin:<OS user>`: who ran an admin command, for the audit log. */
+function adminActor(): string {
+  try {
+    return `admin:${os.userInfo().username}`;
+  } catch {
+    return 'admin';
+  }
+}
+
+/** Opens the store the flags name, runs one admin operation, prints its lines, closes the store. */
+async function runAdmin(flags: AdminFlags, operation: (ctx: admin.AdminContext) => Promise<string[]>): Promise<void> {
+  const config = resolveConfig(
+    toOptions(
+      { data: flags.data, postgres: flags.postgres, postgresSchema: flags.postgresSchema, hashCost: flags.hashCost, logLevel: 'silent' },
+      process.env,
+      null,
+    ),
+  );
+  const store = await createStore(config);
+  try {
+    const now = Date.now;
+    const accounts = new AccountService(store.accounts, accountPolicyOf(config), now);
+    const audit = new AuditService(store.admin, { error: (details: object, message: string) => console.error(`warning: ${message}`, details) }, now);
+    const lines = await operation({ store, accounts, audit, actor: adminActor(), now, json: flags.json === true });
+    for (const line of lines) console.log(line);
+  } catch (err) {
+    if (err instanceof admin.AdminError) throw new ConfigError(err.message);
+    throw err;
+  } finally {
+    await store.close();
+  }
+}
+
+/** The admin commands: users, sessions, groups, audit (README, "Administration"). */
+function addAdminCommands(program: Command): void {
+  const users = program.command('users').description('accounts: list, add, passwd, lock, unlock, delete, rename (works while the server runs)');
+  addAdminOptions(users.command('list').description('every account: created, last sign-in, online, locked'), true).action((f: AdminFlags) =>
+    runAdmin(f, admin.listUsers),
+  );
+  addAdminOptions(users.command('add <name>').description('create an account (password from a hidden prompt, or the first line of stdin)')).action(
+    async (name: string, f: AdminFlags) => {
+      const password = await readPassword(name);
+      await runAdmin(f, (ctx) => admin.addUser(ctx, name, password));
+    },
+  );
+  addAdminOptions(
+    users.command('passwd <name>').description("set a new password (prompt or stdin); revokes saved sign-ins and ends the user's session"),
+  ).action(async (name: string, f: AdminFlags) => {
+    const password = await readPassword(name);
+    await runAdmin(f, (ctx) => admin.setPassword(ctx, name, password));
+  });
+  addAdminOptions(users.command('lock <name>').description('lock the account until unlocked; revokes saved sign-ins, ends the session')).action(
+    (name: string, f: AdminFlags) => runAdmin(f, (ctx) => admin.lockUser(ctx, name)),
+  );
+  addAdminOptions(users.command('unlock <name>').description("clear an administrator's lock and failed sign-ins")).action((name: string, f: AdminFlags) =>
+    runAdmin(f, (ctx) => admin.unlockUser(ctx, name)),
+  );
+  addAdminOptions(users.command('delete <name>').description('delete the account (sent messages stay in their recipients’ history)')).action(
+    (name: string, f: AdminFlags) => runAdmin(f, (ctx) => admin.deleteUser(ctx, name)),
+  );
+  addAdminOptions(users.command('rename <name> <new-name>').description('rename the account everywhere; ends its session')).action(
+    (name: string, to: string, f: AdminFlags) => runAdmin(f, (ctx) => admin.renameUser(ctx, name, to, (n) => Username.safeParse(n).success)),
+  );
+
+  const sessions = program.command('sessions').description('signed-in sessions: list, end');
+  addAdminOptions(sessions.command('list').description('who is signed in, on which node, from where'), true).action((f: AdminFlags) =>
+    runAdmin(f, admin.listSessions),
+  );
+  addAdminOptions(sessions.command('end <name>').description("disconnect the user's session and revoke their saved sign-ins")).action(
+    (name: string, f: AdminFlags) => runAdmin(f, (ctx) => admin.endSession(ctx, name)),
+  );
+
+  const groups = program.command('groups').description('groups: list, delete');
+  addAdminOptions(groups.command('list').description('every group with its owner and members'), true).action((f: AdminFlags) => runAdmin(f, admin.listGroups));
+  addAdminOptions(groups.command('delete <name>').description('delete a group; its members are told')).action((name: string, f: AdminFlags) =>
+    runAdmin(f, (ctx) => admin.deleteGroup(ctx, name)),
+  );
+
+  addAdminOptions(program.command('audit').description('read the audit log, newest first'), true)
+    .option('--user <name>', 'only entries about this account')
+    .option('--action <action>', 'only this action (sign-in, sign-in-failed, lockout, ...)')
+    .option('--since <when>', 'only entries since a date (2026-11-30T14:00Z) or a duration ago (30m, 12h, 7d)')
+    .option('--limit <n>', 'at most this many entries (default 50)', integer)
+    .action((f: AdminFlags & { user?: string; action?: string; since?: string; limit?: number }) =>
+      runAdmin(f, (ctx) =>
+        admin.readAudit(ctx, {
+          limit: f.limit ?? 50,
+          ...(f.user !== undefined ? { username: f.user } : {}),
+          ...(f.action !== undefined ? { action: f.action } : {}),
+          ...(f.since !== undefined ? { since: admin.parseSince(f.since, ctx.now()) } : {}),
+        }),
+      ),
+    );
 }
 
 /**
@@ -224,24 +394,24 @@ export async function runCli(argv: string[], defaults: { webRoot?: string | null
     const config = resolveConfig(toOptions(flags, process.env, null));
     const store = await createStore(config);
     try {
-      const accounts = new AccountService(store.accounts, {
-        maxAttempts: config.maxAttempts,
-        lockMs: config.lockoutSeconds * 1000,
-        hashCost: config.hashCost,
-        tokenMs: config.tokenDays * 86_400_000,
-      });
+      const accounts = new AccountService(store.accounts, accountPolicyOf(config));
+      const audit = new AuditService(store.admin, { error: (details: object, message: string) => console.error(`warning: ${message}`, details) });
       const password = await readPassword(name);
       if (flags.update && (await store.accounts.getUser(name))) {
         await accounts.setPassword(name, password);
+        await audit.record({ action: 'password-changed', actor: adminActor(), username: name });
         console.log(`Password of ${name} updated.`);
       } else {
         await accounts.create(name, password);
+        await audit.record({ action: 'user-added', actor: adminActor(), username: name });
         console.log(`User ${name} created.`);
       }
     } finally {
       await store.close();
     }
   });
+
+  addAdminCommands(program);
 
   program
     .command('backup <file>')
@@ -325,14 +495,29 @@ async function serve(options: ServerOptions): Promise<void> {
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
-  if (server.tcpPort !== null)
-    console.log(
-      `TCP listening on ${describeListen(config.host, server.tcpPort, '')}  (try: nc ${config.host === '0.0.0.0' ? 'localhost' : config.host} ${server.tcpPort})`,
-    );
-  if (server.wsPort !== null) {
-    console.log(`WebSocket listening on ${describeListen(config.host, server.wsPort, 'ws://', '/ws')}`);
-    if (config.webRoot) console.log(`Web client at ${describeListen(config.host, server.wsPort, 'http://', '/')}`);
+  // SIGHUP re-reads the certificate (renewals), keeping every session. Without TLS it keeps
+  // its default meaning (the process ends), as before.
+  if (server.tlsFingerprint !== null) {
+    process.on('SIGHUP', () => {
+      server.reloadTls().then(
+        (fingerprint) => console.log(`SIGHUP: TLS certificate reloaded (SHA-256 ${fingerprint}).`),
+        (err: unknown) => console.error(`SIGHUP: TLS certificate not reloaded, the current one stays: ${err instanceof Error ? err.message : String(err)}`),
+      );
+    });
   }
+  const tlsOn = server.tlsFingerprint !== null;
+  const shownHost = config.host === '0.0.0.0' ? 'localhost' : config.host;
+  if (server.tcpPort !== null) {
+    const tryIt = tlsOn ? `openssl s_client -quiet -connect ${shownHost}:${server.tcpPort}` : `nc ${shownHost} ${server.tcpPort}`;
+    console.log(`TCP listening on ${describeListen(config.host, server.tcpPort, '')}${tlsOn ? ' with TLS' : ''}  (try: ${tryIt})`);
+  }
+  if (server.wsPort !== null) {
+    console.log(`WebSocket listening on ${describeListen(config.host, server.wsPort, tlsOn ? 'wss://' : 'ws://', '/ws')}`);
+    if (config.webRoot) console.log(`Web client at ${describeListen(config.host, server.wsPort, tlsOn ? 'https://' : 'http://', '/')}`);
+  }
+  if (tlsOn) console.log(`TLS certificate SHA-256 fingerprint: ${server.tlsFingerprint}`);
+  if (server.metricsPort !== null) console.log(`Metrics at http://${config.metrics.slice(0, config.metrics.lastIndexOf(':'))}:${server.metricsPort}/metrics`);
+  else if (config.metrics === 'on' && server.wsPort !== null) console.log(`Metrics at ${describeListen(config.host, server.wsPort, 'http://', '/metrics')}`);
   console.log(`Data: ${config.store === 'sqlite' ? config.dataDir : config.store}. Press Ctrl+C to stop.`);
   for (const notice of server.notices) console.error(`${notice.level === 'warn' ? 'warning' : 'note'}: ${notice.text}`);
   await stopped;

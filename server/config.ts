@@ -26,6 +26,8 @@ export const ConfigSchema = z.strictObject({
   maxAttempts: z.number().int().min(1).max(100).default(3),
   /** How long a lock lasts, in seconds. Default 60. */
   lockoutSeconds: z.number().min(0.01).max(86_400).default(60),
+  /** Failed sign-ins per name inside one hour before it locks for an hour (ASVS V2.2.1: at most 100). Default 100. */
+  maxFailuresPerHour: z.number().int().min(1).max(100_000).default(100),
   /** log2 of scrypt's N. Default 17 (OWASP). Lower values are for tests only. */
   hashCost: z.number().int().min(4).max(20).default(PRODUCTION_HASH_COST),
   /** Sign-in token lifetime, in days. Default 30. */
@@ -38,8 +40,24 @@ export const ConfigSchema = z.strictObject({
   idleSeconds: z.number().min(0.1).default(300),
   /** WebSocket heartbeat interval, in seconds. Default 30. */
   heartbeatSeconds: z.number().min(0.05).default(30),
-  /** Seconds to sign in before an unauthenticated connection is closed. Default 60. */
-  loginTimeoutSeconds: z.number().min(0.1).default(60),
+  /** Seconds to sign in before an unauthenticated connection is closed. Default 30. */
+  loginTimeoutSeconds: z.number().min(0.1).default(30),
+  /**
+   * Sign-in attempts per minute from one address (IP), checked before any hash
+   * work; an attempt that succeeds is given back, so this counts failures and
+   * attempts in flight. Burst = the same number. 0 = no limit. Default 30.
+   */
+  signInBudgetPerAddress: z.number().int().min(0).default(30),
+  /** The same budget for all addresses together (per minute). 0 = no limit. Default 600. */
+  signInBudgetTotal: z.number().int().min(0).default(600),
+  /** Password hashes (sign-ins, registrations) that may wait for a hashing slot; more get SERVER_BUSY. 0 = no bound. Default 100. */
+  maxHashQueue: z.number().int().min(0).default(100),
+  /** Open connections from one address (both transports together). 0 = no cap. Default 256. */
+  maxConnectionsPerAddress: z.number().int().min(0).default(256),
+  /** Connections from one address that have not signed in yet. 0 = no cap. Default 64. */
+  maxUnauthenticatedPerAddress: z.number().int().min(0).default(64),
+  /** Connections that have not signed in yet, from all addresses together. 0 = no cap. Default 1024. */
+  maxUnauthenticated: z.number().int().min(0).default(1024),
   /** Bytes queued for a slow client before it is disconnected. Default 4 MiB. */
   maxSendQueueBytes: z
     .number()
@@ -67,6 +85,27 @@ export const ConfigSchema = z.strictObject({
   logFormat: z.enum(['auto', 'pretty', 'json']).default('auto'),
   /** Serve the web client's *.map source maps (a development aid; they expose the sources). Default false. */
   serveSourceMaps: z.boolean().default(false),
+  /** PEM certificate file: TLS on both ports (needs tlsKey). Default null: no TLS. */
+  tlsCert: z.string().min(1).nullable().default(null),
+  /** PEM private key file of tlsCert. Default null. */
+  tlsKey: z.string().min(1).nullable().default(null),
+  /**
+   * Origins (`scheme://host[:port]`) whose pages may open a WebSocket, besides upgrades with
+   * no Origin (native clients) or one naming the host the request was sent to. Default none.
+   */
+  allowedOrigins: z.array(z.string().min(1)).default([]),
+  /**
+   * Prometheus metrics: 'off' (default), 'on' (GET /metrics on the HTTP port,
+   * beside /healthz) or 'HOST:PORT' (a listener of their own, e.g.
+   * 127.0.0.1:9464, which also answers /healthz and /readyz). Off by default:
+   * the figures (user counts, traffic) are not for the public port.
+   */
+  metrics: z
+    .string()
+    .regex(/^(off|on|(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5})$/, 'expected off, on or HOST:PORT')
+    .default('off'),
+  /** Days the audit log keeps entries; 0 keeps them forever. Default 365. */
+  auditDays: z.number().min(0).max(36_500).default(365),
   /** Largest file upload (POST /api/files), in bytes; larger ones get 413. Default 25 MiB. */
   maxUploadBytes: z
     .number()
@@ -119,10 +158,26 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): ServerOptions {
   set('logLevel', env.CHAT_LOG_LEVEL || undefined);
   set('logFormat', env.CHAT_LOG_FORMAT || undefined);
   set('serveSourceMaps', env.CHAT_SERVE_SOURCE_MAPS ? env.CHAT_SERVE_SOURCE_MAPS === '1' || env.CHAT_SERVE_SOURCE_MAPS === 'true' : undefined);
+  set('tlsCert', env.CHAT_TLS_CERT || undefined);
+  set('tlsKey', env.CHAT_TLS_KEY || undefined);
+  set('allowedOrigins', env.CHAT_ALLOWED_ORIGINS ? env.CHAT_ALLOWED_ORIGINS.split(/[\s,]+/).filter(Boolean) : undefined);
+  set('metrics', env.CHAT_METRICS || undefined);
+  set('auditDays', num(env.CHAT_AUDIT_DAYS));
   set('publicUrl', env.CHAT_PUBLIC_URL || undefined);
   set('port', num(env.CHAT_PORT));
   set('wsPort', num(env.CHAT_WS_PORT));
   return out;
+}
+
+/** Where metrics are served: nowhere, on the public HTTP port, or on a listener of their own. */
+export type MetricsTarget = { kind: 'off' } | { kind: 'public' } | { kind: 'listen'; host: string; port: number };
+
+export function metricsTarget(config: ServerConfig): MetricsTarget {
+  if (config.metrics === 'off') return { kind: 'off' };
+  if (config.metrics === 'on') return { kind: 'public' };
+  const colon = config.metrics.lastIndexOf(':');
+  const host = config.metrics.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  return { kind: 'listen', host, port: Number(config.metrics.slice(colon + 1)) };
 }
 
 export class ConfigError extends Error {
@@ -130,6 +185,25 @@ export class ConfigError extends Error {
     super(message);
     this.name = 'ConfigError';
   }
+}
+
+/**
+ * An --allowed-origin entry as browsers send it in the Origin header: `scheme://host[:port]`,
+ * lower-case, default port left out. Throws ConfigError for anything with a path, query or
+ * credentials, or a scheme other than http(s).
+ */
+export function normalizeOrigin(entry: string): string {
+  let url: URL;
+  try {
+    url = new URL(entry);
+  } catch {
+    throw new ConfigError(`--allowed-origin "${entry}" is not an origin like https://chat.example.com`);
+  }
+  const bare = url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password;
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !bare) {
+    throw new ConfigError(`--allowed-origin "${entry}" must be scheme://host[:port] with http or https and nothing after the host`);
+  }
+  return url.origin;
 }
 
 /** Validates and freezes options. Throws ConfigError with a readable message. */
@@ -146,5 +220,10 @@ export function resolveConfig(options: ServerOptions): ServerConfig {
     throw new ConfigError(`--port and --ws-port must differ (both are ${config.port})`);
   }
   if (config.port === null && config.wsPort === null) throw new ConfigError('At least one of --port and --ws-port is needed');
+  if ((config.tlsCert === null) !== (config.tlsKey === null)) throw new ConfigError('--tls-cert and --tls-key go together: give both or neither');
+  config.allowedOrigins = config.allowedOrigins.map(normalizeOrigin);
+  const metrics = metricsTarget(config);
+  if (metrics.kind === 'public' && config.wsPort === null) throw new ConfigError('--metrics on serves /metrics on the HTTP port: it needs --ws-port');
+  if (metrics.kind === 'listen' && metrics.port > 65535) throw new ConfigError(`--metrics ${config.metrics}: the port must be 0-65535`);
   return Object.freeze(config);
 }

@@ -43,6 +43,8 @@ export interface Connection {
   /** Transport name for logs ('tcp', 'ws'); the core never branches on it. */
   readonly kind: string;
   readonly remoteAddress: string;
+  /** The peer's IP address alone: the key of the per-address limits. */
+  readonly address: string;
   /** False once closed; sends after that are dropped. */
   readonly open: boolean;
   /**
@@ -75,20 +77,41 @@ export interface ConnectionInput {
   submit(id: RequestId | null, command: Command): Promise<Outcome>;
   /** Input that could not be decoded: answered with `error`, in order with earlier replies; counts against the rate limit. */
   reject(id: RequestId | null, error: WireError): void;
+  /**
+   * Counts input the transport answers itself (the TCP sign-in prompts) against
+   * the rate limit, like a command: null when allowed, else the RATE_LIMITED error to answer.
+   */
+  charge(): WireError | null;
   /** The connection is gone: ends its session at once. Idempotent. */
   closed(why: string): Promise<void>;
 }
 
 /** The core as transports see it: the narrow inbound interface. */
 export interface Inbound {
+  /**
+   * Asks whether a new connection from `address` (an IP) may open, before the
+   * transport spends anything on it: null, or the TOO_MANY_CONNECTIONS error to
+   * refuse it with. The answer holds until open() within the same turn.
+   */
+  admit(address: string): WireError | null;
   /** Registers a new connection; the core closes it if nobody signs in on it in time. */
   open(connection: Connection): ConnectionInput;
   /** True once the node is stopping (health checks answer 503, new connections are refused). */
   readonly shuttingDown: boolean;
   /** Counts for `/healthz`. */
   health(): { connections: number; sessions: number };
+  /** For `/readyz`: whether the store (and the bus) answer right now, with each check's result ('ok' or why not). */
+  readiness(): Promise<Readiness>;
+  /** The Prometheus exposition (`/metrics`). */
+  metrics(): Promise<{ contentType: string; body: string }>;
   /** What the HTTP listener serves under /api/files. */
   readonly files: FileEndpoints;
+}
+
+export interface Readiness {
+  ready: boolean;
+  /** 'ok', or the reason the check failed; keyed by what was checked ('store', 'bus'). */
+  checks: Record<string, string>;
 }
 
 /** A file's bytes and headers, once a download's credentials were checked. */

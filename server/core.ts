@@ -5,22 +5,50 @@
 import type { Bus, BusEvent } from './bus/bus';
 import { Dispatcher } from './commands/dispatcher';
 import type { ServerConfig } from './config';
-import { CloseReason, type Client, type Connection, type ConnectionInput, type FileEndpoints, type Inbound, type Outcome } from './connection';
+import { CloseReason, type Client, type Connection, type ConnectionInput, type FileEndpoints, type Inbound, type Outcome, type Readiness } from './connection';
 import type { Logger } from './log';
-import { ErrorCode, type Command, type RequestId } from './protocol';
+import { Metrics } from './metrics';
+import { ErrorCode, type Command, type RequestId, type WireError } from './protocol';
 import { createServices, type Services } from './services/index';
+import { hashQueueDepth } from './services/passwords';
 import type { Store } from './store/store';
+
+/** Who group events name as the actor of an administrator's change: a reserved name, so never a user's. */
+const ADMIN_ACTOR = 'server';
+
+/** How long /readyz waits for the store or the bus before calling it unreachable. */
+const READY_TIMEOUT_MS = 2_000;
 
 export class ChatCore implements Inbound {
   readonly services: Services;
   private readonly dispatcher: Dispatcher;
   readonly files: FileEndpoints;
   private readonly clients = new Set<Client>();
+  /** Open and not-yet-signed-in connections per address, for the connection caps. */
+  private readonly perAddress = new Map<string, { open: number; unauthenticated: number }>();
+  /** Connections not signed in yet (each is counted once, until it signs in or closes). */
+  private readonly unauthenticated = new Set<Client>();
   private stopping = false;
   private readonly gcTimer: NodeJS.Timeout;
 
-  constructor(config: ServerConfig, store: Store, bus: Bus, log: Logger, now: () => number = Date.now) {
-    this.services = createServices(config, store, bus, log, now);
+  constructor(
+    config: ServerConfig,
+    private readonly store: Store,
+    private readonly bus: Bus,
+    log: Logger,
+    now: () => number = Date.now,
+    readonly metricsRegistry: Metrics = new Metrics(),
+  ) {
+    this.services = createServices(config, store, bus, log, metricsRegistry, now);
+    metricsRegistry.setSources({
+      connections: () => {
+        const counts: Record<string, number> = {};
+        for (const c of this.clients) counts[c.connection.kind] = (counts[c.connection.kind] ?? 0) + 1;
+        return counts;
+      },
+      sessions: () => this.services.registry.size,
+      hashQueue: hashQueueDepth,
+    });
     this.dispatcher = new Dispatcher(this.services);
     bus.subscribe((event) => this.onBusEvent(event));
     bus.onClaimLost((username) => this.onClaimLost(username));
@@ -46,9 +74,58 @@ export class ChatCore implements Inbound {
     return { connections: this.clients.size, sessions: this.services.registry.size };
   }
 
+  admit(address: string): WireError | null {
+    const { maxConnectionsPerAddress, maxUnauthenticatedPerAddress, maxUnauthenticated } = this.services.config;
+    const counts = this.perAddress.get(address);
+    const refuse = (message: string): WireError => ({ code: ErrorCode.TOO_MANY_CONNECTIONS, message });
+    if (maxConnectionsPerAddress > 0 && (counts?.open ?? 0) >= maxConnectionsPerAddress) {
+      return refuse(`Too many connections from your address (at most ${maxConnectionsPerAddress}). Close one first.`);
+    }
+    if (maxUnauthenticatedPerAddress > 0 && (counts?.unauthenticated ?? 0) >= maxUnauthenticatedPerAddress) {
+      return refuse(`Too many connections from your address that have not signed in (at most ${maxUnauthenticatedPerAddress}). Sign in on one first.`);
+    }
+    if (maxUnauthenticated > 0 && this.unauthenticated.size >= maxUnauthenticated) {
+      return refuse('Too many connections are waiting to sign in. Try again shortly.');
+    }
+    return null;
+  }
+
+  /** Asks the store and the bus, each within READY_TIMEOUT_MS. A stopping node is never ready. */
+  async readiness(): Promise<Readiness> {
+    const checks: Record<string, string> = {};
+    const check = async (name: string, probe: () => Promise<void>) => {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          probe(),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`no answer within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+          }),
+        ]);
+        checks[name] = 'ok';
+      } catch (err) {
+        checks[name] = (err as Error).message || String(err);
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+    await Promise.all([check('store', () => this.store.ping()), check('bus', () => this.bus.ping())]);
+    if (this.stopping) checks.node = 'shutting down';
+    return { ready: Object.values(checks).every((v) => v === 'ok'), checks };
+  }
+
+  metrics(): Promise<{ contentType: string; body: string }> {
+    return this.metricsRegistry.render();
+  }
+
   open(connection: Connection): ConnectionInput {
     const client: Client = { connection, session: null, signingIn: false, closed: false, token: null };
     this.clients.add(client);
+    this.unauthenticated.add(client);
+    const counts = this.perAddress.get(connection.address) ?? { open: 0, unauthenticated: 0 };
+    counts.open++;
+    counts.unauthenticated++;
+    this.perAddress.set(connection.address, counts);
     // Whatever the transport: a connection nobody signs in on is closed after the sign-in timeout.
     const signInTimer = setTimeout(() => {
       if (!client.session) connection.close('sign-in took too long');
@@ -57,6 +134,7 @@ export class ChatCore implements Inbound {
     return {
       submit: (id, command) => this.submit(client, id, command),
       reject: (id, error) => this.dispatcher.reject(client, id, error),
+      charge: () => this.dispatcher.charge(client),
       closed: (why) => {
         clearTimeout(signInTimer);
         return this.close(client, why);
@@ -68,7 +146,24 @@ export class ChatCore implements Inbound {
     if (this.stopping) {
       return Promise.resolve(this.dispatcher.refuse(client, id, { code: ErrorCode.SHUTTING_DOWN, message: 'The server is shutting down' }));
     }
-    return this.dispatcher.submit(client, id, command);
+    return this.dispatcher.submit(client, id, command).then((outcome) => {
+      if (client.session && !client.closed) this.signedIn(client);
+      return outcome;
+    });
+  }
+
+  /** The connection no longer counts against the caps on connections that have not signed in. */
+  private signedIn(client: Client): void {
+    if (!this.unauthenticated.delete(client)) return;
+    const counts = this.perAddress.get(client.connection.address);
+    if (counts) counts.unauthenticated--;
+  }
+
+  private forgetCounts(client: Client): void {
+    this.signedIn(client);
+    const { address } = client.connection;
+    const counts = this.perAddress.get(address);
+    if (counts && --counts.open <= 0) this.perAddress.delete(address);
   }
 
   /** The connection is gone (or going): end its session at once so everyone sees the user offline. */
@@ -76,9 +171,24 @@ export class ChatCore implements Inbound {
     if (client.closed) return;
     client.closed = true;
     this.clients.delete(client);
+    this.forgetCounts(client);
     // A sign-in or logout may still be running; let it finish before ending the session.
     await this.dispatcher.drain(client).catch(() => {});
     await this.services.sessions.end(client, why).catch((err: unknown) => this.services.log.error({ err }, 'ending session failed'));
+  }
+
+  /** An administrator ended this user's session (or locked, deleted or renamed the account): end it here if it is here. */
+  endSessionOf(username: string, reason: string): void {
+    for (const client of this.clients) {
+      if (client.session?.username !== username) continue;
+      this.services.log.info({ conn: client.connection.id, user: username, reason }, 'session ended by an administrator');
+      void this.services.sessions.end(client, reason).finally(() => client.connection.close(reason));
+    }
+  }
+
+  /** An administrator deleted a group: tell its members signed in here. */
+  groupDeleted(name: string, members: string[]): void {
+    void this.services.groups.notifyLocal({ kind: 'group', name, change: 'deleted', actor: ADMIN_ACTOR, members: [], notify: members });
   }
 
   /** Another node holds this user's session now: end ours so there is only one. */
@@ -92,7 +202,7 @@ export class ChatCore implements Inbound {
   }
 
   private onBusEvent(event: BusEvent): void {
-    const { delivery, presence, groups, blocks } = this.services;
+    const { delivery, presence, groups, blocks, typing } = this.services;
     switch (event.kind) {
       case 'deliver':
         delivery.deliverFromBus(event.deliveries);
@@ -105,6 +215,9 @@ export class ChatCore implements Inbound {
         break;
       case 'blocks-changed':
         blocks.invalidate(event.user);
+        break;
+      case 'typing':
+        typing.showLocally(event.from, event.group, event.to);
         break;
     }
   }

@@ -26,6 +26,8 @@ export type BusEvent =
       members: string[];
       notify: string[];
     }
+  /** A typing notice (never stored) for users signed in on other nodes. */
+  | { kind: 'typing'; from: string; group?: string; to: string[] }
   /** Someone blocked or unblocked; nodes drop cached block lists for `user`. */
   | { kind: 'blocks-changed'; user: string };
 
@@ -35,6 +37,8 @@ export interface Bus {
   start(): Promise<void>;
   /** Releases this node's claims and stops. */
   close(): Promise<void>;
+  /** Resolves when the bus answers right now (readiness checks); rejects with the reason otherwise. */
+  ping(): Promise<void>;
 
   /** Claims the single session of `username` for this node. Resolves false if held anywhere. */
   claimSession(username: string): Promise<boolean>;

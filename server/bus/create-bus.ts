@@ -4,12 +4,14 @@ import type { Logger } from '../log';
 import type { Bus } from './bus';
 import { LocalBus } from './local';
 
-export async function createBus(config: ServerConfig, log: Logger): Promise<Bus> {
+/** `onLag` receives the publish-to-receive time (ms) of each event from another node. */
+export async function createBus(config: ServerConfig, log: Logger, onLag?: (ms: number) => void): Promise<Bus> {
   if (!config.redisUrl) return new LocalBus();
   const { RedisBus } = await import('./redis');
   return new RedisBus({
     url: config.redisUrl,
     keyPrefix: config.redisKeyPrefix,
     onError: (err, context) => log.warn({ err, context }, 'redis bus problem'),
+    ...(onLag ? { onLag } : {}),
   });
 }

@@ -13,6 +13,9 @@ export class LocalBus implements Bus {
     this.sessions.clear();
   }
 
+  /** Always reachable: it lives in this process. */
+  async ping(): Promise<void> {}
+
   async claimSession(username: string): Promise<boolean> {
     if (this.sessions.has(username)) return false;
     this.sessions.add(username);

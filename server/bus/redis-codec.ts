@@ -25,14 +25,17 @@ const BusEventSchema = z.discriminatedUnion('kind', [
     members: z.array(z.string()),
     notify: z.array(z.string()),
   }),
+  z.object({ kind: z.literal('typing'), from: z.string(), group: z.string().optional(), to: z.array(z.string()) }),
   z.object({ kind: z.literal('blocks-changed'), user: z.string() }),
 ]);
 
-const EnvelopeSchema = z.object({ origin: z.string(), event: BusEventSchema });
+const EnvelopeSchema = z.object({ origin: z.string(), sentAt: Int.optional(), event: BusEventSchema });
 
 export interface Envelope {
   /** nodeId of the publisher, or SWEEPER_ORIGIN (delivered to every node). */
   origin: string;
+  /** Publisher's clock (ms since the epoch) when sent; absent from older nodes. */
+  sentAt?: number;
   event: BusEvent;
 }
 

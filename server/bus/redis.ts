@@ -32,6 +32,8 @@ export interface RedisBusOptions {
    * throwing handler) that have no caller to reject. Default: ignored.
    */
   onError?: (err: Error, context: string) => void;
+  /** Called with the publish-to-receive time (ms) of each event from another node (the bus lag metric). Default: ignored. */
+  onLag?: (ms: number) => void;
 }
 
 /** Most claims refreshed by one script call, so one call never blocks Redis for long. */
@@ -45,6 +47,7 @@ export class RedisBus implements Bus {
   private readonly heartbeatMs: number;
   private readonly prefix: string;
   private readonly onError: (err: Error, context: string) => void;
+  private readonly onLag: (ms: number) => void;
   private readonly channel: string;
   private readonly onlineKey: string;
   /** Usernames this node holds a claim for. */
@@ -63,6 +66,7 @@ export class RedisBus implements Bus {
     this.heartbeatMs = options.heartbeatMs ?? 3_000;
     this.prefix = options.keyPrefix ?? 'chat:';
     this.onError = options.onError ?? (() => undefined);
+    this.onLag = options.onLag ?? (() => undefined);
     if (!Number.isInteger(this.ttlMs) || this.ttlMs < 10) throw new Error(`sessionTtlMs must be an integer >= 10, got ${this.ttlMs}`);
     if (!(this.heartbeatMs > 0 && this.heartbeatMs < this.ttlMs)) {
       throw new Error(`heartbeatMs (${this.heartbeatMs}) must be positive and below sessionTtlMs (${this.ttlMs})`);
@@ -123,6 +127,10 @@ export class RedisBus implements Bus {
     await Promise.all([commands.quit().catch(() => undefined), this.subscriber?.quit().catch(() => undefined)]);
   }
 
+  async ping(): Promise<void> {
+    await this.redis().ping();
+  }
+
   async claimSession(username: string): Promise<boolean> {
     const claimed = await this.redis().eval(CLAIM, 2, this.sessionKey(username), this.onlineKey, this.nodeId, this.ttlMs, username);
     if (claimed !== 1) return false;
@@ -154,7 +162,7 @@ export class RedisBus implements Bus {
   }
 
   async publish(event: BusEvent): Promise<void> {
-    await this.redis().publish(this.channel, encodeEnvelope({ origin: this.nodeId, event }));
+    await this.redis().publish(this.channel, encodeEnvelope({ origin: this.nodeId, sentAt: Date.now(), event }));
   }
 
   subscribe(handler: (event: BusEvent) => void): void {
@@ -186,6 +194,7 @@ export class RedisBus implements Bus {
       return;
     }
     if (envelope.origin === this.nodeId || this.handler === null) return;
+    if (envelope.sentAt !== undefined) this.onLag(Math.max(0, Date.now() - envelope.sentAt));
     try {
       this.handler(envelope.event);
     } catch (err) {
@@ -229,7 +238,7 @@ export class RedisBus implements Bus {
     const at = Date.now();
     for (const user of gone) {
       const event: BusEvent = { kind: 'presence', user, online: false, at };
-      await redis.publish(this.channel, encodeEnvelope({ origin: SWEEPER_ORIGIN, event }));
+      await redis.publish(this.channel, encodeEnvelope({ origin: SWEEPER_ORIGIN, sentAt: Date.now(), event }));
     }
   }
 }

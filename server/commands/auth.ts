@@ -1,6 +1,7 @@
 // Sign-in, registration and sign-out.
 import { CloseReason } from '../connection';
 import { ErrorCode, ProtocolError, type CommandOf, type ResultOf } from '../protocol';
+import { LockoutError } from '../services/accounts';
 import type { CommandContext, CommandSpec } from './types';
 
 async function signIn(
@@ -34,7 +35,10 @@ function guard(ctx: CommandContext): void {
   if (ctx.client.signingIn) throw new ProtocolError(ErrorCode.BAD_REQUEST, 'A sign-in is already in progress on this connection');
 }
 
-/** login <username> (password | token) [remember] [resumeFrom] */
+/**
+ * login <username> (password | token) [remember] [resumeFrom]
+ * Checked against the sign-in budgets (services/sign-in-budget.ts) before any store or hash work.
+ */
 export const login: CommandSpec<'login'> = {
   needsAuth: false,
   async handle(ctx, cmd: CommandOf<'login'>) {
@@ -43,15 +47,33 @@ export const login: CommandSpec<'login'> = {
       throw new ProtocolError(ErrorCode.BAD_REQUEST, 'login: give either a password or a token');
     }
     ctx.client.signingIn = true;
+    const { metrics, audit } = ctx.services;
+    const { connection } = ctx.client;
+    const who = { username: cmd.username, address: connection.remoteAddress };
+    const detail = `${connection.kind}, ${cmd.token !== undefined ? 'token' : 'password'}`;
     try {
-      if (cmd.token !== undefined) {
-        await ctx.services.accounts.verifyToken(cmd.username, cmd.token);
-        // Signing in with a token keeps using it; "remember" would only add a second one.
-        ctx.client.token = cmd.token;
-        return await signIn(ctx, cmd.username, { ...cmd, remember: false });
-      }
-      await ctx.services.accounts.verify(cmd.username, cmd.password!);
-      return await signIn(ctx, cmd.username, cmd);
+      return await ctx.services.signInBudget.attempt(ctx.client.connection.address, async () => {
+        let username: string;
+        try {
+          // The name is matched in any case; the session uses the registered spelling.
+          if (cmd.token !== undefined) username = await ctx.services.accounts.verifyToken(cmd.username, cmd.token);
+          else username = await ctx.services.accounts.verify(cmd.username, cmd.password!);
+        } catch (err) {
+          const locked = err instanceof ProtocolError && err.code === ErrorCode.ACCOUNT_LOCKED && !(err instanceof LockoutError);
+          metrics.signIns.inc({ result: locked ? 'locked' : 'failed' });
+          await audit.record({ action: locked ? 'sign-in-refused' : 'sign-in-failed', ...who, detail: locked ? `${detail}, account locked` : detail });
+          if (err instanceof LockoutError) await audit.record({ action: 'lockout', ...who, detail: err.message });
+          throw err;
+        }
+        metrics.signIns.inc({ result: 'ok' });
+        await audit.record({ action: 'sign-in', actor: username, ...who, username, detail });
+        if (cmd.token !== undefined) {
+          // Signing in with a token keeps using it; "remember" would only add a second one.
+          ctx.client.token = cmd.token;
+          return await signIn(ctx, username, { ...cmd, remember: false });
+        }
+        return await signIn(ctx, username, cmd);
+      });
     } finally {
       ctx.client.signingIn = false;
     }
@@ -68,8 +90,17 @@ export const register: CommandSpec<'register'> = {
     }
     ctx.client.signingIn = true;
     try {
-      await ctx.services.accounts.create(cmd.username, cmd.password);
-      return await signIn(ctx, cmd.username, cmd);
+      return await ctx.services.signInBudget.attempt(ctx.client.connection.address, async () => {
+        await ctx.services.accounts.create(cmd.username, cmd.password);
+        await ctx.services.audit.record({
+          action: 'registered',
+          actor: cmd.username,
+          username: cmd.username,
+          address: ctx.client.connection.remoteAddress,
+          detail: ctx.client.connection.kind,
+        });
+        return await signIn(ctx, cmd.username, cmd);
+      });
     } finally {
       ctx.client.signingIn = false;
     }

@@ -5,8 +5,7 @@ import type { CommandSpec } from './types';
 export const block: CommandSpec<'block'> = {
   needsAuth: true,
   async handle(ctx, cmd) {
-    await ctx.services.blocks.block(ctx.user, cmd.user);
-    return { user: cmd.user };
+    return { user: await ctx.services.blocks.block(ctx.user, cmd.user) };
   },
 };
 
@@ -14,8 +13,7 @@ export const block: CommandSpec<'block'> = {
 export const unblock: CommandSpec<'unblock'> = {
   needsAuth: true,
   async handle(ctx, cmd) {
-    await ctx.services.blocks.unblock(ctx.user, cmd.user);
-    return { user: cmd.user };
+    return { user: await ctx.services.blocks.unblock(ctx.user, cmd.user) };
   },
 };
 

@@ -54,20 +54,25 @@ export class Dispatcher {
     return lane;
   }
 
+  /**
+   * Counts one piece of input against the connection's rate limit: null when
+   * allowed, else the RATE_LIMITED error to answer. Transports call it for input
+   * they handle themselves (the TCP sign-in prompts); commands are counted here.
+   */
+  charge(client: Client): WireError | null {
+    const wait = this.lane(client).bucket.take();
+    if (wait <= 0) return null;
+    this.services.metrics.rateLimited.inc({ transport: client.connection.kind });
+    const seconds = Math.max(1, Math.ceil(wait / 1000));
+    return { code: ErrorCode.RATE_LIMITED, message: `Too many commands. Slow down (try again in ${seconds} s).`, retryAfter: seconds };
+  }
+
   private enqueue(client: Client, id: RequestId | null, work: () => Promise<Outcome>): Promise<Outcome> {
     const lane = this.lane(client);
-    const wait = lane.bucket.take();
-    if (wait > 0) {
-      const seconds = Math.max(1, Math.ceil(wait / 1000));
-      return Promise.resolve(
-        this.fail(client, id, {
-          code: ErrorCode.RATE_LIMITED,
-          message: `Too many commands. Slow down (try again in ${seconds} s).`,
-          retryAfter: seconds,
-        }),
-      );
-    }
+    const limited = this.charge(client);
+    if (limited) return Promise.resolve(this.fail(client, id, limited));
     if (lane.length >= MAX_QUEUED) {
+      this.services.metrics.rateLimited.inc({ transport: client.connection.kind });
       return Promise.resolve(
         this.fail(client, id, {
           code: ErrorCode.RATE_LIMITED,

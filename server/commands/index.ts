@@ -6,6 +6,7 @@ import { block, blocklist, unblock } from './blocks';
 import { fileToken } from './files';
 import { createGroup, groupAdd, grouplist, groupLeave, groupRemove } from './groups';
 import { broadcast, message, messageGroup } from './messaging';
+import { typing, users } from './people';
 import { ping, whoelse, wholasthr } from './presence';
 import type { CommandTable } from './types';
 
@@ -21,6 +22,8 @@ export const commands: CommandTable = {
   unblock,
   blocklist,
   ping,
+  users,
+  typing,
   offline,
   'create-group': createGroup,
   'message-group': messageGroup,

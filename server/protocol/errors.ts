@@ -48,6 +48,13 @@ export const ErrorCode = {
   FILE_TOO_LARGE: 'FILE_TOO_LARGE',
   /** Too many requests; `retryAfter` says when to try again (seconds). */
   RATE_LIMITED: 'RATE_LIMITED',
+  /**
+   * The server is too busy to take this now (the sign-in hash queue is full, or
+   * too many sign-ins are failing server-wide); `retryAfter` says when to retry (seconds).
+   */
+  SERVER_BUSY: 'SERVER_BUSY',
+  /** The connection was refused: too many connections (or not yet signed-in ones) from this address or in total. */
+  TOO_MANY_CONNECTIONS: 'TOO_MANY_CONNECTIONS',
   /** The server is shutting down and takes no new work. */
   SHUTTING_DOWN: 'SHUTTING_DOWN',
   /** Something failed inside the server; nothing was acknowledged. */

@@ -2,6 +2,7 @@
 // renderer and the client library. Pure TypeScript: it imports only zod, never
 // node:* or the DOM.
 export * from './limits';
+export * from './canonical-name';
 export * from './errors';
 export * from './models';
 export * from './schemas';

@@ -31,6 +31,17 @@ export const DEFAULT_PAGE_SIZE = 50;
 /** Longest request id a client may use (string ids). */
 export const MAX_REQUEST_ID_LENGTH = 64;
 
+/** Most accounts one `users` request lists (the result says when more match). */
+export const MAX_DIRECTORY_SIZE = 500;
+
+/** Longest `users` query, in characters (a name is at most 32). */
+export const MAX_DIRECTORY_QUERY_LENGTH = 32;
+
+/** A `typing` notice is forwarded at most once per conversation per this many milliseconds. */
+export const TYPING_INTERVAL_MS = 2000;
+
+/** How long a client shows "… is typing" after the last notice, in milliseconds. */
+export const TYPING_SHOWN_MS = 5000;
 /** Most files one message may carry. */
 export const MAX_ATTACHMENTS = 10;
 

@@ -76,11 +76,16 @@ const GroupEvent = z.object({
   members: z.array(Username),
   group: GroupInfo.nullable(),
 });
+/**
+ * `from` is typing to me (or, with `group`, in that group). Ephemeral: show it
+ * for TYPING_SHOWN_MS unless renewed, and drop it when their message arrives.
+ */
+const TypingEvent = z.object({ type: z.literal('event'), event: z.literal('typing'), from: Username, group: GroupName.optional() });
 /** The server is going away; reconnect later. */
 const ShutdownEvent = z.object({ type: z.literal('event'), event: z.literal('shutdown'), reason: z.string() });
 
 /** Every event the server pushes, discriminated by `event`. `hello` is the first frame on every connection. */
-export const EventFrame = z.discriminatedUnion('event', [HelloEvent, MessageEvent, PresenceEvent, GroupEvent, ShutdownEvent]);
+export const EventFrame = z.discriminatedUnion('event', [HelloEvent, MessageEvent, PresenceEvent, GroupEvent, TypingEvent, ShutdownEvent]);
 export type EventFrame = z.infer<typeof EventFrame>;
 export type EventName = EventFrame['event'];
 export type EventOf<K extends EventName> = Extract<EventFrame, { event: K }>;

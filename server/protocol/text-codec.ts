@@ -117,6 +117,8 @@ export function formatEvent(event: EventFrame, time: TimeFormatter = formatClock
       }
       return null;
     }
+    case 'typing':
+      return event.group === undefined ? `* ${event.from} is typing` : `* ${event.from} is typing in group ${event.group}`;
     case 'shutdown':
       return `* Server is shutting down: ${event.reason}`;
   }

@@ -2,16 +2,51 @@
 // seed's credentials file. Lock state lives in the store, so a lock holds on
 // every connection and every node.
 import { readFile } from 'node:fs/promises';
-import { ErrorCode, ProtocolError, RESERVED_NAMES, Username, Password } from '../protocol';
+import { canonicalName, ErrorCode, ProtocolError, RESERVED_NAMES, Username, Password } from '../protocol';
+import type { ServerConfig } from '../config';
 import type { AccountStore } from '../store/store';
 import { hashPassword, hashToken, newToken, verifyPassword } from './passwords';
 
+/**
+ * The lock an administrator sets (`users lock`): the latest time a Date can
+ * hold, so it never expires by itself; `users unlock` clears it.
+ */
+export const ADMIN_LOCK_UNTIL = 8_640_000_000_000_000;
+
+/** ACCOUNT_LOCKED thrown by the attempt that locked the account (the audit log records a lockout). */
+export class LockoutError extends ProtocolError {}
+
 export interface AccountPolicy {
+  /** Failed sign-ins in a row that lock a name for lockMs. */
   maxAttempts: number;
   lockMs: number;
+  /** Failed sign-ins inside one hour that lock a name for an hour (ASVS V2.2.1). */
+  maxFailuresPerHour: number;
   hashCost: number;
   tokenMs: number;
 }
+
+/** The account rules a server configuration asks for. */
+export function accountPolicyOf(config: ServerConfig): AccountPolicy {
+  return {
+    maxAttempts: config.maxAttempts,
+    lockMs: config.lockoutSeconds * 1000,
+    maxFailuresPerHour: config.maxFailuresPerHour,
+    hashCost: config.hashCost,
+    tokenMs: config.tokenDays * 86_400_000,
+  };
+}
+
+/**
+ * How long a reserved verification holds its name. It ends when the check ends;
+ * the lease only matters when a node dies mid-check, and bounds how long the
+ * name then refuses other checks.
+ */
+const ATTEMPT_LEASE_MS = 30_000;
+/** How long a sign-in waits for another node's check of the same name before RATE_LIMITED. */
+const ATTEMPT_WAIT_MS = 10_000;
+/** Poll interval while another node holds the name's lease. */
+const ATTEMPT_POLL_MS = 25;
 
 export class AccountService {
   /** A real hash to verify against for unknown users, so timing does not reveal who exists. */
@@ -24,44 +59,91 @@ export class AccountService {
   ) {}
 
   private lockedError(lockedUntil: number, now: number, prefix: string): ProtocolError {
+    if (lockedUntil >= ADMIN_LOCK_UNTIL) return new ProtocolError(ErrorCode.ACCOUNT_LOCKED, 'This account is locked by an administrator.');
     const seconds = Math.max(1, Math.ceil((lockedUntil - now) / 1000));
     return new ProtocolError(ErrorCode.ACCOUNT_LOCKED, `${prefix}Your account is locked. Try again in ${seconds} s.`, seconds);
   }
 
+  /** Per-name queue of this node's password checks: one in flight per name, the rest wait their turn here. */
+  private readonly checking = new Map<string, Promise<void>>();
+
   /**
    * Checks a password. Throws ACCOUNT_LOCKED while locked (whatever the password),
-   * INVALID_CREDENTIALS on a mismatch (locking the account at the limit).
+   * INVALID_CREDENTIALS on a mismatch (locking the account at the limit), and
+   * RATE_LIMITED when another node's check of the same name does not end in time.
+   *
+   * Concurrency (the lockout must hold against parallel guesses, on every node):
+   * - MUST reserve the attempt in the store before hashing, so no more checks
+   *   start than the lock allows: one verification per name is in flight
+   *   cluster-wide, and a reservation is refused while the name is locked.
+   * - MUST record the result in the same store operation that ends the
+   *   reservation, and refuse even a right password when that finds a lock.
    */
-  async verify(username: string, password: string): Promise<void> {
-    const start = this.now();
-    const lock = await this.store.getLockState(username, start);
-    if (lock.lockedUntil !== null && lock.lockedUntil > start) throw this.lockedError(lock.lockedUntil, start, '');
-    const user = await this.store.getUser(username);
-    const ok = await verifyPassword(password, user?.passwordHash ?? (await this.getDummyHash()));
-    if (ok && user) {
-      if (lock.failures > 0) await this.store.clearFailedLogins(username);
-      return;
-    }
+  verify(typed: string, password: string): Promise<string> {
+    // Names are matched, and locked, by their canonical form: ALICE and alice share one lock.
+    const key = canonicalName(typed);
+    const previous = this.checking.get(key) ?? Promise.resolve();
+    const mine = previous.then(() => this.verifyReserved(typed, key, password));
+    const settled = mine.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.checking.set(key, settled);
+    void settled.then(() => {
+      if (this.checking.get(key) === settled) this.checking.delete(key);
+    });
+    return mine;
+  }
+
+  /** Resolves the registered spelling of the user signed in. */
+  private async verifyReserved(typed: string, key: string, password: string): Promise<string> {
+    await this.reserveAttempt(key);
+    const user = await this.store.getUser(typed);
+    const ok = (await verifyPassword(password, user?.passwordHash ?? (await this.getDummyHash()))) && user !== null;
     const now = this.now();
-    const after = await this.store.recordFailedLogin(username, now, this.policy.maxAttempts, this.policy.lockMs);
-    if (after.lockedUntil !== null && after.lockedUntil > now) {
-      throw this.lockedError(after.lockedUntil, now, 'Invalid password. Too many failed attempts. ');
+    const lock = await this.store.finishLoginAttempt(key, now, ok, {
+      maxAttempts: this.policy.maxAttempts,
+      lockMs: this.policy.lockMs,
+      maxPerHour: this.policy.maxFailuresPerHour,
+    });
+    if (lock.lockedUntil !== null && lock.lockedUntil > now) {
+      if (ok) throw this.lockedError(lock.lockedUntil, now, '');
+      // One check per name is in flight, so a lock found after a wrong password is this attempt's doing.
+      const locked = this.lockedError(lock.lockedUntil, now, 'Invalid password. Too many failed attempts. ');
+      throw new LockoutError(locked.code, locked.message, locked.retryAfter);
     }
-    const left = this.policy.maxAttempts - after.failures;
+    if (user && ok) return user.username;
+    const left = this.policy.maxAttempts - lock.failures;
     throw new ProtocolError(
       ErrorCode.INVALID_CREDENTIALS,
       `Invalid username or password. ${left} attempt${left === 1 ? '' : 's'} left before the account is locked.`,
     );
   }
 
+  /** Takes the name's one verification slot in the store, waiting (bounded) while another node holds it. */
+  private async reserveAttempt(username: string): Promise<void> {
+    const deadline = Date.now() + ATTEMPT_WAIT_MS;
+    for (;;) {
+      const now = this.now();
+      const reservation = await this.store.beginLoginAttempt(username, now, ATTEMPT_LEASE_MS);
+      if (reservation.granted) return;
+      if (reservation.lockedUntil !== null) throw this.lockedError(reservation.lockedUntil, now, '');
+      if (Date.now() >= deadline) {
+        throw new ProtocolError(ErrorCode.RATE_LIMITED, 'Another sign-in for this name is being checked. Try again in a moment.', 1);
+      }
+      await new Promise((resolve) => setTimeout(resolve, ATTEMPT_POLL_MS));
+    }
+  }
+
   private getDummyHash(): Promise<string> {
     return (this.dummyHash ??= hashPassword('not-a-real-password', this.policy.hashCost));
   }
 
-  /** Resolves the user a token belongs to; throws INVALID_TOKEN if it is not theirs or has expired. */
-  async verifyToken(username: string, token: string): Promise<void> {
+  /** Resolves the registered spelling of the token's user; throws INVALID_TOKEN if it is not `typed`'s (in any case) or has expired. */
+  async verifyToken(typed: string, token: string): Promise<string> {
     const owner = await this.store.findToken(hashToken(token), this.now());
-    if (owner !== username) throw new ProtocolError(ErrorCode.INVALID_TOKEN, 'The saved sign-in has expired or was revoked. Sign in with your password.');
+    if (owner !== null && canonicalName(owner) === canonicalName(typed)) return owner;
+    throw new ProtocolError(ErrorCode.INVALID_TOKEN, 'The saved sign-in has expired or was revoked. Sign in with your password.');
   }
 
   /** The user a sign-in token belongs to, or null when it is unknown, expired or revoked (HTTP file requests). */
@@ -85,19 +167,20 @@ export class AccountService {
   /** Creates an account. Throws USERNAME_TAKEN when the name is used or reserved. */
   async create(username: string, password: string): Promise<void> {
     assertValid(username, password);
-    if (RESERVED_NAMES.has(username.toLowerCase())) throw new ProtocolError(ErrorCode.USERNAME_TAKEN, `"${username}" is reserved`);
+    if (RESERVED_NAMES.has(canonicalName(username))) throw new ProtocolError(ErrorCode.USERNAME_TAKEN, `"${username}" is reserved`);
     const hash = await hashPassword(password, this.policy.hashCost);
     if (!(await this.store.createUser(username, hash, this.now()))) {
       throw new ProtocolError(ErrorCode.USERNAME_TAKEN, `The name "${username}" is taken`);
     }
   }
 
-  /** Sets a new password and revokes every sign-in token of the user. */
-  async setPassword(username: string, password: string): Promise<void> {
-    assertValid(username, password);
+  /** Sets a new password and revokes every sign-in token of the user (`typed` in any case). */
+  async setPassword(typed: string, password: string): Promise<void> {
+    assertValid(typed, password);
+    const user = await this.store.getUser(typed);
     const hash = await hashPassword(password, this.policy.hashCost);
-    if (!(await this.store.setPasswordHash(username, hash))) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user "${username}"`);
-    await this.store.revokeTokensOf(username);
+    if (!user || !(await this.store.setPasswordHash(user.username, hash))) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user "${typed}"`);
+    await this.store.revokeTokensOf(user.username);
   }
 
   /**
@@ -163,8 +246,9 @@ export function parseUsersFile(text: string, name = 'users file'): { username: s
     if (parts.length !== 2) throw new Error(`${name}:${index + 1}: expected "username password"`);
     const [username, password] = parts as [string, string];
     if (!Username.safeParse(username).success) throw new Error(`${name}:${index + 1}: invalid username "${username.slice(0, 40)}"`);
-    if (seen.has(username)) throw new Error(`${name}:${index + 1}: duplicate user "${username}"`);
-    seen.add(username);
+    // One account per canonical form: "Alice" and "alice" are the same user.
+    if (seen.has(canonicalName(username))) throw new Error(`${name}:${index + 1}: duplicate user "${username}"`);
+    seen.add(canonicalName(username));
     out.push({ username, password });
   });
   return out;

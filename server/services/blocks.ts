@@ -30,18 +30,22 @@ export class BlockService {
     this.blockersCache.delete(user);
   }
 
-  async block(blocker: string, target: string): Promise<void> {
+  /** Resolves the target's registered spelling (the name typed may differ in case). */
+  async block(blocker: string, typed: string): Promise<string> {
+    const target = await this.requireUser(typed);
     if (blocker === target) throw new ProtocolError(ErrorCode.SELF_TARGET, 'You cannot block yourself');
-    await this.requireUser(target);
     await this.store.block(blocker, target);
     this.changed(target);
+    return target;
   }
 
-  async unblock(blocker: string, target: string): Promise<void> {
+  /** Resolves the target's registered spelling. */
+  async unblock(blocker: string, typed: string): Promise<string> {
+    const target = await this.requireUser(typed);
     if (blocker === target) throw new ProtocolError(ErrorCode.SELF_TARGET, 'You cannot unblock yourself');
-    await this.requireUser(target);
     await this.store.unblock(blocker, target);
     this.changed(target);
+    return target;
   }
 
   list(blocker: string): Promise<string[]> {
@@ -59,7 +63,10 @@ export class BlockService {
     void this.bus.publish({ kind: 'blocks-changed', user: target }).catch(() => {});
   }
 
-  private async requireUser(username: string): Promise<void> {
-    if (!(await this.accounts.getUser(username))) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user "${username}"`);
+  /** The registered spelling of the user `typed` names (matched by canonical form); UNKNOWN_USER when none. */
+  private async requireUser(typed: string): Promise<string> {
+    const user = await this.accounts.getUser(typed);
+    if (!user) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user "${typed}"`);
+    return user.username;
   }
 }

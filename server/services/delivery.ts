@@ -3,6 +3,7 @@
 // to the local session or, for users signed in on another node, to the bus.
 // Nothing is sent to anyone before the store has committed.
 import type { Bus } from '../bus/bus';
+import type { Metrics } from '../metrics';
 import { OutboundMessage } from '../connection';
 import { ErrorCode, ProtocolError, type ChatMessage } from '../protocol';
 import type { AccountStore, MessageStore, NewMessage, Recipient, StoredDelivery } from '../store/store';
@@ -29,14 +30,20 @@ export class DeliveryService {
     private readonly registry: SessionRegistry,
     private readonly blocks: BlockService,
     private readonly presence: PresenceService,
+    private readonly metrics: Metrics,
     private readonly files: FileService,
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** `attachments`: ids of files `from` uploaded or can read (UNKNOWN_FILE otherwise). */
-  async sendPrivate(from: string, to: string, text: string, attachments?: readonly string[]): Promise<SendOutcome> {
-    if (from === to) throw new ProtocolError(ErrorCode.SELF_TARGET, 'You cannot message yourself');
-    if (!(await this.accounts.getUser(to))) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user "${to}"`);
+  /**
+   * `typed` is matched by canonical form; the message names the recipient's registered spelling.
+   * `attachments`: ids of files `from` uploaded or can read (UNKNOWN_FILE otherwise).
+   */
+  async sendPrivate(from: string, typed: string, text: string, attachments?: readonly string[]): Promise<SendOutcome> {
+    const user = await this.accounts.getUser(typed);
+    if (user?.username === from) throw new ProtocolError(ErrorCode.SELF_TARGET, 'You cannot message yourself');
+    if (!user) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user "${typed}"`);
+    const to = user.username;
     if ((await this.blocks.blockersOf(from)).has(to)) {
       throw new ProtocolError(ErrorCode.BLOCKED, 'Your message could not be delivered as the recipient has blocked you');
     }
@@ -85,6 +92,7 @@ export class DeliveryService {
       const withFiles: ChatMessage = { ...saved.message, attachments: await this.files.describe(files) };
       saved = { message: withFiles, deliveries: saved.deliveries.map((d) => ({ ...d, message: withFiles })) };
     }
+    this.metrics.messages.inc({ kind: message.kind });
     this.route(saved.deliveries, new OutboundMessage(saved.message));
     return {
       message: saved.message,
@@ -99,8 +107,10 @@ export class DeliveryService {
     let remote: StoredDelivery[] | undefined;
     for (const d of deliveries) {
       const session = this.registry.get(d.username);
-      if (session) session.deliver(d.seq, d.offline, outbound);
-      else if (!d.offline) (remote ??= []).push(d);
+      if (session) {
+        session.deliver(d.seq, d.offline, outbound);
+        if (!d.offline) this.observeLatency(d.message.ts);
+      } else if (!d.offline) (remote ??= []).push(d);
     }
     if (remote) void this.bus.publish({ kind: 'deliver', deliveries: remote }).catch(() => {});
   }
@@ -114,6 +124,12 @@ export class DeliveryService {
       let out = outbound.get(d.message.id);
       if (!out) outbound.set(d.message.id, (out = new OutboundMessage(d.message)));
       session.deliver(d.seq, d.offline, out);
+      if (!d.offline) this.observeLatency(d.message.ts);
     }
+  }
+
+  /** Message timestamp to hand-off (live deliveries; queued ones wait for their user by design). */
+  private observeLatency(sentAt: number): void {
+    this.metrics.deliveryLatency.observe(Math.max(0, this.now() - sentAt) / 1000);
   }
 }

@@ -1,6 +1,6 @@
 // Groups: creation, membership and the events members see. The owner adds and
 // removes members; any member may leave (ownership then passes on).
-import { ErrorCode, ProtocolError, RESERVED_NAMES, type EventFrame, type GroupInfo } from '../protocol';
+import { canonicalName, ErrorCode, ProtocolError, RESERVED_NAMES, type EventFrame, type GroupInfo } from '../protocol';
 import type { Bus, BusEvent } from '../bus/bus';
 import type { AccountStore, GroupRecord, GroupStore } from '../store/store';
 import type { SessionRegistry } from './registry';
@@ -21,9 +21,8 @@ export class GroupService {
   ) {}
 
   async create(owner: string, name: string, members: readonly string[]): Promise<GroupRecord> {
-    if (RESERVED_NAMES.has(name.toLowerCase())) throw new ProtocolError(ErrorCode.BAD_REQUEST, `"${name}" is reserved`);
-    const wanted = [...new Set([owner, ...members])];
-    await this.requireUsers(wanted);
+    if (RESERVED_NAMES.has(canonicalName(name))) throw new ProtocolError(ErrorCode.BAD_REQUEST, `"${name}" is reserved`);
+    const wanted = [...new Set([owner, ...(await this.requireUsers(members))])];
     if (!(await this.store.createGroup(name, owner, wanted, this.now()))) {
       throw new ProtocolError(ErrorCode.GROUP_EXISTS, `The name "${name}" is already used by a group or a user`);
     }
@@ -42,8 +41,7 @@ export class GroupService {
 
   async add(actor: string, name: string, members: readonly string[]): Promise<GroupRecord> {
     const group = await this.requireOwner(name, actor);
-    await this.requireUsers(members);
-    const added = [...new Set(members)].filter((m) => !group.members.includes(m));
+    const added = [...new Set(await this.requireUsers(members))].filter((m) => !group.members.includes(m));
     const updated = (await this.store.addGroupMembers(name, added)) ?? group;
     if (added.length > 0) {
       this.announce({ kind: 'group', name, change: 'added', actor, members: added, notify: updated.members.filter((m) => m !== actor) });
@@ -53,9 +51,11 @@ export class GroupService {
 
   async remove(actor: string, name: string, members: readonly string[]): Promise<GroupRecord> {
     const group = await this.requireOwner(name, actor);
-    if (members.includes(actor)) throw new ProtocolError(ErrorCode.BAD_REQUEST, 'To remove yourself, leave the group');
-    const removed = [...new Set(members)].filter((m) => group.members.includes(m));
-    const missing = members.filter((m) => !group.members.includes(m));
+    // Members are named in any case: each typed name means the member with its canonical form.
+    const memberOf = (typed: string) => group.members.find((m) => canonicalName(m) === canonicalName(typed));
+    if (members.some((m) => memberOf(m) === actor)) throw new ProtocolError(ErrorCode.BAD_REQUEST, 'To remove yourself, leave the group');
+    const removed = [...new Set(members.flatMap((m) => memberOf(m) ?? []))];
+    const missing = members.filter((m) => memberOf(m) === undefined);
     if (missing.length > 0) throw new ProtocolError(ErrorCode.BAD_REQUEST, `Not in group "${name}": ${missing.join(', ')}`);
     const updated = await this.store.removeGroupMembers(name, removed);
     if (!updated) throw new ProtocolError(ErrorCode.UNKNOWN_GROUP, `No group "${name}"`);
@@ -85,11 +85,12 @@ export class GroupService {
     return group;
   }
 
-  private async requireUsers(names: readonly string[]): Promise<void> {
-    const unique = [...new Set(names)];
-    const existing = new Set(await this.accounts.existingUsers(unique));
-    const missing = unique.filter((n) => !existing.has(n));
-    if (missing.length > 0) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No such user(s): ${missing.join(', ')}`);
+  /** The registered spelling of each typed name (matched by canonical form), in order; UNKNOWN_USER names the missing. */
+  private async requireUsers(names: readonly string[]): Promise<string[]> {
+    const registered = await Promise.all(names.map(async (typed) => (await this.accounts.getUser(typed))?.username));
+    const missing = names.filter((_, i) => registered[i] === undefined);
+    if (missing.length > 0) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No such user(s): ${[...new Set(missing)].join(', ')}`);
+    return registered as string[];
   }
 
   private announce(change: GroupChange): void {

@@ -4,8 +4,10 @@
 import type { Bus } from '../bus/bus';
 import type { ServerConfig } from '../config';
 import type { Logger } from '../log';
+import type { Metrics } from '../metrics';
 import type { Store } from '../store/store';
-import { AccountService } from './accounts';
+import { AccountService, accountPolicyOf } from './accounts';
+import { AuditService } from './audit';
 import { BlockService } from './blocks';
 import { withAttachments } from './attached-messages';
 import { DeliveryService } from './delivery';
@@ -15,13 +17,19 @@ import { MailboxService } from './mailbox';
 import { PresenceService } from './presence';
 import { SessionRegistry } from './registry';
 import { SessionService } from './sessions';
+import { SignInBudget } from './sign-in-budget';
+import { TypingService } from './typing';
 
 export interface Services {
   config: ServerConfig;
   log: Logger;
+  /** The node's Prometheus metrics. */
+  metrics: Metrics;
   /** Milliseconds since the epoch; injected so tests can move time. */
   now: () => number;
   accounts: AccountService;
+  /** The audit log (sign-ins, lockouts, registrations, ...). */
+  audit: AuditService;
   blocks: BlockService;
   groups: GroupService;
   presence: PresenceService;
@@ -29,11 +37,14 @@ export interface Services {
   mailbox: MailboxService;
   files: FileService;
   sessions: SessionService;
+  /** Failed sign-in budgets per address and per node, checked before hashing. */
+  signInBudget: SignInBudget;
+  typing: TypingService;
   /** The sessions signed in on this node. */
   registry: SessionRegistry;
 }
 
-export function createServices(config: ServerConfig, store: Store, bus: Bus, log: Logger, now: () => number = Date.now): Services {
+export function createServices(config: ServerConfig, store: Store, bus: Bus, log: Logger, metrics: Metrics, now: () => number = Date.now): Services {
   const registry = new SessionRegistry();
   const blocks = new BlockService(store.blocks, store.accounts, bus);
   const groups = new GroupService(store.groups, store.accounts, bus, registry, now);
@@ -50,19 +61,19 @@ export function createServices(config: ServerConfig, store: Store, bus: Bus, log
   return {
     config,
     log,
+    metrics,
     now,
     registry,
+    signInBudget: new SignInBudget({ perAddress: config.signInBudgetPerAddress, total: config.signInBudgetTotal, maxHashQueue: config.maxHashQueue }, now),
+    audit: new AuditService(store.admin, log, now),
     files,
     blocks,
     groups,
     presence,
-    accounts: new AccountService(
-      store.accounts,
-      { maxAttempts: config.maxAttempts, lockMs: config.lockoutSeconds * 1000, hashCost: config.hashCost, tokenMs: config.tokenDays * 86_400_000 },
-      now,
-    ),
-    delivery: new DeliveryService(messages, store.accounts, bus, registry, blocks, presence, files, now),
+    accounts: new AccountService(store.accounts, accountPolicyOf(config), now),
+    delivery: new DeliveryService(messages, store.accounts, bus, registry, blocks, presence, metrics, files, now),
     mailbox: new MailboxService(messages, store.accounts, groups, blocks),
     sessions: new SessionService(messages, store.accounts, bus, registry, presence, log, now),
+    typing: new TypingService(store.accounts, blocks, groups, presence, bus, registry, now),
   };
 }

@@ -34,7 +34,9 @@ export class MailboxService {
   async history(viewer: string, request: HistoryRequest): Promise<ResultOf<'history'>> {
     const limit = request.limit ?? DEFAULT_PAGE_SIZE;
     let isGroup = request.group ?? false;
-    if (request.group === undefined && !(await this.accounts.getUser(request.with))) {
+    // A user is named in any case; the answer uses their registered spelling.
+    const user = request.group === true ? null : await this.accounts.getUser(request.with);
+    if (request.group === undefined && !user) {
       // Users and groups share one namespace, so an unknown user may be a group.
       isGroup = await this.groups.exists(request.with);
       if (!isGroup) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user or group "${request.with}"`);
@@ -47,9 +49,10 @@ export class MailboxService {
       const blocked = new Set(await this.blocks.list(viewer));
       found = (await this.messages.history({ ...page, group: request.with })).filter((m) => !blocked.has(m.from));
     } else {
-      if (!(await this.accounts.getUser(request.with))) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user "${request.with}"`);
-      found = await this.messages.history({ ...page, peer: request.with });
+      if (!user) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user "${request.with}"`);
+      found = await this.messages.history({ ...page, peer: user.username });
     }
-    return { with: request.with, group: isGroup, messages: found.slice(0, limit), hasMore: found.length > limit };
+    const name = isGroup ? request.with : (user?.username ?? request.with);
+    return { with: name, group: isGroup, messages: found.slice(0, limit), hasMore: found.length > limit };
   }
 }

@@ -1,8 +1,12 @@
 // Password and token hashing. Passwords use scrypt at OWASP strength by default
 // (N = 2^17, r = 8, p = 1), computed on libuv's thread pool so the event loop
-// keeps serving other clients while a hash runs.
+// keeps serving other clients while a hash runs. The queue for the thread
+// pool is bounded and fair between clients' addresses (see withHashSlot).
 import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import os from 'node:os';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { performance } from 'node:perf_hooks';
+import { ErrorCode, ProtocolError } from '../protocol';
 
 const KEY_LENGTH = 32;
 const SALT_BYTES = 16;
@@ -10,23 +14,107 @@ const SALT_BYTES = 16;
 /**
  * Hashes running at once, process-wide. One core is left to the event loop so
  * signed-in users stay responsive during a login storm (a production-cost hash
- * keeps a core busy for most of a second); further hashes wait in arrival order.
+ * keeps a core busy for most of a second); further hashes wait.
  */
 const MAX_CONCURRENT_HASHES = Math.max(1, os.availableParallelism() - 1);
+
+/**
+ * Who a hash is computed for, carried along the async context so that account
+ * code needn't know about connections: the fairness key (the client's address)
+ * and the bound of the waiting queue that caller accepts.
+ */
+interface HashRequester {
+  key: string;
+  /** Waiting hashes beyond which this one is refused with SERVER_BUSY; 0 = no bound. */
+  maxWaiting: number;
+}
+const requester = new AsyncLocalStorage<HashRequester>();
+
+/**
+ * Waiting hashes, one FIFO per requester key. The next hash comes from the key
+ * served least recently (a key that waits for the first time goes first), so
+ * many attempts from one address cannot push an attempt from another address
+ * back by more than the hash already running. Work without a requester
+ * (start-up import, adduser) shares the key "".
+ */
+interface Lane {
+  waiters: (() => void)[];
+  /** Value of `served` when this key last got a slot; 0 = never. */
+  lastServed: number;
+}
+const lanes = new Map<string, Lane>();
+/** Lanes remembered (idle ones included) before idle ones are forgotten. */
+const MAX_LANES = 1024;
+let served = 0;
+let waitingCount = 0;
 let running = 0;
-const waiting: (() => void)[] = [];
+/** Moving average of a hash's duration (ms), for the retryAfter of SERVER_BUSY. */
+let averageHashMs = 300;
+
+/** Runs `work` with hashes attributed to `key`, refused when more than `maxWaiting` wait (0 = unbounded). */
+export function asHashRequester<T>(key: string, maxWaiting: number, work: () => Promise<T>): Promise<T> {
+  return requester.run({ key, maxWaiting }, work);
+}
+
+/** Seconds until a hash queued now would likely start, at least 1. */
+function estimatedWaitSeconds(): number {
+  return Math.max(1, Math.ceil((waitingCount * averageHashMs) / MAX_CONCURRENT_HASHES / 1000));
+}
+
+/**
+ * The SERVER_BUSY error when a hash queued now would exceed `maxWaiting`
+ * (0 = never), else null. Callers check it before doing other work for a sign-in.
+ */
+export function hashQueueBusy(maxWaiting: number): ProtocolError | null {
+  if (maxWaiting <= 0 || waitingCount < maxWaiting) return null;
+  const seconds = estimatedWaitSeconds();
+  return new ProtocolError(ErrorCode.SERVER_BUSY, `The server is busy checking other sign-ins. Try again in ${seconds} s.`, seconds);
+}
+
+function nextWaiter(): (() => void) | undefined {
+  let pick: Lane | undefined;
+  for (const lane of lanes.values()) {
+    if (lane.waiters.length > 0 && (!pick || lane.lastServed < pick.lastServed)) pick = lane;
+  }
+  if (!pick) return undefined;
+  waitingCount--;
+  pick.lastServed = ++served;
+  return pick.waiters.shift();
+}
+
+function enqueue(key: string, resolve: () => void): void {
+  let lane = lanes.get(key);
+  if (!lane) {
+    if (lanes.size >= MAX_LANES) for (const [k, l] of lanes) if (l.waiters.length === 0) lanes.delete(k);
+    lanes.set(key, (lane = { waiters: [], lastServed: 0 }));
+  }
+  lane.waiters.push(resolve);
+  waitingCount++;
+}
 
 async function withHashSlot<T>(work: () => Promise<T>): Promise<T> {
+  const who = requester.getStore();
   if (running < MAX_CONCURRENT_HASHES) running++;
-  else await new Promise<void>((resolve) => waiting.push(resolve));
+  else {
+    const busy = hashQueueBusy(who?.maxWaiting ?? 0);
+    if (busy) throw busy;
+    await new Promise<void>((resolve) => enqueue(who?.key ?? '', resolve));
+  }
+  const started = performance.now();
   try {
     return await work();
   } finally {
+    averageHashMs = averageHashMs * 0.8 + (performance.now() - started) * 0.2;
     // Hand the slot straight to the next waiter, or give it back.
-    const next = waiting.shift();
+    const next = nextWaiter();
     if (next) next();
     else running--;
   }
+}
+
+/** Hashes waiting for a slot right now, process-wide (the hash queue depth metric). */
+export function hashQueueDepth(): number {
+  return waitingCount;
 }
 
 function scryptAsync(password: string, salt: Buffer, options: ScryptOptions): Promise<Buffer> {

@@ -2,7 +2,7 @@
 // `ping` answer, and the online/offline events other users see. The one place
 // that decides whether a user is online.
 import type { Bus } from '../bus/bus';
-import { ErrorCode, ProtocolError, type PresenceInfo, type ResultOf } from '../protocol';
+import { ErrorCode, MAX_DIRECTORY_SIZE, ProtocolError, type PresenceInfo, type ResultOf } from '../protocol';
 import type { AccountStore } from '../store/store';
 import type { BlockService } from './blocks';
 import type { SessionRegistry } from './registry';
@@ -45,10 +45,22 @@ export class PresenceService {
     return [...byName.values()].sort((a, b) => (a.username < b.username ? -1 : a.username > b.username ? 1 : 0));
   }
 
+  /**
+   * The people directory: accounts whose name contains `query` (any case), at
+   * most MAX_DIRECTORY_SIZE, sorted by name, each with whether they are online now.
+   */
+  async directory(query: string): Promise<{ users: PresenceInfo[]; more: boolean }> {
+    const [found, online] = await Promise.all([this.accounts.listUsers(query, MAX_DIRECTORY_SIZE + 1), this.online()]);
+    const onlineSet = new Set(online);
+    const users = found.slice(0, MAX_DIRECTORY_SIZE).map((u) => ({ username: u.username, online: onlineSet.has(u.username), lastLoginAt: u.lastLoginAt }));
+    return { users, more: found.length > MAX_DIRECTORY_SIZE };
+  }
+
   /** `user` as `me` sees them: online or not, last sign-in, and blocks either way. Throws UNKNOWN_USER. */
-  async ping(me: string, user: string): Promise<ResultOf<'ping'>> {
-    const record = await this.accounts.getUser(user);
-    if (!record) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user "${user}"`);
+  async ping(me: string, typed: string): Promise<ResultOf<'ping'>> {
+    const record = await this.accounts.getUser(typed);
+    if (!record) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user "${typed}"`);
+    const user = record.username;
     const [online, blocks] = await Promise.all([this.isOnline(user), this.blocks.between(me, user)]);
     return { user, online, lastLoginAt: record.lastLoginAt, blockedByMe: blocks.aBlockedB, blockedMe: blocks.bBlockedA };
   }

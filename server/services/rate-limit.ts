@@ -33,4 +33,21 @@ export class TokenBucket {
     }
     return Math.ceil(((1 - this.tokens) * 1000) / this.rate);
   }
+
+  /** Milliseconds until a token is available, without taking one (0 = now). */
+  peek(): number {
+    if (this.rate <= 0) return 0;
+    const tokens = Math.min(this.burst, this.tokens + ((this.now() - this.last) * this.rate) / 1000);
+    return tokens >= 1 - TOKEN_EPSILON ? 0 : Math.ceil(((1 - tokens) * 1000) / this.rate);
+  }
+
+  /** Gives back a token taken earlier (never beyond the burst). */
+  give(): void {
+    this.tokens = Math.min(this.burst, this.tokens + 1);
+  }
+
+  /** True once the bucket has refilled completely: forgetting it changes nothing. */
+  full(): boolean {
+    return this.rate <= 0 || this.tokens + ((this.now() - this.last) * this.rate) / 1000 >= this.burst - TOKEN_EPSILON;
+  }
 }

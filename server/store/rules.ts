@@ -4,7 +4,7 @@
 // errors.ts directly, not the protocol's index: the SQLite writer thread bundles this file and must not load zod.
 import { ErrorCode, ProtocolError } from '../protocol/errors';
 import type { ChatMessage } from '../protocol/models';
-import type { HistoryQuery, LockState, NewMessage, Recipient } from './store';
+import type { AttemptReservation, HistoryQuery, LockState, LockoutPolicy, LoginGuard, NewMessage, Recipient } from './store';
 
 const UNLOCKED: LockState = { failures: 0, lockedUntil: null };
 
@@ -22,6 +22,54 @@ export function currentLock(state: LockState | null | undefined, now: number): L
 export function nextLockAfterFailure(state: LockState, now: number, maxAttempts: number, lockMs: number): LockState {
   const failures = state.failures + 1;
   return failures >= maxAttempts ? { failures: 0, lockedUntil: now + lockMs } : { failures, lockedUntil: state.lockedUntil };
+}
+
+const HOUR_MS = 3_600_000;
+
+/** The guard row of a name never seen: no failures, no lock, no verification in flight. */
+export const FRESH_GUARD: LoginGuard = { failures: 0, lockedUntil: null, hourStart: null, hourFailures: 0, leaseUntil: null };
+
+/**
+ * beginLoginAttempt's rule. Granted only when the name is not locked and no
+ * other verification holds an unexpired lease; a grant takes the lease until
+ * now + leaseMs. Refused with the lock's end when locked, with null when busy.
+ */
+export function beginAttempt(row: LoginGuard | undefined, now: number, leaseMs: number): { next: LoginGuard; outcome: AttemptReservation } {
+  const guard = row ?? FRESH_GUARD;
+  const lock = currentLock(guard, now);
+  if (lock.lockedUntil !== null) return { next: guard, outcome: { granted: false, lockedUntil: lock.lockedUntil } };
+  if (guard.leaseUntil !== null && guard.leaseUntil > now) return { next: guard, outcome: { granted: false, lockedUntil: null } };
+  return { next: { ...guard, ...lock, leaseUntil: now + leaseMs }, outcome: { granted: true } };
+}
+
+/**
+ * finishLoginAttempt's rule: gives the lease back and, on a failure, counts it
+ * twice: toward maxAttempts (lock for lockMs, counter restarts) and toward the
+ * hourly cap (at maxPerHour failures inside one hour the name locks for an
+ * hour and the next failure starts a new hour). A success clears the short
+ * counter but not the hourly one, so a user signing in between an attacker's
+ * guesses does not reset the attacker's budget. Returns the lock as of now:
+ * a success that finds the name locked (checked again after hashing) must be refused.
+ */
+export function finishAttempt(row: LoginGuard | undefined, now: number, ok: boolean, policy: LockoutPolicy): { next: LoginGuard; lock: LockState } {
+  const guard = { ...(row ?? FRESH_GUARD), leaseUntil: null };
+  const lock = currentLock(guard, now);
+  if (ok) {
+    const next = { ...guard, failures: 0, lockedUntil: lock.lockedUntil };
+    return { next, lock: { failures: 0, lockedUntil: lock.lockedUntil } };
+  }
+  const short = nextLockAfterFailure(lock, now, policy.maxAttempts, policy.lockMs);
+  const newHour = guard.hourStart === null || now >= guard.hourStart + HOUR_MS;
+  let hourStart: number | null = newHour ? now : guard.hourStart;
+  let hourFailures = newHour ? 1 : guard.hourFailures + 1;
+  let lockedUntil = short.lockedUntil;
+  if (hourFailures >= policy.maxPerHour) {
+    lockedUntil = Math.max(lockedUntil ?? 0, now + HOUR_MS);
+    hourStart = null;
+    hourFailures = 0;
+  }
+  const next: LoginGuard = { failures: short.failures, lockedUntil, hourStart, hourFailures, leaseUntil: null };
+  return { next, lock: { failures: short.failures, lockedUntil } };
 }
 
 /** A limit as a row count: anything not a positive number means "nothing" (SQLite would read a negative LIMIT as "no limit"). */

@@ -9,7 +9,11 @@
 // - saveMessage is atomic: the message and all of its deliveries exist, or none.
 // - Sequence numbers are per recipient, start at 1, increase by exactly 1 per
 //   delivery and are never reused, even across restarts and across nodes.
-// - Timestamps are milliseconds since the Unix epoch. Names are case-sensitive.
+// - Timestamps are milliseconds since the Unix epoch. Names are case-sensitive,
+//   except where a user is looked up by a typed name: createUser, getUser,
+//   existingUsers, setPasswordHash and recordLogin match users by
+//   canonicalName() (NFKC + case folding), and a user's registered spelling is
+//   what every other method takes and returns.
 // - "Sorted by name" means UTF-16 code-unit order ('B' < 'a'; COLLATE "C" in SQL).
 // - saveMessage rejects, storing nothing, when a recipient is not a user.
 // - A lock ends at now >= lockedUntil; it then reads { failures: 0, lockedUntil: null }.
@@ -33,6 +37,31 @@ export interface LockState {
   /** While now < lockedUntil the account refuses every sign-in; null when not locked. */
   lockedUntil: number | null;
 }
+
+/** The whole lockout row of one name, as the backends keep it. */
+export interface LoginGuard extends LockState {
+  /** Start of the current hour of the hourly cap (first failure in it), or null. */
+  hourStart: number | null;
+  /** Failures since hourStart. */
+  hourFailures: number;
+  /** A verification holds the name until then (one in flight per name), or null. */
+  leaseUntil: number | null;
+}
+
+/** The lockout rules the service applies through the store. */
+export interface LockoutPolicy {
+  /** Failures in a row that lock the name for lockMs. */
+  maxAttempts: number;
+  lockMs: number;
+  /** Failures inside one hour that lock the name for an hour (ASVS V2.2.1). */
+  maxPerHour: number;
+}
+
+/** The answer to beginLoginAttempt. */
+export type AttemptReservation =
+  | { granted: true }
+  /** lockedUntil: the name is locked until then; null: another verification is in flight. */
+  | { granted: false; lockedUntil: number | null };
 
 export interface GroupRecord {
   name: string;
@@ -66,8 +95,9 @@ export type HistoryQuery = {
 
 /** Users, the lockout counters and sign-in tokens (only token hashes are stored). */
 export interface AccountStore {
-  /** Creates a user; resolves false when the name is taken by a user or a group. */
+  /** Creates a user; resolves false when the name is taken by a group, or by a user in any case or Unicode form. */
   createUser(username: string, passwordHash: string, now: number): Promise<boolean>;
+  /** The user `username` names in any case or Unicode form; the record carries the registered spelling. */
   getUser(username: string): Promise<UserRecord | null>;
   /** Replaces the hash (password change). Resolves false for an unknown user. */
   setPasswordHash(username: string, passwordHash: string): Promise<boolean>;
@@ -75,7 +105,13 @@ export interface AccountStore {
   recordLogin(username: string, now: number): Promise<void>;
   /** Users whose lastLoginAt >= since, any order. */
   usersLoggedInSince(since: number): Promise<{ username: string; lastLoginAt: number }[]>;
-  /** Subset of `usernames` that exist, in input order. */
+  /**
+   * Accounts whose name contains `query` (case-insensitive; '' matches all),
+   * sorted by name in code-point order, at most `limit` of them. The people
+   * directory reads this.
+   */
+  listUsers(query: string, limit: number): Promise<{ username: string; lastLoginAt: number | null }[]>;
+  /** The registered spelling of each of `usernames` that names a user (by canonical form), in input order; unknown names are left out. */
   existingUsers(usernames: readonly string[]): Promise<string[]>;
   /** True when at least one account exists (the first-run notice asks). */
   hasUsers(): Promise<boolean>;
@@ -88,6 +124,19 @@ export interface AccountStore {
    */
   recordFailedLogin(username: string, now: number, maxAttempts: number, lockMs: number): Promise<LockState>;
   clearFailedLogins(username: string): Promise<void>;
+  /**
+   * Atomically reserves the one password verification allowed in flight for
+   * `username` (across every node sharing the store), before any hashing.
+   * Refused while the name is locked or another reservation's lease (until
+   * now + leaseMs) has not ended. See rules.beginAttempt.
+   */
+  beginLoginAttempt(username: string, now: number, leaseMs: number): Promise<AttemptReservation>;
+  /**
+   * Atomically ends a reservation with its result: a failure counts toward
+   * both limits, a success clears the short counter. Resolves the lock as of
+   * `now`, which a success must respect. See rules.finishAttempt.
+   */
+  finishLoginAttempt(username: string, now: number, ok: boolean, policy: LockoutPolicy): Promise<LockState>;
 
   // Sign-in tokens.
   createToken(username: string, tokenHash: string, expiresAt: number, now: number): Promise<void>;
@@ -154,11 +203,121 @@ export interface MessageStore {
   history(query: HistoryQuery): Promise<ChatMessage[]>;
 }
 
+/** One line of the audit log. */
+export interface AuditEntry {
+  /** Increases with every entry (newest = highest). */
+  id: number;
+  /** When it happened, ms since the epoch. */
+  at: number;
+  /** What happened: 'sign-in', 'sign-in-failed', 'lockout', 'user-locked', ... (README, "Audit log"). */
+  action: string;
+  /** Who did it: the user themselves, or `admin:<os user>` for the admin CLI; null when unknown. */
+  actor: string | null;
+  /** The account concerned (the name typed, for failed sign-ins), or null. */
+  username: string | null;
+  /** The client's address (host:port) for network events, else null. */
+  address: string | null;
+  /** Free text: the transport, a group name, the new name of a renamed user... */
+  detail: string | null;
+}
+
+export interface AuditQuery {
+  /** At most this many, newest first. */
+  limit: number;
+  username?: string;
+  action?: string;
+  /** Only entries with id < before (paging backwards). */
+  before?: number;
+  /** Only entries with at >= since. */
+  since?: number;
+}
+
+/** A user as the admin tools list them. */
+export interface UserSummary {
+  username: string;
+  createdAt: number;
+  lastLoginAt: number | null;
+  /** The stored lock's end (past values included: the caller compares with its clock), or null. */
+  lockedUntil: number | null;
+}
+
+/** A session signed in on some node, as that node last reported it. */
+export interface LiveSession {
+  node: string;
+  username: string;
+  /** 'tcp' or 'ws'. */
+  transport: string;
+  address: string;
+  /** When the node first reported the session, ms since the epoch. */
+  since: number;
+  /** The node's last report, ms since the epoch. */
+  seenAt: number;
+}
+
+/** A request from the admin CLI to the running nodes, polled by each of them. */
+export interface AdminSignal {
+  id: number;
+  /** 'end-session': disconnect `subject`'s session; 'group-deleted': tell the group's members (`detail`: members, comma-separated). */
+  kind: 'end-session' | 'group-deleted';
+  subject: string;
+  detail: string;
+  at: number;
+}
+
+/** Operator tooling: the audit log, account administration and the signals running nodes poll. */
+export interface AdminStore {
+  appendAudit(entry: Omit<AuditEntry, 'id'>): Promise<void>;
+  /** Matching entries, newest first. */
+  readAudit(query: AuditQuery): Promise<AuditEntry[]>;
+  /** Deletes entries with at < before; resolves how many went. */
+  pruneAudit(before: number): Promise<number>;
+
+  /** Every user, sorted by name. */
+  listUsers(): Promise<UserSummary[]>;
+  /** Locks the account until `until` (whatever its failure count). Resolves false for an unknown user. */
+  setLock(username: string, until: number): Promise<boolean>;
+  /**
+   * Deletes the account: its tokens, lock, blocks (both ways), group memberships
+   * (ownership passes on as in removeGroupMembers; emptied groups go) and mailbox.
+   * Messages it sent stay in their recipients' history. Resolves false for an unknown user.
+   */
+  deleteUser(username: string): Promise<boolean>;
+  /**
+   * Renames a user everywhere (account, tokens, lock, blocks, groups, messages and
+   * mailbox). 'taken' when `to` is a user or a group, 'unknown' when `from` is no user.
+   */
+  renameUser(from: string, to: string): Promise<'ok' | 'unknown' | 'taken'>;
+  /** Every group, sorted by name. */
+  listGroups(): Promise<GroupRecord[]>;
+  /** Deletes the group (its messages stay in history); resolves it as it was, or null if there was none. */
+  deleteGroup(name: string): Promise<GroupRecord | null>;
+
+  /** Replaces what `node` reports as signed in, refreshing seenAt = now for all of them. */
+  putNodeSessions(node: string, sessions: readonly Omit<LiveSession, 'node' | 'seenAt'>[], now: number): Promise<void>;
+  /** Sessions reported at or after `since` (stale reports of dead nodes drop out), sorted by username. */
+  liveSessions(since: number): Promise<LiveSession[]>;
+  /** Queues a signal; resolves its id. */
+  postSignal(kind: AdminSignal['kind'], subject: string, detail: string, now: number): Promise<number>;
+  /** Signals with id > afterId, ascending. */
+  signalsAfter(afterId: number): Promise<AdminSignal[]>;
+  /** The highest signal id (0 when none): a starting node ignores what came before it. */
+  lastSignalId(): Promise<number>;
+  /** Deletes signals with at < before. */
+  pruneSignals(before: number): Promise<void>;
+}
+
 export interface Store {
   readonly accounts: AccountStore;
+  readonly admin: AdminStore;
   readonly blocks: BlockStore;
   readonly groups: GroupStore;
   readonly messages: MessageStore;
+  /**
+   * Resolves when the backend can serve reads and writes right now (readiness
+   * checks): the database answers a trivial query and, for SQLite, the writer
+   * thread is alive. Rejects with the reason otherwise. Writes nothing.
+   */
+  ping(): Promise<void>;
   /** Uploads: metadata, references from messages and read grants (file-store.ts). */
   readonly files: FileStore;
   /** The bytes of uploads and thumbnails, content-addressed (file-store.ts). */

@@ -1,6 +1,7 @@
 // What every listener needs, whatever its framing.
 import type { Inbound } from '../connection';
 import type { Logger } from '../log';
+import type { TlsMaterial } from './tls';
 
 export interface ListenerOptions {
   host: string;
@@ -12,4 +13,6 @@ export interface ListenerOptions {
   maxSendQueueBytes: number;
   allowRegister: boolean;
   serverName: string;
+  /** Certificate and key: the listener speaks only TLS. Null: plain TCP / HTTP. */
+  tls: TlsMaterial | null;
 }

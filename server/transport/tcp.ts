@@ -10,6 +10,7 @@
 // - Output beyond maxSendQueueBytes not yet taken by the peer disconnects it
 //   (a slow consumer must not make the server buffer without limit).
 import net from 'node:net';
+import tls from 'node:tls';
 import { CloseReason, type Connection, type ConnectionInput, type OutboundMessage } from '../connection';
 import {
   ErrorCode,
@@ -33,6 +34,7 @@ import {
 import { corkForThisTurn } from './cork';
 import { nextConnectionId } from './ids';
 import type { ListenerOptions } from './listener';
+import { TLS_HANDSHAKE_TIMEOUT_MS, secureContextOptions } from './tls';
 
 const LF = 0x0a;
 
@@ -59,6 +61,7 @@ class TcpConnection implements Connection {
   readonly kind = 'tcp';
   readonly acknowledgesOnWrite = true;
   readonly remoteAddress: string;
+  readonly address: string;
   private input!: ConnectionInput;
   private state: PromptState = { kind: 'username' };
   /** Lines typed while a sign-in is being checked; handled afterwards in order. */
@@ -72,7 +75,8 @@ class TcpConnection implements Connection {
     private readonly socket: net.Socket,
     private readonly options: TcpOptions,
   ) {
-    this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    this.address = socket.remoteAddress ?? '?';
+    this.remoteAddress = `${this.address}:${socket.remotePort ?? '?'}`;
   }
 
   /** Prefix of attachment links on this connection's lines (asked each time: the HTTP port may start after TCP). */
@@ -173,9 +177,13 @@ class TcpConnection implements Connection {
       return;
     }
     if (line.endsWith('\r')) line = line.slice(0, -1);
+    if (this.state.kind === 'ready') return this.onCommandLine(line);
+    // Prompt lines are answered here, not by the dispatcher: count them like
+    // commands (a password line that becomes a sign-in is counted as that command).
+    const submitsSignIn = (this.state.kind === 'password' || this.state.kind === 'register-password') && Password.safeParse(line).success;
+    const limited = submitsSignIn ? null : this.input.charge();
+    if (limited) return this.rejectLine(limited);
     switch (this.state.kind) {
-      case 'ready':
-        return this.onCommandLine(line);
       case 'username':
         return this.onUsername(line.trim());
       case 'register-username':
@@ -241,7 +249,9 @@ class TcpConnection implements Connection {
       this.state = { kind: 'ready' };
     } else {
       const { code } = outcome.error;
-      if (!registering) this.state = code === ErrorCode.INVALID_CREDENTIALS ? { kind: 'password', username } : { kind: 'username' };
+      // A wrong password, or a refusal to try now (busy, over a budget), asks for the password again.
+      const retryPassword = code === ErrorCode.INVALID_CREDENTIALS || code === ErrorCode.RATE_LIMITED || code === ErrorCode.SERVER_BUSY;
+      if (!registering) this.state = retryPassword ? { kind: 'password', username } : { kind: 'username' };
       else if (code === ErrorCode.REGISTRATION_DISABLED) this.state = { kind: 'username' };
       else this.state = code === ErrorCode.BAD_REQUEST ? { kind: 'register-password', username } : { kind: 'register-username' };
       this.prompt();
@@ -315,9 +325,31 @@ class TcpConnection implements Connection {
   }
 }
 
-/** Starts the TCP listener. Resolves with the server once it is listening. */
+/**
+ * Starts the TCP listener: plain, or TLS only when `options.tls` is set (the connection
+ * starts once the handshake is done, so nothing is written in clear). Resolves with the
+ * server once it is listening.
+ */
 export function listenTcp(options: TcpOptions): Promise<net.Server> {
-  const server = net.createServer((socket) => new TcpConnection(socket, options).start());
+  const onConnection = (socket: net.Socket) => {
+    const refusal = options.inbound.admit(socket.remoteAddress ?? '?');
+    if (!refusal) return new TcpConnection(socket, options).start();
+    // Refused before any per-connection state exists: one line, then gone.
+    options.log.debug({ address: socket.remoteAddress, code: refusal.code }, 'tcp connection refused');
+    socket.on('error', () => {});
+    socket.end(`${formatError(refusal)}\n`);
+    setTimeout(() => socket.destroy(), 2_000).unref();
+  };
+  let server: net.Server;
+  if (options.tls) {
+    const secure = tls.createServer({ ...secureContextOptions(options.tls), handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, onConnection);
+    secure.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => {
+      options.log.debug({ err: err.message, remote: socket.remoteAddress }, 'tls handshake failed');
+    });
+    server = secure;
+  } else {
+    server = net.createServer(onConnection);
+  }
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {

@@ -1,16 +1,22 @@
 // HTTP listener: WebSocket at /ws (one JSON request or server frame per text
-// frame), /healthz for load balancers, file uploads and downloads under
-// /api/files (files-http.ts), and the built web client as static files.
+// frame), /healthz and /readyz for load balancers (and /metrics when asked, see
+// probes.ts), file uploads and downloads under /api/files (files-http.ts), and
+// the built web client as static files.
 //
 // Limits:
-// - Frames over MAX_FRAME_BYTES get FRAME_TOO_LARGE and are ignored; frames
-//   over HARD_MAX_PAYLOAD close the connection (ws refuses to buffer them).
+// - Frames (messages) over MAX_FRAME_BYTES close the connection with 1009
+//   (ws's maxPayload: it stops reading them, so no peer can make the server
+//   buffer more than the protocol allows).
+// - A connection refused by the connection caps is upgraded and closed at once
+//   with 1008 and the coded reason, so browsers can show why.
 // - UTF-8 is checked here (not by ws) so a bad frame gets an error reply
 //   instead of a dropped connection.
 // - A peer that misses a heartbeat pong is terminated; one whose unsent
 //   output exceeds maxSendQueueBytes is terminated as a slow consumer.
 import { isUtf8 } from 'node:buffer';
 import http from 'node:http';
+import https from 'node:https';
+import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import { CloseReason, type Connection, type ConnectionInput, type OutboundMessage } from '../connection';
@@ -34,10 +40,10 @@ import { corkForThisTurn } from './cork';
 import { nextConnectionId } from './ids';
 import type { ListenerOptions } from './listener';
 import { createFilesHandler } from './files-http';
+import { originAllowed } from './origin';
+import { serveProbe } from './probes';
 import { createStaticHandler } from './static';
-
-/** Frames above this are refused by ws itself (close 1009), without buffering them. */
-const HARD_MAX_PAYLOAD = 1024 * 1024;
+import { TLS_HANDSHAKE_TIMEOUT_MS, secureContextOptions } from './tls';
 
 export interface WsOptions extends ListenerOptions {
   /** Heartbeat interval (ms): a peer that misses a pong is terminated. */
@@ -45,6 +51,10 @@ export interface WsOptions extends ListenerOptions {
   webRoot: string | null;
   /** Serve the web client's source maps (development only). Default false. */
   serveSourceMaps?: boolean;
+  /** Origins allowed besides none and the request's own host (see origin.ts). Default none. */
+  allowedOrigins?: readonly string[];
+  /** Serve /metrics here (`--metrics on`). Default false. */
+  serveMetrics?: boolean;
 }
 
 class WsConnection implements Connection {
@@ -53,6 +63,7 @@ class WsConnection implements Connection {
   /** WebSocket clients acknowledge with `ack` once they processed a delivery. */
   readonly acknowledgesOnWrite = false;
   readonly remoteAddress: string;
+  readonly address: string;
   private input!: ConnectionInput;
   alive = true;
 
@@ -60,10 +71,12 @@ class WsConnection implements Connection {
     private readonly ws: WebSocket,
     /** The upgraded socket under `ws`, corked per turn to batch writes. */
     private readonly socket: Duplex,
-    remote: string,
+    address: string,
+    port: number | undefined,
     private readonly options: WsOptions,
   ) {
-    this.remoteAddress = remote;
+    this.address = address;
+    this.remoteAddress = `${address}:${port ?? '?'}`;
   }
 
   get open(): boolean {
@@ -93,9 +106,6 @@ class WsConnection implements Connection {
     const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
     if (isBinary) {
       return input.reject(null, { code: ErrorCode.BAD_REQUEST, message: 'Binary frames are not supported; send JSON text frames.' });
-    }
-    if (bytes.length > MAX_FRAME_BYTES) {
-      return input.reject(null, { code: ErrorCode.FRAME_TOO_LARGE, message: `Frame larger than ${MAX_FRAME_BYTES} bytes; it was ignored.` });
     }
     // One native check instead of a fatal TextDecoder per connection (less memory per idle connection).
     if (!isUtf8(bytes)) {
@@ -161,7 +171,8 @@ class WsConnection implements Connection {
 }
 
 export interface WsListener {
-  server: http.Server;
+  /** An http.Server, or an https.Server when TLS is on. */
+  server: net.Server;
   close(): Promise<void>;
 }
 
@@ -171,7 +182,7 @@ export function listenWs(options: WsOptions): Promise<WsListener> {
   const connections = new Set<WsConnection>();
   const wss = new WebSocketServer({
     noServer: true,
-    maxPayload: HARD_MAX_PAYLOAD,
+    maxPayload: MAX_FRAME_BYTES,
     skipUTF8Validation: true,
     perMessageDeflate: false,
     clientTracking: false,
@@ -179,17 +190,19 @@ export function listenWs(options: WsOptions): Promise<WsListener> {
 
   const serveStatic = createStaticHandler({ root: options.webRoot, serveSourceMaps: options.serveSourceMaps ?? false });
   const serveFiles = createFilesHandler(inbound.files, log);
-  const server = http.createServer((req, res) => {
+  const handleRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
     if (serveFiles(req, res)) return;
-    if (req.url === '/healthz') {
-      const status = inbound.shuttingDown ? 503 : 200;
-      const { connections, sessions } = inbound.health();
-      res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-      res.end(JSON.stringify({ status: inbound.shuttingDown ? 'shutting-down' : 'ok', connections, sessions }));
-      return;
-    }
+    if (serveProbe(req, res, inbound, options.serveMetrics ?? false)) return;
     serveStatic(req, res);
-  });
+  };
+  const server = options.tls
+    ? https.createServer({ ...secureContextOptions(options.tls), handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, handleRequest)
+    : http.createServer(handleRequest);
+  if (options.tls) {
+    server.on('tlsClientError', (err: Error, socket: net.Socket) => {
+      log.debug({ err: err.message, remote: socket.remoteAddress }, 'tls handshake failed');
+    });
+  }
 
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? '').split('?')[0];
@@ -197,8 +210,26 @@ export function listenWs(options: WsOptions): Promise<WsListener> {
       socket.end(`HTTP/1.1 ${inbound.shuttingDown ? '503 Service Unavailable' : '404 Not Found'}\r\nConnection: close\r\n\r\n`);
       return;
     }
+    if (!originAllowed(req.headers.origin, req.headers.host, options.allowedOrigins ?? [])) {
+      log.info({ origin: req.headers.origin?.slice(0, 200), remote: req.socket.remoteAddress }, 'websocket upgrade refused: origin not allowed');
+      const body = 'Origin not allowed: this server accepts WebSocket connections from its own pages and --allowed-origin entries.\n';
+      socket.end(
+        `HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+      return;
+    }
+    const refusal = inbound.admit(req.socket.remoteAddress ?? '?');
+    if (refusal) {
+      log.debug({ address: req.socket.remoteAddress, code: refusal.code }, 'websocket connection refused');
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        ws.on('error', () => {});
+        ws.close(1008, `${refusal.code}: ${refusal.message}`.slice(0, 123));
+        setTimeout(() => ws.terminate(), 5_000).unref();
+      });
+      return;
+    }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const conn = new WsConnection(ws, socket, `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`, options);
+      const conn = new WsConnection(ws, socket, req.socket.remoteAddress ?? '?', req.socket.remotePort, options);
       connections.add(conn);
       ws.once('close', () => connections.delete(conn));
       conn.start();

@@ -102,6 +102,14 @@ export async function startServerTarget(ctx: RunContext, transport: 'ws' | 'tcp'
     // Benchmarks hold many idle connections; keep the server from closing them meanwhile.
     loginTimeoutSeconds: 3600,
     idleSeconds: 3600,
+    // Every load-generator connection comes from 127.0.0.1, and the storm sends
+    // 1000 sign-ins at once: the abuse limits would measure themselves, not the server.
+    signInBudgetPerAddress: 0,
+    signInBudgetTotal: 0,
+    maxHashQueue: 0,
+    maxConnectionsPerAddress: 0,
+    maxUnauthenticatedPerAddress: 0,
+    maxUnauthenticated: 0,
     ...launch.extra,
   };
   let seedFile: string | undefined;

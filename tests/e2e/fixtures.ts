@@ -104,7 +104,7 @@ export async function sendMessage(page: Page, text: string): Promise<void> {
 
 /** The message bubble in the open conversation whose text is exactly `text`. */
 export function messageWithText(page: Page, text: string) {
-  return page.getByTestId('message').filter({ has: page.locator('p.text', { hasText: text }) });
+  return page.getByTestId('message').filter({ has: page.locator('.text', { hasText: text }) });
 }
 
 export function conversationButton(page: Page, key: string) {

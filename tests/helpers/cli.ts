@@ -92,7 +92,7 @@ export async function spawnCliServer(args: string[], options: Omit<CliOptions, '
     lines.on('line', (line) => {
       stdout += `${line}\n`;
       tcpPort ??= Number(/^TCP listening on \S*:(\d+)/.exec(line)?.[1] ?? NaN) || null;
-      wsPort ??= Number(/^WebSocket listening on ws:\/\/\S*:(\d+)\/ws/.exec(line)?.[1] ?? NaN) || null;
+      wsPort ??= Number(/^WebSocket listening on wss?:\/\/\S*:(\d+)\/ws/.exec(line)?.[1] ?? NaN) || null;
       if (line.includes('Press Ctrl+C to stop.')) {
         clearTimeout(timer);
         resolve();

@@ -1,6 +1,7 @@
 // A line-protocol test client behaving like `nc`: sends lines, collects lines
 // (and the last unterminated prompt), and waits for patterns with deadlines.
 import net from 'node:net';
+import tls from 'node:tls';
 
 export class TcpClient {
   readonly lines: string[] = [];
@@ -20,9 +21,18 @@ export class TcpClient {
     socket.on('error', () => {});
   }
 
-  static connect(port: number): Promise<TcpClient> {
+  /** Connects to 127.0.0.1:`port`, from `localAddress` when given (any 127.x.y.z works on Linux). */
+  static connect(port: number, localAddress?: string): Promise<TcpClient> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect(port, '127.0.0.1', () => resolve(new TcpClient(socket)));
+      const socket = net.connect({ port, host: '127.0.0.1', ...(localAddress ? { localAddress } : {}) }, () => resolve(new TcpClient(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  /** Connects over TLS (the server's --tls-cert): `options` carry `ca` or a verification override. */
+  static connectTls(port: number, options: tls.ConnectionOptions = {}): Promise<TcpClient> {
+    return new Promise((resolve, reject) => {
+      const socket = tls.connect({ port, host: '127.0.0.1', servername: 'localhost', ...options }, () => resolve(new TcpClient(socket)));
       socket.once('error', reject);
     });
   }

@@ -32,8 +32,9 @@ export class WsClient {
     ws.on('error', () => {});
   }
 
-  static async connect(url: string): Promise<WsClient> {
-    const ws = new WebSocket(url);
+  /** Connects and waits for the hello event. `options` are ws's (e.g. `ca` for a wss:// test server, `origin`, `localAddress` to pick the source address such as 127.0.0.2). */
+  static async connect(url: string, options: WebSocket.ClientOptions = {}): Promise<WsClient> {
+    const ws = new WebSocket(url, options);
     const client = new WsClient(ws);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());

@@ -5,6 +5,7 @@
 import pg from 'pg';
 import { afterEach, expect, it } from 'vitest';
 import { LATEST_VERSION, MigrationError, openPostgresStore } from '../../server/store/postgres/index';
+import { MIGRATIONS } from '../../server/store/postgres/migrations';
 import type { MessageKind } from '../../server/protocol';
 import type { Recipient, Store } from '../../server/store/store';
 import { createTestSchema, describeWithServices } from '../helpers/services';
@@ -51,6 +52,53 @@ await describeWithServices('PostgreSQL store', ['postgres'], ({ postgresUrl }) =
     const again = await openPostgresStore({ url: postgresUrl, schema });
     await again.close();
     expect(await sql(`SELECT version FROM ${schema}.schema_migrations`)).toHaveLength(LATEST_VERSION);
+  });
+
+  /** A schema at version 2 (before canonical names), built by the released steps 1-2, holding `users`. */
+  async function schemaAtV2(users: readonly string[]): Promise<string> {
+    const { schema, drop } = await createTestSchema(postgresUrl);
+    cleanups.push(drop);
+    const client = new pg.Client({ connectionString: postgresUrl });
+    await client.connect();
+    try {
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}; SET search_path TO ${schema}`);
+      await client.query('CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
+      for (const step of MIGRATIONS.filter((m) => m.version <= 2)) {
+        await client.query(step.sql);
+        await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [step.version, step.name]);
+      }
+      for (const [i, name] of users.entries()) {
+        await client.query(`INSERT INTO names (name, kind) VALUES ($1, 'user')`, [name]);
+        await client.query('INSERT INTO users (username, password_hash, created_at) VALUES ($1, $2, $3)', [name, `hash-${name}`, i]);
+      }
+    } finally {
+      await client.end();
+    }
+    return schema;
+  }
+
+  it('upgrades a version-2 schema: names match in any case, the registered spelling is kept', async () => {
+    const schema = await schemaAtV2(['Alice', 'bob']);
+    const store = await openPostgresStore({ url: postgresUrl, schema });
+    cleanups.push(() => store.close());
+    expect(await store.accounts.getUser('ALICE')).toMatchObject({ username: 'Alice', passwordHash: 'hash-Alice' });
+    expect(await store.accounts.createUser('alice', 'h', 1)).toBe(false);
+    expect(await store.accounts.existingUsers(['BOB', 'alice'])).toEqual(['bob', 'Alice']);
+  });
+
+  it('a version-2 schema with accounts that clash by canonical form is not upgraded: the error names them, nothing is merged', async () => {
+    const schema = await schemaAtV2(['Alice', 'alice', 'carol', 'BOB', 'bob']);
+    await expect(openPostgresStore({ url: postgresUrl, schema })).rejects.toThrow(/these accounts clash: .*"Alice" and "alice".*Nothing was changed/);
+    await expect(openPostgresStore({ url: postgresUrl, schema })).rejects.toThrow(/"BOB" and "bob"/);
+    // The whole migration runs in one transaction: nothing after version 2 was applied.
+    expect(await sql(`SELECT max(version) AS v FROM ${schema}.schema_migrations`)).toEqual([{ v: 2 }]);
+    expect((await sql<{ username: string }>(`SELECT username FROM ${schema}.users ORDER BY created_at`)).map((r) => r.username)).toEqual([
+      'Alice',
+      'alice',
+      'carol',
+      'BOB',
+      'bob',
+    ]);
   });
 
   it('creates a missing schema on open', async () => {
@@ -120,7 +168,7 @@ await describeWithServices('PostgreSQL store', ['postgres'], ({ postgresUrl }) =
     // Bulk-created accounts (createUser commits one at a time, which is slow for 1000).
     const names = recipients.map((r) => r.username);
     await sql(`INSERT INTO ${schema}.names (name, kind) SELECT unnest($1::text[]), 'user'`, [names]);
-    await sql(`INSERT INTO ${schema}.users (username, password_hash, created_at) SELECT unnest($1::text[]), 'h', 1`, [names]);
+    await sql(`INSERT INTO ${schema}.users (username, name_key, password_hash, created_at) SELECT n, n, 'h', 1 FROM unnest($1::text[]) AS n`, [names]);
     const { message, deliveries } = await store.messages.saveMessage({ kind: 'broadcast', from: 'boss', text: 'all hands', ts: 5 }, recipients);
     expect(deliveries.map((d) => d.username)).toEqual(recipients.map((r) => r.username));
     expect(deliveries.every((d) => d.seq === 1 && d.message.id === message.id)).toBe(true);

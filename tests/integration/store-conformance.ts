@@ -106,13 +106,23 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(await store.accounts.getUser(n('nobody'))).toBeNull();
       });
 
-      it('names are case-sensitive', async () => {
-        const lower = n('carol');
-        const upper = n('Carol');
-        expect(await store.accounts.createUser(lower, 'h-lower', T0)).toBe(true);
-        expect(await store.accounts.createUser(upper, 'h-upper', T0)).toBe(true);
-        expect((await store.accounts.getUser(lower))?.passwordHash).toBe('h-lower');
-        expect((await store.accounts.getUser(upper))?.passwordHash).toBe('h-upper');
+      it('user names are unique by canonical form (NFKC + case folding); lookups match it, the registered spelling is kept', async () => {
+        const registered = n('Carol');
+        expect(await store.accounts.createUser(registered, 'h-first', T0)).toBe(true);
+        expect(await store.accounts.createUser(registered.toLowerCase(), 'h-lower', T0)).toBe(false);
+        expect(await store.accounts.createUser(registered.toUpperCase(), 'h-upper', T0)).toBe(false);
+        const expected = { username: registered, passwordHash: 'h-first', createdAt: T0, lastLoginAt: null };
+        expect(await store.accounts.getUser(registered.toUpperCase())).toEqual(expected);
+        expect(await store.accounts.getUser(registered.toLowerCase())).toEqual(expected);
+        // Fullwidth letters are the same name under NFKC.
+        const fullwidth = registered.replace('C', '\uFF23');
+        expect(await store.accounts.getUser(fullwidth)).toEqual(expected);
+        expect(await store.accounts.existingUsers([n('x'), registered.toLowerCase(), registered.toUpperCase()])).toEqual([registered, registered]);
+        expect(await store.accounts.setPasswordHash(registered.toUpperCase(), 'h-new')).toBe(true);
+        await store.accounts.recordLogin(registered.toLowerCase(), T0 + 7);
+        expect(await store.accounts.getUser(registered)).toEqual({ ...expected, passwordHash: 'h-new', lastLoginAt: T0 + 7 });
+        // A group cannot take a user's name in another case either.
+        expect(await store.groups.createGroup(registered.toLowerCase(), registered, [], T0)).toBe(false);
       });
 
       it('a user name and a group name never collide, whichever came first', async () => {
@@ -153,6 +163,26 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         await store.accounts.recordLogin(early, T0 + 3_000);
         const again = (await store.accounts.usersLoggedInSince(T0 + 2_800)).filter((u) => mine.has(u.username));
         expect(again).toEqual([{ username: early, lastLoginAt: T0 + 3_000 }]);
+      });
+
+      it('listUsers finds every account containing the query (any case, never-signed-in included), sorted by name, up to limit', async () => {
+        const tag = n('');
+        const [zed, amy, bob] = (await users('Zed', 'amy', 'bob')) as [string, string, string];
+        await store.accounts.recordLogin(amy, T0 + 5);
+        // The tag is unique to this test, so only our three accounts contain it.
+        expect(await store.accounts.listUsers(tag.toUpperCase(), 10)).toEqual([
+          { username: zed, lastLoginAt: null },
+          { username: amy, lastLoginAt: T0 + 5 },
+          { username: bob, lastLoginAt: null },
+        ]);
+        expect(await store.accounts.listUsers(`b${tag}`, 10)).toEqual([{ username: bob, lastLoginAt: null }]);
+        expect((await store.accounts.listUsers(tag, 2)).map((u) => u.username)).toEqual([zed, amy]);
+        // LIKE wildcards are plain characters here.
+        expect(await store.accounts.listUsers('%', 10)).toEqual([]);
+        expect(await store.accounts.listUsers(`_${tag.slice(1, 4)}_`, 10)).toEqual([]);
+        const all = (await store.accounts.listUsers('', 100_000)).map((u) => u.username);
+        expect(all).toEqual(expect.arrayContaining([zed, amy, bob]));
+        expect([...all].sort()).toEqual(all);
       });
 
       it('recordLogin for an unknown user creates nothing', async () => {
@@ -219,6 +249,60 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         const results = await Promise.all(Array.from({ length: 6 }, (_, i) => store.accounts.recordFailedLogin(who, T0 + i, 10, LOCK_MS)));
         expect(results.map((r) => r.failures).sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6]);
         expect(await store.accounts.getLockState(who, T0 + 10)).toEqual({ failures: 6, lockedUntil: null });
+      });
+
+      const POLICY = { maxAttempts: MAX, lockMs: LOCK_MS, maxPerHour: 5 };
+
+      it('beginLoginAttempt: one reservation at a time per name, until finished or the lease ends', async () => {
+        const who = n('guess');
+        const results = await Promise.all(Array.from({ length: 6 }, () => store.accounts.beginLoginAttempt(who, T0, 1_000)));
+        expect(results.filter((r) => r.granted)).toHaveLength(1);
+        expect(results.filter((r) => !r.granted)).toEqual(Array.from({ length: 5 }, () => ({ granted: false, lockedUntil: null })));
+        // Another name is independent.
+        expect(await store.accounts.beginLoginAttempt(n('other'), T0, 1_000)).toEqual({ granted: true });
+        // Finishing gives the slot back.
+        expect(await store.accounts.finishLoginAttempt(who, T0 + 1, false, POLICY)).toEqual({ failures: 1, lockedUntil: null });
+        expect(await store.accounts.beginLoginAttempt(who, T0 + 2, 1_000)).toEqual({ granted: true });
+        // A lease left behind (a node died mid-check) ends at now >= leaseUntil.
+        expect(await store.accounts.beginLoginAttempt(who, T0 + 1_001, 1_000)).toEqual({ granted: false, lockedUntil: null });
+        expect(await store.accounts.beginLoginAttempt(who, T0 + 1_002, 1_000)).toEqual({ granted: true });
+      });
+
+      it('finishLoginAttempt counts failures, locks at maxAttempts; a locked name refuses reservations', async () => {
+        const who = n('victim');
+        for (let i = 0; i < MAX; i++) {
+          expect(await store.accounts.beginLoginAttempt(who, T0 + i, 1_000)).toEqual({ granted: true });
+          const lock = await store.accounts.finishLoginAttempt(who, T0 + i, false, POLICY);
+          expect(lock).toEqual(i < MAX - 1 ? { failures: i + 1, lockedUntil: null } : { failures: 0, lockedUntil: T0 + i + LOCK_MS });
+        }
+        const until = T0 + MAX - 1 + LOCK_MS;
+        expect(await store.accounts.beginLoginAttempt(who, T0 + 10, 1_000)).toEqual({ granted: false, lockedUntil: until });
+        expect(await store.accounts.getLockState(who, T0 + 10)).toEqual({ failures: 0, lockedUntil: until });
+        expect(await store.accounts.beginLoginAttempt(who, until, 1_000)).toEqual({ granted: true });
+        // A success clears the short counter.
+        expect(await store.accounts.finishLoginAttempt(who, until, true, POLICY)).toEqual({ failures: 0, lockedUntil: null });
+      });
+
+      it('finishLoginAttempt: the hourly cap locks for an hour, and a success does not reset it', async () => {
+        const who = n('slow');
+        let t = T0;
+        const fail = async () => {
+          expect(await store.accounts.beginLoginAttempt(who, t, 1_000)).toEqual({ granted: true });
+          return store.accounts.finishLoginAttempt(who, t, false, POLICY);
+        };
+        await fail();
+        await fail();
+        expect(await store.accounts.beginLoginAttempt(who, t, 1_000)).toEqual({ granted: true });
+        expect(await store.accounts.finishLoginAttempt(who, t, true, POLICY)).toEqual({ failures: 0, lockedUntil: null });
+        await fail();
+        await fail();
+        t += 10;
+        // Fifth failure inside the hour (maxPerHour 5): locked for an hour from now.
+        expect(await fail()).toEqual({ failures: 0, lockedUntil: t + HOUR });
+        expect(await store.accounts.beginLoginAttempt(who, t + HOUR - 1, 1_000)).toEqual({ granted: false, lockedUntil: t + HOUR });
+        t += HOUR;
+        // A new hour: counting starts again.
+        expect(await fail()).toEqual({ failures: 1, lockedUntil: null });
       });
     });
 
@@ -788,6 +872,141 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
     });
 
     // ------------------------------------------------------------ restart
+
+    describe('admin', () => {
+      it('ping resolves on an open store', async () => {
+        await expect(store.ping()).resolves.toBeUndefined();
+      });
+
+      it('audit: appends, reads newest first with filters, prunes by age', async () => {
+        const [a, b] = [n('a'), n('b')];
+        await store.admin.appendAudit({ at: T0, action: 'sign-in-failed', actor: null, username: a, address: '10.0.0.1:5000', detail: 'tcp' });
+        await store.admin.appendAudit({ at: T0 + 1, action: 'lockout', actor: null, username: a, address: '10.0.0.1:5000', detail: null });
+        await store.admin.appendAudit({ at: T0 + 2, action: 'sign-in', actor: b, username: b, address: null, detail: null });
+        const mine = await store.admin.readAudit({ limit: 10, username: a });
+        expect(mine.map((e) => e.action)).toEqual(['lockout', 'sign-in-failed']);
+        expect(mine[1]).toMatchObject({ at: T0, actor: null, username: a, address: '10.0.0.1:5000', detail: 'tcp' });
+        expect(mine[0]!.id).toBeGreaterThan(mine[1]!.id);
+        expect((await store.admin.readAudit({ limit: 10, username: a, action: 'lockout' })).map((e) => e.at)).toEqual([T0 + 1]);
+        expect((await store.admin.readAudit({ limit: 10, username: a, before: mine[0]!.id })).map((e) => e.action)).toEqual(['sign-in-failed']);
+        expect((await store.admin.readAudit({ limit: 10, username: a, since: T0 + 1 })).map((e) => e.action)).toEqual(['lockout']);
+        expect(await store.admin.readAudit({ limit: 1, username: a })).toHaveLength(1);
+        expect(await store.admin.pruneAudit(T0 + 1)).toBeGreaterThanOrEqual(1);
+        expect((await store.admin.readAudit({ limit: 10, username: a })).map((e) => e.action)).toEqual(['lockout']);
+      });
+
+      it('listUsers and setLock', async () => {
+        const [a, b] = await users('a', 'b');
+        expect(await store.admin.setLock(b as string, T0 + HOUR)).toBe(true);
+        expect(await store.admin.setLock(n('nobody'), T0)).toBe(false);
+        const listed = (await store.admin.listUsers()).filter((u) => u.username === a || u.username === b);
+        expect(listed).toEqual([
+          { username: a, createdAt: T0, lastLoginAt: null, lockedUntil: null },
+          { username: b, createdAt: T0, lastLoginAt: null, lockedUntil: T0 + HOUR },
+        ]);
+        expect(await store.accounts.getLockState(b as string, T0)).toEqual({ failures: 0, lockedUntil: T0 + HOUR });
+        await store.accounts.clearFailedLogins(b as string);
+        expect(await store.accounts.getLockState(b as string, T0)).toEqual({ failures: 0, lockedUntil: null });
+      });
+
+      it('deleteUser removes the account and what hangs on it, keeps sent messages, frees the name', async () => {
+        const [a, b, c] = (await users('a', 'b', 'c')) as [string, string, string];
+        const team = n('team');
+        await store.groups.createGroup(team, a, [b, c], T0);
+        await store.blocks.block(b, a);
+        await store.blocks.block(a, c);
+        await store.accounts.createToken(a, n('tok'), T0 + HOUR, T0);
+        await store.messages.saveMessage(privateMessage(a, b, 'from a'), online(b));
+        await store.messages.saveMessage(privateMessage(b, a, 'to a'), online(a));
+        expect(await store.admin.deleteUser(a)).toBe(true);
+        expect(await store.admin.deleteUser(a)).toBe(false);
+        expect(await store.accounts.getUser(a)).toBeNull();
+        expect(await store.accounts.findToken(n('tok'), T0)).toBeNull();
+        expect(await store.blocks.blockedBy(b)).toEqual([]);
+        expect(await store.blocks.blockersOf(c)).toEqual([]);
+        expect(await store.groups.getGroup(team)).toEqual({ name: team, owner: b, members: [b, c], createdAt: T0 });
+        expect(textsOf(await store.messages.history({ viewer: b, peer: a, limit: 10 }))).toEqual(['to a', 'from a']);
+        expect(await store.messages.lastSeq(a)).toBe(0);
+        expect(await store.accounts.createUser(a, 'new', T0 + 1)).toBe(true);
+      });
+
+      it('renameUser moves the account, groups, blocks, tokens and messages; refuses taken names', async () => {
+        const [a, b, c] = (await users('a', 'b', 'c')) as [string, string, string];
+        const team = n('team');
+        const renamed = n('renamed');
+        await store.groups.createGroup(team, a, [b], T0);
+        await store.blocks.block(c, a);
+        await store.accounts.createToken(a, n('tok'), T0 + HOUR, T0);
+        await store.messages.saveMessage(privateMessage(a, b, 'from a'), online(b));
+        await store.messages.saveMessage(privateMessage(b, a, 'to a'), [{ username: a, offline: true }]);
+        expect(await store.admin.renameUser(a, b)).toBe('taken');
+        expect(await store.admin.renameUser(a, team)).toBe('taken');
+        expect(await store.admin.renameUser(n('nobody'), n('other'))).toBe('unknown');
+        expect(await store.admin.renameUser(a, renamed)).toBe('ok');
+        expect(await store.accounts.getUser(a)).toBeNull();
+        expect(await store.accounts.getUser(renamed)).toEqual({ username: renamed, passwordHash: `hash-of-${a}`, createdAt: T0, lastLoginAt: null });
+        expect(await store.accounts.findToken(n('tok'), T0)).toBe(renamed);
+        expect(await store.blocks.isBlocked(c, renamed)).toBe(true);
+        expect(await store.groups.getGroup(team)).toEqual({ name: team, owner: renamed, members: [renamed, b], createdAt: T0 });
+        const history = await store.messages.history({ viewer: b, peer: renamed, limit: 10 });
+        expect(history.map((m) => [m.from, m.to, m.text])).toEqual([
+          [b, renamed, 'to a'],
+          [renamed, b, 'from a'],
+        ]);
+        expect(await store.messages.lastSeq(renamed)).toBe(1);
+        expect((await store.messages.offlineDeliveries(renamed, 10)).map((d) => [d.username, d.message.to])).toEqual([[renamed, renamed]]);
+        expect(await store.accounts.createUser(a, 'new', T0 + 1)).toBe(true);
+      });
+
+      it('listGroups and deleteGroup', async () => {
+        const [a, b] = (await users('a', 'b')) as [string, string];
+        const [g1, g2] = [n('g1'), n('g2')];
+        await store.groups.createGroup(g2, a, [b], T0);
+        await store.groups.createGroup(g1, b, [], T0);
+        const mine = (await store.admin.listGroups()).filter((g) => g.name === g1 || g.name === g2);
+        expect(mine).toEqual([
+          { name: g1, owner: b, members: [b], createdAt: T0 },
+          { name: g2, owner: a, members: [a, b], createdAt: T0 },
+        ]);
+        expect(await store.admin.deleteGroup(g2)).toEqual({ name: g2, owner: a, members: [a, b], createdAt: T0 });
+        expect(await store.admin.deleteGroup(g2)).toBeNull();
+        expect(await store.groups.getGroup(g2)).toBeNull();
+        expect((await store.groups.groupsOf(a)).map((g) => g.name)).toEqual([]);
+        expect(await store.groups.createGroup(g2, a, [], T0)).toBe(true);
+      });
+
+      it('live sessions: replaced per node, stale reports drop out', async () => {
+        const [node1, node2] = [n('node1'), n('node2')];
+        const [a, b] = [n('a'), n('b')];
+        await store.admin.putNodeSessions(node1, [{ username: a, transport: 'tcp', address: '127.0.0.1:1', since: T0 }], T0);
+        await store.admin.putNodeSessions(node2, [{ username: b, transport: 'ws', address: '127.0.0.1:2', since: T0 }], T0 + 10);
+        const mine = async (since: number) => (await store.admin.liveSessions(since)).filter((s) => s.node === node1 || s.node === node2);
+        expect(await mine(T0)).toEqual([
+          { node: node1, username: a, transport: 'tcp', address: '127.0.0.1:1', since: T0, seenAt: T0 },
+          { node: node2, username: b, transport: 'ws', address: '127.0.0.1:2', since: T0, seenAt: T0 + 10 },
+        ]);
+        expect((await mine(T0 + 5)).map((s) => s.username)).toEqual([b]);
+        await store.admin.putNodeSessions(node2, [], T0 + 20);
+        expect(await mine(T0)).toEqual([{ node: node1, username: a, transport: 'tcp', address: '127.0.0.1:1', since: T0, seenAt: T0 }]);
+      });
+
+      it('signals: ids increase, read after an id, pruned by age', async () => {
+        const start = await store.admin.lastSignalId();
+        const id1 = await store.admin.postSignal('end-session', n('a'), 'locked', T0);
+        const id2 = await store.admin.postSignal('group-deleted', n('g'), `${n('a')},${n('b')}`, T0 + 5);
+        expect(id2).toBeGreaterThan(id1);
+        expect(id1).toBeGreaterThan(start);
+        expect(await store.admin.lastSignalId()).toBe(id2);
+        const after = await store.admin.signalsAfter(start);
+        expect(after).toEqual([
+          { id: id1, kind: 'end-session', subject: n('a'), detail: 'locked', at: T0 },
+          { id: id2, kind: 'group-deleted', subject: n('g'), detail: `${n('a')},${n('b')}`, at: T0 + 5 },
+        ]);
+        expect((await store.admin.signalsAfter(id1)).map((s) => s.id)).toEqual([id2]);
+        await store.admin.pruneSignals(T0 + 1);
+        expect((await store.admin.signalsAfter(start)).map((s) => s.id)).toEqual([id2]);
+      });
+    });
 
     describe('restart', () => {
       it('everything survives close and reopen, and seqs and ids continue without reuse (skipped when open() gives no reopen)', async (ctx) => {

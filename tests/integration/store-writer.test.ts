@@ -147,7 +147,10 @@ describe('SQLite writer thread', () => {
     await store.messages.saveMessage(note('ann', 'kept'), online('ben'));
     const pending = Array.from({ length: 20 }, (_, i) => store.messages.saveMessage(note('ann', `lost${i}`), online('ben')));
     const outcomes = Promise.allSettled(pending);
+    await expect(store.ping()).resolves.toBeUndefined();
     await store.terminateWriterForTests();
+    // Readiness (/readyz) sees the dead writer although reads still work.
+    await expect(store.ping()).rejects.toThrow(/stopped unexpectedly|accepts no more writes/);
     // Queued in this turn, so none can have reached the thread before it was killed.
     for (const outcome of await outcomes) {
       expect(outcome.status).toBe('rejected');
@@ -207,7 +210,7 @@ describe('SQLite writer thread', () => {
     const check = new Database(file, { readonly: true });
     try {
       const userColumns = check.prepare("SELECT name FROM pragma_table_info('users')").pluck().all();
-      expect(userColumns).toEqual(['username', 'password_hash', 'created_at', 'last_login_at']);
+      expect(userColumns).toEqual(['username', 'password_hash', 'created_at', 'last_login_at', 'name_key']);
       const index = check.prepare("SELECT sql FROM sqlite_master WHERE name = 'deliveries_offline'").pluck().get();
       expect(index).toMatch(/WHERE offline = 1/);
       expect(check.pragma('foreign_key_check')).toEqual([]);

@@ -196,6 +196,44 @@ describe('SQLite store specifics', () => {
       expect(existsSync(`${file}-wal`)).toBe(false);
     });
 
+    /** A chat.db made from the frozen version-2 schema (before canonical names), holding `users`. */
+    function frozenV2(users: readonly string[]): void {
+      const raw = new Database(file);
+      raw.exec(readFileSync(new URL('../fixtures/sqlite-v2.sql', import.meta.url), 'utf8'));
+      const insert = raw.prepare('INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?)');
+      const counters = raw.prepare('INSERT INTO counters (username) VALUES (?)');
+      users.forEach((name, i) => {
+        insert.run(name, `hash-${name}`, T0 + i);
+        counters.run(name);
+      });
+      expect(readSchemaVersion(raw)).toBe(2);
+      raw.close();
+    }
+
+    it('upgrades a frozen version-2 database: names match in any case, the registered spelling is kept', async () => {
+      frozenV2(['Alice', 'bob']);
+      const store = await openStore();
+      expect(store.settings().schemaVersion).toBe(LATEST_SCHEMA_VERSION);
+      expect(await store.accounts.getUser('alice')).toMatchObject({ username: 'Alice', passwordHash: 'hash-Alice' });
+      expect(await store.accounts.getUser('BOB')).toMatchObject({ username: 'bob' });
+      expect(await store.accounts.createUser('ALICE', 'h', T0)).toBe(false);
+      expect(await store.accounts.existingUsers(['ALICE', 'Bob'])).toEqual(['Alice', 'bob']);
+    });
+
+    it('a version-2 database with accounts that clash by canonical form is not upgraded: the error names them, nothing is merged', async () => {
+      frozenV2(['Alice', 'alice', 'carol', 'BOB', 'bob', 'Bob']);
+      await expect(openStore()).rejects.toThrow(/these accounts clash: "Alice" and "alice"; "BOB" and "bob" and "Bob"\. Nothing was changed/);
+      const raw = new Database(file, { readonly: true });
+      try {
+        // Steps before the canonical-name step may have run; that one did not.
+        expect(readSchemaVersion(raw)).toBeLessThan(LATEST_SCHEMA_VERSION);
+        expect(raw.prepare("SELECT name FROM pragma_table_info('users') WHERE name = 'name_key'").all()).toEqual([]);
+        expect(raw.prepare('SELECT username FROM users ORDER BY created_at').pluck().all()).toEqual(['Alice', 'alice', 'carol', 'BOB', 'bob', 'Bob']);
+      } finally {
+        raw.close();
+      }
+    });
+
     it('read a frozen version-1 database (tests/fixtures/sqlite-v1.sql) through the current code', async () => {
       const raw = new Database(file);
       raw.exec(readFileSync(new URL('../fixtures/sqlite-v1.sql', import.meta.url), 'utf8'));

@@ -1,6 +1,8 @@
 // People actions: presence lists, ping, block and unblock.
 import { toWireError } from '../client/errors';
 import { notices } from '../state/notices.svelte';
+import { people } from '../state/people.svelte';
+import { session } from '../state/session.svelte';
 import { applyResult } from './apply';
 import { client } from './client-ref';
 import { describeError } from './describe-error';
@@ -17,6 +19,16 @@ export async function refreshPeople(): Promise<void> {
     applyResult('whoelse', now);
   } catch (err) {
     report(err, 'Could not load who is online');
+  }
+}
+
+/** Loads the people directory: every account whose name contains `query` (all of them for ''). */
+export async function searchDirectory(query: string): Promise<void> {
+  try {
+    const result = await client().request(query === '' ? { type: 'users' } : { type: 'users', query });
+    people.setDirectory(query, result, session.username);
+  } catch (err) {
+    report(err, 'Could not load the people directory');
   }
 }
 

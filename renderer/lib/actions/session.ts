@@ -11,6 +11,7 @@ import { groups } from '../state/groups.svelte';
 import { notices } from '../state/notices.svelte';
 import { outbox } from '../state/outbox.svelte';
 import { people } from '../state/people.svelte';
+import { typing } from '../state/typing.svelte';
 import { profiles } from '../state/profiles.svelte';
 import { session } from '../state/session.svelte';
 import { isNarrow, ui } from '../state/ui.svelte';
@@ -89,6 +90,7 @@ function resetAll(): void {
   session.reset();
   conversations.reset();
   people.reset();
+  typing.reset();
   profiles.reset();
   groups.reset();
   blocks.reset();

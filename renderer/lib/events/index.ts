@@ -6,6 +6,7 @@ import { handleHello } from './hello';
 import { handleMessage } from './message';
 import { handlePresence } from './presence';
 import { handleShutdown } from './shutdown';
+import { handleTyping } from './typing';
 
 export function handleEvent(event: EventFrame): void {
   switch (event.event) {
@@ -17,6 +18,8 @@ export function handleEvent(event: EventFrame): void {
       return handlePresence(event);
     case 'group':
       return handleGroup(event);
+    case 'typing':
+      return handleTyping(event);
     case 'shutdown':
       return handleShutdown(event);
   }

@@ -5,6 +5,7 @@ import { alertIncoming } from '../alerts';
 import { conversations, entryFromMessage, keyOfMessage } from '../state/conversations.svelte';
 import { notices } from '../state/notices.svelte';
 import { session } from '../state/session.svelte';
+import { typing } from '../state/typing.svelte';
 import { activeOnScreen } from '../state/ui.svelte';
 
 /** True when the user can see `key` right now. */
@@ -18,6 +19,7 @@ export function handleMessage(event: EventOf<'message'>): void {
   const { message, offline } = event;
   const key = keyOfMessage(message, me);
   const conversation = conversations.ensure(key);
+  typing.stop(key, message.from);
   const before = conversation.entries.length;
   conversation.merge([entryFromMessage(message, me, offline)]);
   // A resumed delivery we already showed (same id) changes nothing.

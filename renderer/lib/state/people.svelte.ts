@@ -12,6 +12,11 @@ class PeopleState {
   /** Last time each user was seen (sign-in or going offline), ms since epoch; null = never. */
   lastSeen = $state<Record<string, number | null>>({});
   pings = $state<Record<string, ResultOf<'ping'> & { at: number }>>({});
+  /** The people directory's last answer (`users`): accounts matching `directoryQuery`, sorted by name. */
+  directory = $state.raw<PresenceInfo[]>([]);
+  directoryQuery = $state('');
+  /** More accounts match than the server listed. */
+  directoryMore = $state(false);
   /** Seen within the hour but not online now, most recent first. */
   recent = $derived(
     Object.entries(this.lastSeen)
@@ -38,6 +43,19 @@ class PeopleState {
     this.setOnline([...this.online.filter((n) => !users.some((u) => u.username === n)), ...online]);
   }
 
+  /** Applies a `users` answer; it also says who of them is online now. */
+  setDirectory(query: string, result: ResultOf<'users'>, me: string | null): void {
+    this.directory = result.users;
+    this.directoryQuery = query;
+    this.directoryMore = result.more;
+    const listed = new Set(result.users.map((u) => u.username));
+    const online = result.users.filter((u) => u.online && u.username !== me).map((u) => u.username);
+    this.setOnline([...this.online.filter((n) => !listed.has(n)), ...online]);
+    const seen = { ...this.lastSeen };
+    for (const u of result.users) if (u.username !== me && seen[u.username] === undefined) seen[u.username] = u.lastLoginAt;
+    this.lastSeen = seen;
+  }
+
   /** Applies a presence event; `at` is when it happened (ms). */
   presence(user: string, isOnline: boolean, at: number): void {
     this.setOnline(isOnline ? [...this.online, user] : this.online.filter((n) => n !== user));
@@ -48,6 +66,9 @@ class PeopleState {
     this.online = [];
     this.lastSeen = {};
     this.pings = {};
+    this.directory = [];
+    this.directoryQuery = '';
+    this.directoryMore = false;
   }
 }
 

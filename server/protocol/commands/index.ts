@@ -8,6 +8,7 @@ import { fileToken } from './files';
 import { createGroup, groupAdd, grouplist, groupLeave, groupRemove } from './groups';
 import { ack, help, history, offline } from './mailbox';
 import { broadcast, message, messageGroup } from './messaging';
+import { typing, users } from './people';
 import { ping, whoelse, wholasthr } from './presence';
 
 export const wireCommands = {
@@ -22,6 +23,8 @@ export const wireCommands = {
   unblock,
   blocklist,
   ping,
+  users,
+  typing,
   offline,
   'create-group': createGroup,
   'group-add': groupAdd,

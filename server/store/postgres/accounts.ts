@@ -1,8 +1,13 @@
 // Users, failed-login counters and sign-in tokens in PostgreSQL. User names
 // share the `names` table with groups so the two kinds can never collide.
-import { currentLock } from '../rules';
-import type { AccountStore, LockState, UserRecord } from '../store';
-import { changed, rows, toNumber, toNumberOrNull, type Queryable } from './db';
+import type { Pool, PoolClient } from 'pg';
+import { canonicalName } from '../../protocol/canonical-name';
+import { beginAttempt, currentLock, finishAttempt } from '../rules';
+import type { AccountStore, AttemptReservation, LockState, LockoutPolicy, LoginGuard, UserRecord } from '../store';
+import { changed, inTransaction, rows, toNumber, toNumberOrNull } from './db';
+
+/** SQLSTATE unique_violation: a concurrent createUser took the canonical name first. */
+const UNIQUE_VIOLATION = '23505';
 
 interface UserRow {
   username: string;
@@ -16,26 +21,97 @@ function lockState(failures: unknown, lockedUntil: unknown, now: number): LockSt
   return currentLock({ failures: toNumber(failures), lockedUntil: toNumberOrNull(lockedUntil) }, now);
 }
 
+interface GuardRow {
+  failures: number;
+  locked_until: string | null;
+  hour_start: string | null;
+  hour_failures: number;
+  lease_until: string | null;
+}
+
+/**
+ * Reads the guard row of `username` locked FOR UPDATE (created first when
+ * missing), so concurrent reservations on every node queue on the row lock.
+ */
+async function lockGuard(client: PoolClient, username: string): Promise<LoginGuard> {
+  await client.query('INSERT INTO login_failures (username, failures) VALUES ($1, 0) ON CONFLICT DO NOTHING', [username]);
+  const [row] = await rows<GuardRow>(
+    client,
+    'SELECT failures, locked_until, hour_start, hour_failures, lease_until FROM login_failures WHERE username = $1 FOR UPDATE',
+    [username],
+  );
+  if (!row) throw new Error('lockGuard: the row vanished inside its transaction');
+  return {
+    failures: toNumber(row.failures),
+    lockedUntil: toNumberOrNull(row.locked_until),
+    hourStart: toNumberOrNull(row.hour_start),
+    hourFailures: toNumber(row.hour_failures),
+    leaseUntil: toNumberOrNull(row.lease_until),
+  };
+}
+
+async function putGuard(client: PoolClient, username: string, g: LoginGuard): Promise<void> {
+  await client.query('UPDATE login_failures SET failures = $2, locked_until = $3, hour_start = $4, hour_failures = $5, lease_until = $6 WHERE username = $1', [
+    username,
+    g.failures,
+    g.lockedUntil,
+    g.hourStart,
+    g.hourFailures,
+    g.leaseUntil,
+  ]);
+}
+
 export class PostgresAccounts implements AccountStore {
-  constructor(private readonly db: Queryable) {}
+  private readonly db: Pool;
+
+  constructor(pool: Pool) {
+    this.db = pool;
+  }
+
+  beginLoginAttempt(username: string, now: number, leaseMs: number): Promise<AttemptReservation> {
+    return inTransaction(this.db, async (client) => {
+      const { next, outcome } = beginAttempt(await lockGuard(client, username), now, leaseMs);
+      if (outcome.granted) await putGuard(client, username, next);
+      return outcome;
+    });
+  }
+
+  finishLoginAttempt(username: string, now: number, ok: boolean, policy: LockoutPolicy): Promise<LockState> {
+    return inTransaction(this.db, async (client) => {
+      const { next, lock } = finishAttempt(await lockGuard(client, username), now, ok, policy);
+      await putGuard(client, username, next);
+      return lock;
+    });
+  }
 
   async createUser(username: string, passwordHash: string, now: number): Promise<boolean> {
     // One statement, so one round trip and atomic. The primary key on names is
     // the cluster-wide arbiter: a concurrent createUser/createGroup of the same
     // name waits on it and then sees the conflict, and no user row is written.
-    const created = await changed(
-      this.db,
-      `WITH claimed AS (
-         INSERT INTO names (name, kind) VALUES ($1, 'user') ON CONFLICT DO NOTHING RETURNING name
-       )
-       INSERT INTO users (username, password_hash, created_at) SELECT name, $2, $3 FROM claimed`,
-      [username, passwordHash, now],
-    );
-    return created > 0;
+    // The unique index on users.name_key refuses another spelling of a taken
+    // name; the NOT EXISTS answers that without an error in the common case.
+    const key = canonicalName(username);
+    try {
+      const created = await changed(
+        this.db,
+        `WITH claimed AS (
+           INSERT INTO names (name, kind) SELECT $1, 'user' WHERE NOT EXISTS (SELECT 1 FROM users WHERE name_key = $4)
+           ON CONFLICT DO NOTHING RETURNING name
+         )
+         INSERT INTO users (username, name_key, password_hash, created_at) SELECT name, $4, $2, $3 FROM claimed`,
+        [username, passwordHash, now, key],
+      );
+      return created > 0;
+    } catch (err) {
+      if ((err as { code?: string }).code === UNIQUE_VIOLATION) return false;
+      throw err;
+    }
   }
 
   async getUser(username: string): Promise<UserRecord | null> {
-    const [row] = await rows<UserRow>(this.db, 'SELECT * FROM users WHERE username = $1', [username]);
+    const [row] = await rows<UserRow>(this.db, 'SELECT username, password_hash, created_at, last_login_at FROM users WHERE name_key = $1', [
+      canonicalName(username),
+    ]);
     if (!row) return null;
     return {
       username: row.username,
@@ -46,11 +122,11 @@ export class PostgresAccounts implements AccountStore {
   }
 
   async setPasswordHash(username: string, passwordHash: string): Promise<boolean> {
-    return (await changed(this.db, 'UPDATE users SET password_hash = $2 WHERE username = $1', [username, passwordHash])) > 0;
+    return (await changed(this.db, 'UPDATE users SET password_hash = $2 WHERE name_key = $1', [canonicalName(username), passwordHash])) > 0;
   }
 
   async recordLogin(username: string, now: number): Promise<void> {
-    await this.db.query('UPDATE users SET last_login_at = $2 WHERE username = $1', [username, now]);
+    await this.db.query('UPDATE users SET last_login_at = $2 WHERE name_key = $1', [canonicalName(username), now]);
   }
 
   async usersLoggedInSince(since: number): Promise<{ username: string; lastLoginAt: number }[]> {
@@ -60,11 +136,22 @@ export class PostgresAccounts implements AccountStore {
     return found.map((r) => ({ username: r.username, lastLoginAt: toNumber(r.last_login_at) }));
   }
 
+  async listUsers(query: string, limit: number): Promise<{ username: string; lastLoginAt: number | null }[]> {
+    // strpos() rather than LIKE (the query may hold `%` or `_`); COLLATE "C" sorts by code point, as the other stores do.
+    const found = await rows<{ username: string; last_login_at: string | null }>(
+      this.db,
+      'SELECT username, last_login_at FROM users WHERE strpos(lower(username), lower($1)) > 0 ORDER BY username COLLATE "C" LIMIT $2',
+      [query, limit],
+    );
+    return found.map((r) => ({ username: r.username, lastLoginAt: toNumberOrNull(r.last_login_at) }));
+  }
+
   async existingUsers(usernames: readonly string[]): Promise<string[]> {
     if (usernames.length === 0) return [];
-    const found = await rows<{ username: string }>(this.db, 'SELECT username FROM users WHERE username = ANY($1::text[])', [[...usernames]]);
-    const present = new Set(found.map((r) => r.username));
-    return usernames.filter((u) => present.has(u));
+    const keys = usernames.map(canonicalName);
+    const found = await rows<{ username: string; name_key: string }>(this.db, 'SELECT username, name_key FROM users WHERE name_key = ANY($1::text[])', [keys]);
+    const registered = new Map(found.map((r) => [r.name_key, r.username]));
+    return keys.flatMap((key) => registered.get(key) ?? []);
   }
 
   async hasUsers(): Promise<boolean> {

@@ -2,26 +2,27 @@
 // deleting the last member deletes the group and frees its name.
 import type { Pool } from 'pg';
 import type { GroupRecord, GroupStore } from '../store';
+import { canonicalName } from '../../protocol/canonical-name';
 import { changed, inTransaction, rows, toNumber, type Queryable } from './db';
 
-interface GroupRow {
+export interface GroupRow {
   name: string;
   owner: string;
   created_at: string;
   members: string[] | null;
 }
 
-const GROUP_SELECT = `
+export const GROUP_SELECT = `
   SELECT g.name, g.owner, g.created_at,
          (SELECT array_agg(m.username ORDER BY m.position) FROM group_members m WHERE m.group_name = g.name) AS members
   FROM groups g`;
 
-function toGroup(row: GroupRow): GroupRecord {
+export function toGroup(row: GroupRow): GroupRecord {
   return { name: row.name, owner: row.owner, createdAt: toNumber(row.created_at), members: row.members ?? [] };
 }
 
 /** The group with its members in join order, read through `db` (the pool, or a client inside a transaction). */
-async function readGroup(db: Queryable, name: string): Promise<GroupRecord | null> {
+export async function readGroup(db: Queryable, name: string): Promise<GroupRecord | null> {
   const [row] = await rows<GroupRow>(db, `${GROUP_SELECT} WHERE g.name = $1`, [name]);
   return row ? toGroup(row) : null;
 }
@@ -46,7 +47,12 @@ export class PostgresGroups implements GroupStore {
   async createGroup(name: string, owner: string, members: readonly string[], now: number): Promise<boolean> {
     const ordered = [...new Set([owner, ...members])];
     return inTransaction(this.pool, async (client) => {
-      const claimed = await changed(client, `INSERT INTO names (name, kind) VALUES ($1, 'group') ON CONFLICT DO NOTHING`, [name]);
+      // A user's name taken in another case or Unicode form is taken too (users.name_key).
+      const claimed = await changed(
+        client,
+        `INSERT INTO names (name, kind) SELECT $1, 'group' WHERE NOT EXISTS (SELECT 1 FROM users WHERE name_key = $2) ON CONFLICT DO NOTHING`,
+        [name, canonicalName(name)],
+      );
       if (claimed === 0) return false;
       await client.query('INSERT INTO groups (name, owner, created_at) VALUES ($1, $2, $3)', [name, owner, now]);
       // WITH ORDINALITY + ORDER BY keeps the join order in `position`.

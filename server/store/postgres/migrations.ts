@@ -100,6 +100,44 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 2,
+    name: 'operations: audit log, sessions reported by nodes, signals from the admin CLI',
+    sql: `
+      -- Append-only apart from pruning by age (--audit-days).
+      CREATE TABLE audit_log (
+        id bigserial PRIMARY KEY,
+        at bigint NOT NULL,
+        action text NOT NULL,
+        actor text,
+        username text,
+        address text,
+        detail text
+      );
+      CREATE INDEX audit_log_at_idx ON audit_log (at);
+      CREATE INDEX audit_log_user_idx ON audit_log (username, id);
+
+      -- What each node last reported as signed in (replaced as a whole, refreshed periodically).
+      CREATE TABLE live_sessions (
+        node text NOT NULL,
+        username text NOT NULL,
+        transport text NOT NULL,
+        address text NOT NULL,
+        since bigint NOT NULL,
+        seen_at bigint NOT NULL,
+        PRIMARY KEY (node, username)
+      );
+
+      -- Requests of the admin CLI that every running node polls (end a session, a group was deleted).
+      CREATE TABLE admin_signals (
+        id bigserial PRIMARY KEY,
+        kind text NOT NULL,
+        subject text NOT NULL,
+        detail text NOT NULL,
+        at bigint NOT NULL
+      );
+    `,
+  },
+  {
+    version: 3,
     name: 'file attachments: uploads, message references, grants, chunked blobs',
     sql: `
       -- One row per upload; hash and thumb_hash name content-addressed blobs
@@ -154,6 +192,40 @@ export const MIGRATIONS: readonly Migration[] = [
         data bytea NOT NULL,
         PRIMARY KEY (hash, n)
       );
+    `,
+  },
+  {
+    version: 4,
+    name: 'lockout: hourly failure cap and one verification in flight per name',
+    sql: `
+      ALTER TABLE login_failures ADD COLUMN hour_start bigint;
+      ALTER TABLE login_failures ADD COLUMN hour_failures integer NOT NULL DEFAULT 0;
+      ALTER TABLE login_failures ADD COLUMN lease_until bigint;
+    `,
+  },
+  {
+    version: 5,
+    name: 'user names unique by canonical form (NFKC + case folding)',
+    // Two accounts with one canonical form are never merged: the step fails,
+    // naming them, and the whole migration rolls back. The names the protocol
+    // allows are ASCII, where lower(normalize(..., NFKC)) equals the server's
+    // canonicalName(); new rows get name_key from canonicalName() itself.
+    sql: `
+      DO $$
+      DECLARE clash text;
+      BEGIN
+        SELECT string_agg(spellings, '; ') INTO clash FROM (
+          SELECT string_agg('"' || username || '"', ' and ' ORDER BY created_at, username) AS spellings
+          FROM users GROUP BY lower(normalize(username, NFKC)) HAVING count(*) > 1
+        ) AS clashes;
+        IF clash IS NOT NULL THEN
+          RAISE EXCEPTION 'user names must be unique ignoring case and Unicode form, but these accounts clash: %. Nothing was changed. Rename or delete all but one of each (see the README, "Canonical user names"), then start again.', clash;
+        END IF;
+      END $$;
+      ALTER TABLE users ADD COLUMN name_key text;
+      UPDATE users SET name_key = lower(normalize(username, NFKC));
+      ALTER TABLE users ALTER COLUMN name_key SET NOT NULL;
+      CREATE UNIQUE INDEX users_name_key_idx ON users (name_key);
     `,
   },
 ];

@@ -4,6 +4,7 @@
 import type { Pool } from 'pg';
 import type { Store } from '../store';
 import { PostgresAccounts } from './accounts';
+import { PostgresAdmin } from './admin';
 import { PostgresBlobStore } from './blobs';
 import { PostgresBlocks } from './blocks';
 import { PostgresFiles } from './files';
@@ -12,6 +13,7 @@ import { PostgresMessages } from './messages';
 
 export class PostgresStore implements Store {
   readonly accounts: PostgresAccounts;
+  readonly admin: PostgresAdmin;
   readonly blocks: PostgresBlocks;
   readonly groups: PostgresGroups;
   readonly messages: PostgresMessages;
@@ -22,11 +24,17 @@ export class PostgresStore implements Store {
   /** Use openPostgresStore(): it migrates the schema first. The pool's search_path points at the store's schema. */
   constructor(private readonly pool: Pool) {
     this.accounts = new PostgresAccounts(pool);
+    this.admin = new PostgresAdmin(pool);
     this.blocks = new PostgresBlocks(pool);
     this.groups = new PostgresGroups(pool);
     this.messages = new PostgresMessages(pool);
     this.files = new PostgresFiles(pool);
     this.blobs = new PostgresBlobStore(pool);
+  }
+
+  async ping(): Promise<void> {
+    if (this.closed) throw new Error('PostgreSQL store is closed');
+    await this.pool.query('SELECT 1');
   }
 
   async close(): Promise<void> {

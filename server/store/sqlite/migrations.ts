@@ -1,5 +1,6 @@
 // Versioned schema steps for the SQLite store, tracked with PRAGMA user_version.
 // Steps are append-only: a released step is never edited, a change is a new step.
+import { canonicalName } from '../../protocol/canonical-name';
 import type { Database } from 'better-sqlite3';
 
 export interface Migration {
@@ -24,6 +25,25 @@ export class SchemaTooNewError extends Error {
     );
     this.name = 'SchemaTooNewError';
   }
+}
+
+/** Groups of names that share a canonical form (each group in input order); empty when all are distinct. */
+function findNameClashes(names: readonly string[]): string[][] {
+  const byKey = new Map<string, string[]>();
+  for (const name of names) {
+    const key = canonicalName(name);
+    byKey.set(key, [...(byKey.get(key) ?? []), name]);
+  }
+  return [...byKey.values()].filter((group) => group.length > 1);
+}
+
+/** The operator's error for findNameClashes' result. */
+function nameClashMessage(clashes: readonly string[][]): string {
+  const list = clashes.map((group) => group.map((n) => `"${n}"`).join(' and ')).join('; ');
+  return (
+    `user names must be unique ignoring case and Unicode form, but these accounts clash: ${list}. ` +
+    'Nothing was changed. Rename or delete all but one of each (see the README, "Canonical user names"), then start again.'
+  );
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -133,6 +153,46 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 3,
+    name: 'operations: audit log, sessions reported by nodes, signals from the admin CLI',
+    up(db) {
+      db.exec(`
+        -- Append-only apart from pruning by age (--audit-days).
+        CREATE TABLE audit_log (
+          id       INTEGER PRIMARY KEY AUTOINCREMENT,
+          at       INTEGER NOT NULL,
+          action   TEXT NOT NULL,
+          actor    TEXT,
+          username TEXT,
+          address  TEXT,
+          detail   TEXT
+        );
+        CREATE INDEX audit_log_at ON audit_log (at);
+        CREATE INDEX audit_log_user ON audit_log (username, id);
+
+        -- What each node last reported as signed in (replaced as a whole, refreshed periodically).
+        CREATE TABLE live_sessions (
+          node      TEXT NOT NULL,
+          username  TEXT NOT NULL,
+          transport TEXT NOT NULL,
+          address   TEXT NOT NULL,
+          since     INTEGER NOT NULL,
+          seen_at   INTEGER NOT NULL,
+          PRIMARY KEY (node, username)
+        ) WITHOUT ROWID;
+
+        -- Requests of the admin CLI that running nodes poll (end a session, a group was deleted).
+        CREATE TABLE admin_signals (
+          id      INTEGER PRIMARY KEY AUTOINCREMENT,
+          kind    TEXT NOT NULL,
+          subject TEXT NOT NULL,
+          detail  TEXT NOT NULL,
+          at      INTEGER NOT NULL
+        );
+      `);
+    },
+  },
+  {
+    version: 4,
     name: 'file attachments: uploads, the messages carrying them, read grants, the link-signing key',
     up(db) {
       db.exec(`
@@ -177,6 +237,33 @@ export const MIGRATIONS: readonly Migration[] = [
           value TEXT NOT NULL
         ) WITHOUT ROWID;
       `);
+    },
+  },
+  {
+    version: 5,
+    name: 'lockout: hourly failure cap and one verification in flight per name',
+    up(db) {
+      db.exec(`
+        ALTER TABLE login_failures ADD COLUMN hour_start INTEGER;
+        ALTER TABLE login_failures ADD COLUMN hour_failures INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE login_failures ADD COLUMN lease_until INTEGER;
+      `);
+    },
+  },
+  {
+    version: 6,
+    name: 'user names unique by canonical form (NFKC + case folding)',
+    up(db) {
+      // Computed here, in JS, with the same function the server matches with.
+      // Two accounts with one canonical form are never merged: the step fails,
+      // naming them, and the file stays at the previous version.
+      const rows = db.prepare<[], { username: string }>('SELECT username FROM users ORDER BY created_at, username').all();
+      const clashes = findNameClashes(rows.map((r) => r.username));
+      if (clashes.length > 0) throw new Error(nameClashMessage(clashes));
+      db.exec('ALTER TABLE users ADD COLUMN name_key TEXT');
+      const setKey = db.prepare<[string, string]>('UPDATE users SET name_key = ? WHERE username = ?');
+      for (const { username } of rows) setKey.run(canonicalName(username), username);
+      db.exec('CREATE UNIQUE INDEX users_name_key ON users (name_key)');
     },
   },
 ];

@@ -2,8 +2,8 @@
 // thread's reads and the writer thread's writes.
 import type { ChatMessage, MessageKind } from '../../protocol';
 import { messageRecord } from '../rules';
-import type { GroupRecord, LockState, StoredDelivery } from '../store';
-import type { DeliveryRow, GroupRow, LockRow, MessageRow, Statements } from './statements';
+import type { GroupRecord, LockState, LoginGuard, StoredDelivery } from '../store';
+import type { DeliveryRow, GroupRow, GuardRow, LockRow, MessageRow, Statements } from './statements';
 
 const KINDS: ReadonlySet<string> = new Set<MessageKind>(['private', 'broadcast', 'group']);
 
@@ -26,4 +26,11 @@ export function toGroupRecord(s: Statements, row: GroupRow): GroupRecord {
 /** A login_failures row as a LockState (not yet checked for expiry: see rules.currentLock). */
 export function lockOf(row: LockRow | undefined): LockState | undefined {
   return row && { failures: row.failures, lockedUntil: row.locked_until };
+}
+
+/** A whole login_failures row (see rules.beginAttempt / finishAttempt). */
+export function guardOf(row: GuardRow | undefined): LoginGuard | undefined {
+  return (
+    row && { failures: row.failures, lockedUntil: row.locked_until, hourStart: row.hour_start, hourFailures: row.hour_failures, leaseUntil: row.lease_until }
+  );
 }

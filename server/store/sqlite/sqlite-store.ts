@@ -3,11 +3,13 @@
 // settings; reads run here, on the main thread's own read-only connection.
 import { dirname, join } from 'node:path';
 import type Database from 'better-sqlite3';
+import { canonicalName } from '../../protocol/canonical-name';
 import type { ChatMessage } from '../../protocol';
 import { assertDistinctRecipients, currentLock, historyTarget, newMessageFields, pageSize } from '../rules';
 import { LocalBlobStore } from '../blobs/local';
 import type { BlobStore, FileRecord, FileStore } from '../file-store';
-import type { AccountStore, BlockStore, GroupRecord, GroupStore, MessageStore, Store, StoredDelivery } from '../store';
+import type { AccountStore, AdminStore, BlockStore, GroupRecord, GroupStore, MessageStore, Store, StoredDelivery } from '../store';
+import { adminReads } from './admin';
 import { openReaderConnection, type SqliteSettings } from './connection';
 import { prepareDatabaseFiles } from './file-modes';
 import { toFileRecord } from './file-statements';
@@ -82,12 +84,14 @@ function accounts({ s, ready, op }: Sides): AccountStore {
     recordLogin: op('recordLogin'),
     recordFailedLogin: op('recordFailedLogin'),
     clearFailedLogins: op('clearFailedLogins'),
+    beginLoginAttempt: op('beginLoginAttempt'),
+    finishLoginAttempt: op('finishLoginAttempt'),
     createToken: op('createToken'),
     revokeToken: op('revokeToken'),
     revokeTokensOf: op('revokeTokensOf'),
     async getUser(username) {
       ready();
-      const row = s.getUser.get(username);
+      const row = s.getUser.get(canonicalName(username));
       if (!row) return null;
       return { username: row.username, passwordHash: row.password_hash, createdAt: row.created_at, lastLoginAt: row.last_login_at };
     },
@@ -95,10 +99,14 @@ function accounts({ s, ready, op }: Sides): AccountStore {
       ready();
       return s.usersLoggedInSince.all(since).map((r) => ({ username: r.username, lastLoginAt: r.last_login_at }));
     },
+    async listUsers(query, limit) {
+      ready();
+      return s.listUsers.all(query, limit).map((r) => ({ username: r.username, lastLoginAt: r.last_login_at }));
+    },
     async existingUsers(usernames) {
       ready();
       // In-process lookups on the primary key: no round trips, and input order for free.
-      return usernames.filter((name) => s.userExists.get(name) !== undefined);
+      return usernames.flatMap((name) => s.registeredName.get(canonicalName(name))?.username ?? []);
     },
     async hasUsers() {
       ready();
@@ -112,6 +120,21 @@ function accounts({ s, ready, op }: Sides): AccountStore {
       ready();
       return s.findToken.get(tokenHash, now)?.username ?? null;
     },
+  };
+}
+
+function admin({ db, s, ready, op }: Sides): AdminStore {
+  return {
+    ...adminReads(db, s, ready),
+    appendAudit: op('appendAudit'),
+    pruneAudit: op('pruneAudit'),
+    setLock: op('setLock'),
+    deleteUser: op('deleteUser'),
+    renameUser: op('renameUser'),
+    deleteGroup: op('deleteGroup'),
+    putNodeSessions: op('putNodeSessions'),
+    postSignal: op('postSignal'),
+    pruneSignals: op('pruneSignals'),
   };
 }
 
@@ -259,6 +282,7 @@ function files({ s, ready, op }: Sides): FileStore {
  */
 export class SqliteStore implements Store {
   readonly accounts: AccountStore;
+  readonly admin: AdminStore;
   readonly blocks: BlockStore;
   readonly groups: GroupStore;
   readonly messages: MessageStore;
@@ -283,6 +307,7 @@ export class SqliteStore implements Store {
           this.closed ? Promise.reject(new Error(`SQLite store ${db.name} is closed`)) : this.writer.run(op, args),
     };
     this.accounts = accounts(sides);
+    this.admin = admin(sides);
     this.blocks = blocks(sides);
     this.groups = groups(sides);
     this.messages = messages(sides);
@@ -309,6 +334,12 @@ export class SqliteStore implements Store {
   /** Test seam: kills the writer thread as a crash would. */
   terminateWriterForTests(): Promise<void> {
     return this.writer.terminateForTests();
+  }
+
+  async ping(): Promise<void> {
+    this.ready();
+    this.writer.assertAlive();
+    this.db.prepare('SELECT 1').get();
   }
 
   async close(): Promise<void> {

@@ -15,6 +15,12 @@ export interface LockRow {
   locked_until: number | null;
 }
 
+export interface GuardRow extends LockRow {
+  hour_start: number | null;
+  hour_failures: number;
+  lease_until: number | null;
+}
+
 export interface GroupRow {
   name: string;
   owner: string;
@@ -55,15 +61,20 @@ export function prepareStatements(db: Database) {
     ...prepareFileStatements(db),
     // ---- accounts
     nameTaken: p<[string, string], { taken: 1 }>(
-      'SELECT 1 AS taken WHERE EXISTS (SELECT 1 FROM users WHERE username = ?) OR EXISTS (SELECT 1 FROM groups WHERE name = ?)',
+      'SELECT 1 AS taken WHERE EXISTS (SELECT 1 FROM users WHERE name_key = ?) OR EXISTS (SELECT 1 FROM groups WHERE name = ?)',
     ),
-    insertUser: p<[string, string, number]>('INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?)'),
+    // Users are found by name_key (canonicalName of what was typed); every other table keys them by the registered spelling.
+    insertUser: p<[string, string, string, number]>('INSERT INTO users (username, name_key, password_hash, created_at) VALUES (?, ?, ?, ?)'),
     insertCounters: p<[string]>('INSERT INTO counters (username) VALUES (?)'),
-    getUser: p<[string], UserRow>('SELECT username, password_hash, created_at, last_login_at FROM users WHERE username = ?'),
-    userExists: p<[string], { one: 1 }>('SELECT 1 AS one FROM users WHERE username = ?'),
+    getUser: p<[string], UserRow>('SELECT username, password_hash, created_at, last_login_at FROM users WHERE name_key = ?'),
+    registeredName: p<[string], { username: string }>('SELECT username FROM users WHERE name_key = ?'),
     anyUser: p<[], { one: 1 }>('SELECT 1 AS one FROM users LIMIT 1'),
-    setPasswordHash: p<[string, string]>('UPDATE users SET password_hash = ? WHERE username = ?'),
-    recordLogin: p<[number, string]>('UPDATE users SET last_login_at = ? WHERE username = ?'),
+    setPasswordHash: p<[string, string]>('UPDATE users SET password_hash = ? WHERE name_key = ?'),
+    recordLogin: p<[number, string]>('UPDATE users SET last_login_at = ? WHERE name_key = ?'),
+    // instr() rather than LIKE: the query may hold `%` or `_`, and usernames are ASCII so lower() is exact.
+    listUsers: p<[string, number], { username: string; last_login_at: number | null }>(
+      'SELECT username, last_login_at FROM users WHERE instr(lower(username), lower(?)) > 0 ORDER BY username LIMIT ?',
+    ),
     usersLoggedInSince: p<[number], { username: string; last_login_at: number }>('SELECT username, last_login_at FROM users WHERE last_login_at >= ?'),
 
     // ---- lockout
@@ -73,6 +84,12 @@ export function prepareStatements(db: Database) {
        ON CONFLICT (username) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until`,
     ),
     clearLock: p<[string]>('DELETE FROM login_failures WHERE username = ?'),
+    getGuard: p<[string], GuardRow>('SELECT failures, locked_until, hour_start, hour_failures, lease_until FROM login_failures WHERE username = ?'),
+    putGuard: p<[string, number, number | null, number | null, number, number | null]>(
+      `INSERT INTO login_failures (username, failures, locked_until, hour_start, hour_failures, lease_until) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (username) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until,
+         hour_start = excluded.hour_start, hour_failures = excluded.hour_failures, lease_until = excluded.lease_until`,
+    ),
 
     // ---- tokens
     insertToken: p<[string, string, number]>(

@@ -1,10 +1,12 @@
 // Every write of the SQLite store as a plain function of the prepared statements.
 // The writer thread runs them by name, each inside its own savepoint of a group
 // commit, so none of them opens a transaction of its own.
-import { currentLock, nextLockAfterFailure } from '../rules';
-import type { GroupRecord, LockState, NewMessage } from '../store';
+import { canonicalName } from '../../protocol/canonical-name';
+import { beginAttempt, currentLock, finishAttempt, nextLockAfterFailure } from '../rules';
+import type { AttemptReservation, GroupRecord, LockState, LockoutPolicy, LoginGuard, NewMessage } from '../store';
+import type { AdminWriteOps } from './admin';
 import { fileWriteOps } from './file-ops';
-import { lockOf, toGroupRecord } from './rows';
+import { guardOf, lockOf, toGroupRecord } from './rows';
 import type { Statements } from './statements';
 
 /** What saveMessage returns across the thread boundary: numbers only; the main thread builds the records. */
@@ -22,22 +24,24 @@ export interface SavedMessage {
  * binds them directly (saveMessage alone is reshaped for the thread boundary).
  */
 export function writeOps(s: Statements) {
+  const putGuard = (username: string, g: LoginGuard) => s.putGuard.run(username, g.failures, g.lockedUntil, g.hourStart, g.hourFailures, g.leaseUntil);
   return {
     ...fileWriteOps(s),
 
     createUser(username: string, passwordHash: string, now: number): boolean {
-      if (s.nameTaken.get(username, username)) return false;
-      s.insertUser.run(username, passwordHash, now);
+      const key = canonicalName(username);
+      if (s.nameTaken.get(key, username)) return false;
+      s.insertUser.run(username, key, passwordHash, now);
       s.insertCounters.run(username);
       return true;
     },
 
     setPasswordHash(username: string, passwordHash: string): boolean {
-      return s.setPasswordHash.run(passwordHash, username).changes > 0;
+      return s.setPasswordHash.run(passwordHash, canonicalName(username)).changes > 0;
     },
 
     recordLogin(username: string, now: number): void {
-      s.recordLogin.run(now, username);
+      s.recordLogin.run(now, canonicalName(username));
     },
 
     recordFailedLogin(username: string, now: number, maxAttempts: number, lockMs: number): LockState {
@@ -48,6 +52,18 @@ export function writeOps(s: Statements) {
 
     clearFailedLogins(username: string): void {
       s.clearLock.run(username);
+    },
+
+    beginLoginAttempt(username: string, now: number, leaseMs: number): AttemptReservation {
+      const { next, outcome } = beginAttempt(guardOf(s.getGuard.get(username)), now, leaseMs);
+      if (outcome.granted) putGuard(username, next);
+      return outcome;
+    },
+
+    finishLoginAttempt(username: string, now: number, ok: boolean, policy: LockoutPolicy): LockState {
+      const { next, lock } = finishAttempt(guardOf(s.getGuard.get(username)), now, ok, policy);
+      putGuard(username, next);
+      return lock;
     },
 
     createToken(username: string, tokenHash: string, expiresAt: number, now: number): void {
@@ -73,7 +89,7 @@ export function writeOps(s: Statements) {
     },
 
     createGroup(name: string, owner: string, members: readonly string[], now: number): boolean {
-      if (s.nameTaken.get(name, name)) return false;
+      if (s.nameTaken.get(canonicalName(name), name)) return false;
       s.insertGroup.run(name, owner, now);
       let position = 1;
       for (const member of [owner, ...members]) {
@@ -141,5 +157,6 @@ export function writeOps(s: Statements) {
   };
 }
 
-export type WriteOps = ReturnType<typeof writeOps>;
+/** The operation table of the writer thread: the roles' writes here, plus AdminStore's (admin.ts). */
+export type WriteOps = ReturnType<typeof writeOps> & AdminWriteOps;
 export type WriteOp = keyof WriteOps;

@@ -175,6 +175,11 @@ export class SqliteWriter {
     return this.closing;
   }
 
+  /** Throws the cause when the thread has died (every write would be rejected). */
+  assertAlive(): void {
+    if (this.dead) throw this.dead;
+  }
+
   /** Test seam: kills the thread as a crash would, without draining. */
   async terminateForTests(): Promise<void> {
     await this.worker.terminate();

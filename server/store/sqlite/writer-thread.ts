@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import { openWriterConnection, readSettings } from './connection';
+import { adminWriteOps } from './admin';
 import { prepareStatements } from './statements';
 import { WriteBatch } from './write-batch';
 import { writeOps, type WriteOps } from './write-ops';
@@ -33,7 +34,9 @@ function runWriter(): void {
     port.close();
     return;
   }
-  const ops: WriteOps = writeOps(prepareStatements(db));
+  const statements = prepareStatements(db);
+  const base = writeOps(statements);
+  const ops: WriteOps = { ...base, ...adminWriteOps(db, statements, base) };
   const batch = new WriteBatch(db, data.maxBatch);
 
   let outbox: JobResult[] = [];

@@ -218,8 +218,59 @@ for (const backend of backends) {
       });
     });
 
+    // A real hash cost (2^14), so checks overlap: the old code read the lock before hashing and let all six through.
+    describe('lockout under concurrency (maxAttempts 3, hashCost 14)', () => {
+      const h = useBackend(backend, { hashCost: 14 });
+
+      it('six sign-ins for one name at once, over both nodes: three are checked, the rest refused unchecked', async () => {
+        const clients = await Promise.all(Array.from({ length: 6 }, (_, k) => h.ws(k)));
+        const replies = await Promise.all(clients.map((c, k) => c.send({ type: 'login', username: 'alice', password: `wrong-${k}` })));
+        const errors = replies.map((r) => {
+          if (r.ok) throw new Error('a wrong password signed in');
+          return r.error;
+        });
+        // A checked attempt says "Invalid ... password"; a refused one only that the account is locked.
+        const checked = errors.filter((e) => /Invalid (username or )?password/.test(e.message));
+        expect(checked).toHaveLength(3);
+        expect(errors.filter((e) => e.code === 'ACCOUNT_LOCKED')).toHaveLength(4);
+        // The lock holds for the right password, on either node.
+        for (const k of [0, 1]) {
+          const after = await h.ws(k);
+          expect((await after.expectError({ type: 'login', username: 'alice', password: 'alice-pw' })).code).toBe('ACCOUNT_LOCKED');
+        }
+      });
+    });
+
     describe('registration (--allow-register)', () => {
       const h = useBackend(backend, { allowRegister: true });
+
+      it('user names are unique by canonical form; sign-in and lookups match it; others see the registered spelling', async () => {
+        const ws = await h.ws(0);
+        const other = await h.ws(1);
+        for (const taken of ['ALICE', 'Alice', '\uFF21lice']) {
+          expect((await other.expectError({ type: 'register', username: taken, password: 'whatever-1' })).code).toMatch(/USERNAME_TAKEN|BAD_REQUEST/);
+        }
+        expect((await other.expectError({ type: 'register', username: 'ALICE', password: 'whatever-1' })).code).toBe('USERNAME_TAKEN');
+        await ws.request({ type: 'register', username: 'Frank', password: 'frank-pw-1' });
+        // Sign-in in another case, on the other node: the session is bob's, spelled as registered.
+        const signedIn = await other.request({ type: 'login', username: 'BOB', password: 'bob-pw' });
+        expect(signedIn.username).toBe('bob');
+        expect((await ws.request({ type: 'whoelse' })).users).toEqual(['bob']);
+        const sent = await other.request({ type: 'message', to: 'frank', text: 'hi' });
+        expect(sent.message.to).toBe('Frank');
+        const [m] = await ws.waitMessages(1);
+        expect(m!.message).toMatchObject({ from: 'bob', to: 'Frank', text: 'hi' });
+        expect((await other.request({ type: 'ping', user: 'FRANK' })).user).toBe('Frank');
+        expect((await other.request({ type: 'block', user: 'fRaNk' })).user).toBe('Frank');
+        expect((await other.request({ type: 'blocklist' })).users).toEqual(['Frank']);
+        expect((await other.request({ type: 'unblock', user: 'FRANK' })).user).toBe('Frank');
+        const group = await ws.request({ type: 'create-group', group: 'crew', members: ['BOB', 'Carol'] });
+        expect(group.group.members).toEqual(['Frank', 'bob', 'carol']);
+        expect((await ws.request({ type: 'group-remove', group: 'crew', members: ['CAROL'] })).group.members).toEqual(['Frank', 'bob']);
+        expect((await ws.request({ type: 'history', with: 'BOB' })).with).toBe('bob');
+        // A group cannot take a user's name in another case.
+        expect((await ws.expectError({ type: 'create-group', group: 'ALICE', members: [] })).code).toBe('GROUP_EXISTS');
+      });
 
       it('registers over WS and the new account signs in over TCP', async () => {
         const ws = await h.ws(0);

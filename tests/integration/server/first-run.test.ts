@@ -137,7 +137,10 @@ describe('importing --users at every start', () => {
     const { resolveConfig } = await import('../../../server/config');
     const { AccountService } = await import('../../../server/services/accounts');
     const store = await createStore(resolveConfig(options()));
-    await new AccountService(store.accounts, { maxAttempts: 3, lockMs: 60_000, hashCost: 4, tokenMs: 60_000 }).setPassword('dan', 'changed-elsewhere');
+    await new AccountService(store.accounts, { maxAttempts: 3, lockMs: 60_000, maxFailuresPerHour: 100, hashCost: 4, tokenMs: 60_000 }).setPassword(
+      'dan',
+      'changed-elsewhere',
+    );
     await store.close();
 
     expect(await importOnce()).toMatchObject({ updated: 1, unchanged: 5, skipped: 5 });

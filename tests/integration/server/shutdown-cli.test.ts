@@ -192,6 +192,7 @@ describe('CLI', () => {
       redisUrl: '--redis',
       redisKeyPrefix: '--redis-prefix',
       serverName: '--name',
+      allowedOrigins: '--allowed-origin',
       maxUploadBytes: '--max-upload-mib',
     };
     for (const key of Object.keys(ConfigSchema.shape)) {

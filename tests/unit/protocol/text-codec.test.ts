@@ -48,6 +48,11 @@ describe('parseTextCommand: every command', () => {
     ['blocklist', { type: 'blocklist' }],
     ['ping carol', { type: 'ping', user: 'carol' }],
     ['offline', { type: 'offline' }],
+    ['users', { type: 'users' }],
+    ['users Ali', { type: 'users', query: 'Ali' }],
+    ['typing bob', { type: 'typing', with: 'bob' }],
+    ['typing group team', { type: 'typing', with: 'team', group: true }],
+    ['TYPING GROUP team', { type: 'typing', with: 'team', group: true }],
     ['create group team bob carol', { type: 'create-group', group: 'team', members: ['bob', 'carol'] }],
     ['create group solo', { type: 'create-group', group: 'solo', members: [] }],
     ['add group team dave', { type: 'group-add', group: 'team', members: ['dave'] }],
@@ -87,6 +92,8 @@ describe('help', () => {
       'unblock <user>',
       'blocklist',
       'ping <user>',
+      'users [query]',
+      'typing <user> | typing group <name>',
       'offline',
       'create group <name> <member> ...',
       'add group <name> <member> ...',
@@ -133,6 +140,11 @@ describe('parseTextCommand: malformed lines', () => {
     ['ack x', 'ack'],
     ['ack 1 2', 'ack'],
     ['ack -5', 'ack'],
+    ['users a b', 'users'],
+    ['typing', 'typing'],
+    ['typing bob carol', 'typing'],
+    ['typing group', 'typing'],
+    ['typing group team extra', 'typing'],
   ];
   it.each(usage)('%j → BAD_REQUEST with the usage of %s', (line, key) => {
     const err = errorOf(line);
@@ -313,6 +325,8 @@ describe('format functions', () => {
       [{ type: 'event', event: 'group', name: 'g', change: 'removed', actor: 'a', members: ['b'], group: null }, '* a removed b from group g'],
       [{ type: 'event', event: 'group', name: 'g', change: 'left', actor: 'b', members: ['b'], group: null }, '* b left group g'],
       [{ type: 'event', event: 'group', name: 'g', change: 'deleted', actor: 'b', members: [], group: null }, '* group g was deleted'],
+      [{ type: 'event', event: 'typing', from: 'bob' }, '* bob is typing'],
+      [{ type: 'event', event: 'typing', from: 'bob', group: 'g' }, '* bob is typing in group g'],
       [{ type: 'event', event: 'shutdown', reason: 'bye' }, '* Server is shutting down: bye'],
     ];
     for (const [event, line] of events) expect(formatEvent(event, time)).toBe(line);

@@ -16,6 +16,13 @@ describe('resolveConfig', () => {
       rateLimit: 20,
       rateBurst: 40,
       allowRegister: false,
+      loginTimeoutSeconds: 30,
+      signInBudgetPerAddress: 30,
+      signInBudgetTotal: 600,
+      maxHashQueue: 100,
+      maxConnectionsPerAddress: 256,
+      maxUnauthenticatedPerAddress: 64,
+      maxUnauthenticated: 1024,
     });
     expect(Object.isFrozen(c)).toBe(true);
   });

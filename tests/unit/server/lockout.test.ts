@@ -11,7 +11,7 @@ let accounts: AccountService;
 beforeEach(async () => {
   now = 1_000_000;
   const store = await MemoryStore.open();
-  accounts = new AccountService(store.accounts, { maxAttempts: 3, lockMs: 1_500, hashCost: 4, tokenMs: 60_000 }, () => now);
+  accounts = new AccountService(store.accounts, { maxAttempts: 3, lockMs: 1_500, maxFailuresPerHour: 7, hashCost: 4, tokenMs: 60_000 }, () => now);
   await accounts.create('alice', 'right');
 });
 
@@ -67,10 +67,51 @@ describe('lockout', () => {
     expect(await attempt('alice', 'right')).toBe('ok');
   });
 
+  it('six checks of one name started at once: one runs at a time and no more than the limit are checked', async () => {
+    const results = await Promise.all([...Array.from({ length: 5 }, () => attempt('alice', 'x')), attempt('alice', 'right')]);
+    // In arrival order: three failures are checked, the third locks, the rest (the right password too) are refused unchecked.
+    expect(results.map((r) => (r === 'ok' ? 'ok' : r.code))).toEqual([
+      'INVALID_CREDENTIALS',
+      'INVALID_CREDENTIALS',
+      'ACCOUNT_LOCKED',
+      'ACCOUNT_LOCKED',
+      'ACCOUNT_LOCKED',
+      'ACCOUNT_LOCKED',
+    ]);
+    const refused = results.slice(3) as WireError[];
+    for (const r of refused) expect(r.message).not.toMatch(/Invalid password/);
+  });
+
+  it('hourly cap: at maxFailuresPerHour failures inside an hour the name locks for an hour', async () => {
+    // 7 per hour (this suite's policy): 3 + 3 with the short locks between, then the 7th locks for an hour.
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 3; i++) await attempt('alice', 'x');
+      now += 1_500;
+    }
+    expect(await attempt('alice', 'x')).toMatchObject({ code: 'ACCOUNT_LOCKED', retryAfter: 3_600 });
+    now += 1_500;
+    expect(await attempt('alice', 'right')).toMatchObject({ code: 'ACCOUNT_LOCKED' });
+    now += 3_600_000 - 1_500 - 1;
+    expect(await attempt('alice', 'right')).toMatchObject({ code: 'ACCOUNT_LOCKED', retryAfter: 1 });
+    now += 1;
+    expect(await attempt('alice', 'right')).toBe('ok');
+  });
+
+  it('a success does not reset the hourly count', async () => {
+    for (let round = 0; round < 3; round++) {
+      await attempt('alice', 'x');
+      await attempt('alice', 'x');
+      expect(await attempt('alice', 'right')).toBe('ok');
+    }
+    // 6 failures so far this hour; the 7th locks for an hour.
+    expect(await attempt('alice', 'x')).toMatchObject({ code: 'ACCOUNT_LOCKED', retryAfter: 3_600 });
+  });
+
   it('tokens: valid for their user until expiry or revocation; a password change revokes them', async () => {
     const { token, expiresAt } = await accounts.issueToken('alice');
     expect(expiresAt).toBe(now + 60_000);
-    await expect(accounts.verifyToken('alice', token)).resolves.toBeUndefined();
+    await expect(accounts.verifyToken('alice', token)).resolves.toBe('alice');
+    await expect(accounts.verifyToken('ALICE', token)).resolves.toBe('alice');
     await expect(accounts.verifyToken('bob', token)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
     now += 60_000;
     await expect(accounts.verifyToken('alice', token)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });

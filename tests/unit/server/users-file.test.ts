@@ -18,6 +18,7 @@ describe('parseUsersFile', () => {
     ['alice pw\n\nbob pw extra\n', 'users.txt:3: expected "username password"'],
     ['# c\nbad!name pw\n', 'users.txt:2: invalid username "bad!name"'],
     ['alice a\nbob b\nalice c\n', 'users.txt:3: duplicate user "alice"'],
+    ['alice a\nbob b\nALICE c\n', 'users.txt:3: duplicate user "ALICE"'],
   ])('%j → %s', (text, message) => {
     expect(() => parseUsersFile(text, 'users.txt')).toThrow(message);
   });

@@ -1,0 +1,111 @@
+// The node's Prometheus metrics (prom-client), in a registry of its own so
+// several servers in one process (tests, the desktop app's host mode) never
+// mix their figures. Layers record through the fields below; gauges that
+// describe live state read it at scrape time through MetricSources, which the
+// core fills in. Served as text by transport/metrics-http.ts.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** What the gauges read when scraped; every source defaults to "nothing". */
+export interface MetricSources {
+  /** Open connections by transport name ('tcp', 'ws'). */
+  connections(): Record<string, number>;
+  /** Signed-in sessions on this node. */
+  sessions(): number;
+  /** Password hashes waiting for a thread (queued behind the running ones). */
+  hashQueue(): number;
+}
+
+/** Latency buckets in seconds: 0.5 ms to 10 s. */
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export class Metrics {
+  readonly registry = new Registry();
+  private sources: MetricSources = { connections: () => ({}), sessions: () => 0, hashQueue: () => 0 };
+
+  /** Messages stored, by kind (private, broadcast, group). */
+  readonly messages = new Counter({
+    name: 'chat_messages_total',
+    help: 'Messages stored, by kind',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  /** Live deliveries: message timestamp to the hand-off to the recipient's connection on this node. */
+  readonly deliveryLatency = new Histogram({
+    name: 'chat_delivery_latency_seconds',
+    help: "Live deliveries: from the message's server timestamp to its hand-off to the recipient's connection on this node",
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  /** Store writes, until committed. */
+  readonly storeCommit = new Histogram({
+    name: 'chat_store_commit_seconds',
+    help: 'Store writes, from the call until the store committed them, by operation',
+    labelNames: ['operation'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  /** Commands refused by the per-connection rate limit. */
+  readonly rateLimited = new Counter({
+    name: 'chat_rate_limited_total',
+    help: 'Commands refused by the per-connection rate limit (RATE_LIMITED), by transport',
+    labelNames: ['transport'] as const,
+    registers: [this.registry],
+  });
+  /** Sign-in attempts by outcome. */
+  readonly signIns = new Counter({
+    name: 'chat_sign_ins_total',
+    help: 'Password and token sign-ins, by result (ok, failed, locked)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  /** Cluster only: publish-to-receive time of events from other nodes. */
+  readonly busLag = new Histogram({
+    name: 'chat_bus_lag_seconds',
+    help: 'Cluster bus: from publication on another node to receipt on this one (needs synchronised clocks)',
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    const sources = () => this.sources;
+    new Gauge({
+      name: 'chat_connections',
+      help: 'Open client connections, by transport',
+      labelNames: ['transport'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        // Both transports always appear, so a dashboard sees 0 rather than no series.
+        const counts = { tcp: 0, ws: 0, ...sources().connections() };
+        for (const [transport, n] of Object.entries(counts)) this.set({ transport }, n);
+      },
+    });
+    new Gauge({
+      name: 'chat_sessions',
+      help: 'Signed-in sessions on this node',
+      registers: [this.registry],
+      collect() {
+        this.set(sources().sessions());
+      },
+    });
+    new Gauge({
+      name: 'chat_hash_queue_depth',
+      help: 'Password hashes (sign-ins, registrations, password changes) waiting for a free thread',
+      registers: [this.registry],
+      collect() {
+        this.set(sources().hashQueue());
+      },
+    });
+    collectDefaultMetrics({ register: this.registry, prefix: 'chat_' });
+  }
+
+  /** Connects the live-state gauges to the running node. */
+  setSources(sources: MetricSources): void {
+    this.sources = sources;
+  }
+
+  /** The exposition text and its content type. */
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

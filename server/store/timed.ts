@@ -1,0 +1,49 @@
+// Times the store's writes for the commit-latency metric without touching any
+// backend: a proxy over each role object that measures the methods which
+// change state (their promises resolve only after the commit, see store.ts).
+import type { Store } from './store';
+
+/** Methods that write, by role. Reads pass through untimed. */
+const WRITES: Record<string, ReadonlySet<string>> = {
+  accounts: new Set(['createUser', 'setPasswordHash', 'recordLogin', 'recordFailedLogin', 'clearFailedLogins', 'createToken', 'revokeToken', 'revokeTokensOf']),
+  blocks: new Set(['block', 'unblock']),
+  groups: new Set(['createGroup', 'addGroupMembers', 'removeGroupMembers']),
+  messages: new Set(['saveMessage', 'ack']),
+  admin: new Set(['appendAudit', 'pruneAudit', 'setLock', 'deleteUser', 'renameUser', 'deleteGroup', 'putNodeSessions', 'postSignal', 'pruneSignals']),
+};
+
+function timedRole<T extends object>(role: string, target: T, observe: (operation: string, seconds: number) => void): T {
+  const writes = WRITES[role] ?? new Set<string>();
+  return new Proxy(target, {
+    get(obj, prop, receiver) {
+      const value: unknown = Reflect.get(obj, prop, receiver);
+      if (typeof prop !== 'string' || typeof value !== 'function' || !writes.has(prop)) return value;
+      const operation = `${role}.${prop}`;
+      return async (...args: unknown[]): Promise<unknown> => {
+        const start = process.hrtime.bigint();
+        try {
+          return await (value as (...a: unknown[]) => Promise<unknown>).apply(obj, args);
+        } finally {
+          observe(operation, Number(process.hrtime.bigint() - start) / 1e9);
+        }
+      };
+    },
+  });
+}
+
+/** `store`, with `observe(operation, seconds)` called after every write settles (committed or failed). */
+export function timeStoreWrites<S extends Store>(store: S, observe: (operation: string, seconds: number) => void): S {
+  const roles = new Map<string, object>();
+  return new Proxy(store, {
+    get(obj, prop, receiver) {
+      const value: unknown = Reflect.get(obj, prop, receiver);
+      if (typeof prop === 'string' && prop in WRITES && typeof value === 'object' && value !== null) {
+        let wrapped = roles.get(prop);
+        if (!wrapped) roles.set(prop, (wrapped = timedRole(prop, value, observe)));
+        return wrapped;
+      }
+      // Methods of the store itself (close, a backend's extras) run on the real object.
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(obj) : value;
+    },
+  });
+}

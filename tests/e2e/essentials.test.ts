@@ -1,0 +1,118 @@
+// Messenger essentials in the web client against a real server: typing
+// notices, the people directory, message formatting (and that no message can
+// inject markup), mentions, notifications with per-conversation mute, and the
+// quick switcher.
+import { expect, messageWithText, openDirectChat, sendMessage, signedIn, test } from './fixtures';
+
+test('typing: bob sees "alice is typing…", which expires by itself and goes when her message arrives', async ({ browser, chat }) => {
+  const alice = await signedIn(browser, chat, 'alice');
+  const bob = await signedIn(browser, chat, 'bob');
+  await openDirectChat(alice.page, 'bob');
+  await openDirectChat(bob.page, 'alice');
+  const indicator = bob.page.getByTestId('typing');
+  await expect(indicator).toHaveText('');
+
+  const composer = alice.page.getByRole('textbox', { name: 'Message bob' });
+  await composer.pressSequentially('hel');
+  await expect(indicator).toHaveText('alice is typing…');
+  // Nothing more typed: it expires on bob's side after a few seconds.
+  await expect(indicator).toHaveText('', { timeout: 15_000 });
+
+  await composer.pressSequentially('lo bob');
+  await expect(indicator).toHaveText('alice is typing…');
+  await composer.press('Enter');
+  await expect(messageWithText(bob.page, 'hello bob')).toBeVisible();
+  // The message clears the notice in the same step that shows it.
+  expect(await indicator.textContent()).toBe('');
+  // Alice's own window never shows her typing.
+  await expect(alice.page.getByTestId('typing')).toHaveText('');
+  await alice.context.close();
+  await bob.context.close();
+});
+
+test('people directory: every account with presence and last sign-in, searchable, and a chat starts from it', async ({ browser, chat }) => {
+  const bob = await signedIn(browser, chat, 'bob');
+  const alice = await signedIn(browser, chat, 'alice');
+  const page = alice.page;
+  await page.getByRole('button', { name: /^People/ }).click();
+  const list = page.getByTestId('directory-list');
+  await expect(list.getByTestId('directory-person')).toHaveCount(4);
+  await expect(list.locator('[data-user="alice"]')).toContainText('(you)');
+  await expect(list.locator('[data-user="bob"]').getByTestId('directory-status')).toHaveText('online');
+  await expect(list.locator('[data-user="carol"]').getByTestId('directory-status')).toHaveText('never signed in');
+  await expect(page.getByRole('heading', { name: 'Everyone on this server (4)' })).toBeVisible();
+
+  await page.getByLabel('Search people').fill('RO');
+  await expect(list.getByTestId('directory-person')).toHaveCount(1);
+  await expect(list.locator('[data-user="carol"]')).toBeVisible();
+  await page.getByLabel('Search people').fill('zzz');
+  await expect(list).toContainText('No one\'s name contains "zzz".');
+  await page.getByLabel('Search people').fill('car');
+  await page.getByRole('button', { name: 'Message carol' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'carol' })).toBeVisible();
+  await expect(page.getByRole('textbox', { name: 'Message carol' })).toBeFocused();
+  await alice.context.close();
+  await bob.context.close();
+});
+
+test('formatting: links, inline code, code blocks, bold and italics render as elements', async ({ browser, chat }) => {
+  const alice = await signedIn(browser, chat, 'alice');
+  const bob = await signedIn(browser, chat, 'bob');
+  await openDirectChat(alice.page, 'bob');
+  const link = `${chat.url}healthz`;
+  await sendMessage(alice.page, `**Deploy** is _done_: run \`npm test\` and see ${link}.\n\`\`\`\nconst x = 1;\n\`\`\``);
+  await bob.page.locator('[data-testid="conversation"][data-key="u:alice"]').click();
+  const row = bob.page.getByTestId('message').filter({ hasText: 'Deploy' });
+  await expect(row.locator('strong')).toHaveText('Deploy');
+  await expect(row.locator('em')).toHaveText('done');
+  await expect(row.locator('p code')).toHaveText('npm test');
+  await expect(row.locator('pre code')).toHaveText('const x = 1;');
+  const a = row.getByRole('link', { name: link });
+  await expect(a).toHaveAttribute('href', link);
+  await expect(a).toHaveAttribute('target', '_blank');
+  await expect(a).toHaveAttribute('rel', /noopener/);
+  // A click opens the link outside the chat (a new tab in the browser), and the chat stays.
+  const [opened] = await Promise.all([bob.context.waitForEvent('page'), a.click()]);
+  await expect(opened).toHaveURL(link);
+  await opened.close();
+  await expect(bob.page.getByRole('heading', { level: 1, name: 'alice' })).toBeVisible();
+  await alice.context.close();
+  await bob.context.close();
+});
+
+test('no message injects markup or script: HTML, javascript: links and formatting tricks stay text', async ({ browser, chat }) => {
+  const alice = await signedIn(browser, chat, 'alice');
+  const bob = await signedIn(browser, chat, 'bob');
+  await openDirectChat(alice.page, 'bob');
+  await openDirectChat(bob.page, 'alice');
+  const payloads = [
+    '<img src=x onerror="window.__xss=1">',
+    '<script>window.__xss=2</script>',
+    '**<img src=x onerror="window.__xss=3">**',
+    '_<svg onload="window.__xss=4">_',
+    '`<b>code</b>` and ```\n<iframe src="javascript:window.__xss=5"></iframe>\n```',
+    'javascript:window.__xss=6 and [x](javascript:window.__xss=7)',
+    'https://example.com/"onmouseover="window.__xss=8 @bob<img src=x onerror=window.__xss=9>',
+  ];
+  for (const [i, text] of payloads.entries()) {
+    await sendMessage(alice.page, text);
+    // One at a time: the composer takes the next message once the last one is out.
+    await expect(alice.page.getByTestId('message')).toHaveCount(i + 1);
+  }
+  const rows = bob.page.getByTestId('message');
+  await expect(rows).toHaveCount(payloads.length);
+  for (const page of [alice.page, bob.page]) {
+    const list = page.locator('[data-testid="message"]');
+    await expect(list.locator('img, script, svg, iframe, b')).toHaveCount(0);
+    const hrefs = await list.locator('a').evaluateAll((as) => as.map((a) => a.getAttribute('href') ?? ''));
+    for (const href of hrefs) expect(href).toMatch(/^https?:\/\//);
+    for (const a of await list.locator('a').all()) expect(await a.getAttribute('onmouseover')).toBeNull();
+    await list.first().hover();
+    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+  }
+  // The text arrives whole, as text.
+  await expect(rows.nth(0)).toContainText('<img src=x onerror="window.__xss=1">');
+  await expect(rows.nth(1)).toContainText('<script>window.__xss=2</script>');
+  await alice.context.close();
+  await bob.context.close();
+});
