@@ -2,7 +2,7 @@
 // token, forwards server events, state and outbox to the renderer unchanged, shows
 // desktop notifications while the window is in the background and keeps the unread count.
 import { ChatSession, toWebSocketUrl, type ChatSessionOptions } from '../server/client';
-import { wsSocketFactory } from '../server/client/node';
+import { wsSocketFactory, type CertificateTrust } from '../server/client/node';
 import { alertReason, ErrorCode, ProtocolError, type Command, type CommandType, type EventFrame, type ResultOf } from '../server/protocol';
 import type { CredentialStore } from './credentials';
 import type { OutboxItem, Push, PushChannel, SendResult, SignInRequest, SignInResult } from './ipc/contract';
@@ -25,6 +25,8 @@ export interface ConnectionOptions {
   onUnread?: (count: number) => void;
   /** Logged, never thrown: token persistence problems and refused outbox items. */
   onWarning?: (message: string, err?: unknown) => void;
+  /** Decides on wss:// certificates (pins, trust on first use; server-trust.ts). Default: authorities only. */
+  trust?: CertificateTrust;
   /** Overrides for the session (tests shorten backoff and timeouts). */
   session?: Partial<ChatSessionOptions>;
 }
@@ -43,7 +45,7 @@ export class Connection {
   constructor(options: ConnectionOptions) {
     this.options = options;
     this.session = new ChatSession({
-      createSocket: options.session?.createSocket ?? wsSocketFactory(options.session?.requestTimeoutMs),
+      createSocket: options.session?.createSocket ?? wsSocketFactory(options.session?.requestTimeoutMs, options.trust ?? null),
       ...options.session,
     });
     this.session.onEvent((event) => this.onServerEvent(event));

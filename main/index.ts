@@ -18,6 +18,7 @@ import { DEEP_LINK_SCHEME, DeepLinkRouter, deepLinkInArgv } from './deep-links';
 import { DesktopSettingsService } from './desktop-settings';
 import { LanAdvertiser, LanBrowser, defaultInstanceName } from './discovery';
 import { HostController } from './host';
+import { ServerTrust } from './server-trust';
 import { createSenderCheck, registerIpcHandlers, type IpcRoutes } from './ipc/handlers';
 import type { Push, PushChannel } from './ipc/contract';
 import { createShutdown, installLifecycle } from './lifecycle';
@@ -171,7 +172,17 @@ async function runDesktop(): Promise<void> {
   });
   log.info(`Credential store: ${credentials.backend}`);
 
+  // `host` (below) holds this app's own host-mode certificate; asked only once connections start.
+  const serverTrust = new ServerTrust({
+    dir: userData,
+    hostFingerprint: () => host.status().tlsFingerprint,
+    onFirstUse: (address, fingerprint) => log.info(`Trusting the TLS certificate of ${address} from now on (first use): SHA-256 ${fingerprint}`),
+    onWarning: warn,
+  });
+  platform.certificates.setVerifier((hostname, fingerprint) => serverTrust.accepts(hostname, fingerprint));
+
   const connection = new Connection({
+    trust: serverTrust.trust,
     credentials,
     notifications: withNotificationSettings(platform.notifications, () => settings.settings.notifications),
     muted: () => settings.settings.notifications.muted,
@@ -190,7 +201,13 @@ async function runDesktop(): Promise<void> {
     instanceName: defaultInstanceName(),
     onWarning: warn,
   });
-  const nearby = new LanBrowser((servers) => push('discovery:servers', servers), { onError: (err) => warn('LAN discovery failed', err) });
+  const nearby = new LanBrowser(
+    (servers) => {
+      serverTrust.announce(servers);
+      push('discovery:servers', servers);
+    },
+    { onError: (err) => warn('LAN discovery failed', err) },
+  );
 
   const routes: IpcRoutes = {
     'app:info': () => ({ version: platform.app.getVersion(), platform: platform.app.platform, credentialStore: credentials.backend }),

@@ -38,6 +38,8 @@ export interface HostStatus {
   addresses: string[];
   /** The mDNS/DNS-SD instance name the server is advertised under, or null when it is not. */
   advertisedAs: string | null;
+  /** SHA-256 fingerprint (`AB:CD:...`) of the TLS certificate the server serves, or null when it is not running. */
+  tlsFingerprint: string | null;
 }
 
 /** Notification preferences: the same ones the web client keeps in its own settings. */

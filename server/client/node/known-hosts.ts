@@ -22,6 +22,18 @@ export class KnownHosts {
     return this.entries.get(address.toLowerCase()) ?? null;
   }
 
+  /** Fingerprints remembered for any port of `host` (a verifier that doesn't know the port asks this). */
+  entriesFor(host: string): string[] {
+    this.load();
+    const h = host.toLowerCase();
+    const out: string[] = [];
+    for (const [address, fingerprint] of this.entries) {
+      const bare = address.startsWith('[') ? address.slice(1, address.indexOf(']')) : address.replace(/:\d+$/, '');
+      if (bare === h) out.push(fingerprint);
+    }
+    return out;
+  }
+
   /** Remembers `fingerprint` for `address`, replacing any earlier one. */
   async remember(address: string, fingerprint: string): Promise<void> {
     this.load();
