@@ -74,8 +74,8 @@ class TcpConnection implements Connection {
   private buffered = 0;
   private discarding = false;
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });
-  /** Lines wait here and are handled a few per turn (see input-pump.ts). */
-  private readonly pump: InputPump<Buffer>;
+  /** Lines wait here and are handled a few per turn (see input-pump.ts); made on the first line, idle connections stay small. */
+  private pumpInstance: InputPump<Buffer> | null = null;
 
   constructor(
     private readonly socket: net.Socket,
@@ -83,7 +83,11 @@ class TcpConnection implements Connection {
   ) {
     this.address = socket.remoteAddress ?? '?';
     this.remoteAddress = `${this.address}:${socket.remotePort ?? '?'}`;
-    this.pump = new InputPump<Buffer>(
+  }
+
+  private get pump(): InputPump<Buffer> {
+    const { socket } = this;
+    return (this.pumpInstance ??= new InputPump<Buffer>(
       {
         handle: (line) => this.onLine(line),
         pauseReading: () => socket.pause(),
@@ -93,8 +97,8 @@ class TcpConnection implements Connection {
         isOpen: () => this.open,
       },
       () => this.input,
-      outputPauseBytes(options.maxSendQueueBytes),
-    );
+      outputPauseBytes(this.options.maxSendQueueBytes),
+    ));
   }
 
   /** Prefix of attachment links on this connection's lines (asked each time: the HTTP port may start after TCP). */

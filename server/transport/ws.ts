@@ -69,8 +69,8 @@ class WsConnection implements Connection {
   readonly remoteAddress: string;
   readonly address: string;
   private input!: ConnectionInput;
-  /** Frames wait here and are handled a few per turn (see input-pump.ts). */
-  private readonly pump: InputPump<{ data: RawData; isBinary: boolean }>;
+  /** Frames wait here and are handled a few per turn (see input-pump.ts); made on the first frame, idle connections stay small. */
+  private pumpInstance: InputPump<{ data: RawData; isBinary: boolean }> | null = null;
   alive = true;
 
   constructor(
@@ -83,7 +83,11 @@ class WsConnection implements Connection {
   ) {
     this.address = address;
     this.remoteAddress = `${address}:${port ?? '?'}`;
-    this.pump = new InputPump(
+  }
+
+  private get pump(): InputPump<{ data: RawData; isBinary: boolean }> {
+    const { ws, socket } = this;
+    return (this.pumpInstance ??= new InputPump(
       {
         handle: ({ data, isBinary }) => this.onFrame(data, isBinary),
         pauseReading: () => ws.pause(),
@@ -93,8 +97,8 @@ class WsConnection implements Connection {
         isOpen: () => this.open,
       },
       () => this.input,
-      outputPauseBytes(options.maxSendQueueBytes),
-    );
+      outputPauseBytes(this.options.maxSendQueueBytes),
+    ));
   }
 
   get open(): boolean {
