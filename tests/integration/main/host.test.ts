@@ -23,7 +23,7 @@ beforeEach(async () => {
     startServer,
     dataDir,
     webRoot: null,
-    serverOptions: { host: '127.0.0.1', hashCost: 4, logLevel: 'silent' },
+    serverOptions: { host: '127.0.0.1', hashCost: 4, minPasswordLength: 6, logLevel: 'silent' },
     networkInterfaces: () => ({
       lo: [{ address: '127.0.0.1', family: 'IPv4', internal: true, netmask: '255.0.0.0', mac: '00:00:00:00:00:00', cidr: '127.0.0.1/8' }],
       eth0: [
