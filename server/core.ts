@@ -11,17 +11,64 @@ import { ErrorCode, type Command, type RequestId } from './protocol';
 import { createServices, type Services } from './services/index';
 import type { Store } from './store/store';
 
+/** How often every node asks the store for password changes (the bound on ending a changed user's sessions). */
+const PASSWORD_CHECK_MS = 2_000;
+/** Each check looks this far before the previous one: commit delays and small clock differences between processes. */
+const PASSWORD_CHECK_OVERLAP_MS = 10_000;
+
 export class ChatCore implements Inbound {
   readonly services: Services;
   private readonly dispatcher: Dispatcher;
   private readonly clients = new Set<Client>();
   private stopping = false;
+  private readonly passwordWatch: NodeJS.Timeout;
+  private passwordsCheckedAt: number;
+  private checkingPasswords = false;
 
-  constructor(config: ServerConfig, store: Store, bus: Bus, log: Logger, now: () => number = Date.now) {
+  constructor(
+    config: ServerConfig,
+    private readonly store: Store,
+    bus: Bus,
+    log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {
     this.services = createServices(config, store, bus, log, now);
     this.dispatcher = new Dispatcher(this.services);
     bus.subscribe((event) => this.onBusEvent(event));
     bus.onClaimLost((username) => this.onClaimLost(username));
+    this.passwordsCheckedAt = now();
+    this.passwordWatch = setInterval(() => void this.endSessionsOfChangedPasswords(), PASSWORD_CHECK_MS);
+    this.passwordWatch.unref();
+  }
+
+  /**
+   * A password changed anywhere (on another node, or by `adduser --update` run
+   * as a separate process against the same database) ends that user's live
+   * session here if it began before the change. The store is the one channel
+   * every writer shares, so this is a poll rather than a bus message.
+   */
+  private async endSessionsOfChangedPasswords(): Promise<void> {
+    if (this.checkingPasswords || this.stopping) return;
+    this.checkingPasswords = true;
+    try {
+      const since = this.passwordsCheckedAt - PASSWORD_CHECK_OVERLAP_MS;
+      this.passwordsCheckedAt = this.now();
+      const changed = await this.store.accounts.passwordsChangedSince(since);
+      for (const { username, changedAt } of changed) {
+        const session = this.services.registry.get(username);
+        if (!session || session.startedAt > changedAt) continue;
+        for (const client of this.clients) {
+          if (client.session !== session) continue;
+          this.services.log.info({ conn: client.connection.id, user: username }, 'password changed: ending the session');
+          await this.services.sessions.end(client, 'password changed');
+          client.connection.close(CloseReason.passwordChanged);
+        }
+      }
+    } catch (err) {
+      if (!this.stopping) this.services.log.warn({ err }, 'could not check for password changes');
+    } finally {
+      this.checkingPasswords = false;
+    }
   }
 
   get shuttingDown(): boolean {
@@ -99,6 +146,7 @@ export class ChatCore implements Inbound {
   async shutdown(reason: string): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    clearInterval(this.passwordWatch);
     const all = [...this.clients];
     for (const c of all) c.connection.event({ type: 'event', event: 'shutdown', reason });
     await Promise.all(all.map((c) => this.close(c, 'shutdown')));

@@ -168,7 +168,7 @@ export class AccountService {
     const user = await this.store.getUser(typed);
     if (user) assertAcceptablePassword(password, this.policy.minPasswordLength);
     const hash = await hashPassword(password, this.policy.hashCost);
-    if (!user || !(await this.store.setPasswordHash(user.username, hash))) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user "${typed}"`);
+    if (!user || !(await this.store.setPasswordHash(user.username, hash, this.now()))) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user "${typed}"`);
     await this.store.revokeTokensOf(user.username);
   }
 

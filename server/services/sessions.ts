@@ -34,6 +34,7 @@ export class SessionService {
    * The caller replies, then calls session.catchUp().
    */
   async start(client: Client, username: string, options: { resumeFrom?: number; wantsPresence: boolean }): Promise<StartedSession> {
+    const startedAt = this.now();
     if (!(await this.bus.claimSession(username))) {
       throw new ProtocolError(ErrorCode.ALREADY_SIGNED_IN, `${username} is already signed in on another connection. Sign out there first.`);
     }
@@ -50,6 +51,7 @@ export class SessionService {
         log: this.log,
         resumeFrom,
         wantsPresence: options.wantsPresence,
+        startedAt,
       });
       client.session = session;
       this.registry.add(session);

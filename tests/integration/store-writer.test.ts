@@ -97,7 +97,7 @@ describe('SQLite writer thread', () => {
     expect(await store.accounts.createUser('ann', 'h1', T0)).toBe(true);
     expect(await store.accounts.getUser('ann')).toMatchObject({ passwordHash: 'h1' });
     expect(await store.accounts.createUser('ben', 'h', T0)).toBe(true);
-    expect(await store.accounts.setPasswordHash('ann', 'h2')).toBe(true);
+    expect(await store.accounts.setPasswordHash('ann', 'h2', T0)).toBe(true);
     expect((await store.accounts.getUser('ann'))?.passwordHash).toBe('h2');
     expect(await store.accounts.recordFailedLogin('ann', T0, 3, 1000)).toEqual({ failures: 1, lockedUntil: null });
     expect(await store.accounts.getLockState('ann', T0)).toEqual({ failures: 1, lockedUntil: null });
