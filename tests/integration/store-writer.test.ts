@@ -207,7 +207,7 @@ describe('SQLite writer thread', () => {
     const check = new Database(file, { readonly: true });
     try {
       const userColumns = check.prepare("SELECT name FROM pragma_table_info('users')").pluck().all();
-      expect(userColumns).toEqual(['username', 'password_hash', 'created_at', 'last_login_at', 'name_key']);
+      expect(userColumns).toEqual(['username', 'password_hash', 'created_at', 'last_login_at', 'name_key', 'password_changed_at']);
       const index = check.prepare("SELECT sql FROM sqlite_master WHERE name = 'deliveries_offline'").pluck().get();
       expect(index).toMatch(/WHERE offline = 1/);
       expect(check.pragma('foreign_key_check')).toEqual([]);
