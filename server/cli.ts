@@ -69,6 +69,7 @@ interface Flags {
   maxAttempts?: number;
   lockoutSeconds?: number;
   maxFailuresPerHour?: number;
+  minPasswordLength?: number;
   hashCost?: number;
   rateLimit?: number;
   rateBurst?: number;
@@ -123,6 +124,7 @@ function toOptions(flags: Flags, env: NodeJS.ProcessEnv, webRoot: string | null)
   set('maxAttempts', flags.maxAttempts);
   set('lockoutSeconds', flags.lockoutSeconds);
   set('maxFailuresPerHour', flags.maxFailuresPerHour);
+  set('minPasswordLength', flags.minPasswordLength);
   set('hashCost', flags.hashCost);
   set('rateLimit', flags.rateLimit);
   set('rateBurst', flags.rateBurst);
@@ -209,6 +211,7 @@ function addServerOptions(cmd: Command): Command {
     .option('--max-attempts <n>', 'failed sign-ins before the account locks (default 3)', integer)
     .option('--lockout-seconds <s>', 'how long a lock lasts (default 60)', positive)
     .option('--max-failures-per-hour <n>', 'failed sign-ins per name in one hour before it locks for an hour (default 100)', integer)
+    .option('--min-password-length <n>', 'shortest password that may be set, in characters (default 8; env CHAT_MIN_PASSWORD_LENGTH)', integer)
     .option('--hash-cost <log2N>', 'scrypt cost as log2 of N (default 17, OWASP); lower only for tests', integer)
     .option('--rate-limit <perSecond>', 'commands per second per connection, 0 = unlimited (default 20)', nonNegative)
     .option('--rate-burst <n>', 'burst allowance of the rate limit (default 40)', integer)

@@ -4,6 +4,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { MAX_PASSWORD_LENGTH } from './protocol/limits';
 import { describeIssue } from './protocol/validate';
 
 /** OWASP-strength scrypt cost (N = 2^17, r = 8, p = 1). */
@@ -28,6 +29,8 @@ export const ConfigSchema = z.strictObject({
   lockoutSeconds: z.number().min(0.01).max(86_400).default(60),
   /** Failed sign-ins per name inside one hour before it locks for an hour (ASVS V2.2.1: at most 100). Default 100. */
   maxFailuresPerHour: z.number().int().min(1).max(100_000).default(100),
+  /** Shortest password that may be set, in characters (NIST SP 800-63B: 8). Default 8. */
+  minPasswordLength: z.number().int().min(1).max(MAX_PASSWORD_LENGTH).default(8),
   /** log2 of scrypt's N. Default 17 (OWASP). Lower values are for tests only. */
   hashCost: z.number().int().min(4).max(20).default(PRODUCTION_HASH_COST),
   /** Sign-in token lifetime, in days. Default 30. */
@@ -164,6 +167,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): ServerOptions {
   set('metrics', env.CHAT_METRICS || undefined);
   set('auditDays', num(env.CHAT_AUDIT_DAYS));
   set('publicUrl', env.CHAT_PUBLIC_URL || undefined);
+  set('minPasswordLength', num(env.CHAT_MIN_PASSWORD_LENGTH));
   set('port', num(env.CHAT_PORT));
   set('wsPort', num(env.CHAT_WS_PORT));
   return out;

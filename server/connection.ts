@@ -31,6 +31,7 @@ export class OutboundMessage {
 export const CloseReason = {
   logout: 'logout',
   shutdown: 'server shutting down',
+  passwordChanged: 'password changed: sign in again',
 } as const;
 
 /**

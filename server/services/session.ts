@@ -22,12 +22,15 @@ export interface SessionOptions {
   resumeFrom: number;
   /** Wants presence events (the default; a client may opt out at sign-in). */
   wantsPresence: boolean;
+  /** When the session began (ms): a password changed at or after it ends the session. */
+  startedAt: number;
 }
 
 export class Session implements SessionHandle {
   readonly username: string;
   readonly connection: Connection;
   readonly wantsPresence: boolean;
+  readonly startedAt: number;
   private readonly store: MessageStore;
   private readonly log: Logger;
   /** Highest seq written to the connection. */
@@ -50,6 +53,7 @@ export class Session implements SessionHandle {
     this.lastSent = options.resumeFrom;
     this.ackedSeq = options.resumeFrom;
     this.wantsPresence = options.wantsPresence;
+    this.startedAt = options.startedAt;
   }
 
   /** Replays everything after resumeFrom from the store, then releases waiting live deliveries. */

@@ -228,6 +228,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX users_name_key_idx ON users (name_key);
     `,
   },
+  {
+    version: 4,
+    name: 'password change time, so every node ends the sessions of a user whose password changed',
+    sql: `
+      ALTER TABLE users ADD COLUMN password_changed_at bigint;
+      CREATE INDEX users_password_changed_idx ON users (password_changed_at) WHERE password_changed_at IS NOT NULL;
+    `,
+  },
 ];
 
 /** Highest schema version this code knows. */

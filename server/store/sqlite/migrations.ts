@@ -266,6 +266,16 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec('CREATE UNIQUE INDEX users_name_key ON users (name_key)');
     },
   },
+  {
+    version: 5,
+    name: 'password change time, so every server ends the sessions of a user whose password changed',
+    up(db) {
+      db.exec(`
+        ALTER TABLE users ADD COLUMN password_changed_at INTEGER;
+        CREATE INDEX users_password_changed ON users (password_changed_at) WHERE password_changed_at IS NOT NULL;
+      `);
+    },
+  },
 ];
 
 /** The newest schema version this code can read and write. */

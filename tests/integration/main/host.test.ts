@@ -29,7 +29,7 @@ beforeEach(async () => {
     startServer,
     dataDir,
     webRoot: null,
-    serverOptions: { host: '127.0.0.1', hashCost: 4, logLevel: 'silent' },
+    serverOptions: { host: '127.0.0.1', hashCost: 4, minPasswordLength: 6, logLevel: 'silent' },
     advertiser: {
       start: (ad) => {
         advertised.push(ad);

@@ -27,6 +27,8 @@ const options = (extra: Partial<ServerOptions> = {}): ServerOptions => ({
   wsPort: 0,
   dataDir: path.join(dir, 'data'),
   hashCost: 4,
+  // The shared test accounts' passwords are short ("bob-pw").
+  minPasswordLength: 6,
   logLevel: 'silent',
   webRoot: null,
   ...extra,
@@ -172,10 +174,14 @@ describe('importing --users at every start', () => {
     const { resolveConfig } = await import('../../../server/config');
     const { AccountService } = await import('../../../server/services/accounts');
     const store = await createStore(resolveConfig(options()));
-    await new AccountService(store.accounts, { maxAttempts: 3, lockMs: 60_000, maxFailuresPerHour: 100, hashCost: 4, tokenMs: 60_000 }).setPassword(
-      'dan',
-      'changed-elsewhere',
-    );
+    await new AccountService(store.accounts, {
+      maxAttempts: 3,
+      lockMs: 60_000,
+      maxFailuresPerHour: 100,
+      hashCost: 4,
+      tokenMs: 60_000,
+      minPasswordLength: 8,
+    }).setPassword('dan', 'changed-elsewhere');
     await store.close();
 
     expect(await importOnce()).toMatchObject({ updated: 1, unchanged: 5, skipped: 5 });
