@@ -89,6 +89,8 @@ interface Flags {
   postgresSchema?: string;
   redis?: string;
   redisPrefix?: string;
+  sessionTtlSeconds?: number;
+  clusterHeartbeatSeconds?: number;
   webRoot?: string | false;
   logLevel?: string;
   logFormat?: string;
@@ -144,6 +146,8 @@ function toOptions(flags: Flags, env: NodeJS.ProcessEnv, webRoot: string | null)
   set('postgresSchema', flags.postgresSchema);
   set('redisUrl', flags.redis);
   set('redisKeyPrefix', flags.redisPrefix);
+  set('sessionTtlSeconds', flags.sessionTtlSeconds);
+  set('clusterHeartbeatSeconds', flags.clusterHeartbeatSeconds);
   if (flags.webRoot === false) o.webRoot = null;
   else set('webRoot', flags.webRoot && path.resolve(flags.webRoot));
   set('logLevel', flags.logLevel);
@@ -231,6 +235,8 @@ function addServerOptions(cmd: Command): Command {
     .option('--postgres-schema <name>', 'PostgreSQL schema (default public)')
     .option('--redis <url>', 'Redis URL: cross-node delivery and presence (env CHAT_REDIS_URL)')
     .option('--redis-prefix <prefix>', 'prefix of Redis keys and channels (default chat:)')
+    .option('--session-ttl-seconds <s>', "cluster: a dead node's users can sign in elsewhere within this (default 8)", positive)
+    .option('--cluster-heartbeat-seconds <s>', 'cluster: claim refresh and dead-node sweep interval, below the TTL (default 2)', positive)
     .option('--web-root <dir>', 'directory of the built web client to serve (default dist/renderer when built)')
     .option('--no-web-root', 'do not serve the web client')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info; env CHAT_LOG_LEVEL)')

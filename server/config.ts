@@ -78,6 +78,13 @@ export const ConfigSchema = z.strictObject({
     .default('public'),
   /** Redis connection URL for cross-node presence and delivery. */
   redisUrl: z.string().min(1).nullable().default(null),
+  /**
+   * Cluster: how long a node's session claims outlive its last heartbeat, in
+   * seconds; a dead node's users can sign in on another node within this. Default 8.
+   */
+  sessionTtlSeconds: z.number().min(0.05).max(3600).default(8),
+  /** Cluster: how often a node refreshes its claims and sweeps dead nodes, in seconds; below sessionTtlSeconds. Default 2. */
+  clusterHeartbeatSeconds: z.number().min(0.01).max(600).default(2),
   /** Prefix of every Redis key and channel (tests isolate runs with it). Default "chat:". */
   redisKeyPrefix: z.string().min(1).max(64).default('chat:'),
   /** Directory with the built web client to serve over HTTP; null serves none. */
@@ -222,6 +229,11 @@ export function resolveConfig(options: ServerOptions): ServerConfig {
   }
   if (config.port !== null && config.port !== 0 && config.port === config.wsPort) {
     throw new ConfigError(`--port and --ws-port must differ (both are ${config.port})`);
+  }
+  if (config.clusterHeartbeatSeconds >= config.sessionTtlSeconds) {
+    throw new ConfigError(
+      `--cluster-heartbeat-seconds (${config.clusterHeartbeatSeconds}) must be below --session-ttl-seconds (${config.sessionTtlSeconds}): claims are refreshed every heartbeat`,
+    );
   }
   if (config.port === null && config.wsPort === null) throw new ConfigError('At least one of --port and --ws-port is needed');
   if ((config.tlsCert === null) !== (config.tlsKey === null)) throw new ConfigError('--tls-cert and --tls-key go together: give both or neither');

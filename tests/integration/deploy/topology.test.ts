@@ -94,6 +94,9 @@ const body = ({ postgresUrl, redisUrl }: { postgresUrl: string; redisUrl: string
       keys.prefix,
       '--hash-cost',
       '4',
+      // The shared test accounts' passwords are short ("bob-pw").
+      '--min-password-length',
+      '6',
       '--rate-limit',
       '0',
     ];
