@@ -3,8 +3,8 @@
 # - build: installs the locked dependencies with the native toolchain (better-sqlite3
 #   compiles from source when no prebuilt binary matches), builds the web client and
 #   the server bundle, and assembles the runtime files (scripts/assemble-runtime.mjs);
-# - runtime: Node and those files only (no npm dependencies beyond better-sqlite3,
-#   no compiler, no sources), running as an unprivileged user with its data in /data.
+# - runtime: Node and those files only (no npm dependencies beyond better-sqlite3 and
+#   sharp with its prebuilt libvips; no compiler, no sources), running as an unprivileged user with its data in /data.
 # The server runs from the esbuild bundle, not from sources with tsx: no TypeScript
 # compiler or devDependencies in the image, a smaller attack surface, and a faster
 # start (no transpiling on every start).

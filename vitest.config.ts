@@ -8,5 +8,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Servers the suites spawn as processes import the shared test accounts, whose passwords are short ("bob-pw").
+    env: { CHAT_MIN_PASSWORD_LENGTH: '6' },
   },
 });

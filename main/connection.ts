@@ -2,8 +2,8 @@
 // token, forwards server events, state and outbox to the renderer unchanged, shows
 // desktop notifications while the window is in the background and keeps the unread count.
 import { ChatSession, toWebSocketUrl, type ChatSessionOptions } from '../server/client';
-import { wsSocketFactory } from '../server/client/node';
-import { ErrorCode, ProtocolError, type Command, type CommandType, type EventFrame, type ResultOf } from '../server/protocol';
+import { wsSocketFactory, type CertificateTrust } from '../server/client/node';
+import { alertReason, ErrorCode, ProtocolError, type Command, type CommandType, type EventFrame, type ResultOf } from '../server/protocol';
 import type { CredentialStore } from './credentials';
 import type { OutboxItem, Push, PushChannel, SendResult, SignInRequest, SignInResult } from './ipc/contract';
 import type { NotificationPort } from './platform/seams';
@@ -17,12 +17,16 @@ export interface ConnectionOptions {
   push: <C extends PushChannel>(channel: C, payload: Push[C]) => void;
   /** Whether the main window is visible and focused right now. */
   isWindowFocused: () => boolean;
+  /** Muted conversation keys right now (the notification settings); default none. */
+  muted?: () => readonly string[];
   /** Brings the window to the front (notification click). */
   revealWindow: () => void;
   /** Called with the new unread count after each change. */
   onUnread?: (count: number) => void;
   /** Logged, never thrown: token persistence problems and refused outbox items. */
   onWarning?: (message: string, err?: unknown) => void;
+  /** Decides on wss:// certificates (pins, trust on first use; server-trust.ts). Default: authorities only. */
+  trust?: CertificateTrust;
   /** Overrides for the session (tests shorten backoff and timeouts). */
   session?: Partial<ChatSessionOptions>;
 }
@@ -41,7 +45,7 @@ export class Connection {
   constructor(options: ConnectionOptions) {
     this.options = options;
     this.session = new ChatSession({
-      createSocket: options.session?.createSocket ?? wsSocketFactory(options.session?.requestTimeoutMs),
+      createSocket: options.session?.createSocket ?? wsSocketFactory(options.session?.requestTimeoutMs, options.trust ?? null),
       ...options.session,
     });
     this.session.onEvent((event) => this.onServerEvent(event));
@@ -166,8 +170,11 @@ export class Connection {
     // Replays of offline messages are summarised once at sign-in instead of one popup each.
     if (event.offline) return;
     const m = event.message;
+    // Muted conversations stay quiet unless the message mentions me (the web client's rule).
+    const reason = alertReason(m, me ?? '', this.options.muted?.() ?? []);
+    if (reason === null) return;
     const title = m.kind === 'group' ? `${m.from} in ${m.group ?? 'a group'}` : m.kind === 'broadcast' ? `${m.from} (everyone)` : m.from;
-    this.notify(title, m.text);
+    this.notify(reason === 'mention' ? `${title} (mentioned you)` : title, m.text);
   }
 
   private notify(title: string, body: string): void {

@@ -19,7 +19,7 @@ export interface Advertisement {
   wsPort: number;
   /** TCP line-protocol port, or null when the server has none. */
   tcpPort: number | null;
-  /** SHA-256 fingerprint of the server's TLS certificate once TLS is on (TXT `tls`); null until then. */
+  /** SHA-256 fingerprint of the server's TLS certificate (TXT `tls`); null for a server without TLS. */
   tlsFingerprint: string | null;
 }
 

@@ -1,12 +1,14 @@
 // Host mode: runs the chat server inside the desktop app so others on the LAN can
-// join, on ports the person picks, with its data under userData/server, and advertises
-// it on the LAN (mDNS/DNS-SD, discovery.ts) while it runs.
+// join, on ports the person picks, with its data under userData/server, over TLS with
+// a self-signed certificate of its own (host-certificate.ts), and advertises it on the
+// LAN (mDNS/DNS-SD, discovery.ts, fingerprint included) while it runs.
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ErrorCode, ProtocolError } from '../server/protocol';
 import type { RunningServer, ServerOptions } from '../server/index';
 import type { Advertisement } from './discovery';
+import { ensureHostCertificate } from './host-certificate';
 import type { HostStatus } from './ipc/contract';
 
 export type StartServer = (options: ServerOptions) => Promise<RunningServer>;
@@ -25,6 +27,10 @@ export interface HostOptions {
   advertiser?: HostAdvertiser;
   /** The DNS-SD instance name. Default "Chat on <hostname>" (set by the caller). */
   instanceName?: string;
+  /** Folder of the TLS certificate (made on the first start). Default: `<dataDir>/tls`. */
+  tlsDir?: string;
+  /** Names for the certificate besides localhost. Default: this computer's host name. */
+  hostnames?: readonly string[];
   /** Advertising failed; the server keeps running. */
   onWarning?: (message: string, err?: unknown) => void;
 }
@@ -65,6 +71,7 @@ export class HostController {
       wsPort: server?.wsPort ?? null,
       addresses: server ? lanAddresses(this.options.networkInterfaces?.()) : [],
       advertisedAs: server ? this.advertisedAs : null,
+      tlsFingerprint: server?.tlsFingerprint ?? null,
     };
   }
 
@@ -81,6 +88,9 @@ export class HostController {
       }
       if (current) await this.closeServer('Host restarting on other ports');
       const usersFile = path.join(this.options.dataDir, 'users.txt');
+      // The server speaks only TLS, with a certificate of its own made once and kept: people
+      // on the LAN compare and pin its fingerprint, so it must not change between starts.
+      const certificate = await ensureHostCertificate(this.options.tlsDir ?? path.join(this.options.dataDir, 'tls'), this.options.hostnames ?? [os.hostname()]);
       try {
         this.server = await this.options.startServer({
           port: ports.port,
@@ -90,6 +100,8 @@ export class HostController {
           // A server hosted from the app starts empty: people on the LAN create their own
           // accounts. An optional seed-format credentials file next to the database adds more.
           allowRegister: true,
+          tlsCert: certificate.certFile,
+          tlsKey: certificate.keyFile,
           ...(existsSync(usersFile) ? { usersFile } : {}),
           ...this.options.serverOptions,
         });
@@ -109,8 +121,8 @@ export class HostController {
     if (!advertiser || server.wsPort === null) return;
     const name = this.options.instanceName ?? 'Chat';
     try {
-      // TLS is not there yet: the TXT record's `tls` slot stays empty until it is.
-      await advertiser.start({ name, wsPort: server.wsPort, tcpPort: server.tcpPort, tlsFingerprint: null });
+      // The fingerprint lets the app pin the certificate from the first connection on.
+      await advertiser.start({ name, wsPort: server.wsPort, tcpPort: server.tcpPort, tlsFingerprint: server.tlsFingerprint });
       this.advertisedAs = name;
     } catch (err) {
       this.options.onWarning?.('Could not advertise the server on the LAN', err);

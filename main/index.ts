@@ -18,6 +18,7 @@ import { DEEP_LINK_SCHEME, DeepLinkRouter, deepLinkInArgv } from './deep-links';
 import { DesktopSettingsService } from './desktop-settings';
 import { LanAdvertiser, LanBrowser, defaultInstanceName } from './discovery';
 import { HostController } from './host';
+import { ServerTrust } from './server-trust';
 import { createSenderCheck, registerIpcHandlers, type IpcRoutes } from './ipc/handlers';
 import type { Push, PushChannel } from './ipc/contract';
 import { createShutdown, installLifecycle } from './lifecycle';
@@ -27,6 +28,7 @@ import { createElectronPlatform, registerPrivilegedSchemes } from './platform/el
 import type { AppWindow, TrayHandle } from './platform/seams';
 import { SettingsStore } from './settings';
 import { showUnread } from './unread-badge';
+import { saveFileAs } from './file-save';
 import { UpdateController } from './updates';
 import { CONTENT_SECURITY_POLICY, DEFAULT_SIZE, MIN_SIZE, createMainWindow } from './window';
 import { restorePlacement, trackWindowState } from './window-state';
@@ -170,9 +172,20 @@ async function runDesktop(): Promise<void> {
   });
   log.info(`Credential store: ${credentials.backend}`);
 
+  // `host` (below) holds this app's own host-mode certificate; asked only once connections start.
+  const serverTrust = new ServerTrust({
+    dir: userData,
+    hostFingerprint: () => host.status().tlsFingerprint,
+    onFirstUse: (address, fingerprint) => log.info(`Trusting the TLS certificate of ${address} from now on (first use): SHA-256 ${fingerprint}`),
+    onWarning: warn,
+  });
+  platform.certificates.setVerifier((hostname, fingerprint) => serverTrust.accepts(hostname, fingerprint));
+
   const connection = new Connection({
+    trust: serverTrust.trust,
     credentials,
     notifications: withNotificationSettings(platform.notifications, () => settings.settings.notifications),
+    muted: () => settings.settings.notifications.muted,
     push,
     isWindowFocused: () => mainWindow?.isFocused() ?? false,
     revealWindow: reveal,
@@ -188,7 +201,13 @@ async function runDesktop(): Promise<void> {
     instanceName: defaultInstanceName(),
     onWarning: warn,
   });
-  const nearby = new LanBrowser((servers) => push('discovery:servers', servers), { onError: (err) => warn('LAN discovery failed', err) });
+  const nearby = new LanBrowser(
+    (servers) => {
+      serverTrust.announce(servers);
+      push('discovery:servers', servers);
+    },
+    { onError: (err) => warn('LAN discovery failed', err) },
+  );
 
   const routes: IpcRoutes = {
     'app:info': () => ({ version: platform.app.getVersion(), platform: platform.app.platform, credentialStore: credentials.backend }),
@@ -210,6 +229,7 @@ async function runDesktop(): Promise<void> {
     'updates:status': () => updates.status(),
     'updates:check': () => updates.check(),
     'updates:install': () => updates.install(),
+    'file:save-as': (request) => saveFileAs(platform.dialogs, request),
   };
   const devServerUrl = platform.app.isPackaged ? null : (process.env.CHAT_DEV_SERVER_URL ?? null);
   registerIpcHandlers(platform.ipc, routes, {

@@ -28,6 +28,7 @@ const bridge: ChatBridge = {
   updateStatus: () => invoke('updates:status'),
   checkForUpdates: () => invoke('updates:check'),
   installUpdate: () => invoke('updates:install'),
+  saveFile: (request) => invoke('file:save-as', request),
   onEvent(listener) {
     // One wrapper per channel, so the IpcRendererEvent (which carries `sender`) never
     // reaches page code and exactly these listeners are removed on unsubscribe.

@@ -4,7 +4,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { ErrorCode, ProtocolError } from '../server/protocol';
+import { CONVERSATION_KEY_PATTERN, ErrorCode, MAX_MUTED, ProtocolError } from '../server/protocol';
 import type { DesktopSettings, DesktopSettingsPatch } from './ipc/contract';
 import type { Rect } from './platform/seams';
 
@@ -48,11 +48,19 @@ const WindowStateSchema = z.strictObject({
   maximized: z.boolean(),
 });
 
+/** Muted conversations (`everyone`, `u:<user>`, `g:<group>`), as the web client keeps them. */
+const MutedList = z
+  .array(z.string().regex(CONVERSATION_KEY_PATTERN, 'must be a conversation key: everyone, u:<user> or g:<group>'))
+  .max(MAX_MUTED)
+  .transform((keys) => [...new Set(keys)]);
+
 /** The argument of settings:set: every field optional, nothing unknown. */
 export const SettingsPatchSchema = z.strictObject({
   closeToTray: z.boolean().optional(),
   startAtLogin: z.boolean().optional(),
-  notifications: z.strictObject({ enabled: z.boolean().optional(), sound: z.boolean().optional(), preview: z.boolean().optional() }).optional(),
+  notifications: z
+    .strictObject({ enabled: z.boolean().optional(), sound: z.boolean().optional(), preview: z.boolean().optional(), muted: MutedList.optional() })
+    .optional(),
   updates: z.strictObject({ enabled: z.boolean().optional(), url: UpdateUrl.optional() }).optional(),
 });
 
@@ -68,7 +76,7 @@ interface StoredSettings {
 const DEFAULTS: StoredSettings = {
   closeToTray: null,
   startAtLogin: false,
-  notifications: { enabled: true, sound: true, preview: true },
+  notifications: { enabled: true, sound: true, preview: true, muted: [] },
   updates: { enabled: false, url: '' },
   window: null,
 };
@@ -104,6 +112,7 @@ export function parseStoredSettings(raw: unknown): { settings: StoredSettings; p
       enabled: field(notifications, 'enabled', z.boolean(), DEFAULTS.notifications.enabled, 'notifications.enabled'),
       sound: field(notifications, 'sound', z.boolean(), DEFAULTS.notifications.sound, 'notifications.sound'),
       preview: field(notifications, 'preview', z.boolean(), DEFAULTS.notifications.preview, 'notifications.preview'),
+      muted: field(notifications, 'muted', MutedList, DEFAULTS.notifications.muted, 'notifications.muted'),
     },
     updates: {
       enabled: field(updates, 'enabled', z.boolean(), DEFAULTS.updates.enabled, 'updates.enabled'),
@@ -163,7 +172,7 @@ export class SettingsStore {
     return {
       closeToTray: s.closeToTray ?? this.options.trayAvailable,
       startAtLogin: s.startAtLogin,
-      notifications: { ...s.notifications },
+      notifications: { ...s.notifications, muted: [...s.notifications.muted] },
       updates: { ...s.updates },
     };
   }
@@ -184,6 +193,7 @@ export class SettingsStore {
       notifications: { ...this.stored.notifications, ...definedOnly(patch.notifications) },
       updates: { ...this.stored.updates, ...definedOnly(patch.updates) },
     };
+    next.notifications.muted = [...new Set(next.notifications.muted)];
     if (patch.updates?.url === '' && patch.updates.enabled === undefined) next.updates.enabled = false;
     if (next.updates.enabled && next.updates.url === '') {
       throw new ProtocolError(ErrorCode.BAD_REQUEST, 'Set an update URL before turning update checks on');

@@ -9,9 +9,11 @@ import type { AppWindow, ShellPort, WindowFactory, WindowPlacement } from './pla
  * and every response of the window's session; renderer/index.html carries it in a <meta> tag too.
  * `connect-src ws: wss:` is needed by the web client build, which talks to the server
  * directly; in Electron the page talks only to main, but one renderer build serves both.
+ * `http: https:` (connect and img) reach the chat server's /api/files for uploads and
+ * image previews (the server may be another origin); `blob:` shows a picked file before upload.
  */
 export const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: http: https:; connect-src 'self' ws: wss: http: https:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 /** Schemes handed to the OS when the person clicks a link; everything else is dropped. */
 const EXTERNAL_SCHEMES: ReadonlySet<string> = new Set(['http:', 'https:', 'mailto:']);

@@ -1,7 +1,8 @@
 // Assembles what the chat server needs at run time, and nothing else, into one
 // directory: the server bundle (npm run build:server), the web client without
 // source maps (npm run build:renderer), better-sqlite3's native module with the
-// two small packages that load it, and the container health check. The
+// two small packages that load it, sharp with its prebuilt libvips, and the
+// container health check. The
 // Dockerfile copies the result into its runtime image; the systemd unit runs it
 // from /opt/chat-server; the deployment tests start servers from it.
 // Usage: node scripts/assemble-runtime.mjs OUT_DIR [--renderer DIR]
@@ -54,8 +55,13 @@ for (const part of ['package.json', 'LICENSE', 'lib', 'build/Release/better_sqli
 for (const pkg of ['bindings', 'file-uri-to-path']) {
   await cp(path.join(root, 'node_modules', pkg), path.join(out, 'node_modules', pkg), { recursive: true });
 }
+// sharp (image thumbnails, EXIF orientation) with its prebuilt libvips (@img/*, installed
+// by npm for this platform) and the two small packages it loads them with.
+for (const pkg of ['sharp', '@img', 'detect-libc', 'semver']) {
+  await cp(path.join(root, 'node_modules', pkg), path.join(out, 'node_modules', pkg), { recursive: true });
+}
 await cp(path.join(root, 'server/deploy/healthcheck.mjs'), path.join(out, 'healthcheck.mjs'));
 await cp(path.join(root, 'README.md'), path.join(out, 'README.md'));
 const { version } = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
 await writeFile(path.join(out, 'package.json'), `${JSON.stringify({ name: 'chat-server', version, private: true, type: 'commonjs' }, null, 2)}\n`);
-console.log(`assemble-runtime: server, web client and better-sqlite3 in ${out}`);
+console.log(`assemble-runtime: server, web client, better-sqlite3 and sharp in ${out}`);

@@ -69,6 +69,7 @@ interface Flags {
   maxAttempts?: number;
   lockoutSeconds?: number;
   maxFailuresPerHour?: number;
+  minPasswordLength?: number;
   hashCost?: number;
   rateLimit?: number;
   rateBurst?: number;
@@ -89,6 +90,8 @@ interface Flags {
   postgresSchema?: string;
   redis?: string;
   redisPrefix?: string;
+  sessionTtlSeconds?: number;
+  clusterHeartbeatSeconds?: number;
   webRoot?: string | false;
   logLevel?: string;
   logFormat?: string;
@@ -124,6 +127,7 @@ function toOptions(flags: Flags, env: NodeJS.ProcessEnv, webRoot: string | null)
   set('maxAttempts', flags.maxAttempts);
   set('lockoutSeconds', flags.lockoutSeconds);
   set('maxFailuresPerHour', flags.maxFailuresPerHour);
+  set('minPasswordLength', flags.minPasswordLength);
   set('hashCost', flags.hashCost);
   set('rateLimit', flags.rateLimit);
   set('rateBurst', flags.rateBurst);
@@ -144,6 +148,8 @@ function toOptions(flags: Flags, env: NodeJS.ProcessEnv, webRoot: string | null)
   set('postgresSchema', flags.postgresSchema);
   set('redisUrl', flags.redis);
   set('redisKeyPrefix', flags.redisPrefix);
+  set('sessionTtlSeconds', flags.sessionTtlSeconds);
+  set('clusterHeartbeatSeconds', flags.clusterHeartbeatSeconds);
   if (flags.webRoot === false) o.webRoot = null;
   else set('webRoot', flags.webRoot && path.resolve(flags.webRoot));
   set('logLevel', flags.logLevel);
@@ -211,6 +217,7 @@ function addServerOptions(cmd: Command): Command {
     .option('--max-attempts <n>', 'failed sign-ins before the account locks (default 3)', integer)
     .option('--lockout-seconds <s>', 'how long a lock lasts (default 60)', positive)
     .option('--max-failures-per-hour <n>', 'failed sign-ins per name in one hour before it locks for an hour (default 100)', integer)
+    .option('--min-password-length <n>', 'shortest password that may be set, in characters (default 8; env CHAT_MIN_PASSWORD_LENGTH)', integer)
     .option('--hash-cost <log2N>', 'scrypt cost as log2 of N (default 17, OWASP); lower only for tests', integer)
     .option('--rate-limit <perSecond>', 'commands per second per connection, 0 = unlimited (default 20)', nonNegative)
     .option('--rate-burst <n>', 'burst allowance of the rate limit (default 40)', integer)
@@ -231,6 +238,8 @@ function addServerOptions(cmd: Command): Command {
     .option('--postgres-schema <name>', 'PostgreSQL schema (default public)')
     .option('--redis <url>', 'Redis URL: cross-node delivery and presence (env CHAT_REDIS_URL)')
     .option('--redis-prefix <prefix>', 'prefix of Redis keys and channels (default chat:)')
+    .option('--session-ttl-seconds <s>', "cluster: a dead node's users can sign in elsewhere within this (default 8)", positive)
+    .option('--cluster-heartbeat-seconds <s>', 'cluster: claim refresh and dead-node sweep interval, below the TTL (default 2)', positive)
     .option('--web-root <dir>', 'directory of the built web client to serve (default dist/renderer when built)')
     .option('--no-web-root', 'do not serve the web client')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info; env CHAT_LOG_LEVEL)')

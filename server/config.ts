@@ -4,6 +4,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { MAX_PASSWORD_LENGTH } from './protocol/limits';
 import { describeIssue } from './protocol/validate';
 
 /** OWASP-strength scrypt cost (N = 2^17, r = 8, p = 1). */
@@ -28,6 +29,8 @@ export const ConfigSchema = z.strictObject({
   lockoutSeconds: z.number().min(0.01).max(86_400).default(60),
   /** Failed sign-ins per name inside one hour before it locks for an hour (ASVS V2.2.1: at most 100). Default 100. */
   maxFailuresPerHour: z.number().int().min(1).max(100_000).default(100),
+  /** Shortest password that may be set, in characters (NIST SP 800-63B: 8). Default 8. */
+  minPasswordLength: z.number().int().min(1).max(MAX_PASSWORD_LENGTH).default(8),
   /** log2 of scrypt's N. Default 17 (OWASP). Lower values are for tests only. */
   hashCost: z.number().int().min(4).max(20).default(PRODUCTION_HASH_COST),
   /** Sign-in token lifetime, in days. Default 30. */
@@ -82,6 +85,13 @@ export const ConfigSchema = z.strictObject({
     .default('public'),
   /** Redis connection URL for cross-node presence and delivery. */
   redisUrl: z.string().min(1).nullable().default(null),
+  /**
+   * Cluster: how long a node's session claims outlive its last heartbeat, in
+   * seconds; a dead node's users can sign in on another node within this. Default 8.
+   */
+  sessionTtlSeconds: z.number().min(0.05).max(3600).default(8),
+  /** Cluster: how often a node refreshes its claims and sweeps dead nodes, in seconds; below sessionTtlSeconds. Default 2. */
+  clusterHeartbeatSeconds: z.number().min(0.01).max(600).default(2),
   /** Prefix of every Redis key and channel (tests isolate runs with it). Default "chat:". */
   redisKeyPrefix: z.string().min(1).max(64).default('chat:'),
   /** Directory with the built web client to serve over HTTP; null serves none. */
@@ -171,6 +181,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): ServerOptions {
   set('metrics', env.CHAT_METRICS || undefined);
   set('auditDays', num(env.CHAT_AUDIT_DAYS));
   set('publicUrl', env.CHAT_PUBLIC_URL || undefined);
+  set('minPasswordLength', num(env.CHAT_MIN_PASSWORD_LENGTH));
   set('port', num(env.CHAT_PORT));
   set('wsPort', num(env.CHAT_WS_PORT));
   return out;
@@ -225,6 +236,11 @@ export function resolveConfig(options: ServerOptions): ServerConfig {
   }
   if (config.port !== null && config.port !== 0 && config.port === config.wsPort) {
     throw new ConfigError(`--port and --ws-port must differ (both are ${config.port})`);
+  }
+  if (config.clusterHeartbeatSeconds >= config.sessionTtlSeconds) {
+    throw new ConfigError(
+      `--cluster-heartbeat-seconds (${config.clusterHeartbeatSeconds}) must be below --session-ttl-seconds (${config.sessionTtlSeconds}): claims are refreshed every heartbeat`,
+    );
   }
   if (config.port === null && config.wsPort === null) throw new ConfigError('At least one of --port and --ws-port is needed');
   if ((config.tlsCert === null) !== (config.tlsKey === null)) throw new ConfigError('--tls-cert and --tls-key go together: give both or neither');

@@ -31,6 +31,7 @@ export class OutboundMessage {
 export const CloseReason = {
   logout: 'logout',
   shutdown: 'server shutting down',
+  passwordChanged: 'password changed: sign in again',
 } as const;
 
 /**
@@ -83,9 +84,15 @@ export interface ConnectionInput {
   reject(id: RequestId | null, error: WireError): void;
   /**
    * Counts input the transport answers itself (the TCP sign-in prompts) against
-   * the rate limit, like a command: null when allowed, else the RATE_LIMITED error to answer.
+   * the rate limit, like a command. When refused, `answer` says whether to write
+   * the error (refusals in a row beyond a bound are dropped silently, and a
+   * flood of them closes the connection).
    */
-  charge(): WireError | null;
+  charge(): { refused: false } | { refused: true; error: WireError; answer: boolean };
+  /** Milliseconds until the rate limit lets input through (0 = now), and commands queued or running. */
+  pressure(): { backoffMs: number; inFlight: number };
+  /** Resolves once every command submitted so far has finished. */
+  drained(): Promise<void>;
   /** The connection is gone: ends its session at once. Idempotent. */
   closed(why: string): Promise<void>;
 }
@@ -102,6 +109,8 @@ export interface Inbound {
   open(connection: Connection): ConnectionInput;
   /** True once the node is stopping (health checks answer 503, new connections are refused). */
   readonly shuttingDown: boolean;
+  /** False while the store has no accounts (announced in `hello`; re-checked about every second). */
+  readonly hasAccounts: boolean;
   /** Counts for `/healthz`. */
   health(): { connections: number; sessions: number };
   /** For `/readyz`: whether the store (and the bus) answer right now, with each check's result ('ok' or why not). */

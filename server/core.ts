@@ -18,6 +18,10 @@ const ADMIN_ACTOR = 'server';
 
 /** How long /readyz waits for the store or the bus before calling it unreachable. */
 const READY_TIMEOUT_MS = 2_000;
+/** How often every node asks the store for password changes (the bound on ending a changed user's sessions). */
+const PASSWORD_CHECK_MS = 2_000;
+/** Each check looks this far before the previous one: commit delays and small clock differences between processes. */
+const PASSWORD_CHECK_OVERLAP_MS = 10_000;
 
 export class ChatCore implements Inbound {
   readonly services: Services;
@@ -30,13 +34,17 @@ export class ChatCore implements Inbound {
   private readonly unauthenticated = new Set<Client>();
   private stopping = false;
   private readonly gcTimer: NodeJS.Timeout;
+  private accountsExist = true;
+  private readonly passwordWatch: NodeJS.Timeout;
+  private passwordsCheckedAt: number;
+  private checkingPasswords = false;
 
   constructor(
     config: ServerConfig,
     private readonly store: Store,
     private readonly bus: Bus,
     log: Logger,
-    now: () => number = Date.now,
+    private readonly now: () => number = Date.now,
     readonly metricsRegistry: Metrics = new Metrics(),
   ) {
     this.services = createServices(config, store, bus, log, metricsRegistry, now);
@@ -64,10 +72,52 @@ export class ChatCore implements Inbound {
       files.collectGarbage().catch((err: unknown) => log.warn({ err }, 'file garbage collection failed'));
     }, config.fileGcMinutes * 60_000);
     this.gcTimer.unref();
+    this.passwordsCheckedAt = now();
+    this.passwordWatch = setInterval(() => void this.endSessionsOfChangedPasswords(), PASSWORD_CHECK_MS);
+    this.passwordWatch.unref();
+  }
+
+  /**
+   * A password changed anywhere (on another node, or by `adduser --update` run
+   * as a separate process against the same database) ends that user's live
+   * session here if it began before the change. The store is the one channel
+   * every writer shares, so this is a poll rather than a bus message.
+   */
+  private async endSessionsOfChangedPasswords(): Promise<void> {
+    if (this.checkingPasswords || this.stopping) return;
+    this.checkingPasswords = true;
+    try {
+      const since = this.passwordsCheckedAt - PASSWORD_CHECK_OVERLAP_MS;
+      this.passwordsCheckedAt = this.now();
+      const changed = await this.store.accounts.passwordsChangedSince(since);
+      for (const { username, changedAt } of changed) {
+        const session = this.services.registry.get(username);
+        if (!session || session.startedAt > changedAt) continue;
+        for (const client of this.clients) {
+          if (client.session !== session) continue;
+          this.services.log.info({ conn: client.connection.id, user: username }, 'password changed: ending the session');
+          await this.services.sessions.end(client, 'password changed');
+          client.connection.close(CloseReason.passwordChanged);
+        }
+      }
+    } catch (err) {
+      if (!this.stopping) this.services.log.warn({ err }, 'could not check for password changes');
+    } finally {
+      this.checkingPasswords = false;
+    }
   }
 
   get shuttingDown(): boolean {
     return this.stopping;
+  }
+
+  get hasAccounts(): boolean {
+    return this.accountsExist;
+  }
+
+  /** Re-reads whether any account exists (at start, then from the control loop); keeps the last answer on a store error. */
+  async refreshAccounts(): Promise<void> {
+    this.accountsExist = await this.store.accounts.hasUsers().catch(() => this.accountsExist);
   }
 
   health(): { connections: number; sessions: number } {
@@ -135,6 +185,8 @@ export class ChatCore implements Inbound {
       submit: (id, command) => this.submit(client, id, command),
       reject: (id, error) => this.dispatcher.reject(client, id, error),
       charge: () => this.dispatcher.charge(client),
+      pressure: () => this.dispatcher.pressure(client),
+      drained: () => this.dispatcher.drain(client),
       closed: (why) => {
         clearTimeout(signInTimer);
         return this.close(client, why);
@@ -227,6 +279,7 @@ export class ChatCore implements Inbound {
     if (this.stopping) return;
     this.stopping = true;
     clearInterval(this.gcTimer);
+    clearInterval(this.passwordWatch);
     const all = [...this.clients];
     for (const c of all) c.connection.event({ type: 'event', event: 'shutdown', reason });
     await Promise.all(all.map((c) => this.close(c, 'shutdown')));

@@ -92,7 +92,11 @@ export async function startServer(options: ServerOptions, logger?: Logger, clock
     store.admin,
     bus.nodeId,
     core.services.registry,
-    { endSession: (user, reason) => core.endSessionOf(user, reason), groupDeleted: (name, members) => core.groupDeleted(name, members) },
+    {
+      endSession: (user, reason) => core.endSessionOf(user, reason),
+      groupDeleted: (name, members) => core.groupDeleted(name, members),
+      everyPoll: () => core.refreshAccounts(),
+    },
     log,
     { auditRetentionMs: config.auditDays > 0 ? config.auditDays * 86_400_000 : null },
     clock,

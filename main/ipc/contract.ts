@@ -38,9 +38,11 @@ export interface HostStatus {
   addresses: string[];
   /** The mDNS/DNS-SD instance name the server is advertised under, or null when it is not. */
   advertisedAs: string | null;
+  /** SHA-256 fingerprint (`AB:CD:...`) of the TLS certificate the server serves, or null when it is not running. */
+  tlsFingerprint: string | null;
 }
 
-/** Notification preferences: the same three the web client keeps in its own settings. */
+/** Notification preferences: the same ones the web client keeps in its own settings. */
 export interface NotificationSettings {
   /** Desktop notifications for messages that arrive while the window is in the background. Default true. */
   enabled: boolean;
@@ -48,6 +50,11 @@ export interface NotificationSettings {
   sound: boolean;
   /** Show the message text; false shows only who wrote. Default true. */
   preview: boolean;
+  /**
+   * Muted conversations (`everyone`, `u:<user>`, `g:<group>`): no notification,
+   * except a group message or broadcast that mentions me. Default [].
+   */
+  muted: string[];
 }
 
 export interface UpdateSettings {
@@ -150,6 +157,8 @@ export interface Invoke {
   'updates:check': [void, UpdateStatus];
   /** Quits and installs a downloaded update (state `ready`); BAD_REQUEST otherwise. */
   'updates:install': [void, void];
+  /** Native "Save as" for an attachment (an http(s) /api/files URL); false when cancelled. */
+  'file:save-as': [{ url: string; name: string }, boolean];
 }
 
 /** Main → renderer pushes: channel → payload. */
@@ -191,6 +200,7 @@ export const INVOKE_CHANNELS = [
   'updates:status',
   'updates:check',
   'updates:install',
+  'file:save-as',
 ] as const satisfies readonly InvokeChannel[];
 
 export const PUSH_CHANNELS = [
@@ -225,6 +235,7 @@ export interface ChatBridge {
   updateStatus(): Promise<IpcResult<UpdateStatus>>;
   checkForUpdates(): Promise<IpcResult<UpdateStatus>>;
   installUpdate(): Promise<IpcResult<void>>;
+  saveFile(request: { url: string; name: string }): Promise<IpcResult<boolean>>;
   /** Subscribes to every push channel; returns the unsubscribe function. */
   onEvent(listener: <C extends PushChannel>(channel: C, payload: Push[C]) => void): () => void;
 }

@@ -7,6 +7,7 @@ import type { Invoke, InvokeChannel, IpcResult, OutboxItem } from './contract';
 import { INVOKE_CHANNELS } from './contract';
 import type { IpcPort, IpcSender } from '../platform/seams';
 import { APP_HOST, APP_INDEX_URL, APP_SCHEME } from '../app-protocol';
+import { isChatFileUrl } from '../file-save';
 import { SettingsPatchSchema } from '../settings';
 
 /** One function per invoke channel, already given a validated argument. */
@@ -59,6 +60,12 @@ const validators: { [C in InvokeChannel]: (arg: unknown) => Invoke[C][0] } = {
   'updates:status': zod(NoArgument),
   'updates:check': zod(NoArgument),
   'updates:install': zod(NoArgument),
+  'file:save-as': zod(
+    z.strictObject({
+      url: z.string().max(4096).refine(isChatFileUrl, 'must be a chat server file URL (http(s)://host/api/files/<id>)'),
+      name: z.string().min(1).max(255),
+    }),
+  ),
 };
 
 function zod<T>(schema: z.ZodType<T>): (arg: unknown) => T {

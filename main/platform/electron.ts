@@ -2,7 +2,23 @@
 // powerMonitor, shell, screen, protocol and login items, plus process signals, keytar and
 // electron-updater. Created once, in main/index.ts; everything else only sees seams.ts.
 import path from 'node:path';
-import { BrowserWindow, Menu, Notification, Tray, app, ipcMain, nativeImage, powerMonitor, protocol, safeStorage, screen, shell } from 'electron';
+import { X509Certificate } from 'node:crypto';
+import {
+  BrowserWindow,
+  Menu,
+  Notification,
+  Tray,
+  app,
+  dialog,
+  ipcMain,
+  nativeImage,
+  powerMonitor,
+  protocol,
+  safeStorage,
+  screen,
+  session,
+  shell,
+} from 'electron';
 import { APP_SCHEME, APP_SCHEME_PRIVILEGES } from '../app-protocol';
 import { HIDDEN_ARG, xdgAutostart } from '../autostart';
 import { loadKeytar } from './keytar';
@@ -85,6 +101,14 @@ export function createElectronPlatform(options: ElectronPlatformOptions = {}): P
       },
     },
     shell: { openExternal: (url) => shell.openExternal(url) },
+    dialogs: {
+      async showSaveDialog(defaultName) {
+        const owner = BrowserWindow.getFocusedWindow();
+        const options = { defaultPath: path.join(app.getPath('downloads'), defaultName) };
+        const result = owner ? await dialog.showSaveDialog(owner, options) : await dialog.showSaveDialog(options);
+        return result.canceled || !result.filePath ? null : result.filePath;
+      },
+    },
     signals: {
       on(signal, cb) {
         process.on(signal, cb);
@@ -96,6 +120,21 @@ export function createElectronPlatform(options: ElectronPlatformOptions = {}): P
     screen: { workAreas: () => screen.getAllDisplays().map((d) => ({ ...d.workArea })) },
     loginItems: createLoginItems(),
     protocol: { handle: (scheme, handler) => protocol.handle(scheme, handler) },
+    certificates: {
+      setVerifier(accept) {
+        session.defaultSession.setCertificateVerifyProc((request, callback) => {
+          // 0: accept; -3: Chromium's own verdict. Only what Chromium refuses is asked about.
+          if (request.verificationResult === 'net::OK') return callback(-3);
+          let fingerprint: string;
+          try {
+            fingerprint = new X509Certificate(request.certificate.data).fingerprint256;
+          } catch {
+            return callback(-3);
+          }
+          callback(accept(request.hostname, fingerprint) ? 0 : -3);
+        });
+      },
+    },
     loadUpdater: () => (app.isPackaged ? loadUpdater(options.onUpdaterError, options.updaterLog) : Promise.resolve(null)),
     loadKeytar: () => loadKeytar(options.onKeytarError),
   };

@@ -153,6 +153,12 @@ export interface ShellPort {
   openExternal(url: string): Promise<void>;
 }
 
+/** Native file dialogs. */
+export interface DialogPort {
+  /** Shows "Save as" with `defaultName` suggested; resolves the chosen path, or null when cancelled. */
+  showSaveDialog(defaultName: string): Promise<string | null>;
+}
+
 /** POSIX signals of this process. */
 export interface SignalPort {
   /** Returns unsubscribe. */
@@ -205,6 +211,18 @@ export interface KeytarPort {
   deletePassword(service: string, account: string): Promise<boolean>;
 }
 
+/**
+ * Chromium's certificate check for the page's own connections (its short-lived sockets
+ * to read a server's hello and to create accounts). Electron: session.setCertificateVerifyProc.
+ */
+export interface CertificatePort {
+  /**
+   * `accept(hostname, fingerprint)` is asked only about certificates Chromium itself
+   * refuses (self-signed ones); true accepts it. `fingerprint` is SHA-256, `AB:CD:...`.
+   */
+  setVerifier(accept: (hostname: string, fingerprint: string) => boolean): void;
+}
+
 /** Everything main/index.ts hands to the app logic. */
 export interface Platform {
   app: AppPort;
@@ -215,10 +233,12 @@ export interface Platform {
   safeStorage: SafeStoragePort;
   powerMonitor: PowerMonitorPort;
   shell: ShellPort;
+  dialogs: DialogPort;
   signals: SignalPort;
   screen: ScreenPort;
   loginItems: LoginItemsPort;
   protocol: ProtocolPort;
+  certificates: CertificatePort;
   /** Loads electron-updater; null where it cannot run (not packaged, or it fails to load). */
   loadUpdater(): Promise<UpdaterPort | null>;
   /** Loads keytar; null when the optional native module is missing or fails to load. */

@@ -1,5 +1,7 @@
 // Alerts for a message that arrives while its conversation is not on screen:
-// a system notification and a short chime, each only when Settings allow it.
+// a short chime, and while the tab is hidden a system notification, each only
+// when Settings allow it. Muted conversations stay silent, except a group
+// message or broadcast that mentions me (see alertReason in the protocol).
 import { settings } from './state/settings.svelte';
 
 let audio: AudioContext | null = null;
@@ -38,12 +40,19 @@ function chime(): void {
   }
 }
 
-/** Alerts about an incoming message, as far as Settings (and the browser's permission) allow. */
-export function alertIncoming(title: string, body: string): void {
+/**
+ * Alerts about an incoming message whose conversation is not on screen, as far
+ * as Settings (and the browser's permission) allow. `reason` comes from
+ * alertReason(): null (muted) does nothing; 'mention' says so in the title.
+ */
+export function alertIncoming(title: string, body: string, reason: 'message' | 'mention' | null = 'message'): void {
+  if (reason === null) return;
   const { notifications, sound } = settings.current;
-  if (notifications && notificationsSupported() && Notification.permission === 'granted') {
+  // Only while the tab is hidden: on a visible page the sidebar's unread count and the chime say it.
+  const hidden = typeof document === 'undefined' || document.visibilityState === 'hidden';
+  if (notifications && hidden && notificationsSupported() && Notification.permission === 'granted') {
     try {
-      new Notification(title, { body, tag: 'chat-message' });
+      new Notification(reason === 'mention' ? `${title} (mentioned you)` : title, { body, tag: 'chat-message' });
     } catch {
       // Some hosts only allow notifications from a service worker; the in-app badge still shows.
     }

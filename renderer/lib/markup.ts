@@ -108,16 +108,3 @@ export function parseMessage(text: string): Block[] {
   paragraph(text.slice(at));
   return blocks;
 }
-
-/** The usernames `text` mentions (`@name`), outside code, each once, in order. */
-export function mentionsIn(text: string): string[] {
-  const names: string[] = [];
-  const walk = (nodes: Inline[]) => {
-    for (const n of nodes) {
-      if (n.kind === 'mention' && !names.includes(n.name)) names.push(n.name);
-      else if (n.kind === 'bold' || n.kind === 'italic') walk(n.children);
-    }
-  };
-  for (const b of parseMessage(text)) if (b.kind === 'paragraph') walk(b.children);
-  return names;
-}

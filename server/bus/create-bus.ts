@@ -11,6 +11,8 @@ export async function createBus(config: ServerConfig, log: Logger, onLag?: (ms: 
   return new RedisBus({
     url: config.redisUrl,
     keyPrefix: config.redisKeyPrefix,
+    sessionTtlMs: Math.round(config.sessionTtlSeconds * 1000),
+    heartbeatMs: Math.round(config.clusterHeartbeatSeconds * 1000),
     onError: (err, context) => log.warn({ err, context }, 'redis bus problem'),
     ...(onLag ? { onLag } : {}),
   });

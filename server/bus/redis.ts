@@ -21,9 +21,9 @@ import { CLAIM, REFRESH, RELEASE, SWEEP } from './redis-scripts';
 export interface RedisBusOptions {
   /** Redis URL, e.g. redis://127.0.0.1:6379 or rediss://user:pass@host:6380/0. */
   url: string;
-  /** How long a claim outlives its node's last heartbeat, in ms. Default 10_000. */
+  /** How long a claim outlives its node's last heartbeat, in ms. Default 10_000 (the server passes --session-ttl-seconds, default 8 s). */
   sessionTtlMs?: number;
-  /** Interval of claim refresh and dead-node sweep, in ms; must be below sessionTtlMs. Default 3_000. */
+  /** Interval of claim refresh and dead-node sweep, in ms; must be below sessionTtlMs. Default 3_000 (the server passes --cluster-heartbeat-seconds, default 2 s). */
   heartbeatMs?: number;
   /** Prefix of every key and of the channel. Default "chat:". Tests use a random one each. */
   keyPrefix?: string;

@@ -1,21 +1,36 @@
-// Server addresses as people type them, turned into WebSocket endpoint URLs.
+// Server addresses as people type them, turned into WebSocket endpoint URLs, and
+// what the clients need to know about them (is it this machine, is it encrypted).
 import { ErrorCode, ProtocolError } from '../protocol';
 
 /** The server's default HTTP (WebSocket) port, used when an address names none. */
 export const DEFAULT_WS_PORT = 4001;
 
+const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
+
 /**
- * Turns what a person types (`host:port`, `host`, or a ws(s):// / http(s):// URL) into
- * the WebSocket endpoint URL `ws://host:port/ws`. A bare host gets port 4001 (the
- * server's default HTTP port). Throws ProtocolError BAD_REQUEST on garbage.
+ * True for host names that mean this machine: `localhost` (and `*.localhost`), 127.0.0.0/8
+ * and ::1. Traffic to them never leaves the machine, so it needs no encryption.
+ * `host` is a URL's hostname (IPv6 in brackets or not).
+ */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h.endsWith('.localhost') || /^127(?:\.\d{1,3}){3}$/.test(h) || h === '::1' || h === '0:0:0:0:0:0:0:1';
+}
+
+/**
+ * Turns what a person types into the WebSocket endpoint URL. `host:port` and `host` become
+ * `wss://host:port/ws` (TLS) for every host but this machine's loopback names, which get
+ * `ws://`; an explicit `ws://`/`wss://` URL (or `http(s)://`, mapped to them) is kept as
+ * typed. A bare host gets port 4001 (the server's default HTTP port), a URL without a path
+ * `/ws`. Throws ProtocolError BAD_REQUEST on garbage.
  */
 export function toWebSocketUrl(server: string): string {
   const input = server.trim();
   if (input.length === 0) throw new ProtocolError(ErrorCode.BAD_REQUEST, 'server: is required');
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(input) ? input : `ws://${input}`;
+  const typedScheme = SCHEME.test(input);
   let url: URL;
   try {
-    url = new URL(withScheme);
+    url = new URL(typedScheme ? input : `ws://${input}`);
   } catch {
     throw new ProtocolError(ErrorCode.BAD_REQUEST, `server: "${input.slice(0, 80)}" is not a host:port or URL`);
   }
@@ -24,7 +39,41 @@ export function toWebSocketUrl(server: string): string {
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
     throw new ProtocolError(ErrorCode.BAD_REQUEST, `server: unsupported scheme ${url.protocol}`);
   }
-  if (url.port === '' && !/^[a-z]+:\/\//i.test(input)) url.port = String(DEFAULT_WS_PORT);
+  if (!typedScheme) {
+    if (url.port === '') url.port = String(DEFAULT_WS_PORT);
+    // Another machine: encrypted unless the person asked for ws:// explicitly.
+    if (!isLoopbackHost(url.hostname)) url.protocol = 'wss:';
+  }
   if (url.pathname === '/' || url.pathname === '') url.pathname = '/ws';
   return url.toString();
+}
+
+/**
+ * True when signing in at `wsUrl` would send a password in clear over a network: a `ws://`
+ * URL whose host is not this machine. Clients warn (and ask) before doing that.
+ */
+export function isUnencryptedRemote(wsUrl: string): boolean {
+  try {
+    const url = new URL(wsUrl);
+    return url.protocol === 'ws:' && !isLoopbackHost(url.hostname);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A SHA-256 certificate fingerprint as people paste it (`AB:CD:...`, `abcd...`, with a
+ * `sha256:` / `SHA256 ` prefix or not) in the form Node and OpenSSL print: upper-case hex
+ * pairs joined by colons. Throws ProtocolError BAD_REQUEST when it is not 32 bytes of hex.
+ */
+export function normalizeFingerprint(input: string): string {
+  const hex = input
+    .trim()
+    .replace(/^sha-?256[:= ]?/i, '')
+    .replace(/[:\s]/g, '')
+    .toUpperCase();
+  if (!/^[0-9A-F]{64}$/.test(hex)) {
+    throw new ProtocolError(ErrorCode.BAD_REQUEST, 'fingerprint: expected a SHA-256 fingerprint (64 hex digits, colons optional)');
+  }
+  return hex.match(/../g)!.join(':');
 }

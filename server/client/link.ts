@@ -13,6 +13,7 @@ import {
   type EventFrame,
   type EventOf,
   type ResultOf,
+  type WireError,
 } from '../protocol';
 import { describe } from './listeners';
 import { CLOSE_NORMAL, type SessionTimers, type SocketFactory, type SocketHandle } from './socket';
@@ -65,7 +66,7 @@ export class Link {
     try {
       this.socket = options.createSocket(url, {
         message: (text) => this.onMessage(text),
-        close: (code, reason) => this.onClose(code, reason),
+        close: (code, reason, refused) => this.onClose(code, reason, refused),
       });
     } catch (err) {
       this.isClosed = true;
@@ -142,12 +143,16 @@ export class Link {
     this.options.onLost?.(reason);
   }
 
-  private onClose(code: number, reason: string): void {
+  private onClose(code: number, reason: string, refused?: WireError): void {
     this.options.timers.clearTimeout(this.helloTimer);
     if (this.isClosed) return;
     this.isClosed = true;
-    const why = reason || `connection closed (code ${code})`;
-    if (!this.gotHello) this.settleHello.reject(new ProtocolError(ErrorCode.UNREACHABLE, `Cannot reach ${this.url}: ${why}`));
+    const why = refused?.message ?? (reason || `connection closed (code ${code})`);
+    if (!this.gotHello) {
+      this.settleHello.reject(
+        refused ? new ProtocolError(refused.code, refused.message) : new ProtocolError(ErrorCode.UNREACHABLE, `Cannot reach ${this.url}: ${why}`),
+      );
+    }
     this.lost(why);
   }
 

@@ -331,6 +331,11 @@ export class ChatSession {
       if (generation !== this.generation) return;
       const error = toProtocolError(err);
       this.teardownLink();
+      if (error.code === ErrorCode.CERTIFICATE_CHANGED) {
+        // Retrying can't help and must not wear the warning down: the person decides.
+        this.setState({ state: 'offline', server: url, username, lastError: error.message });
+        return;
+      }
       if (error.code === ErrorCode.INVALID_TOKEN) {
         // The token was revoked or expired: only the person can fix this by signing in again.
         this.tokenValue = null;

@@ -1,13 +1,18 @@
 // What the client library needs from a WebSocket and a clock, injected by the
 // host: the browser wraps the DOM WebSocket, Node wraps `ws` (see
 // main/connection.ts), tests pass fakes. Nothing here touches a real socket.
+import type { WireError } from '../protocol';
 
 /** What the library hears from a socket. */
 export interface SocketEvents {
   /** A text frame arrived (binary frames are not passed on: the server never sends them). */
   message(text: string): void;
-  /** The socket closed, after an error or not; called once. */
-  close(code: number, reason: string): void;
+  /**
+   * The socket closed, after an error or not; called once. `refused` is set when the
+   * host refused the connection on purpose (a TLS certificate that doesn't match its
+   * pin): the library reports that code and message instead of UNREACHABLE.
+   */
+  close(code: number, reason: string, refused?: WireError): void;
 }
 
 /** What the library does with a socket. */

@@ -66,7 +66,8 @@ export const login: CommandSpec<'login'> = {
           throw err;
         }
         metrics.signIns.inc({ result: 'ok' });
-        await audit.record({ action: 'sign-in', actor: username, ...who, username, detail });
+        // Not awaited: a good sign-in should not wait for its log line (failures do, which also slows guessing).
+        void audit.record({ action: 'sign-in', actor: username, ...who, username, detail });
         if (cmd.token !== undefined) {
           // Signing in with a token keeps using it; "remember" would only add a second one.
           ctx.client.token = cmd.token;

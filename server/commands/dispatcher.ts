@@ -25,6 +25,14 @@ import type { CommandContext, CommandSpec } from './types';
 const PIPELINE_FACTOR = 8;
 /** Seconds of sending at the rate limit that may be in flight: a sender within the limit is never refused while commits are slow. */
 const SLOW_COMMIT_SECONDS = 30;
+/**
+ * Rate-limit refusals in a row (no input accepted in between) that get an
+ * error reply; later ones are dropped without one, so a flood cannot make the
+ * server write as much as it reads.
+ */
+export const ANSWERED_REFUSALS = 10;
+/** Rate-limit refusals in a row after which the connection is closed as a flood. */
+export const FLOOD_REFUSALS = 100;
 
 /** Per-connection state of the dispatcher: the command queue, the pipeline and the rate limit. */
 interface Lane {
@@ -43,7 +51,12 @@ interface Lane {
   /** Pipelined commands started and not finished. */
   inFlight: number;
   bucket: TokenBucket;
+  /** Refusals by the rate limit since input was last accepted. */
+  refusedInARow: number;
 }
+
+/** Result of counting one piece of input against the rate limit. */
+export type Charge = { refused: false } | { refused: true; error: WireError; answer: boolean };
 
 export class Dispatcher {
   private readonly lanes = new WeakMap<Client, Lane>();
@@ -86,6 +99,7 @@ export class Dispatcher {
         waiting: 0,
         inFlight: 0,
         bucket: new TokenBucket(config.rateLimit, config.rateBurst, now),
+        refusedInARow: 0,
       };
       this.lanes.set(client, lane);
     }
@@ -93,16 +107,40 @@ export class Dispatcher {
   }
 
   /**
-   * Counts one piece of input against the connection's rate limit: null when
-   * allowed, else the RATE_LIMITED error to answer. Transports call it for input
-   * they handle themselves (the TCP sign-in prompts); commands are counted here.
+   * Counts one piece of input against the connection's rate limit. Transports
+   * call it for input they handle themselves (the TCP sign-in prompts);
+   * commands are counted here. A refusal is answered only while fewer than
+   * ANSWERED_REFUSALS came in a row, and FLOOD_REFUSALS in a row close the connection.
    */
-  charge(client: Client): WireError | null {
-    const wait = this.lane(client).bucket.take();
-    if (wait <= 0) return null;
+  charge(client: Client): Charge {
+    const lane = this.lane(client);
+    const wait = lane.bucket.take();
+    if (wait <= 0) {
+      lane.refusedInARow = 0;
+      return { refused: false };
+    }
+    lane.refusedInARow++;
     this.services.metrics.rateLimited.inc({ transport: client.connection.kind });
+    if (lane.refusedInARow === FLOOD_REFUSALS) {
+      this.services.log.warn({ conn: client.connection.id, address: client.connection.address }, 'flooding over the rate limit; disconnecting');
+      client.connection.close('flooding (too many commands over the rate limit)');
+    }
     const seconds = Math.max(1, Math.ceil(wait / 1000));
-    return { code: ErrorCode.RATE_LIMITED, message: `Too many commands. Slow down (try again in ${seconds} s).`, retryAfter: seconds };
+    return {
+      refused: true,
+      error: { code: ErrorCode.RATE_LIMITED, message: `Too many commands. Slow down (try again in ${seconds} s).`, retryAfter: seconds },
+      answer: lane.refusedInARow <= ANSWERED_REFUSALS,
+    };
+  }
+
+  /**
+   * How hard this connection presses: milliseconds until its rate limit lets
+   * input through again (0 = now) and commands queued or running. Transports
+   * stop reading while either is high.
+   */
+  pressure(client: Client): { backoffMs: number; inFlight: number } {
+    const lane = this.lanes.get(client);
+    return lane ? { backoffMs: lane.bucket.peek(), inFlight: lane.waiting + lane.inFlight } : { backoffMs: 0, inFlight: 0 };
   }
 
   private enqueue(
@@ -112,8 +150,11 @@ export class Dispatcher {
     work: (turn: StoreTurn, replied: Promise<unknown>) => Promise<Outcome>,
   ): Promise<Outcome> {
     const lane = this.lane(client);
-    const limited = this.charge(client);
-    if (limited) return Promise.resolve(this.fail(client, id, limited));
+    const charge = this.charge(client);
+    if (charge.refused) {
+      if (charge.answer) client.connection.replyError(id, charge.error);
+      return Promise.resolve({ ok: false, error: charge.error });
+    }
     const { commandQueue, rateLimit, rateBurst } = this.services.config;
     const joins = pipelined && lane.pipelining;
     // With a rate limit, a sender within it has at most burst + rate x t commands out after t seconds.

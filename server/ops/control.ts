@@ -23,6 +23,8 @@ export interface ControlHooks {
   endSession(username: string, reason: string): void;
   /** Tells this node's sessions among `members` that the group is gone. */
   groupDeleted(name: string, members: string[]): void;
+  /** Runs every poll (the core re-checks whether any account exists, for `hello`). */
+  everyPoll(): Promise<void>;
 }
 
 export class ControlLoop {
@@ -70,6 +72,7 @@ export class ControlLoop {
       }
       await this.report();
       await this.prune();
+      await this.hooks.everyPoll();
     } catch (err) {
       // The store may be briefly unreachable (readiness reports it); try again next round.
       this.log.warn({ err }, 'admin control loop: store not reachable');

@@ -28,6 +28,10 @@ export const ErrorCode = {
   REGISTRATION_DISABLED: 'REGISTRATION_DISABLED',
   /** The username is taken (or reserved). */
   USERNAME_TAKEN: 'USERNAME_TAKEN',
+  /** A new password is shorter than the server's minimum (`--min-password-length`, default 8 characters). */
+  PASSWORD_TOO_SHORT: 'PASSWORD_TOO_SHORT',
+  /** A new password is on the list of common passwords the server ships. */
+  PASSWORD_TOO_COMMON: 'PASSWORD_TOO_COMMON',
   /** No such user. */
   UNKNOWN_USER: 'UNKNOWN_USER',
   /** The command cannot target yourself. */
@@ -68,6 +72,11 @@ export const ErrorCode = {
   TIMEOUT: 'TIMEOUT',
   /** The request needs a live connection and there is none right now. */
   NOT_CONNECTED: 'NOT_CONNECTED',
+  /**
+   * The server's TLS certificate is not the one pinned for its address (a new certificate,
+   * or someone in between): nothing was sent. The message names both fingerprints.
+   */
+  CERTIFICATE_CHANGED: 'CERTIFICATE_CHANGED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

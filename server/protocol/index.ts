@@ -5,6 +5,7 @@ export * from './limits';
 export * from './canonical-name';
 export * from './errors';
 export * from './models';
+export * from './attention';
 export * from './schemas';
 export * from './validate';
 export * from './json-codec';

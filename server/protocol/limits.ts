@@ -11,7 +11,7 @@ export const MAX_FRAME_BYTES = 64 * 1024;
 export const MAX_TEXT_LENGTH = 4000;
 
 /** Longest password accepted, in characters. */
-export const MAX_PASSWORD_LENGTH = 256;
+export const MAX_PASSWORD_LENGTH = 1024;
 
 /** Usernames and group names: 1-32 letters, digits, `_`, `.` or `-`, starting with a letter or digit. */
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;

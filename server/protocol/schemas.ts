@@ -56,6 +56,11 @@ const HelloEvent = z.object({
   protocol: z.number().int(),
   allowRegister: z.boolean(),
   maxFrameBytes: z.number().int(),
+  /**
+   * False while the server has no accounts at all (a first run): nobody can sign
+   * in until one is created, and clients say how. Absent from older servers.
+   */
+  hasAccounts: z.boolean().optional(),
 });
 const MessageEvent = z.object({ type: z.literal('event'), event: z.literal('message'), ...Delivery.shape });
 const PresenceEvent = z.object({

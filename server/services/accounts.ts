@@ -2,9 +2,10 @@
 // seed's credentials file. Lock state lives in the store, so a lock holds on
 // every connection and every node.
 import { readFile } from 'node:fs/promises';
-import { canonicalName, ErrorCode, ProtocolError, RESERVED_NAMES, Username, Password } from '../protocol';
+import { canonicalName, ErrorCode, MAX_PASSWORD_LENGTH, ProtocolError, RESERVED_NAMES, Username, Password } from '../protocol';
 import type { ServerConfig } from '../config';
 import type { AccountStore } from '../store/store';
+import { assertAcceptablePassword } from './password-policy';
 import { hashPassword, hashToken, newToken, verifyPassword } from './passwords';
 
 /**
@@ -24,6 +25,8 @@ export interface AccountPolicy {
   maxFailuresPerHour: number;
   hashCost: number;
   tokenMs: number;
+  /** Shortest new password, in characters (see password-policy.ts). */
+  minPasswordLength: number;
 }
 
 /** The account rules a server configuration asks for. */
@@ -34,6 +37,7 @@ export function accountPolicyOf(config: ServerConfig): AccountPolicy {
     maxFailuresPerHour: config.maxFailuresPerHour,
     hashCost: config.hashCost,
     tokenMs: config.tokenDays * 86_400_000,
+    minPasswordLength: config.minPasswordLength,
   };
 }
 
@@ -168,6 +172,9 @@ export class AccountService {
   async create(username: string, password: string): Promise<void> {
     assertValid(username, password);
     if (RESERVED_NAMES.has(canonicalName(username))) throw new ProtocolError(ErrorCode.USERNAME_TAKEN, `"${username}" is reserved`);
+    // A taken name is said before the password rules (the store still arbitrates a race below).
+    if (await this.store.getUser(username)) throw new ProtocolError(ErrorCode.USERNAME_TAKEN, `The name "${username}" is taken`);
+    assertAcceptablePassword(password, this.policy.minPasswordLength);
     const hash = await hashPassword(password, this.policy.hashCost);
     if (!(await this.store.createUser(username, hash, this.now()))) {
       throw new ProtocolError(ErrorCode.USERNAME_TAKEN, `The name "${username}" is taken`);
@@ -178,8 +185,9 @@ export class AccountService {
   async setPassword(typed: string, password: string): Promise<void> {
     assertValid(typed, password);
     const user = await this.store.getUser(typed);
+    if (user) assertAcceptablePassword(password, this.policy.minPasswordLength);
     const hash = await hashPassword(password, this.policy.hashCost);
-    if (!user || !(await this.store.setPasswordHash(user.username, hash))) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user "${typed}"`);
+    if (!user || !(await this.store.setPasswordHash(user.username, hash, this.now()))) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user "${typed}"`);
     await this.store.revokeTokensOf(user.username);
   }
 
@@ -196,6 +204,15 @@ export class AccountService {
     knownUnchanged?: (username: string, storedHash: string) => boolean,
   ): Promise<{ created: number; updated: number; unchanged: number }> {
     const entries = parseUsersFile(await readFile(file, 'utf8'), file);
+    // Every line's password must meet the policy, new user or not: the file is where they are set.
+    for (const { username, password, line } of entries) {
+      try {
+        assertAcceptablePassword(password, this.policy.minPasswordLength);
+      } catch (err) {
+        if (!(err instanceof ProtocolError)) throw err;
+        throw new ProtocolError(err.code, `${file}:${line}: the password of "${username}" is refused: ${err.message}`);
+      }
+    }
     const counts = { created: 0, updated: 0, unchanged: 0 };
     // Hash in parallel batches: each runs on the thread pool.
     const BATCH = 4;
@@ -232,13 +249,14 @@ function assertValid(username: string, password: string): void {
   if (!Username.safeParse(username).success) {
     throw new ProtocolError(ErrorCode.BAD_REQUEST, `Invalid username "${username.slice(0, 40)}": use 1-32 letters, digits, "_", "." or "-"`);
   }
-  if (!Password.safeParse(password).success) throw new ProtocolError(ErrorCode.BAD_REQUEST, 'Invalid password: 1-256 characters, no line breaks');
+  if (!Password.safeParse(password).success)
+    throw new ProtocolError(ErrorCode.BAD_REQUEST, `Invalid password: 1-${MAX_PASSWORD_LENGTH} characters, no line breaks`);
 }
 
 /** Parses `username password` lines; blank lines and `#` comments are skipped. */
-export function parseUsersFile(text: string, name = 'users file'): { username: string; password: string }[] {
+export function parseUsersFile(text: string, name = 'users file'): { username: string; password: string; line: number }[] {
   const seen = new Set<string>();
-  const out: { username: string; password: string }[] = [];
+  const out: { username: string; password: string; line: number }[] = [];
   text.split(/\r?\n/).forEach((raw, index) => {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) return;
@@ -249,7 +267,7 @@ export function parseUsersFile(text: string, name = 'users file'): { username: s
     // One account per canonical form: "Alice" and "alice" are the same user.
     if (seen.has(canonicalName(username))) throw new Error(`${name}:${index + 1}: duplicate user "${username}"`);
     seen.add(canonicalName(username));
-    out.push({ username, password });
+    out.push({ username, password, line: index + 1 });
   });
   return out;
 }

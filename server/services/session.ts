@@ -33,12 +33,15 @@ export interface SessionOptions {
   liveInOrder: boolean;
   /** Wants presence events (the default; a client may opt out at sign-in). */
   wantsPresence: boolean;
+  /** When the session began (ms): a password changed at or after it ends the session. */
+  startedAt: number;
 }
 
 export class Session implements SessionHandle {
   readonly username: string;
   readonly connection: Connection;
   readonly wantsPresence: boolean;
+  readonly startedAt: number;
   private readonly store: MessageStore;
   private readonly log: Logger;
   private readonly away: AwayWindow;
@@ -71,6 +74,7 @@ export class Session implements SessionHandle {
     this.away = options.away;
     this.liveInOrder = options.liveInOrder;
     this.wantsPresence = options.wantsPresence;
+    this.startedAt = options.startedAt;
   }
 
   /** Sends everything of the user's conversations after the last sent position, then releases waiting live deliveries. */

@@ -19,7 +19,17 @@ export interface StartedSession {
   offlineCount: number;
 }
 
+/**
+ * How long a sign-in keeps trying to claim a user whose session is ending
+ * (a logout just sent, perhaps on another node) before ALREADY_SIGNED_IN.
+ */
+const CLAIM_RETRY_MS = 1_500;
+const CLAIM_POLL_MS = 25;
+
 export class SessionService {
+  /** Sessions of this node being ended (logout, disconnect), by user: a sign-in waits for them. */
+  private readonly ending = new Map<string, Promise<void>>();
+
   constructor(
     private readonly messages: MessageStore,
     private readonly accounts: AccountStore,
@@ -36,7 +46,8 @@ export class SessionService {
    * The caller replies, then calls session.catchUp().
    */
   async start(client: Client, username: string, options: { resumeFrom?: number; wantsPresence: boolean }): Promise<StartedSession> {
-    if (!(await this.bus.claimSession(username))) {
+    const startedAt = this.now();
+    if (!(await this.claim(username))) {
       throw new ProtocolError(ErrorCode.ALREADY_SIGNED_IN, `${username} is already signed in on another connection. Sign out there first.`);
     }
     try {
@@ -56,6 +67,7 @@ export class SessionService {
         away,
         liveInOrder: this.bus.singleNode,
         wantsPresence: options.wantsPresence,
+        startedAt,
       });
       client.session = session;
       this.registry.add(session);
@@ -68,14 +80,40 @@ export class SessionService {
     }
   }
 
-  /** Ends the client's session (logout, disconnect or shutdown). Idempotent. */
+  /**
+   * Claims the user's session cluster-wide. A sign-in right after a logout
+   * must work even when the client did not wait for the logout's reply: while
+   * this node is ending the user's session it waits for that, and a claim
+   * still held elsewhere (a logout in progress on another node) is retried for
+   * up to CLAIM_RETRY_MS before the caller answers ALREADY_SIGNED_IN.
+   */
+  private async claim(username: string): Promise<boolean> {
+    const deadline = Date.now() + CLAIM_RETRY_MS;
+    for (;;) {
+      await this.ending.get(username);
+      if (await this.bus.claimSession(username)) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, CLAIM_POLL_MS));
+    }
+  }
+
+  /** Ends the client's session (logout, disconnect or shutdown): the claim is released when this resolves. Idempotent. */
   async end(client: Client, why: string): Promise<void> {
     const session = client.session;
     if (!session) return;
     client.session = null;
     this.registry.remove(session);
-    await session.end();
-    await this.bus.releaseSession(session.username).catch((err: unknown) => this.log.warn({ err }, 'could not release session'));
+    const ended = (async () => {
+      // The last acknowledgement is stored before the claim goes, so the next sign-in resumes after it.
+      await session.end();
+      await this.bus.releaseSession(session.username).catch((err: unknown) => this.log.warn({ err }, 'could not release session'));
+    })();
+    this.ending.set(session.username, ended);
+    try {
+      await ended;
+    } finally {
+      if (this.ending.get(session.username) === ended) this.ending.delete(session.username);
+    }
     this.presence.announce(session.username, false);
     this.log.info({ conn: client.connection.id, user: session.username, why }, 'signed out');
   }

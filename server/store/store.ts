@@ -130,8 +130,15 @@ export interface AccountStore {
   createUser(username: string, passwordHash: string, now: number): Promise<boolean>;
   /** The user `username` names in any case or Unicode form; the record carries the registered spelling. */
   getUser(username: string): Promise<UserRecord | null>;
-  /** Replaces the hash (password change). Resolves false for an unknown user. */
-  setPasswordHash(username: string, passwordHash: string): Promise<boolean>;
+  /** Replaces the hash (password change) and records `now` as the change time. Resolves false for an unknown user. */
+  setPasswordHash(username: string, passwordHash: string, now: number): Promise<boolean>;
+  /**
+   * Users whose password was changed at or after `since` (ms), with the time,
+   * any order. Every node polls this to end the live sessions of a user whose
+   * password changed anywhere (another node, or `adduser --update` run as a
+   * separate process).
+   */
+  passwordsChangedSince(since: number): Promise<{ username: string; changedAt: number }[]>;
   /** Sets lastLoginAt = now. */
   recordLogin(username: string, now: number): Promise<void>;
   /** Users whose lastLoginAt >= since, any order. */

@@ -4,9 +4,11 @@
 // and prints replies and events with the protocol's text renderers, above the
 // line being typed. The session reconnects and resumes by itself; chat messages
 // typed while it is away wait in its outbox.
+import path from 'node:path';
 import {
   ChatSession,
   createAccount,
+  isLoopbackHost,
   toWebSocketUrl,
   withServer,
   type ConnectionState,
@@ -14,7 +16,7 @@ import {
   type SocketEvents,
   type SocketFactory,
 } from '../client';
-import { wsSocketFactory, type CredentialStore, type WsSocketHandle } from '../client/node';
+import { KnownHosts, pinningTrust, wsSocketFactory, type CertificateTrust, type CredentialStore, type WsSocketHandle } from '../client/node';
 import {
   ErrorCode,
   ProtocolError,
@@ -152,7 +154,11 @@ export class TerminalClient {
     try {
       hello = await withServer(this.url, { createSocket: this.socketFactory() }, async (exchange) => exchange.hello);
     } catch (err) {
-      this.screen.print([`Cannot reach the chat server at ${this.url}: ${describe(err)}`], 'error');
+      const changed = err instanceof ProtocolError && err.code === ErrorCode.CERTIFICATE_CHANGED;
+      this.screen.print(
+        [changed ? `WARNING: refusing ${this.url}. ${describe(err)}` : `Cannot reach the chat server at ${this.url}: ${describe(err)}`],
+        'error',
+      );
       return EXIT.notSignedIn;
     }
     this.screen.print([`Connected to ${hello.server} at ${this.url}.`]);
@@ -531,7 +537,7 @@ export class TerminalClient {
 
   /** The library's socket over `ws`, keeping track of open sockets so quitting can wait for their close. */
   private socketFactory(): SocketFactory {
-    const open = wsSocketFactory();
+    const open = wsSocketFactory(undefined, this.certificateTrust());
     return (url: string, events: SocketEvents) => {
       const socket = open(url, events);
       this.sockets.add(socket);
@@ -544,10 +550,32 @@ export class TerminalClient {
     this.screen.print(rendered.lines, rendered.style);
   }
 
+  /**
+   * wss:// certificates: a system authority's, or the one pinned for the server (--fingerprint),
+   * or the one remembered in <config dir>/known_hosts; a first one is remembered (and shown).
+   */
+  private certificateTrust(): CertificateTrust {
+    const knownHosts = new KnownHosts(path.join(this.options.configDir, KNOWN_HOSTS_FILE));
+    const pin = this.options.fingerprint;
+    return pinningTrust({
+      knownHosts,
+      pinFor: () => pin,
+      onFirstUse: (address, fingerprint) =>
+        this.notice(
+          `First TLS connection to ${address}, whose certificate no authority vouches for: trusting it from now on. ` +
+            `SHA-256 ${fingerprint} (compare it with the one the server printed; kept in ${knownHosts.file}).`,
+        ),
+      onWarning: (message, err) => this.notice(`${message}: ${describe(err)}`),
+    });
+  }
+
   private notice(message: string): void {
     this.screen.print([`* ${message}`], 'notice');
   }
 }
+
+/** Trusted server certificates, in the config folder (see known-hosts.ts for the format). */
+export const KNOWN_HOSTS_FILE = 'known_hosts';
 
 /** `your message to bob "hi"` for outbox notices (the text cut to 40 characters). */
 function describeItem(item: OutboxItem): string {
@@ -556,12 +584,6 @@ function describeItem(item: OutboxItem): string {
   const text = full.length > 40 ? `${full.slice(0, 39)}…` : full;
   const to = c.type === 'message' ? `to ${c.to}` : c.type === 'message-group' ? `to group ${c.group}` : 'to everyone';
   return `your message ${to} "${text}"`;
-}
-
-/** 127.0.0.0/8, ::1 and localhost: traffic that never leaves this machine. */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
 function isUnreachable(error: ProtocolError): boolean {

@@ -3,6 +3,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
+import { normalizeFingerprint } from '../client';
 import { Username } from '../protocol';
 
 /** The server a bare `npm run client` talks to: the local server's WebSocket port. */
@@ -23,6 +24,8 @@ export interface TerminalOptions {
   color: false | null;
   /** Where the client keeps its files. */
   configDir: string;
+  /** The SHA-256 fingerprint the server's TLS certificate must have (`AB:CD:...`), or null. */
+  fingerprint: string | null;
 }
 
 /** `$XDG_CONFIG_HOME/chat`, else `~/.config/chat` (on every OS, like SSH's ~/.ssh). */
@@ -41,6 +44,7 @@ interface Flags {
   keychain?: boolean;
   color?: boolean;
   configDir?: string;
+  fingerprint?: string;
 }
 
 /** Parses the client's arguments (without node and the script). Never exits the process. */
@@ -49,7 +53,7 @@ export function parseTerminalArgs(argv: readonly string[], env: NodeJS.ProcessEn
   let stderr = '';
   const program = new Command('chat-client')
     .description('Terminal client of the chat server: sign in, then type the chat commands (help lists them).')
-    .argument('[address]', 'server: host, host:port or ws(s)://host:port', DEFAULT_ADDRESS)
+    .argument('[address]', 'server: host, host:port (wss:// unless it is this machine) or ws(s)://host:port', DEFAULT_ADDRESS)
     .option('-u, --user <name>', 'sign in as this user (skips the Username prompt)')
     .option('--remember', 'remember this sign-in without asking (keychain, else a private file)')
     .option('--no-remember', 'do not remember this sign-in and do not ask')
@@ -57,6 +61,7 @@ export function parseTerminalArgs(argv: readonly string[], env: NodeJS.ProcessEn
     .option('--no-keychain', 'keep "remember me" in a private file even when a keychain is available')
     .option('--no-color', 'plain text, no colours (also: the NO_COLOR environment variable)')
     .option('--config-dir <dir>', 'where the client keeps its files', defaultConfigDir(env))
+    .option('--fingerprint <sha256>', "the SHA-256 fingerprint of the server's TLS certificate to insist on (pins it)")
     .helpOption('-h, --help', 'show this help')
     .configureOutput({ writeOut: (s) => (stdout += s), writeErr: (s) => (stderr += s) })
     .exitOverride();
@@ -71,8 +76,17 @@ export function parseTerminalArgs(argv: readonly string[], env: NodeJS.ProcessEn
   if (user !== null && !Username.safeParse(user).success) {
     return { exit: 2, stdout, stderr: 'error: --user: usernames are 1-32 letters, digits, "_", "." or "-"\n' };
   }
+  let fingerprint: string | null = null;
+  if (flags.fingerprint !== undefined) {
+    try {
+      fingerprint = normalizeFingerprint(flags.fingerprint);
+    } catch (err) {
+      return { exit: 2, stdout, stderr: `error: --fingerprint: ${(err as Error).message.replace(/^fingerprint: /, '')}\n` };
+    }
+  }
   return {
     run: {
+      fingerprint,
       address: String(program.processedArgs[0] ?? DEFAULT_ADDRESS),
       user,
       // With both --remember and --no-remember defined, commander leaves it unset unless one was given.

@@ -39,7 +39,7 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 const FAVICON_CANDIDATES = ['favicon.ico', 'favicon.svg', 'favicon.png'];
 
 export const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: http: https:; connect-src 'self' ws: wss: http: https:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 export interface StaticOptions {
   /** Directory of the built web client; null serves a short "no web client" 404. */

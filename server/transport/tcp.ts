@@ -9,6 +9,8 @@
 // - Bytes that are not valid UTF-8 get INVALID_UTF8; the session stays usable.
 // - Output beyond maxSendQueueBytes not yet taken by the peer disconnects it
 //   (a slow consumer must not make the server buffer without limit).
+// - Lines are handled a few per event-loop turn, and reading pauses while the
+//   connection presses too hard (input-pump.ts).
 import net from 'node:net';
 import tls from 'node:tls';
 import { CloseReason, type Connection, type ConnectionInput, type OutboundMessage } from '../connection';
@@ -33,6 +35,8 @@ import {
 } from '../protocol';
 import { Backlog } from './backlog';
 import { corkForThisTurn } from './cork';
+import { InputPump } from './input-pump';
+import { outputPauseBytes } from './output';
 import { nextConnectionId } from './ids';
 import type { ListenerOptions } from './listener';
 import { TLS_HANDSHAKE_TIMEOUT_MS, secureContextOptions } from './tls';
@@ -72,6 +76,8 @@ class TcpConnection implements Connection {
   private discarding = false;
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });
   private readonly backlog: Backlog;
+  /** Lines wait here and are handled a few per turn (see input-pump.ts); made on the first line, idle connections stay small. */
+  private pumpInstance: InputPump<Buffer> | null = null;
 
   constructor(
     private readonly socket: net.Socket,
@@ -80,6 +86,22 @@ class TcpConnection implements Connection {
     this.backlog = new Backlog(socket);
     this.address = socket.remoteAddress ?? '?';
     this.remoteAddress = `${this.address}:${socket.remotePort ?? '?'}`;
+  }
+
+  private get pump(): InputPump<Buffer> {
+    const { socket } = this;
+    return (this.pumpInstance ??= new InputPump<Buffer>(
+      {
+        handle: (line) => this.onLine(line),
+        pauseReading: () => socket.pause(),
+        resumeReading: () => socket.resume(),
+        outputQueued: () => socket.writableLength,
+        onceDrained: (fn) => socket.once('drain', fn),
+        isOpen: () => this.open,
+      },
+      () => this.input,
+      outputPauseBytes(this.options.maxSendQueueBytes),
+    ));
   }
 
   /** Prefix of attachment links on this connection's lines (asked each time: the HTTP port may start after TCP). */
@@ -101,8 +123,14 @@ class TcpConnection implements Connection {
     this.socket.on('timeout', () => this.close('idle for too long'));
     this.socket.on('error', (err) => log.debug({ conn: this.id, err: err.message }, 'tcp socket error'));
     this.socket.on('close', () => void this.input.closed('disconnected'));
-    this.writeLine(`Welcome to ${serverName}. Sign in to chat; type "help" once signed in.`);
-    if (allowRegister) this.writeLine('New here? Type "register" at the username prompt to create an account.');
+    this.writeLine(`Welcome to ${serverName}. Sign in below; type "help" once signed in.`);
+    if (!inbound.hasAccounts) {
+      this.writeLine(
+        allowRegister
+          ? 'This server has no accounts yet: be the first, type "register" at the username prompt.'
+          : 'This server has no accounts yet. Its administrator adds one with "adduser NAME" (or "users add NAME"), a --users file, or --allow-register.',
+      );
+    } else if (allowRegister) this.writeLine('New here? Type "register" at the username prompt to create an account.');
     this.prompt();
   }
 
@@ -130,8 +158,7 @@ class TcpConnection implements Connection {
       const line = this.chunks.length === 0 ? piece : Buffer.concat([...this.chunks, piece]);
       this.chunks = [];
       this.buffered = 0;
-      this.onLine(line);
-      if (this.socket.destroyed) return;
+      this.pump.push(line);
     }
     const rest = chunk.subarray(start);
     if (rest.length === 0 || this.discarding) return;
@@ -184,8 +211,11 @@ class TcpConnection implements Connection {
     // Prompt lines are answered here, not by the dispatcher: count them like
     // commands (a password line that becomes a sign-in is counted as that command).
     const submitsSignIn = (this.state.kind === 'password' || this.state.kind === 'register-password') && Password.safeParse(line).success;
-    const limited = submitsSignIn ? null : this.input.charge();
-    if (limited) return this.rejectLine(limited);
+    const charge = submitsSignIn ? null : this.input.charge();
+    if (charge?.refused) {
+      if (charge.answer) this.rejectLine(charge.error);
+      return;
+    }
     switch (this.state.kind) {
       case 'username':
         return this.onUsername(line.trim());

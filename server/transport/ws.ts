@@ -11,6 +11,8 @@
 //   with 1008 and the coded reason, so browsers can show why.
 // - UTF-8 is checked here (not by ws) so a bad frame gets an error reply
 //   instead of a dropped connection.
+// - Frames are handled a few per event-loop turn, and reading pauses while
+//   the connection presses too hard (input-pump.ts).
 // - A peer that misses a heartbeat pong is terminated; one whose unsent
 //   output exceeds maxSendQueueBytes is terminated as a slow consumer.
 import { isUtf8 } from 'node:buffer';
@@ -38,6 +40,8 @@ import {
 } from '../protocol';
 import { Backlog } from './backlog';
 import { corkForThisTurn } from './cork';
+import { InputPump } from './input-pump';
+import { outputPauseBytes } from './output';
 import { nextConnectionId } from './ids';
 import type { ListenerOptions } from './listener';
 import { createFilesHandler } from './files-http';
@@ -66,6 +70,8 @@ class WsConnection implements Connection {
   readonly remoteAddress: string;
   readonly address: string;
   private input!: ConnectionInput;
+  /** Frames wait here and are handled a few per turn (see input-pump.ts); made on the first frame, idle connections stay small. */
+  private pumpInstance: InputPump<{ data: RawData; isBinary: boolean }> | null = null;
   alive = true;
   private readonly backlog: Backlog;
 
@@ -82,6 +88,22 @@ class WsConnection implements Connection {
     this.backlog = new Backlog(socket);
   }
 
+  private get pump(): InputPump<{ data: RawData; isBinary: boolean }> {
+    const { ws, socket } = this;
+    return (this.pumpInstance ??= new InputPump(
+      {
+        handle: ({ data, isBinary }) => this.onFrame(data, isBinary),
+        pauseReading: () => ws.pause(),
+        resumeReading: () => ws.resume(),
+        outputQueued: () => ws.bufferedAmount,
+        onceDrained: (fn) => socket.once('drain', fn),
+        isOpen: () => this.open,
+      },
+      () => this.input,
+      outputPauseBytes(this.options.maxSendQueueBytes),
+    ));
+  }
+
   get open(): boolean {
     return this.ws.readyState === this.ws.OPEN;
   }
@@ -90,7 +112,10 @@ class WsConnection implements Connection {
     const { inbound, log } = this.options;
     this.input = inbound.open(this);
     this.ws.on('pong', () => (this.alive = true));
-    this.ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
+    this.ws.on('message', (data, isBinary) => {
+      this.alive = true;
+      this.pump.push({ data, isBinary });
+    });
     this.ws.on('error', (err) => log.debug({ conn: this.id, err: err.message }, 'websocket error'));
     this.ws.on('close', () => void this.input.closed('disconnected'));
     this.event({
@@ -100,6 +125,7 @@ class WsConnection implements Connection {
       protocol: PROTOCOL_VERSION,
       allowRegister: this.options.allowRegister,
       maxFrameBytes: MAX_FRAME_BYTES,
+      hasAccounts: inbound.hasAccounts,
     });
   }
 

@@ -23,6 +23,7 @@ import { PEER_NAMES, findPeer, type PeerName } from './peers';
 import { ProcessPool, childFdLimit } from './proc';
 import { durableScenario } from './scenarios/durable';
 import { fanoutScenario } from './scenarios/fanout';
+import { floodScenario } from './scenarios/flood';
 import { FD_MARGIN, idleScenario } from './scenarios/idle';
 import { pacedScenario } from './scenarios/paced';
 import { pairsScenario } from './scenarios/pairs';
@@ -30,7 +31,7 @@ import { signinScenario } from './scenarios/signin';
 import { stormScenario } from './scenarios/storm';
 import { OUR_SEQ_RULE, type SeqRule } from './stats';
 
-const SCENARIOS = ['fanout', 'pairs', 'paced', 'signin', 'idle', 'storm', 'durable'] as const;
+const SCENARIOS = ['fanout', 'pairs', 'paced', 'signin', 'idle', 'storm', 'durable', 'flood'] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
 /** What `npm run bench` runs without --scenario: the comparisons the issue's targets are about. */
 const DEFAULT_SCENARIOS: ScenarioName[] = ['fanout', 'pairs', 'paced', 'signin', 'idle'];
@@ -97,7 +98,11 @@ const program = new Command('bench')
   .option('--clients <n>', 'receivers (fanout, paced, durable), pairs (pairs), users per transport (signin), connections (idle), logins (storm)', positiveInt)
   .option('--messages <n>', 'messages per sender (fanout, durable) or per user (pairs)', positiveInt)
   .option('--rate <n>', 'paced: messages per second', positiveInt, 20)
-  .option('--seconds <n>', 'paced: how long the sender sends (default 20; 1 with --smoke)', positiveInt)
+  .option(
+    '--seconds <n>',
+    'paced: how long the sender sends (default 20; 1 with --smoke); flood: how long the probe measures (default 10; 2 with --smoke)',
+    positiveInt,
+  )
   .addOption(
     new Option('--fanout-kind <kind>', 'ours in fanout and durable: broadcast, or a group of all receivers')
       .choices(['broadcast', 'group'])
@@ -248,6 +253,10 @@ if (wanted.has('durable')) {
   const messages = flags.messages ?? (smoke ? 20 : 300);
   // Smoke runs it on a group so the group path stays covered.
   plan.push(durableScenario(ctx, { receivers, messages, window: 16, transport: flags.transport ?? 'ws', kind: smoke ? 'group' : flags.fanoutKind, smoke }));
+}
+if (wanted.has('flood')) {
+  const seconds = flags.seconds ?? (smoke ? 2 : 10);
+  plan.push(floodScenario(ctx, { seconds, intervalMs: 100, servers: [ours('ws', 'sqlite')], smoke }));
 }
 
 const started = Date.now();

@@ -50,7 +50,7 @@ test('axe finds no serious or critical violation in any view, theme or width', a
   const signIn = await browser.newContext({ viewport: WIDE, bypassCSP: true });
   const page0 = await signIn.newPage();
   await page0.goto(chat.url);
-  await expect(page0.getByTestId('server-status')).toContainText('“chat”');
+  await expect(page0.getByRole('heading', { level: 1 })).toHaveText('Sign in to chat');
   await audit(page0, 'sign-in, wide', findings);
   await page0.setViewportSize(NARROW);
   await audit(page0, 'sign-in, narrow', findings);
@@ -75,6 +75,11 @@ test('axe finds no serious or critical violation in any view, theme or width', a
   await expect(messageWithText(page, 'It is, shipping soon.')).toBeVisible();
   await sendMessage(page, 'Great, thanks!');
   await expect(messageWithText(page, 'Great, thanks!').getByTestId('delivery-state')).toBeVisible();
+  // Formatting in both bubbles (mine and theirs): links, code, a code block and mentions keep their contrast.
+  await sendMessage(bob.page, '**Release** _notes_ at https://example.com/notes, run `npm test`, thanks @alice and @carol\n```\nnpm run dist\n```');
+  await expect(messageWithText(page, 'Release')).toBeVisible();
+  await sendMessage(page, 'See `make` and https://example.com @bob');
+  await expect(messageWithText(page, 'See make').getByTestId('delivery-state')).toBeVisible();
   await openDirectChat(page, 'carol');
   await sendMessage(page, 'Carol, read this later');
   await expect(messageWithText(page, 'Carol, read this later').getByTestId('delivery-state')).toContainText('Queued');
@@ -122,6 +127,11 @@ test('axe finds no serious or critical violation in any view, theme or width', a
     await show(page, 'Offline messages');
     await expect(page.getByRole('dialog', { name: 'Offline messages' })).toBeVisible();
     await audit(page, `offline messages dialog, ${label}`, findings);
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+k');
+    await page.getByRole('combobox', { name: 'Conversation or person' }).fill('o');
+    await expect(page.getByTestId('switch-option').first()).toBeVisible();
+    await audit(page, `quick switcher, ${label}`, findings);
     await page.keyboard.press('Escape');
   }
 

@@ -2,7 +2,18 @@
 // notices, the people directory, message formatting (and that no message can
 // inject markup), mentions, notifications with per-conversation mute, and the
 // quick switcher.
-import { expect, messageWithText, openDirectChat, sendMessage, signedIn, test } from './fixtures';
+import {
+  conversationButton,
+  expect,
+  messageWithText,
+  openDirectChat,
+  recordNotifications,
+  scriptedClient,
+  sendMessage,
+  setTabHidden,
+  signedIn,
+  test,
+} from './fixtures';
 
 test('typing: bob sees "alice is typing…", which expires by itself and goes when her message arrives', async ({ browser, chat }) => {
   const alice = await signedIn(browser, chat, 'alice');
@@ -115,4 +126,109 @@ test('no message injects markup or script: HTML, javascript: links and formattin
   await expect(rows.nth(1)).toContainText('<script>window.__xss=2</script>');
   await alice.context.close();
   await bob.context.close();
+});
+
+test('mentions are highlighted and notify even in a muted conversation; mute silences the rest', async ({ browser, chat }) => {
+  const alice = await signedIn(browser, chat, 'alice');
+  const page = alice.page;
+  const shown = await recordNotifications(alice.context, page, chat.url);
+  await page.getByRole('button', { name: 'Settings' }).click();
+  await page.getByRole('checkbox', { name: 'Show a notification for new messages' }).check();
+
+  const bob = await scriptedClient(chat, 'bob');
+  await bob.send({ type: 'create-group', group: 'team', members: ['alice', 'carol'] });
+  await bob.send({ type: 'message-group', group: 'team', text: 'welcome' });
+  await conversationButton(page, 'g:team').click();
+  await expect(messageWithText(page, 'welcome')).toBeVisible();
+  const mute = page.getByTestId('mute');
+  await expect(mute).toHaveText('Mute');
+  await mute.click();
+  await expect(mute).toHaveText('Muted');
+  await expect(mute).toHaveAttribute('aria-pressed', 'true');
+  expect((JSON.parse((await page.evaluate(() => localStorage.getItem('chat.settings'))) ?? '{}') as { muted?: string[] }).muted).toEqual(['g:team']);
+
+  // Away from the group, with the tab in the background.
+  await conversationButton(page, 'everyone').click();
+  await setTabHidden(page, true);
+  await bob.send({ type: 'message-group', group: 'team', text: 'muted chatter' });
+  await expect(conversationButton(page, 'g:team').getByTestId('unread')).toHaveText('1');
+  expect(await shown()).toEqual([]);
+  await bob.send({ type: 'message-group', group: 'team', text: 'need you here @alice' });
+  await expect.poll(shown).toEqual(['bob in team (mentioned you): need you here @alice']);
+  // Someone else's mention does not break the mute.
+  await bob.send({ type: 'message-group', group: 'team', text: 'and @carol too' });
+  await expect(conversationButton(page, 'g:team').getByTestId('unread')).toHaveText('3');
+  // A conversation that is not muted notifies as usual.
+  await bob.send({ type: 'message', to: 'alice', text: 'direct' });
+  await expect.poll(shown).toEqual(['bob in team (mentioned you): need you here @alice', 'bob: direct']);
+  await setTabHidden(page, false);
+
+  // The mention of me is highlighted; another person's is marked too, differently.
+  await conversationButton(page, 'g:team').click();
+  const mine = messageWithText(page, 'need you here @alice').getByTestId('mention');
+  await expect(mine).toHaveText('@alice');
+  await expect(mine).toHaveClass(/\bme\b/);
+  const other = messageWithText(page, 'and @carol too').getByTestId('mention');
+  await expect(other).toHaveText('@carol');
+  await expect(other).not.toHaveClass(/\bme\b/);
+
+  // Unmuted, the group notifies again.
+  await page.getByTestId('mute').click();
+  await expect(page.getByTestId('mute')).toHaveText('Mute');
+  await conversationButton(page, 'everyone').click();
+  await setTabHidden(page, true);
+  await bob.send({ type: 'message-group', group: 'team', text: 'back to normal' });
+  await expect.poll(shown).toContain('bob in team: back to normal');
+  await bob.close();
+  await alice.context.close();
+});
+
+test('quick switcher: Ctrl+K, type part of a name, arrows and Enter open it; Esc closes and focus returns', async ({ browser, chat }) => {
+  const alice = await signedIn(browser, chat, 'alice');
+  const page = alice.page;
+  const bob = await scriptedClient(chat, 'bob');
+  await bob.send({ type: 'create-group', group: 'backend', members: ['alice'] });
+  await expect(conversationButton(page, 'g:backend')).toBeVisible();
+  const composer = page.getByRole('textbox', { name: 'Message everyone' });
+  await composer.focus();
+
+  await page.keyboard.press('Control+k');
+  const dialog = page.getByRole('dialog', { name: 'Jump to a conversation' });
+  await expect(dialog).toBeVisible();
+  const box = dialog.getByRole('combobox', { name: 'Conversation or person' });
+  await expect(box).toBeFocused();
+  // Everyone the directory knows is there, not only open conversations (carol never signed in).
+  await box.fill('CAR');
+  await expect(dialog.getByRole('option')).toHaveText([/carol/]);
+  await box.press('Enter');
+  await expect(dialog).toBeHidden();
+  await expect(page.getByRole('heading', { level: 1, name: 'carol' })).toBeVisible();
+  await expect(page.getByRole('textbox', { name: 'Message carol' })).toBeFocused();
+
+  // Arrow keys move the choice; the chosen row is the active descendant.
+  await page.keyboard.press('Control+k');
+  await box.fill('b');
+  const options = dialog.getByRole('option');
+  await expect(options).toHaveText([/# backend/, /bob/]);
+  await expect(options.nth(0)).toHaveAttribute('aria-selected', 'true');
+  await box.press('ArrowDown');
+  await expect(options.nth(1)).toHaveAttribute('aria-selected', 'true');
+  await expect(box).toHaveAttribute('aria-activedescendant', (await options.nth(1).getAttribute('id')) ?? '');
+  await box.press('ArrowUp');
+  await box.press('Enter');
+  await expect(page.getByRole('heading', { level: 1, name: '# backend' })).toBeVisible();
+
+  // Esc closes without moving, and focus goes back where it was.
+  const groupComposer = page.getByRole('textbox', { name: 'Message group backend' });
+  await groupComposer.focus();
+  await page.keyboard.press('Control+k');
+  await expect(dialog).toBeVisible();
+  await box.fill('zzz');
+  await expect(dialog).toContainText('No conversation or person matches.');
+  await page.keyboard.press('Escape');
+  await expect(dialog).toBeHidden();
+  await expect(groupComposer).toBeFocused();
+  await expect(page.getByRole('heading', { level: 1, name: '# backend' })).toBeVisible();
+  await bob.close();
+  await alice.context.close();
 });

@@ -184,3 +184,36 @@ export async function scriptedClient(chat: ChatServer, user: UserName) {
     },
   };
 }
+
+/**
+ * Makes the page report its tab as hidden (or visible again) and fires
+ * `visibilitychange`, as switching tabs does. Headless Chromium keeps every
+ * page "visible", so this is the only way to reach the hidden-tab paths.
+ */
+export async function setTabHidden(page: Page, hidden: boolean): Promise<void> {
+  await page.evaluate((h) => {
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (h ? 'hidden' : 'visible') });
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => h });
+    document.dispatchEvent(new Event('visibilitychange'));
+  }, hidden);
+}
+
+/**
+ * Grants the notification permission and records every notification the page
+ * creates as `title: body` (the real constructor still runs). Returns a reader.
+ */
+export async function recordNotifications(context: BrowserContext, page: Page, origin: string): Promise<() => Promise<string[]>> {
+  await context.grantPermissions(['notifications'], { origin });
+  await page.evaluate(() => {
+    const Native = window.Notification;
+    const shown: string[] = [];
+    (window as unknown as { shown: string[] }).shown = shown;
+    window.Notification = class extends Native {
+      constructor(title: string, options?: NotificationOptions) {
+        super(title, options);
+        shown.push(`${title}: ${options?.body ?? ''}`);
+      }
+    };
+  });
+  return () => page.evaluate(() => (window as unknown as { shown: string[] }).shown);
+}

@@ -68,7 +68,7 @@ test('without registration the sign-in form has no register link', async ({ brow
   await page.goto(chat.url);
   await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
   // The probe has answered once the server name shows.
-  await expect(page.getByTestId('server-status')).toContainText('the server “chat”');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Sign in to chat');
   await expect(page.getByRole('button', { name: 'Create an account' })).toHaveCount(0);
   await submitSignIn(page, 'dave', USERS.dave);
   await expect(page.getByTestId('me')).toHaveText('dave');

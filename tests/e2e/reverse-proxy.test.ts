@@ -53,6 +53,8 @@ test.describe('web client behind the compose proxy (nginx, two nodes)', () => {
       redisUrl: redisUrl!,
       redisKeyPrefix: keys.prefix,
       hashCost: 4,
+      // The shared test accounts' passwords are short ("bob-pw").
+      minPasswordLength: 6,
       logLevel: 'silent' as const,
       webRoot,
       dataDir: dir,

@@ -2,7 +2,7 @@
 // reload; notification and sound preferences persist, and a notification is
 // shown for a message whose conversation is not on screen only when allowed.
 import type { Page } from '@playwright/test';
-import { conversationButton, expect, openDirectChat, sendMessage, signedIn, submitSignIn, test, USERS } from './fixtures';
+import { conversationButton, expect, openDirectChat, sendMessage, setTabHidden, signedIn, submitSignIn, test, USERS } from './fixtures';
 
 const bodyBackground = (page: Page) => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
 const LIGHT_BG = 'rgb(246, 247, 249)';
@@ -38,7 +38,7 @@ test('the theme follows the system by default, can be forced either way, and is 
   await alice.context.close();
 });
 
-test('notifications and sound are remembered; a notification shows only when allowed and off screen', async ({ browser, chat }) => {
+test('notifications and sound are remembered; a notification shows only when allowed, off screen and while the tab is hidden', async ({ browser, chat }) => {
   const alice = await signedIn(browser, chat, 'alice');
   const page = alice.page;
   await alice.context.grantPermissions(['notifications'], { origin: chat.url });
@@ -70,10 +70,22 @@ test('notifications and sound are remembered; a notification shows only when all
   await notify.check();
   await sound.check();
   await expect(notify).toBeChecked();
-  expect(JSON.parse((await page.evaluate(() => localStorage.getItem('chat.settings'))) ?? '{}')).toEqual({ theme: 'system', notifications: true, sound: true });
+  expect(JSON.parse((await page.evaluate(() => localStorage.getItem('chat.settings'))) ?? '{}')).toEqual({
+    theme: 'system',
+    notifications: true,
+    sound: true,
+    muted: [],
+  });
 
+  // While the tab is visible the unread count says it; no system notification.
+  await sendMessage(bob.page, 'visible');
+  await expect(conversationButton(page, 'u:bob').getByTestId('unread')).toHaveText('2');
+  expect(await shown()).toEqual([]);
+
+  await setTabHidden(page, true);
   await sendMessage(bob.page, 'second');
   await expect.poll(shown).toEqual(['bob: second']);
+  await setTabHidden(page, false);
 
   // The conversation on screen does not notify.
   await conversationButton(page, 'u:bob').click();

@@ -22,13 +22,16 @@ test('a first visit: a favicon, and a heading that names the server and where it
   expect(response.headers()['content-type']).toBe('image/svg+xml');
   expect(await response.text()).toContain('<svg');
 
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Sign in');
+  // The server's announced name in the heading, its address beneath.
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Sign in to chat');
   const status = page.getByTestId('server-status');
-  await expect(status).toHaveText(`to the server “chat” at 127.0.0.1:${chat.wsPort}`);
+  await expect(status).toHaveText(`at 127.0.0.1:${chat.wsPort}`);
+  await expect(page.getByTestId('first-run')).toHaveCount(0);
   // Another address: checked again, and said plainly when nothing answers there.
   await page.getByTestId('server').fill('127.0.0.1:1');
   await page.getByTestId('server').blur();
   await expect(status).toHaveText('127.0.0.1:1 is not answering. Check the server address below.');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Sign in');
   await context.close();
 });
 
@@ -97,4 +100,39 @@ test('"remember me" restores the session after a reload', async ({ browser, chat
   await page.reload();
   await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
   await context.close();
+});
+
+test.describe('a first run: the server has no accounts', () => {
+  test.use({ serverOptions: { usersFile: null } });
+
+  test('the sign-in screen says how to create the first account', async ({ browser, chat }) => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(chat.url);
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Sign in to chat');
+    const note = page.getByTestId('first-run');
+    await expect(note).toContainText('This server has no accounts yet');
+    await expect(note).toContainText('npm run server -- adduser NAME');
+    await expect(note).toContainText('--users FILE');
+    await expect(note).toContainText('--allow-register');
+    await context.close();
+  });
+});
+
+test.describe('a first run with registration allowed', () => {
+  test.use({ serverOptions: { usersFile: null, allowRegister: true } });
+
+  test('the form opens on "create an account" and says to be the first', async ({ browser, chat }) => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(chat.url);
+    await expect(page.getByTestId('first-run')).toContainText('Be the first');
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Create an account on chat');
+    await page.getByLabel('Username').fill('founder');
+    await page.getByLabel('Password', { exact: true }).fill('founder-pass-1');
+    await page.getByLabel('Repeat password').fill('founder-pass-1');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await expect(page.getByTestId('me')).toHaveText('founder');
+    await context.close();
+  });
 });

@@ -95,6 +95,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     redisUrl,
     redisKeyPrefix: keys.prefix,
     hashCost: 4,
+    // The shared test accounts have short passwords ("bob-pw"); suites about the password policy set their own.
+    minPasswordLength: 6,
     logLevel: 'silent',
     rateLimit: 0,
     webRoot: null,

@@ -52,6 +52,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     dataDir,
     usersFile,
     hashCost: 4,
+    // The shared test accounts have short passwords ("bob-pw"); suites about the password policy set their own.
+    minPasswordLength: 6,
     logLevel: 'silent',
     rateLimit: 0,
     webRoot: null,

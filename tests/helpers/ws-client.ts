@@ -16,6 +16,8 @@ export type Reply = { ok: true; result: unknown } | { ok: false; error: WireErro
 
 export class WsClient {
   readonly events: EventFrame[] = [];
+  /** The server's first frame (connect() waits for it). */
+  hello!: EventOf<'hello'>;
   /** Replies that carried no id (errors for undecodable frames). */
   readonly orphanErrors: WireError[] = [];
   private nextId = 1;
@@ -40,7 +42,7 @@ export class WsClient {
       ws.once('open', () => resolve());
       ws.once('error', reject);
     });
-    await client.waitEvent('hello');
+    client.hello = await client.waitEvent('hello');
     return client;
   }
 

@@ -124,7 +124,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         const fullwidth = registered.replace('C', '\uFF23');
         expect(await store.accounts.getUser(fullwidth)).toEqual(expected);
         expect(await store.accounts.existingUsers([n('x'), registered.toLowerCase(), registered.toUpperCase()])).toEqual([registered, registered]);
-        expect(await store.accounts.setPasswordHash(registered.toUpperCase(), 'h-new')).toBe(true);
+        expect(await store.accounts.setPasswordHash(registered.toUpperCase(), 'h-new', T0 + 5)).toBe(true);
         await store.accounts.recordLogin(registered.toLowerCase(), T0 + 7);
         expect(await store.accounts.getUser(registered)).toEqual({ ...expected, passwordHash: 'h-new', lastLoginAt: T0 + 7 });
         // A group cannot take a user's name in another case either.
@@ -144,10 +144,26 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
 
       it('setPasswordHash replaces the hash, and resolves false for an unknown user', async () => {
         const [a] = await users('a');
-        expect(await store.accounts.setPasswordHash(a as string, 'new-hash')).toBe(true);
+        expect(await store.accounts.setPasswordHash(a as string, 'new-hash', T0 + 5)).toBe(true);
         expect((await store.accounts.getUser(a as string))?.passwordHash).toBe('new-hash');
-        expect(await store.accounts.setPasswordHash(n('ghost'), 'x')).toBe(false);
+        expect(await store.accounts.setPasswordHash(n('ghost'), 'x', T0 + 5)).toBe(false);
         expect(await store.accounts.getUser(n('ghost'))).toBeNull();
+      });
+
+      it('passwordsChangedSince lists users whose password changed at or after `since`, with the time', async () => {
+        const [a, b] = (await users('a', 'b')) as [string, string];
+        const far = T0 + 1_000_000_000;
+        expect((await store.accounts.passwordsChangedSince(far)).filter((c) => c.username === a || c.username === b)).toEqual([]);
+        await store.accounts.setPasswordHash(a.toUpperCase(), 'h1', far + 10);
+        await store.accounts.setPasswordHash(b, 'h2', far + 20);
+        const mine = async (since: number) =>
+          (await store.accounts.passwordsChangedSince(since)).filter((c) => c.username === a || c.username === b).sort((x, y) => x.changedAt - y.changedAt);
+        expect(await mine(far + 10)).toEqual([
+          { username: a, changedAt: far + 10 },
+          { username: b, changedAt: far + 20 },
+        ]);
+        expect(await mine(far + 11)).toEqual([{ username: b, changedAt: far + 20 }]);
+        expect(await mine(far + 21)).toEqual([]);
       });
 
       it('recordLogin sets lastLoginAt; usersLoggedInSince includes lastLoginAt >= since only', async () => {
@@ -1051,7 +1067,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         const [a, b, c] = (await users('a', 'b', 'c')) as [string, string, string];
         const team = n('team');
         const tokenHash = n('token');
-        await store.accounts.setPasswordHash(a, 'changed');
+        await store.accounts.setPasswordHash(a, 'changed', T0 + 5);
         await store.accounts.recordLogin(a, T0 + 100);
         await store.accounts.recordFailedLogin(c, T0, 3, 60_000);
         await store.accounts.createToken(a, tokenHash, T0 + HOUR, T0);

@@ -95,7 +95,7 @@ describe('SQLite writer thread', () => {
     expect(await store.accounts.createUser('ann', 'h1', T0)).toBe(true);
     expect(await store.accounts.getUser('ann')).toMatchObject({ passwordHash: 'h1' });
     expect(await store.accounts.createUser('ben', 'h', T0)).toBe(true);
-    expect(await store.accounts.setPasswordHash('ann', 'h2')).toBe(true);
+    expect(await store.accounts.setPasswordHash('ann', 'h2', T0)).toBe(true);
     expect((await store.accounts.getUser('ann'))?.passwordHash).toBe('h2');
     expect(await store.accounts.recordFailedLogin('ann', T0, 3, 1000)).toEqual({ failures: 1, lockedUntil: null });
     expect(await store.accounts.getLockState('ann', T0)).toEqual({ failures: 1, lockedUntil: null });
@@ -207,7 +207,7 @@ describe('SQLite writer thread', () => {
     const check = new Database(file, { readonly: true });
     try {
       const userColumns = check.prepare("SELECT name FROM pragma_table_info('users')").pluck().all();
-      expect(userColumns).toEqual(['username', 'password_hash', 'created_at', 'last_login_at', 'name_key']);
+      expect(userColumns).toEqual(['username', 'password_hash', 'created_at', 'last_login_at', 'name_key', 'password_changed_at']);
       const tables = check.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all();
       expect(tables).not.toContain('deliveries');
       expect(tables).not.toContain('counters');

@@ -152,8 +152,10 @@ export async function sendCommand(c: Conversation, command: SendCommand): Promis
   }
 }
 
-export async function sendText(c: Conversation, text: string): Promise<void> {
-  await sendCommand(c, commandFor(c, text));
+/** Sends `text` (may be empty when files go along) with the uploaded `attachments` (file ids). */
+export async function sendText(c: Conversation, text: string, attachments: readonly string[] = []): Promise<void> {
+  const command = commandFor(c, text);
+  await sendCommand(c, attachments.length > 0 ? { ...command, attachments: [...attachments] } : command);
 }
 
 /** The `offline` command: what waited in my mailbox, oldest first. */

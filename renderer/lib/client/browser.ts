@@ -6,7 +6,8 @@
 // only its own scripts, which is what keeps that acceptable; the desktop app
 // keeps its token in the OS keychain instead.
 import { ErrorCode, ProtocolError, type Command, type CommandOf, type EventFrame, type ResultOf } from '../../../server/protocol';
-import { ChatSession, toWebSocketUrl } from '../../../server/client';
+import { ChatSession, isLoopbackHost, toWebSocketUrl } from '../../../server/client';
+import { httpOrigin } from './http-origin';
 import type { WireError } from '../../../server/protocol';
 import type { ChatClient, ConnectionState, OutboxItem, SignInRequest, SignInResult } from './client';
 import { domSocket } from './dom-socket';
@@ -42,9 +43,16 @@ function urlOf(server: string): string {
   return toWebSocketUrl(secure ? `wss://${typed}` : typed);
 }
 
-/** The address the page itself came from (the server serving the web client), or null under file://. */
+/**
+ * The address the page itself came from (the server serving the web client), or null under
+ * file://. A page served over plain http from another machine names ws:// explicitly: that
+ * server has no TLS on this port, and a bare host:port would mean wss:// (the sign-in screen
+ * then warns before the password goes out in clear).
+ */
 function pageServer(): string | null {
-  return location.protocol === 'http:' || location.protocol === 'https:' ? location.host : null;
+  if (location.protocol === 'https:') return location.host;
+  if (location.protocol !== 'http:') return null;
+  return isLoopbackHost(location.hostname) ? location.host : `ws://${location.host}`;
 }
 
 export function createBrowserClient(): ChatClient {
@@ -66,8 +74,10 @@ export function createBrowserClient(): ChatClient {
     for (const l of failures) l(item, error);
   });
 
+  let signedInTo: string | null = null;
   const finishSignIn = (request: SignInRequest, result: ResultOf<'login'>): SignInResult => {
     localStorage.setItem(LAST_SERVER_KEY, request.server);
+    signedInTo = urlOf(request.server);
     const token = result.token ?? session.token;
     if (request.remember && token) {
       const entry: Remembered = { server: request.server, username: result.username, token };
@@ -83,9 +93,10 @@ export function createBrowserClient(): ChatClient {
     host: null,
     rememberHint: 'Keeps a sign-in token (never your password) in this browser.',
     defaultServer: () => localStorage.getItem(LAST_SERVER_KEY) ?? pageServer() ?? 'localhost:4001',
+    endpoint: urlOf,
     probe: async (server) => {
       const hello = await withServer(urlOf(server), async (x) => x.hello);
-      return { serverName: hello.server, allowRegister: hello.allowRegister };
+      return { serverName: hello.server, allowRegister: hello.allowRegister, hasAccounts: hello.hasAccounts ?? null };
     },
     register: async (request) => {
       const url = urlOf(request.server);
@@ -127,6 +138,8 @@ export function createBrowserClient(): ChatClient {
       }
     },
     request: <C extends Command>(command: C) => session.request(command as CommandOf<C['type']>),
+    fileBase: () => (signedInTo === null ? null : httpOrigin(signedInTo)),
+    saveFile: null,
     send: (command) => session.send(command),
     retry: async () => session.retry(),
     onEvent: (listener: (e: EventFrame) => void) => session.onEvent(listener),

@@ -13,6 +13,8 @@ export type SendCommand = OutboxItem['command'];
 export interface ServerProbe {
   serverName: string;
   allowRegister: boolean;
+  /** False while the server has no accounts (a first run); null when the server does not say. */
+  hasAccounts: boolean | null;
 }
 
 /** Starts and stops the server bundled with the desktop app. */
@@ -32,6 +34,11 @@ export interface ChatClient {
   readonly rememberHint: string;
   /** Server address to prefill in the sign-in form (host:port or ws:// URL). */
   defaultServer(): string;
+  /**
+   * The WebSocket URL this client would connect to for what was typed in the Server field
+   * (wss:// for every host but this machine unless ws:// is typed). Throws BAD_REQUEST on garbage.
+   */
+  endpoint(server: string): string;
   /**
    * Reads the server's hello without signing in. Resolves null when this
    * client cannot probe; rejects (UNREACHABLE) when the server is down.
@@ -62,6 +69,17 @@ export interface ChatClient {
    * already left the outbox (onOutbox fired first). Returns unsubscribe.
    */
   onOutboxFailure(listener: (item: OutboxItem, error: WireError) => void): () => void;
+  /**
+   * The HTTP origin of the server signed in to (`http://host:4001`), where
+   * /api/files lives; null before a sign-in.
+   */
+  fileBase(): string | null;
+  /**
+   * Desktop only: downloads `url` into a file the user picks in the native
+   * "Save as" dialog (suggesting `name`). Resolves false when the dialog was
+   * cancelled. Null in the browser, which saves through the download link.
+   */
+  saveFile: ((url: string, name: string) => Promise<boolean>) | null;
   /** Unread total for the dock/tray badge; a no-op in the browser (the tab title shows it). */
   setUnread(count: number): void;
 }

@@ -3,6 +3,7 @@
 // into results or thrown ProtocolErrors and fans pushes out to listeners.
 import type { Command, EventFrame, ResultOf, WireError } from '../../../server/protocol';
 import { toWebSocketUrl } from '../../../server/client';
+import { httpOrigin } from './http-origin';
 import type { ChatBridge, ConnectionState, IpcResult, OutboxItem, Push, PushChannel } from '../../../main/ipc/contract';
 import type { ChatClient, HostControl } from './client';
 import { fromWireError } from './errors';
@@ -56,12 +57,13 @@ export function createElectronClient(bridge: ChatBridge): ChatClient {
     host,
     rememberHint: "Stores a sign-in token in your system's keychain, never your password.",
     defaultServer: () => localStorage.getItem('chat.lastServer') ?? 'localhost:4001',
+    endpoint: toWebSocketUrl,
     // Reading the server's hello and creating an account are one-shot exchanges made
     // before any session exists, so they use a short-lived socket from the page (the
     // CSP allows ws:/wss:). The chat session itself, with its token, stays in main.
     probe: async (server) => {
       const hello = await withServer(toWebSocketUrl(server), async (x) => x.hello);
-      return { serverName: hello.server, allowRegister: hello.allowRegister };
+      return { serverName: hello.server, allowRegister: hello.allowRegister, hasAccounts: hello.hasAccounts ?? null };
     },
     register: async (request) => {
       await createAccount(toWebSocketUrl(request.server), request.username, request.password);
@@ -79,6 +81,11 @@ export function createElectronClient(bridge: ChatBridge): ChatClient {
       await unwrap(bridge.signOut(forget)).catch(() => undefined);
     },
     request: <C extends Command>(command: C) => unwrap(bridge.request(command)) as Promise<ResultOf<C['type']>>,
+    fileBase: () => {
+      const server = localStorage.getItem('chat.lastServer');
+      return server === null ? null : httpOrigin(toWebSocketUrl(server));
+    },
+    saveFile: (url, name) => unwrap(bridge.saveFile({ url, name })),
     send: (command) => unwrap(bridge.send(command)),
     retry: () => unwrap(bridge.retry()),
     onEvent: (listener) => subscribe(events, listener),

@@ -1,10 +1,11 @@
 // `message` event: a delivery to me (live, resumed, or from my offline mailbox).
 // Files it under its conversation and counts it unread unless it is on screen.
-import type { EventOf } from '../../../server/protocol';
+import { alertReason, type EventOf } from '../../../server/protocol';
 import { alertIncoming } from '../alerts';
 import { conversations, entryFromMessage, keyOfMessage } from '../state/conversations.svelte';
 import { notices } from '../state/notices.svelte';
 import { session } from '../state/session.svelte';
+import { settings } from '../state/settings.svelte';
 import { typing } from '../state/typing.svelte';
 import { activeOnScreen } from '../state/ui.svelte';
 
@@ -29,7 +30,7 @@ export function handleMessage(event: EventOf<'message'>): void {
   if (!isVisible(key)) {
     conversation.unread += 1;
     // The mailbox replayed at sign-in is summed up in one toast instead.
-    if (!offline) alertIncoming(`${message.from}${where}`, preview);
+    if (!offline) alertIncoming(`${message.from}${where}`, preview, alertReason(message, me, settings.current.muted));
   }
   notices.announce(`${offline ? 'While you were offline, ' : ''}${message.from}${where}: ${preview}`);
 }

@@ -2,6 +2,7 @@
 // safely, and the small storage interface behind them: localStorage in the
 // browser today (local-store.ts); the desktop app can back the same interface
 // with main later. Pure TypeScript, unit-tested.
+import { CONVERSATION_KEY_PATTERN, MAX_MUTED } from '../../../server/protocol';
 
 export type Theme = 'system' | 'light' | 'dark';
 export const THEMES: readonly Theme[] = ['system', 'light', 'dark'];
@@ -18,9 +19,14 @@ export interface Settings {
   notifications: boolean;
   /** A short sound for such a message. Default false. */
   sound: boolean;
+  /**
+   * Muted conversations (`everyone`, `u:<user>`, `g:<group>`): no notification
+   * or sound for them, except a group message or broadcast that mentions me. Default [].
+   */
+  muted: string[];
 }
 
-export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({ theme: 'system', notifications: false, sound: false });
+export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({ theme: 'system', notifications: false, sound: false, muted: [] as string[] });
 
 /** Reads settings from anything (a stored JSON value): bad or missing fields take their defaults. */
 export function parseSettings(raw: unknown): Settings {
@@ -29,7 +35,15 @@ export function parseSettings(raw: unknown): Settings {
     theme: THEMES.includes(r.theme as Theme) ? (r.theme as Theme) : DEFAULT_SETTINGS.theme,
     notifications: typeof r.notifications === 'boolean' ? r.notifications : DEFAULT_SETTINGS.notifications,
     sound: typeof r.sound === 'boolean' ? r.sound : DEFAULT_SETTINGS.sound,
+    muted: parseMuted(r.muted),
   };
+}
+
+/** Valid conversation keys only, each once, at most MAX_MUTED. */
+function parseMuted(raw: unknown): string[] {
+  if (!Array.isArray(raw)) return [];
+  const keys = raw.filter((k): k is string => typeof k === 'string' && CONVERSATION_KEY_PATTERN.test(k));
+  return [...new Set(keys)].slice(0, MAX_MUTED);
 }
 
 /** Where settings live. Implementations never throw: storage that fails reads as "nothing saved". */

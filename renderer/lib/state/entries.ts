@@ -1,7 +1,7 @@
 // Chat entries as the UI keeps them (oldest first, ordered by time then id) and
 // the one merge that adds to such a list. Pure TypeScript, so the ordering and
 // de-duplication rules are unit-tested without a browser.
-import type { ChatMessage } from '../../../server/protocol';
+import type { Attachment, ChatMessage } from '../../../server/protocol';
 
 /** How far one of my messages got. */
 export type DeliveryState = 'delivered' | 'queued' | 'sent' | 'partial' | 'blocked' | 'failed';
@@ -22,6 +22,8 @@ export interface Entry {
   state: DeliveryState | null;
   /** Human detail for `state` (who it was queued for, why it failed). */
   detail: string | null;
+  /** Files the message carries (absent or empty: none). */
+  attachments?: Attachment[];
 }
 
 /**
@@ -43,6 +45,7 @@ export function entryFromMessage(message: ChatMessage, me: string, offline = fal
     offline,
     state: null,
     detail: null,
+    ...(message.attachments?.length ? { attachments: message.attachments } : {}),
   };
 }
 

@@ -6,7 +6,7 @@ import { list, splitWord } from '../text';
 
 /** Text is needed unless the message carries files. */
 const textOrFiles = (cmd: { text?: string; attachments?: string[] }) => Boolean(cmd.text?.trim()) || (cmd.attachments?.length ?? 0) > 0;
-const TEXT_OR_FILES = { message: 'text must not be empty unless the message carries attachments', path: ['text'] };
+const TEXT_OR_FILES = { message: 'is required (not blank) unless the message carries attachments', path: ['text'] };
 
 export const message = defineCommand({
   schema: z

@@ -132,12 +132,21 @@ class MemoryAccounts implements AccountStore {
     return user ? { ...user.record } : null;
   }
 
-  async setPasswordHash(username: string, passwordHash: string): Promise<boolean> {
+  /** Password change times by registered name (not part of UserRecord). */
+  private readonly passwordChanged = new Map<string, number>();
+
+  async setPasswordHash(username: string, passwordHash: string, now: number): Promise<boolean> {
     this.data.ready();
     const user = this.data.user(username);
     if (!user) return false;
     user.record.passwordHash = passwordHash;
+    this.passwordChanged.set(user.record.username, now);
     return true;
+  }
+
+  async passwordsChangedSince(since: number): Promise<{ username: string; changedAt: number }[]> {
+    this.data.ready();
+    return [...this.passwordChanged].filter(([, at]) => at >= since).map(([username, changedAt]) => ({ username, changedAt }));
   }
 
   async recordLogin(username: string, now: number): Promise<void> {

@@ -126,8 +126,23 @@ export class PostgresAccounts implements AccountStore {
     };
   }
 
-  async setPasswordHash(username: string, passwordHash: string): Promise<boolean> {
-    return (await changed(this.db, 'UPDATE users SET password_hash = $2 WHERE name_key = $1', [canonicalName(username), passwordHash])) > 0;
+  async passwordsChangedSince(since: number): Promise<{ username: string; changedAt: number }[]> {
+    const found = await rows<{ username: string; password_changed_at: string }>(
+      this.db,
+      'SELECT username, password_changed_at FROM users WHERE password_changed_at >= $1',
+      [since],
+    );
+    return found.map((r) => ({ username: r.username, changedAt: toNumber(r.password_changed_at) }));
+  }
+
+  async setPasswordHash(username: string, passwordHash: string, now: number): Promise<boolean> {
+    return (
+      (await changed(this.db, 'UPDATE users SET password_hash = $2, password_changed_at = $3 WHERE name_key = $1', [
+        canonicalName(username),
+        passwordHash,
+        now,
+      ])) > 0
+    );
   }
 
   async recordLogin(username: string, now: number): Promise<void> {

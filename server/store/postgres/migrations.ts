@@ -230,6 +230,14 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 6,
+    name: 'password change time, so every node ends the sessions of a user whose password changed',
+    sql: `
+      ALTER TABLE users ADD COLUMN password_changed_at bigint;
+      CREATE INDEX users_password_changed_idx ON users (password_changed_at) WHERE password_changed_at IS NOT NULL;
+    `,
+  },
+  {
+    version: 7,
     name: 'one message stream: mailboxes read from it; positions per user; group surrogate ids and membership spans',
     sql: `
       -- Group ids come from a sequence and are never reused: messages keep the id of

@@ -268,6 +268,16 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 7,
+    name: 'password change time, so every server ends the sessions of a user whose password changed',
+    up(db) {
+      db.exec(`
+        ALTER TABLE users ADD COLUMN password_changed_at INTEGER;
+        CREATE INDEX users_password_changed ON users (password_changed_at) WHERE password_changed_at IS NOT NULL;
+      `);
+    },
+  },
+  {
+    version: 8,
     name: 'one message stream: mailboxes read from it; positions per user; group surrogate ids and membership spans',
     up(db) {
       db.exec(`

@@ -108,6 +108,10 @@ function accounts({ s, ready, op }: Sides): AccountStore {
       // In-process lookups on the primary key: no round trips, and input order for free.
       return usernames.flatMap((name) => s.registeredName.get(canonicalName(name))?.username ?? []);
     },
+    async passwordsChangedSince(since) {
+      ready();
+      return s.passwordsChangedSince.all(since).map((r) => ({ username: r.username, changedAt: r.password_changed_at }));
+    },
     async hasUsers() {
       ready();
       return s.anyUser.get() !== undefined;

@@ -103,7 +103,10 @@ export function prepareStatements(db: Database) {
     // By registered spelling (a message's recipient, already resolved).
     userExists: p<[string], { one: 1 }>('SELECT 1 AS one FROM users WHERE username = ?'),
     anyUser: p<[], { one: 1 }>('SELECT 1 AS one FROM users LIMIT 1'),
-    setPasswordHash: p<[string, string]>('UPDATE users SET password_hash = ? WHERE name_key = ?'),
+    setPasswordHash: p<[string, number, string]>('UPDATE users SET password_hash = ?, password_changed_at = ? WHERE name_key = ?'),
+    passwordsChangedSince: p<[number], { username: string; password_changed_at: number }>(
+      'SELECT username, password_changed_at FROM users WHERE password_changed_at >= ?',
+    ),
     recordLogin: p<[number, string]>('UPDATE users SET last_login_at = ? WHERE name_key = ?'),
     // instr() rather than LIKE: the query may hold `%` or `_`, and usernames are ASCII so lower() is exact.
     listUsers: p<[string, number], { username: string; last_login_at: number | null }>(

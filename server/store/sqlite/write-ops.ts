@@ -28,8 +28,8 @@ export function writeOps(s: Statements) {
       return true;
     },
 
-    setPasswordHash(username: string, passwordHash: string): boolean {
-      return s.setPasswordHash.run(passwordHash, canonicalName(username)).changes > 0;
+    setPasswordHash(username: string, passwordHash: string, now: number): boolean {
+      return s.setPasswordHash.run(passwordHash, now, canonicalName(username)).changes > 0;
     },
 
     recordLogin(username: string, now: number): void {

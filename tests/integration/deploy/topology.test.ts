@@ -78,6 +78,8 @@ const body = ({ postgresUrl, redisUrl }: { postgresUrl: string; redisUrl: string
       CHAT_LOG_FORMAT: 'json',
       CHAT_POSTGRES_URL: postgresUrl,
       CHAT_REDIS_URL: redisUrl,
+      // On the public HTTP port here (compose uses a port of its own), to prove the proxy keeps it in.
+      CHAT_METRICS: 'on',
     });
     const args = [
       '--host',
@@ -92,6 +94,9 @@ const body = ({ postgresUrl, redisUrl }: { postgresUrl: string; redisUrl: string
       keys.prefix,
       '--hash-cost',
       '4',
+      // The shared test accounts' passwords are short ("bob-pw").
+      '--min-password-length',
+      '6',
       '--rate-limit',
       '0',
     ];
@@ -126,6 +131,10 @@ const body = ({ postgresUrl, redisUrl }: { postgresUrl: string; redisUrl: string
     expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
     expect(zlib.brotliDecompressSync(asset.body).toString()).toBe(SCRIPT);
     expect((await get(proxy.httpPort, '/healthz')).status).toBe(200);
+    expect((await get(proxy.httpPort, '/readyz')).status).toBe(200);
+    // A node's metrics: there on the node, not through the proxy.
+    expect((await get(nodes[0]!.wsPort!, '/metrics')).status).toBe(200);
+    expect((await get(proxy.httpPort, '/metrics')).status).toBe(404);
   });
 
   it('WebSocket through the proxy: two users land on different nodes and talk across them', async () => {

@@ -28,7 +28,7 @@ afterEach(async () => {
   await rm(userData, { recursive: true, force: true });
 });
 
-async function desktop(credentials?: CredentialStore) {
+async function desktop(credentials?: CredentialStore, muted: string[] = []) {
   const store = credentials ?? (await createCredentialStore({ dir: userData, loadKeytar: async () => null, safeStorage: new FakeSafeStorage() }));
   const pushes: Array<{ channel: PushChannel; payload: unknown }> = [];
   const notifications = new FakeNotifications();
@@ -38,6 +38,7 @@ async function desktop(credentials?: CredentialStore) {
   const connection = new Connection({
     credentials: store,
     notifications,
+    muted: () => muted,
     push: <C extends PushChannel>(channel: C, payload: Push[C]) => pushes.push({ channel, payload }),
     isWindowFocused: () => focused,
     revealWindow: () => revealed++,
@@ -111,6 +112,26 @@ describe('Connection (main) against the real server', () => {
     expect(d.unread).toEqual([1, 2, 0]);
     // Nothing remembered without "remember".
     expect(await d.store.load()).toBeNull();
+  });
+
+  it('muted conversations stay quiet (unread still counts) unless a group message or broadcast mentions me', async () => {
+    const muted = ['u:bob', 'everyone'];
+    const d = await desktop(undefined, muted);
+    await d.connection.signIn({ server: serverAddress(), username: 'alice', password: USERS.alice, remember: false });
+    const bob = await peer('bob');
+    d.focus(false);
+    await bob.send({ type: 'message', to: 'alice', text: 'muted chat' });
+    await bob.send({ type: 'message', to: 'alice', text: '@alice a private mention does not break the mute' });
+    await bob.send({ type: 'broadcast', text: 'muted broadcast' });
+    await bob.send({ type: 'broadcast', text: 'standup now @alice' });
+    await waitUntil(() => d.connection.unread === 4, 'four unread');
+    await waitUntil(() => d.notifications.shown.length === 1, 'one notification');
+    expect(d.notifications.shown.map((n) => [n.title, n.body])).toEqual([['bob (everyone) (mentioned you)', 'standup now @alice']]);
+    // Unmuted (main reads the settings anew each time): bob's messages notify again.
+    muted.splice(0);
+    await bob.send({ type: 'message', to: 'alice', text: 'and now?' });
+    await waitUntil(() => d.notifications.shown.length === 2, 'second notification');
+    expect(d.notifications.shown[1]!.title).toBe('bob');
   });
 
   it('resumes with the stored token in a new app run, and forgets it on sign-out', async () => {

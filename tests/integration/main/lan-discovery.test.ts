@@ -109,10 +109,11 @@ describe.skipIf(unavailable !== null)(`LAN discovery across network namespaces${
         name: 'Chat on test-host',
         address: `${HOST_ADDRESS}:${status.wsPort}`,
         tcpPort: status.tcpPort,
-        tlsFingerprint: null,
+        tlsFingerprint: status.tlsFingerprint,
       },
     ]);
-    // The advertised address is one the peer can actually use.
+    expect(status.tlsFingerprint).toMatch(/^[0-9A-F]{2}(:[0-9A-F]{2}){31}$/);
+    // The advertised address is one the peer can actually use, over TLS pinned to the announced fingerprint.
     await waitUntil(() => peer.lines.some((l) => l.includes('"hello"') || l.includes('connectError')), 'the peer to connect', 10_000);
     expect(peer.lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((m) => 'hello' in m || 'connectError' in m)).toEqual({
       hello: 'hello',

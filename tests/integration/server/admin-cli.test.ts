@@ -164,9 +164,18 @@ describe('admin CLI against a running SQLite node', () => {
     expect(trail[4]!.detail).toBe('tcp, password');
 
     // Admin actions are there too, with who ran them.
-    const adminTrail = jsonLines<AuditLine>(await ok(store, ['audit', '--user', 'bob', '--json']));
-    expect(adminTrail.map((e) => e.action)).toEqual(expect.arrayContaining(['user-locked', 'user-unlocked', 'sign-in']));
-    expect(adminTrail.find((e) => e.action === 'user-locked')!.actor).toMatch(/^admin(:.+)?$/);
+    await ok(store, ['users', 'unlock', 'dave']);
+    const erin = await WsClient.connect(srv.wsUrl);
+    await erin.login('erin', 'erin-pw');
+    erin.close();
+    const adminTrail = jsonLines<AuditLine>(await ok(store, ['audit', '--json', '--limit', '3']));
+    expect(adminTrail.map((e) => [e.action, e.username])).toEqual([
+      ['sign-in', 'erin'],
+      ['user-unlocked', 'dave'],
+      ['sign-in-refused', 'dave'],
+    ]);
+    expect(adminTrail[1]!.actor).toMatch(/^admin(:.+)?$/);
+    expect(adminTrail[0]).toMatchObject({ actor: 'erin', detail: 'ws, password' });
     const lockouts = await ok(store, ['audit', '--action', 'lockout', '--since', '1h']);
     expect(lockouts.stdout).toMatch(/^\d+\s+\S+ \S+Z\s+lockout\s+dave\s/m);
   });
@@ -206,11 +215,14 @@ await describeWithServices('admin CLI against a running cluster (2 nodes, Postgr
     alice.close();
   });
 
-  it('the audit trail of a failed sign-in on one node is read through the store', async () => {
-    const [a] = cluster.nodes as [Cluster['nodes'][0]];
+  it('the audit trail of failed sign-ins on both nodes and the lockout is read through the store', async () => {
+    const [a, b] = cluster.nodes as [Cluster['nodes'][0], Cluster['nodes'][0]];
     expect(await failedTcpSignIn(a.tcpPort, 'erin', 'wrong')).toMatch(/Invalid/);
+    expect(await failedTcpSignIn(b.tcpPort, 'erin', 'wrong')).toMatch(/Invalid/);
+    expect(await failedTcpSignIn(a.tcpPort, 'erin', 'wrong')).toMatch(/locked/i);
     const trail = jsonLines<AuditLine>(await ok(store, ['audit', '--user', 'erin', '--json']));
-    expect(trail[0]).toMatchObject({ action: 'sign-in-failed', username: 'erin', address: expect.stringMatching(/^127\.0\.0\.1:\d+$/) });
+    expect(trail.map((e) => e.action)).toEqual(['lockout', 'sign-in-failed', 'sign-in-failed', 'sign-in-failed']);
+    for (const e of trail) expect(e).toMatchObject({ username: 'erin', address: expect.stringMatching(/^127\.0\.0\.1:\d+$/) });
   });
 
   it('users and groups on the cluster', async () => {
@@ -221,6 +233,8 @@ await describeWithServices('admin CLI against a running cluster (2 nodes, Postgr
     const carol = await WsClient.connect(a.wsUrl);
     await carol.login('carol', 'carol-pw');
     await carol.request({ type: 'create-group', group: 'cluster-team', members: ['gina'] });
+    const groups = jsonLines<{ name: string; members: string[] }>(await ok(store, ['groups', 'list', '--json']));
+    expect(groups).toEqual([expect.objectContaining({ name: 'cluster-team', members: ['carol', 'gina'] })]);
     await ok(store, ['groups', 'delete', 'cluster-team']);
     expect(await gina.waitEvent('group', (e) => e.change === 'deleted', 10_000)).toMatchObject({ name: 'cluster-team', actor: 'server' });
     gina.close();
@@ -230,5 +244,31 @@ await describeWithServices('admin CLI against a running cluster (2 nodes, Postgr
     expect(users).toContain('gina2');
     expect(users).not.toContain('gina');
     await ok(store, ['users', 'delete', 'gina2']);
+  });
+
+  it('passwd and sessions end reach a session on either node', async () => {
+    const [a, b] = cluster.nodes as [Cluster['nodes'][0], Cluster['nodes'][0]];
+    const dave = await TcpClient.connect(b.tcpPort);
+    await dave.login('dave', 'dave-pw');
+    await waitUntil(
+      async () =>
+        jsonLines<{ username: string; online: unknown }>(await ok(store, ['users', 'list', '--json'])).some((u) => u.username === 'dave' && u.online !== null),
+      'users list to show dave online',
+      30_000,
+      200,
+    );
+    await ok(store, ['users', 'passwd', 'dave'], 'dave-new\n');
+    await dave.waitLine('Disconnected: your password was changed by an administrator.', 10_000);
+    const again = await WsClient.connect(a.wsUrl);
+    await again.login('dave', 'dave-new');
+    await waitUntil(
+      async () => jsonLines<{ username: string }>(await ok(store, ['sessions', 'list', '--json'])).some((s) => s.username === 'dave'),
+      'sessions list to show dave on the other node',
+      30_000,
+      200,
+    );
+    const closed = new Promise<string>((resolve) => again.ws.once('close', (_code, reason) => resolve(reason.toString())));
+    await ok(store, ['sessions', 'end', 'dave']);
+    expect(await closed).toBe('your session was ended by an administrator');
   });
 });

@@ -87,6 +87,26 @@ for (const backend of backends) {
         expect(replies.find((r) => !r.ok)).toMatchObject({ error: { code: 'ALREADY_SIGNED_IN' } });
       });
 
+      it('a sign-in right after logout always works, without waiting for the reply (40 rounds, alternating nodes and transports)', async () => {
+        let node = 0;
+        let current = await h.ws(node);
+        await current.login('alice', 'alice-pw');
+        for (let round = 0; round < 40; round++) {
+          // logout is sent, and the next sign-in starts at once on another connection (and node).
+          current.sendRaw(JSON.stringify({ id: `bye-${round}`, type: 'logout' }));
+          node++;
+          if (round % 5 === 4) {
+            const tcp = await h.tcp(node);
+            await tcp.login('alice', 'alice-pw');
+            tcp.send('logout');
+            node++;
+          }
+          current = await h.ws(node);
+          const reply = await current.send({ type: 'login', username: 'alice', password: 'alice-pw' });
+          expect(reply, `round ${round}`).toMatchObject({ ok: true });
+        }
+      });
+
       it('TCP: name, password and commands typed ahead in one write are handled in order', async () => {
         const watcher = await h.wsUser(0, 'bob');
         const tcp = await h.tcp(1);

@@ -138,7 +138,10 @@ for (const backend of backends) {
         expect(wrong).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
         expect((wrong as { error: { message: string } }).error.message).toMatch(/^message: to: /);
         const missing = await c.sendRawWithId(10, JSON.stringify({ id: 10, type: 'message', to: 'bob' }));
-        expect(missing).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST', message: 'message: text: is required' } });
+        expect(missing).toMatchObject({
+          ok: false,
+          error: { code: 'BAD_REQUEST', message: 'message: text: is required (not blank) unless the message carries attachments' },
+        });
         const proto = await c.sendRawWithId(11, JSON.stringify({ id: 11, type: '__proto__' }));
         expect(proto).toMatchObject({ ok: false, error: { code: 'UNKNOWN_COMMAND' } });
         c.sendRaw(Buffer.from(JSON.stringify({ id: 12, type: 'whoelse' })), true);

@@ -25,6 +25,8 @@ const base = (extra: Partial<ServerOptions>): ServerOptions => ({
   port: 0,
   wsPort: 0,
   hashCost: 4,
+  // The shared test accounts' passwords are short ("alice-pw").
+  minPasswordLength: 6,
   logLevel: 'silent',
   webRoot: null,
   ...extra,

@@ -7,7 +7,9 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startServer, type ServerOptions } from '../../../server/index';
 import { IMPORT_STATE_FILE } from '../../../server/ops/users-import';
-import { spawnCliServer } from '../../helpers/cli';
+import { runCli, spawnCliServer } from '../../helpers/cli';
+import { TcpClient } from '../../helpers/tcp-client';
+import { waitUntil } from '../../helpers/wait';
 import { captureLog } from '../../helpers/log-capture';
 import { WsClient } from '../../helpers/ws-client';
 
@@ -25,6 +27,8 @@ const options = (extra: Partial<ServerOptions> = {}): ServerOptions => ({
   wsPort: 0,
   dataDir: path.join(dir, 'data'),
   hashCost: 4,
+  // The shared test accounts' passwords are short ("bob-pw").
+  minPasswordLength: 6,
   logLevel: 'silent',
   webRoot: null,
   ...extra,
@@ -55,6 +59,39 @@ describe('no accounts yet', () => {
     await open.close();
     expect(open.notices).toMatchObject([{ code: 'NO_ACCOUNTS', level: 'info' }]);
     expect(open.notices[0]!.text).toMatch(/Clients can create them \(--allow-register is on\)/);
+  });
+
+  it('clients are told too: hello says hasAccounts: false and TCP says how, until an account exists', async () => {
+    const server = await startServer(options());
+    try {
+      const ws = await WsClient.connect(`ws://127.0.0.1:${server.wsPort}/ws`);
+      expect(ws.hello).toMatchObject({ event: 'hello', server: 'chat', hasAccounts: false });
+      ws.close();
+      const tcp = await TcpClient.connect(server.tcpPort!);
+      await tcp.waitLine('Welcome to chat. Sign in below; type "help" once signed in.');
+      await tcp.waitLine(/^This server has no accounts yet\. Its administrator adds one with "adduser NAME"/);
+      tcp.close();
+
+      // An account added by the CLI while the server runs: the next hello knows.
+      const added = await runCli(['users', 'add', 'first', '--data', path.join(dir, 'data'), '--hash-cost', '4'], { stdin: 'first-pw\n' });
+      expect(added.code, added.stderr).toBe(0);
+      await waitUntil(
+        async () => {
+          const next = await WsClient.connect(`ws://127.0.0.1:${server.wsPort}/ws`);
+          next.close();
+          return next.hello.hasAccounts === true;
+        },
+        'hello to announce hasAccounts: true',
+        10_000,
+        100,
+      );
+      const after = await TcpClient.connect(server.tcpPort!);
+      await after.login('first', 'first-pw');
+      expect(after.unread().join('\n')).not.toContain('no accounts yet');
+      after.close();
+    } finally {
+      await server.close();
+    }
   });
 
   it('the CLI prints it on the terminal too', async () => {
@@ -137,10 +174,14 @@ describe('importing --users at every start', () => {
     const { resolveConfig } = await import('../../../server/config');
     const { AccountService } = await import('../../../server/services/accounts');
     const store = await createStore(resolveConfig(options()));
-    await new AccountService(store.accounts, { maxAttempts: 3, lockMs: 60_000, maxFailuresPerHour: 100, hashCost: 4, tokenMs: 60_000 }).setPassword(
-      'dan',
-      'changed-elsewhere',
-    );
+    await new AccountService(store.accounts, {
+      maxAttempts: 3,
+      lockMs: 60_000,
+      maxFailuresPerHour: 100,
+      hashCost: 4,
+      tokenMs: 60_000,
+      minPasswordLength: 8,
+    }).setPassword('dan', 'changed-elsewhere');
     await store.close();
 
     expect(await importOnce()).toMatchObject({ updated: 1, unchanged: 5, skipped: 5 });

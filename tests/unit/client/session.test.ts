@@ -2,7 +2,15 @@
 // reconnect backoff, duplicate suppression, ack debouncing and outbox order, which a
 // real server cannot make happen on demand. The real-server suite is in tests/integration.
 import { describe, expect, it } from 'vitest';
-import { ChatSession, toWebSocketUrl, type SessionTimers, type SocketEvents, type SocketHandle } from '../../../server/client';
+import {
+  ChatSession,
+  isUnencryptedRemote,
+  normalizeFingerprint,
+  toWebSocketUrl,
+  type SessionTimers,
+  type SocketEvents,
+  type SocketHandle,
+} from '../../../server/client';
 import { ProtocolError, type Command, type ChatMessage } from '../../../server/protocol';
 import type { ConnectionState } from '../../../main/ipc/contract';
 
@@ -138,7 +146,12 @@ function setup(options: { jitter?: number; random?: number } = {}) {
 describe('toWebSocketUrl', () => {
   it('accepts host:port, bare hosts and URLs', () => {
     expect(toWebSocketUrl('localhost:4001')).toBe('ws://localhost:4001/ws');
-    expect(toWebSocketUrl('chat.lan')).toBe('ws://chat.lan:4001/ws');
+    // Another machine: TLS unless ws:// is typed; this machine: plain.
+    expect(toWebSocketUrl('chat.lan')).toBe('wss://chat.lan:4001/ws');
+    expect(toWebSocketUrl('192.168.1.20:4001')).toBe('wss://192.168.1.20:4001/ws');
+    expect(toWebSocketUrl('ws://192.168.1.20:4001')).toBe('ws://192.168.1.20:4001/ws');
+    expect(toWebSocketUrl('127.0.0.1:4001')).toBe('ws://127.0.0.1:4001/ws');
+    expect(toWebSocketUrl('[::1]:4001')).toBe('ws://[::1]:4001/ws');
     expect(toWebSocketUrl('wss://chat.example.org')).toBe('wss://chat.example.org/ws');
     expect(toWebSocketUrl('http://10.0.0.2:8080')).toBe('ws://10.0.0.2:8080/ws');
     expect(toWebSocketUrl('ws://h:1/custom')).toBe('ws://h:1/custom');
@@ -147,6 +160,25 @@ describe('toWebSocketUrl', () => {
     expect(() => toWebSocketUrl('file:///etc/passwd')).toThrow(ProtocolError);
     expect(() => toWebSocketUrl('  ')).toThrow(/required/);
     expect(() => toWebSocketUrl('ws://[bad')).toThrow(ProtocolError);
+  });
+});
+
+describe('isUnencryptedRemote and normalizeFingerprint', () => {
+  it('flags ws:// to another machine only', () => {
+    expect(isUnencryptedRemote('ws://192.168.1.20:4001/ws')).toBe(true);
+    expect(isUnencryptedRemote('ws://chat.lan:4001/ws')).toBe(true);
+    expect(isUnencryptedRemote('wss://192.168.1.20:4001/ws')).toBe(false);
+    expect(isUnencryptedRemote('ws://localhost:4001/ws')).toBe(false);
+    expect(isUnencryptedRemote('ws://127.0.0.2:4001/ws')).toBe(false);
+    expect(isUnencryptedRemote('ws://[::1]:4001/ws')).toBe(false);
+  });
+  it('accepts fingerprints as people paste them and refuses the rest', () => {
+    const canonical = Array(32).fill('0A').join(':');
+    expect(normalizeFingerprint(canonical.toLowerCase())).toBe(canonical);
+    expect(normalizeFingerprint(`SHA256:${'0a'.repeat(32)}`)).toBe(canonical);
+    expect(normalizeFingerprint(`sha256 ${'0A'.repeat(32)}`)).toBe(canonical);
+    expect(() => normalizeFingerprint('0A:0B')).toThrow(ProtocolError);
+    expect(() => normalizeFingerprint('zz'.repeat(32))).toThrow(/SHA-256/);
   });
 });
 

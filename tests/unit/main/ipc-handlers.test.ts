@@ -13,7 +13,7 @@ const SETTINGS: SettingsSnapshot = {
   settings: {
     closeToTray: true,
     startAtLogin: false,
-    notifications: { enabled: true, sound: true, preview: true },
+    notifications: { enabled: true, sound: true, preview: true, muted: [] },
     updates: { enabled: false, url: '' },
   },
   capabilities: { tray: true, startAtLogin: true, updates: false },
@@ -39,9 +39,9 @@ function recordingRoutes() {
     'session:retry': rec('session:retry', undefined),
     'chat:request': rec('chat:request', { users: ['bob'] }),
     'chat:send': rec('chat:send', { sent: false, queued: { localId: 'l1', command: { type: 'broadcast', text: 'x' }, createdAt: 1 } }),
-    'host:start': rec('host:start', { running: true, tcpPort: 4000, wsPort: 4001, addresses: [], advertisedAs: null }),
-    'host:stop': rec('host:stop', { running: false, tcpPort: null, wsPort: null, addresses: [], advertisedAs: null }),
-    'host:status': rec('host:status', { running: false, tcpPort: null, wsPort: null, addresses: [], advertisedAs: null }),
+    'host:start': rec('host:start', { running: true, tcpPort: 4000, wsPort: 4001, addresses: [], advertisedAs: null, tlsFingerprint: null }),
+    'host:stop': rec('host:stop', { running: false, tcpPort: null, wsPort: null, addresses: [], advertisedAs: null, tlsFingerprint: null }),
+    'host:status': rec('host:status', { running: false, tcpPort: null, wsPort: null, addresses: [], advertisedAs: null, tlsFingerprint: null }),
     'settings:get': rec('settings:get', SETTINGS),
     'settings:set': rec('settings:set', SETTINGS),
     'links:take': rec('links:take', [{ kind: 'open', user: 'bob' }]),
@@ -50,6 +50,7 @@ function recordingRoutes() {
     'updates:status': rec('updates:status', { state: 'disabled', reason: 'off' }),
     'updates:check': rec('updates:check', { state: 'checking' }),
     'updates:install': rec('updates:install', undefined),
+    'file:save-as': rec('file:save-as', true),
   };
   return { routes, calls };
 }
@@ -144,6 +145,9 @@ describe('argument validation', () => {
     ['links:take', { all: true }],
     ['discovery:start', 1],
     ['updates:install', { force: true }],
+    ['file:save-as', { url: 'file:///etc/passwd', name: 'passwd' }],
+    ['file:save-as', { url: 'https://evil.example/anything', name: 'x' }],
+    ['file:save-as', { url: 'http://h:4001/api/files/AAAAAAAAAAAAAAAAAAAAAA', name: '' }],
   ])('%s refuses %j with BAD_REQUEST', async (channel, arg) => {
     const result = await call(channel, arg);
     expect(result).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });

@@ -8,7 +8,7 @@ import { FakeNotifications } from './fakes';
 describe('withNotificationSettings', () => {
   it('follows enabled, preview and sound as they change', () => {
     const port = new FakeNotifications();
-    const settings: NotificationSettings = { enabled: true, sound: true, preview: true };
+    const settings: NotificationSettings = { enabled: true, sound: true, preview: true, muted: [] };
     const n = withNotificationSettings(port, () => settings);
     expect(n.isSupported()).toBe(true);
     n.show('bob', 'the launch code is 1234', () => undefined);
@@ -29,10 +29,10 @@ describe('withNotificationSettings', () => {
   it('keeps the click handler, and is unsupported where the OS has no notifications', () => {
     const port = new FakeNotifications();
     let clicked = 0;
-    withNotificationSettings(port, () => ({ enabled: true, sound: true, preview: true })).show('a', 'b', () => clicked++);
+    withNotificationSettings(port, () => ({ enabled: true, sound: true, preview: true, muted: [] })).show('a', 'b', () => clicked++);
     port.shown[0]!.click();
     expect(clicked).toBe(1);
     port.supported = false;
-    expect(withNotificationSettings(port, () => ({ enabled: true, sound: true, preview: true })).isSupported()).toBe(false);
+    expect(withNotificationSettings(port, () => ({ enabled: true, sound: true, preview: true, muted: [] })).isSupported()).toBe(false);
   });
 });

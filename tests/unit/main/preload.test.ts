@@ -93,6 +93,7 @@ describe('preload bridge', () => {
     await bridge.updateStatus();
     await bridge.checkForUpdates();
     await bridge.installUpdate();
+    await bridge.saveFile({ url: 'http://h:1/api/files/AAAAAAAAAAAAAAAAAAAAAA', name: 'a.txt' });
     expect(ipc.invoked).toEqual([
       { channel: 'app:info', arg: undefined },
       { channel: 'app:set-unread', arg: { count: 3 } },
@@ -113,6 +114,7 @@ describe('preload bridge', () => {
       { channel: 'updates:status', arg: undefined },
       { channel: 'updates:check', arg: undefined },
       { channel: 'updates:install', arg: undefined },
+      { channel: 'file:save-as', arg: { url: 'http://h:1/api/files/AAAAAAAAAAAAAAAAAAAAAA', name: 'a.txt' } },
     ]);
     expect(new Set(ipc.invoked.map((i) => i.channel))).toEqual(new Set(INVOKE_CHANNELS));
   });

@@ -31,7 +31,7 @@ describe('SettingsStore', () => {
     expect(store.settings).toEqual({
       closeToTray: true,
       startAtLogin: false,
-      notifications: { enabled: true, sound: true, preview: true },
+      notifications: { enabled: true, sound: true, preview: true, muted: [] },
       updates: { enabled: false, url: '' },
     });
     expect(store.window).toBeNull();
@@ -42,13 +42,17 @@ describe('SettingsStore', () => {
 
   it('saves changes atomically and reads them back', async () => {
     const store = await open();
-    await store.update({ closeToTray: false, notifications: { sound: false }, updates: { url: 'https://updates.example.org/chat/', enabled: true } });
+    await store.update({
+      closeToTray: false,
+      notifications: { sound: false, muted: ['g:team', 'u:bob', 'g:team'] },
+      updates: { url: 'https://updates.example.org/chat/', enabled: true },
+    });
     await store.saveWindow({ bounds: { x: -1500, y: 20, width: 900, height: 600 }, maximized: false });
     expect(await readdir(dir)).toEqual([SETTINGS_FILE]);
     expect(await onDisk()).toEqual({
       closeToTray: false,
       startAtLogin: false,
-      notifications: { enabled: true, sound: false, preview: true },
+      notifications: { enabled: true, sound: false, preview: true, muted: ['g:team', 'u:bob'] },
       updates: { enabled: true, url: 'https://updates.example.org/chat/' },
       window: { bounds: { x: -1500, y: 20, width: 900, height: 600 }, maximized: false },
     });
@@ -68,7 +72,7 @@ describe('SettingsStore', () => {
       JSON.stringify({
         closeToTray: 'yes',
         startAtLogin: true,
-        notifications: { enabled: false, sound: 3, preview: false },
+        notifications: { enabled: false, sound: 3, preview: false, muted: ['g:ok', 'not a key'] },
         updates: { enabled: true, url: 'http://evil.example/feed' },
         window: { bounds: { x: 0, y: 0, width: -5, height: 10 }, maximized: false },
         theme: 'dark',
@@ -78,12 +82,13 @@ describe('SettingsStore', () => {
     expect(store.settings).toEqual({
       closeToTray: true,
       startAtLogin: true,
-      notifications: { enabled: false, sound: true, preview: false },
+      notifications: { enabled: false, sound: true, preview: false, muted: [] },
       updates: { enabled: false, url: '' },
     });
     expect(store.window).toBeNull();
     expect(warnings).toHaveLength(1);
-    for (const field of ['closeToTray', 'notifications.sound', 'updates.url', 'window', 'updates.enabled']) expect(warnings[0]).toContain(field);
+    for (const field of ['closeToTray', 'notifications.sound', 'notifications.muted', 'updates.url', 'window', 'updates.enabled'])
+      expect(warnings[0]).toContain(field);
     await store.update({ startAtLogin: false });
     expect(await onDisk()).not.toHaveProperty('theme');
   });

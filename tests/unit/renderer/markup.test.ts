@@ -2,7 +2,8 @@
 // that no input yields a link other than http(s) (the XSS guard of RichText).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { mentionsIn, parseInline, parseMessage, safeHref, type Inline } from '../../../renderer/lib/markup';
+import { mentionedNames } from '../../../server/protocol';
+import { parseInline, parseMessage, safeHref, type Inline } from '../../../renderer/lib/markup';
 
 const text = (t: string): Inline => ({ kind: 'text', text: t });
 
@@ -64,9 +65,17 @@ describe('parseMessage', () => {
     expect(parseMessage('```\nunclosed **x**')).toEqual([{ kind: 'codeblock', text: 'unclosed **x**' }]);
   });
 
-  it('mentionsIn lists each name once, outside code', () => {
-    expect(mentionsIn('@bob hi @carol and @bob again `@dave` **@erin**')).toEqual(['bob', 'carol', 'erin']);
-    expect(mentionsIn('```\n@alice\n```')).toEqual([]);
+  it('mentionedNames (the protocol reading) lists each name once, outside code, like the highlighting', () => {
+    expect(mentionedNames('@bob hi @carol and @bob again `@dave` **@erin**, thanks @fred.')).toEqual(['bob', 'carol', 'erin', 'fred']);
+    expect(mentionedNames('```\n@alice\n```')).toEqual([]);
+    expect(mentionedNames('mail bob@example.com')).toEqual([]);
+    const highlighted = (t: string) =>
+      parseMessage(t)
+        .flatMap((b) => (b.kind === 'paragraph' ? b.children : []))
+        .flatMap((n) =>
+          n.kind === 'mention' ? [n.name] : n.kind === 'bold' || n.kind === 'italic' ? n.children.filter((c) => c.kind === 'mention').map((c) => c.name) : [],
+        );
+    for (const t of ['@bob and @carol.', 'x `@a` @b', '**@erin** and @fred', 'a@b @c-']) expect([...new Set(highlighted(t))]).toEqual(mentionedNames(t));
   });
 
   it('never throws and only ever links http(s) URLs', () => {

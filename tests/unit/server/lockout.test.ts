@@ -11,8 +11,12 @@ let accounts: AccountService;
 beforeEach(async () => {
   now = 1_000_000;
   const store = await MemoryStore.open();
-  accounts = new AccountService(store.accounts, { maxAttempts: 3, lockMs: 1_500, maxFailuresPerHour: 7, hashCost: 4, tokenMs: 60_000 }, () => now);
-  await accounts.create('alice', 'right');
+  accounts = new AccountService(
+    store.accounts,
+    { maxAttempts: 3, lockMs: 1_500, maxFailuresPerHour: 7, hashCost: 4, tokenMs: 60_000, minPasswordLength: 1 },
+    () => now,
+  );
+  await accounts.create('alice', 'right-pw');
 });
 
 async function attempt(user: string, password: string): Promise<WireError | 'ok'> {
@@ -32,11 +36,11 @@ describe('lockout', () => {
     expect(await attempt('alice', 'x')).toMatchObject({ code: 'ACCOUNT_LOCKED', retryAfter: 2 });
     // Locked: even the right password is refused, and retryAfter counts down.
     now += 600;
-    expect(await attempt('alice', 'right')).toMatchObject({ code: 'ACCOUNT_LOCKED', retryAfter: 1, message: expect.stringContaining('Try again in 1 s') });
+    expect(await attempt('alice', 'right-pw')).toMatchObject({ code: 'ACCOUNT_LOCKED', retryAfter: 1, message: expect.stringContaining('Try again in 1 s') });
     now += 899;
-    expect(await attempt('alice', 'right')).toMatchObject({ code: 'ACCOUNT_LOCKED', retryAfter: 1 });
+    expect(await attempt('alice', 'right-pw')).toMatchObject({ code: 'ACCOUNT_LOCKED', retryAfter: 1 });
     now += 1;
-    expect(await attempt('alice', 'right')).toBe('ok');
+    expect(await attempt('alice', 'right-pw')).toBe('ok');
   });
 
   it('attempts while locked do not extend the lock', async () => {
@@ -46,14 +50,14 @@ describe('lockout', () => {
       expect(await attempt('alice', 'x')).toMatchObject({ code: 'ACCOUNT_LOCKED' });
     }
     now += 500;
-    expect(await attempt('alice', 'right')).toBe('ok');
+    expect(await attempt('alice', 'right-pw')).toBe('ok');
   });
 
   it('after expiry the counter starts again; a success resets it', async () => {
     for (let i = 0; i < 3; i++) await attempt('alice', 'x');
     now += 1_500;
     expect(await attempt('alice', 'x')).toMatchObject({ message: expect.stringContaining('2 attempts left') });
-    expect(await attempt('alice', 'right')).toBe('ok');
+    expect(await attempt('alice', 'right-pw')).toBe('ok');
     expect(await attempt('alice', 'x')).toMatchObject({ message: expect.stringContaining('2 attempts left') });
   });
 
@@ -64,11 +68,11 @@ describe('lockout', () => {
     await attempt('ghost', 'x');
     expect(await attempt('ghost', 'x')).toMatchObject({ code: 'ACCOUNT_LOCKED', retryAfter: 2 });
     // The lock is per name: alice is not locked by ghost's failures.
-    expect(await attempt('alice', 'right')).toBe('ok');
+    expect(await attempt('alice', 'right-pw')).toBe('ok');
   });
 
   it('six checks of one name started at once: one runs at a time and no more than the limit are checked', async () => {
-    const results = await Promise.all([...Array.from({ length: 5 }, () => attempt('alice', 'x')), attempt('alice', 'right')]);
+    const results = await Promise.all([...Array.from({ length: 5 }, () => attempt('alice', 'x')), attempt('alice', 'right-pw')]);
     // In arrival order: three failures are checked, the third locks, the rest (the right password too) are refused unchecked.
     expect(results.map((r) => (r === 'ok' ? 'ok' : r.code))).toEqual([
       'INVALID_CREDENTIALS',
@@ -90,18 +94,18 @@ describe('lockout', () => {
     }
     expect(await attempt('alice', 'x')).toMatchObject({ code: 'ACCOUNT_LOCKED', retryAfter: 3_600 });
     now += 1_500;
-    expect(await attempt('alice', 'right')).toMatchObject({ code: 'ACCOUNT_LOCKED' });
+    expect(await attempt('alice', 'right-pw')).toMatchObject({ code: 'ACCOUNT_LOCKED' });
     now += 3_600_000 - 1_500 - 1;
-    expect(await attempt('alice', 'right')).toMatchObject({ code: 'ACCOUNT_LOCKED', retryAfter: 1 });
+    expect(await attempt('alice', 'right-pw')).toMatchObject({ code: 'ACCOUNT_LOCKED', retryAfter: 1 });
     now += 1;
-    expect(await attempt('alice', 'right')).toBe('ok');
+    expect(await attempt('alice', 'right-pw')).toBe('ok');
   });
 
   it('a success does not reset the hourly count', async () => {
     for (let round = 0; round < 3; round++) {
       await attempt('alice', 'x');
       await attempt('alice', 'x');
-      expect(await attempt('alice', 'right')).toBe('ok');
+      expect(await attempt('alice', 'right-pw')).toBe('ok');
     }
     // 6 failures so far this hour; the 7th locks for an hour.
     expect(await attempt('alice', 'x')).toMatchObject({ code: 'ACCOUNT_LOCKED', retryAfter: 3_600 });

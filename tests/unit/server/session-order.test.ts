@@ -47,6 +47,7 @@ describe('session order around sign-in', () => {
         away,
         liveInOrder,
         wantsPresence: false,
+        startedAt: 1,
       });
       // Stored and routed while the sign-in reply is still being written.
       const live = await store.messages.saveMessage({ kind: 'private', from: 'alice', to: 'bob', text: 'live', ts: 9 });

@@ -6,9 +6,9 @@ describe('parseUsersFile', () => {
   it('reads users, skipping blank lines and comments, with CRLF or LF', () => {
     const text = '# team\r\nalice pw1\r\n\r\n  bob   pw2  \n\t\ncarol p#3\n';
     expect(parseUsersFile(text)).toEqual([
-      { username: 'alice', password: 'pw1' },
-      { username: 'bob', password: 'pw2' },
-      { username: 'carol', password: 'p#3' },
+      { username: 'alice', password: 'pw1', line: 2 },
+      { username: 'bob', password: 'pw2', line: 4 },
+      { username: 'carol', password: 'p#3', line: 6 },
     ]);
     expect(parseUsersFile('')).toEqual([]);
   });

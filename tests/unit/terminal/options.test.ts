@@ -14,6 +14,7 @@ describe('terminal client arguments', () => {
         keychain: true,
         color: null,
         configDir: defaultConfigDir({ HOME: '/home/al' }),
+        fingerprint: null,
       },
     });
     expect(DEFAULT_ADDRESS).toBe('localhost:4001');
@@ -21,11 +22,32 @@ describe('terminal client arguments', () => {
 
   it('reads the address and every flag', () => {
     const parsed = parseTerminalArgs(
-      ['wss://chat.example.com:443', '-u', 'bob', '--remember', '--forget', '--no-keychain', '--no-color', '--config-dir', 'cfg'],
+      [
+        'wss://chat.example.com:443',
+        '-u',
+        'bob',
+        '--remember',
+        '--forget',
+        '--no-keychain',
+        '--no-color',
+        '--config-dir',
+        'cfg',
+        '--fingerprint',
+        `sha256:${'ab'.repeat(32)}`,
+      ],
       {},
     );
     expect(parsed).toEqual({
-      run: { address: 'wss://chat.example.com:443', user: 'bob', remember: true, forget: true, keychain: false, color: false, configDir: path.resolve('cfg') },
+      run: {
+        address: 'wss://chat.example.com:443',
+        user: 'bob',
+        remember: true,
+        forget: true,
+        keychain: false,
+        color: false,
+        configDir: path.resolve('cfg'),
+        fingerprint: Array(32).fill('AB').join(':'),
+      },
     });
     expect(parseTerminalArgs(['--no-remember'], {})).toMatchObject({ run: { remember: false } });
   });
@@ -40,5 +62,6 @@ describe('terminal client arguments', () => {
     expect(parseTerminalArgs(['--bogus'], {})).toMatchObject({ exit: 2, stderr: expect.stringContaining("unknown option '--bogus'") });
     expect(parseTerminalArgs(['--user', 'no way'], {})).toMatchObject({ exit: 2, stderr: expect.stringContaining('--user') });
     expect(parseTerminalArgs(['a', 'b'], {})).toMatchObject({ exit: 2 });
+    expect(parseTerminalArgs(['--fingerprint', 'AB:CD'], {})).toMatchObject({ exit: 2, stderr: expect.stringContaining('--fingerprint: expected a SHA-256') });
   });
 });

@@ -2,7 +2,7 @@
 // coloured by part when colours are on, never carrying the server's control characters.
 import { describe, expect, it } from 'vitest';
 import { formatDelivery, type EventOf } from '../../../server/protocol';
-import { isLoopbackHost } from '../../../server/terminal/client';
+import { isLoopbackHost } from '../../../server/client';
 import { paintDelivery, renderError, renderEvent } from '../../../server/terminal/render';
 import { ansiPaint, noPaint, printable, wantsColour } from '../../../server/terminal/screen';
 

@@ -1,0 +1,79 @@
+// The terminal client over wss:// to a server with a self-signed certificate:
+// trusted on first use and remembered in <config>/known_hosts, a changed
+// certificate refused with a warning, --fingerprint pinning a new one.
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../helpers/cli';
+import { CLIENT_FROM_SOURCES } from '../../helpers/pty';
+import { startTestServer, type TestServer } from '../../helpers/test-server';
+import { makeTestCert, type TestCert } from '../../helpers/tls';
+import { passwordOf } from '../../helpers/users';
+
+let root: string;
+let first: TestCert;
+let second: TestCert;
+let server: TestServer;
+
+beforeAll(async () => {
+  root = await mkdtemp(path.join(os.tmpdir(), 'chat-terminal-tls-'));
+  first = await makeTestCert(root, 'first');
+  second = await makeTestCert(root, 'second');
+  server = await startTestServer({ tlsCert: first.certFile, tlsKey: first.keyFile });
+});
+afterAll(async () => {
+  await server.stop();
+  await rm(root, { recursive: true, force: true });
+});
+
+/** Runs the client with piped stdin and stdout (no terminal), to completion. */
+function piped(args: string[], input: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [...CLIENT_FROM_SOURCES, ...args], { cwd: REPO_ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: 'pipe' });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
+  child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+  child.stdin.end(input);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the piped client did not finish: ${stdout}\n${stderr}`));
+    }, 30_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('terminal client and TLS', () => {
+  it('trusts a first certificate, refuses a changed one, and accepts a new one given with --fingerprint', async () => {
+    const configDir = await mkdtemp(path.join(root, 'cfg-'));
+    const url = `wss://127.0.0.1:${server.wsPort}/ws`;
+    const args = [url, '--config-dir', configDir, '--no-keychain'];
+    const signIn = `alice\n${passwordOf('alice')}\nwhoelse\n`;
+
+    const firstRun = await piped(args, signIn);
+    expect(firstRun.stdout).toContain(`First TLS connection to 127.0.0.1:${server.wsPort}`);
+    expect(firstRun.stdout).toContain(first.fingerprint);
+    expect(firstRun.stdout).toContain('Welcome, alice!');
+    expect(firstRun.code).toBe(0);
+    expect(await readFile(path.join(configDir, 'known_hosts'), 'utf8')).toContain(`127.0.0.1:${server.wsPort} ${first.fingerprint}`);
+
+    await server.restart({ tlsCert: second.certFile, tlsKey: second.keyFile });
+    const changed = await piped(args, signIn);
+    expect(changed.code).toBe(1);
+    expect(changed.stdout).toContain(`WARNING: refusing ${url}.`);
+    expect(changed.stdout).toContain('has changed');
+    expect(changed.stdout).toContain(second.fingerprint);
+    expect(changed.stdout).not.toContain('Username:');
+
+    const pinned = await piped([...args, '--fingerprint', second.fingerprint.toLowerCase()], signIn);
+    expect(pinned.stdout).toContain('Welcome, alice!');
+    expect(pinned.code).toBe(0);
+    // The pinned certificate replaces the remembered one.
+    expect(await readFile(path.join(configDir, 'known_hosts'), 'utf8')).toContain(second.fingerprint);
+  });
+});
