@@ -229,7 +229,7 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    version: 4,
+    version: 6,
     name: 'password change time, so every node ends the sessions of a user whose password changed',
     sql: `
       ALTER TABLE users ADD COLUMN password_changed_at bigint;

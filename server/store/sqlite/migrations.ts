@@ -267,7 +267,7 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
   {
-    version: 5,
+    version: 7,
     name: 'password change time, so every server ends the sessions of a user whose password changed',
     up(db) {
       db.exec(`
