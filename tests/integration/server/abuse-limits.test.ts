@@ -136,7 +136,9 @@ describe('sign-in budgets before hashing', () => {
   it('a full hash queue answers SERVER_BUSY with retryAfter instead of waiting', async () => {
     await start({ hashCost: 15, maxHashQueue: 1, users: { alice: 'alice-pw' } });
     const clients = await Promise.all(Array.from({ length: 8 }, () => ws()));
-    const replies: Reply[] = await Promise.all(clients.map((c) => c.send({ type: 'login', username: 'alice', password: 'not-it' }, 30_000)));
+    // Different names: checks of one name run one at a time (the lockout's reservation), so only
+    // guesses spread over names can fill the hash queue.
+    const replies: Reply[] = await Promise.all(clients.map((c, i) => c.send({ type: 'login', username: `guess${i}`, password: 'not-it' }, 30_000)));
     const busy = replies.filter((r) => !r.ok && r.error.code === 'SERVER_BUSY');
     expect(busy.length).toBeGreaterThan(0);
     for (const r of busy) if (!r.ok) expect(r.error.retryAfter).toBeGreaterThanOrEqual(1);
