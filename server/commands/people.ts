@@ -13,9 +13,12 @@ export const typing: CommandSpec<'typing'> = {
   needsAuth: true,
   async handle(ctx, cmd) {
     const group = cmd.group === true;
-    if (group) await ctx.services.typing.inGroup(sessionOf(ctx), cmd.with);
-    else await ctx.services.typing.toUser(sessionOf(ctx), cmd.with);
-    return { with: cmd.with, group };
+    if (group) {
+      await ctx.services.typing.inGroup(sessionOf(ctx), cmd.with);
+      return { with: cmd.with, group };
+    }
+    // The reply names the registered spelling, whatever case was typed.
+    return { with: await ctx.services.typing.toUser(sessionOf(ctx), cmd.with), group };
   },
 };
 

@@ -29,15 +29,21 @@ export class TypingService {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** `from` types to user `to`. Throws SELF_TARGET, UNKNOWN_USER or RATE_LIMITED. */
-  async toUser(session: SessionHandle, to: string): Promise<void> {
+  /**
+   * `from` types to the user named `typed` (matched by canonical form; the notice goes to the
+   * registered spelling, which it returns). Throws SELF_TARGET, UNKNOWN_USER or RATE_LIMITED.
+   */
+  async toUser(session: SessionHandle, typed: string): Promise<string> {
     const from = session.username;
-    if (from === to) throw new ProtocolError(ErrorCode.SELF_TARGET, 'You cannot type to yourself');
-    if (!(await this.accounts.getUser(to))) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user "${to}"`);
+    const user = await this.accounts.getUser(typed);
+    if (user?.username === from) throw new ProtocolError(ErrorCode.SELF_TARGET, 'You cannot type to yourself');
+    if (!user) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user "${typed}"`);
+    const to = user.username;
     this.take(session, `u:${to}`);
-    if ((await this.blocks.blockersOf(from)).has(to)) return;
-    if (!(await this.presence.isOnline(to))) return;
+    if ((await this.blocks.blockersOf(from)).has(to)) return to;
+    if (!(await this.presence.isOnline(to))) return to;
     this.send(from, undefined, [to]);
+    return to;
   }
 
   /** `from` types in group `group`. Throws UNKNOWN_GROUP, NOT_GROUP_MEMBER or RATE_LIMITED. */

@@ -33,6 +33,11 @@ for (const backend of backends) {
 
         expect((await alice.expectError({ type: 'typing', with: 'zed' })).code).toBe('UNKNOWN_USER');
         expect((await alice.expectError({ type: 'typing', with: 'alice' })).code).toBe('SELF_TARGET');
+        expect((await alice.expectError({ type: 'typing', with: 'ALICE' })).code).toBe('SELF_TARGET');
+        // Names match in any case; the reply and the notice use the registered spelling.
+        clock.advance(2_000);
+        expect(await alice.request({ type: 'typing', with: 'BOB' })).toEqual({ with: 'bob', group: false });
+        await bob.waitEvent('typing', (e) => e.from === 'alice');
         expect((await alice.expectError({ type: 'typing', with: 'bad name' } as never)).code).toBe('BAD_REQUEST');
         const anon = await h.ws(0);
         expect((await anon.expectError({ type: 'typing', with: 'bob' })).code).toBe('NOT_SIGNED_IN');
