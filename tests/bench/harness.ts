@@ -110,6 +110,9 @@ export async function startServerTarget(ctx: RunContext, transport: 'ws' | 'tcp'
     maxConnectionsPerAddress: 0,
     maxUnauthenticatedPerAddress: 0,
     maxUnauthenticated: 0,
+    // Benchmark accounts have short generated passwords (pw-u0, ...): the password
+    // policy is not what is measured.
+    minPasswordLength: 1,
     ...launch.extra,
   };
   let seedFile: string | undefined;

@@ -1,6 +1,6 @@
 // Group commit: writes queued in the same tick run in ONE transaction, so one
 // fsync covers many messages, while each caller still learns of its own commit.
-import type { Database } from 'better-sqlite3';
+import type { Database, Transaction } from 'better-sqlite3';
 
 /** Default number of queued writes that forces a flush without waiting for the tick to end. */
 export const DEFAULT_MAX_BATCH = 512;
@@ -35,7 +35,7 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 export class WriteBatch {
   private queue: Job[] = [];
   private timer: NodeJS.Immediate | null = null;
-  private readonly runAll: (jobs: Job[]) => Outcome[];
+  private readonly runAll: Transaction<(jobs: Job[]) => Outcome[]>;
   private readonly stats: WriteBatchStats = { commits: 0, writes: 0, failures: 0, largestBatch: 0 };
 
   constructor(
@@ -80,7 +80,10 @@ export class WriteBatch {
     this.queue = [];
     let outcomes: Outcome[];
     try {
-      outcomes = this.runAll(jobs);
+      // BEGIN IMMEDIATE: take the write lock before the first read. Another process may write
+      // the same file (the admin CLI beside a running server); a deferred transaction that read
+      // first and then wrote would fail at once with SQLITE_BUSY instead of waiting its turn.
+      outcomes = this.runAll.immediate(jobs);
     } catch (error) {
       // BEGIN or COMMIT failed (disk full, I/O error): nothing in the batch is durable.
       this.stats.failures += jobs.length;
