@@ -1,13 +1,13 @@
 // Sign-in, registration and sign-out.
 import { CloseReason } from '../connection';
 import { ErrorCode, ProtocolError, type CommandOf, type ResultOf } from '../protocol';
-import { LockoutError } from '../services/accounts';
+import { LockoutError, TokenReuseError } from '../services/accounts';
 import type { CommandContext, CommandSpec } from './types';
 
 async function signIn(
   ctx: CommandContext,
   username: string,
-  options: { remember?: boolean; resumeFrom?: number; presence?: boolean },
+  options: { remember?: boolean; resumeFrom?: number; presence?: boolean; token?: string },
 ): Promise<ResultOf<'login'>> {
   const { services, client } = ctx;
   const started = await services.sessions.start(client, username, {
@@ -20,7 +20,21 @@ async function signIn(
     lastSeq: started.lastSeq,
     offlineCount: started.offlineCount,
   };
-  if (options.remember) {
+  if (options.token !== undefined) {
+    // Rotated only once the session holds: a refused sign-in (ALREADY_SIGNED_IN)
+    // leaves the client's token as it was, and it still works next time.
+    let rotated: { token: string; expiresAt: number };
+    try {
+      rotated = await services.accounts.rotateToken(options.token);
+    } catch (err) {
+      // The token went between the check and now (logout elsewhere, expiry, its grace ended).
+      await services.sessions.end(client, 'token revoked');
+      throw err;
+    }
+    result.token = rotated.token;
+    result.tokenExpiresAt = rotated.expiresAt;
+    client.token = rotated.token;
+  } else if (options.remember) {
     const { token, expiresAt } = await services.accounts.issueToken(username);
     result.token = token;
     result.tokenExpiresAt = expiresAt;
@@ -28,6 +42,23 @@ async function signIn(
   }
   ctx.afterReply(() => started.session.catchUp());
   return result;
+}
+
+/** Counts and audits a refused sign-in; a reused token also gets its own `token-reuse` entry. */
+async function recordFailure(ctx: CommandContext, err: unknown, who: { username: string; address: string | undefined }, detail: string): Promise<void> {
+  const { metrics, audit } = ctx.services;
+  const locked = err instanceof ProtocolError && err.code === ErrorCode.ACCOUNT_LOCKED && !(err instanceof LockoutError);
+  metrics.signIns.inc({ result: locked ? 'locked' : 'failed' });
+  await audit.record({ action: locked ? 'sign-in-refused' : 'sign-in-failed', ...who, detail: locked ? `${detail}, account locked` : detail });
+  if (err instanceof LockoutError) await audit.record({ action: 'lockout', ...who, detail: err.message });
+  if (err instanceof TokenReuseError) {
+    await audit.record({
+      action: 'token-reuse',
+      ...who,
+      username: err.owner,
+      detail: `a replaced sign-in token was used after its grace; its family was revoked (${err.revoked} token${err.revoked === 1 ? '' : 's'})`,
+    });
+  }
 }
 
 function guard(ctx: CommandContext): void {
@@ -59,21 +90,20 @@ export const login: CommandSpec<'login'> = {
           if (cmd.token !== undefined) username = await ctx.services.accounts.verifyToken(cmd.username, cmd.token);
           else username = await ctx.services.accounts.verify(cmd.username, cmd.password!);
         } catch (err) {
-          const locked = err instanceof ProtocolError && err.code === ErrorCode.ACCOUNT_LOCKED && !(err instanceof LockoutError);
-          metrics.signIns.inc({ result: locked ? 'locked' : 'failed' });
-          await audit.record({ action: locked ? 'sign-in-refused' : 'sign-in-failed', ...who, detail: locked ? `${detail}, account locked` : detail });
-          if (err instanceof LockoutError) await audit.record({ action: 'lockout', ...who, detail: err.message });
+          await recordFailure(ctx, err, who, detail);
           throw err;
         }
         metrics.signIns.inc({ result: 'ok' });
         // Not awaited: a good sign-in should not wait for its log line (failures do, which also slows guessing).
         void audit.record({ action: 'sign-in', actor: username, ...who, username, detail });
-        if (cmd.token !== undefined) {
-          // Signing in with a token keeps using it; "remember" would only add a second one.
-          ctx.client.token = cmd.token;
-          return await signIn(ctx, username, { ...cmd, remember: false });
+        if (cmd.token === undefined) return await signIn(ctx, username, cmd);
+        // A token sign-in always answers the token that replaces it; "remember" adds nothing.
+        try {
+          return await signIn(ctx, username, { ...cmd, remember: false, token: cmd.token });
+        } catch (err) {
+          if (err instanceof TokenReuseError) await recordFailure(ctx, err, who, detail);
+          throw err;
         }
-        return await signIn(ctx, username, cmd);
       });
     } finally {
       ctx.client.signingIn = false;
@@ -108,13 +138,13 @@ export const register: CommandSpec<'register'> = {
   },
 };
 
-/** logout — ends the session and revokes its sign-in token; the connection closes after the reply. */
+/** logout — ends the session and revokes its sign-in token's family; the connection closes after the reply. */
 export const logout: CommandSpec<'logout'> = {
   needsAuth: true,
   async handle(ctx) {
     const token = ctx.client.token;
     ctx.client.token = null;
-    if (token) await ctx.services.accounts.revokeToken(token);
+    if (token) await ctx.services.accounts.revokeTokenFamily(token);
     await ctx.services.sessions.end(ctx.client, 'logout');
     ctx.afterReply(() => ctx.client.connection.close(CloseReason.logout));
     return {};

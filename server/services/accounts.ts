@@ -17,6 +17,35 @@ export const ADMIN_LOCK_UNTIL = 8_640_000_000_000_000;
 /** ACCOUNT_LOCKED thrown by the attempt that locked the account (the audit log records a lockout). */
 export class LockoutError extends ProtocolError {}
 
+/**
+ * How long a rotated sign-in token is still accepted, in ms (60 s): long
+ * enough for a client that lost the reply to a token sign-in, or two tabs
+ * signing in with the same saved token, to sign in again; short enough that a
+ * stolen copy used later is recognised as reuse.
+ */
+export const TOKEN_GRACE_MS = 60_000;
+
+/**
+ * INVALID_TOKEN for a rotated token used after its grace: someone else kept a
+ * copy, so its family was revoked (the audit log records `token-reuse`).
+ */
+export class TokenReuseError extends ProtocolError {
+  constructor(
+    /** The token's owner (registered spelling). */
+    readonly owner: string,
+    /** How many tokens of the family were revoked. */
+    readonly revoked: number,
+  ) {
+    super(ErrorCode.INVALID_TOKEN, TOKEN_GONE);
+  }
+}
+
+const TOKEN_GONE = 'The saved sign-in has expired or was revoked. Sign in with your password.';
+
+function invalidToken(): ProtocolError {
+  return new ProtocolError(ErrorCode.INVALID_TOKEN, TOKEN_GONE);
+}
+
 export interface AccountPolicy {
   /** Failed sign-ins in a row that lock a name for lockMs. */
   maxAttempts: number;
@@ -143,11 +172,46 @@ export class AccountService {
     return (this.dummyHash ??= hashPassword('not-a-real-password', this.policy.hashCost));
   }
 
-  /** Resolves the registered spelling of the token's user; throws INVALID_TOKEN if it is not `typed`'s (in any case) or has expired. */
+  /**
+   * Checks a sign-in token for `typed` (in any case) without using it up.
+   * Resolves the registered spelling of its user. Throws INVALID_TOKEN when it
+   * is unknown, expired, revoked or another user's, and TokenReuseError (an
+   * INVALID_TOKEN) when it was rotated and its grace is over: a copy kept by
+   * someone else, so the whole family is revoked first.
+   */
   async verifyToken(typed: string, token: string): Promise<string> {
-    const owner = await this.store.findToken(hashToken(token), this.now());
-    if (owner !== null && canonicalName(owner) === canonicalName(typed)) return owner;
-    throw new ProtocolError(ErrorCode.INVALID_TOKEN, 'The saved sign-in has expired or was revoked. Sign in with your password.');
+    const hash = hashToken(token);
+    const now = this.now();
+    const record = await this.store.getToken(hash, now);
+    if (record === null || canonicalName(record.username) !== canonicalName(typed)) throw invalidToken();
+    if (record.graceUntil !== null && record.graceUntil <= now) {
+      const revoked = await this.store.revokeTokenFamily(hash);
+      throw new TokenReuseError(record.username, revoked);
+    }
+    return record.username;
+  }
+
+  /**
+   * Rotates a token that signed in: resolves a new token of the same family,
+   * and the presented one stays accepted for TOKEN_GRACE_MS more, then is
+   * refused (and its use then revokes the family, see verifyToken). The new
+   * token lasts as long as the family's tokens do (`--token-days` for "remember
+   * me", 12 h for a file token), counted from now. Throws INVALID_TOKEN when
+   * the token went meanwhile (expired, revoked) and TokenReuseError when its
+   * grace ended meanwhile.
+   */
+  async rotateToken(token: string): Promise<{ token: string; expiresAt: number }> {
+    const hash = hashToken(token);
+    const now = this.now();
+    const record = await this.store.getToken(hash, now);
+    if (record === null) throw invalidToken();
+    const lifetime = record.createdAt === null ? this.policy.tokenMs : Math.min(this.policy.tokenMs, Math.max(1, record.expiresAt - record.createdAt));
+    const next = newToken();
+    const expiresAt = now + lifetime;
+    const rotation = await this.store.rotateToken(hash, hashToken(next), now, now + TOKEN_GRACE_MS, expiresAt);
+    if (rotation.status === 'invalid') throw invalidToken();
+    if (rotation.status === 'reused') throw new TokenReuseError(rotation.username, 0);
+    return { token: next, expiresAt };
   }
 
   /** The user a sign-in token belongs to, or null when it is unknown, expired or revoked (HTTP file requests). */
@@ -164,8 +228,9 @@ export class AccountService {
     return { token, expiresAt };
   }
 
-  revokeToken(token: string): Promise<void> {
-    return this.store.revokeToken(hashToken(token));
+  /** Revokes the token and every token of its family (logout). */
+  async revokeTokenFamily(token: string): Promise<void> {
+    await this.store.revokeTokenFamily(hashToken(token));
   }
 
   /** Creates an account. Throws USERNAME_TAKEN when the name is used or reserved. */

@@ -9,6 +9,7 @@ export type AuditAction =
   | 'sign-in-failed'
   | 'sign-in-refused'
   | 'lockout'
+  | 'token-reuse'
   | 'registered'
   | 'password-changed'
   | 'user-added'

@@ -176,13 +176,51 @@ export interface AccountStore {
    */
   finishLoginAttempt(username: string, now: number, ok: boolean, policy: LockoutPolicy): Promise<LockState>;
 
-  // Sign-in tokens.
-  createToken(username: string, tokenHash: string, expiresAt: number, now: number): Promise<void>;
-  /** The token's user if it exists and expiresAt > now, else null. */
+  // Sign-in tokens. Every token belongs to a family: the tokens rotated, one
+  // from the other, since one sign-in. Times are ms since the epoch.
+  /** Stores a token; `family` defaults to a new family named by `tokenHash`. */
+  createToken(username: string, tokenHash: string, expiresAt: number, now: number, family?: string): Promise<void>;
+  /**
+   * The token's user if it is accepted at `now`, else null: it exists,
+   * expiresAt > now, and it was never rotated or its grace (graceUntil > now)
+   * has not ended.
+   */
   findToken(tokenHash: string, now: number): Promise<string | null>;
+  /** The stored token whatever its state (rotated, past grace), or null when unknown or expired (expiresAt <= now). */
+  getToken(tokenHash: string, now: number): Promise<TokenRecord | null>;
+  /**
+   * Atomically replaces `oldHash` by `newHash` in the same family (expiring at
+   * `expiresAt`). The first rotation marks the old token rotated at `now`,
+   * accepted until `graceUntil`; a later rotation inside that grace (a lost
+   * reply, two tabs) adds a sibling and leaves the grace as it was.
+   * - 'rotated': the new token is stored.
+   * - 'reused': the old token was rotated and its grace is over; the whole
+   *   family is deleted (the newest tokens too) and nothing is stored.
+   * - 'invalid': the old token is unknown or expired; nothing is stored.
+   */
+  rotateToken(oldHash: string, newHash: string, now: number, graceUntil: number, expiresAt: number): Promise<TokenRotation>;
+  /** Deletes one token. */
   revokeToken(tokenHash: string): Promise<void>;
+  /** Deletes every token of `tokenHash`'s family (nothing when unknown). Resolves how many were deleted. */
+  revokeTokenFamily(tokenHash: string): Promise<number>;
   revokeTokensOf(username: string): Promise<void>;
 }
+
+/** A stored sign-in token (only its hash is stored). Times are ms since the epoch. */
+export interface TokenRecord {
+  username: string;
+  /** Shared by every token rotated from the same first token. */
+  family: string;
+  /** Null for tokens stored before creation times were kept. */
+  createdAt: number | null;
+  expiresAt: number;
+  /** When a newer token replaced it; null while it is the newest of its line. */
+  rotatedAt: number | null;
+  /** A rotated token is accepted until then; null while not rotated. */
+  graceUntil: number | null;
+}
+
+export type TokenRotation = { status: 'rotated' | 'reused'; username: string; family: string } | { status: 'invalid' };
 
 /** Who refuses messages from whom. */
 export interface BlockStore {

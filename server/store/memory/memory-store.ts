@@ -43,6 +43,8 @@ import type {
   NewMessage,
   SignInPositions,
   Store,
+  TokenRecord,
+  TokenRotation,
   UserRecord,
 } from '../store';
 
@@ -104,7 +106,7 @@ class MemoryData {
 class MemoryAccounts implements AccountStore {
   // Not private: MemoryAdmin deletes and renames across them.
   readonly locks = new Map<string, LoginGuard>();
-  readonly tokens = new Map<string, { username: string; expiresAt: number }>();
+  readonly tokens = new Map<string, TokenRecord>();
   readonly tokensByUser = new Map<string, Set<string>>();
 
   constructor(private readonly data: MemoryData) {}
@@ -216,8 +218,12 @@ class MemoryAccounts implements AccountStore {
     this.locks.delete(username);
   }
 
-  async createToken(username: string, tokenHash: string, expiresAt: number, now: number): Promise<void> {
+  async createToken(username: string, tokenHash: string, expiresAt: number, now: number, family: string = tokenHash): Promise<void> {
     this.data.ready();
+    this.putToken(username, tokenHash, { username, family, createdAt: now, expiresAt, rotatedAt: null, graceUntil: null }, now);
+  }
+
+  private putToken(username: string, tokenHash: string, record: TokenRecord, now: number): void {
     const own = setIn(this.tokensByUser, username);
     // Housekeeping, as in SQLite: a user's dead tokens go when they get a new one.
     for (const hash of own) {
@@ -228,14 +234,37 @@ class MemoryAccounts implements AccountStore {
     }
     const previous = this.tokens.get(tokenHash);
     if (previous) this.tokensByUser.get(previous.username)?.delete(tokenHash);
-    this.tokens.set(tokenHash, { username, expiresAt });
+    this.tokens.set(tokenHash, record);
     own.add(tokenHash);
   }
 
   async findToken(tokenHash: string, now: number): Promise<string | null> {
     this.data.ready();
     const token = this.tokens.get(tokenHash);
-    return token && token.expiresAt > now ? token.username : null;
+    return token && token.expiresAt > now && (token.graceUntil === null || token.graceUntil > now) ? token.username : null;
+  }
+
+  async getToken(tokenHash: string, now: number): Promise<TokenRecord | null> {
+    this.data.ready();
+    const token = this.tokens.get(tokenHash);
+    return token && token.expiresAt > now ? { ...token } : null;
+  }
+
+  async rotateToken(oldHash: string, newHash: string, now: number, graceUntil: number, expiresAt: number): Promise<TokenRotation> {
+    this.data.ready();
+    const old = this.tokens.get(oldHash);
+    if (!old || old.expiresAt <= now) return { status: 'invalid' };
+    const { username, family } = old;
+    if (old.graceUntil !== null && old.graceUntil <= now) {
+      this.deleteFamily(family);
+      return { status: 'reused', username, family };
+    }
+    if (old.rotatedAt === null) {
+      old.rotatedAt = now;
+      old.graceUntil = graceUntil;
+    }
+    this.putToken(username, newHash, { username, family, createdAt: now, expiresAt, rotatedAt: null, graceUntil: null }, now);
+    return { status: 'rotated', username, family };
   }
 
   async revokeToken(tokenHash: string): Promise<void> {
@@ -244,6 +273,23 @@ class MemoryAccounts implements AccountStore {
     if (!token) return;
     this.tokens.delete(tokenHash);
     this.tokensByUser.get(token.username)?.delete(tokenHash);
+  }
+
+  async revokeTokenFamily(tokenHash: string): Promise<number> {
+    this.data.ready();
+    const token = this.tokens.get(tokenHash);
+    return token ? this.deleteFamily(token.family) : 0;
+  }
+
+  private deleteFamily(family: string): number {
+    let deleted = 0;
+    for (const [hash, token] of this.tokens) {
+      if (token.family !== family) continue;
+      this.tokens.delete(hash);
+      this.tokensByUser.get(token.username)?.delete(hash);
+      deleted++;
+    }
+    return deleted;
   }
 
   async revokeTokensOf(username: string): Promise<void> {

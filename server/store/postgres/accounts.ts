@@ -3,7 +3,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { canonicalName } from '../../protocol/canonical-name';
 import { beginAttempt, currentLock, finishAttempt } from '../rules';
-import type { AccountStore, AttemptReservation, LockState, LockoutPolicy, LoginGuard, UserRecord } from '../store';
+import type { AccountStore, AttemptReservation, LockState, LockoutPolicy, LoginGuard, TokenRecord, TokenRotation, UserRecord } from '../store';
 import { changed, inTransaction, rows, toNumber, toNumberOrNull } from './db';
 
 /** SQLSTATE unique_violation: a concurrent createUser took the canonical name first. */
@@ -19,6 +19,28 @@ interface UserRow {
 /** A login_failures row as of `now` (rules.currentLock: an expired lock reads as none). */
 function lockState(failures: unknown, lockedUntil: unknown, now: number): LockState {
   return currentLock({ failures: toNumber(failures), lockedUntil: toNumberOrNull(lockedUntil) }, now);
+}
+
+const TOKEN_COLUMNS = 'username, family, created_at, expires_at, rotated_at, grace_until';
+
+interface TokenRow {
+  username: string;
+  family: string;
+  created_at: string | null;
+  expires_at: string;
+  rotated_at: string | null;
+  grace_until: string | null;
+}
+
+function tokenRecord(row: TokenRow): TokenRecord {
+  return {
+    username: row.username,
+    family: row.family,
+    createdAt: toNumberOrNull(row.created_at),
+    expiresAt: toNumber(row.expires_at),
+    rotatedAt: toNumberOrNull(row.rotated_at),
+    graceUntil: toNumberOrNull(row.grace_until),
+  };
 }
 
 interface GuardRow {
@@ -218,17 +240,77 @@ export class PostgresAccounts implements AccountStore {
     await this.db.query('DELETE FROM login_failures WHERE username = $1', [username]);
   }
 
-  async createToken(username: string, tokenHash: string, expiresAt: number, now: number): Promise<void> {
-    await this.db.query('INSERT INTO tokens (token_hash, username, expires_at, created_at) VALUES ($1, $2, $3, $4)', [tokenHash, username, expiresAt, now]);
+  async createToken(username: string, tokenHash: string, expiresAt: number, now: number, family: string = tokenHash): Promise<void> {
+    await this.db.query('INSERT INTO tokens (token_hash, username, expires_at, created_at, family) VALUES ($1, $2, $3, $4, $5)', [
+      tokenHash,
+      username,
+      expiresAt,
+      now,
+      family,
+    ]);
   }
 
   async findToken(tokenHash: string, now: number): Promise<string | null> {
-    const [row] = await rows<{ username: string }>(this.db, 'SELECT username FROM tokens WHERE token_hash = $1 AND expires_at > $2', [tokenHash, now]);
+    const [row] = await rows<{ username: string }>(
+      this.db,
+      'SELECT username FROM tokens WHERE token_hash = $1 AND expires_at > $2 AND (grace_until IS NULL OR grace_until > $2)',
+      [tokenHash, now],
+    );
     return row?.username ?? null;
+  }
+
+  async getToken(tokenHash: string, now: number): Promise<TokenRecord | null> {
+    const [row] = await rows<TokenRow>(this.db, `SELECT ${TOKEN_COLUMNS} FROM tokens WHERE token_hash = $1 AND expires_at > $2`, [tokenHash, now]);
+    return row ? tokenRecord(row) : null;
+  }
+
+  /**
+   * The old token's row is locked FOR UPDATE, so two rotations of one token
+   * (on any nodes) run one after the other: the second sees the first's
+   * rotated_at and adds a sibling inside the grace.
+   */
+  async rotateToken(oldHash: string, newHash: string, now: number, graceUntil: number, expiresAt: number): Promise<TokenRotation> {
+    const result = await inTransaction(this.db, async (client): Promise<TokenRotation> => {
+      const [row] = await rows<TokenRow>(client, `SELECT ${TOKEN_COLUMNS} FROM tokens WHERE token_hash = $1 AND expires_at > $2 FOR UPDATE`, [oldHash, now]);
+      if (!row) return { status: 'invalid' };
+      const { username, family } = row;
+      if (row.grace_until !== null && toNumber(row.grace_until) <= now) return { status: 'reused', username, family };
+      await client.query('UPDATE tokens SET rotated_at = $1, grace_until = $2 WHERE token_hash = $3 AND rotated_at IS NULL', [now, graceUntil, oldHash]);
+      await client.query('INSERT INTO tokens (token_hash, username, expires_at, created_at, family) VALUES ($1, $2, $3, $4, $5)', [
+        newHash,
+        username,
+        expiresAt,
+        now,
+        family,
+      ]);
+      return { status: 'rotated', username, family };
+    });
+    if (result.status === 'reused') await this.deleteFamily(result.family);
+    return result;
   }
 
   async revokeToken(tokenHash: string): Promise<void> {
     await this.db.query('DELETE FROM tokens WHERE token_hash = $1', [tokenHash]);
+  }
+
+  async revokeTokenFamily(tokenHash: string): Promise<number> {
+    const [row] = await rows<{ family: string }>(this.db, 'SELECT family FROM tokens WHERE token_hash = $1', [tokenHash]);
+    return row ? this.deleteFamily(row.family) : 0;
+  }
+
+  /**
+   * Deletes the family until a pass finds nothing: a rotation that held a
+   * row of it while the first pass waited has committed its new token by
+   * then, and the next statement's snapshot sees it. No token of a revoked
+   * family survives.
+   */
+  private async deleteFamily(family: string): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const deleted = await changed(this.db, 'DELETE FROM tokens WHERE family = $1', [family]);
+      if (deleted === 0) return total;
+      total += deleted;
+    }
   }
 
   async revokeTokensOf(username: string): Promise<void> {

@@ -312,6 +312,20 @@ export const MIGRATIONS: readonly Migration[] = [
       UPDATE file_grants fg SET grantee = g.id::text FROM groups g WHERE fg.kind = 'group' AND g.name = fg.grantee;
     `,
   },
+  {
+    version: 8,
+    name: 'sign-in token rotation: token families, rotated state and grace',
+    sql: `
+      -- A family is every token rotated from one sign-in; a token stored before
+      -- rotation is a family of its own, named by its hash.
+      ALTER TABLE tokens ADD COLUMN family text;
+      UPDATE tokens SET family = token_hash;
+      ALTER TABLE tokens ALTER COLUMN family SET NOT NULL;
+      ALTER TABLE tokens ADD COLUMN rotated_at bigint;
+      ALTER TABLE tokens ADD COLUMN grace_until bigint;
+      CREATE INDEX tokens_family_idx ON tokens (family);
+    `,
+  },
 ];
 
 /** Highest schema version this code knows. */

@@ -363,6 +363,22 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 9,
+    name: 'sign-in token rotation: token families, creation time, rotated state and grace',
+    up(db) {
+      db.exec(`
+        -- A family is every token rotated from one sign-in; a token stored before
+        -- rotation is a family of its own, named by its hash.
+        ALTER TABLE tokens ADD COLUMN family TEXT;
+        UPDATE tokens SET family = token_hash;
+        ALTER TABLE tokens ADD COLUMN created_at INTEGER;
+        ALTER TABLE tokens ADD COLUMN rotated_at INTEGER;
+        ALTER TABLE tokens ADD COLUMN grace_until INTEGER;
+        CREATE INDEX tokens_family ON tokens (family);
+      `);
+    },
+  },
 ];
 
 /** The newest schema version this code can read and write. */

@@ -87,7 +87,9 @@ function accounts({ s, ready, op }: Sides): AccountStore {
     beginLoginAttempt: op('beginLoginAttempt'),
     finishLoginAttempt: op('finishLoginAttempt'),
     createToken: op('createToken'),
+    rotateToken: op('rotateToken'),
     revokeToken: op('revokeToken'),
+    revokeTokenFamily: op('revokeTokenFamily'),
     revokeTokensOf: op('revokeTokensOf'),
     async getUser(username) {
       ready();
@@ -122,7 +124,20 @@ function accounts({ s, ready, op }: Sides): AccountStore {
     },
     async findToken(tokenHash, now) {
       ready();
-      return s.findToken.get(tokenHash, now)?.username ?? null;
+      return s.findToken.get(tokenHash, now, now)?.username ?? null;
+    },
+    async getToken(tokenHash, now) {
+      ready();
+      const row = s.getToken.get(tokenHash, now);
+      if (!row) return null;
+      return {
+        username: row.username,
+        family: row.family,
+        createdAt: row.created_at,
+        expiresAt: row.expires_at,
+        rotatedAt: row.rotated_at,
+        graceUntil: row.grace_until,
+      };
     },
   };
 }

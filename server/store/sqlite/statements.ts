@@ -15,6 +15,15 @@ export interface LockRow {
   locked_until: number | null;
 }
 
+export interface TokenRow {
+  username: string;
+  family: string;
+  created_at: number | null;
+  expires_at: number;
+  rotated_at: number | null;
+  grace_until: number | null;
+}
+
 export interface GuardRow extends LockRow {
   hour_start: number | null;
   hour_failures: number;
@@ -129,13 +138,22 @@ export function prepareStatements(db: Database) {
     ),
 
     // ---- tokens
-    insertToken: p<[string, string, number]>(
-      `INSERT INTO tokens (token_hash, username, expires_at) VALUES (?, ?, ?)
-       ON CONFLICT (token_hash) DO UPDATE SET username = excluded.username, expires_at = excluded.expires_at`,
+    insertToken: p<[string, string, number, number, string]>(
+      `INSERT INTO tokens (token_hash, username, expires_at, created_at, family) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (token_hash) DO UPDATE SET username = excluded.username, expires_at = excluded.expires_at,
+         created_at = excluded.created_at, family = excluded.family, rotated_at = NULL, grace_until = NULL`,
     ),
     purgeExpiredTokensOf: p<[string, number]>('DELETE FROM tokens WHERE username = ? AND expires_at <= ?'),
-    findToken: p<[string, number], { username: string }>('SELECT username FROM tokens WHERE token_hash = ? AND expires_at > ?'),
+    findToken: p<[string, number, number], { username: string }>(
+      'SELECT username FROM tokens WHERE token_hash = ? AND expires_at > ? AND (grace_until IS NULL OR grace_until > ?)',
+    ),
+    getToken: p<[string, number], TokenRow>(
+      `SELECT username, family, created_at, expires_at, rotated_at, grace_until
+       FROM tokens WHERE token_hash = ? AND expires_at > ?`,
+    ),
+    markTokenRotated: p<[number, number, string]>('UPDATE tokens SET rotated_at = ?, grace_until = ? WHERE token_hash = ? AND rotated_at IS NULL'),
     revokeToken: p<[string]>('DELETE FROM tokens WHERE token_hash = ?'),
+    deleteTokenFamily: p<[string]>('DELETE FROM tokens WHERE family = ?'),
     revokeTokensOf: p<[string]>('DELETE FROM tokens WHERE username = ?'),
 
     // ---- blocks

@@ -3,7 +3,7 @@
 // commit, so none of them opens a transaction of its own.
 import { canonicalName } from '../../protocol/canonical-name';
 import { awayAtSignIn, beginAttempt, currentLock, finishAttempt, nextLockAfterFailure } from '../rules';
-import type { AttemptReservation, GroupRecord, LockState, LockoutPolicy, LoginGuard, NewMessage, SignInPositions } from '../store';
+import type { AttemptReservation, GroupRecord, LockState, LockoutPolicy, LoginGuard, NewMessage, SignInPositions, TokenRotation } from '../store';
 import type { AdminWriteOps } from './admin';
 import { fileWriteOps } from './file-ops';
 import { guardOf, lockOf, toGroupRecord } from './rows';
@@ -58,14 +58,34 @@ export function writeOps(s: Statements) {
       return lock;
     },
 
-    createToken(username: string, tokenHash: string, expiresAt: number, now: number): void {
+    createToken(username: string, tokenHash: string, expiresAt: number, now: number, family?: string): void {
       // Housekeeping: a user's dead tokens go when they get a new one.
       s.purgeExpiredTokensOf.run(username, now);
-      s.insertToken.run(tokenHash, username, expiresAt);
+      s.insertToken.run(tokenHash, username, expiresAt, now, family ?? tokenHash);
+    },
+
+    /** One savepoint of the writer: nothing else reads or writes between the check and the change. */
+    rotateToken(oldHash: string, newHash: string, now: number, graceUntil: number, expiresAt: number): TokenRotation {
+      const old = s.getToken.get(oldHash, now);
+      if (!old) return { status: 'invalid' };
+      const { username, family } = old;
+      if (old.grace_until !== null && old.grace_until <= now) {
+        s.deleteTokenFamily.run(family);
+        return { status: 'reused', username, family };
+      }
+      s.markTokenRotated.run(now, graceUntil, oldHash);
+      s.purgeExpiredTokensOf.run(username, now);
+      s.insertToken.run(newHash, username, expiresAt, now, family);
+      return { status: 'rotated', username, family };
     },
 
     revokeToken(tokenHash: string): void {
       s.revokeToken.run(tokenHash);
+    },
+
+    revokeTokenFamily(tokenHash: string): number {
+      const token = s.getToken.get(tokenHash, Number.MIN_SAFE_INTEGER);
+      return token ? s.deleteTokenFamily.run(token.family).changes : 0;
     },
 
     revokeTokensOf(username: string): void {

@@ -2,7 +2,7 @@
 // clock: no sleeping, exact boundaries.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ProtocolError, type WireError } from '../../../server/protocol';
-import { AccountService } from '../../../server/services/accounts';
+import { AccountService, TOKEN_GRACE_MS, TokenReuseError } from '../../../server/services/accounts';
 import { MemoryStore } from '../../../server/store/memory';
 
 let now = 1_000_000;
@@ -121,11 +121,30 @@ describe('lockout', () => {
     await expect(accounts.verifyToken('alice', token)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
     now -= 60_000;
     const second = await accounts.issueToken('alice');
-    await accounts.revokeToken(second.token);
+    await accounts.revokeTokenFamily(second.token);
     await expect(accounts.verifyToken('alice', second.token)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
     const third = await accounts.issueToken('alice');
     await accounts.setPassword('alice', 'new-one');
     await expect(accounts.verifyToken('alice', third.token)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
     expect(await attempt('alice', 'new-one')).toBe('ok');
+  });
+
+  it('tokens rotate: the replaced one works through the grace, then its use revokes the family', async () => {
+    const { token: first } = await accounts.issueToken('alice', 600_000);
+    const second = await accounts.rotateToken(first);
+    // The family's lifetime, at most the policy's (60 s here), counted from the rotation.
+    expect(second.expiresAt).toBe(now + 60_000);
+    now += TOKEN_GRACE_MS - 1;
+    await expect(accounts.verifyToken('alice', first)).resolves.toBe('alice');
+    await expect(accounts.verifyToken('alice', second.token)).resolves.toBe('alice');
+    // Inside the grace the replaced token still signs in, and gets a sibling.
+    const sibling = await accounts.rotateToken(first);
+    expect(sibling.token).not.toBe(second.token);
+    now += 1;
+    const reuse = await accounts.verifyToken('alice', first).catch((err: unknown) => err);
+    expect(reuse).toBeInstanceOf(TokenReuseError);
+    expect(reuse).toMatchObject({ code: 'INVALID_TOKEN', owner: 'alice', revoked: 3 });
+    await expect(accounts.verifyToken('alice', second.token)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    await expect(accounts.verifyToken('alice', sibling.token)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
   });
 });
