@@ -367,6 +367,86 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         await store.accounts.createToken(a, a3, T0 + HOUR, T0 + 1);
         expect(await store.accounts.findToken(a3, T0 + 1)).toBe(a);
       });
+
+      it('getToken reads a token with its family and state; a new token is a family of its own', async () => {
+        const [a] = (await users('a')) as [string];
+        await store.accounts.createToken(a, n('g1'), T0 + HOUR, T0);
+        await store.accounts.createToken(a, n('g2'), T0 + HOUR, T0, n('fam'));
+        expect(await store.accounts.getToken(n('g1'), T0)).toEqual({
+          username: a,
+          family: n('g1'),
+          createdAt: T0,
+          expiresAt: T0 + HOUR,
+          rotatedAt: null,
+          graceUntil: null,
+        });
+        expect((await store.accounts.getToken(n('g2'), T0))?.family).toBe(n('fam'));
+        expect(await store.accounts.getToken(n('g1'), T0 + HOUR)).toBeNull();
+        expect(await store.accounts.getToken(n('unknown'), T0)).toBeNull();
+      });
+
+      it('rotateToken replaces a token in its family; the old one is accepted until graceUntil, then its use revokes the family', async () => {
+        const [a, b] = (await users('a', 'b')) as [string, string];
+        const [r0, r1, r2, r3, other] = [n('r0'), n('r1'), n('r2'), n('r3'), n('other')];
+        await store.accounts.createToken(a, r0, T0 + HOUR, T0);
+        await store.accounts.createToken(a, other, T0 + HOUR, T0);
+        await store.accounts.createToken(b, n('b0'), T0 + HOUR, T0);
+        expect(await store.accounts.rotateToken(r0, r1, T0 + 10, T0 + 70, T0 + 2 * HOUR)).toEqual({ status: 'rotated', username: a, family: r0 });
+        expect(await store.accounts.getToken(r0, T0 + 10)).toMatchObject({ rotatedAt: T0 + 10, graceUntil: T0 + 70 });
+        expect(await store.accounts.getToken(r1, T0 + 10)).toEqual({
+          username: a,
+          family: r0,
+          createdAt: T0 + 10,
+          expiresAt: T0 + 2 * HOUR,
+          rotatedAt: null,
+          graceUntil: null,
+        });
+        expect(await store.accounts.findToken(r0, T0 + 69)).toBe(a);
+        expect(await store.accounts.findToken(r0, T0 + 70)).toBeNull();
+        // Inside the grace a second use adds a sibling and keeps the first grace.
+        expect(await store.accounts.rotateToken(r0, r2, T0 + 20, T0 + 80, T0 + HOUR)).toMatchObject({ status: 'rotated' });
+        expect(await store.accounts.getToken(r0, T0 + 20)).toMatchObject({ rotatedAt: T0 + 10, graceUntil: T0 + 70 });
+        expect(await store.accounts.findToken(r2, T0 + 20)).toBe(a);
+        // The newest rotates on.
+        expect(await store.accounts.rotateToken(r1, r3, T0 + 30, T0 + 90, T0 + HOUR)).toMatchObject({ status: 'rotated', family: r0 });
+        // After the grace: reuse. The whole family goes, nothing is stored, other families stay.
+        expect(await store.accounts.rotateToken(r0, n('r4'), T0 + 70, T0 + 130, T0 + HOUR)).toEqual({ status: 'reused', username: a, family: r0 });
+        for (const gone of [r0, r1, r2, r3, n('r4')]) expect(await store.accounts.getToken(gone, T0 + 70)).toBeNull();
+        expect(await store.accounts.findToken(other, T0 + 70)).toBe(a);
+        expect(await store.accounts.findToken(n('b0'), T0 + 70)).toBe(b);
+        // Unknown or expired tokens do not rotate.
+        expect(await store.accounts.rotateToken(n('unknown'), n('x1'), T0, T0 + 60, T0 + HOUR)).toEqual({ status: 'invalid' });
+        expect(await store.accounts.rotateToken(other, n('x2'), T0 + HOUR, T0 + HOUR + 60, T0 + 2 * HOUR)).toEqual({ status: 'invalid' });
+        expect(await store.accounts.getToken(n('x2'), T0)).toBeNull();
+      });
+
+      it('two concurrent rotations of one token both succeed inside the grace, in one family', async () => {
+        const [a] = (await users('a')) as [string];
+        await store.accounts.createToken(a, n('c0'), T0 + HOUR, T0);
+        const results = await Promise.all([
+          store.accounts.rotateToken(n('c0'), n('c1'), T0 + 5, T0 + 65, T0 + HOUR),
+          store.accounts.rotateToken(n('c0'), n('c2'), T0 + 5, T0 + 65, T0 + HOUR),
+        ]);
+        expect(results.map((r) => r.status)).toEqual(['rotated', 'rotated']);
+        expect((await store.accounts.getToken(n('c1'), T0 + 5))?.family).toBe(n('c0'));
+        expect((await store.accounts.getToken(n('c2'), T0 + 5))?.family).toBe(n('c0'));
+        expect(await store.accounts.getToken(n('c0'), T0 + 5)).toMatchObject({ rotatedAt: T0 + 5, graceUntil: T0 + 65 });
+        // One family: revoking through any member takes all three.
+        expect(await store.accounts.revokeTokenFamily(n('c2'))).toBe(3);
+        expect(await store.accounts.findToken(n('c1'), T0 + 5)).toBeNull();
+      });
+
+      it('revokeTokenFamily revokes the family of a token and nothing else', async () => {
+        const [a] = (await users('a')) as [string];
+        await store.accounts.createToken(a, n('f0'), T0 + HOUR, T0);
+        await store.accounts.createToken(a, n('solo'), T0 + HOUR, T0);
+        await store.accounts.rotateToken(n('f0'), n('f1'), T0 + 1, T0 + 61, T0 + HOUR);
+        expect(await store.accounts.revokeTokenFamily(n('f1'))).toBe(2);
+        expect(await store.accounts.findToken(n('f0'), T0 + 1)).toBeNull();
+        expect(await store.accounts.findToken(n('f1'), T0 + 1)).toBeNull();
+        expect(await store.accounts.findToken(n('solo'), T0 + 1)).toBe(a);
+        expect(await store.accounts.revokeTokenFamily(n('never-issued'))).toBe(0);
+      });
     });
 
     // ------------------------------------------------------------ blocks
