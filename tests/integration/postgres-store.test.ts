@@ -213,6 +213,15 @@ await describeWithServices('PostgreSQL store', ['postgres'], ({ postgresUrl }) =
     });
     expect(await store.groups.getGroup('team')).toMatchObject({ name: 'team', owner: 'alice', members: ['alice', 'bob'] });
     expect(await store.accounts.findToken('tokenhash-a', 1_700_000_000_000)).toBe('alice');
+    // A token from before rotation is a family of its own, never rotated.
+    expect(await store.accounts.getToken('tokenhash-a', 1_700_000_000_000)).toEqual({
+      username: 'alice',
+      family: 'tokenhash-a',
+      createdAt: 1_700_000_000_000,
+      expiresAt: 1700003600000,
+      rotatedAt: null,
+      graceUntil: null,
+    });
     // bob acknowledged his seq 2, which was message 3: what he had not acknowledged still waits, exactly once.
     expect(await store.messages.lastAcked('bob')).toBe(3);
     const bob = await store.messages.signIn('bob');

@@ -249,6 +249,15 @@ describe('SQLite store specifics', () => {
       expect(await store.groups.getGroup('team')).toMatchObject({ name: 'team', owner: 'alice', members: ['alice', 'bob'], createdAt: T0 });
       expect(await store.blocks.blockedBy('bob')).toEqual(['carol']);
       expect(await store.accounts.findToken('tokenhash-a', T0)).toBe('alice');
+      // A token from before rotation is a family of its own, never rotated.
+      expect(await store.accounts.getToken('tokenhash-a', T0)).toEqual({
+        username: 'alice',
+        family: 'tokenhash-a',
+        createdAt: null,
+        expiresAt: 1700003600000,
+        rotatedAt: null,
+        graceUntil: null,
+      });
       expect(await store.accounts.getLockState('carol', T0)).toEqual({ failures: 2, lockedUntil: null });
       // bob's seq 1 was message 1: his acknowledged position; message 2 still waits for him.
       expect(await store.messages.head()).toBe(2);

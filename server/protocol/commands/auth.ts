@@ -8,7 +8,12 @@ import { noArguments } from '../text';
 /** What a successful sign-in (or registration) answers. */
 const SignedIn = z.object({
   username: Username,
-  /** Present when `remember` was asked: sign in again with it instead of the password. */
+  /**
+   * Present when `remember` was asked, and after every sign-in with a token:
+   * the token to keep for the next sign-in. A token sign-in replaces the
+   * token it used (rotation): that one is accepted for 60 s more, then refused,
+   * and using it after that revokes every token rotated from the same sign-in.
+   */
   token: z.string().optional(),
   tokenExpiresAt: Timestamp.optional(),
   /** Messages of the user's mailbox after this position follow as `message` events. */
@@ -25,7 +30,7 @@ function renderSignedIn({ username, offlineCount }: z.infer<typeof SignedIn>): s
   return lines;
 }
 
-/** Sign in with a password or a sign-in token; `remember` asks for a token. */
+/** Sign in with a password or a sign-in token; `remember` asks for a token (a token sign-in always answers a new one). */
 export const login = defineCommand({
   schema: z.strictObject({
     type: z.literal('login'),

@@ -132,7 +132,7 @@ for (const backend of backends) {
         await tcpAgain.login('carol', 'carol-pw');
       });
 
-      it('remember issues a token; it signs in, is revoked by logout', async () => {
+      it('remember issues a token; it signs in (and is replaced), is revoked by logout', async () => {
         const watcher = await h.wsUser(1, 'bob');
         const a = await h.ws(0);
         const first = await a.login('alice', 'alice-pw', { remember: true });
@@ -143,7 +143,9 @@ for (const backend of backends) {
         const b = await h.ws(1);
         const second = await b.request({ type: 'login', username: 'alice', token: first.token! });
         expect(second.username).toBe('alice');
-        expect(second.token).toBeUndefined();
+        // A token sign-in answers the token that replaces it (see token-rotation.test.ts).
+        expect(second.token).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+        expect(second.token).not.toBe(first.token);
         // A token belongs to its user only.
         const c = await h.ws(0);
         expect((await c.expectError({ type: 'login', username: 'carol', token: first.token! })).code).toBe('INVALID_TOKEN');
@@ -151,6 +153,7 @@ for (const backend of backends) {
         await b.waitClosed();
         const d = await h.ws(0);
         expect((await d.expectError({ type: 'login', username: 'alice', token: first.token! })).code).toBe('INVALID_TOKEN');
+        expect((await d.expectError({ type: 'login', username: 'alice', token: second.token! })).code).toBe('INVALID_TOKEN');
         expect((await d.expectError({ type: 'login', username: 'alice' })).code).toBe('BAD_REQUEST');
         await d.login('alice', 'alice-pw');
       });
