@@ -40,6 +40,8 @@ export class Connection {
   /** The account signed in now: what the person typed as server, and whether to remember. */
   private current: { server: string; username: string; remember: boolean } | null = null;
   private savedToken: string | null = null;
+  /** The last token save (never rejects); the next one waits for it. */
+  private persisting: Promise<void> = Promise.resolve();
   private unreadCount = 0;
 
   constructor(options: ConnectionOptions) {
@@ -51,8 +53,15 @@ export class Connection {
     this.session.onEvent((event) => this.onServerEvent(event));
     this.session.onState((state) => {
       options.push('connection:state', state);
-      // The server may hand out a fresh token on a silent reconnect: keep the stored one current.
+      // Every token sign-in, a silent reconnect included, rotates the token: the one
+      // used is refused a minute later, so the stored one must follow.
       if (state.state === 'online') void this.persistToken();
+      // A reconnect the server refused (the token expired or was revoked): the stored one is useless.
+      const current = this.current;
+      if (state.state === 'offline' && this.session.token === null && current?.remember) {
+        this.savedToken = null;
+        void this.persisting.then(() => this.forgetStored(current.server, current.username));
+      }
     });
     this.session.onOutbox((items) => options.push('outbox:changed', items));
     this.session.onOutboxFailure((item, error) => {
@@ -187,7 +196,16 @@ export class Connection {
     }
   }
 
-  private async persistToken(): Promise<void> {
+  /**
+   * Saves the session's newest token when remembered. Saves run one after the
+   * other, so an older token never lands after a newer one.
+   */
+  private persistToken(): Promise<void> {
+    this.persisting = this.persisting.then(() => this.saveNewestToken());
+    return this.persisting;
+  }
+
+  private async saveNewestToken(): Promise<void> {
     const current = this.current;
     const token = this.session.token;
     if (!current?.remember || !token || token === this.savedToken) return;

@@ -99,7 +99,11 @@ export class ChatSession {
     return this.stateValue;
   }
 
-  /** The server-issued sign-in token held in memory, or null. Persisting it is the caller's job. */
+  /**
+   * The server-issued sign-in token held in memory, or null. The server replaces
+   * it at every token sign-in (a silent reconnect included): a caller that
+   * persists it must save it again each time the state turns 'online'.
+   */
   get token(): string | null {
     return this.tokenValue;
   }
@@ -157,7 +161,9 @@ export class ChatSession {
     }
     this.url = options.url;
     this.username = options.username;
-    this.tokenValue = null;
+    // A token sign-in answers the token that replaces it (goOnline keeps that one);
+    // until then, and with a server that answers none, the token used is the one to keep.
+    this.tokenValue = options.token ?? null;
     this.tokenExpiresAtValue = null;
     this.setState({ state: 'connecting', server: options.url });
     try {
@@ -172,6 +178,7 @@ export class ChatSession {
     } catch (err) {
       if (generation === this.generation) {
         this.teardown();
+        this.tokenValue = null;
         this.setState({ state: 'signed-out' });
       }
       throw toProtocolError(err);

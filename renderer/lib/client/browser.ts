@@ -75,13 +75,30 @@ export function createBrowserClient(): ChatClient {
   });
 
   let signedInTo: string | null = null;
+  /** The remembered account while it is signed in: every token the server hands out replaces the stored one. */
+  let remembered: { server: string; username: string } | null = null;
+  const keepToken = (): void => {
+    const token = session.token;
+    if (!remembered || !token) return;
+    const entry: Remembered = { ...remembered, token };
+    localStorage.setItem(REMEMBER_KEY, JSON.stringify(entry));
+  };
+  // The server rotates the token at each token sign-in, the silent reconnect included:
+  // the old one is refused a minute later, so the newest must be the one stored.
+  session.onState((s: ConnectionState) => {
+    if (s.state === 'online') keepToken();
+    // A reconnect the server refused (the token expired or was revoked): forget it.
+    if (s.state === 'offline' && remembered && session.token === null) {
+      remembered = null;
+      localStorage.removeItem(REMEMBER_KEY);
+    }
+  });
   const finishSignIn = (request: SignInRequest, result: ResultOf<'login'>): SignInResult => {
     localStorage.setItem(LAST_SERVER_KEY, request.server);
     signedInTo = urlOf(request.server);
-    const token = result.token ?? session.token;
-    if (request.remember && token) {
-      const entry: Remembered = { server: request.server, username: result.username, token };
-      localStorage.setItem(REMEMBER_KEY, JSON.stringify(entry));
+    if (request.remember && (result.token ?? session.token)) {
+      remembered = { server: request.server, username: result.username };
+      keepToken();
     } else {
       localStorage.removeItem(REMEMBER_KEY);
     }
@@ -99,6 +116,7 @@ export function createBrowserClient(): ChatClient {
       return { serverName: hello.server, allowRegister: hello.allowRegister, hasAccounts: hello.hasAccounts ?? null };
     },
     register: async (request) => {
+      remembered = null;
       const url = urlOf(request.server);
       // Create the account on a throwaway connection, so the real session below never meets ALREADY_SIGNED_IN.
       await createAccount(url, request.username, request.password);
@@ -106,6 +124,7 @@ export function createBrowserClient(): ChatClient {
       return finishSignIn(request, result);
     },
     signIn: async (request) => {
+      remembered = null;
       const result = await session.signIn({
         url: urlOf(request.server),
         username: request.username,
@@ -117,6 +136,7 @@ export function createBrowserClient(): ChatClient {
     resume: async () => {
       const saved = readRemembered();
       if (!saved) return null;
+      remembered = null;
       try {
         const result = await session.signIn({ url: urlOf(saved.server), username: saved.username, token: saved.token, remember: true });
         return finishSignIn({ server: saved.server, username: saved.username, password: '', remember: true }, result);
@@ -130,6 +150,7 @@ export function createBrowserClient(): ChatClient {
       }
     },
     signOut: async (forget) => {
+      remembered = null;
       if (forget) localStorage.removeItem(REMEMBER_KEY);
       try {
         await session.signOut();

@@ -12,7 +12,7 @@ import { ChatSession } from '../../../server/client';
 import { startTestServer, type TestServer } from '../../helpers/test-server';
 import { USERS } from '../../helpers/users';
 import { waitUntil } from '../../helpers/wait';
-import { FakeNotifications, FakeSafeStorage } from '../../unit/main/fakes';
+import { FakeKeytar, FakeNotifications, FakeSafeStorage } from '../../unit/main/fakes';
 
 let server: TestServer;
 let userData: string;
@@ -146,6 +146,42 @@ describe('Connection (main) against the real server', () => {
     expect(await second.store.load()).toBeNull();
     const third = await desktop(first.store);
     expect(await third.connection.resume()).toBeNull();
+  });
+
+  it('keeps the rotated token in the keychain: each start and each silent reconnect stores the newest one', async () => {
+    const keytar = new FakeKeytar();
+    const keychain = await createCredentialStore({ dir: userData, loadKeytar: async () => keytar, safeStorage: new FakeSafeStorage() });
+    expect(keychain.backend).toBe('keytar');
+    const stored = async () => (await keychain.load())?.token;
+    const first = await desktop(keychain);
+    await first.connection.signIn({ server: serverAddress(), username: 'alice', password: USERS.alice, remember: true });
+    const tokens = [await stored()];
+    await first.connection.shutdown();
+    // Three more starts: each signs in silently with the stored token and stores the one that replaces it.
+    for (let run = 0; run < 3; run++) {
+      const next = await desktop(keychain);
+      expect(await waitForResume(next.connection)).toMatchObject({ username: 'alice' });
+      await waitUntil(async () => (await stored()) === next.connection.session.token, 'the rotated token to be stored');
+      tokens.push(await stored());
+      await next.connection.shutdown();
+    }
+    expect(new Set(tokens).size).toBe(4);
+    expect([...keytar.items.values()]).toContain(tokens.at(-1));
+    // The connection drops (server restart): the silent reconnect signs in with the newest token and stores its successor.
+    const last = tokens.at(-1);
+    const live = (await desktop(keychain)).connection;
+    expect(await waitForResume(live)).toMatchObject({ username: 'alice' });
+    await waitUntil(async () => (await stored()) === live.session.token && live.session.token !== last, 'the resumed token to be stored');
+    const beforeDrop = await stored();
+    await server.server.close('restart');
+    await waitUntil(() => live.session.state.state === 'reconnecting', 'reconnecting');
+    await server.restart();
+    await waitUntil(() => live.session.state.state === 'online', 'back online', 10_000);
+    await waitUntil(async () => (await stored()) === live.session.token && live.session.token !== beforeDrop, 'the reconnect token to be stored');
+    live.session.close();
+    // The next start still signs in silently.
+    const after = await desktop(keychain);
+    expect(await waitForResume(after.connection)).toMatchObject({ username: 'alice' });
   });
 
   it('quitting without "remember" logs out, which revokes the token', async () => {
