@@ -15,6 +15,7 @@ import { REPO_ROOT } from '../../helpers/cli';
 import { CLIENT_FROM_SOURCES, SGR, spawnInPty, type PtySession } from '../../helpers/pty';
 import { startTestServer, type TestServer } from '../../helpers/test-server';
 import { accounts, passwordOf, USERS, writeUsersFile } from '../../helpers/users';
+import { waitUntil } from '../../helpers/wait';
 
 /** frank's password changes in one test (which revokes his tokens); nobody else uses him. */
 const USERS_HERE = { ...USERS, ...accounts('frank') };
@@ -112,8 +113,21 @@ describe('terminal client sign-in', { timeout: 90_000 }, () => {
     await second.waitFor('Welcome, alice!');
     await second.waitFor('alice>');
     expect(second.raw).not.toContain('Password:');
-    second.type('logout\r');
+    // The token sign-in answered the token that replaces it, and the client saved it.
+    const tokenNow = async () => (JSON.parse(await readFile(file, 'utf8')) as { token: string }).token;
+    await waitUntil(async () => (await tokenNow()) !== saved.token, 'the rotated token to be saved');
+    const rotated = await tokenNow();
+    second.type('\x03');
     expect((await second.waitForExit()).code).toBe(0);
+
+    // So the start after that signs in silently too.
+    const again = terminal(dir);
+    await again.waitFor('Welcome, alice!');
+    await again.waitFor('alice>');
+    expect(again.raw).not.toContain('Password:');
+    await waitUntil(async () => (await tokenNow()) !== rotated, 'the next rotated token to be saved');
+    again.type('logout\r');
+    expect((await again.waitForExit()).code).toBe(0);
     expect(existsSync(file)).toBe(false);
 
     const third = terminal(dir);
