@@ -167,6 +167,35 @@ describe('ChatSession against the real server', () => {
     expect(alice.texts()).toEqual(['before', 'during-1', 'during-2', 'after']);
     expect(alice.sockets.length).toBeGreaterThanOrEqual(2);
   });
+
+  it('a session restored with a token keeps the newest token and stays signed in across dropped sockets', async () => {
+    const first = newSession();
+    await signIn(first.session, 'alice');
+    const saved = first.session.token!;
+    first.session.close();
+    const restored = newSession();
+    let result: Awaited<ReturnType<ChatSession['signIn']>> | undefined;
+    await waitUntil(async () => {
+      result = await restored.session.signIn({ url: server.wsUrl, username: 'alice', token: saved }).catch(() => undefined);
+      return result !== undefined;
+    }, 'the token sign-in');
+    // The token sign-in answered the token that replaces the one used.
+    expect(result!.token).toEqual(expect.any(String));
+    expect(restored.session.token).toBe(result!.token);
+    expect(restored.session.token).not.toBe(saved);
+    const states: string[] = [];
+    restored.session.onState((s) => states.push(s.state === 'offline' ? `offline: ${s.lastError}` : s.state));
+    const tokens = [saved, restored.session.token];
+    for (let drop = 0; drop < 2; drop++) {
+      restored.sockets.at(-1)!.terminate();
+      await waitUntil(() => restored.session.state.state !== 'online', 'the drop to be noticed');
+      await waitUntil(() => restored.session.state.state === 'online', 'the silent sign-in', 10_000);
+      expect(tokens).not.toContain(restored.session.token);
+      tokens.push(restored.session.token);
+    }
+    expect(states.filter((s) => s.startsWith('offline'))).toEqual([]);
+    expect(await restored.session.request({ type: 'whoelse' })).toEqual({ users: [] });
+  });
 });
 
 /** Signing in again right after close() can race the server noticing the old socket. */
