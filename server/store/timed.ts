@@ -5,7 +5,18 @@ import type { Store } from './store';
 
 /** Methods that write, by role. Reads pass through untimed. */
 const WRITES: Record<string, ReadonlySet<string>> = {
-  accounts: new Set(['createUser', 'setPasswordHash', 'recordLogin', 'recordFailedLogin', 'clearFailedLogins', 'createToken', 'rotateToken', 'revokeToken', 'revokeTokenFamily', 'revokeTokensOf']),
+  accounts: new Set([
+    'createUser',
+    'setPasswordHash',
+    'recordLogin',
+    'recordFailedLogin',
+    'clearFailedLogins',
+    'createToken',
+    'rotateToken',
+    'revokeToken',
+    'revokeTokenFamily',
+    'revokeTokensOf',
+  ]),
   blocks: new Set(['block', 'unblock']),
   groups: new Set(['createGroup', 'addGroupMembers', 'removeGroupMembers']),
   messages: new Set(['saveMessage', 'ack']),
