@@ -3,7 +3,7 @@
 // setting. Unread badges come from the server's counts, so they agree on
 // every device.
 import { MAX_PAGE_SIZE, type ResultOf } from '../../../server/protocol';
-import { conversations, directKey, entryFromMessage, EVERYONE, groupKey, type Conversation } from '../state/conversations.svelte';
+import { conversations, directKey, EVERYONE, groupKey, type Conversation } from '../state/conversations.svelte';
 import { receipts } from '../state/receipts.svelte';
 import { session } from '../state/session.svelte';
 import { client } from './client-ref';
@@ -20,9 +20,8 @@ function keyOf(c: Listed): string {
 }
 
 function apply(listed: Listed): void {
-  const me = session.username ?? '';
+  // The last message only orders the sidebar: opening the conversation loads its newest page.
   const c = conversations.ensure(keyOf(listed));
-  if (listed.lastMessage) c.merge([entryFromMessage(listed.lastMessage, me)]);
   c.list(listed.at ?? 0);
   c.readUpTo = Math.max(c.readUpTo, listed.read);
   c.countedUpTo = Math.max(c.countedUpTo, listed.lastMessage?.id ?? 0);
