@@ -43,7 +43,11 @@ export class ConversationService {
     const cut = found.length > limit && (found[limit - 1]?.lastMessage ?? null) !== null;
     const shown = cut ? found.slice(0, limit) : found;
     const receipts = await this.receiptPeers(user, shown);
-    return { conversations: shown.map((c) => this.toWire(c, receipts)), hasMore: cut };
+    // "Seen by" counts current members only (a former member's position stays in the store).
+    const members = shown.some((c) => c.kind === 'group')
+      ? new Map((await this.groups.list(user)).map((g) => [g.name, new Set(g.members)]))
+      : new Map<string, Set<string>>();
+    return { conversations: shown.map((c) => this.toWire(c, receipts, members.get(c.name))), hasMore: cut };
   }
 
   /** Who may exchange receipts with `user` among the people these conversations name; null when `user` has them off. */
@@ -66,7 +70,7 @@ export class ConversationService {
     return new Set(others.filter((o) => !refused.has(o)));
   }
 
-  private toWire(c: ConversationRecord, receipts: ReadonlySet<string> | null): Conversation {
+  private toWire(c: ConversationRecord, receipts: ReadonlySet<string> | null, members: ReadonlySet<string> | undefined): Conversation {
     const out: Conversation = {
       kind: c.kind,
       lastMessage: c.lastMessage,
@@ -77,7 +81,9 @@ export class ConversationService {
     if (c.kind !== 'everyone') out.with = c.name;
     if (receipts && c.kind === 'direct' && receipts.has(c.name)) out.peerRead = c.peerRead ?? 0;
     if (receipts && c.kind === 'group') {
-      out.reads = Object.fromEntries(Object.entries(c.memberReads ?? {}).filter(([member, pos]) => receipts.has(member) && pos > 0));
+      out.reads = Object.fromEntries(
+        Object.entries(c.memberReads ?? {}).filter(([member, pos]) => receipts.has(member) && members?.has(member) === true && pos > 0),
+      );
     }
     return out;
   }

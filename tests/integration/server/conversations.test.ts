@@ -139,6 +139,11 @@ for (const backend of backends) {
       expect(alice.events.filter((e) => e.event === 'read')).toEqual([]);
       expect(bob.events.filter((e) => e.event === 'read')).toEqual([]);
 
+      // "Seen by" counts current members only.
+      expect((await bob.request({ type: 'conversations' })).conversations.find((c) => c.with === 'team')?.reads).toEqual({ carol: g.message.id });
+      await alice.request({ type: 'group-remove', group: 'team', members: ['carol'] });
+      expect((await bob.request({ type: 'conversations' })).conversations.find((c) => c.with === 'team')?.reads).toEqual({});
+
       expect((await dave.expectError({ type: 'read', with: 'team', group: true, messageId: 1 })).code).toBe('NOT_GROUP_MEMBER');
       expect((await dave.expectError({ type: 'read', with: 'nope', group: true, messageId: 1 })).code).toBe('UNKNOWN_GROUP');
       expect(dave.events.filter((e) => e.event === 'read')).toEqual([]);
