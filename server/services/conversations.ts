@@ -12,11 +12,13 @@
 //   its current members hear of it.
 import type { Bus } from '../bus/bus';
 import { DEFAULT_PAGE_SIZE, ErrorCode, ProtocolError, type EventFrame, type ResultOf } from '../protocol';
-import type { Conversation } from '../protocol/commands/conversations';
 import type { AccountStore, ConversationRecord, ConversationTarget, MessageStore } from '../store/store';
 import type { BlockService } from './blocks';
 import type { GroupService } from './groups';
 import type { SessionRegistry } from './registry';
+
+/** One conversation as the wire carries it. */
+type Conversation = ResultOf<'conversations'>['conversations'][number];
 
 export interface ReadRequest {
   with?: string | undefined;

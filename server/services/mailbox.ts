@@ -38,7 +38,12 @@ export class MailboxService {
     const limit = request.limit ?? DEFAULT_PAGE_SIZE;
     if (request.everyone === true || request.with === undefined) {
       // Every broadcast, without senders the viewer blocks (now, or when it was sent): the store filters, so pages stay full.
-      const page = await this.messages.history({ viewer, everyone: true, limit: limit + 1, ...(request.before !== undefined ? { before: request.before } : {}) });
+      const page = await this.messages.history({
+        viewer,
+        everyone: true,
+        limit: limit + 1,
+        ...(request.before !== undefined ? { before: request.before } : {}),
+      });
       return { with: 'everyone', group: false, everyone: true, messages: page.slice(0, limit), hasMore: page.length > limit };
     }
     const withName = request.with;

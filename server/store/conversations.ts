@@ -72,9 +72,7 @@ export async function listConversations(r: ConversationReads, query: Conversatio
   const [peers, blocked, groups] = await Promise.all([r.directPeers(user), r.everBlocked(user), r.groupsOf(user)]);
   const candidates: Candidate[] = [];
   // The pair's last id is exact unless the user ever blocked the peer: only then is it read again with blocks applied.
-  const direct = await Promise.all(
-    peers.map(async ({ peer, lastId }) => (blocked.has(peer) ? r.lastVisible(user, { peer }) : lastId)),
-  );
+  const direct = await Promise.all(peers.map(async ({ peer, lastId }) => (blocked.has(peer) ? r.lastVisible(user, { peer }) : lastId)));
   peers.forEach(({ peer }, i) => {
     const last = direct[i]!;
     // A conversation with nothing left to see (only messages of someone blocked) is not listed.

@@ -11,7 +11,6 @@ import { client } from './client-ref';
 /** Pages fetched at sign-in at most (MAX_PAGE_SIZE conversations each). */
 const MAX_LIST_PAGES = 10;
 
-
 type Listed = ResultOf<'conversations'>['conversations'][number];
 
 function keyOf(c: Listed): string {

@@ -36,7 +36,9 @@ function conversationName(c: { kind: Conversation['kind']; with?: string | undef
 
 function describeConversation(c: Conversation, time: TimeFormatter, linkBase?: string): string {
   const unread = c.unread > 0 ? `${c.unread} unread` : 'read';
-  const last = c.lastMessage ? `#${c.lastMessage.id} [${time(c.lastMessage.ts)}] ${c.lastMessage.from}: ${formatMessageContent(c.lastMessage, linkBase)}` : 'no messages';
+  const last = c.lastMessage
+    ? `#${c.lastMessage.id} [${time(c.lastMessage.ts)}] ${c.lastMessage.from}: ${formatMessageContent(c.lastMessage, linkBase)}`
+    : 'no messages';
   return `  ${conversationName(c)} (${unread}): ${last}`;
 }
 

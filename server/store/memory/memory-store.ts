@@ -505,7 +505,12 @@ class MemoryMessages implements MessageStore {
 
   /** True when `viewer` blocks the sender of `m` now, or blocked them when it was sent. */
   private hidden(viewer: string, m: ChatMessage): boolean {
-    return this.data.blockSpans.get(viewer)?.get(m.from)?.some((span) => span.to === null || (m.id > span.from && m.id <= span.to)) ?? false;
+    return (
+      this.data.blockSpans
+        .get(viewer)
+        ?.get(m.from)
+        ?.some((span) => span.to === null || (m.id > span.from && m.id <= span.to)) ?? false
+    );
   }
 
   /** The messages of `target` that `user` can see, newest first (lazily: callers stop early). */
@@ -532,8 +537,7 @@ class MemoryMessages implements MessageStore {
       for (const m of this.visible(user, target)) return m.id;
       return 0;
     },
-    groupsOf: async (user) =>
-      [...this.data.groups.values()].filter((g) => g.memberSet.has(user)).map((g) => ({ id: g.id, name: g.name })),
+    groupsOf: async (user) => [...this.data.groups.values()].filter((g) => g.memberSet.has(user)).map((g) => ({ id: g.id, name: g.name })),
     messagesById: async (ids) => ids.flatMap((id) => this.data.stream[id - 1] ?? []),
     readsOf: async (user) => new Map(this.data.reads.get(user) ?? []),
     readsOn: async (key) => {
@@ -918,7 +922,7 @@ function setIn<K, V>(map: Map<K, Set<V>>, key: K): Set<V> {
 
 function mapIn<K, K2, V>(map: Map<K, Map<K2, V>>, key: K): Map<K2, V> {
   let inner = map.get(key);
-  if (!inner) map.set(key, (inner = new Map()));
+  if (!inner) map.set(key, (inner = new Map<K2, V>()));
   return inner;
 }
 

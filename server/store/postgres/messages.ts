@@ -259,12 +259,14 @@ export class PostgresMessages implements MessageStore {
         )
       ).map((r) => ({ id: toNumber(r.id), name: r.name })),
     messagesById: async (ids) =>
-      ids.length === 0 ? [] : (await rows<MessageRow>(this.pool, `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.id = ANY($1::bigint[])`, [ids])).map(toMessage),
+      ids.length === 0
+        ? []
+        : (await rows<MessageRow>(this.pool, `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.id = ANY($1::bigint[])`, [ids])).map(toMessage),
     readsOf: async (user) =>
       new Map(
-        (await rows<{ conversation: string; position: string }>(this.pool, 'SELECT conversation, position FROM read_positions WHERE username = $1', [user])).map(
-          (r) => [r.conversation, toNumber(r.position)],
-        ),
+        (
+          await rows<{ conversation: string; position: string }>(this.pool, 'SELECT conversation, position FROM read_positions WHERE username = $1', [user])
+        ).map((r) => [r.conversation, toNumber(r.position)]),
       ),
     readsOn: async (key) =>
       new Map(
