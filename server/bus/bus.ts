@@ -32,7 +32,9 @@ export type BusEvent =
   /** A typing notice (never stored) for users signed in on other nodes. */
   | { kind: 'typing'; from: string; group?: string; to: string[] }
   /** Someone blocked or unblocked; nodes drop cached block lists for `user`. */
-  | { kind: 'blocks-changed'; user: string };
+  | { kind: 'blocks-changed'; user: string }
+  /** A read receipt (`by` read `with`, a user or a group, up to `messageId`) for users signed in on other nodes. */
+  | { kind: 'read'; by: string; with: string; group: boolean; messageId: number; to: string[] };
 
 export interface Bus {
   /** This node's id (random per process). */

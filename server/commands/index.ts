@@ -3,6 +3,7 @@
 import { ack, help, history, offline } from './mailbox';
 import { login, logout, register } from './auth';
 import { block, blocklist, unblock } from './blocks';
+import { conversations, read, settings } from './conversations';
 import { fileToken } from './files';
 import { createGroup, groupAdd, grouplist, groupLeave, groupRemove } from './groups';
 import { broadcast, message, messageGroup } from './messaging';
@@ -32,6 +33,9 @@ export const commands: CommandTable = {
   'group-remove': groupRemove,
   'group-leave': groupLeave,
   history,
+  conversations,
+  read,
+  settings,
   ack,
   'file-token': fileToken,
   help,

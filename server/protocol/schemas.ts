@@ -4,6 +4,7 @@
 // written once. Both codecs (text and JSON) produce the same `Command` values
 // validated here; clients validate server frames with `ServerFrame`.
 import { z } from 'zod';
+import { ReadEvent } from './commands/conversations';
 import { wireCommands } from './commands/index';
 import { ERROR_CODES, type ErrorCode } from './errors';
 import { Delivery, GroupInfo, GroupName, RequestId, Timestamp, Username } from './models';
@@ -90,7 +91,7 @@ const TypingEvent = z.object({ type: z.literal('event'), event: z.literal('typin
 const ShutdownEvent = z.object({ type: z.literal('event'), event: z.literal('shutdown'), reason: z.string() });
 
 /** Every event the server pushes, discriminated by `event`. `hello` is the first frame on every connection. */
-export const EventFrame = z.discriminatedUnion('event', [HelloEvent, MessageEvent, PresenceEvent, GroupEvent, TypingEvent, ShutdownEvent]);
+export const EventFrame = z.discriminatedUnion('event', [HelloEvent, MessageEvent, PresenceEvent, GroupEvent, TypingEvent, ReadEvent, ShutdownEvent]);
 export type EventFrame = z.infer<typeof EventFrame>;
 export type EventName = EventFrame['event'];
 export type EventOf<K extends EventName> = Extract<EventFrame, { event: K }>;

@@ -119,6 +119,8 @@ export function formatEvent(event: EventFrame, time: TimeFormatter = formatClock
     }
     case 'typing':
       return event.group === undefined ? `* ${event.from} is typing` : `* ${event.from} is typing in group ${event.group}`;
+    case 'read':
+      return event.group ? `* ${event.by} read group ${event.with} up to #${event.messageId}` : `* ${event.by} read your messages up to #${event.messageId}`;
     case 'shutdown':
       return `* Server is shutting down: ${event.reason}`;
   }

@@ -22,5 +22,15 @@ export function withAttachments(messages: MessageStore, files: FileService): Mes
     async history(query) {
       return files.withAttachments(await messages.history(query));
     },
+    async conversations(query) {
+      const list = await messages.conversations(query);
+      const withLast = list.filter((c) => c.lastMessage !== null);
+      const filled = await files.withAttachments(withLast.map((c) => c.lastMessage!));
+      const byId = new Map(filled.map((m) => [m.id, m]));
+      return list.map((c) => (c.lastMessage ? { ...c, lastMessage: byId.get(c.lastMessage.id) ?? c.lastMessage } : c));
+    },
+    markRead: (username, target, position) => messages.markRead(username, target, position),
+    setReadReceipts: (username, on) => messages.setReadReceipts(username, on),
+    readReceiptsOff: (usernames) => messages.readReceiptsOff(usernames),
   };
 }

@@ -9,6 +9,7 @@ import type { Store } from '../store/store';
 import { AccountService, accountPolicyOf } from './accounts';
 import { AuditService } from './audit';
 import { BlockService } from './blocks';
+import { ConversationService } from './conversations';
 import { withAttachments } from './attached-messages';
 import { DeliveryService } from './delivery';
 import { FileService } from './files';
@@ -35,6 +36,8 @@ export interface Services {
   presence: PresenceService;
   delivery: DeliveryService;
   mailbox: MailboxService;
+  /** The conversation list, read positions and read receipts. */
+  conversations: ConversationService;
   files: FileService;
   sessions: SessionService;
   /** Failed sign-in budgets per address and per node, checked before hashing. */
@@ -73,6 +76,7 @@ export function createServices(config: ServerConfig, store: Store, bus: Bus, log
     accounts: new AccountService(store.accounts, accountPolicyOf(config), now),
     delivery: new DeliveryService(messages, store.accounts, bus, registry, blocks, presence, metrics, files, now),
     mailbox: new MailboxService(messages, store.accounts, groups, blocks),
+    conversations: new ConversationService(messages, store.accounts, groups, blocks, bus, registry),
     sessions: new SessionService(messages, store.accounts, bus, registry, presence, log, now),
     typing: new TypingService(store.accounts, blocks, groups, presence, bus, registry, now),
   };

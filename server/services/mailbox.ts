@@ -6,8 +6,10 @@ import type { BlockService } from './blocks';
 import type { GroupService } from './groups';
 
 export interface HistoryRequest {
-  /** A user, or a group. */
-  with: string;
+  /** A user, or a group; absent with `everyone`. */
+  with?: string | undefined;
+  /** True: the broadcasts (Everyone). */
+  everyone?: boolean | undefined;
   /** True: `with` is a group. Absent: a group only when no user has the name. */
   group?: boolean;
   /** Only messages with a smaller id. */
@@ -34,26 +36,37 @@ export class MailboxService {
   /** A page of `viewer`'s conversation with a user or a group, newest first. Throws UNKNOWN_USER, UNKNOWN_GROUP, NOT_GROUP_MEMBER. */
   async history(viewer: string, request: HistoryRequest): Promise<ResultOf<'history'>> {
     const limit = request.limit ?? DEFAULT_PAGE_SIZE;
+    if (request.everyone === true || request.with === undefined) {
+      // Every broadcast, without senders the viewer blocks (now, or when it was sent): the store filters, so pages stay full.
+      const page = await this.messages.history({
+        viewer,
+        everyone: true,
+        limit: limit + 1,
+        ...(request.before !== undefined ? { before: request.before } : {}),
+      });
+      return { with: 'everyone', group: false, everyone: true, messages: page.slice(0, limit), hasMore: page.length > limit };
+    }
+    const withName = request.with;
     let isGroup = request.group ?? false;
     // A user is named in any case; the answer uses their registered spelling.
-    const user = request.group === true ? null : await this.accounts.getUser(request.with);
+    const user = request.group === true ? null : await this.accounts.getUser(withName);
     if (request.group === undefined && !user) {
       // Users and groups share one namespace, so an unknown user may be a group.
-      isGroup = await this.groups.exists(request.with);
-      if (!isGroup) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user or group "${request.with}"`);
+      isGroup = await this.groups.exists(withName);
+      if (!isGroup) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user or group "${withName}"`);
     }
     const page = { viewer, limit: limit + 1, ...(request.before !== undefined ? { before: request.before } : {}) };
     let found;
     if (isGroup) {
-      await this.groups.requireGroup(request.with, viewer);
+      await this.groups.requireGroup(withName, viewer);
       // Messages from people I block never reach me, history included.
       const blocked = new Set(await this.blocks.list(viewer));
-      found = (await this.messages.history({ ...page, group: request.with })).filter((m) => !blocked.has(m.from));
+      found = (await this.messages.history({ ...page, group: withName })).filter((m) => !blocked.has(m.from));
     } else {
-      if (!user) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user "${request.with}"`);
+      if (!user) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user "${withName}"`);
       found = await this.messages.history({ ...page, peer: user.username });
     }
-    const name = isGroup ? request.with : (user?.username ?? request.with);
+    const name = isGroup ? withName : (user?.username ?? withName);
     return { with: name, group: isGroup, messages: found.slice(0, limit), hasMore: found.length > limit };
   }
 }

@@ -102,7 +102,8 @@ export function inAway(position: number, away: AwayWindow | undefined): boolean 
 }
 
 /** Which conversation a history query reads; BAD_REQUEST when it names neither a peer nor a group. */
-export function historyTarget(query: HistoryQuery): { group: string } | { peer: string } {
+export function historyTarget(query: HistoryQuery): { group: string } | { peer: string } | { everyone: true } {
+  if (query.everyone === true) return { everyone: true };
   if (query.group !== undefined) return { group: query.group };
   if (query.peer !== undefined) return { peer: query.peer };
   throw new ProtocolError(ErrorCode.BAD_REQUEST, 'history: give either a peer or a group');

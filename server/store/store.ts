@@ -116,13 +116,50 @@ export interface SignInPositions {
   away: AwayWindow;
 }
 
-/** A page of one conversation: private with `peer`, or a group's. */
+/** A page of one conversation: private with `peer`, a group's, or the broadcasts (`everyone`). */
 export type HistoryQuery = {
   viewer: string;
   /** Only messages with id < before. */
   before?: number;
   limit: number;
-} & ({ peer: string; group?: undefined } | { group: string; peer?: undefined });
+} & (
+  | { peer: string; group?: undefined; everyone?: undefined }
+  | { group: string; peer?: undefined; everyone?: undefined }
+  | { everyone: true; peer?: undefined; group?: undefined }
+);
+
+/** One conversation of a user: a direct peer, a group (by its current name), or the broadcasts. */
+export type ConversationTarget = { peer: string } | { group: string } | { everyone: true };
+
+/** A conversation as one user sees it (ConversationStore reads). */
+export interface ConversationRecord {
+  kind: 'direct' | 'group' | 'everyone';
+  /** The peer or the group; '' for everyone. */
+  name: string;
+  /**
+   * The newest message the user can see there: not from a sender they block
+   * (now, or when it was sent); in a group, only from their own membership.
+   * Null when there is none (a new group, Everyone before any broadcast).
+   */
+  lastMessage: ChatMessage | null;
+  /** The user's read position there (0: nothing read; never below the floor set when the account was created). */
+  read: number;
+  /** Messages of others after `read` that the user can see (the same rules as lastMessage). */
+  unread: number;
+  /** Direct: how far the peer has read this conversation (0: nothing). Receipt rules are the caller's. */
+  peerRead?: number;
+  /** Group: each user's read position in this group (any order; members and former members alike). */
+  memberReads?: Record<string, number>;
+}
+
+/** A page of a user's conversation list. */
+export interface ConversationQuery {
+  username: string;
+  /** Only conversations whose last message id < before (conversations without messages always qualify). */
+  before?: number;
+  /** At most this many, except that conversations without messages are never split across pages. */
+  limit: number;
+}
 
 /** Users, the lockout counters and sign-in tokens (only token hashes are stored). */
 export interface AccountStore {
@@ -286,8 +323,31 @@ export interface MessageStore {
    * `viewer` and `peer` both ways. Group: all messages of the group that now
    * has that name (not of an ended group that had it). A query
    * naming neither a peer nor a group is rejected with BAD_REQUEST.
+   * Everyone: every broadcast, leaving out senders `viewer` blocks now or
+   * blocked when it was sent.
    */
   history(query: HistoryQuery): Promise<ChatMessage[]>;
+
+  // Conversations and read positions. Nothing here is written per message but
+  // one row per direct pair (its last id, upserted by saveMessage); the rest is
+  // read from the stream with its indexes.
+  /**
+   * A page of the user's conversations, newest last message first: every peer
+   * they exchanged private messages with (either direction) that has a message
+   * they can see, every group they belong to, and Everyone (always listed).
+   * Conversations without a message come last (groups by name, then Everyone).
+   */
+  conversations(query: ConversationQuery): Promise<ConversationRecord[]>;
+  /**
+   * Raises the user's read position in one conversation to `position` (never
+   * lowers it, never above head). A group is the one that now has the name;
+   * rejects when there is none. Resolves the position now and the unread count after it.
+   */
+  markRead(username: string, target: ConversationTarget, position: number): Promise<{ read: number; unread: number }>;
+  /** Turns the user's read receipts on or off (default on). */
+  setReadReceipts(username: string, on: boolean): Promise<void>;
+  /** Those of `usernames` who turned read receipts off, in input order. */
+  readReceiptsOff(usernames: readonly string[]): Promise<string[]>;
 }
 
 /** One line of the audit log. */

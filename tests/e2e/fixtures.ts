@@ -128,12 +128,25 @@ export async function seedConversation(chat: ChatServer, a: UserName, b: UserNam
     // Old, already read history: both users' stream positions move past it, so
     // it is reached through `history` and never arrives as a mailbox.
     const acknowledge = db.prepare('UPDATE positions SET acked = max(acked, (SELECT max(id) FROM messages)) WHERE username IN (?, ?)');
+    // ...and read: the conversation is listed (its pair row, as a private send writes it) without unread messages.
+    const pair = db.prepare(
+      `INSERT INTO direct_peers (username, peer, last_id) VALUES (?, ?, (SELECT max(id) FROM messages))
+       ON CONFLICT (username, peer) DO UPDATE SET last_id = excluded.last_id`,
+    );
+    const read = db.prepare(
+      `INSERT INTO read_positions (username, conversation, position) VALUES (?, ?, (SELECT max(id) FROM messages))
+       ON CONFLICT (username, conversation) DO UPDATE SET position = excluded.position`,
+    );
     db.transaction(() => {
       for (let i = 1; i <= count; i++) {
         const [from, to] = i % 10 === 0 ? [b, a] : [a, b];
         insert.run(from, to, `${prefix} ${i}`, start + i * 60_000);
       }
       acknowledge.run(a, b);
+      pair.run(a, b);
+      pair.run(b, a);
+      read.run(a, `d:${b}`);
+      read.run(b, `d:${a}`);
     })();
   } finally {
     db.close();

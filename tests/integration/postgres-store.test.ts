@@ -233,6 +233,14 @@ await describeWithServices('PostgreSQL store', ['postgres'], ({ postgresUrl }) =
     // The ended group's message is unreachable from the current "team".
     expect((await store.messages.history({ viewer: 'alice', group: 'team', limit: 10 })).map((m) => m.text)).toEqual(['team meeting']);
     expect(await store.messages.mailbox({ username: 'carol', after: 1, limit: 10 })).toEqual([]);
+    // Conversations (step 8): the direct pairs are found in the stream, and what was acknowledged counts as read.
+    const listed = await store.messages.conversations({ username: 'bob', limit: 10 });
+    expect(listed.map((c) => [c.kind, c.name, c.lastMessage?.text ?? null, c.unread])).toEqual([
+      ['direct', 'dave', 'from dave', 1],
+      ['group', 'team', 'team meeting', 1],
+      ['everyone', '', 'hello all', 0],
+      ['direct', 'alice', 'hi bob', 0],
+    ]);
     const next = await store.messages.saveMessage({ kind: 'group', from: 'alice', group: 'team', text: 'next', ts: 1_700_000_000_020 });
     expect(next.id).toBe(6);
     expect((await store.messages.mailbox({ username: 'bob', after: 5, limit: 10 })).map((d) => d.message)).toEqual([next]);

@@ -832,6 +832,179 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
       });
     });
 
+    // ------------------------------------------------------------ conversations
+
+    describe('conversations and read positions', () => {
+      const list = async (username: string, before?: number, limit = 50) =>
+        store.messages.conversations({ username, limit, ...(before !== undefined ? { before } : {}) });
+      const summary = (cs: Awaited<ReturnType<typeof list>>) => cs.map((c) => [c.kind, c.name, c.lastMessage?.text ?? null, c.unread]);
+
+      it('lists direct peers (both directions), groups and Everyone, newest first, with unread counts', async () => {
+        const [a, b, c, d] = (await users('a', 'b', 'c', 'd')) as [string, string, string, string];
+        const team = n('team');
+        const quiet = n('quiet');
+        await store.groups.createGroup(team, a, [b], T0);
+        await store.groups.createGroup(quiet, c, [a], T0);
+        await store.messages.saveMessage(privateMessage(b, a, 'b→a 1'));
+        await store.messages.saveMessage(privateMessage(b, a, 'b→a 2'));
+        await store.messages.saveMessage(privateMessage(a, c, 'a→c'));
+        await store.messages.saveMessage({ kind: 'broadcast', from: d, text: 'hello all', ts: T0 });
+        await store.messages.saveMessage({ kind: 'group', from: b, group: team, text: 'team 1', ts: T0 });
+        await store.messages.saveMessage({ kind: 'group', from: a, group: team, text: 'team mine', ts: T0 });
+
+        expect(summary(await list(a))).toEqual([
+          ['group', team, 'team mine', 1],
+          ['everyone', '', 'hello all', 1],
+          ['direct', c, 'a→c', 0],
+          ['direct', b, 'b→a 2', 2],
+          ['group', quiet, null, 0],
+        ]);
+        // The other side sees the same pair; a user with nothing but Everyone sees Everyone.
+        expect(summary(await list(c))).toEqual([
+          ['everyone', '', 'hello all', 1],
+          ['direct', a, 'a→c', 1],
+          ['group', quiet, null, 0],
+        ]);
+        expect(summary(await list(d))).toEqual([['everyone', '', 'hello all', 0]]);
+      });
+
+      it('pages by the last message position; conversations without messages come last, never split', async () => {
+        const [a, b, c] = (await users('a', 'b', 'c')) as [string, string, string];
+        const [g1, g2] = [n('g1'), n('g2')];
+        await store.groups.createGroup(g1, a, [], T0);
+        await store.groups.createGroup(g2, a, [], T0);
+        const m1 = await store.messages.saveMessage(privateMessage(b, a, 'from b'));
+        const m2 = await store.messages.saveMessage(privateMessage(c, a, 'from c'));
+        const page1 = await list(a, undefined, 1);
+        expect(summary(page1)).toEqual([['direct', c, 'from c', 1]]);
+        expect(page1[0]?.lastMessage?.id).toBe(m2.id);
+        expect(summary(await list(a, m2.id, 1))).toEqual([['direct', b, 'from b', 1]]);
+        // Position 0 for the rest: all of them at once, groups by name, then Everyone.
+        expect(summary(await list(a, m1.id, 1))).toEqual([
+          ['group', g1, null, 0],
+          ['group', g2, null, 0],
+          ['everyone', '', null, 0],
+        ]);
+      });
+
+      it('read positions move unread counts, never backwards, never above the head; receipts data for the other side', async () => {
+        const [a, b, c] = (await users('a', 'b', 'c')) as [string, string, string];
+        const team = n('team');
+        await store.groups.createGroup(team, a, [b, c], T0);
+        const p1 = await store.messages.saveMessage(privateMessage(b, a, 'one'));
+        const p2 = await store.messages.saveMessage(privateMessage(b, a, 'two'));
+        const g1 = await store.messages.saveMessage({ kind: 'group', from: a, group: team, text: 'g', ts: T0 });
+        const bc = await store.messages.saveMessage({ kind: 'broadcast', from: c, text: 'all', ts: T0 });
+
+        expect(await store.messages.markRead(a, { peer: b }, p1.id)).toEqual({ read: p1.id, unread: 1 });
+        expect(await store.messages.markRead(a, { peer: b }, 1)).toEqual({ read: p1.id, unread: 1 });
+        expect(await store.messages.markRead(a, { peer: b }, p2.id)).toEqual({ read: p2.id, unread: 0 });
+        const head = await store.messages.head();
+        expect(await store.messages.markRead(a, { everyone: true }, head + 1000)).toEqual({ read: head, unread: 0 });
+        expect((await store.messages.markRead(b, { group: team }, g1.id)).unread).toBe(0);
+        expect((await store.messages.markRead(c, { group: team }, p1.id)).unread).toBe(1);
+        await expect(store.messages.markRead(a, { group: n('nogroup') }, 1)).rejects.toThrow();
+
+        const byName = new Map((await list(a)).map((conv) => [conv.name, conv]));
+        expect(byName.get(b)).toMatchObject({ kind: 'direct', read: p2.id, unread: 0, peerRead: 0 });
+        expect(byName.get('')).toMatchObject({ kind: 'everyone', read: head, unread: 0 });
+        expect(byName.get(team)?.memberReads).toEqual({ [b]: g1.id, [c]: p1.id });
+        await store.messages.markRead(b, { peer: a }, p2.id);
+        expect((await list(a)).find((conv) => conv.name === b)?.peerRead).toBe(p2.id);
+        expect(bc.id).toBeGreaterThan(g1.id);
+      });
+
+      it('blocked senders are never the last message nor unread; group messages only from the membership', async () => {
+        const [a, b, c] = (await users('a', 'b', 'c')) as [string, string, string];
+        const team = n('team');
+        await store.groups.createGroup(team, b, [c], T0);
+        await store.messages.saveMessage({ kind: 'group', from: b, group: team, text: 'before a joined', ts: T0 });
+        await store.messages.saveMessage(privateMessage(a, b, 'a→b'));
+        await store.messages.saveMessage({ kind: 'broadcast', from: c, text: 'c to all', ts: T0 });
+        await store.blocks.block(a, b);
+        await store.messages.saveMessage(privateMessage(b, a, 'b while blocked'));
+        await store.messages.saveMessage({ kind: 'broadcast', from: b, text: 'b to all', ts: T0 });
+        await store.groups.addGroupMembers(team, [a]);
+        await store.messages.saveMessage({ kind: 'group', from: b, group: team, text: 'b in team', ts: T0 });
+        await store.messages.saveMessage({ kind: 'group', from: c, group: team, text: 'c in team', ts: T0 });
+        await store.messages.saveMessage({ kind: 'group', from: b, group: team, text: 'b in team again', ts: T0 });
+
+        expect(summary(await list(a))).toEqual([
+          ['group', team, 'c in team', 1],
+          ['everyone', '', 'c to all', 1],
+          ['direct', b, 'a→b', 0],
+        ]);
+        // Unblocking does not reveal what was sent while blocked.
+        await store.blocks.unblock(a, b);
+        expect(summary(await list(a)).find((row) => row[0] === 'direct')).toEqual(['direct', b, 'a→b', 0]);
+        // A conversation with nothing visible is not listed.
+        const [x] = (await users('x')) as [string];
+        await store.blocks.block(x, c);
+        await store.messages.saveMessage(privateMessage(c, x, 'hidden'));
+        expect(summary(await list(x))).toEqual([['everyone', '', 'b to all', 0]]);
+      });
+
+      it('nothing sent before an account existed is unread', async () => {
+        const [a] = (await users('a')) as [string];
+        await store.messages.saveMessage({ kind: 'broadcast', from: a, text: 'early', ts: T0 });
+        const [late] = (await users('late')) as [string];
+        expect(summary(await list(late))).toEqual([['everyone', '', 'early', 0]]);
+      });
+
+      it('history of Everyone pages every broadcast, newest first, without senders the viewer blocks', async () => {
+        const [a, b, c] = (await users('a', 'b', 'c')) as [string, string, string];
+        for (let i = 1; i <= 5; i++) await store.messages.saveMessage({ kind: 'broadcast', from: i === 3 ? b : a, text: `all ${i}`, ts: T0 + i });
+        await store.messages.saveMessage(privateMessage(a, c, 'private'));
+        const page1 = await store.messages.history({ viewer: c, everyone: true, limit: 2 });
+        expect(textsOf(page1)).toEqual(['all 5', 'all 4']);
+        expect(textsOf(await store.messages.history({ viewer: c, everyone: true, before: page1.at(-1)?.id, limit: 10 }))).toEqual(['all 3', 'all 2', 'all 1']);
+        await store.blocks.block(c, b);
+        expect(textsOf(await store.messages.history({ viewer: c, everyone: true, limit: 10 }))).toEqual(['all 5', 'all 4', 'all 2', 'all 1']);
+      });
+
+      it('read receipts are on by default and switch per user', async () => {
+        const [a, b] = (await users('a', 'b')) as [string, string];
+        expect(await store.messages.readReceiptsOff([a, b])).toEqual([]);
+        await store.messages.setReadReceipts(b, false);
+        await store.messages.setReadReceipts(b, false);
+        expect(await store.messages.readReceiptsOff([a, b])).toEqual([b]);
+        await store.messages.setReadReceipts(b, true);
+        expect(await store.messages.readReceiptsOff([a, b])).toEqual([]);
+      });
+
+      it('a renamed user keeps their conversations and positions; a deleted one leaves none behind', async () => {
+        const [a, b] = (await users('a', 'b')) as [string, string];
+        const m = await store.messages.saveMessage(privateMessage(a, b, 'hi'));
+        await store.messages.markRead(b, { peer: a }, m.id);
+        await store.messages.setReadReceipts(a, false);
+        const renamed = n('renamed');
+        expect(await store.admin.renameUser(a, renamed)).toBe('ok');
+        expect((await list(b)).find((c) => c.kind === 'direct')).toMatchObject({ name: renamed, read: m.id, unread: 0 });
+        expect((await list(renamed)).find((c) => c.kind === 'direct')).toMatchObject({ name: b, peerRead: m.id });
+        expect(await store.messages.readReceiptsOff([renamed])).toEqual([renamed]);
+        expect(await store.admin.deleteUser(renamed)).toBe(true);
+        expect(summary(await list(b)).map((row) => row[0])).toEqual(['everyone']);
+      });
+
+      it('conversations and read positions survive a restart (skipped when open() gives no reopen)', async (ctx) => {
+        if (!opened.reopen) {
+          ctx.skip('nothing is kept across close');
+          return;
+        }
+        const [a, b] = (await users('a', 'b')) as [string, string];
+        const m1 = await store.messages.saveMessage(privateMessage(b, a, 'one'));
+        await store.messages.saveMessage(privateMessage(b, a, 'two'));
+        await store.messages.markRead(a, { peer: b }, m1.id);
+        await store.messages.setReadReceipts(a, false);
+        await restart();
+        expect(summary(await list(a))).toEqual([
+          ['direct', b, 'two', 1],
+          ['everyone', '', null, 0],
+        ]);
+        expect(await store.messages.readReceiptsOff([a])).toEqual([a]);
+      });
+    });
+
     // ------------------------------------------------------------ properties
 
     // ------------------------------------------------------------ files

@@ -311,6 +311,19 @@ describe('SQLite store specifics', () => {
       expect((await store.messages.history({ viewer: 'alice', group: 'team', limit: 10 })).map((m) => m.text)).toEqual(['team meeting']);
       expect((await store.messages.mailbox({ username: 'carol', after: 0, limit: 10 })).map((d) => d.message.text)).toEqual([]);
       expect(await store.messages.lastAcked('alice')).toBe(3);
+      // Conversations (step 9): the direct pairs are found in the stream, and what was acknowledged counts as read.
+      const listed = await store.messages.conversations({ username: 'bob', limit: 10 });
+      expect(listed.map((c) => [c.kind, c.name, c.lastMessage?.text ?? null, c.unread])).toEqual([
+        ['direct', 'dave', 'from dave', 1],
+        ['group', 'team', 'team meeting', 1],
+        ['everyone', '', 'hello all', 0],
+        ['direct', 'alice', 'hi bob', 0],
+      ]);
+      expect((await store.messages.conversations({ username: 'alice', limit: 10 })).map((c) => [c.name, c.unread])).toEqual([
+        ['team', 0],
+        ['', 0],
+        ['bob', 0],
+      ]);
       // New writes continue the stream, and a new member of the group sees only what follows.
       await store.groups.addGroupMembers('team', ['carol']);
       const next = await store.messages.saveMessage({ kind: 'group', from: 'alice', group: 'team', text: 'welcome carol', ts: T0 + 20 });

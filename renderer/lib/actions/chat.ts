@@ -8,6 +8,7 @@ import { notices } from '../state/notices.svelte';
 import { session } from '../state/session.svelte';
 import { activeOnScreen, ui } from '../state/ui.svelte';
 import { client } from './client-ref';
+import { markRead } from './conversations';
 import { describeError } from './describe-error';
 
 /** Messages in the first history page of a conversation: enough to fill the screen quickly. */
@@ -25,7 +26,7 @@ function me(): string {
 function historyCommand(c: Conversation, before: number | null) {
   return {
     type: 'history' as const,
-    with: c.name,
+    ...(c.kind === 'everyone' ? { everyone: true } : { with: c.name }),
     limit: before === null ? PAGE_SIZE : OLDER_PAGE_SIZE,
     ...(c.kind === 'group' ? { group: true } : {}),
     ...(before !== null ? { before } : {}),
@@ -47,6 +48,7 @@ export async function openConversation(key: string, { reveal = true }: { reveal?
   }
   c.unread = 0;
   if (!c.loaded) await loadOlder(c);
+  if (activeOnScreen() && conversations.activeKey === key && document.visibilityState === 'visible') await markRead(c);
 }
 
 export async function startDirectChat(user: string): Promise<void> {
@@ -56,12 +58,12 @@ export async function startDirectChat(user: string): Promise<void> {
 /** Marks the conversation on screen as read (window refocused, view switched back). */
 export function markActiveRead(): void {
   const c = conversations.active;
-  if (c && activeOnScreen()) c.unread = 0;
+  if (c && activeOnScreen()) void markRead(c);
 }
 
 /** Loads the page before the oldest message shown. No-op while loading or when nothing older exists. */
 export async function loadOlder(c: Conversation): Promise<void> {
-  if (c.loading || !c.hasMore || c.kind === 'everyone') return;
+  if (c.loading || !c.hasMore) return;
   c.loading = true;
   try {
     const result = await client().request(historyCommand(c, c.oldestId));

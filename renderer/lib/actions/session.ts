@@ -13,10 +13,12 @@ import { outbox } from '../state/outbox.svelte';
 import { people } from '../state/people.svelte';
 import { typing } from '../state/typing.svelte';
 import { profiles } from '../state/profiles.svelte';
+import { receipts } from '../state/receipts.svelte';
 import { session } from '../state/session.svelte';
 import { isNarrow, ui } from '../state/ui.svelte';
 import { refreshLatest, openConversation } from './chat';
 import { client, setClient } from './client-ref';
+import { loadReceipts, refreshConversations } from './conversations';
 import { describeError } from './describe-error';
 import { refreshGroups } from './groups';
 import { refreshBlocks, refreshPeople } from './people';
@@ -81,7 +83,7 @@ function onOutbox(items: OutboxItem[]): void {
     }
     for (const key of touched) {
       const c = conversations.get(key);
-      if (c && c.kind !== 'everyone') void refreshLatest(c);
+      if (c) void refreshLatest(c);
     }
   });
 }
@@ -89,6 +91,7 @@ function onOutbox(items: OutboxItem[]): void {
 function resetAll(): void {
   session.reset();
   conversations.reset();
+  receipts.on = null;
   people.reset();
   typing.reset();
   profiles.reset();
@@ -129,7 +132,7 @@ async function afterSignIn(result: SignInResult): Promise<void> {
   if (result.offlineCount > 0) {
     notices.info(`${result.offlineCount} message${result.offlineCount === 1 ? '' : 's'} arrived while you were offline.`);
   }
-  await Promise.allSettled([refreshPeople(), refreshGroups(), refreshBlocks()]);
+  await Promise.allSettled([refreshPeople(), refreshGroups(), refreshBlocks(), refreshConversations(), loadReceipts()]);
   // Wide windows open the conversation and put the cursor in its composer; narrow
   // ones start on the conversation list, with focus on the open conversation.
   const narrow = isNarrow();

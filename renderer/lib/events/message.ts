@@ -1,6 +1,7 @@
 // `message` event: a delivery to me (live, resumed, or from my offline mailbox).
 // Files it under its conversation and counts it unread unless it is on screen.
 import { alertReason, type EventOf } from '../../../server/protocol';
+import { markRead } from '../actions/conversations';
 import { alertIncoming } from '../alerts';
 import { conversations, entryFromMessage, keyOfMessage } from '../state/conversations.svelte';
 import { notices } from '../state/notices.svelte';
@@ -27,8 +28,11 @@ export function handleMessage(event: EventOf<'message'>): void {
   if (conversation.entries.length === before || message.from === me) return;
   const where = message.kind === 'group' ? ` in ${message.group}` : message.kind === 'broadcast' ? ' to everyone' : '';
   const preview = message.text.length > 140 ? `${message.text.slice(0, 140)}…` : message.text;
-  if (!isVisible(key)) {
-    conversation.unread += 1;
+  if (isVisible(key)) {
+    void markRead(conversation);
+  } else {
+    // The server's count (at sign-in) already holds what it had stored by then.
+    if (message.id > conversation.countedUpTo) conversation.unread += 1;
     // The mailbox replayed at sign-in is summed up in one toast instead.
     if (!offline) alertIncoming(`${message.from}${where}`, preview, alertReason(message, me, settings.current.muted));
   }

@@ -36,7 +36,17 @@ export class Conversation {
   /** How the last merge changed `entries` (the message list anchors prepends from the end). */
   lastChange = $state.raw<EntriesChange>('replace');
   unread = $state(0);
-  /** Older history may exist on the server (false for Everyone: broadcasts have no history). */
+  /** My read position here (a message id), as the server keeps it for all my devices. */
+  readUpTo = $state(0);
+  /** The newest message the server had counted when the list was fetched: only later deliveries add to `unread`. */
+  countedUpTo = 0;
+  /** Direct chats: how far the peer has read (read receipts; 0 when unknown or off). */
+  peerRead = $state(0);
+  /** Groups: how far each other member has read (read receipts). */
+  reads = $state.raw<Record<string, number>>({});
+  /** ms of the last message as the conversation list reported it (before any history is loaded). */
+  listedAt = $state(0);
+  /** Older history may exist on the server. */
   hasMore = $state(true);
   loading = $state(false);
   /** The first history page was fetched. */
@@ -47,8 +57,10 @@ export class Conversation {
   // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping beside `entries`, deliberately not reactive
   readonly #known = new Map<number, Entry>();
   readonly #onActivity: ((c: Conversation) => void) | undefined;
-  /** ms of the newest entry, for ordering the sidebar. */
-  lastActivity = $derived(this.entries.at(-1)?.ts ?? 0);
+  /** ms of the newest entry (or of the listed last message), for ordering the sidebar. */
+  lastActivity = $derived(Math.max(this.entries.at(-1)?.ts ?? 0, this.listedAt));
+  /** Newest server message id shown: what opening the conversation marks read. */
+  newestId = $derived(this.entries.findLast((e) => e.id !== null)?.id ?? 0);
   /** Oldest server message id loaded: the `before` of the next history page. */
   oldestId = $derived(this.entries.find((e) => e.id !== null)?.id ?? null);
 
@@ -59,8 +71,6 @@ export class Conversation {
     if (key === EVERYONE) {
       this.kind = 'everyone';
       this.name = 'Everyone';
-      this.hasMore = false;
-      this.loaded = true;
     } else {
       this.kind = key.startsWith('g:') ? 'group' : 'direct';
       this.name = key.slice(2);
@@ -75,6 +85,13 @@ export class Conversation {
     this.lastChange = result.change;
     this.entries = result.entries;
     if (this.entries.at(-1) !== before) this.#onActivity?.(this);
+  }
+
+  /** Takes what the conversation list reported (activity time, counts, receipts). */
+  list(at: number): void {
+    const moved = at > this.listedAt;
+    this.listedAt = Math.max(this.listedAt, at);
+    if (moved) this.#onActivity?.(this);
   }
 }
 

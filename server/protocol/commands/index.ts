@@ -4,6 +4,7 @@
 // server/commands/index.ts; the compiler points at whatever is missing.
 import { login, logout, register } from './auth';
 import { block, blocklist, unblock } from './blocks';
+import { conversations, read, settings } from './conversations';
 import { fileToken } from './files';
 import { createGroup, groupAdd, grouplist, groupLeave, groupRemove } from './groups';
 import { ack, help, history, offline } from './mailbox';
@@ -32,6 +33,9 @@ export const wireCommands = {
   'group-leave': groupLeave,
   grouplist,
   history,
+  conversations,
+  read,
+  settings,
   ack,
   'file-token': fileToken,
   logout,

@@ -22,28 +22,40 @@ export const offline = defineCommand({
 
 /**
  * A page of one conversation, newest first, strictly older than `before` (a
- * message id). Without `group`, a name is a group when no user has it.
+ * message id). Without `group`, a name is a group when no user has it. With
+ * `everyone: true` (and no `with`): the broadcasts.
  */
 export const history = defineCommand({
-  schema: z.strictObject({
-    type: z.literal('history'),
-    with: Username,
-    group: z.boolean().optional(),
-    before: MessageId.optional(),
-    limit: z.number().int().min(1).max(MAX_PAGE_SIZE).optional(),
-  }),
+  schema: z
+    .strictObject({
+      type: z.literal('history'),
+      with: Username.optional(),
+      group: z.boolean().optional(),
+      everyone: z.boolean().optional(),
+      before: MessageId.optional(),
+      limit: z.number().int().min(1).max(MAX_PAGE_SIZE).optional(),
+    })
+    .refine((r) => (r.everyone === true) !== (r.with !== undefined), { message: 'give either "with" or "everyone": true', path: ['with'] })
+    .refine((r) => !(r.everyone === true && r.group === true), { message: 'a group is not Everyone', path: ['group'] }),
   result: z.object({
-    /** The conversation: a user, or a group when `group` is true. */
+    /** The conversation: a user, or a group when `group` is true; `everyone` for the broadcasts. */
     with: z.string(),
     group: z.boolean(),
+    /** True: the broadcasts (absent otherwise). */
+    everyone: z.boolean().optional(),
     messages: z.array(ChatMessage),
     hasMore: z.boolean(),
   }),
   text: {
     words: ['history'],
-    usage: 'history <user|group> [before-id]',
+    usage: 'history <user|group> [before-id] | history everyone [before-id]',
     parse(rest) {
       const args = words(rest);
+      if (args[0]?.toLowerCase() === 'everyone' && args.length <= 2) {
+        const before = args[1] === undefined ? undefined : parseInteger(args[1]);
+        if (before === null) return null;
+        return { everyone: true, ...(before !== undefined ? { before } : {}) };
+      }
       let [first, second, third] = args;
       let group = false;
       if (first?.toLowerCase() === 'group' && second !== undefined) {
@@ -61,6 +73,7 @@ export const history = defineCommand({
     if (messages.length === 0) return ['No messages.'];
     const lines = [...messages].reverse().map((m) => formatHistoryLine(m, time, linkBase));
     if (hasMore) lines.push(`(older messages: history ${group ? 'group ' : ''}${peer} ${messages[messages.length - 1]!.id})`);
+    // Broadcasts: `with` is "everyone" (a reserved name), so the hint reads `history everyone <id>`.
     return lines;
   },
 });

@@ -19,6 +19,7 @@ import {
   pageSize,
 } from '../rules';
 import { MemoryBlobStore } from '../blobs/memory';
+import { directKey, effectiveRead, FLOOR_KEY, keyOf, listConversations, resolveTarget, type ConversationReads, type ResolvedTarget } from '../conversations';
 import { MemoryFiles } from './memory-files';
 import type { BlobStore, FileStore } from '../file-store';
 import type {
@@ -32,6 +33,9 @@ import type {
   LiveSession,
   UserSummary,
   BlockStore,
+  ConversationQuery,
+  ConversationRecord,
+  ConversationTarget,
   GroupRecord,
   GroupStore,
   HistoryQuery,
@@ -85,6 +89,12 @@ class MemoryData {
   /** Broadcasts, and each group's messages by group id; ascending by id. */
   readonly broadcasts: ChatMessage[] = [];
   readonly groupLog = new Map<number, ChatMessage[]>();
+  /** user -> peer -> the newest private message id between them (either way). */
+  readonly directPeers = new Map<string, Map<string, number>>();
+  /** user -> conversation key (conversations.ts) -> read position. */
+  readonly reads = new Map<string, Map<string, number>>();
+  /** Users who turned read receipts off. */
+  readonly receiptsOff = new Set<string>();
   nextGroupId = 1;
   closed = false;
 
@@ -125,6 +135,8 @@ class MemoryAccounts implements AccountStore {
       inbox: [],
       spans: [],
     });
+    // Nothing sent before the account existed counts as unread.
+    this.data.reads.set(username, new Map([[FLOOR_KEY, this.data.head]]));
     return true;
   }
 
@@ -441,6 +453,8 @@ class MemoryMessages implements MessageStore {
     if (recipient && stored.to !== undefined) {
       recipient.inbox.push(stored);
       pushIn(this.privateLog, pairKey(stored.from, stored.to), stored);
+      mapIn(this.data.directPeers, stored.from).set(stored.to, stored.id);
+      mapIn(this.data.directPeers, stored.to).set(stored.from, stored.id);
     }
     if (stored.kind === 'broadcast') this.data.broadcasts.push(stored);
     if (groupId !== undefined) pushIn(this.data.groupLog, groupId, stored);
@@ -535,6 +549,89 @@ class MemoryMessages implements MessageStore {
     return away ? { ...away } : { from: 0, to: 0 };
   }
 
+  /** True when `viewer` blocks the sender of `m` now, or blocked them when it was sent. */
+  private hidden(viewer: string, m: ChatMessage): boolean {
+    return (
+      this.data.blockSpans
+        .get(viewer)
+        ?.get(m.from)
+        ?.some((span) => span.to === null || (m.id > span.from && m.id <= span.to)) ?? false
+    );
+  }
+
+  /** The messages of `target` that `user` can see, newest first (lazily: callers stop early). */
+  private *visible(user: string, target: ResolvedTarget): Generator<ChatMessage> {
+    let log: readonly ChatMessage[] | undefined;
+    let inSpan = (_m: ChatMessage) => true;
+    if ('peer' in target) log = this.privateLog.get(pairKey(user, target.peer));
+    else if ('everyone' in target) log = this.data.broadcasts;
+    else {
+      log = this.data.groupLog.get(target.groupId);
+      const spans = (this.data.users.get(user)?.spans ?? []).filter((sp) => sp.groupId === target.groupId);
+      inSpan = (m) => spans.some((sp) => m.id > sp.from && (sp.to === null || m.id <= sp.to));
+    }
+    for (let i = (log?.length ?? 0) - 1; i >= 0; i--) {
+      const m = log![i]!;
+      if (inSpan(m) && !this.hidden(user, m)) yield m;
+    }
+  }
+
+  private readonly reads: ConversationReads = {
+    directPeers: async (user) => [...(this.data.directPeers.get(user) ?? [])].map(([peer, lastId]) => ({ peer, lastId })),
+    everBlocked: async (user) => new Set(this.data.blockSpans.get(user)?.keys() ?? []),
+    lastVisible: async (user, target) => {
+      for (const m of this.visible(user, target)) return m.id;
+      return 0;
+    },
+    groupsOf: async (user) => [...this.data.groups.values()].filter((g) => g.memberSet.has(user)).map((g) => ({ id: g.id, name: g.name })),
+    messagesById: async (ids) => ids.flatMap((id) => this.data.stream[id - 1] ?? []),
+    readsOf: async (user) => new Map(this.data.reads.get(user) ?? []),
+    readsOn: async (key) => {
+      const out = new Map<string, number>();
+      for (const [user, reads] of this.data.reads) {
+        const pos = reads.get(key);
+        if (pos !== undefined) out.set(user, pos);
+      }
+      return out;
+    },
+    unread: async (user, target, after) => {
+      let n = 0;
+      for (const m of this.visible(user, target)) {
+        if (m.id <= after) break;
+        if (m.from !== user) n++;
+      }
+      return n;
+    },
+  };
+
+  async conversations(query: ConversationQuery): Promise<ConversationRecord[]> {
+    this.data.ready();
+    if (!this.data.users.has(query.username)) return [];
+    return listConversations(this.reads, query);
+  }
+
+  async markRead(username: string, target: ConversationTarget, position: number): Promise<{ read: number; unread: number }> {
+    this.data.ready();
+    const resolved = await resolveTarget(target, async (name) => this.data.groups.get(name)?.id ?? null);
+    if (!resolved) throw new Error(`markRead: no group "${'group' in target ? target.group : ''}"`);
+    const reads = mapIn(this.data.reads, username);
+    const key = keyOf(resolved);
+    reads.set(key, Math.max(reads.get(key) ?? 0, Math.min(position, this.data.head)));
+    const read = effectiveRead(reads, key);
+    return { read, unread: await this.reads.unread(username, resolved, read) };
+  }
+
+  async setReadReceipts(username: string, on: boolean): Promise<void> {
+    this.data.ready();
+    if (on) this.data.receiptsOff.delete(username);
+    else if (this.data.users.has(username)) this.data.receiptsOff.add(username);
+  }
+
+  async readReceiptsOff(usernames: readonly string[]): Promise<string[]> {
+    this.data.ready();
+    return usernames.filter((u) => this.data.receiptsOff.has(u));
+  }
+
   /**
    * Rewrites every message naming `from` as sender or recipient, in the stream
    * and in each index into it (the user record itself is moved by the caller).
@@ -562,12 +659,40 @@ class MemoryMessages implements MessageStore {
       if (first?.to !== undefined) privateLog.set(pairKey(first.from, first.to), next);
     }
     this.privateLog = privateLog;
+    // Direct pairs and read positions name users: as owners, and inside keys (d:<peer>).
+    const moveKey = <V>(map: Map<string, V>, a: string, b: string) => {
+      const value = map.get(a);
+      if (value === undefined) return;
+      map.delete(a);
+      map.set(b, value);
+    };
+    moveKey(data.directPeers, from, to);
+    for (const peers of data.directPeers.values()) moveKey(peers, from, to);
+    moveKey(data.reads, from, to);
+    for (const reads of data.reads.values()) moveKey(reads, directKey(from), directKey(to));
+    if (data.receiptsOff.delete(from)) data.receiptsOff.add(to);
+  }
+
+  /** Forgets a deleted user's conversations: their pairs, read positions and setting (others keep their rows naming them). */
+  deleteUser(username: string): void {
+    this.data.directPeers.delete(username);
+    for (const peers of this.data.directPeers.values()) peers.delete(username);
+    this.data.reads.delete(username);
+    this.data.receiptsOff.delete(username);
   }
 
   async history(query: HistoryQuery): Promise<ChatMessage[]> {
     this.data.ready();
     const target = historyTarget(query);
     let log: ChatMessage[] | undefined;
+    if ('everyone' in target) {
+      const n = pageSize(query.limit);
+      const out: ChatMessage[] = [];
+      const { broadcasts } = this.data;
+      const end = query.before === undefined ? broadcasts.length : firstIndex(broadcasts, (m) => m.id >= query.before!);
+      for (let i = end - 1; i >= 0 && out.length < n; i--) if (!this.hidden(query.viewer, broadcasts[i]!)) out.push(broadcasts[i]!);
+      return out;
+    }
     if ('group' in target) {
       const group = this.data.groups.get(target.group);
       log = group ? this.data.groupLog.get(group.id) : undefined;
@@ -667,6 +792,7 @@ class MemoryAdmin implements AdminStore {
     blocking.delete(username);
     blockSpans.delete(username);
     this.blocks.blockedByIndex.delete(username);
+    this.messages.deleteUser(username);
     this.data.users.delete(username);
     return true;
   }
@@ -838,6 +964,12 @@ function setIn<K, V>(map: Map<K, Set<V>>, key: K): Set<V> {
   let set = map.get(key);
   if (!set) map.set(key, (set = new Set()));
   return set;
+}
+
+function mapIn<K, K2, V>(map: Map<K, Map<K2, V>>, key: K): Map<K2, V> {
+  let inner = map.get(key);
+  if (!inner) map.set(key, (inner = new Map<K2, V>()));
+  return inner;
 }
 
 function pushIn<K, V>(map: Map<K, V[]>, key: K, value: V): void {

@@ -121,6 +121,10 @@ export class PostgresAccounts implements AccountStore {
            ON CONFLICT DO NOTHING RETURNING name
          ), made AS (
            INSERT INTO users (username, name_key, password_hash, created_at) SELECT name, $4, $2, $3 FROM claimed RETURNING username
+         ), floor AS (
+           -- Nothing sent before the account existed counts as unread.
+           INSERT INTO read_positions (username, conversation, position) SELECT username, '*', (SELECT coalesce(max(id), 0) FROM messages) FROM made
+           ON CONFLICT (username, conversation) DO UPDATE SET position = excluded.position
          )
          -- A name used before (a deleted or renamed account) starts after the private messages its
          -- former holder was sent: they stay in the stream (and in history), never in this mailbox.

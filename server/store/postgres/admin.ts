@@ -114,6 +114,10 @@ export class PostgresAdmin implements AdminStore {
       await client.query('DELETE FROM block_spans WHERE blocker = $1', [username]);
       await client.query(`UPDATE block_spans SET to_pos = ${HEAD} WHERE blocked = $1 AND to_pos IS NULL`, [username]);
       await client.query('DELETE FROM positions WHERE username = $1', [username]);
+      // Conversations: others' rows naming the user go too, so a later holder of the name starts clean.
+      await client.query('DELETE FROM direct_peers WHERE username = $1 OR peer = $1', [username]);
+      await client.query('DELETE FROM read_positions WHERE username = $1 OR conversation = $2', [username, `d:${username}`]);
+      await client.query('DELETE FROM receipts_off WHERE username = $1', [username]);
       await client.query('DELETE FROM users WHERE username = $1', [username]);
       await client.query(`DELETE FROM names WHERE name = $1 AND kind = 'user'`, [username]);
       return true;
@@ -155,9 +159,14 @@ export class PostgresAdmin implements AdminStore {
         'UPDATE group_members SET username = $1 WHERE username = $2',
         'UPDATE messages SET sender = $1 WHERE sender = $2',
         'UPDATE messages SET recipient = $1 WHERE recipient = $2',
+        'UPDATE direct_peers SET username = $1 WHERE username = $2',
+        'UPDATE direct_peers SET peer = $1 WHERE peer = $2',
+        'UPDATE read_positions SET username = $1 WHERE username = $2',
+        'UPDATE receipts_off SET username = $1 WHERE username = $2',
       ]) {
         await client.query(sql, [to, from]);
       }
+      await client.query('UPDATE read_positions SET conversation = $1 WHERE conversation = $2', [`d:${to}`, `d:${from}`]);
       await client.query('DELETE FROM positions WHERE username = $1', [from]);
       await client.query('DELETE FROM users WHERE username = $1', [from]);
       await client.query(`DELETE FROM names WHERE name = $1 AND kind = 'user'`, [from]);

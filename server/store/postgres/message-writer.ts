@@ -10,7 +10,7 @@
 //       fill a hole below what a client already resumed past).
 // MUST: a failing save (a group or recipient that does not exist) fails alone:
 //       the batch is rolled back and its saves are retried one by one, in order.
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { ChatMessage } from '../../protocol';
 import { messageRecord } from '../rules';
 import type { NewMessage } from '../store';
@@ -33,6 +33,31 @@ const INSERT_BATCH = `
   LEFT JOIN groups g ON t.kind = 'group' AND g.name = t.group_name
   ORDER BY t.id
   RETURNING id, kind, group_id, (recipient IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.username = recipient)) AS recipient_ok`;
+
+/**
+ * Each private message's pair (both directions) gets its newest id: one row per
+ * pair, whatever the batch holds (ON CONFLICT may touch a row once per statement).
+ */
+async function upsertDirectPeers(client: PoolClient, stored: readonly ChatMessage[]): Promise<void> {
+  const last = new Map<string, { user: string; peer: string; id: number }>();
+  for (const m of stored) {
+    if (m.kind !== 'private' || m.to === undefined) continue;
+    for (const [user, peer] of [
+      [m.from, m.to],
+      [m.to, m.from],
+    ] as const) {
+      const key = `${user}\0${peer}`;
+      if ((last.get(key)?.id ?? 0) < m.id) last.set(key, { user, peer, id: m.id });
+    }
+  }
+  if (last.size === 0) return;
+  const rowsToWrite = [...last.values()];
+  await client.query(
+    `INSERT INTO direct_peers (username, peer, last_id) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+     ON CONFLICT (username, peer) DO UPDATE SET last_id = GREATEST(direct_peers.last_id, excluded.last_id)`,
+    [rowsToWrite.map((r) => r.user), rowsToWrite.map((r) => r.peer), rowsToWrite.map((r) => r.id)],
+  );
+}
 
 /** The batch failed inside its transaction; PostgreSQL rolled it back, nothing was written. */
 class BatchFailed extends Error {
@@ -112,6 +137,7 @@ export class MessageWriter {
           if (row.kind === 'group' && row.group_id === null) throw new Error(`saveMessage: no group for message ${row.id}`);
           if (!row.recipient_ok) throw new Error(`saveMessage: the recipient of message ${row.id} is not a user`);
         }
+        await upsertDirectPeers(client, stored);
         return stored;
       });
       committed = true;

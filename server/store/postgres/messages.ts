@@ -4,7 +4,18 @@
 import type { Pool } from 'pg';
 import type { ChatMessage, Delivery, MessageKind } from '../../protocol';
 import { awayAtSignIn, historyTarget, inAway, messageRecord, pageSize } from '../rules';
-import type { AwayWindow, HistoryQuery, MailboxQuery, MessageStore, NewMessage, SignInPositions } from '../store';
+import { effectiveRead, keyOf, listConversations, resolveTarget, type ConversationReads } from '../conversations';
+import type {
+  AwayWindow,
+  ConversationQuery,
+  ConversationRecord,
+  ConversationTarget,
+  HistoryQuery,
+  MailboxQuery,
+  MessageStore,
+  NewMessage,
+  SignInPositions,
+} from '../store';
 import { inTransaction, rows, toNumber } from './db';
 import { MessageWriter } from './message-writer';
 
@@ -42,6 +53,14 @@ const MAILBOX = `
   ) mb WHERE NOT EXISTS (
     SELECT 1 FROM block_spans b WHERE b.blocker = $1 AND b.blocked = mb.sender
        AND (b.to_pos IS NULL OR (mb.id > b.from_pos AND mb.id <= b.to_pos)))`;
+
+/** The reader $1 blocks m.sender now, or blocked them when m was sent. */
+const VISIBLE = `NOT EXISTS (SELECT 1 FROM block_spans b WHERE b.blocker = $1 AND b.blocked = m.sender
+  AND (b.to_pos IS NULL OR (m.id > b.from_pos AND m.id <= b.to_pos)))`;
+/** Group messages of group $2 inside $1's spans of membership. */
+const GROUP_SPANS = `FROM member_spans s JOIN messages m
+    ON m.kind = 'group' AND m.group_id = s.group_id AND m.id > s.from_pos AND (s.to_pos IS NULL OR m.id <= s.to_pos)
+  WHERE s.username = $1 AND s.group_id = $2`;
 
 function toMessage(row: MessageRow): ChatMessage {
   return messageRecord(toNumber(row.id), { kind: row.kind, from: row.sender, to: row.recipient, group: row.group_name, text: row.body, ts: toNumber(row.ts) });
@@ -149,6 +168,15 @@ export class PostgresMessages implements MessageStore {
       );
       return found.map(toMessage);
     }
+    if ('everyone' in target) {
+      const found = await rows<MessageRow>(
+        this.pool,
+        `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.kind = 'broadcast' AND ($2::bigint IS NULL OR m.id < $2) AND ${VISIBLE}
+         ORDER BY m.id DESC LIMIT $3`,
+        [query.viewer, before, limit],
+      );
+      return found.map(toMessage);
+    }
     const found = await rows<MessageRow>(
       this.pool,
       `SELECT ${MESSAGE_COLUMNS} FROM messages m
@@ -160,4 +188,107 @@ export class PostgresMessages implements MessageStore {
     );
     return found.map(toMessage);
   }
+
+  conversations(query: ConversationQuery): Promise<ConversationRecord[]> {
+    return listConversations(this.reads, query);
+  }
+
+  async markRead(username: string, target: ConversationTarget, position: number): Promise<{ read: number; unread: number }> {
+    const resolved = await resolveTarget(target, async (name) => {
+      const [row] = await rows<{ id: string }>(this.pool, 'SELECT id FROM groups WHERE name = $1', [name]);
+      return row ? toNumber(row.id) : null;
+    });
+    if (!resolved) throw new Error(`markRead: no group "${'group' in target ? target.group : ''}"`);
+    const key = keyOf(resolved);
+    // Never lowered, never above the head, in one statement (racing reads from two nodes cannot lower it).
+    await this.pool.query(
+      `INSERT INTO read_positions (username, conversation, position) VALUES ($1, $2, LEAST($3::bigint, ${HEAD}))
+       ON CONFLICT (username, conversation) DO UPDATE SET position = GREATEST(read_positions.position, excluded.position)`,
+      [username, key, position],
+    );
+    const read = effectiveRead(await this.reads.readsOf(username), key);
+    return { read, unread: await this.reads.unread(username, resolved, read) };
+  }
+
+  async setReadReceipts(username: string, on: boolean): Promise<void> {
+    if (on) await this.pool.query('DELETE FROM receipts_off WHERE username = $1', [username]);
+    else await this.pool.query('INSERT INTO receipts_off (username) SELECT username FROM users WHERE username = $1 ON CONFLICT DO NOTHING', [username]);
+  }
+
+  async readReceiptsOff(usernames: readonly string[]): Promise<string[]> {
+    if (usernames.length === 0) return [];
+    const found = await rows<{ username: string }>(this.pool, 'SELECT username FROM receipts_off WHERE username = ANY($1::text[])', [usernames]);
+    const off = new Set(found.map((r) => r.username));
+    return usernames.filter((u) => off.has(u));
+  }
+
+  /** The indexed reads of the shared conversation rules (conversations.ts). */
+  private readonly reads: ConversationReads = {
+    directPeers: async (user) =>
+      (await rows<{ peer: string; last_id: string }>(this.pool, 'SELECT peer, last_id FROM direct_peers WHERE username = $1', [user])).map((r) => ({
+        peer: r.peer,
+        lastId: toNumber(r.last_id),
+      })),
+    everBlocked: async (user) =>
+      new Set((await rows<{ blocked: string }>(this.pool, 'SELECT DISTINCT blocked FROM block_spans WHERE blocker = $1', [user])).map((r) => r.blocked)),
+    lastVisible: async (user, target) => {
+      let sql: string;
+      let params: unknown[];
+      if ('peer' in target) {
+        sql = `SELECT GREATEST(
+                 coalesce((SELECT max(m.id) FROM messages m WHERE m.kind = 'private' AND m.sender = $1 AND m.recipient = $2), 0),
+                 coalesce((SELECT m.id FROM messages m WHERE m.kind = 'private' AND m.sender = $2 AND m.recipient = $1 AND ${VISIBLE}
+                           ORDER BY m.id DESC LIMIT 1), 0)) AS id`;
+        params = [user, target.peer];
+      } else if ('groupId' in target) {
+        sql = `SELECT m.id ${GROUP_SPANS} AND ${VISIBLE} ORDER BY m.id DESC LIMIT 1`;
+        params = [user, target.groupId];
+      } else {
+        sql = `SELECT m.id FROM messages m WHERE m.kind = 'broadcast' AND ${VISIBLE} ORDER BY m.id DESC LIMIT 1`;
+        params = [user];
+      }
+      const [row] = await rows<{ id: string }>(this.pool, sql, params);
+      return row ? toNumber(row.id) : 0;
+    },
+    groupsOf: async (user) =>
+      (
+        await rows<{ id: string; name: string }>(
+          this.pool,
+          'SELECT g.id, g.name FROM group_members gm JOIN groups g ON g.name = gm.group_name WHERE gm.username = $1',
+          [user],
+        )
+      ).map((r) => ({ id: toNumber(r.id), name: r.name })),
+    messagesById: async (ids) =>
+      ids.length === 0
+        ? []
+        : (await rows<MessageRow>(this.pool, `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.id = ANY($1::bigint[])`, [ids])).map(toMessage),
+    readsOf: async (user) =>
+      new Map(
+        (
+          await rows<{ conversation: string; position: string }>(this.pool, 'SELECT conversation, position FROM read_positions WHERE username = $1', [user])
+        ).map((r) => [r.conversation, toNumber(r.position)]),
+      ),
+    readsOn: async (key) =>
+      new Map(
+        (await rows<{ username: string; position: string }>(this.pool, 'SELECT username, position FROM read_positions WHERE conversation = $1', [key])).map(
+          (r) => [r.username, toNumber(r.position)],
+        ),
+      ),
+    unread: async (user, target, after) => {
+      let sql: string;
+      let params: unknown[];
+      if ('peer' in target) {
+        sql = `SELECT count(*) AS n FROM messages m WHERE m.kind = 'private' AND m.sender = $2 AND m.recipient = $1 AND m.id > $3 AND ${VISIBLE}`;
+        params = [user, target.peer, after];
+      } else if ('groupId' in target) {
+        sql = `SELECT count(*) AS n ${GROUP_SPANS} AND m.id > $3 AND m.sender <> $1 AND ${VISIBLE}`;
+        params = [user, target.groupId, after];
+      } else {
+        sql = `SELECT count(*) AS n FROM messages m WHERE m.kind = 'broadcast' AND m.id > $2 AND m.sender <> $1 AND ${VISIBLE}`;
+        params = [user, after];
+      }
+      const [row] = await rows<{ n: string }>(this.pool, sql, params);
+      return row ? toNumber(row.n) : 0;
+    },
+  };
 }

@@ -326,6 +326,45 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX tokens_family_idx ON tokens (family);
     `,
   },
+  {
+    version: 9,
+    name: 'conversations: direct pairs with their last message, read positions per conversation, read-receipt setting',
+    sql: `
+      -- One row per user and direct peer (both directions), with the pair's newest
+      -- message id: upserted by each private send, so listing a user's direct
+      -- conversations never scans the stream.
+      CREATE TABLE direct_peers (
+        username text NOT NULL,
+        peer text NOT NULL,
+        last_id bigint NOT NULL,
+        PRIMARY KEY (username, peer)
+      );
+      INSERT INTO direct_peers (username, peer, last_id)
+        SELECT u, p, max(id) FROM (
+          SELECT sender AS u, recipient AS p, id FROM messages WHERE kind = 'private' AND recipient IS NOT NULL
+          UNION ALL
+          SELECT recipient, sender, id FROM messages WHERE kind = 'private' AND recipient IS NOT NULL) pairs
+        GROUP BY u, p;
+
+      -- How far each user has read each conversation ('d:<peer>', 'g:<group id>',
+      -- 'e' for Everyone); '*' is the floor below which nothing counts as unread.
+      CREATE TABLE read_positions (
+        username text NOT NULL,
+        conversation text NOT NULL,
+        position bigint NOT NULL,
+        PRIMARY KEY (username, conversation)
+      );
+      CREATE INDEX read_positions_conversation_idx ON read_positions (conversation, username);
+      -- What users had already received counts as read.
+      INSERT INTO read_positions (username, conversation, position)
+        SELECT u.username, '*', coalesce(p.acked, 0) FROM users u LEFT JOIN positions p ON p.username = u.username;
+
+      -- Users who turned read receipts off (default: on).
+      CREATE TABLE receipts_off (
+        username text PRIMARY KEY
+      );
+    `,
+  },
 ];
 
 /** Highest schema version this code knows. */

@@ -99,6 +99,9 @@ export function adminWriteOps(db: Database, s: Statements, base: ReturnType<type
       w.deleteOwnBlockSpans.run(username);
       w.closeBlockSpansOf.run(username);
       w.deletePositions.run(username);
+      s.deletePeers.run(username, username);
+      s.deleteReads.run(username, `d:${username}`);
+      s.setReceiptsOn.run(username);
       w.deleteUser.run(username);
       return true;
     },
@@ -116,6 +119,8 @@ export function adminWriteOps(db: Database, s: Statements, base: ReturnType<type
       const moves = [w.moveTokens, w.moveBlocker, w.moveBlocked, w.moveOwner, w.moveMember, w.moveSender, w.moveRecipient];
       moves.push(w.moveMemberSpans, w.moveBlockerSpans, w.moveBlockedSpans, w.moveUploader, w.moveFileGrantee);
       for (const move of moves) move.run(to, from);
+      for (const move of [s.renamePeerOwner, s.renamePeer, s.renameReadOwner, s.renameReceipts]) move.run(to, from);
+      s.renameReadKey.run(`d:${to}`, `d:${from}`);
       w.deleteUser.run(from);
       return 'ok';
     },

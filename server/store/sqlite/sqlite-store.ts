@@ -7,6 +7,7 @@ import { canonicalName } from '../../protocol/canonical-name';
 import type { Delivery } from '../../protocol';
 import { currentLock, historyTarget, inAway, newMessageFields, pageSize } from '../rules';
 import { LocalBlobStore } from '../blobs/local';
+import { effectiveRead, keyOf, listConversations, resolveTarget, type ConversationReads } from '../conversations';
 import type { BlobStore, FileRecord, FileStore } from '../file-store';
 import type { AccountStore, AdminStore, BlockStore, GroupRecord, GroupStore, MailboxQuery, MessageStore, Store } from '../store';
 import { adminReads } from './admin';
@@ -217,6 +218,8 @@ function mailboxParams(q: Omit<MailboxQuery, 'limit' | 'newest'>, limit: number)
 
 function messages({ s, ready, op }: Sides): MessageStore {
   const save = op('saveMessage');
+  const markRead = op('markRead');
+  const reads = conversationReads(s);
   return {
     ack: op('ack'),
     signIn: op('signIn'),
@@ -259,8 +262,49 @@ function messages({ s, ready, op }: Sides): MessageStore {
       const limit = pageSize(query.limit);
       const before = query.before ?? Number.MAX_SAFE_INTEGER;
       if (limit === 0) return [];
+      if ('everyone' in target) return s.broadcastHistory.all({ u: query.viewer, before, limit }).map(toMessage);
       if ('group' in target) return s.groupHistory.all(target.group, before, limit).map(toMessage);
       return s.privateHistory.all({ a: query.viewer, b: target.peer, before, limit }).map(toMessage);
+    },
+    async conversations(query) {
+      ready();
+      return listConversations(reads, query);
+    },
+    async markRead(username, target, position) {
+      ready();
+      const resolved = await resolveTarget(target, async (name) => s.groupIdOf.get(name)?.id ?? null);
+      if (!resolved) throw new Error(`markRead: no group "${'group' in target ? target.group : ''}"`);
+      const key = keyOf(resolved);
+      await markRead(username, key, position);
+      const read = effectiveRead(await reads.readsOf(username), key);
+      return { read, unread: await reads.unread(username, resolved, read) };
+    },
+    setReadReceipts: op('setReadReceipts'),
+    async readReceiptsOff(usernames) {
+      ready();
+      return usernames.filter((u) => s.receiptsOff.get(u) !== undefined);
+    },
+  };
+}
+
+/** The indexed reads the shared conversation rules need (conversations.ts), on the read connection. */
+function conversationReads(s: Statements): ConversationReads {
+  return {
+    directPeers: async (u) => s.directPeers.all(u).map((r) => ({ peer: r.peer, lastId: r.last_id })),
+    everBlocked: async (u) => new Set(s.everBlocked.all(u).map((r) => r.blocked)),
+    async lastVisible(u, target) {
+      if ('peer' in target) return s.lastDirect.get({ u, p: target.peer })?.last ?? 0;
+      if ('groupId' in target) return s.lastGroup.get({ u, g: target.groupId })?.id ?? 0;
+      return s.lastBroadcast.get({ u })?.id ?? 0;
+    },
+    groupsOf: async (u) => s.groupsOf.all(u).map((r) => ({ id: r.id, name: r.name })),
+    messagesById: async (ids) => (ids.length === 0 ? [] : s.messagesById.all(JSON.stringify(ids)).map(toMessage)),
+    readsOf: async (u) => new Map(s.readsOf.all(u).map((r) => [r.conversation, r.position])),
+    readsOn: async (key) => new Map(s.readsOn.all(key).map((r) => [r.username, r.position])),
+    async unread(u, target, after) {
+      if ('peer' in target) return s.unreadDirect.get({ u, p: target.peer, after })?.n ?? 0;
+      if ('groupId' in target) return s.unreadGroup.get({ u, g: target.groupId, after })?.n ?? 0;
+      return s.unreadBroadcast.get({ u, after })?.n ?? 0;
     },
   };
 }

@@ -1,6 +1,7 @@
 // Every SQL statement of the SQLite store, prepared once per connection, with
 // the row shapes they return. The schema itself lives in migrations.ts.
 import type { Database, Statement } from 'better-sqlite3';
+import { prepareConversationStatements } from './conversation-statements';
 import { prepareFileStatements } from './file-statements';
 
 export interface UserRow {
@@ -101,6 +102,8 @@ export function prepareStatements(db: Database) {
   return {
     // ---- files (file-statements.ts)
     ...prepareFileStatements(db),
+    // ---- conversations and read positions (conversation-statements.ts)
+    ...prepareConversationStatements(db),
     // ---- accounts
     nameTaken: p<[string, string], { taken: 1 }>(
       'SELECT 1 AS taken WHERE EXISTS (SELECT 1 FROM users WHERE name_key = ?) OR EXISTS (SELECT 1 FROM groups WHERE name = ?)',

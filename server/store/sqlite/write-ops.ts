@@ -25,6 +25,7 @@ export function writeOps(s: Statements) {
       if (s.nameTaken.get(key, username)) return false;
       s.insertUser.run(username, key, passwordHash, now);
       s.insertPositions.run(username, username);
+      s.setFloor.run(username);
       return true;
     },
 
@@ -170,6 +171,10 @@ export function writeOps(s: Statements) {
       }
       const inserted = s.insertMessage.get(message.kind, message.from, message.to ?? null, message.group ?? null, groupId, message.text, message.ts);
       if (!inserted) throw new Error('saveMessage: INSERT returned no id');
+      if (message.kind === 'private' && message.to !== undefined) {
+        s.upsertPeer.run(message.from, message.to, inserted.id);
+        s.upsertPeer.run(message.to, message.from, inserted.id);
+      }
       return inserted.id;
     },
 
@@ -189,6 +194,16 @@ export function writeOps(s: Statements) {
 
     signOut(username: string, acked: number): void {
       s.signOut.run(acked, username);
+    },
+
+    /** Raises the user's read position under a conversation key (conversations.ts). */
+    markRead(username: string, key: string, position: number): void {
+      s.markRead.run(username, key, position);
+    },
+
+    setReadReceipts(username: string, on: boolean): void {
+      if (on) s.setReceiptsOn.run(username);
+      else s.setReceiptsOff.run(username);
     },
   };
 }

@@ -63,6 +63,16 @@ describe('parseTextCommand: every command', () => {
     ['history bob 42', { type: 'history', with: 'bob', before: 42 }],
     ['history group team', { type: 'history', with: 'team', group: true }],
     ['history group team 7', { type: 'history', with: 'team', group: true, before: 7 }],
+    ['history everyone', { type: 'history', everyone: true }],
+    ['history everyone 9', { type: 'history', everyone: true, before: 9 }],
+    ['conversations', { type: 'conversations' }],
+    ['conversations 12', { type: 'conversations', before: 12 }],
+    ['read bob 5', { type: 'read', with: 'bob', messageId: 5 }],
+    ['read group team 6', { type: 'read', with: 'team', group: true, messageId: 6 }],
+    ['READ EVERYONE 7', { type: 'read', everyone: true, messageId: 7 }],
+    ['settings', { type: 'settings' }],
+    ['settings receipts off', { type: 'settings', readReceipts: false }],
+    ['settings Receipts ON', { type: 'settings', readReceipts: true }],
     ['ack 17', { type: 'ack', seq: 17 }],
     ['ack 0', { type: 'ack', seq: 0 }],
     ['file-token', { type: 'file-token' }],
@@ -100,7 +110,10 @@ describe('help', () => {
       'remove group <name> <member> ...',
       'leave group <name>',
       'grouplist',
-      'history <user|group> [before-id]',
+      'history <user|group> [before-id] | history everyone [before-id]',
+      'conversations [before-id]',
+      'read <user> <id> | read group <name> <id> | read everyone <id>',
+      'settings | settings receipts <on|off>',
       'ack <seq>',
       'file-token',
       'logout',
@@ -264,6 +277,22 @@ describe('format functions', () => {
         time,
       ),
     ).toEqual(['Online in the last hour (3): a (online), b (last login 12:34), c (last login never)']);
+    expect(formatResult('conversations', { conversations: [], hasMore: false })).toEqual(['No conversations.']);
+    expect(
+      formatResult(
+        'conversations',
+        {
+          conversations: [
+            { kind: 'direct', with: 'alice', lastMessage: msg, at: msg.ts, read: 0, unread: 2 },
+            { kind: 'everyone', lastMessage: null, at: null, read: 0, unread: 0 },
+          ],
+          hasMore: true,
+        },
+        time,
+      ),
+    ).toEqual(['Conversations (2):', `  alice (2 unread): #${msg.id} [12:34] alice: hi there`, '  everyone (read): no messages']);
+    expect(formatResult('read', { with: 'team', group: true, everyone: false, messageId: 4, unread: 1 })).toEqual(['Read group team up to #4 (1 unread).']);
+    expect(formatResult('settings', { readReceipts: true })).toEqual(['Read receipts: on.']);
     expect(formatResult('block', { user: 'b' })).toEqual(['b is blocked: their messages will not reach you.']);
     expect(formatResult('unblock', { user: 'b' })).toEqual(['b is unblocked.']);
     expect(formatResult('blocklist', { users: [] })).toEqual(['You have blocked no one.']);
@@ -327,6 +356,8 @@ describe('format functions', () => {
       [{ type: 'event', event: 'group', name: 'g', change: 'deleted', actor: 'b', members: [], group: null }, '* group g was deleted'],
       [{ type: 'event', event: 'typing', from: 'bob' }, '* bob is typing'],
       [{ type: 'event', event: 'typing', from: 'bob', group: 'g' }, '* bob is typing in group g'],
+      [{ type: 'event', event: 'read', by: 'bob', with: 'bob', messageId: 9 }, '* bob read your messages up to #9'],
+      [{ type: 'event', event: 'read', by: 'bob', with: 'g', group: true, messageId: 9 }, '* bob read group g up to #9'],
       [{ type: 'event', event: 'shutdown', reason: 'bye' }, '* Server is shutting down: bye'],
     ];
     for (const [event, line] of events) expect(formatEvent(event, time)).toBe(line);
