@@ -156,11 +156,7 @@ export interface AccountStore {
 
   // Lockout, keyed by the username typed (which need not exist).
   getLockState(username: string, now: number): Promise<LockState>;
-  /**
-   * Atomically records a failed attempt. When failures reach maxAttempts the
-   * account is locked until now + lockMs and the counter restarts at 0.
-   */
-  recordFailedLogin(username: string, now: number, maxAttempts: number, lockMs: number): Promise<LockState>;
+  /** Forgets the failures and any lock of `username` (an administrator's unlock). */
   clearFailedLogins(username: string): Promise<void>;
   /**
    * Atomically reserves the one password verification allowed in flight for

@@ -5,7 +5,7 @@ import type { Store } from './store';
 
 /** Methods that write, by role. Reads pass through untimed. */
 const WRITES: Record<string, ReadonlySet<string>> = {
-  accounts: new Set(['createUser', 'setPasswordHash', 'recordLogin', 'recordFailedLogin', 'clearFailedLogins', 'createToken', 'revokeToken', 'revokeTokensOf']),
+  accounts: new Set(['createUser', 'setPasswordHash', 'recordLogin', 'clearFailedLogins', 'createToken', 'revokeToken', 'revokeTokensOf']),
   blocks: new Set(['block', 'unblock']),
   groups: new Set(['createGroup', 'addGroupMembers', 'removeGroupMembers']),
   messages: new Set(['saveMessage', 'ack']),

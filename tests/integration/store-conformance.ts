@@ -235,13 +235,17 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(await store.accounts.getLockState(n('anyone'), T0)).toEqual({ failures: 0, lockedUntil: null });
       });
 
+      // A failed attempt counted on its own (no hourly cap in the way).
+      const fail = (who: string, now: number, maxAttempts = MAX) =>
+        store.accounts.finishLoginAttempt(who, now, false, { maxAttempts, lockMs: LOCK_MS, maxPerHour: 1_000 });
+
       it('counts failures, locks at maxAttempts with the counter restarted, and unlocks when the lock expires', async () => {
         const who = n('victim');
-        expect(await store.accounts.recordFailedLogin(who, T0, MAX, LOCK_MS)).toEqual({ failures: 1, lockedUntil: null });
-        expect(await store.accounts.recordFailedLogin(who, T0 + 1, MAX, LOCK_MS)).toEqual({ failures: 2, lockedUntil: null });
+        expect(await fail(who, T0)).toEqual({ failures: 1, lockedUntil: null });
+        expect(await fail(who, T0 + 1)).toEqual({ failures: 2, lockedUntil: null });
         expect(await store.accounts.getLockState(who, T0 + 2)).toEqual({ failures: 2, lockedUntil: null });
 
-        const locked = await store.accounts.recordFailedLogin(who, T0 + 10, MAX, LOCK_MS);
+        const locked = await fail(who, T0 + 10);
         expect(locked).toEqual({ failures: 0, lockedUntil: T0 + 10 + LOCK_MS });
         expect(await store.accounts.getLockState(who, T0 + 11)).toEqual({ failures: 0, lockedUntil: T0 + 10 + LOCK_MS });
         expect(await store.accounts.getLockState(who, T0 + 10 + LOCK_MS - 1)).toEqual({ failures: 0, lockedUntil: T0 + 10 + LOCK_MS });
@@ -249,26 +253,26 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         // now >= lockedUntil: the lock is over and the count starts again.
         const after = T0 + 10 + LOCK_MS;
         expect(await store.accounts.getLockState(who, after)).toEqual({ failures: 0, lockedUntil: null });
-        expect(await store.accounts.recordFailedLogin(who, after, MAX, LOCK_MS)).toEqual({ failures: 1, lockedUntil: null });
-        expect(await store.accounts.recordFailedLogin(who, after + 1, MAX, LOCK_MS)).toEqual({ failures: 2, lockedUntil: null });
-        expect(await store.accounts.recordFailedLogin(who, after + 2, MAX, LOCK_MS)).toEqual({ failures: 0, lockedUntil: after + 2 + LOCK_MS });
+        expect(await fail(who, after)).toEqual({ failures: 1, lockedUntil: null });
+        expect(await fail(who, after + 1)).toEqual({ failures: 2, lockedUntil: null });
+        expect(await fail(who, after + 2)).toEqual({ failures: 0, lockedUntil: after + 2 + LOCK_MS });
       });
 
       it('clearFailedLogins resets the counter; counters are per name and case-sensitive', async () => {
         const who = n('who');
         const other = n('Who');
-        await store.accounts.recordFailedLogin(who, T0, MAX, LOCK_MS);
-        await store.accounts.recordFailedLogin(who, T0, MAX, LOCK_MS);
-        await store.accounts.recordFailedLogin(other, T0, MAX, LOCK_MS);
+        await fail(who, T0);
+        await fail(who, T0);
+        await fail(other, T0);
         await store.accounts.clearFailedLogins(who);
         expect(await store.accounts.getLockState(who, T0)).toEqual({ failures: 0, lockedUntil: null });
         expect(await store.accounts.getLockState(other, T0)).toEqual({ failures: 1, lockedUntil: null });
-        expect(await store.accounts.recordFailedLogin(who, T0, MAX, LOCK_MS)).toEqual({ failures: 1, lockedUntil: null });
+        expect(await fail(who, T0)).toEqual({ failures: 1, lockedUntil: null });
       });
 
-      it('recordFailedLogin is atomic: concurrent failures are all counted', async () => {
+      it('finishLoginAttempt is atomic: concurrent failures are all counted', async () => {
         const who = n('racer');
-        const results = await Promise.all(Array.from({ length: 6 }, (_, i) => store.accounts.recordFailedLogin(who, T0 + i, 10, LOCK_MS)));
+        const results = await Promise.all(Array.from({ length: 6 }, (_, i) => fail(who, T0 + i, 10)));
         expect(results.map((r) => r.failures).sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6]);
         expect(await store.accounts.getLockState(who, T0 + 10)).toEqual({ failures: 6, lockedUntil: null });
       });
@@ -1069,7 +1073,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         const tokenHash = n('token');
         await store.accounts.setPasswordHash(a, 'changed', T0 + 5);
         await store.accounts.recordLogin(a, T0 + 100);
-        await store.accounts.recordFailedLogin(c, T0, 3, 60_000);
+        await store.accounts.finishLoginAttempt(c, T0, false, { maxAttempts: 3, lockMs: 60_000, maxPerHour: 5 });
         await store.accounts.createToken(a, tokenHash, T0 + HOUR, T0);
         await store.blocks.block(b, c);
         await store.groups.createGroup(team, a, [b, c], T0);

@@ -15,7 +15,6 @@ import {
   historyTarget,
   inAway,
   messageRecord,
-  nextLockAfterFailure,
   pageSize,
 } from '../rules';
 import { MemoryBlobStore } from '../blobs/memory';
@@ -187,14 +186,6 @@ class MemoryAccounts implements AccountStore {
   async getLockState(username: string, now: number): Promise<LockState> {
     this.data.ready();
     return currentLock(this.locks.get(username), now);
-  }
-
-  async recordFailedLogin(username: string, now: number, maxAttempts: number, lockMs: number): Promise<LockState> {
-    this.data.ready();
-    const row = this.locks.get(username);
-    const next = nextLockAfterFailure(currentLock(row, now), now, maxAttempts, lockMs);
-    this.locks.set(username, { hourStart: null, hourFailures: 0, leaseUntil: null, ...row, ...next });
-    return { ...next };
   }
 
   async beginLoginAttempt(username: string, now: number, leaseMs: number): Promise<AttemptReservation> {

@@ -82,7 +82,6 @@ function accounts({ s, ready, op }: Sides): AccountStore {
     createUser: op('createUser'),
     setPasswordHash: op('setPasswordHash'),
     recordLogin: op('recordLogin'),
-    recordFailedLogin: op('recordFailedLogin'),
     clearFailedLogins: op('clearFailedLogins'),
     beginLoginAttempt: op('beginLoginAttempt'),
     finishLoginAttempt: op('finishLoginAttempt'),

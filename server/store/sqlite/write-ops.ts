@@ -2,11 +2,11 @@
 // The writer thread runs them by name, each inside its own savepoint of a group
 // commit, so none of them opens a transaction of its own.
 import { canonicalName } from '../../protocol/canonical-name';
-import { awayAtSignIn, beginAttempt, currentLock, finishAttempt, nextLockAfterFailure } from '../rules';
+import { awayAtSignIn, beginAttempt, finishAttempt } from '../rules';
 import type { AttemptReservation, GroupRecord, LockState, LockoutPolicy, LoginGuard, NewMessage, SignInPositions } from '../store';
 import type { AdminWriteOps } from './admin';
 import { fileWriteOps } from './file-ops';
-import { guardOf, lockOf, toGroupRecord } from './rows';
+import { guardOf, toGroupRecord } from './rows';
 import type { Statements } from './statements';
 
 /**
@@ -34,12 +34,6 @@ export function writeOps(s: Statements) {
 
     recordLogin(username: string, now: number): void {
       s.recordLogin.run(now, canonicalName(username));
-    },
-
-    recordFailedLogin(username: string, now: number, maxAttempts: number, lockMs: number): LockState {
-      const next = nextLockAfterFailure(currentLock(lockOf(s.getLock.get(username)), now), now, maxAttempts, lockMs);
-      s.putLock.run(username, next.failures, next.lockedUntil);
-      return next;
     },
 
     clearFailedLogins(username: string): void {
