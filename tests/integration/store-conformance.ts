@@ -790,11 +790,9 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         const f2 = fileRecord(n('f2'), a, 'two');
         await store.files.createFile(f1);
         await store.files.createFile(f2);
-        const m = await store.messages.saveMessage(privateMessage(a, b, ''));
-        await store.files.attachFiles(m.id, [f2.id, f1.id], { users: [a, b, b], group: null });
-        const g = await store.messages.saveMessage({ kind: 'group', from: a, group: team, text: '', ts: T0 });
-        const teamId = (await store.groups.getGroup(team))!.id;
-        await store.files.attachFiles(g.id, [f1.id], { users: [a], group: teamId });
+        const m = await store.messages.saveMessage(privateMessage(a, b, ''), { ids: [f2.id, f1.id], users: [a, b, b] });
+        // A group message grants the group it is stored under.
+        const g = await store.messages.saveMessage({ kind: 'group', from: a, group: team, text: '', ts: T0 }, { ids: [f1.id], users: [a] });
         const found = await store.files.attachmentsOf([g.id, m.id, 999_999_999]);
         expect([...found.keys()].sort((x, y) => x - y)).toEqual([m.id, g.id].sort((x, y) => x - y));
         expect(found.get(m.id)).toEqual([f2, f1]);
@@ -816,14 +814,56 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(await store.files.canRead(f1.id, d)).toBe(false);
       });
 
-      it('attachFiles naming an unknown file stores nothing', async () => {
+      it('a message and its files are one write: a file that does not exist stores neither the message nor any reference or grant', async () => {
         const [a, b] = (await users('a', 'b')) as [string, string];
         const f1 = fileRecord(n('f1'), a, 'one');
         await store.files.createFile(f1);
-        const m = await store.messages.saveMessage(privateMessage(a, b, ''));
-        await expect(store.files.attachFiles(m.id, [f1.id, n('none')], { users: [b], group: null })).rejects.toThrow();
-        expect((await store.files.attachmentsOf([m.id])).size).toBe(0);
+        const head = await store.messages.head();
+        await expect(store.messages.saveMessage(privateMessage(a, b, 'lost'), { ids: [f1.id, n('none')], users: [a, b] })).rejects.toThrow();
+        expect(await store.messages.head()).toBe(head);
+        expect(textsOf(await store.messages.history({ viewer: a, peer: b, limit: 10 }))).toEqual([]);
         expect(await store.files.canRead(f1.id, b)).toBe(false);
+        expect((await store.files.unreferencedFiles(T0 + 1, 1000)).map((f) => f.id)).toContain(f1.id);
+        // Saves queued beside the failing one still commit, each with its own files.
+        const [ok1, bad, ok2] = await Promise.allSettled([
+          store.messages.saveMessage(privateMessage(a, b, 'first'), { ids: [f1.id], users: [a, b] }),
+          store.messages.saveMessage(privateMessage(a, b, 'bad'), { ids: [n('gone')], users: [a, b] }),
+          store.messages.saveMessage(privateMessage(a, b, 'second')),
+        ]);
+        expect(bad.status).toBe('rejected');
+        if (ok1.status !== 'fulfilled' || ok2.status !== 'fulfilled') throw new Error('the good saves failed');
+        const found = await store.files.attachmentsOf([ok1.value.id, ok2.value.id]);
+        expect(found.get(ok1.value.id)).toEqual([f1]);
+        expect(found.has(ok2.value.id)).toBe(false);
+        expect(textsOf(await store.messages.history({ viewer: a, peer: b, limit: 10 }))).toEqual(['second', 'first']);
+        // Carried now: garbage collection keeps it.
+        expect(await store.files.deleteUnreferenced([f1.id])).toEqual([]);
+        expect(await store.files.canRead(f1.id, b)).toBe(true);
+      });
+
+      it('usage counts carried uploads and unsent ones since pendingSince; createFile with a quota refuses what would pass it', async () => {
+        const [a, b] = (await users('a', 'b')) as [string, string];
+        const old = fileRecord(n('old'), a, 'x'.repeat(100), T0);
+        const sent = fileRecord(n('sent'), a, 'y'.repeat(30), T0);
+        const fresh = fileRecord(n('fresh'), a, 'z'.repeat(50), T0 + HOUR);
+        const theirs = fileRecord(n('theirs'), b, 'w'.repeat(70), T0 + HOUR);
+        for (const f of [old, sent, fresh, theirs]) expect(await store.files.createFile(f)).toBe(true);
+        await store.messages.saveMessage(privateMessage(a, b, ''), { ids: [sent.id], users: [a, b] });
+        expect(await store.files.usage(a, T0 + 1)).toBe(80);
+        expect(await store.files.usage(a, T0)).toBe(180);
+        expect(await store.files.usage(b, T0)).toBe(70);
+        expect(await store.files.usage(n('nobody'), T0)).toBe(0);
+        const quota = { bytes: 100, pendingSince: T0 + 1 };
+        const fits = fileRecord(n('fits'), a, 'v'.repeat(20), T0 + HOUR);
+        const over = fileRecord(n('over'), a, 'u'.repeat(1), T0 + HOUR);
+        expect(await store.files.createFile(fits, quota)).toBe(true);
+        expect(await store.files.createFile(over, quota)).toBe(false);
+        expect(await store.files.getFiles([fits.id, over.id])).toEqual([fits]);
+        // Concurrent uploads by one user never pass the quota together.
+        const racers = Array.from({ length: 6 }, (_, i) => fileRecord(n(`race${i}`), b, `r${i}`.padEnd(10, '.'), T0 + HOUR));
+        const results = await Promise.all(racers.map((f) => store.files.createFile(f, { bytes: 100, pendingSince: T0 + 1 })));
+        expect(results.filter(Boolean)).toHaveLength(3);
+        expect(await store.files.usage(b, T0 + 1)).toBe(100);
       });
 
       it('lists and deletes only old files no message carries; hashInUse follows the records', async () => {
@@ -832,8 +872,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         const carried = fileRecord(n('carried'), a, `carried-${n('x')}`, T0);
         const fresh = fileRecord(n('fresh'), a, `fresh-${n('x')}`, T0 + HOUR);
         for (const f of [old, carried, fresh]) await store.files.createFile(f);
-        const m = await store.messages.saveMessage(privateMessage(a, b, ''));
-        await store.files.attachFiles(m.id, [carried.id], { users: [b], group: null });
+        await store.messages.saveMessage(privateMessage(a, b, ''), { ids: [carried.id], users: [b] });
         const stale = (await store.files.unreferencedFiles(T0 + 1, 1000)).map((f) => f.id);
         expect(stale).toContain(old.id);
         expect(stale).not.toContain(carried.id);

@@ -4,7 +4,7 @@
 import type { Pool } from 'pg';
 import type { ChatMessage, Delivery, MessageKind } from '../../protocol';
 import { awayAtSignIn, historyTarget, inAway, messageRecord, pageSize } from '../rules';
-import type { AwayWindow, HistoryQuery, MailboxQuery, MessageStore, NewMessage, SignInPositions } from '../store';
+import type { AwayWindow, HistoryQuery, MailboxQuery, MessageFiles, MessageStore, NewMessage, SignInPositions } from '../store';
 import { inTransaction, rows, toNumber } from './db';
 import { MessageWriter } from './message-writer';
 
@@ -58,8 +58,8 @@ export class PostgresMessages implements MessageStore {
     this.writer = new MessageWriter(pool);
   }
 
-  saveMessage(message: NewMessage): Promise<ChatMessage> {
-    return this.writer.save(message);
+  saveMessage(message: NewMessage, files?: MessageFiles): Promise<ChatMessage> {
+    return this.writer.save(message, files);
   }
 
   /** Resolves when every save queued so far has settled (before closing the pool). */

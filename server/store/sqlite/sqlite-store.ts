@@ -205,11 +205,11 @@ function messages({ s, ready, op }: Sides): MessageStore {
     ack: op('ack'),
     signIn: op('signIn'),
     signOut: op('signOut'),
-    async saveMessage(message) {
+    async saveMessage(message, files) {
       ready();
       // Only the fields the writer needs: everything posted is copied.
       const fields = newMessageFields(message);
-      const id = await save(fields);
+      const id = await save(fields, files && { ids: [...files.ids], users: [...new Set(files.users)] });
       return { id, ...fields };
     },
     async mailbox(query) {
@@ -252,7 +252,6 @@ function messages({ s, ready, op }: Sides): MessageStore {
 function files({ s, ready, op }: Sides): FileStore {
   return {
     createFile: op('createFile'),
-    attachFiles: op('attachFiles'),
     deleteUnreferenced: op('deleteUnreferenced'),
     linkKey: op('linkKey'),
     async getFiles(ids) {
@@ -284,6 +283,10 @@ function files({ s, ready, op }: Sides): FileStore {
     async hashInUse(hash) {
       ready();
       return s.hashInUse.get(hash, hash) !== undefined;
+    },
+    async usage(uploader, pendingSince) {
+      ready();
+      return s.usage.get({ uploader, since: pendingSince })?.bytes ?? 0;
     },
   };
 }

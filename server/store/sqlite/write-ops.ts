@@ -3,9 +3,9 @@
 // commit, so none of them opens a transaction of its own.
 import { canonicalName } from '../../protocol/canonical-name';
 import { awayAtSignIn, beginAttempt, finishAttempt } from '../rules';
-import type { AttemptReservation, GroupRecord, LockState, LockoutPolicy, LoginGuard, NewMessage, SignInPositions } from '../store';
+import type { AttemptReservation, GroupRecord, LockState, LockoutPolicy, LoginGuard, MessageFiles, NewMessage, SignInPositions } from '../store';
 import type { AdminWriteOps } from './admin';
-import { fileWriteOps } from './file-ops';
+import { attachFiles, fileWriteOps } from './file-ops';
 import { guardOf, toGroupRecord } from './rows';
 import type { Statements } from './statements';
 
@@ -130,10 +130,11 @@ export function writeOps(s: Statements) {
 
     /**
      * Appends the message to the stream: one row whatever the audience. A group
-     * message takes the group's current id. Throws (the savepoint undoes it) when
-     * the group or a private recipient does not exist.
+     * message takes the group's current id. The files it carries and their
+     * grants are written in the same savepoint. Throws (the savepoint undoes
+     * all of it) when the group, a private recipient or a file does not exist.
      */
-    saveMessage(message: NewMessage): number {
+    saveMessage(message: NewMessage, files?: MessageFiles): number {
       let groupId: number | null = null;
       if (message.kind === 'group') {
         groupId = s.groupIdOf.get(message.group ?? '')?.id ?? null;
@@ -144,6 +145,7 @@ export function writeOps(s: Statements) {
       }
       const inserted = s.insertMessage.get(message.kind, message.from, message.to ?? null, message.group ?? null, groupId, message.text, message.ts);
       if (!inserted) throw new Error('saveMessage: INSERT returned no id');
+      if (files) attachFiles(s, inserted.id, files.ids, files.users, groupId);
       return inserted.id;
     },
 

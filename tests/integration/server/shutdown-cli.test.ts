@@ -194,6 +194,7 @@ describe('CLI', () => {
       serverName: '--name',
       allowedOrigins: '--allowed-origin',
       maxUploadBytes: '--max-upload-mib',
+      quotaBytes: '--quota-mib',
     };
     for (const key of Object.keys(ConfigSchema.shape)) {
       const flag = renamed[key] ?? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
