@@ -841,6 +841,41 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(await store.files.canRead(f1.id, b)).toBe(true);
       });
 
+      it('garbage collection racing saves never deletes a file a saved message carries', async () => {
+        const [a, b] = (await users('a', 'b')) as [string, string];
+        // Every upload is old enough to collect, so each race is decided by the order of the writes alone.
+        const records = Array.from({ length: 24 }, (_, i) => fileRecord(n(`race${i}`), a, `race-${i}-${n('x')}`, T0));
+        for (const f of records) await store.files.createFile(f);
+        const saves: Promise<{ id: number; file: FileRecord } | null>[] = [];
+        const collections: Promise<string[]>[] = [];
+        records.forEach((file, i) => {
+          const save = () =>
+            store.messages.saveMessage(privateMessage(a, b, `race ${i}`), { ids: [file.id], users: [a, b] }).then(
+              (m) => ({ id: m.id, file }),
+              () => null,
+            );
+          // A collection that loses to a committed reference fails or deletes nothing; either way it deleted nothing.
+          const collect = () => store.files.deleteUnreferenced([file.id]).catch(() => []);
+          if (i % 2 === 0) {
+            saves.push(save());
+            collections.push(collect());
+          } else {
+            collections.push(collect());
+            saves.push(save());
+          }
+        });
+        const saved = (await Promise.all(saves)).filter((s) => s !== null);
+        const deleted = new Set((await Promise.all(collections)).flat());
+        for (const { id, file } of saved) {
+          expect(deleted.has(file.id), file.id).toBe(false);
+          expect((await store.files.attachmentsOf([id])).get(id)).toEqual([file]);
+        }
+        // Each upload ended one way or the other: carried by its message, or deleted with no message stored.
+        expect(saved.length + deleted.size).toBe(records.length);
+        const texts = textsOf(await store.messages.history({ viewer: a, peer: b, limit: 100 }));
+        expect(texts.length).toBe(saved.length);
+      });
+
       it('usage counts carried uploads and unsent ones since pendingSince; createFile with a quota refuses what would pass it', async () => {
         const [a, b] = (await users('a', 'b')) as [string, string];
         const old = fileRecord(n('old'), a, 'x'.repeat(100), T0);
