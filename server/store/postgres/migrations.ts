@@ -309,6 +309,11 @@ export const MIGRATIONS: readonly Migration[] = [
       UPDATE file_grants fg SET grantee = g.id::text FROM groups g WHERE fg.kind = 'group' AND g.name = fg.grantee;
     `,
   },
+  {
+    version: 8,
+    name: "upload quotas: a user's files found by uploader",
+    sql: 'CREATE INDEX files_uploader_idx ON files (uploader, created_at);',
+  },
 ];
 
 /** Highest schema version this code knows. */

@@ -345,6 +345,13 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 9,
+    name: "upload quotas: a user's files found by uploader",
+    up(db) {
+      db.exec('CREATE INDEX files_uploader ON files (uploader, created_at)');
+    },
+  },
 ];
 
 /** The newest schema version this code can read and write. */
