@@ -72,14 +72,12 @@ export class S3BlobStore implements BlobStore {
     const whole = start === 0 && (end < start || end >= Number.MAX_SAFE_INTEGER - 1);
     this.client
       .send(new GetObjectCommand({ Bucket: this.bucket, Key: key, ...(whole ? {} : { Range: `bytes=${start}-${end}` }) }))
-      .then(
-        (res) => {
-          const body = res.Body;
-          if (!(body instanceof Readable)) throw new Error(`S3 GetObject ${key}: no stream body`);
-          body.on('error', (err) => out.destroy(err));
-          body.pipe(out);
-        },
-      )
+      .then((res) => {
+        const body = res.Body;
+        if (!(body instanceof Readable)) throw new Error(`S3 GetObject ${key}: no stream body`);
+        body.on('error', (err) => out.destroy(err));
+        body.pipe(out);
+      })
       .catch((err: unknown) => out.destroy(err instanceof Error ? err : new Error(String(err))));
     return out;
   }

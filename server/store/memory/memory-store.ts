@@ -6,17 +6,7 @@
 // are copies or frozen, so callers cannot change the store's state by mutation.
 import { canonicalName } from '../../protocol/canonical-name';
 import type { ChatMessage, Delivery } from '../../protocol';
-import {
-  awayAtSignIn,
-  beginAttempt,
-  currentLock,
-  finishAttempt,
-  FRESH_GUARD,
-  historyTarget,
-  inAway,
-  messageRecord,
-  pageSize,
-} from '../rules';
+import { awayAtSignIn, beginAttempt, currentLock, finishAttempt, FRESH_GUARD, historyTarget, inAway, messageRecord, pageSize } from '../rules';
 import { MemoryBlobStore } from '../blobs/memory';
 import { MemoryFiles } from './memory-files';
 import type { BlobStore, FileStore } from '../file-store';

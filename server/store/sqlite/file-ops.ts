@@ -26,7 +26,6 @@ export function fileWriteOps(s: FileStatements) {
       return true;
     },
 
-
     deleteUnreferenced(ids: readonly string[]): string[] {
       const deleted: string[] = [];
       for (const id of ids) {

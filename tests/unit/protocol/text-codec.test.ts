@@ -43,7 +43,10 @@ describe('parseTextCommand: every command', () => {
     ['broadcast   hello   world', { type: 'broadcast', text: 'hello   world' }],
     // Files the sender uploaded over HTTP: trailing `+file <id>` pairs, in order; the text may then be empty.
     ['message bob look +file 3P8vBwjTQFyHJ69P5fzfQw', { type: 'message', to: 'bob', text: 'look', attachments: ['3P8vBwjTQFyHJ69P5fzfQw'] }],
-    ['message bob +file AAAAAAAAAAAAAAAAAAAAAA  +file BBBBBBBBBBBBBBBBBBBBBB ', { type: 'message', to: 'bob', text: '', attachments: ['AAAAAAAAAAAAAAAAAAAAAA', 'BBBBBBBBBBBBBBBBBBBBBB'] }],
+    [
+      'message bob +file AAAAAAAAAAAAAAAAAAAAAA  +file BBBBBBBBBBBBBBBBBBBBBB ',
+      { type: 'message', to: 'bob', text: '', attachments: ['AAAAAAAAAAAAAAAAAAAAAA', 'BBBBBBBBBBBBBBBBBBBBBB'] },
+    ],
     ['message bob a +file in the middle stays text', { type: 'message', to: 'bob', text: 'a +file in the middle stays text' }],
     ['message group team +file AAAAAAAAAAAAAAAAAAAAAA', { type: 'message-group', group: 'team', text: '', attachments: ['AAAAAAAAAAAAAAAAAAAAAA'] }],
     ['broadcast news +file AAAAAAAAAAAAAAAAAAAAAA', { type: 'broadcast', text: 'news', attachments: ['AAAAAAAAAAAAAAAAAAAAAA'] }],
