@@ -103,6 +103,11 @@ interface Flags {
   metrics?: string;
   auditDays?: number;
   maxUploadMib?: number;
+  quotaMib?: number;
+  blobStore?: 'default' | 's3';
+  s3Bucket?: string;
+  s3Endpoint?: string;
+  s3Region?: string;
   uploadGraceHours?: number;
   fileLinkMinutes?: number;
   fileGcMinutes?: number;
@@ -162,6 +167,11 @@ function toOptions(flags: Flags, env: NodeJS.ProcessEnv, webRoot: string | null)
   set('metrics', flags.metrics);
   set('auditDays', flags.auditDays);
   set('maxUploadBytes', flags.maxUploadMib === undefined ? undefined : Math.round(flags.maxUploadMib * 1024 * 1024));
+  set('quotaBytes', flags.quotaMib === undefined ? undefined : Math.round(flags.quotaMib * 1024 * 1024));
+  set('blobStore', flags.blobStore);
+  set('s3Bucket', flags.s3Bucket);
+  set('s3Endpoint', flags.s3Endpoint);
+  set('s3Region', flags.s3Region);
   set('uploadGraceHours', flags.uploadGraceHours);
   set('fileLinkMinutes', flags.fileLinkMinutes);
   set('fileGcMinutes', flags.fileGcMinutes);
@@ -254,6 +264,11 @@ function addServerOptions(cmd: Command): Command {
     )
     .option('--name <name>', 'server name shown to clients (default chat)')
     .option('--max-upload-mib <MiB>', 'largest file upload; larger ones get 413 (default 25)', positive)
+    .option('--quota-mib <MiB>', "most one user's uploads (sent or waiting) may add up to, 0 = unlimited (default 1024; env CHAT_QUOTA_MIB)", nonNegative)
+    .option('--blob-store <kind>', 'where upload bytes live: default (data directory, or PostgreSQL with --postgres) or s3 (env CHAT_BLOB_STORE)')
+    .option('--s3-bucket <name>', 'bucket of --blob-store s3; credentials from the AWS environment (env CHAT_S3_BUCKET)')
+    .option('--s3-endpoint <url>', 'an S3-compatible service, e.g. http://127.0.0.1:9000 (default AWS S3; env CHAT_S3_ENDPOINT)')
+    .option('--s3-region <region>', 'region of the bucket (default from AWS_REGION, else us-east-1; env CHAT_S3_REGION)')
     .option('--upload-grace-hours <h>', 'uploads no message carries are deleted after this long (default 24)', nonNegative)
     .option('--file-link-minutes <m>', 'lifetime of signed download links in messages (default 60)', positive)
     .option('--file-gc-minutes <m>', 'how often unsent uploads are garbage-collected (default 15)', positive)

@@ -129,6 +129,24 @@ export const ConfigSchema = z.strictObject({
     .int()
     .min(1)
     .default(25 * 1024 * 1024),
+  /**
+   * Most bytes one user's uploads may add up to: those a message carries and
+   * those still waiting to be sent (inside the grace period); 0 = no quota.
+   * Default 1 GiB.
+   */
+  quotaBytes: z
+    .number()
+    .int()
+    .min(0)
+    .default(1024 * 1024 * 1024),
+  /** Where upload bytes live: 'default' (the data directory, or PostgreSQL on a cluster) or 's3' (an S3-compatible bucket). */
+  blobStore: z.enum(['default', 's3']).default('default'),
+  /** Bucket of --blob-store s3 (must exist). Default null. */
+  s3Bucket: z.string().min(3).max(63).nullable().default(null),
+  /** Endpoint URL of an S3-compatible service (MinIO, R2, ...); null = AWS S3 itself. Default null. */
+  s3Endpoint: z.string().url().nullable().default(null),
+  /** Region of the bucket; null = the AWS SDK's own lookup (AWS_REGION, profile). Default null. */
+  s3Region: z.string().min(1).nullable().default(null),
   /** Hours an upload no message carries is kept before garbage collection deletes it. Default 24. */
   uploadGraceHours: z.number().min(0).default(24),
   /** Minutes between garbage collections of unsent uploads (fractions allowed). Default 15. */
@@ -181,6 +199,12 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): ServerOptions {
   set('metrics', env.CHAT_METRICS || undefined);
   set('auditDays', num(env.CHAT_AUDIT_DAYS));
   set('publicUrl', env.CHAT_PUBLIC_URL || undefined);
+  const quotaMib = num(env.CHAT_QUOTA_MIB);
+  set('quotaBytes', quotaMib === undefined ? undefined : Math.round(quotaMib * 1024 * 1024));
+  set('blobStore', env.CHAT_BLOB_STORE || undefined);
+  set('s3Bucket', env.CHAT_S3_BUCKET || undefined);
+  set('s3Endpoint', env.CHAT_S3_ENDPOINT || undefined);
+  set('s3Region', env.CHAT_S3_REGION || undefined);
   set('minPasswordLength', num(env.CHAT_MIN_PASSWORD_LENGTH));
   set('port', num(env.CHAT_PORT));
   set('wsPort', num(env.CHAT_WS_PORT));
@@ -241,6 +265,10 @@ export function resolveConfig(options: ServerOptions): ServerConfig {
     throw new ConfigError(
       `--cluster-heartbeat-seconds (${config.clusterHeartbeatSeconds}) must be below --session-ttl-seconds (${config.sessionTtlSeconds}): claims are refreshed every heartbeat`,
     );
+  }
+  if (config.blobStore === 's3' && config.s3Bucket === null) throw new ConfigError('--blob-store s3 needs --s3-bucket NAME');
+  if (config.blobStore !== 's3' && (config.s3Endpoint !== null || config.s3Bucket !== null)) {
+    throw new ConfigError('--s3-bucket and --s3-endpoint go with --blob-store s3');
   }
   if (config.port === null && config.wsPort === null) throw new ConfigError('At least one of --port and --ws-port is needed');
   if ((config.tlsCert === null) !== (config.tlsKey === null)) throw new ConfigError('--tls-cert and --tls-key go together: give both or neither');

@@ -143,13 +143,15 @@ export interface DownloadableFile {
 
 /**
  * The core's side of /api/files (services/files.ts holds the rules). Expected
- * failures are ProtocolErrors: BAD_REQUEST, FILE_TOO_LARGE.
+ * failures are ProtocolErrors: BAD_REQUEST, FILE_TOO_LARGE, QUOTA_EXCEEDED.
  */
 export interface FileEndpoints {
   /** Largest upload in bytes. */
   readonly maxUploadBytes: number;
   /** The user of a sign-in token, or null when it is unknown, expired or revoked. */
   userForToken(token: string): Promise<string | null>;
+  /** Bytes `user` may still upload under their quota, or null without a quota. */
+  quotaLeft(user: string): Promise<number | null>;
   /** Stores an upload streamed from `body`; never buffers it whole. */
   upload(user: string, name: string, body: AsyncIterable<Uint8Array>): Promise<Attachment>;
   /** The file (or its thumbnail) if the credentials reach it, else null (answered 404). */

@@ -64,6 +64,7 @@ export class ChatCore implements Inbound {
     this.files = {
       maxUploadBytes: config.maxUploadBytes,
       userForToken: (token) => accounts.userForToken(token),
+      quotaLeft: (user) => files.quotaLeft(user),
       upload: (user, name, body) => files.upload(user, name, body),
       open: (id, variant, access) => files.open(id, variant, access),
     };

@@ -22,49 +22,43 @@ export class Metrics {
   readonly registry = new Registry();
   private sources: MetricSources = { connections: () => ({}), sessions: () => 0, hashQueue: () => 0 };
 
+  /** A counter in this registry, split by one label. */
+  private counter<L extends string>(name: string, help: string, label: L): Counter<L> {
+    return new Counter({ name, help, labelNames: [label], registers: [this.registry] });
+  }
+
+  /** A latency histogram (LATENCY_BUCKETS) in this registry, optionally split by one label. */
+  private latency<L extends string = never>(name: string, help: string, label?: L): Histogram<L> {
+    return new Histogram({ name, help, labelNames: label ? [label] : [], buckets: LATENCY_BUCKETS, registers: [this.registry] });
+  }
+
+  /** An unlabelled gauge in this registry that reads `value` at scrape time. */
+  private liveGauge(name: string, help: string, value: () => number): void {
+    new Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        this.set(value());
+      },
+    });
+  }
+
   /** Messages stored, by kind (private, broadcast, group). */
-  readonly messages = new Counter({
-    name: 'chat_messages_total',
-    help: 'Messages stored, by kind',
-    labelNames: ['kind'] as const,
-    registers: [this.registry],
-  });
+  readonly messages = this.counter('chat_messages_total', 'Messages stored, by kind', 'kind');
   /** Live deliveries: message timestamp to the hand-off to the recipient's connection on this node. */
-  readonly deliveryLatency = new Histogram({
-    name: 'chat_delivery_latency_seconds',
-    help: "Live deliveries: from the message's server timestamp to its hand-off to the recipient's connection on this node",
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
+  readonly deliveryLatency = this.latency(
+    'chat_delivery_latency_seconds',
+    "Live deliveries: from the message's server timestamp to its hand-off to the recipient's connection on this node",
+  );
   /** Store writes, until committed. */
-  readonly storeCommit = new Histogram({
-    name: 'chat_store_commit_seconds',
-    help: 'Store writes, from the call until the store committed them, by operation',
-    labelNames: ['operation'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
+  readonly storeCommit = this.latency('chat_store_commit_seconds', 'Store writes, from the call until the store committed them, by operation', 'operation');
   /** Commands refused by the per-connection rate limit. */
-  readonly rateLimited = new Counter({
-    name: 'chat_rate_limited_total',
-    help: 'Commands refused by the per-connection rate limit (RATE_LIMITED), by transport',
-    labelNames: ['transport'] as const,
-    registers: [this.registry],
-  });
+  readonly rateLimited = this.counter('chat_rate_limited_total', 'Commands refused by the per-connection rate limit (RATE_LIMITED), by transport', 'transport');
   /** Sign-in attempts by outcome. */
-  readonly signIns = new Counter({
-    name: 'chat_sign_ins_total',
-    help: 'Password and token sign-ins, by result (ok, failed, locked)',
-    labelNames: ['result'] as const,
-    registers: [this.registry],
-  });
+  readonly signIns = this.counter('chat_sign_ins_total', 'Password and token sign-ins, by result (ok, failed, locked)', 'result');
   /** Cluster only: publish-to-receive time of events from other nodes. */
-  readonly busLag = new Histogram({
-    name: 'chat_bus_lag_seconds',
-    help: 'Cluster bus: from publication on another node to receipt on this one (needs synchronised clocks)',
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
+  readonly busLag = this.latency('chat_bus_lag_seconds', 'Cluster bus: from publication on another node to receipt on this one (needs synchronised clocks)');
 
   constructor() {
     const sources = () => this.sources;
@@ -80,22 +74,10 @@ export class Metrics {
         for (const [transport, n] of Object.entries(counts)) this.set({ transport }, n);
       },
     });
-    new Gauge({
-      name: 'chat_sessions',
-      help: 'Signed-in sessions on this node',
-      registers: [this.registry],
-      collect() {
-        this.set(sources().sessions());
-      },
-    });
-    new Gauge({
-      name: 'chat_hash_queue_depth',
-      help: 'Password hashes (sign-ins, registrations, password changes) waiting for a free thread',
-      registers: [this.registry],
-      collect() {
-        this.set(sources().hashQueue());
-      },
-    });
+    this.liveGauge('chat_sessions', 'Signed-in sessions on this node', () => sources().sessions());
+    this.liveGauge('chat_hash_queue_depth', 'Password hashes (sign-ins, registrations, password changes) waiting for a free thread', () =>
+      sources().hashQueue(),
+    );
     collectDefaultMetrics({ register: this.registry, prefix: 'chat_' });
   }
 

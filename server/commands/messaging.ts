@@ -1,7 +1,7 @@
 // Private messages, broadcasts and group messages.
 import type { CommandSpec } from './types';
 
-/** message <user> <text>  (JSON: {to, text?, attachments?: [fileId, ...]}) */
+/** message <user> <text> [+file <id>]...  (JSON: {to, text?, attachments?: [fileId, ...]}) */
 export const message: CommandSpec<'message'> = {
   needsAuth: true,
   pipelined: true,
@@ -11,7 +11,7 @@ export const message: CommandSpec<'message'> = {
   },
 };
 
-/** broadcast <text> */
+/** broadcast <text> [+file <id>]... */
 export const broadcast: CommandSpec<'broadcast'> = {
   needsAuth: true,
   pipelined: true,
@@ -21,7 +21,7 @@ export const broadcast: CommandSpec<'broadcast'> = {
   },
 };
 
-/** message group <name> <text> — members only */
+/** message group <name> <text> [+file <id>]... — members only */
 export const messageGroup: CommandSpec<'message-group'> = {
   needsAuth: true,
   pipelined: true,

@@ -50,6 +50,8 @@ export const ErrorCode = {
   UNKNOWN_FILE: 'UNKNOWN_FILE',
   /** The upload is larger than the server's limit (HTTP 413). */
   FILE_TOO_LARGE: 'FILE_TOO_LARGE',
+  /** The upload would take the user past their storage quota (HTTP 413). */
+  QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
   /** Too many requests; `retryAfter` says when to try again (seconds). */
   RATE_LIMITED: 'RATE_LIMITED',
   /**

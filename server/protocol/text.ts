@@ -23,6 +23,24 @@ export function words(input: string): string[] {
   return input.split(' ').filter((w) => w.length > 0);
 }
 
+const TRAILING_FILE = /(?:^| +)\+file +(\S+) *$/;
+
+/**
+ * A message's text with the files it carries split off: every `+file <id>`
+ * pair at the end of the line (`look +file ID1 +file ID2`), in order. Only
+ * trailing pairs count, so `+file` inside the text stays text. `attachments`
+ * is absent when there are none; the ids are checked by the command's schema.
+ */
+export function splitAttachments(input: string): { text: string; attachments?: string[] } {
+  const ids: string[] = [];
+  let text = input;
+  for (let m = TRAILING_FILE.exec(text); m; m = TRAILING_FILE.exec(text)) {
+    ids.unshift(m[1]!);
+    text = text.slice(0, m.index);
+  }
+  return ids.length > 0 ? { text, attachments: ids } : { text };
+}
+
 /** A non-negative integer of at most 15 digits, or null. */
 export function parseInteger(word: string | undefined): number | null {
   if (word === undefined || !/^\d{1,15}$/.test(word)) return null;

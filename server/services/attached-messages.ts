@@ -1,12 +1,13 @@
 // The message store as services read it: every message read back (the mailbox
 // on sign-in and resume, history) carries its attachments, which the store keeps
-// in tables of their own (file-store.ts). Writes pass through unchanged.
+// in tables of their own (file-store.ts). Writes pass through unchanged (a
+// message and its files are stored together by saveMessage).
 import type { MessageStore } from '../store/store';
 import type { FileService } from './files';
 
 export function withAttachments(messages: MessageStore, files: FileService): MessageStore {
   return {
-    saveMessage: (message) => messages.saveMessage(message),
+    saveMessage: (message, files) => messages.saveMessage(message, files),
     async mailbox(query) {
       const list = await messages.mailbox(query);
       const filled = await files.withAttachments(list.map((d) => d.message));

@@ -11,7 +11,7 @@ import type { Bus } from '../bus/bus';
 import type { Metrics } from '../metrics';
 import { OutboundMessage, type StoreTurn } from '../connection';
 import { ErrorCode, ProtocolError, type ChatMessage } from '../protocol';
-import type { AccountStore, MessageStore, NewMessage } from '../store/store';
+import type { AccountStore, MessageFiles, MessageStore, NewMessage } from '../store/store';
 import type { BlockService } from './blocks';
 import type { FileService } from './files';
 import type { PresenceService } from './presence';
@@ -85,7 +85,7 @@ export class DeliveryService {
     attachments?: readonly string[],
     turn?: StoreTurn,
   ): Promise<SendOutcome> {
-    const { id: groupId, name: groupName, members } = group;
+    const { name: groupName, members } = group;
     const [online, blockers] = await Promise.all([this.presence.online(), this.blocks.blockersOf(from)]);
     const onlineSet = new Set(online);
     const recipients: Recipient[] = [];
@@ -95,14 +95,15 @@ export class DeliveryService {
       if (blockers.has(user)) blockedBy++;
       else recipients.push({ username: user, offline: !onlineSet.has(user) });
     }
-    return this.send({ kind: 'group', from, group: groupName, text, ts: this.now() }, recipients, blockedBy, null, turn, attachments, groupId);
+    return this.send({ kind: 'group', from, group: groupName, text, ts: this.now() }, recipients, blockedBy, null, turn, attachments);
   }
 
   /**
-   * Stores the message once, then (when it carries files) which files it carries
-   * and who may read them, and only then routes it. Group files are granted to
-   * the group by its surrogate id (its members now and later, but not a later
-   * group that takes the same name), not to 1000 names one by one.
+   * Stores the message once, with (when it carries files) which files it
+   * carries and who may read them in the same transaction, and only then routes
+   * it. Group files are granted to the group by its surrogate id (its members
+   * now and later, but not a later group that takes the same name), not to
+   * 1000 names one by one.
    * `everyoneBut` set: a broadcast, routed to every session but the sender and those in the set.
    */
   private async send(
@@ -112,23 +113,29 @@ export class DeliveryService {
     everyoneBut: ReadonlySet<string> | null,
     turn: StoreTurn | undefined,
     attachmentIds?: readonly string[],
-    groupId?: number,
   ): Promise<SendOutcome> {
     const files = attachmentIds?.length ? await this.files.checkAttachable(message.from, attachmentIds) : [];
+    const carried: MessageFiles | undefined =
+      files.length > 0
+        ? { ids: files.map((f) => f.id), users: message.kind === 'group' ? [message.from] : [message.from, ...recipients.map((r) => r.username)] }
+        : undefined;
     // Pipelined sends of one connection issue their writes in command order (they then share a commit).
     await turn?.wait();
     let saving: Promise<ChatMessage>;
     try {
-      saving = this.messages.saveMessage({ ...message, ts: this.now() });
+      saving = this.messages.saveMessage({ ...message, ts: this.now() }, carried);
     } finally {
       turn?.done();
     }
-    let stored = await saving;
-    if (files.length > 0) {
-      const users = message.kind === 'group' ? [message.from] : [message.from, ...recipients.map((r) => r.username)];
-      await this.files.attach(stored.id, attachmentIds!, { users, group: groupId ?? null });
-      stored = { ...stored, attachments: await this.files.describe(files) };
+    let stored: ChatMessage;
+    try {
+      stored = await saving;
+    } catch (err) {
+      // An upload deleted since the check above (garbage collection) failed the whole save: say which.
+      if (carried) await this.files.checkAttachable(message.from, carried.ids);
+      throw err;
     }
+    if (files.length > 0) stored = { ...stored, attachments: await this.files.describe(files) };
     this.metrics.messages.inc({ kind: message.kind });
     const outbound = new OutboundMessage(stored);
     if (everyoneBut) this.routeToAll(outbound, everyoneBut);

@@ -16,12 +16,17 @@ const THUMBNAIL_SIZE = 320;
 export const IMAGE_TYPES: ReadonlySet<string> = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/avif']);
 
 /** Streams `body` to `target`, failing with FILE_TOO_LARGE once more than `limit` bytes came. Resolves the byte count. */
-export async function receiveLimited(body: AsyncIterable<Uint8Array>, target: string, limit: number): Promise<number> {
+export async function receiveLimited(
+  body: AsyncIterable<Uint8Array>,
+  target: string,
+  limit: number,
+  tooLarge: () => ProtocolError = () => new ProtocolError(ErrorCode.FILE_TOO_LARGE, `The file is larger than the limit of ${limit} bytes`),
+): Promise<number> {
   let size = 0;
   const counter = new Transform({
     transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) {
       size += chunk.length;
-      if (size > limit) done(new ProtocolError(ErrorCode.FILE_TOO_LARGE, `The file is larger than the limit of ${limit} bytes`));
+      if (size > limit) done(tooLarge());
       else done(null, chunk);
     },
   });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from '../log';
 import { ErrorCode, MAX_FILE_NAME_LENGTH, ProtocolError, type Attachment, type ChatMessage } from '../protocol';
-import type { BlobStore, FileGrants, FileRecord, FileStore } from '../store/file-store';
+import type { BlobStore, FileQuota, FileRecord, FileStore } from '../store/file-store';
 import { IMAGE_TYPES, processImage, receiveLimited, sha256Of, sniffType } from './file-processing';
 
 export interface FilePolicy {
@@ -19,6 +19,8 @@ export interface FilePolicy {
   linkMs: number;
   /** Uploads no message carries are deleted once older than this, in ms. */
   graceMs: number;
+  /** Most bytes one user's uploads (sent, or unsent inside the grace period) may add up to; 0 = no quota. */
+  quotaBytes: number;
 }
 
 /** What a download needs: the bytes (by range), and what to say about them. */
@@ -65,17 +67,41 @@ export class FileService {
     return this.key;
   }
 
+  /** What createFile() and usage() count toward the quota as of now, or undefined without a quota. */
+  private quota(): FileQuota | undefined {
+    return this.policy.quotaBytes > 0 ? { bytes: this.policy.quotaBytes, pendingSince: this.now() - this.policy.graceMs } : undefined;
+  }
+
+  private quotaExceeded(): ProtocolError {
+    const mib = Math.round((this.policy.quotaBytes / 1024 / 1024) * 10) / 10;
+    return new ProtocolError(
+      ErrorCode.QUOTA_EXCEEDED,
+      `This upload would take your files past your quota of ${mib} MiB: files you sent, and uploads not sent yet, count until they are deleted`,
+    );
+  }
+
+  /** Bytes `user` may still upload under the quota, or null when there is no quota. */
+  async quotaLeft(user: string): Promise<number | null> {
+    const quota = this.quota();
+    if (!quota) return null;
+    return Math.max(0, quota.bytes - (await this.files.usage(user, quota.pendingSince)));
+  }
+
   /**
-   * Stores an upload by `user`. Throws FILE_TOO_LARGE beyond the limit and
-   * BAD_REQUEST for an empty name; stores nothing then.
+   * Stores an upload by `user`. Throws FILE_TOO_LARGE beyond the limit,
+   * QUOTA_EXCEEDED beyond what is left of the user's quota (both counted
+   * while the body streams in) and BAD_REQUEST for an empty name; stores
+   * nothing then.
    */
   async upload(user: string, rawName: string, body: AsyncIterable<Uint8Array>): Promise<Attachment> {
     const name = cleanFileName(rawName);
     if (!name) throw new ProtocolError(ErrorCode.BAD_REQUEST, 'X-File-Name must name the file');
+    const left = await this.quotaLeft(user);
     const dir = await mkdtemp(join(tmpdir(), 'chat-upload-'));
     try {
       const received = join(dir, 'upload');
-      await receiveLimited(body, received, this.policy.maxUploadBytes);
+      if (left !== null && left < this.policy.maxUploadBytes) await receiveLimited(body, received, left, () => this.quotaExceeded());
+      else await receiveLimited(body, received, this.policy.maxUploadBytes);
       const type = await sniffType(received);
       let content = received;
       let image = null;
@@ -98,8 +124,9 @@ export class FileService {
         thumbHash,
         createdAt: this.now(),
       };
-      // The record first: garbage collection keeps any blob a record names.
-      await this.files.createFile(record);
+      // The record first: garbage collection keeps any blob a record names. The quota
+      // is checked again with the record, atomically: concurrent uploads cannot both pass.
+      if (!(await this.files.createFile(record, this.quota()))) throw this.quotaExceeded();
       await this.blobs.put(hash, content);
       if (image && thumbHash) await this.blobs.put(thumbHash, image.thumbnail);
       return (await this.describe([record]))[0]!;
@@ -118,10 +145,6 @@ export class FileService {
       }
     }
     return found;
-  }
-
-  attach(messageId: number, ids: readonly string[], grants: FileGrants): Promise<void> {
-    return this.files.attachFiles(messageId, ids, grants);
   }
 
   /** The attachment list recipients see, with links signed now. */

@@ -55,7 +55,12 @@ export function createServices(config: ServerConfig, store: Store, bus: Bus, log
   const files = new FileService(
     store.files,
     store.blobs,
-    { maxUploadBytes: config.maxUploadBytes, linkMs: config.fileLinkMinutes * 60_000, graceMs: config.uploadGraceHours * 3_600_000 },
+    {
+      maxUploadBytes: config.maxUploadBytes,
+      linkMs: config.fileLinkMinutes * 60_000,
+      graceMs: config.uploadGraceHours * 3_600_000,
+      quotaBytes: config.quotaBytes,
+    },
     log,
     now,
   );

@@ -6,7 +6,10 @@
 // Guarantees every implementation MUST give (besides those of store.ts):
 // - Blobs are keyed by the SHA-256 of their bytes (64 lower-case hex digits);
 //   put() of a hash already present stores nothing new.
-// - attachFiles() is atomic: all references and grants, or none.
+// - A message's file references and grants are written by
+//   MessageStore.saveMessage, in the message's own transaction.
+// - createFile() with a quota is atomic per uploader: concurrent uploads by
+//   one user never pass the quota together.
 // - canRead() is true for the uploader, a user granted the file, and the
 //   current members of a group granted the file; false for unknown files.
 import type { Readable } from 'node:stream';
@@ -32,24 +35,29 @@ export interface FileRecord {
   createdAt: number;
 }
 
-/** Who may read the files of one message besides their uploaders. */
-export interface FileGrants {
-  /** Users (sender and recipients); duplicates are ignored. */
-  users: readonly string[];
-  /**
-   * The surrogate id of a group whose current members may read them (group
-   * messages), or null. By id, not name: a later group with the same name gets none.
-   */
-  group: number | null;
+/** A per-user storage quota, as createFile() checks it. */
+export interface FileQuota {
+  /** Most bytes one user's counted uploads may add up to. */
+  bytes: number;
+  /** Uploads no message carries count while created at or after this (ms since the epoch): the ones garbage collection keeps. */
+  pendingSince: number;
 }
 
 export interface FileStore {
-  /** Records a new upload; the id must be new. */
-  createFile(record: FileRecord): Promise<void>;
+  /**
+   * Records a new upload; the id must be new. With `quota`, resolves false,
+   * storing nothing, when the uploader's usage (see usage()) plus
+   * record.size would exceed quota.bytes; else true.
+   */
+  createFile(record: FileRecord, quota?: FileQuota): Promise<boolean>;
+  /**
+   * Bytes of `uploader`'s uploads that count toward a quota: the ones a
+   * message carries, and the ones created at or after `pendingSince`. Each
+   * upload counts its own size, even when its bytes are stored once for several.
+   */
+  usage(uploader: string, pendingSince: number): Promise<number>;
   /** The records of `ids` that exist, in input order. */
   getFiles(ids: readonly string[]): Promise<FileRecord[]>;
-  /** Records that message `messageId` carries `fileIds` (in that order) and grants read access. */
-  attachFiles(messageId: number, fileIds: readonly string[], grants: FileGrants): Promise<void>;
   /** The files each of `messageIds` carries, in attach order; messages without files are absent from the map. */
   attachmentsOf(messageIds: readonly number[]): Promise<Map<number, FileRecord[]>>;
   /** True when `username` may read file `id` (see the guarantees above). */

@@ -15,11 +15,10 @@ export function currentLock(state: LockState | null | undefined, now: number): L
 }
 
 /**
- * The lock state after one more failed attempt (recordFailedLogin's rule, for
- * the backends that apply it in code): at maxAttempts the account locks until
+ * The lock state after one more failed attempt (finishAttempt's short counter): at maxAttempts the account locks until
  * now + lockMs and the counter restarts at 0.
  */
-export function nextLockAfterFailure(state: LockState, now: number, maxAttempts: number, lockMs: number): LockState {
+function nextLockAfterFailure(state: LockState, now: number, maxAttempts: number, lockMs: number): LockState {
   const failures = state.failures + 1;
   return failures >= maxAttempts ? { failures: 0, lockedUntil: now + lockMs } : { failures, lockedUntil: state.lockedUntil };
 }

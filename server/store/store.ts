@@ -81,6 +81,19 @@ export interface GroupRecord {
 /** A message before it is stored: everything but its id. */
 export type NewMessage = Omit<ChatMessage, 'id'>;
 
+/** The files a message carries, stored with it (see MessageStore.saveMessage). */
+export interface MessageFiles {
+  /** File ids, in the order the message lists them; no repeats. */
+  ids: readonly string[];
+  /**
+   * Users who may read the files besides their uploaders (the sender and the
+   * recipients of a private message or broadcast; duplicates are ignored). A
+   * group message also grants the group it was stored under, by surrogate id:
+   * its members now and later, never a later group that takes the same name.
+   */
+  users: readonly string[];
+}
+
 /**
  * The positions (message ids) between which a user had no session: broadcasts
  * in (from, to] were sent while they were away and are not theirs (broadcasts
@@ -193,11 +206,7 @@ export interface AccountStore {
 
   // Lockout, keyed by the username typed (which need not exist).
   getLockState(username: string, now: number): Promise<LockState>;
-  /**
-   * Atomically records a failed attempt. When failures reach maxAttempts the
-   * account is locked until now + lockMs and the counter restarts at 0.
-   */
-  recordFailedLogin(username: string, now: number, maxAttempts: number, lockMs: number): Promise<LockState>;
+  /** Forgets the failures and any lock of `username` (an administrator's unlock). */
   clearFailedLogins(username: string): Promise<void>;
   /**
    * Atomically reserves the one password verification allowed in flight for
@@ -294,8 +303,12 @@ export interface MessageStore {
    * Stores a message once (O(1) whatever the audience) at the next position.
    * A group message is keyed by the group's current surrogate id; rejects,
    * storing nothing, when no group of that name exists.
+   * With `files`, the message's file references and read grants are written
+   * in the same transaction: both or neither, so no committed message ever
+   * lacks its files and garbage collection never deletes a file a message
+   * carries. Rejects, storing nothing, when one of the files does not exist.
    */
-  saveMessage(message: NewMessage): Promise<ChatMessage>;
+  saveMessage(message: NewMessage, files?: MessageFiles): Promise<ChatMessage>;
   /**
    * The user's mailbox, ascending by position: private messages to them,
    * broadcasts by others (outside the away window), and group messages of the

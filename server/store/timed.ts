@@ -9,7 +9,6 @@ const WRITES: Record<string, ReadonlySet<string>> = {
     'createUser',
     'setPasswordHash',
     'recordLogin',
-    'recordFailedLogin',
     'clearFailedLogins',
     'createToken',
     'rotateToken',

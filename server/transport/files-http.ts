@@ -46,6 +46,7 @@ function sendError(res: http.ServerResponse, status: number, error: WireError, e
 const STATUS_OF: Partial<Record<string, number>> = {
   [ErrorCode.BAD_REQUEST]: 400,
   [ErrorCode.FILE_TOO_LARGE]: 413,
+  [ErrorCode.QUOTA_EXCEEDED]: 413,
   [ErrorCode.NOT_SIGNED_IN]: 401,
 };
 
@@ -110,6 +111,16 @@ async function upload(req: http.IncomingMessage, res: http.ServerResponse, files
     // Refuse before reading; the rest of the body is read and dropped so the client sees the answer.
     req.resume();
     return sendError(res, 413, { code: ErrorCode.FILE_TOO_LARGE, message: `Files may be at most ${files.maxUploadBytes} bytes` }, { connection: 'close' });
+  }
+  const left = Number.isFinite(declared) ? await files.quotaLeft(user) : null;
+  if (left !== null && declared > left) {
+    req.resume();
+    return sendError(
+      res,
+      413,
+      { code: ErrorCode.QUOTA_EXCEEDED, message: `This upload (${declared} bytes) would take your files past your quota: ${left} bytes are left` },
+      { connection: 'close' },
+    );
   }
   try {
     const file = await files.upload(user, fileNameOf(req), req);

@@ -249,12 +249,13 @@ await describeWithServices('PostgreSQL store', ['postgres'], ({ postgresUrl }) =
   it('counts failed sign-ins from several nodes atomically', async () => {
     const { stores } = await nodes(2);
     const now = 10_000;
-    const results = await Promise.all(Array.from({ length: 3 }, (_, i) => stores[i % 2]!.accounts.recordFailedLogin('carol', now, 3, 60_000)));
+    const policy = { maxAttempts: 3, lockMs: 60_000, maxPerHour: 100 };
+    const results = await Promise.all(Array.from({ length: 3 }, (_, i) => stores[i % 2]!.accounts.finishLoginAttempt('carol', now, false, policy)));
     expect(results.filter((r) => r.lockedUntil === now + 60_000)).toHaveLength(1);
     for (const store of stores) expect(await store.accounts.getLockState('carol', now + 1)).toEqual({ failures: 0, lockedUntil: now + 60_000 });
     // Once the lock has expired the count starts again from zero.
     expect(await stores[1]!.accounts.getLockState('carol', now + 60_000)).toEqual({ failures: 0, lockedUntil: null });
-    expect(await stores[1]!.accounts.recordFailedLogin('carol', now + 60_001, 3, 60_000)).toEqual({ failures: 1, lockedUntil: null });
+    expect(await stores[1]!.accounts.finishLoginAttempt('carol', now + 60_001, false, policy)).toEqual({ failures: 1, lockedUntil: null });
   });
 
   it('never lets a user and a group share a name, even when created concurrently on two nodes', async () => {

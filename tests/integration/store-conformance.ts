@@ -235,13 +235,17 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(await store.accounts.getLockState(n('anyone'), T0)).toEqual({ failures: 0, lockedUntil: null });
       });
 
+      // A failed attempt counted on its own (no hourly cap in the way).
+      const fail = (who: string, now: number, maxAttempts = MAX) =>
+        store.accounts.finishLoginAttempt(who, now, false, { maxAttempts, lockMs: LOCK_MS, maxPerHour: 1_000 });
+
       it('counts failures, locks at maxAttempts with the counter restarted, and unlocks when the lock expires', async () => {
         const who = n('victim');
-        expect(await store.accounts.recordFailedLogin(who, T0, MAX, LOCK_MS)).toEqual({ failures: 1, lockedUntil: null });
-        expect(await store.accounts.recordFailedLogin(who, T0 + 1, MAX, LOCK_MS)).toEqual({ failures: 2, lockedUntil: null });
+        expect(await fail(who, T0)).toEqual({ failures: 1, lockedUntil: null });
+        expect(await fail(who, T0 + 1)).toEqual({ failures: 2, lockedUntil: null });
         expect(await store.accounts.getLockState(who, T0 + 2)).toEqual({ failures: 2, lockedUntil: null });
 
-        const locked = await store.accounts.recordFailedLogin(who, T0 + 10, MAX, LOCK_MS);
+        const locked = await fail(who, T0 + 10);
         expect(locked).toEqual({ failures: 0, lockedUntil: T0 + 10 + LOCK_MS });
         expect(await store.accounts.getLockState(who, T0 + 11)).toEqual({ failures: 0, lockedUntil: T0 + 10 + LOCK_MS });
         expect(await store.accounts.getLockState(who, T0 + 10 + LOCK_MS - 1)).toEqual({ failures: 0, lockedUntil: T0 + 10 + LOCK_MS });
@@ -249,26 +253,26 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         // now >= lockedUntil: the lock is over and the count starts again.
         const after = T0 + 10 + LOCK_MS;
         expect(await store.accounts.getLockState(who, after)).toEqual({ failures: 0, lockedUntil: null });
-        expect(await store.accounts.recordFailedLogin(who, after, MAX, LOCK_MS)).toEqual({ failures: 1, lockedUntil: null });
-        expect(await store.accounts.recordFailedLogin(who, after + 1, MAX, LOCK_MS)).toEqual({ failures: 2, lockedUntil: null });
-        expect(await store.accounts.recordFailedLogin(who, after + 2, MAX, LOCK_MS)).toEqual({ failures: 0, lockedUntil: after + 2 + LOCK_MS });
+        expect(await fail(who, after)).toEqual({ failures: 1, lockedUntil: null });
+        expect(await fail(who, after + 1)).toEqual({ failures: 2, lockedUntil: null });
+        expect(await fail(who, after + 2)).toEqual({ failures: 0, lockedUntil: after + 2 + LOCK_MS });
       });
 
       it('clearFailedLogins resets the counter; counters are per name and case-sensitive', async () => {
         const who = n('who');
         const other = n('Who');
-        await store.accounts.recordFailedLogin(who, T0, MAX, LOCK_MS);
-        await store.accounts.recordFailedLogin(who, T0, MAX, LOCK_MS);
-        await store.accounts.recordFailedLogin(other, T0, MAX, LOCK_MS);
+        await fail(who, T0);
+        await fail(who, T0);
+        await fail(other, T0);
         await store.accounts.clearFailedLogins(who);
         expect(await store.accounts.getLockState(who, T0)).toEqual({ failures: 0, lockedUntil: null });
         expect(await store.accounts.getLockState(other, T0)).toEqual({ failures: 1, lockedUntil: null });
-        expect(await store.accounts.recordFailedLogin(who, T0, MAX, LOCK_MS)).toEqual({ failures: 1, lockedUntil: null });
+        expect(await fail(who, T0)).toEqual({ failures: 1, lockedUntil: null });
       });
 
-      it('recordFailedLogin is atomic: concurrent failures are all counted', async () => {
+      it('finishLoginAttempt is atomic: concurrent failures are all counted', async () => {
         const who = n('racer');
-        const results = await Promise.all(Array.from({ length: 6 }, (_, i) => store.accounts.recordFailedLogin(who, T0 + i, 10, LOCK_MS)));
+        const results = await Promise.all(Array.from({ length: 6 }, (_, i) => fail(who, T0 + i, 10)));
         expect(results.map((r) => r.failures).sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6]);
         expect(await store.accounts.getLockState(who, T0 + 10)).toEqual({ failures: 6, lockedUntil: null });
       });
@@ -1039,11 +1043,9 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         const f2 = fileRecord(n('f2'), a, 'two');
         await store.files.createFile(f1);
         await store.files.createFile(f2);
-        const m = await store.messages.saveMessage(privateMessage(a, b, ''));
-        await store.files.attachFiles(m.id, [f2.id, f1.id], { users: [a, b, b], group: null });
-        const g = await store.messages.saveMessage({ kind: 'group', from: a, group: team, text: '', ts: T0 });
-        const teamId = (await store.groups.getGroup(team))!.id;
-        await store.files.attachFiles(g.id, [f1.id], { users: [a], group: teamId });
+        const m = await store.messages.saveMessage(privateMessage(a, b, ''), { ids: [f2.id, f1.id], users: [a, b, b] });
+        // A group message grants the group it is stored under.
+        const g = await store.messages.saveMessage({ kind: 'group', from: a, group: team, text: '', ts: T0 }, { ids: [f1.id], users: [a] });
         const found = await store.files.attachmentsOf([g.id, m.id, 999_999_999]);
         expect([...found.keys()].sort((x, y) => x - y)).toEqual([m.id, g.id].sort((x, y) => x - y));
         expect(found.get(m.id)).toEqual([f2, f1]);
@@ -1065,14 +1067,91 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(await store.files.canRead(f1.id, d)).toBe(false);
       });
 
-      it('attachFiles naming an unknown file stores nothing', async () => {
+      it('a message and its files are one write: a file that does not exist stores neither the message nor any reference or grant', async () => {
         const [a, b] = (await users('a', 'b')) as [string, string];
         const f1 = fileRecord(n('f1'), a, 'one');
         await store.files.createFile(f1);
-        const m = await store.messages.saveMessage(privateMessage(a, b, ''));
-        await expect(store.files.attachFiles(m.id, [f1.id, n('none')], { users: [b], group: null })).rejects.toThrow();
-        expect((await store.files.attachmentsOf([m.id])).size).toBe(0);
+        const head = await store.messages.head();
+        await expect(store.messages.saveMessage(privateMessage(a, b, 'lost'), { ids: [f1.id, n('none')], users: [a, b] })).rejects.toThrow();
+        expect(await store.messages.head()).toBe(head);
+        expect(textsOf(await store.messages.history({ viewer: a, peer: b, limit: 10 }))).toEqual([]);
         expect(await store.files.canRead(f1.id, b)).toBe(false);
+        expect((await store.files.unreferencedFiles(T0 + 1, 1000)).map((f) => f.id)).toContain(f1.id);
+        // Saves queued beside the failing one still commit, each with its own files.
+        const [ok1, bad, ok2] = await Promise.allSettled([
+          store.messages.saveMessage(privateMessage(a, b, 'first'), { ids: [f1.id], users: [a, b] }),
+          store.messages.saveMessage(privateMessage(a, b, 'bad'), { ids: [n('gone')], users: [a, b] }),
+          store.messages.saveMessage(privateMessage(a, b, 'second')),
+        ]);
+        expect(bad.status).toBe('rejected');
+        if (ok1.status !== 'fulfilled' || ok2.status !== 'fulfilled') throw new Error('the good saves failed');
+        const found = await store.files.attachmentsOf([ok1.value.id, ok2.value.id]);
+        expect(found.get(ok1.value.id)).toEqual([f1]);
+        expect(found.has(ok2.value.id)).toBe(false);
+        expect(textsOf(await store.messages.history({ viewer: a, peer: b, limit: 10 }))).toEqual(['second', 'first']);
+        // Carried now: garbage collection keeps it.
+        expect(await store.files.deleteUnreferenced([f1.id])).toEqual([]);
+        expect(await store.files.canRead(f1.id, b)).toBe(true);
+      });
+
+      it('garbage collection racing saves never deletes a file a saved message carries', async () => {
+        const [a, b] = (await users('a', 'b')) as [string, string];
+        // Every upload is old enough to collect, so each race is decided by the order of the writes alone.
+        const records = Array.from({ length: 24 }, (_, i) => fileRecord(n(`race${i}`), a, `race-${i}-${n('x')}`, T0));
+        for (const f of records) await store.files.createFile(f);
+        const saves: Promise<{ id: number; file: FileRecord } | null>[] = [];
+        const collections: Promise<string[]>[] = [];
+        records.forEach((file, i) => {
+          const save = () =>
+            store.messages.saveMessage(privateMessage(a, b, `race ${i}`), { ids: [file.id], users: [a, b] }).then(
+              (m) => ({ id: m.id, file }),
+              () => null,
+            );
+          // A collection that loses to a committed reference fails or deletes nothing; either way it deleted nothing.
+          const collect = () => store.files.deleteUnreferenced([file.id]).catch(() => []);
+          if (i % 2 === 0) {
+            saves.push(save());
+            collections.push(collect());
+          } else {
+            collections.push(collect());
+            saves.push(save());
+          }
+        });
+        const saved = (await Promise.all(saves)).filter((s) => s !== null);
+        const deleted = new Set((await Promise.all(collections)).flat());
+        for (const { id, file } of saved) {
+          expect(deleted.has(file.id), file.id).toBe(false);
+          expect((await store.files.attachmentsOf([id])).get(id)).toEqual([file]);
+        }
+        // Each upload ended one way or the other: carried by its message, or deleted with no message stored.
+        expect(saved.length + deleted.size).toBe(records.length);
+        const texts = textsOf(await store.messages.history({ viewer: a, peer: b, limit: 100 }));
+        expect(texts.length).toBe(saved.length);
+      });
+
+      it('usage counts carried uploads and unsent ones since pendingSince; createFile with a quota refuses what would pass it', async () => {
+        const [a, b] = (await users('a', 'b')) as [string, string];
+        const old = fileRecord(n('old'), a, 'x'.repeat(100), T0);
+        const sent = fileRecord(n('sent'), a, 'y'.repeat(30), T0);
+        const fresh = fileRecord(n('fresh'), a, 'z'.repeat(50), T0 + HOUR);
+        const theirs = fileRecord(n('theirs'), b, 'w'.repeat(70), T0 + HOUR);
+        for (const f of [old, sent, fresh, theirs]) expect(await store.files.createFile(f)).toBe(true);
+        await store.messages.saveMessage(privateMessage(a, b, ''), { ids: [sent.id], users: [a, b] });
+        expect(await store.files.usage(a, T0 + 1)).toBe(80);
+        expect(await store.files.usage(a, T0)).toBe(180);
+        expect(await store.files.usage(b, T0)).toBe(70);
+        expect(await store.files.usage(n('nobody'), T0)).toBe(0);
+        const quota = { bytes: 100, pendingSince: T0 + 1 };
+        const fits = fileRecord(n('fits'), a, 'v'.repeat(20), T0 + HOUR);
+        const over = fileRecord(n('over'), a, 'u'.repeat(1), T0 + HOUR);
+        expect(await store.files.createFile(fits, quota)).toBe(true);
+        expect(await store.files.createFile(over, quota)).toBe(false);
+        expect(await store.files.getFiles([fits.id, over.id])).toEqual([fits]);
+        // Concurrent uploads by one user never pass the quota together.
+        const racers = Array.from({ length: 6 }, (_, i) => fileRecord(n(`race${i}`), b, `r${i}`.padEnd(10, '.'), T0 + HOUR));
+        const results = await Promise.all(racers.map((f) => store.files.createFile(f, { bytes: 100, pendingSince: T0 + 1 })));
+        expect(results.filter(Boolean)).toHaveLength(3);
+        expect(await store.files.usage(b, T0 + 1)).toBe(100);
       });
 
       it('lists and deletes only old files no message carries; hashInUse follows the records', async () => {
@@ -1081,8 +1160,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         const carried = fileRecord(n('carried'), a, `carried-${n('x')}`, T0);
         const fresh = fileRecord(n('fresh'), a, `fresh-${n('x')}`, T0 + HOUR);
         for (const f of [old, carried, fresh]) await store.files.createFile(f);
-        const m = await store.messages.saveMessage(privateMessage(a, b, ''));
-        await store.files.attachFiles(m.id, [carried.id], { users: [b], group: null });
+        await store.messages.saveMessage(privateMessage(a, b, ''), { ids: [carried.id], users: [b] });
         const stale = (await store.files.unreferencedFiles(T0 + 1, 1000)).map((f) => f.id);
         expect(stale).toContain(old.id);
         expect(stale).not.toContain(carried.id);
@@ -1322,7 +1400,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         const tokenHash = n('token');
         await store.accounts.setPasswordHash(a, 'changed', T0 + 5);
         await store.accounts.recordLogin(a, T0 + 100);
-        await store.accounts.recordFailedLogin(c, T0, 3, 60_000);
+        await store.accounts.finishLoginAttempt(c, T0, false, { maxAttempts: 3, lockMs: 60_000, maxPerHour: 5 });
         await store.accounts.createToken(a, tokenHash, T0 + HOUR, T0);
         await store.blocks.block(b, c);
         await store.groups.createGroup(team, a, [b, c], T0);

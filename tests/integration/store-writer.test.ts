@@ -97,7 +97,10 @@ describe('SQLite writer thread', () => {
     expect(await store.accounts.createUser('ben', 'h', T0)).toBe(true);
     expect(await store.accounts.setPasswordHash('ann', 'h2', T0)).toBe(true);
     expect((await store.accounts.getUser('ann'))?.passwordHash).toBe('h2');
-    expect(await store.accounts.recordFailedLogin('ann', T0, 3, 1000)).toEqual({ failures: 1, lockedUntil: null });
+    expect(await store.accounts.finishLoginAttempt('ann', T0, false, { maxAttempts: 3, lockMs: 1000, maxPerHour: 5 })).toEqual({
+      failures: 1,
+      lockedUntil: null,
+    });
     expect(await store.accounts.getLockState('ann', T0)).toEqual({ failures: 1, lockedUntil: null });
     await store.accounts.clearFailedLogins('ann');
     expect(await store.accounts.getLockState('ann', T0)).toEqual({ failures: 0, lockedUntil: null });

@@ -2,7 +2,13 @@
 import { z } from 'zod';
 import { defineCommand } from '../command';
 import { AttachmentIds, ChatMessage, GroupName, OptionalText, Username } from '../models';
-import { list, splitWord } from '../text';
+import { list, splitAttachments, splitWord } from '../text';
+
+/** The text of a message line and its trailing `+file <id>` pairs; null when it has neither. */
+function textAndFiles(rest: string): { text: string; attachments?: string[] } | null {
+  const parsed = splitAttachments(rest);
+  return parsed.text.trim() || parsed.attachments ? parsed : null;
+}
 
 /** Text is needed unless the message carries files. */
 const textOrFiles = (cmd: { text?: string; attachments?: string[] }) => Boolean(cmd.text?.trim()) || (cmd.attachments?.length ?? 0) > 0;
@@ -15,10 +21,11 @@ export const message = defineCommand({
   result: z.object({ message: ChatMessage, queued: z.boolean() }),
   text: {
     words: ['message'],
-    usage: 'message <user> <text>',
+    usage: 'message <user> <text> [+file <id>]...',
     parse(rest) {
       const [to, text] = splitWord(rest);
-      return to && text.trim() ? { to, text } : null;
+      const content = textAndFiles(text);
+      return to && content ? { to, ...content } : null;
     },
   },
   render: ({ message, queued }) => [
@@ -36,8 +43,8 @@ export const broadcast = defineCommand({
   }),
   text: {
     words: ['broadcast'],
-    usage: 'broadcast <text>',
-    parse: (rest) => (rest.trim() ? { text: rest.replace(/^ +/, '') } : null),
+    usage: 'broadcast <text> [+file <id>]...',
+    parse: (rest) => textAndFiles(rest.replace(/^ +/, '')),
   },
   render: ({ delivered, blockedBy }) => {
     const lines = [`Broadcast sent to ${delivered} user(s).`];
@@ -59,10 +66,11 @@ export const messageGroup = defineCommand({
   }),
   text: {
     words: ['message', 'group'],
-    usage: 'message group <name> <text>',
+    usage: 'message group <name> <text> [+file <id>]...',
     parse(rest) {
       const [group, text] = splitWord(rest);
-      return group && text.trim() ? { group, text } : null;
+      const content = textAndFiles(text);
+      return group && content ? { group, ...content } : null;
     },
   },
   render: ({ message, queued, blockedBy }) => {

@@ -1,6 +1,6 @@
 // The memory store's FileStore: upload records, message references and grants
 // in maps. Same semantics as the SQL backends; nothing persisted.
-import type { FileGrants, FileRecord, FileStore } from '../file-store';
+import type { FileQuota, FileRecord, FileStore } from '../file-store';
 
 export class MemoryFiles implements FileStore {
   private readonly files = new Map<string, FileRecord>();
@@ -18,10 +18,25 @@ export class MemoryFiles implements FileStore {
     private readonly isMember: (groupId: number, user: string) => boolean,
   ) {}
 
-  async createFile(record: FileRecord): Promise<void> {
+  async createFile(record: FileRecord, quota?: FileQuota): Promise<boolean> {
     this.ready();
     if (this.files.has(record.id)) throw new Error(`File ${record.id} exists`);
+    if (quota && this.usedBy(record.uploader, quota.pendingSince) + record.size > quota.bytes) return false;
     this.files.set(record.id, { ...record });
+    return true;
+  }
+
+  async usage(uploader: string, pendingSince: number): Promise<number> {
+    this.ready();
+    return this.usedBy(uploader, pendingSince);
+  }
+
+  private usedBy(uploader: string, pendingSince: number): number {
+    let bytes = 0;
+    for (const f of this.files.values()) {
+      if (f.uploader === uploader && (f.createdAt >= pendingSince || this.carried.get(f.id))) bytes += f.size;
+    }
+    return bytes;
   }
 
   async getFiles(ids: readonly string[]): Promise<FileRecord[]> {
@@ -32,16 +47,20 @@ export class MemoryFiles implements FileStore {
     });
   }
 
-  async attachFiles(messageId: number, fileIds: readonly string[], grants: FileGrants): Promise<void> {
-    this.ready();
+  /** Throws, changing nothing, unless every one of `fileIds` exists: the memory store's saveMessage calls it before storing. */
+  checkExist(fileIds: readonly string[]): void {
     const missing = fileIds.find((id) => !this.files.has(id));
-    if (missing !== undefined) throw new Error(`attachFiles: no file ${missing}`);
+    if (missing !== undefined) throw new Error(`saveMessage: no file ${missing}`);
+  }
+
+  /** Records that message `messageId` carries `fileIds` and grants them to `users` and the group `groupId` (or none). Call checkExist() first. */
+  attach(messageId: number, fileIds: readonly string[], users: readonly string[], groupId: number | null): void {
     this.byMessage.set(messageId, [...(this.byMessage.get(messageId) ?? []), ...fileIds]);
     for (const id of fileIds) {
       this.carried.set(id, (this.carried.get(id) ?? 0) + 1);
-      const users = setOf(this.userGrants, id);
-      for (const u of grants.users) users.add(u);
-      if (grants.group !== null) setOf(this.groupGrants, id).add(grants.group);
+      const granted = setOf(this.userGrants, id);
+      for (const u of users) granted.add(u);
+      if (groupId !== null) setOf(this.groupGrants, id).add(groupId);
     }
   }
 

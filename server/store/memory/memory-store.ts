@@ -6,18 +6,7 @@
 // are copies or frozen, so callers cannot change the store's state by mutation.
 import { canonicalName } from '../../protocol/canonical-name';
 import type { ChatMessage, Delivery } from '../../protocol';
-import {
-  awayAtSignIn,
-  beginAttempt,
-  currentLock,
-  finishAttempt,
-  FRESH_GUARD,
-  historyTarget,
-  inAway,
-  messageRecord,
-  nextLockAfterFailure,
-  pageSize,
-} from '../rules';
+import { awayAtSignIn, beginAttempt, currentLock, finishAttempt, FRESH_GUARD, historyTarget, inAway, messageRecord, pageSize } from '../rules';
 import { MemoryBlobStore } from '../blobs/memory';
 import { directKey, effectiveRead, FLOOR_KEY, keyOf, listConversations, resolveTarget, type ConversationReads, type ResolvedTarget } from '../conversations';
 import { MemoryFiles } from './memory-files';
@@ -43,6 +32,7 @@ import type {
   LockoutPolicy,
   LoginGuard,
   MailboxQuery,
+  MessageFiles,
   MessageStore,
   NewMessage,
   SignInPositions,
@@ -201,14 +191,6 @@ class MemoryAccounts implements AccountStore {
   async getLockState(username: string, now: number): Promise<LockState> {
     this.data.ready();
     return currentLock(this.locks.get(username), now);
-  }
-
-  async recordFailedLogin(username: string, now: number, maxAttempts: number, lockMs: number): Promise<LockState> {
-    this.data.ready();
-    const row = this.locks.get(username);
-    const next = nextLockAfterFailure(currentLock(row, now), now, maxAttempts, lockMs);
-    this.locks.set(username, { hourStart: null, hourFailures: 0, leaseUntil: null, ...row, ...next });
-    return { ...next };
   }
 
   async beginLoginAttempt(username: string, now: number, leaseMs: number): Promise<AttemptReservation> {
@@ -435,9 +417,12 @@ class MemoryMessages implements MessageStore {
   /** Private conversations by pairKey; ascending by id. */
   private privateLog = new Map<string, ChatMessage[]>();
 
-  constructor(private readonly data: MemoryData) {}
+  constructor(
+    private readonly data: MemoryData,
+    private readonly files: MemoryFiles,
+  ) {}
 
-  async saveMessage(message: NewMessage): Promise<ChatMessage> {
+  async saveMessage(message: NewMessage, files?: MessageFiles): Promise<ChatMessage> {
     this.data.ready();
     // Check before changing anything: that is what makes this atomic.
     let groupId: number | undefined;
@@ -447,6 +432,7 @@ class MemoryMessages implements MessageStore {
     }
     const recipient = message.kind === 'private' ? this.data.users.get(message.to ?? '') : undefined;
     if (message.kind === 'private' && !recipient) throw new Error(`saveMessage: recipient "${String(message.to)}" is not a user`);
+    if (files) this.files.checkExist(files.ids);
 
     const stored = Object.freeze(messageRecord(this.data.head + 1, message));
     this.data.stream.push(stored);
@@ -458,6 +444,7 @@ class MemoryMessages implements MessageStore {
     }
     if (stored.kind === 'broadcast') this.data.broadcasts.push(stored);
     if (groupId !== undefined) pushIn(this.data.groupLog, groupId, stored);
+    if (files) this.files.attach(stored.id, files.ids, files.users, groupId ?? null);
     return stored;
   }
 
@@ -906,21 +893,22 @@ export class MemoryStore implements Store {
   }
 
   private readonly data = new MemoryData();
+  private readonly fileRole = new MemoryFiles(
+    () => this.data.ready(),
+    (groupId, user) => [...this.data.groups.values()].some((g) => g.id === groupId && g.memberSet.has(user)),
+  );
   private readonly roles = {
     accounts: new MemoryAccounts(this.data),
     blocks: new MemoryBlocks(this.data),
     groups: new MemoryGroups(this.data),
-    messages: new MemoryMessages(this.data),
+    messages: new MemoryMessages(this.data, this.fileRole),
   };
   readonly accounts: AccountStore = this.roles.accounts;
   readonly blocks: BlockStore = this.roles.blocks;
   readonly groups: GroupStore = this.roles.groups;
   readonly messages: MessageStore = this.roles.messages;
   readonly admin: AdminStore = new MemoryAdmin(this.data, this.roles.accounts, this.roles.blocks, this.roles.groups, this.roles.messages);
-  readonly files: FileStore = new MemoryFiles(
-    () => this.data.ready(),
-    (groupId, user) => [...this.data.groups.values()].some((g) => g.id === groupId && g.memberSet.has(user)),
-  );
+  readonly files: FileStore = this.fileRole;
   readonly blobs: BlobStore = new MemoryBlobStore();
 
   async ping(): Promise<void> {

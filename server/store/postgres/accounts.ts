@@ -213,33 +213,6 @@ export class PostgresAccounts implements AccountStore {
     return row ? lockState(row.failures, row.locked_until, now) : { failures: 0, lockedUntil: null };
   }
 
-  /**
-   * One UPSERT, so failures recorded concurrently on several nodes all count:
-   * the row lock taken by ON CONFLICT DO UPDATE serialises them.
-   */
-  async recordFailedLogin(username: string, now: number, maxAttempts: number, lockMs: number): Promise<LockState> {
-    // The failure count before this attempt, treating an expired lock as 0.
-    const previous = `(CASE WHEN login_failures.locked_until IS NOT NULL AND login_failures.locked_until <= $2
-                            THEN 0 ELSE login_failures.failures END)`;
-    const [row] = await rows<{ failures: number; locked_until: string | null }>(
-      this.db,
-      `INSERT INTO login_failures (username, failures, locked_until)
-         VALUES ($1,
-                 CASE WHEN 1 >= $3 THEN 0 ELSE 1 END,
-                 CASE WHEN 1 >= $3 THEN $2::bigint + $4::bigint ELSE NULL END)
-       ON CONFLICT (username) DO UPDATE SET
-         failures = CASE WHEN ${previous} + 1 >= $3 THEN 0 ELSE ${previous} + 1 END,
-         locked_until = CASE
-           WHEN ${previous} + 1 >= $3 THEN $2::bigint + $4::bigint
-           WHEN login_failures.locked_until > $2 THEN login_failures.locked_until
-           ELSE NULL END
-       RETURNING failures, locked_until`,
-      [username, now, maxAttempts, Math.round(lockMs)],
-    );
-    if (!row) throw new Error('recordFailedLogin: the upsert returned no row');
-    return lockState(row.failures, row.locked_until, now);
-  }
-
   async clearFailedLogins(username: string): Promise<void> {
     await this.db.query('DELETE FROM login_failures WHERE username = $1', [username]);
   }

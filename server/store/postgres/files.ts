@@ -1,8 +1,8 @@
 // Upload records, message references and read grants in PostgreSQL (the
 // cluster's FileStore). Schema: migrations.ts step 2.
 import type { Pool } from 'pg';
-import type { FileGrants, FileRecord, FileStore } from '../file-store';
-import { changed, inTransaction, rows, toNumber, toNumberOrNull } from './db';
+import type { FileQuota, FileRecord, FileStore } from '../file-store';
+import { changed, inTransaction, rows, toNumber, toNumberOrNull, type Queryable } from './db';
 
 interface FileRow {
   id: string;
@@ -35,15 +35,68 @@ function toRecord(row: FileRow): FileRecord {
   };
 }
 
+const USAGE = `SELECT coalesce(sum(f.size), 0) AS bytes FROM files f
+  WHERE f.uploader = $1 AND (f.created_at >= $2 OR EXISTS (SELECT 1 FROM message_files mf WHERE mf.file_id = f.id))`;
+
+/**
+ * Records that message `messageId` carries `fileIds` (in that order) and
+ * grants them to `users` and to the group `groupId` (or none). Runs inside
+ * saveMessage's transaction (message-writer.ts): the foreign key on file_id
+ * makes an unknown file fail it, message included.
+ */
+export async function insertAttachments(
+  client: Queryable,
+  messageId: number,
+  fileIds: readonly string[],
+  users: readonly string[],
+  groupId: number | null,
+): Promise<void> {
+  await client.query(
+    `INSERT INTO message_files (message_id, position, file_id)
+     SELECT $1, t.ord, t.id FROM unnest($2::text[]) WITH ORDINALITY AS t(id, ord)`,
+    [messageId, fileIds],
+  );
+  await client.query(
+    `INSERT INTO file_grants (file_id, kind, grantee)
+     SELECT f, 'user', u FROM unnest($1::text[]) f CROSS JOIN unnest($2::text[]) u
+     UNION ALL SELECT f, 'group', $3 FROM unnest($1::text[]) f WHERE $3::text IS NOT NULL
+     ON CONFLICT DO NOTHING`,
+    [fileIds, [...new Set(users)], groupId === null ? null : String(groupId)],
+  );
+}
+
 export class PostgresFiles implements FileStore {
   constructor(private readonly pool: Pool) {}
 
-  async createFile(r: FileRecord): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO files (id, uploader, name, size, type, hash, width, height, thumb_hash, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [r.id, r.uploader, r.name, r.size, r.type, r.hash, r.width, r.height, r.thumbHash, r.createdAt],
-    );
+  /**
+   * With a quota, the check and the insert share a transaction holding an
+   * advisory lock per uploader, so two uploads by one user on any nodes never
+   * both pass.
+   */
+  async createFile(r: FileRecord, quota?: FileQuota): Promise<boolean> {
+    const insert = async (db: Queryable) => {
+      await db.query(
+        `INSERT INTO files (id, uploader, name, size, type, hash, width, height, thumb_hash, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+        [r.id, r.uploader, r.name, r.size, r.type, r.hash, r.width, r.height, r.thumbHash, r.createdAt],
+      );
+    };
+    if (!quota) {
+      await insert(this.pool);
+      return true;
+    }
+    return inTransaction(this.pool, async (client) => {
+      await client.query("SELECT pg_advisory_xact_lock(hashtextextended('chat-quota:' || current_schema() || ':' || $1, 0))", [r.uploader]);
+      const [row] = await rows<{ bytes: string }>(client, USAGE, [r.uploader, quota.pendingSince]);
+      if (toNumber(row?.bytes ?? 0) + r.size > quota.bytes) return false;
+      await insert(client);
+      return true;
+    });
+  }
+
+  async usage(uploader: string, pendingSince: number): Promise<number> {
+    const [row] = await rows<{ bytes: string }>(this.pool, USAGE, [uploader, pendingSince]);
+    return toNumber(row?.bytes ?? 0);
   }
 
   async getFiles(ids: readonly string[]): Promise<FileRecord[]> {
@@ -51,25 +104,6 @@ export class PostgresFiles implements FileStore {
     const found = await rows<FileRow>(this.pool, `SELECT ${COLUMNS} FROM files f WHERE f.id = ANY($1::text[])`, [ids]);
     const byId = new Map(found.map((r) => [r.id, toRecord(r)]));
     return ids.flatMap((id) => byId.get(id) ?? []);
-  }
-
-  async attachFiles(messageId: number, fileIds: readonly string[], grants: FileGrants): Promise<void> {
-    await inTransaction(this.pool, async (client) => {
-      // The foreign key on file_id makes an unknown file fail the whole transaction.
-      await client.query(
-        `INSERT INTO message_files (message_id, position, file_id)
-         SELECT $1, coalesce((SELECT max(position) FROM message_files WHERE message_id = $1), 0) + t.ord, t.id
-         FROM unnest($2::text[]) WITH ORDINALITY AS t(id, ord)`,
-        [messageId, fileIds],
-      );
-      await client.query(
-        `INSERT INTO file_grants (file_id, kind, grantee)
-         SELECT f, 'user', u FROM unnest($1::text[]) f CROSS JOIN unnest($2::text[]) u
-         UNION ALL SELECT f, 'group', $3 FROM unnest($1::text[]) f WHERE $3::text IS NOT NULL
-         ON CONFLICT DO NOTHING`,
-        [fileIds, [...new Set(grants.users)], grants.group === null ? null : String(grants.group)],
-      );
-    });
   }
 
   async attachmentsOf(messageIds: readonly number[]): Promise<Map<number, FileRecord[]>> {

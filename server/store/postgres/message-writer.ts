@@ -8,16 +8,19 @@
 //       committed under one transaction-level advisory lock per schema, so a
 //       reader that sees id N also sees every smaller id (no later commit can
 //       fill a hole below what a client already resumed past).
-// MUST: a failing save (a group or recipient that does not exist) fails alone:
+// MUST: a message's files are written in its transaction: both or neither.
+// MUST: a failing save (a group, recipient or file that does not exist) fails alone:
 //       the batch is rolled back and its saves are retried one by one, in order.
 import type { Pool, PoolClient } from 'pg';
 import type { ChatMessage } from '../../protocol';
 import { messageRecord } from '../rules';
-import type { NewMessage } from '../store';
-import { inTransaction, rows, toNumber } from './db';
+import type { MessageFiles, NewMessage } from '../store';
+import { inTransaction, rows, toNumber, toNumberOrNull } from './db';
+import { insertAttachments } from './files';
 
 interface Job {
   message: NewMessage;
+  files: MessageFiles | undefined;
   resolve: (result: ChatMessage) => void;
   reject: (error: unknown) => void;
 }
@@ -73,9 +76,9 @@ export class MessageWriter {
 
   constructor(private readonly pool: Pool) {}
 
-  save(message: NewMessage): Promise<ChatMessage> {
+  save(message: NewMessage, files?: MessageFiles): Promise<ChatMessage> {
     return new Promise<ChatMessage>((resolve, reject) => {
-      this.queue.push({ message, resolve, reject });
+      this.queue.push({ message, files, resolve, reject });
       this.running ??= this.drain();
     });
   }
@@ -138,6 +141,11 @@ export class MessageWriter {
           if (!row.recipient_ok) throw new Error(`saveMessage: the recipient of message ${row.id} is not a user`);
         }
         await upsertDirectPeers(client, stored);
+        const groupOf = new Map(inserted.map((row) => [toNumber(row.id), toNumberOrNull(row.group_id)]));
+        for (const [i, job] of jobs.entries()) {
+          const id = stored[i]!.id;
+          if (job.files) await insertAttachments(client, id, job.files.ids, job.files.users, groupOf.get(id) ?? null);
+        }
         return stored;
       });
       committed = true;

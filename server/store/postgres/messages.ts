@@ -12,6 +12,7 @@ import type {
   ConversationTarget,
   HistoryQuery,
   MailboxQuery,
+  MessageFiles,
   MessageStore,
   NewMessage,
   SignInPositions,
@@ -77,8 +78,8 @@ export class PostgresMessages implements MessageStore {
     this.writer = new MessageWriter(pool);
   }
 
-  saveMessage(message: NewMessage): Promise<ChatMessage> {
-    return this.writer.save(message);
+  saveMessage(message: NewMessage, files?: MessageFiles): Promise<ChatMessage> {
+    return this.writer.save(message, files);
   }
 
   /** Resolves when every save queued so far has settled (before closing the pool). */

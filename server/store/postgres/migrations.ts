@@ -2,11 +2,14 @@
 // them. Several nodes may start at once: the runner serialises them with a
 // transaction-level advisory lock, so each step runs exactly once per schema.
 import type { PoolClient } from 'pg';
+import { nameClashReport } from '../name-clashes';
 
 export interface Migration {
   /** Strictly increasing, starting at 1. Never renumber or edit a released step. */
   version: number;
   name: string;
+  /** Runs first, in the same transaction (search_path set); throws to stop the upgrade. */
+  check?(client: PoolClient): Promise<void>;
   sql: string;
 }
 
@@ -206,22 +209,16 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 5,
     name: 'user names unique by canonical form (NFKC + case folding)',
-    // Two accounts with one canonical form are never merged: the step fails,
+    // Two accounts with one canonical form are never merged: the check fails,
     // naming them, and the whole migration rolls back. The names the protocol
     // allows are ASCII, where lower(normalize(..., NFKC)) equals the server's
     // canonicalName(); new rows get name_key from canonicalName() itself.
+    async check(client) {
+      const { rows } = await client.query<{ username: string }>('SELECT username FROM users ORDER BY created_at, username');
+      const clash = nameClashReport(rows.map((r) => r.username));
+      if (clash) throw new MigrationError(clash);
+    },
     sql: `
-      DO $$
-      DECLARE clash text;
-      BEGIN
-        SELECT string_agg(spellings, '; ') INTO clash FROM (
-          SELECT string_agg('"' || username || '"', ' and ' ORDER BY created_at, username) AS spellings
-          FROM users GROUP BY lower(normalize(username, NFKC)) HAVING count(*) > 1
-        ) AS clashes;
-        IF clash IS NOT NULL THEN
-          RAISE EXCEPTION 'user names must be unique ignoring case and Unicode form, but these accounts clash: %. Nothing was changed. Rename or delete all but one of each (see the README, "Canonical user names"), then start again.', clash;
-        END IF;
-      END $$;
       ALTER TABLE users ADD COLUMN name_key text;
       UPDATE users SET name_key = lower(normalize(username, NFKC));
       ALTER TABLE users ALTER COLUMN name_key SET NOT NULL;
@@ -365,6 +362,11 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 10,
+    name: "upload quotas: a user's files found by uploader",
+    sql: 'CREATE INDEX files_uploader_idx ON files (uploader, created_at);',
+  },
 ];
 
 /** Highest schema version this code knows. */
@@ -411,6 +413,7 @@ export async function runMigrations(client: PoolClient, schema: string): Promise
     await client.query(`SET LOCAL search_path TO ${schema}`);
     for (const step of [...MIGRATIONS].sort((a, b) => a.version - b.version)) {
       if (step.version <= current) continue;
+      await step.check?.(client);
       await client.query(step.sql);
       await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [step.version, step.name]);
       applied.push(step.version);

@@ -1,6 +1,6 @@
 // The writes of the SQLite file roles, run by the writer thread like
 // write-ops.ts (each inside its savepoint of a group commit).
-import type { FileGrants, FileRecord } from '../file-store';
+import type { FileQuota, FileRecord } from '../file-store';
 import type { FileStatements } from './file-statements';
 
 /** Key of the download-link signing key in file_settings. */
@@ -8,7 +8,9 @@ export const LINK_KEY = 'link-key';
 
 export function fileWriteOps(s: FileStatements) {
   return {
-    createFile(r: FileRecord): void {
+    /** The quota check and the insert run in one step of the single writer, so concurrent uploads cannot both pass. */
+    createFile(r: FileRecord, quota?: FileQuota): boolean {
+      if (quota && (s.usage.get({ uploader: r.uploader, since: quota.pendingSince })?.bytes ?? 0) + r.size > quota.bytes) return false;
       s.insertFile.run({
         id: r.id,
         uploader: r.uploader,
@@ -21,17 +23,7 @@ export function fileWriteOps(s: FileStatements) {
         thumb_hash: r.thumbHash,
         created_at: r.createdAt,
       });
-    },
-
-    /** Throws (undoing all of it) when a file does not exist. */
-    attachFiles(messageId: number, fileIds: readonly string[], grants: FileGrants): void {
-      let position = s.nextFilePosition.get(messageId)?.next ?? 1;
-      for (const id of fileIds) {
-        if (!s.fileExists.get(id)) throw new Error(`attachFiles: no file ${id}`);
-        s.insertMessageFile.run(messageId, position++, id);
-        for (const user of grants.users) s.insertGrant.run(id, 'user', user);
-        if (grants.group !== null) s.insertGrant.run(id, 'group', String(grants.group));
-      }
+      return true;
     },
 
     deleteUnreferenced(ids: readonly string[]): string[] {
@@ -49,4 +41,19 @@ export function fileWriteOps(s: FileStatements) {
       return s.getSetting.get(LINK_KEY)!.value;
     },
   };
+}
+
+/**
+ * Records that message `messageId` carries `fileIds` (in that order) and
+ * grants them to `users` and to the group `groupId` (or none). Part of
+ * saveMessage's step: throws, undoing the message too, when a file does not exist.
+ */
+export function attachFiles(s: FileStatements, messageId: number, fileIds: readonly string[], users: readonly string[], groupId: number | null): void {
+  let position = 1;
+  for (const id of fileIds) {
+    if (!s.fileExists.get(id)) throw new Error(`saveMessage: no file ${id}`);
+    s.insertMessageFile.run(messageId, position++, id);
+    for (const user of users) s.insertGrant.run(id, 'user', user);
+    if (groupId !== null) s.insertGrant.run(id, 'group', String(groupId));
+  }
 }

@@ -42,7 +42,11 @@ export function prepareFileStatements(db: Database) {
     ),
     getFile: p<[string], FileRow>(`SELECT ${FILE_COLUMNS} FROM files f WHERE f.id = ?`),
     fileExists: p<[string], { one: 1 }>('SELECT 1 AS one FROM files WHERE id = ?'),
-    nextFilePosition: p<[number], { next: number }>('SELECT coalesce(max(position), 0) + 1 AS next FROM message_files WHERE message_id = ?'),
+    /** FileStore.usage: the uploader's files a message carries or created at or after `since`. */
+    usage: p<[{ uploader: string; since: number }], { bytes: number }>(
+      `SELECT coalesce(sum(f.size), 0) AS bytes FROM files f
+       WHERE f.uploader = @uploader AND (f.created_at >= @since OR EXISTS (SELECT 1 FROM message_files mf WHERE mf.file_id = f.id))`,
+    ),
     insertMessageFile: p<[number, number, string]>('INSERT INTO message_files (message_id, position, file_id) VALUES (?, ?, ?)'),
     insertGrant: p<[string, string, string]>('INSERT OR IGNORE INTO file_grants (file_id, kind, grantee) VALUES (?, ?, ?)'),
     /** JSON array of message ids in, every (message, file) pair out, in attach order. */

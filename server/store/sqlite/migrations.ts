@@ -2,6 +2,7 @@
 // Steps are append-only: a released step is never edited, a change is a new step.
 import { canonicalName } from '../../protocol/canonical-name';
 import type { Database } from 'better-sqlite3';
+import { nameClashReport } from '../name-clashes';
 
 export interface Migration {
   /** The user_version the database has after this step; steps are numbered 1, 2, 3… */
@@ -25,25 +26,6 @@ export class SchemaTooNewError extends Error {
     );
     this.name = 'SchemaTooNewError';
   }
-}
-
-/** Groups of names that share a canonical form (each group in input order); empty when all are distinct. */
-function findNameClashes(names: readonly string[]): string[][] {
-  const byKey = new Map<string, string[]>();
-  for (const name of names) {
-    const key = canonicalName(name);
-    byKey.set(key, [...(byKey.get(key) ?? []), name]);
-  }
-  return [...byKey.values()].filter((group) => group.length > 1);
-}
-
-/** The operator's error for findNameClashes' result. */
-function nameClashMessage(clashes: readonly string[][]): string {
-  const list = clashes.map((group) => group.map((n) => `"${n}"`).join(' and ')).join('; ');
-  return (
-    `user names must be unique ignoring case and Unicode form, but these accounts clash: ${list}. ` +
-    'Nothing was changed. Rename or delete all but one of each (see the README, "Canonical user names"), then start again.'
-  );
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -258,8 +240,8 @@ export const MIGRATIONS: readonly Migration[] = [
       // Two accounts with one canonical form are never merged: the step fails,
       // naming them, and the file stays at the previous version.
       const rows = db.prepare<[], { username: string }>('SELECT username FROM users ORDER BY created_at, username').all();
-      const clashes = findNameClashes(rows.map((r) => r.username));
-      if (clashes.length > 0) throw new Error(nameClashMessage(clashes));
+      const clash = nameClashReport(rows.map((r) => r.username));
+      if (clash) throw new Error(clash);
       db.exec('ALTER TABLE users ADD COLUMN name_key TEXT');
       const setKey = db.prepare<[string, string]>('UPDATE users SET name_key = ? WHERE username = ?');
       for (const { username } of rows) setKey.run(canonicalName(username), username);
@@ -418,6 +400,13 @@ export const MIGRATIONS: readonly Migration[] = [
           username TEXT PRIMARY KEY
         ) WITHOUT ROWID;
       `);
+    },
+  },
+  {
+    version: 11,
+    name: "upload quotas: a user's files found by uploader",
+    up(db) {
+      db.exec('CREATE INDEX files_uploader ON files (uploader, created_at)');
     },
   },
 ];

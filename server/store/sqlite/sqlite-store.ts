@@ -83,7 +83,6 @@ function accounts({ s, ready, op }: Sides): AccountStore {
     createUser: op('createUser'),
     setPasswordHash: op('setPasswordHash'),
     recordLogin: op('recordLogin'),
-    recordFailedLogin: op('recordFailedLogin'),
     clearFailedLogins: op('clearFailedLogins'),
     beginLoginAttempt: op('beginLoginAttempt'),
     finishLoginAttempt: op('finishLoginAttempt'),
@@ -224,11 +223,11 @@ function messages({ s, ready, op }: Sides): MessageStore {
     ack: op('ack'),
     signIn: op('signIn'),
     signOut: op('signOut'),
-    async saveMessage(message) {
+    async saveMessage(message, files) {
       ready();
       // Only the fields the writer needs: everything posted is copied.
       const fields = newMessageFields(message);
-      const id = await save(fields);
+      const id = await save(fields, files && { ids: [...files.ids], users: [...new Set(files.users)] });
       return { id, ...fields };
     },
     async mailbox(query) {
@@ -312,7 +311,6 @@ function conversationReads(s: Statements): ConversationReads {
 function files({ s, ready, op }: Sides): FileStore {
   return {
     createFile: op('createFile'),
-    attachFiles: op('attachFiles'),
     deleteUnreferenced: op('deleteUnreferenced'),
     linkKey: op('linkKey'),
     async getFiles(ids) {
@@ -344,6 +342,10 @@ function files({ s, ready, op }: Sides): FileStore {
     async hashInUse(hash) {
       ready();
       return s.hashInUse.get(hash, hash) !== undefined;
+    },
+    async usage(uploader, pendingSince) {
+      ready();
+      return s.usage.get({ uploader, since: pendingSince })?.bytes ?? 0;
     },
   };
 }

@@ -128,10 +128,6 @@ export function prepareStatements(db: Database) {
 
     // ---- lockout
     getLock: p<[string], LockRow>('SELECT failures, locked_until FROM login_failures WHERE username = ?'),
-    putLock: p<[string, number, number | null]>(
-      `INSERT INTO login_failures (username, failures, locked_until) VALUES (?, ?, ?)
-       ON CONFLICT (username) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until`,
-    ),
     clearLock: p<[string]>('DELETE FROM login_failures WHERE username = ?'),
     getGuard: p<[string], GuardRow>('SELECT failures, locked_until, hour_start, hour_failures, lease_until FROM login_failures WHERE username = ?'),
     putGuard: p<[string, number, number | null, number | null, number, number | null]>(

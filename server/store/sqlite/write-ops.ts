@@ -2,11 +2,11 @@
 // The writer thread runs them by name, each inside its own savepoint of a group
 // commit, so none of them opens a transaction of its own.
 import { canonicalName } from '../../protocol/canonical-name';
-import { awayAtSignIn, beginAttempt, currentLock, finishAttempt, nextLockAfterFailure } from '../rules';
-import type { AttemptReservation, GroupRecord, LockState, LockoutPolicy, LoginGuard, NewMessage, SignInPositions, TokenRotation } from '../store';
+import { awayAtSignIn, beginAttempt, finishAttempt } from '../rules';
+import type { AttemptReservation, GroupRecord, LockState, LockoutPolicy, LoginGuard, MessageFiles, NewMessage, SignInPositions, TokenRotation } from '../store';
 import type { AdminWriteOps } from './admin';
-import { fileWriteOps } from './file-ops';
-import { guardOf, lockOf, toGroupRecord } from './rows';
+import { attachFiles, fileWriteOps } from './file-ops';
+import { guardOf, toGroupRecord } from './rows';
 import type { Statements } from './statements';
 
 /**
@@ -35,12 +35,6 @@ export function writeOps(s: Statements) {
 
     recordLogin(username: string, now: number): void {
       s.recordLogin.run(now, canonicalName(username));
-    },
-
-    recordFailedLogin(username: string, now: number, maxAttempts: number, lockMs: number): LockState {
-      const next = nextLockAfterFailure(currentLock(lockOf(s.getLock.get(username)), now), now, maxAttempts, lockMs);
-      s.putLock.run(username, next.failures, next.lockedUntil);
-      return next;
     },
 
     clearFailedLogins(username: string): void {
@@ -157,10 +151,11 @@ export function writeOps(s: Statements) {
 
     /**
      * Appends the message to the stream: one row whatever the audience. A group
-     * message takes the group's current id. Throws (the savepoint undoes it) when
-     * the group or a private recipient does not exist.
+     * message takes the group's current id. The files it carries and their
+     * grants are written in the same savepoint. Throws (the savepoint undoes
+     * all of it) when the group, a private recipient or a file does not exist.
      */
-    saveMessage(message: NewMessage): number {
+    saveMessage(message: NewMessage, files?: MessageFiles): number {
       let groupId: number | null = null;
       if (message.kind === 'group') {
         groupId = s.groupIdOf.get(message.group ?? '')?.id ?? null;
@@ -175,6 +170,7 @@ export function writeOps(s: Statements) {
         s.upsertPeer.run(message.from, message.to, inserted.id);
         s.upsertPeer.run(message.to, message.from, inserted.id);
       }
+      if (files) attachFiles(s, inserted.id, files.ids, files.users, groupId);
       return inserted.id;
     },
 

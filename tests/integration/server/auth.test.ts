@@ -54,7 +54,7 @@ for (const backend of backends) {
         for (const cmd of [{ type: 'whoelse' }, { type: 'message', to: 'bob', text: 'x' }, { type: 'logout' }, { type: 'ack', seq: 1 }] as const) {
           expect((await ws.expectError(cmd)).code).toBe('NOT_SIGNED_IN');
         }
-        expect((await ws.request({ type: 'help' })).commands).toContain('message <user> <text>');
+        expect((await ws.request({ type: 'help' })).commands).toContain('message <user> <text> [+file <id>]...');
         await ws.login('alice', 'alice-pw');
         expect((await ws.request({ type: 'whoelse' })).users).toEqual([]);
       });

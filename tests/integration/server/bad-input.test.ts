@@ -74,7 +74,7 @@ for (const backend of backends) {
         c.send('dance now');
         await c.waitLine('error UNKNOWN_COMMAND: Unknown command "dance". Type "help" for the list.');
         c.send('message bad!name hi');
-        await c.waitLine(/^error BAD_REQUEST: to: must be 1-32 letters.*\(usage: message <user> <text>\)$/);
+        await c.waitLine(/^error BAD_REQUEST: to: must be 1-32 letters.*\(usage: message <user> <text> \[\+file <id>\]\.\.\.\)$/);
         c.send(`message bob ${'t'.repeat(4001)}`);
         await c.waitLine(/^error BAD_REQUEST: text: must be at most 4000 characters/);
         c.send('ping');

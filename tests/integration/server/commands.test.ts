@@ -51,7 +51,7 @@ for (const backend of backends) {
         alice.send('message alice hi');
         await alice.waitLine(/^error SELF_TARGET: /);
         alice.send('message bob');
-        await alice.waitLine('error BAD_REQUEST: Usage: message <user> <text>');
+        await alice.waitLine('error BAD_REQUEST: Usage: message <user> <text> [+file <id>]...');
         const dave = await h.tcp(1);
         await dave.login('dave', 'dave-pw');
         await dave.waitLine('1 message(s) arrived while you were offline; they follow.');
@@ -421,7 +421,7 @@ for (const backend of backends) {
         // Acknowledging beyond what was delivered is clamped to the last delivered seq.
         expect(await bob.request({ type: 'ack', seq: 999 })).toEqual({ seq: 1 });
         const help = await bob.request({ type: 'help' });
-        expect(help.commands).toEqual(expect.arrayContaining(['message <user> <text>', 'create group <name> <member> ...', 'logout']));
+        expect(help.commands).toEqual(expect.arrayContaining(['message <user> <text> [+file <id>]...', 'create group <name> <member> ...', 'logout']));
         expect(await bob.request({ type: 'logout' })).toEqual({});
         expect((await bob.waitClosed()).code).toBe(1000);
         expect(await alice.waitEvent('presence', (e) => e.user === 'bob' && !e.online)).toMatchObject({ online: false });

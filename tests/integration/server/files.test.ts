@@ -215,6 +215,88 @@ for (const backend of backends) {
       expect((await res.text()).length).toBe(2048);
     });
 
+    it('TCP sends files it uploaded over HTTP with "+file <id>": WebSocket and TCP recipients (and group members) get them', async () => {
+      const alice = await h.tcpUser(0, 'alice');
+      const bob = await h.wsUser(1, 'bob');
+      const carol = await h.tcpUser(1, 'carol');
+      alice.send('file-token');
+      const token = /^File token: (\S+) /.exec(await alice.waitLine(/^File token: /))![1]!;
+      const f = await upload(base(0), token, 'notes.txt', 'y'.repeat(3000));
+      expect(f.status).toBe(201);
+
+      alice.send(`message bob have a look +file ${f.body.id}`);
+      await alice.waitLine('Sent to bob.');
+      const [got] = await bob.waitMessages(1);
+      expect(got!.message).toMatchObject({ from: 'alice', text: 'have a look' });
+      expect(got!.message.attachments).toEqual([expect.objectContaining({ id: f.body.id, name: 'notes.txt', size: 3000, type: 'application/octet-stream' })]);
+      expect((await download(base(1), unsigned(got!.message.attachments![0]!.url), await tokenOf(bob))).status).toBe(200);
+
+      // No text at all: the file is the message.
+      alice.send(`message carol +file ${f.body.id}`);
+      await alice.waitLine('Sent to carol.');
+      const line = await carol.waitLine(/notes\.txt/);
+      const match = /alice \(private\): \[file: notes\.txt \(2\.9 KiB\)\] (http:\/\/\S+)$/.exec(line);
+      expect(match, line).not.toBeNull();
+      const res = await fetch(match![1]!);
+      expect(res.status).toBe(200);
+      expect((await res.text()).length).toBe(3000);
+
+      // Groups and broadcasts take the same suffix.
+      alice.send('create group crew bob carol');
+      await alice.waitLine(/crew/);
+      alice.send(`message group crew for the crew +file ${f.body.id}`);
+      await alice.waitLine('Sent to group crew.');
+      const [grouped] = await bob.waitMessages(1);
+      expect(grouped!.message).toMatchObject({ kind: 'group', group: 'crew', text: 'for the crew' });
+      expect(grouped!.message.attachments?.[0]?.id).toBe(f.body.id);
+      await carol.waitLine(/\(group crew\): for the crew \[file: notes\.txt/);
+
+      // Someone else's unsent upload, or an id that is not one, gets a clear error and sends nothing.
+      const bobs = await upload(base(1), await tokenOf(bob), 'private.txt', 'mine');
+      alice.send(`message bob mine now +file ${bobs.body.id}`);
+      await alice.waitLine(/^error UNKNOWN_FILE: No file ".+" you can send/);
+      alice.send('message bob hi +file not-an-id');
+      await alice.waitLine(/^error BAD_REQUEST: attachments\.0: must be a file id returned by POST \/api\/files/);
+      alice.send('message bob plain text after the errors');
+      const [plain] = await bob.waitMessages(1);
+      expect(plain!.message.text).toBe('plain text after the errors');
+    });
+
+    it('a per-user quota (--quota-mib) counts sent and unsent uploads, announced or streamed: QUOTA_EXCEEDED (413) past it', async () => {
+      await h.startFresh({ quotaBytes: 4096 });
+      const alice = await h.wsUser(0, 'alice');
+      const bob = await h.wsUser(1, 'bob');
+      const token = await tokenOf(alice);
+      const first = await upload(base(0), token, 'first.bin', Buffer.alloc(3000, 1));
+      expect(first.status).toBe(201);
+      await alice.request({ type: 'message', to: 'bob', attachments: [first.body.id] });
+      await bob.waitMessages(1);
+      // Content-Length says it will not fit: refused before reading.
+      const announced = await upload(base(0), token, 'second.bin', Buffer.alloc(2000, 2));
+      expect(announced.status).toBe(413);
+      expect(announced.body.error?.code).toBe('QUOTA_EXCEEDED');
+      // No Content-Length: counted while it streams, cut off once past what is left.
+      const chunks = async function* () {
+        for (let i = 0; i < 4; i++) yield Buffer.alloc(500, 3);
+      };
+      const request: RequestInit & { duplex: 'half' } = {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'x-file-name': 'streamed.bin' },
+        body: ReadableStream.from(chunks()),
+        duplex: 'half',
+      };
+      const streamed = await fetch(`${base(0)}/api/files`, request);
+      expect(streamed.status).toBe(413);
+      expect(((await streamed.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+        code: 'QUOTA_EXCEEDED',
+        message: expect.stringContaining('quota'),
+      });
+      // What is left still fits, and other users have quotas of their own.
+      expect((await upload(base(0), token, 'fits.bin', Buffer.alloc(1096, 4))).status).toBe(201);
+      expect((await upload(base(0), token, 'one-more.bin', 'x')).body.error?.code).toBe('QUOTA_EXCEEDED');
+      expect((await upload(base(1), await tokenOf(bob), 'bobs.bin', Buffer.alloc(4000, 5))).status).toBe(201);
+    });
+
     it('file-token: a session without "remember me" gets a token that logout revokes', async () => {
       const alice = await h.wsUser(0, 'alice');
       const { token, expiresAt } = await alice.request({ type: 'file-token' });

@@ -183,7 +183,7 @@ describe('CLI', () => {
   it('--help lists every flag, and every configuration option has one', async () => {
     const run = await runCli(['--help']);
     expect(run.code).toBe(0);
-    const flags = [...run.stdout.matchAll(/--[a-z-]+/g)].map((m) => m[0]);
+    const flags = [...run.stdout.matchAll(/--[a-z0-9-]+/g)].map((m) => m[0]);
     // Options whose flag is not the kebab-case of the key.
     const renamed: Record<string, string> = {
       dataDir: '--data',
@@ -194,6 +194,7 @@ describe('CLI', () => {
       serverName: '--name',
       allowedOrigins: '--allowed-origin',
       maxUploadBytes: '--max-upload-mib',
+      quotaBytes: '--quota-mib',
     };
     for (const key of Object.keys(ConfigSchema.shape)) {
       const flag = renamed[key] ?? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;

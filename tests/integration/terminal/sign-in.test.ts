@@ -2,7 +2,6 @@
 // with a warning) or in the OS keychain, --forget, a saved token the server no
 // longer accepts, registration at the Username prompt, piped (scripted) input,
 // and the exit codes for a server that is not there and for bad arguments.
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -11,8 +10,8 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadKeytar, openKeychain, type KeychainPort } from '../../../server/client/node';
 import { TERMINAL_KEYCHAIN_SERVICE } from '../../../server/terminal/credentials';
-import { REPO_ROOT } from '../../helpers/cli';
-import { CLIENT_FROM_SOURCES, SGR, spawnInPty, type PtySession } from '../../helpers/pty';
+import { SGR, spawnInPty, type PtySession } from '../../helpers/pty';
+import { clientArgs, runPipedClient, signInInput } from '../../helpers/terminal';
 import { startTestServer, type TestServer } from '../../helpers/test-server';
 import { accounts, passwordOf, USERS, writeUsersFile } from '../../helpers/users';
 import { waitUntil } from '../../helpers/wait';
@@ -50,24 +49,7 @@ function terminal(dir: string, args: string[] = [], keychain = false): PtySessio
 }
 
 /** Runs the client with piped stdin and stdout (no terminal), to completion. */
-function piped(args: string[], input: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [...CLIENT_FROM_SOURCES, ...args], { cwd: REPO_ROOT, env: { ...process.env, NO_COLOR: undefined }, stdio: 'pipe' });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
-  child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
-  child.stdin.end(input);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`the piped client did not finish: ${stdout}\n${stderr}`));
-    }, 30_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const piped = (args: string[], input: string) => runPipedClient(args, input);
 
 async function signInRemembering(term: PtySession, username: string): Promise<void> {
   await term.waitFor('Username:');
@@ -184,7 +166,7 @@ describe('terminal client sign-in', { timeout: 90_000 }, () => {
 
   it('reads piped input line by line: sign-in, commands, and the end of input logs out (plain text, exit 0)', async () => {
     const dir = await configDir();
-    const run = await piped([server.wsUrl, '--config-dir', dir, '--no-keychain'], `dave\n${passwordOf('dave')}\nwhoelse\nmessage erin hello erin\nbogus\n`);
+    const run = await piped(clientArgs(server.wsUrl, dir), signInInput('dave', 'whoelse', 'message erin hello erin', 'bogus'));
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Username: dave\n');
     expect(run.stdout).toContain('Password: \n');
@@ -200,7 +182,7 @@ describe('terminal client sign-in', { timeout: 90_000 }, () => {
   it('"register" at the Username prompt creates an account where the server allows it', async () => {
     const dir = await configDir();
     const name = `new${randomUUID().slice(0, 8)}`;
-    const run = await piped([server.wsUrl, '--config-dir', dir, '--no-keychain'], `register\n${name}\ncorrect-horse-battery-staple-91\nlogout\n`);
+    const run = await piped(clientArgs(server.wsUrl, dir), `register\n${name}\ncorrect-horse-battery-staple-91\nlogout\n`);
     expect(run.stdout).toContain('New here? Type "register" at the username prompt to create an account.');
     expect(run.stdout).toContain(`Welcome, ${name}! Type "help" for commands.`);
     expect(run.code).toBe(0);

@@ -1,16 +1,13 @@
 // The terminal client over wss:// to a server with a self-signed certificate:
 // trusted on first use and remembered in <config>/known_hosts, a changed
 // certificate refused with a warning, --fingerprint pinning a new one.
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../helpers/cli';
-import { CLIENT_FROM_SOURCES } from '../../helpers/pty';
 import { startTestServer, type TestServer } from '../../helpers/test-server';
 import { makeTestCert, type TestCert } from '../../helpers/tls';
-import { passwordOf } from '../../helpers/users';
+import { clientArgs, runPipedClient, signInInput } from '../../helpers/terminal';
 
 let root: string;
 let first: TestCert;
@@ -28,32 +25,14 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-/** Runs the client with piped stdin and stdout (no terminal), to completion. */
-function piped(args: string[], input: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [...CLIENT_FROM_SOURCES, ...args], { cwd: REPO_ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: 'pipe' });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
-  child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
-  child.stdin.end(input);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`the piped client did not finish: ${stdout}\n${stderr}`));
-    }, 30_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const piped = (args: string[], input: string) => runPipedClient(args, input, { noColor: true });
 
 describe('terminal client and TLS', () => {
   it('trusts a first certificate, refuses a changed one, and accepts a new one given with --fingerprint', async () => {
     const configDir = await mkdtemp(path.join(root, 'cfg-'));
     const url = `wss://127.0.0.1:${server.wsPort}/ws`;
-    const args = [url, '--config-dir', configDir, '--no-keychain'];
-    const signIn = `alice\n${passwordOf('alice')}\nwhoelse\n`;
+    const args = clientArgs(url, configDir);
+    const signIn = signInInput('alice', 'whoelse');
 
     const firstRun = await piped(args, signIn);
     expect(firstRun.stdout).toContain(`First TLS connection to 127.0.0.1:${server.wsPort}`);

@@ -41,6 +41,15 @@ describe('parseTextCommand: every command', () => {
     ['message group team hello all', { type: 'message-group', group: 'team', text: 'hello all' }],
     ['message GROUP team x', { type: 'message-group', group: 'team', text: 'x' }],
     ['broadcast   hello   world', { type: 'broadcast', text: 'hello   world' }],
+    // Files the sender uploaded over HTTP: trailing `+file <id>` pairs, in order; the text may then be empty.
+    ['message bob look +file 3P8vBwjTQFyHJ69P5fzfQw', { type: 'message', to: 'bob', text: 'look', attachments: ['3P8vBwjTQFyHJ69P5fzfQw'] }],
+    [
+      'message bob +file AAAAAAAAAAAAAAAAAAAAAA  +file BBBBBBBBBBBBBBBBBBBBBB ',
+      { type: 'message', to: 'bob', text: '', attachments: ['AAAAAAAAAAAAAAAAAAAAAA', 'BBBBBBBBBBBBBBBBBBBBBB'] },
+    ],
+    ['message bob a +file in the middle stays text', { type: 'message', to: 'bob', text: 'a +file in the middle stays text' }],
+    ['message group team +file AAAAAAAAAAAAAAAAAAAAAA', { type: 'message-group', group: 'team', text: '', attachments: ['AAAAAAAAAAAAAAAAAAAAAA'] }],
+    ['broadcast news +file AAAAAAAAAAAAAAAAAAAAAA', { type: 'broadcast', text: 'news', attachments: ['AAAAAAAAAAAAAAAAAAAAAA'] }],
     ['whoelse', { type: 'whoelse' }],
     ['wholasthr', { type: 'wholasthr' }],
     ['block bob', { type: 'block', user: 'bob' }],
@@ -93,9 +102,9 @@ describe('parseTextCommand: every command', () => {
 describe('help', () => {
   it('lists every typed command in the documented order', () => {
     expect(TEXT_USAGES).toEqual([
-      'message <user> <text>',
-      'message group <name> <text>',
-      'broadcast <text>',
+      'message <user> <text> [+file <id>]...',
+      'message group <name> <text> [+file <id>]...',
+      'broadcast <text> [+file <id>]...',
       'whoelse',
       'wholasthr',
       'block <user>',
@@ -166,7 +175,10 @@ describe('parseTextCommand: malformed lines', () => {
   });
 
   it.each([
-    ['message bad!name hi', /^to: must be 1-32 letters.*\(usage: message <user> <text>\)$/],
+    ['message bad!name hi', /^to: must be 1-32 letters.*\(usage: message <user> <text> \[\+file <id>\]\.\.\.\)$/],
+    ['message bob hi +file nope', /^attachments\.0: must be a file id returned by POST \/api\/files/],
+    [`message bob ${' +file AAAAAAAAAAAAAAAAAAAAAA'.repeat(2)}`, /^attachments: /],
+    [`broadcast ${Array.from({ length: 11 }, (_, i) => ` +file ${String(i).padStart(22, 'A')}`).join('')}`, /^attachments: must name at most 10 files/],
     [`message bob ${'x'.repeat(4001)}`, /^text: must be at most 4000 characters/],
     ['message bob a\0b', /^text: must not contain NUL/],
     ['block -bob', /^user: must be 1-32 letters/],
@@ -214,7 +226,7 @@ describe('parseTextCommand: properties', () => {
   const text = fc
     .oneof(fc.string({ minLength: 1, maxLength: 300 }), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 100 }))
     // eslint-disable-next-line no-control-regex
-    .filter((t) => t === t.trim() && t.length > 0 && t.length <= 4000 && !/[\u0000-\u001f\u007f]/.test(t));
+    .filter((t) => t === t.trim() && t.length > 0 && t.length <= 4000 && !/[\u0000-\u001f\u007f]/.test(t) && !/(^| )\+file +\S+$/.test(t));
   const name = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/).filter((n) => n.toLowerCase() !== 'group');
 
   it('round-trips message, group message and broadcast text', () => {

@@ -23,6 +23,8 @@ describe('resolveConfig', () => {
       maxConnectionsPerAddress: 256,
       maxUnauthenticatedPerAddress: 64,
       maxUnauthenticated: 1024,
+      quotaBytes: 1024 * 1024 * 1024,
+      blobStore: 'default',
     });
     expect(Object.isFrozen(c)).toBe(true);
   });
@@ -43,6 +45,9 @@ describe('resolveConfig', () => {
     ['port out of range', { port: 70000 }, /port/],
     ['unknown store', { store: 'floppy' } as unknown as ServerOptions, /store/],
     ['bad schema name', { postgresSchema: 'Drop Table' }, /postgresSchema/],
+    ['S3 blobs without a bucket', { blobStore: 's3' }, /--blob-store s3 needs --s3-bucket/],
+    ['a bucket without --blob-store s3', { s3Bucket: 'uploads' }, /go with --blob-store s3/],
+    ['a negative quota', { quotaBytes: -1 }, /quotaBytes/],
   ])('rejects %s', (_name, options, message) => {
     expect(() => resolveConfig(options)).toThrow(ConfigError);
     expect(() => resolveConfig(options)).toThrow(message);
@@ -61,5 +66,11 @@ describe('optionsFromEnv', () => {
       dataDir: '/d',
     });
     expect(optionsFromEnv({})).toEqual({});
+    expect(optionsFromEnv({ CHAT_QUOTA_MIB: '0.5', CHAT_BLOB_STORE: 's3', CHAT_S3_BUCKET: 'b', CHAT_S3_ENDPOINT: 'http://127.0.0.1:9000' })).toEqual({
+      quotaBytes: 512 * 1024,
+      blobStore: 's3',
+      s3Bucket: 'b',
+      s3Endpoint: 'http://127.0.0.1:9000',
+    });
   });
 });
