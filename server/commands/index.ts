@@ -8,6 +8,7 @@ import { createGroup, groupAdd, grouplist, groupLeave, groupRemove } from './gro
 import { broadcast, message, messageGroup } from './messaging';
 import { typing, users } from './people';
 import { ping, whoelse, wholasthr } from './presence';
+import { search } from './search';
 import type { CommandTable } from './types';
 
 export const commands: CommandTable = {
@@ -32,6 +33,7 @@ export const commands: CommandTable = {
   'group-remove': groupRemove,
   'group-leave': groupLeave,
   history,
+  search,
   ack,
   'file-token': fileToken,
   help,

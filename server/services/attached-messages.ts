@@ -22,5 +22,8 @@ export function withAttachments(messages: MessageStore, files: FileService): Mes
     async history(query) {
       return files.withAttachments(await messages.history(query));
     },
+    async search(query) {
+      return files.withAttachments(await messages.search(query));
+    },
   };
 }

@@ -15,6 +15,7 @@ import { FileService } from './files';
 import { GroupService } from './groups';
 import { MailboxService } from './mailbox';
 import { PresenceService } from './presence';
+import { SearchService } from './search';
 import { SessionRegistry } from './registry';
 import { SessionService } from './sessions';
 import { SignInBudget } from './sign-in-budget';
@@ -35,6 +36,8 @@ export interface Services {
   presence: PresenceService;
   delivery: DeliveryService;
   mailbox: MailboxService;
+  /** Full-text message search. */
+  search: SearchService;
   files: FileService;
   sessions: SessionService;
   /** Failed sign-in budgets per address and per node, checked before hashing. */
@@ -73,6 +76,7 @@ export function createServices(config: ServerConfig, store: Store, bus: Bus, log
     accounts: new AccountService(store.accounts, accountPolicyOf(config), now),
     delivery: new DeliveryService(messages, store.accounts, bus, registry, blocks, presence, metrics, files, now),
     mailbox: new MailboxService(messages, store.accounts, groups, blocks),
+    search: new SearchService(messages, store.accounts),
     sessions: new SessionService(messages, store.accounts, bus, registry, presence, log, now),
     typing: new TypingService(store.accounts, blocks, groups, presence, bus, registry, now),
   };

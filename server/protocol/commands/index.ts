@@ -9,6 +9,7 @@ import { createGroup, groupAdd, grouplist, groupLeave, groupRemove } from './gro
 import { ack, help, history, offline } from './mailbox';
 import { broadcast, message, messageGroup } from './messaging';
 import { typing, users } from './people';
+import { search } from './search';
 import { ping, whoelse, wholasthr } from './presence';
 
 export const wireCommands = {
@@ -32,6 +33,7 @@ export const wireCommands = {
   'group-leave': groupLeave,
   grouplist,
   history,
+  search,
   ack,
   'file-token': fileToken,
   logout,

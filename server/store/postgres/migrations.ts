@@ -312,6 +312,17 @@ export const MIGRATIONS: readonly Migration[] = [
       UPDATE file_grants fg SET grantee = g.id::text FROM groups g WHERE fg.kind = 'group' AND g.name = fg.grantee;
     `,
   },
+  {
+    version: 8,
+    name: 'message search: a GIN index over the words of each message',
+    sql: `
+      -- An expression index, so an edit of body is indexed by PostgreSQL itself and
+      -- creating it indexes the messages already stored. The 'simple' configuration
+      -- lower-cases words and neither stems nor drops stop words, so every language
+      -- is matched the same way (searches must use this very expression).
+      CREATE INDEX messages_body_search_idx ON messages USING gin (to_tsvector('simple'::regconfig, body));
+    `,
+  },
 ];
 
 /** Highest schema version this code knows. */
