@@ -22,6 +22,9 @@ export const MAX_SEARCH_LIMIT = 100;
 /** Characters of message text a snippet shows at most (plus "…" at a cut end). */
 export const SNIPPET_CHARS = 160;
 
+/** Where a found message lives, as the reader sees it: a private conversation, a group, or Everyone (broadcasts). */
+export type SearchConversation = { kind: 'private'; with: string } | { kind: 'group'; group: string } | { kind: 'everyone' };
+
 /** One piece of a snippet: plain text, or a word that matched the query. */
 export interface SnippetSegment {
   text: string;

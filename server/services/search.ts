@@ -11,8 +11,8 @@ import {
   type ChatMessage,
   type CommandOf,
   type ResultOf,
+  type SearchConversation,
 } from '../protocol';
-import type { SearchConversation } from '../protocol/commands/search';
 import type { AccountStore, MessageStore } from '../store/store';
 
 /** The conversation `message` belongs to, seen by `viewer`. */

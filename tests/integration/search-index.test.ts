@@ -140,7 +140,10 @@ await describeWithServices('PostgreSQL search index', ['postgres'], ({ postgresU
         await client.query(step.sql);
         await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [step.version, step.name]);
       }
-      await client.query("INSERT INTO messages (kind, sender, recipient, body, ts) VALUES ('private', 'alice', 'bob', 'an old message about Lighthouses', $1)", [T0]);
+      await client.query(
+        "INSERT INTO messages (kind, sender, recipient, body, ts) VALUES ('private', 'alice', 'bob', 'an old message about Lighthouses', $1)",
+        [T0],
+      );
       await client.query("INSERT INTO messages (kind, sender, body, ts) VALUES ('broadcast', 'carol', 'lighthouse keepers wanted', $1)", [T0 + 1]);
     } finally {
       await client.end();

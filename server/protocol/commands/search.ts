@@ -3,22 +3,20 @@
 import { z } from 'zod';
 import { defineCommand } from '../command';
 import { ChatMessage, GroupName, MessageId, Timestamp, Username } from '../models';
-import { MAX_SEARCH_LIMIT, MAX_SEARCH_QUERY_LENGTH, type SnippetSegment } from '../search';
+import { MAX_SEARCH_LIMIT, MAX_SEARCH_QUERY_LENGTH, type SearchConversation, type SnippetSegment } from '../search';
 import { oneLine, type TimeFormatter } from '../text';
 
-/** Where a found message lives: a private conversation, a group, or Everyone (broadcasts). */
-export const SearchConversation = z.discriminatedUnion('kind', [
+/** Where a found message lives (the SearchConversation type of ../search.ts). */
+const SearchConversationSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('private'), with: Username }),
   z.object({ kind: z.literal('group'), group: GroupName }),
   z.object({ kind: z.literal('everyone') }),
-]);
-export type SearchConversation = z.infer<typeof SearchConversation>;
+]) satisfies z.ZodType<SearchConversation>;
+const SnippetSegmentSchema = z.object({ text: z.string(), match: z.boolean() });
 
-export const SnippetSegmentSchema = z.object({ text: z.string(), match: z.boolean() });
-
-export const SearchHit = z.object({
+const SearchHit = z.object({
   message: ChatMessage,
-  conversation: SearchConversation,
+  conversation: SearchConversationSchema,
   /** An excerpt of the text around the first match; `match: true` segments are matched words. Render as text. */
   snippet: z.array(SnippetSegmentSchema),
 });
@@ -31,7 +29,7 @@ function describeConversation(c: SearchConversation): string {
 }
 
 /** A snippet on one line, matched words between asterisks: `say *hello* to`. */
-export function snippetLine(snippet: readonly SnippetSegment[]): string {
+function snippetLine(snippet: readonly SnippetSegment[]): string {
   return oneLine(snippet.map((s) => (s.match ? `*${s.text}*` : s.text)).join(''));
 }
 

@@ -94,7 +94,10 @@ for (const backend of backends) {
       await alice.request({ type: 'message', to: 'bob', text: 'say "foo" AND bar OR (baz)' });
       for (const query of ['"foo', 'AND OR (', 'foo*', '(foo bar)', "foo' OR --", 'bar:*', 'foo & !bar', '-foo', '^foo']) {
         const found = await bob.request({ type: 'search', query });
-        expect(found.results.map((r) => r.message.text), query).toEqual(['say "foo" AND bar OR (baz)']);
+        expect(
+          found.results.map((r) => r.message.text),
+          query,
+        ).toEqual(['say "foo" AND bar OR (baz)']);
       }
       for (const query of ['', '(', '"', '*** ))', '   ']) {
         const error = await bob.expectError({ type: 'search', query });
@@ -140,7 +143,9 @@ for (const backend of backends) {
       const broadcastLine = await bob.waitLine(/\(broadcast\)/);
       expect(broadcastLine).toMatch(new RegExp(`^#\\d+ \\[${CLOCK}\\] alice \\(broadcast\\): \\*rockets\\* for everyone$`));
       expect(await bob.waitLine(/\(group team\)/)).toMatch(new RegExp(`^#\\d+ \\[${CLOCK}\\] alice \\(group team\\): \\*rocket\\* launch at noon$`));
-      expect(await bob.waitLine(/\(private, with alice\)/)).toMatch(new RegExp(`^#\\d+ \\[${CLOCK}\\] alice \\(private, with alice\\): the \\*Rocket\\* is ready$`));
+      expect(await bob.waitLine(/\(private, with alice\)/)).toMatch(
+        new RegExp(`^#\\d+ \\[${CLOCK}\\] alice \\(private, with alice\\): the \\*Rocket\\* is ready$`),
+      );
       bob.send('search "rocket (noon*');
       await bob.waitLine('Found 1 message, newest first:');
       bob.send('search nothingmatches');
