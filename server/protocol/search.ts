@@ -57,8 +57,8 @@ export function matchesTerms(text: string, terms: readonly string[]): boolean {
 /**
  * The text around the first match, as segments: words that start with a query
  * term are `match: true`, everything else `match: false`. Joined, the segments
- * give an excerpt of at most SNIPPET_CHARS characters of the text (whole when
- * short enough), with "…" where it was cut. Clients render the segments as text
+ * give an excerpt of about SNIPPET_CHARS characters of the text (whole when
+ * short enough; cut at word boundaries), with "…" where it was cut. Clients render the segments as text
  * (never as markup), so a message's `<` or `&` stays what it is.
  */
 export function buildSnippet(text: string, terms: readonly string[], maxChars: number = SNIPPET_CHARS): SnippetSegment[] {
@@ -68,15 +68,16 @@ export function buildSnippet(text: string, terms: readonly string[], maxChars: n
   let start = 0;
   let end = flat.length;
   if (flat.length > maxChars) {
-    // Open a little before the first match, at a word start, so it reads in context.
+    // Open a little before the first match so it reads in context, at a word start.
     const first = hits[0]?.start ?? 0;
     start = Math.max(0, Math.min(first - Math.floor(maxChars / 4), flat.length - maxChars));
-    const startWord = words.find((w) => w.end > start);
-    if (start > 0 && startWord && startWord.start < first && startWord.start > start) start = startWord.start;
+    const inside = words.find((w) => w.start < start && w.end > start);
+    if (inside) start = words.find((w) => w.start >= inside.end)?.start ?? inside.start;
     end = Math.min(flat.length, start + maxChars);
-    // Never cut through a matched word.
-    const cutHit = hits.find((h) => h.start < end && h.end > end);
-    if (cutHit) end = cutHit.end;
+    // Close at a word end: a word cut in two goes, except a matched one, which stays whole.
+    const cut = words.find((w) => w.start < end && w.end > end);
+    if (cut) end = hits.includes(cut) ? cut.end : cut.start;
+    while (end > start && flat[end - 1] === ' ') end--;
   }
   const segments: SnippetSegment[] = [];
   const push = (piece: string, match: boolean) => {
