@@ -846,10 +846,13 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         await store.messages.saveMessage(privateMessage(a, b, `Grüße aus München ${k}`));
         await store.messages.saveMessage(privateMessage(a, b, `привет мир ${k}`));
         await store.messages.saveMessage(privateMessage(a, b, `the and of ${k}`));
+        await store.messages.saveMessage(privateMessage(a, b, `नमस्ते दुनिया ${k}`));
         expect(textsOf(await find(b, `grüße ${k}`))).toEqual([`Grüße aus München ${k}`]);
         expect(textsOf(await find(b, `mün ${k}`))).toEqual([`Grüße aus München ${k}`]);
         expect(textsOf(await find(b, `привет ${k}`))).toEqual([`привет мир ${k}`]);
         expect(textsOf(await find(b, `the and ${k}`))).toEqual([`the and of ${k}`]);
+        expect(textsOf(await find(b, `नमस्ते ${k}`))).toEqual([`नमस्ते दुनिया ${k}`]);
+        expect(textsOf(await find(b, `दुनि ${k}`))).toEqual([`नमस्ते दुनिया ${k}`]);
       });
 
       it('never reads the query as full-text syntax: quotes, operators and brackets are plain words or separators', async () => {

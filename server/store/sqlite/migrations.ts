@@ -369,9 +369,11 @@ export const MIGRATIONS: readonly Migration[] = [
     up(db) {
       db.exec(`
         -- External content: the index keeps only the tokens; the text stays in messages.
-        -- unicode61 without diacritic folding, like the other backends ("cafe" does not find "café").
+        -- unicode61 without diacritic folding, like the other backends ("cafe" does not find "café"),
+        -- and with combining marks inside words (Devanagari, Thai vowel signs), as protocol/search.ts splits them.
         CREATE VIRTUAL TABLE messages_fts USING fts5(
-          text, content = 'messages', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 0'
+          text, content = 'messages', content_rowid = 'id',
+          tokenize = "unicode61 remove_diacritics 0 categories 'L* N* Co M*'"
         );
         -- The triggers follow every change of the text (an edit, a delete that empties it),
         -- whoever makes it, so no write path has to remember the index.
