@@ -9,6 +9,7 @@ import { createGroup, groupAdd, grouplist, groupLeave, groupRemove } from './gro
 import { broadcast, message, messageGroup } from './messaging';
 import { typing, users } from './people';
 import { ping, whoelse, wholasthr } from './presence';
+import { search } from './search';
 import type { CommandTable } from './types';
 
 export const commands: CommandTable = {
@@ -36,6 +37,7 @@ export const commands: CommandTable = {
   conversations,
   read,
   settings,
+  search,
   ack,
   'file-token': fileToken,
   help,

@@ -6,6 +6,7 @@ export * from './canonical-name';
 export * from './errors';
 export * from './models';
 export * from './attention';
+export * from './search';
 export * from './schemas';
 export * from './validate';
 export * from './json-codec';

@@ -33,5 +33,8 @@ export function withAttachments(messages: MessageStore, files: FileService): Mes
     markRead: (username, target, position) => messages.markRead(username, target, position),
     setReadReceipts: (username, on) => messages.setReadReceipts(username, on),
     readReceiptsOff: (usernames) => messages.readReceiptsOff(usernames),
+    async search(query) {
+      return files.withAttachments(await messages.search(query));
+    },
   };
 }

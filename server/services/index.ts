@@ -16,6 +16,7 @@ import { FileService } from './files';
 import { GroupService } from './groups';
 import { MailboxService } from './mailbox';
 import { PresenceService } from './presence';
+import { SearchService } from './search';
 import { SessionRegistry } from './registry';
 import { SessionService } from './sessions';
 import { SignInBudget } from './sign-in-budget';
@@ -38,6 +39,8 @@ export interface Services {
   mailbox: MailboxService;
   /** The conversation list, read positions and read receipts. */
   conversations: ConversationService;
+  /** Full-text message search. */
+  search: SearchService;
   files: FileService;
   sessions: SessionService;
   /** Failed sign-in budgets per address and per node, checked before hashing. */
@@ -82,6 +85,7 @@ export function createServices(config: ServerConfig, store: Store, bus: Bus, log
     delivery: new DeliveryService(messages, store.accounts, bus, registry, blocks, presence, metrics, files, now),
     mailbox: new MailboxService(messages, store.accounts, groups, blocks),
     conversations: new ConversationService(messages, store.accounts, groups, blocks, bus, registry),
+    search: new SearchService(messages, store.accounts),
     sessions: new SessionService(messages, store.accounts, bus, registry, presence, log, now),
     typing: new TypingService(store.accounts, blocks, groups, presence, bus, registry, now),
   };

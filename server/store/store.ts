@@ -174,6 +174,24 @@ export interface ConversationQuery {
   limit: number;
 }
 
+/** One page of a message search (see MessageStore.search). */
+export interface SearchQuery {
+  viewer: string;
+  /** Lower-cased words (protocol/search.ts searchTerms); every one must start a word of the text. Empty: nothing matches. */
+  terms: readonly string[];
+  /** Only the private conversation between the viewer and this user (registered spelling). */
+  peer?: string;
+  /** Only messages of groups with this name (the viewer's membership spans still apply). */
+  group?: string;
+  /** Only messages with id < beforeId (the paging cursor). */
+  beforeId?: number;
+  /** Only messages with ts < beforeTs (ms). */
+  beforeTs?: number;
+  /** Only messages with ts > afterTs (ms). */
+  afterTs?: number;
+  limit: number;
+}
+
 /** Users, the lockout counters and sign-in tokens (only token hashes are stored). */
 export interface AccountStore {
   /** Creates a user; resolves false when the name is taken by a group, or by a user in any case or Unicode form. */
@@ -361,6 +379,17 @@ export interface MessageStore {
   setReadReceipts(username: string, on: boolean): Promise<void>;
   /** Those of `usernames` who turned read receipts off, in input order. */
   readReceiptsOff(usernames: readonly string[]): Promise<string[]>;
+  /**
+   * Full-text search over exactly what `viewer` may read, newest first (by id),
+   * at most `limit`: private messages they sent or received, broadcasts (anyone's,
+   * their own included), and messages of groups while they were a member (their
+   * own included; membership spans as in mailbox(), also of groups that ended).
+   * Senders the viewer blocks now, or blocked when the message was sent, are
+   * left out. A message matches when each term starts one of its words, in any
+   * case (see protocol/search.ts). Text that changes later (an edit) is matched
+   * as it is now; empty text matches nothing.
+   */
+  search(query: SearchQuery): Promise<ChatMessage[]>;
 }
 
 /** One line of the audit log. */

@@ -19,7 +19,8 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../../server/protocol';
 import type { FileRecord } from '../../server/store/file-store';
-import type { GroupRecord, HistoryQuery, NewMessage, Store } from '../../server/store/store';
+import { searchTerms } from '../../server/protocol/search';
+import type { GroupRecord, HistoryQuery, NewMessage, SearchQuery, Store } from '../../server/store/store';
 
 /** A group record without its surrogate id (ids differ between backends and runs). */
 function noId<T extends GroupRecord | GroupRecord[] | null>(g: T): unknown {
@@ -1006,6 +1007,155 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
           ['everyone', '', null, 0],
         ]);
         expect(await store.messages.readReceiptsOff([a])).toEqual([a]);
+      });
+    });
+
+    describe('search', () => {
+      /** A word unique to this test (letters and digits only, so it stays one word). */
+      let w: (base: string) => string;
+      beforeEach(() => {
+        const tag = n('').slice(1);
+        w = (base) => `${base}${tag}`;
+      });
+      const find = (viewer: string, query: string, extra: Partial<SearchQuery> = {}) =>
+        store.messages.search({ viewer, terms: searchTerms(query), limit: 50, ...extra });
+
+      it('finds exactly what the viewer can read: own private messages both ways, broadcasts, groups while a member', async () => {
+        const [a, b, c] = (await users('a', 'b', 'c')) as [string, string, string];
+        const [team, other, late] = [n('team'), n('other'), n('late')];
+        await store.groups.createGroup(team, a, [b], T0);
+        await store.groups.createGroup(other, a, [c], T0);
+        await store.groups.createGroup(late, a, [], T0);
+        const k = w('kiwi');
+        await store.messages.saveMessage(privateMessage(a, b, `a→b ${k}`));
+        await store.messages.saveMessage(privateMessage(b, a, `b→a ${k}`));
+        await store.messages.saveMessage(privateMessage(a, c, `a→c ${k}`));
+        await store.messages.saveMessage(privateMessage(c, a, `c→a ${k}`));
+        await store.messages.saveMessage({ kind: 'broadcast', from: c, text: `bc by c ${k}`, ts: T0 });
+        await store.messages.saveMessage({ kind: 'broadcast', from: b, text: `bc by b ${k}`, ts: T0 });
+        await store.messages.saveMessage({ kind: 'group', from: a, group: team, text: `team by a ${k}`, ts: T0 });
+        await store.messages.saveMessage({ kind: 'group', from: b, group: team, text: `team by b ${k}`, ts: T0 });
+        await store.messages.saveMessage({ kind: 'group', from: a, group: other, text: `other ${k}`, ts: T0 });
+        await store.messages.saveMessage({ kind: 'group', from: a, group: late, text: `late before b ${k}`, ts: T0 });
+        await store.groups.addGroupMembers(late, [b]);
+        await store.messages.saveMessage({ kind: 'group', from: a, group: late, text: `late with b ${k}`, ts: T0 });
+        await store.groups.removeGroupMembers(late, [b]);
+        await store.messages.saveMessage({ kind: 'group', from: a, group: late, text: `late after b ${k}`, ts: T0 });
+        await store.messages.saveMessage(privateMessage(a, b, `no match here`));
+
+        expect(textsOf(await find(b, k))).toEqual([
+          `late with b ${k}`,
+          `team by b ${k}`,
+          `team by a ${k}`,
+          `bc by b ${k}`,
+          `bc by c ${k}`,
+          `b→a ${k}`,
+          `a→b ${k}`,
+        ]);
+        expect(textsOf(await find(c, k))).toEqual([`other ${k}`, `bc by b ${k}`, `bc by c ${k}`, `c→a ${k}`, `a→c ${k}`]);
+        // Newest first, with the stored records.
+        const [top] = await find(b, k);
+        expect(top).toEqual({ id: top?.id, kind: 'group', from: a, group: late, text: `late with b ${k}`, ts: T0 });
+        // Broadcasts are everyone's; nothing else reaches a name without messages or groups.
+        expect(textsOf(await find(n('nobody'), k))).toEqual([`bc by b ${k}`, `bc by c ${k}`]);
+      });
+
+      it('leaves out senders the viewer blocks now, or blocked when the message was sent', async () => {
+        const [a, b, d] = (await users('a', 'b', 'd')) as [string, string, string];
+        const team = n('team');
+        await store.groups.createGroup(team, a, [b, d], T0);
+        const k = w('plum');
+        await store.messages.saveMessage(privateMessage(d, b, `d before ${k}`));
+        await store.blocks.block(b, d);
+        await store.messages.saveMessage(privateMessage(a, b, `a during ${k}`));
+        await store.messages.saveMessage({ kind: 'broadcast', from: d, text: `d bc during ${k}`, ts: T0 });
+        await store.messages.saveMessage({ kind: 'group', from: d, group: team, text: `d group during ${k}`, ts: T0 });
+        expect(textsOf(await find(b, k))).toEqual([`a during ${k}`]);
+        await store.blocks.unblock(b, d);
+        await store.messages.saveMessage(privateMessage(d, b, `d after ${k}`));
+        expect(textsOf(await find(b, k))).toEqual([`d after ${k}`, `a during ${k}`, `d before ${k}`]);
+        // a blocks nobody: sees d's broadcast and group message.
+        expect(textsOf(await find(a, k))).toEqual([`d group during ${k}`, `d bc during ${k}`, `a during ${k}`]);
+      });
+
+      it('matches every word as a word prefix, in any case and order; not inside words', async () => {
+        const [a, b] = (await users('a', 'b')) as [string, string];
+        const k = w('fig');
+        await store.messages.saveMessage(privateMessage(a, b, `Hello World ${k}`));
+        await store.messages.saveMessage(privateMessage(a, b, `say hello, ${k}! (again)`));
+        await store.messages.saveMessage(privateMessage(a, b, `othello ${k}`));
+        await store.messages.saveMessage(privateMessage(a, b, `<img src=x onerror=alert(1)> ${k}`));
+        expect(textsOf(await find(b, `hel ${k}`))).toEqual([`say hello, ${k}! (again)`, `Hello World ${k}`]);
+        expect(textsOf(await find(b, `${k.toUpperCase()} WORLD`))).toEqual([`Hello World ${k}`]);
+        expect(textsOf(await find(b, `world hello ${k}`))).toEqual([`Hello World ${k}`]);
+        expect(textsOf(await find(b, `ello ${k}`))).toEqual([]);
+        expect(textsOf(await find(b, `again ${k}`))).toEqual([`say hello, ${k}! (again)`]);
+        expect(textsOf(await find(b, `onerror ${k}`))).toEqual([`<img src=x onerror=alert(1)> ${k}`]);
+        expect(textsOf(await find(b, `img alert ${k}`))).toEqual([`<img src=x onerror=alert(1)> ${k}`]);
+        expect(await find(b, `${k} missingword`)).toEqual([]);
+        // No terms: nothing, never everything.
+        expect(await store.messages.search({ viewer: b, terms: [], limit: 10 })).toEqual([]);
+      });
+
+      it('matches words beyond ASCII (no stemming, no stop words)', async () => {
+        const [a, b] = (await users('a', 'b')) as [string, string];
+        const k = w('lime');
+        await store.messages.saveMessage(privateMessage(a, b, `Grüße aus München ${k}`));
+        await store.messages.saveMessage(privateMessage(a, b, `привет мир ${k}`));
+        await store.messages.saveMessage(privateMessage(a, b, `the and of ${k}`));
+        await store.messages.saveMessage(privateMessage(a, b, `नमस्ते दुनिया ${k}`));
+        expect(textsOf(await find(b, `grüße ${k}`))).toEqual([`Grüße aus München ${k}`]);
+        expect(textsOf(await find(b, `mün ${k}`))).toEqual([`Grüße aus München ${k}`]);
+        expect(textsOf(await find(b, `привет ${k}`))).toEqual([`привет мир ${k}`]);
+        expect(textsOf(await find(b, `the and ${k}`))).toEqual([`the and of ${k}`]);
+        expect(textsOf(await find(b, `नमस्ते ${k}`))).toEqual([`नमस्ते दुनिया ${k}`]);
+        expect(textsOf(await find(b, `दुनि ${k}`))).toEqual([`नमस्ते दुनिया ${k}`]);
+      });
+
+      it('never reads the query as full-text syntax: quotes, operators and brackets are plain words or separators', async () => {
+        const [a, b] = (await users('a', 'b')) as [string, string];
+        const k = w('pear');
+        await store.messages.saveMessage(privateMessage(a, b, `"quoted" and OR near ${k}`));
+        for (const query of [`"${k}`, `${k} AND OR (`, `${k}*`, `NEAR(${k})`, `${k} -x:`, `'${k}'`, `${k}\\`, `^${k}`, `${k} NOT`]) {
+          await expect(find(b, query)).resolves.toBeInstanceOf(Array);
+        }
+        expect(textsOf(await find(b, `"${k}`))).toEqual([`"quoted" and OR near ${k}`]);
+        expect(textsOf(await find(b, `${k} AND OR (`))).toEqual([`"quoted" and OR near ${k}`]);
+        expect(textsOf(await find(b, `NEAR(${k})`))).toEqual([`"quoted" and OR near ${k}`]);
+        // Terms that bypass searchTerms still cannot break the backend's query.
+        for (const terms of [[`${k}"`], ['"'], [`${k}'`], ["'"], ['a"b', 'or', '('], ['\\'], ['*'], [':*'], ['&|!']]) {
+          await expect(store.messages.search({ viewer: b, terms, limit: 5 })).resolves.toBeInstanceOf(Array);
+        }
+      });
+
+      it('pages newest first with beforeId and limit; filters by peer, group and time', async () => {
+        const [a, b, c] = (await users('a', 'b', 'c')) as [string, string, string];
+        const team = n('team');
+        await store.groups.createGroup(team, a, [b, c], T0);
+        const k = w('date');
+        const ids: number[] = [];
+        for (let i = 1; i <= 7; i++) ids.push((await store.messages.saveMessage(privateMessage(i % 2 ? a : b, i % 2 ? b : a, `m${i} ${k}`, T0 + i))).id);
+        await store.messages.saveMessage(privateMessage(c, b, `from c ${k}`, T0 + 8));
+        await store.messages.saveMessage({ kind: 'group', from: c, group: team, text: `in team ${k}`, ts: T0 + 9 });
+        await store.messages.saveMessage({ kind: 'broadcast', from: a, text: `to all ${k}`, ts: T0 + 10 });
+
+        const page1 = await find(b, k, { limit: 3 });
+        expect(textsOf(page1)).toEqual([`to all ${k}`, `in team ${k}`, `from c ${k}`]);
+        const page2 = await find(b, k, { limit: 3, beforeId: page1.at(-1)?.id });
+        expect(textsOf(page2)).toEqual([`m7 ${k}`, `m6 ${k}`, `m5 ${k}`]);
+        expect(textsOf(await find(b, k, { limit: 10, beforeId: ids[2] }))).toEqual([`m2 ${k}`, `m1 ${k}`]);
+
+        expect(textsOf(await find(b, k, { peer: a, limit: 3 }))).toEqual([`m7 ${k}`, `m6 ${k}`, `m5 ${k}`]);
+        expect(textsOf(await find(a, k, { peer: b, limit: 2 }))).toEqual([`m7 ${k}`, `m6 ${k}`]);
+        expect(textsOf(await find(b, k, { peer: c }))).toEqual([`from c ${k}`]);
+        expect(await find(a, k, { peer: c })).toEqual([]);
+        expect(textsOf(await find(b, k, { group: team }))).toEqual([`in team ${k}`]);
+        expect(await find(b, k, { group: n('nogroup') })).toEqual([]);
+
+        // Times: ts > afterTs and ts < beforeTs.
+        expect(textsOf(await find(b, k, { afterTs: T0 + 5, beforeTs: T0 + 9 }))).toEqual([`from c ${k}`, `m7 ${k}`, `m6 ${k}`]);
+        expect(textsOf(await find(b, k, { afterTs: T0 + 9 }))).toEqual([`to all ${k}`]);
+        expect(textsOf(await find(b, k, { beforeTs: T0 + 2 }))).toEqual([`m1 ${k}`]);
       });
     });
 

@@ -18,11 +18,17 @@ class UiState {
    * `data-focus-id` (`conv:<key>` or `view:<name>`); cleared when done.
    */
   focusSidebar = $state<string | null>(null);
+  /** The message search panel is open (Ctrl+Shift+F, "/", or the sidebar's search button). */
+  searchOpen = $state(false);
+  /** A message id the open conversation scrolls to and highlights (a search result); cleared once shown. */
+  revealMessage = $state<number | null>(null);
 
   reset(): void {
     this.pane = 'list';
     this.focusComposer = false;
     this.focusSidebar = null;
+    this.searchOpen = false;
+    this.revealMessage = null;
   }
 }
 

@@ -10,6 +10,7 @@ import { createGroup, groupAdd, grouplist, groupLeave, groupRemove } from './gro
 import { ack, help, history, offline } from './mailbox';
 import { broadcast, message, messageGroup } from './messaging';
 import { typing, users } from './people';
+import { search } from './search';
 import { ping, whoelse, wholasthr } from './presence';
 
 export const wireCommands = {
@@ -36,6 +37,7 @@ export const wireCommands = {
   conversations,
   read,
   settings,
+  search,
   ack,
   'file-token': fileToken,
   logout,

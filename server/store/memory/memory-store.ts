@@ -6,7 +6,18 @@
 // are copies or frozen, so callers cannot change the store's state by mutation.
 import { canonicalName } from '../../protocol/canonical-name';
 import type { ChatMessage, Delivery } from '../../protocol';
-import { awayAtSignIn, beginAttempt, currentLock, finishAttempt, FRESH_GUARD, historyTarget, inAway, messageRecord, pageSize } from '../rules';
+import {
+  awayAtSignIn,
+  beginAttempt,
+  currentLock,
+  finishAttempt,
+  FRESH_GUARD,
+  historyTarget,
+  inAway,
+  messageRecord,
+  pageSize,
+} from '../rules';
+import { matchesTerms } from '../../protocol/search';
 import { MemoryBlobStore } from '../blobs/memory';
 import { directKey, effectiveRead, FLOOR_KEY, keyOf, listConversations, resolveTarget, type ConversationReads, type ResolvedTarget } from '../conversations';
 import { MemoryFiles } from './memory-files';
@@ -35,6 +46,7 @@ import type {
   MessageFiles,
   MessageStore,
   NewMessage,
+  SearchQuery,
   SignInPositions,
   Store,
   TokenRecord,
@@ -691,6 +703,44 @@ class MemoryMessages implements MessageStore {
     const before = query.before;
     const end = before === undefined ? log.length : firstIndex(log, (m) => m.id >= before);
     return log.slice(Math.max(0, end - n), end).reverse();
+  }
+
+  /** A scan of the stream from the newest message down; the text is matched as stored now. */
+  async search(query: SearchQuery): Promise<ChatMessage[]> {
+    this.data.ready();
+    const n = pageSize(query.limit);
+    const user = this.data.users.get(query.viewer);
+    if (n === 0 || query.terms.length === 0) return [];
+    const spans = user?.spans ?? [];
+    const blockSpans = this.data.blockSpans.get(query.viewer);
+    const blocked = (m: ChatMessage) => blockSpans?.get(m.from)?.some((span) => span.to === null || (m.id > span.from && m.id <= span.to)) ?? false;
+    const visible = (m: ChatMessage): boolean => {
+      if (m.kind === 'broadcast') return query.peer === undefined && query.group === undefined;
+      if (m.kind === 'private') {
+        if (m.from !== query.viewer && m.to !== query.viewer) return false;
+        if (query.group !== undefined) return false;
+        return query.peer === undefined || (m.from === query.viewer ? m.to === query.peer : m.from === query.peer);
+      }
+      if (query.peer !== undefined || (query.group !== undefined && m.group !== query.group)) return false;
+      return spans.some((s) => this.inGroupLog(s.groupId, m) && m.id > s.from && (s.to === null || m.id <= s.to));
+    };
+    const found: ChatMessage[] = [];
+    const top = Math.min(this.data.stream.length, (query.beforeId ?? Number.MAX_SAFE_INTEGER) - 1);
+    for (let i = top - 1; i >= 0 && found.length < n; i--) {
+      const m = this.data.stream[i]!;
+      if (query.beforeTs !== undefined && m.ts >= query.beforeTs) continue;
+      if (query.afterTs !== undefined && m.ts <= query.afterTs) continue;
+      if (visible(m) && !blocked(m) && matchesTerms(m.text, query.terms)) found.push(m);
+    }
+    return found;
+  }
+
+  /** True when group message `m` was sent to the group with surrogate id `groupId`. */
+  private inGroupLog(groupId: number, m: ChatMessage): boolean {
+    const log = this.data.groupLog.get(groupId);
+    if (!log) return false;
+    const i = firstIndex(log, (x) => x.id >= m.id);
+    return log[i]?.id === m.id;
   }
 }
 

@@ -3,6 +3,7 @@
 // mailbox is read from the stream with membership spans and blocks applied.
 import type { Pool } from 'pg';
 import type { ChatMessage, Delivery, MessageKind } from '../../protocol';
+import { tsqueryText } from '../../protocol/search';
 import { awayAtSignIn, historyTarget, inAway, messageRecord, pageSize } from '../rules';
 import { effectiveRead, keyOf, listConversations, resolveTarget, type ConversationReads } from '../conversations';
 import type {
@@ -15,6 +16,7 @@ import type {
   MessageFiles,
   MessageStore,
   NewMessage,
+  SearchQuery,
   SignInPositions,
 } from '../store';
 import { inTransaction, rows, toNumber } from './db';
@@ -62,6 +64,25 @@ const VISIBLE = `NOT EXISTS (SELECT 1 FROM block_spans b WHERE b.blocker = $1 AN
 const GROUP_SPANS = `FROM member_spans s JOIN messages m
     ON m.kind = 'group' AND m.group_id = s.group_id AND m.id > s.from_pos AND (s.to_pos IS NULL OR m.id <= s.to_pos)
   WHERE s.username = $1 AND s.group_id = $2`;
+/**
+ * Full-text search over what $1 may read, newest first: $2 tsquery text, $3 peer,
+ * $4 group name, $5 before id, $6 before ts, $7 after ts (null: no filter), $8 limit.
+ * The match uses the expression of messages_body_search_idx.
+ */
+const SEARCH = `
+  SELECT ${MESSAGE_COLUMNS} FROM messages m
+   WHERE to_tsvector('simple'::regconfig, m.body) @@ to_tsquery('simple'::regconfig, $2)
+     AND m.id < $5 AND ($6::bigint IS NULL OR m.ts < $6) AND ($7::bigint IS NULL OR m.ts > $7)
+     AND (
+          (m.kind = 'private' AND (m.sender = $1 OR m.recipient = $1) AND $4::text IS NULL
+            AND ($3::text IS NULL OR (m.sender = $1 AND m.recipient = $3) OR (m.sender = $3 AND m.recipient = $1)))
+       OR (m.kind = 'broadcast' AND $3::text IS NULL AND $4::text IS NULL)
+       OR (m.kind = 'group' AND $3::text IS NULL AND ($4::text IS NULL OR m.group_name = $4)
+            AND EXISTS (SELECT 1 FROM member_spans s WHERE s.username = $1 AND s.group_id = m.group_id
+                          AND m.id > s.from_pos AND (s.to_pos IS NULL OR m.id <= s.to_pos))))
+     AND NOT EXISTS (SELECT 1 FROM block_spans b WHERE b.blocker = $1 AND b.blocked = m.sender
+                       AND (b.to_pos IS NULL OR (m.id > b.from_pos AND m.id <= b.to_pos)))
+   ORDER BY m.id DESC LIMIT $8`;
 
 function toMessage(row: MessageRow): ChatMessage {
   return messageRecord(toNumber(row.id), { kind: row.kind, from: row.sender, to: row.recipient, group: row.group_name, text: row.body, ts: toNumber(row.ts) });
@@ -292,4 +313,19 @@ export class PostgresMessages implements MessageStore {
       return row ? toNumber(row.n) : 0;
     },
   };
+  async search(query: SearchQuery): Promise<ChatMessage[]> {
+    const limit = pageSize(query.limit);
+    if (limit === 0 || query.terms.length === 0) return [];
+    const found = await rows<MessageRow>(this.pool, SEARCH, [
+      query.viewer,
+      tsqueryText(query.terms),
+      query.peer ?? null,
+      query.group ?? null,
+      query.beforeId ?? Number.MAX_SAFE_INTEGER,
+      query.beforeTs ?? null,
+      query.afterTs ?? null,
+      limit,
+    ]);
+    return found.map(toMessage);
+  }
 }

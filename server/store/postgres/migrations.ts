@@ -367,6 +367,17 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "upload quotas: a user's files found by uploader",
     sql: 'CREATE INDEX files_uploader_idx ON files (uploader, created_at);',
   },
+  {
+    version: 11,
+    name: 'message search: a GIN index over the words of each message',
+    sql: `
+      -- An expression index, so an edit of body is indexed by PostgreSQL itself and
+      -- creating it indexes the messages already stored. The 'simple' configuration
+      -- lower-cases words and neither stems nor drops stop words, so every language
+      -- is matched the same way (searches must use this very expression).
+      CREATE INDEX messages_body_search_idx ON messages USING gin (to_tsvector('simple'::regconfig, body));
+    `,
+  },
 ];
 
 /** Highest schema version this code knows. */

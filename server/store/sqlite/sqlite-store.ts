@@ -4,6 +4,7 @@
 import { dirname, join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { canonicalName } from '../../protocol/canonical-name';
+import { fts5Match } from '../../protocol/search';
 import type { Delivery } from '../../protocol';
 import { currentLock, historyTarget, inAway, newMessageFields, pageSize } from '../rules';
 import { LocalBlobStore } from '../blobs/local';
@@ -282,6 +283,23 @@ function messages({ s, ready, op }: Sides): MessageStore {
     async readReceiptsOff(usernames) {
       ready();
       return usernames.filter((u) => s.receiptsOff.get(u) !== undefined);
+    },
+    async search(query) {
+      ready();
+      const limit = pageSize(query.limit);
+      if (limit === 0 || query.terms.length === 0) return [];
+      return s.search
+        .all({
+          user: query.viewer,
+          match: fts5Match(query.terms),
+          peer: query.peer ?? null,
+          groupName: query.group ?? null,
+          beforeId: query.beforeId ?? Number.MAX_SAFE_INTEGER,
+          beforeTs: query.beforeTs ?? null,
+          afterTs: query.afterTs ?? null,
+          limit,
+        })
+        .map(toMessage);
     },
   };
 }

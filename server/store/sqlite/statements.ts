@@ -96,6 +96,38 @@ const MAILBOX = `
 const NOT_BLOCKED = `NOT EXISTS (SELECT 1 FROM block_spans b WHERE b.blocker = @user AND b.blocked = sender
   AND (b.to_pos IS NULL OR (id > b.from_pos AND id <= b.to_pos)))`;
 
+/** Named parameters of the search statement; null leaves a filter out. */
+export interface SearchParams {
+  user: string;
+  match: string;
+  peer: string | null;
+  groupName: string | null;
+  beforeId: number;
+  beforeTs: number | null;
+  afterTs: number | null;
+  limit: number;
+}
+
+/**
+ * Full-text search over what @user may read, newest first. The FTS5 index is
+ * walked by rowid descending from the cursor, so a page stops as soon as
+ * @limit visible matches are found.
+ */
+const SEARCH = `
+  SELECT ${M_COLUMNS} FROM messages_fts f JOIN messages m ON m.id = f.rowid
+   WHERE messages_fts MATCH @match AND f.rowid < @beforeId
+     AND (@beforeTs IS NULL OR m.ts < @beforeTs) AND (@afterTs IS NULL OR m.ts > @afterTs)
+     AND (
+          (m.kind = 'private' AND (m.sender = @user OR m.recipient = @user) AND @groupName IS NULL
+            AND (@peer IS NULL OR (m.sender = @user AND m.recipient = @peer) OR (m.sender = @peer AND m.recipient = @user)))
+       OR (m.kind = 'broadcast' AND @peer IS NULL AND @groupName IS NULL)
+       OR (m.kind = 'group' AND @peer IS NULL AND (@groupName IS NULL OR m.group_name = @groupName)
+            AND EXISTS (SELECT 1 FROM member_spans s WHERE s.username = @user AND s.group_id = m.group_id
+                          AND m.id > s.from_pos AND (s.to_pos IS NULL OR m.id <= s.to_pos))))
+     AND NOT EXISTS (SELECT 1 FROM block_spans b WHERE b.blocker = @user AND b.blocked = m.sender
+                       AND (b.to_pos IS NULL OR (m.id > b.from_pos AND m.id <= b.to_pos)))
+   ORDER BY f.rowid DESC LIMIT @limit`;
+
 /** Prepares every statement; the inferred map is the `Statements` type. */
 export function prepareStatements(db: Database) {
   const p = <Params extends unknown[], Row = unknown>(sql: string): Statement<Params, Row> => db.prepare<Params, Row>(sql);
@@ -227,6 +259,7 @@ export function prepareStatements(db: Database) {
                       ORDER BY id DESC LIMIT @limit)
        ORDER BY id DESC LIMIT @limit`,
     ),
+    search: p<[SearchParams], MessageRow>(SEARCH),
     // By the current group's id: an ended group's messages stay with the ended group.
     groupHistory: p<[string, number, number], MessageRow>(
       `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE kind = 'group' AND group_id = (SELECT id FROM groups WHERE name = ?) AND id < ?

@@ -18,6 +18,7 @@ import {
   type ChatMessage,
   type Command,
   type EventFrame,
+  type SearchConversation,
 } from '../../../server/protocol';
 
 /** The error a line produces, or fails the test if it parses. */
@@ -82,6 +83,8 @@ describe('parseTextCommand: every command', () => {
     ['settings', { type: 'settings' }],
     ['settings receipts off', { type: 'settings', readReceipts: false }],
     ['settings Receipts ON', { type: 'settings', readReceipts: true }],
+    ['search rocket launch', { type: 'search', query: 'rocket launch' }],
+    ['SEARCH   "foo AND (bar  ', { type: 'search', query: '"foo AND (bar' }],
     ['ack 17', { type: 'ack', seq: 17 }],
     ['ack 0', { type: 'ack', seq: 0 }],
     ['file-token', { type: 'file-token' }],
@@ -123,6 +126,7 @@ describe('help', () => {
       'conversations [before-id]',
       'read <user> <id> | read group <name> <id> | read everyone <id>',
       'settings | settings receipts <on|off>',
+      'search <words>',
       'ack <seq>',
       'file-token',
       'logout',
@@ -154,6 +158,8 @@ describe('parseTextCommand: malformed lines', () => {
     ['leave group', 'leave group'],
     ['leave group team extra', 'leave group'],
     ['history', 'history'],
+    ['search', 'search'],
+    ['search    ', 'search'],
     ['history bob x', 'history'],
     ['history bob 1 2', 'history'],
     ['history bob -1', 'history'],
@@ -350,6 +356,33 @@ describe('format functions', () => {
     expect(formatResult('history', { with: 'team', group: true, messages: [{ ...msg, id: 9 }], hasMore: true }, time)).toEqual([
       '9 [12:34] alice: hi there',
       '(older messages: history group team 9)',
+    ]);
+    expect(formatResult('search', { terms: ['x'], results: [], nextCursor: null })).toEqual(['No messages match.']);
+    const hit = (conversation: SearchConversation, id: number) => ({
+      message: { ...msg, id, text: 'say\nhi there' },
+      conversation,
+      snippet: [
+        { text: 'say\n', match: false },
+        { text: 'hi', match: true },
+        { text: ' there', match: false },
+      ],
+    });
+    expect(
+      formatResult(
+        'search',
+        {
+          terms: ['hi'],
+          results: [hit({ kind: 'private', with: 'bob' }, 7), hit({ kind: 'group', group: 'team' }, 6), hit({ kind: 'everyone' }, 5)],
+          nextCursor: 5,
+        },
+        time,
+      ),
+    ).toEqual([
+      'Found 3 messages, newest first:',
+      '#7 [12:34] alice (private, with bob): say *hi* there',
+      '#6 [12:34] alice (group team): say *hi* there',
+      '#5 [12:34] alice (broadcast): say *hi* there',
+      'More messages match: add words to narrow the search.',
     ]);
     expect(formatResult('ack', { seq: 3 })).toEqual(['Acknowledged up to #3.']);
     expect(formatResult('help', { commands: ['ack <seq>', 'help'] })).toEqual(['Commands:', '  ack <seq>', '  help']);

@@ -1,0 +1,154 @@
+// The search indexes themselves, beyond the conformance suite: they follow any
+// change of a message's text made straight in the database (an edit, a delete
+// that empties the text, a removed row), and upgrading a database indexes the
+// messages it already holds. SQLite always; PostgreSQL when configured.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { searchTerms } from '../../server/protocol/search';
+import { openPostgresStore } from '../../server/store/postgres/index';
+import { MIGRATIONS as PG_MIGRATIONS } from '../../server/store/postgres/migrations';
+import { openSqliteStore, SQLITE_FILE_NAME } from '../../server/store/sqlite';
+import { applyMigrations, MIGRATIONS as SQLITE_MIGRATIONS } from '../../server/store/sqlite/migrations';
+import type { Store } from '../../server/store/store';
+import { createTestSchema, describeWithServices } from '../helpers/services';
+
+const T0 = 1_700_000_000_000;
+
+const texts = async (store: Store, viewer: string, query: string): Promise<string[]> =>
+  (await store.messages.search({ viewer, terms: searchTerms(query), limit: 50 })).map((m) => m.text);
+
+describe('SQLite search index', () => {
+  let dir: string;
+  let file: string;
+  const opened: Store[] = [];
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'chat-search-'));
+    file = join(dir, SQLITE_FILE_NAME);
+  });
+
+  afterEach(async () => {
+    for (const store of opened.splice(0)) await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function open(): Promise<Store> {
+    const store = await openSqliteStore({ dataDir: dir });
+    opened.push(store);
+    return store;
+  }
+
+  it('follows edits, emptied texts and deleted rows written by any connection', async () => {
+    const store = await open();
+    await store.accounts.createUser('alice', 'h', T0);
+    await store.accounts.createUser('bob', 'h', T0);
+    const first = await store.messages.saveMessage({ kind: 'private', from: 'alice', to: 'bob', text: 'meet at the harbour', ts: T0 });
+    const second = await store.messages.saveMessage({ kind: 'private', from: 'alice', to: 'bob', text: 'harbour again', ts: T0 });
+    expect(await texts(store, 'bob', 'harbour')).toEqual(['harbour again', 'meet at the harbour']);
+
+    const raw = new Database(file);
+    try {
+      raw.prepare('UPDATE messages SET text = ? WHERE id = ?').run('meet at the station', first.id);
+      expect(await texts(store, 'bob', 'harbour')).toEqual(['harbour again']);
+      expect(await texts(store, 'bob', 'station')).toEqual(['meet at the station']);
+      // A deleted message keeps its row with empty text: it matches nothing.
+      raw.prepare("UPDATE messages SET text = '' WHERE id = ?").run(second.id);
+      expect(await texts(store, 'bob', 'harbour')).toEqual([]);
+      expect(await texts(store, 'bob', 'again')).toEqual([]);
+      raw.prepare('DELETE FROM messages WHERE id = ?').run(first.id);
+      expect(await texts(store, 'bob', 'station')).toEqual([]);
+      // Other columns change without touching the index (UPDATE OF text only).
+      raw.prepare("UPDATE messages SET sender = 'alice' WHERE id = ?").run(second.id);
+      raw.prepare("INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')").run();
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('upgrading a database indexes the messages it already holds', async () => {
+    const raw = new Database(file);
+    applyMigrations(raw, SQLITE_MIGRATIONS.slice(0, 8));
+    const insert = raw.prepare("INSERT INTO messages (kind, sender, recipient, text, ts) VALUES ('private', 'alice', 'bob', ?, ?)");
+    insert.run('an old message about Lighthouses', T0);
+    insert.run('another one', T0 + 1);
+    raw.prepare("INSERT INTO messages (kind, sender, text, ts) VALUES ('broadcast', 'carol', 'lighthouse keepers wanted', ?)").run(T0 + 2);
+    raw.close();
+
+    const store = await open();
+    expect(await texts(store, 'bob', 'lighthouse')).toEqual(['lighthouse keepers wanted', 'an old message about Lighthouses']);
+    expect(await texts(store, 'bob', 'another')).toEqual(['another one']);
+    // New messages are indexed as they are written.
+    await store.accounts.createUser('bob', 'h', T0);
+    await store.accounts.createUser('dave', 'h', T0);
+    await store.messages.saveMessage({ kind: 'private', from: 'dave', to: 'bob', text: 'Lighthouse tour?', ts: T0 + 3 });
+    expect(await texts(store, 'bob', 'lighthouse')).toEqual(['Lighthouse tour?', 'lighthouse keepers wanted', 'an old message about Lighthouses']);
+  });
+});
+
+await describeWithServices('PostgreSQL search index', ['postgres'], ({ postgresUrl }) => {
+  const cleanups: (() => Promise<void>)[] = [];
+
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  async function sql(schema: string, text: string, params: unknown[] = []): Promise<void> {
+    const client = new pg.Client({ connectionString: postgresUrl });
+    await client.connect();
+    try {
+      await client.query(`SET search_path TO ${schema}`);
+      await client.query(text, params);
+    } finally {
+      await client.end();
+    }
+  }
+
+  async function openAt(schema: string): Promise<Store> {
+    const store = await openPostgresStore({ url: postgresUrl, schema, poolSize: 2 });
+    cleanups.push(() => store.close());
+    return store;
+  }
+
+  it('follows edits and emptied texts, through the expression index', async () => {
+    const { schema, drop } = await createTestSchema(postgresUrl);
+    cleanups.push(drop);
+    const store = await openAt(schema);
+    await store.accounts.createUser('alice', 'h', T0);
+    await store.accounts.createUser('bob', 'h', T0);
+    const first = await store.messages.saveMessage({ kind: 'private', from: 'alice', to: 'bob', text: 'meet at the harbour', ts: T0 });
+    const second = await store.messages.saveMessage({ kind: 'private', from: 'alice', to: 'bob', text: 'harbour again', ts: T0 });
+    expect(await texts(store, 'bob', 'harbour')).toEqual(['harbour again', 'meet at the harbour']);
+    await sql(schema, 'UPDATE messages SET body = $1 WHERE id = $2', ['meet at the station', first.id]);
+    await sql(schema, "UPDATE messages SET body = '' WHERE id = $1", [second.id]);
+    expect(await texts(store, 'bob', 'harbour')).toEqual([]);
+    expect(await texts(store, 'bob', 'station')).toEqual(['meet at the station']);
+  });
+
+  it('upgrading a schema indexes the messages it already holds', async () => {
+    const { schema, drop } = await createTestSchema(postgresUrl);
+    cleanups.push(drop);
+    const client = new pg.Client({ connectionString: postgresUrl });
+    await client.connect();
+    try {
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}; SET search_path TO ${schema}`);
+      await client.query('CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
+      for (const step of PG_MIGRATIONS.filter((m) => m.version <= 7)) {
+        await client.query(step.sql);
+        await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [step.version, step.name]);
+      }
+      await client.query(
+        "INSERT INTO messages (kind, sender, recipient, body, ts) VALUES ('private', 'alice', 'bob', 'an old message about Lighthouses', $1)",
+        [T0],
+      );
+      await client.query("INSERT INTO messages (kind, sender, body, ts) VALUES ('broadcast', 'carol', 'lighthouse keepers wanted', $1)", [T0 + 1]);
+    } finally {
+      await client.end();
+    }
+    const store = await openAt(schema);
+    expect(await texts(store, 'bob', 'lighthouse')).toEqual(['lighthouse keepers wanted', 'an old message about Lighthouses']);
+  });
+});
