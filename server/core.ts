@@ -254,7 +254,7 @@ export class ChatCore implements Inbound {
   }
 
   private onBusEvent(event: BusEvent): void {
-    const { delivery, presence, groups, blocks, typing } = this.services;
+    const { delivery, presence, groups, blocks, typing, profiles } = this.services;
     switch (event.kind) {
       case 'deliver':
         delivery.deliverFromBus(event);
@@ -270,6 +270,9 @@ export class ChatCore implements Inbound {
         break;
       case 'typing':
         typing.showLocally(event.from, event.group, event.to);
+        break;
+      case 'profile':
+        void profiles.fromBus({ username: event.user, displayName: event.displayName, avatar: event.avatar }).catch(() => {});
         break;
     }
   }

@@ -8,6 +8,7 @@ import { createGroup, groupAdd, grouplist, groupLeave, groupRemove } from './gro
 import { broadcast, message, messageGroup } from './messaging';
 import { typing, users } from './people';
 import { ping, whoelse, wholasthr } from './presence';
+import { profile, profiles } from './profiles';
 import type { CommandTable } from './types';
 
 export const commands: CommandTable = {
@@ -23,6 +24,8 @@ export const commands: CommandTable = {
   blocklist,
   ping,
   users,
+  profile,
+  profiles,
   typing,
   offline,
   'create-group': createGroup,

@@ -50,6 +50,8 @@ export const ErrorCode = {
   UNKNOWN_FILE: 'UNKNOWN_FILE',
   /** The upload is larger than the server's limit (HTTP 413). */
   FILE_TOO_LARGE: 'FILE_TOO_LARGE',
+  /** A profile picture must be an image (sniffed type image/*) that you uploaded. */
+  NOT_AN_IMAGE: 'NOT_AN_IMAGE',
   /** Too many requests; `retryAfter` says when to try again (seconds). */
   RATE_LIMITED: 'RATE_LIMITED',
   /**

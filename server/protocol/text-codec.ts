@@ -119,6 +119,10 @@ export function formatEvent(event: EventFrame, time: TimeFormatter = formatClock
     }
     case 'typing':
       return event.group === undefined ? `* ${event.from} is typing` : `* ${event.from} is typing in group ${event.group}`;
+    case 'profile': {
+      const name = event.displayName === null ? 'no display name' : `display name "${oneLine(event.displayName)}"`;
+      return `* ${event.username} updated their profile: ${name}, ${event.avatarUrl === null ? 'no picture' : 'new picture'}`;
+    }
     case 'shutdown':
       return `* Server is shutting down: ${event.reason}`;
   }

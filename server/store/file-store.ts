@@ -7,8 +7,12 @@
 // - Blobs are keyed by the SHA-256 of their bytes (64 lower-case hex digits);
 //   put() of a hash already present stores nothing new.
 // - attachFiles() is atomic: all references and grants, or none.
-// - canRead() is true for the uploader, a user granted the file, and the
-//   current members of a group granted the file; false for unknown files.
+// - canRead() is true for the uploader, a user granted the file, the current
+//   members of a group granted the file, and every user when the file is some
+//   user's avatar (a profile picture is public to the signed-in); false for
+//   unknown files.
+// - A file is referenced while a message carries it or a user has it as their
+//   avatar: unreferencedFiles() and deleteUnreferenced() leave it alone.
 import type { Readable } from 'node:stream';
 
 export interface FileRecord {
@@ -54,9 +58,9 @@ export interface FileStore {
   attachmentsOf(messageIds: readonly number[]): Promise<Map<number, FileRecord[]>>;
   /** True when `username` may read file `id` (see the guarantees above). */
   canRead(id: string, username: string): Promise<boolean>;
-  /** Up to `limit` files created before `createdBefore` that no message carries, oldest first. */
+  /** Up to `limit` files created before `createdBefore` that nothing references (no message, no avatar), oldest first. */
   unreferencedFiles(createdBefore: number, limit: number): Promise<FileRecord[]>;
-  /** Deletes the records (and their grants) of files no message carries; ids that are carried are kept. Resolves the ids deleted. */
+  /** Deletes the records (and their grants) of files nothing references; referenced ids are kept. Resolves the ids deleted. */
   deleteUnreferenced(ids: readonly string[]): Promise<string[]>;
   /** True while some file record uses `hash` as its content or its thumbnail. */
   hashInUse(hash: string): Promise<boolean>;

@@ -10,6 +10,7 @@ import { ack, help, history, offline } from './mailbox';
 import { broadcast, message, messageGroup } from './messaging';
 import { typing, users } from './people';
 import { ping, whoelse, wholasthr } from './presence';
+import { profile, profiles } from './profiles';
 
 export const wireCommands = {
   login,
@@ -24,6 +25,8 @@ export const wireCommands = {
   blocklist,
   ping,
   users,
+  profile,
+  profiles,
   typing,
   offline,
   'create-group': createGroup,

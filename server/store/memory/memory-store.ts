@@ -41,6 +41,8 @@ import type {
   MailboxQuery,
   MessageStore,
   NewMessage,
+  ProfileChange,
+  ProfileRecord,
   SignInPositions,
   Store,
   UserRecord,
@@ -48,6 +50,9 @@ import type {
 
 interface UserState {
   record: UserRecord;
+  displayName: string | null;
+  /** File id of the user's picture, or null. */
+  avatar: string | null;
   acked: number;
   signedIn: number;
   signedOut: number;
@@ -85,6 +90,8 @@ class MemoryData {
   readonly groupLog = new Map<number, ChatMessage[]>();
   nextGroupId = 1;
   closed = false;
+  /** Whether an upload record exists (set by MemoryStore: the files live in MemoryFiles). */
+  fileExists: (id: string) => boolean = () => false;
 
   get head(): number {
     return this.stream.length;
@@ -116,6 +123,8 @@ class MemoryAccounts implements AccountStore {
     this.data.userKeys.set(key, username);
     this.data.users.set(username, {
       record: { username, passwordHash, createdAt: now, lastLoginAt: null },
+      displayName: null,
+      avatar: null,
       acked: 0,
       signedIn: 0,
       signedOut: 0,
@@ -164,14 +173,35 @@ class MemoryAccounts implements AccountStore {
     return out;
   }
 
-  async listUsers(query: string, limit: number): Promise<{ username: string; lastLoginAt: number | null }[]> {
+  async listUsers(query: string, limit: number): Promise<({ lastLoginAt: number | null } & ProfileRecord)[]> {
     this.data.ready();
     const needle = query.toLowerCase();
-    const out: { username: string; lastLoginAt: number | null }[] = [];
-    for (const { record } of this.data.users.values()) {
-      if (record.username.toLowerCase().includes(needle)) out.push({ username: record.username, lastLoginAt: record.lastLoginAt });
+    const out: ({ lastLoginAt: number | null } & ProfileRecord)[] = [];
+    for (const user of this.data.users.values()) {
+      const { record } = user;
+      if (record.username.toLowerCase().includes(needle)) out.push({ ...profileOf(user), lastLoginAt: record.lastLoginAt });
     }
     return out.sort((a, b) => (a.username < b.username ? -1 : a.username > b.username ? 1 : 0)).slice(0, limit);
+  }
+
+  async setProfile(username: string, change: ProfileChange): Promise<ProfileRecord | null> {
+    this.data.ready();
+    const user = this.data.user(username);
+    if (!user) return null;
+    if (change.avatar !== undefined && change.avatar !== null && !this.data.fileExists(change.avatar)) {
+      throw new Error(`setProfile: no file ${change.avatar}`);
+    }
+    if (change.displayName !== undefined) user.displayName = change.displayName;
+    if (change.avatar !== undefined) user.avatar = change.avatar;
+    return profileOf(user);
+  }
+
+  async getProfiles(usernames: readonly string[]): Promise<ProfileRecord[]> {
+    this.data.ready();
+    return usernames.flatMap((name) => {
+      const user = this.data.user(name);
+      return user ? [profileOf(user)] : [];
+    });
   }
 
   async existingUsers(usernames: readonly string[]): Promise<string[]> {
@@ -745,10 +775,16 @@ export class MemoryStore implements Store {
   readonly groups: GroupStore = this.roles.groups;
   readonly messages: MessageStore = this.roles.messages;
   readonly admin: AdminStore = new MemoryAdmin(this.data, this.roles.accounts, this.roles.blocks, this.roles.groups, this.roles.messages);
-  readonly files: FileStore = new MemoryFiles(
+  private readonly memoryFiles = new MemoryFiles(
     () => this.data.ready(),
     (groupId, user) => [...this.data.groups.values()].some((g) => g.id === groupId && g.memberSet.has(user)),
+    (id) => [...this.data.users.values()].some((u) => u.avatar === id),
   );
+  readonly files: FileStore = this.memoryFiles;
+
+  constructor() {
+    this.data.fileExists = (id) => this.memoryFiles.has(id);
+  }
   readonly blobs: BlobStore = new MemoryBlobStore();
 
   async ping(): Promise<void> {
@@ -761,6 +797,10 @@ export class MemoryStore implements Store {
 }
 
 // ---------------------------------------------------------------- helpers
+
+function profileOf(user: UserState): ProfileRecord {
+  return { username: user.record.username, displayName: user.displayName, avatar: user.avatar };
+}
 
 function groupRecord(group: GroupState): GroupRecord {
   return { id: group.id, name: group.name, owner: group.owner, members: [...group.members], createdAt: group.createdAt };

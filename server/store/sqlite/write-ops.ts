@@ -3,10 +3,10 @@
 // commit, so none of them opens a transaction of its own.
 import { canonicalName } from '../../protocol/canonical-name';
 import { awayAtSignIn, beginAttempt, currentLock, finishAttempt, nextLockAfterFailure } from '../rules';
-import type { AttemptReservation, GroupRecord, LockState, LockoutPolicy, LoginGuard, NewMessage, SignInPositions } from '../store';
+import type { AttemptReservation, GroupRecord, LockState, LockoutPolicy, LoginGuard, NewMessage, ProfileChange, ProfileRecord, SignInPositions } from '../store';
 import type { AdminWriteOps } from './admin';
 import { fileWriteOps } from './file-ops';
-import { guardOf, lockOf, toGroupRecord } from './rows';
+import { guardOf, lockOf, toGroupRecord, toProfile } from './rows';
 import type { Statements } from './statements';
 
 /**
@@ -30,6 +30,18 @@ export function writeOps(s: Statements) {
 
     setPasswordHash(username: string, passwordHash: string, now: number): boolean {
       return s.setPasswordHash.run(passwordHash, now, canonicalName(username)).changes > 0;
+    },
+
+    /** Throws (the savepoint undoes it) when the avatar names no file. */
+    setProfile(username: string, change: ProfileChange): ProfileRecord | null {
+      const key = canonicalName(username);
+      if (!s.registeredName.get(key)) return null;
+      if (change.avatar !== undefined && change.avatar !== null && !s.fileExists.get(change.avatar)) {
+        throw new Error(`setProfile: no file ${change.avatar}`);
+      }
+      if (change.displayName !== undefined) s.setDisplayName.run(change.displayName, key);
+      if (change.avatar !== undefined) s.setAvatar.run(change.avatar, key);
+      return toProfile(s.getProfile.get(key)!);
     },
 
     recordLogin(username: string, now: number): void {
