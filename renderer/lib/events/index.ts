@@ -5,6 +5,7 @@ import { handleGroup } from './group';
 import { handleHello } from './hello';
 import { handleMessage } from './message';
 import { handlePresence } from './presence';
+import { handleProfile } from './profile';
 import { handleShutdown } from './shutdown';
 import { handleTyping } from './typing';
 
@@ -20,6 +21,8 @@ export function handleEvent(event: EventFrame): void {
       return handleGroup(event);
     case 'typing':
       return handleTyping(event);
+    case 'profile':
+      return handleProfile(event);
     case 'shutdown':
       return handleShutdown(event);
   }
