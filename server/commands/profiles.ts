@@ -1,6 +1,6 @@
 // profile and profiles: display names and pictures.
 import { ErrorCode, ProtocolError } from '../protocol';
-import type { ProfileChange } from '../store/store';
+import type { ProfileChange } from '../services/profiles';
 import type { CommandSpec } from './types';
 
 /**

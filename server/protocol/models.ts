@@ -116,7 +116,6 @@ export type GroupInfo = z.infer<typeof GroupInfo>;
  * paragraph separators, and the bidirectional overrides and isolates that can
  * make a name read as another (U+202A-U+202E, U+2066-U+2069).
  */
-// eslint-disable-next-line no-control-regex
 const DISPLAY_NAME_FORBIDDEN = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
 
 /** A display name as stored and shown: trimmed, then Unicode NFC. */

@@ -7,6 +7,8 @@ import type { AccountStore, ProfileChange, ProfileRecord } from '../store/store'
 import type { FileService } from './files';
 import type { SessionRegistry } from './registry';
 
+export type { ProfileChange };
+
 export class ProfileService {
   constructor(
     private readonly accounts: AccountStore,

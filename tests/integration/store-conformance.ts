@@ -911,7 +911,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(await store.files.hashInUse(carried.hash)).toBe(true);
       });
 
-      it('a file that is someone\'s avatar is readable by every user and never unreferenced; once dropped, it is', async () => {
+      it("a file that is someone's avatar is readable by every user and never unreferenced; once dropped, it is", async () => {
         const [a, b, c] = (await users('a', 'b', 'c')) as [string, string, string];
         const pic = fileRecord(n('pic'), a, `pic-${n('x')}`, T0);
         await store.files.createFile(pic);

@@ -54,10 +54,7 @@ export const profile = defineCommand({
 export const profiles = defineCommand({
   schema: z.strictObject({
     type: z.literal('profiles'),
-    users: z
-      .array(Username)
-      .min(1, 'must name at least one user')
-      .max(MAX_PROFILE_LOOKUP, `must name at most ${MAX_PROFILE_LOOKUP} users`),
+    users: z.array(Username).min(1, 'must name at least one user').max(MAX_PROFILE_LOOKUP, `must name at most ${MAX_PROFILE_LOOKUP} users`),
   }),
   result: z.object({ users: z.array(UserProfile) }),
   text: {

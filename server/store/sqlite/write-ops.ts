@@ -3,7 +3,17 @@
 // commit, so none of them opens a transaction of its own.
 import { canonicalName } from '../../protocol/canonical-name';
 import { awayAtSignIn, beginAttempt, currentLock, finishAttempt, nextLockAfterFailure } from '../rules';
-import type { AttemptReservation, GroupRecord, LockState, LockoutPolicy, LoginGuard, NewMessage, ProfileChange, ProfileRecord, SignInPositions } from '../store';
+import type {
+  AttemptReservation,
+  GroupRecord,
+  LockState,
+  LockoutPolicy,
+  LoginGuard,
+  NewMessage,
+  ProfileChange,
+  ProfileRecord,
+  SignInPositions,
+} from '../store';
 import type { AdminWriteOps } from './admin';
 import { fileWriteOps } from './file-ops';
 import { guardOf, lockOf, toGroupRecord, toProfile } from './rows';
