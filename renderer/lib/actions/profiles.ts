@@ -25,6 +25,7 @@ export function wantProfiles(names: readonly string[]): void {
 export function refreshProfile(name: string): void {
   const last = asked.get(name) ?? 0;
   if (Date.now() - last < REFRESH_MS) return;
+  profiles.dropPictureLink(name);
   pending.add(name);
   schedule();
 }

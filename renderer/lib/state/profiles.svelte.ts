@@ -3,6 +3,7 @@
 // `wholasthr`, `profiles` answers and live `profile` events). A user not
 // (yet) known shows their username and initials.
 import type { UserProfile } from '../../../server/protocol';
+import { steadyLink } from '../avatar';
 
 interface Known {
   displayName: string | null;
@@ -43,10 +44,17 @@ class ProfilesState {
       const before = next[p.username];
       next[p.username] = {
         displayName: p.displayName !== undefined ? p.displayName : (before?.displayName ?? null),
-        avatarUrl: p.avatarUrl !== undefined ? p.avatarUrl : (before?.avatarUrl ?? null),
+        // Answers and events sign links afresh; the same picture keeps its link so the image is not fetched again.
+        avatarUrl: p.avatarUrl !== undefined ? steadyLink(before?.avatarUrl, p.avatarUrl) : (before?.avatarUrl ?? null),
       };
     }
     this.known = next;
+  }
+
+  /** Forgets `username`'s picture link (it stopped working), so the next answer's fresh link is taken. */
+  dropPictureLink(username: string): void {
+    const before = this.known[username];
+    if (before?.avatarUrl) this.known = { ...this.known, [username]: { ...before, avatarUrl: null } };
   }
 
   reset(): void {
