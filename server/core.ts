@@ -255,7 +255,7 @@ export class ChatCore implements Inbound {
   }
 
   private onBusEvent(event: BusEvent): void {
-    const { delivery, presence, groups, blocks, typing, conversations } = this.services;
+    const { delivery, presence, groups, blocks, typing, conversations, profiles } = this.services;
     switch (event.kind) {
       case 'deliver':
         delivery.deliverFromBus(event);
@@ -274,6 +274,9 @@ export class ChatCore implements Inbound {
         break;
       case 'read':
         conversations.showLocally(event);
+        break;
+      case 'profile':
+        void profiles.fromBus({ username: event.user, displayName: event.displayName, avatar: event.avatar }).catch(() => {});
         break;
     }
   }

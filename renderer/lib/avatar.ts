@@ -57,3 +57,17 @@ export function contrast(a: string, b: string): number {
   const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x) as [number, number];
   return (hi + 0.05) / (lo + 0.05);
 }
+
+/** Keep a picture link this long before its signature expires rather than switch to a fresh one. */
+const LINK_MARGIN_MS = 5 * 60_000;
+
+/**
+ * The picture link to keep: `next`, or `before` when both point at the same
+ * picture and `before` is still valid for a while (every answer signs links
+ * afresh; switching would download the same image again).
+ */
+export function steadyLink(before: string | null | undefined, next: string | null, now = Date.now()): string | null {
+  if (!before || !next || before.split('?')[0] !== next.split('?')[0]) return next;
+  const expires = Number(/[?&]expires=(\d+)/.exec(before)?.[1] ?? 0);
+  return expires - now > LINK_MARGIN_MS ? before : next;
+}

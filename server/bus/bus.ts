@@ -31,6 +31,8 @@ export type BusEvent =
     }
   /** A typing notice (never stored) for users signed in on other nodes. */
   | { kind: 'typing'; from: string; group?: string; to: string[] }
+  /** `user` changed their profile; every node tells its sessions (avatar: a file id, signed by each node). */
+  | { kind: 'profile'; user: string; displayName: string | null; avatar: string | null }
   /** Someone blocked or unblocked; nodes drop cached block lists for `user`. */
   | { kind: 'blocks-changed'; user: string }
   /** A read receipt (`by` read `with`, a user or a group, up to `messageId`) for users signed in on other nodes. */

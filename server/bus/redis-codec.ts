@@ -30,6 +30,7 @@ const BusEventSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('typing'), from: z.string(), group: z.string().optional(), to: z.array(z.string()) }),
   z.object({ kind: z.literal('blocks-changed'), user: z.string() }),
   z.object({ kind: z.literal('read'), by: z.string(), with: z.string(), group: z.boolean(), messageId: Int, to: z.array(z.string()) }),
+  z.object({ kind: z.literal('profile'), user: z.string(), displayName: z.string().nullable(), avatar: z.string().nullable() }),
 ]);
 
 const EnvelopeSchema = z.object({ origin: z.string(), sentAt: Int.optional(), event: BusEventSchema });

@@ -10,6 +10,8 @@ async function signIn(
   options: { remember?: boolean; resumeFrom?: number; presence?: boolean; token?: string },
 ): Promise<ResultOf<'login'>> {
   const { services, client } = ctx;
+  // Read before the session starts: nothing after start() may fail before the reply.
+  const profile = await services.profiles.get(username);
   const started = await services.sessions.start(client, username, {
     ...(options.resumeFrom !== undefined ? { resumeFrom: options.resumeFrom } : {}),
     wantsPresence: options.presence ?? true,
@@ -19,6 +21,7 @@ async function signIn(
     resumeFrom: started.resumeFrom,
     lastSeq: started.lastSeq,
     offlineCount: started.offlineCount,
+    profile,
   };
   if (options.token !== undefined) {
     // Rotated only once the session holds: a refused sign-in (ALREADY_SIGNED_IN)

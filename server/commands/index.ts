@@ -10,6 +10,7 @@ import { broadcast, message, messageGroup } from './messaging';
 import { typing, users } from './people';
 import { ping, whoelse, wholasthr } from './presence';
 import { search } from './search';
+import { profile, profiles } from './profiles';
 import type { CommandTable } from './types';
 
 export const commands: CommandTable = {
@@ -25,6 +26,8 @@ export const commands: CommandTable = {
   blocklist,
   ping,
   users,
+  profile,
+  profiles,
   typing,
   offline,
   'create-group': createGroup,

@@ -5,7 +5,9 @@ import type { CommandSpec } from './types';
 export const whoelse: CommandSpec<'whoelse'> = {
   needsAuth: true,
   async handle(ctx) {
-    return { users: await ctx.services.presence.othersOnline(ctx.user) };
+    const users = await ctx.services.presence.othersOnline(ctx.user);
+    const profiles = await ctx.services.profiles.byName(users);
+    return { users, profiles: users.map((u) => profiles.get(u) ?? { username: u, displayName: null, avatarUrl: null }) };
   },
 };
 

@@ -52,6 +52,8 @@ export const ErrorCode = {
   FILE_TOO_LARGE: 'FILE_TOO_LARGE',
   /** The upload would take the user past their storage quota (HTTP 413). */
   QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
+  /** A profile picture must be an image (sniffed type image/*) that you uploaded. */
+  NOT_AN_IMAGE: 'NOT_AN_IMAGE',
   /** Too many requests; `retryAfter` says when to try again (seconds). */
   RATE_LIMITED: 'RATE_LIMITED',
   /**

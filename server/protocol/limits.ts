@@ -50,3 +50,9 @@ export const FILE_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 
 /** Longest file name kept with an upload, in characters (longer names are shortened). */
 export const MAX_FILE_NAME_LENGTH = 255;
+
+/** Longest display name, in Unicode characters (code points) after trimming and NFC. */
+export const MAX_DISPLAY_NAME_LENGTH = 64;
+
+/** Most users one `profiles` lookup names. */
+export const MAX_PROFILE_LOOKUP = 200;

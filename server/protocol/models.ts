@@ -1,7 +1,7 @@
 // Field schemas and the models every side shares (messages, deliveries, groups,
 // presence). Commands, results and events are built from these.
 import { z } from 'zod';
-import { FILE_ID_PATTERN, MAX_ATTACHMENTS, MAX_PASSWORD_LENGTH, MAX_REQUEST_ID_LENGTH, MAX_TEXT_LENGTH, NAME_PATTERN } from './limits';
+import { FILE_ID_PATTERN, MAX_ATTACHMENTS, MAX_DISPLAY_NAME_LENGTH, MAX_PASSWORD_LENGTH, MAX_REQUEST_ID_LENGTH, MAX_TEXT_LENGTH, NAME_PATTERN } from './limits';
 
 // ---------------------------------------------------------------- primitives
 
@@ -109,10 +109,52 @@ export const GroupInfo = z.object({
 });
 export type GroupInfo = z.infer<typeof GroupInfo>;
 
+// ---------------------------------------------------------------- profiles
+
+/**
+ * Characters a display name may not hold: control characters, line and
+ * paragraph separators, and the bidirectional overrides and isolates that can
+ * make a name read as another (U+202A-U+202E, U+2066-U+2069).
+ */
+const DISPLAY_NAME_FORBIDDEN = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+
+/** A display name as stored and shown: trimmed, then Unicode NFC. */
+export function normalizeDisplayName(raw: string): string {
+  return raw.trim().normalize('NFC');
+}
+
+/**
+ * A display name as sent: after trimming and NFC (which the server applies
+ * before storing), 1 to MAX_DISPLAY_NAME_LENGTH characters, no control
+ * characters, line separators or bidirectional controls.
+ */
+export const DisplayName = z
+  .string()
+  .max(MAX_DISPLAY_NAME_LENGTH * 8, `must be at most ${MAX_DISPLAY_NAME_LENGTH} characters`)
+  .refine((s) => normalizeDisplayName(s).length > 0, 'must not be empty')
+  .refine((s) => [...normalizeDisplayName(s)].length <= MAX_DISPLAY_NAME_LENGTH, `must be at most ${MAX_DISPLAY_NAME_LENGTH} characters`)
+  .refine((s) => !DISPLAY_NAME_FORBIDDEN.test(s), 'must not contain control characters, line breaks or bidirectional controls');
+
+/**
+ * How a person presents themselves. `displayName` null: show the username.
+ * `avatarUrl`: a signed path on the HTTP port (like an attachment's `url`; the
+ * image's thumbnail when it has one) that works until its signature expires,
+ * or null: show initials.
+ */
+export const UserProfile = z.object({
+  username: Username,
+  displayName: z.string().nullable(),
+  avatarUrl: z.string().nullable(),
+});
+export type UserProfile = z.infer<typeof UserProfile>;
+
 export const PresenceInfo = z.object({
   username: Username,
   online: z.boolean(),
   /** Last successful sign-in, or null if never. */
   lastLoginAt: Timestamp.nullable(),
+  /** The user's profile (see UserProfile); present in `users` and `wholasthr` answers. */
+  displayName: z.string().nullable().optional(),
+  avatarUrl: z.string().nullable().optional(),
 });
 export type PresenceInfo = z.infer<typeof PresenceInfo>;

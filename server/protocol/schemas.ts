@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { ReadEvent } from './commands/conversations';
 import { wireCommands } from './commands/index';
 import { ERROR_CODES, type ErrorCode } from './errors';
-import { Delivery, GroupInfo, GroupName, RequestId, Timestamp, Username } from './models';
+import { Delivery, GroupInfo, GroupName, RequestId, Timestamp, UserProfile, Username } from './models';
 
 type Wire = typeof wireCommands;
 
@@ -87,11 +87,13 @@ const GroupEvent = z.object({
  * for TYPING_SHOWN_MS unless renewed, and drop it when their message arrives.
  */
 const TypingEvent = z.object({ type: z.literal('event'), event: z.literal('typing'), from: Username, group: GroupName.optional() });
+/** `username` changed their display name or picture (sent to everyone signed in but them). */
+const ProfileEvent = z.object({ type: z.literal('event'), event: z.literal('profile'), ...UserProfile.shape });
 /** The server is going away; reconnect later. */
 const ShutdownEvent = z.object({ type: z.literal('event'), event: z.literal('shutdown'), reason: z.string() });
 
 /** Every event the server pushes, discriminated by `event`. `hello` is the first frame on every connection. */
-export const EventFrame = z.discriminatedUnion('event', [HelloEvent, MessageEvent, PresenceEvent, GroupEvent, TypingEvent, ReadEvent, ShutdownEvent]);
+export const EventFrame = z.discriminatedUnion('event', [HelloEvent, MessageEvent, PresenceEvent, GroupEvent, TypingEvent, ReadEvent, ProfileEvent, ShutdownEvent]);
 export type EventFrame = z.infer<typeof EventFrame>;
 export type EventName = EventFrame['event'];
 export type EventOf<K extends EventName> = Extract<EventFrame, { event: K }>;

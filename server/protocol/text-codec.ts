@@ -121,6 +121,10 @@ export function formatEvent(event: EventFrame, time: TimeFormatter = formatClock
       return event.group === undefined ? `* ${event.from} is typing` : `* ${event.from} is typing in group ${event.group}`;
     case 'read':
       return event.group ? `* ${event.by} read group ${event.with} up to #${event.messageId}` : `* ${event.by} read your messages up to #${event.messageId}`;
+    case 'profile': {
+      const name = event.displayName === null ? 'no display name' : `display name "${oneLine(event.displayName)}"`;
+      return `* ${event.username} updated their profile: ${name}, ${event.avatarUrl === null ? 'no picture' : 'new picture'}`;
+    }
     case 'shutdown':
       return `* Server is shutting down: ${event.reason}`;
   }

@@ -169,6 +169,37 @@ export class FileService {
     });
   }
 
+  /**
+   * Checks that `user` may take file `id` as their picture: they uploaded it
+   * (UNKNOWN_FILE otherwise, as for a file that does not exist) and its sniffed
+   * type is an image (NOT_AN_IMAGE).
+   */
+  async checkAvatar(user: string, id: string): Promise<FileRecord> {
+    const [file] = await this.files.getFiles([id]);
+    if (!file || file.uploader !== user) {
+      throw new ProtocolError(ErrorCode.UNKNOWN_FILE, `No file "${id}" you uploaded: upload the picture first with POST /api/files`);
+    }
+    if (!file.type.startsWith('image/')) {
+      throw new ProtocolError(ErrorCode.NOT_AN_IMAGE, `A picture must be an image; "${file.name}" is ${file.type}`);
+    }
+    return file;
+  }
+
+  /**
+   * Signed links for pictures, by file id, signed now: the thumbnail when the
+   * image has one (small, WebP), else the file. Ids that name no file are left out.
+   */
+  async pictureLinks(ids: readonly string[]): Promise<Map<string, string>> {
+    const links = new Map<string, string>();
+    if (ids.length === 0) return links;
+    const expires = this.now() + this.policy.linkMs;
+    const key = await this.linkKey();
+    for (const r of await this.files.getFiles([...new Set(ids)])) {
+      links.set(r.id, r.thumbHash !== null ? this.signedPath(key, r.id, 'thumbnail', expires) : this.signedPath(key, r.id, 'file', expires));
+    }
+    return links;
+  }
+
   /** `messages` with their attachments filled in (the store keeps them apart). */
   async withAttachments<M extends ChatMessage>(messages: M[]): Promise<M[]> {
     if (messages.length === 0) return messages;

@@ -17,6 +17,7 @@ import { GroupService } from './groups';
 import { MailboxService } from './mailbox';
 import { PresenceService } from './presence';
 import { SearchService } from './search';
+import { ProfileService } from './profiles';
 import { SessionRegistry } from './registry';
 import { SessionService } from './sessions';
 import { SignInBudget } from './sign-in-budget';
@@ -35,6 +36,8 @@ export interface Services {
   blocks: BlockService;
   groups: GroupService;
   presence: PresenceService;
+  /** Display names and pictures. */
+  profiles: ProfileService;
   delivery: DeliveryService;
   mailbox: MailboxService;
   /** The conversation list, read positions and read receipts. */
@@ -54,7 +57,6 @@ export function createServices(config: ServerConfig, store: Store, bus: Bus, log
   const registry = new SessionRegistry();
   const blocks = new BlockService(store.blocks, store.accounts, bus);
   const groups = new GroupService(store.groups, store.accounts, bus, registry, now);
-  const presence = new PresenceService(store.accounts, blocks, bus, registry, now);
   const files = new FileService(
     store.files,
     store.blobs,
@@ -67,6 +69,8 @@ export function createServices(config: ServerConfig, store: Store, bus: Bus, log
     log,
     now,
   );
+  const profiles = new ProfileService(store.accounts, files, bus, registry);
+  const presence = new PresenceService(store.accounts, blocks, bus, registry, profiles, now);
   // Messages read back (replays, offline list, history) come with their attachments.
   const messages = withAttachments(store.messages, files);
   return {
@@ -81,6 +85,7 @@ export function createServices(config: ServerConfig, store: Store, bus: Bus, log
     blocks,
     groups,
     presence,
+    profiles,
     accounts: new AccountService(store.accounts, accountPolicyOf(config), now),
     delivery: new DeliveryService(messages, store.accounts, bus, registry, blocks, presence, metrics, files, now),
     mailbox: new MailboxService(messages, store.accounts, groups, blocks),

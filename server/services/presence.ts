@@ -5,6 +5,7 @@ import type { Bus } from '../bus/bus';
 import { ErrorCode, MAX_DIRECTORY_SIZE, ProtocolError, type PresenceInfo, type ResultOf } from '../protocol';
 import type { AccountStore } from '../store/store';
 import type { BlockService } from './blocks';
+import type { ProfileService } from './profiles';
 import type { SessionRegistry } from './registry';
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -15,6 +16,7 @@ export class PresenceService {
     private readonly blocks: BlockService,
     private readonly bus: Bus,
     private readonly registry: SessionRegistry,
+    private readonly profiles: ProfileService,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -42,7 +44,10 @@ export class PresenceService {
       byName.set(u, { username: u, online: true, lastLoginAt: known?.lastLoginAt ?? null });
     }
     byName.delete(me);
-    return [...byName.values()].sort((a, b) => (a.username < b.username ? -1 : a.username > b.username ? 1 : 0));
+    const profiles = await this.profiles.byName([...byName.keys()]);
+    return [...byName.values()]
+      .map((u) => ({ ...u, displayName: profiles.get(u.username)?.displayName ?? null, avatarUrl: profiles.get(u.username)?.avatarUrl ?? null }))
+      .sort((a, b) => (a.username < b.username ? -1 : a.username > b.username ? 1 : 0));
   }
 
   /**
@@ -52,7 +57,15 @@ export class PresenceService {
   async directory(query: string): Promise<{ users: PresenceInfo[]; more: boolean }> {
     const [found, online] = await Promise.all([this.accounts.listUsers(query, MAX_DIRECTORY_SIZE + 1), this.online()]);
     const onlineSet = new Set(online);
-    const users = found.slice(0, MAX_DIRECTORY_SIZE).map((u) => ({ username: u.username, online: onlineSet.has(u.username), lastLoginAt: u.lastLoginAt }));
+    const listed = found.slice(0, MAX_DIRECTORY_SIZE);
+    const profiles = await this.profiles.describe(listed);
+    const users = listed.map((u, i) => ({
+      username: u.username,
+      online: onlineSet.has(u.username),
+      lastLoginAt: u.lastLoginAt,
+      displayName: u.displayName,
+      avatarUrl: profiles[i]!.avatarUrl,
+    }));
     return { users, more: found.length > MAX_DIRECTORY_SIZE };
   }
 

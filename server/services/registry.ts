@@ -28,6 +28,11 @@ export class SessionRegistry {
     return this.byUser.values();
   }
 
+  /** Sends an event to every local session, except `except`. */
+  toAll(event: EventFrame, except?: string): void {
+    for (const s of this.byUser.values()) if (s.username !== except) s.connection.event(event);
+  }
+
   /** Sends an event to every local session that wants presence events, except `except`. */
   presenceToAll(event: EventFrame, except?: string): void {
     for (const s of this.byUser.values()) {

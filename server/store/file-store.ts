@@ -10,8 +10,12 @@
 //   MessageStore.saveMessage, in the message's own transaction.
 // - createFile() with a quota is atomic per uploader: concurrent uploads by
 //   one user never pass the quota together.
-// - canRead() is true for the uploader, a user granted the file, and the
-//   current members of a group granted the file; false for unknown files.
+// - canRead() is true for the uploader, a user granted the file, the current
+//   members of a group granted the file, and every user when the file is some
+//   user's avatar (a profile picture is public to the signed-in); false for
+//   unknown files.
+// - A file is referenced while a message carries it or a user has it as their
+//   avatar: unreferencedFiles() and deleteUnreferenced() leave it alone.
 import type { Readable } from 'node:stream';
 
 export interface FileRecord {
@@ -62,9 +66,9 @@ export interface FileStore {
   attachmentsOf(messageIds: readonly number[]): Promise<Map<number, FileRecord[]>>;
   /** True when `username` may read file `id` (see the guarantees above). */
   canRead(id: string, username: string): Promise<boolean>;
-  /** Up to `limit` files created before `createdBefore` that no message carries, oldest first. */
+  /** Up to `limit` files created before `createdBefore` that nothing references (no message, no avatar), oldest first. */
   unreferencedFiles(createdBefore: number, limit: number): Promise<FileRecord[]>;
-  /** Deletes the records (and their grants) of files no message carries; ids that are carried are kept. Resolves the ids deleted. */
+  /** Deletes the records (and their grants) of files nothing references; referenced ids are kept. Resolves the ids deleted. */
   deleteUnreferenced(ids: readonly string[]): Promise<string[]>;
   /** True while some file record uses `hash` as its content or its thumbnail. */
   hashInUse(hash: string): Promise<boolean>;

@@ -192,6 +192,22 @@ export interface SearchQuery {
   limit: number;
 }
 
+/** A user's profile as stored: null fields are unset (show the username; initials). */
+export interface ProfileRecord {
+  /** The registered spelling. */
+  username: string;
+  /** Trimmed, NFC, 1-64 characters (the service checks), or null. */
+  displayName: string | null;
+  /** The id of the uploaded image shown as the user's picture, or null. */
+  avatar: string | null;
+}
+
+/** A change to a profile: a field left out (undefined) stays as it is, null clears it. */
+export interface ProfileChange {
+  displayName?: string | null;
+  avatar?: string | null;
+}
+
 /** Users, the lockout counters and sign-in tokens (only token hashes are stored). */
 export interface AccountStore {
   /** Creates a user; resolves false when the name is taken by a group, or by a user in any case or Unicode form. */
@@ -216,7 +232,17 @@ export interface AccountStore {
    * sorted by name in code-point order, at most `limit` of them. The people
    * directory reads this.
    */
-  listUsers(query: string, limit: number): Promise<{ username: string; lastLoginAt: number | null }[]>;
+  listUsers(query: string, limit: number): Promise<({ lastLoginAt: number | null } & ProfileRecord)[]>;
+  /**
+   * Applies `change` to the profile of the user `username` names (in any case
+   * or Unicode form) and resolves the profile as it now is, or null for an
+   * unknown user. Rejects, changing nothing, when `change.avatar` names no
+   * file. A file that is someone's avatar is readable by every user and is
+   * never garbage-collected (file-store.ts).
+   */
+  setProfile(username: string, change: ProfileChange): Promise<ProfileRecord | null>;
+  /** The profiles of the users `usernames` name (by canonical form), in input order; unknown names are left out. */
+  getProfiles(usernames: readonly string[]): Promise<ProfileRecord[]>;
   /** The registered spelling of each of `usernames` that names a user (by canonical form), in input order; unknown names are left out. */
   existingUsers(usernames: readonly string[]): Promise<string[]>;
   /** True when at least one account exists (the first-run notice asks). */
@@ -466,14 +492,14 @@ export interface AdminStore {
   /** Locks the account until `until` (whatever its failure count). Resolves false for an unknown user. */
   setLock(username: string, until: number): Promise<boolean>;
   /**
-   * Deletes the account: its tokens, lock, blocks (both ways), group memberships
+   * Deletes the account: its profile, tokens, lock, blocks (both ways), group memberships
    * (ownership passes on as in removeGroupMembers; emptied groups go) and mailbox.
    * Messages it sent stay in their recipients' history. Resolves false for an unknown user.
    */
   deleteUser(username: string): Promise<boolean>;
   /**
-   * Renames a user everywhere (account, tokens, lock, blocks, groups, messages and
-   * mailbox). 'taken' when `to` is a user or a group, 'unknown' when `from` is no user.
+   * Renames a user everywhere (account and profile, tokens, lock, blocks, groups,
+   * messages and mailbox). 'taken' when `to` is a user or a group, 'unknown' when `from` is no user.
    */
   renameUser(from: string, to: string): Promise<'ok' | 'unknown' | 'taken'>;
   /** Every group, sorted by name. */

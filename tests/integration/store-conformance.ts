@@ -193,12 +193,13 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         const [zed, amy, bob] = (await users('Zed', 'amy', 'bob')) as [string, string, string];
         await store.accounts.recordLogin(amy, T0 + 5);
         // The tag is unique to this test, so only our three accounts contain it.
+        const none = { displayName: null, avatar: null };
         expect(await store.accounts.listUsers(tag.toUpperCase(), 10)).toEqual([
-          { username: zed, lastLoginAt: null },
-          { username: amy, lastLoginAt: T0 + 5 },
-          { username: bob, lastLoginAt: null },
+          { username: zed, lastLoginAt: null, ...none },
+          { username: amy, lastLoginAt: T0 + 5, ...none },
+          { username: bob, lastLoginAt: null, ...none },
         ]);
-        expect(await store.accounts.listUsers(`b${tag}`, 10)).toEqual([{ username: bob, lastLoginAt: null }]);
+        expect(await store.accounts.listUsers(`b${tag}`, 10)).toEqual([{ username: bob, lastLoginAt: null, ...none }]);
         expect((await store.accounts.listUsers(tag, 2)).map((u) => u.username)).toEqual([zed, amy]);
         // LIKE wildcards are plain characters here.
         expect(await store.accounts.listUsers('%', 10)).toEqual([]);
@@ -227,6 +228,75 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
     });
 
     // ------------------------------------------------------------ lockout
+
+    describe('profiles', () => {
+      function picture(id: string, uploader: string): FileRecord {
+        const hash = createHash('sha256').update(id).digest('hex');
+        return { id, uploader, name: 'me.png', size: 1, type: 'image/png', hash, width: 1, height: 1, thumbHash: null, createdAt: T0 };
+      }
+
+      it('a new user has an empty profile; setProfile changes only the fields given, null clears', async () => {
+        const [a, b] = (await users('Ann', 'b')) as [string, string];
+        expect(await store.accounts.getProfiles([a])).toEqual([{ username: a, displayName: null, avatar: null }]);
+        expect(await store.accounts.setProfile(a, { displayName: 'Ann Lee' })).toEqual({ username: a, displayName: 'Ann Lee', avatar: null });
+        const pic = picture(n('pic'), a);
+        await store.files.createFile(pic);
+        // Matched in any case: the record carries the registered spelling.
+        expect(await store.accounts.setProfile(a.toUpperCase(), { avatar: pic.id })).toEqual({ username: a, displayName: 'Ann Lee', avatar: pic.id });
+        expect(await store.accounts.setProfile(a, {})).toEqual({ username: a, displayName: 'Ann Lee', avatar: pic.id });
+        expect(await store.accounts.setProfile(a, { displayName: null })).toEqual({ username: a, displayName: null, avatar: pic.id });
+        expect(await store.accounts.setProfile(a, { displayName: 'Ann', avatar: null })).toEqual({ username: a, displayName: 'Ann', avatar: null });
+        expect(await store.accounts.setProfile(n('nobody'), { displayName: 'X' })).toBeNull();
+        // getProfiles: input order, any case, unknown names left out.
+        expect(await store.accounts.getProfiles([b, n('nobody'), a.toLowerCase()])).toEqual([
+          { username: b, displayName: null, avatar: null },
+          { username: a, displayName: 'Ann', avatar: null },
+        ]);
+        expect(await store.accounts.getProfiles([])).toEqual([]);
+        expect((await store.accounts.listUsers(a, 10)).find((u) => u.username === a)).toMatchObject({ displayName: 'Ann', avatar: null });
+      });
+
+      it('setProfile with an avatar that names no file rejects and changes nothing', async () => {
+        const [a] = (await users('a')) as [string];
+        await store.accounts.setProfile(a, { displayName: 'Before' });
+        await expect(store.accounts.setProfile(a, { displayName: 'After', avatar: n('missing-file-id') })).rejects.toThrow();
+        expect(await store.accounts.getProfiles([a])).toEqual([{ username: a, displayName: 'Before', avatar: null }]);
+      });
+
+      it('keeps display names byte for byte (Unicode, up to 64 characters)', async () => {
+        const [a] = (await users('a')) as [string];
+        const name = 'Zoë 李 \u{1F600}'.padEnd(64, '\u00e9');
+        await store.accounts.setProfile(a, { displayName: name });
+        expect((await store.accounts.getProfiles([a]))[0]!.displayName).toBe(name);
+      });
+
+      it('an admin rename carries the profile; a delete removes it', async () => {
+        const [a] = (await users('a')) as [string];
+        const pic = picture(n('pic'), a);
+        await store.files.createFile(pic);
+        await store.accounts.setProfile(a, { displayName: 'Alpha', avatar: pic.id });
+        const renamed = n('renamed');
+        expect(await store.admin.renameUser(a, renamed)).toBe('ok');
+        expect(await store.accounts.getProfiles([a, renamed])).toEqual([{ username: renamed, displayName: 'Alpha', avatar: pic.id }]);
+        expect(await store.admin.deleteUser(renamed)).toBe(true);
+        expect(await store.accounts.getProfiles([renamed])).toEqual([]);
+        // The picture is nobody's now: garbage collection may take it.
+        expect((await store.files.unreferencedFiles(T0 + 1, 100_000)).map((f) => f.id)).toContain(pic.id);
+        // A new account under the old name starts with an empty profile.
+        expect(await store.accounts.createUser(renamed, 'h', T0)).toBe(true);
+        expect(await store.accounts.getProfiles([renamed])).toEqual([{ username: renamed, displayName: null, avatar: null }]);
+      });
+
+      it('profiles survive a restart', async () => {
+        if (!opened.reopen) return;
+        const [a] = (await users('a')) as [string];
+        const pic = picture(n('pic'), a);
+        await store.files.createFile(pic);
+        await store.accounts.setProfile(a, { displayName: 'Kept', avatar: pic.id });
+        await restart();
+        expect(await store.accounts.getProfiles([a])).toEqual([{ username: a, displayName: 'Kept', avatar: pic.id }]);
+      });
+    });
 
     describe('lockout', () => {
       const MAX = 3;
@@ -1320,6 +1390,22 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(await store.files.getFiles([old.id, carried.id])).toEqual([carried]);
         expect(await store.files.hashInUse(old.hash)).toBe(false);
         expect(await store.files.hashInUse(carried.hash)).toBe(true);
+      });
+
+      it("a file that is someone's avatar is readable by every user and never unreferenced; once dropped, it is", async () => {
+        const [a, b, c] = (await users('a', 'b', 'c')) as [string, string, string];
+        const pic = fileRecord(n('pic'), a, `pic-${n('x')}`, T0);
+        await store.files.createFile(pic);
+        expect(await store.files.canRead(pic.id, c)).toBe(false);
+        await store.accounts.setProfile(a, { avatar: pic.id });
+        expect(await store.files.canRead(pic.id, b)).toBe(true);
+        expect(await store.files.canRead(pic.id, c)).toBe(true);
+        expect((await store.files.unreferencedFiles(T0 + 1, 100_000)).map((f) => f.id)).not.toContain(pic.id);
+        expect(await store.files.deleteUnreferenced([pic.id])).toEqual([]);
+        await store.accounts.setProfile(a, { avatar: null });
+        expect(await store.files.canRead(pic.id, c)).toBe(false);
+        expect((await store.files.unreferencedFiles(T0 + 1, 100_000)).map((f) => f.id)).toContain(pic.id);
+        expect(await store.files.deleteUnreferenced([pic.id])).toEqual([pic.id]);
       });
 
       it('keeps the first link key it is given', async () => {

@@ -210,7 +210,7 @@ describe('SQLite writer thread', () => {
     const check = new Database(file, { readonly: true });
     try {
       const userColumns = check.prepare("SELECT name FROM pragma_table_info('users')").pluck().all();
-      expect(userColumns).toEqual(['username', 'password_hash', 'created_at', 'last_login_at', 'name_key', 'password_changed_at']);
+      expect(userColumns).toEqual(['username', 'password_hash', 'created_at', 'last_login_at', 'name_key', 'password_changed_at', 'display_name', 'avatar']);
       const tables = check.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all();
       expect(tables).not.toContain('deliveries');
       expect(tables).not.toContain('counters');

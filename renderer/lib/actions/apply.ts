@@ -5,15 +5,27 @@ import { blocks } from '../state/blocks.svelte';
 import { conversations, groupKey } from '../state/conversations.svelte';
 import { groups } from '../state/groups.svelte';
 import { people } from '../state/people.svelte';
+import { profiles } from '../state/profiles.svelte';
 
 export function applyResult<K extends CommandType>(type: K, result: ResultOf<K>): void {
   const r = result as ResultOf<CommandType>;
   switch (type) {
     case 'whoelse':
       people.setOnline((r as ResultOf<'whoelse'>).users);
+      profiles.apply((r as ResultOf<'whoelse'>).profiles ?? []);
       break;
     case 'wholasthr':
       people.setLastHour((r as ResultOf<'wholasthr'>).users);
+      profiles.apply((r as ResultOf<'wholasthr'>).users);
+      break;
+    case 'users':
+      profiles.apply((r as ResultOf<'users'>).users);
+      break;
+    case 'profile':
+      profiles.apply([r as ResultOf<'profile'>]);
+      break;
+    case 'profiles':
+      profiles.apply((r as ResultOf<'profiles'>).users);
       break;
     case 'ping': {
       const p = r as ResultOf<'ping'>;

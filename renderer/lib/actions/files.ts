@@ -71,6 +71,14 @@ export function clearUploads(): void {
   uploads.items = [];
 }
 
+/** Uploads one file on its own, not for a message (a profile picture); resolves the server's record or rejects with why it failed. */
+export async function uploadFile(file: File): Promise<Attachment> {
+  const u = new PendingUpload(file, null);
+  await run(u);
+  if (u.status !== 'done' || !u.result) throw new Error(u.error ?? 'Upload failed');
+  return u.result;
+}
+
 async function run(u: PendingUpload, retried = false): Promise<void> {
   u.status = 'uploading';
   u.progress = 0;

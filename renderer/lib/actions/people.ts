@@ -27,6 +27,7 @@ export async function searchDirectory(query: string): Promise<void> {
   try {
     const result = await client().request(query === '' ? { type: 'users' } : { type: 'users', query });
     people.setDirectory(query, result, session.username);
+    applyResult('users', result);
   } catch (err) {
     report(err, 'Could not load the people directory');
   }

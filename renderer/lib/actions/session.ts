@@ -14,6 +14,7 @@ import { people } from '../state/people.svelte';
 import { typing } from '../state/typing.svelte';
 import { profiles } from '../state/profiles.svelte';
 import { receipts } from '../state/receipts.svelte';
+import { resetProfileLookups } from './profiles';
 import { session } from '../state/session.svelte';
 import { isNarrow, ui } from '../state/ui.svelte';
 import { refreshLatest, openConversation } from './chat';
@@ -95,6 +96,7 @@ function resetAll(): void {
   people.reset();
   typing.reset();
   profiles.reset();
+  resetProfileLookups();
   groups.reset();
   blocks.reset();
   ui.reset();
@@ -127,6 +129,7 @@ async function afterSignIn(result: SignInResult): Promise<void> {
   session.username = result.username;
   session.server = result.server;
   session.offlineCount = result.offlineCount;
+  if (result.profile) profiles.apply([result.profile]);
   early = null;
   for (const event of pending) handleEvent(event);
   if (result.offlineCount > 0) {

@@ -6,6 +6,7 @@ import { handleHello } from './hello';
 import { handleMessage } from './message';
 import { handlePresence } from './presence';
 import { handleRead } from './read';
+import { handleProfile } from './profile';
 import { handleShutdown } from './shutdown';
 import { handleTyping } from './typing';
 
@@ -23,6 +24,8 @@ export function handleEvent(event: EventFrame): void {
       return handleTyping(event);
     case 'read':
       return handleRead(event);
+    case 'profile':
+      return handleProfile(event);
     case 'shutdown':
       return handleShutdown(event);
   }

@@ -2,7 +2,7 @@
 // happens at the username and password prompts.
 import { z } from 'zod';
 import { defineCommand } from '../command';
-import { Password, Seq, Timestamp, Username } from '../models';
+import { Password, Seq, Timestamp, UserProfile, Username } from '../models';
 import { noArguments } from '../text';
 
 /** What a successful sign-in (or registration) answers. */
@@ -22,6 +22,8 @@ const SignedIn = z.object({
   lastSeq: Seq,
   /** How many queued messages waited while this user was offline. */
   offlineCount: z.number().int().min(0),
+  /** My own display name and picture (absent from older servers). */
+  profile: UserProfile.optional(),
 });
 
 function renderSignedIn({ username, offlineCount }: z.infer<typeof SignedIn>): string[] {

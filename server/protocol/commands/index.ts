@@ -12,6 +12,7 @@ import { broadcast, message, messageGroup } from './messaging';
 import { typing, users } from './people';
 import { search } from './search';
 import { ping, whoelse, wholasthr } from './presence';
+import { profile, profiles } from './profiles';
 
 export const wireCommands = {
   login,
@@ -26,6 +27,8 @@ export const wireCommands = {
   blocklist,
   ping,
   users,
+  profile,
+  profiles,
   typing,
   offline,
   'create-group': createGroup,

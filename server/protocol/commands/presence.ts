@@ -1,13 +1,17 @@
 // whoelse, wholasthr and ping.
 import { z } from 'zod';
 import { defineCommand } from '../command';
-import { PresenceInfo, Timestamp, Username } from '../models';
+import { PresenceInfo, Timestamp, UserProfile, Username } from '../models';
 import { list, noArguments, oneWord } from '../text';
 
 /** Users online now, except me. */
 export const whoelse = defineCommand({
   schema: z.strictObject({ type: z.literal('whoelse') }),
-  result: z.object({ users: z.array(Username) }),
+  result: z.object({
+    users: z.array(Username),
+    /** The profiles of `users`, in the same order (absent from older servers). */
+    profiles: z.array(UserProfile).optional(),
+  }),
   text: { words: ['whoelse'], usage: 'whoelse', parse: noArguments },
   render: ({ users }) => [users.length === 0 ? 'No one else is online.' : `Online now (${users.length}): ${list(users)}`],
 });

@@ -12,11 +12,20 @@ export class MemoryFiles implements FileStore {
   private readonly groupGrants = new Map<string, Set<number>>();
   private key: string | null = null;
 
-  /** `isMember(groupId, user)`: membership of the current group with that surrogate id, from the store's groups. */
+  /**
+   * `isMember(groupId, user)`: membership of the current group with that surrogate id, from the store's groups.
+   * `isAvatar(id)`: whether some user has the file as their picture (readable by all, never collected).
+   */
   constructor(
     private readonly ready: () => void,
     private readonly isMember: (groupId: number, user: string) => boolean,
+    private readonly isAvatar: (id: string) => boolean,
   ) {}
+
+  /** Whether an upload record `id` exists (synchronous: the store's profile checks use it). */
+  has(id: string): boolean {
+    return this.files.has(id);
+  }
 
   async createFile(record: FileRecord, quota?: FileQuota): Promise<boolean> {
     this.ready();
@@ -82,7 +91,7 @@ export class MemoryFiles implements FileStore {
     this.ready();
     const file = this.files.get(id);
     if (!file) return false;
-    if (file.uploader === username || this.userGrants.get(id)?.has(username)) return true;
+    if (file.uploader === username || this.userGrants.get(id)?.has(username) || this.isAvatar(id)) return true;
     for (const group of this.groupGrants.get(id) ?? []) if (this.isMember(group, username)) return true;
     return false;
   }
@@ -90,7 +99,7 @@ export class MemoryFiles implements FileStore {
   async unreferencedFiles(createdBefore: number, limit: number): Promise<FileRecord[]> {
     this.ready();
     return [...this.files.values()]
-      .filter((f) => f.createdAt < createdBefore && !this.carried.get(f.id))
+      .filter((f) => f.createdAt < createdBefore && !this.carried.get(f.id) && !this.isAvatar(f.id))
       .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))
       .slice(0, limit)
       .map((f) => ({ ...f }));
@@ -100,7 +109,7 @@ export class MemoryFiles implements FileStore {
     this.ready();
     const deleted: string[] = [];
     for (const id of ids) {
-      if (!this.files.has(id) || this.carried.get(id)) continue;
+      if (!this.files.has(id) || this.carried.get(id) || this.isAvatar(id)) continue;
       this.files.delete(id);
       this.userGrants.delete(id);
       this.groupGrants.delete(id);

@@ -6,17 +6,7 @@
 // are copies or frozen, so callers cannot change the store's state by mutation.
 import { canonicalName } from '../../protocol/canonical-name';
 import type { ChatMessage, Delivery } from '../../protocol';
-import {
-  awayAtSignIn,
-  beginAttempt,
-  currentLock,
-  finishAttempt,
-  FRESH_GUARD,
-  historyTarget,
-  inAway,
-  messageRecord,
-  pageSize,
-} from '../rules';
+import { awayAtSignIn, beginAttempt, currentLock, finishAttempt, FRESH_GUARD, historyTarget, inAway, messageRecord, pageSize } from '../rules';
 import { matchesTerms } from '../../protocol/search';
 import { MemoryBlobStore } from '../blobs/memory';
 import { directKey, effectiveRead, FLOOR_KEY, keyOf, listConversations, resolveTarget, type ConversationReads, type ResolvedTarget } from '../conversations';
@@ -47,6 +37,8 @@ import type {
   MessageStore,
   NewMessage,
   SearchQuery,
+  ProfileChange,
+  ProfileRecord,
   SignInPositions,
   Store,
   TokenRecord,
@@ -56,6 +48,9 @@ import type {
 
 interface UserState {
   record: UserRecord;
+  displayName: string | null;
+  /** File id of the user's picture, or null. */
+  avatar: string | null;
   acked: number;
   signedIn: number;
   signedOut: number;
@@ -99,6 +94,8 @@ class MemoryData {
   readonly receiptsOff = new Set<string>();
   nextGroupId = 1;
   closed = false;
+  /** Whether an upload record exists (set by MemoryStore: the files live in MemoryFiles). */
+  fileExists: (id: string) => boolean = () => false;
 
   get head(): number {
     return this.stream.length;
@@ -130,6 +127,8 @@ class MemoryAccounts implements AccountStore {
     this.data.userKeys.set(key, username);
     this.data.users.set(username, {
       record: { username, passwordHash, createdAt: now, lastLoginAt: null },
+      displayName: null,
+      avatar: null,
       acked: 0,
       signedIn: 0,
       signedOut: 0,
@@ -180,14 +179,35 @@ class MemoryAccounts implements AccountStore {
     return out;
   }
 
-  async listUsers(query: string, limit: number): Promise<{ username: string; lastLoginAt: number | null }[]> {
+  async listUsers(query: string, limit: number): Promise<({ lastLoginAt: number | null } & ProfileRecord)[]> {
     this.data.ready();
     const needle = query.toLowerCase();
-    const out: { username: string; lastLoginAt: number | null }[] = [];
-    for (const { record } of this.data.users.values()) {
-      if (record.username.toLowerCase().includes(needle)) out.push({ username: record.username, lastLoginAt: record.lastLoginAt });
+    const out: ({ lastLoginAt: number | null } & ProfileRecord)[] = [];
+    for (const user of this.data.users.values()) {
+      const { record } = user;
+      if (record.username.toLowerCase().includes(needle)) out.push({ ...profileOf(user), lastLoginAt: record.lastLoginAt });
     }
     return out.sort((a, b) => (a.username < b.username ? -1 : a.username > b.username ? 1 : 0)).slice(0, limit);
+  }
+
+  async setProfile(username: string, change: ProfileChange): Promise<ProfileRecord | null> {
+    this.data.ready();
+    const user = this.data.user(username);
+    if (!user) return null;
+    if (change.avatar !== undefined && change.avatar !== null && !this.data.fileExists(change.avatar)) {
+      throw new Error(`setProfile: no file ${change.avatar}`);
+    }
+    if (change.displayName !== undefined) user.displayName = change.displayName;
+    if (change.avatar !== undefined) user.avatar = change.avatar;
+    return profileOf(user);
+  }
+
+  async getProfiles(usernames: readonly string[]): Promise<ProfileRecord[]> {
+    this.data.ready();
+    return usernames.flatMap((name) => {
+      const user = this.data.user(name);
+      return user ? [profileOf(user)] : [];
+    });
   }
 
   async existingUsers(usernames: readonly string[]): Promise<string[]> {
@@ -946,6 +966,7 @@ export class MemoryStore implements Store {
   private readonly fileRole = new MemoryFiles(
     () => this.data.ready(),
     (groupId, user) => [...this.data.groups.values()].some((g) => g.id === groupId && g.memberSet.has(user)),
+    (id) => [...this.data.users.values()].some((u) => u.avatar === id),
   );
   private readonly roles = {
     accounts: new MemoryAccounts(this.data),
@@ -959,6 +980,10 @@ export class MemoryStore implements Store {
   readonly messages: MessageStore = this.roles.messages;
   readonly admin: AdminStore = new MemoryAdmin(this.data, this.roles.accounts, this.roles.blocks, this.roles.groups, this.roles.messages);
   readonly files: FileStore = this.fileRole;
+
+  constructor() {
+    this.data.fileExists = (id) => this.fileRole.has(id);
+  }
   readonly blobs: BlobStore = new MemoryBlobStore();
 
   async ping(): Promise<void> {
@@ -971,6 +996,10 @@ export class MemoryStore implements Store {
 }
 
 // ---------------------------------------------------------------- helpers
+
+function profileOf(user: UserState): ProfileRecord {
+  return { username: user.record.username, displayName: user.displayName, avatar: user.avatar };
+}
 
 function groupRecord(group: GroupState): GroupRecord {
   return { id: group.id, name: group.name, owner: group.owner, members: [...group.members], createdAt: group.createdAt };

@@ -3,7 +3,18 @@
 import type { Pool, PoolClient } from 'pg';
 import { canonicalName } from '../../protocol/canonical-name';
 import { beginAttempt, currentLock, finishAttempt } from '../rules';
-import type { AccountStore, AttemptReservation, LockState, LockoutPolicy, LoginGuard, TokenRecord, TokenRotation, UserRecord } from '../store';
+import type {
+  AccountStore,
+  AttemptReservation,
+  LockState,
+  LockoutPolicy,
+  LoginGuard,
+  ProfileChange,
+  ProfileRecord,
+  TokenRecord,
+  TokenRotation,
+  UserRecord,
+} from '../store';
 import { changed, inTransaction, rows, toNumber, toNumberOrNull } from './db';
 
 /** SQLSTATE unique_violation: a concurrent createUser took the canonical name first. */
@@ -14,6 +25,16 @@ interface UserRow {
   password_hash: string;
   created_at: string;
   last_login_at: string | null;
+}
+
+interface ProfileRow {
+  username: string;
+  display_name: string | null;
+  avatar: string | null;
+}
+
+function toProfile(row: ProfileRow): ProfileRecord {
+  return { username: row.username, displayName: row.display_name, avatar: row.avatar };
 }
 
 /** A login_failures row as of `now` (rules.currentLock: an expired lock reads as none). */
@@ -182,14 +203,41 @@ export class PostgresAccounts implements AccountStore {
     return found.map((r) => ({ username: r.username, lastLoginAt: toNumber(r.last_login_at) }));
   }
 
-  async listUsers(query: string, limit: number): Promise<{ username: string; lastLoginAt: number | null }[]> {
+  async listUsers(query: string, limit: number): Promise<({ lastLoginAt: number | null } & ProfileRecord)[]> {
     // strpos() rather than LIKE (the query may hold `%` or `_`); COLLATE "C" sorts by code point, as the other stores do.
-    const found = await rows<{ username: string; last_login_at: string | null }>(
+    const found = await rows<ProfileRow & { last_login_at: string | null }>(
       this.db,
-      'SELECT username, last_login_at FROM users WHERE strpos(lower(username), lower($1)) > 0 ORDER BY username COLLATE "C" LIMIT $2',
+      'SELECT username, last_login_at, display_name, avatar FROM users WHERE strpos(lower(username), lower($1)) > 0 ORDER BY username COLLATE "C" LIMIT $2',
       [query, limit],
     );
-    return found.map((r) => ({ username: r.username, lastLoginAt: toNumberOrNull(r.last_login_at) }));
+    return found.map((r) => ({ ...toProfile(r), lastLoginAt: toNumberOrNull(r.last_login_at) }));
+  }
+
+  async setProfile(username: string, change: ProfileChange): Promise<ProfileRecord | null> {
+    // One statement: each field is set only when given (a flag per field), so concurrent
+    // changes of different fields do not undo each other. The avatar's foreign key
+    // rejects a file that does not exist.
+    const [row] = await rows<ProfileRow>(
+      this.db,
+      `UPDATE users SET
+         display_name = CASE WHEN $2::boolean THEN $3::text ELSE display_name END,
+         avatar = CASE WHEN $4::boolean THEN $5::text ELSE avatar END
+       WHERE name_key = $1 RETURNING username, display_name, avatar`,
+      [canonicalName(username), change.displayName !== undefined, change.displayName ?? null, change.avatar !== undefined, change.avatar ?? null],
+    );
+    return row ? toProfile(row) : null;
+  }
+
+  async getProfiles(usernames: readonly string[]): Promise<ProfileRecord[]> {
+    if (usernames.length === 0) return [];
+    const keys = usernames.map(canonicalName);
+    const found = await rows<ProfileRow & { name_key: string }>(
+      this.db,
+      'SELECT username, name_key, display_name, avatar FROM users WHERE name_key = ANY($1::text[])',
+      [keys],
+    );
+    const byKey = new Map(found.map((r) => [r.name_key, toProfile(r)]));
+    return keys.flatMap((key) => byKey.get(key) ?? []);
   }
 
   async existingUsers(usernames: readonly string[]): Promise<string[]> {

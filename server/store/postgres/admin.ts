@@ -138,7 +138,8 @@ export class PostgresAdmin implements AdminStore {
       await client.query('DELETE FROM login_failures WHERE username = $1', [canonicalName(to)]);
       await client.query('UPDATE login_failures SET username = $1 WHERE username = $2', [canonicalName(to), canonicalName(from)]);
       await client.query(
-        'INSERT INTO users (username, name_key, password_hash, created_at, last_login_at) SELECT $1, $3, password_hash, created_at, last_login_at FROM users WHERE username = $2',
+        `INSERT INTO users (username, name_key, password_hash, created_at, last_login_at, display_name, avatar)
+         SELECT $1, $3, password_hash, created_at, last_login_at, display_name, avatar FROM users WHERE username = $2`,
         [to, from, canonicalName(to)],
       );
       await client.query(

@@ -130,6 +130,7 @@ export class PostgresFiles implements FileStore {
       `SELECT 1 FROM files f WHERE f.id = $1 AND (
          f.uploader = $2
          OR EXISTS (SELECT 1 FROM file_grants g WHERE g.file_id = f.id AND g.kind = 'user' AND g.grantee = $2)
+         OR EXISTS (SELECT 1 FROM users u WHERE u.avatar = f.id)
          OR EXISTS (SELECT 1 FROM file_grants g JOIN groups gr ON gr.id::text = g.grantee JOIN group_members m ON m.group_name = gr.name
                     WHERE g.file_id = f.id AND g.kind = 'group' AND m.username = $2))`,
       [id, username],
@@ -142,6 +143,7 @@ export class PostgresFiles implements FileStore {
       this.pool,
       `SELECT ${COLUMNS} FROM files f
        WHERE f.created_at < $1 AND NOT EXISTS (SELECT 1 FROM message_files mf WHERE mf.file_id = f.id)
+         AND NOT EXISTS (SELECT 1 FROM users u WHERE u.avatar = f.id)
        ORDER BY f.created_at, f.id LIMIT $2`,
       [createdBefore, limit],
     );
@@ -151,10 +153,11 @@ export class PostgresFiles implements FileStore {
   async deleteUnreferenced(ids: readonly string[]): Promise<string[]> {
     if (ids.length === 0) return [];
     return inTransaction(this.pool, async (client) => {
-      // Lock the rows first: a message attaching one of them meanwhile waits, then fails on the foreign key.
+      // Lock the rows first: a message attaching one of them (or a profile taking it as avatar) meanwhile waits, then fails on the foreign key.
       const candidates = await rows<{ id: string }>(
         client,
-        `SELECT id FROM files f WHERE id = ANY($1::text[]) AND NOT EXISTS (SELECT 1 FROM message_files mf WHERE mf.file_id = f.id) FOR UPDATE`,
+        `SELECT id FROM files f WHERE id = ANY($1::text[]) AND NOT EXISTS (SELECT 1 FROM message_files mf WHERE mf.file_id = f.id)
+           AND NOT EXISTS (SELECT 1 FROM users u WHERE u.avatar = f.id) FOR UPDATE`,
         [ids],
       );
       const doomed = candidates.map((r) => r.id);

@@ -378,6 +378,17 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX messages_body_search_idx ON messages USING gin (to_tsvector('simple'::regconfig, body));
     `,
   },
+  {
+    version: 12,
+    name: 'profiles: a display name and an avatar (an uploaded image) per user',
+    sql: `
+      ALTER TABLE users ADD COLUMN display_name text;
+      -- While set, the file is readable by every user and garbage collection keeps it;
+      -- the foreign key makes a collection racing with setProfile fail rather than orphan it.
+      ALTER TABLE users ADD COLUMN avatar text REFERENCES files (id);
+      CREATE INDEX users_avatar_idx ON users (avatar) WHERE avatar IS NOT NULL;
+    `,
+  },
 ];
 
 /** Highest schema version this code knows. */

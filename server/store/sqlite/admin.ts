@@ -47,7 +47,8 @@ export function adminWriteOps(db: Database, s: Statements, base: ReturnType<type
     deleteUser: p<[string]>('DELETE FROM users WHERE username = ?'),
     // Renaming: a new users row first, children moved, then the old row goes (foreign keys stay satisfied throughout).
     copyUser: p<[string, string, string]>(
-      'INSERT INTO users (username, name_key, password_hash, created_at, last_login_at) SELECT ?, ?, password_hash, created_at, last_login_at FROM users WHERE username = ?',
+      `INSERT INTO users (username, name_key, password_hash, created_at, last_login_at, display_name, avatar)
+       SELECT ?, ?, password_hash, created_at, last_login_at, display_name, avatar FROM users WHERE username = ?`,
     ),
     copyPositions: p<[string, string]>(
       'INSERT INTO positions (username, acked, signed_in, signed_out, away_from, away_to) SELECT ?, acked, signed_in, signed_out, away_from, away_to FROM positions WHERE username = ?',

@@ -29,7 +29,7 @@ export function fileWriteOps(s: FileStatements) {
     deleteUnreferenced(ids: readonly string[]): string[] {
       const deleted: string[] = [];
       for (const id of ids) {
-        if (s.isCarried.get(id)) continue;
+        if (s.isCarried.get(id, id)) continue;
         s.deleteGrants.run(id);
         if (s.deleteFile.run(id).changes > 0) deleted.push(id);
       }

@@ -59,15 +59,20 @@ export function prepareFileStatements(db: Database) {
       `SELECT 1 AS one FROM files f WHERE f.id = @id AND (
          f.uploader = @user
          OR EXISTS (SELECT 1 FROM file_grants g WHERE g.file_id = f.id AND g.kind = 'user' AND g.grantee = @user)
+         OR EXISTS (SELECT 1 FROM users u WHERE u.avatar = f.id)
          OR EXISTS (SELECT 1 FROM file_grants g JOIN groups gr ON gr.id = CAST(g.grantee AS INTEGER) JOIN group_members m ON m.group_name = gr.name
                     WHERE g.file_id = f.id AND g.kind = 'group' AND m.username = @user))`,
     ),
     unreferencedFiles: p<[number, number], FileRow>(
       `SELECT ${FILE_COLUMNS} FROM files f
        WHERE f.created_at < ? AND NOT EXISTS (SELECT 1 FROM message_files mf WHERE mf.file_id = f.id)
+         AND NOT EXISTS (SELECT 1 FROM users u WHERE u.avatar = f.id)
        ORDER BY f.created_at, f.id LIMIT ?`,
     ),
-    isCarried: p<[string], { one: 1 }>('SELECT 1 AS one FROM message_files WHERE file_id = ? LIMIT 1'),
+    /** Carried by a message, or someone's avatar: referenced, so never collected. */
+    isCarried: p<[string, string], { one: 1 }>(
+      'SELECT 1 AS one WHERE EXISTS (SELECT 1 FROM message_files WHERE file_id = ?) OR EXISTS (SELECT 1 FROM users WHERE avatar = ?)',
+    ),
     deleteGrants: p<[string]>('DELETE FROM file_grants WHERE file_id = ?'),
     deleteFile: p<[string]>('DELETE FROM files WHERE id = ?'),
     hashInUse: p<[string, string], { one: 1 }>(

@@ -438,6 +438,19 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 13,
+    name: 'profiles: a display name and an avatar (an uploaded image) per user',
+    up(db) {
+      db.exec(`
+        ALTER TABLE users ADD COLUMN display_name TEXT;
+        -- The id of an uploaded image (files.id); while set, the file is readable by every
+        -- user and garbage collection keeps it.
+        ALTER TABLE users ADD COLUMN avatar TEXT;
+        CREATE INDEX users_avatar ON users (avatar) WHERE avatar IS NOT NULL;
+      `);
+    },
+  },
 ];
 
 /** The newest schema version this code can read and write. */

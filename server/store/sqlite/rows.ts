@@ -2,8 +2,8 @@
 // thread's reads and the writer thread's writes.
 import type { ChatMessage, MessageKind } from '../../protocol';
 import { messageRecord } from '../rules';
-import type { GroupRecord, LockState, LoginGuard } from '../store';
-import type { GroupRow, GuardRow, LockRow, MessageRow, Statements } from './statements';
+import type { GroupRecord, LockState, LoginGuard, ProfileRecord } from '../store';
+import type { GroupRow, GuardRow, LockRow, MessageRow, ProfileRow, Statements } from './statements';
 
 const KINDS: ReadonlySet<string> = new Set<MessageKind>(['private', 'broadcast', 'group']);
 
@@ -29,4 +29,8 @@ export function guardOf(row: GuardRow | undefined): LoginGuard | undefined {
   return (
     row && { failures: row.failures, lockedUntil: row.locked_until, hourStart: row.hour_start, hourFailures: row.hour_failures, leaseUntil: row.lease_until }
   );
+}
+
+export function toProfile(row: ProfileRow): ProfileRecord {
+  return { username: row.username, displayName: row.display_name, avatar: row.avatar };
 }

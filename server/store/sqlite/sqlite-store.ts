@@ -16,7 +16,7 @@ import { openReaderConnection, type SqliteSettings } from './connection';
 import { prepareDatabaseFiles } from './file-modes';
 import { toFileRecord } from './file-statements';
 import { readSchemaVersion } from './migrations';
-import { lockOf, toGroupRecord, toMessage } from './rows';
+import { lockOf, toGroupRecord, toMessage, toProfile } from './rows';
 import { prepareStatements, type MailboxParams, type Statements } from './statements';
 import { DEFAULT_MAX_BATCH, type WriteBatchStats } from './write-batch';
 import type { WriteOp, WriteOps } from './write-ops';
@@ -104,7 +104,15 @@ function accounts({ s, ready, op }: Sides): AccountStore {
     },
     async listUsers(query, limit) {
       ready();
-      return s.listUsers.all(query, limit).map((r) => ({ username: r.username, lastLoginAt: r.last_login_at }));
+      return s.listUsers.all(query, limit).map((r) => ({ ...toProfile(r), lastLoginAt: r.last_login_at }));
+    },
+    setProfile: op('setProfile'),
+    async getProfiles(usernames) {
+      ready();
+      return usernames.flatMap((name) => {
+        const row = s.getProfile.get(canonicalName(name));
+        return row ? [toProfile(row)] : [];
+      });
     },
     async existingUsers(usernames) {
       ready();

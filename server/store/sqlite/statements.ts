@@ -129,6 +129,13 @@ const SEARCH = `
    ORDER BY f.rowid DESC LIMIT @limit`;
 
 /** Prepares every statement; the inferred map is the `Statements` type. */
+/** The profile columns of a users row. */
+export interface ProfileRow {
+  username: string;
+  display_name: string | null;
+  avatar: string | null;
+}
+
 export function prepareStatements(db: Database) {
   const p = <Params extends unknown[], Row = unknown>(sql: string): Statement<Params, Row> => db.prepare<Params, Row>(sql);
   return {
@@ -153,9 +160,12 @@ export function prepareStatements(db: Database) {
     ),
     recordLogin: p<[number, string]>('UPDATE users SET last_login_at = ? WHERE name_key = ?'),
     // instr() rather than LIKE: the query may hold `%` or `_`, and usernames are ASCII so lower() is exact.
-    listUsers: p<[string, number], { username: string; last_login_at: number | null }>(
-      'SELECT username, last_login_at FROM users WHERE instr(lower(username), lower(?)) > 0 ORDER BY username LIMIT ?',
+    listUsers: p<[string, number], ProfileRow & { last_login_at: number | null }>(
+      'SELECT username, last_login_at, display_name, avatar FROM users WHERE instr(lower(username), lower(?)) > 0 ORDER BY username LIMIT ?',
     ),
+    getProfile: p<[string], ProfileRow>('SELECT username, display_name, avatar FROM users WHERE name_key = ?'),
+    setDisplayName: p<[string | null, string]>('UPDATE users SET display_name = ? WHERE name_key = ?'),
+    setAvatar: p<[string | null, string]>('UPDATE users SET avatar = ? WHERE name_key = ?'),
     usersLoggedInSince: p<[number], { username: string; last_login_at: number }>('SELECT username, last_login_at FROM users WHERE last_login_at >= ?'),
 
     // ---- lockout

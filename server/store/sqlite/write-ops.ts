@@ -3,10 +3,22 @@
 // commit, so none of them opens a transaction of its own.
 import { canonicalName } from '../../protocol/canonical-name';
 import { awayAtSignIn, beginAttempt, finishAttempt } from '../rules';
-import type { AttemptReservation, GroupRecord, LockState, LockoutPolicy, LoginGuard, MessageFiles, NewMessage, SignInPositions, TokenRotation } from '../store';
+import type {
+  AttemptReservation,
+  GroupRecord,
+  LockState,
+  LockoutPolicy,
+  LoginGuard,
+  MessageFiles,
+  NewMessage,
+  ProfileChange,
+  ProfileRecord,
+  SignInPositions,
+  TokenRotation,
+} from '../store';
 import type { AdminWriteOps } from './admin';
 import { attachFiles, fileWriteOps } from './file-ops';
-import { guardOf, toGroupRecord } from './rows';
+import { guardOf, toGroupRecord, toProfile } from './rows';
 import type { Statements } from './statements';
 
 /**
@@ -31,6 +43,18 @@ export function writeOps(s: Statements) {
 
     setPasswordHash(username: string, passwordHash: string, now: number): boolean {
       return s.setPasswordHash.run(passwordHash, now, canonicalName(username)).changes > 0;
+    },
+
+    /** Throws (the savepoint undoes it) when the avatar names no file. */
+    setProfile(username: string, change: ProfileChange): ProfileRecord | null {
+      const key = canonicalName(username);
+      if (!s.registeredName.get(key)) return null;
+      if (change.avatar !== undefined && change.avatar !== null && !s.fileExists.get(change.avatar)) {
+        throw new Error(`setProfile: no file ${change.avatar}`);
+      }
+      if (change.displayName !== undefined) s.setDisplayName.run(change.displayName, key);
+      if (change.avatar !== undefined) s.setAvatar.run(change.avatar, key);
+      return toProfile(s.getProfile.get(key)!);
     },
 
     recordLogin(username: string, now: number): void {

@@ -56,7 +56,7 @@ describe('ChatSession against the real server', () => {
     expect(result.username).toBe('alice');
     expect(alice.session.token).toEqual(expect.any(String));
     await signIn(bob.session, 'bob');
-    expect(await bob.session.request({ type: 'whoelse' })).toEqual({ users: ['alice'] });
+    expect(await bob.session.request({ type: 'whoelse' })).toEqual({ users: ['alice'], profiles: [{ username: 'alice', displayName: null, avatarUrl: null }] });
 
     await alice.session.signOut();
     expect(alice.session.state).toEqual({ state: 'signed-out' });

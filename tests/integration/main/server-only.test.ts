@@ -79,7 +79,7 @@ describe('main bundle', () => {
       if (!match) throw new Error(`server-only did not start.\nstdout: ${stdout}\nstderr: ${stderr}`);
       expect(stdout).toMatch(/TCP listening on 127\.0\.0\.1:\d+/);
       await session.signIn({ url: `ws://127.0.0.1:${match[1]}/ws`, username: 'alice', password: USERS.alice });
-      expect(await session.request({ type: 'whoelse' })).toEqual({ users: [] });
+      expect(await session.request({ type: 'whoelse' })).toEqual({ users: [], profiles: [] });
 
       child.kill('SIGTERM');
       const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 10_000))]);

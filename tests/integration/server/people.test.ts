@@ -116,7 +116,13 @@ for (const backend of backends) {
         expect(all.more).toBe(false);
         expect(all.users.map((u) => u.username)).toEqual(['alice', 'bob', 'carol', 'dave', 'erin']);
         expect(all.users.find((u) => u.username === 'bob')).toMatchObject({ online: true, lastLoginAt: expect.any(Number) });
-        expect(all.users.find((u) => u.username === 'carol')).toEqual({ username: 'carol', online: false, lastLoginAt: null });
+        expect(all.users.find((u) => u.username === 'carol')).toEqual({
+          username: 'carol',
+          online: false,
+          lastLoginAt: null,
+          displayName: null,
+          avatarUrl: null,
+        });
         expect(all.users.find((u) => u.username === 'alice')?.online).toBe(true);
 
         // Case-insensitive "contains".
@@ -133,7 +139,7 @@ for (const backend of backends) {
         await dave.request({ type: 'logout' });
         await alice.waitEvent('presence', (e) => e.user === 'dave' && !e.online);
         const later = await alice.request({ type: 'users', query: 'dave' });
-        expect(later.users).toEqual([{ username: 'dave', online: false, lastLoginAt: expect.any(Number) }]);
+        expect(later.users).toEqual([{ username: 'dave', online: false, lastLoginAt: expect.any(Number), displayName: null, avatarUrl: null }]);
         expect(bobAgain.lastLoginAt).not.toBeNull();
       });
 

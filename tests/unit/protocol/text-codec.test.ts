@@ -60,6 +60,14 @@ describe('parseTextCommand: every command', () => {
     ['offline', { type: 'offline' }],
     ['users', { type: 'users' }],
     ['users Ali', { type: 'users', query: 'Ali' }],
+    ['profile', { type: 'profile' }],
+    ['profile bob', { type: 'profile', user: 'bob' }],
+    ['PROFILE @name', { type: 'profile', user: 'name' }],
+    ['profile name  Alice   Liddell ', { type: 'profile', displayName: ' Alice   Liddell' }],
+    ['profile NAME', { type: 'profile', displayName: null }],
+    ['profile avatar 3P8vBwjTQFyHJ69P5fzfQw', { type: 'profile', avatar: '3P8vBwjTQFyHJ69P5fzfQw' }],
+    ['profile avatar', { type: 'profile', avatar: null }],
+    ['profiles bob carol', { type: 'profiles', users: ['bob', 'carol'] }],
     ['typing bob', { type: 'typing', with: 'bob' }],
     ['typing group team', { type: 'typing', with: 'team', group: true }],
     ['TYPING GROUP team', { type: 'typing', with: 'team', group: true }],
@@ -115,6 +123,8 @@ describe('help', () => {
       'blocklist',
       'ping <user>',
       'users [query]',
+      'profile | profile <user> | profile name [display name] | profile avatar [file-id]',
+      'profiles <user> ...',
       'typing <user> | typing group <name>',
       'offline',
       'create group <name> <member> ...',
@@ -385,6 +395,10 @@ describe('format functions', () => {
       'More messages match: add words to narrow the search.',
     ]);
     expect(formatResult('ack', { seq: 3 })).toEqual(['Acknowledged up to #3.']);
+    const bob = { username: 'bob', displayName: 'Bob B', avatarUrl: '/api/files/x?sig=y' };
+    expect(formatResult('profile', bob, time, 'http://h:1')).toEqual(['bob: "Bob B", picture http://h:1/api/files/x?sig=y']);
+    expect(formatResult('profiles', { users: [{ ...bob, displayName: null, avatarUrl: null }] })).toEqual(['bob: no display name, no picture']);
+    expect(formatResult('profiles', { users: [] })).toEqual(['No such users.']);
     expect(formatResult('help', { commands: ['ack <seq>', 'help'] })).toEqual(['Commands:', '  ack <seq>', '  help']);
   });
 
@@ -403,6 +417,11 @@ describe('format functions', () => {
       [{ type: 'event', event: 'typing', from: 'bob', group: 'g' }, '* bob is typing in group g'],
       [{ type: 'event', event: 'read', by: 'bob', with: 'bob', messageId: 9 }, '* bob read your messages up to #9'],
       [{ type: 'event', event: 'read', by: 'bob', with: 'g', group: true, messageId: 9 }, '* bob read group g up to #9'],
+      [
+        { type: 'event', event: 'profile', username: 'bob', displayName: 'Bob\nB', avatarUrl: '/api/files/x' },
+        '* bob updated their profile: display name "Bob B", new picture',
+      ],
+      [{ type: 'event', event: 'profile', username: 'bob', displayName: null, avatarUrl: null }, '* bob updated their profile: no display name, no picture'],
       [{ type: 'event', event: 'shutdown', reason: 'bye' }, '* Server is shutting down: bye'],
     ];
     for (const [event, line] of events) expect(formatEvent(event, time)).toBe(line);
