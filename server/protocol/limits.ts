@@ -50,3 +50,15 @@ export const FILE_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 
 /** Longest file name kept with an upload, in characters (longer names are shortened). */
 export const MAX_FILE_NAME_LENGTH = 255;
+
+/** Longest reaction emoji, in UTF-16 code units (a family or flag sequence fits). */
+export const MAX_EMOJI_LENGTH = 16;
+
+/** A reaction is one emoji: one grapheme cluster. */
+export const MAX_EMOJI_GRAPHEMES = 1;
+
+/** How much of the original's text a reply quotes, in characters. */
+export const REPLY_EXCERPT_LENGTH = 100;
+
+/** Default of `--edit-minutes`: how long after sending a message its author may edit it (0: no limit). */
+export const DEFAULT_EDIT_MINUTES = 1440;

@@ -7,7 +7,7 @@ import type { TextSyntax } from './command';
 import { wireCommands } from './commands/index';
 import { ErrorCode, ProtocolError, type WireError } from './errors';
 import type { CommandType, Command, EventFrame, ResultOf } from './schemas';
-import { formatClock, formatDelivery, list, oneLine, splitWord, type TimeFormatter } from './text';
+import { formatClock, formatDelivery, formatReactions, list, oneLine, splitWord, type TimeFormatter } from './text';
 import { parseCommand } from './validate';
 
 export { formatClock, formatDelivery, formatDeliveryBody, formatHistoryLine, formatSize, oneLine, type TimeFormatter } from './text';
@@ -119,6 +119,16 @@ export function formatEvent(event: EventFrame, time: TimeFormatter = formatClock
     }
     case 'typing':
       return event.group === undefined ? `* ${event.from} is typing` : `* ${event.from} is typing in group ${event.group}`;
+    case 'edited':
+      return `* ${event.from} edited #${event.id}: ${oneLine(event.text)}`;
+    case 'deleted':
+      return `* ${event.by} deleted #${event.id}`;
+    case 'reaction': {
+      const counts = event.reactions.length > 0 ? ` ${formatReactions(event.reactions)}` : '';
+      return event.added
+        ? `* ${event.user} reacted ${oneLine(event.emoji)} to #${event.id}${counts}`
+        : `* ${event.user} removed ${oneLine(event.emoji)} from #${event.id}${counts}`;
+    }
     case 'shutdown':
       return `* Server is shutting down: ${event.reason}`;
   }

@@ -7,7 +7,7 @@ import { block, blocklist, unblock } from './blocks';
 import { fileToken } from './files';
 import { createGroup, groupAdd, grouplist, groupLeave, groupRemove } from './groups';
 import { ack, help, history, offline } from './mailbox';
-import { broadcast, message, messageGroup } from './messaging';
+import { broadcast, deleteMessage, edit, message, messageGroup, react, reply } from './messaging';
 import { typing, users } from './people';
 import { ping, whoelse, wholasthr } from './presence';
 
@@ -17,6 +17,10 @@ export const wireCommands = {
   message,
   'message-group': messageGroup,
   broadcast,
+  reply,
+  edit,
+  delete: deleteMessage,
+  react,
   whoelse,
   wholasthr,
   block,

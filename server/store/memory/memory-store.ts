@@ -13,8 +13,10 @@ import {
   finishAttempt,
   FRESH_GUARD,
   historyTarget,
+  groupReactions,
   inAway,
   messageRecord,
+  replyQuoteOf,
   nextLockAfterFailure,
   pageSize,
 } from '../rules';
@@ -41,7 +43,9 @@ import type {
   MailboxQuery,
   MessageStore,
   NewMessage,
+  ReactionToggle,
   SignInPositions,
+  StoredMessage,
   Store,
   UserRecord,
 } from '../store';
@@ -56,6 +60,14 @@ interface UserState {
   inbox: ChatMessage[];
   /** Group memberships over time: positions (from, to], `to` null while still a member. */
   spans: { groupId: number; from: number; to: number | null }[];
+}
+
+interface MessageChanges {
+  text?: string;
+  editedAt?: number;
+  deleted?: boolean;
+  /** (emoji, user) in the order made. */
+  reactions: [string, string][];
 }
 
 interface GroupState {
@@ -83,6 +95,12 @@ class MemoryData {
   /** Broadcasts, and each group's messages by group id; ascending by id. */
   readonly broadcasts: ChatMessage[] = [];
   readonly groupLog = new Map<number, ChatMessage[]>();
+  /** What changed on a message since it was stored (edits, deletion, reactions), by id. */
+  readonly changes = new Map<number, MessageChanges>();
+  /** The id each reply answers, by the reply's id. */
+  readonly replies = new Map<number, number>();
+  /** The group id of each group message, by message id. */
+  readonly groupOf = new Map<number, number>();
   nextGroupId = 1;
   closed = false;
 
@@ -377,7 +395,71 @@ class MemoryMessages implements MessageStore {
   /** Private conversations by pairKey; ascending by id. */
   private privateLog = new Map<string, ChatMessage[]>();
 
-  constructor(private readonly data: MemoryData) {}
+  /** `onDelete(id)`: the message became a tombstone (its file references go). */
+  constructor(
+    private readonly data: MemoryData,
+    private readonly onDelete: (id: number) => void = () => {},
+  ) {}
+
+  /** A stored record as readers see it now (edits, deletion, reactions, the quote it carries). */
+  private view(m: ChatMessage): ChatMessage {
+    const changes = this.data.changes.get(m.id);
+    const replyId = this.data.replies.get(m.id);
+    if (!changes && replyId === undefined) return m;
+    const original = replyId === undefined ? undefined : this.data.stream[replyId - 1];
+    const quoted = original && this.data.changes.get(original.id);
+    return messageRecord(m.id, { ...m, text: changes?.text ?? m.text }, {
+      replyTo: original && replyQuoteOf({ ...original, text: quoted?.text ?? original.text, deleted: quoted?.deleted }),
+      editedAt: changes?.editedAt,
+      deleted: changes?.deleted,
+      reactions: changes && groupReactions(changes.reactions),
+    });
+  }
+
+  async getMessage(id: number): Promise<StoredMessage | null> {
+    this.data.ready();
+    const m = Number.isInteger(id) && id >= 1 ? this.data.stream[id - 1] : undefined;
+    return m ? { message: this.view(m), groupId: this.data.groupOf.get(id) ?? null } : null;
+  }
+
+  private live(id: number): MessageChanges | null {
+    if (!Number.isInteger(id) || id < 1 || id > this.data.stream.length) return null;
+    let changes = this.data.changes.get(id);
+    if (changes?.deleted) return null;
+    if (!changes) this.data.changes.set(id, (changes = { reactions: [] }));
+    return changes;
+  }
+
+  async editMessage(id: number, text: string, at: number): Promise<ChatMessage | null> {
+    this.data.ready();
+    const changes = this.live(id);
+    if (!changes) return null;
+    changes.text = text;
+    changes.editedAt = at;
+    return this.view(this.data.stream[id - 1]!);
+  }
+
+  async deleteMessage(id: number, _at: number): Promise<ChatMessage | null> {
+    this.data.ready();
+    const changes = this.live(id);
+    if (!changes) return null;
+    changes.text = '';
+    changes.deleted = true;
+    changes.reactions = [];
+    this.onDelete(id);
+    return this.view(this.data.stream[id - 1]!);
+  }
+
+  async toggleReaction(id: number, username: string, emoji: string, _at: number): Promise<ReactionToggle | null> {
+    this.data.ready();
+    const changes = this.live(id);
+    if (!changes) return null;
+    const before = changes.reactions.length;
+    changes.reactions = changes.reactions.filter(([e, u]) => !(e === emoji && u === username));
+    const added = changes.reactions.length === before;
+    if (added) changes.reactions.push([emoji, username]);
+    return { added, reactions: groupReactions(changes.reactions) };
+  }
 
   async saveMessage(message: NewMessage): Promise<ChatMessage> {
     this.data.ready();
@@ -392,13 +474,15 @@ class MemoryMessages implements MessageStore {
 
     const stored = Object.freeze(messageRecord(this.data.head + 1, message));
     this.data.stream.push(stored);
+    if (message.replyTo) this.data.replies.set(stored.id, message.replyTo.id);
+    if (groupId !== undefined) this.data.groupOf.set(stored.id, groupId);
     if (recipient && stored.to !== undefined) {
       recipient.inbox.push(stored);
       pushIn(this.privateLog, pairKey(stored.from, stored.to), stored);
     }
     if (stored.kind === 'broadcast') this.data.broadcasts.push(stored);
     if (groupId !== undefined) pushIn(this.data.groupLog, groupId, stored);
-    return stored;
+    return this.view(stored);
   }
 
   async mailbox(query: MailboxQuery): Promise<Delivery[]> {
@@ -406,7 +490,7 @@ class MemoryMessages implements MessageStore {
     const n = pageSize(query.limit);
     if (n === 0) return [];
     const found = this.collect(query, n, query.newest === true);
-    return found.map((m) => ({ seq: m.id, offline: inAway(m.id, query.away), message: m }));
+    return found.map((m) => ({ seq: m.id, offline: inAway(m.id, query.away), message: this.view(m) }));
   }
 
   async countMailbox(query: Omit<MailboxQuery, 'limit' | 'newest'>): Promise<number> {
@@ -516,6 +600,7 @@ class MemoryMessages implements MessageStore {
       if (first?.to !== undefined) privateLog.set(pairKey(first.from, first.to), next);
     }
     this.privateLog = privateLog;
+    for (const changes of data.changes.values()) changes.reactions = changes.reactions.map(([e, u]) => [e, u === from ? to : u]);
   }
 
   async history(query: HistoryQuery): Promise<ChatMessage[]> {
@@ -532,7 +617,10 @@ class MemoryMessages implements MessageStore {
     if (!log || n === 0) return [];
     const before = query.before;
     const end = before === undefined ? log.length : firstIndex(log, (m) => m.id >= before);
-    return log.slice(Math.max(0, end - n), end).reverse();
+    return log
+      .slice(Math.max(0, end - n), end)
+      .reverse()
+      .map((m) => this.view(m));
   }
 }
 
@@ -738,17 +826,18 @@ export class MemoryStore implements Store {
     accounts: new MemoryAccounts(this.data),
     blocks: new MemoryBlocks(this.data),
     groups: new MemoryGroups(this.data),
-    messages: new MemoryMessages(this.data),
+    messages: new MemoryMessages(this.data, (id) => this.memoryFiles.detachMessage(id)),
   };
   readonly accounts: AccountStore = this.roles.accounts;
   readonly blocks: BlockStore = this.roles.blocks;
   readonly groups: GroupStore = this.roles.groups;
   readonly messages: MessageStore = this.roles.messages;
   readonly admin: AdminStore = new MemoryAdmin(this.data, this.roles.accounts, this.roles.blocks, this.roles.groups, this.roles.messages);
-  readonly files: FileStore = new MemoryFiles(
+  private readonly memoryFiles = new MemoryFiles(
     () => this.data.ready(),
     (groupId, user) => [...this.data.groups.values()].some((g) => g.id === groupId && g.memberSet.has(user)),
   );
+  readonly files: FileStore = this.memoryFiles;
   readonly blobs: BlobStore = new MemoryBlobStore();
 
   async ping(): Promise<void> {

@@ -155,6 +155,7 @@ export class PostgresAdmin implements AdminStore {
         'UPDATE group_members SET username = $1 WHERE username = $2',
         'UPDATE messages SET sender = $1 WHERE sender = $2',
         'UPDATE messages SET recipient = $1 WHERE recipient = $2',
+        'UPDATE reactions SET username = $1 WHERE username = $2',
       ]) {
         await client.query(sql, [to, from]);
       }

@@ -14,7 +14,7 @@ import { openReaderConnection, type SqliteSettings } from './connection';
 import { prepareDatabaseFiles } from './file-modes';
 import { toFileRecord } from './file-statements';
 import { readSchemaVersion } from './migrations';
-import { lockOf, toGroupRecord, toMessage } from './rows';
+import { lockOf, toGroupRecord, toMessages } from './rows';
 import { prepareStatements, type MailboxParams, type Statements } from './statements';
 import { DEFAULT_MAX_BATCH, type WriteBatchStats } from './write-batch';
 import type { WriteOp, WriteOps } from './write-ops';
@@ -202,6 +202,9 @@ function mailboxParams(q: Omit<MailboxQuery, 'limit' | 'newest'>, limit: number)
 
 function messages({ s, ready, op }: Sides): MessageStore {
   const save = op('saveMessage');
+  const edit = op('editMessage');
+  const remove = op('deleteMessage');
+  const toggle = op('toggleReaction');
   return {
     ack: op('ack'),
     signIn: op('signIn'),
@@ -218,7 +221,7 @@ function messages({ s, ready, op }: Sides): MessageStore {
       const n = pageSize(query.limit);
       if (n === 0) return [];
       const rows = (query.newest ? s.mailboxNewest : s.mailbox).all(mailboxParams(query, n));
-      return rows.map((row): Delivery => ({ seq: row.id, offline: inAway(row.id, query.away), message: toMessage(row) }));
+      return toMessages(s, rows).map((message): Delivery => ({ seq: message.id, offline: inAway(message.id, query.away), message }));
     },
     async countMailbox(query) {
       ready();
@@ -244,8 +247,29 @@ function messages({ s, ready, op }: Sides): MessageStore {
       const limit = pageSize(query.limit);
       const before = query.before ?? Number.MAX_SAFE_INTEGER;
       if (limit === 0) return [];
-      if ('group' in target) return s.groupHistory.all(target.group, before, limit).map(toMessage);
-      return s.privateHistory.all({ a: query.viewer, b: target.peer, before, limit }).map(toMessage);
+      if ('group' in target) return toMessages(s, s.groupHistory.all(target.group, before, limit));
+      return toMessages(s, s.privateHistory.all({ a: query.viewer, b: target.peer, before, limit }));
+    },
+    async getMessage(id) {
+      ready();
+      const row = s.getMessage.get(id);
+      return row ? { message: toMessages(s, [row])[0]!, groupId: row.group_id } : null;
+    },
+    async editMessage(id, text, at) {
+      ready();
+      if (!(await edit(id, text, at))) return null;
+      return toMessages(s, [s.getMessage.get(id)!])[0]!;
+    },
+    async deleteMessage(id, at) {
+      ready();
+      if (!(await remove(id, at))) return null;
+      return toMessages(s, [s.getMessage.get(id)!])[0]!;
+    },
+    async toggleReaction(id, username, emoji, at) {
+      ready();
+      const added = await toggle(id, username, emoji, at);
+      if (added === null) return null;
+      return { added, reactions: toMessages(s, [s.getMessage.get(id)!])[0]!.reactions ?? [] };
     },
   };
 }
