@@ -271,6 +271,9 @@ export class ChatCore implements Inbound {
       case 'typing':
         typing.showLocally(event.from, event.group, event.to);
         break;
+      case 'message-change':
+        this.services.changes.showLocally(event.event, event.users, event.skip);
+        break;
     }
   }
 

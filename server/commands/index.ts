@@ -5,7 +5,7 @@ import { login, logout, register } from './auth';
 import { block, blocklist, unblock } from './blocks';
 import { fileToken } from './files';
 import { createGroup, groupAdd, grouplist, groupLeave, groupRemove } from './groups';
-import { broadcast, message, messageGroup } from './messaging';
+import { broadcast, deleteMessage, edit, message, messageGroup, react, reply } from './messaging';
 import { typing, users } from './people';
 import { ping, whoelse, wholasthr } from './presence';
 import type { CommandTable } from './types';
@@ -16,6 +16,10 @@ export const commands: CommandTable = {
   logout,
   message,
   broadcast,
+  reply,
+  edit,
+  delete: deleteMessage,
+  react,
   whoelse,
   wholasthr,
   block,

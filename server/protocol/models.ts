@@ -169,4 +169,3 @@ export const PresenceInfo = z.object({
   lastLoginAt: Timestamp.nullable(),
 });
 export type PresenceInfo = z.infer<typeof PresenceInfo>;
-

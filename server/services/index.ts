@@ -14,6 +14,7 @@ import { DeliveryService } from './delivery';
 import { FileService } from './files';
 import { GroupService } from './groups';
 import { MailboxService } from './mailbox';
+import { MessageChangeService } from './message-changes';
 import { PresenceService } from './presence';
 import { SessionRegistry } from './registry';
 import { SessionService } from './sessions';
@@ -35,6 +36,8 @@ export interface Services {
   presence: PresenceService;
   delivery: DeliveryService;
   mailbox: MailboxService;
+  /** Edits, deletions and reactions. */
+  changes: MessageChangeService;
   files: FileService;
   sessions: SessionService;
   /** Failed sign-in budgets per address and per node, checked before hashing. */
@@ -73,6 +76,7 @@ export function createServices(config: ServerConfig, store: Store, bus: Bus, log
     accounts: new AccountService(store.accounts, accountPolicyOf(config), now),
     delivery: new DeliveryService(messages, store.accounts, bus, registry, blocks, presence, metrics, files, now),
     mailbox: new MailboxService(messages, store.accounts, groups, blocks),
+    changes: new MessageChangeService(messages, store.groups, blocks, bus, registry, { editWindowMs: config.editMinutes * 60_000 }, now),
     sessions: new SessionService(messages, store.accounts, bus, registry, presence, log, now),
     typing: new TypingService(store.accounts, blocks, groups, presence, bus, registry, now),
   };

@@ -15,7 +15,7 @@ const TEXT_OR_FILES = { message: 'is required (not blank) unless the message car
 
 export const message = defineCommand({
   schema: z
-    .strictObject({ type: z.literal('message'), to: Username, text: OptionalText, attachments: AttachmentIds.optional() })
+    .strictObject({ type: z.literal('message'), to: Username, text: OptionalText, attachments: AttachmentIds.optional(), replyTo: ReplyTo })
     .refine(textOrFiles, TEXT_OR_FILES),
   result: z.object({ message: ChatMessage, queued: z.boolean() }),
   text: {
@@ -32,7 +32,9 @@ export const message = defineCommand({
 });
 
 export const broadcast = defineCommand({
-  schema: z.strictObject({ type: z.literal('broadcast'), text: OptionalText, attachments: AttachmentIds.optional(), replyTo: ReplyTo }).refine(textOrFiles, TEXT_OR_FILES),
+  schema: z
+    .strictObject({ type: z.literal('broadcast'), text: OptionalText, attachments: AttachmentIds.optional(), replyTo: ReplyTo })
+    .refine(textOrFiles, TEXT_OR_FILES),
   result: z.object({
     message: ChatMessage,
     delivered: z.number().int().min(0),

@@ -408,12 +408,16 @@ class MemoryMessages implements MessageStore {
     if (!changes && replyId === undefined) return m;
     const original = replyId === undefined ? undefined : this.data.stream[replyId - 1];
     const quoted = original && this.data.changes.get(original.id);
-    return messageRecord(m.id, { ...m, text: changes?.text ?? m.text }, {
-      replyTo: original && replyQuoteOf({ ...original, text: quoted?.text ?? original.text, deleted: quoted?.deleted }),
-      editedAt: changes?.editedAt,
-      deleted: changes?.deleted,
-      reactions: changes && groupReactions(changes.reactions),
-    });
+    return messageRecord(
+      m.id,
+      { ...m, text: changes?.text ?? m.text },
+      {
+        replyTo: original && replyQuoteOf({ ...original, text: quoted?.text ?? original.text, deleted: quoted?.deleted }),
+        editedAt: changes?.editedAt,
+        deleted: changes?.deleted,
+        reactions: changes && groupReactions(changes.reactions),
+      },
+    );
   }
 
   async getMessage(id: number): Promise<StoredMessage | null> {

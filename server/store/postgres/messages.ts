@@ -209,7 +209,9 @@ export class PostgresMessages implements MessageStore {
   }
 
   async getMessage(id: number): Promise<StoredMessage | null> {
-    const [row] = await rows<MessageRow & { group_id: string | null }>(this.pool, `SELECT ${MESSAGE_COLUMNS}, m.group_id FROM messages m WHERE m.id = $1`, [id]);
+    const [row] = await rows<MessageRow & { group_id: string | null }>(this.pool, `SELECT ${MESSAGE_COLUMNS}, m.group_id FROM messages m WHERE m.id = $1`, [
+      id,
+    ]);
     if (!row) return null;
     const [message] = await toMessages(this.pool, [row]);
     return { message: message!, groupId: toNumberOrNull(row.group_id) };
