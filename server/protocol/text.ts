@@ -88,7 +88,7 @@ const QUOTE_CHARS = 30;
 export function formatQuote(quote: ReplyQuote): string {
   if (quote.deleted) return `(re ${quote.from}: deleted message)`;
   const chars = [...oneLine(quote.text).trim()];
-  const excerpt = chars.length > QUOTE_CHARS ? `${chars.slice(0, QUOTE_CHARS).join('')}…` : chars.join('');
+  const excerpt = chars.length > QUOTE_CHARS ? `${chars.slice(0, QUOTE_CHARS).join('').trimEnd()}…` : chars.join('');
   return `(re ${quote.from}: "${excerpt}")`;
 }
 
