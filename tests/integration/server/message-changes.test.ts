@@ -231,7 +231,16 @@ for (const backend of backends) {
       const page = await again.request({ type: 'history', with: 'bob' });
       expect(page.messages.map((m) => ({ ...m, ts: 0 }))).toEqual([
         { id: three.id, kind: 'private', from: 'alice', to: 'bob', text: '', ts: 0, deleted: true },
-        { id: two.id, kind: 'private', from: 'bob', to: 'alice', text: 'two', ts: 0, replyTo: { id: one.id, from: 'alice', text: 'one!' }, reactions: [{ emoji: '😂', users: ['alice'] }] },
+        {
+          id: two.id,
+          kind: 'private',
+          from: 'bob',
+          to: 'alice',
+          text: 'two',
+          ts: 0,
+          replyTo: { id: one.id, from: 'alice', text: 'one!' },
+          reactions: [{ emoji: '😂', users: ['alice'] }],
+        },
         { id: one.id, kind: 'private', from: 'alice', to: 'bob', text: 'one!', ts: 0, editedAt: expect.any(Number) },
       ]);
     });
