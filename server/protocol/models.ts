@@ -139,7 +139,7 @@ export const ChatMessage = z.object({
   editedAt: Timestamp.optional(),
   /** Deleted: a tombstone, `text` is '' and nothing else of its content remains. */
   deleted: z.literal(true).optional(),
-  /** Reactions, by emoji in the order first used; absent when none. */
+  /** Reactions, by emoji (ordered by their oldest reaction); absent when none. */
   reactions: z.array(Reaction).optional(),
 });
 export type ChatMessage = z.infer<typeof ChatMessage>;

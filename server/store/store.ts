@@ -274,7 +274,7 @@ export interface MessageStore {
   // shows its current state: the edited text with editedAt, a deleted message as
   // a tombstone (text '', deleted: true, no reactions, no attachments), the quote
   // of the message it replies to (replyQuoteOf of the original now), and its
-  // reactions (emojis in the order first used, users in the order they reacted).
+  // reactions (emojis ordered by their oldest reaction, users in the order they reacted).
   // An edit is an UPDATE of the row's text (full-text indexes follow it).
 
   /** The message at `id` as every reader sees it now, or null when there is none. */
