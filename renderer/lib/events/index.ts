@@ -4,6 +4,7 @@ import type { EventFrame } from '../../../server/protocol';
 import { handleGroup } from './group';
 import { handleHello } from './hello';
 import { handleMessage } from './message';
+import { handleMessageChange } from './message-change';
 import { handlePresence } from './presence';
 import { handleShutdown } from './shutdown';
 import { handleTyping } from './typing';
@@ -20,6 +21,10 @@ export function handleEvent(event: EventFrame): void {
       return handleGroup(event);
     case 'typing':
       return handleTyping(event);
+    case 'edited':
+    case 'deleted':
+    case 'reaction':
+      return handleMessageChange(event);
     case 'shutdown':
       return handleShutdown(event);
   }
