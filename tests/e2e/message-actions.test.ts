@@ -128,6 +128,35 @@ test('reactions: pick one, both see the chip with its count, a click toggles min
   await bob.context.close();
 });
 
+test('keyboard: from the history, Enter and ↑/↓ reach a message, Tab its actions; the history stays one Tab stop', async ({ browser, chat }) => {
+  const alice = await signedIn(browser, chat, 'alice');
+  const bob = await signedIn(browser, chat, 'bob');
+  await openDirectChat(alice.page, 'bob');
+  await openDirectChat(bob.page, 'alice');
+  await sendMessage(alice.page, 'first one');
+  await sendMessage(alice.page, 'second one');
+  await expect(messageWithText(bob.page, 'second one')).toBeVisible();
+  const page = bob.page;
+  const list = page.getByRole('log', { name: 'Messages in alice' });
+  // Shift+Tab from the composer (past its attach button) lands on the history, not on buttons inside messages.
+  await page.getByRole('textbox', { name: 'Message alice' }).focus();
+  await page.keyboard.press('Shift+Tab');
+  await expect(page.getByRole('button', { name: 'Attach files' })).toBeFocused();
+  await page.keyboard.press('Shift+Tab');
+  await expect(list).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(messageWithText(page, 'second one')).toBeFocused();
+  await page.keyboard.press('ArrowUp');
+  await expect(messageWithText(page, 'first one')).toBeFocused();
+  await page.keyboard.press('Tab');
+  await expect(messageWithText(page, 'first one').getByRole('button', { name: 'Reply' })).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('reply-bar')).toContainText('first one');
+  await expect(page.getByRole('textbox', { name: 'Message alice' })).toBeFocused();
+  await alice.context.close();
+  await bob.context.close();
+});
+
 test('edited text and reply quotes stay text: no markup or script gets in', async ({ browser, chat }) => {
   const alice = await signedIn(browser, chat, 'alice');
   const bob = await signedIn(browser, chat, 'bob');
