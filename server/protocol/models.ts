@@ -105,7 +105,7 @@ export const Emoji = z
   .string()
   .min(1, 'must not be empty')
   .max(MAX_EMOJI_LENGTH, `must be at most ${MAX_EMOJI_LENGTH} characters`)
-  .refine((s) => !/[\p{L}\p{N}\p{P}\p{Z}\p{C}]/u.test(s.replace(/[\u200d\ufe0f\u20e3]/g, '')), 'must be an emoji')
+  .refine((s) => !/[\p{L}\p{N}\p{P}\p{Z}\p{C}]/u.test(s.replace(/\u200d|\ufe0f|\u20e3/g, '')), 'must be an emoji')
   .refine((s) => graphemeCount(s) <= MAX_EMOJI_GRAPHEMES, 'must be a single emoji');
 
 function graphemeCount(s: string): number {
