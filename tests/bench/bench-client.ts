@@ -234,7 +234,7 @@ export class BenchClient {
     }
     if (line.startsWith('* ') || line.startsWith('Queued for') || line.startsWith('Your message could not')) return;
     const isError = line.startsWith('error ');
-    if (!isError && !/^(#\d+ )?(Broadcast sent|Sent to|Group \S+ created|\S+ is offline;)/.test(line)) return;
+    if (!isError && !/^(Broadcast sent|Sent to|Group \S+ created|\S+ is offline;)/.test(line)) return;
     if (this.tcpQueue.length === 0) return;
     const waiter = this.tcpQueue.shift()!;
     const code = isError ? line.slice(6, line.indexOf(':')) || 'UNKNOWN' : null;

@@ -27,7 +27,7 @@ export const message = defineCommand({
     },
   },
   render: ({ message, queued }) => [
-    `#${message.id} ${queued ? `${message.to} is offline; the message is queued and will be delivered when they sign in.` : `Sent to ${message.to}.`}`,
+    `${queued ? `${message.to} is offline; the message is queued and will be delivered when they sign in.` : `Sent to ${message.to}.`} (#${message.id})`,
   ],
 });
 
@@ -47,7 +47,7 @@ export const broadcast = defineCommand({
     parse: (rest) => (rest.trim() ? { text: rest.replace(/^ +/, '') } : null),
   },
   render: ({ message, delivered, blockedBy }) => {
-    const lines = [`#${message.id} Broadcast sent to ${delivered} user(s).`];
+    const lines = [`Broadcast sent to ${delivered} user(s). (#${message.id})`];
     if (blockedBy > 0) lines.push(`Your message could not be delivered to some recipients (${blockedBy} have blocked you).`);
     return lines;
   },
@@ -73,7 +73,7 @@ export const messageGroup = defineCommand({
     },
   },
   render: ({ message, queued, blockedBy }) => {
-    const lines = [`#${message.id} Sent to group ${message.group}.`];
+    const lines = [`Sent to group ${message.group}. (#${message.id})`];
     if (queued.length > 0) lines.push(`Queued for offline member(s): ${list(queued)}`);
     if (blockedBy > 0) lines.push(`Your message could not be delivered to some members (${blockedBy} have blocked you).`);
     return lines;
@@ -96,7 +96,7 @@ export const reply = defineCommand({
   schema: z.strictObject({ type: z.literal('reply'), messageId: MessageId, text: Text }),
   result: z.object({ message: ChatMessage }),
   text: { words: ['reply'], usage: 'reply <message-id> <text>', parse: idAndText },
-  render: ({ message }) => [`#${message.id} Replied to #${message.replyTo?.id ?? '?'}.`],
+  render: ({ message }) => [`Replied to #${message.replyTo?.id ?? '?'}. (#${message.id})`],
 });
 
 /** The author replaces the text of their message (within --edit-minutes of sending). */

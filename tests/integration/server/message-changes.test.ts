@@ -167,11 +167,11 @@ for (const backend of backends) {
       const carol = await h.tcpUser(1, 'carol');
       const dave = await h.tcpUser(0, 'dave');
       dave.send('message carol The quick brown fox jumps over the lazy dog, twice');
-      const sent = await dave.waitLine(/^#\d+ Sent to carol\.$/);
-      const id = Number(/^#(\d+)/.exec(sent)![1]);
+      const sent = await dave.waitLine(/^Sent to carol\. \(#\d+\)$/);
+      const id = Number(/#(\d+)/.exec(sent)![1]);
       await carol.waitLine(new RegExp(`^#${id} \\[\\d\\d:\\d\\d\\] dave \\(private\\): The quick`));
       carol.send(`reply ${id} indeed`);
-      await carol.waitLine(new RegExp(`^#\\d+ Replied to #${id}\\.$`));
+      await carol.waitLine(new RegExp(`^Replied to #${id}\\. \\(#\\d+\\)$`));
       await dave.waitLine(/^#\d+ \[\d\d:\d\d\] carol \(private\): \(re dave: "The quick brown fox jumps over…"\) indeed$/);
       carol.send(`reply ${question.id} not yours`);
       await carol.waitLine(/^error UNKNOWN_MESSAGE: /);
@@ -181,7 +181,7 @@ for (const backend of backends) {
       const alice = await h.tcpUser(0, 'alice');
       const bob = await h.tcpUser(1, 'bob');
       alice.send('message bob typo hre');
-      const id = Number(/^#(\d+)/.exec(await alice.waitLine(/^#\d+ Sent to bob\.$/))![1]);
+      const id = Number(/#(\d+)/.exec(await alice.waitLine(/^Sent to bob\. \(#\d+\)$/))![1]);
       await bob.waitLine(new RegExp(`^#${id} `));
       alice.send(`edit ${id} typo here`);
       await alice.waitLine(`Edited #${id}.`);

@@ -250,15 +250,15 @@ describe('format functions', () => {
     expect(formatResult('login', login)).toEqual(['Welcome, alice! Type "help" for commands.', '3 message(s) arrived while you were offline; they follow.']);
     expect(formatResult('register', { ...login, offlineCount: 0 })).toEqual(['Welcome, alice! Type "help" for commands.']);
     expect(formatResult('logout', {})).toEqual(['Goodbye.']);
-    expect(formatResult('message', { message: msg, queued: false })).toEqual([`#${msg.id} Sent to bob.`]);
+    expect(formatResult('message', { message: msg, queued: false })).toEqual(['Sent to bob. (#42)']);
     expect(formatResult('message', { message: msg, queued: true })).toEqual([
-      `#${msg.id} bob is offline; the message is queued and will be delivered when they sign in.`,
+      'bob is offline; the message is queued and will be delivered when they sign in. (#42)',
     ]);
-    expect(formatResult('broadcast', { message: msg, delivered: 2, blockedBy: 0 })).toEqual([`#${msg.id} Broadcast sent to 2 user(s).`]);
+    expect(formatResult('broadcast', { message: msg, delivered: 2, blockedBy: 0 })).toEqual(['Broadcast sent to 2 user(s). (#42)']);
     expect(formatResult('broadcast', { message: msg, delivered: 0, blockedBy: 1 })[1]).toBe(
       'Your message could not be delivered to some recipients (1 have blocked you).',
     );
-    expect(formatResult('reply', { message: { ...msg, id: 43, replyTo: { id: 42, from: 'bob', text: 'x' } } })).toEqual(['#43 Replied to #42.']);
+    expect(formatResult('reply', { message: { ...msg, id: 43, replyTo: { id: 42, from: 'bob', text: 'x' } } })).toEqual(['Replied to #42. (#43)']);
     expect(formatResult('edit', { message: msg })).toEqual(['Edited #42.']);
     expect(formatResult('delete', { messageId: 42 })).toEqual(['Deleted #42.']);
     expect(formatResult('react', { messageId: 42, emoji: '👍', added: true, reactions: [] })).toEqual(['Reacted 👍 to #42.']);
@@ -296,7 +296,7 @@ describe('format functions', () => {
     ]);
     expect(formatResult('create-group', { group })).toEqual(['Group team created. Members: alice, bob']);
     expect(formatResult('message-group', { message: { ...msg, kind: 'group', group: 'team' }, queued: ['c'], blockedBy: 1 })).toEqual([
-      `#${msg.id} Sent to group team.`,
+      'Sent to group team. (#42)',
       'Queued for offline member(s): c',
       'Your message could not be delivered to some members (1 have blocked you).',
     ]);
