@@ -84,6 +84,7 @@ interface Flags {
   maxUnauthenticatedPerAddress?: number;
   maxUnauthenticated?: number;
   tokenDays?: number;
+  editMinutes?: number;
   maxSendQueueBytes?: number;
   store?: 'sqlite' | 'memory' | 'postgres';
   postgres?: string;
@@ -147,6 +148,7 @@ function toOptions(flags: Flags, env: NodeJS.ProcessEnv, webRoot: string | null)
   set('maxUnauthenticatedPerAddress', flags.maxUnauthenticatedPerAddress);
   set('maxUnauthenticated', flags.maxUnauthenticated);
   set('tokenDays', flags.tokenDays);
+  set('editMinutes', flags.editMinutes);
   set('maxSendQueueBytes', flags.maxSendQueueBytes);
   set('store', flags.store);
   set('postgresUrl', flags.postgres);
@@ -242,6 +244,7 @@ function addServerOptions(cmd: Command): Command {
     .option('--max-unauthenticated-per-address <n>', 'connections from one address not signed in yet, 0 = no cap (default 64)', count)
     .option('--max-unauthenticated <n>', 'connections not signed in yet, all addresses together, 0 = no cap (default 1024)', count)
     .option('--token-days <days>', 'lifetime of saved sign-in tokens (default 30)', positive)
+    .option('--edit-minutes <n>', 'how long after sending authors may edit a message, 0 = no limit (default 1440; env CHAT_EDIT_MINUTES)', nonNegative)
     .option('--max-send-queue-bytes <n>', 'unsent output a slow client may have before it is disconnected (default 4194304)', integer)
     .option('--store <kind>', 'sqlite (default), memory (loses everything on exit) or postgres')
     .option('--postgres <url>', 'PostgreSQL URL: share state between several nodes (env CHAT_POSTGRES_URL)')

@@ -4,7 +4,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { MAX_PASSWORD_LENGTH } from './protocol/limits';
+import { DEFAULT_EDIT_MINUTES, MAX_PASSWORD_LENGTH } from './protocol/limits';
 import { describeIssue } from './protocol/validate';
 
 /** OWASP-strength scrypt cost (N = 2^17, r = 8, p = 1). */
@@ -33,6 +33,8 @@ export const ConfigSchema = z.strictObject({
   minPasswordLength: z.number().int().min(1).max(MAX_PASSWORD_LENGTH).default(8),
   /** log2 of scrypt's N. Default 17 (OWASP). Lower values are for tests only. */
   hashCost: z.number().int().min(4).max(20).default(PRODUCTION_HASH_COST),
+  /** How long after sending a message its author may edit it, in minutes; 0 = no limit. Default 1440 (a day). */
+  editMinutes: z.number().min(0).max(5_256_000).default(DEFAULT_EDIT_MINUTES),
   /** Sign-in token lifetime, in days. Default 30. */
   tokenDays: z.number().min(0.001).max(3650).default(30),
   /** Commands per second a connection may send on average; 0 disables the limit. Default 20. */
@@ -206,6 +208,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): ServerOptions {
   set('s3Endpoint', env.CHAT_S3_ENDPOINT || undefined);
   set('s3Region', env.CHAT_S3_REGION || undefined);
   set('minPasswordLength', num(env.CHAT_MIN_PASSWORD_LENGTH));
+  set('editMinutes', num(env.CHAT_EDIT_MINUTES));
   set('port', num(env.CHAT_PORT));
   set('wsPort', num(env.CHAT_WS_PORT));
   return out;

@@ -278,6 +278,9 @@ export class ChatCore implements Inbound {
       case 'profile':
         void profiles.fromBus({ username: event.user, displayName: event.displayName, avatar: event.avatar }).catch(() => {});
         break;
+      case 'message-change':
+        this.services.changes.showLocally(event.event, event.users, event.skip);
+        break;
     }
   }
 

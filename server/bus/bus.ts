@@ -11,7 +11,7 @@
 //   every delivery is in the store first and clients resume from it.
 // - Events published by a node are not handed back to that node's subscriber.
 
-import type { ChatMessage } from '../protocol';
+import type { ChatMessage, MessageChangeEvent } from '../protocol';
 
 export type BusEvent =
   /**
@@ -33,6 +33,8 @@ export type BusEvent =
   | { kind: 'typing'; from: string; group?: string; to: string[] }
   /** `user` changed their profile; every node tells its sessions (avatar: a file id, signed by each node). */
   | { kind: 'profile'; user: string; displayName: string | null; avatar: string | null }
+  /** A stored message was edited, deleted or reacted to: the event for `users` (null: everyone) signed in elsewhere, but `skip`. */
+  | { kind: 'message-change'; event: MessageChangeEvent; users: string[] | null; skip: string[] }
   /** Someone blocked or unblocked; nodes drop cached block lists for `user`. */
   | { kind: 'blocks-changed'; user: string }
   /** A read receipt (`by` read `with`, a user or a group, up to `messageId`) for users signed in on other nodes. */

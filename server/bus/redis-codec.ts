@@ -2,7 +2,7 @@
 // node around one BusEvent. Decoding validates the shape, because a message on
 // the channel may come from another version of the server (or anyone with access).
 import { z } from 'zod';
-import { ChatMessage } from '../protocol';
+import { ChatMessage, MessageChangeEvent } from '../protocol';
 import type { BusEvent } from './bus';
 
 /** Sender id used for events the cluster announces on behalf of a dead node. */
@@ -31,6 +31,7 @@ const BusEventSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('blocks-changed'), user: z.string() }),
   z.object({ kind: z.literal('read'), by: z.string(), with: z.string(), group: z.boolean(), messageId: Int, to: z.array(z.string()) }),
   z.object({ kind: z.literal('profile'), user: z.string(), displayName: z.string().nullable(), avatar: z.string().nullable() }),
+  z.object({ kind: z.literal('message-change'), event: MessageChangeEvent, users: z.array(z.string()).nullable(), skip: z.array(z.string()) }),
 ]);
 
 const EnvelopeSchema = z.object({ origin: z.string(), sentAt: Int.optional(), event: BusEventSchema });

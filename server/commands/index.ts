@@ -6,7 +6,7 @@ import { block, blocklist, unblock } from './blocks';
 import { conversations, read, settings } from './conversations';
 import { fileToken } from './files';
 import { createGroup, groupAdd, grouplist, groupLeave, groupRemove } from './groups';
-import { broadcast, message, messageGroup } from './messaging';
+import { broadcast, deleteMessage, edit, message, messageGroup, react, reply } from './messaging';
 import { typing, users } from './people';
 import { ping, whoelse, wholasthr } from './presence';
 import { search } from './search';
@@ -19,6 +19,10 @@ export const commands: CommandTable = {
   logout,
   message,
   broadcast,
+  reply,
+  edit,
+  delete: deleteMessage,
+  react,
   whoelse,
   wholasthr,
   block,

@@ -1,4 +1,5 @@
-// Private messages, broadcasts and group messages.
+// Private messages, broadcasts and group messages, replies, and changes to
+// sent messages (edit, delete, react).
 import type { CommandSpec } from './types';
 
 /** message <user> <text> [+file <id>]...  (JSON: {to, text?, attachments?: [fileId, ...]}) */
@@ -6,7 +7,7 @@ export const message: CommandSpec<'message'> = {
   needsAuth: true,
   pipelined: true,
   async handle(ctx, cmd) {
-    const out = await ctx.services.delivery.sendPrivate(ctx.user, cmd.to, cmd.text ?? '', cmd.attachments, ctx.turn);
+    const out = await ctx.services.delivery.sendPrivate(ctx.user, cmd.to, cmd.text ?? '', cmd.attachments, ctx.turn, cmd.replyTo);
     return { message: out.message, queued: out.queued.length > 0 };
   },
 };
@@ -16,7 +17,7 @@ export const broadcast: CommandSpec<'broadcast'> = {
   needsAuth: true,
   pipelined: true,
   async handle(ctx, cmd) {
-    const out = await ctx.services.delivery.sendBroadcast(ctx.user, cmd.text ?? '', cmd.attachments, ctx.turn);
+    const out = await ctx.services.delivery.sendBroadcast(ctx.user, cmd.text ?? '', cmd.attachments, ctx.turn, cmd.replyTo);
     return { message: out.message, delivered: out.delivered, blockedBy: out.blockedBy };
   },
 };
@@ -27,7 +28,51 @@ export const messageGroup: CommandSpec<'message-group'> = {
   pipelined: true,
   async handle(ctx, cmd) {
     const group = await ctx.services.groups.requireGroup(cmd.group, ctx.user);
-    const out = await ctx.services.delivery.sendGroup(ctx.user, group, cmd.text ?? '', cmd.attachments, ctx.turn);
+    const out = await ctx.services.delivery.sendGroup(ctx.user, group, cmd.text ?? '', cmd.attachments, ctx.turn, cmd.replyTo);
     return { message: out.message, queued: out.queued, blockedBy: out.blockedBy };
+  },
+};
+
+/** reply <message-id> <text> — in the conversation of that message (private, its group, or broadcast) */
+export const reply: CommandSpec<'reply'> = {
+  needsAuth: true,
+  async handle(ctx, cmd) {
+    const { message: original } = await ctx.services.changes.visible(ctx.user, cmd.messageId);
+    const { delivery, groups } = ctx.services;
+    if (original.kind === 'private') {
+      const peer = original.from === ctx.user ? original.to! : original.from;
+      return { message: (await delivery.sendPrivate(ctx.user, peer, cmd.text, undefined, undefined, cmd.messageId)).message };
+    }
+    if (original.kind === 'group') {
+      const group = await groups.requireGroup(original.group!, ctx.user);
+      return { message: (await delivery.sendGroup(ctx.user, group, cmd.text, undefined, undefined, cmd.messageId)).message };
+    }
+    return { message: (await delivery.sendBroadcast(ctx.user, cmd.text, undefined, undefined, cmd.messageId)).message };
+  },
+};
+
+/** edit <message-id> <text> — the author, within --edit-minutes */
+export const edit: CommandSpec<'edit'> = {
+  needsAuth: true,
+  async handle(ctx, cmd) {
+    return { message: await ctx.services.changes.edit(ctx.user, cmd.messageId, cmd.text) };
+  },
+};
+
+/** delete <message-id> — the author, or the group's owner */
+export const deleteMessage: CommandSpec<'delete'> = {
+  needsAuth: true,
+  async handle(ctx, cmd) {
+    await ctx.services.changes.remove(ctx.user, cmd.messageId);
+    return { messageId: cmd.messageId };
+  },
+};
+
+/** react <message-id> <emoji> — toggles the caller's reaction */
+export const react: CommandSpec<'react'> = {
+  needsAuth: true,
+  async handle(ctx, cmd) {
+    const toggled = await ctx.services.changes.react(ctx.user, cmd.messageId, cmd.emoji);
+    return { messageId: cmd.messageId, emoji: cmd.emoji, added: toggled.added, reactions: toggled.reactions };
   },
 };

@@ -46,6 +46,14 @@ export const ErrorCode = {
   NOT_GROUP_MEMBER: 'NOT_GROUP_MEMBER',
   /** Only the group's owner may do this. */
   NOT_GROUP_OWNER: 'NOT_GROUP_OWNER',
+  /** No such message, or not one you can see (or not of this conversation, for a reply). */
+  UNKNOWN_MESSAGE: 'UNKNOWN_MESSAGE',
+  /** Only the message's author may do this (or, to delete a group message, the group's owner). */
+  NOT_MESSAGE_AUTHOR: 'NOT_MESSAGE_AUTHOR',
+  /** The message was deleted: it cannot be edited, reacted to or deleted again. */
+  MESSAGE_DELETED: 'MESSAGE_DELETED',
+  /** The edit window (`--edit-minutes`) of the message has passed. */
+  EDIT_WINDOW_PASSED: 'EDIT_WINDOW_PASSED',
   /** No such file, or you may not send it (upload it first, or attach only files you can see). */
   UNKNOWN_FILE: 'UNKNOWN_FILE',
   /** The upload is larger than the server's limit (HTTP 413). */

@@ -56,3 +56,14 @@ export const MAX_DISPLAY_NAME_LENGTH = 64;
 
 /** Most users one `profiles` lookup names. */
 export const MAX_PROFILE_LOOKUP = 200;
+/** Longest reaction emoji, in UTF-16 code units (a family or flag sequence fits). */
+export const MAX_EMOJI_LENGTH = 16;
+
+/** A reaction is one emoji: one grapheme cluster. */
+export const MAX_EMOJI_GRAPHEMES = 1;
+
+/** How much of the original's text a reply quotes, in characters. */
+export const REPLY_EXCERPT_LENGTH = 100;
+
+/** Default of `--edit-minutes`: how long after sending a message its author may edit it (0: no limit). */
+export const DEFAULT_EDIT_MINUTES = 1440;

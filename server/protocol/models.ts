@@ -1,7 +1,17 @@
 // Field schemas and the models every side shares (messages, deliveries, groups,
 // presence). Commands, results and events are built from these.
 import { z } from 'zod';
-import { FILE_ID_PATTERN, MAX_ATTACHMENTS, MAX_DISPLAY_NAME_LENGTH, MAX_PASSWORD_LENGTH, MAX_REQUEST_ID_LENGTH, MAX_TEXT_LENGTH, NAME_PATTERN } from './limits';
+import {
+  FILE_ID_PATTERN,
+  MAX_ATTACHMENTS,
+  MAX_DISPLAY_NAME_LENGTH,
+  MAX_EMOJI_GRAPHEMES,
+  MAX_EMOJI_LENGTH,
+  MAX_PASSWORD_LENGTH,
+  MAX_REQUEST_ID_LENGTH,
+  MAX_TEXT_LENGTH,
+  NAME_PATTERN,
+} from './limits';
 
 // ---------------------------------------------------------------- primitives
 
@@ -70,6 +80,42 @@ export const Attachment = z.object({
 });
 export type Attachment = z.infer<typeof Attachment>;
 
+/**
+ * The message a reply answers, as a short quote: its author and the first
+ * REPLY_EXCERPT_LENGTH characters of its text now (edits show; a deleted
+ * original quotes '' with `deleted`).
+ */
+export const ReplyQuote = z.object({
+  id: MessageId,
+  from: Username,
+  text: z.string(),
+  deleted: z.literal(true).optional(),
+});
+export type ReplyQuote = z.infer<typeof ReplyQuote>;
+
+/** One emoji on a message and who put it there, in the order they reacted. */
+export const Reaction = z.object({ emoji: z.string(), users: z.array(Username) });
+export type Reaction = z.infer<typeof Reaction>;
+
+/**
+ * A reaction: one emoji (a short run of emoji, or of other symbols; no letters,
+ * digits, spaces or control characters), at most MAX_EMOJI_LENGTH UTF-16 units
+ * and MAX_EMOJI_GRAPHEMES grapheme.
+ */
+export const Emoji = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(MAX_EMOJI_LENGTH, `must be at most ${MAX_EMOJI_LENGTH} characters`)
+  .refine((s) => !/[\p{L}\p{N}\p{P}\p{Z}\p{C}]/u.test(s.replace(/\u200d|\ufe0f|\u20e3/g, '')), 'must be an emoji')
+  .refine((s) => graphemeCount(s) <= MAX_EMOJI_GRAPHEMES, 'must be a single emoji');
+
+function graphemeCount(s: string): number {
+  // Intl.Segmenter exists in every runtime we ship to (Node 16+, Chromium); count code points otherwise.
+  const Segmenter = (Intl as { Segmenter?: new (locale?: string, options?: { granularity: 'grapheme' }) => { segment(s: string): Iterable<unknown> } })
+    .Segmenter;
+  return Segmenter ? [...new Segmenter(undefined, { granularity: 'grapheme' }).segment(s)].length : [...s].length;
+}
+
 export const MessageKind = z.enum(['private', 'broadcast', 'group']);
 export type MessageKind = z.infer<typeof MessageKind>;
 
@@ -86,8 +132,16 @@ export const ChatMessage = z.object({
   group: GroupName.optional(),
   text: z.string(),
   ts: Timestamp,
-  /** Files the message carries, in the order sent; absent when it carries none. */
+  /** Files the message carries, in the order sent; absent when it carries none (and once deleted). */
   attachments: z.array(Attachment).optional(),
+  /** The message this one replies to (same conversation), quoted. */
+  replyTo: ReplyQuote.optional(),
+  /** When its author last edited the text. */
+  editedAt: Timestamp.optional(),
+  /** Deleted: a tombstone, `text` is '' and nothing else of its content remains. */
+  deleted: z.literal(true).optional(),
+  /** Reactions, by emoji (ordered by their oldest reaction); absent when none. */
+  reactions: z.array(Reaction).optional(),
 });
 export type ChatMessage = z.infer<typeof ChatMessage>;
 

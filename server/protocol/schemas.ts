@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { ReadEvent } from './commands/conversations';
 import { wireCommands } from './commands/index';
 import { ERROR_CODES, type ErrorCode } from './errors';
-import { Delivery, GroupInfo, GroupName, RequestId, Timestamp, UserProfile, Username } from './models';
+import { Delivery, GroupInfo, GroupName, MessageId, MessageKind, Reaction, RequestId, Timestamp, UserProfile, Username } from './models';
 
 type Wire = typeof wireCommands;
 
@@ -89,11 +89,48 @@ const GroupEvent = z.object({
 const TypingEvent = z.object({ type: z.literal('event'), event: z.literal('typing'), from: Username, group: GroupName.optional() });
 /** `username` changed their display name or picture (sent to everyone signed in but them). */
 const ProfileEvent = z.object({ type: z.literal('event'), event: z.literal('profile'), ...UserProfile.shape });
+/** Which message a change is about, and its conversation (as in ChatMessage). */
+const MessageRef = {
+  id: MessageId,
+  kind: MessageKind,
+  from: Username,
+  to: Username.optional(),
+  group: GroupName.optional(),
+};
+/** The author edited message `id` (to those who can see it, but the author). */
+export const EditedEvent = z.object({ type: z.literal('event'), event: z.literal('edited'), ...MessageRef, text: z.string(), editedAt: Timestamp });
+/** Message `id` was deleted by `by` (its author, or the group's owner): show a tombstone. */
+export const DeletedEvent = z.object({ type: z.literal('event'), event: z.literal('deleted'), ...MessageRef, by: Username, at: Timestamp });
+/** `user` added (or removed) their reaction `emoji` on message `id`; `reactions` is the new whole set. */
+export const ReactionEvent = z.object({
+  type: z.literal('event'),
+  event: z.literal('reaction'),
+  ...MessageRef,
+  user: Username,
+  emoji: z.string(),
+  added: z.boolean(),
+  reactions: z.array(Reaction),
+});
+/** The events about a change to a stored message. */
+export const MessageChangeEvent = z.discriminatedUnion('event', [EditedEvent, DeletedEvent, ReactionEvent]);
+export type MessageChangeEvent = z.infer<typeof MessageChangeEvent>;
 /** The server is going away; reconnect later. */
 const ShutdownEvent = z.object({ type: z.literal('event'), event: z.literal('shutdown'), reason: z.string() });
 
 /** Every event the server pushes, discriminated by `event`. `hello` is the first frame on every connection. */
-export const EventFrame = z.discriminatedUnion('event', [HelloEvent, MessageEvent, PresenceEvent, GroupEvent, TypingEvent, ReadEvent, ProfileEvent, ShutdownEvent]);
+export const EventFrame = z.discriminatedUnion('event', [
+  HelloEvent,
+  MessageEvent,
+  PresenceEvent,
+  GroupEvent,
+  TypingEvent,
+  ReadEvent,
+  ProfileEvent,
+  EditedEvent,
+  DeletedEvent,
+  ReactionEvent,
+  ShutdownEvent,
+]);
 export type EventFrame = z.infer<typeof EventFrame>;
 export type EventName = EventFrame['event'];
 export type EventOf<K extends EventName> = Extract<EventFrame, { event: K }>;

@@ -7,7 +7,7 @@ import type { TextSyntax } from './command';
 import { wireCommands } from './commands/index';
 import { ErrorCode, ProtocolError, type WireError } from './errors';
 import type { CommandType, Command, EventFrame, ResultOf } from './schemas';
-import { formatClock, formatDelivery, list, oneLine, splitWord, type TimeFormatter } from './text';
+import { formatClock, formatDelivery, formatReactions, list, oneLine, splitWord, type TimeFormatter } from './text';
 import { parseCommand } from './validate';
 
 export { formatClock, formatDelivery, formatDeliveryBody, formatHistoryLine, formatSize, oneLine, type TimeFormatter } from './text';
@@ -124,6 +124,16 @@ export function formatEvent(event: EventFrame, time: TimeFormatter = formatClock
     case 'profile': {
       const name = event.displayName === null ? 'no display name' : `display name "${oneLine(event.displayName)}"`;
       return `* ${event.username} updated their profile: ${name}, ${event.avatarUrl === null ? 'no picture' : 'new picture'}`;
+    }
+    case 'edited':
+      return `* ${event.from} edited #${event.id}: ${oneLine(event.text)}`;
+    case 'deleted':
+      return `* ${event.by} deleted #${event.id}`;
+    case 'reaction': {
+      const counts = event.reactions.length > 0 ? ` ${formatReactions(event.reactions)}` : '';
+      return event.added
+        ? `* ${event.user} reacted ${oneLine(event.emoji)} to #${event.id}${counts}`
+        : `* ${event.user} removed ${oneLine(event.emoji)} from #${event.id}${counts}`;
     }
     case 'shutdown':
       return `* Server is shutting down: ${event.reason}`;

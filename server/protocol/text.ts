@@ -1,6 +1,6 @@
 // Building blocks of the text command language shared by the per-command
 // modules: splitting a line into words, and rendering values on one line.
-import type { ChatMessage } from './models';
+import type { ChatMessage, Reaction, ReplyQuote } from './models';
 
 /** Renders a timestamp for a text line. Injected so tests and clients can pick a zone. */
 export type TimeFormatter = (ts: number) => string;
@@ -89,9 +89,30 @@ export function formatSize(bytes: number): string {
  * paths into links a line client can open; without it the paths stay relative.
  */
 export function formatMessageContent(message: ChatMessage, linkBase = ''): string {
-  const parts = message.text.trim() ? [oneLine(message.text)] : [];
+  const parts: string[] = [];
+  if (message.replyTo) parts.push(formatQuote(message.replyTo));
+  if (message.deleted) parts.push('(message deleted)');
+  else if (message.text.trim()) parts.push(oneLine(message.text));
   for (const file of message.attachments ?? []) parts.push(`[file: ${oneLine(file.name)} (${formatSize(file.size)})] ${linkBase}${file.url}`);
+  if (message.editedAt !== undefined && !message.deleted) parts.push('(edited)');
+  if (message.reactions?.length) parts.push(formatReactions(message.reactions));
   return parts.join(' ');
+}
+
+/** How much of a quoted message a text line shows, in characters. */
+const QUOTE_CHARS = 30;
+
+/** `(re alice: "first words…")`, or `(re alice: deleted message)`. */
+export function formatQuote(quote: ReplyQuote): string {
+  if (quote.deleted) return `(re ${quote.from}: deleted message)`;
+  const chars = [...oneLine(quote.text).trim()];
+  const excerpt = chars.length > QUOTE_CHARS ? `${chars.slice(0, QUOTE_CHARS).join('').trimEnd()}…` : chars.join('');
+  return `(re ${quote.from}: "${excerpt}")`;
+}
+
+/** `[👍 2, ❤️ 1]` */
+export function formatReactions(reactions: readonly Reaction[]): string {
+  return `[${reactions.map((r) => `${oneLine(r.emoji)} ${r.users.length}`).join(', ')}]`;
 }
 
 /**

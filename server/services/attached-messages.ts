@@ -36,5 +36,16 @@ export function withAttachments(messages: MessageStore, files: FileService): Mes
     async search(query) {
       return files.withAttachments(await messages.search(query));
     },
+    async getMessage(id) {
+      const found = await messages.getMessage(id);
+      return found && { ...found, message: (await files.withAttachments([found.message]))[0]! };
+    },
+    async editMessage(id, text, at) {
+      const edited = await messages.editMessage(id, text, at);
+      return edited && (await files.withAttachments([edited]))[0]!;
+    },
+    // A tombstone carries no files: nothing to add.
+    deleteMessage: (id, at) => messages.deleteMessage(id, at),
+    toggleReaction: (id, username, emoji, at) => messages.toggleReaction(id, username, emoji, at),
   };
 }

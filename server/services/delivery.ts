@@ -10,7 +10,8 @@
 import type { Bus } from '../bus/bus';
 import type { Metrics } from '../metrics';
 import { OutboundMessage, type StoreTurn } from '../connection';
-import { ErrorCode, ProtocolError, type ChatMessage } from '../protocol';
+import { ErrorCode, ProtocolError, type ChatMessage, type ReplyQuote } from '../protocol';
+import { replyQuoteOf } from '../store/rules';
 import type { AccountStore, MessageFiles, MessageStore, NewMessage } from '../store/store';
 import type { BlockService } from './blocks';
 import type { FileService } from './files';
@@ -51,7 +52,7 @@ export class DeliveryService {
    * `typed` is matched by canonical form; the message names the recipient's registered spelling.
    * `attachments`: ids of files `from` uploaded or can read (UNKNOWN_FILE otherwise).
    */
-  async sendPrivate(from: string, typed: string, text: string, attachments?: readonly string[], turn?: StoreTurn): Promise<SendOutcome> {
+  async sendPrivate(from: string, typed: string, text: string, attachments?: readonly string[], turn?: StoreTurn, replyTo?: number): Promise<SendOutcome> {
     const user = await this.accounts.getUser(typed);
     if (user?.username === from) throw new ProtocolError(ErrorCode.SELF_TARGET, 'You cannot message yourself');
     if (!user) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user "${typed}"`);
@@ -59,12 +60,35 @@ export class DeliveryService {
     if ((await this.blocks.blockersOf(from)).has(to)) {
       throw new ProtocolError(ErrorCode.BLOCKED, 'Your message could not be delivered as the recipient has blocked you');
     }
+    const quote = replyTo === undefined ? undefined : await this.quote(replyTo, (m) => m.kind === 'private' && pairOf(m) === pairOf({ from, to }));
     const online = await this.presence.isOnline(to);
-    return this.send({ kind: 'private', from, to, text, ts: this.now() }, [{ username: to, offline: !online }], 0, null, turn, attachments);
+    return this.send(
+      { kind: 'private', from, to, text, ts: this.now(), ...(quote ? { replyTo: quote } : {}) },
+      [{ username: to, offline: !online }],
+      0,
+      null,
+      turn,
+      attachments,
+    );
+  }
+
+  /**
+   * The quote of message `id` for a reply: it must exist, belong to the
+   * reply's conversation (`sameConversation`, which the sender is part of, so
+   * they can see it) and not be deleted.
+   */
+  private async quote(id: number, sameConversation: (m: ChatMessage, groupId: number | null) => boolean): Promise<ReplyQuote> {
+    const found = await this.messages.getMessage(id);
+    if (!found || !sameConversation(found.message, found.groupId)) {
+      throw new ProtocolError(ErrorCode.UNKNOWN_MESSAGE, `No message #${id} in this conversation to reply to`);
+    }
+    if (found.message.deleted) throw new ProtocolError(ErrorCode.MESSAGE_DELETED, `Message #${id} was deleted`);
+    return replyQuoteOf(found.message);
   }
 
   /** To everyone online except the sender and those who blocked the sender (as in the seed: not queued). */
-  async sendBroadcast(from: string, text: string, attachments?: readonly string[], turn?: StoreTurn): Promise<SendOutcome> {
+  async sendBroadcast(from: string, text: string, attachments?: readonly string[], turn?: StoreTurn, replyTo?: number): Promise<SendOutcome> {
+    const quote = replyTo === undefined ? undefined : await this.quote(replyTo, (m) => m.kind === 'broadcast');
     const [online, blockers] = await Promise.all([this.presence.online(), this.blocks.blockersOf(from)]);
     const recipients: Recipient[] = [];
     let blockedBy = 0;
@@ -74,7 +98,14 @@ export class DeliveryService {
       else recipients.push({ username: user, offline: false });
     }
     // Routed to everyone signed in when it is stored (but the blockers), not only to those online now.
-    return this.send({ kind: 'broadcast', from, text, ts: this.now() }, recipients, blockedBy, blockers, turn, attachments);
+    return this.send(
+      { kind: 'broadcast', from, text, ts: this.now(), ...(quote ? { replyTo: quote } : {}) },
+      recipients,
+      blockedBy,
+      blockers,
+      turn,
+      attachments,
+    );
   }
 
   /** To every member but the sender; offline members get it in their mailbox. */
@@ -84,8 +115,10 @@ export class DeliveryService {
     text: string,
     attachments?: readonly string[],
     turn?: StoreTurn,
+    replyTo?: number,
   ): Promise<SendOutcome> {
-    const { name: groupName, members } = group;
+    const { id: groupId, name: groupName, members } = group;
+    const quote = replyTo === undefined ? undefined : await this.quote(replyTo, (m, id) => m.kind === 'group' && id === groupId);
     const [online, blockers] = await Promise.all([this.presence.online(), this.blocks.blockersOf(from)]);
     const onlineSet = new Set(online);
     const recipients: Recipient[] = [];
@@ -95,7 +128,14 @@ export class DeliveryService {
       if (blockers.has(user)) blockedBy++;
       else recipients.push({ username: user, offline: !onlineSet.has(user) });
     }
-    return this.send({ kind: 'group', from, group: groupName, text, ts: this.now() }, recipients, blockedBy, null, turn, attachments);
+    return this.send(
+      { kind: 'group', from, group: groupName, text, ts: this.now(), ...(quote ? { replyTo: quote } : {}) },
+      recipients,
+      blockedBy,
+      null,
+      turn,
+      attachments,
+    );
   }
 
   /**
@@ -203,4 +243,10 @@ export class DeliveryService {
   private observeLatency(sentAt: number): void {
     this.metrics.deliveryLatency.observe(Math.max(0, this.now() - sentAt) / 1000);
   }
+}
+
+/** The two parties of a private message, in a fixed order (NUL cannot occur in a name). */
+function pairOf(m: { from: string; to?: string }): string {
+  const to = m.to ?? '';
+  return m.from < to ? `${m.from}\0${to}` : `${to}\0${m.from}`;
 }

@@ -15,6 +15,7 @@ import { DeliveryService } from './delivery';
 import { FileService } from './files';
 import { GroupService } from './groups';
 import { MailboxService } from './mailbox';
+import { MessageChangeService } from './message-changes';
 import { PresenceService } from './presence';
 import { SearchService } from './search';
 import { ProfileService } from './profiles';
@@ -44,6 +45,8 @@ export interface Services {
   conversations: ConversationService;
   /** Full-text message search. */
   search: SearchService;
+  /** Edits, deletions and reactions. */
+  changes: MessageChangeService;
   files: FileService;
   sessions: SessionService;
   /** Failed sign-in budgets per address and per node, checked before hashing. */
@@ -91,6 +94,7 @@ export function createServices(config: ServerConfig, store: Store, bus: Bus, log
     mailbox: new MailboxService(messages, store.accounts, groups, blocks),
     conversations: new ConversationService(messages, store.accounts, groups, blocks, bus, registry),
     search: new SearchService(messages, store.accounts),
+    changes: new MessageChangeService(messages, store.groups, blocks, bus, registry, { editWindowMs: config.editMinutes * 60_000 }, now),
     sessions: new SessionService(messages, store.accounts, bus, registry, presence, log, now),
     typing: new TypingService(store.accounts, blocks, groups, presence, bus, registry, now),
   };

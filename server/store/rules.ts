@@ -3,7 +3,8 @@
 // query, and the one way optional message fields are left out.
 // errors.ts directly, not the protocol's index: the SQLite writer thread bundles this file and must not load zod.
 import { ErrorCode, ProtocolError } from '../protocol/errors';
-import type { ChatMessage } from '../protocol/models';
+import { REPLY_EXCERPT_LENGTH } from '../protocol/limits';
+import type { ChatMessage, Reaction, ReplyQuote } from '../protocol/models';
 import type { AttemptReservation, AwayWindow, HistoryQuery, LockState, LockoutPolicy, LoginGuard, NewMessage } from './store';
 
 const UNLOCKED: LockState = { failures: 0, lockedUntil: null };
@@ -115,15 +116,50 @@ export function historyTarget(query: HistoryQuery): { group: string } | { peer: 
 export function messageRecord(
   id: number,
   m: { kind: ChatMessage['kind']; from: string; to?: string | null; group?: string | null; text: string; ts: number },
+  state?: MessageState,
 ): ChatMessage {
   const message: ChatMessage = { id, kind: m.kind, from: m.from, text: m.text, ts: m.ts };
   if (m.to !== undefined && m.to !== null) message.to = m.to;
   if (m.group !== undefined && m.group !== null) message.group = m.group;
+  if (state?.replyTo) message.replyTo = state.replyTo;
+  if (state?.deleted) {
+    message.text = '';
+    message.deleted = true;
+    return message;
+  }
+  if (state?.editedAt !== undefined && state.editedAt !== null) message.editedAt = state.editedAt;
+  if (state?.reactions?.length) message.reactions = state.reactions;
   return message;
+}
+
+/** What a stored message carries beside its original fields (see MessageStore). */
+export interface MessageState {
+  replyTo?: ReplyQuote;
+  editedAt?: number | null;
+  deleted?: boolean;
+  reactions?: Reaction[];
+}
+
+/** Reactions from (emoji, user) pairs in the order they were made: emojis in order of first use. */
+export function groupReactions(pairs: Iterable<readonly [emoji: string, user: string]>): Reaction[] {
+  const byEmoji = new Map<string, string[]>();
+  for (const [emoji, user] of pairs) {
+    const users = byEmoji.get(emoji);
+    if (users) users.push(user);
+    else byEmoji.set(emoji, [user]);
+  }
+  return [...byEmoji].map(([emoji, users]) => ({ emoji, users }));
 }
 
 /** Only the NewMessage fields of `message` (a caller's object may carry more; optional ones stay absent). */
 export function newMessageFields(message: NewMessage): NewMessage {
-  const { id: _id, ...fields } = messageRecord(0, message);
+  const { id: _id, ...fields } = messageRecord(0, message, message.replyTo ? { replyTo: message.replyTo } : undefined);
   return fields;
+}
+
+/** The quote of `original` a reply carries: its author and the start of its text now ('' and `deleted` once deleted). */
+export function replyQuoteOf(original: { id: number; from: string; text: string; deleted?: boolean }): ReplyQuote {
+  if (original.deleted) return { id: original.id, from: original.from, text: '', deleted: true };
+  const chars = [...original.text];
+  return { id: original.id, from: original.from, text: chars.length > REPLY_EXCERPT_LENGTH ? chars.slice(0, REPLY_EXCERPT_LENGTH).join('') : original.text };
 }

@@ -25,7 +25,7 @@
 // - Users and groups share one namespace: a name is taken by either, never both.
 // - A store is opened ready to use: its open function (see create-store.ts)
 //   creates or upgrades the schema, so nothing else runs migrations.
-import type { ChatMessage, Delivery } from '../protocol';
+import type { ChatMessage, Delivery, Reaction } from '../protocol';
 import type { BlobStore, FileStore } from './file-store';
 
 export interface UserRecord {
@@ -78,7 +78,11 @@ export interface GroupRecord {
   createdAt: number;
 }
 
-/** A message before it is stored: everything but its id. */
+/**
+ * A message before it is stored: everything but its id. Of `replyTo` only the
+ * id is kept (the quote is read from the original whenever the reply is read);
+ * editedAt, deleted and reactions are not taken from it.
+ */
 export type NewMessage = Omit<ChatMessage, 'id'>;
 
 /** The files a message carries, stored with it (see MessageStore.saveMessage). */
@@ -92,6 +96,21 @@ export interface MessageFiles {
    * its members now and later, never a later group that takes the same name.
    */
   users: readonly string[];
+}
+
+/** A stored message with what permission checks need beside it. */
+export interface StoredMessage {
+  message: ChatMessage;
+  /** The surrogate id of the group a group message was sent to (null for others). */
+  groupId: number | null;
+}
+
+/** What toggleReaction did. */
+export interface ReactionToggle {
+  /** True: added; false: it existed and was removed. */
+  added: boolean;
+  /** The message's reactions afterwards (as ChatMessage.reactions, [] when none). */
+  reactions: Reaction[];
 }
 
 /**
@@ -416,6 +435,28 @@ export interface MessageStore {
    * as it is now; empty text matches nothing.
    */
   search(query: SearchQuery): Promise<ChatMessage[]>;
+  // Changes to stored messages. Every message read (mailbox, history, getMessage)
+  // shows its current state: the edited text with editedAt, a deleted message as
+  // a tombstone (text '', deleted: true, no reactions, no attachments), the quote
+  // of the message it replies to (replyQuoteOf of the original now), and its
+  // reactions (emojis ordered by their oldest reaction, users in the order they reacted).
+  // An edit is an UPDATE of the row's text (full-text indexes follow it).
+
+  /** The message at `id` as every reader sees it now, or null when there is none. */
+  getMessage(id: number): Promise<StoredMessage | null>;
+  /** Replaces the text and sets editedAt = at; resolves the message afterwards, or null when it does not exist or is deleted. */
+  editMessage(id: number, text: string, at: number): Promise<ChatMessage | null>;
+  /**
+   * Makes the message a tombstone: text '', deleted, its reactions and the
+   * references to the files it carried removed (so unreferenced uploads can be
+   * collected). Resolves the tombstone, or null when it does not exist or was deleted already.
+   */
+  deleteMessage(id: number, at: number): Promise<ChatMessage | null>;
+  /**
+   * Adds `username`'s reaction `emoji` to the message, or removes it when it is
+   * there. Resolves null (changing nothing) when the message does not exist or is deleted.
+   */
+  toggleReaction(id: number, username: string, emoji: string, at: number): Promise<ReactionToggle | null>;
 }
 
 /** One line of the audit log. */

@@ -1229,6 +1229,134 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
       });
     });
 
+    // ------------------------------------------------------------ message changes
+
+    describe('message changes', () => {
+      it('getMessage reads a message with its group id; null for ids that do not exist', async () => {
+        const [a, b] = (await users('a', 'b')) as [string, string];
+        const team = n('team');
+        await store.groups.createGroup(team, a, [b], T0);
+        const p = await store.messages.saveMessage(privateMessage(a, b, 'hi'));
+        const g = await store.messages.saveMessage({ kind: 'group', from: a, group: team, text: 'all', ts: T0 });
+        expect(await store.messages.getMessage(p.id)).toEqual({ message: p, groupId: null });
+        expect(await store.messages.getMessage(g.id)).toEqual({ message: g, groupId: (await store.groups.getGroup(team))!.id });
+        expect(await store.messages.getMessage(g.id + 100)).toBeNull();
+        expect(await store.messages.getMessage(0)).toBeNull();
+      });
+
+      it('a reply keeps the id of the message it answers; reads quote the original as it is now', async () => {
+        const [a, b] = (await users('a', 'b')) as [string, string];
+        const long = 'x'.repeat(150);
+        const original = await store.messages.saveMessage(privateMessage(a, b, long));
+        const quote = { id: original.id, from: a, text: 'x'.repeat(100) };
+        const reply = await store.messages.saveMessage({ ...privateMessage(b, a, 'yes'), replyTo: quote });
+        expect(reply.replyTo).toEqual(quote);
+        expect((await store.messages.getMessage(reply.id))?.message.replyTo).toEqual(quote);
+        await store.messages.editMessage(original.id, 'short now', T0 + 1);
+        expect((await store.messages.history({ viewer: a, peer: b, limit: 10 }))[0]?.replyTo).toEqual({ id: original.id, from: a, text: 'short now' });
+        await store.messages.deleteMessage(original.id, T0 + 2);
+        const [delivered] = await store.messages.mailbox({ username: a, after: original.id, limit: 10 });
+        expect(delivered?.message.replyTo).toEqual({ id: original.id, from: a, text: '', deleted: true });
+      });
+
+      it('editMessage replaces the text and sets editedAt; every read shows it; null for a missing or deleted message', async () => {
+        const [a, b] = (await users('a', 'b')) as [string, string];
+        const m = await store.messages.saveMessage(privateMessage(a, b, 'draft'));
+        const edited = await store.messages.editMessage(m.id, 'final', T0 + 5);
+        expect(edited).toEqual({ ...m, text: 'final', editedAt: T0 + 5 });
+        expect((await store.messages.history({ viewer: b, peer: a, limit: 10 }))[0]).toEqual(edited);
+        expect((await store.messages.mailbox({ username: b, after: 0, limit: 10 }))[0]?.message).toEqual(edited);
+        expect(await store.messages.editMessage(m.id + 100, 'x', T0)).toBeNull();
+        await store.messages.deleteMessage(m.id, T0 + 6);
+        expect(await store.messages.editMessage(m.id, 'again', T0 + 7)).toBeNull();
+        expect((await store.messages.getMessage(m.id))?.message.text).toBe('');
+      });
+
+      it('deleteMessage leaves a tombstone: no text, reactions or file references (the upload becomes collectable); once only', async () => {
+        const [a, b] = (await users('a', 'b')) as [string, string];
+        const hash = createHash('sha256').update('bytes').digest('hex');
+        const file = {
+          id: n('file').padEnd(22, 'x').slice(0, 22),
+          uploader: a,
+          name: 'f.txt',
+          size: 5,
+          type: 'text/plain',
+          hash,
+          width: null,
+          height: null,
+          thumbHash: null,
+          createdAt: T0,
+        };
+        await store.files.createFile(file);
+        const m = await store.messages.saveMessage(privateMessage(a, b, 'with a file'), { ids: [file.id], users: [a, b] });
+        await store.messages.toggleReaction(m.id, b, '👍', T0);
+        expect(await store.files.unreferencedFiles(T0 + 1, 10)).toEqual([]);
+
+        const tombstone = await store.messages.deleteMessage(m.id, T0 + 9);
+        expect(tombstone).toEqual({ id: m.id, kind: 'private', from: a, to: b, text: '', ts: T0, deleted: true });
+        expect((await store.messages.history({ viewer: a, peer: b, limit: 10 }))[0]).toEqual(tombstone);
+        expect((await store.files.attachmentsOf([m.id])).size).toBe(0);
+        expect((await store.files.unreferencedFiles(T0 + 1, 10)).map((f) => f.id)).toEqual([file.id]);
+        expect(await store.messages.deleteMessage(m.id, T0 + 10)).toBeNull();
+        expect(await store.messages.toggleReaction(m.id, b, '👍', T0)).toBeNull();
+        expect(await store.messages.deleteMessage(m.id + 100, T0)).toBeNull();
+      });
+
+      it('toggleReaction adds, then removes; reactions group by emoji (ordered by their oldest reaction), users in reaction order', async () => {
+        const [a, b, c] = (await users('a', 'b', 'c')) as [string, string, string];
+        const m = await store.messages.saveMessage({ kind: 'broadcast', from: a, text: 'news', ts: T0 });
+        expect(await store.messages.toggleReaction(m.id, c, '🎉', T0)).toEqual({ added: true, reactions: [{ emoji: '🎉', users: [c] }] });
+        await store.messages.toggleReaction(m.id, b, '👍', T0 + 1);
+        expect(await store.messages.toggleReaction(m.id, b, '🎉', T0 + 2)).toEqual({
+          added: true,
+          reactions: [
+            { emoji: '🎉', users: [c, b] },
+            { emoji: '👍', users: [b] },
+          ],
+        });
+        expect(await store.messages.toggleReaction(m.id, c, '🎉', T0 + 3)).toEqual({
+          added: false,
+          // Emojis in the order of their oldest remaining reaction.
+          reactions: [
+            { emoji: '👍', users: [b] },
+            { emoji: '🎉', users: [b] },
+          ],
+        });
+        expect((await store.messages.mailbox({ username: c, after: 0, limit: 10 }))[0]?.message.reactions).toEqual([
+          { emoji: '👍', users: [b] },
+          { emoji: '🎉', users: [b] },
+        ]);
+        await store.messages.toggleReaction(m.id, b, '🎉', T0 + 4);
+        await store.messages.toggleReaction(m.id, b, '👍', T0 + 5);
+        // No reactions left: the field is absent, not [].
+        expect((await store.messages.getMessage(m.id))?.message).toEqual(m);
+        expect(await store.messages.toggleReaction(m.id + 100, b, '👍', T0)).toBeNull();
+      });
+
+      it('renameUser moves reactions to the new name', async () => {
+        const [a, b] = (await users('a', 'b')) as [string, string];
+        const m = await store.messages.saveMessage(privateMessage(a, b, 'hi'));
+        await store.messages.toggleReaction(m.id, b, '👍', T0);
+        const renamed = n('bee');
+        expect(await store.admin.renameUser(b, renamed)).toBe('ok');
+        expect((await store.messages.getMessage(m.id))?.message.reactions).toEqual([{ emoji: '👍', users: [renamed] }]);
+      });
+
+      it('changes survive a reopen', async () => {
+        if (!opened.reopen) return;
+        const [a, b] = (await users('a', 'b')) as [string, string];
+        const m1 = await store.messages.saveMessage(privateMessage(a, b, 'one'));
+        const m2 = await store.messages.saveMessage({ ...privateMessage(b, a, 'two'), replyTo: { id: m1.id, from: a, text: 'one' } });
+        await store.messages.editMessage(m1.id, 'uno', T0 + 1);
+        await store.messages.toggleReaction(m2.id, a, '❤️', T0 + 2);
+        await restart();
+        expect(await store.messages.history({ viewer: a, peer: b, limit: 10 })).toEqual([
+          { ...m2, replyTo: { id: m1.id, from: a, text: 'uno' }, reactions: [{ emoji: '❤️', users: [a] }] },
+          { ...m1, text: 'uno', editedAt: T0 + 1 },
+        ]);
+      });
+    });
+
     // ------------------------------------------------------------ properties
 
     // ------------------------------------------------------------ files

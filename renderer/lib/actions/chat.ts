@@ -4,6 +4,7 @@ import { ErrorCode, MAX_PAGE_SIZE, type Delivery, type ResultOf } from '../../..
 import type { SendCommand, SendResult } from '../client/client';
 import { toWireError } from '../client/errors';
 import { conversations, directKey, entryFromMessage, localEntry, type Conversation, type DeliveryState, type Entry } from '../state/conversations.svelte';
+import { compose } from '../state/compose.svelte';
 import { notices } from '../state/notices.svelte';
 import { session } from '../state/session.svelte';
 import { activeOnScreen, ui } from '../state/ui.svelte';
@@ -93,10 +94,11 @@ export async function refreshLatest(c: Conversation): Promise<void> {
   }
 }
 
-function commandFor(c: Conversation, text: string): SendCommand {
-  if (c.kind === 'everyone') return { type: 'broadcast', text };
-  if (c.kind === 'group') return { type: 'message-group', group: c.name, text };
-  return { type: 'message', to: c.name, text };
+function commandFor(c: Conversation, text: string, replyTo?: number): SendCommand {
+  const reply = replyTo === undefined ? {} : { replyTo };
+  if (c.kind === 'everyone') return { type: 'broadcast', text, ...reply };
+  if (c.kind === 'group') return { type: 'message-group', group: c.name, text, ...reply };
+  return { type: 'message', to: c.name, text, ...reply };
 }
 
 /** Delivery state of a sent message from the server's reply. */
@@ -154,9 +156,14 @@ export async function sendCommand(c: Conversation, command: SendCommand): Promis
   }
 }
 
-/** Sends `text` (may be empty when files go along) with the uploaded `attachments` (file ids). */
+/**
+ * Sends `text` (may be empty when files go along) with the uploaded `attachments`
+ * (file ids), as a reply when the reply bar shows a message of this conversation.
+ */
 export async function sendText(c: Conversation, text: string, attachments: readonly string[] = []): Promise<void> {
-  const command = commandFor(c, text);
+  const replying = compose.replyTo?.key === c.key ? (compose.replyTo.entry.id ?? undefined) : undefined;
+  if (replying !== undefined) compose.replyTo = null;
+  const command = commandFor(c, text, replying);
   await sendCommand(c, attachments.length > 0 ? { ...command, attachments: [...attachments] } : command);
 }
 

@@ -6,6 +6,7 @@ import { toWireError } from '../client/errors';
 import { handleEvent } from '../events';
 import { blocks } from '../state/blocks.svelte';
 import { connection } from '../state/connection.svelte';
+import { compose } from '../state/compose.svelte';
 import { conversations, keyOfCommand, localEntry } from '../state/conversations.svelte';
 import { groups } from '../state/groups.svelte';
 import { notices } from '../state/notices.svelte';
@@ -100,6 +101,7 @@ function resetAll(): void {
   groups.reset();
   blocks.reset();
   ui.reset();
+  compose.reset();
 }
 
 /** Wires the client to state and tries a remembered session. Call once at startup. */

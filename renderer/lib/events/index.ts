@@ -4,6 +4,7 @@ import type { EventFrame } from '../../../server/protocol';
 import { handleGroup } from './group';
 import { handleHello } from './hello';
 import { handleMessage } from './message';
+import { handleMessageChange } from './message-change';
 import { handlePresence } from './presence';
 import { handleRead } from './read';
 import { handleProfile } from './profile';
@@ -26,6 +27,10 @@ export function handleEvent(event: EventFrame): void {
       return handleRead(event);
     case 'profile':
       return handleProfile(event);
+    case 'edited':
+    case 'deleted':
+    case 'reaction':
+      return handleMessageChange(event);
     case 'shutdown':
       return handleShutdown(event);
   }

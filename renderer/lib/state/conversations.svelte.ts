@@ -77,6 +77,21 @@ export class Conversation {
     }
   }
 
+  /** The entry of server message `id`, if loaded. */
+  entryOf(id: number): Entry | undefined {
+    return this.#known.get(id);
+  }
+
+  /** Replaces the entry of server message `id` with `change(entry)` (edits, deletions, reactions); no-op when not loaded. */
+  patch(id: number, change: (entry: Entry) => Entry): void {
+    const current = this.#known.get(id);
+    if (!current) return;
+    const next = change(current);
+    this.#known.set(id, next);
+    this.lastChange = 'replace';
+    this.entries = this.entries.map((e) => (e === current ? next : e));
+  }
+
   /** Merges entries (see mergeEntries); a newer last entry reports activity for the sidebar order. */
   merge(incoming: Entry[]): void {
     const result = mergeEntries(this.entries, incoming, this.#known);

@@ -1,7 +1,7 @@
 // Chat entries as the UI keeps them (oldest first, ordered by time then id) and
 // the one merge that adds to such a list. Pure TypeScript, so the ordering and
 // de-duplication rules are unit-tested without a browser.
-import type { Attachment, ChatMessage } from '../../../server/protocol';
+import type { Attachment, ChatMessage, Reaction, ReplyQuote } from '../../../server/protocol';
 
 /** How far one of my messages got. */
 export type DeliveryState = 'delivered' | 'queued' | 'sent' | 'partial' | 'blocked' | 'failed';
@@ -24,6 +24,14 @@ export interface Entry {
   detail: string | null;
   /** Files the message carries (absent or empty: none). */
   attachments?: Attachment[];
+  /** The message this one answers, quoted. */
+  replyTo?: ReplyQuote;
+  /** Set when its author edited it (ms). */
+  editedAt?: number;
+  /** Deleted: shown as a tombstone. */
+  deleted?: boolean;
+  /** Reactions with who reacted (absent or empty: none). */
+  reactions?: Reaction[];
 }
 
 /**
@@ -46,7 +54,22 @@ export function entryFromMessage(message: ChatMessage, me: string, offline = fal
     state: null,
     detail: null,
     ...(message.attachments?.length ? { attachments: message.attachments } : {}),
+    ...(message.replyTo ? { replyTo: message.replyTo } : {}),
+    ...(message.editedAt !== undefined ? { editedAt: message.editedAt } : {}),
+    ...(message.deleted ? { deleted: true } : {}),
+    ...(message.reactions?.length ? { reactions: message.reactions } : {}),
   };
+}
+
+/** True when `b` shows something of the message that `a` does not (an edit, a deletion, reactions, the quote). */
+function contentChanged(a: Entry, b: Entry): boolean {
+  return (
+    a.text !== b.text ||
+    a.editedAt !== b.editedAt ||
+    a.deleted !== b.deleted ||
+    JSON.stringify(a.reactions ?? []) !== JSON.stringify(b.reactions ?? []) ||
+    JSON.stringify(a.replyTo ?? null) !== JSON.stringify(b.replyTo ?? null)
+  );
 }
 
 /** A message of mine that has no server id (failed, or sent from the outbox). */
@@ -87,7 +110,8 @@ function mergeSorted(a: readonly Entry[], b: readonly Entry[]): Entry[] {
 
 /**
  * Merges `incoming` into the sorted `current` list, de-duplicated by server id.
- * An entry already shown keeps its place and gains a delivery state it lacked;
+ * An entry already shown keeps its place and gains a delivery state it lacked
+ * (and takes the incoming content when that differs: edited, deleted, reactions);
  * a local "sent" twin of an incoming message of mine (same text, sent from the
  * outbox) is replaced by the real one. `known` maps the ids in `current` to
  * their entries and is updated in place.
@@ -108,8 +132,17 @@ export function mergeEntries(
     if (e.id !== null) {
       const existing = known.get(e.id);
       if (existing) {
-        if (existing.state === null && e.state !== null) {
-          const updated = { ...existing, state: e.state, detail: e.detail };
+        const gainsState = existing.state === null && e.state !== null;
+        // A page read again (or a resumed delivery) shows edits, deletions and reactions made since.
+        const changed = contentChanged(existing, e);
+        if (gainsState || changed) {
+          const updated: Entry = changed
+            ? { ...e, key: existing.key, offline: existing.offline, state: existing.state, detail: existing.detail }
+            : { ...existing };
+          if (gainsState) {
+            updated.state = e.state;
+            updated.detail = e.detail;
+          }
           known.set(e.id, updated);
           updates.push(updated);
         }

@@ -8,7 +8,7 @@ import { conversations, read, settings } from './conversations';
 import { fileToken } from './files';
 import { createGroup, groupAdd, grouplist, groupLeave, groupRemove } from './groups';
 import { ack, help, history, offline } from './mailbox';
-import { broadcast, message, messageGroup } from './messaging';
+import { broadcast, deleteMessage, edit, message, messageGroup, react, reply } from './messaging';
 import { typing, users } from './people';
 import { search } from './search';
 import { ping, whoelse, wholasthr } from './presence';
@@ -20,6 +20,10 @@ export const wireCommands = {
   message,
   'message-group': messageGroup,
   broadcast,
+  reply,
+  edit,
+  delete: deleteMessage,
+  react,
   whoelse,
   wholasthr,
   block,

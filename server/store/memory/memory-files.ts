@@ -73,6 +73,16 @@ export class MemoryFiles implements FileStore {
     }
   }
 
+  /** The message was deleted: it carries no file any more (not part of FileStore: the memory store calls it). */
+  detachMessage(messageId: number): void {
+    for (const id of this.byMessage.get(messageId) ?? []) {
+      const n = (this.carried.get(id) ?? 1) - 1;
+      if (n > 0) this.carried.set(id, n);
+      else this.carried.delete(id);
+    }
+    this.byMessage.delete(messageId);
+  }
+
   async attachmentsOf(messageIds: readonly number[]): Promise<Map<number, FileRecord[]>> {
     this.ready();
     const out = new Map<number, FileRecord[]>();

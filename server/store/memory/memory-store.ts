@@ -6,7 +6,19 @@
 // are copies or frozen, so callers cannot change the store's state by mutation.
 import { canonicalName } from '../../protocol/canonical-name';
 import type { ChatMessage, Delivery } from '../../protocol';
-import { awayAtSignIn, beginAttempt, currentLock, finishAttempt, FRESH_GUARD, historyTarget, inAway, messageRecord, pageSize } from '../rules';
+import {
+  awayAtSignIn,
+  beginAttempt,
+  currentLock,
+  finishAttempt,
+  FRESH_GUARD,
+  historyTarget,
+  groupReactions,
+  inAway,
+  messageRecord,
+  replyQuoteOf,
+  pageSize,
+} from '../rules';
 import { matchesTerms } from '../../protocol/search';
 import { MemoryBlobStore } from '../blobs/memory';
 import { directKey, effectiveRead, FLOOR_KEY, keyOf, listConversations, resolveTarget, type ConversationReads, type ResolvedTarget } from '../conversations';
@@ -39,7 +51,9 @@ import type {
   SearchQuery,
   ProfileChange,
   ProfileRecord,
+  ReactionToggle,
   SignInPositions,
+  StoredMessage,
   Store,
   TokenRecord,
   TokenRotation,
@@ -59,6 +73,14 @@ interface UserState {
   inbox: ChatMessage[];
   /** Group memberships over time: positions (from, to], `to` null while still a member. */
   spans: { groupId: number; from: number; to: number | null }[];
+}
+
+interface MessageChanges {
+  text?: string;
+  editedAt?: number;
+  deleted?: boolean;
+  /** (emoji, user) in the order made. */
+  reactions: [string, string][];
 }
 
 interface GroupState {
@@ -92,6 +114,12 @@ class MemoryData {
   readonly reads = new Map<string, Map<string, number>>();
   /** Users who turned read receipts off. */
   readonly receiptsOff = new Set<string>();
+  /** What changed on a message since it was stored (edits, deletion, reactions), by id. */
+  readonly changes = new Map<number, MessageChanges>();
+  /** The id each reply answers, by the reply's id. */
+  readonly replies = new Map<number, number>();
+  /** The group id of each group message, by message id. */
+  readonly groupOf = new Map<number, number>();
   nextGroupId = 1;
   closed = false;
   /** Whether an upload record exists (set by MemoryStore: the files live in MemoryFiles). */
@@ -454,6 +482,70 @@ class MemoryMessages implements MessageStore {
     private readonly files: MemoryFiles,
   ) {}
 
+  /** A stored record as readers see it now (edits, deletion, reactions, the quote it carries). */
+  private view(m: ChatMessage): ChatMessage {
+    const changes = this.data.changes.get(m.id);
+    const replyId = this.data.replies.get(m.id);
+    if (!changes && replyId === undefined) return m;
+    const original = replyId === undefined ? undefined : this.data.stream[replyId - 1];
+    const quoted = original && this.data.changes.get(original.id);
+    return messageRecord(
+      m.id,
+      { ...m, text: changes?.text ?? m.text },
+      {
+        replyTo: original && replyQuoteOf({ ...original, text: quoted?.text ?? original.text, deleted: quoted?.deleted }),
+        editedAt: changes?.editedAt,
+        deleted: changes?.deleted,
+        reactions: changes && groupReactions(changes.reactions),
+      },
+    );
+  }
+
+  async getMessage(id: number): Promise<StoredMessage | null> {
+    this.data.ready();
+    const m = Number.isInteger(id) && id >= 1 ? this.data.stream[id - 1] : undefined;
+    return m ? { message: this.view(m), groupId: this.data.groupOf.get(id) ?? null } : null;
+  }
+
+  private live(id: number): MessageChanges | null {
+    if (!Number.isInteger(id) || id < 1 || id > this.data.stream.length) return null;
+    let changes = this.data.changes.get(id);
+    if (changes?.deleted) return null;
+    if (!changes) this.data.changes.set(id, (changes = { reactions: [] }));
+    return changes;
+  }
+
+  async editMessage(id: number, text: string, at: number): Promise<ChatMessage | null> {
+    this.data.ready();
+    const changes = this.live(id);
+    if (!changes) return null;
+    changes.text = text;
+    changes.editedAt = at;
+    return this.view(this.data.stream[id - 1]!);
+  }
+
+  async deleteMessage(id: number, _at: number): Promise<ChatMessage | null> {
+    this.data.ready();
+    const changes = this.live(id);
+    if (!changes) return null;
+    changes.text = '';
+    changes.deleted = true;
+    changes.reactions = [];
+    this.files.detachMessage(id);
+    return this.view(this.data.stream[id - 1]!);
+  }
+
+  async toggleReaction(id: number, username: string, emoji: string, _at: number): Promise<ReactionToggle | null> {
+    this.data.ready();
+    const changes = this.live(id);
+    if (!changes) return null;
+    const before = changes.reactions.length;
+    changes.reactions = changes.reactions.filter(([e, u]) => !(e === emoji && u === username));
+    const added = changes.reactions.length === before;
+    if (added) changes.reactions.push([emoji, username]);
+    return { added, reactions: groupReactions(changes.reactions) };
+  }
+
   async saveMessage(message: NewMessage, files?: MessageFiles): Promise<ChatMessage> {
     this.data.ready();
     // Check before changing anything: that is what makes this atomic.
@@ -468,6 +560,8 @@ class MemoryMessages implements MessageStore {
 
     const stored = Object.freeze(messageRecord(this.data.head + 1, message));
     this.data.stream.push(stored);
+    if (message.replyTo) this.data.replies.set(stored.id, message.replyTo.id);
+    if (groupId !== undefined) this.data.groupOf.set(stored.id, groupId);
     if (recipient && stored.to !== undefined) {
       recipient.inbox.push(stored);
       pushIn(this.privateLog, pairKey(stored.from, stored.to), stored);
@@ -477,7 +571,7 @@ class MemoryMessages implements MessageStore {
     if (stored.kind === 'broadcast') this.data.broadcasts.push(stored);
     if (groupId !== undefined) pushIn(this.data.groupLog, groupId, stored);
     if (files) this.files.attach(stored.id, files.ids, files.users, groupId ?? null);
-    return stored;
+    return this.view(stored);
   }
 
   async mailbox(query: MailboxQuery): Promise<Delivery[]> {
@@ -485,7 +579,7 @@ class MemoryMessages implements MessageStore {
     const n = pageSize(query.limit);
     if (n === 0) return [];
     const found = this.collect(query, n, query.newest === true);
-    return found.map((m) => ({ seq: m.id, offline: inAway(m.id, query.away), message: m }));
+    return found.map((m) => ({ seq: m.id, offline: inAway(m.id, query.away), message: this.view(m) }));
   }
 
   async countMailbox(query: Omit<MailboxQuery, 'limit' | 'newest'>): Promise<number> {
@@ -690,6 +784,7 @@ class MemoryMessages implements MessageStore {
     moveKey(data.reads, from, to);
     for (const reads of data.reads.values()) moveKey(reads, directKey(from), directKey(to));
     if (data.receiptsOff.delete(from)) data.receiptsOff.add(to);
+    for (const changes of data.changes.values()) changes.reactions = changes.reactions.map(([e, u]) => [e, u === from ? to : u]);
   }
 
   /** Forgets a deleted user's conversations: their pairs, read positions and setting (others keep their rows naming them). */
@@ -722,7 +817,10 @@ class MemoryMessages implements MessageStore {
     if (!log || n === 0) return [];
     const before = query.before;
     const end = before === undefined ? log.length : firstIndex(log, (m) => m.id >= before);
-    return log.slice(Math.max(0, end - n), end).reverse();
+    return log
+      .slice(Math.max(0, end - n), end)
+      .reverse()
+      .map((m) => this.view(m));
   }
 
   /** A scan of the stream from the newest message down; the text is matched as stored now. */

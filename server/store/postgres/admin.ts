@@ -164,6 +164,7 @@ export class PostgresAdmin implements AdminStore {
         'UPDATE direct_peers SET peer = $1 WHERE peer = $2',
         'UPDATE read_positions SET username = $1 WHERE username = $2',
         'UPDATE receipts_off SET username = $1 WHERE username = $2',
+        'UPDATE reactions SET username = $1 WHERE username = $2',
       ]) {
         await client.query(sql, [to, from]);
       }

@@ -29,10 +29,10 @@ interface Job {
 const MAX_BATCH = 2_000;
 
 const INSERT_BATCH = `
-  INSERT INTO messages (id, kind, sender, recipient, group_name, group_id, body, ts)
-  SELECT t.id, t.kind, t.sender, t.recipient, t.group_name, g.id, t.body, t.ts
-  FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])
-       AS t(id, kind, sender, recipient, group_name, body, ts)
+  INSERT INTO messages (id, kind, sender, recipient, group_name, group_id, body, ts, reply_to)
+  SELECT t.id, t.kind, t.sender, t.recipient, t.group_name, g.id, t.body, t.ts, t.reply_to
+  FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[])
+       AS t(id, kind, sender, recipient, group_name, body, ts, reply_to)
   LEFT JOIN groups g ON t.kind = 'group' AND g.name = t.group_name
   ORDER BY t.id
   RETURNING id, kind, group_id, (recipient IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.username = recipient)) AS recipient_ok`;
@@ -126,7 +126,7 @@ export class MessageWriter {
         await client.query("SELECT pg_advisory_xact_lock(hashtextextended('chat-stream:' || current_schema(), 0))");
         const idRows = await rows<{ id: string }>(client, "SELECT nextval('messages_id_seq') AS id FROM generate_series(1, $1)", [jobs.length]);
         const ids = idRows.map((r) => toNumber(r.id)).sort((a, b) => a - b);
-        const stored = jobs.map((job, i) => messageRecord(ids[i]!, job.message));
+        const stored = jobs.map((job, i) => messageRecord(ids[i]!, job.message, job.message.replyTo ? { replyTo: job.message.replyTo } : undefined));
         const inserted = await rows<{ id: string; kind: string; group_id: string | null; recipient_ok: boolean }>(client, INSERT_BATCH, [
           stored.map((m) => m.id),
           stored.map((m) => m.kind),
@@ -135,6 +135,7 @@ export class MessageWriter {
           stored.map((m) => m.group ?? null),
           stored.map((m) => m.text),
           stored.map((m) => m.ts),
+          stored.map((m) => m.replyTo?.id ?? null),
         ]);
         for (const row of inserted) {
           if (row.kind === 'group' && row.group_id === null) throw new Error(`saveMessage: no group for message ${row.id}`);

@@ -2,9 +2,9 @@
 // goes through message-writer.ts (group commit, one row per message); the
 // mailbox is read from the stream with membership spans and blocks applied.
 import type { Pool } from 'pg';
-import type { ChatMessage, Delivery, MessageKind } from '../../protocol';
+import type { ChatMessage, Delivery, MessageKind, ReplyQuote } from '../../protocol';
 import { tsqueryText } from '../../protocol/search';
-import { awayAtSignIn, historyTarget, inAway, messageRecord, pageSize } from '../rules';
+import { awayAtSignIn, groupReactions, historyTarget, inAway, messageRecord, pageSize, replyQuoteOf } from '../rules';
 import { effectiveRead, keyOf, listConversations, resolveTarget, type ConversationReads } from '../conversations';
 import type {
   AwayWindow,
@@ -16,10 +16,12 @@ import type {
   MessageFiles,
   MessageStore,
   NewMessage,
+  ReactionToggle,
   SearchQuery,
   SignInPositions,
+  StoredMessage,
 } from '../store';
-import { inTransaction, rows, toNumber } from './db';
+import { changed, inTransaction, rows, toNumber, toNumberOrNull, type Queryable } from './db';
 import { MessageWriter } from './message-writer';
 
 interface MessageRow {
@@ -30,9 +32,12 @@ interface MessageRow {
   group_name: string | null;
   body: string;
   ts: string;
+  reply_to: string | null;
+  edited_at: string | null;
+  deleted_at: string | null;
 }
 
-const MESSAGE_COLUMNS = 'm.id, m.kind, m.sender, m.recipient, m.group_name, m.body, m.ts';
+const MESSAGE_COLUMNS = 'm.id, m.kind, m.sender, m.recipient, m.group_name, m.body, m.ts, m.reply_to, m.edited_at, m.deleted_at';
 const HEAD = '(SELECT coalesce(max(id), 0) FROM messages)';
 
 /**
@@ -84,8 +89,55 @@ const SEARCH = `
                        AND (b.to_pos IS NULL OR (m.id > b.from_pos AND m.id <= b.to_pos)))
    ORDER BY m.id DESC LIMIT $8`;
 
-function toMessage(row: MessageRow): ChatMessage {
-  return messageRecord(toNumber(row.id), { kind: row.kind, from: row.sender, to: row.recipient, group: row.group_name, text: row.body, ts: toNumber(row.ts) });
+/**
+ * Messages from rows, as readers see them now: two batched reads add the
+ * quotes of the originals replies answer and the reactions.
+ */
+async function toMessages(db: Queryable, found: readonly MessageRow[]): Promise<ChatMessage[]> {
+  if (found.length === 0) return [];
+  const replyIds = [...new Set(found.flatMap((r) => (r.reply_to === null ? [] : [toNumber(r.reply_to)])))];
+  const live = found.filter((r) => r.deleted_at === null).map((r) => toNumber(r.id));
+  const [quoted, reacted] = await Promise.all([
+    replyIds.length === 0
+      ? []
+      : rows<{ id: string; sender: string; body: string; deleted_at: string | null }>(
+          db,
+          'SELECT id, sender, body, deleted_at FROM messages WHERE id = ANY($1::bigint[])',
+          [replyIds],
+        ),
+    live.length === 0
+      ? []
+      : rows<{ message_id: string; emoji: string; username: string }>(
+          db,
+          'SELECT message_id, emoji, username FROM reactions WHERE message_id = ANY($1::bigint[]) ORDER BY seq',
+          [live],
+        ),
+  ]);
+  const quotes = new Map<number, ReplyQuote>();
+  for (const q of quoted) {
+    const id = toNumber(q.id);
+    quotes.set(id, replyQuoteOf({ id, from: q.sender, text: q.body, deleted: q.deleted_at !== null }));
+  }
+  const pairs = new Map<number, [string, string][]>();
+  for (const r of reacted) {
+    const id = toNumber(r.message_id);
+    const list = pairs.get(id);
+    if (list) list.push([r.emoji, r.username]);
+    else pairs.set(id, [[r.emoji, r.username]]);
+  }
+  return found.map((row) => {
+    const id = toNumber(row.id);
+    return messageRecord(
+      id,
+      { kind: row.kind, from: row.sender, to: row.recipient, group: row.group_name, text: row.body, ts: toNumber(row.ts) },
+      {
+        replyTo: row.reply_to === null ? undefined : quotes.get(toNumber(row.reply_to)),
+        editedAt: toNumberOrNull(row.edited_at),
+        deleted: row.deleted_at !== null,
+        reactions: groupReactions(pairs.get(id) ?? []),
+      },
+    );
+  });
 }
 
 function mailboxParams(q: Omit<MailboxQuery, 'limit' | 'newest'>): unknown[] {
@@ -113,10 +165,7 @@ export class PostgresMessages implements MessageStore {
     if (n === 0) return [];
     const sql = query.newest ? `SELECT * FROM (${MAILBOX} ORDER BY id DESC LIMIT $6) newest ORDER BY id` : `${MAILBOX} ORDER BY id LIMIT $6`;
     const found = await rows<MessageRow>(this.pool, sql, [...mailboxParams(query), n]);
-    return found.map((row) => {
-      const message = toMessage(row);
-      return { seq: message.id, offline: inAway(message.id, query.away), message };
-    });
+    return (await toMessages(this.pool, found)).map((message) => ({ seq: message.id, offline: inAway(message.id, query.away), message }));
   }
 
   async countMailbox(query: Omit<MailboxQuery, 'limit' | 'newest'>): Promise<number> {
@@ -188,7 +237,7 @@ export class PostgresMessages implements MessageStore {
          ORDER BY m.id DESC LIMIT $3`,
         [target.group, before, limit],
       );
-      return found.map(toMessage);
+      return toMessages(this.pool, found);
     }
     if ('everyone' in target) {
       const found = await rows<MessageRow>(
@@ -197,7 +246,7 @@ export class PostgresMessages implements MessageStore {
          ORDER BY m.id DESC LIMIT $3`,
         [query.viewer, before, limit],
       );
-      return found.map(toMessage);
+      return toMessages(this.pool, found);
     }
     const found = await rows<MessageRow>(
       this.pool,
@@ -208,7 +257,45 @@ export class PostgresMessages implements MessageStore {
        ORDER BY m.id DESC LIMIT $4`,
       [query.viewer, target.peer, before, limit],
     );
-    return found.map(toMessage);
+    return toMessages(this.pool, found);
+  }
+
+  async getMessage(id: number): Promise<StoredMessage | null> {
+    const [row] = await rows<MessageRow & { group_id: string | null }>(this.pool, `SELECT ${MESSAGE_COLUMNS}, m.group_id FROM messages m WHERE m.id = $1`, [
+      id,
+    ]);
+    if (!row) return null;
+    const [message] = await toMessages(this.pool, [row]);
+    return { message: message!, groupId: toNumberOrNull(row.group_id) };
+  }
+
+  async editMessage(id: number, text: string, at: number): Promise<ChatMessage | null> {
+    const n = await changed(this.pool, 'UPDATE messages SET body = $2, edited_at = $3 WHERE id = $1 AND deleted_at IS NULL', [id, text, at]);
+    return n === 0 ? null : ((await this.getMessage(id))?.message ?? null);
+  }
+
+  async deleteMessage(id: number, at: number): Promise<ChatMessage | null> {
+    const done = await inTransaction(this.pool, async (client) => {
+      const n = await changed(client, "UPDATE messages SET body = '', deleted_at = $2 WHERE id = $1 AND deleted_at IS NULL", [id, at]);
+      if (n === 0) return false;
+      await client.query('DELETE FROM reactions WHERE message_id = $1', [id]);
+      await client.query('DELETE FROM message_files WHERE message_id = $1', [id]);
+      return true;
+    });
+    return done ? ((await this.getMessage(id))?.message ?? null) : null;
+  }
+
+  async toggleReaction(id: number, username: string, emoji: string, at: number): Promise<ReactionToggle | null> {
+    const added = await inTransaction(this.pool, async (client) => {
+      // The row lock orders this against a deletion of the message.
+      const [live] = await rows<{ id: string }>(client, 'SELECT id FROM messages WHERE id = $1 AND deleted_at IS NULL FOR SHARE', [id]);
+      if (!live) return null;
+      if ((await changed(client, 'DELETE FROM reactions WHERE message_id = $1 AND username = $2 AND emoji = $3', [id, username, emoji])) > 0) return false;
+      await client.query('INSERT INTO reactions (message_id, username, emoji, at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [id, username, emoji, at]);
+      return true;
+    });
+    if (added === null) return null;
+    return { added, reactions: (await this.getMessage(id))?.message.reactions ?? [] };
   }
 
   conversations(query: ConversationQuery): Promise<ConversationRecord[]> {
@@ -283,7 +370,7 @@ export class PostgresMessages implements MessageStore {
     messagesById: async (ids) =>
       ids.length === 0
         ? []
-        : (await rows<MessageRow>(this.pool, `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.id = ANY($1::bigint[])`, [ids])).map(toMessage),
+        : toMessages(this.pool, await rows<MessageRow>(this.pool, `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.id = ANY($1::bigint[])`, [ids])),
     readsOf: async (user) =>
       new Map(
         (
@@ -326,6 +413,6 @@ export class PostgresMessages implements MessageStore {
       query.afterTs ?? null,
       limit,
     ]);
-    return found.map(toMessage);
+    return toMessages(this.pool, found);
   }
 }

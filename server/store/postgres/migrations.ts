@@ -389,6 +389,28 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX users_avatar_idx ON users (avatar) WHERE avatar IS NOT NULL;
     `,
   },
+  {
+    version: 13,
+    name: 'message changes: replies, edits, deletions (tombstones) and reactions',
+    sql: `
+      -- An edit UPDATEs body (indexes over it follow); a deletion sets body to '' and deleted_at.
+      ALTER TABLE messages ADD COLUMN reply_to bigint;
+      ALTER TABLE messages ADD COLUMN edited_at bigint;
+      ALTER TABLE messages ADD COLUMN deleted_at bigint;
+
+      -- One row per (message, user, emoji); seq orders them as they were made.
+      CREATE TABLE reactions (
+        seq bigserial PRIMARY KEY,
+        message_id bigint NOT NULL,
+        username text NOT NULL,
+        emoji text NOT NULL,
+        at bigint NOT NULL,
+        UNIQUE (message_id, username, emoji)
+      );
+      CREATE INDEX reactions_message_idx ON reactions (message_id, seq);
+      CREATE INDEX reactions_user_idx ON reactions (username);
+    `,
+  },
 ];
 
 /** Highest schema version this code knows. */

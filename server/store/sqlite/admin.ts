@@ -66,6 +66,7 @@ export function adminWriteOps(db: Database, s: Statements, base: ReturnType<type
     moveMember: p<[string, string]>('UPDATE group_members SET username = ? WHERE username = ?'),
     moveSender: p<[string, string]>('UPDATE messages SET sender = ? WHERE sender = ?'),
     moveRecipient: p<[string, string]>('UPDATE messages SET recipient = ? WHERE recipient = ?'),
+    moveReactions: p<[string, string]>('UPDATE reactions SET username = ? WHERE username = ?'),
     deleteNodeSessions: p<[string]>('DELETE FROM live_sessions WHERE node = ?'),
     insertNodeSession: p<[string, string, string, string, number, number]>(
       'INSERT INTO live_sessions (node, username, transport, address, since, seen_at) VALUES (?, ?, ?, ?, ?, ?)',
@@ -118,7 +119,7 @@ export function adminWriteOps(db: Database, s: Statements, base: ReturnType<type
       w.copyPositions.run(to, from);
       w.deletePositions.run(from);
       const moves = [w.moveTokens, w.moveBlocker, w.moveBlocked, w.moveOwner, w.moveMember, w.moveSender, w.moveRecipient];
-      moves.push(w.moveMemberSpans, w.moveBlockerSpans, w.moveBlockedSpans, w.moveUploader, w.moveFileGrantee);
+      moves.push(w.moveMemberSpans, w.moveBlockerSpans, w.moveBlockedSpans, w.moveUploader, w.moveFileGrantee, w.moveReactions);
       for (const move of moves) move.run(to, from);
       for (const move of [s.renamePeerOwner, s.renamePeer, s.renameReadOwner, s.renameReceipts]) move.run(to, from);
       s.renameReadKey.run(`d:${to}`, `d:${from}`);

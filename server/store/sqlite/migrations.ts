@@ -451,6 +451,30 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 14,
+    name: 'message changes: replies, edits, deletions (tombstones) and reactions',
+    up(db) {
+      db.exec(`
+        -- An edit UPDATEs text (indexes over it follow); a deletion sets text to '' and deleted_at.
+        ALTER TABLE messages ADD COLUMN reply_to INTEGER;
+        ALTER TABLE messages ADD COLUMN edited_at INTEGER;
+        ALTER TABLE messages ADD COLUMN deleted_at INTEGER;
+
+        -- One row per (message, user, emoji); seq orders them as they were made.
+        CREATE TABLE reactions (
+          seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+          message_id INTEGER NOT NULL,
+          username   TEXT NOT NULL,
+          emoji      TEXT NOT NULL,
+          at         INTEGER NOT NULL,
+          UNIQUE (message_id, username, emoji)
+        );
+        CREATE INDEX reactions_message ON reactions (message_id, seq);
+        CREATE INDEX reactions_user ON reactions (username);
+      `);
+    },
+  },
 ];
 
 /** The newest schema version this code can read and write. */

@@ -16,7 +16,7 @@ import { openReaderConnection, type SqliteSettings } from './connection';
 import { prepareDatabaseFiles } from './file-modes';
 import { toFileRecord } from './file-statements';
 import { readSchemaVersion } from './migrations';
-import { lockOf, toGroupRecord, toMessage, toProfile } from './rows';
+import { lockOf, toGroupRecord, toMessages, toProfile } from './rows';
 import { prepareStatements, type MailboxParams, type Statements } from './statements';
 import { DEFAULT_MAX_BATCH, type WriteBatchStats } from './write-batch';
 import type { WriteOp, WriteOps } from './write-ops';
@@ -228,6 +228,9 @@ function messages({ s, ready, op }: Sides): MessageStore {
   const save = op('saveMessage');
   const markRead = op('markRead');
   const reads = conversationReads(s);
+  const edit = op('editMessage');
+  const remove = op('deleteMessage');
+  const toggle = op('toggleReaction');
   return {
     ack: op('ack'),
     signIn: op('signIn'),
@@ -244,7 +247,7 @@ function messages({ s, ready, op }: Sides): MessageStore {
       const n = pageSize(query.limit);
       if (n === 0) return [];
       const rows = (query.newest ? s.mailboxNewest : s.mailbox).all(mailboxParams(query, n));
-      return rows.map((row): Delivery => ({ seq: row.id, offline: inAway(row.id, query.away), message: toMessage(row) }));
+      return toMessages(s, rows).map((message): Delivery => ({ seq: message.id, offline: inAway(message.id, query.away), message }));
     },
     async countMailbox(query) {
       ready();
@@ -270,9 +273,30 @@ function messages({ s, ready, op }: Sides): MessageStore {
       const limit = pageSize(query.limit);
       const before = query.before ?? Number.MAX_SAFE_INTEGER;
       if (limit === 0) return [];
-      if ('everyone' in target) return s.broadcastHistory.all({ u: query.viewer, before, limit }).map(toMessage);
-      if ('group' in target) return s.groupHistory.all(target.group, before, limit).map(toMessage);
-      return s.privateHistory.all({ a: query.viewer, b: target.peer, before, limit }).map(toMessage);
+      if ('everyone' in target) return toMessages(s, s.broadcastHistory.all({ u: query.viewer, before, limit }));
+      if ('group' in target) return toMessages(s, s.groupHistory.all(target.group, before, limit));
+      return toMessages(s, s.privateHistory.all({ a: query.viewer, b: target.peer, before, limit }));
+    },
+    async getMessage(id) {
+      ready();
+      const row = s.getMessage.get(id);
+      return row ? { message: toMessages(s, [row])[0]!, groupId: row.group_id } : null;
+    },
+    async editMessage(id, text, at) {
+      ready();
+      if (!(await edit(id, text, at))) return null;
+      return toMessages(s, [s.getMessage.get(id)!])[0]!;
+    },
+    async deleteMessage(id, at) {
+      ready();
+      if (!(await remove(id, at))) return null;
+      return toMessages(s, [s.getMessage.get(id)!])[0]!;
+    },
+    async toggleReaction(id, username, emoji, at) {
+      ready();
+      const added = await toggle(id, username, emoji, at);
+      if (added === null) return null;
+      return { added, reactions: toMessages(s, [s.getMessage.get(id)!])[0]!.reactions ?? [] };
     },
     async conversations(query) {
       ready();
@@ -296,8 +320,9 @@ function messages({ s, ready, op }: Sides): MessageStore {
       ready();
       const limit = pageSize(query.limit);
       if (limit === 0 || query.terms.length === 0) return [];
-      return s.search
-        .all({
+      return toMessages(
+        s,
+        s.search.all({
           user: query.viewer,
           match: fts5Match(query.terms),
           peer: query.peer ?? null,
@@ -306,8 +331,8 @@ function messages({ s, ready, op }: Sides): MessageStore {
           beforeTs: query.beforeTs ?? null,
           afterTs: query.afterTs ?? null,
           limit,
-        })
-        .map(toMessage);
+        }),
+      );
     },
   };
 }
@@ -323,7 +348,7 @@ function conversationReads(s: Statements): ConversationReads {
       return s.lastBroadcast.get({ u })?.id ?? 0;
     },
     groupsOf: async (u) => s.groupsOf.all(u).map((r) => ({ id: r.id, name: r.name })),
-    messagesById: async (ids) => (ids.length === 0 ? [] : s.messagesById.all(JSON.stringify(ids)).map(toMessage)),
+    messagesById: async (ids) => (ids.length === 0 ? [] : toMessages(s, s.messagesById.all(JSON.stringify(ids)))),
     readsOf: async (u) => new Map(s.readsOf.all(u).map((r) => [r.conversation, r.position])),
     readsOn: async (key) => new Map(s.readsOn.all(key).map((r) => [r.username, r.position])),
     async unread(u, target, after) {

@@ -51,6 +51,9 @@ export interface MessageRow {
   group_name: string | null;
   text: string;
   ts: number;
+  reply_to: number | null;
+  edited_at: number | null;
+  deleted_at: number | null;
 }
 
 export interface PositionsRow {
@@ -72,8 +75,8 @@ export interface MailboxParams {
   limit: number;
 }
 
-const MESSAGE_COLUMNS = 'id, kind, sender, recipient, group_name, text, ts';
-const M_COLUMNS = 'm.id, m.kind, m.sender, m.recipient, m.group_name, m.text, m.ts';
+const MESSAGE_COLUMNS = 'id, kind, sender, recipient, group_name, text, ts, reply_to, edited_at, deleted_at';
+const M_COLUMNS = 'm.id, m.kind, m.sender, m.recipient, m.group_name, m.text, m.ts, m.reply_to, m.edited_at, m.deleted_at';
 
 /**
  * A user's mailbox, read from the one stream: three index range scans (the
@@ -237,9 +240,26 @@ export function prepareStatements(db: Database) {
     ),
 
     // ---- the message stream and users' positions in it
-    insertMessage: p<[string, string, string | null, string | null, number | null, string, number], { id: number }>(
-      'INSERT INTO messages (kind, sender, recipient, group_name, group_id, text, ts) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id',
+    insertMessage: p<[string, string, string | null, string | null, number | null, string, number, number | null], { id: number }>(
+      'INSERT INTO messages (kind, sender, recipient, group_name, group_id, text, ts, reply_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id',
     ),
+    // ---- changes to stored messages (replies, edits, deletions, reactions)
+    getMessage: p<[number], MessageRow & { group_id: number | null }>(`SELECT ${MESSAGE_COLUMNS}, group_id FROM messages WHERE id = ?`),
+    /** JSON array of ids in: the originals replies quote. */
+    quotedMessages: p<[string], { id: number; sender: string; text: string; deleted_at: number | null }>(
+      'SELECT id, sender, text, deleted_at FROM messages WHERE id IN (SELECT value FROM json_each(?))',
+    ),
+    /** JSON array of message ids in: their reactions in the order made. */
+    reactionsOf: p<[string], { message_id: number; emoji: string; username: string }>(
+      'SELECT message_id, emoji, username FROM reactions WHERE message_id IN (SELECT value FROM json_each(?)) ORDER BY seq',
+    ),
+    editMessage: p<[string, number, number]>('UPDATE messages SET text = ?, edited_at = ? WHERE id = ? AND deleted_at IS NULL'),
+    deleteMessage: p<[number, number]>("UPDATE messages SET text = '', deleted_at = ? WHERE id = ? AND deleted_at IS NULL"),
+    deleteReactionsOf: p<[number]>('DELETE FROM reactions WHERE message_id = ?'),
+    detachFilesOf: p<[number]>('DELETE FROM message_files WHERE message_id = ?'),
+    liveMessage: p<[number], { one: 1 }>('SELECT 1 AS one FROM messages WHERE id = ? AND deleted_at IS NULL'),
+    removeReaction: p<[number, string, string]>('DELETE FROM reactions WHERE message_id = ? AND username = ? AND emoji = ?'),
+    addReaction: p<[number, string, string, number]>('INSERT INTO reactions (message_id, username, emoji, at) VALUES (?, ?, ?, ?)'),
     head: p<[], { head: number }>('SELECT coalesce(max(id), 0) AS head FROM messages'),
     // A name used before (a deleted or renamed account) starts after the private messages its former
     // holder was sent: they stay in the stream (and in history), never in the new account's mailbox.

@@ -188,7 +188,16 @@ export function writeOps(s: Statements) {
       if (message.kind === 'private' && !s.userExists.get(message.to ?? '')) {
         throw new Error(`saveMessage: recipient "${String(message.to)}" is not a user`);
       }
-      const inserted = s.insertMessage.get(message.kind, message.from, message.to ?? null, message.group ?? null, groupId, message.text, message.ts);
+      const inserted = s.insertMessage.get(
+        message.kind,
+        message.from,
+        message.to ?? null,
+        message.group ?? null,
+        groupId,
+        message.text,
+        message.ts,
+        message.replyTo?.id ?? null,
+      );
       if (!inserted) throw new Error('saveMessage: INSERT returned no id');
       if (message.kind === 'private' && message.to !== undefined) {
         s.upsertPeer.run(message.from, message.to, inserted.id);
@@ -196,6 +205,27 @@ export function writeOps(s: Statements) {
       }
       if (files) attachFiles(s, inserted.id, files.ids, files.users, groupId);
       return inserted.id;
+    },
+
+    /** False when there is no such message or it is deleted. */
+    editMessage(id: number, text: string, at: number): boolean {
+      return s.editMessage.run(text, at, id).changes > 0;
+    },
+
+    /** Tombstone: text '' and deleted_at; reactions and file references go. False when absent or deleted already. */
+    deleteMessage(id: number, at: number): boolean {
+      if (s.deleteMessage.run(at, id).changes === 0) return false;
+      s.deleteReactionsOf.run(id);
+      s.detachFilesOf.run(id);
+      return true;
+    },
+
+    /** Null when the message is absent or deleted; else whether the reaction was added (false: removed). */
+    toggleReaction(id: number, username: string, emoji: string, at: number): boolean | null {
+      if (!s.liveMessage.get(id)) return null;
+      if (s.removeReaction.run(id, username, emoji).changes > 0) return false;
+      s.addReaction.run(id, username, emoji, at);
+      return true;
     },
 
     ack(username: string, position: number): void {

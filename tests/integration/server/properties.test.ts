@@ -97,7 +97,7 @@ async function run(c: Clients, s: Step, label: string): Promise<{ to: string; te
     }
     // A garbage line that is not a command is always refused; blank ones are ignored (none are sent).
     expect(s.kind).not.toBe('garbage');
-    return s.kind === 'message' ? (expect(reply).toBe(`Sent to ${s.to}.`), { to: s.to, text }) : null;
+    return s.kind === 'message' ? (expect(reply).toMatch(new RegExp(`^Sent to ${s.to}\\. \\(#\\d+\\)$`)), { to: s.to, text }) : null;
   }
   const ws = c.ws[s.from]!;
   if (s.kind === 'garbage') {

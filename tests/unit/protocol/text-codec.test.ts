@@ -51,6 +51,10 @@ describe('parseTextCommand: every command', () => {
     ['message bob a +file in the middle stays text', { type: 'message', to: 'bob', text: 'a +file in the middle stays text' }],
     ['message group team +file AAAAAAAAAAAAAAAAAAAAAA', { type: 'message-group', group: 'team', text: '', attachments: ['AAAAAAAAAAAAAAAAAAAAAA'] }],
     ['broadcast news +file AAAAAAAAAAAAAAAAAAAAAA', { type: 'broadcast', text: 'news', attachments: ['AAAAAAAAAAAAAAAAAAAAAA'] }],
+    ['reply 17 me  too', { type: 'reply', messageId: 17, text: 'me  too' }],
+    ['edit 17 fixed text', { type: 'edit', messageId: 17, text: 'fixed text' }],
+    ['delete 17', { type: 'delete', messageId: 17 }],
+    ['react 17 👍', { type: 'react', messageId: 17, emoji: '👍' }],
     ['whoelse', { type: 'whoelse' }],
     ['wholasthr', { type: 'wholasthr' }],
     ['block bob', { type: 'block', user: 'bob' }],
@@ -116,6 +120,10 @@ describe('help', () => {
       'message <user> <text> [+file <id>]...',
       'message group <name> <text> [+file <id>]...',
       'broadcast <text> [+file <id>]...',
+      'reply <message-id> <text>',
+      'edit <message-id> <text>',
+      'delete <message-id>',
+      'react <message-id> <emoji>',
       'whoelse',
       'wholasthr',
       'block <user>',
@@ -283,12 +291,19 @@ describe('format functions', () => {
     expect(formatResult('login', login)).toEqual(['Welcome, alice! Type "help" for commands.', '3 message(s) arrived while you were offline; they follow.']);
     expect(formatResult('register', { ...login, offlineCount: 0 })).toEqual(['Welcome, alice! Type "help" for commands.']);
     expect(formatResult('logout', {})).toEqual(['Goodbye.']);
-    expect(formatResult('message', { message: msg, queued: false })).toEqual(['Sent to bob.']);
-    expect(formatResult('message', { message: msg, queued: true })).toEqual(['bob is offline; the message is queued and will be delivered when they sign in.']);
-    expect(formatResult('broadcast', { message: msg, delivered: 2, blockedBy: 0 })).toEqual(['Broadcast sent to 2 user(s).']);
+    expect(formatResult('message', { message: msg, queued: false })).toEqual(['Sent to bob. (#42)']);
+    expect(formatResult('message', { message: msg, queued: true })).toEqual([
+      'bob is offline; the message is queued and will be delivered when they sign in. (#42)',
+    ]);
+    expect(formatResult('broadcast', { message: msg, delivered: 2, blockedBy: 0 })).toEqual(['Broadcast sent to 2 user(s). (#42)']);
     expect(formatResult('broadcast', { message: msg, delivered: 0, blockedBy: 1 })[1]).toBe(
       'Your message could not be delivered to some recipients (1 have blocked you).',
     );
+    expect(formatResult('reply', { message: { ...msg, id: 43, replyTo: { id: 42, from: 'bob', text: 'x' } } })).toEqual(['Replied to #42. (#43)']);
+    expect(formatResult('edit', { message: msg })).toEqual(['Edited #42.']);
+    expect(formatResult('delete', { messageId: 42 })).toEqual(['Deleted #42.']);
+    expect(formatResult('react', { messageId: 42, emoji: '👍', added: true, reactions: [] })).toEqual(['Reacted 👍 to #42.']);
+    expect(formatResult('react', { messageId: 42, emoji: '👍', added: false, reactions: [] })).toEqual(['Removed 👍 from #42.']);
     expect(formatResult('whoelse', { users: [] })).toEqual(['No one else is online.']);
     expect(formatResult('whoelse', { users: ['a', 'b'] })).toEqual(['Online now (2): a, b']);
     expect(formatResult('wholasthr', { users: [] })).toEqual(['No one else was online in the last hour.']);
@@ -338,7 +353,7 @@ describe('format functions', () => {
     ]);
     expect(formatResult('create-group', { group })).toEqual(['Group team created. Members: alice, bob']);
     expect(formatResult('message-group', { message: { ...msg, kind: 'group', group: 'team' }, queued: ['c'], blockedBy: 1 })).toEqual([
-      'Sent to group team.',
+      'Sent to group team. (#42)',
       'Queued for offline member(s): c',
       'Your message could not be delivered to some members (1 have blocked you).',
     ]);
@@ -422,9 +437,50 @@ describe('format functions', () => {
         '* bob updated their profile: display name "Bob B", new picture',
       ],
       [{ type: 'event', event: 'profile', username: 'bob', displayName: null, avatarUrl: null }, '* bob updated their profile: no display name, no picture'],
+      [{ type: 'event', event: 'edited', id: 7, kind: 'private', from: 'bob', to: 'alice', text: 'new\ntext', editedAt: 1 }, '* bob edited #7: new text'],
+      [{ type: 'event', event: 'deleted', id: 7, kind: 'group', from: 'bob', group: 'g', by: 'alice', at: 1 }, '* alice deleted #7'],
+      [
+        {
+          type: 'event',
+          event: 'reaction',
+          id: 7,
+          kind: 'broadcast',
+          from: 'bob',
+          user: 'carol',
+          emoji: '👍',
+          added: true,
+          reactions: [{ emoji: '👍', users: ['carol'] }],
+        },
+        '* carol reacted 👍 to #7 [👍 1]',
+      ],
+      [
+        { type: 'event', event: 'reaction', id: 7, kind: 'broadcast', from: 'bob', user: 'carol', emoji: '👍', added: false, reactions: [] },
+        '* carol removed 👍 from #7',
+      ],
       [{ type: 'event', event: 'shutdown', reason: 'bye' }, '* Server is shutting down: bye'],
     ];
     for (const [event, line] of events) expect(formatEvent(event, time)).toBe(line);
+  });
+});
+
+describe('replies, edits, deletions and reactions on text lines', () => {
+  const base = { id: 9, kind: 'private' as const, from: 'alice', to: 'bob', text: 'sure', ts: 0 };
+  it('quotes the original briefly, marks edits, shows tombstones and reaction counts', () => {
+    const long = 'The quick brown fox jumps over the lazy dog';
+    expect(formatHistoryLine({ ...base, replyTo: { id: 3, from: 'bob', text: long } }, time)).toBe(
+      '9 [12:34] alice: (re bob: "The quick brown fox jumps over…") sure',
+    );
+    expect(formatHistoryLine({ ...base, replyTo: { id: 3, from: 'bob', text: 'hi\nyou' } }, time)).toBe('9 [12:34] alice: (re bob: "hi you") sure');
+    expect(formatHistoryLine({ ...base, replyTo: { id: 3, from: 'bob', text: '', deleted: true } }, time)).toBe(
+      '9 [12:34] alice: (re bob: deleted message) sure',
+    );
+    expect(formatHistoryLine({ ...base, editedAt: 5 }, time)).toBe('9 [12:34] alice: sure (edited)');
+    expect(formatHistoryLine({ ...base, text: '', deleted: true }, time)).toBe('9 [12:34] alice: (message deleted)');
+    const reactions = [
+      { emoji: '👍', users: ['bob', 'carol'] },
+      { emoji: '❤️', users: ['bob'] },
+    ];
+    expect(formatDelivery(9, false, { ...base, reactions }, time)).toBe('#9 [12:34] alice (private): sure [👍 2, ❤️ 1]');
   });
 });
 

@@ -51,6 +51,20 @@ describe('mergeEntries', () => {
     ]);
   });
 
+  it('takes edits, deletions and reactions from a page read again, in place, keeping the delivery state', () => {
+    const sent = msg(2, 2000, { mine: true, from: 'me', state: 'delivered', detail: null });
+    const reactions = [{ emoji: '👍', users: ['bob'] }];
+    const { list, changes } = mergeAll([
+      [msg(1), sent, msg(3)],
+      [msg(1, 1000, { text: 'fixed', editedAt: 5 }), msg(2, 2000, { mine: true, from: 'me', reactions }), msg(3, 3000, { text: '', deleted: true })],
+    ]);
+    expect(changes).toEqual(['replace', 'replace']);
+    expect(list.map((e) => e.key)).toEqual(['m1', 'm2', 'm3']);
+    expect(list[0]).toMatchObject({ text: 'fixed', editedAt: 5 });
+    expect(list[1]).toMatchObject({ state: 'delivered', reactions });
+    expect(list[2]).toMatchObject({ text: '', deleted: true });
+  });
+
   it('replaces a local "sent" twin with the real message once it arrives, and keeps failed ones', () => {
     const { list } = mergeAll([
       [msg(1)],
