@@ -250,6 +250,12 @@ export interface MessageStore {
    * naming neither a peer nor a group is rejected with BAD_REQUEST.
    */
   history(query: HistoryQuery): Promise<ChatMessage[]>;
+  /**
+   * Users `username` has a direct conversation with: everyone they sent a
+   * private message to or received one from, each once, sorted by name, never
+   * `username` itself. O(peers) index seeks, not a scan of the messages.
+   */
+  directPeers(username: string): Promise<string[]>;
 }
 
 /** One line of the audit log. */

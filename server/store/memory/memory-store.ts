@@ -376,6 +376,20 @@ class MemoryGroups implements GroupStore {
 class MemoryMessages implements MessageStore {
   /** Private conversations by pairKey; ascending by id. */
   private privateLog = new Map<string, ChatMessage[]>();
+  /** Who has a private conversation with whom (both ways), kept with privateLog. */
+  private readonly peers = new Map<string, Set<string>>();
+
+  private addPeers(a: string, b: string): void {
+    if (a === b) return;
+    for (const [x, y] of [
+      [a, b],
+      [b, a],
+    ] as const) {
+      let set = this.peers.get(x);
+      if (!set) this.peers.set(x, (set = new Set()));
+      set.add(y);
+    }
+  }
 
   constructor(private readonly data: MemoryData) {}
 
@@ -394,7 +408,9 @@ class MemoryMessages implements MessageStore {
     this.data.stream.push(stored);
     if (recipient && stored.to !== undefined) {
       recipient.inbox.push(stored);
-      pushIn(this.privateLog, pairKey(stored.from, stored.to), stored);
+      const key = pairKey(stored.from, stored.to);
+      if (!this.privateLog.has(key)) this.addPeers(stored.from, stored.to);
+      pushIn(this.privateLog, key, stored);
     }
     if (stored.kind === 'broadcast') this.data.broadcasts.push(stored);
     if (groupId !== undefined) pushIn(this.data.groupLog, groupId, stored);
@@ -516,6 +532,13 @@ class MemoryMessages implements MessageStore {
       if (first?.to !== undefined) privateLog.set(pairKey(first.from, first.to), next);
     }
     this.privateLog = privateLog;
+    this.peers.clear();
+    for (const log of privateLog.values()) if (log[0]?.to !== undefined) this.addPeers(log[0].from, log[0].to);
+  }
+
+  async directPeers(username: string): Promise<string[]> {
+    this.data.ready();
+    return [...(this.peers.get(username) ?? [])].sort();
   }
 
   async history(query: HistoryQuery): Promise<ChatMessage[]> {

@@ -134,6 +134,30 @@ export class PostgresMessages implements MessageStore {
     return row ? { from: toNumber(row.away_from), to: toNumber(row.away_to) } : { from: 0, to: 0 };
   }
 
+  async directPeers(username: string): Promise<string[]> {
+    // A loose index scan per direction (messages_private_idx, messages_peers_idx):
+    // each step seeks the next distinct name.
+    const found = await rows<{ peer: string }>(
+      this.pool,
+      `WITH RECURSIVE
+         sent(peer) AS (
+           SELECT (SELECT min(recipient) FROM messages WHERE kind = 'private' AND sender = $1)
+           UNION ALL
+           SELECT (SELECT min(recipient) FROM messages WHERE kind = 'private' AND sender = $1 AND recipient > sent.peer)
+             FROM sent WHERE sent.peer IS NOT NULL),
+         got(peer) AS (
+           SELECT (SELECT min(sender) FROM messages WHERE kind = 'private' AND recipient = $1)
+           UNION ALL
+           SELECT (SELECT min(sender) FROM messages WHERE kind = 'private' AND recipient = $1 AND sender > got.peer)
+             FROM got WHERE got.peer IS NOT NULL)
+       SELECT peer FROM sent WHERE peer IS NOT NULL AND peer <> $1
+       UNION
+       SELECT peer FROM got WHERE peer IS NOT NULL AND peer <> $1`,
+      [username],
+    );
+    return found.map((r) => r.peer).sort();
+  }
+
   async history(query: HistoryQuery): Promise<ChatMessage[]> {
     const target = historyTarget(query);
     const before = query.before ?? null;

@@ -312,6 +312,15 @@ export const MIGRATIONS: readonly Migration[] = [
       UPDATE file_grants fg SET grantee = g.id::text FROM groups g WHERE fg.kind = 'group' AND g.name = fg.grantee;
     `,
   },
+  {
+    version: 9,
+    name: 'direct peers: private messages by recipient and sender',
+    sql: `
+      -- With messages_private_idx (sender, recipient, id), a loose index scan lists a
+      -- user's direct peers in both directions (who gets their presence changes).
+      CREATE INDEX messages_peers_idx ON messages (recipient, sender) WHERE kind = 'private';
+    `,
+  },
 ];
 
 /** Highest schema version this code knows. */

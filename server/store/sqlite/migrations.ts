@@ -363,6 +363,15 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 9,
+    name: 'direct peers: private messages by recipient and sender',
+    up(db) {
+      // With messages_private (kind, sender, recipient, id), a loose index scan lists a
+      // user's direct peers in both directions (who gets their presence changes).
+      db.exec(`CREATE INDEX messages_private_peers ON messages (recipient, sender) WHERE kind = 'private';`);
+    },
+  },
 ];
 
 /** The newest schema version this code can read and write. */

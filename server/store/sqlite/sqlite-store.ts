@@ -247,6 +247,13 @@ function messages({ s, ready, op }: Sides): MessageStore {
       if ('group' in target) return s.groupHistory.all(target.group, before, limit).map(toMessage);
       return s.privateHistory.all({ a: query.viewer, b: target.peer, before, limit }).map(toMessage);
     },
+    async directPeers(username) {
+      ready();
+      return s.directPeers
+        .all({ user: username })
+        .map((r) => r.peer)
+        .sort();
+    },
   };
 }
 

@@ -210,6 +210,25 @@ export function prepareStatements(db: Database) {
                       ORDER BY id DESC LIMIT @limit)
        ORDER BY id DESC LIMIT @limit`,
     ),
+    // A loose index scan per direction: each step seeks the next distinct name
+    // (messages_private and messages_private_peers), so the cost grows with the
+    // number of peers, not of messages.
+    directPeers: p<[{ user: string }], { peer: string }>(
+      `WITH RECURSIVE
+         sent(peer) AS (
+           SELECT (SELECT min(recipient) FROM messages WHERE kind = 'private' AND sender = @user)
+           UNION ALL
+           SELECT (SELECT min(recipient) FROM messages WHERE kind = 'private' AND sender = @user AND recipient > sent.peer)
+             FROM sent WHERE sent.peer IS NOT NULL),
+         got(peer) AS (
+           SELECT (SELECT min(sender) FROM messages WHERE kind = 'private' AND recipient = @user)
+           UNION ALL
+           SELECT (SELECT min(sender) FROM messages WHERE kind = 'private' AND recipient = @user AND sender > got.peer)
+             FROM got WHERE got.peer IS NOT NULL)
+       SELECT peer FROM sent WHERE peer IS NOT NULL AND peer <> @user
+       UNION
+       SELECT peer FROM got WHERE peer IS NOT NULL AND peer <> @user`,
+    ),
     // By the current group's id: an ended group's messages stay with the ended group.
     groupHistory: p<[string, number, number], MessageRow>(
       `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE kind = 'group' AND group_id = (SELECT id FROM groups WHERE name = ?) AND id < ?
