@@ -7,7 +7,7 @@ import { fileToken } from './files';
 import { createGroup, groupAdd, grouplist, groupLeave, groupRemove } from './groups';
 import { broadcast, message, messageGroup } from './messaging';
 import { typing, users } from './people';
-import { ping, whoelse, wholasthr } from './presence';
+import { ping, watch, whoelse, wholasthr } from './presence';
 import type { CommandTable } from './types';
 
 export const commands: CommandTable = {
@@ -22,6 +22,7 @@ export const commands: CommandTable = {
   unblock,
   blocklist,
   ping,
+  watch,
   users,
   typing,
   offline,

@@ -48,7 +48,7 @@ export function createServices(config: ServerConfig, store: Store, bus: Bus, log
   const registry = new SessionRegistry();
   const blocks = new BlockService(store.blocks, store.accounts, bus);
   const groups = new GroupService(store.groups, store.accounts, bus, registry, now);
-  const presence = new PresenceService(store.accounts, blocks, bus, registry, now);
+  const presence = new PresenceService(store.accounts, store.groups, store.messages, blocks, bus, registry, now);
   const files = new FileService(
     store.files,
     store.blobs,

@@ -9,7 +9,7 @@ import { createGroup, groupAdd, grouplist, groupLeave, groupRemove } from './gro
 import { ack, help, history, offline } from './mailbox';
 import { broadcast, message, messageGroup } from './messaging';
 import { typing, users } from './people';
-import { ping, whoelse, wholasthr } from './presence';
+import { ping, watch, whoelse, wholasthr } from './presence';
 
 export const wireCommands = {
   login,
@@ -23,6 +23,7 @@ export const wireCommands = {
   unblock,
   blocklist,
   ping,
+  watch,
   users,
   typing,
   offline,
