@@ -111,6 +111,7 @@ for (const backend of backends) {
     describe('users', () => {
       it('WS: every account, online or not, sorted, with presence and last sign-in; filtered by a query', async () => {
         const alice = await h.wsUser(0, 'alice');
+        await alice.request({ type: 'watch', users: ['dave'] });
         await h.wsUser(1, 'bob');
         const all = await alice.request({ type: 'users' });
         expect(all.more).toBe(false);

@@ -60,8 +60,8 @@ async function signIn(term: PtySession, username: string, options: { prompted?: 
   await term.waitFor(`${username}>`, `the prompt of ${username}`);
 }
 
-/** Another user, on the client library over real WebSockets; `received` collects what reaches them. */
-async function person(username: string) {
+/** Another user, on the client library over real WebSockets; `received` collects what reaches them, `presence` the changes of those they `watch`. */
+async function person(username: string, watch: string[] = []) {
   const session = new ChatSession({ createSocket: wsSocketFactory(), backoff: { initialMs: 50, maxMs: 300, jitter: 0 }, ackDelayMs: 20 });
   sessions.push(session);
   const received: Array<EventOf<'message'>> = [];
@@ -71,6 +71,7 @@ async function person(username: string) {
     if (e.event === 'presence') presence.push(e);
   });
   await session.signIn({ url: server.wsUrl, username, password: passwordOf(username) });
+  if (watch.length > 0) await session.request({ type: 'watch', users: watch });
   return { session, received, presence };
 }
 
