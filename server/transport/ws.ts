@@ -62,6 +62,9 @@ export interface WsOptions extends ListenerOptions {
   serveMetrics?: boolean;
 }
 
+/** ws send options: every frame is text, pre-encoded bytes included. */
+const TEXT_FRAME = { binary: false } as const;
+
 class WsConnection implements Connection {
   readonly id = nextConnectionId();
   readonly kind = 'ws';
@@ -162,19 +165,13 @@ class WsConnection implements Connection {
     this.send(encodeEvent(event));
   }
 
-  deliver(seq: number, offline: boolean, message: OutboundMessage, onWritten?: () => void, catchUp = false): void {
-    const frame = encodeDelivery(seq, offline, message.encoded('json', encodeMessageBody));
-    if (!catchUp) return this.send(frame, onWritten);
-    // Frame header and UTF-8 may add a little; the count only has to be close and symmetric.
+  deliver(seq: number, offline: boolean, message: OutboundMessage, _onWritten?: (seq: number) => void, catchUp = false): void {
+    // The payload is the same bytes for every recipient with this seq and variant: encoded once.
+    const frame = message.bytes(offline ? `json ${seq} offline` : `json ${seq}`, (m) => encodeDelivery(seq, offline, message.encoded('json', () => encodeMessageBody(m))));
+    if (!catchUp) return this.send(frame);
+    // The frame header may add a few bytes; the count only has to be close and symmetric.
     const flushed = this.backlog.catchUpWrite(frame.length);
-    this.send(
-      frame,
-      () => {
-        flushed();
-        onWritten?.();
-      },
-      flushed,
-    );
+    this.send(frame, flushed, flushed);
   }
 
   drained(): Promise<void> {
@@ -203,10 +200,11 @@ class WsConnection implements Connection {
     this.ws.ping();
   }
 
-  private send(frame: string, onWritten?: () => void, onFailed?: () => void): void {
+  /** Sends one text frame (a Buffer must hold UTF-8 text: it is sent as a text frame, never copied). */
+  private send(frame: string | Buffer, onWritten?: () => void, onFailed?: () => void): void {
     if (!this.open) return onFailed?.();
     corkForThisTurn(this.socket);
-    this.ws.send(frame, onWritten || onFailed ? (err) => (err ? onFailed?.() : onWritten?.()) : undefined);
+    this.ws.send(frame, TEXT_FRAME, onWritten || onFailed ? (err) => (err ? onFailed?.() : onWritten?.()) : undefined);
     if (this.backlog.over(this.ws.bufferedAmount, this.options.maxSendQueueBytes)) {
       this.options.log.warn({ conn: this.id, queued: this.ws.bufferedAmount }, 'slow consumer disconnected');
       this.ws.terminate();

@@ -146,6 +146,8 @@ for (const backend of backends) {
             `^People \\(5\\): alice \\(online\\), bob \\(never signed in\\), carol \\(never signed in\\), dave \\(never signed in\\), erin \\(never signed in\\)$`,
           ),
         );
+        alice.send('watch bob');
+        await alice.waitLine('Watching (1): bob');
         const bob = await h.tcpUser(1, 'bob');
         alice.send('users B');
         await alice.waitLine('People (1): bob (online)');

@@ -81,7 +81,7 @@ const count = (rows: string[], pattern: RegExp) => rows.filter((r) => pattern.te
 // Each test starts the client through tsx, which compiles on start: slow on two busy cores.
 describe('terminal client', { timeout: 90_000 }, () => {
   it('reads the password with echo off, prints plain text under NO_COLOR, and Ctrl+C logs out cleanly (exit 0)', async () => {
-    const bob = await person('bob');
+    const bob = await person('bob', ['alice']);
     const term = await client();
     await term.waitFor(`Connected to chat at ${server.wsUrl}.`);
     await signIn(term, 'alice');
@@ -173,7 +173,7 @@ describe('terminal client', { timeout: 90_000 }, () => {
   });
 
   it('closing the terminal (SIGHUP) logs out and exits 0', async () => {
-    const bob = await person('bob');
+    const bob = await person('bob', ['erin']);
     const term = await client(['--user', 'erin']);
     await signIn(term, 'erin', { prompted: false });
     await waitUntil(() => bob.presence.some((p) => p.user === 'erin' && p.online), 'bob to see erin online');
