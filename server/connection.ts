@@ -31,8 +31,13 @@ export class OutboundMessage {
    * The bytes are never modified once built.
    */
   bytes(key: string, build: (message: ChatMessage) => string): Buffer {
+    return this.frame(key, () => Buffer.from(build(this.message), 'utf8'));
+  }
+
+  /** Like bytes(), for a unit the transport builds as bytes itself (a WebSocket frame). */
+  frame(key: string, build: () => Buffer): Buffer {
     let unit = this.units.get(key);
-    if (unit === undefined) this.units.set(key, (unit = Buffer.from(build(this.message), 'utf8')));
+    if (unit === undefined) this.units.set(key, (unit = build()));
     return unit;
   }
 }

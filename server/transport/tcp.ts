@@ -36,7 +36,7 @@ import {
   type ResultOf,
   type WireError,
 } from '../protocol';
-import { Backlog } from './backlog';
+import { Backlog, CATCH_UP_HIGH_WATER } from './backlog';
 import { atEndOfTurn } from './cork';
 import { InputPump } from './input-pump';
 import { outputPauseBytes } from './output';
@@ -353,11 +353,12 @@ class TcpConnection implements Connection {
       const flushed = this.backlog.catchUpWrite(line.length);
       this.outDone.push(flushed);
     }
-    this.checkQueue();
   }
 
   drained(): Promise<void> {
-    return this.backlog.drained(() => this.socket.writableLength);
+    // A catch-up runs within one turn: past the high-water mark its output is written now, so the socket can push back.
+    if (this.outBytes >= CATCH_UP_HIGH_WATER) this.flush();
+    return this.backlog.drained(() => this.socket.writableLength + this.outBytes);
   }
 
   close(reason: string): void {
@@ -377,7 +378,6 @@ class TcpConnection implements Connection {
   private write(text: string, onWritten?: () => void): void {
     if (text === '' || !this.enqueue(text)) return;
     if (onWritten) this.outDone.push((failed) => failed || onWritten());
-    this.checkQueue();
   }
 
   /** Adds `chunk` to this turn's output; false when the connection is closed (nothing queued). */
@@ -389,17 +389,20 @@ class TcpConnection implements Connection {
     }
     this.out.push(chunk);
     this.outBytes += chunk.length;
+    // Checked once per turn (flush), and here only against this turn's output alone.
+    if (this.outBytes > this.options.maxSendQueueBytes) return this.checkQueue();
     return true;
   }
 
   /** A peer that does not read its output is disconnected (a slow consumer must not make the server buffer without limit). */
-  private checkQueue(): void {
-    const queued = this.socket.writableLength + this.outBytes;
-    if (this.backlog.over(queued, this.options.maxSendQueueBytes)) {
-      this.options.log.warn({ conn: this.id, queued }, 'slow consumer disconnected');
-      this.out = [];
-      this.socket.destroy();
-    }
+  private checkQueue(turnBytes = this.outBytes): boolean {
+    const queued = this.socket.writableLength + turnBytes;
+    if (!this.backlog.over(queued, this.options.maxSendQueueBytes)) return true;
+    this.options.log.warn({ conn: this.id, queued }, 'slow consumer disconnected');
+    this.out = [];
+    this.outDone = [];
+    this.socket.destroy();
+    return false;
   }
 
   /** Writes this turn's output as one chunk, with one callback for its writes' callbacks and acknowledgements. */
@@ -409,12 +412,13 @@ class TcpConnection implements Connection {
     const done = this.outDone;
     const ackTo = this.ackTo;
     const ackSeq = this.ackSeq;
+    const bytes = this.outBytes;
     this.out = null;
     this.outBytes = 0;
     this.outDone = [];
     this.ackTo = null;
     if (out.length === 0) return;
-    if (!this.open) {
+    if (!this.open || !this.checkQueue(bytes)) {
       for (const d of done) d(true);
       return;
     }
