@@ -133,15 +133,17 @@ export class PresenceService {
   private flush(): void {
     const batch = this.pending;
     this.pending = new Map();
-    this.handling = this.handling.then(async () => {
-      const related = await Promise.all([...batch.keys()].map((user) => this.relatedTo(user).catch(() => [] as string[])));
-      let i = 0;
-      for (const [user, change] of batch) {
-        const to = related[i++]!;
-        this.showLocally(user, change.online, change.at, to);
-        void this.bus.publish({ kind: 'presence', user, online: change.online, at: change.at, to }).catch(() => {});
-      }
-    }).catch(() => {});
+    this.handling = this.handling
+      .then(async () => {
+        const related = await Promise.all([...batch.keys()].map((user) => this.relatedTo(user).catch(() => [] as string[])));
+        let i = 0;
+        for (const [user, change] of batch) {
+          const to = related[i++]!;
+          this.showLocally(user, change.online, change.at, to);
+          void this.bus.publish({ kind: 'presence', user, online: change.online, at: change.at, to }).catch(() => {});
+        }
+      })
+      .catch(() => {});
   }
 
   /** Users who share a group with `user` or have a direct conversation with them, sorted, without `user`. */

@@ -342,7 +342,10 @@ class TcpConnection implements Connection {
     // seq and variant (online, offline); links to attachments also depend on the
     // address the client reached (clients on one address share them).
     const base = message.message.attachments?.length ? this.linkBase() : '';
-    const line = message.bytes(`text ${seq} ${offline ? 'offline' : 'online'} ${base}`, (m: ChatMessage) => `#${seq} ${formatDeliveryBody(offline, m, undefined, base)}\n`);
+    const line = message.bytes(
+      `text ${seq} ${offline ? 'offline' : 'online'} ${base}`,
+      (m: ChatMessage) => `#${seq} ${formatDeliveryBody(offline, m, undefined, base)}\n`,
+    );
     if (!this.enqueue(line)) return;
     if (onWritten) {
       // Acknowledgements are cumulative: the turn's last delivery stands for the earlier ones.
