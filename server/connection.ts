@@ -12,6 +12,8 @@ import type { Attachment, ChatMessage, Command, CommandType, EventFrame, Request
  */
 export class OutboundMessage {
   private readonly encodings = new Map<string, string>();
+  /** Whole wire units (a line, a frame's payload) as bytes, by key. */
+  private readonly units = new Map<string, Buffer>();
 
   constructor(readonly message: ChatMessage) {}
 
@@ -20,6 +22,23 @@ export class OutboundMessage {
     let body = this.encodings.get(key);
     if (body === undefined) this.encodings.set(key, (body = encode(this.message)));
     return body;
+  }
+
+  /**
+   * A whole wire unit as UTF-8 bytes, built on first use per key and then
+   * shared by every recipient: no per-recipient string building or encoding.
+   * The key must name everything the unit depends on (seq, offline, format).
+   * The bytes are never modified once built.
+   */
+  bytes(key: string, build: (message: ChatMessage) => string): Buffer {
+    return this.frame(key, () => Buffer.from(build(this.message), 'utf8'));
+  }
+
+  /** Like bytes(), for a unit the transport builds as bytes itself (a WebSocket frame). */
+  frame(key: string, build: () => Buffer): Buffer {
+    let unit = this.units.get(key);
+    if (unit === undefined) this.units.set(key, (unit = build()));
+    return unit;
   }
 }
 
@@ -61,12 +80,14 @@ export interface Connection {
   /** Pushes an event (not `message`: deliveries go through deliver()). */
   event(event: EventFrame): void;
   /**
-   * Delivers a chat message. `onWritten` runs once the bytes were handed to the
-   * kernel; it is passed only to connections that acknowledge on write.
+   * Delivers a chat message. `onWritten(seq)` runs once the bytes were handed
+   * to the kernel; it is passed only to connections that acknowledge on write,
+   * and may run once for several deliveries written together (with the highest
+   * seq among them: acknowledgements are cumulative).
    * `catchUp`: part of a catch-up the server streams with drained(); such
    * writes never count against the slow-consumer limit.
    */
-  deliver(seq: number, offline: boolean, message: OutboundMessage, onWritten?: () => void, catchUp?: boolean): void;
+  deliver(seq: number, offline: boolean, message: OutboundMessage, onWritten?: (seq: number) => void, catchUp?: boolean): void;
   /** Resolves once little output is queued (at once when so), or the connection is gone: a catch-up waits on it between messages. */
   drained(): Promise<void>;
   /** Closes after flushing what is queued. */

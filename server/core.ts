@@ -261,7 +261,7 @@ export class ChatCore implements Inbound {
         delivery.deliverFromBus(event);
         break;
       case 'presence':
-        presence.showLocally(event.user, event.online, event.at);
+        void presence.fromBus(event.user, event.online, event.at, event.to);
         break;
       case 'group':
         void groups.notifyLocal(event);

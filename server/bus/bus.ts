@@ -19,7 +19,12 @@ export type BusEvent =
    * or (null) everyone signed in there; never those in `skip`, nor the sender.
    */
   | { kind: 'deliver'; message: ChatMessage; users: string[] | null; skip: string[] }
-  | { kind: 'presence'; user: string; online: boolean; at: number }
+  /**
+   * `user` came online or went offline. `to`: the users related to them (group
+   * co-members, direct peers) as the announcing node found them; missing when
+   * the node that held the session died (receivers look them up).
+   */
+  | { kind: 'presence'; user: string; online: boolean; at: number; to?: string[] }
   /** Group membership changed; `notify` are the users to tell. */
   | {
       kind: 'group';

@@ -18,7 +18,7 @@ const BusEventSchema = z.discriminatedUnion('kind', [
     users: z.array(z.string()).nullable(),
     skip: z.array(z.string()),
   }),
-  z.object({ kind: z.literal('presence'), user: z.string(), online: z.boolean(), at: Int }),
+  z.object({ kind: z.literal('presence'), user: z.string(), online: z.boolean(), at: Int, to: z.array(z.string()).optional() }),
   z.object({
     kind: z.literal('group'),
     name: z.string(),

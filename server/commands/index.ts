@@ -8,7 +8,7 @@ import { fileToken } from './files';
 import { createGroup, groupAdd, grouplist, groupLeave, groupRemove } from './groups';
 import { broadcast, deleteMessage, edit, message, messageGroup, react, reply } from './messaging';
 import { typing, users } from './people';
-import { ping, whoelse, wholasthr } from './presence';
+import { ping, watch, whoelse, wholasthr } from './presence';
 import { search } from './search';
 import { profile, profiles } from './profiles';
 import type { CommandTable } from './types';
@@ -29,6 +29,7 @@ export const commands: CommandTable = {
   unblock,
   blocklist,
   ping,
+  watch,
   users,
   profile,
   profiles,

@@ -1,4 +1,4 @@
-// whoelse, wholasthr and ping.
+// whoelse, wholasthr, ping and watch.
 import type { CommandSpec } from './types';
 
 /** whoelse — users online now, except me */
@@ -24,5 +24,13 @@ export const ping: CommandSpec<'ping'> = {
   needsAuth: true,
   async handle(ctx, cmd) {
     return ctx.services.presence.ping(ctx.user, cmd.user);
+  },
+};
+
+/** watch [user ...] — presence changes of these users too (replaces the list; none: stop) */
+export const watch: CommandSpec<'watch'> = {
+  needsAuth: true,
+  async handle(ctx, cmd) {
+    return { users: await ctx.services.presence.watch(ctx.user, cmd.users) };
   },
 };

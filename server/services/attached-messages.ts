@@ -20,6 +20,7 @@ export function withAttachments(messages: MessageStore, files: FileService): Mes
     signIn: (username) => messages.signIn(username),
     signOut: (username, acked) => messages.signOut(username, acked),
     lastAway: (username) => messages.lastAway(username),
+    directPeers: (username) => messages.directPeers(username),
     async history(query) {
       return files.withAttachments(await messages.history(query));
     },

@@ -73,7 +73,7 @@ export function createServices(config: ServerConfig, store: Store, bus: Bus, log
     now,
   );
   const profiles = new ProfileService(store.accounts, files, bus, registry);
-  const presence = new PresenceService(store.accounts, blocks, bus, registry, profiles, now);
+  const presence = new PresenceService(store.accounts, store.groups, store.messages, blocks, bus, registry, profiles, now);
   // Messages read back (replays, offline list, history) come with their attachments.
   const messages = withAttachments(store.messages, files);
   return {

@@ -33,10 +33,10 @@ export class SessionRegistry {
     for (const s of this.byUser.values()) if (s.username !== except) s.connection.event(event);
   }
 
-  /** Sends an event to every local session that wants presence events, except `except`. */
-  presenceToAll(event: EventFrame, except?: string): void {
-    for (const s of this.byUser.values()) {
-      if (s.wantsPresence && s.username !== except) s.connection.event(event);
-    }
+  /** Sends a presence event to `username`'s local session, if it wants presence events and is not `about` itself. */
+  presenceTo(username: string, event: EventFrame, about: string): void {
+    if (username === about) return;
+    const s = this.byUser.get(username);
+    if (s?.wantsPresence) s.connection.event(event);
   }
 }

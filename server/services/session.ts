@@ -75,6 +75,7 @@ export class Session implements SessionHandle {
     this.liveInOrder = options.liveInOrder;
     this.wantsPresence = options.wantsPresence;
     this.startedAt = options.startedAt;
+    this.onWritten = this.connection.acknowledgesOnWrite ? (seq) => void this.acknowledge(seq).catch(() => {}) : undefined;
   }
 
   /** Sends everything of the user's conversations after the last sent position, then releases waiting live deliveries. */
@@ -153,9 +154,11 @@ export class Session implements SessionHandle {
 
   private write(seq: number, offline: boolean, message: OutboundMessage, catchUp = false): void {
     this.lastSent = seq;
-    const onWritten = this.connection.acknowledgesOnWrite ? () => void this.acknowledge(seq).catch(() => {}) : undefined;
-    this.connection.deliver(seq, offline, message, onWritten, catchUp);
+    this.connection.deliver(seq, offline, message, this.onWritten, catchUp);
   }
+
+  /** Connections that acknowledge on write report written positions here (one function per session, not one per delivery). */
+  private readonly onWritten: ((seq: number) => void) | undefined;
 
   /**
    * Records that everything up to `seq` was processed (never beyond what was

@@ -103,6 +103,7 @@ export class SessionService {
     if (!session) return;
     client.session = null;
     this.registry.remove(session);
+    this.presence.unwatchAll(session.username);
     const ended = (async () => {
       // The last acknowledgement is stored before the claim goes, so the next sign-in resumes after it.
       await session.end();
@@ -127,6 +128,7 @@ export class SessionService {
     if (!session) return;
     client.session = null;
     this.registry.remove(session);
+    this.presence.unwatchAll(session.username);
     void session.end();
   }
 }

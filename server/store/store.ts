@@ -457,6 +457,12 @@ export interface MessageStore {
    * there. Resolves null (changing nothing) when the message does not exist or is deleted.
    */
   toggleReaction(id: number, username: string, emoji: string, at: number): Promise<ReactionToggle | null>;
+  /**
+   * Users `username` has a direct conversation with: everyone they sent a
+   * private message to or received one from, each once, sorted by name, never
+   * `username` itself. O(peers) index seeks, not a scan of the messages.
+   */
+  directPeers(username: string): Promise<string[]>;
 }
 
 /** One line of the audit log. */

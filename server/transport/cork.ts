@@ -1,17 +1,35 @@
 // Write batching shared by both transports: a socket written to during an
 // event-loop turn is corked until that turn ends, so everything produced for
 // one peer in the turn (replies, deliveries, presence) leaves in one writev
-// instead of one syscall per message. One setImmediate uncorks them all after
-// the poll phase; order and write callbacks are unchanged.
+// instead of one syscall per message; a transport may instead collect a turn's
+// output itself and write it once (atEndOfTurn). One setImmediate runs the
+// collected flushes, then uncorks every socket, after the poll phase; order
+// and write callbacks are unchanged.
 import type { Writable } from 'node:stream';
 
 const corked = new Set<Writable>();
+let flushes: (() => void)[] = [];
 let uncorkScheduled = false;
 
 function uncorkAll(): void {
   uncorkScheduled = false;
+  const run = flushes;
+  flushes = [];
+  for (const flush of run) flush();
   for (const socket of corked) socket.uncork();
   corked.clear();
+}
+
+function schedule(): void {
+  if (uncorkScheduled) return;
+  uncorkScheduled = true;
+  setImmediate(uncorkAll);
+}
+
+/** Runs `flush` once the current event-loop turn ends (call it once per turn per connection). */
+export function atEndOfTurn(flush: () => void): void {
+  flushes.push(flush);
+  schedule();
 }
 
 /** Corks `socket` until the end of the current event-loop turn (idempotent within a turn). */
@@ -19,8 +37,5 @@ export function corkForThisTurn(socket: Writable): void {
   if (corked.has(socket)) return;
   socket.cork();
   corked.add(socket);
-  if (!uncorkScheduled) {
-    uncorkScheduled = true;
-    setImmediate(uncorkAll);
-  }
+  schedule();
 }

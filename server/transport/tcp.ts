@@ -9,6 +9,9 @@
 // - Bytes that are not valid UTF-8 get INVALID_UTF8; the session stays usable.
 // - Output beyond maxSendQueueBytes not yet taken by the peer disconnects it
 //   (a slow consumer must not make the server buffer without limit).
+// - Output of one event-loop turn is collected and written once when the turn
+//   ends (one write and one write callback per connection per turn, however
+//   many lines); delivery lines are shared bytes, built once per message.
 // - Lines are handled a few per event-loop turn, and reading pauses while the
 //   connection presses too hard (input-pump.ts).
 import net from 'node:net';
@@ -33,8 +36,8 @@ import {
   type ResultOf,
   type WireError,
 } from '../protocol';
-import { Backlog } from './backlog';
-import { corkForThisTurn } from './cork';
+import { Backlog, CATCH_UP_HIGH_WATER } from './backlog';
+import { atEndOfTurn } from './cork';
 import { InputPump } from './input-pump';
 import { outputPauseBytes } from './output';
 import { nextConnectionId } from './ids';
@@ -78,6 +81,14 @@ class TcpConnection implements Connection {
   private readonly backlog: Backlog;
   /** Lines wait here and are handled a few per turn (see input-pump.ts); made on the first line, idle connections stay small. */
   private pumpInstance: InputPump<Buffer> | null = null;
+  /** This turn's output, written as one chunk when the turn ends (null: nothing yet). */
+  private out: (string | Buffer)[] | null = null;
+  private outBytes = 0;
+  /** Callbacks of this turn's writes, run in order once its chunk was written (or failed). */
+  private outDone: ((failed: boolean) => void)[] = [];
+  /** The highest delivery of this turn to acknowledge once written, and who to tell. */
+  private ackSeq = 0;
+  private ackTo: ((seq: number) => void) | null = null;
 
   constructor(
     private readonly socket: net.Socket,
@@ -95,7 +106,7 @@ class TcpConnection implements Connection {
         handle: (line) => this.onLine(line),
         pauseReading: () => socket.pause(),
         resumeReading: () => socket.resume(),
-        outputQueued: () => socket.writableLength,
+        outputQueued: () => socket.writableLength + this.outBytes,
         onceDrained: (fn) => socket.once('drain', fn),
         isOpen: () => this.open,
       },
@@ -326,32 +337,38 @@ class TcpConnection implements Connection {
     if (line !== null && (this.state.kind === 'ready' || event.event === 'shutdown')) this.writeLine(line);
   }
 
-  deliver(seq: number, offline: boolean, message: OutboundMessage, onWritten?: () => void, catchUp = false): void {
-    // Delivery lines differ only in their `#<seq>` prefix: the rest is rendered once per
-    // message, per variant (online, offline) and per link base (clients on one address share it).
-    const base = this.linkBase();
-    const body = message.encoded(`${offline ? 'text-offline' : 'text'} ${base}`, (m: ChatMessage) => formatDeliveryBody(offline, m, undefined, base));
-    const line = `#${seq} ${body}\n`;
-    if (!catchUp) return this.write(line, onWritten);
-    const flushed = this.backlog.catchUpWrite(Buffer.byteLength(line));
-    this.write(
-      line,
-      () => {
-        flushed();
-        onWritten?.();
-      },
-      flushed,
+  deliver(seq: number, offline: boolean, message: OutboundMessage, onWritten?: (seq: number) => void, catchUp = false): void {
+    // A delivery line is the same bytes for every recipient of a message with the same
+    // seq and variant (online, offline); links to attachments also depend on the
+    // address the client reached (clients on one address share them).
+    const base = message.message.attachments?.length ? this.linkBase() : '';
+    const line = message.bytes(
+      `text ${seq} ${offline ? 'offline' : 'online'} ${base}`,
+      (m: ChatMessage) => `#${seq} ${formatDeliveryBody(offline, m, undefined, base)}\n`,
     );
+    if (!this.enqueue(line)) return;
+    if (onWritten) {
+      // Acknowledgements are cumulative: the turn's last delivery stands for the earlier ones.
+      this.ackSeq = seq;
+      this.ackTo = onWritten;
+    }
+    if (catchUp) {
+      const flushed = this.backlog.catchUpWrite(line.length);
+      this.outDone.push(flushed);
+    }
   }
 
   drained(): Promise<void> {
-    return this.backlog.drained(() => this.socket.writableLength);
+    // A catch-up runs within one turn: past the high-water mark its output is written now, so the socket can push back.
+    if (this.outBytes >= CATCH_UP_HIGH_WATER) this.flush();
+    return this.backlog.drained(() => this.socket.writableLength + this.outBytes);
   }
 
   close(reason: string): void {
     if (this.socket.destroyed) return;
     this.options.log.debug({ conn: this.id, reason }, 'closing tcp connection');
     if (reason !== CloseReason.logout && reason !== CloseReason.shutdown) this.writeLine(`Disconnected: ${reason}.`);
+    this.flush();
     this.socket.end();
     // A peer that never reads would keep the socket half-closed forever.
     setTimeout(() => this.socket.destroy(), 5_000).unref();
@@ -361,15 +378,63 @@ class TcpConnection implements Connection {
     this.write(`${line}\n`, onWritten);
   }
 
-  private write(text: string, onWritten?: () => void, onFailed?: () => void): void {
-    if (text === '' || !this.open) return onFailed?.();
-    corkForThisTurn(this.socket);
-    this.socket.write(text, onWritten || onFailed ? (err) => (err ? onFailed?.() : onWritten?.()) : undefined);
-    if (this.backlog.over(this.socket.writableLength, this.options.maxSendQueueBytes)) {
-      this.options.log.warn({ conn: this.id, queued: this.socket.writableLength }, 'slow consumer disconnected');
-      this.socket.destroy();
-    }
+  private write(text: string, onWritten?: () => void): void {
+    if (text === '' || !this.enqueue(text)) return;
+    if (onWritten) this.outDone.push((failed) => failed || onWritten());
   }
+
+  /** Adds `chunk` to this turn's output; false when the connection is closed (nothing queued). */
+  private enqueue(chunk: string | Buffer): boolean {
+    if (!this.open) return false;
+    if (this.out === null) {
+      this.out = [];
+      atEndOfTurn(this.flush);
+    }
+    this.out.push(chunk);
+    this.outBytes += chunk.length;
+    // Checked once per turn (flush), and here only against this turn's output alone.
+    if (this.outBytes > this.options.maxSendQueueBytes) return this.checkQueue();
+    return true;
+  }
+
+  /** A peer that does not read its output is disconnected (a slow consumer must not make the server buffer without limit). */
+  private checkQueue(turnBytes = this.outBytes): boolean {
+    const queued = this.socket.writableLength + turnBytes;
+    if (!this.backlog.over(queued, this.options.maxSendQueueBytes)) return true;
+    this.options.log.warn({ conn: this.id, queued }, 'slow consumer disconnected');
+    this.out = [];
+    this.outDone = [];
+    this.socket.destroy();
+    return false;
+  }
+
+  /** Writes this turn's output as one chunk, with one callback for its writes' callbacks and acknowledgements. */
+  private readonly flush = (): void => {
+    const out = this.out;
+    if (out === null) return;
+    const done = this.outDone;
+    const ackTo = this.ackTo;
+    const ackSeq = this.ackSeq;
+    const bytes = this.outBytes;
+    this.out = null;
+    this.outBytes = 0;
+    this.outDone = [];
+    this.ackTo = null;
+    if (out.length === 0) return;
+    if (!this.open || !this.checkQueue(bytes)) {
+      for (const d of done) d(true);
+      return;
+    }
+    const chunk = out.length === 1 ? out[0]! : Buffer.concat(out.map((c) => (typeof c === 'string' ? Buffer.from(c, 'utf8') : c)));
+    if (done.length === 0 && !ackTo) {
+      this.socket.write(chunk);
+      return;
+    }
+    this.socket.write(chunk, (err) => {
+      for (const d of done) d(!!err);
+      if (!err && ackTo) ackTo(ackSeq);
+    });
+  };
 }
 
 /**

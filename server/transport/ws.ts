@@ -62,6 +62,28 @@ export interface WsOptions extends ListenerOptions {
   serveMetrics?: boolean;
 }
 
+/** ws send options: every frame is text, pre-encoded bytes included. */
+const TEXT_FRAME = { binary: false } as const;
+
+/** One unmasked, final text frame (RFC 6455 5.2: server frames are never masked) carrying `payload`. */
+function textFrame(payload: Buffer): Buffer {
+  const n = payload.length;
+  const headerBytes = n < 126 ? 2 : n < 65536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(headerBytes + n);
+  frame[0] = 0x81; // FIN + opcode 1 (text)
+  if (n < 126) frame[1] = n;
+  else if (n < 65536) {
+    frame[1] = 126;
+    frame.writeUInt16BE(n, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeUInt32BE(0, 2);
+    frame.writeUInt32BE(n, 6);
+  }
+  payload.copy(frame, headerBytes);
+  return frame;
+}
+
 class WsConnection implements Connection {
   readonly id = nextConnectionId();
   readonly kind = 'ws';
@@ -162,19 +184,29 @@ class WsConnection implements Connection {
     this.send(encodeEvent(event));
   }
 
-  deliver(seq: number, offline: boolean, message: OutboundMessage, onWritten?: () => void, catchUp = false): void {
-    const frame = encodeDelivery(seq, offline, message.encoded('json', encodeMessageBody));
-    if (!catchUp) return this.send(frame, onWritten);
-    // Frame header and UTF-8 may add a little; the count only has to be close and symmetric.
+  deliver(seq: number, offline: boolean, message: OutboundMessage, _onWritten?: (seq: number) => void, catchUp = false): void {
+    // The whole frame (header and payload) is the same bytes for every recipient with
+    // this seq and variant: framed once per message, then written as it is.
+    const key = offline ? `ws ${seq} offline` : `ws ${seq}`;
+    const frame = message.frame(key, () => textFrame(Buffer.from(encodeDelivery(seq, offline, message.encoded('json', encodeMessageBody)), 'utf8')));
+    if (!catchUp) return this.sendFrame(frame);
     const flushed = this.backlog.catchUpWrite(frame.length);
-    this.send(
-      frame,
-      () => {
-        flushed();
-        onWritten?.();
-      },
-      flushed,
-    );
+    this.sendFrame(frame, flushed);
+  }
+
+  /**
+   * Writes a whole pre-built frame to the socket. Safe beside ws.send(): with no
+   * compression ws writes each frame to the socket at once, in call order, so
+   * frames never interleave.
+   */
+  private sendFrame(frame: Buffer, done?: () => void): void {
+    if (!this.open) return done?.();
+    corkForThisTurn(this.socket);
+    this.socket.write(frame, done ? () => done() : undefined);
+    if (this.backlog.over(this.ws.bufferedAmount, this.options.maxSendQueueBytes)) {
+      this.options.log.warn({ conn: this.id, queued: this.ws.bufferedAmount }, 'slow consumer disconnected');
+      this.ws.terminate();
+    }
   }
 
   drained(): Promise<void> {
@@ -203,10 +235,11 @@ class WsConnection implements Connection {
     this.ws.ping();
   }
 
-  private send(frame: string, onWritten?: () => void, onFailed?: () => void): void {
+  /** Sends one text frame (a Buffer must hold UTF-8 text: it is sent as a text frame, never copied). */
+  private send(frame: string | Buffer, onWritten?: () => void, onFailed?: () => void): void {
     if (!this.open) return onFailed?.();
     corkForThisTurn(this.socket);
-    this.ws.send(frame, onWritten || onFailed ? (err) => (err ? onFailed?.() : onWritten?.()) : undefined);
+    this.ws.send(frame, TEXT_FRAME, onWritten || onFailed ? (err) => (err ? onFailed?.() : onWritten?.()) : undefined);
     if (this.backlog.over(this.ws.bufferedAmount, this.options.maxSendQueueBytes)) {
       this.options.log.warn({ conn: this.id, queued: this.ws.bufferedAmount }, 'slow consumer disconnected');
       this.ws.terminate();

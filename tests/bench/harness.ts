@@ -2,7 +2,7 @@
 // baseline relay, or an IRC peer) with its own PID, start load workers, run
 // set-up / go / result with deadlines, merge what the workers measured, and
 // clean up.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ServerOptions } from '../../server/config';
@@ -10,6 +10,7 @@ import type { Transport } from './bench-client';
 import type { Cred, Setup, WorkerResult } from './load-worker';
 import { SEND_QUEUE_BYTES, peerTitle, startPeer, type PeerAvailability, type PeerName } from './peers';
 import { cpuSplitOf, type BenchProcess, type ProcessPool } from './proc';
+import { topSelfTime } from './profile-top';
 import { Histogram, addTotals, emptyTotals, type SeqRule, type StreamTotals } from './stats';
 
 export interface RunContext {
@@ -124,10 +125,10 @@ export async function startServerTarget(ctx: RunContext, transport: 'ws' | 'tcp'
     await writeFile(options.usersFile, launch.users.map((u) => `${u.username} ${u.password}`).join('\n') + '\n');
   }
   const nodeArgs = ['--expose-gc'];
-  if (ctx.profileDir) {
-    nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${ctx.profileDir}`);
-    if (launch.profileName) nodeArgs.push(`--cpu-prof-name=${launch.profileName}.cpuprofile`);
-  }
+  // Node writes one profile per thread (tsx runs its loader in a worker) under default
+  // names into a directory of this server's own; stop() keeps the main thread's.
+  const profileTmp = ctx.profileDir ? path.join(ctx.profileDir, `.tmp-${process.pid}-${Date.now()}-${launch.profileName ?? 'server'}`) : null;
+  if (profileTmp) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profileTmp}`);
   const proc = ctx.pool.take('server', 'server-process.ts', nodeArgs);
   proc.send({ type: 'launch', launch: { options, ...(seedFile ? { seedFile } : {}) } });
   // Importing many accounts or creating seeded ones takes a while before the server listens.
@@ -150,8 +151,27 @@ export async function startServerTarget(ctx: RunContext, transport: 'ws' | 'tcp'
     async stop() {
       await proc.stop(10_000);
       await rm(dataDir, { recursive: true, force: true });
+      if (profileTmp && ctx.profileDir) {
+        const kept = await keepMainThreadProfile(profileTmp, path.join(ctx.profileDir, `${launch.profileName ?? `server-${proc.pid}`}.cpuprofile`));
+        if (kept) ctx.log(`  cpu profile ${path.relative(process.cwd(), kept)}, top self time:\n${topSelfTime(kept, 8)}`);
+      }
     },
   };
+}
+
+/** Moves the main thread's profile (thread id 0 in Node's default name) out of `tmpDir` to `target`; removes the rest. */
+async function keepMainThreadProfile(tmpDir: string, target: string): Promise<string | null> {
+  try {
+    const files = (await readdir(tmpDir)).filter((f) => f.endsWith('.cpuprofile'));
+    const main = files.find((f) => f.split('.').at(-3) === '0') ?? files[0];
+    if (!main) return null;
+    await rename(path.join(tmpDir, main), target);
+    return target;
+  } catch {
+    return null;
+  } finally {
+    await rm(tmpDir, { recursive: true, force: true });
+  }
 }
 
 /** Starts the baseline relay. */

@@ -859,6 +859,27 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(newest).toEqual({ id: newest?.id, kind: 'private', from: a, to: b, text: 'a→b 2', ts: T0 });
       });
 
+      it('directPeers lists everyone with a private conversation either way, once each, sorted by name; groups and broadcasts do not count', async () => {
+        const [a, b, c, d, upper] = (await users('a', 'b', 'c', 'd', 'Z')) as [string, string, string, string, string];
+        const team = n('team');
+        await store.groups.createGroup(team, a, [d], T0);
+        expect(await store.messages.directPeers(a)).toEqual([]);
+        await store.messages.saveMessage(privateMessage(a, c, 'a→c'));
+        await store.messages.saveMessage(privateMessage(b, a, 'b→a'));
+        await store.messages.saveMessage(privateMessage(a, c, 'a→c again'));
+        await store.messages.saveMessage(privateMessage(c, a, 'c→a'));
+        await store.messages.saveMessage(privateMessage(upper, a, 'Z→a'));
+        await store.messages.saveMessage(privateMessage(b, c, 'b→c'));
+        await store.messages.saveMessage({ kind: 'broadcast', from: d, text: 'broadcast', ts: T0 });
+        await store.messages.saveMessage({ kind: 'group', from: d, group: team, text: 'group', ts: T0 });
+
+        // Code-unit order: the upper-case name first.
+        expect(await store.messages.directPeers(a)).toEqual([upper, b, c]);
+        expect(await store.messages.directPeers(c)).toEqual([a, b]);
+        expect(await store.messages.directPeers(d)).toEqual([]);
+        expect(await store.messages.directPeers(n('stranger'))).toEqual([]);
+      });
+
       it('pages with `before` (ids strictly older) and `limit`', async () => {
         const [a, b] = (await users('a', 'b')) as [string, string];
         const ids: number[] = [];

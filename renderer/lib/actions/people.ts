@@ -1,4 +1,5 @@
 // People actions: presence lists, ping, block and unblock.
+import { MAX_DIRECTORY_SIZE } from '../../../server/protocol';
 import { toWireError } from '../client/errors';
 import { notices } from '../state/notices.svelte';
 import { people } from '../state/people.svelte';
@@ -20,6 +21,35 @@ export async function refreshPeople(): Promise<void> {
   } catch (err) {
     report(err, 'Could not load who is online');
   }
+  await watchShown();
+}
+
+/** The watch list last sent, to skip sending the same one again. */
+let watched = '';
+
+/**
+ * Subscribes to the presence changes of everyone the sidebar and the people
+ * view show (online, seen in the last hour, the directory's answer), at most
+ * 500: the server pushes only those, besides group co-members and direct peers.
+ */
+async function watchShown(): Promise<void> {
+  const names = [...new Set([...people.online, ...people.recent, ...people.directory.map((u) => u.username)])]
+    .filter((n) => n !== session.username)
+    .sort()
+    .slice(0, MAX_DIRECTORY_SIZE);
+  const key = names.join(' ');
+  if (key === watched) return;
+  try {
+    await client().request({ type: 'watch', users: names });
+    watched = key;
+  } catch {
+    // Presence dots then update on the next refresh instead of live.
+  }
+}
+
+/** A new session starts with no watch list on the server. */
+export function forgetWatched(): void {
+  watched = '';
 }
 
 /** Loads the people directory: every account whose name contains `query` (all of them for ''). */
@@ -31,6 +61,7 @@ export async function searchDirectory(query: string): Promise<void> {
   } catch (err) {
     report(err, 'Could not load the people directory');
   }
+  await watchShown();
 }
 
 export async function refreshBlocks(): Promise<void> {

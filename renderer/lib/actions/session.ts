@@ -23,7 +23,7 @@ import { client, setClient } from './client-ref';
 import { loadReceipts, refreshConversations } from './conversations';
 import { describeError } from './describe-error';
 import { refreshGroups } from './groups';
-import { refreshBlocks, refreshPeople } from './people';
+import { forgetWatched, refreshBlocks, refreshPeople } from './people';
 
 /** Events that arrive before the sign-in reply is processed wait here (Electron pushes race the invoke reply). */
 let early: EventFrame[] | null = null;
@@ -41,6 +41,8 @@ function onState(state: ConnectionState): void {
   connection.set(state);
   if (state.state === 'online' && previous !== 'online' && wasOnline && session.username !== null) {
     notices.announce('Connected again.');
+    // A new session on the server: it starts with no watch list.
+    forgetWatched();
     void refreshPeople();
   }
   if (state.state === 'signed-out' && session.username !== null && !early && !signingOut) {
@@ -137,6 +139,7 @@ async function afterSignIn(result: SignInResult): Promise<void> {
   if (result.offlineCount > 0) {
     notices.info(`${result.offlineCount} message${result.offlineCount === 1 ? '' : 's'} arrived while you were offline.`);
   }
+  forgetWatched();
   await Promise.allSettled([refreshPeople(), refreshGroups(), refreshBlocks(), refreshConversations(), loadReceipts()]);
   // Wide windows open the conversation and put the cursor in its composer; narrow
   // ones start on the conversation list, with focus on the open conversation.

@@ -11,7 +11,7 @@ import { ack, help, history, offline } from './mailbox';
 import { broadcast, deleteMessage, edit, message, messageGroup, react, reply } from './messaging';
 import { typing, users } from './people';
 import { search } from './search';
-import { ping, whoelse, wholasthr } from './presence';
+import { ping, watch, whoelse, wholasthr } from './presence';
 import { profile, profiles } from './profiles';
 
 export const wireCommands = {
@@ -30,6 +30,7 @@ export const wireCommands = {
   unblock,
   blocklist,
   ping,
+  watch,
   users,
   profile,
   profiles,

@@ -1,8 +1,9 @@
-// whoelse, wholasthr and ping.
+// whoelse, wholasthr, ping and watch.
 import { z } from 'zod';
 import { defineCommand } from '../command';
+import { MAX_DIRECTORY_SIZE } from '../limits';
 import { PresenceInfo, Timestamp, UserProfile, Username } from '../models';
-import { list, noArguments, oneWord } from '../text';
+import { list, noArguments, oneWord, words } from '../text';
 
 /** Users online now, except me. */
 export const whoelse = defineCommand({
@@ -46,4 +47,16 @@ export const ping = defineCommand({
     const blocks = [p.blockedByMe ? `you have blocked ${p.user}` : '', p.blockedMe ? `${p.user} has blocked you` : ''].filter(Boolean);
     return [`${p.user} is ${state}${blocks.length > 0 ? `; ${blocks.join('; ')}` : ''}.`];
   },
+});
+
+/**
+ * Subscribes to the presence changes of these users (besides those of group
+ * co-members and direct peers, which come anyway); replaces the previous list,
+ * an empty one ends the subscription. Unknown names are left out of the answer.
+ */
+export const watch = defineCommand({
+  schema: z.strictObject({ type: z.literal('watch'), users: z.array(Username).max(MAX_DIRECTORY_SIZE) }),
+  result: z.object({ users: z.array(Username) }),
+  text: { words: ['watch'], usage: 'watch [user ...]', parse: (rest) => ({ users: words(rest) }) },
+  render: ({ users }) => [users.length === 0 ? 'Not watching anyone.' : `Watching (${users.length}): ${list(users)}`],
 });

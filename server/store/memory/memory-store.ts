@@ -795,6 +795,11 @@ class MemoryMessages implements MessageStore {
     this.data.receiptsOff.delete(username);
   }
 
+  async directPeers(username: string): Promise<string[]> {
+    this.data.ready();
+    return [...(this.data.directPeers.get(username)?.keys() ?? [])].filter((peer) => peer !== username).sort();
+  }
+
   async history(query: HistoryQuery): Promise<ChatMessage[]> {
     this.data.ready();
     const target = historyTarget(query);

@@ -224,6 +224,14 @@ export class PostgresMessages implements MessageStore {
     return row ? { from: toNumber(row.away_from), to: toNumber(row.away_to) } : { from: 0, to: 0 };
   }
 
+  async directPeers(username: string): Promise<string[]> {
+    // One row per pair and direction (direct_peers, upserted by every private send).
+    const found = await rows<{ peer: string }>(this.pool, 'SELECT peer FROM direct_peers WHERE username = $1 AND peer <> $1 ORDER BY peer COLLATE "C"', [
+      username,
+    ]);
+    return found.map((r) => r.peer);
+  }
+
   async history(query: HistoryQuery): Promise<ChatMessage[]> {
     const target = historyTarget(query);
     const before = query.before ?? null;

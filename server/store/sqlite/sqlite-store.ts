@@ -316,6 +316,14 @@ function messages({ s, ready, op }: Sides): MessageStore {
       ready();
       return usernames.filter((u) => s.receiptsOff.get(u) !== undefined);
     },
+    async directPeers(username) {
+      ready();
+      return s.directPeers
+        .all(username)
+        .map((r) => r.peer)
+        .filter((peer) => peer !== username)
+        .sort();
+    },
     async search(query) {
       ready();
       const limit = pageSize(query.limit);

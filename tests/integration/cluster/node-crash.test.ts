@@ -76,6 +76,7 @@ await describeWithServices('Cluster: a node dies with SIGKILL mid-conversation',
     const erin = await WsClient.connect(survivorB.wsUrl);
     clients.push(erin);
     await erin.login('erin', USERS.erin);
+    await erin.request({ type: 'watch', users: ['carol'] });
 
     // A calm exchange first: the victim node works like any other.
     await carol.request({ type: 'message', to: 'dave', text: 'hello from the doomed node' });

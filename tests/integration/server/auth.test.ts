@@ -120,6 +120,7 @@ for (const backend of backends) {
 
       it('signs in again at once after the first session dropped', async () => {
         const watcher = await h.wsUser(0, 'bob');
+        await watcher.request({ type: 'watch', users: ['alice', 'carol'] });
         const first = await h.wsUser(1, 'alice');
         first.kill();
         await watcher.waitEvent('presence', (e) => e.user === 'alice' && !e.online);
@@ -134,6 +135,7 @@ for (const backend of backends) {
 
       it('remember issues a token; it signs in (and is replaced), is revoked by logout', async () => {
         const watcher = await h.wsUser(1, 'bob');
+        await watcher.request({ type: 'watch', users: ['alice'] });
         const a = await h.ws(0);
         const first = await a.login('alice', 'alice-pw', { remember: true });
         expect(first.token).toMatch(/^[A-Za-z0-9_-]{20,}$/);

@@ -97,6 +97,7 @@ for (const backend of backends) {
 
       it('WS: a frame of exactly 64 KiB is read; one byte more closes the connection with 1009; others unaffected', async () => {
         const bystander = await h.wsUser(1, 'bob');
+        await bystander.request({ type: 'watch', users: ['alice'] });
         const c = await h.wsUser(0, 'alice');
         const head = '{"id":1,"type":"message","to":"bob","text":"';
         const fits = `${head}${'x'.repeat(MAX_FRAME_BYTES - head.length - 2)}"}`;
@@ -200,6 +201,7 @@ for (const backend of backends) {
 
       it('WS: a client that stops answering pings is terminated and shown offline; a live one stays', async () => {
         const live = await h.wsUser(0, 'alice');
+        await live.request({ type: 'watch', users: ['bob'] });
         const url = h.backend.node(1).wsUrl;
         const mute = new WebSocket(url, { autoPong: false });
         const closed = new Promise<number>((resolve) => mute.once('close', (code) => resolve(code)));
@@ -218,6 +220,7 @@ for (const backend of backends) {
 
       it('TCP: a silent client is closed after the idle timeout', async () => {
         const watcher = await h.wsUser(0, 'alice');
+        await watcher.request({ type: 'watch', users: ['bob'] });
         const silent = await h.tcpUser(1, 'bob');
         await silent.waitLine('Disconnected: idle for too long.', 5_000);
         await silent.waitClosed();

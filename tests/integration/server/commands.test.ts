@@ -103,6 +103,8 @@ for (const backend of backends) {
         const alice = await h.wsUser(0, 'alice');
         const bob = await h.wsUser(1, 'bob');
         expect((await alice.request({ type: 'whoelse' })).users).toEqual(['bob']);
+        // whoelse lists everyone online; presence changes come only of users one watches (or is related to).
+        await bob.request({ type: 'watch', users: ['carol'] });
         const carol = await h.wsUser(0, 'carol');
         expect((await bob.request({ type: 'whoelse' })).users).toEqual(['alice', 'carol']);
         await carol.request({ type: 'logout' });
@@ -121,6 +123,8 @@ for (const backend of backends) {
         await alice.waitLine('No one else is online.');
         alice.send('wholasthr');
         await alice.waitLine('No one else was online in the last hour.');
+        alice.send('watch carol');
+        await alice.waitLine('Watching (1): carol');
         const bob = await h.tcpUser(1, 'bob');
         const carol = await h.tcpUser(1, 'carol');
         carol.send('logout');
@@ -205,6 +209,8 @@ for (const backend of backends) {
       it('TCP: the same, in text', async () => {
         const alice = await h.tcpUser(0, 'alice');
         const bob = await h.wsUser(1, 'bob');
+        alice.send('watch bob');
+        await alice.waitLine('Watching (1): bob');
         alice.send('ping bob');
         await alice.waitLine('bob is online.');
         alice.send('ping dave');
@@ -430,6 +436,7 @@ for (const backend of backends) {
 
       it('TCP: ack, help and logout in text', async () => {
         const alice = await h.wsUser(0, 'alice');
+        await alice.request({ type: 'watch', users: ['bob'] });
         const bob = await h.tcpUser(1, 'bob');
         bob.send('help');
         await bob.waitLine('Commands:');
@@ -447,8 +454,12 @@ for (const backend of backends) {
 
       it('presence events reach both transports; presence: false opts out', async () => {
         const quiet = await h.wsUser(0, 'erin', { presence: false });
+        await quiet.request({ type: 'watch', users: ['bob', 'carol'] });
         const alice = await h.wsUser(0, 'alice');
+        await alice.request({ type: 'watch', users: ['bob', 'carol'] });
         const tcp = await h.tcpUser(1, 'bob');
+        tcp.send('watch carol');
+        await tcp.waitLine('Watching (1): carol');
         expect(await alice.waitEvent('presence', (e) => e.user === 'bob')).toMatchObject({ online: true });
         const carol = await h.wsUser(1, 'carol');
         await tcp.waitLine('* carol is online');

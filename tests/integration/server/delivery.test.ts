@@ -47,6 +47,7 @@ for (const backend of backends) {
 
     it('WS: resumes after a dropped connection from the last seq seen, exactly once and in order', async () => {
       const watcher = await h.wsUser(0, 'carol');
+      await watcher.request({ type: 'watch', users: ['bob'] });
       const bob = await h.wsUser(0, 'bob');
       const alice = await h.wsUser(1, 'alice');
       const sending = sendMany(alice, 'bob', 200, 'm');
@@ -81,6 +82,7 @@ for (const backend of backends) {
 
     it('WS: without resumeFrom resumes after the last acknowledged seq', async () => {
       const watcher = await h.wsUser(1, 'carol');
+      await watcher.request({ type: 'watch', users: ['bob'] });
       const bob = await h.wsUser(0, 'bob');
       const alice = await h.wsUser(1, 'alice');
       await sendMany(alice, 'bob', 10, 'x');
@@ -119,7 +121,10 @@ for (const backend of backends) {
 
     it('a client that drops is signed out at once: presence event and whoelse (WS and TCP)', async () => {
       const alice = await h.wsUser(0, 'alice');
+      await alice.request({ type: 'watch', users: ['bob', 'carol'] });
       const tcpWatcher = await h.tcpUser(0, 'erin');
+      tcpWatcher.send('watch bob');
+      await tcpWatcher.waitLine('Watching (1): bob');
       const bob = await h.wsUser(1, 'bob');
       const carol = await h.tcpUser(1, 'carol');
       expect((await alice.request({ type: 'whoelse' })).users).toEqual(['bob', 'carol', 'erin']);
@@ -138,6 +143,7 @@ for (const backend of backends) {
     it('a client vanishing while the server writes a large backlog harms no one else', async () => {
       const alice = await h.wsUser(0, 'alice');
       const carol = await h.wsUser(1, 'carol');
+      await carol.request({ type: 'watch', users: ['bob', 'dave'] });
       const big = ` ${'y'.repeat(3900)}`;
       await sendMany(alice, 'bob', 150, 'big', big);
       await sendMany(alice, 'dave', 150, 'big', big);

@@ -111,6 +111,7 @@ for (const backend of backends) {
     describe('users', () => {
       it('WS: every account, online or not, sorted, with presence and last sign-in; filtered by a query', async () => {
         const alice = await h.wsUser(0, 'alice');
+        await alice.request({ type: 'watch', users: ['dave'] });
         await h.wsUser(1, 'bob');
         const all = await alice.request({ type: 'users' });
         expect(all.more).toBe(false);
@@ -151,6 +152,8 @@ for (const backend of backends) {
             `^People \\(5\\): alice \\(online\\), bob \\(never signed in\\), carol \\(never signed in\\), dave \\(never signed in\\), erin \\(never signed in\\)$`,
           ),
         );
+        alice.send('watch bob');
+        await alice.waitLine('Watching (1): bob');
         const bob = await h.tcpUser(1, 'bob');
         alice.send('users B');
         await alice.waitLine('People (1): bob (online)');

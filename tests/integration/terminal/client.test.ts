@@ -60,8 +60,8 @@ async function signIn(term: PtySession, username: string, options: { prompted?: 
   await term.waitFor(`${username}>`, `the prompt of ${username}`);
 }
 
-/** Another user, on the client library over real WebSockets; `received` collects what reaches them. */
-async function person(username: string) {
+/** Another user, on the client library over real WebSockets; `received` collects what reaches them, `presence` the changes of those they `watch`. */
+async function person(username: string, watch: string[] = []) {
   const session = new ChatSession({ createSocket: wsSocketFactory(), backoff: { initialMs: 50, maxMs: 300, jitter: 0 }, ackDelayMs: 20 });
   sessions.push(session);
   const received: Array<EventOf<'message'>> = [];
@@ -71,6 +71,7 @@ async function person(username: string) {
     if (e.event === 'presence') presence.push(e);
   });
   await session.signIn({ url: server.wsUrl, username, password: passwordOf(username) });
+  if (watch.length > 0) await session.request({ type: 'watch', users: watch });
   return { session, received, presence };
 }
 
@@ -80,7 +81,7 @@ const count = (rows: string[], pattern: RegExp) => rows.filter((r) => pattern.te
 // Each test starts the client through tsx, which compiles on start: slow on two busy cores.
 describe('terminal client', { timeout: 90_000 }, () => {
   it('reads the password with echo off, prints plain text under NO_COLOR, and Ctrl+C logs out cleanly (exit 0)', async () => {
-    const bob = await person('bob');
+    const bob = await person('bob', ['alice']);
     const term = await client();
     await term.waitFor(`Connected to chat at ${server.wsUrl}.`);
     await signIn(term, 'alice');
@@ -172,7 +173,7 @@ describe('terminal client', { timeout: 90_000 }, () => {
   });
 
   it('closing the terminal (SIGHUP) logs out and exits 0', async () => {
-    const bob = await person('bob');
+    const bob = await person('bob', ['erin']);
     const term = await client(['--user', 'erin']);
     await signIn(term, 'erin', { prompted: false });
     await waitUntil(() => bob.presence.some((p) => p.user === 'erin' && p.online), 'bob to see erin online');
