@@ -7,9 +7,9 @@ import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterEach, expect, it } from 'vitest';
 import { LATEST_VERSION, MigrationError, openPostgresStore } from '../../server/store/postgres/index';
-import { MIGRATIONS } from '../../server/store/postgres/migrations';
 import type { MessageKind } from '../../server/protocol';
 import type { Store } from '../../server/store/store';
+import { postgresSchemaAt } from '../helpers/postgres-schema';
 import { createTestSchema, describeWithServices } from '../helpers/services';
 import { describeStoreConformance } from './store-conformance';
 
@@ -58,24 +58,13 @@ await describeWithServices('PostgreSQL store', ['postgres'], ({ postgresUrl }) =
 
   /** A schema at version 2 (before canonical names), built by the released steps 1-2, holding `users`. */
   async function schemaAtV2(users: readonly string[]): Promise<string> {
-    const { schema, drop } = await createTestSchema(postgresUrl);
-    cleanups.push(drop);
-    const client = new pg.Client({ connectionString: postgresUrl });
-    await client.connect();
-    try {
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}; SET search_path TO ${schema}`);
-      await client.query('CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
-      for (const step of MIGRATIONS.filter((m) => m.version <= 2)) {
-        await client.query(step.sql);
-        await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [step.version, step.name]);
-      }
+    const { schema, drop } = await postgresSchemaAt(postgresUrl, 2, async (client) => {
       for (const [i, name] of users.entries()) {
         await client.query(`INSERT INTO names (name, kind) VALUES ($1, 'user')`, [name]);
         await client.query('INSERT INTO users (username, password_hash, created_at) VALUES ($1, $2, $3)', [name, `hash-${name}`, i]);
       }
-    } finally {
-      await client.end();
-    }
+    });
+    cleanups.push(drop);
     return schema;
   }
 
@@ -233,7 +222,7 @@ await describeWithServices('PostgreSQL store', ['postgres'], ({ postgresUrl }) =
     // The ended group's message is unreachable from the current "team".
     expect((await store.messages.history({ viewer: 'alice', group: 'team', limit: 10 })).map((m) => m.text)).toEqual(['team meeting']);
     expect(await store.messages.mailbox({ username: 'carol', after: 1, limit: 10 })).toEqual([]);
-    // Conversations (step 8): the direct pairs are found in the stream, and what was acknowledged counts as read.
+    // Conversations (step 9): the direct pairs are found in the stream, and what was acknowledged counts as read.
     const listed = await store.messages.conversations({ username: 'bob', limit: 10 });
     expect(listed.map((c) => [c.kind, c.name, c.lastMessage?.text ?? null, c.unread])).toEqual([
       ['direct', 'dave', 'from dave', 1],

@@ -10,10 +10,10 @@ import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { searchTerms } from '../../server/protocol/search';
 import { openPostgresStore } from '../../server/store/postgres/index';
-import { MIGRATIONS as PG_MIGRATIONS } from '../../server/store/postgres/migrations';
 import { openSqliteStore, SQLITE_FILE_NAME } from '../../server/store/sqlite';
 import { applyMigrations, MIGRATIONS as SQLITE_MIGRATIONS } from '../../server/store/sqlite/migrations';
 import type { Store } from '../../server/store/store';
+import { postgresSchemaAt } from '../helpers/postgres-schema';
 import { createTestSchema, describeWithServices } from '../helpers/services';
 
 const T0 = 1_700_000_000_000;
@@ -129,25 +129,15 @@ await describeWithServices('PostgreSQL search index', ['postgres'], ({ postgresU
   });
 
   it('upgrading a schema indexes the messages it already holds', async () => {
-    const { schema, drop } = await createTestSchema(postgresUrl);
-    cleanups.push(drop);
-    const client = new pg.Client({ connectionString: postgresUrl });
-    await client.connect();
-    try {
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}; SET search_path TO ${schema}`);
-      await client.query('CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
-      for (const step of PG_MIGRATIONS.filter((m) => m.version <= 7)) {
-        await client.query(step.sql);
-        await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [step.version, step.name]);
-      }
+    // Version 10: the last before the search index.
+    const { schema, drop } = await postgresSchemaAt(postgresUrl, 10, async (client) => {
       await client.query(
         "INSERT INTO messages (kind, sender, recipient, body, ts) VALUES ('private', 'alice', 'bob', 'an old message about Lighthouses', $1)",
         [T0],
       );
       await client.query("INSERT INTO messages (kind, sender, body, ts) VALUES ('broadcast', 'carol', 'lighthouse keepers wanted', $1)", [T0 + 1]);
-    } finally {
-      await client.end();
-    }
+    });
+    cleanups.push(drop);
     const store = await openAt(schema);
     expect(await texts(store, 'bob', 'lighthouse')).toEqual(['lighthouse keepers wanted', 'an old message about Lighthouses']);
   });

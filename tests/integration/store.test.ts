@@ -311,7 +311,7 @@ describe('SQLite store specifics', () => {
       expect((await store.messages.history({ viewer: 'alice', group: 'team', limit: 10 })).map((m) => m.text)).toEqual(['team meeting']);
       expect((await store.messages.mailbox({ username: 'carol', after: 0, limit: 10 })).map((d) => d.message.text)).toEqual([]);
       expect(await store.messages.lastAcked('alice')).toBe(3);
-      // Conversations (step 9): the direct pairs are found in the stream, and what was acknowledged counts as read.
+      // Conversations (step 10): the direct pairs are found in the stream, and what was acknowledged counts as read.
       const listed = await store.messages.conversations({ username: 'bob', limit: 10 });
       expect(listed.map((c) => [c.kind, c.name, c.lastMessage?.text ?? null, c.unread])).toEqual([
         ['direct', 'dave', 'from dave', 1],
