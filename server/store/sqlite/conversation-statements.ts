@@ -3,9 +3,9 @@
 // read_positions, receipts_off). Every read is an index range scan; the only
 // write per message is the direct pair's last id (saveMessage, private only).
 import type { Database, Statement } from 'better-sqlite3';
+import { M_COLUMNS } from './message-columns';
 import type { MessageRow } from './statements';
 
-const M_COLUMNS = 'm.id, m.kind, m.sender, m.recipient, m.group_name, m.text, m.ts';
 /** The reader @u blocks m.sender now, or blocked them when m was sent. */
 const VISIBLE = `NOT EXISTS (SELECT 1 FROM block_spans b WHERE b.blocker = @u AND b.blocked = m.sender
   AND (b.to_pos IS NULL OR (m.id > b.from_pos AND m.id <= b.to_pos)))`;

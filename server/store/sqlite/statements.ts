@@ -3,6 +3,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { prepareConversationStatements } from './conversation-statements';
 import { prepareFileStatements } from './file-statements';
+import { M_COLUMNS, MESSAGE_COLUMNS } from './message-columns';
 
 export interface UserRow {
   username: string;
@@ -74,9 +75,6 @@ export interface MailboxParams {
   awayTo: number;
   limit: number;
 }
-
-const MESSAGE_COLUMNS = 'id, kind, sender, recipient, group_name, text, ts, reply_to, edited_at, deleted_at';
-const M_COLUMNS = 'm.id, m.kind, m.sender, m.recipient, m.group_name, m.text, m.ts, m.reply_to, m.edited_at, m.deleted_at';
 
 /**
  * A user's mailbox, read from the one stream: three index range scans (the

@@ -194,7 +194,7 @@ describe('ChatSession against the real server', () => {
       tokens.push(restored.session.token);
     }
     expect(states.filter((s) => s.startsWith('offline'))).toEqual([]);
-    expect(await restored.session.request({ type: 'whoelse' })).toEqual({ users: [] });
+    expect(await restored.session.request({ type: 'whoelse' })).toEqual({ users: [], profiles: [] });
   });
 });
 
