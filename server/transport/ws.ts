@@ -66,8 +66,10 @@ export interface WsOptions extends ListenerOptions {
 const TEXT_FRAME = { binary: false } as const;
 
 /** One unmasked, final text frame (RFC 6455 5.2: server frames are never masked) carrying `payload`. */
-function textFrame(payload: Buffer): Buffer {
-  const n = payload.length;
+function textFrame(payload: string): Buffer {
+  // One allocation: the header and the UTF-8 payload written in place (a 4 KB message
+  // would otherwise cost a payload buffer and a frame buffer, both outside the pool).
+  const n = Buffer.byteLength(payload, 'utf8');
   const headerBytes = n < 126 ? 2 : n < 65536 ? 4 : 10;
   const frame = Buffer.allocUnsafe(headerBytes + n);
   frame[0] = 0x81; // FIN + opcode 1 (text)
@@ -80,7 +82,7 @@ function textFrame(payload: Buffer): Buffer {
     frame.writeUInt32BE(0, 2);
     frame.writeUInt32BE(n, 6);
   }
-  payload.copy(frame, headerBytes);
+  frame.write(payload, headerBytes, 'utf8');
   return frame;
 }
 
@@ -188,7 +190,7 @@ class WsConnection implements Connection {
     // The whole frame (header and payload) is the same bytes for every recipient with
     // this seq and variant: framed once per message, then written as it is.
     const key = offline ? `ws ${seq} offline` : `ws ${seq}`;
-    const frame = message.frame(key, () => textFrame(Buffer.from(encodeDelivery(seq, offline, message.encoded('json', encodeMessageBody)), 'utf8')));
+    const frame = message.frame(key, () => textFrame(encodeDelivery(seq, offline, message.encoded('json', encodeMessageBody))));
     if (!catchUp) return this.sendFrame(frame);
     const flushed = this.backlog.catchUpWrite(frame.length);
     this.sendFrame(frame, flushed);
