@@ -5,7 +5,8 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { MessageRow } from './statements';
 
-const M_COLUMNS = 'm.id, m.kind, m.sender, m.recipient, m.group_name, m.text, m.ts';
+/** The columns statements.ts reads a message row with (MessageRow), edits and deletion included. */
+const M_COLUMNS = 'm.id, m.kind, m.sender, m.recipient, m.group_name, m.text, m.ts, m.reply_to, m.edited_at, m.deleted_at';
 /** The reader @u blocks m.sender now, or blocked them when m was sent. */
 const VISIBLE = `NOT EXISTS (SELECT 1 FROM block_spans b WHERE b.blocker = @u AND b.blocked = m.sender
   AND (b.to_pos IS NULL OR (m.id > b.from_pos AND m.id <= b.to_pos)))`;
