@@ -107,7 +107,12 @@ export class MessageChangeService {
     const toggled = await this.messages.toggleReaction(id, user, emoji, this.now());
     if (!toggled) throw new ProtocolError(ErrorCode.MESSAGE_DELETED, `Message #${id} was deleted`);
     const reactorBlockers = user === m.from ? new Set<string>() : await this.blocks.blockersOf(user).catch(() => new Set<string>());
-    void this.tell(found, user, { type: 'event', event: 'reaction', ...refOf(m), user, emoji, added: toggled.added, reactions: toggled.reactions }, reactorBlockers);
+    void this.tell(
+      found,
+      user,
+      { type: 'event', event: 'reaction', ...refOf(m), user, emoji, added: toggled.added, reactions: toggled.reactions },
+      reactorBlockers,
+    );
     return toggled;
   }
 

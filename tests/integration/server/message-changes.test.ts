@@ -160,7 +160,11 @@ for (const backend of backends) {
       expect(carol.events.filter((e) => e.event === 'reaction' && e.user === 'bob')).toEqual([]);
       await carol.request({ type: 'unblock', user: 'bob' });
       await bob.request({ type: 'react', messageId: news.id, emoji: '🎉' });
-      expect(await carol.waitEvent('reaction', (e) => e.user === 'bob')).toMatchObject({ id: news.id, added: false, reactions: [{ emoji: '🎉', users: ['alice'] }] });
+      expect(await carol.waitEvent('reaction', (e) => e.user === 'bob')).toMatchObject({
+        id: news.id,
+        added: false,
+        reactions: [{ emoji: '🎉', users: ['alice'] }],
+      });
     });
 
     it('replies: same conversation only, quoted to the recipients (following later edits), on both transports', async () => {
