@@ -6,6 +6,8 @@ export interface SwitchTarget {
   key: string;
   /** What the list shows and what typing matches: "Everyone", a username or a group name. */
   label: string;
+  /** A person's display name, when they set one: typing matches it too. */
+  displayName?: string | undefined;
   kind: 'everyone' | 'direct' | 'group';
   /** An open conversation (in the sidebar) rather than a person or group to start one with. */
   open: boolean;
@@ -15,8 +17,9 @@ export interface SwitchTarget {
 export const MAX_SWITCH_RESULTS = 20;
 
 /**
- * Targets whose label contains `query` (any case), best first: labels that
- * start with it, then open conversations before the rest, then by label.
+ * Targets whose label or display name contains `query` (any case), best
+ * first: names that start with it (or with a word of it, for display names),
+ * then open conversations before the rest, then by label.
  * An empty query lists the open conversations first, in the order given.
  */
 export function matchTargets(targets: readonly SwitchTarget[], query: string, max = MAX_SWITCH_RESULTS): SwitchTarget[] {
@@ -24,9 +27,11 @@ export function matchTargets(targets: readonly SwitchTarget[], query: string, ma
   const seen = new Set<string>();
   const unique = targets.filter((t) => !seen.has(t.key) && seen.add(t.key));
   if (q === '') return [...unique.filter((t) => t.open), ...unique.filter((t) => !t.open)].slice(0, max);
-  const rank = (t: SwitchTarget) => (t.label.toLowerCase().startsWith(q) ? 0 : 2) + (t.open ? 0 : 1);
+  const names = (t: SwitchTarget) => (t.displayName ? [t.label.toLowerCase(), t.displayName.toLowerCase()] : [t.label.toLowerCase()]);
+  const startsAWord = (name: string) => name.startsWith(q) || name.split(/\s+/).some((w) => w.startsWith(q));
+  const rank = (t: SwitchTarget) => (names(t).some(startsAWord) ? 0 : 2) + (t.open ? 0 : 1);
   return unique
-    .filter((t) => t.label.toLowerCase().includes(q))
+    .filter((t) => names(t).some((name) => name.includes(q)))
     .map((t, i) => ({ t, i, r: rank(t) }))
     .sort((a, b) => a.r - b.r || a.t.label.localeCompare(b.t.label) || a.i - b.i)
     .map(({ t }) => t)

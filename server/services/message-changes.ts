@@ -10,8 +10,10 @@
 //   group with the same name does not count);
 // - broadcast: every user.
 // Users who block the message's author are not told of its changes (the
-// message is not theirs to read). Reacting to a message whose author blocks
-// you is refused with BLOCKED.
+// message is not theirs to read), and users who block a reactor are not told
+// of that reactor's reactions (the message's reactions list still counts
+// them, as the history does). Reacting to a message whose author blocks you
+// is refused with BLOCKED.
 import type { Bus } from '../bus/bus';
 import { ErrorCode, ProtocolError, type ChatMessage, type MessageChangeEvent } from '../protocol';
 import type { GroupStore, MessageStore, ReactionToggle, StoredMessage } from '../store/store';
@@ -104,17 +106,28 @@ export class MessageChangeService {
     }
     const toggled = await this.messages.toggleReaction(id, user, emoji, this.now());
     if (!toggled) throw new ProtocolError(ErrorCode.MESSAGE_DELETED, `Message #${id} was deleted`);
-    void this.tell(found, user, { type: 'event', event: 'reaction', ...refOf(m), user, emoji, added: toggled.added, reactions: toggled.reactions });
+    const reactorBlockers = user === m.from ? new Set<string>() : await this.blocks.blockersOf(user).catch(() => new Set<string>());
+    void this.tell(
+      found,
+      user,
+      { type: 'event', event: 'reaction', ...refOf(m), user, emoji, added: toggled.added, reactions: toggled.reactions },
+      reactorBlockers,
+    );
     return toggled;
   }
 
   /**
    * Tells those who can see the message (but `actor`, who has the reply, and
-   * those who block its author): local sessions at once, the rest over the bus.
+   * those who block its author, and `alsoSkip`): local sessions at once, the rest over the bus.
    */
-  private async tell(found: StoredMessage & { members: readonly string[] | null }, actor: string, event: MessageChangeEvent): Promise<void> {
+  private async tell(
+    found: StoredMessage & { members: readonly string[] | null },
+    actor: string,
+    event: MessageChangeEvent,
+    alsoSkip: ReadonlySet<string> = new Set(),
+  ): Promise<void> {
     const m = found.message;
-    const blockers = await this.blocks.blockersOf(m.from).catch(() => new Set<string>());
+    const blockers = new Set([...(await this.blocks.blockersOf(m.from).catch(() => new Set<string>())), ...alsoSkip]);
     if (m.kind === 'broadcast') {
       const skip = new Set([actor, ...blockers]);
       this.showLocally(event, null, [...skip]);

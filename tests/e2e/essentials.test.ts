@@ -232,3 +232,28 @@ test('quick switcher: Ctrl+K, type part of a name, arrows and Enter open it; Esc
   await bob.close();
   await alice.context.close();
 });
+
+test('quick switcher: people are found by display name as well as by username', async ({ browser, chat }) => {
+  const carol = await scriptedClient(chat, 'carol');
+  await carol.send({ type: 'profile', displayName: 'Caroline Herschel' });
+  const alice = await signedIn(browser, chat, 'alice');
+  const page = alice.page;
+
+  await page.keyboard.press('Control+k');
+  const dialog = page.getByRole('dialog', { name: 'Jump to a conversation' });
+  const box = dialog.getByRole('combobox', { name: 'Conversation or person' });
+  await expect(box).toBeFocused();
+  // A word of the display name, in any case; the row shows the name and the username.
+  await box.fill('hersch');
+  const options = dialog.getByRole('option');
+  await expect(options).toHaveText([/Caroline Herschel\s*@carol/]);
+  // The username still finds her.
+  await box.fill('caro');
+  await expect(options).toHaveText([/Caroline Herschel\s*@carol/]);
+  await box.fill('HERSCHEL');
+  await box.press('Enter');
+  await expect(dialog).toBeHidden();
+  await expect(conversationButton(page, 'u:carol')).toHaveAttribute('aria-current', 'true');
+  await carol.close();
+  await alice.context.close();
+});

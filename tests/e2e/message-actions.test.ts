@@ -4,7 +4,7 @@
 // answer) and reactions (chips with counts that toggle), and none of it
 // injects markup.
 import type { Page } from '@playwright/test';
-import { expect, messageWithText, openDirectChat, sendMessage, signedIn, test } from './fixtures';
+import { conversationButton, expect, messageWithText, openDirectChat, sendMessage, signedIn, test } from './fixtures';
 
 /** Shows a row's actions (they appear on hover or focus) and clicks one. */
 async function act(page: Page, text: string, action: string): Promise<void> {
@@ -180,4 +180,57 @@ test('edited text and reply quotes stay text: no markup or script gets in', asyn
   }
   await alice.context.close();
   await bob.context.close();
+});
+
+test("the sidebar's preview (and the conversation's accessible name) follows an edit and a deletion of the last message; the badge stays", async ({
+  browser,
+  chat,
+}) => {
+  const alice = await signedIn(browser, chat, 'alice');
+  const bob = await signedIn(browser, chat, 'bob');
+  await openDirectChat(alice.page, 'bob');
+  await sendMessage(alice.page, 'first');
+  await sendMessage(alice.page, 'typo hree');
+  const chatWithAlice = conversationButton(bob.page, 'u:alice');
+  const preview = chatWithAlice.getByTestId('conversation-preview');
+  await expect(preview).toHaveText('typo hree');
+  await expect(chatWithAlice.getByTestId('unread')).toHaveText('2');
+  await expect(conversationButton(alice.page, 'u:bob').getByTestId('conversation-preview')).toHaveText('You: typo hree');
+
+  // Edited while bob has the message loaded (it arrived live).
+  await act(alice.page, 'typo hree', 'Edit');
+  const editor = alice.page.getByRole('textbox', { name: 'Edit message' });
+  await editor.fill('typo here');
+  await editor.press('Enter');
+  await expect(preview).toHaveText('typo here');
+  await expect(chatWithAlice).toHaveAccessibleName(/typo here/);
+  await expect(chatWithAlice.getByTestId('unread')).toHaveText('2');
+  await expect(conversationButton(alice.page, 'u:bob').getByTestId('conversation-preview')).toHaveText('You: typo here');
+
+  // Bob signs in again: the preview comes from the conversation list; a deletion then replaces it with the tombstone's words.
+  await bob.context.close();
+  await sendMessage(alice.page, 'third, to delete');
+  const again = await signedIn(browser, chat, 'bob');
+  const listed = conversationButton(again.page, 'u:alice');
+  await expect(listed.getByTestId('conversation-preview')).toHaveText('third, to delete');
+  await expect(listed.getByTestId('unread')).toHaveText('3');
+  await act(alice.page, 'third, to delete', 'Delete');
+  await alice.page.getByRole('button', { name: 'Confirm delete' }).click();
+  await expect(listed.getByTestId('conversation-preview')).toHaveText('This message was deleted');
+  await expect(listed).toHaveAccessibleName(/^alice\s*,\s*This message was deleted\s*, online, 3 unread$/);
+  await expect(listed).not.toHaveAccessibleName(/third, to delete/);
+  await expect(listed.getByTestId('unread')).toHaveText('3');
+  await expect(conversationButton(alice.page, 'u:bob').getByTestId('conversation-preview')).toHaveText('You: This message was deleted');
+
+  // An edit of a listed (not loaded) last message: bob signs in again after the edit and sees the new text.
+  await sendMessage(alice.page, 'fourth');
+  await expect(listed.getByTestId('conversation-preview')).toHaveText('fourth');
+  await again.context.close();
+  await act(alice.page, 'fourth', 'Edit');
+  await editor.fill('fourth, edited');
+  await editor.press('Enter');
+  const third = await signedIn(browser, chat, 'bob');
+  await expect(conversationButton(third.page, 'u:alice').getByTestId('conversation-preview')).toHaveText('fourth, edited');
+  await alice.context.close();
+  await third.context.close();
 });

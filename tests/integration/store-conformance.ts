@@ -964,6 +964,40 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(summary(await list(d))).toEqual([['everyone', '', 'hello all', 0]]);
       });
 
+      it('an edited last message shows its new text; a deleted one shows as its tombstone; unread counts stay', async () => {
+        const [a, b] = (await users('a', 'b')) as [string, string];
+        const team = n('team');
+        await store.groups.createGroup(team, a, [b], T0);
+        await store.messages.saveMessage(privateMessage(b, a, 'first'));
+        const dm = await store.messages.saveMessage(privateMessage(b, a, 'typo'));
+        const inGroup = await store.messages.saveMessage({ kind: 'group', from: b, group: team, text: 'to delete', ts: T0 });
+        await store.messages.editMessage(dm.id, 'fixed', T0 + 5);
+        await store.messages.deleteMessage(inGroup.id, T0 + 6);
+
+        const listed = await list(a);
+        expect(summary(listed)).toEqual([
+          ['group', team, '', 1],
+          ['direct', b, 'fixed', 2],
+          ['everyone', '', null, 0],
+        ]);
+        expect(listed[0]!.lastMessage).toEqual({ id: inGroup.id, kind: 'group', from: b, group: team, text: '', ts: T0, deleted: true });
+        expect(listed[1]!.lastMessage).toMatchObject({ id: dm.id, text: 'fixed', editedAt: T0 + 5 });
+        expect(listed[1]!.lastMessage?.deleted).toBeUndefined();
+
+        // Everyone, its list entry and its history alike.
+        const first = await store.messages.saveMessage({ kind: 'broadcast', from: b, text: 'all 1', ts: T0 });
+        const second = await store.messages.saveMessage({ kind: 'broadcast', from: b, text: 'all 2', ts: T0 });
+        await store.messages.editMessage(first.id, 'all one', T0 + 7);
+        await store.messages.deleteMessage(second.id, T0 + 8);
+        const everyone = (await list(a)).find((c) => c.kind === 'everyone');
+        expect(everyone?.lastMessage).toEqual({ id: second.id, kind: 'broadcast', from: b, text: '', ts: T0, deleted: true });
+        const page = await store.messages.history({ viewer: a, everyone: true, limit: 10 });
+        expect(page.map((m) => [m.text, m.deleted ?? false, m.editedAt ?? null])).toEqual([
+          ['', true, null],
+          ['all one', false, T0 + 7],
+        ]);
+      });
+
       it('pages by the last message position; conversations without messages come last, never split', async () => {
         const [a, b, c] = (await users('a', 'b', 'c')) as [string, string, string];
         const [g1, g2] = [n('g1'), n('g2')];

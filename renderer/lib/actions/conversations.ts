@@ -24,6 +24,10 @@ function apply(listed: Listed): void {
   c.list(listed.at ?? 0);
   c.readUpTo = Math.max(c.readUpTo, listed.read);
   c.countedUpTo = Math.max(c.countedUpTo, listed.lastMessage?.id ?? 0);
+  const last = listed.lastMessage;
+  if (last && last.id >= (c.listedLast?.id ?? 0)) {
+    c.listedLast = { id: last.id, from: last.from, text: last.text, deleted: last.deleted === true, files: last.attachments?.length ?? 0 };
+  }
   c.unread = conversations.activeKey === c.key && c.unread === 0 ? 0 : listed.unread;
   c.peerRead = listed.peerRead ?? 0;
   c.reads = listed.reads ?? {};

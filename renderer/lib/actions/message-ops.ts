@@ -62,6 +62,7 @@ export async function saveEdit(c: Conversation, id: number, text: string): Promi
   return run('edit the message', async () => {
     const { message } = await client().request({ type: 'edit', messageId: id, text });
     c.patch(id, (e) => ({ ...e, text: message.text, ...(message.editedAt !== undefined ? { editedAt: message.editedAt } : {}) }));
+    c.patchListed(id, (last) => ({ ...last, text: message.text }));
     cancelEdit();
   });
 }
@@ -70,6 +71,7 @@ export async function deleteMessage(c: Conversation, id: number): Promise<boolea
   return run('delete the message', async () => {
     await client().request({ type: 'delete', messageId: id });
     c.patch(id, ({ attachments: _files, reactions: _reactions, editedAt: _edited, ...e }) => ({ ...e, text: '', deleted: true }));
+    c.patchListed(id, (last) => ({ ...last, text: '', deleted: true, files: 0 }));
     if (compose.editing === id) compose.editing = null;
   });
 }

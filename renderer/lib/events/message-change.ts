@@ -16,9 +16,11 @@ export function handleMessageChange(event: ChangeEvent): void {
   switch (event.event) {
     case 'edited':
       conversation.patch(event.id, (e) => ({ ...e, text: event.text, editedAt: event.editedAt }));
+      conversation.patchListed(event.id, (last) => ({ ...last, text: event.text }));
       break;
     case 'deleted': {
       conversation.patch(event.id, ({ attachments: _files, reactions: _reactions, editedAt: _edited, ...e }) => ({ ...e, text: '', deleted: true }));
+      conversation.patchListed(event.id, (last) => ({ ...last, text: '', deleted: true, files: 0 }));
       if (compose.editing === event.id) compose.editing = null;
       if (compose.replyTo?.entry.id === event.id) compose.replyTo = null;
       break;

@@ -27,6 +27,27 @@ export function keyOfCommand(command: SendCommand): string {
   return directKey(command.to);
 }
 
+/** What the sidebar shows of a conversation's newest message. */
+export interface LastMessage {
+  /** Server message id (0 for a message not yet on the server). */
+  id: number;
+  from: string;
+  text: string;
+  deleted: boolean;
+  /** How many files it carries. */
+  files: number;
+}
+
+/** The sidebar's one-line preview of `last`: "You: …", a group's or Everyone's sender first, the tombstone's words for a deleted one. */
+export function previewOf(last: LastMessage | null, kind: ConversationKind, me: string | null, nameOf: (user: string) => string): string {
+  if (!last) return '';
+  const body = last.deleted
+    ? 'This message was deleted'
+    : last.text.replace(/\s+/g, ' ').trim() || (last.files === 1 ? 'A file' : last.files > 1 ? `${last.files} files` : '');
+  if (last.from === me) return `You: ${body}`;
+  return kind === 'direct' ? body : `${nameOf(last.from)}: ${body}`;
+}
+
 export class Conversation {
   readonly key: string;
   readonly kind: ConversationKind;
@@ -46,6 +67,8 @@ export class Conversation {
   reads = $state.raw<Record<string, number>>({});
   /** ms of the last message as the conversation list reported it (before any history is loaded). */
   listedAt = $state(0);
+  /** The last message as the conversation list reported it (kept up to date by edits and deletions). */
+  listedLast = $state.raw<LastMessage | null>(null);
   /** Older history may exist on the server. */
   hasMore = $state(true);
   loading = $state(false);
@@ -63,6 +86,16 @@ export class Conversation {
   newestId = $derived(this.entries.findLast((e) => e.id !== null)?.id ?? 0);
   /** Oldest server message id loaded: the `before` of the next history page. */
   oldestId = $derived(this.entries.find((e) => e.id !== null)?.id ?? null);
+
+  /** The newest message, for the sidebar's preview: the newest loaded entry, or the listed one when newer (or nothing is loaded). */
+  last = $derived.by((): LastMessage | null => {
+    const entry = this.entries.at(-1);
+    const listed = this.listedLast;
+    if (entry && (listed === null || entry.id === null || entry.id >= listed.id)) {
+      return { id: entry.id ?? 0, from: entry.from, text: entry.text, deleted: entry.deleted === true, files: entry.attachments?.length ?? 0 };
+    }
+    return listed;
+  });
 
   /** `onActivity` runs when the newest entry changes (the sidebar moves the conversation up). */
   constructor(key: string, onActivity?: (c: Conversation) => void) {
@@ -90,6 +123,11 @@ export class Conversation {
     this.#known.set(id, next);
     this.lastChange = 'replace';
     this.entries = this.entries.map((e) => (e === current ? next : e));
+  }
+
+  /** Applies an edit or a deletion of message `id` to the listed last message, when it is that one. */
+  patchListed(id: number, change: (last: LastMessage) => LastMessage): void {
+    if (this.listedLast?.id === id) this.listedLast = change(this.listedLast);
   }
 
   /** Merges entries (see mergeEntries); a newer last entry reports activity for the sidebar order. */

@@ -697,7 +697,7 @@ class MemoryMessages implements MessageStore {
       return 0;
     },
     groupsOf: async (user) => [...this.data.groups.values()].filter((g) => g.memberSet.has(user)).map((g) => ({ id: g.id, name: g.name })),
-    messagesById: async (ids) => ids.flatMap((id) => this.data.stream[id - 1] ?? []),
+    messagesById: async (ids) => ids.flatMap((id) => (id >= 1 && this.data.stream[id - 1] ? [this.view(this.data.stream[id - 1]!)] : [])),
     readsOf: async (user) => new Map(this.data.reads.get(user) ?? []),
     readsOn: async (key) => {
       const out = new Map<string, number>();
@@ -809,7 +809,7 @@ class MemoryMessages implements MessageStore {
       const out: ChatMessage[] = [];
       const { broadcasts } = this.data;
       const end = query.before === undefined ? broadcasts.length : firstIndex(broadcasts, (m) => m.id >= query.before!);
-      for (let i = end - 1; i >= 0 && out.length < n; i--) if (!this.hidden(query.viewer, broadcasts[i]!)) out.push(broadcasts[i]!);
+      for (let i = end - 1; i >= 0 && out.length < n; i--) if (!this.hidden(query.viewer, broadcasts[i]!)) out.push(this.view(broadcasts[i]!));
       return out;
     }
     if ('group' in target) {

@@ -205,5 +205,34 @@ for (const backend of backends) {
       await alice.waitLine(/bob \(broadcast\): after$/);
       expect(alice.lines.some((l) => l.startsWith('* bob read'))).toBe(false);
     });
+
+    it('an edited last message shows its new text, a deleted one its tombstone (WS), "(edited)" and "(message deleted)" on TCP', async () => {
+      const alice = await h.tcpUser(0, 'alice');
+      const carol = await h.wsUser(0, 'carol');
+      const bob = await h.wsUser(1, 'bob');
+      const dm = await bob.request({ type: 'message', to: 'alice', text: 'helo' });
+      await bob.request({ type: 'message', to: 'carol', text: 'hi carol' });
+      const all = await bob.request({ type: 'broadcast', text: 'oops' });
+      await alice.waitLine(/bob \(broadcast\): oops$/);
+      await bob.request({ type: 'edit', messageId: dm.message.id, text: 'hello' });
+      await bob.request({ type: 'delete', messageId: all.message.id });
+      await alice.waitLine(`* bob deleted #${all.message.id}`);
+
+      alice.send('conversations');
+      await alice.waitLine('Conversations (2):');
+      await alice.waitLine(new RegExp(`^  everyone \\(1 unread\\): #${all.message.id} \\[\\d\\d:\\d\\d\\] bob: \\(message deleted\\)$`));
+      await alice.waitLine(new RegExp(`^  bob \\(1 unread\\): #${dm.message.id} \\[\\d\\d:\\d\\d\\] bob: hello \\(edited\\)$`));
+
+      const { conversations } = await carol.request({ type: 'conversations' });
+      expect(conversations.map((c) => [c.kind, c.with ?? null, c.lastMessage?.text, c.lastMessage?.deleted ?? false, c.unread])).toEqual([
+        ['everyone', null, '', true, 1],
+        ['direct', 'bob', 'hi carol', false, 1],
+      ]);
+      expect((await bob.request({ type: 'conversations' })).conversations.find((c) => c.with === 'alice')?.lastMessage).toMatchObject({
+        id: dm.message.id,
+        text: 'hello',
+        editedAt: expect.any(Number),
+      });
+    });
   });
 }

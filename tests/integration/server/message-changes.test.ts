@@ -133,6 +133,40 @@ for (const backend of backends) {
       expect((await alice.expectError({ type: 'react', messageId: dm.id, emoji: '😀' })).code).toBe('UNKNOWN_MESSAGE');
     });
 
+    it('reactions of someone you block are not pushed to you, but the reactions list still counts them', async () => {
+      const alice = await h.wsUser(0, 'alice');
+      const bob = await h.wsUser(1, 'bob');
+      // carol on bob's node: bob's reaction would reach her before it crosses to alice's.
+      const carol = await h.wsUser(1, 'carol');
+      await alice.request({ type: 'create-group', group: 'team', members: ['bob', 'carol'] });
+      const { message } = await alice.request({ type: 'message-group', group: 'team', text: 'lunch?' });
+      await carol.request({ type: 'block', user: 'bob' });
+
+      await bob.request({ type: 'react', messageId: message.id, emoji: '👍' });
+      expect(await alice.waitEvent('reaction', (e) => e.user === 'bob')).toMatchObject({ id: message.id, emoji: '👍', added: true });
+      await alice.request({ type: 'react', messageId: message.id, emoji: '👍' });
+      const fromAlice = await carol.waitEvent('reaction', (e) => e.user === 'alice');
+      expect(fromAlice.reactions).toEqual([{ emoji: '👍', users: ['bob', 'alice'] }]);
+      expect(carol.events.filter((e) => e.event === 'reaction' && e.user === 'bob')).toEqual([]);
+      const page = await carol.request({ type: 'history', with: 'team', group: true });
+      expect(page.messages[0]!.reactions).toEqual([{ emoji: '👍', users: ['bob', 'alice'] }]);
+
+      // A broadcast too; once unblocked, carol is told again.
+      const { message: news } = await alice.request({ type: 'broadcast', text: 'news' });
+      await bob.request({ type: 'react', messageId: news.id, emoji: '🎉' });
+      await alice.waitEvent('reaction', (e) => e.user === 'bob' && e.id === news.id);
+      await alice.request({ type: 'react', messageId: news.id, emoji: '🎉' });
+      await carol.waitEvent('reaction', (e) => e.user === 'alice' && e.id === news.id);
+      expect(carol.events.filter((e) => e.event === 'reaction' && e.user === 'bob')).toEqual([]);
+      await carol.request({ type: 'unblock', user: 'bob' });
+      await bob.request({ type: 'react', messageId: news.id, emoji: '🎉' });
+      expect(await carol.waitEvent('reaction', (e) => e.user === 'bob')).toMatchObject({
+        id: news.id,
+        added: false,
+        reactions: [{ emoji: '🎉', users: ['alice'] }],
+      });
+    });
+
     it('replies: same conversation only, quoted to the recipients (following later edits), on both transports', async () => {
       const alice = await h.wsUser(0, 'alice');
       const bob = await h.wsUser(1, 'bob');

@@ -30,6 +30,18 @@ describe('matchTargets', () => {
     expect(matchTargets(TARGETS, 'zzz')).toEqual([]);
   });
 
+  it('matches display names too (any word start ranks first), and still usernames', () => {
+    const people: SwitchTarget[] = [
+      { key: 'u:carol', label: 'carol', kind: 'direct', open: false, displayName: 'Caroline Herschel' },
+      { key: 'u:dave', label: 'dave', kind: 'direct', open: false, displayName: 'Dave Schell' },
+      { key: 'u:bob', label: 'bob', kind: 'direct', open: false },
+    ];
+    expect(matchTargets(people, 'HERSCH').map((x) => x.key)).toEqual(['u:carol']);
+    expect(matchTargets(people, 'sch').map((x) => x.key)).toEqual(['u:dave', 'u:carol']);
+    expect(matchTargets(people, 'carol').map((x) => x.key)).toEqual(['u:carol']);
+    expect(matchTargets(people, 'bo').map((x) => x.key)).toEqual(['u:bob']);
+  });
+
   it('lists at most `max`', () => {
     expect(matchTargets(TARGETS, '', 2)).toHaveLength(2);
   });
