@@ -14,6 +14,7 @@
 //   many lines); delivery lines are shared bytes, built once per message.
 // - Lines are handled a few per event-loop turn, and reading pauses while the
 //   connection presses too hard (input-pump.ts).
+import { isUtf8 } from 'node:buffer';
 import net from 'node:net';
 import tls from 'node:tls';
 import { CloseReason, type Connection, type ConnectionInput, type OutboundMessage } from '../connection';
@@ -37,8 +38,8 @@ import {
   type WireError,
 } from '../protocol';
 import { Backlog, CATCH_UP_HIGH_WATER } from './backlog';
-import { atEndOfTurn } from './cork';
-import { InputPump } from './input-pump';
+import { atEndOfTurn, type TurnFlush } from './cork';
+import { InputPump, type PumpHooks } from './input-pump';
 import { outputPauseBytes } from './output';
 import { nextConnectionId } from './ids';
 import type { ListenerOptions } from './listener';
@@ -64,7 +65,7 @@ export interface TcpOptions extends ListenerOptions {
   fileLinkBase: (localAddress: string) => string;
 }
 
-class TcpConnection implements Connection {
+class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
   readonly id = nextConnectionId();
   readonly kind = 'tcp';
   readonly acknowledgesOnWrite = true;
@@ -73,11 +74,10 @@ class TcpConnection implements Connection {
   private input!: ConnectionInput;
   private state: PromptState = { kind: 'username' };
   /** Lines typed while a sign-in is being checked; handled afterwards in order. */
-  private held: Buffer[] = [];
-  private chunks: Buffer[] = [];
+  private held: Buffer[] | null = null;
+  private chunks: Buffer[] | null = null;
   private buffered = 0;
   private discarding = false;
-  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
   private readonly backlog: Backlog;
   /** Lines wait here and are handled a few per turn (see input-pump.ts); made on the first line, idle connections stay small. */
   private pumpInstance: InputPump<Buffer> | null = null;
@@ -85,7 +85,7 @@ class TcpConnection implements Connection {
   private out: (string | Buffer)[] | null = null;
   private outBytes = 0;
   /** Callbacks of this turn's writes, run in order once its chunk was written (or failed). */
-  private outDone: ((failed: boolean) => void)[] = [];
+  private outDone: ((failed: boolean) => void)[] | null = null;
   /** The highest delivery of this turn to acknowledge once written, and who to tell. */
   private ackSeq = 0;
   private ackTo: ((seq: number) => void) | null = null;
@@ -100,19 +100,27 @@ class TcpConnection implements Connection {
   }
 
   private get pump(): InputPump<Buffer> {
-    const { socket } = this;
-    return (this.pumpInstance ??= new InputPump<Buffer>(
-      {
-        handle: (line) => this.onLine(line),
-        pauseReading: () => socket.pause(),
-        resumeReading: () => socket.resume(),
-        outputQueued: () => socket.writableLength + this.outBytes,
-        onceDrained: (fn) => socket.once('drain', fn),
-        isOpen: () => this.open,
-      },
-      () => this.input,
-      outputPauseBytes(this.options.maxSendQueueBytes),
-    ));
+    return (this.pumpInstance ??= new InputPump<Buffer>(this, this.input, outputPauseBytes(this.options.maxSendQueueBytes)));
+  }
+
+  // PumpHooks: methods on the prototype rather than closures per connection.
+  handle(line: Buffer): void {
+    this.onLine(line);
+  }
+  pauseReading(): void {
+    this.socket.pause();
+  }
+  resumeReading(): void {
+    this.socket.resume();
+  }
+  outputQueued(): number {
+    return this.socket.writableLength + this.outBytes;
+  }
+  onceDrained(fn: () => void): void {
+    this.socket.once('drain', fn);
+  }
+  isOpen(): boolean {
+    return this.open;
   }
 
   /** Prefix of attachment links on this connection's lines (asked each time: the HTTP port may start after TCP). */
@@ -156,18 +164,18 @@ class TcpConnection implements Connection {
       start = lf + 1;
       if (this.discarding) {
         this.discarding = false;
-        this.chunks = [];
+        this.chunks = null;
         this.buffered = 0;
         continue;
       }
       if (this.buffered + piece.length > MAX_FRAME_BYTES) {
-        this.chunks = [];
+        this.chunks = null;
         this.buffered = 0;
         this.tooLong();
         continue;
       }
-      const line = this.chunks.length === 0 ? piece : Buffer.concat([...this.chunks, piece]);
-      this.chunks = [];
+      const line = this.chunks === null ? piece : Buffer.concat([...this.chunks, piece]);
+      this.chunks = null;
       this.buffered = 0;
       this.pump.push(line);
     }
@@ -175,14 +183,14 @@ class TcpConnection implements Connection {
     if (rest.length === 0 || this.discarding) return;
     if (this.buffered + rest.length > MAX_FRAME_BYTES) {
       // Tell the client now, then drop everything up to the next line end.
-      this.chunks = [];
+      this.chunks = null;
       this.buffered = 0;
       this.discarding = true;
       this.tooLong();
       return;
     }
     // Copy: the chunk's memory may be reused by the caller.
-    this.chunks.push(Buffer.from(rest));
+    (this.chunks ??= []).push(Buffer.from(rest));
     this.buffered += rest.length;
   }
 
@@ -207,16 +215,18 @@ class TcpConnection implements Connection {
 
   private onLine(raw: Buffer): void {
     if (this.state.kind === 'authenticating') {
+      this.held ??= [];
       if (this.held.length < 64) this.held.push(Buffer.from(raw));
       return;
     }
-    let line: string;
-    try {
-      line = this.decoder.decode(raw);
-    } catch {
+    // One native check instead of a fatal TextDecoder per connection (less memory per idle connection).
+    if (!isUtf8(raw)) {
       this.rejectLine({ code: ErrorCode.INVALID_UTF8, message: 'The line is not valid UTF-8; it was ignored.' });
       return;
     }
+    let line = raw.toString('utf8');
+    // As TextDecoder did: a leading byte-order mark is not part of the line.
+    if (line.charCodeAt(0) === 0xfeff) line = line.slice(1);
     if (line.endsWith('\r')) line = line.slice(0, -1);
     if (this.state.kind === 'ready') return this.onCommandLine(line);
     // Prompt lines are answered here, not by the dispatcher: count them like
@@ -318,8 +328,8 @@ class TcpConnection implements Connection {
   /** After a sign-in answer: handle lines typed meanwhile. */
   private releaseHeld(): void {
     const held = this.held;
-    this.held = [];
-    for (const line of held) this.onLine(line);
+    this.held = null;
+    if (held) for (const line of held) this.onLine(line);
   }
 
   // ---------------------------------------------------------------- output
@@ -354,13 +364,13 @@ class TcpConnection implements Connection {
     }
     if (catchUp) {
       const flushed = this.backlog.catchUpWrite(line.length);
-      this.outDone.push(flushed);
+      (this.outDone ??= []).push(flushed);
     }
   }
 
   drained(): Promise<void> {
     // A catch-up runs within one turn: past the high-water mark its output is written now, so the socket can push back.
-    if (this.outBytes >= CATCH_UP_HIGH_WATER) this.flush();
+    if (this.outBytes >= CATCH_UP_HIGH_WATER) this.flushTurn();
     return this.backlog.drained(() => this.socket.writableLength + this.outBytes);
   }
 
@@ -368,7 +378,7 @@ class TcpConnection implements Connection {
     if (this.socket.destroyed) return;
     this.options.log.debug({ conn: this.id, reason }, 'closing tcp connection');
     if (reason !== CloseReason.logout && reason !== CloseReason.shutdown) this.writeLine(`Disconnected: ${reason}.`);
-    this.flush();
+    this.flushTurn();
     this.socket.end();
     // A peer that never reads would keep the socket half-closed forever.
     setTimeout(() => this.socket.destroy(), 5_000).unref();
@@ -380,7 +390,7 @@ class TcpConnection implements Connection {
 
   private write(text: string, onWritten?: () => void): void {
     if (text === '' || !this.enqueue(text)) return;
-    if (onWritten) this.outDone.push((failed) => failed || onWritten());
+    if (onWritten) (this.outDone ??= []).push((failed) => failed || onWritten());
   }
 
   /** Adds `chunk` to this turn's output; false when the connection is closed (nothing queued). */
@@ -388,7 +398,7 @@ class TcpConnection implements Connection {
     if (!this.open) return false;
     if (this.out === null) {
       this.out = [];
-      atEndOfTurn(this.flush);
+      atEndOfTurn(this);
     }
     this.out.push(chunk);
     this.outBytes += chunk.length;
@@ -403,13 +413,13 @@ class TcpConnection implements Connection {
     if (!this.backlog.over(queued, this.options.maxSendQueueBytes)) return true;
     this.options.log.warn({ conn: this.id, queued }, 'slow consumer disconnected');
     this.out = [];
-    this.outDone = [];
+    this.outDone = null;
     this.socket.destroy();
     return false;
   }
 
   /** Writes this turn's output as one chunk, with one callback for its writes' callbacks and acknowledgements. */
-  private readonly flush = (): void => {
+  flushTurn(): void {
     const out = this.out;
     if (out === null) return;
     const done = this.outDone;
@@ -418,23 +428,24 @@ class TcpConnection implements Connection {
     const bytes = this.outBytes;
     this.out = null;
     this.outBytes = 0;
-    this.outDone = [];
+    this.outDone = null;
     this.ackTo = null;
     if (out.length === 0) return;
     if (!this.open || !this.checkQueue(bytes)) {
-      for (const d of done) d(true);
+      if (done) for (const d of done) d(true);
       return;
     }
     const chunk = out.length === 1 ? out[0]! : Buffer.concat(out.map((c) => (typeof c === 'string' ? Buffer.from(c, 'utf8') : c)));
-    if (done.length === 0 && !ackTo) {
+    if (done === null && !ackTo) {
       this.socket.write(chunk);
       return;
     }
     this.socket.write(chunk, (err) => {
-      for (const d of done) d(!!err);
+      if (done) for (const d of done) d(!!err);
       if (!err && ackTo) ackTo(ackSeq);
     });
-  };
+  }
+
 }
 
 /**

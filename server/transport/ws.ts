@@ -40,7 +40,7 @@ import {
 } from '../protocol';
 import { Backlog } from './backlog';
 import { corkForThisTurn } from './cork';
-import { InputPump } from './input-pump';
+import { InputPump, type PumpHooks } from './input-pump';
 import { outputPauseBytes } from './output';
 import { nextConnectionId } from './ids';
 import type { ListenerOptions } from './listener';
@@ -84,7 +84,7 @@ function textFrame(payload: Buffer): Buffer {
   return frame;
 }
 
-class WsConnection implements Connection {
+class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: boolean }> {
   readonly id = nextConnectionId();
   readonly kind = 'ws';
   /** WebSocket clients acknowledge with `ack` once they processed a delivery. */
@@ -111,19 +111,27 @@ class WsConnection implements Connection {
   }
 
   private get pump(): InputPump<{ data: RawData; isBinary: boolean }> {
-    const { ws, socket } = this;
-    return (this.pumpInstance ??= new InputPump(
-      {
-        handle: ({ data, isBinary }) => this.onFrame(data, isBinary),
-        pauseReading: () => ws.pause(),
-        resumeReading: () => ws.resume(),
-        outputQueued: () => ws.bufferedAmount,
-        onceDrained: (fn) => socket.once('drain', fn),
-        isOpen: () => this.open,
-      },
-      () => this.input,
-      outputPauseBytes(this.options.maxSendQueueBytes),
-    ));
+    return (this.pumpInstance ??= new InputPump(this, this.input, outputPauseBytes(this.options.maxSendQueueBytes)));
+  }
+
+  // PumpHooks: methods on the prototype rather than closures per connection.
+  handle(unit: { data: RawData; isBinary: boolean }): void {
+    this.onFrame(unit.data, unit.isBinary);
+  }
+  pauseReading(): void {
+    this.ws.pause();
+  }
+  resumeReading(): void {
+    this.ws.resume();
+  }
+  outputQueued(): number {
+    return this.ws.bufferedAmount;
+  }
+  onceDrained(fn: () => void): void {
+    this.socket.once('drain', fn);
+  }
+  isOpen(): boolean {
+    return this.open;
   }
 
   get open(): boolean {
