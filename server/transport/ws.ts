@@ -261,6 +261,17 @@ export interface WsListener {
   close(): Promise<void>;
 }
 
+/**
+ * Starts a connection whose upgrade succeeded. A function of its own so the
+ * closures a connection keeps do not hold the upgrade request (its headers) alive.
+ */
+function accept(ws: WebSocket, socket: Duplex, address: string, port: number | undefined, options: WsOptions, connections: Set<WsConnection>): void {
+  const conn = new WsConnection(ws, socket, address, port, options);
+  connections.add(conn);
+  ws.once('close', () => connections.delete(conn));
+  conn.start();
+}
+
 /** Starts the HTTP + WebSocket listener. */
 export function listenWs(options: WsOptions): Promise<WsListener> {
   const { inbound, log } = options;
@@ -313,12 +324,9 @@ export function listenWs(options: WsOptions): Promise<WsListener> {
       });
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      const conn = new WsConnection(ws, socket, req.socket.remoteAddress ?? '?', req.socket.remotePort, options);
-      connections.add(conn);
-      ws.once('close', () => connections.delete(conn));
-      conn.start();
-    });
+    const address = req.socket.remoteAddress ?? '?';
+    const port = req.socket.remotePort;
+    wss.handleUpgrade(req, socket, head, (ws) => accept(ws, socket, address, port, options, connections));
   });
 
   const heartbeat = setInterval(() => {
