@@ -104,6 +104,8 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
     address: string,
     port: number | undefined,
     private readonly options: WsOptions,
+    /** The listener's open connections: this one is in it until it closes. */
+    private readonly connections: Set<WsConnection>,
   ) {
     this.address = address;
     this.remoteAddress = `${address}:${port ?? '?'}`;
@@ -147,7 +149,11 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
       this.pump.push({ data, isBinary });
     });
     this.ws.on('error', (err) => log.debug({ conn: this.id, err: err.message }, 'websocket error'));
-    this.ws.on('close', () => void this.input.closed('disconnected'));
+    this.connections.add(this);
+    this.ws.on('close', () => {
+      this.connections.delete(this);
+      void this.input.closed('disconnected');
+    });
     this.event({
       type: 'event',
       event: 'hello',
@@ -266,10 +272,7 @@ export interface WsListener {
  * closures a connection keeps do not hold the upgrade request (its headers) alive.
  */
 function accept(ws: WebSocket, socket: Duplex, address: string, port: number | undefined, options: WsOptions, connections: Set<WsConnection>): void {
-  const conn = new WsConnection(ws, socket, address, port, options);
-  connections.add(conn);
-  ws.once('close', () => connections.delete(conn));
-  conn.start();
+  new WsConnection(ws, socket, address, port, options, connections).start();
 }
 
 /** Starts the HTTP + WebSocket listener. */
