@@ -90,9 +90,14 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
   private ackSeq = 0;
   private ackTo: ((seq: number) => void) | null = null;
 
+  /** When bytes last came in or went out (Date.now()); the listener's idle sweep closes a connection silent for idleMs. */
+  private lastActive = Date.now();
+
   constructor(
     private readonly socket: net.Socket,
     private readonly options: TcpOptions,
+    /** The listener's connections that the idle sweep watches: this one is in it until it closes. */
+    private readonly live: Set<TcpConnection>,
   ) {
     this.backlog = new Backlog(socket);
     this.address = socket.remoteAddress ?? '?';
@@ -137,11 +142,14 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
     this.input = inbound.open(this);
     this.socket.setNoDelay(true);
     this.socket.setKeepAlive(true, 30_000);
-    this.socket.setTimeout(this.options.idleMs);
+    // Idleness is checked by one sweep per listener (listenTcp), not a timer per socket.
+    this.live.add(this);
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    this.socket.on('timeout', () => this.close('idle for too long'));
     this.socket.on('error', (err) => log.debug({ conn: this.id, err: err.message }, 'tcp socket error'));
-    this.socket.on('close', () => void this.input.closed('disconnected'));
+    this.socket.on('close', () => {
+      this.live.delete(this);
+      void this.input.closed('disconnected');
+    });
     this.writeLine(`Welcome to ${serverName}. Sign in below; type "help" once signed in.`);
     if (!inbound.hasAccounts) {
       this.writeLine(
@@ -155,7 +163,15 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
 
   // ---------------------------------------------------------------- input
 
+  /** Closes the connection when nothing came in or went out for idleMs (called by the listener's sweep). */
+  closeIfIdle(now: number): void {
+    if (now - this.lastActive < this.options.idleMs) return;
+    this.live.delete(this);
+    this.close('idle for too long');
+  }
+
   private onData(chunk: Buffer): void {
+    this.lastActive = Date.now();
     let start = 0;
     for (;;) {
       const lf = chunk.indexOf(LF, start);
@@ -435,6 +451,7 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
       if (done) for (const d of done) d(true);
       return;
     }
+    this.lastActive = Date.now();
     const chunk = out.length === 1 ? out[0]! : Buffer.concat(out.map((c) => (typeof c === 'string' ? Buffer.from(c, 'utf8') : c)));
     if (done === null && !ackTo) {
       this.socket.write(chunk);
@@ -456,13 +473,26 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
 export function listenTcp(options: TcpOptions): Promise<net.Server> {
   const onConnection = (socket: net.Socket) => {
     const refusal = options.inbound.admit(socket.remoteAddress ?? '?');
-    if (!refusal) return new TcpConnection(socket, options).start();
+    if (!refusal) return new TcpConnection(socket, options, live).start();
     // Refused before any per-connection state exists: one line, then gone.
     options.log.debug({ address: socket.remoteAddress, code: refusal.code }, 'tcp connection refused');
     socket.on('error', () => {});
     socket.end(`${formatError(refusal)}\n`);
     setTimeout(() => socket.destroy(), 2_000).unref();
   };
+  // One sweep for every connection's idle time (a timer per socket costs memory on every idle connection).
+  const live = new Set<TcpConnection>();
+  const sweep =
+    options.idleMs > 0
+      ? setInterval(
+          () => {
+            const now = Date.now();
+            for (const conn of live) conn.closeIfIdle(now);
+          },
+          Math.max(50, Math.min(options.idleMs / 4, 15_000)),
+        )
+      : null;
+  sweep?.unref();
   let server: net.Server;
   if (options.tls) {
     const secure = tls.createServer({ ...secureContextOptions(options.tls), handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, onConnection);
@@ -478,6 +508,9 @@ export function listenTcp(options: TcpOptions): Promise<net.Server> {
     server.listen(options.port, options.host, () => {
       server.off('error', reject);
       server.on('error', (err) => options.log.error({ err }, 'tcp server error'));
+      server.on('close', () => {
+        if (sweep) clearInterval(sweep);
+      });
       resolve(server);
     });
   });
