@@ -112,12 +112,10 @@ export class InputPump<U> {
     if (this.input.pressure().inFlight >= MAX_IN_FLIGHT) {
       if (!this.waitingForCommands) {
         this.waitingForCommands = true;
-        void this.input
-          .drained()
-          .finally(() => {
-            this.waitingForCommands = false;
-            this.schedule();
-          });
+        void this.input.drained().finally(() => {
+          this.waitingForCommands = false;
+          this.schedule();
+        });
       }
       return true;
     }

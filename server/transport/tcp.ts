@@ -462,7 +462,6 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
       if (!err && ackTo) ackTo(ackSeq);
     });
   }
-
 }
 
 /**
