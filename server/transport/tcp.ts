@@ -14,6 +14,8 @@
 //   many lines); delivery lines are shared bytes, built once per message.
 // - Lines are handled a few per event-loop turn, and reading pauses while the
 //   connection presses too hard (input-pump.ts).
+// - A connection with no bytes in or out for idleMs is closed; one sweep per
+//   listener checks every connection (no timer per socket).
 import { isUtf8 } from 'node:buffer';
 import net from 'node:net';
 import tls from 'node:tls';
