@@ -178,29 +178,27 @@ export class ChatCore implements Inbound {
     counts.unauthenticated++;
     this.perAddress.set(connection.address, counts);
     // Whatever the transport: a connection nobody signs in on is closed after the sign-in timeout.
-    const signInTimer = setTimeout(() => {
-      if (!client.session) connection.close('sign-in took too long');
-    }, this.services.config.loginTimeoutSeconds * 1000);
-    signInTimer.unref();
-    return {
-      submit: (id, command) => this.submit(client, id, command),
-      reject: (id, error) => this.dispatcher.reject(client, id, error),
-      charge: () => this.dispatcher.charge(client),
-      pressure: () => this.dispatcher.pressure(client),
-      drained: () => this.dispatcher.drain(client),
-      closed: (why) => {
-        clearTimeout(signInTimer);
-        return this.close(client, why);
-      },
-    };
+    const input = new ClientInput(this, this.dispatcher, client);
+    input.signInTimer = setTimeout(closeIfNotSignedIn, this.services.config.loginTimeoutSeconds * 1000, client);
+    input.signInTimer.unref();
+    return input;
   }
 
-  private submit(client: Client, id: RequestId | null, command: Command): Promise<Outcome> {
+  /** For ClientInput: runs a command and notes a sign-in it made. */
+  submitFor(input: ClientInput, id: RequestId | null, command: Command): Promise<Outcome> {
+    const { client } = input;
     if (this.stopping) {
       return Promise.resolve(this.dispatcher.refuse(client, id, { code: ErrorCode.SHUTTING_DOWN, message: 'The server is shutting down' }));
     }
     return this.dispatcher.submit(client, id, command).then((outcome) => {
-      if (client.session && !client.closed) this.signedIn(client);
+      if (client.session && !client.closed) {
+        this.signedIn(client);
+        // Signed in: the sign-in timer has nothing left to do; an idle connection keeps no timer of its own for it.
+        if (input.signInTimer) {
+          clearTimeout(input.signInTimer);
+          input.signInTimer = null;
+        }
+      }
       return outcome;
     });
   }
@@ -220,7 +218,7 @@ export class ChatCore implements Inbound {
   }
 
   /** The connection is gone (or going): end its session at once so everyone sees the user offline. */
-  private async close(client: Client, why: string): Promise<void> {
+  async close(client: Client, why: string): Promise<void> {
     if (client.closed) return;
     client.closed = true;
     this.clients.delete(client);
@@ -294,5 +292,47 @@ export class ChatCore implements Inbound {
     for (const c of all) c.connection.event({ type: 'event', event: 'shutdown', reason });
     await Promise.all(all.map((c) => this.close(c, 'shutdown')));
     for (const c of all) c.connection.close(CloseReason.shutdown);
+  }
+}
+
+function closeIfNotSignedIn(client: Client): void {
+  if (!client.session) client.connection.close('sign-in took too long');
+}
+
+/**
+ * What a transport calls for one connection: methods on a shared prototype
+ * (one small object per connection, not a closure per operation).
+ */
+class ClientInput implements ConnectionInput {
+  /** Closes a connection nobody signed in on in time; null once signed in or closed. */
+  signInTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly core: ChatCore,
+    private readonly dispatcher: Dispatcher,
+    readonly client: Client,
+  ) {}
+
+  submit(id: RequestId | null, command: Command): Promise<Outcome> {
+    return this.core.submitFor(this, id, command);
+  }
+  reject(id: RequestId | null, error: WireError): void {
+    this.dispatcher.reject(this.client, id, error);
+  }
+  charge(): ReturnType<ConnectionInput['charge']> {
+    return this.dispatcher.charge(this.client);
+  }
+  pressure(): { backoffMs: number; inFlight: number } {
+    return this.dispatcher.pressure(this.client);
+  }
+  drained(): Promise<void> {
+    return this.dispatcher.drain(this.client);
+  }
+  closed(why: string): Promise<void> {
+    if (this.signInTimer) {
+      clearTimeout(this.signInTimer);
+      this.signInTimer = null;
+    }
+    return this.core.close(this.client, why);
   }
 }

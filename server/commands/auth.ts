@@ -86,12 +86,12 @@ export const login: CommandSpec<'login'> = {
     const who = { username: cmd.username, address: connection.remoteAddress };
     const detail = `${connection.kind}, ${cmd.token !== undefined ? 'token' : 'password'}`;
     try {
-      return await ctx.services.signInBudget.attempt(ctx.client.connection.address, async () => {
+      return await ctx.services.signInBudget.attempt(ctx.client.connection.address, async (hashAs) => {
         let username: string;
         try {
           // The name is matched in any case; the session uses the registered spelling.
           if (cmd.token !== undefined) username = await ctx.services.accounts.verifyToken(cmd.username, cmd.token);
-          else username = await ctx.services.accounts.verify(cmd.username, cmd.password!);
+          else username = await ctx.services.accounts.verify(cmd.username, cmd.password!, hashAs);
         } catch (err) {
           await recordFailure(ctx, err, who, detail);
           throw err;
@@ -124,8 +124,8 @@ export const register: CommandSpec<'register'> = {
     }
     ctx.client.signingIn = true;
     try {
-      return await ctx.services.signInBudget.attempt(ctx.client.connection.address, async () => {
-        await ctx.services.accounts.create(cmd.username, cmd.password);
+      return await ctx.services.signInBudget.attempt(ctx.client.connection.address, async (hashAs) => {
+        await ctx.services.accounts.create(cmd.username, cmd.password, hashAs);
         await ctx.services.audit.record({
           action: 'registered',
           actor: cmd.username,

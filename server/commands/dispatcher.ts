@@ -58,6 +58,15 @@ interface Lane {
 /** Result of counting one piece of input against the rate limit. */
 export type Charge = { refused: false } | { refused: true; error: WireError; answer: boolean };
 
+/** The settled promise an idle lane waits on (shared: idle connections keep no outcome alive). */
+const SETTLED: Promise<void> = Promise.resolve();
+
+/** Once `done` and everything before it finished: the lane need not keep `done`'s outcome (a reply object) any longer. */
+function forgetOutcome(lane: Lane, done: Promise<unknown>): void {
+  if (lane.replied === done) lane.replied = SETTLED;
+  if (lane.barrier === done) lane.barrier = SETTLED;
+}
+
 export class Dispatcher {
   private readonly lanes = new WeakMap<Client, Lane>();
 
@@ -89,13 +98,12 @@ export class Dispatcher {
     let lane = this.lanes.get(client);
     if (!lane) {
       const { config, now } = this.services;
-      const settled = Promise.resolve();
       lane = {
-        tail: settled,
-        barrier: settled,
+        tail: SETTLED,
+        barrier: SETTLED,
         pipelining: false,
-        replied: settled,
-        turn: settled,
+        replied: SETTLED,
+        turn: SETTLED,
         waiting: 0,
         inFlight: 0,
         bucket: new TokenBucket(config.rateLimit, config.rateBurst, now),
@@ -189,7 +197,7 @@ export class Dispatcher {
     if (pipelined) lane.turn = previousTurn.then(() => myTurn);
     else turnDone();
     lane.replied = done;
-    lane.tail = Promise.all([lane.tail, done]).then(() => undefined);
+    lane.tail = Promise.all([lane.tail, done]).then(() => forgetOutcome(lane, done));
     if (!pipelined) lane.barrier = done;
     lane.pipelining = pipelined;
     return done;

@@ -6,7 +6,7 @@ import { canonicalName, ErrorCode, MAX_PASSWORD_LENGTH, ProtocolError, RESERVED_
 import type { ServerConfig } from '../config';
 import type { AccountStore } from '../store/store';
 import { assertAcceptablePassword } from './password-policy';
-import { hashPassword, hashToken, newToken, verifyPassword } from './passwords';
+import { hashPassword, hashToken, newToken, verifyPassword, type HashRequester } from './passwords';
 
 /**
  * The lock an administrator sets (`users lock`): the latest time a Date can
@@ -104,6 +104,7 @@ export class AccountService {
    * Checks a password. Throws ACCOUNT_LOCKED while locked (whatever the password),
    * INVALID_CREDENTIALS on a mismatch (locking the account at the limit), and
    * RATE_LIMITED when another node's check of the same name does not end in time.
+   * The hash waits for a slot in `hashAs`'s lane of the hash queue (passwords.ts).
    *
    * Concurrency (the lockout must hold against parallel guesses, on every node):
    * - MUST reserve the attempt in the store before hashing, so no more checks
@@ -112,11 +113,11 @@ export class AccountService {
    * - MUST record the result in the same store operation that ends the
    *   reservation, and refuse even a right password when that finds a lock.
    */
-  verify(typed: string, password: string): Promise<string> {
+  verify(typed: string, password: string, hashAs?: HashRequester): Promise<string> {
     // Names are matched, and locked, by their canonical form: ALICE and alice share one lock.
     const key = canonicalName(typed);
     const previous = this.checking.get(key) ?? Promise.resolve();
-    const mine = previous.then(() => this.verifyReserved(typed, key, password));
+    const mine = previous.then(() => this.verifyReserved(typed, key, password, hashAs));
     const settled = mine.then(
       () => undefined,
       () => undefined,
@@ -129,10 +130,10 @@ export class AccountService {
   }
 
   /** Resolves the registered spelling of the user signed in. */
-  private async verifyReserved(typed: string, key: string, password: string): Promise<string> {
+  private async verifyReserved(typed: string, key: string, password: string, hashAs: HashRequester | undefined): Promise<string> {
     await this.reserveAttempt(key);
     const user = await this.store.getUser(typed);
-    const ok = (await verifyPassword(password, user?.passwordHash ?? (await this.getDummyHash()))) && user !== null;
+    const ok = (await verifyPassword(password, user?.passwordHash ?? (await this.getDummyHash(hashAs)), hashAs)) && user !== null;
     const now = this.now();
     const lock = await this.store.finishLoginAttempt(key, now, ok, {
       maxAttempts: this.policy.maxAttempts,
@@ -168,8 +169,8 @@ export class AccountService {
     }
   }
 
-  private getDummyHash(): Promise<string> {
-    return (this.dummyHash ??= hashPassword('not-a-real-password', this.policy.hashCost));
+  private getDummyHash(hashAs: HashRequester | undefined): Promise<string> {
+    return (this.dummyHash ??= hashPassword('not-a-real-password', this.policy.hashCost, hashAs));
   }
 
   /**
@@ -233,14 +234,14 @@ export class AccountService {
     await this.store.revokeTokenFamily(hashToken(token));
   }
 
-  /** Creates an account. Throws USERNAME_TAKEN when the name is used or reserved. */
-  async create(username: string, password: string): Promise<void> {
+  /** Creates an account (hashing in `hashAs`'s lane). Throws USERNAME_TAKEN when the name is used or reserved. */
+  async create(username: string, password: string, hashAs?: HashRequester): Promise<void> {
     assertValid(username, password);
     if (RESERVED_NAMES.has(canonicalName(username))) throw new ProtocolError(ErrorCode.USERNAME_TAKEN, `"${username}" is reserved`);
     // A taken name is said before the password rules (the store still arbitrates a race below).
     if (await this.store.getUser(username)) throw new ProtocolError(ErrorCode.USERNAME_TAKEN, `The name "${username}" is taken`);
     assertAcceptablePassword(password, this.policy.minPasswordLength);
-    const hash = await hashPassword(password, this.policy.hashCost);
+    const hash = await hashPassword(password, this.policy.hashCost, hashAs);
     if (!(await this.store.createUser(username, hash, this.now()))) {
       throw new ProtocolError(ErrorCode.USERNAME_TAKEN, `The name "${username}" is taken`);
     }

@@ -4,7 +4,6 @@
 // pool is bounded and fair between clients' addresses (see withHashSlot).
 import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import os from 'node:os';
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import { ErrorCode, ProtocolError } from '../protocol';
 
@@ -19,16 +18,16 @@ const SALT_BYTES = 16;
 const MAX_CONCURRENT_HASHES = Math.max(1, os.availableParallelism() - 1);
 
 /**
- * Who a hash is computed for, carried along the async context so that account
- * code needn't know about connections: the fairness key (the client's address)
- * and the bound of the waiting queue that caller accepts.
+ * Who a hash is computed for, passed explicitly by the caller (not through an
+ * async context, which would turn on promise hooks for every promise in the
+ * process): the fairness key (the client's address) and the bound of the
+ * waiting queue that caller accepts.
  */
-interface HashRequester {
+export interface HashRequester {
   key: string;
   /** Waiting hashes beyond which this one is refused with SERVER_BUSY; 0 = no bound. */
   maxWaiting: number;
 }
-const requester = new AsyncLocalStorage<HashRequester>();
 
 /**
  * Waiting hashes, one FIFO per requester key. The next hash comes from the key
@@ -50,11 +49,6 @@ let waitingCount = 0;
 let running = 0;
 /** Moving average of a hash's duration (ms), for the retryAfter of SERVER_BUSY. */
 let averageHashMs = 300;
-
-/** Runs `work` with hashes attributed to `key`, refused when more than `maxWaiting` wait (0 = unbounded). */
-export function asHashRequester<T>(key: string, maxWaiting: number, work: () => Promise<T>): Promise<T> {
-  return requester.run({ key, maxWaiting }, work);
-}
 
 /** Seconds until a hash queued now would likely start, at least 1. */
 function estimatedWaitSeconds(): number {
@@ -92,8 +86,7 @@ function enqueue(key: string, resolve: () => void): void {
   waitingCount++;
 }
 
-async function withHashSlot<T>(work: () => Promise<T>): Promise<T> {
-  const who = requester.getStore();
+async function withHashSlot<T>(who: HashRequester | undefined, work: () => Promise<T>): Promise<T> {
   if (running < MAX_CONCURRENT_HASHES) running++;
   else {
     const busy = hashQueueBusy(who?.maxWaiting ?? 0);
@@ -117,8 +110,9 @@ export function hashQueueDepth(): number {
   return waitingCount;
 }
 
-function scryptAsync(password: string, salt: Buffer, options: ScryptOptions): Promise<Buffer> {
+function scryptAsync(password: string, salt: Buffer, options: ScryptOptions, who: HashRequester | undefined): Promise<Buffer> {
   return withHashSlot(
+    who,
     () =>
       new Promise((resolve, reject) => {
         scrypt(password, salt, KEY_LENGTH, options, (err, key) => (err ? reject(err) : resolve(key)));
@@ -132,24 +126,27 @@ function optionsFor(logN: number, r: number, p: number): ScryptOptions {
   return { N, r, p, maxmem: 128 * N * r * p + 16 * 1024 * 1024 };
 }
 
-/** Hashes a password as `scrypt$<log2 N>$<r>$<p>$<salt b64>$<key b64>`. */
-export async function hashPassword(password: string, logN: number): Promise<string> {
+/**
+ * Hashes a password as `scrypt$<log2 N>$<r>$<p>$<salt b64>$<key b64>`. The hash
+ * waits for a slot in `who`'s lane (none: start-up work, the shared lane "").
+ */
+export async function hashPassword(password: string, logN: number, who?: HashRequester): Promise<string> {
   const salt = randomBytes(SALT_BYTES);
   const r = 8;
   const p = 1;
-  const key = await scryptAsync(password.normalize('NFC'), salt, optionsFor(logN, r, p));
+  const key = await scryptAsync(password.normalize('NFC'), salt, optionsFor(logN, r, p), who);
   return `scrypt$${logN}$${r}$${p}$${salt.toString('base64')}$${key.toString('base64')}`;
 }
 
-/** Verifies against a stored hash in constant time. A malformed hash never matches. */
-export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+/** Verifies against a stored hash in constant time, queued as `who` (see hashPassword). A malformed hash never matches. */
+export async function verifyPassword(password: string, stored: string, who?: HashRequester): Promise<boolean> {
   const parts = stored.split('$');
   if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
   const [, logN, r, p, saltB64, keyB64] = parts as [string, string, string, string, string, string];
   const expected = Buffer.from(keyB64, 'base64');
   const n = Number(logN);
   if (!Number.isInteger(n) || n < 1 || n > 24 || expected.length !== KEY_LENGTH) return false;
-  const key = await scryptAsync(password.normalize('NFC'), Buffer.from(saltB64, 'base64'), optionsFor(n, Number(r), Number(p)));
+  const key = await scryptAsync(password.normalize('NFC'), Buffer.from(saltB64, 'base64'), optionsFor(n, Number(r), Number(p)), who);
   return timingSafeEqual(key, expected);
 }
 

@@ -60,7 +60,7 @@ export class Session implements SessionHandle {
   /** catchUp() was called: the sign-in reply is out. */
   private started = false;
   /** Live deliveries that arrived during a catch-up, by position (single node only). */
-  private readonly waiting = new Map<number, OutboundMessage>();
+  private waiting: Map<number, OutboundMessage> | null = null;
   private ended = false;
 
   constructor(options: SessionOptions) {
@@ -107,7 +107,7 @@ export class Session implements SessionHandle {
         for (const d of page) {
           if (this.ended) return;
           if (d.seq <= this.lastSent) continue;
-          this.waiting.delete(d.seq);
+          this.waiting?.delete(d.seq);
           this.write(d.seq, d.offline, new OutboundMessage(d.message), paced);
           // Backpressure: no more than the transport's high-water mark is queued at a time.
           if (paced) await this.connection.drained();
@@ -127,7 +127,7 @@ export class Session implements SessionHandle {
     if (!this.started) {
       // Before the sign-in reply is out: nothing may precede it, and the first
       // catch-up (which reads the stream after this commit) will send it in order.
-      if (this.liveInOrder) this.waiting.set(position, message);
+      if (this.liveInOrder) (this.waiting ??= new Map()).set(position, message);
       return;
     }
     if (!this.liveInOrder) {
@@ -136,20 +136,22 @@ export class Session implements SessionHandle {
       return;
     }
     if (this.catchingUp) {
-      this.waiting.set(position, message);
+      (this.waiting ??= new Map()).set(position, message);
       return;
     }
     this.write(position, false, message);
   }
 
   private drainWaiting(): void {
-    if (this.waiting.size === 0) return;
-    const positions = [...this.waiting.keys()].sort((a, b) => a - b);
+    const { waiting } = this;
+    if (!waiting || waiting.size === 0) return;
+    const positions = [...waiting.keys()].sort((a, b) => a - b);
     for (const position of positions) {
-      const message = this.waiting.get(position)!;
-      this.waiting.delete(position);
+      const message = waiting.get(position)!;
+      waiting.delete(position);
       if (position > this.lastSent) this.write(position, false, message);
     }
+    if (this.waiting === waiting && waiting.size === 0) this.waiting = null;
   }
 
   private write(seq: number, offline: boolean, message: OutboundMessage, catchUp = false): void {
@@ -191,7 +193,7 @@ export class Session implements SessionHandle {
   async end(): Promise<void> {
     if (this.ended) return;
     this.ended = true;
-    this.waiting.clear();
+    this.waiting = null;
     await this.ackWrite?.catch(() => {});
     try {
       await this.store.signOut(this.username, this.ackedSeq);

@@ -5,7 +5,7 @@
 // in often never runs out, a client guessing names does, and then costs only
 // this check. The lockout per account (accounts.ts) is a separate, later check.
 import { ErrorCode, ProtocolError } from '../protocol';
-import { asHashRequester, hashQueueBusy } from './passwords';
+import { hashQueueBusy, type HashRequester } from './passwords';
 import { TokenBucket, type Clock } from './rate-limit';
 
 /** Buckets kept before full ones (which hold no information) are dropped. */
@@ -39,15 +39,16 @@ export class SignInBudget {
   /**
    * Runs one sign-in or registration attempt from `address` (`work` does the
    * store and hash work). Refused before `work` starts when the hash queue is
-   * full (SERVER_BUSY) or a budget is spent (see take()); the hashes `work`
-   * causes wait in the queue fairly by address. Success gives the tokens back.
+   * full (SERVER_BUSY) or a budget is spent (see take()); `work` gets the
+   * requester to pass to the hashes it causes, so they wait in the queue
+   * fairly by address. Success gives the tokens back.
    */
-  async attempt<T>(address: string, work: () => Promise<T>): Promise<T> {
+  async attempt<T>(address: string, work: (who: HashRequester) => Promise<T>): Promise<T> {
     const busy = hashQueueBusy(this.limits.maxHashQueue);
     if (busy) throw busy;
     const ticket = this.take(address);
     try {
-      const result = await asHashRequester(address, this.limits.maxHashQueue, work);
+      const result = await work({ key: address, maxWaiting: this.limits.maxHashQueue });
       ticket.succeeded();
       return result;
     } catch (err) {

@@ -8,14 +8,18 @@
 import type { Writable } from 'node:stream';
 
 const corked = new Set<Writable>();
-let flushes: (() => void)[] = [];
+/** Something that writes its collected output when the turn ends (a method, so no closure per connection). */
+export interface TurnFlush {
+  flushTurn(): void;
+}
+let flushes: TurnFlush[] = [];
 let uncorkScheduled = false;
 
 function uncorkAll(): void {
   uncorkScheduled = false;
   const run = flushes;
   flushes = [];
-  for (const flush of run) flush();
+  for (const flush of run) flush.flushTurn();
   for (const socket of corked) socket.uncork();
   corked.clear();
 }
@@ -26,8 +30,8 @@ function schedule(): void {
   setImmediate(uncorkAll);
 }
 
-/** Runs `flush` once the current event-loop turn ends (call it once per turn per connection). */
-export function atEndOfTurn(flush: () => void): void {
+/** Runs `flush.flushTurn()` once the current event-loop turn ends (call it once per turn per connection). */
+export function atEndOfTurn(flush: TurnFlush): void {
   flushes.push(flush);
   schedule();
 }

@@ -43,8 +43,9 @@ export class InputPump<U> {
   private throttleTimer: NodeJS.Timeout | null = null;
 
   constructor(
+    /** Usually the connection itself (shared methods, no closures per connection). */
     private readonly hooks: PumpHooks<U>,
-    private readonly input: () => ConnectionInput,
+    private readonly input: ConnectionInput,
     /** Output bytes above which input waits. */
     private readonly outputPauseBytes: number,
   ) {}
@@ -108,15 +109,13 @@ export class InputPump<U> {
       }
       return true;
     }
-    if (this.input().pressure().inFlight >= MAX_IN_FLIGHT) {
+    if (this.input.pressure().inFlight >= MAX_IN_FLIGHT) {
       if (!this.waitingForCommands) {
         this.waitingForCommands = true;
-        void this.input()
-          .drained()
-          .finally(() => {
-            this.waitingForCommands = false;
-            this.schedule();
-          });
+        void this.input.drained().finally(() => {
+          this.waitingForCommands = false;
+          this.schedule();
+        });
       }
       return true;
     }
@@ -124,7 +123,7 @@ export class InputPump<U> {
   }
 
   private updateReading(): void {
-    const { backoffMs } = this.input().pressure();
+    const { backoffMs } = this.input.pressure();
     if (backoffMs > 0 && !this.throttleTimer) {
       this.throttleTimer = setTimeout(() => {
         this.throttleTimer = null;

@@ -14,6 +14,9 @@
 //   many lines); delivery lines are shared bytes, built once per message.
 // - Lines are handled a few per event-loop turn, and reading pauses while the
 //   connection presses too hard (input-pump.ts).
+// - A connection with no bytes in or out for idleMs is closed; one sweep per
+//   listener checks every connection (no timer per socket).
+import { isUtf8 } from 'node:buffer';
 import net from 'node:net';
 import tls from 'node:tls';
 import { CloseReason, type Connection, type ConnectionInput, type OutboundMessage } from '../connection';
@@ -37,8 +40,8 @@ import {
   type WireError,
 } from '../protocol';
 import { Backlog, CATCH_UP_HIGH_WATER } from './backlog';
-import { atEndOfTurn } from './cork';
-import { InputPump } from './input-pump';
+import { atEndOfTurn, type TurnFlush } from './cork';
+import { InputPump, type PumpHooks } from './input-pump';
 import { outputPauseBytes } from './output';
 import { nextConnectionId } from './ids';
 import type { ListenerOptions } from './listener';
@@ -64,7 +67,7 @@ export interface TcpOptions extends ListenerOptions {
   fileLinkBase: (localAddress: string) => string;
 }
 
-class TcpConnection implements Connection {
+class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
   readonly id = nextConnectionId();
   readonly kind = 'tcp';
   readonly acknowledgesOnWrite = true;
@@ -73,11 +76,10 @@ class TcpConnection implements Connection {
   private input!: ConnectionInput;
   private state: PromptState = { kind: 'username' };
   /** Lines typed while a sign-in is being checked; handled afterwards in order. */
-  private held: Buffer[] = [];
-  private chunks: Buffer[] = [];
+  private held: Buffer[] | null = null;
+  private chunks: Buffer[] | null = null;
   private buffered = 0;
   private discarding = false;
-  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
   private readonly backlog: Backlog;
   /** Lines wait here and are handled a few per turn (see input-pump.ts); made on the first line, idle connections stay small. */
   private pumpInstance: InputPump<Buffer> | null = null;
@@ -85,14 +87,19 @@ class TcpConnection implements Connection {
   private out: (string | Buffer)[] | null = null;
   private outBytes = 0;
   /** Callbacks of this turn's writes, run in order once its chunk was written (or failed). */
-  private outDone: ((failed: boolean) => void)[] = [];
+  private outDone: ((failed: boolean) => void)[] | null = null;
   /** The highest delivery of this turn to acknowledge once written, and who to tell. */
   private ackSeq = 0;
   private ackTo: ((seq: number) => void) | null = null;
 
+  /** When bytes last came in or went out (Date.now()); the listener's idle sweep closes a connection silent for idleMs. */
+  private lastActive = Date.now();
+
   constructor(
     private readonly socket: net.Socket,
     private readonly options: TcpOptions,
+    /** The listener's connections that the idle sweep watches: this one is in it until it closes. */
+    private readonly live: Set<TcpConnection>,
   ) {
     this.backlog = new Backlog(socket);
     this.address = socket.remoteAddress ?? '?';
@@ -100,19 +107,27 @@ class TcpConnection implements Connection {
   }
 
   private get pump(): InputPump<Buffer> {
-    const { socket } = this;
-    return (this.pumpInstance ??= new InputPump<Buffer>(
-      {
-        handle: (line) => this.onLine(line),
-        pauseReading: () => socket.pause(),
-        resumeReading: () => socket.resume(),
-        outputQueued: () => socket.writableLength + this.outBytes,
-        onceDrained: (fn) => socket.once('drain', fn),
-        isOpen: () => this.open,
-      },
-      () => this.input,
-      outputPauseBytes(this.options.maxSendQueueBytes),
-    ));
+    return (this.pumpInstance ??= new InputPump<Buffer>(this, this.input, outputPauseBytes(this.options.maxSendQueueBytes)));
+  }
+
+  // PumpHooks: methods on the prototype rather than closures per connection.
+  handle(line: Buffer): void {
+    this.onLine(line);
+  }
+  pauseReading(): void {
+    this.socket.pause();
+  }
+  resumeReading(): void {
+    this.socket.resume();
+  }
+  outputQueued(): number {
+    return this.socket.writableLength + this.outBytes;
+  }
+  onceDrained(fn: () => void): void {
+    this.socket.once('drain', fn);
+  }
+  isOpen(): boolean {
+    return this.open;
   }
 
   /** Prefix of attachment links on this connection's lines (asked each time: the HTTP port may start after TCP). */
@@ -129,11 +144,14 @@ class TcpConnection implements Connection {
     this.input = inbound.open(this);
     this.socket.setNoDelay(true);
     this.socket.setKeepAlive(true, 30_000);
-    this.socket.setTimeout(this.options.idleMs);
+    // Idleness is checked by one sweep per listener (listenTcp), not a timer per socket.
+    this.live.add(this);
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    this.socket.on('timeout', () => this.close('idle for too long'));
     this.socket.on('error', (err) => log.debug({ conn: this.id, err: err.message }, 'tcp socket error'));
-    this.socket.on('close', () => void this.input.closed('disconnected'));
+    this.socket.on('close', () => {
+      this.live.delete(this);
+      void this.input.closed('disconnected');
+    });
     this.writeLine(`Welcome to ${serverName}. Sign in below; type "help" once signed in.`);
     if (!inbound.hasAccounts) {
       this.writeLine(
@@ -147,7 +165,15 @@ class TcpConnection implements Connection {
 
   // ---------------------------------------------------------------- input
 
+  /** Closes the connection when nothing came in or went out for idleMs (called by the listener's sweep). */
+  closeIfIdle(now: number): void {
+    if (now - this.lastActive < this.options.idleMs) return;
+    this.live.delete(this);
+    this.close('idle for too long');
+  }
+
   private onData(chunk: Buffer): void {
+    this.lastActive = Date.now();
     let start = 0;
     for (;;) {
       const lf = chunk.indexOf(LF, start);
@@ -156,18 +182,18 @@ class TcpConnection implements Connection {
       start = lf + 1;
       if (this.discarding) {
         this.discarding = false;
-        this.chunks = [];
+        this.chunks = null;
         this.buffered = 0;
         continue;
       }
       if (this.buffered + piece.length > MAX_FRAME_BYTES) {
-        this.chunks = [];
+        this.chunks = null;
         this.buffered = 0;
         this.tooLong();
         continue;
       }
-      const line = this.chunks.length === 0 ? piece : Buffer.concat([...this.chunks, piece]);
-      this.chunks = [];
+      const line = this.chunks === null ? piece : Buffer.concat([...this.chunks, piece]);
+      this.chunks = null;
       this.buffered = 0;
       this.pump.push(line);
     }
@@ -175,14 +201,14 @@ class TcpConnection implements Connection {
     if (rest.length === 0 || this.discarding) return;
     if (this.buffered + rest.length > MAX_FRAME_BYTES) {
       // Tell the client now, then drop everything up to the next line end.
-      this.chunks = [];
+      this.chunks = null;
       this.buffered = 0;
       this.discarding = true;
       this.tooLong();
       return;
     }
     // Copy: the chunk's memory may be reused by the caller.
-    this.chunks.push(Buffer.from(rest));
+    (this.chunks ??= []).push(Buffer.from(rest));
     this.buffered += rest.length;
   }
 
@@ -207,16 +233,18 @@ class TcpConnection implements Connection {
 
   private onLine(raw: Buffer): void {
     if (this.state.kind === 'authenticating') {
+      this.held ??= [];
       if (this.held.length < 64) this.held.push(Buffer.from(raw));
       return;
     }
-    let line: string;
-    try {
-      line = this.decoder.decode(raw);
-    } catch {
+    // One native check instead of a fatal TextDecoder per connection (less memory per idle connection).
+    if (!isUtf8(raw)) {
       this.rejectLine({ code: ErrorCode.INVALID_UTF8, message: 'The line is not valid UTF-8; it was ignored.' });
       return;
     }
+    let line = raw.toString('utf8');
+    // As TextDecoder did: a leading byte-order mark is not part of the line.
+    if (line.charCodeAt(0) === 0xfeff) line = line.slice(1);
     if (line.endsWith('\r')) line = line.slice(0, -1);
     if (this.state.kind === 'ready') return this.onCommandLine(line);
     // Prompt lines are answered here, not by the dispatcher: count them like
@@ -318,8 +346,8 @@ class TcpConnection implements Connection {
   /** After a sign-in answer: handle lines typed meanwhile. */
   private releaseHeld(): void {
     const held = this.held;
-    this.held = [];
-    for (const line of held) this.onLine(line);
+    this.held = null;
+    if (held) for (const line of held) this.onLine(line);
   }
 
   // ---------------------------------------------------------------- output
@@ -354,13 +382,13 @@ class TcpConnection implements Connection {
     }
     if (catchUp) {
       const flushed = this.backlog.catchUpWrite(line.length);
-      this.outDone.push(flushed);
+      (this.outDone ??= []).push(flushed);
     }
   }
 
   drained(): Promise<void> {
     // A catch-up runs within one turn: past the high-water mark its output is written now, so the socket can push back.
-    if (this.outBytes >= CATCH_UP_HIGH_WATER) this.flush();
+    if (this.outBytes >= CATCH_UP_HIGH_WATER) this.flushTurn();
     return this.backlog.drained(() => this.socket.writableLength + this.outBytes);
   }
 
@@ -368,7 +396,7 @@ class TcpConnection implements Connection {
     if (this.socket.destroyed) return;
     this.options.log.debug({ conn: this.id, reason }, 'closing tcp connection');
     if (reason !== CloseReason.logout && reason !== CloseReason.shutdown) this.writeLine(`Disconnected: ${reason}.`);
-    this.flush();
+    this.flushTurn();
     this.socket.end();
     // A peer that never reads would keep the socket half-closed forever.
     setTimeout(() => this.socket.destroy(), 5_000).unref();
@@ -380,7 +408,7 @@ class TcpConnection implements Connection {
 
   private write(text: string, onWritten?: () => void): void {
     if (text === '' || !this.enqueue(text)) return;
-    if (onWritten) this.outDone.push((failed) => failed || onWritten());
+    if (onWritten) (this.outDone ??= []).push((failed) => failed || onWritten());
   }
 
   /** Adds `chunk` to this turn's output; false when the connection is closed (nothing queued). */
@@ -388,7 +416,7 @@ class TcpConnection implements Connection {
     if (!this.open) return false;
     if (this.out === null) {
       this.out = [];
-      atEndOfTurn(this.flush);
+      atEndOfTurn(this);
     }
     this.out.push(chunk);
     this.outBytes += chunk.length;
@@ -403,13 +431,13 @@ class TcpConnection implements Connection {
     if (!this.backlog.over(queued, this.options.maxSendQueueBytes)) return true;
     this.options.log.warn({ conn: this.id, queued }, 'slow consumer disconnected');
     this.out = [];
-    this.outDone = [];
+    this.outDone = null;
     this.socket.destroy();
     return false;
   }
 
   /** Writes this turn's output as one chunk, with one callback for its writes' callbacks and acknowledgements. */
-  private readonly flush = (): void => {
+  flushTurn(): void {
     const out = this.out;
     if (out === null) return;
     const done = this.outDone;
@@ -418,23 +446,24 @@ class TcpConnection implements Connection {
     const bytes = this.outBytes;
     this.out = null;
     this.outBytes = 0;
-    this.outDone = [];
+    this.outDone = null;
     this.ackTo = null;
     if (out.length === 0) return;
     if (!this.open || !this.checkQueue(bytes)) {
-      for (const d of done) d(true);
+      if (done) for (const d of done) d(true);
       return;
     }
+    this.lastActive = Date.now();
     const chunk = out.length === 1 ? out[0]! : Buffer.concat(out.map((c) => (typeof c === 'string' ? Buffer.from(c, 'utf8') : c)));
-    if (done.length === 0 && !ackTo) {
+    if (done === null && !ackTo) {
       this.socket.write(chunk);
       return;
     }
     this.socket.write(chunk, (err) => {
-      for (const d of done) d(!!err);
+      if (done) for (const d of done) d(!!err);
       if (!err && ackTo) ackTo(ackSeq);
     });
-  };
+  }
 }
 
 /**
@@ -445,13 +474,26 @@ class TcpConnection implements Connection {
 export function listenTcp(options: TcpOptions): Promise<net.Server> {
   const onConnection = (socket: net.Socket) => {
     const refusal = options.inbound.admit(socket.remoteAddress ?? '?');
-    if (!refusal) return new TcpConnection(socket, options).start();
+    if (!refusal) return new TcpConnection(socket, options, live).start();
     // Refused before any per-connection state exists: one line, then gone.
     options.log.debug({ address: socket.remoteAddress, code: refusal.code }, 'tcp connection refused');
     socket.on('error', () => {});
     socket.end(`${formatError(refusal)}\n`);
     setTimeout(() => socket.destroy(), 2_000).unref();
   };
+  // One sweep for every connection's idle time (a timer per socket costs memory on every idle connection).
+  const live = new Set<TcpConnection>();
+  const sweep =
+    options.idleMs > 0
+      ? setInterval(
+          () => {
+            const now = Date.now();
+            for (const conn of live) conn.closeIfIdle(now);
+          },
+          Math.max(50, Math.min(options.idleMs / 4, 15_000)),
+        )
+      : null;
+  sweep?.unref();
   let server: net.Server;
   if (options.tls) {
     const secure = tls.createServer({ ...secureContextOptions(options.tls), handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, onConnection);
@@ -467,6 +509,9 @@ export function listenTcp(options: TcpOptions): Promise<net.Server> {
     server.listen(options.port, options.host, () => {
       server.off('error', reject);
       server.on('error', (err) => options.log.error({ err }, 'tcp server error'));
+      server.on('close', () => {
+        if (sweep) clearInterval(sweep);
+      });
       resolve(server);
     });
   });

@@ -40,7 +40,7 @@ import {
 } from '../protocol';
 import { Backlog } from './backlog';
 import { corkForThisTurn } from './cork';
-import { InputPump } from './input-pump';
+import { InputPump, type PumpHooks } from './input-pump';
 import { outputPauseBytes } from './output';
 import { nextConnectionId } from './ids';
 import type { ListenerOptions } from './listener';
@@ -86,7 +86,7 @@ function textFrame(payload: string): Buffer {
   return frame;
 }
 
-class WsConnection implements Connection {
+class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: boolean }> {
   readonly id = nextConnectionId();
   readonly kind = 'ws';
   /** WebSocket clients acknowledge with `ack` once they processed a delivery. */
@@ -106,6 +106,8 @@ class WsConnection implements Connection {
     address: string,
     port: number | undefined,
     private readonly options: WsOptions,
+    /** The listener's open connections: this one is in it until it closes. */
+    private readonly connections: Set<WsConnection>,
   ) {
     this.address = address;
     this.remoteAddress = `${address}:${port ?? '?'}`;
@@ -113,19 +115,27 @@ class WsConnection implements Connection {
   }
 
   private get pump(): InputPump<{ data: RawData; isBinary: boolean }> {
-    const { ws, socket } = this;
-    return (this.pumpInstance ??= new InputPump(
-      {
-        handle: ({ data, isBinary }) => this.onFrame(data, isBinary),
-        pauseReading: () => ws.pause(),
-        resumeReading: () => ws.resume(),
-        outputQueued: () => ws.bufferedAmount,
-        onceDrained: (fn) => socket.once('drain', fn),
-        isOpen: () => this.open,
-      },
-      () => this.input,
-      outputPauseBytes(this.options.maxSendQueueBytes),
-    ));
+    return (this.pumpInstance ??= new InputPump(this, this.input, outputPauseBytes(this.options.maxSendQueueBytes)));
+  }
+
+  // PumpHooks: methods on the prototype rather than closures per connection.
+  handle(unit: { data: RawData; isBinary: boolean }): void {
+    this.onFrame(unit.data, unit.isBinary);
+  }
+  pauseReading(): void {
+    this.ws.pause();
+  }
+  resumeReading(): void {
+    this.ws.resume();
+  }
+  outputQueued(): number {
+    return this.ws.bufferedAmount;
+  }
+  onceDrained(fn: () => void): void {
+    this.socket.once('drain', fn);
+  }
+  isOpen(): boolean {
+    return this.open;
   }
 
   get open(): boolean {
@@ -141,7 +151,11 @@ class WsConnection implements Connection {
       this.pump.push({ data, isBinary });
     });
     this.ws.on('error', (err) => log.debug({ conn: this.id, err: err.message }, 'websocket error'));
-    this.ws.on('close', () => void this.input.closed('disconnected'));
+    this.connections.add(this);
+    this.ws.on('close', () => {
+      this.connections.delete(this);
+      void this.input.closed('disconnected');
+    });
     this.event({
       type: 'event',
       event: 'hello',
@@ -255,6 +269,14 @@ export interface WsListener {
   close(): Promise<void>;
 }
 
+/**
+ * Starts a connection whose upgrade succeeded. A function of its own so the
+ * closures a connection keeps do not hold the upgrade request (its headers) alive.
+ */
+function accept(ws: WebSocket, socket: Duplex, address: string, port: number | undefined, options: WsOptions, connections: Set<WsConnection>): void {
+  new WsConnection(ws, socket, address, port, options, connections).start();
+}
+
 /** Starts the HTTP + WebSocket listener. */
 export function listenWs(options: WsOptions): Promise<WsListener> {
   const { inbound, log } = options;
@@ -307,12 +329,9 @@ export function listenWs(options: WsOptions): Promise<WsListener> {
       });
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      const conn = new WsConnection(ws, socket, req.socket.remoteAddress ?? '?', req.socket.remotePort, options);
-      connections.add(conn);
-      ws.once('close', () => connections.delete(conn));
-      conn.start();
-    });
+    const address = req.socket.remoteAddress ?? '?';
+    const port = req.socket.remotePort;
+    wss.handleUpgrade(req, socket, head, (ws) => accept(ws, socket, address, port, options, connections));
   });
 
   const heartbeat = setInterval(() => {
