@@ -15,10 +15,11 @@ const WRITES: Record<string, ReadonlySet<string>> = {
     'revokeToken',
     'revokeTokenFamily',
     'revokeTokensOf',
+    'setProfile',
   ]),
   blocks: new Set(['block', 'unblock']),
   groups: new Set(['createGroup', 'addGroupMembers', 'removeGroupMembers']),
-  messages: new Set(['saveMessage', 'ack']),
+  messages: new Set(['saveMessage', 'ack', 'markRead', 'setReadReceipts', 'editMessage', 'deleteMessage', 'toggleReaction']),
   admin: new Set(['appendAudit', 'pruneAudit', 'setLock', 'deleteUser', 'renameUser', 'deleteGroup', 'putNodeSessions', 'postSignal', 'pruneSignals']),
 };
 
