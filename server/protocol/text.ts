@@ -89,12 +89,13 @@ export function formatSize(bytes: number): string {
  * paths into links a line client can open; without it the paths stay relative.
  */
 export function formatMessageContent(message: ChatMessage, linkBase = ''): string {
+  // A tombstone shows only that it was deleted: the quote was part of what its author took back.
+  if (message.deleted) return '(message deleted)';
   const parts: string[] = [];
   if (message.replyTo) parts.push(formatQuote(message.replyTo));
-  if (message.deleted) parts.push('(message deleted)');
-  else if (message.text.trim()) parts.push(oneLine(message.text));
+  if (message.text.trim()) parts.push(oneLine(message.text));
   for (const file of message.attachments ?? []) parts.push(`[file: ${oneLine(file.name)} (${formatSize(file.size)})] ${linkBase}${file.url}`);
-  if (message.editedAt !== undefined && !message.deleted) parts.push('(edited)');
+  if (message.editedAt !== undefined) parts.push('(edited)');
   if (message.reactions?.length) parts.push(formatReactions(message.reactions));
   return parts.join(' ');
 }

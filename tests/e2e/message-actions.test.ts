@@ -99,6 +99,13 @@ test('reply: the reply bar names the message, the answer shows it quoted on both
   await expect(bar).toBeVisible();
   await bob.page.getByRole('textbox', { name: 'Message alice' }).press('Escape');
   await expect(bar).toHaveCount(0);
+  // Deleting the reply takes its quote away too, on both sides.
+  await act(bob.page, 'Sushi!', 'Delete');
+  await bob.page.getByRole('button', { name: 'Confirm delete' }).click();
+  for (const page of [bob.page, alice.page]) {
+    await expect(page.getByTestId('tombstone')).toHaveText('This message was deleted');
+    await expect(page.getByTestId('reply-quote')).toHaveCount(0);
+  }
   await alice.context.close();
   await bob.context.close();
 });

@@ -479,6 +479,10 @@ describe('replies, edits, deletions and reactions on text lines', () => {
     );
     expect(formatHistoryLine({ ...base, editedAt: 5 }, time)).toBe('9 [12:34] alice: sure (edited)');
     expect(formatHistoryLine({ ...base, text: '', deleted: true }, time)).toBe('9 [12:34] alice: (message deleted)');
+    // A deleted reply no longer quotes what it answered.
+    expect(formatHistoryLine({ ...base, text: '', deleted: true, replyTo: { id: 3, from: 'bob', text: 'hi' } }, time)).toBe(
+      '9 [12:34] alice: (message deleted)',
+    );
     const reactions = [
       { emoji: '👍', users: ['bob', 'carol'] },
       { emoji: '❤️', users: ['bob'] },
