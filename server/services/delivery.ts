@@ -90,12 +90,18 @@ export class DeliveryService {
   async sendBroadcast(from: string, text: string, attachments?: readonly string[], turn?: StoreTurn, replyTo?: number): Promise<SendOutcome> {
     const quote = replyTo === undefined ? undefined : await this.quote(replyTo, (m) => m.kind === 'broadcast');
     const [online, blockers] = await Promise.all([this.presence.online(), this.blocks.blockersOf(from)]);
+    // Routing does not read the list: it is needed only for who may read the files carried.
+    const listed = attachments !== undefined && attachments.length > 0;
     const recipients: Recipient[] = [];
+    let delivered = 0;
     let blockedBy = 0;
     for (const user of online) {
       if (user === from) continue;
       if (blockers.has(user)) blockedBy++;
-      else recipients.push({ username: user, offline: false });
+      else {
+        delivered++;
+        if (listed) recipients.push({ username: user, offline: false });
+      }
     }
     // Routed to everyone signed in when it is stored (but the blockers), not only to those online now.
     return this.send(
@@ -105,6 +111,7 @@ export class DeliveryService {
       blockers,
       turn,
       attachments,
+      delivered,
     );
   }
 
@@ -144,7 +151,8 @@ export class DeliveryService {
    * it. Group files are granted to the group by its surrogate id (its members
    * now and later, but not a later group that takes the same name), not to
    * 1000 names one by one.
-   * `everyoneBut` set: a broadcast, routed to every session but the sender and those in the set.
+   * `everyoneBut` set: a broadcast, routed to every session but the sender and those in the set;
+   * its `recipients` are listed only when it carries files, and `delivered` counts them.
    */
   private async send(
     message: NewMessage,
@@ -153,6 +161,7 @@ export class DeliveryService {
     everyoneBut: ReadonlySet<string> | null,
     turn: StoreTurn | undefined,
     attachmentIds?: readonly string[],
+    delivered = recipients.length,
   ): Promise<SendOutcome> {
     const files = attachmentIds?.length ? await this.files.checkAttachable(message.from, attachmentIds) : [];
     const carried: MessageFiles | undefined =
@@ -183,7 +192,7 @@ export class DeliveryService {
     return {
       message: stored,
       queued: recipients.filter((r) => r.offline).map((r) => r.username),
-      delivered: recipients.length,
+      delivered,
       blockedBy,
     };
   }

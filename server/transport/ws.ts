@@ -18,8 +18,8 @@
 //
 // Output: every data frame (reply, event, delivery) is framed here (no
 // extension is ever negotiated, so a frame is a header and the payload) and a
-// turn's frames leave in one socket write when the turn ends, as on TCP; a
-// delivery's frame is built once per message and shared by its recipients.
+// turn's frames leave in one socket write (writev) when the turn ends, as on
+// TCP; a delivery's frame is built once per message and shared by its recipients.
 // ws itself only writes control frames (ping, pong, close); close() writes the
 // turn's frames first, and control frames may come between whole messages.
 import { isUtf8 } from 'node:buffer';
@@ -300,12 +300,17 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
       if (done) for (const d of done) d();
       return;
     }
-    const chunk = out.length === 1 ? out[0]! : Buffer.concat(out, bytes);
-    if (done === null) this.socket.write(chunk);
-    else
-      this.socket.write(chunk, () => {
-        for (const d of done) d();
-      });
+    const onWritten = done === null ? undefined : () => done.forEach((d) => d());
+    if (out.length === 1) {
+      this.socket.write(out[0]!, onWritten);
+      return;
+    }
+    // Several frames: one writev of the shared frames themselves (no copy into a new buffer per connection).
+    this.socket.cork();
+    const last = out.length - 1;
+    for (let i = 0; i < last; i++) this.socket.write(out[i]!);
+    this.socket.write(out[last]!, onWritten);
+    this.socket.uncork();
   }
 }
 
