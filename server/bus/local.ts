@@ -7,11 +7,14 @@ export class LocalBus implements Bus {
   readonly nodeId = randomUUID();
   readonly singleNode = true;
   private readonly sessions = new Set<string>();
+  /** The names in `sessions`, sorted; rebuilt on the first read after a change (a broadcast reads it, sign-ins change it). */
+  private sorted: string[] | null = null;
 
   async start(): Promise<void> {}
 
   async close(): Promise<void> {
     this.sessions.clear();
+    this.sorted = null;
   }
 
   /** Always reachable: it lives in this process. */
@@ -20,15 +23,17 @@ export class LocalBus implements Bus {
   async claimSession(username: string): Promise<boolean> {
     if (this.sessions.has(username)) return false;
     this.sessions.add(username);
+    this.sorted = null;
     return true;
   }
 
   async releaseSession(username: string): Promise<void> {
-    this.sessions.delete(username);
+    if (this.sessions.delete(username)) this.sorted = null;
   }
 
   async onlineUsers(): Promise<string[]> {
-    return [...this.sessions].sort();
+    // A copy: callers own the array they get.
+    return (this.sorted ??= [...this.sessions].sort()).slice();
   }
 
   async isOnline(username: string): Promise<boolean> {

@@ -90,12 +90,18 @@ export class DeliveryService {
   async sendBroadcast(from: string, text: string, attachments?: readonly string[], turn?: StoreTurn, replyTo?: number): Promise<SendOutcome> {
     const quote = replyTo === undefined ? undefined : await this.quote(replyTo, (m) => m.kind === 'broadcast');
     const [online, blockers] = await Promise.all([this.presence.online(), this.blocks.blockersOf(from)]);
+    // Routing does not read the list: it is needed only for who may read the files carried.
+    const listed = attachments !== undefined && attachments.length > 0;
     const recipients: Recipient[] = [];
+    let delivered = 0;
     let blockedBy = 0;
     for (const user of online) {
       if (user === from) continue;
       if (blockers.has(user)) blockedBy++;
-      else recipients.push({ username: user, offline: false });
+      else {
+        delivered++;
+        if (listed) recipients.push({ username: user, offline: false });
+      }
     }
     // Routed to everyone signed in when it is stored (but the blockers), not only to those online now.
     return this.send(
@@ -105,6 +111,7 @@ export class DeliveryService {
       blockers,
       turn,
       attachments,
+      delivered,
     );
   }
 
@@ -144,7 +151,8 @@ export class DeliveryService {
    * it. Group files are granted to the group by its surrogate id (its members
    * now and later, but not a later group that takes the same name), not to
    * 1000 names one by one.
-   * `everyoneBut` set: a broadcast, routed to every session but the sender and those in the set.
+   * `everyoneBut` set: a broadcast, routed to every session but the sender and those in the set;
+   * its `recipients` are listed only when it carries files, and `delivered` counts them.
    */
   private async send(
     message: NewMessage,
@@ -153,6 +161,7 @@ export class DeliveryService {
     everyoneBut: ReadonlySet<string> | null,
     turn: StoreTurn | undefined,
     attachmentIds?: readonly string[],
+    delivered = recipients.length,
   ): Promise<SendOutcome> {
     const files = attachmentIds?.length ? await this.files.checkAttachable(message.from, attachmentIds) : [];
     const carried: MessageFiles | undefined =
@@ -183,7 +192,7 @@ export class DeliveryService {
     return {
       message: stored,
       queued: recipients.filter((r) => r.offline).map((r) => r.username),
-      delivered: recipients.length,
+      delivered,
       blockedBy,
     };
   }
@@ -191,25 +200,29 @@ export class DeliveryService {
   /** Hands a stored message to the recipients' local sessions; the rest go over the bus (offline ones too: they may have signed in elsewhere since). */
   private route(outbound: OutboundMessage, recipients: readonly Recipient[]): void {
     let remote: string[] | undefined;
+    let live = 0;
     const position = outbound.message.id;
     for (const r of recipients) {
       const session = this.registry.get(r.username);
       if (session) {
         session.deliver(position, outbound);
-        if (!r.offline) this.observeLatency(outbound.message.ts);
+        if (!r.offline) live++;
       } else (remote ??= []).push(r.username);
     }
+    this.observeLatency(outbound.message.ts, live);
     if (remote && !this.bus.singleNode) this.publish(outbound, remote, []);
   }
 
   private routeToAll(outbound: OutboundMessage, skip: ReadonlySet<string>): void {
-    const from = outbound.message.from;
+    const { from, id } = outbound.message;
+    let live = 0;
     for (const session of this.registry.all()) {
       if (session.username !== from && !skip.has(session.username)) {
-        session.deliver(outbound.message.id, outbound);
-        this.observeLatency(outbound.message.ts);
+        session.deliver(id, outbound);
+        live++;
       }
     }
+    this.observeLatency(outbound.message.ts, live);
     if (!this.bus.singleNode) this.publish(outbound, null, [...skip]);
   }
 
@@ -222,26 +235,35 @@ export class DeliveryService {
     const outbound = new OutboundMessage(event.message);
     const skip = new Set(event.skip);
     skip.add(event.message.from);
+    let live = 0;
     if (event.users === null) {
       for (const session of this.registry.all()) {
         if (skip.has(session.username)) continue;
         session.deliver(event.message.id, outbound);
-        this.observeLatency(event.message.ts);
+        live++;
       }
+      this.observeLatency(event.message.ts, live);
       return;
     }
     for (const user of event.users) {
       const session = this.registry.get(user);
       if (session && !skip.has(user)) {
         session.deliver(event.message.id, outbound);
-        this.observeLatency(event.message.ts);
+        live++;
       }
     }
+    this.observeLatency(event.message.ts, live);
   }
 
-  /** Message timestamp to hand-off (live deliveries; queued ones wait for their user by design). */
-  private observeLatency(sentAt: number): void {
-    this.metrics.deliveryLatency.observe(Math.max(0, this.now() - sentAt) / 1000);
+  /**
+   * Message timestamp to hand-off, once per live delivery (queued ones wait for
+   * their user by design). A message's recipients are handed it in one turn, so
+   * the clock is read once for all of them.
+   */
+  private observeLatency(sentAt: number, deliveries: number): void {
+    if (deliveries === 0) return;
+    const seconds = Math.max(0, this.now() - sentAt) / 1000;
+    for (let i = 0; i < deliveries; i++) this.metrics.deliveryLatency.observe(seconds);
   }
 }
 

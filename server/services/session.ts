@@ -75,7 +75,7 @@ export class Session implements SessionHandle {
     this.liveInOrder = options.liveInOrder;
     this.wantsPresence = options.wantsPresence;
     this.startedAt = options.startedAt;
-    this.onWritten = this.connection.acknowledgesOnWrite ? (seq) => void this.acknowledge(seq).catch(() => {}) : undefined;
+    this.onWritten = this.connection.acknowledgesOnWrite ? (seq) => this.writtenUpTo(seq) : undefined;
   }
 
   /** Sends everything of the user's conversations after the last sent position, then releases waiting live deliveries. */
@@ -169,13 +169,47 @@ export class Session implements SessionHandle {
    * next carries the newest position (and rides the store's group commit).
    */
   async acknowledge(seq: number): Promise<number> {
-    if (seq > this.ackedSeq) this.ackedSeq = Math.min(seq, this.lastSent);
+    this.raiseAck(seq);
     const target = this.ackedSeq;
     while (this.storedAck < target) {
-      if (!this.ackWrite) this.ackWrite = this.writeAck().finally(() => (this.ackWrite = null));
-      await this.ackWrite;
+      await (this.ackWrite ?? this.startAckWrite());
     }
     return this.ackedSeq;
+  }
+
+  /**
+   * A connection that acknowledges on write reports a written position: the
+   * same as acknowledge() without a caller waiting, so no promise per call
+   * while a write is in flight (one per connection per turn in a fan-out).
+   */
+  private writtenUpTo(seq: number): void {
+    this.raiseAck(seq);
+    if (this.ackWrite === null && this.storedAck < this.ackedSeq) void this.startAckWrite();
+  }
+
+  private raiseAck(seq: number): void {
+    if (seq > this.ackedSeq) this.ackedSeq = Math.min(seq, this.lastSent);
+  }
+
+  /**
+   * Starts writing the newest acknowledged position (none may be in flight).
+   * Once it is stored, a newer position acknowledged meanwhile is written next,
+   * so the last one always reaches the store; a failed write is not retried
+   * here (the next acknowledgement, or the sign-out, carries the position).
+   */
+  private startAckWrite(): Promise<void> {
+    const write = this.writeAck();
+    this.ackWrite = write;
+    write.then(
+      () => {
+        if (this.ackWrite === write) this.ackWrite = null;
+        if (!this.ended && this.storedAck < this.ackedSeq) void this.startAckWrite();
+      },
+      () => {
+        if (this.ackWrite === write) this.ackWrite = null;
+      },
+    );
+    return write;
   }
 
   private async writeAck(): Promise<void> {

@@ -15,6 +15,13 @@
 //   the connection presses too hard (input-pump.ts).
 // - A peer that misses a heartbeat pong is terminated; one whose unsent
 //   output exceeds maxSendQueueBytes is terminated as a slow consumer.
+//
+// Output: every data frame (reply, event, delivery) is framed here (no
+// extension is ever negotiated, so a frame is a header and the payload) and a
+// turn's frames leave in one socket write (writev) when the turn ends, as on
+// TCP; a delivery's frame is built once per message and shared by its recipients.
+// ws itself only writes control frames (ping, pong, close); close() writes the
+// turn's frames first, and control frames may come between whole messages.
 import { isUtf8 } from 'node:buffer';
 import http from 'node:http';
 import https from 'node:https';
@@ -38,8 +45,8 @@ import {
   type RequestId,
   type WireError,
 } from '../protocol';
-import { Backlog } from './backlog';
-import { corkForThisTurn } from './cork';
+import { Backlog, CATCH_UP_HIGH_WATER } from './backlog';
+import { atEndOfTurn, type TurnFlush } from './cork';
 import { InputPump, type PumpHooks } from './input-pump';
 import { outputPauseBytes } from './output';
 import { nextConnectionId } from './ids';
@@ -62,9 +69,6 @@ export interface WsOptions extends ListenerOptions {
   serveMetrics?: boolean;
 }
 
-/** ws send options: every frame is text, pre-encoded bytes included. */
-const TEXT_FRAME = { binary: false } as const;
-
 /** One unmasked, final text frame (RFC 6455 5.2: server frames are never masked) carrying `payload`. */
 function textFrame(payload: string): Buffer {
   // One allocation: the header and the UTF-8 payload written in place (a 4 KB message
@@ -86,7 +90,7 @@ function textFrame(payload: string): Buffer {
   return frame;
 }
 
-class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: boolean }> {
+class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: boolean }>, TurnFlush {
   readonly id = nextConnectionId();
   readonly kind = 'ws';
   /** WebSocket clients acknowledge with `ack` once they processed a delivery. */
@@ -98,6 +102,11 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
   private pumpInstance: InputPump<{ data: RawData; isBinary: boolean }> | null = null;
   alive = true;
   private readonly backlog: Backlog;
+  /** This turn's frames, written as one chunk when the turn ends (null: nothing yet). */
+  private out: Buffer[] | null = null;
+  private outBytes = 0;
+  /** Callbacks of this turn's catch-up writes, run once its chunk was written (or failed). */
+  private outDone: (() => void)[] | null = null;
 
   constructor(
     private readonly ws: WebSocket,
@@ -129,7 +138,7 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
     this.ws.resume();
   }
   outputQueued(): number {
-    return this.ws.bufferedAmount;
+    return this.ws.bufferedAmount + this.outBytes;
   }
   onceDrained(fn: () => void): void {
     this.socket.once('drain', fn);
@@ -202,35 +211,24 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
 
   deliver(seq: number, offline: boolean, message: OutboundMessage, _onWritten?: (seq: number) => void, catchUp = false): void {
     // The whole frame (header and payload) is the same bytes for every recipient with
-    // this seq and variant: framed once per message, then written as it is.
-    const key = offline ? `ws ${seq} offline` : `ws ${seq}`;
+    // this seq and variant: framed once per message, then written as it is. A live
+    // delivery's seq is the message's id, so its key is a constant (no string per recipient).
+    const key = seq === message.message.id ? (offline ? 'ws offline' : 'ws') : offline ? `ws ${seq} offline` : `ws ${seq}`;
     const frame = message.frame(key, () => textFrame(encodeDelivery(seq, offline, message.encoded('json', encodeMessageBody))));
-    if (!catchUp) return this.sendFrame(frame);
-    const flushed = this.backlog.catchUpWrite(frame.length);
-    this.sendFrame(frame, flushed);
-  }
-
-  /**
-   * Writes a whole pre-built frame to the socket. Safe beside ws.send(): with no
-   * compression ws writes each frame to the socket at once, in call order, so
-   * frames never interleave.
-   */
-  private sendFrame(frame: Buffer, done?: () => void): void {
-    if (!this.open) return done?.();
-    corkForThisTurn(this.socket);
-    this.socket.write(frame, done ? () => done() : undefined);
-    if (this.backlog.over(this.ws.bufferedAmount, this.options.maxSendQueueBytes)) {
-      this.options.log.warn({ conn: this.id, queued: this.ws.bufferedAmount }, 'slow consumer disconnected');
-      this.ws.terminate();
-    }
+    if (!this.enqueue(frame) || !catchUp) return;
+    (this.outDone ??= []).push(this.backlog.catchUpWrite(frame.length));
   }
 
   drained(): Promise<void> {
-    return this.backlog.drained(() => this.ws.bufferedAmount);
+    // A catch-up runs within one turn: past the high-water mark its output is written now, so the socket can push back.
+    if (this.outBytes >= CATCH_UP_HIGH_WATER) this.flushTurn();
+    return this.backlog.drained(() => this.outputQueued());
   }
 
   close(reason: string): void {
     if (this.ws.readyState === this.ws.CLOSED || this.ws.readyState === this.ws.CLOSING) return;
+    // What this turn produced (a logout reply, a shutdown event) goes before the close frame.
+    this.flushTurn();
     this.ws.close(reason === CloseReason.shutdown ? 1001 : 1000, reason.slice(0, 120));
     // A peer that never answers the close handshake is cut off.
     setTimeout(() => this.ws.terminate(), 5_000).unref();
@@ -251,15 +249,68 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
     this.ws.ping();
   }
 
-  /** Sends one text frame (a Buffer must hold UTF-8 text: it is sent as a text frame, never copied). */
-  private send(frame: string | Buffer, onWritten?: () => void, onFailed?: () => void): void {
-    if (!this.open) return onFailed?.();
-    corkForThisTurn(this.socket);
-    this.ws.send(frame, TEXT_FRAME, onWritten || onFailed ? (err) => (err ? onFailed?.() : onWritten?.()) : undefined);
-    if (this.backlog.over(this.ws.bufferedAmount, this.options.maxSendQueueBytes)) {
-      this.options.log.warn({ conn: this.id, queued: this.ws.bufferedAmount }, 'slow consumer disconnected');
-      this.ws.terminate();
+  /** Sends one text frame carrying `payload` (JSON text). */
+  private send(payload: string): void {
+    this.enqueue(textFrame(payload));
+  }
+
+  /** Adds a whole frame to this turn's output; false when the connection is not open (nothing queued). */
+  private enqueue(frame: Buffer): boolean {
+    if (!this.open) return false;
+    if (this.out === null) {
+      this.out = [];
+      atEndOfTurn(this);
     }
+    this.out.push(frame);
+    this.outBytes += frame.length;
+    // Checked once per turn (flush), and here only when this turn's output alone is over the limit.
+    if (this.outBytes > this.options.maxSendQueueBytes) return this.checkQueue();
+    return true;
+  }
+
+  /** A peer that does not read its output is disconnected (a slow consumer must not make the server buffer without limit). */
+  private checkQueue(turnBytes = this.outBytes): boolean {
+    const queued = this.ws.bufferedAmount + turnBytes;
+    if (!this.backlog.over(queued, this.options.maxSendQueueBytes)) return true;
+    this.options.log.warn({ conn: this.id, queued }, 'slow consumer disconnected');
+    this.dropTurn();
+    this.ws.terminate();
+    return false;
+  }
+
+  private dropTurn(): void {
+    const done = this.outDone;
+    this.out = this.out === null ? null : [];
+    this.outBytes = 0;
+    this.outDone = null;
+    if (done) for (const d of done) d();
+  }
+
+  /** Writes this turn's frames as one chunk (TurnFlush: called once the turn ends, or before a close). */
+  flushTurn(): void {
+    const out = this.out;
+    if (out === null) return;
+    const done = this.outDone;
+    const bytes = this.outBytes;
+    this.out = null;
+    this.outBytes = 0;
+    this.outDone = null;
+    if (out.length === 0) return;
+    if (!this.open || !this.checkQueue(bytes)) {
+      if (done) for (const d of done) d();
+      return;
+    }
+    const onWritten = done === null ? undefined : () => done.forEach((d) => d());
+    if (out.length === 1) {
+      this.socket.write(out[0]!, onWritten);
+      return;
+    }
+    // Several frames: one writev of the shared frames themselves (no copy into a new buffer per connection).
+    this.socket.cork();
+    const last = out.length - 1;
+    for (let i = 0; i < last; i++) this.socket.write(out[i]!);
+    this.socket.write(out[last]!, onWritten);
+    this.socket.uncork();
   }
 }
 

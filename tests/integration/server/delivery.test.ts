@@ -185,6 +185,42 @@ for (const backend of backends) {
       expect((await alice.request({ type: 'whoelse' })).users).toEqual([]);
     });
 
+    it('WS: a slow consumer (not reading) is disconnected once its send queue overflows; the sender is fine', async () => {
+      await h.startFresh({ maxSendQueueBytes: 256 * 1024 });
+      const bob = await h.wsUser(0, 'bob');
+      bob.ws.pause();
+      const alice = await h.wsUser(1, 'alice');
+      const big = 'z'.repeat(3990);
+      // Bounded: kernel buffers plus 256 KiB are far below 3000 x 4 KB.
+      let queued = false;
+      for (let i = 0; i < 3000 && !queued; i += 32) {
+        const batch = Array.from({ length: 32 }, (_, j) => alice.request({ type: 'message', to: 'bob', text: `${i + j} ${big}` }));
+        queued = (await Promise.all(batch)).some((r) => r.queued);
+      }
+      expect(queued).toBe(true);
+      await alice.waitEvent('presence', (e) => e.user === 'bob' && !e.online);
+      expect((await alice.request({ type: 'whoelse' })).users).toEqual([]);
+    });
+
+    it('WS: pipelined replies arrive whole and in order, and the logout reply comes before the close frame', async () => {
+      const alice = await h.wsUser(1, 'alice');
+      const bob = await h.wsUser(0, 'bob');
+      const replies: number[] = [];
+      bob.ws.on('message', (data) => {
+        const frame = JSON.parse(data.toString()) as { type: string; id?: unknown };
+        if (frame.type === 'reply' && typeof frame.id === 'number') replies.push(frame.id);
+      });
+      const sends = Array.from({ length: 40 }, (_, i) => bob.request({ type: 'message', to: 'alice', text: `m${i}` }));
+      const bye = bob.request({ type: 'logout' });
+      await Promise.all(sends);
+      await bye;
+      expect(await bob.waitClosed()).toMatchObject({ code: 1000 });
+      expect(replies).toHaveLength(41);
+      expect(replies).toEqual([...replies].sort((a, b) => a - b));
+      const got = await alice.waitMessages(40);
+      expect(got.map((m) => m.message.text)).toEqual(Array.from({ length: 40 }, (_, i) => `m${i}`));
+    });
+
     it.runIf(backend.canRestart)(`offline messages survive a restart (runs only where the backend can restart: single node)`, async () => {
       const alice = await h.wsUser(0, 'alice');
       const before = await alice.request({ type: 'message', to: 'bob', text: 'before restart' });
