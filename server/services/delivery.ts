@@ -53,15 +53,15 @@ export class DeliveryService {
    * `attachments`: ids of files `from` uploaded or can read (UNKNOWN_FILE otherwise).
    */
   async sendPrivate(from: string, typed: string, text: string, attachments?: readonly string[], turn?: StoreTurn, replyTo?: number): Promise<SendOutcome> {
-    const user = await this.accounts.getUser(typed);
-    if (user?.username === from) throw new ProtocolError(ErrorCode.SELF_TARGET, 'You cannot message yourself');
-    if (!user) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user "${typed}"`);
-    const to = user.username;
+    // A name typed exactly as a user signed in here spells is that user: no account read per message.
+    // (The store still checks that the recipient exists when it saves; see send.)
+    const local = typed === from ? undefined : this.registry.get(typed);
+    const to = local ? local.username : await this.registeredName(from, typed);
     if ((await this.blocks.blockersOf(from)).has(to)) {
       throw new ProtocolError(ErrorCode.BLOCKED, 'Your message could not be delivered as the recipient has blocked you');
     }
     const quote = replyTo === undefined ? undefined : await this.quote(replyTo, (m) => m.kind === 'private' && pairOf(m) === pairOf({ from, to }));
-    const online = await this.presence.isOnline(to);
+    const online = local !== undefined || (await this.presence.isOnline(to));
     return this.send(
       { kind: 'private', from, to, text, ts: this.now(), ...(quote ? { replyTo: quote } : {}) },
       [{ username: to, offline: !online }],
@@ -69,7 +69,16 @@ export class DeliveryService {
       null,
       turn,
       attachments,
+      local !== undefined,
     );
+  }
+
+  /** The registered spelling of the recipient `typed` names (matched by canonical form): UNKNOWN_USER when none, SELF_TARGET when it is `from`. */
+  private async registeredName(from: string, typed: string): Promise<string> {
+    const user = await this.accounts.getUser(typed);
+    if (user?.username === from) throw new ProtocolError(ErrorCode.SELF_TARGET, 'You cannot message yourself');
+    if (!user) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user "${typed}"`);
+    return user.username;
   }
 
   /**
@@ -153,6 +162,8 @@ export class DeliveryService {
     everyoneBut: ReadonlySet<string> | null,
     turn: StoreTurn | undefined,
     attachmentIds?: readonly string[],
+    /** The private recipient was taken from the local sessions, unchecked against the accounts. */
+    recipientUnchecked = false,
   ): Promise<SendOutcome> {
     const files = attachmentIds?.length ? await this.files.checkAttachable(message.from, attachmentIds) : [];
     const carried: MessageFiles | undefined =
@@ -171,6 +182,8 @@ export class DeliveryService {
     try {
       stored = await saving;
     } catch (err) {
+      // A recipient deleted or renamed while still signed in here: UNKNOWN_USER, as a lookup would have said.
+      if (recipientUnchecked && message.to !== undefined) await this.registeredName(message.from, message.to);
       // An upload deleted since the check above (garbage collection) failed the whole save: say which.
       if (carried) await this.files.checkAttachable(message.from, carried.ids);
       throw err;
