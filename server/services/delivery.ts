@@ -62,8 +62,10 @@ export class DeliveryService {
     }
     const quote = replyTo === undefined ? undefined : await this.quote(replyTo, (m) => m.kind === 'private' && pairOf(m) === pairOf({ from, to }));
     const online = local !== undefined || (await this.presence.isOnline(to));
+    const message: NewMessage = { kind: 'private', from, to, text, ts: this.now() };
+    if (quote) message.replyTo = quote;
     return this.send(
-      { kind: 'private', from, to, text, ts: this.now(), ...(quote ? { replyTo: quote } : {}) },
+      message,
       [{ username: to, offline: !online }],
       0,
       null,
@@ -174,7 +176,9 @@ export class DeliveryService {
     await turn?.wait();
     let saving: Promise<ChatMessage>;
     try {
-      saving = this.messages.saveMessage({ ...message, ts: this.now() }, carried);
+      // Stamped when its turn comes (the object is this send's own).
+      message.ts = this.now();
+      saving = this.messages.saveMessage(message, carried);
     } finally {
       turn?.done();
     }

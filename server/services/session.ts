@@ -75,7 +75,7 @@ export class Session implements SessionHandle {
     this.liveInOrder = options.liveInOrder;
     this.wantsPresence = options.wantsPresence;
     this.startedAt = options.startedAt;
-    this.onWritten = this.connection.acknowledgesOnWrite ? (seq) => void this.acknowledge(seq).catch(() => {}) : undefined;
+    this.onWritten = this.connection.acknowledgesOnWrite ? (seq) => this.acknowledgeWritten(seq) : undefined;
   }
 
   /** Sends everything of the user's conversations after the last sent position, then releases waiting live deliveries. */
@@ -176,6 +176,27 @@ export class Session implements SessionHandle {
       await this.ackWrite;
     }
     return this.ackedSeq;
+  }
+
+  /**
+   * Deliveries up to `seq` were written (connections that acknowledge on
+   * write): as acknowledge(), without a promise per call. One store write is
+   * in flight at a time; when it ends, the next carries the newest position.
+   * A failed write is retried with the next acknowledgement.
+   */
+  private acknowledgeWritten(seq: number): void {
+    if (seq > this.ackedSeq) this.ackedSeq = Math.min(seq, this.lastSent);
+    if (this.ackWrite || this.storedAck >= this.ackedSeq) return;
+    const write = this.writeAck().then(
+      () => {
+        if (this.ackWrite === write) this.ackWrite = null;
+        this.acknowledgeWritten(this.ackedSeq);
+      },
+      () => {
+        if (this.ackWrite === write) this.ackWrite = null;
+      },
+    );
+    this.ackWrite = write;
   }
 
   private async writeAck(): Promise<void> {

@@ -30,7 +30,6 @@ function timedRole<T extends object>(role: string, target: T, observe: (operatio
   const wrap = (operation: string, method: (...a: unknown[]) => Promise<unknown>) =>
     function timedWrite(...args: unknown[]): Promise<unknown> {
       const start = performance.now();
-      const settled = () => observe(operation, (performance.now() - start) / 1000);
       let result: Promise<unknown>;
       try {
         result = Promise.resolve(method.apply(target, args));
@@ -39,11 +38,11 @@ function timedRole<T extends object>(role: string, target: T, observe: (operatio
       }
       return result.then(
         (value) => {
-          settled();
+          observe(operation, (performance.now() - start) / 1000);
           return value;
         },
         (err: unknown) => {
-          settled();
+          observe(operation, (performance.now() - start) / 1000);
           throw err;
         },
       );
