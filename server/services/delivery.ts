@@ -64,15 +64,7 @@ export class DeliveryService {
     const online = local !== undefined || (await this.presence.isOnline(to));
     const message: NewMessage = { kind: 'private', from, to, text, ts: this.now() };
     if (quote) message.replyTo = quote;
-    return this.send(
-      message,
-      [{ username: to, offline: !online }],
-      0,
-      null,
-      turn,
-      attachments,
-      local !== undefined,
-    );
+    return this.send(message, [{ username: to, offline: !online }], 0, null, turn, attachments, local !== undefined);
   }
 
   /** The registered spelling of the recipient `typed` names (matched by canonical form): UNKNOWN_USER when none, SELF_TARGET when it is `from`. */
