@@ -190,7 +190,10 @@ export class ChatCore implements Inbound {
     if (this.stopping) {
       return Promise.resolve(this.dispatcher.refuse(client, id, { code: ErrorCode.SHUTTING_DOWN, message: 'The server is shutting down' }));
     }
-    return this.dispatcher.submit(client, id, command).then((outcome) => {
+    const done = this.dispatcher.submit(client, id, command);
+    // Signed in already: nothing below is left to do (no continuation per command).
+    if (input.signInTimer === null && !this.unauthenticated.has(client)) return done;
+    return done.then((outcome) => {
       if (client.session && !client.closed) {
         this.signedIn(client);
         // Signed in: the sign-in timer has nothing left to do; an idle connection keeps no timer of its own for it.

@@ -18,6 +18,105 @@ export interface MetricSources {
 /** Latency buckets in seconds: 0.5 ms to 10 s. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/** Observations of one label value not yet folded into the histogram. */
+interface Pending {
+  /** Per bucket of LATENCY_BUCKETS (not cumulative); values above the last bound count only in `count`. */
+  counts: number[];
+  sum: number;
+  count: number;
+}
+
+/** prom-client's per-series record of a histogram (not in its typings; see fold()). */
+interface SeriesRecord {
+  labels: Record<string, string | number>;
+  bucketValues: Record<number, number>;
+  sum: number;
+  count: number;
+}
+
+/**
+ * A latency histogram that is cheap to observe on the hot path (once per
+ * delivery and per store write): an observation adds to plain counters of its
+ * label value, and the counters are folded into the prom-client histogram
+ * when the registry is scraped, so /metrics shows the same series, buckets,
+ * counts and sums as observing each value in prom-client would (sums may
+ * differ in the last bits of floating-point rounding). prom-client's own
+ * observe() validates the labels and hashes them into a key every time.
+ */
+export class LatencyHistogram<L extends string = never> {
+  readonly histogram: Histogram<L>;
+  private readonly pending = new Map<string, Pending>();
+
+  constructor(
+    registry: Registry,
+    name: string,
+    help: string,
+    /** The one label that splits the series, if any. */
+    private readonly label?: L,
+  ) {
+    const fold = (histogram: Histogram<L>) => this.fold(histogram);
+    this.histogram = new Histogram<L>({
+      name,
+      help,
+      labelNames: label ? [label] : [],
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+      collect() {
+        fold(this);
+      },
+    });
+  }
+
+  /** Records `value` (seconds, finite) for the unlabelled series, or for `labels[label]`: prom-client's observe() signature. */
+  observe(labelsOrValue: Partial<Record<L, string>> | number, value?: number): void {
+    let key = '';
+    let seconds: number;
+    if (typeof labelsOrValue === 'number') seconds = labelsOrValue;
+    else {
+      seconds = value as number;
+      if (this.label) key = labelsOrValue[this.label] ?? '';
+    }
+    if (!Number.isFinite(seconds)) throw new TypeError(`Value is not a valid number: ${String(seconds)}`);
+    let pending = this.pending.get(key);
+    if (pending === undefined) this.pending.set(key, (pending = { counts: LATENCY_BUCKETS.map(() => 0), sum: 0, count: 0 }));
+    let i = 0;
+    while (i < LATENCY_BUCKETS.length && seconds > LATENCY_BUCKETS[i]!) i++;
+    if (i < LATENCY_BUCKETS.length) pending.counts[i]!++;
+    pending.sum += seconds;
+    pending.count++;
+  }
+
+  /** Adds the pending observations to prom-client's records of the series (run by the registry at scrape time). */
+  private fold(histogram: Histogram<L>): void {
+    for (const [key, pending] of this.pending) {
+      if (pending.count === 0) continue;
+      const labels = (this.label ? { [this.label]: key } : {}) as Partial<Record<L, string>>;
+      const series = this.series(histogram, labels);
+      for (let i = 0; i < LATENCY_BUCKETS.length; i++) {
+        series.bucketValues[LATENCY_BUCKETS[i]!]! += pending.counts[i]!;
+        pending.counts[i] = 0;
+      }
+      series.sum += pending.sum;
+      series.count += pending.count;
+      pending.sum = 0;
+      pending.count = 0;
+    }
+  }
+
+  /** prom-client's record of the series with `labels`, made (zeroed, as observe() would) when missing. */
+  private series(histogram: Histogram<L>, labels: Partial<Record<L, string>>): SeriesRecord {
+    const records = () => Object.values((histogram as unknown as { hashMap: Record<string, SeriesRecord> }).hashMap);
+    const matches = (r: SeriesRecord) => !this.label || r.labels[this.label] === labels[this.label];
+    let found = records().find(matches);
+    if (!found) {
+      histogram.zero(labels);
+      found = records().find(matches);
+    }
+    if (!found) throw new Error(`metrics: no series for ${JSON.stringify(labels)} after zero()`);
+    return found;
+  }
+}
+
 export class Metrics {
   readonly registry = new Registry();
   private sources: MetricSources = { connections: () => ({}), sessions: () => 0, hashQueue: () => 0 };
@@ -28,8 +127,8 @@ export class Metrics {
   }
 
   /** A latency histogram (LATENCY_BUCKETS) in this registry, optionally split by one label. */
-  private latency<L extends string = never>(name: string, help: string, label?: L): Histogram<L> {
-    return new Histogram({ name, help, labelNames: label ? [label] : [], buckets: LATENCY_BUCKETS, registers: [this.registry] });
+  private latency<L extends string = never>(name: string, help: string, label?: L): LatencyHistogram<L> {
+    return new LatencyHistogram<L>(this.registry, name, help, label);
   }
 
   /** An unlabelled gauge in this registry that reads `value` at scrape time. */

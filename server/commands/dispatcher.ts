@@ -61,6 +61,61 @@ export type Charge = { refused: false } | { refused: true; error: WireError; ans
 /** The settled promise an idle lane waits on (shared: idle connections keep no outcome alive). */
 const SETTLED: Promise<void> = Promise.resolve();
 
+/**
+ * A command's place in its connection's order of store writes. A pipelined
+ * command's `issued` settles once it issued its write (or will issue none)
+ * and every pipelined command before it did; the next one waits on it.
+ * A class rather than closures: one small object per command.
+ */
+class Turn implements StoreTurn {
+  /** Settles once this command and those before it issued their writes (pipelined commands; null otherwise). */
+  readonly issued: Promise<void> | null;
+  private release: (() => void) | null = null;
+
+  constructor(
+    private readonly previous: Promise<void>,
+    private readonly lane: Lane,
+    private readonly pipelined: boolean,
+  ) {
+    this.issued = pipelined ? new Promise<void>((resolve) => (this.release = resolve)) : null;
+  }
+
+  wait(): Promise<void> {
+    return this.previous;
+  }
+
+  done(): void {
+    const release = this.release;
+    if (release === null) return;
+    this.release = null;
+    // Never ahead of the commands before it, even when this one gave up early.
+    void this.previous.then(release);
+  }
+
+  /** The command finished (its reply is written, or it failed): the turn is over and it leaves the pipeline. */
+  finish(): void {
+    this.done();
+    if (this.pipelined) this.lane.inFlight--;
+  }
+}
+
+/** What a handler sees (a class, not an object of closures per command). */
+class Context implements CommandContext {
+  /** Run after the reply, in order (null: none). */
+  after: (() => void)[] | null = null;
+
+  constructor(
+    readonly services: Services,
+    readonly client: Client,
+    readonly user: string,
+    readonly turn: StoreTurn,
+  ) {}
+
+  afterReply(fn: () => void): void {
+    (this.after ??= []).push(fn);
+  }
+}
+
 /** Once `done` and everything before it finished: the lane need not keep `done`'s outcome (a reply object) any longer. */
 function forgetOutcome(lane: Lane, done: Promise<unknown>): void {
   if (lane.replied === done) lane.replied = SETTLED;
@@ -75,7 +130,7 @@ export class Dispatcher {
   /** Queues a decoded command; resolves with its outcome once its reply is written. */
   submit(client: Client, id: RequestId | null, command: Command): Promise<Outcome> {
     const pipelined = (commands[command.type] as CommandSpec<CommandType>).pipelined === true;
-    return this.enqueue(client, id, pipelined, (turn, replied) => this.run(client, id, command, turn, replied));
+    return this.enqueue(client, id, pipelined, command);
   }
 
   /**
@@ -83,10 +138,7 @@ export class Dispatcher {
    * in order with the replies to the commands before it.
    */
   reject(client: Client, id: RequestId | null, error: WireError): void {
-    void this.enqueue(client, id, false, async (_turn, replied) => {
-      await replied;
-      return this.fail(client, id, error);
-    });
+    void this.enqueue(client, id, false, error);
   }
 
   /** Answers `error` now, without queueing (refusals that must not wait behind other commands). */
@@ -151,12 +203,8 @@ export class Dispatcher {
     return lane ? { backoffMs: lane.bucket.peek(), inFlight: lane.waiting + lane.inFlight } : { backoffMs: 0, inFlight: 0 };
   }
 
-  private enqueue(
-    client: Client,
-    id: RequestId | null,
-    pipelined: boolean,
-    work: (turn: StoreTurn, replied: Promise<unknown>) => Promise<Outcome>,
-  ): Promise<Outcome> {
+  /** Queues `work`: a command to run, or the error to answer for input that could not be decoded. */
+  private enqueue(client: Client, id: RequestId | null, pipelined: boolean, work: Command | WireError): Promise<Outcome> {
     const lane = this.lane(client);
     const charge = this.charge(client);
     if (charge.refused) {
@@ -180,27 +228,27 @@ export class Dispatcher {
     // Where this command may start: a pipelined one that follows another joins its
     // run (after the last non-pipelined command); anything else waits for all before it.
     const start = joins ? lane.barrier : lane.tail;
-    const previousTurn = lane.turn;
-    let turnDone!: () => void;
-    const myTurn = new Promise<void>((resolve) => (turnDone = resolve));
-    const turn: StoreTurn = { wait: () => previousTurn, done: () => turnDone() };
+    const turn = new Turn(lane.turn, lane, pipelined);
     const previousReply = lane.replied;
     lane.waiting++;
     const done = start.then(() => {
       lane.waiting--;
       if (pipelined) lane.inFlight++;
-      return work(turn, previousReply).finally(() => {
-        turnDone();
-        if (pipelined) lane.inFlight--;
-      });
+      return 'type' in work ? this.run(client, id, work, turn, previousReply) : this.answer(client, id, work, previousReply);
     });
-    if (pipelined) lane.turn = previousTurn.then(() => myTurn);
-    else turnDone();
+    if (turn.issued) lane.turn = turn.issued;
     lane.replied = done;
-    lane.tail = Promise.all([lane.tail, done]).then(() => forgetOutcome(lane, done));
+    // A command that is not pipelined started after everything before it, so it ends after it too.
+    lane.tail = (pipelined ? Promise.all([lane.tail, done]) : done).then(() => forgetOutcome(lane, done));
     if (!pipelined) lane.barrier = done;
     lane.pipelining = pipelined;
     return done;
+  }
+
+  /** The error reply to input that could not be decoded, once the replies before it are out. */
+  private async answer(client: Client, id: RequestId | null, error: WireError, replied: Promise<unknown>): Promise<Outcome> {
+    await replied;
+    return this.fail(client, id, error);
   }
 
   private fail(client: Client, id: RequestId | null, error: WireError): Outcome {
@@ -209,25 +257,21 @@ export class Dispatcher {
   }
 
   /** Runs the handler, then writes its reply once the replies before it (`replied`) are out. */
-  private async run(client: Client, id: RequestId | null, command: Command, turn: StoreTurn, replied: Promise<unknown>): Promise<Outcome> {
-    if (client.closed && command.type !== 'logout') return { ok: false, error: { code: ErrorCode.NOT_SIGNED_IN, message: 'Connection closed' } };
-    const after: (() => void)[] = [];
+  private async run(client: Client, id: RequestId | null, command: Command, turn: Turn, replied: Promise<unknown>): Promise<Outcome> {
+    if (client.closed && command.type !== 'logout') {
+      turn.finish();
+      return { ok: false, error: { code: ErrorCode.NOT_SIGNED_IN, message: 'Connection closed' } };
+    }
     const spec = commands[command.type] as CommandSpec<CommandType>;
     try {
       if (spec.needsAuth && !client.session) {
         throw new ProtocolError(ErrorCode.NOT_SIGNED_IN, 'Sign in first');
       }
-      const ctx: CommandContext = {
-        services: this.services,
-        client,
-        user: client.session?.username ?? '',
-        afterReply: (fn) => after.push(fn),
-        turn,
-      };
+      const ctx = new Context(this.services, client, client.session?.username ?? '', turn);
       const result = await spec.handle(ctx, command);
       await replied;
       client.connection.reply(id, command.type, result);
-      for (const fn of after) fn();
+      if (ctx.after) for (const fn of ctx.after) fn();
       return { ok: true, type: command.type, result };
     } catch (err) {
       turn.done();
@@ -235,6 +279,8 @@ export class Dispatcher {
       if (err instanceof ProtocolError) return this.fail(client, id, err.toWire());
       this.services.log.error({ err, conn: client.connection.id, command: command.type }, 'command failed');
       return this.fail(client, id, { code: ErrorCode.INTERNAL, message: 'The server failed to handle this command. Try again later.' });
+    } finally {
+      turn.finish();
     }
   }
 

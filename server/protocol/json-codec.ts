@@ -27,7 +27,8 @@ export function decodeRequest(frame: string): DecodedRequest {
     throw new RequestError(null, new ProtocolError(ErrorCode.BAD_REQUEST, 'A request must be a JSON object'));
   }
   const { id: rawId, ...rest } = value as Record<string, unknown>;
-  const id = RequestId.safeParse(rawId);
+  // The usual ids (a counter) are checked here; anything else goes through the schema.
+  const id = typeof rawId === 'number' && Number.isSafeInteger(rawId) && rawId >= 0 ? { success: true as const, data: rawId } : RequestId.safeParse(rawId);
   if (!id.success) {
     throw new RequestError(
       null,

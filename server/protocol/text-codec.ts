@@ -22,6 +22,22 @@ const SYNTAXES: readonly TypedSyntax[] = (Object.keys(wireCommands) as CommandTy
   return text ? [{ ...text, type }] : [];
 });
 
+/**
+ * The syntaxes starting with each verb, most leading words first (the longest
+ * match wins), built once: a line costs one lookup, not a filter and a sort.
+ */
+const BY_VERB: ReadonlyMap<string, readonly TypedSyntax[]> = (() => {
+  const byVerb = new Map<string, TypedSyntax[]>();
+  for (const syntax of SYNTAXES) {
+    const list = byVerb.get(syntax.words[0]);
+    if (list) list.push(syntax);
+    else byVerb.set(syntax.words[0], [syntax]);
+  }
+  // A stable sort keeps `help` order among syntaxes with as many words.
+  for (const list of byVerb.values()) list.sort((a, b) => b.words.length - a.words.length);
+  return byVerb;
+})();
+
 /** Text syntaxes keyed by their leading words (`message`, `message group`, ...), in `help` order. */
 export const TEXT_SYNTAX: Readonly<Record<string, string>> = Object.fromEntries(SYNTAXES.map((s) => [s.words.join(' '), s.usage]));
 
@@ -39,9 +55,10 @@ function usage(syntax: TextSyntax): ProtocolError {
  * multi-word syntax but does not match it gets that syntax's usage.
  */
 function matchSyntax(verb: string, rest: string): [TypedSyntax, string] | null {
-  const candidates = SYNTAXES.filter((s) => s.words[0] === verb).sort((a, b) => b.words.length - a.words.length);
-  if (candidates.length === 0) return null;
+  const candidates = BY_VERB.get(verb);
+  if (candidates === undefined) return null;
   for (const syntax of candidates) {
+    if (syntax.words.length === 1) return [syntax, rest];
     let remaining = rest;
     let matched = true;
     for (const expected of syntax.words.slice(1)) {

@@ -7,6 +7,8 @@ import type { AccountStore, BlockStore } from '../store/store';
 
 export class BlockService {
   private readonly blockersCache = new Map<string, Promise<ReadonlySet<string>>>();
+  /** The cached answers that have arrived (a subset of blockersCache), for callers that need not wait a turn. */
+  private readonly blockersKnown = new Map<string, ReadonlySet<string>>();
 
   constructor(
     private readonly store: BlockStore,
@@ -18,16 +20,29 @@ export class BlockService {
   blockersOf(sender: string): Promise<ReadonlySet<string>> {
     let cached = this.blockersCache.get(sender);
     if (!cached) {
-      cached = this.store.blockersOf(sender).then((list) => new Set(list));
-      cached.catch(() => this.blockersCache.delete(sender));
-      this.blockersCache.set(sender, cached);
+      const asked = this.store.blockersOf(sender).then((list) => {
+        const set: ReadonlySet<string> = new Set(list);
+        // Only while still the cached answer: an invalidation meanwhile makes it stale.
+        if (this.blockersCache.get(sender) === asked) this.blockersKnown.set(sender, set);
+        return set;
+      });
+      asked.catch(() => {
+        if (this.blockersCache.get(sender) === asked) this.blockersCache.delete(sender);
+      });
+      this.blockersCache.set(sender, (cached = asked));
     }
     return cached;
+  }
+
+  /** Users who blocked `sender`, when the cache already holds the answer (undefined: ask blockersOf). */
+  knownBlockersOf(sender: string): ReadonlySet<string> | undefined {
+    return this.blockersKnown.get(sender);
   }
 
   /** Drops the cached blockers of `user` (a block involving them as the blocked one changed). */
   invalidate(user: string): void {
     this.blockersCache.delete(user);
+    this.blockersKnown.delete(user);
   }
 
   /** Resolves the target's registered spelling (the name typed may differ in case). */

@@ -53,23 +53,26 @@ export class DeliveryService {
    * `attachments`: ids of files `from` uploaded or can read (UNKNOWN_FILE otherwise).
    */
   async sendPrivate(from: string, typed: string, text: string, attachments?: readonly string[], turn?: StoreTurn, replyTo?: number): Promise<SendOutcome> {
-    const user = await this.accounts.getUser(typed);
-    if (user?.username === from) throw new ProtocolError(ErrorCode.SELF_TARGET, 'You cannot message yourself');
-    if (!user) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user "${typed}"`);
-    const to = user.username;
-    if ((await this.blocks.blockersOf(from)).has(to)) {
+    // A name typed exactly as a user signed in here spells is that user: no account read per message.
+    // (The store still checks that the recipient exists when it saves; see send.)
+    const local = typed === from ? undefined : this.registry.get(typed);
+    const to = local ? local.username : await this.registeredName(from, typed);
+    if ((this.blocks.knownBlockersOf(from) ?? (await this.blocks.blockersOf(from))).has(to)) {
       throw new ProtocolError(ErrorCode.BLOCKED, 'Your message could not be delivered as the recipient has blocked you');
     }
     const quote = replyTo === undefined ? undefined : await this.quote(replyTo, (m) => m.kind === 'private' && pairOf(m) === pairOf({ from, to }));
-    const online = await this.presence.isOnline(to);
-    return this.send(
-      { kind: 'private', from, to, text, ts: this.now(), ...(quote ? { replyTo: quote } : {}) },
-      [{ username: to, offline: !online }],
-      0,
-      null,
-      turn,
-      attachments,
-    );
+    const online = local !== undefined || (await this.presence.isOnline(to));
+    const message: NewMessage = { kind: 'private', from, to, text, ts: this.now() };
+    if (quote) message.replyTo = quote;
+    return this.send(message, [{ username: to, offline: !online }], 0, null, turn, attachments, undefined, local !== undefined);
+  }
+
+  /** The registered spelling of the recipient `typed` names (matched by canonical form): UNKNOWN_USER when none, SELF_TARGET when it is `from`. */
+  private async registeredName(from: string, typed: string): Promise<string> {
+    const user = await this.accounts.getUser(typed);
+    if (user?.username === from) throw new ProtocolError(ErrorCode.SELF_TARGET, 'You cannot message yourself');
+    if (!user) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user "${typed}"`);
+    return user.username;
   }
 
   /**
@@ -162,6 +165,8 @@ export class DeliveryService {
     turn: StoreTurn | undefined,
     attachmentIds?: readonly string[],
     delivered = recipients.length,
+    /** The private recipient was taken from the local sessions, unchecked against the accounts. */
+    recipientUnchecked = false,
   ): Promise<SendOutcome> {
     const files = attachmentIds?.length ? await this.files.checkAttachable(message.from, attachmentIds) : [];
     const carried: MessageFiles | undefined =
@@ -172,7 +177,9 @@ export class DeliveryService {
     await turn?.wait();
     let saving: Promise<ChatMessage>;
     try {
-      saving = this.messages.saveMessage({ ...message, ts: this.now() }, carried);
+      // Stamped when its turn comes (the object is this send's own).
+      message.ts = this.now();
+      saving = this.messages.saveMessage(message, carried);
     } finally {
       turn?.done();
     }
@@ -180,6 +187,12 @@ export class DeliveryService {
     try {
       stored = await saving;
     } catch (err) {
+      // A recipient deleted or renamed while still signed in here: UNKNOWN_USER, as a lookup would have said.
+      if (recipientUnchecked && message.to !== undefined) {
+        // Its name may even belong to someone else by now: still UNKNOWN_USER, never that other user.
+        const registered = await this.registeredName(message.from, message.to);
+        if (registered !== message.to) throw new ProtocolError(ErrorCode.UNKNOWN_USER, `No user "${message.to}"`);
+      }
       // An upload deleted since the check above (garbage collection) failed the whole save: say which.
       if (carried) await this.files.checkAttachable(message.from, carried.ids);
       throw err;

@@ -25,19 +25,37 @@ const WRITES: Record<string, ReadonlySet<string>> = {
 
 function timedRole<T extends object>(role: string, target: T, observe: (operation: string, seconds: number) => void): T {
   const writes = WRITES[role] ?? new Set<string>();
+  // One wrapper per write method, made on first use (not a closure per call).
+  const wrappers = new Map<string, (...args: unknown[]) => Promise<unknown>>();
+  const wrap = (operation: string, method: (...a: unknown[]) => Promise<unknown>) =>
+    function timedWrite(...args: unknown[]): Promise<unknown> {
+      const start = performance.now();
+      let result: Promise<unknown>;
+      try {
+        result = Promise.resolve(method.apply(target, args));
+      } catch (err) {
+        // A method that throws at once fails like one that rejects, with what it threw (as an async wrapper would).
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+        result = Promise.reject(err);
+      }
+      return result.then(
+        (value) => {
+          observe(operation, (performance.now() - start) / 1000);
+          return value;
+        },
+        (err: unknown) => {
+          observe(operation, (performance.now() - start) / 1000);
+          throw err;
+        },
+      );
+    };
   return new Proxy(target, {
     get(obj, prop, receiver) {
       const value: unknown = Reflect.get(obj, prop, receiver);
       if (typeof prop !== 'string' || typeof value !== 'function' || !writes.has(prop)) return value;
-      const operation = `${role}.${prop}`;
-      return async (...args: unknown[]): Promise<unknown> => {
-        const start = process.hrtime.bigint();
-        try {
-          return await (value as (...a: unknown[]) => Promise<unknown>).apply(obj, args);
-        } finally {
-          observe(operation, Number(process.hrtime.bigint() - start) / 1e9);
-        }
-      };
+      let wrapper = wrappers.get(prop);
+      if (!wrapper) wrappers.set(prop, (wrapper = wrap(`${role}.${prop}`, value as (...a: unknown[]) => Promise<unknown>)));
+      return wrapper;
     },
   });
 }

@@ -130,9 +130,13 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
     return this.open;
   }
 
-  /** Prefix of attachment links on this connection's lines (asked each time: the HTTP port may start after TCP). */
+  /** The prefix of attachment links once known (it does not change once the HTTP port is up). */
+  private knownLinkBase = '';
+
+  /** Prefix of attachment links on this connection's lines (asked until known: the HTTP port may start after TCP). */
   private linkBase(): string {
-    return this.options.fileLinkBase(this.socket.localAddress ?? '127.0.0.1');
+    if (this.knownLinkBase === '') this.knownLinkBase = this.options.fileLinkBase(this.socket.localAddress ?? '127.0.0.1');
+    return this.knownLinkBase;
   }
 
   get open(): boolean {
@@ -454,7 +458,7 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
       return;
     }
     this.lastActive = Date.now();
-    const chunk = out.length === 1 ? out[0]! : Buffer.concat(out.map((c) => (typeof c === 'string' ? Buffer.from(c, 'utf8') : c)));
+    const chunk = out.length === 1 ? out[0]! : joinChunks(out);
     if (done === null && !ackTo) {
       this.socket.write(chunk);
       return;
@@ -464,6 +468,16 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
       if (!err && ackTo) ackTo(ackSeq);
     });
   }
+}
+
+/** The turn's lines as one buffer: each string is encoded straight into it (no buffer per line, then a copy). */
+function joinChunks(out: readonly (string | Buffer)[]): Buffer {
+  let most = 0;
+  for (const c of out) most += typeof c === 'string' ? c.length * 3 : c.length;
+  const joined = Buffer.allocUnsafe(most);
+  let at = 0;
+  for (const c of out) at += typeof c === 'string' ? joined.write(c, at) : c.copy(joined, at);
+  return joined.subarray(0, at);
 }
 
 /**

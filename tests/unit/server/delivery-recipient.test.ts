@@ -1,0 +1,111 @@
+// Private messages to a user signed in on this node skip the account lookup;
+// the name must still mean exactly what a lookup would say, and a recipient
+// deleted or renamed while their session lingers must get UNKNOWN_USER.
+import { describe, expect, it } from 'vitest';
+import { LocalBus } from '../../../server/bus/local';
+import { resolveConfig } from '../../../server/config';
+import type { Connection, OutboundMessage } from '../../../server/connection';
+import { createLogger } from '../../../server/log';
+import { Metrics } from '../../../server/metrics';
+import { ErrorCode, ProtocolError } from '../../../server/protocol';
+import { createServices } from '../../../server/services/index';
+import { Session } from '../../../server/services/session';
+import { MemoryStore } from '../../../server/store/memory/memory-store';
+
+async function setUp() {
+  const store = new MemoryStore();
+  for (const name of ['alice', 'bob', 'Carol']) await store.accounts.createUser(name, 'x', 0);
+  const services = createServices(resolveConfig({}), store, new LocalBus(), createLogger('silent'), new Metrics());
+  const got: { to: string; id: number }[] = [];
+  /** Signs `username` in on a stand-in connection that records deliveries. */
+  const signIn = (username: string) => {
+    const connection = {
+      kind: 'tcp',
+      acknowledgesOnWrite: false,
+      deliver: (_seq: number, _offline: boolean, m: OutboundMessage) => got.push({ to: username, id: m.message.id }),
+    } as unknown as Connection;
+    const away = { from: 0, to: 0 };
+    const session = new Session({
+      username,
+      connection,
+      store: store.messages,
+      log: services.log,
+      resumeFrom: 0,
+      acked: 0,
+      away,
+      liveInOrder: true,
+      wantsPresence: false,
+      startedAt: 0,
+    });
+    session.catchUp();
+    services.registry.add(session);
+  };
+  return { store, services, got, signIn };
+}
+
+async function code(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'ok';
+  } catch (err) {
+    return err instanceof ProtocolError ? err.code : String(err);
+  }
+}
+
+describe('private message recipients', () => {
+  it('a recipient signed in here, typed in any case, is found and gets the message live', async () => {
+    const { services, got, signIn } = await setUp();
+    signIn('bob');
+    signIn('Carol');
+    const a = await services.delivery.sendPrivate('alice', 'bob', 'hi');
+    const b = await services.delivery.sendPrivate('alice', 'CAROL', 'hi');
+    expect([a.message.to, b.message.to]).toEqual(['bob', 'Carol']);
+    expect([a.queued, b.queued]).toEqual([[], []]);
+    expect(got).toEqual([
+      { to: 'bob', id: a.message.id },
+      { to: 'Carol', id: b.message.id },
+    ]);
+  });
+
+  it('answers SELF_TARGET and UNKNOWN_USER as before', async () => {
+    const { services, signIn } = await setUp();
+    signIn('alice');
+    expect(await code(services.delivery.sendPrivate('alice', 'alice', 'hi'))).toBe(ErrorCode.SELF_TARGET);
+    expect(await code(services.delivery.sendPrivate('alice', 'ALICE', 'hi'))).toBe(ErrorCode.SELF_TARGET);
+    expect(await code(services.delivery.sendPrivate('alice', 'nobody', 'hi'))).toBe(ErrorCode.UNKNOWN_USER);
+  });
+
+  it('UNKNOWN_USER for a recipient deleted or renamed while still signed in here, and nothing is stored', async () => {
+    const { store, services, got, signIn } = await setUp();
+    signIn('bob');
+    signIn('Carol');
+    const head = await store.messages.head();
+    await store.admin.deleteUser('bob');
+    expect(await code(services.delivery.sendPrivate('alice', 'bob', 'hi'))).toBe(ErrorCode.UNKNOWN_USER);
+    expect(await store.admin.renameUser('Carol', 'dave')).toBe('ok');
+    expect(await code(services.delivery.sendPrivate('alice', 'Carol', 'hi'))).toBe(ErrorCode.UNKNOWN_USER);
+    expect(await store.messages.head()).toBe(head);
+    expect(got).toEqual([]);
+  });
+
+  it('UNKNOWN_USER, not a delivery to someone else, when a lingering session’s name now belongs to another user', async () => {
+    const { store, services, got, signIn } = await setUp();
+    signIn('Carol');
+    const head = await store.messages.head();
+    expect(await store.admin.renameUser('Carol', 'dave')).toBe('ok');
+    expect(await store.accounts.createUser('carol', 'x', 0)).toBe(true);
+    expect(await code(services.delivery.sendPrivate('alice', 'Carol', 'hi'))).toBe(ErrorCode.UNKNOWN_USER);
+    expect(await store.messages.head()).toBe(head);
+    expect(got).toEqual([]);
+  });
+
+  it('BLOCKED once the recipient blocks the sender, also after the sender’s blockers were cached', async () => {
+    const { services, signIn } = await setUp();
+    signIn('bob');
+    expect(await code(services.delivery.sendPrivate('alice', 'bob', 'one'))).toBe('ok');
+    await services.blocks.block('bob', 'alice');
+    expect(await code(services.delivery.sendPrivate('alice', 'bob', 'two'))).toBe(ErrorCode.BLOCKED);
+    await services.blocks.unblock('bob', 'alice');
+    expect(await code(services.delivery.sendPrivate('alice', 'bob', 'three'))).toBe('ok');
+  });
+});
