@@ -20,7 +20,7 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
-const NO_STATS: WriteBatchStats = { commits: 0, writes: 0, failures: 0, largestBatch: 0 };
+const NO_STATS: WriteBatchStats = { commits: 0, writes: 0, failures: 0, largestBatch: 0, reruns: 0 };
 
 /**
  * How to start the writer thread in the way this code is running:
