@@ -114,20 +114,16 @@ function statements(): void {
   time('savepoint + release only', () => {
     for (let p = 0; p < pairs * 2; p++) inSavepoint(() => 0);
   });
-  time('userExists', (t) => {
-    for (let p = 0; p < pairs; p++) s.userExists.get(msg(t, p).to);
-  });
-  time('insertMessage (with FTS trigger)', (t) => {
+  time('insertPrivateMessage (with FTS trigger)', (t) => {
     for (let p = 0; p < pairs; p++) {
       const m = msg(t, p);
-      s.insertMessage.get(m.kind, m.from, m.to, null, null, m.text, m.ts, null);
+      s.insertPrivateMessage.get(m.from, m.text, m.ts, null, m.to);
     }
   });
-  time('upsertPeer x2', (t) => {
+  time('upsertPeers', (t) => {
     for (let p = 0; p < pairs; p++) {
       const m = msg(t, p);
-      s.upsertPeer.run(m.from, m.to, t * 1000 + p);
-      s.upsertPeer.run(m.to, m.from, t * 1000 + p);
+      s.upsertPeers.run(m.from, m.to, t * 1000 + p, m.to, m.from, t * 1000 + p);
     }
   });
   time('ack', (t) => {
