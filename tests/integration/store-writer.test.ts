@@ -221,7 +221,7 @@ describe('SQLite writer thread', () => {
     }
   });
 
-  it('a new file gets the large page size; reopening after close finds everything and the same settings', async () => {
+  it('a new file gets the page size of new files; reopening after close finds everything and the same settings', async () => {
     const store = await openStore();
     await store.accounts.createUser('ann', 'h', T0);
     const settings = store.settings();
