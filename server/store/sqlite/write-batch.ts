@@ -18,13 +18,12 @@ export interface WriteBatchStats {
   reruns: number;
 }
 
+export type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
 interface Job {
   work: () => unknown;
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
+  settle: (outcome: Outcome) => void;
 }
-
-type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /** Thrown out of the fast run when a job throws: the run rolls back and is redone with savepoints. */
 class JobThrew {}
@@ -79,10 +78,19 @@ export class WriteBatch {
   /** Queues `work`; resolves with its result once the batch holding it has committed. */
   enqueue<T>(work: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
-      if (this.queue.length >= this.maxBatch) this.flush();
-      else this.timer ??= setImmediate(() => this.flush());
+      this.run(work, (outcome) => (outcome.ok ? resolve(outcome.value as T) : reject(outcome.error)));
     });
+  }
+
+  /**
+   * Queues `work`; calls `settle` with its outcome once the batch holding it has
+   * committed (or failed). The callbacks of one flush are called in enqueue order,
+   * synchronously inside flush().
+   */
+  run(work: () => unknown, settle: (outcome: Outcome) => void): void {
+    this.queue.push({ work, settle });
+    if (this.queue.length >= this.maxBatch) this.flush();
+    else this.timer ??= setImmediate(() => this.flush());
   }
 
   /** Number of writes waiting for the next flush. */
@@ -118,21 +126,16 @@ export class WriteBatch {
     this.stats.commits++;
     this.stats.largestBatch = Math.max(this.stats.largestBatch, jobs.length);
     outcomes.forEach((outcome, i) => {
-      const job = jobs[i] as Job;
-      if (outcome.ok) {
-        this.stats.writes++;
-        job.resolve(outcome.value);
-      } else {
-        this.stats.failures++;
-        job.reject(outcome.error);
-      }
+      if (outcome.ok) this.stats.writes++;
+      else this.stats.failures++;
+      (jobs[i] as Job).settle(outcome);
     });
   }
 
   /** BEGIN or COMMIT failed (disk full, I/O error): nothing in the batch is durable. */
   private failAll(jobs: Job[], error: unknown): void {
     this.stats.failures += jobs.length;
-    for (const job of jobs) job.reject(error);
+    for (const job of jobs) job.settle({ ok: false, error });
   }
 
   /** A snapshot of the counters (for tests, logs and benchmarks). */
