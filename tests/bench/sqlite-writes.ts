@@ -134,4 +134,4 @@ function statements(): void {
 }
 
 await endToEnd();
-if (process.argv[4] !== "e2e") statements();
+if (process.argv[4] !== 'e2e') statements();

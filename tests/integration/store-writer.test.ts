@@ -121,7 +121,10 @@ describe('SQLite writer thread', () => {
     expect(stored.map((d) => d.message.text)).toEqual(calls.filter((c) => c.to === 'ben').map((c) => `m${c.i}`));
     expect(await store.messages.lastAcked('ben')).toBe(1);
     // Both directions of the pair point at the last message sent.
-    for (const [user, peer] of [['ann', 'ben'], ['ben', 'ann']] as const) {
+    for (const [user, peer] of [
+      ['ann', 'ben'],
+      ['ben', 'ann'],
+    ] as const) {
       const direct = (await store.messages.conversations({ username: user, limit: 10 })).filter((c) => c.kind === 'direct');
       expect(direct.map((c) => [c.name, c.lastMessage?.id])).toEqual([[peer, ids.at(-1)]]);
     }

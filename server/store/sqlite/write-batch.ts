@@ -26,8 +26,8 @@ interface Job {
 }
 
 /** Thrown out of the fast run when a job throws: the run rolls back and is redone with savepoints. */
-class JobThrew {}
-const JOB_THREW = new JobThrew();
+class JobThrew extends Error {}
+const JOB_THREW = new JobThrew('a job of the batch threw');
 
 /**
  * Queues write closures and runs them together.
@@ -78,7 +78,9 @@ export class WriteBatch {
   /** Queues `work`; resolves with its result once the batch holding it has committed. */
   enqueue<T>(work: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.run(work, (outcome) => (outcome.ok ? resolve(outcome.value as T) : reject(outcome.error)));
+      // Rejects with what the job threw, as the job threw it.
+      const fail: (reason: unknown) => void = reject;
+      this.run(work, (outcome) => (outcome.ok ? resolve(outcome.value as T) : fail(outcome.error)));
     });
   }
 
