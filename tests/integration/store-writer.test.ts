@@ -90,6 +90,50 @@ describe('SQLite writer thread', () => {
     expect((await store.accounts.getUser('ben'))?.lastLoginAt).toBe(T0 + 1);
   });
 
+  it('results reach their own callers when failures are scattered through a turn, and the batch is redone once', async () => {
+    const store = await openStore();
+    await Promise.all(['ann', 'ben'].map((name) => store.accounts.createUser(name, 'h', T0)));
+    const before = store.batchStats();
+    // Every third message goes to someone who is not a user: the INSERT finds no recipient.
+    const calls = Array.from({ length: 30 }, (_, i) => {
+      const to = i % 3 === 1 ? `ghost${i}` : 'ben';
+      return { i, to, promise: store.messages.saveMessage({ kind: 'private', from: 'ann', to, text: `m${i}`, ts: T0 + i }) };
+    });
+    const acks = [store.messages.ack('ben', 1), store.messages.ack('ann', 1)];
+    const outcomes = await Promise.allSettled(calls.map((c) => c.promise));
+    await Promise.all(acks);
+    const ids: number[] = [];
+    outcomes.forEach((outcome, i) => {
+      const call = calls[i]!;
+      if (call.to === 'ben') {
+        expect(outcome.status).toBe('fulfilled');
+        const message = (outcome as PromiseFulfilledResult<Awaited<typeof call.promise>>).value;
+        expect(message).toMatchObject({ kind: 'private', from: 'ann', to: 'ben', text: `m${i}` });
+        ids.push(message.id);
+      } else {
+        expect(outcome.status).toBe('rejected');
+        expect(String((outcome as PromiseRejectedResult).reason)).toContain(`recipient "${call.to}" is not a user`);
+      }
+    });
+    // Ids follow call order with no gaps: the failed inserts left nothing behind.
+    expect(ids).toEqual(ids.map((_, k) => ids[0]! + k));
+    const stored = await all(store, 'ben');
+    expect(stored.map((d) => d.message.text)).toEqual(calls.filter((c) => c.to === 'ben').map((c) => `m${c.i}`));
+    expect(await store.messages.lastAcked('ben')).toBe(1);
+    // Both directions of the pair point at the last message sent.
+    for (const [user, peer] of [
+      ['ann', 'ben'],
+      ['ben', 'ann'],
+    ] as const) {
+      const direct = (await store.messages.conversations({ username: user, limit: 10 })).filter((c) => c.kind === 'direct');
+      expect(direct.map((c) => [c.name, c.lastMessage?.id])).toEqual([[peer, ids.at(-1)]]);
+    }
+    const after = store.batchStats();
+    expect(after.failures - before.failures).toBe(10);
+    expect(after.writes - before.writes).toBe(22);
+    expect(after.reruns - before.reruns).toBe(after.commits - before.commits);
+  });
+
   it('every write method is visible to reads as soon as its promise resolved', async () => {
     const store = await openStore();
     expect(await store.accounts.createUser('ann', 'h1', T0)).toBe(true);
@@ -221,7 +265,7 @@ describe('SQLite writer thread', () => {
     }
   });
 
-  it('a new file gets the large page size; reopening after close finds everything and the same settings', async () => {
+  it('a new file gets the page size of new files; reopening after close finds everything and the same settings', async () => {
     const store = await openStore();
     await store.accounts.createUser('ann', 'h', T0);
     const settings = store.settings();

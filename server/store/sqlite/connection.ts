@@ -7,13 +7,17 @@ import { applyMigrations, LATEST_SCHEMA_VERSION, readSchemaVersion, SchemaTooNew
 export const BUSY_TIMEOUT_MS = 5000;
 
 /**
- * Page size of files this code creates, in bytes (SQLite's default is 4096). A
- * fan-out writes one B-tree leaf per recipient, and SQLite's cost per dirty page
- * (WAL frame, B-tree balancing) outweighs its cost per byte: in the micro benchmark
- * (a 1000-recipient message per commit) 32 KiB pages took the CPU per message from
- * 14 ms to 8.4 ms. A file created with another page size keeps it (only VACUUM changes it).
+ * Page size of files this code creates, in bytes (SQLite's default). 32 KiB pages
+ * once paid off when a fan-out wrote one row per recipient; since messages are one
+ * stream (one row whatever the audience) the heavy writes are private messages, and
+ * each of those lands on scattered leaves of the per-user indexes (messages_private,
+ * messages_inbox): a commit of 200 of them dirties some 400 leaves, and every dirty
+ * page is copied, checksummed and written whole to the WAL. With 4 KiB pages the
+ * CPU of inserting a private message (200 per commit, synchronous=FULL, as the
+ * statement timings of tests/bench/sqlite-writes.ts run them) went from ~60 to ~35 µs.
+ * A file created with another page size keeps it (only VACUUM changes it).
  */
-export const NEW_FILE_PAGE_SIZE = 32768;
+export const NEW_FILE_PAGE_SIZE = 4096;
 
 /**
  * WAL size (in bytes) that triggers an automatic checkpoint. SQLite's default is

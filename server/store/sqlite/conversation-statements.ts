@@ -22,8 +22,9 @@ export interface UserTarget {
 export function prepareConversationStatements(db: Database) {
   const p = <Params extends unknown[], Row = unknown>(sql: string): Statement<Params, Row> => db.prepare<Params, Row>(sql);
   return {
-    upsertPeer: p<[string, string, number]>(
-      `INSERT INTO direct_peers (username, peer, last_id) VALUES (?, ?, ?)
+    /** Both directions of a pair in one statement: (a, b, id, b, a, id). When a = b the second row updates the first. */
+    upsertPeers: p<[string, string, number, string, string, number]>(
+      `INSERT INTO direct_peers (username, peer, last_id) VALUES (?, ?, ?), (?, ?, ?)
        ON CONFLICT (username, peer) DO UPDATE SET last_id = max(last_id, excluded.last_id)`,
     ),
     directPeers: p<[string], { peer: string; last_id: number }>('SELECT peer, last_id FROM direct_peers WHERE username = ?'),

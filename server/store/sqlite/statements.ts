@@ -241,6 +241,11 @@ export function prepareStatements(db: Database) {
     insertMessage: p<[string, string, string | null, string | null, number | null, string, number, number | null], { id: number }>(
       'INSERT INTO messages (kind, sender, recipient, group_name, group_id, text, ts, reply_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id',
     ),
+    // A private message with its recipient's existence check in the same statement: no row (and no id) when the recipient is not a user.
+    insertPrivateMessage: p<[string, string, number, number | null, string], { id: number }>(
+      `INSERT INTO messages (kind, sender, recipient, group_name, group_id, text, ts, reply_to)
+       SELECT 'private', ?, username, NULL, NULL, ?, ?, ? FROM users WHERE username = ? RETURNING id`,
+    ),
     // ---- changes to stored messages (replies, edits, deletions, reactions)
     getMessage: p<[number], MessageRow & { group_id: number | null }>(`SELECT ${MESSAGE_COLUMNS}, group_id FROM messages WHERE id = ?`),
     /** JSON array of ids in: the originals replies quote. */

@@ -14,34 +14,54 @@ export interface WriteBatchStats {
   failures: number;
   /** Largest number of writes one flush carried. */
   largestBatch: number;
+  /** Flushes run a second time, each job in its own savepoint, because a job threw in the first run. */
+  reruns: number;
 }
+
+export type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 interface Job {
   work: () => unknown;
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
+  settle: (outcome: Outcome) => void;
 }
 
-type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+/** Thrown out of the fast run when a job throws: the run rolls back and is redone with savepoints. */
+class JobThrew extends Error {}
+const JOB_THREW = new JobThrew('a job of the batch threw');
 
 /**
  * Queues write closures and runs them together.
  * MUST: jobs run in enqueue order (so sequence numbers follow call order).
- * MUST: each job runs in its own savepoint: a job that throws is rolled back
- *       alone and rejects; the others in the batch still commit.
+ * MUST: a job that throws is rolled back alone and rejects; the others in the
+ *       batch still commit. A batch first runs without savepoints (a SAVEPOINT
+ *       and RELEASE per job cost as much as a small job); when a job throws, that
+ *       run is rolled back and the batch runs again with each job in its own
+ *       savepoint. So a job may run twice: its work MUST touch nothing but the
+ *       database (the first run leaves no trace), and only the last run's results count.
  * MUST: promises settle only after the batch's COMMIT returned (or failed).
  * SHOULD: callers that read call flush() first so reads see queued writes.
  */
 export class WriteBatch {
   private queue: Job[] = [];
   private timer: NodeJS.Immediate | null = null;
+  private readonly runFast: Transaction<(jobs: Job[]) => Outcome[]>;
   private readonly runAll: Transaction<(jobs: Job[]) => Outcome[]>;
-  private readonly stats: WriteBatchStats = { commits: 0, writes: 0, failures: 0, largestBatch: 0 };
+  private readonly stats: WriteBatchStats = { commits: 0, writes: 0, failures: 0, largestBatch: 0, reruns: 0 };
 
   constructor(
     db: Database,
     private readonly maxBatch: number = DEFAULT_MAX_BATCH,
   ) {
+    // better-sqlite3 rolls the transaction back when its function throws.
+    this.runFast = db.transaction((jobs: Job[]) =>
+      jobs.map((job): Outcome => {
+        try {
+          return { ok: true, value: job.work() };
+        } catch {
+          throw JOB_THREW;
+        }
+      }),
+    );
     // A transaction function called inside another one becomes a SAVEPOINT.
     const inSavepoint = db.transaction((work: () => unknown) => work());
     this.runAll = db.transaction((jobs: Job[]) =>
@@ -58,10 +78,21 @@ export class WriteBatch {
   /** Queues `work`; resolves with its result once the batch holding it has committed. */
   enqueue<T>(work: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
-      if (this.queue.length >= this.maxBatch) this.flush();
-      else this.timer ??= setImmediate(() => this.flush());
+      // Rejects with what the job threw, as the job threw it.
+      const fail: (reason: unknown) => void = reject;
+      this.run(work, (outcome) => (outcome.ok ? resolve(outcome.value as T) : fail(outcome.error)));
     });
+  }
+
+  /**
+   * Queues `work`; calls `settle` with its outcome once the batch holding it has
+   * committed (or failed). The callbacks of one flush are called in enqueue order,
+   * synchronously inside flush().
+   */
+  run(work: () => unknown, settle: (outcome: Outcome) => void): void {
+    this.queue.push({ work, settle });
+    if (this.queue.length >= this.maxBatch) this.flush();
+    else this.timer ??= setImmediate(() => this.flush());
   }
 
   /** Number of writes waiting for the next flush. */
@@ -83,25 +114,30 @@ export class WriteBatch {
       // BEGIN IMMEDIATE: take the write lock before the first read. Another process may write
       // the same file (the admin CLI beside a running server); a deferred transaction that read
       // first and then wrote would fail at once with SQLITE_BUSY instead of waiting its turn.
-      outcomes = this.runAll.immediate(jobs);
+      outcomes = this.runFast.immediate(jobs);
     } catch (error) {
-      // BEGIN or COMMIT failed (disk full, I/O error): nothing in the batch is durable.
-      this.stats.failures += jobs.length;
-      for (const job of jobs) job.reject(error);
-      return;
+      if (error !== JOB_THREW) return this.failAll(jobs, error);
+      // A job threw and the whole run was rolled back: redo it with a savepoint per job.
+      this.stats.reruns++;
+      try {
+        outcomes = this.runAll.immediate(jobs);
+      } catch (rerunError) {
+        return this.failAll(jobs, rerunError);
+      }
     }
     this.stats.commits++;
     this.stats.largestBatch = Math.max(this.stats.largestBatch, jobs.length);
     outcomes.forEach((outcome, i) => {
-      const job = jobs[i] as Job;
-      if (outcome.ok) {
-        this.stats.writes++;
-        job.resolve(outcome.value);
-      } else {
-        this.stats.failures++;
-        job.reject(outcome.error);
-      }
+      if (outcome.ok) this.stats.writes++;
+      else this.stats.failures++;
+      (jobs[i] as Job).settle(outcome);
     });
+  }
+
+  /** BEGIN or COMMIT failed (disk full, I/O error): nothing in the batch is durable. */
+  private failAll(jobs: Job[], error: unknown): void {
+    this.stats.failures += jobs.length;
+    for (const job of jobs) job.settle({ ok: false, error });
   }
 
   /** A snapshot of the counters (for tests, logs and benchmarks). */

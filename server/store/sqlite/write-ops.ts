@@ -180,13 +180,18 @@ export function writeOps(s: Statements) {
      * all of it) when the group, a private recipient or a file does not exist.
      */
     saveMessage(message: NewMessage, files?: MessageFiles): number {
+      if (message.kind === 'private') {
+        const to = message.to ?? '';
+        const inserted = s.insertPrivateMessage.get(message.from, message.text, message.ts, message.replyTo?.id ?? null, to);
+        if (!inserted) throw new Error(`saveMessage: recipient "${String(message.to)}" is not a user`);
+        s.upsertPeers.run(message.from, to, inserted.id, to, message.from, inserted.id);
+        if (files) attachFiles(s, inserted.id, files.ids, files.users, null);
+        return inserted.id;
+      }
       let groupId: number | null = null;
       if (message.kind === 'group') {
         groupId = s.groupIdOf.get(message.group ?? '')?.id ?? null;
         if (groupId === null) throw new Error(`saveMessage: no group "${String(message.group)}"`);
-      }
-      if (message.kind === 'private' && !s.userExists.get(message.to ?? '')) {
-        throw new Error(`saveMessage: recipient "${String(message.to)}" is not a user`);
       }
       const inserted = s.insertMessage.get(
         message.kind,
@@ -199,10 +204,6 @@ export function writeOps(s: Statements) {
         message.replyTo?.id ?? null,
       );
       if (!inserted) throw new Error('saveMessage: INSERT returned no id');
-      if (message.kind === 'private' && message.to !== undefined) {
-        s.upsertPeer.run(message.from, message.to, inserted.id);
-        s.upsertPeer.run(message.to, message.from, inserted.id);
-      }
       if (files) attachFiles(s, inserted.id, files.ids, files.users, groupId);
       return inserted.id;
     },

@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import type { SqliteSettings } from './connection';
 import type { WriteBatchStats } from './write-batch';
 import type { WriteOp, WriteOps } from './write-ops';
-import { fromWireError, type FromWriter, type JobRequest, type ToWriter, type WriterData } from './writer-protocol';
+import { fromWireError, type FromWriter, type ToWriter, type WriterData } from './writer-protocol';
 
 /** Where a writer reports that its thread died (the store cannot write any more). */
 export interface WriterLog {
@@ -20,7 +20,7 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
-const NO_STATS: WriteBatchStats = { commits: 0, writes: 0, failures: 0, largestBatch: 0 };
+const NO_STATS: WriteBatchStats = { commits: 0, writes: 0, failures: 0, largestBatch: 0, reruns: 0 };
 
 /**
  * How to start the writer thread in the way this code is running:
@@ -78,15 +78,17 @@ async function bundleFromSources(here: URL): Promise<string> {
 }
 
 /**
- * MUST: jobs reach the writer in call order (one port, and each turn's jobs in one message).
+ * MUST: jobs reach the writer in call order (one port, and each turn's jobs in one message);
+ *       the writer settles them in that order, so results are matched to jobs by position.
  * MUST: a promise resolves only after the writer reported the COMMIT of its job.
  * MUST: when the thread dies, every pending and later job rejects with an error naming it, and it is logged once.
  * SHOULD: the thread keeps the process alive only while jobs are pending.
  */
 export class SqliteWriter {
-  private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
-  private queue: JobRequest[] = [];
+  /** Jobs posted or queued and not settled yet, oldest first (the order of the writer's results). */
+  private pending: Pending[] = [];
+  /** This turn's jobs, flat: [op, args, op, args, …] (see ToWriter). */
+  private queue: unknown[] = [];
   private timer: NodeJS.Immediate | null = null;
   private stats: WriteBatchStats = NO_STATS;
   private deathCause: Error | null = null;
@@ -145,10 +147,9 @@ export class SqliteWriter {
   /** Queues op(...args) for the writer; resolves with its result once its transaction committed. */
   run<K extends WriteOp>(op: K, args: Parameters<WriteOps[K]>): Promise<ReturnType<WriteOps[K]>> {
     return new Promise((resolve, reject) => {
-      const id = this.track({ resolve: resolve as (value: unknown) => void, reject });
-      if (id === null) return;
-      this.queue.push({ id, op, args });
-      if (this.queue.length >= this.maxBatch) this.send();
+      if (!this.track({ resolve: resolve as (value: unknown) => void, reject })) return;
+      this.queue.push(op, args);
+      if (this.queue.length >= 2 * this.maxBatch) this.send();
       else this.timer ??= setImmediate(() => this.send());
     });
   }
@@ -186,20 +187,19 @@ export class SqliteWriter {
     await this.exited;
   }
 
-  /** Registers a pending job; returns null (having rejected it) when the writer is gone. */
-  private track(pending: Pending): number | null {
+  /** Registers a pending job; returns false (having rejected it) when the writer is gone. */
+  private track(pending: Pending): boolean {
     if (this.dead) {
       pending.reject(this.dead);
-      return null;
+      return false;
     }
     if (this.closing) {
       pending.reject(new Error(`SQLite store ${this.file} is closed`));
-      return null;
+      return false;
     }
-    const id = this.nextId++;
-    this.pending.set(id, pending);
-    if (this.pending.size === 1) this.worker.ref();
-    return id;
+    this.pending.push(pending);
+    if (this.pending.length === 1) this.worker.ref();
+    return true;
   }
 
   private send(): void {
@@ -219,17 +219,22 @@ export class SqliteWriter {
 
   private onMessage(message: FromWriter): void {
     switch (message.type) {
-      case 'settled':
+      case 'settled': {
         this.stats = message.stats;
-        for (const result of message.results) {
-          const pending = this.pending.get(result.id);
-          if (!pending) continue;
-          this.pending.delete(result.id);
-          if (result.ok) pending.resolve(result.value);
-          else pending.reject(fromWireError(result.error));
-        }
-        if (this.pending.size === 0 && this.closing === null) this.worker.unref();
+        const { values, failures } = message;
+        const settled = this.pending.slice(0, values.length);
+        this.pending = this.pending.slice(values.length);
+        let nextFailure = 0;
+        settled.forEach((pending, i) => {
+          const failure = failures[nextFailure];
+          if (failure?.[0] === i) {
+            nextFailure++;
+            pending.reject(fromWireError(failure[1]));
+          } else pending.resolve(values[i]);
+        });
+        if (this.pending.length === 0 && this.closing === null) this.worker.unref();
         break;
+      }
       case 'closed':
         this.cleanlyClosed = true;
         break;
@@ -243,8 +248,8 @@ export class SqliteWriter {
   private onExit(code: number): void {
     if (this.timer) clearImmediate(this.timer);
     this.timer = null;
-    const abandoned = [...this.pending.values()];
-    this.pending.clear();
+    const abandoned = this.pending;
+    this.pending = [];
     this.queue = [];
     if (this.cleanlyClosed) {
       this.dead = new Error(`SQLite store ${this.file} is closed`);

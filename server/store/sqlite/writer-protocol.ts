@@ -3,7 +3,6 @@
 import { SchemaTooNewError } from './migrations';
 import type { SqliteSettings } from './connection';
 import type { WriteBatchStats } from './write-batch';
-import type { WriteOp } from './write-ops';
 
 /** workerData of the writer thread. */
 export interface WriterData {
@@ -13,24 +12,24 @@ export interface WriterData {
   maxBatch: number;
 }
 
-export interface JobRequest {
-  /** Unique per writer; the result carries it back. */
-  id: number;
-  op: WriteOp;
-  args: unknown[];
-}
-
-/** Main thread → writer thread. Messages are handled in the order they were posted. */
-export type ToWriter = { type: 'jobs'; jobs: JobRequest[] } | { type: 'close' };
-
-export type JobResult = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WireError };
+/**
+ * Main thread → writer thread. Messages are handled in the order they were posted.
+ * A turn's jobs travel flat, as [op, args, op, args, …]: one array of plain values
+ * is cheaper to clone than an object per job. Jobs carry no ids: the writer settles
+ * them in the order they were posted, and the main thread matches results by order.
+ */
+export type ToWriter = { type: 'jobs'; jobs: unknown[] } | { type: 'close' };
 
 /** Writer thread → main thread. */
 export type FromWriter =
   | { type: 'ready'; settings: SqliteSettings }
   | { type: 'failed'; error: WireError }
-  /** Results of jobs whose transaction has finished (committed, or failed as a whole), with the counters after it. */
-  | { type: 'settled'; results: JobResult[]; stats: WriteBatchStats }
+  /**
+   * The next `values.length` jobs, in posted order, whose transaction has finished
+   * (committed, or failed as a whole), with the counters after it: values[i] is the
+   * result of the i-th; `failures` lists [i, error] for those that failed (their value is null).
+   */
+  | { type: 'settled'; values: unknown[]; failures: [number, WireError][]; stats: WriteBatchStats }
   /** Sent last: every job was settled, the WAL checkpointed and the connection closed. */
   | { type: 'closed' };
 

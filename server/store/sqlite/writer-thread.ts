@@ -7,12 +7,13 @@ import type Database from 'better-sqlite3';
 import { openWriterConnection, readSettings } from './connection';
 import { adminWriteOps } from './admin';
 import { prepareStatements } from './statements';
-import { WriteBatch } from './write-batch';
+import { WriteBatch, type Outcome } from './write-batch';
 import { writeOps, type WriteOps } from './write-ops';
-import { toWireError, type FromWriter, type JobRequest, type JobResult, type ToWriter, type WriterData } from './writer-protocol';
+import { toWireError, type FromWriter, type ToWriter, type WireError, type WriterData } from './writer-protocol';
 
 /**
- * MUST: jobs run in the order they were posted (WriteBatch keeps enqueue order).
+ * MUST: jobs run, and are settled, in the order they were posted (WriteBatch keeps enqueue order):
+ *       the main thread matches results to jobs by that order.
  * MUST: a job's result is posted only after the transaction holding it returned from COMMIT.
  * MUST: 'closed' is posted after every result, once the WAL is checkpointed and the connection closed.
  * SHOULD: results of one transaction travel in one message.
@@ -39,45 +40,52 @@ function runWriter(): void {
   const ops: WriteOps = { ...base, ...adminWriteOps(db, statements, base) };
   const batch = new WriteBatch(db, data.maxBatch);
 
-  let outbox: JobResult[] = [];
+  // Results of settled jobs not yet posted: values in job order, and the failures among them.
+  let values: unknown[] = [];
+  let failures: [number, WireError][] = [];
   let postScheduled = false;
   const postOutbox = (): void => {
     postScheduled = false;
-    if (outbox.length === 0) return;
-    post({ type: 'settled', results: outbox, stats: batch.getStats() });
-    outbox = [];
+    if (values.length === 0) return;
+    post({ type: 'settled', values, failures, stats: batch.getStats() });
+    values = [];
+    failures = [];
   };
-  // A flush settles its jobs' promises one after another in the same microtask
-  // checkpoint; posting from a microtask queued by the first one sends them together.
-  const settle = (result: JobResult): void => {
-    outbox.push(result);
+  // A flush settles its jobs one after another, synchronously; posting from a
+  // microtask queued by the first one sends them together.
+  const settle = (outcome: Outcome): void => {
+    if (outcome.ok) values.push(outcome.value);
+    else {
+      failures.push([values.length, toWireError(outcome.error)]);
+      values.push(null);
+    }
     if (!postScheduled) {
       postScheduled = true;
       queueMicrotask(postOutbox);
     }
   };
 
-  const runJob = (job: JobRequest): void => {
-    if (!Object.hasOwn(ops, job.op) || !Array.isArray(job.args)) {
-      settle({ id: job.id, ok: false, error: { name: 'Error', message: `SQLite writer: unknown operation ${String(job.op)}` } });
+  const runJob = (name: unknown, args: unknown): void => {
+    if (typeof name !== 'string' || !Object.hasOwn(ops, name) || !Array.isArray(args)) {
+      // Settled in its turn like any job, so results stay in posted order.
+      batch.run(() => {
+        throw new Error(`SQLite writer: unknown operation ${String(name)}`);
+      }, settle);
       return;
     }
     // The operations are plain functions of the statements: none of them uses `this`.
     // eslint-disable-next-line @typescript-eslint/unbound-method
-    const op = ops[job.op] as (...args: unknown[]) => unknown;
-    batch
-      .enqueue(() => op(...job.args))
-      .then(
-        (value) => settle({ id: job.id, ok: true, value }),
-        (error: unknown) => settle({ id: job.id, ok: false, error: toWireError(error) }),
-      );
+    const op = ops[name as keyof WriteOps] as (...args: unknown[]) => unknown;
+    batch.run(() => op(...(args as unknown[])), settle);
   };
 
   port.on('message', (message: ToWriter) => {
     switch (message.type) {
-      case 'jobs':
-        for (const job of message.jobs) runJob(job);
+      case 'jobs': {
+        const { jobs } = message;
+        for (let i = 0; i + 1 < jobs.length; i += 2) runJob(jobs[i], jobs[i + 1]);
         break;
+      }
       case 'close':
         batch.flush();
         // setImmediate: after the microtasks that settle the flushed jobs.

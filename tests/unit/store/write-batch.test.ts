@@ -39,7 +39,7 @@ describe('WriteBatch', () => {
     expect(rows()).toEqual([]); // nothing written before the tick ends
     expect(await results).toEqual([1, 1, 1]);
     expect(rows()).toEqual([3, 1, 2]);
-    expect(batch.getStats()).toEqual({ commits: 1, writes: 3, failures: 0, largestBatch: 3 });
+    expect(batch.getStats()).toEqual({ commits: 1, writes: 3, failures: 0, largestBatch: 3, reruns: 0 });
   });
 
   it('rolls back only the job that threw; the rest of the batch commits', async () => {
@@ -55,7 +55,77 @@ describe('WriteBatch', () => {
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect((outcomes[1] as PromiseRejectedResult).reason).toHaveProperty('message', 'job failed after writing');
     expect(rows()).toEqual([1, 3]);
-    expect(batch.getStats()).toMatchObject({ commits: 1, writes: 2, failures: 1 });
+    expect(batch.getStats()).toMatchObject({ commits: 1, writes: 2, failures: 1, reruns: 1 });
+  });
+
+  it('redoes a batch in which a job threw: the others commit once each, with the results of the run that committed', async () => {
+    const batch = new WriteBatch(db);
+    const runs: string[] = [];
+    const count = db.prepare('SELECT count(*) FROM log').pluck();
+    const outcomes = await Promise.allSettled([
+      batch.enqueue(() => {
+        runs.push('a');
+        insert(1)();
+        return count.get();
+      }),
+      batch.enqueue(() => {
+        runs.push('b');
+        insert(2)();
+        // Fails only in the first run (the row the first job wrote is then uncommitted
+        // either way): a job must not depend on running once.
+        if (runs.length === 2) throw new Error('first run only');
+        return count.get();
+      }),
+      batch.enqueue(() => {
+        runs.push('c');
+        return insert(3)();
+      }),
+    ]);
+    // First run a, b (threw, rolled back); second run a, b, c each in a savepoint.
+    expect(runs).toEqual(['a', 'b', 'a', 'b', 'c']);
+    expect(outcomes).toEqual([
+      { status: 'fulfilled', value: 1 },
+      { status: 'fulfilled', value: 2 },
+      { status: 'fulfilled', value: 1 },
+    ]);
+    expect(rows()).toEqual([1, 2, 3]);
+    expect(batch.getStats()).toMatchObject({ commits: 1, writes: 3, failures: 0, reruns: 1 });
+  });
+
+  it('a job that fails half-way leaves none of its writes, even when it catches nothing itself', async () => {
+    const batch = new WriteBatch(db);
+    const outcomes = await Promise.allSettled([
+      batch.enqueue(insert(1)),
+      // The second INSERT violates UNIQUE (n): the first must not stay behind.
+      batch.enqueue(() => {
+        insert(5)();
+        return insert(1)();
+      }),
+      batch.enqueue(insert(2)),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toHaveProperty('code', 'SQLITE_CONSTRAINT_UNIQUE');
+    expect(rows()).toEqual([1, 2]);
+  });
+
+  it('runs a batch without savepoints when no job throws', async () => {
+    const statements: string[] = [];
+    const traced = new Database(db.name, { verbose: (sql) => statements.push(String(sql)) });
+    try {
+      const tracedBatch = new WriteBatch(traced);
+      const insertTraced = traced.prepare('INSERT INTO log (n) VALUES (?)');
+      await Promise.all([1, 2, 3].map((n) => tracedBatch.enqueue(() => insertTraced.run(n).changes)));
+      expect(statements.filter((sql) => /SAVEPOINT|RELEASE/i.test(sql))).toEqual([]);
+      expect(statements.filter((sql) => /BEGIN|COMMIT/i.test(sql))).toEqual(['BEGIN IMMEDIATE', 'COMMIT']);
+      expect(tracedBatch.getStats()).toMatchObject({ commits: 1, writes: 3, reruns: 0 });
+      // With a job that throws, the rerun puts each job in its own savepoint.
+      statements.length = 0;
+      await Promise.allSettled([tracedBatch.enqueue(() => insertTraced.run(4).changes), tracedBatch.enqueue(() => insertTraced.run(4).changes)]);
+      expect(statements.filter((sql) => /^SAVEPOINT/i.test(sql))).toHaveLength(2);
+    } finally {
+      traced.close();
+    }
+    expect(rows()).toEqual([1, 2, 3, 4]);
   });
 
   it('flush() writes synchronously, so a read right after it sees the jobs', () => {

@@ -1,0 +1,137 @@
+// Micro benchmark of the SQLite store's write path, without sockets: where the
+// CPU of a private message and of an acknowledgement goes.
+//   npx tsx tests/bench/sqlite-writes.ts [turns] [pairs]
+// Part 1 drives the store like the pairs scenario (each turn: one private message
+// per pair and the receiver's acknowledgement), and reports CPU per message for
+// the process and for the writer thread (from /proc/self/task/*/stat).
+// Part 2 times each statement of the writer in one thread, in transactions of
+// the same size, to show what each costs.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openSqliteStore } from '../../server/store/sqlite';
+import { openWriterConnection } from '../../server/store/sqlite/connection';
+import { prepareStatements } from '../../server/store/sqlite/statements';
+import { writeOps } from '../../server/store/sqlite/write-ops';
+
+const turns = Number(process.argv[2] ?? 300);
+const pairs = Number(process.argv[3] ?? 200);
+const TICK_US = 1e6 / 100; // USER_HZ
+
+/** CPU time (µs) of each thread of this process, by thread name. */
+function threadCpu(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const us = (Number(fields[11]) + Number(fields[12])) * TICK_US;
+      out.set(`${name}#${tid}`, us);
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+
+async function endToEnd(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'chat-writes-'));
+  const store = await openSqliteStore({ dataDir: dir });
+  const users = Array.from({ length: pairs * 2 }, (_, i) => `u${i}`);
+  await Promise.all(users.map((u) => store.accounts.createUser(u, 'x', 0)));
+  const acked = new Map<string, number>();
+  const run = async (n: number): Promise<void> => {
+    for (let t = 0; t < n; t++) {
+      // One turn: every pair's sender sends, then the receivers acknowledge (as the server does a turn later).
+      const saved = await Promise.all(
+        Array.from({ length: pairs }, (_, p) =>
+          store.messages.saveMessage({ kind: 'private', from: `u${2 * p + (t % 2)}`, to: `u${2 * p + 1 - (t % 2)}`, text: 'x'.repeat(64), ts: Date.now() }),
+        ),
+      );
+      await Promise.all(
+        saved.map((m) => {
+          acked.set(m.to!, m.id);
+          return store.messages.ack(m.to!, m.id);
+        }),
+      );
+    }
+  };
+  await run(20); // warm-up
+  const cpu0 = process.cpuUsage();
+  const th0 = threadCpu();
+  const t0 = performance.now();
+  await run(turns);
+  const wall = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const th1 = threadCpu();
+  const n = turns * pairs;
+  const total = cpu.user + cpu.system;
+  console.log(`end to end: ${n} messages + ${n} acks in ${wall.toFixed(0)} ms: ${((n / wall) * 1000).toFixed(0)} msg/s`);
+  console.log(`  process CPU ${(total / n).toFixed(1)} µs/message (user ${(cpu.user / n).toFixed(1)}, system ${(cpu.system / n).toFixed(1)})`);
+  const byThread = [...th1].map(([k, v]) => [k, v - (th0.get(k) ?? 0)] as const).filter(([, v]) => v > 0);
+  for (const [k, v] of byThread.sort((a, b) => b[1] - a[1]).slice(0, 6)) {
+    console.log(`  thread ${k}: ${(v / n).toFixed(1)} µs/message (${((v / total) * 100).toFixed(0)}%)`);
+  }
+  console.log(`  batches: ${JSON.stringify(store.batchStats())}`);
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+function statements(): void {
+  const dir = mkdtempSync(join(tmpdir(), 'chat-writes-'));
+  const db = openWriterConnection(join(dir, 'chat.db'));
+  const s = prepareStatements(db);
+  const ops = writeOps(s);
+  db.transaction(() => {
+    for (let i = 0; i < pairs * 2; i++) ops.createUser(`u${i}`, 'x', 0);
+  })();
+  const text = 'x'.repeat(64);
+  const time = (label: string, body: (t: number) => void): void => {
+    for (let t = 0; t < 10; t++) db.transaction(() => body(t)).immediate();
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    for (let t = 0; t < turns; t++) db.transaction(() => body(t)).immediate();
+    const wall = performance.now() - t0;
+    const c = process.cpuUsage(c0);
+    const n = turns * pairs;
+    console.log(
+      `  ${label.padEnd(46)} ${((c.user + c.system) / n).toFixed(1).padStart(6)} µs/msg CPU (sys ${(c.system / n).toFixed(1)}), ${((wall * 1000) / n).toFixed(1)} µs/msg wall`,
+    );
+  };
+  const inSavepoint = db.transaction((work: () => unknown) => work());
+  const msg = (t: number, p: number) => ({ kind: 'private' as const, from: `u${2 * p + (t % 2)}`, to: `u${2 * p + 1 - (t % 2)}`, text, ts: t });
+  console.log(`statements (${pairs} per transaction, synchronous=FULL):`);
+  time('empty transaction (BEGIN + COMMIT, fsync)', () => {});
+  time('saveMessage + ack, each in a savepoint', (t) => {
+    for (let p = 0; p < pairs; p++) inSavepoint(() => ops.saveMessage(msg(t, p)));
+    for (let p = 0; p < pairs; p++) inSavepoint(() => ops.ack(msg(t, p).to, 1e9));
+  });
+  time('saveMessage + ack, no savepoints', (t) => {
+    for (let p = 0; p < pairs; p++) ops.saveMessage(msg(t, p));
+    for (let p = 0; p < pairs; p++) ops.ack(msg(t, p).to, 1e9);
+  });
+  time('savepoint + release only', () => {
+    for (let p = 0; p < pairs * 2; p++) inSavepoint(() => 0);
+  });
+  time('insertPrivateMessage (with FTS trigger)', (t) => {
+    for (let p = 0; p < pairs; p++) {
+      const m = msg(t, p);
+      s.insertPrivateMessage.get(m.from, m.text, m.ts, null, m.to);
+    }
+  });
+  time('upsertPeers', (t) => {
+    for (let p = 0; p < pairs; p++) {
+      const m = msg(t, p);
+      s.upsertPeers.run(m.from, m.to, t * 1000 + p, m.to, m.from, t * 1000 + p);
+    }
+  });
+  time('ack', (t) => {
+    for (let p = 0; p < pairs; p++) s.ack.run(1e9, msg(t, p).to);
+  });
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+await endToEnd();
+if (process.argv[4] !== 'e2e') statements();
