@@ -31,9 +31,8 @@ export class ControlLoop {
   private lastSignal = 0;
   private timer: NodeJS.Timeout | null = null;
   private tick: Promise<void> | null = null;
-  /** First time each local session was seen, to report `since`. */
-  private readonly seen = new Map<string, { key: string; since: number }>();
-  private lastReport = { key: '', at: 0 };
+  /** The registry's change count and the time of the last report (-1: none yet). */
+  private lastReport = { changes: -1, at: 0 };
   private lastPrune = 0;
 
   constructor(
@@ -95,20 +94,16 @@ export class ControlLoop {
 
   private async report(): Promise<void> {
     const now = this.now();
+    const changes = this.registry.changes;
+    // Nobody signed in or out here since the last report: only re-report to stay fresh. Walking
+    // every session each poll cost a node with 19,000 idle users a steady share of a core.
+    if (changes === this.lastReport.changes && now - this.lastReport.at < REPORT_EVERY_MS) return;
     const sessions: Omit<LiveSession, 'node' | 'seenAt'>[] = [];
-    const present = new Set<string>();
     for (const s of this.registry.all()) {
-      const key = `${s.connection.kind} ${s.connection.remoteAddress} ${s.connection.id}`;
-      let seen = this.seen.get(s.username);
-      if (!seen || seen.key !== key) this.seen.set(s.username, (seen = { key, since: now }));
-      present.add(s.username);
-      sessions.push({ username: s.username, transport: s.connection.kind, address: s.connection.remoteAddress, since: seen.since });
+      sessions.push({ username: s.username, transport: s.connection.kind, address: s.connection.remoteAddress, since: s.startedAt });
     }
-    for (const user of this.seen.keys()) if (!present.has(user)) this.seen.delete(user);
-    const key = sessions.map((s) => `${s.username}@${s.address}`).join('\n');
-    if (key === this.lastReport.key && now - this.lastReport.at < REPORT_EVERY_MS) return;
     await this.store.putNodeSessions(this.nodeId, sessions, now);
-    this.lastReport = { key, at: now };
+    this.lastReport = { changes, at: now };
   }
 
   private async prune(): Promise<void> {

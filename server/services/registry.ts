@@ -6,14 +6,23 @@ import type { Session } from './session';
 
 export class SessionRegistry {
   private readonly byUser = new Map<string, Session>();
+  private changeCount = 0;
 
   add(session: Session): void {
     this.byUser.set(session.username, session);
+    this.changeCount++;
   }
 
   /** Removes the entry only if it is this session (a newer one may have replaced it). */
   remove(session: SessionHandle): void {
-    if (this.byUser.get(session.username) === session) this.byUser.delete(session.username);
+    if (this.byUser.get(session.username) !== session) return;
+    this.byUser.delete(session.username);
+    this.changeCount++;
+  }
+
+  /** Counts sign-ins and sign-outs here: unchanged means the same sessions (so a report of them need not be rebuilt). */
+  get changes(): number {
+    return this.changeCount;
   }
 
   get(username: string): Session | undefined {
