@@ -183,7 +183,7 @@ export function idleScenario(ctx: RunContext, p: { connections: number; servers:
     notes: [
       'RSS from /proc/PID/status once the server is quiet (ours and the relay after a forced GC): before, after half, and after all the connections signed in; "second half" is (after - middle) / (N/2), the marginal cost',
       'measured in the first repeat only: memory per connection does not change from run to run, and opening the connections takes minutes',
-      'our WebSocket clients sign in with presence off; TCP clients always want presence, so every TCP sign-in is announced to every TCP user already online',
+      'our WebSocket clients sign in with presence off, TCP clients with it on; the idle users share no group or conversation, so no sign-in is announced to anyone (presence goes only to related users)',
       ...(p.note ? [p.note] : []),
     ],
     repeatable: false,
