@@ -168,39 +168,24 @@ for (const backend of backends) {
       );
     });
 
-    it('a slow consumer (not reading) is disconnected once its send queue overflows; the sender is fine', async () => {
-      await h.startFresh({ maxSendQueueBytes: 256 * 1024 });
-      const bob = await h.tcpUser(0, 'bob');
-      bob.socket.pause();
-      const alice = await h.wsUser(1, 'alice');
-      const big = 'z'.repeat(3990);
-      // Bounded: kernel buffers plus 256 KiB are far below 3000 x 4 KB.
-      let queued = false;
-      for (let i = 0; i < 3000 && !queued; i += 32) {
-        const batch = Array.from({ length: 32 }, (_, j) => alice.request({ type: 'message', to: 'bob', text: `${i + j} ${big}` }));
-        queued = (await Promise.all(batch)).some((r) => r.queued);
-      }
-      expect(queued).toBe(true);
-      await alice.waitEvent('presence', (e) => e.user === 'bob' && !e.online);
-      expect((await alice.request({ type: 'whoelse' })).users).toEqual([]);
-    });
-
-    it('WS: a slow consumer (not reading) is disconnected once its send queue overflows; the sender is fine', async () => {
-      await h.startFresh({ maxSendQueueBytes: 256 * 1024 });
-      const bob = await h.wsUser(0, 'bob');
-      bob.ws.pause();
-      const alice = await h.wsUser(1, 'alice');
-      const big = 'z'.repeat(3990);
-      // Bounded: kernel buffers plus 256 KiB are far below 3000 x 4 KB.
-      let queued = false;
-      for (let i = 0; i < 3000 && !queued; i += 32) {
-        const batch = Array.from({ length: 32 }, (_, j) => alice.request({ type: 'message', to: 'bob', text: `${i + j} ${big}` }));
-        queued = (await Promise.all(batch)).some((r) => r.queued);
-      }
-      expect(queued).toBe(true);
-      await alice.waitEvent('presence', (e) => e.user === 'bob' && !e.online);
-      expect((await alice.request({ type: 'whoelse' })).users).toEqual([]);
-    });
+    for (const transport of ['TCP', 'WS'] as const) {
+      it(`${transport}: a slow consumer (not reading) is disconnected once its send queue overflows; the sender is fine`, async () => {
+        await h.startFresh({ maxSendQueueBytes: 256 * 1024 });
+        if (transport === 'TCP') (await h.tcpUser(0, 'bob')).socket.pause();
+        else (await h.wsUser(0, 'bob')).ws.pause();
+        const alice = await h.wsUser(1, 'alice');
+        const big = 'z'.repeat(3990);
+        // Bounded: kernel buffers plus 256 KiB are far below 3000 x 4 KB.
+        let queued = false;
+        for (let i = 0; i < 3000 && !queued; i += 32) {
+          const batch = Array.from({ length: 32 }, (_, j) => alice.request({ type: 'message', to: 'bob', text: `${i + j} ${big}` }));
+          queued = (await Promise.all(batch)).some((r) => r.queued);
+        }
+        expect(queued).toBe(true);
+        await alice.waitEvent('presence', (e) => e.user === 'bob' && !e.online);
+        expect((await alice.request({ type: 'whoelse' })).users).toEqual([]);
+      });
+    }
 
     it('WS: pipelined replies arrive whole and in order, and the logout reply comes before the close frame', async () => {
       const alice = await h.wsUser(1, 'alice');
