@@ -2,28 +2,18 @@
 // when someone signed in or out here, or every REPORT_EVERY_MS to stay fresh;
 // each session is reported since it signed in.
 import { describe, expect, it } from 'vitest';
+import { testSession } from '../../helpers/session';
 import type { Connection } from '../../../server/connection';
 import { createLogger } from '../../../server/log';
 import { ControlLoop, REPORT_EVERY_MS } from '../../../server/ops/control';
 import { SessionRegistry } from '../../../server/services/registry';
-import { Session } from '../../../server/services/session';
+import type { Session } from '../../../server/services/session';
 import { MemoryStore } from '../../../server/store/memory/memory-store';
 import type { LiveSession } from '../../../server/store/store';
 
 function sessionOf(store: MemoryStore, username: string, startedAt: number, address: string): Session {
   const connection = { kind: 'tcp', remoteAddress: address, acknowledgesOnWrite: false } as unknown as Connection;
-  return new Session({
-    username,
-    connection,
-    store: store.messages,
-    log: createLogger('silent'),
-    resumeFrom: 0,
-    acked: 0,
-    away: { from: 0, to: 0 },
-    liveInOrder: true,
-    wantsPresence: false,
-    startedAt,
-  });
+  return testSession(username, connection, store.messages, { startedAt });
 }
 
 describe('session report', () => {

@@ -2,6 +2,7 @@
 // the name must still mean exactly what a lookup would say, and a recipient
 // deleted or renamed while their session lingers must get UNKNOWN_USER.
 import { describe, expect, it } from 'vitest';
+import { testSession } from '../../helpers/session';
 import { LocalBus } from '../../../server/bus/local';
 import { resolveConfig } from '../../../server/config';
 import type { Connection, OutboundMessage } from '../../../server/connection';
@@ -9,7 +10,6 @@ import { createLogger } from '../../../server/log';
 import { Metrics } from '../../../server/metrics';
 import { ErrorCode, ProtocolError } from '../../../server/protocol';
 import { createServices } from '../../../server/services/index';
-import { Session } from '../../../server/services/session';
 import { MemoryStore } from '../../../server/store/memory/memory-store';
 
 async function setUp() {
@@ -25,18 +25,7 @@ async function setUp() {
       deliver: (_seq: number, _offline: boolean, m: OutboundMessage) => got.push({ to: username, id: m.message.id }),
     } as unknown as Connection;
     const away = { from: 0, to: 0 };
-    const session = new Session({
-      username,
-      connection,
-      store: store.messages,
-      log: services.log,
-      resumeFrom: 0,
-      acked: 0,
-      away,
-      liveInOrder: true,
-      wantsPresence: false,
-      startedAt: 0,
-    });
+    const session = testSession(username, connection, store.messages, { log: services.log, away, startedAt: 0 });
     session.catchUp();
     services.registry.add(session);
   };

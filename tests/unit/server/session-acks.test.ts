@@ -4,9 +4,8 @@
 // flight is done; acknowledge() (the `ack` command) resolves once its position
 // is durable, and a failed write neither loops nor stops later ones.
 import { describe, expect, it } from 'vitest';
+import { testSession } from '../../helpers/session';
 import { OutboundMessage, type Connection } from '../../../server/connection';
-import { createLogger } from '../../../server/log';
-import { Session } from '../../../server/services/session';
 import { MemoryStore } from '../../../server/store/memory';
 import type { MessageStore } from '../../../server/store/store';
 import { waitUntil } from '../../helpers/wait';
@@ -63,18 +62,7 @@ async function setup() {
   const { away } = await memory.messages.signIn('bob');
   const held = heldAcks(memory.messages);
   const connection = writingConnection();
-  const session = new Session({
-    username: 'bob',
-    connection,
-    store: held.store,
-    log: createLogger('silent'),
-    resumeFrom: 0,
-    acked: 0,
-    away,
-    liveInOrder: true,
-    wantsPresence: false,
-    startedAt: 1,
-  });
+  const session = testSession('bob', connection, held.store, { away });
   session.catchUp();
   const ids: number[] = [];
   for (let i = 0; i < 5; i++) {

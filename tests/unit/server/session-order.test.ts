@@ -2,9 +2,8 @@
 // out before the sign-in reply (catchUp() marks it sent), and a live message
 // that arrives meanwhile neither jumps ahead of the waiting mailbox nor repeats.
 import { describe, expect, it } from 'vitest';
+import { testSession } from '../../helpers/session';
 import { OutboundMessage, type Connection } from '../../../server/connection';
-import { createLogger } from '../../../server/log';
-import { Session } from '../../../server/services/session';
 import { MemoryStore } from '../../../server/store/memory';
 import { waitUntil } from '../../helpers/wait';
 
@@ -37,18 +36,7 @@ describe('session order around sign-in', () => {
       for (let i = 0; i < 3; i++) waiting.push(await store.messages.saveMessage({ kind: 'private', from: 'alice', to: 'bob', text: `w${i}`, ts: i }));
       const { away } = await store.messages.signIn('bob');
       const connection = recordingConnection();
-      const session = new Session({
-        username: 'bob',
-        connection,
-        store: store.messages,
-        log: createLogger('silent'),
-        resumeFrom: 0,
-        acked: 0,
-        away,
-        liveInOrder,
-        wantsPresence: false,
-        startedAt: 1,
-      });
+      const session = testSession('bob', connection, store.messages, { away, liveInOrder });
       // Stored and routed while the sign-in reply is still being written.
       const live = await store.messages.saveMessage({ kind: 'private', from: 'alice', to: 'bob', text: 'live', ts: 9 });
       session.deliver(live.id, new OutboundMessage(live));
