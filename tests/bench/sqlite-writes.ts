@@ -4,6 +4,7 @@
 // Part 1 drives the store like the pairs scenario (each turn: one private message
 // per pair and the receiver's acknowledgement), and reports CPU per message for
 // the process and for the writer thread (from /proc/self/task/*/stat).
+// Then the same for a fan-out (one broadcast, every user acknowledges it).
 // Part 2 times each statement of the writer in one thread, in transactions of
 // the same size, to show what each costs.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -78,6 +79,41 @@ async function endToEnd(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 }
 
+/** Like the fanout scenario: each turn one broadcast, then every user acknowledges it (one ack each, the same turn). */
+async function fanOut(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'chat-writes-'));
+  const store = await openSqliteStore({ dataDir: dir });
+  const users = Array.from({ length: pairs * 2 }, (_, i) => `u${i}`);
+  await Promise.all(users.map((u) => store.accounts.createUser(u, 'x', 0)));
+  const run = async (n: number): Promise<void> => {
+    for (let t = 0; t < n; t++) {
+      const saved = await store.messages.saveMessage({ kind: 'broadcast', from: 'u0', text: 'x'.repeat(64), ts: Date.now() });
+      await Promise.all(users.map((u) => store.messages.ack(u, saved.id)));
+    }
+  };
+  await run(20); // warm-up
+  const before = store.batchStats();
+  const cpu0 = process.cpuUsage();
+  const th0 = threadCpu();
+  const t0 = performance.now();
+  await run(turns);
+  const wall = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const th1 = threadCpu();
+  const n = turns * users.length;
+  const total = cpu.user + cpu.system;
+  console.log(`fan-out: ${turns} broadcasts × ${users.length} acks in ${wall.toFixed(0)} ms: ${((n / wall) * 1000).toFixed(0)} acks/s`);
+  console.log(`  process CPU ${(total / n).toFixed(2)} µs/delivery (user ${(cpu.user / n).toFixed(2)}, system ${(cpu.system / n).toFixed(2)})`);
+  const byThread = [...th1].map(([k, v]) => [k, v - (th0.get(k) ?? 0)] as const).filter(([, v]) => v > 0);
+  for (const [k, v] of byThread.sort((a, b) => b[1] - a[1]).slice(0, 3)) {
+    console.log(`  thread ${k}: ${(v / n).toFixed(2)} µs/delivery (${((v / total) * 100).toFixed(0)}%)`);
+  }
+  const after = store.batchStats();
+  console.log(`  commits ${after.commits - before.commits}, jobs ${after.writes - before.writes}, largest batch ${after.largestBatch}`);
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+
 function statements(): void {
   const dir = mkdtempSync(join(tmpdir(), 'chat-writes-'));
   const db = openWriterConnection(join(dir, 'chat.db'));
@@ -87,16 +123,16 @@ function statements(): void {
     for (let i = 0; i < pairs * 2; i++) ops.createUser(`u${i}`, 'x', 0);
   })();
   const text = 'x'.repeat(64);
-  const time = (label: string, body: (t: number) => void): void => {
+  const time = (label: string, body: (t: number) => void, perTurn = pairs, unit = 'msg'): void => {
     for (let t = 0; t < 10; t++) db.transaction(() => body(t)).immediate();
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     for (let t = 0; t < turns; t++) db.transaction(() => body(t)).immediate();
     const wall = performance.now() - t0;
     const c = process.cpuUsage(c0);
-    const n = turns * pairs;
+    const n = turns * perTurn;
     console.log(
-      `  ${label.padEnd(46)} ${((c.user + c.system) / n).toFixed(1).padStart(6)} µs/msg CPU (sys ${(c.system / n).toFixed(1)}), ${((wall * 1000) / n).toFixed(1)} µs/msg wall`,
+      `  ${label.padEnd(46)} ${((c.user + c.system) / n).toFixed(1).padStart(6)} µs/${unit} CPU (sys ${(c.system / n).toFixed(1)}), ${((wall * 1000) / n).toFixed(1)} µs/${unit} wall`,
     );
   };
   const inSavepoint = db.transaction((work: () => unknown) => work());
@@ -129,9 +165,41 @@ function statements(): void {
   time('ack', (t) => {
     for (let p = 0; p < pairs; p++) s.ack.run(1e9, msg(t, p).to);
   });
+  // Fan-out: one broadcast, then every user's acknowledgement of it, per transaction.
+  const everyone = Array.from({ length: pairs * 2 }, (_, i) => `u${i}`);
+  const broadcast = (t: number) => ops.saveMessage({ kind: 'broadcast', from: 'u0', text, ts: t });
+  console.log(`fan-out (1 broadcast + ${everyone.length} acks per transaction):`);
+  time(
+    'one ack job per user (fast run)',
+    (t) => {
+      broadcast(t);
+      for (const u of everyone) ops.ack(u, 1e9);
+    },
+    everyone.length,
+    'ack',
+  );
+  time(
+    'ackAll: ack statement per user',
+    (t) => {
+      broadcast(t);
+      for (const u of everyone) s.ack.run(1e9, u);
+    },
+    everyone.length,
+    'ack',
+  );
+  time(
+    'ackAll: one UPDATE … FROM json_each',
+    (t) => {
+      broadcast(t);
+      ops.ackAll(everyone.flatMap((u) => [u, 1e9]));
+    },
+    everyone.length,
+    'ack',
+  );
   db.close();
   rmSync(dir, { recursive: true, force: true });
 }
 
 await endToEnd();
+await fanOut();
 if (process.argv[4] !== 'e2e') statements();

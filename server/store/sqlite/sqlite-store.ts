@@ -77,6 +77,8 @@ interface Sides {
   ready: () => void;
   /** A write operation bound by name: runs in the writer thread, with the store method's own arguments. */
   op: <K extends WriteOp>(op: K) => (...args: Parameters<WriteOps[K]>) => Promise<ReturnType<WriteOps[K]>>;
+  /** MessageStore.ack through the writer, which coalesces a turn's acknowledgements (SqliteWriter.ack). */
+  ack: MessageStore['ack'];
 }
 
 function accounts({ s, ready, op }: Sides): AccountStore {
@@ -224,7 +226,7 @@ function mailboxParams(q: Omit<MailboxQuery, 'limit' | 'newest'>, limit: number)
   };
 }
 
-function messages({ s, ready, op }: Sides): MessageStore {
+function messages({ s, ready, op, ack }: Sides): MessageStore {
   const save = op('saveMessage');
   const markRead = op('markRead');
   const reads = conversationReads(s);
@@ -232,7 +234,7 @@ function messages({ s, ready, op }: Sides): MessageStore {
   const remove = op('deleteMessage');
   const toggle = op('toggleReaction');
   return {
-    ack: op('ack'),
+    ack,
     signIn: op('signIn'),
     signOut: op('signOut'),
     async saveMessage(message, files) {
@@ -442,6 +444,8 @@ export class SqliteStore implements Store {
         (op) =>
         (...args) =>
           this.closed ? Promise.reject(new Error(`SQLite store ${db.name} is closed`)) : this.writer.run(op, args),
+      ack: (username, position) =>
+        this.closed ? Promise.reject(new Error(`SQLite store ${db.name} is closed`)) : this.writer.ack(username, position),
     };
     this.accounts = accounts(sides);
     this.admin = admin(sides);

@@ -271,6 +271,15 @@ export function prepareStatements(db: Database) {
     ),
     positions: p<[string], PositionsRow>('SELECT acked, signed_in, signed_out, away_from, away_to FROM positions WHERE username = ?'),
     ack: p<[number, string]>('UPDATE positions SET acked = min(max(acked, ?), (SELECT coalesce(max(id), 0) FROM messages)) WHERE username = ?'),
+    /**
+     * JSON object {username: position} in (one key per user): the ack above for each, in one
+     * statement. Users without a positions row match nothing, as with ack. The head is an
+     * uncorrelated subquery, computed once.
+     */
+    ackAll: p<[string]>(
+      `UPDATE positions SET acked = min(max(acked, a.value), (SELECT coalesce(max(id), 0) FROM messages))
+       FROM json_each(?) AS a WHERE positions.username = a.key`,
+    ),
     signIn: p<[number, number, number, string]>('UPDATE positions SET signed_in = ?, away_from = ?, away_to = ? WHERE username = ?'),
     signOut: p<[number, string]>(
       `UPDATE positions SET acked = min(max(acked, ?), (SELECT coalesce(max(id), 0) FROM messages)),

@@ -8,7 +8,7 @@ export const DEFAULT_MAX_BATCH = 512;
 export interface WriteBatchStats {
   /** Transactions committed by the batcher (successful flushes). */
   commits: number;
-  /** Writes that resolved (committed). */
+  /** Writes that resolved (committed). A run of acknowledgements the writer client coalesced (SqliteWriter.ack) is one. */
   writes: number;
   /** Writes that rejected (their own error, or a failed commit). */
   failures: number;

@@ -233,6 +233,14 @@ export function writeOps(s: Statements) {
       s.ack.run(position, username);
     },
 
+    /**
+     * The acknowledgements the writer client coalesced (writer-client.ts, ack()):
+     * flat [username, position, …], one pair per user, each applied as ack() would.
+     */
+    ackAll(pairs: readonly (string | number)[]): void {
+      s.ackAll.run(JSON.stringify(ackObject(pairs)));
+    },
+
     /** Reads the head and the user's positions and records the sign-in, in one step of the writer (so no commit slips between). */
     signIn(username: string): SignInPositions {
       const head = s.head.get()!.head;
@@ -257,6 +265,13 @@ export function writeOps(s: Statements) {
       else s.setReceiptsOff.run(username);
     },
   };
+}
+
+/** {username: position} from flat pairs; no prototype, so every name (even "__proto__") is a plain key. */
+function ackObject(pairs: readonly (string | number)[]): Record<string, number> {
+  const positions = Object.create(null) as Record<string, number>;
+  for (let i = 0; i + 1 < pairs.length; i += 2) positions[pairs[i] as string] = pairs[i + 1] as number;
+  return positions;
 }
 
 /** The operation table of the writer thread: the roles' writes here, plus AdminStore's (admin.ts). */

@@ -20,6 +20,17 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
+/**
+ * Acknowledgements queued one after another in a turn, sent as one ackAll job:
+ * `pairs` is that job's argument, flat [username, position, …] with one pair per
+ * user, and `at` where each user's position sits in it (the highest queued wins).
+ */
+interface AckRun {
+  pairs: (string | number)[];
+  at: Map<string, number>;
+  waiters: Pending[];
+}
+
 const NO_STATS: WriteBatchStats = { commits: 0, writes: 0, failures: 0, largestBatch: 0, reruns: 0 };
 
 /**
@@ -89,6 +100,8 @@ export class SqliteWriter {
   private pending: Pending[] = [];
   /** This turn's jobs, flat: [op, args, op, args, …] (see ToWriter). */
   private queue: unknown[] = [];
+  /** The run of acknowledgements at the end of `queue`, which the next ack() joins; null once another job follows it. */
+  private acks: AckRun | null = null;
   private timer: NodeJS.Immediate | null = null;
   private stats: WriteBatchStats = NO_STATS;
   private deathCause: Error | null = null;
@@ -148,9 +161,43 @@ export class SqliteWriter {
   run<K extends WriteOp>(op: K, args: Parameters<WriteOps[K]>): Promise<ReturnType<WriteOps[K]>> {
     return new Promise((resolve, reject) => {
       if (!this.track({ resolve: resolve as (value: unknown) => void, reject })) return;
-      this.queue.push(op, args);
-      if (this.queue.length >= 2 * this.maxBatch) this.send();
-      else this.timer ??= setImmediate(() => this.send());
+      this.push(op, args);
+    });
+  }
+
+  /**
+   * Stores `username`'s acknowledged position, as run('ack', …) would, in fewer jobs:
+   * acknowledgements queued one after another (no other job between them) form one
+   * ackAll job holding each user's highest position. In a fan-out that turns a
+   * job (and a statement) per delivery into one per turn.
+   * MUST: equivalent to running the acks one by one where the run stands: positions are
+   *       max'ed, so their order within the run does not matter, and any other job
+   *       (a message that moves the head, a sign-in that reads the position, …) ends the run.
+   * MUST: every caller's promise settles with the run's job: after its COMMIT, or
+   *       rejected with its error.
+   */
+  ack(username: string, position: number): Promise<void> {
+    // Anything but a safe integer (no caller sends one) runs alone, exactly as before.
+    if (!Number.isSafeInteger(position)) return this.run('ack', [username, position]);
+    return new Promise((resolve, reject) => {
+      const waiter: Pending = { resolve: resolve as (value: unknown) => void, reject };
+      const run = this.acks;
+      if (run === null) {
+        const opened: AckRun = { pairs: [username, position], at: new Map([[username, 1]]), waiters: [waiter] };
+        const settleAll: Pending = {
+          resolve: () => opened.waiters.forEach((w) => w.resolve(undefined)),
+          reject: (error) => opened.waiters.forEach((w) => w.reject(error)),
+        };
+        if (!this.track(settleAll)) return;
+        this.push('ackAll', [opened.pairs], opened);
+        return;
+      }
+      run.waiters.push(waiter);
+      const at = run.at.get(username);
+      if (at === undefined) {
+        run.at.set(username, run.pairs.length + 1);
+        run.pairs.push(username, position);
+      } else if (position > (run.pairs[at] as number)) run.pairs[at] = position;
     });
   }
 
@@ -202,6 +249,14 @@ export class SqliteWriter {
     return true;
   }
 
+  /** Queues one job; it ends any run of acknowledgements, or opens `run` (an ackAll job's, from ack()). */
+  private push(op: WriteOp, args: unknown[], run: AckRun | null = null): void {
+    this.acks = run;
+    this.queue.push(op, args);
+    if (this.queue.length >= 2 * this.maxBatch) this.send();
+    else this.timer ??= setImmediate(() => this.send());
+  }
+
   private send(): void {
     if (this.timer) {
       clearImmediate(this.timer);
@@ -210,6 +265,7 @@ export class SqliteWriter {
     if (this.queue.length === 0) return;
     const jobs = this.queue;
     this.queue = [];
+    this.acks = null;
     this.post({ type: 'jobs', jobs });
   }
 
@@ -251,6 +307,7 @@ export class SqliteWriter {
     const abandoned = this.pending;
     this.pending = [];
     this.queue = [];
+    this.acks = null;
     if (this.cleanlyClosed) {
       this.dead = new Error(`SQLite store ${this.file} is closed`);
       return;
