@@ -813,6 +813,31 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(await store.messages.lastAcked(b)).toBeGreaterThanOrEqual(ids[4]!);
       });
 
+      it('acks sent together in one turn: each resolves once stored; the highest per user counts, never above the head', async () => {
+        const [a, b, c] = (await users('a', 'b', 'c')) as [string, string, string];
+        const ids: number[] = [];
+        for (let i = 0; i < 3; i++) ids.push((await store.messages.saveMessage(privateMessage(a, b, `m${i}`))).id);
+        const head = await store.messages.head();
+        const sent: [string, number][] = [
+          [b, ids[2]!],
+          [c, head + 1_000_000],
+          [b, ids[0]!],
+          [n('nobody'), ids[1]!],
+          [c, ids[0]!],
+        ];
+        // What each caller reads back as soon as its own ack resolved.
+        const readBack = await Promise.all(sent.map(([u, position]) => store.messages.ack(u, position).then(() => store.messages.lastAcked(u))));
+        readBack.forEach((position, i) => {
+          const [u, asked] = sent[i]!;
+          if (u === n('nobody')) expect(position).toBe(0);
+          else expect(position).toBeGreaterThanOrEqual(Math.min(asked, head));
+        });
+        expect(await store.messages.lastAcked(b)).toBe(ids[2]);
+        expect(await store.messages.lastAcked(c)).toBeLessThanOrEqual(await store.messages.head());
+        expect(await store.messages.lastAcked(c)).toBeGreaterThanOrEqual(head);
+        expect(await store.messages.lastAcked(n('nobody'))).toBe(0);
+      });
+
       it('signIn reports the head and the away window since the last sign-out; signOut records the ack', async () => {
         const [a, b] = (await users('a', 'b')) as [string, string];
         const first = await store.messages.signIn(b);

@@ -135,6 +135,123 @@ describe('SQLite writer thread', () => {
     expect(after.reruns - before.reruns).toBe(after.commits - before.commits);
   });
 
+  describe('acknowledgements queued together', () => {
+    /** Reads acked straight from the file, on a connection of its own: only committed rows are visible there. */
+    const committedAcked = (raw: Database.Database, username: string): number | undefined =>
+      raw.prepare('SELECT acked FROM positions WHERE username = ?').pluck().get(username) as number | undefined;
+
+    it('go to the writer as one job in one commit: highest position per user, clamped to the head, unknown users ignored', async () => {
+      const store = await openStore();
+      const everyone = Array.from({ length: 300 }, (_, i) => `user${i}`);
+      await Promise.all(everyone.map((name) => store.accounts.createUser(name, 'h', T0)));
+      const ids: number[] = [];
+      for (let i = 0; i < 5; i++) ids.push((await store.messages.saveMessage(note('user0', `m${i}`))).id);
+      const head = ids[4]!;
+      const before = store.batchStats();
+      const raw = new Database(file, { readonly: true });
+      try {
+        const seenAtResolve: (number | undefined)[] = [];
+        const acks: Promise<void>[] = [];
+        // Everyone acknowledges twice, newest first for half of them: only the highest counts.
+        for (const [i, name] of everyone.entries()) {
+          const [first, second] = i % 2 === 0 ? [ids[1]!, ids[3]!] : [ids[3]!, ids[1]!];
+          acks.push(store.messages.ack(name, first), store.messages.ack(name, second));
+        }
+        acks.push(store.messages.ack('user7', head + 1000)); // beyond the head: clamped
+        acks.push(store.messages.ack('ghost', ids[2]!)); // not a user: ignored, as a lone ack is
+        acks.push(store.messages.ack('user8', 0)); // never lowers
+        acks.forEach((ack) => void ack.then(() => seenAtResolve.push(committedAcked(raw, 'user299'))));
+        expect(committedAcked(raw, 'user299')).toBe(0); // queued, nothing written yet
+        await Promise.all(acks);
+        // Each promise resolved once the commit was visible to another connection.
+        expect(seenAtResolve).toEqual(acks.map(() => ids[3]));
+        const after = store.batchStats();
+        expect(after.commits - before.commits).toBe(1);
+        expect(after.writes - before.writes).toBe(1);
+        expect(after.failures - before.failures).toBe(0);
+        expect(committedAcked(raw, 'ghost')).toBeUndefined();
+      } finally {
+        raw.close();
+      }
+      const expected = (name: string) => (name === 'user7' ? head : ids[3]);
+      for (const name of everyone) expect(await store.messages.lastAcked(name)).toBe(expected(name));
+      expect(await store.messages.lastAcked('ghost')).toBe(0);
+
+      // A restart finds them.
+      await store.close();
+      open.length = 0;
+      const reopened = await openStore();
+      for (const name of everyone) expect(await reopened.messages.lastAcked(name)).toBe(expected(name));
+    });
+
+    it('a job that fails in the same batch neither loses nor rejects them', async () => {
+      const store = await openStore();
+      await Promise.all(['ann', 'ben', 'cat'].map((name) => store.accounts.createUser(name, 'h', T0)));
+      const m1 = await store.messages.saveMessage(note('ann', 'one'));
+      const m2 = await store.messages.saveMessage(note('ann', 'two'));
+      const before = store.batchStats();
+      const acks = [store.messages.ack('ben', m1.id), store.messages.ack('cat', m2.id)];
+      // The CHECK on messages.kind fails inside SQLite: the batch is redone with a savepoint per job.
+      const bad = store.messages.saveMessage({ ...note('ann', 'bad'), kind: 'shout' as NewMessage['kind'] });
+      const later = [store.messages.ack('ben', m2.id), store.messages.ack('ann', m2.id)];
+      await expect(bad).rejects.toThrow(/CHECK constraint failed/);
+      await Promise.all([...acks, ...later]);
+      const after = store.batchStats();
+      expect(after.commits - before.commits).toBe(1);
+      expect(after.reruns - before.reruns).toBe(1);
+      expect(after.failures - before.failures).toBe(1);
+      expect(after.writes - before.writes).toBe(2); // the acks before the failing job, and those after it
+      expect([await store.messages.lastAcked('ann'), await store.messages.lastAcked('ben'), await store.messages.lastAcked('cat')]).toEqual([
+        m2.id,
+        m2.id,
+        m2.id,
+      ]);
+    });
+
+    it('keep their place among other writes: a message, a sign-in or a sign-out between them ends the run', async () => {
+      const store = await openStore();
+      await Promise.all(['ann', 'ben'].map((name) => store.accounts.createUser(name, 'h', T0)));
+      const m1 = await store.messages.saveMessage(note('ann', 'one'));
+      // Queued before the message: clamped to the head as it was then, not to the new message.
+      const early = store.messages.ack('ben', m1.id + 100);
+      const m2 = store.messages.saveMessage(note('ann', 'two'));
+      const late = store.messages.ack('ann', m1.id + 100);
+      await Promise.all([early, m2, late]);
+      expect(await store.messages.lastAcked('ben')).toBe(m1.id);
+      expect(await store.messages.lastAcked('ann')).toBe((await m2).id);
+
+      // A sign-in reads the position the acks before it stored, and none after it.
+      const m3 = await store.messages.saveMessage(note('ann', 'three'));
+      const before = store.messages.ack('ben', (await m2).id);
+      const signIn = store.messages.signIn('ben');
+      const after = store.messages.ack('ben', m3.id);
+      await Promise.all([before, after]);
+      expect((await signIn).acked).toBe((await m2).id);
+      expect(await store.messages.lastAcked('ben')).toBe(m3.id);
+
+      // A sign-out's position and an ack's are max'ed whichever comes first.
+      const m4 = await store.messages.saveMessage(note('ann', 'four'));
+      await Promise.all([store.messages.ack('ben', m4.id), store.messages.signOut('ben', m3.id), store.messages.ack('ann', m3.id)]);
+      await Promise.all([store.messages.signOut('ann', m4.id), store.messages.ack('ann', m3.id)]);
+      expect([await store.messages.lastAcked('ann'), await store.messages.lastAcked('ben')]).toEqual([m4.id, m4.id]);
+      expect(store.batchStats().failures).toBe(0);
+    });
+
+    it('all reject when the writer thread dies before committing them', async () => {
+      const store = await openStore();
+      await store.accounts.createUser('ann', 'h', T0);
+      await store.messages.saveMessage(note('ann', 'one'));
+      const acks = [store.messages.ack('ann', 1), store.messages.ack('ann', 1), store.messages.ack('ghost', 1)];
+      const outcomes = Promise.allSettled(acks);
+      await store.terminateWriterForTests();
+      for (const outcome of await outcomes) {
+        expect(outcome.status).toBe('rejected');
+        expect(String((outcome as PromiseRejectedResult).reason)).toMatch(/stopped unexpectedly/);
+      }
+      await store.close();
+    });
+  });
+
   it('every write method is visible to reads as soon as its promise resolved', async () => {
     const store = await openStore();
     expect(await store.accounts.createUser('ann', 'h1', T0)).toBe(true);

@@ -444,8 +444,7 @@ export class SqliteStore implements Store {
         (op) =>
         (...args) =>
           this.closed ? Promise.reject(new Error(`SQLite store ${db.name} is closed`)) : this.writer.run(op, args),
-      ack: (username, position) =>
-        this.closed ? Promise.reject(new Error(`SQLite store ${db.name} is closed`)) : this.writer.ack(username, position),
+      ack: (username, position) => (this.closed ? Promise.reject(new Error(`SQLite store ${db.name} is closed`)) : this.writer.ack(username, position)),
     };
     this.accounts = accounts(sides);
     this.admin = admin(sides);

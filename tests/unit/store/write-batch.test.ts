@@ -5,7 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openWriterConnection } from '../../../server/store/sqlite/connection';
+import { prepareStatements } from '../../../server/store/sqlite/statements';
 import { WriteBatch } from '../../../server/store/sqlite/write-batch';
+import { writeOps } from '../../../server/store/sqlite/write-ops';
 
 describe('WriteBatch', () => {
   let dir: string;
@@ -165,5 +168,69 @@ describe('WriteBatch', () => {
     // The batcher keeps working afterwards.
     await batch.enqueue(insert(3));
     expect(rows()).toEqual([3]);
+  });
+});
+
+// The coalesced acknowledgements (ackAll) in a group commit on the store's real schema.
+describe('ackAll in a WriteBatch', () => {
+  let dir: string;
+  let db: Database.Database;
+  const statements: string[] = [];
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'chat-acks-'));
+    const file = join(dir, 'chat.db');
+    openWriterConnection(file).close(); // creates and migrates the file
+    statements.length = 0;
+    db = new Database(file, { verbose: (sql) => statements.push(String(sql)) });
+    db.pragma('foreign_keys = ON');
+  });
+
+  afterEach(async () => {
+    db.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  function setUp(users: string[], messages: number) {
+    const ops = writeOps(prepareStatements(db));
+    db.transaction(() => {
+      for (const name of users) ops.createUser(name, 'h', 0);
+      for (let i = 0; i < messages; i++) ops.saveMessage({ kind: 'broadcast', from: users[0]!, text: `m${i}`, ts: i });
+    })();
+    statements.length = 0;
+    return ops;
+  }
+  const acked = () => Object.fromEntries(db.prepare('SELECT username, acked FROM positions ORDER BY username').raw().all() as [string, number][]);
+
+  it('applies every pair with one UPDATE: raised, never lowered, clamped to the head; unknown users add no row', async () => {
+    const users = Array.from({ length: 200 }, (_, i) => `u${String(i).padStart(3, '0')}`);
+    const ops = setUp([...users, '__proto__'], 10);
+    db.prepare("UPDATE positions SET acked = 7 WHERE username = 'u001'").run();
+    statements.length = 0;
+    const pairs = [...users.flatMap((name) => [name, 5]), 'u001', 3, 'u002', 99, 'ghost', 4, '__proto__', 6];
+    const batch = new WriteBatch(db);
+    await batch.enqueue(() => ops.ackAll(pairs));
+    expect(statements.filter((sql) => /^UPDATE positions/.test(sql))).toHaveLength(1);
+    expect(statements.filter((sql) => /BEGIN|COMMIT/i.test(sql))).toEqual(['BEGIN IMMEDIATE', 'COMMIT']);
+    // The later pair of a name replaces the earlier (the client sends one per user, already max'ed).
+    const expected = { ...Object.fromEntries(users.map((name) => [name, 5])), u001: 7, u002: 10 };
+    const row = db.prepare('SELECT acked FROM positions WHERE username = ?').pluck();
+    expect(row.get('__proto__')).toBe(6); // a plain key, whatever the name
+    const { __proto__: _proto, ...rest } = acked();
+    expect(rest).toEqual(expected);
+    expect(row.get('ghost')).toBeUndefined();
+  });
+
+  it('commits once with the rest of its batch when another job throws, as each job did alone', async () => {
+    const ops = setUp(['ann', 'ben', 'cat'], 3);
+    const batch = new WriteBatch(db);
+    const outcomes = await Promise.allSettled([
+      batch.enqueue(() => ops.ackAll(['ann', 2, 'ben', 3])),
+      batch.enqueue(() => ops.saveMessage({ kind: 'group', from: 'ann', group: 'nowhere', text: 'x', ts: 0 })),
+      batch.enqueue(() => ops.ackAll(['cat', 1, 'ann', 3])),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(batch.getStats()).toMatchObject({ commits: 1, writes: 2, failures: 1, reruns: 1 });
+    expect(acked()).toEqual({ ann: 3, ben: 3, cat: 1 });
   });
 });
