@@ -70,7 +70,7 @@ export interface Connection {
   /**
    * True when the client cannot acknowledge deliveries itself (a line-protocol
    * client just reads): a delivery then counts as acknowledged once its bytes
-   * were handed to the kernel, reported through deliver()'s `onWritten`.
+   * were handed to the kernel, reported through deliver()'s `acks`.
    */
   readonly acknowledgesOnWrite: boolean;
 
@@ -80,18 +80,28 @@ export interface Connection {
   /** Pushes an event (not `message`: deliveries go through deliver()). */
   event(event: EventFrame): void;
   /**
-   * Delivers a chat message. `onWritten(seq)` runs once the bytes were handed
-   * to the kernel; it is passed only to connections that acknowledge on write,
-   * and may run once for several deliveries written together (with the highest
-   * seq among them: acknowledgements are cumulative).
+   * Delivers a chat message. `acks.writtenUpTo(seq)` runs once the bytes were
+   * handed to the kernel; `acks` is passed only to connections that acknowledge
+   * on write, and may be told once for several deliveries written together (the
+   * highest seq among them: acknowledgements are cumulative).
    * `catchUp`: part of a catch-up the server streams with drained(); such
    * writes never count against the slow-consumer limit.
    */
-  deliver(seq: number, offline: boolean, message: OutboundMessage, onWritten?: (seq: number) => void, catchUp?: boolean): void;
+  deliver(seq: number, offline: boolean, message: OutboundMessage, acks?: WrittenAcks, catchUp?: boolean): void;
   /** Resolves once little output is queued (at once when so), or the connection is gone: a catch-up waits on it between messages. */
   drained(): Promise<void>;
   /** Closes after flushing what is queued. */
   close(reason: string): void;
+}
+
+/**
+ * Told which deliveries were written, for connections that acknowledge on
+ * write (the session itself: an object with a method rather than a closure per
+ * session, which every idle signed-in connection would hold).
+ */
+export interface WrittenAcks {
+  /** Deliveries up to `seq` were handed to the kernel. */
+  writtenUpTo(seq: number): void;
 }
 
 /** How a submitted command ended; its reply has been written by then. */

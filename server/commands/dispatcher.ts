@@ -25,6 +25,8 @@ import type { CommandContext, CommandSpec } from './types';
 const PIPELINE_FACTOR = 8;
 /** Seconds of sending at the rate limit that may be in flight: a sender within the limit is never refused while commits are slow. */
 const SLOW_COMMIT_SECONDS = 30;
+/** How often idle lanes whose rate limit was still refilling are checked again (and forgotten once it is full). */
+const REFILL_CHECK_MS = 1_000;
 /**
  * Rate-limit refusals in a row (no input accepted in between) that get an
  * error reply; later ones are dropped without one, so a flood cannot make the
@@ -34,7 +36,12 @@ export const ANSWERED_REFUSALS = 10;
 /** Rate-limit refusals in a row after which the connection is closed as a flood. */
 export const FLOOD_REFUSALS = 100;
 
-/** Per-connection state of the dispatcher: the command queue, the pipeline and the rate limit. */
+/**
+ * Per-connection state of the dispatcher: the command queue, the pipeline and
+ * the rate limit. Made by a connection's first input and forgotten again once
+ * every command finished and the rate limit has refilled (a new lane then is
+ * the same as the old one), so an idle signed-in connection keeps none.
+ */
 interface Lane {
   /** Settles when every command so far has finished. */
   tail: Promise<unknown>;
@@ -53,6 +60,8 @@ interface Lane {
   bucket: TokenBucket;
   /** Refusals by the rate limit since input was last accepted. */
   refusedInARow: number;
+  /** Commands queued whose tail callback has not run yet: 0 once all have finished. */
+  unfinished: number;
 }
 
 /** Result of counting one piece of input against the rate limit. */
@@ -124,6 +133,9 @@ function forgetOutcome(lane: Lane, done: Promise<unknown>): void {
 
 export class Dispatcher {
   private readonly lanes = new WeakMap<Client, Lane>();
+  /** Clients with an idle lane whose rate limit is still refilling: one timer checks them (none when empty). */
+  private readonly refilling = new Set<Client>();
+  private refillTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly services: Services) {}
 
@@ -160,6 +172,7 @@ export class Dispatcher {
         inFlight: 0,
         bucket: new TokenBucket(config.rateLimit, config.rateBurst, now),
         refusedInARow: 0,
+        unfinished: 0,
       };
       this.lanes.set(client, lane);
     }
@@ -239,7 +252,12 @@ export class Dispatcher {
     if (turn.issued) lane.turn = turn.issued;
     lane.replied = done;
     // A command that is not pipelined started after everything before it, so it ends after it too.
-    lane.tail = (pipelined ? Promise.all([lane.tail, done]) : done).then(() => forgetOutcome(lane, done));
+    lane.unfinished++;
+    lane.tail = (pipelined ? Promise.all([lane.tail, done]) : done).then(() => {
+      forgetOutcome(lane, done);
+      lane.unfinished--;
+      this.forgetIfIdle(client, lane);
+    });
     if (!pipelined) lane.barrier = done;
     lane.pipelining = pipelined;
     return done;
@@ -281,6 +299,39 @@ export class Dispatcher {
       return this.fail(client, id, { code: ErrorCode.INTERNAL, message: 'The server failed to handle this command. Try again later.' });
     } finally {
       turn.finish();
+    }
+  }
+
+  /**
+   * Forgets the lane of a client with nothing queued or running, once its rate
+   * limit is full again: until then it is checked every REFILL_CHECK_MS.
+   */
+  private forgetIfIdle(client: Client, lane: Lane): void {
+    if (lane.unfinished > 0 || lane.refusedInARow > 0 || this.lanes.get(client) !== lane) return;
+    if (lane.bucket.full()) {
+      this.lanes.delete(client);
+      return;
+    }
+    this.refilling.add(client);
+    if (this.refillTimer === null) {
+      this.refillTimer = setInterval(() => this.checkRefilling(), REFILL_CHECK_MS);
+      this.refillTimer.unref();
+    }
+  }
+
+  private checkRefilling(): void {
+    for (const client of this.refilling) {
+      const lane = this.lanes.get(client);
+      // Busy again: its next command's end checks it again.
+      if (!lane || client.closed || lane.unfinished > 0 || lane.refusedInARow > 0) this.refilling.delete(client);
+      else if (lane.bucket.full()) {
+        this.lanes.delete(client);
+        this.refilling.delete(client);
+      }
+    }
+    if (this.refilling.size === 0 && this.refillTimer !== null) {
+      clearInterval(this.refillTimer);
+      this.refillTimer = null;
     }
   }
 

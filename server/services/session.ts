@@ -12,7 +12,7 @@
 //   triggers a catch-up read, and the store decides what comes next.
 // - Catch-up pages wait for the connection to drain (backpressure) and never
 //   count against the slow-consumer limit.
-import { OutboundMessage, type Connection, type SessionHandle } from '../connection';
+import { OutboundMessage, type Connection, type SessionHandle, type WrittenAcks } from '../connection';
 import type { Logger } from '../log';
 import type { AwayWindow, MessageStore } from '../store/store';
 
@@ -37,14 +37,16 @@ export interface SessionOptions {
   startedAt: number;
 }
 
-export class Session implements SessionHandle {
+export class Session implements SessionHandle, WrittenAcks {
   readonly username: string;
   readonly connection: Connection;
   readonly wantsPresence: boolean;
   readonly startedAt: number;
   private readonly store: MessageStore;
   private readonly log: Logger;
-  private readonly away: AwayWindow;
+  /** The away window at sign-in, as two numbers: an object of its own would stay alive with every idle session. */
+  private readonly awayFrom: number;
+  private readonly awayTo: number;
   private readonly liveInOrder: boolean;
   /** Highest position written to the connection. */
   private lastSent: number;
@@ -71,11 +73,11 @@ export class Session implements SessionHandle {
     this.lastSent = options.resumeFrom;
     this.ackedSeq = Math.max(options.acked, 0);
     this.storedAck = this.ackedSeq;
-    this.away = options.away;
+    this.awayFrom = options.away.from;
+    this.awayTo = options.away.to;
     this.liveInOrder = options.liveInOrder;
     this.wantsPresence = options.wantsPresence;
     this.startedAt = options.startedAt;
-    this.onWritten = this.connection.acknowledgesOnWrite ? (seq) => this.writtenUpTo(seq) : undefined;
   }
 
   /** Sends everything of the user's conversations after the last sent position, then releases waiting live deliveries. */
@@ -103,7 +105,12 @@ export class Session implements SessionHandle {
     try {
       for (;;) {
         if (this.ended) return;
-        const page = await this.store.mailbox({ username: this.username, after: this.lastSent, limit: CATCH_UP_PAGE, away: this.away });
+        const page = await this.store.mailbox({
+          username: this.username,
+          after: this.lastSent,
+          limit: CATCH_UP_PAGE,
+          away: { from: this.awayFrom, to: this.awayTo },
+        });
         for (const d of page) {
           if (this.ended) return;
           if (d.seq <= this.lastSent) continue;
@@ -156,11 +163,9 @@ export class Session implements SessionHandle {
 
   private write(seq: number, offline: boolean, message: OutboundMessage, catchUp = false): void {
     this.lastSent = seq;
-    this.connection.deliver(seq, offline, message, this.onWritten, catchUp);
+    // Connections that acknowledge on write report written positions to the session itself (writtenUpTo).
+    this.connection.deliver(seq, offline, message, this.connection.acknowledgesOnWrite ? this : undefined, catchUp);
   }
-
-  /** Connections that acknowledge on write report written positions here (one function per session, not one per delivery). */
-  private readonly onWritten: ((seq: number) => void) | undefined;
 
   /**
    * Records that everything up to `seq` was processed (never beyond what was
@@ -182,7 +187,7 @@ export class Session implements SessionHandle {
    * same as acknowledge() without a caller waiting, so no promise per call
    * while a write is in flight (one per connection per turn in a fan-out).
    */
-  private writtenUpTo(seq: number): void {
+  writtenUpTo(seq: number): void {
     this.raiseAck(seq);
     if (this.ackWrite === null && this.storedAck < this.ackedSeq) void this.startAckWrite();
   }

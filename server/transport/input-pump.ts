@@ -31,6 +31,12 @@ export interface PumpHooks<U> {
   onceDrained(fn: () => void): void;
   /** False once the connection closed: queued input is dropped. */
   isOpen(): boolean;
+  /**
+   * The pump holds nothing (no input, no pause, no timer or listener pending):
+   * the owner may drop it and make a new one for the next input, so an idle
+   * connection keeps no pump.
+   */
+  pumpIdle(): void;
 }
 
 export class InputPump<U> {
@@ -95,6 +101,12 @@ export class InputPump<U> {
       this.head = 0;
     }
     this.updateReading();
+    this.reportIfIdle();
+  }
+
+  private reportIfIdle(): void {
+    if (this.length > 0 || this.scheduled || this.readingPaused || this.waitingForDrain || this.waitingForCommands || this.throttleTimer) return;
+    this.hooks.pumpIdle();
   }
 
   /** True when the next unit must wait (output backed up, or too many commands in flight); arranges to run again. */
@@ -128,6 +140,7 @@ export class InputPump<U> {
       this.throttleTimer = setTimeout(() => {
         this.throttleTimer = null;
         this.updateReading();
+        this.reportIfIdle();
       }, backoffMs);
       this.throttleTimer.unref();
     }

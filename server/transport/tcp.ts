@@ -19,7 +19,7 @@
 import { isUtf8 } from 'node:buffer';
 import net from 'node:net';
 import tls from 'node:tls';
-import { CloseReason, type Connection, type ConnectionInput, type OutboundMessage } from '../connection';
+import { CloseReason, type Connection, type ConnectionInput, type OutboundMessage, type WrittenAcks } from '../connection';
 import {
   ErrorCode,
   MAX_FRAME_BYTES,
@@ -57,6 +57,39 @@ type PromptState =
   | { kind: 'authenticating'; username: string; registering: boolean }
   | { kind: 'ready' };
 
+// The states that carry no data are shared objects: every signed-in connection
+// points at the same READY instead of holding an object of its own.
+const USERNAME: PromptState = Object.freeze({ kind: 'username' });
+const REGISTER_USERNAME: PromptState = Object.freeze({ kind: 'register-username' });
+const READY: PromptState = Object.freeze({ kind: 'ready' });
+
+/**
+ * Whole milliseconds since this module loaded: small enough for V8 to keep in a
+ * connection's field as a small integer for 24 days, where Date.now() (or a
+ * difference of two, which V8 leaves a double) would be a boxed heap number of
+ * its own on every connection.
+ */
+const EPOCH = Date.now();
+function clock(): number {
+  return Math.floor(Date.now() - EPOCH);
+}
+
+/** Where a socket's connection is kept, so the socket's listeners can be shared functions instead of closures per connection. */
+const CONNECTION = Symbol('tcp connection');
+type ConnectedSocket = net.Socket & { [CONNECTION]: TcpConnection };
+
+// Listeners every socket shares (`this` is the socket).
+function onSocketData(this: ConnectedSocket, chunk: Buffer): void {
+  this[CONNECTION].onData(chunk);
+}
+function onSocketError(this: ConnectedSocket, err: Error): void {
+  const conn = this[CONNECTION];
+  conn.options.log.debug({ conn: conn.id, err: err.message }, 'tcp socket error');
+}
+function onSocketClose(this: ConnectedSocket): void {
+  this[CONNECTION].closed();
+}
+
 export interface TcpOptions extends ListenerOptions {
   /** A connection silent this long (ms) is closed. */
   idleMs: number;
@@ -71,17 +104,23 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
   readonly id = nextConnectionId();
   readonly kind = 'tcp';
   readonly acknowledgesOnWrite = true;
-  readonly remoteAddress: string;
   readonly address: string;
+  /** Kept as a number; remoteAddress is built when asked (logs, session lists), not held as a string per connection. */
+  private readonly port: number | undefined;
   private input!: ConnectionInput;
-  private state: PromptState = { kind: 'username' };
+  private state: PromptState = USERNAME;
   /** Lines typed while a sign-in is being checked; handled afterwards in order. */
   private held: Buffer[] | null = null;
   private chunks: Buffer[] | null = null;
   private buffered = 0;
   private discarding = false;
-  private readonly backlog: Backlog;
-  /** Lines wait here and are handled a few per turn (see input-pump.ts); made on the first line, idle connections stay small. */
+  /** Catch-up accounting, made by the first catch-up write (most connections never need one). */
+  private backlogInstance: Backlog | null = null;
+  /**
+   * Lines wait here and are handled a few per turn (see input-pump.ts); made on
+   * the first line and dropped again once it has nothing left to do, so an idle
+   * connection holds no pump.
+   */
   private pumpInstance: InputPump<Buffer> | null = null;
   /** This turn's output, written as one chunk when the turn ends (null: nothing yet). */
   private out: (string | Buffer)[] | null = null;
@@ -90,20 +129,27 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
   private outDone: ((failed: boolean) => void)[] | null = null;
   /** The highest delivery of this turn to acknowledge once written, and who to tell. */
   private ackSeq = 0;
-  private ackTo: ((seq: number) => void) | null = null;
+  private ackTo: WrittenAcks | null = null;
 
-  /** When bytes last came in or went out (Date.now()); the listener's idle sweep closes a connection silent for idleMs. */
-  private lastActive = Date.now();
+  /** When bytes last came in or went out (clock()); the listener's idle sweep closes a connection silent for idleMs. */
+  private lastActive = clock();
 
   constructor(
     private readonly socket: net.Socket,
-    private readonly options: TcpOptions,
+    readonly options: TcpOptions,
     /** The listener's connections that the idle sweep watches: this one is in it until it closes. */
     private readonly live: Set<TcpConnection>,
   ) {
-    this.backlog = new Backlog(socket);
     this.address = socket.remoteAddress ?? '?';
-    this.remoteAddress = `${this.address}:${socket.remotePort ?? '?'}`;
+    this.port = socket.remotePort;
+  }
+
+  get remoteAddress(): string {
+    return `${this.address}:${this.port ?? '?'}`;
+  }
+
+  private get backlog(): Backlog {
+    return (this.backlogInstance ??= new Backlog(this.socket));
   }
 
   private get pump(): InputPump<Buffer> {
@@ -129,14 +175,13 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
   isOpen(): boolean {
     return this.open;
   }
+  pumpIdle(): void {
+    this.pumpInstance = null;
+  }
 
-  /** The prefix of attachment links once known (it does not change once the HTTP port is up). */
-  private knownLinkBase = '';
-
-  /** Prefix of attachment links on this connection's lines (asked until known: the HTTP port may start after TCP). */
+  /** Prefix of attachment links on this connection's lines (listenTcp shares one string per local address). */
   private linkBase(): string {
-    if (this.knownLinkBase === '') this.knownLinkBase = this.options.fileLinkBase(this.socket.localAddress ?? '127.0.0.1');
-    return this.knownLinkBase;
+    return this.options.fileLinkBase(this.socket.localAddress ?? '127.0.0.1');
   }
 
   get open(): boolean {
@@ -144,18 +189,17 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
   }
 
   start(): void {
-    const { inbound, log, serverName, allowRegister } = this.options;
+    const { inbound, serverName, allowRegister } = this.options;
     this.input = inbound.open(this);
     this.socket.setNoDelay(true);
     this.socket.setKeepAlive(true, 30_000);
     // Idleness is checked by one sweep per listener (listenTcp), not a timer per socket.
     this.live.add(this);
-    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    this.socket.on('error', (err) => log.debug({ conn: this.id, err: err.message }, 'tcp socket error'));
-    this.socket.on('close', () => {
-      this.live.delete(this);
-      void this.input.closed('disconnected');
-    });
+    const socket = this.socket as ConnectedSocket;
+    socket[CONNECTION] = this;
+    socket.on('data', onSocketData);
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClose);
     this.writeLine(`Welcome to ${serverName}. Sign in below; type "help" once signed in.`);
     if (!inbound.hasAccounts) {
       this.writeLine(
@@ -169,6 +213,12 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
 
   // ---------------------------------------------------------------- input
 
+  /** The socket closed (its 'close' event). */
+  closed(): void {
+    this.live.delete(this);
+    void this.input.closed('disconnected');
+  }
+
   /** Closes the connection when nothing came in or went out for idleMs (called by the listener's sweep). */
   closeIfIdle(now: number): void {
     if (now - this.lastActive < this.options.idleMs) return;
@@ -176,8 +226,8 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
     this.close('idle for too long');
   }
 
-  private onData(chunk: Buffer): void {
-    this.lastActive = Date.now();
+  onData(chunk: Buffer): void {
+    this.lastActive = clock();
     let start = 0;
     for (;;) {
       const lf = chunk.indexOf(LF, start);
@@ -283,7 +333,7 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
   private onUsername(name: string): void {
     if (name === '') return this.prompt();
     if (name.toLowerCase() === 'register' && this.options.allowRegister) {
-      this.state = { kind: 'register-username' };
+      this.state = REGISTER_USERNAME;
       return this.prompt();
     }
     if (!this.acceptableUsername(name)) return;
@@ -322,14 +372,14 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
     this.state = { kind: 'authenticating', username, registering };
     const outcome = await this.input.submit(null, command);
     if (outcome.ok) {
-      this.state = { kind: 'ready' };
+      this.state = READY;
     } else {
       const { code } = outcome.error;
       // A wrong password, or a refusal to try now (busy, over a budget), asks for the password again.
       const retryPassword = code === ErrorCode.INVALID_CREDENTIALS || code === ErrorCode.RATE_LIMITED || code === ErrorCode.SERVER_BUSY;
-      if (!registering) this.state = retryPassword ? { kind: 'password', username } : { kind: 'username' };
-      else if (code === ErrorCode.REGISTRATION_DISABLED) this.state = { kind: 'username' };
-      else this.state = code === ErrorCode.BAD_REQUEST ? { kind: 'register-password', username } : { kind: 'register-username' };
+      if (!registering) this.state = retryPassword ? { kind: 'password', username } : USERNAME;
+      else if (code === ErrorCode.REGISTRATION_DISABLED) this.state = USERNAME;
+      else this.state = code === ErrorCode.BAD_REQUEST ? { kind: 'register-password', username } : REGISTER_USERNAME;
       this.prompt();
     }
     this.releaseHeld();
@@ -369,7 +419,7 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
     if (line !== null && (this.state.kind === 'ready' || event.event === 'shutdown')) this.writeLine(line);
   }
 
-  deliver(seq: number, offline: boolean, message: OutboundMessage, onWritten?: (seq: number) => void, catchUp = false): void {
+  deliver(seq: number, offline: boolean, message: OutboundMessage, acks?: WrittenAcks, catchUp = false): void {
     // A delivery line is the same bytes for every recipient of a message with the same
     // seq and variant (online, offline); links to attachments also depend on the
     // address the client reached (clients on one address share them).
@@ -379,10 +429,10 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
       (m: ChatMessage) => `#${seq} ${formatDeliveryBody(offline, m, undefined, base)}\n`,
     );
     if (!this.enqueue(line)) return;
-    if (onWritten) {
+    if (acks) {
       // Acknowledgements are cumulative: the turn's last delivery stands for the earlier ones.
       this.ackSeq = seq;
-      this.ackTo = onWritten;
+      this.ackTo = acks;
     }
     if (catchUp) {
       const flushed = this.backlog.catchUpWrite(line.length);
@@ -432,7 +482,8 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
   /** A peer that does not read its output is disconnected (a slow consumer must not make the server buffer without limit). */
   private checkQueue(turnBytes = this.outBytes): boolean {
     const queued = this.socket.writableLength + turnBytes;
-    if (!this.backlog.over(queued, this.options.maxSendQueueBytes)) return true;
+    // Without a backlog no catch-up output is queued: everything counts.
+    if (!(this.backlogInstance?.over(queued, this.options.maxSendQueueBytes) ?? queued > this.options.maxSendQueueBytes)) return true;
     this.options.log.warn({ conn: this.id, queued }, 'slow consumer disconnected');
     this.out = [];
     this.outDone = null;
@@ -457,7 +508,7 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
       if (done) for (const d of done) d(true);
       return;
     }
-    this.lastActive = Date.now();
+    this.lastActive = clock();
     const chunk = out.length === 1 ? out[0]! : joinChunks(out);
     if (done === null && !ackTo) {
       this.socket.write(chunk);
@@ -465,7 +516,7 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
     }
     this.socket.write(chunk, (err) => {
       if (done) for (const d of done) d(!!err);
-      if (!err && ackTo) ackTo(ackSeq);
+      if (!err && ackTo) ackTo.writtenUpTo(ackSeq);
     });
   }
 }
@@ -488,12 +539,26 @@ function joinChunks(out: readonly (string | Buffer)[]): Buffer {
 export function listenTcp(options: TcpOptions): Promise<net.Server> {
   const onConnection = (socket: net.Socket) => {
     const refusal = options.inbound.admit(socket.remoteAddress ?? '?');
-    if (!refusal) return new TcpConnection(socket, options, live).start();
+    if (!refusal) return new TcpConnection(socket, connectionOptions, live).start();
     // Refused before any per-connection state exists: one line, then gone.
     options.log.debug({ address: socket.remoteAddress, code: refusal.code }, 'tcp connection refused');
     socket.on('error', () => {});
     socket.end(`${formatError(refusal)}\n`);
     setTimeout(() => socket.destroy(), 2_000).unref();
+  };
+  // Attachment link prefixes, one string per local address the clients reached
+  // (not one per connection); an empty answer (HTTP port not up yet) is asked again.
+  const linkBases = new Map<string, string>();
+  const connectionOptions: TcpOptions = {
+    ...options,
+    fileLinkBase(localAddress) {
+      let base = linkBases.get(localAddress);
+      if (base === undefined) {
+        base = options.fileLinkBase(localAddress);
+        if (base !== '') linkBases.set(localAddress, base);
+      }
+      return base;
+    },
   };
   // One sweep for every connection's idle time (a timer per socket costs memory on every idle connection).
   const live = new Set<TcpConnection>();
@@ -501,7 +566,7 @@ export function listenTcp(options: TcpOptions): Promise<net.Server> {
     options.idleMs > 0
       ? setInterval(
           () => {
-            const now = Date.now();
+            const now = clock();
             for (const conn of live) conn.closeIfIdle(now);
           },
           Math.max(50, Math.min(options.idleMs / 4, 15_000)),

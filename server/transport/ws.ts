@@ -28,7 +28,7 @@ import https from 'node:https';
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
-import { CloseReason, type Connection, type ConnectionInput, type OutboundMessage } from '../connection';
+import { CloseReason, type Connection, type ConnectionInput, type OutboundMessage, type WrittenAcks } from '../connection';
 import {
   ErrorCode,
   MAX_FRAME_BYTES,
@@ -95,13 +95,15 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
   readonly kind = 'ws';
   /** WebSocket clients acknowledge with `ack` once they processed a delivery. */
   readonly acknowledgesOnWrite = false;
-  readonly remoteAddress: string;
   readonly address: string;
+  /** Kept as a number; remoteAddress is built when asked (logs, session lists), not held as a string per connection. */
+  private readonly port: number | undefined;
   private input!: ConnectionInput;
-  /** Frames wait here and are handled a few per turn (see input-pump.ts); made on the first frame, idle connections stay small. */
+  /** Frames wait here and are handled a few per turn (see input-pump.ts); made on the first frame and dropped once it has nothing left to do, so an idle connection holds none. */
   private pumpInstance: InputPump<{ data: RawData; isBinary: boolean }> | null = null;
   alive = true;
-  private readonly backlog: Backlog;
+  /** Catch-up accounting, made by the first catch-up write (most connections never need one). */
+  private backlogInstance: Backlog | null = null;
   /** This turn's frames, written as one chunk when the turn ends (null: nothing yet). */
   private out: Buffer[] | null = null;
   private outBytes = 0;
@@ -119,8 +121,15 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
     private readonly connections: Set<WsConnection>,
   ) {
     this.address = address;
-    this.remoteAddress = `${address}:${port ?? '?'}`;
-    this.backlog = new Backlog(socket);
+    this.port = port;
+  }
+
+  get remoteAddress(): string {
+    return `${this.address}:${this.port ?? '?'}`;
+  }
+
+  private get backlog(): Backlog {
+    return (this.backlogInstance ??= new Backlog(this.socket));
   }
 
   private get pump(): InputPump<{ data: RawData; isBinary: boolean }> {
@@ -145,6 +154,9 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
   }
   isOpen(): boolean {
     return this.open;
+  }
+  pumpIdle(): void {
+    this.pumpInstance = null;
   }
 
   get open(): boolean {
@@ -209,7 +221,7 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
     this.send(encodeEvent(event));
   }
 
-  deliver(seq: number, offline: boolean, message: OutboundMessage, _onWritten?: (seq: number) => void, catchUp = false): void {
+  deliver(seq: number, offline: boolean, message: OutboundMessage, _acks?: WrittenAcks, catchUp = false): void {
     // The whole frame (header and payload) is the same bytes for every recipient with
     // this seq and variant: framed once per message, then written as it is. A live
     // delivery's seq is the message's id, so its key is a constant (no string per recipient).
@@ -271,7 +283,8 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
   /** A peer that does not read its output is disconnected (a slow consumer must not make the server buffer without limit). */
   private checkQueue(turnBytes = this.outBytes): boolean {
     const queued = this.ws.bufferedAmount + turnBytes;
-    if (!this.backlog.over(queued, this.options.maxSendQueueBytes)) return true;
+    // Without a backlog no catch-up output is queued: everything counts.
+    if (!(this.backlogInstance?.over(queued, this.options.maxSendQueueBytes) ?? queued > this.options.maxSendQueueBytes)) return true;
     this.options.log.warn({ conn: this.id, queued }, 'slow consumer disconnected');
     this.dropTurn();
     this.ws.terminate();

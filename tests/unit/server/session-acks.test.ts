@@ -5,12 +5,12 @@
 // is durable, and a failed write neither loops nor stops later ones.
 import { describe, expect, it } from 'vitest';
 import { testSession } from '../../helpers/session';
-import { OutboundMessage, type Connection } from '../../../server/connection';
+import { OutboundMessage, type Connection, type WrittenAcks } from '../../../server/connection';
 import { MemoryStore } from '../../../server/store/memory';
 import type { MessageStore } from '../../../server/store/store';
 import { waitUntil } from '../../helpers/wait';
 
-/** A connection that acknowledges on write: it keeps the callback the session passes, for the test to call. */
+/** A connection that acknowledges on write: it keeps what the session passes to be told of writes, for the test to call. */
 function writingConnection(): Connection & { written: ((seq: number) => void) | null } {
   const conn = {
     id: 1,
@@ -23,8 +23,8 @@ function writingConnection(): Connection & { written: ((seq: number) => void) | 
     reply: () => {},
     replyError: () => {},
     event: () => {},
-    deliver: (_seq: number, _offline: boolean, _m: OutboundMessage, onWritten?: (seq: number) => void) => {
-      conn.written = onWritten ?? null;
+    deliver: (_seq: number, _offline: boolean, _m: OutboundMessage, acks?: WrittenAcks) => {
+      conn.written = acks ? (seq: number) => acks.writtenUpTo(seq) : null;
     },
     drained: () => Promise.resolve(),
     close: () => {},
