@@ -29,7 +29,7 @@ function twoDigits(n: number): string {
 
 /** Splits off the first space-separated word; runs of spaces count as one. */
 export function splitWord(input: string): [string, string] {
-  const s = input.replace(/^ +/, '');
+  const s = input.startsWith(' ') ? input.replace(/^ +/, '') : input;
   const i = s.indexOf(' ');
   return i === -1 ? [s, ''] : [s.slice(0, i), s.slice(i + 1)];
 }
@@ -48,6 +48,8 @@ const TRAILING_FILE = /(?:^| +)\+file +(\S+) *$/;
  * is absent when there are none; the ids are checked by the command's schema.
  */
 export function splitAttachments(input: string): { text: string; attachments?: string[] } {
+  // Most lines carry no file: one substring search instead of the regex scan below.
+  if (!input.includes('+file')) return { text: input };
   const ids: string[] = [];
   let text = input;
   for (let m = TRAILING_FILE.exec(text); m; m = TRAILING_FILE.exec(text)) {
