@@ -12,11 +12,7 @@ describe('LabelCounter', () => {
     const registry = new Registry();
     const fast = new LabelCounter(registry, 'c_total', 'help text', 'kind');
     expect(await registry.metrics()).toBe(await refRegistry.metrics());
-    const rounds = [
-      ['private', 'private', 'group'],
-      [],
-      ['broadcast', 'private', 'group', 'group'],
-    ];
+    const rounds = [['private', 'private', 'group'], [], ['broadcast', 'private', 'group', 'group']];
     for (const kinds of rounds) {
       for (const kind of kinds) {
         ref.inc({ kind });
