@@ -11,33 +11,47 @@ import type { Attachment, ChatMessage, Command, CommandType, EventFrame, Request
  * the encoding (a transport may keep several, e.g. online and offline lines).
  */
 export class OutboundMessage {
-  private readonly encodings = new Map<string, string>();
-  /** Whole wire units (a line, a frame's payload) as bytes, by key. */
-  private readonly units = new Map<string, Buffer>();
+  // The first body and the first unit sit in fields: a private message has one
+  // recipient and needs one of each, so only fan-outs allocate the maps.
+  private bodyKey: string | null = null;
+  private body = '';
+  private bodies: Map<string, string> | null = null;
+  private unitKey: string | null = null;
+  private firstUnit: Buffer | null = null;
+  private units: Map<string, Buffer> | null = null;
 
   constructor(readonly message: ChatMessage) {}
 
   /** The body encoded by `encode`, computed on first use per key. */
   encoded(key: string, encode: (message: ChatMessage) => string): string {
-    let body = this.encodings.get(key);
-    if (body === undefined) this.encodings.set(key, (body = encode(this.message)));
+    if (key === this.bodyKey) return this.body;
+    const known = this.bodies?.get(key);
+    if (known !== undefined) return known;
+    const body = encode(this.message);
+    if (this.bodyKey === null) {
+      this.bodyKey = key;
+      this.body = body;
+    } else (this.bodies ??= new Map()).set(key, body);
     return body;
   }
 
   /**
-   * A whole wire unit as UTF-8 bytes, built on first use per key and then
-   * shared by every recipient: no per-recipient string building or encoding.
-   * The key must name everything the unit depends on (seq, offline, format).
-   * The bytes are never modified once built.
+   * The whole wire unit (a line, a frame) kept under `key`, or undefined: the
+   * caller then builds it and hands it to keep(). Units are shared by every
+   * recipient, so the key must name everything a unit depends on (seq, offline,
+   * format), and the bytes are never modified once kept. (A lookup and a keep
+   * rather than a build callback: no closure per delivery.)
    */
-  bytes(key: string, build: (message: ChatMessage) => string): Buffer {
-    return this.frame(key, () => Buffer.from(build(this.message), 'utf8'));
+  unit(key: string): Buffer | undefined {
+    return key === this.unitKey ? (this.firstUnit as Buffer) : this.units?.get(key);
   }
 
-  /** Like bytes(), for a unit the transport builds as bytes itself (a WebSocket frame). */
-  frame(key: string, build: () => Buffer): Buffer {
-    let unit = this.units.get(key);
-    if (unit === undefined) this.units.set(key, (unit = build()));
+  /** Keeps `unit` under `key` for the next recipients; returns it. */
+  keep(key: string, unit: Buffer): Buffer {
+    if (this.unitKey === null) {
+      this.unitKey = key;
+      this.firstUnit = unit;
+    } else (this.units ??= new Map()).set(key, unit);
     return unit;
   }
 }

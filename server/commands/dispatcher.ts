@@ -67,6 +67,9 @@ interface Lane {
 /** Result of counting one piece of input against the rate limit. */
 export type Charge = { refused: false } | { refused: true; error: WireError; answer: boolean };
 
+/** The charge of accepted input (shared: nothing per command). */
+const ACCEPTED: Charge = Object.freeze({ refused: false });
+
 /** The settled promise an idle lane waits on (shared: idle connections keep no outcome alive). */
 const SETTLED: Promise<void> = Promise.resolve();
 
@@ -190,7 +193,7 @@ export class Dispatcher {
     const wait = lane.bucket.take();
     if (wait <= 0) {
       lane.refusedInARow = 0;
-      return { refused: false };
+      return ACCEPTED;
     }
     lane.refusedInARow++;
     this.services.metrics.rateLimited.inc({ transport: client.connection.kind });

@@ -79,7 +79,7 @@ function matchSyntax(verb: string, rest: string): [TypedSyntax, string] | null {
  * message text keeps its inner spacing. Throws ProtocolError on bad input.
  */
 export function parseTextCommand(line: string): Command {
-  const trimmed = line.replace(/\t/g, ' ').trim();
+  const trimmed = (line.includes('\t') ? line.replace(/\t/g, ' ') : line).trim();
   if (trimmed.length === 0) throw new ProtocolError(ErrorCode.BAD_REQUEST, 'Empty command. Type "help" for the list.');
   const [rawVerb, rest] = splitWord(trimmed);
   const match = matchSyntax(rawVerb.toLowerCase(), rest);

@@ -198,16 +198,13 @@ export class DeliveryService {
       throw err;
     }
     if (files.length > 0) stored = { ...stored, attachments: await this.files.describe(files) };
-    this.metrics.messages.inc({ kind: message.kind });
+    this.metrics.messages.count(message.kind);
     const outbound = new OutboundMessage(stored);
     if (everyoneBut) this.routeToAll(outbound, everyoneBut);
     else this.route(outbound, recipients);
-    return {
-      message: stored,
-      queued: recipients.filter((r) => r.offline).map((r) => r.username),
-      delivered,
-      blockedBy,
-    };
+    const queued: string[] = [];
+    for (const r of recipients) if (r.offline) queued.push(r.username);
+    return { message: stored, queued, delivered, blockedBy };
   }
 
   /** Hands a stored message to the recipients' local sessions; the rest go over the bus (offline ones too: they may have signed in elsewhere since). */

@@ -118,9 +118,18 @@ export function messageRecord(
   m: { kind: ChatMessage['kind']; from: string; to?: string | null; group?: string | null; text: string; ts: number },
   state?: MessageState,
 ): ChatMessage {
-  const message: ChatMessage = { id, kind: m.kind, from: m.from, text: m.text, ts: m.ts };
-  if (m.to !== undefined && m.to !== null) message.to = m.to;
-  if (m.group !== undefined && m.group !== null) message.group = m.group;
+  // One literal per shape, keys in the order they always had (id, kind, from, text, ts, to, group):
+  // adding `to` or `group` afterwards moved every stored message to an out-of-object property store.
+  const { kind, from, text, ts, to, group } = m;
+  const hasTo = to !== undefined && to !== null;
+  const hasGroup = group !== undefined && group !== null;
+  const message: ChatMessage = hasTo
+    ? hasGroup
+      ? { id, kind, from, text, ts, to, group }
+      : { id, kind, from, text, ts, to }
+    : hasGroup
+      ? { id, kind, from, text, ts, group }
+      : { id, kind, from, text, ts };
   if (state?.replyTo) message.replyTo = state.replyTo;
   if (state?.deleted) {
     message.text = '';

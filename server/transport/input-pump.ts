@@ -73,11 +73,14 @@ export class InputPump<U> {
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      this.run();
-    });
+    setImmediate(this.runScheduled);
   }
+
+  /** The scheduled run: one function per pump, not a closure per turn. */
+  private readonly runScheduled = (): void => {
+    this.scheduled = false;
+    this.run();
+  };
 
   private run(): void {
     if (!this.hooks.isOpen()) {

@@ -31,7 +31,6 @@ import {
   formatEvent,
   formatResult,
   parseTextCommand,
-  type ChatMessage,
   type Command,
   type CommandType,
   type EventFrame,
@@ -423,11 +422,10 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
     // A delivery line is the same bytes for every recipient of a message with the same
     // seq and variant (online, offline); links to attachments also depend on the
     // address the client reached (clients on one address share them).
+    // A live delivery's seq is the message's id: without links its key is a constant (no string per recipient).
     const base = message.message.attachments?.length ? this.linkBase() : '';
-    const line = message.bytes(
-      `text ${seq} ${offline ? 'offline' : 'online'} ${base}`,
-      (m: ChatMessage) => `#${seq} ${formatDeliveryBody(offline, m, undefined, base)}\n`,
-    );
+    const key = seq === message.message.id && base === '' ? (offline ? 'text offline' : 'text') : `text ${seq} ${offline ? 'offline' : 'online'} ${base}`;
+    const line = message.unit(key) ?? message.keep(key, Buffer.from(`#${seq} ${formatDeliveryBody(offline, message.message, undefined, base)}\n`, 'utf8'));
     if (!this.enqueue(line)) return;
     if (acks) {
       // Acknowledgements are cumulative: the turn's last delivery stands for the earlier ones.

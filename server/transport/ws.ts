@@ -226,7 +226,7 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
     // this seq and variant: framed once per message, then written as it is. A live
     // delivery's seq is the message's id, so its key is a constant (no string per recipient).
     const key = seq === message.message.id ? (offline ? 'ws offline' : 'ws') : offline ? `ws ${seq} offline` : `ws ${seq}`;
-    const frame = message.frame(key, () => textFrame(encodeDelivery(seq, offline, message.encoded('json', encodeMessageBody))));
+    const frame = message.unit(key) ?? message.keep(key, textFrame(encodeDelivery(seq, offline, message.encoded('json', encodeMessageBody))));
     if (!this.enqueue(frame) || !catchUp) return;
     (this.outDone ??= []).push(this.backlog.catchUpWrite(frame.length));
   }

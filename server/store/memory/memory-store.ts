@@ -23,6 +23,7 @@ import { matchesTerms } from '../../protocol/search';
 import { MemoryBlobStore } from '../blobs/memory';
 import { directKey, effectiveRead, FLOOR_KEY, keyOf, listConversations, resolveTarget, type ConversationReads, type ResolvedTarget } from '../conversations';
 import { MemoryFiles } from './memory-files';
+import { PairLogs } from './pair-logs';
 import type { BlobStore, FileStore } from '../file-store';
 import type {
   AccountStore,
@@ -474,8 +475,8 @@ class MemoryGroups implements GroupStore {
 }
 
 class MemoryMessages implements MessageStore {
-  /** Private conversations by pairKey; ascending by id. */
-  private privateLog = new Map<string, ChatMessage[]>();
+  /** Private conversations by pair; ascending by id. */
+  private privateLog = new PairLogs<ChatMessage>();
 
   constructor(
     private readonly data: MemoryData,
@@ -564,7 +565,7 @@ class MemoryMessages implements MessageStore {
     if (groupId !== undefined) this.data.groupOf.set(stored.id, groupId);
     if (recipient && stored.to !== undefined) {
       recipient.inbox.push(stored);
-      pushIn(this.privateLog, pairKey(stored.from, stored.to), stored);
+      this.privateLog.push(stored.from, stored.to, stored);
       mapIn(this.data.directPeers, stored.from).set(stored.to, stored.id);
       mapIn(this.data.directPeers, stored.to).set(stored.from, stored.id);
     }
@@ -676,7 +677,7 @@ class MemoryMessages implements MessageStore {
   private *visible(user: string, target: ResolvedTarget): Generator<ChatMessage> {
     let log: readonly ChatMessage[] | undefined;
     let inSpan = (_m: ChatMessage) => true;
-    if ('peer' in target) log = this.privateLog.get(pairKey(user, target.peer));
+    if ('peer' in target) log = this.privateLog.get(user, target.peer);
     else if ('everyone' in target) log = this.data.broadcasts;
     else {
       log = this.data.groupLog.get(target.groupId);
@@ -765,11 +766,11 @@ class MemoryMessages implements MessageStore {
     data.broadcasts.splice(0, data.broadcasts.length, ...data.broadcasts.map(rename));
     for (const [id, log] of data.groupLog) data.groupLog.set(id, log.map(rename));
     for (const user of data.users.values()) user.inbox = user.inbox.map(rename);
-    const privateLog = new Map<string, ChatMessage[]>();
+    const privateLog = new PairLogs<ChatMessage>();
     for (const log of this.privateLog.values()) {
       const next = log.map(rename);
       const first = next[0];
-      if (first?.to !== undefined) privateLog.set(pairKey(first.from, first.to), next);
+      if (first?.to !== undefined) privateLog.set(first.from, first.to, next);
     }
     this.privateLog = privateLog;
     // Direct pairs and read positions name users: as owners, and inside keys (d:<peer>).
@@ -816,7 +817,7 @@ class MemoryMessages implements MessageStore {
       const group = this.data.groups.get(target.group);
       log = group ? this.data.groupLog.get(group.id) : undefined;
     } else {
-      log = this.privateLog.get(pairKey(query.viewer, target.peer));
+      log = this.privateLog.get(query.viewer, target.peer);
     }
     const n = pageSize(query.limit);
     if (!log || n === 0) return [];
@@ -1106,11 +1107,6 @@ function profileOf(user: UserState): ProfileRecord {
 
 function groupRecord(group: GroupState): GroupRecord {
   return { id: group.id, name: group.name, owner: group.owner, members: [...group.members], createdAt: group.createdAt };
-}
-
-/** One key per unordered pair; NUL cannot occur in a name. */
-function pairKey(a: string, b: string): string {
-  return a < b ? `${a}\0${b}` : `${b}\0${a}`;
 }
 
 /** Sorted by UTF-16 code unit, the same order as SQL's binary / "C" collation for ASCII names. */

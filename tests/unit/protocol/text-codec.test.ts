@@ -7,6 +7,7 @@ import {
   ProtocolError,
   TEXT_SYNTAX,
   TEXT_USAGES,
+  formatClock,
   formatDelivery,
   formatError,
   formatEvent,
@@ -272,6 +273,30 @@ describe('parseTextCommand: properties', () => {
       fc.property(fc.string({ unit: 'binary' }), (s) => {
         // eslint-disable-next-line no-control-regex
         expect(oneLine(s)).not.toMatch(/[\u0000-\u001f\u007f]/);
+      }),
+    );
+  });
+
+  it('oneLine turns each run of control characters into one space and leaves other text as it is', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (s) => {
+        // eslint-disable-next-line no-control-regex
+        expect(oneLine(s)).toBe(s.replace(/[\u0000-\u001f\u007f]+/g, ' '));
+      }),
+    );
+  });
+
+  it('formatClock reads the local clock however timestamps come (its answer is kept per minute)', () => {
+    const local = (ts: number) => {
+      const d = new Date(ts);
+      return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+    };
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 4_102_444_800_000 }), { minLength: 1, maxLength: 20 }), (stamps) => {
+        // Neighbours within and across minute boundaries, as well as far-apart stamps.
+        for (const ts of stamps.flatMap((t) => [t, t + 1, t - (t % 60_000), t - (t % 60_000) - 1, t + 59_999])) {
+          expect(formatClock(ts)).toBe(local(ts));
+        }
       }),
     );
   });

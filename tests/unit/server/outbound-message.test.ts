@@ -18,4 +18,16 @@ describe('OutboundMessage', () => {
     expect(text).toBe(1);
     expect(new Set(bodies)).toEqual(new Set([JSON.stringify(message), 'alice: hi']));
   });
+
+  it('keeps each unit by key, the first and any later ones alike', () => {
+    const out = new OutboundMessage(message);
+    expect(out.unit('text')).toBeUndefined();
+    const line = out.keep('text', Buffer.from('#7 hi\n'));
+    const offline = out.keep('text offline', Buffer.from('#7 hi (offline)\n'));
+    const frame = out.keep('ws', Buffer.from('{}'));
+    expect(out.unit('text')).toBe(line);
+    expect(out.unit('text offline')).toBe(offline);
+    expect(out.unit('ws')).toBe(frame);
+    expect(out.unit('ws offline')).toBeUndefined();
+  });
 });
