@@ -36,6 +36,21 @@ function threadCpu(): Map<string, number> {
   return out;
 }
 
+/** Wall time (ms), process CPU (µs) and CPU per thread (µs, busiest first) of `work`. */
+async function measured(work: () => Promise<void>) {
+  const cpu0 = process.cpuUsage();
+  const th0 = threadCpu();
+  const t0 = performance.now();
+  await work();
+  const wall = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const byThread = [...threadCpu()]
+    .map(([k, v]) => [k, v - (th0.get(k) ?? 0)] as const)
+    .filter(([, v]) => v > 0)
+    .sort((a, b) => b[1] - a[1]);
+  return { wall, cpu, total: cpu.user + cpu.system, byThread };
+}
+
 async function endToEnd(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'chat-writes-'));
   const store = await openSqliteStore({ dataDir: dir });
@@ -59,19 +74,11 @@ async function endToEnd(): Promise<void> {
     }
   };
   await run(20); // warm-up
-  const cpu0 = process.cpuUsage();
-  const th0 = threadCpu();
-  const t0 = performance.now();
-  await run(turns);
-  const wall = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
-  const th1 = threadCpu();
+  const { wall, cpu, total, byThread } = await measured(() => run(turns));
   const n = turns * pairs;
-  const total = cpu.user + cpu.system;
   console.log(`end to end: ${n} messages + ${n} acks in ${wall.toFixed(0)} ms: ${((n / wall) * 1000).toFixed(0)} msg/s`);
   console.log(`  process CPU ${(total / n).toFixed(1)} µs/message (user ${(cpu.user / n).toFixed(1)}, system ${(cpu.system / n).toFixed(1)})`);
-  const byThread = [...th1].map(([k, v]) => [k, v - (th0.get(k) ?? 0)] as const).filter(([, v]) => v > 0);
-  for (const [k, v] of byThread.sort((a, b) => b[1] - a[1]).slice(0, 6)) {
+  for (const [k, v] of byThread.slice(0, 6)) {
     console.log(`  thread ${k}: ${(v / n).toFixed(1)} µs/message (${((v / total) * 100).toFixed(0)}%)`);
   }
   console.log(`  batches: ${JSON.stringify(store.batchStats())}`);
@@ -93,19 +100,11 @@ async function fanOut(): Promise<void> {
   };
   await run(20); // warm-up
   const before = store.batchStats();
-  const cpu0 = process.cpuUsage();
-  const th0 = threadCpu();
-  const t0 = performance.now();
-  await run(turns);
-  const wall = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
-  const th1 = threadCpu();
+  const { wall, cpu, total, byThread } = await measured(() => run(turns));
   const n = turns * users.length;
-  const total = cpu.user + cpu.system;
   console.log(`fan-out: ${turns} broadcasts × ${users.length} acks in ${wall.toFixed(0)} ms: ${((n / wall) * 1000).toFixed(0)} acks/s`);
   console.log(`  process CPU ${(total / n).toFixed(2)} µs/delivery (user ${(cpu.user / n).toFixed(2)}, system ${(cpu.system / n).toFixed(2)})`);
-  const byThread = [...th1].map(([k, v]) => [k, v - (th0.get(k) ?? 0)] as const).filter(([, v]) => v > 0);
-  for (const [k, v] of byThread.sort((a, b) => b[1] - a[1]).slice(0, 3)) {
+  for (const [k, v] of byThread.slice(0, 3)) {
     console.log(`  thread ${k}: ${(v / n).toFixed(2)} µs/delivery (${((v / total) * 100).toFixed(0)}%)`);
   }
   const after = store.batchStats();
