@@ -46,3 +46,12 @@ export class Backlog {
     });
   }
 }
+
+/**
+ * The slow-consumer test of a connection whose Backlog is made only by its
+ * first catch-up write: without one, no catch-up output is queued and every
+ * queued byte counts.
+ */
+export function overSendLimit(backlog: Backlog | null, queued: number, limit: number): boolean {
+  return backlog ? backlog.over(queued, limit) : queued > limit;
+}

@@ -38,7 +38,7 @@ import {
   type ResultOf,
   type WireError,
 } from '../protocol';
-import { Backlog, CATCH_UP_HIGH_WATER } from './backlog';
+import { Backlog, CATCH_UP_HIGH_WATER, overSendLimit } from './backlog';
 import { atEndOfTurn, type TurnFlush } from './cork';
 import { InputPump, type PumpHooks } from './input-pump';
 import { outputPauseBytes } from './output';
@@ -480,8 +480,7 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
   /** A peer that does not read its output is disconnected (a slow consumer must not make the server buffer without limit). */
   private checkQueue(turnBytes = this.outBytes): boolean {
     const queued = this.socket.writableLength + turnBytes;
-    // Without a backlog no catch-up output is queued: everything counts.
-    if (!(this.backlogInstance?.over(queued, this.options.maxSendQueueBytes) ?? queued > this.options.maxSendQueueBytes)) return true;
+    if (!overSendLimit(this.backlogInstance, queued, this.options.maxSendQueueBytes)) return true;
     this.options.log.warn({ conn: this.id, queued }, 'slow consumer disconnected');
     this.out = [];
     this.outDone = null;
