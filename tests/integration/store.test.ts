@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../server/store/memory';
 import { LATEST_SCHEMA_VERSION, openSqliteStore, SchemaTooNewError, SQLITE_FILE_NAME, type SqliteStore } from '../../server/store/sqlite';
 import { applyMigrations, MIGRATIONS, readSchemaVersion, type Migration } from '../../server/store/sqlite/migrations';
+import { prepareStatements } from '../../server/store/sqlite/statements';
 import { describeStoreConformance } from './store-conformance';
 
 const T0 = 1_700_000_000_000;
@@ -235,6 +236,74 @@ describe('SQLite store specifics', () => {
       } finally {
         raw.close();
       }
+    });
+
+    it('step 15 reads the private mailbox through private_senders: a version-14 file keeps every mailbox, a reused name starts after its former mail', async () => {
+      const raw = new Database(file);
+      applyMigrations(raw, MIGRATIONS.slice(0, 14));
+      const user = raw.prepare("INSERT INTO users (username, name_key, password_hash, created_at) VALUES (?, lower(?), 'h', 0)");
+      for (const name of ['ann', 'bob', 'cat']) user.run(name, name);
+      const send = raw.prepare("INSERT INTO messages (kind, sender, recipient, text, ts) VALUES ('private', ?, ?, ?, 0)");
+      send.run('ann', 'bob', 'one'); // 1
+      send.run('cat', 'bob', 'two'); // 2
+      send.run('bob', 'ann', 'three'); // 3
+      send.run('ann', 'gone', 'to a deleted account'); // 4: its holder was deleted, the name is free
+      send.run('bob', 'bob', 'note to self'); // 5
+      raw.close();
+
+      const store = await openStore();
+      const check = new Database(file, { readonly: true });
+      const indexes = check.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages'").pluck().all();
+      expect(indexes).not.toContain('messages_inbox');
+      expect(check.prepare('SELECT recipient, sender FROM private_senders ORDER BY recipient, sender').raw().all()).toEqual([
+        ['ann', 'bob'],
+        ['bob', 'ann'],
+        ['bob', 'bob'],
+        ['bob', 'cat'],
+        ['gone', 'ann'],
+      ]);
+      // The mailbox walks private_senders and one range of messages_private per sender: no scan of the stream.
+      const { mailbox } = prepareStatements(check);
+      const plan = check
+        .prepare(`EXPLAIN QUERY PLAN ${mailbox.source}`)
+        .all({ user: 'bob', after: 0, upTo: 5, awayFrom: 0, awayTo: 0, limit: 10 })
+        .map((row) => (row as { detail: string }).detail);
+      expect(plan).toContain('SEARCH ps USING PRIMARY KEY (recipient=?)');
+      expect(plan).toContain('SEARCH m USING INDEX messages_private (kind=? AND sender=? AND recipient=? AND id>? AND id<?)');
+      expect(plan.filter((d) => d.startsWith('SCAN'))).toEqual([]);
+      check.close();
+
+      const texts = async (username: string, after = 0) => (await store.messages.mailbox({ username, after, limit: 10 })).map((d) => d.message.text);
+      expect(await texts('bob')).toEqual(['one', 'two', 'note to self']);
+      expect(await texts('bob', 1)).toEqual(['two', 'note to self']);
+      expect(await texts('ann')).toEqual(['three']);
+      expect(await store.messages.countMailbox({ username: 'bob', after: 0 })).toBe(3);
+      // A new account under the free name inherits nothing its former holder was sent.
+      expect(await store.accounts.createUser('gone', 'h2', T0)).toBe(true);
+      expect(await store.messages.lastAcked('gone')).toBe(4);
+      const fresh = await store.messages.saveMessage({ kind: 'private', from: 'cat', to: 'gone', text: 'welcome', ts: T0 });
+      expect(await texts('gone', await store.messages.lastAcked('gone'))).toEqual(['welcome']);
+      expect(fresh.id).toBe(6);
+    });
+
+    it('a rename onto a name whose former holder was sent mail keeps one private_senders row per pair, and mailboxes follow', async () => {
+      const store = await openStore();
+      for (const name of ['ann', 'bob', 'old']) expect(await store.accounts.createUser(name, 'h', T0)).toBe(true);
+      await store.messages.saveMessage({ kind: 'private', from: 'ann', to: 'old', text: 'to the first old', ts: T0 });
+      expect(await store.admin.deleteUser('old')).toBe(true);
+      await store.messages.saveMessage({ kind: 'private', from: 'ann', to: 'bob', text: 'to bob', ts: T0 });
+      await store.messages.saveMessage({ kind: 'private', from: 'bob', to: 'ann', text: 'from bob', ts: T0 });
+      expect(await store.admin.renameUser('bob', 'old')).toBe('ok');
+      const check = new Database(file, { readonly: true });
+      expect(check.prepare('SELECT recipient, sender FROM private_senders ORDER BY recipient, sender').raw().all()).toEqual([
+        ['ann', 'old'],
+        ['old', 'ann'],
+      ]);
+      check.close();
+      // As before this change, the renamed account's mailbox holds every message to its new name after its position.
+      const bobsMail = (await store.messages.mailbox({ username: 'old', after: await store.messages.lastAcked('old'), limit: 10 })).map((d) => d.message.text);
+      expect(bobsMail).toEqual(['to the first old', 'to bob']);
+      expect((await store.messages.mailbox({ username: 'ann', after: 0, limit: 10 })).map((d) => [d.message.from, d.message.text])).toEqual([['old', 'from bob']]);
     });
 
     it('read a frozen version-1 database (tests/fixtures/sqlite-v1.sql) through the current code', async () => {

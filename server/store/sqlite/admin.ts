@@ -122,6 +122,9 @@ export function adminWriteOps(db: Database, s: Statements, base: ReturnType<type
       moves.push(w.moveMemberSpans, w.moveBlockerSpans, w.moveBlockedSpans, w.moveUploader, w.moveFileGrantee, w.moveReactions);
       for (const move of moves) move.run(to, from);
       for (const move of [s.renamePeerOwner, s.renamePeer, s.renameReadOwner, s.renameReceipts]) move.run(to, from);
+      s.renamePrivateRecipient.run(to, from);
+      s.renamePrivateSender.run(to, from);
+      s.deleteOldPrivateSenders.run(from, from);
       s.renameReadKey.run(`d:${to}`, `d:${from}`);
       w.deleteUser.run(from);
       return 'ok';

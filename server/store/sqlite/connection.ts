@@ -10,8 +10,8 @@ export const BUSY_TIMEOUT_MS = 5000;
  * Page size of files this code creates, in bytes (SQLite's default). 32 KiB pages
  * once paid off when a fan-out wrote one row per recipient; since messages are one
  * stream (one row whatever the audience) the heavy writes are private messages, and
- * each of those lands on scattered leaves of the per-user indexes (messages_private,
- * messages_inbox): a commit of 200 of them dirties some 400 leaves, and every dirty
+ * each of those lands on a scattered leaf of the per-conversation index (messages_private;
+ * until schema version 15 also of messages_inbox): a commit of 200 of them dirties some 200-400 leaves, and every dirty
  * page is copied, checksummed and written whole to the WAL. With 4 KiB pages the
  * CPU of inserting a private message (200 per commit, synchronous=FULL, as the
  * statement timings of tests/bench/sqlite-writes.ts run them) went from ~60 to ~35 µs.

@@ -475,6 +475,33 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 15,
+    name: "private mailbox read through each sender's conversation: private_senders replaces the messages_inbox index",
+    up(db) {
+      db.exec(`
+        -- Who has ever sent each name a private message. The mailbox reads each of those
+        -- senders' range of messages_private (kind, sender, recipient, id) instead of a
+        -- second per-recipient index: every private message dirtied a scattered leaf of
+        -- both indexes, and writing those pages at commit was most of its cost. A row is
+        -- added once per pair (INSERT OR IGNORE writes nothing after that) and outlives the
+        -- accounts, so a name used again still starts after its former holder's mail.
+        CREATE TABLE private_senders (
+          recipient TEXT NOT NULL,
+          sender    TEXT NOT NULL,
+          PRIMARY KEY (recipient, sender)
+        ) WITHOUT ROWID;
+        INSERT INTO private_senders (recipient, sender)
+          SELECT DISTINCT recipient, sender FROM messages WHERE kind = 'private' AND recipient IS NOT NULL;
+        -- Like the search index's, a trigger keeps it whoever inserts the message.
+        -- A rename moves the rows itself (admin.ts renameUser).
+        CREATE TRIGGER messages_private_sender AFTER INSERT ON messages WHEN new.kind = 'private' BEGIN
+          INSERT OR IGNORE INTO private_senders (recipient, sender) VALUES (new.recipient, new.sender);
+        END;
+        DROP INDEX messages_inbox;
+      `);
+    },
+  },
 ];
 
 /** The newest schema version this code can read and write. */

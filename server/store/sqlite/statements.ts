@@ -77,13 +77,17 @@ export interface MailboxParams {
 }
 
 /**
- * A user's mailbox, read from the one stream: three index range scans (the
- * private inbox, broadcasts, each group over the spans of membership) merged
- * by id, with the reader's blocks applied. Nothing per recipient is written.
+ * A user's mailbox, read from the one stream: index range scans merged by id,
+ * with the reader's blocks applied. Private messages: one range of
+ * messages_private per sender the user ever heard from (private_senders);
+ * broadcasts: one range; groups: one range per span of membership. Nothing
+ * per recipient is written. (CROSS JOIN keeps private_senders the outer loop:
+ * without statistics the planner would scan every private message instead.)
  */
 const MAILBOX = `
-  SELECT ${MESSAGE_COLUMNS} FROM messages
-   WHERE kind = 'private' AND recipient = @user AND id > @after AND id <= @upTo
+  SELECT ${M_COLUMNS} FROM private_senders ps CROSS JOIN messages m
+      ON m.kind = 'private' AND m.sender = ps.sender AND m.recipient = ps.recipient AND m.id > @after AND m.id <= @upTo
+   WHERE ps.recipient = @user
   UNION ALL
   SELECT ${MESSAGE_COLUMNS} FROM messages
    WHERE kind = 'broadcast' AND id > @after AND id <= @upTo AND sender <> @user
@@ -267,8 +271,16 @@ export function prepareStatements(db: Database) {
     // A name used before (a deleted or renamed account) starts after the private messages its former
     // holder was sent: they stay in the stream (and in history), never in the new account's mailbox.
     insertPositions: p<[string, string]>(
-      "INSERT INTO positions (username, acked) VALUES (?, (SELECT coalesce(max(id), 0) FROM messages WHERE kind = 'private' AND recipient = ?))",
+      `INSERT INTO positions (username, acked) VALUES (?, (
+         SELECT coalesce(max((SELECT max(m.id) FROM messages m WHERE m.kind = 'private' AND m.sender = ps.sender AND m.recipient = ps.recipient)), 0)
+           FROM private_senders ps WHERE ps.recipient = ?))`,
     ),
+    // ---- who has sent each name a private message (schema and its insert trigger: migrations.ts, version 15)
+    // A rename: OR IGNORE leaves the rows whose new pair already exists (a former holder of
+    // the new name); deleteOldPrivateSenders then removes what is left under the old name.
+    renamePrivateRecipient: p<[string, string]>('UPDATE OR IGNORE private_senders SET recipient = ? WHERE recipient = ?'),
+    renamePrivateSender: p<[string, string]>('UPDATE OR IGNORE private_senders SET sender = ? WHERE sender = ?'),
+    deleteOldPrivateSenders: p<[string, string]>('DELETE FROM private_senders WHERE recipient = ? OR sender = ?'),
     positions: p<[string], PositionsRow>('SELECT acked, signed_in, signed_out, away_from, away_to FROM positions WHERE username = ?'),
     ack: p<[number, string]>('UPDATE positions SET acked = min(max(acked, ?), (SELECT coalesce(max(id), 0) FROM messages)) WHERE username = ?'),
     /**
