@@ -38,7 +38,8 @@ function runWriter(): void {
   const statements = prepareStatements(db);
   const base = writeOps(statements);
   const ops: WriteOps = { ...base, ...adminWriteOps(db, statements, base) };
-  const batch = new WriteBatch(db, data.maxBatch);
+  // Messages enter the search index once per commit, not one by one (SEARCH_INDEX_PER_COMMIT in migrations.ts).
+  const batch = new WriteBatch(db, data.maxBatch, () => statements.indexNewMessages.run());
 
   // Results of settled jobs not yet posted: values in job order, and the failures among them.
   let values: unknown[] = [];
