@@ -2,6 +2,7 @@
 // change of a message's text made straight in the database (an edit, a delete
 // that empties the text, a removed row), and upgrading a database indexes the
 // messages it already holds. SQLite always; PostgreSQL when configured.
+// SQLite's writer indexes a batch's new messages at its commit, in one go.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { searchTerms } from '../../server/protocol/search';
 import { openPostgresStore } from '../../server/store/postgres/index';
 import { openSqliteStore, SQLITE_FILE_NAME } from '../../server/store/sqlite';
+import { openWriterConnection } from '../../server/store/sqlite/connection';
 import { applyMigrations, MIGRATIONS as SQLITE_MIGRATIONS } from '../../server/store/sqlite/migrations';
+import { prepareStatements } from '../../server/store/sqlite/statements';
+import { WriteBatch } from '../../server/store/sqlite/write-batch';
+import { writeOps } from '../../server/store/sqlite/write-ops';
 import type { Store } from '../../server/store/store';
 import { postgresSchemaAt } from '../helpers/postgres-schema';
 import { createTestSchema, describeWithServices } from '../helpers/services';
@@ -67,6 +72,85 @@ describe('SQLite search index', () => {
     } finally {
       raw.close();
     }
+  });
+
+  // FTS5 writes its pending terms out as a segment at every statement savepoint: indexing
+  // message by message (the insert trigger of old) made a segment per message.
+  it('indexes the messages of a batch at its commit, as one segment, with the text they have then', async () => {
+    const db = openWriterConnection(file);
+    const s = prepareStatements(db);
+    const ops = writeOps(s);
+    const batch = new WriteBatch(db, 512, () => s.indexNewMessages.run());
+    const segments = db.prepare('SELECT count(DISTINCT segid) FROM messages_fts_idx').pluck();
+    try {
+      await Promise.all([batch.enqueue(() => ops.createUser('alice', 'h', T0)), batch.enqueue(() => ops.createUser('bob', 'h', T0))]);
+      expect(segments.get()).toBe(0);
+      const ids: number[] = [];
+      const save = (text: string) => batch.enqueue(() => ids.push(ops.saveMessage({ kind: 'private', from: 'alice', to: 'bob', text, ts: T0 })));
+      const writes = [
+        ...Array.from({ length: 30 }, (_, i) => save(`note ${i} about the harbour`)),
+        // Changed in the batch that wrote them, before they are indexed.
+        save('first draft'),
+        batch.enqueue(() => ops.editMessage(ids[30]!, 'final wording', T0)),
+        save('a secret'),
+        batch.enqueue(() => ops.deleteMessage(ids[31]!, T0)),
+        save('gone entirely'),
+        batch.enqueue(() => db.prepare('DELETE FROM messages WHERE id = ?').run(ids[32]!)),
+      ];
+      await Promise.all(writes);
+      expect(batch.getStats().commits).toBe(2);
+      expect(segments.get()).toBe(1);
+      // Edited and deleted after their commit: the triggers update the index.
+      await batch.enqueue(() => ops.editMessage(ids[0]!, 'note 0 about the station', T0));
+      await batch.enqueue(() => ops.deleteMessage(ids[1]!, T0));
+      db.prepare("INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')").run();
+    } finally {
+      db.close();
+    }
+
+    const store = await open();
+    expect(await texts(store, 'bob', 'harbour')).toHaveLength(28);
+    expect(await texts(store, 'bob', 'stat')).toEqual(['note 0 about the station']);
+    expect(await texts(store, 'bob', 'final')).toEqual(['final wording']);
+    expect(await texts(store, 'bob', 'draft')).toEqual([]);
+    expect(await texts(store, 'bob', 'secret')).toEqual([]);
+    expect(await texts(store, 'bob', 'gone')).toEqual([]);
+  });
+
+  it('upgrading a database whose index was kept by an insert trigger keeps it, and drops the trigger', async () => {
+    const raw = new Database(file);
+    applyMigrations(raw, SQLITE_MIGRATIONS.slice(0, 15));
+    const insert = raw.prepare("INSERT INTO messages (kind, sender, recipient, text, ts) VALUES ('private', 'alice', 'bob', ?, ?)");
+    const old = Number(insert.run('indexed by the trigger: Lighthouse', T0).lastInsertRowid);
+    insert.run('another lighthouse', T0 + 1);
+    raw.close();
+
+    const store = await open();
+    await store.accounts.createUser('alice', 'h', T0);
+    await store.accounts.createUser('bob', 'h', T0);
+    await store.messages.saveMessage({ kind: 'private', from: 'alice', to: 'bob', text: 'Lighthouse after the upgrade', ts: T0 + 2 });
+    expect(await texts(store, 'bob', 'lighthouse')).toEqual(['Lighthouse after the upgrade', 'another lighthouse', 'indexed by the trigger: Lighthouse']);
+    expect(await store.messages.editMessage(old, 'indexed, then edited: beacon', T0 + 3)).not.toBeNull();
+    expect(await texts(store, 'bob', 'lighthouse')).toEqual(['Lighthouse after the upgrade', 'another lighthouse']);
+    expect(await texts(store, 'bob', 'beacon')).toEqual(['indexed, then edited: beacon']);
+
+    const check = new Database(file);
+    try {
+      const triggers = check.prepare("SELECT name FROM sqlite_schema WHERE type = 'trigger' AND name LIKE 'messages_fts%' ORDER BY name").pluck().all();
+      expect(triggers).toEqual(['messages_fts_delete', 'messages_fts_update']);
+      check.prepare("INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')").run();
+    } finally {
+      check.close();
+    }
+  });
+
+  it('messages another connection stored while no writer ran are searchable from the start, before any write', async () => {
+    await (await open()).close();
+    const raw = new Database(file);
+    raw.prepare("INSERT INTO messages (kind, sender, text, ts) VALUES ('broadcast', 'carol', 'restored lighthouse log', ?)").run(T0);
+    raw.close();
+    const store = await open();
+    expect(await texts(store, 'bob', 'lighthouse')).toEqual(['restored lighthouse log']);
   });
 
   it('upgrading a database indexes the messages it already holds', async () => {

@@ -502,6 +502,37 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    // The search index takes new messages once per commit instead of one by one.
+    // Every statement that writes inside a transaction where messages_fts already
+    // took a row opens a statement savepoint, and FTS5 writes its pending terms out
+    // as a new segment at each savepoint: with the insert trigger every message
+    // became a one-document segment, merged again and again by automerge
+    // (~110k instructions per message, about half of a private message's write).
+    // The writer now indexes the messages its batch added just before COMMIT
+    // (statements.ts indexNewMessages), one segment per commit. The edit and delete
+    // triggers stay, and only touch rows already indexed (a row with a docsize entry).
+    version: 16,
+    name: 'message search: the writer indexes new messages once per commit (no insert trigger)',
+    up(db) {
+      db.exec(`
+        DROP TRIGGER messages_fts_insert;
+        DROP TRIGGER messages_fts_delete;
+        DROP TRIGGER messages_fts_update;
+        -- messages_fts_docsize holds one row per indexed message: a message written in the current
+        -- batch is not indexed yet, and indexNewMessages takes its text as it stands at commit.
+        CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages
+          WHEN EXISTS (SELECT 1 FROM messages_fts_docsize WHERE id = old.id) BEGIN
+          INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+        END;
+        CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages
+          WHEN EXISTS (SELECT 1 FROM messages_fts_docsize WHERE id = old.id) BEGIN
+          INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+          INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text);
+        END;
+      `);
+    },
+  },
 ];
 
 /** The newest schema version this code can read and write. */

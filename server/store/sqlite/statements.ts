@@ -250,6 +250,13 @@ export function prepareStatements(db: Database) {
       `INSERT INTO messages (kind, sender, recipient, group_name, group_id, text, ts, reply_to)
        SELECT 'private', ?, username, NULL, NULL, ?, ?, ? FROM users WHERE username = ? RETURNING id`,
     ),
+    // Adds the messages written since the last commit to the search index (with their text as it
+    // stands now), in one statement: see migrations.ts, version 16. The writer runs
+    // it at the end of every batch. messages_fts_docsize has a row per indexed message.
+    indexNewMessages: p<[]>(
+      `INSERT INTO messages_fts (rowid, text)
+       SELECT id, text FROM messages WHERE id > (SELECT coalesce(max(id), 0) FROM messages_fts_docsize)`,
+    ),
     // ---- changes to stored messages (replies, edits, deletions, reactions)
     getMessage: p<[number], MessageRow & { group_id: number | null }>(`SELECT ${MESSAGE_COLUMNS}, group_id FROM messages WHERE id = ?`),
     /** JSON array of ids in: the originals replies quote. */

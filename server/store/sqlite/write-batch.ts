@@ -48,31 +48,40 @@ export class WriteBatch {
   private readonly runAll: Transaction<(jobs: Job[]) => Outcome[]>;
   private readonly stats: WriteBatchStats = { commits: 0, writes: 0, failures: 0, largestBatch: 0, reruns: 0 };
 
+  /**
+   * `beforeCommit` runs in each batch's transaction after its jobs (once per
+   * commit, whatever they were); when it throws, the whole batch fails.
+   */
   constructor(
     db: Database,
     private readonly maxBatch: number = DEFAULT_MAX_BATCH,
+    beforeCommit: () => void = () => {},
   ) {
     // better-sqlite3 rolls the transaction back when its function throws.
-    this.runFast = db.transaction((jobs: Job[]) =>
-      jobs.map((job): Outcome => {
+    this.runFast = db.transaction((jobs: Job[]) => {
+      const outcomes = jobs.map((job): Outcome => {
         try {
           return { ok: true, value: job.work() };
         } catch {
           throw JOB_THREW;
         }
-      }),
-    );
+      });
+      beforeCommit();
+      return outcomes;
+    });
     // A transaction function called inside another one becomes a SAVEPOINT.
     const inSavepoint = db.transaction((work: () => unknown) => work());
-    this.runAll = db.transaction((jobs: Job[]) =>
-      jobs.map((job): Outcome => {
+    this.runAll = db.transaction((jobs: Job[]) => {
+      const outcomes = jobs.map((job): Outcome => {
         try {
           return { ok: true, value: inSavepoint(job.work) };
         } catch (error) {
           return { ok: false, error };
         }
-      }),
-    );
+      });
+      beforeCommit();
+      return outcomes;
+    });
   }
 
   /** Queues `work`; resolves with its result once the batch holding it has committed. */

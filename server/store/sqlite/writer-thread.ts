@@ -38,7 +38,11 @@ function runWriter(): void {
   const statements = prepareStatements(db);
   const base = writeOps(statements);
   const ops: WriteOps = { ...base, ...adminWriteOps(db, statements, base) };
-  const batch = new WriteBatch(db, data.maxBatch);
+  // Messages enter the search index once per commit, not one by one (migrations.ts, version 16).
+  const batch = new WriteBatch(db, data.maxBatch, () => statements.indexNewMessages.run());
+  // Rows another connection inserted while no writer ran (a restore, a test fixture) are
+  // searchable from the start, not only after the first commit.
+  db.transaction(() => statements.indexNewMessages.run()).immediate();
 
   // Results of settled jobs not yet posted: values in job order, and the failures among them.
   let values: unknown[] = [];

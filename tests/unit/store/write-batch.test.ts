@@ -131,6 +131,26 @@ describe('WriteBatch', () => {
     expect(rows()).toEqual([1, 2, 3, 4]);
   });
 
+  it('runs beforeCommit once per commit, after the jobs, in the rerun too; when it throws, the batch fails', async () => {
+    const seen: number[][] = [];
+    let fail = false;
+    const batch = new WriteBatch(db, 512, () => {
+      seen.push(rows());
+      if (fail) throw new Error('hook failed');
+    });
+    await Promise.all([batch.enqueue(insert(1)), batch.enqueue(insert(2))]);
+    expect(seen).toEqual([[1, 2]]);
+    // A job throws: the hook runs only in the rerun that commits.
+    const rerun = await Promise.allSettled([batch.enqueue(insert(3)), batch.enqueue(insert(1)), batch.enqueue(insert(4))]);
+    expect(rerun.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(seen).toEqual([[1, 2], [1, 2, 3, 4]]);
+    fail = true;
+    const failed = await Promise.allSettled([batch.enqueue(insert(5))]);
+    expect(failed).toEqual([{ status: 'rejected', reason: new Error('hook failed') }]);
+    expect(rows()).toEqual([1, 2, 3, 4]);
+    expect(batch.getStats()).toMatchObject({ commits: 2, writes: 4, failures: 2, reruns: 1 });
+  });
+
   it('flush() writes synchronously, so a read right after it sees the jobs', () => {
     const batch = new WriteBatch(db);
     void batch.enqueue(insert(7));
