@@ -63,7 +63,13 @@ async function endToEnd(): Promise<void> {
       // One turn: every pair's sender sends, then the receivers acknowledge (as the server does a turn later).
       const saved = await Promise.all(
         Array.from({ length: pairs }, (_, p) =>
-          store.messages.saveMessage({ kind: 'private', from: `u${2 * p + (t % 2)}`, to: `u${2 * p + 1 - (t % 2)}`, text: benchText(t * pairs + p, Date.now() * 1000 + p), ts: Date.now() }),
+          store.messages.saveMessage({
+            kind: 'private',
+            from: `u${2 * p + (t % 2)}`,
+            to: `u${2 * p + 1 - (t % 2)}`,
+            text: benchText(t * pairs + p, Date.now() * 1000 + p),
+            ts: Date.now(),
+          }),
         ),
       );
       await Promise.all(
@@ -141,7 +147,13 @@ function statements(): void {
   };
   const inSavepoint = db.transaction((work: () => unknown) => work());
   // The pairs scenario's text: each message carries a number of its own (a new word for the search index).
-  const msg = (t: number, p: number) => ({ kind: 'private' as const, from: `u${2 * p + (t % 2)}`, to: `u${2 * p + 1 - (t % 2)}`, text: benchText(t * pairs + p, t * 1e6 + p), ts: t });
+  const msg = (t: number, p: number) => ({
+    kind: 'private' as const,
+    from: `u${2 * p + (t % 2)}`,
+    to: `u${2 * p + 1 - (t % 2)}`,
+    text: benchText(t * pairs + p, t * 1e6 + p),
+    ts: t,
+  });
   console.log(`statements (${pairs} per transaction, synchronous=FULL):`);
   time('empty transaction (BEGIN + COMMIT, fsync)', () => {});
   time('saveMessage + ack, each in a savepoint', (t) => {

@@ -303,7 +303,9 @@ describe('SQLite store specifics', () => {
       // As before this change, the renamed account's mailbox holds every message to its new name after its position.
       const bobsMail = (await store.messages.mailbox({ username: 'old', after: await store.messages.lastAcked('old'), limit: 10 })).map((d) => d.message.text);
       expect(bobsMail).toEqual(['to the first old', 'to bob']);
-      expect((await store.messages.mailbox({ username: 'ann', after: 0, limit: 10 })).map((d) => [d.message.from, d.message.text])).toEqual([['old', 'from bob']]);
+      expect((await store.messages.mailbox({ username: 'ann', after: 0, limit: 10 })).map((d) => [d.message.from, d.message.text])).toEqual([
+        ['old', 'from bob'],
+      ]);
     });
 
     it('read a frozen version-1 database (tests/fixtures/sqlite-v1.sql) through the current code', async () => {

@@ -143,7 +143,10 @@ describe('WriteBatch', () => {
     // A job throws: the hook runs only in the rerun that commits.
     const rerun = await Promise.allSettled([batch.enqueue(insert(3)), batch.enqueue(insert(1)), batch.enqueue(insert(4))]);
     expect(rerun.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-    expect(seen).toEqual([[1, 2], [1, 2, 3, 4]]);
+    expect(seen).toEqual([
+      [1, 2],
+      [1, 2, 3, 4],
+    ]);
     fail = true;
     const failed = await Promise.allSettled([batch.enqueue(insert(5))]);
     expect(failed).toEqual([{ status: 'rejected', reason: new Error('hook failed') }]);
