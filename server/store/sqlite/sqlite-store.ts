@@ -6,7 +6,7 @@ import type Database from 'better-sqlite3';
 import { canonicalName } from '../../protocol/canonical-name';
 import { fts5Match } from '../../protocol/search';
 import type { Delivery } from '../../protocol';
-import { currentLock, historyTarget, inAway, newMessageFields, pageSize } from '../rules';
+import { currentLock, historyTarget, inAway, pageSize, storedMessage } from '../rules';
 import { LocalBlobStore } from '../blobs/local';
 import { effectiveRead, keyOf, listConversations, resolveTarget, type ConversationReads } from '../conversations';
 import type { BlobStore, FileRecord, FileStore } from '../file-store';
@@ -19,7 +19,7 @@ import { readSchemaVersion } from './migrations';
 import { lockOf, toGroupRecord, toMessages, toProfile } from './rows';
 import { prepareStatements, type MailboxParams, type Statements } from './statements';
 import { DEFAULT_MAX_BATCH, type WriteBatchStats } from './write-batch';
-import type { WriteOp, WriteOps } from './write-ops';
+import { packMessage, type WriteOp, type WriteOps } from './write-ops';
 import { SqliteWriter, type WriterLog } from './writer-client';
 
 /** File name of the database inside a data directory. */
@@ -227,7 +227,7 @@ function mailboxParams(q: Omit<MailboxQuery, 'limit' | 'newest'>, limit: number)
 }
 
 function messages({ s, ready, op, ack }: Sides): MessageStore {
-  const save = op('saveMessage');
+  const save = op('savePackedMessage');
   const markRead = op('markRead');
   const reads = conversationReads(s);
   const edit = op('editMessage');
@@ -239,10 +239,11 @@ function messages({ s, ready, op, ack }: Sides): MessageStore {
     signOut: op('signOut'),
     async saveMessage(message, files) {
       ready();
+      // Taken now: the caller's object is not read after the call. Its id is filled in once stored.
+      const stored = storedMessage(message);
       // Only the fields the writer needs: everything posted is copied.
-      const fields = newMessageFields(message);
-      const id = await save(fields, files && { ids: [...files.ids], users: [...new Set(files.users)] });
-      return { id, ...fields };
+      stored.id = await save(packMessage(message), files && { ids: [...files.ids], users: [...new Set(files.users)] });
+      return stored;
     },
     async mailbox(query) {
       ready();
