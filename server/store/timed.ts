@@ -23,6 +23,11 @@ const WRITES: Record<string, ReadonlySet<string>> = {
   admin: new Set(['appendAudit', 'pruneAudit', 'setLock', 'deleteUser', 'renameUser', 'deleteGroup', 'putNodeSessions', 'postSignal', 'pruneSignals']),
 };
 
+/** Runs `fn` once `promise` settles, either way (without the rejection `finally` would pass on). */
+function whenSettled(promise: Promise<unknown>, fn: () => void): void {
+  promise.then(fn, fn);
+}
+
 function timedRole<T extends object>(role: string, target: T, observe: (operation: string, seconds: number) => void): T {
   const writes = WRITES[role] ?? new Set<string>();
   // One wrapper per write method, made on first use.
@@ -34,17 +39,18 @@ function timedRole<T extends object>(role: string, target: T, observe: (operatio
   const wrap = (operation: string, method: (...a: unknown[]) => Promise<unknown>) =>
     function timedWrite(...args: unknown[]): Promise<unknown> {
       const start = performance.now();
-      const settled = (): void => observe(operation, (performance.now() - start) / 1000);
       let result: Promise<unknown>;
       try {
         result = Promise.resolve(method.apply(target, args));
       } catch (err) {
-        settled();
+        observe(operation, (performance.now() - start) / 1000);
         // Passed on as thrown, as an async method's rejection would carry it.
         // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
         return Promise.reject(err);
       }
-      result.then(settled, settled);
+      // Passed straight in, not held in a variable: a named closure per write costs a
+      // naming call where names are kept (tsx), about 1 µs.
+      whenSettled(result, () => observe(operation, (performance.now() - start) / 1000));
       return result;
     };
   return new Proxy(target, {
