@@ -19,7 +19,7 @@ import { readSchemaVersion } from './migrations';
 import { lockOf, toGroupRecord, toMessages, toProfile } from './rows';
 import { prepareStatements, type MailboxParams, type Statements } from './statements';
 import { DEFAULT_MAX_BATCH, type WriteBatchStats } from './write-batch';
-import { packMessage, type WriteOp, type WriteOps } from './write-ops';
+import type { WriteOp, WriteOps } from './write-ops';
 import { SqliteWriter, type WriterLog } from './writer-client';
 
 /** File name of the database inside a data directory. */
@@ -227,7 +227,7 @@ function mailboxParams(q: Omit<MailboxQuery, 'limit' | 'newest'>, limit: number)
 }
 
 function messages({ s, ready, op, ack }: Sides): MessageStore {
-  const save = op('savePackedMessage');
+  const save = op('saveMessage');
   const markRead = op('markRead');
   const reads = conversationReads(s);
   const edit = op('editMessage');
@@ -239,10 +239,11 @@ function messages({ s, ready, op, ack }: Sides): MessageStore {
     signOut: op('signOut'),
     async saveMessage(message, files) {
       ready();
-      // Taken now: the caller's object is not read after the call. Its id is filled in once stored.
+      // Taken now: the caller's object is not read after the call. Only its own fields
+      // (everything posted is copied), posted as they are: the writer reads no id, and
+      // this one is filled in once stored (the copy was made when posted).
       const stored = storedMessage(message);
-      // Only the fields the writer needs: everything posted is copied.
-      stored.id = await save(packMessage(message), files && { ids: [...files.ids], users: [...new Set(files.users)] });
+      stored.id = await save(stored, files && { ids: [...files.ids], users: [...new Set(files.users)] });
       return stored;
     },
     async mailbox(query) {

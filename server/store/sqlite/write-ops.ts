@@ -29,7 +29,7 @@ import type { Statements } from './statements';
  */
 export function writeOps(s: Statements) {
   const putGuard = (username: string, g: LoginGuard) => s.putGuard.run(username, g.failures, g.lockedUntil, g.hourStart, g.hourFailures, g.leaseUntil);
-  const ops = {
+  return {
     ...fileWriteOps(s),
 
     createUser(username: string, passwordHash: string, now: number): boolean {
@@ -265,36 +265,6 @@ export function writeOps(s: Statements) {
       else s.setReceiptsOff.run(username);
     },
   };
-  return {
-    ...ops,
-    /** saveMessage as the main thread posts it (see PackedMessage). */
-    savePackedMessage: (packed: PackedMessage, files?: MessageFiles): number => ops.saveMessage(unpackMessage(packed), files),
-  };
-}
-
-/**
- * A NewMessage as it crosses to the writer thread: its fields as flat values.
- * Structured cloning an array of plain values costs the main thread about half
- * of what an object with named fields costs (each key is serialized anew), and
- * a message is posted per send.
- */
-export type PackedMessage = [
-  kind: NewMessage['kind'],
-  from: string,
-  to: string | undefined,
-  group: string | undefined,
-  text: string,
-  ts: number,
-  replyTo: NewMessage['replyTo'],
-];
-
-/** The fields of `message` saveMessage needs, packed (the rest, a caller's own extras, stay behind). */
-export function packMessage(message: NewMessage): PackedMessage {
-  return [message.kind, message.from, message.to, message.group, message.text, message.ts, message.replyTo];
-}
-
-function unpackMessage([kind, from, to, group, text, ts, replyTo]: PackedMessage): NewMessage {
-  return { kind, from, to, group, text, ts, replyTo };
 }
 
 /** {username: position} from flat pairs; no prototype, so every name (even "__proto__") is a plain key. */
