@@ -57,6 +57,42 @@ export class OutboundMessage {
 }
 
 /**
+ * The result of a command that delivered a message (message, broadcast, message
+ * group, reply): `message` first, then the command's own fields, as the plain
+ * object would be, and also the OutboundMessage its recipients were handed, so a
+ * transport replies with the body it already encoded for them instead of
+ * encoding the message a second time. That reference is a private field: JSON,
+ * equality and the text codec see only `message` and the rest.
+ */
+export class SentResult {
+  readonly #outbound: OutboundMessage;
+  readonly #rest: object;
+  readonly message: ChatMessage;
+
+  private constructor(outbound: OutboundMessage, rest: object) {
+    this.#outbound = outbound;
+    this.#rest = rest;
+    this.message = outbound.message;
+    Object.assign(this, rest);
+  }
+
+  /** `{ message: outbound.message, ...rest }`, holding `outbound`. */
+  static of<R extends object>(outbound: OutboundMessage, rest: R): SentResult & R {
+    return new SentResult(outbound, rest) as SentResult & R;
+  }
+
+  /** The message as delivered (its encoded bodies are shared). */
+  get outbound(): OutboundMessage {
+    return this.#outbound;
+  }
+
+  /** The fields after `message`. */
+  get rest(): object {
+    return this.#rest;
+  }
+}
+
+/**
  * Close reasons the transports recognise: they already told the client why
  * (a logout reply, a shutdown event), so no "Disconnected" line is added, and
  * WebSocket uses 1001 (going away) for a shutdown.

@@ -1,5 +1,6 @@
 // Private messages, broadcasts and group messages, replies, and changes to
 // sent messages (edit, delete, react).
+import { SentResult } from '../connection';
 import type { CommandSpec } from './types';
 
 /** message <user> <text> [+file <id>]...  (JSON: {to, text?, attachments?: [fileId, ...]}) */
@@ -8,7 +9,7 @@ export const message: CommandSpec<'message'> = {
   pipelined: true,
   async handle(ctx, cmd) {
     const out = await ctx.services.delivery.sendPrivate(ctx.user, cmd.to, cmd.text ?? '', cmd.attachments, ctx.turn, cmd.replyTo);
-    return { message: out.message, queued: out.queued.length > 0 };
+    return SentResult.of(out.outbound, { queued: out.queued.length > 0 });
   },
 };
 
@@ -18,7 +19,7 @@ export const broadcast: CommandSpec<'broadcast'> = {
   pipelined: true,
   async handle(ctx, cmd) {
     const out = await ctx.services.delivery.sendBroadcast(ctx.user, cmd.text ?? '', cmd.attachments, ctx.turn, cmd.replyTo);
-    return { message: out.message, delivered: out.delivered, blockedBy: out.blockedBy };
+    return SentResult.of(out.outbound, { delivered: out.delivered, blockedBy: out.blockedBy });
   },
 };
 
@@ -29,7 +30,7 @@ export const messageGroup: CommandSpec<'message-group'> = {
   async handle(ctx, cmd) {
     const group = await ctx.services.groups.requireGroup(cmd.group, ctx.user);
     const out = await ctx.services.delivery.sendGroup(ctx.user, group, cmd.text ?? '', cmd.attachments, ctx.turn, cmd.replyTo);
-    return { message: out.message, queued: out.queued, blockedBy: out.blockedBy };
+    return SentResult.of(out.outbound, { queued: out.queued, blockedBy: out.blockedBy });
   },
 };
 
@@ -41,13 +42,13 @@ export const reply: CommandSpec<'reply'> = {
     const { delivery, groups } = ctx.services;
     if (original.kind === 'private') {
       const peer = original.from === ctx.user ? original.to! : original.from;
-      return { message: (await delivery.sendPrivate(ctx.user, peer, cmd.text, undefined, undefined, cmd.messageId)).message };
+      return SentResult.of((await delivery.sendPrivate(ctx.user, peer, cmd.text, undefined, undefined, cmd.messageId)).outbound, {});
     }
     if (original.kind === 'group') {
       const group = await groups.requireGroup(original.group!, ctx.user);
-      return { message: (await delivery.sendGroup(ctx.user, group, cmd.text, undefined, undefined, cmd.messageId)).message };
+      return SentResult.of((await delivery.sendGroup(ctx.user, group, cmd.text, undefined, undefined, cmd.messageId)).outbound, {});
     }
-    return { message: (await delivery.sendBroadcast(ctx.user, cmd.text, undefined, undefined, cmd.messageId)).message };
+    return SentResult.of((await delivery.sendBroadcast(ctx.user, cmd.text, undefined, undefined, cmd.messageId)).outbound, {});
   },
 };
 

@@ -62,6 +62,18 @@ export function encodeOk(id: Id, result: unknown): string {
   return JSON.stringify({ type: 'reply', id, ok: true, result });
 }
 
+/**
+ * The same bytes as encodeOk(id, { message, ...rest }) given `encodedMessage`,
+ * encodeMessageBody(message) (a delivery's body, encoded already). The keys of
+ * `rest` are names (an array index would sort before `message` in the object).
+ */
+export function encodeOkWithMessage(id: Id, encodedMessage: string, rest: object): string {
+  const fields = JSON.stringify(rest);
+  // `{}` adds nothing; otherwise its members follow the message's.
+  const more = fields.length > 2 ? `,${fields.slice(1, -1)}` : '';
+  return `{"type":"reply","id":${JSON.stringify(id)},"ok":true,"result":{"message":${encodedMessage}${more}}}`;
+}
+
 export function encodeError(id: Id | null, error: WireError): string {
   return JSON.stringify({ type: 'reply', id, ok: false, error });
 }

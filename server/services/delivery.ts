@@ -27,6 +27,8 @@ interface Recipient {
 
 export interface SendOutcome {
   message: ChatMessage;
+  /** The message as handed to the recipients (the sender's reply reuses its encodings). */
+  outbound: OutboundMessage;
   /** Recipients who were offline (queued in their mailbox). */
   queued: string[];
   /** Recipients who got a delivery (online or queued). */
@@ -204,7 +206,7 @@ export class DeliveryService {
     else this.route(outbound, recipients);
     const queued: string[] = [];
     for (const r of recipients) if (r.offline) queued.push(r.username);
-    return { message: stored, queued, delivered, blockedBy };
+    return { message: stored, outbound, queued, delivered, blockedBy };
   }
 
   /** Hands a stored message to the recipients' local sessions; the rest go over the bus (offline ones too: they may have signed in elsewhere since). */

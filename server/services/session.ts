@@ -18,6 +18,8 @@ import type { AwayWindow, MessageStore } from '../store/store';
 
 const CATCH_UP_PAGE = 500;
 
+function ignore(): void {}
+
 export interface SessionOptions {
   username: string;
   connection: Connection;
@@ -203,29 +205,24 @@ export class Session implements SessionHandle, WrittenAcks {
    * here (the next acknowledgement, or the sign-out, carries the position).
    */
   private startAckWrite(): Promise<void> {
-    const write = this.writeAck();
-    this.ackWrite = write;
-    write.then(
+    const position = this.ackedSeq;
+    // The store's promise and one then(): no async function of its own per write.
+    const write: Promise<void> = this.store.ack(this.username, position).then(
       () => {
+        this.storedAck = Math.max(this.storedAck, position);
         if (this.ackWrite === write) this.ackWrite = null;
         if (!this.ended && this.storedAck < this.ackedSeq) void this.startAckWrite();
       },
-      () => {
+      (err: unknown) => {
         if (this.ackWrite === write) this.ackWrite = null;
+        this.log.warn({ err, user: this.username }, 'could not store acknowledgement');
+        throw err;
       },
     );
+    // Its failure is logged above and reaches acknowledge()'s callers; written positions have none.
+    write.catch(ignore);
+    this.ackWrite = write;
     return write;
-  }
-
-  private async writeAck(): Promise<void> {
-    const position = this.ackedSeq;
-    try {
-      await this.store.ack(this.username, position);
-      this.storedAck = Math.max(this.storedAck, position);
-    } catch (err) {
-      this.log.warn({ err, user: this.username }, 'could not store acknowledgement');
-      throw err;
-    }
   }
 
   /** Stops deliveries and records the sign-out with the last acknowledgement. */

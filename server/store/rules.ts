@@ -160,10 +160,12 @@ export function groupReactions(pairs: Iterable<readonly [emoji: string, user: st
   return [...byEmoji].map(([emoji, users]) => ({ emoji, users }));
 }
 
-/** Only the NewMessage fields of `message` (a caller's object may carry more; optional ones stay absent). */
-export function newMessageFields(message: NewMessage): NewMessage {
-  const { id: _id, ...fields } = messageRecord(0, message, message.replyTo ? { replyTo: message.replyTo } : undefined);
-  return fields;
+/**
+ * The record of `message` once stored, its id still 0 for the store to set: only
+ * its NewMessage fields (a caller's object may carry more; optional ones stay absent).
+ */
+export function storedMessage(message: NewMessage): ChatMessage {
+  return messageRecord(0, message, message.replyTo ? { replyTo: message.replyTo } : undefined);
 }
 
 /** The quote of `original` a reply carries: its author and the start of its text now ('' and `deleted` once deleted). */

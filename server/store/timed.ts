@@ -23,20 +23,35 @@ const WRITES: Record<string, ReadonlySet<string>> = {
   admin: new Set(['appendAudit', 'pruneAudit', 'setLock', 'deleteUser', 'renameUser', 'deleteGroup', 'putNodeSessions', 'postSignal', 'pruneSignals']),
 };
 
+/** Runs `fn` once `promise` settles, either way (without the rejection `finally` would pass on). */
+function whenSettled(promise: Promise<unknown>, fn: () => void): void {
+  promise.then(fn, fn);
+}
+
 function timedRole<T extends object>(role: string, target: T, observe: (operation: string, seconds: number) => void): T {
   const writes = WRITES[role] ?? new Set<string>();
-  // One wrapper per write method, made on first use (not a closure per call).
+  // One wrapper per write method, made on first use.
   const wrappers = new Map<string, (...args: unknown[]) => Promise<unknown>>();
-  // An async function rather than then() callbacks: nothing is allocated per call
-  // but its promise. A method that throws at once fails like one that rejects, with what it threw.
+  // The caller gets the method's own promise, watched by one callback that runs before
+  // the caller's own (registered first): no promise of the wrapper's own in between,
+  // so a write waiting for its commit holds one link less, and settles a microtask sooner.
+  // A method that throws at once fails like one that rejects, with what it threw.
   const wrap = (operation: string, method: (...a: unknown[]) => Promise<unknown>) =>
-    async function timedWrite(...args: unknown[]): Promise<unknown> {
+    function timedWrite(...args: unknown[]): Promise<unknown> {
       const start = performance.now();
+      let result: Promise<unknown>;
       try {
-        return await method.apply(target, args);
-      } finally {
+        result = Promise.resolve(method.apply(target, args));
+      } catch (err) {
         observe(operation, (performance.now() - start) / 1000);
+        // Passed on as thrown, as an async method's rejection would carry it.
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+        return Promise.reject(err);
       }
+      // Passed straight in, not held in a variable: a named closure per write costs a
+      // naming call where names are kept (tsx), about 1 µs.
+      whenSettled(result, () => observe(operation, (performance.now() - start) / 1000));
+      return result;
     };
   return new Proxy(target, {
     get(obj, prop, receiver) {

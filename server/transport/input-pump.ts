@@ -39,6 +39,19 @@ export interface PumpHooks<U> {
   pumpIdle(): void;
 }
 
+/**
+ * Pumps with a run scheduled, run in scheduling order by one setImmediate: no
+ * Immediate and no closure per pump (a pump is made per burst of input, so on a
+ * chatty connection per message). Pumps scheduled while these run go in the next batch.
+ */
+let due: InputPump<unknown>[] = [];
+
+function runDue(): void {
+  const run = due;
+  due = [];
+  for (const pump of run) pump.runScheduled();
+}
+
 export class InputPump<U> {
   private queue: U[] = [];
   private head = 0;
@@ -73,14 +86,15 @@ export class InputPump<U> {
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(this.runScheduled);
+    if (due.length === 0) setImmediate(runDue);
+    due.push(this);
   }
 
-  /** The scheduled run: one function per pump, not a closure per turn. */
-  private readonly runScheduled = (): void => {
+  /** The scheduled run (called by runDue only). */
+  runScheduled(): void {
     this.scheduled = false;
     this.run();
-  };
+  }
 
   private run(): void {
     if (!this.hooks.isOpen()) {

@@ -28,7 +28,7 @@ import https from 'node:https';
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
-import { CloseReason, type Connection, type ConnectionInput, type OutboundMessage, type WrittenAcks } from '../connection';
+import { CloseReason, SentResult, type Connection, type ConnectionInput, type OutboundMessage, type WrittenAcks } from '../connection';
 import {
   ErrorCode,
   MAX_FRAME_BYTES,
@@ -40,6 +40,7 @@ import {
   encodeEvent,
   encodeMessageBody,
   encodeOk,
+  encodeOkWithMessage,
   type CommandType,
   type EventFrame,
   type RequestId,
@@ -210,7 +211,10 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
   }
 
   reply(id: RequestId | null, _type: CommandType, result: unknown): void {
-    this.send(id === null ? encodeError(null, { code: ErrorCode.INTERNAL, message: 'reply without id' }) : encodeOk(id, result));
+    if (id === null) return this.send(encodeError(null, { code: ErrorCode.INTERNAL, message: 'reply without id' }));
+    // A sent message's body was (or will be, for other WebSocket recipients) encoded for its delivery: reuse it.
+    if (result instanceof SentResult) return this.send(encodeOkWithMessage(id, result.outbound.encoded('json', encodeMessageBody), result.rest));
+    this.send(encodeOk(id, result));
   }
 
   replyError(id: RequestId | null, error: WireError): void {

@@ -68,6 +68,27 @@ describe('SQLite writer thread', () => {
     expect(store.batchStats().commits).toBeLessThan(400); // they were group-committed
   });
 
+  it('a saved message comes back as stored: its own fields in wire order after the id, its quote, none of the caller\'s extras', async () => {
+    const store = await openStore();
+    await Promise.all(['ann', 'ben'].map((name) => store.accounts.createUser(name, 'h', T0)));
+    const first = await store.messages.saveMessage({ kind: 'private', from: 'ann', to: 'ben', text: 'hi', ts: T0 });
+    expect(JSON.stringify(first)).toBe(`{"id":${first.id},"kind":"private","from":"ann","text":"hi","ts":${T0},"to":"ben"}`);
+    const quote = { id: first.id, from: 'ann', text: 'hi' };
+    // A caller's object may carry more than a NewMessage (the store takes what it needs when called).
+    const caller = { kind: 'private', from: 'ben', to: 'ann', text: 'yes', ts: T0 + 1, replyTo: quote, draft: true } as NewMessage;
+    const saving = store.messages.saveMessage(caller);
+    caller.text = 'changed after the call';
+    const reply = await saving;
+    expect(JSON.stringify(reply)).toBe(
+      `{"id":${reply.id},"kind":"private","from":"ben","text":"yes","ts":${T0 + 1},"to":"ann","replyTo":{"id":${first.id},"from":"ann","text":"hi"}}`,
+    );
+    expect((await store.messages.getMessage(reply.id))?.message).toEqual(reply);
+    expect(await store.groups.createGroup('team', 'ann', ['ben'], T0)).toBe(true);
+    const inGroup = await store.messages.saveMessage({ kind: 'group', from: 'ann', group: 'team', text: 'standup', ts: T0 + 2 });
+    expect(JSON.stringify(inGroup)).toBe(`{"id":${inGroup.id},"kind":"group","from":"ann","text":"standup","ts":${T0 + 2},"group":"team"}`);
+    expect((await all(store, 'ben')).map((d) => d.message)).toEqual([first, inGroup]);
+  });
+
   it('a job that fails rejects alone, with the SQLite error code carried across; its batch commits', async () => {
     const store = await openStore();
     await Promise.all(['ann', 'ben'].map((name) => store.accounts.createUser(name, 'h', T0)));

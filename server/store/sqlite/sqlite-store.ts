@@ -6,7 +6,7 @@ import type Database from 'better-sqlite3';
 import { canonicalName } from '../../protocol/canonical-name';
 import { fts5Match } from '../../protocol/search';
 import type { Delivery } from '../../protocol';
-import { currentLock, historyTarget, inAway, newMessageFields, pageSize } from '../rules';
+import { currentLock, historyTarget, inAway, pageSize, storedMessage } from '../rules';
 import { LocalBlobStore } from '../blobs/local';
 import { effectiveRead, keyOf, listConversations, resolveTarget, type ConversationReads } from '../conversations';
 import type { BlobStore, FileRecord, FileStore } from '../file-store';
@@ -239,10 +239,12 @@ function messages({ s, ready, op, ack }: Sides): MessageStore {
     signOut: op('signOut'),
     async saveMessage(message, files) {
       ready();
-      // Only the fields the writer needs: everything posted is copied.
-      const fields = newMessageFields(message);
-      const id = await save(fields, files && { ids: [...files.ids], users: [...new Set(files.users)] });
-      return { id, ...fields };
+      // Taken now: the caller's object is not read after the call. Only its own fields
+      // (everything posted is copied), posted as they are: the writer reads no id, and
+      // this one is filled in once stored (the copy was made when posted).
+      const stored = storedMessage(message);
+      stored.id = await save(stored, files && { ids: [...files.ids], users: [...new Set(files.users)] });
+      return stored;
     },
     async mailbox(query) {
       ready();

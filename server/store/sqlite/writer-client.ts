@@ -15,21 +15,23 @@ export interface WriterLog {
   error(details: object, message: string): void;
 }
 
-interface Pending {
-  resolve: (value: unknown) => void;
-  reject: (error: Error) => void;
-}
+type Resolve = (value: unknown) => void;
+type Reject = (error: Error) => void;
 
 /**
  * Acknowledgements queued one after another in a turn, sent as one ackAll job:
  * `pairs` is that job's argument, flat [username, position, …] with one pair per
  * user, and `at` where each user's position sits in it (the highest queued wins).
+ * Every caller gets the run's one promise (not a promise of its own per acknowledgement).
  */
 interface AckRun {
   pairs: (string | number)[];
   at: Map<string, number>;
-  waiters: Pending[];
+  settled: Promise<void>;
 }
+
+/** Settled slots at the front of the pending list beyond which it is copied down (it is reset whenever it empties). */
+const COMPACT_AFTER = 8192;
 
 const NO_STATS: WriteBatchStats = { commits: 0, writes: 0, failures: 0, largestBatch: 0, reruns: 0 };
 
@@ -96,8 +98,13 @@ async function bundleFromSources(here: URL): Promise<string> {
  * SHOULD: the thread keeps the process alive only while jobs are pending.
  */
 export class SqliteWriter {
-  /** Jobs posted or queued and not settled yet, oldest first (the order of the writer's results). */
-  private pending: Pending[] = [];
+  /**
+   * Jobs posted or queued and not settled yet, oldest first from `settledUpTo` (the order of
+   * the writer's results), flat: [resolve, reject, resolve, reject, …]. No object per job, and
+   * settling advances an index instead of copying what is still pending.
+   */
+  private pending: (Resolve | Reject)[] = [];
+  private settledUpTo = 0;
   /** This turn's jobs, flat: [op, args, op, args, …] (see ToWriter). */
   private queue: unknown[] = [];
   /** The run of acknowledgements at the end of `queue`, which the next ack() joins; null once another job follows it. */
@@ -160,7 +167,7 @@ export class SqliteWriter {
   /** Queues op(...args) for the writer; resolves with its result once its transaction committed. */
   run<K extends WriteOp>(op: K, args: Parameters<WriteOps[K]>): Promise<ReturnType<WriteOps[K]>> {
     return new Promise((resolve, reject) => {
-      if (!this.track({ resolve: resolve as (value: unknown) => void, reject })) return;
+      if (!this.track(resolve as Resolve, reject)) return;
       this.push(op, args);
     });
   }
@@ -174,31 +181,26 @@ export class SqliteWriter {
    *       max'ed, so their order within the run does not matter, and any other job
    *       (a message that moves the head, a sign-in that reads the position, …) ends the run.
    * MUST: every caller's promise settles with the run's job: after its COMMIT, or
-   *       rejected with its error.
+   *       rejected with its error (the callers of a run share one promise).
    */
   ack(username: string, position: number): Promise<void> {
     // Anything but a safe integer (no caller sends one) runs alone, exactly as before.
     if (!Number.isSafeInteger(position)) return this.run('ack', [username, position]);
-    return new Promise((resolve, reject) => {
-      const waiter: Pending = { resolve: resolve as (value: unknown) => void, reject };
-      const run = this.acks;
-      if (run === null) {
-        const opened: AckRun = { pairs: [username, position], at: new Map([[username, 1]]), waiters: [waiter] };
-        const settleAll: Pending = {
-          resolve: () => opened.waiters.forEach((w) => w.resolve(undefined)),
-          reject: (error) => opened.waiters.forEach((w) => w.reject(error)),
-        };
-        if (!this.track(settleAll)) return;
-        this.push('ackAll', [opened.pairs], opened);
-        return;
-      }
-      run.waiters.push(waiter);
-      const at = run.at.get(username);
-      if (at === undefined) {
-        run.at.set(username, run.pairs.length + 1);
-        run.pairs.push(username, position);
-      } else if (position > (run.pairs[at] as number)) run.pairs[at] = position;
-    });
+    const run = this.acks;
+    if (run === null) {
+      const pairs = [username, position];
+      const args: Parameters<WriteOps['ackAll']> = [pairs];
+      const settled = this.run('ackAll', args);
+      // Still the last job queued (not posted at once, nor refused): later acknowledgements join it.
+      if (this.queue[this.queue.length - 1] === args) this.acks = { pairs, at: new Map([[username, 1]]), settled };
+      return settled;
+    }
+    const at = run.at.get(username);
+    if (at === undefined) {
+      run.at.set(username, run.pairs.length + 1);
+      run.pairs.push(username, position);
+    } else if (position > (run.pairs[at] as number)) run.pairs[at] = position;
+    return run.settled;
   }
 
   /** The writer's group-commit counters as of its latest report. */
@@ -235,23 +237,23 @@ export class SqliteWriter {
   }
 
   /** Registers a pending job; returns false (having rejected it) when the writer is gone. */
-  private track(pending: Pending): boolean {
+  private track(resolve: Resolve, reject: Reject): boolean {
     if (this.dead) {
-      pending.reject(this.dead);
+      reject(this.dead);
       return false;
     }
     if (this.closing) {
-      pending.reject(new Error(`SQLite store ${this.file} is closed`));
+      reject(new Error(`SQLite store ${this.file} is closed`));
       return false;
     }
-    this.pending.push(pending);
-    if (this.pending.length === 1) this.worker.ref();
+    if (this.settledUpTo === this.pending.length) this.worker.ref();
+    this.pending.push(resolve, reject);
     return true;
   }
 
-  /** Queues one job; it ends any run of acknowledgements, or opens `run` (an ackAll job's, from ack()). */
-  private push(op: WriteOp, args: unknown[], run: AckRun | null = null): void {
-    this.acks = run;
+  /** Queues one job; it ends any run of acknowledgements (ack() opens one after queueing an ackAll job). */
+  private push(op: WriteOp, args: unknown[]): void {
+    this.acks = null;
     this.queue.push(op, args);
     if (this.queue.length >= 2 * this.maxBatch) this.send();
     else this.timer ??= setImmediate(() => this.send());
@@ -278,17 +280,26 @@ export class SqliteWriter {
       case 'settled': {
         this.stats = message.stats;
         const { values, failures } = message;
-        const settled = this.pending.slice(0, values.length);
-        this.pending = this.pending.slice(values.length);
+        const { pending } = this;
+        const from = this.settledUpTo;
+        // Taken off before any callback runs (a callback may queue, and track(), a new job).
+        this.settledUpTo = from + 2 * values.length;
+        if (this.settledUpTo === pending.length) {
+          this.pending = [];
+          this.settledUpTo = 0;
+        } else if (this.settledUpTo >= COMPACT_AFTER) {
+          this.pending = pending.slice(this.settledUpTo);
+          this.settledUpTo = 0;
+        }
         let nextFailure = 0;
-        settled.forEach((pending, i) => {
+        for (let i = 0; i < values.length; i++) {
           const failure = failures[nextFailure];
           if (failure?.[0] === i) {
             nextFailure++;
-            pending.reject(fromWireError(failure[1]));
-          } else pending.resolve(values[i]);
-        });
-        if (this.pending.length === 0 && this.closing === null) this.worker.unref();
+            (pending[from + 2 * i + 1] as Reject)(fromWireError(failure[1]));
+          } else (pending[from + 2 * i] as Resolve)(values[i]);
+        }
+        if (this.settledUpTo === this.pending.length && this.closing === null) this.worker.unref();
         break;
       }
       case 'closed':
@@ -305,7 +316,9 @@ export class SqliteWriter {
     if (this.timer) clearImmediate(this.timer);
     this.timer = null;
     const abandoned = this.pending;
+    const from = this.settledUpTo;
     this.pending = [];
+    this.settledUpTo = 0;
     this.queue = [];
     this.acks = null;
     if (this.cleanlyClosed) {
@@ -320,8 +333,8 @@ export class SqliteWriter {
     );
     // A failed start-up is reported to the opener, not logged as a crash.
     if (this.onStartup === null) {
-      this.log?.error({ err: this.dead, file: this.file, exitCode: code, pendingWrites: abandoned.length }, 'SQLite writer thread died');
+      this.log?.error({ err: this.dead, file: this.file, exitCode: code, pendingWrites: (abandoned.length - from) / 2 }, 'SQLite writer thread died');
     }
-    for (const pending of abandoned) pending.reject(this.dead);
+    for (let i = from + 1; i < abandoned.length; i += 2) (abandoned[i] as Reject)(this.dead);
   }
 }

@@ -14,6 +14,7 @@ import {
   encodeEvent,
   encodeMessageBody,
   encodeOk,
+  encodeOkWithMessage,
   encodeRequest,
   parseCommand,
   type ChatMessage,
@@ -144,5 +145,23 @@ describe('encoders', () => {
     ];
     for (const f of frames) expect(ServerFrame.safeParse(JSON.parse(f)).success, f).toBe(true);
     expect(JSON.parse(encodeDelivery(7, true, encodeMessageBody(message)))).toEqual({ type: 'event', event: 'message', seq: 7, offline: true, message });
+  });
+
+  it('encodeOkWithMessage is byte for byte encodeOk of { message, ...rest } (ids and fields that need escaping, undefined fields, no fields)', () => {
+    const rest = fc.dictionary(
+      // Names, as results have: an array index would sort before `message` in any object.
+      fc.string({ maxLength: 6 }).filter((k) => k !== 'message' && !/^(0|[1-9][0-9]*)$/.test(k)),
+      fc.oneof(fc.boolean(), fc.integer(), fc.string({ maxLength: 8 }), fc.array(fc.string({ maxLength: 4 }), { maxLength: 3 }), fc.constant(undefined)),
+      { maxKeys: 3 },
+    );
+    const id = fc.oneof(fc.nat(), fc.string({ minLength: 1, maxLength: 8 }));
+    fc.assert(
+      fc.property(id, fc.string({ maxLength: 12 }), rest, (requestId, text, fields) => {
+        const sent: ChatMessage = { ...message, text };
+        expect(encodeOkWithMessage(requestId, encodeMessageBody(sent), fields)).toBe(encodeOk(requestId, { message: sent, ...fields }));
+      }),
+      { numRuns: 500 },
+    );
+    expect(encodeOkWithMessage('a"b', encodeMessageBody(message), {})).toBe(encodeOk('a"b', { message }));
   });
 });

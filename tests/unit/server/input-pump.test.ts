@@ -3,7 +3,7 @@
 // output that has not drained, or commands are still in flight.
 import { describe, expect, it } from 'vitest';
 import type { ConnectionInput } from '../../../server/connection';
-import { InputPump, type PumpHooks } from '../../../server/transport/input-pump';
+import { InputPump, UNITS_PER_TURN, type PumpHooks } from '../../../server/transport/input-pump';
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -38,6 +38,34 @@ function input(inFlight = 0): ConnectionInput {
 }
 
 describe('InputPump', () => {
+  it('pumps of many connections share each turn in the order their input came, at most UNITS_PER_TURN each; input arriving during a turn waits for the next', async () => {
+    const log: string[] = [];
+    const pumps: InputPump<number>[] = [];
+    const make = (name: string) => {
+      const h = hooks();
+      h.handle = (unit: number) => {
+        log.push(`${name}${unit}`);
+        // Input for another connection arriving while this turn runs.
+        if (name === 'b' && unit === 1) pumps[0]!.push(99);
+      };
+      const pump = new InputPump<number>(h, input(), 1_000);
+      pumps.push(pump);
+      return pump;
+    };
+    const a = make('a');
+    const b = make('b');
+    const c = make('c');
+    for (let i = 0; i < UNITS_PER_TURN + 2; i++) a.push(i);
+    c.push(1);
+    b.push(1);
+    await turn();
+    expect(log).toEqual([...Array.from({ length: UNITS_PER_TURN }, (_, i) => `a${i}`), 'c1', 'b1']);
+    log.length = 0;
+    await turn();
+    expect(log).toEqual([`a${UNITS_PER_TURN}`, `a${UNITS_PER_TURN + 1}`, 'a99']);
+  });
+
+
   it('reports itself idle once every unit was handled', async () => {
     const h = hooks();
     const pump = new InputPump<number>(h, input(), 1_000);

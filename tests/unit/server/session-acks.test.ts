@@ -109,6 +109,28 @@ describe('session acknowledgements', () => {
     expect(await memory.messages.lastAcked('bob')).toBe(ids[3]);
   });
 
+  it('a failed write of written positions (no caller waiting) leaves no unhandled rejection; the next position is written', async () => {
+    const { memory, connection, calls, ids } = await setup();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      connection.written!(ids[1]!);
+      calls[0]!.fail();
+      // A few turns for an unhandled rejection to be reported.
+      for (let i = 0; i < 3; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+      expect(calls).toHaveLength(1);
+      connection.written!(ids[3]!);
+      await waitUntil(() => calls.length === 2, 'the next write');
+      expect(calls[1]!.position).toBe(ids[3]);
+      calls[1]!.release();
+      await waitUntil(async () => (await memory.messages.lastAcked('bob')) === ids[3], 'the stored position');
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('a failed write is not retried in a loop; the next written position is written again', async () => {
     const { memory, session, connection, calls, ids } = await setup();
     const acking = session.acknowledge(ids[1]!);
