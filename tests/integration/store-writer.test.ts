@@ -68,7 +68,7 @@ describe('SQLite writer thread', () => {
     expect(store.batchStats().commits).toBeLessThan(400); // they were group-committed
   });
 
-  it('a saved message comes back as stored: its own fields in wire order after the id, its quote, none of the caller\'s extras', async () => {
+  it("a saved message comes back as stored: its own fields in wire order after the id, its quote, none of the caller's extras", async () => {
     const store = await openStore();
     await Promise.all(['ann', 'ben'].map((name) => store.accounts.createUser(name, 'h', T0)));
     const first = await store.messages.saveMessage({ kind: 'private', from: 'ann', to: 'ben', text: 'hi', ts: T0 });

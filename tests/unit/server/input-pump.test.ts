@@ -65,7 +65,6 @@ describe('InputPump', () => {
     expect(log).toEqual([`a${UNITS_PER_TURN}`, `a${UNITS_PER_TURN + 1}`, 'a99']);
   });
 
-
   it('reports itself idle once every unit was handled', async () => {
     const h = hooks();
     const pump = new InputPump<number>(h, input(), 1_000);
