@@ -49,7 +49,16 @@ let due: InputPump<unknown>[] = [];
 function runDue(): void {
   const run = due;
   due = [];
-  for (const pump of run) pump.runScheduled();
+  for (let i = 0; i < run.length; i++) {
+    try {
+      run[i]!.runScheduled();
+    } catch (error) {
+      // One connection's failure must not strand the others: their runs go to the next batch.
+      if (due.length === 0 && i + 1 < run.length) setImmediate(runDue);
+      due.unshift(...run.slice(i + 1));
+      throw error;
+    }
+  }
 }
 
 export class InputPump<U> {

@@ -92,4 +92,29 @@ describe('InputPump', () => {
     expect(h.paused).toBe(false);
     expect(h.idle).toBe(1);
   });
+
+  it("one pump's failure does not strand the others of its turn: they run in the next", async () => {
+    // The failure is an uncaught exception, as it would be in the server: caught here for the test.
+    const caught: unknown[] = [];
+    const others = process.listeners('uncaughtException');
+    process.removeAllListeners('uncaughtException');
+    const onError = (error: unknown) => void caught.push(error);
+    process.on('uncaughtException', onError);
+    try {
+      const failing = hooks();
+      failing.handle = () => {
+        throw new Error('handler bug');
+      };
+      const after = hooks();
+      new InputPump<number>(failing, input(), 1_000).push(1);
+      new InputPump<number>(after, input(), 1_000).push(2);
+      for (let i = 0; i < 10 && after.handled.length === 0; i++) await turn();
+      expect(caught).toEqual([new Error('handler bug')]);
+      expect(after.handled).toEqual([2]);
+      expect(after.idle).toBe(1);
+    } finally {
+      process.off('uncaughtException', onError);
+      for (const listener of others) process.on('uncaughtException', listener);
+    }
+  });
 });
