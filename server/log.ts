@@ -20,6 +20,10 @@ export function resolveLogFormat(format: LogFormat, stderrIsTty: boolean = proce
  * readable lines are coloured only on a terminal. Default: auto.
  */
 export function createLogger(level: string, format: LogFormat = 'auto', destination?: pino.DestinationStream): Logger {
+  // A terminal is written synchronously, as console.log writes it: log lines keep their
+  // place among the console's and none is left in a buffer at exit. Pipes and files
+  // (supervisors, containers: where the volume is) stay asynchronous.
+  const sync = destination !== undefined || process.stderr.isTTY === true;
   const options: pino.LoggerOptions = {
     level,
     base: { pid: process.pid },
@@ -34,9 +38,9 @@ export function createLogger(level: string, format: LogFormat = 'auto', destinat
       translateTime: 'SYS:HH:MM:ss.l',
       ignore: 'pid,hostname',
       singleLine: true,
-      sync: destination === undefined ? false : true,
+      sync,
     });
     return pino(options, stream);
   }
-  return pino(options, destination ?? pino.destination({ dest: 2, sync: false }));
+  return pino(options, destination ?? pino.destination({ dest: 2, sync }));
 }
