@@ -39,6 +39,19 @@ export class BlockService {
     return this.blockersKnown.get(sender);
   }
 
+  /**
+   * Whether `blocker` has blocked `blocked`, asked of the store. A cached
+   * answer can be stale on a cluster node for as long as another node's
+   * "blocks changed" notice takes to arrive: a refusal is confirmed here
+   * first, so an unblock that was acknowledged is never answered BLOCKED.
+   * (Refusals are rare; the hot path keeps the cache.)
+   */
+  async confirmBlocked(blocker: string, blocked: string): Promise<boolean> {
+    const still = await this.store.isBlocked(blocker, blocked);
+    if (!still) this.invalidate(blocked);
+    return still;
+  }
+
   /** Drops the cached blockers of `user` (a block involving them as the blocked one changed). */
   invalidate(user: string): void {
     this.blockersCache.delete(user);

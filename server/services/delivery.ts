@@ -59,7 +59,7 @@ export class DeliveryService {
     // (The store still checks that the recipient exists when it saves; see send.)
     const local = typed === from ? undefined : this.registry.get(typed);
     const to = local ? local.username : await this.registeredName(from, typed);
-    if ((this.blocks.knownBlockersOf(from) ?? (await this.blocks.blockersOf(from))).has(to)) {
+    if ((this.blocks.knownBlockersOf(from) ?? (await this.blocks.blockersOf(from))).has(to) && (await this.blocks.confirmBlocked(to, from))) {
       throw new ProtocolError(ErrorCode.BLOCKED, 'Your message could not be delivered as the recipient has blocked you');
     }
     const quote = replyTo === undefined ? undefined : await this.quote(replyTo, (m) => m.kind === 'private' && pairOf(m) === pairOf({ from, to }));

@@ -97,4 +97,20 @@ describe('private message recipients', () => {
     await services.blocks.unblock('bob', 'alice');
     expect(await code(services.delivery.sendPrivate('alice', 'bob', 'three'))).toBe('ok');
   });
+
+  it('an unblock made on another node is honoured before its notice arrives: no stale BLOCKED', async () => {
+    // Two nodes on one store; their buses are apart, so node A never hears of B's change.
+    const { store, services: nodeA } = await setUp();
+    const nodeB = createServices(resolveConfig({}), store, new LocalBus(), createLogger('silent'), new Metrics());
+    await nodeB.blocks.block('bob', 'alice');
+    expect(await code(nodeA.delivery.sendPrivate('alice', 'bob', 'one'))).toBe(ErrorCode.BLOCKED);
+    expect(nodeA.blocks.knownBlockersOf('alice')).toEqual(new Set(['bob']));
+    await nodeB.blocks.unblock('bob', 'alice');
+    const sent = await nodeA.delivery.sendPrivate('alice', 'bob', 'two');
+    expect(sent.message.text).toBe('two');
+    // The stale answer is dropped, so the next message does not ask the store again.
+    expect(nodeA.blocks.knownBlockersOf('alice')).toBeUndefined();
+    await nodeB.blocks.block('bob', 'alice');
+    expect(await code(nodeA.delivery.sendPrivate('alice', 'bob', 'three'))).toBe(ErrorCode.BLOCKED);
+  });
 });
