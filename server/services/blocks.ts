@@ -63,7 +63,7 @@ export class BlockService {
     const target = await this.requireUser(typed);
     if (blocker === target) throw new ProtocolError(ErrorCode.SELF_TARGET, 'You cannot block yourself');
     await this.store.block(blocker, target);
-    this.changed(target);
+    await this.changed(target);
     return target;
   }
 
@@ -72,7 +72,7 @@ export class BlockService {
     const target = await this.requireUser(typed);
     if (blocker === target) throw new ProtocolError(ErrorCode.SELF_TARGET, 'You cannot unblock yourself');
     await this.store.unblock(blocker, target);
-    this.changed(target);
+    await this.changed(target);
     return target;
   }
 
@@ -86,9 +86,17 @@ export class BlockService {
     return { aBlockedB, bBlockedA };
   }
 
-  private changed(target: string): void {
+  /**
+   * Drops this node's cached blockers of `target` and tells the other nodes.
+   * The command is answered only once the bus took the notice: on Redis the
+   * other nodes are sent it before this node hears back, so a message the
+   * blocked user sends after the blocker saw the answer finds their cache
+   * already dropped. (A lost notice loses nothing but the cache's freshness:
+   * a refusal is confirmed with the store, see confirmBlocked.)
+   */
+  private async changed(target: string): Promise<void> {
     this.invalidate(target);
-    void this.bus.publish({ kind: 'blocks-changed', user: target }).catch(() => {});
+    await this.bus.publish({ kind: 'blocks-changed', user: target }).catch(() => {});
   }
 
   /** The registered spelling of the user `typed` names (matched by canonical form); UNKNOWN_USER when none. */

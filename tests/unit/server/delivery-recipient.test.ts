@@ -113,4 +113,27 @@ describe('private message recipients', () => {
     await nodeB.blocks.block('bob', 'alice');
     expect(await code(nodeA.delivery.sendPrivate('alice', 'bob', 'three'))).toBe(ErrorCode.BLOCKED);
   });
+
+  it('block and unblock are answered only once the bus has taken their notice to the other nodes', async () => {
+    const { store } = await setUp();
+    const bus = new LocalBus();
+    const published: string[] = [];
+    let release = () => {};
+    bus.publish = (event) => {
+      published.push(event.kind);
+      return new Promise<void>((resolve) => (release = resolve));
+    };
+    const node = createServices(resolveConfig({}), store, bus, createLogger('silent'), new Metrics());
+    for (const verb of ['block', 'unblock'] as const) {
+      let answered = false;
+      const done = node.blocks[verb]('bob', 'alice').then(() => (answered = true));
+      await expect.poll(() => published.length).toBe(verb === 'block' ? 1 : 2);
+      // The store has the change and the notice is on its way, but not yet taken: no answer.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(answered).toBe(false);
+      release();
+      await done;
+    }
+    expect(published).toEqual(['blocks-changed', 'blocks-changed']);
+  });
 });
