@@ -1,0 +1,46 @@
+// A fast path for the commands nearly every frame carries (a private message,
+// an acknowledgement), in their plain form: checked by hand instead of by the
+// schema, which costs several times as much per command. It only ever accepts:
+// whatever it does not recognise at a glance (attachments, a reply, a missing or
+// extra field, any doubtful value) it leaves to the schema, so the results and
+// the error messages are the schema's own. tests/unit/protocol/hot-commands.test.ts
+// checks that it accepts nothing the schema refuses and returns what the schema
+// would (same fields, same order).
+import { MAX_TEXT_LENGTH, NAME_PATTERN } from './limits';
+import type { Command } from './schemas';
+
+/**
+ * `input` as a command if it is a plain `message` ({type, to, text}) or `ack`
+ * ({type, seq}) the schema accepts, else null (then ask parseCommand). With
+ * `withId`, `input` also holds the request's `id` (checked already by the
+ * caller), which is not part of the command.
+ */
+export function parseHotCommand(input: Record<string, unknown>, withId: boolean): Command | null {
+  const type = input.type;
+  if (type === 'message') {
+    if (!hasOnlyKeys(input, withId, 3, 'to', 'text')) return null;
+    const { to, text } = input;
+    if (typeof to !== 'string' || !NAME_PATTERN.test(to)) return null;
+    if (typeof text !== 'string' || text.length > MAX_TEXT_LENGTH || text.includes('\0') || text.trim().length === 0) return null;
+    return { type, to, text };
+  }
+  if (type === 'ack') {
+    if (!hasOnlyKeys(input, withId, 2, 'seq', 'seq')) return null;
+    const { seq } = input;
+    if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) return null;
+    return { type, seq };
+  }
+  return null;
+}
+
+/** True when the own keys of `input` are exactly `type`, `a`, `b` (and `id` with `withId`): `count` keys besides `id`. */
+function hasOnlyKeys(input: Record<string, unknown>, withId: boolean, count: number, a: string, b: string): boolean {
+  let seen = 0;
+  for (const key in input) {
+    if (!Object.prototype.hasOwnProperty.call(input, key)) return false;
+    if (key === 'type' || key === a || key === b || (withId && key === 'id')) seen++;
+    else return false;
+  }
+  // Keys are unique, so as many allowed keys as expected means each one is there.
+  return seen === count + (withId ? 1 : 0);
+}
