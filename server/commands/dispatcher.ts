@@ -70,6 +70,9 @@ export type Charge = { refused: false } | { refused: true; error: WireError; ans
 /** The charge of accepted input (shared: nothing per command). */
 const ACCEPTED: Charge = Object.freeze({ refused: false });
 
+/** The pressure of a connection without a lane (shared: asked once per burst of input). */
+const NO_PRESSURE: { backoffMs: number; inFlight: number } = Object.freeze({ backoffMs: 0, inFlight: 0 });
+
 /** The settled promise an idle lane waits on (shared: idle connections keep no outcome alive). */
 const SETTLED: Promise<void> = Promise.resolve();
 
@@ -228,7 +231,7 @@ export class Dispatcher {
    */
   pressure(client: Client): { backoffMs: number; inFlight: number } {
     const lane = this.lanes.get(client);
-    return lane ? { backoffMs: lane.bucket.peek(), inFlight: lane.waiting + lane.inFlight } : { backoffMs: 0, inFlight: 0 };
+    return lane ? { backoffMs: lane.bucket.peek(), inFlight: lane.waiting + lane.inFlight } : NO_PRESSURE;
   }
 
   /** Queues `work`: a command to run, or the error to answer for input that could not be decoded. */
