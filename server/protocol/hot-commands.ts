@@ -33,6 +33,26 @@ export function parseHotCommand(input: Record<string, unknown>, withId: boolean)
   return null;
 }
 
+/**
+ * A trimmed text line that is a plain private message (`message <user> <text>`,
+ * the verb in any case, no `+file`) as the command parseTextCommand would make
+ * of it, else null (then parse it the usual way). `message group ...` and
+ * anything doubtful go the usual way.
+ */
+export function parseHotLine(trimmed: string): Command | null {
+  if (trimmed.length < 10 || trimmed.charCodeAt(7) !== 0x20 || trimmed.slice(0, 7).toLowerCase() !== 'message') return null;
+  // The user: the word after the verb (and any further spaces); the text: all after the space that ends it.
+  let start = 8;
+  while (trimmed.charCodeAt(start) === 0x20) start++;
+  const end = trimmed.indexOf(' ', start);
+  if (end === -1) return null;
+  const to = trimmed.slice(start, end);
+  const text = trimmed.slice(end + 1);
+  if (to.toLowerCase() === 'group' || text.includes('+file') || !NAME_PATTERN.test(to)) return null;
+  if (text.length > MAX_TEXT_LENGTH || text.includes('\0') || text.trim().length === 0) return null;
+  return { type: 'message', to, text };
+}
+
 /** True when the own keys of `input` are exactly `type`, `a`, `b` (and `id` with `withId`): `count` keys besides `id`. */
 function hasOnlyKeys(input: Record<string, unknown>, withId: boolean, count: number, a: string, b: string): boolean {
   let seen = 0;

@@ -3,8 +3,8 @@
 // does take the usual forms (else it would save nothing).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_TEXT_LENGTH, commandSchemas, decodeRequest } from '../../../server/protocol';
-import { parseHotCommand } from '../../../server/protocol/hot-commands';
+import { MAX_TEXT_LENGTH, ProtocolError, commandSchemas, decodeRequest, parseTextCommandBySyntax } from '../../../server/protocol';
+import { parseHotCommand, parseHotLine } from '../../../server/protocol/hot-commands';
 
 /** The schema's answer: the command, or null when it refuses. */
 function schemaAnswer(input: Record<string, unknown>): unknown {
@@ -125,5 +125,55 @@ describe('decodeRequest with the fast path', () => {
     );
     expect(() => decodeRequest('{"id":1,"type":"ack","seq":-1}')).toThrow(/^ack: seq: /);
     expect(() => decodeRequest('{"id":1,"type":"ack","seq":1,"x":2}')).toThrow('ack: unexpected field(s): x');
+  });
+});
+
+/** What the syntaxes make of `line` (without the hot path): the command, or the error they throw. */
+function textAnswer(line: string): unknown {
+  try {
+    return parseTextCommandBySyntax(line);
+  } catch (err) {
+    if (err instanceof ProtocolError) return err.toWire();
+    throw err;
+  }
+}
+
+describe('parseHotLine', () => {
+  const verbs = fc.oneof(
+    { weight: 6, arbitrary: fc.constantFrom('message', 'MESSAGE', 'Message') },
+    fc.constantFrom('messages', 'messag', 'message\u0130', 'msg'),
+  );
+  const spaces = fc.constantFrom(' ', '  ', '   ');
+  const lineTexts = fc.oneof(texts, fc.constantFrom('+file abcdefghijklmnopqrstuv', 'hi +file', 'a  b', '+filex', ' lead', 'group hi'));
+  const lineNames = fc.oneof(names, fc.constantFrom('group', 'GROUP', 'Group'));
+  /** Lines shaped like `message <user> <text>`, with odd verbs, names, spacing and texts. */
+  const lines = fc
+    .tuple(verbs, spaces, lineNames, fc.oneof({ weight: 4, arbitrary: spaces }, fc.constant('')), lineTexts)
+    .map(([verb, gap, name, gap2, text]) => `${verb}${gap}${name}${gap2}${text}`.trim());
+
+  it('reads only lines the syntaxes read the same way', () => {
+    let taken = 0;
+    fc.assert(
+      fc.property(lines, (line) => {
+        const hot = parseHotLine(line);
+        if (hot === null) return;
+        taken++;
+        const expected = textAnswer(line);
+        expect(hot).toEqual(expected);
+        expect(Object.keys(hot)).toEqual(Object.keys(expected as object));
+      }),
+      { numRuns: 20_000 },
+    );
+    // Most generated lines are plain messages: the fast path must take them.
+    expect(taken).toBeGreaterThan(1000);
+  });
+
+  it('takes the usual line and leaves group messages, files and bare names to the parser', () => {
+    expect(parseHotLine('MESSAGE bob  hi there ')).toEqual({ type: 'message', to: 'bob', text: ' hi there ' });
+    expect(parseHotLine('message   bob hi')).toEqual({ type: 'message', to: 'bob', text: 'hi' });
+    expect(parseHotLine('message group team hi')).toBeNull();
+    expect(parseHotLine('message bob look +file abcdefghijklmnopqrstuv')).toBeNull();
+    expect(parseHotLine('message bob')).toBeNull();
+    expect(parseHotLine('message bob  ')).toBeNull();
   });
 });
