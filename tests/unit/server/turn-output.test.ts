@@ -8,10 +8,10 @@ describe('appendChunk', () => {
     const first = Buffer.from('a\n');
     let out: TurnOutput<string | Buffer> = first;
     expect(out).toBe(first);
-    out = appendChunk(out, 'b\n');
+    out = appendChunk<string | Buffer>(out, 'b\n');
     expect(out).toEqual([first, 'b\n']);
     const array = out;
-    out = appendChunk(out, 'c\n');
+    out = appendChunk<string | Buffer>(out, 'c\n');
     expect(out).toBe(array);
     expect(out).toEqual([first, 'b\n', 'c\n']);
   });
