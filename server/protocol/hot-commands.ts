@@ -1,11 +1,12 @@
-// A fast path for the commands nearly every frame carries (a private message,
-// an acknowledgement), in their plain form: checked by hand instead of by the
-// schema, which costs several times as much per command. It only ever accepts:
-// whatever it does not recognise at a glance (attachments, a reply, a missing or
-// extra field, any doubtful value) it leaves to the schema, so the results and
-// the error messages are the schema's own. tests/unit/protocol/hot-commands.test.ts
-// checks that it accepts nothing the schema refuses and returns what the schema
-// would (same fields, same order).
+// A fast path for the commands nearly every frame or line carries (a private
+// message, an acknowledgement), in their plain form: checked by hand instead of
+// by the schema (and, for a line, without the general syntax matching), which
+// cost several times as much per command. It only ever accepts: whatever it does
+// not recognise at a glance (attachments, a reply, a missing or extra field, any
+// doubtful value) it leaves to the general path, so the results and the error
+// messages are that path's own. tests/unit/protocol/hot-commands.test.ts checks
+// that it accepts nothing the schema or the syntaxes refuse and returns what
+// they would (same fields, same order).
 import { MAX_TEXT_LENGTH, NAME_PATTERN } from './limits';
 import type { Command } from './schemas';
 
