@@ -70,6 +70,9 @@ export type Charge = { refused: false } | { refused: true; error: WireError; ans
 /** The charge of accepted input (shared: nothing per command). */
 const ACCEPTED: Charge = Object.freeze({ refused: false });
 
+/** The pressure of a connection without a lane (shared: asked once per burst of input). */
+const NO_PRESSURE: { backoffMs: number; inFlight: number } = Object.freeze({ backoffMs: 0, inFlight: 0 });
+
 /** The settled promise an idle lane waits on (shared: idle connections keep no outcome alive). */
 const SETTLED: Promise<void> = Promise.resolve();
 
@@ -136,11 +139,20 @@ function forgetOutcome(lane: Lane, done: Promise<unknown>): void {
 
 export class Dispatcher {
   private readonly lanes = new WeakMap<Client, Lane>();
+  /**
+   * Without a rate limit a bucket keeps no state (it always lets input through
+   * and is always full), so every lane shares this one instead of making its own
+   * per command burst (a lane is forgotten whenever its connection goes idle).
+   */
+  private readonly unlimited: TokenBucket | null;
   /** Clients with an idle lane whose rate limit is still refilling: one timer checks them (none when empty). */
   private readonly refilling = new Set<Client>();
   private refillTimer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly services: Services) {}
+  constructor(private readonly services: Services) {
+    const { rateLimit, rateBurst } = services.config;
+    this.unlimited = rateLimit > 0 ? null : new TokenBucket(rateLimit, rateBurst, services.now);
+  }
 
   /** Queues a decoded command; resolves with its outcome once its reply is written. */
   submit(client: Client, id: RequestId | null, command: Command): Promise<Outcome> {
@@ -173,7 +185,7 @@ export class Dispatcher {
         turn: SETTLED,
         waiting: 0,
         inFlight: 0,
-        bucket: new TokenBucket(config.rateLimit, config.rateBurst, now),
+        bucket: this.unlimited ?? new TokenBucket(config.rateLimit, config.rateBurst, now),
         refusedInARow: 0,
         unfinished: 0,
       };
@@ -189,7 +201,10 @@ export class Dispatcher {
    * ANSWERED_REFUSALS came in a row, and FLOOD_REFUSALS in a row close the connection.
    */
   charge(client: Client): Charge {
-    const lane = this.lane(client);
+    return this.chargeLane(client, this.lane(client));
+  }
+
+  private chargeLane(client: Client, lane: Lane): Charge {
     const wait = lane.bucket.take();
     if (wait <= 0) {
       lane.refusedInARow = 0;
@@ -216,13 +231,13 @@ export class Dispatcher {
    */
   pressure(client: Client): { backoffMs: number; inFlight: number } {
     const lane = this.lanes.get(client);
-    return lane ? { backoffMs: lane.bucket.peek(), inFlight: lane.waiting + lane.inFlight } : { backoffMs: 0, inFlight: 0 };
+    return lane ? { backoffMs: lane.bucket.peek(), inFlight: lane.waiting + lane.inFlight } : NO_PRESSURE;
   }
 
   /** Queues `work`: a command to run, or the error to answer for input that could not be decoded. */
   private enqueue(client: Client, id: RequestId | null, pipelined: boolean, work: Command | WireError): Promise<Outcome> {
     const lane = this.lane(client);
-    const charge = this.charge(client);
+    const charge = this.chargeLane(client, lane);
     if (charge.refused) {
       if (charge.answer) client.connection.replyError(id, charge.error);
       return Promise.resolve({ ok: false, error: charge.error });
@@ -256,7 +271,8 @@ export class Dispatcher {
     lane.replied = done;
     // A command that is not pipelined started after everything before it, so it ends after it too.
     lane.unfinished++;
-    lane.tail = (pipelined ? Promise.all([lane.tail, done]) : done).then(() => {
+    // (After nothing unfinished, a pipelined command's end is the lane's end: no Promise.all to wait on both.)
+    lane.tail = (pipelined && lane.tail !== SETTLED ? Promise.all([lane.tail, done]) : done).then(() => {
       forgetOutcome(lane, done);
       lane.unfinished--;
       this.forgetIfIdle(client, lane);

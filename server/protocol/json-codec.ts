@@ -3,6 +3,7 @@
 // Replies:  {"type":"reply","id":1,"ok":true,"result":{...}} or {"type":"reply","id":1,"ok":false,"error":{...}}.
 // Events:   {"type":"event","event":"message","seq":7,"offline":false,"message":{...}}.
 import { ErrorCode, ProtocolError, type WireError } from './errors';
+import { parseHotCommand } from './hot-commands';
 import { RequestId, type ChatMessage, type RequestId as Id } from './models';
 import type { Command, EventFrame } from './schemas';
 import { parseCommand } from './validate';
@@ -26,7 +27,8 @@ export function decodeRequest(frame: string): DecodedRequest {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new RequestError(null, new ProtocolError(ErrorCode.BAD_REQUEST, 'A request must be a JSON object'));
   }
-  const { id: rawId, ...rest } = value as Record<string, unknown>;
+  const fields = value as Record<string, unknown>;
+  const rawId = fields.id;
   // The usual ids (a counter) are checked here; anything else goes through the schema.
   const id = typeof rawId === 'number' && Number.isSafeInteger(rawId) && rawId >= 0 ? { success: true as const, data: rawId } : RequestId.safeParse(rawId);
   if (!id.success) {
@@ -35,6 +37,10 @@ export function decodeRequest(frame: string): DecodedRequest {
       new ProtocolError(ErrorCode.BAD_REQUEST, 'Every request needs an "id": a non-negative integer or a string of 1-64 characters'),
     );
   }
+  // The usual commands are read without copying the frame's fields less its id.
+  const hot = parseHotCommand(fields, true);
+  if (hot !== null) return { id: id.data, command: hot };
+  const { id: _id, ...rest } = fields;
   try {
     return { id: id.data, command: parseCommand(rest) };
   } catch (err) {

@@ -6,6 +6,7 @@
 import type { TextSyntax } from './command';
 import { wireCommands } from './commands/index';
 import { ErrorCode, ProtocolError, type WireError } from './errors';
+import { parseHotLine } from './hot-commands';
 import type { CommandType, Command, EventFrame, ResultOf } from './schemas';
 import { formatClock, formatDelivery, formatReactions, list, oneLine, splitWord, type TimeFormatter } from './text';
 import { parseCommand } from './validate';
@@ -81,6 +82,16 @@ function matchSyntax(verb: string, rest: string): [TypedSyntax, string] | null {
 export function parseTextCommand(line: string): Command {
   const trimmed = (line.includes('\t') ? line.replace(/\t/g, ' ') : line).trim();
   if (trimmed.length === 0) throw new ProtocolError(ErrorCode.BAD_REQUEST, 'Empty command. Type "help" for the list.');
+  // The usual line, a plain private message, is read directly (no word arrays, no intermediate objects).
+  return parseHotLine(trimmed) ?? parseTextCommandBySyntax(trimmed);
+}
+
+/**
+ * A trimmed, non-empty line read by the syntaxes of every command: what
+ * parseTextCommand does with any line the hot path does not take (exported
+ * for the test that holds the two to the same results).
+ */
+export function parseTextCommandBySyntax(trimmed: string): Command {
   const [rawVerb, rest] = splitWord(trimmed);
   const match = matchSyntax(rawVerb.toLowerCase(), rest);
   if (!match) throw new ProtocolError(ErrorCode.UNKNOWN_COMMAND, `Unknown command "${rawVerb.slice(0, 40)}". Type "help" for the list.`);

@@ -2,6 +2,7 @@
 // message for the first problem found. Used by both codecs and by Electron's IPC.
 import type { z } from 'zod';
 import { ErrorCode, ProtocolError } from './errors';
+import { parseHotCommand } from './hot-commands';
 import { commandSchemas, isCommandType, type Command } from './schemas';
 
 /** Formats the first zod issue as "field: problem". */
@@ -22,6 +23,8 @@ export function parseCommand(input: unknown): Command {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new ProtocolError(ErrorCode.BAD_REQUEST, 'A request must be a JSON object');
   }
+  const hot = parseHotCommand(input as Record<string, unknown>, false);
+  if (hot !== null) return hot;
   const type = (input as { type?: unknown }).type;
   if (!isCommandType(type)) {
     const shown = typeof type === 'string' ? `"${type.slice(0, 40)}"` : 'missing';

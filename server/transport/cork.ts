@@ -43,3 +43,19 @@ export function corkForThisTurn(socket: Writable): void {
   corked.add(socket);
   schedule();
 }
+
+/**
+ * A connection's output of one turn, in order: one chunk, or an array of them
+ * (made only for a second chunk: most turns write one chunk per connection,
+ * and a fan-out is one such turn per recipient). An empty array: output of
+ * this turn was dropped.
+ */
+export type TurnOutput<C> = C | C[];
+
+/** `out` with `chunk` after it. */
+export function appendChunk<C extends string | Buffer>(out: TurnOutput<C>, chunk: C): TurnOutput<C> {
+  if (!Array.isArray(out)) return [out, chunk];
+  if (out.length === 0) return chunk;
+  out.push(chunk);
+  return out;
+}

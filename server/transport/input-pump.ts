@@ -122,7 +122,11 @@ export class InputPump<U> {
       this.hooks.handle(unit);
       if (!this.hooks.isOpen()) return;
     }
-    if (this.head > 1024 || this.length === 0) {
+    if (this.length === 0) {
+      // Emptied: the same array is reused (no new one per run).
+      this.queue.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024) {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
     }

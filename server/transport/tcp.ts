@@ -39,7 +39,7 @@ import {
   type WireError,
 } from '../protocol';
 import { Backlog, CATCH_UP_HIGH_WATER, overSendLimit } from './backlog';
-import { atEndOfTurn, type TurnFlush } from './cork';
+import { appendChunk, atEndOfTurn, type TurnFlush, type TurnOutput } from './cork';
 import { InputPump, type PumpHooks } from './input-pump';
 import { outputPauseBytes } from './output';
 import { nextConnectionId } from './ids';
@@ -122,7 +122,7 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
    */
   private pumpInstance: InputPump<Buffer> | null = null;
   /** This turn's output, written as one chunk when the turn ends (null: nothing yet). */
-  private out: (string | Buffer)[] | null = null;
+  private out: TurnOutput<string | Buffer> | null = null;
   private outBytes = 0;
   /** Callbacks of this turn's writes, run in order once its chunk was written (or failed). */
   private outDone: ((failed: boolean) => void)[] | null = null;
@@ -467,10 +467,9 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
   private enqueue(chunk: string | Buffer): boolean {
     if (!this.open) return false;
     if (this.out === null) {
-      this.out = [];
+      this.out = chunk;
       atEndOfTurn(this);
-    }
-    this.out.push(chunk);
+    } else this.out = appendChunk(this.out, chunk);
     this.outBytes += chunk.length;
     // Checked once per turn (flush), and here only against this turn's output alone.
     if (this.outBytes > this.options.maxSendQueueBytes) return this.checkQueue();
@@ -500,13 +499,13 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
     this.outBytes = 0;
     this.outDone = null;
     this.ackTo = null;
-    if (out.length === 0) return;
+    if (Array.isArray(out) && out.length === 0) return;
     if (!this.open || !this.checkQueue(bytes)) {
       if (done) for (const d of done) d(true);
       return;
     }
     this.lastActive = clock();
-    const chunk = out.length === 1 ? out[0]! : joinChunks(out);
+    const chunk = !Array.isArray(out) ? out : out.length === 1 ? out[0]! : joinChunks(out);
     if (done === null && !ackTo) {
       this.socket.write(chunk);
       return;

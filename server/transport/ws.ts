@@ -47,7 +47,7 @@ import {
   type WireError,
 } from '../protocol';
 import { Backlog, CATCH_UP_HIGH_WATER, overSendLimit } from './backlog';
-import { atEndOfTurn, type TurnFlush } from './cork';
+import { appendChunk, atEndOfTurn, type TurnFlush, type TurnOutput } from './cork';
 import { InputPump, type PumpHooks } from './input-pump';
 import { outputPauseBytes } from './output';
 import { nextConnectionId } from './ids';
@@ -106,7 +106,7 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
   /** Catch-up accounting, made by the first catch-up write (most connections never need one). */
   private backlogInstance: Backlog | null = null;
   /** This turn's frames, written as one chunk when the turn ends (null: nothing yet). */
-  private out: Buffer[] | null = null;
+  private out: TurnOutput<Buffer> | null = null;
   private outBytes = 0;
   /** Callbacks of this turn's catch-up writes, run once its chunk was written (or failed). */
   private outDone: (() => void)[] | null = null;
@@ -274,10 +274,9 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
   private enqueue(frame: Buffer): boolean {
     if (!this.open) return false;
     if (this.out === null) {
-      this.out = [];
+      this.out = frame;
       atEndOfTurn(this);
-    }
-    this.out.push(frame);
+    } else this.out = appendChunk(this.out, frame);
     this.outBytes += frame.length;
     // Checked once per turn (flush), and here only when this turn's output alone is over the limit.
     if (this.outBytes > this.options.maxSendQueueBytes) return this.checkQueue();
@@ -311,14 +310,14 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
     this.out = null;
     this.outBytes = 0;
     this.outDone = null;
-    if (out.length === 0) return;
+    if (Array.isArray(out) && out.length === 0) return;
     if (!this.open || !this.checkQueue(bytes)) {
       if (done) for (const d of done) d();
       return;
     }
     const onWritten = done === null ? undefined : () => done.forEach((d) => d());
-    if (out.length === 1) {
-      this.socket.write(out[0]!, onWritten);
+    if (!Array.isArray(out) || out.length === 1) {
+      this.socket.write(Array.isArray(out) ? out[0]! : out, onWritten);
       return;
     }
     // Several frames: one writev of the shared frames themselves (no copy into a new buffer per connection).
