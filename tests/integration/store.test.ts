@@ -286,6 +286,67 @@ describe('SQLite store specifics', () => {
       expect(fresh.id).toBe(6);
     });
 
+    it("step 17 reads a direct pair's newest message from messages_private: a version-16 file lists the same conversations, a pair's rows are written once", async () => {
+      const raw = new Database(file);
+      applyMigrations(raw, MIGRATIONS.slice(0, 16));
+      const user = raw.prepare("INSERT INTO users (username, name_key, password_hash, created_at) VALUES (?, lower(?), 'h', 0)");
+      const positions = raw.prepare('INSERT INTO positions (username) VALUES (?)');
+      for (const name of ['ann', 'bob', 'cat']) {
+        user.run(name, name);
+        positions.run(name);
+      }
+      // As version 16 wrote them: the message, then both rows of the pair with its newest id.
+      const send = raw.prepare("INSERT INTO messages (kind, sender, recipient, text, ts) VALUES ('private', ?, ?, ?, ?)");
+      const pair = raw.prepare(
+        `INSERT INTO direct_peers (username, peer, last_id) VALUES (?, ?, ?), (?, ?, ?)
+         ON CONFLICT (username, peer) DO UPDATE SET last_id = max(last_id, excluded.last_id)`,
+      );
+      const sent = (from: string, to: string, text: string) => {
+        const id = Number(send.run(from, to, text, T0).lastInsertRowid);
+        pair.run(from, to, id, to, from, id);
+      };
+      sent('ann', 'bob', 'one'); // 1
+      sent('cat', 'ann', 'two'); // 2
+      sent('bob', 'ann', 'three'); // 3
+      sent('ann', 'ann', 'note to self'); // 4
+      raw.close();
+
+      const store = await openStore();
+      const listed = async () =>
+        (await store.messages.conversations({ username: 'ann', limit: 10 })).filter((c) => c.kind === 'direct').map((c) => [c.name, c.lastMessage?.text]);
+      expect(await listed()).toEqual([
+        ['ann', 'note to self'],
+        ['bob', 'three'],
+        ['cat', 'two'],
+      ]);
+      await store.messages.saveMessage({ kind: 'private', from: 'ann', to: 'cat', text: 'five', ts: T0 });
+      expect(await listed()).toEqual([
+        ['cat', 'five'],
+        ['ann', 'note to self'],
+        ['bob', 'three'],
+      ]);
+      expect(await store.messages.directPeers('cat')).toEqual(['ann']);
+
+      const check = new Database(file, { readonly: true });
+      expect(check.prepare("SELECT name FROM pragma_table_info('direct_peers')").pluck().all()).toEqual(['username', 'peer']);
+      expect(check.prepare('SELECT username, peer FROM direct_peers ORDER BY username, peer').raw().all()).toEqual([
+        ['ann', 'ann'],
+        ['ann', 'bob'],
+        ['ann', 'cat'],
+        ['bob', 'ann'],
+        ['cat', 'ann'],
+      ]);
+      // Two seeks of messages_private per peer: no scan of the stream.
+      const { directPeers } = prepareStatements(check);
+      const plan = check
+        .prepare(`EXPLAIN QUERY PLAN ${directPeers.source}`)
+        .all('ann')
+        .map((row) => (row as { detail: string }).detail);
+      expect(plan.filter((d) => d.startsWith('SEARCH m USING COVERING INDEX messages_private'))).toHaveLength(2);
+      expect(plan.filter((d) => d.startsWith('SCAN'))).toEqual([]);
+      check.close();
+    });
+
     it('a rename onto a name whose former holder was sent mail keeps one private_senders row per pair, and mailboxes follow', async () => {
       const store = await openStore();
       for (const name of ['ann', 'bob', 'old']) expect(await store.accounts.createUser(name, 'h', T0)).toBe(true);

@@ -322,7 +322,7 @@ function messages({ s, ready, op, ack }: Sides): MessageStore {
     },
     async directPeers(username) {
       ready();
-      return s.directPeers
+      return s.peersOf
         .all(username)
         .map((r) => r.peer)
         .filter((peer) => peer !== username)

@@ -245,10 +245,11 @@ export function prepareStatements(db: Database) {
     insertMessage: p<[string, string, string | null, string | null, number | null, string, number, number | null], { id: number }>(
       'INSERT INTO messages (kind, sender, recipient, group_name, group_id, text, ts, reply_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id',
     ),
-    // A private message with its recipient's existence check in the same statement: no row (and no id) when the recipient is not a user.
-    insertPrivateMessage: p<[string, string, number, number | null, string], { id: number }>(
+    // A private message with its recipient's existence check in the same statement: no row (changes = 0)
+    // when the recipient is not a user. Its id is the run's lastInsertRowid (RETURNING costs more).
+    insertPrivateMessage: p<[string, string, number, number | null, string]>(
       `INSERT INTO messages (kind, sender, recipient, group_name, group_id, text, ts, reply_to)
-       SELECT 'private', ?, username, NULL, NULL, ?, ?, ? FROM users WHERE username = ? RETURNING id`,
+       SELECT 'private', ?, username, NULL, NULL, ?, ?, ? FROM users WHERE username = ?`,
     ),
     // Adds the messages written since the last commit to the search index (with their text as it
     // stands now), in one statement: see migrations.ts, version 16. The writer runs

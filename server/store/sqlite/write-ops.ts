@@ -182,11 +182,12 @@ export function writeOps(s: Statements) {
     saveMessage(message: NewMessage, files?: MessageFiles): number {
       if (message.kind === 'private') {
         const to = message.to ?? '';
-        const inserted = s.insertPrivateMessage.get(message.from, message.text, message.ts, message.replyTo?.id ?? null, to);
-        if (!inserted) throw new Error(`saveMessage: recipient "${String(message.to)}" is not a user`);
-        s.upsertPeers.run(message.from, to, inserted.id, to, message.from, inserted.id);
-        if (files) attachFiles(s, inserted.id, files.ids, files.users, null);
-        return inserted.id;
+        const inserted = s.insertPrivateMessage.run(message.from, message.text, message.ts, message.replyTo?.id ?? null, to);
+        if (inserted.changes === 0) throw new Error(`saveMessage: recipient "${String(message.to)}" is not a user`);
+        const id = Number(inserted.lastInsertRowid);
+        s.addPeers.run(message.from, to, to, message.from);
+        if (files) attachFiles(s, id, files.ids, files.users, null);
+        return id;
       }
       let groupId: number | null = null;
       if (message.kind === 'group') {
