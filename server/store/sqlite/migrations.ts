@@ -539,11 +539,18 @@ export const MIGRATIONS: readonly Migration[] = [
     // The pair's newest message is already at the end of its two ranges of
     // messages_private, so the conversations list reads it from there (two index
     // seeks per peer, conversation-statements.ts directPeers) and a pair's rows are
-    // written once, by its first message (INSERT OR IGNORE; nothing after that).
+    // written once, by its first message. The private_senders trigger probed its
+    // row at every message too: the writer now writes both tables' rows itself, and
+    // only for a pair it does not know yet (known-pairs.ts). Rows another connection
+    // inserts without a writer get their private_senders row when a writer next
+    // starts or sees that connection's commit (statements.ts adoptPrivateSenders).
     version: 17,
-    name: "conversations: a direct pair's rows are written once; its newest message is read from messages_private",
+    name: "private pairs: their direct_peers and private_senders rows are written once, by the writer; a pair's newest message is read from messages_private",
     up(db) {
-      db.exec('ALTER TABLE direct_peers DROP COLUMN last_id');
+      db.exec(`
+        ALTER TABLE direct_peers DROP COLUMN last_id;
+        DROP TRIGGER messages_private_sender;
+      `);
     },
   },
 ];

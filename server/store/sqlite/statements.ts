@@ -283,7 +283,15 @@ export function prepareStatements(db: Database) {
          SELECT coalesce(max((SELECT max(m.id) FROM messages m WHERE m.kind = 'private' AND m.sender = ps.sender AND m.recipient = ps.recipient)), 0)
            FROM private_senders ps WHERE ps.recipient = ?))`,
     ),
-    // ---- who has sent each name a private message (schema and its insert trigger: migrations.ts, version 15)
+    // ---- who has sent each name a private message (schema: migrations.ts, version 15; written by saveMessage since 17)
+    addPrivateSender: p<[string, string]>('INSERT OR IGNORE INTO private_senders (recipient, sender) VALUES (?, ?)'),
+    // Private messages another connection inserted without a writer (a restore, a test fixture): those
+    // after the last one the search index holds, since every writer commit indexes its own.
+    adoptPrivateSenders: p<[]>(
+      `INSERT OR IGNORE INTO private_senders (recipient, sender)
+       SELECT recipient, sender FROM messages
+        WHERE kind = 'private' AND recipient IS NOT NULL AND id > (SELECT coalesce(max(id), 0) FROM messages_fts_docsize)`,
+    ),
     // A rename: OR IGNORE leaves the rows whose new pair already exists (a former holder of
     // the new name); deleteOldPrivateSenders then removes what is left under the old name.
     renamePrivateRecipient: p<[string, string]>('UPDATE OR IGNORE private_senders SET recipient = ? WHERE recipient = ?'),

@@ -18,6 +18,7 @@ import type {
 } from '../store';
 import type { AdminWriteOps } from './admin';
 import { attachFiles, fileWriteOps } from './file-ops';
+import { KnownPairs } from './known-pairs';
 import { guardOf, toGroupRecord, toProfile } from './rows';
 import type { Statements } from './statements';
 
@@ -27,7 +28,7 @@ import type { Statements } from './statements';
  * Each takes the arguments of the store method of the same name, so the store
  * binds them directly (saveMessage alone is reshaped for the thread boundary).
  */
-export function writeOps(s: Statements) {
+export function writeOps(s: Statements, known: KnownPairs = new KnownPairs()) {
   const putGuard = (username: string, g: LoginGuard) => s.putGuard.run(username, g.failures, g.lockedUntil, g.hourStart, g.hourFailures, g.leaseUntil);
   return {
     ...fileWriteOps(s),
@@ -185,7 +186,12 @@ export function writeOps(s: Statements) {
         const inserted = s.insertPrivateMessage.run(message.from, message.text, message.ts, message.replyTo?.id ?? null, to);
         if (inserted.changes === 0) throw new Error(`saveMessage: recipient "${String(message.to)}" is not a user`);
         const id = Number(inserted.lastInsertRowid);
-        s.addPeers.run(message.from, to, to, message.from);
+        // The pair's rows, written by its first message (schema version 17): skipped once known.
+        if (!known.has(message.from, to)) {
+          s.addPeers.run(message.from, to, to, message.from);
+          s.addPrivateSender.run(to, message.from);
+          known.wrote(message.from, to);
+        }
         if (files) attachFiles(s, id, files.ids, files.users, null);
         return id;
       }

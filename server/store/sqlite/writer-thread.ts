@@ -6,6 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import { openWriterConnection, readSettings } from './connection';
 import { adminWriteOps } from './admin';
+import { KnownPairs } from './known-pairs';
 import { prepareStatements } from './statements';
 import { WriteBatch, type Outcome } from './write-batch';
 import { writeOps, type WriteOps } from './write-ops';
@@ -36,13 +37,36 @@ function runWriter(): void {
     return;
   }
   const statements = prepareStatements(db);
-  const base = writeOps(statements);
-  const ops: WriteOps = { ...base, ...adminWriteOps(db, statements, base) };
+  const known = new KnownPairs();
+  const base = writeOps(statements, known);
+  const ops: WriteOps = { ...base, ...adminWriteOps(db, statements, base, known) };
+  // Changes whenever another connection (the admin CLI, a restore) has committed.
+  const dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
+  let seenVersion = dataVersion.get();
+  // Rows another connection inserted while no writer ran (a restore, a test fixture) get their
+  // mailbox row and are searchable from the start, not only after the first commit.
+  const adoptOthersRows = (): void => {
+    statements.adoptPrivateSenders.run();
+    statements.indexNewMessages.run();
+  };
   // Messages enter the search index once per commit, not one by one (migrations.ts, version 16).
-  const batch = new WriteBatch(db, data.maxBatch, () => statements.indexNewMessages.run());
-  // Rows another connection inserted while no writer ran (a restore, a test fixture) are
-  // searchable from the start, not only after the first commit.
-  db.transaction(() => statements.indexNewMessages.run()).immediate();
+  let batchVersion = seenVersion;
+  const batch = new WriteBatch(db, data.maxBatch, () => statements.indexNewMessages.run(), {
+    begin() {
+      known.begin();
+      batchVersion = dataVersion.get();
+      if (batchVersion === seenVersion) return;
+      // Another connection committed: it may have renamed or deleted accounts (and their pairs' rows),
+      // or inserted messages. Done again by every run until one commits.
+      known.forget();
+      statements.adoptPrivateSenders.run();
+    },
+    committed(rerun) {
+      seenVersion = batchVersion;
+      known.committedBatch(rerun);
+    },
+  });
+  db.transaction(adoptOthersRows).immediate();
 
   // Results of settled jobs not yet posted: values in job order, and the failures among them.
   let values: unknown[] = [];
