@@ -228,6 +228,7 @@ function mailboxParams(q: Omit<MailboxQuery, 'limit' | 'newest'>, limit: number)
 
 function messages({ s, ready, op, ack }: Sides): MessageStore {
   const save = op('saveMessage');
+  const savePrivate = op('savePrivate');
   const markRead = op('markRead');
   const reads = conversationReads(s);
   const edit = op('editMessage');
@@ -243,7 +244,10 @@ function messages({ s, ready, op, ack }: Sides): MessageStore {
       // (everything posted is copied), posted as they are: the writer reads no id, and
       // this one is filled in once stored (the copy was made when posted).
       const stored = storedMessage(message);
-      stored.id = await save(stored, files && { ids: [...files.ids], users: [...new Set(files.users)] });
+      stored.id =
+        stored.kind === 'private' && !files
+          ? await savePrivate(stored.from, stored.to, stored.text, stored.ts, stored.replyTo?.id ?? null)
+          : await save(stored, files && { ids: [...files.ids], users: [...new Set(files.users)] });
       return stored;
     },
     async mailbox(query) {

@@ -29,6 +29,20 @@ import type { Statements } from './statements';
  * binds them directly (saveMessage alone is reshaped for the thread boundary).
  */
 export function writeOps(s: Statements, known: KnownPairs = new KnownPairs()) {
+  const savePrivate = (from: string, to: string | undefined, text: string, ts: number, replyTo: number | null, files?: MessageFiles): number => {
+    const recipient = to ?? '';
+    const inserted = s.insertPrivateMessage.run(from, text, ts, replyTo, recipient);
+    if (inserted.changes === 0) throw new Error(`saveMessage: recipient "${String(to)}" is not a user`);
+    const id = Number(inserted.lastInsertRowid);
+    // The pair's rows, written by its first message (schema version 17): skipped once known.
+    if (!known.has(from, recipient)) {
+      s.addPeers.run(from, recipient, recipient, from);
+      s.addPrivateSender.run(recipient, from);
+      known.wrote(from, recipient);
+    }
+    if (files) attachFiles(s, id, files.ids, files.users, null);
+    return id;
+  };
   const putGuard = (username: string, g: LoginGuard) => s.putGuard.run(username, g.failures, g.lockedUntil, g.hourStart, g.hourFailures, g.leaseUntil);
   return {
     ...fileWriteOps(s),
@@ -181,20 +195,7 @@ export function writeOps(s: Statements, known: KnownPairs = new KnownPairs()) {
      * all of it) when the group, a private recipient or a file does not exist.
      */
     saveMessage(message: NewMessage, files?: MessageFiles): number {
-      if (message.kind === 'private') {
-        const to = message.to ?? '';
-        const inserted = s.insertPrivateMessage.run(message.from, message.text, message.ts, message.replyTo?.id ?? null, to);
-        if (inserted.changes === 0) throw new Error(`saveMessage: recipient "${String(message.to)}" is not a user`);
-        const id = Number(inserted.lastInsertRowid);
-        // The pair's rows, written by its first message (schema version 17): skipped once known.
-        if (!known.has(message.from, to)) {
-          s.addPeers.run(message.from, to, to, message.from);
-          s.addPrivateSender.run(to, message.from);
-          known.wrote(message.from, to);
-        }
-        if (files) attachFiles(s, id, files.ids, files.users, null);
-        return id;
-      }
+      if (message.kind === 'private') return savePrivate(message.from, message.to, message.text, message.ts, message.replyTo?.id ?? null, files);
       let groupId: number | null = null;
       if (message.kind === 'group') {
         groupId = s.groupIdOf.get(message.group ?? '')?.id ?? null;
@@ -213,6 +214,14 @@ export function writeOps(s: Statements, known: KnownPairs = new KnownPairs()) {
       if (!inserted) throw new Error('saveMessage: INSERT returned no id');
       if (files) attachFiles(s, inserted.id, files.ids, files.users, groupId);
       return inserted.id;
+    },
+
+    /**
+     * saveMessage of a private message without files, in flat arguments: the main thread
+     * posts five plain values instead of the message object (cheaper to clone, both ways).
+     */
+    savePrivate(from: string, to: string | undefined, text: string, ts: number, replyTo: number | null): number {
+      return savePrivate(from, to, text, ts, replyTo);
     },
 
     /** False when there is no such message or it is deleted. */
