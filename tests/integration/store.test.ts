@@ -12,6 +12,7 @@ import { LATEST_SCHEMA_VERSION, openSqliteStore, SchemaTooNewError, SQLITE_FILE_
 import { applyMigrations, MIGRATIONS, readSchemaVersion, type Migration } from '../../server/store/sqlite/migrations';
 import { prepareStatements } from '../../server/store/sqlite/statements';
 import { describeStoreConformance } from './store-conformance';
+import { waitUntil } from '../helpers/wait';
 
 const T0 = 1_700_000_000_000;
 
@@ -557,6 +558,22 @@ describe('SQLite store specifics', () => {
       other.close();
       await store.accounts.recordLogin('ann', T0);
       expect(await mail(store, 'bob')).toEqual(['while stopped', 'while running']);
+
+      // Nothing written after it: the writer's idle indexing adopts it before indexing it.
+      other = new Database(file);
+      other.prepare(insert).run('ann', 'cat', 'then idle');
+      other.close();
+      const indexedUpTo = () => {
+        const check = new Database(file, { readonly: true });
+        try {
+          return check.prepare<[], number>('SELECT coalesce(max(id), 0) FROM messages_fts_docsize').pluck().get();
+        } finally {
+          check.close();
+        }
+      };
+      await waitUntil(() => indexedUpTo() === 3, 'the idle writer indexing the third message');
+      await store.accounts.recordLogin('ann', T0);
+      expect(await mail(store, 'cat')).toEqual(['then idle']);
     });
   });
 

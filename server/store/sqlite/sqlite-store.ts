@@ -234,6 +234,7 @@ function messages({ s, ready, op, ack }: Sides): MessageStore {
   const edit = op('editMessage');
   const remove = op('deleteMessage');
   const toggle = op('toggleReaction');
+  const indexMessages = op('indexMessages');
   return {
     ack,
     signIn: op('signIn'),
@@ -336,6 +337,8 @@ function messages({ s, ready, op, ack }: Sides): MessageStore {
       ready();
       const limit = pageSize(query.limit);
       if (limit === 0 || query.terms.length === 0) return [];
+      // The writer indexes new messages in bulk, now and then: first have it index every message stored so far.
+      await indexMessages();
       return toMessages(
         s,
         s.search.all({

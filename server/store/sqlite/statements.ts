@@ -251,9 +251,10 @@ export function prepareStatements(db: Database) {
       `INSERT INTO messages (kind, sender, recipient, group_name, group_id, text, ts, reply_to)
        SELECT 'private', ?, username, NULL, NULL, ?, ?, ? FROM users WHERE username = ?`,
     ),
-    // Adds the messages written since the last commit to the search index (with their text as it
-    // stands now), in one statement: see migrations.ts, version 16. The writer runs
-    // it at the end of every batch. messages_fts_docsize has a row per indexed message.
+    // Adds the messages written since the last time to the search index (with their text as it
+    // stands now), in one statement: see migrations.ts, version 16. The writer runs it when
+    // thousands are waiting, when idle, before a search, at start and at close (writer-thread.ts).
+    // messages_fts_docsize has a row per indexed message.
     indexNewMessages: p<[]>(
       `INSERT INTO messages_fts (rowid, text)
        SELECT id, text FROM messages WHERE id > (SELECT coalesce(max(id), 0) FROM messages_fts_docsize)`,
@@ -285,8 +286,9 @@ export function prepareStatements(db: Database) {
     ),
     // ---- who has sent each name a private message (schema: migrations.ts, version 15; written by saveMessage since 17)
     addPrivateSender: p<[string, string]>('INSERT OR IGNORE INTO private_senders (recipient, sender) VALUES (?, ?)'),
-    // Private messages another connection inserted without a writer (a restore, a test fixture): those
-    // after the last one the search index holds, since every writer commit indexes its own.
+    // Private messages another connection inserted without a writer (a restore, a test fixture): they
+    // are among those after the last one the search index holds (with the writer's own not indexed yet,
+    // whose rows exist already: OR IGNORE skips them).
     adoptPrivateSenders: p<[]>(
       `INSERT OR IGNORE INTO private_senders (recipient, sender)
        SELECT recipient, sender FROM messages

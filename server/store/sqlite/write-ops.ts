@@ -224,6 +224,14 @@ export function writeOps(s: Statements, known: KnownPairs = new KnownPairs()) {
       return savePrivate(from, to, text, ts, replyTo);
     },
 
+    /**
+     * Brings the search index up to date (the writer thread keeps its own hint of how far it
+     * is, and replaces this one): a search waits for it, so it never misses a stored message.
+     */
+    indexMessages(): void {
+      s.indexNewMessages.run();
+    },
+
     /** False when there is no such message or it is deleted. */
     editMessage(id: number, text: string, at: number): boolean {
       return s.editMessage.run(text, at, id).changes > 0;
