@@ -129,10 +129,7 @@ export async function seedConversation(chat: ChatServer, a: UserName, b: UserNam
     // it is reached through `history` and never arrives as a mailbox.
     const acknowledge = db.prepare('UPDATE positions SET acked = max(acked, (SELECT max(id) FROM messages)) WHERE username IN (?, ?)');
     // ...and read: the conversation is listed (its pair row, as a private send writes it) without unread messages.
-    const pair = db.prepare(
-      `INSERT INTO direct_peers (username, peer, last_id) VALUES (?, ?, (SELECT max(id) FROM messages))
-       ON CONFLICT (username, peer) DO UPDATE SET last_id = excluded.last_id`,
-    );
+    const pair = db.prepare('INSERT OR IGNORE INTO direct_peers (username, peer) VALUES (?, ?)');
     const read = db.prepare(
       `INSERT INTO read_positions (username, conversation, position) VALUES (?, ?, (SELECT max(id) FROM messages))
        ON CONFLICT (username, conversation) DO UPDATE SET position = excluded.position`,

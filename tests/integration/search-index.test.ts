@@ -2,7 +2,8 @@
 // change of a message's text made straight in the database (an edit, a delete
 // that empties the text, a removed row), and upgrading a database indexes the
 // messages it already holds. SQLite always; PostgreSQL when configured.
-// SQLite's writer indexes a batch's new messages at its commit, in one go.
+// SQLite's writer indexes new messages in bulk: thousands at a time, when idle, before a
+// search, at start and at close.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { searchTerms } from '../../server/protocol/search';
 import { openPostgresStore } from '../../server/store/postgres/index';
-import { openSqliteStore, SQLITE_FILE_NAME } from '../../server/store/sqlite';
+import { openSqliteStore, SQLITE_FILE_NAME, type SqliteStore } from '../../server/store/sqlite';
 import { openWriterConnection } from '../../server/store/sqlite/connection';
 import { applyMigrations, MIGRATIONS as SQLITE_MIGRATIONS } from '../../server/store/sqlite/migrations';
 import { prepareStatements } from '../../server/store/sqlite/statements';
@@ -19,6 +20,7 @@ import { WriteBatch } from '../../server/store/sqlite/write-batch';
 import { writeOps } from '../../server/store/sqlite/write-ops';
 import type { Store } from '../../server/store/store';
 import { postgresSchemaAt } from '../helpers/postgres-schema';
+import { waitUntil } from '../helpers/wait';
 import { createTestSchema, describeWithServices } from '../helpers/services';
 
 const T0 = 1_700_000_000_000;
@@ -142,6 +144,56 @@ describe('SQLite search index', () => {
     } finally {
       check.close();
     }
+  });
+
+  /** Messages in the search index, read on a connection of its own. */
+  const indexed = (): number => {
+    const check = new Database(file, { readonly: true });
+    try {
+      return check.prepare<[], number>('SELECT count(*) FROM messages_fts_docsize').pluck().get() ?? 0;
+    } finally {
+      check.close();
+    }
+  };
+
+  it('a search finds what was stored just before it, with edits and deletions made before the messages were indexed', async () => {
+    const store = await open();
+    await store.accounts.createUser('alice', 'h', T0);
+    await store.accounts.createUser('bob', 'h', T0);
+    const send = (text: string) => store.messages.saveMessage({ kind: 'private', from: 'alice', to: 'bob', text, ts: T0 });
+    const [draft, secret] = await Promise.all([send('draft about the harbour'), send('secret harbour plan'), send('harbour at noon')]);
+    await store.messages.editMessage(draft.id, 'final wording about the harbour', T0);
+    await store.messages.deleteMessage(secret.id, T0);
+    expect(await texts(store, 'bob', 'harbour')).toEqual(['harbour at noon', 'final wording about the harbour']);
+    expect(await texts(store, 'bob', 'draft')).toEqual([]);
+    expect(await texts(store, 'bob', 'secret')).toEqual([]);
+    const later = await send('one more harbour');
+    expect((await store.messages.search({ viewer: 'bob', terms: searchTerms('harbour'), limit: 1 }))[0]?.id).toBe(later.id);
+    await store.close();
+    const check = new Database(file);
+    try {
+      check.prepare("INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')").run();
+    } finally {
+      check.close();
+    }
+  });
+
+  it('the writer indexes new messages once it is idle, without a search', async () => {
+    const store = await open();
+    await store.accounts.createUser('alice', 'h', T0);
+    await store.messages.saveMessage({ kind: 'broadcast', from: 'alice', text: 'quiet now', ts: T0 });
+    await waitUntil(() => indexed() === 1, 'the message in the search index');
+  });
+
+  it('messages stored but not indexed when the writer died are indexed at the next start, before any search', async () => {
+    let store = await open();
+    await store.accounts.createUser('alice', 'h', T0);
+    await Promise.all(Array.from({ length: 20 }, (_, i) => store.messages.saveMessage({ kind: 'broadcast', from: 'alice', text: `lighthouse ${i}`, ts: T0 })));
+    await (store as SqliteStore).terminateWriterForTests();
+    await store.close();
+    store = await open();
+    expect(indexed()).toBe(20);
+    expect(await texts(store, 'bob', 'lighthouse')).toHaveLength(20);
   });
 
   it('messages another connection stored while no writer ran are searchable from the start, before any write', async () => {

@@ -12,6 +12,7 @@ import { LATEST_SCHEMA_VERSION, openSqliteStore, SchemaTooNewError, SQLITE_FILE_
 import { applyMigrations, MIGRATIONS, readSchemaVersion, type Migration } from '../../server/store/sqlite/migrations';
 import { prepareStatements } from '../../server/store/sqlite/statements';
 import { describeStoreConformance } from './store-conformance';
+import { waitUntil } from '../helpers/wait';
 
 const T0 = 1_700_000_000_000;
 
@@ -286,6 +287,68 @@ describe('SQLite store specifics', () => {
       expect(fresh.id).toBe(6);
     });
 
+    it("step 17 reads a direct pair's newest message from messages_private: a version-16 file lists the same conversations, a pair's rows are written once", async () => {
+      const raw = new Database(file);
+      applyMigrations(raw, MIGRATIONS.slice(0, 16));
+      const user = raw.prepare("INSERT INTO users (username, name_key, password_hash, created_at) VALUES (?, lower(?), 'h', 0)");
+      const positions = raw.prepare('INSERT INTO positions (username) VALUES (?)');
+      for (const name of ['ann', 'bob', 'cat']) {
+        user.run(name, name);
+        positions.run(name);
+      }
+      // As version 16 wrote them: the message, then both rows of the pair with its newest id.
+      const send = raw.prepare("INSERT INTO messages (kind, sender, recipient, text, ts) VALUES ('private', ?, ?, ?, ?)");
+      const pair = raw.prepare(
+        `INSERT INTO direct_peers (username, peer, last_id) VALUES (?, ?, ?), (?, ?, ?)
+         ON CONFLICT (username, peer) DO UPDATE SET last_id = max(last_id, excluded.last_id)`,
+      );
+      const sent = (from: string, to: string, text: string) => {
+        const id = Number(send.run(from, to, text, T0).lastInsertRowid);
+        pair.run(from, to, id, to, from, id);
+      };
+      sent('ann', 'bob', 'one'); // 1
+      sent('cat', 'ann', 'two'); // 2
+      sent('bob', 'ann', 'three'); // 3
+      sent('ann', 'ann', 'note to self'); // 4
+      raw.close();
+
+      const store = await openStore();
+      const listed = async () =>
+        (await store.messages.conversations({ username: 'ann', limit: 10 })).filter((c) => c.kind === 'direct').map((c) => [c.name, c.lastMessage?.text]);
+      expect(await listed()).toEqual([
+        ['ann', 'note to self'],
+        ['bob', 'three'],
+        ['cat', 'two'],
+      ]);
+      await store.messages.saveMessage({ kind: 'private', from: 'ann', to: 'cat', text: 'five', ts: T0 });
+      expect(await listed()).toEqual([
+        ['cat', 'five'],
+        ['ann', 'note to self'],
+        ['bob', 'three'],
+      ]);
+      expect(await store.messages.directPeers('cat')).toEqual(['ann']);
+
+      const check = new Database(file, { readonly: true });
+      expect(check.prepare("SELECT name FROM pragma_table_info('direct_peers')").pluck().all()).toEqual(['username', 'peer']);
+      expect(check.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name = 'messages_private_sender'").all()).toEqual([]);
+      expect(check.prepare('SELECT username, peer FROM direct_peers ORDER BY username, peer').raw().all()).toEqual([
+        ['ann', 'ann'],
+        ['ann', 'bob'],
+        ['ann', 'cat'],
+        ['bob', 'ann'],
+        ['cat', 'ann'],
+      ]);
+      // Two seeks of messages_private per peer: no scan of the stream.
+      const { directPeers } = prepareStatements(check);
+      const plan = check
+        .prepare(`EXPLAIN QUERY PLAN ${directPeers.source}`)
+        .all('ann')
+        .map((row) => (row as { detail: string }).detail);
+      expect(plan.filter((d) => d.startsWith('SEARCH m USING COVERING INDEX messages_private'))).toHaveLength(2);
+      expect(plan.filter((d) => d.startsWith('SCAN'))).toEqual([]);
+      check.close();
+    });
+
     it('a rename onto a name whose former holder was sent mail keeps one private_senders row per pair, and mailboxes follow', async () => {
       const store = await openStore();
       for (const name of ['ann', 'bob', 'old']) expect(await store.accounts.createUser(name, 'h', T0)).toBe(true);
@@ -400,6 +463,117 @@ describe('SQLite store specifics', () => {
       const next = await store.messages.saveMessage({ kind: 'group', from: 'alice', group: 'team', text: 'welcome carol', ts: T0 + 20 });
       expect(next.id).toBe(6);
       expect((await store.messages.mailbox({ username: 'carol', after: 0, limit: 10 })).map((d) => d.message.text)).toEqual(['welcome carol']);
+    });
+  });
+
+  describe('private pairs: their rows are written by the first message only', () => {
+    const rowsOf = (pairOf: string): { peers: unknown[]; senders: unknown[] } => {
+      const check = new Database(file, { readonly: true });
+      try {
+        return {
+          peers: check.prepare('SELECT username, peer FROM direct_peers WHERE ? IN (username, peer) ORDER BY username, peer').raw().all(pairOf),
+          senders: check.prepare('SELECT recipient, sender FROM private_senders WHERE ? IN (recipient, sender) ORDER BY recipient, sender').raw().all(pairOf),
+        };
+      } finally {
+        check.close();
+      }
+    };
+    const send = (store: SqliteStore, from: string, to: string, text: string) => store.messages.saveMessage({ kind: 'private', from, to, text, ts: T0 });
+    const mail = async (store: SqliteStore, username: string) => (await store.messages.mailbox({ username, after: 0, limit: 10 })).map((d) => d.message.text);
+
+    it('rows another connection deletes (an admin CLI beside the server) are written again by the next message of the pair', async () => {
+      const store = await openStore();
+      for (const name of ['ann', 'bob']) await store.accounts.createUser(name, 'h', T0);
+      await send(store, 'ann', 'bob', 'one');
+      await send(store, 'ann', 'bob', 'two');
+      const other = new Database(file);
+      other.exec("DELETE FROM direct_peers; DELETE FROM private_senders WHERE recipient = 'bob'");
+      other.close();
+      await send(store, 'ann', 'bob', 'three');
+      expect(rowsOf('bob')).toEqual({
+        peers: [
+          ['ann', 'bob'],
+          ['bob', 'ann'],
+        ],
+        senders: [['bob', 'ann']],
+      });
+      expect(await mail(store, 'bob')).toEqual(['one', 'two', 'three']);
+    });
+
+    it('a name deleted, or renamed away, and registered again gets its pair rows with the first message to it', async () => {
+      const store = await openStore();
+      for (const name of ['ann', 'bob']) await store.accounts.createUser(name, 'h', T0);
+      await send(store, 'ann', 'bob', 'to the first bob');
+      expect(await store.admin.deleteUser('bob')).toBe(true);
+      await store.accounts.createUser('bob', 'h', T0);
+      await send(store, 'ann', 'bob', 'to the second bob');
+      expect(rowsOf('bob').peers).toEqual([
+        ['ann', 'bob'],
+        ['bob', 'ann'],
+      ]);
+      expect(await store.messages.directPeers('bob')).toEqual(['ann']);
+
+      expect(await store.admin.renameUser('bob', 'ben')).toBe('ok');
+      await store.accounts.createUser('bob', 'h', T0);
+      await send(store, 'ann', 'bob', 'to the third bob');
+      expect(rowsOf('bob').peers).toEqual([
+        ['ann', 'bob'],
+        ['bob', 'ann'],
+      ]);
+      expect(await store.messages.directPeers('ben')).toEqual(['ann']);
+    });
+
+    it('a message whose save failed (a batch rerun) leaves its pair unknown: the next one writes the rows', async () => {
+      const store = await openStore();
+      for (const name of ['ann', 'dan']) await store.accounts.createUser(name, 'h', T0);
+      const failed = store.messages.saveMessage(
+        { kind: 'private', from: 'ann', to: 'dan', text: 'with a missing file', ts: T0 },
+        { ids: ['no-such-file'], users: ['dan'] },
+      );
+      await expect(failed).rejects.toThrow(/no file no-such-file/);
+      await send(store, 'ann', 'dan', 'hello');
+      expect(rowsOf('dan')).toEqual({
+        peers: [
+          ['ann', 'dan'],
+          ['dan', 'ann'],
+        ],
+        senders: [['dan', 'ann']],
+      });
+      expect(await mail(store, 'dan')).toEqual(['hello']);
+    });
+
+    it('private messages another connection inserted reach the mailbox: at the next start, or at the next commit while running', async () => {
+      let store = await openStore();
+      for (const name of ['ann', 'bob', 'cat']) await store.accounts.createUser(name, 'h', T0);
+      await store.close();
+      const insert = "INSERT INTO messages (kind, sender, recipient, text, ts) VALUES ('private', ?, ?, ?, 0)";
+      let other = new Database(file);
+      other.prepare(insert).run('ann', 'bob', 'while stopped');
+      other.close();
+      store = await openStore();
+      expect(await mail(store, 'bob')).toEqual(['while stopped']);
+
+      other = new Database(file);
+      other.prepare(insert).run('cat', 'bob', 'while running');
+      other.close();
+      await store.accounts.recordLogin('ann', T0);
+      expect(await mail(store, 'bob')).toEqual(['while stopped', 'while running']);
+
+      // Nothing written after it: the writer's idle indexing adopts it before indexing it.
+      other = new Database(file);
+      other.prepare(insert).run('ann', 'cat', 'then idle');
+      other.close();
+      const indexedUpTo = () => {
+        const check = new Database(file, { readonly: true });
+        try {
+          return check.prepare<[], number>('SELECT coalesce(max(id), 0) FROM messages_fts_docsize').pluck().get();
+        } finally {
+          check.close();
+        }
+      };
+      await waitUntil(() => indexedUpTo() === 3, 'the idle writer indexing the third message');
+      await store.accounts.recordLogin('ann', T0);
+      expect(await mail(store, 'cat')).toEqual(['then idle']);
     });
   });
 

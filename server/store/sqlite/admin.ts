@@ -6,6 +6,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { canonicalName } from '../../protocol/canonical-name';
 import type { AdminSignal, AdminStore, AuditEntry, AuditQuery, GroupRecord, LiveSession, UserSummary } from '../store';
+import type { KnownPairs } from './known-pairs';
 import { toGroupRecord } from './rows';
 import type { GroupRow, Statements } from './statements';
 import type { writeOps } from './write-ops';
@@ -23,7 +24,7 @@ interface AuditRow {
 const toAudit = (r: AuditRow): AuditEntry => ({ ...r });
 
 /** Writes of AdminStore, by method name; `base` are the store's own write operations (for group membership rules). */
-export function adminWriteOps(db: Database, s: Statements, base: ReturnType<typeof writeOps>) {
+export function adminWriteOps(db: Database, s: Statements, base: ReturnType<typeof writeOps>, known: KnownPairs) {
   const p = <P extends unknown[], R = unknown>(sql: string) => db.prepare<P, R>(sql);
   const w = {
     insertAudit: p<[number, string, string | null, string | null, string | null, string | null]>(
@@ -102,6 +103,7 @@ export function adminWriteOps(db: Database, s: Statements, base: ReturnType<type
       w.closeBlockSpansOf.run(username);
       w.deletePositions.run(username);
       s.deletePeers.run(username, username);
+      known.forget();
       s.deleteReads.run(username, `d:${username}`);
       s.setReceiptsOn.run(username);
       w.deleteUser.run(username);
@@ -125,6 +127,7 @@ export function adminWriteOps(db: Database, s: Statements, base: ReturnType<type
       s.renamePrivateRecipient.run(to, from);
       s.renamePrivateSender.run(to, from);
       s.deleteOldPrivateSenders.run(from, from);
+      known.forget();
       s.renameReadKey.run(`d:${to}`, `d:${from}`);
       w.deleteUser.run(from);
       return 'ok';

@@ -1,7 +1,7 @@
 // The SQLite statements of conversations and read positions, prepared once per
 // connection like statements.ts. Schema: migrations.ts (direct_peers,
-// read_positions, receipts_off). Every read is an index range scan; the only
-// write per message is the direct pair's last id (saveMessage, private only).
+// read_positions, receipts_off). Every read is an index range scan; a private
+// message writes a pair's rows only the first time (saveMessage, addPeers).
 import type { Database, Statement } from 'better-sqlite3';
 import { M_COLUMNS } from './message-columns';
 import type { MessageRow } from './statements';
@@ -14,6 +14,9 @@ const GROUP_SPANS = `FROM member_spans s JOIN messages m
     ON m.kind = 'group' AND m.group_id = s.group_id AND m.id > s.from_pos AND (s.to_pos IS NULL OR m.id <= s.to_pos)
   WHERE s.username = @u AND s.group_id = @g`;
 const HEAD = '(SELECT coalesce(max(id), 0) FROM messages)';
+/** The id of the newest private message from `sender` to `recipient` (SQL expressions). */
+const LAST_PRIVATE = (sender: string, recipient: string) =>
+  `SELECT m.id FROM messages m WHERE m.kind = 'private' AND m.sender = ${sender} AND m.recipient = ${recipient} ORDER BY m.id DESC LIMIT 1`;
 
 export interface UserTarget {
   u: string;
@@ -22,12 +25,17 @@ export interface UserTarget {
 export function prepareConversationStatements(db: Database) {
   const p = <Params extends unknown[], Row = unknown>(sql: string): Statement<Params, Row> => db.prepare<Params, Row>(sql);
   return {
-    /** Both directions of a pair in one statement: (a, b, id, b, a, id). When a = b the second row updates the first. */
-    upsertPeers: p<[string, string, number, string, string, number]>(
-      `INSERT INTO direct_peers (username, peer, last_id) VALUES (?, ?, ?), (?, ?, ?)
-       ON CONFLICT (username, peer) DO UPDATE SET last_id = max(last_id, excluded.last_id)`,
+    /**
+     * Both directions of a pair, (a, b, b, a), written once (schema version 17): a later message of
+     * the pair finds the rows and writes nothing. When a = b the second row is the first.
+     */
+    addPeers: p<[string, string, string, string]>('INSERT OR IGNORE INTO direct_peers (username, peer) VALUES (?, ?), (?, ?)'),
+    peersOf: p<[string], { peer: string }>('SELECT peer FROM direct_peers WHERE username = ?'),
+    // The pair's newest message either way, blocks aside: two index seeks (messages_private) per peer.
+    directPeers: p<[string], { peer: string; last_id: number }>(
+      `SELECT d.peer, max(coalesce((${LAST_PRIVATE('d.username', 'd.peer')}), 0), coalesce((${LAST_PRIVATE('d.peer', 'd.username')}), 0)) AS last_id
+         FROM direct_peers d WHERE d.username = ?`,
     ),
-    directPeers: p<[string], { peer: string; last_id: number }>('SELECT peer, last_id FROM direct_peers WHERE username = ?'),
     everBlocked: p<[string], { blocked: string }>('SELECT DISTINCT blocked FROM block_spans WHERE blocker = ?'),
     // Mine always count; the peer's only when not blocked. Two index seeks (messages_private).
     lastDirect: p<[{ u: string; p: string }], { last: number }>(

@@ -533,6 +533,26 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    // Each private message upserted both rows of its pair to raise last_id: two row
+    // updates per message (~2 µs of the writer's ~17 in tests/bench/sqlite-writes.ts).
+    // The pair's newest message is already at the end of its two ranges of
+    // messages_private, so the conversations list reads it from there (two index
+    // seeks per peer, conversation-statements.ts directPeers) and a pair's rows are
+    // written once, by its first message. The private_senders trigger probed its
+    // row at every message too: the writer now writes both tables' rows itself, and
+    // only for a pair it does not know yet (known-pairs.ts). Rows another connection
+    // inserts without a writer get their private_senders row when a writer next
+    // starts or sees that connection's commit (statements.ts adoptPrivateSenders).
+    version: 17,
+    name: "private pairs: their direct_peers and private_senders rows are written once, by the writer; a pair's newest message is read from messages_private",
+    up(db) {
+      db.exec(`
+        ALTER TABLE direct_peers DROP COLUMN last_id;
+        DROP TRIGGER messages_private_sender;
+      `);
+    },
+  },
 ];
 
 /** The newest schema version this code can read and write. */

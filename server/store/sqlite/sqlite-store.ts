@@ -228,11 +228,13 @@ function mailboxParams(q: Omit<MailboxQuery, 'limit' | 'newest'>, limit: number)
 
 function messages({ s, ready, op, ack }: Sides): MessageStore {
   const save = op('saveMessage');
+  const savePrivate = op('savePrivate');
   const markRead = op('markRead');
   const reads = conversationReads(s);
   const edit = op('editMessage');
   const remove = op('deleteMessage');
   const toggle = op('toggleReaction');
+  const indexMessages = op('indexMessages');
   return {
     ack,
     signIn: op('signIn'),
@@ -243,7 +245,10 @@ function messages({ s, ready, op, ack }: Sides): MessageStore {
       // (everything posted is copied), posted as they are: the writer reads no id, and
       // this one is filled in once stored (the copy was made when posted).
       const stored = storedMessage(message);
-      stored.id = await save(stored, files && { ids: [...files.ids], users: [...new Set(files.users)] });
+      stored.id =
+        stored.kind === 'private' && !files
+          ? await savePrivate(stored.from, stored.to, stored.text, stored.ts, stored.replyTo?.id ?? null)
+          : await save(stored, files && { ids: [...files.ids], users: [...new Set(files.users)] });
       return stored;
     },
     async mailbox(query) {
@@ -322,7 +327,7 @@ function messages({ s, ready, op, ack }: Sides): MessageStore {
     },
     async directPeers(username) {
       ready();
-      return s.directPeers
+      return s.peersOf
         .all(username)
         .map((r) => r.peer)
         .filter((peer) => peer !== username)
@@ -332,6 +337,8 @@ function messages({ s, ready, op, ack }: Sides): MessageStore {
       ready();
       const limit = pageSize(query.limit);
       if (limit === 0 || query.terms.length === 0) return [];
+      // The writer indexes new messages in bulk, now and then: first have it index every message stored so far.
+      await indexMessages();
       return toMessages(
         s,
         s.search.all({

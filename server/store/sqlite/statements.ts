@@ -245,14 +245,16 @@ export function prepareStatements(db: Database) {
     insertMessage: p<[string, string, string | null, string | null, number | null, string, number, number | null], { id: number }>(
       'INSERT INTO messages (kind, sender, recipient, group_name, group_id, text, ts, reply_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id',
     ),
-    // A private message with its recipient's existence check in the same statement: no row (and no id) when the recipient is not a user.
-    insertPrivateMessage: p<[string, string, number, number | null, string], { id: number }>(
+    // A private message with its recipient's existence check in the same statement: no row (changes = 0)
+    // when the recipient is not a user. Its id is the run's lastInsertRowid (RETURNING costs more).
+    insertPrivateMessage: p<[string, string, number, number | null, string]>(
       `INSERT INTO messages (kind, sender, recipient, group_name, group_id, text, ts, reply_to)
-       SELECT 'private', ?, username, NULL, NULL, ?, ?, ? FROM users WHERE username = ? RETURNING id`,
+       SELECT 'private', ?, username, NULL, NULL, ?, ?, ? FROM users WHERE username = ?`,
     ),
-    // Adds the messages written since the last commit to the search index (with their text as it
-    // stands now), in one statement: see migrations.ts, version 16. The writer runs
-    // it at the end of every batch. messages_fts_docsize has a row per indexed message.
+    // Adds the messages written since the last time to the search index (with their text as it
+    // stands now), in one statement: see migrations.ts, version 16. The writer runs it when
+    // thousands are waiting, when idle, before a search, at start and at close (writer-thread.ts).
+    // messages_fts_docsize has a row per indexed message.
     indexNewMessages: p<[]>(
       `INSERT INTO messages_fts (rowid, text)
        SELECT id, text FROM messages WHERE id > (SELECT coalesce(max(id), 0) FROM messages_fts_docsize)`,
@@ -282,7 +284,16 @@ export function prepareStatements(db: Database) {
          SELECT coalesce(max((SELECT max(m.id) FROM messages m WHERE m.kind = 'private' AND m.sender = ps.sender AND m.recipient = ps.recipient)), 0)
            FROM private_senders ps WHERE ps.recipient = ?))`,
     ),
-    // ---- who has sent each name a private message (schema and its insert trigger: migrations.ts, version 15)
+    // ---- who has sent each name a private message (schema: migrations.ts, version 15; written by saveMessage since 17)
+    addPrivateSender: p<[string, string]>('INSERT OR IGNORE INTO private_senders (recipient, sender) VALUES (?, ?)'),
+    // Private messages another connection inserted without a writer (a restore, a test fixture): they
+    // are among those after the last one the search index holds (with the writer's own not indexed yet,
+    // whose rows exist already: OR IGNORE skips them).
+    adoptPrivateSenders: p<[]>(
+      `INSERT OR IGNORE INTO private_senders (recipient, sender)
+       SELECT recipient, sender FROM messages
+        WHERE kind = 'private' AND recipient IS NOT NULL AND id > (SELECT coalesce(max(id), 0) FROM messages_fts_docsize)`,
+    ),
     // A rename: OR IGNORE leaves the rows whose new pair already exists (a former holder of
     // the new name); deleteOldPrivateSenders then removes what is left under the old name.
     renamePrivateRecipient: p<[string, string]>('UPDATE OR IGNORE private_senders SET recipient = ? WHERE recipient = ?'),

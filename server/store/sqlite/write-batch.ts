@@ -25,6 +25,14 @@ interface Job {
   settle: (outcome: Outcome) => void;
 }
 
+/** Called around each batch's transaction (see the constructor). */
+export interface BatchHooks {
+  /** First thing in each run of a batch's transaction (a batch rerun with savepoints calls it again). */
+  begin?(this: void): void;
+  /** After the batch committed; `rerun` when it ran a second time, each job in its own savepoint. */
+  committed?(this: void, rerun: boolean): void;
+}
+
 /** Thrown out of the fast run when a job throws: the run rolls back and is redone with savepoints. */
 class JobThrew extends Error {}
 const JOB_THREW = new JobThrew('a job of the batch threw');
@@ -50,15 +58,18 @@ export class WriteBatch {
 
   /**
    * `beforeCommit` runs in each batch's transaction after its jobs (once per
-   * commit, whatever they were); when it throws, the whole batch fails.
+   * commit, whatever they were); when it or `hooks.begin` throws, the whole batch fails.
    */
   constructor(
     db: Database,
     private readonly maxBatch: number = DEFAULT_MAX_BATCH,
     beforeCommit: () => void = () => {},
+    private readonly hooks: BatchHooks = {},
   ) {
+    const begin = hooks.begin ?? (() => {});
     // better-sqlite3 rolls the transaction back when its function throws.
     this.runFast = db.transaction((jobs: Job[]) => {
+      begin();
       const outcomes = jobs.map((job): Outcome => {
         try {
           return { ok: true, value: job.work() };
@@ -72,6 +83,7 @@ export class WriteBatch {
     // A transaction function called inside another one becomes a SAVEPOINT.
     const inSavepoint = db.transaction((work: () => unknown) => work());
     this.runAll = db.transaction((jobs: Job[]) => {
+      begin();
       const outcomes = jobs.map((job): Outcome => {
         try {
           return { ok: true, value: inSavepoint(job.work) };
@@ -119,6 +131,7 @@ export class WriteBatch {
     if (jobs.length === 0) return;
     this.queue = [];
     let outcomes: Outcome[];
+    let rerun = false;
     try {
       // BEGIN IMMEDIATE: take the write lock before the first read. Another process may write
       // the same file (the admin CLI beside a running server); a deferred transaction that read
@@ -128,6 +141,7 @@ export class WriteBatch {
       if (error !== JOB_THREW) return this.failAll(jobs, error);
       // A job threw and the whole run was rolled back: redo it with a savepoint per job.
       this.stats.reruns++;
+      rerun = true;
       try {
         outcomes = this.runAll.immediate(jobs);
       } catch (rerunError) {
@@ -135,6 +149,7 @@ export class WriteBatch {
       }
     }
     this.stats.commits++;
+    this.hooks.committed?.(rerun);
     this.stats.largestBatch = Math.max(this.stats.largestBatch, jobs.length);
     outcomes.forEach((outcome, i) => {
       if (outcome.ok) this.stats.writes++;

@@ -18,6 +18,7 @@ import type {
 } from '../store';
 import type { AdminWriteOps } from './admin';
 import { attachFiles, fileWriteOps } from './file-ops';
+import { KnownPairs } from './known-pairs';
 import { guardOf, toGroupRecord, toProfile } from './rows';
 import type { Statements } from './statements';
 
@@ -27,7 +28,21 @@ import type { Statements } from './statements';
  * Each takes the arguments of the store method of the same name, so the store
  * binds them directly (saveMessage alone is reshaped for the thread boundary).
  */
-export function writeOps(s: Statements) {
+export function writeOps(s: Statements, known: KnownPairs = new KnownPairs()) {
+  const savePrivate = (from: string, to: string | undefined, text: string, ts: number, replyTo: number | null, files?: MessageFiles): number => {
+    const recipient = to ?? '';
+    const inserted = s.insertPrivateMessage.run(from, text, ts, replyTo, recipient);
+    if (inserted.changes === 0) throw new Error(`saveMessage: recipient "${String(to)}" is not a user`);
+    const id = Number(inserted.lastInsertRowid);
+    // The pair's rows, written by its first message (schema version 17): skipped once known.
+    if (!known.has(from, recipient)) {
+      s.addPeers.run(from, recipient, recipient, from);
+      s.addPrivateSender.run(recipient, from);
+      known.wrote(from, recipient);
+    }
+    if (files) attachFiles(s, id, files.ids, files.users, null);
+    return id;
+  };
   const putGuard = (username: string, g: LoginGuard) => s.putGuard.run(username, g.failures, g.lockedUntil, g.hourStart, g.hourFailures, g.leaseUntil);
   return {
     ...fileWriteOps(s),
@@ -180,14 +195,7 @@ export function writeOps(s: Statements) {
      * all of it) when the group, a private recipient or a file does not exist.
      */
     saveMessage(message: NewMessage, files?: MessageFiles): number {
-      if (message.kind === 'private') {
-        const to = message.to ?? '';
-        const inserted = s.insertPrivateMessage.get(message.from, message.text, message.ts, message.replyTo?.id ?? null, to);
-        if (!inserted) throw new Error(`saveMessage: recipient "${String(message.to)}" is not a user`);
-        s.upsertPeers.run(message.from, to, inserted.id, to, message.from, inserted.id);
-        if (files) attachFiles(s, inserted.id, files.ids, files.users, null);
-        return inserted.id;
-      }
+      if (message.kind === 'private') return savePrivate(message.from, message.to, message.text, message.ts, message.replyTo?.id ?? null, files);
       let groupId: number | null = null;
       if (message.kind === 'group') {
         groupId = s.groupIdOf.get(message.group ?? '')?.id ?? null;
@@ -206,6 +214,22 @@ export function writeOps(s: Statements) {
       if (!inserted) throw new Error('saveMessage: INSERT returned no id');
       if (files) attachFiles(s, inserted.id, files.ids, files.users, groupId);
       return inserted.id;
+    },
+
+    /**
+     * saveMessage of a private message without files, in flat arguments: the main thread
+     * posts five plain values instead of the message object (cheaper to clone, both ways).
+     */
+    savePrivate(from: string, to: string | undefined, text: string, ts: number, replyTo: number | null): number {
+      return savePrivate(from, to, text, ts, replyTo);
+    },
+
+    /**
+     * Brings the search index up to date (the writer thread keeps its own hint of how far it
+     * is, and replaces this one): a search waits for it, so it never misses a stored message.
+     */
+    indexMessages(): void {
+      s.indexNewMessages.run();
     },
 
     /** False when there is no such message or it is deleted. */
