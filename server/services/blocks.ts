@@ -40,15 +40,16 @@ export class BlockService {
   }
 
   /**
-   * Whether `blocker` has blocked `blocked`, asked of the store. A cached
-   * answer can be stale on a cluster node for as long as another node's
-   * "blocks changed" notice takes to arrive: a refusal is confirmed here
-   * first, so an unblock that was acknowledged is never answered BLOCKED.
-   * (Refusals are rare; the hot path keeps the cache.)
+   * Whether `blocker` has blocked `sender`, before refusing what `sender` does
+   * to them. The cache answers a no; a yes is confirmed with the store, since
+   * a cached answer can be stale on a cluster node for as long as another
+   * node's "blocks changed" notice takes to arrive: an unblock that was
+   * acknowledged is never answered BLOCKED. (Refusals are rare.)
    */
-  async confirmBlocked(blocker: string, blocked: string): Promise<boolean> {
-    const still = await this.store.isBlocked(blocker, blocked);
-    if (!still) this.invalidate(blocked);
+  async hasBlocked(blocker: string, sender: string): Promise<boolean> {
+    if (!(this.blockersKnown.get(sender) ?? (await this.blockersOf(sender))).has(blocker)) return false;
+    const still = await this.store.isBlocked(blocker, sender);
+    if (!still) this.invalidate(sender);
     return still;
   }
 
@@ -92,7 +93,7 @@ export class BlockService {
    * other nodes are sent it before this node hears back, so a message the
    * blocked user sends after the blocker saw the answer finds their cache
    * already dropped. (A lost notice loses nothing but the cache's freshness:
-   * a refusal is confirmed with the store, see confirmBlocked.)
+   * a refusal is confirmed with the store, see hasBlocked.)
    */
   private async changed(target: string): Promise<void> {
     this.invalidate(target);

@@ -59,7 +59,9 @@ export class DeliveryService {
     // (The store still checks that the recipient exists when it saves; see send.)
     const local = typed === from ? undefined : this.registry.get(typed);
     const to = local ? local.username : await this.registeredName(from, typed);
-    if ((this.blocks.knownBlockersOf(from) ?? (await this.blocks.blockersOf(from))).has(to) && (await this.blocks.confirmBlocked(to, from))) {
+    // The cache's no is taken without a turn's wait (nearly every message); anything else is hasBlocked's to decide.
+    const known = this.blocks.knownBlockersOf(from);
+    if ((known === undefined || known.has(to)) && (await this.blocks.hasBlocked(to, from))) {
       throw new ProtocolError(ErrorCode.BLOCKED, 'Your message could not be delivered as the recipient has blocked you');
     }
     const quote = replyTo === undefined ? undefined : await this.quote(replyTo, (m) => m.kind === 'private' && pairOf(m) === pairOf({ from, to }));

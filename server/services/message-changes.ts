@@ -101,7 +101,7 @@ export class MessageChangeService {
     const found = await this.visible(user, id);
     const m = found.message;
     if (m.deleted) throw new ProtocolError(ErrorCode.MESSAGE_DELETED, `Message #${id} was deleted`);
-    if (m.from !== user && (await this.blocks.blockersOf(user)).has(m.from)) {
+    if (m.from !== user && (await this.blocks.hasBlocked(m.from, user))) {
       throw new ProtocolError(ErrorCode.BLOCKED, `You cannot react to #${id}: ${m.from} has blocked you`);
     }
     const toggled = await this.messages.toggleReaction(id, user, emoji, this.now());

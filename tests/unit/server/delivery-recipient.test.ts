@@ -114,6 +114,16 @@ describe('private message recipients', () => {
     expect(await code(nodeA.delivery.sendPrivate('alice', 'bob', 'three'))).toBe(ErrorCode.BLOCKED);
   });
 
+  it('a reaction refused BLOCKED on a stale cache is confirmed with the store: an unblock on another node is honoured', async () => {
+    const { store, services: nodeA } = await setUp();
+    const nodeB = createServices(resolveConfig({}), store, new LocalBus(), createLogger('silent'), new Metrics());
+    const { message } = await nodeB.delivery.sendPrivate('bob', 'alice', 'react to this');
+    await nodeB.blocks.block('bob', 'alice');
+    expect(await code(nodeA.changes.react('alice', message.id, '👍'))).toBe(ErrorCode.BLOCKED);
+    await nodeB.blocks.unblock('bob', 'alice');
+    expect(await code(nodeA.changes.react('alice', message.id, '👍'))).toBe('ok');
+  });
+
   it('block and unblock are answered only once the bus has taken their notice to the other nodes', async () => {
     const { store } = await setUp();
     const bus = new LocalBus();
