@@ -39,7 +39,7 @@ export function prepareConversationStatements(db: Database) {
     everBlocked: p<[string], { blocked: string }>('SELECT DISTINCT blocked FROM block_spans WHERE blocker = ?'),
     // Mine always count; the peer's only when not blocked. Two index seeks (messages_private).
     lastDirect: p<[{ u: string; p: string }], { last: number }>(
-      `SELECT max(coalesce((SELECT max(m.id) FROM messages m WHERE m.kind = 'private' AND m.sender = @u AND m.recipient = @p), 0),
+      `SELECT max(coalesce((${LAST_PRIVATE('@u', '@p')}), 0),
                   coalesce((SELECT m.id FROM messages m WHERE m.kind = 'private' AND m.sender = @p AND m.recipient = @u AND ${VISIBLE}
                             ORDER BY m.id DESC LIMIT 1), 0)) AS last`,
     ),
