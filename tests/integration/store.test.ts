@@ -16,6 +16,14 @@ import { waitUntil } from '../helpers/wait';
 
 const T0 = 1_700_000_000_000;
 
+/** The steps of SQLite's plan for statement `sql` run with `params` (SEARCH ..., SCAN ...). */
+function queryPlan(db: Database.Database, sql: string, params: unknown): string[] {
+  return db
+    .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+    .all(params)
+    .map((row) => (row as { detail: string }).detail);
+}
+
 describeStoreConformance('memory', async () => ({ store: await MemoryStore.open(), cleanup: async () => {} }));
 
 describeStoreConformance('sqlite', async () => {
@@ -265,10 +273,7 @@ describe('SQLite store specifics', () => {
       ]);
       // The mailbox walks private_senders and one range of messages_private per sender: no scan of the stream.
       const { mailbox } = prepareStatements(check);
-      const plan = check
-        .prepare(`EXPLAIN QUERY PLAN ${mailbox.source}`)
-        .all({ user: 'bob', after: 0, upTo: 5, awayFrom: 0, awayTo: 0, limit: 10 })
-        .map((row) => (row as { detail: string }).detail);
+      const plan = queryPlan(check, mailbox.source, { user: 'bob', after: 0, upTo: 5, awayFrom: 0, awayTo: 0, limit: 10 });
       expect(plan).toContain('SEARCH ps USING PRIMARY KEY (recipient=?)');
       expect(plan).toContain('SEARCH m USING INDEX messages_private (kind=? AND sender=? AND recipient=? AND id>? AND id<?)');
       expect(plan.filter((d) => d.startsWith('SCAN'))).toEqual([]);
@@ -340,10 +345,7 @@ describe('SQLite store specifics', () => {
       ]);
       // Two seeks of messages_private per peer: no scan of the stream.
       const { directPeers } = prepareStatements(check);
-      const plan = check
-        .prepare(`EXPLAIN QUERY PLAN ${directPeers.source}`)
-        .all('ann')
-        .map((row) => (row as { detail: string }).detail);
+      const plan = queryPlan(check, directPeers.source, 'ann');
       expect(plan.filter((d) => d.startsWith('SEARCH m USING COVERING INDEX messages_private'))).toHaveLength(2);
       expect(plan.filter((d) => d.startsWith('SCAN'))).toEqual([]);
       check.close();
