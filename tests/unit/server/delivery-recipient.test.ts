@@ -114,6 +114,35 @@ describe('private message recipients', () => {
     expect(await code(nodeA.delivery.sendPrivate('alice', 'bob', 'three'))).toBe(ErrorCode.BLOCKED);
   });
 
+  it('a message from another node whose cache missed a block is not delivered live: the recipient’s node reads the mailbox, which leaves the blocked sender out', async () => {
+    // Node A sends; bob is signed in on node B, as in a cluster (live deliveries are read from the store).
+    const { store, services: nodeA } = await setUp();
+    const nodeB = createServices(resolveConfig({}), store, new LocalBus(), createLogger('silent'), new Metrics());
+    const got: string[] = [];
+    const connection = {
+      kind: 'tcp',
+      acknowledgesOnWrite: false,
+      deliver: (_seq: number, _offline: boolean, m: OutboundMessage) => got.push(m.message.text),
+      drained: () => Promise.resolve(),
+    } as unknown as Connection;
+    const session = testSession('bob', connection, store.messages, { liveInOrder: false });
+    session.catchUp();
+    nodeB.registry.add(session);
+    const relay = async (text: string) => {
+      const { message } = await nodeA.delivery.sendPrivate('alice', 'bob', text);
+      nodeB.delivery.deliverFromBus({ message, users: ['bob'], skip: [] });
+    };
+    await relay('before');
+    await expect.poll(() => got).toEqual(['before']);
+    // Node A cached "nobody blocked alice" and never hears of the block (the buses are apart).
+    await nodeB.blocks.block('bob', 'alice');
+    await relay('after the block');
+    expect(nodeA.blocks.knownBlockersOf('alice')).toEqual(new Set());
+    await nodeB.blocks.unblock('bob', 'alice');
+    await relay('after the unblock');
+    await expect.poll(() => got).toEqual(['before', 'after the unblock']);
+  });
+
   it('a reaction refused BLOCKED on a stale cache is confirmed with the store: an unblock on another node is honoured', async () => {
     const { store, services: nodeA } = await setUp();
     const nodeB = createServices(resolveConfig({}), store, new LocalBus(), createLogger('silent'), new Metrics());
