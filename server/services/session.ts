@@ -50,8 +50,14 @@ export class Session implements SessionHandle, WrittenAcks {
   private readonly awayFrom: number;
   private readonly awayTo: number;
   private readonly liveInOrder: boolean;
-  /** Highest position written to the connection. */
+  /**
+   * Highest position the session has sent through: the last delivery written,
+   * or, once the sign-in catch-up is done, at least the head at sign-in (every
+   * position up to it that is the user's was sent).
+   */
   private lastSent: number;
+  /** Highest position of a delivery written to the connection (0: none yet). */
+  private lastWritten = 0;
   /** Highest position acknowledged (in memory; `stored` is what the store holds). */
   private ackedSeq: number;
   private storedAck: number;
@@ -123,6 +129,10 @@ export class Session implements SessionHandle, WrittenAcks {
         }
         if (page.length < CATCH_UP_PAGE) break;
       }
+      // The stream up to the head at sign-in holds nothing more of this user's:
+      // broadcasts of the away window are not theirs, and must not come back at
+      // the next sign-in once this session's deliveries are acknowledged.
+      if (this.awayTo > this.lastSent) this.lastSent = this.awayTo;
       this.caughtUp = true;
       this.drainWaiting();
     } catch (err) {
@@ -165,6 +175,7 @@ export class Session implements SessionHandle, WrittenAcks {
 
   private write(seq: number, offline: boolean, message: OutboundMessage, catchUp = false): void {
     this.lastSent = seq;
+    this.lastWritten = seq;
     // Connections that acknowledge on write report written positions to the session itself (writtenUpTo).
     this.connection.deliver(seq, offline, message, this.connection.acknowledgesOnWrite ? this : undefined, catchUp);
   }
@@ -231,6 +242,9 @@ export class Session implements SessionHandle, WrittenAcks {
     this.ended = true;
     this.waiting = null;
     await this.ackWrite?.catch(() => {});
+    // Every delivery written was acknowledged: so is every position sent through
+    // (positions between them, and after the last, are not the user's).
+    if (this.ackedSeq >= this.lastWritten && this.lastSent > this.ackedSeq) this.ackedSeq = this.lastSent;
     try {
       await this.store.signOut(this.username, this.ackedSeq);
     } catch (err) {
