@@ -31,6 +31,8 @@ export interface SessionOptions {
   acked: number;
   /** Away window at sign-in: decides which broadcasts are theirs and which messages are marked offline. */
   away: AwayWindow;
+  /** The away window of the previous sign-in: its broadcasts are not theirs either. */
+  previousAway: AwayWindow;
   /** Live deliveries arrive in stream order (a single node). */
   liveInOrder: boolean;
   /** Wants presence events (the default; a client may opt out at sign-in). */
@@ -49,6 +51,8 @@ export class Session implements SessionHandle, WrittenAcks {
   /** The away window at sign-in, as two numbers: an object of its own would stay alive with every idle session. */
   private readonly awayFrom: number;
   private readonly awayTo: number;
+  private readonly previousAwayFrom: number;
+  private readonly previousAwayTo: number;
   private readonly liveInOrder: boolean;
   /**
    * Highest position the session has sent through: the last delivery written,
@@ -83,6 +87,8 @@ export class Session implements SessionHandle, WrittenAcks {
     this.storedAck = this.ackedSeq;
     this.awayFrom = options.away.from;
     this.awayTo = options.away.to;
+    this.previousAwayFrom = options.previousAway.from;
+    this.previousAwayTo = options.previousAway.to;
     this.liveInOrder = options.liveInOrder;
     this.wantsPresence = options.wantsPresence;
     this.startedAt = options.startedAt;
@@ -123,6 +129,13 @@ export class Session implements SessionHandle, WrittenAcks {
           if (this.ended) return;
           if (d.seq <= this.lastSent) continue;
           this.waiting?.delete(d.seq);
+          if (d.message.kind === 'broadcast' && d.seq > this.previousAwayFrom && d.seq <= this.previousAwayTo) {
+            // Sent while the user had no session, before the last one: the last
+            // session did not acknowledge past it, so the store's reading (this
+            // absence only) still shows it. Passed over, not sent.
+            this.lastSent = d.seq;
+            continue;
+          }
           this.write(d.seq, d.offline, new OutboundMessage(d.message), paced);
           // Backpressure: no more than the transport's high-water mark is queued at a time.
           if (paced) await this.connection.drained();
