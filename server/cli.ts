@@ -427,10 +427,12 @@ export async function runCli(argv: string[], defaults: { webRoot?: string | null
       const accounts = new AccountService(store.accounts, accountPolicyOf(config));
       const audit = new AuditService(store.admin, { error: (details: object, message: string) => console.error(`warning: ${message}`, details) });
       const password = await readPassword(name);
-      if (flags.update && (await store.accounts.getUser(name))) {
-        await accounts.setPassword(name, password);
-        await audit.record({ action: 'password-changed', actor: adminActor(), username: name });
-        console.log(`Password of ${name} updated.`);
+      const existing = flags.update ? await store.accounts.getUser(name) : null;
+      if (existing) {
+        // Named in any case: answers and the audit log use the spelling the account was registered with.
+        await accounts.setPassword(existing.username, password);
+        await audit.record({ action: 'password-changed', actor: adminActor(), username: existing.username });
+        console.log(`Password of ${existing.username} updated.`);
       } else {
         await accounts.create(name, password);
         await audit.record({ action: 'user-added', actor: adminActor(), username: name });

@@ -31,6 +31,8 @@ export interface SessionOptions {
   acked: number;
   /** Away window at sign-in: decides which broadcasts are theirs and which messages are marked offline. */
   away: AwayWindow;
+  /** The away window of the previous sign-in: its broadcasts are not theirs either. */
+  previousAway: AwayWindow;
   /** Live deliveries arrive in stream order (a single node). */
   liveInOrder: boolean;
   /** Wants presence events (the default; a client may opt out at sign-in). */
@@ -49,9 +51,17 @@ export class Session implements SessionHandle, WrittenAcks {
   /** The away window at sign-in, as two numbers: an object of its own would stay alive with every idle session. */
   private readonly awayFrom: number;
   private readonly awayTo: number;
+  private readonly previousAwayFrom: number;
+  private readonly previousAwayTo: number;
   private readonly liveInOrder: boolean;
-  /** Highest position written to the connection. */
+  /**
+   * Highest position the session has sent through: the last delivery written,
+   * or, once the sign-in catch-up is done, at least the head at sign-in (every
+   * position up to it that is the user's was sent).
+   */
   private lastSent: number;
+  /** Highest position of a delivery written to the connection (0: none yet). */
+  private lastWritten = 0;
   /** Highest position acknowledged (in memory; `stored` is what the store holds). */
   private ackedSeq: number;
   private storedAck: number;
@@ -77,6 +87,8 @@ export class Session implements SessionHandle, WrittenAcks {
     this.storedAck = this.ackedSeq;
     this.awayFrom = options.away.from;
     this.awayTo = options.away.to;
+    this.previousAwayFrom = options.previousAway.from;
+    this.previousAwayTo = options.previousAway.to;
     this.liveInOrder = options.liveInOrder;
     this.wantsPresence = options.wantsPresence;
     this.startedAt = options.startedAt;
@@ -117,12 +129,23 @@ export class Session implements SessionHandle, WrittenAcks {
           if (this.ended) return;
           if (d.seq <= this.lastSent) continue;
           this.waiting?.delete(d.seq);
+          if (d.message.kind === 'broadcast' && d.seq > this.previousAwayFrom && d.seq <= this.previousAwayTo) {
+            // Sent while the user had no session, before the last one: the last
+            // session did not acknowledge past it, so the store's reading (this
+            // absence only) still shows it. Passed over, not sent.
+            this.lastSent = d.seq;
+            continue;
+          }
           this.write(d.seq, d.offline, new OutboundMessage(d.message), paced);
           // Backpressure: no more than the transport's high-water mark is queued at a time.
           if (paced) await this.connection.drained();
         }
         if (page.length < CATCH_UP_PAGE) break;
       }
+      // The stream up to the head at sign-in holds nothing more of this user's:
+      // broadcasts of the away window are not theirs, and must not come back at
+      // the next sign-in once this session's deliveries are acknowledged.
+      if (this.awayTo > this.lastSent) this.lastSent = this.awayTo;
       this.caughtUp = true;
       this.drainWaiting();
     } catch (err) {
@@ -165,6 +188,7 @@ export class Session implements SessionHandle, WrittenAcks {
 
   private write(seq: number, offline: boolean, message: OutboundMessage, catchUp = false): void {
     this.lastSent = seq;
+    this.lastWritten = seq;
     // Connections that acknowledge on write report written positions to the session itself (writtenUpTo).
     this.connection.deliver(seq, offline, message, this.connection.acknowledgesOnWrite ? this : undefined, catchUp);
   }
@@ -231,6 +255,9 @@ export class Session implements SessionHandle, WrittenAcks {
     this.ended = true;
     this.waiting = null;
     await this.ackWrite?.catch(() => {});
+    // Every delivery written was acknowledged: so is every position sent through
+    // (positions between them, and after the last, are not the user's).
+    if (this.ackedSeq >= this.lastWritten && this.lastSent > this.ackedSeq) this.ackedSeq = this.lastSent;
     try {
       await this.store.signOut(this.username, this.ackedSeq);
     } catch (err) {

@@ -51,7 +51,7 @@ export class SessionService {
       throw new ProtocolError(ErrorCode.ALREADY_SIGNED_IN, `${username} is already signed in on another connection. Sign out there first.`);
     }
     try {
-      const { head, acked, away } = await this.messages.signIn(username);
+      const { head, acked, away, previousAway } = await this.messages.signIn(username);
       const resumeFrom = Math.min(options.resumeFrom ?? acked, head);
       // Offline: what arrived in the away window that the client has not seen yet.
       const offlineCount = await this.messages.countMailbox({ username, after: Math.max(resumeFrom, away.from), upTo: away.to, away });
@@ -65,6 +65,7 @@ export class SessionService {
         resumeFrom,
         acked,
         away,
+        previousAway,
         liveInOrder: this.bus.singleNode,
         wantsPresence: options.wantsPresence,
         startedAt,

@@ -146,6 +146,12 @@ export interface SignInPositions {
   acked: number;
   /** Since the last sign-out (or since the beginning): away = (last sign-out position, head]. */
   away: AwayWindow;
+  /**
+   * The away window recorded at the previous sign-in (empty before the first):
+   * its broadcasts were never the user's, also when that session ended
+   * without acknowledging its deliveries.
+   */
+  previousAway: AwayWindow;
 }
 
 /** A page of one conversation: private with `peer`, a group's, or the broadcasts (`everyone`). */

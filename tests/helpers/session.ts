@@ -1,5 +1,5 @@
 // A Session for unit tests: the options every test sets the same way (a silent
-// log, nothing acknowledged, no away window, one node, no presence), each one
+// log, nothing acknowledged, no away windows, one node, no presence), each one
 // overridable.
 import type { Connection } from '../../server/connection';
 import { createLogger } from '../../server/log';
@@ -15,6 +15,7 @@ export function testSession(username: string, connection: Connection, store: Mes
     resumeFrom: 0,
     acked: 0,
     away: { from: 0, to: 0 },
+    previousAway: { from: 0, to: 0 },
     liveInOrder: true,
     wantsPresence: false,
     startedAt: 1,

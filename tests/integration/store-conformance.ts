@@ -853,11 +853,13 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(again.away.from).toBeLessThan(m2.id);
         expect(again.away.to).toBeGreaterThanOrEqual(m2.id);
         expect(await store.messages.lastAway(b)).toEqual(again.away);
+        expect(again.previousAway).toEqual(first.away);
         const box = await mailboxOf(b, again.acked, again.away);
         expect(box.filter((d) => d.message.from === a).map((d) => [d.message.text, d.offline])).toEqual([['away', true]]);
         // A session that never signed out (its node died): no away window, nothing dropped.
         const third = await store.messages.signIn(b);
         expect(third.away.from).toBe(third.away.to);
+        expect(third.previousAway).toEqual(again.away);
       });
     });
 

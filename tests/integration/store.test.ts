@@ -399,7 +399,7 @@ describe('SQLite store specifics', () => {
       expect(await store.messages.head()).toBe(2);
       expect(await store.messages.lastAcked('bob')).toBe(1);
       const bob = await store.messages.signIn('bob');
-      expect(bob).toEqual({ head: 2, acked: 1, away: { from: 2, to: 2 } });
+      expect(bob).toEqual({ head: 2, acked: 1, away: { from: 2, to: 2 }, previousAway: { from: 0, to: 0 } });
       expect((await store.messages.mailbox({ username: 'bob', after: bob.acked, limit: 10, away: bob.away })).map((d) => [d.seq, d.message.text])).toEqual([
         [2, 'team meeting'],
       ]);

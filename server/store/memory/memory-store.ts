@@ -642,11 +642,12 @@ class MemoryMessages implements MessageStore {
     this.data.ready();
     const head = this.data.head;
     const user = this.data.users.get(username);
-    if (!user) return { head, acked: 0, away: { from: head, to: head } };
+    if (!user) return { head, acked: 0, away: { from: head, to: head }, previousAway: { from: head, to: head } };
     const away = awayAtSignIn(user, head);
+    const previousAway = { ...user.away };
     user.signedIn = head;
     user.away = away;
-    return { head, acked: user.acked, away: { ...away } };
+    return { head, acked: user.acked, away: { ...away }, previousAway };
   }
 
   async signOut(username: string, acked: number): Promise<void> {

@@ -199,16 +199,16 @@ export class PostgresMessages implements MessageStore {
       await client.query('INSERT INTO positions (username) SELECT $1 WHERE EXISTS (SELECT 1 FROM users WHERE username = $1) ON CONFLICT DO NOTHING', [
         username,
       ]);
-      const [row] = await rows<{ acked: string; signed_in: string; signed_out: string }>(
+      const [row] = await rows<{ acked: string; signed_in: string; signed_out: string; away_from: string; away_to: string }>(
         client,
-        'SELECT acked, signed_in, signed_out FROM positions WHERE username = $1 FOR UPDATE',
+        'SELECT acked, signed_in, signed_out, away_from, away_to FROM positions WHERE username = $1 FOR UPDATE',
         [username],
       );
-      if (!row) return { head, acked: 0, away: { from: head, to: head } };
+      if (!row) return { head, acked: 0, away: { from: head, to: head }, previousAway: { from: head, to: head } };
       const acked = toNumber(row.acked);
       const away = awayAtSignIn({ acked, signedIn: toNumber(row.signed_in), signedOut: toNumber(row.signed_out) }, head);
       await client.query('UPDATE positions SET signed_in = $2, away_from = $3, away_to = $4 WHERE username = $1', [username, head, away.from, away.to]);
-      return { head, acked, away };
+      return { head, acked, away, previousAway: { from: toNumber(row.away_from), to: toNumber(row.away_to) } };
     });
   }
 

@@ -269,10 +269,10 @@ export function writeOps(s: Statements, known: KnownPairs = new KnownPairs()) {
     signIn(username: string): SignInPositions {
       const head = s.head.get()!.head;
       const row = s.positions.get(username);
-      if (!row) return { head, acked: 0, away: { from: head, to: head } };
+      if (!row) return { head, acked: 0, away: { from: head, to: head }, previousAway: { from: head, to: head } };
       const away = awayAtSignIn({ acked: row.acked, signedIn: row.signed_in, signedOut: row.signed_out }, head);
       s.signIn.run(head, away.from, away.to, username);
-      return { head, acked: row.acked, away };
+      return { head, acked: row.acked, away, previousAway: { from: row.away_from, to: row.away_to } };
     },
 
     signOut(username: string, acked: number): void {

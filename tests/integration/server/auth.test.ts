@@ -322,6 +322,13 @@ for (const backend of backends) {
         await tcp.waitLine(/^error USERNAME_TAKEN: /);
         await tcp.waitPrompt('New username: ');
         tcp.send('gina');
+        // A refused password asks for another one, for the same name.
+        await tcp.waitPrompt('Choose a password: ');
+        tcp.send('password');
+        await tcp.waitLine(/^error PASSWORD_TOO_COMMON: /);
+        await tcp.waitPrompt('Choose a password: ');
+        tcp.send('x'.repeat(1025));
+        await tcp.waitLine('error BAD_REQUEST: Passwords are 1-1024 characters.');
         await tcp.waitPrompt('Choose a password: ');
         tcp.send('pw-of-gina');
         await tcp.waitLine('Welcome, gina!');

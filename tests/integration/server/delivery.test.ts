@@ -119,6 +119,45 @@ for (const backend of backends) {
       expect(await ws.login('bob', 'bob-pw')).toMatchObject({ resumeFrom: 5, offlineCount: 0 });
     });
 
+    it('a broadcast sent while a user had no session is not theirs at a later sign-in either (WS and TCP)', async () => {
+      const alice = await h.wsUser(0, 'alice');
+      const watcher = await h.wsUser(0, 'erin');
+      await watcher.request({ type: 'watch', users: ['bob', 'carol', 'dave'] });
+      await alice.request({ type: 'broadcast', text: 'before carol and dave ever came' });
+      await alice.request({ type: 'message', to: 'carol', text: 'p1' });
+      await alice.request({ type: 'message', to: 'bob', text: 'b1' });
+      await alice.request({ type: 'broadcast', text: 'while carol and dave were away' });
+      // carol (WS) gets only her private message, acknowledges it and signs out.
+      const carol = await h.wsUser(1, 'carol');
+      const [p1] = await carol.waitMessages(1);
+      expect(p1!.message.text).toBe('p1');
+      await carol.request({ type: 'ack', seq: p1!.seq });
+      expect(await carol.request({ type: 'logout' })).toEqual({});
+      // dave (TCP) gets nothing at all and drops the connection.
+      const dave = await h.tcpUser(1, 'dave');
+      dave.kill();
+      // bob (WS) gets his private message and drops without acknowledging it.
+      const bob = await h.wsUser(1, 'bob');
+      expect((await bob.waitMessages(1))[0]!.message.text).toBe('b1');
+      bob.kill();
+      await watcher.waitEvent('presence', (e) => e.user === 'carol' && !e.online);
+      await watcher.waitEvent('presence', (e) => e.user === 'dave' && !e.online);
+      await watcher.waitEvent('presence', (e) => e.user === 'bob' && !e.online);
+      await alice.request({ type: 'message', to: 'carol', text: 'p2' });
+      await alice.request({ type: 'message', to: 'dave', text: 'd1' });
+      await alice.request({ type: 'message', to: 'bob', text: 'b2' });
+      // Their next sessions start with the message sent since, and neither broadcast before it.
+      const carolAgain = await h.wsUser(0, 'carol');
+      const [next] = await carolAgain.waitMessages(1);
+      expect(next!.message.text).toBe('p2');
+      const daveAgain = await h.tcpUser(0, 'dave');
+      await daveAgain.waitLine(/^#\d+ \[\d\d:\d\d\] alice \(private, offline\): d1$/);
+      expect(daveAgain.lines.filter((l) => l.includes('broadcast'))).toEqual([]);
+      // bob's unacknowledged message comes again, the broadcasts of his absence before it do not.
+      const bobAgain = await h.wsUser(0, 'bob');
+      expect((await bobAgain.waitMessages(2)).map((m) => m.message.text)).toEqual(['b1', 'b2']);
+    });
+
     it('a client that drops is signed out at once: presence event and whoelse (WS and TCP)', async () => {
       const alice = await h.wsUser(0, 'alice');
       await alice.request({ type: 'watch', users: ['bob', 'carol'] });

@@ -102,5 +102,12 @@ describe('password policy: --users import and adduser', () => {
     expect((await runCli([...base, '--update'], { stdin: 'a long enough passphrase\n', env, entry: SOURCE_CLI })).stdout).toContain(
       'Password of frank updated.',
     );
+    // Named in another case, the account answers with its registered spelling.
+    const upper = await runCli(['adduser', 'FRANK', '--data', data, '--hash-cost', '4', '--update'], {
+      stdin: 'another long passphrase\n',
+      env,
+      entry: SOURCE_CLI,
+    });
+    expect(upper.stdout).toContain('Password of frank updated.');
   });
 });

@@ -362,6 +362,33 @@ describe('format functions', () => {
         time,
       ),
     ).toEqual(['Conversations (2):', `  alice (2 unread): #${msg.id} [12:34] alice: hi there`, '  everyone (read): no messages']);
+    // A page with more after it ends with the command that reads the next one.
+    expect(
+      formatResult(
+        'conversations',
+        { conversations: [{ kind: 'group', with: 'team', lastMessage: msg, at: msg.ts, read: msg.id, unread: 0 }], hasMore: true },
+        time,
+      ),
+    ).toEqual(['Conversations (1):', `  group team (read): #${msg.id} [12:34] alice: hi there`, `(older conversations: conversations ${msg.id})`]);
+    const person = { displayName: null, avatarUrl: null };
+    expect(
+      formatResult(
+        'users',
+        {
+          users: [
+            { username: 'alice', online: true, lastLoginAt: 1, ...person },
+            { username: 'bob', online: false, lastLoginAt: 1, ...person },
+            { username: 'carol', online: false, lastLoginAt: null, ...person },
+          ],
+          more: true,
+        },
+        time,
+      ),
+    ).toEqual([
+      'People (3): alice (online), bob (last login 12:34), carol (never signed in)',
+      'More people match: narrow it down with "users <part of a name>".',
+    ]);
+    expect(formatResult('users', { users: [], more: false })).toEqual(['No one matches.']);
     expect(formatResult('read', { with: 'team', group: true, everyone: false, messageId: 4, unread: 1 })).toEqual(['Read group team up to #4 (1 unread).']);
     expect(formatResult('settings', { readReceipts: true })).toEqual(['Read receipts: on.']);
     expect(formatResult('block', { user: 'b' })).toEqual(['b is blocked: their messages will not reach you.']);
