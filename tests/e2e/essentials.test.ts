@@ -35,6 +35,9 @@ test('typing: bob sees "alice is typing…", which expires by itself and goes wh
   await expect(messageWithText(bob.page, 'hello bob')).toBeVisible();
   // The message clears the notice in the same step that shows it.
   expect(await indicator.textContent()).toBe('');
+  // Typing on right after sending is a new start: bob hears of it again.
+  await composer.pressSequentially('and');
+  await expect(indicator).toHaveText('alice is typing…');
   // Alice's own window never shows her typing.
   await expect(alice.page.getByTestId('typing')).toHaveText('');
   await alice.context.close();
@@ -104,6 +107,8 @@ test('no message injects markup or script: HTML, javascript: links and formattin
     '`<b>code</b>` and ```\n<iframe src="javascript:window.__xss=5"></iframe>\n```',
     'javascript:window.__xss=6 and [x](javascript:window.__xss=7)',
     'https://example.com/"onmouseover="window.__xss=8 @bob<img src=x onerror=window.__xss=9>',
+    // A user name or password in an address disguises its real host: no link.
+    'https://bank@evil.example/login and http://user:pw@evil.example',
   ];
   for (const [i, text] of payloads.entries()) {
     await sendMessage(alice.page, text);
@@ -116,7 +121,7 @@ test('no message injects markup or script: HTML, javascript: links and formattin
     const list = page.locator('[data-testid="message"]');
     await expect(list.locator('img, script, svg, iframe, b')).toHaveCount(0);
     const hrefs = await list.locator('a').evaluateAll((as) => as.map((a) => a.getAttribute('href') ?? ''));
-    for (const href of hrefs) expect(href).toMatch(/^https?:\/\//);
+    for (const href of hrefs) expect(href).toMatch(/^https?:\/\/[^@]*$/);
     for (const a of await list.locator('a').all()) expect(await a.getAttribute('onmouseover')).toBeNull();
     await list.first().hover();
     expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
