@@ -62,7 +62,7 @@ test('delete leaves "This message was deleted" on both sides', async ({ browser,
   await expect(messageWithText(bob.page, 'wrong chat, ignore')).toBeVisible();
   await act(alice.page, 'wrong chat, ignore', 'Delete');
   // The first click arms the button; the second deletes.
-  await alice.page.getByRole('button', { name: 'Confirm delete' }).click();
+  await alice.page.getByRole('button', { name: 'Delete for everyone?' }).click();
   await expect(alice.page.getByTestId('tombstone')).toHaveText('This message was deleted');
   await expect(bob.page.getByTestId('tombstone')).toHaveText('This message was deleted');
   await expect(bob.page.getByTestId('message').filter({ hasText: 'wrong chat, ignore' })).toHaveCount(0);
@@ -101,7 +101,7 @@ test('reply: the reply bar names the message, the answer shows it quoted on both
   await expect(bar).toHaveCount(0);
   // Deleting the reply takes its quote away too, on both sides.
   await act(bob.page, 'Sushi!', 'Delete');
-  await bob.page.getByRole('button', { name: 'Confirm delete' }).click();
+  await bob.page.getByRole('button', { name: 'Delete for everyone?' }).click();
   for (const page of [bob.page, alice.page]) {
     await expect(page.getByTestId('tombstone')).toHaveText('This message was deleted');
     await expect(page.getByTestId('reply-quote')).toHaveCount(0);
@@ -222,7 +222,7 @@ test("the sidebar's preview (and the conversation's accessible name) follows an 
   await expect(listed.getByTestId('conversation-preview')).toHaveText('third, to delete');
   await expect(listed.getByTestId('unread')).toHaveText('3');
   await act(alice.page, 'third, to delete', 'Delete');
-  await alice.page.getByRole('button', { name: 'Confirm delete' }).click();
+  await alice.page.getByRole('button', { name: 'Delete for everyone?' }).click();
   await expect(listed.getByTestId('conversation-preview')).toHaveText('This message was deleted');
   await expect(listed).toHaveAccessibleName(/^alice\s*,\s*This message was deleted\s*, online, 3 unread$/);
   await expect(listed).not.toHaveAccessibleName(/third, to delete/);
