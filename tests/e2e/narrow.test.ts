@@ -57,6 +57,18 @@ test('list first, then the conversation with a back button; unread counts while 
   await expect(list).toBeHidden();
   await page.getByRole('button', { name: 'Back to conversations' }).click();
   await expect(page.getByRole('button', { name: /^People/ })).toBeFocused();
+
+  // The quick switcher and message search open a conversation with the cursor in its composer.
+  await page.keyboard.press('Control+k');
+  await page.getByRole('combobox', { name: 'Conversation or person' }).fill('bob');
+  await page.keyboard.press('Enter');
+  await expect(composer).toBeFocused();
+  await page.getByRole('button', { name: 'Back to conversations' }).click();
+  await page.keyboard.press('Control+Shift+F');
+  await page.getByLabel('Words to find').fill('talk later');
+  await expect(page.getByRole('option')).toHaveCount(1);
+  await page.keyboard.press('Enter');
+  await expect(composer).toBeFocused();
   await context.close();
   await bob.context.close();
 });
