@@ -65,6 +65,18 @@ test('people directory: every account with presence and last sign-in, searchable
   await page.getByRole('button', { name: 'Message carol' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'carol' })).toBeVisible();
   await expect(page.getByRole('textbox', { name: 'Message carol' })).toBeFocused();
+
+  // "Start chat" with a typed name: no conversation with someone who does not
+  // exist, and any case of a name opens the one conversation with its account.
+  await page.getByRole('button', { name: /^People/ }).click();
+  await page.getByPlaceholder('Find someone by username').fill('nobody');
+  await page.getByRole('button', { name: 'Start chat' }).click();
+  await expect(page.getByRole('alert')).toHaveText('There is no user named nobody.');
+  await expect(conversationButton(page, 'u:nobody')).toHaveCount(0);
+  await page.getByPlaceholder('Find someone by username').fill('CAROL');
+  await page.getByRole('button', { name: 'Start chat' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'carol' })).toBeVisible();
+  await expect(page.locator('[data-testid="conversation"][data-key^="u:"]')).toHaveCount(1);
   await alice.context.close();
   await bob.context.close();
 });
