@@ -56,6 +56,9 @@ test('people directory: every account with presence and last sign-in, searchable
   await expect(list.locator('[data-user="carol"]').getByTestId('directory-status')).toHaveText('never signed in');
   await expect(page.getByRole('heading', { name: 'Everyone on this server (4)' })).toBeVisible();
 
+  // The search box is styled like every other text box (theme colours, full width of its card).
+  const look = (id: string) => page.locator(id).evaluate((el) => [getComputedStyle(el).backgroundColor, getComputedStyle(el).borderRadius]);
+  expect(await look('#directory-search')).toEqual(await look('#lookup'));
   await page.getByLabel('Search people').fill('RO');
   await expect(list.getByTestId('directory-person')).toHaveCount(1);
   await expect(list.locator('[data-user="carol"]')).toBeVisible();
