@@ -30,7 +30,11 @@ const INLINE =
 /** Trailing punctuation that ends a sentence rather than a URL. */
 const URL_TAIL = /[.,;:!?'")\]]+$/;
 
-/** The link's href when `raw` is an http(s) URL, else null. */
+/**
+ * The link's href when `raw` is an http(s) URL without a user name or password,
+ * else null. Credentials are refused because they disguise the real host:
+ * "https://bank@evil.example" reads as the bank but goes to evil.example.
+ */
 export function safeHref(raw: string): string | null {
   let url: URL;
   try {
@@ -38,6 +42,7 @@ export function safeHref(raw: string): string | null {
   } catch {
     return null;
   }
+  if (url.username !== '' || url.password !== '') return null;
   return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null;
 }
 

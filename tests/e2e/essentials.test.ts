@@ -35,6 +35,9 @@ test('typing: bob sees "alice is typing…", which expires by itself and goes wh
   await expect(messageWithText(bob.page, 'hello bob')).toBeVisible();
   // The message clears the notice in the same step that shows it.
   expect(await indicator.textContent()).toBe('');
+  // Typing on right after sending is a new start: bob hears of it again.
+  await composer.pressSequentially('and');
+  await expect(indicator).toHaveText('alice is typing…');
   // Alice's own window never shows her typing.
   await expect(alice.page.getByTestId('typing')).toHaveText('');
   await alice.context.close();
@@ -53,6 +56,9 @@ test('people directory: every account with presence and last sign-in, searchable
   await expect(list.locator('[data-user="carol"]').getByTestId('directory-status')).toHaveText('never signed in');
   await expect(page.getByRole('heading', { name: 'Everyone on this server (4)' })).toBeVisible();
 
+  // The search box is styled like every other text box (theme colours, full width of its card).
+  const look = (id: string) => page.locator(id).evaluate((el) => [getComputedStyle(el).backgroundColor, getComputedStyle(el).borderRadius]);
+  expect(await look('#directory-search')).toEqual(await look('#lookup'));
   await page.getByLabel('Search people').fill('RO');
   await expect(list.getByTestId('directory-person')).toHaveCount(1);
   await expect(list.locator('[data-user="carol"]')).toBeVisible();
@@ -62,6 +68,18 @@ test('people directory: every account with presence and last sign-in, searchable
   await page.getByRole('button', { name: 'Message carol' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'carol' })).toBeVisible();
   await expect(page.getByRole('textbox', { name: 'Message carol' })).toBeFocused();
+
+  // "Start chat" with a typed name: no conversation with someone who does not
+  // exist, and any case of a name opens the one conversation with its account.
+  await page.getByRole('button', { name: /^People/ }).click();
+  await page.getByPlaceholder('Find someone by username').fill('nobody');
+  await page.getByRole('button', { name: 'Start chat' }).click();
+  await expect(page.getByRole('alert')).toHaveText('There is no user named nobody.');
+  await expect(conversationButton(page, 'u:nobody')).toHaveCount(0);
+  await page.getByPlaceholder('Find someone by username').fill('CAROL');
+  await page.getByRole('button', { name: 'Start chat' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'carol' })).toBeVisible();
+  await expect(page.locator('[data-testid="conversation"][data-key^="u:"]')).toHaveCount(1);
   await alice.context.close();
   await bob.context.close();
 });
@@ -104,6 +122,8 @@ test('no message injects markup or script: HTML, javascript: links and formattin
     '`<b>code</b>` and ```\n<iframe src="javascript:window.__xss=5"></iframe>\n```',
     'javascript:window.__xss=6 and [x](javascript:window.__xss=7)',
     'https://example.com/"onmouseover="window.__xss=8 @bob<img src=x onerror=window.__xss=9>',
+    // A user name or password in an address disguises its real host: no link.
+    'https://bank@evil.example/login and http://user:pw@evil.example',
   ];
   for (const [i, text] of payloads.entries()) {
     await sendMessage(alice.page, text);
@@ -116,7 +136,7 @@ test('no message injects markup or script: HTML, javascript: links and formattin
     const list = page.locator('[data-testid="message"]');
     await expect(list.locator('img, script, svg, iframe, b')).toHaveCount(0);
     const hrefs = await list.locator('a').evaluateAll((as) => as.map((a) => a.getAttribute('href') ?? ''));
-    for (const href of hrefs) expect(href).toMatch(/^https?:\/\//);
+    for (const href of hrefs) expect(href).toMatch(/^https?:\/\/[^@]*$/);
     for (const a of await list.locator('a').all()) expect(await a.getAttribute('onmouseover')).toBeNull();
     await list.first().hover();
     expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();

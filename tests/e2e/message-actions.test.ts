@@ -62,7 +62,7 @@ test('delete leaves "This message was deleted" on both sides', async ({ browser,
   await expect(messageWithText(bob.page, 'wrong chat, ignore')).toBeVisible();
   await act(alice.page, 'wrong chat, ignore', 'Delete');
   // The first click arms the button; the second deletes.
-  await alice.page.getByRole('button', { name: 'Confirm delete' }).click();
+  await alice.page.getByRole('button', { name: 'Delete for everyone?' }).click();
   await expect(alice.page.getByTestId('tombstone')).toHaveText('This message was deleted');
   await expect(bob.page.getByTestId('tombstone')).toHaveText('This message was deleted');
   await expect(bob.page.getByTestId('message').filter({ hasText: 'wrong chat, ignore' })).toHaveCount(0);
@@ -75,7 +75,7 @@ test('delete leaves "This message was deleted" on both sides', async ({ browser,
   await again.context.close();
 });
 
-test('reply: the reply bar names the message, the answer shows it quoted on both sides', async ({ browser, chat }) => {
+test('reply: the reply bar names the message, the answer shows it quoted on both sides, following edits and deletion', async ({ browser, chat }) => {
   const alice = await signedIn(browser, chat, 'alice');
   const bob = await signedIn(browser, chat, 'bob');
   await openDirectChat(alice.page, 'bob');
@@ -99,11 +99,23 @@ test('reply: the reply bar names the message, the answer shows it quoted on both
   await expect(bar).toBeVisible();
   await bob.page.getByRole('textbox', { name: 'Message alice' }).press('Escape');
   await expect(bar).toHaveCount(0);
+  // The quote follows an edit and a deletion of the original on both sides, the author's own too.
+  await act(alice.page, 'Pizza or sushi tonight?', 'Edit');
+  await alice.page.getByTestId('edit-input').fill('Pizza or sushi tomorrow?');
+  await alice.page.getByTestId('edit-input').press('Enter');
+  for (const page of [alice.page, bob.page]) {
+    await expect(messageWithText(page, 'Sushi!').getByTestId('reply-quote')).toContainText('Pizza or sushi tomorrow?');
+  }
+  await act(alice.page, 'Pizza or sushi tomorrow?', 'Delete');
+  await alice.page.getByRole('button', { name: 'Delete for everyone?' }).click();
+  for (const page of [alice.page, bob.page]) {
+    await expect(messageWithText(page, 'Sushi!').getByTestId('reply-quote')).toHaveText(/This message was deleted/);
+  }
   // Deleting the reply takes its quote away too, on both sides.
   await act(bob.page, 'Sushi!', 'Delete');
-  await bob.page.getByRole('button', { name: 'Confirm delete' }).click();
+  await bob.page.getByRole('button', { name: 'Delete for everyone?' }).click();
   for (const page of [bob.page, alice.page]) {
-    await expect(page.getByTestId('tombstone')).toHaveText('This message was deleted');
+    await expect(page.getByTestId('tombstone')).toHaveText(['This message was deleted', 'This message was deleted']);
     await expect(page.getByTestId('reply-quote')).toHaveCount(0);
   }
   await alice.context.close();
@@ -222,7 +234,7 @@ test("the sidebar's preview (and the conversation's accessible name) follows an 
   await expect(listed.getByTestId('conversation-preview')).toHaveText('third, to delete');
   await expect(listed.getByTestId('unread')).toHaveText('3');
   await act(alice.page, 'third, to delete', 'Delete');
-  await alice.page.getByRole('button', { name: 'Confirm delete' }).click();
+  await alice.page.getByRole('button', { name: 'Delete for everyone?' }).click();
   await expect(listed.getByTestId('conversation-preview')).toHaveText('This message was deleted');
   await expect(listed).toHaveAccessibleName(/^alice\s*,\s*This message was deleted\s*, online, 3 unread$/);
   await expect(listed).not.toHaveAccessibleName(/third, to delete/);

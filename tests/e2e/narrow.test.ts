@@ -12,11 +12,12 @@ test('list first, then the conversation with a back button; unread counts while 
   await submitSignIn(page, 'alice', USERS.alice);
   await expect(page.getByTestId('me')).toHaveText('alice');
 
-  // Signed in: the list alone, focus on the open conversation in it.
+  // Signed in: the list alone, focus on the open conversation in it; the skip link leads there too.
   const list = page.getByRole('list', { name: 'Conversations' });
   await expect(list).toBeVisible();
   await expect(page.getByTestId('message-list')).toBeHidden();
   await expect(conversationButton(page, 'everyone')).toBeFocused();
+  await expect(page.getByRole('link', { name: /^Skip to/ })).toHaveText('Skip to content');
 
   // bob writes: his conversation appears with an unread count.
   await bob.page.getByRole('button', { name: /^People/ }).click();
@@ -52,11 +53,25 @@ test('list first, then the conversation with a back button; unread counts while 
 
   // Other views work the same way.
   await page.getByRole('button', { name: 'Back to conversations' }).click();
-  await page.getByRole('button', { name: /^People/ }).click();
+  await page.getByRole('button', { name: /^People/ }).press('Enter');
   await expect(page.getByTestId('people-view')).toBeVisible();
   await expect(list).toBeHidden();
+  // The keyboard goes along to the view instead of staying with the hidden list.
+  await expect(page.getByRole('main')).toBeFocused();
   await page.getByRole('button', { name: 'Back to conversations' }).click();
   await expect(page.getByRole('button', { name: /^People/ })).toBeFocused();
+
+  // The quick switcher and message search open a conversation with the cursor in its composer.
+  await page.keyboard.press('Control+k');
+  await page.getByRole('combobox', { name: 'Conversation or person' }).fill('bob');
+  await page.keyboard.press('Enter');
+  await expect(composer).toBeFocused();
+  await page.getByRole('button', { name: 'Back to conversations' }).click();
+  await page.keyboard.press('Control+Shift+F');
+  await page.getByLabel('Words to find').fill('talk later');
+  await expect(page.getByRole('option')).toHaveCount(1);
+  await page.keyboard.press('Enter');
+  await expect(composer).toBeFocused();
   await context.close();
   await bob.context.close();
 });

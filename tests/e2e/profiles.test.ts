@@ -77,6 +77,17 @@ test('a display name and a picture set in Settings show beside messages and in l
   const listed = conversationButton(bob.page, 'u:alice');
   await expect(listed).toContainText('Alice Liddell');
   await expect(listed.locator('img[data-testid="avatar"]')).toHaveCount(1);
+  // Replying to her names her the same way.
+  await row.hover();
+  await row.getByRole('button', { name: 'Reply', exact: true }).click();
+  await expect(bob.page.getByTestId('reply-bar')).toContainText('Replying to Alice Liddell: Hello from alice');
+  await bob.page.getByRole('button', { name: 'Cancel reply' }).click();
+  // Her next message is announced to screen readers under that name too.
+  await page.getByRole('button', { name: /^Chats/ }).click();
+  await openDirectChat(page, 'bob');
+  await sendMessage(page, 'Call me Alice Liddell');
+  await expect(bob.page.locator('[aria-live="polite"][aria-atomic="true"]')).toHaveText('Alice Liddell: Call me Alice Liddell');
+  await page.getByRole('button', { name: 'Settings' }).click();
 
   // carol signs in later and finds her in the people directory, name and picture.
   const carol = await signedIn(browser, chat, 'carol');

@@ -37,6 +37,13 @@ test('finds a message, highlights the words, and opens the conversation at that 
   await expect(panel).toBeVisible();
   await input.fill('nothing-like-this');
   await expect(panel.getByTestId('search-status')).toHaveText('No messages match “nothing-like-this”.');
+  // "More results" adds the next page, chooses its first row and leaves the keyboard in the search box.
+  await input.fill('msg');
+  await expect(results).toHaveCount(20);
+  await panel.getByRole('button', { name: 'More results' }).click();
+  await expect(results).toHaveCount(40);
+  await expect(input).toBeFocused();
+  await expect(input).toHaveAttribute('aria-activedescendant', (await results.nth(20).getAttribute('id')) ?? '');
   await input.fill('(');
   await expect(panel.getByTestId('search-status')).toContainText('at least one word');
   await page.keyboard.press('Escape');

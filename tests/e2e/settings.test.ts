@@ -104,3 +104,18 @@ test('notifications and sound are remembered; a notification shows only when all
   await alice.context.close();
   await bob.context.close();
 });
+
+test('notifications the browser refuses stay off: the box unticks and says how to allow them', async ({ browser, chat }) => {
+  const alice = await signedIn(browser, chat, 'alice');
+  const page = alice.page;
+  // The site's notification permission is "denied", as after the user refused the prompt once.
+  const cdp = await alice.context.newCDPSession(page);
+  await cdp.send('Browser.setPermission', { permission: { name: 'notifications' }, setting: 'denied', origin: new URL(chat.url).origin });
+  await page.getByRole('button', { name: 'Settings' }).click();
+  const notify = page.getByRole('checkbox', { name: 'Show a notification for new messages' });
+  await notify.click();
+  await expect(page.getByRole('alert')).toContainText('Allow them in the browser’s site settings');
+  await expect(notify).not.toBeChecked();
+  expect(JSON.parse((await page.evaluate(() => localStorage.getItem('chat.settings'))) ?? '{}')).toMatchObject({ notifications: false });
+  await alice.context.close();
+});

@@ -10,6 +10,7 @@ import { session } from '../state/session.svelte';
 import { activeOnScreen, ui } from '../state/ui.svelte';
 import { client } from './client-ref';
 import { markRead } from './conversations';
+import { typingEnded } from './typing';
 import { describeError } from './describe-error';
 
 /** Messages in the first history page of a conversation: enough to fill the screen quickly. */
@@ -164,6 +165,7 @@ export async function sendText(c: Conversation, text: string, attachments: reado
   const replying = compose.replyTo?.key === c.key ? (compose.replyTo.entry.id ?? undefined) : undefined;
   if (replying !== undefined) compose.replyTo = null;
   const command = commandFor(c, text, replying);
+  typingEnded(c);
   await sendCommand(c, attachments.length > 0 ? { ...command, attachments: [...attachments] } : command);
 }
 

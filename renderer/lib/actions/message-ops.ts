@@ -2,6 +2,7 @@
 // react to it. The server checks who may; a refusal is shown as a toast.
 import type { Conversation, Entry } from '../state/conversations.svelte';
 import { compose } from '../state/compose.svelte';
+import { applyDeleted, applyEdited } from '../state/message-changes';
 import { notices } from '../state/notices.svelte';
 import { ui } from '../state/ui.svelte';
 import { toWireError } from '../client/errors';
@@ -61,8 +62,7 @@ export async function saveEdit(c: Conversation, id: number, text: string): Promi
   }
   return run('edit the message', async () => {
     const { message } = await client().request({ type: 'edit', messageId: id, text });
-    c.patch(id, (e) => ({ ...e, text: message.text, ...(message.editedAt !== undefined ? { editedAt: message.editedAt } : {}) }));
-    c.patchListed(id, (last) => ({ ...last, text: message.text }));
+    applyEdited(c, id, message.text, message.editedAt);
     cancelEdit();
   });
 }
@@ -70,9 +70,7 @@ export async function saveEdit(c: Conversation, id: number, text: string): Promi
 export async function deleteMessage(c: Conversation, id: number): Promise<boolean> {
   return run('delete the message', async () => {
     await client().request({ type: 'delete', messageId: id });
-    c.patch(id, ({ attachments: _files, reactions: _reactions, editedAt: _edited, ...e }) => ({ ...e, text: '', deleted: true }));
-    c.patchListed(id, (last) => ({ ...last, text: '', deleted: true, files: 0 }));
-    if (compose.editing === id) compose.editing = null;
+    applyDeleted(c, id);
   });
 }
 

@@ -1,5 +1,5 @@
 // People actions: presence lists, ping, block and unblock.
-import { MAX_DIRECTORY_SIZE } from '../../../server/protocol';
+import { ErrorCode, MAX_DIRECTORY_SIZE } from '../../../server/protocol';
 import { toWireError } from '../client/errors';
 import { notices } from '../state/notices.svelte';
 import { people } from '../state/people.svelte';
@@ -69,6 +69,19 @@ export async function refreshBlocks(): Promise<void> {
     applyResult('blocklist', await client().request({ type: 'blocklist' }));
   } catch (err) {
     report(err, 'Could not load your block list');
+  }
+}
+
+/**
+ * The registered spelling of the account `typed` names (names match in any
+ * case), or null when there is no such account. Other failures throw.
+ */
+export async function resolveUser(typed: string): Promise<string | null> {
+  try {
+    return (await client().request({ type: 'ping', user: typed })).user;
+  } catch (err) {
+    if (toWireError(err).code === ErrorCode.UNKNOWN_USER) return null;
+    throw err;
   }
 }
 

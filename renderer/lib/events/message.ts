@@ -5,6 +5,7 @@ import { markRead } from '../actions/conversations';
 import { alertIncoming } from '../alerts';
 import { conversations, entryFromMessage, keyOfMessage } from '../state/conversations.svelte';
 import { notices } from '../state/notices.svelte';
+import { profiles } from '../state/profiles.svelte';
 import { session } from '../state/session.svelte';
 import { settings } from '../state/settings.svelte';
 import { typing } from '../state/typing.svelte';
@@ -28,13 +29,15 @@ export function handleMessage(event: EventOf<'message'>): void {
   if (conversation.entries.length === before || message.from === me) return;
   const where = message.kind === 'group' ? ` in ${message.group}` : message.kind === 'broadcast' ? ' to everyone' : '';
   const preview = message.text.length > 140 ? `${message.text.slice(0, 140)}…` : message.text;
+  // Named as everywhere else: by display name when they set one.
+  const sender = profiles.displayName(message.from);
   if (isVisible(key)) {
     void markRead(conversation);
   } else {
     // The server's count (at sign-in) already holds what it had stored by then.
     if (message.id > conversation.countedUpTo) conversation.unread += 1;
     // The mailbox replayed at sign-in is summed up in one toast instead.
-    if (!offline) alertIncoming(`${message.from}${where}`, preview, alertReason(message, me, settings.current.muted));
+    if (!offline) alertIncoming(`${sender}${where}`, preview, alertReason(message, me, settings.current.muted));
   }
-  notices.announce(`${offline ? 'While you were offline, ' : ''}${message.from}${where}: ${preview}`);
+  notices.announce(`${offline ? 'While you were offline, ' : ''}${sender}${where}: ${preview}`);
 }

@@ -48,6 +48,14 @@ describe('parseInline', () => {
     expect(safeHref('not a url')).toBeNull();
   });
 
+  it('an address with a user name or password in it is not a link (it disguises the host)', () => {
+    for (const s of ['https://bank@evil.example', 'http://user:pw@evil.example/x', 'https://:pw@evil.example']) {
+      expect(safeHref(s)).toBeNull();
+      expect(parseInline(s)).toEqual([{ kind: 'text', text: s }]);
+    }
+    expect(safeHref('https://evil.example/@bob')).toBe('https://evil.example/@bob');
+  });
+
   it('@mentions, but not e-mail addresses; a trailing dot ends the sentence', () => {
     expect(parseInline('thanks @bob.')).toEqual([text('thanks '), { kind: 'mention', name: 'bob' }, text('.')]);
     expect(parseInline('@alice.smith and @carol_2')).toEqual([{ kind: 'mention', name: 'alice.smith' }, text(' and '), { kind: 'mention', name: 'carol_2' }]);
