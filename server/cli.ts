@@ -545,7 +545,11 @@ async function serve(options: ServerOptions): Promise<void> {
     console.log(`WebSocket listening on ${describeListen(config.host, server.wsPort, tlsOn ? 'wss://' : 'ws://', '/ws')}`);
     if (config.webRoot) console.log(`Web client at ${describeListen(config.host, server.wsPort, tlsOn ? 'https://' : 'http://', '/')}`);
   }
-  if (tlsOn) console.log(`TLS certificate SHA-256 fingerprint: ${server.tlsFingerprint}`);
+  if (tlsOn) {
+    console.log(`TLS certificate SHA-256 fingerprint: ${server.tlsFingerprint}`);
+    // The pid of this process, not of a wrapper (npm, a shell) that would die of SIGHUP instead.
+    console.log(`Renewed certificate files are read again on SIGHUP: kill -HUP ${process.pid}`);
+  }
   if (server.metricsPort !== null) console.log(`Metrics at http://${config.metrics.slice(0, config.metrics.lastIndexOf(':'))}:${server.metricsPort}/metrics`);
   else if (config.metrics === 'on' && server.wsPort !== null) console.log(`Metrics at ${describeListen(config.host, server.wsPort, 'http://', '/metrics')}`);
   console.log(`Data: ${config.store === 'sqlite' ? config.dataDir : config.store}. Press Ctrl+C to stop.`);

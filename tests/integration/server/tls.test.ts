@@ -166,7 +166,10 @@ describe('SIGHUP reloads the certificate', () => {
     const renewed = await makeTestCert(dir, 'renewed');
     await rename(renewed.certFile, live.certFile);
     await rename(renewed.keyFile, live.keyFile);
-    cli.child.kill('SIGHUP');
+    // The start-up lines name the process to signal: this one, not a wrapper around it.
+    const pid = Number(/kill -HUP (\d+)/.exec(cli.stdout)?.[1]);
+    expect(pid).toBe(cli.child.pid);
+    process.kill(pid, 'SIGHUP');
     await waitUntil(() => cli!.stdout.includes(`TLS certificate reloaded (SHA-256 ${renewed.fingerprint})`), 'the reload message', 15_000);
 
     expect(await peerFingerprint(wsPort)).toBe(renewed.fingerprint);
