@@ -39,6 +39,12 @@ function count(value: string): number {
   return n;
 }
 
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1) throw new InvalidArgumentError('must be a whole number >= 1');
+  return n;
+}
+
 function integer(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n)) throw new InvalidArgumentError('must be an integer');
@@ -384,7 +390,7 @@ function addAdminCommands(program: Command): void {
     .option('--user <name>', 'only entries about this account')
     .option('--action <action>', 'only this action (sign-in, sign-in-failed, lockout, ...)')
     .option('--since <when>', 'only entries since a date (2026-11-30T14:00Z) or a duration ago (30m, 12h, 7d)')
-    .option('--limit <n>', 'at most this many entries (default 50)', integer)
+    .option('--limit <n>', 'at most this many entries (default 50)', positiveInteger)
     .action((f: AdminFlags & { user?: string; action?: string; since?: string; limit?: number }) =>
       runAdmin(f, (ctx) =>
         admin.readAudit(ctx, {
@@ -448,8 +454,14 @@ export async function runCli(argv: string[], defaults: { webRoot?: string | null
     .description('write a consistent copy of the SQLite database to FILE; safe while the server runs')
     .option('-d, --data <dir>', `data directory of the server (default ${defaultDataDir()}; env CHAT_DATA_DIR)`)
     .option('--force', 'replace FILE if it exists')
-    .action(async (file: string, flags: { data?: string; force?: boolean }) => {
-      const config = resolveConfig({ ...optionsFromEnv(process.env), ...(flags.data ? { dataDir: path.resolve(flags.data) } : {}) });
+    // Taken only to refuse it with the way that works: the admin commands accept it, so operators pass it here too.
+    .option('--postgres <url>', 'a cluster: refused, back it up with pg_dump (env CHAT_POSTGRES_URL)')
+    .action(async (file: string, flags: { data?: string; force?: boolean; postgres?: string }) => {
+      const config = resolveConfig({
+        ...optionsFromEnv(process.env),
+        ...(flags.data ? { dataDir: path.resolve(flags.data) } : {}),
+        ...(flags.postgres ? { postgresUrl: flags.postgres } : {}),
+      });
       if (config.store !== 'sqlite') {
         throw new ConfigError('backup copies the SQLite store; this configuration uses PostgreSQL: use pg_dump (see the README, "Backups")');
       }
