@@ -210,6 +210,8 @@ describe('CLI', () => {
       [['--port', 'abc'], /--port <port>' argument 'abc' is invalid\. must be a port number/],
       [['--bogus'], /unknown option '--bogus'/],
       [['--redis', 'redis://127.0.0.1:1', '--data', dir], /--redis needs --postgres/],
+      // A web root without a build would answer 404 to every page behind "Web client at ...".
+      [['--web-root', dir, '--data', dir, '--port', '0', '--ws-port', '0'], /--web-root .*: no index\.html there/],
     ];
     const runs = await Promise.all(cases.map(([args]) => runCli(args)));
     runs.forEach((run, i) => {
