@@ -563,7 +563,9 @@ async function serve(options: ServerOptions): Promise<void> {
     console.log(`Renewed certificate files are read again on SIGHUP: kill -HUP ${process.pid}`);
   }
   if (server.metricsPort !== null) console.log(`Metrics at http://${config.metrics.slice(0, config.metrics.lastIndexOf(':'))}:${server.metricsPort}/metrics`);
-  else if (config.metrics === 'on' && server.wsPort !== null) console.log(`Metrics at ${describeListen(config.host, server.wsPort, 'http://', '/metrics')}`);
+  else if (config.metrics === 'on' && server.wsPort !== null) {
+    console.log(`Metrics at ${describeListen(config.host, server.wsPort, tlsOn ? 'https://' : 'http://', '/metrics')}`);
+  }
   console.log(`Data: ${config.store === 'sqlite' ? config.dataDir : config.store}. Press Ctrl+C to stop.`);
   for (const notice of server.notices) console.error(`${notice.level === 'warn' ? 'warning' : 'note'}: ${notice.text}`);
   await stopped;
