@@ -65,6 +65,15 @@ function defaultWebRoot(): string | null {
   }
 }
 
+/** An explicit --web-root must hold a built web client; otherwise every page would be a 404 behind "Web client at ...". */
+function webRootFlag(dir: string): string {
+  const root = path.resolve(dir);
+  if (!existsSync(path.join(root, 'index.html'))) {
+    throw new ConfigError(`--web-root ${root}: no index.html there (build the web client with: npm run build:renderer)`);
+  }
+  return root;
+}
+
 interface Flags {
   host?: string;
   port?: number | false;
@@ -164,7 +173,7 @@ function toOptions(flags: Flags, env: NodeJS.ProcessEnv, webRoot: string | null)
   set('sessionTtlSeconds', flags.sessionTtlSeconds);
   set('clusterHeartbeatSeconds', flags.clusterHeartbeatSeconds);
   if (flags.webRoot === false) o.webRoot = null;
-  else set('webRoot', flags.webRoot && path.resolve(flags.webRoot));
+  else if (flags.webRoot !== undefined) o.webRoot = webRootFlag(flags.webRoot);
   set('logLevel', flags.logLevel);
   set('logFormat', flags.logFormat);
   set('serveSourceMaps', flags.serveSourceMaps);

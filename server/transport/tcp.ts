@@ -23,7 +23,6 @@ import { CloseReason, type Connection, type ConnectionInput, type OutboundMessag
 import {
   ErrorCode,
   MAX_FRAME_BYTES,
-  MAX_PASSWORD_LENGTH,
   Password,
   ProtocolError,
   Username,
@@ -357,7 +356,7 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
 
   private onPassword(password: string, username: string, registering: boolean): void {
     if (!Password.safeParse(password).success) {
-      this.writeLine(formatError({ code: ErrorCode.BAD_REQUEST, message: `Passwords are 1-${MAX_PASSWORD_LENGTH} characters.` }));
+      this.writeLine(formatError({ code: ErrorCode.BAD_REQUEST, message: 'Passwords are 1-256 characters.' }));
       return this.prompt();
     }
     void this.signIn(username, registering, registering ? { type: 'register', username, password } : { type: 'login', username, password });
@@ -366,9 +365,7 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
   /**
    * Runs the sign-in typed at the prompts. Its reply (welcome or error) is
    * written by the core; the outcome then decides the next prompt: a wrong
-   * password asks for the password again, anything else starts over. A
-   * registration asks again only for what was refused: a taken name for a new
-   * name, a refused password (too short, too common) for another password.
+   * password asks for the password again, anything else starts over.
    */
   private async signIn(username: string, registering: boolean, command: Command): Promise<void> {
     this.state = { kind: 'authenticating', username, registering };
@@ -381,7 +378,7 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
       const retryPassword = code === ErrorCode.INVALID_CREDENTIALS || code === ErrorCode.RATE_LIMITED || code === ErrorCode.SERVER_BUSY;
       if (!registering) this.state = retryPassword ? { kind: 'password', username } : USERNAME;
       else if (code === ErrorCode.REGISTRATION_DISABLED) this.state = USERNAME;
-      else this.state = code === ErrorCode.USERNAME_TAKEN ? REGISTER_USERNAME : { kind: 'register-password', username };
+      else this.state = code === ErrorCode.BAD_REQUEST ? { kind: 'register-password', username } : REGISTER_USERNAME;
       this.prompt();
     }
     this.releaseHeld();
