@@ -232,6 +232,19 @@ export function metricsTarget(config: ServerConfig): MetricsTarget {
   return { kind: 'listen', host, port: Number(config.metrics.slice(colon + 1)) };
 }
 
+/**
+ * `host:port` of a PostgreSQL or Redis URL, for error messages: never the user name or
+ * password the URL may carry. `defaultPort` stands in when the URL names none.
+ */
+export function serviceAddress(url: string, defaultPort: number): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname || 'localhost'}:${parsed.port || defaultPort}`;
+  } catch {
+    return 'the configured URL';
+  }
+}
+
 export class ConfigError extends Error {
   constructor(message: string) {
     super(message);
