@@ -201,7 +201,7 @@ function describeListen(host: string, port: number, scheme: string, suffix = '')
   return `${scheme}${shown}:${port}${suffix}`;
 }
 
-/** Reads a password: hidden prompt (twice) on a terminal, else the first line of stdin. */
+/** Reads a password: hidden prompt (twice) on a terminal, else the first line of stdin. Throws ConfigError (exit 2) without one. */
 async function readPassword(name: string): Promise<string> {
   const input = process.stdin;
   if (!input.isTTY) {
@@ -210,7 +210,7 @@ async function readPassword(name: string): Promise<string> {
       rl.close();
       return line;
     }
-    throw new Error('No password on standard input');
+    throw new ConfigError('No password on standard input: pipe it in (echo ... |) or run on a terminal for a hidden prompt');
   }
   const ask = (question: string) =>
     new Promise<string>((resolve) => {
@@ -227,7 +227,7 @@ async function readPassword(name: string): Promise<string> {
     });
   const first = await ask(`Password for ${name}: `);
   const second = await ask('Repeat the password: ');
-  if (first !== second) throw new Error('The passwords do not match');
+  if (first !== second) throw new ConfigError('The passwords do not match');
   return first;
 }
 
