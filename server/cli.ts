@@ -458,6 +458,18 @@ export async function runCli(argv: string[], defaults: { webRoot?: string | null
 
   addAdminCommands(program);
 
+  // `--data DIR users list` would give --data to the server and run the command on the
+  // default data directory: an empty list, or an account or backup in the wrong place.
+  program.hook('preAction', (_program, action) => {
+    if (action === program) return;
+    const misplaced = program.options
+      .filter((option) => program.getOptionValueSource(option.attributeName()) === 'cli')
+      .map((option) => option.long ?? option.flags);
+    if (misplaced.length === 0) return;
+    const name = [action.parent?.parent ? action.parent.name() : null, action.name()].filter(Boolean).join(' ');
+    throw new ConfigError(`${misplaced.join(', ')} must come after "${name}" (e.g. ${name} ... ${misplaced[0]} ...), or the command would not see it`);
+  });
+
   program
     .command('backup <file>')
     .description('write a consistent copy of the SQLite database to FILE; safe while the server runs')

@@ -210,6 +210,9 @@ describe('CLI', () => {
       [['--port', 'abc'], /--port <port>' argument 'abc' is invalid\. must be a port number/],
       [['--bogus'], /unknown option '--bogus'/],
       [['--redis', 'redis://127.0.0.1:1', '--data', dir], /--redis needs --postgres/],
+      // Server flags before a subcommand would not reach it: users list would read the default data directory.
+      [['--data', dir, 'users', 'list'], /error: --data must come after "users list"/],
+      [['-d', dir, 'backup', path.join(dir, 'b.db')], /error: --data must come after "backup"/],
       // A web root without a build would answer 404 to every page behind "Web client at ...".
       [['--web-root', dir, '--data', dir, '--port', '0', '--ws-port', '0'], /--web-root .*: no index\.html there/],
     ];
