@@ -7,7 +7,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
-import { ConfigError, defaultDataDir, optionsFromEnv, resolveConfig, type ServerOptions } from './config';
+import { ConfigError, defaultDataDir, metricsTarget, optionsFromEnv, resolveConfig, type ServerOptions } from './config';
 import * as admin from './ops/admin';
 import { isProtocolError, Username } from './protocol';
 import { AccountService, accountPolicyOf } from './services/accounts';
@@ -583,7 +583,10 @@ async function serve(options: ServerOptions): Promise<void> {
     // The pid of this process, not of a wrapper (npm, a shell) that would die of SIGHUP instead.
     console.log(`Renewed certificate files are read again on SIGHUP: kill -HUP ${process.pid}`);
   }
-  if (server.metricsPort !== null) console.log(`Metrics at http://${config.metrics.slice(0, config.metrics.lastIndexOf(':'))}:${server.metricsPort}/metrics`);
+  const metricsAt = metricsTarget(config);
+  // Through describeListen, as the other lines: 0.0.0.0 is shown as localhost, IPv6 in brackets.
+  if (metricsAt.kind === 'listen' && server.metricsPort !== null)
+    console.log(`Metrics at ${describeListen(metricsAt.host, server.metricsPort, 'http://', '/metrics')}`);
   else if (config.metrics === 'on' && server.wsPort !== null) {
     console.log(`Metrics at ${describeListen(config.host, server.wsPort, tlsOn ? 'https://' : 'http://', '/metrics')}`);
   }

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../../../server/config';
 import { startServer } from '../../../server/index';
+import { spawnCliServer } from '../../helpers/cli';
 import { TcpClient } from '../../helpers/tcp-client';
 import { startTestServer, type TestServer } from '../../helpers/test-server';
 import { accounts, writeUsersFile } from '../../helpers/users';
@@ -202,6 +203,19 @@ describe('CLI', () => {
     }
     expect(flags).toEqual(expect.arrayContaining(['--no-port', '--no-ws-port', '--no-web-root', '--help']));
     expect(run.stdout).toMatch(/adduser \[options\] <name>/);
+  });
+
+  it('--metrics HOST:PORT prints an address one can open: localhost for 0.0.0.0', async () => {
+    const cli = await spawnCliServer(['--port', '0', '--ws-port', '0', '--no-web-root', '--data', dir, '--log-level', 'silent', '--metrics', '0.0.0.0:0']);
+    try {
+      const url = /^Metrics at (\S+)$/m.exec(cli.stdout)?.[1] ?? '';
+      expect(url).toMatch(/^http:\/\/localhost:\d+\/metrics$/);
+      const res = await fetch(url.replace('localhost', '127.0.0.1'));
+      expect(res.status).toBe(200);
+      expect(await res.text()).toMatch(/^chat_sessions 0$/m);
+    } finally {
+      expect(await cli.stop()).toBe(0);
+    }
   });
 
   it('bad flags and contradictory options give a clear error and exit 2', async () => {
