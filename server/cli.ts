@@ -7,7 +7,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
-import { ConfigError, defaultDataDir, optionsFromEnv, resolveConfig, type ServerOptions } from './config';
+import { ConfigError, defaultDataDir, metricsTarget, optionsFromEnv, resolveConfig, type ServerOptions } from './config';
 import * as admin from './ops/admin';
 import { isProtocolError, Username } from './protocol';
 import { AccountService, accountPolicyOf } from './services/accounts';
@@ -39,6 +39,12 @@ function count(value: string): number {
   return n;
 }
 
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1) throw new InvalidArgumentError('must be a whole number >= 1');
+  return n;
+}
+
 function integer(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n)) throw new InvalidArgumentError('must be an integer');
@@ -57,6 +63,15 @@ function defaultWebRoot(): string | null {
   } catch {
     return null;
   }
+}
+
+/** An explicit --web-root must hold a built web client; otherwise every page would be a 404 behind "Web client at ...". */
+function webRootFlag(dir: string): string {
+  const root = path.resolve(dir);
+  if (!existsSync(path.join(root, 'index.html'))) {
+    throw new ConfigError(`--web-root ${root}: no index.html there (build the web client with: npm run build:renderer)`);
+  }
+  return root;
 }
 
 interface Flags {
@@ -158,7 +173,7 @@ function toOptions(flags: Flags, env: NodeJS.ProcessEnv, webRoot: string | null)
   set('sessionTtlSeconds', flags.sessionTtlSeconds);
   set('clusterHeartbeatSeconds', flags.clusterHeartbeatSeconds);
   if (flags.webRoot === false) o.webRoot = null;
-  else set('webRoot', flags.webRoot && path.resolve(flags.webRoot));
+  else if (flags.webRoot !== undefined) o.webRoot = webRootFlag(flags.webRoot);
   set('logLevel', flags.logLevel);
   set('logFormat', flags.logFormat);
   set('serveSourceMaps', flags.serveSourceMaps);
@@ -186,7 +201,7 @@ function describeListen(host: string, port: number, scheme: string, suffix = '')
   return `${scheme}${shown}:${port}${suffix}`;
 }
 
-/** Reads a password: hidden prompt (twice) on a terminal, else the first line of stdin. */
+/** Reads a password: hidden prompt (twice) on a terminal, else the first line of stdin. Throws ConfigError (exit 2) without one. */
 async function readPassword(name: string): Promise<string> {
   const input = process.stdin;
   if (!input.isTTY) {
@@ -195,7 +210,7 @@ async function readPassword(name: string): Promise<string> {
       rl.close();
       return line;
     }
-    throw new Error('No password on standard input');
+    throw new ConfigError('No password on standard input: pipe it in (echo ... |) or run on a terminal for a hidden prompt');
   }
   const ask = (question: string) =>
     new Promise<string>((resolve) => {
@@ -212,7 +227,7 @@ async function readPassword(name: string): Promise<string> {
     });
   const first = await ask(`Password for ${name}: `);
   const second = await ask('Repeat the password: ');
-  if (first !== second) throw new Error('The passwords do not match');
+  if (first !== second) throw new ConfigError('The passwords do not match');
   return first;
 }
 
@@ -384,7 +399,7 @@ function addAdminCommands(program: Command): void {
     .option('--user <name>', 'only entries about this account')
     .option('--action <action>', 'only this action (sign-in, sign-in-failed, lockout, ...)')
     .option('--since <when>', 'only entries since a date (2026-11-30T14:00Z) or a duration ago (30m, 12h, 7d)')
-    .option('--limit <n>', 'at most this many entries (default 50)', integer)
+    .option('--limit <n>', 'at most this many entries (default 50)', positiveInteger)
     .action((f: AdminFlags & { user?: string; action?: string; since?: string; limit?: number }) =>
       runAdmin(f, (ctx) =>
         admin.readAudit(ctx, {
@@ -445,13 +460,31 @@ export async function runCli(argv: string[], defaults: { webRoot?: string | null
 
   addAdminCommands(program);
 
+  // `--data DIR users list` would give --data to the server and run the command on the
+  // default data directory: an empty list, or an account or backup in the wrong place.
+  program.hook('preAction', (_program, action) => {
+    if (action === program) return;
+    const misplaced = program.options
+      .filter((option) => program.getOptionValueSource(option.attributeName()) === 'cli')
+      .map((option) => option.long ?? option.flags);
+    if (misplaced.length === 0) return;
+    const name = [action.parent?.parent ? action.parent.name() : null, action.name()].filter(Boolean).join(' ');
+    throw new ConfigError(`${misplaced.join(', ')} must come after "${name}" (e.g. ${name} ... ${misplaced[0]} ...), or the command would not see it`);
+  });
+
   program
     .command('backup <file>')
     .description('write a consistent copy of the SQLite database to FILE; safe while the server runs')
     .option('-d, --data <dir>', `data directory of the server (default ${defaultDataDir()}; env CHAT_DATA_DIR)`)
     .option('--force', 'replace FILE if it exists')
-    .action(async (file: string, flags: { data?: string; force?: boolean }) => {
-      const config = resolveConfig({ ...optionsFromEnv(process.env), ...(flags.data ? { dataDir: path.resolve(flags.data) } : {}) });
+    // Taken only to refuse it with the way that works: the admin commands accept it, so operators pass it here too.
+    .option('--postgres <url>', 'a cluster: refused, back it up with pg_dump (env CHAT_POSTGRES_URL)')
+    .action(async (file: string, flags: { data?: string; force?: boolean; postgres?: string }) => {
+      const config = resolveConfig({
+        ...optionsFromEnv(process.env),
+        ...(flags.data ? { dataDir: path.resolve(flags.data) } : {}),
+        ...(flags.postgres ? { postgresUrl: flags.postgres } : {}),
+      });
       if (config.store !== 'sqlite') {
         throw new ConfigError('backup copies the SQLite store; this configuration uses PostgreSQL: use pg_dump (see the README, "Backups")');
       }
@@ -547,9 +580,18 @@ async function serve(options: ServerOptions): Promise<void> {
     console.log(`WebSocket listening on ${describeListen(config.host, server.wsPort, tlsOn ? 'wss://' : 'ws://', '/ws')}`);
     if (config.webRoot) console.log(`Web client at ${describeListen(config.host, server.wsPort, tlsOn ? 'https://' : 'http://', '/')}`);
   }
-  if (tlsOn) console.log(`TLS certificate SHA-256 fingerprint: ${server.tlsFingerprint}`);
-  if (server.metricsPort !== null) console.log(`Metrics at http://${config.metrics.slice(0, config.metrics.lastIndexOf(':'))}:${server.metricsPort}/metrics`);
-  else if (config.metrics === 'on' && server.wsPort !== null) console.log(`Metrics at ${describeListen(config.host, server.wsPort, 'http://', '/metrics')}`);
+  if (tlsOn) {
+    console.log(`TLS certificate SHA-256 fingerprint: ${server.tlsFingerprint}`);
+    // The pid of this process, not of a wrapper (npm, a shell) that would die of SIGHUP instead.
+    console.log(`Renewed certificate files are read again on SIGHUP: kill -HUP ${process.pid}`);
+  }
+  const metricsAt = metricsTarget(config);
+  // Through describeListen, as the other lines: 0.0.0.0 is shown as localhost, IPv6 in brackets.
+  if (metricsAt.kind === 'listen' && server.metricsPort !== null)
+    console.log(`Metrics at ${describeListen(metricsAt.host, server.metricsPort, 'http://', '/metrics')}`);
+  else if (config.metrics === 'on' && server.wsPort !== null) {
+    console.log(`Metrics at ${describeListen(config.host, server.wsPort, tlsOn ? 'https://' : 'http://', '/metrics')}`);
+  }
   console.log(`Data: ${config.store === 'sqlite' ? config.dataDir : config.store}. Press Ctrl+C to stop.`);
   for (const notice of server.notices) console.error(`${notice.level === 'warn' ? 'warning' : 'note'}: ${notice.text}`);
   await stopped;

@@ -185,7 +185,14 @@ export function defaultDataDir(): string {
 /** Reads CHAT_* variables into options (flags override them). */
 export function optionsFromEnv(env: NodeJS.ProcessEnv): ServerOptions {
   const out: Record<string, unknown> = {};
-  const num = (v: string | undefined) => (v === undefined || v === '' ? undefined : Number(v));
+  // A value that is no number is named here: the schema would only see NaN and call the option missing.
+  const num = (name: string) => {
+    const v = env[name];
+    if (v === undefined || v.trim() === '') return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new ConfigError(`${name}=${v} is not a number`);
+    return n;
+  };
   const set = (key: string, value: unknown) => {
     if (value !== undefined) out[key] = value;
   };
@@ -199,18 +206,18 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): ServerOptions {
   set('tlsKey', env.CHAT_TLS_KEY || undefined);
   set('allowedOrigins', env.CHAT_ALLOWED_ORIGINS ? env.CHAT_ALLOWED_ORIGINS.split(/[\s,]+/).filter(Boolean) : undefined);
   set('metrics', env.CHAT_METRICS || undefined);
-  set('auditDays', num(env.CHAT_AUDIT_DAYS));
+  set('auditDays', num('CHAT_AUDIT_DAYS'));
   set('publicUrl', env.CHAT_PUBLIC_URL || undefined);
-  const quotaMib = num(env.CHAT_QUOTA_MIB);
+  const quotaMib = num('CHAT_QUOTA_MIB');
   set('quotaBytes', quotaMib === undefined ? undefined : Math.round(quotaMib * 1024 * 1024));
   set('blobStore', env.CHAT_BLOB_STORE || undefined);
   set('s3Bucket', env.CHAT_S3_BUCKET || undefined);
   set('s3Endpoint', env.CHAT_S3_ENDPOINT || undefined);
   set('s3Region', env.CHAT_S3_REGION || undefined);
-  set('minPasswordLength', num(env.CHAT_MIN_PASSWORD_LENGTH));
-  set('editMinutes', num(env.CHAT_EDIT_MINUTES));
-  set('port', num(env.CHAT_PORT));
-  set('wsPort', num(env.CHAT_WS_PORT));
+  set('minPasswordLength', num('CHAT_MIN_PASSWORD_LENGTH'));
+  set('editMinutes', num('CHAT_EDIT_MINUTES'));
+  set('port', num('CHAT_PORT'));
+  set('wsPort', num('CHAT_WS_PORT'));
   return out;
 }
 
@@ -223,6 +230,19 @@ export function metricsTarget(config: ServerConfig): MetricsTarget {
   const colon = config.metrics.lastIndexOf(':');
   const host = config.metrics.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
   return { kind: 'listen', host, port: Number(config.metrics.slice(colon + 1)) };
+}
+
+/**
+ * `host:port` of a PostgreSQL or Redis URL, for error messages: never the user name or
+ * password the URL may carry. `defaultPort` stands in when the URL names none.
+ */
+export function serviceAddress(url: string, defaultPort: number): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname || 'localhost'}:${parsed.port || defaultPort}`;
+  } catch {
+    return 'the configured URL';
+  }
 }
 
 export class ConfigError extends Error {

@@ -14,6 +14,7 @@
 //       its users are announced offline within sessionTtlMs + heartbeatMs.
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { serviceAddress } from '../config';
 import type { Bus, BusEvent } from './bus';
 import { decodeEnvelope, encodeEnvelope, SWEEPER_ORIGIN } from './redis-codec';
 import { CLAIM, REFRESH, RELEASE, SWEEP } from './redis-scripts';
@@ -96,7 +97,8 @@ export class RedisBus implements Bus {
       this.state = 'closed';
       commands.disconnect();
       subscriber.disconnect();
-      throw err;
+      // ioredis says only "Connection is closed."; name the service and where it was sought.
+      throw new Error(`Redis at ${serviceAddress(this.url, 6379)}: ${(err as Error).message}`, { cause: err });
     }
     this.timer = setInterval(() => {
       if (this.tick === null) this.tick = this.heartbeat().finally(() => (this.tick = null));

@@ -28,9 +28,12 @@ export function toWebSocketUrl(server: string): string {
   const input = server.trim();
   if (input.length === 0) throw new ProtocolError(ErrorCode.BAD_REQUEST, 'server: is required');
   const typedScheme = SCHEME.test(input);
+  // A bare IPv6 address (`::1`, `fe80::2`): two or more colons cannot be host:port, and
+  // without brackets it carries no port, so it is all host.
+  const bareIpv6 = !typedScheme && !input.includes('[') && (input.match(/:/g)?.length ?? 0) >= 2;
   let url: URL;
   try {
-    url = new URL(typedScheme ? input : `ws://${input}`);
+    url = new URL(typedScheme ? input : bareIpv6 ? `ws://[${input}]` : `ws://${input}`);
   } catch {
     throw new ProtocolError(ErrorCode.BAD_REQUEST, `server: "${input.slice(0, 80)}" is not a host:port or URL`);
   }

@@ -63,12 +63,18 @@ export function backupSqlite(dataDir: string, target: string, options: { overwri
   try {
     // A read-write connection that never writes: a read-only one would leave
     // chat.db-wal and -shm behind when the server is not running.
-    const db = new Database(source, { fileMustExist: true });
     try {
-      db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-      db.prepare('VACUUM INTO ?').run(partial);
-    } finally {
-      db.close();
+      const db = new Database(source, { fileMustExist: true });
+      try {
+        db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+        db.prepare('VACUUM INTO ?').run(partial);
+      } finally {
+        db.close();
+      }
+    } catch (err) {
+      // SQLite's own words ("file is not a database") name no file; say which one.
+      if (err instanceof Database.SqliteError) throw new BackupError(`${source}: ${err.message}`);
+      throw err;
     }
     const check = new Database(partial, { readonly: true, fileMustExist: true });
     try {

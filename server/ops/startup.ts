@@ -1,6 +1,7 @@
 // What a node checks about its accounts when it starts: the --users file's
 // permissions, importing it, and whether anyone can sign in at all. Each finding
 // is logged and returned as a line for the terminal (the CLI prints them).
+import type { Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { ServerConfig } from '../config';
 import type { Logger } from '../log';
@@ -16,10 +17,23 @@ export interface StartupNotice {
   text: string;
 }
 
+/** Names the flag when the credentials file is missing or not a file (a bare ENOENT/EISDIR says neither). */
+async function usersFileStat(file: string): Promise<Stats> {
+  let found: Stats;
+  try {
+    found = await stat(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(`--users ${file}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`, { cause: err });
+  }
+  if (!found.isFile()) throw new Error(`--users ${file}: not a file`);
+  return found;
+}
+
 /** Warns when the credentials file (passwords in clear) is readable by group or others. */
 async function usersFilePermissions(file: string): Promise<StartupNotice | null> {
+  const { mode } = await usersFileStat(file);
   if (process.platform === 'win32') return null;
-  const { mode } = await stat(file);
   if ((mode & 0o044) === 0) return null;
   const octal = (mode & 0o777).toString(8).padStart(4, '0');
   return {

@@ -1,6 +1,7 @@
 // Picks the storage backend from the configuration and opens it ready to use
 // (each backend's open function creates or upgrades its schema). Backends other
 // than the default are imported lazily so an embedded server never loads `pg`.
+import path from 'node:path';
 import type { ServerConfig } from '../config';
 import { createLogger, type Logger } from '../log';
 import type { BlobStore } from './file-store';
@@ -49,10 +50,17 @@ async function openBackend(config: ServerConfig, log?: Pick<Logger, 'error'>): P
       return openPostgresStore({ url: config.postgresUrl!, schema: config.postgresSchema });
     }
     case 'sqlite': {
-      const { openSqliteStore } = await import('./sqlite/index');
+      const { openSqliteStore, SQLITE_FILE_NAME } = await import('./sqlite/index');
       return openSqliteStore({
         dataDir: config.dataDir,
         log: log ?? { error: (details, message) => createLogger(config.logLevel, config.logFormat).error(details, message) },
+      }).catch((err: unknown) => {
+        // SQLite's own words ("file is not a database") name no file; say which one.
+        const code = (err as { code?: unknown }).code;
+        if (typeof code === 'string' && code.startsWith('SQLITE_')) {
+          throw new Error(`${path.join(config.dataDir, SQLITE_FILE_NAME)}: ${(err as Error).message}`, { cause: err });
+        }
+        throw err;
       });
     }
   }

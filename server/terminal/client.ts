@@ -155,10 +155,7 @@ export class TerminalClient {
       hello = await withServer(this.url, { createSocket: this.socketFactory() }, async (exchange) => exchange.hello);
     } catch (err) {
       const changed = err instanceof ProtocolError && err.code === ErrorCode.CERTIFICATE_CHANGED;
-      this.screen.print(
-        [changed ? `WARNING: refusing ${this.url}. ${describe(err)}` : `Cannot reach the chat server at ${this.url}: ${describe(err)}`],
-        'error',
-      );
+      this.screen.print([changed ? `WARNING: refusing ${this.url}. ${describe(err)}` : unreachableMessage(this.url, this.options.address, err)], 'error');
       return EXIT.notSignedIn;
     }
     this.screen.print([`Connected to ${hello.server} at ${this.url}.`]);
@@ -578,6 +575,18 @@ export class TerminalClient {
 export const KNOWN_HOSTS_FILE = 'known_hosts';
 
 /** `your message to bob "hi"` for outbox notices (the text cut to 40 characters). */
+/**
+ * The first connection failed: why, once (the link's message repeats the URL), and for a
+ * `wss://` the client chose itself (another machine, no scheme typed) the way to a
+ * server without TLS, which refuses the handshake.
+ */
+function unreachableMessage(url: string, typed: string, err: unknown): string {
+  const why = describe(err).replace(`Cannot reach ${url}: `, '');
+  const guessedTls = url.startsWith('wss://') && !/^[a-z][a-z0-9+.-]*:\/\//i.test(typed.trim());
+  const hint = guessedTls ? ` If that server has no TLS, type ws://${typed.trim()} instead.` : '';
+  return `Cannot reach the chat server at ${url}: ${why}.${hint}`;
+}
+
 function describeItem(item: OutboxItem): string {
   const c = item.command;
   const full = c.text ?? '';

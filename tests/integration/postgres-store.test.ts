@@ -5,7 +5,7 @@
 // Needs CHAT_TEST_POSTGRES_URL; each test works in its own fresh schema.
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { LATEST_VERSION, MigrationError, openPostgresStore } from '../../server/store/postgres/index';
 import type { MessageKind } from '../../server/protocol';
 import type { Store } from '../../server/store/store';
@@ -269,5 +269,16 @@ await describeWithServices('PostgreSQL store', ['postgres'], ({ postgresUrl }) =
     expect(await b.groups.getGroup('team')).toBeNull();
     expect(await b.groups.groupsOf('carol')).toEqual([]);
     expect(await b.accounts.createUser('team', 'h', 1)).toBe(true);
+  });
+});
+
+describe('openPostgresStore start-up', () => {
+  it('an unreachable PostgreSQL is named in the error, without the password of its URL', async () => {
+    const err = await openPostgresStore({ url: 'postgres://chat:s3cret@127.0.0.1:1/chat' }).then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    expect(err?.message).toMatch(/^PostgreSQL at 127\.0\.0\.1:1: .*ECONNREFUSED/);
+    expect(err?.message).not.toContain('s3cret');
   });
 });

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { BusEvent } from '../../server/bus/bus';
 import { RedisBus, type RedisBusOptions } from '../../server/bus/redis';
 import { createTestKeyPrefix, describeWithServices } from '../helpers/services';
@@ -217,5 +217,17 @@ await describeWithServices('RedisBus (two nodes, real Redis)', ['redis'], ({ red
     expect(offline(seenByA)).toEqual(['erin', 'finn']);
     expect(offline(seenByB)).toEqual(['erin', 'finn']);
     expect(await b.onlineUsers()).toEqual(['alice']);
+  });
+});
+
+describe('RedisBus start-up', () => {
+  it('an unreachable Redis is named in the error, without the password of its URL', async () => {
+    const bus = new RedisBus({ url: 'redis://:s3cret@127.0.0.1:1' });
+    const err = await bus.start().then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    expect(err?.message).toMatch(/^Redis at 127\.0\.0\.1:1: /);
+    expect(err?.message).not.toContain('s3cret');
   });
 });

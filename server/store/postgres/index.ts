@@ -2,6 +2,7 @@
 // the schema on its search_path, runs migrations (the store's only migration
 // entry point), and returns a Store.
 import pg from 'pg';
+import { serviceAddress } from '../../config';
 import type { Store } from '../store';
 import { runMigrations } from './migrations';
 import { PostgresStore } from './store';
@@ -42,7 +43,10 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   // listener that would crash the process. The next query gets a fresh client.
   pool.on('error', () => undefined);
   try {
-    const client = await pool.connect();
+    const client = await pool.connect().catch((err: unknown) => {
+      // pg says only "connect ECONNREFUSED ..."; name the service (never the password).
+      throw new Error(`PostgreSQL at ${serviceAddress(options.url, 5432)}: ${(err as Error).message}`, { cause: err });
+    });
     try {
       await runMigrations(client, schema);
     } finally {

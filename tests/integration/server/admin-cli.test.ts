@@ -134,6 +134,19 @@ describe('admin CLI against a running SQLite node', () => {
     const bad = await runCli(['audit', '--since', 'yesterday-ish', ...store]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--since yesterday-ish: give a date');
+    // No password on stdin is a usage error like the others, not a crash.
+    const noPassword = await runCli(['users', 'add', 'zoe', ...store], { stdin: '' });
+    expect(noPassword.code).toBe(2);
+    expect(noPassword.stderr).toContain('error: No password on standard input');
+    // A misspelt action or a limit of no entries would read as "nothing happened".
+    const action = await runCli(['audit', '--action', 'signin', ...store]);
+    expect(action.code).toBe(2);
+    expect(action.stderr).toContain('error: --action signin: not an audit action; one of sign-in, sign-in-failed,');
+    for (const limit of ['0', '-1', 'x']) {
+      const run = await runCli(['audit', '--limit', limit, ...store]);
+      expect(run.code, limit).toBe(2);
+      expect(run.stderr).toContain(`argument '${limit}' is invalid. must be a whole number >= 1`);
+    }
   });
 
   it('groups list and delete; members signed in are told', async () => {

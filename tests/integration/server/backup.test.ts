@@ -1,7 +1,7 @@
 // `backup FILE`: a consistent snapshot of a running SQLite store, taken by the
 // CLI in another process while the server keeps writing. The copy must open,
 // pass integrity_check and hold every message acknowledged before it started.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -92,14 +92,33 @@ describe('backup', () => {
   });
 
   it('says what is wrong with a missing database or a PostgreSQL configuration', async () => {
-    const [empty, pg] = await Promise.all([
+    const [empty, pg, pgFlag] = await Promise.all([
       runCli(['backup', path.join(out, 'x.db'), '--data', path.join(out, 'nothing-here')]),
       runCli(['backup', path.join(out, 'y.db')], { env: { ...process.env, CHAT_POSTGRES_URL: 'postgres://127.0.0.1:1/none' } }),
+      // The store flag the admin commands take is refused the same way, not as an unknown option.
+      runCli(['backup', path.join(out, 'y.db'), '--postgres', 'postgres://127.0.0.1:1/none']),
     ]);
     expect(empty.code).toBe(2);
     expect(empty.stderr).toContain(`No database at ${path.join(out, 'nothing-here', 'chat.db')}`);
-    expect(pg.code).toBe(2);
-    expect(pg.stderr).toMatch(/use pg_dump/);
+    for (const run of [pg, pgFlag]) {
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/use pg_dump/);
+    }
     expect(existsSync(path.join(out, 'x.db')) || existsSync(path.join(out, 'y.db'))).toBe(false);
+  });
+
+  it('names the file when chat.db is not a database, in backup and at server start', async () => {
+    const broken = path.join(out, 'broken');
+    mkdirSync(broken, { recursive: true });
+    writeFileSync(path.join(broken, 'chat.db'), 'not a database\n'.repeat(512));
+    const [backup, start] = await Promise.all([
+      runCli(['backup', path.join(out, 'z.db'), '--data', broken]),
+      runCli(['--host', '127.0.0.1', '--port', '0', '--ws-port', '0', '--data', broken]),
+    ]);
+    expect(backup.code).toBe(2);
+    expect(backup.stderr).toContain(`error: ${path.join(broken, 'chat.db')}: file is not a database`);
+    expect(existsSync(path.join(out, 'z.db'))).toBe(false);
+    expect(start.code).toBe(1);
+    expect(start.stderr).toContain(`error: could not start the server: ${path.join(broken, 'chat.db')}: file is not a database`);
   });
 });

@@ -111,6 +111,15 @@ describe('importing --users at every start', () => {
     await writeFile(users, USERS.map((u) => `${u} ${u}-pw\n`).join(''), { mode: 0o600 });
   });
 
+  it('a missing file, or a directory, stops the start with an error that names the flag', async () => {
+    const start = (file: string) => runCli(['--host', '127.0.0.1', '--port', '0', '--ws-port', '0', '--data', path.join(dir, 'data'), '--users', file]);
+    const [missing, folder] = await Promise.all([start(path.join(dir, 'no-such.txt')), start(dir)]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(`error: could not start the server: --users ${path.join(dir, 'no-such.txt')}: no such file`);
+    expect(folder.code).toBe(1);
+    expect(folder.stderr).toContain(`error: could not start the server: --users ${dir}: not a file`);
+  });
+
   /** Starts and stops a node with the users file; returns the import counts it logged. */
   async function importOnce(): Promise<Record<string, unknown>> {
     const captured = captureLog();

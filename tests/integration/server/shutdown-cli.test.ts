@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../../../server/config';
 import { startServer } from '../../../server/index';
+import { spawnCliServer } from '../../helpers/cli';
 import { TcpClient } from '../../helpers/tcp-client';
 import { startTestServer, type TestServer } from '../../helpers/test-server';
 import { accounts, writeUsersFile } from '../../helpers/users';
@@ -204,12 +205,30 @@ describe('CLI', () => {
     expect(run.stdout).toMatch(/adduser \[options\] <name>/);
   });
 
+  it('--metrics HOST:PORT prints an address one can open: localhost for 0.0.0.0', async () => {
+    const cli = await spawnCliServer(['--port', '0', '--ws-port', '0', '--no-web-root', '--data', dir, '--log-level', 'silent', '--metrics', '0.0.0.0:0']);
+    try {
+      const url = /^Metrics at (\S+)$/m.exec(cli.stdout)?.[1] ?? '';
+      expect(url).toMatch(/^http:\/\/localhost:\d+\/metrics$/);
+      const res = await fetch(url.replace('localhost', '127.0.0.1'));
+      expect(res.status).toBe(200);
+      expect(await res.text()).toMatch(/^chat_sessions 0$/m);
+    } finally {
+      expect(await cli.stop()).toBe(0);
+    }
+  });
+
   it('bad flags and contradictory options give a clear error and exit 2', async () => {
     // Contradictions are covered in tests/unit/server/config.test.ts; here one of each path through the CLI.
     const cases: [string[], RegExp][] = [
       [['--port', 'abc'], /--port <port>' argument 'abc' is invalid\. must be a port number/],
       [['--bogus'], /unknown option '--bogus'/],
       [['--redis', 'redis://127.0.0.1:1', '--data', dir], /--redis needs --postgres/],
+      // Server flags before a subcommand would not reach it: users list would read the default data directory.
+      [['--data', dir, 'users', 'list'], /error: --data must come after "users list"/],
+      [['-d', dir, 'backup', path.join(dir, 'b.db')], /error: --data must come after "backup"/],
+      // A web root without a build would answer 404 to every page behind "Web client at ...".
+      [['--web-root', dir, '--data', dir, '--port', '0', '--ws-port', '0'], /--web-root .*: no index\.html there/],
     ];
     const runs = await Promise.all(cases.map(([args]) => runCli(args)));
     runs.forEach((run, i) => {

@@ -134,6 +134,24 @@ describe('TLS configuration', () => {
   });
 });
 
+describe('--metrics on with TLS', () => {
+  it('prints an https:// address for /metrics, where it answers', async () => {
+    const dataDir = await mkdtemp(path.join(dir, 'data-'));
+    const cli = await spawnCliServer([
+      ...['--host', '127.0.0.1', '--port', '0', '--ws-port', '0', '--no-web-root', '--data', dataDir, '--log-level', 'silent'],
+      ...['--tls-cert', first.certFile, '--tls-key', first.keyFile, '--metrics', 'on'],
+    ]);
+    try {
+      expect(cli.stdout).toContain(`Metrics at https://127.0.0.1:${cli.wsPort}/metrics`);
+      const metrics = await httpsGet(`https://127.0.0.1:${cli.wsPort}/metrics`, first.cert);
+      expect(metrics.status).toBe(200);
+      expect(metrics.body).toMatch(/^chat_sessions 0$/m);
+    } finally {
+      expect(await cli.stop()).toBe(0);
+    }
+  });
+});
+
 describe('SIGHUP reloads the certificate', () => {
   let cli: CliServer | null = null;
   afterAll(async () => {
@@ -166,7 +184,10 @@ describe('SIGHUP reloads the certificate', () => {
     const renewed = await makeTestCert(dir, 'renewed');
     await rename(renewed.certFile, live.certFile);
     await rename(renewed.keyFile, live.keyFile);
-    cli.child.kill('SIGHUP');
+    // The start-up lines name the process to signal: this one, not a wrapper around it.
+    const pid = Number(/kill -HUP (\d+)/.exec(cli.stdout)?.[1]);
+    expect(pid).toBe(cli.child.pid);
+    process.kill(pid, 'SIGHUP');
     await waitUntil(() => cli!.stdout.includes(`TLS certificate reloaded (SHA-256 ${renewed.fingerprint})`), 'the reload message', 15_000);
 
     expect(await peerFingerprint(wsPort)).toBe(renewed.fingerprint);

@@ -192,6 +192,13 @@ describe('terminal client sign-in', { timeout: 90_000 }, () => {
     const closed = await piped(['127.0.0.1:1', '--no-keychain', '--config-dir', await configDir()], '');
     expect(closed.code).toBe(1);
     expect(closed.stdout).toContain('Cannot reach the chat server at ws://127.0.0.1:1/ws');
+    expect(closed.stdout).not.toContain('Cannot reach ws://');
+
+    // Another machine's address without a scheme means TLS; a server without it gets the way there.
+    // (An IPv4-mapped address is not a loopback name, but reaches this test's server.)
+    const plain = await piped([`[::ffff:127.0.0.1]:${server.wsPort}`, '--no-keychain', '--config-dir', await configDir()], '');
+    expect(plain.code).toBe(1);
+    expect(plain.stdout).toContain(`If that server has no TLS, type ws://[::ffff:127.0.0.1]:${server.wsPort} instead.`);
 
     const badScheme = await piped(['ftp://example.invalid'], '');
     expect(badScheme.code).toBe(2);

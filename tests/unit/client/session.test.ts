@@ -155,6 +155,10 @@ describe('toWebSocketUrl', () => {
     expect(toWebSocketUrl('wss://chat.example.org')).toBe('wss://chat.example.org/ws');
     expect(toWebSocketUrl('http://10.0.0.2:8080')).toBe('ws://10.0.0.2:8080/ws');
     expect(toWebSocketUrl('ws://h:1/custom')).toBe('ws://h:1/custom');
+    // A bare IPv6 address is all host (this machine's gets ws://, another's wss://).
+    expect(toWebSocketUrl('::1')).toBe('ws://[::1]:4001/ws');
+    expect(toWebSocketUrl('fe80::2')).toBe('wss://[fe80::2]:4001/ws');
+    expect(() => toWebSocketUrl('::1::2')).toThrow(ProtocolError);
   });
   it('refuses other schemes and garbage', () => {
     expect(() => toWebSocketUrl('file:///etc/passwd')).toThrow(ProtocolError);

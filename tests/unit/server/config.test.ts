@@ -73,4 +73,9 @@ describe('optionsFromEnv', () => {
       s3Endpoint: 'http://127.0.0.1:9000',
     });
   });
+
+  it('names a numeric variable that holds no number', () => {
+    expect(() => optionsFromEnv({ CHAT_PORT: 'abc' })).toThrow(new ConfigError('CHAT_PORT=abc is not a number'));
+    expect(() => optionsFromEnv({ CHAT_AUDIT_DAYS: '7 days' })).toThrow(new ConfigError('CHAT_AUDIT_DAYS=7 days is not a number'));
+  });
 });
