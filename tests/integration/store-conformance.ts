@@ -1495,6 +1495,22 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(await store.files.canRead(f1.id, d)).toBe(false);
       });
 
+      it('canRead follows the messages carrying a file now: every user for a broadcast, nobody but the uploader once deleted', async () => {
+        const [a, b, c] = (await users('a', 'b', 'c')) as [string, string, string];
+        const f1 = fileRecord(n('f1'), a, 'one');
+        const f2 = fileRecord(n('f2'), a, 'two');
+        await store.files.createFile(f1);
+        await store.files.createFile(f2);
+        // Granted to the sender alone, as to whoever was online: a broadcast is everyone's to see.
+        await store.messages.saveMessage({ kind: 'broadcast', from: a, text: '', ts: T0 }, { ids: [f1.id], users: [a] });
+        expect(await store.files.canRead(f1.id, c)).toBe(true);
+        const m = await store.messages.saveMessage(privateMessage(a, b, ''), { ids: [f2.id], users: [a, b] });
+        expect(await store.files.canRead(f2.id, b)).toBe(true);
+        expect(await store.messages.deleteMessage(m.id, T0 + 1)).not.toBeNull();
+        expect(await store.files.canRead(f2.id, b)).toBe(false);
+        expect(await store.files.canRead(f2.id, a)).toBe(true);
+      });
+
       it('a message and its files are one write: a file that does not exist stores neither the message nor any reference or grant', async () => {
         const [a, b] = (await users('a', 'b')) as [string, string];
         const f1 = fileRecord(n('f1'), a, 'one');

@@ -129,10 +129,11 @@ export class PostgresFiles implements FileStore {
       this.pool,
       `SELECT 1 FROM files f WHERE f.id = $1 AND (
          f.uploader = $2
-         OR EXISTS (SELECT 1 FROM file_grants g WHERE g.file_id = f.id AND g.kind = 'user' AND g.grantee = $2)
          OR EXISTS (SELECT 1 FROM users u WHERE u.avatar = f.id)
-         OR EXISTS (SELECT 1 FROM file_grants g JOIN groups gr ON gr.id::text = g.grantee JOIN group_members m ON m.group_name = gr.name
-                    WHERE g.file_id = f.id AND g.kind = 'group' AND m.username = $2))`,
+         OR EXISTS (SELECT 1 FROM message_files mf JOIN messages m ON m.id = mf.message_id
+                    WHERE mf.file_id = f.id AND (m.kind = 'broadcast' OR m.sender = $2 OR m.recipient = $2
+                      OR EXISTS (SELECT 1 FROM groups gr JOIN group_members gm ON gm.group_name = gr.name
+                                 WHERE gr.id = m.group_id AND gm.username = $2))))`,
       [id, username],
     );
     return found.length > 0;

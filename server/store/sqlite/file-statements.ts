@@ -55,13 +55,15 @@ export function prepareFileStatements(db: Database) {
        FROM json_each(?) j JOIN message_files mf ON mf.message_id = j.value JOIN files f ON f.id = mf.file_id
        ORDER BY mf.message_id, mf.position`,
     ),
+    /** See FileStore.canRead: the uploader, everyone for an avatar, else whoever can see a message carrying it now. */
     canRead: p<[{ id: string; user: string }], { one: 1 }>(
       `SELECT 1 AS one FROM files f WHERE f.id = @id AND (
          f.uploader = @user
-         OR EXISTS (SELECT 1 FROM file_grants g WHERE g.file_id = f.id AND g.kind = 'user' AND g.grantee = @user)
          OR EXISTS (SELECT 1 FROM users u WHERE u.avatar = f.id)
-         OR EXISTS (SELECT 1 FROM file_grants g JOIN groups gr ON gr.id = CAST(g.grantee AS INTEGER) JOIN group_members m ON m.group_name = gr.name
-                    WHERE g.file_id = f.id AND g.kind = 'group' AND m.username = @user))`,
+         OR EXISTS (SELECT 1 FROM message_files mf JOIN messages m ON m.id = mf.message_id
+                    WHERE mf.file_id = f.id AND (m.kind = 'broadcast' OR m.sender = @user OR m.recipient = @user
+                      OR EXISTS (SELECT 1 FROM groups gr JOIN group_members gm ON gm.group_name = gr.name
+                                 WHERE gr.id = m.group_id AND gm.username = @user))))`,
     ),
     unreferencedFiles: p<[number, number], FileRow>(
       `SELECT ${FILE_COLUMNS} FROM files f
