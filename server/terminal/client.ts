@@ -376,7 +376,7 @@ export class TerminalClient {
         this.printRendered(
           renderError({
             code: ErrorCode.NOT_CONNECTED,
-            message: 'Not connected to the server (reconnecting). Messages you send now wait and go out in order once it is back.',
+            message: `Not connected to the server (reconnecting); "${command.type}" was not sent. Only message, message group and broadcast wait in the outbox and go out in order once it is back.`,
           }),
         );
         return;

@@ -218,6 +218,9 @@ describe('terminal client', { timeout: 90_000 }, () => {
     await term.waitFor('waits in the outbox (1 waiting)');
     term.type('message bob queued two\r');
     await term.waitFor('waits in the outbox (2 waiting)');
+    // Other commands, a reply included, are refused at once and say so: they do not wait.
+    term.type('reply 1 not queued\r');
+    await term.waitFor('error NOT_CONNECTED: Not connected to the server (reconnecting); "reply" was not sent.');
 
     await server.resume();
     // Bob's library session reconnects too; whatever he sends now reaches alice live or on resume, once.
