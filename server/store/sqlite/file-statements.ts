@@ -1,4 +1,4 @@
-// The SQLite statements of the file roles (uploads, message references, grants),
+// The SQLite statements of the file roles (uploads, message references),
 // prepared once per connection like statements.ts. Schema: migrations.ts step 3.
 import type { Database, Statement } from 'better-sqlite3';
 import type { FileRecord } from '../file-store';
@@ -48,7 +48,6 @@ export function prepareFileStatements(db: Database) {
        WHERE f.uploader = @uploader AND (f.created_at >= @since OR EXISTS (SELECT 1 FROM message_files mf WHERE mf.file_id = f.id))`,
     ),
     insertMessageFile: p<[number, number, string]>('INSERT INTO message_files (message_id, position, file_id) VALUES (?, ?, ?)'),
-    insertGrant: p<[string, string, string]>('INSERT OR IGNORE INTO file_grants (file_id, kind, grantee) VALUES (?, ?, ?)'),
     /** JSON array of message ids in, every (message, file) pair out, in attach order. */
     attachmentsOf: p<[string], FileRow & { message_id: number }>(
       `SELECT mf.message_id, ${FILE_COLUMNS}
@@ -75,6 +74,7 @@ export function prepareFileStatements(db: Database) {
     isCarried: p<[string, string], { one: 1 }>(
       'SELECT 1 AS one WHERE EXISTS (SELECT 1 FROM message_files WHERE file_id = ?) OR EXISTS (SELECT 1 FROM users WHERE avatar = ?)',
     ),
+    /** Grants are no longer written (canRead reads the messages); rows from earlier versions still hold the file. */
     deleteGrants: p<[string]>('DELETE FROM file_grants WHERE file_id = ?'),
     deleteFile: p<[string]>('DELETE FROM files WHERE id = ?'),
     hashInUse: p<[string, string], { one: 1 }>(
