@@ -158,8 +158,8 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
   /**
    * Whether queued input is still handled (PumpHooks). The peer's close frame makes the
    * socket CLOSING at once, even when frames it sent just before arrived in the same read:
-   * those are still handled (an ack or a message sent right before quitting counts, as on
-   * TCP the bytes before a FIN do). A close we started drops them.
+   * those are still handled (an ack or a message sent right before quitting counts). A
+   * close we started drops them.
    */
   isOpen(): boolean {
     const state = this.ws.readyState;
