@@ -76,6 +76,15 @@ describe('decodeRequest', () => {
     if (!out.ok) expect(out.error.error.message).toBe(message);
   });
 
+  it('a reaction is one emoji: keycaps (1️⃣, #️⃣, *️⃣) are, a bare digit or sign is not', () => {
+    for (const emoji of ['1️⃣', '#️⃣', '*️⃣', '1\u20e3', '🇫🇷', '👍🏽']) {
+      expect(decodeOutcome(JSON.stringify({ id: 1, type: 'react', messageId: 1, emoji })), emoji).toMatchObject({ ok: true });
+    }
+    for (const emoji of ['1', '#', '1️⃣1', '1️⃣2️⃣', 'a\u20e3']) {
+      expect(decodeOutcome(JSON.stringify({ id: 1, type: 'react', messageId: 1, emoji })), emoji).toMatchObject({ ok: false });
+    }
+  });
+
   it('random bytes never throw anything but RequestError', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
