@@ -273,7 +273,7 @@ export function normalizeOrigin(entry: string): string {
 
 /** Validates and freezes options. Throws ConfigError with a readable message. */
 export function resolveConfig(options: ServerOptions): ServerConfig {
-  const parsed = ConfigSchema.safeParse(options);
+  const parsed = ConfigSchema.safeParse(options, { reportInput: true });
   if (!parsed.success) throw new ConfigError(`Invalid configuration: ${describeIssue(parsed.error)}`);
   const config = { ...parsed.data };
   if (config.postgresUrl) config.store = 'postgres';

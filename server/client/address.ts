@@ -52,6 +52,21 @@ export function toWebSocketUrl(server: string): string {
 }
 
 /**
+ * The HTTP origin of a chat server from its WebSocket URL, where /api/files lives (the same
+ * port as /ws): `ws://h:4001/ws` -> `http://h:4001`, `wss:` -> `https:`; null for anything
+ * that is not a ws(s) URL. Attachment links are relative to it.
+ */
+export function httpOrigin(wsUrl: string): string | null {
+  try {
+    const url = new URL(wsUrl);
+    if (url.protocol !== 'ws:' && url.protocol !== 'wss:') return null;
+    return `${url.protocol === 'wss:' ? 'https:' : 'http:'}//${url.host}`;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * True when signing in at `wsUrl` would send a password in clear over a network: a `ws://`
  * URL whose host is not this machine. Clients warn (and ask) before doing that.
  */

@@ -6,7 +6,7 @@
 //   await session.signIn({ url: toWebSocketUrl('localhost:4001'), username, password });
 //   session.onEvent((event) => ...);
 //   await session.send({ type: 'message', to: 'bob', text: 'hi' });
-export { toWebSocketUrl, DEFAULT_WS_PORT, isLoopbackHost, isUnencryptedRemote, normalizeFingerprint } from './address';
+export { toWebSocketUrl, DEFAULT_WS_PORT, httpOrigin, isLoopbackHost, isUnencryptedRemote, normalizeFingerprint } from './address';
 export { createAccount, withServer, ONE_SHOT_TIMEOUT_MS, type Exchange, type OneShotOptions } from './one-shot';
 export type { ChatCommand, OutboxItem } from './outbox';
 export type { BackoffOptions } from './reconnect';

@@ -97,16 +97,19 @@ export type ReplyQuote = z.infer<typeof ReplyQuote>;
 export const Reaction = z.object({ emoji: z.string(), users: z.array(Username) });
 export type Reaction = z.infer<typeof Reaction>;
 
+/** A keycap emoji (1️⃣, #️⃣, *️⃣): a digit or sign, an optional VS16, the combining keycap. */
+const KEYCAP = /[0-9#*]\ufe0f?\u20e3/gu;
+
 /**
  * A reaction: one emoji (a short run of emoji, or of other symbols; no letters,
- * digits, spaces or control characters), at most MAX_EMOJI_LENGTH UTF-16 units
- * and MAX_EMOJI_GRAPHEMES grapheme.
+ * digits, spaces or control characters outside a keycap), at most
+ * MAX_EMOJI_LENGTH UTF-16 units and MAX_EMOJI_GRAPHEMES grapheme.
  */
 export const Emoji = z
   .string()
   .min(1, 'must not be empty')
   .max(MAX_EMOJI_LENGTH, `must be at most ${MAX_EMOJI_LENGTH} characters`)
-  .refine((s) => !/[\p{L}\p{N}\p{P}\p{Z}\p{C}]/u.test(s.replace(/\u200d|\ufe0f|\u20e3/g, '')), 'must be an emoji')
+  .refine((s) => !/[\p{L}\p{N}\p{P}\p{Z}\p{C}]/u.test(s.replace(KEYCAP, '').replace(/\u200d|\ufe0f|\u20e3/g, '')), 'must be an emoji')
   .refine((s) => graphemeCount(s) <= MAX_EMOJI_GRAPHEMES, 'must be a single emoji');
 
 function graphemeCount(s: string): number {

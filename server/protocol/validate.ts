@@ -5,7 +5,11 @@ import { ErrorCode, ProtocolError } from './errors';
 import { parseHotCommand } from './hot-commands';
 import { commandSchemas, isCommandType, type Command } from './schemas';
 
-/** Formats the first zod issue as "field: problem". */
+/**
+ * Formats the first zod issue as "field: problem". Parse with `{ reportInput: true }`:
+ * without the input zod cannot tell a missing field from one of the wrong type,
+ * and both would read "is required".
+ */
 export function describeIssue(error: z.ZodError): string {
   const issue = error.issues[0];
   if (!issue) return 'invalid value';
@@ -30,7 +34,7 @@ export function parseCommand(input: unknown): Command {
     const shown = typeof type === 'string' ? `"${type.slice(0, 40)}"` : 'missing';
     throw new ProtocolError(ErrorCode.UNKNOWN_COMMAND, `Unknown command type ${shown}. Send {"type":"help"} for the list.`);
   }
-  const parsed = commandSchemas[type].safeParse(input);
+  const parsed = commandSchemas[type].safeParse(input, { reportInput: true });
   if (!parsed.success) {
     throw new ProtocolError(ErrorCode.BAD_REQUEST, `${type}: ${describeIssue(parsed.error)}`);
   }

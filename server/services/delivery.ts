@@ -97,23 +97,17 @@ export class DeliveryService {
   async sendBroadcast(from: string, text: string, attachments?: readonly string[], turn?: StoreTurn, replyTo?: number): Promise<SendOutcome> {
     const quote = replyTo === undefined ? undefined : await this.quote(replyTo, (m) => m.kind === 'broadcast');
     const [online, blockers] = await Promise.all([this.presence.online(), this.blocks.blockersOf(from)]);
-    // Routing does not read the list: it is needed only for who may read the files carried.
-    const listed = attachments !== undefined && attachments.length > 0;
-    const recipients: Recipient[] = [];
     let delivered = 0;
     let blockedBy = 0;
     for (const user of online) {
       if (user === from) continue;
       if (blockers.has(user)) blockedBy++;
-      else {
-        delivered++;
-        if (listed) recipients.push({ username: user, offline: false });
-      }
+      else delivered++;
     }
     // Routed to everyone signed in when it is stored (but the blockers), not only to those online now.
     return this.send(
       { kind: 'broadcast', from, text, ts: this.now(), ...(quote ? { replyTo: quote } : {}) },
-      recipients,
+      [],
       blockedBy,
       blockers,
       turn,
@@ -154,12 +148,11 @@ export class DeliveryService {
 
   /**
    * Stores the message once, with (when it carries files) which files it
-   * carries and who may read them in the same transaction, and only then routes
-   * it. Group files are granted to the group by its surrogate id (its members
-   * now and later, but not a later group that takes the same name), not to
-   * 1000 names one by one.
+   * carries in the same transaction, and only then routes it. Who may read the
+   * files follows from the message (FileStore.canRead), so a file sent to a
+   * 1000-member group writes nothing per member.
    * `everyoneBut` set: a broadcast, routed to every session but the sender and those in the set;
-   * its `recipients` are listed only when it carries files, and `delivered` counts them.
+   * its `recipients` are not listed, and `delivered` counts them.
    */
   private async send(
     message: NewMessage,
@@ -173,10 +166,7 @@ export class DeliveryService {
     recipientUnchecked = false,
   ): Promise<SendOutcome> {
     const files = attachmentIds?.length ? await this.files.checkAttachable(message.from, attachmentIds) : [];
-    const carried: MessageFiles | undefined =
-      files.length > 0
-        ? { ids: files.map((f) => f.id), users: message.kind === 'group' ? [message.from] : [message.from, ...recipients.map((r) => r.username)] }
-        : undefined;
+    const carried: MessageFiles | undefined = files.length > 0 ? { ids: files.map((f) => f.id) } : undefined;
     // Pipelined sends of one connection issue their writes in command order (they then share a commit).
     await turn?.wait();
     let saving: Promise<ChatMessage>;

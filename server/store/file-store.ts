@@ -10,10 +10,13 @@
 //   MessageStore.saveMessage, in the message's own transaction.
 // - createFile() with a quota is atomic per uploader: concurrent uploads by
 //   one user never pass the quota together.
-// - canRead() is true for the uploader, a user granted the file, the current
-//   members of a group granted the file, and every user when the file is some
-//   user's avatar (a profile picture is public to the signed-in); false for
-//   unknown files.
+// - canRead() is true for the uploader, every user when the file is some
+//   user's avatar (a profile picture is public to the signed-in), and whoever
+//   can see a message that carries the file now: the two parties of a private
+//   message, every user for a broadcast (those offline when it was sent too),
+//   the sender and the current members of the very group of a group message;
+//   false for unknown files and for anyone else once no message carries it (a
+//   deleted message carries none).
 // - A file is referenced while a message carries it or a user has it as their
 //   avatar: unreferencedFiles() and deleteUnreferenced() leave it alone.
 import type { Readable } from 'node:stream';

@@ -85,17 +85,14 @@ export interface GroupRecord {
  */
 export type NewMessage = Omit<ChatMessage, 'id'>;
 
-/** The files a message carries, stored with it (see MessageStore.saveMessage). */
+/**
+ * The files a message carries, stored with it (see MessageStore.saveMessage).
+ * Who may read them follows from the message (FileStore.canRead), so nothing
+ * per reader is written.
+ */
 export interface MessageFiles {
   /** File ids, in the order the message lists them; no repeats. */
   ids: readonly string[];
-  /**
-   * Users who may read the files besides their uploaders (the sender and the
-   * recipients of a private message or broadcast; duplicates are ignored). A
-   * group message also grants the group it was stored under, by surrogate id:
-   * its members now and later, never a later group that takes the same name.
-   */
-  users: readonly string[];
 }
 
 /** A stored message with what permission checks need beside it. */
@@ -372,7 +369,7 @@ export interface MessageStore {
    * Stores a message once (O(1) whatever the audience) at the next position.
    * A group message is keyed by the group's current surrogate id; rejects,
    * storing nothing, when no group of that name exists.
-   * With `files`, the message's file references and read grants are written
+   * With `files`, the message's file references are written
    * in the same transaction: both or neither, so no committed message ever
    * lacks its files and garbage collection never deletes a file a message
    * carries. Rejects, storing nothing, when one of the files does not exist.

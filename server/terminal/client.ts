@@ -8,6 +8,7 @@ import path from 'node:path';
 import {
   ChatSession,
   createAccount,
+  httpOrigin,
   isLoopbackHost,
   toWebSocketUrl,
   withServer,
@@ -365,14 +366,14 @@ export class TerminalClient {
     try {
       const result: ResultOf<CommandType> = await this.session.request(command);
       this.names.learnResult(command.type, result);
-      this.printRendered(renderResult(command.type, result));
+      this.printRendered(renderResult(command.type, result, this.linkBase));
     } catch (err) {
       const error = toProtocolError(err);
       if (error.code === ErrorCode.NOT_CONNECTED && this.session.state.state !== 'online') {
         this.printRendered(
           renderError({
             code: ErrorCode.NOT_CONNECTED,
-            message: 'Not connected to the server (reconnecting). Messages you send now wait and go out in order once it is back.',
+            message: `Not connected to the server (reconnecting); "${command.type}" was not sent. Only message, message group and broadcast wait in the outbox and go out in order once it is back.`,
           }),
         );
         return;
@@ -386,7 +387,7 @@ export class TerminalClient {
       const outcome = await this.session.send(command);
       if (outcome.sent) {
         this.names.learnResult(command.type, outcome.result);
-        this.printRendered(renderResult(command.type, outcome.result as ResultOf<typeof command.type>));
+        this.printRendered(renderResult(command.type, outcome.result as ResultOf<typeof command.type>, this.linkBase));
       } else {
         const waiting = this.session.pendingOutbox.length;
         this.notice(`Not connected: ${describeItem(outcome.queued)} waits in the outbox (${waiting} waiting) and goes out when the connection is back.`);
@@ -413,7 +414,7 @@ export class TerminalClient {
 
   private showEvent(event: EventFrame): void {
     if (event.event === 'message') {
-      this.screen.printRaw([paintDelivery(event, this.screen.paint)]);
+      this.screen.printRaw([paintDelivery(event, this.screen.paint, this.linkBase)]);
       return;
     }
     const rendered = renderEvent(event);
@@ -541,6 +542,11 @@ export class TerminalClient {
       void socket.closed.then(() => this.sockets.delete(socket));
       return socket;
     };
+  }
+
+  /** Attachment links arrive relative to the server's HTTP origin: printed whole, as `nc` shows them, so they can be opened. */
+  private get linkBase(): string {
+    return httpOrigin(this.url) ?? '';
   }
 
   private printRendered(rendered: Rendered): void {

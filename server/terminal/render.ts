@@ -24,10 +24,11 @@ export interface Rendered {
  * `#17 [12:31] alice (group team, offline): hi`, each part in its colour: the seq and
  * time dim, the sender bold, the kind by kind. The uncoloured text is exactly the
  * protocol's delivery line; if the parts ever disagree with it, the line stays plain.
+ * `linkBase` (the server's HTTP origin) makes attachment links whole, as on TCP lines.
  */
-export function paintDelivery(event: Extract<EventFrame, { event: 'message' }>, paint: Paint): string {
+export function paintDelivery(event: Extract<EventFrame, { event: 'message' }>, paint: Paint, linkBase = ''): string {
   const { seq, offline, message } = event;
-  const plain = printable(formatDelivery(seq, offline, message, formatClock));
+  const plain = printable(formatDelivery(seq, offline, message, formatClock, linkBase));
   const kind = message.kind === 'group' ? `group ${message.group ?? ''}` : message.kind;
   const kindColour = message.kind === 'private' ? 'magenta' : message.kind === 'broadcast' ? 'yellow' : 'green';
   const parts: Array<[string, ...Parameters<Paint>[1][]]> = [
@@ -52,9 +53,9 @@ export function renderEvent(event: EventFrame): Rendered | null {
   return { lines: [line], style: event.event === 'message' ? 'plain' : 'notice' };
 }
 
-/** A command's result, rendered by the command's own renderer. */
-export function renderResult<K extends CommandType>(type: K, result: ResultOf<K>): Rendered {
-  return { lines: formatResult(type, result), style: 'plain' };
+/** A command's result, rendered by the command's own renderer (attachment links prefixed with `linkBase`). */
+export function renderResult<K extends CommandType>(type: K, result: ResultOf<K>, linkBase = ''): Rendered {
+  return { lines: formatResult(type, result, formatClock, linkBase), style: 'plain' };
 }
 
 /** `error CODE: explanation`, as the server writes it on TCP. */

@@ -102,6 +102,8 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
   private input!: ConnectionInput;
   /** Frames wait here and are handled a few per turn (see input-pump.ts); made on the first frame and dropped once it has nothing left to do, so an idle connection holds none. */
   private pumpInstance: InputPump<{ data: RawData; isBinary: boolean }> | null = null;
+  /** close() was called: input still queued is dropped (see isOpen). */
+  private closedByUs = false;
   alive = true;
   /** Catch-up accounting, made by the first catch-up write (most connections never need one). */
   private backlogInstance: Backlog | null = null;
@@ -153,8 +155,15 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
   onceDrained(fn: () => void): void {
     this.socket.once('drain', fn);
   }
+  /**
+   * Whether queued input is still handled (PumpHooks). The peer's close frame makes the
+   * socket CLOSING at once, even when frames it sent just before arrived in the same read:
+   * those are still handled (an ack or a message sent right before quitting counts). A
+   * close we started drops them.
+   */
   isOpen(): boolean {
-    return this.open;
+    const state = this.ws.readyState;
+    return state === this.ws.OPEN || (state === this.ws.CLOSING && !this.closedByUs);
   }
   pumpIdle(): void {
     this.pumpInstance = null;
@@ -242,6 +251,7 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
   }
 
   close(reason: string): void {
+    this.closedByUs = true;
     if (this.ws.readyState === this.ws.CLOSED || this.ws.readyState === this.ws.CLOSING) return;
     // What this turn produced (a logout reply, a shutdown event) goes before the close frame.
     this.flushTurn();

@@ -1370,7 +1370,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
           createdAt: T0,
         };
         await store.files.createFile(file);
-        const m = await store.messages.saveMessage(privateMessage(a, b, 'with a file'), { ids: [file.id], users: [a, b] });
+        const m = await store.messages.saveMessage(privateMessage(a, b, 'with a file'), { ids: [file.id] });
         await store.messages.toggleReaction(m.id, b, '👍', T0);
         expect(await store.files.unreferencedFiles(T0 + 1, 10)).toEqual([]);
 
@@ -1473,9 +1473,9 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         const f2 = fileRecord(n('f2'), a, 'two');
         await store.files.createFile(f1);
         await store.files.createFile(f2);
-        const m = await store.messages.saveMessage(privateMessage(a, b, ''), { ids: [f2.id, f1.id], users: [a, b, b] });
+        const m = await store.messages.saveMessage(privateMessage(a, b, ''), { ids: [f2.id, f1.id] });
         // A group message grants the group it is stored under.
-        const g = await store.messages.saveMessage({ kind: 'group', from: a, group: team, text: '', ts: T0 }, { ids: [f1.id], users: [a] });
+        const g = await store.messages.saveMessage({ kind: 'group', from: a, group: team, text: '', ts: T0 }, { ids: [f1.id] });
         const found = await store.files.attachmentsOf([g.id, m.id, 999_999_999]);
         expect([...found.keys()].sort((x, y) => x - y)).toEqual([m.id, g.id].sort((x, y) => x - y));
         expect(found.get(m.id)).toEqual([f2, f1]);
@@ -1497,20 +1497,36 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(await store.files.canRead(f1.id, d)).toBe(false);
       });
 
+      it('canRead follows the messages carrying a file now: every user for a broadcast, nobody but the uploader once deleted', async () => {
+        const [a, b, c] = (await users('a', 'b', 'c')) as [string, string, string];
+        const f1 = fileRecord(n('f1'), a, 'one');
+        const f2 = fileRecord(n('f2'), a, 'two');
+        await store.files.createFile(f1);
+        await store.files.createFile(f2);
+        // Granted to the sender alone, as to whoever was online: a broadcast is everyone's to see.
+        await store.messages.saveMessage({ kind: 'broadcast', from: a, text: '', ts: T0 }, { ids: [f1.id] });
+        expect(await store.files.canRead(f1.id, c)).toBe(true);
+        const m = await store.messages.saveMessage(privateMessage(a, b, ''), { ids: [f2.id] });
+        expect(await store.files.canRead(f2.id, b)).toBe(true);
+        expect(await store.messages.deleteMessage(m.id, T0 + 1)).not.toBeNull();
+        expect(await store.files.canRead(f2.id, b)).toBe(false);
+        expect(await store.files.canRead(f2.id, a)).toBe(true);
+      });
+
       it('a message and its files are one write: a file that does not exist stores neither the message nor any reference or grant', async () => {
         const [a, b] = (await users('a', 'b')) as [string, string];
         const f1 = fileRecord(n('f1'), a, 'one');
         await store.files.createFile(f1);
         const head = await store.messages.head();
-        await expect(store.messages.saveMessage(privateMessage(a, b, 'lost'), { ids: [f1.id, n('none')], users: [a, b] })).rejects.toThrow();
+        await expect(store.messages.saveMessage(privateMessage(a, b, 'lost'), { ids: [f1.id, n('none')] })).rejects.toThrow();
         expect(await store.messages.head()).toBe(head);
         expect(textsOf(await store.messages.history({ viewer: a, peer: b, limit: 10 }))).toEqual([]);
         expect(await store.files.canRead(f1.id, b)).toBe(false);
         expect((await store.files.unreferencedFiles(T0 + 1, 1000)).map((f) => f.id)).toContain(f1.id);
         // Saves queued beside the failing one still commit, each with its own files.
         const [ok1, bad, ok2] = await Promise.allSettled([
-          store.messages.saveMessage(privateMessage(a, b, 'first'), { ids: [f1.id], users: [a, b] }),
-          store.messages.saveMessage(privateMessage(a, b, 'bad'), { ids: [n('gone')], users: [a, b] }),
+          store.messages.saveMessage(privateMessage(a, b, 'first'), { ids: [f1.id] }),
+          store.messages.saveMessage(privateMessage(a, b, 'bad'), { ids: [n('gone')] }),
           store.messages.saveMessage(privateMessage(a, b, 'second')),
         ]);
         expect(bad.status).toBe('rejected');
@@ -1533,7 +1549,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         const collections: Promise<string[]>[] = [];
         records.forEach((file, i) => {
           const save = () =>
-            store.messages.saveMessage(privateMessage(a, b, `race ${i}`), { ids: [file.id], users: [a, b] }).then(
+            store.messages.saveMessage(privateMessage(a, b, `race ${i}`), { ids: [file.id] }).then(
               (m) => ({ id: m.id, file }),
               () => null,
             );
@@ -1566,7 +1582,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         const fresh = fileRecord(n('fresh'), a, 'z'.repeat(50), T0 + HOUR);
         const theirs = fileRecord(n('theirs'), b, 'w'.repeat(70), T0 + HOUR);
         for (const f of [old, sent, fresh, theirs]) expect(await store.files.createFile(f)).toBe(true);
-        await store.messages.saveMessage(privateMessage(a, b, ''), { ids: [sent.id], users: [a, b] });
+        await store.messages.saveMessage(privateMessage(a, b, ''), { ids: [sent.id] });
         expect(await store.files.usage(a, T0 + 1)).toBe(80);
         expect(await store.files.usage(a, T0)).toBe(180);
         expect(await store.files.usage(b, T0)).toBe(70);
@@ -1590,7 +1606,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         const carried = fileRecord(n('carried'), a, `carried-${n('x')}`, T0);
         const fresh = fileRecord(n('fresh'), a, `fresh-${n('x')}`, T0 + HOUR);
         for (const f of [old, carried, fresh]) await store.files.createFile(f);
-        await store.messages.saveMessage(privateMessage(a, b, ''), { ids: [carried.id], users: [b] });
+        await store.messages.saveMessage(privateMessage(a, b, ''), { ids: [carried.id] });
         const stale = (await store.files.unreferencedFiles(T0 + 1, 1000)).map((f) => f.id);
         expect(stale).toContain(old.id);
         expect(stale).not.toContain(carried.id);

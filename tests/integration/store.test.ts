@@ -528,10 +528,7 @@ describe('SQLite store specifics', () => {
     it('a message whose save failed (a batch rerun) leaves its pair unknown: the next one writes the rows', async () => {
       const store = await openStore();
       for (const name of ['ann', 'dan']) await store.accounts.createUser(name, 'h', T0);
-      const failed = store.messages.saveMessage(
-        { kind: 'private', from: 'ann', to: 'dan', text: 'with a missing file', ts: T0 },
-        { ids: ['no-such-file'], users: ['dan'] },
-      );
+      const failed = store.messages.saveMessage({ kind: 'private', from: 'ann', to: 'dan', text: 'with a missing file', ts: T0 }, { ids: ['no-such-file'] });
       await expect(failed).rejects.toThrow(/no file no-such-file/);
       await send(store, 'ann', 'dan', 'hello');
       expect(rowsOf('dan')).toEqual({

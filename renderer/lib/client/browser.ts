@@ -6,8 +6,7 @@
 // only its own scripts, which is what keeps that acceptable; the desktop app
 // keeps its token in the OS keychain instead.
 import { ErrorCode, ProtocolError, type Command, type CommandOf, type EventFrame, type ResultOf } from '../../../server/protocol';
-import { ChatSession, isLoopbackHost, toWebSocketUrl } from '../../../server/client';
-import { httpOrigin } from './http-origin';
+import { ChatSession, httpOrigin, isLoopbackHost, toWebSocketUrl } from '../../../server/client';
 import type { WireError } from '../../../server/protocol';
 import type { ChatClient, ConnectionState, OutboxItem, SignInRequest, SignInResult } from './client';
 import { domSocket } from './dom-socket';

@@ -2,8 +2,7 @@
 // socket, the outbox and the keychain; this file only unwraps IpcResult values
 // into results or thrown ProtocolErrors and fans pushes out to listeners.
 import type { Command, EventFrame, ResultOf, WireError } from '../../../server/protocol';
-import { toWebSocketUrl } from '../../../server/client';
-import { httpOrigin } from './http-origin';
+import { httpOrigin, toWebSocketUrl } from '../../../server/client';
 import type { ChatBridge, ConnectionState, IpcResult, OutboxItem, Push, PushChannel } from '../../../main/ipc/contract';
 import type { ChatClient, HostControl } from './client';
 import { fromWireError } from './errors';

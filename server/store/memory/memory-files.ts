@@ -1,4 +1,4 @@
-// The memory store's FileStore: upload records, message references and grants
+// The memory store's FileStore: upload records and the messages carrying them
 // in maps. Same semantics as the SQL backends; nothing persisted.
 import type { FileQuota, FileRecord, FileStore } from '../file-store';
 
@@ -6,19 +6,17 @@ export class MemoryFiles implements FileStore {
   private readonly files = new Map<string, FileRecord>();
   /** message id -> file ids in attach order */
   private readonly byMessage = new Map<number, string[]>();
-  /** file id -> number of messages carrying it */
-  private readonly carried = new Map<string, number>();
-  private readonly userGrants = new Map<string, Set<string>>();
-  private readonly groupGrants = new Map<string, Set<number>>();
+  /** file id -> ids of the messages carrying it */
+  private readonly carriers = new Map<string, Set<number>>();
   private key: string | null = null;
 
   /**
-   * `isMember(groupId, user)`: membership of the current group with that surrogate id, from the store's groups.
+   * `seesMessage(messageId, user)`: whether the user can see that stored message (see FileStore.canRead).
    * `isAvatar(id)`: whether some user has the file as their picture (readable by all, never collected).
    */
   constructor(
     private readonly ready: () => void,
-    private readonly isMember: (groupId: number, user: string) => boolean,
+    private readonly seesMessage: (messageId: number, user: string) => boolean,
     private readonly isAvatar: (id: string) => boolean,
   ) {}
 
@@ -43,7 +41,7 @@ export class MemoryFiles implements FileStore {
   private usedBy(uploader: string, pendingSince: number): number {
     let bytes = 0;
     for (const f of this.files.values()) {
-      if (f.uploader === uploader && (f.createdAt >= pendingSince || this.carried.get(f.id))) bytes += f.size;
+      if (f.uploader === uploader && (f.createdAt >= pendingSince || this.carriers.has(f.id))) bytes += f.size;
     }
     return bytes;
   }
@@ -62,23 +60,18 @@ export class MemoryFiles implements FileStore {
     if (missing !== undefined) throw new Error(`saveMessage: no file ${missing}`);
   }
 
-  /** Records that message `messageId` carries `fileIds` and grants them to `users` and the group `groupId` (or none). Call checkExist() first. */
-  attach(messageId: number, fileIds: readonly string[], users: readonly string[], groupId: number | null): void {
+  /** Records that message `messageId` carries `fileIds`. Call checkExist() first. */
+  attach(messageId: number, fileIds: readonly string[]): void {
     this.byMessage.set(messageId, [...(this.byMessage.get(messageId) ?? []), ...fileIds]);
-    for (const id of fileIds) {
-      this.carried.set(id, (this.carried.get(id) ?? 0) + 1);
-      const granted = setOf(this.userGrants, id);
-      for (const u of users) granted.add(u);
-      if (groupId !== null) setOf(this.groupGrants, id).add(groupId);
-    }
+    for (const id of fileIds) setOf(this.carriers, id).add(messageId);
   }
 
   /** The message was deleted: it carries no file any more (not part of FileStore: the memory store calls it). */
   detachMessage(messageId: number): void {
     for (const id of this.byMessage.get(messageId) ?? []) {
-      const n = (this.carried.get(id) ?? 1) - 1;
-      if (n > 0) this.carried.set(id, n);
-      else this.carried.delete(id);
+      const carriers = this.carriers.get(id);
+      carriers?.delete(messageId);
+      if (carriers?.size === 0) this.carriers.delete(id);
     }
     this.byMessage.delete(messageId);
   }
@@ -101,15 +94,15 @@ export class MemoryFiles implements FileStore {
     this.ready();
     const file = this.files.get(id);
     if (!file) return false;
-    if (file.uploader === username || this.userGrants.get(id)?.has(username) || this.isAvatar(id)) return true;
-    for (const group of this.groupGrants.get(id) ?? []) if (this.isMember(group, username)) return true;
+    if (file.uploader === username || this.isAvatar(id)) return true;
+    for (const messageId of this.carriers.get(id) ?? []) if (this.seesMessage(messageId, username)) return true;
     return false;
   }
 
   async unreferencedFiles(createdBefore: number, limit: number): Promise<FileRecord[]> {
     this.ready();
     return [...this.files.values()]
-      .filter((f) => f.createdAt < createdBefore && !this.carried.get(f.id) && !this.isAvatar(f.id))
+      .filter((f) => f.createdAt < createdBefore && !this.carriers.has(f.id) && !this.isAvatar(f.id))
       .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))
       .slice(0, limit)
       .map((f) => ({ ...f }));
@@ -119,10 +112,8 @@ export class MemoryFiles implements FileStore {
     this.ready();
     const deleted: string[] = [];
     for (const id of ids) {
-      if (!this.files.has(id) || this.carried.get(id) || this.isAvatar(id)) continue;
+      if (!this.files.has(id) || this.carriers.has(id) || this.isAvatar(id)) continue;
       this.files.delete(id);
-      this.userGrants.delete(id);
-      this.groupGrants.delete(id);
       deleted.push(id);
     }
     return deleted;

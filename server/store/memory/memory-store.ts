@@ -571,7 +571,7 @@ class MemoryMessages implements MessageStore {
     }
     if (stored.kind === 'broadcast') this.data.broadcasts.push(stored);
     if (groupId !== undefined) pushIn(this.data.groupLog, groupId, stored);
-    if (files) this.files.attach(stored.id, files.ids, files.users, groupId ?? null);
+    if (files) this.files.attach(stored.id, files.ids);
     return this.view(stored);
   }
 
@@ -1070,7 +1070,13 @@ export class MemoryStore implements Store {
   private readonly data = new MemoryData();
   private readonly fileRole = new MemoryFiles(
     () => this.data.ready(),
-    (groupId, user) => [...this.data.groups.values()].some((g) => g.id === groupId && g.memberSet.has(user)),
+    (messageId, user) => {
+      const m = this.data.stream[messageId - 1];
+      if (!m) return false;
+      if (m.kind === 'broadcast' || m.from === user || m.to === user) return true;
+      const groupId = this.data.groupOf.get(messageId);
+      return [...this.data.groups.values()].some((g) => g.id === groupId && g.memberSet.has(user));
+    },
     (id) => [...this.data.users.values()].some((u) => u.avatar === id),
   );
   private readonly roles = {

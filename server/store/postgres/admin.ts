@@ -152,7 +152,6 @@ export class PostgresAdmin implements AdminStore {
         'UPDATE block_spans SET blocker = $1 WHERE blocker = $2',
         'UPDATE block_spans SET blocked = $1 WHERE blocked = $2',
         'UPDATE files SET uploader = $1 WHERE uploader = $2',
-        "UPDATE file_grants SET grantee = $1 WHERE kind = 'user' AND grantee = $2",
         'UPDATE tokens SET username = $1 WHERE username = $2',
         'UPDATE blocks SET blocker = $1 WHERE blocker = $2',
         'UPDATE blocks SET blocked = $1 WHERE blocked = $2',

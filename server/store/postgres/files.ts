@@ -1,5 +1,5 @@
-// Upload records, message references and read grants in PostgreSQL (the
-// cluster's FileStore). Schema: migrations.ts step 2.
+// Upload records and message references in PostgreSQL (the cluster's
+// FileStore); who may read a file follows from the messages carrying it. Schema: migrations.ts step 2.
 import type { Pool } from 'pg';
 import type { FileQuota, FileRecord, FileStore } from '../file-store';
 import { changed, inTransaction, rows, toNumber, toNumberOrNull, type Queryable } from './db';
@@ -39,29 +39,15 @@ const USAGE = `SELECT coalesce(sum(f.size), 0) AS bytes FROM files f
   WHERE f.uploader = $1 AND (f.created_at >= $2 OR EXISTS (SELECT 1 FROM message_files mf WHERE mf.file_id = f.id))`;
 
 /**
- * Records that message `messageId` carries `fileIds` (in that order) and
- * grants them to `users` and to the group `groupId` (or none). Runs inside
+ * Records that message `messageId` carries `fileIds` (in that order). Runs inside
  * saveMessage's transaction (message-writer.ts): the foreign key on file_id
  * makes an unknown file fail it, message included.
  */
-export async function insertAttachments(
-  client: Queryable,
-  messageId: number,
-  fileIds: readonly string[],
-  users: readonly string[],
-  groupId: number | null,
-): Promise<void> {
+export async function insertAttachments(client: Queryable, messageId: number, fileIds: readonly string[]): Promise<void> {
   await client.query(
     `INSERT INTO message_files (message_id, position, file_id)
      SELECT $1, t.ord, t.id FROM unnest($2::text[]) WITH ORDINALITY AS t(id, ord)`,
     [messageId, fileIds],
-  );
-  await client.query(
-    `INSERT INTO file_grants (file_id, kind, grantee)
-     SELECT f, 'user', u FROM unnest($1::text[]) f CROSS JOIN unnest($2::text[]) u
-     UNION ALL SELECT f, 'group', $3 FROM unnest($1::text[]) f WHERE $3::text IS NOT NULL
-     ON CONFLICT DO NOTHING`,
-    [fileIds, [...new Set(users)], groupId === null ? null : String(groupId)],
   );
 }
 
@@ -129,10 +115,11 @@ export class PostgresFiles implements FileStore {
       this.pool,
       `SELECT 1 FROM files f WHERE f.id = $1 AND (
          f.uploader = $2
-         OR EXISTS (SELECT 1 FROM file_grants g WHERE g.file_id = f.id AND g.kind = 'user' AND g.grantee = $2)
          OR EXISTS (SELECT 1 FROM users u WHERE u.avatar = f.id)
-         OR EXISTS (SELECT 1 FROM file_grants g JOIN groups gr ON gr.id::text = g.grantee JOIN group_members m ON m.group_name = gr.name
-                    WHERE g.file_id = f.id AND g.kind = 'group' AND m.username = $2))`,
+         OR EXISTS (SELECT 1 FROM message_files mf JOIN messages m ON m.id = mf.message_id
+                    WHERE mf.file_id = f.id AND (m.kind = 'broadcast' OR m.sender = $2 OR m.recipient = $2
+                      OR EXISTS (SELECT 1 FROM groups gr JOIN group_members gm ON gm.group_name = gr.name
+                                 WHERE gr.id = m.group_id AND gm.username = $2))))`,
       [id, username],
     );
     return found.length > 0;
@@ -162,6 +149,7 @@ export class PostgresFiles implements FileStore {
       );
       const doomed = candidates.map((r) => r.id);
       if (doomed.length === 0) return [];
+      // Grants are no longer written (canRead reads the messages); rows from earlier versions still hold the file.
       await client.query('DELETE FROM file_grants WHERE file_id = ANY($1::text[])', [doomed]);
       await changed(client, 'DELETE FROM files WHERE id = ANY($1::text[])', [doomed]);
       return ids.filter((id) => doomed.includes(id));

@@ -15,7 +15,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { ChatMessage } from '../../protocol';
 import { messageRecord } from '../rules';
 import type { MessageFiles, NewMessage } from '../store';
-import { inTransaction, rows, toNumber, toNumberOrNull } from './db';
+import { inTransaction, rows, toNumber } from './db';
 import { insertAttachments } from './files';
 
 interface Job {
@@ -142,10 +142,9 @@ export class MessageWriter {
           if (!row.recipient_ok) throw new Error(`saveMessage: the recipient of message ${row.id} is not a user`);
         }
         await upsertDirectPeers(client, stored);
-        const groupOf = new Map(inserted.map((row) => [toNumber(row.id), toNumberOrNull(row.group_id)]));
         for (const [i, job] of jobs.entries()) {
           const id = stored[i]!.id;
-          if (job.files) await insertAttachments(client, id, job.files.ids, job.files.users, groupOf.get(id) ?? null);
+          if (job.files) await insertAttachments(client, id, job.files.ids);
         }
         return stored;
       });

@@ -58,7 +58,6 @@ export function adminWriteOps(db: Database, s: Statements, base: ReturnType<type
     moveBlockerSpans: p<[string, string]>('UPDATE block_spans SET blocker = ? WHERE blocker = ?'),
     moveBlockedSpans: p<[string, string]>('UPDATE block_spans SET blocked = ? WHERE blocked = ?'),
     moveUploader: p<[string, string]>('UPDATE files SET uploader = ? WHERE uploader = ?'),
-    moveFileGrantee: p<[string, string]>("UPDATE file_grants SET grantee = ? WHERE kind = 'user' AND grantee = ?"),
     moveTokens: p<[string, string]>('UPDATE tokens SET username = ? WHERE username = ?'),
     moveLock: p<[string, string]>('UPDATE login_failures SET username = ? WHERE username = ?'),
     moveBlocker: p<[string, string]>('UPDATE blocks SET blocker = ? WHERE blocker = ?'),
@@ -121,7 +120,7 @@ export function adminWriteOps(db: Database, s: Statements, base: ReturnType<type
       w.copyPositions.run(to, from);
       w.deletePositions.run(from);
       const moves = [w.moveTokens, w.moveBlocker, w.moveBlocked, w.moveOwner, w.moveMember, w.moveSender, w.moveRecipient];
-      moves.push(w.moveMemberSpans, w.moveBlockerSpans, w.moveBlockedSpans, w.moveUploader, w.moveFileGrantee, w.moveReactions);
+      moves.push(w.moveMemberSpans, w.moveBlockerSpans, w.moveBlockedSpans, w.moveUploader, w.moveReactions);
       for (const move of moves) move.run(to, from);
       for (const move of [s.renamePeerOwner, s.renamePeer, s.renameReadOwner, s.renameReceipts]) move.run(to, from);
       s.renamePrivateRecipient.run(to, from);

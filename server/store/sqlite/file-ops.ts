@@ -44,16 +44,13 @@ export function fileWriteOps(s: FileStatements) {
 }
 
 /**
- * Records that message `messageId` carries `fileIds` (in that order) and
- * grants them to `users` and to the group `groupId` (or none). Part of
+ * Records that message `messageId` carries `fileIds` (in that order). Part of
  * saveMessage's step: throws, undoing the message too, when a file does not exist.
  */
-export function attachFiles(s: FileStatements, messageId: number, fileIds: readonly string[], users: readonly string[], groupId: number | null): void {
+export function attachFiles(s: FileStatements, messageId: number, fileIds: readonly string[]): void {
   let position = 1;
   for (const id of fileIds) {
     if (!s.fileExists.get(id)) throw new Error(`saveMessage: no file ${id}`);
     s.insertMessageFile.run(messageId, position++, id);
-    for (const user of users) s.insertGrant.run(id, 'user', user);
-    if (groupId !== null) s.insertGrant.run(id, 'group', String(groupId));
   }
 }

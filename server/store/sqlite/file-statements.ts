@@ -1,4 +1,4 @@
-// The SQLite statements of the file roles (uploads, message references, grants),
+// The SQLite statements of the file roles (uploads, message references),
 // prepared once per connection like statements.ts. Schema: migrations.ts step 3.
 import type { Database, Statement } from 'better-sqlite3';
 import type { FileRecord } from '../file-store';
@@ -48,20 +48,21 @@ export function prepareFileStatements(db: Database) {
        WHERE f.uploader = @uploader AND (f.created_at >= @since OR EXISTS (SELECT 1 FROM message_files mf WHERE mf.file_id = f.id))`,
     ),
     insertMessageFile: p<[number, number, string]>('INSERT INTO message_files (message_id, position, file_id) VALUES (?, ?, ?)'),
-    insertGrant: p<[string, string, string]>('INSERT OR IGNORE INTO file_grants (file_id, kind, grantee) VALUES (?, ?, ?)'),
     /** JSON array of message ids in, every (message, file) pair out, in attach order. */
     attachmentsOf: p<[string], FileRow & { message_id: number }>(
       `SELECT mf.message_id, ${FILE_COLUMNS}
        FROM json_each(?) j JOIN message_files mf ON mf.message_id = j.value JOIN files f ON f.id = mf.file_id
        ORDER BY mf.message_id, mf.position`,
     ),
+    /** See FileStore.canRead: the uploader, everyone for an avatar, else whoever can see a message carrying it now. */
     canRead: p<[{ id: string; user: string }], { one: 1 }>(
       `SELECT 1 AS one FROM files f WHERE f.id = @id AND (
          f.uploader = @user
-         OR EXISTS (SELECT 1 FROM file_grants g WHERE g.file_id = f.id AND g.kind = 'user' AND g.grantee = @user)
          OR EXISTS (SELECT 1 FROM users u WHERE u.avatar = f.id)
-         OR EXISTS (SELECT 1 FROM file_grants g JOIN groups gr ON gr.id = CAST(g.grantee AS INTEGER) JOIN group_members m ON m.group_name = gr.name
-                    WHERE g.file_id = f.id AND g.kind = 'group' AND m.username = @user))`,
+         OR EXISTS (SELECT 1 FROM message_files mf JOIN messages m ON m.id = mf.message_id
+                    WHERE mf.file_id = f.id AND (m.kind = 'broadcast' OR m.sender = @user OR m.recipient = @user
+                      OR EXISTS (SELECT 1 FROM groups gr JOIN group_members gm ON gm.group_name = gr.name
+                                 WHERE gr.id = m.group_id AND gm.username = @user))))`,
     ),
     unreferencedFiles: p<[number, number], FileRow>(
       `SELECT ${FILE_COLUMNS} FROM files f
@@ -73,6 +74,7 @@ export function prepareFileStatements(db: Database) {
     isCarried: p<[string, string], { one: 1 }>(
       'SELECT 1 AS one WHERE EXISTS (SELECT 1 FROM message_files WHERE file_id = ?) OR EXISTS (SELECT 1 FROM users WHERE avatar = ?)',
     ),
+    /** Grants are no longer written (canRead reads the messages); rows from earlier versions still hold the file. */
     deleteGrants: p<[string]>('DELETE FROM file_grants WHERE file_id = ?'),
     deleteFile: p<[string]>('DELETE FROM files WHERE id = ?'),
     hashInUse: p<[string, string], { one: 1 }>(

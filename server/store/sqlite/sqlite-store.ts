@@ -248,7 +248,7 @@ function messages({ s, ready, op, ack }: Sides): MessageStore {
       stored.id =
         stored.kind === 'private' && !files
           ? await savePrivate(stored.from, stored.to, stored.text, stored.ts, stored.replyTo?.id ?? null)
-          : await save(stored, files && { ids: [...files.ids], users: [...new Set(files.users)] });
+          : await save(stored, files && { ids: [...files.ids] });
       return stored;
     },
     async mailbox(query) {

@@ -40,7 +40,7 @@ export function writeOps(s: Statements, known: KnownPairs = new KnownPairs()) {
       s.addPrivateSender.run(recipient, from);
       known.wrote(from, recipient);
     }
-    if (files) attachFiles(s, id, files.ids, files.users, null);
+    if (files) attachFiles(s, id, files.ids);
     return id;
   };
   const putGuard = (username: string, g: LoginGuard) => s.putGuard.run(username, g.failures, g.lockedUntil, g.hourStart, g.hourFailures, g.leaseUntil);
@@ -212,7 +212,7 @@ export function writeOps(s: Statements, known: KnownPairs = new KnownPairs()) {
         message.replyTo?.id ?? null,
       );
       if (!inserted) throw new Error('saveMessage: INSERT returned no id');
-      if (files) attachFiles(s, inserted.id, files.ids, files.users, groupId);
+      if (files) attachFiles(s, inserted.id, files.ids);
       return inserted.id;
     },
 

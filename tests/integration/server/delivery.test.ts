@@ -104,6 +104,26 @@ for (const backend of backends) {
       expect((await third.login('bob', 'bob-pw', { resumeFrom: 999 })).resumeFrom).toBe(10);
     });
 
+    it('WS: an ack sent right before closing still counts (a client quitting without logout)', async () => {
+      const watcher = await h.wsUser(1, 'carol');
+      await watcher.request({ type: 'watch', users: ['bob'] });
+      const alice = await h.wsUser(1, 'alice');
+      for (let round = 1; round <= 3; round++) {
+        await alice.request({ type: 'message', to: 'bob', text: `round ${round}` });
+        const bob = await h.wsUser(0, 'bob');
+        const [got] = await bob.waitMessages(1);
+        expect(got!.message.text).toBe(`round ${round}`);
+        // The ack and the close leave in one go, as when a client quits: no reply is awaited.
+        bob.sendRaw(JSON.stringify({ id: 1, type: 'ack', seq: got!.seq }));
+        bob.close();
+        await watcher.waitEvent('presence', (e) => e.user === 'bob' && !e.online);
+        const again = await h.ws(0);
+        expect((await again.login('bob', 'bob-pw')).resumeFrom).toBe(got!.seq);
+        again.close();
+        await watcher.waitEvent('presence', (e) => e.user === 'bob' && !e.online);
+      }
+    });
+
     it('TCP: delivers queued messages right after sign-in, in order, and counts them as received', async () => {
       const alice = await h.wsUser(0, 'alice');
       await sendMany(alice, 'bob', 5, 'q');

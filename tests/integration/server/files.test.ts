@@ -202,6 +202,32 @@ for (const backend of backends) {
       expect((await download(base(1), unsigned(bc!.message.attachments![0]!.url), await tokenOf(bob))).status).toBe(200);
     });
 
+    it('who may download follows the messages that carry a file: every user for a broadcast (offline ones too), nobody else once it is deleted', async () => {
+      const alice = await h.wsUser(0, 'alice');
+      const bob = await h.wsUser(1, 'bob');
+      const aliceToken = await tokenOf(alice);
+      const all = await upload(base(0), aliceToken, 'all.txt', 'for everyone');
+      await alice.request({ type: 'broadcast', attachments: [all.body.id] });
+      // carol was offline when it was sent; the broadcast is hers to see (Everyone's history), and so is its file.
+      const carol = await h.wsUser(1, 'carol');
+      const everyone = await carol.request({ type: 'history', everyone: true });
+      expect(everyone.messages[0]!.attachments?.[0]?.id).toBe(all.body.id);
+      const carolToken = await tokenOf(carol);
+      expect((await download(base(1), `/api/files/${all.body.id}`, carolToken)).status).toBe(200);
+      // She may forward it too, as any file she can download.
+      await carol.request({ type: 'message', to: 'bob', attachments: [all.body.id] });
+
+      const secret = await upload(base(0), aliceToken, 'secret.txt', 'not for long');
+      const sent = await alice.request({ type: 'message', to: 'bob', attachments: [secret.body.id] });
+      const bobToken = await tokenOf(bob);
+      expect((await download(base(1), `/api/files/${secret.body.id}`, bobToken)).status).toBe(200);
+      await alice.request({ type: 'delete', messageId: sent.message.id });
+      // No message carries it any more: bob gets 404 as for any file he cannot see; the uploader still can.
+      expect((await download(base(1), `/api/files/${secret.body.id}`, bobToken)).status).toBe(404);
+      expect((await bob.expectError({ type: 'message', to: 'carol', attachments: [secret.body.id] })).code).toBe('UNKNOWN_FILE');
+      expect((await download(base(0), `/api/files/${secret.body.id}`, aliceToken)).status).toBe(200);
+    });
+
     it('TCP shows [file: name (size)] with a signed link that downloads', async () => {
       const bob = await h.tcpUser(1, 'bob');
       const alice = await h.wsUser(0, 'alice');

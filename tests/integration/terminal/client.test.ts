@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ChatSession } from '../../../server/client';
 import { wsSocketFactory } from '../../../server/client/node';
 import type { EventOf } from '../../../server/protocol';
+import { upload } from '../../helpers/files';
 import { SGR, spawnInPty, type PtySession } from '../../helpers/pty';
 import { startTestServer, type TestServer } from '../../helpers/test-server';
 import { passwordOf } from '../../helpers/users';
@@ -172,6 +173,26 @@ describe('terminal client', { timeout: 90_000 }, () => {
     expect((await term.waitForExit()).code).toBe(0);
   });
 
+  it('shows a file as [file: name (size)] with a whole link that downloads, live and in history, as nc does', async () => {
+    const bob = await person('bob');
+    const term = await client(['--user', 'dave'], { NO_COLOR: '1' }, { cols: 240 });
+    await signIn(term, 'dave', { prompted: false });
+    const { token } = await bob.session.request({ type: 'file-token' });
+    const origin = `http://127.0.0.1:${server.wsPort}`;
+    const notes = await upload(origin, token, 'notes.txt', 'meeting notes\n');
+    await bob.session.send({ type: 'message', to: 'dave', text: 'read this', attachments: [notes.body.id] });
+    const link = new RegExp(`\\[file: notes\\.txt \\(14 B\\)\\] (${origin}/api/files/${notes.body.id}\\?expires=\\d+&sig=[\\w-]+)$`);
+    await term.waitUntil((r) => r.some((row) => /bob \(private\): read this /.test(row) && link.test(row)), 'the delivery with a whole link');
+    term.type('history bob\r');
+    await term.waitUntil((r) => r.some((row) => /^\d+ \[\d\d:\d\d\] bob: read this /.test(row) && link.test(row)), 'the history line with a whole link');
+    const shown = (await term.rows()).find((row) => link.test(row))!.match(link)![1]!;
+    const res = await fetch(shown);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('meeting notes\n');
+    term.type('\x03');
+    expect((await term.waitForExit()).code).toBe(0);
+  });
+
   it('closing the terminal (SIGHUP) logs out and exits 0', async () => {
     const bob = await person('bob', ['erin']);
     const term = await client(['--user', 'erin']);
@@ -197,6 +218,9 @@ describe('terminal client', { timeout: 90_000 }, () => {
     await term.waitFor('waits in the outbox (1 waiting)');
     term.type('message bob queued two\r');
     await term.waitFor('waits in the outbox (2 waiting)');
+    // Other commands, a reply included, are refused at once and say so: they do not wait.
+    term.type('reply 1 not queued\r');
+    await term.waitFor('error NOT_CONNECTED: Not connected to the server (reconnecting); "reply" was not sent.');
 
     await server.resume();
     // Bob's library session reconnects too; whatever he sends now reaches alice live or on resume, once.

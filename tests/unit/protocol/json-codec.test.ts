@@ -65,6 +65,26 @@ describe('decodeRequest', () => {
     expect(out.error.id).toBe(id);
   });
 
+  it.each([
+    ['{"id":1,"type":"edit","text":"x"}', 'edit: messageId: is required'],
+    ['{"id":2,"type":"edit","messageId":"12","text":"x"}', 'edit: messageId: Invalid input: expected number, received string'],
+    ['{"id":3,"type":"message","to":5,"text":"x"}', 'message: to: Invalid input: expected string, received number'],
+    ['{"id":4,"type":"react","messageId":1,"emoji":null}', 'react: emoji: Invalid input: expected string, received null'],
+  ])('%s names the field and what is wrong with it: %s', (frame, message) => {
+    const out = decodeOutcome(frame);
+    expect(out.ok).toBe(false);
+    if (!out.ok) expect(out.error.error.message).toBe(message);
+  });
+
+  it('a reaction is one emoji: keycaps (1️⃣, #️⃣, *️⃣) are, a bare digit or sign is not', () => {
+    for (const emoji of ['1️⃣', '#️⃣', '*️⃣', '1\u20e3', '🇫🇷', '👍🏽']) {
+      expect(decodeOutcome(JSON.stringify({ id: 1, type: 'react', messageId: 1, emoji })), emoji).toMatchObject({ ok: true });
+    }
+    for (const emoji of ['1', '#', '1️⃣1', '1️⃣2️⃣', 'a\u20e3']) {
+      expect(decodeOutcome(JSON.stringify({ id: 1, type: 'react', messageId: 1, emoji })), emoji).toMatchObject({ ok: false });
+    }
+  });
+
   it('random bytes never throw anything but RequestError', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {

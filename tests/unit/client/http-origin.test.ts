@@ -1,6 +1,6 @@
 // Where the page finds /api/files: the HTTP origin of the server's WebSocket URL.
 import { describe, expect, it } from 'vitest';
-import { httpOrigin } from '../../../renderer/lib/client/http-origin';
+import { httpOrigin } from '../../../server/client';
 
 describe('httpOrigin', () => {
   it('maps ws to http and wss to https, keeping host and port', () => {
