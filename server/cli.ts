@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, defaultDataDir, metricsTarget, optionsFromEnv, resolveConfig, type ServerOptions } from './config';
 import * as admin from './ops/admin';
+import { dropOutputToClosedPipe } from './ops/closed-output';
 import { isProtocolError, Username } from './protocol';
 import { AccountService, accountPolicyOf } from './services/accounts';
 import { AuditService } from './services/audit';
@@ -417,6 +418,8 @@ function addAdminCommands(program: Command): void {
  * has stopped (or the subcommand finished). Exits the process on signals.
  */
 export async function runCli(argv: string[], defaults: { webRoot?: string | null } = {}): Promise<void> {
+  dropOutputToClosedPipe(process.stdout);
+  dropOutputToClosedPipe(process.stderr);
   const program = new Command('chat-server')
     .description('Chat server: plain TCP line protocol (nc-friendly) and WebSocket (JSON), one core.')
     .showHelpAfterError('(run with --help for every option)')

@@ -3,6 +3,7 @@
 // lines are human-readable (pino-pretty); anywhere else they are JSON.
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
+import { dropOutputToClosedPipe } from './ops/closed-output';
 
 export type { Logger };
 
@@ -40,7 +41,11 @@ export function createLogger(level: string, format: LogFormat = 'auto', destinat
       singleLine: true,
       sync,
     });
+    if (destination === undefined) dropOutputToClosedPipe(stream);
     return pino(options, stream);
   }
-  return pino(options, destination ?? pino.destination({ dest: 2, sync }));
+  if (destination !== undefined) return pino(options, destination);
+  const stderr = pino.destination({ dest: 2, sync });
+  dropOutputToClosedPipe(stderr);
+  return pino(options, stderr);
 }

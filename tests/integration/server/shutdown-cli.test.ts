@@ -181,6 +181,23 @@ describe('CLI', () => {
     }
   });
 
+  it('keeps serving when the reader of its output goes away (npm run server | head -1), and still stops cleanly', async () => {
+    const users = path.join(dir, 'users.txt');
+    await writeUsersFile(users, accounts('alice'));
+    const args = ['--host', '127.0.0.1', '--port', '0', '--ws-port', '0', '--data', path.join(dir, 'data'), '--users', users, '--hash-cost', '4'];
+    const { child, ports, exited } = await spawnServer([...args, '--no-web-root', '--log-level', 'debug']);
+    // Both pipes closed on the reader's side: every later line (the log's too) meets EPIPE.
+    child.stdout.destroy();
+    child.stderr.destroy();
+    const alice = await TcpClient.connect(ports.tcp);
+    await alice.login('alice', 'alice-pw');
+    alice.send('whoelse');
+    await alice.waitLine('No one else is online.');
+    alice.close();
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+
   it('--help lists every flag, and every configuration option has one', async () => {
     const run = await runCli(['--help']);
     expect(run.code).toBe(0);
