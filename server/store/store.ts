@@ -486,6 +486,7 @@ export interface AuditEntry {
 export interface AuditQuery {
   /** At most this many, newest first. */
   limit: number;
+  /** Entries whose name has this canonical form (canonicalName): a sign-in typed `ALICE` is part of alice's trail. */
   username?: string;
   action?: string;
   /** Only entries with id < before (paging backwards). */

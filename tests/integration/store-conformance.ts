@@ -1703,6 +1703,13 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(await store.admin.readAudit({ limit: 1, username: a })).toHaveLength(1);
         expect(await store.admin.pruneAudit(T0 + 1)).toBeGreaterThanOrEqual(1);
         expect((await store.admin.readAudit({ limit: 10, username: a })).map((e) => e.action)).toEqual(['lockout']);
+        // A name is matched by its canonical form: a failed sign-in typed in another case is part of the account's trail.
+        await store.admin.appendAudit({ at: T0 + 3, action: 'sign-in-failed', actor: null, username: a.toUpperCase(), address: null, detail: null });
+        const anyCase = await store.admin.readAudit({ limit: 10, username: a.toUpperCase() });
+        expect(anyCase.map((e) => [e.action, e.username])).toEqual([
+          ['sign-in-failed', a.toUpperCase()],
+          ['lockout', a],
+        ]);
       });
 
       it('listUsers and setLock', async () => {

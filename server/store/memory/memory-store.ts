@@ -891,9 +891,10 @@ class MemoryAdmin implements AdminStore {
   async readAudit(query: AuditQuery): Promise<AuditEntry[]> {
     this.data.ready();
     const out: AuditEntry[] = [];
+    const key = query.username === undefined ? undefined : canonicalName(query.username);
     for (let i = this.audit.length - 1; i >= 0 && out.length < query.limit; i--) {
       const e = this.audit[i]!;
-      if (query.username !== undefined && e.username !== query.username) continue;
+      if (key !== undefined && (e.username === null || canonicalName(e.username) !== key)) continue;
       if (query.action !== undefined && e.action !== query.action) continue;
       if (query.before !== undefined && e.id >= query.before) continue;
       if (query.since !== undefined && e.at < query.since) continue;
