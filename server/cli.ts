@@ -448,8 +448,14 @@ export async function runCli(argv: string[], defaults: { webRoot?: string | null
     .description('write a consistent copy of the SQLite database to FILE; safe while the server runs')
     .option('-d, --data <dir>', `data directory of the server (default ${defaultDataDir()}; env CHAT_DATA_DIR)`)
     .option('--force', 'replace FILE if it exists')
-    .action(async (file: string, flags: { data?: string; force?: boolean }) => {
-      const config = resolveConfig({ ...optionsFromEnv(process.env), ...(flags.data ? { dataDir: path.resolve(flags.data) } : {}) });
+    // Taken like the admin commands' store option, to refuse it clearly: PostgreSQL has pg_dump.
+    .option('--postgres <url>', 'refused: a PostgreSQL store is backed up with pg_dump (see the README, "Backups")')
+    .action(async (file: string, flags: { data?: string; force?: boolean; postgres?: string }) => {
+      const config = resolveConfig({
+        ...optionsFromEnv(process.env),
+        ...(flags.data ? { dataDir: path.resolve(flags.data) } : {}),
+        ...(flags.postgres ? { postgresUrl: flags.postgres } : {}),
+      });
       if (config.store !== 'sqlite') {
         throw new ConfigError('backup copies the SQLite store; this configuration uses PostgreSQL: use pg_dump (see the README, "Backups")');
       }

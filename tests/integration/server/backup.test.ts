@@ -92,14 +92,18 @@ describe('backup', () => {
   });
 
   it('says what is wrong with a missing database or a PostgreSQL configuration', async () => {
-    const [empty, pg] = await Promise.all([
+    const [empty, pg, pgFlag] = await Promise.all([
       runCli(['backup', path.join(out, 'x.db'), '--data', path.join(out, 'nothing-here')]),
       runCli(['backup', path.join(out, 'y.db')], { env: { ...process.env, CHAT_POSTGRES_URL: 'postgres://127.0.0.1:1/none' } }),
+      // The store option every admin command takes: the same clear refusal, not "unknown option".
+      runCli(['backup', path.join(out, 'z.db'), '--postgres', 'postgres://127.0.0.1:1/none']),
     ]);
     expect(empty.code).toBe(2);
     expect(empty.stderr).toContain(`No database at ${path.join(out, 'nothing-here', 'chat.db')}`);
-    expect(pg.code).toBe(2);
-    expect(pg.stderr).toMatch(/use pg_dump/);
-    expect(existsSync(path.join(out, 'x.db')) || existsSync(path.join(out, 'y.db'))).toBe(false);
+    for (const refused of [pg, pgFlag]) {
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/use pg_dump/);
+    }
+    expect(['x.db', 'y.db', 'z.db'].some((f) => existsSync(path.join(out, f)))).toBe(false);
   });
 });
