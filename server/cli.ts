@@ -427,10 +427,13 @@ export async function runCli(argv: string[], defaults: { webRoot?: string | null
       const accounts = new AccountService(store.accounts, accountPolicyOf(config));
       const audit = new AuditService(store.admin, { error: (details: object, message: string) => console.error(`warning: ${message}`, details) });
       const password = await readPassword(name);
-      if (flags.update && (await store.accounts.getUser(name))) {
-        await accounts.setPassword(name, password);
-        await audit.record({ action: 'password-changed', actor: adminActor(), username: name });
-        console.log(`Password of ${name} updated.`);
+      const existing = flags.update ? await store.accounts.getUser(name) : null;
+      if (existing) {
+        // The name may be typed in any case; the account is named as registered.
+        const username = existing.username;
+        await accounts.setPassword(username, password);
+        await audit.record({ action: 'password-changed', actor: adminActor(), username });
+        console.log(`Password of ${username} updated.`);
       } else {
         await accounts.create(name, password);
         await audit.record({ action: 'user-added', actor: adminActor(), username: name });
