@@ -147,7 +147,7 @@ export class AccountService {
       throw new LockoutError(locked.code, locked.message, locked.retryAfter);
     }
     if (user && ok) return user.username;
-    const left = this.policy.maxAttempts - lock.failures;
+    const left = lock.attemptsLeft;
     throw new ProtocolError(
       ErrorCode.INVALID_CREDENTIALS,
       `Invalid username or password. ${left} attempt${left === 1 ? '' : 's'} left before the account is locked.`,

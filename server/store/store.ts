@@ -43,6 +43,12 @@ export interface LockState {
   lockedUntil: number | null;
 }
 
+/** What a finished password check leaves: the lock as of now, and how many wrong passwords may still follow. */
+export interface AttemptResult extends LockState {
+  /** Wrong passwords before the name locks: the fewer of what `maxAttempts` and the hourly cap leave. */
+  attemptsLeft: number;
+}
+
 /** The whole lockout row of one name, as the backends keep it. */
 export interface LoginGuard extends LockState {
   /** Start of the current hour of the hourly cap (first failure in it), or null. */
@@ -283,7 +289,7 @@ export interface AccountStore {
    * both limits, a success clears the short counter. Resolves the lock as of
    * `now`, which a success must respect. See rules.finishAttempt.
    */
-  finishLoginAttempt(username: string, now: number, ok: boolean, policy: LockoutPolicy): Promise<LockState>;
+  finishLoginAttempt(username: string, now: number, ok: boolean, policy: LockoutPolicy): Promise<AttemptResult>;
 
   // Sign-in tokens. Every token belongs to a family: the tokens rotated, one
   // from the other, since one sign-in. Times are ms since the epoch.

@@ -42,6 +42,7 @@ import type {
   GroupRecord,
   GroupStore,
   HistoryQuery,
+  AttemptResult,
   LockState,
   LockoutPolicy,
   LoginGuard,
@@ -261,7 +262,7 @@ class MemoryAccounts implements AccountStore {
     return outcome;
   }
 
-  async finishLoginAttempt(username: string, now: number, ok: boolean, policy: LockoutPolicy): Promise<LockState> {
+  async finishLoginAttempt(username: string, now: number, ok: boolean, policy: LockoutPolicy): Promise<AttemptResult> {
     this.data.ready();
     const { next, lock } = finishAttempt(this.locks.get(username), now, ok, policy);
     this.locks.set(username, next);

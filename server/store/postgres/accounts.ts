@@ -6,6 +6,7 @@ import { beginAttempt, currentLock, finishAttempt } from '../rules';
 import type {
   AccountStore,
   AttemptReservation,
+  AttemptResult,
   LockState,
   LockoutPolicy,
   LoginGuard,
@@ -119,7 +120,7 @@ export class PostgresAccounts implements AccountStore {
     });
   }
 
-  finishLoginAttempt(username: string, now: number, ok: boolean, policy: LockoutPolicy): Promise<LockState> {
+  finishLoginAttempt(username: string, now: number, ok: boolean, policy: LockoutPolicy): Promise<AttemptResult> {
     return inTransaction(this.db, async (client) => {
       const { next, lock } = finishAttempt(await lockGuard(client, username), now, ok, policy);
       await putGuard(client, username, next);
