@@ -290,6 +290,12 @@ export interface AccountStore {
    * `now`, which a success must respect. See rules.finishAttempt.
    */
   finishLoginAttempt(username: string, now: number, ok: boolean, policy: LockoutPolicy): Promise<AttemptResult>;
+  /**
+   * Gives back a reservation whose check never ran (the hash queue was full,
+   * the store failed), counting nothing, so the name's next sign-in need not
+   * wait for the lease to end.
+   */
+  releaseLoginAttempt(username: string): Promise<void>;
 
   // Sign-in tokens. Every token belongs to a family: the tokens rotated, one
   // from the other, since one sign-in. Times are ms since the epoch.

@@ -363,6 +363,11 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         // A lease left behind (a node died mid-check) ends at now >= leaseUntil.
         expect(await store.accounts.beginLoginAttempt(who, T0 + 1_001, 1_000)).toEqual({ granted: false, lockedUntil: null });
         expect(await store.accounts.beginLoginAttempt(who, T0 + 1_002, 1_000)).toEqual({ granted: true });
+        // A reservation whose check never ran is given back at once, counting nothing.
+        await store.accounts.releaseLoginAttempt(who);
+        expect(await store.accounts.beginLoginAttempt(who, T0 + 1_003, 1_000)).toEqual({ granted: true });
+        expect(await store.accounts.getLockState(who, T0 + 1_003)).toEqual({ failures: 1, lockedUntil: null });
+        await store.accounts.releaseLoginAttempt(n('never-seen'));
       });
 
       it('finishLoginAttempt counts failures, locks at maxAttempts; a locked name refuses reservations', async () => {

@@ -262,6 +262,12 @@ class MemoryAccounts implements AccountStore {
     return outcome;
   }
 
+  async releaseLoginAttempt(username: string): Promise<void> {
+    this.data.ready();
+    const guard = this.locks.get(username);
+    if (guard) this.locks.set(username, { ...guard, leaseUntil: null });
+  }
+
   async finishLoginAttempt(username: string, now: number, ok: boolean, policy: LockoutPolicy): Promise<AttemptResult> {
     this.data.ready();
     const { next, lock } = finishAttempt(this.locks.get(username), now, ok, policy);

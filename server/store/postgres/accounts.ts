@@ -120,6 +120,10 @@ export class PostgresAccounts implements AccountStore {
     });
   }
 
+  async releaseLoginAttempt(username: string): Promise<void> {
+    await this.db.query('UPDATE login_failures SET lease_until = NULL WHERE username = $1', [username]);
+  }
+
   finishLoginAttempt(username: string, now: number, ok: boolean, policy: LockoutPolicy): Promise<AttemptResult> {
     return inTransaction(this.db, async (client) => {
       const { next, lock } = finishAttempt(await lockGuard(client, username), now, ok, policy);

@@ -86,6 +86,10 @@ export function writeOps(s: Statements, known: KnownPairs = new KnownPairs()) {
       return outcome;
     },
 
+    releaseLoginAttempt(username: string): void {
+      s.releaseLease.run(username);
+    },
+
     finishLoginAttempt(username: string, now: number, ok: boolean, policy: LockoutPolicy): AttemptResult {
       const { next, lock } = finishAttempt(guardOf(s.getGuard.get(username)), now, ok, policy);
       putGuard(username, next);
