@@ -6,7 +6,7 @@
 // returns the lines to print; failures are AdminError with a clear message.
 import type { AccountService } from '../services/accounts';
 import { ADMIN_LOCK_UNTIL } from '../services/accounts';
-import type { AuditService } from '../services/audit';
+import { AUDIT_ACTIONS, type AuditService } from '../services/audit';
 import type { AuditEntry, AuditQuery, GroupRecord, LiveSession, Store, UserSummary } from '../store/store';
 import { POLL_MS, REPORT_STALE_MS } from './control';
 
@@ -202,6 +202,11 @@ export function parseSince(value: string, now: number): number {
 }
 
 export async function readAudit(ctx: AdminContext, query: AuditQuery): Promise<string[]> {
+  // A filter that can match nothing is a typo: say so rather than "No audit entries match."
+  if (!Number.isInteger(query.limit) || query.limit < 1) throw new AdminError(`--limit ${query.limit}: give how many entries to show, at least 1`);
+  if (query.action !== undefined && !(AUDIT_ACTIONS as readonly string[]).includes(query.action)) {
+    throw new AdminError(`--action ${query.action}: the log records ${AUDIT_ACTIONS.join(', ')}`);
+  }
   const entries = await ctx.store.admin.readAudit(query);
   if (ctx.json) return entries.map((e: AuditEntry) => JSON.stringify(e));
   if (entries.length === 0) return ['No audit entries match.'];

@@ -4,21 +4,23 @@
 import type { AdminStore, AuditEntry } from '../store/store';
 
 /** Every action the log records (README, "Audit log"). */
-export type AuditAction =
-  | 'sign-in'
-  | 'sign-in-failed'
-  | 'sign-in-refused'
-  | 'lockout'
-  | 'token-reuse'
-  | 'registered'
-  | 'password-changed'
-  | 'user-added'
-  | 'user-locked'
-  | 'user-unlocked'
-  | 'user-deleted'
-  | 'user-renamed'
-  | 'session-ended'
-  | 'group-deleted';
+export const AUDIT_ACTIONS = [
+  'sign-in',
+  'sign-in-failed',
+  'sign-in-refused',
+  'lockout',
+  'token-reuse',
+  'registered',
+  'password-changed',
+  'user-added',
+  'user-locked',
+  'user-unlocked',
+  'user-deleted',
+  'user-renamed',
+  'session-ended',
+  'group-deleted',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export type AuditEvent = Partial<Omit<AuditEntry, 'id' | 'at' | 'action'>> & { action: AuditAction };
 

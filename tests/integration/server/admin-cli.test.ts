@@ -134,6 +134,9 @@ describe('admin CLI against a running SQLite node', () => {
     const bad = await runCli(['audit', '--since', 'yesterday-ish', ...store]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--since yesterday-ish: give a date');
+    const [noLimit, typo] = await Promise.all([runCli(['audit', '--limit', '0', ...store]), runCli(['audit', '--action', 'login-failed', ...store])]);
+    expect(noLimit).toMatchObject({ code: 2, stderr: expect.stringContaining('--limit 0: give how many entries to show, at least 1') });
+    expect(typo).toMatchObject({ code: 2, stderr: expect.stringContaining('--action login-failed: the log records sign-in, sign-in-failed,') });
   });
 
   it('groups list and delete; members signed in are told', async () => {
