@@ -4,6 +4,7 @@
 // describe live state read it at scrape time through MetricSources, which the
 // core fills in. Served as text by transport/metrics-http.ts.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { MessageKind } from './protocol/models';
 
 /** What the gauges read when scraped; every source defaults to "nothing". */
 export interface MetricSources {
@@ -14,6 +15,9 @@ export interface MetricSources {
   /** Password hashes waiting for a thread (queued behind the running ones). */
   hashQueue(): number;
 }
+
+/** The transports whose series always appear. */
+const TRANSPORTS = ['tcp', 'ws'] as const;
 
 /** Latency buckets in seconds: 0.5 ms to 10 s. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -32,6 +36,15 @@ interface SeriesRecord {
   bucketValues: Record<number, number>;
   sum: number;
   count: number;
+}
+
+/**
+ * Creates the series of `values` at 0, so a scrape shows them before their
+ * first count: a dashboard or alert sees 0 rather than no series, and rate()
+ * counts the first increment.
+ */
+function startAtZero<L extends string>(counter: Counter<L>, label: L, values: readonly string[]): void {
+  for (const value of values) counter.inc({ [label]: value } as Partial<Record<L, string>>, 0);
 }
 
 /**
@@ -133,6 +146,8 @@ export class LabelCounter<L extends string> {
     name: string,
     help: string,
     private readonly label: L,
+    /** Label values whose series start at 0 (see startAtZero). */
+    values: readonly string[] = [],
   ) {
     const fold = (counter: Counter<L>) => this.fold(counter);
     this.counter = new Counter<L>({
@@ -144,6 +159,7 @@ export class LabelCounter<L extends string> {
         fold(this);
       },
     });
+    startAtZero(this.counter, label, values);
   }
 
   /** Counts one for the series whose label is `value`. */
@@ -165,9 +181,11 @@ export class Metrics {
   readonly registry = new Registry();
   private sources: MetricSources = { connections: () => ({}), sessions: () => 0, hashQueue: () => 0 };
 
-  /** A counter in this registry, split by one label. */
-  private counter<L extends string>(name: string, help: string, label: L): Counter<L> {
-    return new Counter({ name, help, labelNames: [label], registers: [this.registry] });
+  /** A counter in this registry, split by one label, whose series for `values` start at 0. */
+  private counter<L extends string>(name: string, help: string, label: L, values: readonly string[]): Counter<L> {
+    const counter = new Counter<L>({ name, help, labelNames: [label], registers: [this.registry] });
+    startAtZero(counter, label, values);
+    return counter;
   }
 
   /** A latency histogram (LATENCY_BUCKETS) in this registry, optionally split by one label. */
@@ -188,7 +206,7 @@ export class Metrics {
   }
 
   /** Messages stored, by kind (private, broadcast, group): count(kind). */
-  readonly messages = new LabelCounter(this.registry, 'chat_messages_total', 'Messages stored, by kind', 'kind');
+  readonly messages = new LabelCounter(this.registry, 'chat_messages_total', 'Messages stored, by kind', 'kind', MessageKind.options);
   /** Live deliveries: message timestamp to the hand-off to the recipient's connection on this node. */
   readonly deliveryLatency = this.latency(
     'chat_delivery_latency_seconds',
@@ -197,9 +215,14 @@ export class Metrics {
   /** Store writes, until committed. */
   readonly storeCommit = this.latency('chat_store_commit_seconds', 'Store writes, from the call until the store committed them, by operation', 'operation');
   /** Commands refused by the per-connection rate limit. */
-  readonly rateLimited = this.counter('chat_rate_limited_total', 'Commands refused by the per-connection rate limit (RATE_LIMITED), by transport', 'transport');
+  readonly rateLimited = this.counter(
+    'chat_rate_limited_total',
+    'Commands refused by the per-connection rate limit (RATE_LIMITED), by transport',
+    'transport',
+    TRANSPORTS,
+  );
   /** Sign-in attempts by outcome. */
-  readonly signIns = this.counter('chat_sign_ins_total', 'Password and token sign-ins, by result (ok, failed, locked)', 'result');
+  readonly signIns = this.counter('chat_sign_ins_total', 'Password and token sign-ins, by result (ok, failed, locked)', 'result', ['ok', 'failed', 'locked']);
   /** Cluster only: publish-to-receive time of events from other nodes. */
   readonly busLag = this.latency('chat_bus_lag_seconds', 'Cluster bus: from publication on another node to receipt on this one (needs synchronised clocks)');
 
@@ -213,7 +236,7 @@ export class Metrics {
       collect() {
         this.reset();
         // Both transports always appear, so a dashboard sees 0 rather than no series.
-        const counts = { tcp: 0, ws: 0, ...sources().connections() };
+        const counts = { ...Object.fromEntries(TRANSPORTS.map((t) => [t, 0])), ...sources().connections() };
         for (const [transport, n] of Object.entries(counts)) this.set({ transport }, n);
       },
     });

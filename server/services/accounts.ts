@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { canonicalName, ErrorCode, MAX_PASSWORD_LENGTH, ProtocolError, RESERVED_NAMES, Username, Password } from '../protocol';
 import type { ServerConfig } from '../config';
-import type { AccountStore } from '../store/store';
+import type { AccountStore, UserRecord } from '../store/store';
 import { assertAcceptablePassword } from './password-policy';
 import { hashPassword, hashToken, newToken, verifyPassword, type HashRequester } from './passwords';
 
@@ -132,8 +132,17 @@ export class AccountService {
   /** Resolves the registered spelling of the user signed in. */
   private async verifyReserved(typed: string, key: string, password: string, hashAs: HashRequester | undefined): Promise<string> {
     await this.reserveAttempt(key);
-    const user = await this.store.getUser(typed);
-    const ok = (await verifyPassword(password, user?.passwordHash ?? (await this.getDummyHash(hashAs)), hashAs)) && user !== null;
+    let user: UserRecord | null;
+    let ok: boolean;
+    try {
+      user = await this.store.getUser(typed);
+      ok = (await verifyPassword(password, user?.passwordHash ?? (await this.getDummyHash(hashAs)), hashAs)) && user !== null;
+    } catch (err) {
+      // The check never ran (SERVER_BUSY from a full hash queue, a store error): free the name
+      // at once, or every sign-in for it, its owner's too, would wait for the lease to end.
+      await this.store.releaseLoginAttempt(key).catch(() => undefined);
+      throw err;
+    }
     const now = this.now();
     const lock = await this.store.finishLoginAttempt(key, now, ok, {
       maxAttempts: this.policy.maxAttempts,
@@ -147,7 +156,7 @@ export class AccountService {
       throw new LockoutError(locked.code, locked.message, locked.retryAfter);
     }
     if (user && ok) return user.username;
-    const left = this.policy.maxAttempts - lock.failures;
+    const left = lock.attemptsLeft;
     throw new ProtocolError(
       ErrorCode.INVALID_CREDENTIALS,
       `Invalid username or password. ${left} attempt${left === 1 ? '' : 's'} left before the account is locked.`,

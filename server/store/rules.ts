@@ -5,7 +5,7 @@
 import { ErrorCode, ProtocolError } from '../protocol/errors';
 import { REPLY_EXCERPT_LENGTH } from '../protocol/limits';
 import type { ChatMessage, Reaction, ReplyQuote } from '../protocol/models';
-import type { AttemptReservation, AwayWindow, HistoryQuery, LockState, LockoutPolicy, LoginGuard, NewMessage } from './store';
+import type { AttemptReservation, AttemptResult, AwayWindow, HistoryQuery, LockState, LockoutPolicy, LoginGuard, NewMessage } from './store';
 
 const UNLOCKED: LockState = { failures: 0, lockedUntil: null };
 
@@ -51,12 +51,15 @@ export function beginAttempt(row: LoginGuard | undefined, now: number, leaseMs: 
  * guesses does not reset the attacker's budget. Returns the lock as of now:
  * a success that finds the name locked (checked again after hashing) must be refused.
  */
-export function finishAttempt(row: LoginGuard | undefined, now: number, ok: boolean, policy: LockoutPolicy): { next: LoginGuard; lock: LockState } {
+export function finishAttempt(row: LoginGuard | undefined, now: number, ok: boolean, policy: LockoutPolicy): { next: LoginGuard; lock: AttemptResult } {
   const guard = { ...(row ?? FRESH_GUARD), leaseUntil: null };
   const lock = currentLock(guard, now);
+  // The hourly cap may be nearer than the short rule's limit: say whichever locks first.
+  const left = (next: LoginGuard) =>
+    Math.min(policy.maxAttempts - next.failures, policy.maxPerHour - (next.hourStart === null || now >= next.hourStart + HOUR_MS ? 0 : next.hourFailures));
   if (ok) {
     const next = { ...guard, failures: 0, lockedUntil: lock.lockedUntil };
-    return { next, lock: { failures: 0, lockedUntil: lock.lockedUntil } };
+    return { next, lock: { failures: 0, lockedUntil: lock.lockedUntil, attemptsLeft: left(next) } };
   }
   const short = nextLockAfterFailure(lock, now, policy.maxAttempts, policy.lockMs);
   const newHour = guard.hourStart === null || now >= guard.hourStart + HOUR_MS;
@@ -69,7 +72,7 @@ export function finishAttempt(row: LoginGuard | undefined, now: number, ok: bool
     hourFailures = 0;
   }
   const next: LoginGuard = { failures: short.failures, lockedUntil, hourStart, hourFailures, leaseUntil: null };
-  return { next, lock: { failures: short.failures, lockedUntil } };
+  return { next, lock: { failures: short.failures, lockedUntil, attemptsLeft: left(next) } };
 }
 
 /** A limit as a row count: anything not a positive number means "nothing" (SQLite would read a negative LIMIT as "no limit"). */

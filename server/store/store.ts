@@ -43,6 +43,12 @@ export interface LockState {
   lockedUntil: number | null;
 }
 
+/** What a finished password check leaves: the lock as of now, and how many wrong passwords may still follow. */
+export interface AttemptResult extends LockState {
+  /** Wrong passwords before the name locks: the fewer of what `maxAttempts` and the hourly cap leave. */
+  attemptsLeft: number;
+}
+
 /** The whole lockout row of one name, as the backends keep it. */
 export interface LoginGuard extends LockState {
   /** Start of the current hour of the hourly cap (first failure in it), or null. */
@@ -286,7 +292,13 @@ export interface AccountStore {
    * both limits, a success clears the short counter. Resolves the lock as of
    * `now`, which a success must respect. See rules.finishAttempt.
    */
-  finishLoginAttempt(username: string, now: number, ok: boolean, policy: LockoutPolicy): Promise<LockState>;
+  finishLoginAttempt(username: string, now: number, ok: boolean, policy: LockoutPolicy): Promise<AttemptResult>;
+  /**
+   * Gives back a reservation whose check never ran (the hash queue was full,
+   * the store failed), counting nothing, so the name's next sign-in need not
+   * wait for the lease to end.
+   */
+  releaseLoginAttempt(username: string): Promise<void>;
 
   // Sign-in tokens. Every token belongs to a family: the tokens rotated, one
   // from the other, since one sign-in. Times are ms since the epoch.
@@ -489,6 +501,7 @@ export interface AuditEntry {
 export interface AuditQuery {
   /** At most this many, newest first. */
   limit: number;
+  /** Entries whose name has this canonical form (canonicalName): a sign-in typed `ALICE` is part of alice's trail. */
   username?: string;
   action?: string;
   /** Only entries with id < before (paging backwards). */

@@ -312,21 +312,21 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
 
       it('counts failures, locks at maxAttempts with the counter restarted, and unlocks when the lock expires', async () => {
         const who = n('victim');
-        expect(await fail(who, T0)).toEqual({ failures: 1, lockedUntil: null });
-        expect(await fail(who, T0 + 1)).toEqual({ failures: 2, lockedUntil: null });
+        expect(await fail(who, T0)).toEqual({ failures: 1, lockedUntil: null, attemptsLeft: 2 });
+        expect(await fail(who, T0 + 1)).toEqual({ failures: 2, lockedUntil: null, attemptsLeft: 1 });
         expect(await store.accounts.getLockState(who, T0 + 2)).toEqual({ failures: 2, lockedUntil: null });
 
         const locked = await fail(who, T0 + 10);
-        expect(locked).toEqual({ failures: 0, lockedUntil: T0 + 10 + LOCK_MS });
+        expect(locked).toEqual({ failures: 0, lockedUntil: T0 + 10 + LOCK_MS, attemptsLeft: MAX });
         expect(await store.accounts.getLockState(who, T0 + 11)).toEqual({ failures: 0, lockedUntil: T0 + 10 + LOCK_MS });
         expect(await store.accounts.getLockState(who, T0 + 10 + LOCK_MS - 1)).toEqual({ failures: 0, lockedUntil: T0 + 10 + LOCK_MS });
 
         // now >= lockedUntil: the lock is over and the count starts again.
         const after = T0 + 10 + LOCK_MS;
         expect(await store.accounts.getLockState(who, after)).toEqual({ failures: 0, lockedUntil: null });
-        expect(await fail(who, after)).toEqual({ failures: 1, lockedUntil: null });
-        expect(await fail(who, after + 1)).toEqual({ failures: 2, lockedUntil: null });
-        expect(await fail(who, after + 2)).toEqual({ failures: 0, lockedUntil: after + 2 + LOCK_MS });
+        expect(await fail(who, after)).toEqual({ failures: 1, lockedUntil: null, attemptsLeft: 2 });
+        expect(await fail(who, after + 1)).toEqual({ failures: 2, lockedUntil: null, attemptsLeft: 1 });
+        expect(await fail(who, after + 2)).toEqual({ failures: 0, lockedUntil: after + 2 + LOCK_MS, attemptsLeft: MAX });
       });
 
       it('clearFailedLogins resets the counter; counters are per name and case-sensitive', async () => {
@@ -338,7 +338,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         await store.accounts.clearFailedLogins(who);
         expect(await store.accounts.getLockState(who, T0)).toEqual({ failures: 0, lockedUntil: null });
         expect(await store.accounts.getLockState(other, T0)).toEqual({ failures: 1, lockedUntil: null });
-        expect(await fail(who, T0)).toEqual({ failures: 1, lockedUntil: null });
+        expect(await fail(who, T0)).toEqual({ failures: 1, lockedUntil: null, attemptsLeft: 2 });
       });
 
       it('finishLoginAttempt is atomic: concurrent failures are all counted', async () => {
@@ -358,11 +358,16 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         // Another name is independent.
         expect(await store.accounts.beginLoginAttempt(n('other'), T0, 1_000)).toEqual({ granted: true });
         // Finishing gives the slot back.
-        expect(await store.accounts.finishLoginAttempt(who, T0 + 1, false, POLICY)).toEqual({ failures: 1, lockedUntil: null });
+        expect(await store.accounts.finishLoginAttempt(who, T0 + 1, false, POLICY)).toEqual({ failures: 1, lockedUntil: null, attemptsLeft: 2 });
         expect(await store.accounts.beginLoginAttempt(who, T0 + 2, 1_000)).toEqual({ granted: true });
         // A lease left behind (a node died mid-check) ends at now >= leaseUntil.
         expect(await store.accounts.beginLoginAttempt(who, T0 + 1_001, 1_000)).toEqual({ granted: false, lockedUntil: null });
         expect(await store.accounts.beginLoginAttempt(who, T0 + 1_002, 1_000)).toEqual({ granted: true });
+        // A reservation whose check never ran is given back at once, counting nothing.
+        await store.accounts.releaseLoginAttempt(who);
+        expect(await store.accounts.beginLoginAttempt(who, T0 + 1_003, 1_000)).toEqual({ granted: true });
+        expect(await store.accounts.getLockState(who, T0 + 1_003)).toEqual({ failures: 1, lockedUntil: null });
+        await store.accounts.releaseLoginAttempt(n('never-seen'));
       });
 
       it('finishLoginAttempt counts failures, locks at maxAttempts; a locked name refuses reservations', async () => {
@@ -370,14 +375,16 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         for (let i = 0; i < MAX; i++) {
           expect(await store.accounts.beginLoginAttempt(who, T0 + i, 1_000)).toEqual({ granted: true });
           const lock = await store.accounts.finishLoginAttempt(who, T0 + i, false, POLICY);
-          expect(lock).toEqual(i < MAX - 1 ? { failures: i + 1, lockedUntil: null } : { failures: 0, lockedUntil: T0 + i + LOCK_MS });
+          expect(lock).toEqual(
+            i < MAX - 1 ? { failures: i + 1, lockedUntil: null, attemptsLeft: MAX - i - 1 } : { failures: 0, lockedUntil: T0 + i + LOCK_MS, attemptsLeft: 2 },
+          );
         }
         const until = T0 + MAX - 1 + LOCK_MS;
         expect(await store.accounts.beginLoginAttempt(who, T0 + 10, 1_000)).toEqual({ granted: false, lockedUntil: until });
         expect(await store.accounts.getLockState(who, T0 + 10)).toEqual({ failures: 0, lockedUntil: until });
         expect(await store.accounts.beginLoginAttempt(who, until, 1_000)).toEqual({ granted: true });
-        // A success clears the short counter.
-        expect(await store.accounts.finishLoginAttempt(who, until, true, POLICY)).toEqual({ failures: 0, lockedUntil: null });
+        // A success clears the short counter; the hourly cap (5) has 2 failures left, fewer than the short rule's 3.
+        expect(await store.accounts.finishLoginAttempt(who, until, true, POLICY)).toEqual({ failures: 0, lockedUntil: null, attemptsLeft: 2 });
       });
 
       it('finishLoginAttempt: the hourly cap locks for an hour, and a success does not reset it', async () => {
@@ -390,16 +397,16 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         await fail();
         await fail();
         expect(await store.accounts.beginLoginAttempt(who, t, 1_000)).toEqual({ granted: true });
-        expect(await store.accounts.finishLoginAttempt(who, t, true, POLICY)).toEqual({ failures: 0, lockedUntil: null });
+        expect(await store.accounts.finishLoginAttempt(who, t, true, POLICY)).toEqual({ failures: 0, lockedUntil: null, attemptsLeft: 3 });
         await fail();
         await fail();
         t += 10;
         // Fifth failure inside the hour (maxPerHour 5): locked for an hour from now.
-        expect(await fail()).toEqual({ failures: 0, lockedUntil: t + HOUR });
+        expect(await fail()).toEqual({ failures: 0, lockedUntil: t + HOUR, attemptsLeft: MAX });
         expect(await store.accounts.beginLoginAttempt(who, t + HOUR - 1, 1_000)).toEqual({ granted: false, lockedUntil: t + HOUR });
         t += HOUR;
         // A new hour: counting starts again.
-        expect(await fail()).toEqual({ failures: 1, lockedUntil: null });
+        expect(await fail()).toEqual({ failures: 1, lockedUntil: null, attemptsLeft: 2 });
       });
     });
 
@@ -1721,6 +1728,13 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(await store.admin.readAudit({ limit: 1, username: a })).toHaveLength(1);
         expect(await store.admin.pruneAudit(T0 + 1)).toBeGreaterThanOrEqual(1);
         expect((await store.admin.readAudit({ limit: 10, username: a })).map((e) => e.action)).toEqual(['lockout']);
+        // A name is matched by its canonical form: a failed sign-in typed in another case is part of the account's trail.
+        await store.admin.appendAudit({ at: T0 + 3, action: 'sign-in-failed', actor: null, username: a.toUpperCase(), address: null, detail: null });
+        const anyCase = await store.admin.readAudit({ limit: 10, username: a.toUpperCase() });
+        expect(anyCase.map((e) => [e.action, e.username])).toEqual([
+          ['sign-in-failed', a.toUpperCase()],
+          ['lockout', a],
+        ]);
       });
 
       it('listUsers and setLock', async () => {

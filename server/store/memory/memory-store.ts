@@ -42,6 +42,7 @@ import type {
   GroupRecord,
   GroupStore,
   HistoryQuery,
+  AttemptResult,
   LockState,
   LockoutPolicy,
   LoginGuard,
@@ -261,7 +262,13 @@ class MemoryAccounts implements AccountStore {
     return outcome;
   }
 
-  async finishLoginAttempt(username: string, now: number, ok: boolean, policy: LockoutPolicy): Promise<LockState> {
+  async releaseLoginAttempt(username: string): Promise<void> {
+    this.data.ready();
+    const guard = this.locks.get(username);
+    if (guard) this.locks.set(username, { ...guard, leaseUntil: null });
+  }
+
+  async finishLoginAttempt(username: string, now: number, ok: boolean, policy: LockoutPolicy): Promise<AttemptResult> {
     this.data.ready();
     const { next, lock } = finishAttempt(this.locks.get(username), now, ok, policy);
     this.locks.set(username, next);
@@ -892,9 +899,10 @@ class MemoryAdmin implements AdminStore {
   async readAudit(query: AuditQuery): Promise<AuditEntry[]> {
     this.data.ready();
     const out: AuditEntry[] = [];
+    const key = query.username === undefined ? undefined : canonicalName(query.username);
     for (let i = this.audit.length - 1; i >= 0 && out.length < query.limit; i--) {
       const e = this.audit[i]!;
-      if (query.username !== undefined && e.username !== query.username) continue;
+      if (key !== undefined && (e.username === null || canonicalName(e.username) !== key)) continue;
       if (query.action !== undefined && e.action !== query.action) continue;
       if (query.before !== undefined && e.id >= query.before) continue;
       if (query.since !== undefined && e.at < query.since) continue;

@@ -6,6 +6,7 @@ import { beginAttempt, currentLock, finishAttempt } from '../rules';
 import type {
   AccountStore,
   AttemptReservation,
+  AttemptResult,
   LockState,
   LockoutPolicy,
   LoginGuard,
@@ -119,7 +120,11 @@ export class PostgresAccounts implements AccountStore {
     });
   }
 
-  finishLoginAttempt(username: string, now: number, ok: boolean, policy: LockoutPolicy): Promise<LockState> {
+  async releaseLoginAttempt(username: string): Promise<void> {
+    await this.db.query('UPDATE login_failures SET lease_until = NULL WHERE username = $1', [username]);
+  }
+
+  finishLoginAttempt(username: string, now: number, ok: boolean, policy: LockoutPolicy): Promise<AttemptResult> {
     return inTransaction(this.db, async (client) => {
       const { next, lock } = finishAttempt(await lockGuard(client, username), now, ok, policy);
       await putGuard(client, username, next);

@@ -58,7 +58,8 @@ export class PostgresAdmin implements AdminStore {
       args.push(value);
       where.push(sql.replace('?', `$${args.length}`));
     };
-    if (query.username !== undefined) add('username = ?', query.username);
+    // Names in the log passed the protocol's ASCII name pattern, whose canonical form is lower().
+    if (query.username !== undefined) add('lower(username) = ?', canonicalName(query.username));
     if (query.action !== undefined) add('action = ?', query.action);
     if (query.before !== undefined) add('id < ?', query.before);
     if (query.since !== undefined) add('at >= ?', query.since);

@@ -180,7 +180,8 @@ export function adminReads(db: Database, s: Statements, ready: () => void): Admi
         where.push(condition);
         args.push(value);
       };
-      if (query.username !== undefined) add('username = ?', query.username);
+      // Names in the log passed the protocol's ASCII name pattern, whose canonical form is SQLite's lower().
+      if (query.username !== undefined) add('lower(username) = ?', canonicalName(query.username));
       if (query.action !== undefined) add('action = ?', query.action);
       if (query.before !== undefined) add('id < ?', query.before);
       if (query.since !== undefined) add('at >= ?', query.since);

@@ -89,6 +89,7 @@ function accounts({ s, ready, op }: Sides): AccountStore {
     clearFailedLogins: op('clearFailedLogins'),
     beginLoginAttempt: op('beginLoginAttempt'),
     finishLoginAttempt: op('finishLoginAttempt'),
+    releaseLoginAttempt: op('releaseLoginAttempt'),
     createToken: op('createToken'),
     rotateToken: op('rotateToken'),
     revokeToken: op('revokeToken'),

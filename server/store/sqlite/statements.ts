@@ -177,6 +177,7 @@ export function prepareStatements(db: Database) {
     getLock: p<[string], LockRow>('SELECT failures, locked_until FROM login_failures WHERE username = ?'),
     clearLock: p<[string]>('DELETE FROM login_failures WHERE username = ?'),
     getGuard: p<[string], GuardRow>('SELECT failures, locked_until, hour_start, hour_failures, lease_until FROM login_failures WHERE username = ?'),
+    releaseLease: p<[string]>('UPDATE login_failures SET lease_until = NULL WHERE username = ?'),
     putGuard: p<[string, number, number | null, number | null, number, number | null]>(
       `INSERT INTO login_failures (username, failures, locked_until, hour_start, hour_failures, lease_until) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (username) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until,

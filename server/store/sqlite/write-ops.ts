@@ -6,7 +6,7 @@ import { awayAtSignIn, beginAttempt, finishAttempt } from '../rules';
 import type {
   AttemptReservation,
   GroupRecord,
-  LockState,
+  AttemptResult,
   LockoutPolicy,
   LoginGuard,
   MessageFiles,
@@ -86,7 +86,11 @@ export function writeOps(s: Statements, known: KnownPairs = new KnownPairs()) {
       return outcome;
     },
 
-    finishLoginAttempt(username: string, now: number, ok: boolean, policy: LockoutPolicy): LockState {
+    releaseLoginAttempt(username: string): void {
+      s.releaseLease.run(username);
+    },
+
+    finishLoginAttempt(username: string, now: number, ok: boolean, policy: LockoutPolicy): AttemptResult {
       const { next, lock } = finishAttempt(guardOf(s.getGuard.get(username)), now, ok, policy);
       putGuard(username, next);
       return lock;

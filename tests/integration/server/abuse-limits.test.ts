@@ -142,6 +142,11 @@ describe('sign-in budgets before hashing', () => {
     const busy = replies.filter((r) => !r.ok && r.error.code === 'SERVER_BUSY');
     expect(busy.length).toBeGreaterThan(0);
     for (const r of busy) if (!r.ok) expect(r.error.retryAfter).toBeGreaterThanOrEqual(1);
+    // A refused sign-in was never checked, so it leaves its name free: the next one for it is
+    // checked at once, not held up (then RATE_LIMITED) by a reservation nobody is using.
+    const refusedName = `guess${replies.findIndex((r) => !r.ok && r.error.code === 'SERVER_BUSY')}`;
+    const again = await (await ws()).send({ type: 'login', username: refusedName, password: 'not-it' }, 30_000);
+    expect(again).toMatchObject({ ok: false, error: { code: 'INVALID_CREDENTIALS' } });
   });
 });
 

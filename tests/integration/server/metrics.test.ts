@@ -95,6 +95,10 @@ describe('where metrics are served', () => {
       const own = await get(`http://127.0.0.1:${port}/metrics`);
       expect(own.status).toBe(200);
       expect(own.body).toContain('chat_sessions 0');
+      // Before any traffic every documented series is there at 0, not missing.
+      for (const kind of ['private', 'broadcast', 'group']) expect(sample(own.body, `chat_messages_total{kind="${kind}"}`)).toBe(0);
+      for (const result of ['ok', 'failed', 'locked']) expect(sample(own.body, `chat_sign_ins_total{result="${result}"}`)).toBe(0);
+      for (const transport of ['tcp', 'ws']) expect(sample(own.body, `chat_rate_limited_total{transport="${transport}"}`)).toBe(0);
       expect((await get(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
       expect((await get(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
       expect((await get(`http://127.0.0.1:${port}/`)).status).toBe(404);

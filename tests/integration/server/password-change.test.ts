@@ -41,8 +41,14 @@ describe('password change ends live sessions [sqlite]', () => {
     const data = ['--data', srv.dataDir, '--hash-cost', '4'];
     expect(await runCli(['adduser', 'alice', '--update', ...data], { stdin: 'alice-new-password\n' })).toMatchObject({ code: 0 });
     expect((await alice.waitClosed(ENDED_WITHIN_MS)).reason).toBe('password changed: sign in again');
-    expect(await runCli(['adduser', 'BOB', '--update', ...data], { stdin: 'bob-new-password\n' })).toMatchObject({ code: 0 });
+    // Named in another case: the answer and the audit log name the account as registered.
+    expect(await runCli(['adduser', 'BOB', '--update', ...data], { stdin: 'bob-new-password\n' })).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('Password of bob updated.'),
+    });
     await bob.waitClosed(ENDED_WITHIN_MS);
+    const audit = await runCli(['audit', '--action', 'password-changed', '--limit', '1', '--json', '--data', srv.dataDir]);
+    expect(JSON.parse(audit.stdout)).toMatchObject({ action: 'password-changed', username: 'bob' });
 
     // Others keep their sessions; the new password signs in, and the new session is not ended.
     expect((await carol.request({ type: 'whoelse' })).users).toEqual([]);

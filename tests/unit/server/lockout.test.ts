@@ -111,6 +111,17 @@ describe('lockout', () => {
     expect(await attempt('alice', 'x')).toMatchObject({ code: 'ACCOUNT_LOCKED', retryAfter: 3_600 });
   });
 
+  it('the attempts left are counted to whichever lock comes first, the short one or the hourly cap', async () => {
+    for (let i = 0; i < 3; i++) await attempt('alice', 'x');
+    now += 1_500;
+    await attempt('alice', 'x');
+    await attempt('alice', 'x');
+    expect(await attempt('alice', 'right-pw')).toBe('ok');
+    // 6 of the 7 failures an hour allows: one wrong password more locks for an hour, though the short rule would allow two.
+    expect(await attempt('alice', 'x')).toMatchObject({ code: 'INVALID_CREDENTIALS', message: expect.stringContaining('1 attempt left') });
+    expect(await attempt('alice', 'x')).toMatchObject({ code: 'ACCOUNT_LOCKED', retryAfter: 3_600 });
+  });
+
   it('tokens: valid for their user until expiry or revocation; a password change revokes them', async () => {
     const { token, expiresAt } = await accounts.issueToken('alice');
     expect(expiresAt).toBe(now + 60_000);
