@@ -244,7 +244,7 @@ await describeWithServices('PostgreSQL store', ['postgres'], ({ postgresUrl }) =
     for (const store of stores) expect(await store.accounts.getLockState('carol', now + 1)).toEqual({ failures: 0, lockedUntil: now + 60_000 });
     // Once the lock has expired the count starts again from zero.
     expect(await stores[1]!.accounts.getLockState('carol', now + 60_000)).toEqual({ failures: 0, lockedUntil: null });
-    expect(await stores[1]!.accounts.finishLoginAttempt('carol', now + 60_001, false, policy)).toEqual({ failures: 1, lockedUntil: null });
+    expect(await stores[1]!.accounts.finishLoginAttempt('carol', now + 60_001, false, policy)).toEqual({ failures: 1, lockedUntil: null, attemptsLeft: 2 });
   });
 
   it('never lets a user and a group share a name, even when created concurrently on two nodes', async () => {

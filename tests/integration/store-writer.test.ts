@@ -283,6 +283,7 @@ describe('SQLite writer thread', () => {
     expect(await store.accounts.finishLoginAttempt('ann', T0, false, { maxAttempts: 3, lockMs: 1000, maxPerHour: 5 })).toEqual({
       failures: 1,
       lockedUntil: null,
+      attemptsLeft: 2,
     });
     expect(await store.accounts.getLockState('ann', T0)).toEqual({ failures: 1, lockedUntil: null });
     await store.accounts.clearFailedLogins('ann');
@@ -303,7 +304,7 @@ describe('SQLite writer thread', () => {
     await store.messages.ack('ben', hi.id);
     expect(await store.messages.lastAcked('ben')).toBe(hi.id);
     const signed = await store.messages.signIn('ben');
-    expect(signed).toEqual({ head: hi.id, acked: hi.id, away: { from: 0, to: hi.id } });
+    expect(signed).toEqual({ head: hi.id, acked: hi.id, away: { from: 0, to: hi.id }, previousAway: { from: 0, to: 0 } });
     await store.messages.signOut('ben', hi.id);
     expect(await store.messages.lastAway('ben')).toEqual({ from: 0, to: hi.id });
   });
