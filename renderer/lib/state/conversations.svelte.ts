@@ -61,6 +61,12 @@ export class Conversation {
   readUpTo = $state(0);
   /** The newest message the server had counted when the list was fetched: only later deliveries add to `unread`. */
   countedUpTo = 0;
+  /**
+   * While the reader is scrolled up through older messages, the newest message
+   * id on screen: reading marks only up to it. Null while the newest messages
+   * are in view (or the conversation is not open). Kept by the message list.
+   */
+  readingAt: number | null = null;
   /** Direct chats: how far the peer has read (read receipts; 0 when unknown or off). */
   peerRead = $state(0);
   /** Groups: how far each other member has read (read receipts). */
@@ -108,6 +114,16 @@ export class Conversation {
       this.kind = key.startsWith('g:') ? 'group' : 'direct';
       this.name = key.slice(2);
     }
+  }
+
+  /** The newest message id the reader can see now: what reading this conversation marks read. */
+  get onScreenUpTo(): number {
+    return this.readingAt === null ? this.newestId : Math.min(this.readingAt, this.newestId);
+  }
+
+  /** Loaded messages of others after message `id`: the unread count once read up to it. */
+  othersAfter(id: number): number {
+    return this.entries.filter((e) => !e.mine && e.id !== null && e.id > id).length;
   }
 
   /** The entry of server message `id`, if loaded. */

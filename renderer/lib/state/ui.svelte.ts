@@ -1,6 +1,7 @@
 // Screen state that is not chat data: which pane a narrow window shows, and
 // one-shot focus requests that a component fulfils once it is on screen.
 import { MediaQuery } from 'svelte/reactivity';
+import { conversations } from './conversations.svelte';
 import { session } from './session.svelte';
 
 /** Windows this narrow show one pane at a time (App.svelte's CSS uses the same width). */
@@ -45,4 +46,9 @@ export function isNarrow(): boolean {
 /** True when the chat view is on screen (on a narrow window: its pane is the one showing). */
 export function activeOnScreen(): boolean {
   return session.view === 'chat' && (ui.pane === 'content' || !isNarrow());
+}
+
+/** True when the user can see conversation `key` right now: open, its pane showing, the tab visible. */
+export function conversationInView(key: string): boolean {
+  return activeOnScreen() && conversations.activeKey === key && document.visibilityState === 'visible';
 }
