@@ -14,6 +14,8 @@ class UiState {
   pane = $state<Pane>('list');
   /** The composer takes focus as soon as it is on screen, then clears this. */
   focusComposer = $state(false);
+  /** People's "Find someone" box takes focus as soon as it is on screen ("New chat"), then clears this. */
+  focusFindSomeone = $state(false);
   /**
    * The sidebar control to focus once the list is on screen, by its
    * `data-focus-id` (`conv:<key>` or `view:<name>`); cleared when done.
@@ -27,6 +29,7 @@ class UiState {
   reset(): void {
     this.pane = 'list';
     this.focusComposer = false;
+    this.focusFindSomeone = false;
     this.focusSidebar = null;
     this.searchOpen = false;
     this.revealMessage = null;
