@@ -38,12 +38,19 @@ export interface LastMessage {
   files: number;
 }
 
+/**
+ * A message's text on one line or, for one with only files, what it carries
+ * ("A file", "3 files"): how the sidebar's preview, the reply bar and a reply's
+ * quote speak of a message.
+ */
+export function gistOf(text: string, files: number): string {
+  return text.replace(/\s+/g, ' ').trim() || (files === 1 ? 'A file' : files > 1 ? `${files} files` : '');
+}
+
 /** The sidebar's one-line preview of `last`: "You: …", a group's or Everyone's sender first, the tombstone's words for a deleted one. */
 export function previewOf(last: LastMessage | null, kind: ConversationKind, me: string | null, nameOf: (user: string) => string): string {
   if (!last) return '';
-  const body = last.deleted
-    ? 'This message was deleted'
-    : last.text.replace(/\s+/g, ' ').trim() || (last.files === 1 ? 'A file' : last.files > 1 ? `${last.files} files` : '');
+  const body = last.deleted ? 'This message was deleted' : gistOf(last.text, last.files);
   if (last.from === me) return `You: ${body}`;
   return kind === 'direct' ? body : `${nameOf(last.from)}: ${body}`;
 }
