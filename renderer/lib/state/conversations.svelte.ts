@@ -130,7 +130,15 @@ export class Conversation {
 
   /** Loaded messages of others after message `id`: the unread count once read up to it. */
   othersAfter(id: number): number {
-    return this.entries.filter((e) => !e.mine && e.id !== null && e.id > id).length;
+    // From the end: usually none or a few, while the list may hold thousands.
+    let count = 0;
+    for (let i = this.entries.length - 1; i >= 0; i--) {
+      const e = this.entries[i] as Entry;
+      if (e.id === null) continue;
+      if (e.id <= id) break;
+      if (!e.mine) count++;
+    }
+    return count;
   }
 
   /** The entry of server message `id`, if loaded. */
