@@ -1,6 +1,7 @@
 // File attachments in the web client against a real server: drag and drop an
 // image, paste a file, upload progress and failure with retry, inline image
-// previews with a lightbox, and file cards whose download works.
+// previews with a lightbox, file cards whose download works, and replies to a
+// message that has only files.
 import type { Page } from '@playwright/test';
 import sharp from 'sharp';
 import { expect, openDirectChat, signedIn, test } from './fixtures';
@@ -38,7 +39,10 @@ async function pasteFile(page: Page, name: string, type: string, text: string): 
   );
 }
 
-test('drag and drop an image: it uploads, goes out, and both sides see an inline preview that opens in a lightbox', async ({ browser, chat }) => {
+test('drag and drop an image: it uploads, goes out, both sides see an inline preview that opens in a lightbox, and a reply says "A file"', async ({
+  browser,
+  chat,
+}) => {
   const alice = await signedIn(browser, chat, 'alice');
   const bob = await signedIn(browser, chat, 'bob');
   await openDirectChat(alice.page, 'bob');
@@ -64,6 +68,17 @@ test('drag and drop an image: it uploads, goes out, and both sides see an inline
   await expect.poll(() => lightbox.locator('img').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(800);
   await bob.page.keyboard.press('Escape');
   await expect(lightbox).toBeHidden();
+
+  // A reply to it says what it carries, in the reply bar and in the quote on both sides.
+  const image = bob.page.getByTestId('message').filter({ has: preview });
+  await image.hover();
+  await image.getByTestId('message-actions').getByRole('button', { name: 'Reply', exact: true }).click();
+  await expect(bob.page.getByTestId('reply-bar')).toContainText('Replying to alice: A file');
+  await bob.page.getByRole('textbox', { name: 'Message alice' }).fill('Lovely green');
+  await bob.page.getByRole('textbox', { name: 'Message alice' }).press('Enter');
+  for (const page of [bob.page, alice.page]) {
+    await expect(page.getByTestId('message').filter({ hasText: 'Lovely green' }).getByTestId('reply-quote')).toContainText('A file');
+  }
   await alice.context.close();
   await bob.context.close();
 });

@@ -1,8 +1,9 @@
 // Long conversations: history pages back with `before`, the view keeps its
-// place, and new messages while scrolled up show a pill instead of jumping.
-import { conversationButton, expect, messageWithText, scriptedClient, signedIn, submitSignIn, test, USERS } from './fixtures';
+// place, and new messages while scrolled up show a pill instead of jumping
+// (and stay unread until they come on screen).
+import { conversationButton, expect, messageWithText, scriptedClient, sendMessage, signedIn, submitSignIn, test, USERS } from './fixtures';
 
-test('pages back through history and shows a "new messages" pill while scrolled up', async ({ browser, chat }) => {
+test('pages back through history; while scrolled up a new message shows a pill and stays unread until on screen', async ({ browser, chat }) => {
   // 70 messages from carol, sent while alice is offline, then read once so they are acknowledged.
   const carol = await scriptedClient(chat, 'carol');
   for (let i = 1; i <= 70; i++) await carol.send({ type: 'message', to: 'alice', text: `note ${i}` });
@@ -29,18 +30,38 @@ test('pages back through history and shows a "new messages" pill while scrolled 
 
   // While alice reads old messages, carol writes: a pill, no jump. (Rows measured
   // at the top may still nudge the position by their estimate's error.)
+  await carol.close();
+  const carolPage = (await signedIn(browser, chat, 'carol')).page;
+  await carolPage.getByRole('button', { name: /^People/ }).click();
+  await carolPage.getByRole('button', { name: 'Chat with alice' }).click();
+  await expect(messageWithText(carolPage, 'note 70').getByTestId('seen')).toHaveText('Seen');
   await list.evaluate((el) => el.scrollTo({ top: 0 }));
   const oldest = list.locator('[data-testid="message"][aria-posinset="1"]');
   await expect(oldest).toBeInViewport();
-  await carol.send({ type: 'message', to: 'alice', text: 'are you there?' });
+  await sendMessage(carolPage, 'are you there?');
   const pill = alice.page.getByTestId('new-messages-pill');
   await expect(pill).toBeVisible();
   expect(await list.evaluate((el) => el.scrollTop)).toBeLessThan(150);
   await expect(oldest).toBeInViewport();
+  // Not on screen, so not read: it counts as unread and carol's "Seen" stays where it was.
+  const badge = conversationButton(alice.page, 'u:carol').getByTestId('unread');
+  await expect(badge).toHaveText('1');
+  await expect(messageWithText(carolPage, 'note 70').getByTestId('seen')).toHaveText('Seen');
+  // The pill brings it on screen: read, and carol sees it.
   await pill.click();
   await expect(pill).toBeHidden();
   await expect(messageWithText(alice.page, 'are you there?')).toBeInViewport();
-  await carol.close();
+  await expect(badge).toHaveCount(0);
+  await expect(messageWithText(carolPage, 'are you there?').getByTestId('seen')).toHaveText('Seen');
+
+  // Scrolling down to a new message reads it too.
+  await list.evaluate((el) => el.scrollTo({ top: 0 }));
+  await expect(oldest).toBeInViewport();
+  await sendMessage(carolPage, 'still there?');
+  await expect(badge).toHaveText('1');
+  await list.evaluate((el) => el.scrollTo({ top: el.scrollHeight }));
+  await expect(badge).toHaveCount(0);
+  await expect(messageWithText(carolPage, 'still there?').getByTestId('seen')).toHaveText('Seen');
   await alice.context.close();
 });
 

@@ -1,10 +1,13 @@
 // Keyboard use of the web client: where focus starts and where it goes after
-// sign-in, opening a conversation and creating a group; the skip link; arrow
+// sign-in, opening a conversation, creating a group and "New chat"; the skip link; arrow
 // keys through the conversation list; Esc closing dialogs; and the message
 // history scrolling from the keyboard.
 import { conversationButton, expect, openClient, seedConversation, sendMessage, signedIn, test, USERS } from './fixtures';
 
-test('focus follows the task: Username, then the composer after sign-in, opening a conversation and creating a group', async ({ browser, chat }) => {
+test('focus follows the task: Username, then the composer after sign-in, opening a conversation and creating a group; New chat: Find someone', async ({
+  browser,
+  chat,
+}) => {
   const { context, page } = await openClient(browser, chat);
   // The cursor starts in Username; the keyboard alone signs in.
   await expect(page.getByLabel('Username')).toBeFocused();
@@ -30,6 +33,13 @@ test('focus follows the task: Username, then the composer after sign-in, opening
   await page.getByLabel(/Members/).fill('bob');
   await page.getByLabel(/Members/).press('Enter');
   await expect(page.getByRole('textbox', { name: 'Message group ops' })).toBeFocused();
+
+  // "New chat" puts the cursor in People's "Find someone"; Enter there opens the chat.
+  await page.getByRole('button', { name: 'New chat' }).click();
+  await expect(page.getByPlaceholder('Find someone by username')).toBeFocused();
+  await page.keyboard.type('bob');
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('textbox', { name: 'Message bob' })).toBeFocused();
   await context.close();
   await bob.context.close();
 });

@@ -4,7 +4,7 @@
 // answer) and reactions (chips with counts that toggle), and none of it
 // injects markup.
 import type { Page } from '@playwright/test';
-import { conversationButton, expect, messageWithText, openDirectChat, sendMessage, signedIn, test } from './fixtures';
+import { conversationButton, expect, messageWithText, openDirectChat, scriptedClient, sendMessage, signedIn, test } from './fixtures';
 
 /** Shows a row's actions (they appear on hover or focus) and clicks one. */
 async function act(page: Page, text: string, action: string): Promise<void> {
@@ -145,6 +145,23 @@ test('reactions: pick one, both see the chip with its count, a click toggles min
   await expect(chipOf(bob.page)).toHaveAttribute('aria-pressed', 'false');
   await alice.context.close();
   await bob.context.close();
+});
+
+test('a reaction chip names who reacted by display name ("You" for me), on hover and to screen readers', async ({ browser, chat }) => {
+  // carol named herself before alice signed in, and writes nothing alice sees.
+  const carol = await scriptedClient(chat, 'carol');
+  await carol.send({ type: 'profile', displayName: 'Caroline Herschel' });
+  const alice = await signedIn(browser, chat, 'alice');
+  await sendMessage(alice.page, 'Lunch at noon');
+  const id = Number(await messageWithText(alice.page, 'Lunch at noon').getAttribute('data-id'));
+  await carol.send({ type: 'react', messageId: id, emoji: '🎉' });
+  const chip = messageWithText(alice.page, 'Lunch at noon').getByTestId('reaction');
+  await expect(chip).toHaveAttribute('title', 'Caroline Herschel');
+  await chip.click();
+  await expect(chip).toHaveAttribute('title', 'Caroline Herschel, You');
+  await expect(chip).toHaveAccessibleName('🎉 2: Caroline Herschel, You (click to remove yours)');
+  await carol.close();
+  await alice.context.close();
 });
 
 test('keyboard: from the history, Enter and ↑/↓ reach a message, Tab its actions; the history stays one Tab stop', async ({ browser, chat }) => {

@@ -60,6 +60,10 @@ test('list first, then the conversation with a back button; unread counts while 
   await expect(page.getByRole('main')).toBeFocused();
   await page.getByRole('button', { name: 'Back to conversations' }).click();
   await expect(page.getByRole('button', { name: /^People/ })).toBeFocused();
+  // "New chat" goes further: the cursor lands in People's "Find someone".
+  await page.getByRole('button', { name: 'New chat' }).click();
+  await expect(page.getByPlaceholder('Find someone by username')).toBeFocused();
+  await page.getByRole('button', { name: 'Back to conversations' }).click();
 
   // The quick switcher and message search open a conversation with the cursor in its composer.
   await page.keyboard.press('Control+k');

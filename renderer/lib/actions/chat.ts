@@ -7,7 +7,7 @@ import { conversations, directKey, entryFromMessage, localEntry, type Conversati
 import { compose } from '../state/compose.svelte';
 import { notices } from '../state/notices.svelte';
 import { session } from '../state/session.svelte';
-import { activeOnScreen, ui } from '../state/ui.svelte';
+import { activeOnScreen, conversationInView, ui } from '../state/ui.svelte';
 import { client } from './client-ref';
 import { markRead } from './conversations';
 import { typingEnded } from './typing';
@@ -50,7 +50,7 @@ export async function openConversation(key: string, { reveal = true }: { reveal?
   }
   c.unread = 0;
   if (!c.loaded) await loadOlder(c);
-  if (activeOnScreen() && conversations.activeKey === key && document.visibilityState === 'visible') await markRead(c);
+  if (conversationInView(key)) await markRead(c);
 }
 
 export async function startDirectChat(user: string): Promise<void> {

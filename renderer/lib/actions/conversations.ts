@@ -51,14 +51,18 @@ function target(c: Conversation): { with: string; group?: true } | { everyone: t
   return c.kind === 'group' ? { with: c.name, group: true } : { with: c.name };
 }
 
-/** Tells the server I read `c` up to its newest message on screen (no-op when nothing new). */
+/**
+ * Tells the server I read `c` up to its newest message on screen (no-op when
+ * nothing new there). While the reader is scrolled up through older messages,
+ * what arrived below stays unread.
+ */
 export async function markRead(c: Conversation): Promise<void> {
-  c.unread = 0;
-  const newest = c.newestId;
-  if (newest <= c.readUpTo || session.username === null) return;
-  c.readUpTo = newest;
+  const upTo = c.onScreenUpTo;
+  c.unread = c.othersAfter(Math.max(upTo, c.readUpTo));
+  if (upTo <= c.readUpTo || session.username === null) return;
+  c.readUpTo = upTo;
   try {
-    const result = await client().request({ type: 'read', ...target(c), messageId: newest });
+    const result = await client().request({ type: 'read', ...target(c), messageId: upTo });
     c.readUpTo = Math.max(c.readUpTo, result.messageId);
   } catch {
     // Offline or refused (a group I left): the next read or sign-in brings the server's count back.

@@ -10,6 +10,12 @@ export function showView(view: ViewName): void {
   ui.pane = 'content';
 }
 
+/** "New chat": People, with the cursor in its "Find someone" box. */
+export function startNewChat(): void {
+  ui.focusFindSomeone = true;
+  showView('people');
+}
+
 /** Back from the open view to the list (narrow windows), focusing where the reader came from. */
 export function backToList(): void {
   ui.focusSidebar = session.view === 'chat' ? `conv:${conversations.activeKey}` : `view:${session.view}`;

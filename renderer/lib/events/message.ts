@@ -9,12 +9,7 @@ import { profiles } from '../state/profiles.svelte';
 import { session } from '../state/session.svelte';
 import { settings } from '../state/settings.svelte';
 import { typing } from '../state/typing.svelte';
-import { activeOnScreen } from '../state/ui.svelte';
-
-/** True when the user can see `key` right now. */
-function isVisible(key: string): boolean {
-  return activeOnScreen() && conversations.activeKey === key && document.visibilityState === 'visible';
-}
+import { conversationInView } from '../state/ui.svelte';
 
 export function handleMessage(event: EventOf<'message'>): void {
   const me = session.username;
@@ -31,7 +26,8 @@ export function handleMessage(event: EventOf<'message'>): void {
   const preview = message.text.length > 140 ? `${message.text.slice(0, 140)}…` : message.text;
   // Named as everywhere else: by display name when they set one.
   const sender = profiles.displayName(message.from);
-  if (isVisible(key)) {
+  if (conversationInView(key)) {
+    // Read only if it comes on screen: not while the reader is up among older messages.
     void markRead(conversation);
   } else {
     // The server's count (at sign-in) already holds what it had stored by then.

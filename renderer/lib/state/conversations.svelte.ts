@@ -38,12 +38,19 @@ export interface LastMessage {
   files: number;
 }
 
+/**
+ * A message's text on one line or, for one with only files, what it carries
+ * ("A file", "3 files"): how the sidebar's preview, the reply bar and a reply's
+ * quote speak of a message.
+ */
+export function gistOf(text: string, files: number): string {
+  return text.replace(/\s+/g, ' ').trim() || (files === 1 ? 'A file' : files > 1 ? `${files} files` : '');
+}
+
 /** The sidebar's one-line preview of `last`: "You: …", a group's or Everyone's sender first, the tombstone's words for a deleted one. */
 export function previewOf(last: LastMessage | null, kind: ConversationKind, me: string | null, nameOf: (user: string) => string): string {
   if (!last) return '';
-  const body = last.deleted
-    ? 'This message was deleted'
-    : last.text.replace(/\s+/g, ' ').trim() || (last.files === 1 ? 'A file' : last.files > 1 ? `${last.files} files` : '');
+  const body = last.deleted ? 'This message was deleted' : gistOf(last.text, last.files);
   if (last.from === me) return `You: ${body}`;
   return kind === 'direct' ? body : `${nameOf(last.from)}: ${body}`;
 }
@@ -61,6 +68,12 @@ export class Conversation {
   readUpTo = $state(0);
   /** The newest message the server had counted when the list was fetched: only later deliveries add to `unread`. */
   countedUpTo = 0;
+  /**
+   * While the reader is scrolled up through older messages, the newest message
+   * id on screen: reading marks only up to it. Null while the newest messages
+   * are in view (or the conversation is not open). Kept by the message list.
+   */
+  readingAt: number | null = null;
   /** Direct chats: how far the peer has read (read receipts; 0 when unknown or off). */
   peerRead = $state(0);
   /** Groups: how far each other member has read (read receipts). */
@@ -108,6 +121,24 @@ export class Conversation {
       this.kind = key.startsWith('g:') ? 'group' : 'direct';
       this.name = key.slice(2);
     }
+  }
+
+  /** The newest message id the reader can see now: what reading this conversation marks read. */
+  get onScreenUpTo(): number {
+    return this.readingAt === null ? this.newestId : Math.min(this.readingAt, this.newestId);
+  }
+
+  /** Loaded messages of others after message `id`: the unread count once read up to it. */
+  othersAfter(id: number): number {
+    // From the end: usually none or a few, while the list may hold thousands.
+    let count = 0;
+    for (let i = this.entries.length - 1; i >= 0; i--) {
+      const e = this.entries[i] as Entry;
+      if (e.id === null) continue;
+      if (e.id <= id) break;
+      if (!e.mine) count++;
+    }
+    return count;
   }
 
   /** The entry of server message `id`, if loaded. */

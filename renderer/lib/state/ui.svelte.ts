@@ -1,6 +1,7 @@
 // Screen state that is not chat data: which pane a narrow window shows, and
 // one-shot focus requests that a component fulfils once it is on screen.
 import { MediaQuery } from 'svelte/reactivity';
+import { conversations } from './conversations.svelte';
 import { session } from './session.svelte';
 
 /** Windows this narrow show one pane at a time (App.svelte's CSS uses the same width). */
@@ -13,6 +14,8 @@ class UiState {
   pane = $state<Pane>('list');
   /** The composer takes focus as soon as it is on screen, then clears this. */
   focusComposer = $state(false);
+  /** People's "Find someone" box takes focus as soon as it is on screen ("New chat"), then clears this. */
+  focusFindSomeone = $state(false);
   /**
    * The sidebar control to focus once the list is on screen, by its
    * `data-focus-id` (`conv:<key>` or `view:<name>`); cleared when done.
@@ -26,6 +29,7 @@ class UiState {
   reset(): void {
     this.pane = 'list';
     this.focusComposer = false;
+    this.focusFindSomeone = false;
     this.focusSidebar = null;
     this.searchOpen = false;
     this.revealMessage = null;
@@ -45,4 +49,9 @@ export function isNarrow(): boolean {
 /** True when the chat view is on screen (on a narrow window: its pane is the one showing). */
 export function activeOnScreen(): boolean {
   return session.view === 'chat' && (ui.pane === 'content' || !isNarrow());
+}
+
+/** True when the user can see conversation `key` right now: open, its pane showing, the tab visible. */
+export function conversationInView(key: string): boolean {
+  return activeOnScreen() && conversations.activeKey === key && document.visibilityState === 'visible';
 }
