@@ -16,6 +16,8 @@
 //   connection presses too hard (input-pump.ts).
 // - A connection with no bytes in or out for idleMs is closed; one sweep per
 //   listener checks every connection (no timer per socket).
+// - A peer that half-closes (`nc -N`, a script's end of input) still gets its
+//   input handled in order and answered; then the server closes its side.
 import { isUtf8 } from 'node:buffer';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -89,6 +91,9 @@ function onSocketError(this: ConnectedSocket, err: Error): void {
 function onSocketClose(this: ConnectedSocket): void {
   this[CONNECTION].closed();
 }
+function onSocketEnd(this: ConnectedSocket): void {
+  this[CONNECTION].inputEnded();
+}
 
 export interface TcpOptions extends ListenerOptions {
   /** A connection silent this long (ms) is closed. */
@@ -109,8 +114,6 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
   private readonly port: number | undefined;
   private input!: ConnectionInput;
   private state: PromptState = USERNAME;
-  /** Lines typed while a sign-in is being checked; handled afterwards in order. */
-  private held: Buffer[] | null = null;
   private chunks: Buffer[] | null = null;
   private buffered = 0;
   private discarding = false;
@@ -130,6 +133,11 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
   /** The highest delivery of this turn to acknowledge once written, and who to tell. */
   private ackSeq = 0;
   private ackTo: WrittenAcks | null = null;
+
+  /** The peer shut its sending side (half-close, e.g. `nc -N` at the end of its input): close once what it sent is answered. */
+  private peerEnded = false;
+  /** Waiting for the commands submitted so far before closing after the peer's end. */
+  private finishing = false;
 
   /** When bytes last came in or went out (clock()); the listener's idle sweep closes a connection silent for idleMs. */
   private lastActive = clock();
@@ -175,8 +183,13 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
   isOpen(): boolean {
     return this.open;
   }
+  /** Lines typed while a sign-in is checked wait in the pump: its outcome decides how they are read. */
+  awaitsAnswers(): boolean {
+    return this.state.kind === 'authenticating';
+  }
   pumpIdle(): void {
     this.pumpInstance = null;
+    this.finishIfEnded();
   }
 
   /** Prefix of attachment links on this connection's lines (listenTcp shares one string per local address). */
@@ -200,6 +213,7 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
     socket.on('data', onSocketData);
     socket.on('error', onSocketError);
     socket.on('close', onSocketClose);
+    socket.on('end', onSocketEnd);
     this.writeLine(`Welcome to ${serverName}. Sign in below; type "help" once signed in.`);
     if (!inbound.hasAccounts) {
       this.writeLine(
@@ -217,6 +231,38 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
   closed(): void {
     this.live.delete(this);
     void this.input.closed('disconnected');
+  }
+
+  /**
+   * The peer sent its last bytes (its 'end'; the listener allows half-open
+   * sockets). A last line without LF still counts as a line. What it sent goes
+   * through the pump as any input (same order, queue and rate limits); once
+   * every line was handled and every command answered, the connection closes.
+   */
+  inputEnded(): void {
+    this.peerEnded = true;
+    if (this.chunks !== null && !this.discarding) {
+      const last = Buffer.concat(this.chunks);
+      this.chunks = null;
+      this.buffered = 0;
+      this.pump.push(last);
+    }
+    this.finishIfEnded();
+  }
+
+  /**
+   * After the peer's end: closes once no line waits (the pump is gone), no
+   * sign-in is being checked and every submitted command has been answered.
+   * Called again by each step that may be the last (pump idle, sign-in answered).
+   */
+  private finishIfEnded(): void {
+    if (!this.peerEnded || this.finishing || !this.open) return;
+    if (this.pumpInstance !== null || this.state.kind === 'authenticating') return;
+    this.finishing = true;
+    void this.input.drained().then(() => {
+      this.finishing = false;
+      if (this.pumpInstance === null && this.state.kind !== 'authenticating') this.close(CloseReason.inputEnded);
+    });
   }
 
   /** Closes the connection when nothing came in or went out for idleMs (called by the listener's sweep). */
@@ -286,11 +332,6 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
   }
 
   private onLine(raw: Buffer): void {
-    if (this.state.kind === 'authenticating') {
-      this.held ??= [];
-      if (this.held.length < 64) this.held.push(Buffer.from(raw));
-      return;
-    }
     // One native check instead of a fatal TextDecoder per connection (less memory per idle connection).
     if (!isUtf8(raw)) {
       this.rejectLine({ code: ErrorCode.INVALID_UTF8, message: 'The line is not valid UTF-8; it was ignored.' });
@@ -384,7 +425,7 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
       else this.state = code === ErrorCode.USERNAME_TAKEN ? REGISTER_USERNAME : { kind: 'register-password', username };
       this.prompt();
     }
-    this.releaseHeld();
+    this.finishIfEnded();
   }
 
   private prompt(): void {
@@ -397,13 +438,6 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
       ready: '',
     };
     this.write(text[this.state.kind]);
-  }
-
-  /** After a sign-in answer: handle lines typed meanwhile. */
-  private releaseHeld(): void {
-    const held = this.held;
-    this.held = null;
-    if (held) for (const line of held) this.onLine(line);
   }
 
   // ---------------------------------------------------------------- output
@@ -450,7 +484,7 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
   close(reason: string): void {
     if (this.socket.destroyed) return;
     this.options.log.debug({ conn: this.id, reason }, 'closing tcp connection');
-    if (reason !== CloseReason.logout && reason !== CloseReason.shutdown) this.writeLine(`Disconnected: ${reason}.`);
+    if (reason !== CloseReason.logout && reason !== CloseReason.shutdown && reason !== CloseReason.inputEnded) this.writeLine(`Disconnected: ${reason}.`);
     this.flushTurn();
     this.socket.end();
     // A peer that never reads would keep the socket half-closed forever.
@@ -574,13 +608,13 @@ export function listenTcp(options: TcpOptions): Promise<net.Server> {
   sweep?.unref();
   let server: net.Server;
   if (options.tls) {
-    const secure = tls.createServer({ ...secureContextOptions(options.tls), handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, onConnection);
+    const secure = tls.createServer({ ...secureContextOptions(options.tls), allowHalfOpen: true, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, onConnection);
     secure.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => {
       options.log.debug({ err: err.message, remote: socket.remoteAddress }, 'tls handshake failed');
     });
     server = secure;
   } else {
-    server = net.createServer(onConnection);
+    server = net.createServer({ allowHalfOpen: true }, onConnection);
   }
   return new Promise((resolve, reject) => {
     server.once('error', reject);

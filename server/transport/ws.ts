@@ -165,6 +165,10 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
     const state = this.ws.readyState;
     return state === this.ws.OPEN || (state === this.ws.CLOSING && !this.closedByUs);
   }
+  /** A frame never depends on the answer to an earlier one. */
+  awaitsAnswers(): boolean {
+    return false;
+  }
   pumpIdle(): void {
     this.pumpInstance = null;
   }
