@@ -411,7 +411,8 @@ export interface MessageStore {
   lastAway(username: string): Promise<AwayWindow>;
   /**
    * One page of a conversation, newest first. Private: messages between
-   * `viewer` and `peer` both ways. Group: all messages of the group that now
+   * `viewer` and `peer` both ways, leaving out the peer's while `viewer`
+   * blocks them now or blocked them when sent (the viewer's own always stay). Group: all messages of the group that now
    * has that name (not of an ended group that had it). A query
    * naming neither a peer nor a group is rejected with BAD_REQUEST.
    * Everyone: every broadcast, leaving out senders `viewer` blocks now or

@@ -934,6 +934,30 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(page1.map((m) => m.id)).toEqual([...ids].reverse().slice(0, 4));
       });
 
+      it('direct history leaves out what the peer sent while the viewer blocked them, or everything while they block them now; the viewer’s own stay', async () => {
+        const [a, b] = (await users('a', 'b')) as [string, string];
+        const say = async (from: string, to: string, text: string) => store.messages.saveMessage(privateMessage(from, to, text));
+        const texts = async (viewer: string, peer: string, limit = 10, before?: number) =>
+          textsOf(await store.messages.history({ viewer, peer, limit, ...(before !== undefined ? { before } : {}) }));
+        await say(b, a, 'b before');
+        await say(a, b, 'a before');
+        await store.blocks.block(a, b);
+        await say(b, a, 'b during 1');
+        await say(b, a, 'b during 2');
+        await say(a, b, 'a during');
+        // Blocked now: none of b's messages, all of a's own.
+        expect(await texts(a, b)).toEqual(['a during', 'a before']);
+        // b's view is b's own conversation: b blocks nobody.
+        expect(await texts(b, a)).toEqual(['a during', 'b during 2', 'b during 1', 'a before', 'b before']);
+        await store.blocks.unblock(a, b);
+        const after = await say(b, a, 'b after');
+        // Unblocked: what came before and after the block shows, what was sent during it stays hidden.
+        expect(await texts(a, b)).toEqual(['b after', 'a during', 'a before', 'b before']);
+        // Pages stay full: hidden messages take no place in a page.
+        expect(await texts(a, b, 2, after.id)).toEqual(['a during', 'a before']);
+        expect(await texts(a, b, 3)).toEqual(['b after', 'a during', 'a before']);
+      });
+
       it('group history holds every message of that group only, newest first, with paging', async () => {
         const [a, b] = (await users('a', 'b')) as [string, string];
         const [g1, g2] = [n('g1'), n('g2')];
