@@ -104,6 +104,8 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
   private pumpInstance: InputPump<{ data: RawData; isBinary: boolean }> | null = null;
   /** close() was called: input still queued is dropped (see isOpen). */
   private closedByUs = false;
+  /** The peer closed while frames it sent before were still queued: the session ends once they were handled. */
+  private endAfterInput = false;
   alive = true;
   /** Catch-up accounting, made by the first catch-up write (most connections never need one). */
   private backlogInstance: Backlog | null = null;
@@ -150,20 +152,21 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
     this.ws.resume();
   }
   outputQueued(): number {
-    return this.ws.bufferedAmount + this.outBytes;
+    // Once closing, nothing more is written (and 'drain' may never come): input must not wait for output.
+    return this.ws.readyState === this.ws.OPEN ? this.ws.bufferedAmount + this.outBytes : 0;
   }
   onceDrained(fn: () => void): void {
     this.socket.once('drain', fn);
   }
   /**
    * Whether queued input is still handled (PumpHooks). The peer's close frame makes the
-   * socket CLOSING at once, even when frames it sent just before arrived in the same read:
-   * those are still handled (an ack or a message sent right before quitting counts). A
-   * close we started drops them.
+   * socket CLOSING at once, even when frames it sent just before arrived in the same read,
+   * and the socket may be gone (CLOSED) before the pump got through them: those are still
+   * handled (an ack or a message sent right before quitting counts), their replies dropped.
+   * A close we started drops them.
    */
   isOpen(): boolean {
-    const state = this.ws.readyState;
-    return state === this.ws.OPEN || (state === this.ws.CLOSING && !this.closedByUs);
+    return this.ws.readyState === this.ws.OPEN || !this.closedByUs;
   }
   /** A frame never depends on the answer to an earlier one. */
   awaitsAnswers(): boolean {
@@ -171,6 +174,12 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
   }
   pumpIdle(): void {
     this.pumpInstance = null;
+    if (this.endAfterInput) this.endSession();
+  }
+
+  private endSession(): void {
+    this.endAfterInput = false;
+    void this.input.closed('disconnected');
   }
 
   get open(): boolean {
@@ -189,7 +198,9 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
     this.connections.add(this);
     this.ws.on('close', () => {
       this.connections.delete(this);
-      void this.input.closed('disconnected');
+      // Frames the peer sent before its close frame are handled first (see isOpen); then the session ends.
+      if (this.pumpInstance !== null && !this.closedByUs) this.endAfterInput = true;
+      else void this.input.closed('disconnected');
     });
     this.event({
       type: 'event',
@@ -256,6 +267,8 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
 
   close(reason: string): void {
     this.closedByUs = true;
+    // Queued input is dropped now (isOpen): a session waiting for it ends here.
+    if (this.endAfterInput) this.endSession();
     if (this.ws.readyState === this.ws.CLOSED || this.ws.readyState === this.ws.CLOSING) return;
     // What this turn produced (a logout reply, a shutdown event) goes before the close frame.
     this.flushTurn();
