@@ -958,6 +958,25 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(await texts(a, b, 3)).toEqual(['b after', 'a during', 'a before']);
       });
 
+      it('group history leaves out senders the viewer blocks now, or blocked when the message was sent; pages stay full', async () => {
+        const [a, b, c] = (await users('a', 'b', 'c')) as [string, string, string];
+        const team = n('team');
+        await store.groups.createGroup(team, a, [b, c], T0);
+        const say = (from: string, text: string) => store.messages.saveMessage({ kind: 'group', from, group: team, text, ts: T0 });
+        const texts = async (viewer: string, limit = 10) => textsOf(await store.messages.history({ viewer, group: team, limit }));
+        await say(b, 'b before');
+        await store.blocks.block(a, b);
+        await say(b, 'b during');
+        await say(a, 'a during');
+        expect(await texts(a)).toEqual(['a during']);
+        expect(await texts(c)).toEqual(['a during', 'b during', 'b before']);
+        await store.blocks.unblock(a, b);
+        await say(b, 'b after');
+        await say(c, 'c after');
+        expect(await texts(a)).toEqual(['c after', 'b after', 'a during', 'b before']);
+        expect(await texts(a, 3)).toEqual(['c after', 'b after', 'a during']);
+      });
+
       it('group history holds every message of that group only, newest first, with paging', async () => {
         const [a, b] = (await users('a', 'b')) as [string, string];
         const [g1, g2] = [n('g1'), n('g2')];

@@ -482,6 +482,17 @@ describe('SQLite store specifics', () => {
     expect(plan.filter((d) => d.startsWith('SCAN') && !/^SCAN \(subquery-\d+\)$/.test(d))).toEqual([]);
   });
 
+  it('group history is index seeks only: one range of the group, one seek of block_spans per message', async () => {
+    await openStore();
+    const check = new Database(file, { readonly: true });
+    const { groupHistory } = prepareStatements(check);
+    const plan = queryPlan(check, groupHistory.source, { u: 'ann', group: 'team', before: 10, limit: 10 });
+    check.close();
+    expect(plan).toContain('SEARCH m USING INDEX messages_group_id (group_id=? AND id<?)');
+    expect(plan).toContain('SEARCH b USING INDEX block_spans_blocker (blocker=? AND blocked=?)');
+    expect(plan.filter((d) => d.startsWith('SCAN'))).toEqual([]);
+  });
+
   describe('private pairs: their rows are written by the first message only', () => {
     const rowsOf = (pairOf: string): { peers: unknown[]; senders: unknown[] } => {
       const check = new Database(file, { readonly: true });

@@ -825,17 +825,11 @@ class MemoryMessages implements MessageStore {
     if ('group' in target) {
       const group = this.data.groups.get(target.group);
       log = group ? this.data.groupLog.get(group.id) : undefined;
-      if (!log || n === 0) return [];
-      const before = query.before;
-      const end = before === undefined ? log.length : firstIndex(log, (m) => m.id >= before);
-      return log
-        .slice(Math.max(0, end - n), end)
-        .reverse()
-        .map((m) => this.view(m));
+    } else {
+      log = this.privateLog.get(query.viewer, target.peer);
     }
-    // Direct: the peer's messages go by the block spans, as the mailbox and Everyone's history; the viewer's own always stay.
-    log = this.privateLog.get(query.viewer, target.peer);
     if (!log || n === 0) return [];
+    // Senders go by the viewer's block spans, as in the mailbox and Everyone's history; the viewer's own messages always stay.
     const out: ChatMessage[] = [];
     const end = query.before === undefined ? log.length : firstIndex(log, (m) => m.id >= query.before!);
     for (let i = end - 1; i >= 0 && out.length < n; i--) {

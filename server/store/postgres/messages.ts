@@ -241,9 +241,9 @@ export class PostgresMessages implements MessageStore {
       const found = await rows<MessageRow>(
         this.pool,
         `SELECT ${MESSAGE_COLUMNS} FROM messages m
-         WHERE m.kind = 'group' AND m.group_id = (SELECT id FROM groups WHERE name = $1) AND ($2::bigint IS NULL OR m.id < $2)
+         WHERE m.kind = 'group' AND m.group_id = (SELECT id FROM groups WHERE name = $4) AND ($2::bigint IS NULL OR m.id < $2) AND ${VISIBLE}
          ORDER BY m.id DESC LIMIT $3`,
-        [target.group, before, limit],
+        [query.viewer, before, limit, target.group],
       );
       return toMessages(this.pool, found);
     }

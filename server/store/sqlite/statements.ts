@@ -335,9 +335,11 @@ export function prepareStatements(db: Database) {
     ),
     search: p<[SearchParams], MessageRow>(SEARCH),
     // By the current group's id: an ended group's messages stay with the ended group.
-    groupHistory: p<[string, number, number], MessageRow>(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE kind = 'group' AND group_id = (SELECT id FROM groups WHERE name = ?) AND id < ?
-       ORDER BY id DESC LIMIT ?`,
+    // Senders @u blocks now, or blocked when the message was sent, are left out (a block_spans seek per row).
+    groupHistory: p<[{ u: string; group: string; before: number; limit: number }], MessageRow>(
+      `SELECT ${M_COLUMNS} FROM messages m
+        WHERE m.kind = 'group' AND m.group_id = (SELECT id FROM groups WHERE name = @group) AND m.id < @before AND ${VISIBLE}
+        ORDER BY m.id DESC LIMIT @limit`,
     ),
   };
 }
