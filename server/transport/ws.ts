@@ -177,9 +177,10 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
     if (this.endAfterInput) this.endSession();
   }
 
+  /** Ends the session once the commands submitted so far ran: the core refuses commands still queued once it is told the connection closed. */
   private endSession(): void {
     this.endAfterInput = false;
-    void this.input.closed('disconnected');
+    void this.input.drained().finally(() => this.input.closed('disconnected'));
   }
 
   get open(): boolean {
@@ -199,8 +200,9 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
     this.ws.on('close', () => {
       this.connections.delete(this);
       // Frames the peer sent before its close frame are handled first (see isOpen); then the session ends.
-      if (this.pumpInstance !== null && !this.closedByUs) this.endAfterInput = true;
-      else void this.input.closed('disconnected');
+      if (this.closedByUs) void this.input.closed('disconnected');
+      else if (this.pumpInstance !== null) this.endAfterInput = true;
+      else this.endSession();
     });
     this.event({
       type: 'event',
