@@ -44,7 +44,7 @@ import {
 import { Backlog, CATCH_UP_HIGH_WATER, overSendLimit } from './backlog';
 import { appendChunk, atEndOfTurn, type TurnFlush, type TurnOutput } from './cork';
 import { InputPump, type PumpHooks } from './input-pump';
-import { outputPauseBytes } from './output';
+import { onceDrainedOrClosed, outputPauseBytes } from './output';
 import { nextConnectionId } from './ids';
 import type { ListenerOptions } from './listener';
 import { TLS_HANDSHAKE_TIMEOUT_MS, secureContextOptions } from './tls';
@@ -138,6 +138,10 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
   private peerEnded = false;
   /** Waiting for the commands submitted so far before closing after the peer's end. */
   private finishing = false;
+  /** We closed (close(), a slow consumer cut off): lines still queued are dropped (see isOpen). */
+  private closedByUs = false;
+  /** The socket is gone while lines it sent still wait in the pump: the session ends once they were handled. */
+  private endAfterInput = false;
 
   /** When bytes last came in or went out (clock()); the listener's idle sweep closes a connection silent for idleMs. */
   private lastActive = clock();
@@ -175,13 +179,15 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
     this.socket.resume();
   }
   outputQueued(): number {
-    return this.socket.writableLength + this.outBytes;
+    // Once closed nothing more is written: input must not wait for output.
+    return this.open ? this.socket.writableLength + this.outBytes : 0;
   }
   onceDrained(fn: () => void): void {
-    this.socket.once('drain', fn);
+    onceDrainedOrClosed(this.socket, fn);
   }
+  /** Whether queued lines are still handled: yes until we close (a peer that left still has its input run). */
   isOpen(): boolean {
-    return this.open;
+    return this.open || !this.closedByUs;
   }
   /** Lines typed while a sign-in is checked wait in the pump: its outcome decides how they are read. */
   awaitsAnswers(): boolean {
@@ -189,7 +195,8 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
   }
   pumpIdle(): void {
     this.pumpInstance = null;
-    this.finishIfEnded();
+    if (this.endAfterInput) this.endSession();
+    else this.finishIfEnded();
   }
 
   /** Prefix of attachment links on this connection's lines (listenTcp shares one string per local address). */
@@ -227,10 +234,22 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
 
   // ---------------------------------------------------------------- input
 
-  /** The socket closed (its 'close' event). */
+  /**
+   * The socket closed (its 'close' event). When the peer went away (not a close
+   * of ours), what it sent before still runs, as after a half-close: lines still
+   * queued are handled (their replies dropped), then the session ends once the
+   * commands submitted so far ran (the core refuses queued commands once told).
+   */
   closed(): void {
     this.live.delete(this);
-    void this.input.closed('disconnected');
+    if (this.closedByUs) void this.input.closed('disconnected');
+    else if (this.pumpInstance !== null) this.endAfterInput = true;
+    else this.endSession();
+  }
+
+  private endSession(): void {
+    this.endAfterInput = false;
+    void this.input.drained().finally(() => this.input.closed('disconnected'));
   }
 
   /**
@@ -482,6 +501,9 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
   }
 
   close(reason: string): void {
+    this.closedByUs = true;
+    // Queued lines are dropped now (isOpen): a session waiting for them ends here.
+    if (this.endAfterInput) this.endSession();
     if (this.socket.destroyed) return;
     this.options.log.debug({ conn: this.id, reason }, 'closing tcp connection');
     if (reason !== CloseReason.logout && reason !== CloseReason.shutdown && reason !== CloseReason.inputEnded) this.writeLine(`Disconnected: ${reason}.`);
@@ -520,6 +542,7 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
     this.options.log.warn({ conn: this.id, queued }, 'slow consumer disconnected');
     this.out = [];
     this.outDone = null;
+    this.closedByUs = true;
     this.socket.destroy();
     return false;
   }

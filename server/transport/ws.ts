@@ -49,7 +49,7 @@ import {
 import { Backlog, CATCH_UP_HIGH_WATER, overSendLimit } from './backlog';
 import { appendChunk, atEndOfTurn, type TurnFlush, type TurnOutput } from './cork';
 import { InputPump, type PumpHooks } from './input-pump';
-import { outputPauseBytes } from './output';
+import { onceDrainedOrClosed, outputPauseBytes } from './output';
 import { nextConnectionId } from './ids';
 import type { ListenerOptions } from './listener';
 import { createFilesHandler } from './files-http';
@@ -156,7 +156,7 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
     return this.ws.readyState === this.ws.OPEN ? this.ws.bufferedAmount + this.outBytes : 0;
   }
   onceDrained(fn: () => void): void {
-    this.socket.once('drain', fn);
+    onceDrainedOrClosed(this.socket, fn);
   }
   /**
    * Whether queued input is still handled (PumpHooks). The peer's close frame makes the

@@ -46,6 +46,16 @@ for (const backend of backends) {
       expect(alice.lines.filter((l) => l === 'You have blocked no one.')).toHaveLength(200);
     });
 
+    it('a client that closes its socket right after writing (no reading, as nc -q0): everything it sent still runs', async () => {
+      const bob = await h.wsUser(1, 'bob');
+      const alice = await h.tcp(0);
+      const COUNT = 40;
+      alice.write(`alice\n${passwordOf('alice')}\n${Array.from({ length: COUNT }, (_, i) => `message bob gone ${i}\n`).join('')}`);
+      alice.kill();
+      const got = await bob.waitMessages(COUNT);
+      expect(got.map((m) => m.message.text)).toEqual(Array.from({ length: COUNT }, (_, i) => `gone ${i}`));
+    });
+
     it('a connection half-closed while idle is closed at once (not after the idle timeout)', async () => {
       const alice = await h.tcpUser(0, 'alice');
       alice.socket.end();
