@@ -17,7 +17,8 @@
 // - A connection with no bytes in or out for idleMs is closed; one sweep per
 //   listener checks every connection (no timer per socket).
 // - A peer that half-closes (`nc -N`, a script's end of input) still gets its
-//   input handled in order and answered; then the server closes its side.
+//   input handled in order and answered; then the server closes its side. A
+//   peer that closes altogether still has its input run (replies dropped).
 import { isUtf8 } from 'node:buffer';
 import net from 'node:net';
 import tls from 'node:tls';
