@@ -109,6 +109,7 @@ export class HostController {
         const code = (err as NodeJS.ErrnoException | null)?.code;
         if (code === 'EADDRINUSE') throw new ProtocolError(ErrorCode.BAD_REQUEST, `Port ${ports.port} or ${ports.wsPort} is already in use`);
         if (code === 'EACCES') throw new ProtocolError(ErrorCode.BAD_REQUEST, `Not allowed to listen on port ${ports.port} or ${ports.wsPort}`);
+        if (code === 'DATA_DIR_IN_USE') throw new ProtocolError(ErrorCode.BAD_REQUEST, (err as Error).message);
         throw err;
       }
       await this.advertise(this.server);

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { app } from 'electron';
-import { startServer } from '../server/index';
+import { startServerHoldingDataDir } from '../server/index';
 import { runCli } from '../server/cli';
 import { runTerminalClient } from '../server/terminal/index';
 import { APP_SCHEME, createAppProtocolHandler } from './app-protocol';
@@ -194,7 +194,8 @@ async function runDesktop(): Promise<void> {
   });
 
   const host = new HostController({
-    startServer,
+    // Holding its data directory: a second app instance (or a CLI server) on it is refused.
+    startServer: startServerHoldingDataDir,
     dataDir: path.join(userData, 'server'),
     webRoot: existsSync(RENDERER_INDEX) ? RENDERER_DIR : null,
     advertiser: new LanAdvertiser({ onError: (err) => warn('LAN advertisement failed', err) }),

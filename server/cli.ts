@@ -14,7 +14,7 @@ import { isProtocolError, Username } from './protocol';
 import { AccountService, accountPolicyOf } from './services/accounts';
 import { AuditService } from './services/audit';
 import { createStore } from './store/create-store';
-import { startServer, type RunningServer } from './index';
+import { DataDirInUseError, startServerHoldingDataDir, type RunningServer } from './index';
 
 function port(value: string): number {
   const n = Number(value);
@@ -523,8 +523,13 @@ export async function runCli(argv: string[], defaults: { webRoot?: string | null
 async function serve(options: ServerOptions): Promise<void> {
   let server: RunningServer;
   try {
-    server = await startServer(options);
+    server = await startServerHoldingDataDir(options);
   } catch (err) {
+    if (err instanceof DataDirInUseError) {
+      console.error(`error: ${err.message}. Stop it first, or give this one another --data directory.`);
+      process.exitCode = 1;
+      return;
+    }
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') {
       console.error(`error: port already in use (${e.message}). Pick another with --port / --ws-port, or 0 for any free port.`);

@@ -94,13 +94,16 @@ export class SentResult {
 
 /**
  * Close reasons the transports recognise: they already told the client why
- * (a logout reply, a shutdown event), so no "Disconnected" line is added, and
+ * (a logout reply, a shutdown event) or it asked to end (its end of input), so
+ * no "Disconnected" line is added, and
  * WebSocket uses 1001 (going away) for a shutdown.
  */
 export const CloseReason = {
   logout: 'logout',
   shutdown: 'server shutting down',
   passwordChanged: 'password changed: sign in again',
+  /** TCP: the client ended its input (half-close) and everything it sent was answered. */
+  inputEnded: 'end of input',
 } as const;
 
 /**

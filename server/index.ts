@@ -9,6 +9,7 @@ import { ChatCore } from './core';
 import { createLogger, type Logger } from './log';
 import { Metrics } from './metrics';
 import { ControlLoop } from './ops/control';
+import { DataDirInUseError, lockDataDir } from './ops/data-dir-lock';
 import { prepareAccounts, type StartupNotice } from './ops/startup';
 import { createStore } from './store/create-store';
 import { timeStoreWrites } from './store/timed';
@@ -46,7 +47,7 @@ export interface RunningServer {
 }
 
 export type { ServerOptions, ServerConfig, StartupNotice };
-export { TlsConfigError };
+export { DataDirInUseError, TlsConfigError };
 
 function portOf(server: net.Server): number {
   const address = server.address();
@@ -191,4 +192,27 @@ export async function startServer(options: ServerOptions, logger?: Logger, clock
       return closing;
     },
   };
+}
+
+/**
+ * startServer() for a process that owns its data directory (the CLI's server,
+ * the desktop app's host mode). With the SQLite store it first locks the data
+ * directory (ops/data-dir-lock.ts): two servers on one database would each
+ * think they hold a user's only session. Rejects with DataDirInUseError while
+ * another live server holds it; the lock is given back once the server stopped
+ * (or failed to start). Other stores are shared by design (a cluster).
+ */
+export async function startServerHoldingDataDir(options: ServerOptions, logger?: Logger): Promise<RunningServer> {
+  const config = resolveConfig(options);
+  const release = config.store === 'sqlite' ? lockDataDir(config.dataDir) : null;
+  let server: RunningServer;
+  try {
+    server = await startServer(options, logger);
+  } catch (err) {
+    release?.();
+    throw err;
+  }
+  if (!release) return server;
+  const close = server.close.bind(server);
+  return Object.assign(server, { close: (reason?: string) => close(reason).finally(release) });
 }

@@ -91,7 +91,7 @@ export function createServices(config: ServerConfig, store: Store, bus: Bus, log
     profiles,
     accounts: new AccountService(store.accounts, accountPolicyOf(config), now),
     delivery: new DeliveryService(messages, store.accounts, bus, registry, blocks, presence, metrics, files, now),
-    mailbox: new MailboxService(messages, store.accounts, groups, blocks),
+    mailbox: new MailboxService(messages, store.accounts, groups),
     conversations: new ConversationService(messages, store.accounts, groups, blocks, bus, registry),
     search: new SearchService(messages, store.accounts),
     changes: new MessageChangeService(messages, store.groups, blocks, bus, registry, { editWindowMs: config.editMinutes * 60_000 }, now),

@@ -410,12 +410,13 @@ export interface MessageStore {
   /** The away window computed at the user's last sign-in (empty { from: 0, to: 0 } before the first). */
   lastAway(username: string): Promise<AwayWindow>;
   /**
-   * One page of a conversation, newest first. Private: messages between
-   * `viewer` and `peer` both ways. Group: all messages of the group that now
-   * has that name (not of an ended group that had it). A query
-   * naming neither a peer nor a group is rejected with BAD_REQUEST.
-   * Everyone: every broadcast, leaving out senders `viewer` blocks now or
-   * blocked when it was sent.
+   * One page of a conversation, newest first, leaving out messages from
+   * senders `viewer` blocks now or blocked when the message was sent (the
+   * viewer's own always stay; hidden messages take no place in the page).
+   * Private: messages between `viewer` and `peer` both ways. Group: messages
+   * of the group that now has that name (not of an ended group that had it).
+   * Everyone: every broadcast. A query naming neither a peer nor a group is
+   * rejected with BAD_REQUEST.
    */
   history(query: HistoryQuery): Promise<ChatMessage[]>;
 

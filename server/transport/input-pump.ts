@@ -6,7 +6,8 @@
 // - its output not yet taken by the peer is over outputPauseBytes (a client
 //   that sends without reading the answers),
 // - its rate limit is spent (until the limit lets input through again),
-// - it has MAX_IN_FLIGHT commands queued or running in the dispatcher.
+// - it has MAX_IN_FLIGHT commands queued or running in the dispatcher, or the
+//   connection needs the answers to earlier ones first (a TCP sign-in).
 // Reading resumes once none holds. Input already read is still handled in
 // order; the dispatcher refuses what is over the rate limit (answering only a
 // bounded number of refusals and closing a connection that keeps flooding).
@@ -31,6 +32,12 @@ export interface PumpHooks<U> {
   onceDrained(fn: () => void): void;
   /** False once the connection closed: queued input is dropped. */
   isOpen(): boolean;
+  /**
+   * True while the next unit must wait until the commands submitted so far are
+   * answered (TCP: while a sign-in is checked, its outcome decides whether the
+   * next line is a password, a username or a command).
+   */
+  awaitsAnswers(): boolean;
   /**
    * The pump holds nothing (no input, no pause, no timer or listener pending):
    * the owner may drop it and make a new one for the next input, so an idle
@@ -151,7 +158,7 @@ export class InputPump<U> {
       }
       return true;
     }
-    if (this.input.pressure().inFlight >= MAX_IN_FLIGHT) {
+    if (this.input.pressure().inFlight >= MAX_IN_FLIGHT || this.hooks.awaitsAnswers()) {
       if (!this.waitingForCommands) {
         this.waitingForCommands = true;
         void this.input.drained().finally(() => {

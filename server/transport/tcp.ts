@@ -16,6 +16,9 @@
 //   connection presses too hard (input-pump.ts).
 // - A connection with no bytes in or out for idleMs is closed; one sweep per
 //   listener checks every connection (no timer per socket).
+// - A peer that half-closes (`nc -N`, a script's end of input) still gets its
+//   input handled in order and answered; then the server closes its side. A
+//   peer that closes altogether still has its input run (replies dropped).
 import { isUtf8 } from 'node:buffer';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -42,7 +45,7 @@ import {
 import { Backlog, CATCH_UP_HIGH_WATER, overSendLimit } from './backlog';
 import { appendChunk, atEndOfTurn, type TurnFlush, type TurnOutput } from './cork';
 import { InputPump, type PumpHooks } from './input-pump';
-import { outputPauseBytes } from './output';
+import { onceDrainedOrClosed, outputPauseBytes } from './output';
 import { nextConnectionId } from './ids';
 import type { ListenerOptions } from './listener';
 import { TLS_HANDSHAKE_TIMEOUT_MS, secureContextOptions } from './tls';
@@ -89,6 +92,9 @@ function onSocketError(this: ConnectedSocket, err: Error): void {
 function onSocketClose(this: ConnectedSocket): void {
   this[CONNECTION].closed();
 }
+function onSocketEnd(this: ConnectedSocket): void {
+  this[CONNECTION].inputEnded();
+}
 
 export interface TcpOptions extends ListenerOptions {
   /** A connection silent this long (ms) is closed. */
@@ -109,8 +115,6 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
   private readonly port: number | undefined;
   private input!: ConnectionInput;
   private state: PromptState = USERNAME;
-  /** Lines typed while a sign-in is being checked; handled afterwards in order. */
-  private held: Buffer[] | null = null;
   private chunks: Buffer[] | null = null;
   private buffered = 0;
   private discarding = false;
@@ -130,6 +134,15 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
   /** The highest delivery of this turn to acknowledge once written, and who to tell. */
   private ackSeq = 0;
   private ackTo: WrittenAcks | null = null;
+
+  /** The peer shut its sending side (half-close, e.g. `nc -N` at the end of its input): close once what it sent is answered. */
+  private peerEnded = false;
+  /** Waiting for the commands submitted so far before closing after the peer's end. */
+  private finishing = false;
+  /** We closed (close(), a slow consumer cut off): lines still queued are dropped (see isOpen). */
+  private closedByUs = false;
+  /** The socket is gone while lines it sent still wait in the pump: the session ends once they were handled. */
+  private endAfterInput = false;
 
   /** When bytes last came in or went out (clock()); the listener's idle sweep closes a connection silent for idleMs. */
   private lastActive = clock();
@@ -167,16 +180,24 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
     this.socket.resume();
   }
   outputQueued(): number {
-    return this.socket.writableLength + this.outBytes;
+    // Once closed nothing more is written: input must not wait for output.
+    return this.open ? this.socket.writableLength + this.outBytes : 0;
   }
   onceDrained(fn: () => void): void {
-    this.socket.once('drain', fn);
+    onceDrainedOrClosed(this.socket, fn);
   }
+  /** Whether queued lines are still handled: yes until we close (a peer that left still has its input run). */
   isOpen(): boolean {
-    return this.open;
+    return this.open || !this.closedByUs;
+  }
+  /** Lines typed while a sign-in is checked wait in the pump: its outcome decides how they are read. */
+  awaitsAnswers(): boolean {
+    return this.state.kind === 'authenticating';
   }
   pumpIdle(): void {
     this.pumpInstance = null;
+    if (this.endAfterInput) this.endSession();
+    else this.finishIfEnded();
   }
 
   /** Prefix of attachment links on this connection's lines (listenTcp shares one string per local address). */
@@ -200,6 +221,7 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
     socket.on('data', onSocketData);
     socket.on('error', onSocketError);
     socket.on('close', onSocketClose);
+    socket.on('end', onSocketEnd);
     this.writeLine(`Welcome to ${serverName}. Sign in below; type "help" once signed in.`);
     if (!inbound.hasAccounts) {
       this.writeLine(
@@ -213,10 +235,54 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
 
   // ---------------------------------------------------------------- input
 
-  /** The socket closed (its 'close' event). */
+  /**
+   * The socket closed (its 'close' event). When the peer went away (not a close
+   * of ours), what it sent before still runs, as after a half-close: lines still
+   * queued are handled (their replies dropped), then the session ends once the
+   * commands submitted so far ran (the core refuses queued commands once told).
+   */
   closed(): void {
     this.live.delete(this);
-    void this.input.closed('disconnected');
+    if (this.closedByUs) void this.input.closed('disconnected');
+    else if (this.pumpInstance !== null) this.endAfterInput = true;
+    else this.endSession();
+  }
+
+  private endSession(): void {
+    this.endAfterInput = false;
+    void this.input.drained().finally(() => this.input.closed('disconnected'));
+  }
+
+  /**
+   * The peer sent its last bytes (its 'end'; the listener allows half-open
+   * sockets). A last line without LF still counts as a line. What it sent goes
+   * through the pump as any input (same order, queue and rate limits); once
+   * every line was handled and every command answered, the connection closes.
+   */
+  inputEnded(): void {
+    this.peerEnded = true;
+    if (this.chunks !== null && !this.discarding) {
+      const last = Buffer.concat(this.chunks);
+      this.chunks = null;
+      this.buffered = 0;
+      this.pump.push(last);
+    }
+    this.finishIfEnded();
+  }
+
+  /**
+   * After the peer's end: closes once no line waits (the pump is gone), no
+   * sign-in is being checked and every submitted command has been answered.
+   * Called again by each step that may be the last (pump idle, sign-in answered).
+   */
+  private finishIfEnded(): void {
+    if (!this.peerEnded || this.finishing || !this.open) return;
+    if (this.pumpInstance !== null || this.state.kind === 'authenticating') return;
+    this.finishing = true;
+    void this.input.drained().then(() => {
+      this.finishing = false;
+      if (this.pumpInstance === null && this.state.kind !== 'authenticating') this.close(CloseReason.inputEnded);
+    });
   }
 
   /** Closes the connection when nothing came in or went out for idleMs (called by the listener's sweep). */
@@ -286,11 +352,6 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
   }
 
   private onLine(raw: Buffer): void {
-    if (this.state.kind === 'authenticating') {
-      this.held ??= [];
-      if (this.held.length < 64) this.held.push(Buffer.from(raw));
-      return;
-    }
     // One native check instead of a fatal TextDecoder per connection (less memory per idle connection).
     if (!isUtf8(raw)) {
       this.rejectLine({ code: ErrorCode.INVALID_UTF8, message: 'The line is not valid UTF-8; it was ignored.' });
@@ -384,7 +445,7 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
       else this.state = code === ErrorCode.USERNAME_TAKEN ? REGISTER_USERNAME : { kind: 'register-password', username };
       this.prompt();
     }
-    this.releaseHeld();
+    this.finishIfEnded();
   }
 
   private prompt(): void {
@@ -397,13 +458,6 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
       ready: '',
     };
     this.write(text[this.state.kind]);
-  }
-
-  /** After a sign-in answer: handle lines typed meanwhile. */
-  private releaseHeld(): void {
-    const held = this.held;
-    this.held = null;
-    if (held) for (const line of held) this.onLine(line);
   }
 
   // ---------------------------------------------------------------- output
@@ -448,9 +502,12 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
   }
 
   close(reason: string): void {
+    this.closedByUs = true;
+    // Queued lines are dropped now (isOpen): a session waiting for them ends here.
+    if (this.endAfterInput) this.endSession();
     if (this.socket.destroyed) return;
     this.options.log.debug({ conn: this.id, reason }, 'closing tcp connection');
-    if (reason !== CloseReason.logout && reason !== CloseReason.shutdown) this.writeLine(`Disconnected: ${reason}.`);
+    if (reason !== CloseReason.logout && reason !== CloseReason.shutdown && reason !== CloseReason.inputEnded) this.writeLine(`Disconnected: ${reason}.`);
     this.flushTurn();
     this.socket.end();
     // A peer that never reads would keep the socket half-closed forever.
@@ -486,6 +543,7 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
     this.options.log.warn({ conn: this.id, queued }, 'slow consumer disconnected');
     this.out = [];
     this.outDone = null;
+    this.closedByUs = true;
     this.socket.destroy();
     return false;
   }
@@ -574,13 +632,13 @@ export function listenTcp(options: TcpOptions): Promise<net.Server> {
   sweep?.unref();
   let server: net.Server;
   if (options.tls) {
-    const secure = tls.createServer({ ...secureContextOptions(options.tls), handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, onConnection);
+    const secure = tls.createServer({ ...secureContextOptions(options.tls), allowHalfOpen: true, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, onConnection);
     secure.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => {
       options.log.debug({ err: err.message, remote: socket.remoteAddress }, 'tls handshake failed');
     });
     server = secure;
   } else {
-    server = net.createServer(onConnection);
+    server = net.createServer({ allowHalfOpen: true }, onConnection);
   }
   return new Promise((resolve, reject) => {
     server.once('error', reject);

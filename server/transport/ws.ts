@@ -49,7 +49,7 @@ import {
 import { Backlog, CATCH_UP_HIGH_WATER, overSendLimit } from './backlog';
 import { appendChunk, atEndOfTurn, type TurnFlush, type TurnOutput } from './cork';
 import { InputPump, type PumpHooks } from './input-pump';
-import { outputPauseBytes } from './output';
+import { onceDrainedOrClosed, outputPauseBytes } from './output';
 import { nextConnectionId } from './ids';
 import type { ListenerOptions } from './listener';
 import { createFilesHandler } from './files-http';
@@ -104,6 +104,8 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
   private pumpInstance: InputPump<{ data: RawData; isBinary: boolean }> | null = null;
   /** close() was called: input still queued is dropped (see isOpen). */
   private closedByUs = false;
+  /** The peer closed while frames it sent before were still queued: the session ends once they were handled. */
+  private endAfterInput = false;
   alive = true;
   /** Catch-up accounting, made by the first catch-up write (most connections never need one). */
   private backlogInstance: Backlog | null = null;
@@ -150,23 +152,35 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
     this.ws.resume();
   }
   outputQueued(): number {
-    return this.ws.bufferedAmount + this.outBytes;
+    // Once closing, nothing more is written (and 'drain' may never come): input must not wait for output.
+    return this.ws.readyState === this.ws.OPEN ? this.ws.bufferedAmount + this.outBytes : 0;
   }
   onceDrained(fn: () => void): void {
-    this.socket.once('drain', fn);
+    onceDrainedOrClosed(this.socket, fn);
   }
   /**
    * Whether queued input is still handled (PumpHooks). The peer's close frame makes the
-   * socket CLOSING at once, even when frames it sent just before arrived in the same read:
-   * those are still handled (an ack or a message sent right before quitting counts). A
-   * close we started drops them.
+   * socket CLOSING at once, even when frames it sent just before arrived in the same read,
+   * and the socket may be gone (CLOSED) before the pump got through them: those are still
+   * handled (an ack or a message sent right before quitting counts), their replies dropped.
+   * A close we started drops them.
    */
   isOpen(): boolean {
-    const state = this.ws.readyState;
-    return state === this.ws.OPEN || (state === this.ws.CLOSING && !this.closedByUs);
+    return this.ws.readyState === this.ws.OPEN || !this.closedByUs;
+  }
+  /** A frame never depends on the answer to an earlier one. */
+  awaitsAnswers(): boolean {
+    return false;
   }
   pumpIdle(): void {
     this.pumpInstance = null;
+    if (this.endAfterInput) this.endSession();
+  }
+
+  /** Ends the session once the commands submitted so far ran: the core refuses commands still queued once it is told the connection closed. */
+  private endSession(): void {
+    this.endAfterInput = false;
+    void this.input.drained().finally(() => this.input.closed('disconnected'));
   }
 
   get open(): boolean {
@@ -185,7 +199,10 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
     this.connections.add(this);
     this.ws.on('close', () => {
       this.connections.delete(this);
-      void this.input.closed('disconnected');
+      // Frames the peer sent before its close frame are handled first (see isOpen); then the session ends.
+      if (this.closedByUs) void this.input.closed('disconnected');
+      else if (this.pumpInstance !== null) this.endAfterInput = true;
+      else this.endSession();
     });
     this.event({
       type: 'event',
@@ -252,6 +269,8 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
 
   close(reason: string): void {
     this.closedByUs = true;
+    // Queued input is dropped now (isOpen): a session waiting for it ends here.
+    if (this.endAfterInput) this.endSession();
     if (this.ws.readyState === this.ws.CLOSED || this.ws.readyState === this.ws.CLOSING) return;
     // What this turn produced (a logout reply, a shutdown event) goes before the close frame.
     this.flushTurn();

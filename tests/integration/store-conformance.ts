@@ -934,6 +934,49 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(page1.map((m) => m.id)).toEqual([...ids].reverse().slice(0, 4));
       });
 
+      it('direct history leaves out what the peer sent while the viewer blocked them, or everything while they block them now; the viewer’s own stay', async () => {
+        const [a, b] = (await users('a', 'b')) as [string, string];
+        const say = async (from: string, to: string, text: string) => store.messages.saveMessage(privateMessage(from, to, text));
+        const texts = async (viewer: string, peer: string, limit = 10, before?: number) =>
+          textsOf(await store.messages.history({ viewer, peer, limit, ...(before !== undefined ? { before } : {}) }));
+        await say(b, a, 'b before');
+        await say(a, b, 'a before');
+        await store.blocks.block(a, b);
+        await say(b, a, 'b during 1');
+        await say(b, a, 'b during 2');
+        await say(a, b, 'a during');
+        // Blocked now: none of b's messages, all of a's own.
+        expect(await texts(a, b)).toEqual(['a during', 'a before']);
+        // b's view is b's own conversation: b blocks nobody.
+        expect(await texts(b, a)).toEqual(['a during', 'b during 2', 'b during 1', 'a before', 'b before']);
+        await store.blocks.unblock(a, b);
+        const after = await say(b, a, 'b after');
+        // Unblocked: what came before and after the block shows, what was sent during it stays hidden.
+        expect(await texts(a, b)).toEqual(['b after', 'a during', 'a before', 'b before']);
+        // Pages stay full: hidden messages take no place in a page.
+        expect(await texts(a, b, 2, after.id)).toEqual(['a during', 'a before']);
+        expect(await texts(a, b, 3)).toEqual(['b after', 'a during', 'a before']);
+      });
+
+      it('group history leaves out senders the viewer blocks now, or blocked when the message was sent; pages stay full', async () => {
+        const [a, b, c] = (await users('a', 'b', 'c')) as [string, string, string];
+        const team = n('team');
+        await store.groups.createGroup(team, a, [b, c], T0);
+        const say = (from: string, text: string) => store.messages.saveMessage({ kind: 'group', from, group: team, text, ts: T0 });
+        const texts = async (viewer: string, limit = 10) => textsOf(await store.messages.history({ viewer, group: team, limit }));
+        await say(b, 'b before');
+        await store.blocks.block(a, b);
+        await say(b, 'b during');
+        await say(a, 'a during');
+        expect(await texts(a)).toEqual(['a during']);
+        expect(await texts(c)).toEqual(['a during', 'b during', 'b before']);
+        await store.blocks.unblock(a, b);
+        await say(b, 'b after');
+        await say(c, 'c after');
+        expect(await texts(a)).toEqual(['c after', 'b after', 'a during', 'b before']);
+        expect(await texts(a, 3)).toEqual(['c after', 'b after', 'a during']);
+      });
+
       it('group history holds every message of that group only, newest first, with paging', async () => {
         const [a, b] = (await users('a', 'b')) as [string, string];
         const [g1, g2] = [n('g1'), n('g2')];

@@ -468,6 +468,31 @@ describe('SQLite store specifics', () => {
     });
   });
 
+  it("direct history is index seeks only: two ranges of messages_private, one seek of block_spans per peer's message", async () => {
+    const store = await openStore();
+    for (const name of ['ann', 'bob']) expect(await store.accounts.createUser(name, 'h', T0)).toBe(true);
+    await store.messages.saveMessage({ kind: 'private', from: 'bob', to: 'ann', text: 'hi', ts: T0 });
+    const check = new Database(file, { readonly: true });
+    const { privateHistory } = prepareStatements(check);
+    const plan = queryPlan(check, privateHistory.source, { u: 'ann', peer: 'bob', before: 10, limit: 10 });
+    check.close();
+    expect(plan.filter((d) => d.startsWith('SEARCH m USING INDEX messages_private (kind=? AND sender=? AND recipient=? AND id<?)'))).toHaveLength(2);
+    expect(plan).toContain('SEARCH b USING INDEX block_spans_blocker (blocker=? AND blocked=?)');
+    // Only the two bounded pages (LIMIT) are read back to merge them; no table is scanned.
+    expect(plan.filter((d) => d.startsWith('SCAN') && !/^SCAN \(subquery-\d+\)$/.test(d))).toEqual([]);
+  });
+
+  it('group history is index seeks only: one range of the group, one seek of block_spans per message', async () => {
+    await openStore();
+    const check = new Database(file, { readonly: true });
+    const { groupHistory } = prepareStatements(check);
+    const plan = queryPlan(check, groupHistory.source, { u: 'ann', group: 'team', before: 10, limit: 10 });
+    check.close();
+    expect(plan).toContain('SEARCH m USING INDEX messages_group_id (group_id=? AND id<?)');
+    expect(plan).toContain('SEARCH b USING INDEX block_spans_blocker (blocker=? AND blocked=?)');
+    expect(plan.filter((d) => d.startsWith('SCAN'))).toEqual([]);
+  });
+
   describe('private pairs: their rows are written by the first message only', () => {
     const rowsOf = (pairOf: string): { peers: unknown[]; senders: unknown[] } => {
       const check = new Database(file, { readonly: true });

@@ -821,20 +821,22 @@ class MemoryMessages implements MessageStore {
       for (let i = end - 1; i >= 0 && out.length < n; i--) if (!this.hidden(query.viewer, broadcasts[i]!)) out.push(this.view(broadcasts[i]!));
       return out;
     }
+    const n = pageSize(query.limit);
     if ('group' in target) {
       const group = this.data.groups.get(target.group);
       log = group ? this.data.groupLog.get(group.id) : undefined;
     } else {
       log = this.privateLog.get(query.viewer, target.peer);
     }
-    const n = pageSize(query.limit);
     if (!log || n === 0) return [];
-    const before = query.before;
-    const end = before === undefined ? log.length : firstIndex(log, (m) => m.id >= before);
-    return log
-      .slice(Math.max(0, end - n), end)
-      .reverse()
-      .map((m) => this.view(m));
+    // Senders go by the viewer's block spans, as in the mailbox and Everyone's history; the viewer's own messages always stay.
+    const out: ChatMessage[] = [];
+    const end = query.before === undefined ? log.length : firstIndex(log, (m) => m.id >= query.before!);
+    for (let i = end - 1; i >= 0 && out.length < n; i--) {
+      const m = log[i]!;
+      if (m.from === query.viewer || !this.hidden(query.viewer, m)) out.push(this.view(m));
+    }
+    return out;
   }
 
   /** A scan of the stream from the newest message down; the text is matched as stored now. */

@@ -241,9 +241,9 @@ export class PostgresMessages implements MessageStore {
       const found = await rows<MessageRow>(
         this.pool,
         `SELECT ${MESSAGE_COLUMNS} FROM messages m
-         WHERE m.kind = 'group' AND m.group_id = (SELECT id FROM groups WHERE name = $1) AND ($2::bigint IS NULL OR m.id < $2)
+         WHERE m.kind = 'group' AND m.group_id = (SELECT id FROM groups WHERE name = $4) AND ($2::bigint IS NULL OR m.id < $2) AND ${VISIBLE}
          ORDER BY m.id DESC LIMIT $3`,
-        [target.group, before, limit],
+        [query.viewer, before, limit, target.group],
       );
       return toMessages(this.pool, found);
     }
@@ -260,7 +260,7 @@ export class PostgresMessages implements MessageStore {
       this.pool,
       `SELECT ${MESSAGE_COLUMNS} FROM messages m
        WHERE m.kind = 'private'
-         AND ((m.sender = $1 AND m.recipient = $2) OR (m.sender = $2 AND m.recipient = $1))
+         AND ((m.sender = $1 AND m.recipient = $2) OR (m.sender = $2 AND m.recipient = $1 AND ${VISIBLE}))
          AND ($3::bigint IS NULL OR m.id < $3)
        ORDER BY m.id DESC LIMIT $4`,
       [query.viewer, target.peer, before, limit],

@@ -6,8 +6,8 @@ import type { Database, Statement } from 'better-sqlite3';
 import { M_COLUMNS } from './message-columns';
 import type { MessageRow } from './statements';
 
-/** The reader @u blocks m.sender now, or blocked them when m was sent. */
-const VISIBLE = `NOT EXISTS (SELECT 1 FROM block_spans b WHERE b.blocker = @u AND b.blocked = m.sender
+/** The reader @u blocks m.sender now, or blocked them when m was sent (also used by statements.ts). */
+export const VISIBLE = `NOT EXISTS (SELECT 1 FROM block_spans b WHERE b.blocker = @u AND b.blocked = m.sender
   AND (b.to_pos IS NULL OR (m.id > b.from_pos AND m.id <= b.to_pos)))`;
 /** Group messages of @g inside @u's spans of membership. */
 const GROUP_SPANS = `FROM member_spans s JOIN messages m

@@ -284,8 +284,8 @@ function messages({ s, ready, op, ack }: Sides): MessageStore {
       const before = query.before ?? Number.MAX_SAFE_INTEGER;
       if (limit === 0) return [];
       if ('everyone' in target) return toMessages(s, s.broadcastHistory.all({ u: query.viewer, before, limit }));
-      if ('group' in target) return toMessages(s, s.groupHistory.all(target.group, before, limit));
-      return toMessages(s, s.privateHistory.all({ a: query.viewer, b: target.peer, before, limit }));
+      if ('group' in target) return toMessages(s, s.groupHistory.all({ u: query.viewer, group: target.group, before, limit }));
+      return toMessages(s, s.privateHistory.all({ u: query.viewer, peer: target.peer, before, limit }));
     },
     async getMessage(id) {
       ready();

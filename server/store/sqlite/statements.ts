@@ -1,7 +1,7 @@
 // Every SQL statement of the SQLite store, prepared once per connection, with
 // the row shapes they return. The schema itself lives in migrations.ts.
 import type { Database, Statement } from 'better-sqlite3';
-import { prepareConversationStatements } from './conversation-statements';
+import { prepareConversationStatements, VISIBLE } from './conversation-statements';
 import { prepareFileStatements } from './file-statements';
 import { M_COLUMNS, MESSAGE_COLUMNS } from './message-columns';
 
@@ -321,22 +321,25 @@ export function prepareStatements(db: Database) {
     mailboxNewest: p<[MailboxParams], MessageRow>(`SELECT * FROM (SELECT * FROM (${MAILBOX}) WHERE ${NOT_BLOCKED} ORDER BY id DESC LIMIT @limit) ORDER BY id`),
     countMailbox: p<[Omit<MailboxParams, 'limit'>], { n: number }>(`SELECT count(*) AS n FROM (${MAILBOX}) WHERE ${NOT_BLOCKED}`),
     // Two index range scans (one per direction) merged; UNION also folds the
-    // viewer == peer case, where both halves return the same rows.
-    privateHistory: p<[{ a: string; b: string; before: number; limit: number }], MessageRow>(
-      `SELECT * FROM (SELECT ${MESSAGE_COLUMNS} FROM messages
-                      WHERE kind = 'private' AND sender = @a AND recipient = @b AND id < @before
-                      ORDER BY id DESC LIMIT @limit)
+    // viewer == peer case, where both halves return the same rows. The peer's
+    // half leaves out what @u blocks (a seek on block_spans per row); @u's own stay.
+    privateHistory: p<[{ u: string; peer: string; before: number; limit: number }], MessageRow>(
+      `SELECT * FROM (SELECT ${M_COLUMNS} FROM messages m
+                      WHERE m.kind = 'private' AND m.sender = @u AND m.recipient = @peer AND m.id < @before
+                      ORDER BY m.id DESC LIMIT @limit)
        UNION
-       SELECT * FROM (SELECT ${MESSAGE_COLUMNS} FROM messages
-                      WHERE kind = 'private' AND sender = @b AND recipient = @a AND id < @before
-                      ORDER BY id DESC LIMIT @limit)
+       SELECT * FROM (SELECT ${M_COLUMNS} FROM messages m
+                      WHERE m.kind = 'private' AND m.sender = @peer AND m.recipient = @u AND m.id < @before AND ${VISIBLE}
+                      ORDER BY m.id DESC LIMIT @limit)
        ORDER BY id DESC LIMIT @limit`,
     ),
     search: p<[SearchParams], MessageRow>(SEARCH),
     // By the current group's id: an ended group's messages stay with the ended group.
-    groupHistory: p<[string, number, number], MessageRow>(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE kind = 'group' AND group_id = (SELECT id FROM groups WHERE name = ?) AND id < ?
-       ORDER BY id DESC LIMIT ?`,
+    // Senders @u blocks now, or blocked when the message was sent, are left out (a block_spans seek per row).
+    groupHistory: p<[{ u: string; group: string; before: number; limit: number }], MessageRow>(
+      `SELECT ${M_COLUMNS} FROM messages m
+        WHERE m.kind = 'group' AND m.group_id = (SELECT id FROM groups WHERE name = @group) AND m.id < @before AND ${VISIBLE}
+        ORDER BY m.id DESC LIMIT @limit`,
     ),
   };
 }

@@ -2,7 +2,7 @@
 // sign-in from the users file next to its data, report addresses, refuse a taken port,
 // and stop cleanly.
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +14,7 @@ import { wsSocketFactory } from '../../../main/connection';
 import { ChatSession } from '../../../server/client';
 import { pinningTrust } from '../../../server/client/node';
 import { ErrorCode } from '../../../server/protocol';
-import { startServer } from '../../../server/index';
+import { startServer, startServerHoldingDataDir } from '../../../server/index';
 import { USERS, writeUsersFile } from '../../helpers/users';
 import { waitUntil } from '../../helpers/wait';
 
@@ -127,6 +127,29 @@ describe('HostController', () => {
     } finally {
       blocker.close();
     }
+  });
+
+  it('refuses a data directory another live server holds, naming it and the pid, and takes it once that server is gone', async () => {
+    // The app's own server, started as the app does it (holding the data directory).
+    const holding = new HostController({
+      startServer: startServerHoldingDataDir,
+      dataDir,
+      webRoot: null,
+      serverOptions: { host: '127.0.0.1', hashCost: 4, minPasswordLength: 6, logLevel: 'silent' },
+    });
+    // Another live process (the test runner's parent) holds it.
+    await writeFile(path.join(dataDir, 'server.pid'), `${process.ppid}\n`);
+    await expect(holding.start({ port: 0, wsPort: 0 })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: `another server (pid ${process.ppid}) is using ${dataDir}`,
+    });
+    expect(holding.status().running).toBe(false);
+    // A pid no process has (beyond pid_max): the lock is stale and taken over, then given back at the stop.
+    await writeFile(path.join(dataDir, 'server.pid'), '99999999\n');
+    expect((await holding.start({ port: 0, wsPort: 0 })).running).toBe(true);
+    expect((await readFile(path.join(dataDir, 'server.pid'), 'utf8')).trim()).toBe(String(process.pid));
+    await holding.stop();
+    await expect(stat(path.join(dataDir, 'server.pid'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('lists non-internal IPv4 addresses only', () => {

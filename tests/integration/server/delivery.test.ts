@@ -104,6 +104,19 @@ for (const backend of backends) {
       expect((await third.login('bob', 'bob-pw', { resumeFrom: 999 })).resumeFrom).toBe(10);
     });
 
+    it('WS: every message sent right before closing is delivered, beyond what one turn handles', async () => {
+      const bob = await h.wsUser(1, 'bob');
+      const alice = await h.wsUser(0, 'alice');
+      const COUNT = 40;
+      // No reply is awaited: the frames and the close leave together, as when a script quits.
+      for (let i = 0; i < COUNT; i++) alice.sendRaw(JSON.stringify({ id: i + 1, type: 'message', to: 'bob', text: `last ${i}` }));
+      alice.close();
+      const got = await bob.waitMessages(COUNT);
+      expect(got.map((m) => m.message.text)).toEqual(Array.from({ length: COUNT }, (_, i) => `last ${i}`));
+      // And the session ended afterwards: alice can sign in again.
+      await h.wsUser(0, 'alice');
+    });
+
     it('WS: an ack sent right before closing still counts (a client quitting without logout)', async () => {
       const watcher = await h.wsUser(1, 'carol');
       await watcher.request({ type: 'watch', users: ['bob'] });

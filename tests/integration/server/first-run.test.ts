@@ -112,8 +112,10 @@ describe('importing --users at every start', () => {
   });
 
   it('a missing file, or a directory, stops the start with an error that names the flag', async () => {
-    const start = (file: string) => runCli(['--host', '127.0.0.1', '--port', '0', '--ws-port', '0', '--data', path.join(dir, 'data'), '--users', file]);
-    const [missing, folder] = await Promise.all([start(path.join(dir, 'no-such.txt')), start(dir)]);
+    // Two data directories: the two starts run at once, and one server holds its directory.
+    const start = (file: string, data: string) =>
+      runCli(['--host', '127.0.0.1', '--port', '0', '--ws-port', '0', '--data', path.join(dir, data), '--users', file]);
+    const [missing, folder] = await Promise.all([start(path.join(dir, 'no-such.txt'), 'data-1'), start(dir, 'data-2')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain(`error: could not start the server: --users ${path.join(dir, 'no-such.txt')}: no such file`);
     expect(folder.code).toBe(1);

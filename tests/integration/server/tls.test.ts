@@ -89,6 +89,14 @@ describe('TLS on both ports', () => {
     client.kill();
   });
 
+  it('a script over TLS that ends its input (half-close) gets every reply before the server closes', async () => {
+    const client = await TcpClient.connectTls(server.tcpPort, { ca: first.cert });
+    client.write(`alice\n${passwordOf('alice')}\nblocklist\nlogout\n`);
+    client.socket.end();
+    await client.waitClosed();
+    expect(client.lines.slice(-2)).toEqual(['You have blocked no one.', 'Goodbye.']);
+  });
+
   it('serves HTTPS (/healthz) and WSS (/ws) on the HTTP port', async () => {
     const health = await httpsGet(`https://127.0.0.1:${server.wsPort}/healthz`, first.cert);
     expect(health.status).toBe(200);

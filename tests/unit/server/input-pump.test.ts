@@ -21,6 +21,7 @@ function hooks() {
     outputQueued: () => h.queued,
     onceDrained: (fn: () => void) => void (h.drain = fn),
     isOpen: () => true,
+    awaitsAnswers: () => false,
     pumpIdle: () => void h.idle++,
   };
   return h satisfies PumpHooks<number>;
