@@ -1798,11 +1798,12 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         const [a, b, c] = (await users('a', 'b', 'c')) as [string, string, string];
         const team = n('team');
         await store.groups.createGroup(team, a, [b, c], T0);
+        // Sent before the blocks: a message sent while b blocked a would stay hidden from b's history.
+        await store.messages.saveMessage(privateMessage(a, b, 'from a'));
+        await store.messages.saveMessage(privateMessage(b, a, 'to a'));
         await store.blocks.block(b, a);
         await store.blocks.block(a, c);
         await store.accounts.createToken(a, n('tok'), T0 + HOUR, T0);
-        await store.messages.saveMessage(privateMessage(a, b, 'from a'));
-        await store.messages.saveMessage(privateMessage(b, a, 'to a'));
         expect(await store.admin.deleteUser(a)).toBe(true);
         expect(await store.admin.deleteUser(a)).toBe(false);
         expect(await store.accounts.getUser(a)).toBeNull();
