@@ -46,6 +46,7 @@ import { Backlog, CATCH_UP_HIGH_WATER, overSendLimit } from './backlog';
 import { appendChunk, atEndOfTurn, type TurnFlush, type TurnOutput } from './cork';
 import { InputPump, type PumpHooks } from './input-pump';
 import { onceDrainedOrClosed, outputPauseBytes } from './output';
+import { closingByUs, pumpDrained, socketClosed, type PeerCloseState } from './peer-close';
 import { nextConnectionId } from './ids';
 import type { ListenerOptions } from './listener';
 import { TLS_HANDSHAKE_TIMEOUT_MS, secureContextOptions } from './tls';
@@ -106,7 +107,7 @@ export interface TcpOptions extends ListenerOptions {
   fileLinkBase: (localAddress: string) => string;
 }
 
-class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
+class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush, PeerCloseState {
   readonly id = nextConnectionId();
   readonly kind = 'tcp';
   readonly acknowledgesOnWrite = true;
@@ -139,10 +140,9 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
   private peerEnded = false;
   /** Waiting for the commands submitted so far before closing after the peer's end. */
   private finishing = false;
-  /** We closed (close(), a slow consumer cut off): lines still queued are dropped (see isOpen). */
-  private closedByUs = false;
-  /** The socket is gone while lines it sent still wait in the pump: the session ends once they were handled. */
-  private endAfterInput = false;
+  // PeerCloseState (peer-close.ts): how the session ends when the socket closes.
+  closedByUs = false;
+  endAfterInput = false;
 
   /** When bytes last came in or went out (clock()); the listener's idle sweep closes a connection silent for idleMs. */
   private lastActive = clock();
@@ -196,8 +196,7 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
   }
   pumpIdle(): void {
     this.pumpInstance = null;
-    if (this.endAfterInput) this.endSession();
-    else this.finishIfEnded();
+    if (!pumpDrained(this, this.input)) this.finishIfEnded();
   }
 
   /** Prefix of attachment links on this connection's lines (listenTcp shares one string per local address). */
@@ -243,14 +242,7 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
    */
   closed(): void {
     this.live.delete(this);
-    if (this.closedByUs) void this.input.closed('disconnected');
-    else if (this.pumpInstance !== null) this.endAfterInput = true;
-    else this.endSession();
-  }
-
-  private endSession(): void {
-    this.endAfterInput = false;
-    void this.input.drained().finally(() => this.input.closed('disconnected'));
+    socketClosed(this, this.input, this.pumpInstance !== null);
   }
 
   /**
@@ -502,9 +494,7 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
   }
 
   close(reason: string): void {
-    this.closedByUs = true;
-    // Queued lines are dropped now (isOpen): a session waiting for them ends here.
-    if (this.endAfterInput) this.endSession();
+    closingByUs(this, this.input);
     if (this.socket.destroyed) return;
     this.options.log.debug({ conn: this.id, reason }, 'closing tcp connection');
     if (reason !== CloseReason.logout && reason !== CloseReason.shutdown && reason !== CloseReason.inputEnded) this.writeLine(`Disconnected: ${reason}.`);
@@ -543,7 +533,7 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush {
     this.options.log.warn({ conn: this.id, queued }, 'slow consumer disconnected');
     this.out = [];
     this.outDone = null;
-    this.closedByUs = true;
+    closingByUs(this, this.input);
     this.socket.destroy();
     return false;
   }

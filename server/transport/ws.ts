@@ -50,6 +50,7 @@ import { Backlog, CATCH_UP_HIGH_WATER, overSendLimit } from './backlog';
 import { appendChunk, atEndOfTurn, type TurnFlush, type TurnOutput } from './cork';
 import { InputPump, type PumpHooks } from './input-pump';
 import { onceDrainedOrClosed, outputPauseBytes } from './output';
+import { closingByUs, pumpDrained, socketClosed, type PeerCloseState } from './peer-close';
 import { nextConnectionId } from './ids';
 import type { ListenerOptions } from './listener';
 import { createFilesHandler } from './files-http';
@@ -91,7 +92,7 @@ function textFrame(payload: string): Buffer {
   return frame;
 }
 
-class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: boolean }>, TurnFlush {
+class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: boolean }>, TurnFlush, PeerCloseState {
   readonly id = nextConnectionId();
   readonly kind = 'ws';
   /** WebSocket clients acknowledge with `ack` once they processed a delivery. */
@@ -102,10 +103,9 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
   private input!: ConnectionInput;
   /** Frames wait here and are handled a few per turn (see input-pump.ts); made on the first frame and dropped once it has nothing left to do, so an idle connection holds none. */
   private pumpInstance: InputPump<{ data: RawData; isBinary: boolean }> | null = null;
-  /** close() was called: input still queued is dropped (see isOpen). */
-  private closedByUs = false;
-  /** The peer closed while frames it sent before were still queued: the session ends once they were handled. */
-  private endAfterInput = false;
+  // PeerCloseState (peer-close.ts): how the session ends when the socket closes.
+  closedByUs = false;
+  endAfterInput = false;
   alive = true;
   /** Catch-up accounting, made by the first catch-up write (most connections never need one). */
   private backlogInstance: Backlog | null = null;
@@ -174,13 +174,7 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
   }
   pumpIdle(): void {
     this.pumpInstance = null;
-    if (this.endAfterInput) this.endSession();
-  }
-
-  /** Ends the session once the commands submitted so far ran: the core refuses commands still queued once it is told the connection closed. */
-  private endSession(): void {
-    this.endAfterInput = false;
-    void this.input.drained().finally(() => this.input.closed('disconnected'));
+    pumpDrained(this, this.input);
   }
 
   get open(): boolean {
@@ -200,9 +194,7 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
     this.ws.on('close', () => {
       this.connections.delete(this);
       // Frames the peer sent before its close frame are handled first (see isOpen); then the session ends.
-      if (this.closedByUs) void this.input.closed('disconnected');
-      else if (this.pumpInstance !== null) this.endAfterInput = true;
-      else this.endSession();
+      socketClosed(this, this.input, this.pumpInstance !== null);
     });
     this.event({
       type: 'event',
@@ -268,9 +260,7 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
   }
 
   close(reason: string): void {
-    this.closedByUs = true;
-    // Queued input is dropped now (isOpen): a session waiting for it ends here.
-    if (this.endAfterInput) this.endSession();
+    closingByUs(this, this.input);
     if (this.ws.readyState === this.ws.CLOSED || this.ws.readyState === this.ws.CLOSING) return;
     // What this turn produced (a logout reply, a shutdown event) goes before the close frame.
     this.flushTurn();
