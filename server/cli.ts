@@ -10,6 +10,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, defaultDataDir, metricsTarget, optionsFromEnv, resolveConfig, type ServerOptions } from './config';
 import * as admin from './ops/admin';
 import { dropOutputToClosedPipe } from './ops/closed-output';
+import { startedByNpmServerScript, whenParentExits } from './ops/npm-parent';
 import { isProtocolError, Username } from './protocol';
 import { AccountService, accountPolicyOf } from './services/accounts';
 import { AuditService } from './services/audit';
@@ -567,6 +568,11 @@ async function serve(options: ServerOptions): Promise<void> {
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
+    // Ctrl+C ends npm's shell too: that is the same stop, not a second one.
+    if (startedByNpmServerScript())
+      whenParentExits(() => {
+        if (!stopping) stop('npm ended');
+      });
   });
   // SIGHUP re-reads the certificate (renewals), keeping every session. Without TLS it keeps
   // its default meaning (the process ends), as before.

@@ -3,7 +3,7 @@
 // one process's lifecycle, not about the backend.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -15,6 +15,7 @@ import { spawnCliServer } from '../../helpers/cli';
 import { TcpClient } from '../../helpers/tcp-client';
 import { startTestServer, type TestServer } from '../../helpers/test-server';
 import { accounts, writeUsersFile } from '../../helpers/users';
+import { waitUntil } from '../../helpers/wait';
 import { WsClient } from '../../helpers/ws-client';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -48,9 +49,19 @@ function runCli(args: string[], stdin?: string): Promise<CliRun> {
   });
 }
 
-/** Starts the CLI server and resolves once it printed both ports. */
-async function spawnServer(args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts the CLI server and resolves once it printed both ports. `asNpmScript`:
+ * the way `npm run server` starts it, a command list under `sh -c` (a shell that
+ * stays between them) with npm's variable naming the script.
+ */
+async function spawnServer(args: string[], options: { asNpmScript?: boolean } = {}) {
+  const child = options.asNpmScript
+    ? spawn('sh', ['-c', ': && "$@"', 'sh', process.execPath, '--import', 'tsx', CLI, ...args], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, npm_lifecycle_event: 'server' },
+      })
+    : spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const out: string[] = [];
   child.stderr.setEncoding('utf8').on('data', (t: string) => out.push(t));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -196,6 +207,30 @@ describe('CLI', () => {
     alice.close();
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+  });
+
+  it('stops when `npm run server` gets SIGTERM, which npm passes to its shell only', async () => {
+    const data = path.join(dir, 'data');
+    const args = ['--host', '127.0.0.1', '--port', '0', '--ws-port', '0', '--data', data, '--no-web-root'];
+    const { child, out, exited } = await spawnServer(args, { asNpmScript: true });
+    const pid = Number((await readFile(path.join(data, 'server.pid'), 'utf8')).split('\n')[0]);
+    expect(pid).not.toBe(child.pid);
+    child.kill('SIGTERM');
+    expect(await exited).toBeNull();
+    const running = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await waitUntil(() => !running(), 'the server to stop after its shell died', CLI_TIMEOUT_MS);
+    expect(out).toContain('Stopped.');
+    // It let go of the data directory: the next server starts on it.
+    const next = await spawnServer(args);
+    next.child.kill('SIGTERM');
+    expect(await next.exited).toBe(0);
   });
 
   it('--help lists every flag, and every configuration option has one', async () => {
