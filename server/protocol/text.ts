@@ -27,11 +27,18 @@ function twoDigits(n: number): string {
   return n < 10 ? `0${n}` : String(n);
 }
 
-/** Splits off the first space-separated word; runs of spaces count as one. */
+/**
+ * Splits off the first space-separated word; runs of spaces count as one, so
+ * the rest starts at the next word (`message bob   hi` sends "hi", as
+ * `broadcast   hi` does). Spacing inside the rest is kept.
+ */
 export function splitWord(input: string): [string, string] {
   const s = input.startsWith(' ') ? input.replace(/^ +/, '') : input;
   const i = s.indexOf(' ');
-  return i === -1 ? [s, ''] : [s.slice(0, i), s.slice(i + 1)];
+  if (i === -1) return [s, ''];
+  let next = i + 1;
+  while (s.charCodeAt(next) === 0x20) next++;
+  return [s.slice(0, i), s.slice(next)];
 }
 
 /** The space-separated words of `input`. */

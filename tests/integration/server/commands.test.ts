@@ -44,6 +44,10 @@ for (const backend of backends) {
         alice.send('message bob hello   there');
         await alice.waitLine('Sent to bob.');
         await bob.waitLine(new RegExp(`^#\\d+ ${CLOCK} alice \\(private\\): hello   there$`));
+        // Extra spaces between the words separate them, as in `broadcast`: the text starts at its first word.
+        alice.send('message   bob    spaced   out');
+        await alice.waitLine('Sent to bob.');
+        await bob.waitLine(new RegExp(`^#\\d+ ${CLOCK} alice \\(private\\): spaced   out$`));
         alice.send('message dave see you');
         await alice.waitLine('dave is offline; the message is queued and will be delivered when they sign in.');
         alice.send('message zed hi');
