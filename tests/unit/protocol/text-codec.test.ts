@@ -271,11 +271,11 @@ describe('parseTextCommand: properties', () => {
     );
   });
 
-  it('oneLine never leaves a line break or control character', () => {
+  it('oneLine never leaves a line break or control character (C0, DEL, C1)', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), (s) => {
         // eslint-disable-next-line no-control-regex
-        expect(oneLine(s)).not.toMatch(/[\u0000-\u001f\u007f]/);
+        expect(oneLine(s)).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
       }),
     );
   });
@@ -284,7 +284,7 @@ describe('parseTextCommand: properties', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), (s) => {
         // eslint-disable-next-line no-control-regex
-        expect(oneLine(s)).toBe(s.replace(/[\u0000-\u001f\u007f]+/g, ' '));
+        expect(oneLine(s)).toBe(s.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' '));
       }),
     );
   });
