@@ -433,7 +433,7 @@ for (const backend of backends) {
         const help = await bob.request({ type: 'help' });
         expect(help.commands).toEqual(expect.arrayContaining(['message <user> <text> [+file <id>]...', 'create group <name> <member> ...', 'logout']));
         expect(await bob.request({ type: 'logout' })).toEqual({});
-        expect((await bob.waitClosed()).code).toBe(1000);
+        expect(await bob.waitClosed()).toEqual({ code: 1000, reason: 'logout' });
         expect(await alice.waitEvent('presence', (e) => e.user === 'bob' && !e.online)).toMatchObject({ online: false });
         expect((await alice.request({ type: 'whoelse' })).users).toEqual([]);
       });
