@@ -42,13 +42,15 @@ export function parseHotCommand(input: Record<string, unknown>, withId: boolean)
  */
 export function parseHotLine(trimmed: string): Command | null {
   if (trimmed.length < 10 || trimmed.charCodeAt(7) !== 0x20 || trimmed.slice(0, 7).toLowerCase() !== 'message') return null;
-  // The user: the word after the verb (and any further spaces); the text: all after the space that ends it.
+  // The user: the word after the verb (and any further spaces); the text: all after the spaces that end it.
   let start = 8;
   while (trimmed.charCodeAt(start) === 0x20) start++;
   const end = trimmed.indexOf(' ', start);
   if (end === -1) return null;
   const to = trimmed.slice(start, end);
-  const text = trimmed.slice(end + 1);
+  let textStart = end + 1;
+  while (trimmed.charCodeAt(textStart) === 0x20) textStart++;
+  const text = trimmed.slice(textStart);
   if (to.toLowerCase() === 'group' || text.includes('+file') || !NAME_PATTERN.test(to)) return null;
   if (text.length > MAX_TEXT_LENGTH || text.includes('\0') || text.trim().length === 0) return null;
   return { type: 'message', to, text };

@@ -27,11 +27,18 @@ function twoDigits(n: number): string {
   return n < 10 ? `0${n}` : String(n);
 }
 
-/** Splits off the first space-separated word; runs of spaces count as one. */
+/**
+ * Splits off the first space-separated word; runs of spaces count as one, so
+ * the rest starts at the next word (`message bob   hi` sends "hi", as
+ * `broadcast   hi` does). Spacing inside the rest is kept.
+ */
 export function splitWord(input: string): [string, string] {
   const s = input.startsWith(' ') ? input.replace(/^ +/, '') : input;
   const i = s.indexOf(' ');
-  return i === -1 ? [s, ''] : [s.slice(0, i), s.slice(i + 1)];
+  if (i === -1) return [s, ''];
+  let next = i + 1;
+  while (s.charCodeAt(next) === 0x20) next++;
+  return [s.slice(0, i), s.slice(next)];
 }
 
 /** The space-separated words of `input`. */
@@ -65,12 +72,13 @@ export function parseInteger(word: string | undefined): number | null {
   return Number(word);
 }
 
+// C0, DEL and C1: a terminal acts on C1 too (U+009B is CSI, U+0085 a line break), so `nc` must not get them raw.
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 // eslint-disable-next-line no-control-regex
-const CONTROL_RUNS = /[\u0000-\u001f\u007f]+/g;
+const CONTROL_RUNS = /[\u0000-\u001f\u007f-\u009f]+/g;
 
-/** Control characters (including line breaks) would split or corrupt a line. */
+/** Control characters (including line breaks) would split or corrupt a line, or drive the reader's terminal. */
 export function oneLine(text: string): string {
   // Most texts have none: a test is cheaper than a replace that finds nothing.
   return CONTROL.test(text) ? text.replace(CONTROL_RUNS, ' ') : text;

@@ -285,7 +285,9 @@ export class AccountService {
         assertAcceptablePassword(password, this.policy.minPasswordLength);
       } catch (err) {
         if (!(err instanceof ProtocolError)) throw err;
-        throw new ProtocolError(err.code, `${file}:${line}: the password of "${username}" is refused: ${err.message}`);
+        // The classic clients.txt holds short passwords: say how such a file can still be used.
+        const hint = err.code === ErrorCode.PASSWORD_TOO_SHORT ? ' (to accept shorter passwords, start with --min-password-length N)' : '';
+        throw new ProtocolError(err.code, `${file}:${line}: the password of "${username}" is refused: ${err.message}${hint}`);
       }
     }
     const counts = { created: 0, updated: 0, unchanged: 0 };

@@ -243,6 +243,32 @@ for (const backend of backends) {
       });
     });
 
+    describe('lockout (maxAttempts 3, lockoutSeconds 60)', () => {
+      const h = useBackend(backend, { lockoutSeconds: 60 });
+
+      it.runIf(backend.canRestart)(
+        'the lock belongs to the name: the same TCP connection signs in as another; it survives a restart (single node)',
+        async () => {
+          const tcp = await h.tcp(0);
+          await tcp.waitPrompt('Username: ');
+          tcp.send('alice');
+          for (let i = 0; i < 3; i++) {
+            await tcp.waitPrompt('Password: ');
+            tcp.send(`wrong-${i}`);
+            await tcp.waitLine(/^error (INVALID_CREDENTIALS|ACCOUNT_LOCKED): /);
+          }
+          // Back at `Username:`: another name signs in on the same connection.
+          await tcp.login('bob', 'bob-pw');
+          tcp.kill();
+          await h.backend.restart!();
+          const ws = await h.ws(0);
+          const locked = await ws.expectError({ type: 'login', username: 'alice', password: 'alice-pw' });
+          expect(locked.code).toBe('ACCOUNT_LOCKED');
+          expect(locked.retryAfter).toBeGreaterThan(30);
+        },
+      );
+    });
+
     // A real hash cost (2^14), so checks overlap: the old code read the lock before hashing and let all six through.
     describe('lockout under concurrency (maxAttempts 3, hashCost 14)', () => {
       const h = useBackend(backend, { hashCost: 14 });

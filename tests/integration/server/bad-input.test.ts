@@ -95,6 +95,14 @@ for (const backend of backends) {
         await fresh.waitLine('Welcome, bob!');
       });
 
+      it('TCP: control characters of a message (C0, DEL and C1 such as CSI) reach a reader as spaces, never raw', async () => {
+        const alice = await h.wsUser(0, 'alice');
+        const bob = await h.tcpUser(1, 'bob');
+        await alice.request({ type: 'message', to: 'bob', text: 'a\u001b[2Jb\u009b2Jc\u0085d\u007fe' });
+        const line = await bob.waitLine(/alice \(private\): /);
+        expect(line).toMatch(/alice \(private\): a \[2Jb 2Jc d e$/);
+      });
+
       it('WS: a frame of exactly 64 KiB is read; one byte more closes the connection with 1009; others unaffected', async () => {
         const bystander = await h.wsUser(1, 'bob');
         await bystander.request({ type: 'watch', users: ['alice'] });

@@ -44,6 +44,10 @@ for (const backend of backends) {
         alice.send('message bob hello   there');
         await alice.waitLine('Sent to bob.');
         await bob.waitLine(new RegExp(`^#\\d+ ${CLOCK} alice \\(private\\): hello   there$`));
+        // Extra spaces between the words separate them, as in `broadcast`: the text starts at its first word.
+        alice.send('message   bob    spaced   out');
+        await alice.waitLine('Sent to bob.');
+        await bob.waitLine(new RegExp(`^#\\d+ ${CLOCK} alice \\(private\\): spaced   out$`));
         alice.send('message dave see you');
         await alice.waitLine('dave is offline; the message is queued and will be delivered when they sign in.');
         alice.send('message zed hi');
@@ -429,7 +433,7 @@ for (const backend of backends) {
         const help = await bob.request({ type: 'help' });
         expect(help.commands).toEqual(expect.arrayContaining(['message <user> <text> [+file <id>]...', 'create group <name> <member> ...', 'logout']));
         expect(await bob.request({ type: 'logout' })).toEqual({});
-        expect((await bob.waitClosed()).code).toBe(1000);
+        expect(await bob.waitClosed()).toEqual({ code: 1000, reason: 'logout' });
         expect(await alice.waitEvent('presence', (e) => e.user === 'bob' && !e.online)).toMatchObject({ online: false });
         expect((await alice.request({ type: 'whoelse' })).users).toEqual([]);
       });

@@ -76,8 +76,13 @@ describe('password policy: --users import and adduser', () => {
       webRoot: null,
     } as const;
     await expect(startServer({ ...options, minPasswordLength: 8 })).rejects.toThrow(
-      /clients\.txt:3: the password of "bob" is refused: The password is too short/,
+      /clients\.txt:3: the password of "bob" is refused: The password is too short.*\(to accept shorter passwords, start with --min-password-length N\)$/,
     );
+    // As the hint says, a lower minimum takes a file of short passwords.
+    await writeFile(users, 'alice wonderland-42\nbob bob-pw1\n');
+    await expect(startServer({ ...options, minPasswordLength: 8 })).rejects.toThrow(/--min-password-length N\)$/);
+    const started = await startServer({ ...options, minPasswordLength: 6 });
+    await started.close();
     await writeFile(users, 'alice wonderland-42\nbob password123\n');
     await expect(startServer({ ...options, minPasswordLength: 8 })).rejects.toMatchObject({
       code: 'PASSWORD_TOO_COMMON',

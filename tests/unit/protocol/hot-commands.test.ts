@@ -169,7 +169,7 @@ describe('parseHotLine', () => {
   });
 
   it('takes the usual line and leaves group messages, files and bare names to the parser', () => {
-    expect(parseHotLine('MESSAGE bob  hi there ')).toEqual({ type: 'message', to: 'bob', text: ' hi there ' });
+    expect(parseHotLine('MESSAGE bob  hi there ')).toEqual({ type: 'message', to: 'bob', text: 'hi there ' });
     expect(parseHotLine('message   bob hi')).toEqual({ type: 'message', to: 'bob', text: 'hi' });
     expect(parseHotLine('message group team hi')).toBeNull();
     expect(parseHotLine('message bob look +file abcdefghijklmnopqrstuv')).toBeNull();

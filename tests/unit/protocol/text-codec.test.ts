@@ -38,7 +38,10 @@ const time = () => '12:34';
 describe('parseTextCommand: every command', () => {
   const cases: [string, Command][] = [
     ['message bob hi there', { type: 'message', to: 'bob', text: 'hi there' }],
-    ['MESSAGE bob  two  spaces', { type: 'message', to: 'bob', text: ' two  spaces' }],
+    // Runs of spaces between the words are one separator; spacing inside the text is kept.
+    ['MESSAGE bob  two  spaces', { type: 'message', to: 'bob', text: 'two  spaces' }],
+    ['message group team   hi  all', { type: 'message-group', group: 'team', text: 'hi  all' }],
+    ['edit 12    fixed  text', { type: 'edit', messageId: 12, text: 'fixed  text' }],
     ['  message\tbob tabbed  ', { type: 'message', to: 'bob', text: 'tabbed' }],
     ['message group team hello all', { type: 'message-group', group: 'team', text: 'hello all' }],
     ['message GROUP team x', { type: 'message-group', group: 'team', text: 'x' }],
@@ -70,7 +73,7 @@ describe('parseTextCommand: every command', () => {
     ['profile', { type: 'profile' }],
     ['profile bob', { type: 'profile', user: 'bob' }],
     ['PROFILE @name', { type: 'profile', user: 'name' }],
-    ['profile name  Alice   Liddell ', { type: 'profile', displayName: ' Alice   Liddell' }],
+    ['profile name  Alice   Liddell ', { type: 'profile', displayName: 'Alice   Liddell' }],
     ['profile NAME', { type: 'profile', displayName: null }],
     ['profile avatar 3P8vBwjTQFyHJ69P5fzfQw', { type: 'profile', avatar: '3P8vBwjTQFyHJ69P5fzfQw' }],
     ['profile avatar', { type: 'profile', avatar: null }],
@@ -268,11 +271,11 @@ describe('parseTextCommand: properties', () => {
     );
   });
 
-  it('oneLine never leaves a line break or control character', () => {
+  it('oneLine never leaves a line break or control character (C0, DEL, C1)', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), (s) => {
         // eslint-disable-next-line no-control-regex
-        expect(oneLine(s)).not.toMatch(/[\u0000-\u001f\u007f]/);
+        expect(oneLine(s)).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
       }),
     );
   });
@@ -281,7 +284,7 @@ describe('parseTextCommand: properties', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), (s) => {
         // eslint-disable-next-line no-control-regex
-        expect(oneLine(s)).toBe(s.replace(/[\u0000-\u001f\u007f]+/g, ' '));
+        expect(oneLine(s)).toBe(s.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' '));
       }),
     );
   });
