@@ -1,7 +1,7 @@
 // Owns the desktop app's ChatSession (over `ws`): signs in / resumes with a remembered
 // token, forwards server events, state and outbox to the renderer unchanged, shows
 // desktop notifications while the window is in the background and keeps the unread count.
-import { ChatSession, toWebSocketUrl, type ChatSessionOptions } from '../server/client';
+import { ChatSession, gistOf, toWebSocketUrl, type ChatSessionOptions } from '../server/client';
 import { wsSocketFactory, type CertificateTrust } from '../server/client/node';
 import { alertReason, ErrorCode, ProtocolError, type Command, type CommandType, type EventFrame, type ResultOf } from '../server/protocol';
 import type { CredentialStore } from './credentials';
@@ -183,7 +183,8 @@ export class Connection {
     const reason = alertReason(m, me ?? '', this.options.muted?.() ?? []);
     if (reason === null) return;
     const title = m.kind === 'group' ? `${m.from} in ${m.group ?? 'a group'}` : m.kind === 'broadcast' ? `${m.from} (everyone)` : m.from;
-    this.notify(reason === 'mention' ? `${title} (mentioned you)` : title, m.text);
+    // A message with only files says what it carries ("A file"), as the web client does.
+    this.notify(reason === 'mention' ? `${title} (mentioned you)` : title, gistOf(m.text, m.attachments?.length ?? 0));
   }
 
   private notify(title: string, body: string): void {

@@ -9,6 +9,7 @@ import { Connection, wsSocketFactory } from '../../../main/connection';
 import { createCredentialStore, type CredentialStore } from '../../../main/credentials';
 import type { Push, PushChannel } from '../../../main/ipc/contract';
 import { ChatSession } from '../../../server/client';
+import { upload } from '../../helpers/files';
 import { startTestServer, type TestServer } from '../../helpers/test-server';
 import { USERS } from '../../helpers/users';
 import { waitUntil } from '../../helpers/wait';
@@ -112,6 +113,23 @@ describe('Connection (main) against the real server', () => {
     expect(d.unread).toEqual([1, 2, 0]);
     // Nothing remembered without "remember".
     expect(await d.store.load()).toBeNull();
+  });
+
+  it('a notification for a message with only files says what it carries', async () => {
+    const d = await desktop();
+    await d.connection.signIn({ server: serverAddress(), username: 'alice', password: USERS.alice, remember: false });
+    const bob = await peer('bob');
+    d.focus(false);
+    const { token } = await bob.request({ type: 'file-token' });
+    const uploads = await Promise.all(['a.txt', 'b.txt'].map((name) => upload(`http://127.0.0.1:${server.wsPort}`, token, name, 'hello')));
+    const [one, two] = uploads.map((u) => u.body.id);
+    await bob.send({ type: 'message', to: 'alice', text: '', attachments: [one!] });
+    await bob.send({ type: 'message', to: 'alice', text: '', attachments: [one!, two!] });
+    await waitUntil(() => d.notifications.shown.length === 2, 'two notifications');
+    expect(d.notifications.shown.map((n) => [n.title, n.body])).toEqual([
+      ['bob', 'A file'],
+      ['bob', '2 files'],
+    ]);
   });
 
   it('muted conversations stay quiet (unread still counts) unless a group message or broadcast mentions me', async () => {
