@@ -5,6 +5,7 @@ import { ChatSession, gistOf, toWebSocketUrl, type ChatSessionOptions } from '..
 import { wsSocketFactory, type CertificateTrust } from '../server/client/node';
 import { alertReason, ErrorCode, ProtocolError, type Command, type CommandType, type EventFrame, type ResultOf } from '../server/protocol';
 import type { CredentialStore } from './credentials';
+import { DisplayNames } from './display-names';
 import type { OutboxItem, Push, PushChannel, SendResult, SignInRequest, SignInResult } from './ipc/contract';
 import type { NotificationPort } from './platform/seams';
 
@@ -43,12 +44,20 @@ export class Connection {
   /** The last token save (never rejects); the next one waits for it. */
   private persisting: Promise<void> = Promise.resolve();
   private unreadCount = 0;
+  /** Senders as notifications name them (display names, looked up on this session). */
+  private readonly names: DisplayNames;
+  /** The last notification shown or being prepared: the next waits for it, so they keep the messages' order. */
+  private notifying: Promise<void> = Promise.resolve();
 
   constructor(options: ConnectionOptions) {
     this.options = options;
     this.session = new ChatSession({
       createSocket: options.session?.createSocket ?? wsSocketFactory(options.session?.requestTimeoutMs, options.trust ?? null),
       ...options.session,
+    });
+    this.names = new DisplayNames(async (user) => {
+      const { users } = await this.session.request({ type: 'profiles', users: [user] });
+      return users[0]?.displayName ?? null;
     });
     this.session.onEvent((event) => this.onServerEvent(event));
     this.session.onState((state) => {
@@ -165,6 +174,7 @@ export class Connection {
   }
 
   private afterSignIn(result: ResultOf<'login'>): void {
+    this.names.clear();
     if (result.offlineCount > 0 && !this.options.isWindowFocused()) {
       this.notify('Chat', `${result.offlineCount} message(s) arrived while you were away`);
     }
@@ -172,6 +182,7 @@ export class Connection {
 
   private onServerEvent(event: EventFrame): void {
     this.options.push('server:event', event);
+    if (event.event === 'profile') this.names.update(event.username, event.displayName);
     if (event.event !== 'message') return;
     const me = this.current?.username;
     if (event.message.from === me || this.options.isWindowFocused()) return;
@@ -182,9 +193,14 @@ export class Connection {
     // Muted conversations stay quiet unless the message mentions me (the web client's rule).
     const reason = alertReason(m, me ?? '', this.options.muted?.() ?? []);
     if (reason === null) return;
-    const title = m.kind === 'group' ? `${m.from} in ${m.group ?? 'a group'}` : m.kind === 'broadcast' ? `${m.from} (everyone)` : m.from;
     // A message with only files says what it carries ("A file"), as the web client does.
-    this.notify(reason === 'mention' ? `${title} (mentioned you)` : title, gistOf(m.text, m.attachments?.length ?? 0));
+    const body = gistOf(m.text, m.attachments?.length ?? 0);
+    this.notifying = this.notifying.then(async () => {
+      // Named as in the window: by display name when they set one.
+      const from = await this.names.nameOf(m.from);
+      const title = m.kind === 'group' ? `${from} in ${m.group ?? 'a group'}` : m.kind === 'broadcast' ? `${from} (everyone)` : from;
+      this.notify(reason === 'mention' ? `${title} (mentioned you)` : title, body);
+    });
   }
 
   private notify(title: string, body: string): void {

@@ -115,6 +115,22 @@ describe('Connection (main) against the real server', () => {
     expect(await d.store.load()).toBeNull();
   });
 
+  it('notifications name the sender by display name, as the window does, following changes', async () => {
+    const bob = await peer('bob');
+    await bob.request({ type: 'profile', displayName: 'Bob Builder' });
+    const d = await desktop();
+    await d.connection.signIn({ server: serverAddress(), username: 'alice', password: USERS.alice, remember: false });
+    d.focus(false);
+    await bob.send({ type: 'message', to: 'alice', text: 'hi' });
+    await bob.send({ type: 'broadcast', text: 'hello all' });
+    await waitUntil(() => d.notifications.shown.length === 2, 'two notifications');
+    await bob.request({ type: 'profile', displayName: 'Robert' });
+    await waitUntil(() => d.of('server:event').some((e) => e.event === 'profile'), 'the profile event');
+    await bob.send({ type: 'message', to: 'alice', text: 'call me Robert' });
+    await waitUntil(() => d.notifications.shown.length === 3, 'third notification');
+    expect(d.notifications.shown.map((n) => n.title)).toEqual(['Bob Builder', 'Bob Builder (everyone)', 'Robert']);
+  });
+
   it('a notification for a message with only files says what it carries', async () => {
     const d = await desktop();
     await d.connection.signIn({ server: serverAddress(), username: 'alice', password: USERS.alice, remember: false });
