@@ -1,6 +1,6 @@
 // Groups and blocking against a real server: create a group and talk in it,
 // owner adds/removes members, and a block stops delivery both ways it should.
-import { conversationButton, expect, messageWithText, openDirectChat, sendMessage, signedIn, test } from './fixtures';
+import { conversationButton, expect, messageWithText, openDirectChat, scriptedClient, sendMessage, signedIn, test } from './fixtures';
 
 test('create a group, message it, and manage its members', async ({ browser, chat }) => {
   const alice = await signedIn(browser, chat, 'alice');
@@ -81,4 +81,29 @@ test('blocking stops delivery: the sender is told, the blocker never sees it', a
   await expect(messageWithText(bob.page, 'Are you there?')).toHaveCount(0);
   await alice.context.close();
   await bob.context.close();
+});
+
+test('Blocked names people as People does, and keeps the keyboard focus as rows come and go', async ({ browser, chat }) => {
+  const carol = await scriptedClient(chat, 'carol');
+  await carol.send({ type: 'profile', displayName: 'Caroline Herschel' });
+  const { page, context } = await signedIn(browser, chat, 'bob');
+  await page.getByRole('button', { name: /^Blocked/ }).click();
+  const box = page.getByPlaceholder('Username to block');
+  for (const name of ['carol', 'alice']) {
+    await box.fill(name);
+    await page.getByRole('button', { name: 'Block', exact: true }).click();
+    await expect(page.locator(`[data-testid="blocked-list"] [data-user="${name}"]`)).toBeVisible();
+    // The Block button is disabled again: the focus is back in the box, not lost.
+    await expect(box).toBeFocused();
+  }
+  await expect(page.locator('[data-testid="blocked-list"] [data-user="carol"]')).toContainText('Caroline Herschel @carol');
+  // Unblocking from the keyboard moves the focus to the row that is left, then to the box.
+  await page.getByRole('button', { name: 'Unblock alice' }).focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('button', { name: 'Unblock Caroline Herschel (@carol)' })).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('blocked-list')).toContainText('You have blocked no one.');
+  await expect(box).toBeFocused();
+  await carol.close();
+  await context.close();
 });
