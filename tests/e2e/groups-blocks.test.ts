@@ -32,6 +32,8 @@ test('create a group, message it, and manage its members', async ({ browser, cha
   const group = alice.page.locator('[data-testid="group"][data-group="team"]');
   await group.getByRole('button', { name: 'Remove carol from team' }).click();
   await expect(group.getByRole('list', { name: 'Members of team' })).not.toContainText('carol');
+  // The focused ✕ went with carol's chip: the keyboard lands in the group's "Add members" box.
+  await expect(group.getByLabel('Add members to team')).toBeFocused();
   await conversationButton(carol.page, 'g:team').click();
   await expect(carol.page.getByTestId('chat-subtitle')).toHaveText('You are no longer a member of this group');
   await expect(carol.page.getByRole('textbox', { name: 'Message group team' })).toBeDisabled();
@@ -48,6 +50,7 @@ test('create a group, message it, and manage its members', async ({ browser, cha
   await bob.page.getByRole('button', { name: /^Groups/ }).click();
   await bob.page.getByRole('button', { name: 'Leave team' }).click();
   await expect(bob.page.locator('[data-testid="group"][data-group="team"]')).toHaveCount(0);
+  await expect(bob.page.getByRole('heading', { name: /^My groups/ })).toBeFocused();
   for (const c of [alice, bob, carol]) await c.context.close();
 });
 
