@@ -87,17 +87,20 @@ export class Connection {
   async signIn(request: SignInRequest): Promise<SignInResult> {
     const url = toWebSocketUrl(request.server);
     const previous = this.current;
-    this.current = { server: request.server, username: request.username, remember: request.remember };
+    // With nowhere to keep a token (no keychain, no safeStorage) nothing is remembered:
+    // no token is asked for, and quitting logs out as for any session not remembered.
+    const remember = request.remember && this.options.credentials.backend !== 'none';
+    this.current = { server: request.server, username: request.username, remember };
     this.savedToken = null;
     let result: ResultOf<'login'>;
     try {
-      result = await this.session.signIn({ url, username: request.username, password: request.password, remember: request.remember });
+      result = await this.session.signIn({ url, username: request.username, password: request.password, remember });
     } catch (err) {
       this.current = previous;
       throw err;
     }
     this.afterSignIn(result);
-    if (request.remember) await this.persistToken();
+    if (remember) await this.persistToken();
     else await this.forgetStored(request.server, request.username);
     return { ...omitToken(result), server: request.server };
   }

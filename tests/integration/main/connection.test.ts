@@ -115,6 +115,22 @@ describe('Connection (main) against the real server', () => {
     expect(await d.store.load()).toBeNull();
   });
 
+  it('with no credential store, "remember me" remembers nothing: quitting logs out and revokes the token', async () => {
+    const safeStorage = new FakeSafeStorage();
+    safeStorage.available = false;
+    const none = await createCredentialStore({ dir: userData, loadKeytar: async () => null, safeStorage });
+    expect(none.backend).toBe('none');
+    const d = await desktop(none);
+    await d.connection.signIn({ server: serverAddress(), username: 'alice', password: USERS.alice, remember: true });
+    const token = d.connection.session.token;
+    expect(token).not.toBeNull();
+    await d.connection.shutdown();
+    // Nobody kept this token, so it must not outlive the session.
+    const other = new ChatSession({ createSocket: wsSocketFactory() });
+    cleanups.push(() => other.close());
+    await expect(other.signIn({ url: server.wsUrl, username: 'alice', token: token! })).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+  });
+
   it('notifications name the sender by display name, as the window does, following changes', async () => {
     const bob = await peer('bob');
     await bob.request({ type: 'profile', displayName: 'Bob Builder' });
