@@ -1,10 +1,11 @@
 // Owns the desktop app's ChatSession (over `ws`): signs in / resumes with a remembered
 // token, forwards server events, state and outbox to the renderer unchanged, shows
 // desktop notifications while the window is in the background and keeps the unread count.
-import { ChatSession, toWebSocketUrl, type ChatSessionOptions } from '../server/client';
+import { ChatSession, gistOf, toWebSocketUrl, type ChatSessionOptions } from '../server/client';
 import { wsSocketFactory, type CertificateTrust } from '../server/client/node';
 import { alertReason, ErrorCode, ProtocolError, type Command, type CommandType, type EventFrame, type ResultOf } from '../server/protocol';
 import type { CredentialStore } from './credentials';
+import { DisplayNames } from './display-names';
 import type { OutboxItem, Push, PushChannel, SendResult, SignInRequest, SignInResult } from './ipc/contract';
 import type { NotificationPort } from './platform/seams';
 
@@ -43,12 +44,20 @@ export class Connection {
   /** The last token save (never rejects); the next one waits for it. */
   private persisting: Promise<void> = Promise.resolve();
   private unreadCount = 0;
+  /** Senders as notifications name them (display names, looked up on this session). */
+  private readonly names: DisplayNames;
+  /** The last notification shown or being prepared: the next waits for it, so they keep the messages' order. */
+  private notifying: Promise<void> = Promise.resolve();
 
   constructor(options: ConnectionOptions) {
     this.options = options;
     this.session = new ChatSession({
       createSocket: options.session?.createSocket ?? wsSocketFactory(options.session?.requestTimeoutMs, options.trust ?? null),
       ...options.session,
+    });
+    this.names = new DisplayNames(async (user) => {
+      const { users } = await this.session.request({ type: 'profiles', users: [user] });
+      return users[0]?.displayName ?? null;
     });
     this.session.onEvent((event) => this.onServerEvent(event));
     this.session.onState((state) => {
@@ -78,17 +87,20 @@ export class Connection {
   async signIn(request: SignInRequest): Promise<SignInResult> {
     const url = toWebSocketUrl(request.server);
     const previous = this.current;
-    this.current = { server: request.server, username: request.username, remember: request.remember };
+    // With nowhere to keep a token (no keychain, no safeStorage) nothing is remembered:
+    // no token is asked for, and quitting logs out as for any session not remembered.
+    const remember = request.remember && this.options.credentials.backend !== 'none';
+    this.current = { server: request.server, username: request.username, remember };
     this.savedToken = null;
     let result: ResultOf<'login'>;
     try {
-      result = await this.session.signIn({ url, username: request.username, password: request.password, remember: request.remember });
+      result = await this.session.signIn({ url, username: request.username, password: request.password, remember });
     } catch (err) {
       this.current = previous;
       throw err;
     }
     this.afterSignIn(result);
-    if (request.remember) await this.persistToken();
+    if (remember) await this.persistToken();
     else await this.forgetStored(request.server, request.username);
     return { ...omitToken(result), server: request.server };
   }
@@ -165,6 +177,7 @@ export class Connection {
   }
 
   private afterSignIn(result: ResultOf<'login'>): void {
+    this.names.clear();
     if (result.offlineCount > 0 && !this.options.isWindowFocused()) {
       this.notify('Chat', `${result.offlineCount} message(s) arrived while you were away`);
     }
@@ -172,6 +185,7 @@ export class Connection {
 
   private onServerEvent(event: EventFrame): void {
     this.options.push('server:event', event);
+    if (event.event === 'profile') this.names.update(event.username, event.displayName);
     if (event.event !== 'message') return;
     const me = this.current?.username;
     if (event.message.from === me || this.options.isWindowFocused()) return;
@@ -182,8 +196,14 @@ export class Connection {
     // Muted conversations stay quiet unless the message mentions me (the web client's rule).
     const reason = alertReason(m, me ?? '', this.options.muted?.() ?? []);
     if (reason === null) return;
-    const title = m.kind === 'group' ? `${m.from} in ${m.group ?? 'a group'}` : m.kind === 'broadcast' ? `${m.from} (everyone)` : m.from;
-    this.notify(reason === 'mention' ? `${title} (mentioned you)` : title, m.text);
+    // A message with only files says what it carries ("A file"), as the web client does.
+    const body = gistOf(m.text, m.attachments?.length ?? 0);
+    this.notifying = this.notifying.then(async () => {
+      // Named as in the window: by display name when they set one.
+      const from = await this.names.nameOf(m.from);
+      const title = m.kind === 'group' ? `${from} in ${m.group ?? 'a group'}` : m.kind === 'broadcast' ? `${from} (everyone)` : from;
+      this.notify(reason === 'mention' ? `${title} (mentioned you)` : title, body);
+    });
   }
 
   private notify(title: string, body: string): void {

@@ -7,6 +7,7 @@
 //   session.onEvent((event) => ...);
 //   await session.send({ type: 'message', to: 'bob', text: 'hi' });
 export { toWebSocketUrl, DEFAULT_WS_PORT, httpOrigin, isLoopbackHost, isUnencryptedRemote, normalizeFingerprint } from './address';
+export { gistOf } from './gist';
 export { createAccount, withServer, ONE_SHOT_TIMEOUT_MS, type Exchange, type OneShotOptions } from './one-shot';
 export type { ChatCommand, OutboxItem } from './outbox';
 export type { BackoffOptions } from './reconnect';

@@ -19,6 +19,7 @@ test('after a reload a direct chat is still listed with its unread badge; openin
   await sendMessage(bob.page, 'Are you coming tonight?');
   await sendMessage(bob.page, 'Let me know');
   await expect(conversationButton(alice.page, 'u:bob').getByTestId('unread')).toHaveText('2');
+  await expect(alice.page).toHaveTitle('(2) Chat');
 
   await reloadAndSignIn(alice.page, 'alice');
   await expect(conversationButton(alice.page, 'u:bob').getByTestId('unread')).toHaveText('2');

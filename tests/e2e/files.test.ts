@@ -56,6 +56,8 @@ test('drag and drop an image: it uploads, goes out, both sides see an inline pre
 
   const mine = alice.page.getByTestId('message').filter({ has: alice.page.getByTestId('image-preview') });
   await expect(mine.getByTestId('delivery-state')).toHaveText(/^Delivered/);
+  // Screen readers hear what it carries, as the sidebar's preview says it.
+  await expect(bob.page.locator('[aria-live="polite"][aria-atomic="true"]')).toHaveText('alice: A file');
 
   await bob.page.locator('[data-testid="conversation"][data-key="u:alice"]').click();
   const preview = bob.page.getByTestId('image-preview');

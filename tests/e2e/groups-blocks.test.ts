@@ -1,6 +1,6 @@
 // Groups and blocking against a real server: create a group and talk in it,
 // owner adds/removes members, and a block stops delivery both ways it should.
-import { conversationButton, expect, messageWithText, openDirectChat, sendMessage, signedIn, test } from './fixtures';
+import { conversationButton, expect, messageWithText, openDirectChat, scriptedClient, sendMessage, signedIn, test } from './fixtures';
 
 test('create a group, message it, and manage its members', async ({ browser, chat }) => {
   const alice = await signedIn(browser, chat, 'alice');
@@ -32,6 +32,8 @@ test('create a group, message it, and manage its members', async ({ browser, cha
   const group = alice.page.locator('[data-testid="group"][data-group="team"]');
   await group.getByRole('button', { name: 'Remove carol from team' }).click();
   await expect(group.getByRole('list', { name: 'Members of team' })).not.toContainText('carol');
+  // The focused ✕ went with carol's chip: the keyboard lands in the group's "Add members" box.
+  await expect(group.getByLabel('Add members to team')).toBeFocused();
   await conversationButton(carol.page, 'g:team').click();
   await expect(carol.page.getByTestId('chat-subtitle')).toHaveText('You are no longer a member of this group');
   await expect(carol.page.getByRole('textbox', { name: 'Message group team' })).toBeDisabled();
@@ -48,6 +50,7 @@ test('create a group, message it, and manage its members', async ({ browser, cha
   await bob.page.getByRole('button', { name: /^Groups/ }).click();
   await bob.page.getByRole('button', { name: 'Leave team' }).click();
   await expect(bob.page.locator('[data-testid="group"][data-group="team"]')).toHaveCount(0);
+  await expect(bob.page.getByRole('heading', { name: /^My groups/ })).toBeFocused();
   for (const c of [alice, bob, carol]) await c.context.close();
 });
 
@@ -81,4 +84,29 @@ test('blocking stops delivery: the sender is told, the blocker never sees it', a
   await expect(messageWithText(bob.page, 'Are you there?')).toHaveCount(0);
   await alice.context.close();
   await bob.context.close();
+});
+
+test('Blocked names people as People does, and keeps the keyboard focus as rows come and go', async ({ browser, chat }) => {
+  const carol = await scriptedClient(chat, 'carol');
+  await carol.send({ type: 'profile', displayName: 'Caroline Herschel' });
+  const { page, context } = await signedIn(browser, chat, 'bob');
+  await page.getByRole('button', { name: /^Blocked/ }).click();
+  const box = page.getByPlaceholder('Username to block');
+  for (const name of ['carol', 'alice']) {
+    await box.fill(name);
+    await page.getByRole('button', { name: 'Block', exact: true }).click();
+    await expect(page.locator(`[data-testid="blocked-list"] [data-user="${name}"]`)).toBeVisible();
+    // The Block button is disabled again: the focus is back in the box, not lost.
+    await expect(box).toBeFocused();
+  }
+  await expect(page.locator('[data-testid="blocked-list"] [data-user="carol"]')).toContainText('Caroline Herschel @carol');
+  // Unblocking from the keyboard moves the focus to the row that is left, then to the box.
+  await page.getByRole('button', { name: 'Unblock alice' }).focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('button', { name: 'Unblock Caroline Herschel (@carol)' })).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('blocked-list')).toContainText('You have blocked no one.');
+  await expect(box).toBeFocused();
+  await carol.close();
+  await context.close();
 });

@@ -164,6 +164,21 @@ test('a reaction chip names who reacted by display name ("You" for me), on hover
   await alice.context.close();
 });
 
+test("a reply's quote names the quoted author by display name to screen readers, as it shows it", async ({ browser, chat }) => {
+  const carol = await scriptedClient(chat, 'carol');
+  await carol.send({ type: 'profile', displayName: 'Caroline Herschel' });
+  const alice = await signedIn(browser, chat, 'alice');
+  await carol.send({ type: 'message', to: 'alice', text: 'Tea at four?' });
+  await openDirectChat(alice.page, 'carol');
+  await act(alice.page, 'Tea at four?', 'Reply');
+  await sendMessage(alice.page, 'Yes please');
+  const quote = messageWithText(alice.page, 'Yes please').getByTestId('reply-quote');
+  await expect(quote).toContainText('Caroline Herschel');
+  await expect(quote).toHaveAttribute('aria-label', 'In reply to Caroline Herschel');
+  await carol.close();
+  await alice.context.close();
+});
+
 test('keyboard: from the history, Enter and ↑/↓ reach a message, Tab its actions; the history stays one Tab stop', async ({ browser, chat }) => {
   const alice = await signedIn(browser, chat, 'alice');
   const bob = await signedIn(browser, chat, 'bob');

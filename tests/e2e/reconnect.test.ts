@@ -25,6 +25,9 @@ test('reconnects after a server restart without losing messages', async ({ brows
   await chat.stop();
   const banner = alice.page.getByTestId('connection-banner');
   await expect(banner).toContainText(/Reconnecting|Connection lost|offline/i);
+  // Screen readers hear the loss once; the banner's ticking countdown is not a live region.
+  await expect(alice.page.locator('[aria-live="polite"][aria-atomic="true"]')).toHaveText(/Connection lost|You are offline/);
+  await expect(banner.locator('xpath=ancestor-or-self::*[@aria-live or @role="status" or @role="alert"]')).toHaveCount(0);
 
   // Typed during the outage: waits in the outbox.
   await sendMessage(alice.page, 'typed while the server was down');

@@ -51,6 +51,33 @@ test('finds a message, highlights the words, and opens the conversation at that 
   await alice.context.close();
 });
 
+test('opening an old result leaves newer messages unread until the reader scrolls down to them', async ({ browser, chat }) => {
+  await seedConversation(chat, 'alice', 'bob', 300, 'msg');
+  const alice = await signedIn(browser, chat, 'alice');
+  const { page } = alice;
+  const bob = await scriptedClient(chat, 'bob');
+  await bob.send({ type: 'message', to: 'alice', text: 'fresh one' });
+  await bob.send({ type: 'message', to: 'alice', text: 'fresh two' });
+  const badge = conversationButton(page, 'u:bob').getByTestId('unread');
+  await expect(badge).toHaveText('2');
+
+  await page.keyboard.press('Control+Shift+F');
+  const input = page.getByTestId('message-search').getByRole('combobox', { name: 'Words to find' });
+  await input.fill('msg 37');
+  await expect(page.getByTestId('search-result')).toHaveCount(1);
+  await input.press('Enter');
+  await expect(messageWithText(page, 'msg 37')).toBeInViewport();
+  await expect(messageWithText(page, 'msg 37')).toHaveAttribute('data-revealed', 'true');
+  await expect(badge).toHaveText('2');
+  // End goes to the newest messages: now they are read.
+  await page.getByTestId('message-list').focus();
+  await page.keyboard.press('End');
+  await expect(messageWithText(page, 'fresh two')).toBeInViewport();
+  await expect(badge).toHaveCount(0);
+  await bob.close();
+  await alice.context.close();
+});
+
 test('markup in a found message shows as text, never as elements', async ({ browser, chat }) => {
   const carol = await scriptedClient(chat, 'carol');
   const payload = '<img src=x onerror="window.__searchXss=1"> rocket <b>launch</b>';

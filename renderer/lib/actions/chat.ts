@@ -38,9 +38,11 @@ function historyCommand(c: Conversation, before: number | null) {
 /**
  * Shows a conversation, clears its unread count and loads its first page once.
  * `reveal` (default) also brings it on screen on a narrow window and sends
- * keyboard focus to its composer.
+ * keyboard focus to its composer. `atNewest: false` opens it somewhere in its
+ * older history (a search result): nothing is marked read here, the message
+ * list marks what comes on screen once it shows the place.
  */
-export async function openConversation(key: string, { reveal = true }: { reveal?: boolean } = {}): Promise<void> {
+export async function openConversation(key: string, { reveal = true, atNewest = true }: { reveal?: boolean; atNewest?: boolean } = {}): Promise<void> {
   const c = conversations.ensure(key);
   conversations.activeKey = key;
   session.view = 'chat';
@@ -48,9 +50,9 @@ export async function openConversation(key: string, { reveal = true }: { reveal?
     ui.pane = 'content';
     ui.focusComposer = true;
   }
-  c.unread = 0;
+  if (atNewest) c.unread = 0;
   if (!c.loaded) await loadOlder(c);
-  if (conversationInView(key)) await markRead(c);
+  if (atNewest && conversationInView(key)) await markRead(c);
 }
 
 export async function startDirectChat(user: string): Promise<void> {

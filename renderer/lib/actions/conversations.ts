@@ -6,6 +6,7 @@ import { MAX_PAGE_SIZE, type ResultOf } from '../../../server/protocol';
 import { conversations, directKey, EVERYONE, groupKey, type Conversation } from '../state/conversations.svelte';
 import { receipts } from '../state/receipts.svelte';
 import { session } from '../state/session.svelte';
+import { ui } from '../state/ui.svelte';
 import { client } from './client-ref';
 
 /** Pages fetched at sign-in at most (MAX_PAGE_SIZE conversations each). */
@@ -57,6 +58,8 @@ function target(c: Conversation): { with: string; group?: true } | { everyone: t
  * what arrived below stays unread.
  */
 export async function markRead(c: Conversation): Promise<void> {
+  // On the way to a search result the list has not shown the reader anything yet.
+  if (ui.revealMessage !== null) return;
   const upTo = c.onScreenUpTo;
   c.unread = c.othersAfter(Math.max(upTo, c.readUpTo));
   if (upTo <= c.readUpTo || session.username === null) return;

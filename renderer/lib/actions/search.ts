@@ -42,7 +42,10 @@ export function conversationLabel(hit: SearchHit): string {
 export async function openSearchResult(hit: SearchHit): Promise<void> {
   const key = keyOfHit(hit);
   const id = hit.message.id;
-  await openConversation(key);
+  // Set first: until the list shows this message it marks nothing read, so
+  // jumping to an old message leaves what came after it unread.
+  ui.revealMessage = id;
+  await openConversation(key, { atNewest: false });
   const c = conversations.get(key);
   if (!c) return;
   const has = () => c.entries.some((e) => e.id === id);
@@ -54,5 +57,6 @@ export async function openSearchResult(hit: SearchHit): Promise<void> {
   if (!has() && c.kind === 'everyone') c.merge([entryFromMessage(hit.message, session.username ?? '')]);
   // The list, not the composer, gets the reader's attention.
   ui.focusComposer = false;
-  ui.revealMessage = has() ? id : null;
+  // Out of reach: the list goes back to reading from where it is.
+  if (!has() && ui.revealMessage === id) ui.revealMessage = null;
 }

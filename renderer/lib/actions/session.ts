@@ -39,6 +39,12 @@ function onState(state: ConnectionState): void {
   const previous = connection.current.state;
   const wasOnline = connection.wasOnline;
   connection.set(state);
+  // Screen readers hear each change of the connection once, here; the banner (whose
+  // countdown ticks every second) is not a live region.
+  if (session.username !== null && state.state !== previous) {
+    if ((state.state === 'reconnecting' || state.state === 'connecting') && previous === 'online') notices.announce('Connection lost. Reconnecting…');
+    else if (state.state === 'offline') notices.announce(`You are offline. ${state.lastError}`);
+  }
   if (state.state === 'online' && previous !== 'online' && wasOnline && session.username !== null) {
     notices.announce('Connected again.');
     // A new session on the server: it starts with no watch list.

@@ -7,6 +7,7 @@ import type { ChatBridge, ConnectionState, IpcResult, OutboxItem, Push, PushChan
 import type { ChatClient, HostControl } from './client';
 import { fromWireError } from './errors';
 import { createAccount, withServer } from './one-shot';
+import { rememberHintFrom } from './remember-hint';
 
 export async function unwrap<T>(call: Promise<IpcResult<T>>): Promise<T> {
   const result = await call;
@@ -23,6 +24,7 @@ export function createElectronClient(bridge: ChatBridge): ChatClient {
   const failures = new Set<(item: OutboxItem, error: WireError) => void>();
   let lastState: ConnectionState = { state: 'signed-out' };
   let lastOutbox: OutboxItem[] = [];
+  const rememberHint = rememberHintFrom(bridge);
 
   // One bridge subscription for the page's lifetime; the renderer never unloads it.
   bridge.onEvent(<C extends PushChannel>(channel: C, payload: Push[C]) => {
@@ -54,7 +56,9 @@ export function createElectronClient(bridge: ChatBridge): ChatClient {
   return {
     kind: 'electron',
     host,
-    rememberHint: "Stores a sign-in token in your system's keychain, never your password.",
+    get rememberHint() {
+      return rememberHint();
+    },
     defaultServer: () => localStorage.getItem('chat.lastServer') ?? 'localhost:4001',
     endpoint: toWebSocketUrl,
     // Reading the server's hello and creating an account are one-shot exchanges made

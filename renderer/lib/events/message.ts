@@ -3,7 +3,7 @@
 import { alertReason, type EventOf } from '../../../server/protocol';
 import { markRead } from '../actions/conversations';
 import { alertIncoming } from '../alerts';
-import { conversations, entryFromMessage, keyOfMessage } from '../state/conversations.svelte';
+import { conversations, entryFromMessage, gistOf, keyOfMessage } from '../state/conversations.svelte';
 import { notices } from '../state/notices.svelte';
 import { profiles } from '../state/profiles.svelte';
 import { session } from '../state/session.svelte';
@@ -23,7 +23,9 @@ export function handleMessage(event: EventOf<'message'>): void {
   // A resumed delivery we already showed (same id) changes nothing.
   if (conversation.entries.length === before || message.from === me) return;
   const where = message.kind === 'group' ? ` in ${message.group}` : message.kind === 'broadcast' ? ' to everyone' : '';
-  const preview = message.text.length > 140 ? `${message.text.slice(0, 140)}…` : message.text;
+  // A message with only files is spoken of as the sidebar's preview does ("A file").
+  const gist = gistOf(message.text, message.attachments?.length ?? 0);
+  const preview = gist.length > 140 ? `${gist.slice(0, 140)}…` : gist;
   // Named as everywhere else: by display name when they set one.
   const sender = profiles.displayName(message.from);
   if (conversationInView(key)) {

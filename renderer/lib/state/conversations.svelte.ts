@@ -2,6 +2,7 @@
 // groups, each with its loaded messages (oldest first), unread count and
 // paging state. Message lists are $state.raw and replaced, never mutated.
 import type { ChatMessage } from '../../../server/protocol';
+import { gistOf } from '../../../server/client/gist';
 import type { SendCommand } from '../client/client';
 import { mergeEntries, type EntriesChange, type Entry } from './entries';
 
@@ -38,14 +39,8 @@ export interface LastMessage {
   files: number;
 }
 
-/**
- * A message's text on one line or, for one with only files, what it carries
- * ("A file", "3 files"): how the sidebar's preview, the reply bar and a reply's
- * quote speak of a message.
- */
-export function gistOf(text: string, files: number): string {
-  return text.replace(/\s+/g, ' ').trim() || (files === 1 ? 'A file' : files > 1 ? `${files} files` : '');
-}
+/** How the sidebar's preview, the reply bar and a reply's quote speak of a message (shared with main's notifications). */
+export { gistOf };
 
 /** The sidebar's one-line preview of `last`: "You: …", a group's or Everyone's sender first, the tombstone's words for a deleted one. */
 export function previewOf(last: LastMessage | null, kind: ConversationKind, me: string | null, nameOf: (user: string) => string): string {

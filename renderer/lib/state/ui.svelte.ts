@@ -23,7 +23,11 @@ class UiState {
   focusSidebar = $state<string | null>(null);
   /** The message search panel is open (Ctrl+Shift+F, "/", or the sidebar's search button). */
   searchOpen = $state(false);
-  /** A message id the open conversation scrolls to and highlights (a search result); cleared once shown. */
+  /**
+   * A message id the open conversation scrolls to and highlights (a search
+   * result); cleared once shown, or when it can't be reached. While set, the
+   * message list marks nothing read (its first scroll to the bottom is not reading).
+   */
   revealMessage = $state<number | null>(null);
 
   reset(): void {

@@ -9,6 +9,7 @@ import { Connection, wsSocketFactory } from '../../../main/connection';
 import { createCredentialStore, type CredentialStore } from '../../../main/credentials';
 import type { Push, PushChannel } from '../../../main/ipc/contract';
 import { ChatSession } from '../../../server/client';
+import { upload } from '../../helpers/files';
 import { startTestServer, type TestServer } from '../../helpers/test-server';
 import { USERS } from '../../helpers/users';
 import { waitUntil } from '../../helpers/wait';
@@ -112,6 +113,55 @@ describe('Connection (main) against the real server', () => {
     expect(d.unread).toEqual([1, 2, 0]);
     // Nothing remembered without "remember".
     expect(await d.store.load()).toBeNull();
+  });
+
+  it('with no credential store, "remember me" remembers nothing: quitting logs out and revokes the token', async () => {
+    const safeStorage = new FakeSafeStorage();
+    safeStorage.available = false;
+    const none = await createCredentialStore({ dir: userData, loadKeytar: async () => null, safeStorage });
+    expect(none.backend).toBe('none');
+    const d = await desktop(none);
+    await d.connection.signIn({ server: serverAddress(), username: 'alice', password: USERS.alice, remember: true });
+    const token = d.connection.session.token;
+    expect(token).not.toBeNull();
+    await d.connection.shutdown();
+    // Nobody kept this token, so it must not outlive the session.
+    const other = new ChatSession({ createSocket: wsSocketFactory() });
+    cleanups.push(() => other.close());
+    await expect(other.signIn({ url: server.wsUrl, username: 'alice', token: token! })).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+  });
+
+  it('notifications name the sender by display name, as the window does, following changes', async () => {
+    const bob = await peer('bob');
+    await bob.request({ type: 'profile', displayName: 'Bob Builder' });
+    const d = await desktop();
+    await d.connection.signIn({ server: serverAddress(), username: 'alice', password: USERS.alice, remember: false });
+    d.focus(false);
+    await bob.send({ type: 'message', to: 'alice', text: 'hi' });
+    await bob.send({ type: 'broadcast', text: 'hello all' });
+    await waitUntil(() => d.notifications.shown.length === 2, 'two notifications');
+    await bob.request({ type: 'profile', displayName: 'Robert' });
+    await waitUntil(() => d.of('server:event').some((e) => e.event === 'profile'), 'the profile event');
+    await bob.send({ type: 'message', to: 'alice', text: 'call me Robert' });
+    await waitUntil(() => d.notifications.shown.length === 3, 'third notification');
+    expect(d.notifications.shown.map((n) => n.title)).toEqual(['Bob Builder', 'Bob Builder (everyone)', 'Robert']);
+  });
+
+  it('a notification for a message with only files says what it carries', async () => {
+    const d = await desktop();
+    await d.connection.signIn({ server: serverAddress(), username: 'alice', password: USERS.alice, remember: false });
+    const bob = await peer('bob');
+    d.focus(false);
+    const { token } = await bob.request({ type: 'file-token' });
+    const uploads = await Promise.all(['a.txt', 'b.txt'].map((name) => upload(`http://127.0.0.1:${server.wsPort}`, token, name, 'hello')));
+    const [one, two] = uploads.map((u) => u.body.id);
+    await bob.send({ type: 'message', to: 'alice', text: '', attachments: [one!] });
+    await bob.send({ type: 'message', to: 'alice', text: '', attachments: [one!, two!] });
+    await waitUntil(() => d.notifications.shown.length === 2, 'two notifications');
+    expect(d.notifications.shown.map((n) => [n.title, n.body])).toEqual([
+      ['bob', 'A file'],
+      ['bob', '2 files'],
+    ]);
   });
 
   it('muted conversations stay quiet (unread still counts) unless a group message or broadcast mentions me', async () => {
