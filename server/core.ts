@@ -60,6 +60,10 @@ export class ChatCore implements Inbound {
     this.dispatcher = new Dispatcher(this.services);
     bus.subscribe((event) => this.onBusEvent(event));
     bus.onClaimLost((username) => this.onClaimLost(username));
+    // Messages other nodes stored while the bus was down were never announced here.
+    bus.onResubscribed(() => {
+      for (const session of this.services.registry.all()) session.resync();
+    });
     const { files, accounts } = this.services;
     this.files = {
       maxUploadBytes: config.maxUploadBytes,

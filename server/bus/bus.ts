@@ -78,4 +78,12 @@ export interface Bus {
    * then end its own session for that user, so there is never more than one.
    */
   onClaimLost(handler: (username: string) => void): void;
+  /**
+   * Registers the handler called when this node's subscription to the other
+   * nodes' events is back after a break (Redis restarted or unreachable for a
+   * while). Events published meanwhile are lost; the node MUST re-read from
+   * the store what they carried, so signed-in users get the messages stored
+   * in the break without waiting for their next delivery.
+   */
+  onResubscribed(handler: () => void): void;
 }
