@@ -260,6 +260,21 @@ export class RedisBus implements Bus {
     if (this.state !== 'running') return;
     try {
       await subscriber.subscribe(this.channel);
+      // The node answers with notices of its own (Bus.onResubscribed): the other
+      // connection reconnects on its own schedule, and they must not fail on it.
+      const commands = this.commands;
+      if (commands && commands.status !== 'ready') {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            commands.off('ready', done);
+            commands.off('end', done);
+            resolve();
+          };
+          commands.on('ready', done);
+          commands.on('end', done);
+        });
+      }
+      if (this.state !== 'running') return;
       this.resubscribedHandler?.();
     } catch (err) {
       // The next reconnect ('ready' again) tries once more.

@@ -116,4 +116,43 @@ await describeWithServices('Cluster: a Redis outage', ['postgres', 'redis'], () 
     const [missed] = await bob.waitMessages(1, 15_000);
     expect(missed!.message.text).toBe('while cut off');
   });
+
+  it('a block made on a node cut off from Redis is enforced on every node once it is back', { timeout: 60_000 }, async () => {
+    const shared = new URL(process.env.CHAT_TEST_REDIS_URL!);
+    proxy = new CuttableProxy({ host: shared.hostname, port: Number(shared.port || 6379) });
+    await proxy.open();
+    cluster = await startCluster({ nodes: 1 });
+    const proxied = new URL(shared);
+    proxied.hostname = '127.0.0.1';
+    proxied.port = String(proxy.port);
+    const b = cluster.nodes[0]!;
+    const a = await cluster.addNode({ redisUrl: proxied.toString() });
+    const alice = await signIn(a.wsUrl, 'alice');
+    const carol = await signIn(b.wsUrl, 'carol');
+    const dave = await signIn(b.wsUrl, 'dave');
+    // Node B now has carol's blockers (nobody) cached.
+    await carol.request({ type: 'message', to: 'alice', text: 'hello' });
+    await alice.waitMessages(1);
+
+    await proxy.cut();
+    // Stored in PostgreSQL; the notice to the other nodes cannot go out now.
+    await alice.request({ type: 'block', user: 'carol' });
+    await proxy.open();
+    // Node A reaches Redis again (whoelse answers) ...
+    await waitUntil(async () => (await alice.send({ type: 'whoelse' })).ok, 'node A to reach Redis again', 15_000, 100);
+    // ... and hears node B again (its subscription is back) once dave's typing notice reaches alice.
+    let heard = false;
+    for (let i = 0; i < 15 && !heard; i++) {
+      const typed = await dave.send({ type: 'typing', with: 'alice' });
+      if (!typed.ok && typed.error.code !== 'RATE_LIMITED' && typed.error.code !== 'SERVER_BUSY') throw new Error(typed.error.code);
+      heard = await alice
+        .waitEvent('typing', (e) => e.from === 'dave', 2_100)
+        .then(
+          () => true,
+          () => false,
+        );
+    }
+    expect(heard).toBe(true);
+    expect((await carol.expectError({ type: 'message', to: 'alice', text: 'after the block' })).code).toBe('BLOCKED');
+  });
 });
