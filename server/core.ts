@@ -60,6 +60,12 @@ export class ChatCore implements Inbound {
     this.dispatcher = new Dispatcher(this.services);
     bus.subscribe((event) => this.onBusEvent(event));
     bus.onClaimLost((username) => this.onClaimLost(username));
+    // What other nodes announced while the bus was down never arrived here:
+    // messages are re-read from the store, block caches dropped everywhere.
+    bus.onResubscribed(() => {
+      for (const session of this.services.registry.all()) session.resync();
+      void this.services.blocks.resync();
+    });
     const { files, accounts } = this.services;
     this.files = {
       maxUploadBytes: config.maxUploadBytes,
@@ -268,7 +274,8 @@ export class ChatCore implements Inbound {
         void groups.notifyLocal(event);
         break;
       case 'blocks-changed':
-        blocks.invalidate(event.user);
+        if (event.user === null) blocks.invalidateAll();
+        else blocks.invalidate(event.user);
         break;
       case 'typing':
         typing.showLocally(event.from, event.group, event.to);

@@ -40,8 +40,8 @@ export type BusEvent =
   | { kind: 'profile'; user: string; displayName: string | null; avatar: string | null }
   /** A stored message was edited, deleted or reacted to: the event for `users` (null: everyone) signed in elsewhere, but `skip`. */
   | { kind: 'message-change'; event: MessageChangeEvent; users: string[] | null; skip: string[] }
-  /** Someone blocked or unblocked; nodes drop cached block lists for `user`. */
-  | { kind: 'blocks-changed'; user: string }
+  /** Someone blocked or unblocked; nodes drop cached block lists for `user` (null: for everyone, after a node's bus was interrupted). */
+  | { kind: 'blocks-changed'; user: string | null }
   /** A read receipt (`by` read `with`, a user or a group, up to `messageId`) for users signed in on other nodes. */
   | { kind: 'read'; by: string; with: string; group: boolean; messageId: number; to: string[] };
 
@@ -78,4 +78,12 @@ export interface Bus {
    * then end its own session for that user, so there is never more than one.
    */
   onClaimLost(handler: (username: string) => void): void;
+  /**
+   * Registers the handler called when this node's subscription to the other
+   * nodes' events is back after a break (Redis restarted or unreachable for a
+   * while). Events published meanwhile are lost; the node MUST re-read from
+   * the store what they carried, so signed-in users get the messages stored
+   * in the break without waiting for their next delivery.
+   */
+  onResubscribed(handler: () => void): void;
 }

@@ -46,4 +46,5 @@ export class LocalBus implements Bus {
 
   /** One process cannot lose its own claims. */
   onClaimLost(_handler: (username: string) => void): void {}
+  onResubscribed(_handler: () => void): void {}
 }

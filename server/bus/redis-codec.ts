@@ -28,7 +28,7 @@ const BusEventSchema = z.discriminatedUnion('kind', [
     notify: z.array(z.string()),
   }),
   z.object({ kind: z.literal('typing'), from: z.string(), group: z.string().optional(), to: z.array(z.string()) }),
-  z.object({ kind: z.literal('blocks-changed'), user: z.string() }),
+  z.object({ kind: z.literal('blocks-changed'), user: z.string().nullable() }),
   z.object({ kind: z.literal('read'), by: z.string(), with: z.string(), group: z.boolean(), messageId: Int, to: z.array(z.string()) }),
   z.object({ kind: z.literal('profile'), user: z.string(), displayName: z.string().nullable(), avatar: z.string().nullable() }),
   z.object({ kind: z.literal('message-change'), event: MessageChangeEvent, users: z.array(z.string()).nullable(), skip: z.array(z.string()) }),

@@ -15,6 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { serviceAddress } from '../config';
+import { ErrorCode, ProtocolError } from '../protocol';
 import type { Bus, BusEvent } from './bus';
 import { decodeEnvelope, encodeEnvelope, SWEEPER_ORIGIN } from './redis-codec';
 import { CLAIM, REFRESH, RELEASE, SWEEP } from './redis-scripts';
@@ -40,10 +41,22 @@ export interface RedisBusOptions {
 /** Most claims refreshed by one script call, so one call never blocks Redis for long. */
 const REFRESH_BATCH = 500;
 
+/**
+ * How long a command sent to Redis waits for its answer before it fails (a
+ * Redis that accepts connections but does not answer). Before, a request that
+ * needed Redis (a sign-in, a message, whoelse) waited through ioredis's
+ * reconnect retries, up to about 20 s, while Redis was down. /readyz gives
+ * the bus as long.
+ */
+const COMMAND_TIMEOUT_MS = 2_000;
+/** The retryAfter (s) of a request refused while Redis is unreachable. */
+const UNREACHABLE_RETRY_S = 5;
+
 export class RedisBus implements Bus {
   readonly nodeId = randomUUID();
   readonly singleNode = false;
   private claimLostHandler: ((username: string) => void) | undefined;
+  private resubscribedHandler: (() => void) | undefined;
   private readonly url: string;
   private readonly ttlMs: number;
   private readonly heartbeatMs: number;
@@ -80,10 +93,19 @@ export class RedisBus implements Bus {
   async start(): Promise<void> {
     if (this.state !== 'new') throw new Error('RedisBus.start() may be called once');
     this.state = 'running';
-    // Retry commands across short Redis outages, but fail them rather than
-    // queueing without bound: a sign-in must not hang forever.
-    const commands = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 3 });
-    const subscriber = commands.duplicate();
+    // While Redis is unreachable a command fails at once instead of waiting in
+    // ioredis's offline queue: a queued command would still run once Redis is
+    // back, long after its request was answered (a sign-in refused then would
+    // leave a claim behind that locks the user out for a TTL). For the same
+    // reason commands in flight when the connection broke are not sent again.
+    const commands = new Redis(this.url, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      autoResendUnfulfilledCommands: false,
+      commandTimeout: COMMAND_TIMEOUT_MS,
+    });
+    // The subscriber's only commands are its subscriptions, renewed by resubscribe() after a reconnect.
+    const subscriber = commands.duplicate({ commandTimeout: undefined, autoResubscribe: false, enableOfflineQueue: true });
     this.commands = commands;
     this.subscriber = subscriber;
     commands.on('error', (err: Error) => this.onError(err, 'redis commands connection'));
@@ -93,6 +115,7 @@ export class RedisBus implements Bus {
       await Promise.all([commands.connect(), subscriber.connect()]);
       await subscriber.subscribe(this.channel);
       await commands.set(this.nodeKey(), String(Date.now()), 'PX', this.ttlMs);
+      subscriber.on('ready', () => void this.resubscribe(subscriber));
     } catch (err) {
       this.state = 'closed';
       commands.disconnect();
@@ -135,7 +158,7 @@ export class RedisBus implements Bus {
   }
 
   async claimSession(username: string): Promise<boolean> {
-    const claimed = await this.redis().eval(CLAIM, 2, this.sessionKey(username), this.onlineKey, this.nodeId, this.ttlMs, username);
+    const claimed = await this.ask((redis) => redis.eval(CLAIM, 2, this.sessionKey(username), this.onlineKey, this.nodeId, this.ttlMs, username));
     if (claimed !== 1) return false;
     this.claims.add(username);
     return true;
@@ -151,17 +174,18 @@ export class RedisBus implements Bus {
   }
 
   async onlineUsers(): Promise<string[]> {
-    const redis = this.redis();
-    const members = await redis.smembers(this.onlineKey);
-    if (members.length === 0) return [];
-    // The set may still list users of a node that died since the last sweep;
-    // their session keys have expired, so checking them keeps the answer exact.
-    const holders = await redis.mget(...members.map((u) => this.sessionKey(u)));
-    return members.filter((_, i) => holders[i] !== null).sort();
+    return this.ask(async (redis) => {
+      const members = await redis.smembers(this.onlineKey);
+      if (members.length === 0) return [];
+      // The set may still list users of a node that died since the last sweep;
+      // their session keys have expired, so checking them keeps the answer exact.
+      const holders = await redis.mget(...members.map((u) => this.sessionKey(u)));
+      return members.filter((_, i) => holders[i] !== null).sort();
+    });
   }
 
   async isOnline(username: string): Promise<boolean> {
-    return (await this.redis().exists(this.sessionKey(username))) === 1;
+    return (await this.ask((redis) => redis.exists(this.sessionKey(username)))) === 1;
   }
 
   async publish(event: BusEvent): Promise<void> {
@@ -174,12 +198,34 @@ export class RedisBus implements Bus {
   onClaimLost(handler: (username: string) => void): void {
     this.claimLostHandler = handler;
   }
+  onResubscribed(handler: () => void): void {
+    this.resubscribedHandler = handler;
+  }
 
   // ---- internals
 
   private redis(): Redis {
     if (this.state !== 'running' || this.commands === null) throw new Error('RedisBus is not running');
     return this.commands;
+  }
+
+  /**
+   * Runs a request's Redis work. A failure (Redis down, or no answer within
+   * COMMAND_TIMEOUT_MS) becomes SERVER_BUSY for the client: nothing was
+   * changed on its behalf and the same request works once Redis is back.
+   */
+  private async ask<T>(work: (redis: Redis) => Promise<T>): Promise<T> {
+    const redis = this.redis();
+    try {
+      return await work(redis);
+    } catch (err) {
+      this.onError(err as Error, 'redis request');
+      throw new ProtocolError(
+        ErrorCode.SERVER_BUSY,
+        'The server cannot reach Redis, where the cluster keeps who is online. Try again in a few seconds.',
+        UNREACHABLE_RETRY_S,
+      );
+    }
   }
 
   private sessionKey(username: string): string {
@@ -202,6 +248,37 @@ export class RedisBus implements Bus {
       this.handler(envelope.event);
     } catch (err) {
       this.onError(err as Error, 'bus event handler');
+    }
+  }
+
+  /**
+   * The subscriber reconnected (Redis restarted, or the connection broke):
+   * subscribes again and, once Redis confirmed it, tells the node, which then
+   * re-reads from the store what the events published meanwhile carried.
+   */
+  private async resubscribe(subscriber: Redis): Promise<void> {
+    if (this.state !== 'running') return;
+    try {
+      await subscriber.subscribe(this.channel);
+      // The node answers with notices of its own (Bus.onResubscribed): the other
+      // connection reconnects on its own schedule, and they must not fail on it.
+      const commands = this.commands;
+      if (commands && commands.status !== 'ready') {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            commands.off('ready', done);
+            commands.off('end', done);
+            resolve();
+          };
+          commands.on('ready', done);
+          commands.on('end', done);
+        });
+      }
+      if (this.state !== 'running') return;
+      this.resubscribedHandler?.();
+    } catch (err) {
+      // The next reconnect ('ready' again) tries once more.
+      if (this.state === 'running') this.onError(err as Error, 'resubscribing');
     }
   }
 

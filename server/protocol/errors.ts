@@ -65,8 +65,9 @@ export const ErrorCode = {
   /** Too many requests; `retryAfter` says when to try again (seconds). */
   RATE_LIMITED: 'RATE_LIMITED',
   /**
-   * The server is too busy to take this now (the sign-in hash queue is full, or
-   * too many sign-ins are failing server-wide); `retryAfter` says when to retry (seconds).
+   * The server is too busy to take this now (the sign-in hash queue is full,
+   * too many sign-ins are failing server-wide, or a cluster node cannot reach
+   * Redis); `retryAfter` says when to retry (seconds).
    */
   SERVER_BUSY: 'SERVER_BUSY',
   /** The connection was refused: too many connections (or not yet signed-in ones) from this address or in total. */

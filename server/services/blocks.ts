@@ -59,6 +59,24 @@ export class BlockService {
     this.blockersKnown.delete(user);
   }
 
+  /** Drops every cached answer: notices may have been lost while the bus was interrupted. */
+  invalidateAll(): void {
+    this.blockersCache.clear();
+    this.blockersKnown.clear();
+  }
+
+  /**
+   * This node's bus is back after a break. Neither the notices it could not
+   * send nor those it could not hear can be told apart now, so every node
+   * drops its cached blockers: this one at once, the others when they get the
+   * notice. Without it, a block made on either side of the break was not
+   * enforced by the other nodes' caches until they restarted.
+   */
+  async resync(): Promise<void> {
+    this.invalidateAll();
+    await this.bus.publish({ kind: 'blocks-changed', user: null }).catch(() => {});
+  }
+
   /** Resolves the target's registered spelling (the name typed may differ in case). */
   async block(blocker: string, typed: string): Promise<string> {
     const target = await this.requireUser(typed);

@@ -111,6 +111,15 @@ export class Session implements SessionHandle, WrittenAcks {
     });
   }
 
+  /**
+   * Live deliveries may have been missed (the bus between nodes was
+   * interrupted): reads them from the store. Only once the sign-in reply is
+   * out; before that the first catch-up still comes and reads them anyway.
+   */
+  resync(): void {
+    if (this.started && !this.ended) this.catchUp();
+  }
+
   private async runCatchUp(): Promise<void> {
     // The first catch-up (the mailbox after sign-in) is the server's own doing: paced
     // by drain and exempt from the slow-consumer limit. Later ones (gap fills, and

@@ -2,11 +2,11 @@
 // after real traffic, where --metrics exposes them, and readiness that follows
 // the store and the bus (a PostgreSQL reached through a proxy we cut, a Redis
 // of our own that we kill and restart).
-import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../../server/index';
 import { startCluster, type Cluster } from '../../helpers/cluster';
+import { CuttableProxy } from '../../helpers/cuttable-proxy';
+import { freePort, startRedis, stopRedis } from '../../helpers/redis-server';
 import { createTestSchema, describeWithServices } from '../../helpers/services';
 import { TcpClient } from '../../helpers/tcp-client';
 import { startTestServer, type TestServer } from '../../helpers/test-server';
@@ -112,70 +112,6 @@ describe('where metrics are served', () => {
     await expect(startServer({ metrics: 'everywhere', port: 0, wsPort: 0, logLevel: 'silent' })).rejects.toThrow(/metrics.*off, on or HOST:PORT/);
   });
 });
-
-/** A TCP proxy to `target` that can be cut (listener closed, every connection destroyed) and restored. */
-class CuttableProxy {
-  private server: net.Server | null = null;
-  private readonly sockets = new Set<net.Socket>();
-  port = 0;
-
-  constructor(private readonly target: { host: string; port: number }) {}
-
-  async open(): Promise<void> {
-    const server = net.createServer((client) => {
-      const upstream = net.connect(this.target.port, this.target.host);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => s.destroy());
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
-    this.port = (server.address() as net.AddressInfo).port;
-    this.server = server;
-  }
-
-  async cut(): Promise<void> {
-    const server = this.server;
-    this.server = null;
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  }
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** A redis-server of this test's own on `port`, without persistence. */
-async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  await waitUntil(
-    () =>
-      new Promise<boolean>((resolve) => {
-        const probe = net.connect(port, '127.0.0.1', () => {
-          probe.destroy();
-          resolve(true);
-        });
-        probe.on('error', () => resolve(false));
-      }),
-    `redis-server on ${port}`,
-    10_000,
-  );
-  return child;
-}
-
-async function stopRedis(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGKILL');
-  await exited;
-}
 
 await describeWithServices('/readyz and /metrics on a cluster', ['postgres', 'redis'], ({ postgresUrl }) => {
   it('bus lag is measured on the receiving node', async () => {
