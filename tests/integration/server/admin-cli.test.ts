@@ -4,8 +4,9 @@
 // nodes notice what the CLI did (ended sessions, locks, deleted groups) through
 // the signals they poll. Also the audit trail of failed sign-ins and a lockout.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliRun } from '../../helpers/cli';
+import { CLI_TIMEOUT_MS, runCli, SOURCE_CLI, type CliRun } from '../../helpers/cli';
 import { startCluster, type Cluster } from '../../helpers/cluster';
+import { spawnInPty } from '../../helpers/pty';
 import { describeWithServices } from '../../helpers/services';
 import { TcpClient } from '../../helpers/tcp-client';
 import { startTestServer, type TestServer } from '../../helpers/test-server';
@@ -146,6 +147,35 @@ describe('admin CLI against a running SQLite node', () => {
       const run = await runCli(['audit', '--limit', limit, ...store]);
       expect(run.code, limit).toBe(2);
       expect(run.stderr).toContain(`argument '${limit}' is invalid. must be a whole number >= 1`);
+    }
+  });
+
+  it('refuses an unknown or taken name before asking for a password', async () => {
+    // With nothing on stdin, a command that asked first would answer "No password on standard input".
+    const unknown = await runCli(['users', 'passwd', 'nobody', ...store], { stdin: '' });
+    expect(unknown).toMatchObject({ code: 2, stdout: '' });
+    expect(unknown.stderr).toContain('error: No user "nobody".');
+    for (const args of [
+      ['users', 'add', 'CAROL'],
+      ['adduser', 'carol'],
+    ]) {
+      const taken = await runCli([...args, ...store], { stdin: '' });
+      expect(taken.code, args.join(' ')).toBe(2);
+      expect(taken.stderr, args.join(' ')).toContain('error: The name "');
+      expect(taken.stderr, args.join(' ')).toContain('is taken');
+    }
+    const invalid = await runCli(['users', 'add', 'no spaces', ...store], { stdin: '' });
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toContain('error: Invalid username "no spaces"');
+
+    // On a terminal: no password prompt at all, the error and exit status 2.
+    const term = spawnInPty(['users', 'passwd', 'nobody', ...store], { entry: SOURCE_CLI });
+    try {
+      expect((await term.waitForExit(CLI_TIMEOUT_MS)).code).toBe(2);
+      await term.waitFor('error: No user "nobody".');
+      expect(term.raw).not.toContain('Password');
+    } finally {
+      term.dispose();
     }
   });
 
