@@ -516,6 +516,11 @@ export async function runCli(argv: string[], defaults: { webRoot?: string | null
   }
 }
 
+/** Whether any standard stream is a terminal, i.e. a hangup can mean the terminal went away. */
+function onATerminal(): boolean {
+  return process.stdin.isTTY === true || process.stdout.isTTY === true || process.stderr.isTTY === true;
+}
+
 async function serve(options: ServerOptions): Promise<void> {
   let server: RunningServer;
   try {
@@ -564,8 +569,10 @@ async function serve(options: ServerOptions): Promise<void> {
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
-  // SIGHUP re-reads the certificate (renewals), keeping every session. Without TLS it keeps
-  // its default meaning (the process ends), as before.
+  // SIGHUP re-reads the certificate (renewals), keeping every session. Without TLS, on a
+  // terminal it keeps its default meaning (closing the terminal ends the server); without a
+  // terminal it can only be a reload request (`systemctl reload`, `docker kill -s HUP`), which
+  // must not stop a service that has nothing to reload.
   if (server.tlsFingerprint !== null) {
     process.on('SIGHUP', () => {
       server.reloadTls().then(
@@ -573,6 +580,8 @@ async function serve(options: ServerOptions): Promise<void> {
         (err: unknown) => console.error(`SIGHUP: TLS certificate not reloaded, the current one stays: ${err instanceof Error ? err.message : String(err)}`),
       );
     });
+  } else if (!onATerminal()) {
+    process.on('SIGHUP', () => console.log('SIGHUP: no TLS certificate to reload (started without --tls-cert); nothing changed.'));
   }
   const tlsOn = server.tlsFingerprint !== null;
   const shownHost = config.host === '0.0.0.0' ? 'localhost' : config.host;
