@@ -501,8 +501,10 @@ export async function runCli(argv: string[], defaults: { webRoot?: string | null
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return;
+    const { code, exitCode } = err as { code?: string; exitCode?: number };
+    // `--help` and `help` asked for it; a command group without its subcommand (`users`) gets its
+    // help on stderr as a usage error, which a script must be able to tell from success.
+    if (code === 'commander.helpDisplayed' || code === 'commander.version' || (code === 'commander.help' && exitCode === 0)) return;
     if (code?.startsWith('commander.')) {
       process.exitCode = 2;
       return;
