@@ -327,8 +327,12 @@ function adminActor(): string {
   }
 }
 
-/** Opens the store the flags name, runs one admin operation, prints its lines, closes the store. */
-async function runAdmin(flags: AdminFlags, operation: (ctx: admin.AdminContext) => Promise<string[]>): Promise<void> {
+/**
+ * Opens the store the flags name, runs one admin operation, prints its lines, closes the store.
+ * Only `creates` (users add) may start a new SQLite database: any other command on a directory
+ * without one names a mistyped --data instead of creating an empty database and answering from it.
+ */
+async function runAdmin(flags: AdminFlags, operation: (ctx: admin.AdminContext) => Promise<string[]>, { creates = false } = {}): Promise<void> {
   const config = resolveConfig(
     toOptions(
       { data: flags.data, postgres: flags.postgres, postgresSchema: flags.postgresSchema, hashCost: flags.hashCost, logLevel: 'silent' },
@@ -336,6 +340,12 @@ async function runAdmin(flags: AdminFlags, operation: (ctx: admin.AdminContext) 
       null,
     ),
   );
+  if (config.store === 'sqlite' && !creates) {
+    // Loaded here: better-sqlite3 is native, and --help or a cluster command needs none of it.
+    const { SQLITE_FILE_NAME } = await import('./store/sqlite/index');
+    const file = path.join(config.dataDir, SQLITE_FILE_NAME);
+    if (!existsSync(file)) throw new ConfigError(`No database at ${file}: is --data right? Nothing was created.`);
+  }
   const store = await createStore(config);
   try {
     const now = Date.now;
@@ -358,7 +368,7 @@ function addAdminCommands(program: Command): void {
     runAdmin(f, admin.listUsers),
   );
   addAdminOptions(users.command('add <name>').description('create an account (password from a hidden prompt, or the first line of stdin)')).action(
-    (name: string, f: AdminFlags) => runAdmin(f, (ctx) => admin.addUser(ctx, name, () => readPassword(name))),
+    (name: string, f: AdminFlags) => runAdmin(f, (ctx) => admin.addUser(ctx, name, () => readPassword(name)), { creates: true }),
   );
   addAdminOptions(
     users.command('passwd <name>').description("set a new password (prompt or stdin); revokes saved sign-ins and ends the user's session"),

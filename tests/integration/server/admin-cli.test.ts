@@ -3,6 +3,8 @@
 // opens the same file) and on a two-node PostgreSQL + Redis cluster. The running
 // nodes notice what the CLI did (ended sessions, locks, deleted groups) through
 // the signals they poll. Also the audit trail of failed sign-ins and a lockout.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_TIMEOUT_MS, runCli, SOURCE_CLI, type CliRun } from '../../helpers/cli';
 import { startCluster, type Cluster } from '../../helpers/cluster';
@@ -176,6 +178,16 @@ describe('admin CLI against a running SQLite node', () => {
       expect(term.raw).not.toContain('Password');
     } finally {
       term.dispose();
+    }
+  });
+
+  it('a --data without a database is named as a mistake, and nothing is created there', async () => {
+    const typo = `${srv.dataDir}-typo`;
+    for (const args of [['users', 'list'], ['users', 'lock', 'alice'], ['sessions', 'list'], ['groups', 'list'], ['audit']]) {
+      const run = await runCli([...args, '--data', typo]);
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.stderr, args.join(' ')).toContain(`error: No database at ${path.join(typo, 'chat.db')}: is --data right? Nothing was created.`);
+      expect(existsSync(typo), args.join(' ')).toBe(false);
     }
   });
 
