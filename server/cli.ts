@@ -368,11 +368,11 @@ function addAdminCommands(program: Command): void {
     runAdmin(f, admin.listUsers),
   );
   addAdminOptions(users.command('add <name>').description('create an account (password from a hidden prompt, or the first line of stdin)')).action(
-    (name: string, f: AdminFlags) => runAdmin(f, (ctx) => admin.addUser(ctx, name, () => readPassword(name)), { creates: true }),
+    (name: string, f: AdminFlags) => runAdmin(f, (ctx) => admin.addUser(ctx, name, readPassword), { creates: true }),
   );
   addAdminOptions(
     users.command('passwd <name>').description("set a new password (prompt or stdin); revokes saved sign-ins and ends the user's session"),
-  ).action((name: string, f: AdminFlags) => runAdmin(f, (ctx) => admin.setPassword(ctx, name, () => readPassword(name))));
+  ).action((name: string, f: AdminFlags) => runAdmin(f, (ctx) => admin.setPassword(ctx, name, readPassword)));
   addAdminOptions(users.command('lock <name>').description('lock the account until unlocked; revokes saved sign-ins, ends the session')).action(
     (name: string, f: AdminFlags) => runAdmin(f, (ctx) => admin.lockUser(ctx, name)),
   );
@@ -451,7 +451,7 @@ export async function runCli(argv: string[], defaults: { webRoot?: string | null
       const existing = flags.update ? await store.accounts.getUser(name) : null;
       // The name is checked before the password is asked for: nobody types one in vain.
       if (!existing) await accounts.assertNameAvailable(name);
-      const password = await readPassword(name);
+      const password = await readPassword(existing?.username ?? name);
       if (existing) {
         // Named in any case: answers and the audit log use the spelling the account was registered with.
         await accounts.setPassword(existing.username, password);

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_TIMEOUT_MS, runCli, SOURCE_CLI, type CliRun } from '../../helpers/cli';
 import { startCluster, type Cluster } from '../../helpers/cluster';
 import { spawnInPty } from '../../helpers/pty';
+import { passwordOf } from '../../helpers/users';
 import { describeWithServices } from '../../helpers/services';
 import { TcpClient } from '../../helpers/tcp-client';
 import { startTestServer, type TestServer } from '../../helpers/test-server';
@@ -179,7 +180,19 @@ describe('admin CLI against a running SQLite node', () => {
     } finally {
       term.dispose();
     }
-  });
+    // A known name typed in another case: the prompt names the account as registered.
+    const known = spawnInPty(['users', 'passwd', 'CAROL', ...store, '--hash-cost', '4'], { entry: SOURCE_CLI });
+    try {
+      await known.waitFor('Password for carol:');
+      known.type(`${passwordOf('carol')}\r`);
+      await known.waitFor('Repeat the password:');
+      known.type(`${passwordOf('carol')}\r`);
+      expect((await known.waitForExit(CLI_TIMEOUT_MS)).code).toBe(0);
+      await known.waitFor('Password of carol changed');
+    } finally {
+      known.dispose();
+    }
+  }, 120_000);
 
   it('a --data without a database is named as a mistake, and nothing is created there', async () => {
     const typo = `${srv.dataDir}-typo`;
@@ -189,7 +202,7 @@ describe('admin CLI against a running SQLite node', () => {
       expect(run.stderr, args.join(' ')).toContain(`error: No database at ${path.join(typo, 'chat.db')}: is --data right? Nothing was created.`);
       expect(existsSync(typo), args.join(' ')).toBe(false);
     }
-  });
+  }, 90_000);
 
   it('groups list and delete; members signed in are told', async () => {
     const carol = await WsClient.connect(srv.wsUrl);
