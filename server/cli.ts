@@ -328,8 +328,12 @@ function adminActor(): string {
   }
 }
 
-/** Opens the store the flags name, runs one admin operation, prints its lines, closes the store. */
-async function runAdmin(flags: AdminFlags, operation: (ctx: admin.AdminContext) => Promise<string[]>): Promise<void> {
+/**
+ * Opens the store the flags name, runs one admin operation, prints its lines, closes the store.
+ * Only `creates` (users add) may start a new SQLite database: any other command on a directory
+ * without one names a mistyped --data instead of creating an empty database and answering from it.
+ */
+async function runAdmin(flags: AdminFlags, operation: (ctx: admin.AdminContext) => Promise<string[]>, { creates = false } = {}): Promise<void> {
   const config = resolveConfig(
     toOptions(
       { data: flags.data, postgres: flags.postgres, postgresSchema: flags.postgresSchema, hashCost: flags.hashCost, logLevel: 'silent' },
@@ -337,6 +341,12 @@ async function runAdmin(flags: AdminFlags, operation: (ctx: admin.AdminContext) 
       null,
     ),
   );
+  if (config.store === 'sqlite' && !creates) {
+    // Loaded here: better-sqlite3 is native, and --help or a cluster command needs none of it.
+    const { SQLITE_FILE_NAME } = await import('./store/sqlite/index');
+    const file = path.join(config.dataDir, SQLITE_FILE_NAME);
+    if (!existsSync(file)) throw new ConfigError(`No database at ${file}: is --data right? Nothing was created.`);
+  }
   const store = await createStore(config);
   try {
     const now = Date.now;
@@ -359,17 +369,11 @@ function addAdminCommands(program: Command): void {
     runAdmin(f, admin.listUsers),
   );
   addAdminOptions(users.command('add <name>').description('create an account (password from a hidden prompt, or the first line of stdin)')).action(
-    async (name: string, f: AdminFlags) => {
-      const password = await readPassword(name);
-      await runAdmin(f, (ctx) => admin.addUser(ctx, name, password));
-    },
+    (name: string, f: AdminFlags) => runAdmin(f, (ctx) => admin.addUser(ctx, name, readPassword), { creates: true }),
   );
   addAdminOptions(
     users.command('passwd <name>').description("set a new password (prompt or stdin); revokes saved sign-ins and ends the user's session"),
-  ).action(async (name: string, f: AdminFlags) => {
-    const password = await readPassword(name);
-    await runAdmin(f, (ctx) => admin.setPassword(ctx, name, password));
-  });
+  ).action((name: string, f: AdminFlags) => runAdmin(f, (ctx) => admin.setPassword(ctx, name, readPassword)));
   addAdminOptions(users.command('lock <name>').description('lock the account until unlocked; revokes saved sign-ins, ends the session')).action(
     (name: string, f: AdminFlags) => runAdmin(f, (ctx) => admin.lockUser(ctx, name)),
   );
@@ -445,8 +449,10 @@ export async function runCli(argv: string[], defaults: { webRoot?: string | null
     try {
       const accounts = new AccountService(store.accounts, accountPolicyOf(config));
       const audit = new AuditService(store.admin, { error: (details: object, message: string) => console.error(`warning: ${message}`, details) });
-      const password = await readPassword(name);
       const existing = flags.update ? await store.accounts.getUser(name) : null;
+      // The name is checked before the password is asked for: nobody types one in vain.
+      if (!existing) await accounts.assertNameAvailable(name);
+      const password = await readPassword(existing?.username ?? name);
       if (existing) {
         // Named in any case: answers and the audit log use the spelling the account was registered with.
         await accounts.setPassword(existing.username, password);
@@ -506,8 +512,10 @@ export async function runCli(argv: string[], defaults: { webRoot?: string | null
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return;
+    const { code, exitCode } = err as { code?: string; exitCode?: number };
+    // `--help` and `help` asked for it; a command group without its subcommand (`users`) gets its
+    // help on stderr as a usage error, which a script must be able to tell from success.
+    if (code === 'commander.helpDisplayed' || code === 'commander.version' || (code === 'commander.help' && exitCode === 0)) return;
     if (code?.startsWith('commander.')) {
       process.exitCode = 2;
       return;
@@ -519,6 +527,11 @@ export async function runCli(argv: string[], defaults: { webRoot?: string | null
     }
     throw err;
   }
+}
+
+/** Whether any standard stream is a terminal, i.e. a hangup can mean the terminal went away. */
+function onATerminal(): boolean {
+  return process.stdin.isTTY === true || process.stdout.isTTY === true || process.stderr.isTTY === true;
 }
 
 async function serve(options: ServerOptions): Promise<void> {
@@ -574,8 +587,10 @@ async function serve(options: ServerOptions): Promise<void> {
         if (!stopping) stop('npm ended');
       });
   });
-  // SIGHUP re-reads the certificate (renewals), keeping every session. Without TLS it keeps
-  // its default meaning (the process ends), as before.
+  // SIGHUP re-reads the certificate (renewals), keeping every session. Without TLS, on a
+  // terminal it keeps its default meaning (closing the terminal ends the server); without a
+  // terminal it can only be a reload request (`systemctl reload`, `docker kill -s HUP`), which
+  // must not stop a service that has nothing to reload.
   if (server.tlsFingerprint !== null) {
     process.on('SIGHUP', () => {
       server.reloadTls().then(
@@ -583,6 +598,8 @@ async function serve(options: ServerOptions): Promise<void> {
         (err: unknown) => console.error(`SIGHUP: TLS certificate not reloaded, the current one stays: ${err instanceof Error ? err.message : String(err)}`),
       );
     });
+  } else if (!onATerminal()) {
+    process.on('SIGHUP', () => console.log('SIGHUP: no TLS certificate to reload (started without --tls-cert); nothing changed.'));
   }
   const tlsOn = server.tlsFingerprint !== null;
   const shownHost = config.host === '0.0.0.0' ? 'localhost' : config.host;

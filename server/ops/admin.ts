@@ -100,15 +100,22 @@ export async function listUsers(ctx: AdminContext): Promise<string[]> {
   );
 }
 
-export async function addUser(ctx: AdminContext, username: string, password: string): Promise<string[]> {
-  await ctx.accounts.create(username, password);
+/**
+ * Asks for the new password of the account (named as registered); called only once the name is
+ * known to be fine, so nobody types one in vain.
+ */
+export type AskPassword = (username: string) => Promise<string>;
+
+export async function addUser(ctx: AdminContext, username: string, askPassword: AskPassword): Promise<string[]> {
+  await ctx.accounts.assertNameAvailable(username);
+  await ctx.accounts.create(username, await askPassword(username));
   await ctx.audit.record({ action: 'user-added', actor: ctx.actor, username });
   return [`User ${username} created.`];
 }
 
-export async function setPassword(ctx: AdminContext, username: string, password: string): Promise<string[]> {
+export async function setPassword(ctx: AdminContext, username: string, askPassword: AskPassword): Promise<string[]> {
   username = await registered(ctx, username);
-  await ctx.accounts.setPassword(username, password);
+  await ctx.accounts.setPassword(username, await askPassword(username));
   await ctx.audit.record({ action: 'password-changed', actor: ctx.actor, username });
   const online = await endLiveSession(ctx, username, 'your password was changed by an administrator');
   return [`Password of ${username} changed; their saved sign-ins are revoked.`, ...(online ? [ended(true, username)] : [])];

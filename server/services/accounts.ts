@@ -243,12 +243,21 @@ export class AccountService {
     await this.store.revokeTokenFamily(hashToken(token));
   }
 
+  /**
+   * Throws what `create` would throw about the name alone (invalid, reserved, taken), so a
+   * command line can refuse it before asking for a password.
+   */
+  async assertNameAvailable(username: string): Promise<void> {
+    assertValidName(username);
+    if (RESERVED_NAMES.has(canonicalName(username))) throw new ProtocolError(ErrorCode.USERNAME_TAKEN, `"${username}" is reserved`);
+    if (await this.store.getUser(username)) throw new ProtocolError(ErrorCode.USERNAME_TAKEN, `The name "${username}" is taken`);
+  }
+
   /** Creates an account (hashing in `hashAs`'s lane). Throws USERNAME_TAKEN when the name is used or reserved. */
   async create(username: string, password: string, hashAs?: HashRequester): Promise<void> {
     assertValid(username, password);
-    if (RESERVED_NAMES.has(canonicalName(username))) throw new ProtocolError(ErrorCode.USERNAME_TAKEN, `"${username}" is reserved`);
     // A taken name is said before the password rules (the store still arbitrates a race below).
-    if (await this.store.getUser(username)) throw new ProtocolError(ErrorCode.USERNAME_TAKEN, `The name "${username}" is taken`);
+    await this.assertNameAvailable(username);
     assertAcceptablePassword(password, this.policy.minPasswordLength);
     const hash = await hashPassword(password, this.policy.hashCost, hashAs);
     if (!(await this.store.createUser(username, hash, this.now()))) {
@@ -322,10 +331,14 @@ export class AccountService {
   }
 }
 
-function assertValid(username: string, password: string): void {
+function assertValidName(username: string): void {
   if (!Username.safeParse(username).success) {
     throw new ProtocolError(ErrorCode.BAD_REQUEST, `Invalid username "${username.slice(0, 40)}": use 1-32 letters, digits, "_", "." or "-"`);
   }
+}
+
+function assertValid(username: string, password: string): void {
+  assertValidName(username);
   if (!Password.safeParse(password).success)
     throw new ProtocolError(ErrorCode.BAD_REQUEST, `Invalid password: 1-${MAX_PASSWORD_LENGTH} characters, no line breaks`);
 }

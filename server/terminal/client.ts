@@ -201,10 +201,12 @@ export class TerminalClient {
         if (name === '') continue;
         if (name.toLowerCase() === 'register' && allowRegister) {
           if (await this.register()) return true;
+          if (!this.interactive) return false;
           continue;
         }
         if (!Username.safeParse(name).success) {
           this.printRendered(renderError({ code: ErrorCode.BAD_REQUEST, message: 'Usernames are 1-32 letters, digits, "_", "." or "-".' }));
+          if (!this.interactive) return false;
           continue;
         }
         username = name;
@@ -212,7 +214,11 @@ export class TerminalClient {
       this.warnIfClearText();
       const password = await this.input.ask('Password: ', { hidden: true });
       if (password === null) return false;
-      if (password === '') continue;
+      if (password === '') {
+        if (this.interactive) continue;
+        this.printRendered(renderError({ code: ErrorCode.BAD_REQUEST, message: 'The password line of the input is empty.' }));
+        return false;
+      }
       if (!(await this.decideRemember())) return false;
       try {
         const result = await this.session.signIn({ url: this.url, username, password, remember: this.remember === true });
@@ -222,6 +228,9 @@ export class TerminalClient {
         const error = toProtocolError(err);
         this.printRendered(renderError(error.toWire()));
         if (isUnreachable(error)) return false;
+        // Piped input has no second password: its next lines are commands, which must never
+        // be sent as password attempts (nor count towards the lockout).
+        if (!this.interactive) return false;
         // A wrong password (or a lockout) asks for the password again; anything else starts over.
         if (error.code !== ErrorCode.INVALID_CREDENTIALS && error.code !== ErrorCode.ACCOUNT_LOCKED) username = this.options.user;
       }
@@ -246,10 +255,15 @@ export class TerminalClient {
     }
   }
 
+  /** Input from a terminal (prompts can be answered again), not a pipe or file read line by line. */
+  private get interactive(): boolean {
+    return this.io.stdin.isTTY === true;
+  }
+
   /** Asks "Remember me" once per run, unless --remember / --no-remember decided; piped input never remembers unasked. */
   private async decideRemember(): Promise<boolean> {
     if (this.remember !== null) return true;
-    if (!this.io.stdin.isTTY) {
+    if (!this.interactive) {
       this.remember = false;
       return true;
     }
@@ -467,6 +481,11 @@ export class TerminalClient {
     this.savedToken = null;
     this.stopChat();
     this.held = [];
+    if (!this.interactive) {
+      // A script's remaining lines are commands, not a password: stop here, not signed in.
+      await this.quit('interrupt', EXIT.notSignedIn);
+      return;
+    }
     const ok = await this.signInWithPassword(false);
     this.reauthenticating = false;
     if (!ok) {

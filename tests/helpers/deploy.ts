@@ -38,6 +38,29 @@ export function parseDockerfile(text: string): DockerInstruction[] {
   return out;
 }
 
+/** A systemd unit: section name → key → every value it was given, in order (comments dropped). */
+export type SystemdUnit = Map<string, Map<string, string[]>>;
+
+/** Parses a systemd unit file (no line continuations: the unit in server/deploy has none). */
+export function parseSystemdUnit(text: string): SystemdUnit {
+  const sections: SystemdUnit = new Map();
+  let current: Map<string, string[]> | undefined;
+  for (const line of text.split('\n')) {
+    const trimmed = line.trim();
+    if (!trimmed || trimmed.startsWith('#') || trimmed.startsWith(';')) continue;
+    const section = /^\[(.+)\]$/.exec(trimmed);
+    if (section) {
+      current = new Map();
+      sections.set(section[1]!, current);
+      continue;
+    }
+    const m = /^([A-Za-z]+)=(.*)$/.exec(trimmed);
+    if (!m || !current) throw new Error(`not a unit line: ${line}`);
+    current.set(m[1]!, [...(current.get(m[1]!) ?? []), m[2]!]);
+  }
+  return sections;
+}
+
 export interface ComposeService {
   image?: string;
   build?: string | { context: string };

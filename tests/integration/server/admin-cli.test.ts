@@ -3,9 +3,13 @@
 // opens the same file) and on a two-node PostgreSQL + Redis cluster. The running
 // nodes notice what the CLI did (ended sessions, locks, deleted groups) through
 // the signals they poll. Also the audit trail of failed sign-ins and a lockout.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliRun } from '../../helpers/cli';
+import { CLI_TIMEOUT_MS, runCli, SOURCE_CLI, type CliRun } from '../../helpers/cli';
 import { startCluster, type Cluster } from '../../helpers/cluster';
+import { spawnInPty } from '../../helpers/pty';
+import { passwordOf } from '../../helpers/users';
 import { describeWithServices } from '../../helpers/services';
 import { TcpClient } from '../../helpers/tcp-client';
 import { startTestServer, type TestServer } from '../../helpers/test-server';
@@ -148,6 +152,57 @@ describe('admin CLI against a running SQLite node', () => {
       expect(run.stderr).toContain(`argument '${limit}' is invalid. must be a whole number >= 1`);
     }
   });
+
+  it('refuses an unknown or taken name before asking for a password', async () => {
+    // With nothing on stdin, a command that asked first would answer "No password on standard input".
+    const unknown = await runCli(['users', 'passwd', 'nobody', ...store], { stdin: '' });
+    expect(unknown).toMatchObject({ code: 2, stdout: '' });
+    expect(unknown.stderr).toContain('error: No user "nobody".');
+    for (const args of [
+      ['users', 'add', 'CAROL'],
+      ['adduser', 'carol'],
+    ]) {
+      const taken = await runCli([...args, ...store], { stdin: '' });
+      expect(taken.code, args.join(' ')).toBe(2);
+      expect(taken.stderr, args.join(' ')).toContain('error: The name "');
+      expect(taken.stderr, args.join(' ')).toContain('is taken');
+    }
+    const invalid = await runCli(['users', 'add', 'no spaces', ...store], { stdin: '' });
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toContain('error: Invalid username "no spaces"');
+
+    // On a terminal: no password prompt at all, the error and exit status 2.
+    const term = spawnInPty(['users', 'passwd', 'nobody', ...store], { entry: SOURCE_CLI });
+    try {
+      expect((await term.waitForExit(CLI_TIMEOUT_MS)).code).toBe(2);
+      await term.waitFor('error: No user "nobody".');
+      expect(term.raw).not.toContain('Password');
+    } finally {
+      term.dispose();
+    }
+    // A known name typed in another case: the prompt names the account as registered.
+    const known = spawnInPty(['users', 'passwd', 'CAROL', ...store, '--hash-cost', '4'], { entry: SOURCE_CLI });
+    try {
+      await known.waitFor('Password for carol:');
+      known.type(`${passwordOf('carol')}\r`);
+      await known.waitFor('Repeat the password:');
+      known.type(`${passwordOf('carol')}\r`);
+      expect((await known.waitForExit(CLI_TIMEOUT_MS)).code).toBe(0);
+      await known.waitFor('Password of carol changed');
+    } finally {
+      known.dispose();
+    }
+  }, 120_000);
+
+  it('a --data without a database is named as a mistake, and nothing is created there', async () => {
+    const typo = `${srv.dataDir}-typo`;
+    for (const args of [['users', 'list'], ['users', 'lock', 'alice'], ['sessions', 'list'], ['groups', 'list'], ['audit']]) {
+      const run = await runCli([...args, '--data', typo]);
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.stderr, args.join(' ')).toContain(`error: No database at ${path.join(typo, 'chat.db')}: is --data right? Nothing was created.`);
+      expect(existsSync(typo), args.join(' ')).toBe(false);
+    }
+  }, 90_000);
 
   it('groups list and delete; members signed in are told', async () => {
     const carol = await WsClient.connect(srv.wsUrl);

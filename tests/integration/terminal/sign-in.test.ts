@@ -2,6 +2,7 @@
 // with a warning) or in the OS keychain, --forget, a saved token the server no
 // longer accepts, registration at the Username prompt, piped (scripted) input,
 // and the exit codes for a server that is not there and for bad arguments.
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -10,14 +11,15 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadKeytar, openKeychain, type KeychainPort } from '../../../server/client/node';
 import { TERMINAL_KEYCHAIN_SERVICE } from '../../../server/terminal/credentials';
-import { SGR, spawnInPty, type PtySession } from '../../helpers/pty';
+import { runCli } from '../../helpers/cli';
+import { CLIENT_FROM_SOURCES, SGR, spawnInPty, type PtySession } from '../../helpers/pty';
 import { clientArgs, runPipedClient, signInInput } from '../../helpers/terminal';
 import { startTestServer, type TestServer } from '../../helpers/test-server';
 import { accounts, passwordOf, USERS, writeUsersFile } from '../../helpers/users';
 import { waitUntil } from '../../helpers/wait';
 
 /** frank's password changes in one test (which revokes his tokens); nobody else uses him. */
-const USERS_HERE = { ...USERS, ...accounts('frank') };
+const USERS_HERE = { ...USERS, ...accounts('frank', 'gina', 'hank') };
 let server: TestServer;
 let root: string;
 const ptys: PtySession[] = [];
@@ -177,6 +179,47 @@ describe('terminal client sign-in', { timeout: 90_000 }, () => {
     expect(run.stdout).toContain('error UNKNOWN_COMMAND: Unknown command "bogus". Type "help" for the list.');
     expect(run.stdout).toContain('Goodbye.');
     expect(run.stdout).not.toMatch(SGR);
+  });
+
+  it('piped input: a refused sign-in ends the run (exit 1); its next lines are never tried as passwords', async () => {
+    const dir = await configDir();
+    // Were the next lines read as passwords, these three would lock gina's account.
+    const wrong = await piped(clientArgs(server.wsUrl, dir), 'gina\nnot-her-password\nwhoelse\nmessage dave secret plans\n');
+    expect(wrong.code).toBe(1);
+    expect(wrong.stdout).toContain('error INVALID_CREDENTIALS: Invalid username or password. 2 attempts left');
+    expect(wrong.stdout.match(/Password: /g)).toHaveLength(1);
+    expect(wrong.stdout).not.toContain('ACCOUNT_LOCKED');
+    const invalidName = await piped(clientArgs(server.wsUrl, dir), 'not a name\ngina\n' + passwordOf('gina') + '\n');
+    expect(invalidName.code).toBe(1);
+    expect(invalidName.stdout).toContain('error BAD_REQUEST: Usernames are 1-32 letters');
+    expect(invalidName.stdout).not.toContain('Welcome');
+    const emptyPassword = await piped(clientArgs(server.wsUrl, dir), 'gina\n\nwhoelse\n');
+    expect(emptyPassword.code).toBe(1);
+    expect(emptyPassword.stdout).toContain('error BAD_REQUEST: The password line of the input is empty.');
+    // The one wrong password did not lock her out.
+    const right = await piped(clientArgs(server.wsUrl, dir), signInInput('gina', 'whoelse'));
+    expect(right.code).toBe(0);
+    expect(right.stdout).toContain('Welcome, gina!');
+  });
+
+  it('piped input: signed out by the server mid-run, it exits 1 instead of reading a command as the password', async () => {
+    const child = spawn(process.execPath, [...CLIENT_FROM_SOURCES, ...clientArgs(server.wsUrl, await configDir())], { stdio: 'pipe' });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      child.stdin.write(`hank\n${passwordOf('hank')}\n`);
+      await waitUntil(() => stdout.includes('Welcome, hank!'), 'the sign-in', 30_000);
+      // An administrator changes the password: the session ends and its token is refused on reconnect.
+      const passwd = await runCli(['users', 'passwd', 'hank', '--data', server.dataDir, '--hash-cost', '4'], { stdin: 'hank-new-password-7\n' });
+      expect(passwd.code, passwd.stderr).toBe(0);
+      await waitUntil(() => stdout.includes('* Signed out by the server ('), 'the sign-out notice', 30_000);
+      child.stdin.write('message dave not a password\n');
+      expect(await Promise.race([exited, new Promise((r) => setTimeout(() => r('still running'), 15_000))])).toBe(1);
+      expect(stdout).not.toMatch(/Signed out by the server[\s\S]*Password: /);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   it('"register" at the Username prompt creates an account where the server allows it', async () => {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../helpers/cli';
 import { servicesRequired } from '../../helpers/services';
-import { composeNginxConfigPath, loadCompose, parseDockerfile, renderNginxConfig, type DockerInstruction } from '../../helpers/deploy';
+import { composeNginxConfigPath, loadCompose, parseDockerfile, parseSystemdUnit, renderNginxConfig, type DockerInstruction } from '../../helpers/deploy';
 
 const read = (relative: string) => readFileSync(path.join(REPO_ROOT, relative), 'utf8');
 
@@ -171,21 +171,7 @@ describe('compose.yaml', () => {
 describe('chat-server.service', () => {
   const unitPath = path.join(REPO_ROOT, 'server/deploy/chat-server.service');
   const text = read('server/deploy/chat-server.service');
-  const sections = new Map<string, Map<string, string[]>>();
-  let current: Map<string, string[]> | undefined;
-  for (const line of text.split('\n')) {
-    const trimmed = line.trim();
-    if (!trimmed || trimmed.startsWith('#') || trimmed.startsWith(';')) continue;
-    const section = /^\[(.+)\]$/.exec(trimmed);
-    if (section) {
-      current = new Map();
-      sections.set(section[1]!, current);
-      continue;
-    }
-    const m = /^([A-Za-z]+)=(.*)$/.exec(trimmed);
-    if (!m || !current) throw new Error(`not a unit line: ${line}`);
-    current.set(m[1]!, [...(current.get(m[1]!) ?? []), m[2]!]);
-  }
+  const sections = parseSystemdUnit(text);
   const service = sections.get('Service')!;
   const value = (key: string) => service.get(key)?.at(-1);
 
@@ -198,7 +184,10 @@ describe('chat-server.service', () => {
   });
 
   it('runs the bundled server from the assembled runtime, private state in StateDirectory', () => {
+    // node itself, no shell or npm in between: $MAINPID is the server (tests/integration/deploy/systemd-unit.test.ts runs it).
+    expect(value('Type')).toBe('exec');
     expect(value('ExecStart')).toBe('/usr/bin/node /opt/chat-server/dist/server/cli.cjs');
+    expect(value('ExecReload')).toBe('/bin/kill -HUP $MAINPID');
     expect(value('StateDirectory')).toBe('chat-server');
     expect(value('StateDirectoryMode')).toBe('0700');
     expect(value('Environment')).toContain('CHAT_DATA_DIR=/var/lib/chat-server');
