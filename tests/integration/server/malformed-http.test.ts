@@ -67,6 +67,17 @@ function rawStatus(request: string): Promise<string> {
   });
 }
 
+/** Sends `request` as raw bytes and returns the whole answer (an HTTP/1.0 request: the server closes after it, and sends the body as is), decoded as UTF-8. */
+function rawResponse(request: Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(server.wsPort, '127.0.0.1', () => socket.write(request));
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+  });
+}
+
 /** A JSON error body with a code and a message. */
 async function jsonError(res: Response): Promise<string> {
   expect(res.headers.get('content-type')).toMatch(/^application\/json/);
@@ -188,7 +199,7 @@ describe('HTTP: methods, paths and credentials', () => {
 });
 
 describe('HTTP: upload names', () => {
-  it('bidirectional controls are dropped, a name of dots is refused, and a long name is cut between characters', async () => {
+  it('raw UTF-8 names are read as UTF-8, bidirectional controls are dropped, a name of dots is refused, and a long name is cut between characters', async () => {
     const named = async (name: string) => upload(base, token, name, 'x');
     // Would read as "reportexe.pdf" in a file list.
     expect((await named('report\u202efdp.exe')).body.name).toBe('reportfdp.exe');
@@ -198,6 +209,16 @@ describe('HTTP: upload names', () => {
       expect(refused.status, dots).toBe(400);
       expect(refused.body.error).toMatchObject({ code: 'BAD_REQUEST', message: 'X-File-Name must name the file' });
     }
+    // Raw UTF-8 bytes in the header (as curl sends a typed name) are read as UTF-8, not one character per byte.
+    const answer = await rawResponse(
+      Buffer.concat([
+        Buffer.from(`POST /api/files HTTP/1.0\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Length: 1\r\nX-File-Name: `),
+        Buffer.from('café ☕.png', 'utf8'),
+        Buffer.from('\r\n\r\nx'),
+      ]),
+    );
+    expect(answer).toMatch(/^HTTP\/1.1 201 /);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as unknown).toMatchObject({ name: 'café ☕.png' });
     // The limit falls between the two halves of the emoji: the emoji goes, not half of it.
     const long = await named(`${'a'.repeat(MAX_FILE_NAME_LENGTH - 1)}😀`);
     expect(long.body.name).toBe('a'.repeat(MAX_FILE_NAME_LENGTH - 1));
