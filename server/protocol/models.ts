@@ -33,6 +33,12 @@ export const Password = z
 export const LONE_SURROGATE = /\p{Cs}/u;
 const LONE_SURROGATE_MESSAGE = 'must be valid Unicode (no unpaired surrogates)';
 
+/**
+ * A password being chosen (registration): also valid Unicode. Half a surrogate
+ * pair hashes as U+FFFD, so any other half (or U+FFFD itself) would sign in too.
+ */
+export const NewPassword = Password.refine((s) => !LONE_SURROGATE.test(s), LONE_SURROGATE_MESSAGE);
+
 /** Chat text: not blank, bounded, no NUL, valid Unicode. Line breaks are allowed (rendered as spaces on TCP). */
 export const Text = z
   .string()

@@ -2,7 +2,7 @@
 // happens at the username and password prompts.
 import { z } from 'zod';
 import { defineCommand } from '../command';
-import { Password, Seq, Timestamp, UserProfile, Username } from '../models';
+import { NewPassword, Password, Seq, Timestamp, UserProfile, Username } from '../models';
 import { noArguments } from '../text';
 
 /** What a successful sign-in (or registration) answers. */
@@ -55,7 +55,7 @@ export const register = defineCommand({
   schema: z.strictObject({
     type: z.literal('register'),
     username: Username,
-    password: Password,
+    password: NewPassword,
     remember: z.boolean().optional(),
   }),
   result: SignedIn,

@@ -749,7 +749,7 @@ describe('stored text', () => {
     erin.close();
   }, 30_000);
 
-  it('a text with half a surrogate pair is refused on every command that stores text; a whole pair is kept', async () => {
+  it('a text or new password with half a surrogate pair is refused on every command that stores one; a whole pair is kept', async () => {
     const half = 'x \ud83d y';
     for (const command of [
       { type: 'message', to: 'bob', text: half },
@@ -763,6 +763,11 @@ describe('stored text', () => {
       const error = await alice.expectError(command);
       expect(error, command.type).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/must be valid Unicode/) });
     }
+    // A new password too (checked before registration is: this server does not allow it).
+    expect(await anon.expectError({ type: 'register', username: 'newbie', password: `long enough ${half}` })).toMatchObject({
+      code: 'BAD_REQUEST',
+      message: 'register: password: must be valid Unicode (no unpaired surrogates)',
+    });
     const whole = await alice.request({ type: 'message', to: 'carol', text: 'x \ud83d\ude00 y' });
     const page = await alice.request({ type: 'history', with: 'carol' });
     expect(page.messages.find((m) => m.id === whole.message.id)?.text).toBe('x 😀 y');
