@@ -682,6 +682,24 @@ describe('malformed input', () => {
   }, 30_000);
 });
 
+describe('before sign-in', () => {
+  it('a request no one could run is BAD_REQUEST before sign-in too, as any malformed request (not NOT_SIGNED_IN)', async () => {
+    for (const [request, message] of [
+      [{ type: 'search', query: '(' }, 'search: the query needs at least one word (letters or digits)'],
+      [{ type: 'search', query: 'x', with: 'bob', group: 'team' }, 'search: give either "with" or "group", not both'],
+      [{ type: 'search', query: 'x', after: 5, before: 5 }, 'search: "after" must be earlier than "before"'],
+      [{ type: 'profile', user: 'bob', displayName: 'Bob' }, 'profile: "user" reads a profile; it cannot be combined with displayName or avatar'],
+      [{ type: 'profile', user: 'bob', avatar: null }, 'profile: "user" reads a profile; it cannot be combined with displayName or avatar'],
+    ] as const) {
+      expect(await anon.expectError(request), request.type).toEqual({ code: 'BAD_REQUEST', message });
+      expect(await alice.expectError(request), request.type).toEqual({ code: 'BAD_REQUEST', message });
+    }
+    // Well-formed, the same requests need a sign-in.
+    expect((await anon.expectError({ type: 'search', query: 'x' })).code).toBe('NOT_SIGNED_IN');
+    expect((await anon.expectError({ type: 'profile', user: 'bob' })).code).toBe('NOT_SIGNED_IN');
+  });
+});
+
 describe('reply order', () => {
   it('TCP: an over-long line is answered in its turn, after the replies to the lines before it', async () => {
     const start = bob.lines.length;
