@@ -694,6 +694,15 @@ describe('before sign-in', () => {
       expect(await anon.expectError(request), request.type).toEqual({ code: 'BAD_REQUEST', message });
       expect(await alice.expectError(request), request.type).toEqual({ code: 'BAD_REQUEST', message });
     }
+    // A sign-in with neither a password nor a token, or both, is malformed too, also on a connection signed in already.
+    for (const request of [
+      { type: 'login', username: 'alice' },
+      { type: 'login', username: 'alice', password: 'alice-pw', token: 't'.repeat(20) },
+    ] as const) {
+      for (const c of [anon, alice]) {
+        expect(await c.expectError(request)).toEqual({ code: 'BAD_REQUEST', message: 'login: give either a password or a token' });
+      }
+    }
     // Well-formed, the same requests need a sign-in.
     expect((await anon.expectError({ type: 'search', query: 'x' })).code).toBe('NOT_SIGNED_IN');
     expect((await anon.expectError({ type: 'profile', user: 'bob' })).code).toBe('NOT_SIGNED_IN');
