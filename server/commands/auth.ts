@@ -76,10 +76,8 @@ function guard(ctx: CommandContext): void {
 export const login: CommandSpec<'login'> = {
   needsAuth: false,
   async handle(ctx, cmd: CommandOf<'login'>) {
+    // The schema made sure it has a password or a token, not both.
     guard(ctx);
-    if ((cmd.password === undefined) === (cmd.token === undefined)) {
-      throw new ProtocolError(ErrorCode.BAD_REQUEST, 'login: give either a password or a token');
-    }
     ctx.client.signingIn = true;
     const { metrics, audit } = ctx.services;
     const { connection } = ctx.client;

@@ -1,5 +1,4 @@
 // profile and profiles: display names and pictures.
-import { ErrorCode, ProtocolError } from '../protocol';
 import type { ProfileChange } from '../services/profiles';
 import type { CommandSpec } from './types';
 
@@ -14,10 +13,8 @@ export const profile: CommandSpec<'profile'> = {
     if (cmd.displayName !== undefined) change.displayName = cmd.displayName;
     if (cmd.avatar !== undefined) change.avatar = cmd.avatar;
     const changing = Object.keys(change).length > 0;
-    if (cmd.user !== undefined) {
-      if (changing) throw new ProtocolError(ErrorCode.BAD_REQUEST, 'profile: "user" reads a profile; it cannot be combined with displayName or avatar');
-      return ctx.services.profiles.get(cmd.user);
-    }
+    // The schema refuses `user` together with a change.
+    if (cmd.user !== undefined) return ctx.services.profiles.get(cmd.user);
     return changing ? ctx.services.profiles.change(ctx.user, change) : ctx.services.profiles.get(ctx.user);
   },
 };

@@ -8,6 +8,7 @@
 // that it accepts nothing the schema or the syntaxes refuse and returns what
 // they would (same fields, same order).
 import { MAX_TEXT_LENGTH, NAME_PATTERN } from './limits';
+import { LONE_SURROGATE } from './models';
 import type { Command } from './schemas';
 
 /**
@@ -22,7 +23,7 @@ export function parseHotCommand(input: Record<string, unknown>, withId: boolean)
     if (!hasOnlyKeys(input, withId, 3, 'to', 'text')) return null;
     const { to, text } = input;
     if (typeof to !== 'string' || !NAME_PATTERN.test(to)) return null;
-    if (typeof text !== 'string' || text.length > MAX_TEXT_LENGTH || text.includes('\0') || text.trim().length === 0) return null;
+    if (typeof text !== 'string' || text.length > MAX_TEXT_LENGTH || text.includes('\0') || text.trim().length === 0 || LONE_SURROGATE.test(text)) return null;
     return { type, to, text };
   }
   if (type === 'ack') {
@@ -52,7 +53,7 @@ export function parseHotLine(trimmed: string): Command | null {
   while (trimmed.charCodeAt(textStart) === 0x20) textStart++;
   const text = trimmed.slice(textStart);
   if (to.toLowerCase() === 'group' || text.includes('+file') || !NAME_PATTERN.test(to)) return null;
-  if (text.length > MAX_TEXT_LENGTH || text.includes('\0') || text.trim().length === 0) return null;
+  if (text.length > MAX_TEXT_LENGTH || text.includes('\0') || text.trim().length === 0 || LONE_SURROGATE.test(text)) return null;
   return { type: 'message', to, text };
 }
 

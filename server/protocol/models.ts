@@ -25,18 +25,34 @@ export const Password = z
   .max(MAX_PASSWORD_LENGTH, `must be at most ${MAX_PASSWORD_LENGTH} characters`)
   .refine((s) => !/[\r\n\0]/.test(s), 'must not contain line breaks or NUL');
 
-/** Chat text: not blank, bounded, no NUL. Line breaks are allowed (rendered as spaces on TCP). */
+/**
+ * A UTF-16 surrogate without its other half (JSON can carry one as "\ud800").
+ * It is no character: storage and UTF-8 turn it into U+FFFD, so a text holding
+ * one would be acknowledged as sent and read back as something else.
+ */
+export const LONE_SURROGATE = /\p{Cs}/u;
+const LONE_SURROGATE_MESSAGE = 'must be valid Unicode (no unpaired surrogates)';
+
+/**
+ * A password being chosen (registration): also valid Unicode. Half a surrogate
+ * pair hashes as U+FFFD, so any other half (or U+FFFD itself) would sign in too.
+ */
+export const NewPassword = Password.refine((s) => !LONE_SURROGATE.test(s), LONE_SURROGATE_MESSAGE);
+
+/** Chat text: not blank, bounded, no NUL, valid Unicode. Line breaks are allowed (rendered as spaces on TCP). */
 export const Text = z
   .string()
   .max(MAX_TEXT_LENGTH, `must be at most ${MAX_TEXT_LENGTH} characters`)
   .refine((s) => s.trim().length > 0, 'must not be empty')
-  .refine((s) => !s.includes('\0'), 'must not contain NUL');
+  .refine((s) => !s.includes('\0'), 'must not contain NUL')
+  .refine((s) => !LONE_SURROGATE.test(s), LONE_SURROGATE_MESSAGE);
 
 /** Text of a message that carries files: may be left out or blank, otherwise as Text. */
 export const OptionalText = z
   .string()
   .max(MAX_TEXT_LENGTH, `must be at most ${MAX_TEXT_LENGTH} characters`)
   .refine((s) => !s.includes('\0'), 'must not contain NUL')
+  .refine((s) => !LONE_SURROGATE.test(s), LONE_SURROGATE_MESSAGE)
   .optional();
 
 export const Seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -183,14 +199,15 @@ export function normalizeDisplayName(raw: string): string {
 /**
  * A display name as sent: after trimming and NFC (which the server applies
  * before storing), 1 to MAX_DISPLAY_NAME_LENGTH characters, no control
- * characters, line separators or bidirectional controls.
+ * characters, line separators or bidirectional controls, valid Unicode.
  */
 export const DisplayName = z
   .string()
   .max(MAX_DISPLAY_NAME_LENGTH * 8, `must be at most ${MAX_DISPLAY_NAME_LENGTH} characters`)
   .refine((s) => normalizeDisplayName(s).length > 0, 'must not be empty')
   .refine((s) => [...normalizeDisplayName(s)].length <= MAX_DISPLAY_NAME_LENGTH, `must be at most ${MAX_DISPLAY_NAME_LENGTH} characters`)
-  .refine((s) => !DISPLAY_NAME_FORBIDDEN.test(s), 'must not contain control characters, line breaks or bidirectional controls');
+  .refine((s) => !DISPLAY_NAME_FORBIDDEN.test(s), 'must not contain control characters, line breaks or bidirectional controls')
+  .refine((s) => !LONE_SURROGATE.test(s), LONE_SURROGATE_MESSAGE);
 
 /**
  * How a person presents themselves. `displayName` null: show the username.

@@ -13,8 +13,10 @@ import { commandSchemas, isCommandType, type Command } from './schemas';
 export function describeIssue(error: z.ZodError): string {
   const issue = error.issues[0];
   if (!issue) return 'invalid value';
-  const path = issue.path.length > 0 ? issue.path.join('.') : 'value';
   if (issue.code === 'unrecognized_keys') return `unexpected field(s): ${issue.keys.join(', ')}`;
+  // A rule about the request as a whole says so itself.
+  if (issue.code === 'custom' && issue.path.length === 0) return issue.message;
+  const path = issue.path.length > 0 ? issue.path.join('.') : 'value';
   if (issue.code === 'invalid_type' && issue.input === undefined) return `${path}: is required`;
   return `${path}: ${issue.message}`;
 }

@@ -43,11 +43,28 @@ export type FileAccess = { user: string } | { expires: number; signature: string
 
 const THUMBNAIL_TYPE = 'image/webp';
 
-/** A name safe to show and to put in Content-Disposition: no path, no control characters, bounded. */
+/**
+ * Bidirectional overrides, embeddings and isolates (as display names refuse
+ * them): in `report\u202efdp.exe` they make an executable read as `reportexe.pdf`.
+ */
+const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * A name safe to show and to put in Content-Disposition: the last path segment,
+ * without control characters or bidirectional controls, at most
+ * MAX_FILE_NAME_LENGTH UTF-16 units without cutting a character in half. ''
+ * (the upload is refused) when nothing is left or only dots (`.`, `..` name no file).
+ */
 export function cleanFileName(raw: string): string {
-  // eslint-disable-next-line no-control-regex
-  const base = (raw.split(/[/\\]/).pop() ?? '').replace(/[\u0000-\u001f\u007f]/g, '').trim();
-  return base.slice(0, MAX_FILE_NAME_LENGTH);
+  const base = (raw.split(/[/\\]/).pop() ?? '')
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f]/g, '')
+    .replace(BIDI_CONTROLS, '')
+    .trim();
+  if (/^\.*$/.test(base)) return '';
+  const name = base.slice(0, MAX_FILE_NAME_LENGTH);
+  // A cut between the two halves of a surrogate pair would leave half a character, which storage turns into U+FFFD.
+  return /[\ud800-\udbff]$/.test(name) ? name.slice(0, -1) : name;
 }
 
 export class FileService {

@@ -5,7 +5,6 @@ import {
   buildSnippet,
   DEFAULT_SEARCH_LIMIT,
   ErrorCode,
-  MAX_SEARCH_TERMS,
   ProtocolError,
   searchTerms,
   type ChatMessage,
@@ -29,20 +28,12 @@ export class SearchService {
   ) {}
 
   /**
-   * One page of `viewer`'s search, newest first. BAD_REQUEST for a query with
-   * no letter or digit, more than MAX_SEARCH_TERMS words, both `with` and
-   * `group`, or `after` >= `before`; UNKNOWN_USER for `with` naming no user.
+   * One page of `viewer`'s search, newest first. The request is one the
+   * protocol's schema accepted (a word to search for, one filter, a time range
+   * that is not empty); UNKNOWN_USER for `with` naming no user.
    */
   async search(viewer: string, request: Omit<CommandOf<'search'>, 'type'>): Promise<ResultOf<'search'>> {
     const terms = searchTerms(request.query);
-    if (terms.length === 0) throw new ProtocolError(ErrorCode.BAD_REQUEST, 'search: the query needs at least one word (letters or digits)');
-    if (terms.length > MAX_SEARCH_TERMS) throw new ProtocolError(ErrorCode.BAD_REQUEST, `search: at most ${MAX_SEARCH_TERMS} words`);
-    if (request.with !== undefined && request.group !== undefined) {
-      throw new ProtocolError(ErrorCode.BAD_REQUEST, 'search: give either "with" or "group", not both');
-    }
-    if (request.before !== undefined && request.after !== undefined && request.after >= request.before) {
-      throw new ProtocolError(ErrorCode.BAD_REQUEST, 'search: "after" must be earlier than "before"');
-    }
     let peer: string | undefined;
     if (request.with !== undefined) {
       // Named in any case; the store keys messages by the registered spelling.

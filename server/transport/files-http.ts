@@ -10,6 +10,7 @@
 // shown inline, everything else is Content-Disposition: attachment. A request
 // whose credentials do not reach a file gets 404, the same as for a file that
 // does not exist, so ids cannot be probed.
+import { isUtf8 } from 'node:buffer';
 import type http from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { DownloadableFile, FileEndpoints } from '../connection';
@@ -55,10 +56,18 @@ function bearer(req: http.IncomingMessage): string | null {
   return match?.[1] ?? null;
 }
 
-/** X-File-Name is percent-encoded UTF-8 (encodeURIComponent); a plain ASCII name works as it is. */
+/**
+ * X-File-Name is percent-encoded UTF-8 (encodeURIComponent); a plain ASCII name
+ * works as it is, and so do raw UTF-8 bytes (what `curl -H 'X-File-Name: café.png'`
+ * sends), which Node hands over one character per byte (latin1).
+ */
 function fileNameOf(req: http.IncomingMessage): string {
-  const raw = req.headers['x-file-name'];
+  let raw = req.headers['x-file-name'];
   if (typeof raw !== 'string') return '';
+  if (/[\u0080-\u00ff]/.test(raw)) {
+    const bytes = Buffer.from(raw, 'latin1');
+    if (isUtf8(bytes)) raw = bytes.toString('utf8');
+  }
   try {
     return decodeURIComponent(raw);
   } catch {

@@ -12,6 +12,12 @@ import type { Logger } from '../log';
  */
 export function serveProbe(req: http.IncomingMessage, res: http.ServerResponse, inbound: Inbound, withMetrics: boolean): boolean {
   const path = (req.url ?? '').split('?')[0];
+  const probe = path === '/healthz' || path === '/readyz' || (path === '/metrics' && withMetrics);
+  if (probe && req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405, { 'content-type': 'text/plain', allow: 'GET, HEAD' });
+    res.end('Method not allowed: use GET or HEAD\n');
+    return true;
+  }
   if (path === '/healthz') {
     const status = inbound.shuttingDown ? 503 : 200;
     const { connections, sessions } = inbound.health();

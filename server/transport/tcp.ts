@@ -74,6 +74,11 @@ const READY: PromptState = Object.freeze({ kind: 'ready' });
  * its own on every connection.
  */
 const EPOCH = Date.now();
+/**
+ * Stands in the pump for a line over MAX_FRAME_BYTES (known by identity, not
+ * content), so its FRAME_TOO_LARGE comes after the replies to the lines before it.
+ */
+const TOO_LONG = Buffer.alloc(0);
 function clock(): number {
   return Math.floor(Date.now() - EPOCH);
 }
@@ -171,6 +176,7 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush, PeerClo
 
   // PumpHooks: methods on the prototype rather than closures per connection.
   handle(line: Buffer): void {
+    if (line === TOO_LONG) return this.tooLong();
     this.onLine(line);
   }
   pauseReading(): void {
@@ -301,7 +307,7 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush, PeerClo
       if (this.buffered + piece.length > MAX_FRAME_BYTES) {
         this.chunks = null;
         this.buffered = 0;
-        this.tooLong();
+        this.pump.push(TOO_LONG);
         continue;
       }
       const line = this.chunks === null ? piece : Buffer.concat([...this.chunks, piece]);
@@ -312,11 +318,11 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush, PeerClo
     const rest = chunk.subarray(start);
     if (rest.length === 0 || this.discarding) return;
     if (this.buffered + rest.length > MAX_FRAME_BYTES) {
-      // Tell the client now, then drop everything up to the next line end.
+      // Answer it in its turn (after the lines before it), then drop everything up to the next line end.
       this.chunks = null;
       this.buffered = 0;
       this.discarding = true;
-      this.tooLong();
+      this.pump.push(TOO_LONG);
       return;
     }
     // Copy: the chunk's memory may be reused by the caller.

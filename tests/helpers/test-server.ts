@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startServer, type RunningServer, type ServerOptions } from '../../server/index';
+import type { Logger } from '../../server/log';
 import { USERS, writeUsersFile } from './users';
 
 export interface TestServerOptions extends Partial<ServerOptions> {
@@ -12,6 +13,8 @@ export interface TestServerOptions extends Partial<ServerOptions> {
   users?: Readonly<Record<string, string>>;
   /** The server's clock (ms since the epoch). Default Date.now; tests move it instead of sleeping. */
   clock?: () => number;
+  /** Where the server logs (e.g. captureLog's, to check what it logged). Default: none (`logLevel` silent). */
+  logger?: Logger;
 }
 
 export interface TestServer {
@@ -41,7 +44,7 @@ export function testClock(): { now: () => number; advance(ms: number): void } {
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
-  const { users = USERS, clock, ...rest } = options;
+  const { users = USERS, clock, logger, ...rest } = options;
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'chat-test-'));
   const usersFile = path.join(dataDir, 'clients.txt');
   await writeUsersFile(usersFile, users);
@@ -59,7 +62,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     webRoot: null,
     ...rest,
   };
-  const launch = (extra: Partial<ServerOptions>) => startServer({ ...base, ...extra }, undefined, clock);
+  const launch = (extra: Partial<ServerOptions>) => startServer({ ...base, ...extra }, logger, clock);
   let server: RunningServer | null = await launch({});
   let ports = { port: server.tcpPort ?? 0, wsPort: server.wsPort ?? 0 };
   const running = (): RunningServer => {

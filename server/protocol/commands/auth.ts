@@ -2,7 +2,7 @@
 // happens at the username and password prompts.
 import { z } from 'zod';
 import { defineCommand } from '../command';
-import { Password, Seq, Timestamp, UserProfile, Username } from '../models';
+import { NewPassword, Password, Seq, Timestamp, UserProfile, Username } from '../models';
 import { noArguments } from '../text';
 
 /** What a successful sign-in (or registration) answers. */
@@ -34,17 +34,19 @@ function renderSignedIn({ username, offlineCount }: z.infer<typeof SignedIn>): s
 
 /** Sign in with a password or a sign-in token; `remember` asks for a token (a token sign-in always answers a new one). */
 export const login = defineCommand({
-  schema: z.strictObject({
-    type: z.literal('login'),
-    username: Username,
-    password: Password.optional(),
-    token: z.string().min(16).max(256).optional(),
-    remember: z.boolean().optional(),
-    /** Resume after this position (the last `seq` processed); default: the last acknowledged one. */
-    resumeFrom: Seq.optional(),
-    /** Receive `presence` events (default true). Bots and load tests switch them off. */
-    presence: z.boolean().optional(),
-  }),
+  schema: z
+    .strictObject({
+      type: z.literal('login'),
+      username: Username,
+      password: Password.optional(),
+      token: z.string().min(16).max(256).optional(),
+      remember: z.boolean().optional(),
+      /** Resume after this position (the last `seq` processed); default: the last acknowledged one. */
+      resumeFrom: Seq.optional(),
+      /** Receive `presence` events (default true). Bots and load tests switch them off. */
+      presence: z.boolean().optional(),
+    })
+    .refine((r) => (r.password === undefined) !== (r.token === undefined), { message: 'give either a password or a token' }),
   result: SignedIn,
   text: null,
   render: renderSignedIn,
@@ -55,7 +57,7 @@ export const register = defineCommand({
   schema: z.strictObject({
     type: z.literal('register'),
     username: Username,
-    password: Password,
+    password: NewPassword,
     remember: z.boolean().optional(),
   }),
   result: SignedIn,

@@ -21,12 +21,16 @@ function describeProfile(p: UserProfile, linkBase: string): string {
  * uploaded (POST /api/files). Answers the profile as it now is.
  */
 export const profile = defineCommand({
-  schema: z.strictObject({
-    type: z.literal('profile'),
-    displayName: DisplayName.nullable().optional(),
-    avatar: FileId.nullable().optional(),
-    user: Username.optional(),
-  }),
+  schema: z
+    .strictObject({
+      type: z.literal('profile'),
+      displayName: DisplayName.nullable().optional(),
+      avatar: FileId.nullable().optional(),
+      user: Username.optional(),
+    })
+    .refine((r) => r.user === undefined || (r.displayName === undefined && r.avatar === undefined), {
+      message: '"user" reads a profile; it cannot be combined with displayName or avatar',
+    }),
   result: UserProfile,
   text: {
     words: ['profile'],

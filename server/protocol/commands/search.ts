@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { defineCommand } from '../command';
 import { ChatMessage, GroupName, MessageId, Timestamp, Username } from '../models';
-import { MAX_SEARCH_LIMIT, MAX_SEARCH_QUERY_LENGTH, type SearchConversation, type SnippetSegment } from '../search';
+import { MAX_SEARCH_LIMIT, MAX_SEARCH_QUERY_LENGTH, MAX_SEARCH_TERMS, searchTerms, type SearchConversation, type SnippetSegment } from '../search';
 import { oneLine, type TimeFormatter } from '../text';
 
 /** Where a found message lives (the SearchConversation type of ../search.ts). */
@@ -40,6 +40,16 @@ function formatHit(hit: SearchHit, time: TimeFormatter): string {
   return `#${m.id} [${time(m.ts)}] ${m.from} (${describeConversation(hit.conversation)}): ${text}`;
 }
 
+/** Why a search request of the right shape cannot run, or null: no word, too many words, both filters, an empty time range. */
+function searchProblem(r: { query: string; with?: string; group?: string; before?: number; after?: number }): string | null {
+  const terms = searchTerms(r.query);
+  if (terms.length === 0) return 'the query needs at least one word (letters or digits)';
+  if (terms.length > MAX_SEARCH_TERMS) return `at most ${MAX_SEARCH_TERMS} words`;
+  if (r.with !== undefined && r.group !== undefined) return 'give either "with" or "group", not both';
+  if (r.before !== undefined && r.after !== undefined && r.after >= r.before) return '"after" must be earlier than "before"';
+  return null;
+}
+
 /**
  * Messages the caller can read whose words start with every word of `query`
  * (any case, any order), newest first. Filters: `with` (a private conversation)
@@ -47,16 +57,22 @@ function formatHit(hit: SearchHit, time: TimeFormatter): string {
  * with a smaller id: the previous page's `nextCursor`); `limit`.
  */
 export const search = defineCommand({
-  schema: z.strictObject({
-    type: z.literal('search'),
-    query: z.string().max(MAX_SEARCH_QUERY_LENGTH, `must be at most ${MAX_SEARCH_QUERY_LENGTH} characters`),
-    with: Username.optional(),
-    group: GroupName.optional(),
-    before: Timestamp.optional(),
-    after: Timestamp.optional(),
-    cursor: MessageId.optional(),
-    limit: z.number().int().min(1).max(MAX_SEARCH_LIMIT).optional(),
-  }),
+  schema: z
+    .strictObject({
+      type: z.literal('search'),
+      query: z.string().max(MAX_SEARCH_QUERY_LENGTH, `must be at most ${MAX_SEARCH_QUERY_LENGTH} characters`),
+      with: Username.optional(),
+      group: GroupName.optional(),
+      before: Timestamp.optional(),
+      after: Timestamp.optional(),
+      cursor: MessageId.optional(),
+      limit: z.number().int().min(1).max(MAX_SEARCH_LIMIT).optional(),
+    })
+    // Checked with the shape (before sign-in is), so every client refuses the same requests the server does.
+    .superRefine((r, ctx) => {
+      const problem = searchProblem(r);
+      if (problem !== null) ctx.addIssue({ code: 'custom', message: problem, path: [] });
+    }),
   result: z.object({
     /** The words searched for, lower-cased, as the server read the query. */
     terms: z.array(z.string()),

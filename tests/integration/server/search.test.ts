@@ -112,6 +112,17 @@ for (const backend of backends) {
       expect((await bob.expectError({ type: 'search', query: 'foo', with: 'zed' })).code).toBe('UNKNOWN_USER');
       const anon = await h.ws(0);
       expect((await anon.expectError({ type: 'search', query: 'foo' })).code).toBe('NOT_SIGNED_IN');
+      // A request no one could run is refused as malformed, signed in or not (the schema checks it, as it checks the shape).
+      for (const request of [
+        { type: 'search', query: '(' },
+        { type: 'search', query: 'foo', with: 'alice', group: 'team' },
+        { type: 'search', query: 'foo', after: 10, before: 5 },
+      ] as const) {
+        expect(await anon.expectError(request)).toMatchObject({
+          code: 'BAD_REQUEST',
+          message: expect.stringMatching(/^search: (the query|give either|"after")/),
+        });
+      }
       // The session is still fine.
       expect((await bob.request({ type: 'search', query: 'baz' })).results).toHaveLength(1);
     });
@@ -151,7 +162,7 @@ for (const backend of backends) {
       bob.send('search nothingmatches');
       await bob.waitLine('No messages match.');
       bob.send('search (');
-      await bob.waitLine('error BAD_REQUEST: search: the query needs at least one word (letters or digits)');
+      await bob.waitLine('error BAD_REQUEST: the query needs at least one word (letters or digits) (usage: search <words>)');
       bob.send('search');
       await bob.waitLine('error BAD_REQUEST: Usage: search <words>');
     });
