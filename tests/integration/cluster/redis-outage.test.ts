@@ -32,6 +32,20 @@ await describeWithServices('Cluster: a Redis outage', ['postgres', 'redis'], () 
     redis = undefined;
   });
 
+  /** Two nodes on the shared Redis, the second through `proxy`, which the test cuts and opens again. */
+  async function twoNodesOneCuttable() {
+    const shared = new URL(process.env.CHAT_TEST_REDIS_URL!);
+    proxy = new CuttableProxy({ host: shared.hostname, port: Number(shared.port || 6379) });
+    await proxy.open();
+    cluster = await startCluster({ nodes: 1 });
+    const proxied = new URL(shared);
+    proxied.hostname = '127.0.0.1';
+    proxied.port = String(proxy.port);
+    const direct = cluster.nodes[0]!;
+    const cuttable = await cluster.addNode({ redisUrl: proxied.toString() });
+    return { direct, cuttable, link: proxy };
+  }
+
   async function signIn(url: string, user: keyof typeof USERS): Promise<WsClient> {
     const c = await WsClient.connect(url);
     clients.push(c);
@@ -93,40 +107,24 @@ await describeWithServices('Cluster: a Redis outage', ['postgres', 'redis'], () 
   });
 
   it('a node cut off from Redis for a moment hands over, once back, what another node stored for its users meanwhile', { timeout: 60_000 }, async () => {
-    const shared = new URL(process.env.CHAT_TEST_REDIS_URL!);
-    proxy = new CuttableProxy({ host: shared.hostname, port: Number(shared.port || 6379) });
-    await proxy.open();
-    cluster = await startCluster({ nodes: 1 });
-    const proxied = new URL(shared);
-    proxied.hostname = '127.0.0.1';
-    proxied.port = String(proxy.port);
-    const a = cluster.nodes[0]!;
-    const b = await cluster.addNode({ redisUrl: proxied.toString() });
+    const { direct: a, cuttable: b, link } = await twoNodesOneCuttable();
     const alice = await signIn(a.wsUrl, 'alice');
     const bob = await signIn(b.wsUrl, 'bob');
     await alice.request({ type: 'message', to: 'bob', text: 'before' });
     expect((await bob.waitMessages(1))[0]!.message.text).toBe('before');
 
-    await proxy.cut();
+    await link.cut();
     // Bob's claim outlives the cut (its TTL), so node A stores and acknowledges
     // this message and publishes it, but node B is not subscribed to hear it.
     await alice.request({ type: 'message', to: 'bob', text: 'while cut off' });
-    await proxy.open();
+    await link.open();
     // No later message comes to carry it along: node B re-reads the store when it subscribes again.
     const [missed] = await bob.waitMessages(1, 15_000);
     expect(missed!.message.text).toBe('while cut off');
   });
 
   it('a block made on a node cut off from Redis is enforced on every node once it is back', { timeout: 60_000 }, async () => {
-    const shared = new URL(process.env.CHAT_TEST_REDIS_URL!);
-    proxy = new CuttableProxy({ host: shared.hostname, port: Number(shared.port || 6379) });
-    await proxy.open();
-    cluster = await startCluster({ nodes: 1 });
-    const proxied = new URL(shared);
-    proxied.hostname = '127.0.0.1';
-    proxied.port = String(proxy.port);
-    const b = cluster.nodes[0]!;
-    const a = await cluster.addNode({ redisUrl: proxied.toString() });
+    const { direct: b, cuttable: a, link } = await twoNodesOneCuttable();
     const alice = await signIn(a.wsUrl, 'alice');
     const carol = await signIn(b.wsUrl, 'carol');
     const dave = await signIn(b.wsUrl, 'dave');
@@ -134,10 +132,10 @@ await describeWithServices('Cluster: a Redis outage', ['postgres', 'redis'], () 
     await carol.request({ type: 'message', to: 'alice', text: 'hello' });
     await alice.waitMessages(1);
 
-    await proxy.cut();
+    await link.cut();
     // Stored in PostgreSQL; the notice to the other nodes cannot go out now.
     await alice.request({ type: 'block', user: 'carol' });
-    await proxy.open();
+    await link.open();
     // Node A reaches Redis again (whoelse answers) ...
     await waitUntil(async () => (await alice.send({ type: 'whoelse' })).ok, 'node A to reach Redis again', 15_000, 100);
     // ... and hears node B again (its subscription is back) once dave's typing notice reaches alice.
