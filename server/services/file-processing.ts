@@ -9,8 +9,12 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ErrorCode, ProtocolError } from '../protocol';
 
-/** Longest side of a thumbnail, in pixels. */
-const THUMBNAIL_SIZE = 320;
+/**
+ * Longest side of a thumbnail, in pixels: twice the 240 CSS px the clients show
+ * it at, so it stays sharp on 2x screens. Never larger than the original.
+ * Thumbnails made before keep the size they were made at.
+ */
+const THUMBNAIL_SIZE = 480;
 
 /** Raster types shown inline and thumbnailed; anything else is a plain file. */
 export const IMAGE_TYPES: ReadonlySet<string> = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/avif']);

@@ -62,8 +62,12 @@ test('drag and drop an image: it uploads, goes out, both sides see an inline pre
   await bob.page.locator('[data-testid="conversation"][data-key="u:alice"]').click();
   const preview = bob.page.getByTestId('image-preview');
   await expect(preview).toBeVisible();
-  // The thumbnail really loaded (served by the server with a signed link).
-  await expect.poll(() => preview.locator('img').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(320);
+  // The thumbnail really loaded (served by the server with a signed link), 480 px wide for 2x screens ...
+  await expect.poll(() => preview.locator('img').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(480);
+  // ... and its box is the image scaled into 240x240 CSS px, set before it loads so the list does not jump.
+  await expect(preview.locator('img')).toHaveAttribute('width', '240');
+  await expect(preview.locator('img')).toHaveAttribute('height', '180');
+  expect(await preview.locator('img').evaluate((img: HTMLImageElement) => [img.clientWidth, img.clientHeight])).toEqual([240, 180]);
   await preview.click();
   const lightbox = bob.page.getByRole('dialog', { name: 'green.png' });
   await expect(lightbox.getByTestId('lightbox')).toContainText('800×600');

@@ -45,12 +45,26 @@ for (const backend of backends) {
       expect(thumb.status).toBe(200);
       expect(thumb.headers.get('content-type')).toBe('image/webp');
       const meta = await sharp(thumb.bytes).metadata();
-      expect(Math.max(meta.width, meta.height)).toBe(320);
+      expect([meta.width, meta.height]).toEqual([480, 360]);
       // The uploader may fetch the original with a bearer token: the same bytes.
       const original = await download(base(0), unsigned(res.body.url), await tokenOf(alice));
       expect(original.status).toBe(200);
       expect(original.bytes.equals(png)).toBe(true);
       expect(original.headers.get('content-type')).toBe('image/png');
+    });
+
+    it('makes thumbnails 480 px on the longest side (sharp at 240 CSS px on 2x screens), never enlarging a smaller image', async () => {
+      const alice = await h.wsUser(0, 'alice');
+      const token = await tokenOf(alice);
+      const thumbnailSize = async (width: number, height: number) => {
+        const res = await upload(base(0), token, `${width}x${height}.png`, await pngBytes(width, height));
+        expect(res.body).toMatchObject({ width, height });
+        const meta = await sharp((await download(base(0), res.body.thumbnailUrl!, null)).bytes).metadata();
+        return [meta.width, meta.height];
+      };
+      expect(await thumbnailSize(1000, 500)).toEqual([480, 240]);
+      expect(await thumbnailSize(500, 1000)).toEqual([240, 480]);
+      expect(await thumbnailSize(300, 200)).toEqual([300, 200]);
     });
 
     it('applies EXIF orientation and strips location metadata from images', async () => {
