@@ -6,6 +6,7 @@ import { toWireError } from '../client/errors';
 import { conversations, directKey, entryFromMessage, localEntry, type Conversation, type DeliveryState, type Entry } from '../state/conversations.svelte';
 import { compose } from '../state/compose.svelte';
 import { notices } from '../state/notices.svelte';
+import { profiles } from '../state/profiles.svelte';
 import { session } from '../state/session.svelte';
 import { activeOnScreen, conversationInView, ui } from '../state/ui.svelte';
 import { client } from './client-ref';
@@ -112,7 +113,7 @@ function describeSent(command: SendCommand, outcome: Extract<SendResult, { sent:
     const r = outcome.result as ResultOf<'message'>;
     if (r.queued) {
       state = 'queued';
-      detail = `${command.to} is offline: delivered when they sign in`;
+      detail = `${profiles.displayName(command.to)} is offline: delivered when they sign in`;
     }
   } else if (command.type === 'broadcast') {
     const r = outcome.result as ResultOf<'broadcast'>;
@@ -126,7 +127,7 @@ function describeSent(command: SendCommand, outcome: Extract<SendResult, { sent:
     const parts: string[] = [];
     if (r.queued.length > 0) {
       state = 'queued';
-      parts.push(`queued for ${r.queued.join(', ')} (offline)`);
+      parts.push(`queued for ${r.queued.map((u) => profiles.displayName(u)).join(', ')} (offline)`);
     }
     if (r.blockedBy > 0) {
       state = 'partial';

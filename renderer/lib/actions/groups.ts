@@ -2,10 +2,14 @@
 import { toWireError } from '../client/errors';
 import { groupKey } from '../state/conversations.svelte';
 import { notices } from '../state/notices.svelte';
+import { profiles } from '../state/profiles.svelte';
 import { applyResult } from './apply';
 import { openConversation } from './chat';
 import { client } from './client-ref';
 import { describeError } from './describe-error';
+
+/** People as notices name them: by display name, else as typed. */
+const names = (users: readonly string[]) => users.map((u) => profiles.displayName(u)).join(', ');
 
 function explain(err: unknown, what: string): string {
   return `${what}: ${describeError(toWireError(err))}`;
@@ -50,7 +54,7 @@ export async function createGroup(group: string, members: string[]): Promise<str
 export async function addMembers(group: string, members: string[]): Promise<string | null> {
   try {
     applyResult('group-add', await client().request({ type: 'group-add', group, members }));
-    notices.info(`Added ${members.join(', ')} to ${group}.`);
+    notices.info(`Added ${names(members)} to ${group}.`);
     return null;
   } catch (err) {
     return report(err, `Could not add to ${group}`);
@@ -60,7 +64,7 @@ export async function addMembers(group: string, members: string[]): Promise<stri
 export async function removeMembers(group: string, members: string[]): Promise<string | null> {
   try {
     applyResult('group-remove', await client().request({ type: 'group-remove', group, members }));
-    notices.info(`Removed ${members.join(', ')} from ${group}.`);
+    notices.info(`Removed ${names(members)} from ${group}.`);
     return null;
   } catch (err) {
     return report(err, `Could not remove from ${group}`);

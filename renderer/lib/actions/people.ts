@@ -3,6 +3,7 @@ import { ErrorCode, MAX_DIRECTORY_SIZE } from '../../../server/protocol';
 import { toWireError } from '../client/errors';
 import { notices } from '../state/notices.svelte';
 import { people } from '../state/people.svelte';
+import { profiles } from '../state/profiles.svelte';
 import { session } from '../state/session.svelte';
 import { applyResult } from './apply';
 import { client } from './client-ref';
@@ -89,17 +90,17 @@ export async function ping(user: string): Promise<void> {
   try {
     applyResult('ping', await client().request({ type: 'ping', user }));
   } catch (err) {
-    report(err, `Could not ping ${user}`);
+    report(err, `Could not ping ${profiles.displayName(user)}`);
   }
 }
 
 export async function block(user: string): Promise<boolean> {
   try {
     applyResult('block', await client().request({ type: 'block', user }));
-    notices.info(`${user} is blocked: their messages will not reach you.`);
+    notices.info(`${profiles.displayName(user)} is blocked: their messages will not reach you.`);
     return true;
   } catch (err) {
-    report(err, `Could not block ${user}`);
+    report(err, `Could not block ${profiles.displayName(user)}`);
     return false;
   }
 }
@@ -107,10 +108,10 @@ export async function block(user: string): Promise<boolean> {
 export async function unblock(user: string): Promise<boolean> {
   try {
     applyResult('unblock', await client().request({ type: 'unblock', user }));
-    notices.info(`${user} is unblocked.`);
+    notices.info(`${profiles.displayName(user)} is unblocked.`);
     return true;
   } catch (err) {
-    report(err, `Could not unblock ${user}`);
+    report(err, `Could not unblock ${profiles.displayName(user)}`);
     return false;
   }
 }

@@ -3,6 +3,7 @@
 import type { ResultOf } from '../../../server/protocol';
 import type { SearchHit } from '../../../server/protocol/commands/search';
 import { conversations, directKey, entryFromMessage, EVERYONE, groupKey } from '../state/conversations.svelte';
+import { profiles } from '../state/profiles.svelte';
 import { session } from '../state/session.svelte';
 import { ui } from '../state/ui.svelte';
 import { loadOlder, openConversation } from './chat';
@@ -26,10 +27,10 @@ export function keyOfHit(hit: SearchHit): string {
   return c.kind === 'group' ? groupKey(c.group) : EVERYONE;
 }
 
-/** The conversation's name as the sidebar shows it. */
+/** The conversation's name as the sidebar shows it (a person by display name). */
 export function conversationLabel(hit: SearchHit): string {
   const c = hit.conversation;
-  if (c.kind === 'private') return c.with;
+  if (c.kind === 'private') return profiles.displayName(c.with);
   return c.kind === 'group' ? `# ${c.group}` : 'Everyone';
 }
 

@@ -4,19 +4,22 @@ import type { EventOf } from '../../../server/protocol';
 import { conversations, groupKey } from '../state/conversations.svelte';
 import { groups } from '../state/groups.svelte';
 import { notices } from '../state/notices.svelte';
+import { profiles } from '../state/profiles.svelte';
 import { session } from '../state/session.svelte';
 
+/** The notice for a change someone else made, naming people by display name. */
 function describe(event: EventOf<'group'>): string {
-  const who = event.members.join(', ');
+  const who = event.members.map((m) => profiles.displayName(m)).join(', ');
+  const actor = profiles.displayName(event.actor);
   switch (event.change) {
     case 'created':
-      return `${event.actor} added you to the new group ${event.name}`;
+      return `${actor} added you to the new group ${event.name}`;
     case 'added':
-      return `${event.actor} added ${who} to ${event.name}`;
+      return `${actor} added ${who} to ${event.name}`;
     case 'removed':
-      return `${event.actor} removed ${who} from ${event.name}`;
+      return `${actor} removed ${who} from ${event.name}`;
     case 'left':
-      return `${event.actor} left ${event.name}`;
+      return `${actor} left ${event.name}`;
     case 'deleted':
       return `Group ${event.name} was deleted`;
   }

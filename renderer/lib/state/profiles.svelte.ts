@@ -20,6 +20,15 @@ class ProfilesState {
     return this.known[username]?.displayName ?? username;
   }
 
+  /**
+   * The name for labels that stand alone, where two people could share a
+   * display name (button labels, alt text): "Alice Liddell (@alice)", or the
+   * username when they set none.
+   */
+  label(username: string): string {
+    return this.hasDisplayName(username) ? `${this.displayName(username)} (@${username})` : username;
+  }
+
   /** True when `username` has a display name (then "@username" is shown beside it where names could be confused). */
   hasDisplayName(username: string): boolean {
     const name = this.known[username]?.displayName;
