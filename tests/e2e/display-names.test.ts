@@ -32,7 +32,9 @@ test('a person with a display name is named by it in People, notices, groups, re
   const row = page.locator('[data-testid="online-list"] [data-user="carol"]');
   await expect(row.getByRole('button', { name: 'Chat with Caroline Herschel (@carol)' })).toBeVisible();
   await expect(row.getByRole('button', { name: 'Ping Caroline Herschel (@carol)' })).toBeVisible();
-  await expect(page.locator('[data-testid="directory-person"][data-user="carol"]').getByRole('button', { name: 'Message Caroline Herschel (@carol)' })).toBeVisible();
+  await expect(
+    page.locator('[data-testid="directory-person"][data-user="carol"]').getByRole('button', { name: 'Message Caroline Herschel (@carol)' }),
+  ).toBeVisible();
   await row.getByRole('button', { name: 'Block Caroline Herschel (@carol)' }).click();
   await expect(toasts.filter({ hasText: 'Caroline Herschel is blocked: their messages will not reach you.' })).toHaveCount(1);
   await row.getByRole('button', { name: 'Unblock Caroline Herschel (@carol)' }).click();
