@@ -1,16 +1,24 @@
 // People are named by display name wherever the web client names them, to the
 // eye and to screen readers: buttons that act on a person (with @username,
 // since two people may share a display name), notices, the group subtitle,
-// "Seen by", typing, the composer, the history's label, search results and a
-// message's delivery state. carol (a scripted client) is "Caroline Herschel".
+// "Seen by", typing, the composer, the history's label, search results, the
+// offline list and a message's delivery state. carol (a scripted client) is "Caroline Herschel".
 import { conversationButton, expect, messageWithText, scriptedClient, sendMessage, signedIn, test } from './fixtures';
 
 test('a person with a display name is named by it in People, notices, groups, receipts, search and delivery states', async ({ browser, chat }) => {
   test.setTimeout(90_000);
   const carol = await scriptedClient(chat, 'carol');
   await carol.send({ type: 'profile', displayName: 'Caroline Herschel' });
+  await carol.send({ type: 'message', to: 'alice', text: 'Good morning' });
   const { page, context } = await signedIn(browser, chat, 'alice');
   const toasts = page.getByTestId('toast');
+
+  // What waited in the mailbox names its sender.
+  await page.getByRole('button', { name: 'Offline messages' }).click();
+  const mailbox = page.getByRole('dialog', { name: 'Offline messages' });
+  await expect(mailbox.getByTestId('offline-list').locator('strong')).toHaveText('Caroline Herschel');
+  await page.keyboard.press('Escape');
+  await expect(mailbox).toBeHidden();
 
   // A group she makes: the notice, the subtitle, typing and "Seen by" name her.
   await carol.send({ type: 'create-group', group: 'tea', members: ['alice'] });
