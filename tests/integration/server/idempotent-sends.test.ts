@@ -104,7 +104,7 @@ for (const backend of backends) {
           expect(error.message).toMatch(new RegExp(`^${base.type}: clientKey: `));
         }
       }
-      expect((await alice.expectError({ type: 'message', to: 'bob', text: 'hi', clientKey: 'bad key' } as Command)).message).toBe(
+      expect((await alice.expectError({ type: 'message', to: 'bob', text: 'hi', clientKey: 'bad key' })).message).toBe(
         'message: clientKey: must be 1-64 letters, digits, "_" or "-"',
       );
       // 64 characters of the whole alphabet is fine.
