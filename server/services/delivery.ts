@@ -81,6 +81,8 @@ export class DeliveryService {
       if (earlier) {
         const peer = earlier.to;
         const offline = peer !== undefined && !(await this.presence.isOnline(peer));
+        // It writes nothing: the connection's next pipelined send need not wait for it.
+        turn?.done();
         return repeatOutcome(earlier, peer === undefined ? [] : [{ username: peer, offline }], 0);
       }
     }
@@ -141,7 +143,10 @@ export class DeliveryService {
       if (blockers.has(user)) blockedBy++;
       else delivered++;
     }
-    if (earlier) return repeatOutcome(earlier, [], blockedBy, delivered);
+    if (earlier) {
+      turn?.done();
+      return repeatOutcome(earlier, [], blockedBy, delivered);
+    }
     // Routed to everyone signed in when it is stored (but the blockers), not only to those online now.
     return this.send(
       { kind: 'broadcast', from, text, ts: this.now(), ...(quote ? { replyTo: quote } : {}) },
@@ -178,7 +183,10 @@ export class DeliveryService {
       if (blockers.has(user)) blockedBy++;
       else recipients.push({ username: user, offline: !onlineSet.has(user) });
     }
-    if (earlier) return repeatOutcome(earlier, recipients, blockedBy);
+    if (earlier) {
+      turn?.done();
+      return repeatOutcome(earlier, recipients, blockedBy);
+    }
     return this.send(
       { kind: 'group', from, group: groupName, text, ts: this.now(), ...(quote ? { replyTo: quote } : {}) },
       recipients,
