@@ -1,4 +1,6 @@
-// Chat messages typed while offline, waiting to go out in order on reconnect.
+// Chat messages typed while offline (or whose reply was lost), waiting to go out in
+// order on reconnect. Each carries an idempotency key (`clientKey`) that every resend
+// repeats, so the server stores and delivers it once however often it goes out.
 import { ErrorCode, ProtocolError, type Command, type WireError } from '../protocol';
 import { describe, Listeners } from './listeners';
 
@@ -9,11 +11,28 @@ export type ChatCommand = Extract<Command, { type: 'message' | 'broadcast' | 'me
 export interface OutboxItem {
   /** Client-side id (unique per app run). */
   localId: string;
+  /** The command as it goes out, every time: it always carries its `clientKey`. */
   command: ChatCommand;
   createdAt: number;
 }
 
 let localIdCounter = 0;
+
+/**
+ * A fresh idempotency key: 128 random bits as 32 hex digits (fits ClientKey).
+ * crypto.getRandomValues, unlike randomUUID, also exists on pages served over plain HTTP.
+ */
+export function newClientKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  let key = '';
+  for (const b of bytes) key += b.toString(16).padStart(2, '0');
+  return key;
+}
+
+/** `command` with an idempotency key: its own when it has one (a resend keeps it), else a new one. */
+export function withClientKey(command: ChatCommand): ChatCommand {
+  return command.clientKey === undefined ? { ...command, clientKey: newClientKey() } : command;
+}
 
 /**
  * MUST: items go out one at a time, oldest first, each only after the one before
@@ -51,9 +70,9 @@ export class Outbox {
     return this.failures.add(listener);
   }
 
-  /** Queues `command` and returns its item. */
+  /** Queues `command` (given a clientKey unless it has one) and returns its item. */
   add(command: ChatCommand, now: number): OutboxItem {
-    const item: OutboxItem = { localId: `local-${++localIdCounter}`, command, createdAt: now };
+    const item: OutboxItem = { localId: `local-${++localIdCounter}`, command: withClientKey(command), createdAt: now };
     this.set([...this.list, item]);
     return item;
   }

@@ -6,7 +6,7 @@ import { ErrorCode, ProtocolError, type Command, type CommandOf, type EventFrame
 import { AckTracker } from './acks';
 import { Link } from './link';
 import { describe, Listeners } from './listeners';
-import { Outbox, type ChatCommand, type OutboxItem } from './outbox';
+import { Outbox, withClientKey, type ChatCommand, type OutboxItem } from './outbox';
 import { Reconnect, type BackoffOptions } from './reconnect';
 import { realTimers, type SessionTimers, type SocketFactory } from './socket';
 
@@ -60,6 +60,8 @@ export type ConnectionState =
  * - After an unexpected drop the session reconnects forever (exponential backoff with
  *   jitter) with the in-memory token and `resumeFrom: lastSeq`, until signOut()/close().
  * - Outbox items are sent in the order they were queued, before any later send().
+ * - Every chat message carries an idempotency key (`clientKey`) from its first sending
+ *   on, and keeps it through every resend: the server stores and delivers it once.
  */
 export class ChatSession {
   private readonly createSocket: SocketFactory;
@@ -245,7 +247,10 @@ export class ChatSession {
 
   /**
    * Sends a chat message now when online and nothing is waiting in the outbox, else
-   * queues it (flushed in order after the next successful resume). Rejects only when
+   * queues it (flushed in order after the next successful resume). A message sent now
+   * whose reply does not come (NOT_CONNECTED: the connection dropped; TIMEOUT) may have
+   * been stored: it is queued too, with the key it went out with, so the resend is
+   * answered with the stored message instead of storing it twice. Rejects only when
    * the server refuses a message sent now, or when signed out.
    */
   async send(command: ChatCommand): Promise<ChatSendResult> {
@@ -253,11 +258,26 @@ export class ChatSession {
     if (s === 'signed-out' || s === 'connecting') {
       throw new ProtocolError(ErrorCode.NOT_CONNECTED, 'Sign in before sending messages');
     }
+    const keyed = withClientKey(command);
     if (s === 'online' && this.outbox.length === 0 && !this.outbox.busy) {
-      return { sent: true, result: await this.request(command) };
+      const generation = this.generation;
+      try {
+        return { sent: true, result: await this.request(keyed) };
+      } catch (err) {
+        const code = err instanceof ProtocolError ? err.code : null;
+        const replyLost = code === ErrorCode.NOT_CONNECTED || code === ErrorCode.TIMEOUT;
+        // Signed out (or in again) meanwhile: that outbox is not this message's.
+        if (!replyLost || generation !== this.generation) throw err;
+        return this.queue(keyed);
+      }
     }
+    return this.queue(keyed);
+  }
+
+  /** Puts `command` (already keyed) in the outbox; flushes at once when online. */
+  private queue(command: ChatCommand): ChatSendResult {
     const item = this.outbox.add(command, this.now());
-    if (s === 'online') this.flushOutbox();
+    if (this.stateValue.state === 'online') this.flushOutbox();
     return { sent: false, queued: item };
   }
 

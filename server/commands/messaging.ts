@@ -1,14 +1,18 @@
 // Private messages, broadcasts and group messages, replies, and changes to
 // sent messages (edit, delete, react).
-import { SentResult } from '../connection';
+import { OutboundMessage, SentResult } from '../connection';
 import type { CommandSpec } from './types';
 
-/** message <user> <text> [+file <id>]...  (JSON: {to, text?, attachments?: [fileId, ...]}) */
+// A send with `clientKey` (JSON only) that its sender already used for a stored
+// message is a repeat: answered with that message, nothing stored or delivered
+// again (services/delivery.ts).
+
+/** message <user> <text> [+file <id>]...  (JSON: {to, text?, attachments?: [fileId, ...], replyTo?, clientKey?}) */
 export const message: CommandSpec<'message'> = {
   needsAuth: true,
   pipelined: true,
   async handle(ctx, cmd) {
-    const out = await ctx.services.delivery.sendPrivate(ctx.user, cmd.to, cmd.text ?? '', cmd.attachments, ctx.turn, cmd.replyTo);
+    const out = await ctx.services.delivery.sendPrivate(ctx.user, cmd.to, cmd.text ?? '', cmd.attachments, ctx.turn, cmd.replyTo, cmd.clientKey);
     return SentResult.of(out.outbound, { queued: out.queued.length > 0 });
   },
 };
@@ -18,18 +22,18 @@ export const broadcast: CommandSpec<'broadcast'> = {
   needsAuth: true,
   pipelined: true,
   async handle(ctx, cmd) {
-    const out = await ctx.services.delivery.sendBroadcast(ctx.user, cmd.text ?? '', cmd.attachments, ctx.turn, cmd.replyTo);
+    const out = await ctx.services.delivery.sendBroadcast(ctx.user, cmd.text ?? '', cmd.attachments, ctx.turn, cmd.replyTo, cmd.clientKey);
     return SentResult.of(out.outbound, { delivered: out.delivered, blockedBy: out.blockedBy });
   },
 };
 
-/** message group <name> <text> [+file <id>]... — members only */
+/** message group <name> <text> [+file <id>]... — members only (a repeat too: membership is checked first) */
 export const messageGroup: CommandSpec<'message-group'> = {
   needsAuth: true,
   pipelined: true,
   async handle(ctx, cmd) {
     const group = await ctx.services.groups.requireGroup(cmd.group, ctx.user);
-    const out = await ctx.services.delivery.sendGroup(ctx.user, group, cmd.text ?? '', cmd.attachments, ctx.turn, cmd.replyTo);
+    const out = await ctx.services.delivery.sendGroup(ctx.user, group, cmd.text ?? '', cmd.attachments, ctx.turn, cmd.replyTo, cmd.clientKey);
     return SentResult.of(out.outbound, { queued: out.queued, blockedBy: out.blockedBy });
   },
 };
@@ -38,17 +42,21 @@ export const messageGroup: CommandSpec<'message-group'> = {
 export const reply: CommandSpec<'reply'> = {
   needsAuth: true,
   async handle(ctx, cmd) {
-    const { message: original } = await ctx.services.changes.visible(ctx.user, cmd.messageId);
     const { delivery, groups } = ctx.services;
+    const { clientKey } = cmd;
+    // A repeat is answered before the original is looked at (it may be deleted or out of sight by now).
+    const earlier = clientKey === undefined ? undefined : await delivery.sentBefore(ctx.user, clientKey);
+    if (earlier) return SentResult.of(new OutboundMessage(earlier), {});
+    const { message: original } = await ctx.services.changes.visible(ctx.user, cmd.messageId);
     if (original.kind === 'private') {
       const peer = original.from === ctx.user ? original.to! : original.from;
-      return SentResult.of((await delivery.sendPrivate(ctx.user, peer, cmd.text, undefined, undefined, cmd.messageId)).outbound, {});
+      return SentResult.of((await delivery.sendPrivate(ctx.user, peer, cmd.text, undefined, undefined, cmd.messageId, clientKey)).outbound, {});
     }
     if (original.kind === 'group') {
       const group = await groups.requireGroup(original.group!, ctx.user);
-      return SentResult.of((await delivery.sendGroup(ctx.user, group, cmd.text, undefined, undefined, cmd.messageId)).outbound, {});
+      return SentResult.of((await delivery.sendGroup(ctx.user, group, cmd.text, undefined, undefined, cmd.messageId, clientKey)).outbound, {});
     }
-    return SentResult.of((await delivery.sendBroadcast(ctx.user, cmd.text, undefined, undefined, cmd.messageId)).outbound, {});
+    return SentResult.of((await delivery.sendBroadcast(ctx.user, cmd.text, undefined, undefined, cmd.messageId, clientKey)).outbound, {});
   },
 };
 

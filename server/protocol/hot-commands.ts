@@ -7,12 +7,13 @@
 // messages are that path's own. tests/unit/protocol/hot-commands.test.ts checks
 // that it accepts nothing the schema or the syntaxes refuse and returns what
 // they would (same fields, same order).
-import { MAX_TEXT_LENGTH, NAME_PATTERN } from './limits';
+import { CLIENT_KEY_PATTERN, MAX_TEXT_LENGTH, NAME_PATTERN } from './limits';
 import { LONE_SURROGATE } from './models';
 import type { Command } from './schemas';
 
 /**
- * `input` as a command if it is a plain `message` ({type, to, text}) or `ack`
+ * `input` as a command if it is a plain `message` ({type, to, text}, with or
+ * without a `clientKey`: the clients put one on every message) or `ack`
  * ({type, seq}) the schema accepts, else null (then ask parseCommand). With
  * `withId`, `input` also holds the request's `id` (checked already by the
  * caller), which is not part of the command.
@@ -20,14 +21,17 @@ import type { Command } from './schemas';
 export function parseHotCommand(input: Record<string, unknown>, withId: boolean): Command | null {
   const type = input.type;
   if (type === 'message') {
-    if (!hasOnlyKeys(input, withId, 3, 'to', 'text')) return null;
-    const { to, text } = input;
+    const keyed = Object.prototype.hasOwnProperty.call(input, 'clientKey');
+    if (!hasOnlyKeys(input, withId, keyed ? 4 : 3, 'to', 'text', keyed ? 'clientKey' : 'text')) return null;
+    const { to, text, clientKey } = input;
     if (typeof to !== 'string' || !NAME_PATTERN.test(to)) return null;
     if (typeof text !== 'string' || text.length > MAX_TEXT_LENGTH || text.includes('\0') || text.trim().length === 0 || LONE_SURROGATE.test(text)) return null;
-    return { type, to, text };
+    if (!keyed) return { type, to, text };
+    // The schema's field order: type, to, text, clientKey.
+    return typeof clientKey === 'string' && CLIENT_KEY_PATTERN.test(clientKey) ? { type, to, text, clientKey } : null;
   }
   if (type === 'ack') {
-    if (!hasOnlyKeys(input, withId, 2, 'seq', 'seq')) return null;
+    if (!hasOnlyKeys(input, withId, 2, 'seq', 'seq', 'seq')) return null;
     const { seq } = input;
     if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) return null;
     return { type, seq };
@@ -57,12 +61,12 @@ export function parseHotLine(trimmed: string): Command | null {
   return { type: 'message', to, text };
 }
 
-/** True when the own keys of `input` are exactly `type`, `a`, `b` (and `id` with `withId`): `count` keys besides `id`. */
-function hasOnlyKeys(input: Record<string, unknown>, withId: boolean, count: number, a: string, b: string): boolean {
+/** True when the own keys of `input` are exactly `type`, `a`, `b`, `c` (and `id` with `withId`): `count` keys besides `id`. */
+function hasOnlyKeys(input: Record<string, unknown>, withId: boolean, count: number, a: string, b: string, c: string): boolean {
   let seen = 0;
   for (const key in input) {
     if (!Object.prototype.hasOwnProperty.call(input, key)) return false;
-    if (key === 'type' || key === a || key === b || (withId && key === 'id')) seen++;
+    if (key === 'type' || key === a || key === b || key === c || (withId && key === 'id')) seen++;
     else return false;
   }
   // Keys are unique, so as many allowed keys as expected means each one is there.

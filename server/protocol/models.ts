@@ -2,6 +2,7 @@
 // presence). Commands, results and events are built from these.
 import { z } from 'zod';
 import {
+  CLIENT_KEY_PATTERN,
   FILE_ID_PATTERN,
   MAX_ATTACHMENTS,
   MAX_DISPLAY_NAME_LENGTH,
@@ -61,6 +62,13 @@ export const Timestamp = z.number().int().min(0); // milliseconds since the Unix
 
 export const RequestId = z.union([z.string().min(1).max(MAX_REQUEST_ID_LENGTH), z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)]);
 export type RequestId = z.infer<typeof RequestId>;
+
+/**
+ * A chat send's idempotency key, chosen by the client: a repeat of a send with a
+ * key its sender already used for a stored message is answered with that message
+ * and not stored or delivered again (see the README, "Sending exactly once").
+ */
+export const ClientKey = z.string().regex(CLIENT_KEY_PATTERN, 'must be 1-64 letters, digits, "_" or "-"');
 
 // ---------------------------------------------------------------- shared models
 

@@ -8,6 +8,15 @@ import type { FileService } from './files';
 export function withAttachments(messages: MessageStore, files: FileService): MessageStore {
   return {
     saveMessage: (message, files) => messages.saveMessage(message, files),
+    async saveMessageOnce(message, clientKey, carried) {
+      const saved = await messages.saveMessageOnce(message, clientKey, carried);
+      // A new message is described by the sender's files (delivery.ts); a repeat is read back.
+      return saved.repeat ? { ...saved, message: (await files.withAttachments([saved.message]))[0]! } : saved;
+    },
+    async messageByClientKey(sender, clientKey) {
+      const found = await messages.messageByClientKey(sender, clientKey);
+      return found && { ...found, message: (await files.withAttachments([found.message]))[0]! };
+    },
     async mailbox(query) {
       const list = await messages.mailbox(query);
       const filled = await files.withAttachments(list.map((d) => d.message));

@@ -12,7 +12,7 @@ import type { Metrics } from '../metrics';
 import { OutboundMessage, type StoreTurn } from '../connection';
 import { ErrorCode, ProtocolError, type ChatMessage, type ReplyQuote } from '../protocol';
 import { replyQuoteOf } from '../store/rules';
-import type { AccountStore, MessageFiles, MessageStore, NewMessage } from '../store/store';
+import type { AccountStore, MessageFiles, MessageStore, NewMessage, SavedOnce } from '../store/store';
 import type { BlockService } from './blocks';
 import type { FileService } from './files';
 import type { PresenceService } from './presence';
@@ -51,10 +51,41 @@ export class DeliveryService {
   ) {}
 
   /**
+   * The message `from` stored with idempotency key `clientKey` (as read now, with
+   * its attachments), or undefined. A send with such a key is a repeat: it is
+   * answered with that message and nothing else happens (see send()).
+   */
+  async sentBefore(from: string, clientKey: string): Promise<ChatMessage | undefined> {
+    return (await this.messages.messageByClientKey(from, clientKey))?.message;
+  }
+
+  /**
    * `typed` is matched by canonical form; the message names the recipient's registered spelling.
    * `attachments`: ids of files `from` uploaded or can read (UNKNOWN_FILE otherwise).
+   * `clientKey`: the sender's idempotency key (protocol ClientKey): a key they used for a
+   * stored message makes this a repeat, answered with that message, not stored or routed
+   * again. It is looked up first, so a repeat is answered even when the checks of a new
+   * send (blocks, the recipient, the quoted message) would now refuse it.
    */
-  async sendPrivate(from: string, typed: string, text: string, attachments?: readonly string[], turn?: StoreTurn, replyTo?: number): Promise<SendOutcome> {
+  async sendPrivate(
+    from: string,
+    typed: string,
+    text: string,
+    attachments?: readonly string[],
+    turn?: StoreTurn,
+    replyTo?: number,
+    clientKey?: string,
+  ): Promise<SendOutcome> {
+    if (clientKey !== undefined) {
+      const earlier = await this.sentBefore(from, clientKey);
+      if (earlier) {
+        const peer = earlier.to;
+        const offline = peer !== undefined && !(await this.presence.isOnline(peer));
+        // It writes nothing: the connection's next pipelined send need not wait for it.
+        turn?.done();
+        return repeatOutcome(earlier, peer === undefined ? [] : [{ username: peer, offline }], 0);
+      }
+    }
     // A name typed exactly as a user signed in here spells is that user: no account read per message.
     // (The store still checks that the recipient exists when it saves; see send.)
     const local = typed === from ? undefined : this.registry.get(typed);
@@ -68,7 +99,7 @@ export class DeliveryService {
     const online = local !== undefined || (await this.presence.isOnline(to));
     const message: NewMessage = { kind: 'private', from, to, text, ts: this.now() };
     if (quote) message.replyTo = quote;
-    return this.send(message, [{ username: to, offline: !online }], 0, null, turn, attachments, undefined, local !== undefined);
+    return this.send(message, [{ username: to, offline: !online }], 0, null, turn, attachments, undefined, local !== undefined, clientKey);
   }
 
   /** The registered spelling of the recipient `typed` names (matched by canonical form): UNKNOWN_USER when none, SELF_TARGET when it is `from`. */
@@ -94,8 +125,16 @@ export class DeliveryService {
   }
 
   /** To everyone online except the sender and those who blocked the sender (as in the seed: not queued). */
-  async sendBroadcast(from: string, text: string, attachments?: readonly string[], turn?: StoreTurn, replyTo?: number): Promise<SendOutcome> {
-    const quote = replyTo === undefined ? undefined : await this.quote(replyTo, (m) => m.kind === 'broadcast');
+  async sendBroadcast(
+    from: string,
+    text: string,
+    attachments?: readonly string[],
+    turn?: StoreTurn,
+    replyTo?: number,
+    clientKey?: string,
+  ): Promise<SendOutcome> {
+    const earlier = clientKey === undefined ? undefined : await this.sentBefore(from, clientKey);
+    const quote = earlier || replyTo === undefined ? undefined : await this.quote(replyTo, (m) => m.kind === 'broadcast');
     const [online, blockers] = await Promise.all([this.presence.online(), this.blocks.blockersOf(from)]);
     let delivered = 0;
     let blockedBy = 0;
@@ -103,6 +142,10 @@ export class DeliveryService {
       if (user === from) continue;
       if (blockers.has(user)) blockedBy++;
       else delivered++;
+    }
+    if (earlier) {
+      turn?.done();
+      return repeatOutcome(earlier, [], blockedBy, delivered);
     }
     // Routed to everyone signed in when it is stored (but the blockers), not only to those online now.
     return this.send(
@@ -113,6 +156,8 @@ export class DeliveryService {
       turn,
       attachments,
       delivered,
+      false,
+      clientKey,
     );
   }
 
@@ -124,9 +169,11 @@ export class DeliveryService {
     attachments?: readonly string[],
     turn?: StoreTurn,
     replyTo?: number,
+    clientKey?: string,
   ): Promise<SendOutcome> {
     const { id: groupId, name: groupName, members } = group;
-    const quote = replyTo === undefined ? undefined : await this.quote(replyTo, (m, id) => m.kind === 'group' && id === groupId);
+    const earlier = clientKey === undefined ? undefined : await this.sentBefore(from, clientKey);
+    const quote = earlier || replyTo === undefined ? undefined : await this.quote(replyTo, (m, id) => m.kind === 'group' && id === groupId);
     const [online, blockers] = await Promise.all([this.presence.online(), this.blocks.blockersOf(from)]);
     const onlineSet = new Set(online);
     const recipients: Recipient[] = [];
@@ -136,6 +183,10 @@ export class DeliveryService {
       if (blockers.has(user)) blockedBy++;
       else recipients.push({ username: user, offline: !onlineSet.has(user) });
     }
+    if (earlier) {
+      turn?.done();
+      return repeatOutcome(earlier, recipients, blockedBy);
+    }
     return this.send(
       { kind: 'group', from, group: groupName, text, ts: this.now(), ...(quote ? { replyTo: quote } : {}) },
       recipients,
@@ -143,6 +194,9 @@ export class DeliveryService {
       null,
       turn,
       attachments,
+      undefined,
+      false,
+      clientKey,
     );
   }
 
@@ -153,6 +207,9 @@ export class DeliveryService {
    * 1000-member group writes nothing per member.
    * `everyoneBut` set: a broadcast, routed to every session but the sender and those in the set;
    * its `recipients` are not listed, and `delivered` counts them.
+   * `clientKey` set: stored only if the sender used the key for no message yet (checked
+   * atomically with the insert, MessageStore.saveMessageOnce); else the earlier message is
+   * answered and nothing is routed (a resend racing its first copy, which sentBefore missed).
    */
   private async send(
     message: NewMessage,
@@ -164,22 +221,29 @@ export class DeliveryService {
     delivered = recipients.length,
     /** The private recipient was taken from the local sessions, unchecked against the accounts. */
     recipientUnchecked = false,
+    clientKey?: string,
   ): Promise<SendOutcome> {
     const files = attachmentIds?.length ? await this.files.checkAttachable(message.from, attachmentIds) : [];
     const carried: MessageFiles | undefined = files.length > 0 ? { ids: files.map((f) => f.id) } : undefined;
     // Pipelined sends of one connection issue their writes in command order (they then share a commit).
     await turn?.wait();
-    let saving: Promise<ChatMessage>;
+    let saving: Promise<ChatMessage | SavedOnce>;
     try {
       // Stamped when its turn comes (the object is this send's own).
       message.ts = this.now();
-      saving = this.messages.saveMessage(message, carried);
+      saving = clientKey === undefined ? this.messages.saveMessage(message, carried) : this.messages.saveMessageOnce(message, clientKey, carried);
     } finally {
       turn?.done();
     }
     let stored: ChatMessage;
     try {
-      stored = await saving;
+      const saved = await saving;
+      if (clientKey === undefined) stored = saved as ChatMessage;
+      else {
+        const once = saved as SavedOnce;
+        if (once.repeat) return repeatOutcome(once.message, recipients, blockedBy, delivered);
+        stored = once.message;
+      }
     } catch (err) {
       // A recipient deleted or renamed while still signed in here: UNKNOWN_USER, as a lookup would have said.
       if (recipientUnchecked && message.to !== undefined) {
@@ -269,6 +333,16 @@ export class DeliveryService {
     const seconds = Math.max(0, this.now() - sentAt) / 1000;
     for (let i = 0; i < deliveries; i++) this.metrics.deliveryLatency.observe(seconds);
   }
+}
+
+/**
+ * The answer to a repeated send: the earlier message (as read now) and the
+ * recipients' counts as they stand now; nothing is stored, routed or counted.
+ */
+function repeatOutcome(message: ChatMessage, recipients: readonly Recipient[], blockedBy: number, delivered = recipients.length): SendOutcome {
+  const queued: string[] = [];
+  for (const r of recipients) if (r.offline) queued.push(r.username);
+  return { message, outbound: new OutboundMessage(message), queued, delivered, blockedBy };
 }
 
 /** The two parties of a private message, in a fixed order (NUL cannot occur in a name). */

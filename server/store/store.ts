@@ -101,6 +101,14 @@ export interface MessageFiles {
   ids: readonly string[];
 }
 
+/** What saveMessageOnce did: stored `message` now, or found the one its sender stored with that key before. */
+export interface SavedOnce {
+  /** The new message (as saveMessage resolves it), or for a repeat the earlier one as every reader sees it now (getMessage). */
+  message: ChatMessage;
+  /** True: the key was used already; nothing was stored. */
+  repeat: boolean;
+}
+
 /** A stored message with what permission checks need beside it. */
 export interface StoredMessage {
   message: ChatMessage;
@@ -387,6 +395,20 @@ export interface MessageStore {
    * carries. Rejects, storing nothing, when one of the files does not exist.
    */
   saveMessage(message: NewMessage, files?: MessageFiles): Promise<ChatMessage>;
+  /**
+   * saveMessage with the sender's idempotency key `clientKey` (protocol ClientKey).
+   * When a message from `message.from` stored with that key exists (committed, or
+   * earlier in the same commit), stores nothing and resolves it as it is now with
+   * `repeat: true`; otherwise stores `message` with the key. Check and insert are
+   * one atomic step (a unique index on sender and key backs it), so two saves with
+   * the same key, however concurrent and on whatever node, store one message.
+   * A key names a message as long as the message exists (a deleted one stays as a
+   * tombstone, and still answers); deleting an account forgets its keys, and a
+   * rename moves them to the new name.
+   */
+  saveMessageOnce(message: NewMessage, clientKey: string, files?: MessageFiles): Promise<SavedOnce>;
+  /** The message `sender` stored with `clientKey`, as getMessage reads it, or null when there is none. */
+  messageByClientKey(sender: string, clientKey: string): Promise<StoredMessage | null>;
   /**
    * The user's mailbox, ascending by position: private messages to them,
    * broadcasts by others (outside the away window), and group messages of the

@@ -19,7 +19,7 @@ const WRITES: Record<string, ReadonlySet<string>> = {
   ]),
   blocks: new Set(['block', 'unblock']),
   groups: new Set(['createGroup', 'addGroupMembers', 'removeGroupMembers']),
-  messages: new Set(['saveMessage', 'ack', 'markRead', 'setReadReceipts', 'editMessage', 'deleteMessage', 'toggleReaction']),
+  messages: new Set(['saveMessage', 'saveMessageOnce', 'ack', 'markRead', 'setReadReceipts', 'editMessage', 'deleteMessage', 'toggleReaction']),
   admin: new Set(['appendAudit', 'pruneAudit', 'setLock', 'deleteUser', 'renameUser', 'deleteGroup', 'putNodeSessions', 'postSignal', 'pruneSignals']),
 };
 

@@ -179,6 +179,45 @@ await describeWithServices('PostgreSQL store', ['postgres'], ({ postgresUrl }) =
     ]);
   });
 
+  it('upgrades a version-13 schema: messages keep their ids, client_key is added with a unique index per sender', async () => {
+    const { schema, drop } = await postgresSchemaAt(postgresUrl, 13, async (client) => {
+      for (const name of ['ann', 'bob']) {
+        await client.query(`INSERT INTO names (name, kind) VALUES ($1, 'user')`, [name]);
+        await client.query("INSERT INTO users (username, name_key, password_hash, created_at) VALUES ($1, $1, 'h', 1)", [name]);
+      }
+      await client.query("INSERT INTO messages (id, kind, sender, recipient, body, ts) VALUES (nextval('messages_id_seq'), 'private', 'ann', 'bob', 'old', 1)");
+    });
+    cleanups.push(drop);
+    const store = await openPostgresStore({ url: postgresUrl, schema });
+    cleanups.push(() => store.close());
+    const first = await store.messages.saveMessageOnce({ kind: 'private', from: 'ann', to: 'bob', text: 'keyed', ts: 2 }, 'k1');
+    expect(first).toMatchObject({ repeat: false, message: { id: 2 } });
+    expect(await store.messages.saveMessageOnce({ kind: 'private', from: 'ann', to: 'bob', text: 'keyed', ts: 3 }, 'k1')).toEqual({
+      message: first.message,
+      repeat: true,
+    });
+    expect((await store.messages.mailbox({ username: 'bob', after: 0, limit: 10 })).map((d) => d.message.text)).toEqual(['old', 'keyed']);
+    expect(await sql(`SELECT id, client_key FROM ${schema}.messages ORDER BY id`)).toEqual([
+      { id: '1', client_key: null },
+      { id: '2', client_key: 'k1' },
+    ]);
+    await expect(sql(`UPDATE ${schema}.messages SET client_key = 'k1' WHERE id = 1`)).rejects.toThrow(/unique/i);
+  });
+
+  it('the same key sent to two nodes at once stores one message; both answer with it', async () => {
+    const { schema, stores } = await nodes(2);
+    const [a, b] = stores as [Store, Store];
+    for (const u of ['ann', 'bob']) await a.accounts.createUser(u, 'h', 1);
+    for (let round = 0; round < 10; round++) {
+      const key = `race-${round}`;
+      const message = { kind: 'private' as const, from: 'ann', to: 'bob', text: `r${round}`, ts: round };
+      const [one, two] = await Promise.all([a.messages.saveMessageOnce({ ...message }, key), b.messages.saveMessageOnce({ ...message }, key)]);
+      expect(one.message.id).toBe(two.message.id);
+      expect([one.repeat, two.repeat].sort()).toEqual([false, true]);
+    }
+    expect(await sql(`SELECT count(*)::int AS n FROM ${schema}.messages`)).toEqual([{ n: 10 }]);
+  });
+
   it('upgrades a frozen version-1 database (tests/fixtures/postgres-v1.sql): per-recipient rows become positions, ended groups stay ended', async () => {
     const { schema, drop } = await createTestSchema(postgresUrl);
     cleanups.push(drop);

@@ -717,6 +717,108 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
       });
     });
 
+    describe('saveMessageOnce (idempotency keys)', () => {
+      it('a repeat of a key answers with the first message and stores nothing, whatever it carries', async () => {
+        const [a, b] = (await users('a', 'b')) as [string, string];
+        const first = await store.messages.saveMessageOnce(privateMessage(a, b, 'hello', T0), 'k1');
+        expect(first.repeat).toBe(false);
+        expect(first.message).toEqual({ id: first.message.id, kind: 'private', from: a, to: b, text: 'hello', ts: T0 });
+        const head = await store.messages.head();
+        const again = await store.messages.saveMessageOnce(privateMessage(a, b, 'hello', T0 + 50), 'k1');
+        expect(again).toEqual({ message: first.message, repeat: true });
+        // The key names the send: other content under it is not stored either.
+        const other = await store.messages.saveMessageOnce(privateMessage(a, b, 'something else', T0 + 60), 'k1');
+        expect(other).toEqual({ message: first.message, repeat: true });
+        expect(await store.messages.head()).toBe(head);
+        expect((await mailboxOf(b)).map((d) => d.message)).toEqual([first.message]);
+        expect(await store.messages.messageByClientKey(a, 'k1')).toEqual({ message: first.message, groupId: null });
+      });
+
+      it('keys are per sender: another sender may use the same key; an unused key or sender finds nothing', async () => {
+        const [a, b, c] = (await users('a', 'b', 'c')) as [string, string, string];
+        const fromA = await store.messages.saveMessageOnce(privateMessage(a, c, 'from a'), 'same');
+        const fromB = await store.messages.saveMessageOnce(privateMessage(b, c, 'from b'), 'same');
+        expect([fromA.repeat, fromB.repeat]).toEqual([false, false]);
+        expect(fromB.message.id).not.toBe(fromA.message.id);
+        expect(textsOf((await mailboxOf(c)).map((d) => d.message))).toEqual(['from a', 'from b']);
+        expect(await store.messages.messageByClientKey(a, 'other')).toBeNull();
+        expect(await store.messages.messageByClientKey(c, 'same')).toBeNull();
+      });
+
+      it('messages without a key are not affected: saveMessage stores every copy, beside keyed ones', async () => {
+        const [a, b] = (await users('a', 'b')) as [string, string];
+        const plain1 = await store.messages.saveMessage(privateMessage(a, b, 'same text'));
+        const keyed = await store.messages.saveMessageOnce(privateMessage(a, b, 'same text'), 'kk');
+        const plain2 = await store.messages.saveMessage(privateMessage(a, b, 'same text'));
+        expect(keyed.repeat).toBe(false);
+        expect(new Set([plain1.id, keyed.message.id, plain2.id]).size).toBe(3);
+        expect((await mailboxOf(b)).map((d) => d.message)).toEqual([plain1, keyed.message, plain2]);
+      });
+
+      it('saves with one key in the same tick (one commit) store one message; every caller gets its id', async () => {
+        const [a, b] = (await users('a', 'b')) as [string, string];
+        const saved = await Promise.all([
+          store.messages.saveMessageOnce(privateMessage(a, b, 'one'), 'race'),
+          store.messages.saveMessage(privateMessage(a, b, 'plain')),
+          store.messages.saveMessageOnce(privateMessage(a, b, 'one'), 'race'),
+          store.messages.saveMessageOnce({ kind: 'broadcast', from: a, text: 'all', ts: T0 }, 'race'),
+        ]);
+        const [first, , second, third] = saved as [{ message: ChatMessage; repeat: boolean }, ChatMessage, (typeof saved)[0], (typeof saved)[0]];
+        expect(first.repeat).toBe(false);
+        expect(second).toEqual({ message: first.message, repeat: true });
+        expect(third).toEqual({ message: first.message, repeat: true });
+        expect(textsOf((await mailboxOf(b)).map((d) => d.message))).toEqual(['one', 'plain']);
+      });
+
+      it('broadcasts and group messages take keys too; a failed save leaves its key unused', async () => {
+        const [owner, m] = (await users('owner', 'm')) as [string, string];
+        const team = n('team');
+        await store.groups.createGroup(team, owner, [m], T0);
+        const g = await store.messages.saveMessageOnce({ kind: 'group', from: owner, group: team, text: 'standup', ts: T0 }, 'g-1');
+        const b = await store.messages.saveMessageOnce({ kind: 'broadcast', from: owner, text: 'to all', ts: T0 }, 'b_1');
+        expect(await store.messages.saveMessageOnce({ kind: 'group', from: owner, group: team, text: 'standup', ts: T0 }, 'g-1')).toEqual({
+          message: g.message,
+          repeat: true,
+        });
+        expect((await store.messages.saveMessageOnce({ kind: 'broadcast', from: owner, text: 'to all', ts: T0 }, 'b_1')).message.id).toBe(b.message.id);
+        expect((await mailboxOf(m)).map((d) => d.message.id)).toEqual([g.message.id, b.message.id].sort((x, y) => x - y));
+        await expect(store.messages.saveMessageOnce(privateMessage(owner, n('ghost'), 'doomed'), 'failed')).rejects.toThrow();
+        const later = await store.messages.saveMessageOnce(privateMessage(owner, m, 'fine'), 'failed');
+        expect(later.repeat).toBe(false);
+        expect(later.message.text).toBe('fine');
+      });
+
+      it('a key names its message as long as it exists: a deleted one answers as its tombstone, also after a restart', async () => {
+        const [a, b] = (await users('a', 'b')) as [string, string];
+        const first = await store.messages.saveMessageOnce(privateMessage(a, b, 'oops'), 'gone');
+        await store.messages.deleteMessage(first.message.id, T0 + 5);
+        const again = await store.messages.saveMessageOnce(privateMessage(a, b, 'oops'), 'gone');
+        expect(again.repeat).toBe(true);
+        expect(again.message).toMatchObject({ id: first.message.id, ts: first.message.ts, text: '', deleted: true });
+        if (!opened.reopen) return;
+        await restart();
+        expect((await store.messages.saveMessageOnce(privateMessage(a, b, 'oops'), 'gone')).message.id).toBe(first.message.id);
+        expect(textsOf((await mailboxOf(b)).map((d) => d.message))).toEqual(['']);
+      });
+
+      it('a rename moves the keys to the new name; deleting the account forgets them', async () => {
+        const [a, b] = (await users('a', 'b')) as [string, string];
+        const first = await store.messages.saveMessageOnce(privateMessage(a, b, 'hi'), 'moved');
+        const renamed = n('renamed');
+        expect(await store.admin.renameUser(a, renamed)).toBe('ok');
+        const again = await store.messages.saveMessageOnce(privateMessage(renamed, b, 'hi'), 'moved');
+        expect(again).toMatchObject({ repeat: true, message: { id: first.message.id, from: renamed } });
+        expect(await store.messages.messageByClientKey(a, 'moved')).toBeNull();
+        expect(await store.admin.deleteUser(renamed)).toBe(true);
+        expect(await store.messages.messageByClientKey(renamed, 'moved')).toBeNull();
+        // A new account of that name starts with no keys.
+        expect(await store.accounts.createUser(renamed, 'hash', T0)).toBe(true);
+        const fresh = await store.messages.saveMessageOnce(privateMessage(renamed, b, 'new holder'), 'moved');
+        expect(fresh.repeat).toBe(false);
+        expect(fresh.message.id).not.toBe(first.message.id);
+      });
+    });
+
     describe('mailboxes', () => {
       it('pages ascending by position, position > after, at most limit; newest gives the last ones', async () => {
         const [a, b] = (await users('a', 'b')) as [string, string];

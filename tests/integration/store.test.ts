@@ -351,6 +351,55 @@ describe('SQLite store specifics', () => {
       check.close();
     });
 
+    it('step 18 adds messages.client_key: a version-17 file keeps its messages, keyed sends are answered once, keyless ones add no index entry', async () => {
+      const raw = new Database(file);
+      applyMigrations(raw, MIGRATIONS.slice(0, 17));
+      const user = raw.prepare("INSERT INTO users (username, name_key, password_hash, created_at) VALUES (?, lower(?), 'h', 0)");
+      const positions = raw.prepare('INSERT INTO positions (username) VALUES (?)');
+      for (const name of ['ann', 'bob']) {
+        user.run(name, name);
+        positions.run(name);
+      }
+      const send = raw.prepare("INSERT INTO messages (kind, sender, recipient, text, ts) VALUES ('private', ?, ?, ?, ?)");
+      send.run('ann', 'bob', 'before the upgrade', T0); // 1
+      send.run('ann', 'bob', 'before the upgrade', T0); // 2: the same text twice, as stored then
+      raw.close();
+
+      const store = await openStore();
+      const texts = async () => (await store.messages.mailbox({ username: 'bob', after: 0, limit: 10 })).map((d) => [d.seq, d.message.text]);
+      expect(await texts()).toEqual([
+        [1, 'before the upgrade'],
+        [2, 'before the upgrade'],
+      ]);
+      const first = await store.messages.saveMessageOnce({ kind: 'private', from: 'ann', to: 'bob', text: 'keyed', ts: T0 }, 'k-after');
+      const again = await store.messages.saveMessageOnce({ kind: 'private', from: 'ann', to: 'bob', text: 'keyed', ts: T0 + 1 }, 'k-after');
+      expect(first).toMatchObject({ repeat: false, message: { id: 3 } });
+      expect(again).toEqual({ message: first.message, repeat: true });
+      await store.messages.saveMessage({ kind: 'private', from: 'ann', to: 'bob', text: 'plain', ts: T0 });
+      expect((await texts()).map(([seq]) => seq)).toEqual([1, 2, 3, 4]);
+
+      const check = new Database(file, { readonly: true });
+      expect(readSchemaVersion(check)).toBe(18);
+      expect(check.prepare('SELECT id, client_key FROM messages ORDER BY id').raw().all()).toEqual([
+        [1, null],
+        [2, null],
+        [3, 'k-after'],
+        [4, null],
+      ]);
+      // Partial and unique: only keyed rows are in it, and the database itself refuses a second row with a key.
+      const index = check.prepare("SELECT sql FROM sqlite_master WHERE name = 'messages_client_key'").pluck().get() as string;
+      expect(index).toMatch(/CREATE UNIQUE INDEX messages_client_key ON messages \(sender, client_key\) WHERE client_key IS NOT NULL/);
+      expect(check.prepare('SELECT count(*) FROM messages INDEXED BY messages_client_key WHERE client_key IS NOT NULL').pluck().get()).toBe(1);
+      const { idByClientKey } = prepareStatements(check);
+      expect(queryPlan(check, idByClientKey.source, ['ann', 'k-after'])).toEqual([
+        expect.stringMatching(/SEARCH messages USING (COVERING )?INDEX messages_client_key \(sender=\? AND client_key=\?\)/),
+      ]);
+      check.close();
+      const writer = new Database(file);
+      expect(() => writer.prepare("UPDATE messages SET client_key = 'k-after' WHERE id = 4").run()).toThrow(/UNIQUE/);
+      writer.close();
+    });
+
     it('a rename onto a name whose former holder was sent mail keeps one private_senders row per pair, and mailboxes follow', async () => {
       const store = await openStore();
       for (const name of ['ann', 'bob', 'old']) expect(await store.accounts.createUser(name, 'h', T0)).toBe(true);

@@ -3,7 +3,7 @@
 // message is named by its id (its position in the stream: the `#17` of TCP lines).
 import { z } from 'zod';
 import { defineCommand } from '../command';
-import { AttachmentIds, ChatMessage, Emoji, GroupName, MessageId, OptionalText, Reaction, Text, Username } from '../models';
+import { AttachmentIds, ChatMessage, ClientKey, Emoji, GroupName, MessageId, OptionalText, Reaction, Text, Username } from '../models';
 import { list, parseInteger, splitAttachments, splitWord, words } from '../text';
 
 /** The text of a message line and its trailing `+file <id>` pairs; null when it has neither. */
@@ -21,7 +21,14 @@ const TEXT_OR_FILES = { message: 'is required (not blank) unless the message car
 
 export const message = defineCommand({
   schema: z
-    .strictObject({ type: z.literal('message'), to: Username, text: OptionalText, attachments: AttachmentIds.optional(), replyTo: ReplyTo })
+    .strictObject({
+      type: z.literal('message'),
+      to: Username,
+      text: OptionalText,
+      attachments: AttachmentIds.optional(),
+      replyTo: ReplyTo,
+      clientKey: ClientKey.optional(),
+    })
     .refine(textOrFiles, TEXT_OR_FILES),
   result: z.object({ message: ChatMessage, queued: z.boolean() }),
   text: {
@@ -40,7 +47,13 @@ export const message = defineCommand({
 
 export const broadcast = defineCommand({
   schema: z
-    .strictObject({ type: z.literal('broadcast'), text: OptionalText, attachments: AttachmentIds.optional(), replyTo: ReplyTo })
+    .strictObject({
+      type: z.literal('broadcast'),
+      text: OptionalText,
+      attachments: AttachmentIds.optional(),
+      replyTo: ReplyTo,
+      clientKey: ClientKey.optional(),
+    })
     .refine(textOrFiles, TEXT_OR_FILES),
   result: z.object({
     message: ChatMessage,
@@ -63,7 +76,14 @@ export const broadcast = defineCommand({
 /** Members only. */
 export const messageGroup = defineCommand({
   schema: z
-    .strictObject({ type: z.literal('message-group'), group: GroupName, text: OptionalText, attachments: AttachmentIds.optional(), replyTo: ReplyTo })
+    .strictObject({
+      type: z.literal('message-group'),
+      group: GroupName,
+      text: OptionalText,
+      attachments: AttachmentIds.optional(),
+      replyTo: ReplyTo,
+      clientKey: ClientKey.optional(),
+    })
     .refine(textOrFiles, TEXT_OR_FILES),
   result: z.object({
     message: ChatMessage,
@@ -101,7 +121,7 @@ function idAndText(rest: string): Record<string, unknown> | null {
  * `message-group` or `broadcast` with `replyTo`.
  */
 export const reply = defineCommand({
-  schema: z.strictObject({ type: z.literal('reply'), messageId: MessageId, text: Text }),
+  schema: z.strictObject({ type: z.literal('reply'), messageId: MessageId, text: Text, clientKey: ClientKey.optional() }),
   result: z.object({ message: ChatMessage }),
   text: { words: ['reply'], usage: 'reply <message-id> <text>', parse: idAndText },
   render: ({ message }) => [`Replied to #${message.replyTo?.id ?? '?'}. (#${message.id})`],

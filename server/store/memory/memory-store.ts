@@ -54,6 +54,7 @@ import type {
   ProfileChange,
   ProfileRecord,
   ReactionToggle,
+  SavedOnce,
   SignInPositions,
   StoredMessage,
   Store,
@@ -122,6 +123,8 @@ class MemoryData {
   readonly replies = new Map<number, number>();
   /** The group id of each group message, by message id. */
   readonly groupOf = new Map<number, number>();
+  /** sender -> client key -> the id of the message they stored with it (saveMessageOnce). */
+  readonly clientKeys = new Map<string, Map<string, number>>();
   nextGroupId = 1;
   closed = false;
   /** Whether an upload record exists (set by MemoryStore: the files live in MemoryFiles). */
@@ -556,6 +559,11 @@ class MemoryMessages implements MessageStore {
 
   async saveMessage(message: NewMessage, files?: MessageFiles): Promise<ChatMessage> {
     this.data.ready();
+    return this.store(message, files);
+  }
+
+  /** saveMessage's work, synchronous (saveMessageOnce records the key in the same step). */
+  private store(message: NewMessage, files?: MessageFiles): ChatMessage {
     // Check before changing anything: that is what makes this atomic.
     let groupId: number | undefined;
     if (message.kind === 'group') {
@@ -580,6 +588,22 @@ class MemoryMessages implements MessageStore {
     if (groupId !== undefined) pushIn(this.data.groupLog, groupId, stored);
     if (files) this.files.attach(stored.id, files.ids);
     return this.view(stored);
+  }
+
+  async saveMessageOnce(message: NewMessage, clientKey: string, files?: MessageFiles): Promise<SavedOnce> {
+    this.data.ready();
+    // Looked up and stored in one synchronous step: nothing runs in between.
+    const earlier = this.data.clientKeys.get(message.from)?.get(clientKey);
+    if (earlier !== undefined) return { message: this.view(this.data.stream[earlier - 1]!), repeat: true };
+    const stored = this.store(message, files);
+    mapIn(this.data.clientKeys, message.from).set(clientKey, stored.id);
+    return { message: stored, repeat: false };
+  }
+
+  async messageByClientKey(sender: string, clientKey: string): Promise<StoredMessage | null> {
+    this.data.ready();
+    const id = this.data.clientKeys.get(sender)?.get(clientKey);
+    return id === undefined ? null : this.getMessage(id);
   }
 
   async mailbox(query: MailboxQuery): Promise<Delivery[]> {
@@ -793,6 +817,8 @@ class MemoryMessages implements MessageStore {
     moveKey(data.reads, from, to);
     for (const reads of data.reads.values()) moveKey(reads, directKey(from), directKey(to));
     if (data.receiptsOff.delete(from)) data.receiptsOff.add(to);
+    // The keys go with the messages (any a deleted former holder of `to` left are gone already).
+    moveKey(data.clientKeys, from, to);
     for (const changes of data.changes.values()) changes.reactions = changes.reactions.map(([e, u]) => [e, u === from ? to : u]);
   }
 
@@ -802,6 +828,8 @@ class MemoryMessages implements MessageStore {
     for (const peers of this.data.directPeers.values()) peers.delete(username);
     this.data.reads.delete(username);
     this.data.receiptsOff.delete(username);
+    // A later account of that name starts with no keys (its messages stay, without theirs).
+    this.data.clientKeys.delete(username);
   }
 
   async directPeers(username: string): Promise<string[]> {

@@ -115,6 +115,8 @@ export class PostgresAdmin implements AdminStore {
       await client.query('DELETE FROM block_spans WHERE blocker = $1', [username]);
       await client.query(`UPDATE block_spans SET to_pos = ${HEAD} WHERE blocked = $1 AND to_pos IS NULL`, [username]);
       await client.query('DELETE FROM positions WHERE username = $1', [username]);
+      // The messages stay; their keys go, so a later account of this name starts with none.
+      await client.query('UPDATE messages SET client_key = NULL WHERE sender = $1 AND client_key IS NOT NULL', [username]);
       // Conversations: others' rows naming the user go too, so a later holder of the name starts clean.
       await client.query('DELETE FROM direct_peers WHERE username = $1 OR peer = $1', [username]);
       await client.query('DELETE FROM read_positions WHERE username = $1 OR conversation = $2', [username, `d:${username}`]);
@@ -148,6 +150,8 @@ export class PostgresAdmin implements AdminStore {
          SELECT $1, acked, signed_in, signed_out, away_from, away_to FROM positions WHERE username = $2`,
         [to, from],
       );
+      // Keys a former holder of the new name left (deleted before keys were forgotten) would clash.
+      await client.query('UPDATE messages SET client_key = NULL WHERE sender = $1 AND client_key IS NOT NULL', [to]);
       for (const sql of [
         'UPDATE member_spans SET username = $1 WHERE username = $2',
         'UPDATE block_spans SET blocker = $1 WHERE blocker = $2',

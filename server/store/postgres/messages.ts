@@ -17,6 +17,7 @@ import type {
   MessageStore,
   NewMessage,
   ReactionToggle,
+  SavedOnce,
   SearchQuery,
   SignInPositions,
   StoredMessage,
@@ -153,6 +154,26 @@ export class PostgresMessages implements MessageStore {
 
   saveMessage(message: NewMessage, files?: MessageFiles): Promise<ChatMessage> {
     return this.writer.save(message, files);
+  }
+
+  async saveMessageOnce(message: NewMessage, clientKey: string, files?: MessageFiles): Promise<SavedOnce> {
+    const saved = await this.writer.saveOnce(message, clientKey, files);
+    if (typeof saved !== 'number') return { message: saved, repeat: false };
+    const earlier = await this.getMessage(saved);
+    // Messages are never removed from the stream: the row the key named is still there.
+    if (!earlier) throw new Error(`saveMessageOnce: message ${saved} named by the key is gone`);
+    return { message: earlier.message, repeat: true };
+  }
+
+  async messageByClientKey(sender: string, clientKey: string): Promise<StoredMessage | null> {
+    const [row] = await rows<MessageRow & { group_id: string | null }>(
+      this.pool,
+      `SELECT ${MESSAGE_COLUMNS}, m.group_id FROM messages m WHERE m.sender = $1 AND m.client_key = $2`,
+      [sender, clientKey],
+    );
+    if (!row) return null;
+    const [message] = await toMessages(this.pool, [row]);
+    return { message: message!, groupId: toNumberOrNull(row.group_id) };
   }
 
   /** Resolves when every save queued so far has settled (before closing the pool). */

@@ -411,6 +411,17 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX reactions_user_idx ON reactions (username);
     `,
   },
+  {
+    // A chat send may carry its sender's idempotency key (protocol ClientKey); see the
+    // SQLite step 18. On the row, so it lives as long as the message and moves with a
+    // rename; the unique index is what makes a resend to any node find the first copy.
+    version: 14,
+    name: 'idempotent sends: messages.client_key, unique per sender',
+    sql: `
+      ALTER TABLE messages ADD COLUMN client_key text;
+      CREATE UNIQUE INDEX messages_client_key_idx ON messages (sender, client_key) WHERE client_key IS NOT NULL;
+    `,
+  },
 ];
 
 /** Highest schema version this code knows. */

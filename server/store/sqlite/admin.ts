@@ -101,6 +101,8 @@ export function adminWriteOps(db: Database, s: Statements, base: ReturnType<type
       w.deleteOwnBlockSpans.run(username);
       w.closeBlockSpansOf.run(username);
       w.deletePositions.run(username);
+      // The messages stay; their keys go, so a later account of this name starts with none.
+      s.forgetClientKeysOf.run(username);
       s.deletePeers.run(username, username);
       known.forget();
       s.deleteReads.run(username, `d:${username}`);
@@ -119,6 +121,8 @@ export function adminWriteOps(db: Database, s: Statements, base: ReturnType<type
       w.copyUser.run(to, canonicalName(to), from);
       w.copyPositions.run(to, from);
       w.deletePositions.run(from);
+      // Keys a former holder of the new name left (deleted before keys were forgotten) would clash.
+      s.forgetClientKeysOf.run(to);
       const moves = [w.moveTokens, w.moveBlocker, w.moveBlocked, w.moveOwner, w.moveMember, w.moveSender, w.moveRecipient];
       moves.push(w.moveMemberSpans, w.moveBlockerSpans, w.moveBlockedSpans, w.moveUploader, w.moveReactions);
       for (const move of moves) move.run(to, from);

@@ -553,6 +553,21 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    // A chat send may carry its sender's idempotency key (protocol ClientKey): a resend
+    // after a lost reply names the message already stored instead of storing it again.
+    // The key lives on the message row, so it is remembered exactly as long as the
+    // message is, and moves with it when the sender is renamed. The index is partial:
+    // a message without a key (NULL) adds no entry, so keyless sends cost nothing more.
+    version: 18,
+    name: 'idempotent sends: messages.client_key, unique per sender',
+    up(db) {
+      db.exec(`
+        ALTER TABLE messages ADD COLUMN client_key TEXT;
+        CREATE UNIQUE INDEX messages_client_key ON messages (sender, client_key) WHERE client_key IS NOT NULL;
+      `);
+    },
+  },
 ];
 
 /** The newest schema version this code can read and write. */

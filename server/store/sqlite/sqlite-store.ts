@@ -230,6 +230,7 @@ function mailboxParams(q: Omit<MailboxQuery, 'limit' | 'newest'>, limit: number)
 function messages({ s, ready, op, ack }: Sides): MessageStore {
   const save = op('saveMessage');
   const savePrivate = op('savePrivate');
+  const saveOnce = op('saveMessageOnce');
   const markRead = op('markRead');
   const reads = conversationReads(s);
   const edit = op('editMessage');
@@ -251,6 +252,22 @@ function messages({ s, ready, op, ack }: Sides): MessageStore {
           ? await savePrivate(stored.from, stored.to, stored.text, stored.ts, stored.replyTo?.id ?? null)
           : await save(stored, files && { ids: [...files.ids] });
       return stored;
+    },
+    async saveMessageOnce(message, clientKey, files) {
+      ready();
+      const stored = storedMessage(message);
+      const saved = await saveOnce(stored, clientKey, files && { ids: [...files.ids] });
+      if (!saved.repeat) {
+        stored.id = saved.id;
+        return { message: stored, repeat: false };
+      }
+      // Committed before the writer answered: this connection sees it.
+      return { message: toMessages(s, [s.getMessage.get(saved.id)!])[0]!, repeat: true };
+    },
+    async messageByClientKey(sender, clientKey) {
+      ready();
+      const row = s.messageByClientKey.get(sender, clientKey);
+      return row ? { message: toMessages(s, [row])[0]!, groupId: row.group_id } : null;
     },
     async mailbox(query) {
       ready();

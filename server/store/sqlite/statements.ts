@@ -262,6 +262,14 @@ export function prepareStatements(db: Database) {
     ),
     // ---- changes to stored messages (replies, edits, deletions, reactions)
     getMessage: p<[number], MessageRow & { group_id: number | null }>(`SELECT ${MESSAGE_COLUMNS}, group_id FROM messages WHERE id = ?`),
+    // Idempotent sends (schema version 18): the key is set on the row its send just inserted,
+    // so the plain inserts above stay as they are for the messages without one.
+    messageByClientKey: p<[string, string], MessageRow & { group_id: number | null }>(
+      `SELECT ${MESSAGE_COLUMNS}, group_id FROM messages WHERE sender = ? AND client_key = ?`,
+    ),
+    idByClientKey: p<[string, string], { id: number }>('SELECT id FROM messages WHERE sender = ? AND client_key = ?'),
+    setClientKey: p<[string, number]>('UPDATE messages SET client_key = ? WHERE id = ?'),
+    forgetClientKeysOf: p<[string]>('UPDATE messages SET client_key = NULL WHERE sender = ? AND client_key IS NOT NULL'),
     /** JSON array of ids in: the originals replies quote. */
     quotedMessages: p<[string], { id: number; sender: string; text: string; deleted_at: number | null }>(
       'SELECT id, sender, text, deleted_at FROM messages WHERE id IN (SELECT value FROM json_each(?))',

@@ -43,6 +43,27 @@ export function writeOps(s: Statements, known: KnownPairs = new KnownPairs()) {
     if (files) attachFiles(s, id, files.ids);
     return id;
   };
+  const saveMessage = (message: NewMessage, files?: MessageFiles): number => {
+    if (message.kind === 'private') return savePrivate(message.from, message.to, message.text, message.ts, message.replyTo?.id ?? null, files);
+    let groupId: number | null = null;
+    if (message.kind === 'group') {
+      groupId = s.groupIdOf.get(message.group ?? '')?.id ?? null;
+      if (groupId === null) throw new Error(`saveMessage: no group "${String(message.group)}"`);
+    }
+    const inserted = s.insertMessage.get(
+      message.kind,
+      message.from,
+      message.to ?? null,
+      message.group ?? null,
+      groupId,
+      message.text,
+      message.ts,
+      message.replyTo?.id ?? null,
+    );
+    if (!inserted) throw new Error('saveMessage: INSERT returned no id');
+    if (files) attachFiles(s, inserted.id, files.ids);
+    return inserted.id;
+  };
   const putGuard = (username: string, g: LoginGuard) => s.putGuard.run(username, g.failures, g.lockedUntil, g.hourStart, g.hourFailures, g.leaseUntil);
   return {
     ...fileWriteOps(s),
@@ -198,26 +219,20 @@ export function writeOps(s: Statements, known: KnownPairs = new KnownPairs()) {
      * grants are written in the same savepoint. Throws (the savepoint undoes
      * all of it) when the group, a private recipient or a file does not exist.
      */
-    saveMessage(message: NewMessage, files?: MessageFiles): number {
-      if (message.kind === 'private') return savePrivate(message.from, message.to, message.text, message.ts, message.replyTo?.id ?? null, files);
-      let groupId: number | null = null;
-      if (message.kind === 'group') {
-        groupId = s.groupIdOf.get(message.group ?? '')?.id ?? null;
-        if (groupId === null) throw new Error(`saveMessage: no group "${String(message.group)}"`);
-      }
-      const inserted = s.insertMessage.get(
-        message.kind,
-        message.from,
-        message.to ?? null,
-        message.group ?? null,
-        groupId,
-        message.text,
-        message.ts,
-        message.replyTo?.id ?? null,
-      );
-      if (!inserted) throw new Error('saveMessage: INSERT returned no id');
-      if (files) attachFiles(s, inserted.id, files.ids);
-      return inserted.id;
+    saveMessage,
+
+    /**
+     * saveMessage with the sender's idempotency key: when a message of theirs holds the key
+     * (committed, or written earlier in this batch: the batch is one transaction, run in job
+     * order), stores nothing and returns that message's id with `repeat`. Check and insert
+     * run in one savepoint of the only writer; the unique index messages_client_key backs it.
+     */
+    saveMessageOnce(message: NewMessage, clientKey: string, files?: MessageFiles): { id: number; repeat: boolean } {
+      const earlier = s.idByClientKey.get(message.from, clientKey);
+      if (earlier) return { id: earlier.id, repeat: true };
+      const id = saveMessage(message, files);
+      s.setClientKey.run(clientKey, id);
+      return { id, repeat: false };
     },
 
     /**

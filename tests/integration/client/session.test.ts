@@ -1,6 +1,9 @@
 // ChatSession against the real server over real WebSockets on loopback: sign-in/out,
 // errors, requests, deliveries, and the delivery guarantees across a server restart
-// (same data dir and port) and across a dropped socket: nothing lost, nothing twice.
+// (same data dir and port) and across a dropped socket: nothing lost, nothing twice;
+// a message whose reply was lost (stored, then the connection cut) is sent again
+// with the same key and so arrives once.
+import net from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { wsSocketFactory, type WsSocketHandle } from '../../../server/client/node';
 import { ChatSession, type ChatSessionOptions } from '../../../server/client';
@@ -45,6 +48,147 @@ function newSession(options: Partial<ChatSessionOptions> = {}) {
 }
 
 const signIn = (session: ChatSession, username: keyof typeof USERS, password = USERS[username]) => session.signIn({ url: server.wsUrl, username, password });
+
+/**
+ * A TCP proxy in front of the server's WebSocket port that can lose replies:
+ * after eatNextReplies(), the next bytes a client sends pass through, and from
+ * then on everything the server sends back on that connection is dropped, until
+ * cutEating() destroys it (the server committed; the client never heard). stop()
+ * refuses new connections (the network is down) until start() again.
+ */
+class ReplyLosingProxy {
+  private server: net.Server | null = null;
+  private readonly pairs = new Set<{ client: net.Socket; upstream: net.Socket; eating: boolean }>();
+  private armed = false;
+  port = 0;
+  /** Bytes the server sent that were dropped. */
+  eaten = 0;
+
+  constructor(private readonly targetPort: number) {}
+
+  get url(): string {
+    return `ws://127.0.0.1:${this.port}/ws`;
+  }
+
+  async start(): Promise<void> {
+    const server = net.createServer((client) => {
+      const upstream = net.connect(this.targetPort, '127.0.0.1');
+      const pair = { client, upstream, eating: false };
+      this.pairs.add(pair);
+      client.on('data', (chunk) => {
+        if (this.armed) {
+          this.armed = false;
+          pair.eating = true;
+        }
+        upstream.write(chunk);
+      });
+      upstream.on('data', (chunk) => {
+        if (pair.eating) this.eaten += chunk.length;
+        else client.write(chunk);
+      });
+      for (const s of [client, upstream]) {
+        s.on('error', () => s.destroy());
+        s.on('close', () => {
+          client.destroy();
+          upstream.destroy();
+          this.pairs.delete(pair);
+        });
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
+    this.port = (server.address() as net.AddressInfo).port;
+    this.server = server;
+  }
+
+  eatNextReplies(): void {
+    this.armed = true;
+  }
+
+  cutEating(): void {
+    for (const pair of this.pairs) if (pair.eating) pair.client.destroy();
+  }
+
+  /** Closes the listener and every connection. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    for (const pair of this.pairs) pair.client.destroy();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  }
+}
+
+describe('ChatSession: a message whose reply was lost is delivered once', () => {
+  let proxy: ReplyLosingProxy;
+
+  beforeEach(async () => {
+    proxy = new ReplyLosingProxy(server.wsPort);
+    await proxy.start();
+  });
+
+  afterEach(async () => {
+    await proxy.stop();
+  });
+
+  /** Bob's copies of `text`, as delivered live and as his history with alice holds them. */
+  async function copiesAtBob(bob: ReturnType<typeof newSession>, text: string): Promise<{ live: number; history: number }> {
+    const history = await bob.session.request({ type: 'history', with: 'alice' });
+    return { live: bob.texts().filter((t) => t === text).length, history: history.messages.filter((m) => m.text === text).length };
+  }
+
+  it('the outbox: queued offline, stored on reconnect, the reply lost with the connection, sent again: one copy', async () => {
+    const alice = newSession();
+    const bob = newSession();
+    await alice.session.signIn({ url: proxy.url, username: 'alice', password: USERS.alice });
+    await signIn(bob.session, 'bob');
+
+    // The network goes down: the message waits in the outbox.
+    await proxy.stop();
+    await waitUntil(() => alice.session.state.state !== 'online', 'alice to notice the drop');
+    const outcome = await alice.session.send({ type: 'message', to: 'bob', text: 'through the outbox' });
+    expect(outcome.sent).toBe(false);
+    const key = alice.session.pendingOutbox[0]?.command.clientKey;
+    expect(key).toMatch(/^[0-9a-f]{32}$/);
+
+    // Back: the flush right after the sign-in goes out, the server stores it, its reply is lost.
+    let lose = true;
+    alice.session.onState((s) => {
+      if (s.state === 'online' && lose) {
+        lose = false;
+        proxy.eatNextReplies();
+      }
+    });
+    await proxy.start();
+    await waitUntil(() => bob.texts().includes('through the outbox') && proxy.eaten > 0, 'the message stored and its reply dropped', 10_000);
+    expect(alice.session.pendingOutbox.map((i) => i.command.clientKey)).toEqual([key]);
+    proxy.cutEating();
+
+    // Alice resumes and flushes again, with the same key: answered, not stored again.
+    await waitUntil(() => alice.session.state.state === 'online' && alice.session.pendingOutbox.length === 0, 'the outbox to empty', 10_000);
+    await alice.session.send({ type: 'message', to: 'bob', text: 'marker' });
+    await waitUntil(() => bob.texts().includes('marker'), 'the marker');
+    expect(await copiesAtBob(bob, 'through the outbox')).toEqual({ live: 1, history: 1 });
+  });
+
+  it('a direct send whose reply is lost goes to the outbox with its key and is not stored twice', async () => {
+    const alice = newSession();
+    const bob = newSession();
+    await alice.session.signIn({ url: proxy.url, username: 'alice', password: USERS.alice });
+    await signIn(bob.session, 'bob');
+
+    proxy.eatNextReplies();
+    const sending = alice.session.send({ type: 'message', to: 'bob', text: 'sent directly' });
+    await waitUntil(() => bob.texts().includes('sent directly') && proxy.eaten > 0, 'the message stored and its reply dropped');
+    proxy.cutEating();
+    const outcome = await sending;
+    expect(outcome.sent).toBe(false);
+    expect(outcome.sent === false && outcome.queued.command.clientKey).toMatch(/^[0-9a-f]{32}$/);
+
+    await waitUntil(() => alice.session.state.state === 'online' && alice.session.pendingOutbox.length === 0, 'the outbox to empty', 10_000);
+    await alice.session.send({ type: 'message', to: 'bob', text: 'marker' });
+    await waitUntil(() => bob.texts().includes('marker'), 'the marker');
+    expect(await copiesAtBob(bob, 'sent directly')).toEqual({ live: 1, history: 1 });
+  });
+});
 
 describe('ChatSession against the real server', () => {
   it('signs in and out', async () => {

@@ -273,10 +273,13 @@ describe('ChatSession with a scripted server', () => {
     const q2 = await t.session.send({ type: 'broadcast', text: 'two' });
     expect(q1.sent).toBe(false);
     expect(q2.sent).toBe(false);
+    // Each queued message got its own idempotency key, which every sending of it repeats.
+    const [key1, key2] = t.session.pendingOutbox.map((i) => i.command.clientKey);
     expect(t.session.pendingOutbox.map((i) => i.command)).toEqual([
-      { type: 'message', to: 'bob', text: 'one' },
-      { type: 'broadcast', text: 'two' },
+      { type: 'message', to: 'bob', text: 'one', clientKey: expect.stringMatching(/^[0-9a-f]{32}$/) },
+      { type: 'broadcast', text: 'two', clientKey: expect.stringMatching(/^[0-9a-f]{32}$/) },
     ]);
+    expect(key1).not.toBe(key2);
 
     // Attempt 1 fails: unreachable. Attempt 2 doubles the delay.
     await t.timers.advance(100);
@@ -301,11 +304,11 @@ describe('ChatSession with a scripted server', () => {
     expect(t.session.state.state).toBe('online');
     // Flushed one at a time: the second goes out only after the first is answered.
     const first = t.socket(3).last();
-    expect(first).toMatchObject({ type: 'message', text: 'one' });
+    expect(first).toMatchObject({ type: 'message', text: 'one', clientKey: key1 });
     t.socket(3).reply(first.id, { message: { ...message(10, 'one'), from: 'alice', to: 'bob' }, queued: false });
     await flush();
     const second = t.socket(3).last();
-    expect(second).toMatchObject({ type: 'broadcast', text: 'two' });
+    expect(second).toMatchObject({ type: 'broadcast', text: 'two', clientKey: key2 });
     t.socket(3).reply(second.id, { message: { ...message(11, 'two'), kind: 'broadcast', from: 'alice', to: undefined }, delivered: 1, blockedBy: 0 });
     await flush();
     expect(t.session.pendingOutbox).toEqual([]);
@@ -344,6 +347,52 @@ describe('ChatSession with a scripted server', () => {
     await flush();
     expect(failures).toEqual(['message:BLOCKED']);
     expect(t.socket(1).last()).toMatchObject({ type: 'message', to: 'bob' });
+  });
+
+  it('a message sent now carries a key; when its reply is lost (dropped socket, timeout) it waits in the outbox with that key', async () => {
+    const t = setup();
+    await t.signedIn();
+    // A key the caller chose is kept.
+    const own = t.session.send({ type: 'message', to: 'bob', text: 'own key', clientKey: 'mine' });
+    expect(t.socket(0).last()).toMatchObject({ type: 'message', text: 'own key', clientKey: 'mine' });
+    t.socket(0).reply(t.socket(0).last().id, { message: { ...message(5, 'own key'), from: 'alice', to: 'bob' }, queued: false });
+    expect((await own).sent).toBe(true);
+
+    // The connection drops before the reply: the message may be stored, so it is resent later with its key.
+    const lost = t.session.send({ type: 'message', to: 'bob', text: 'lost reply' });
+    const { clientKey } = t.socket(0).last() as { clientKey?: string };
+    expect(clientKey).toMatch(/^[0-9a-f]{32}$/);
+    t.socket(0).drop();
+    const outcome = await lost;
+    expect(outcome).toMatchObject({ sent: false, queued: { command: { type: 'message', text: 'lost reply', clientKey } } });
+    await t.timers.advance(100);
+    t.socket(1).accept();
+    await flush();
+    t.socket(1).replyLogin();
+    await flush();
+    expect(t.socket(1).last()).toMatchObject({ type: 'message', text: 'lost reply', clientKey });
+
+    // A timeout too (the server may have stored it and be slow to answer): queued, resent on this connection.
+    t.socket(1).reply(t.socket(1).last().id, { message: { ...message(6, 'lost reply'), from: 'alice', to: 'bob' }, queued: false });
+    await flush();
+    const slow = t.session.send({ type: 'broadcast', text: 'slow' });
+    const slowKey = (t.socket(1).last() as { clientKey?: string }).clientKey;
+    await t.timers.advance(5000);
+    expect(await slow).toMatchObject({ sent: false, queued: { command: { clientKey: slowKey } } });
+    await flush();
+    expect(t.socket(1).last()).toMatchObject({ type: 'broadcast', text: 'slow', clientKey: slowKey });
+
+    // A refusal is not a lost reply: it rejects as before.
+    t.socket(1).reply(t.socket(1).last().id, {
+      message: { ...message(7, 'slow'), kind: 'broadcast', from: 'alice', to: undefined },
+      delivered: 1,
+      blockedBy: 0,
+    });
+    await flush();
+    const refused = t.session.send({ type: 'message', to: 'mallory', text: 'no' });
+    t.socket(1).fail(t.socket(1).last().id, 'BLOCKED');
+    await expect(refused).rejects.toMatchObject({ code: 'BLOCKED' });
+    expect(t.session.pendingOutbox).toEqual([]);
   });
 
   it('a shutdown event triggers a reconnect; INVALID_TOKEN ends in offline', async () => {

@@ -42,7 +42,13 @@ const anyValue = fc.oneof(
   fc.integer(),
 );
 const seqs = fc.oneof(anyValue, fc.nat(), fc.double());
-const extraKeys = fc.constantFrom('attachments', 'replyTo', 'id', 'seq', 'to', 'text', 'extra', '__proto__', 'constructor');
+/** Idempotency keys near the edges of ClientKey (1-64 of [A-Za-z0-9_-]). */
+const clientKeys = fc.oneof(
+  fc.constantFrom('', 'k', 'a1B2_c3-d4', 'x'.repeat(64), 'x'.repeat(65), 'has space', 'dot.ted', 'ключ', 'k\n', '-', '_'),
+  fc.stringMatching(/^[A-Za-z0-9_-]{1,70}$/),
+  fc.string({ maxLength: 8 }),
+);
+const extraKeys = fc.constantFrom('attachments', 'replyTo', 'clientKey', 'id', 'seq', 'to', 'text', 'extra', '__proto__', 'constructor');
 
 /** Extra fields, added the way JSON.parse adds them (a `__proto__` key is an own field). */
 function withExtra(fields: Record<string, unknown>, extra: readonly [string, unknown][]): Record<string, unknown> {
@@ -64,6 +70,7 @@ const inputs = fc.oneof(
       type: fc.constant('message'),
       to: fc.oneof({ weight: 4, arbitrary: names }, anyValue),
       text: fc.oneof({ weight: 4, arbitrary: texts }, anyValue),
+      clientKey: fc.oneof({ weight: 4, arbitrary: clientKeys }, anyValue),
     })
     .chain((fields) =>
       fc
@@ -106,12 +113,20 @@ describe('parseHotCommand', () => {
 
   it('takes the usual message and ack', () => {
     expect(parseHotCommand({ type: 'message', to: 'bob', text: 'hi there' }, false)).toEqual({ type: 'message', to: 'bob', text: 'hi there' });
+    expect(parseHotCommand({ id: 3, type: 'message', to: 'bob', text: 'hi', clientKey: 'a1B2_c3-d4' }, true)).toEqual({
+      type: 'message',
+      to: 'bob',
+      text: 'hi',
+      clientKey: 'a1B2_c3-d4',
+    });
     expect(parseHotCommand({ id: 7, type: 'ack', seq: 12 }, true)).toEqual({ type: 'ack', seq: 12 });
   });
 
   it('leaves everything else to the schema', () => {
     expect(parseHotCommand({ type: 'message', to: 'bob', text: 'hi', attachments: [] }, false)).toBeNull();
     expect(parseHotCommand({ type: 'message', to: 'bob', text: '  ' }, false)).toBeNull();
+    expect(parseHotCommand({ type: 'message', to: 'bob', text: 'hi', clientKey: 'bad key' }, false)).toBeNull();
+    expect(parseHotCommand({ type: 'message', to: 'bob', text: 'hi', clientKey: undefined }, false)).toBeNull();
     expect(parseHotCommand({ type: 'message', to: 'bob', text: 'hi', id: 1 }, false)).toBeNull();
     expect(parseHotCommand(JSON.parse('{"type":"ack","seq":1,"__proto__":2}') as Record<string, unknown>, false)).toBeNull();
     expect(parseHotCommand(Object.assign(Object.create({ to: 'bob' }) as Record<string, unknown>, { type: 'message', text: 'x' }), false)).toBeNull();
