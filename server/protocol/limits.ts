@@ -45,13 +45,13 @@ export const TYPING_SHOWN_MS = 5000;
 /** Most files one message may carry. */
 export const MAX_ATTACHMENTS = 10;
 
-/** File ids are 22 characters of base64url (128 random bits). */
 /**
  * A chat send's idempotency key (`clientKey`): 1-64 letters, digits, "_" or "-".
  * The client picks it (at random) once per message and repeats it on every resend.
  */
 export const CLIENT_KEY_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
+/** File ids are 22 characters of base64url (128 random bits). */
 export const FILE_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 
 /** Longest file name kept with an upload, in characters (longer names are shortened). */
