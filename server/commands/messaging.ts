@@ -1,18 +1,27 @@
 // Private messages, broadcasts and group messages, replies, and changes to
 // sent messages (edit, delete, react).
 import { OutboundMessage, SentResult } from '../connection';
-import type { CommandSpec } from './types';
+import type { SendOptions } from '../services/delivery';
+import type { CommandContext, CommandSpec } from './types';
 
 // A send with `clientKey` (JSON only) that its sender already used for a stored
 // message is a repeat: answered with that message, nothing stored or delivered
 // again (services/delivery.ts).
+
+/** The options of a chat send as its request gives them, in the connection's pipeline turn. */
+function sendOptions(
+  ctx: CommandContext,
+  cmd: { attachments?: readonly string[] | undefined; replyTo?: number | undefined; clientKey?: string | undefined },
+): SendOptions {
+  return { attachments: cmd.attachments, turn: ctx.turn, replyTo: cmd.replyTo, clientKey: cmd.clientKey };
+}
 
 /** message <user> <text> [+file <id>]...  (JSON: {to, text?, attachments?: [fileId, ...], replyTo?, clientKey?}) */
 export const message: CommandSpec<'message'> = {
   needsAuth: true,
   pipelined: true,
   async handle(ctx, cmd) {
-    const out = await ctx.services.delivery.sendPrivate(ctx.user, cmd.to, cmd.text ?? '', cmd.attachments, ctx.turn, cmd.replyTo, cmd.clientKey);
+    const out = await ctx.services.delivery.sendPrivate(ctx.user, cmd.to, cmd.text ?? '', sendOptions(ctx, cmd));
     return SentResult.of(out.outbound, { queued: out.queued.length > 0 });
   },
 };
@@ -22,7 +31,7 @@ export const broadcast: CommandSpec<'broadcast'> = {
   needsAuth: true,
   pipelined: true,
   async handle(ctx, cmd) {
-    const out = await ctx.services.delivery.sendBroadcast(ctx.user, cmd.text ?? '', cmd.attachments, ctx.turn, cmd.replyTo, cmd.clientKey);
+    const out = await ctx.services.delivery.sendBroadcast(ctx.user, cmd.text ?? '', sendOptions(ctx, cmd));
     return SentResult.of(out.outbound, { delivered: out.delivered, blockedBy: out.blockedBy });
   },
 };
@@ -33,7 +42,7 @@ export const messageGroup: CommandSpec<'message-group'> = {
   pipelined: true,
   async handle(ctx, cmd) {
     const group = await ctx.services.groups.requireGroup(cmd.group, ctx.user);
-    const out = await ctx.services.delivery.sendGroup(ctx.user, group, cmd.text ?? '', cmd.attachments, ctx.turn, cmd.replyTo, cmd.clientKey);
+    const out = await ctx.services.delivery.sendGroup(ctx.user, group, cmd.text ?? '', sendOptions(ctx, cmd));
     return SentResult.of(out.outbound, { queued: out.queued, blockedBy: out.blockedBy });
   },
 };
@@ -48,15 +57,16 @@ export const reply: CommandSpec<'reply'> = {
     const earlier = clientKey === undefined ? undefined : await delivery.sentBefore(ctx.user, clientKey);
     if (earlier) return SentResult.of(new OutboundMessage(earlier), {});
     const { message: original } = await ctx.services.changes.visible(ctx.user, cmd.messageId);
+    const answering: SendOptions = { replyTo: cmd.messageId, clientKey };
     if (original.kind === 'private') {
       const peer = original.from === ctx.user ? original.to! : original.from;
-      return SentResult.of((await delivery.sendPrivate(ctx.user, peer, cmd.text, undefined, undefined, cmd.messageId, clientKey)).outbound, {});
+      return SentResult.of((await delivery.sendPrivate(ctx.user, peer, cmd.text, answering)).outbound, {});
     }
     if (original.kind === 'group') {
       const group = await groups.requireGroup(original.group!, ctx.user);
-      return SentResult.of((await delivery.sendGroup(ctx.user, group, cmd.text, undefined, undefined, cmd.messageId, clientKey)).outbound, {});
+      return SentResult.of((await delivery.sendGroup(ctx.user, group, cmd.text, answering)).outbound, {});
     }
-    return SentResult.of((await delivery.sendBroadcast(ctx.user, cmd.text, undefined, undefined, cmd.messageId, clientKey)).outbound, {});
+    return SentResult.of((await delivery.sendBroadcast(ctx.user, cmd.text, answering)).outbound, {});
   },
 };
 

@@ -37,6 +37,23 @@ export interface SendOutcome {
   blockedBy: number;
 }
 
+/** What a send carries besides its sender, audience and text (all optional). */
+export interface SendOptions {
+  /** Ids of files the sender uploaded or can read (UNKNOWN_FILE otherwise). */
+  attachments?: readonly string[];
+  /** The connection's pipeline turn: its store writes are issued in command order. */
+  turn?: StoreTurn;
+  /** The id of the message this one answers (quoted in it). */
+  replyTo?: number;
+  /**
+   * The sender's idempotency key (protocol ClientKey): a key they used for a stored
+   * message makes this a repeat, answered with that message and not stored or routed
+   * again. It is looked up first, so a repeat is answered even when the checks of a
+   * new send (blocks, the recipient, the quoted message) would now refuse it.
+   */
+  clientKey?: string;
+}
+
 export class DeliveryService {
   constructor(
     private readonly messages: MessageStore,
@@ -61,21 +78,8 @@ export class DeliveryService {
 
   /**
    * `typed` is matched by canonical form; the message names the recipient's registered spelling.
-   * `attachments`: ids of files `from` uploaded or can read (UNKNOWN_FILE otherwise).
-   * `clientKey`: the sender's idempotency key (protocol ClientKey): a key they used for a
-   * stored message makes this a repeat, answered with that message, not stored or routed
-   * again. It is looked up first, so a repeat is answered even when the checks of a new
-   * send (blocks, the recipient, the quoted message) would now refuse it.
    */
-  async sendPrivate(
-    from: string,
-    typed: string,
-    text: string,
-    attachments?: readonly string[],
-    turn?: StoreTurn,
-    replyTo?: number,
-    clientKey?: string,
-  ): Promise<SendOutcome> {
+  async sendPrivate(from: string, typed: string, text: string, { attachments, turn, replyTo, clientKey }: SendOptions = {}): Promise<SendOutcome> {
     if (clientKey !== undefined) {
       const earlier = await this.sentBefore(from, clientKey);
       if (earlier) {
@@ -125,14 +129,7 @@ export class DeliveryService {
   }
 
   /** To everyone online except the sender and those who blocked the sender (as in the seed: not queued). */
-  async sendBroadcast(
-    from: string,
-    text: string,
-    attachments?: readonly string[],
-    turn?: StoreTurn,
-    replyTo?: number,
-    clientKey?: string,
-  ): Promise<SendOutcome> {
+  async sendBroadcast(from: string, text: string, { attachments, turn, replyTo, clientKey }: SendOptions = {}): Promise<SendOutcome> {
     const earlier = clientKey === undefined ? undefined : await this.sentBefore(from, clientKey);
     const quote = earlier || replyTo === undefined ? undefined : await this.quote(replyTo, (m) => m.kind === 'broadcast');
     const [online, blockers] = await Promise.all([this.presence.online(), this.blocks.blockersOf(from)]);
@@ -166,10 +163,7 @@ export class DeliveryService {
     from: string,
     group: { id: number; name: string; members: readonly string[] },
     text: string,
-    attachments?: readonly string[],
-    turn?: StoreTurn,
-    replyTo?: number,
-    clientKey?: string,
+    { attachments, turn, replyTo, clientKey }: SendOptions = {},
   ): Promise<SendOutcome> {
     const { id: groupId, name: groupName, members } = group;
     const earlier = clientKey === undefined ? undefined : await this.sentBefore(from, clientKey);
