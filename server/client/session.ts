@@ -6,7 +6,7 @@ import { ErrorCode, ProtocolError, type Command, type CommandOf, type EventFrame
 import { AckTracker } from './acks';
 import { Link } from './link';
 import { describe, Listeners } from './listeners';
-import { Outbox, withClientKey, type ChatCommand, type OutboxItem } from './outbox';
+import { Outbox, withClientKey, type ChatCommand, type ChatReply, type OutboxItem } from './outbox';
 import { Reconnect, type BackoffOptions } from './reconnect';
 import { realTimers, type SessionTimers, type SocketFactory } from './socket';
 
@@ -39,8 +39,7 @@ export interface SignInOptions {
   remember?: boolean;
 }
 
-export type ChatSendResult =
-  { sent: true; result: ResultOf<'message'> | ResultOf<'broadcast'> | ResultOf<'message-group'> } | { sent: false; queued: OutboxItem };
+export type ChatSendResult = { sent: true; result: ChatReply } | { sent: false; queued: OutboxItem };
 
 /** Connection state as main (or the browser client) sees it. */
 export type ConnectionState =
@@ -143,6 +142,15 @@ export class ChatSession {
   /** A queued item the server refused when flushed (e.g. BLOCKED); it is dropped from the outbox. */
   onOutboxFailure(cb: (item: OutboxItem, error: WireError) => void): () => void {
     return this.outbox.onFailure(cb);
+  }
+
+  /**
+   * A queued item the server accepted when flushed, with its reply (for a repeat
+   * of a message whose first reply was lost: the message stored then, same id).
+   * It already left the outbox. Returns unsubscribe.
+   */
+  onOutboxSent(cb: (item: OutboxItem, reply: ChatReply) => void): () => void {
+    return this.outbox.onSent(cb);
   }
 
   // ------------------------------------------------------------ sign in / out

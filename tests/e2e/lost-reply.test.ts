@@ -1,0 +1,66 @@
+// A message whose reply is lost: the server stored it, but the connection
+// dropped before the answer reached the sender. The web client queues it with
+// its idempotency key and resends it on reconnect; the server answers the
+// repeat with the stored message. It must show once everywhere, as delivered.
+import type { Page } from '@playwright/test';
+import { ReplyDroppingProxy } from '../helpers/reply-dropping-proxy';
+import { conversationButton, expect, messageWithText, openClient, openDirectChat, sendMessage, signedIn, submitSignIn, test, USERS } from './fixtures';
+
+/** Skips the backoff wait; the client may reconnect by itself first and hide the button. */
+async function retryNow(page: Page): Promise<void> {
+  await page
+    .getByRole('button', { name: 'Retry now' })
+    .click({ timeout: 2000 })
+    .catch(() => undefined);
+}
+
+test('a message stored but left without a reply shows once, as delivered, on both sides', async ({ browser, chat }) => {
+  const proxy = new ReplyDroppingProxy({ host: '127.0.0.1', port: chat.wsPort });
+  await proxy.open();
+  try {
+    const bob = await signedIn(browser, chat, 'bob');
+    // Alice loads the web client through the proxy, so her WebSocket goes through it too.
+    const alice = await openClient(browser, { ...chat, url: `http://127.0.0.1:${proxy.port}/` });
+    await submitSignIn(alice.page, 'alice', USERS.alice);
+    await expect(alice.page.getByTestId('me')).toHaveText('alice');
+    await openDirectChat(alice.page, 'bob');
+
+    const text = 'stored but never confirmed';
+    proxy.dropReplyContaining(text);
+    await sendMessage(alice.page, text);
+    await expect.poll(() => proxy.cuts).toBe(1);
+    // Stored and delivered the first time.
+    await conversationButton(bob.page, 'u:alice').click();
+    await expect(messageWithText(bob.page, text)).toHaveCount(1);
+
+    await retryNow(alice.page);
+    await expect(alice.page.getByTestId('connection-banner')).toBeHidden({ timeout: 30_000 });
+    // The resend's answer (a repeat: the message stored the first time) turns the waiting row into that message.
+    await expect(alice.page.getByTestId('pending-message')).toHaveCount(0);
+    const mine = messageWithText(alice.page, text);
+    await expect(mine).toHaveCount(1);
+    await expect(mine.getByTestId('delivery-state')).toHaveText('Delivered');
+
+    // A later message arrives after anything the resend could have delivered: still one copy at bob's.
+    await sendMessage(alice.page, 'and one more');
+    await expect(messageWithText(bob.page, 'and one more')).toHaveCount(1);
+    await expect(messageWithText(bob.page, text)).toHaveCount(1);
+    await expect(messageWithText(alice.page, text)).toHaveCount(1);
+
+    // History, read afresh: once.
+    await alice.context.close();
+    const again = await signedIn(browser, chat, 'alice');
+    await openDirectChat(again.page, 'bob');
+    await expect(messageWithText(again.page, 'and one more')).toHaveCount(1);
+    await expect(messageWithText(again.page, text)).toHaveCount(1);
+    await bob.page.reload();
+    await submitSignIn(bob.page, 'bob', USERS.bob);
+    await openDirectChat(bob.page, 'alice');
+    await expect(messageWithText(bob.page, 'and one more')).toHaveCount(1);
+    await expect(messageWithText(bob.page, text)).toHaveCount(1);
+    await again.context.close();
+    await bob.context.close();
+  } finally {
+    await proxy.close();
+  }
+});
