@@ -6,7 +6,7 @@ import type { Command, CommandType, EventFrame, ResultOf, WireError } from '../.
 // Connection state and outbox items are produced by the shared ChatSession of the client
 // library (used by main and by the browser client alike), so their shapes live there.
 export type { ChatReply, ConnectionState, OutboxItem } from '../../server/client';
-import type { ChatReply, ConnectionState, OutboxItem } from '../../server/client';
+import type { ChatReply, ChatSendResult, ConnectionState, OutboxItem } from '../../server/client';
 
 export interface SignInRequest {
   /** `host:port` of the server's WebSocket (HTTP) port, or a ws:// / wss:// URL. */
@@ -123,8 +123,8 @@ export type UpdateStatus =
   | { state: 'ready'; version: string }
   | { state: 'error'; message: string };
 
-/** Result of sending a chat message: sent (with the server's reply) or queued in the outbox. */
-export type SendResult = { sent: true; result: ChatReply } | { sent: false; queued: OutboxItem };
+/** Result of sending a chat message: sent (with the server's reply) or queued in the outbox (and why). */
+export type SendResult = ChatSendResult;
 
 /** Renderer → main requests: channel → [argument, result]. */
 export interface Invoke {

@@ -39,7 +39,17 @@ export interface SignInOptions {
   remember?: boolean;
 }
 
-export type ChatSendResult = { sent: true; result: ChatReply } | { sent: false; queued: OutboxItem };
+/**
+ * Why a message waits in the outbox instead of being answered:
+ * - 'offline': not sent yet, the connection is down;
+ * - 'behind': not sent yet, earlier messages are still waiting (online);
+ * - 'no-reply': sent, no reply within requestTimeoutMs (TIMEOUT): it may be stored;
+ * - 'dropped': sent, the connection dropped before the reply: it may be stored.
+ * A resend of 'no-reply' and 'dropped' carries the same key: it is stored once.
+ */
+export type QueuedWhy = 'offline' | 'behind' | 'no-reply' | 'dropped';
+
+export type ChatSendResult = { sent: true; result: ChatReply } | { sent: false; queued: OutboxItem; why: QueuedWhy };
 
 /** Connection state as main (or the browser client) sees it. */
 export type ConnectionState =
@@ -276,17 +286,17 @@ export class ChatSession {
         const replyLost = code === ErrorCode.NOT_CONNECTED || code === ErrorCode.TIMEOUT;
         // Signed out (or in again) meanwhile: that outbox is not this message's.
         if (!replyLost || generation !== this.generation) throw err;
-        return this.queue(keyed);
+        return this.queue(keyed, code === ErrorCode.TIMEOUT ? 'no-reply' : 'dropped');
       }
     }
-    return this.queue(keyed);
+    return this.queue(keyed, s === 'online' ? 'behind' : 'offline');
   }
 
   /** Puts `command` (already keyed) in the outbox; flushes at once when online. */
-  private queue(command: ChatCommand): ChatSendResult {
+  private queue(command: ChatCommand, why: QueuedWhy): ChatSendResult {
     const item = this.outbox.add(command, this.now());
     if (this.stateValue.state === 'online') this.flushOutbox();
-    return { sent: false, queued: item };
+    return { sent: false, queued: item, why };
   }
 
   // ------------------------------------------------------------ connection internals

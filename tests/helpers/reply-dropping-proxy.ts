@@ -1,14 +1,15 @@
 // A TCP proxy in front of a server that, once armed, loses a reply on its way
-// back: the first server→client bytes containing a marker are dropped and the
-// connection is cut (the request had gone through and was handled). Used to
-// check what clients do with a message the server stored but never confirmed.
+// back: the first server→client bytes containing a marker are dropped, and the
+// connection is cut or kept (the request had gone through and was handled).
+// Used to check what clients do with a message the server stored but never confirmed.
 import net from 'node:net';
 
 export class ReplyDroppingProxy {
   private server: net.Server | null = null;
   private readonly sockets = new Set<net.Socket>();
   private marker: Buffer | null = null;
-  /** Connections cut so far because of the marker. */
+  private cutToo = true;
+  /** Replies dropped so far because of the marker. */
   cuts = 0;
   port = 0;
 
@@ -29,11 +30,13 @@ export class ReplyDroppingProxy {
       client.pipe(upstream);
       upstream.on('data', (chunk: Buffer) => {
         if (this.marker && chunk.includes(this.marker)) {
-          // The server answered: the client never sees it, and its connection drops.
+          // The server answered: the client never sees it (and its connection drops, if asked).
           this.marker = null;
           this.cuts++;
-          upstream.destroy();
-          client.destroy();
+          if (this.cutToo) {
+            upstream.destroy();
+            client.destroy();
+          }
           return;
         }
         client.write(chunk);
@@ -47,6 +50,13 @@ export class ReplyDroppingProxy {
   /** The next server→client bytes containing `text` (plain ASCII, as it appears on the wire) are dropped and that connection cut. */
   dropReplyContaining(text: string): void {
     this.marker = Buffer.from(text);
+    this.cutToo = true;
+  }
+
+  /** Like dropReplyContaining, but the connection stays up: the client waits for a reply that never comes. */
+  swallowReplyContaining(text: string): void {
+    this.marker = Buffer.from(text);
+    this.cutToo = false;
   }
 
   async close(): Promise<void> {
