@@ -5,7 +5,7 @@ import type { Command, CommandType, EventFrame, ResultOf, WireError } from '../.
 
 // Connection state and outbox items are produced by the shared ChatSession of the client
 // library (used by main and by the browser client alike), so their shapes live there.
-export type { ChatReply, ConnectionState, OutboxItem } from '../../server/client';
+export type { ChatReply, ConnectionState, OutboxItem, QueuedWhy } from '../../server/client';
 import type { ChatReply, ChatSendResult, ConnectionState, OutboxItem } from '../../server/client';
 
 export interface SignInRequest {

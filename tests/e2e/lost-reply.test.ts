@@ -64,3 +64,35 @@ test('a message stored but left without a reply shows once, as delivered, on bot
     await proxy.close();
   }
 });
+
+test('the command bar says a message left without a reply goes out again, and it shows once', async ({ browser, chat }) => {
+  const proxy = new ReplyDroppingProxy({ host: '127.0.0.1', port: chat.wsPort });
+  await proxy.open();
+  try {
+    const bob = await signedIn(browser, chat, 'bob');
+    const alice = await openClient(browser, { ...chat, url: `http://127.0.0.1:${proxy.port}/` });
+    await submitSignIn(alice.page, 'alice', USERS.alice);
+    await expect(alice.page.getByTestId('me')).toHaveText('alice');
+
+    proxy.dropReplyContaining('typed as a command');
+    const input = alice.page.getByTestId('command-input');
+    await input.fill('message bob typed as a command');
+    await input.press('Enter');
+    await expect(alice.page.getByTestId('command-output')).toContainText(
+      'The connection dropped before the server answered: the message waits in the outbox and goes out again on reconnect; it is stored once.',
+    );
+    await retryNow(alice.page);
+    await expect(alice.page.getByTestId('connection-banner')).toBeHidden({ timeout: 30_000 });
+    await openDirectChat(alice.page, 'bob');
+    await expect(alice.page.getByTestId('pending-message')).toHaveCount(0);
+    await expect(messageWithText(alice.page, 'typed as a command')).toHaveCount(1);
+    await conversationButton(bob.page, 'u:alice').click();
+    await sendMessage(alice.page, 'a marker after it');
+    await expect(messageWithText(bob.page, 'a marker after it')).toHaveCount(1);
+    await expect(messageWithText(bob.page, 'typed as a command')).toHaveCount(1);
+    await alice.context.close();
+    await bob.context.close();
+  } finally {
+    await proxy.close();
+  }
+});

@@ -1,7 +1,7 @@
 // Conversation actions: open (and load history), page back, send, mark read,
 // and the "Offline messages" list.
 import { ErrorCode, MAX_PAGE_SIZE, type Delivery, type ResultOf } from '../../../server/protocol';
-import type { ChatReply, SendCommand } from '../client/client';
+import type { ChatReply, QueuedWhy, SendCommand } from '../client/client';
 import { toWireError } from '../client/errors';
 import { conversations, directKey, entryFromMessage, localEntry, type Conversation, type DeliveryState, type Entry } from '../state/conversations.svelte';
 import { compose } from '../state/compose.svelte';
@@ -132,6 +132,14 @@ export function describeSent(command: SendCommand, reply: ChatReply): Entry {
   return { ...entryFromMessage(reply.message, me()), state, detail };
 }
 
+/** The result line of a message that went to the outbox, by why it waits (a lost reply may have been stored: its resend is stored once). */
+const QUEUED_LINE: Record<QueuedWhy, string> = {
+  offline: 'Offline: the message waits in the outbox and goes out on reconnect.',
+  behind: 'The message waits in the outbox behind earlier ones and goes out after them.',
+  'no-reply': 'No reply from the server: the message waits in the outbox and goes out again at once; it is stored once.',
+  dropped: 'The connection dropped before the server answered: the message waits in the outbox and goes out again on reconnect; it is stored once.',
+};
+
 /**
  * Sends `command` and records the outcome in its conversation: delivered,
  * queued for an offline recipient, waiting in the outbox, or failed.
@@ -140,7 +148,7 @@ export function describeSent(command: SendCommand, reply: ChatReply): Entry {
 export async function sendCommand(c: Conversation, command: SendCommand): Promise<{ ok: boolean; line: string }> {
   try {
     const outcome = await client().send(command);
-    if (!outcome.sent) return { ok: true, line: 'Offline: the message waits in the outbox and goes out on reconnect.' };
+    if (!outcome.sent) return { ok: true, line: QUEUED_LINE[outcome.why] };
     const entry = describeSent(command, outcome.result);
     c.merge([entry]);
     return { ok: true, line: entry.detail ?? 'Delivered.' };

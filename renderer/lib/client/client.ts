@@ -2,9 +2,9 @@
 // Electron IPC (electron.ts) or a WebSocket straight from the page (browser.ts).
 // Failures are thrown as ProtocolError (code, message, retryAfter in seconds).
 import type { Command, EventFrame, ResultOf, WireError } from '../../../server/protocol';
-import type { ChatReply, ConnectionState, HostStatus, OutboxItem, SendResult, SignInRequest, SignInResult } from '../../../main/ipc/contract';
+import type { ChatReply, ConnectionState, HostStatus, OutboxItem, QueuedWhy, SendResult, SignInRequest, SignInResult } from '../../../main/ipc/contract';
 
-export type { ChatReply, ConnectionState, HostStatus, OutboxItem, SendResult, SignInRequest, SignInResult };
+export type { ChatReply, ConnectionState, HostStatus, OutboxItem, QueuedWhy, SendResult, SignInRequest, SignInResult };
 
 /** Chat commands that may wait in the outbox while offline. */
 export type SendCommand = OutboxItem['command'];
