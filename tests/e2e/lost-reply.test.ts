@@ -96,3 +96,42 @@ test('the command bar says a message left without a reply goes out again, and it
     await proxy.close();
   }
 });
+
+test('a resend answered with a message already on screen (its history loaded meanwhile) is not shown twice', async ({ browser, chat }) => {
+  const proxy = new ReplyDroppingProxy({ host: '127.0.0.1', port: chat.wsPort });
+  await proxy.open();
+  try {
+    test.setTimeout(90_000);
+    const bob = await signedIn(browser, chat, 'bob');
+    const alice = await openClient(browser, { ...chat, url: `http://127.0.0.1:${proxy.port}/` });
+    await submitSignIn(alice.page, 'alice', USERS.alice);
+    await expect(alice.page.getByTestId('me')).toHaveText('alice');
+
+    // Sent from the command bar, so the conversation with bob is not loaded yet; the
+    // reply never comes (the connection stays up): after 15 s the client gives up on it.
+    proxy.swallowReplyContaining('answered late');
+    const input = alice.page.getByTestId('command-input');
+    await input.fill('message bob answered late');
+    await input.press('Enter');
+    await expect.poll(() => proxy.cuts).toBe(1);
+    // Meanwhile alice opens the conversation: its history already holds the stored message.
+    await openDirectChat(alice.page, 'bob');
+    await expect(messageWithText(alice.page, 'answered late')).toHaveCount(1);
+
+    await expect(alice.page.getByTestId('command-output')).toContainText('No reply from the server', { timeout: 25_000 });
+    // The resend's answer names the same message: that entry gains its delivery state, nothing is added.
+    const mine = messageWithText(alice.page, 'answered late');
+    await expect(mine.getByTestId('delivery-state')).toHaveText('Delivered');
+    await expect(alice.page.getByTestId('pending-message')).toHaveCount(0);
+    await sendMessage(alice.page, 'the next one');
+    await expect(messageWithText(alice.page, 'the next one')).toHaveCount(1);
+    await expect(mine).toHaveCount(1);
+    await conversationButton(bob.page, 'u:alice').click();
+    await expect(messageWithText(bob.page, 'the next one')).toHaveCount(1);
+    await expect(messageWithText(bob.page, 'answered late')).toHaveCount(1);
+    await alice.context.close();
+    await bob.context.close();
+  } finally {
+    await proxy.close();
+  }
+});
