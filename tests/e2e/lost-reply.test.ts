@@ -135,3 +135,38 @@ test('a resend answered with a message already on screen (its history loaded mea
     await proxy.close();
   }
 });
+
+test('a message from the outbox that the server refuses shows once, refused, with its reason', async ({ browser, chat }) => {
+  const proxy = new ReplyDroppingProxy({ host: '127.0.0.1', port: chat.wsPort });
+  await proxy.open();
+  try {
+    const bob = await signedIn(browser, chat, 'bob');
+    const alice = await openClient(browser, { ...chat, url: `http://127.0.0.1:${proxy.port}/` });
+    await submitSignIn(alice.page, 'alice', USERS.alice);
+    await expect(alice.page.getByTestId('me')).toHaveText('alice');
+    await openDirectChat(alice.page, 'bob');
+
+    // Alice's network goes; she writes to bob, who blocks her meanwhile.
+    await proxy.close();
+    await expect(alice.page.getByTestId('connection-banner')).toContainText(/Reconnecting|Connection lost|offline/i);
+    await sendMessage(alice.page, 'written before the block');
+    await expect(alice.page.getByTestId('pending-message')).toContainText('written before the block');
+    const input = bob.page.getByTestId('command-input');
+    await input.fill('block alice');
+    await input.press('Enter');
+    await expect(bob.page.getByTestId('command-output')).toContainText('alice');
+
+    await proxy.open();
+    await retryNow(alice.page);
+    await expect(alice.page.getByTestId('connection-banner')).toBeHidden({ timeout: 30_000 });
+    await expect(alice.page.getByTestId('pending-message')).toHaveCount(0);
+    const refused = messageWithText(alice.page, 'written before the block');
+    await expect(refused).toHaveCount(1);
+    await expect(refused.getByTestId('delivery-state')).toContainText('Blocked');
+    await expect(refused.getByTestId('delivery-state')).toContainText('has blocked you');
+    await alice.context.close();
+    await bob.context.close();
+  } finally {
+    await proxy.close();
+  }
+});

@@ -42,7 +42,7 @@ export class ReplyDroppingProxy {
         client.write(chunk);
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
     this.port = (server.address() as net.AddressInfo).port;
     this.server = server;
   }
@@ -59,6 +59,7 @@ export class ReplyDroppingProxy {
     this.cutToo = false;
   }
 
+  /** Closes the listener and every connection; open() again listens on the same port. */
   async close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
     const server = this.server;
