@@ -77,6 +77,7 @@ export class Connection {
       this.warn(`Queued ${item.command.type} ${item.localId} was refused by the server: ${error.code} ${error.message}`);
       options.push('outbox:failed', { item, error });
     });
+    this.session.onOutboxSent((item, reply) => options.push('outbox:sent', { item, reply }));
   }
 
   get unread(): number {

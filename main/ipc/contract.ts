@@ -5,8 +5,8 @@ import type { Command, CommandType, EventFrame, ResultOf, WireError } from '../.
 
 // Connection state and outbox items are produced by the shared ChatSession of the client
 // library (used by main and by the browser client alike), so their shapes live there.
-export type { ConnectionState, OutboxItem } from '../../server/client';
-import type { ConnectionState, OutboxItem } from '../../server/client';
+export type { ChatReply, ConnectionState, OutboxItem, QueuedWhy } from '../../server/client';
+import type { ChatReply, ChatSendResult, ConnectionState, OutboxItem } from '../../server/client';
 
 export interface SignInRequest {
   /** `host:port` of the server's WebSocket (HTTP) port, or a ws:// / wss:// URL. */
@@ -123,8 +123,8 @@ export type UpdateStatus =
   | { state: 'ready'; version: string }
   | { state: 'error'; message: string };
 
-/** Result of sending a chat message: sent (with the server's reply) or queued in the outbox. */
-export type SendResult = { sent: true; result: ResultOf<'message'> | ResultOf<'broadcast'> | ResultOf<'message-group'> } | { sent: false; queued: OutboxItem };
+/** Result of sending a chat message: sent (with the server's reply) or queued in the outbox (and why). */
+export type SendResult = ChatSendResult;
 
 /** Renderer → main requests: channel → [argument, result]. */
 export interface Invoke {
@@ -169,6 +169,11 @@ export interface Push {
   'outbox:changed': OutboxItem[];
   /** A queued message the server refused when the outbox was flushed (e.g. BLOCKED); it was dropped. */
   'outbox:failed': { item: OutboxItem; error: WireError };
+  /**
+   * A queued message the server accepted when the outbox was flushed, with its
+   * reply: the stored message (a repeat's reply carries the one stored at first, same id).
+   */
+  'outbox:sent': { item: OutboxItem; reply: ChatReply };
   'settings:changed': SettingsSnapshot;
   /** A chat:// link opened while the page was ready. */
   'link:open': DeepLink;
@@ -208,6 +213,7 @@ export const PUSH_CHANNELS = [
   'connection:state',
   'outbox:changed',
   'outbox:failed',
+  'outbox:sent',
   'settings:changed',
   'link:open',
   'discovery:servers',

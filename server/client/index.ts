@@ -9,7 +9,7 @@
 export { toWebSocketUrl, DEFAULT_WS_PORT, httpOrigin, isLoopbackHost, isUnencryptedRemote, normalizeFingerprint } from './address';
 export { gistOf } from './gist';
 export { createAccount, withServer, ONE_SHOT_TIMEOUT_MS, type Exchange, type OneShotOptions } from './one-shot';
-export type { ChatCommand, OutboxItem } from './outbox';
+export type { ChatCommand, ChatReply, OutboxItem } from './outbox';
 export type { BackoffOptions } from './reconnect';
-export { ChatSession, type ChatSendResult, type ChatSessionOptions, type ConnectionState, type SignInOptions } from './session';
+export { ChatSession, type ChatSendResult, type ChatSessionOptions, type ConnectionState, type QueuedWhy, type SignInOptions } from './session';
 export type { SessionTimers, SocketEvents, SocketFactory, SocketHandle } from './socket';

@@ -1,11 +1,14 @@
 // Chat messages typed while offline (or whose reply was lost), waiting to go out in
 // order on reconnect. Each carries an idempotency key (`clientKey`) that every resend
 // repeats, so the server stores and delivers it once however often it goes out.
-import { ErrorCode, ProtocolError, type Command, type WireError } from '../protocol';
+import { ErrorCode, ProtocolError, type Command, type ResultOf, type WireError } from '../protocol';
 import { describe, Listeners } from './listeners';
 
 /** The chat messages that may wait in the outbox: private, broadcast and group messages. */
 export type ChatCommand = Extract<Command, { type: 'message' | 'broadcast' | 'message-group' }>;
+
+/** The server's answer to a chat message: the stored message and how far it got. */
+export type ChatReply = ResultOf<'message'> | ResultOf<'broadcast'> | ResultOf<'message-group'>;
 
 /** A chat message typed while offline, waiting to go out on reconnect. */
 export interface OutboxItem {
@@ -45,6 +48,7 @@ export class Outbox {
   private flushing = false;
   private readonly changes = new Listeners<[OutboxItem[]]>();
   private readonly failures = new Listeners<[OutboxItem, WireError]>();
+  private readonly sent = new Listeners<[OutboxItem, ChatReply]>();
 
   /** A copy of the queued items, oldest first. */
   get items(): OutboxItem[] {
@@ -70,6 +74,15 @@ export class Outbox {
     return this.failures.add(listener);
   }
 
+  /**
+   * An item the server accepted when flushed, with its reply: the stored message
+   * (for a repeat, the one stored the first time, same id). It already left the
+   * outbox (onChange fired first). Returns unsubscribe.
+   */
+  onSent(listener: (item: OutboxItem, reply: ChatReply) => void): () => void {
+    return this.sent.add(listener);
+  }
+
   /** Queues `command` (given a clientKey unless it has one) and returns its item. */
   add(command: ChatCommand, now: number): OutboxItem {
     const item: OutboxItem = { localId: `local-${++localIdCounter}`, command: withClientKey(command), createdAt: now };
@@ -85,15 +98,16 @@ export class Outbox {
    * Sends queued items with `send`, oldest first, while `keepGoing()` holds.
    * Stops (keeping the rest) when an item fails with NOT_CONNECTED or TIMEOUT.
    */
-  async flush(send: (command: ChatCommand) => Promise<unknown>, keepGoing: () => boolean): Promise<void> {
+  async flush(send: (command: ChatCommand) => Promise<ChatReply>, keepGoing: () => boolean): Promise<void> {
     if (this.flushing) return;
     this.flushing = true;
     try {
       while (keepGoing()) {
         const item = this.list[0];
         if (!item) break;
+        let reply: ChatReply;
         try {
-          await send(item.command);
+          reply = await send(item.command);
         } catch (err) {
           const error = err instanceof ProtocolError ? err : new ProtocolError(ErrorCode.INTERNAL, describe(err));
           if (error.code === ErrorCode.NOT_CONNECTED || error.code === ErrorCode.TIMEOUT) break;
@@ -104,6 +118,7 @@ export class Outbox {
         }
         if (!keepGoing()) break;
         this.set(this.list.filter((i) => i !== item));
+        this.sent.emit(item, reply);
       }
     } finally {
       this.flushing = false;

@@ -6,7 +6,7 @@ import { ErrorCode, ProtocolError, type Command, type CommandOf, type EventFrame
 import { AckTracker } from './acks';
 import { Link } from './link';
 import { describe, Listeners } from './listeners';
-import { Outbox, withClientKey, type ChatCommand, type OutboxItem } from './outbox';
+import { Outbox, withClientKey, type ChatCommand, type ChatReply, type OutboxItem } from './outbox';
 import { Reconnect, type BackoffOptions } from './reconnect';
 import { realTimers, type SessionTimers, type SocketFactory } from './socket';
 
@@ -39,8 +39,17 @@ export interface SignInOptions {
   remember?: boolean;
 }
 
-export type ChatSendResult =
-  { sent: true; result: ResultOf<'message'> | ResultOf<'broadcast'> | ResultOf<'message-group'> } | { sent: false; queued: OutboxItem };
+/**
+ * Why a message waits in the outbox instead of being answered:
+ * - 'offline': not sent yet, the connection is down;
+ * - 'behind': not sent yet, earlier messages are still waiting (online);
+ * - 'no-reply': sent, no reply within requestTimeoutMs (TIMEOUT): it may be stored;
+ * - 'dropped': sent, the connection dropped before the reply: it may be stored.
+ * A resend of 'no-reply' and 'dropped' carries the same key: it is stored once.
+ */
+export type QueuedWhy = 'offline' | 'behind' | 'no-reply' | 'dropped';
+
+export type ChatSendResult = { sent: true; result: ChatReply } | { sent: false; queued: OutboxItem; why: QueuedWhy };
 
 /** Connection state as main (or the browser client) sees it. */
 export type ConnectionState =
@@ -143,6 +152,15 @@ export class ChatSession {
   /** A queued item the server refused when flushed (e.g. BLOCKED); it is dropped from the outbox. */
   onOutboxFailure(cb: (item: OutboxItem, error: WireError) => void): () => void {
     return this.outbox.onFailure(cb);
+  }
+
+  /**
+   * A queued item the server accepted when flushed, with its reply (for a repeat
+   * of a message whose first reply was lost: the message stored then, same id).
+   * It already left the outbox. Returns unsubscribe.
+   */
+  onOutboxSent(cb: (item: OutboxItem, reply: ChatReply) => void): () => void {
+    return this.outbox.onSent(cb);
   }
 
   // ------------------------------------------------------------ sign in / out
@@ -268,17 +286,17 @@ export class ChatSession {
         const replyLost = code === ErrorCode.NOT_CONNECTED || code === ErrorCode.TIMEOUT;
         // Signed out (or in again) meanwhile: that outbox is not this message's.
         if (!replyLost || generation !== this.generation) throw err;
-        return this.queue(keyed);
+        return this.queue(keyed, code === ErrorCode.TIMEOUT ? 'no-reply' : 'dropped');
       }
     }
-    return this.queue(keyed);
+    return this.queue(keyed, s === 'online' ? 'behind' : 'offline');
   }
 
   /** Puts `command` (already keyed) in the outbox; flushes at once when online. */
-  private queue(command: ChatCommand): ChatSendResult {
+  private queue(command: ChatCommand, why: QueuedWhy): ChatSendResult {
     const item = this.outbox.add(command, this.now());
     if (this.stateValue.state === 'online') this.flushOutbox();
-    return { sent: false, queued: item };
+    return { sent: false, queued: item, why };
   }
 
   // ------------------------------------------------------------ connection internals

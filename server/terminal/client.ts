@@ -14,6 +14,7 @@ import {
   withServer,
   type ConnectionState,
   type OutboxItem,
+  type QueuedWhy,
   type SocketEvents,
   type SocketFactory,
 } from '../client';
@@ -93,9 +94,8 @@ export class TerminalClient {
   private readonly finished = new Promise<number>((resolve) => (this.finish = resolve));
   private readonly signalHandlers = new Map<NodeJS.Signals, () => void>();
   private terminalGone = false;
-  /** The outbox as last shown, and the items the server refused (not reported as sent). */
-  private outboxShown: OutboxItem[] = [];
-  private readonly outboxFailed = new Set<string>();
+  /** Why each item in the outbox waits (by localId), for the line printed when it goes out. */
+  private readonly queuedWhy = new Map<string, QueuedWhy>();
 
   constructor(options: TerminalOptions, io: TerminalIO) {
     this.options = options;
@@ -108,10 +108,10 @@ export class TerminalClient {
       (line: string) => complete(line, this.names),
       () => (this.terminalGone = true),
     );
-    this.session = new ChatSession({ createSocket: this.socketFactory() });
+    this.session = new ChatSession({ createSocket: this.socketFactory(), requestTimeoutMs: REPLY_TIMEOUT_MS });
     this.session.onEvent((event) => this.onEvent(event));
     this.session.onState((state) => this.onState(state));
-    this.session.onOutbox((items) => this.onOutbox(items));
+    this.session.onOutboxSent((item) => this.onOutboxSent(item));
     this.session.onOutboxFailure((item, error) => this.onOutboxFailure(item, error));
   }
 
@@ -403,8 +403,8 @@ export class TerminalClient {
         this.names.learnResult(command.type, outcome.result);
         this.printRendered(renderResult(command.type, outcome.result as ResultOf<typeof command.type>, this.linkBase));
       } else {
-        const waiting = this.session.pendingOutbox.length;
-        this.notice(`Not connected: ${describeItem(outcome.queued)} waits in the outbox (${waiting} waiting) and goes out when the connection is back.`);
+        this.queuedWhy.set(outcome.queued.localId, outcome.why);
+        this.notice(queuedNotice(outcome.queued, outcome.why, this.session.pendingOutbox.length));
       }
     } catch (err) {
       this.printRendered(renderError(toProtocolError(err).toWire()));
@@ -495,21 +495,20 @@ export class TerminalClient {
     this.startChat();
   }
 
-  private onOutbox(items: OutboxItem[]): void {
-    const now = new Set(items.map((i) => i.localId));
-    const gone = this.outboxShown.filter((i) => !now.has(i.localId));
-    this.outboxShown = items;
-    // A refusal is reported right after this change (onOutboxFailure); only the rest went out.
-    queueMicrotask(() => {
-      for (const item of gone) {
-        if (this.outboxFailed.delete(item.localId)) continue;
-        if (this.session.state.state === 'online') this.notice(`Sent ${describeItem(item)} (queued while offline).`);
-      }
-    });
+  /**
+   * An outbox item the server accepted: one line, whether it was stored now or,
+   * for a resend whose first reply was lost, the first time (the server answers
+   * that repeat with the stored message and delivers nothing again).
+   */
+  private onOutboxSent(item: OutboxItem): void {
+    const why = this.queuedWhy.get(item.localId) ?? 'offline';
+    this.queuedWhy.delete(item.localId);
+    const how = why === 'no-reply' || why === 'dropped' ? 'sent again after the reply was lost; stored once' : 'queued while offline';
+    this.notice(`Sent ${describeItem(item)} (${how}).`);
   }
 
   private onOutboxFailure(item: OutboxItem, error: WireError): void {
-    this.outboxFailed.add(item.localId);
+    this.queuedWhy.delete(item.localId);
     this.printRendered(renderError({ ...error, message: `${error.message} (${describeItem(item)}, queued while offline, was not sent)` }));
   }
 
@@ -610,6 +609,25 @@ function unreachableMessage(url: string, typed: string, err: unknown): string {
   const guessedTls = url.startsWith('wss://') && !/^[a-z][a-z0-9+.-]*:\/\//i.test(typed.trim());
   const hint = guessedTls ? ` If that server has no TLS, type ws://${typed.trim()} instead.` : '';
   return `Cannot reach the chat server at ${url}: ${why}.${hint}`;
+}
+
+/** How long a command waits for its reply before TIMEOUT, in ms (the client library's default). */
+const REPLY_TIMEOUT_MS = 15_000;
+
+/** The notice for a chat message that went to the outbox instead of being answered, by why it waits. */
+function queuedNotice(item: OutboxItem, why: QueuedWhy, waiting: number): string {
+  const what = `${describeItem(item)} waits in the outbox (${waiting} waiting)`;
+  const once = 'it goes out again with the same key, so the server stores it once';
+  switch (why) {
+    case 'no-reply':
+      return `No reply from the server in ${REPLY_TIMEOUT_MS / 1000} s: ${what}; ${once}.`;
+    case 'dropped':
+      return `The connection dropped before the server answered: ${what}; ${once}, when the connection is back.`;
+    case 'behind':
+      return `${what[0]?.toUpperCase()}${what.slice(1)} and goes out after the messages before it.`;
+    default:
+      return `Not connected: ${what} and goes out when the connection is back.`;
+  }
 }
 
 function describeItem(item: OutboxItem): string {

@@ -1,7 +1,7 @@
 // Conversation actions: open (and load history), page back, send, mark read,
 // and the "Offline messages" list.
 import { ErrorCode, MAX_PAGE_SIZE, type Delivery, type ResultOf } from '../../../server/protocol';
-import type { SendCommand, SendResult } from '../client/client';
+import type { ChatReply, QueuedWhy, SendCommand } from '../client/client';
 import { toWireError } from '../client/errors';
 import { conversations, directKey, entryFromMessage, localEntry, type Conversation, type DeliveryState, type Entry } from '../state/conversations.svelte';
 import { compose } from '../state/compose.svelte';
@@ -88,16 +88,6 @@ export async function loadOlder(c: Conversation): Promise<void> {
   }
 }
 
-/** Fetches the newest page again (after messages left the outbox) and merges it. */
-export async function refreshLatest(c: Conversation): Promise<void> {
-  try {
-    const result = await client().request(historyCommand(c, null));
-    c.merge(result.messages.map((m) => entryFromMessage(m, me())));
-  } catch {
-    // The local "sent" entry stays; the next page load fixes it.
-  }
-}
-
 function commandFor(c: Conversation, text: string, replyTo?: number): SendCommand {
   const reply = replyTo === undefined ? {} : { replyTo };
   if (c.kind === 'everyone') return { type: 'broadcast', text, ...reply };
@@ -105,25 +95,29 @@ function commandFor(c: Conversation, text: string, replyTo?: number): SendComman
   return { type: 'message', to: c.name, text, ...reply };
 }
 
-/** Delivery state of a sent message from the server's reply. */
-function describeSent(command: SendCommand, outcome: Extract<SendResult, { sent: true }>): Entry {
+/**
+ * The entry of a sent message, with its delivery state, from the server's reply
+ * (sent now, or from the outbox: then possibly a repeat's reply, the message
+ * stored the first time, which merges into its entry by id if already shown).
+ */
+export function describeSent(command: SendCommand, reply: ChatReply): Entry {
   let state: DeliveryState = 'delivered';
   let detail: string | null = null;
   if (command.type === 'message') {
-    const r = outcome.result as ResultOf<'message'>;
+    const r = reply as ResultOf<'message'>;
     if (r.queued) {
       state = 'queued';
       detail = `${profiles.displayName(command.to)} is offline: delivered when they sign in`;
     }
   } else if (command.type === 'broadcast') {
-    const r = outcome.result as ResultOf<'broadcast'>;
+    const r = reply as ResultOf<'broadcast'>;
     detail = `Reached ${r.delivered} online user${r.delivered === 1 ? '' : 's'}`;
     if (r.blockedBy > 0) {
       state = 'partial';
       detail += `; ${r.blockedBy} have blocked you`;
     }
   } else {
-    const r = outcome.result as ResultOf<'message-group'>;
+    const r = reply as ResultOf<'message-group'>;
     const parts: string[] = [];
     if (r.queued.length > 0) {
       state = 'queued';
@@ -135,8 +129,16 @@ function describeSent(command: SendCommand, outcome: Extract<SendResult, { sent:
     }
     detail = parts.length > 0 ? parts.join('; ') : null;
   }
-  return { ...entryFromMessage(outcome.result.message, me()), state, detail };
+  return { ...entryFromMessage(reply.message, me()), state, detail };
 }
+
+/** The result line of a message that went to the outbox, by why it waits (a lost reply may have been stored: its resend is stored once). */
+const QUEUED_LINE: Record<QueuedWhy, string> = {
+  offline: 'Offline: the message waits in the outbox and goes out on reconnect.',
+  behind: 'The message waits in the outbox behind earlier ones and goes out after them.',
+  'no-reply': 'No reply from the server: the message waits in the outbox and goes out again at once; it is stored once.',
+  dropped: 'The connection dropped before the server answered: the message waits in the outbox and goes out again on reconnect; it is stored once.',
+};
 
 /**
  * Sends `command` and records the outcome in its conversation: delivered,
@@ -146,8 +148,8 @@ function describeSent(command: SendCommand, outcome: Extract<SendResult, { sent:
 export async function sendCommand(c: Conversation, command: SendCommand): Promise<{ ok: boolean; line: string }> {
   try {
     const outcome = await client().send(command);
-    if (!outcome.sent) return { ok: true, line: 'Offline: the message waits in the outbox and goes out on reconnect.' };
-    const entry = describeSent(command, outcome);
+    if (!outcome.sent) return { ok: true, line: QUEUED_LINE[outcome.why] };
+    const entry = describeSent(command, outcome.result);
     c.merge([entry]);
     return { ok: true, line: entry.detail ?? 'Delivered.' };
   } catch (err) {

@@ -1,7 +1,7 @@
 // Sign-in lifecycle: startup (pick up a remembered session), sign in, register,
 // sign out, and keeping state in step with the connection and the outbox.
 import { ErrorCode, type EventFrame, type WireError } from '../../../server/protocol';
-import type { ChatClient, ConnectionState, OutboxItem, SignInRequest, SignInResult } from '../client/client';
+import type { ChatClient, ChatReply, ConnectionState, OutboxItem, SignInRequest, SignInResult } from '../client/client';
 import { toWireError } from '../client/errors';
 import { handleEvent } from '../events';
 import { blocks } from '../state/blocks.svelte';
@@ -18,7 +18,7 @@ import { receipts } from '../state/receipts.svelte';
 import { resetProfileLookups } from './profiles';
 import { session } from '../state/session.svelte';
 import { isNarrow, ui } from '../state/ui.svelte';
-import { refreshLatest, openConversation } from './chat';
+import { describeSent, openConversation } from './chat';
 import { client, setClient } from './client-ref';
 import { loadReceipts, refreshConversations } from './conversations';
 import { describeError } from './describe-error';
@@ -58,44 +58,35 @@ function onState(state: ConnectionState): void {
   }
 }
 
-/** Refusals reported by onOutboxFailure, by localId, read once the removal is processed. */
-const refused = new Map<string, WireError>();
-
-function onOutboxFailure(item: OutboxItem, error: WireError): void {
-  refused.set(item.localId, error);
+/** True while outbox reports concern the signed-in user (not a sign-out clearing it). */
+function outboxReportsApply(): boolean {
+  return session.username !== null && !signingOut;
 }
 
+/** The outbox's items as they stand; what left it is reported by onOutboxSent / onOutboxFailure. */
 function onOutbox(items: OutboxItem[]): void {
-  const previous = outbox.items;
   outbox.items = items;
+}
+
+/**
+ * A message from the outbox that the server accepted: its "waiting" row became
+ * this stored message. Merged by message id, so a resend whose first reply was
+ * lost (the server answers with the message it stored then) shows once, even if
+ * that message is already on screen (a history page brought it).
+ */
+function onOutboxSent(item: OutboxItem, reply: ChatReply): void {
+  if (!outboxReportsApply()) return;
+  conversations.ensure(keyOfCommand(item.command)).merge([describeSent(item.command, reply)]);
+}
+
+/** A message from the outbox that the server refused: shown once, in its row; screen readers hear it. */
+function onOutboxFailure(item: OutboxItem, error: WireError): void {
   const me = session.username;
-  if (me === null || signingOut || connection.current.state !== 'online') return;
-  const left = previous.filter((p) => !items.some((i) => i.localId === p.localId));
-  if (left.length === 0) return;
-  // The client reports a refusal right after the removal; wait for it before
-  // deciding whether an item that left the outbox was sent or refused.
-  queueMicrotask(() => {
-    const touched = new Set<string>();
-    for (const item of left) {
-      const key = keyOfCommand(item.command);
-      const error = refused.get(item.localId);
-      refused.delete(item.localId);
-      if (error) {
-        const text = describeError(error);
-        // Shown once: in the message row; screen readers hear it.
-        conversations.ensure(key).merge([localEntry(me, item.command.text ?? '', error.code === ErrorCode.BLOCKED ? 'blocked' : 'failed', text)]);
-        notices.alert(text);
-        continue;
-      }
-      // Sent: show it at once, then fetch the newest page so it gets its real id and time.
-      conversations.ensure(key).merge([localEntry(me, item.command.text ?? '', 'sent', 'Sent when the connection came back')]);
-      touched.add(key);
-    }
-    for (const key of touched) {
-      const c = conversations.get(key);
-      if (c) void refreshLatest(c);
-    }
-  });
+  if (me === null || !outboxReportsApply()) return;
+  const text = describeError(error);
+  const state = error.code === ErrorCode.BLOCKED ? 'blocked' : 'failed';
+  conversations.ensure(keyOfCommand(item.command)).merge([localEntry(me, item.command.text ?? '', state, text)]);
+  notices.alert(text);
 }
 
 function resetAll(): void {
@@ -119,6 +110,7 @@ export async function start(chatClient: ChatClient): Promise<void> {
   chatClient.onState(onState);
   chatClient.onOutbox(onOutbox);
   chatClient.onOutboxFailure(onOutboxFailure);
+  chatClient.onOutboxSent(onOutboxSent);
   session.server = chatClient.defaultServer();
   session.restoring = true;
   early = [];

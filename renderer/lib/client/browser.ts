@@ -8,7 +8,7 @@
 import { ErrorCode, ProtocolError, type Command, type CommandOf, type EventFrame, type ResultOf } from '../../../server/protocol';
 import { ChatSession, httpOrigin, isLoopbackHost, toWebSocketUrl } from '../../../server/client';
 import type { WireError } from '../../../server/protocol';
-import type { ChatClient, ConnectionState, OutboxItem, SignInRequest, SignInResult } from './client';
+import type { ChatClient, ChatReply, ConnectionState, OutboxItem, SignInRequest, SignInResult } from './client';
 import { domSocket } from './dom-socket';
 import { createAccount, withServer } from './one-shot';
 
@@ -61,6 +61,7 @@ export function createBrowserClient(): ChatClient {
   const states = new Set<(s: ConnectionState) => void>();
   const outboxes = new Set<(items: OutboxItem[]) => void>();
   const failures = new Set<(item: OutboxItem, error: WireError) => void>();
+  const sent = new Set<(item: OutboxItem, reply: ChatReply) => void>();
   session.onState((s: ConnectionState) => {
     lastState = s;
     for (const l of states) l(s);
@@ -71,6 +72,9 @@ export function createBrowserClient(): ChatClient {
   });
   session.onOutboxFailure((item: OutboxItem, error: WireError) => {
     for (const l of failures) l(item, error);
+  });
+  session.onOutboxSent((item: OutboxItem, reply: ChatReply) => {
+    for (const l of sent) l(item, reply);
   });
 
   let signedInTo: string | null = null;
@@ -176,6 +180,10 @@ export function createBrowserClient(): ChatClient {
     onOutboxFailure: (listener) => {
       failures.add(listener);
       return () => void failures.delete(listener);
+    },
+    onOutboxSent: (listener) => {
+      sent.add(listener);
+      return () => void sent.delete(listener);
     },
     // The tab title carries the count in the browser (see App.svelte).
     setUnread: () => undefined,

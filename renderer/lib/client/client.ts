@@ -2,9 +2,9 @@
 // Electron IPC (electron.ts) or a WebSocket straight from the page (browser.ts).
 // Failures are thrown as ProtocolError (code, message, retryAfter in seconds).
 import type { Command, EventFrame, ResultOf, WireError } from '../../../server/protocol';
-import type { ConnectionState, HostStatus, OutboxItem, SendResult, SignInRequest, SignInResult } from '../../../main/ipc/contract';
+import type { ChatReply, ConnectionState, HostStatus, OutboxItem, QueuedWhy, SendResult, SignInRequest, SignInResult } from '../../../main/ipc/contract';
 
-export type { ConnectionState, HostStatus, OutboxItem, SendResult, SignInRequest, SignInResult };
+export type { ChatReply, ConnectionState, HostStatus, OutboxItem, QueuedWhy, SendResult, SignInRequest, SignInResult };
 
 /** Chat commands that may wait in the outbox while offline. */
 export type SendCommand = OutboxItem['command'];
@@ -69,6 +69,12 @@ export interface ChatClient {
    * already left the outbox (onOutbox fired first). Returns unsubscribe.
    */
   onOutboxFailure(listener: (item: OutboxItem, error: WireError) => void): () => void;
+  /**
+   * An outbox item the server accepted when it was flushed, with the reply: the
+   * stored message (for a resend whose first reply was lost, the message stored
+   * the first time, same id). It has already left the outbox. Returns unsubscribe.
+   */
+  onOutboxSent(listener: (item: OutboxItem, reply: ChatReply) => void): () => void;
   /**
    * The HTTP origin of the server signed in to (`http://host:4001`), where
    * /api/files lives; null before a sign-in.

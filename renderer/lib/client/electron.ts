@@ -3,7 +3,7 @@
 // into results or thrown ProtocolErrors and fans pushes out to listeners.
 import type { Command, EventFrame, ResultOf, WireError } from '../../../server/protocol';
 import { httpOrigin, toWebSocketUrl } from '../../../server/client';
-import type { ChatBridge, ConnectionState, IpcResult, OutboxItem, Push, PushChannel } from '../../../main/ipc/contract';
+import type { ChatBridge, ChatReply, ConnectionState, IpcResult, OutboxItem, Push, PushChannel } from '../../../main/ipc/contract';
 import type { ChatClient, HostControl } from './client';
 import { fromWireError } from './errors';
 import { createAccount, withServer } from './one-shot';
@@ -22,6 +22,7 @@ export function createElectronClient(bridge: ChatBridge): ChatClient {
   const states = new Set<Listener<ConnectionState>>();
   const outboxes = new Set<Listener<OutboxItem[]>>();
   const failures = new Set<(item: OutboxItem, error: WireError) => void>();
+  const sent = new Set<(item: OutboxItem, reply: ChatReply) => void>();
   let lastState: ConnectionState = { state: 'signed-out' };
   let lastOutbox: OutboxItem[] = [];
   const rememberHint = rememberHintFrom(bridge);
@@ -38,6 +39,9 @@ export function createElectronClient(bridge: ChatBridge): ChatClient {
     } else if (channel === 'outbox:failed') {
       const { item, error } = payload as Push['outbox:failed'];
       for (const l of failures) l(item, error);
+    } else if (channel === 'outbox:sent') {
+      const { item, reply } = payload as Push['outbox:sent'];
+      for (const l of sent) l(item, reply);
     }
   });
 
@@ -97,6 +101,10 @@ export function createElectronClient(bridge: ChatBridge): ChatClient {
     onOutboxFailure: (listener) => {
       failures.add(listener);
       return () => void failures.delete(listener);
+    },
+    onOutboxSent: (listener) => {
+      sent.add(listener);
+      return () => void sent.delete(listener);
     },
     setUnread: (count) => void bridge.setUnread(count).catch(() => undefined),
   };

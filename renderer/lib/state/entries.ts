@@ -72,7 +72,7 @@ function contentChanged(a: Entry, b: Entry): boolean {
   );
 }
 
-/** A message of mine that has no server id (failed, or sent from the outbox). */
+/** A message of mine that has no server id (refused, or failed to send). */
 export function localEntry(from: string, text: string, state: DeliveryState, detail: string | null): Entry {
   return { key: `l${++localCounter}`, id: null, from, text, ts: Date.now(), mine: true, offline: false, state, detail };
 }
@@ -111,10 +111,10 @@ function mergeSorted(a: readonly Entry[], b: readonly Entry[]): Entry[] {
 /**
  * Merges `incoming` into the sorted `current` list, de-duplicated by server id.
  * An entry already shown keeps its place and gains a delivery state it lacked
- * (and takes the incoming content when that differs: edited, deleted, reactions);
- * a local "sent" twin of an incoming message of mine (same text, sent from the
- * outbox) is replaced by the real one. `known` maps the ids in `current` to
- * their entries and is updated in place.
+ * (and takes the incoming content when that differs: edited, deleted, reactions):
+ * so the answer to a resend from the outbox (the message stored the first time,
+ * same id) never shows a second copy. `known` maps the ids in `current` to their
+ * entries and is updated in place.
  *
  * Returns null when nothing changed. Cost: O(log n) per state update plus one
  * array copy; appending or prepending a page never re-sorts the list, so a
@@ -154,23 +154,10 @@ export function mergeEntries(
   }
   if (added.length === 0 && updates.length === 0) return null;
 
-  let next: Entry[] = current.slice();
+  const next: Entry[] = current.slice();
   for (const u of updates) {
     const i = indexOf(next, u);
     if (i !== -1) next[i] = u;
-  }
-
-  let removed = false;
-  const realMine = added.filter((e) => e.id !== null && e.mine).map((e) => e.text);
-  if (realMine.length > 0) {
-    next = next.filter((e) => {
-      if (e.id !== null || e.state !== 'sent') return true;
-      const i = realMine.indexOf(e.text);
-      if (i === -1) return true;
-      realMine.splice(i, 1);
-      removed = true;
-      return false;
-    });
   }
 
   if (added.length === 0) return { entries: next, change: 'replace' };
@@ -178,7 +165,7 @@ export function mergeEntries(
   const first = next[0];
   const last = next.at(-1);
   if (!first || !last) return { entries: added, change: 'replace' };
-  if (byTime(added[0] as Entry, last) >= 0) return { entries: next.concat(added), change: removed ? 'replace' : 'append' };
-  if (byTime(added.at(-1) as Entry, first) < 0) return { entries: added.concat(next), change: removed ? 'replace' : 'prepend' };
+  if (byTime(added[0] as Entry, last) >= 0) return { entries: next.concat(added), change: 'append' };
+  if (byTime(added.at(-1) as Entry, first) < 0) return { entries: added.concat(next), change: 'prepend' };
   return { entries: mergeSorted(next, added), change: 'replace' };
 }

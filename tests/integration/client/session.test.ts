@@ -175,6 +175,8 @@ describe('ChatSession: a message whose reply was lost is delivered once', () => 
     await alice.session.signIn({ url: proxy.url, username: 'alice', password: USERS.alice });
     await signIn(bob.session, 'bob');
 
+    const answered: Array<{ key: string | undefined; id: number }> = [];
+    alice.session.onOutboxSent((item, reply) => answered.push({ key: item.command.clientKey, id: reply.message.id }));
     proxy.eatNextReplies();
     const sending = alice.session.send({ type: 'message', to: 'bob', text: 'sent directly' });
     await waitUntil(() => bob.texts().includes('sent directly') && proxy.eaten > 0, 'the message stored and its reply dropped');
@@ -184,6 +186,9 @@ describe('ChatSession: a message whose reply was lost is delivered once', () => 
     expect(outcome.sent === false && outcome.queued.command.clientKey).toMatch(/^[0-9a-f]{32}$/);
 
     await waitUntil(() => alice.session.state.state === 'online' && alice.session.pendingOutbox.length === 0, 'the outbox to empty', 10_000);
+    // The resend's answer is reported with the message stored the first time (the id bob got).
+    const stored = bob.received.find((e) => e.message.text === 'sent directly');
+    expect(answered).toEqual([{ key: outcome.sent === false ? outcome.queued.command.clientKey : '', id: stored?.message.id }]);
     await alice.session.send({ type: 'message', to: 'bob', text: 'marker' });
     await waitUntil(() => bob.texts().includes('marker'), 'the marker');
     expect(await copiesAtBob(bob, 'sent directly')).toEqual({ live: 1, history: 1 });

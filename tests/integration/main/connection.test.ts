@@ -10,6 +10,7 @@ import { createCredentialStore, type CredentialStore } from '../../../main/crede
 import type { Push, PushChannel } from '../../../main/ipc/contract';
 import { ChatSession } from '../../../server/client';
 import { upload } from '../../helpers/files';
+import { ReplyDroppingProxy } from '../../helpers/reply-dropping-proxy';
 import { startTestServer, type TestServer } from '../../helpers/test-server';
 import { USERS } from '../../helpers/users';
 import { waitUntil } from '../../helpers/wait';
@@ -268,6 +269,38 @@ describe('Connection (main) against the real server', () => {
     expect(states.at(-1)).toBe('online');
     await bob.send({ type: 'message', to: 'alice', text: 'after restart' });
     await waitUntil(() => d.of('server:event').some((e) => e.event === 'message' && e.message.text === 'after restart'), 'live delivery');
+  });
+
+  it('a send whose reply is lost keeps its key through the outbox: stored once, the repeat answered with it and pushed to the renderer', async () => {
+    const proxy = new ReplyDroppingProxy({ host: '127.0.0.1', port: server.wsPort });
+    await proxy.open();
+    cleanups.push(() => proxy.close());
+    const d = await desktop();
+    await d.connection.signIn({ server: `127.0.0.1:${proxy.port}`, username: 'alice', password: USERS.alice, remember: false });
+    const bob = await peer('bob');
+    const bobGot: Array<{ id: number; text: string }> = [];
+    bob.onEvent((e) => {
+      if (e.event === 'message') bobGot.push({ id: e.message.id, text: e.message.text });
+    });
+
+    proxy.dropReplyContaining('stored, reply lost');
+    const outcome = await d.connection.send({ type: 'message', to: 'bob', text: 'stored, reply lost' });
+    expect(proxy.cuts).toBe(1);
+    expect(outcome).toMatchObject({ sent: false, queued: { command: { text: 'stored, reply lost', clientKey: expect.stringMatching(/^[0-9a-f]{32}$/) } } });
+    const key = outcome.sent ? '' : outcome.queued.command.clientKey;
+
+    await waitUntil(() => d.of('outbox:sent').length === 1, 'the outbox flush to be answered', 10_000);
+    const stored = bobGot.find((m) => m.text === 'stored, reply lost');
+    const [answered] = d.of('outbox:sent');
+    expect(answered?.item.command.clientKey).toBe(key);
+    expect(answered?.reply.message).toMatchObject({ id: stored?.id, text: 'stored, reply lost', from: 'alice', to: 'bob' });
+    expect(d.of('outbox:changed').map((o) => o.length)).toEqual([1, 0]);
+
+    await d.connection.send({ type: 'message', to: 'bob', text: 'marker' });
+    await waitUntil(() => bobGot.some((m) => m.text === 'marker'), 'the marker');
+    expect(bobGot.filter((m) => m.text === 'stored, reply lost')).toHaveLength(1);
+    const history = await bob.request({ type: 'history', with: 'alice' });
+    expect(history.messages.filter((m) => m.text === 'stored, reply lost')).toHaveLength(1);
   });
 
   it('chat requests need a connection; refusals keep their wire code', async () => {

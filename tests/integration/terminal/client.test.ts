@@ -12,6 +12,7 @@ import type { EventOf } from '../../../server/protocol';
 import { upload } from '../../helpers/files';
 import { SGR, spawnInPty, type PtySession } from '../../helpers/pty';
 import { startTestServer, type TestServer } from '../../helpers/test-server';
+import { ReplyDroppingProxy } from '../../helpers/reply-dropping-proxy';
 import { passwordOf } from '../../helpers/users';
 import { waitUntil } from '../../helpers/wait';
 
@@ -36,14 +37,14 @@ afterAll(async () => {
 });
 
 /** The client in a pseudo-terminal, with a config dir of its own and no keychain unless asked. */
-async function client(args: string[] = [], env: NodeJS.ProcessEnv = { NO_COLOR: '1' }, size: { cols?: number; rows?: number } = {}) {
+async function client(args: string[] = [], env: NodeJS.ProcessEnv = { NO_COLOR: '1' }, size: { cols?: number; rows?: number } = {}, url = server.wsUrl) {
   const configDir = await mkdtemp(path.join(configRoot, 'cfg-'));
   const baseEnv: NodeJS.ProcessEnv = { ...process.env };
   delete baseEnv.NO_COLOR;
   delete baseEnv.FORCE_COLOR;
   // Node counts a terminal under CI=true as two-coloured (tty.getColorDepth); a person's terminal is not.
   delete baseEnv.CI;
-  const session = spawnInPty([server.wsUrl, '--config-dir', configDir, '--no-keychain', ...args], { env: { ...baseEnv, ...env }, ...size });
+  const session = spawnInPty([url, '--config-dir', configDir, '--no-keychain', ...args], { env: { ...baseEnv, ...env }, ...size });
   ptys.push(session);
   return session;
 }
@@ -240,5 +241,64 @@ describe('terminal client', { timeout: 90_000 }, () => {
     expect(rows.findIndex((r) => r.endsWith('after the restart 1'))).toBeLessThan(rows.findIndex((r) => r.endsWith('after the restart 2')));
     term.type('\x03');
     expect((await term.waitForExit()).code).toBe(0);
+  });
+
+  describe('a message the server stored but whose reply was lost', () => {
+    let proxy: ReplyDroppingProxy;
+    afterEach(async () => {
+      await proxy.close();
+    });
+
+    /** Alice in the terminal, talking to the server through the proxy; bob on the library. */
+    async function throughProxy() {
+      proxy = new ReplyDroppingProxy({ host: '127.0.0.1', port: server.wsPort });
+      await proxy.open();
+      const bob = await person('bob');
+      const term = await client(['--user', 'alice'], { NO_COLOR: '1' }, {}, `ws://127.0.0.1:${proxy.port}/ws`);
+      await signIn(term, 'alice', { prompted: false });
+      return { bob, term };
+    }
+
+    /** After a marker message reaches bob (so any second copy would have come first): the copies of `text` at bob, and the "Sent" lines about it. */
+    async function afterMarker(bob: Awaited<ReturnType<typeof person>>, term: PtySession, text: string) {
+      term.type('message bob marker\r');
+      await waitUntil(() => bob.received.some((m) => m.message.text === 'marker'), 'the marker at bob');
+      await term.waitFor('Sent to bob.');
+      const history = await bob.session.request({ type: 'history', with: 'alice' });
+      const rows = await term.rows();
+      return {
+        live: bob.received.filter((m) => m.message.text === text).length,
+        history: history.messages.filter((m) => m.text === text).length,
+        sentLines: count(rows, new RegExp(`Sent your message to bob "${text}"`)),
+      };
+    }
+
+    it('the connection drops before the reply: says so, resends on reconnect, prints "Sent" once, stored once', async () => {
+      const { bob, term } = await throughProxy();
+      proxy.dropReplyContaining('lost with the line');
+      term.type('message bob lost with the line\r');
+      await term.waitFor('* The connection dropped before the server answered: your message to bob "lost with the line" waits in the outbox (1 waiting);');
+      await term.waitFor('* Reconnected.', 'alice to reconnect', 20_000);
+      await term.waitFor('* Sent your message to bob "lost with the line" (sent again after the reply was lost; stored once).');
+      expect(await afterMarker(bob, term, 'lost with the line')).toEqual({ live: 1, history: 1, sentLines: 1 });
+      const rows = await term.rows();
+      expect(count(rows, /Not connected:/)).toBe(0);
+      term.type('\x03');
+      expect((await term.waitForExit()).code).toBe(0);
+    });
+
+    it('no reply in 15 s while connected: says so (not "Not connected"), resends at once, prints "Sent" once, stored once', async () => {
+      const { bob, term } = await throughProxy();
+      proxy.swallowReplyContaining('never answered');
+      term.type('message bob never answered\r');
+      await waitUntil(() => bob.received.some((m) => m.message.text === 'never answered') && proxy.cuts === 1, 'stored, its reply swallowed');
+      await term.waitFor('* No reply from the server in 15 s: your message to bob "never answered" waits in the outbox (1 waiting);', 'the timeout', 25_000);
+      await term.waitFor('* Sent your message to bob "never answered" (sent again after the reply was lost; stored once).');
+      expect(await afterMarker(bob, term, 'never answered')).toEqual({ live: 1, history: 1, sentLines: 1 });
+      const rows = await term.rows();
+      expect(count(rows, /Not connected:/)).toBe(0);
+      term.type('\x03');
+      expect((await term.waitForExit()).code).toBe(0);
+    });
   });
 });

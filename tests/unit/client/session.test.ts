@@ -364,7 +364,7 @@ describe('ChatSession with a scripted server', () => {
     expect(clientKey).toMatch(/^[0-9a-f]{32}$/);
     t.socket(0).drop();
     const outcome = await lost;
-    expect(outcome).toMatchObject({ sent: false, queued: { command: { type: 'message', text: 'lost reply', clientKey } } });
+    expect(outcome).toMatchObject({ sent: false, why: 'dropped', queued: { command: { type: 'message', text: 'lost reply', clientKey } } });
     await t.timers.advance(100);
     t.socket(1).accept();
     await flush();
@@ -378,21 +378,36 @@ describe('ChatSession with a scripted server', () => {
     const slow = t.session.send({ type: 'broadcast', text: 'slow' });
     const slowKey = (t.socket(1).last() as { clientKey?: string }).clientKey;
     await t.timers.advance(5000);
-    expect(await slow).toMatchObject({ sent: false, queued: { command: { clientKey: slowKey } } });
+    expect(await slow).toMatchObject({ sent: false, why: 'no-reply', queued: { command: { clientKey: slowKey } } });
     await flush();
     expect(t.socket(1).last()).toMatchObject({ type: 'broadcast', text: 'slow', clientKey: slowKey });
 
     // A refusal is not a lost reply: it rejects as before.
+    const answered: Array<{ text: string | undefined; id: number }> = [];
+    t.session.onOutboxSent((item, reply) => answered.push({ text: item.command.text, id: reply.message.id }));
     t.socket(1).reply(t.socket(1).last().id, {
       message: { ...message(7, 'slow'), kind: 'broadcast', from: 'alice', to: undefined },
       delivered: 1,
       blockedBy: 0,
     });
     await flush();
+    // The outbox reports the resend's answer, the stored message.
+    expect(answered).toEqual([{ text: 'slow', id: 7 }]);
     const refused = t.session.send({ type: 'message', to: 'mallory', text: 'no' });
     t.socket(1).fail(t.socket(1).last().id, 'BLOCKED');
     await expect(refused).rejects.toMatchObject({ code: 'BLOCKED' });
     expect(t.session.pendingOutbox).toEqual([]);
+
+    // Offline: 'offline'; online behind an outbox item still being sent: 'behind'.
+    t.socket(1).drop();
+    expect(await t.session.send({ type: 'message', to: 'bob', text: 'typed offline' })).toMatchObject({ sent: false, why: 'offline' });
+    await t.timers.advance(1000);
+    t.socket(2).accept();
+    await flush();
+    t.socket(2).replyLogin();
+    await flush();
+    expect(t.socket(2).last()).toMatchObject({ type: 'message', text: 'typed offline' });
+    expect(await t.session.send({ type: 'message', to: 'bob', text: 'typed after' })).toMatchObject({ sent: false, why: 'behind' });
   });
 
   it('a shutdown event triggers a reconnect; INVALID_TOKEN ends in offline', async () => {

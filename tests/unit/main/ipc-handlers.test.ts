@@ -38,7 +38,7 @@ function recordingRoutes() {
     'session:sign-out': rec('session:sign-out', undefined),
     'session:retry': rec('session:retry', undefined),
     'chat:request': rec('chat:request', { users: ['bob'] }),
-    'chat:send': rec('chat:send', { sent: false, queued: { localId: 'l1', command: { type: 'broadcast', text: 'x' }, createdAt: 1 } }),
+    'chat:send': rec('chat:send', { sent: false, queued: { localId: 'l1', command: { type: 'broadcast', text: 'x' }, createdAt: 1 }, why: 'offline' }),
     'host:start': rec('host:start', { running: true, tcpPort: 4000, wsPort: 4001, addresses: [], advertisedAs: null, tlsFingerprint: null }),
     'host:stop': rec('host:stop', { running: false, tcpPort: null, wsPort: null, addresses: [], advertisedAs: null, tlsFingerprint: null }),
     'host:status': rec('host:status', { running: false, tcpPort: null, wsPort: null, addresses: [], advertisedAs: null, tlsFingerprint: null }),

@@ -132,6 +132,8 @@ describe('preload bridge', () => {
       error: { code: 'BLOCKED', message: 'blocked' },
     };
     ipc.emit('outbox:failed', refused);
+    const answered = { item: refused.item, reply: { message: { id: 42, kind: 'private', from: 'alice', to: 'bob', text: 'hi', ts: 5 }, queued: false } };
+    ipc.emit('outbox:sent', answered);
     ipc.emit('link:open', { kind: 'join', server: 'chat.lan:4001' });
     ipc.emit('discovery:servers', []);
     ipc.emit('updates:status', { state: 'checking' });
@@ -140,6 +142,7 @@ describe('preload bridge', () => {
       ['outbox:changed', []],
       ['server:event', { type: 'event', event: 'shutdown', reason: 'bye' }],
       ['outbox:failed', refused],
+      ['outbox:sent', answered],
       ['link:open', { kind: 'join', server: 'chat.lan:4001' }],
       ['discovery:servers', []],
       ['updates:status', { state: 'checking' }],
@@ -147,6 +150,6 @@ describe('preload bridge', () => {
     off();
     expect(ipc.count()).toBe(0);
     ipc.emit('connection:state', { state: 'signed-out' });
-    expect(got).toHaveLength(7);
+    expect(got).toHaveLength(8);
   });
 });

@@ -9,7 +9,7 @@ function msg(id: number, ts = id * 1000, extra: Partial<Entry> = {}): Entry {
   return { key: `m${id}`, id, from: 'bob', text: `text ${id}`, ts, mine: false, offline: false, state: null, detail: null, ...extra };
 }
 
-function local(n: number, text: string, ts: number, state: Entry['state'] = 'sent'): Entry {
+function local(n: number, text: string, ts: number, state: Entry['state'] = 'failed'): Entry {
   return { key: `l${n}`, id: null, from: 'me', text, ts, mine: true, offline: false, state, detail: null };
 }
 
@@ -65,13 +65,13 @@ describe('mergeEntries', () => {
     expect(list[2]).toMatchObject({ text: '', deleted: true });
   });
 
-  it('replaces a local "sent" twin with the real message once it arrives, and keeps failed ones', () => {
+  it('an answer for a message already shown (a resend from the outbox, same id) adds no copy: the entry gains its state', () => {
     const { list } = mergeAll([
-      [msg(1)],
-      [local(1, 'hello', 5000), local(2, 'refused', 5001, 'failed')],
-      [msg(9, 4000, { mine: true, from: 'me', text: 'hello' })],
+      [msg(1), msg(9, 4000, { mine: true, from: 'me', text: 'hello' }), local(2, 'refused', 5001, 'failed')],
+      [msg(9, 4000, { mine: true, from: 'me', text: 'hello', state: 'delivered' })],
     ]);
     expect(list.map((e) => e.key)).toEqual(['m1', 'm9', 'l2']);
+    expect(list[1]).toMatchObject({ state: 'delivered' });
   });
 
   it('property: any batches give one sorted list with every id once', () => {
