@@ -237,6 +237,8 @@ test("the sidebar's preview (and the conversation's accessible name) follows an 
   browser,
   chat,
 }) => {
+  // Four sign-ins and a dozen round trips: about 40 s on a quiet 2-core machine, more under load.
+  test.setTimeout(120_000);
   const alice = await signedIn(browser, chat, 'alice');
   const bob = await signedIn(browser, chat, 'bob');
   await openDirectChat(alice.page, 'bob');
