@@ -124,16 +124,24 @@ export type Reaction = z.infer<typeof Reaction>;
 /** A keycap emoji (1️⃣, #️⃣, *️⃣): a digit or sign, an optional VS16, the combining keycap. */
 const KEYCAP = /[0-9#*]\ufe0f?\u20e3/gu;
 
+/** Joiners and selectors that only shape the symbols around them: never an emoji on their own. */
+const EMOJI_JOINERS = /\u200d|\ufe0f|\u20e3/g;
+
 /**
  * A reaction: one emoji (a short run of emoji, or of other symbols; no letters,
- * digits, spaces or control characters outside a keycap), at most
+ * digits, spaces or control characters outside a keycap, and at least one
+ * symbol or keycap, so a lone joiner is no reaction), at most
  * MAX_EMOJI_LENGTH UTF-16 units and MAX_EMOJI_GRAPHEMES grapheme.
  */
 export const Emoji = z
   .string()
   .min(1, 'must not be empty')
-  .max(MAX_EMOJI_LENGTH, `must be at most ${MAX_EMOJI_LENGTH} characters`)
-  .refine((s) => !/[\p{L}\p{N}\p{P}\p{Z}\p{C}]/u.test(s.replace(KEYCAP, '').replace(/\u200d|\ufe0f|\u20e3/g, '')), 'must be an emoji')
+  // UTF-16 units, not code points (what zod's max counts): the stored size of an emoji stays bounded.
+  .refine((s) => s.length <= MAX_EMOJI_LENGTH, `must be at most ${MAX_EMOJI_LENGTH} UTF-16 units`)
+  .refine((s) => {
+    const rest = s.replace(KEYCAP, '').replace(EMOJI_JOINERS, '');
+    return !/[\p{L}\p{N}\p{P}\p{Z}\p{C}]/u.test(rest) && (rest !== '' || s.replace(KEYCAP, '') !== s);
+  }, 'must be an emoji')
   .refine((s) => graphemeCount(s) <= MAX_EMOJI_GRAPHEMES, 'must be a single emoji');
 
 function graphemeCount(s: string): number {

@@ -120,7 +120,8 @@ for (const backend of backends) {
         { emoji: '❤️', users: ['carol'] },
       ]);
 
-      for (const emoji of ['', 'ok', '👍👍', ' ', '<b>', 'x'.repeat(40)]) {
+      // Nor is a lone joiner or variation selector (invisible), or one grapheme of more than 16 UTF-16 units.
+      for (const emoji of ['', 'ok', '👍👍', ' ', '<b>', 'x'.repeat(40), '\u200d', '\ufe0f', '\u20e3', '👨‍👩‍👧‍👦‍👦‍👦']) {
         expect((await bob.expectError({ type: 'react', messageId: message.id, emoji })).code, emoji).toBe('BAD_REQUEST');
       }
       // A family emoji (one grapheme of several code points) is one emoji.
