@@ -7,7 +7,7 @@ export const PROTOCOL_VERSION = 1;
 /** Longest TCP line or WebSocket frame the server accepts, in bytes (64 KiB). */
 export const MAX_FRAME_BYTES = 64 * 1024;
 
-/** Longest chat message text, in characters (UTF-16 code units). */
+/** Longest chat message text, in characters (Unicode code points, as the schema's max counts them: an emoji is one). */
 export const MAX_TEXT_LENGTH = 4000;
 
 /** Longest password accepted, in characters. */

@@ -40,6 +40,17 @@ const LONE_SURROGATE_MESSAGE = 'must be valid Unicode (no unpaired surrogates)';
  */
 export const NewPassword = Password.refine((s) => !LONE_SURROGATE.test(s), LONE_SURROGATE_MESSAGE);
 
+const SURROGATE_PAIR = /[\uD800-\uDBFF][\uDC00-\uDFFF]/g;
+
+/**
+ * A text's length as the limits on chat text count it: in code points (an
+ * emoji is one, though two UTF-16 units), as zod's max does. Clients check
+ * MAX_TEXT_LENGTH with it, never with `.length`.
+ */
+export function characterCount(text: string): number {
+  return text.length - (text.match(SURROGATE_PAIR)?.length ?? 0);
+}
+
 /** Chat text: not blank, bounded, no NUL, valid Unicode. Line breaks are allowed (rendered as spaces on TCP). */
 export const Text = z
   .string()

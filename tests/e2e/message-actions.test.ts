@@ -49,6 +49,19 @@ test('edit from the actions menu and with ↑ in an empty composer; the other si
   await editor.fill('See you at 7, sorry');
   await editor.press('Enter');
   await expect(messageWithText(bob.page, 'See you at 7, sorry').getByTestId('edited')).toBeVisible();
+
+  // The limit counts characters as the server does (an emoji is one, though two UTF-16 units):
+  // 2,100 of them fit, in the editor as in the composer.
+  const emojis = '😀'.repeat(2100);
+  await composer.fill(emojis);
+  await expect(alice.page.getByRole('button', { name: 'Send' })).toBeEnabled();
+  await composer.press('Enter');
+  await expect(messageWithText(bob.page, emojis)).toBeVisible();
+  await composer.press('ArrowUp');
+  await editor.fill(`${emojis}!`);
+  await expect(editor).toHaveValue(`${emojis}!`);
+  await editor.press('Enter');
+  await expect(messageWithText(bob.page, `${emojis}!`).getByTestId('edited')).toBeVisible();
   await alice.context.close();
   await bob.context.close();
 });
