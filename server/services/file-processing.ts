@@ -22,7 +22,7 @@ const THUMBNAIL_SIZE = 480;
  * 2x screens there, and lists (30-36 CSS px) scale it down. A 128 px WebP is a
  * few KiB, against tens for the 480 px thumbnail avatars used before.
  */
-export const AVATAR_SIZE = 128;
+const AVATAR_SIZE = 128;
 
 /** Raster types shown inline and thumbnailed; anything else is a plain file. */
 export const IMAGE_TYPES: ReadonlySet<string> = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/avif']);

@@ -206,7 +206,11 @@ await describeWithServices('PostgreSQL store', ['postgres'], ({ postgresUrl }) =
   });
 
   it('step 15 adds files.avatar_hash: a picture set at version 14 keeps its file and profile, without an avatar picture until one is recorded', async () => {
-    const [hash, thumbHash, avatarHash] = ['content', 'thumbnail', 'avatar'].map((t) => createHash('sha256').update(t).digest('hex')) as [string, string, string];
+    const [hash, thumbHash, avatarHash] = ['content', 'thumbnail', 'avatar'].map((t) => createHash('sha256').update(t).digest('hex')) as [
+      string,
+      string,
+      string,
+    ];
     const { schema, drop } = await postgresSchemaAt(postgresUrl, 14, async (client) => {
       await client.query(`INSERT INTO names (name, kind) VALUES ('ann', 'user')`);
       await client.query("INSERT INTO users (username, name_key, password_hash, created_at) VALUES ('ann', 'ann', 'h', 1)");
@@ -221,7 +225,19 @@ await describeWithServices('PostgreSQL store', ['postgres'], ({ postgresUrl }) =
     const store = await openPostgresStore({ url: postgresUrl, schema });
     cleanups.push(() => store.close());
     expect(await store.files.getFiles(['AAAAAAAAAAAAAAAAAAAAAA'])).toEqual([
-      { id: 'AAAAAAAAAAAAAAAAAAAAAA', uploader: 'ann', name: 'me.png', size: 10, type: 'image/png', hash, width: 64, height: 48, thumbHash, avatarHash: null, createdAt: 1 },
+      {
+        id: 'AAAAAAAAAAAAAAAAAAAAAA',
+        uploader: 'ann',
+        name: 'me.png',
+        size: 10,
+        type: 'image/png',
+        hash,
+        width: 64,
+        height: 48,
+        thumbHash,
+        avatarHash: null,
+        createdAt: 1,
+      },
     ]);
     expect((await store.accounts.getProfiles(['ann']))[0]).toMatchObject({ avatar: 'AAAAAAAAAAAAAAAAAAAAAA' });
     expect(await store.files.setAvatarHash('AAAAAAAAAAAAAAAAAAAAAA', avatarHash)).toBe(true);

@@ -1599,7 +1599,19 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
     describe('files', () => {
       function fileRecord(id: string, uploader: string, content: string, createdAt = T0): FileRecord {
         const hash = createHash('sha256').update(content).digest('hex');
-        return { id, uploader, name: `${id}.txt`, size: content.length, type: 'text/plain', hash, width: null, height: null, thumbHash: null, avatarHash: null, createdAt };
+        return {
+          id,
+          uploader,
+          name: `${id}.txt`,
+          size: content.length,
+          type: 'text/plain',
+          hash,
+          width: null,
+          height: null,
+          thumbHash: null,
+          avatarHash: null,
+          createdAt,
+        };
       }
 
       async function readAll(stream: NodeJS.ReadableStream): Promise<string> {

@@ -405,7 +405,11 @@ describe('SQLite store specifics', () => {
       applyMigrations(raw, MIGRATIONS.slice(0, 18));
       raw.prepare("INSERT INTO users (username, name_key, password_hash, created_at) VALUES ('ann', 'ann', 'h', 0)").run();
       raw.prepare('INSERT INTO positions (username) VALUES (?)').run('ann');
-      const [hash, thumbHash, avatarHash] = ['content', 'thumbnail', 'avatar'].map((t) => createHash('sha256').update(t).digest('hex')) as [string, string, string];
+      const [hash, thumbHash, avatarHash] = ['content', 'thumbnail', 'avatar'].map((t) => createHash('sha256').update(t).digest('hex')) as [
+        string,
+        string,
+        string,
+      ];
       raw
         .prepare(
           `INSERT INTO files (id, uploader, name, size, type, hash, width, height, thumb_hash, created_at)
@@ -417,7 +421,19 @@ describe('SQLite store specifics', () => {
 
       const store = await openStore();
       expect(await store.files.getFiles(['AAAAAAAAAAAAAAAAAAAAAA'])).toEqual([
-        { id: 'AAAAAAAAAAAAAAAAAAAAAA', uploader: 'ann', name: 'me.png', size: 10, type: 'image/png', hash, width: 64, height: 48, thumbHash, avatarHash: null, createdAt: T0 },
+        {
+          id: 'AAAAAAAAAAAAAAAAAAAAAA',
+          uploader: 'ann',
+          name: 'me.png',
+          size: 10,
+          type: 'image/png',
+          hash,
+          width: 64,
+          height: 48,
+          thumbHash,
+          avatarHash: null,
+          createdAt: T0,
+        },
       ]);
       expect((await store.accounts.getProfiles(['ann']))[0]).toMatchObject({ avatar: 'AAAAAAAAAAAAAAAAAAAAAA' });
       expect(await store.files.setAvatarHash('AAAAAAAAAAAAAAAAAAAAAA', avatarHash)).toBe(true);
