@@ -238,8 +238,12 @@ export interface FileEndpoints {
   quotaLeft(user: string): Promise<number | null>;
   /** Stores an upload streamed from `body`; never buffers it whole. */
   upload(user: string, name: string, body: AsyncIterable<Uint8Array>): Promise<Attachment>;
-  /** The file (or its thumbnail) if the credentials reach it, else null (answered 404). */
-  open(id: string, variant: 'file' | 'thumbnail', access: { user: string } | { expires: number; signature: string }): Promise<DownloadableFile | null>;
+  /** The file (or its thumbnail, or its avatar picture) if the credentials reach it, else null (answered 404). */
+  open(
+    id: string,
+    variant: 'file' | 'thumbnail' | 'avatar',
+    access: { user: string } | { expires: number; signature: string },
+  ): Promise<DownloadableFile | null>;
 }
 
 /** The signed-in session of a client, as commands see it (services/session.ts implements it). */

@@ -239,8 +239,9 @@ export const DisplayName = z
 /**
  * How a person presents themselves. `displayName` null: show the username.
  * `avatarUrl`: a signed path on the HTTP port (like an attachment's `url`; the
- * image's thumbnail when it has one) that works until its signature expires,
- * or null: show initials.
+ * image's 128 px square avatar picture, or its thumbnail for a picture set
+ * before those were made) that works until its signature expires, or null:
+ * show initials.
  */
 export const UserProfile = z.object({
   username: Username,

@@ -16,6 +16,14 @@ import { ErrorCode, ProtocolError } from '../protocol';
  */
 const THUMBNAIL_SIZE = 480;
 
+/**
+ * Side of the square avatar picture, in pixels. The largest avatar the clients
+ * show is 64 CSS px (the web client's Settings); twice that keeps it sharp on
+ * 2x screens there, and lists (30-36 CSS px) scale it down. A 128 px WebP is a
+ * few KiB, against tens for the 480 px thumbnail avatars used before.
+ */
+const AVATAR_SIZE = 128;
+
 /** Raster types shown inline and thumbnailed; anything else is a plain file. */
 export const IMAGE_TYPES: ReadonlySet<string> = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/avif']);
 
@@ -89,4 +97,17 @@ export async function processImage(source: string, dir: string): Promise<Process
   } catch {
     return null;
   }
+}
+
+/**
+ * Writes to `target` the avatar picture of the image `source`: its centre,
+ * cropped square (sharp's `cover`), AVATAR_SIZE px a side, WebP; a smaller
+ * image gives a smaller square, never enlarged. The first frame of an animation.
+ */
+export async function makeAvatar(source: string, target: string): Promise<void> {
+  const { default: sharp } = await import('sharp');
+  const meta = await sharp(source).metadata();
+  // Stored images are upright already (processImage applied any orientation); one frame's height for animations.
+  const side = Math.min(AVATAR_SIZE, meta.width, meta.pageHeight ?? meta.height);
+  await sharp(source).rotate().resize(side, side, { fit: 'cover', position: 'centre' }).webp({ quality: 80 }).toFile(target);
 }

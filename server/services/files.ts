@@ -3,14 +3,16 @@
 // links), who may download what, and garbage collection of files no message
 // carries. HTTP is the transport's business; this service sees bytes and names.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { stat, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Logger } from '../log';
 import { ErrorCode, MAX_FILE_NAME_LENGTH, ProtocolError, type Attachment, type ChatMessage } from '../protocol';
 import type { BlobStore, FileQuota, FileRecord, FileStore } from '../store/file-store';
-import { IMAGE_TYPES, processImage, receiveLimited, sha256Of, sniffType } from './file-processing';
+import { IMAGE_TYPES, makeAvatar, processImage, receiveLimited, sha256Of, sniffType } from './file-processing';
 
 export interface FilePolicy {
   /** Largest upload, in bytes. */
@@ -36,12 +38,14 @@ export interface FileContent {
   read(start: number, end: number): Readable;
 }
 
-export type FileVariant = 'file' | 'thumbnail';
+/** What of a file a link names: its bytes, its thumbnail (images), or its small square avatar picture (pictures). */
+export type FileVariant = 'file' | 'thumbnail' | 'avatar';
 
 /** A download's credentials: a signed-in user, or a signed link. */
 export type FileAccess = { user: string } | { expires: number; signature: string };
 
-const THUMBNAIL_TYPE = 'image/webp';
+/** Thumbnails and avatar pictures are WebP. */
+const PREVIEW_TYPE = 'image/webp';
 
 /**
  * Bidirectional overrides, embeddings and isolates (as display names refuse
@@ -139,6 +143,9 @@ export class FileService {
         width: image?.width ?? null,
         height: image?.height ?? null,
         thumbHash,
+        // Made when the image becomes someone's picture (ensureAvatar), not here: most
+        // images are never a picture, and an upload stays one thumbnail's work.
+        avatarHash: null,
         createdAt: this.now(),
       };
       // The record first: garbage collection keeps any blob a record names. The quota
@@ -189,7 +196,8 @@ export class FileService {
   /**
    * Checks that `user` may take file `id` as their picture: they uploaded it
    * (UNKNOWN_FILE otherwise, as for a file that does not exist) and its sniffed
-   * type is an image (NOT_AN_IMAGE).
+   * type is an image (NOT_AN_IMAGE). Then makes its avatar picture, unless
+   * it has one (ensureAvatar), so the profile's link names the small picture.
    */
   async checkAvatar(user: string, id: string): Promise<FileRecord> {
     const [file] = await this.files.getFiles([id]);
@@ -199,12 +207,51 @@ export class FileService {
     if (!file.type.startsWith('image/')) {
       throw new ProtocolError(ErrorCode.NOT_AN_IMAGE, `A picture must be an image; "${file.name}" is ${file.type}`);
     }
-    return file;
+    return this.ensureAvatar(file);
   }
 
   /**
-   * Signed links for pictures, by file id, signed now: the thumbnail when the
-   * image has one (small, WebP), else the file. Ids that name no file are left out.
+   * `file` with its avatar picture (AVATAR_SIZE px square WebP) made and stored,
+   * unless it has one already. Made here, when an image first becomes a picture,
+   * rather than at upload: only pictures pay for it, and every node can make it,
+   * as it reads the original from the shared blob store. Images sharp could not
+   * read at upload (no thumbnail) get none and keep being served as they are.
+   *
+   * Order, as garbage collection needs it: the blob is stored, then the record
+   * names it, then the blob is checked again. Collection deletes a blob only
+   * when no record names it, so it can only have removed it before the record
+   * did; then it is stored once more.
+   */
+  private async ensureAvatar(file: FileRecord): Promise<FileRecord> {
+    if (file.thumbHash === null) return file;
+    if (file.avatarHash !== null && (await this.blobs.has(file.avatarHash))) return file;
+    const dir = await mkdtemp(join(tmpdir(), 'chat-avatar-'));
+    try {
+      const original = join(dir, 'original');
+      await pipeline(this.blobs.read(file.hash, 0, Math.max(0, file.size - 1)), createWriteStream(original, { mode: 0o600 }));
+      const picture = join(dir, 'avatar.webp');
+      try {
+        await makeAvatar(original, picture);
+      } catch (err) {
+        // The thumbnail stays the picture's link: a broken avatar must not refuse the profile change.
+        this.log.warn({ err, file: file.id }, 'could not make the avatar picture; the thumbnail serves instead');
+        return file;
+      }
+      const avatarHash = await sha256Of(picture);
+      await this.blobs.put(avatarHash, picture);
+      if (!(await this.files.setAvatarHash(file.id, avatarHash))) return file;
+      if (!(await this.blobs.has(avatarHash))) await this.blobs.put(avatarHash, picture);
+      return { ...file, avatarHash };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Signed links for pictures, by file id, signed now: the avatar picture when
+   * the image has one (AVATAR_SIZE px square), else the thumbnail (pictures set
+   * before avatar pictures existed, until set again), else the file. Ids that
+   * name no file are left out.
    */
   async pictureLinks(ids: readonly string[]): Promise<Map<string, string>> {
     const links = new Map<string, string>();
@@ -212,7 +259,8 @@ export class FileService {
     const expires = this.now() + this.policy.linkMs;
     const key = await this.linkKey();
     for (const r of await this.files.getFiles([...new Set(ids)])) {
-      links.set(r.id, r.thumbHash !== null ? this.signedPath(key, r.id, 'thumbnail', expires) : this.signedPath(key, r.id, 'file', expires));
+      const variant: FileVariant = r.avatarHash !== null ? 'avatar' : r.thumbHash !== null ? 'thumbnail' : 'file';
+      links.set(r.id, this.signedPath(key, r.id, variant, expires));
     }
     return links;
   }
@@ -230,9 +278,9 @@ export class FileService {
     });
   }
 
-  /** The path of a file (or its thumbnail) on the HTTP port, without credentials. */
+  /** The path of a file (or its thumbnail, or its avatar picture) on the HTTP port, without credentials. */
   static pathOf(id: string, variant: FileVariant): string {
-    return variant === 'file' ? `/api/files/${id}` : `/api/files/${id}/thumbnail`;
+    return variant === 'file' ? `/api/files/${id}` : `/api/files/${id}/${variant}`;
   }
 
   private signature(key: Buffer, id: string, variant: FileVariant, expires: number): string {
@@ -259,21 +307,21 @@ export class FileService {
       const given = Buffer.from(access.signature);
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
     }
-    const hash = variant === 'file' ? file.hash : file.thumbHash;
+    const hash = variant === 'file' ? file.hash : variant === 'thumbnail' ? file.thumbHash : file.avatarHash;
     if (hash === null) return null;
-    const size = variant === 'file' ? file.size : await this.thumbnailSize(hash);
+    const size = variant === 'file' ? file.size : await this.previewSize(hash);
     return {
-      name: variant === 'file' ? file.name : `${file.name}.thumbnail.webp`,
-      type: variant === 'file' ? file.type : THUMBNAIL_TYPE,
+      name: variant === 'file' ? file.name : `${file.name}.${variant}.webp`,
+      type: variant === 'file' ? file.type : PREVIEW_TYPE,
       size,
-      inline: variant === 'thumbnail' || IMAGE_TYPES.has(file.type),
+      inline: variant !== 'file' || IMAGE_TYPES.has(file.type),
       etag: `"${hash}"`,
       read: (start, end) => this.blobs.read(hash, start, end),
     };
   }
 
-  private async thumbnailSize(hash: string): Promise<number> {
-    // Thumbnails are small: count their bytes rather than store a second size column.
+  private async previewSize(hash: string): Promise<number> {
+    // Thumbnails and avatar pictures are small: count their bytes rather than store more size columns.
     let size = 0;
     for await (const chunk of this.blobs.read(hash, 0, Number.MAX_SAFE_INTEGER - 1)) size += (chunk as Buffer).length;
     return size;
@@ -292,7 +340,8 @@ export class FileService {
       if (stale.length === 0) break;
       const deleted = new Set(await this.files.deleteUnreferenced(stale.map((f) => f.id)));
       files += deleted.size;
-      const hashes = new Set(stale.filter((f) => deleted.has(f.id)).flatMap((f) => (f.thumbHash ? [f.hash, f.thumbHash] : [f.hash])));
+      // A blob goes once no remaining record names it: as content, thumbnail or avatar picture.
+      const hashes = new Set(stale.filter((f) => deleted.has(f.id)).flatMap((f) => [f.hash, f.thumbHash, f.avatarHash].filter((h) => h !== null)));
       for (const hash of hashes) {
         if (await this.files.hashInUse(hash)) continue;
         await this.blobs.delete(hash);

@@ -38,6 +38,12 @@ export interface FileRecord {
   height: number | null;
   /** Blob key of the thumbnail (images only), else null. */
   thumbHash: string | null;
+  /**
+   * Blob key of the small square avatar picture, made when the image is first
+   * set as someone's picture (never at upload); null until then, and for files
+   * stored before avatars had one.
+   */
+  avatarHash: string | null;
   /** ms since the epoch. */
   createdAt: number;
 }
@@ -73,8 +79,13 @@ export interface FileStore {
   unreferencedFiles(createdBefore: number, limit: number): Promise<FileRecord[]>;
   /** Deletes the records (and their grants) of files nothing references; referenced ids are kept. Resolves the ids deleted. */
   deleteUnreferenced(ids: readonly string[]): Promise<string[]>;
-  /** True while some file record uses `hash` as its content or its thumbnail. */
+  /** True while some file record uses `hash` as its content, its thumbnail or its avatar picture. */
   hashInUse(hash: string): Promise<boolean>;
+  /**
+   * Records `hash` as the avatar picture of file `id` (replacing any before).
+   * Resolves false when no such file exists (it was collected meanwhile).
+   */
+  setAvatarHash(id: string, hash: string): Promise<boolean>;
   /**
    * The key that signs download links, shared by every node of a cluster:
    * the stored one, or `candidate` when none was stored yet (it is then stored).

@@ -2,6 +2,8 @@
 //   POST /api/files                    upload (Bearer token, X-File-Name, the bytes as the body) -> 201 JSON
 //   GET|HEAD /api/files/<id>           the file (Bearer token, or ?expires=&sig= from a message's link)
 //   GET|HEAD /api/files/<id>/thumbnail the image's thumbnail (WebP)
+//   GET|HEAD /api/files/<id>/avatar    a profile picture's small square picture (WebP)
+// The variants are served by one download path: same credentials, headers, ranges.
 // The body streams to storage; downloads stream from it, with single byte ranges.
 //
 // Security: every download carries X-Content-Type-Options: nosniff and a CSP
@@ -18,6 +20,8 @@ import type { Logger } from '../log';
 import { ErrorCode, FILE_ID_PATTERN, ProtocolError, type WireError } from '../protocol';
 
 const PREFIX = '/api/files';
+/** The path segments after a file id, each a variant of the file. */
+const VARIANTS: ReadonlySet<string> = new Set(['thumbnail', 'avatar']);
 const DOWNLOAD_HEADERS = {
   'x-content-type-options': 'nosniff',
   'content-security-policy': "default-src 'none'; sandbox",
@@ -149,7 +153,7 @@ async function download(
   res: http.ServerResponse,
   files: FileEndpoints,
   id: string,
-  variant: 'file' | 'thumbnail',
+  variant: 'file' | 'thumbnail' | 'avatar',
   query: URLSearchParams,
 ): Promise<void> {
   const notFound = () => sendError(res, 404, { code: ErrorCode.UNKNOWN_FILE, message: 'No such file, or it is not yours to see' }, DOWNLOAD_HEADERS);
@@ -232,13 +236,13 @@ export function createFilesHandler(files: FileEndpoints, log: Logger): (req: htt
         return upload(req, res, files, log);
       }
       const [id, variant, extra] = url.pathname.slice(PREFIX.length + 1).split('/');
-      if (!id || !FILE_ID_PATTERN.test(id) || extra !== undefined || (variant !== undefined && variant !== 'thumbnail')) {
+      if (!id || !FILE_ID_PATTERN.test(id) || extra !== undefined || (variant !== undefined && !VARIANTS.has(variant))) {
         return sendError(res, 404, { code: ErrorCode.UNKNOWN_FILE, message: 'No such file' }, DOWNLOAD_HEADERS);
       }
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         return sendError(res, 405, { code: ErrorCode.BAD_REQUEST, message: 'Only GET and HEAD' }, { allow: 'GET, HEAD, OPTIONS' });
       }
-      return download(req, res, files, id, variant === 'thumbnail' ? 'thumbnail' : 'file', url.searchParams);
+      return download(req, res, files, id, variant === 'thumbnail' || variant === 'avatar' ? variant : 'file', url.searchParams);
     };
     run().catch((err: unknown) => {
       const code = (err as NodeJS.ErrnoException).code;

@@ -3,6 +3,7 @@
 // become visible in order, lockout, name uniqueness) exercised through stores
 // with separate pools, as several nodes would hold.
 // Needs CHAT_TEST_POSTGRES_URL; each test works in its own fresh schema.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -202,6 +203,45 @@ await describeWithServices('PostgreSQL store', ['postgres'], ({ postgresUrl }) =
       { id: '2', client_key: 'k1' },
     ]);
     await expect(sql(`UPDATE ${schema}.messages SET client_key = 'k1' WHERE id = 1`)).rejects.toThrow(/unique/i);
+  });
+
+  it('step 15 adds files.avatar_hash: a picture set at version 14 keeps its file and profile, without an avatar picture until one is recorded', async () => {
+    const [hash, thumbHash, avatarHash] = ['content', 'thumbnail', 'avatar'].map((t) => createHash('sha256').update(t).digest('hex')) as [
+      string,
+      string,
+      string,
+    ];
+    const { schema, drop } = await postgresSchemaAt(postgresUrl, 14, async (client) => {
+      await client.query(`INSERT INTO names (name, kind) VALUES ('ann', 'user')`);
+      await client.query("INSERT INTO users (username, name_key, password_hash, created_at) VALUES ('ann', 'ann', 'h', 1)");
+      await client.query(
+        `INSERT INTO files (id, uploader, name, size, type, hash, width, height, thumb_hash, created_at)
+         VALUES ('AAAAAAAAAAAAAAAAAAAAAA', 'ann', 'me.png', 10, 'image/png', $1, 64, 48, $2, 1)`,
+        [hash, thumbHash],
+      );
+      await client.query("UPDATE users SET avatar = 'AAAAAAAAAAAAAAAAAAAAAA' WHERE username = 'ann'");
+    });
+    cleanups.push(drop);
+    const store = await openPostgresStore({ url: postgresUrl, schema });
+    cleanups.push(() => store.close());
+    expect(await store.files.getFiles(['AAAAAAAAAAAAAAAAAAAAAA'])).toEqual([
+      {
+        id: 'AAAAAAAAAAAAAAAAAAAAAA',
+        uploader: 'ann',
+        name: 'me.png',
+        size: 10,
+        type: 'image/png',
+        hash,
+        width: 64,
+        height: 48,
+        thumbHash,
+        avatarHash: null,
+        createdAt: 1,
+      },
+    ]);
+    expect((await store.accounts.getProfiles(['ann']))[0]).toMatchObject({ avatar: 'AAAAAAAAAAAAAAAAAAAAAA' });
+    expect(await store.files.setAvatarHash('AAAAAAAAAAAAAAAAAAAAAA', avatarHash)).toBe(true);
+    expect(await store.files.hashInUse(avatarHash)).toBe(true);
   });
 
   it('the same key sent to two nodes at once stores one message; both answer with it', async () => {

@@ -10,7 +10,7 @@ import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/cl
 import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3BlobStore } from '../../server/store/blobs/s3';
-import { download, unsigned, upload } from '../helpers/files';
+import { download, pngBytes, unsigned, upload } from '../helpers/files';
 import { startTestServer, type TestServer } from '../helpers/test-server';
 import { waitUntil } from '../helpers/wait';
 import { WsClient } from '../helpers/ws-client';
@@ -138,6 +138,28 @@ describe('a server with --blob-store s3', () => {
     } finally {
       alice.kill();
       bob.kill();
+    }
+  });
+
+  it("makes a picture's avatar picture from the bucket's copy, serves it from there, and deletes it once the picture is replaced and collected", async () => {
+    const base = `http://127.0.0.1:${server.wsPort}`;
+    const carol = await WsClient.connect(server.wsUrl);
+    try {
+      await carol.login('carol', passwordOf('carol'));
+      const token = (await carol.request({ type: 'file-token' })).token;
+      const first = await upload(base, token, 'first.png', await pngBytes(100, 90));
+      const link = (await carol.request({ type: 'profile', avatar: first.body.id })).avatarUrl!;
+      expect(link).toMatch(/\/avatar\?/);
+      const got = await download(base, link, null);
+      expect(got.status).toBe(200);
+      const avatarKey = `blobs/${got.headers.get('etag')!.replaceAll('"', '')}`;
+      expect(await objectKeys()).toContain(avatarKey);
+      // Another size: a one-colour square of the same size would be the very same avatar picture, kept while in use.
+      const second = await upload(base, token, 'second.png', await pngBytes(120, 110));
+      await carol.request({ type: 'profile', avatar: second.body.id });
+      await waitUntil(async () => !(await objectKeys()).includes(avatarKey), "the replaced picture's avatar picture leaves the bucket", 15_000);
+    } finally {
+      carol.kill();
     }
   });
 });

@@ -232,7 +232,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
     describe('profiles', () => {
       function picture(id: string, uploader: string): FileRecord {
         const hash = createHash('sha256').update(id).digest('hex');
-        return { id, uploader, name: 'me.png', size: 1, type: 'image/png', hash, width: 1, height: 1, thumbHash: null, createdAt: T0 };
+        return { id, uploader, name: 'me.png', size: 1, type: 'image/png', hash, width: 1, height: 1, thumbHash: null, avatarHash: null, createdAt: T0 };
       }
 
       it('a new user has an empty profile; setProfile changes only the fields given, null clears', async () => {
@@ -1519,6 +1519,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
           width: null,
           height: null,
           thumbHash: null,
+          avatarHash: null,
           createdAt: T0,
         };
         await store.files.createFile(file);
@@ -1598,7 +1599,19 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
     describe('files', () => {
       function fileRecord(id: string, uploader: string, content: string, createdAt = T0): FileRecord {
         const hash = createHash('sha256').update(content).digest('hex');
-        return { id, uploader, name: `${id}.txt`, size: content.length, type: 'text/plain', hash, width: null, height: null, thumbHash: null, createdAt };
+        return {
+          id,
+          uploader,
+          name: `${id}.txt`,
+          size: content.length,
+          type: 'text/plain',
+          hash,
+          width: null,
+          height: null,
+          thumbHash: null,
+          avatarHash: null,
+          createdAt,
+        };
       }
 
       async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
@@ -1768,6 +1781,20 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(await store.files.getFiles([old.id, carried.id])).toEqual([carried]);
         expect(await store.files.hashInUse(old.hash)).toBe(false);
         expect(await store.files.hashInUse(carried.hash)).toBe(true);
+      });
+
+      it('setAvatarHash records the avatar picture, read back with the file; hashInUse counts it until the record goes', async () => {
+        const [a] = (await users('a')) as [string];
+        const pic = { ...fileRecord(n('pic'), a, `pic-${n('x')}`, T0), thumbHash: createHash('sha256').update(n('thumb')).digest('hex') };
+        await store.files.createFile(pic);
+        const avatarHash = createHash('sha256').update(n('avatar')).digest('hex');
+        expect(await store.files.hashInUse(avatarHash)).toBe(false);
+        expect(await store.files.setAvatarHash(pic.id, avatarHash)).toBe(true);
+        expect(await store.files.getFiles([pic.id])).toEqual([{ ...pic, avatarHash }]);
+        expect(await store.files.hashInUse(avatarHash)).toBe(true);
+        expect(await store.files.setAvatarHash(n('missing'), avatarHash)).toBe(false);
+        expect(await store.files.deleteUnreferenced([pic.id])).toEqual([pic.id]);
+        expect(await store.files.hashInUse(avatarHash)).toBe(false);
       });
 
       it("a file that is someone's avatar is readable by every user and never unreferenced; once dropped, it is", async () => {

@@ -379,7 +379,7 @@ describe('SQLite store specifics', () => {
       expect((await texts()).map(([seq]) => seq)).toEqual([1, 2, 3, 4]);
 
       const check = new Database(file, { readonly: true });
-      expect(readSchemaVersion(check)).toBe(18);
+      expect(readSchemaVersion(check)).toBe(LATEST_SCHEMA_VERSION);
       expect(check.prepare('SELECT id, client_key FROM messages ORDER BY id').raw().all()).toEqual([
         [1, null],
         [2, null],
@@ -398,6 +398,50 @@ describe('SQLite store specifics', () => {
       const writer = new Database(file);
       expect(() => writer.prepare("UPDATE messages SET client_key = 'k-after' WHERE id = 4").run()).toThrow(/UNIQUE/);
       writer.close();
+    });
+
+    it('step 19 adds files.avatar_hash: a picture set at version 18 keeps its file and profile, without an avatar picture until one is recorded', async () => {
+      const raw = new Database(file);
+      applyMigrations(raw, MIGRATIONS.slice(0, 18));
+      raw.prepare("INSERT INTO users (username, name_key, password_hash, created_at) VALUES ('ann', 'ann', 'h', 0)").run();
+      raw.prepare('INSERT INTO positions (username) VALUES (?)').run('ann');
+      const [hash, thumbHash, avatarHash] = ['content', 'thumbnail', 'avatar'].map((t) => createHash('sha256').update(t).digest('hex')) as [
+        string,
+        string,
+        string,
+      ];
+      raw
+        .prepare(
+          `INSERT INTO files (id, uploader, name, size, type, hash, width, height, thumb_hash, created_at)
+           VALUES ('AAAAAAAAAAAAAAAAAAAAAA', 'ann', 'me.png', 10, 'image/png', ?, 64, 48, ?, ?)`,
+        )
+        .run(hash, thumbHash, T0);
+      raw.prepare("UPDATE users SET avatar = 'AAAAAAAAAAAAAAAAAAAAAA' WHERE username = 'ann'").run();
+      raw.close();
+
+      const store = await openStore();
+      expect(await store.files.getFiles(['AAAAAAAAAAAAAAAAAAAAAA'])).toEqual([
+        {
+          id: 'AAAAAAAAAAAAAAAAAAAAAA',
+          uploader: 'ann',
+          name: 'me.png',
+          size: 10,
+          type: 'image/png',
+          hash,
+          width: 64,
+          height: 48,
+          thumbHash,
+          avatarHash: null,
+          createdAt: T0,
+        },
+      ]);
+      expect((await store.accounts.getProfiles(['ann']))[0]).toMatchObject({ avatar: 'AAAAAAAAAAAAAAAAAAAAAA' });
+      expect(await store.files.setAvatarHash('AAAAAAAAAAAAAAAAAAAAAA', avatarHash)).toBe(true);
+      expect(await store.files.hashInUse(avatarHash)).toBe(true);
+      const check = new Database(file, { readonly: true });
+      expect(readSchemaVersion(check)).toBe(19);
+      expect(check.prepare("SELECT sql FROM sqlite_master WHERE name = 'files_avatar_hash'").pluck().get()).toMatch(/WHERE avatar_hash IS NOT NULL/);
+      check.close();
     });
 
     it('a rename onto a name whose former holder was sent mail keeps one private_senders row per pair, and mailboxes follow', async () => {

@@ -121,8 +121,16 @@ export class MemoryFiles implements FileStore {
 
   async hashInUse(hash: string): Promise<boolean> {
     this.ready();
-    for (const f of this.files.values()) if (f.hash === hash || f.thumbHash === hash) return true;
+    for (const f of this.files.values()) if (f.hash === hash || f.thumbHash === hash || f.avatarHash === hash) return true;
     return false;
+  }
+
+  async setAvatarHash(id: string, hash: string): Promise<boolean> {
+    this.ready();
+    const file = this.files.get(id);
+    if (!file) return false;
+    file.avatarHash = hash;
+    return true;
   }
 
   async linkKey(candidate: string): Promise<string> {

@@ -14,10 +14,11 @@ interface FileRow {
   width: number | null;
   height: number | null;
   thumb_hash: string | null;
+  avatar_hash: string | null;
   created_at: string | number;
 }
 
-const COLUMNS = 'f.id, f.uploader, f.name, f.size, f.type, f.hash, f.width, f.height, f.thumb_hash, f.created_at';
+const COLUMNS = 'f.id, f.uploader, f.name, f.size, f.type, f.hash, f.width, f.height, f.thumb_hash, f.avatar_hash, f.created_at';
 const LINK_KEY = 'link-key';
 
 function toRecord(row: FileRow): FileRecord {
@@ -31,6 +32,7 @@ function toRecord(row: FileRow): FileRecord {
     width: toNumberOrNull(row.width),
     height: toNumberOrNull(row.height),
     thumbHash: row.thumb_hash,
+    avatarHash: row.avatar_hash,
     createdAt: toNumber(row.created_at),
   };
 }
@@ -62,9 +64,9 @@ export class PostgresFiles implements FileStore {
   async createFile(r: FileRecord, quota?: FileQuota): Promise<boolean> {
     const insert = async (db: Queryable) => {
       await db.query(
-        `INSERT INTO files (id, uploader, name, size, type, hash, width, height, thumb_hash, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-        [r.id, r.uploader, r.name, r.size, r.type, r.hash, r.width, r.height, r.thumbHash, r.createdAt],
+        `INSERT INTO files (id, uploader, name, size, type, hash, width, height, thumb_hash, avatar_hash, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+        [r.id, r.uploader, r.name, r.size, r.type, r.hash, r.width, r.height, r.thumbHash, r.avatarHash, r.createdAt],
       );
     };
     if (!quota) {
@@ -157,10 +159,17 @@ export class PostgresFiles implements FileStore {
   }
 
   async hashInUse(hash: string): Promise<boolean> {
-    const found = await rows(this.pool, 'SELECT 1 WHERE EXISTS (SELECT 1 FROM files WHERE hash = $1) OR EXISTS (SELECT 1 FROM files WHERE thumb_hash = $1)', [
-      hash,
-    ]);
+    const found = await rows(
+      this.pool,
+      `SELECT 1 WHERE EXISTS (SELECT 1 FROM files WHERE hash = $1) OR EXISTS (SELECT 1 FROM files WHERE thumb_hash = $1)
+         OR EXISTS (SELECT 1 FROM files WHERE avatar_hash = $1)`,
+      [hash],
+    );
     return found.length > 0;
+  }
+
+  async setAvatarHash(id: string, hash: string): Promise<boolean> {
+    return (await changed(this.pool, 'UPDATE files SET avatar_hash = $2 WHERE id = $1', [id, hash])) > 0;
   }
 
   async linkKey(candidate: string): Promise<string> {

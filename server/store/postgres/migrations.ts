@@ -422,6 +422,16 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX messages_client_key_idx ON messages (sender, client_key) WHERE client_key IS NOT NULL;
     `,
   },
+  {
+    // The small square picture of a profile picture; see the SQLite step 19. Any node
+    // may make it (the blob goes to the shared blob store first) and any node serves it.
+    version: 15,
+    name: 'avatar pictures: files.avatar_hash',
+    sql: `
+      ALTER TABLE files ADD COLUMN avatar_hash text;
+      CREATE INDEX files_avatar_hash_idx ON files (avatar_hash) WHERE avatar_hash IS NOT NULL;
+    `,
+  },
 ];
 
 /** Highest schema version this code knows. */

@@ -21,6 +21,7 @@ export function fileWriteOps(s: FileStatements) {
         width: r.width,
         height: r.height,
         thumb_hash: r.thumbHash,
+        avatar_hash: r.avatarHash,
         created_at: r.createdAt,
       });
       return true;
@@ -34,6 +35,10 @@ export function fileWriteOps(s: FileStatements) {
         if (s.deleteFile.run(id).changes > 0) deleted.push(id);
       }
       return deleted;
+    },
+
+    setAvatarHash(id: string, hash: string): boolean {
+      return s.setAvatarHash.run(hash, id).changes > 0;
     },
 
     linkKey(candidate: string): string {

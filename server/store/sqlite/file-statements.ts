@@ -13,10 +13,11 @@ export interface FileRow {
   width: number | null;
   height: number | null;
   thumb_hash: string | null;
+  avatar_hash: string | null;
   created_at: number;
 }
 
-const FILE_COLUMNS = 'f.id, f.uploader, f.name, f.size, f.type, f.hash, f.width, f.height, f.thumb_hash, f.created_at';
+const FILE_COLUMNS = 'f.id, f.uploader, f.name, f.size, f.type, f.hash, f.width, f.height, f.thumb_hash, f.avatar_hash, f.created_at';
 
 export function toFileRecord(row: FileRow): FileRecord {
   return {
@@ -29,6 +30,7 @@ export function toFileRecord(row: FileRow): FileRecord {
     width: row.width,
     height: row.height,
     thumbHash: row.thumb_hash,
+    avatarHash: row.avatar_hash,
     createdAt: row.created_at,
   };
 }
@@ -37,8 +39,8 @@ export function prepareFileStatements(db: Database) {
   const p = <Params extends unknown[], Row = unknown>(sql: string): Statement<Params, Row> => db.prepare<Params, Row>(sql);
   return {
     insertFile: p<[FileRow]>(
-      `INSERT INTO files (id, uploader, name, size, type, hash, width, height, thumb_hash, created_at)
-       VALUES (@id, @uploader, @name, @size, @type, @hash, @width, @height, @thumb_hash, @created_at)`,
+      `INSERT INTO files (id, uploader, name, size, type, hash, width, height, thumb_hash, avatar_hash, created_at)
+       VALUES (@id, @uploader, @name, @size, @type, @hash, @width, @height, @thumb_hash, @avatar_hash, @created_at)`,
     ),
     getFile: p<[string], FileRow>(`SELECT ${FILE_COLUMNS} FROM files f WHERE f.id = ?`),
     fileExists: p<[string], { one: 1 }>('SELECT 1 AS one FROM files WHERE id = ?'),
@@ -77,9 +79,11 @@ export function prepareFileStatements(db: Database) {
     /** Grants are no longer written (canRead reads the messages); rows from earlier versions still hold the file. */
     deleteGrants: p<[string]>('DELETE FROM file_grants WHERE file_id = ?'),
     deleteFile: p<[string]>('DELETE FROM files WHERE id = ?'),
-    hashInUse: p<[string, string], { one: 1 }>(
-      'SELECT 1 AS one WHERE EXISTS (SELECT 1 FROM files WHERE hash = ?) OR EXISTS (SELECT 1 FROM files WHERE thumb_hash = ?)',
+    hashInUse: p<[{ hash: string }], { one: 1 }>(
+      `SELECT 1 AS one WHERE EXISTS (SELECT 1 FROM files WHERE hash = @hash) OR EXISTS (SELECT 1 FROM files WHERE thumb_hash = @hash)
+         OR EXISTS (SELECT 1 FROM files WHERE avatar_hash = @hash)`,
     ),
+    setAvatarHash: p<[string, string]>('UPDATE files SET avatar_hash = ? WHERE id = ?'),
     insertSetting: p<[string, string]>('INSERT OR IGNORE INTO file_settings (key, value) VALUES (?, ?)'),
     getSetting: p<[string], { value: string }>('SELECT value FROM file_settings WHERE key = ?'),
   };

@@ -568,6 +568,20 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    // A profile picture gets a small square WebP of its own (services/files.ts), made
+    // when the image is first set as someone's picture. avatar_hash names its blob,
+    // counted like thumb_hash: the blob lives while a file record names it. Files
+    // stored before stay NULL: their pictures are served by the thumbnail until set again.
+    version: 19,
+    name: 'avatar pictures: files.avatar_hash',
+    up(db) {
+      db.exec(`
+        ALTER TABLE files ADD COLUMN avatar_hash TEXT;
+        CREATE INDEX files_avatar_hash ON files (avatar_hash) WHERE avatar_hash IS NOT NULL;
+      `);
+    },
+  },
 ];
 
 /** The newest schema version this code can read and write. */

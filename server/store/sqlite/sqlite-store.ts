@@ -401,6 +401,7 @@ function files({ s, ready, op }: Sides): FileStore {
     createFile: op('createFile'),
     deleteUnreferenced: op('deleteUnreferenced'),
     linkKey: op('linkKey'),
+    setAvatarHash: op('setAvatarHash'),
     async getFiles(ids) {
       ready();
       return ids.flatMap((id) => {
@@ -429,7 +430,7 @@ function files({ s, ready, op }: Sides): FileStore {
     },
     async hashInUse(hash) {
       ready();
-      return s.hashInUse.get(hash, hash) !== undefined;
+      return s.hashInUse.get({ hash }) !== undefined;
     },
     async usage(uploader, pendingSince) {
       ready();

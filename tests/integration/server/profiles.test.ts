@@ -2,12 +2,19 @@
 // the picture must be an image the caller uploaded), reading them (profile,
 // profiles, users, whoelse, wholasthr, the sign-in reply), the live `profile`
 // event to others (across nodes on the cluster), the picture readable by
-// everyone and kept by garbage collection, TCP commands, and a restart.
+// everyone and kept by garbage collection, its small avatar picture (on every
+// node, after a restart, and for pictures set before avatar pictures existed),
+// TCP commands, and a restart.
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { backends } from '../../helpers/backends';
 import { runCli } from '../../helpers/cli';
 import { download, pngBytes, unsigned, upload } from '../../helpers/files';
-import { startTestServer } from '../../helpers/test-server';
+import { startTestServer, testClock } from '../../helpers/test-server';
 import { passwordOf } from '../../helpers/users';
 import { waitUntil } from '../../helpers/wait';
 import { WsClient } from '../../helpers/ws-client';
@@ -17,7 +24,16 @@ async function tokenOf(client: WsClient): Promise<string> {
   return (await client.request({ type: 'file-token' })).token;
 }
 
-const SIGNED = /^\/api\/files\/[A-Za-z0-9_-]{22}\/thumbnail\?expires=\d+&sig=[A-Za-z0-9_-]+$/;
+/** A picture's link: its avatar picture, signed. */
+const SIGNED = /^\/api\/files\/[A-Za-z0-9_-]{22}\/avatar\?expires=\d+&sig=[A-Za-z0-9_-]+$/;
+/** The link of a picture set before avatar pictures existed: its thumbnail. */
+const SIGNED_THUMBNAIL = /^\/api\/files\/[A-Za-z0-9_-]{22}\/thumbnail\?expires=\d+&sig=[A-Za-z0-9_-]+$/;
+
+/** Format and dimensions of an image response, read with sharp. */
+async function pictureOf(bytes: Buffer): Promise<{ format: string | undefined; width: number; height: number }> {
+  const { format, width, height } = await sharp(bytes).metadata();
+  return { format, width, height };
+}
 
 for (const backend of backends) {
   describe(`profiles [${backend.name}]`, () => {
@@ -97,6 +113,52 @@ for (const backend of backends) {
       await bob.waitEvent('profile', (e) => e.displayName === null && e.avatarUrl === null);
     });
 
+    it("the picture's link serves a 128 px square WebP on every node, with HEAD, ranges and signatures as for thumbnails", async () => {
+      const alice = await h.wsUser(0, 'alice');
+      const bob = await h.wsUser(1, 'bob');
+      const wide = await upload(base(0), await tokenOf(alice), 'wide.png', await pngBytes(1000, 600));
+      await alice.request({ type: 'profile', avatar: wide.body.id });
+      // bob is on the other node on the cluster: it did not receive the upload, nor make the picture.
+      const link = (await bob.waitEvent('profile', (e) => e.avatarUrl !== null)).avatarUrl!;
+      expect(link).toMatch(SIGNED);
+      const got = await download(base(1), link, null);
+      expect(got.status).toBe(200);
+      expect(got.headers.get('content-type')).toBe('image/webp');
+      expect(got.headers.get('content-disposition')).toMatch(/^inline; filename="wide\.png\.avatar\.webp"/);
+      expect(got.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(got.headers.get('cache-control')).toBe('private, max-age=3600');
+      expect(await pictureOf(got.bytes)).toEqual({ format: 'webp', width: 128, height: 128 });
+      // Far smaller than the thumbnail that served as the picture before.
+      const thumbnail = await download(base(1), wide.body.thumbnailUrl!, null);
+      expect(got.bytes.length).toBeLessThan(thumbnail.bytes.length);
+
+      const head = await fetch(`${base(1)}${link}`, { method: 'HEAD' });
+      expect(head.status).toBe(200);
+      expect(head.headers.get('content-length')).toBe(String(got.bytes.length));
+      expect(head.headers.get('etag')).toBe(got.headers.get('etag'));
+      const part = await download(base(1), link, null, { range: 'bytes=0-9' });
+      expect(part.status).toBe(206);
+      expect(part.headers.get('content-range')).toBe(`bytes 0-9/${got.bytes.length}`);
+      expect(part.bytes).toEqual(got.bytes.subarray(0, 10));
+      expect((await download(base(1), link, null, { 'if-none-match': got.headers.get('etag')! })).status).toBe(304);
+
+      // Refused like a thumbnail's: a tampered signature or expiry, the thumbnail's signature, no credentials.
+      const tampered = link.replace(/sig=(.)/, (_, c: string) => `sig=${c === 'A' ? 'B' : 'A'}`);
+      expect((await download(base(1), tampered, null)).status).toBe(404);
+      expect((await download(base(1), link.replace(/expires=\d+/, 'expires=99999999999999'), null)).status).toBe(404);
+      expect((await download(base(1), `${unsigned(link)}?${wide.body.thumbnailUrl!.split('?')[1]!}`, null)).status).toBe(404);
+      expect((await download(base(1), unsigned(link), null)).status).toBe(401);
+      expect((await download(base(1), unsigned(link), await tokenOf(bob))).status).toBe(200);
+      // Only pictures have one: an image never set as a picture has no avatar picture.
+      const other = await upload(base(0), await tokenOf(alice), 'other.png', await pngBytes(300, 300));
+      expect((await download(base(0), `/api/files/${other.body.id}/avatar`, await tokenOf(alice))).status).toBe(404);
+
+      // A picture smaller than 128 px is cropped square, never enlarged.
+      const small = await upload(base(0), await tokenOf(alice), 'small.png', await pngBytes(40, 30));
+      const smallLink = (await alice.request({ type: 'profile', avatar: small.body.id })).avatarUrl!;
+      expect(await pictureOf((await download(base(1), smallLink, null)).bytes)).toEqual({ format: 'webp', width: 30, height: 30 });
+    });
+
     it('WS: refuses bad display names and pictures that are not images the caller uploaded', async () => {
       const alice = await h.wsUser(0, 'alice');
       const bob = await h.wsUser(1, 'bob');
@@ -136,6 +198,7 @@ for (const backend of backends) {
       const second = await upload(base(0), token, 'two.png', await pngBytes(60, 60));
       await alice.request({ type: 'profile', avatar: second.body.id });
       await waitUntil(async () => (await download(base(0), unsigned(first.body.url), token)).status === 404, 'the replaced picture is collected', 15_000);
+      expect((await download(base(0), `/api/files/${first.body.id}/avatar`, token)).status).toBe(404);
       expect((await download(base(0), unsigned(second.body.url), token)).status).toBe(200);
     });
 
@@ -165,7 +228,7 @@ for (const backend of backends) {
       const token = /^File token: (\S+)/.exec(tokenLine)![1]!;
       const own = await upload(base(0), token, 'a.png', await pngBytes());
       alice.send(`profile avatar ${own.body.id}`);
-      await alice.waitLine(/^alice: "Alice {2}Liddell", picture http:\/\/127\.0\.0\.1:\d+\/api\/files\/[A-Za-z0-9_-]{22}\/thumbnail\?expires=\d+&sig=/);
+      await alice.waitLine(/^alice: "Alice {2}Liddell", picture http:\/\/127\.0\.0\.1:\d+\/api\/files\/[A-Za-z0-9_-]{22}\/avatar\?expires=\d+&sig=/);
       await bob.waitLine('* alice updated their profile: display name "Alice  Liddell", new picture');
       alice.send('profile avatar');
       await alice.waitLine('alice: "Alice  Liddell", no picture');
@@ -188,7 +251,9 @@ for (const backend of backends) {
       const bob = await h.wsUser(0, 'bob');
       const seen = await bob.request({ type: 'profile', user: 'alice' });
       expect(seen).toMatchObject({ displayName: 'Alice', avatarUrl: expect.stringMatching(SIGNED) });
-      expect((await download(base(0), seen.avatarUrl!, null)).status).toBe(200);
+      const got = await download(base(0), seen.avatarUrl!, null);
+      expect(got.status).toBe(200);
+      expect(await pictureOf(got.bytes)).toEqual({ format: 'webp', width: 48, height: 48 });
     });
   });
 }
@@ -220,6 +285,72 @@ describe('profiles and the admin CLI [sqlite]', () => {
       expect(deleted.code, deleted.stderr).toBe(0);
       expect((await bob.request({ type: 'profiles', users: ['alicia', 'alice'] })).users).toEqual([]);
       expect((await bob.request({ type: 'users' })).users.map((u) => u.username)).not.toContain('alicia');
+    } finally {
+      for (const c of clients) c.kill();
+      await srv.stop();
+    }
+  }, 60_000);
+});
+
+describe('avatar pictures across the upgrade to schema 19 [sqlite]', () => {
+  it('a picture set before keeps a working link (its thumbnail); set again it gets its avatar picture; links expire; deleting the account removes every blob', async () => {
+    const clock = testClock();
+    const srv = await startTestServer({ uploadGraceHours: 0.0001, fileGcMinutes: 0.002, clock: clock.now });
+    const clients: WsClient[] = [];
+    const base = () => `http://127.0.0.1:${srv.wsPort}`;
+    const signIn = async (user: string) => {
+      const c = await WsClient.connect(srv.wsUrl);
+      clients.push(c);
+      await c.login(user, passwordOf(user));
+      return c;
+    };
+    const blobPath = (hash: string) => join(srv.dataDir, 'files', hash.slice(0, 2), hash);
+    const hashOf = (etag: string | null) => etag!.replaceAll('"', '');
+    try {
+      const alice = await signIn('alice');
+      const png = await upload(base(), await tokenOf(alice), 'me.png', await pngBytes(300, 200));
+      const avatarHash = hashOf((await download(base(), (await alice.request({ type: 'profile', avatar: png.body.id })).avatarUrl!, null)).headers.get('etag'));
+      alice.close();
+
+      // What a version-18 server left: the picture set, no avatar_hash column, no avatar picture.
+      await srv.pause();
+      const db = new Database(join(srv.dataDir, 'chat.db'));
+      db.exec('DROP INDEX files_avatar_hash; ALTER TABLE files DROP COLUMN avatar_hash; PRAGMA user_version = 18');
+      db.close();
+      await rm(blobPath(avatarHash));
+      await srv.resume();
+
+      const bob = await signIn('bob');
+      const before = (await bob.request({ type: 'profile', user: 'alice' })).avatarUrl!;
+      expect(before).toMatch(SIGNED_THUMBNAIL);
+      const thumbnail = await download(base(), before, null);
+      expect(thumbnail.status).toBe(200);
+      expect(await pictureOf(thumbnail.bytes)).toEqual({ format: 'webp', width: 300, height: 200 });
+
+      // Set again, the same upload gets its avatar picture.
+      const again = await signIn('alice');
+      const after = (await again.request({ type: 'profile', avatar: png.body.id })).avatarUrl!;
+      expect(after).toMatch(SIGNED);
+      const small = await download(base(), after, null);
+      expect(await pictureOf(small.bytes)).toEqual({ format: 'webp', width: 128, height: 128 });
+      expect(existsSync(blobPath(avatarHash))).toBe(true);
+
+      // Past --file-link-minutes (60) the link is refused, as a thumbnail's is.
+      clock.advance(61 * 60_000);
+      expect((await download(base(), after, null)).status).toBe(404);
+      expect((await download(base(), before, null)).status).toBe(404);
+
+      // Deleting the account frees the picture: collection removes its content, thumbnail and avatar picture.
+      const contentHash = hashOf((await download(base(), unsigned(png.body.url), await tokenOf(again))).headers.get('etag'));
+      const thumbHash = hashOf(thumbnail.headers.get('etag'));
+      again.close();
+      const deleted = await runCli(['users', 'delete', 'alice', '--data', srv.dataDir, '--hash-cost', '4']);
+      expect(deleted.code, deleted.stderr).toBe(0);
+      await waitUntil(
+        async () => ![contentHash, thumbHash, avatarHash].some((hash) => existsSync(blobPath(hash))),
+        "the deleted account's picture blobs are collected",
+        15_000,
+      );
     } finally {
       for (const c of clients) c.kill();
       await srv.stop();
