@@ -184,6 +184,26 @@ describe('--metrics on with TLS', () => {
   });
 });
 
+describe('the TLS line of the CLI', () => {
+  it('suggests an openssl command that works on IPv6 addresses: brackets, and localhost for every interface', async () => {
+    for (const [host, shown] of [
+      ['::1', '[::1]'],
+      ['::', 'localhost'],
+    ]) {
+      const dataDir = await mkdtemp(path.join(dir, 'data-'));
+      const cli = await spawnCliServer([
+        ...['--host', host!, '--port', '0', '--ws-port', '0', '--no-web-root', '--data', dataDir, '--log-level', 'silent'],
+        ...['--tls-cert', first.certFile, '--tls-key', first.keyFile],
+      ]);
+      try {
+        expect(cli.stdout).toContain(`(try: openssl s_client -quiet -connect ${shown}:${cli.tcpPort})`);
+      } finally {
+        expect(await cli.stop()).toBe(0);
+      }
+    }
+  });
+});
+
 describe('SIGHUP reloads the certificate', () => {
   let cli: CliServer | null = null;
   afterAll(async () => {
