@@ -602,9 +602,10 @@ async function serve(options: ServerOptions): Promise<void> {
     process.on('SIGHUP', () => console.log('SIGHUP: no TLS certificate to reload (started without --tls-cert); nothing changed.'));
   }
   const tlsOn = server.tlsFingerprint !== null;
-  const shownHost = config.host === '0.0.0.0' ? 'localhost' : config.host;
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   if (server.tcpPort !== null) {
-    const tryIt = tlsOn ? `openssl s_client -quiet -connect ${shownHost}:${server.tcpPort}` : `nc ${shownHost} ${server.tcpPort}`;
+    // openssl takes host:port in one argument, an IPv6 address in brackets; nc takes them apart.
+    const tryIt = tlsOn ? `openssl s_client -quiet -connect ${describeListen(config.host, server.tcpPort, '')}` : `nc ${shownHost} ${server.tcpPort}`;
     console.log(`TCP listening on ${describeListen(config.host, server.tcpPort, '')}${tlsOn ? ' with TLS' : ''}  (try: ${tryIt})`);
   }
   if (server.wsPort !== null) {

@@ -271,10 +271,61 @@ export function normalizeOrigin(entry: string): string {
   return url.origin;
 }
 
+/** Flags whose name is not the kebab case of their option's key. */
+const RENAMED_FLAGS: Readonly<Record<string, string>> = {
+  dataDir: '--data',
+  usersFile: '--users',
+  postgresUrl: '--postgres',
+  redisUrl: '--redis',
+  redisKeyPrefix: '--redis-prefix',
+  serverName: '--name',
+  allowedOrigins: '--allowed-origin',
+  maxUploadBytes: '--max-upload-mib',
+  quotaBytes: '--quota-mib',
+};
+
+/** The environment variables optionsFromEnv reads, by option. */
+const ENV_VARIABLES: Readonly<Record<string, string>> = {
+  port: 'CHAT_PORT',
+  wsPort: 'CHAT_WS_PORT',
+  dataDir: 'CHAT_DATA_DIR',
+  postgresUrl: 'CHAT_POSTGRES_URL',
+  redisUrl: 'CHAT_REDIS_URL',
+  logLevel: 'CHAT_LOG_LEVEL',
+  logFormat: 'CHAT_LOG_FORMAT',
+  tlsCert: 'CHAT_TLS_CERT',
+  tlsKey: 'CHAT_TLS_KEY',
+  allowedOrigins: 'CHAT_ALLOWED_ORIGINS',
+  metrics: 'CHAT_METRICS',
+  auditDays: 'CHAT_AUDIT_DAYS',
+  publicUrl: 'CHAT_PUBLIC_URL',
+  quotaBytes: 'CHAT_QUOTA_MIB',
+  blobStore: 'CHAT_BLOB_STORE',
+  s3Bucket: 'CHAT_S3_BUCKET',
+  s3Endpoint: 'CHAT_S3_ENDPOINT',
+  s3Region: 'CHAT_S3_REGION',
+  minPasswordLength: 'CHAT_MIN_PASSWORD_LENGTH',
+  editMinutes: 'CHAT_EDIT_MINUTES',
+};
+
+/**
+ * A schema error as the operator set the value: `--max-attempts: Too small: ... (maxAttempts)`,
+ * the environment variable named beside the flag where there is one; the option's key last,
+ * for callers of the API.
+ */
+function describeConfigIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  const key = issue?.path[0];
+  if (issue === undefined || typeof key !== 'string' || issue.code === 'unrecognized_keys') return describeIssue(error);
+  const flag = RENAMED_FLAGS[key] ?? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  const env = ENV_VARIABLES[key];
+  return `${flag}${env ? ` (env ${env})` : ''}: ${issue.message} (${key})`;
+}
+
 /** Validates and freezes options. Throws ConfigError with a readable message. */
 export function resolveConfig(options: ServerOptions): ServerConfig {
   const parsed = ConfigSchema.safeParse(options, { reportInput: true });
-  if (!parsed.success) throw new ConfigError(`Invalid configuration: ${describeIssue(parsed.error)}`);
+  if (!parsed.success) throw new ConfigError(`Invalid configuration: ${describeConfigIssue(parsed.error)}`);
   const config = { ...parsed.data };
   if (config.postgresUrl) config.store = 'postgres';
   if (config.store === 'postgres' && !config.postgresUrl) throw new ConfigError('--store postgres needs --postgres URL');

@@ -90,7 +90,11 @@ export class Input {
       else this.stdout.write('\n');
       return Promise.resolve(next);
     }
-    if (this.pipeEnded) return Promise.resolve(null);
+    if (this.pipeEnded) {
+      // As when the input ends while waiting: the prompt's line is finished, not left for the shell's prompt.
+      this.stdout.write('\n');
+      return Promise.resolve(null);
+    }
     return new Promise((resolve) => {
       this.waiting = (line) => {
         this.stdout.write(line !== null && !options.hidden ? `${line}\n` : '\n');

@@ -53,8 +53,8 @@ export interface StaticOptions {
 
 export type StaticHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
-function send(res: http.ServerResponse, status: number, text: string): void {
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' });
+function send(res: http.ServerResponse, status: number, text: string, headers: http.OutgoingHttpHeaders = {}): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff', ...headers });
   res.end(text);
 }
 
@@ -108,7 +108,7 @@ export function createStaticHandler(options: StaticOptions): StaticHandler {
   const serveSourceMaps = options.serveSourceMaps ?? false;
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'Method not allowed\n');
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'Method not allowed\n', { allow: 'GET, HEAD' });
     if (!options.root) return send(res, 404, 'This server has no web client. Connect a chat client to /ws.\n');
     let pathname: string;
     try {

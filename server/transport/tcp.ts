@@ -631,6 +631,9 @@ export function listenTcp(options: TcpOptions): Promise<net.Server> {
     const secure = tls.createServer({ ...secureContextOptions(options.tls), allowHalfOpen: true, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, onConnection);
     secure.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => {
       options.log.debug({ err: err.message, remote: socket.remoteAddress }, 'tls handshake failed');
+      // tls.Server only reports a failed or timed-out handshake (https.Server also closes it):
+      // without this, a client that never finishes its handshake holds the socket for ever.
+      socket.destroy();
     });
     server = secure;
   } else {

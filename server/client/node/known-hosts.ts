@@ -3,9 +3,11 @@
 // ~/.ssh/known_hosts: the first certificate seen at an address is remembered
 // by its SHA-256 fingerprint, and a different one later is refused.
 //
-// File format, one entry per line: `<host[:port]> <fingerprint>`, `#` comments.
+// File format, one entry per line: `<host[:port]> <fingerprint>`, `#` comments;
+// a fingerprint written by hand may leave out the colons or use lower case.
 // Written 0600 through a temporary file and a rename, like the credentials.
 import { readFileSync } from 'node:fs';
+import { normalizeFingerprint } from '../address';
 import { writePrivate } from './credentials';
 
 /** The fingerprints this client trusts, per server address (`host:port` as in the URL). */
@@ -58,8 +60,13 @@ export class KnownHosts {
     }
     for (const line of text.split('\n')) {
       const [address, fingerprint] = line.trim().split(/\s+/);
-      if (!address || address.startsWith('#') || !fingerprint || !/^[0-9A-F]{2}(?::[0-9A-F]{2}){31}$/.test(fingerprint)) continue;
-      this.entries.set(address.toLowerCase(), fingerprint);
+      if (!address || address.startsWith('#') || !fingerprint) continue;
+      try {
+        // As --fingerprint takes it: a pin typed by hand must not be skipped (and a first use trusted in its place).
+        this.entries.set(address.toLowerCase(), normalizeFingerprint(fingerprint));
+      } catch {
+        // Not a fingerprint: the line is ignored.
+      }
     }
   }
 

@@ -1,7 +1,7 @@
 // The client library over wss:// against a real TLS server with self-signed
 // certificates: trust on first use (remembered in a known-hosts file), an
 // explicit pin, and a changed certificate refused before anything is sent.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type net from 'node:net';
@@ -84,6 +84,16 @@ describe('certificate pinning in the client library', () => {
     // The one-shot exchanges (hello, registration) are refused the same way.
     const oneShot = await refusal(withServer(wssUrl(), { createSocket: wsSocketFactory(5_000, trust) }, async (x) => x.hello));
     expect(oneShot.code).toBe(ErrorCode.CERTIFICATE_CHANGED);
+  });
+
+  it('a line written by hand pins as well: lower case, colons left out', async () => {
+    const file = path.join(dir, 'by-hand', 'known_hosts');
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, `127.0.0.1:${server.wsPort} ${second.fingerprint.replace(/:/g, '').toLowerCase()}\n`);
+    const firstUse: string[] = [];
+    const err = await refusal(signIn(pinningTrust({ knownHosts: new KnownHosts(file), onFirstUse: (address) => firstUse.push(address) })));
+    expect(err.code).toBe(ErrorCode.CERTIFICATE_CHANGED);
+    expect(firstUse).toEqual([]);
   });
 
   it('checks an explicit pin (a flag, a LAN announcement) before anything else', async () => {

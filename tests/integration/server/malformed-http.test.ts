@@ -186,6 +186,8 @@ describe('HTTP: methods, paths and credentials', () => {
     for (const c of cases) {
       const res = await fetch(`${base}${c.path}`, { method: c.method ?? 'GET', redirect: 'manual' });
       expect(res.status, c.what).toBe(c.status);
+      // A 405 says which methods would do (RFC 9110), pages as the probes.
+      if (c.status === 405) expect(res.headers.get('allow'), c.what).toBe('GET, HEAD');
       await res.arrayBuffer();
     }
     // HEAD and GET still answer the probes.

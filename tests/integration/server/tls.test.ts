@@ -121,6 +121,30 @@ describe('TLS on both ports', () => {
     expect(text).not.toMatch(/HTTP\/1\.1|status|ok/);
     expect(text).not.toMatch(/[A-Za-z]{3}/);
   });
+
+  it('drops a connection whose handshake is not done within 15 s, on both ports', async () => {
+    // One silent, one stopped inside its ClientHello: neither is a connection yet, so no other limit would end them.
+    const sockets = [server.tcpPort, server.wsPort].flatMap((port) =>
+      ['', '\x16\x03\x01\x00\x50'].map((start) => {
+        const socket = net.connect(port, '127.0.0.1', () => socket.write(Buffer.from(start, 'latin1')));
+        socket.on('error', () => undefined);
+        return socket;
+      }),
+    );
+    const opened = Date.now();
+    const lifetimes = sockets.map((socket) => new Promise<number>((resolve) => socket.once('close', () => resolve(Date.now() - opened))));
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const closedAfter = await Promise.race([
+        Promise.all(lifetimes),
+        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('a stalled handshake was still open after 25 s')), 25_000))),
+      ]);
+      for (const ms of closedAfter) expect(ms).toBeGreaterThanOrEqual(14_000);
+    } finally {
+      clearTimeout(timer);
+      for (const socket of sockets) socket.destroy();
+    }
+  }, 30_000);
 });
 
 describe('TLS configuration', () => {
@@ -156,6 +180,26 @@ describe('--metrics on with TLS', () => {
       expect(metrics.body).toMatch(/^chat_sessions 0$/m);
     } finally {
       expect(await cli.stop()).toBe(0);
+    }
+  });
+});
+
+describe('the TLS line of the CLI', () => {
+  it('suggests an openssl command that works on IPv6 addresses: brackets, and localhost for every interface', async () => {
+    for (const [host, shown] of [
+      ['::1', '[::1]'],
+      ['::', 'localhost'],
+    ]) {
+      const dataDir = await mkdtemp(path.join(dir, 'data-'));
+      const cli = await spawnCliServer([
+        ...['--host', host!, '--port', '0', '--ws-port', '0', '--no-web-root', '--data', dataDir, '--log-level', 'silent'],
+        ...['--tls-cert', first.certFile, '--tls-key', first.keyFile],
+      ]);
+      try {
+        expect(cli.stdout).toContain(`(try: openssl s_client -quiet -connect ${shown}:${cli.tcpPort})`);
+      } finally {
+        expect(await cli.stop()).toBe(0);
+      }
     }
   });
 });

@@ -243,6 +243,14 @@ describe('terminal client sign-in', { timeout: 90_000 }, () => {
     expect(plain.code).toBe(1);
     expect(plain.stdout).toContain(`If that server has no TLS, type ws://[::ffff:127.0.0.1]:${server.wsPort} instead.`);
 
+    // Input that ends at a prompt: not signed in, and the prompt's line is ended.
+    const noInput = await piped(clientArgs(server.wsUrl, await configDir()), '');
+    expect(noInput.code).toBe(1);
+    expect(noInput.stdout).toMatch(/Username: \n$/);
+    const noPassword = await piped(clientArgs(server.wsUrl, await configDir()), 'gina\n');
+    expect(noPassword.code).toBe(1);
+    expect(noPassword.stdout).toMatch(/Password: \n$/);
+
     const badScheme = await piped(['ftp://example.invalid'], '');
     expect(badScheme.code).toBe(2);
     expect(badScheme.stderr).toContain('unsupported scheme ftp:');

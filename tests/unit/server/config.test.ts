@@ -40,14 +40,15 @@ describe('resolveConfig', () => {
     ['same TCP and WS port', { port: 5000, wsPort: 5000 }, /must differ/],
     ['no listener', { port: null, wsPort: null }, /At least one of --port and --ws-port/],
     ['unknown option', { colour: 'red' } as ServerOptions, /unexpected field\(s\): colour/],
-    ['hash cost too low', { hashCost: 3 }, /hashCost/],
+    // Named by the flag (and its environment variable) the operator set, then the option's key.
+    ['hash cost too low', { hashCost: 3 }, /^Invalid configuration: --hash-cost: Too small.*\(hashCost\)$/],
     ['negative rate', { rateLimit: -1 }, /rateLimit/],
-    ['port out of range', { port: 70000 }, /port/],
+    ['port out of range', { port: 70000 }, /^Invalid configuration: --port \(env CHAT_PORT\): Too big/],
     ['unknown store', { store: 'floppy' } as unknown as ServerOptions, /store/],
-    ['bad schema name', { postgresSchema: 'Drop Table' }, /postgresSchema/],
+    ['bad schema name', { postgresSchema: 'Drop Table' }, /--postgres-schema: .*\(postgresSchema\)/],
     ['S3 blobs without a bucket', { blobStore: 's3' }, /--blob-store s3 needs --s3-bucket/],
     ['a bucket without --blob-store s3', { s3Bucket: 'uploads' }, /go with --blob-store s3/],
-    ['a negative quota', { quotaBytes: -1 }, /quotaBytes/],
+    ['a negative quota', { quotaBytes: -1 }, /--quota-mib \(env CHAT_QUOTA_MIB\): .*\(quotaBytes\)/],
   ])('rejects %s', (_name, options, message) => {
     expect(() => resolveConfig(options)).toThrow(ConfigError);
     expect(() => resolveConfig(options)).toThrow(message);
