@@ -12,7 +12,7 @@ import type { EventOf } from '../../../server/protocol';
 import { upload } from '../../helpers/files';
 import { SGR, spawnInPty, type PtySession } from '../../helpers/pty';
 import { startTestServer, type TestServer } from '../../helpers/test-server';
-import { ReplyDroppingProxy } from '../../helpers/reply-dropping-proxy';
+import { TcpProxy } from '../../helpers/tcp-proxy';
 import { passwordOf } from '../../helpers/users';
 import { waitUntil } from '../../helpers/wait';
 
@@ -244,14 +244,14 @@ describe('terminal client', { timeout: 90_000 }, () => {
   });
 
   describe('a message the server stored but whose reply was lost', () => {
-    let proxy: ReplyDroppingProxy;
+    let proxy: TcpProxy;
     afterEach(async () => {
-      await proxy.close();
+      await proxy.cut();
     });
 
     /** Alice in the terminal, talking to the server through the proxy; bob on the library. */
     async function throughProxy() {
-      proxy = new ReplyDroppingProxy({ host: '127.0.0.1', port: server.wsPort });
+      proxy = new TcpProxy({ host: '127.0.0.1', port: server.wsPort });
       await proxy.open();
       const bob = await person('bob');
       const term = await client(['--user', 'alice'], { NO_COLOR: '1' }, {}, `ws://127.0.0.1:${proxy.port}/ws`);
@@ -291,7 +291,7 @@ describe('terminal client', { timeout: 90_000 }, () => {
       const { bob, term } = await throughProxy();
       proxy.swallowReplyContaining('never answered');
       term.type('message bob never answered\r');
-      await waitUntil(() => bob.received.some((m) => m.message.text === 'never answered') && proxy.cuts === 1, 'stored, its reply swallowed');
+      await waitUntil(() => bob.received.some((m) => m.message.text === 'never answered') && proxy.repliesDropped === 1, 'stored, its reply swallowed');
       await term.waitFor('* No reply from the server in 15 s: your message to bob "never answered" waits in the outbox (1 waiting);', 'the timeout', 25_000);
       await term.waitFor('* Sent your message to bob "never answered" (sent again after the reply was lost; stored once).');
       expect(await afterMarker(bob, term, 'never answered')).toEqual({ live: 1, history: 1, sentLines: 1 });
