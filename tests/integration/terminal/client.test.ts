@@ -300,5 +300,31 @@ describe('terminal client', { timeout: 90_000 }, () => {
       term.type('\x03');
       expect((await term.waitForExit()).code).toBe(0);
     });
+
+    it('messages typed while an earlier one waits (connected) say, when they go or are refused, that they went after it, not "queued while offline"', async () => {
+      const { bob, term } = await throughProxy();
+      proxy.dropReplyContaining('first in line');
+      term.type('message bob first in line\r');
+      await term.waitFor('* The connection dropped before the server answered: your message to bob "first in line"');
+      // The resend's reply is lost too, so the outbox stays busy while connected.
+      proxy.swallowReplyContaining('first in line');
+      await term.waitFor('* Reconnected.', 'alice to reconnect', 20_000);
+      await waitUntil(() => proxy.repliesDropped === 2, 'the resend stored, its reply swallowed');
+      term.type('message bob behind it\r');
+      await term.waitFor('* Your message to bob "behind it" waits in the outbox (2 waiting) and goes out after the messages before it.');
+      term.type('message nobody-here refused behind it\r');
+      await term.waitFor('* Your message to nobody-here "refused behind it" waits in the outbox (3 waiting) and goes out after the messages before it.');
+      // A new connection flushes the outbox in order.
+      await proxy.cut();
+      await proxy.open();
+      await term.waitFor('* Sent your message to bob "first in line" (sent again after the reply was lost; stored once).', 'the resend', 20_000);
+      await term.waitFor('* Sent your message to bob "behind it" (sent after the messages before it).');
+      await term.waitFor('(your message to nobody-here "refused behind it", queued behind the messages before it, was not sent)');
+      expect(count(await term.rows(), /queued while offline/)).toBe(0);
+      expect(await afterMarker(bob, term, 'behind it')).toEqual({ live: 1, history: 1, sentLines: 1 });
+      expect(bob.received.filter((m) => m.message.text === 'first in line')).toHaveLength(1);
+      term.type('\x03');
+      expect((await term.waitForExit()).code).toBe(0);
+    });
   });
 });
