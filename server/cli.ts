@@ -362,44 +362,42 @@ async function runAdmin(flags: AdminFlags, operation: (ctx: admin.AdminContext) 
   }
 }
 
+/** `<parent> list`: a table (or --json lines) from `operation`. */
+function addAdminList(parent: Command, description: string, operation: (ctx: admin.AdminContext) => Promise<string[]>): void {
+  addAdminOptions(parent.command('list').description(description), true).action((f: AdminFlags) => runAdmin(f, operation));
+}
+
+/** `<parent> <verb> <name>`: `operation` on one account, session or group. */
+function addAdminOnName(parent: Command, verb: string, description: string, operation: (ctx: admin.AdminContext, name: string) => Promise<string[]>): void {
+  addAdminOptions(parent.command(`${verb} <name>`).description(description)).action((name: string, f: AdminFlags) =>
+    runAdmin(f, (ctx) => operation(ctx, name)),
+  );
+}
+
 /** The admin commands: users, sessions, groups, audit (README, "Administration"). */
 function addAdminCommands(program: Command): void {
   const users = program.command('users').description('accounts: list, add, passwd, lock, unlock, delete, rename (works while the server runs)');
-  addAdminOptions(users.command('list').description('every account: created, last sign-in, online, locked'), true).action((f: AdminFlags) =>
-    runAdmin(f, admin.listUsers),
-  );
+  addAdminList(users, 'every account: created, last sign-in, online, locked', admin.listUsers);
   addAdminOptions(users.command('add <name>').description('create an account (password from a hidden prompt, or the first line of stdin)')).action(
     (name: string, f: AdminFlags) => runAdmin(f, (ctx) => admin.addUser(ctx, name, readPassword), { creates: true }),
   );
-  addAdminOptions(
-    users.command('passwd <name>').description("set a new password (prompt or stdin); revokes saved sign-ins and ends the user's session"),
-  ).action((name: string, f: AdminFlags) => runAdmin(f, (ctx) => admin.setPassword(ctx, name, readPassword)));
-  addAdminOptions(users.command('lock <name>').description('lock the account until unlocked; revokes saved sign-ins, ends the session')).action(
-    (name: string, f: AdminFlags) => runAdmin(f, (ctx) => admin.lockUser(ctx, name)),
+  addAdminOnName(users, 'passwd', "set a new password (prompt or stdin); revokes saved sign-ins and ends the user's session", (ctx, name) =>
+    admin.setPassword(ctx, name, readPassword),
   );
-  addAdminOptions(users.command('unlock <name>').description("clear an administrator's lock and failed sign-ins")).action((name: string, f: AdminFlags) =>
-    runAdmin(f, (ctx) => admin.unlockUser(ctx, name)),
-  );
-  addAdminOptions(users.command('delete <name>').description('delete the account (sent messages stay in their recipients’ history)')).action(
-    (name: string, f: AdminFlags) => runAdmin(f, (ctx) => admin.deleteUser(ctx, name)),
-  );
+  addAdminOnName(users, 'lock', 'lock the account until unlocked; revokes saved sign-ins, ends the session', admin.lockUser);
+  addAdminOnName(users, 'unlock', "clear an administrator's lock and failed sign-ins", admin.unlockUser);
+  addAdminOnName(users, 'delete', 'delete the account (sent messages stay in their recipients’ history)', admin.deleteUser);
   addAdminOptions(users.command('rename <name> <new-name>').description('rename the account everywhere; ends its session')).action(
     (name: string, to: string, f: AdminFlags) => runAdmin(f, (ctx) => admin.renameUser(ctx, name, to, (n) => Username.safeParse(n).success)),
   );
 
   const sessions = program.command('sessions').description('signed-in sessions: list, end');
-  addAdminOptions(sessions.command('list').description('who is signed in, on which node, from where'), true).action((f: AdminFlags) =>
-    runAdmin(f, admin.listSessions),
-  );
-  addAdminOptions(sessions.command('end <name>').description("disconnect the user's session and revoke their saved sign-ins")).action(
-    (name: string, f: AdminFlags) => runAdmin(f, (ctx) => admin.endSession(ctx, name)),
-  );
+  addAdminList(sessions, 'who is signed in, on which node, from where', admin.listSessions);
+  addAdminOnName(sessions, 'end', "disconnect the user's session and revoke their saved sign-ins", admin.endSession);
 
   const groups = program.command('groups').description('groups: list, delete');
-  addAdminOptions(groups.command('list').description('every group with its owner and members'), true).action((f: AdminFlags) => runAdmin(f, admin.listGroups));
-  addAdminOptions(groups.command('delete <name>').description('delete a group; its members are told')).action((name: string, f: AdminFlags) =>
-    runAdmin(f, (ctx) => admin.deleteGroup(ctx, name)),
-  );
+  addAdminList(groups, 'every group with its owner and members', admin.listGroups);
+  addAdminOnName(groups, 'delete', 'delete a group; its members are told', admin.deleteGroup);
 
   addAdminOptions(program.command('audit').description('read the audit log, newest first'), true)
     .option('--user <name>', 'only entries about this account')

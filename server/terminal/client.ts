@@ -501,15 +501,19 @@ export class TerminalClient {
    * that repeat with the stored message and delivers nothing again).
    */
   private onOutboxSent(item: OutboxItem): void {
-    const why = this.queuedWhy.get(item.localId) ?? 'offline';
-    this.queuedWhy.delete(item.localId);
-    const how = why === 'no-reply' || why === 'dropped' ? 'sent again after the reply was lost; stored once' : 'queued while offline';
-    this.notice(`Sent ${describeItem(item)} (${how}).`);
+    this.notice(`Sent ${describeItem(item)} (${SENT_AFTER_WAITING[this.takeQueuedWhy(item)]}).`);
   }
 
   private onOutboxFailure(item: OutboxItem, error: WireError): void {
+    const what = REFUSED_AFTER_WAITING[this.takeQueuedWhy(item)];
+    this.printRendered(renderError({ ...error, message: `${error.message} (${describeItem(item)}, ${what})` }));
+  }
+
+  /** Why `item` waited in the outbox (forgotten now that it is answered); 'offline' when not known. */
+  private takeQueuedWhy(item: OutboxItem): QueuedWhy {
+    const why = this.queuedWhy.get(item.localId) ?? 'offline';
     this.queuedWhy.delete(item.localId);
-    this.printRendered(renderError({ ...error, message: `${error.message} (${describeItem(item)}, queued while offline, was not sent)` }));
+    return why;
   }
 
   // ---------------------------------------------------------------- quitting
@@ -613,6 +617,26 @@ function unreachableMessage(url: string, typed: string, err: unknown): string {
 
 /** How long a command waits for its reply before TIMEOUT, in ms (the client library's default). */
 const REPLY_TIMEOUT_MS = 15_000;
+
+/** How the "Sent ..." line for an outbox item says why it went late, by why it waited. */
+const SENT_AFTER_WAITING: Record<QueuedWhy, string> = {
+  offline: 'queued while offline',
+  behind: 'sent after the messages before it',
+  'no-reply': 'sent again after the reply was lost; stored once',
+  dropped: 'sent again after the reply was lost; stored once',
+};
+
+/**
+ * How the refusal of an outbox item says why it had waited and what became of it, by why
+ * it waited. A resend after a lost reply went out, so it "was refused", not "not sent"
+ * (the first try may still have been stored: a group resend is refused once its sender left).
+ */
+const REFUSED_AFTER_WAITING: Record<QueuedWhy, string> = {
+  offline: 'queued while offline, was not sent',
+  behind: 'queued behind the messages before it, was not sent',
+  'no-reply': 'sent again after the reply was lost, was refused',
+  dropped: 'sent again after the reply was lost, was refused',
+};
 
 /** The notice for a chat message that went to the outbox instead of being answered, by why it waits. */
 function queuedNotice(item: OutboxItem, why: QueuedWhy, waiting: number): string {

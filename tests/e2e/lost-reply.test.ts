@@ -3,19 +3,19 @@
 // its idempotency key and resends it on reconnect; the server answers the
 // repeat with the stored message. It must show once everywhere, as delivered.
 import type { BrowserContext, Page } from '@playwright/test';
-import { ReplyDroppingProxy } from '../helpers/reply-dropping-proxy';
+import { TcpProxy } from '../helpers/tcp-proxy';
 import { conversationButton, expect, messageWithText, openClient, openDirectChat, sendMessage, signedIn, submitSignIn, test, USERS } from './fixtures';
 
 /** Alice, signed in through a proxy that can lose the server's replies (her page and WebSocket go through it), and bob, signed in directly. */
 interface ViaProxy {
-  proxy: ReplyDroppingProxy;
+  proxy: TcpProxy;
   alice: { context: BrowserContext; page: Page };
   bob: { context: BrowserContext; page: Page };
 }
 
 const viaProxy = test.extend<{ viaProxy: ViaProxy }>({
   viaProxy: async ({ browser, chat }, use) => {
-    const proxy = new ReplyDroppingProxy({ host: '127.0.0.1', port: chat.wsPort });
+    const proxy = new TcpProxy({ host: '127.0.0.1', port: chat.wsPort });
     await proxy.open();
     try {
       const bob = await signedIn(browser, chat, 'bob');
@@ -24,7 +24,7 @@ const viaProxy = test.extend<{ viaProxy: ViaProxy }>({
       await expect(alice.page.getByTestId('me')).toHaveText('alice');
       await use({ proxy, alice, bob });
     } finally {
-      await proxy.close();
+      await proxy.cut();
     }
   },
 });
@@ -43,7 +43,7 @@ viaProxy('a message stored but left without a reply shows once, as delivered, on
   const text = 'stored but never confirmed';
   proxy.dropReplyContaining(text);
   await sendMessage(alice.page, text);
-  await expect.poll(() => proxy.cuts).toBe(1);
+  await expect.poll(() => proxy.repliesDropped).toBe(1);
   // Stored and delivered the first time.
   await conversationButton(bob.page, 'u:alice').click();
   await expect(messageWithText(bob.page, text)).toHaveCount(1);
@@ -108,7 +108,7 @@ viaProxy(
     const input = alice.page.getByTestId('command-input');
     await input.fill('message bob answered late');
     await input.press('Enter');
-    await expect.poll(() => proxy.cuts).toBe(1);
+    await expect.poll(() => proxy.repliesDropped).toBe(1);
     // Meanwhile alice opens the conversation: its history already holds the stored message.
     await openDirectChat(alice.page, 'bob');
     await expect(messageWithText(alice.page, 'answered late')).toHaveCount(1);
@@ -133,7 +133,7 @@ viaProxy('a message from the outbox that the server refuses shows once, refused,
   await openDirectChat(alice.page, 'bob');
 
   // Alice's network goes; she writes to bob, who blocks her meanwhile.
-  await proxy.close();
+  await proxy.cut();
   await expect(alice.page.getByTestId('connection-banner')).toContainText(/Reconnecting|Connection lost|offline/i);
   await sendMessage(alice.page, 'written before the block');
   await expect(alice.page.getByTestId('pending-message')).toContainText('written before the block');

@@ -2,7 +2,7 @@
 // reload; notification and sound preferences persist, and a notification is
 // shown for a message whose conversation is not on screen only when allowed.
 import type { Page } from '@playwright/test';
-import { conversationButton, expect, openDirectChat, sendMessage, setTabHidden, signedIn, submitSignIn, test, USERS } from './fixtures';
+import { conversationButton, expect, openDirectChat, recordNotifications, sendMessage, setTabHidden, signedIn, submitSignIn, test, USERS } from './fixtures';
 
 const bodyBackground = (page: Page) => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
 const LIGHT_BG = 'rgb(246, 247, 249)';
@@ -41,20 +41,8 @@ test('the theme follows the system by default, can be forced either way, and is 
 test('notifications and sound are remembered; a notification shows only when allowed, off screen and while the tab is hidden', async ({ browser, chat }) => {
   const alice = await signedIn(browser, chat, 'alice');
   const page = alice.page;
-  await alice.context.grantPermissions(['notifications'], { origin: chat.url });
   // Count the notifications the page creates (the real constructor still runs).
-  await page.evaluate(() => {
-    const Native = window.Notification;
-    const shown: string[] = [];
-    (window as unknown as { shown: string[] }).shown = shown;
-    window.Notification = class extends Native {
-      constructor(title: string, options?: NotificationOptions) {
-        super(title, options);
-        shown.push(`${title}: ${options?.body ?? ''}`);
-      }
-    };
-  });
-  const shown = () => page.evaluate(() => (window as unknown as { shown: string[] }).shown);
+  const shown = await recordNotifications(alice.context, page, chat.url);
   const bob = await signedIn(browser, chat, 'bob');
   await openDirectChat(bob.page, 'alice');
 

@@ -19,26 +19,31 @@ const ReplyTo = MessageId.optional();
 const textOrFiles = (cmd: { text?: string; attachments?: string[] }) => Boolean(cmd.text?.trim()) || (cmd.attachments?.length ?? 0) > 0;
 const TEXT_OR_FILES = { message: 'is required (not blank) unless the message carries attachments', path: ['text'] };
 
+/** What every chat send carries after its addressee: text and/or files, the message it answers, its idempotency key. */
+const CHAT_CONTENT = { text: OptionalText, attachments: AttachmentIds.optional(), replyTo: ReplyTo, clientKey: ClientKey.optional() };
+
+/** The text parser of `<name> <text> [+file <id>]...`: the name goes to `field`. */
+function nameTextAndFiles(field: 'to' | 'group') {
+  return (rest: string): Record<string, unknown> | null => {
+    const [name, text] = splitWord(rest);
+    const content = textAndFiles(text);
+    return name && content ? { [field]: name, ...content } : null;
+  };
+}
+
 export const message = defineCommand({
   schema: z
     .strictObject({
       type: z.literal('message'),
       to: Username,
-      text: OptionalText,
-      attachments: AttachmentIds.optional(),
-      replyTo: ReplyTo,
-      clientKey: ClientKey.optional(),
+      ...CHAT_CONTENT,
     })
     .refine(textOrFiles, TEXT_OR_FILES),
   result: z.object({ message: ChatMessage, queued: z.boolean() }),
   text: {
     words: ['message'],
     usage: 'message <user> <text> [+file <id>]...',
-    parse(rest) {
-      const [to, text] = splitWord(rest);
-      const content = textAndFiles(text);
-      return to && content ? { to, ...content } : null;
-    },
+    parse: nameTextAndFiles('to'),
   },
   render: ({ message, queued }) => [
     `${queued ? `${message.to} is offline; the message is queued and will be delivered when they sign in.` : `Sent to ${message.to}.`} (#${message.id})`,
@@ -49,10 +54,7 @@ export const broadcast = defineCommand({
   schema: z
     .strictObject({
       type: z.literal('broadcast'),
-      text: OptionalText,
-      attachments: AttachmentIds.optional(),
-      replyTo: ReplyTo,
-      clientKey: ClientKey.optional(),
+      ...CHAT_CONTENT,
     })
     .refine(textOrFiles, TEXT_OR_FILES),
   result: z.object({
@@ -79,10 +81,7 @@ export const messageGroup = defineCommand({
     .strictObject({
       type: z.literal('message-group'),
       group: GroupName,
-      text: OptionalText,
-      attachments: AttachmentIds.optional(),
-      replyTo: ReplyTo,
-      clientKey: ClientKey.optional(),
+      ...CHAT_CONTENT,
     })
     .refine(textOrFiles, TEXT_OR_FILES),
   result: z.object({
@@ -94,11 +93,7 @@ export const messageGroup = defineCommand({
   text: {
     words: ['message', 'group'],
     usage: 'message group <name> <text> [+file <id>]...',
-    parse(rest) {
-      const [group, text] = splitWord(rest);
-      const content = textAndFiles(text);
-      return group && content ? { group, ...content } : null;
-    },
+    parse: nameTextAndFiles('group'),
   },
   render: ({ message, queued, blockedBy }) => {
     const lines = [`Sent to group ${message.group}. (#${message.id})`];

@@ -7,7 +7,7 @@
 // store messages for its users, hands those over once it is back.
 import { afterEach, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../helpers/cluster';
-import { CuttableProxy } from '../../helpers/cuttable-proxy';
+import { TcpProxy } from '../../helpers/tcp-proxy';
 import { freePort, startRedis, stopRedis } from '../../helpers/redis-server';
 import { describeWithServices } from '../../helpers/services';
 import { USERS } from '../../helpers/users';
@@ -20,7 +20,7 @@ const REFUSED_WITHIN_MS = 4_000;
 await describeWithServices('Cluster: a Redis outage', ['postgres', 'redis'], () => {
   let cluster: Cluster | undefined;
   let redis: Awaited<ReturnType<typeof startRedis>> | undefined;
-  let proxy: CuttableProxy | undefined;
+  let proxy: TcpProxy | undefined;
   const clients: WsClient[] = [];
   afterEach(async () => {
     for (const c of clients.splice(0)) c.close();
@@ -35,7 +35,7 @@ await describeWithServices('Cluster: a Redis outage', ['postgres', 'redis'], () 
   /** Two nodes on the shared Redis, the second through `proxy`, which the test cuts and opens again. */
   async function twoNodesOneCuttable() {
     const shared = new URL(process.env.CHAT_TEST_REDIS_URL!);
-    proxy = new CuttableProxy({ host: shared.hostname, port: Number(shared.port || 6379) });
+    proxy = new TcpProxy({ host: shared.hostname, port: Number(shared.port || 6379) });
     await proxy.open();
     cluster = await startCluster({ nodes: 1 });
     const proxied = new URL(shared);

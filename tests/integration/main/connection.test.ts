@@ -10,7 +10,7 @@ import { createCredentialStore, type CredentialStore } from '../../../main/crede
 import type { Push, PushChannel } from '../../../main/ipc/contract';
 import { ChatSession } from '../../../server/client';
 import { upload } from '../../helpers/files';
-import { ReplyDroppingProxy } from '../../helpers/reply-dropping-proxy';
+import { TcpProxy } from '../../helpers/tcp-proxy';
 import { startTestServer, type TestServer } from '../../helpers/test-server';
 import { USERS } from '../../helpers/users';
 import { waitUntil } from '../../helpers/wait';
@@ -272,9 +272,9 @@ describe('Connection (main) against the real server', () => {
   });
 
   it('a send whose reply is lost keeps its key through the outbox: stored once, the repeat answered with it and pushed to the renderer', async () => {
-    const proxy = new ReplyDroppingProxy({ host: '127.0.0.1', port: server.wsPort });
+    const proxy = new TcpProxy({ host: '127.0.0.1', port: server.wsPort });
     await proxy.open();
-    cleanups.push(() => proxy.close());
+    cleanups.push(() => proxy.cut());
     const d = await desktop();
     await d.connection.signIn({ server: `127.0.0.1:${proxy.port}`, username: 'alice', password: USERS.alice, remember: false });
     const bob = await peer('bob');
@@ -285,7 +285,7 @@ describe('Connection (main) against the real server', () => {
 
     proxy.dropReplyContaining('stored, reply lost');
     const outcome = await d.connection.send({ type: 'message', to: 'bob', text: 'stored, reply lost' });
-    expect(proxy.cuts).toBe(1);
+    expect(proxy.repliesDropped).toBe(1);
     expect(outcome).toMatchObject({ sent: false, queued: { command: { text: 'stored, reply lost', clientKey: expect.stringMatching(/^[0-9a-f]{32}$/) } } });
     const key = outcome.sent ? '' : outcome.queued.command.clientKey;
 

@@ -34,6 +34,25 @@ async function sendRound(from: WsClient, to: string, tag: string): Promise<strin
   return texts;
 }
 
+/**
+ * Reads `to`'s deliveries up to the round's last text and acknowledges the last one. Whatever
+ * comes before this round's messages and was `seen` in an earlier round is a repeat of an
+ * acknowledged one: returns how many, and adds this round's to `seen`.
+ */
+async function receiveAndAck(to: WsClient, texts: string[], seen: Set<number>): Promise<number> {
+  let repeats = 0;
+  const got: number[] = [];
+  for (;;) {
+    const [m] = await to.waitMessages(1, 10_000);
+    if (seen.has(m!.seq)) repeats++;
+    got.push(m!.seq);
+    if (m!.message.text === texts.at(-1)) break;
+  }
+  for (const seq of got) seen.add(seq);
+  expect(await to.request({ type: 'ack', seq: got.at(-1)! })).toEqual({ seq: got.at(-1) });
+  return repeats;
+}
+
 describe('durable acknowledgements [sqlite, kill -9]', () => {
   let dir: string;
   let server: CliServer | null = null;
@@ -63,16 +82,7 @@ describe('durable acknowledgements [sqlite, kill -9]', () => {
       const alice = await WsClient.connect(url);
       await alice.login('alice', USERS.alice);
       const texts = await sendRound(alice, 'bob', `ws${round}`);
-      // Whatever comes before this round's messages is a repeat of an acknowledged one.
-      const got: number[] = [];
-      for (;;) {
-        const [m] = await bob.waitMessages(1, 10_000);
-        if (seen.has(m!.seq)) repeats++;
-        got.push(m!.seq);
-        if (m!.message.text === texts.at(-1)) break;
-      }
-      for (const seq of got) seen.add(seq);
-      expect(await bob.request({ type: 'ack', seq: got.at(-1)! })).toEqual({ seq: got.at(-1) });
+      repeats += await receiveAndAck(bob, texts, seen);
       // Killed right after the reply: the ack must already be on disk.
       await kill(server);
       server = null;
@@ -138,15 +148,7 @@ await describeWithServices('durable acknowledgements [cluster, kill -9 of a node
         await new Promise((r) => setTimeout(r, 100));
       }
       const texts = await sendRound(alice, 'bob', `cl${round}`);
-      const got: number[] = [];
-      for (;;) {
-        const [m] = await bob.waitMessages(1, 10_000);
-        if (seen.has(m!.seq)) repeats++;
-        got.push(m!.seq);
-        if (m!.message.text === texts.at(-1)) break;
-      }
-      for (const seq of got) seen.add(seq);
-      expect(await bob.request({ type: 'ack', seq: got.at(-1)! })).toEqual({ seq: got.at(-1) });
+      repeats += await receiveAndAck(bob, texts, seen);
       await victim.kill();
       bob.close();
     }

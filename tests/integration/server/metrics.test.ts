@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../../server/index';
 import { startCluster, type Cluster } from '../../helpers/cluster';
-import { CuttableProxy } from '../../helpers/cuttable-proxy';
+import { TcpProxy } from '../../helpers/tcp-proxy';
 import { freePort, startRedis, stopRedis } from '../../helpers/redis-server';
 import { createTestSchema, describeWithServices } from '../../helpers/services';
 import { TcpClient } from '../../helpers/tcp-client';
@@ -138,7 +138,7 @@ await describeWithServices('/readyz and /metrics on a cluster', ['postgres', 're
 
   it('503 while PostgreSQL or Redis is unreachable, 200 again once they are back', async () => {
     const pgUrl = new URL(postgresUrl);
-    const proxy = new CuttableProxy({ host: pgUrl.hostname, port: Number(pgUrl.port || 5432) });
+    const proxy = new TcpProxy({ host: pgUrl.hostname, port: Number(pgUrl.port || 5432) });
     await proxy.open();
     const proxied = new URL(postgresUrl);
     proxied.hostname = '127.0.0.1';

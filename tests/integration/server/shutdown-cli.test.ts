@@ -7,47 +7,15 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../../../server/config';
 import { startServer } from '../../../server/index';
-import { spawnCliServer } from '../../helpers/cli';
+import { CLI_TIMEOUT_MS, REPO_ROOT, runCli, SOURCE_CLI, spawnCliServer } from '../../helpers/cli';
 import { TcpClient } from '../../helpers/tcp-client';
 import { startTestServer, type TestServer } from '../../helpers/test-server';
 import { accounts, writeUsersFile } from '../../helpers/users';
 import { waitUntil } from '../../helpers/wait';
 import { WsClient } from '../../helpers/ws-client';
-
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const CLI = path.join(ROOT, 'server', 'cli.ts');
-/** tsx compiles on start; on 2 busy cores that can take a while. */
-const CLI_TIMEOUT_MS = 25_000;
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI to completion with `stdin` (if any); bounded by CLI_TIMEOUT_MS. */
-function runCli(args: string[], stdin?: string): Promise<CliRun> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
-  child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
-  child.stdin.end(stdin ?? '');
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`CLI ${args.join(' ')} did not finish within ${CLI_TIMEOUT_MS} ms: ${stdout} ${stderr}`));
-    }, CLI_TIMEOUT_MS);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 /**
  * Starts the CLI server and resolves once it printed both ports. `asNpmScript`:
@@ -56,12 +24,12 @@ function runCli(args: string[], stdin?: string): Promise<CliRun> {
  */
 async function spawnServer(args: string[], options: { asNpmScript?: boolean } = {}) {
   const child = options.asNpmScript
-    ? spawn('sh', ['-c', ': && "$@"', 'sh', process.execPath, '--import', 'tsx', CLI, ...args], {
-        cwd: ROOT,
+    ? spawn('sh', ['-c', ': && "$@"', 'sh', process.execPath, ...SOURCE_CLI, ...args], {
+        cwd: REPO_ROOT,
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, npm_lifecycle_event: 'server' },
       })
-    : spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    : spawn(process.execPath, [...SOURCE_CLI, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const out: string[] = [];
   child.stderr.setEncoding('utf8').on('data', (t: string) => out.push(t));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -305,12 +273,12 @@ describe('CLI', () => {
 
   it('adduser reads the password from stdin; the user can sign in; --update revokes saved sign-ins', async () => {
     const data = path.join(dir, 'data');
-    const created = await runCli(['adduser', 'frank', '--data', data, '--hash-cost', '4'], 'frank-pw\n');
+    const created = await runCli(['adduser', 'frank', '--data', data, '--hash-cost', '4'], { stdin: 'frank-pw\n' });
     expect(created).toMatchObject({ code: 0 });
     expect(created.stdout).toContain('User frank created.');
     // Flags after the subcommand belong to it: the database is in --data, not the default dir.
     expect(existsSync(path.join(data, 'chat.db'))).toBe(true);
-    const again = await runCli(['adduser', 'frank', '--data', data, '--hash-cost', '4'], 'other\n');
+    const again = await runCli(['adduser', 'frank', '--data', data, '--hash-cost', '4'], { stdin: 'other\n' });
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/taken/);
 
@@ -321,7 +289,7 @@ describe('CLI', () => {
       c.close();
       await c.waitClosed();
       // The password changes while the server runs: the saved sign-in stops working.
-      const updated = await runCli(['adduser', 'frank', '--update', '--data', data, '--hash-cost', '4'], 'new-frank-pw\n');
+      const updated = await runCli(['adduser', 'frank', '--update', '--data', data, '--hash-cost', '4'], { stdin: 'new-frank-pw\n' });
       expect(updated.code).toBe(0);
       expect(updated.stdout).toContain('Password of frank updated.');
       const d = await WsClient.connect(`ws://127.0.0.1:${server.wsPort}/ws`);

@@ -12,7 +12,7 @@ import type { EventOf } from '../../../server/protocol';
 import { upload } from '../../helpers/files';
 import { SGR, spawnInPty, type PtySession } from '../../helpers/pty';
 import { startTestServer, type TestServer } from '../../helpers/test-server';
-import { ReplyDroppingProxy } from '../../helpers/reply-dropping-proxy';
+import { TcpProxy } from '../../helpers/tcp-proxy';
 import { passwordOf } from '../../helpers/users';
 import { waitUntil } from '../../helpers/wait';
 
@@ -244,14 +244,14 @@ describe('terminal client', { timeout: 90_000 }, () => {
   });
 
   describe('a message the server stored but whose reply was lost', () => {
-    let proxy: ReplyDroppingProxy;
+    let proxy: TcpProxy;
     afterEach(async () => {
-      await proxy.close();
+      await proxy.cut();
     });
 
     /** Alice in the terminal, talking to the server through the proxy; bob on the library. */
     async function throughProxy() {
-      proxy = new ReplyDroppingProxy({ host: '127.0.0.1', port: server.wsPort });
+      proxy = new TcpProxy({ host: '127.0.0.1', port: server.wsPort });
       await proxy.open();
       const bob = await person('bob');
       const term = await client(['--user', 'alice'], { NO_COLOR: '1' }, {}, `ws://127.0.0.1:${proxy.port}/ws`);
@@ -291,12 +291,38 @@ describe('terminal client', { timeout: 90_000 }, () => {
       const { bob, term } = await throughProxy();
       proxy.swallowReplyContaining('never answered');
       term.type('message bob never answered\r');
-      await waitUntil(() => bob.received.some((m) => m.message.text === 'never answered') && proxy.cuts === 1, 'stored, its reply swallowed');
+      await waitUntil(() => bob.received.some((m) => m.message.text === 'never answered') && proxy.repliesDropped === 1, 'stored, its reply swallowed');
       await term.waitFor('* No reply from the server in 15 s: your message to bob "never answered" waits in the outbox (1 waiting);', 'the timeout', 25_000);
       await term.waitFor('* Sent your message to bob "never answered" (sent again after the reply was lost; stored once).');
       expect(await afterMarker(bob, term, 'never answered')).toEqual({ live: 1, history: 1, sentLines: 1 });
       const rows = await term.rows();
       expect(count(rows, /Not connected:/)).toBe(0);
+      term.type('\x03');
+      expect((await term.waitForExit()).code).toBe(0);
+    });
+
+    it('messages typed while an earlier one waits (connected) say, when they go or are refused, that they went after it, not "queued while offline"', async () => {
+      const { bob, term } = await throughProxy();
+      proxy.dropReplyContaining('first in line');
+      term.type('message bob first in line\r');
+      await term.waitFor('* The connection dropped before the server answered: your message to bob "first in line"');
+      // The resend's reply is lost too, so the outbox stays busy while connected.
+      proxy.swallowReplyContaining('first in line');
+      await term.waitFor('* Reconnected.', 'alice to reconnect', 20_000);
+      await waitUntil(() => proxy.repliesDropped === 2, 'the resend stored, its reply swallowed');
+      term.type('message bob behind it\r');
+      await term.waitFor('* Your message to bob "behind it" waits in the outbox (2 waiting) and goes out after the messages before it.');
+      term.type('message nobody-here refused behind it\r');
+      await term.waitFor('* Your message to nobody-here "refused behind it" waits in the outbox (3 waiting) and goes out after the messages before it.');
+      // A new connection flushes the outbox in order.
+      await proxy.cut();
+      await proxy.open();
+      await term.waitFor('* Sent your message to bob "first in line" (sent again after the reply was lost; stored once).', 'the resend', 20_000);
+      await term.waitFor('* Sent your message to bob "behind it" (sent after the messages before it).');
+      await term.waitFor('(your message to nobody-here "refused behind it", queued behind the messages before it, was not sent)');
+      expect(count(await term.rows(), /queued while offline/)).toBe(0);
+      expect(await afterMarker(bob, term, 'behind it')).toEqual({ live: 1, history: 1, sentLines: 1 });
+      expect(bob.received.filter((m) => m.message.text === 'first in line')).toHaveLength(1);
       term.type('\x03');
       expect((await term.waitForExit()).code).toBe(0);
     });

@@ -2,21 +2,11 @@
 // real quit (tray Quit, Cmd+Q, signals: all emit before-quit first) closes for good.
 import { describe, expect, it } from 'vitest';
 import { installCloseToTray } from '../../../main/close-to-tray';
-import { FakeApp, FakeWindow } from './fakes';
+import { FakeApp, fakeWindow } from './fakes';
 
 function setup(enabled: boolean, hasTray: boolean) {
   const app = new FakeApp();
-  const window = new FakeWindow({
-    width: 800,
-    height: 600,
-    maximized: false,
-    minWidth: 480,
-    minHeight: 360,
-    title: 'Chat',
-    preload: '/p',
-    icon: null,
-    backgroundColor: '#000',
-  });
+  const window = fakeWindow();
   const settings = { enabled, hasTray };
   installCloseToTray({ app, window, enabled: () => settings.enabled, hasTray: () => settings.hasTray });
   return { app, window, settings };

@@ -177,6 +177,20 @@ export class FakeSafeStorage implements SafeStoragePort {
   }
 }
 
+/** A window as the app opens one (800×600, not maximized), with `size` changed if given. */
+export function fakeWindow(size: { width: number; height: number } = { width: 800, height: 600 }): FakeWindow {
+  return new FakeWindow({
+    ...size,
+    maximized: false,
+    minWidth: 480,
+    minHeight: 360,
+    title: 'Chat',
+    preload: '/p',
+    icon: null,
+    backgroundColor: '#000',
+  });
+}
+
 export class FakeWindow implements AppWindow {
   destroyed = false;
   focused = false;

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { BADGE_SIZE, badgeText, renderBadgePixels, renderBadgePng } from '../../../main/badge-image';
 import type { TrayHandle } from '../../../main/platform/seams';
 import { showUnread } from '../../../main/unread-badge';
-import { FakeApp, FakeWindow } from './fakes';
+import { FakeApp, fakeWindow } from './fakes';
 
 /** Decodes the encoder's own PNG layout (one IDAT, filter 0 rows) back to RGBA. */
 function decodePng(png: Uint8Array): { width: number; height: number; rgba: Buffer } {
@@ -78,18 +78,7 @@ describe('badge image', () => {
 });
 
 describe('showUnread', () => {
-  const window = () =>
-    new FakeWindow({
-      width: 800,
-      height: 600,
-      maximized: false,
-      minWidth: 480,
-      minHeight: 360,
-      title: 'Chat',
-      preload: '/p',
-      icon: null,
-      backgroundColor: '#000',
-    });
+  const window = () => fakeWindow();
 
   it('Windows: an overlay icon on the taskbar button, cleared at zero; no badge count call', () => {
     const app = new FakeApp();

@@ -5,7 +5,7 @@ import type { Rect } from '../../../main/platform/seams';
 import { DEFAULT_SIZE, MIN_SIZE } from '../../../main/window';
 import { isTitleBarVisible, restorePlacement, trackWindowState } from '../../../main/window-state';
 import type { SavedWindowState } from '../../../main/settings';
-import { FakeWindow } from './fakes';
+import { fakeWindow } from './fakes';
 
 const LIMITS = { defaultSize: DEFAULT_SIZE, minSize: MIN_SIZE };
 const LAPTOP: Rect = { x: 0, y: 0, width: 1440, height: 875 };
@@ -54,18 +54,7 @@ describe('trackWindowState', () => {
   afterEach(() => {
     vi.useRealTimers();
   });
-  const window = () =>
-    new FakeWindow({
-      width: 1100,
-      height: 720,
-      maximized: false,
-      minWidth: 480,
-      minHeight: 360,
-      title: 'Chat',
-      preload: '/p',
-      icon: null,
-      backgroundColor: '#000',
-    });
+  const window = () => fakeWindow({ width: 1100, height: 720 });
 
   it('saves once after a burst of moves, and on close', () => {
     vi.useFakeTimers();
