@@ -97,9 +97,11 @@ export class Outbox {
   /**
    * Sends queued items with `send`, oldest first, while `keepGoing()` holds.
    * Stops (keeping the rest) when an item fails with NOT_CONNECTED or TIMEOUT.
+   * Resolves 'timed-out' when it stopped on a TIMEOUT (the caller decides when to
+   * try again: nothing else will while the connection stays up), else 'stopped'.
    */
-  async flush(send: (command: ChatCommand) => Promise<ChatReply>, keepGoing: () => boolean): Promise<void> {
-    if (this.flushing) return;
+  async flush(send: (command: ChatCommand) => Promise<ChatReply>, keepGoing: () => boolean): Promise<'timed-out' | 'stopped'> {
+    if (this.flushing) return 'stopped';
     this.flushing = true;
     try {
       while (keepGoing()) {
@@ -110,7 +112,8 @@ export class Outbox {
           reply = await send(item.command);
         } catch (err) {
           const error = err instanceof ProtocolError ? err : new ProtocolError(ErrorCode.INTERNAL, describe(err));
-          if (error.code === ErrorCode.NOT_CONNECTED || error.code === ErrorCode.TIMEOUT) break;
+          if (error.code === ErrorCode.TIMEOUT) return 'timed-out';
+          if (error.code === ErrorCode.NOT_CONNECTED) break;
           // The server refused it (e.g. BLOCKED, UNKNOWN_USER): retrying will not help.
           this.set(this.list.filter((i) => i !== item));
           this.failures.emit(item, error.toWire());
@@ -120,6 +123,7 @@ export class Outbox {
         this.set(this.list.filter((i) => i !== item));
         this.sent.emit(item, reply);
       }
+      return 'stopped';
     } finally {
       this.flushing = false;
     }

@@ -49,6 +49,12 @@ export interface SignInOptions {
  */
 export type QueuedWhy = 'offline' | 'behind' | 'no-reply' | 'dropped';
 
+/**
+ * How long after a reply timed out on a live connection the outbox sends again, in ms.
+ * The timeout itself already waited requestTimeoutMs, so this only spaces the tries.
+ */
+const OUTBOX_RETRY_MS = 1000;
+
 export type ChatSendResult = { sent: true; result: ChatReply } | { sent: false; queued: OutboxItem; why: QueuedWhy };
 
 /** Connection state as main (or the browser client) sees it. */
@@ -91,6 +97,8 @@ export class ChatSession {
   private generation = 0;
   /** True while a reconnect attempt is opening a socket or waiting for the login reply. */
   private attemptInFlight = false;
+  /** The timer that flushes the outbox again after a reply timed out on a live connection, or null. */
+  private outboxRetry: unknown = null;
 
   private readonly events = new Listeners<[EventFrame]>();
   private readonly states = new Listeners<[ConnectionState]>();
@@ -408,10 +416,19 @@ export class ChatSession {
 
   private flushOutbox(): void {
     const generation = this.generation;
-    void this.outbox.flush(
-      (command) => this.request(command),
-      () => generation === this.generation && this.stateValue.state === 'online',
-    );
+    const current = (): boolean => generation === this.generation && this.stateValue.state === 'online';
+    void this.outbox
+      .flush((command) => this.request(command), current)
+      .then((stopped) => {
+        // A reply that did not come while the connection stayed up: nothing else (a
+        // reconnect, a new send) may happen soon, so the outbox tries again by itself.
+        // The item keeps its key, so a server that was only slow stores it once.
+        if (stopped !== 'timed-out' || !current() || this.outboxRetry !== null) return;
+        this.outboxRetry = this.timers.setTimeout(() => {
+          this.outboxRetry = null;
+          if (current()) this.flushOutbox();
+        }, OUTBOX_RETRY_MS);
+      });
   }
 
   /** Sends `ack seq` on the current link; false when there is none. */
@@ -428,6 +445,8 @@ export class ChatSession {
   private teardown(): void {
     this.reconnects.reset();
     this.acks.cancel();
+    if (this.outboxRetry !== null) this.timers.clearTimeout(this.outboxRetry);
+    this.outboxRetry = null;
     this.teardownLink();
   }
 

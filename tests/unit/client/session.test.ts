@@ -410,6 +410,37 @@ describe('ChatSession with a scripted server', () => {
     expect(await t.session.send({ type: 'message', to: 'bob', text: 'typed after' })).toMatchObject({ sent: false, why: 'behind' });
   });
 
+  it('after a reply times out on a live connection, the outbox sends again by itself with the same key', async () => {
+    const t = setup();
+    await t.signedIn();
+    const slow = t.session.send({ type: 'message', to: 'bob', text: 'slow server' });
+    const first = t.socket(0).last() as { id: number; clientKey?: string };
+    await t.timers.advance(5000);
+    expect(await slow).toMatchObject({ sent: false, why: 'no-reply' });
+    // The outbox's own resend also goes unanswered: it gives up on that try too.
+    await flush();
+    const second = t.socket(0).last() as { id: number; clientKey?: string };
+    expect(second.id).not.toBe(first.id);
+    await t.timers.advance(5000);
+    expect(t.session.pendingOutbox).toHaveLength(1);
+    // Nobody types and the connection stays up: the outbox tries again a second later.
+    const before = t.socket(0).sent.length;
+    await t.timers.advance(999);
+    expect(t.socket(0).sent.length).toBe(before);
+    await t.timers.advance(1);
+    const third = t.socket(0).last() as { id: number; clientKey?: string };
+    expect(third).toMatchObject({ type: 'message', text: 'slow server', clientKey: first.clientKey });
+    const answered: number[] = [];
+    t.session.onOutboxSent((_item, reply) => answered.push(reply.message.id));
+    t.socket(0).reply(third.id, { message: { ...message(9, 'slow server'), from: 'alice', to: 'bob' }, queued: false });
+    await flush();
+    expect(answered).toEqual([9]);
+    expect(t.session.pendingOutbox).toEqual([]);
+    // Nothing is left scheduled once it went out (the ack timer aside, none was due).
+    await t.timers.advance(10_000);
+    expect(t.socket(0).sent.filter((f) => f.type === 'message')).toHaveLength(3);
+  });
+
   it('a shutdown event triggers a reconnect; INVALID_TOKEN ends in offline', async () => {
     const t = setup();
     await t.signedIn();
