@@ -18,7 +18,7 @@ import {
   type SocketEvents,
   type SocketFactory,
 } from '../client';
-import { KnownHosts, pinningTrust, wsSocketFactory, type CertificateTrust, type CredentialStore, type WsSocketHandle } from '../client/node';
+import { HANDSHAKE_CUT, KnownHosts, pinningTrust, wsSocketFactory, type CertificateTrust, type CredentialStore, type WsSocketHandle } from '../client/node';
 import {
   ErrorCode,
   ProtocolError,
@@ -602,7 +602,6 @@ export class TerminalClient {
 /** Trusted server certificates, in the config folder (see known-hosts.ts for the format). */
 export const KNOWN_HOSTS_FILE = 'known_hosts';
 
-/** `your message to bob "hi"` for outbox notices (the text cut to 40 characters). */
 /**
  * The first connection failed: why, once (the link's message repeats the URL), and for a
  * `wss://` the client chose itself (another machine, no scheme typed) the way to a
@@ -610,8 +609,11 @@ export const KNOWN_HOSTS_FILE = 'known_hosts';
  */
 function unreachableMessage(url: string, typed: string, err: unknown): string {
   const why = describe(err).replace(`Cannot reach ${url}: `, '');
-  const guessedTls = url.startsWith('wss://') && !/^[a-z][a-z0-9+.-]*:\/\//i.test(typed.trim());
-  const hint = guessedTls ? ` If that server has no TLS, type ws://${typed.trim()} instead.` : '';
+  const guessed = !/^[a-z][a-z0-9+.-]*:\/\//i.test(typed.trim());
+  let hint = '';
+  if (guessed && url.startsWith('wss://')) hint = ` If that server has no TLS, type ws://${typed.trim()} instead.`;
+  // A TLS server cuts a plain handshake (this machine's addresses get ws:// unless told otherwise).
+  else if (guessed && why === HANDSHAKE_CUT) hint = ` If that server has TLS, type wss://${typed.trim()} instead.`;
   return `Cannot reach the chat server at ${url}: ${why}.${hint}`;
 }
 
@@ -654,6 +656,7 @@ function queuedNotice(item: OutboxItem, why: QueuedWhy, waiting: number): string
   }
 }
 
+/** `your message to bob "hi"` for outbox notices (the text cut to 40 characters). */
 function describeItem(item: OutboxItem): string {
   const c = item.command;
   const full = c.text ?? '';

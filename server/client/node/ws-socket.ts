@@ -41,12 +41,15 @@ export function wsSocketFactory(handshakeTimeoutMs = 15_000, trust: CertificateT
     });
     let markClosed!: () => void;
     const closed = new Promise<void>((resolve) => (markClosed = resolve));
+    let failure: NodeJS.ErrnoException | undefined;
     ws.on('close', (code: number, reason: Buffer) => {
       markClosed();
-      events.close(code, reason.toString('utf8'), refused);
+      // A close without a close frame (1006) has no reason of its own: say what the socket saw.
+      const said = reason.toString('utf8');
+      events.close(code, said === '' && code === 1006 && failure ? socketFailure(failure) : said, refused);
     });
     // Every error is followed by 'close', which reports it; without a listener ws would throw.
-    ws.on('error', () => undefined);
+    ws.on('error', (err: NodeJS.ErrnoException) => (failure ??= err));
     return {
       get open() {
         return ws.readyState === WebSocket.OPEN;
@@ -57,6 +60,29 @@ export function wsSocketFactory(handshakeTimeoutMs = 15_000, trust: CertificateT
       closed,
     };
   };
+}
+
+/** Why a connection failed before a close frame came, in the words the clients show after "Cannot reach URL: ". */
+const CONNECTION_REFUSED = 'connection refused';
+/** The server ended the connection during the opening handshake: a TLS server reached with ws:// does. */
+export const HANDSHAKE_CUT = 'the server closed the connection during the handshake';
+
+function socketFailure(err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case 'ECONNREFUSED':
+      return CONNECTION_REFUSED;
+    case 'ECONNRESET':
+      return HANDSHAKE_CUT;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'unknown host';
+    case 'ETIMEDOUT':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return 'no route to the server (timed out or unreachable)';
+    default:
+      return err.message;
+  }
 }
 
 /**

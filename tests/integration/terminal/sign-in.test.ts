@@ -234,7 +234,7 @@ describe('terminal client sign-in', { timeout: 90_000 }, () => {
   it('exits 1 when nothing answers at the address and 2 on bad arguments', async () => {
     const closed = await piped(['127.0.0.1:1', '--no-keychain', '--config-dir', await configDir()], '');
     expect(closed.code).toBe(1);
-    expect(closed.stdout).toContain('Cannot reach the chat server at ws://127.0.0.1:1/ws');
+    expect(closed.stdout).toContain('Cannot reach the chat server at ws://127.0.0.1:1/ws: connection refused.\n');
     expect(closed.stdout).not.toContain('Cannot reach ws://');
 
     // Another machine's address without a scheme means TLS; a server without it gets the way there.

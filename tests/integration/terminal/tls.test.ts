@@ -55,4 +55,12 @@ describe('terminal client and TLS', () => {
     // The pinned certificate replaces the remembered one.
     expect(await readFile(path.join(configDir, 'known_hosts'), 'utf8')).toContain(second.fingerprint);
   });
+
+  it("says to type wss:// when this machine's address (ws:// by default) reaches a TLS server", async () => {
+    const run = await piped([`127.0.0.1:${server.wsPort}`, '--no-keychain', '--config-dir', await mkdtemp(path.join(root, 'cfg-'))], '');
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(
+      `Cannot reach the chat server at ws://127.0.0.1:${server.wsPort}/ws: the server closed the connection during the handshake. If that server has TLS, type wss://127.0.0.1:${server.wsPort} instead.`,
+    );
+  });
 });
