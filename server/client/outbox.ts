@@ -21,14 +21,21 @@ export interface OutboxItem {
 
 let localIdCounter = 0;
 
+/** Hex digits of a key's time prefix: milliseconds since the epoch, zero-padded (48 bits: until the year 10889). */
+const KEY_TIME_DIGITS = 12;
+
 /**
- * A fresh idempotency key: 128 random bits as 32 hex digits (fits ClientKey).
+ * A fresh idempotency key (fits ClientKey): 32 lowercase hex digits, the time
+ * `now` in ms (12 digits, zero-padded) then 80 random bits (20 digits).
+ * Keys made later sort after earlier ones (byte order and any collation: hex
+ * digits only), so a sender's keys go in at the end of the store's unique
+ * index (sender, key) instead of at random places; the random part keeps
+ * keys of one user's devices apart within the same millisecond.
  * crypto.getRandomValues, unlike randomUUID, also exists on pages served over plain HTTP.
  */
-export function newClientKey(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  let key = '';
-  for (const b of bytes) key += b.toString(16).padStart(2, '0');
+export function newClientKey(now: number = Date.now()): string {
+  let key = Math.max(0, Math.floor(now)).toString(16).padStart(KEY_TIME_DIGITS, '0');
+  for (const b of crypto.getRandomValues(new Uint8Array(10))) key += b.toString(16).padStart(2, '0');
   return key;
 }
 

@@ -1,12 +1,12 @@
 // Private messages, broadcasts and group messages, replies, and changes to
 // sent messages (edit, delete, react).
 import { OutboundMessage, SentResult } from '../connection';
-import type { SendOptions } from '../services/delivery';
+import { Repeat, type SendOptions } from '../services/delivery';
 import type { CommandContext, CommandSpec } from './types';
 
 // A send with `clientKey` (JSON only) that its sender already used for a stored
 // message is a repeat: answered with that message, nothing stored or delivered
-// again (services/delivery.ts).
+// again, even where a new send would be refused (services/delivery.ts).
 
 /** The options of a chat send as its request gives them, in the connection's pipeline turn. */
 function sendOptions(
@@ -36,7 +36,7 @@ export const broadcast: CommandSpec<'broadcast'> = {
   },
 };
 
-/** message group <name> <text> [+file <id>]... — members only (a repeat too: membership is checked first) */
+/** message group <name> <text> [+file <id>]... — members only (a repeat too: membership is checked outside the repeat's fallback) */
 export const messageGroup: CommandSpec<'message-group'> = {
   needsAuth: true,
   pipelined: true,
@@ -53,20 +53,22 @@ export const reply: CommandSpec<'reply'> = {
   async handle(ctx, cmd) {
     const { delivery, groups } = ctx.services;
     const { clientKey } = cmd;
-    // A repeat is answered before the original is looked at (it may be deleted or out of sight by now).
-    const earlier = clientKey === undefined ? undefined : await delivery.sentBefore(ctx.user, clientKey);
-    if (earlier) return SentResult.of(new OutboundMessage(earlier), {});
-    const { message: original } = await ctx.services.changes.visible(ctx.user, cmd.messageId);
     const answering: SendOptions = { replyTo: cmd.messageId, clientKey };
-    if (original.kind === 'private') {
-      const peer = original.from === ctx.user ? original.to! : original.from;
-      return SentResult.of((await delivery.sendPrivate(ctx.user, peer, cmd.text, answering)).outbound, {});
-    }
-    if (original.kind === 'group') {
-      const group = await groups.requireGroup(original.group!, ctx.user);
-      return SentResult.of((await delivery.sendGroup(ctx.user, group, cmd.text, answering)).outbound, {});
-    }
-    return SentResult.of((await delivery.sendBroadcast(ctx.user, cmd.text, answering)).outbound, {});
+    // A repeat is answered even when the original is deleted or out of sight by now (a group left since):
+    // every refusal here falls back to the key (orRepeat).
+    const sent = await delivery.orRepeat(ctx.user, clientKey, async () => {
+      const { message: original } = await ctx.services.changes.visible(ctx.user, cmd.messageId);
+      if (original.kind === 'private') {
+        const peer = original.from === ctx.user ? original.to! : original.from;
+        return (await delivery.sendPrivate(ctx.user, peer, cmd.text, answering)).outbound;
+      }
+      if (original.kind === 'group') {
+        const group = await groups.requireGroup(original.group!, ctx.user);
+        return (await delivery.sendGroup(ctx.user, group, cmd.text, answering)).outbound;
+      }
+      return (await delivery.sendBroadcast(ctx.user, cmd.text, answering)).outbound;
+    });
+    return SentResult.of(sent instanceof Repeat ? new OutboundMessage(sent.earlier) : sent, {});
   },
 };
 

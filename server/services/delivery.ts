@@ -48,11 +48,22 @@ export interface SendOptions {
   /**
    * The sender's idempotency key (protocol ClientKey): a key they used for a stored
    * message makes this a repeat, answered with that message and not stored or routed
-   * again. It is looked up first, so a repeat is answered even when the checks of a
-   * new send (blocks, the recipient, the quoted message) would now refuse it.
+   * again, even when the checks of a new send (blocks, the recipient, the quoted
+   * message, the files) would now refuse it (see orRepeat).
    */
   clientKey?: string;
 }
+
+/** A keyed send whose key its sender used for a stored message: that message, as read now. */
+export class Repeat {
+  constructor(readonly earlier: ChatMessage) {}
+}
+
+/**
+ * Refusals whose key orRepeat already found free: a send nested in another
+ * (a reply goes out as a private, group or broadcast send) looks it up once.
+ */
+const keyFree = new WeakSet<ProtocolError>();
 
 export class DeliveryService {
   constructor(
@@ -68,28 +79,67 @@ export class DeliveryService {
   ) {}
 
   /**
-   * The message `from` stored with idempotency key `clientKey` (as read now, with
-   * its attachments), or undefined. A send with such a key is a repeat: it is
-   * answered with that message and nothing else happens (see send()).
+   * Runs a keyed send's `attempt`. Repeats are found without a read of their own
+   * on the way of a send that goes through: the writer finds the key atomically
+   * with the insert (MessageStore.saveMessageOnce, see send()). Only when a check
+   * of a new send refuses it (a ProtocolError: the recipient blocked the sender
+   * since, the quoted message or a file was deleted, ...) is the key looked up:
+   * if `from` stored a message with it, the send is a repeat of that message
+   * (answered with it, as if recognised before the checks), else the refusal
+   * stands and the key stays free. Anything but a ProtocolError is thrown as is.
+   * Without a key: `attempt`'s outcome, unchanged.
    */
-  async sentBefore(from: string, clientKey: string): Promise<ChatMessage | undefined> {
-    return (await this.messages.messageByClientKey(from, clientKey))?.message;
+  async orRepeat<T>(from: string, clientKey: string | undefined, attempt: () => Promise<T>): Promise<T | Repeat> {
+    if (clientKey === undefined) return attempt();
+    try {
+      return await attempt();
+    } catch (err) {
+      if (!(err instanceof ProtocolError) || keyFree.has(err)) throw err;
+      const earlier = await this.messages.messageByClientKey(from, clientKey);
+      if (!earlier) {
+        keyFree.add(err);
+        throw err;
+      }
+      return new Repeat(earlier.message);
+    }
+  }
+
+  /**
+   * One keyed or unkeyed send: `attempt` checks and stores it (send()); a repeat,
+   * found by the writer or on a refusal (orRepeat), gets `answer`'s outcome for
+   * the earlier message: nothing stored, routed or counted.
+   */
+  private async once(
+    from: string,
+    { clientKey, turn }: SendOptions,
+    attempt: () => Promise<SendOutcome | Repeat>,
+    answer: (earlier: ChatMessage) => Promise<SendOutcome>,
+  ): Promise<SendOutcome> {
+    const sent = await this.orRepeat(from, clientKey, attempt);
+    if (!(sent instanceof Repeat)) return sent;
+    // It writes nothing: the connection's next pipelined send need not wait for it.
+    turn?.done();
+    return answer(sent.earlier);
   }
 
   /**
    * `typed` is matched by canonical form; the message names the recipient's registered spelling.
+   * A repeat's counts are those of the earlier message's recipient (none for a group or broadcast one).
    */
-  async sendPrivate(from: string, typed: string, text: string, { attachments, turn, replyTo, clientKey }: SendOptions = {}): Promise<SendOutcome> {
-    if (clientKey !== undefined) {
-      const earlier = await this.sentBefore(from, clientKey);
-      if (earlier) {
+  sendPrivate(from: string, typed: string, text: string, options: SendOptions = {}): Promise<SendOutcome> {
+    return this.once(
+      from,
+      options,
+      () => this.checkPrivate(from, typed, text, options),
+      async (earlier) => {
         const peer = earlier.to;
         const offline = peer !== undefined && !(await this.presence.isOnline(peer));
-        // It writes nothing: the connection's next pipelined send need not wait for it.
-        turn?.done();
         return repeatOutcome(earlier, peer === undefined ? [] : [{ username: peer, offline }], 0);
-      }
-    }
+      },
+    );
+  }
+
+  private async checkPrivate(from: string, typed: string, text: string, { attachments, turn, replyTo, clientKey }: SendOptions): Promise<SendOutcome | Repeat> {
     // A name typed exactly as a user signed in here spells is that user: no account read per message.
     // (The store still checks that the recipient exists when it saves; see send.)
     const local = typed === from ? undefined : this.registry.get(typed);
@@ -129,9 +179,36 @@ export class DeliveryService {
   }
 
   /** To everyone online except the sender and those who blocked the sender (as in the seed: not queued). */
-  async sendBroadcast(from: string, text: string, { attachments, turn, replyTo, clientKey }: SendOptions = {}): Promise<SendOutcome> {
-    const earlier = clientKey === undefined ? undefined : await this.sentBefore(from, clientKey);
-    const quote = earlier || replyTo === undefined ? undefined : await this.quote(replyTo, (m) => m.kind === 'broadcast');
+  sendBroadcast(from: string, text: string, options: SendOptions = {}): Promise<SendOutcome> {
+    const { attachments, turn, replyTo, clientKey } = options;
+    return this.once(
+      from,
+      options,
+      async () => {
+        const quote = replyTo === undefined ? undefined : await this.quote(replyTo, (m) => m.kind === 'broadcast');
+        const { blockers, delivered, blockedBy } = await this.broadcastAudience(from);
+        // Routed to everyone signed in when it is stored (but the blockers), not only to those online now.
+        return this.send(
+          { kind: 'broadcast', from, text, ts: this.now(), ...(quote ? { replyTo: quote } : {}) },
+          [],
+          blockedBy,
+          blockers,
+          turn,
+          attachments,
+          delivered,
+          false,
+          clientKey,
+        );
+      },
+      async (earlier) => {
+        const { delivered, blockedBy } = await this.broadcastAudience(from);
+        return repeatOutcome(earlier, [], blockedBy, delivered);
+      },
+    );
+  }
+
+  /** Who a broadcast of `from` reaches now: those online but the sender, less those who blocked the sender. */
+  private async broadcastAudience(from: string): Promise<{ blockers: ReadonlySet<string>; delivered: number; blockedBy: number }> {
     const [online, blockers] = await Promise.all([this.presence.online(), this.blocks.blockersOf(from)]);
     let delivered = 0;
     let blockedBy = 0;
@@ -140,34 +217,43 @@ export class DeliveryService {
       if (blockers.has(user)) blockedBy++;
       else delivered++;
     }
-    if (earlier) {
-      turn?.done();
-      return repeatOutcome(earlier, [], blockedBy, delivered);
-    }
-    // Routed to everyone signed in when it is stored (but the blockers), not only to those online now.
-    return this.send(
-      { kind: 'broadcast', from, text, ts: this.now(), ...(quote ? { replyTo: quote } : {}) },
-      [],
-      blockedBy,
-      blockers,
-      turn,
-      attachments,
-      delivered,
-      false,
-      clientKey,
+    return { blockers, delivered, blockedBy };
+  }
+
+  /**
+   * To every member but the sender; offline members get it in their mailbox.
+   * The caller checked that `from` is a member (a repeat too: commands/messaging.ts).
+   */
+  sendGroup(from: string, group: { id: number; name: string; members: readonly string[] }, text: string, options: SendOptions = {}): Promise<SendOutcome> {
+    const { attachments, turn, replyTo, clientKey } = options;
+    const { id: groupId, name: groupName } = group;
+    return this.once(
+      from,
+      options,
+      async () => {
+        const quote = replyTo === undefined ? undefined : await this.quote(replyTo, (m, id) => m.kind === 'group' && id === groupId);
+        const { recipients, blockedBy } = await this.groupAudience(from, group.members);
+        return this.send(
+          { kind: 'group', from, group: groupName, text, ts: this.now(), ...(quote ? { replyTo: quote } : {}) },
+          recipients,
+          blockedBy,
+          null,
+          turn,
+          attachments,
+          undefined,
+          false,
+          clientKey,
+        );
+      },
+      async (earlier) => {
+        const { recipients, blockedBy } = await this.groupAudience(from, group.members);
+        return repeatOutcome(earlier, recipients, blockedBy);
+      },
     );
   }
 
-  /** To every member but the sender; offline members get it in their mailbox. */
-  async sendGroup(
-    from: string,
-    group: { id: number; name: string; members: readonly string[] },
-    text: string,
-    { attachments, turn, replyTo, clientKey }: SendOptions = {},
-  ): Promise<SendOutcome> {
-    const { id: groupId, name: groupName, members } = group;
-    const earlier = clientKey === undefined ? undefined : await this.sentBefore(from, clientKey);
-    const quote = earlier || replyTo === undefined ? undefined : await this.quote(replyTo, (m, id) => m.kind === 'group' && id === groupId);
+  /** Who a group message of `from` goes to now: every member but the sender and those who blocked the sender. */
+  private async groupAudience(from: string, members: readonly string[]): Promise<{ recipients: Recipient[]; blockedBy: number }> {
     const [online, blockers] = await Promise.all([this.presence.online(), this.blocks.blockersOf(from)]);
     const onlineSet = new Set(online);
     const recipients: Recipient[] = [];
@@ -177,21 +263,7 @@ export class DeliveryService {
       if (blockers.has(user)) blockedBy++;
       else recipients.push({ username: user, offline: !onlineSet.has(user) });
     }
-    if (earlier) {
-      turn?.done();
-      return repeatOutcome(earlier, recipients, blockedBy);
-    }
-    return this.send(
-      { kind: 'group', from, group: groupName, text, ts: this.now(), ...(quote ? { replyTo: quote } : {}) },
-      recipients,
-      blockedBy,
-      null,
-      turn,
-      attachments,
-      undefined,
-      false,
-      clientKey,
-    );
+    return { recipients, blockedBy };
   }
 
   /**
@@ -202,8 +274,8 @@ export class DeliveryService {
    * `everyoneBut` set: a broadcast, routed to every session but the sender and those in the set;
    * its `recipients` are not listed, and `delivered` counts them.
    * `clientKey` set: stored only if the sender used the key for no message yet (checked
-   * atomically with the insert, MessageStore.saveMessageOnce); else the earlier message is
-   * answered and nothing is routed (a resend racing its first copy, which sentBefore missed).
+   * atomically with the insert, MessageStore.saveMessageOnce); else nothing is stored or
+   * routed and the earlier message comes back as a Repeat (once() answers it).
    */
   private async send(
     message: NewMessage,
@@ -216,7 +288,7 @@ export class DeliveryService {
     /** The private recipient was taken from the local sessions, unchecked against the accounts. */
     recipientUnchecked = false,
     clientKey?: string,
-  ): Promise<SendOutcome> {
+  ): Promise<SendOutcome | Repeat> {
     const files = attachmentIds?.length ? await this.files.checkAttachable(message.from, attachmentIds) : [];
     const carried: MessageFiles | undefined = files.length > 0 ? { ids: files.map((f) => f.id) } : undefined;
     // Pipelined sends of one connection issue their writes in command order (they then share a commit).
@@ -235,7 +307,7 @@ export class DeliveryService {
       if (clientKey === undefined) stored = saved as ChatMessage;
       else {
         const once = saved as SavedOnce;
-        if (once.repeat) return repeatOutcome(once.message, recipients, blockedBy, delivered);
+        if (once.repeat) return new Repeat(once.message);
         stored = once.message;
       }
     } catch (err) {

@@ -6,6 +6,7 @@
 // load generator stays cheap.
 import net from 'node:net';
 import WebSocket from 'ws';
+import { newClientKey } from '../../server/client/outbox';
 import { corkForThisTurn } from '../../server/transport/cork';
 import { ircJoin, ircPrivmsg, ircRegister, isIrcError, parseIrcLine, privmsgText } from './irc-lines';
 
@@ -20,6 +21,12 @@ export interface ClientOptions {
   localAddress?: string;
   /** Deadline for connecting (and the hello frame), ms. */
   connectTimeoutMs: number;
+  /**
+   * Our WebSocket protocol: every chat send carries a fresh idempotency key
+   * (`clientKey`, made as the client library makes it), as every client built on
+   * the library sends. The TCP line commands have no key: ignored there.
+   */
+  clientKey?: boolean;
 }
 
 /** A delivered chat message: its text and the server's per-recipient seq (null on the relay). */
@@ -57,6 +64,8 @@ export class BenchClient {
   /** IRC: the JOIN awaiting its end-of-NAMES, and the channel broadcasts go to. */
   private joinWaiter: { channel: string; pending: Pending } | null = null;
   private channel: string | null = null;
+  /** WebSocket chat sends carry a fresh `clientKey` (ClientOptions.clientKey). */
+  private keyed = false;
 
   private constructor(
     readonly transport: Transport,
@@ -102,6 +111,7 @@ export class BenchClient {
         ...(options.localAddress ? { localAddress: options.localAddress } : {}),
       });
       const client = new BenchClient(options.transport, ws, null);
+      client.keyed = options.transport === 'ws' && options.clientKey === true;
       ws.once('upgrade', (response) => (client.wsSocket = response.socket));
       ws.once('error', (err) => fail(err));
       ws.on('error', () => {});
@@ -326,14 +336,14 @@ export class BenchClient {
   broadcast(text: string): void {
     if (this.transport === 'irc') this.tcpWrite(ircPrivmsg(this.channel ?? '#bench', text));
     else if (this.transport === 'relay') this.wsWrite(text);
-    else if (this.transport === 'ws') void this.wsSend({ type: 'broadcast', text }, false);
+    else if (this.transport === 'ws') void this.wsSend(this.withKey({ type: 'broadcast', text }), false);
     else void this.tcpSend(`broadcast ${text}`, false);
   }
 
   private(to: string, text: string): void {
     if (this.transport === 'irc') this.tcpWrite(ircPrivmsg(to, text));
     else if (this.transport === 'relay') this.wsWrite(`>${to}\t${text}`);
-    else if (this.transport === 'ws') void this.wsSend({ type: 'message', to, text }, false);
+    else if (this.transport === 'ws') void this.wsSend(this.withKey({ type: 'message', to, text }), false);
     else void this.tcpSend(`message ${to} ${text}`, false);
   }
 
@@ -341,8 +351,14 @@ export class BenchClient {
   group(name: string, text: string): void {
     if (this.transport === 'irc') this.broadcast(text);
     else if (this.transport === 'relay') this.wsWrite(text);
-    else if (this.transport === 'ws') void this.wsSend({ type: 'message-group', group: name, text }, false);
+    else if (this.transport === 'ws') void this.wsSend(this.withKey({ type: 'message-group', group: name, text }), false);
     else void this.tcpSend(`message group ${name} ${text}`, false);
+  }
+
+  /** A chat send as it goes out: with a fresh idempotency key when keyed. */
+  private withKey(command: Record<string, unknown>): Record<string, unknown> {
+    if (this.keyed) command.clientKey = newClientKey();
+    return command;
   }
 
   async createGroup(name: string, members: readonly string[]): Promise<void> {

@@ -22,6 +22,8 @@ export interface RunContext {
   profileDir: string | null;
   /** The rule our server's per-recipient seq must follow (stats.ts, OUR_SEQ_RULE). */
   seqRule: SeqRule;
+  /** Our chat sends over WebSocket carry a fresh `clientKey` each (--client-key; TCP has no key). */
+  clientKey: boolean;
   /** Open files one process may have here (servers and load workers alike). */
   fdLimit: number;
   log: (line: string) => void;
@@ -226,7 +228,7 @@ export async function startTarget(
 /** What a scenario says about a worker; the target fills in where to connect and how to check. */
 type SetupBody = Setup extends infer S
   ? S extends unknown
-    ? Omit<S, 'type' | 'transport' | 'host' | 'port' | 'connectTimeoutMs' | 'seqRule' | 'channel'>
+    ? Omit<S, 'type' | 'transport' | 'host' | 'port' | 'connectTimeoutMs' | 'seqRule' | 'channel' | 'clientKey'>
     : never
   : never;
 
@@ -250,6 +252,8 @@ export async function startWorkers(ctx: RunContext, target: Target, bodies: Setu
           connectTimeoutMs: 30_000,
           seqRule: ctx.seqRule,
           channel: target.channel,
+          // Ours only (peers and the relay have no such thing); BenchClient applies it to WebSocket only.
+          clientKey: ctx.clientKey && target.transport === 'ws',
           ...body,
           concurrency: Math.min(body.concurrency, target.connectConcurrency),
         });

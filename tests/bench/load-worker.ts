@@ -39,6 +39,8 @@ interface SetupCommon {
   seqRule: SeqRule;
   /** IRC: the channel every connection joins after registering (the fan-out audience). */
   channel: string | null;
+  /** Our WebSocket protocol: a fresh `clientKey` on every chat send (run.ts --client-key). */
+  clientKey: boolean;
 }
 
 export type Setup = SetupCommon &
@@ -138,6 +140,7 @@ async function open(s: Setup, index: number, cred: Cred | null, presence = false
     host: s.host,
     port: s.port,
     connectTimeoutMs: s.connectTimeoutMs,
+    clientKey: s.clientKey,
     ...(localAddress ? { localAddress } : {}),
   });
   client.onClose = () => {

@@ -78,6 +78,7 @@ interface Flags {
   profile?: string;
   cpuProf?: string | boolean;
   serverRoot?: string;
+  clientKey?: boolean;
 }
 
 const program = new Command('bench')
@@ -122,6 +123,7 @@ const program = new Command('bench')
     'write a CPU profile (.cpuprofile) of each of our server processes into dir (default bench-profiles), named scenario-server-repeat',
   )
   .option('--profile <dir>', 'the same as --cpu-prof <dir>')
+  .option('--client-key', 'ours over WebSocket: a fresh clientKey on every chat send, as the client library sends (TCP commands have no key)')
   .option('--server-root <dir>', "benchmark another copy of the server's sources (a server/ directory), for before/after runs")
   .parse();
 
@@ -138,11 +140,16 @@ const ctx: RunContext = {
   deadlineMs: (smoke ? Math.min(flags.deadline, 30) : flags.deadline) * 1000,
   profileDir: profileDir ? path.resolve(profileDir) : null,
   seqRule: flags.seqRule,
+  clientKey: flags.clientKey === true,
   fdLimit,
   log,
   pool: new ProcessPool(smoke),
 };
 if (ctx.profileDir) mkdirSync(ctx.profileDir, { recursive: true });
+if (ctx.clientKey) {
+  // The TCP line commands have no key (README, "Sending exactly once"): keyed sends exist on WebSocket only.
+  log('--client-key: our chat sends over WebSocket carry a fresh clientKey each; TCP has no key (WebSocket only)');
+}
 const repeats = flags.repeats ?? (smoke ? 1 : 3);
 
 // Smoke runs cover every scenario; full runs default to the comparisons.

@@ -180,7 +180,7 @@ function statements(): void {
   time('insertPrivateMessage (indexed in bulk)', (t) => {
     for (let p = 0; p < pairs; p++) {
       const m = msg(t, p);
-      s.insertPrivateMessage.run(m.from, m.text, m.ts, null, m.to);
+      s.insertPrivateMessage.run(m.from, m.text, m.ts, null, null, m.to);
     }
   });
   time('addPeers + addPrivateSender (new pairs only)', (t) => {

@@ -231,6 +231,7 @@ function messages({ s, ready, op, ack }: Sides): MessageStore {
   const save = op('saveMessage');
   const savePrivate = op('savePrivate');
   const saveOnce = op('saveMessageOnce');
+  const savePrivateOnce = op('savePrivateOnce');
   const markRead = op('markRead');
   const reads = conversationReads(s);
   const edit = op('editMessage');
@@ -256,7 +257,11 @@ function messages({ s, ready, op, ack }: Sides): MessageStore {
     async saveMessageOnce(message, clientKey, files) {
       ready();
       const stored = storedMessage(message);
-      const saved = await saveOnce(stored, clientKey, files && { ids: [...files.ids] });
+      // As saveMessage: a private message without files goes in flat arguments.
+      const saved =
+        stored.kind === 'private' && !files
+          ? await savePrivateOnce(stored.from, stored.to, stored.text, stored.ts, stored.replyTo?.id ?? null, clientKey)
+          : await saveOnce(stored, clientKey, files && { ids: [...files.ids] });
       if (!saved.repeat) {
         stored.id = saved.id;
         return { message: stored, repeat: false };

@@ -243,14 +243,15 @@ export function prepareStatements(db: Database) {
     ),
 
     // ---- the message stream and users' positions in it
-    insertMessage: p<[string, string, string | null, string | null, number | null, string, number, number | null], { id: number }>(
-      'INSERT INTO messages (kind, sender, recipient, group_name, group_id, text, ts, reply_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id',
+    // client_key last: the sender's idempotency key or NULL (no entry in its unique index then).
+    insertMessage: p<[string, string, string | null, string | null, number | null, string, number, number | null, string | null], { id: number }>(
+      'INSERT INTO messages (kind, sender, recipient, group_name, group_id, text, ts, reply_to, client_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id',
     ),
     // A private message with its recipient's existence check in the same statement: no row (changes = 0)
     // when the recipient is not a user. Its id is the run's lastInsertRowid (RETURNING costs more).
-    insertPrivateMessage: p<[string, string, number, number | null, string]>(
-      `INSERT INTO messages (kind, sender, recipient, group_name, group_id, text, ts, reply_to)
-       SELECT 'private', ?, username, NULL, NULL, ?, ?, ? FROM users WHERE username = ?`,
+    insertPrivateMessage: p<[string, string, number, number | null, string | null, string]>(
+      `INSERT INTO messages (kind, sender, recipient, group_name, group_id, text, ts, reply_to, client_key)
+       SELECT 'private', ?, username, NULL, NULL, ?, ?, ?, ? FROM users WHERE username = ?`,
     ),
     // Adds the messages written since the last time to the search index (with their text as it
     // stands now), in one statement: see migrations.ts, version 16. The writer runs it when
@@ -268,7 +269,6 @@ export function prepareStatements(db: Database) {
       `SELECT ${MESSAGE_COLUMNS}, group_id FROM messages WHERE sender = ? AND client_key = ?`,
     ),
     idByClientKey: p<[string, string], { id: number }>('SELECT id FROM messages WHERE sender = ? AND client_key = ?'),
-    setClientKey: p<[string, number]>('UPDATE messages SET client_key = ? WHERE id = ?'),
     forgetClientKeysOf: p<[string]>('UPDATE messages SET client_key = NULL WHERE sender = ? AND client_key IS NOT NULL'),
     /** JSON array of ids in: the originals replies quote. */
     quotedMessages: p<[string], { id: number; sender: string; text: string; deleted_at: number | null }>(

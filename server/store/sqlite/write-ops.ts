@@ -29,9 +29,18 @@ import type { Statements } from './statements';
  * binds them directly (saveMessage alone is reshaped for the thread boundary).
  */
 export function writeOps(s: Statements, known: KnownPairs = new KnownPairs()) {
-  const savePrivate = (from: string, to: string | undefined, text: string, ts: number, replyTo: number | null, files?: MessageFiles): number => {
+  /** `clientKey`: the sender's idempotency key, written with the row (saveMessageOnce checked it is free), or null. */
+  const savePrivate = (
+    from: string,
+    to: string | undefined,
+    text: string,
+    ts: number,
+    replyTo: number | null,
+    files: MessageFiles | undefined,
+    clientKey: string | null,
+  ): number => {
     const recipient = to ?? '';
-    const inserted = s.insertPrivateMessage.run(from, text, ts, replyTo, recipient);
+    const inserted = s.insertPrivateMessage.run(from, text, ts, replyTo, clientKey, recipient);
     if (inserted.changes === 0) throw new Error(`saveMessage: recipient "${String(to)}" is not a user`);
     const id = Number(inserted.lastInsertRowid);
     // The pair's rows, written by its first message (schema version 17): skipped once known.
@@ -43,8 +52,8 @@ export function writeOps(s: Statements, known: KnownPairs = new KnownPairs()) {
     if (files) attachFiles(s, id, files.ids);
     return id;
   };
-  const saveMessage = (message: NewMessage, files?: MessageFiles): number => {
-    if (message.kind === 'private') return savePrivate(message.from, message.to, message.text, message.ts, message.replyTo?.id ?? null, files);
+  const saveMessage = (message: NewMessage, files?: MessageFiles, clientKey: string | null = null): number => {
+    if (message.kind === 'private') return savePrivate(message.from, message.to, message.text, message.ts, message.replyTo?.id ?? null, files, clientKey);
     let groupId: number | null = null;
     if (message.kind === 'group') {
       groupId = s.groupIdOf.get(message.group ?? '')?.id ?? null;
@@ -59,10 +68,16 @@ export function writeOps(s: Statements, known: KnownPairs = new KnownPairs()) {
       message.text,
       message.ts,
       message.replyTo?.id ?? null,
+      clientKey,
     );
     if (!inserted) throw new Error('saveMessage: INSERT returned no id');
     if (files) attachFiles(s, inserted.id, files.ids);
     return inserted.id;
+  };
+  /** The sender's message holding `clientKey` (committed, or written earlier in this batch), as a repeat; null when the key is free. */
+  const repeatOf = (from: string, clientKey: string): { id: number; repeat: true } | null => {
+    const earlier = s.idByClientKey.get(from, clientKey);
+    return earlier ? { id: earlier.id, repeat: true } : null;
   };
   const putGuard = (username: string, g: LoginGuard) => s.putGuard.run(username, g.failures, g.lockedUntil, g.hourStart, g.hourFailures, g.leaseUntil);
   return {
@@ -226,13 +241,22 @@ export function writeOps(s: Statements, known: KnownPairs = new KnownPairs()) {
      * (committed, or written earlier in this batch: the batch is one transaction, run in job
      * order), stores nothing and returns that message's id with `repeat`. Check and insert
      * run in one savepoint of the only writer; the unique index messages_client_key backs it.
+     * The key goes in with the row (one INSERT, no UPDATE after it).
      */
     saveMessageOnce(message: NewMessage, clientKey: string, files?: MessageFiles): { id: number; repeat: boolean } {
-      const earlier = s.idByClientKey.get(message.from, clientKey);
-      if (earlier) return { id: earlier.id, repeat: true };
-      const id = saveMessage(message, files);
-      s.setClientKey.run(clientKey, id);
-      return { id, repeat: false };
+      return repeatOf(message.from, clientKey) ?? { id: saveMessage(message, files, clientKey), repeat: false };
+    },
+
+    /** saveMessageOnce of a private message without files, in flat arguments (as savePrivate). */
+    savePrivateOnce(
+      from: string,
+      to: string | undefined,
+      text: string,
+      ts: number,
+      replyTo: number | null,
+      clientKey: string,
+    ): { id: number; repeat: boolean } {
+      return repeatOf(from, clientKey) ?? { id: savePrivate(from, to, text, ts, replyTo, undefined, clientKey), repeat: false };
     },
 
     /**
@@ -240,7 +264,7 @@ export function writeOps(s: Statements, known: KnownPairs = new KnownPairs()) {
      * posts five plain values instead of the message object (cheaper to clone, both ways).
      */
     savePrivate(from: string, to: string | undefined, text: string, ts: number, replyTo: number | null): number {
-      return savePrivate(from, to, text, ts, replyTo);
+      return savePrivate(from, to, text, ts, replyTo, undefined, null);
     },
 
     /**
