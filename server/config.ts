@@ -284,6 +284,11 @@ const RENAMED_FLAGS: Readonly<Record<string, string>> = {
   quotaBytes: '--quota-mib',
 };
 
+/** The command-line flag of option `key` (`maxAttempts` → `--max-attempts`, `dataDir` → `--data`). */
+export function flagOf(key: string): string {
+  return RENAMED_FLAGS[key] ?? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
 /** The environment variables optionsFromEnv reads, by option. */
 const ENV_VARIABLES: Readonly<Record<string, string>> = {
   port: 'CHAT_PORT',
@@ -317,7 +322,7 @@ function describeConfigIssue(error: z.ZodError): string {
   const issue = error.issues[0];
   const key = issue?.path[0];
   if (issue === undefined || typeof key !== 'string' || issue.code === 'unrecognized_keys') return describeIssue(error);
-  const flag = RENAMED_FLAGS[key] ?? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  const flag = flagOf(key);
   const env = ENV_VARIABLES[key];
   return `${flag}${env ? ` (env ${env})` : ''}: ${issue.message} (${key})`;
 }

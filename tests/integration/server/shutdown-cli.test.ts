@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigSchema } from '../../../server/config';
+import { ConfigSchema, flagOf } from '../../../server/config';
 import { startServer } from '../../../server/index';
 import { CLI_TIMEOUT_MS, REPO_ROOT, runCli, SOURCE_CLI, spawnCliServer } from '../../helpers/cli';
 import { TcpClient } from '../../helpers/tcp-client';
@@ -205,20 +205,8 @@ describe('CLI', () => {
     const run = await runCli(['--help']);
     expect(run.code).toBe(0);
     const flags = [...run.stdout.matchAll(/--[a-z0-9-]+/g)].map((m) => m[0]);
-    // Options whose flag is not the kebab-case of the key.
-    const renamed: Record<string, string> = {
-      dataDir: '--data',
-      usersFile: '--users',
-      postgresUrl: '--postgres',
-      redisUrl: '--redis',
-      redisKeyPrefix: '--redis-prefix',
-      serverName: '--name',
-      allowedOrigins: '--allowed-origin',
-      maxUploadBytes: '--max-upload-mib',
-      quotaBytes: '--quota-mib',
-    };
     for (const key of Object.keys(ConfigSchema.shape)) {
-      const flag = renamed[key] ?? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+      const flag = flagOf(key);
       expect(flags, `flag for ${key}`).toContain(flag);
     }
     expect(flags).toEqual(expect.arrayContaining(['--no-port', '--no-ws-port', '--no-web-root', '--help']));
