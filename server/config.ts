@@ -182,6 +182,50 @@ export function defaultDataDir(): string {
   return path.join(process.env.XDG_DATA_HOME ?? path.join(home, '.local', 'share'), 'chat-server');
 }
 
+/** The environment variable of each option that has one: optionsFromEnv reads them, configuration errors name them. */
+const ENV_VARIABLES = {
+  port: 'CHAT_PORT',
+  wsPort: 'CHAT_WS_PORT',
+  dataDir: 'CHAT_DATA_DIR',
+  postgresUrl: 'CHAT_POSTGRES_URL',
+  redisUrl: 'CHAT_REDIS_URL',
+  logLevel: 'CHAT_LOG_LEVEL',
+  logFormat: 'CHAT_LOG_FORMAT',
+  serveSourceMaps: 'CHAT_SERVE_SOURCE_MAPS',
+  tlsCert: 'CHAT_TLS_CERT',
+  tlsKey: 'CHAT_TLS_KEY',
+  allowedOrigins: 'CHAT_ALLOWED_ORIGINS',
+  metrics: 'CHAT_METRICS',
+  auditDays: 'CHAT_AUDIT_DAYS',
+  publicUrl: 'CHAT_PUBLIC_URL',
+  quotaBytes: 'CHAT_QUOTA_MIB',
+  blobStore: 'CHAT_BLOB_STORE',
+  s3Bucket: 'CHAT_S3_BUCKET',
+  s3Endpoint: 'CHAT_S3_ENDPOINT',
+  s3Region: 'CHAT_S3_REGION',
+  minPasswordLength: 'CHAT_MIN_PASSWORD_LENGTH',
+  editMinutes: 'CHAT_EDIT_MINUTES',
+} as const satisfies Partial<Record<keyof ServerOptions, string>>;
+
+/** Options whose variable is taken as it is written (empty: not set). */
+const ENV_TEXT_OPTIONS = [
+  'postgresUrl',
+  'redisUrl',
+  'dataDir',
+  'logLevel',
+  'logFormat',
+  'tlsCert',
+  'tlsKey',
+  'metrics',
+  'publicUrl',
+  'blobStore',
+  's3Bucket',
+  's3Endpoint',
+  's3Region',
+] as const;
+/** Options whose variable is a number. */
+const ENV_NUMBER_OPTIONS = ['auditDays', 'minPasswordLength', 'editMinutes', 'port', 'wsPort'] as const;
+
 /** Reads CHAT_* variables into options (flags override them). */
 export function optionsFromEnv(env: NodeJS.ProcessEnv): ServerOptions {
   const out: Record<string, unknown> = {};
@@ -196,28 +240,15 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): ServerOptions {
   const set = (key: string, value: unknown) => {
     if (value !== undefined) out[key] = value;
   };
-  set('postgresUrl', env.CHAT_POSTGRES_URL || undefined);
-  set('redisUrl', env.CHAT_REDIS_URL || undefined);
-  set('dataDir', env.CHAT_DATA_DIR || undefined);
-  set('logLevel', env.CHAT_LOG_LEVEL || undefined);
-  set('logFormat', env.CHAT_LOG_FORMAT || undefined);
-  set('serveSourceMaps', env.CHAT_SERVE_SOURCE_MAPS ? env.CHAT_SERVE_SOURCE_MAPS === '1' || env.CHAT_SERVE_SOURCE_MAPS === 'true' : undefined);
-  set('tlsCert', env.CHAT_TLS_CERT || undefined);
-  set('tlsKey', env.CHAT_TLS_KEY || undefined);
-  set('allowedOrigins', env.CHAT_ALLOWED_ORIGINS ? env.CHAT_ALLOWED_ORIGINS.split(/[\s,]+/).filter(Boolean) : undefined);
-  set('metrics', env.CHAT_METRICS || undefined);
-  set('auditDays', num('CHAT_AUDIT_DAYS'));
-  set('publicUrl', env.CHAT_PUBLIC_URL || undefined);
-  const quotaMib = num('CHAT_QUOTA_MIB');
+  const text = (key: keyof typeof ENV_VARIABLES) => env[ENV_VARIABLES[key]] || undefined;
+  for (const key of ENV_TEXT_OPTIONS) set(key, text(key));
+  for (const key of ENV_NUMBER_OPTIONS) set(key, num(ENV_VARIABLES[key]));
+  const sourceMaps = text('serveSourceMaps');
+  set('serveSourceMaps', sourceMaps ? sourceMaps === '1' || sourceMaps === 'true' : undefined);
+  const allowed = text('allowedOrigins');
+  set('allowedOrigins', allowed ? allowed.split(/[\s,]+/).filter(Boolean) : undefined);
+  const quotaMib = num(ENV_VARIABLES.quotaBytes);
   set('quotaBytes', quotaMib === undefined ? undefined : Math.round(quotaMib * 1024 * 1024));
-  set('blobStore', env.CHAT_BLOB_STORE || undefined);
-  set('s3Bucket', env.CHAT_S3_BUCKET || undefined);
-  set('s3Endpoint', env.CHAT_S3_ENDPOINT || undefined);
-  set('s3Region', env.CHAT_S3_REGION || undefined);
-  set('minPasswordLength', num('CHAT_MIN_PASSWORD_LENGTH'));
-  set('editMinutes', num('CHAT_EDIT_MINUTES'));
-  set('port', num('CHAT_PORT'));
-  set('wsPort', num('CHAT_WS_PORT'));
   return out;
 }
 
@@ -289,30 +320,6 @@ export function flagOf(key: string): string {
   return RENAMED_FLAGS[key] ?? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
-/** The environment variables optionsFromEnv reads, by option. */
-const ENV_VARIABLES: Readonly<Record<string, string>> = {
-  port: 'CHAT_PORT',
-  wsPort: 'CHAT_WS_PORT',
-  dataDir: 'CHAT_DATA_DIR',
-  postgresUrl: 'CHAT_POSTGRES_URL',
-  redisUrl: 'CHAT_REDIS_URL',
-  logLevel: 'CHAT_LOG_LEVEL',
-  logFormat: 'CHAT_LOG_FORMAT',
-  tlsCert: 'CHAT_TLS_CERT',
-  tlsKey: 'CHAT_TLS_KEY',
-  allowedOrigins: 'CHAT_ALLOWED_ORIGINS',
-  metrics: 'CHAT_METRICS',
-  auditDays: 'CHAT_AUDIT_DAYS',
-  publicUrl: 'CHAT_PUBLIC_URL',
-  quotaBytes: 'CHAT_QUOTA_MIB',
-  blobStore: 'CHAT_BLOB_STORE',
-  s3Bucket: 'CHAT_S3_BUCKET',
-  s3Endpoint: 'CHAT_S3_ENDPOINT',
-  s3Region: 'CHAT_S3_REGION',
-  minPasswordLength: 'CHAT_MIN_PASSWORD_LENGTH',
-  editMinutes: 'CHAT_EDIT_MINUTES',
-};
-
 /**
  * A schema error as the operator set the value: `--max-attempts: Too small: ... (maxAttempts)`,
  * the environment variable named beside the flag where there is one; the option's key last,
@@ -323,7 +330,7 @@ function describeConfigIssue(error: z.ZodError): string {
   const key = issue?.path[0];
   if (issue === undefined || typeof key !== 'string' || issue.code === 'unrecognized_keys') return describeIssue(error);
   const flag = flagOf(key);
-  const env = ENV_VARIABLES[key];
+  const env = (ENV_VARIABLES as Readonly<Record<string, string>>)[key];
   return `${flag}${env ? ` (env ${env})` : ''}: ${issue.message} (${key})`;
 }
 
