@@ -59,12 +59,6 @@ export class Repeat {
   constructor(readonly earlier: ChatMessage) {}
 }
 
-/**
- * Refusals whose key orRepeat already found free: a send nested in another
- * (a reply goes out as a private, group or broadcast send) looks it up once.
- */
-const keyFree = new WeakSet<ProtocolError>();
-
 export class DeliveryService {
   constructor(
     private readonly messages: MessageStore,
@@ -94,12 +88,10 @@ export class DeliveryService {
     try {
       return await attempt();
     } catch (err) {
-      if (!(err instanceof ProtocolError) || keyFree.has(err)) throw err;
+      if (!(err instanceof ProtocolError)) throw err;
+      // A refused reply reads the key twice (its inner send's fallback, then its own): refusals are rare.
       const earlier = await this.messages.messageByClientKey(from, clientKey);
-      if (!earlier) {
-        keyFree.add(err);
-        throw err;
-      }
+      if (!earlier) throw err;
       return new Repeat(earlier.message);
     }
   }
