@@ -42,11 +42,13 @@ export function wsSocketFactory(handshakeTimeoutMs = 15_000, trust: CertificateT
     let markClosed!: () => void;
     const closed = new Promise<void>((resolve) => (markClosed = resolve));
     let failure: NodeJS.ErrnoException | undefined;
+    let opened = false;
+    ws.on('open', () => (opened = true));
     ws.on('close', (code: number, reason: Buffer) => {
       markClosed();
       // A close without a close frame (1006) has no reason of its own: say what the socket saw.
       const said = reason.toString('utf8');
-      events.close(code, said === '' && code === 1006 && failure ? socketFailure(failure) : said, refused);
+      events.close(code, said === '' && code === 1006 && failure ? socketFailure(failure, opened) : said, refused);
     });
     // Every error is followed by 'close', which reports it; without a listener ws would throw.
     ws.on('error', (err: NodeJS.ErrnoException) => (failure ??= err));
@@ -67,12 +69,13 @@ const CONNECTION_REFUSED = 'connection refused';
 /** The server ended the connection during the opening handshake: a TLS server reached with ws:// does. */
 export const HANDSHAKE_CUT = 'the server closed the connection during the handshake';
 
-function socketFailure(err: NodeJS.ErrnoException): string {
+/** `err` in those words; `opened`: the WebSocket handshake had completed (a reset then is no handshake's). */
+function socketFailure(err: NodeJS.ErrnoException, opened: boolean): string {
   switch (err.code) {
     case 'ECONNREFUSED':
       return CONNECTION_REFUSED;
     case 'ECONNRESET':
-      return HANDSHAKE_CUT;
+      return opened ? 'the connection was reset' : HANDSHAKE_CUT;
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return 'unknown host';
