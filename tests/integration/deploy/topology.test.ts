@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -166,6 +167,21 @@ const body = ({ postgresUrl, redisUrl }: { postgresUrl: string; redisUrl: string
     await carol.waitLine(/alice \(private\): hi carol$/);
     carol.close();
     alice.close();
+  });
+
+  it('a script that half-closes its side (printf ... | nc -N) still reads the answers through the stream proxy', async () => {
+    // As nc -N: every line, then end of input (a TCP FIN), then read until the server closes.
+    const socket = net.connect(proxy.tcpPort, '127.0.0.1');
+    let received = '';
+    socket.setEncoding('utf8').on('data', (text: string) => (received += text));
+    const closed = new Promise<void>((resolve, reject) => {
+      socket.once('close', () => resolve());
+      socket.once('error', reject);
+    });
+    socket.end('carol\ncarol-pw\nwhoelse\nlogout\n');
+    await closed;
+    expect(received).toContain('Welcome, carol!');
+    expect(received).toContain('Goodbye.');
   });
 
   it("the image's health check passes on a running node and fails on a stopped one; the proxy keeps serving", async () => {
