@@ -55,13 +55,17 @@ function integer(value: string): number {
 
 /**
  * The built web client, when there is one: dist/renderer beside the sources
- * (server/cli.ts), or beside the server bundle (dist/server/cli.cjs).
+ * (server/cli.ts), or beside the server bundle (dist/server/cli.cjs → dist/renderer).
+ * From the sources, `../renderer` is the web client's own source folder: its index.html
+ * loads main.ts, which no browser runs, so serving it would be a blank page and the sources.
  */
 function defaultWebRoot(): string | null {
   try {
-    const here = path.dirname(fileURLToPath(import.meta.url));
-    const candidates = [path.resolve(here, '..', 'dist', 'renderer'), path.resolve(here, '..', 'renderer')];
-    return candidates.find((root) => existsSync(path.join(root, 'index.html'))) ?? null;
+    const file = fileURLToPath(import.meta.url);
+    const here = path.dirname(file);
+    const bundled = !file.endsWith('.ts');
+    const root = bundled ? path.resolve(here, '..', 'renderer') : path.resolve(here, '..', 'dist', 'renderer');
+    return existsSync(path.join(root, 'index.html')) ? root : null;
   } catch {
     return null;
   }
@@ -532,6 +536,39 @@ function onATerminal(): boolean {
   return process.stdin.isTTY === true || process.stdout.isTTY === true || process.stderr.isTTY === true;
 }
 
+/**
+ * A listener that could not start, named by the flag that chose it: a port in use, or an
+ * address this machine does not have (--host, or the host of --metrics HOST:PORT). Null for
+ * any other error.
+ */
+function describeListenError(e: NodeJS.ErrnoException & { port?: number; address?: string; hostname?: string }, options: ServerOptions): string | null {
+  let config;
+  try {
+    config = resolveConfig(options);
+  } catch {
+    return null;
+  }
+  const metrics = metricsTarget(config);
+  const onMetrics = (port: number | undefined, host: string | undefined) =>
+    metrics.kind === 'listen' && (port === undefined || port === metrics.port) && (host === undefined || host === metrics.host);
+  if (e.code === 'EADDRINUSE') {
+    const inUse = `port already in use (${e.message})`;
+    if (onMetrics(e.port, e.address) && e.port !== config.port && e.port !== config.wsPort) {
+      return `--metrics ${config.metrics}: ${inUse}. Pick another port, or 0 for any free port.`;
+    }
+    if (e.port !== undefined && e.port === config.port) return `--port ${e.port}: ${inUse}. Pick another, or 0 for any free port.`;
+    if (e.port !== undefined && e.port === config.wsPort) return `--ws-port ${e.port}: ${inUse}. Pick another, or 0 for any free port.`;
+    return `${inUse}. Pick another with --port / --ws-port, or 0 for any free port.`;
+  }
+  if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN' || e.code === 'EAI_NONAME') {
+    const host = e.address ?? e.hostname;
+    const cannot = `cannot listen on this address (${e.message})`;
+    if (metrics.kind === 'listen' && host === metrics.host && host !== config.host) return `--metrics ${config.metrics}: ${cannot}`;
+    return `--host ${config.host}: ${cannot}. Give an address of this machine, or 0.0.0.0 for all of them.`;
+  }
+  return null;
+}
+
 async function serve(options: ServerOptions): Promise<void> {
   let server: RunningServer;
   try {
@@ -542,13 +579,14 @@ async function serve(options: ServerOptions): Promise<void> {
       process.exitCode = 1;
       return;
     }
+    if (err instanceof ConfigError) throw err;
     const e = err as NodeJS.ErrnoException;
-    if (e.code === 'EADDRINUSE') {
-      console.error(`error: port already in use (${e.message}). Pick another with --port / --ws-port, or 0 for any free port.`);
+    const listenError = describeListenError(e, options);
+    if (listenError !== null) {
+      console.error(`error: ${listenError}`);
       process.exitCode = 1;
       return;
     }
-    if (err instanceof ConfigError) throw err;
     console.error(`error: could not start the server: ${e.message}`);
     process.exitCode = 1;
     return;

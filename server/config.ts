@@ -243,8 +243,12 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): ServerOptions {
   const text = (key: keyof typeof ENV_VARIABLES) => env[ENV_VARIABLES[key]] || undefined;
   for (const key of ENV_TEXT_OPTIONS) set(key, text(key));
   for (const key of ENV_NUMBER_OPTIONS) set(key, num(ENV_VARIABLES[key]));
-  const sourceMaps = text('serveSourceMaps');
-  set('serveSourceMaps', sourceMaps ? sourceMaps === '1' || sourceMaps === 'true' : undefined);
+  const sourceMaps = text('serveSourceMaps')?.trim().toLowerCase();
+  // Refused rather than read as "off": CHAT_SERVE_SOURCE_MAPS=yes must not quietly do nothing.
+  if (sourceMaps !== undefined && !['1', 'true', '0', 'false'].includes(sourceMaps)) {
+    throw new ConfigError(`${ENV_VARIABLES.serveSourceMaps}=${env[ENV_VARIABLES.serveSourceMaps]} is not 1 or 0 (true or false)`);
+  }
+  set('serveSourceMaps', sourceMaps === undefined ? undefined : sourceMaps === '1' || sourceMaps === 'true');
   const allowed = text('allowedOrigins');
   set('allowedOrigins', allowed ? allowed.split(/[\s,]+/).filter(Boolean) : undefined);
   const quotaMib = num(ENV_VARIABLES.quotaBytes);
