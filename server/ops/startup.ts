@@ -45,7 +45,9 @@ async function usersFilePermissions(file: string): Promise<StartupNotice | null>
 
 /** How to add the first account, in the words of this node's configuration. */
 function noAccounts(config: ServerConfig): StartupNotice {
-  const target = config.store === 'sqlite' ? ` --data ${config.dataDir}` : config.store === 'postgres' ? ' (with the same --postgres URL)' : '';
+  // A schema of its own must be named too: adduser would otherwise add the account to `public`, where this node never looks.
+  const schema = config.postgresSchema === 'public' ? '' : ` --postgres-schema ${config.postgresSchema}`;
+  const target = config.store === 'sqlite' ? ` --data ${config.dataDir}` : config.store === 'postgres' ? `${schema} (with the same --postgres URL)` : '';
   // The container image sets CHAT_CLI_NAME=chat-server (its command on PATH).
   const adduser = `${process.env.CHAT_CLI_NAME || 'npm run server --'} adduser NAME${target}`;
   if (config.store === 'memory') {

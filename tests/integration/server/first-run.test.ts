@@ -11,6 +11,7 @@ import { runCli, spawnCliServer } from '../../helpers/cli';
 import { TcpClient } from '../../helpers/tcp-client';
 import { waitUntil } from '../../helpers/wait';
 import { captureLog } from '../../helpers/log-capture';
+import { createTestSchema, describeWithServices } from '../../helpers/services';
 import { WsClient } from '../../helpers/ws-client';
 
 let dir: string;
@@ -208,5 +209,29 @@ describe('importing --users at every start', () => {
     expect(await importOnce()).toMatchObject({ unchanged: 6, skipped: 0 });
     // Each import writes a fresh record.
     expect(await importOnce()).toMatchObject({ unchanged: 6, skipped: 6 });
+  });
+});
+
+await describeWithServices('no accounts yet on PostgreSQL', ['postgres'], ({ postgresUrl }) => {
+  it("the adduser hint names the node's own schema, which it follows to an account the node sees", async () => {
+    const schema = await createTestSchema(postgresUrl);
+    const store = ['--postgres', postgresUrl, '--postgres-schema', schema.schema];
+    try {
+      const server = await startServer(options({ postgresUrl, postgresSchema: schema.schema }));
+      try {
+        const notice = server.notices.find((n) => n.code === 'NO_ACCOUNTS');
+        expect(notice?.text).toContain(`adduser NAME --postgres-schema ${schema.schema} (with the same --postgres URL)`);
+        // What the hint says, done: the account is in this node's schema.
+        const added = await runCli(['adduser', 'first', ...store, '--hash-cost', '4', '--min-password-length', '6'], { stdin: 'first-pw\n' });
+        expect(added.code, added.stderr).toBe(0);
+        const ws = await WsClient.connect(`ws://127.0.0.1:${server.wsPort}/ws`);
+        await ws.login('first', 'first-pw');
+        ws.close();
+      } finally {
+        await server.close();
+      }
+    } finally {
+      await schema.drop();
+    }
   });
 });
