@@ -564,7 +564,8 @@ function describeListenError(e: NodeJS.ErrnoException & { port?: number; address
     const host = e.address ?? e.hostname;
     const cannot = `cannot listen on this address (${e.message})`;
     if (metrics.kind === 'listen' && host === metrics.host && host !== config.host) return `--metrics ${config.metrics}: ${cannot}`;
-    return `--host ${config.host}: ${cannot}. Give an address of this machine, or 0.0.0.0 for all of them.`;
+    // Only the listen address: the same codes come from a PostgreSQL or Redis host that does not resolve.
+    if (host === config.host) return `--host ${config.host}: ${cannot}. Give an address of this machine, or 0.0.0.0 for all of them.`;
   }
   return null;
 }
