@@ -162,7 +162,8 @@ class MemoryAccounts implements AccountStore {
       record: { username, passwordHash, createdAt: now, lastLoginAt: null },
       displayName: null,
       avatar: null,
-      acked: 0,
+      // The mailbox starts at the head: no broadcast sent before the account existed is its own.
+      acked: this.data.head,
       signedIn: 0,
       signedOut: 0,
       away: { from: 0, to: 0 },

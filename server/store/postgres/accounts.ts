@@ -152,10 +152,12 @@ export class PostgresAccounts implements AccountStore {
            INSERT INTO read_positions (username, conversation, position) SELECT username, '*', (SELECT coalesce(max(id), 0) FROM messages) FROM made
            ON CONFLICT (username, conversation) DO UPDATE SET position = excluded.position
          )
-         -- A name used before (a deleted or renamed account) starts after the private messages its
-         -- former holder was sent: they stay in the stream (and in history), never in this mailbox.
+         -- The mailbox starts at the head: nothing already in the stream is this account's, neither the
+         -- broadcasts sent before it existed (no absence of its: the away windows, which remember only
+         -- the last two, cannot be what keeps them out) nor the private messages a former holder of the
+         -- name (a deleted or renamed account) was sent, which stay in the stream (and in history).
          INSERT INTO positions (username, acked)
-         SELECT username, (SELECT coalesce(max(id), 0) FROM messages WHERE kind = 'private' AND recipient = made.username) FROM made`,
+         SELECT username, (SELECT coalesce(max(id), 0) FROM messages) FROM made`,
         [username, passwordHash, now, key],
       );
       return created > 0;
