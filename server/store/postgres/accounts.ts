@@ -138,12 +138,14 @@ export class PostgresAccounts implements AccountStore {
     // name waits on it and then sees the conflict, and no user row is written.
     // The unique index on users.name_key refuses another spelling of a taken
     // name; the NOT EXISTS answers that without an error in the common case.
+    // A group's name in any case is taken too (one namespace).
     const key = canonicalName(username);
     try {
       const created = await changed(
         this.db,
         `WITH claimed AS (
-           INSERT INTO names (name, kind) SELECT $1, 'user' WHERE NOT EXISTS (SELECT 1 FROM users WHERE name_key = $4)
+           INSERT INTO names (name, kind) SELECT $1, 'user'
+            WHERE NOT EXISTS (SELECT 1 FROM users WHERE name_key = $4) AND NOT EXISTS (SELECT 1 FROM groups WHERE lower(name) = $4)
            ON CONFLICT DO NOTHING RETURNING name
          ), made AS (
            INSERT INTO users (username, name_key, password_hash, created_at) SELECT name, $4, $2, $3 FROM claimed RETURNING username

@@ -149,8 +149,11 @@ export function prepareStatements(db: Database) {
     // ---- conversations and read positions (conversation-statements.ts)
     ...prepareConversationStatements(db),
     // ---- accounts
+    // A new name (user, group, rename) is taken by a user or a group of the same name in any case:
+    // users and groups share one namespace. (Names are ASCII, so lower() is their canonical form;
+    // a scan of groups, as only creations and renames ask.) Lookups of groups stay exact.
     nameTaken: p<[string, string], { taken: 1 }>(
-      'SELECT 1 AS taken WHERE EXISTS (SELECT 1 FROM users WHERE name_key = ?) OR EXISTS (SELECT 1 FROM groups WHERE name = ?)',
+      'SELECT 1 AS taken WHERE EXISTS (SELECT 1 FROM users WHERE name_key = ?) OR EXISTS (SELECT 1 FROM groups WHERE lower(name) = lower(?))',
     ),
     // Users are found by name_key (canonicalName of what was typed); every other table keys them by the registered spelling.
     insertUser: p<[string, string, string, number]>('INSERT INTO users (username, name_key, password_hash, created_at) VALUES (?, ?, ?, ?)'),
