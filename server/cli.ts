@@ -453,7 +453,10 @@ export async function runCli(argv: string[], defaults: { webRoot?: string | null
       const audit = new AuditService(store.admin, { error: (details: object, message: string) => console.error(`warning: ${message}`, details) });
       const existing = flags.update ? await store.accounts.getUser(name) : null;
       // The name is checked before the password is asked for: nobody types one in vain.
-      if (!existing) await accounts.assertNameAvailable(name);
+      if (!existing) {
+        await accounts.assertNameAvailable(name);
+        await admin.assertNoGroupNamed(store, name);
+      }
       const password = await readPassword(existing?.username ?? name);
       if (existing) {
         // Named in any case: answers and the audit log use the spelling the account was registered with.

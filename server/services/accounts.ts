@@ -304,7 +304,7 @@ export class AccountService {
     const BATCH = 4;
     for (let i = 0; i < entries.length; i += BATCH) {
       await Promise.all(
-        entries.slice(i, i + BATCH).map(async ({ username, password }) => {
+        entries.slice(i, i + BATCH).map(async ({ username, password, line }) => {
           let existing = await this.store.getUser(username);
           if (!existing) {
             try {
@@ -315,7 +315,8 @@ export class AccountService {
               // Another node importing the same file at the same moment created it first.
               if (!(err instanceof ProtocolError) || err.code !== ErrorCode.USERNAME_TAKEN) throw err;
               existing = await this.store.getUser(username);
-              if (!existing) throw err;
+              // A reserved name, or a group's: the start stops, naming the line as for any refused line.
+              if (!existing) throw new ProtocolError(err.code, `${file}:${line}: ${err.message}`);
             }
           }
           if (knownUnchanged?.(username, existing.passwordHash) || (await verifyPassword(password, existing.passwordHash))) {

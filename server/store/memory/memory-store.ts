@@ -127,6 +127,12 @@ class MemoryData {
   readonly clientKeys = new Map<string, Map<string, number>>();
   nextGroupId = 1;
   closed = false;
+
+  /** Whether a group's name has the canonical form `key` (in any case: a new name must differ from every group's). */
+  groupNameTaken(key: string): boolean {
+    for (const name of this.groups.keys()) if (canonicalName(name) === key) return true;
+    return false;
+  }
   /** Whether an upload record exists (set by MemoryStore: the files live in MemoryFiles). */
   fileExists: (id: string) => boolean = () => false;
 
@@ -156,13 +162,14 @@ class MemoryAccounts implements AccountStore {
   async createUser(username: string, passwordHash: string, now: number): Promise<boolean> {
     this.data.ready();
     const key = canonicalName(username);
-    if (this.data.userKeys.has(key) || this.data.groups.has(username)) return false;
+    if (this.data.userKeys.has(key) || this.data.groupNameTaken(key)) return false;
     this.data.userKeys.set(key, username);
     this.data.users.set(username, {
       record: { username, passwordHash, createdAt: now, lastLoginAt: null },
       displayName: null,
       avatar: null,
-      acked: 0,
+      // The mailbox starts at the head: no broadcast sent before the account existed is its own.
+      acked: this.data.head,
       signedIn: 0,
       signedOut: 0,
       away: { from: 0, to: 0 },
@@ -422,7 +429,7 @@ class MemoryGroups implements GroupStore {
 
   async createGroup(name: string, owner: string, members: readonly string[], now: number): Promise<boolean> {
     this.data.ready();
-    if (this.data.groups.has(name) || this.data.userKeys.has(canonicalName(name))) return false;
+    if (this.data.groupNameTaken(canonicalName(name)) || this.data.userKeys.has(canonicalName(name))) return false;
     const group: GroupState = { id: this.data.nextGroupId++, name, owner, createdAt: now, members: [], memberSet: new Set() };
     this.data.groups.set(name, group);
     this.join(group, [owner, ...members]);
@@ -1002,7 +1009,7 @@ class MemoryAdmin implements AdminStore {
     const user = this.data.users.get(from);
     if (!user) return 'unknown';
     // Another spelling of a user's name (the renamed user's own included) counts as taken too.
-    if (this.data.userKeys.has(canonicalName(to)) || this.data.groups.has(to)) return 'taken';
+    if (this.data.userKeys.has(canonicalName(to)) || this.data.groupNameTaken(canonicalName(to))) return 'taken';
     this.messages.renameUser(from, to);
     this.data.userKeys.delete(canonicalName(from));
     this.data.userKeys.set(canonicalName(to), to);

@@ -138,12 +138,14 @@ export class PostgresAccounts implements AccountStore {
     // name waits on it and then sees the conflict, and no user row is written.
     // The unique index on users.name_key refuses another spelling of a taken
     // name; the NOT EXISTS answers that without an error in the common case.
+    // A group's name in any case is taken too (one namespace).
     const key = canonicalName(username);
     try {
       const created = await changed(
         this.db,
         `WITH claimed AS (
-           INSERT INTO names (name, kind) SELECT $1, 'user' WHERE NOT EXISTS (SELECT 1 FROM users WHERE name_key = $4)
+           INSERT INTO names (name, kind) SELECT $1, 'user'
+            WHERE NOT EXISTS (SELECT 1 FROM users WHERE name_key = $4) AND NOT EXISTS (SELECT 1 FROM groups WHERE lower(name) = $4)
            ON CONFLICT DO NOTHING RETURNING name
          ), made AS (
            INSERT INTO users (username, name_key, password_hash, created_at) SELECT name, $4, $2, $3 FROM claimed RETURNING username
@@ -152,10 +154,12 @@ export class PostgresAccounts implements AccountStore {
            INSERT INTO read_positions (username, conversation, position) SELECT username, '*', (SELECT coalesce(max(id), 0) FROM messages) FROM made
            ON CONFLICT (username, conversation) DO UPDATE SET position = excluded.position
          )
-         -- A name used before (a deleted or renamed account) starts after the private messages its
-         -- former holder was sent: they stay in the stream (and in history), never in this mailbox.
+         -- The mailbox starts at the head: nothing already in the stream is this account's, neither the
+         -- broadcasts sent before it existed (no absence of its: the away windows, which remember only
+         -- the last two, cannot be what keeps them out) nor the private messages a former holder of the
+         -- name (a deleted or renamed account) was sent, which stay in the stream (and in history).
          INSERT INTO positions (username, acked)
-         SELECT username, (SELECT coalesce(max(id), 0) FROM messages WHERE kind = 'private' AND recipient = made.username) FROM made`,
+         SELECT username, (SELECT coalesce(max(id), 0) FROM messages) FROM made`,
         [username, passwordHash, now, key],
       );
       return created > 0;

@@ -133,7 +133,8 @@ export class PostgresAdmin implements AdminStore {
       if (found.length === 0) return 'unknown';
       // The names primary key arbitrates against a concurrent createUser/createGroup of `to`.
       // Another spelling of a user's name (the renamed user's own included) counts as taken too.
-      const sameKey = await rows(client, 'SELECT 1 FROM users WHERE name_key = $1', [canonicalName(to)]);
+      // So does a group's in any case (one namespace; names are ASCII, so lower() is canonical).
+      const sameKey = await rows(client, 'SELECT 1 FROM users WHERE name_key = $1 UNION ALL SELECT 1 FROM groups WHERE lower(name) = $1', [canonicalName(to)]);
       if (sameKey.length > 0) return 'taken';
       const claimed = await changed(client, `INSERT INTO names (name, kind) VALUES ($1, 'user') ON CONFLICT DO NOTHING`, [to]);
       if (claimed === 0) return 'taken';

@@ -51,10 +51,13 @@ export class PostgresGroups implements GroupStore {
   async createGroup(name: string, owner: string, members: readonly string[], now: number): Promise<boolean> {
     const ordered = [...new Set([owner, ...members])];
     return inTransaction(this.pool, async (client) => {
-      // A user's name taken in another case or Unicode form is taken too (users.name_key).
+      // A user's name taken in another case or Unicode form is taken too (users.name_key), and so is
+      // a group's in another case (one namespace; names are ASCII, so lower() is canonical).
       const claimed = await changed(
         client,
-        `INSERT INTO names (name, kind) SELECT $1, 'group' WHERE NOT EXISTS (SELECT 1 FROM users WHERE name_key = $2) ON CONFLICT DO NOTHING`,
+        `INSERT INTO names (name, kind) SELECT $1, 'group'
+          WHERE NOT EXISTS (SELECT 1 FROM users WHERE name_key = $2) AND NOT EXISTS (SELECT 1 FROM groups WHERE lower(name) = $2)
+         ON CONFLICT DO NOTHING`,
         [name, canonicalName(name)],
       );
       if (claimed === 0) return false;

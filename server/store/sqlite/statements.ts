@@ -149,8 +149,11 @@ export function prepareStatements(db: Database) {
     // ---- conversations and read positions (conversation-statements.ts)
     ...prepareConversationStatements(db),
     // ---- accounts
+    // A new name (user, group, rename) is taken by a user or a group of the same name in any case:
+    // users and groups share one namespace. (Names are ASCII, so lower() is their canonical form;
+    // a scan of groups, as only creations and renames ask.) Lookups of groups stay exact.
     nameTaken: p<[string, string], { taken: 1 }>(
-      'SELECT 1 AS taken WHERE EXISTS (SELECT 1 FROM users WHERE name_key = ?) OR EXISTS (SELECT 1 FROM groups WHERE name = ?)',
+      'SELECT 1 AS taken WHERE EXISTS (SELECT 1 FROM users WHERE name_key = ?) OR EXISTS (SELECT 1 FROM groups WHERE lower(name) = lower(?))',
     ),
     // Users are found by name_key (canonicalName of what was typed); every other table keys them by the registered spelling.
     insertUser: p<[string, string, string, number]>('INSERT INTO users (username, name_key, password_hash, created_at) VALUES (?, ?, ?, ?)'),
@@ -286,13 +289,13 @@ export function prepareStatements(db: Database) {
     removeReaction: p<[number, string, string]>('DELETE FROM reactions WHERE message_id = ? AND username = ? AND emoji = ?'),
     addReaction: p<[number, string, string, number]>('INSERT INTO reactions (message_id, username, emoji, at) VALUES (?, ?, ?, ?)'),
     head: p<[], { head: number }>('SELECT coalesce(max(id), 0) AS head FROM messages'),
-    // A name used before (a deleted or renamed account) starts after the private messages its former
-    // holder was sent: they stay in the stream (and in history), never in the new account's mailbox.
-    insertPositions: p<[string, string]>(
-      `INSERT INTO positions (username, acked) VALUES (?, (
-         SELECT coalesce(max((SELECT max(m.id) FROM messages m WHERE m.kind = 'private' AND m.sender = ps.sender AND m.recipient = ps.recipient)), 0)
-           FROM private_senders ps WHERE ps.recipient = ?))`,
-    ),
+    // A new account's mailbox starts at the head: nothing already in the stream is its own, neither
+    // the broadcasts sent before it existed (they are no absence of its, so the away windows, which
+    // remember only the last two, cannot be what keeps them out) nor the private messages a former
+    // holder of the name (a deleted or renamed account) was sent, which stay in the stream (and in
+    // history). createUser (write-ops.ts) still binds the name a second time, which this no longer
+    // needs: the always-true `? IS NOT NULL` takes it until that call passes the name once.
+    insertPositions: p<[string, string]>(`INSERT INTO positions (username, acked) SELECT ?, coalesce(max(id), 0) FROM messages WHERE ? IS NOT NULL`),
     // ---- who has sent each name a private message (schema: migrations.ts, version 15; written by saveMessage since 17)
     addPrivateSender: p<[string, string]>('INSERT OR IGNORE INTO private_senders (recipient, sender) VALUES (?, ?)'),
     // Private messages another connection inserted without a writer (a restore, a test fixture): they

@@ -153,6 +153,22 @@ describe('admin CLI against a running SQLite node', () => {
     }
   });
 
+  it("refuses a group's name, in any case, for a new account before asking for a password", async () => {
+    const erin = await WsClient.connect(srv.wsUrl);
+    await erin.login('erin', passwordOf('erin'));
+    await erin.request({ type: 'create-group', group: 'Night-Shift', members: [] });
+    for (const args of [
+      ['users', 'add', 'NIGHT-SHIFT'],
+      ['adduser', 'night-shift'],
+    ]) {
+      // With nothing on stdin, a command that asked first would answer "No password on standard input".
+      const taken = await runCli([...args, ...store], { stdin: '' });
+      expect(taken.code, args.join(' ')).toBe(2);
+      expect(taken.stderr, args.join(' ')).toContain(`error: The name "${args[2] ?? args[1]}" is taken`);
+    }
+    erin.close();
+  }, 120_000);
+
   it('refuses an unknown or taken name before asking for a password', async () => {
     // With nothing on stdin, a command that asked first would answer "No password on standard input".
     const unknown = await runCli(['users', 'passwd', 'nobody', ...store], { stdin: '' });

@@ -323,6 +323,22 @@ for (const backend of backends) {
         expect((await ws.expectError({ type: 'create-group', group: 'ALICE', members: [] })).code).toBe('GROUP_EXISTS');
       });
 
+      it('a group name in any case is taken: by another group (GROUP_EXISTS) and by a new account (USERNAME_TAKEN)', async () => {
+        const alice = await h.wsUser(0, 'alice');
+        await alice.request({ type: 'create-group', group: 'Crew', members: [] });
+        for (const other of ['crew', 'CREW']) {
+          expect((await alice.expectError({ type: 'create-group', group: other, members: [] })).code).toBe('GROUP_EXISTS');
+        }
+        const tcp = await h.tcpUser(1, 'bob');
+        tcp.send('create group cReW');
+        await tcp.waitLine(/^error GROUP_EXISTS: /);
+        const ws = await h.ws(1);
+        expect((await ws.expectError({ type: 'register', username: 'crew', password: 'crew-long-pw' })).code).toBe('USERNAME_TAKEN');
+        // Group names are still matched exactly.
+        expect((await alice.expectError({ type: 'message-group', group: 'crew', text: 'hi' })).code).toBe('UNKNOWN_GROUP');
+        expect((await alice.request({ type: 'grouplist' })).groups.map((g) => g.name)).toEqual(['Crew']);
+      });
+
       it('registers over WS and the new account signs in over TCP', async () => {
         const ws = await h.ws(0);
         const result = await ws.request({ type: 'register', username: 'frank', password: 'frank-pw' });

@@ -191,6 +191,27 @@ for (const backend of backends) {
       expect((await bobAgain.waitMessages(2)).map((m) => m.message.text)).toEqual(['b1', 'b2']);
     });
 
+    it('a broadcast sent before an account existed never reaches it, even after sessions that left deliveries unacknowledged', async () => {
+      await h.startFresh({ allowRegister: true });
+      const alice = await h.wsUser(0, 'alice');
+      await alice.request({ type: 'broadcast', text: 'before frank existed' });
+      const frank = await h.ws(1);
+      await frank.request({ type: 'register', username: 'frank', password: 'frank-long-pw' });
+      await alice.request({ type: 'watch', users: ['frank'] });
+      // Three sessions in a row, each dropping without acknowledging what it was sent.
+      await alice.request({ type: 'message', to: 'frank', text: 'p1' });
+      let session = frank;
+      for (let i = 0; i < 3; i++) {
+        expect((await session.waitMessages(1)).map((m) => m.message.text)).toEqual(['p1']);
+        session.kill();
+        await alice.waitEvent('presence', (e) => e.user === 'frank' && !e.online);
+        session = await h.ws(i % 2);
+        await session.login('frank', 'frank-long-pw');
+      }
+      await alice.request({ type: 'message', to: 'frank', text: 'p2' });
+      expect((await session.waitMessages(2)).map((m) => m.message.text)).toEqual(['p1', 'p2']);
+    });
+
     it('a client that drops is signed out at once: presence event and whoelse (WS and TCP)', async () => {
       const alice = await h.wsUser(0, 'alice');
       await alice.request({ type: 'watch', users: ['bob', 'carol'] });

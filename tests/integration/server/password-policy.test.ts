@@ -90,6 +90,34 @@ describe('password policy: --users import and adduser', () => {
     });
   });
 
+  it('a users file line naming a reserved name or a group (in any case) stops the start, naming the file and line', async () => {
+    const users = path.join(dir, 'clients.txt');
+    const options = {
+      host: '127.0.0.1',
+      port: 0,
+      wsPort: 0,
+      dataDir: path.join(dir, 'data'),
+      usersFile: users,
+      hashCost: 4,
+      logLevel: 'silent',
+      webRoot: null,
+    } as const;
+    await writeFile(users, 'alice wonderland-42\nEveryone everyone-pw-1\n', { mode: 0o600 });
+    await expect(startServer(options)).rejects.toMatchObject({
+      code: 'USERNAME_TAKEN',
+      message: 'clients.txt:2: "Everyone" is reserved'.replace('clients.txt', users),
+    });
+    await writeFile(users, 'alice wonderland-42\n');
+    const started = await startServer(options);
+    const ws = await WsClient.connect(`ws://127.0.0.1:${started.wsPort}/ws`);
+    await ws.login('alice', 'wonderland-42');
+    await ws.request({ type: 'create-group', group: 'team', members: [] });
+    ws.close();
+    await started.close();
+    await writeFile(users, 'alice wonderland-42\n\nTEAM team-long-pw\n');
+    await expect(startServer(options)).rejects.toMatchObject({ code: 'USERNAME_TAKEN', message: `${users}:3: The name "TEAM" is taken` });
+  });
+
   it('adduser and adduser --update apply the policy; --min-password-length changes the minimum', async () => {
     const data = path.join(dir, 'data');
     const env = { ...process.env, CHAT_MIN_PASSWORD_LENGTH: '' };
