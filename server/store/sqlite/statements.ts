@@ -293,9 +293,8 @@ export function prepareStatements(db: Database) {
     // the broadcasts sent before it existed (they are no absence of its, so the away windows, which
     // remember only the last two, cannot be what keeps them out) nor the private messages a former
     // holder of the name (a deleted or renamed account) was sent, which stay in the stream (and in
-    // history). createUser (write-ops.ts) still binds the name a second time, which this no longer
-    // needs: the always-true `? IS NOT NULL` takes it until that call passes the name once.
-    insertPositions: p<[string, string]>(`INSERT INTO positions (username, acked) SELECT ?, coalesce(max(id), 0) FROM messages WHERE ? IS NOT NULL`),
+    // history).
+    insertPositions: p<[string]>(`INSERT INTO positions (username, acked) SELECT ?, coalesce(max(id), 0) FROM messages`),
     // ---- who has sent each name a private message (schema: migrations.ts, version 15; written by saveMessage since 17)
     addPrivateSender: p<[string, string]>('INSERT OR IGNORE INTO private_senders (recipient, sender) VALUES (?, ?)'),
     // Private messages another connection inserted without a writer (a restore, a test fixture): they

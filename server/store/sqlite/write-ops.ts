@@ -87,7 +87,7 @@ export function writeOps(s: Statements, known: KnownPairs = new KnownPairs()) {
       const key = canonicalName(username);
       if (s.nameTaken.get(key, username)) return false;
       s.insertUser.run(username, key, passwordHash, now);
-      s.insertPositions.run(username, username);
+      s.insertPositions.run(username);
       s.setFloor.run(username);
       return true;
     },
