@@ -51,8 +51,8 @@ interface Lane {
   pipelining: boolean;
   /** Settles when the last queued command's reply was written. */
   replied: Promise<unknown>;
-  /** Settles when the last pipelined command issued its store write. */
-  turn: Promise<void>;
+  /** The last pipelined command (its turn is issued once it and those before it issued their store writes), or null. */
+  turn: Turn | null;
   /** Commands waiting to start. */
   waiting: number;
   /** Pipelined commands started and not finished. */
@@ -78,39 +78,60 @@ const SETTLED: Promise<void> = Promise.resolve();
 
 /**
  * A command's place in its connection's order of store writes. A pipelined
- * command's `issued` settles once it issued its write (or will issue none)
- * and every pipelined command before it did; the next one waits on it.
- * A class rather than closures: one small object per command.
+ * command is issued once it issued its write (or will issue none) and every
+ * pipelined command before it was issued; the next one waits for that.
+ * A class rather than closures: one small object per command, and the promise
+ * of being issued is made only when a later command waits for it while this
+ * one is still pending (a connection with one send at a time never makes one).
  */
 class Turn implements StoreTurn {
-  /** Settles once this command and those before it issued their writes (pipelined commands; null otherwise). */
-  readonly issued: Promise<void> | null;
+  /** The pipelined command before this one, until this one is issued (then null: the chain is not kept). */
+  private previous: Turn | null;
+  private state: 'pending' | 'done' | 'issued';
+  /** The promise of issued(), once asked for while pending, and its resolve. */
+  private issuedPromise: Promise<void> | null = null;
   private release: (() => void) | null = null;
 
   constructor(
-    private readonly previous: Promise<void>,
+    previous: Turn | null,
     private readonly lane: Lane,
     private readonly pipelined: boolean,
   ) {
-    this.issued = pipelined ? new Promise<void>((resolve) => (this.release = resolve)) : null;
+    this.previous = previous;
+    // A command that is not pipelined waits for the pipelined ones before it but is no link in their chain.
+    this.state = pipelined ? 'pending' : 'issued';
   }
 
   wait(): Promise<void> {
-    return this.previous;
+    return this.previous === null ? SETTLED : this.previous.issued();
+  }
+
+  /** Settles once this command and every pipelined one before it issued their writes. */
+  issued(): Promise<void> {
+    if (this.state === 'issued') return SETTLED;
+    return (this.issuedPromise ??= new Promise<void>((resolve) => (this.release = resolve)));
   }
 
   done(): void {
-    const release = this.release;
-    if (release === null) return;
-    this.release = null;
+    if (this.state !== 'pending') return;
+    this.state = 'done';
+    const previous = this.previous;
     // Never ahead of the commands before it, even when this one gave up early.
-    void this.previous.then(release);
+    if (previous === null || previous.state === 'issued') this.markIssued();
+    else void previous.issued().then(() => this.markIssued());
   }
 
   /** The command finished (its reply is written, or it failed): the turn is over and it leaves the pipeline. */
   finish(): void {
     this.done();
     if (this.pipelined) this.lane.inFlight--;
+  }
+
+  private markIssued(): void {
+    this.state = 'issued';
+    this.previous = null;
+    this.release?.();
+    this.release = null;
   }
 }
 
@@ -182,7 +203,7 @@ export class Dispatcher {
         barrier: SETTLED,
         pipelining: false,
         replied: SETTLED,
-        turn: SETTLED,
+        turn: null,
         waiting: 0,
         inFlight: 0,
         bucket: this.unlimited ?? new TokenBucket(config.rateLimit, config.rateBurst, now),
@@ -267,7 +288,7 @@ export class Dispatcher {
       if (pipelined) lane.inFlight++;
       return 'type' in work ? this.run(client, id, work, turn, previousReply) : this.answer(client, id, work, previousReply);
     });
-    if (turn.issued) lane.turn = turn.issued;
+    if (pipelined) lane.turn = turn;
     lane.replied = done;
     // A command that is not pipelined started after everything before it, so it ends after it too.
     lane.unfinished++;
