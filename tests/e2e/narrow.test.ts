@@ -38,6 +38,17 @@ test('list first, then the conversation with a back button; unread counts while 
     const box = await control.boundingBox();
     expect((box?.x ?? -1) >= 0 && (box?.x ?? 0) + (box?.width ?? 0) <= PHONE.width).toBe(true);
   }
+  // A file with a long name: its row fits the phone, ✕ included (the name gives way).
+  await composer.evaluate((target) => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File(['notes'], 'a-rather-long-file-name-for-a-phone-screen.txt', { type: 'text/plain' }));
+    target.dispatchEvent(new ClipboardEvent('paste', { clipboardData: transfer, bubbles: true, cancelable: true }));
+  });
+  const remove = page.getByRole('button', { name: /^Remove a-rather-long/ });
+  const removeBox = await remove.boundingBox();
+  expect((removeBox?.x ?? PHONE.width) + (removeBox?.width ?? 0)).toBeLessThanOrEqual(PHONE.width);
+  await remove.click();
+  await expect(page.getByTestId('upload')).toHaveCount(0);
   await sendMessage(page, 'Yes!');
   await expect(messageWithText(bob.page, 'Yes!')).toBeVisible();
 
