@@ -71,6 +71,12 @@ test('list first, then the conversation with a back button; unread counts while 
   await expect(page.getByRole('main')).toBeFocused();
   await page.getByRole('button', { name: 'Back to conversations' }).click();
   await expect(page.getByRole('button', { name: /^People/ })).toBeFocused();
+  // Groups' new-group form wraps to the phone's width: each field is wide enough to type in.
+  await page.getByRole('button', { name: /^Groups/ }).click();
+  for (const field of [page.getByLabel('Name'), page.getByLabel(/^Members/)]) {
+    expect((await field.boundingBox())?.width ?? 0).toBeGreaterThan(PHONE.width / 2);
+  }
+  await page.getByRole('button', { name: 'Back to conversations' }).click();
   // "New chat" goes further: the cursor lands in People's "Find someone".
   await page.getByRole('button', { name: 'New chat' }).click();
   await expect(page.getByPlaceholder('Find someone by username')).toBeFocused();
