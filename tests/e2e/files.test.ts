@@ -127,8 +127,15 @@ test.describe('uploads that fail', () => {
     await expect(alice.page.getByRole('button', { name: 'Send' })).toBeDisabled();
     await upload.getByRole('button', { name: 'Retry' }).click();
     await expect(upload).toHaveAttribute('data-status', 'failed');
-    await upload.getByRole('button', { name: 'Remove big.txt' }).click();
+    await pasteFile(alice.page, 'small.txt', 'text/plain', 'fits');
+    await expect(upload.last()).toHaveAttribute('data-status', 'done');
+    // ✕ takes its row away; the keyboard moves to the next file's ✕, then to the message box.
+    await alice.page.getByRole('button', { name: 'Remove big.txt' }).click();
+    await expect(upload).toHaveCount(1);
+    await expect(alice.page.getByRole('button', { name: 'Remove small.txt' })).toBeFocused();
+    await alice.page.keyboard.press('Enter');
     await expect(upload).toHaveCount(0);
+    await expect(alice.page.getByRole('textbox', { name: 'Message bob' })).toBeFocused();
     await expect(alice.page.getByRole('button', { name: 'Send' })).toBeEnabled();
     await alice.context.close();
   });

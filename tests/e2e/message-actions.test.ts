@@ -77,6 +77,8 @@ test('delete leaves "This message was deleted" on both sides', async ({ browser,
   // The first click arms the button; the second deletes.
   await alice.page.getByRole('button', { name: 'Delete for everyone?' }).click();
   await expect(alice.page.getByTestId('tombstone')).toHaveText('This message was deleted');
+  // The tombstone has no actions: the keyboard stays on its row instead of dropping to the page.
+  await expect(alice.page.getByTestId('message').filter({ has: alice.page.getByTestId('tombstone') })).toBeFocused();
   await expect(bob.page.getByTestId('tombstone')).toHaveText('This message was deleted');
   await expect(bob.page.getByTestId('message').filter({ hasText: 'wrong chat, ignore' })).toHaveCount(0);
   // Signing in again, the history shows the tombstone too.
@@ -216,7 +218,26 @@ test('keyboard: from the history, Enter and ↑/↓ reach a message, Tab its act
   await expect(messageWithText(page, 'first one').getByRole('button', { name: 'Reply' })).toBeFocused();
   await page.keyboard.press('Enter');
   await expect(page.getByTestId('reply-bar')).toContainText('first one');
-  await expect(page.getByRole('textbox', { name: 'Message alice' })).toBeFocused();
+  const composer = page.getByRole('textbox', { name: 'Message alice' });
+  await expect(composer).toBeFocused();
+  // The reply bar's ✕ goes, and the keyboard stays in the composer.
+  await page.getByRole('button', { name: 'Cancel reply' }).click();
+  await expect(page.getByTestId('reply-bar')).toHaveCount(0);
+  await expect(composer).toBeFocused();
+  // Esc on a message's actions: the first closes the open reaction picker, the next goes back to the history.
+  await list.focus();
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Tab');
+  const react = messageWithText(page, 'second one').getByRole('button', { name: 'React', exact: true });
+  await expect(react).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(react).toHaveAttribute('aria-expanded', 'true');
+  await page.keyboard.press('Escape');
+  await expect(react).toHaveAttribute('aria-expanded', 'false');
+  await expect(react).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(list).toBeFocused();
   await alice.context.close();
   await bob.context.close();
 });

@@ -38,6 +38,17 @@ test('list first, then the conversation with a back button; unread counts while 
     const box = await control.boundingBox();
     expect((box?.x ?? -1) >= 0 && (box?.x ?? 0) + (box?.width ?? 0) <= PHONE.width).toBe(true);
   }
+  // A file with a long name: its row fits the phone, ✕ included (the name gives way).
+  await composer.evaluate((target) => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File(['notes'], 'a-rather-long-file-name-for-a-phone-screen.txt', { type: 'text/plain' }));
+    target.dispatchEvent(new ClipboardEvent('paste', { clipboardData: transfer, bubbles: true, cancelable: true }));
+  });
+  const remove = page.getByRole('button', { name: /^Remove a-rather-long/ });
+  const removeBox = await remove.boundingBox();
+  expect((removeBox?.x ?? PHONE.width) + (removeBox?.width ?? 0)).toBeLessThanOrEqual(PHONE.width);
+  await remove.click();
+  await expect(page.getByTestId('upload')).toHaveCount(0);
   await sendMessage(page, 'Yes!');
   await expect(messageWithText(bob.page, 'Yes!')).toBeVisible();
 
@@ -60,6 +71,12 @@ test('list first, then the conversation with a back button; unread counts while 
   await expect(page.getByRole('main')).toBeFocused();
   await page.getByRole('button', { name: 'Back to conversations' }).click();
   await expect(page.getByRole('button', { name: /^People/ })).toBeFocused();
+  // Groups' new-group form wraps to the phone's width: each field is wide enough to type in.
+  await page.getByRole('button', { name: /^Groups/ }).click();
+  for (const field of [page.getByLabel('Name'), page.getByLabel(/^Members/)]) {
+    expect((await field.boundingBox())?.width ?? 0).toBeGreaterThan(PHONE.width / 2);
+  }
+  await page.getByRole('button', { name: 'Back to conversations' }).click();
   // "New chat" goes further: the cursor lands in People's "Find someone".
   await page.getByRole('button', { name: 'New chat' }).click();
   await expect(page.getByPlaceholder('Find someone by username')).toBeFocused();
