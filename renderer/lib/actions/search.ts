@@ -37,8 +37,8 @@ export function conversationLabel(hit: SearchHit): string {
 /**
  * Opens the result's conversation and asks the message list to scroll to the
  * message and highlight it, loading older pages until it is there (at most
- * MAX_PAGES_TO_REVEAL of them). Everyone has no history to page, so a
- * broadcast not yet shown is added to it.
+ * MAX_PAGES_TO_REVEAL of them). A broadcast further back than that is added
+ * to Everyone's list as it is (a gap before it is filled by paging on).
  */
 export async function openSearchResult(hit: SearchHit): Promise<void> {
   const key = keyOfHit(hit);
