@@ -38,7 +38,7 @@ export function conversationLabel(hit: SearchHit): string {
  * Opens the result's conversation and asks the message list to scroll to the
  * message and highlight it, loading older pages until it is there (at most
  * MAX_PAGES_TO_REVEAL of them). A broadcast further back than that is added
- * to Everyone's list as it is (a gap before it is filled by paging on).
+ * to Everyone's list as it is.
  */
 export async function openSearchResult(hit: SearchHit): Promise<void> {
   const key = keyOfHit(hit);
