@@ -28,8 +28,8 @@ const KEY_TIME_DIGITS = 12;
  * A fresh idempotency key (fits ClientKey): 32 lowercase hex digits, the time
  * `now` in ms (12 digits, zero-padded) then 80 random bits (20 digits).
  * Keys made later sort after earlier ones (byte order and any collation: hex
- * digits only), so a sender's keys go in at the end of the store's unique
- * index (sender, key) instead of at random places; the random part keeps
+ * digits only), so they go in at the end of the store's unique index
+ * (SQLite: key then sender) instead of at random places; the random part keeps
  * keys of one user's devices apart within the same millisecond.
  * crypto.getRandomValues, unlike randomUUID, also exists on pages served over plain HTTP.
  */

@@ -1,6 +1,8 @@
 // Micro benchmark of the SQLite store's write path, without sockets: where the
 // CPU of a private message and of an acknowledgement goes.
-//   npx tsx tests/bench/sqlite-writes.ts [turns] [pairs]
+//   npx tsx tests/bench/sqlite-writes.ts [turns] [pairs] [e2e] [keyed]
+// `keyed`: part 1's private messages carry a fresh clientKey each (saveMessageOnce,
+// as every real client sends); `e2e`: part 1 only.
 // Part 1 drives the store like the pairs scenario (each turn: one private message
 // per pair and the receiver's acknowledgement), and reports CPU per message for
 // the process and for the writer thread (from /proc/self/task/*/stat).
@@ -10,6 +12,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { newClientKey } from '../../server/client/outbox';
 import { openSqliteStore } from '../../server/store/sqlite';
 import { openWriterConnection } from '../../server/store/sqlite/connection';
 import { KnownPairs } from '../../server/store/sqlite/known-pairs';
@@ -19,6 +22,8 @@ import { benchText } from './stats';
 
 const turns = Number(process.argv[2] ?? 300);
 const pairs = Number(process.argv[3] ?? 200);
+const flags = process.argv.slice(4);
+const keyed = flags.includes('keyed');
 const TICK_US = 1e6 / 100; // USER_HZ
 
 /** CPU time (µs) of each thread of this process, by thread name. */
@@ -63,15 +68,16 @@ async function endToEnd(): Promise<void> {
     for (let t = 0; t < n; t++) {
       // One turn: every pair's sender sends, then the receivers acknowledge (as the server does a turn later).
       const saved = await Promise.all(
-        Array.from({ length: pairs }, (_, p) =>
-          store.messages.saveMessage({
-            kind: 'private',
+        Array.from({ length: pairs }, async (_, p) => {
+          const message = {
+            kind: 'private' as const,
             from: `u${2 * p + (t % 2)}`,
             to: `u${2 * p + 1 - (t % 2)}`,
             text: benchText(t * pairs + p, Date.now() * 1000 + p),
             ts: Date.now(),
-          }),
-        ),
+          };
+          return keyed ? (await store.messages.saveMessageOnce(message, newClientKey())).message : store.messages.saveMessage(message);
+        }),
       );
       await Promise.all(
         saved.map((m) => {
@@ -84,7 +90,9 @@ async function endToEnd(): Promise<void> {
   await run(20); // warm-up
   const { wall, cpu, total, byThread } = await measured(() => run(turns));
   const n = turns * pairs;
-  console.log(`end to end: ${n} messages + ${n} acks in ${wall.toFixed(0)} ms: ${((n / wall) * 1000).toFixed(0)} msg/s`);
+  console.log(
+    `end to end${keyed ? ' (keyed: a clientKey on every message)' : ''}: ${n} messages + ${n} acks in ${wall.toFixed(0)} ms: ${((n / wall) * 1000).toFixed(0)} msg/s`,
+  );
   console.log(`  process CPU ${(total / n).toFixed(1)} µs/message (user ${(cpu.user / n).toFixed(1)}, system ${(cpu.system / n).toFixed(1)})`);
   for (const [k, v] of byThread.slice(0, 6)) {
     console.log(`  thread ${k}: ${(v / n).toFixed(1)} µs/message (${((v / total) * 100).toFixed(0)}%)`);
@@ -174,6 +182,21 @@ function statements(): void {
     for (let p = 0; p < pairs; p++) ops.saveMessage(msg(t, p));
     for (let p = 0; p < pairs; p++) ops.ack(msg(t, p).to, 1e9);
   });
+  // Keys as the client library makes them: time-ordered, a fresh one per message.
+  time('savePrivateOnce (keyed) + ack, each in a savepoint', (t) => {
+    for (let p = 0; p < pairs; p++) {
+      const m = msg(t, p);
+      inSavepoint(() => ops.savePrivateOnce(m.from, m.to, m.text, m.ts, null, newClientKey()));
+    }
+    for (let p = 0; p < pairs; p++) inSavepoint(() => ops.ack(msg(t, p).to, 1e9));
+  });
+  time('savePrivate (unkeyed) + ack, each in a savepoint', (t) => {
+    for (let p = 0; p < pairs; p++) {
+      const m = msg(t, p);
+      inSavepoint(() => ops.savePrivate(m.from, m.to, m.text, m.ts, null));
+    }
+    for (let p = 0; p < pairs; p++) inSavepoint(() => ops.ack(msg(t, p).to, 1e9));
+  });
   time('savepoint + release only', () => {
     for (let p = 0; p < pairs * 2; p++) inSavepoint(() => 0);
   });
@@ -230,4 +253,4 @@ function statements(): void {
 
 await endToEnd();
 await fanOut();
-if (process.argv[4] !== 'e2e') statements();
+if (!flags.includes('e2e')) statements();

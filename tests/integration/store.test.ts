@@ -388,11 +388,12 @@ describe('SQLite store specifics', () => {
       ]);
       // Partial and unique: only keyed rows are in it, and the database itself refuses a second row with a key.
       const index = check.prepare("SELECT sql FROM sqlite_master WHERE name = 'messages_client_key'").pluck().get() as string;
-      expect(index).toMatch(/CREATE UNIQUE INDEX messages_client_key ON messages \(sender, client_key\) WHERE client_key IS NOT NULL/);
+      // (Its columns in the order step 20 gives them.)
+      expect(index).toMatch(/CREATE UNIQUE INDEX messages_client_key ON messages \(client_key, sender\) WHERE client_key IS NOT NULL/);
       expect(check.prepare('SELECT count(*) FROM messages INDEXED BY messages_client_key WHERE client_key IS NOT NULL').pluck().get()).toBe(1);
       const { idByClientKey } = prepareStatements(check);
       expect(queryPlan(check, idByClientKey.source, ['ann', 'k-after'])).toEqual([
-        expect.stringMatching(/SEARCH messages USING (COVERING )?INDEX messages_client_key \(sender=\? AND client_key=\?\)/),
+        expect.stringMatching(/SEARCH messages USING (COVERING )?INDEX messages_client_key \(client_key=\? AND sender=\?\)/),
       ]);
       check.close();
       const writer = new Database(file);
@@ -439,9 +440,59 @@ describe('SQLite store specifics', () => {
       expect(await store.files.setAvatarHash('AAAAAAAAAAAAAAAAAAAAAA', avatarHash)).toBe(true);
       expect(await store.files.hashInUse(avatarHash)).toBe(true);
       const check = new Database(file, { readonly: true });
-      expect(readSchemaVersion(check)).toBe(19);
+      expect(readSchemaVersion(check)).toBe(LATEST_SCHEMA_VERSION);
       expect(check.prepare("SELECT sql FROM sqlite_master WHERE name = 'files_avatar_hash'").pluck().get()).toMatch(/WHERE avatar_hash IS NOT NULL/);
       check.close();
+    });
+
+    it('step 20 leads messages_client_key with the key: a version-19 file keeps its keys, repeats are still found, and the index stays partial and unique per sender', async () => {
+      const raw = new Database(file);
+      applyMigrations(raw, MIGRATIONS.slice(0, 19));
+      const user = raw.prepare("INSERT INTO users (username, name_key, password_hash, created_at) VALUES (?, lower(?), 'h', 0)");
+      const positions = raw.prepare('INSERT INTO positions (username) VALUES (?)');
+      for (const name of ['ann', 'bob']) {
+        user.run(name, name);
+        positions.run(name);
+      }
+      const send = raw.prepare("INSERT INTO messages (kind, sender, recipient, text, ts, client_key) VALUES ('private', ?, ?, ?, ?, ?)");
+      send.run('ann', 'bob', 'keyed at 19', T0, 'k1'); // 1
+      send.run('bob', 'ann', 'the same key, another sender', T0, 'k1'); // 2
+      send.run('ann', 'bob', 'no key', T0, null); // 3
+      raw.close();
+
+      const store = await openStore();
+      const again = await store.messages.saveMessageOnce({ kind: 'private', from: 'ann', to: 'bob', text: 'keyed at 19', ts: T0 + 1 }, 'k1');
+      expect(again).toMatchObject({ repeat: true, message: { id: 1, from: 'ann', to: 'bob', text: 'keyed at 19', ts: T0 } });
+      const fresh = await store.messages.saveMessageOnce({ kind: 'private', from: 'ann', to: 'bob', text: 'keyed at 20', ts: T0 }, 'k2');
+      expect(fresh).toMatchObject({ repeat: false, message: { id: 4 } });
+      expect(await store.messages.messageByClientKey('bob', 'k1')).toMatchObject({ message: { id: 2, from: 'bob' } });
+      // A deleted account's keys go, and only its own.
+      expect(await store.admin.deleteUser('ann')).toBe(true);
+
+      const check = new Database(file, { readonly: true });
+      expect(readSchemaVersion(check)).toBe(LATEST_SCHEMA_VERSION);
+      expect(check.prepare('SELECT id, client_key FROM messages ORDER BY id').raw().all()).toEqual([
+        [1, null],
+        [2, 'k1'],
+        [3, null],
+        [4, null],
+      ]);
+      const index = check.prepare("SELECT sql FROM sqlite_master WHERE name = 'messages_client_key'").pluck().get() as string;
+      expect(index).toMatch(/CREATE UNIQUE INDEX messages_client_key ON messages \(client_key, sender\) WHERE client_key IS NOT NULL/);
+      expect(check.prepare('SELECT count(*) FROM messages INDEXED BY messages_client_key WHERE client_key IS NOT NULL').pluck().get()).toBe(1);
+      // Lookups name both columns: one seek. Forgetting a sender's keys seeks messages_private, no scan.
+      const { idByClientKey, forgetClientKeysOf } = prepareStatements(check);
+      expect(queryPlan(check, idByClientKey.source, ['bob', 'k1'])).toEqual([
+        expect.stringMatching(/SEARCH messages USING COVERING INDEX messages_client_key \(client_key=\? AND sender=\?\)/),
+      ]);
+      expect(queryPlan(check, forgetClientKeysOf.source, ['bob'])).toEqual([
+        expect.stringMatching(/SEARCH messages USING INDEX messages_private \(kind=\? AND sender=\?\)/),
+      ]);
+      check.close();
+      const writer = new Database(file);
+      expect(() => writer.prepare("UPDATE messages SET sender = 'bob', client_key = 'k1' WHERE id = 3").run()).toThrow(/UNIQUE/);
+      writer.prepare("UPDATE messages SET client_key = 'k1' WHERE id = 3").run();
+      writer.close();
     });
 
     it('a rename onto a name whose former holder was sent mail keeps one private_senders row per pair, and mailboxes follow', async () => {

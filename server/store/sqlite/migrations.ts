@@ -582,6 +582,20 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    // The key index led by the key: keys are time-ordered (the client library's newClientKey),
+    // so every keyed message's entry goes in at the end of the index, on the same few pages,
+    // instead of at the end of its sender's range (one page per sender in each group commit,
+    // each written again to the WAL). Lookups name both columns, so either order serves them.
+    version: 20,
+    name: 'idempotent sends: messages_client_key on (client_key, sender)',
+    up(db) {
+      db.exec(`
+        DROP INDEX messages_client_key;
+        CREATE UNIQUE INDEX messages_client_key ON messages (client_key, sender) WHERE client_key IS NOT NULL;
+      `);
+    },
+  },
 ];
 
 /** The newest schema version this code can read and write. */

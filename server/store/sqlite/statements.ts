@@ -272,7 +272,10 @@ export function prepareStatements(db: Database) {
       `SELECT ${MESSAGE_COLUMNS}, group_id FROM messages WHERE sender = ? AND client_key = ?`,
     ),
     idByClientKey: p<[string, string], { id: number }>('SELECT id FROM messages WHERE sender = ? AND client_key = ?'),
-    forgetClientKeysOf: p<[string]>('UPDATE messages SET client_key = NULL WHERE sender = ? AND client_key IS NOT NULL'),
+    // Every kind named: a seek of messages_private per kind (the key index leads with the key since schema version 20).
+    forgetClientKeysOf: p<[string]>(
+      "UPDATE messages SET client_key = NULL WHERE kind IN ('private', 'broadcast', 'group') AND sender = ? AND client_key IS NOT NULL",
+    ),
     /** JSON array of ids in: the originals replies quote. */
     quotedMessages: p<[string], { id: number; sender: string; text: string; deleted_at: number | null }>(
       'SELECT id, sender, text, deleted_at FROM messages WHERE id IN (SELECT value FROM json_each(?))',
