@@ -62,10 +62,9 @@ describe('password policy: --users import and adduser', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('a users file line with a refused password stops the start, naming the file and line', async () => {
-    const users = path.join(dir, 'clients.txt');
-    await writeFile(users, '# team\nalice wonderland-42\nbob builder\n', { mode: 0o600 });
-    const options = {
+  /** A server started from the users file `users`, in this test's folder. */
+  const usersFileOptions = (users: string) =>
+    ({
       host: '127.0.0.1',
       port: 0,
       wsPort: 0,
@@ -74,7 +73,12 @@ describe('password policy: --users import and adduser', () => {
       hashCost: 4,
       logLevel: 'silent',
       webRoot: null,
-    } as const;
+    }) as const;
+
+  it('a users file line with a refused password stops the start, naming the file and line', async () => {
+    const users = path.join(dir, 'clients.txt');
+    await writeFile(users, '# team\nalice wonderland-42\nbob builder\n', { mode: 0o600 });
+    const options = usersFileOptions(users);
     await expect(startServer({ ...options, minPasswordLength: 8 })).rejects.toThrow(
       /clients\.txt:3: the password of "bob" is refused: The password is too short.*\(to accept shorter passwords, start with --min-password-length N\)$/,
     );
@@ -92,16 +96,7 @@ describe('password policy: --users import and adduser', () => {
 
   it('a users file line naming a reserved name or a group (in any case) stops the start, naming the file and line', async () => {
     const users = path.join(dir, 'clients.txt');
-    const options = {
-      host: '127.0.0.1',
-      port: 0,
-      wsPort: 0,
-      dataDir: path.join(dir, 'data'),
-      usersFile: users,
-      hashCost: 4,
-      logLevel: 'silent',
-      webRoot: null,
-    } as const;
+    const options = usersFileOptions(users);
     await writeFile(users, 'alice wonderland-42\nEveryone everyone-pw-1\n', { mode: 0o600 });
     await expect(startServer(options)).rejects.toMatchObject({
       code: 'USERNAME_TAKEN',
