@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../../server/index';
 import { REPO_ROOT } from '../../helpers/cli';
 import { findNginx, freePort, startNginx, type RunningNginx } from '../../helpers/deploy';
+import { servicesRequired } from '../../helpers/services';
 import { WsClient } from '../../helpers/ws-client';
 
 const nginx = findNginx();
@@ -35,50 +36,61 @@ function readmeNginxConfig(heading: string, httpPort: number, nodeHttpPort: numb
   return `error_log stderr warn;\nevents {}\nhttp {\naccess_log off;\n${map}${local}\n}\n`;
 }
 
-describe.skipIf(nginx === null).each(['### Load balancer', '### TLS at a reverse proxy'])(
-  "the README's nginx example under %s, in front of a node",
-  (heading) => {
-    let dir: string;
-    let node: RunningServer;
-    let proxy: RunningNginx;
+/** One README example, run in front of a node. */
+const body = (heading: string) => {
+  let dir: string;
+  let node: RunningServer;
+  let proxy: RunningNginx;
 
-    beforeAll(async () => {
-      dir = await mkdtemp(path.join(os.tmpdir(), 'chat-readme-nginx-'));
-      const users = path.join(dir, 'clients.txt');
-      await writeFile(users, 'alice alice-pw\n', { mode: 0o600 });
-      node = await startServer({
-        host: '127.0.0.1',
-        port: null,
-        wsPort: 0,
-        dataDir: path.join(dir, 'data'),
-        usersFile: users,
-        hashCost: 4,
-        minPasswordLength: 6,
-        logLevel: 'silent',
-        webRoot: null,
-      });
-      const httpPort = await freePort();
-      // No stream listener in this example: the "TCP" port to wait for is the HTTP one.
-      proxy = await startNginx(nginx!, readmeNginxConfig(heading, httpPort, node.wsPort!), { httpPort, tcpPort: httpPort });
-    }, 60_000);
-
-    afterAll(async () => {
-      await proxy?.stop();
-      await node?.close();
-      if (dir) await rm(dir, { recursive: true, force: true });
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'chat-readme-nginx-'));
+    const users = path.join(dir, 'clients.txt');
+    await writeFile(users, 'alice alice-pw\n', { mode: 0o600 });
+    node = await startServer({
+      host: '127.0.0.1',
+      port: null,
+      wsPort: 0,
+      dataDir: path.join(dir, 'data'),
+      usersFile: users,
+      hashCost: 4,
+      minPasswordLength: 6,
+      logLevel: 'silent',
+      webRoot: null,
     });
+    const httpPort = await freePort();
+    // No stream listener in this example: the "TCP" port to wait for is the HTTP one.
+    proxy = await startNginx(nginx!, readmeNginxConfig(heading, httpPort, node.wsPort!), { httpPort, tcpPort: httpPort });
+  }, 60_000);
 
-    it('a 2 MiB upload (the default limit is 25 MiB) passes the proxy, not only the node', async () => {
-      const client = await WsClient.connect(`ws://127.0.0.1:${proxy.httpPort}/ws`);
-      await client.login('alice', 'alice-pw');
-      const { token } = (await client.request({ type: 'file-token' })) as { token: string };
-      client.close();
-      const res = await fetch(`http://127.0.0.1:${proxy.httpPort}/api/files`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'x-file-name': 'notes.bin' },
-        body: Buffer.alloc(2 * 1024 * 1024, 7),
-      });
-      expect(res.status).toBe(201);
+  afterAll(async () => {
+    await proxy?.stop();
+    await node?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a 2 MiB upload (the default limit is 25 MiB) passes the proxy, not only the node', async () => {
+    const client = await WsClient.connect(`ws://127.0.0.1:${proxy.httpPort}/ws`);
+    await client.login('alice', 'alice-pw');
+    const { token } = (await client.request({ type: 'file-token' })) as { token: string };
+    client.close();
+    const res = await fetch(`http://127.0.0.1:${proxy.httpPort}/api/files`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'x-file-name': 'notes.bin' },
+      body: Buffer.alloc(2 * 1024 * 1024, 7),
     });
-  },
-);
+    expect(res.status).toBe(201);
+  });
+};
+
+const HEADINGS = ['### Load balancer', '### TLS at a reverse proxy'];
+if (nginx) {
+  describe.each(HEADINGS)("the README's nginx example under %s, in front of a node", body);
+} else if (servicesRequired()) {
+  describe("the README's nginx examples", () => {
+    it('needs nginx (apt-get install nginx)', () => {
+      throw new Error('nginx is not installed');
+    });
+  });
+} else {
+  describe.skip("the README's nginx examples (skipped: nginx is not installed)", () => {});
+}
