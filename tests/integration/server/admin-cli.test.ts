@@ -166,6 +166,8 @@ describe('admin CLI against a running SQLite node', () => {
       expect(taken.code, args.join(' ')).toBe(2);
       expect(taken.stderr, args.join(' ')).toContain(`error: The name "${args[2] ?? args[1]}" is taken`);
     }
+    // Its last member leaving deletes the group: later tests list this node's groups.
+    await erin.request({ type: 'group-leave', group: 'Night-Shift' });
     erin.close();
   }, 120_000);
 
