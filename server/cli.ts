@@ -354,7 +354,7 @@ async function runAdmin(flags: AdminFlags, operation: (ctx: admin.AdminContext) 
   const store = await createStore(config);
   try {
     const now = Date.now;
-    const accounts = new AccountService(store.accounts, accountPolicyOf(config), now);
+    const accounts = new AccountService(store, accountPolicyOf(config), now);
     const audit = new AuditService(store.admin, { error: (details: object, message: string) => console.error(`warning: ${message}`, details) }, now);
     const lines = await operation({ store, accounts, audit, actor: adminActor(), now, json: flags.json === true });
     for (const line of lines) console.log(line);
@@ -449,13 +449,12 @@ export async function runCli(argv: string[], defaults: { webRoot?: string | null
     const config = resolveConfig(toOptions(flags, process.env, null));
     const store = await createStore(config);
     try {
-      const accounts = new AccountService(store.accounts, accountPolicyOf(config));
+      const accounts = new AccountService(store, accountPolicyOf(config));
       const audit = new AuditService(store.admin, { error: (details: object, message: string) => console.error(`warning: ${message}`, details) });
       const existing = flags.update ? await store.accounts.getUser(name) : null;
       // The name is checked before the password is asked for: nobody types one in vain.
       if (!existing) {
         await accounts.assertNameAvailable(name);
-        await admin.assertNoGroupNamed(store, name);
       }
       const password = await readPassword(existing?.username ?? name);
       if (existing) {

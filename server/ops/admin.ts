@@ -7,7 +7,6 @@
 import type { AccountService } from '../services/accounts';
 import { ADMIN_LOCK_UNTIL } from '../services/accounts';
 import { AUDIT_ACTIONS, type AuditService } from '../services/audit';
-import { canonicalName, ErrorCode, ProtocolError } from '../protocol';
 import type { AuditEntry, AuditQuery, GroupRecord, LiveSession, Store, UserSummary } from '../store/store';
 import { POLL_MS, REPORT_STALE_MS } from './control';
 
@@ -107,20 +106,9 @@ export async function listUsers(ctx: AdminContext): Promise<string[]> {
  */
 export type AskPassword = (username: string) => Promise<string>;
 
-/**
- * Refuses a new account's name when a group has it in any case (users and groups share the
- * names), as the store would, but before a password is asked for.
- */
-export async function assertNoGroupNamed(store: Store, username: string): Promise<void> {
-  const key = canonicalName(username);
-  if ((await store.admin.listGroups()).some((g) => canonicalName(g.name) === key)) {
-    throw new ProtocolError(ErrorCode.USERNAME_TAKEN, `The name "${username}" is taken`);
-  }
-}
-
 export async function addUser(ctx: AdminContext, username: string, askPassword: AskPassword): Promise<string[]> {
+  // Invalid, reserved, or a user's or a group's name in any case: refused before a password is asked for.
   await ctx.accounts.assertNameAvailable(username);
-  await assertNoGroupNamed(ctx.store, username);
   await ctx.accounts.create(username, await askPassword(username));
   await ctx.audit.record({ action: 'user-added', actor: ctx.actor, username });
   return [`User ${username} created.`];

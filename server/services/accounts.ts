@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { canonicalName, ErrorCode, MAX_PASSWORD_LENGTH, ProtocolError, RESERVED_NAMES, Username, Password } from '../protocol';
 import type { ServerConfig } from '../config';
-import type { AccountStore, UserRecord } from '../store/store';
+import type { AccountStore, GroupStore, UserRecord } from '../store/store';
 import { assertAcceptablePassword } from './password-policy';
 import { hashPassword, hashToken, newToken, verifyPassword, type HashRequester } from './passwords';
 
@@ -81,15 +81,29 @@ const ATTEMPT_WAIT_MS = 10_000;
 /** Poll interval while another node holds the name's lease. */
 const ATTEMPT_POLL_MS = 25;
 
+/**
+ * What the account service reads and writes: the accounts, and whether a group has a
+ * name (users and groups share the names). A Store is one.
+ */
+export interface AccountStores {
+  accounts: AccountStore;
+  groups: Pick<GroupStore, 'hasGroupNamed'>;
+}
+
 export class AccountService {
   /** A real hash to verify against for unknown users, so timing does not reveal who exists. */
   private dummyHash: Promise<string> | undefined;
+  private readonly store: AccountStore;
+  private readonly groups: Pick<GroupStore, 'hasGroupNamed'>;
 
   constructor(
-    private readonly store: AccountStore,
+    stores: AccountStores,
     private readonly policy: AccountPolicy,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.store = stores.accounts;
+    this.groups = stores.groups;
+  }
 
   private lockedError(lockedUntil: number, now: number, prefix: string): ProtocolError {
     if (lockedUntil >= ADMIN_LOCK_UNTIL) return new ProtocolError(ErrorCode.ACCOUNT_LOCKED, 'This account is locked by an administrator.');
@@ -244,13 +258,16 @@ export class AccountService {
   }
 
   /**
-   * Throws what `create` would throw about the name alone (invalid, reserved, taken), so a
-   * command line can refuse it before asking for a password.
+   * Throws what `create` would throw about the name alone: BAD_REQUEST when it is
+   * invalid, USERNAME_TAKEN when it is reserved or taken by a user or a group in any
+   * case (`The name "X" is taken`, the same words whoever asks). Every way an account
+   * is made (registration, adduser, users add, the --users file) goes through here,
+   * and a command line calls it before asking for a password.
    */
   async assertNameAvailable(username: string): Promise<void> {
     assertValidName(username);
     if (RESERVED_NAMES.has(canonicalName(username))) throw new ProtocolError(ErrorCode.USERNAME_TAKEN, `"${username}" is reserved`);
-    if (await this.store.getUser(username)) throw new ProtocolError(ErrorCode.USERNAME_TAKEN, `The name "${username}" is taken`);
+    if ((await this.store.getUser(username)) || (await this.groups.hasGroupNamed(username))) throw nameTaken(username);
   }
 
   /** Creates an account (hashing in `hashAs`'s lane). Throws USERNAME_TAKEN when the name is used or reserved. */
@@ -260,9 +277,7 @@ export class AccountService {
     await this.assertNameAvailable(username);
     assertAcceptablePassword(password, this.policy.minPasswordLength);
     const hash = await hashPassword(password, this.policy.hashCost, hashAs);
-    if (!(await this.store.createUser(username, hash, this.now()))) {
-      throw new ProtocolError(ErrorCode.USERNAME_TAKEN, `The name "${username}" is taken`);
-    }
+    if (!(await this.store.createUser(username, hash, this.now()))) throw nameTaken(username);
   }
 
   /** Sets a new password and revokes every sign-in token of the user (`typed` in any case). */
@@ -330,6 +345,10 @@ export class AccountService {
     }
     return counts;
   }
+}
+
+function nameTaken(username: string): ProtocolError {
+  return new ProtocolError(ErrorCode.USERNAME_TAKEN, `The name "${username}" is taken`);
 }
 
 function assertValidName(username: string): void {

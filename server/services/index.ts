@@ -89,7 +89,7 @@ export function createServices(config: ServerConfig, store: Store, bus: Bus, log
     groups,
     presence,
     profiles,
-    accounts: new AccountService(store.accounts, accountPolicyOf(config), now),
+    accounts: new AccountService(store, accountPolicyOf(config), now),
     delivery: new DeliveryService(messages, store.accounts, bus, registry, blocks, presence, metrics, files, now),
     mailbox: new MailboxService(messages, store.accounts, groups),
     conversations: new ConversationService(messages, store.accounts, groups, blocks, bus, registry),

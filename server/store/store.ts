@@ -371,6 +371,12 @@ export interface GroupStore {
   /** Resolves false when the name is taken by a group or a user. The owner comes first; members are de-duplicated. */
   createGroup(name: string, owner: string, members: readonly string[], now: number): Promise<boolean>;
   getGroup(name: string): Promise<GroupRecord | null>;
+  /**
+   * Whether a group has `name` in any case (users and groups share the names, and a new
+   * account must not take a group's). A read for a clear answer before work is done:
+   * createUser still arbitrates a race.
+   */
+  hasGroupNamed(name: string): Promise<boolean>;
   /** Adds members not already in; resolves the updated group, or null if it does not exist. */
   addGroupMembers(name: string, members: readonly string[]): Promise<GroupRecord | null>;
   /**

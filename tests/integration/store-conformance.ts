@@ -20,6 +20,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../../server/protocol';
 import type { FileRecord } from '../../server/store/file-store';
 import { searchTerms } from '../../server/protocol/search';
+import { AccountService } from '../../server/services/accounts';
 import type { GroupRecord, HistoryQuery, NewMessage, SearchQuery, Store } from '../../server/store/store';
 
 /** A group record without its surrogate id (ids differ between backends and runs). */
@@ -141,6 +142,39 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(await store.groups.createGroup(team, owner as string, [], T0)).toBe(true);
         expect(await store.accounts.createUser(team, 'h', T0)).toBe(false);
         expect(await store.accounts.getUser(team)).toBeNull();
+      });
+
+      it('hasGroupNamed matches a group name in any case; a user of that name does not count', async () => {
+        const [owner] = await users('owner');
+        const team = n('Team');
+        expect(await store.groups.hasGroupNamed(team)).toBe(false);
+        expect(await store.groups.createGroup(team, owner as string, [], T0)).toBe(true);
+        for (const spelling of [team, team.toLowerCase(), team.toUpperCase()]) expect(await store.groups.hasGroupNamed(spelling), spelling).toBe(true);
+        expect(await store.groups.hasGroupNamed(owner as string)).toBe(false);
+        // The name goes with the group.
+        expect(await store.groups.removeGroupMembers(team, [owner as string])).toBeNull();
+        expect(await store.groups.hasGroupNamed(team.toLowerCase())).toBe(false);
+      });
+
+      it("the account service refuses a group's name in another case before the password rules, in the one wording", async () => {
+        const [owner] = await users('owner');
+        const team = n('Crew');
+        await store.groups.createGroup(team, owner as string, [], T0);
+        const accounts = new AccountService(store, {
+          maxAttempts: 3,
+          lockMs: 1_000,
+          maxFailuresPerHour: 10,
+          hashCost: 4,
+          tokenMs: 60_000,
+          minPasswordLength: 8,
+        });
+        const upper = team.toUpperCase();
+        const refusal = { code: 'USERNAME_TAKEN', message: `The name "${upper}" is taken` };
+        await expect(accounts.assertNameAvailable(upper)).rejects.toMatchObject(refusal);
+        // A password the policy refuses (too short) is not what is reported: the name is.
+        await expect(accounts.create(upper, 'short')).rejects.toMatchObject(refusal);
+        await expect(accounts.create(team.toLowerCase(), 'a long enough passphrase')).rejects.toMatchObject({ code: 'USERNAME_TAKEN' });
+        expect(await store.accounts.getUser(upper)).toBeNull();
       });
 
       it('setPasswordHash replaces the hash, and resolves false for an unknown user', async () => {

@@ -442,6 +442,11 @@ class MemoryGroups implements GroupStore {
     return group ? groupRecord(group) : null;
   }
 
+  async hasGroupNamed(name: string): Promise<boolean> {
+    this.data.ready();
+    return this.data.groupNameTaken(canonicalName(name));
+  }
+
   async addGroupMembers(name: string, members: readonly string[]): Promise<GroupRecord | null> {
     this.data.ready();
     const group = this.data.groups.get(name);

@@ -38,6 +38,11 @@ export class PostgresGroups implements GroupStore {
     return readGroup(this.pool, name);
   }
 
+  async hasGroupNamed(name: string): Promise<boolean> {
+    // Names are ASCII, so lower() is canonical.
+    return (await rows(this.pool, 'SELECT 1 FROM groups WHERE lower(name) = $1 LIMIT 1', [canonicalName(name)])).length > 0;
+  }
+
   async groupsOf(username: string): Promise<GroupRecord[]> {
     const found = await rows<GroupRow>(
       this.pool,

@@ -201,6 +201,10 @@ function groups({ db, s, ready, op }: Sides): GroupStore {
         return row ? toGroupRecord(s, row) : null;
       })();
     },
+    async hasGroupNamed(name) {
+      ready();
+      return s.groupNamed.get(name) !== undefined;
+    },
     async groupsOf(username) {
       ready();
       return db.transaction(() => {

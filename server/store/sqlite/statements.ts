@@ -155,6 +155,8 @@ export function prepareStatements(db: Database) {
     nameTaken: p<[string, string], { taken: 1 }>(
       'SELECT 1 AS taken WHERE EXISTS (SELECT 1 FROM users WHERE name_key = ?) OR EXISTS (SELECT 1 FROM groups WHERE lower(name) = lower(?))',
     ),
+    // A group named so in any case (a new account's name check; same scan as nameTaken's).
+    groupNamed: p<[string], { taken: 1 }>('SELECT 1 AS taken FROM groups WHERE lower(name) = lower(?) LIMIT 1'),
     // Users are found by name_key (canonicalName of what was typed); every other table keys them by the registered spelling.
     insertUser: p<[string, string, string, number]>('INSERT INTO users (username, name_key, password_hash, created_at) VALUES (?, ?, ?, ?)'),
     getUser: p<[string], UserRow>('SELECT username, password_hash, created_at, last_login_at FROM users WHERE name_key = ?'),

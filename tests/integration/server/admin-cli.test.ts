@@ -321,6 +321,10 @@ await describeWithServices('admin CLI against a running cluster (2 nodes, Postgr
     await carol.request({ type: 'create-group', group: 'cluster-team', members: ['gina'] });
     const groups = jsonLines<{ name: string; members: string[] }>(await ok(store, ['groups', 'list', '--json']));
     expect(groups).toEqual([expect.objectContaining({ name: 'cluster-team', members: ['carol', 'gina'] })]);
+    // A group's name in another case is no new account's, refused before a password is asked for.
+    const taken = await runCli(['users', 'add', 'Cluster-Team', ...store], { stdin: '' });
+    expect(taken.code).toBe(2);
+    expect(taken.stderr).toContain('error: The name "Cluster-Team" is taken');
     await ok(store, ['groups', 'delete', 'cluster-team']);
     expect(await gina.waitEvent('group', (e) => e.change === 'deleted', 10_000)).toMatchObject({ name: 'cluster-team', actor: 'server' });
     gina.close();

@@ -334,6 +334,21 @@ for (const backend of backends) {
         await tcp.waitLine(/^error GROUP_EXISTS: /);
         const ws = await h.ws(1);
         expect((await ws.expectError({ type: 'register', username: 'crew', password: 'crew-long-pw' })).code).toBe('USERNAME_TAKEN');
+        // The name is refused first, in the words every creation path uses, whatever the password.
+        expect(await ws.expectError({ type: 'register', username: 'CREW', password: 'short' })).toMatchObject({
+          code: 'USERNAME_TAKEN',
+          message: 'The name "CREW" is taken',
+        });
+        // At the TCP prompts a group's name asks for another name, not another password.
+        const newcomer = await h.tcp(0);
+        await newcomer.waitPrompt('Username: ');
+        newcomer.send('register');
+        await newcomer.waitPrompt('New username: ');
+        newcomer.send('cREW');
+        await newcomer.waitPrompt('Choose a password: ');
+        newcomer.send('short');
+        await newcomer.waitLine('error USERNAME_TAKEN: The name "cREW" is taken');
+        await newcomer.waitPrompt('New username: ');
         // Group names are still matched exactly.
         expect((await alice.expectError({ type: 'message-group', group: 'crew', text: 'hi' })).code).toBe('UNKNOWN_GROUP');
         expect((await alice.request({ type: 'grouplist' })).groups.map((g) => g.name)).toEqual(['Crew']);

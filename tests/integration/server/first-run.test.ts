@@ -186,7 +186,7 @@ describe('importing --users at every start', () => {
     const { resolveConfig } = await import('../../../server/config');
     const { AccountService } = await import('../../../server/services/accounts');
     const store = await createStore(resolveConfig(options()));
-    await new AccountService(store.accounts, {
+    await new AccountService(store, {
       maxAttempts: 3,
       lockMs: 60_000,
       maxFailuresPerHour: 100,

@@ -11,11 +11,7 @@ let accounts: AccountService;
 beforeEach(async () => {
   now = 1_000_000;
   const store = await MemoryStore.open();
-  accounts = new AccountService(
-    store.accounts,
-    { maxAttempts: 3, lockMs: 1_500, maxFailuresPerHour: 7, hashCost: 4, tokenMs: 60_000, minPasswordLength: 1 },
-    () => now,
-  );
+  accounts = new AccountService(store, { maxAttempts: 3, lockMs: 1_500, maxFailuresPerHour: 7, hashCost: 4, tokenMs: 60_000, minPasswordLength: 1 }, () => now);
   await accounts.create('alice', 'right-pw');
 });
 
