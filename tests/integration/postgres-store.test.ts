@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
+import { groupNamedSql } from '../../server/store/postgres/groups';
 import { LATEST_VERSION, MigrationError, openPostgresStore } from '../../server/store/postgres/index';
 import type { MessageKind } from '../../server/protocol';
 import type { Store } from '../../server/store/store';
@@ -242,6 +243,39 @@ await describeWithServices('PostgreSQL store', ['postgres'], ({ postgresUrl }) =
     expect((await store.accounts.getProfiles(['ann']))[0]).toMatchObject({ avatar: 'AAAAAAAAAAAAAAAAAAAAAA' });
     expect(await store.files.setAvatarHash('AAAAAAAAAAAAAAAAAAAAAA', avatarHash)).toBe(true);
     expect(await store.files.hashInUse(avatarHash)).toBe(true);
+  });
+
+  it('step 16 indexes group names by lower(name), which every any-case check uses; groups differing only in case from before are kept', async () => {
+    const { schema, drop } = await postgresSchemaAt(postgresUrl, 15, async (client) => {
+      await client.query(`INSERT INTO names (name, kind) VALUES ('ann', 'user')`);
+      await client.query("INSERT INTO users (username, name_key, password_hash, created_at) VALUES ('ann', 'ann', 'h', 1)");
+      // Allowed before names were compared in any case: a unique index could not be built on these.
+      for (const name of ['Crew', 'crew']) {
+        await client.query(`INSERT INTO names (name, kind) VALUES ($1, 'group')`, [name]);
+        await client.query("INSERT INTO groups (name, owner, created_at) VALUES ($1, 'ann', 1)", [name]);
+        await client.query("INSERT INTO group_members (group_name, username) VALUES ($1, 'ann')", [name]);
+      }
+    });
+    cleanups.push(drop);
+    const store = await openPostgresStore({ url: postgresUrl, schema });
+    cleanups.push(() => store.close());
+    expect(await sql(`SELECT max(version) AS v FROM ${schema}.schema_migrations`)).toEqual([{ v: LATEST_VERSION }]);
+    expect((await store.groups.groupsOf('ann')).map((g) => g.name)).toEqual(['Crew', 'crew']);
+    expect(await store.groups.hasGroupNamed('CREW')).toBe(true);
+    expect(await store.groups.createGroup('cREW', 'ann', [], 2)).toBe(false);
+    expect(await store.accounts.createUser('CREW', 'h', 2)).toBe(false);
+    expect(await store.admin.renameUser('ann', 'crEw')).toBe('taken');
+    // The planner takes the index for the query text the store uses (sequential scans off, as on a big table).
+    const client = new pg.Client({ connectionString: postgresUrl });
+    await client.connect();
+    try {
+      await client.query(`SET search_path TO ${schema}`);
+      await client.query('SET enable_seqscan = off');
+      const plan = (await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${groupNamedSql("'crew'")}`)).rows.map((r) => r['QUERY PLAN']).join('\n');
+      expect(plan).toContain('groups_lower_name_idx');
+    } finally {
+      await client.end();
+    }
   });
 
   it('the same key sent to two nodes at once stores one message; both answer with it', async () => {

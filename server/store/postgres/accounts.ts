@@ -17,6 +17,7 @@ import type {
   UserRecord,
 } from '../store';
 import { changed, inTransaction, rows, toNumber, toNumberOrNull } from './db';
+import { groupNamedSql } from './groups';
 
 /** SQLSTATE unique_violation: a concurrent createUser took the canonical name first. */
 const UNIQUE_VIOLATION = '23505';
@@ -145,7 +146,7 @@ export class PostgresAccounts implements AccountStore {
         this.db,
         `WITH claimed AS (
            INSERT INTO names (name, kind) SELECT $1, 'user'
-            WHERE NOT EXISTS (SELECT 1 FROM users WHERE name_key = $4) AND NOT EXISTS (SELECT 1 FROM groups WHERE lower(name) = $4)
+            WHERE NOT EXISTS (SELECT 1 FROM users WHERE name_key = $4) AND NOT EXISTS (${groupNamedSql('$4')})
            ON CONFLICT DO NOTHING RETURNING name
          ), made AS (
            INSERT INTO users (username, name_key, password_hash, created_at) SELECT name, $4, $2, $3 FROM claimed RETURNING username

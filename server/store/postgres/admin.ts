@@ -5,7 +5,7 @@ import type { Pool, PoolClient } from 'pg';
 import { canonicalName } from '../../protocol/canonical-name';
 import type { AdminSignal, AdminStore, AuditEntry, AuditQuery, GroupRecord, LiveSession, UserSummary } from '../store';
 import { changed, inTransaction, rows, toNumber, toNumberOrNull } from './db';
-import { GROUP_SELECT, readGroup, toGroup, type GroupRow } from './groups';
+import { GROUP_SELECT, groupNamedSql, readGroup, toGroup, type GroupRow } from './groups';
 
 interface AuditRow {
   id: string;
@@ -134,7 +134,7 @@ export class PostgresAdmin implements AdminStore {
       // The names primary key arbitrates against a concurrent createUser/createGroup of `to`.
       // Another spelling of a user's name (the renamed user's own included) counts as taken too.
       // So does a group's in any case (one namespace; names are ASCII, so lower() is canonical).
-      const sameKey = await rows(client, 'SELECT 1 FROM users WHERE name_key = $1 UNION ALL SELECT 1 FROM groups WHERE lower(name) = $1', [canonicalName(to)]);
+      const sameKey = await rows(client, `SELECT 1 FROM users WHERE name_key = $1 UNION ALL ${groupNamedSql('$1')}`, [canonicalName(to)]);
       if (sameKey.length > 0) return 'taken';
       const claimed = await changed(client, `INSERT INTO names (name, kind) VALUES ($1, 'user') ON CONFLICT DO NOTHING`, [to]);
       if (claimed === 0) return 'taken';

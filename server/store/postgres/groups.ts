@@ -13,6 +13,14 @@ export interface GroupRow {
   members: string[] | null;
 }
 
+/**
+ * A query with a row when a group has the name whose canonical form is bound to `param`
+ * (e.g. `$2`), in any case. Every such check uses this text: its `lower(name)` is exactly the
+ * expression of the index groups_lower_name_idx (migration step 16), which the planner uses
+ * only for an identical expression. Names are ASCII, so lower() is canonical.
+ */
+export const groupNamedSql = (param: string): string => `SELECT 1 FROM groups WHERE lower(name) = ${param}`;
+
 /** The stream's head, where a membership span starts or ends. */
 const HEAD = '(SELECT coalesce(max(id), 0) FROM messages)';
 
@@ -39,8 +47,7 @@ export class PostgresGroups implements GroupStore {
   }
 
   async hasGroupNamed(name: string): Promise<boolean> {
-    // Names are ASCII, so lower() is canonical.
-    return (await rows(this.pool, 'SELECT 1 FROM groups WHERE lower(name) = $1 LIMIT 1', [canonicalName(name)])).length > 0;
+    return (await rows(this.pool, `${groupNamedSql('$1')} LIMIT 1`, [canonicalName(name)])).length > 0;
   }
 
   async groupsOf(username: string): Promise<GroupRecord[]> {
@@ -61,7 +68,7 @@ export class PostgresGroups implements GroupStore {
       const claimed = await changed(
         client,
         `INSERT INTO names (name, kind) SELECT $1, 'group'
-          WHERE NOT EXISTS (SELECT 1 FROM users WHERE name_key = $2) AND NOT EXISTS (SELECT 1 FROM groups WHERE lower(name) = $2)
+          WHERE NOT EXISTS (SELECT 1 FROM users WHERE name_key = $2) AND NOT EXISTS (${groupNamedSql('$2')})
          ON CONFLICT DO NOTHING`,
         [name, canonicalName(name)],
       );

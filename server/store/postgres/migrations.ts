@@ -432,6 +432,20 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX files_avatar_hash_idx ON files (avatar_hash) WHERE avatar_hash IS NOT NULL;
     `,
   },
+  {
+    // A new name (a user's, a group's, a rename's) is refused when a group has it in any case:
+    // every such check reads `groups WHERE lower(name) = $n`, which scanned every group. The
+    // index's expression is exactly that one, or the planner would not use it (names are ASCII,
+    // so lower() is canonical). Not unique: a database from before names were compared in any
+    // case may hold groups that differ only in case ("Crew" and "crew"); a unique index could not
+    // be built on it, and refusing to start would leave the operator no way out but SQL, for
+    // groups that harm nothing (each is still found by its exact name). Such groups are kept.
+    version: 16,
+    name: 'group names found in any case: an index on lower(name)',
+    sql: `
+      CREATE INDEX groups_lower_name_idx ON groups (lower(name));
+    `,
+  },
 ];
 
 /** Highest schema version this code knows. */
