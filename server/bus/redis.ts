@@ -51,6 +51,37 @@ const REFRESH_BATCH = 500;
 const COMMAND_TIMEOUT_MS = 2_000;
 /** The retryAfter (s) of a request refused while Redis is unreachable. */
 const UNREACHABLE_RETRY_S = 5;
+/**
+ * How long a readiness ping waits (ms): below the 2 s /readyz gives the bus, so a Redis that
+ * accepts connections but does not answer is named here rather than by the generic timeout.
+ */
+const PING_TIMEOUT_MS = 1_500;
+
+/** Socket errors in an operator's words; anything else reads as the connection being down. */
+const SOCKET_REASONS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  EPIPE: 'connection reset',
+  ETIMEDOUT: 'connection timed out',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host not found',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+};
+
+/**
+ * Why Redis cannot be reached, from the last error of the connection (ioredis's own messages,
+ * such as "Connection is closed.", say nothing an operator can act on). Never holds the URL.
+ */
+function unreachableReason(lastError: Error | null): string {
+  // A connection that closed without an error (Redis stopped, or the peer closed it) was lost:
+  // start() succeeded, so it had been up.
+  if (lastError === null) return 'connection lost';
+  const code = (lastError as NodeJS.ErrnoException).code;
+  if (code !== undefined && SOCKET_REASONS[code]) return SOCKET_REASONS[code];
+  if (/^(WRONGPASS|NOAUTH)\b/.test(lastError.message)) return 'authentication failed (check the user and password of the Redis URL)';
+  return 'connection lost';
+}
 
 export class RedisBus implements Bus {
   readonly nodeId = randomUUID();
@@ -74,6 +105,8 @@ export class RedisBus implements Bus {
   /** The heartbeat in flight, so ticks never overlap and close() can wait for it. */
   private tick: Promise<void> | null = null;
   private state: 'new' | 'running' | 'closed' = 'new';
+  /** The commands connection's last error since it was last ready (why Redis is unreachable), or null. */
+  private lastError: Error | null = null;
 
   constructor(options: RedisBusOptions) {
     this.url = options.url;
@@ -108,7 +141,11 @@ export class RedisBus implements Bus {
     const subscriber = commands.duplicate({ commandTimeout: undefined, autoResubscribe: false, enableOfflineQueue: true });
     this.commands = commands;
     this.subscriber = subscriber;
-    commands.on('error', (err: Error) => this.onError(err, 'redis commands connection'));
+    commands.on('error', (err: Error) => {
+      this.lastError = err;
+      this.onError(err, 'redis commands connection');
+    });
+    commands.on('ready', () => (this.lastError = null));
     subscriber.on('error', (err: Error) => this.onError(err, 'redis subscriber connection'));
     subscriber.on('message', (_channel: string, payload: string) => this.receive(payload));
     try {
@@ -153,8 +190,36 @@ export class RedisBus implements Bus {
     await Promise.all([commands.quit().catch(() => undefined), this.subscriber?.quit().catch(() => undefined)]);
   }
 
+  /**
+   * Rejects with `Redis at HOST:PORT is unreachable: REASON` (no credentials) when Redis is
+   * down, refuses, or gives no answer within PING_TIMEOUT_MS; REASON is one of "connection
+   * refused", "connection reset", "connection timed out", "host not found", "host unreachable",
+   * "network unreachable", "authentication failed (...)", "connection lost",
+   * "no answer within 1.5 s".
+   */
   async ping(): Promise<void> {
-    await this.redis().ping();
+    const redis = this.redis();
+    const unreachable = (reason: string, cause?: unknown) =>
+      new Error(`Redis at ${serviceAddress(this.url, 6379)} is unreachable: ${reason}`, cause === undefined ? undefined : { cause });
+    // Not connected: say why at once (the ping would only fail with ioredis's words).
+    if (redis.status !== 'ready') throw unreachable(unreachableReason(this.lastError));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Error('no answer');
+    try {
+      await Promise.race([
+        redis.ping(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(timedOut), PING_TIMEOUT_MS);
+        }),
+      ]);
+    } catch (err) {
+      // The connection broke meanwhile: its error says why. Otherwise Redis itself answered no (or nothing).
+      if (redis.status !== 'ready') throw unreachable(unreachableReason(this.lastError), err);
+      if (err === timedOut) throw unreachable(`no answer within ${PING_TIMEOUT_MS / 1000} s`);
+      throw unreachable(unreachableReason(err as Error), err);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async claimSession(username: string): Promise<boolean> {

@@ -154,7 +154,8 @@ await describeWithServices('/readyz and /metrics on a cluster', ['postgres', 're
         wsPort: 0,
         postgresUrl: proxied.toString(),
         postgresSchema: schema.schema,
-        redisUrl: `redis://127.0.0.1:${redisPort}`,
+        // With credentials (this Redis takes any password for its default user): /readyz must never show them.
+        redisUrl: `redis://default:s3cret-pw@127.0.0.1:${redisPort}`,
         logLevel: 'silent',
         hashCost: 4,
         webRoot: null,
@@ -170,7 +171,15 @@ await describeWithServices('/readyz and /metrics on a cluster', ['postgres', 're
       await waitUntil(async () => (await state()).status === 503, '/readyz to fail without Redis', 15_000, 200);
       const down = await state();
       expect(down.checks.store).toBe('ok');
-      expect(down.checks.bus).not.toBe('ok');
+      // In an operator's words: which Redis, and why (first the lost connection, then each refused reconnect).
+      expect(down.checks.bus).toMatch(new RegExp(`^Redis at 127\\.0\\.0\\.1:${redisPort} is unreachable: (connection lost|connection refused)$`));
+      await waitUntil(
+        async () => (await state()).checks.bus === `Redis at 127.0.0.1:${redisPort} is unreachable: connection refused`,
+        '/readyz to say the connection is refused',
+        15_000,
+        200,
+      );
+      expect((await get(readyz)).body).not.toContain('s3cret');
       // Liveness is not readiness: the process itself is fine.
       expect((await get(`http://127.0.0.1:${server.wsPort}/healthz`)).status).toBe(200);
 
