@@ -82,3 +82,32 @@ test('each error is shown once', async ({ browser, chat }) => {
   await alice.context.close();
   await bob.context.close();
 });
+
+test('Dismiss keeps the keyboard focus: on the message input in a chat, else on the main region', async ({ browser, chat }) => {
+  const alice = await signedIn(browser, chat, 'alice');
+  const page = alice.page;
+  await openDirectChat(page, 'bob');
+  await page.getByRole('button', { name: 'Block', exact: true }).click();
+  await page.getByRole('button', { name: 'Unblock', exact: true }).click();
+  const toasts = page.getByTestId('toast');
+  await expect(toasts).toHaveCount(2);
+  const composer = page.getByRole('textbox', { name: /^Message / });
+  // Dismissed from the keyboard, each notice hands the focus to the message input, not to <body>.
+  for (const left of [1, 0]) {
+    await toasts.first().getByRole('button', { name: 'Dismiss' }).focus();
+    await page.keyboard.press('Enter');
+    await expect(toasts).toHaveCount(left);
+    await expect(composer).toBeFocused();
+  }
+
+  // A view without a message input: the main region.
+  await page.getByRole('button', { name: /^People/ }).click();
+  await page.getByPlaceholder('Find someone by username').fill('nobody');
+  await page.getByRole('button', { name: 'Ping', exact: true }).click();
+  const failure = toasts.filter({ hasText: 'Could not ping nobody' });
+  await failure.getByRole('button', { name: 'Dismiss' }).focus();
+  await page.keyboard.press('Enter');
+  await expect(failure).toHaveCount(0);
+  await expect(page.locator('main#main')).toBeFocused();
+  await alice.context.close();
+});
