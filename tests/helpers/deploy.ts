@@ -99,6 +99,44 @@ export function findNginx(): string | null {
   return which.status === 0 && which.stdout.trim() ? which.stdout.trim() : null;
 }
 
+/**
+ * What a suite that needs nginx does: run with the binary found; without one, fail where
+ * the services are `required` (CI=true or 1, or CHAT_TEST_REQUIRE_SERVICES=1: see
+ * servicesRequired in ./services) so a CI image that lost nginx cannot pass silently,
+ * and elsewhere skip, saying why.
+ */
+export type NginxGate = { run: string } | { fail: string } | { skip: string };
+
+/** The gate for `nginx` (a path, or null when not installed). */
+export function nginxGate(nginx: string | null, required: boolean): NginxGate {
+  if (nginx !== null) return { run: nginx };
+  return required ? { fail: 'nginx is not installed' } : { skip: 'skipped: nginx is not installed' };
+}
+
+/**
+ * Declares the suites of a vitest file that needs nginx: `declare(nginx)` when it is
+ * installed; otherwise a suite `name` with one failing test titled `needs nginx (INSTALL)`
+ * in CI, or a skipped suite `name (skipped: nginx is not installed)` elsewhere (see
+ * nginxGate). Await it at the top level of the file (`declare` may be asynchronous).
+ * vitest is loaded here, not at the top: the browser suite (Playwright) imports this module too.
+ */
+export async function describeWithNginx(name: string, install: string, declare: (nginx: string) => void | Promise<void>): Promise<void> {
+  const [{ describe, it }, { servicesRequired }] = await Promise.all([import('vitest'), import('./services')]);
+  const gate = nginxGate(findNginx(), servicesRequired());
+  if ('run' in gate) {
+    await declare(gate.run);
+  } else if ('fail' in gate) {
+    const reason = gate.fail;
+    describe(name, () => {
+      it(`needs nginx (${install})`, () => {
+        throw new Error(reason);
+      });
+    });
+  } else {
+    describe.skip(`${name} (${gate.skip})`, () => {});
+  }
+}
+
 /** A TCP port that was free a moment ago (nginx cannot report a port 0 it picked). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

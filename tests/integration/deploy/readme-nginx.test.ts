@@ -9,11 +9,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../../server/index';
 import { REPO_ROOT } from '../../helpers/cli';
-import { findNginx, freePort, startNginx, type RunningNginx } from '../../helpers/deploy';
-import { servicesRequired } from '../../helpers/services';
+import { describeWithNginx, freePort, startNginx, type RunningNginx } from '../../helpers/deploy';
 import { WsClient } from '../../helpers/ws-client';
 
-const nginx = findNginx();
+/** The nginx binary, set when the suites are declared (describeWithNginx found one). */
+let nginx: string | undefined;
 
 /** The first nginx example after `heading` in the README, listening on loopback without TLS, its upstream the given node. */
 function readmeNginxConfig(heading: string, httpPort: number, nodeHttpPort: number): string {
@@ -83,14 +83,7 @@ const body = (heading: string) => {
 };
 
 const HEADINGS = ['### Load balancer', '### TLS at a reverse proxy'];
-if (nginx) {
+await describeWithNginx("the README's nginx examples", 'apt-get install nginx', (found) => {
+  nginx = found;
   describe.each(HEADINGS)("the README's nginx example under %s, in front of a node", body);
-} else if (servicesRequired()) {
-  describe("the README's nginx examples", () => {
-    it('needs nginx (apt-get install nginx)', () => {
-      throw new Error('nginx is not installed');
-    });
-  });
-} else {
-  describe.skip("the README's nginx examples (skipped: nginx is not installed)", () => {});
-}
+});

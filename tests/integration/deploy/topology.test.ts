@@ -12,14 +12,15 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { REPO_ROOT, runCli, spawnCliServer, type CliServer } from '../../helpers/cli';
-import { composeNginxConfigPath, findNginx, freePort, renderNginxConfig, startNginx, type RunningNginx } from '../../helpers/deploy';
-import { createTestKeyPrefix, createTestSchema, describeWithServices, servicesRequired } from '../../helpers/services';
+import { composeNginxConfigPath, describeWithNginx, freePort, renderNginxConfig, startNginx, type RunningNginx } from '../../helpers/deploy';
+import { createTestKeyPrefix, createTestSchema, describeWithServices } from '../../helpers/services';
 import { TcpClient } from '../../helpers/tcp-client';
 import { WsClient } from '../../helpers/ws-client';
 
-const nginx = findNginx();
+/** The nginx binary, set when the suites are declared (describeWithNginx found one). */
+let nginx: string | undefined;
 const ASSET = 'assets/index-Tq8yR2aZ.js';
 const SCRIPT = `console.log(${JSON.stringify('chat '.repeat(1000))});\n`;
 
@@ -206,14 +207,7 @@ const body = ({ postgresUrl, redisUrl }: { postgresUrl: string; redisUrl: string
   });
 };
 
-if (nginx) {
+await describeWithNginx('compose topology', 'apt-get install nginx libnginx-mod-stream', async (found) => {
+  nginx = found;
   await describeWithServices('compose topology: nginx + two nodes from the runtime bundle', ['postgres', 'redis'], body);
-} else if (servicesRequired()) {
-  describe('compose topology', () => {
-    it('needs nginx (apt-get install nginx libnginx-mod-stream)', () => {
-      throw new Error('nginx is not installed');
-    });
-  });
-} else {
-  describe.skip('compose topology (skipped: nginx is not installed)', () => {});
-}
+});

@@ -8,7 +8,15 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../helpers/cli';
 import { servicesRequired } from '../../helpers/services';
-import { composeNginxConfigPath, loadCompose, parseDockerfile, parseSystemdUnit, renderNginxConfig, type DockerInstruction } from '../../helpers/deploy';
+import {
+  composeNginxConfigPath,
+  loadCompose,
+  nginxGate,
+  parseDockerfile,
+  parseSystemdUnit,
+  renderNginxConfig,
+  type DockerInstruction,
+} from '../../helpers/deploy';
 
 const read = (relative: string) => readFileSync(path.join(REPO_ROOT, relative), 'utf8');
 
@@ -220,5 +228,14 @@ describe('chat-server.service', () => {
   it('leaves MemoryDenyWriteExecute off and says why (V8 needs writable-then-executable memory)', () => {
     expect(service.has('MemoryDenyWriteExecute')).toBe(false);
     expect(text).toMatch(/# MemoryDenyWriteExecute= is left off on purpose: V8/);
+  });
+});
+
+describe('the nginx gate of the deployment suites (readme-nginx, topology)', () => {
+  it('runs with nginx; without it fails where services are required (CI) and skips, saying why, elsewhere', () => {
+    expect(nginxGate('/usr/sbin/nginx', true)).toEqual({ run: '/usr/sbin/nginx' });
+    expect(nginxGate('/usr/sbin/nginx', false)).toEqual({ run: '/usr/sbin/nginx' });
+    expect(nginxGate(null, servicesRequired({ CI: 'true' }))).toEqual({ fail: 'nginx is not installed' });
+    expect(nginxGate(null, servicesRequired({}))).toEqual({ skip: 'skipped: nginx is not installed' });
   });
 });
