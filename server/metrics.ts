@@ -89,14 +89,27 @@ export class LatencyHistogram<L extends string = never> {
       seconds = value as number;
       if (this.label) key = labelsOrValue[this.label] ?? '';
     }
+    this.add(key, seconds, 1);
+  }
+
+  /**
+   * Records `value` (seconds, finite) `times` times for the unlabelled series, as
+   * that many observe(value) calls would (a fan-out hands one message to all its
+   * recipients at the same instant: one bucket search for all of them).
+   */
+  observeMany(value: number, times: number): void {
+    if (times > 0) this.add('', value, times);
+  }
+
+  private add(key: string, seconds: number, times: number): void {
     if (!Number.isFinite(seconds)) throw new TypeError(`Value is not a valid number: ${String(seconds)}`);
     let pending = this.pending.get(key);
     if (pending === undefined) this.pending.set(key, (pending = { counts: LATENCY_BUCKETS.map(() => 0), sum: 0, count: 0 }));
     let i = 0;
     while (i < LATENCY_BUCKETS.length && seconds > LATENCY_BUCKETS[i]!) i++;
-    if (i < LATENCY_BUCKETS.length) pending.counts[i]!++;
-    pending.sum += seconds;
-    pending.count++;
+    if (i < LATENCY_BUCKETS.length) pending.counts[i]! += times;
+    pending.sum += seconds * times;
+    pending.count += times;
   }
 
   /** Adds the pending observations to prom-client's records of the series (run by the registry at scrape time). */

@@ -403,8 +403,7 @@ export class DeliveryService {
    */
   private observeLatency(sentAt: number, deliveries: number): void {
     if (deliveries === 0) return;
-    const seconds = Math.max(0, this.now() - sentAt) / 1000;
-    for (let i = 0; i < deliveries; i++) this.metrics.deliveryLatency.observe(seconds);
+    this.metrics.deliveryLatency.observeMany(Math.max(0, this.now() - sentAt) / 1000, deliveries);
   }
 }
 

@@ -6,6 +6,7 @@
 // collected flushes, then uncorks every socket, after the poll phase; order
 // and write callbacks are unchanged.
 import type { Writable } from 'node:stream';
+import { forgetSharedJoin } from './shared-join';
 
 const corked = new Set<Writable>();
 /** Something that writes its collected output when the turn ends (a method, so no closure per connection). */
@@ -20,6 +21,7 @@ function uncorkAll(): void {
   const run = flushes;
   flushes = [];
   for (const flush of run) flush.flushTurn();
+  forgetSharedJoin();
   for (const socket of corked) socket.uncork();
   corked.clear();
 }

@@ -44,6 +44,7 @@ import {
 } from '../protocol';
 import { Backlog, CATCH_UP_HIGH_WATER, overSendLimit } from './backlog';
 import { appendChunk, atEndOfTurn, type TurnFlush, type TurnOutput } from './cork';
+import { joinShared } from './shared-join';
 import { InputPump, type PumpHooks } from './input-pump';
 import { onceDrainedOrClosed, outputPauseBytes } from './output';
 import { closingByUs, pumpDrained, socketClosed, type PeerCloseState } from './peer-close';
@@ -562,7 +563,7 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush, PeerClo
       return;
     }
     this.lastActive = clock();
-    const chunk = !Array.isArray(out) ? out : out.length === 1 ? out[0]! : joinChunks(out);
+    const chunk = !Array.isArray(out) ? out : out.length === 1 ? out[0]! : onlyBuffers(out) ? joinShared(out) : joinChunks(out);
     if (done === null && !ackTo) {
       this.socket.write(chunk);
       return;
@@ -572,6 +573,12 @@ class TcpConnection implements Connection, PumpHooks<Buffer>, TurnFlush, PeerClo
       if (!err && ackTo) ackTo.writtenUpTo(ackSeq);
     });
   }
+}
+
+/** Whether a turn's output is delivery lines alone (shared buffers: a fan-out's recipients join them once, see shared-join.ts). */
+function onlyBuffers(out: readonly (string | Buffer)[]): out is Buffer[] {
+  for (const c of out) if (typeof c === 'string') return false;
+  return true;
 }
 
 /** The turn's lines as one buffer: each string is encoded straight into it (no buffer per line, then a copy). */

@@ -48,6 +48,7 @@ import {
 } from '../protocol';
 import { Backlog, CATCH_UP_HIGH_WATER, overSendLimit } from './backlog';
 import { appendChunk, atEndOfTurn, type TurnFlush, type TurnOutput } from './cork';
+import { joinShared } from './shared-join';
 import { InputPump, type PumpHooks } from './input-pump';
 import { onceDrainedOrClosed, outputPauseBytes } from './output';
 import { closingByUs, pumpDrained, socketClosed, type PeerCloseState } from './peer-close';
@@ -114,6 +115,8 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
   private outBytes = 0;
   /** Callbacks of this turn's catch-up writes, run once its chunk was written (or failed). */
   private outDone: (() => void)[] | null = null;
+  /** This turn's frames are live deliveries alone (frames shared by every recipient of their messages). */
+  private outShared = true;
 
   constructor(
     private readonly ws: WebSocket,
@@ -250,6 +253,8 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
     const key = seq === message.message.id ? (offline ? 'ws offline' : 'ws') : offline ? `ws ${seq} offline` : `ws ${seq}`;
     const frame = message.unit(key) ?? message.keep(key, textFrame(encodeDelivery(seq, offline, message.encoded('json', encodeMessageBody))));
     if (!this.enqueue(frame) || !catchUp) return;
+    // A catch-up's messages are this session's own objects: its frames are not shared.
+    this.outShared = false;
     (this.outDone ??= []).push(this.backlog.catchUpWrite(frame.length));
   }
 
@@ -286,7 +291,7 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
 
   /** Sends one text frame carrying `payload` (JSON text). */
   private send(payload: string): void {
-    this.enqueue(textFrame(payload));
+    if (this.enqueue(textFrame(payload))) this.outShared = false;
   }
 
   /** Adds a whole frame to this turn's output; false when the connection is not open (nothing queued). */
@@ -326,9 +331,11 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
     if (out === null) return;
     const done = this.outDone;
     const bytes = this.outBytes;
+    const shared = this.outShared;
     this.out = null;
     this.outBytes = 0;
     this.outDone = null;
+    this.outShared = true;
     if (Array.isArray(out) && out.length === 0) return;
     if (!this.open || !this.checkQueue(bytes)) {
       if (done) for (const d of done) d();
@@ -337,6 +344,11 @@ class WsConnection implements Connection, PumpHooks<{ data: RawData; isBinary: b
     const onWritten = done === null ? undefined : () => done.forEach((d) => d());
     if (!Array.isArray(out) || out.length === 1) {
       this.socket.write(Array.isArray(out) ? out[0]! : out, onWritten);
+      return;
+    }
+    // A fan-out's frames, the same for every recipient of this turn: joined once, one plain write each.
+    if (shared) {
+      this.socket.write(joinShared(out), onWritten);
       return;
     }
     // Several frames: one writev of the shared frames themselves (no copy into a new buffer per connection).

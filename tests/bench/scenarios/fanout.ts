@@ -88,7 +88,7 @@ export async function measureFanout(ctx: RunContext, spec: ServerSpec, p: Fanout
     );
     if (progress.length === 0) senderProc.send({ type: 'progress', value: p.messages });
     const deadlineMs = Math.max(ctx.deadlineMs, p.intervalMs * p.messages + 30_000);
-    const { m, durationS, targetCpuMs: cpuMs } = await runMeasured(target, workers, deadlineMs);
+    const { m, durationS, targetCpuMs: cpuMs, targetSystemMs: systemMs } = await runMeasured(target, workers, deadlineMs);
     const refused = Object.values(m.sendErrors).reduce((a, b) => a + b, 0) + m.disconnects;
     return measurement(
       {
@@ -98,6 +98,7 @@ export async function measureFanout(ctx: RunContext, spec: ServerSpec, p: Fanout
         maxMs: ms(m.hist.max),
         cpuUsPerDelivery: Math.round((cpuMs * 1000 * 100) / Math.max(1, m.totals.received)) / 100,
         serverCpuPercent: Math.round(cpuMs / 10 / durationS),
+        serverKernelShare: Math.round((100 * systemMs) / Math.max(1, cpuMs)) / 100,
         loadGenCpuPercent: Math.round(m.workerCpuMs / 10 / durationS),
         delivered: m.totals.received,
         refused,

@@ -50,6 +50,19 @@ describe('LatencyHistogram', () => {
     expect(await registry.metrics()).toBe(await ref.registry.metrics());
   });
 
+  it('observeMany(v, n) renders what n observations of v render (a fan-out records its recipients at once)', async () => {
+    const ref = reference();
+    const registry = new Registry();
+    const fast = new LatencyHistogram(registry, 'h_seconds', 'help text');
+    VALUES.forEach((v, i) => {
+      const times = [1, 1000, 0, 3][i % 4]!;
+      for (let k = 0; k < times; k++) ref.histogram.observe(v);
+      fast.observeMany(v, times);
+    });
+    expect(await registry.metrics()).toBe(await ref.registry.metrics());
+    expect(() => fast.observeMany(Number.NaN, 2)).toThrow(TypeError);
+  });
+
   it('refuses a value that is not a finite number, as prom-client does', () => {
     const fast = new LatencyHistogram(new Registry(), 'h_seconds', 'help text');
     expect(() => fast.observe(Number.NaN)).toThrow(TypeError);
