@@ -45,6 +45,13 @@ const MESSAGE_PREFIX = '{"type":"event","event":"message"';
 /** A delivery's first bytes up to its seq's digits (json-codec.ts encodeDelivery), and the key before the text. */
 const DELIVERY_HEAD = Buffer.from(`${MESSAGE_PREFIX},"seq":`);
 const TEXT_KEY = Buffer.from('"text":"');
+/**
+ * WebSocket sockets read into this one buffer (net's `onread`), shared by every
+ * connection of the process: callbacks run one at a time and the frame reader
+ * copies what it keeps. It skips the socket's readable stream (a chunk object,
+ * a `data` event and a next-tick per read).
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 const PRESENCE_PREFIX = '{"type":"event","event":"presence"';
 const OK_REPLY_PREFIX = '{"type":"reply","id":';
 
@@ -79,7 +86,14 @@ export class BenchClient {
 
   static connect(options: ClientOptions): Promise<BenchClient> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: options.host, port: options.port, ...(options.localAddress ? { localAddress: options.localAddress } : {}) });
+      const isWs = options.transport === 'ws' || options.transport === 'relay';
+      let onBytes: (chunk: Buffer) => void = () => {};
+      const socket = net.connect({
+        host: options.host,
+        port: options.port,
+        ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+        ...(isWs ? { onread: { buffer: READ_BUFFER, callback: (n: number) => (onBytes(READ_BUFFER.subarray(0, n)), true) } } : {}),
+      });
       const timer = setTimeout(() => fail(new Error(`connect timed out after ${options.connectTimeoutMs} ms`)), options.connectTimeoutMs);
       let settled = false;
       const fail = (err: Error) => {
@@ -103,7 +117,7 @@ export class BenchClient {
         fail(new Error('connection closed'));
         client.markClosed();
       });
-      if (options.transport === 'tcp' || options.transport === 'irc') {
+      if (!isWs) {
         socket.setEncoding('utf8');
         socket.once('connect', () => done(client));
         socket.on('data', (chunk: string) => client.onTcpData(chunk));
@@ -139,22 +153,20 @@ export class BenchClient {
       });
       // The upgrade response head (latin1) up to its blank line; any bytes after it are frames.
       let head = '';
-      const onHead = (chunk: Buffer) => {
+      onBytes = (chunk: Buffer) => {
         head += chunk.toString('latin1');
         const end = head.indexOf('\r\n\r\n');
         if (end === -1) {
           if (head.length > 16_384) fail(new Error('upgrade response head over 16 KiB'));
           return;
         }
-        socket.off('data', onHead);
         const wrong = checkUpgradeResponse(head.slice(0, end), key);
         if (wrong) return fail(new Error(wrong));
         if (options.transport === 'relay') done(client);
-        socket.on('data', (data: Buffer) => reader.push(data));
+        onBytes = (data) => reader.push(data);
         const restAt = chunk.length - (head.length - end - 4);
         if (restAt < chunk.length) reader.push(chunk.subarray(restAt));
       };
-      socket.on('data', onHead);
     });
   }
 

@@ -83,7 +83,7 @@ export interface FrameHandlers {
  * `maxPayload`.
  *
  * A text message is handed over as bytes of the chunk itself (no copy for a
- * frame inside one chunk); the caller decodes with `toString('utf8', ...)`,
+ * frame inside one chunk; a frame split over chunks is joined once); the caller decodes with `toString('utf8', ...)`,
  * so invalid UTF-8 becomes U+FFFD instead of failing the connection as `ws`
  * does: no server under test sends any, and the stream checks would catch a
  * changed text.
@@ -104,13 +104,21 @@ export class FrameReader {
     private readonly maxPayload = 16 * 1024 * 1024,
   ) {}
 
+  /**
+   * Parses `chunk`, the next bytes from the socket. The reader copies whatever
+   * it keeps past this call (an unfinished frame, a fragment), so `chunk` may
+   * be a view of a buffer the socket reuses for its next read (`onread`).
+   */
   push(chunk: Buffer): void {
     if (this.done) return;
     let buf = chunk;
     if (this.heldBytes > 0) {
-      this.held.push(chunk);
       this.heldBytes += chunk.length;
-      if (this.heldBytes < this.need) return;
+      if (this.heldBytes < this.need) {
+        this.held.push(Buffer.from(chunk));
+        return;
+      }
+      this.held.push(chunk);
       buf = Buffer.concat(this.held, this.heldBytes);
       this.held = [];
       this.heldBytes = 0;
@@ -156,7 +164,7 @@ export class FrameReader {
       this.frame(b0, buf, start, at);
     }
     if (!this.done && at < size) {
-      this.held = [at === 0 ? buf : buf.subarray(at)];
+      this.held = [Buffer.from(buf.subarray(at))];
       this.heldBytes = size - at;
     }
   }
@@ -180,7 +188,7 @@ export class FrameReader {
     }
     if (opcode === TEXT) {
       if (this.fragments !== null) return this.fail('a new message before the fragmented one ended');
-      this.fragments = [buf.subarray(start, end)];
+      this.fragments = [Buffer.from(buf.subarray(start, end))];
       this.fragmentBytes = end - start;
       return;
     }
@@ -188,7 +196,7 @@ export class FrameReader {
       if (this.fragments === null) return this.fail('a continuation frame with no message started');
       this.fragmentBytes += end - start;
       if (this.fragmentBytes > this.maxPayload) return this.fail(`a message of over ${this.maxPayload} bytes`);
-      this.fragments.push(buf.subarray(start, end));
+      this.fragments.push(Buffer.from(buf.subarray(start, end)));
       if (!fin) return;
       const whole = Buffer.concat(this.fragments, this.fragmentBytes);
       this.fragments = null;

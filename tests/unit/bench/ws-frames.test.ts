@@ -99,6 +99,18 @@ describe('the load generator WebSocket frame reader', () => {
     expect(seen).toEqual(['text:abcdé', 'text:next']);
   });
 
+  it('copies what it keeps, so the socket may reuse its read buffer (onread)', () => {
+    const bytes = Buffer.concat([serverFrame(OPCODE.TEXT, 'x'.repeat(300)), serverFrame(OPCODE.TEXT, 'ab', false), serverFrame(0x0, 'cd', true)]);
+    const shared = Buffer.alloc(7);
+    const { r, seen } = reader();
+    for (let i = 0; i < bytes.length; i += shared.length) {
+      const n = bytes.copy(shared, 0, i, i + shared.length);
+      r.push(shared.subarray(0, n));
+      shared.fill(0x21);
+    }
+    expect(seen).toEqual([`text:${'x'.repeat(300)}`, 'text:abcd']);
+  });
+
   it('reports a close with its code (1005 without one) and reads nothing after it', () => {
     const withCode = reader();
     withCode.r.push(Buffer.concat([serverFrame(OPCODE.CLOSE, Buffer.from([0x03, 0xe9, 0x62, 0x79, 0x65])), serverFrame(OPCODE.TEXT, 'late')]));
