@@ -3,12 +3,14 @@
 // registers a name for routing) or IRC (ngIRCd, InspIRCd: sign-in is NICK/USER
 // registration, a broadcast is a PRIVMSG to the channel joined, a private
 // message a PRIVMSG to a nick). It parses only what the benchmark needs, so the
-// load generator stays cheap.
+// load generator stays cheap: WebSocket (ours and the relay) is its own lean
+// client over a plain socket (ws-frames.ts), not the `ws` library's.
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import WebSocket from 'ws';
 import { newClientKey } from '../../server/client/outbox';
 import { corkForThisTurn } from '../../server/transport/cork';
 import { ircJoin, ircPrivmsg, ircRegister, isIrcError, parseIrcLine, privmsgText } from './irc-lines';
+import { FrameReader, OPCODE, checkUpgradeResponse, clientFrame, newUpgradeKey, upgradeRequest } from './ws-frames';
 
 export type Transport = 'ws' | 'tcp' | 'relay' | 'irc';
 
@@ -40,6 +42,16 @@ interface Pending {
 }
 
 const MESSAGE_PREFIX = '{"type":"event","event":"message"';
+/** A delivery's first bytes up to its seq's digits (json-codec.ts encodeDelivery), and the key before the text. */
+const DELIVERY_HEAD = Buffer.from(`${MESSAGE_PREFIX},"seq":`);
+const TEXT_KEY = Buffer.from('"text":"');
+/**
+ * WebSocket sockets read into this one buffer (net's `onread`), shared by every
+ * connection of the process: callbacks run one at a time and the frame reader
+ * copies what it keeps. It skips the socket's readable stream (a chunk object,
+ * a `data` event and a next-tick per read).
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 const PRESENCE_PREFIX = '{"type":"event","event":"presence"';
 const OK_REPLY_PREFIX = '{"type":"reply","id":';
 
@@ -57,8 +69,8 @@ export class BenchClient {
   /** WebSocket: awaited requests by id. TCP: FIFO of replies (null = not awaited). */
   private readonly pending = new Map<number, Pending>();
   private readonly tcpQueue: (Pending | null)[] = [];
-  /** The TCP socket under the WebSocket, corked per turn. */
-  private wsSocket: net.Socket | null = null;
+  /** WebSocket: this connection's masking key (one random key per connection, see clientFrame). */
+  private readonly mask = randomBytes(4);
   private tcpRest = '';
   private loginWaiter: { username: string; pending: Pending } | null = null;
   /** IRC: the JOIN awaiting its end-of-NAMES, and the channel broadcasts go to. */
@@ -69,20 +81,26 @@ export class BenchClient {
 
   private constructor(
     readonly transport: Transport,
-    private readonly ws: WebSocket | null,
-    private readonly socket: net.Socket | null,
+    private readonly socket: net.Socket,
   ) {}
 
   static connect(options: ClientOptions): Promise<BenchClient> {
     return new Promise((resolve, reject) => {
+      const isWs = options.transport === 'ws' || options.transport === 'relay';
+      let onBytes: (chunk: Buffer) => void = () => {};
+      const socket = net.connect({
+        host: options.host,
+        port: options.port,
+        ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+        ...(isWs ? { onread: { buffer: READ_BUFFER, callback: (n: number) => (onBytes(READ_BUFFER.subarray(0, n)), true) } } : {}),
+      });
       const timer = setTimeout(() => fail(new Error(`connect timed out after ${options.connectTimeoutMs} ms`)), options.connectTimeoutMs);
       let settled = false;
       const fail = (err: Error) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        ws?.terminate();
-        socket?.destroy();
+        socket.destroy();
         reject(err);
       };
       const done = (client: BenchClient) => {
@@ -91,42 +109,64 @@ export class BenchClient {
         clearTimeout(timer);
         resolve(client);
       };
-      let ws: WebSocket | null = null;
-      let socket: net.Socket | null = null;
-      if (options.transport === 'tcp' || options.transport === 'irc') {
-        socket = net.connect({ host: options.host, port: options.port, ...(options.localAddress ? { localAddress: options.localAddress } : {}) });
-        socket.setNoDelay(true);
+      socket.setNoDelay(true);
+      const client = new BenchClient(options.transport, socket);
+      socket.once('error', (err) => fail(err));
+      socket.on('error', () => {});
+      socket.on('close', () => {
+        fail(new Error('connection closed'));
+        client.markClosed();
+      });
+      if (!isWs) {
         socket.setEncoding('utf8');
-        const client = new BenchClient(options.transport, null, socket);
         socket.once('connect', () => done(client));
-        socket.once('error', (err) => fail(err));
         socket.on('data', (chunk: string) => client.onTcpData(chunk));
-        socket.on('error', () => {});
-        socket.on('close', () => client.markClosed());
         return;
       }
-      const path = options.transport === 'ws' ? '/ws' : '/';
-      ws = new WebSocket(`ws://${options.host}:${options.port}${path}`, {
-        perMessageDeflate: false,
-        ...(options.localAddress ? { localAddress: options.localAddress } : {}),
-      });
-      const client = new BenchClient(options.transport, ws, null);
       client.keyed = options.transport === 'ws' && options.clientKey === true;
-      ws.once('upgrade', (response) => (client.wsSocket = response.socket));
-      ws.once('error', (err) => fail(err));
-      ws.on('error', () => {});
-      ws.on('close', () => client.markClosed());
-      if (options.transport === 'relay') {
-        ws.once('open', () => done(client));
-        ws.on('message', (data) => client.onRelayFrame(data.toString()));
-        return;
-      }
-      // The server's first frame is `hello`; the connection is usable after it.
-      ws.on('message', (data) => {
-        const text = data.toString();
-        if (!settled && text.includes('"event":"hello"')) done(client);
-        else client.onWsFrame(text);
+      const key = newUpgradeKey();
+      const path = options.transport === 'ws' ? '/ws' : '/';
+      socket.once('connect', () => socket.write(upgradeRequest(options.host, options.port, path, key)));
+      // Frames: the relay's connection is usable once upgraded; ours after its first frame, `hello`.
+      const reader = new FrameReader({
+        text:
+          options.transport === 'relay'
+            ? (buf, start, end) => client.onRelayFrame(buf.toString('utf8', start, end))
+            : (buf, start, end) => {
+                if (settled) return client.onWsMessage(buf, start, end);
+                const text = buf.toString('utf8', start, end);
+                if (text.includes('"event":"hello"')) done(client);
+                else client.onWsFrame(text);
+              },
+        ping: (payload) => client.wsControl(OPCODE.PONG, payload),
+        close: (code) => {
+          // Answer with the same code (none when the server gave none), then let the server close the TCP connection.
+          client.wsControl(OPCODE.CLOSE, code === 1005 ? Buffer.alloc(0) : Buffer.from([code >> 8, code & 0xff]));
+          socket.end();
+        },
+        error: (reason) => {
+          // A protocol error is reported, never skipped: the connection drops (a disconnect fails the scenario).
+          process.stderr.write(`bench client: WebSocket protocol error from ${options.host}:${options.port}: ${reason}\n`);
+          fail(new Error(`WebSocket protocol error: ${reason}`));
+          socket.destroy();
+        },
       });
+      // The upgrade response head (latin1) up to its blank line; any bytes after it are frames.
+      let head = '';
+      onBytes = (chunk: Buffer) => {
+        head += chunk.toString('latin1');
+        const end = head.indexOf('\r\n\r\n');
+        if (end === -1) {
+          if (head.length > 16_384) fail(new Error('upgrade response head over 16 KiB'));
+          return;
+        }
+        const wrong = checkUpgradeResponse(head.slice(0, end), key);
+        if (wrong) return fail(new Error(wrong));
+        if (options.transport === 'relay') done(client);
+        onBytes = (data) => reader.push(data);
+        const restAt = chunk.length - (head.length - end - 4);
+        if (restAt < chunk.length) reader.push(chunk.subarray(restAt));
+      };
     });
   }
 
@@ -145,14 +185,23 @@ export class BenchClient {
     this.onClose();
   }
 
+  /** A text frame, masked, corked per turn like every other write. */
   private wsWrite(data: string): void {
-    if (this.wsSocket) corkForThisTurn(this.wsSocket);
-    this.ws!.send(data);
+    if (this.socket.destroyed) return;
+    corkForThisTurn(this.socket);
+    this.socket.write(clientFrame(OPCODE.TEXT, data, this.mask));
+  }
+
+  /** A pong or close frame. */
+  private wsControl(opcode: number, payload: Buffer): void {
+    if (this.socket.destroyed || this.socket.writableEnded) return;
+    corkForThisTurn(this.socket);
+    this.socket.write(clientFrame(opcode, payload, this.mask));
   }
 
   private tcpWrite(data: string): void {
-    corkForThisTurn(this.socket!);
-    this.socket!.write(data);
+    corkForThisTurn(this.socket);
+    this.socket.write(data);
   }
 
   // ---------------------------------------------------------------- relay
@@ -166,6 +215,34 @@ export class BenchClient {
   }
 
   // ---------------------------------------------------------------- WebSocket
+
+  /**
+   * A WebSocket message as bytes. Deliveries are read from the bytes: the seq's
+   * digits right after DELIVERY_HEAD, and only the text itself decoded (UTF-8),
+   * not the whole frame. Anything else, or a delivery not in that shape, is
+   * decoded whole and goes to onWsFrame.
+   */
+  private onWsMessage(buf: Buffer, start: number, end: number): void {
+    const head = DELIVERY_HEAD.length;
+    let at = start;
+    if (end - start > head) {
+      while (at - start < head && buf[at] === DELIVERY_HEAD[at - start]) at++;
+    }
+    if (at - start === head) {
+      let seq = 0;
+      let digits = 0;
+      for (let c = buf[at]!; c >= 0x30 && c <= 0x39 && at < end; c = buf[++at]!) {
+        seq = seq * 10 + (c - 0x30);
+        digits++;
+      }
+      const key = buf.indexOf(TEXT_KEY, at);
+      const textAt = key + TEXT_KEY.length;
+      // Benchmark texts need no escapes: the text ends at the next quote (as onWsFrame's fast path).
+      const quote = key === -1 || textAt >= end ? -1 : buf.indexOf(0x22, textAt);
+      if (digits > 0 && quote !== -1 && quote < end) return this.onDelivery(buf.toString('utf8', textAt, quote), seq);
+    }
+    this.onWsFrame(buf.toString('utf8', start, end));
+  }
 
   private onWsFrame(text: string): void {
     // Presence events (sign-in scenario) are not measured: skip them without parsing.
@@ -367,7 +444,6 @@ export class BenchClient {
   }
 
   close(): void {
-    this.ws?.terminate();
-    this.socket?.destroy();
+    this.socket.destroy();
   }
 }

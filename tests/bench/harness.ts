@@ -239,7 +239,10 @@ export interface Worker {
 
 /** Starts one load worker per set-up body and waits until each reports ready. */
 export async function startWorkers(ctx: RunContext, target: Target, bodies: SetupBody[], setupTimeoutMs: number): Promise<Worker[]> {
-  const procs = bodies.map((_, i) => ctx.pool.take(`worker-${i}`, 'load-worker.ts'));
+  // CHAT_BENCH_WORKER_CPU_PROF=DIR: a CPU profile of every load worker into DIR (Node's default names; tsx's loader thread writes one too).
+  const profDir = process.env.CHAT_BENCH_WORKER_CPU_PROF;
+  const nodeArgs = profDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profDir)}`] : [];
+  const procs = bodies.map((_, i) => ctx.pool.take(`worker-${i}`, 'load-worker.ts', nodeArgs));
   try {
     return await Promise.all(
       procs.map(async (proc, i) => {
