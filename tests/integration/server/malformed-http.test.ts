@@ -209,6 +209,50 @@ describe('HTTP: methods, paths and credentials', () => {
   });
 });
 
+describe('HTTP: connections that never send a request', () => {
+  it('a connection that sends nothing, or its headers a byte at a time, is closed after --login-timeout-seconds; a request in time is served', async () => {
+    const quick = await startTestServer({ loginTimeoutSeconds: 0.5 });
+    try {
+      const open = (): Promise<{ socket: net.Socket; closed: Promise<void> }> =>
+        new Promise((resolve) => {
+          const socket = net.connect(quick.wsPort, '127.0.0.1', () => resolve({ socket, closed }));
+          const closed = new Promise<void>((done) => socket.on('close', () => done()));
+          socket.on('error', () => undefined);
+        });
+      const silent = await open();
+      const slow = await open();
+      // Slowloris: a header byte every 50 ms keeps the socket busy but never ends the headers.
+      const header = 'GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n' + 'X-Pad: ' + 'a'.repeat(200);
+      let sent = 0;
+      const drip = setInterval(() => {
+        if (!slow.socket.destroyed && sent < header.length) slow.socket.write(header[sent++]!);
+      }, 50);
+      try {
+        // Node alone would keep the silent one for ever and the slow one for 60 s or more.
+        await Promise.all([silent.closed, slow.closed]);
+      } finally {
+        clearInterval(drip);
+      }
+      expect(sent).toBeLessThan(header.length);
+      // A request sent in time is answered, and a WebSocket that upgraded in time is not cut by this deadline.
+      expect((await fetch(`${quick.httpUrl}healthz`)).status).toBe(200);
+      const ws = await WsClient.connect(quick.wsUrl);
+      try {
+        await ws.login('alice', 'alice-pw');
+        // A silent connection opened after the upgrade has been closed: the upgrade's deadline has passed too.
+        await (
+          await open()
+        ).closed;
+        expect(await ws.request({ type: 'ping', user: 'bob' })).toMatchObject({ user: 'bob' });
+      } finally {
+        ws.close();
+      }
+    } finally {
+      await quick.stop();
+    }
+  }, 15_000);
+});
+
 describe('HTTP: upload names', () => {
   it('raw UTF-8 names are read as UTF-8, bidirectional controls are dropped, a name of dots is refused, and a long name is cut between characters', async () => {
     const named = async (name: string) => upload(base, token, name, 'x');
