@@ -85,7 +85,7 @@ function disposition(kind: 'inline' | 'attachment', name: string): string {
   return `${kind}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
 
-/** One byte range of a `Range` header: null for none (or several, answered whole), 'unsatisfiable' for a range outside the file. */
+/** One byte range of a `Range` header: null for none (or several, or an invalid one, answered whole), 'unsatisfiable' for a range outside the file. */
 function parseRange(header: string | undefined, size: number): { start: number; end: number } | null | 'unsatisfiable' {
   if (!header) return null;
   const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
@@ -101,6 +101,9 @@ function parseRange(header: string | undefined, size: number): { start: number; 
     end = size - 1;
   } else {
     start = Number(from);
+    // RFC 9110 14.1.1: a last position before the first makes the range invalid, not
+    // unsatisfiable; an invalid Range is ignored (the whole file), as other malformed ones are.
+    if (to !== '' && Number(to) < start) return null;
     end = to === '' ? size - 1 : Math.min(Number(to), size - 1);
   }
   if (start >= size || start > end) return 'unsatisfiable';
