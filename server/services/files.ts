@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from '../log';
-import { ErrorCode, MAX_ATTACHMENTS, MAX_FILE_NAME_LENGTH, ProtocolError, type Attachment, type ChatMessage } from '../protocol';
+import { ErrorCode, MAX_FILE_NAME_LENGTH, ProtocolError, type Attachment, type ChatMessage } from '../protocol';
 import type { BlobStore, FileQuota, FileRecord, FileStore } from '../store/file-store';
 import { IMAGE_TYPES, makeAvatar, processImage, receiveLimited, sha256Of, sniffType } from './file-processing';
 
@@ -71,19 +71,8 @@ export function cleanFileName(raw: string): string {
   return /[\ud800-\udbff]$/.test(name) ? name.slice(0, -1) : name;
 }
 
-/**
- * Uploads one user may have streaming in at once on one node. Each holds a
- * temporary file of up to --max-upload-mib until it ends, and the quota is
- * settled only then, so without a bound one user's parallel uploads could fill
- * the disk long before the quota refuses any of them. As many as one message
- * carries: the web client uploads the files picked for a message side by side.
- */
-const MAX_UPLOADS_AT_ONCE = MAX_ATTACHMENTS;
-
 export class FileService {
   private key: Promise<Buffer> | null = null;
-  /** Uploads streaming in now, per user (a user with none has no entry). */
-  private readonly inFlight = new Map<string, number>();
 
   constructor(
     private readonly files: FileStore,
@@ -122,29 +111,12 @@ export class FileService {
   /**
    * Stores an upload by `user`. Throws FILE_TOO_LARGE beyond the limit,
    * QUOTA_EXCEEDED beyond what is left of the user's quota (both counted
-   * while the body streams in), BAD_REQUEST for an empty name and
-   * RATE_LIMITED when the user has MAX_UPLOADS_AT_ONCE uploads streaming in
-   * already (before reading any byte); stores nothing then.
+   * while the body streams in) and BAD_REQUEST for an empty name; stores
+   * nothing then.
    */
   async upload(user: string, rawName: string, body: AsyncIterable<Uint8Array>): Promise<Attachment> {
     const name = cleanFileName(rawName);
     if (!name) throw new ProtocolError(ErrorCode.BAD_REQUEST, 'X-File-Name must name the file');
-    const running = this.inFlight.get(user) ?? 0;
-    if (running >= MAX_UPLOADS_AT_ONCE) {
-      throw new ProtocolError(ErrorCode.RATE_LIMITED, `Too many uploads at once (at most ${MAX_UPLOADS_AT_ONCE}). Wait for one to finish.`, 1);
-    }
-    this.inFlight.set(user, running + 1);
-    try {
-      return await this.store(user, name, body);
-    } finally {
-      const left = (this.inFlight.get(user) ?? 1) - 1;
-      if (left > 0) this.inFlight.set(user, left);
-      else this.inFlight.delete(user);
-    }
-  }
-
-  /** upload() once admitted: receives, checks and stores the bytes. */
-  private async store(user: string, name: string, body: AsyncIterable<Uint8Array>): Promise<Attachment> {
     const left = await this.quotaLeft(user);
     const dir = await mkdtemp(join(tmpdir(), 'chat-upload-'));
     try {

@@ -53,7 +53,6 @@ const STATUS_OF: Partial<Record<string, number>> = {
   [ErrorCode.FILE_TOO_LARGE]: 413,
   [ErrorCode.QUOTA_EXCEEDED]: 413,
   [ErrorCode.NOT_SIGNED_IN]: 401,
-  [ErrorCode.RATE_LIMITED]: 429,
 };
 
 function bearer(req: http.IncomingMessage): string | null {
@@ -154,10 +153,7 @@ async function upload(req: http.IncomingMessage, res: http.ServerResponse, files
     if (!req.complete) req.resume();
     const status = STATUS_OF[err.code] ?? 400;
     log.debug({ user, code: err.code }, 'upload refused');
-    // A refused body is not read to its end (up to --max-upload-mib): the connection closes after the answer.
-    const extra: Record<string, string> = status === 413 || status === 429 ? { connection: 'close' } : {};
-    if (err.retryAfter !== undefined) extra['retry-after'] = String(err.retryAfter);
-    sendError(res, status, err.toWire(), extra);
+    sendError(res, status, err.toWire(), status === 413 ? { connection: 'close' } : {});
   }
 }
 
