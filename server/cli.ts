@@ -257,7 +257,7 @@ function addServerOptions(cmd: Command): Command {
     .option('--command-queue <n>', 'commands per connection that may wait for the ones before them; more get COMMAND_QUEUE_FULL (default 64)', integer)
     .option('--idle-seconds <s>', 'close TCP connections silent this long (default 300)', positive)
     .option('--heartbeat-seconds <s>', 'WebSocket ping interval; a missed pong closes the connection (default 30)', positive)
-    .option('--login-timeout-seconds <s>', 'close connections that have not signed in after this long (default 30)', positive)
+    .option('--login-timeout-seconds <s>', 'close connections not signed in (HTTP: no request sent) after this long (default 30)', positive)
     .option('--sign-in-budget-per-address <n>', 'failed sign-in attempts per minute from one address before RATE_LIMITED, 0 = no limit (default 30)', count)
     .option('--sign-in-budget-total <n>', 'failed sign-in attempts per minute on this node before SERVER_BUSY, 0 = no limit (default 600)', count)
     .option('--max-hash-queue <n>', 'password hashes that may wait for a slot before SERVER_BUSY, 0 = no bound (default 100)', count)

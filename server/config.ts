@@ -10,6 +10,14 @@ import { describeIssue } from './protocol/validate';
 /** OWASP-strength scrypt cost (N = 2^17, r = 8, p = 1). */
 export const PRODUCTION_HASH_COST = 17;
 
+/**
+ * Longest delay a timer (setTimeout, setInterval) can wait: past 2^31 - 1 ms
+ * (about 24.8 days) Node fires it at once, so a longer sign-in timeout would
+ * close every connection immediately and a longer heartbeat would ping every
+ * millisecond. Options that set a timer are at most this.
+ */
+const MAX_TIMER_SECONDS = 2_147_483;
+
 export const ConfigSchema = z.strictObject({
   /** Address both listeners bind to. Default 0.0.0.0 so others on the LAN can join; tests use 127.0.0.1. */
   host: z.string().min(1).default('0.0.0.0'),
@@ -50,10 +58,13 @@ export const ConfigSchema = z.strictObject({
   commandQueue: z.number().int().min(1).max(100_000).default(64),
   /** Seconds a connection may stay silent before it is closed (TCP) or pinged (WS). Default 300 / 30. */
   idleSeconds: z.number().min(0.1).default(300),
-  /** WebSocket heartbeat interval, in seconds. Default 30. */
-  heartbeatSeconds: z.number().min(0.05).default(30),
-  /** Seconds to sign in before an unauthenticated connection is closed. Default 30. */
-  loginTimeoutSeconds: z.number().min(0.1).default(30),
+  /** WebSocket heartbeat interval, in seconds (at most MAX_TIMER_SECONDS). Default 30. */
+  heartbeatSeconds: z.number().min(0.05).max(MAX_TIMER_SECONDS).default(30),
+  /**
+   * Seconds to sign in before an unauthenticated connection is closed, and for a
+   * connection to the HTTP port to send its first request (at most MAX_TIMER_SECONDS). Default 30.
+   */
+  loginTimeoutSeconds: z.number().min(0.1).max(MAX_TIMER_SECONDS).default(30),
   /**
    * Sign-in attempts per minute from one address (IP), checked before any hash
    * work; an attempt that succeeds is given back, so this counts failures and

@@ -129,6 +129,7 @@ export async function startServer(options: ServerOptions, logger?: Logger, clock
         serveSourceMaps: config.serveSourceMaps,
         allowedOrigins: config.allowedOrigins,
         serveMetrics: metricsAt.kind === 'public',
+        firstRequestMs: config.loginTimeoutSeconds * 1000,
       });
       httpPort = portOf(ws.server);
     }

@@ -260,7 +260,7 @@ export class Dispatcher {
     const lane = this.lane(client);
     const charge = this.chargeLane(client, lane);
     if (charge.refused) {
-      if (charge.answer) client.connection.replyError(id, charge.error);
+      if (charge.answer) return this.refuseInOrder(client, lane, id, charge.error);
       return Promise.resolve({ ok: false, error: charge.error });
     }
     const { commandQueue, rateLimit, rateBurst } = this.services.config;
@@ -269,13 +269,11 @@ export class Dispatcher {
     const inFlightCap = Math.max(commandQueue * PIPELINE_FACTOR, rateLimit > 0 ? rateBurst + Math.ceil(rateLimit * SLOW_COMMIT_SECONDS) : 0);
     if (joins ? lane.inFlight >= inFlightCap : lane.waiting >= commandQueue) {
       this.services.metrics.rateLimited.inc({ transport: client.connection.kind });
-      return Promise.resolve(
-        this.fail(client, id, {
-          code: ErrorCode.COMMAND_QUEUE_FULL,
-          message: `Too many commands waiting (the command queue holds ${commandQueue}). Wait for replies before sending more.`,
-          retryAfter: 1,
-        }),
-      );
+      return this.refuseInOrder(client, lane, id, {
+        code: ErrorCode.COMMAND_QUEUE_FULL,
+        message: `Too many commands waiting (the command queue holds ${commandQueue}). Wait for replies before sending more.`,
+        retryAfter: 1,
+      });
     }
     // Where this command may start: a pipelined one that follows another joins its
     // run (after the last non-pipelined command); anything else waits for all before it.
@@ -300,6 +298,24 @@ export class Dispatcher {
     });
     if (!pipelined) lane.barrier = done;
     lane.pipelining = pipelined;
+    return done;
+  }
+
+  /**
+   * Answers a refusal (RATE_LIMITED, COMMAND_QUEUE_FULL) once the replies before
+   * it are out, without queueing any work: written at once, a TCP client (whose
+   * replies carry no id) would take it for the answer to an earlier line that is
+   * still running. What may wait is bounded: only ANSWERED_REFUSALS rate-limit
+   * refusals in a row are answered, and a full queue stops the transport reading.
+   */
+  private refuseInOrder(client: Client, lane: Lane, id: RequestId | null, error: WireError): Promise<Outcome> {
+    if (lane.replied === SETTLED) return Promise.resolve(this.fail(client, id, error));
+    const done = lane.replied.then(() => this.fail(client, id, error));
+    lane.replied = done;
+    // Once written, an idle lane needs no outcome of it (as forgetOutcome does for commands).
+    void done.then(() => {
+      if (lane.replied === done) lane.replied = SETTLED;
+    });
     return done;
   }
 

@@ -79,13 +79,19 @@ function fileNameOf(req: http.IncomingMessage): string {
   }
 }
 
-/** `attachment; filename="report.pdf"; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf` */
+/**
+ * `attachment; filename="report.pdf"; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf`. The
+ * UTF-8 form may hold only RFC 8187 attr-chars and %XX: encodeURIComponent leaves
+ * `'`, `(`, `)` and `*` as they are, and an apostrophe there reads as the end of
+ * the charset or language, so browsers that check it drop the name.
+ */
 function disposition(kind: 'inline' | 'attachment', name: string): string {
   const ascii = name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
-  return `${kind}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+  const utf8 = encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `${kind}; filename="${ascii}"; filename*=UTF-8''${utf8}`;
 }
 
-/** One byte range of a `Range` header: null for none (or several, answered whole), 'unsatisfiable' for a range outside the file. */
+/** One byte range of a `Range` header: null for none (or several, or an invalid one, answered whole), 'unsatisfiable' for a range outside the file. */
 function parseRange(header: string | undefined, size: number): { start: number; end: number } | null | 'unsatisfiable' {
   if (!header) return null;
   const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
@@ -101,6 +107,9 @@ function parseRange(header: string | undefined, size: number): { start: number; 
     end = size - 1;
   } else {
     start = Number(from);
+    // RFC 9110 14.1.1: a last position before the first makes the range invalid, not
+    // unsatisfiable; an invalid Range is ignored (the whole file), as other malformed ones are.
+    if (to !== '' && Number(to) < start) return null;
     end = to === '' ? size - 1 : Math.min(Number(to), size - 1);
   }
   if (start >= size || start > end) return 'unsatisfiable';

@@ -70,6 +70,41 @@ export interface WsOptions extends ListenerOptions {
   allowedOrigins?: readonly string[];
   /** Serve /metrics here (`--metrics on`). Default false. */
   serveMetrics?: boolean;
+  /**
+   * How long (ms) a new connection may take to send its first request's
+   * headers (`--login-timeout-seconds`); it is closed after that. Default 30 000.
+   */
+  firstRequestMs?: number;
+}
+
+/** The first request's deadline of each connection still waiting for it (see watchFirstRequest). */
+const FIRST_REQUEST = Symbol('first request deadline');
+type WatchedSocket = net.Socket & { [FIRST_REQUEST]?: NodeJS.Timeout };
+
+/**
+ * Security: Node's HTTP server times out headers only once a request has
+ * started (headersTimeout counts from its first byte), so a connection that
+ * sends nothing at all stays open for ever, and one address could hold sockets
+ * (file descriptors) without limit: the per-address caps count only chat
+ * connections, from the upgrade on. Every connection therefore gets one
+ * deadline for its first request's headers, whether it sends nothing or sends
+ * them a byte at a time; later requests on a kept-alive connection are Node's
+ * (keepAliveTimeout, headersTimeout, requestTimeout).
+ */
+function watchFirstRequest(socket: WatchedSocket, ms: number): void {
+  // setTimeout fires at once past 2^31 - 1 ms (about 24.8 days): a longer deadline is that.
+  const timer = setTimeout(() => socket.destroy(), Math.min(ms, 2 ** 31 - 1));
+  timer.unref();
+  socket[FIRST_REQUEST] = timer;
+  socket.once('close', () => clearTimeout(timer));
+}
+
+/** The first request's headers arrived (a request or an upgrade): the deadline is met. */
+function firstRequestArrived(socket: WatchedSocket): void {
+  const timer = socket[FIRST_REQUEST];
+  if (timer === undefined) return;
+  clearTimeout(timer);
+  delete socket[FIRST_REQUEST];
 }
 
 /** One unmasked, final text frame (RFC 6455 5.2: server frames are never masked) carrying `payload`. */
@@ -389,6 +424,7 @@ export function listenWs(options: WsOptions): Promise<WsListener> {
   const serveStatic = createStaticHandler({ root: options.webRoot, serveSourceMaps: options.serveSourceMaps ?? false });
   const serveFiles = createFilesHandler(inbound.files, log);
   const handleRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    firstRequestArrived(req.socket);
     if (serveFiles(req, res)) return;
     if (serveProbe(req, res, inbound, options.serveMetrics ?? false)) return;
     serveStatic(req, res);
@@ -402,7 +438,12 @@ export function listenWs(options: WsOptions): Promise<WsListener> {
     });
   }
 
+  // The TLS socket (what requests arrive on) exists once the handshake is done; the handshake has its own timeout.
+  const firstRequestMs = options.firstRequestMs ?? 30_000;
+  server.on(options.tls ? 'secureConnection' : 'connection', (socket: net.Socket) => watchFirstRequest(socket, firstRequestMs));
+
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    firstRequestArrived(req.socket);
     const path = (req.url ?? '').split('?')[0];
     if (path !== '/ws' || inbound.shuttingDown) {
       socket.end(`HTTP/1.1 ${inbound.shuttingDown ? '503 Service Unavailable' : '404 Not Found'}\r\nConnection: close\r\n\r\n`);

@@ -33,6 +33,14 @@ describe('values that cannot work name their flag', () => {
     expect(run.stderr).toContain('error: CHAT_SERVE_SOURCE_MAPS=yes is not 1 or 0');
   });
 
+  it('a sign-in timeout or heartbeat longer than a timer can wait (24.8 days) is refused, not turned into an instant one', async () => {
+    for (const flag of ['--login-timeout-seconds', '--heartbeat-seconds']) {
+      const run = await runCli([...base(), '--port', '0', '--ws-port', '0', flag, '3000000']);
+      expect(run.code, flag).toBe(2);
+      expect(run.stderr, flag).toContain(`error: Invalid configuration: ${flag}: Too big: expected number to be <=2147483`);
+    }
+  });
+
   it('a --metrics port in use is named as --metrics, not as --port / --ws-port', async () => {
     const busy = await busyPort();
     try {

@@ -182,6 +182,11 @@ for (const backend of backends) {
       const outside = await download(base(0), path, token, { range: `bytes=${bytes.length}-` });
       expect(outside.status).toBe(416);
       expect(outside.headers.get('content-range')).toBe(`bytes */${bytes.length}`);
+      // An end before the start makes the range invalid (RFC 9110), not unsatisfiable: ignored, the whole file is sent.
+      const reversed = await download(base(0), path, token, { range: 'bytes=500-400' });
+      expect(reversed.status).toBe(200);
+      expect(reversed.headers.get('content-range')).toBeNull();
+      expect(reversed.bytes.equals(bytes)).toBe(true);
       const whole = await download(base(0), path, token);
       expect(whole.headers.get('accept-ranges')).toBe('bytes');
       expect(whole.bytes.equals(bytes)).toBe(true);

@@ -209,6 +209,50 @@ describe('HTTP: methods, paths and credentials', () => {
   });
 });
 
+describe('HTTP: connections that never send a request', () => {
+  it('a connection that sends nothing, or its headers a byte at a time, is closed after --login-timeout-seconds; a request in time is served', async () => {
+    const quick = await startTestServer({ loginTimeoutSeconds: 0.5 });
+    try {
+      const open = (): Promise<{ socket: net.Socket; closed: Promise<void> }> =>
+        new Promise((resolve) => {
+          const socket = net.connect(quick.wsPort, '127.0.0.1', () => resolve({ socket, closed }));
+          const closed = new Promise<void>((done) => socket.on('close', () => done()));
+          socket.on('error', () => undefined);
+        });
+      const silent = await open();
+      const slow = await open();
+      // Slowloris: a header byte every 50 ms keeps the socket busy but never ends the headers.
+      const header = 'GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n' + 'X-Pad: ' + 'a'.repeat(200);
+      let sent = 0;
+      const drip = setInterval(() => {
+        if (!slow.socket.destroyed && sent < header.length) slow.socket.write(header[sent++]!);
+      }, 50);
+      try {
+        // Node alone would keep the silent one for ever and the slow one for 60 s or more.
+        await Promise.all([silent.closed, slow.closed]);
+      } finally {
+        clearInterval(drip);
+      }
+      expect(sent).toBeLessThan(header.length);
+      // A request sent in time is answered, and a WebSocket that upgraded in time is not cut by this deadline.
+      expect((await fetch(`${quick.httpUrl}healthz`)).status).toBe(200);
+      const ws = await WsClient.connect(quick.wsUrl);
+      try {
+        await ws.login('alice', 'alice-pw');
+        // A silent connection opened after the upgrade has been closed: the upgrade's deadline has passed too.
+        await (
+          await open()
+        ).closed;
+        expect(await ws.request({ type: 'ping', user: 'bob' })).toMatchObject({ user: 'bob' });
+      } finally {
+        ws.close();
+      }
+    } finally {
+      await quick.stop();
+    }
+  }, 15_000);
+});
+
 describe('HTTP: upload names', () => {
   it('raw UTF-8 names are read as UTF-8, bidirectional controls are dropped, a name of dots is refused, and a long name is cut between characters', async () => {
     const named = async (name: string) => upload(base, token, name, 'x');
@@ -235,6 +279,11 @@ describe('HTTP: upload names', () => {
     expect(long.body.name).toBe('a'.repeat(MAX_FILE_NAME_LENGTH - 1));
     const got = await download(base, unsigned(long.body.url), token);
     expect(got.headers.get('content-disposition')).toContain(`filename*=UTF-8''${'a'.repeat(MAX_FILE_NAME_LENGTH - 1)}`);
+    // Quotes, apostrophes, parentheses and stars are no RFC 8187 attr-chars: the UTF-8 name percent-encodes them
+    // (an apostrophe left as it is would read as the end of the charset or language).
+    const quoted = await named(`it's "x" (draft) *1*; é.txt`);
+    const disposition = (await download(base, unsigned(quoted.body.url), token)).headers.get('content-disposition');
+    expect(disposition).toBe(`attachment; filename="it's _x_ (draft) *1*; _.txt"; filename*=UTF-8''it%27s%20%22x%22%20%28draft%29%20%2A1%2A%3B%20%C3%A9.txt`);
     expectNoErrorLogged();
   });
 });
@@ -310,6 +359,8 @@ describe('HTTP: properties', () => {
         const got = await download(base, unsigned(body.url), token);
         expect(got.status).toBe(200);
         const star = /filename\*=UTF-8''(.*)$/.exec(got.headers.get('content-disposition') ?? '')?.[1];
+        // Only RFC 8187 attr-chars and %XX: anything else can end the parameter early.
+        expect(star).toMatch(/^(?:[A-Za-z0-9!#$&+.^_`|~-]|%[0-9A-F]{2})*$/);
         expect(decodeURIComponent(star ?? '')).toBe(kept);
       }),
       { numRuns: 60, seed: Number(process.env.FUZZ_SEED ?? 1) },

@@ -50,6 +50,38 @@ for (const backend of backends) {
       expect((await alice.request({ type: 'whoelse' })).users).toEqual([]);
     });
 
+    it('refusals (RATE_LIMITED, COMMAND_QUEUE_FULL) come back in request order, after the replies to the commands before them', async () => {
+      // A burst of 6 after the sign-in: the sends past it are refused while the first ones wait for their commit.
+      await h.startFresh({ rateLimit: 1, rateBurst: 6 });
+      const alice = await h.wsUser(0, 'alice');
+      await h.wsUser(1, 'bob');
+      const order: number[] = [];
+      const replies = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          alice.send({ type: 'message', to: 'bob', text: `r${i}` }).then((reply) => {
+            order.push(i);
+            return reply;
+          }),
+        ),
+      );
+      expect(replies.filter((r) => !r.ok).map((r) => (r.ok ? '' : r.error.code))).toContain('RATE_LIMITED');
+      expect(order).toEqual(Array.from({ length: 12 }, (_, i) => i));
+      // The queue's refusals too: whoelse waits for the ones before it, and a queue of 2 is full at once.
+      await h.startFresh({ commandQueue: 2 });
+      const carol = await h.wsUser(0, 'carol');
+      const queued: number[] = [];
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          carol.send({ type: 'whoelse' }).then((reply) => {
+            queued.push(i);
+            return reply;
+          }),
+        ),
+      );
+      expect(answers.filter((r) => !r.ok).map((r) => (r.ok ? '' : r.error.code))).toContain('COMMAND_QUEUE_FULL');
+      expect(queued).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    });
+
     it('TCP: pipelined sends and a command after them: replies in order', async () => {
       const alice = await h.tcpUser(0, 'alice');
       await h.wsUser(1, 'bob');
