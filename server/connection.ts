@@ -273,11 +273,8 @@ export interface Client {
  * writes keep command order although the commands run concurrently.
  */
 export interface StoreTurn {
-  /**
-   * Resolves once the previous pipelined command of this connection has issued its write (or given up);
-   * null when it already has (or there is none): nothing to wait for.
-   */
-  wait(): Promise<void> | null;
+  /** Resolves once the previous pipelined command of this connection has issued its write (or given up). */
+  wait(): Promise<void>;
   /** This command has issued its write, or will issue none: the next may go. Idempotent. */
   done(): void;
 }

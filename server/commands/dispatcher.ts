@@ -95,15 +95,15 @@ class Turn implements StoreTurn {
   constructor(
     previous: Turn | null,
     private readonly lane: Lane,
-    readonly pipelined: boolean,
+    private readonly pipelined: boolean,
   ) {
     this.previous = previous;
     // A command that is not pipelined waits for the pipelined ones before it but is no link in their chain.
     this.state = pipelined ? 'pending' : 'issued';
   }
 
-  wait(): Promise<void> | null {
-    return this.previous === null || this.previous.state === 'issued' ? null : this.previous.issued();
+  wait(): Promise<void> {
+    return this.previous === null ? SETTLED : this.previous.issued();
   }
 
   /** Settles once this command and every pipelined one before it issued their writes. */
@@ -283,8 +283,11 @@ export class Dispatcher {
     const turn = new Turn(lane.turn, lane, pipelined);
     const previousReply = lane.replied;
     lane.waiting++;
-    // The command itself waits for `start` (no then() of its own whose promise would adopt the command's).
-    const done = 'type' in work ? this.run(client, id, work, turn, previousReply, lane, start) : this.answer(client, id, work, previousReply, lane, start);
+    const done = start.then(() => {
+      lane.waiting--;
+      if (pipelined) lane.inFlight++;
+      return 'type' in work ? this.run(client, id, work, turn, previousReply) : this.answer(client, id, work, previousReply);
+    });
     if (pipelined) lane.turn = turn;
     lane.replied = done;
     // A command that is not pipelined started after everything before it, so it ends after it too.
@@ -300,17 +303,8 @@ export class Dispatcher {
     return done;
   }
 
-  /** The error reply to input that could not be decoded, once it may start (`start`) and the replies before it are out. */
-  private async answer(
-    client: Client,
-    id: RequestId | null,
-    error: WireError,
-    replied: Promise<unknown>,
-    lane: Lane,
-    start: Promise<unknown>,
-  ): Promise<Outcome> {
-    await start;
-    lane.waiting--;
+  /** The error reply to input that could not be decoded, once the replies before it are out. */
+  private async answer(client: Client, id: RequestId | null, error: WireError, replied: Promise<unknown>): Promise<Outcome> {
     await replied;
     return this.fail(client, id, error);
   }
@@ -320,23 +314,8 @@ export class Dispatcher {
     return { ok: false, error };
   }
 
-  /**
-   * Once it may start (`start`), runs the handler, then writes its reply once the replies
-   * before it (`replied`) are out. A reply with nothing before it (`replied` is the settled
-   * promise of an idle lane) is written without an await in between.
-   */
-  private async run(
-    client: Client,
-    id: RequestId | null,
-    command: Command,
-    turn: Turn,
-    replied: Promise<unknown>,
-    lane: Lane,
-    start: Promise<unknown>,
-  ): Promise<Outcome> {
-    await start;
-    lane.waiting--;
-    if (turn.pipelined) lane.inFlight++;
+  /** Runs the handler, then writes its reply once the replies before it (`replied`) are out. */
+  private async run(client: Client, id: RequestId | null, command: Command, turn: Turn, replied: Promise<unknown>): Promise<Outcome> {
     if (client.closed && command.type !== 'logout') {
       turn.finish();
       return { ok: false, error: { code: ErrorCode.NOT_SIGNED_IN, message: 'Connection closed' } };
@@ -348,7 +327,7 @@ export class Dispatcher {
       }
       const ctx = new Context(this.services, client, client.session?.username ?? '', turn);
       const result = await spec.handle(ctx, command);
-      if (replied !== SETTLED) await replied;
+      await replied;
       client.connection.reply(id, command.type, result);
       if (ctx.after) for (const fn of ctx.after) fn();
       return { ok: true, type: command.type, result };

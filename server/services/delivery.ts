@@ -299,9 +299,7 @@ export class DeliveryService {
     const files = attachmentIds?.length ? await this.files.checkAttachable(message.from, attachmentIds) : [];
     const carried: MessageFiles | undefined = files.length > 0 ? { ids: files.map((f) => f.id) } : undefined;
     // Pipelined sends of one connection issue their writes in command order (they then share a commit).
-    // Nothing to wait for (null) is the usual case: no await, so the write is issued in this same job.
-    const previousIssued = turn?.wait();
-    if (previousIssued) await previousIssued;
+    await turn?.wait();
     let saving: Promise<ChatMessage | SavedOnce>;
     try {
       // Stamped when its turn comes (the object is this send's own).
