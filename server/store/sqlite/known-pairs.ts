@@ -14,17 +14,21 @@ const MAX_PAIRS = 100_000;
  *       those rows calls it (a rename or deletion of an account, another connection's commit).
  */
 export class KnownPairs {
-  private committed = new Set<string>();
+  /** Known recipients by sender: two lookups of the names as they came, no key string made per message. */
+  private committed = new Map<string, Set<string>>();
+  /** Pairs in `committed`. */
+  private size = 0;
+  /** This batch's pairs, flat: [from, to, from, to, …]. */
   private pending: string[] = [];
 
   /** True when the rows of `from` → `to` are known to exist. */
   has(from: string, to: string): boolean {
-    return this.committed.has(key(from, to));
+    return this.committed.get(from)?.has(to) === true;
   }
 
   /** The rows of `from` → `to` were written (or found) by the current batch. */
   wrote(from: string, to: string): void {
-    this.pending.push(key(from, to));
+    this.pending.push(from, to);
   }
 
   /** A run of a batch starts: what an earlier, rolled-back run wrote does not count. */
@@ -34,18 +38,28 @@ export class KnownPairs {
 
   /** The batch committed; `rerun`: it ran again with savepoints, so its pending pairs are not trusted. */
   committedBatch(rerun: boolean): void {
-    if (!rerun) {
-      if (this.committed.size + this.pending.length > MAX_PAIRS) this.committed.clear();
-      for (const pair of this.pending) this.committed.add(pair);
-    }
+    const { pending } = this;
     this.pending = [];
+    if (rerun) return;
+    if (this.size + pending.length / 2 > MAX_PAIRS) this.clear();
+    for (let i = 0; i < pending.length; i += 2) {
+      const from = pending[i]!;
+      let to = this.committed.get(from);
+      if (to === undefined) this.committed.set(from, (to = new Set()));
+      if (!to.has(pending[i + 1]!)) {
+        to.add(pending[i + 1]!);
+        this.size++;
+      }
+    }
   }
 
   forget(): void {
-    this.committed.clear();
+    this.clear();
     this.pending = [];
   }
-}
 
-// Names never hold a NUL.
-const key = (from: string, to: string): string => `${from}\u0000${to}`;
+  private clear(): void {
+    this.committed.clear();
+    this.size = 0;
+  }
+}

@@ -18,11 +18,17 @@ export interface WriteBatchStats {
   reruns: number;
 }
 
-export type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+/** How a job ended: `ok` with its result, or not with what it threw (or the error that failed its batch). */
+export type Settle = (ok: boolean, valueOrError: unknown) => void;
 
-interface Job {
-  work: () => unknown;
-  settle: (outcome: Outcome) => void;
+/** A job's work: called with its arguments (none when they are null). */
+type Work = (...args: never[]) => unknown;
+
+/** Runs the job at `i` of a flat queue ([work, args, settle, …]). */
+function runJob(jobs: readonly unknown[], i: number): unknown {
+  const work = jobs[i] as Work;
+  const args = jobs[i + 1] as unknown[] | null;
+  return args === null ? work() : Reflect.apply(work, undefined, args);
 }
 
 /** Called around each batch's transaction (see the constructor). */
@@ -50,10 +56,13 @@ const JOB_THREW = new JobThrew('a job of the batch threw');
  * SHOULD: callers that read call flush() first so reads see queued writes.
  */
 export class WriteBatch {
-  private queue: Job[] = [];
+  /** Queued jobs, flat: [work, args, settle, …] (args null: the work takes none). No object per job. */
+  private queue: unknown[] = [];
   private timer: NodeJS.Immediate | null = null;
-  private readonly runFast: Transaction<(jobs: Job[]) => Outcome[]>;
-  private readonly runAll: Transaction<(jobs: Job[]) => Outcome[]>;
+  /** Runs the jobs; returns their results in order (throws JOB_THREW when one throws). */
+  private readonly runFast: Transaction<(jobs: unknown[]) => unknown[]>;
+  /** Runs each job in its own savepoint; returns results or errors in order, `failed` marking the errors. */
+  private readonly runAll: Transaction<(jobs: unknown[], failed: boolean[]) => unknown[]>;
   private readonly stats: WriteBatchStats = { commits: 0, writes: 0, failures: 0, largestBatch: 0, reruns: 0 };
 
   /**
@@ -68,31 +77,35 @@ export class WriteBatch {
   ) {
     const begin = hooks.begin ?? (() => {});
     // better-sqlite3 rolls the transaction back when its function throws.
-    this.runFast = db.transaction((jobs: Job[]) => {
+    this.runFast = db.transaction((jobs: unknown[]) => {
       begin();
-      const outcomes = jobs.map((job): Outcome => {
+      const values: unknown[] = [];
+      for (let i = 0; i < jobs.length; i += 3) {
         try {
-          return { ok: true, value: job.work() };
+          values.push(runJob(jobs, i));
         } catch {
           throw JOB_THREW;
         }
-      });
+      }
       beforeCommit();
-      return outcomes;
+      return values;
     });
     // A transaction function called inside another one becomes a SAVEPOINT.
-    const inSavepoint = db.transaction((work: () => unknown) => work());
-    this.runAll = db.transaction((jobs: Job[]) => {
+    const inSavepoint = db.transaction((jobs: unknown[], i: number) => runJob(jobs, i));
+    this.runAll = db.transaction((jobs: unknown[], failed: boolean[]) => {
       begin();
-      const outcomes = jobs.map((job): Outcome => {
+      const values: unknown[] = [];
+      for (let i = 0; i < jobs.length; i += 3) {
         try {
-          return { ok: true, value: inSavepoint(job.work) };
+          values.push(inSavepoint(jobs, i));
+          failed.push(false);
         } catch (error) {
-          return { ok: false, error };
+          values.push(error);
+          failed.push(true);
         }
-      });
+      }
       beforeCommit();
-      return outcomes;
+      return values;
     });
   }
 
@@ -101,7 +114,7 @@ export class WriteBatch {
     return new Promise<T>((resolve, reject) => {
       // Rejects with what the job threw, as the job threw it.
       const fail: (reason: unknown) => void = reject;
-      this.run(work, (outcome) => (outcome.ok ? resolve(outcome.value as T) : fail(outcome.error)));
+      this.run(work, (ok, value) => (ok ? resolve(value as T) : fail(value)));
     });
   }
 
@@ -110,15 +123,20 @@ export class WriteBatch {
    * committed (or failed). The callbacks of one flush are called in enqueue order,
    * synchronously inside flush().
    */
-  run(work: () => unknown, settle: (outcome: Outcome) => void): void {
-    this.queue.push({ work, settle });
-    if (this.queue.length >= this.maxBatch) this.flush();
+  run(work: () => unknown, settle: Settle): void {
+    this.call(work, null, settle);
+  }
+
+  /** As run(), for `work(...args)`: no closure per job over its arguments. */
+  call(work: Work, args: unknown[] | null, settle: Settle): void {
+    this.queue.push(work, args, settle);
+    if (this.queue.length >= 3 * this.maxBatch) this.flush();
     else this.timer ??= setImmediate(() => this.flush());
   }
 
   /** Number of writes waiting for the next flush. */
   get pending(): number {
-    return this.queue.length;
+    return this.queue.length / 3;
   }
 
   /** Runs every queued write now, in one transaction. Synchronous; never throws. */
@@ -130,38 +148,40 @@ export class WriteBatch {
     const jobs = this.queue;
     if (jobs.length === 0) return;
     this.queue = [];
-    let outcomes: Outcome[];
-    let rerun = false;
+    let values: unknown[];
+    let failed: boolean[] | null = null;
     try {
       // BEGIN IMMEDIATE: take the write lock before the first read. Another process may write
       // the same file (the admin CLI beside a running server); a deferred transaction that read
       // first and then wrote would fail at once with SQLITE_BUSY instead of waiting its turn.
-      outcomes = this.runFast.immediate(jobs);
+      values = this.runFast.immediate(jobs);
     } catch (error) {
       if (error !== JOB_THREW) return this.failAll(jobs, error);
       // A job threw and the whole run was rolled back: redo it with a savepoint per job.
       this.stats.reruns++;
-      rerun = true;
+      failed = [];
       try {
-        outcomes = this.runAll.immediate(jobs);
+        values = this.runAll.immediate(jobs, failed);
       } catch (rerunError) {
         return this.failAll(jobs, rerunError);
       }
     }
+    const count = jobs.length / 3;
     this.stats.commits++;
-    this.hooks.committed?.(rerun);
-    this.stats.largestBatch = Math.max(this.stats.largestBatch, jobs.length);
-    outcomes.forEach((outcome, i) => {
-      if (outcome.ok) this.stats.writes++;
+    this.hooks.committed?.(failed !== null);
+    this.stats.largestBatch = Math.max(this.stats.largestBatch, count);
+    for (let j = 0; j < count; j++) {
+      const ok = failed === null || !failed[j];
+      if (ok) this.stats.writes++;
       else this.stats.failures++;
-      (jobs[i] as Job).settle(outcome);
-    });
+      (jobs[3 * j + 2] as Settle)(ok, values[j]);
+    }
   }
 
   /** BEGIN or COMMIT failed (disk full, I/O error): nothing in the batch is durable. */
-  private failAll(jobs: Job[], error: unknown): void {
-    this.stats.failures += jobs.length;
-    for (const job of jobs) job.settle({ ok: false, error });
+  private failAll(jobs: unknown[], error: unknown): void {
+    this.stats.failures += jobs.length / 3;
+    for (let i = 2; i < jobs.length; i += 3) (jobs[i] as Settle)(false, error);
   }
 
   /** A snapshot of the counters (for tests, logs and benchmarks). */

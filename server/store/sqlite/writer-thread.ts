@@ -8,7 +8,7 @@ import { openWriterConnection, readSettings } from './connection';
 import { adminWriteOps } from './admin';
 import { KnownPairs } from './known-pairs';
 import { prepareStatements } from './statements';
-import { WriteBatch, type Outcome } from './write-batch';
+import { WriteBatch, type Settle } from './write-batch';
 import { writeOps, type WriteOps } from './write-ops';
 import { toWireError, type FromWriter, type ToWriter, type WireError, type WriterData } from './writer-protocol';
 
@@ -127,10 +127,10 @@ function runWriter(): void {
   };
   // A flush settles its jobs one after another, synchronously; posting from a
   // microtask queued by the first one sends them together.
-  const settle = (outcome: Outcome): void => {
-    if (outcome.ok) values.push(outcome.value);
+  const settle: Settle = (ok, value) => {
+    if (ok) values.push(value);
     else {
-      failures.push([values.length, toWireError(outcome.error)]);
+      failures.push([values.length, toWireError(value)]);
       values.push(null);
     }
     if (!postScheduled) {
@@ -150,7 +150,7 @@ function runWriter(): void {
     // The operations are plain functions of the statements: none of them uses `this`.
     // eslint-disable-next-line @typescript-eslint/unbound-method
     const op = ops[name as keyof WriteOps] as (...args: unknown[]) => unknown;
-    batch.run(() => op(...(args as unknown[])), settle);
+    batch.call(op, args as unknown[], settle);
   };
 
   port.on('message', (message: ToWriter) => {
