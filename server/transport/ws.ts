@@ -92,8 +92,8 @@ type WatchedSocket = net.Socket & { [FIRST_REQUEST]?: NodeJS.Timeout };
  * (keepAliveTimeout, headersTimeout, requestTimeout).
  */
 function watchFirstRequest(socket: WatchedSocket, ms: number): void {
-  // setTimeout fires at once past 2^31 - 1 ms (about 24.8 days): a longer deadline is that.
-  const timer = setTimeout(() => socket.destroy(), Math.min(ms, 2 ** 31 - 1));
+  // `ms` comes from --login-timeout-seconds, which the config bounds to what a timer can wait.
+  const timer = setTimeout(() => socket.destroy(), ms);
   timer.unref();
   socket[FIRST_REQUEST] = timer;
   socket.once('close', () => clearTimeout(timer));
